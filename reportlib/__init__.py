@@ -1,0 +1,1 @@
+"""Report suite for WhatsApp active messaging."""

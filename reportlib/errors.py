@@ -1,0 +1,10 @@
+"""The one exception type for errors a user can cause (bad input, bad parameters)."""
+
+from __future__ import annotations
+
+
+class ReportError(Exception):
+    """A user-facing error whose message is one line naming what is wrong and where."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))

@@ -1,0 +1,143 @@
+"""Tenant settings from `params/tenants/<tenant>.yaml`, validated on load with clear errors."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from reportlib.calendar import zone
+from reportlib.errors import ReportError
+from reportlib.sources import TENANT_ID
+
+DEFAULT_PARAMS = "params"
+LOCALES = ("pt-BR", "en")
+REPORTS = ("consumption",)
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    phone_number_id: str
+    display_phone_number: str
+    waba_id: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TenantParams:
+    tenant_id: str
+    display_name: str
+    timezone: str = "America/Sao_Paulo"
+    locale: str = "pt-BR"
+    currency: str = "USD"
+    sla_target_minutes: int = 15
+    phone_numbers: tuple[PhoneNumber, ...] = ()
+    bots: tuple[str, ...] = ()
+    reports: tuple[str, ...] = REPORTS
+    recipients: dict[str, list[str]] = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+
+    def phone_number_ids(self) -> set[str]:
+        return {p.phone_number_id for p in self.phone_numbers}
+
+
+def default_dir() -> Path:
+    return Path(os.environ.get("REPORTLIB_PARAMS", DEFAULT_PARAMS))
+
+
+def check_tenant_id(tenant: str) -> str:
+    if not isinstance(tenant, str) or not TENANT_ID.match(tenant):
+        raise ReportError(
+            f"tenant {tenant!r} is not a valid tenant id (^[a-z0-9][a-z0-9_-]{{0,62}}$)"
+        )
+    return tenant
+
+
+def tenant_file(params_dir: Path, tenant: str) -> Path:
+    return Path(params_dir) / "tenants" / f"{check_tenant_id(tenant)}.yaml"
+
+
+def list_tenants(params_dir: Path) -> list[str]:
+    folder = Path(params_dir) / "tenants"
+    return sorted(p.stem for p in folder.glob("*.yaml") if TENANT_ID.match(p.stem))
+
+
+def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
+    """Load and validate one tenant's params; an unknown tenant is a ReportError."""
+    path = tenant_file(params_dir, tenant)
+    if not path.is_file():
+        raise ReportError(f"unknown tenant {tenant!r}: no {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "?"
+        raise ReportError(f"{path}: {where}: not valid YAML") from None
+    if not isinstance(raw, dict):
+        raise ReportError(f"{path}: expected a mapping of settings")
+
+    def get(name, kind, default):
+        value = raw.get(name, default)
+        if not isinstance(value, kind):
+            raise ReportError(f"{path}: field {name}: expected {kind.__name__}, got {value!r}")
+        return value
+
+    timezone = get("timezone", str, "America/Sao_Paulo")
+    zone(timezone)
+    locale = get("locale", str, "pt-BR")
+    if locale not in LOCALES:
+        raise ReportError(f"{path}: field locale: {locale!r} is not one of {', '.join(LOCALES)}")
+    phones = []
+    for i, item in enumerate(get("phone_numbers", list, [])):
+        if not isinstance(item, dict) or "id" not in item:
+            raise ReportError(f"{path}: field phone_numbers[{i}]: needs an id")
+        phones.append(
+            PhoneNumber(
+                phone_number_id=str(item["id"]),
+                display_phone_number=str(item.get("display", "")),
+                waba_id=str(item.get("waba_id", "")),
+                label=str(item.get("label", "")),
+            )
+        )
+    reports = tuple(get("reports", list, list(REPORTS)))
+    sla = get("sla_target_minutes", int, 15)
+    if sla <= 0:
+        raise ReportError(f"{path}: field sla_target_minutes: must be positive")
+    return TenantParams(
+        tenant_id=tenant,
+        display_name=get("display_name", str, tenant),
+        timezone=timezone,
+        locale=locale,
+        currency=get("currency", str, "USD"),
+        sla_target_minutes=sla,
+        phone_numbers=tuple(phones),
+        bots=tuple(str(b) for b in get("bots", list, [])),
+        reports=reports,
+        recipients=get("recipients", dict, {}),
+        options=get("options", dict, {}),
+    )
+
+
+def dump_tenant(params_dir: Path, tenant: TenantParams) -> Path:
+    """Write a tenant's params file (the demo uses this for its tenants)."""
+    path = tenant_file(params_dir, tenant.tenant_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "display_name": tenant.display_name,
+        "timezone": tenant.timezone,
+        "locale": tenant.locale,
+        "currency": tenant.currency,
+        "sla_target_minutes": tenant.sla_target_minutes,
+        "phone_numbers": [
+            {"id": p.phone_number_id, "display": p.display_phone_number, "waba_id": p.waba_id,
+             "label": p.label}
+            for p in tenant.phone_numbers
+        ],
+        "bots": list(tenant.bots),
+        "reports": list(tenant.reports),
+        "recipients": tenant.recipients,
+    }
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path

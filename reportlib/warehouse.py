@@ -1,0 +1,129 @@
+"""The DuckDB warehouse: opening it, and the canonical DDL (DESIGN.md, "Canonical tables")."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from reportlib import pricing
+
+DEFAULT_WAREHOUSE = "warehouse.duckdb"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS tenants (
+    tenant_id VARCHAR PRIMARY KEY, display_name VARCHAR, timezone VARCHAR, locale VARCHAR,
+    currency VARCHAR);
+CREATE TABLE IF NOT EXISTS phone_numbers (
+    tenant_id VARCHAR, phone_number_id VARCHAR, display_phone_number VARCHAR, waba_id VARCHAR,
+    label VARCHAR, PRIMARY KEY (tenant_id, phone_number_id));
+CREATE TABLE IF NOT EXISTS campaigns (
+    tenant_id VARCHAR, campaign_id VARCHAR, campaign_name VARCHAR, bot_id VARCHAR,
+    template_name VARCHAR, template_language VARCHAR, category VARCHAR, status VARCHAR,
+    scheduled_at TIMESTAMPTZ, sent_at TIMESTAMPTZ, created_by VARCHAR, invalid_contacts BIGINT,
+    source_file VARCHAR, source_line BIGINT, PRIMARY KEY (tenant_id, campaign_id));
+CREATE TABLE IF NOT EXISTS notifications (
+    tenant_id VARCHAR, message_id VARCHAR, campaign_id VARCHAR, sender VARCHAR,
+    agent_identity VARCHAR, bot_id VARCHAR, phone_number_id VARCHAR, recipient VARCHAR,
+    template_name VARCHAR, category VARCHAR, accepted_at TIMESTAMPTZ, sent_at TIMESTAMPTZ,
+    delivered_at TIMESTAMPTZ, read_at TIMESTAMPTZ, failed_at TIMESTAMPTZ, error_code BIGINT,
+    replied_at TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT,
+    PRIMARY KEY (tenant_id, message_id));
+CREATE TABLE IF NOT EXISTS message_status_events (
+    tenant_id VARCHAR, message_id VARCHAR, status VARCHAR, ts TIMESTAMPTZ,
+    recipient_id VARCHAR, phone_number_id VARCHAR, waba_id VARCHAR, error_code BIGINT,
+    error_title VARCHAR, pricing_billable BOOLEAN, pricing_model VARCHAR, pricing_type VARCHAR,
+    pricing_category VARCHAR, conversation_id VARCHAR, conversation_origin VARCHAR,
+    source_file VARCHAR, source_line BIGINT, PRIMARY KEY (tenant_id, message_id, status, ts));
+CREATE TABLE IF NOT EXISTS inbound_messages (
+    tenant_id VARCHAR, message_id VARCHAR, from_id VARCHAR, ts TIMESTAMPTZ, type VARCHAR,
+    context_id VARCHAR, button_text VARCHAR, button_payload VARCHAR, phone_number_id VARCHAR,
+    source_file VARCHAR, source_line BIGINT, PRIMARY KEY (tenant_id, message_id));
+CREATE TABLE IF NOT EXISTS conversations (
+    tenant_id VARCHAR, waba_id VARCHAR, start_ts TIMESTAMPTZ, end_ts TIMESTAMPTZ,
+    phone_number VARCHAR, country VARCHAR, conversation_type VARCHAR,
+    conversation_direction VARCHAR, category VARCHAR, conversations BIGINT,
+    cost_usd DECIMAL(18,6), source_file VARCHAR,
+    PRIMARY KEY (tenant_id, start_ts, phone_number, country, conversation_type, category,
+                 conversation_direction));
+CREATE TABLE IF NOT EXISTS pricing_daily (
+    tenant_id VARCHAR, waba_id VARCHAR, start_ts TIMESTAMPTZ, end_ts TIMESTAMPTZ,
+    phone_number VARCHAR, country VARCHAR, pricing_type VARCHAR, category VARCHAR,
+    tier VARCHAR, volume BIGINT, cost_usd DECIMAL(18,6), source_file VARCHAR,
+    PRIMARY KEY (tenant_id, start_ts, phone_number, country, pricing_type, category));
+CREATE TABLE IF NOT EXISTS ingest_log (
+    tenant_id VARCHAR, source_kind VARCHAR, file VARCHAR, sha256 VARCHAR, status VARCHAR,
+    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR,
+    loaded_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    tenant_id VARCHAR, source_kind VARCHAR, file VARCHAR, line BIGINT, field VARCHAR,
+    value VARCHAR, reason VARCHAR, sha256 VARCHAR);
+
+-- A message's status timeline: notification timestamps merged with webhook statuses.
+-- The earliest time of each status wins, so a later source never doubles it.
+CREATE OR REPLACE VIEW message_timeline AS
+WITH events AS (
+    SELECT tenant_id, message_id,
+        min(ts) FILTER (WHERE status = 'sent') AS sent_at,
+        min(ts) FILTER (WHERE status = 'delivered') AS delivered_at,
+        min(ts) FILTER (WHERE status = 'read') AS read_at,
+        min(ts) FILTER (WHERE status = 'failed') AS failed_at,
+        arg_min(error_code, ts) FILTER (WHERE status = 'failed') AS error_code,
+        any_value(phone_number_id) AS phone_number_id,
+        any_value(recipient_id) AS recipient_id,
+        any_value(pricing_category) AS pricing_category
+    FROM message_status_events GROUP BY ALL
+), replies AS (
+    SELECT tenant_id, context_id AS message_id, min(ts) AS replied_at
+    FROM inbound_messages WHERE context_id IS NOT NULL GROUP BY ALL
+), merged AS (
+    SELECT
+        COALESCE(n.tenant_id, e.tenant_id) AS tenant_id,
+        COALESCE(n.message_id, e.message_id) AS message_id,
+        n.campaign_id, COALESCE(n.sender, 'api') AS sender, n.agent_identity, n.bot_id,
+        COALESCE(n.phone_number_id, e.phone_number_id) AS phone_number_id,
+        COALESCE(n.recipient, '+' || e.recipient_id) AS recipient,
+        n.template_name, COALESCE(n.category, e.pricing_category) AS category,
+        n.accepted_at,
+        least(n.sent_at, e.sent_at) AS sent_at,
+        least(n.delivered_at, e.delivered_at) AS delivered_at,
+        least(n.read_at, e.read_at) AS read_at,
+        least(n.failed_at, e.failed_at) AS failed_at,
+        COALESCE(e.error_code, n.error_code) AS error_code,
+        least(n.replied_at, r.replied_at) AS replied_at
+    FROM notifications n
+    FULL OUTER JOIN events e USING (tenant_id, message_id)
+    LEFT JOIN replies r
+      ON r.tenant_id = COALESCE(n.tenant_id, e.tenant_id)
+     AND r.message_id = COALESCE(n.message_id, e.message_id)
+)
+SELECT *,
+    -- Highest status reached; read implies delivered; a receipt outranks a stray failure.
+    CASE WHEN read_at IS NOT NULL THEN 'read'
+         WHEN delivered_at IS NOT NULL THEN 'delivered'
+         WHEN failed_at IS NOT NULL THEN 'failed'
+         WHEN sent_at IS NOT NULL THEN 'sent'
+         ELSE 'pending' END AS final_status
+FROM merged;
+"""
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("REPORTLIB_WAREHOUSE", DEFAULT_WAREHOUSE))
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with extensions never fetched from the network, times in UTC."""
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def create(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse and make sure every canonical table exists."""
+    con = connect(path)
+    con.execute(DDL)
+    pricing.install(con)
+    return con
