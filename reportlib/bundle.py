@@ -1,0 +1,164 @@
+"""One tenant-period bundle: a small DuckDB file holding only that tenant's marts.
+
+`build` runs the marts against the warehouse (attached read-only) and writes the bundle to a
+temporary name, renamed into place when complete. `Bundle` opens one read-only for a notebook.
+Tenant isolation holds by construction: every mart filters on the scope's tenant and the file
+holds nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from reportlib import calendar, marts, pricing, warehouse
+from reportlib.calendar import Period
+from reportlib.errors import ReportError
+from reportlib.params import TenantParams
+
+
+def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: date,
+          out_path: Path, reports: tuple[str, ...] = ("consumption",),
+          rate_card: list[pricing.RateRow] | None = None) -> str:
+    """Write the bundle of one scope to `out_path`; returns its content hash."""
+    warehouse_path, out_path = Path(warehouse_path), Path(out_path)
+    if not warehouse_path.is_file():
+        raise ReportError(f"warehouse: {warehouse_path} does not exist (run reportlib ingest)")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".bundle-", suffix=".duckdb", dir=out_path.parent)
+    os.close(fd)
+    os.unlink(tmp_name)
+    rows = rate_card if rate_card is not None else pricing.load_rate_card()
+    con = warehouse.connect(":memory:")
+    try:
+        con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)")
+        known = con.execute("SELECT count(*) FROM wh.tenants WHERE tenant_id = ?",
+                            [tenant.tenant_id]).fetchall()[0][0]
+        if not known:
+            raise ReportError(f"unknown tenant {tenant.tenant_id!r}: not in {warehouse_path}")
+        pricing.install(con, rows)
+        con.execute("SET search_path = 'memory.main,wh.main'")
+        marts.set_scope(con, marts.Scope(tenant.tenant_id, tenant.timezone, period, as_of))
+        marts.build_staging(con)
+        con.execute(f"ATTACH '{tmp_name}' AS out")
+        for name in marts.mart_names(reports):
+            con.execute(f"CREATE TABLE out.{name} AS {marts.sql(name)}")
+        con.execute("CREATE TABLE out.rate_card AS SELECT * FROM memory.main.rate_card")
+        info = bundle_info(tenant, period, as_of, rows, reports)
+        con.execute("CREATE TABLE out.bundle_info (key VARCHAR, value VARCHAR)")
+        con.executemany("INSERT INTO out.bundle_info VALUES (?, ?)",
+                        [(k, json.dumps(v)) for k, v in info.items()])
+        con.execute("DETACH out")
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    os.replace(tmp_name, out_path)
+    return content_hash(out_path)
+
+
+def bundle_info(tenant: TenantParams, period: Period, as_of: date,
+                rows: list[pricing.RateRow], reports) -> dict:
+    return {
+        "tenant": tenant.tenant_id, "display_name": tenant.display_name,
+        "timezone": tenant.timezone, "locale": tenant.locale, "currency": tenant.currency,
+        "period": period.label, "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(), "as_of": as_of.isoformat(),
+        "partial": calendar.is_partial(period, as_of),
+        "open": calendar.is_open(period, as_of),
+        "consolidation_date": calendar.consolidation_date(period).isoformat(),
+        "rate_card_date": pricing.rate_card_date(rows).isoformat(),
+        "rate_card_sources": sorted({r.source.split(":")[0] for r in rows if r.enabled}),
+        "phone_labels": {"".join(c for c in p.display_phone_number if c.isdigit()): p.label
+                         for p in tenant.phone_numbers},
+        "reports": list(reports),
+    }
+
+
+def content_hash(path: Path) -> str:
+    """A hash of the bundle's tables and rows (not of the file's bytes, which DuckDB varies)."""
+    digest = hashlib.sha256()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall()]
+        for table in tables:
+            digest.update(table.encode())
+            for row in con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall():
+                digest.update(repr(row).encode())
+    finally:
+        con.close()
+    return digest.hexdigest()
+
+
+@dataclass
+class Bundle:
+    """A read-only view of one bundle for a notebook: `info` and `table(name)` frames."""
+
+    path: Path
+    info: dict
+
+    @classmethod
+    def open(cls, path: Path | str) -> Bundle:
+        path = Path(path)
+        if not path.is_file():
+            raise ReportError(f"bundle: {path} does not exist")
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            info = {k: json.loads(v) for k, v in con.execute(
+                "SELECT key, value FROM bundle_info").fetchall()}
+        finally:
+            con.close()
+        return cls(path, info)
+
+    def table(self, name: str) -> pd.DataFrame:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return con.execute(f'SELECT * FROM "{name}"').df()
+        finally:
+            con.close()
+
+    @property
+    def period(self) -> Period:
+        return calendar.parse_period(self.info["period"])
+
+    @property
+    def as_of(self) -> date:
+        return date.fromisoformat(self.info["as_of"])
+
+
+def find_warehouse(start: Path | None = None) -> Path:
+    """The warehouse a notebook opened in JupyterLab uses: $REPORTLIB_WAREHOUSE, else the
+    nearest `warehouse.duckdb` in the working folder or a parent (notebooks/ sits below it)."""
+    if env := os.environ.get("REPORTLIB_WAREHOUSE"):
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / warehouse.DEFAULT_WAREHOUSE).is_file():
+            return folder / warehouse.DEFAULT_WAREHOUSE
+    raise ReportError("no warehouse.duckdb found here or above: run the README's demo command")
+
+
+def for_notebook(tenant: str, period: str, bundle: str, as_of: str,
+                 reports: tuple[str, ...]) -> Bundle:
+    """The bundle a notebook reads: the given path, or one built now from the warehouse."""
+    from reportlib import params as params_mod
+
+    if bundle:
+        return Bundle.open(bundle)
+    wh = find_warehouse()
+    params_dir = Path(os.environ.get("REPORTLIB_PARAMS", wh.parent / "params"))
+    tenant_params = params_mod.load_tenant(params_dir, tenant)
+    out = Path(tempfile.mkdtemp(prefix="reportlib-")) / "bundle.duckdb"
+    build(wh, tenant_params, calendar.parse_period(period), calendar.parse_date(as_of, "as_of"),
+          out, reports, pricing.load_rate_card(pricing.rate_card_path(params_dir)))
+    return Bundle.open(out)

@@ -1,0 +1,16 @@
+-- Cost by category: paid units per market and rate in force (a rate change inside the period
+-- shows as two rows), our estimate from the rate card and Meta's cost where Meta gives one.
+SELECT category, market, era, unit, rate_usd,
+    (SELECT max(effective_from) FROM rate_card r
+      WHERE r.market IN (f.market, fallback_market(f.market))
+        AND r.category = rate_category(f.category) AND r.effective_from <= max(f.day))
+        AS rate_effective_from,
+    min(day) AS first_day, max(day) AS last_day,
+    sum(paid_quantity)::BIGINT AS paid,
+    sum(our_cost)::DOUBLE AS our_cost_usd,
+    sum(meta_cost)::DOUBLE AS meta_cost_usd,
+    count(*) FILTER (WHERE meta_cost IS NULL) AS points_without_meta_cost
+FROM consumption_facts f
+WHERE paid_quantity > 0 OR meta_cost > 0
+GROUP BY category, market, era, unit, rate_usd
+ORDER BY category, market, first_day

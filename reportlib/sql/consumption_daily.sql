@@ -1,0 +1,19 @@
+-- Daily count: every day of the period (zero-filled), business- vs user-initiated, per unit.
+WITH days AS (
+    SELECT unnest(generate_series(getvariable('period_start'), getvariable('period_end'),
+                                  INTERVAL 1 DAY))::DATE AS day
+), kinds AS (
+    SELECT DISTINCT unit FROM consumption_facts
+), grid AS (
+    SELECT d.day, k.unit, i.initiator FROM days d, kinds k,
+        (VALUES ('business'), ('user')) AS i(initiator)
+)
+SELECT g.day, g.unit, g.initiator,
+    COALESCE(sum(f.quantity), 0)::BIGINT AS quantity,
+    COALESCE(sum(f.paid_quantity), 0)::BIGINT AS paid,
+    COALESCE(sum(f.our_cost), 0)::DOUBLE AS our_cost_usd,
+    g.day < getvariable('as_of') AS complete
+FROM grid g
+LEFT JOIN consumption_facts f USING (day, unit, initiator)
+GROUP BY ALL
+ORDER BY g.day, g.unit, g.initiator

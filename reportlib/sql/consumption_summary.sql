@@ -1,0 +1,12 @@
+-- Summary: counts by era, unit, initiator, category and pricing type; paid, free; costs.
+SELECT era, unit, initiator, category, pricing_type,
+    sum(quantity)::BIGINT AS quantity,
+    sum(paid_quantity)::BIGINT AS paid,
+    sum(free_quantity)::BIGINT AS free,
+    sum(our_cost)::DOUBLE AS our_cost_usd,
+    sum(meta_cost)::DOUBLE AS meta_cost_usd,
+    count(*) FILTER (WHERE meta_cost IS NULL) AS points_without_meta_cost,
+    count(*) FILTER (WHERE paid_quantity > 0 AND rate_usd IS NULL) AS points_without_rate
+FROM consumption_facts
+GROUP BY ALL
+ORDER BY era, unit, initiator, category, pricing_type
