@@ -1,0 +1,128 @@
+"""The `reportlib` command: demo, ingest, run (DESIGN.md, "The command and the outputs").
+
+Exit 0 on success, 1 when any file or job failed (each failure named on one line), 2 on a
+usage error (bad option, unknown tenant, malformed period or date).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reportlib import calendar, demo, ingest, params, warehouse
+from reportlib.errors import ReportError
+
+
+def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
+    parser.add_argument("--warehouse", type=Path, default=None,
+                        help="DuckDB warehouse (default ./warehouse.duckdb or "
+                             "$REPORTLIB_WAREHOUSE)")
+    parser.add_argument("--params", type=Path, default=None,
+                        help="params folder (default ./params or $REPORTLIB_PARAMS)")
+    if outputs:
+        parser.add_argument("--outputs", type=Path, default=None,
+                            help="outputs folder (default ./outputs or $REPORTLIB_OUTPUTS)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reportlib", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="write seeded demo source files (and demo tenant params)")
+    p.add_argument("--sources", type=Path, default=Path("sources"))
+    p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+    p.add_argument("--as-of", default=demo.DEFAULT_AS_OF.isoformat(),
+                   help="first day not generated (default %(default)s)")
+    p.add_argument("--tenants", type=int, default=3)
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--months", type=int, default=demo.DEFAULT_MONTHS,
+                   help="months ending at --as-of (19 or more reach the CBP era)")
+    _common(p)
+
+    p = sub.add_parser("ingest", help="validate and load source files into the warehouse")
+    p.add_argument("sources", type=Path)
+    _common(p)
+
+    p = sub.add_parser("run", help="render reports per tenant and period")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--tenant", action="append", help="tenant id (repeatable)")
+    who.add_argument("--all-tenants", action="store_true")
+    p.add_argument("--period", action="append", required=True,
+                   help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (repeatable)")
+    p.add_argument("--report", action="append", help="report name (repeatable; default: the "
+                   "tenant's reports)")
+    p.add_argument("--as-of", default=None, help="first day not yet complete (default today)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--dask", default=None, help="Dask scheduler address (not available yet)")
+    _common(p, outputs=True)
+    return parser
+
+
+def _paths(args) -> tuple[Path, Path]:
+    return (args.warehouse or warehouse.default_path(), args.params or params.default_dir())
+
+
+def _outputs(args) -> Path:
+    return args.outputs or Path(os.environ.get("REPORTLIB_OUTPUTS", "outputs"))
+
+
+def cmd_demo(args) -> int:
+    as_of = calendar.parse_date(args.as_of, "--as-of")
+    _, params_dir = _paths(args)
+    try:
+        counts = demo.generate(args.sources, params_dir, as_of, args.seed, args.tenants,
+                               args.scale, args.months)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
+    for tenant, n in counts.items():
+        print(f"{tenant}: {n} active messages written to {args.sources / tenant}")
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    wh, params_dir = _paths(args)
+    results = ingest.ingest(args.sources, wh, params_dir)
+    for result in results:
+        print(result.line())
+    return 1 if any(r.failed for r in results) else 0
+
+
+def cmd_run(args) -> int:
+    wh, params_dir = _paths(args)
+    if args.dask:
+        raise ReportError("--dask: Dask fan-out is not available in this version")
+    if args.jobs < 1:
+        raise ReportError("--jobs must be at least 1")
+    tenants = params.list_tenants(params_dir) if args.all_tenants else args.tenant
+    if not tenants:
+        raise ReportError(f"no tenants in {params_dir}/tenants")
+    as_of = (calendar.parse_date(args.as_of, "--as-of") if args.as_of
+             else datetime.now(UTC).date())
+    from reportlib import runner
+
+    outputs = _outputs(args)
+    results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir, outputs,
+                         args.jobs)
+    for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
+        print(result.line())
+    print(f"index: {(outputs / 'index.html').resolve()}")
+    return 1 if any(r.status != "ok" for r in results) else 0
+
+
+COMMANDS = {"demo": cmd_demo, "ingest": cmd_ingest, "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ReportError as exc:
+        print(f"reportlib {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,428 @@
+"""The consumption report: its sections and headline figures, built from one bundle.
+
+The notebook calls one method per section; each returns a `present.Section` (title, two
+sentences that say what the reader sees, and one chart or table). `figures()` gives the flat
+headline numbers that go to `manifest.json`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from reportlib import charts, present
+from reportlib.bundle import Bundle
+from reportlib.i18n import Formatter, mask_phone, t
+
+REPORT = "consumption"
+CATEGORY_ORDER = ["marketing", "utility", "authentication", "authentication_international",
+                  "marketing_lite", "service"]
+
+PROSE = {
+    "summary": {
+        "pt-BR": "No período foram {total} {unit}: {business} iniciadas pela empresa e {user} "
+                 "pelo usuário. {paid} foram pagas, com custo estimado de {cost}{meta}.",
+        "en": "The period had {total} {unit}: {business} business-initiated and {user} "
+              "user-initiated. {paid} were paid, at an estimated cost of {cost}{meta}.",
+    },
+    "summary.meta": {"pt-BR": " (Meta informa {meta})", "en": " (Meta reports {meta})"},
+    "summary.top": {
+        "pt-BR": "A categoria que mais custa é {category}: {share} do custo estimado.",
+        "en": "The costliest category is {category}: {share} of the estimated cost.",
+    },
+    "by_phone": {
+        "pt-BR": "{count} números ativos; {top} ({label}) concentra {share} do volume.",
+        "en": "{count} active numbers; {top} ({label}) carries {share} of the volume.",
+    },
+    "by_phone.detail": {
+        "pt-BR": "A tabela separa pagas e gratuitas por categoria em cada número.",
+        "en": "The table splits paid and free units by category on each number.",
+    },
+    "daily": {
+        "pt-BR": "O dia de maior volume foi {day}, com {peak} {unit}; a média diária foi {mean}.",
+        "en": "The busiest day was {day}, with {peak} {unit}; the daily mean was {mean}.",
+    },
+    "daily.detail": {
+        "pt-BR": "As barras azuis são iniciadas pela empresa; as verdes, pelo usuário "
+                 "(dias no fuso {tz}).",
+        "en": "Blue bars are business-initiated; green bars user-initiated (days in the {tz} "
+              "time zone).",
+    },
+    "cost": {
+        "pt-BR": "Custo estimado pela tabela de preços: {cost}; custo informado pela Meta: "
+                 "{meta} (diferença de {diff}).",
+        "en": "Estimated cost from the rate card: {cost}; cost reported by Meta: {meta} "
+              "(difference {diff}).",
+    },
+    "cost.detail": {
+        "pt-BR": "Diferenças vêm de faixas de volume (utilidade e autenticação) que a Meta "
+                 "aplica e a tabela de preços lista sem desconto.",
+        "en": "Differences come from volume tiers (utility and authentication) that Meta "
+              "applies and the rate card lists without discount.",
+    },
+    "cost.no_meta": {
+        "pt-BR": "A Meta não informou custo para parte dos dados (cobrança via provedor); "
+                 "vale a estimativa.",
+        "en": "Meta gave no cost for part of the data (billed through a provider); the "
+              "estimate stands.",
+    },
+    "projection": {
+        "pt-BR": "Mantido o ritmo de cada dia da semana, o mês deve fechar em {projected} "
+                 "(faixa {low} – {high}).",
+        "en": "At the pace of each weekday so far, the month should close at {projected} "
+              "(range {low} – {high}).",
+    },
+    "projection.detail": {
+        "pt-BR": "Até agora: {to_date} em {days} dias completos; faltam {remaining} dias.",
+        "en": "So far: {to_date} over {days} complete days; {remaining} days to go.",
+    },
+    "projection.closed": {
+        "pt-BR": "O período está encerrado: não há projeção, os valores acima são os finais "
+                 "do período.",
+        "en": "The period is closed: there is no projection; the figures above are the "
+              "period's own.",
+    },
+    "projection.closed.detail": {
+        "pt-BR": "A projeção aparece enquanto o mês está em aberto.",
+        "en": "A projection appears while the month is open.",
+    },
+    "reconciliation": {
+        "pt-BR": "Mensagens de template entregues segundo os webhooks, contra o volume da "
+                 "Meta: {diff} de diferença no total.",
+        "en": "Template messages delivered according to the webhooks, against Meta's volume: "
+              "{diff} difference in all.",
+    },
+    "reconciliation.detail": {
+        "pt-BR": "Diferenças pequenas vêm de webhooks perdidos ou atrasados e de mensagens "
+                 "entregues perto da meia-noite.",
+        "en": "Small differences come from lost or late webhooks and messages delivered near "
+              "midnight.",
+    },
+}
+
+NOTES = {
+    "source": {
+        "pt-BR": "Contagens e custo da Meta vêm das análises da Meta (conversation_analytics "
+                 "até 30/06/2025, pricing_analytics a partir de 01/07/2025); o custo estimado "
+                 "aplica a tabela de preços da Meta a essas contagens.",
+        "en": "Counts and Meta's cost come from Meta's analytics (conversation_analytics until "
+              "2025-06-30, pricing_analytics from 2025-07-01); the estimated cost applies "
+              "Meta's rate card to those counts.",
+    },
+    "rate_card": {
+        "pt-BR": "Tabela de preços em vigor desde {date} (fonte: {source}); preço de lista, "
+                 "sem faixas de volume nem margem do provedor.",
+        "en": "Rate card in force since {date} (source: {source}); list prices, without "
+              "volume tiers or the provider's mark-up.",
+    },
+    "fallback": {
+        "pt-BR": "Premissa: mercados sem tarifa própria na data usam a do mercado mais amplo "
+                 "(México → Resto da América Latina → Outros); autenticação internacional e "
+                 "marketing lite usam as tarifas de autenticação e marketing.",
+        "en": "Assumption: markets without a rate of their own on a date use the broader "
+              "market's (Mexico → Rest of Latin America → Other); authentication "
+              "international and marketing lite use the authentication and marketing rates.",
+    },
+    "initiator": {
+        "pt-BR": "Por mensagem, contam como iniciadas pelo usuário as mensagens de serviço e "
+                 "as gratuitas na janela de atendimento ou de ponto de entrada.",
+        "en": "Per message, service messages and those free in a customer-service or "
+              "free-entry-point window count as user-initiated.",
+    },
+    "partial": {
+        "pt-BR": "Consumo parcial: números provisórios até o 5º dia útil do mês seguinte "
+                 "({date}), contado sem feriados nacionais.",
+        "en": "Partial: figures are provisional until the 5th business day of the following "
+              "month ({date}), national holidays excluded.",
+    },
+    "days": {
+        "pt-BR": "Dias no fuso horário {tz}; dados até {as_of} (exclusive).",
+        "en": "Days in the {tz} time zone; data up to {as_of} (exclusive).",
+    },
+    "privacy": {
+        "pt-BR": "Números de telefone mascarados (código do país e 4 últimos dígitos).",
+        "en": "Phone numbers are masked (country code and last 4 digits).",
+    },
+}
+
+
+def _say(table: dict, key: str, locale: str, **values) -> str:
+    entry = table[key]
+    return (entry.get(locale) or entry["en"]).format(**values)
+
+
+class ConsumptionReport:
+    """Sections and figures of the consumption report for one bundle."""
+
+    def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
+        self.bundle = bundle
+        self.info = bundle.info
+        self.locale = locale or self.info.get("locale", "pt-BR")
+        self.fmt = Formatter(self.locale, "USD")
+        self.summary_df = bundle.table("consumption_summary")
+        self.by_phone_df = bundle.table("consumption_by_phone")
+        self.daily_df = bundle.table("consumption_daily")
+        self.cost_df = bundle.table("consumption_cost")
+        self.projection_df = bundle.table("consumption_projection")
+        self.reconciliation_df = bundle.table("consumption_reconciliation")
+
+    # -- helpers -------------------------------------------------------------------------
+    def _t(self, key: str, **values) -> str:
+        return t(key, self.locale, **values)
+
+    def _say(self, key: str, **values) -> str:
+        return _say(PROSE, key, self.locale, **values)
+
+    def _unit_label(self) -> str:
+        units = sorted(set(self.summary_df["unit"])) if len(self.summary_df) else ["message"]
+        return " + ".join(self._t(u) for u in units)
+
+    def _category(self, name: str) -> str:
+        return self._t(name)
+
+    # -- figures -------------------------------------------------------------------------
+    def figures(self) -> dict:
+        """The headline numbers, flat: what the report shows, for manifest.json."""
+        s = self.summary_df
+        figures: dict = {
+            "business_initiated": int(s.loc[s.initiator == "business", "quantity"].sum()),
+            "user_initiated": int(s.loc[s.initiator == "user", "quantity"].sum()),
+            "total": int(s["quantity"].sum()),
+            "paid": int(s["paid"].sum()),
+            "free": int(s["free"].sum()),
+            "cost_usd.total": round(float(s["our_cost_usd"].fillna(0).sum()), 2),
+            "meta_cost_usd.total": (round(float(s["meta_cost_usd"].sum()), 2)
+                                    if s["meta_cost_usd"].notna().any() else None),
+            "partial": bool(self.info["partial"]),
+            "units": sorted(set(s["unit"])),
+        }
+        for category in CATEGORY_ORDER:
+            rows = s[s.category == category]
+            if len(rows):
+                figures[f"cost_usd.{category}"] = round(float(rows["our_cost_usd"].fillna(0)
+                                                              .sum()), 2)
+                figures[f"paid.{category}"] = int(rows["paid"].sum())
+        for unit in sorted(set(s["unit"])):
+            rows = s[s.unit == unit]
+            figures[f"{unit}.business_initiated"] = int(
+                rows.loc[rows.initiator == "business", "quantity"].sum())
+            figures[f"{unit}.user_initiated"] = int(
+                rows.loc[rows.initiator == "user", "quantity"].sum())
+        p = self.projection_df.set_index("metric") if len(self.projection_df) else None
+        if p is not None and "our_cost_usd" in p.index:
+            figures["projection.cost_usd"] = round(float(p.loc["our_cost_usd", "projected"]), 2)
+            figures["projection.cost_usd_low"] = round(float(
+                p.loc["our_cost_usd", "projected_low"]), 2)
+            figures["projection.cost_usd_high"] = round(float(
+                p.loc["our_cost_usd", "projected_high"]), 2)
+            figures["projection.paid"] = round(float(p.loc["paid", "projected"]))
+        return figures
+
+    # -- sections ------------------------------------------------------------------------
+    def header(self) -> present.Header:
+        period = self.bundle.period
+        subtitle = (self.fmt.month(period.start) if period.is_month else
+                    f"{self.fmt.date(period.start)} – {self.fmt.date(period.end)}")
+        consolidation = date.fromisoformat(self.info["consolidation_date"])
+        lines = [self.info["display_name"],
+                 self._t("generated", date=self.fmt.date(self.bundle.as_of))]
+        if self.info["partial"]:
+            lines.append(self._t("partial.note", date=self.fmt.date(consolidation)))
+        else:
+            lines.append(self._t("consolidated", date=self.fmt.date(consolidation)))
+        return present.Header(
+            title=f"{self._t('consumption.title')} · {self.info['display_name']}",
+            subtitle=subtitle, badge=self._t("partial") if self.info["partial"] else "",
+            lines=lines[1:])
+
+    def summary(self) -> present.Section:
+        f, s = self.figures(), self.summary_df
+        meta = ""
+        if f["meta_cost_usd.total"] is not None:
+            meta = _say(PROSE, "summary.meta", self.locale,
+                        meta=self.fmt.money(f["meta_cost_usd.total"]))
+        prose = [self._say("summary", total=self.fmt.number(f["total"]),
+                           unit=self._unit_label(), business=self.fmt.number(
+                               f["business_initiated"]), user=self.fmt.number(
+                               f["user_initiated"]), paid=self.fmt.number(f["paid"]),
+                           cost=self.fmt.money(f["cost_usd.total"]), meta=meta)]
+        costs = {c: f.get(f"cost_usd.{c}", 0) for c in CATEGORY_ORDER}
+        top = max(costs, key=costs.get)
+        if f["cost_usd.total"] > 0:
+            prose.append(self._say("summary.top", category=self._category(top),
+                                   share=self.fmt.percent(costs[top] / f["cost_usd.total"])))
+        kpis = present.cards([
+            (self._t("business"), self.fmt.number(f["business_initiated"])),
+            (self._t("user"), self.fmt.number(f["user_initiated"])),
+            (self._t("total"), self.fmt.number(f["total"])),
+            (self._t("paid"), self.fmt.number(f["paid"])),
+            (self._t("free"), self.fmt.number(f["free"])),
+            (self._t("our_cost"), self.fmt.money(f["cost_usd.total"])),
+        ])
+        rows = [[self._t(r.era), self._t(r.initiator), self._category(r.category),
+                 self._t(r.pricing_type), self.fmt.number(r.quantity), self.fmt.number(r.paid),
+                 self.fmt.number(r.free), self.fmt.money(r.our_cost_usd),
+                 self.fmt.money(r.meta_cost_usd) if pd.notna(r.meta_cost_usd)
+                 else self._t("not_given")]
+                for r in s.itertuples()]
+        columns = [self._t(k) for k in ("era", "initiator", "category", "pricing_type",
+                                        "quantity", "paid", "free", "our_cost", "meta_cost")]
+        footer = [self._t("total"), "", "", "", self.fmt.number(f["total"]),
+                  self.fmt.number(f["paid"]), self.fmt.number(f["free"]),
+                  self.fmt.money(f["cost_usd.total"]),
+                  self.fmt.money(f["meta_cost_usd.total"]) if f["meta_cost_usd.total"]
+                  is not None else self._t("not_given")]
+        body = kpis + (present.table(columns, rows, [False] * 4 + [True] * 5, footer)
+                       if rows else f"<p>{self._t('no_data')}</p>")
+        return present.Section(self._t("section.summary"), prose, body)
+
+    def by_phone(self) -> present.Section:
+        df = self.by_phone_df
+        if df.empty:
+            return present.Section(self._t("section.by_phone"), [self._t("no_data")])
+        volume = df.groupby(["phone_number", "label"])["quantity"].sum().sort_values(
+            ascending=False)
+        (top_number, top_label), top_value = volume.index[0], volume.iloc[0]
+        prose = [self._say("by_phone", count=self.fmt.number(len(volume)),
+                           top=mask_phone(top_number), label=top_label or "–",
+                           share=self.fmt.percent(top_value / max(1, volume.sum()))),
+                 self._say("by_phone.detail")]
+        rows = [[mask_phone(r.phone_number), r.label or "–", self._category(r.category),
+                 self._t(r.unit), self.fmt.number(r.quantity), self.fmt.number(r.paid),
+                 self.fmt.number(r.free), self.fmt.money(r.our_cost_usd)]
+                for r in df.itertuples()]
+        columns = [self._t(k) for k in ("phone_number", "label", "category", "unit",
+                                        "quantity", "paid", "free", "our_cost")]
+        return present.Section(self._t("section.by_phone"), prose,
+                               present.table(columns, rows, [False] * 4 + [True] * 4))
+
+    def daily(self) -> present.Section:
+        df = self.daily_df
+        if df.empty or df["quantity"].sum() == 0:
+            return present.Section(self._t("section.daily"), [self._t("no_data")])
+        per_day = df.groupby(["day", "initiator"])["quantity"].sum().unstack(fill_value=0)
+        per_day = per_day.reindex(columns=["business", "user"], fill_value=0)
+        days = [d.date() if hasattr(d, "date") else d for d in per_day.index]
+        totals = per_day.sum(axis=1)
+        complete = df.groupby("day")["complete"].all()
+        observed = totals[complete.values]
+        peak_day = observed.idxmax() if len(observed) else totals.idxmax()
+        peak_day = peak_day.date() if hasattr(peak_day, "date") else peak_day
+        unit = self._unit_label()
+        prose = [self._say("daily", day=self.fmt.date(peak_day), peak=self.fmt.number(
+                     totals.max()), unit=unit, mean=self.fmt.number(
+                     observed.mean() if len(observed) else 0)),
+                 self._say("daily.detail", tz=self.info["timezone"])]
+        fig = charts.daily_stacked(
+            days, {k: per_day[k].tolist() for k in ("business", "user")},
+            charts.INITIATOR_COLORS, {k: self._t(k) for k in ("business", "user")},
+            f"{self._t('section.daily')} · {unit}", unit, self.fmt)
+        return present.Section(self._t("section.daily"), prose,
+                               present.figure_to_img(fig, self._t("section.daily")))
+
+    def cost(self) -> present.Section:
+        df = self.cost_df
+        if df.empty:
+            return present.Section(self._t("section.cost"), [self._t("no_data")])
+        ours = float(df["our_cost_usd"].fillna(0).sum())
+        meta_known = df["meta_cost_usd"].notna().any()
+        meta = float(df["meta_cost_usd"].fillna(0).sum())
+        prose = []
+        if meta_known:
+            prose.append(self._say("cost", cost=self.fmt.money(ours), meta=self.fmt.money(meta),
+                                   diff=self.fmt.money(meta - ours)))
+        if (df["points_without_meta_cost"] > 0).any():
+            prose.append(self._say("cost.no_meta"))
+        elif meta_known:
+            prose.append(self._say("cost.detail"))
+        by_category = df.groupby("category")["our_cost_usd"].sum()
+        order = [c for c in CATEGORY_ORDER if c in by_category.index]
+        fig = charts.category_bars(order, [float(by_category[c]) for c in order],
+                                   {c: self._category(c) for c in order},
+                                   f"{self._t('our_cost')} · USD", self.fmt, money=True)
+        rows = [[self._category(r.category), r.market, self._t(r.era),
+                 self.fmt.rate(r.rate_usd), self.fmt.date(r.rate_effective_from, "short")
+                 if pd.notna(r.rate_effective_from) else "–",
+                 self.fmt.number(r.paid), self.fmt.money(r.our_cost_usd),
+                 self.fmt.money(r.meta_cost_usd) if pd.notna(r.meta_cost_usd)
+                 else self._t("not_given"),
+                 self.fmt.money(r.meta_cost_usd - r.our_cost_usd)
+                 if pd.notna(r.meta_cost_usd) and pd.notna(r.our_cost_usd) else "–"]
+                for r in df.itertuples()]
+        columns = [self._t(k) for k in ("category", "market", "era", "rate", "rate_from",
+                                        "paid", "our_cost", "meta_cost", "difference")]
+        body = present.figure_to_img(fig, self._t("section.cost")) + present.table(
+            columns, rows, [False] * 3 + [True] * 6)
+        return present.Section(self._t("section.cost"), prose, body)
+
+    def projection(self) -> present.Section:
+        p = self.projection_df
+        if p.empty or not self.info["open"]:
+            return present.Section(self._t("section.projection"),
+                                   [self._say("projection.closed"),
+                                    self._say("projection.closed.detail")])
+        row = p.set_index("metric").loc["our_cost_usd"]
+        prose = [self._say("projection", projected=self.fmt.money(row.projected),
+                           low=self.fmt.money(row.projected_low),
+                           high=self.fmt.money(row.projected_high)),
+                 self._say("projection.detail", to_date=self.fmt.money(row.to_date),
+                           days=self.fmt.number(row.days_observed),
+                           remaining=self.fmt.number(row.days_remaining))]
+        daily = self.daily_df[self.daily_df["complete"]].groupby("day")["our_cost_usd"].sum()
+        days = [d.date() if hasattr(d, "date") else d for d in daily.index]
+        fig = charts.projection(days, daily.cumsum().tolist(), self.bundle.period.end,
+                                float(row.projected), float(row.projected_low),
+                                float(row.projected_high),
+                                f"{self._t('our_cost')} · {self._t('projected')}", "USD",
+                                self.fmt, (self._t("to_date"), self._t("projected")))
+        table_rows = [[self._t(f"{r.metric}.metric"),
+                       self.fmt.money(r.to_date) if r.metric == "our_cost_usd"
+                       else self.fmt.number(r.to_date),
+                       self.fmt.money(r.projected) if r.metric == "our_cost_usd"
+                       else self.fmt.number(r.projected),
+                       (f"{self.fmt.money(r.projected_low)} – {self.fmt.money(r.projected_high)}"
+                        if r.metric == "our_cost_usd" else
+                        f"{self.fmt.number(r.projected_low)} – "
+                        f"{self.fmt.number(r.projected_high)}")]
+                      for r in p.itertuples()]
+        body = present.figure_to_img(fig, self._t("section.projection")) + present.table(
+            [self._t(k) for k in ("metric", "to_date", "projected", "band")], table_rows,
+            [False, True, True, True])
+        return present.Section(self._t("section.projection"), prose, body)
+
+    def reconciliation(self) -> present.Section:
+        df = self.reconciliation_df
+        if df.empty:
+            return present.Section(self._t("section.reconciliation"), [self._t("no_data")])
+        prose = [self._say("reconciliation", diff=self.fmt.number(df["difference"].sum())),
+                 self._say("reconciliation.detail")]
+        rows = [[self._category(r.category), self.fmt.number(r.delivered_in_webhooks),
+                 self.fmt.number(r.meta_volume), self.fmt.number(r.difference)]
+                for r in df.itertuples()]
+        return present.Section(self._t("section.reconciliation"), prose, present.table(
+            [self._t(k) for k in ("category", "delivered_in_webhooks", "meta_volume",
+                                  "difference")], rows, [False, True, True, True]))
+
+    def footnotes(self) -> present.Footnotes:
+        info = self.info
+        as_of = self.bundle.as_of
+        notes = [
+            _say(NOTES, "source", self.locale),
+            _say(NOTES, "rate_card", self.locale,
+                 date=self.fmt.date(date.fromisoformat(info["rate_card_date"])),
+                 source=", ".join(info["rate_card_sources"])),
+            _say(NOTES, "fallback", self.locale),
+            _say(NOTES, "initiator", self.locale),
+            _say(NOTES, "days", self.locale, tz=info["timezone"],
+                 as_of=self.fmt.date(as_of)),
+            _say(NOTES, "privacy", self.locale),
+        ]
+        if info["partial"]:
+            notes.insert(0, _say(NOTES, "partial", self.locale, date=self.fmt.date(
+                date.fromisoformat(info["consolidation_date"]))))
+        return present.Footnotes(self._t("section.notes"), notes)
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]

@@ -1,0 +1,142 @@
+"""Labels, numbers, currency and dates for pt-BR (default) and en, through Babel.
+
+Code is English; only user-facing words live here. `t(key, locale)` looks a label up;
+`Formatter` formats numbers, money and dates in one locale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+DEFAULT_LOCALE = "pt-BR"
+
+LABELS: dict[str, dict[str, str]] = {
+    "consumption.title": {"pt-BR": "Consumo de WhatsApp", "en": "WhatsApp consumption"},
+    "partial": {"pt-BR": "Consumo parcial", "en": "Partial"},
+    "partial.note": {
+        "pt-BR": "Os números deste período são parciais até a consolidação em {date}.",
+        "en": "This period's figures are partial until they are consolidated on {date}.",
+    },
+    "consolidated": {"pt-BR": "Consolidado em {date}", "en": "Consolidated on {date}"},
+    "section.summary": {"pt-BR": "Resumo", "en": "Summary"},
+    "section.by_phone": {"pt-BR": "Por número de telefone", "en": "By phone number"},
+    "section.daily": {"pt-BR": "Contagem diária", "en": "Daily count"},
+    "section.cost": {"pt-BR": "Custo", "en": "Cost"},
+    "section.projection": {"pt-BR": "Projeção", "en": "Projection"},
+    "section.reconciliation": {"pt-BR": "Conciliação", "en": "Reconciliation"},
+    "section.notes": {"pt-BR": "Notas", "en": "Notes"},
+    "business": {"pt-BR": "Iniciadas pela empresa", "en": "Business-initiated"},
+    "user": {"pt-BR": "Iniciadas pelo usuário", "en": "User-initiated"},
+    "total": {"pt-BR": "Total", "en": "Total"},
+    "paid": {"pt-BR": "Pagas", "en": "Paid"},
+    "free": {"pt-BR": "Gratuitas", "en": "Free"},
+    "conversation": {"pt-BR": "conversas", "en": "conversations"},
+    "message": {"pt-BR": "mensagens", "en": "messages"},
+    "category": {"pt-BR": "Categoria", "en": "Category"},
+    "pricing_type": {"pt-BR": "Tipo de cobrança", "en": "Pricing type"},
+    "initiator": {"pt-BR": "Origem", "en": "Initiated by"},
+    "unit": {"pt-BR": "Unidade", "en": "Unit"},
+    "era": {"pt-BR": "Modelo", "en": "Pricing model"},
+    "quantity": {"pt-BR": "Quantidade", "en": "Quantity"},
+    "phone_number": {"pt-BR": "Número", "en": "Number"},
+    "label": {"pt-BR": "Nome", "en": "Name"},
+    "market": {"pt-BR": "Mercado", "en": "Market"},
+    "rate": {"pt-BR": "Tarifa (US$)", "en": "Rate (USD)"},
+    "rate_from": {"pt-BR": "Tarifa desde", "en": "Rate since"},
+    "our_cost": {"pt-BR": "Custo estimado", "en": "Estimated cost"},
+    "meta_cost": {"pt-BR": "Custo Meta", "en": "Meta's cost"},
+    "difference": {"pt-BR": "Diferença", "en": "Difference"},
+    "day": {"pt-BR": "Dia", "en": "Day"},
+    "to_date": {"pt-BR": "Até agora", "en": "To date"},
+    "projected": {"pt-BR": "Projeção do mês", "en": "Month projection"},
+    "band": {"pt-BR": "Faixa", "en": "Range"},
+    "metric": {"pt-BR": "Medida", "en": "Measure"},
+    "delivered_in_webhooks": {"pt-BR": "Entregues (webhooks)", "en": "Delivered (webhooks)"},
+    "meta_volume": {"pt-BR": "Volume Meta", "en": "Meta's volume"},
+    "not_given": {"pt-BR": "não informado", "en": "not given"},
+    "no_data": {"pt-BR": "Sem dados neste período.", "en": "No data in this period."},
+    "generated": {"pt-BR": "Dados até {date} (exclusive)", "en": "Data up to {date} (exclusive)"},
+    "marketing": {"pt-BR": "Marketing", "en": "Marketing"},
+    "utility": {"pt-BR": "Utilidade", "en": "Utility"},
+    "authentication": {"pt-BR": "Autenticação", "en": "Authentication"},
+    "authentication_international": {"pt-BR": "Autenticação internacional",
+                                     "en": "Authentication (international)"},
+    "marketing_lite": {"pt-BR": "Marketing lite", "en": "Marketing lite"},
+    "service": {"pt-BR": "Serviço", "en": "Service"},
+    "REGULAR": {"pt-BR": "Regular", "en": "Regular"},
+    "FREE_TIER": {"pt-BR": "Franquia gratuita", "en": "Free tier"},
+    "FREE_ENTRY_POINT": {"pt-BR": "Ponto de entrada gratuito", "en": "Free entry point"},
+    "FREE_CUSTOMER_SERVICE": {"pt-BR": "Janela de atendimento", "en": "Customer service window"},
+    "CBP": {"pt-BR": "Por conversa", "en": "Per conversation"},
+    "PMP": {"pt-BR": "Por mensagem", "en": "Per message"},
+    "paid.metric": {"pt-BR": "Unidades pagas", "en": "Paid units"},
+    "quantity.metric": {"pt-BR": "Unidades (todas)", "en": "All units"},
+    "our_cost_usd.metric": {"pt-BR": "Custo estimado (US$)", "en": "Estimated cost (USD)"},
+}
+
+
+def t(key: str, locale: str = DEFAULT_LOCALE, **values) -> str:
+    """The label of `key` in `locale` (falling back to en, then to the key itself)."""
+    entry = LABELS.get(key)
+    text = (entry.get(locale) or entry.get("en")) if entry else key
+    return text.format(**values) if values else text
+
+
+def babel_locale(locale: str) -> str:
+    return locale.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Numbers, money and dates in one locale."""
+
+    locale: str = DEFAULT_LOCALE
+    currency: str = "USD"
+
+    def number(self, value, digits: int = 0) -> str:
+        if value is None or value != value:  # None or NaN
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=babel_locale(self.locale))
+
+    def money(self, value) -> str:
+        if value is None or value != value:
+            return "–"
+        return format_currency(value, self.currency, locale=babel_locale(self.locale))
+
+    def rate(self, value) -> str:
+        if value is None or value != value:
+            return "–"
+        return format_decimal(value, format="0.0000", locale=babel_locale(self.locale))
+
+    def percent(self, value, digits: int = 1) -> str:
+        if value is None or value != value:
+            return "–"
+        return format_percent(value, format="#,##0." + "0" * digits + "%",
+                              locale=babel_locale(self.locale))
+
+    def date(self, value: date, style: str = "medium") -> str:
+        return format_date(value, format=style, locale=babel_locale(self.locale))
+
+    def day(self, value: date) -> str:
+        return format_date(value, format="dd/MM" if self.locale == "pt-BR" else "MMM d",
+                           locale=babel_locale(self.locale))
+
+    def month(self, value: date) -> str:
+        return format_date(value, format="MMMM 'de' y" if self.locale == "pt-BR" else "MMMM y",
+                           locale=babel_locale(self.locale))
+
+
+def mask_phone(number: str) -> str:
+    """Country code and last 4 digits only: `+55 ••• ••••-1234` (DOMAIN.md, privacy)."""
+    from reportlib.pricing import CALLING_CODES
+
+    digits = "".join(ch for ch in str(number) if ch.isdigit())
+    if len(digits) < 6:
+        return "•••"
+    code = next((digits[:n] for n in (3, 2, 1) if digits[:n] in CALLING_CODES), digits[:2])
+    return f"+{code} ••• ••••-{digits[-4:]}"

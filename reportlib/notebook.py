@@ -1,0 +1,40 @@
+"""What a report notebook calls first and last: open its report, publish its figures."""
+
+from __future__ import annotations
+
+import json
+
+from reportlib import bundle as bundle_mod
+from reportlib import calendar
+from reportlib.params import LOCALES, check_tenant_id
+from reportlib.render import FIGURES_MIME
+
+REPORTS = {"consumption": ("consumption", "ConsumptionReport")}
+
+
+def open_report(report: str, tenant: str, period: str, bundle: str = "", locale: str = "",
+                as_of: str = ""):
+    """Validate the notebook's parameters and return the report object over its bundle
+    (built now from the warehouse when `bundle` is empty, as in JupyterLab)."""
+    import importlib
+
+    check_tenant_id(tenant)
+    calendar.parse_period(period)
+    calendar.parse_date(as_of, "as_of")
+    if locale and locale not in LOCALES:
+        raise ValueError(f"locale {locale!r} is not one of {', '.join(LOCALES)}")
+    opened = bundle_mod.for_notebook(tenant, period, bundle, as_of, (report,))
+    if opened.info["tenant"] != tenant or opened.info["period"] != period:
+        raise ValueError(f"bundle {bundle} holds {opened.info['tenant']} "
+                         f"{opened.info['period']}, not {tenant} {period}")
+    module_name, class_name = REPORTS[report]
+    module = importlib.import_module(f"reportlib.{module_name}")
+    return getattr(module, class_name)(opened, locale or None)
+
+
+def publish_figures(report) -> None:
+    """Emit the headline figures as a machine-readable output the renderer reads back."""
+    from IPython.display import display
+
+    figures = report.figures()
+    display({FIGURES_MIME: figures, "text/plain": json.dumps(figures, indent=1)}, raw=True)

@@ -1,0 +1,101 @@
+"""HTML building blocks of a report section: headings, prose, tables, KPI cards, notes.
+
+Every piece of user text goes through `html.escape`, so a campaign or template name can never
+inject markup. A `Section` renders itself in JupyterLab and in nbconvert's HTML the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import matplotlib.figure
+
+# Figure geometry: wide and short charts read well on A4 and on screens.
+FIGURE_DPI = 144
+
+
+def esc(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
+    """A chart as an inline PNG <img> (static: the PDF and e-mail need no script)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
+                metadata={"Software": None})
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img class="chart" alt="{esc(alt)}" src="data:image/png;base64,{data}"/>'
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool] | None = None,
+          footer: Sequence | None = None) -> str:
+    """A plain HTML table; cells are escaped, numeric columns right-aligned."""
+    numeric = list(numeric or [False] * len(columns))
+    head = "".join(f'<th class="{"num" if n else ""}">{esc(c)}</th>'
+                   for c, n in zip(columns, numeric, strict=True))
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"num" if n else ""}">{esc(v)}</td>'
+                         for v, n in zip(row, numeric, strict=True)) + "</tr>"
+        for row in rows)
+    foot = ""
+    if footer is not None:
+        foot = "<tfoot><tr>" + "".join(f'<td class="{"num" if n else ""}">{esc(v)}</td>'
+                                       for v, n in zip(footer, numeric, strict=True))
+        foot += "</tr></tfoot>"
+    return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>'
+
+
+def cards(items: Sequence[tuple[str, str]]) -> str:
+    """Headline numbers as KPI cards: (label, formatted value)."""
+    inner = "".join(f'<div class="card"><div class="card-value">{esc(v)}</div>'
+                    f'<div class="card-label">{esc(k)}</div></div>' for k, v in items)
+    return f'<div class="cards">{inner}</div>'
+
+
+@dataclass
+class Section:
+    """One report section: a title, one or two sentences, and a chart or table (HTML)."""
+
+    title: str
+    prose: Sequence[str]
+    body: str = ""
+    level: int = 2
+    extra_class: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def _repr_html_(self) -> str:
+        prose = "".join(f"<p>{esc(p)}</p>" for p in self.prose)
+        notes = "".join(f'<p class="note">{esc(n)}</p>' for n in self.notes)
+        return (f'<section class="report-section {esc(self.extra_class)}">'
+                f"<h{self.level}>{esc(self.title)}</h{self.level}>{prose}{self.body}{notes}"
+                "</section>")
+
+
+@dataclass
+class Header:
+    """The report's title block with the partial badge."""
+
+    title: str
+    subtitle: str
+    badge: str = ""
+    lines: Sequence[str] = ()
+
+    def _repr_html_(self) -> str:
+        badge = f'<span class="badge">{esc(self.badge)}</span>' if self.badge else ""
+        lines = "".join(f'<p class="meta">{esc(line)}</p>' for line in self.lines)
+        return (f'<header class="report-header"><h1>{esc(self.title)}</h1>'
+                f'<p class="subtitle">{esc(self.subtitle)} {badge}</p>{lines}</header>')
+
+
+@dataclass
+class Footnotes:
+    title: str
+    notes: Sequence[str]
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{esc(n)}</li>" for n in self.notes)
+        return f'<section class="footnotes"><h2>{esc(self.title)}</h2><ol>{items}</ol></section>'

@@ -1,0 +1,317 @@
+"""Executes a report notebook with papermill and publishes HTML (no code) and PDF atomically.
+
+One job renders one (tenant, period, report) from its bundle: the notebook is executed into a
+staging folder; only when it succeeds are the HTML and PDF made and renamed into place, so a
+failed run never replaces a good report. A failed notebook is kept as `<report>.failed.ipynb`
+(with its traceback) beside the last good outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+from reportlib import calendar
+from reportlib.errors import ReportError
+from reportlib.params import LOCALES, check_tenant_id
+
+FIGURES_MIME = "application/vnd.reportlib.figures+json"
+NOTEBOOK_PARAMETERS = ("tenant", "period", "bundle", "locale", "as_of")
+KERNEL_NAME = "reportlib"
+
+
+@dataclass
+class Job:
+    """One report to render: everything a worker process needs, nothing more."""
+
+    tenant: str
+    period: str
+    report: str
+    as_of: str
+    locale: str
+    bundle: str  # path of the tenant-period bundle
+    bundle_hash: str
+    notebook: str  # path of notebooks/<report>.ipynb
+    out_dir: str  # outputs/<tenant>/<period>
+    display_name: str = ""
+
+
+@dataclass
+class JobResult:
+    tenant: str
+    period: str
+    report: str
+    status: str  # ok | failed
+    files: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    bundle_hash: str = ""
+    started_at: str = ""
+    ended_at: str = ""
+    seconds: dict = field(default_factory=dict)
+    error: str | None = None
+
+    def line(self) -> str:
+        where = f"{self.tenant} {self.period} {self.report}"
+        return f"{where}: ok" if self.status == "ok" else f"{where}: FAILED: {self.error}"
+
+
+def notebook_path(report: str) -> Path:
+    """notebooks/<report>.ipynb of the repository (or $REPORTLIB_NOTEBOOKS)."""
+    base = Path(os.environ.get("REPORTLIB_NOTEBOOKS",
+                               Path(__file__).resolve().parent.parent / "notebooks"))
+    path = base / f"{report}.ipynb"
+    if not path.is_file():
+        raise ReportError(f"report {report!r}: no notebook {path}")
+    return path
+
+
+def validate_parameters(notebook: Path, parameters: dict) -> dict:
+    """Check names against the notebook's parameters cell and values against their types;
+    papermill itself only warns on an unknown name."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(notebook)))
+    unknown = sorted(set(parameters) - declared)
+    if unknown:
+        raise ReportError(f"{notebook.name}: unknown parameter {', '.join(unknown)} "
+                          f"(declared: {', '.join(sorted(declared))})")
+    check_tenant_id(parameters.get("tenant", ""))
+    calendar.parse_period(parameters.get("period", ""))
+    calendar.parse_date(parameters.get("as_of", ""), "as_of")
+    if parameters.get("locale") and parameters["locale"] not in LOCALES:
+        raise ReportError(f"locale {parameters['locale']!r} is not one of {', '.join(LOCALES)}")
+    return parameters
+
+
+def kernel_name() -> str:
+    """The project's registered kernel, else the interpreter's own `python3` kernel."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    return KERNEL_NAME if KERNEL_NAME in specs else "python3"
+
+
+class DropStreams(Preprocessor):
+    """Drop stdout/stderr, warnings and machine-only outputs from what readers see."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o for o in cell.outputs
+                if o.get("output_type") not in ("stream", "error")
+                and FIGURES_MIME not in o.get("data", {})
+            ]
+        return cell, resources
+
+
+def _stylesheet() -> str:
+    return (resources.files("reportlib") / "templates" / "report.css").read_text("utf-8")
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: str) -> str:
+    """A self-contained page: no code, no prompts, no streams, no script, no external URL."""
+    exporter = HTMLExporter(template_name="basic", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(
+        remove_cell_tags={"remove-cell"}, remove_all_outputs_tags={"remove-output"},
+        remove_input_tags={"remove-input"}, enabled=True), enabled=True)
+    exporter.register_preprocessor(DropStreams(), enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
+    page_css = ("@page { @bottom-left { content: " + _css_string(footer) +
+                '; font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #6c757d; } }')
+    return (
+        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_stylesheet()}\n{page_css}</style>"
+        f'</head><body>{body}<footer class="report-footer">{html.escape(footer)}</footer>'
+        "</body></html>\n"
+    )
+
+
+def html_to_pdf(page: str, out: Path, base: Path) -> None:
+    """A4 PDF from the same page; WeasyPrint may read data: and file: URLs only, so
+    rendering never touches the network."""
+    import logging
+
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    fetcher = URLFetcher(allowed_protocols={"data", "file"})
+    HTML(string=page, base_url=str(base), url_fetcher=fetcher).write_pdf(str(out))
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Keep the kernel's start-up chatter (inherited file descriptor 2) off the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def read_figures(nb: nbformat.NotebookNode) -> dict:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if FIGURES_MIME in data:
+                value = data[FIGURES_MIME]
+                return json.loads(value) if isinstance(value, str) else dict(value)
+    return {}
+
+
+def _error_of(nb_path: Path, exc: Exception) -> str:
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    return " ".join(f"{ename}: {evalue}".split())[:500]
+
+
+def render(job: Job) -> JobResult:
+    """Execute, convert and publish one report (runs in a worker process)."""
+    import papermill
+
+    warnings.filterwarnings("ignore")
+    started = datetime.now(UTC)
+    out_dir = Path(job.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / f".staging-{job.report}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    parameters = {"tenant": job.tenant, "period": job.period, "bundle": job.bundle,
+                  "locale": job.locale, "as_of": job.as_of}
+    result = JobResult(job.tenant, job.period, job.report, "failed", params=parameters,
+                       bundle_hash=job.bundle_hash, started_at=started.isoformat())
+    executed = staging / f"{job.report}.ipynb"
+    try:
+        validate_parameters(Path(job.notebook), parameters)
+        t0 = time.perf_counter()
+        try:
+            with quiet_stderr():
+                papermill.execute_notebook(
+                    job.notebook, str(executed), parameters=parameters, kernel_name=kernel_name(),
+                    cwd=str(Path(job.notebook).parent), progress_bar=False, log_output=False,
+                    request_save_on_cell_execute=False)
+        except Exception as exc:  # the executed notebook holds the traceback
+            failed = out_dir / f"{job.report}.failed.ipynb"
+            if executed.exists():
+                os.replace(executed, failed)
+                result.files = {"failed_notebook": failed.name}
+            result.error = _error_of(executed, exc)
+            return result
+        t1 = time.perf_counter()
+        nb = nbformat.read(str(executed), as_version=4)
+        result.figures = read_figures(nb)
+        title = f"{job.display_name or job.tenant} · {job.report} · {job.period}"
+        page = notebook_to_html(nb, title, title, job.locale or "pt-BR")
+        (staging / f"{job.report}.html").write_text(page, encoding="utf-8")
+        t2 = time.perf_counter()
+        html_to_pdf(page, staging / f"{job.report}.pdf", staging)
+        t3 = time.perf_counter()
+        for suffix in (".ipynb", ".pdf", ".html"):
+            os.replace(staging / f"{job.report}{suffix}", out_dir / f"{job.report}{suffix}")
+        (out_dir / f"{job.report}.failed.ipynb").unlink(missing_ok=True)
+        result.status = "ok"
+        result.files = {"html": f"{job.report}.html", "pdf": f"{job.report}.pdf",
+                        "notebook": f"{job.report}.ipynb"}
+        result.seconds = {"execute": round(t1 - t0, 3), "html": round(t2 - t1, 3),
+                          "pdf": round(t3 - t2, 3), "total": round(t3 - t0, 3)}
+        return result
+    except ReportError as exc:
+        result.error = str(exc)
+        return result
+    finally:
+        result.ended_at = datetime.now(UTC).isoformat()
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest and index
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
+    """Merge one job's result into outputs/<tenant>/<period>/manifest.json (main process only).
+    A failed run keeps the last good files listed, marked failed."""
+    path = out_dir / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    manifest.update({"tenant": result.tenant, "period": result.period, "as_of": as_of})
+    reports = manifest.setdefault("reports", {})
+    entry = asdict(result)
+    for key in ("tenant", "period", "report"):
+        entry.pop(key)
+    previous = reports.get(result.report, {})
+    if result.status == "failed":
+        good = (previous.get("last_good") if previous.get("status") == "failed" else
+                {k: previous.get(k) for k in ("files", "figures", "ended_at", "bundle_hash")}
+                if previous.get("status") == "ok" else None)
+        if good:
+            entry["last_good"] = good
+            entry["files"] = {**good.get("files", {}), **entry["files"]}
+    reports[result.report] = entry
+    write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
+    return manifest
+
+
+def write_index(outputs: Path) -> Path:
+    """outputs/index.html: every tenant, period and report with its status and links."""
+    rows = []
+    for manifest_path in sorted(Path(outputs).glob("*/*/manifest.json")):
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        rel = manifest_path.parent.relative_to(outputs).as_posix()
+        for report, entry in sorted(manifest.get("reports", {}).items()):
+            links = " ".join(
+                f'<a href="{html.escape(rel)}/{html.escape(name)}">{html.escape(kind.upper())}'
+                "</a>" for kind, name in entry.get("files", {}).items()
+                if kind in ("html", "pdf"))
+            status = entry.get("status", "?")
+            rows.append(
+                f"<tr><td>{html.escape(manifest.get('tenant', ''))}</td>"
+                f"<td>{html.escape(manifest.get('period', ''))}</td>"
+                f"<td>{html.escape(report)}</td>"
+                f'<td class="{html.escape(status)}">{html.escape(status)}'
+                f"{' (partial)' if entry.get('figures', {}).get('partial') else ''}</td>"
+                f"<td>{links}</td><td>{html.escape(str(entry.get('ended_at', ''))[:19])}</td>"
+                "</tr>")
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Reports</title>'
+        f"<style>{_stylesheet()} td.failed {{ color: #c92a2a; font-weight: bold; }}"
+        " td.ok { color: #2b8a3e; }</style></head><body><h1>Reports</h1>"
+        '<table class="data"><thead><tr><th>Tenant</th><th>Period</th><th>Report</th>'
+        "<th>Status</th><th>Files</th><th>Produced (UTC)</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table></body></html>\n")
+    path = Path(outputs) / "index.html"
+    write_atomic(path, page)
+    return path

@@ -1,0 +1,117 @@
+"""Fans (tenant, period, report) jobs out to a local process pool, with a progress bar.
+
+Bundles are built first, in this process (the warehouse has one writer and is read here
+once per tenant-period); each job then carries only its bundle path to a worker, and the
+results come back to this process, which alone writes manifests and the index.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from reportlib import bundle, calendar, pricing
+from reportlib import params as params_mod
+from reportlib.errors import ReportError
+from reportlib.render import Job, JobResult, notebook_path, render, update_manifest, write_index
+
+AVAILABLE_REPORTS = ("consumption",)
+
+
+def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
+         as_of: date, warehouse: Path, params_dir: Path, outputs: Path
+         ) -> tuple[list[Job], list[JobResult]]:
+    """Validate everything and build one bundle per tenant-period; returns jobs to run and
+    results of jobs that failed before rendering (a bundle that could not be built)."""
+    parsed = [calendar.parse_period(p) for p in periods]
+    for report in reports or ():
+        if report not in AVAILABLE_REPORTS:
+            raise ReportError(f"report {report!r} is not one of {', '.join(AVAILABLE_REPORTS)}")
+    tenant_params = [params_mod.load_tenant(params_dir, t) for t in tenants]
+    rate_card = pricing.load_rate_card(pricing.rate_card_path(params_dir))
+    jobs, failures = [], []
+    for tp in tenant_params:
+        wanted = [r for r in (reports or tp.reports) if r in AVAILABLE_REPORTS]
+        for period in parsed:
+            out_dir = Path(outputs) / tp.tenant_id / period.label
+            bundle_path = out_dir / "bundle.duckdb"
+            try:
+                digest = bundle.build(warehouse, tp, period, as_of, bundle_path, tuple(wanted),
+                                      rate_card)
+            except ReportError as exc:
+                failures += [JobResult(tp.tenant_id, period.label, r, "failed", error=str(exc))
+                             for r in wanted]
+                continue
+            for report in wanted:
+                jobs.append(Job(
+                    tenant=tp.tenant_id, period=period.label, report=report,
+                    as_of=as_of.isoformat(), locale=tp.locale,
+                    bundle=str(bundle_path.resolve()), bundle_hash=digest,
+                    notebook=str(notebook_path(report)), out_dir=str(out_dir.resolve()),
+                    display_name=tp.display_name))
+    return jobs, failures
+
+
+def execute(jobs: Sequence[Job], workers: int, on_result: Callable[[JobResult], None],
+            console: Console | None = None) -> None:
+    """Render jobs in a spawn-context process pool, reporting each result as it arrives."""
+    console = console or Console(stderr=True)
+    columns = (TextColumn("[bold]reports"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("render", total=len(jobs), failed=0)
+        failed = 0
+        if workers <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                result = render(job)
+                failed += result.status != "ok"
+                on_result(result)
+                progress.update(task, advance=1, failed=failed)
+            return
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(render, job): job for job in jobs}
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # a worker that died: name the job, go on
+                    result = JobResult(job.tenant, job.period, job.report, "failed",
+                                       error=f"worker failed: {type(exc).__name__}: {exc}")
+                failed += result.status != "ok"
+                on_result(result)
+                progress.update(task, advance=1, failed=failed)
+
+
+def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
+        as_of: date, warehouse: Path, params_dir: Path, outputs: Path,
+        workers: int | None = None, console: Console | None = None) -> list[JobResult]:
+    """Plan, render, and publish manifests and the index; returns every job's result."""
+    outputs = Path(outputs)
+    outputs.mkdir(parents=True, exist_ok=True)
+    jobs, results = plan(tenants, periods, reports, as_of, warehouse, params_dir, outputs)
+    for result in results:
+        update_manifest(outputs / result.tenant / result.period, result, as_of.isoformat())
+
+    def publish(result: JobResult) -> None:
+        results.append(result)
+        update_manifest(outputs / result.tenant / result.period, result, as_of.isoformat())
+
+    execute(jobs, workers or os.cpu_count() or 1, publish, console)
+    write_index(outputs)
+    return results
