@@ -191,8 +191,8 @@ class ConsumptionReport:
             "total": int(s["quantity"].sum()),
             "paid": int(s["paid"].sum()),
             "free": int(s["free"].sum()),
-            "cost_usd.total": round(float(s["our_cost_usd"].fillna(0).sum()), 2),
-            "meta_cost_usd.total": (round(float(s["meta_cost_usd"].sum()), 2)
+            "cost_usd.total": round(float(s["our_cost_usd"].fillna(0).sum()), 4),
+            "meta_cost_usd.total": (round(float(s["meta_cost_usd"].sum()), 4)
                                     if s["meta_cost_usd"].notna().any() else None),
             "partial": bool(self.info["partial"]),
             "units": sorted(set(s["unit"])),
@@ -201,7 +201,7 @@ class ConsumptionReport:
             rows = s[s.category == category]
             if len(rows):
                 figures[f"cost_usd.{category}"] = round(float(rows["our_cost_usd"].fillna(0)
-                                                              .sum()), 2)
+                                                              .sum()), 4)
                 figures[f"paid.{category}"] = int(rows["paid"].sum())
         for unit in sorted(set(s["unit"])):
             rows = s[s.unit == unit]
@@ -260,20 +260,23 @@ class ConsumptionReport:
             (self._t("free"), self.fmt.number(f["free"])),
             (self._t("our_cost"), self.fmt.money(f["cost_usd.total"])),
         ])
-        rows = [[self._t(r.era), self._t(r.initiator), self._category(r.category),
+        eras = s["era"].nunique() > 1
+        rows = [([self._t(r.era)] if eras else []) +
+                [self._t(r.initiator), self._category(r.category),
                  self._t(r.pricing_type), self.fmt.number(r.quantity), self.fmt.number(r.paid),
                  self.fmt.number(r.free), self.fmt.money(r.our_cost_usd),
                  self.fmt.money(r.meta_cost_usd) if pd.notna(r.meta_cost_usd)
                  else self._t("not_given")]
                 for r in s.itertuples()]
-        columns = [self._t(k) for k in ("era", "initiator", "category", "pricing_type",
-                                        "quantity", "paid", "free", "our_cost", "meta_cost")]
-        footer = [self._t("total"), "", "", "", self.fmt.number(f["total"]),
-                  self.fmt.number(f["paid"]), self.fmt.number(f["free"]),
-                  self.fmt.money(f["cost_usd.total"]),
-                  self.fmt.money(f["meta_cost_usd.total"]) if f["meta_cost_usd.total"]
-                  is not None else self._t("not_given")]
-        body = kpis + (present.table(columns, rows, [False] * 4 + [True] * 5, footer)
+        columns = [self._t(k) for k in (["era"] if eras else []) + [
+            "initiator", "category", "pricing_type", "quantity", "paid", "free", "our_cost",
+            "meta_cost"]]
+        footer = [self._t("total")] + [""] * (2 + eras) + [
+            self.fmt.number(f["total"]), self.fmt.number(f["paid"]),
+            self.fmt.number(f["free"]), self.fmt.money(f["cost_usd.total"]),
+            self.fmt.money(f["meta_cost_usd.total"]) if f["meta_cost_usd.total"]
+            is not None else self._t("not_given")]
+        body = kpis + (present.table(columns, rows, [False] * (3 + eras) + [True] * 5, footer)
                        if rows else f"<p>{self._t('no_data')}</p>")
         return present.Section(self._t("section.summary"), prose, body)
 

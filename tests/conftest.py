@@ -1,0 +1,80 @@
+"""Shared helpers: hand-made tenants, source files and warehouses under tmp_path."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reportlib import params as params_mod
+from reportlib import warehouse
+from reportlib.params import PhoneNumber, TenantParams
+
+REPO = Path(__file__).resolve().parent.parent
+
+ACME = TenantParams(
+    tenant_id="acme", display_name="Acme <Lojas>", timezone="America/Sao_Paulo",
+    locale="pt-BR",
+    phone_numbers=(PhoneNumber("1001", "+55 11 4000-0001", "w-acme", "Vendas"),),
+    bots=("acme-bot",),
+)
+BETA = TenantParams(
+    tenant_id="beta", display_name="Beta", timezone="UTC", locale="en",
+    phone_numbers=(PhoneNumber("2001", "+55 21 3000-0002", "w-beta", "Main"),),
+    bots=("beta-bot",),
+)
+
+
+def unix(text: str) -> int:
+    """Unix seconds of an ISO instant with offset, e.g. '2026-10-01T03:00:00+00:00'."""
+    return int(datetime.fromisoformat(text).timestamp())
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@pytest.fixture
+def params_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "params"
+    for tenant in (ACME, BETA):
+        params_mod.dump_tenant(folder, tenant)
+    return folder
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def webhook(phone_id: str, statuses=None, messages=None, waba: str = "w-acme") -> str:
+    value = {"messaging_product": "whatsapp",
+             "metadata": {"display_phone_number": "551140000001", "phone_number_id": phone_id}}
+    if statuses is not None:
+        value["statuses"] = statuses
+    if messages is not None:
+        value["messages"] = messages
+    return json.dumps({"object": "whatsapp_business_account", "entry": [
+        {"id": waba, "changes": [{"value": value, "field": "messages"}]}]})
+
+
+@pytest.fixture
+def empty_warehouse(tmp_path: Path):
+    """A fresh warehouse with the two hand-made tenants registered."""
+    path = tmp_path / "warehouse.duckdb"
+    con = warehouse.create(path)
+    for t in (ACME, BETA):
+        con.execute("INSERT INTO tenants VALUES (?, ?, ?, ?, ?)",
+                    [t.tenant_id, t.display_name, t.timezone, t.locale, t.currency])
+        for p in t.phone_numbers:
+            con.execute("INSERT INTO phone_numbers VALUES (?, ?, ?, ?, ?)",
+                        [t.tenant_id, p.phone_number_id, p.display_phone_number, p.waba_id,
+                         p.label])
+    yield path, con
+    con.close()

@@ -1,0 +1,229 @@
+"""Every consumption metric on hand-made analytics rows, answers worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from reportlib import bundle, calendar
+from reportlib.bundle import Bundle
+from reportlib.consumption import ConsumptionReport
+from tests.conftest import ACME, BETA, utc
+
+
+def conv(con, tenant, start, category, kind, direction, n, cost=None, phone="551140000001",
+         country="BR", waba="w-acme"):
+    con.execute(
+        "INSERT INTO conversations VALUES (?, ?, ?, ?::TIMESTAMPTZ + INTERVAL 1 DAY, ?, ?, ?, "
+        "?, ?, ?, ?, 'hand-made')",
+        [tenant, waba, utc(start), utc(start), phone, country, kind, direction, category, n,
+         cost])
+
+
+def priced(con, tenant, start, category, kind, n, cost=None, phone="551140000001",
+           country="BR", tier=None):
+    con.execute(
+        "INSERT INTO pricing_daily VALUES (?, 'w-acme', ?, ?::TIMESTAMPTZ + INTERVAL 1 DAY, ?, "
+        "?, ?, ?, ?, ?, ?, 'hand-made')",
+        [tenant, utc(start), utc(start), phone, country, kind, category, tier, n, cost])
+
+
+def build(tmp_path, wh_path, tenant, period, as_of):
+    out = tmp_path / f"{tenant.tenant_id}-{period}.duckdb"
+    bundle.build(wh_path, tenant, calendar.parse_period(period), as_of, out)
+    return Bundle.open(out)
+
+
+def summary(b: Bundle):
+    df = b.table("consumption_summary")
+    return {(r.initiator, r.category, r.pricing_type): (r.quantity, r.paid, r.free,
+                                                        round(r.our_cost_usd, 4))
+            for r in df.itertuples()}
+
+
+def test_cbp_free_tier_fep_and_paid(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    # March 2024 (CBP, before service became free). São Paulo days start at 03:00 UTC.
+    conv(con, "acme", "2024-03-04T03:00:00+00:00", "SERVICE", "REGULAR", "USER_INITIATED", 700)
+    conv(con, "acme", "2024-03-05T03:00:00+00:00", "SERVICE", "REGULAR", "USER_INITIATED", 500)
+    conv(con, "acme", "2024-03-05T03:00:00+00:00", "SERVICE", "FREE_ENTRY_POINT",
+         "USER_INITIATED", 5)
+    conv(con, "acme", "2024-03-05T03:00:00+00:00", "MARKETING", "REGULAR",
+         "BUSINESS_INITIATED", 10)
+    con.close()
+    b = build(tmp_path, path, ACME, "2024-03", date(2024, 4, 20))
+    s = summary(b)
+    # 1,200 service conversations: the first 1,000 of the WABA-month are free -> 200 paid at
+    # 0.0300 = 6.00; FEP is free; 10 marketing at 0.0625 = 0.625.
+    assert s[("user", "service", "REGULAR")] == (1200, 200, 1000, 6.0)
+    assert s[("user", "service", "FREE_ENTRY_POINT")] == (5, 0, 5, 0.0)
+    assert s[("business", "marketing", "REGULAR")] == (10, 10, 0, 0.625)
+    figures = ConsumptionReport(b, "en").figures()
+    assert figures["business_initiated"] == 10
+    assert figures["user_initiated"] == 1205
+    assert figures["paid"] == 210 and figures["free"] == 1000 + 5
+    assert figures["cost_usd.total"] == pytest.approx(6.625)
+    assert figures["partial"] is False
+
+
+def test_cbp_free_tier_labelled_by_meta_counts_against_the_thousand(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    conv(con, "acme", "2024-05-02T03:00:00+00:00", "SERVICE", "FREE_TIER", "USER_INITIATED",
+         1000)
+    conv(con, "acme", "2024-05-03T03:00:00+00:00", "SERVICE", "REGULAR", "USER_INITIATED", 40)
+    con.close()
+    s = summary(build(tmp_path, path, ACME, "2024-05", date(2024, 6, 20)))
+    assert s[("user", "service", "FREE_TIER")] == (1000, 0, 1000, 0.0)
+    assert s[("user", "service", "REGULAR")] == (40, 40, 0, 1.2)  # 40 x 0.0300
+
+
+def test_cbp_service_free_from_november_2024(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    conv(con, "acme", "2024-11-04T03:00:00+00:00", "SERVICE", "REGULAR", "USER_INITIATED", 50)
+    conv(con, "acme", "2024-11-04T03:00:00+00:00", "UTILITY", "REGULAR",
+         "BUSINESS_INITIATED", 100)
+    con.close()
+    s = summary(build(tmp_path, path, ACME, "2024-11", date(2024, 12, 20)))
+    assert s[("user", "service", "REGULAR")] == (50, 0, 50, 0.0)
+    assert s[("business", "utility", "REGULAR")] == (100, 100, 0, 0.8)  # 100 x 0.0080
+
+
+def test_pmp_paid_and_free_messages(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    day = "2026-10-05T03:00:00+00:00"
+    priced(con, "acme", day, "MARKETING", "REGULAR", 100, cost=6.25)
+    priced(con, "acme", day, "MARKETING", "FREE_ENTRY_POINT", 7, cost=0)
+    priced(con, "acme", day, "UTILITY", "FREE_CUSTOMER_SERVICE", 20, cost=0)
+    priced(con, "acme", day, "AUTHENTICATION", "REGULAR", 1000, cost=6.20, tier="0:1000")
+    priced(con, "acme", day, "SERVICE", "FREE_CUSTOMER_SERVICE", 30, cost=0)
+    priced(con, "acme", day, "MARKETING", "REGULAR", 10, cost=0.305, country="MX")
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))
+    s = summary(b)
+    # marketing: 100 BR x 0.0625 = 6.25, plus 10 MX x 0.0305 = 0.305 -> 6.555
+    assert s[("business", "marketing", "REGULAR")] == (110, 110, 0, 6.555)
+    assert s[("user", "marketing", "FREE_ENTRY_POINT")] == (7, 0, 7, 0.0)
+    assert s[("user", "utility", "FREE_CUSTOMER_SERVICE")] == (20, 0, 20, 0.0)
+    assert s[("user", "service", "FREE_CUSTOMER_SERVICE")] == (30, 0, 30, 0.0)
+    assert s[("business", "authentication", "REGULAR")] == (1000, 1000, 0, 6.8)
+    figures = ConsumptionReport(b, "en").figures()
+    assert figures["paid"] == 1110 and figures["free"] == 57
+    assert figures["cost_usd.total"] == pytest.approx(13.355)
+    # Meta billed authentication with a volume tier: 6.20 instead of 6.80 at list price.
+    assert figures["meta_cost_usd.total"] == pytest.approx(6.25 + 6.20 + 0.305)
+    cost = b.table("consumption_cost").set_index(["category", "market"])
+    assert cost.loc[("authentication", "Brazil"), "meta_cost_usd"] - cost.loc[
+        ("authentication", "Brazil"), "our_cost_usd"] == pytest.approx(-0.60)
+    assert cost.loc[("marketing", "Mexico"), "rate_usd"] == pytest.approx(0.0305)
+
+
+def test_rate_change_inside_the_period(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    # Brazil utility: 0.0350 until 2024-07-31, 0.0080 from 2024-08-01.
+    conv(con, "acme", "2024-07-31T03:00:00+00:00", "UTILITY", "REGULAR",
+         "BUSINESS_INITIATED", 10)
+    conv(con, "acme", "2024-08-01T03:00:00+00:00", "UTILITY", "REGULAR",
+         "BUSINESS_INITIATED", 10)
+    con.close()
+    b = build(tmp_path, path, ACME, "2024-07-25..2024-08-05", date(2024, 9, 30))
+    cost = b.table("consumption_cost")
+    rows = sorted((round(r.rate_usd, 4), r.paid, round(r.our_cost_usd, 4),
+                   r.rate_effective_from.date()) for r in cost.itertuples())
+    assert rows == [(0.008, 10, 0.08, date(2024, 8, 1)), (0.035, 10, 0.35, date(2023, 6, 1))]
+    assert ConsumptionReport(b, "en").figures()["cost_usd.utility"] == pytest.approx(0.43)
+
+
+def test_day_boundaries_follow_the_tenant_time_zone(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    # A half-hour data point at 01:00 UTC on 1 Oct is 30 Sep 22:00 in São Paulo.
+    for tenant, phone in (("acme", "551140000001"), ("beta", "552130000002")):
+        con.execute(
+            "INSERT INTO pricing_daily VALUES (?, 'w', ?, ?, ?, 'BR', 'REGULAR', 'MARKETING', "
+            "NULL, 4, NULL, 'hand-made')",
+            [tenant, utc("2026-10-01T01:00:00+00:00"), utc("2026-10-01T01:30:00+00:00"), phone])
+    con.close()
+    acme_oct = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))
+    acme_sep = build(tmp_path, path, ACME, "2026-09", date(2026, 11, 20))
+    beta_oct = build(tmp_path, path, BETA, "2026-10", date(2026, 11, 20))
+    assert ConsumptionReport(acme_oct, "en").figures()["total"] == 0
+    assert ConsumptionReport(acme_sep, "en").figures()["total"] == 4
+    assert ConsumptionReport(beta_oct, "en").figures()["total"] == 4
+    daily = acme_sep.table("consumption_daily")
+    last = daily[(daily.day == "2026-09-30") & (daily.initiator == "business")]
+    assert last["quantity"].tolist() == [4]
+
+
+def test_daily_counts_split_business_and_user(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 3)
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "SERVICE", "FREE_CUSTOMER_SERVICE", 8)
+    priced(con, "acme", "2026-10-06T03:00:00+00:00", "UTILITY", "REGULAR", 2)
+    con.close()
+    daily = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20)).table(
+        "consumption_daily")
+    assert len(daily) == 31 * 2  # every day, both initiators, zero-filled
+    got = {(str(r.day.date()), r.initiator): r.quantity for r in daily.itertuples()
+           if r.quantity}
+    assert got == {("2026-10-05", "business"): 3, ("2026-10-05", "user"): 8,
+                   ("2026-10-06", "business"): 2}
+
+
+def test_projection_for_an_open_month(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    # November 2026, as of Sat 7 Nov: observed Sun 1 .. Fri 6 (6 days), 24 days remain.
+    # Paid marketing per day: Sun 1:10, Mon 2:20, Tue 3:20, Wed 4:20, Thu 5:20, Fri 6:30.
+    for day, n in zip(range(1, 7), (10, 20, 20, 20, 20, 30), strict=True):
+        priced(con, "acme", f"2026-11-{day:02d}T03:00:00+00:00", "MARKETING", "REGULAR", n)
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-11", date(2026, 11, 7))
+    p = b.table("consumption_projection").set_index("metric")
+    # Remaining 7..30 Nov: Saturdays 7,14,21,28 (not seen yet -> overall mean 20, min 10,
+    # max 30); Sundays 8,15,22,29 -> 10; Mon 9,16,23,30 -> 20; Tue/Wed/Thu x3 -> 20;
+    # Fri 13,20,27 -> 30. Mean: 4*20 + 4*10 + 4*20 + 9*20 + 3*30 = 470; to date 120.
+    assert p.loc["paid", "days_observed"] == 6 and p.loc["paid", "days_remaining"] == 24
+    assert p.loc["paid", "to_date"] == 120
+    assert p.loc["paid", "projected"] == pytest.approx(590)
+    # Low: Saturdays use the overall minimum 10 -> 470 - 4*10 = 430 -> 550; high +40 -> 630.
+    assert p.loc["paid", "projected_low"] == pytest.approx(550)
+    assert p.loc["paid", "projected_high"] == pytest.approx(630)
+    assert p.loc["our_cost_usd", "projected"] == pytest.approx(590 * 0.0625)
+    figures = ConsumptionReport(b, "en").figures()
+    assert figures["partial"] is True and figures["projection.paid"] == 590
+
+
+def test_closed_period_has_no_projection(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 3)
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))
+    assert b.table("consumption_projection").empty
+    assert "projection.cost_usd" not in ConsumptionReport(b, "en").figures()
+
+
+def test_bundle_holds_only_its_tenant(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 3)
+    priced(con, "beta", "2026-10-05T00:00:00+00:00", "MARKETING", "REGULAR", 500,
+           phone="552130000002")
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))
+    assert b.table("consumption_by_phone")["phone_number"].unique().tolist() == ["551140000001"]
+    assert ConsumptionReport(b, "en").figures()["total"] == 3
+    import duckdb
+
+    bundle_con = duckdb.connect(str(b.path), read_only=True)
+    tables = [r[0] for r in bundle_con.execute(
+        "SELECT table_name FROM information_schema.tables").fetchall()]
+    bundle_con.close()
+    assert "pricing_daily" not in tables and "notifications" not in tables
+
+
+def test_unknown_tenant_in_warehouse_is_refused(tmp_path, empty_warehouse):
+    from reportlib.errors import ReportError
+    from reportlib.params import TenantParams
+
+    path, con = empty_warehouse
+    con.close()
+    with pytest.raises(ReportError, match="unknown tenant 'ghost'"):
+        build(tmp_path, path, TenantParams("ghost", "Ghost"), "2026-10", date(2026, 11, 20))
