@@ -1,0 +1,181 @@
+"""Ingest: validation, rejection with reasons, idempotence, unreadable files, hostile names."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from reportlib import cli, ingest
+from tests.conftest import write
+
+HEADER = ("MessageId,CampaignId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,"
+          "TemplateName,Category,AcceptedAt,SentAt,DeliveredAt,ReadAt,FailedAt,ErrorCode,"
+          "RepliedAt\n")
+GOOD = "m1,c1,campaign,,acme-bot,1001,+5511999990001,promo,MARKETING,2026-10-03T14:05:09-03:00,,,,,,\n"
+
+
+def run_ingest(tmp_path, params_dir):
+    return ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+
+
+def rows(tmp_path, sql):
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+BAD_ROWS = [
+    # (row text, field, reason fragment)
+    (",c1,campaign,,acme-bot,1001,+5511999990001,promo,marketing,2026-10-03 10:00:00,,,,,,",
+     "MessageId", "required field is empty"),
+    ("m2,c1,robot,,acme-bot,1001,+5511999990001,promo,marketing,2026-10-03 10:00:00,,,,,,",
+     "Sender", "not one of campaign, agent, api"),
+    ("m3,c1,campaign,,acme-bot,1001,+5511999990001,promo,newsletter,2026-10-03 10:00:00,,,,,,",
+     "Category", "unknown category"),
+    ("m4,c1,campaign,,acme-bot,1001,11-NOT-A-PHONE,promo,marketing,2026-10-03 10:00:00,,,,,,",
+     "Recipient", "not an E.164 phone number"),
+    ("m5,c1,campaign,,acme-bot,1001,+5511999990001,promo,marketing,31/02/2026 25:61:00,,,,,,",
+     "AcceptedAt", "not a timestamp"),
+    ("m6,c1,campaign,,acme-bot,1001,+5511999990001,promo,marketing,2026-10-03 10:00:00,,,,,12x,",
+     "ErrorCode", "not a whole number"),
+    ("m7,c1,campaign,,acme-bot,2001,+5511999990001,promo,marketing,2026-10-03 10:00:00,,,,,,",
+     "PhoneNumberId", "belongs to another tenant"),
+    ("m8,c1,campaign,,acme-bot,9999,+5511999990001,promo,marketing,2026-10-03 10:00:00,,,,,,",
+     "PhoneNumberId", "not declared for this tenant"),
+    ("m9,c1,campaign,,beta-bot,1001,+5511999990001,promo,marketing,2026-10-03 10:00:00,,,,,,",
+     "BotId", "bot belongs to another tenant"),
+    ("m10,c1,campaign,,acme-bot,1001,+5511999990001,promo,marketing,1999-10-03 10:00:00,,,,,,",
+     "AcceptedAt", "out of range"),
+    ("m11,c1,campaign", "*", "expected 16 fields, found 3"),
+]
+
+
+def test_each_kind_of_bad_row_is_rejected_with_its_reason(tmp_path, params_dir):
+    body = GOOD + "".join(row + "\n" for row, _, _ in BAD_ROWS)
+    path = write(tmp_path / "sources/acme/notifications/n.csv", HEADER + body)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert result.status == "loaded"
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (12, 1, 11)
+    assert result.rows_read == result.rows_loaded + result.rows_rejected
+    rejected = rows(tmp_path, "SELECT line, field, reason, file FROM rejected_rows ORDER BY line")
+    assert len(rejected) == len(BAD_ROWS)
+    for (line, field, reason, file), (_, want_field, want_reason) in zip(
+            rejected, BAD_ROWS, strict=True):
+        assert field == want_field and want_reason in reason and file == str(path)
+    assert [r[0] for r in rejected] == list(range(3, 3 + len(BAD_ROWS)))  # header is line 1
+    log = rows(tmp_path, "SELECT rows_read, rows_loaded, rows_rejected FROM ingest_log")
+    assert log == [(12, 1, 11)]
+
+
+def test_timestamps_semicolons_bom_and_local_times(tmp_path, params_dir):
+    text = HEADER.replace(",", ";") + (
+        "m1;;agent;ana@acme;acme-bot;1001;+55 (11) 99999-0001;t;utility;"
+        "03/10/2026 14:05:09;2026-10-03 14:05:10;2026-10-03T17:05:11Z;;;;\n")
+    write(tmp_path / "sources/acme/notifications/n.csv", b"\xef\xbb\xbf" + text.encode())
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0), result.message
+    got = rows(tmp_path, "SELECT recipient, category, strftime(accepted_at AT TIME ZONE 'UTC', "
+               "'%Y-%m-%d %H:%M:%S'), strftime(sent_at AT TIME ZONE 'UTC', '%H:%M:%S'), "
+               "strftime(delivered_at AT TIME ZONE 'UTC', '%H:%M:%S') FROM notifications")
+    # Local São Paulo times (UTC-3) are stored as UTC instants.
+    assert got == [("+5511999990001", "utility", "2026-10-03 17:05:09", "17:05:10",
+                    "17:05:11")]
+
+
+def test_reingest_and_overlapping_files_change_nothing(tmp_path, params_dir):
+    write(tmp_path / "sources/acme/notifications/a.csv", HEADER + GOOD)
+    run_ingest(tmp_path, params_dir)
+
+    def snapshot():
+        return {t: rows(tmp_path, f"SELECT * EXCLUDE (loaded_at) FROM {t} ORDER BY ALL")
+                if t == "ingest_log" else rows(tmp_path, f"SELECT * FROM {t} ORDER BY ALL")
+                for t in ("notifications", "rejected_rows", "ingest_log", "campaigns")}
+
+    first = snapshot()
+    results = run_ingest(tmp_path, params_dir)
+    assert [r.status for r in results] == ["unchanged"]
+    run_ingest(tmp_path, params_dir)
+    assert snapshot() == first
+    # An overlapping file (same message plus a new one) upserts on the natural key.
+    second = GOOD.replace("promo", "promo_v2") + GOOD.replace("m1,", "m2,")
+    write(tmp_path / "sources/acme/notifications/b.csv", HEADER + second)
+    run_ingest(tmp_path, params_dir)
+    assert rows(tmp_path, "SELECT message_id, template_name FROM notifications ORDER BY 1") == [
+        ("m1", "promo_v2"), ("m2", "promo")]
+
+
+def test_unreadable_files_are_recorded_whole(tmp_path, params_dir):
+    write(tmp_path / "sources/acme/notifications/binary.csv", b"\xff\xfe\x00garbage\x81")
+    write(tmp_path / "sources/acme/notifications/nocol.csv", "MessageId,Sender\nm1,api\n")
+    write(tmp_path / "sources/acme/notifications/empty.csv", "")
+    write(tmp_path / "sources/acme/pricing_analytics/bad.json", "{not json")
+    results = {r.file.rsplit("/", 1)[1]: r for r in run_ingest(tmp_path, params_dir)}
+    assert results["binary.csv"].status == "unreadable"
+    assert "not UTF-8" in results["binary.csv"].message
+    assert "missing required column BotId" in results["nocol.csv"].message
+    assert "empty file" in results["empty.csv"].message
+    assert "not valid JSON" in results["bad.json"].message
+    log = rows(tmp_path, "SELECT count(*) FROM ingest_log WHERE status = 'unreadable'")
+    assert log == [(4,)]
+    assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(0,)]
+
+
+def test_hostile_and_unknown_tenant_folders_are_refused(tmp_path, params_dir, capsys):
+    write(tmp_path / "sources/Evil Tenant;drop/notifications/n.csv", HEADER + GOOD)
+    write(tmp_path / "sources/..hidden/notifications/n.csv", HEADER + GOOD)
+    write(tmp_path / "sources/ghost/notifications/n.csv", HEADER + GOOD)
+    write(tmp_path / "sources/acme/mystery/x.csv", "a\n1\n")
+    code = cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params_dir)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "is not a valid tenant id: nothing of it was read" in out
+    assert "unknown tenant 'ghost'" in out
+    assert "unknown sub-folder, not read" in out
+    assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(0,)]
+    assert all("\n" not in line for line in out.splitlines())
+
+
+def test_unknown_columns_are_reported_once(tmp_path, params_dir):
+    header = HEADER.rstrip("\n") + ",Extra\n"
+    write(tmp_path / "sources/acme/notifications/n.csv", header + GOOD.rstrip("\n") + ",x\n")
+    [result] = run_ingest(tmp_path, params_dir)
+    assert result.rows_loaded == 1 and "unknown columns ignored: Extra" in result.message
+
+
+def test_analytics_with_and_without_wrapper(tmp_path, params_dir):
+    point = {"start": 1790823600, "end": 1790910000, "phone_number": "551140000001",
+             "country": "BR", "pricing_type": "REGULAR", "pricing_category": "MARKETING",
+             "volume": 5, "cost": 0.3125}
+    bad = dict(point, pricing_type="WEIRD")
+    other = dict(point, phone_number="552130000002")
+    wrapped = {"pricing_analytics": {"data": [{"data_points": [point, bad, other]}]},
+               "id": "w-acme"}
+    write(tmp_path / "sources/acme/pricing_analytics/a.json", json.dumps(wrapped))
+    bare = {"data": [{"data_points": [dict(point, start=1790910000, end=1790996400)]}],
+            "paging": {"cursors": {}}}
+    write(tmp_path / "sources/acme/pricing_analytics/b.json", json.dumps(bare))
+    results = run_ingest(tmp_path, params_dir)
+    assert [(r.rows_read, r.rows_loaded, r.rows_rejected) for r in results] == [
+        (3, 1, 2), (1, 1, 0)]
+    reasons = rows(tmp_path, "SELECT field, reason FROM rejected_rows ORDER BY line")
+    assert reasons == [("data[0].data_points[1].pricing_type",
+                        "not one of REGULAR, FREE_CUSTOMER_SERVICE, FREE_ENTRY_POINT"),
+                       ("data[0].data_points[2].phone_number",
+                        "phone number belongs to another tenant")]
+    assert rows(tmp_path, "SELECT category, volume, waba_id FROM pricing_daily ORDER BY 1") == [
+        ("marketing", 5, "w-acme"), ("marketing", 5, "w-acme")]
+
+
+@pytest.mark.parametrize("name", ["../etc", "a b", "UPPER", "-x", "x" * 70])
+def test_hostile_tenant_names_on_the_command_line(tmp_path, params_dir, name, capsys):
+    code = cli.main(["run", f"--tenant={name}", "--period", "2026-10", "--as-of", "2026-11-20",
+                     "--params", str(params_dir), "--warehouse", str(tmp_path / "wh.duckdb"),
+                     "--outputs", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a valid tenant id" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.html"))
