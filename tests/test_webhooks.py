@@ -35,7 +35,7 @@ FAILED_131050 = {"errors": [{
 def test_final_statuses_from_documented_webhooks(tmp_path, params_dir):
     from tests.conftest import webhook
 
-    t0 = 1790870400  # 2026-10-01T12:00:00Z
+    t0 = 1790856000  # 2026-10-01T12:00:00Z
     lines = [
         # A: out of order (read first), delivered twice, pricing on sent and delivered.
         webhook(PHONE, [status("wamid.A", "read", t0 + 300)], waba=WABA),
