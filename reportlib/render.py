@@ -126,7 +126,10 @@ def _stylesheet() -> str:
 
 
 def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A CSS string literal in which nothing can close the string or the <style> element."""
+    safe = "".join(ch if ch.isalnum() or ch in " ·-_.,:()" else f"\\{ord(ch):x} "
+                   for ch in text)
+    return f'"{safe}"'
 
 
 def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: str) -> str:

@@ -13,7 +13,8 @@ from tests.conftest import write
 HEADER = ("MessageId,CampaignId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,"
           "TemplateName,Category,AcceptedAt,SentAt,DeliveredAt,ReadAt,FailedAt,ErrorCode,"
           "RepliedAt\n")
-GOOD = "m1,c1,campaign,,acme-bot,1001,+5511999990001,promo,MARKETING,2026-10-03T14:05:09-03:00,,,,,,\n"
+GOOD = ("m1,c1,campaign,,acme-bot,1001,+5511999990001,promo,MARKETING,"
+        "2026-10-03T14:05:09-03:00,,,,,,\n")
 
 
 def run_ingest(tmp_path, params_dir):
@@ -63,7 +64,7 @@ def test_each_kind_of_bad_row_is_rejected_with_its_reason(tmp_path, params_dir):
     assert result.rows_read == result.rows_loaded + result.rows_rejected
     rejected = rows(tmp_path, "SELECT line, field, reason, file FROM rejected_rows ORDER BY line")
     assert len(rejected) == len(BAD_ROWS)
-    for (line, field, reason, file), (_, want_field, want_reason) in zip(
+    for (_line, field, reason, file), (_, want_field, want_reason) in zip(
             rejected, BAD_ROWS, strict=True):
         assert field == want_field and want_reason in reason and file == str(path)
     assert [r[0] for r in rejected] == list(range(3, 3 + len(BAD_ROWS)))  # header is line 1

@@ -1,0 +1,163 @@
+"""Real papermill runs on tiny bundles: HTML without code, PDF, manifest, failure handling."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import nbformat
+import pypdf
+import pytest
+
+from reportlib import cli, runner
+from reportlib.i18n import Formatter
+from tests.conftest import REPO, utc
+
+
+@pytest.fixture
+def tiny_warehouse(empty_warehouse):
+    path, con = empty_warehouse
+    for day, n in ((5, 120), (6, 80)):
+        con.execute(
+            "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', ?, ?, '551140000001', 'BR', "
+            "'REGULAR', 'MARKETING', NULL, ?, ?, 'hand-made')",
+            [utc(f"2026-10-{day:02d}T03:00:00+00:00"), utc(f"2026-10-{day + 1:02d}T03:00:00+00:00"),
+             n, n * 0.0625])
+    con.execute(
+        "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', ?, ?, '551140000001', 'BR', "
+        "'FREE_CUSTOMER_SERVICE', 'SERVICE', NULL, 300, 0, 'hand-made')",
+        [utc("2026-10-05T03:00:00+00:00"), utc("2026-10-06T03:00:00+00:00")])
+    con.close()
+    return path
+
+
+def run(tmp_path, warehouse, params_dir, *extra):
+    return cli.main(["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-20",
+                     "--warehouse", str(warehouse), "--params", str(params_dir),
+                     "--outputs", str(tmp_path / "out"), "--jobs", "1", *extra])
+
+
+def test_report_renders_html_and_pdf_with_the_manifest_figures(tmp_path, tiny_warehouse,
+                                                                params_dir, capsys):
+    assert run(tmp_path, tiny_warehouse, params_dir) == 0
+    assert "acme 2026-10 consumption: ok" in capsys.readouterr().out
+    out = tmp_path / "out" / "acme" / "2026-10"
+    manifest = json.loads((out / "manifest.json").read_text())
+    entry = manifest["reports"]["consumption"]
+    assert entry["status"] == "ok" and entry["error"] is None
+    assert set(entry["files"].values()) == {"consumption.html", "consumption.pdf",
+                                            "consumption.ipynb"}
+    figures = entry["figures"]
+    # 120 + 80 paid marketing messages at 0.0625; 300 free service messages.
+    assert (figures["business_initiated"], figures["user_initiated"], figures["paid"],
+            figures["free"]) == (200, 300, 200, 300)
+    assert figures["cost_usd.marketing"] == pytest.approx(12.5)
+    assert figures["partial"] is False  # consolidated on 9 Nov 2026, as of 20 Nov
+    assert entry["bundle_hash"] and entry["params"]["period"] == "2026-10"
+    assert set(entry["seconds"]) == {"execute", "html", "pdf", "total"}
+
+    page = (out / "consumption.html").read_text()
+    fmt = Formatter("pt-BR")
+    for value in (fmt.number(200), fmt.number(300), fmt.number(500), fmt.money(12.5)):
+        assert value in page
+    assert "Acme &lt;Lojas&gt;" in page and "Acme <Lojas>" not in page
+    assert "Consumo parcial" not in page.split("<footer")[0].split("</header>")[0]
+    # No code, no prompts, no streams, no script, nothing fetched from elsewhere.
+    assert "open_report" not in page and "publish_figures" not in page
+    assert "<script" not in page.lower()
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
+    assert "@import" not in page and "TCP without encryption" not in page
+    assert "Traceback" not in page and "Warning" not in page
+    # The masked business number, never the raw one.
+    assert "+55 ••• ••••-0001" in page and "551140000001" not in page
+
+    pdf = (out / "consumption.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(out / "consumption.pdf")
+    assert len(reader.pages) >= 2
+    width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    text = " ".join(p.extract_text() for p in reader.pages)
+    assert fmt.money(12.5) in text and "Acme <Lojas>" in text
+
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert 'href="acme/2026-10/consumption.html"' in index and "ok" in index
+
+
+def test_partial_tag_while_not_consolidated(tmp_path, tiny_warehouse, params_dir):
+    assert cli.main(["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-05",
+                     "--warehouse", str(tiny_warehouse), "--params", str(params_dir),
+                     "--outputs", str(tmp_path / "out"), "--jobs", "1"]) == 0
+    out = tmp_path / "out" / "acme" / "2026-10"
+    assert json.loads((out / "manifest.json").read_text())["reports"]["consumption"][
+        "figures"]["partial"] is True
+    assert "Consumo parcial" in (out / "consumption.html").read_text()
+
+
+def test_a_failed_notebook_keeps_the_last_good_report(tmp_path, tiny_warehouse, params_dir,
+                                                      monkeypatch, capsys):
+    assert run(tmp_path, tiny_warehouse, params_dir) == 0
+    out = tmp_path / "out" / "acme" / "2026-10"
+    good_html = (out / "consumption.html").read_bytes()
+    good_pdf = (out / "consumption.pdf").read_bytes()
+    capsys.readouterr()
+
+    broken = tmp_path / "notebooks"
+    broken.mkdir()
+    nb = nbformat.read(str(REPO / "notebooks" / "consumption.ipynb"), as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('chart exploded')"))
+    nbformat.write(nb, str(broken / "consumption.ipynb"))
+    monkeypatch.setenv("REPORTLIB_NOTEBOOKS", str(broken))
+
+    assert run(tmp_path, tiny_warehouse, params_dir) == 1
+    printed = capsys.readouterr().out
+    assert "acme 2026-10 consumption: FAILED: RuntimeError: chart exploded" in printed
+    assert (out / "consumption.html").read_bytes() == good_html
+    assert (out / "consumption.pdf").read_bytes() == good_pdf
+    failed = nbformat.read(str(out / "consumption.failed.ipynb"), as_version=4)
+    tracebacks = [o for c in failed.cells for o in c.get("outputs", [])
+                  if o.get("output_type") == "error"]
+    assert tracebacks and tracebacks[0]["evalue"] == "chart exploded"
+    entry = json.loads((out / "manifest.json").read_text())["reports"]["consumption"]
+    assert entry["status"] == "failed" and "chart exploded" in entry["error"]
+    assert entry["last_good"]["files"]["html"] == "consumption.html"
+    assert entry["files"]["failed_notebook"] == "consumption.failed.ipynb"
+    assert not list(out.glob(".staging-*"))
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "failed" in index
+
+
+def test_unknown_parameter_is_refused_before_running(tmp_path):
+    from reportlib.errors import ReportError
+    from reportlib.render import validate_parameters
+
+    with pytest.raises(ReportError, match="unknown parameter colour"):
+        validate_parameters(REPO / "notebooks" / "consumption.ipynb",
+                            {"tenant": "acme", "period": "2026-10", "as_of": "2026-11-20",
+                             "colour": "red"})
+    with pytest.raises(ReportError, match="period"):
+        validate_parameters(REPO / "notebooks" / "consumption.ipynb",
+                            {"tenant": "acme", "period": "October", "as_of": "2026-11-20"})
+
+
+def test_two_jobs_in_the_process_pool(tmp_path, tiny_warehouse, params_dir):
+    results = runner.run(["acme", "beta"], ["2026-10"], ["consumption"], date(2026, 11, 20),
+                         tiny_warehouse, params_dir, tmp_path / "out", workers=2)
+    assert sorted((r.tenant, r.status) for r in results) == [("acme", "ok"), ("beta", "ok")]
+    beta = json.loads((tmp_path / "out/beta/2026-10/manifest.json").read_text())
+    assert beta["reports"]["consumption"]["figures"]["total"] == 0
+    assert "551140000001" not in json.dumps(beta)
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_pdf_pages_rasterise(tmp_path, tiny_warehouse, params_dir):
+    import subprocess
+
+    assert run(tmp_path, tiny_warehouse, params_dir) == 0
+    pdf = tmp_path / "out/acme/2026-10/consumption.pdf"
+    subprocess.run(["pdftoppm", "-png", "-r", "30", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    assert len(list(Path(tmp_path).glob("page-*.png"))) >= 2
