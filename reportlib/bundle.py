@@ -47,10 +47,10 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
         pricing.install(con, rows)
         con.execute("SET search_path = 'memory.main,wh.main'")
         marts.set_scope(con, marts.Scope(tenant.tenant_id, tenant.timezone, period, as_of))
-        marts.build_staging(con)
+        marts.build_staging(con, reports)
         con.execute(f"ATTACH '{tmp_name}' AS out")
         for name in marts.mart_names(reports):
-            con.execute(f"CREATE TABLE out.{name} AS {marts.sql(name)}")
+            con.execute(f"CREATE TABLE out.{name} AS {marts.mart_query(name, reports)}")
         con.execute("CREATE TABLE out.rate_card AS SELECT * FROM memory.main.rate_card")
         info = bundle_info(tenant, period, as_of, rows, reports)
         con.execute("CREATE TABLE out.bundle_info (key VARCHAR, value VARCHAR)")

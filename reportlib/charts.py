@@ -107,3 +107,57 @@ def category_bars(categories: Sequence[str], values: Sequence[float], labels: di
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.margins(x=0.15)
     return fig
+
+
+def heatmap(values, row_labels: Sequence[str], column_labels: Sequence[str], title: str,
+            fmt: Formatter, colorbar_label: str) -> matplotlib.figure.Figure:
+    """A weekday x hour grid of counts (rows x columns), darker = more."""
+    fig = matplotlib.figure.Figure(figsize=(9.0, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(values, aspect="auto", cmap="Blues", interpolation="nearest")
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
+    ax.set_xticks(range(0, len(column_labels), 2), list(column_labels)[::2], fontsize=8)
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    bar = fig.colorbar(image, ax=ax, shrink=0.9)
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label(colorbar_label, fontsize=8, color=MUTED)
+    bar.ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _p: fmt.number(v)))
+    return fig
+
+
+def histogram(values: Sequence[float], bins: Sequence[float], bin_labels: Sequence[str],
+              title: str, ylabel: str, fmt: Formatter) -> matplotlib.figure.Figure:
+    """Counts per bin, bins given by their edges (e.g. minutes on a log scale)."""
+    import numpy as np
+
+    counts, _ = np.histogram(values, bins=bins)
+    fig, ax = _figure(height=2.8)
+    ax.bar(range(len(counts)), counts, color=INITIATOR_COLORS["business"], width=0.8)
+    ax.set_xticks(range(len(counts)), bin_labels, fontsize=8)
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    ax.set_ylabel(ylabel, fontsize=8, color=MUTED)
+    _locale_axis(ax, fmt)
+    return fig
+
+
+def funnel(steps: Sequence[str], values: Sequence[float], title: str,
+           fmt: Formatter) -> matplotlib.figure.Figure:
+    """Horizontal funnel: one bar per step, with the share of the first step."""
+    fig, ax = _figure(height=0.6 + 0.42 * len(steps))
+    ax.grid(axis="y", visible=False)
+    positions = list(range(len(steps)))
+    ax.barh(positions, values, color=INITIATOR_COLORS["business"])
+    ax.set_yticks(positions, steps)
+    ax.invert_yaxis()
+    first = values[0] or 1
+    for y, v in zip(positions, values, strict=True):
+        ax.annotate(f"{fmt.number(v)} ({fmt.percent(v / first)})", (v, y), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8, color=INK)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _p: fmt.number(v)))
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    ax.margins(x=0.2)
+    return fig

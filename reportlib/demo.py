@@ -35,7 +35,7 @@ from __future__ import annotations
 import csv
 import json
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -59,8 +59,19 @@ READ_MEDIAN_MIN = 25.0
 READ_WITHOUT_DELIVERED = 0.04
 DUPLICATE_EVENT_SHARE = 0.03
 TIER_VOLUME = 2000
+VARIANT_READ_LIFT = 0.10
+TICKET_SHARE = {"campaign": 0.5, "agent": 1.0, "api": 0.0}
 TIER_DISCOUNT = 0.10
 FREE_TIER_CONVERSATIONS = 1000
+
+
+def variant_days(day: date) -> tuple[int, ...]:
+    """Days of a month with an A/B pair: the first weekday from the 6th and from the 20th."""
+    first = next(d for d in range(6, 9) if day.replace(day=d).weekday() < 5)
+    second = next(d for d in range(20, 23) if day.replace(day=d).weekday() < 5)
+    return (first, second)
+
+
 # Users' hour-of-day rhythm (0..23), for authentication codes and service traffic.
 USER_HOUR_WEIGHTS = np.array(
     [1, 0.5, 0.3, 0.2, 0.2, 0.4, 1.2, 3, 5, 6, 6.5, 6.5, 6, 6, 6, 6, 6, 6, 5.5, 5.5, 5, 4, 3, 2]
@@ -112,7 +123,7 @@ class Profile:
     foreign_share: float
     csv_style: str  # iso-offset | dmy-semicolon | iso-local
     provider_billed: bool = False
-    bots: tuple[str, ...] = field(default=())
+    variants: bool = False
 
 
 def _phone(pid: str, display: str, waba: str, label: str) -> PhoneNumber:
@@ -137,6 +148,7 @@ PROFILES = (
             CampaignPlan("Pedido enviado", "pedido_enviado", "utility", 450),
         ),
         auth_per_day=25, agent_per_day=18, service_per_day=90, fep_share=0.18,
+        variants=True,
     ),
     Profile(
         tenant=TenantParams(
@@ -208,6 +220,7 @@ class Simulator:
         self.campaign_rows: list[dict] = []
         self.inbound: list[dict] = []
         self.service_daily: dict[date, int] = {}
+        self.tickets: list[dict] = []
         self._seq = 0
 
     def _contacts(self, n: int) -> list[str]:
@@ -237,6 +250,8 @@ class Simulator:
             if weekday < 5 and self.rng.random() < self.p.campaigns_per_week / 5:
                 campaign_no += 1
                 self._campaign(day, campaign_no)
+            if self.p.variants and weekday < 5 and day.day in variant_days(day):
+                campaign_no = self._variant_pair(day, campaign_no)
             self._individual(day, self.p.auth_per_day * weight * self.scale, "authentication",
                              "api", None)
             if weekday < 6:
@@ -261,21 +276,47 @@ class Simulator:
                 "CreatedBy": f"analista{number % 3 + 1}@{self.p.tenant.tenant_id}.example",
                 "InvalidContacts": invalid}
 
-    def _campaign(self, day: date, number: int) -> None:
-        plan = self.p.campaigns[int(self.rng.integers(len(self.p.campaigns)))]
+    def _campaign(self, day: date, number: int, plan: CampaignPlan | None = None,
+                  hour: float | None = None, read_boost: float = 0.0,
+                  name: str | None = None) -> None:
+        plan = plan or self.p.campaigns[int(self.rng.integers(len(self.p.campaigns)))]
         audience = max(10, int(plan.audience * self.scale * self.rng.uniform(0.7, 1.3)))
-        hour = self.rng.uniform(*CAMPAIGN_HOURS)
+        hour = self.rng.uniform(*CAMPAIGN_HOURS) if hour is None else hour
         scheduled = self._local(day, round(hour * 2) / 2)
-        recipients = self.rng.choice(len(self.contacts), size=audience, replace=False)
+        recipients = self.rng.choice(len(self.contacts), size=min(audience, len(
+            self.contacts)), replace=False)
         invalid = int(self.rng.binomial(audience, 0.015))
         row = self._campaign_row(number, plan, "Sent", scheduled, scheduled, invalid)
+        if name:
+            row["CampaignName"] = name
         self.campaign_rows.append(row)
-        offsets = np.sort(self.rng.uniform(0, audience / THROUGHPUT_PER_S, size=audience))
+        offsets = np.sort(self.rng.uniform(0, len(recipients) / THROUGHPUT_PER_S,
+                                           size=len(recipients)))
         phone = self.p.tenant.phone_numbers[0]
         for idx, offset in zip(recipients, offsets, strict=True):
             self._message(scheduled + timedelta(seconds=float(offset)), row["CampaignId"],
                           "campaign", None, phone, self.contacts[idx], plan.template,
-                          plan.category)
+                          plan.category, read_boost)
+
+    def _variant_pair(self, day: date, number: int) -> int:
+        """A/B tests on comparable audiences: two templates with a real difference in read
+        rate (B +`VARIANT_READ_LIFT`) on the 6th-8th, two send hours without one on the
+        20th-22nd."""
+        month = day.strftime("%m/%Y")
+        if day.day <= 10:
+            pairs = [(CampaignPlan("VIP", "vip_oferta_a", "marketing", 1000), 10.0, 0.0,
+                      f"Clube VIP {month} – A"),
+                     (CampaignPlan("VIP", "vip_oferta_b", "marketing", 1000), 10.5,
+                      VARIANT_READ_LIFT, f"Clube VIP {month} – B")]
+        else:
+            pairs = [(CampaignPlan("Relâmpago", "oferta_relampago", "marketing", 900), 10.0,
+                      0.0, f"Oferta relâmpago {month} – 10h"),
+                     (CampaignPlan("Relâmpago", "oferta_relampago", "marketing", 900), 15.0,
+                      0.0, f"Oferta relâmpago {month} – 15h")]
+        for plan, hour, boost, name in pairs:
+            number += 1
+            self._campaign(day, number, plan, hour, boost, name)
+        return number
 
     def _individual(self, day, mean, category, sender, hours) -> None:
         count = int(self.rng.poisson(mean))
@@ -298,11 +339,12 @@ class Simulator:
                 message.free_customer_service = True
 
     def _message(self, accepted, campaign_id, sender, agent, phone, recipient, template,
-                 category) -> Message | None:
+                 category, read_boost: float = 0.0) -> Message | None:
         if accepted >= self.cutoff:
             return None
         rng = self.rng
         fail_share, read_share, reply_share = OUTCOMES[category]
+        read_share = min(0.98, read_share + read_boost)
         m = Message(self._next_id(), campaign_id, sender, agent,
                     self.p.tenant.bots[-1] if sender != "campaign" else self.p.tenant.bots[0],
                     phone, recipient, template, category, accepted)
@@ -338,12 +380,44 @@ class Simulator:
         if m.read is None:
             m.replied = None
         self.messages.append(m)
+        if m.replied is not None and rng.random() < TICKET_SHARE[sender]:
+            self._ticket(m)
         if m.replied is not None:
             self.inbound.append({"id": f"wamid.IN{m.message_id[8:]}", "from": recipient[1:],
                                  "ts": m.replied, "context": m.message_id,
                                  "button": sender == "campaign" and rng.random() < 0.6,
                                  "phone": phone})
         return m
+
+
+    def _ticket(self, m: Message) -> None:
+        """A reply to an active message opens a help-desk ticket (DOMAIN.md, Attendance)."""
+        rng = self.rng
+        storage = m.replied
+        opened = storage + timedelta(seconds=float(rng.lognormal(np.log(90), 1.0)))
+        first = opened + timedelta(seconds=float(rng.lognormal(np.log(120), 1.1)))
+        closed = first + timedelta(minutes=float(rng.lognormal(np.log(12), 0.8)))
+        agent = m.agent or f"agente{int(rng.integers(1, 7))}@{self.p.tenant.tenant_id}.example"
+        status = "ClosedAttendant"
+        if rng.random() < 0.06:
+            status, opened, first = "ClosedClient", None, None
+        for name in ("opened", "first", "closed"):
+            value = locals()[name]
+            if value is not None and value >= self.cutoff:
+                status = "Open" if name != "opened" else "Waiting"
+                break
+        self.tickets.append({
+            "TicketId": f"tk-{m.message_id[-12:]}", "SequentialId": len(self.tickets) + 1,
+            "BotId": self.p.tenant.bots[-1], "Team": "Vendas" if m.sender == "campaign"
+            else "Atendimento", "AgentIdentity": agent if opened else None,
+            "CustomerIdentity": m.recipient, "Status": status, "StorageDate": storage,
+            "OpenDate": opened if opened and opened < self.cutoff else None,
+            "FirstResponseDate": first if first and first < self.cutoff else None,
+            "CloseDate": closed if status.startswith("Closed") and closed < self.cutoff
+            else None,
+            "ClosedBy": agent if status == "ClosedAttendant" else None,
+            "Tags": "campanha|oferta" if m.sender == "campaign" else "retorno",
+            "Rating": None, "CampaignId": m.campaign_id, "ParentSequentialId": None})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,6 +478,16 @@ def write_platform_files(sim: Simulator, folder: Path) -> None:
                          rows[0][5], rows[0][6], "ofertas_semana", "marketing",
                          "31/02/2026 25:61:00", "", "", "", "", "", ""])
         _write_csv(folder / "notifications" / f"notifications_{month}.csv", header, rows, style)
+    header = ["TicketId", "SequentialId", "BotId", "Team", "AgentIdentity", "CustomerIdentity",
+              "Status", "StorageDate", "OpenDate", "FirstResponseDate", "CloseDate", "ClosedBy",
+              "Tags", "Rating", "CampaignId", "ParentSequentialId"]
+    tickets: dict[str, list] = {}
+    for t in sim.tickets:
+        tickets.setdefault(_month_key(t["StorageDate"], tz), []).append([
+            _ts_text(t[h], style, tz) if isinstance(t[h], datetime) else
+            ("" if t[h] is None else t[h]) for h in header])
+    for month, rows in sorted(tickets.items()):
+        _write_csv(folder / "tickets" / f"tickets_{month}.csv", header, rows, style)
 
 
 def _status_event(m: Message, status: str, at: datetime, pmp: bool) -> dict:

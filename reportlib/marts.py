@@ -15,13 +15,35 @@ import duckdb
 
 from reportlib.calendar import Period
 
-STAGING = ("consumption_facts",)
+# Staging tables are built once per scope (temp tables) and read by several marts; a staging
+# table that is also listed as a mart is copied into the bundle as it is.
+STAGING = {
+    "consumption": ("consumption_facts",),
+    "campaigns": ("campaign_messages",),
+    "desk_followup": (),
+}
 MARTS = {
     "consumption": (
         "consumption_summary", "consumption_by_phone", "consumption_daily",
         "consumption_cost", "consumption_projection", "consumption_reconciliation",
     ),
+    "campaigns": ("campaign_messages", "campaign_summary", "campaign_failures",
+                  "engagement_heatmap"),
+    "desk_followup": ("desk_messages",),
 }
+REPORTS = tuple(MARTS)
+
+MACROS = """
+-- Desk status of an agent's active message at an instant (DOMAIN.md, Help-desk statuses).
+CREATE OR REPLACE TEMP MACRO desk_status(final_status, sent, replied, instant) AS CASE
+    WHEN final_status = 'failed' THEN 'failed'
+    WHEN (replied IS NULL OR replied > sent + INTERVAL 24 HOUR)
+         AND instant >= sent + INTERVAL 24 HOUR THEN 'expired'
+    WHEN final_status = 'read' THEN 'read'
+    WHEN final_status = 'delivered' THEN 'delivered'
+    WHEN final_status = 'sent' THEN 'sent'
+    ELSE 'sending' END;
+"""
 
 
 @dataclass(frozen=True)
@@ -39,16 +61,25 @@ def sql(name: str) -> str:
 
 
 def set_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    from reportlib.calendar import local_day_start
+
     con.execute("SET VARIABLE tenant = ?", [scope.tenant])
     con.execute("SET VARIABLE tz = ?", [scope.timezone])
     con.execute("SET VARIABLE period_start = ?::DATE", [scope.period.start])
     con.execute("SET VARIABLE period_end = ?::DATE", [scope.period.end])
     con.execute("SET VARIABLE as_of = ?::DATE", [scope.as_of])
+    con.execute("SET VARIABLE as_of_ts = ?::TIMESTAMPTZ",
+                [local_day_start(scope.as_of, scope.timezone)])
+    con.execute(MACROS)
 
 
-def build_staging(con: duckdb.DuckDBPyConnection) -> None:
-    """Materialise the staging views of the current scope as temp tables (read once)."""
-    for name in STAGING:
+def staging_names(reports) -> list[str]:
+    return [name for r in reports for name in STAGING.get(r, ())]
+
+
+def build_staging(con: duckdb.DuckDBPyConnection, reports=("consumption",)) -> None:
+    """Materialise the staging tables of the current scope as temp tables (read once)."""
+    for name in staging_names(reports):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql(name)}")
 
 
@@ -56,6 +87,6 @@ def mart_names(reports: tuple[str, ...] | list[str]) -> list[str]:
     return [m for r in reports for m in MARTS.get(r, ())]
 
 
-def query(con: duckdb.DuckDBPyConnection, name: str):
-    """Run one mart on the current scope (staging built) and return a DuckDB relation."""
-    return con.sql(sql(name))
+def mart_query(name: str, reports) -> str:
+    """The SELECT that fills a mart: a copy of its staging table, or its own SQL."""
+    return f"SELECT * FROM temp.main.{name}" if name in staging_names(reports) else sql(name)

@@ -96,10 +96,38 @@ NOTIFICATIONS = CsvSource(
     tenant_checks=(("phone_number_id", "phone"), ("bot_id", "bot")),
 )
 
-CSV_SOURCES: dict[str, CsvSource] = {s.kind: s for s in (CAMPAIGNS, NOTIFICATIONS)}
+TICKET_STATUSES = ("Waiting", "Assigned", "Open", "ClosedAttendant", "ClosedClient",
+                   "ClosedClientInactivity", "Transferred")
+
+TICKETS = CsvSource(
+    kind="tickets",
+    table="tickets",
+    fields=(
+        Field("TicketId", required=True),
+        Field("SequentialId", "integer"),
+        Field("BotId", required=True),
+        Field("Team"),
+        Field("AgentIdentity"),
+        Field("CustomerIdentity", required=True),
+        Field("Status", "enum", required=True, allowed=TICKET_STATUSES),
+        Field("StorageDate", "timestamp", required=True),
+        Field("OpenDate", "timestamp"),
+        Field("FirstResponseDate", "timestamp"),
+        Field("CloseDate", "timestamp"),
+        Field("ClosedBy"),
+        Field("Tags", max_length=2000),
+        Field("Rating", "number"),
+        Field("CampaignId"),
+        Field("ParentSequentialId", "integer"),
+    ),
+    key=("ticket_id",),
+    tenant_checks=(("bot_id", "bot"),),
+)
+
+CSV_SOURCES: dict[str, CsvSource] = {s.kind: s for s in (CAMPAIGNS, NOTIFICATIONS, TICKETS)}
 JSON_SOURCES = ("whatsapp_webhooks", "conversation_analytics", "pricing_analytics")
 # Formats SOURCES.md names whose ingest arrives with their reports: reported, not read yet.
-PLANNED_SOURCES = ("bot_messages", "event_tracks", "tickets", "ticket_messages", "agent_status")
+PLANNED_SOURCES = ("bot_messages", "event_tracks", "ticket_messages", "agent_status")
 KNOWN_SOURCES = tuple(CSV_SOURCES) + JSON_SOURCES + PLANNED_SOURCES
 
 WEBHOOK_STATUSES = {

@@ -30,6 +30,13 @@ CREATE TABLE IF NOT EXISTS notifications (
     delivered_at TIMESTAMPTZ, read_at TIMESTAMPTZ, failed_at TIMESTAMPTZ, error_code BIGINT,
     replied_at TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT,
     PRIMARY KEY (tenant_id, message_id));
+CREATE TABLE IF NOT EXISTS tickets (
+    tenant_id VARCHAR, ticket_id VARCHAR, sequential_id BIGINT, bot_id VARCHAR, team VARCHAR,
+    agent_identity VARCHAR, customer_identity VARCHAR, status VARCHAR,
+    storage_date TIMESTAMPTZ, open_date TIMESTAMPTZ, first_response_date TIMESTAMPTZ,
+    close_date TIMESTAMPTZ, closed_by VARCHAR, tags VARCHAR, rating DOUBLE, campaign_id VARCHAR,
+    parent_sequential_id BIGINT, source_file VARCHAR, source_line BIGINT,
+    PRIMARY KEY (tenant_id, ticket_id));
 CREATE TABLE IF NOT EXISTS message_status_events (
     tenant_id VARCHAR, message_id VARCHAR, status VARCHAR, ts TIMESTAMPTZ,
     recipient_id VARCHAR, phone_number_id VARCHAR, waba_id VARCHAR, error_code BIGINT,

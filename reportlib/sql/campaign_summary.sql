@@ -1,0 +1,49 @@
+-- Per campaign: audience, pending, sent, failed, received, read, replied, tickets, the rates
+-- with their denominators (DOMAIN.md, "Campaign metrics") and time to read (median, p90).
+WITH scoped AS (
+    SELECT DISTINCT campaign_id FROM campaign_messages
+    UNION
+    SELECT campaign_id FROM campaigns
+    WHERE tenant_id = getvariable('tenant')
+      AND (COALESCE(sent_at, scheduled_at) AT TIME ZONE getvariable('tz'))::DATE
+          BETWEEN getvariable('period_start') AND getvariable('period_end')
+), counts AS (
+    SELECT campaign_id,
+        count(*) AS audience,
+        count(*) FILTER (WHERE final_status = 'pending') AS pending,
+        count(*) FILTER (WHERE final_status = 'failed') AS failed,
+        count(*) FILTER (WHERE final_status IN ('delivered', 'read')) AS received,
+        count(*) FILTER (WHERE final_status = 'read') AS read,
+        count(*) FILTER (WHERE replied_24h) AS replied,
+        quantile_cont(minutes_to_read, 0.5) AS minutes_to_read_median,
+        quantile_cont(minutes_to_read, 0.9) AS minutes_to_read_p90,
+        min(accepted_at) AS first_accepted
+    FROM campaign_messages GROUP BY campaign_id
+), tickets_opened AS (
+    SELECT campaign_id, count(*) AS tickets FROM tickets
+    WHERE tenant_id = getvariable('tenant') AND campaign_id IS NOT NULL GROUP BY campaign_id
+)
+SELECT s.campaign_id,
+    COALESCE(c.campaign_name, s.campaign_id) AS campaign_name,
+    c.template_name, normalize_category(c.category) AS category, c.status,
+    c.scheduled_at, COALESCE(c.sent_at, n.first_accepted) AS sent_at,
+    COALESCE(c.invalid_contacts, 0) AS invalid_contacts,
+    COALESCE(n.audience, 0) AS audience, COALESCE(n.pending, 0) AS pending,
+    COALESCE(n.audience, 0) - COALESCE(n.pending, 0) AS sent,
+    COALESCE(n.failed, 0) AS failed, COALESCE(n.received, 0) AS received,
+    COALESCE(n.read, 0) AS read, COALESCE(n.replied, 0) AS replied,
+    COALESCE(t.tickets, 0) AS tickets,
+    n.received / NULLIF(n.audience - n.pending, 0) AS delivery_rate,
+    n.read / NULLIF(n.received, 0) AS read_rate,
+    n.failed / NULLIF(n.audience, 0) AS failure_rate,
+    n.replied / NULLIF(n.received, 0) AS reply_rate,
+    t.tickets / NULLIF(n.received, 0) AS ticket_rate,
+    n.minutes_to_read_median, n.minutes_to_read_p90,
+    COALESCE(n.audience, 0) = 0 AND COALESCE(c.status, '') IN ('Scheduled', 'Processing')
+        AS scheduled_only
+FROM scoped s
+LEFT JOIN (SELECT * FROM campaigns WHERE tenant_id = getvariable('tenant')) c
+    USING (campaign_id)
+LEFT JOIN counts n USING (campaign_id)
+LEFT JOIN tickets_opened t USING (campaign_id)
+ORDER BY COALESCE(c.sent_at, n.first_accepted, c.scheduled_at), s.campaign_id
