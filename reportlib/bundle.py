@@ -81,6 +81,7 @@ def bundle_info(tenant: TenantParams, period: Period, as_of: date,
         "phone_labels": {"".join(c for c in p.display_phone_number if c.isdigit()): p.label
                          for p in tenant.phone_numbers},
         "reports": list(reports),
+        "options": tenant.options,
     }
 
 

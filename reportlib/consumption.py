@@ -7,13 +7,14 @@ headline numbers that go to `manifest.json`.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
 from reportlib import charts, present
 from reportlib.bundle import Bundle
-from reportlib.i18n import Formatter, mask_phone, t
+from reportlib.i18n import mask_phone
+from reportlib.report import BaseReport, say
 
 REPORT = "consumption"
 CATEGORY_ORDER = ["marketing", "utility", "authentication", "authentication_international",
@@ -147,19 +148,13 @@ NOTES = {
 }
 
 
-def _say(table: dict, key: str, locale: str, **values) -> str:
-    entry = table[key]
-    return (entry.get(locale) or entry["en"]).format(**values)
-
-
-class ConsumptionReport:
+class ConsumptionReport(BaseReport):
     """Sections and figures of the consumption report for one bundle."""
 
+    title_key = "consumption.title"
+
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
-        self.bundle = bundle
-        self.info = bundle.info
-        self.locale = locale or self.info.get("locale", "pt-BR")
-        self.fmt = Formatter(self.locale, "USD")
+        super().__init__(bundle, locale)
         self.summary_df = bundle.table("consumption_summary")
         self.by_phone_df = bundle.table("consumption_by_phone")
         self.daily_df = bundle.table("consumption_daily")
@@ -168,11 +163,8 @@ class ConsumptionReport:
         self.reconciliation_df = bundle.table("consumption_reconciliation")
 
     # -- helpers -------------------------------------------------------------------------
-    def _t(self, key: str, **values) -> str:
-        return t(key, self.locale, **values)
-
     def _say(self, key: str, **values) -> str:
-        return _say(PROSE, key, self.locale, **values)
+        return say(PROSE, key, self.locale, **values)
 
     def _unit_label(self) -> str:
         units = sorted(set(self.summary_df["unit"])) if len(self.summary_df) else ["message"]
@@ -220,27 +212,11 @@ class ConsumptionReport:
         return figures
 
     # -- sections ------------------------------------------------------------------------
-    def header(self) -> present.Header:
-        period = self.bundle.period
-        subtitle = (self.fmt.month(period.start) if period.is_month else
-                    f"{self.fmt.date(period.start)} – {self.fmt.date(period.end)}")
-        consolidation = date.fromisoformat(self.info["consolidation_date"])
-        lines = [self.info["display_name"],
-                 self._t("generated", date=self.fmt.date(self.bundle.as_of))]
-        if self.info["partial"]:
-            lines.append(self._t("partial.note", date=self.fmt.date(consolidation)))
-        else:
-            lines.append(self._t("consolidated", date=self.fmt.date(consolidation)))
-        return present.Header(
-            title=f"{self._t('consumption.title')} · {self.info['display_name']}",
-            subtitle=subtitle, badge=self._t("partial") if self.info["partial"] else "",
-            lines=lines[1:])
-
     def summary(self) -> present.Section:
         f, s = self.figures(), self.summary_df
         meta = ""
         if f["meta_cost_usd.total"] is not None:
-            meta = _say(PROSE, "summary.meta", self.locale,
+            meta = say(PROSE, "summary.meta", self.locale,
                         meta=self.fmt.money(f["meta_cost_usd.total"]))
         prose = [self._say("summary", total=self.fmt.number(f["total"]),
                            unit=self._unit_label(), business=self.fmt.number(
@@ -411,21 +387,18 @@ class ConsumptionReport:
         info = self.info
         as_of = self.bundle.as_of
         notes = [
-            _say(NOTES, "source", self.locale),
-            _say(NOTES, "rate_card", self.locale,
+            say(NOTES, "source", self.locale),
+            say(NOTES, "rate_card", self.locale,
                  date=self.fmt.date(date.fromisoformat(info["rate_card_date"])),
                  source=", ".join(info["rate_card_sources"])),
-            _say(NOTES, "fallback", self.locale),
-            _say(NOTES, "initiator", self.locale),
-            _say(NOTES, "days", self.locale, tz=info["timezone"],
+            say(NOTES, "fallback", self.locale),
+            say(NOTES, "initiator", self.locale),
+            say(NOTES, "days", self.locale, tz=info["timezone"],
                  as_of=self.fmt.date(as_of)),
-            _say(NOTES, "privacy", self.locale),
+            say(NOTES, "privacy", self.locale),
         ]
         if info["partial"]:
-            notes.insert(0, _say(NOTES, "partial", self.locale, date=self.fmt.date(
+            notes.insert(0, say(NOTES, "partial", self.locale, date=self.fmt.date(
                 date.fromisoformat(info["consolidation_date"]))))
         return present.Footnotes(self._t("section.notes"), notes)
 
-
-def days_between(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]

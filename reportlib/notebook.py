@@ -9,11 +9,15 @@ from reportlib import calendar
 from reportlib.params import LOCALES, check_tenant_id
 from reportlib.render import FIGURES_MIME
 
-REPORTS = {"consumption": ("consumption", "ConsumptionReport")}
+REPORTS = {
+    "consumption": ("consumption", "ConsumptionReport"),
+    "campaigns": ("campaigns", "CampaignsReport"),
+    "desk_followup": ("desk", "DeskFollowupReport"),
+}
 
 
 def open_report(report: str, tenant: str, period: str, bundle: str = "", locale: str = "",
-                as_of: str = ""):
+                as_of: str = "", **options):
     """Validate the notebook's parameters and return the report object over its bundle
     (built now from the warehouse when `bundle` is empty, as in JupyterLab)."""
     import importlib
@@ -29,7 +33,7 @@ def open_report(report: str, tenant: str, period: str, bundle: str = "", locale:
                          f"{opened.info['period']}, not {tenant} {period}")
     module_name, class_name = REPORTS[report]
     module = importlib.import_module(f"reportlib.{module_name}")
-    return getattr(module, class_name)(opened, locale or None)
+    return getattr(module, class_name)(opened, locale or None, **options)
 
 
 def publish_figures(report) -> None:

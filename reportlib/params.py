@@ -14,7 +14,7 @@ from reportlib.sources import TENANT_ID
 
 DEFAULT_PARAMS = "params"
 LOCALES = ("pt-BR", "en")
-REPORTS = ("consumption",)
+REPORTS = ("consumption", "campaigns", "desk_followup")
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,8 @@ def validate_parameters(notebook: Path, parameters: dict) -> dict:
     papermill itself only warns on an unknown name."""
     import papermill
 
-    declared = set(papermill.inspect_notebook(str(notebook)))
-    unknown = sorted(set(parameters) - declared)
+    declared = papermill.inspect_notebook(str(notebook))
+    unknown = sorted(set(parameters) - set(declared))
     if unknown:
         raise ReportError(f"{notebook.name}: unknown parameter {', '.join(unknown)} "
                           f"(declared: {', '.join(sorted(declared))})")
@@ -97,6 +97,14 @@ def validate_parameters(notebook: Path, parameters: dict) -> dict:
     calendar.parse_date(parameters.get("as_of", ""), "as_of")
     if parameters.get("locale") and parameters["locale"] not in LOCALES:
         raise ReportError(f"locale {parameters['locale']!r} is not one of {', '.join(LOCALES)}")
+    for name, value in parameters.items():
+        default = declared[name].get("default")
+        kind = declared[name].get("inferred_type_name")
+        if kind == "bool" and not isinstance(value, bool):
+            raise ReportError(f"{notebook.name}: parameter {name} must be true or false "
+                              f"(default {default})")
+        if kind == "str" and not isinstance(value, str):
+            raise ReportError(f"{notebook.name}: parameter {name} must be text")
     return parameters
 
 
@@ -238,12 +246,18 @@ def render(job: Job) -> JobResult:
         t2 = time.perf_counter()
         html_to_pdf(page, staging / f"{job.report}.pdf", staging)
         t3 = time.perf_counter()
+        extracts = write_extracts(job, staging)
         for suffix in (".ipynb", ".pdf", ".html"):
             os.replace(staging / f"{job.report}{suffix}", out_dir / f"{job.report}{suffix}")
+        if extracts is not None:
+            publish_folder(extracts, out_dir / extracts.name)
         (out_dir / f"{job.report}.failed.ipynb").unlink(missing_ok=True)
         result.status = "ok"
         result.files = {"html": f"{job.report}.html", "pdf": f"{job.report}.pdf",
                         "notebook": f"{job.report}.ipynb"}
+        if extracts is not None:
+            result.files["csv"] = sorted(f"{extracts.name}/{p.name}"
+                                         for p in (out_dir / extracts.name).glob("*.csv"))
         result.seconds = {"execute": round(t1 - t0, 3), "html": round(t2 - t1, 3),
                           "pdf": round(t3 - t2, 3), "total": round(t3 - t0, 3)}
         return result
@@ -253,6 +267,27 @@ def render(job: Job) -> JobResult:
     finally:
         result.ended_at = datetime.now(UTC).isoformat()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_extracts(job: Job, staging: Path) -> Path | None:
+    """Files a report publishes beside its HTML (the campaigns report's per-campaign CSVs)."""
+    if job.report != "campaigns":
+        return None
+    from reportlib.bundle import Bundle
+    from reportlib.campaigns import write_campaign_csvs
+
+    folder = staging / "campaigns"
+    write_campaign_csvs(Bundle.open(job.bundle), folder, job.locale or "pt-BR")
+    return folder
+
+
+def publish_folder(new: Path, target: Path) -> None:
+    """Swap a whole folder into place: the old one is moved aside, then removed."""
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +334,10 @@ def write_index(outputs: Path) -> Path:
                 f'<a href="{html.escape(rel)}/{html.escape(name)}">{html.escape(kind.upper())}'
                 "</a>" for kind, name in entry.get("files", {}).items()
                 if kind in ("html", "pdf"))
+            csvs = entry.get("files", {}).get("csv", [])
+            if csvs:
+                links += f' <span class="note">{len(csvs)} CSV</span>'
+
             status = entry.get("status", "?")
             rows.append(
                 f"<tr><td>{html.escape(manifest.get('tenant', ''))}</td>"

@@ -29,7 +29,7 @@ from reportlib import params as params_mod
 from reportlib.errors import ReportError
 from reportlib.render import Job, JobResult, notebook_path, render, update_manifest, write_index
 
-AVAILABLE_REPORTS = ("consumption",)
+AVAILABLE_REPORTS = params_mod.REPORTS
 
 
 def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
