@@ -211,17 +211,17 @@ class CampaignsReport(BaseReport):
             top = best.loc[best["read_rate"].idxmax()]
             prose.append(self._say("campaigns.best", name=top.campaign_name,
                                    rate=self.fmt.percent(top.read_rate)))
-        rows = [[r.campaign_name, r.template_name or "–", self._t(r.category or "–"),
-                 self.when(r.scheduled_at), self.when(r.sent_at),
-                 *(self.fmt.number(getattr(r, k)) for k in (
-                     "audience", "invalid_contacts", "sent", "failed", "received", "read",
-                     "replied", "tickets"))]
-                for r in s.itertuples()]
-        columns = [self._t(k) for k in ("campaign", "template", "category", "scheduled_at",
-                                        "sent_at", "audience", "invalid", "sent", "failed",
-                                        "received", "read", "replied", "ticket")]
-        return present.Section(self._t("section.campaigns"), prose, present.table(
-            columns, rows, [False] * 5 + [True] * 8), extra_class="wide")
+        identity = [[r.campaign_name, r.template_name or "–", self._t(r.category or "–"),
+                     self.when(r.scheduled_at), self.when(r.sent_at)] for r in s.itertuples()]
+        counts = [[r.campaign_name, *(self.fmt.number(getattr(r, k)) for k in (
+                   "audience", "invalid_contacts", "sent", "failed", "received", "read",
+                   "replied", "tickets"))] for r in s.itertuples()]
+        body = present.table([self._t(k) for k in ("campaign", "template", "category",
+                                                   "scheduled_at", "sent_at")], identity)
+        body += present.table([self._t(k) for k in (
+            "campaign", "audience", "invalid", "sent", "failed", "received", "read", "replied",
+            "ticket")], counts, [False] + [True] * 8)
+        return present.Section(self._t("section.campaigns"), prose, body)
 
     def rates(self) -> present.Section:
         s = self.summary_df
@@ -287,7 +287,7 @@ class CampaignsReport(BaseReport):
                  self.fmt.percent(n / total)] for code, n in by_code.items()]
         body = present.table([self._t(k) for k in ("error_code", "meaning", "retry", "action",
                                                    "messages")] + ["%"], rows,
-                             [False] * 4 + [True] * 2)
+                             [True] + [False] * 3 + [True] * 2)
         return present.Section(self._t("section.failures"), prose, body)
 
     def _code(self, code) -> str:

@@ -37,7 +37,8 @@ def tiny_warehouse(empty_warehouse):
 def run(tmp_path, warehouse, params_dir, *extra):
     return cli.main(["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-20",
                      "--warehouse", str(warehouse), "--params", str(params_dir),
-                     "--outputs", str(tmp_path / "out"), "--jobs", "1", *extra])
+                     "--outputs", str(tmp_path / "out"), "--jobs", "1", "--report", "consumption",
+                     *extra])
 
 
 def test_report_renders_html_and_pdf_with_the_manifest_figures(tmp_path, tiny_warehouse,
@@ -90,7 +91,8 @@ def test_report_renders_html_and_pdf_with_the_manifest_figures(tmp_path, tiny_wa
 def test_partial_tag_while_not_consolidated(tmp_path, tiny_warehouse, params_dir):
     assert cli.main(["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-05",
                      "--warehouse", str(tiny_warehouse), "--params", str(params_dir),
-                     "--outputs", str(tmp_path / "out"), "--jobs", "1"]) == 0
+                     "--outputs", str(tmp_path / "out"), "--jobs", "1", "--report",
+                     "consumption"]) == 0
     out = tmp_path / "out" / "acme" / "2026-10"
     assert json.loads((out / "manifest.json").read_text())["reports"]["consumption"][
         "figures"]["partial"] is True
