@@ -139,6 +139,13 @@ def _field_checks(f: sources.Field, col: str, decimal_comma: bool) -> tuple[list
         checks.append((f"{col} IS NOT NULL AND NOT regexp_full_match("
                        f"regexp_replace({col}, '[\\s().-]', '', 'g'), '{E164}')",
                        "not an E.164 phone number (+ and 8 to 15 digits)"))
+    elif f.kind == "json":
+        value = col
+        checks.append((f"{col} IS NOT NULL AND (TRY(json({col})) IS NULL "
+                       f"OR json_type(TRY(json({col}))) <> 'OBJECT')",
+                       "not a JSON object"))
+        checks.append((f"length({col}) > {f.max_length}",
+                       f"longer than {f.max_length} characters"))
     else:
         value = col
         checks.append((f"length({col}) > {f.max_length}",
@@ -257,11 +264,22 @@ def load_csv(con, tenant: TenantParams, own: Ownership, src: sources.CsvSource, 
     con.unregister("staged")
     key = ", ".join(src.key)
     cols = ", ".join(f'"{n}"' for n in names)
-    con.execute(f"""
-        INSERT OR REPLACE INTO {src.table} (tenant_id, {cols}, source_file, source_line)
-        SELECT {_quote(tenant.tenant_id)}, {cols}, {_quote(str(path))}, _line FROM checked
-        WHERE _reject IS NULL
-        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) = 1""")
+    if src.kind == "event_tracks":
+        # No identifier: every column is the key. Insert only events not already stored.
+        matches = " AND ".join(f"e.{k} IS NOT DISTINCT FROM c.{k}" for k in src.key)
+        con.execute(f"""
+            INSERT INTO {src.table} (tenant_id, {cols}, source_file, source_line)
+            SELECT {_quote(tenant.tenant_id)}, {cols}, {_quote(str(path))}, _line
+            FROM checked c WHERE _reject IS NULL AND NOT EXISTS (
+                SELECT 1 FROM {src.table} e
+                WHERE e.tenant_id = {_quote(tenant.tenant_id)} AND {matches})
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) = 1""")
+    else:
+        con.execute(f"""
+            INSERT OR REPLACE INTO {src.table} (tenant_id, {cols}, source_file, source_line)
+            SELECT {_quote(tenant.tenant_id)}, {cols}, {_quote(str(path))}, _line FROM checked
+            WHERE _reject IS NULL
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) = 1""")
     rejected = con.execute(
         "SELECT _line, _reject.field, _reject.value, _reject.reason FROM checked "
         "WHERE _reject IS NOT NULL ORDER BY _line").fetchall()

@@ -37,6 +37,22 @@ CREATE TABLE IF NOT EXISTS tickets (
     close_date TIMESTAMPTZ, closed_by VARCHAR, tags VARCHAR, rating DOUBLE, campaign_id VARCHAR,
     parent_sequential_id BIGINT, source_file VARCHAR, source_line BIGINT,
     PRIMARY KEY (tenant_id, ticket_id));
+CREATE TABLE IF NOT EXISTS ticket_messages (
+    tenant_id VARCHAR, ticket_id VARCHAR, message_id VARCHAR, direction VARCHAR,
+    sent_at TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT,
+    PRIMARY KEY (tenant_id, message_id));
+CREATE TABLE IF NOT EXISTS agent_status (
+    tenant_id VARCHAR, agent_identity VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
+    ended_at TIMESTAMPTZ, pause_reason VARCHAR, source_file VARCHAR, source_line BIGINT,
+    PRIMARY KEY (tenant_id, agent_identity, started_at));
+CREATE TABLE IF NOT EXISTS bot_messages (
+    tenant_id VARCHAR, message_id VARCHAR, bot_id VARCHAR, router_id VARCHAR,
+    user_identity VARCHAR, direction VARCHAR, channel VARCHAR, storage_date TIMESTAMPTZ,
+    source_file VARCHAR, source_line BIGINT, PRIMARY KEY (tenant_id, message_id));
+CREATE TABLE IF NOT EXISTS event_tracks (
+    tenant_id VARCHAR, bot_id VARCHAR, contact_identity VARCHAR, category VARCHAR,
+    action VARCHAR, label VARCHAR, value VARCHAR, extras VARCHAR, storage_date TIMESTAMPTZ,
+    source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS message_status_events (
     tenant_id VARCHAR, message_id VARCHAR, status VARCHAR, ts TIMESTAMPTZ,
     recipient_id VARCHAR, phone_number_id VARCHAR, waba_id VARCHAR, error_code BIGINT,
