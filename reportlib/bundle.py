@@ -37,6 +37,7 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
     os.close(fd)
     os.unlink(tmp_name)
     rows = rate_card if rate_card is not None else pricing.load_rate_card()
+    warehouse.ensure_current(warehouse_path)
     con = warehouse.connect(":memory:")
     try:
         con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reportlib import calendar, demo, ingest, params, warehouse
+from reportlib import extract as extract_mod
 from reportlib.errors import ReportError
 
 
@@ -58,6 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--dask", default=None, help="Dask scheduler address (not available yet)")
     _common(p, outputs=True)
+
+    p = sub.add_parser("extract", help="Report Manager tables for a tenant and date range")
+    p.add_argument("--tenant", required=True)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--table", help="one of: " + ", ".join(extract_mod.TABLES))
+    what.add_argument("--all-tables", action="store_true", help="every table, one folder")
+    p.add_argument("--from", dest="start", required=True, help="first day (tenant's days)")
+    p.add_argument("--to", dest="end", required=True, help="last day, at most 90 days later")
+    p.add_argument("--format", default="csv", choices=extract_mod.FORMATS)
+    p.add_argument("--out", type=Path, default=None,
+                   help="file (one table) or folder (default ./extracts/<tenant>/...)")
+    p.add_argument("--today", default=None, help="today's date for the 5-year limit "
+                   "(default: the system's date)")
+    _common(p)
     return parser
 
 
@@ -112,7 +127,25 @@ def cmd_run(args) -> int:
     return 1 if any(r.status != "ok" for r in results) else 0
 
 
-COMMANDS = {"demo": cmd_demo, "ingest": cmd_ingest, "run": cmd_run}
+def cmd_extract(args) -> int:
+    wh, params_dir = _paths(args)
+    tenant = params.load_tenant(params_dir, args.tenant)
+    start = calendar.parse_date(args.start, "--from")
+    end = calendar.parse_date(args.end, "--to")
+    today = (calendar.parse_date(args.today, "--today") if args.today
+             else datetime.now(UTC).date())
+    tables = list(extract_mod.TABLES) if args.all_tables else [args.table]
+    default = (Path("extracts") / tenant.tenant_id /
+               (f"{start}_{end}" if args.all_tables else f"{args.table}_{start}_{end}."
+                f"{args.format}"))
+    written = extract_mod.extract(wh, tenant, tables, start, end, args.format,
+                                  args.out or default, today)
+    for path, rows in written:
+        print(f"{path}: {rows} rows")
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "ingest": cmd_ingest, "run": cmd_run, "extract": cmd_extract}
 
 
 def main(argv: list[str] | None = None) -> int:

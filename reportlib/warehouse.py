@@ -150,3 +150,19 @@ def create(path: Path | str) -> duckdb.DuckDBPyConnection:
     con.execute(DDL)
     pricing.install(con)
     return con
+
+
+def ensure_current(path: Path | str) -> None:
+    """Bring a warehouse made by an older version up to the current DDL (new tables are
+    created empty); a no-op, read-only, when it is current."""
+    import re
+
+    wanted = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", DDL))
+    con = connect(path, read_only=True)
+    try:
+        present = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+    finally:
+        con.close()
+    if wanted - present:
+        create(path).close()
