@@ -57,7 +57,7 @@ def main() -> None:
             job = Job("varejo_sul", "2026-10", "consumption", AS_OF.isoformat(), "pt-BR",
                       str(root / "b0.duckdb"), digest, str(notebook_path("consumption")),
                       str(root / f"out{i}"))
-            result = render(job)
+            result = render(job).result
             assert result.status == "ok", result.error
             for key in renders:
                 renders[key].append(result.seconds[key])

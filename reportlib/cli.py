@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "tenant's reports)")
     p.add_argument("--as-of", default=None, help="first day not yet complete (default today)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--dask", default=None, help="Dask scheduler address (not available yet)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run the jobs on a Dask distributed cluster (e.g. tcp://host:8786)")
     _common(p, outputs=True)
 
     p = sub.add_parser("extract", help="Report Manager tables for a tenant and date range")
@@ -107,8 +108,6 @@ def cmd_ingest(args) -> int:
 
 def cmd_run(args) -> int:
     wh, params_dir = _paths(args)
-    if args.dask:
-        raise ReportError("--dask: Dask fan-out is not available in this version")
     if args.jobs < 1:
         raise ReportError("--jobs must be at least 1")
     tenants = params.list_tenants(params_dir) if args.all_tenants else args.tenant
@@ -120,7 +119,7 @@ def cmd_run(args) -> int:
 
     outputs = _outputs(args)
     results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir, outputs,
-                         args.jobs)
+                         args.jobs, dask_address=args.dask)
     for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
         print(result.line())
     print(f"index: {(outputs / 'index.html').resolve()}")

@@ -48,7 +48,7 @@ class Job:
     bundle: str  # path of the tenant-period bundle
     bundle_hash: str
     notebook: str  # path of notebooks/<report>.ipynb
-    out_dir: str  # outputs/<tenant>/<period>
+    out_dir: str  # outputs/<tenant>/<period>, where the main process publishes
     display_name: str = ""
 
 
@@ -206,79 +206,131 @@ def _error_of(nb_path: Path, exc: Exception) -> str:
     return " ".join(f"{ename}: {evalue}".split())[:500]
 
 
-def render(job: Job) -> JobResult:
-    """Execute, convert and publish one report (runs in a worker process)."""
-    import papermill
+@dataclass
+class RenderOutput:
+    """What a worker sends back: the job's result and its files (relative path -> bytes)."""
+
+    result: JobResult
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def render(job: Job, bundle_bytes: bytes | None = None,
+           notebook_text: str | None = None) -> RenderOutput:
+    """Execute one report and make its HTML, PDF and extracts in a private temporary folder;
+    nothing is published here. With `bundle_bytes` and `notebook_text` the worker needs no
+    shared file system (a Dask worker on another machine)."""
+    import tempfile
 
     warnings.filterwarnings("ignore")
     started = datetime.now(UTC)
-    out_dir = Path(job.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = out_dir / f".staging-{job.report}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    work = Path(tempfile.mkdtemp(prefix=f"reportlib-{job.report}-"))
     parameters = {"tenant": job.tenant, "period": job.period, "bundle": job.bundle,
                   "locale": job.locale, "as_of": job.as_of}
     result = JobResult(job.tenant, job.period, job.report, "failed", params=parameters,
                        bundle_hash=job.bundle_hash, started_at=started.isoformat())
-    executed = staging / f"{job.report}.ipynb"
+    output = RenderOutput(result)
     try:
-        validate_parameters(Path(job.notebook), parameters)
-        t0 = time.perf_counter()
-        try:
-            with quiet_stderr():
-                papermill.execute_notebook(
-                    job.notebook, str(executed), parameters=parameters, kernel_name=kernel_name(),
-                    cwd=str(Path(job.notebook).parent), progress_bar=False, log_output=False,
-                    request_save_on_cell_execute=False)
-        except Exception as exc:  # the executed notebook holds the traceback
-            failed = out_dir / f"{job.report}.failed.ipynb"
-            if executed.exists():
-                os.replace(executed, failed)
-                result.files = {"failed_notebook": failed.name}
-            result.error = _error_of(executed, exc)
-            return result
-        t1 = time.perf_counter()
-        nb = nbformat.read(str(executed), as_version=4)
-        result.figures = read_figures(nb)
-        title = f"{job.display_name or job.tenant} · {job.report} · {job.period}"
-        page = notebook_to_html(nb, title, title, job.locale or "pt-BR")
-        (staging / f"{job.report}.html").write_text(page, encoding="utf-8")
-        t2 = time.perf_counter()
-        html_to_pdf(page, staging / f"{job.report}.pdf", staging)
-        t3 = time.perf_counter()
-        extracts = write_extracts(job, staging)
-        for suffix in (".ipynb", ".pdf", ".html"):
-            os.replace(staging / f"{job.report}{suffix}", out_dir / f"{job.report}{suffix}")
-        if extracts is not None:
-            publish_folder(extracts, out_dir / extracts.name)
-        (out_dir / f"{job.report}.failed.ipynb").unlink(missing_ok=True)
-        result.status = "ok"
-        result.files = {"html": f"{job.report}.html", "pdf": f"{job.report}.pdf",
-                        "notebook": f"{job.report}.ipynb"}
-        if extracts is not None:
-            result.files["csv"] = sorted(f"{extracts.name}/{p.name}"
-                                         for p in (out_dir / extracts.name).glob("*.csv"))
-        result.seconds = {"execute": round(t1 - t0, 3), "html": round(t2 - t1, 3),
-                          "pdf": round(t3 - t2, 3), "total": round(t3 - t0, 3)}
-        return result
+        bundle_path, notebook = Path(job.bundle), Path(job.notebook)
+        if bundle_bytes is not None:
+            bundle_path = work / "bundle.duckdb"
+            bundle_path.write_bytes(bundle_bytes)
+        if notebook_text is not None:
+            notebook = work / "notebook" / f"{job.report}.ipynb"
+            notebook.parent.mkdir()
+            notebook.write_text(notebook_text, encoding="utf-8")
+        _render_into(job, bundle_path, notebook, work / "out", output)
     except ReportError as exc:
         result.error = str(exc)
-        return result
     finally:
         result.ended_at = datetime.now(UTC).isoformat()
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return output
 
 
-def write_extracts(job: Job, staging: Path) -> Path | None:
+def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
+                 output: RenderOutput) -> None:
+    import papermill
+
+    result = output.result
+    out.mkdir(parents=True)
+    parameters = {**result.params, "bundle": str(bundle_path)}
+    validate_parameters(notebook, parameters)
+    executed = out / f"{job.report}.ipynb"
+    t0 = time.perf_counter()
+    try:
+        with quiet_stderr():
+            papermill.execute_notebook(
+                str(notebook), str(executed), parameters=parameters,
+                kernel_name=kernel_name(), cwd=str(notebook.parent), progress_bar=False,
+                log_output=False, request_save_on_cell_execute=False)
+    except Exception as exc:  # the executed notebook holds the traceback
+        if executed.exists():
+            output.files[f"{job.report}.failed.ipynb"] = executed.read_bytes()
+            result.files = {"failed_notebook": f"{job.report}.failed.ipynb"}
+        result.error = _error_of(executed, exc)
+        return
+    t1 = time.perf_counter()
+    nb = nbformat.read(str(executed), as_version=4)
+    result.figures = read_figures(nb)
+    title = f"{job.display_name or job.tenant} · {job.report} · {job.period}"
+    page = notebook_to_html(nb, title, title, job.locale or "pt-BR")
+    (out / f"{job.report}.html").write_text(page, encoding="utf-8")
+    t2 = time.perf_counter()
+    html_to_pdf(page, out / f"{job.report}.pdf", out)
+    t3 = time.perf_counter()
+    write_extracts(job, bundle_path, out)
+    for path in sorted(out.rglob("*")):
+        if path.is_file():
+            output.files[path.relative_to(out).as_posix()] = path.read_bytes()
+    result.status = "ok"
+    result.files = {"html": f"{job.report}.html", "pdf": f"{job.report}.pdf",
+                    "notebook": f"{job.report}.ipynb"}
+    csvs = sorted(name for name in output.files if name.endswith(".csv"))
+    if csvs:
+        result.files["csv"] = csvs
+    result.seconds = {"execute": round(t1 - t0, 3), "html": round(t2 - t1, 3),
+                      "pdf": round(t3 - t2, 3), "total": round(t3 - t0, 3)}
+
+
+def write_extracts(job: Job, bundle_path: Path, out: Path) -> None:
     """Files a report publishes beside its HTML (the campaigns report's per-campaign CSVs)."""
     if job.report != "campaigns":
-        return None
+        return
     from reportlib.bundle import Bundle
     from reportlib.campaigns import write_campaign_csvs
 
-    folder = staging / "campaigns"
-    write_campaign_csvs(Bundle.open(job.bundle), folder, job.locale or "pt-BR")
-    return folder
+    write_campaign_csvs(Bundle.open(bundle_path), out / "campaigns", job.locale or "pt-BR")
+
+
+def publish(out_dir: Path, output: RenderOutput) -> None:
+    """Write a worker's files into outputs/<tenant>/<period>/, each complete before it is
+    renamed into place; a failure adds only its `.failed.ipynb` beside the last good files."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = output.result.report
+    if output.result.status != "ok":
+        for name, data in output.files.items():
+            _write_file(out_dir / name, data)
+        return
+    folders: dict[str, dict[str, bytes]] = {}
+    for name, data in output.files.items():
+        if "/" in name:
+            folder, rest = name.split("/", 1)
+            folders.setdefault(folder, {})[rest] = data
+    for folder, files in folders.items():
+        staging = out_dir / f".staging-{folder}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+        for rest, data in files.items():
+            (staging / rest).write_bytes(data)
+        publish_folder(staging, out_dir / folder)
+    for suffix in (".ipynb", ".pdf", ".html"):
+        _write_file(out_dir / f"{report}{suffix}", output.files[f"{report}{suffix}"])
+    (out_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def publish_folder(new: Path, target: Path) -> None:

@@ -27,7 +27,16 @@ from rich.progress import (
 from reportlib import bundle, calendar, pricing
 from reportlib import params as params_mod
 from reportlib.errors import ReportError
-from reportlib.render import Job, JobResult, notebook_path, render, update_manifest, write_index
+from reportlib.render import (
+    Job,
+    JobResult,
+    RenderOutput,
+    notebook_path,
+    publish,
+    render,
+    update_manifest,
+    write_index,
+)
 
 AVAILABLE_REPORTS = params_mod.REPORTS
 
@@ -66,52 +75,83 @@ def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
     return jobs, failures
 
 
-def execute(jobs: Sequence[Job], workers: int, on_result: Callable[[JobResult], None],
-            console: Console | None = None) -> None:
-    """Render jobs in a spawn-context process pool, reporting each result as it arrives."""
+def _payload(job: Job) -> tuple[Job, bytes, str]:
+    """What travels to a worker: the job, its bundle's bytes and its notebook's text."""
+    return (job, Path(job.bundle).read_bytes(),
+            Path(job.notebook).read_text(encoding="utf-8"))
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("[bold]reports"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=console)
+
+
+def execute(jobs: Sequence[Job], workers: int, on_output: Callable[[RenderOutput], None],
+            console: Console | None = None, dask_address: str | None = None) -> None:
+    """Render jobs in a spawn-context process pool, or on a Dask cluster when an address is
+    given; each output comes back to this process and is handed to `on_output`."""
     console = console or Console(stderr=True)
-    columns = (TextColumn("[bold]reports"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
-               TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with _progress(console) as progress:
         task = progress.add_task("render", total=len(jobs), failed=0)
         failed = 0
+
+        def done(job: Job, get) -> None:
+            nonlocal failed
+            try:
+                output = get()
+            except Exception as exc:  # a worker that died: name the job, go on
+                output = RenderOutput(JobResult(
+                    job.tenant, job.period, job.report, "failed",
+                    error=f"worker failed: {type(exc).__name__}: {exc}"))
+            failed += output.result.status != "ok"
+            on_output(output)
+            progress.update(task, advance=1, failed=failed)
+
+        if dask_address:
+            from distributed import Client
+            from distributed import as_completed as dask_completed
+
+            with Client(dask_address, timeout="20s") as client:
+                futures = {client.submit(render, *_payload(job), pure=False): job
+                           for job in jobs}
+                for future in dask_completed(futures):
+                    done(futures[future], future.result)
+            return
         if workers <= 1 or len(jobs) <= 1:
             for job in jobs:
-                result = render(job)
-                failed += result.status != "ok"
-                on_result(result)
-                progress.update(task, advance=1, failed=failed)
+                payload = _payload(job)
+                done(job, lambda payload=payload: render(*payload))
             return
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {pool.submit(render, job): job for job in jobs}
+            futures = {pool.submit(render, *_payload(job)): job for job in jobs}
             for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # a worker that died: name the job, go on
-                    result = JobResult(job.tenant, job.period, job.report, "failed",
-                                       error=f"worker failed: {type(exc).__name__}: {exc}")
-                failed += result.status != "ok"
-                on_result(result)
-                progress.update(task, advance=1, failed=failed)
+                done(futures[future], future.result)
 
 
 def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
         as_of: date, warehouse: Path, params_dir: Path, outputs: Path,
-        workers: int | None = None, console: Console | None = None) -> list[JobResult]:
-    """Plan, render, and publish manifests and the index; returns every job's result."""
+        workers: int | None = None, console: Console | None = None,
+        dask_address: str | None = None) -> list[JobResult]:
+    """Plan, render, and publish outputs, manifests and the index; returns every result."""
     outputs = Path(outputs)
     outputs.mkdir(parents=True, exist_ok=True)
     jobs, results = plan(tenants, periods, reports, as_of, warehouse, params_dir, outputs)
     for result in results:
         update_manifest(outputs / result.tenant / result.period, result, as_of.isoformat())
+    bundles = {(j.tenant, j.period, j.report): j.bundle for j in jobs}
 
-    def publish(result: JobResult) -> None:
+    def publish_output(output: RenderOutput) -> None:
+        result = output.result
+        out_dir = outputs / result.tenant / result.period
+        publish(out_dir, output)
+        if result.params:
+            result.params["bundle"] = bundles.get((result.tenant, result.period,
+                                                   result.report), result.params["bundle"])
         results.append(result)
-        update_manifest(outputs / result.tenant / result.period, result, as_of.isoformat())
+        update_manifest(out_dir, result, as_of.isoformat())
 
-    execute(jobs, workers or os.cpu_count() or 1, publish, console)
+    execute(jobs, workers or os.cpu_count() or 1, publish_output, console, dask_address)
     write_index(outputs)
     return results

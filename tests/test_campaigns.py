@@ -250,14 +250,16 @@ def test_csv_export_is_safe(tmp_path, campaign_bundle):
 
 def test_campaigns_and_desk_notebooks_run_under_papermill(tmp_path, campaign_bundle,
                                                           params_dir):
-    from reportlib.render import Job, notebook_path, render
+    from reportlib.render import Job, notebook_path, publish, render
 
     params_mod.dump_tenant(params_dir, ACME)
     for report in ("campaigns", "desk_followup"):
         job = Job("acme", "2026-10", report, "2026-11-20", "en", str(campaign_bundle.path),
                   "h", str(notebook_path(report)), str(tmp_path / "out"), "Acme")
-        result = render(job)
+        output = render(job)
+        result = output.result
         assert result.status == "ok", result.error
+        publish(tmp_path / "out", output)
         page = (tmp_path / "out" / f"{report}.html").read_text()
         assert "<script" not in page.lower()
         if report == "campaigns":
