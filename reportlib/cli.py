@@ -74,6 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", default=None, help="today's date for the 5-year limit "
                    "(default: the system's date)")
     _common(p)
+
+    p = sub.add_parser("email", help="e-mail rendered reports to the tenant's recipients")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--period", required=True)
+    p.add_argument("--report", action="append", help="report (repeatable; default: the "
+                   "tenant's reports)")
+    p.add_argument("--now", default=None, help="the instant recorded (ISO; default now)")
+    _common(p, outputs=True)
+
+    p = sub.add_parser("schedule", help="run what params/schedule.yaml says is due")
+    p.add_argument("action", choices=["run-due"])
+    p.add_argument("--now", default=None, help="the instant to act at (ISO; default now)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    _common(p, outputs=True)
     return parser
 
 
@@ -144,7 +158,44 @@ def cmd_extract(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "ingest": cmd_ingest, "run": cmd_run, "extract": cmd_extract}
+def parse_now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"--now: {text!r} is not an ISO timestamp") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cmd_email(args) -> int:
+    from reportlib import deliver
+
+    wh, params_dir = _paths(args)
+    tenant = params.load_tenant(params_dir, args.tenant)
+    period = calendar.parse_period(args.period).label
+    settings = deliver.smtp_settings(params_dir)
+    results = deliver.send_reports(tenant, period, args.report or list(tenant.reports),
+                                   _outputs(args), wh, settings, parse_now(args.now))
+    for result in results:
+        print(result.line())
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def cmd_schedule(args) -> int:
+    from reportlib import schedule
+
+    wh, params_dir = _paths(args)
+    runs = schedule.run_due(parse_now(args.now), wh, params_dir, _outputs(args), args.jobs)
+    for run in runs:
+        print(run.line())
+    if not runs:
+        print("nothing due")
+    return 1 if any(r.status == "failed" for r in runs) else 0
+
+
+COMMANDS = {"demo": cmd_demo, "ingest": cmd_ingest, "run": cmd_run, "extract": cmd_extract,
+            "email": cmd_email, "schedule": cmd_schedule}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,6 +79,13 @@ CREATE TABLE IF NOT EXISTS ingest_log (
     tenant_id VARCHAR, source_kind VARCHAR, file VARCHAR, sha256 VARCHAR, status VARCHAR,
     rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR,
     loaded_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS deliveries (
+    tenant_id VARCHAR, period VARCHAR, report VARCHAR, output_hash VARCHAR,
+    list_name VARCHAR, recipients VARCHAR, message_id VARCHAR, status VARCHAR,
+    error VARCHAR, attempt INTEGER, attempted_at TIMESTAMPTZ, next_attempt_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS schedule_runs (
+    job VARCHAR, tenant_id VARCHAR, slot TIMESTAMPTZ, period VARCHAR, status VARCHAR,
+    detail VARCHAR, finished_at TIMESTAMPTZ, PRIMARY KEY (job, tenant_id, slot));
 CREATE TABLE IF NOT EXISTS rejected_rows (
     tenant_id VARCHAR, source_kind VARCHAR, file VARCHAR, line BIGINT, field VARCHAR,
     value VARCHAR, reason VARCHAR, sha256 VARCHAR);

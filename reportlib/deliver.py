@@ -1,0 +1,288 @@
+"""E-mail of rendered reports: one message per recipient list, never twice, never lost.
+
+The body is the report's own HTML in a slim template (its own small CSS, charts as inline CID
+images in `multipart/related`, never data URIs, which webmail strips), with a plain-text
+alternative and the PDF attached. Every attempt is a row of `deliveries`; a message already
+sent for the same output and list is not sent again; a failed attempt is retried on the next
+run (with a backoff when the scheduler runs it). SMTP settings come from the environment or
+`params/smtp.yaml`; the password only from the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import os
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from html.parser import HTMLParser
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from reportlib import warehouse
+from reportlib.calendar import parse_period
+from reportlib.errors import ReportError
+from reportlib.i18n import Formatter, t
+from reportlib.params import TenantParams
+
+ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+REPORT_TITLES = {"consumption": "consumption.title", "campaigns": "campaigns.title",
+                 "desk_followup": "desk.title"}
+BACKOFF_MINUTES = 5  # first retry after 5 min, then 10, 20, … (at most a day)
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str  # starttls | ssl | none
+    user: str
+    password: str
+    sender: str
+
+
+def smtp_settings(params_dir: Path) -> SmtpSettings:
+    """REPORTLIB_SMTP_* variables over `params/smtp.yaml`; the password only from
+    REPORTLIB_SMTP_PASSWORD, so that no file the project reads or writes holds a secret."""
+    path = Path(params_dir) / "smtp.yaml"
+    file = yaml.safe_load(path.read_text("utf-8")) if path.is_file() else {}
+    file = file or {}
+    if "password" in file:
+        raise ReportError(f"{path}: field password: keep the password in "
+                          "REPORTLIB_SMTP_PASSWORD, not in a file")
+
+    def get(name: str, default: str = "") -> str:
+        return os.environ.get(f"REPORTLIB_SMTP_{name.upper()}", str(file.get(name, default)))
+
+    security = get("security", "starttls").lower()
+    if security not in ("starttls", "ssl", "none"):
+        raise ReportError(f"SMTP security {security!r} is not starttls, ssl or none")
+    try:
+        port = int(get("port", "465" if security == "ssl" else "587"))
+    except ValueError:
+        raise ReportError("SMTP port is not a number") from None
+    host, sender = get("host"), get("from")
+    if not host or not sender:
+        raise ReportError("SMTP is not configured: set REPORTLIB_SMTP_HOST and "
+                          "REPORTLIB_SMTP_FROM (or params/smtp.yaml)")
+    return SmtpSettings(host, port, security, get("user"),
+                        os.environ.get("REPORTLIB_SMTP_PASSWORD", ""), sender)
+
+
+# ---------------------------------------------------------------------------------------------
+# The message
+
+
+class _Text(HTMLParser):
+    """Plain text of a report page: headings, paragraphs, table rows, list items."""
+
+    BLOCKS = {"h1", "h2", "h3", "p", "tr", "li", "div", "section", "header", "footer"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "script", "title"):
+            self.skip += 1
+        if tag in ("td", "th"):
+            self.parts.append(" | ")
+        if tag == "h2":
+            self.parts.append("\n\n== ")
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script", "title"):
+            self.skip -= 1
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(" ".join(data.split()) if data.strip() else "")
+
+    def text(self) -> str:
+        lines = [" ".join(line.split()).strip(" |") for line in "".join(self.parts).splitlines()]
+        out, blank = [], False
+        for line in lines:
+            if line or not blank:
+                out.append(line)
+            blank = not line
+        return "\n".join(out).strip() + "\n"
+
+
+def plain_text(page: str) -> str:
+    parser = _Text()
+    parser.feed(page)
+    return parser.text()
+
+
+def slim_html(page: str, title: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """The report's body in the e-mail template; charts become `cid:` references."""
+    body = page.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
+    body = re.sub(r'<div class="jp-[^"]*"[^>]*>|<div class="(?:cell|input|output)[^"]*"[^>]*>',
+                  "<div>", body)
+    images: list[tuple[str, bytes]] = []
+
+    def to_cid(match: re.Match) -> str:
+        cid = make_msgid(idstring=f"chart{len(images) + 1}", domain="reportlib")[1:-1]
+        images.append((cid, base64.b64decode(match.group(1))))
+        return f'src="cid:{cid}"'
+
+    body = re.sub(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', to_cid, body)
+    css = (resources.files("reportlib") / "templates" / "email.css").read_text("utf-8")
+    slim = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
+            f"</title><style>{css}</style></head><body>{body}</body></html>")
+    return re.sub(r">\s+<", "><", slim), images
+
+
+def subject(tenant: TenantParams, report: str, period_label: str) -> str:
+    period = parse_period(period_label)
+    fmt = Formatter(tenant.locale)
+    when = fmt.month(period.start) if period.is_month else \
+        f"{fmt.date(period.start)} – {fmt.date(period.end)}"
+    text = f"{t(REPORT_TITLES.get(report, report), tenant.locale)} · {tenant.display_name} · " \
+           f"{when}"
+    return " ".join(text.split())  # no CR/LF can reach a header
+
+
+def build_message(tenant: TenantParams, period: str, report: str, out_dir: Path,
+                  recipients: list[str], sender: str) -> EmailMessage:
+    page = (out_dir / f"{report}.html").read_text("utf-8")
+    title = subject(tenant, report, period)
+    body, images = slim_html(page, title)
+    message = EmailMessage()
+    message["Subject"] = title
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="reportlib")
+    message.set_content(plain_text(page))
+    message.add_alternative(body, subtype="html")
+    html_part = message.get_payload()[1]
+    for number, (cid, data) in enumerate(images, start=1):
+        html_part.add_related(data, "image", "png", cid=f"<{cid}>",
+                              filename=f"chart{number}.png")
+    message.add_attachment((out_dir / f"{report}.pdf").read_bytes(), maintype="application",
+                           subtype="pdf", filename=f"{tenant.tenant_id}-{report}-{period}.pdf")
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Sending, once
+
+
+@dataclass
+class Delivery:
+    tenant: str
+    period: str
+    report: str
+    list_name: str
+    status: str  # sent | failed | skipped
+    detail: str = ""
+
+    def line(self) -> str:
+        return f"{self.tenant} {self.period} {self.report} [{self.list_name}]: {self.status}" + (
+            f": {self.detail}" if self.detail else "")
+
+
+def recipient_lists(tenant: TenantParams, report: str) -> dict[str, list[str]]:
+    """The tenant's lists for a report: the one named after it, and `all`."""
+    lists = {}
+    for name in (report, "all"):
+        addresses = tenant.recipients.get(name) or []
+        if isinstance(addresses, str):
+            addresses = [addresses]
+        bad = [a for a in addresses if not isinstance(a, str) or not ADDRESS.match(a)]
+        if bad:
+            raise ReportError(f"params/tenants/{tenant.tenant_id}.yaml: recipients.{name}: "
+                              f"{bad[0]!r} is not an e-mail address")
+        if addresses:
+            lists[name] = list(addresses)
+    return lists
+
+
+def output_hash(out_dir: Path, report: str) -> str:
+    digest = hashlib.sha256()
+    for suffix in (".html", ".pdf"):
+        digest.update((out_dir / f"{report}{suffix}").read_bytes())
+    return digest.hexdigest()
+
+
+def _send(settings: SmtpSettings, message: EmailMessage) -> None:
+    if settings.security == "ssl":
+        smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=30,
+                                context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=30)
+    with smtp:
+        if settings.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.user:
+            smtp.login(settings.user, settings.password)
+        smtp.send_message(message)
+
+
+def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs: Path,
+                 warehouse_path: Path, settings: SmtpSettings, now: datetime,
+                 respect_backoff: bool = False) -> list[Delivery]:
+    """E-mail each report of a tenant-period to each of its lists, at most once per output."""
+    out_dir = Path(outputs) / tenant.tenant_id / period
+    manifest_path = out_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+    results: list[Delivery] = []
+    con = warehouse.create(warehouse_path)
+    try:
+        for report in reports:
+            entry = manifest.get("reports", {}).get(report)
+            if entry is None or entry.get("status") != "ok":
+                why = "no report rendered" if entry is None else "its last run failed"
+                results.append(Delivery(tenant.tenant_id, period, report, "-", "failed",
+                                        f"not e-mailed: {why}"))
+                continue
+            digest = output_hash(out_dir, report)
+            for list_name, addresses in recipient_lists(tenant, report).items():
+                results.append(_deliver_once(con, tenant, period, report, list_name,
+                                             addresses, digest, out_dir, settings, now,
+                                             respect_backoff))
+    finally:
+        con.close()
+    return results
+
+
+def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out_dir,
+                  settings, now, respect_backoff) -> Delivery:
+    key = [tenant.tenant_id, period, report, digest, list_name]
+    history = con.execute(
+        "SELECT status, attempt, next_attempt_at FROM deliveries WHERE tenant_id = ? AND "
+        "period = ? AND report = ? AND output_hash = ? AND list_name = ? "
+        "ORDER BY attempted_at DESC, attempt DESC", key).fetchall()
+    if any(status == "sent" for status, *_ in history):
+        return Delivery(*key[:3], list_name, "skipped", "already sent for this output")
+    attempt = (history[0][1] if history else 0) + 1
+    if respect_backoff and history and history[0][2] is not None and history[0][2] > now:
+        return Delivery(*key[:3], list_name, "skipped",
+                        f"next attempt after {history[0][2].isoformat()}")
+    message = build_message(tenant, period, report, out_dir, addresses, settings.sender)
+    try:
+        _send(settings, message)
+        status, error, retry_at = "sent", None, None
+    except (OSError, smtplib.SMTPException) as exc:
+        status, error = "failed", " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        retry_at = now + timedelta(minutes=min(24 * 60, BACKOFF_MINUTES * 2 ** (attempt - 1)))
+    con.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*key, ", ".join(addresses), message["Message-ID"], status, error, attempt,
+                 now, retry_at])
+    return Delivery(*key[:3], list_name, status, error or f"{len(addresses)} recipient(s)")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,155 @@
+"""E-mail to a real SMTP server on loopback: MIME tree, once only, failures retried."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from reportlib import cli, deliver
+from reportlib import params as params_mod
+from reportlib.errors import ReportError
+from tests.conftest import ACME
+from tests.smtp import SmtpServer, free_port
+from tests.test_render import run
+
+
+@pytest.fixture
+def smtp_env(monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("REPORTLIB_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("REPORTLIB_SMTP_PORT", str(port))
+    monkeypatch.setenv("REPORTLIB_SMTP_SECURITY", "none")
+    monkeypatch.setenv("REPORTLIB_SMTP_FROM", "reports@reportlib.example")
+    return port
+
+
+@pytest.fixture
+def rendered(tmp_path, tiny_warehouse, params_dir):
+    from dataclasses import replace
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["cfo@acme.example", "ops@acme.example"], "all": ["ceo@acme.example"]}))
+    assert run(tmp_path, tiny_warehouse, params_dir) == 0
+    return tmp_path
+
+
+def email(tmp_path, warehouse, params_dir, now="2026-11-20T10:00:00+00:00"):
+    return cli.main(["email", "--tenant", "acme", "--period", "2026-10", "--report",
+                     "consumption", "--now", now, "--warehouse", str(warehouse), "--params",
+                     str(params_dir), "--outputs", str(tmp_path / "out")])
+
+
+
+def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys):
+    server = SmtpServer(smtp_env).start()
+    try:
+        assert email(rendered, tiny_warehouse, params_dir) == 0
+    finally:
+        server.stop()
+    assert len(server.inbox.messages) == 2  # the consumption list, and the `all` list
+    by_list = {tuple(rcpt): msg for rcpt, msg in server.inbox.messages}
+    message = by_list[("cfo@acme.example", "ops@acme.example")]
+    assert ("ceo@acme.example",) in by_list
+    assert message["Subject"] == "Consumo de WhatsApp · Acme <Lojas> · outubro de 2026"
+    assert message["To"] == "cfo@acme.example, ops@acme.example"
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = message.get_payload()
+    assert alternative.get_content_type() == "multipart/alternative"
+    plain, related = alternative.get_payload()
+    assert plain.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    html_part, *images = related.get_payload()
+    body = html_part.get_content()
+    cids = re.findall(r'src="cid:([^"]+)"', body)
+    assert cids and sorted(cids) == sorted(i["Content-ID"].strip("<>") for i in images)
+    assert all(i.get_content_type() == "image/png" and i.get_content().startswith(b"\x89PNG")
+               for i in images)
+    assert "data:image" not in body and "<script" not in body.lower()
+    assert len(body.encode()) < 100_000
+    assert "Acme &lt;Lojas&gt;" in body
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "acme-consumption-2026-10.pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+    text = plain.get_content()
+    assert "Resumo" in text and "US$ 12,50" in text
+    for part in (body, text):
+        assert "551140000001" not in part and "4000-0001" not in part
+        assert "+55 ••• ••••-0001" in part
+
+
+def test_email_is_sent_once_and_failures_are_retried(rendered, tiny_warehouse, params_dir,
+                                                      smtp_env, capsys):
+    # Server down: the attempt is recorded as failed and the command exits 1.
+    assert email(rendered, tiny_warehouse, params_dir) == 1
+    out = capsys.readouterr().out
+    assert "acme 2026-10 consumption [consumption]: failed" in out
+    server = SmtpServer(smtp_env).start()
+    try:
+        assert email(rendered, tiny_warehouse, params_dir, "2026-11-20T10:01:00+00:00") == 0
+        assert email(rendered, tiny_warehouse, params_dir, "2026-11-20T10:02:00+00:00") == 0
+    finally:
+        server.stop()
+    assert len(server.inbox.messages) == 2  # one per list, once
+    assert "already sent for this output" in capsys.readouterr().out
+    import duckdb
+
+    con = duckdb.connect(str(tiny_warehouse), read_only=True)
+    rows = con.execute("SELECT list_name, status, attempt FROM deliveries ORDER BY "
+                       "attempted_at, list_name").fetchall()
+    con.close()
+    assert rows == [("all", "failed", 1), ("consumption", "failed", 1),
+                    ("all", "sent", 2), ("consumption", "sent", 2)]
+
+
+def test_backoff_holds_a_scheduled_retry(rendered, tiny_warehouse, params_dir, smtp_env):
+    settings = deliver.smtp_settings(params_dir)
+    tenant = params_mod.load_tenant(params_dir, "acme")
+    first = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    failed = deliver.send_reports(tenant, "2026-10", ["consumption"], rendered / "out",
+                                  tiny_warehouse, settings, first, respect_backoff=True)
+    assert {d.status for d in failed} == {"failed"}
+    held = deliver.send_reports(tenant, "2026-10", ["consumption"], rendered / "out",
+                                tiny_warehouse, settings, first.replace(minute=3),
+                                respect_backoff=True)
+    assert {d.status for d in held} == {"skipped"} and "next attempt after" in held[0].detail
+
+
+def test_a_failed_report_is_never_emailed(rendered, tiny_warehouse, params_dir, smtp_env,
+                                          capsys):
+    import json
+
+    manifest = rendered / "out" / "acme" / "2026-10" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["reports"]["consumption"]["status"] = "failed"
+    manifest.write_text(json.dumps(data))
+    server = SmtpServer(smtp_env).start()
+    try:
+        assert email(rendered, tiny_warehouse, params_dir) == 1
+    finally:
+        server.stop()
+    assert server.inbox.messages == []
+    assert "not e-mailed: its last run failed" in capsys.readouterr().out
+
+
+def test_smtp_password_only_from_the_environment(tmp_path, monkeypatch):
+    for name in ("HOST", "FROM", "PORT", "SECURITY", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    (tmp_path / "smtp.yaml").write_text("host: smtp.example\nfrom: r@x.example\n"
+                                        "password: hunter2\n")
+    with pytest.raises(ReportError, match="REPORTLIB_SMTP_PASSWORD"):
+        deliver.smtp_settings(tmp_path)
+    (tmp_path / "smtp.yaml").write_text("host: smtp.example\nfrom: r@x.example\nuser: u\n")
+    monkeypatch.setenv("REPORTLIB_SMTP_PASSWORD", "s3cret")
+    settings = deliver.smtp_settings(tmp_path)
+    assert (settings.host, settings.port, settings.security, settings.password) == (
+        "smtp.example", 587, "starttls", "s3cret")
+
+
+def test_bad_recipient_address_is_refused():
+    from dataclasses import replace
+
+    tenant = replace(ACME, recipients={"consumption": ["ok@x.example", "evil\r\nBcc: x@y"]})
+    with pytest.raises(ReportError, match="is not an e-mail address"):
+        deliver.recipient_lists(tenant, "consumption")

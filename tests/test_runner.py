@@ -1,0 +1,53 @@
+"""The same jobs through the process pool and through a Dask LocalCluster give the same
+figures; the bundle travels to the worker, the files come back."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from reportlib import runner
+from tests.conftest import utc
+
+
+@pytest.fixture
+def two_tenant_warehouse(empty_warehouse):
+    path, con = empty_warehouse
+    for tenant, phone, n in (("acme", "551140000001", 40), ("beta", "552130000002", 7)):
+        con.execute(
+            "INSERT INTO pricing_daily VALUES (?, 'w', ?, ?, ?, 'BR', 'REGULAR', 'UTILITY', "
+            "NULL, ?, NULL, 'hand-made')",
+            [tenant, utc("2026-10-05T03:00:00+00:00"), utc("2026-10-06T03:00:00+00:00"),
+             phone, n])
+    con.close()
+    return path
+
+
+def figures(outputs):
+    return {path.parent.parent.name: json.loads(path.read_text())["reports"]["consumption"]
+            ["figures"] for path in outputs.glob("*/*/manifest.json")}
+
+
+def test_process_pool_and_dask_cluster_agree(tmp_path, two_tenant_warehouse, params_dir):
+    from distributed import LocalCluster
+
+    pool = runner.run(["acme", "beta"], ["2026-10"], ["consumption"], date(2026, 11, 20),
+                      two_tenant_warehouse, params_dir, tmp_path / "pool", workers=2)
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        remote = runner.run(["acme", "beta"], ["2026-10"], ["consumption"],
+                            date(2026, 11, 20), two_tenant_warehouse, params_dir,
+                            tmp_path / "dask", dask_address=cluster.scheduler_address)
+    assert all(r.status == "ok" for r in pool + remote), [r.error for r in pool + remote]
+    local_figures, dask_figures = figures(tmp_path / "pool"), figures(tmp_path / "dask")
+    assert local_figures == dask_figures
+    assert local_figures["acme"]["paid"] == 40 and local_figures["beta"]["paid"] == 7
+    for out in ("pool", "dask"):
+        page = tmp_path / out / "acme" / "2026-10" / "consumption.pdf"
+        assert page.read_bytes().startswith(b"%PDF")
+        manifest = json.loads((tmp_path / out / "acme/2026-10/manifest.json").read_text())
+        # The manifest names the published bundle, not a worker's temporary copy.
+        assert manifest["reports"]["consumption"]["params"]["bundle"].endswith(
+            "acme/2026-10/bundle.duckdb")
