@@ -376,36 +376,47 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
 
 
 def write_index(outputs: Path) -> Path:
-    """outputs/index.html: every tenant, period and report with its status and links."""
-    rows = []
+    """outputs/index.html: per tenant, per period, each report with its status, links to its
+    HTML, PDF and CSV files, and the time it was produced."""
+    by_tenant: dict[str, list[tuple[str, dict]]] = {}
     for manifest_path in sorted(Path(outputs).glob("*/*/manifest.json")):
         manifest = json.loads(manifest_path.read_text("utf-8"))
-        rel = manifest_path.parent.relative_to(outputs).as_posix()
-        for report, entry in sorted(manifest.get("reports", {}).items()):
-            links = " ".join(
-                f'<a href="{html.escape(rel)}/{html.escape(name)}">{html.escape(kind.upper())}'
-                "</a>" for kind, name in entry.get("files", {}).items()
-                if kind in ("html", "pdf"))
-            csvs = entry.get("files", {}).get("csv", [])
-            if csvs:
-                links += f' <span class="note">{len(csvs)} CSV</span>'
-
-            status = entry.get("status", "?")
-            rows.append(
-                f"<tr><td>{html.escape(manifest.get('tenant', ''))}</td>"
-                f"<td>{html.escape(manifest.get('period', ''))}</td>"
-                f"<td>{html.escape(report)}</td>"
-                f'<td class="{html.escape(status)}">{html.escape(status)}'
-                f"{' (partial)' if entry.get('figures', {}).get('partial') else ''}</td>"
-                f"<td>{links}</td><td>{html.escape(str(entry.get('ended_at', ''))[:19])}</td>"
-                "</tr>")
+        by_tenant.setdefault(manifest_path.parent.parent.name, []).append(
+            (manifest_path.parent.name, manifest))
+    sections = []
+    for tenant, periods in sorted(by_tenant.items()):
+        rows = []
+        for period, manifest in sorted(periods, key=lambda p: p[0], reverse=True):
+            rel = f"{tenant}/{period}"
+            for report, entry in sorted(manifest.get("reports", {}).items()):
+                files = entry.get("files", {})
+                links = [f'<a href="{html.escape(rel)}/{html.escape(files[kind])}">'
+                         f"{kind.upper()}</a>" for kind in ("html", "pdf") if kind in files]
+                links += [f'<a href="{html.escape(rel)}/{html.escape(name)}">'
+                          f"{html.escape(Path(name).stem)}.csv</a>"
+                          for name in files.get("csv", [])]
+                status = entry.get("status", "?")
+                partial = " · partial" if entry.get("figures", {}).get("partial") else ""
+                error = (f'<div class="note">{html.escape(entry.get("error") or "")}</div>'
+                         if status != "ok" else "")
+                rows.append(
+                    f"<tr><td>{html.escape(period)}</td><td>{html.escape(report)}</td>"
+                    f'<td class="{html.escape(status)}">{html.escape(status)}{partial}{error}'
+                    f'</td><td class="links">{" ".join(links)}</td>'
+                    f"<td>{html.escape(str(entry.get('ended_at') or '')[:16].replace('T', ' '))}"
+                    "</td></tr>")
+        sections.append(
+            f"<h2>{html.escape(tenant)}</h2>"
+            '<table class="data"><thead><tr><th>Period</th><th>Report</th><th>Status</th>'
+            "<th>Files</th><th>Produced (UTC)</th></tr></thead><tbody>" + "".join(rows) +
+            "</tbody></table>")
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Reports</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<style>{_stylesheet()} td.failed {{ color: #c92a2a; font-weight: bold; }}"
-        " td.ok { color: #2b8a3e; }</style></head><body><h1>Reports</h1>"
-        '<table class="data"><thead><tr><th>Tenant</th><th>Period</th><th>Report</th>'
-        "<th>Status</th><th>Files</th><th>Produced (UTC)</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table></body></html>\n")
+        " td.ok { color: #2b8a3e; } td.links a { margin-right: 8px; }</style></head><body>"
+        "<h1>Reports</h1>" + ("".join(sections) or "<p>No reports yet.</p>") +
+        "</body></html>\n")
     path = Path(outputs) / "index.html"
     write_atomic(path, page)
     return path
