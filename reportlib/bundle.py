@@ -47,7 +47,8 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
             raise ReportError(f"unknown tenant {tenant.tenant_id!r}: not in {warehouse_path}")
         pricing.install(con, rows)
         con.execute("SET search_path = 'memory.main,wh.main'")
-        marts.set_scope(con, marts.Scope(tenant.tenant_id, tenant.timezone, period, as_of))
+        marts.set_scope(con, marts.Scope(tenant.tenant_id, tenant.timezone, period, as_of,
+                                         tenant.sla_target_minutes, funnels_of(tenant)))
         marts.build_staging(con, reports)
         con.execute(f"ATTACH '{tmp_name}' AS out")
         for name in marts.mart_names(reports):
@@ -67,6 +68,19 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
     return content_hash(out_path)
 
 
+def funnels_of(tenant: TenantParams) -> tuple:
+    """The funnels declared in the tenant's params: ((name, ((category, action), ...)), ...)."""
+    found = []
+    for i, funnel in enumerate(tenant.options.get("funnels") or []):
+        try:
+            steps = tuple((str(c), str(a)) for c, a in funnel["steps"])
+            found.append((str(funnel.get("name") or f"funnel {i + 1}"), steps))
+        except (KeyError, TypeError, ValueError):
+            raise ReportError(f"params/tenants/{tenant.tenant_id}.yaml: options.funnels[{i}]: "
+                              "needs steps as [category, action] pairs") from None
+    return tuple(found)
+
+
 def bundle_info(tenant: TenantParams, period: Period, as_of: date,
                 rows: list[pricing.RateRow], reports) -> dict:
     return {
@@ -83,6 +97,7 @@ def bundle_info(tenant: TenantParams, period: Period, as_of: date,
                          for p in tenant.phone_numbers},
         "reports": list(reports),
         "options": tenant.options,
+        "sla_target_minutes": tenant.sla_target_minutes,
     }
 
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from reportlib import params as params_mod
 from reportlib.calendar import local_day_start
+from reportlib.demo_attendance import FUNNEL, DeskSimulator
 from reportlib.params import PhoneNumber, TenantParams
 from reportlib.pricing import PMP_START, country_of_phone, load_rate_card
 
@@ -130,6 +131,9 @@ def _phone(pid: str, display: str, waba: str, label: str) -> PhoneNumber:
     return PhoneNumber(pid, display, waba, label)
 
 
+DEMO_OPTIONS = {"funnels": [{"name": "Pedido pelo menu",
+                             "steps": [list(step) for step in FUNNEL]}]}
+
 PROFILES = (
     Profile(
         tenant=TenantParams(
@@ -139,6 +143,7 @@ PROFILES = (
                 _phone("110000000000002", "+55 11 4000-1002", "200000000000001", "SAC"),
             ), bots=("varejo-router", "varejo-ofertas", "varejo-sac"),
             recipients={"consumption": ["financeiro@varejosul.example"]},
+            options=DEMO_OPTIONS,
         ),
         campaigns_per_week=3, contacts=9000, foreign_share=0.02, csv_style="iso-offset",
         campaigns=(
@@ -158,6 +163,7 @@ PROFILES = (
                 _phone("120000000000002", "+55 21 3000-2002", "210000000000001", "Faturas"),
             ), bots=("aurora-router", "aurora-atendimento"),
             recipients={"consumption": ["cfo@aurora.example", "ops@aurora.example"]},
+            options=DEMO_OPTIONS,
         ),
         campaigns_per_week=1.5, contacts=12000, foreign_share=0.0, csv_style="dmy-semicolon",
         campaigns=(
@@ -173,6 +179,7 @@ PROFILES = (
                 _phone("130000000000001", "+55 92 3500-3001", "220000000000001", "Atendimento"),
             ), bots=("conecta-atendimento",),
             recipients={"consumption": ["gestao@conecta.example"]},
+            options=DEMO_OPTIONS,
         ),
         campaigns_per_week=0.7, contacts=5000, foreign_share=0.0, csv_style="iso-local",
         campaigns=(
@@ -220,7 +227,8 @@ class Simulator:
         self.campaign_rows: list[dict] = []
         self.inbound: list[dict] = []
         self.service_daily: dict[date, int] = {}
-        self.tickets: list[dict] = []
+        self.desk = DeskSimulator(self.rng, profile.tenant, self.tz, self.cutoff,
+                                  self.contacts)
         self._seq = 0
 
     def _contacts(self, n: int) -> list[str]:
@@ -259,6 +267,7 @@ class Simulator:
                                  "agent", (9, 18))
             self.service_daily[day] = int(self.rng.poisson(
                 self.p.service_per_day * weight * self.scale))
+            self.desk.day(day, self.service_daily[day], self._local)
             day += timedelta(days=1)
         for n in range(2):  # campaigns scheduled after as-of: not sent yet
             campaign_no += 1
@@ -392,32 +401,8 @@ class Simulator:
 
     def _ticket(self, m: Message) -> None:
         """A reply to an active message opens a help-desk ticket (DOMAIN.md, Attendance)."""
-        rng = self.rng
-        storage = m.replied
-        opened = storage + timedelta(seconds=float(rng.lognormal(np.log(90), 1.0)))
-        first = opened + timedelta(seconds=float(rng.lognormal(np.log(120), 1.1)))
-        closed = first + timedelta(minutes=float(rng.lognormal(np.log(12), 0.8)))
-        agent = m.agent or f"agente{int(rng.integers(1, 7))}@{self.p.tenant.tenant_id}.example"
-        status = "ClosedAttendant"
-        if rng.random() < 0.06:
-            status, opened, first = "ClosedClient", None, None
-        for name in ("opened", "first", "closed"):
-            value = locals()[name]
-            if value is not None and value >= self.cutoff:
-                status = "Open" if name != "opened" else "Waiting"
-                break
-        self.tickets.append({
-            "TicketId": f"tk-{m.message_id[-12:]}", "SequentialId": len(self.tickets) + 1,
-            "BotId": self.p.tenant.bots[-1], "Team": "Vendas" if m.sender == "campaign"
-            else "Atendimento", "AgentIdentity": agent if opened else None,
-            "CustomerIdentity": m.recipient, "Status": status, "StorageDate": storage,
-            "OpenDate": opened if opened and opened < self.cutoff else None,
-            "FirstResponseDate": first if first and first < self.cutoff else None,
-            "CloseDate": closed if status.startswith("Closed") and closed < self.cutoff
-            else None,
-            "ClosedBy": agent if status == "ClosedAttendant" else None,
-            "Tags": "campanha|oferta" if m.sender == "campaign" else "retorno",
-            "Rating": None, "CampaignId": m.campaign_id, "ParentSequentialId": None})
+        self.desk.ticket(m.replied, m.recipient, "Vendas" if m.sender == "campaign"
+                         else "Suporte", m.campaign_id, m.agent)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,16 +463,28 @@ def write_platform_files(sim: Simulator, folder: Path) -> None:
                          rows[0][5], rows[0][6], "ofertas_semana", "marketing",
                          "31/02/2026 25:61:00", "", "", "", "", "", ""])
         _write_csv(folder / "notifications" / f"notifications_{month}.csv", header, rows, style)
-    header = ["TicketId", "SequentialId", "BotId", "Team", "AgentIdentity", "CustomerIdentity",
-              "Status", "StorageDate", "OpenDate", "FirstResponseDate", "CloseDate", "ClosedBy",
-              "Tags", "Rating", "CampaignId", "ParentSequentialId"]
-    tickets: dict[str, list] = {}
-    for t in sim.tickets:
-        tickets.setdefault(_month_key(t["StorageDate"], tz), []).append([
-            _ts_text(t[h], style, tz) if isinstance(t[h], datetime) else
-            ("" if t[h] is None else t[h]) for h in header])
-    for month, rows in sorted(tickets.items()):
-        _write_csv(folder / "tickets" / f"tickets_{month}.csv", header, rows, style)
+    exports = {
+        "tickets": (["TicketId", "SequentialId", "BotId", "Team", "AgentIdentity",
+                     "CustomerIdentity", "Status", "StorageDate", "OpenDate",
+                     "FirstResponseDate", "CloseDate", "ClosedBy", "Tags", "Rating",
+                     "CampaignId", "ParentSequentialId"], sim.desk.tickets, "StorageDate"),
+        "ticket_messages": (["TicketId", "MessageId", "Direction", "SentAt"],
+                            sim.desk.ticket_messages, "SentAt"),
+        "agent_status": (["AgentIdentity", "Status", "StartedAt", "EndedAt", "PauseReason"],
+                         sim.desk.agent_status, "StartedAt"),
+        "bot_messages": (["MessageId", "BotId", "RouterId", "UserIdentity", "Direction",
+                          "Channel", "StorageDate"], sim.desk.bot_messages, "StorageDate"),
+        "event_tracks": (["BotId", "ContactIdentity", "Category", "Action", "Label", "Value",
+                          "Extras", "StorageDate"], sim.desk.events, "StorageDate"),
+    }
+    for kind, (header, records, when) in exports.items():
+        by_month: dict[str, list] = {}
+        for record in records:
+            by_month.setdefault(_month_key(record[when], tz), []).append([
+                _ts_text(record[h], style, tz) if isinstance(record[h], datetime) else
+                ("" if record[h] is None else record[h]) for h in header])
+        for month, rows in sorted(by_month.items()):
+            _write_csv(folder / kind / f"{kind}_{month}.csv", header, rows, style)
 
 
 def _status_event(m: Message, status: str, at: datetime, pmp: bool) -> dict:

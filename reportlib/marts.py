@@ -8,7 +8,7 @@ scope from DuckDB variables (`tenant`, `tz`, `period_start`, `period_end`, `as_o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 
 import duckdb
@@ -21,6 +21,9 @@ STAGING = {
     "consumption": ("consumption_facts",),
     "campaigns": ("campaign_messages",),
     "desk_followup": (),
+    "attendance": ("attendance_tickets",),
+    "chatbots": (),
+    "custom_events": (),
 }
 MARTS = {
     "consumption": (
@@ -30,6 +33,10 @@ MARTS = {
     "campaigns": ("campaign_messages", "campaign_summary", "campaign_failures",
                   "engagement_heatmap"),
     "desk_followup": ("desk_messages",),
+    "attendance": ("attendance_tickets", "attendance_counts", "attendance_times",
+                   "attendance_daily", "agent_status_time"),
+    "chatbots": ("chatbot_monthly", "chatbot_daily"),
+    "custom_events": ("event_counts", "event_daily", "event_labels", "event_funnel_steps"),
 }
 REPORTS = tuple(MARTS)
 
@@ -54,6 +61,8 @@ class Scope:
     timezone: str
     period: Period
     as_of: date
+    sla_minutes: float = 15.0
+    funnels: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 def sql(name: str) -> str:
@@ -70,7 +79,18 @@ def set_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
     con.execute("SET VARIABLE as_of = ?::DATE", [scope.as_of])
     con.execute("SET VARIABLE as_of_ts = ?::TIMESTAMPTZ",
                 [local_day_start(scope.as_of, scope.timezone)])
+    con.execute("SET VARIABLE period_start_ts = ?::TIMESTAMPTZ",
+                [local_day_start(scope.period.start, scope.timezone)])
+    con.execute("SET VARIABLE period_end_ts = ?::TIMESTAMPTZ",
+                [local_day_start(scope.period.end + timedelta(days=1), scope.timezone)])
+    con.execute("SET VARIABLE sla_minutes = ?::DOUBLE", [scope.sla_minutes])
     con.execute(MACROS)
+    con.execute("CREATE OR REPLACE TEMP TABLE funnel_steps (funnel VARCHAR, step INTEGER, "
+                "category VARCHAR, action VARCHAR)")
+    rows = [(name, i, category, action) for name, steps in scope.funnels
+            for i, (category, action) in enumerate(steps, start=1)]
+    if rows:
+        con.executemany("INSERT INTO funnel_steps VALUES (?, ?, ?, ?)", rows)
 
 
 def staging_names(reports) -> list[str]:

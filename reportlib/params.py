@@ -14,7 +14,8 @@ from reportlib.sources import TENANT_ID
 
 DEFAULT_PARAMS = "params"
 LOCALES = ("pt-BR", "en")
-REPORTS = ("consumption", "campaigns", "desk_followup")
+REPORTS = ("consumption", "campaigns", "desk_followup", "attendance", "chatbots",
+           "custom_events")
 
 
 @dataclass(frozen=True)
@@ -139,5 +140,7 @@ def dump_tenant(params_dir: Path, tenant: TenantParams) -> Path:
         "reports": list(tenant.reports),
         "recipients": tenant.recipients,
     }
+    if tenant.options:
+        data["options"] = tenant.options
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path

@@ -1,0 +1,25 @@
+-- Counts per group: opened, missed, abandoned, handled, closed, still open; SLA attainment:
+-- answered tickets whose waiting time is within the target, over answered tickets.
+WITH tickets AS (
+    SELECT *, unnest(CASE WHEN tags IS NULL OR tags = '' THEN ['(none)']
+                          ELSE string_split(tags, '|') END) AS tag
+    FROM attendance_tickets
+), grouped AS (
+    SELECT 'all' AS dimension, 'all' AS grp, * FROM attendance_tickets
+    UNION ALL BY NAME SELECT 'team' AS dimension, COALESCE(team, '–') AS grp, * FROM attendance_tickets
+    UNION ALL BY NAME SELECT 'agent' AS dimension, COALESCE(agent_identity, '–') AS grp, * FROM attendance_tickets
+    UNION ALL BY NAME SELECT 'source' AS dimension, source AS grp, * FROM attendance_tickets
+    UNION ALL BY NAME SELECT 'tag' AS dimension, tag AS grp, * EXCLUDE (tag) FROM tickets
+)
+SELECT dimension, grp,
+    count(*) AS opened,
+    count(*) FILTER (WHERE outcome = 'missed') AS missed,
+    count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned,
+    count(*) FILTER (WHERE outcome = 'handled') AS handled,
+    count(*) FILTER (WHERE outcome IN ('missed', 'abandoned', 'handled')) AS closed,
+    count(*) FILTER (WHERE outcome = 'open') AS still_open,
+    count(waiting_minutes) AS answered,
+    count(*) FILTER (WHERE waiting_minutes <= getvariable('sla_minutes')) AS within_sla,
+    count(*) FILTER (WHERE waiting_minutes <= getvariable('sla_minutes'))
+        / NULLIF(count(waiting_minutes), 0) AS sla_attainment
+FROM grouped GROUP BY ALL ORDER BY dimension, opened DESC, grp

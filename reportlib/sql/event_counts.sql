@@ -1,0 +1,8 @@
+-- Events of the period by category and action: events (the platform's convention) and
+-- distinct users beside them.
+SELECT category, action, count(*) AS events, count(DISTINCT contact_identity) AS users
+FROM event_tracks
+WHERE tenant_id = getvariable('tenant')
+  AND (storage_date AT TIME ZONE getvariable('tz'))::DATE
+      BETWEEN getvariable('period_start') AND getvariable('period_end')
+GROUP BY ALL ORDER BY events DESC, category, action
