@@ -161,3 +161,20 @@ def funnel(steps: Sequence[str], values: Sequence[float], title: str,
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.margins(x=0.2)
     return fig
+
+
+def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
+                colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
+                fmt: Formatter) -> matplotlib.figure.Figure:
+    """One line per series over the days of a period."""
+    fig, ax = _figure()
+    for key, values in series.items():
+        ax.plot(days, values, color=colors.get(key, MUTED), label=labels.get(key, key),
+                linewidth=1.8)
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
+    _locale_axis(ax, fmt)
+    step = max(1, len(days) // 10)
+    ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
+    ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=min(4, len(series)))
+    return fig

@@ -36,7 +36,8 @@ from reportlib.params import TenantParams
 
 ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 REPORT_TITLES = {"consumption": "consumption.title", "campaigns": "campaigns.title",
-                 "desk_followup": "desk.title"}
+                 "desk_followup": "desk.title", "attendance": "attendance.title",
+                 "chatbots": "chatbots.title", "custom_events": "events.title"}
 BACKOFF_MINUTES = 5  # first retry after 5 min, then 10, 20, … (at most a day)
 
 @dataclass(frozen=True)

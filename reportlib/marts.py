@@ -36,7 +36,8 @@ MARTS = {
     "attendance": ("attendance_tickets", "attendance_counts", "attendance_times",
                    "attendance_daily", "agent_status_time"),
     "chatbots": ("chatbot_monthly", "chatbot_daily"),
-    "custom_events": ("event_counts", "event_daily", "event_labels", "event_funnel_steps"),
+    "custom_events": ("event_totals", "event_counts", "event_daily", "event_labels",
+                      "event_funnel_steps"),
 }
 REPORTS = tuple(MARTS)
 

@@ -13,6 +13,9 @@ REPORTS = {
     "consumption": ("consumption", "ConsumptionReport"),
     "campaigns": ("campaigns", "CampaignsReport"),
     "desk_followup": ("desk", "DeskFollowupReport"),
+    "attendance": ("attendance", "AttendanceReport"),
+    "chatbots": ("chatbots", "ChatbotsReport"),
+    "custom_events": ("custom_events", "CustomEventsReport"),
 }
 
 

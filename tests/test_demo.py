@@ -82,4 +82,4 @@ def test_notebook_runs_with_nbmake_on_the_demo_defaults(tmp_path):
          f"--nbmake-kernel={kernel_name()}", str(REPO / "notebooks")],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "3 passed" in done.stdout
+    assert "6 passed" in done.stdout
