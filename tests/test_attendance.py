@@ -1,0 +1,160 @@
+"""Attendance, chatbot and custom-event metrics on hand-made rows, answers worked by hand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from reportlib import bundle, calendar, ingest
+from reportlib import params as params_mod
+from reportlib.attendance import AttendanceReport
+from reportlib.bundle import Bundle
+from reportlib.chatbots import ChatbotsReport
+from reportlib.custom_events import CustomEventsReport, friction_step, funnel_table
+from tests.conftest import ACME, write
+
+FUNNEL = {"funnels": [{"name": "Compra", "steps": [["menu", "open"], ["menu", "choose"],
+                                                   ["pedido", "done"]]}]}
+TICKETS = """TicketId,SequentialId,BotId,Team,AgentIdentity,CustomerIdentity,Status,StorageDate,OpenDate,FirstResponseDate,CloseDate,Tags,CampaignId,ParentSequentialId
+T1,1,acme-bot,Vendas,ana,+5511999990001,ClosedAttendant,2026-10-05 10:00:00,2026-10-05 10:02:00,2026-10-05 10:05:00,2026-10-05 10:20:00,boleto|duvida,,
+T2,2,acme-bot,Vendas,,+5511999990002,ClosedClient,2026-10-05 11:00:00,,,2026-10-05 11:10:00,,,
+T3,3,acme-bot,Vendas,ana,+5511999990003,ClosedClient,2026-10-05 12:00:00,2026-10-05 12:05:00,,2026-10-05 12:30:00,,,
+T4,4,acme-bot,Suporte,bia,+5511999990004,Transferred,2026-10-06 13:00:00,2026-10-06 13:01:00,2026-10-06 13:21:00,2026-10-06 13:30:00,boleto,,
+T5,5,acme-bot,Financeiro,caio,+5511999990004,Open,2026-10-06 13:30:00,2026-10-06 13:31:00,2026-10-06 13:33:00,,,,4
+T6,6,acme-bot,DIRECT_TRANSFER,,+5511999990006,Waiting,2026-10-31 23:50:00,,,,,,
+T7,7,acme-bot,Vendas,ana,+5511999990007,ClosedAttendant,2026-10-07 14:00:00,2026-10-07 14:01:00,2026-10-07 14:04:00,2026-10-07 14:14:00,,c1,
+T8,8,acme-bot,Vendas,ana,+5511999990008,ClosedAttendant,2026-11-02 10:00:00,2026-11-02 10:01:00,2026-11-02 10:02:00,2026-11-02 10:03:00,,,
+"""
+MESSAGES = """TicketId,MessageId,Direction,SentAt
+T1,a,customer,2026-10-05 10:00:00
+T1,b,agent,2026-10-05 10:05:00
+T1,c,customer,2026-10-05 10:06:00
+T1,d,agent,2026-10-05 10:08:00
+T1,e,customer,2026-10-05 10:10:00
+T1,f,agent,2026-10-05 10:11:00
+"""
+STATUS = """AgentIdentity,Status,StartedAt,EndedAt
+ana,Online,2026-09-30 20:00:00,2026-10-01 02:00:00
+ana,Pause,2026-10-31 23:00:00,
+bia,Offline,2026-10-15 10:00:00,2026-10-15 11:30:00
+"""
+BOT = """MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate
+m1,bot-a,router,+5511999990001,received,whatsapp,2026-09-30 23:30:00
+m2,bot-a,router,+5511999990001,sent,whatsapp,2026-10-01 00:10:00
+m3,bot-b,router,+5511999990001,received,instagram,2026-10-05 09:00:00
+m4,bot-b,router,+5511999990002,received,whatsapp,2026-10-10 09:00:00
+m5,bot-b,router,+5511999990002,sent,whatsapp,2026-10-10 09:00:05
+"""
+EVENTS = """BotId,ContactIdentity,Category,Action,StorageDate
+acme-bot,u1,menu,open,2026-10-05 10:00:00
+acme-bot,u1,menu,open,2026-10-05 10:00:30
+acme-bot,u1,menu,choose,2026-10-05 10:01:00
+acme-bot,u1,pedido,done,2026-10-05 10:02:00
+acme-bot,u2,menu,open,2026-10-05 11:00:00
+acme-bot,u2,pedido,done,2026-10-05 11:05:00
+acme-bot,u3,menu,open,2026-10-06 10:00:00
+acme-bot,u3,menu,choose,2026-10-06 10:01:00
+acme-bot,u4,menu,choose,2026-10-06 12:00:00
+acme-bot,u4,menu,open,2026-10-06 12:05:00
+acme-bot,u5,menu,open,2026-10-07 09:00:00
+acme-bot,u5,menu,choose,2026-10-07 09:01:00
+"""
+
+
+@pytest.fixture
+def desk_bundle(tmp_path, params_dir):
+    tenant = replace(ACME, bots=("acme-bot", "bot-a", "bot-b"), options=FUNNEL)
+    params_mod.dump_tenant(params_dir, tenant)
+    base = tmp_path / "sources" / "acme"
+    for kind, text in (("tickets", TICKETS), ("ticket_messages", MESSAGES),
+                       ("agent_status", STATUS), ("bot_messages", BOT), ("event_tracks", EVENTS)):
+        write(base / kind / f"{kind}.csv", text)
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-10"), date(2026, 11, 20), out,
+                 ("attendance", "chatbots", "custom_events"))
+    return Bundle.open(out)
+
+
+def test_attendance_counts_and_times(desk_bundle):
+    f = AttendanceReport(desk_bundle, "en").figures()
+    # T1..T7 created in October (T8 is November's): T2 missed, T3 abandoned, T1/T4/T7
+    # handled (a transfer counts), T5 (child of the transfer) and T6 still open.
+    assert (f["opened"], f["missed"], f["abandoned"], f["handled"], f["closed"],
+            f["still_open"]) == (7, 1, 1, 3, 5, 2)
+    # Waiting (TME) of answered tickets: T1 5, T4 21, T5 3, T7 4 minutes; SLA 15 min: 3 of 4.
+    assert (f["answered"], f["within_sla"], f["sla_attainment"]) == (4, 3, 0.75)
+    assert f["waiting.median_minutes"] == 4.5
+    assert f["waiting.p90_minutes"] == pytest.approx(16.2)  # 5 + 0.7 * (21 - 5)
+    assert f["waiting.mean_minutes"] == 8.25
+    # Queue: T1 2, T3 5, T4 1, T5 1, T7 1; first response: T1 3, T4 20, T5 2, T7 3.
+    assert f["queue.median_minutes"] == 1 and f["queue.mean_minutes"] == 2
+    assert f["first_response.median_minutes"] == 3
+    # Handling (TMA) = close - first response: T1 15, T4 9, T7 10 (T5 not closed).
+    assert f["handling.median_minutes"] == 10
+    assert f["handling.mean_minutes"] == pytest.approx(11.33, abs=0.01)
+    # From assignment: T1 18, T3 25, T4 29, T7 13.
+    assert f["handling_from_open.median_minutes"] == 21.5
+    # Response time after the first reply (T1): 10:06 -> 10:08 and 10:10 -> 10:11.
+    assert f["response.mean_minutes"] == 1.5
+    assert (f["tickets_from.campaign"], f["tickets_from.other"]) == (1, 6)
+
+
+def test_attendance_groups_and_agent_status(desk_bundle):
+    report = AttendanceReport(desk_bundle, "en")
+    teams = report._counts("team")
+    assert teams.loc["Vendas", "opened"] == 4 and teams.loc["DIRECT_TRANSFER", "opened"] == 1
+    tags = report._counts("tag")
+    assert tags.loc["boleto", "opened"] == 2 and tags.loc["duvida", "opened"] == 1
+    hours = {(r.agent_identity, r.status): round(r.hours, 3)
+             for r in report.status_df.itertuples()}
+    # Online 30 Sep 20:00 -> 1 Oct 02:00 counts its 2 h in October; the pause open since
+    # 31 Oct 23:00 counts until the period ends (1 h); bia 1.5 h offline.
+    assert hours == {("ana", "Online"): 2.0, ("ana", "Pause"): 1.0, ("bia", "Offline"): 1.5}
+    html = report.active_messages()._repr_html_()
+    assert "c1" in html
+
+
+def test_mau_meu_msgs_across_a_month_boundary_and_two_channels(desk_bundle):
+    report = ChatbotsReport(desk_bundle, "en")
+    f = report.figures()
+    # October (São Paulo days): u1 on WhatsApp only receives (bot sent at 00:10 on 1 Oct),
+    # u1 on Instagram writes, u2 writes and gets an answer: MAU 3, MEU 2, MSGs 4.
+    assert (f["month"], f["mau"], f["meu"], f["msgs"]) == ("2026-10", 3, 2, 4)
+    # September: u1 wrote at 23:30 on 30 Sep (02:30 UTC on 1 Oct): MAU 1 -> +200 %.
+    assert f["mau_change"] == 2.0
+    assert (f["bot.bot-a.2026-10.mau"], f["bot.bot-a.2026-10.meu"]) == (1, 0)
+    assert (f["bot.bot-b.2026-10.mau"], f["bot.bot-b.2026-10.meu"]) == (2, 2)
+    assert f["router.router.2026-10.msgs"] == 4
+
+
+def test_funnel_with_repeats_and_a_skipped_step(desk_bundle):
+    report = CustomEventsReport(desk_bundle, "en")
+    f = report.figures()
+    # Step users: open 5 (u1..u5); choose after open 3 (u1, u3, u5; u4 chose before opening);
+    # done after choose 1 (u1; u2 skipped choose). Events count every event: open 6 (u1 twice).
+    assert [f[f"funnel.Compra.step{k}.users"] for k in (1, 2, 3)] == [5, 3, 1]
+    assert [f[f"funnel.Compra.step{k}.events"] for k in (1, 2, 3)] == [6, 4, 2]
+    table = funnel_table(report.funnels_df)
+    assert table["conversion"].tolist() == [1.0, 0.6, 0.2]
+    assert table["drop_off"].tolist()[1:] == [pytest.approx(0.4), pytest.approx(2 / 3)]
+    assert int(friction_step(table)["step"]) == 3 and f["funnel.Compra.friction_step"] == 3
+    assert (f["events"], f["users"]) == (12, 5)
+    prose = " ".join(report.funnels().prose)
+    assert "step 3 (pedido/done)" in prose
+
+
+def test_the_three_notebooks_run_under_papermill(tmp_path, desk_bundle):
+    from reportlib.render import Job, notebook_path, render
+
+    for report in ("attendance", "chatbots", "custom_events"):
+        job = Job("acme", "2026-10", report, "2026-11-20", "pt-BR", str(desk_bundle.path), "h",
+                  str(notebook_path(report)), str(tmp_path / "out"), "Acme")
+        output = render(job)
+        assert output.result.status == "ok", output.result.error
+        assert output.files[f"{report}.pdf"].startswith(b"%PDF")
+    assert output.result.figures["funnel.Compra.friction_step"] == 3
