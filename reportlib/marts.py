@@ -21,7 +21,7 @@ STAGING = {
     "consumption": ("consumption_facts",),
     "campaigns": ("campaign_messages",),
     "desk_followup": (),
-    "attendance": ("attendance_tickets",),
+    "attendance": ("attendance_tickets", "attendance_grouped"),
     "chatbots": (),
     "custom_events": (),
 }

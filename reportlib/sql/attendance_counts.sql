@@ -1,16 +1,5 @@
 -- Counts per group: opened, missed, abandoned, handled, closed, still open; SLA attainment:
 -- answered tickets whose waiting time is within the target, over answered tickets.
-WITH tickets AS (
-    SELECT *, unnest(CASE WHEN tags IS NULL OR tags = '' THEN ['(none)']
-                          ELSE string_split(tags, '|') END) AS tag
-    FROM attendance_tickets
-), grouped AS (
-    SELECT 'all' AS dimension, 'all' AS grp, * FROM attendance_tickets
-    UNION ALL BY NAME SELECT 'team' AS dimension, COALESCE(team, '–') AS grp, * FROM attendance_tickets
-    UNION ALL BY NAME SELECT 'agent' AS dimension, COALESCE(agent_identity, '–') AS grp, * FROM attendance_tickets
-    UNION ALL BY NAME SELECT 'source' AS dimension, source AS grp, * FROM attendance_tickets
-    UNION ALL BY NAME SELECT 'tag' AS dimension, tag AS grp, * EXCLUDE (tag) FROM tickets
-)
 SELECT dimension, grp,
     count(*) AS opened,
     count(*) FILTER (WHERE outcome = 'missed') AS missed,
@@ -22,4 +11,4 @@ SELECT dimension, grp,
     count(*) FILTER (WHERE waiting_minutes <= getvariable('sla_minutes')) AS within_sla,
     count(*) FILTER (WHERE waiting_minutes <= getvariable('sla_minutes'))
         / NULLIF(count(waiting_minutes), 0) AS sla_attainment
-FROM grouped GROUP BY ALL ORDER BY dimension, opened DESC, grp
+FROM attendance_grouped GROUP BY ALL ORDER BY dimension, opened DESC, grp
