@@ -62,6 +62,29 @@ def read_csv(path):
         return list(csv.DictReader(handle))
 
 
+COLUMNS = {  # docs/extracts.md, in this order
+    "notifications": ["message_id", "campaign_id", "campaign_name", "template_name", "category",
+                      "sender", "agent_identity", "bot_id", "phone_number_id",
+                      "recipient_masked", "accepted_at", "sent_at", "delivered_at", "read_at",
+                      "failed_at", "replied_at", "final_status", "error_code", "error_meaning"],
+    "notifications_by_template": ["template_name", "bot_id", "category", "sent", "failed",
+                                  "received", "read", "replied"],
+    "event_tracks": ["storage_date", "bot_id", "contact_identity_masked", "category", "action",
+                     "label", "value", "extras"],
+    "conversation_details": ["message_id", "bot_id", "router_id", "user_identity_masked",
+                             "direction", "channel", "storage_date"],
+    "conversation_summary": ["month", "router_id", "bot_id", "maus", "meus", "msgs"],
+    "user_details": ["user_identity_masked", "first_message_at", "last_message_at", "messages",
+                     "bots"],
+    "tickets": ["ticket_id", "sequential_id", "bot_id", "team", "agent_identity",
+                "customer_identity_masked", "status", "storage_date", "open_date",
+                "first_response_date", "close_date", "closed_by", "tags", "rating",
+                "campaign_id", "parent_sequential_id"],
+    "attendance_history": ["ticket_id", "message_id", "direction", "sent_at"],
+    "agent_status": ["agent_identity", "status", "started_at", "ended_at", "pause_reason"],
+}
+
+
 def test_every_table_has_its_documented_columns(tmp_path, warehouse):
     written = extract(warehouse, ACME, list(TABLES), date(2026, 10, 1), date(2026, 10, 31),
                       "csv", tmp_path / "all", TODAY)
@@ -70,13 +93,7 @@ def test_every_table_has_its_documented_columns(tmp_path, warehouse):
                     "conversation_details": 3, "conversation_summary": 1, "user_details": 2,
                     "tickets": 1, "attendance_history": 2, "agent_status": 2}
     header = {p.stem: next(csv.reader(open(p, encoding="utf-8"))) for p, _ in written}
-    assert header["notifications"] == [
-        "message_id", "campaign_id", "campaign_name", "template_name", "category", "sender",
-        "agent_identity", "bot_id", "phone_number_id", "recipient_masked", "accepted_at",
-        "sent_at", "delivered_at", "read_at", "failed_at", "replied_at", "final_status",
-        "error_code", "error_meaning"]
-    assert header["conversation_summary"] == ["month", "router_id", "bot_id", "maus", "meus",
-                                              "msgs"]
+    assert header == COLUMNS
     m2 = next(r for r in read_csv(tmp_path / "all" / "notifications.csv")
               if r["message_id"] == "m2")
     assert m2["final_status"] == "failed" and m2["error_code"] == "131026"
@@ -95,8 +112,34 @@ def test_every_table_has_its_documented_columns(tmp_path, warehouse):
     ticket = read_csv(tmp_path / "all" / "tickets.csv")[0]
     assert ticket["tags"] == "vip|@urgent" and ticket["customer_identity_masked"].endswith(
         "0001")
-    label = read_csv(tmp_path / "all" / "event_tracks.csv")[0]["label"]
-    assert label == "'-1"
+    assert ticket == {
+        "ticket_id": "t1", "sequential_id": "", "bot_id": "acme-bot", "team": "",
+        "agent_identity": "", "customer_identity_masked": "'+55 ••• ••••-0001",
+        "status": "ClosedAttendant", "storage_date": "2026-10-05 11:00:00-03",
+        "open_date": "", "first_response_date": "", "close_date": "", "closed_by": "",
+        "tags": "vip|@urgent", "rating": "", "campaign_id": "c1", "parent_sequential_id": ""}
+    event = read_csv(tmp_path / "all" / "event_tracks.csv")[0]
+    assert event == {"storage_date": "2026-10-02 09:00:01-03", "bot_id": "acme-bot",
+                     "contact_identity_masked": "'+55 ••• ••••-0001", "category": "menu",
+                     "action": "open", "label": "'-1", "value": "", "extras": '{"k":"v"}'}
+    assert read_csv(tmp_path / "all" / "attendance_history.csv")[1] == {
+        "ticket_id": "t1", "message_id": "tm2", "direction": "agent",
+        "sent_at": "2026-10-05 11:02:00-03"}
+    # Both intervals overlap October (the first started on 30 Sep at 20:00 local).
+    status = read_csv(tmp_path / "all" / "agent_status.csv")
+    assert [(r["status"], r["started_at"], r["ended_at"]) for r in status] == [
+        ("Online", "2026-09-30 20:00:00-03", "2026-10-01 02:00:00-03"),
+        ("Pause", "2026-10-01 02:00:00-03", "2026-10-01 02:15:00-03")]
+    details = read_csv(tmp_path / "all" / "conversation_details.csv")
+    assert details[0] == {"message_id": "b1", "bot_id": "acme-bot", "router_id": "router",
+                          "user_identity_masked": "'+55 ••• ••••-0001",
+                          "direction": "received", "channel": "whatsapp",
+                          "storage_date": "2026-10-02 09:00:00-03"}
+    users = read_csv(tmp_path / "all" / "user_details.csv")
+    assert users[0] == {"user_identity_masked": "'+55 ••• ••••-0001",
+                        "first_message_at": "2026-10-02 09:00:00-03",
+                        "last_message_at": "2026-10-02 09:00:05-03", "messages": "2",
+                        "bots": "acme-bot"}
 
 
 def test_full_identities_when_the_tenant_chooses(tmp_path, warehouse):
