@@ -204,7 +204,7 @@ class AttendanceReport(BaseReport):
         return self._group_section("tag", "section.by_tag", "tag")
 
     def daily(self) -> present.Section:
-        df = self.daily_df
+        df = self.observed(self.daily_df)
         if df.empty or df["opened"].sum() == 0:
             return present.Section(self._t("section.tickets_daily"), [self._say("none")])
         days = [d.date() if hasattr(d, "date") else d for d in df["day"]]

@@ -112,7 +112,7 @@ class ChatbotsReport(BaseReport):
         return ("+" if value > 0 else "") + self.fmt.percent(value)
 
     def daily(self) -> present.Section:
-        df = self.daily_df
+        df = self.observed(self.daily_df)
         if df.empty or df["active_users"].sum() == 0:
             return present.Section(self._t("section.daily_users"), [self._say("none")])
         days = [d.date() if hasattr(d, "date") else d for d in df["day"]]

@@ -113,10 +113,13 @@ class CustomEventsReport(BaseReport):
         if df.empty:
             return present.Section(self._t("section.event_trend"), [self._say("none")])
         period = self.bundle.period
-        days = pd.date_range(period.start, period.end, freq="D")
+        days = pd.date_range(period.start, min(period.end, self.bundle.as_of - pd.Timedelta(
+            days=1)), freq="D")
         grid = df.pivot_table(index="day", columns="category", values="events",
                               aggfunc="sum", fill_value=0).reindex(days, fill_value=0)
         totals = grid.sum(axis=1)
+        if totals.empty or totals.max() == 0:
+            return present.Section(self._t("section.event_trend"), [self._say("none")])
         prose = [self._say("trend", day=self.fmt.date(totals.idxmax().date()),
                            n=self.fmt.number(totals.max())), self._say("trend.detail")]
         palette = ["#1c7ed6", "#d9480f", "#2b8a3e", "#5f3dc4", "#e67700", "#868e96"]

@@ -52,3 +52,10 @@ class BaseReport:
             return "–"
         local = pd.Timestamp(value).tz_convert(self.info["timezone"])
         return f"{self.fmt.date(local.date(), 'short')} {local.strftime('%H:%M')}"
+
+    def observed(self, frame, column: str = "day"):
+        """Rows of days already complete (before as-of): an open period's future days are not
+        zeros, and line charts must not fall to zero at its end."""
+        import pandas as pd
+
+        return frame[pd.to_datetime(frame[column]) < pd.Timestamp(self.bundle.as_of)]
