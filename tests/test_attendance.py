@@ -158,3 +158,13 @@ def test_the_three_notebooks_run_under_papermill(tmp_path, desk_bundle):
         assert output.result.status == "ok", output.result.error
         assert output.files[f"{report}.pdf"].startswith(b"%PDF")
     assert output.result.figures["funnel.Compra.friction_step"] == 3
+
+
+def test_open_period_daily_rows_stop_before_as_of(tmp_path, desk_bundle, params_dir):
+    out = tmp_path / "open.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-10"), date(2026, 10, 6), out, ("chatbots",))
+    report = ChatbotsReport(Bundle.open(out), "en")
+    assert len(report.daily_df) == 31  # the mart keeps every day of the period
+    observed = report.observed(report.daily_df)
+    assert [d.day for d in observed["day"]] == [1, 2, 3, 4, 5]  # the chart stops at as-of
