@@ -8,7 +8,7 @@ import pandas as pd
 
 from reportlib import charts, present
 from reportlib.bundle import Bundle
-from reportlib.report import BaseReport, say
+from reportlib.report import BaseReport
 
 REPORT = "attendance"
 TIME_METRICS = ("queue_minutes", "first_response_minutes", "waiting_minutes",
@@ -78,6 +78,7 @@ PROSE = {
 
 class AttendanceReport(BaseReport):
     title_key = "attendance.title"
+    prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
         super().__init__(bundle, locale)
@@ -87,8 +88,6 @@ class AttendanceReport(BaseReport):
         self.daily_df = bundle.table("attendance_daily")
         self.status_df = bundle.table("agent_status_time")
 
-    def _say(self, key: str, **values) -> str:
-        return say(PROSE, key, self.locale, **values)
 
     def _counts(self, dimension: str) -> pd.DataFrame:
         return self.counts_df[self.counts_df["dimension"] == dimension].set_index("grp")

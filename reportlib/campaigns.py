@@ -154,6 +154,7 @@ class CampaignsReport(BaseReport):
     """Sections and figures of the campaigns report for one bundle."""
 
     title_key = "campaigns.title"
+    prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None, campaign_filter: str = "",
                  scheduled_only: bool = False) -> None:
@@ -173,8 +174,6 @@ class CampaignsReport(BaseReport):
         self.heatmap_df = bundle.table("engagement_heatmap")
         self.declared_pairs = bundle.info.get("options", {}).get("campaign_variants", [])
 
-    def _say(self, key: str, **values) -> str:
-        return say(PROSE, key, self.locale, **values)
 
     def _pct(self, numerator, denominator) -> str:
         value = rate(numerator, denominator)

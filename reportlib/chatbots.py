@@ -8,7 +8,7 @@ import pandas as pd
 from reportlib import charts, present
 from reportlib.bundle import Bundle
 from reportlib.metrics import rate
-from reportlib.report import BaseReport, say
+from reportlib.report import BaseReport
 
 REPORT = "chatbots"
 PROSE = {
@@ -41,14 +41,13 @@ PROSE = {
 
 class ChatbotsReport(BaseReport):
     title_key = "chatbots.title"
+    prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
         super().__init__(bundle, locale)
         self.monthly_df = bundle.table("chatbot_monthly")
         self.daily_df = bundle.table("chatbot_daily")
 
-    def _say(self, key: str, **values) -> str:
-        return say(PROSE, key, self.locale, **values)
 
     def _with_change(self) -> pd.DataFrame:
         """Each month's row with the change of MAU, MEU and MSGs on the month before."""

@@ -152,6 +152,7 @@ class ConsumptionReport(BaseReport):
     """Sections and figures of the consumption report for one bundle."""
 
     title_key = "consumption.title"
+    prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
         super().__init__(bundle, locale)
@@ -163,8 +164,6 @@ class ConsumptionReport(BaseReport):
         self.reconciliation_df = bundle.table("consumption_reconciliation")
 
     # -- helpers -------------------------------------------------------------------------
-    def _say(self, key: str, **values) -> str:
-        return say(PROSE, key, self.locale, **values)
 
     def _unit_label(self) -> str:
         units = sorted(set(self.summary_df["unit"])) if len(self.summary_df) else ["message"]

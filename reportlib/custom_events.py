@@ -11,7 +11,7 @@ import pandas as pd
 from reportlib import charts, present
 from reportlib.bundle import Bundle
 from reportlib.metrics import rate
-from reportlib.report import BaseReport, say
+from reportlib.report import BaseReport
 
 REPORT = "custom_events"
 PROSE = {
@@ -64,6 +64,7 @@ def friction_step(table: pd.DataFrame) -> pd.Series | None:
 
 class CustomEventsReport(BaseReport):
     title_key = "events.title"
+    prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
         super().__init__(bundle, locale)
@@ -73,8 +74,6 @@ class CustomEventsReport(BaseReport):
         self.funnels_df = bundle.table("event_funnel_steps")
         self.totals_df = bundle.table("event_totals")
 
-    def _say(self, key: str, **values) -> str:
-        return say(PROSE, key, self.locale, **values)
 
     def figures(self) -> dict:
         totals = self.totals_df.iloc[0]

@@ -46,7 +46,7 @@ from reportlib import params as params_mod
 from reportlib.calendar import local_day_start
 from reportlib.demo_attendance import FUNNEL, DeskSimulator
 from reportlib.params import PhoneNumber, TenantParams
-from reportlib.pricing import PMP_START, country_of_phone, load_rate_card
+from reportlib.pricing import PMP_START, country_of_phone
 
 DEFAULT_AS_OF = date(2026, 11, 20)
 DEFAULT_MONTHS = 3
@@ -556,31 +556,38 @@ def write_webhooks(sim: Simulator, folder: Path) -> None:
         (out / f"webhooks_{month}.jsonl").write_text("\n".join(bodies) + "\n", encoding="utf-8")
 
 
-def _rates() -> dict[tuple[str, str], list[tuple[date, float]]]:
-    table: dict[tuple[str, str], list[tuple[date, float]]] = {}
-    for r in load_rate_card():
-        if r.enabled:
-            table.setdefault((r.market, r.category), []).append((r.effective_from, r.rate_usd))
-    return table
+class MetaPrices:
+    """Meta's list price and free/paid rule for the simulated analytics, asked of the same
+    DuckDB macros the marts use (`reportlib.pricing`), so the rules live in one place."""
 
+    def __init__(self) -> None:
+        import duckdb
 
-def _list_rate(rates, market: str, category: str, day: date) -> float:
-    from reportlib.pricing import MARKET_FALLBACK, RATE_CATEGORY
+        from reportlib import pricing
 
-    category = RATE_CATEGORY.get(category, category)
-    while market:
-        found = [rate for since, rate in sorted(rates.get((market, category), [])) if since <= day]
-        if found:
-            return found[-1]
-        market = MARKET_FALLBACK.get(market, "Other" if market != "Other" else "")
-    return 0.0
+        self.con = duckdb.connect()
+        pricing.install(self.con)
+        self._cache: dict[tuple, object] = {}
+
+    def _ask(self, sql: str, *args):
+        if (sql, args) not in self._cache:
+            self._cache[(sql, args)] = self.con.execute(sql, list(args)).fetchall()[0][0]
+        return self._cache[(sql, args)]
+
+    def rate(self, market: str, category: str, day: date) -> float:
+        value = self._ask("SELECT rate_in_force(?, ?, ?::DATE)", market, category, day)
+        return float(value or 0.0)
+
+    def paid_conversation(self, kind: str, category: str, day: date) -> bool:
+        return bool(self._ask("SELECT is_paid_conversation(?, ?, ?::DATE)", kind, category,
+                              day))
 
 
 def write_analytics(sim: Simulator, folder: Path) -> None:
     """Meta's daily analytics for every WABA, aggregated from the simulated traffic."""
     from reportlib.pricing import market_of_country
 
-    tz, rates = sim.tz, _rates()
+    tz, prices = sim.tz, MetaPrices()
     tenant = sim.p.tenant
     cbp: dict[tuple, int] = {}
     pmp: dict[tuple, int] = {}
@@ -638,8 +645,8 @@ def write_analytics(sim: Simulator, folder: Path) -> None:
             "conversation": n, "conversation_type": kind, "conversation_direction": direction,
             "conversation_category": category.upper()}
         if not sim.p.provider_billed:
-            paid = kind == "REGULAR" and not (category == "service" and day >= date(2024, 11, 1))
-            rate = _list_rate(rates, market_of_country(country), category, day)
+            paid = prices.paid_conversation(kind, category, day)
+            rate = prices.rate(market_of_country(country), category, day)
             dp["cost"] = round(n * rate, 4) if paid else 0.0
         files.setdefault(("conversation_analytics", phone.waba_id, day.strftime("%Y-%m")),
                          []).append(dp)
@@ -649,7 +656,7 @@ def write_analytics(sim: Simulator, folder: Path) -> None:
             "pricing_type": kind, "pricing_category": category.upper(), "volume": n}
         cost = 0.0
         if kind == "REGULAR" and category != "service":
-            rate = _list_rate(rates, market_of_country(country), category, day)
+            rate = prices.rate(market_of_country(country), category, day)
             tkey = (phone.waba_id, day.strftime("%Y-%m"), category, country)
             before = tier_volume.get(tkey, 0)
             tier_volume[tkey] = before + n

@@ -13,7 +13,7 @@ from reportlib import charts, error_codes, present
 from reportlib.bundle import Bundle
 from reportlib.i18n import mask_phone
 from reportlib.metrics import rate
-from reportlib.report import BaseReport, say
+from reportlib.report import BaseReport
 
 REPORT = "desk_followup"
 STATUSES = ("sending", "sent", "delivered", "read", "failed", "expired")
@@ -73,13 +73,12 @@ PROSE = {
 
 class DeskFollowupReport(BaseReport):
     title_key = "desk.title"
+    prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
         super().__init__(bundle, locale)
         self.messages_df = bundle.table("desk_messages")
 
-    def _say(self, key: str, **values) -> str:
-        return say(PROSE, key, self.locale, **values)
 
     def counts(self) -> dict[str, int]:
         found = self.messages_df["desk_status"].value_counts()

@@ -19,6 +19,7 @@ class BaseReport:
     """A report over one bundle; subclasses add one method per section and `figures()`."""
 
     title_key = ""
+    prose: dict = {}  # the report's sentences: key -> {locale: text}
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
         self.bundle = bundle
@@ -28,6 +29,9 @@ class BaseReport:
 
     def _t(self, key: str, **values) -> str:
         return t(key, self.locale, **values)
+
+    def _say(self, key: str, **values) -> str:
+        return say(self.prose, key, self.locale, **values)
 
     def header(self) -> present.Header:
         period = self.bundle.period
