@@ -6,10 +6,17 @@ format is one line here, not code in ingest.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# \A…\Z, not ^…$: "$" also matches before a trailing newline, so "acme\n" would pass.
+TENANT_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,62}\Z")
+
+
+@functools.cache
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 @dataclass(frozen=True)
@@ -22,10 +29,11 @@ class Field:
     allowed: tuple[str, ...] = ()
     column: str = ""  # canonical column name; default: snake_case of `name`
     max_length: int = 500
+    minimum: float | None = None  # smallest value a number can truly take (counts, ratings)
 
     @property
     def target(self) -> str:
-        return self.column or re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).lower()
+        return self.column or _snake(self.name)
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ CAMPAIGNS = CsvSource(
         Field("ScheduledAt", "timestamp"),
         Field("SentAt", "timestamp"),
         Field("CreatedBy"),
-        Field("InvalidContacts", "integer"),
+        Field("InvalidContacts", "integer", minimum=0),
     ),
     key=("campaign_id",),
     tenant_checks=(("bot_id", "bot"),),
@@ -89,7 +97,7 @@ NOTIFICATIONS = CsvSource(
         Field("DeliveredAt", "timestamp"),
         Field("ReadAt", "timestamp"),
         Field("FailedAt", "timestamp"),
-        Field("ErrorCode", "integer"),
+        Field("ErrorCode", "integer", minimum=0),
         Field("RepliedAt", "timestamp"),
     ),
     key=("message_id",),
@@ -116,7 +124,7 @@ TICKETS = CsvSource(
         Field("CloseDate", "timestamp"),
         Field("ClosedBy"),
         Field("Tags", max_length=2000),
-        Field("Rating", "number"),
+        Field("Rating", "number", minimum=0),
         Field("CampaignId"),
         Field("ParentSequentialId", "integer"),
     ),
@@ -163,7 +171,7 @@ BOT_MESSAGES = CsvSource(
         Field("StorageDate", "timestamp", required=True),
     ),
     key=("message_id",),
-    tenant_checks=(("bot_id", "bot"),),
+    tenant_checks=(("bot_id", "bot"), ("router_id", "bot")),
 )
 
 EVENT_TRACKS = CsvSource(

@@ -1,0 +1,114 @@
+"""The sources folder: which entries are files to read, which are refused or reported, and how
+a file is opened (gzip or not), hashed and its first line read, all without holding it whole."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportlib import sources
+from reportlib.errors import ReportError
+
+# Accepted extensions per kind, compared case-insensitively; each may end in `.gz`.
+EXTENSIONS = {"whatsapp_webhooks": (".jsonl",), "conversation_analytics": (".json",),
+              "pricing_analytics": (".json",)}
+CSV_EXTENSIONS = (".csv",)
+GZIP_MAGIC = b"\x1f\x8b"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing found in a kind folder: a file to read, or why it is not read."""
+
+    path: Path
+    status: str  # read | refused | skipped
+    message: str = ""
+
+    @property
+    def compressed(self) -> bool:
+        return self.path.name.lower().endswith(".gz")
+
+
+def extensions(kind: str) -> tuple[str, ...]:
+    return EXTENSIONS.get(kind, CSV_EXTENSIONS)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """True when `path`, symlinks resolved, stays inside `root`."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def kind_entries(kind: str, folder: Path, root: Path) -> list[Entry]:
+    """Every entry of a kind folder, sorted by name, with what ingest does with it."""
+    wanted = extensions(kind)
+    entries = []
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        name = path.name.lower()
+        if path.is_symlink() and not inside(path, root):
+            entries.append(Entry(path, "refused", "symbolic link leading outside the sources "
+                                 "folder: not read"))
+        elif path.is_dir():
+            entries.append(Entry(path, "skipped", "a folder inside a source folder: not read"))
+        elif not path.is_file():
+            entries.append(Entry(path, "skipped", "not a regular file: not read"))
+        elif not name.endswith(tuple(wanted) + tuple(e + ".gz" for e in wanted)):
+            allowed = ", ".join(f"{e}, {e}.gz" for e in wanted)
+            entries.append(Entry(path, "skipped", f"not a {allowed} file: not read"))
+        else:
+            entries.append(Entry(path, "read"))
+    return entries
+
+
+def tenant_folder_problem(folder: Path, root: Path, known: set[str]) -> str | None:
+    """Why a tenant folder is refused, or None when it is read."""
+    name = folder.name
+    if not sources.TENANT_ID.match(name):
+        return f"tenant folder {name!r} is not a valid tenant id: nothing of it was read"
+    if folder.is_symlink() and not inside(folder, root):
+        return "symbolic link leading outside the sources folder: nothing of it was read"
+    if name not in known:
+        return f"unknown tenant {name!r}: no params/tenants/{name}.yaml"
+    return None
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes as stored (compressed or not), read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_gzip(entry: Entry) -> None:
+    if entry.compressed:
+        with entry.path.open("rb") as handle:
+            if handle.read(2) != GZIP_MAGIC:
+                raise ReportError("named .gz but not gzip-compressed")
+
+
+def first_line(entry: Entry, limit: int = 1 << 20) -> str:
+    """The first line of the file (decompressed), as text; a BOM is dropped."""
+    opener = gzip.open if entry.compressed else open
+    try:
+        with opener(entry.path, "rb") as handle:
+            raw = handle.readline(limit)
+    except (OSError, EOFError) as exc:
+        raise ReportError(f"cannot read file ({exc})") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReportError("not UTF-8 (UTF-16 byte order mark)")
+    try:
+        return raw.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"not UTF-8 (byte {exc.start})") from None
+
+
+def duckdb_compression(entry: Entry) -> str:
+    return "gzip" if entry.compressed else "none"

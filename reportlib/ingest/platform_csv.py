@@ -1,0 +1,191 @@
+"""The platform's CSV exports: parsed by DuckDB's `read_csv`, validated by one SQL query.
+
+The header is read in Python (one line) to map the file's columns onto the declared schema;
+every row is then read by DuckDB as text (`store_rejects` keeps structurally broken lines with
+their line numbers), and every check that is not structural runs as SQL over the staged rows.
+A row's `line` is its line in the file when each record is one line; where a quoted field spans
+lines, or blank lines precede it, it is the record number (header = 1) instead.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+
+from reportlib import sources
+from reportlib.errors import ReportError
+from reportlib.ingest import files
+from reportlib.ingest.ownership import Ownership
+from reportlib.ingest.results import FileResult, finish
+from reportlib.ingest.sql import MAX_CELL, field_checks, ownership_checks, quote
+from reportlib.params import TenantParams
+
+MAX_LINE_BYTES = 8 << 20
+
+STRUCTURAL_REASONS = {
+    "UNQUOTED VALUE": "not valid CSV (a quote opened and never closed)",
+    "INVALID ENCODING": "not UTF-8",
+    "INVALID UNICODE": "not UTF-8",
+    "LINE SIZE OVER MAXIMUM": f"line longer than {MAX_LINE_BYTES >> 20} MiB",
+}
+
+
+def _delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: (counts[d], d == ","))
+
+
+def _header(entry: files.Entry, src: sources.CsvSource) -> tuple[str, list[str], dict, list]:
+    """(delimiter, header names, canonical column → position, unknown names)."""
+    text = files.first_line(entry)
+    if not text.strip():
+        raise ReportError("empty file: no header row")
+    delimiter = _delimiter(text)
+    try:
+        header = next(csv.reader([text], delimiter=delimiter, quotechar='"'))
+    except csv.Error as exc:
+        raise ReportError(f"line 1: header is not valid CSV ({exc})") from None
+    positions: dict[str, int] = {}
+    unknown = []
+    for i, name in enumerate(header):
+        f = src.field_named(name)
+        if f is None:
+            unknown.append(name.strip())
+        elif f.target in positions:
+            raise ReportError(f"line 1: column {name.strip()} appears twice")
+        else:
+            positions[f.target] = i
+    missing = [f.name for f in src.fields if f.required and f.target not in positions]
+    if missing:
+        raise ReportError(f"line 1: missing required column {', '.join(missing)}")
+    return delimiter, header, positions, unknown
+
+
+def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, src: sources.CsvSource,
+           tenant: TenantParams, own: Ownership) -> tuple[str, list[str]]:
+    """Read and check the whole file into the temp table `checked`; return (delimiter, unknown).
+
+    `checked` holds every record DuckDB could split: `_ord` (its order), `_skip` (a record of
+    empty cells), `_reject` (the first failed check as {field, value, reason}) and the typed
+    canonical columns.
+    """
+    delimiter, header, positions, unknown = _header(entry, src)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    text_cols = []
+    for f in src.fields:
+        if f.target in positions:
+            cell = f"c{positions[f.target]}"
+            text_cols.append(f"left(NULLIF(trim({cell}, ' \t\r\n'), ''), {MAX_CELL + 1}) "
+                             f'AS "{f.target}"')
+        else:
+            text_cols.append(f'NULL::VARCHAR AS "{f.target}"')
+    owner = ownership_checks(src, own)
+    reject_cases, typed = [], []
+    for f in src.fields:
+        col = f'"{f.target}"'
+        checks, value = field_checks(f, col, decimal_comma=(delimiter == ";"))
+        for condition, reason in checks + owner.get(f.target, []):
+            reject_cases.append(f"WHEN {condition} THEN {{'field': {quote(f.name)}, "
+                                f"'value': left({col}, 1000), 'reason': {quote(reason)}}}")
+        typed.append(f"{value} AS {col}")
+    all_empty = " AND ".join(f'"{f.target}" IS NULL' for f in src.fields)
+    con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
+    con.execute(f"SET TimeZone = {quote(tenant.timezone)}")
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE checked AS
+            SELECT row_number() OVER () AS _ord, ({all_empty}) AS _skip,
+                   CASE {' '.join(reject_cases)} END AS _reject, {', '.join(typed)}
+            FROM (SELECT {', '.join(text_cols)} FROM read_csv(
+                {quote(entry.path)}, header = true, columns = {columns},
+                delim = {quote(delimiter)}, quote = '"', escape = '"', auto_detect = false,
+                strict_mode = true, null_padding = false, encoding = 'utf-8',
+                compression = {quote(files.duckdb_compression(entry))},
+                max_line_size = {MAX_LINE_BYTES}, store_rejects = true,
+                rejects_table = 'csv_rejects', rejects_scan = 'csv_scans'))""")
+    finally:
+        con.execute("SET TimeZone = 'UTC'")
+    return delimiter, unknown
+
+
+def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """Lines DuckDB could not split, one row per file line, into the temp table `broken`.
+
+    A quote opened and never closed swallows the lines after it into one error: each of those
+    lines is counted as a rejected row, so that rows read still equals the file's lines.
+    """
+    cases = " ".join(f"WHEN {quote(k)} THEN {quote(v)}" for k, v in STRUCTURAL_REASONS.items())
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE broken AS
+        WITH errors AS (
+            SELECT line, any_value(error_type) AS error_type, any_value(csv_line) AS csv_line,
+                   any_value(error_message) AS message
+            FROM csv_rejects GROUP BY line
+        ), lines AS (
+            SELECT line, error_type, message, csv_line,
+                   CASE WHEN error_type = 'UNQUOTED VALUE'
+                        THEN string_split(rtrim(csv_line, chr(10) || chr(13)), chr(10))
+                        ELSE [csv_line] END AS parts
+            FROM errors
+        )
+        SELECT line + i - 1 AS line, '*' AS field,
+               left(rtrim(parts[i], chr(13) || chr(10)), 200) AS value,
+               CASE WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
+                    THEN 'expected ' || regexp_extract(message, 'Columns: (\\d+)', 1)
+                         || ' fields, found ' || regexp_extract(message, 'Found: (\\d+)', 1)
+                    {cases}
+                    ELSE 'not valid CSV (' || lower(error_type) || ')' END AS reason
+        FROM lines, range(1, len(parts) + 1) AS r(i)
+        WHERE i = 1 OR trim(parts[i], ' \t\r') <> ''
+        """)
+
+
+def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
+             src: sources.CsvSource, entry: files.Entry, sha: str) -> FileResult:
+    """Load one platform CSV into its canonical table; rejected rows into `rejected_rows`."""
+    _delimiter_used, unknown = _stage(con, entry, src, tenant, own)
+    _structural_rejects(con)
+    path = str(entry.path)
+    # Record numbers: a staged record follows every broken line whose number is below its own.
+    # With the broken lines r_1 < r_2 < …, record k (1-based) is preceded by broken line j when
+    # r_j - 1 - j < k (r_j - 1 - j records come before r_j).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE broken_marks AS
+        SELECT line - 1 - row_number() OVER (ORDER BY line) AS before FROM broken""")
+    if con.execute("SELECT count(*) FROM broken_marks").fetchall()[0][0]:
+        line_sql = "1 + c._ord + (SELECT count(*) FROM broken_marks b WHERE b.before < c._ord)"
+    else:
+        line_sql = "1 + c._ord"
+    con.execute(f"""
+        INSERT INTO rejected_rows
+        SELECT {quote(tenant.tenant_id)}, {quote(src.kind)}, {quote(path)}, line, field, value,
+               reason, {quote(sha)}
+        FROM (SELECT line, field, value, reason FROM broken
+              UNION ALL
+              SELECT {line_sql}, c._reject.field, c._reject.value, c._reject.reason
+              FROM checked c WHERE c._reject IS NOT NULL AND NOT c._skip)
+        ORDER BY line""")
+    names = [f.target for f in src.fields]
+    cols = ", ".join(f'"{n}"' for n in names)
+    good = "FROM checked c WHERE c._reject IS NULL AND NOT c._skip"
+    key = ", ".join(src.key)
+    if src.kind == "event_tracks":
+        # No identifier: every column is the key. Insert only events not already stored.
+        matches = " AND ".join(f"e.{k} IS NOT DISTINCT FROM c.{k}" for k in src.key)
+        con.execute(f"""
+            INSERT INTO {src.table} (tenant_id, {cols}, source_file, source_line)
+            SELECT {quote(tenant.tenant_id)}, {cols}, {quote(path)}, {line_sql} {good}
+            AND NOT EXISTS (SELECT 1 FROM {src.table} e
+                            WHERE e.tenant_id = {quote(tenant.tenant_id)} AND {matches})
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY c._ord DESC) = 1""")
+    else:
+        con.execute(f"""
+            INSERT OR REPLACE INTO {src.table} (tenant_id, {cols}, source_file, source_line)
+            SELECT {quote(tenant.tenant_id)}, {cols}, {quote(path)}, {line_sql} {good}
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY c._ord DESC) = 1""")
+    loaded = con.execute(f"SELECT count(*) {good}").fetchall()[0][0]
+    con.execute("DROP TABLE checked; DROP TABLE broken; DROP TABLE broken_marks")
+    notes = [f"unknown columns ignored: {', '.join(unknown)}"] if unknown else []
+    return finish(con, tenant.tenant_id, src.kind, Path(path), sha, loaded, notes)

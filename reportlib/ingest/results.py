@@ -1,0 +1,79 @@
+"""What happened to each file: its printed line, its `ingest_log` row, its rejected rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+
+def printable(text: str) -> str:
+    """`text` with every control or non-printable character escaped (\\n, \\x1b, \\u2028…), so
+    that a file name or a cell copied into a message can neither split nor forge a line."""
+    out = []
+    for ch in str(text):
+        if ch.isprintable():
+            out.append(ch)
+        elif ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}")
+    return "".join(out)
+
+
+@dataclass
+class FileResult:
+    """What happened to one source file (or one refused folder or entry)."""
+
+    tenant: str
+    kind: str
+    file: str
+    status: str  # loaded | unchanged | unreadable | refused | skipped
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("unreadable", "refused")
+
+    def line(self) -> str:
+        """One line, always: names and messages are escaped."""
+        where = f"{self.tenant}/{self.kind}/{Path(self.file).name}" if self.kind else self.file
+        if self.status in ("loaded", "unchanged"):
+            text = (f"{where}: {self.status}, {self.rows_loaded} loaded, "
+                    f"{self.rows_rejected} rejected")
+            text += f" ({self.message})" if self.message else ""
+        else:
+            text = f"{where}: {self.status}: {self.message}"
+        return printable(text)
+
+
+def log(con: duckdb.DuckDBPyConnection, result: FileResult, sha: str | None) -> None:
+    con.execute(
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [result.tenant, result.kind, result.file, sha, result.status, result.rows_read,
+         result.rows_loaded, result.rows_rejected, result.message, datetime.now(UTC)],
+    )
+
+
+def finish(con: duckdb.DuckDBPyConnection, tenant: str, kind: str, path: Path, sha: str,
+           loaded: int, notes: list[str] | None = None) -> FileResult:
+    """Count the file's rejected rows (already in `rejected_rows`), log it, return its result.
+
+    Rows read = loaded + rejected, by construction: every record of the file is one or the other.
+    """
+    rejected, first = con.execute(
+        "SELECT count(*), arg_min('line ' || line || ' field ' || field || ': ' || reason, line) "
+        "FROM rejected_rows WHERE sha256 = ? AND file = ? AND tenant_id = ?",
+        [sha, str(path), tenant]).fetchall()[0]
+    message = "; ".join(([f"first: {first}"] if first else []) + (notes or []))
+    result = FileResult(tenant, kind, str(path), "loaded", loaded + rejected, loaded, rejected,
+                        message)
+    log(con, result, sha)
+    return result

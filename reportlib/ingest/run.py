@@ -1,0 +1,154 @@
+"""Orchestration: every tenant folder, every file, one transaction a file, no file stops others.
+
+Good rows go to canonical tables (upserted on their natural key, so re-loading a file or an
+overlapping one changes nothing); bad rows go to `rejected_rows` with file, line, field, value
+and reason; each file gets one `ingest_log` row with its SHA-256. Whatever a file holds, an
+error in it is that file's one-line result: the run goes on with the next file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from reportlib import params as params_mod
+from reportlib import sources, warehouse
+from reportlib.errors import ReportError
+from reportlib.ingest import files
+from reportlib.ingest.analytics import load_analytics
+from reportlib.ingest.ownership import Ownership, ownership
+from reportlib.ingest.platform_csv import load_csv
+from reportlib.ingest.results import FileResult, log, printable
+from reportlib.ingest.webhooks import load_webhooks, register_functions
+from reportlib.params import TenantParams
+
+MEMORY_LIMIT = "1GB"  # DuckDB spills to a temp folder beyond this: RSS stays flat with size
+
+
+def _load(con, tenant: TenantParams, own: Ownership, kind: str, entry: files.Entry,
+          sha: str) -> FileResult:
+    files.check_gzip(entry)
+    if kind in sources.CSV_SOURCES:
+        return load_csv(con, tenant, own, sources.CSV_SOURCES[kind], entry, sha)
+    if kind == "whatsapp_webhooks":
+        return load_webhooks(con, tenant, own, entry, sha)
+    return load_analytics(con, tenant, own, kind, entry, sha)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return printable(text[0] if text else type(exc).__name__)[:300]
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership, kind: str,
+                entry: files.Entry) -> FileResult:
+    """Load one file in one transaction; an unreadable file is recorded whole with its reason."""
+    path = entry.path
+    try:
+        sha = files.sha256(path)
+    except OSError as exc:
+        result = FileResult(tenant.tenant_id, kind, str(path), "unreadable",
+                            message=f"cannot read file ({exc.strerror})")
+        log(con, result, None)
+        return result
+    seen = con.execute(
+        "SELECT rows_read, rows_loaded, rows_rejected FROM ingest_log WHERE tenant_id = ? "
+        "AND source_kind = ? AND sha256 = ? AND status = 'loaded' LIMIT 1",
+        [tenant.tenant_id, kind, sha]).fetchall()
+    if seen:
+        return FileResult(tenant.tenant_id, kind, str(path), "unchanged", *seen[0])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = _load(con, tenant, own, kind, entry, sha)
+        con.execute("COMMIT")
+        return result
+    except (KeyboardInterrupt, SystemExit):
+        con.execute("ROLLBACK")
+        raise
+    except Exception as exc:  # noqa: BLE001 - any error of one file is that file's result
+        con.execute("ROLLBACK")
+        if isinstance(exc, ReportError):
+            message = _one_line(exc)
+        elif isinstance(exc, duckdb.Error):
+            message = f"cannot be read ({_one_line(exc)})"
+        else:
+            message = f"unexpected error ({type(exc).__name__}: {_one_line(exc)})"
+        result = FileResult(tenant.tenant_id, kind, str(path), "unreadable", message=message)
+        log(con, result, sha)
+        return result
+
+
+def _register_tenant(con, tenant: TenantParams) -> None:
+    con.execute("INSERT OR REPLACE INTO tenants VALUES (?, ?, ?, ?, ?)",
+                [tenant.tenant_id, tenant.display_name, tenant.timezone, tenant.locale,
+                 tenant.currency])
+    for p in tenant.phone_numbers:
+        con.execute("INSERT OR REPLACE INTO phone_numbers VALUES (?, ?, ?, ?, ?)",
+                    [tenant.tenant_id, p.phone_number_id, p.display_phone_number, p.waba_id,
+                     p.label])
+
+
+def _open(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse, with a memory limit and a spill folder beside it."""
+    warehouse_path = Path(warehouse_path)
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    con = warehouse.create(warehouse_path)
+    spill = warehouse_path.with_name(warehouse_path.name + ".tmp")
+    register_functions(con)
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    return con
+
+
+def _tenant_results(con, folder: Path, root: Path, tenant: TenantParams,
+                    own: Ownership) -> list[FileResult]:
+    name = folder.name
+    results = []
+    for sub in sorted(folder.iterdir(), key=lambda p: p.name):
+        kind = sub.name
+        if sub.is_symlink() and not files.inside(sub, root):
+            results.append(FileResult(name, printable(kind), str(sub), "refused",
+                                      message="symbolic link leading outside the sources "
+                                      "folder: not read"))
+            continue
+        if not sub.is_dir() or kind not in sources.KNOWN_SOURCES:
+            results.append(FileResult(name, printable(kind), str(sub), "skipped",
+                                      message="unknown sub-folder, not read"))
+            continue
+        for entry in files.kind_entries(kind, sub, root):
+            if entry.status == "read":
+                results.append(ingest_file(con, tenant, own, kind, entry))
+            else:
+                results.append(FileResult(name, kind, str(entry.path), entry.status,
+                                          message=entry.message))
+    return results
+
+
+def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[FileResult]:
+    """Ingest every tenant folder of SOURCES_DIR into the warehouse; returns one result a file."""
+    sources_dir, params_dir = Path(sources_dir), Path(params_dir)
+    if not sources_dir.is_dir():
+        raise ReportError(f"sources: {printable(sources_dir)} is not a folder")
+    known = {t: params_mod.load_tenant(params_dir, t) for t in params_mod.list_tenants(params_dir)}
+    results: list[FileResult] = []
+    con = _open(warehouse_path)
+    try:
+        for folder in sorted(sources_dir.iterdir(), key=lambda p: p.name):
+            if not folder.is_dir():
+                results.append(FileResult("", "", str(folder), "skipped",
+                                          message="not a tenant folder, not read"))
+                continue
+            problem = files.tenant_folder_problem(folder, sources_dir, set(known))
+            if problem:
+                results.append(FileResult(folder.name, "", str(folder), "refused",
+                                          message=problem))
+                continue
+            tenant = known[folder.name]
+            own = ownership(tenant, (t for k, t in known.items() if k != folder.name))
+            _register_tenant(con, tenant)
+            results.extend(_tenant_results(con, folder, sources_dir, tenant, own))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return results

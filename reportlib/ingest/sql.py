@@ -1,0 +1,107 @@
+"""SQL text shared by the loaders: literals, sets, and the validation of one declared field.
+
+Validation is data-driven: each `sources.Field` becomes a list of (bad-condition, reason) pairs
+and one typed-value expression, evaluated by DuckDB over the staged table of a whole file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reportlib import sources
+from reportlib.ingest.ownership import Ownership
+
+ISO_TS = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?"
+DMY_TS = r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}(:\d{2})?"
+E164 = r"\+[1-9]\d{7,14}"
+MAX_CELL = 10_000  # characters kept of a cell; longer ones are rejected by their max_length
+# Magnitudes beyond these cannot be true of any count, rating or price in these sources.
+MAX_NUMBER = 1e15
+
+
+def quote(text: object) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def sql_set(values: Iterable[str]) -> str:
+    values = sorted(values)
+    return "(" + ", ".join(quote(v) for v in values) + ")" if values else "(NULL)"
+
+
+def field_checks(f: sources.Field, col: str, decimal_comma: bool) -> tuple[list, str]:
+    """(list of (bad-condition SQL, reason), typed-value SQL) for one field; `col` is text."""
+    checks: list[tuple[str, str]] = []
+    if f.required:
+        checks.append((f"{col} IS NULL", "required field is empty"))
+    if f.kind == "timestamp":
+        value = (
+            f"CASE WHEN regexp_full_match({col}, '{ISO_TS}') "
+            f"THEN TRY_CAST({col} AS TIMESTAMPTZ) "
+            f"WHEN regexp_full_match({col}, '{DMY_TS}') "
+            f"THEN TRY_STRPTIME({col}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M'])::TIMESTAMPTZ END"
+        )
+        checks.append((f"{col} IS NOT NULL AND ({value}) IS NULL",
+                       "not a timestamp (ISO 8601, or DD/MM/YYYY HH:MM:SS)"))
+        checks.append((f"year(({value}) AT TIME ZONE 'UTC') NOT BETWEEN 2015 AND 2099",
+                       "timestamp out of range (2015..2099)"))
+    elif f.kind == "integer":
+        value = f"TRY_CAST({col} AS BIGINT)"
+        checks.append((f"{col} IS NOT NULL AND NOT regexp_full_match({col}, '-?\\d{{1,18}}')",
+                       "not a whole number"))
+        if f.minimum is not None:
+            checks.append((f"{value} < {f.minimum}", f"less than {f.minimum:g}"))
+    elif f.kind == "number":
+        text = f"replace({col}, ',', '.')" if decimal_comma else col
+        # Only plain decimal notation: no NaN, Infinity or hex that a cast would accept.
+        value = (f"CASE WHEN regexp_full_match({text}, '[+-]?(\\d+\\.?\\d*|\\.\\d+)"
+                 f"([eE][+-]?\\d{{1,3}})?') THEN TRY_CAST({text} AS DOUBLE) END")
+        checks.append((f"{col} IS NOT NULL AND {value} IS NULL", "not a number"))
+        checks.append((f"NOT isfinite({value}) OR abs({value}) > {MAX_NUMBER:.0f}",
+                       "number out of range"))
+        if f.minimum is not None:
+            checks.append((f"{value} < {f.minimum}", f"less than {f.minimum:g}"))
+    elif f.kind == "enum":
+        cases = " ".join(f"WHEN {quote(a.lower())} THEN {quote(a)}" for a in f.allowed)
+        value = f"CASE lower({col}) {cases} END"
+        checks.append((f"{col} IS NOT NULL AND ({value}) IS NULL",
+                       "not one of " + ", ".join(f.allowed)))
+    elif f.kind == "category":
+        value = f"normalize_category({col})"
+        checks.append((f"{col} IS NOT NULL AND {value} NOT IN {sql_set(sources.CATEGORY_VALUES)}",
+                       "unknown category (" + ", ".join(sources.CATEGORY_VALUES[:3]) + ", …)"))
+    elif f.kind == "e164":
+        value = f"'+' || regexp_replace({col}, '[^0-9]', '', 'g')"
+        checks.append((f"{col} IS NOT NULL AND NOT regexp_full_match("
+                       f"regexp_replace({col}, '[\\s().-]', '', 'g'), '{E164}')",
+                       "not an E.164 phone number (+ and 8 to 15 digits)"))
+    elif f.kind == "json":
+        value = col
+        checks.append((f"length({col}) > {f.max_length}",
+                       f"longer than {f.max_length} characters"))
+        checks.append((f"{col} IS NOT NULL AND (TRY(json({col})) IS NULL "
+                       f"OR json_type(TRY(json({col}))) <> 'OBJECT')",
+                       "not a JSON object"))
+    else:
+        value = col
+        checks.append((f"length({col}) > {f.max_length}",
+                       f"longer than {f.max_length} characters"))
+    return checks, value
+
+
+def ownership_checks(src: sources.CsvSource, own: Ownership) -> dict[str, list]:
+    """Per canonical column, the conditions under which a row names another tenant's number
+    or bot (bots compared case-insensitively)."""
+    checks: dict[str, list] = {}
+    for column, what in src.tenant_checks:
+        col = f'"{column}"'
+        if what == "phone":
+            found = [(f"{col} IN {sql_set(own.other_phones)}",
+                      "phone number belongs to another tenant")]
+            if own.own_phones:
+                found.append((f"{col} NOT IN {sql_set(own.own_phones)}",
+                              "phone number not declared for this tenant"))
+        else:
+            found = [(f"lower({col}) IN {sql_set(own.other_bots)}",
+                      "bot belongs to another tenant")]
+        checks[column] = found
+    return checks
