@@ -12,6 +12,8 @@ from reportlib import pricing
 DEFAULT_WAREHOUSE = "warehouse.duckdb"
 
 DDL = """
+-- The canonical tables of source rows carry no primary key: ingest upserts on their natural
+-- key (SOURCES.md) by delete + insert, and DuckDB would hold such an index whole in memory.
 CREATE TABLE IF NOT EXISTS tenants (
     tenant_id VARCHAR PRIMARY KEY, display_name VARCHAR, timezone VARCHAR, locale VARCHAR,
     currency VARCHAR);
@@ -22,33 +24,29 @@ CREATE TABLE IF NOT EXISTS campaigns (
     tenant_id VARCHAR, campaign_id VARCHAR, campaign_name VARCHAR, bot_id VARCHAR,
     template_name VARCHAR, template_language VARCHAR, category VARCHAR, status VARCHAR,
     scheduled_at TIMESTAMPTZ, sent_at TIMESTAMPTZ, created_by VARCHAR, invalid_contacts BIGINT,
-    source_file VARCHAR, source_line BIGINT, PRIMARY KEY (tenant_id, campaign_id));
+    source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS notifications (
     tenant_id VARCHAR, message_id VARCHAR, campaign_id VARCHAR, sender VARCHAR,
     agent_identity VARCHAR, bot_id VARCHAR, phone_number_id VARCHAR, recipient VARCHAR,
     template_name VARCHAR, category VARCHAR, accepted_at TIMESTAMPTZ, sent_at TIMESTAMPTZ,
     delivered_at TIMESTAMPTZ, read_at TIMESTAMPTZ, failed_at TIMESTAMPTZ, error_code BIGINT,
-    replied_at TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT,
-    PRIMARY KEY (tenant_id, message_id));
+    replied_at TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS tickets (
     tenant_id VARCHAR, ticket_id VARCHAR, sequential_id BIGINT, bot_id VARCHAR, team VARCHAR,
     agent_identity VARCHAR, customer_identity VARCHAR, status VARCHAR,
     storage_date TIMESTAMPTZ, open_date TIMESTAMPTZ, first_response_date TIMESTAMPTZ,
     close_date TIMESTAMPTZ, closed_by VARCHAR, tags VARCHAR, rating DOUBLE, campaign_id VARCHAR,
-    parent_sequential_id BIGINT, source_file VARCHAR, source_line BIGINT,
-    PRIMARY KEY (tenant_id, ticket_id));
+    parent_sequential_id BIGINT, source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS ticket_messages (
     tenant_id VARCHAR, ticket_id VARCHAR, message_id VARCHAR, direction VARCHAR,
-    sent_at TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT,
-    PRIMARY KEY (tenant_id, message_id));
+    sent_at TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS agent_status (
     tenant_id VARCHAR, agent_identity VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
-    ended_at TIMESTAMPTZ, pause_reason VARCHAR, source_file VARCHAR, source_line BIGINT,
-    PRIMARY KEY (tenant_id, agent_identity, started_at));
+    ended_at TIMESTAMPTZ, pause_reason VARCHAR, source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS bot_messages (
     tenant_id VARCHAR, message_id VARCHAR, bot_id VARCHAR, router_id VARCHAR,
     user_identity VARCHAR, direction VARCHAR, channel VARCHAR, storage_date TIMESTAMPTZ,
-    source_file VARCHAR, source_line BIGINT, PRIMARY KEY (tenant_id, message_id));
+    source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS event_tracks (
     tenant_id VARCHAR, bot_id VARCHAR, contact_identity VARCHAR, category VARCHAR,
     action VARCHAR, label VARCHAR, value VARCHAR, extras VARCHAR, storage_date TIMESTAMPTZ,
@@ -58,11 +56,11 @@ CREATE TABLE IF NOT EXISTS message_status_events (
     recipient_id VARCHAR, phone_number_id VARCHAR, waba_id VARCHAR, error_code BIGINT,
     error_title VARCHAR, pricing_billable BOOLEAN, pricing_model VARCHAR, pricing_type VARCHAR,
     pricing_category VARCHAR, conversation_id VARCHAR, conversation_origin VARCHAR,
-    source_file VARCHAR, source_line BIGINT, PRIMARY KEY (tenant_id, message_id, status, ts));
+    source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS inbound_messages (
     tenant_id VARCHAR, message_id VARCHAR, from_id VARCHAR, ts TIMESTAMPTZ, type VARCHAR,
     context_id VARCHAR, button_text VARCHAR, button_payload VARCHAR, phone_number_id VARCHAR,
-    source_file VARCHAR, source_line BIGINT, PRIMARY KEY (tenant_id, message_id));
+    source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS conversations (
     tenant_id VARCHAR, waba_id VARCHAR, start_ts TIMESTAMPTZ, end_ts TIMESTAMPTZ,
     phone_number VARCHAR, country VARCHAR, conversation_type VARCHAR,

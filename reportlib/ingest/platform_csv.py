@@ -19,7 +19,7 @@ from reportlib.errors import ReportError
 from reportlib.ingest import files
 from reportlib.ingest.ownership import Ownership
 from reportlib.ingest.results import FileResult, finish
-from reportlib.ingest.sql import MAX_CELL, field_checks, ownership_checks, quote
+from reportlib.ingest.sql import MAX_CELL, field_checks, ownership_checks, quote, replace_rows
 from reportlib.params import TenantParams
 
 MAX_LINE_BYTES = 8 << 20
@@ -82,31 +82,31 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, src: sources.CsvS
         else:
             text_cols.append(f'NULL::VARCHAR AS "{f.target}"')
     owner = ownership_checks(src, own)
-    reject_cases, typed = [], []
+    reject_cases, typed_values, outputs = [], [], []
     for f in src.fields:
-        col = f'"{f.target}"'
-        checks, value = field_checks(f, col, decimal_comma=(delimiter == ";"))
+        col, typed = f'"{f.target}"', f'"_typed_{f.target}"'
+        checks, value = field_checks(f, col, typed, decimal_comma=(delimiter == ";"))
         for condition, reason in checks + owner.get(f.target, []):
             reject_cases.append(f"WHEN {condition} THEN {{'field': {quote(f.name)}, "
                                 f"'value': left({col}, 1000), 'reason': {quote(reason)}}}")
-        typed.append(f"{value} AS {col}")
+        typed_values.append(f"{value} AS {typed}")
+        outputs.append(f"{typed} AS {col}")
     all_empty = " AND ".join(f'"{f.target}" IS NULL' for f in src.fields)
     con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
+    # Times without an offset are the tenant's; ingest_file sets UTC back after the transaction.
     con.execute(f"SET TimeZone = {quote(tenant.timezone)}")
-    try:
-        con.execute(f"""
+    con.execute(f"""
             CREATE OR REPLACE TEMP TABLE checked AS
-            SELECT row_number() OVER () AS _ord, ({all_empty}) AS _skip,
-                   CASE {' '.join(reject_cases)} END AS _reject, {', '.join(typed)}
-            FROM (SELECT {', '.join(text_cols)} FROM read_csv(
+            SELECT _ord, ({all_empty}) AS _skip,
+                   CASE {' '.join(reject_cases)} END AS _reject, {', '.join(outputs)}
+            FROM (SELECT *, {', '.join(typed_values)} FROM (
+            SELECT row_number() OVER () AS _ord, {', '.join(text_cols)} FROM read_csv(
                 {quote(entry.path)}, header = true, columns = {columns},
                 delim = {quote(delimiter)}, quote = '"', escape = '"', auto_detect = false,
                 strict_mode = true, null_padding = false, encoding = 'utf-8',
                 compression = {quote(files.duckdb_compression(entry))},
                 max_line_size = {MAX_LINE_BYTES}, store_rejects = true,
-                rejects_table = 'csv_rejects', rejects_scan = 'csv_scans'))""")
-    finally:
-        con.execute("SET TimeZone = 'UTC'")
+                rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')))""")
     return delimiter, unknown
 
 
@@ -181,8 +181,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
                             WHERE e.tenant_id = {quote(tenant.tenant_id)} AND {matches})
             QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY c._ord DESC) = 1""")
     else:
-        con.execute(f"""
-            INSERT OR REPLACE INTO {src.table} (tenant_id, {cols}, source_file, source_line)
+        replace_rows(con, src.table, src.key, [*names, "source_file", "source_line"], f"""
             SELECT {quote(tenant.tenant_id)}, {cols}, {quote(path)}, {line_sql} {good}
             QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY c._ord DESC) = 1""")
     loaded = con.execute(f"SELECT count(*) {good}").fetchall()[0][0]

@@ -62,12 +62,14 @@ def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Owner
     try:
         result = _load(con, tenant, own, kind, entry, sha)
         con.execute("COMMIT")
+        con.execute("SET TimeZone = 'UTC'")
         return result
     except (KeyboardInterrupt, SystemExit):
         con.execute("ROLLBACK")
         raise
     except Exception as exc:  # noqa: BLE001 - any error of one file is that file's result
         con.execute("ROLLBACK")
+        con.execute("SET TimeZone = 'UTC'")
         if isinstance(exc, ReportError):
             message = _one_line(exc)
         elif isinstance(exc, duckdb.Error):

@@ -28,8 +28,13 @@ def sql_set(values: Iterable[str]) -> str:
     return "(" + ", ".join(quote(v) for v in values) + ")" if values else "(NULL)"
 
 
-def field_checks(f: sources.Field, col: str, decimal_comma: bool) -> tuple[list, str]:
-    """(list of (bad-condition SQL, reason), typed-value SQL) for one field; `col` is text."""
+def field_checks(f: sources.Field, col: str, typed: str,
+                 decimal_comma: bool) -> tuple[list, str]:
+    """(list of (bad-condition SQL, reason), typed-value SQL) for one field.
+
+    `col` names the trimmed text column, `typed` the column that will hold the typed value
+    (computed once per row from the returned expression): the checks read both.
+    """
     checks: list[tuple[str, str]] = []
     if f.required:
         checks.append((f"{col} IS NULL", "required field is empty"))
@@ -40,34 +45,34 @@ def field_checks(f: sources.Field, col: str, decimal_comma: bool) -> tuple[list,
             f"WHEN regexp_full_match({col}, '{DMY_TS}') "
             f"THEN TRY_STRPTIME({col}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M'])::TIMESTAMPTZ END"
         )
-        checks.append((f"{col} IS NOT NULL AND ({value}) IS NULL",
+        checks.append((f"{col} IS NOT NULL AND {typed} IS NULL",
                        "not a timestamp (ISO 8601, or DD/MM/YYYY HH:MM:SS)"))
-        checks.append((f"year(({value}) AT TIME ZONE 'UTC') NOT BETWEEN 2015 AND 2099",
+        checks.append((f"year({typed} AT TIME ZONE 'UTC') NOT BETWEEN 2015 AND 2099",
                        "timestamp out of range (2015..2099)"))
     elif f.kind == "integer":
         value = f"TRY_CAST({col} AS BIGINT)"
         checks.append((f"{col} IS NOT NULL AND NOT regexp_full_match({col}, '-?\\d{{1,18}}')",
                        "not a whole number"))
         if f.minimum is not None:
-            checks.append((f"{value} < {f.minimum}", f"less than {f.minimum:g}"))
+            checks.append((f"{typed} < {f.minimum}", f"less than {f.minimum:g}"))
     elif f.kind == "number":
         text = f"replace({col}, ',', '.')" if decimal_comma else col
         # Only plain decimal notation: no NaN, Infinity or hex that a cast would accept.
         value = (f"CASE WHEN regexp_full_match({text}, '[+-]?(\\d+\\.?\\d*|\\.\\d+)"
                  f"([eE][+-]?\\d{{1,3}})?') THEN TRY_CAST({text} AS DOUBLE) END")
-        checks.append((f"{col} IS NOT NULL AND {value} IS NULL", "not a number"))
-        checks.append((f"NOT isfinite({value}) OR abs({value}) > {MAX_NUMBER:.0f}",
+        checks.append((f"{col} IS NOT NULL AND {typed} IS NULL", "not a number"))
+        checks.append((f"NOT isfinite({typed}) OR abs({typed}) > {MAX_NUMBER:.0f}",
                        "number out of range"))
         if f.minimum is not None:
-            checks.append((f"{value} < {f.minimum}", f"less than {f.minimum:g}"))
+            checks.append((f"{typed} < {f.minimum}", f"less than {f.minimum:g}"))
     elif f.kind == "enum":
         cases = " ".join(f"WHEN {quote(a.lower())} THEN {quote(a)}" for a in f.allowed)
         value = f"CASE lower({col}) {cases} END"
-        checks.append((f"{col} IS NOT NULL AND ({value}) IS NULL",
+        checks.append((f"{col} IS NOT NULL AND {typed} IS NULL",
                        "not one of " + ", ".join(f.allowed)))
     elif f.kind == "category":
         value = f"normalize_category({col})"
-        checks.append((f"{col} IS NOT NULL AND {value} NOT IN {sql_set(sources.CATEGORY_VALUES)}",
+        checks.append((f"{col} IS NOT NULL AND {typed} NOT IN {sql_set(sources.CATEGORY_VALUES)}",
                        "unknown category (" + ", ".join(sources.CATEGORY_VALUES[:3]) + ", …)"))
     elif f.kind == "e164":
         value = f"'+' || regexp_replace({col}, '[^0-9]', '', 'g')"
@@ -105,3 +110,20 @@ def ownership_checks(src: sources.CsvSource, own: Ownership) -> dict[str, list]:
                       "bot belongs to another tenant")]
         checks[column] = found
     return checks
+
+
+def replace_rows(con, table: str, key: tuple[str, ...] | list[str], columns: list[str],
+                 select: str) -> None:
+    """Upsert the rows of `select` (one per key, `tenant_id` and `columns` in that order) into
+    `table`: stored rows with the same (tenant_id, key) are replaced.
+
+    DELETE + INSERT rather than INSERT OR REPLACE: the big canonical tables carry no primary-key
+    index, which DuckDB must hold in memory and which doubled the cost of a load.
+    """
+    names = ", ".join(["tenant_id", *columns])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM ({select}) AS s({names})")
+    matches = " AND ".join(f"t.{k} = i.{k}" for k in ("tenant_id", *key))
+    con.execute(f"DELETE FROM {table} t USING incoming i WHERE {matches}")
+    cols = ", ".join(["tenant_id", *columns])
+    con.execute(f"INSERT INTO {table} ({cols}) SELECT * FROM incoming")
+    con.execute("DROP TABLE incoming")

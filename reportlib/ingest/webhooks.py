@@ -1,9 +1,10 @@
 """Meta's webhooks (`whatsapp_webhooks/*.jsonl`): one body per line, unnested in SQL.
 
-DuckDB reads the file as lines (line number = file line, blank lines included), parses each with
-its JSON reader and unnests entry[] → changes[] → statuses[] / messages[]. Every shape problem
-becomes a rejected row naming the field; bodies of fields other than `messages` are counted and
-named in the file's result, never rejected.
+DuckDB reads the file as lines (line number = file line, blank lines included) and parses each
+line once with `json_transform` into the typed shape below: a value of the wrong JSON type
+becomes NULL there, so every shape problem surfaces as a missing field and is rejected naming
+it. Bodies of fields other than `messages` are counted and named in the file's result, never
+rejected.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from reportlib import sources
 from reportlib.ingest import files
 from reportlib.ingest.ownership import Ownership
 from reportlib.ingest.results import FileResult, finish
-from reportlib.ingest.sql import quote, sql_set
+from reportlib.ingest.sql import quote, replace_rows, sql_set
 from reportlib.params import TenantParams
 
 MAX_LINE_BYTES = 16 << 20
@@ -25,33 +26,47 @@ UNIX_MIN, UNIX_MAX = 1_420_070_400, 4_102_444_800  # 2015-01-01 .. 2100-01-01
 # A character that valid JSON text never holds raw: each line is read as one text column.
 NO_DELIMITER = "\x01"
 
+_TEXT = "VARCHAR"
+STATUS_SHAPE = {
+    "id": _TEXT, "status": _TEXT, "timestamp": _TEXT, "recipient_id": _TEXT,
+    "errors": [{"code": _TEXT, "title": _TEXT}],
+    "pricing": {"billable": _TEXT, "pricing_model": _TEXT, "type": _TEXT, "category": _TEXT},
+    "conversation": {"id": _TEXT, "origin": {"type": _TEXT}},
+}
+INBOUND_SHAPE = {
+    "id": _TEXT, "from": _TEXT, "timestamp": _TEXT, "type": _TEXT, "context": {"id": _TEXT},
+    "button": {"text": _TEXT, "payload": _TEXT},
+    "interactive": {"button_reply": {"id": _TEXT, "title": _TEXT},
+                    "list_reply": {"id": _TEXT, "title": _TEXT}},
+}
+BODY_SHAPE = {"entry": [{"id": _TEXT, "changes": [{"field": _TEXT, "value": {
+    "metadata": {"phone_number_id": _TEXT}, "statuses": [STATUS_SHAPE],
+    "messages": [INBOUND_SHAPE]}}]}]}
 
 STATUS_REJECT = """CASE
-    WHEN json_type(s) <> 'OBJECT'
-        THEN {'field': 'statuses[]', 'value': left(s::VARCHAR, 200),
-              'reason': 'status is not an object'}
-    WHEN coalesce(s->>'id', '') = ''
+    WHEN coalesce(s.id, '') = ''
         THEN {'field': 'id', 'value': '', 'reason': 'required field is empty'}
     WHEN status IS NULL
-        THEN {'field': 'status', 'value': left(s->>'status', 200), 'reason': 'unknown status'}
+        THEN {'field': 'status', 'value': left(s.status, 200), 'reason': 'unknown status'}
     WHEN ts IS NULL
-        THEN {'field': 'timestamp', 'value': left(s->>'timestamp', 200),
+        THEN {'field': 'timestamp', 'value': left(s.timestamp, 200),
               'reason': 'not a Unix timestamp (2015..2099)'}
     WHEN phone_problem IS NOT NULL
         THEN {'field': 'metadata.phone_number_id', 'value': phone_id, 'reason': phone_problem}
-    WHEN code_text IS NOT NULL AND NOT regexp_full_match(code_text, '\\d{1,18}')
-        THEN {'field': 'errors[0].code', 'value': left(code_text, 200),
+    WHEN s.errors[1].code IS NOT NULL AND NOT regexp_full_match(s.errors[1].code, '\\d{1,18}')
+        THEN {'field': 'errors[0].code', 'value': left(s.errors[1].code, 200),
               'reason': 'not a whole number'}
     END"""
 INBOUND_REJECT = """CASE
-    WHEN json_type(m) <> 'OBJECT' OR coalesce(m->>'id', '') = ''
+    WHEN coalesce(m.id, '') = ''
         THEN {'field': 'messages[].id', 'value': '', 'reason': 'required field is empty'}
     WHEN ts IS NULL
-        THEN {'field': 'messages[].timestamp', 'value': left(m->>'timestamp', 200),
+        THEN {'field': 'messages[].timestamp', 'value': left(m.timestamp, 200),
               'reason': 'not a Unix timestamp (2015..2099)'}
     WHEN phone_problem IS NOT NULL
         THEN {'field': 'metadata.phone_number_id', 'value': phone_id, 'reason': phone_problem}
     END"""
+
 
 def _unix(expr: str) -> str:
     """Typed TIMESTAMPTZ of a JSON Unix-seconds value (number or numeric string), else NULL."""
@@ -65,8 +80,8 @@ def _category(expr: str) -> str:
 
 
 def _json_error(text: str) -> str:
-    """Python's account of why a line DuckDB found invalid is not JSON, e.g. " (Expecting
-    value)"; called for rejected lines only."""
+    """Python's account of why a line is not JSON, e.g. " (Expecting value)"; called for
+    rejected lines only."""
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
@@ -93,7 +108,7 @@ def _phone_problem(own: Ownership) -> str:
 
 
 def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -> None:
-    """Temp tables: `wh_changes` (one row per change of a readable body), `wh_problems`."""
+    """Temp tables: wh_bodies (a line each), wh_changes, wh_statuses, wh_inbound, wh_problems."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_lines AS
         SELECT row_number() OVER () AS line, raw FROM read_csv(
@@ -103,90 +118,72 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
             compression = {quote(files.duckdb_compression(entry))},
             max_line_size = {MAX_LINE_BYTES}, store_rejects = true,
             rejects_table = 'wh_rejects', rejects_scan = 'wh_scans')""")
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_bodies AS
-        SELECT line, left(raw, 200) AS head, TRY(json(raw)) AS body,
-               CASE WHEN body IS NULL THEN left(raw, 1 << 20) END AS bad_raw
-        FROM wh_lines WHERE trim(raw, ' \t\r') <> ''""")
+        SELECT line, b, CASE WHEN b IS NULL THEN left(raw, 1 << 20) END AS bad_raw
+        FROM (SELECT line, raw, TRY(json_transform(raw, {quote(json.dumps(BODY_SHAPE))})) AS b
+              FROM wh_lines WHERE trim(raw, ' \t\r') <> '')""")
     con.execute("DROP TABLE wh_lines")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE wh_changes AS
-        WITH entries AS (
-            SELECT line, unnest(json_extract(body, '$.entry[*]')) AS entry FROM wh_bodies
-            WHERE json_type(body->'entry') = 'ARRAY'
-        ), changes AS (
-            SELECT line, entry->>'id' AS waba, json_type(entry) AS entry_type,
-                   json_type(entry->'changes') AS changes_type,
-                   unnest(CASE WHEN json_type(entry->'changes') = 'ARRAY'
-                               THEN json_extract(entry, '$.changes[*]') ELSE [NULL] END)
-                       AS change
-            FROM entries
-        )
-        SELECT line, waba, change, field, value, phone_id, CASE
-                WHEN entry_type <> 'OBJECT' THEN {'field': 'entry[]', 'reason': 'not an object'}
-                WHEN changes_type IS DISTINCT FROM 'ARRAY'
-                    THEN {'field': 'changes', 'reason': 'not a list'}
-                WHEN json_type(change) <> 'OBJECT'
-                    THEN {'field': 'changes[]', 'reason': 'not an object'}
-                WHEN field <> 'messages' THEN NULL
-                WHEN json_type(value) IS DISTINCT FROM 'OBJECT'
-                    THEN {'field': 'value', 'reason': 'not an object'}
-                WHEN json_type(value->'metadata') IS DISTINCT FROM 'OBJECT'
-                    THEN {'field': 'value.metadata', 'reason': 'not an object'}
-                WHEN json_type(value->'statuses') NOT IN ('ARRAY', 'NULL')
-                    THEN {'field': 'value.statuses', 'reason': 'not a list'}
-                WHEN json_type(value->'messages') NOT IN ('ARRAY', 'NULL')
-                    THEN {'field': 'value.messages', 'reason': 'not a list'}
-                END AS problem
-        FROM (SELECT *, coalesce(change->>'field', 'messages') AS field,
-                     change->'value' AS value,
-                     change->'value'->'metadata'->>'phone_number_id' AS phone_id
-              FROM changes)""")
+        SELECT line, waba, changes_missing, change,
+               coalesce(change.field, 'messages') AS field,
+               change.value.metadata.phone_number_id AS phone_id
+        FROM (SELECT line, e.id AS waba, e.changes IS NULL AS changes_missing,
+                     unnest(coalesce(e.changes, [NULL])) AS change
+              FROM (SELECT line, unnest(b.entry) AS e FROM wh_bodies WHERE b.entry IS NOT NULL))
+        """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE wh_problems AS
-        SELECT line, '*' AS field, head AS value, 'not valid JSON' || _json_error(bad_raw)
-               AS reason
-        FROM wh_bodies WHERE body IS NULL
+        SELECT line, '*' AS field, left(bad_raw, 200) AS value,
+               'not valid JSON' || _json_error(bad_raw) AS reason
+        FROM wh_bodies WHERE b IS NULL
         UNION ALL
-        SELECT line, 'entry', head, 'webhook body has no entry[] list'
-        FROM wh_bodies WHERE body IS NOT NULL AND json_type(body->'entry') IS DISTINCT FROM 'ARRAY'
+        SELECT line, 'entry', left(b::VARCHAR, 200), 'webhook body has no entry[] list'
+        FROM wh_bodies WHERE b IS NOT NULL AND b.entry IS NULL
         UNION ALL
-        SELECT line, problem.field, left(change::VARCHAR, 200), problem.reason
-        FROM wh_changes WHERE problem IS NOT NULL""")
+        SELECT line, 'changes', NULL, 'missing or not a list' FROM wh_changes
+        WHERE changes_missing
+        UNION ALL
+        SELECT line, 'value', left(change::VARCHAR, 200), 'missing or not an object'
+        FROM wh_changes
+        WHERE NOT changes_missing AND field = 'messages' AND change.value IS NULL""")
     phone_problem = _phone_problem(own)
     statuses = " ".join(f"WHEN {quote(k)} THEN {quote(v)}"
                         for k, v in sources.WEBHOOK_STATUSES.items())
+    messages = "field = 'messages' AND change.value IS NOT NULL"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_statuses AS
         SELECT *, {STATUS_REJECT} AS _reject FROM (
-        SELECT line, row_number() OVER () AS _ord, s, waba, phone_id,
-               CASE lower(s->>'status') {statuses} END AS status,
-               {_unix("(s->>'timestamp')")} AS ts,
-               s->'errors'->0->>'code' AS code_text, {phone_problem} AS phone_problem
-        FROM (SELECT line, waba, phone_id, unnest(json_extract(value, '$.statuses[*]')) AS s
-              FROM wh_changes WHERE field = 'messages' AND problem IS NULL))""")
+            SELECT *, CASE lower(s.status) {statuses} END AS status,
+                   {_unix("s.timestamp")} AS ts, {phone_problem} AS phone_problem
+            FROM (SELECT line, row_number() OVER () AS _ord, waba, phone_id,
+                         unnest(change.value.statuses) AS s
+                  FROM wh_changes WHERE {messages}))""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_inbound AS
         SELECT *, {INBOUND_REJECT} AS _reject FROM (
-        SELECT line, row_number() OVER () AS _ord, m, phone_id,
-               {_unix("(m->>'timestamp')")} AS ts, {phone_problem} AS phone_problem
-        FROM (SELECT line, phone_id, unnest(json_extract(value, '$.messages[*]')) AS m
-              FROM wh_changes WHERE field = 'messages' AND problem IS NULL))""")
+            SELECT *, {_unix("m.timestamp")} AS ts, {phone_problem} AS phone_problem
+            FROM (SELECT line, row_number() OVER () AS _ord, phone_id,
+                         unnest(change.value.messages) AS m
+                  FROM wh_changes WHERE {messages}))""")
+    # A readable body with nothing in it that ingest reads, and no other field, is a bad row.
+    con.execute("""
+        INSERT INTO wh_problems
+        SELECT line, 'entry', left(b::VARCHAR, 200), 'no statuses[] or messages[] in body'
+        FROM wh_bodies b
+        WHERE b.b.entry IS NOT NULL
+          AND line NOT IN (SELECT line FROM wh_problems)
+          AND line NOT IN (SELECT line FROM wh_statuses)
+          AND line NOT IN (SELECT line FROM wh_inbound)
+          AND line NOT IN (SELECT line FROM wh_changes WHERE field <> 'messages')""")
 
 
 def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
                   entry: files.Entry, sha: str) -> FileResult:
+    """Load one JSONL file of webhook bodies into `message_status_events`/`inbound_messages`."""
     _stage(con, entry, own)
     path, tid = str(entry.path), quote(tenant.tenant_id)
-    # A readable body with nothing in it that ingest reads, and no other field, is a bad row.
-    con.execute("""
-        INSERT INTO wh_problems
-        SELECT b.line, 'entry', b.head, 'no statuses[] or messages[] in body' FROM wh_bodies b
-        WHERE b.body IS NOT NULL AND json_type(b.body->'entry') = 'ARRAY'
-          AND b.line NOT IN (SELECT line FROM wh_problems)
-          AND b.line NOT IN (SELECT line FROM wh_statuses)
-          AND b.line NOT IN (SELECT line FROM wh_inbound)
-          AND b.line NOT IN (SELECT line FROM wh_changes WHERE field <> 'messages')""")
     con.execute(f"""
         INSERT INTO rejected_rows
         SELECT {tid}, 'whatsapp_webhooks', {quote(path)}, line, field, value, reason,
@@ -207,34 +204,29 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
               SELECT line, _reject.field, _reject.value, _reject.reason FROM wh_inbound
               WHERE _reject IS NOT NULL)
         ORDER BY line""")
-    con.execute(f"""
-        INSERT OR REPLACE INTO message_status_events (
-            tenant_id, message_id, status, ts, recipient_id, phone_number_id, waba_id,
-            error_code, error_title, pricing_billable, pricing_model, pricing_type,
-            pricing_category, conversation_id, conversation_origin, source_file, source_line)
-        SELECT {tid}, s->>'id', status, ts, NULLIF(s->>'recipient_id', ''), phone_id,
-               NULLIF(waba, ''), code_text::BIGINT, s->'errors'->0->>'title',
-               CASE WHEN json_type(s->'pricing'->'billable') = 'BOOLEAN'
-                    THEN (s->'pricing'->>'billable')::BOOLEAN END,
-               s->'pricing'->>'pricing_model', s->'pricing'->>'type',
-               {_category("(s->'pricing'->>'category')")},
-               s->'conversation'->>'id', s->'conversation'->'origin'->>'type',
-               {quote(path)}, line
+    replace_rows(con, "message_status_events", ("message_id", "status", "ts"), [
+        "message_id", "status", "ts", "recipient_id", "phone_number_id", "waba_id",
+        "error_code", "error_title", "pricing_billable", "pricing_model", "pricing_type",
+        "pricing_category", "conversation_id", "conversation_origin", "source_file",
+        "source_line"], f"""
+        SELECT {tid}, s.id, status, ts, NULLIF(s.recipient_id, ''), phone_id,
+               NULLIF(waba, ''), s.errors[1].code::BIGINT, s.errors[1].title,
+               CASE lower(s.pricing.billable) WHEN 'true' THEN true WHEN 'false' THEN false END,
+               s.pricing.pricing_model, s.pricing.type, {_category("s.pricing.category")},
+               s.conversation.id, s.conversation.origin.type, {quote(path)}, line
         FROM wh_statuses WHERE _reject IS NULL
-        QUALIFY row_number() OVER (PARTITION BY s->>'id', status, ts ORDER BY _ord DESC) = 1""")
-    con.execute(f"""
-        INSERT OR REPLACE INTO inbound_messages (
-            tenant_id, message_id, from_id, ts, type, context_id, button_text, button_payload,
-            phone_number_id, source_file, source_line)
-        SELECT {tid}, m->>'id', NULLIF(m->>'from', ''), ts, coalesce(m->>'type', ''),
-               m->'context'->>'id',
-               coalesce(m->'button'->>'text', m->'interactive'->'button_reply'->>'title',
-                        m->'interactive'->'list_reply'->>'title'),
-               coalesce(m->'button'->>'payload', m->'interactive'->'button_reply'->>'id',
-                        m->'interactive'->'list_reply'->>'id'),
+        QUALIFY row_number() OVER (PARTITION BY s.id, status, ts ORDER BY _ord DESC) = 1""")
+    replace_rows(con, "inbound_messages", ("message_id",), [
+        "message_id", "from_id", "ts", "type", "context_id", "button_text", "button_payload",
+        "phone_number_id", "source_file", "source_line"], f"""
+        SELECT {tid}, m.id, NULLIF(m.from, ''), ts, coalesce(m.type, ''), m.context.id,
+               coalesce(m.button.text, m.interactive.button_reply.title,
+                        m.interactive.list_reply.title),
+               coalesce(m.button.payload, m.interactive.button_reply.id,
+                        m.interactive.list_reply.id),
                phone_id, {quote(path)}, line
         FROM wh_inbound WHERE _reject IS NULL
-        QUALIFY row_number() OVER (PARTITION BY m->>'id' ORDER BY _ord DESC) = 1""")
+        QUALIFY row_number() OVER (PARTITION BY m.id ORDER BY _ord DESC) = 1""")
     loaded = con.execute(
         "SELECT (SELECT count(*) FROM wh_statuses WHERE _reject IS NULL) "
         "+ (SELECT count(*) FROM wh_inbound WHERE _reject IS NULL)").fetchall()[0][0]
