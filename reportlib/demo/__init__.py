@@ -1,0 +1,96 @@
+"""A seeded generator of realistic multi-tenant source files in the platform's and Meta's formats.
+
+The model (every number is a parameter in `profiles.py`; ballparks from DOMAIN.md, "Plausible
+shapes"):
+
+* Three tenant profiles: a retailer heavy on marketing campaigns, a bank heavy on authentication
+  codes and utility (invoice) campaigns, a service company with many user-initiated
+  conversations (in another time zone, America/Manaus). `--tenants N` takes them in turn:
+  beyond the first three, tenants `varejo_sul_4`, `banco_aurora_5`, `conecta_servicos_6`, ...
+  copy a profile with their own ids, phone numbers, WABAs and bots (`tenant_profile`).
+* Sends: campaigns on weekdays between 9 h and 18 h local (`CAMPAIGN_HOURS`), leaving at
+  `THROUGHPUT_PER_S`; authentication codes through the day with the users' own rhythm
+  (`USER_HOUR_WEIGHTS`, fewer on Sundays); agent-sent templates in office hours. The retailer
+  runs A/B pairs each month: two templates with a real read-rate difference, and two send
+  hours without one (`variant_pairs`); two campaigns are scheduled after as-of.
+* Outcomes per category (`OUTCOMES`): failure share, read share of delivered, reply share;
+  error codes drawn from `ERROR_CODES` (131026 the largest share, 131049 for marketing only).
+  Template errors (132xxx, 131008) fail before `sent`; the others after it.
+* Delays: sent after ~2 s; delivered after a log-normal of median `DELIVERY_MEDIAN_S` with a 4 %
+  tail of phones off for hours; read after a log-normal of median `READ_MEDIAN_MIN` minutes
+  (long tail to days), moved out of the night (reads cluster 8–22 h local).
+* Webhook quirks: 4 % of read messages never get `delivered`; 3 % of status events are sent
+  twice; each event arrives after a random lag and files are in arrival order, so they are out
+  of event order. The notifications export lags: every 9th row lacks its read and reply. The
+  retailer's first month has two malformed rows (rejected at ingest).
+* User-initiated traffic (service conversations/messages) per day with a weekday rhythm, a
+  share arriving from free entry points (click-to-WhatsApp ads); utility templates sent inside
+  an open customer-service window are `free_customer_service` under per-message pricing.
+  Replies to campaigns and agents open help-desk tickets; the help desk, agent shifts, bot
+  sessions and the menu funnel are drawn by `reportlib.demo.desk`.
+* Meta's analytics (`reportlib.demo.analytics`) are counted from the same simulated messages,
+  daily, at the tenant's local midnight: conversation analytics before 2025-07-01 (with the
+  free tier until 2024-10-31), pricing analytics from 2025-07-01 (with volume-tier discounts).
+  The service company is billed through a provider: its conversation analytics carry no cost.
+
+Everything derives from `--seed` and `--as-of` (default `DEFAULT_AS_OF`): same inputs, same files.
+
+Size: active messages (notifications) ≈ scale × days × the profiles' daily means, which at
+`--scale 1` are about 465 (retailer), 220 (bank) and 75 (service company), weekends included;
+on top come ≈ 2.6 webhook lines per message and help-desk/bot rows ≈ 2.5 × the messages of a
+mix of the three. With `--months 3 --as-of 2026-11-20` (80 days):
+`--tenants 3 --scale 1` ≈ 61 thousand messages; `--tenants 12 --scale 4` ≈ 1 million;
+`--tenants 12 --scale 41` ≈ 10 million (≈ 16 GB of files).
+
+Files are written day by day (`reportlib.demo.tenant`): memory depends on a day's batch, not on
+the number of messages, and 10 million messages take minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from reportlib import params as params_mod
+from reportlib.demo.analytics import MetaPrices
+from reportlib.demo.profiles import MAX_TENANTS, PROFILES, tenant_profile
+from reportlib.demo.tenant import TenantRun
+
+DEFAULT_AS_OF = date(2026, 11, 20)
+DEFAULT_MONTHS = 3
+DEFAULT_SEED = 7
+MAX_MONTHS = 60
+MAX_SCALE = 1000
+
+__all__ = ["DEFAULT_AS_OF", "DEFAULT_MONTHS", "DEFAULT_SEED", "MAX_MONTHS", "MAX_SCALE",
+           "MAX_TENANTS", "PROFILES", "generate", "tenant_profile"]
+
+
+def first_day(as_of: date, months: int) -> date:
+    """The first day of the month `months - 1` months before as-of's."""
+    start = as_of.replace(day=1)
+    for _ in range(months - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return start
+
+
+def generate(sources_dir: Path, params_dir: Path | None, as_of: date = DEFAULT_AS_OF,
+             seed: int = DEFAULT_SEED, tenants: int = 3, scale: float = 1.0,
+             months: int = DEFAULT_MONTHS) -> dict[str, int]:
+    """Write demo source files (and missing tenant params); returns messages per tenant."""
+    if not 1 <= tenants <= MAX_TENANTS:
+        raise ValueError(f"--tenants must be 1..{MAX_TENANTS}")
+    if not 1 <= months <= MAX_MONTHS or not 0 < scale <= MAX_SCALE:
+        raise ValueError(f"--months must be 1..{MAX_MONTHS} and --scale in (0, {MAX_SCALE}]")
+    start = first_day(as_of, months)
+    prices = MetaPrices()
+    counts = {}
+    for number in range(tenants):
+        profile = tenant_profile(number)
+        tenant_id = profile.tenant.tenant_id
+        run = TenantRun(profile, start, as_of, seed, scale, Path(sources_dir) / tenant_id,
+                        prices)
+        counts[tenant_id] = run.run()
+        if params_dir is not None and not params_mod.tenant_file(params_dir, tenant_id).exists():
+            params_mod.dump_tenant(Path(params_dir), profile.tenant)
+    return counts
