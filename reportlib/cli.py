@@ -37,8 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
     p.add_argument("--as-of", default=demo.DEFAULT_AS_OF.isoformat(),
                    help="first day not generated (default %(default)s)")
-    p.add_argument("--tenants", type=int, default=3)
-    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--tenants", type=int, default=3,
+                   help=f"1..{demo.MAX_TENANTS}; beyond 3 the three profiles repeat as new "
+                        "tenants (varejo_sul_4, ...)")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help=f"volume multiplier, up to {demo.MAX_SCALE} (1 ≈ 250 messages per "
+                        "tenant and day)")
     p.add_argument("--months", type=int, default=demo.DEFAULT_MONTHS,
                    help="months ending at --as-of (19 or more reach the CBP era)")
     _common(p)
@@ -109,6 +113,7 @@ def cmd_demo(args) -> int:
         raise ReportError(str(exc)) from None
     for tenant, n in counts.items():
         print(f"{tenant}: {n} active messages written to {args.sources / tenant}")
+    print(f"total: {sum(counts.values())} active messages, {len(counts)} tenants")
     return 0
 
 
