@@ -10,7 +10,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from reportlib import demo, ingest
+from reportlib import demo, ingest, params
 from tests.conftest import REPO
 
 
@@ -83,3 +83,84 @@ def test_notebook_runs_with_nbmake_on_the_demo_defaults(tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "6 passed" in done.stdout
+
+
+def test_tenants_beyond_the_three_profiles_are_distinct_tenants(tmp_path):
+    counts = demo.generate(tmp_path / "sources", tmp_path / "params", tenants=5, scale=0.05,
+                           months=1)
+    assert list(counts) == ["varejo_sul", "banco_aurora", "conecta_servicos", "varejo_sul_4",
+                            "banco_aurora_5"]
+    assert all(n > 0 for n in counts.values())
+    tenants = [params.load_tenant(tmp_path / "params", t) for t in counts]
+    phones = [p for t in tenants for p in t.phone_numbers]
+    for values in ([p.phone_number_id for p in phones], [p.display_phone_number for p in phones],
+                   [b for t in tenants for b in t.bots]):
+        assert len(values) == len(set(values))
+    assert len({p.waba_id for p in phones}) == len(tenants)
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", tmp_path / "params")
+    assert not [r for r in results if r.failed]
+    # Only the two malformed rows each retailer's export has on purpose.
+    rejected = {r.tenant: r.rows_rejected for r in results if r.rows_rejected}
+    assert rejected == {"varejo_sul": 2, "varejo_sul_4": 2}
+
+
+def test_webhook_files_keep_their_quirks(tmp_path):
+    demo.generate(tmp_path / "sources", None, tenants=1, scale=0.1, months=1)
+    lines = (tmp_path / "sources" / "varejo_sul" / "whatsapp_webhooks" /
+             "webhooks_2026-11.jsonl").read_text().splitlines()
+    events = [json.loads(line)["entry"][0]["changes"][0]["value"] for line in lines]
+    stamps = [int(v["statuses"][0]["timestamp"]) for v in events if "statuses" in v]
+    assert stamps != sorted(stamps)  # arrival order, not event order
+    assert len(lines) > len(set(lines))  # some events sent twice
+    assert any("messages" in v for v in events)  # replies
+
+
+def test_memory_does_not_grow_with_the_number_of_months(tmp_path):
+    import tracemalloc
+
+    peaks = []
+    for months in (1, 4):
+        tracemalloc.start()
+        demo.generate(tmp_path / f"m{months}", None, tenants=1, scale=0.3, months=months)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.5 * peaks[0], peaks
+
+
+def test_local_clock_writes_what_datetime_writes_across_a_dst_change():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    from reportlib.demo.clock import LocalClock
+
+    zone = "America/Sao_Paulo"  # had daylight saving time until 2019
+    clock = LocalClock(zone, date(2018, 10, 1), date(2019, 3, 1))
+    instants = np.random.default_rng(1).uniform(
+        datetime(2018, 10, 1, tzinfo=UTC).timestamp(), datetime(2019, 3, 1,
+                                                                tzinfo=UTC).timestamp(), 2000)
+    instants[::10] = np.nan
+    local = [None if np.isnan(t) else datetime.fromtimestamp(t, ZoneInfo(zone))
+             for t in instants.tolist()]
+    expected = {
+        "iso-offset": [d.isoformat(timespec="seconds") if d else "" for d in local],
+        "dmy-semicolon": [d.strftime("%d/%m/%Y %H:%M:%S") if d else "" for d in local],
+        "iso-local": [d.strftime("%Y-%m-%d %H:%M:%S") if d else "" for d in local]}
+    for style, texts in expected.items():
+        assert clock.text(instants, style) == texts
+    assert {t[-6:] for t in expected["iso-offset"] if t} == {"-03:00", "-02:00"}
+
+
+def test_arrival_queue_releases_in_arrival_order_and_keeps_the_rest():
+    import numpy as np
+
+    from reportlib.demo.arrivals import ArrivalQueue
+
+    queue = ArrivalQueue()
+    queue.push(np.array([5.0, 1.0, 9.0]), line=np.array(["e", "a", "i"], dtype=object))
+    queue.push(np.array([3.0, 7.0]), line=np.array(["c", "g"], dtype=object))
+    assert queue.pop_before(6.0)["line"].tolist() == ["a", "c", "e"]
+    queue.push(np.array([6.5]), line=np.array(["f"], dtype=object))
+    assert queue.pop_before(np.inf)["line"].tolist() == ["f", "g", "i"]
+    assert queue.pop_before(np.inf) == {}
