@@ -3,8 +3,10 @@ a file is opened (gzip or not), hashed and its first line read, all without hold
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,10 +90,13 @@ def sha256(path: Path) -> str:
 
 
 def check_gzip(entry: Entry) -> None:
-    if entry.compressed:
-        with entry.path.open("rb") as handle:
-            if handle.read(2) != GZIP_MAGIC:
-                raise ReportError("named .gz but not gzip-compressed")
+    """A file is gzip-compressed exactly when its name ends in .gz."""
+    with entry.path.open("rb") as handle:
+        magic = handle.read(2) == GZIP_MAGIC
+    if entry.compressed and not magic:
+        raise ReportError("named .gz but not gzip-compressed")
+    if magic and not entry.compressed:
+        raise ReportError("gzip-compressed but not named .gz")
 
 
 def first_line(entry: Entry, limit: int = 1 << 20) -> str:
@@ -104,10 +109,41 @@ def first_line(entry: Entry, limit: int = 1 << 20) -> str:
         raise ReportError(f"cannot read file ({exc})") from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ReportError("not UTF-8 (UTF-16 byte order mark)")
+    raw = raw.split(b"\r", 1)[0]  # old Mac files end lines with CR alone
     try:
         return raw.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise ReportError(f"not UTF-8 (byte {exc.start})") from None
+
+
+def is_empty(entry: Entry) -> bool:
+    """True when the file holds nothing but white space (after decompression)."""
+    opener = gzip.open if entry.compressed else open
+    try:
+        with opener(entry.path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                if chunk.strip():
+                    return False
+    except (OSError, EOFError) as exc:
+        raise ReportError(f"cannot read file ({exc})") from None
+    return True
+
+
+def header_record(entry: Entry, delimiter: str) -> list[str]:
+    """The first CSV record, read by Python's csv module (a quoted name may span lines)."""
+    opener = gzip.open if entry.compressed else open
+    try:
+        with opener(entry.path, "rb") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            return next(csv.reader(text, delimiter=delimiter, quotechar='"'))
+    except csv.Error as exc:
+        raise ReportError(f"line 1: header is not valid CSV ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"not UTF-8 (byte {exc.start})") from None
+    except (OSError, EOFError) as exc:
+        raise ReportError(f"cannot read file ({exc})") from None
+    except StopIteration:
+        raise ReportError("empty file: no header row") from None
 
 
 def duckdb_compression(entry: Entry) -> str:

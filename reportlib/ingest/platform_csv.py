@@ -9,7 +9,6 @@ lines, or blank lines precede it, it is the record number (header = 1) instead.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import duckdb
@@ -33,8 +32,7 @@ STRUCTURAL_REASONS = {
 
 
 def _delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t")}
-    return max(counts, key=lambda d: (counts[d], d == ","))
+    return ";" if header.count(";") > header.count(",") else ","
 
 
 def _header(entry: files.Entry, src: sources.CsvSource) -> tuple[str, list[str], dict, list]:
@@ -43,10 +41,7 @@ def _header(entry: files.Entry, src: sources.CsvSource) -> tuple[str, list[str],
     if not text.strip():
         raise ReportError("empty file: no header row")
     delimiter = _delimiter(text)
-    try:
-        header = next(csv.reader([text], delimiter=delimiter, quotechar='"'))
-    except csv.Error as exc:
-        raise ReportError(f"line 1: header is not valid CSV ({exc})") from None
+    header = files.header_record(entry, delimiter)
     positions: dict[str, int] = {}
     unknown = []
     for i, name in enumerate(header):
@@ -116,13 +111,14 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
     A quote opened and never closed swallows the lines after it into one error: each of those
     lines is counted as a rejected row, so that rows read still equals the file's lines.
     """
-    cases = " ".join(f"WHEN {quote(k)} THEN {quote(v)}" for k, v in STRUCTURAL_REASONS.items())
+    cases = " ".join(f"WHEN error_type = {quote(k)} THEN {quote(v)}"
+                     for k, v in STRUCTURAL_REASONS.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE broken AS
         WITH errors AS (
             SELECT line, any_value(error_type) AS error_type, any_value(csv_line) AS csv_line,
                    any_value(error_message) AS message
-            FROM csv_rejects GROUP BY line
+            FROM csv_rejects WHERE trim(csv_line, ' \t\r\n') <> '' GROUP BY line
         ), lines AS (
             SELECT line, error_type, message, csv_line,
                    CASE WHEN error_type = 'UNQUOTED VALUE'

@@ -86,6 +86,11 @@ def field_checks(f: sources.Field, col: str, typed: str,
         checks.append((f"{col} IS NOT NULL AND (TRY(json({col})) IS NULL "
                        f"OR json_type(TRY(json({col}))) <> 'OBJECT')",
                        "not a JSON object"))
+        # "of strings": every value of the object is text (json_structure names each type).
+        checks.append((f"{col} IS NOT NULL AND regexp_matches(json_structure(TRY(json({col})))"
+                       f"::VARCHAR, ':\\s*(\\{{|\\[|\"(?:UBIGINT|BIGINT|DOUBLE|BOOLEAN"
+                       f"|NULL|JSON)\")')",
+                       "not a JSON object of strings"))
     else:
         value = col
         checks.append((f"length({col}) > {f.max_length}",
@@ -106,7 +111,8 @@ def ownership_checks(src: sources.CsvSource, own: Ownership) -> dict[str, list]:
                 found.append((f"{col} NOT IN {sql_set(own.own_phones)}",
                               "phone number not declared for this tenant"))
         else:
-            found = [(f"lower({col}) IN {sql_set(own.other_bots)}",
+            # A bot may be written as its id or its identity (`id@msging.net`).
+            found = [(f"lower(split_part({col}, '@', 1)) IN {sql_set(own.other_bots)}",
                       "bot belongs to another tenant")]
         checks[column] = found
     return checks

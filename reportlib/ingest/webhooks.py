@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from reportlib import sources
+from reportlib.errors import ReportError
 from reportlib.ingest import files
 from reportlib.ingest.ownership import Ownership
 from reportlib.ingest.results import FileResult, finish
@@ -46,6 +47,8 @@ BODY_SHAPE = {"entry": [{"id": _TEXT, "changes": [{"field": _TEXT, "value": {
 STATUS_REJECT = """CASE
     WHEN coalesce(s.id, '') = ''
         THEN {'field': 'id', 'value': '', 'reason': 'required field is empty'}
+    WHEN s.id[1] IN ('{', '[')
+        THEN {'field': 'id', 'value': left(s.id, 200), 'reason': 'not a text'}
     WHEN status IS NULL
         THEN {'field': 'status', 'value': left(s.status, 200), 'reason': 'unknown status'}
     WHEN ts IS NULL
@@ -60,6 +63,8 @@ STATUS_REJECT = """CASE
 INBOUND_REJECT = """CASE
     WHEN coalesce(m.id, '') = ''
         THEN {'field': 'messages[].id', 'value': '', 'reason': 'required field is empty'}
+    WHEN m.id[1] IN ('{', '[')
+        THEN {'field': 'messages[].id', 'value': left(m.id, 200), 'reason': 'not a text'}
     WHEN ts IS NULL
         THEN {'field': 'messages[].timestamp', 'value': left(m.timestamp, 200),
               'reason': 'not a Unix timestamp (2015..2099)'}
@@ -91,10 +96,49 @@ def _json_error(text: str) -> str:
     return ""
 
 
+def _shape_problem(text: str) -> str | None:
+    """"field<TAB>reason" of the first wrong JSON type in a body the typed reader could not
+    read whole, e.g. "value.statuses\tnot a list"; called for rejected lines only."""
+    if text is None:
+        return None
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    entries = body.get("entry") if isinstance(body, dict) else None
+    if not isinstance(entries, list):
+        return "entry\tnot a list"
+    for entry in entries:
+        if not isinstance(entry, dict):
+            return "entry[]\tnot an object"
+        changes = entry.get("changes")
+        if not isinstance(changes, list):
+            return "changes\tnot a list"
+        for change in changes:
+            if not isinstance(change, dict):
+                return "changes[]\tnot an object"
+            if change.get("field", "messages") != "messages":
+                continue
+            value = change.get("value")
+            if not isinstance(value, dict):
+                return "value\tnot an object"
+            if not isinstance(value.get("metadata", {}), dict):
+                return "value.metadata\tnot an object"
+            for name in ("statuses", "messages"):
+                if name in value and not isinstance(value[name], list):
+                    return f"value.{name}\tnot a list"
+                for item in value.get(name) or []:
+                    if not isinstance(item, dict):
+                        return f"{name}[]\tnot an object"
+    return None
+
+
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Python helpers the webhook SQL calls (once per connection)."""
     con.create_function("_json_error", _json_error, ["VARCHAR"], "VARCHAR",
                         side_effects=False)
+    con.create_function("_shape_problem", _shape_problem, ["VARCHAR"], "VARCHAR",
+                        side_effects=False, null_handling="special")
 
 
 def _phone_problem(own: Ownership) -> str:
@@ -123,7 +167,6 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
         SELECT line, b, CASE WHEN b IS NULL THEN left(raw, 1 << 20) END AS bad_raw
         FROM (SELECT line, raw, TRY(json_transform(raw, {quote(json.dumps(BODY_SHAPE))})) AS b
               FROM wh_lines WHERE trim(raw, ' \t\r') <> '')""")
-    con.execute("DROP TABLE wh_lines")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE wh_changes AS
         SELECT line, waba, changes_missing, change,
@@ -177,11 +220,21 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
           AND line NOT IN (SELECT line FROM wh_statuses)
           AND line NOT IN (SELECT line FROM wh_inbound)
           AND line NOT IN (SELECT line FROM wh_changes WHERE field <> 'messages')""")
+    # Where the typed reader saw a field as missing, name the wrong JSON type precisely.
+    con.execute("""
+        UPDATE wh_problems p SET field = split_part(x.shape, chr(9), 1),
+                                 reason = split_part(x.shape, chr(9), 2)
+        FROM (SELECT l.line, _shape_problem(l.raw) AS shape FROM wh_lines l
+              WHERE l.line IN (SELECT line FROM wh_problems WHERE field <> '*')) x
+        WHERE p.line = x.line AND p.field <> '*' AND x.shape IS NOT NULL""")
+    con.execute("DROP TABLE wh_lines")
 
 
 def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
                   entry: files.Entry, sha: str) -> FileResult:
     """Load one JSONL file of webhook bodies into `message_status_events`/`inbound_messages`."""
+    if not files.first_line(entry).strip() and files.is_empty(entry):
+        raise ReportError("empty file: no webhook body")
     _stage(con, entry, own)
     path, tid = str(entry.path), quote(tenant.tenant_id)
     con.execute(f"""
