@@ -18,6 +18,8 @@ def printable(text: str) -> str:
             out.append(ch)
         elif ch in "\n\r\t":
             out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        elif 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte of a name that is not UTF-8
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
         elif ord(ch) < 0x100:
             out.append(f"\\x{ord(ch):02x}")
         else:
@@ -55,9 +57,14 @@ class FileResult:
 
 
 def log(con: duckdb.DuckDBPyConnection, result: FileResult, sha: str | None) -> None:
+    try:
+        result.file.encode("utf-8")
+        file = result.file
+    except UnicodeEncodeError:  # a name that is not UTF-8 is stored escaped
+        file = printable(result.file)
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [result.tenant, result.kind, result.file, sha, result.status, result.rows_read,
+        [result.tenant, result.kind, file, sha, result.status, result.rows_read,
          result.rows_loaded, result.rows_rejected, result.message, datetime.now(UTC)],
     )
 

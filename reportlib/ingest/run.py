@@ -46,6 +46,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Owner
     """Load one file in one transaction; an unreadable file is recorded whole with its reason."""
     path = entry.path
     try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        result = FileResult(tenant.tenant_id, kind, str(path), "unreadable",
+                            message="file name is not UTF-8: rename the file")
+        log(con, result, None)
+        return result
+    try:
         sha = files.sha256(path)
     except OSError as exc:
         result = FileResult(tenant.tenant_id, kind, str(path), "unreadable",
