@@ -1,5 +1,5 @@
 """The attendance report: how fast and how well agents answer, and how many tickets active
-messages create. Definitions: DOMAIN.md, "Attendance"; SQL: `reportlib/sql/attendance_*.sql`.
+messages create. Definitions: docs/metrics.md, "Attendance"; SQL: `reportlib/sql/attendance_*.sql`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Periods, tenant time-zone day boundaries, business days and the partial-consumption rule.
 
 A period is a closed range of the tenant's local dates. Consumption figures of a month are
-*partial* until the 5th business day of the following month (DOMAIN.md), counted Monday to
+*partial* until the 5th business day of the following month (docs/metrics.md), counted Monday to
 Friday without Brazilian national holidays as the `holidays` package lists them.
 """
 

@@ -1,7 +1,7 @@
 """The campaigns report: how each active-message campaign did, why messages failed, when
 people read, which variant wins; plus the per-campaign per-message CSV files.
 
-Definitions: DOMAIN.md, "Campaign metrics". Counts and rates come from the
+Definitions: docs/metrics.md, "Campaign metrics". Counts and rates come from the
 `campaign_summary` mart; this module only selects, formats and explains them.
 """
 

@@ -1,5 +1,5 @@
 """The chatbots report: MAU, MEU and MSGs per month, per bot and per router; daily active
-users; messages sent vs received; month-over-month change. DOMAIN.md, "Chatbot metrics"."""
+users; messages sent vs received; month-over-month change. docs/metrics.md, "Chatbot metrics"."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The custom-events report: event counts by category and action, daily trends, top labels,
 and the funnels declared in the tenant's params with the step that loses most users.
-DOMAIN.md, "Event tracks": events are counted (the platform's convention), with distinct users
+docs/metrics.md, "Event tracks": events are counted (the platform's convention), with distinct users
 beside them; drop-off at a step is the share of the previous step's users who never reach it.
 """
 

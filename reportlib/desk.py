@@ -1,7 +1,7 @@
 """The desk follow-up report: agents' active messages by help-desk status as of `as_of`,
 the ones that need action now, their conversion into tickets, per agent.
 
-Definitions: DOMAIN.md, "Help-desk statuses of an agent's active message". The status is
+Definitions: docs/metrics.md, "Help-desk statuses of an agent's active message". The status is
 computed in SQL (`desk_messages` mart, macro `desk_status`).
 """
 

@@ -1,4 +1,4 @@
-"""Meta's error codes for failed messages: meaning, retry class and what to do (DOMAIN.md).
+"""Meta's error codes for failed messages: meaning, retry class and what to do (docs/metrics.md).
 
 Unknown codes are kept and shown as "other (code N)", never dropped.
 """

@@ -1,6 +1,6 @@
 """Report Manager extracts: the platform's export tables for one tenant and a date range.
 
-Limits as the platform's (DOMAIN.md): end − start ≤ 90 days, start no more than 5 years before
+Limits as the platform's (docs/metrics.md): end − start ≤ 90 days, start no more than 5 years before
 today; dates are the tenant's days, both inclusive. Each table is one SELECT streamed by
 DuckDB's `COPY … TO` into a temporary file renamed into place: nothing passes through pandas,
 so a 90-day extract of a large tenant never sits in memory. CSV cells that look like formulas

@@ -257,7 +257,7 @@ class Formatter:
 
 
 def mask_phone(number: str) -> str:
-    """Country code and last 4 digits only: `+55 ••• ••••-1234` (DOMAIN.md, privacy)."""
+    """Country code and last 4 digits only: `+55 ••• ••••-1234` (docs/metrics.md, privacy)."""
     from reportlib.pricing import CALLING_CODES
 
     digits = "".join(ch for ch in str(number) if ch.isdigit())

@@ -42,7 +42,7 @@ MARTS = {
 REPORTS = tuple(MARTS)
 
 MACROS = """
--- Desk status of an agent's active message at an instant (DOMAIN.md, Help-desk statuses).
+-- Desk status of an agent's active message at an instant (docs/metrics.md, Help-desk statuses).
 CREATE OR REPLACE TEMP MACRO desk_status(final_status, sent, replied, instant) AS CASE
     WHEN final_status = 'failed' THEN 'failed'
     WHEN (replied IS NULL OR replied > sent + INTERVAL 24 HOUR)

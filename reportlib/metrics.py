@@ -1,6 +1,6 @@
 """Pure metric functions: rates with their denominators, the two-proportion comparison.
 
-Frames in, numbers or frames out; no I/O, no global state. Definitions: DOMAIN.md, "Campaign
+Frames in, numbers or frames out; no I/O, no global state. Definitions: docs/metrics.md, "Campaign
 metrics".
 """
 

@@ -1,4 +1,4 @@
-"""Meta's pricing rules (DOMAIN.md, "Pricing") and the rate card, as DuckDB tables and macros.
+"""Meta's pricing rules (docs/metrics.md, "Pricing") and the rate card, as DuckDB tables and macros.
 
 The rules live in SQL so that the marts apply them while scanning rows; tests call the same
 macros on hand-made rows. The rate card is a CSV shipped in the package (editable: a user may

@@ -44,7 +44,7 @@ def test_fifth_business_day_with_a_holiday_in_the_first_week():
     assert calendar.nth_business_day(2026, 4, 5) == date(2026, 4, 8)
     # November 2026: All Souls' Day (Mon 2 Nov): 3, 4, 5, 6, 9 -> 9 November.
     assert calendar.nth_business_day(2026, 11, 5) == date(2026, 11, 9)
-    # The whole of 2026 as DOMAIN.md lists it (no Carnival, no Corpus Christi).
+    # The whole of 2026 as docs/metrics.md lists it (no Carnival, no Corpus Christi).
     expected = [8, 6, 6, 8, 8, 5, 7, 7, 8, 7, 9, 7]
     assert [calendar.nth_business_day(2026, m, 5).day for m in range(1, 13)] == expected
 

@@ -1,6 +1,6 @@
 """A seeded generator of realistic multi-tenant source files in the platform's and Meta's formats.
 
-The model (every number is a parameter in `profiles.py`; ballparks from DOMAIN.md, "Plausible
+The model (every number is a parameter in `profiles.py`; ballparks from docs/metrics.md, "Plausible
 shapes"):
 
 * Three tenant profiles: a retailer heavy on marketing campaigns, a bank heavy on authentication

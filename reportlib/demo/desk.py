@@ -1,7 +1,7 @@
 """The help-desk and chatbot half of the demo: tickets, ticket messages, agent shifts, bot
 messages and event tracks, drawn a batch at a time (arrays, not a Python loop per row).
 
-Model (parameters below; ballparks from DOMAIN.md, "Plausible shapes"):
+Model (parameters below; ballparks from docs/metrics.md, "Plausible shapes"):
 * Tickets: `TICKETS_PER_SERVICE` of the day's user-initiated conversations open a ticket, in
   the users' hour rhythm; queues `TEAMS` plus a few `DIRECT_TRANSFER`; queue time log-normal
   (median `QUEUE_MEDIAN_S`, doubled on Monday mornings), first response median

@@ -1,4 +1,4 @@
-"""The demo's tenant profiles and the parameters of its model (ballparks from DOMAIN.md,
+"""The demo's tenant profiles and the parameters of its model (ballparks from docs/metrics.md,
 "Plausible shapes"). Tenants beyond the three profiles cycle them with ids, phone numbers and
 bots of their own, so that ingest's ownership checks see distinct tenants."""
 

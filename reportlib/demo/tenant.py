@@ -232,7 +232,7 @@ class TenantRun:
         self.files.append_csv("notifications", month, header, [delimiter.join(r) for r in rows])
 
     def _reply_tickets(self, sends: Sends, outcomes: Outcomes) -> list:
-        """A reply to an active message opens a help-desk ticket (DOMAIN.md, Attendance):
+        """A reply to an active message opens a help-desk ticket (docs/metrics.md, Attendance):
         half of campaign replies, every reply to an agent."""
         share = np.array([TICKET_SHARE[s] for s in SENDERS])[sends.sender]
         opens = ~np.isnan(outcomes.replied) & (self.rng.random(len(sends)) < share)

@@ -44,33 +44,33 @@ BODY_SHAPE = {"entry": [{"id": _TEXT, "changes": [{"field": _TEXT, "value": {
     "metadata": {"phone_number_id": _TEXT}, "statuses": [STATUS_SHAPE],
     "messages": [INBOUND_SHAPE]}}]}]}
 
-STATUS_REJECT = """CASE
-    WHEN coalesce(s.id, '') = ''
-        THEN {'field': 'id', 'value': '', 'reason': 'required field is empty'}
-    WHEN s.id[1] IN ('{', '[')
-        THEN {'field': 'id', 'value': left(s.id, 200), 'reason': 'not a text'}
-    WHEN status IS NULL
-        THEN {'field': 'status', 'value': left(s.status, 200), 'reason': 'unknown status'}
+def _reject_case(record: str, prefix: str, after_id: str = "", last: str = "") -> str:
+    """The first problem of a status or inbound message as {field, value, reason}, or NULL:
+    both share the id, timestamp and phone-number checks; `after_id` and `last` add theirs."""
+    return f"""CASE
+    WHEN coalesce({record}.id, '') = ''
+        THEN {{'field': '{prefix}id', 'value': '', 'reason': 'required field is empty'}}
+    WHEN {record}.id[1] IN ('{{', '[')
+        THEN {{'field': '{prefix}id', 'value': left({record}.id, 200), 'reason': 'not a text'}}
+    {after_id}
     WHEN ts IS NULL
-        THEN {'field': 'timestamp', 'value': left(s.timestamp, 200),
-              'reason': 'not a Unix timestamp (2015..2099)'}
+        THEN {{'field': '{prefix}timestamp', 'value': left({record}.timestamp, 200),
+              'reason': 'not a Unix timestamp (2015..2099)'}}
     WHEN phone_problem IS NOT NULL
-        THEN {'field': 'metadata.phone_number_id', 'value': phone_id, 'reason': phone_problem}
-    WHEN s.errors[1].code IS NOT NULL AND NOT regexp_full_match(s.errors[1].code, '\\d{1,18}')
+        THEN {{'field': 'metadata.phone_number_id', 'value': phone_id, 'reason': phone_problem}}
+    {last}
+    END"""
+
+
+STATUS_REJECT = _reject_case(
+    "s", "",
+    after_id="""WHEN status IS NULL
+        THEN {'field': 'status', 'value': left(s.status, 200), 'reason': 'unknown status'}""",
+    last="""WHEN s.errors[1].code IS NOT NULL
+             AND NOT regexp_full_match(s.errors[1].code, '\\d{1,18}')
         THEN {'field': 'errors[0].code', 'value': left(s.errors[1].code, 200),
-              'reason': 'not a whole number'}
-    END"""
-INBOUND_REJECT = """CASE
-    WHEN coalesce(m.id, '') = ''
-        THEN {'field': 'messages[].id', 'value': '', 'reason': 'required field is empty'}
-    WHEN m.id[1] IN ('{', '[')
-        THEN {'field': 'messages[].id', 'value': left(m.id, 200), 'reason': 'not a text'}
-    WHEN ts IS NULL
-        THEN {'field': 'messages[].timestamp', 'value': left(m.timestamp, 200),
-              'reason': 'not a Unix timestamp (2015..2099)'}
-    WHEN phone_problem IS NOT NULL
-        THEN {'field': 'metadata.phone_number_id', 'value': phone_id, 'reason': phone_problem}
-    END"""
+              'reason': 'not a whole number'}""")
+INBOUND_REJECT = _reject_case("m", "messages[].")
 
 
 def _unix(expr: str) -> str:

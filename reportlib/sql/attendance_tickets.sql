@@ -1,5 +1,5 @@
 -- One row per ticket created (StorageDate) in the period, with its outcome, its times in
--- minutes (DOMAIN.md, Attendance) and where it came from: a campaign (CampaignId), an agent's
+-- minutes (docs/metrics.md, Attendance) and where it came from: a campaign (CampaignId), an agent's
 -- active message (the customer replied within 24 h of an agent send), or elsewhere.
 WITH scoped AS (
     SELECT * FROM tickets

@@ -1,6 +1,6 @@
 -- One row per campaign message of the campaigns that belong to the period (sent, or else
 -- scheduled, on a tenant-local day of the period), with its merged status timeline.
--- replied_24h: the user answered within 24 h of the send (DOMAIN.md, reply rate).
+-- replied_24h: the user answered within 24 h of the send (docs/metrics.md, reply rate).
 WITH first_send AS (
     SELECT campaign_id, min(accepted_at) AS first_accepted
     FROM message_timeline

@@ -1,5 +1,5 @@
 -- Per campaign: audience, pending, sent, failed, received, read, replied, tickets, the rates
--- with their denominators (DOMAIN.md, "Campaign metrics") and time to read (median, p90).
+-- with their denominators (docs/metrics.md, "Campaign metrics") and time to read (median, p90).
 WITH scoped AS (
     SELECT DISTINCT campaign_id FROM campaign_messages
     UNION

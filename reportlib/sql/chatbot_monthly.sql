@@ -1,5 +1,5 @@
 -- MAU, MEU and MSGs per month (the period's months and the one before, for the change),
--- per bot and per router (DOMAIN.md, Chatbot metrics). A user is an identity on a channel.
+-- per bot and per router (docs/metrics.md, Chatbot metrics). A user is an identity on a channel.
 WITH scoped AS (
     SELECT *, date_trunc('month', storage_date AT TIME ZONE getvariable('tz'))::DATE AS month
     FROM bot_messages

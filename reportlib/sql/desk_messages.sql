@@ -1,5 +1,5 @@
 -- Active messages sent by agents from the help desk in the period, with their desk status as
--- of as_of_ts (DOMAIN.md, "Help-desk statuses"): failed; else expired once 24 h have passed
+-- of as_of_ts (docs/metrics.md, "Help-desk statuses"): failed; else expired once 24 h have passed
 -- since the send without a reply; else the highest reached of read, delivered, sent, sending.
 -- A message stays visible in the desk view until 72 h after the send; a reply makes a ticket.
 SELECT message_id, agent_identity, recipient, template_name,
