@@ -151,31 +151,56 @@ def _phone_problem(own: Ownership) -> str:
     return "CASE " + " ".join(cases) + " END"
 
 
-def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -> None:
-    """Temp tables: wh_bodies (a line each), wh_changes, wh_statuses, wh_inbound, wh_problems."""
+def _read_lines(con: duckdb.DuckDBPyConnection, entry: files.Entry, table: str, rejects: str,
+                scans: str) -> None:
+    """The file's lines as the temp table `table` (raw), in order; undecodable or over-long
+    lines into `rejects`."""
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE wh_lines AS
-        SELECT row_number() OVER () AS line, raw FROM read_csv(
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT raw FROM read_csv(
             {quote(entry.path)}, header = false, columns = {{'raw': 'VARCHAR'}},
             delim = {quote(NO_DELIMITER)}, quote = '', escape = '', auto_detect = false,
             strict_mode = true, encoding = 'utf-8',
             compression = {quote(files.duckdb_compression(entry))},
             max_line_size = {MAX_LINE_BYTES}, store_rejects = true,
-            rejects_table = 'wh_rejects', rejects_scan = 'wh_scans')""")
+            rejects_table = {quote(rejects)}, rejects_scan = {quote(scans)})""")
+
+
+def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -> None:
+    """Temp tables: wh_bodies (a line each), wh_changes, wh_statuses, wh_inbound, wh_problems."""
+    _read_lines(con, entry, "wh_lines", "wh_rejects", "wh_scans")
+    # Parsed in parallel, in the file's order: rowids are consecutive (from an offset inside a
+    # transaction), so `line` is computed without a row number, which would put every step on
+    # one thread.
+    line = "rowid - (SELECT min(rowid) FROM wh_lines) + 1"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_bodies AS
         SELECT line, b, CASE WHEN b IS NULL THEN left(raw, 1 << 20) END AS bad_raw
-        FROM (SELECT line, raw, TRY(json_transform(raw, {quote(json.dumps(BODY_SHAPE))})) AS b
-              FROM wh_lines WHERE trim(raw, ' \t\r') <> '')""")
-    con.execute("""
+        FROM (SELECT {line} AS line, raw,
+                     TRY(json_transform(raw, {quote(json.dumps(BODY_SHAPE))})) AS b
+              FROM wh_lines
+              -- a blank line is no body; trimming only lines that start with a blank is
+              -- twice as fast as trimming every line
+              WHERE raw[1] NOT IN (' ', chr(9), chr(13)) OR trim(raw, ' \t\r') <> '')""")
+    # The text of the lines is let go at once (it is the largest table); the rare lines whose
+    # JSON types need naming are read again below.
+    con.execute("DROP TABLE wh_lines")
+    # One row per change, without copying its statuses and messages (they are unnested
+    # straight from wh_bodies below); e_i and c_i keep the order inside a line.
+    changes = """
+        SELECT line, e_i, e.id AS waba, e.changes IS NULL AS changes_missing,
+               unnest(coalesce(e.changes, [NULL])) AS change,
+               unnest(CASE WHEN e.changes IS NULL OR len(e.changes) = 0 THEN [1]
+                           ELSE generate_series(1, len(e.changes)) END) AS c_i
+        FROM (SELECT line, unnest(b.entry) AS e, unnest(generate_series(1, len(b.entry))) AS e_i
+              FROM wh_bodies WHERE b.entry IS NOT NULL)"""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_changes AS
-        SELECT line, waba, changes_missing, change,
-               coalesce(change.field, 'messages') AS field,
-               change.value.metadata.phone_number_id AS phone_id
-        FROM (SELECT line, e.id AS waba, e.changes IS NULL AS changes_missing,
-                     unnest(coalesce(e.changes, [NULL])) AS change
-              FROM (SELECT line, unnest(b.entry) AS e FROM wh_bodies WHERE b.entry IS NOT NULL))
-        """)
+        SELECT line, changes_missing, coalesce(change.field, 'messages') AS field,
+               change.value IS NULL AS value_missing,
+               CASE WHEN change.value IS NULL THEN left(change::VARCHAR, 200) END AS change_text,
+               len(change.value.statuses) AS n_statuses, len(change.value.messages) AS n_messages
+        FROM ({changes})""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE wh_problems AS
         SELECT line, '*' AS field, left(bad_raw, 200) AS value,
@@ -188,46 +213,58 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
         SELECT line, 'changes', NULL, 'missing or not a list' FROM wh_changes
         WHERE changes_missing
         UNION ALL
-        SELECT line, 'value', left(change::VARCHAR, 200), 'missing or not an object'
+        SELECT line, 'value', change_text, 'missing or not an object'
         FROM wh_changes
-        WHERE NOT changes_missing AND field = 'messages' AND change.value IS NULL""")
+        WHERE NOT changes_missing AND field = 'messages' AND value_missing""")
     phone_problem = _phone_problem(own)
     statuses = " ".join(f"WHEN {quote(k)} THEN {quote(v)}"
                         for k, v in sources.WEBHOOK_STATUSES.items())
-    messages = "field = 'messages' AND change.value IS NOT NULL"
+    # (line, e_i, c_i, i) is an item's place in the file: the last of duplicates wins.
+    messages = f"""SELECT line, e_i, c_i, waba,
+                          change.value.metadata.phone_number_id AS phone_id, change.value
+                   FROM ({changes})
+                   WHERE coalesce(change.field, 'messages') = 'messages'
+                     AND change.value IS NOT NULL"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_statuses AS
         SELECT *, {STATUS_REJECT} AS _reject FROM (
             SELECT *, CASE lower(s.status) {statuses} END AS status,
                    {_unix("s.timestamp")} AS ts, {phone_problem} AS phone_problem
-            FROM (SELECT line, row_number() OVER () AS _ord, waba, phone_id,
-                         unnest(change.value.statuses) AS s
-                  FROM wh_changes WHERE {messages}))""")
+            FROM (SELECT line, e_i, c_i, waba, phone_id, unnest(value.statuses) AS s,
+                         unnest(generate_series(1, len(value.statuses))) AS i
+                  FROM ({messages})))""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_inbound AS
         SELECT *, {INBOUND_REJECT} AS _reject FROM (
             SELECT *, {_unix("m.timestamp")} AS ts, {phone_problem} AS phone_problem
-            FROM (SELECT line, row_number() OVER () AS _ord, phone_id,
-                         unnest(change.value.messages) AS m
-                  FROM wh_changes WHERE {messages}))""")
+            FROM (SELECT line, e_i, c_i, phone_id, unnest(value.messages) AS m,
+                         unnest(generate_series(1, len(value.messages))) AS i
+                  FROM ({messages})))""")
     # A readable body with nothing in it that ingest reads, and no other field, is a bad row.
     con.execute("""
         INSERT INTO wh_problems
         SELECT line, 'entry', left(b::VARCHAR, 200), 'no statuses[] or messages[] in body'
         FROM wh_bodies b
         WHERE b.b.entry IS NOT NULL
-          AND line NOT IN (SELECT line FROM wh_problems)
-          AND line NOT IN (SELECT line FROM wh_statuses)
-          AND line NOT IN (SELECT line FROM wh_inbound)
-          AND line NOT IN (SELECT line FROM wh_changes WHERE field <> 'messages')""")
-    # Where the typed reader saw a field as missing, name the wrong JSON type precisely.
-    con.execute("""
-        UPDATE wh_problems p SET field = split_part(x.shape, chr(9), 1),
-                                 reason = split_part(x.shape, chr(9), 2)
-        FROM (SELECT l.line, _shape_problem(l.raw) AS shape FROM wh_lines l
-              WHERE l.line IN (SELECT line FROM wh_problems WHERE field <> '*')) x
-        WHERE p.line = x.line AND p.field <> '*' AND x.shape IS NOT NULL""")
-    con.execute("DROP TABLE wh_lines")
+          AND line NOT IN (SELECT line FROM wh_problems
+                           UNION ALL
+                           SELECT line FROM wh_changes
+                           WHERE field <> 'messages' OR n_statuses > 0 OR n_messages > 0)""")
+    # Where the typed reader saw a field as missing, name the wrong JSON type precisely: only
+    # those lines are handed to Python (DuckDB would otherwise call it for every line).
+    if con.execute("SELECT 1 FROM wh_problems WHERE field <> '*' LIMIT 1").fetchall():
+        _read_lines(con, entry, "wh_lines", "wh_rejects_again", "wh_scans_again")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE wh_shapes AS
+            SELECT l.line, l.raw FROM (SELECT {line} AS line, raw FROM wh_lines) l
+            SEMI JOIN (SELECT line FROM wh_problems WHERE field <> '*') p ON p.line = l.line""")
+        con.execute("""
+            UPDATE wh_problems p SET field = split_part(x.shape, chr(9), 1),
+                                     reason = split_part(x.shape, chr(9), 2)
+            FROM (SELECT line, _shape_problem(raw) AS shape FROM wh_shapes) x
+            WHERE p.line = x.line AND p.field <> '*' AND x.shape IS NOT NULL""")
+        con.execute("DROP TABLE wh_shapes; DROP TABLE wh_lines; DROP TABLE wh_rejects_again; "
+                    "DROP TABLE wh_scans_again")
 
 
 def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
@@ -257,7 +294,7 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
               SELECT line, _reject.field, _reject.value, _reject.reason FROM wh_inbound
               WHERE _reject IS NOT NULL)
         ORDER BY line""")
-    replace_rows(con, "message_status_events", ("message_id", "status", "ts"), [
+    replace_rows(con, "message_status_events", tenant.tenant_id, ("message_id", "status", "ts"), [
         "message_id", "status", "ts", "recipient_id", "phone_number_id", "waba_id",
         "error_code", "error_title", "pricing_billable", "pricing_model", "pricing_type",
         "pricing_category", "conversation_id", "conversation_origin", "source_file",
@@ -268,8 +305,9 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
                s.pricing.pricing_model, s.pricing.type, {_category("s.pricing.category")},
                s.conversation.id, s.conversation.origin.type, {quote(path)}, line
         FROM wh_statuses WHERE _reject IS NULL
-        QUALIFY row_number() OVER (PARTITION BY s.id, status, ts ORDER BY _ord DESC) = 1""")
-    replace_rows(con, "inbound_messages", ("message_id",), [
+        QUALIFY row_number() OVER (PARTITION BY s.id, status, ts
+                                  ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")
+    replace_rows(con, "inbound_messages", tenant.tenant_id, ("message_id",), [
         "message_id", "from_id", "ts", "type", "context_id", "button_text", "button_payload",
         "phone_number_id", "source_file", "source_line"], f"""
         SELECT {tid}, m.id, NULLIF(m.from, ''), ts, coalesce(m.type, ''), m.context.id,
@@ -279,7 +317,8 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
                         m.interactive.list_reply.id),
                phone_id, {quote(path)}, line
         FROM wh_inbound WHERE _reject IS NULL
-        QUALIFY row_number() OVER (PARTITION BY m.id ORDER BY _ord DESC) = 1""")
+        QUALIFY row_number() OVER (PARTITION BY m.id
+                                  ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")
     loaded = con.execute(
         "SELECT (SELECT count(*) FROM wh_statuses WHERE _reject IS NULL) "
         "+ (SELECT count(*) FROM wh_inbound WHERE _reject IS NULL)").fetchall()[0][0]
