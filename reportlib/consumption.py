@@ -36,6 +36,14 @@ PROSE = {
         "pt-BR": "{count} números ativos; {top} ({label}) concentra {share} do volume.",
         "en": "{count} active numbers; {top} ({label}) carries {share} of the volume.",
     },
+    "by_phone.not_broken_down": {
+        "pt-BR": "Os dados da Meta não separam {quantity} {unit} deste período por número de "
+                 "telefone: as análises foram obtidas sem essa dimensão, e a divisão por "
+                 "número não está disponível para eles.",
+        "en": "Meta's data does not split {quantity} {unit} of this period by phone number: "
+              "the analytics were fetched without that dimension, so the split by number is "
+              "not available for them.",
+    },
     "by_phone.detail": {
         "pt-BR": "A tabela separa pagas e gratuitas por categoria em cada número.",
         "en": "The table splits paid and free units by category on each number.",
@@ -259,13 +267,21 @@ class ConsumptionReport(BaseReport):
         df = self.by_phone_df
         if df.empty:
             return present.Section(self._t("section.by_phone"), [self._t("no_data")])
+        # Points of a response without the phone dimension have no number: said, not dropped.
+        unsplit = df[df["phone_number"].isna()]
+        df = df[df["phone_number"].notna()]
+        missing = ([self._say("by_phone.not_broken_down",
+                              quantity=self.fmt.number(unsplit["quantity"].sum()),
+                              unit=self._unit_label())] if len(unsplit) else [])
+        if df.empty:
+            return present.Section(self._t("section.by_phone"), missing)
         volume = df.groupby(["phone_number", "label"])["quantity"].sum().sort_values(
             ascending=False)
         (top_number, top_label), top_value = volume.index[0], volume.iloc[0]
         prose = [self._say("by_phone", count=self.fmt.number(len(volume)),
                            top=mask_phone(top_number), label=top_label or "–",
                            share=self.fmt.percent(top_value / max(1, volume.sum()))),
-                 self._say("by_phone.detail")]
+                 self._say("by_phone.detail"), *missing]
         rows = [[mask_phone(r.phone_number), r.label or "–", self._category(r.category),
                  self._t(r.unit), self.fmt.number(r.quantity), self.fmt.number(r.paid),
                  self.fmt.number(r.free), self.fmt.money(r.our_cost_usd)]

@@ -144,7 +144,9 @@ def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None) -
             NULLIF(replace(replace(lower(trim(c)), '-', '_'), ' ', '_'), '');
         CREATE OR REPLACE MACRO rate_category(c) AS
             CASE normalize_category(c) {rate_category} ELSE normalize_category(c) END;
+        -- No country (a response without that dimension): no market, so no rate.
         CREATE OR REPLACE MACRO market_of_country(c) AS CASE
+            WHEN c IS NULL THEN NULL
             WHEN upper(c) = 'BR' THEN 'Brazil'
             WHEN upper(c) = 'MX' THEN 'Mexico'
             WHEN upper(c) IN ({_sql_list(NORTH_AMERICA)}) THEN 'North America'

@@ -61,18 +61,19 @@ CREATE TABLE IF NOT EXISTS inbound_messages (
     tenant_id VARCHAR, message_id VARCHAR, from_id VARCHAR, ts TIMESTAMPTZ, type VARCHAR,
     context_id VARCHAR, button_text VARCHAR, button_payload VARCHAR, phone_number_id VARCHAR,
     source_file VARCHAR, source_line BIGINT);
+-- Meta's analytics: one row per data point. A dimension the response did not carry is NULL
+-- (all values together); `dimensions` names those it carried and `granularity` is HALF_HOUR,
+-- DAILY or MONTHLY, so that views of the same days are told apart (never added together).
 CREATE TABLE IF NOT EXISTS conversations (
     tenant_id VARCHAR, waba_id VARCHAR, start_ts TIMESTAMPTZ, end_ts TIMESTAMPTZ,
     phone_number VARCHAR, country VARCHAR, conversation_type VARCHAR,
     conversation_direction VARCHAR, category VARCHAR, conversations BIGINT,
-    cost_usd DECIMAL(18,6), source_file VARCHAR,
-    PRIMARY KEY (tenant_id, start_ts, phone_number, country, conversation_type, category,
-                 conversation_direction));
+    cost_usd DECIMAL(18,6), source_file VARCHAR, granularity VARCHAR, dimensions VARCHAR);
 CREATE TABLE IF NOT EXISTS pricing_daily (
     tenant_id VARCHAR, waba_id VARCHAR, start_ts TIMESTAMPTZ, end_ts TIMESTAMPTZ,
     phone_number VARCHAR, country VARCHAR, pricing_type VARCHAR, category VARCHAR,
     tier VARCHAR, volume BIGINT, cost_usd DECIMAL(18,6), source_file VARCHAR,
-    PRIMARY KEY (tenant_id, start_ts, phone_number, country, pricing_type, category));
+    granularity VARCHAR, dimensions VARCHAR);
 CREATE TABLE IF NOT EXISTS ingest_log (
     tenant_id VARCHAR, source_kind VARCHAR, file VARCHAR, sha256 VARCHAR, status VARCHAR,
     rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR,
@@ -153,8 +154,41 @@ def create(path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse and make sure every canonical table exists."""
     con = connect(path)
     con.execute(DDL)
+    _migrate_analytics(con)
     pricing.install(con)
     return con
+
+
+# Dimensions every data point carried before analytics of any shape were read.
+_OLD_DIMENSIONS = {
+    "conversations": "phone_number,country,conversation_type,conversation_direction,"
+                     "conversation_category",
+    "pricing_daily": "phone_number,country,pricing_type,pricing_category",
+}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+        [table]).fetchall()}
+
+
+def _migrate_analytics(con: duckdb.DuckDBPyConnection) -> None:
+    """Analytics tables of an older warehouse (a primary key over every dimension, no
+    granularity) get the current layout, their rows kept."""
+    for table, dimensions in _OLD_DIMENSIONS.items():
+        if "granularity" in _columns(con, table):
+            continue
+        con.execute(f"ALTER TABLE {table} RENAME TO {table}_before")
+        con.execute(DDL)
+        con.execute(f"""
+            INSERT INTO {table} BY NAME
+            SELECT *, CASE WHEN end_ts - start_ts <= INTERVAL 30 MINUTE THEN 'HALF_HOUR'
+                           WHEN end_ts - start_ts <= INTERVAL 25 HOUR THEN 'DAILY'
+                           ELSE 'MONTHLY' END AS granularity,
+                   '{dimensions}' AS dimensions
+            FROM {table}_before""")
+        con.execute(f"DROP TABLE {table}_before")
 
 
 def ensure_current(path: Path | str) -> None:
@@ -167,7 +201,9 @@ def ensure_current(path: Path | str) -> None:
     try:
         present = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables").fetchall()}
+        stale = any("granularity" not in _columns(con, t) for t in _OLD_DIMENSIONS
+                    if t in present)
     finally:
         con.close()
-    if wanted - present:
+    if wanted - present or stale:
         create(path).close()

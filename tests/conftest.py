@@ -86,12 +86,14 @@ def tiny_warehouse(empty_warehouse):
     for day, n in ((5, 120), (6, 80)):
         con.execute(
             "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', ?, ?, '551140000001', 'BR', "
-            "'REGULAR', 'MARKETING', NULL, ?, ?, 'hand-made')",
+            "'REGULAR', 'MARKETING', NULL, ?, ?, 'hand-made', 'DAILY', "
+            "'phone_number,country,pricing_type,pricing_category')",
             [utc(f"2026-10-{day:02d}T03:00:00+00:00"), utc(f"2026-10-{day + 1:02d}T03:00:00+00:00"),
              n, n * 0.0625])
     con.execute(
         "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', ?, ?, '551140000001', 'BR', "
-        "'FREE_CUSTOMER_SERVICE', 'SERVICE', NULL, 300, 0, 'hand-made')",
+        "'FREE_CUSTOMER_SERVICE', 'SERVICE', NULL, 300, 0, 'hand-made', 'DAILY', "
+        "'phone_number,country,pricing_type,pricing_category')",
         [utc("2026-10-05T03:00:00+00:00"), utc("2026-10-06T03:00:00+00:00")])
     con.close()
     return path

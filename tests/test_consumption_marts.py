@@ -16,7 +16,8 @@ def conv(con, tenant, start, category, kind, direction, n, cost=None, phone="551
          country="BR", waba="w-acme"):
     con.execute(
         "INSERT INTO conversations VALUES (?, ?, ?, ?::TIMESTAMPTZ + INTERVAL 1 DAY, ?, ?, ?, "
-        "?, ?, ?, ?, 'hand-made')",
+        "?, ?, ?, ?, 'hand-made', 'DAILY', 'phone_number,country,conversation_type,"
+        "conversation_direction,conversation_category')",
         [tenant, waba, utc(start), utc(start), phone, country, kind, direction, category, n,
          cost])
 
@@ -25,8 +26,9 @@ def priced(con, tenant, start, category, kind, n, cost=None, phone="551140000001
            country="BR", tier=None):
     con.execute(
         "INSERT INTO pricing_daily VALUES (?, 'w-acme', ?, ?::TIMESTAMPTZ + INTERVAL 1 DAY, ?, "
-        "?, ?, ?, ?, ?, ?, 'hand-made')",
-        [tenant, utc(start), utc(start), phone, country, kind, category, tier, n, cost])
+        "?, ?, ?, ?, ?, ?, 'hand-made', 'DAILY', ?)",
+        [tenant, utc(start), utc(start), phone, country, kind, category, tier, n, cost,
+         "phone_number,country,pricing_type,pricing_category"])
 
 
 def build(tmp_path, wh_path, tenant, period, as_of):
@@ -140,7 +142,8 @@ def test_day_boundaries_follow_the_tenant_time_zone(tmp_path, empty_warehouse):
     for tenant, phone in (("acme", "551140000001"), ("beta", "552130000002")):
         con.execute(
             "INSERT INTO pricing_daily VALUES (?, 'w', ?, ?, ?, 'BR', 'REGULAR', 'MARKETING', "
-            "NULL, 4, NULL, 'hand-made')",
+            "NULL, 4, NULL, 'hand-made', 'HALF_HOUR', "
+            "'phone_number,country,pricing_type,pricing_category')",
             [tenant, utc("2026-10-01T01:00:00+00:00"), utc("2026-10-01T01:30:00+00:00"), phone])
     con.close()
     acme_oct = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))

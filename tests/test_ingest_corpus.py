@@ -563,9 +563,6 @@ def check_warehouse(con: duckdb.DuckDBPyConnection, result, case: Case) -> None:
         assert query(sql) == rows, case.id
 
 
-# Meta's analytics as Meta returns them (UNKNOWN values, absent dimensions, REFERRAL_CONVERSION,
-# tier in a data point's identity) is the real-data issue's work, not the ingest engine's: these
-# entries are expected to fail until it lands, and strict, so they turn red the day they pass.
 # Known gap of the engine: a line of 1.5 million fields (3 MB) takes DuckDB's read_csv minutes,
 # its rejects growing with the square of the extra fields; strict, so it turns red once fixed.
 SLOW_WIDE_LINE = [
@@ -573,6 +570,9 @@ SLOW_WIDE_LINE = [
          rejects=(Reject(None, "", 3),), make=Generated(make_corpus.huge_row_csv)),
 ]
 
+# Meta's analytics as Meta returns them: UNKNOWN values, absent dimensions, REFERRAL_CONVERSION,
+# tier in a data point's identity (SOURCES.md shapes; Meta's own examples are in
+# tests/test_analytics_shapes.py).
 REAL_SHAPES = [
     Case("conversations_unknown_values", CA, "unknown_values.json", "loaded", 2, 0),
     Case("conversations_absent_dimensions", CA, "absent_dimensions.json", "loaded", 2, 0),
@@ -582,9 +582,7 @@ REAL_SHAPES = [
 
 
 @pytest.mark.parametrize("case", [
-    *CASES, *(pytest.param(c, marks=pytest.mark.xfail(
-        strict=True, reason="analytics in every shape Meta returns: the real-data issue"))
-        for c in REAL_SHAPES), *(pytest.param(c, marks=pytest.mark.xfail(
+    *CASES, *REAL_SHAPES, *(pytest.param(c, marks=pytest.mark.xfail(
         strict=True, reason="a 1.5-million-field line is read in minutes (known gap)"))
         for c in SLOW_WIDE_LINE)], ids=lambda c: c.id)
 def test_corpus_entry(tmp_path, params_dir, case):

@@ -18,7 +18,8 @@ def two_tenant_warehouse(empty_warehouse):
     for tenant, phone, n in (("acme", "551140000001", 40), ("beta", "552130000002", 7)):
         con.execute(
             "INSERT INTO pricing_daily VALUES (?, 'w', ?, ?, ?, 'BR', 'REGULAR', 'UTILITY', "
-            "NULL, ?, NULL, 'hand-made')",
+            "NULL, ?, NULL, 'hand-made', 'DAILY', "
+            "'phone_number,country,pricing_type,pricing_category')",
             [tenant, utc("2026-10-05T03:00:00+00:00"), utc("2026-10-06T03:00:00+00:00"),
              phone, n])
     con.close()

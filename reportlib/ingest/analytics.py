@@ -78,30 +78,57 @@ def _ts(value) -> datetime | None:
 
 
 def _category(value) -> str | None:
-    if not value:
+    if value is None or value == "":
         return None
     return str(value).strip().lower().replace("-", "_").replace(" ", "_")
 
 
+# Categories Meta's analytics may name besides those of the platform files (SOURCES.md).
+CATEGORIES = (*sources.CATEGORY_VALUES, "referral_conversion", "unknown")
+HALF_HOUR, DAY = 1800, 86400
 
 ANALYTICS = {
     "conversation_analytics": {
         "table": "conversations",
         "count": ("conversation", "conversations"),
-        "enums": {"conversation_type": sources.CONVERSATION_TYPES,
-                  "conversation_direction": sources.CONVERSATION_DIRECTIONS},
+        "enums": {"conversation_type": (*sources.CONVERSATION_TYPES, "FREE_ENTRY", "UNKNOWN"),
+                  "conversation_direction": (*sources.CONVERSATION_DIRECTIONS, "UNKNOWN")},
         "category": "conversation_category",
-        "key": ["start_ts", "phone_number", "country", "conversation_type", "category",
-                "conversation_direction"],
+        "dimensions": ("phone_number", "country", "conversation_type", "conversation_direction",
+                       "conversation_category"),
     },
     "pricing_analytics": {
         "table": "pricing_daily",
         "count": ("volume", "volume"),
-        "enums": {"pricing_type": sources.PRICING_TYPES},
+        "enums": {"pricing_type": (*sources.PRICING_TYPES, "UNKNOWN")},
         "category": "pricing_category",
-        "key": ["start_ts", "phone_number", "country", "pricing_type", "category"],
+        # Not `tier`: Meta gives it only on points a tier applies to (not on free ones), so it
+        # is part of a point's identity but not of the view it belongs to.
+        "dimensions": ("phone_number", "country", "pricing_type", "pricing_category"),
     },
 }
+# The columns that, with the tenant, granularity, dimensions and start, identify a data point.
+IDENTITY = {
+    "conversations": ("phone_number", "country", "conversation_type", "conversation_direction",
+                      "category"),
+    "pricing_daily": ("phone_number", "country", "pricing_type", "category", "tier"),
+}
+
+
+def granularity(start: int, end: int) -> str:
+    """HALF_HOUR, DAILY or MONTHLY from a data point's span (Meta's responses do not repeat the
+    granularity that was requested); a day may last 23 or 25 hours, and any span longer than a
+    day is coarse: it cannot be put on a day."""
+    span = end - start
+    if span <= HALF_HOUR:
+        return "HALF_HOUR"
+    if span <= DAY + 3600:
+        return "DAILY"
+    return "MONTHLY"
+
+
+def _present(point: dict, name: str) -> bool:
+    return point.get(name) not in (None, "")
 
 
 _NOT_A_LIST = object()
@@ -128,7 +155,16 @@ def _data_points(body, field: str):
 
 def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
                    kind: str, entry: files.Entry, sha: str) -> FileResult:
+    """Load one analytics response into `conversations` / `pricing_daily`.
+
+    Each data point keeps its granularity and the set of dimensions it carries (`dimensions`,
+    e.g. "country,pricing_category"); an absent dimension is NULL, meaning all values together.
+    A point replaces a stored one with the same granularity, dimensions, start and values, so
+    re-loading a file or an overlapping one changes nothing; points of other views of the same
+    days are kept apart and never added together (the consumption staging picks one view a day).
+    """
     spec = ANALYTICS[kind]
+    table = spec["table"]
     path = entry.path
     body = _read(entry)
     waba, points = _data_points(body, kind)
@@ -140,32 +176,46 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
             field = f"{where}.{problem[0]}" if problem[0] else where
             rejects.append((n, field, str(problem[1])[:200], problem[2]))
             continue
-        phone = digits(point["phone_number"])
+        phone = digits(str(point["phone_number"])) if _present(point, "phone_number") else None
         cost = point.get("cost")
+        start, end = int(point["start"]), int(point["end"])
         record = {
-            "waba_id": waba or display_waba.get(phone) or None,
-            "start_ts": _ts(point["start"]), "end_ts": _ts(point["end"]),
-            "phone_number": phone, "country": str(point.get("country") or "").upper() or None,
+            "waba_id": waba or (display_waba.get(phone) if phone else None) or None,
+            "start_ts": _ts(start), "end_ts": _ts(end),
+            "granularity": granularity(start, end),
+            "dimensions": ",".join(d for d in spec["dimensions"] if _present(point, d)),
+            "phone_number": phone,
+            "country": str(point["country"]).upper() if _present(point, "country") else None,
             "category": _category(point.get(spec["category"])),
             spec["count"][1]: int(point[spec["count"][0]]),
             "cost_usd": float(cost) if cost is not None else None,
             "source_line": n,
         }
         for name in spec["enums"]:
-            record[name] = str(point[name]).upper()
+            value = str(point[name]).upper() if _present(point, name) else None
+            # FREE_ENTRY is how some responses spell FREE_ENTRY_POINT.
+            record[name] = "FREE_ENTRY_POINT" if value == "FREE_ENTRY" else value
         if kind == "pricing_analytics":
-            record["tier"] = point.get("tier")
+            record["tier"] = str(point["tier"]) if _present(point, "tier") else None
         records.append(record)
-    columns = [c for c in (records[0] if records else {}) if c != "source_line"]
     if records:
-        con.register("incoming", pa.Table.from_pylist(records))
+        columns = [c for c in records[0] if c != "source_line"]
+        con.register("incoming_points", pa.Table.from_pylist(records))
+        identity = ("granularity", "dimensions", "start_ts", *IDENTITY[table])
         cols = ", ".join(columns)
         con.execute(f"""
-            INSERT OR REPLACE INTO {spec['table']} (tenant_id, {cols}, source_file)
-            SELECT {quote(tenant.tenant_id)}, {cols}, {quote(str(path))} FROM incoming
-            QUALIFY row_number() OVER (PARTITION BY {', '.join(spec['key'])}
+            CREATE OR REPLACE TEMP TABLE incoming AS
+            SELECT {cols} FROM incoming_points
+            QUALIFY row_number() OVER (PARTITION BY {', '.join(identity)}
                                        ORDER BY source_line DESC) = 1""")
-        con.unregister("incoming")
+        con.unregister("incoming_points")
+        same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM i.{c}" for c in identity)
+        con.execute(f"DELETE FROM {table} t USING incoming i "
+                    f"WHERE t.tenant_id = {quote(tenant.tenant_id)} AND {same}")
+        con.execute(f"""
+            INSERT INTO {table} (tenant_id, {cols}, source_file)
+            SELECT {quote(tenant.tenant_id)}, {cols}, {quote(str(path))} FROM incoming""")
+        con.execute("DROP TABLE incoming")
     if rejects:
         con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [(tenant.tenant_id, kind, str(path), line, field, value, reason, sha)
@@ -174,7 +224,11 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
 
 
 def _check_point(point, spec: dict, own: Ownership):
-    """(field, value, reason) of the first problem of an analytics data point, or None."""
+    """(field, value, reason) of the first problem of an analytics data point, or None.
+
+    Only `start`, `end` and the count are required: every dimension may be absent (SOURCES.md,
+    "Meta's analytics as Meta returns them"), but one that is present must be a known value.
+    """
     if point is _NOT_A_LIST:
         return ("", "", "not a list")
     if not isinstance(point, dict):
@@ -182,6 +236,8 @@ def _check_point(point, spec: dict, own: Ownership):
     for name in ("start", "end"):
         if _ts(point.get(name)) is None:
             return (name, point.get(name), "not a Unix timestamp (2015..2099)")
+    if int(point["end"]) <= int(point["start"]):
+        return ("end", point.get("end"), "not after start")
     count_field = spec["count"][0]
     count = point.get(count_field)
     if (isinstance(count, bool) or not isinstance(count, int) or count < 0
@@ -191,17 +247,24 @@ def _check_point(point, spec: dict, own: Ownership):
     if cost is not None and (not _number_ok(cost) or cost < 0):
         return ("cost", cost, "not a number ≥ 0")
     for name, allowed in spec["enums"].items():
-        if str(point.get(name, "")).upper() not in allowed:
+        if _present(point, name) and str(point[name]).upper() not in allowed:
             return (name, point.get(name), "not one of " + ", ".join(allowed))
-    if _category(point.get(spec["category"])) not in sources.CATEGORY_VALUES:
-        return (spec["category"], point.get(spec["category"]), "unknown category")
-    phone = digits(point.get("phone_number", ""))
+    category = point.get(spec["category"])
+    if _present(point, spec["category"]) and _category(category) not in CATEGORIES:
+        return (spec["category"], category, "unknown category")
+    if _present(point, "tier") and (not isinstance(point["tier"], str | int)
+                                    or isinstance(point["tier"], bool)):
+        return ("tier", point["tier"], "not a text")
+    for name in ("country", "phone_number"):
+        if _present(point, name) and not isinstance(point[name], str | int):
+            return (name, point[name], "not a text")
+    if not _present(point, "phone_number"):
+        return None
+    phone = digits(str(point["phone_number"]))
     if not phone:
-        return ("phone_number", point.get("phone_number"), "required field is empty")
+        return ("phone_number", point.get("phone_number"), "not a phone number")
     if phone in own.other_displays and phone not in own.own_displays:
         return ("phone_number", phone, "phone number belongs to another tenant")
     if own.own_displays and phone not in own.own_displays:
         return ("phone_number", phone, "phone number not declared for this tenant")
     return None
-
-

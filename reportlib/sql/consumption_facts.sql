@@ -4,15 +4,44 @@
 -- 2024-11-01, and until then the first 1,000 service conversations of a WABA-month are free
 -- (those Meta labels FREE_TIER count against the 1,000; REGULAR ones get what is left, in
 -- order of time). Pricing analytics (PMP): only REGULAR template messages are paid.
-WITH cbp_raw AS (
-    SELECT waba_id, phone_number, country,
-        (start_ts AT TIME ZONE getvariable('tz'))::DATE AS day,
+-- One view a day: Meta may return the same days at several granularities and dimension sets
+-- (one file by phone number and day, another by country and month...). A data point's day is
+-- the tenant-local day of its middle; a monthly point stands on the first day of its month and
+-- is used only for a month no finer point covers. Of the views of a day, the one carrying the
+-- most dimensions is used (then daily before half-hour): two views are never added together.
+-- A dimension a response did not carry is NULL: its breakdown is not available, never zero.
+WITH conversation_points AS (
+    SELECT *,
+        CASE WHEN granularity = 'MONTHLY'
+             THEN date_trunc('month', (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
+                                      AT TIME ZONE getvariable('tz')))::DATE
+             ELSE (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
+                   AT TIME ZONE getvariable('tz'))::DATE END AS day,
+        granularity || '|' || dimensions AS view,
+        (CASE WHEN dimensions = '' THEN 0 ELSE len(string_split(dimensions, ',')) END) * 10
+            + CASE granularity WHEN 'DAILY' THEN 2 WHEN 'HALF_HOUR' THEN 1 ELSE 0 END AS rank
+    FROM conversations WHERE tenant_id = getvariable('tenant')
+), conversation_kept AS (
+    SELECT * FROM conversation_points
+    WHERE granularity <> 'MONTHLY' OR date_trunc('month', day) NOT IN (
+        SELECT date_trunc('month', day) FROM conversation_points
+        WHERE granularity <> 'MONTHLY')
+), conversation_view AS (
+    SELECT day, first(view ORDER BY rank DESC, view) AS view
+    FROM conversation_kept GROUP BY day
+), cbp_raw AS (
+    SELECT waba_id, phone_number, country, day,
         'CBP' AS era, 'conversation' AS unit,
-        CASE conversation_direction WHEN 'USER_INITIATED' THEN 'user' ELSE 'business' END
-            AS initiator,
+        -- Direction where Meta gave it; else the category tells it (service conversations are
+        -- the user's); else it is not known.
+        CASE conversation_direction WHEN 'USER_INITIATED' THEN 'user'
+             WHEN 'BUSINESS_INITIATED' THEN 'business'
+             ELSE CASE WHEN normalize_category(category) = 'service' THEN 'user'
+                       WHEN normalize_category(category) IN ('unknown') OR category IS NULL
+                       THEN 'not_reported' ELSE 'business' END END AS initiator,
         normalize_category(category) AS category, conversation_type AS pricing_type,
         conversations AS quantity, cost_usd AS meta_cost
-    FROM conversations WHERE tenant_id = getvariable('tenant')
+    FROM conversation_kept k SEMI JOIN conversation_view v USING (day, view)
 ), cbp_labelled AS (
     SELECT *,
         sum(CASE WHEN pricing_type = 'FREE_TIER' AND category = 'service' THEN quantity
@@ -25,31 +54,54 @@ WITH cbp_raw AS (
 ), cbp AS (
     SELECT waba_id, phone_number, country, day, era, unit, initiator, category, pricing_type,
         quantity, meta_cost,
-        CASE WHEN NOT is_paid_conversation(pricing_type, category, day) THEN 0
+        CASE WHEN pricing_type IS NULL OR pricing_type = 'UNKNOWN' THEN NULL
+             WHEN NOT is_paid_conversation(pricing_type, category, day) THEN 0
              WHEN category = 'service' AND pricing_type = 'REGULAR'
                   AND day < DATE '2024-11-01' THEN quantity - greatest(0, least(quantity,
                       1000 - labelled - COALESCE(regular_before, 0)))
              ELSE quantity END AS paid_quantity
     FROM cbp_labelled
+), pricing_points AS (
+    SELECT *,
+        CASE WHEN granularity = 'MONTHLY'
+             THEN date_trunc('month', (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
+                                      AT TIME ZONE getvariable('tz')))::DATE
+             ELSE (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
+                   AT TIME ZONE getvariable('tz'))::DATE END AS day,
+        granularity || '|' || dimensions AS view,
+        (CASE WHEN dimensions = '' THEN 0 ELSE len(string_split(dimensions, ',')) END) * 10
+            + CASE granularity WHEN 'DAILY' THEN 2 WHEN 'HALF_HOUR' THEN 1 ELSE 0 END AS rank
+    FROM pricing_daily WHERE tenant_id = getvariable('tenant')
+), pricing_kept AS (
+    SELECT * FROM pricing_points
+    WHERE granularity <> 'MONTHLY' OR date_trunc('month', day) NOT IN (
+        SELECT date_trunc('month', day) FROM pricing_points WHERE granularity <> 'MONTHLY')
+), pricing_view AS (
+    SELECT day, first(view ORDER BY rank DESC, view) AS view FROM pricing_kept GROUP BY day
 ), pmp AS (
-    SELECT waba_id, phone_number, country,
-        (start_ts AT TIME ZONE getvariable('tz'))::DATE AS day,
+    SELECT waba_id, phone_number, country, day,
         'PMP' AS era, 'message' AS unit,
         CASE WHEN normalize_category(category) = 'service'
-                  OR pricing_type IN ('FREE_CUSTOMER_SERVICE', 'FREE_ENTRY_POINT')
-             THEN 'user' ELSE 'business' END AS initiator,
+                  OR pricing_type IN ('FREE_CUSTOMER_SERVICE', 'FREE_ENTRY_POINT') THEN 'user'
+             WHEN category IS NULL OR normalize_category(category) = 'unknown' THEN 'not_reported'
+             ELSE 'business' END AS initiator,
         normalize_category(category) AS category, pricing_type,
         volume AS quantity, cost_usd AS meta_cost,
-        CASE WHEN is_paid_message(pricing_type, category) THEN volume ELSE 0 END
+        -- Without the pricing type (or with UNKNOWN) what was paid is not known.
+        CASE WHEN pricing_type IS NULL OR pricing_type = 'UNKNOWN' THEN NULL
+             WHEN is_paid_message(pricing_type, category) THEN volume ELSE 0 END
             AS paid_quantity
-    FROM pricing_daily WHERE tenant_id = getvariable('tenant')
+    FROM pricing_kept k SEMI JOIN pricing_view v USING (day, view)
 ), facts AS (
     SELECT * FROM cbp UNION ALL BY NAME SELECT * FROM pmp
 )
 SELECT f.*, market_of_country(f.country) AS market,
     f.quantity - f.paid_quantity AS free_quantity,
     rate_in_force(market_of_country(f.country), f.category, f.day) AS rate_usd,
-    f.paid_quantity * rate_in_force(market_of_country(f.country), f.category, f.day)
-        AS our_cost
+    -- Nothing paid costs nothing, rate or not; a paid point without a rate (or without the
+    -- country that names its market) has no estimate: NULL, shown as not available.
+    CASE WHEN f.paid_quantity = 0 THEN 0
+         ELSE f.paid_quantity * rate_in_force(market_of_country(f.country), f.category, f.day)
+    END AS our_cost
 FROM facts f
 WHERE f.day BETWEEN getvariable('period_start') AND getvariable('period_end')

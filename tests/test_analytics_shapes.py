@@ -1,0 +1,199 @@
+"""Meta's analytics as Meta returns them: any subset of dimensions, UNKNOWN, half-hour / daily /
+monthly points, overlapping files, tiers; consumption figures worked out by hand.
+
+Where an example comes from Meta's documentation, the test says where; Meta's placeholders
+(PHONE-NUMBER, WHATSAPP-BUSINESS-ACCOUNT-ID, masked digits) are replaced by the test tenant's
+number and WABA, nothing else is changed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+
+from reportlib import bundle, calendar, ingest
+from reportlib.bundle import Bundle
+from tests.conftest import ACME, write
+
+PHONE = "551140000001"  # ACME's number (+55 11 4000-0001)
+
+# Graph API reference, WhatsApp Business Account > conversation_analytics, "Response"
+# (developers.facebook.com/docs/graph-api/reference/whats-app-business-account/
+# conversation_analytics/): DAILY, dimensions direction, type, country and phone; no category.
+META_REFERENCE_DAILY = {
+    "conversation_analytics": {"data": [{"data_points": [
+        {"start": 1651698000, "end": 1651784400, "conversation": 281, "phone_number": PHONE,
+         "country": "US", "conversation_type": "FREE_TIER",
+         "conversation_direction": "BUSINESS_INITIATED", "cost": 0},
+        {"start": 1652130000, "end": 1652216400, "conversation": 631, "phone_number": PHONE,
+         "country": "US", "conversation_type": "FREE_TIER",
+         "conversation_direction": "BUSINESS_INITIATED", "cost": 0},
+    ]}]},
+    "id": "w-acme",
+}
+
+# WhatsApp Business Management API, Analytics guide, conversation analytics example response
+# (developers.facebook.com/docs/whatsapp/business-management-api/analytics): a MONTHLY point
+# (February 2022) without the country dimension, with Meta's cost; no outer wrapper.
+META_GUIDE_MONTHLY = {
+    "conversation_analytics": {"data": [{"data_points": [
+        {"start": 1643702400, "end": 1646121600, "conversation": 6250, "phone_number": PHONE,
+         "conversation_type": "REGULAR", "conversation_direction": "BUSINESS_INITIATED",
+         "cost": 55.0204},
+    ]}]},
+}
+
+
+def ingest_files(tmp_path, params_dir, files: dict[str, object]):
+    for rel, body in files.items():
+        write(tmp_path / "sources/acme" / rel, json.dumps(body))
+    return ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+
+
+def consumption(tmp_path, period: str, as_of: date) -> dict:
+    out = tmp_path / f"bundle-{period}.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period(period), as_of, out)
+    df = Bundle.open(out).table("consumption_summary")
+    return {
+        "total": int(df["quantity"].sum()),
+        "paid": None if df["paid"].isna().all() else int(df["paid"].sum()),
+        "meta_cost": round(float(df["meta_cost_usd"].sum()), 4),
+        "our_cost": (None if df["our_cost_usd"].isna().all()
+                     else round(float(df["our_cost_usd"].sum()), 4)),
+        "initiators": sorted(set(df["initiator"])),
+    }
+
+
+def test_meta_reference_daily_response_without_category(tmp_path, params_dir):
+    [result] = ingest_files(tmp_path, params_dir,
+                            {"conversation_analytics/meta_reference.json": META_REFERENCE_DAILY})
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT granularity, dimensions, category FROM conversations "
+                       "GROUP BY ALL").fetchall() == [
+        ("DAILY", "phone_number,country,conversation_type,conversation_direction", None)]
+    con.close()
+    # 281 + 631 free-tier conversations, all business-initiated; none paid; Meta's cost 0.
+    assert consumption(tmp_path, "2022-05", date(2022, 6, 20)) == {
+        "total": 912, "paid": 0, "meta_cost": 0.0, "our_cost": 0.0,
+        "initiators": ["business"]}
+
+
+def test_meta_guide_monthly_response_without_country(tmp_path, params_dir):
+    [result] = ingest_files(tmp_path, params_dir,
+                            {"conversation_analytics/meta_guide.json": META_GUIDE_MONTHLY})
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 0)
+    # 6,250 regular conversations, paid; Meta says US$ 55.0204; without a country there is
+    # no market, so our estimate is not available (never zero).
+    assert consumption(tmp_path, "2022-02", date(2022, 3, 20)) == {
+        "total": 6250, "paid": 6250, "meta_cost": 55.0204, "our_cost": None,
+        "initiators": ["business"]}
+
+
+def point(day: int, n: int, **dims) -> dict:
+    start = 1790823600 + (day - 1) * 86400  # 2026-10-01T03:00Z, midnight in São Paulo
+    return {"start": start, "end": start + 86400, "volume": n, **dims}
+
+
+def test_overlapping_views_are_never_added(tmp_path, params_dir):
+    """The same October days by phone and category (daily), by category only (daily), by
+    nothing (half-hour) and as a month: each day counts once, from its most detailed view."""
+    by_phone = [point(1, 10, phone_number=PHONE, pricing_category="MARKETING",
+                      pricing_type="REGULAR"),
+                point(1, 4, phone_number=PHONE, pricing_category="UTILITY",
+                      pricing_type="REGULAR"),
+                point(2, 6, phone_number=PHONE, pricing_category="MARKETING",
+                      pricing_type="REGULAR")]
+    by_category = [point(1, 14, pricing_category="MARKETING"),  # disagrees: not used on day 1
+                   point(2, 6, pricing_category="MARKETING"),
+                   point(3, 9, pricing_category="UTILITY")]  # day 3 only here
+    half_hours = [{"start": 1790823600 + i * 1800, "end": 1790823600 + (i + 1) * 1800,
+                   "volume": 1} for i in range(48)]  # day 1 again, 48 in total
+    month = [{"start": 1790823600, "end": 1790823600 + 31 * 86400, "volume": 999}]
+    results = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/a_by_phone.json": {"data": [{"data_points": by_phone}]},
+        "pricing_analytics/b_by_category.json": {"data": [{"data_points": by_category}]},
+        "pricing_analytics/c_half_hour.json": {"data": [{"data_points": half_hours}]},
+        "pricing_analytics/d_month.json": {"data": [{"data_points": month}]},
+    })
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(3, 0), (3, 0), (48, 0),
+                                                                    (1, 0)]
+    # Day 1: by phone 10 + 4; day 2: by phone 6; day 3: by category 9. The half-hour view of
+    # day 1 has fewer dimensions; the month is covered by finer points. 14 + 6 + 9 = 29.
+    got = consumption(tmp_path, "2026-10", date(2026, 11, 20))
+    assert got["total"] == 29
+    # Day 3's view has no pricing type: what was paid that day is not known.
+    assert got["paid"] == 20
+
+
+def test_month_only_month_counts_once(tmp_path, params_dir):
+    month = [{"start": 1790823600, "end": 1790823600 + 31 * 86400, "volume": 999,
+              "pricing_type": "REGULAR", "pricing_category": "MARKETING", "country": "BR"}]
+    ingest_files(tmp_path, params_dir,
+                 {"pricing_analytics/month.json": {"data": [{"data_points": month}]},
+                  "pricing_analytics/month_again.json": {"data": [{"data_points": month}]}})
+    # The same month in two files is one point; 999 marketing messages in Brazil at
+    # US$ 0.0625 = 62.4375.
+    got = consumption(tmp_path, "2026-10", date(2026, 11, 20))
+    assert (got["total"], got["paid"], got["our_cost"]) == (999, 999, 62.4375)
+
+
+def test_tier_is_part_of_a_point_and_referral_conversion_is_known(tmp_path, params_dir):
+    day = dict(phone_number=PHONE, country="BR")
+    points = [point(5, 5, pricing_type="REGULAR", pricing_category="MARKETING", tier="0:25000",
+                    **day),
+              point(5, 3, pricing_type="REGULAR", pricing_category="MARKETING",
+                    tier="25001:100000", **day),
+              point(5, 2, pricing_type="FREE_ENTRY_POINT", pricing_category="REFERRAL_CONVERSION",
+                    **day),
+              point(5, 1, pricing_type="UNKNOWN", pricing_category="UNKNOWN", **day)]
+    [result] = ingest_files(tmp_path, params_dir,
+                            {"pricing_analytics/tiers.json": {"data": [{"data_points": points}]}})
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT tier, volume FROM pricing_daily WHERE category = 'marketing' "
+                       "ORDER BY tier").fetchall() == [("0:25000", 5), ("25001:100000", 3)]
+    con.close()
+    got = consumption(tmp_path, "2026-10", date(2026, 11, 20))
+    # 5 + 3 + 2 + 1 = 11 messages; the two tiers are both counted (8 paid marketing); the
+    # referral conversion is free; the UNKNOWN one's payment is not known (not counted).
+    assert (got["total"], got["paid"]) == (11, 8)
+    assert "not_reported" in got["initiators"]
+
+
+def test_absent_or_unknown_dimension_is_not_a_bad_row(tmp_path, params_dir):
+    points = [{"start": 1790823600, "end": 1790910000, "conversation": 3,
+               "conversation_direction": "UNKNOWN", "conversation_category": "UNKNOWN"},
+              {"start": 1790823600, "end": 1790910000, "conversation": 2,
+               "conversation_type": "FREE_ENTRY"},
+              {"start": 1790823600, "end": 1790910000, "conversation": 1,
+               "conversation_type": "WEIRD"}]
+    [result] = ingest_files(tmp_path, params_dir, {
+        "conversation_analytics/c.json": {"conversation_analytics": {
+            "data": [{"data_points": points}],
+            "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}}}})
+    assert (result.rows_loaded, result.rows_rejected) == (2, 1)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT conversation_type FROM conversations WHERE conversations = 2"
+                       ).fetchall() == [("FREE_ENTRY_POINT",)]
+    assert con.execute("SELECT field FROM rejected_rows").fetchall() == [
+        ("data[0].data_points[2].conversation_type",)]
+    con.close()
+
+
+def test_by_phone_section_says_when_meta_gave_no_phone_dimension(tmp_path, params_dir):
+    from reportlib.consumption import ConsumptionReport
+
+    month = [{"start": 1790823600, "end": 1790823600 + 31 * 86400, "volume": 999,
+              "pricing_type": "REGULAR", "pricing_category": "MARKETING", "country": "BR"}]
+    ingest_files(tmp_path, params_dir,
+                 {"pricing_analytics/month.json": {"data": [{"data_points": month}]}})
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                 date(2026, 11, 20), out)
+    section = ConsumptionReport(Bundle.open(out)).by_phone()
+    text = " ".join(section.prose)
+    assert "999" in text and "por número de telefone" in text
+    assert section.body == ""
