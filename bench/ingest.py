@@ -41,7 +41,10 @@ for path in sorted(Path(sys.argv[1]).rglob("*")):
     if name.endswith((".csv", ".csv.gz")):
         reader = f"read_csv('{path}')"
     elif name.endswith((".jsonl", ".jsonl.gz")):
-        reader = f"read_json('{path}', format = 'newline_delimited')"
+        # Declared top-level columns: sampling misses keys that appear late in a big file
+        # (an inbound `button`), and a failed floor would time nothing.
+        reader = (f"read_json('{path}', format = 'newline_delimited', "
+                  "columns = {'object': 'VARCHAR', 'entry': 'JSON'})")
     elif name.endswith((".json", ".json.gz")):
         reader = f"read_json('{path}')"
     else:
@@ -51,14 +54,15 @@ con.close()
 '''
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
-    """(seconds, peak RSS in MiB) of a child process, which must succeed (exit 0 or 1)."""
+def run(cmd: list[str], allowed: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
+    """(seconds, peak RSS in MiB) of a child process, which must succeed: exit 0, or 1 for
+    ingest (some files had problems); the floor must exit 0."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
+    if code not in allowed:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}): {proc.stderr.read().decode()[-500:]}")
     return seconds, usage.ru_maxrss // 1024
 
@@ -112,7 +116,7 @@ def main() -> None:
             ):
                 for stale in work.glob(f"{'ours' if name == 'ours' else 'floor'}.duckdb*"):
                     shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-                out.append(run(cmd))
+                out.append(run(cmd, (0, 1) if name == "ours" else (0,)))
                 print(f"  run {i + 1} {name}: {out[-1][0]:.1f} s, {out[-1][1]} MiB",
                       file=sys.stderr)
         rows, notifications = count_rows(work / "ours.duckdb")
