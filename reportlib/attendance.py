@@ -78,6 +78,7 @@ PROSE = {
 
 class AttendanceReport(BaseReport):
     title_key = "attendance.title"
+    report_name = "attendance"
     prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:

@@ -137,6 +137,13 @@ class Bundle:
             con.close()
         return cls(path, info)
 
+    def tables(self) -> set[str]:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        finally:
+            con.close()
+
     def table(self, name: str) -> pd.DataFrame:
         con = duckdb.connect(str(self.path), read_only=True)
         try:

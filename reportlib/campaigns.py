@@ -154,6 +154,7 @@ class CampaignsReport(BaseReport):
     """Sections and figures of the campaigns report for one bundle."""
 
     title_key = "campaigns.title"
+    report_name = "campaigns"
     prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None, campaign_filter: str = "",
@@ -273,6 +274,10 @@ class CampaignsReport(BaseReport):
             return present.Section(self._t("section.failures"), [self._say("failures.none")])
         by_code = df.groupby("error_code", dropna=False)["messages"].sum().sort_values(
             ascending=False)
+        # Meta's own words for a code, where its webhooks gave them: beside our meaning.
+        details = (df.dropna(subset=["details"]).sort_values("messages", ascending=False)
+                   .groupby("error_code")["details"].first()
+                   if "details" in df else {})
         total = int(by_code.sum())
         top_code = by_code.index[0]
         prose = [self._say("failures", failed=self.fmt.number(total),
@@ -280,7 +285,7 @@ class CampaignsReport(BaseReport):
                            meaning=error_codes.meaning(top_code, self.locale),
                            share=self.fmt.percent(by_code.iloc[0] / total)),
                  self._say("failures.detail")]
-        rows = [[self._code(code), error_codes.meaning(code, self.locale),
+        rows = [[self._code(code), self._meaning(code, details),
                  error_codes.retry_label(code, self.locale),
                  error_codes.action(code, self.locale), self.fmt.number(n),
                  self.fmt.percent(n / total)] for code, n in by_code.items()]
@@ -288,6 +293,11 @@ class CampaignsReport(BaseReport):
                                                    "messages")] + ["%"], rows,
                              [True] + [False] * 3 + [True] * 2)
         return present.Section(self._t("section.failures"), prose, body)
+
+    def _meaning(self, code, details) -> str:
+        meaning = error_codes.meaning(code, self.locale)
+        said = details.get(code) if code == code and code is not None else None
+        return f"{meaning} ({self._t('meta_says')}: “{said}”)" if said else meaning
 
     def _code(self, code) -> str:
         return "–" if code is None or code != code else str(int(code))

@@ -41,6 +41,7 @@ PROSE = {
 
 class ChatbotsReport(BaseReport):
     title_key = "chatbots.title"
+    report_name = "chatbots"
     prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:

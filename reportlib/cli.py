@@ -142,7 +142,7 @@ def cmd_run(args) -> int:
     for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
         print(result.line())
     print(f"index: {(outputs / 'index.html').resolve()}")
-    return 1 if any(r.status != "ok" for r in results) else 0
+    return 1 if any(r.status == "failed" for r in results) else 0
 
 
 def cmd_extract(args) -> int:

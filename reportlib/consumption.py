@@ -28,6 +28,14 @@ PROSE = {
               "user-initiated. {paid} were paid, at an estimated cost of {cost}{meta}.",
     },
     "summary.meta": {"pt-BR": " (Meta informa {meta})", "en": " (Meta reports {meta})"},
+    "summary.without_estimate": {
+        "pt-BR": "{count} pagas não têm custo estimado (a tabela de preços não tem tarifa para "
+                 "o mercado, ou os dados da Meta não trazem o país): não estão no custo "
+                 "estimado, que fica incompleto.",
+        "en": "{count} paid units have no estimated cost (the rate card has no rate for the "
+              "market, or Meta's data does not give the country): they are not in the "
+              "estimated cost, which is incomplete.",
+    },
     "summary.top": {
         "pt-BR": "A categoria que mais custa é {category}: {share} do custo estimado.",
         "en": "The costliest category is {category}: {share} of the estimated cost.",
@@ -160,6 +168,7 @@ class ConsumptionReport(BaseReport):
     """Sections and figures of the consumption report for one bundle."""
 
     title_key = "consumption.title"
+    report_name = "consumption"
     prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
@@ -193,6 +202,8 @@ class ConsumptionReport(BaseReport):
             "cost_usd.total": round(float(s["our_cost_usd"].fillna(0).sum()), 4),
             "meta_cost_usd.total": (round(float(s["meta_cost_usd"].sum()), 4)
                                     if s["meta_cost_usd"].notna().any() else None),
+            "paid_without_estimate": int(s["paid_without_estimate"].sum())
+            if "paid_without_estimate" in s else 0,
             "partial": bool(self.info["partial"]),
             "units": sorted(set(s["unit"])),
         }
@@ -220,6 +231,8 @@ class ConsumptionReport(BaseReport):
 
     # -- sections ------------------------------------------------------------------------
     def summary(self) -> present.Section:
+        if self.no_data:  # no analytics at all: said, never a month of zeros
+            return present.Section(self._t("section.summary"), [self._t("no_data")])
         f, s = self.figures(), self.summary_df
         meta = ""
         if f["meta_cost_usd.total"] is not None:
@@ -230,6 +243,9 @@ class ConsumptionReport(BaseReport):
                                f["business_initiated"]), user=self.fmt.number(
                                f["user_initiated"]), paid=self.fmt.number(f["paid"]),
                            cost=self.fmt.money(f["cost_usd.total"]), meta=meta)]
+        if f["paid_without_estimate"]:
+            prose.append(self._say("summary.without_estimate",
+                                   count=self.fmt.number(f["paid_without_estimate"])))
         costs = {c: f.get(f"cost_usd.{c}", 0) for c in CATEGORY_ORDER}
         top = max(costs, key=costs.get)
         if f["cost_usd.total"] > 0:

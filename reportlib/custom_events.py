@@ -64,6 +64,7 @@ def friction_step(table: pd.DataFrame) -> pd.Series | None:
 
 class CustomEventsReport(BaseReport):
     title_key = "events.title"
+    report_name = "custom_events"
     prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:

@@ -244,6 +244,10 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
     try:
         for report in reports:
             entry = manifest.get("reports", {}).get(report)
+            if entry is not None and entry.get("status") == "no_data":
+                results.append(Delivery(tenant.tenant_id, period, report, "-", "skipped",
+                                        "not e-mailed: no data in the period"))
+                continue
             if entry is None or entry.get("status") != "ok":
                 why = "no report rendered" if entry is None else "its last run failed"
                 results.append(Delivery(tenant.tenant_id, period, report, "-", "failed",

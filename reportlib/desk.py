@@ -73,6 +73,7 @@ PROSE = {
 
 class DeskFollowupReport(BaseReport):
     title_key = "desk.title"
+    report_name = "desk_followup"
     prose = PROSE
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:

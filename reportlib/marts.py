@@ -40,6 +40,22 @@ MARTS = {
                       "event_funnel_steps"),
 }
 REPORTS = tuple(MARTS)
+# Every bundle carries what its report stands on (docs/metrics.md, "Coverage").
+COMMON_MARTS = ("source_coverage",)
+# The source kinds each report reads: its coverage block names them, and a period in which none
+# of them has a row is "no data", never a quiet month of zeros.
+REPORT_SOURCES = {
+    "consumption": ("pricing_analytics", "conversation_analytics"),
+    "campaigns": ("campaigns", "notifications", "whatsapp_webhooks"),
+    "desk_followup": ("notifications", "whatsapp_webhooks", "tickets"),
+    "attendance": ("tickets", "ticket_messages", "agent_status"),
+    "chatbots": ("bot_messages",),
+    "custom_events": ("event_tracks",),
+}
+# Kinds that stand in for each other: Meta's conversation analytics until 2025-06-30 (CBP),
+# its pricing analytics after.
+ALTERNATIVE_SOURCES = {"pricing_analytics": ("conversation_analytics",),
+                       "conversation_analytics": ("pricing_analytics",)}
 
 MACROS = """
 -- Desk status of an agent's active message at an instant (docs/metrics.md, Help-desk statuses).
@@ -105,7 +121,8 @@ def build_staging(con: duckdb.DuckDBPyConnection, reports=("consumption",)) -> N
 
 
 def mart_names(reports: tuple[str, ...] | list[str]) -> list[str]:
-    return [m for r in reports for m in MARTS.get(r, ())]
+    return list(dict.fromkeys([*(m for r in reports for m in MARTS.get(r, ())),
+                               *COMMON_MARTS]))
 
 
 def mart_query(name: str, reports) -> str:

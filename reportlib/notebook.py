@@ -43,5 +43,5 @@ def publish_figures(report) -> None:
     """Emit the headline figures as a machine-readable output the renderer reads back."""
     from IPython.display import display
 
-    figures = report.figures()
+    figures = report.published_figures()
     display({FIGURES_MIME: figures, "text/plain": json.dumps(figures, indent=1)}, raw=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from reportlib import sources as sources_mod
 from reportlib.calendar import zone
 from reportlib.errors import ReportError
 from reportlib.sources import TENANT_ID
@@ -39,6 +40,9 @@ class TenantParams:
     reports: tuple[str, ...] = REPORTS
     recipients: dict[str, list[str]] = field(default_factory=dict)
     options: dict = field(default_factory=dict)
+    # Per source kind, the file's column name -> the canonical column it holds (an export whose
+    # columns are named otherwise needs this configuration, not code).
+    column_maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def phone_number_ids(self) -> set[str]:
         return {p.phone_number_id for p in self.phone_numbers}
@@ -106,6 +110,7 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     sla = get("sla_target_minutes", int, 15)
     if sla <= 0:
         raise ReportError(f"{path}: field sla_target_minutes: must be positive")
+    column_maps = _column_maps(path, get("sources", dict, {}))
     return TenantParams(
         tenant_id=tenant,
         display_name=get("display_name", str, tenant),
@@ -118,7 +123,32 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         reports=reports,
         recipients=get("recipients", dict, {}),
         options=get("options", dict, {}),
+        column_maps=column_maps,
     )
+
+
+def _column_maps(path: Path, raw: dict) -> dict[str, dict[str, str]]:
+    """`sources: {<kind>: {columns: {<file column>: <canonical column>}}}`, checked: the kind
+    must be a CSV source and every canonical name one of its columns."""
+    maps: dict[str, dict[str, str]] = {}
+    for kind, spec in raw.items():
+        where = f"{path}: field sources.{kind}"
+        src = sources_mod.CSV_SOURCES.get(kind)
+        if src is None:
+            raise ReportError(f"{where}: not a source kind with columns (one of "
+                              f"{', '.join(sorted(sources_mod.CSV_SOURCES))})")
+        columns = spec.get("columns") if isinstance(spec, dict) else None
+        if not isinstance(columns, dict) or set(spec) - {"columns"}:
+            raise ReportError(f"{where}: expected {{columns: {{<file column>: <column>}}}}")
+        mapping = {}
+        for theirs, ours in columns.items():
+            f = src.field_named(str(ours))
+            if f is None:
+                raise ReportError(f"{where}.columns.{theirs}: unknown column {ours!r} (one of "
+                                  f"{', '.join(x.name for x in src.fields)})")
+            mapping[str(theirs).strip().lower()] = f.name
+        maps[kind] = mapping
+    return maps
 
 
 def dump_tenant(params_dir: Path, tenant: TenantParams) -> Path:
@@ -142,5 +172,7 @@ def dump_tenant(params_dir: Path, tenant: TenantParams) -> Path:
     }
     if tenant.options:
         data["options"] = tenant.options
+    if tenant.column_maps:
+        data["sources"] = {k: {"columns": dict(v)} for k, v in tenant.column_maps.items()}
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path

@@ -57,7 +57,7 @@ class JobResult:
     tenant: str
     period: str
     report: str
-    status: str  # ok | failed
+    status: str  # ok | no_data (rendered, no source had a row) | failed
     files: dict = field(default_factory=dict)
     figures: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
@@ -69,6 +69,8 @@ class JobResult:
 
     def line(self) -> str:
         where = f"{self.tenant} {self.period} {self.report}"
+        if self.status == "no_data":
+            return f"{where}: no data (none of its sources has a row in the period)"
         return f"{where}: ok" if self.status == "ok" else f"{where}: FAILED: {self.error}"
 
 
@@ -282,7 +284,8 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
     for path in sorted(out.rglob("*")):
         if path.is_file():
             output.files[path.relative_to(out).as_posix()] = path.read_bytes()
-    result.status = "ok"
+    # A period none of whose sources has a row is reported as such, not as a month of zeros.
+    result.status = "no_data" if result.figures.get("no_data") else "ok"
     result.files = {"html": f"{job.report}.html", "pdf": f"{job.report}.pdf",
                     "notebook": f"{job.report}.ipynb"}
     csvs = sorted(name for name in output.files if name.endswith(".csv"))
@@ -307,7 +310,7 @@ def publish(out_dir: Path, output: RenderOutput) -> None:
     renamed into place; a failure adds only its `.failed.ipynb` beside the last good files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = output.result.report
-    if output.result.status != "ok":
+    if output.result.status == "failed":
         for name, data in output.files.items():
             _write_file(out_dir / name, data)
         return
@@ -366,10 +369,12 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
     if result.status == "failed":
         good = (previous.get("last_good") if previous.get("status") == "failed" else
                 {k: previous.get(k) for k in ("files", "figures", "ended_at", "bundle_hash")}
-                if previous.get("status") == "ok" else None)
+                if previous.get("status") in ("ok", "no_data") else None)
         if good:
             entry["last_good"] = good
             entry["files"] = {**good.get("files", {}), **entry["files"]}
+    if result.figures.get("coverage") is not None:
+        entry["coverage"] = result.figures["coverage"]
     reports[result.report] = entry
     write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
     return manifest
@@ -398,10 +403,11 @@ def write_index(outputs: Path) -> Path:
                 status = entry.get("status", "?")
                 partial = " · partial" if entry.get("figures", {}).get("partial") else ""
                 error = (f'<div class="note">{html.escape(entry.get("error") or "")}</div>'
-                         if status != "ok" else "")
+                         if status == "failed" else "")
                 rows.append(
                     f"<tr><td>{html.escape(period)}</td><td>{html.escape(report)}</td>"
-                    f'<td class="{html.escape(status)}">{html.escape(status)}{partial}{error}'
+                    f'<td class="{html.escape(status)}">'
+                    f'{html.escape(status.replace("_", " "))}{partial}{error}'
                     f'</td><td class="links">{" ".join(links)}</td>'
                     f"<td>{html.escape(str(entry.get('ended_at') or '')[:16].replace('T', ' '))}"
                     "</td></tr>")

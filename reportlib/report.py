@@ -19,6 +19,7 @@ class BaseReport:
     """A report over one bundle; subclasses add one method per section and `figures()`."""
 
     title_key = ""
+    report_name = ""
     prose: dict = {}  # the report's sentences: key -> {locale: text}
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
@@ -29,6 +30,71 @@ class BaseReport:
 
     def _t(self, key: str, **values) -> str:
         return t(key, self.locale, **values)
+
+    # -- what the report stands on ------------------------------------------------------------
+    def coverage(self) -> list[dict]:
+        """Per source kind this report reads: rows in the period, days with data, first and
+        last day, rejected rows of the files that gave them (mart `source_coverage`)."""
+        from reportlib.marts import REPORT_SOURCES
+
+        kinds = REPORT_SOURCES.get(self.report_name, ())
+        if not kinds or "source_coverage" not in self.bundle.tables():
+            return []
+        df = self.bundle.table("source_coverage")
+        rows = []
+        for kind in kinds:
+            match = df[df["kind"] == kind]
+            if len(match):
+                r = match.iloc[0]
+                rows.append({"kind": kind, "rows": int(r["rows"]),
+                             "days_with_data": int(r["days_with_data"]),
+                             "first_day": None if r["first_day"] is None or r["first_day"]
+                             != r["first_day"] else str(r["first_day"])[:10],
+                             "last_day": None if r["last_day"] is None or r["last_day"]
+                             != r["last_day"] else str(r["last_day"])[:10],
+                             "rejected": int(r["rejected"])})
+        return rows
+
+    @property
+    def no_data(self) -> bool:
+        """No source this report reads has a row in the period (said as such, never zeros)."""
+        coverage = self.coverage()
+        return bool(coverage) and all(c["rows"] == 0 for c in coverage)
+
+    def coverage_lines(self) -> list[str]:
+        """One line per source kind, shown when a source is missing or had rejected rows."""
+        from reportlib.marts import ALTERNATIVE_SOURCES
+
+        coverage = self.coverage()
+        rows = {c["kind"]: c["rows"] for c in coverage}
+        # A source that has nothing while its alternative has rows (conversation analytics in
+        # the per-message era) is not missing.
+        coverage = [c for c in coverage if c["rows"] or not any(
+            rows.get(k) for k in ALTERNATIVE_SOURCES.get(c["kind"], ()))]
+        if not any(c["rows"] == 0 or c["rejected"] for c in coverage):
+            return []
+        lines = []
+        for c in coverage:
+            name = self._t(f"source.{c['kind']}")
+            if c["rows"] == 0:
+                text = self._t("coverage.none", source=name)
+            else:
+                text = self._t("coverage.rows", source=name, rows=self.fmt.number(c["rows"]),
+                               days=self.fmt.number(c["days_with_data"]),
+                               first=self.fmt.date(date.fromisoformat(c["first_day"]), "short"),
+                               last=self.fmt.date(date.fromisoformat(c["last_day"]), "short"))
+            if c["rejected"]:
+                text += self._t("coverage.rejected", rejected=self.fmt.number(c["rejected"]))
+            lines.append(text)
+        return lines
+
+    def published_figures(self) -> dict:
+        """The report's figures with what they stand on (the manifest's `coverage`); with no
+        data at all, no figure: a count of nothing is not a measured zero."""
+        if self.no_data:
+            return {"partial": bool(self.info["partial"]), "coverage": self.coverage(),
+                    "no_data": True}
+        return {**self.figures(), "coverage": self.coverage(), "no_data": False}
 
     def _say(self, key: str, **values) -> str:
         return say(self.prose, key, self.locale, **values)
@@ -43,6 +109,9 @@ class BaseReport:
             lines.append(self._t("partial.note", date=self.fmt.date(consolidation)))
         else:
             lines.append(self._t("consolidated", date=self.fmt.date(consolidation)))
+        if self.no_data:
+            lines.append(self._t("coverage.no_data"))
+        lines.extend(self.coverage_lines())
         return present.Header(
             title=f"{self._t(self.title_key)} · {self.info['display_name']}",
             subtitle=subtitle, badge=self._t("partial") if self.info["partial"] else "",

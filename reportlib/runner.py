@@ -104,7 +104,7 @@ def execute(jobs: Sequence[Job], workers: int, on_output: Callable[[RenderOutput
                 output = RenderOutput(JobResult(
                     job.tenant, job.period, job.report, "failed",
                     error=f"worker failed: {type(exc).__name__}: {exc}"))
-            failed += output.result.status != "ok"
+            failed += output.result.status == "failed"
             on_output(output)
             progress.update(task, advance=1, failed=failed)
 

@@ -141,7 +141,7 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
             reports = [r for r in entry.reports if r in tenant.reports]
             results = runner.run([tenant_id], [period], reports, slot.date(), warehouse_path,
                                  params_dir, outputs, workers)
-            failed = [r.line() for r in results if r.status != "ok"]
+            failed = [r.line() for r in results if r.status == "failed"]
             if entry.email and not failed:
                 settings = deliver.smtp_settings(params_dir)
                 sent = deliver.send_reports(tenant, period, reports, outputs, warehouse_path,

@@ -205,6 +205,8 @@ WEBHOOK_STATUSES = {
     "sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed",
     "played": "read", "accepted": "sent", "dispatched": "sent", "received": "delivered",
     "consumed": "read",
+    # Never a final status: a message the user deleted, or a warning about an item in it.
+    "deleted": "deleted", "warning": "warning",
 }
 CONVERSATION_TYPES = ("REGULAR", "FREE_TIER", "FREE_ENTRY_POINT")
 CONVERSATION_DIRECTIONS = ("BUSINESS_INITIATED", "USER_INITIATED")

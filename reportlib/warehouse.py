@@ -56,11 +56,18 @@ CREATE TABLE IF NOT EXISTS message_status_events (
     recipient_id VARCHAR, phone_number_id VARCHAR, waba_id VARCHAR, error_code BIGINT,
     error_title VARCHAR, pricing_billable BOOLEAN, pricing_model VARCHAR, pricing_type VARCHAR,
     pricing_category VARCHAR, conversation_id VARCHAR, conversation_origin VARCHAR,
-    source_file VARCHAR, source_line BIGINT);
+    source_file VARCHAR, source_line BIGINT, recipient_type VARCHAR, recipient_user_id VARCHAR,
+    error_details VARCHAR);
+-- Marketing opt-outs and opt-ins of WhatsApp users (webhook field `user_preferences`).
+CREATE TABLE IF NOT EXISTS user_preferences (
+    tenant_id VARCHAR, wa_id VARCHAR, user_id VARCHAR, category VARCHAR, value VARCHAR,
+    detail VARCHAR, ts TIMESTAMPTZ, phone_number_id VARCHAR, source_file VARCHAR,
+    source_line BIGINT);
 CREATE TABLE IF NOT EXISTS inbound_messages (
     tenant_id VARCHAR, message_id VARCHAR, from_id VARCHAR, ts TIMESTAMPTZ, type VARCHAR,
     context_id VARCHAR, button_text VARCHAR, button_payload VARCHAR, phone_number_id VARCHAR,
-    source_file VARCHAR, source_line BIGINT);
+    source_file VARCHAR, source_line BIGINT, from_user_id VARCHAR, referral_source_type VARCHAR,
+    referral_source_id VARCHAR);
 -- Meta's analytics: one row per data point. A dimension the response did not carry is NULL
 -- (all values together); `dimensions` names those it carried and `granularity` is HALF_HOUR,
 -- DAILY or MONTHLY, so that views of the same days are told apart (never added together).
@@ -99,10 +106,12 @@ WITH events AS (
         min(ts) FILTER (WHERE status = 'read') AS read_at,
         min(ts) FILTER (WHERE status = 'failed') AS failed_at,
         arg_min(error_code, ts) FILTER (WHERE status = 'failed') AS error_code,
+        arg_min(error_details, ts) FILTER (WHERE status = 'failed') AS error_details,
         any_value(phone_number_id) AS phone_number_id,
         any_value(recipient_id) AS recipient_id,
         any_value(pricing_category) AS pricing_category
-    FROM message_status_events GROUP BY ALL
+    -- A group message's statuses (one per participant) stay out of one-to-one timelines.
+    FROM message_status_events WHERE coalesce(recipient_type, '') <> 'group' GROUP BY ALL
 ), replies AS (
     SELECT tenant_id, context_id AS message_id, min(ts) AS replied_at
     FROM inbound_messages WHERE context_id IS NOT NULL GROUP BY ALL
@@ -119,7 +128,7 @@ WITH events AS (
         least(n.delivered_at, e.delivered_at) AS delivered_at,
         least(n.read_at, e.read_at) AS read_at,
         least(n.failed_at, e.failed_at) AS failed_at,
-        COALESCE(e.error_code, n.error_code) AS error_code,
+        COALESCE(e.error_code, n.error_code) AS error_code, e.error_details,
         least(n.replied_at, r.replied_at) AS replied_at
     FROM notifications n
     FULL OUTER JOIN events e USING (tenant_id, message_id)
@@ -150,9 +159,21 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return con
 
 
+# Columns added since a table was first made: an older warehouse gets them, empty.
+ADDED_COLUMNS = {
+    "message_status_events": ("recipient_type", "recipient_user_id", "error_details"),
+    "inbound_messages": ("from_user_id", "referral_source_type", "referral_source_id"),
+}
+
+
 def create(path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse and make sure every canonical table exists."""
     con = connect(path)
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables").fetchall()}
+    for table, columns in ADDED_COLUMNS.items():  # before the DDL: its view reads them
+        for column in columns if table in present else ():
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     con.execute(DDL)
     _migrate_analytics(con)
     pricing.install(con)
@@ -202,7 +223,9 @@ def ensure_current(path: Path | str) -> None:
         present = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables").fetchall()}
         stale = any("granularity" not in _columns(con, t) for t in _OLD_DIMENSIONS
-                    if t in present)
+                    if t in present) or any(
+            not set(columns) <= _columns(con, t) for t, columns in ADDED_COLUMNS.items()
+            if t in present)
     finally:
         con.close()
     if wanted - present or stale:

@@ -197,3 +197,18 @@ def test_by_phone_section_says_when_meta_gave_no_phone_dimension(tmp_path, param
     text = " ".join(section.prose)
     assert "999" in text and "por número de telefone" in text
     assert section.body == ""
+
+
+def test_paid_units_without_a_rate_are_counted_apart(tmp_path, params_dir):
+    from reportlib.consumption import ConsumptionReport
+
+    # February 2022: 6,250 paid conversations without a country, so without an estimate.
+    ingest_files(tmp_path, params_dir,
+                 {"conversation_analytics/meta_guide.json": META_GUIDE_MONTHLY})
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2022-02"),
+                 date(2022, 3, 20), out)
+    report = ConsumptionReport(Bundle.open(out))
+    figures = report.figures()
+    assert figures["paid_without_estimate"] == 6250
+    assert "6.250 pagas não têm custo estimado" in " ".join(report.summary().prose)

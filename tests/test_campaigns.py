@@ -59,7 +59,9 @@ def make_sources(tmp_path):
                                    "context": {"id": "m3"}}]),
         # m4: failed after sent (per-user marketing limit).
         webhook("1001", [status("m4", "sent", s), status(
-            "m4", "failed", "2026-10-05T13:00:30+00:00", errors=[{"code": 131049}])]),
+            "m4", "failed", "2026-10-05T13:00:30+00:00", errors=[{"code": 131049, "error_data": {
+                "details": "In order to maintain a healthy ecosystem engagement, the message "
+                           "failed to be delivered."}}])]),
         # m5: accepted, no answer from WhatsApp yet (pending).
         # m6: failed before sent (template missing).
         webhook("1001", [status("m6", "failed", "2026-10-05T13:00:02+00:00",
@@ -100,6 +102,17 @@ def test_campaign_metrics_by_hand(campaign_bundle):
     assert bool(s.loc["c3", "scheduled_only"]) and s.loc["c3", "audience"] == 0
     failures = campaign_bundle.table("campaign_failures")
     assert sorted(failures[failures.campaign_id == "c1"]["error_code"]) == [131049, 132001]
+
+
+def test_failures_show_meta_details_beside_the_code(campaign_bundle):
+    from reportlib.campaigns import CampaignsReport
+
+    failures = campaign_bundle.table("campaign_failures").set_index("error_code")
+    assert failures.loc[131049, "details"].startswith("In order to maintain a healthy")
+    assert failures.loc[132001, "details"] is None or failures.loc[132001, "details"] != \
+        failures.loc[132001, "details"]  # no details given: none shown
+    body = CampaignsReport(campaign_bundle).failures().body
+    assert "Meta: “In order to maintain a healthy ecosystem engagement" in body
 
 
 def test_report_figures_and_filters(campaign_bundle):

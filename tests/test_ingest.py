@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from reportlib import cli, ingest
+from reportlib.errors import ReportError
 from tests.conftest import write
 
 HEADER = ("MessageId,CampaignId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,"
@@ -180,3 +181,30 @@ def test_hostile_tenant_names_on_the_command_line(tmp_path, params_dir, name, ca
     err = capsys.readouterr().err
     assert code == 2 and "not a valid tenant id" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.html"))
+
+
+def test_column_map_renames_a_column_and_an_unknown_one_is_one_error(tmp_path, params_dir):
+    import yaml
+
+    from reportlib import params as params_mod
+
+    path = params_dir / "tenants" / "acme.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["sources"] = {"notifications": {"columns": {"Message ID": "MessageId",
+                                                     "Sent": "AcceptedAt"}}}
+    path.write_text(yaml.safe_dump(data))
+    renamed = HEADER.replace("MessageId", "Message ID").replace("AcceptedAt", "Sent")
+    assert renamed != HEADER
+    write(tmp_path / "sources/acme/notifications/n.csv", renamed + GOOD)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 0)
+    assert rows(tmp_path, "SELECT count(*) FROM notifications WHERE accepted_at IS NOT NULL"
+                ) == [(1,)]
+
+    data["sources"] = {"notifications": {"columns": {"Message ID": "MesageId"}}}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ReportError) as info:
+        params_mod.load_tenant(params_dir, "acme")
+    message = str(info.value)
+    assert "\n" not in message
+    assert "sources.notifications.columns.Message ID: unknown column 'MesageId'" in message

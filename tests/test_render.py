@@ -131,9 +131,12 @@ def test_unknown_parameter_is_refused_before_running(tmp_path):
 def test_two_jobs_in_the_process_pool(tmp_path, tiny_warehouse, params_dir):
     results = runner.run(["acme", "beta"], ["2026-10"], ["consumption"], date(2026, 11, 20),
                          tiny_warehouse, params_dir, tmp_path / "out", workers=2)
-    assert sorted((r.tenant, r.status) for r in results) == [("acme", "ok"), ("beta", "ok")]
+    # beta has no analytics in October: rendered, and reported as no data, with no figures.
+    assert sorted((r.tenant, r.status) for r in results) == [("acme", "ok"),
+                                                             ("beta", "no_data")]
     beta = json.loads((tmp_path / "out/beta/2026-10/manifest.json").read_text())
-    assert beta["reports"]["consumption"]["figures"]["total"] == 0
+    assert "total" not in beta["reports"]["consumption"]["figures"]
+    assert beta["reports"]["consumption"]["figures"]["no_data"] is True
     assert "551140000001" not in json.dumps(beta)
 
 

@@ -52,3 +52,26 @@ def test_process_pool_and_dask_cluster_agree(tmp_path, two_tenant_warehouse, par
         # The manifest names the published bundle, not a worker's temporary copy.
         assert manifest["reports"]["consumption"]["params"]["bundle"].endswith(
             "acme/2026-10/bundle.duckdb")
+
+
+def test_a_period_without_data_is_no_data_not_zeros(tmp_path, two_tenant_warehouse,
+                                                    params_dir):
+    """October has acme's analytics; August has nothing: rendered, marked no_data in the run
+    line, the manifest (with its coverage) and the index, and not an error."""
+    results = runner.run(["acme"], ["2026-08", "2026-10"], ["consumption"], date(2026, 11, 20),
+                         two_tenant_warehouse, params_dir, tmp_path / "out", workers=1)
+    by_period = {r.period: r for r in results}
+    assert by_period["2026-08"].status == "no_data", by_period["2026-08"].error
+    assert by_period["2026-10"].status == "ok", by_period["2026-10"].error
+    assert "no data" in by_period["2026-08"].line()
+    manifest = json.loads((tmp_path / "out/acme/2026-08/manifest.json").read_text())
+    entry = manifest["reports"]["consumption"]
+    assert entry["status"] == "no_data"
+    assert [c["rows"] for c in entry["coverage"]] == [0, 0]
+    october = json.loads((tmp_path / "out/acme/2026-10/manifest.json").read_text())
+    coverage = {c["kind"]: c for c in october["reports"]["consumption"]["coverage"]}
+    assert coverage["pricing_analytics"]["rows"] == 1
+    assert coverage["pricing_analytics"]["first_day"] == "2026-10-05"
+    page = (tmp_path / "out/acme/2026-08/consumption.html").read_text()
+    assert "Sem dados neste período" in page
+    assert "no data" in (tmp_path / "out/index.html").read_text()

@@ -50,8 +50,10 @@ def _delimiter(header: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-def _header(entry: files.Entry, src: sources.CsvSource) -> tuple[str, list[str], dict, list]:
-    """(delimiter, header names, canonical column → position, unknown names)."""
+def _header(entry: files.Entry, src: sources.CsvSource,
+            column_map: dict[str, str]) -> tuple[str, list[str], dict, list]:
+    """(delimiter, header names, canonical column → position, unknown names); `column_map`
+    (the tenant's params) renames a file's columns to the declared ones first."""
     text = files.first_line(entry)
     if not text.strip():
         raise ReportError("empty file: no header row")
@@ -60,7 +62,7 @@ def _header(entry: files.Entry, src: sources.CsvSource) -> tuple[str, list[str],
     positions: dict[str, int] = {}
     unknown = []
     for i, name in enumerate(header):
-        f = src.field_named(name)
+        f = src.field_named(column_map.get(name.strip().lower(), name))
         if f is None:
             unknown.append(name.strip())
         elif f.target in positions:
@@ -81,7 +83,8 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, src: sources.CsvS
     empty cells), `_reject` (the first failed check as {field, value, reason}) and the typed
     canonical columns.
     """
-    delimiter, header, positions, unknown = _header(entry, src)
+    delimiter, header, positions, unknown = _header(entry, src,
+                                                    tenant.column_maps.get(src.kind, {}))
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     text_cols = []
     for f in src.fields:

@@ -18,7 +18,7 @@ from reportlib import sources
 from reportlib.errors import ReportError
 from reportlib.ingest import files
 from reportlib.ingest.ownership import Ownership
-from reportlib.ingest.results import FileResult, finish
+from reportlib.ingest.results import FileResult, finish, printable
 from reportlib.ingest.sql import quote, replace_rows, sql_set
 from reportlib.params import TenantParams
 
@@ -30,19 +30,25 @@ NO_DELIMITER = "\x01"
 _TEXT = "VARCHAR"
 STATUS_SHAPE = {
     "id": _TEXT, "status": _TEXT, "timestamp": _TEXT, "recipient_id": _TEXT,
-    "errors": [{"code": _TEXT, "title": _TEXT}],
+    "recipient_type": _TEXT, "recipient_user_id": _TEXT,
+    "errors": [{"code": _TEXT, "title": _TEXT, "error_data": {"details": _TEXT}}],
     "pricing": {"billable": _TEXT, "pricing_model": _TEXT, "type": _TEXT, "category": _TEXT},
     "conversation": {"id": _TEXT, "origin": {"type": _TEXT}},
 }
 INBOUND_SHAPE = {
-    "id": _TEXT, "from": _TEXT, "timestamp": _TEXT, "type": _TEXT, "context": {"id": _TEXT},
+    "id": _TEXT, "from": _TEXT, "from_user_id": _TEXT, "timestamp": _TEXT, "type": _TEXT,
+    "context": {"id": _TEXT}, "referral": {"source_type": _TEXT, "source_id": _TEXT},
     "button": {"text": _TEXT, "payload": _TEXT},
     "interactive": {"button_reply": {"id": _TEXT, "title": _TEXT},
                     "list_reply": {"id": _TEXT, "title": _TEXT}},
 }
+# A WhatsApp user's marketing opt-out or opt-in (field `user_preferences`).
+PREFERENCE_SHAPE = {"wa_id": _TEXT, "user_id": _TEXT, "detail": _TEXT, "category": _TEXT,
+                    "value": _TEXT, "timestamp": _TEXT}
 BODY_SHAPE = {"entry": [{"id": _TEXT, "changes": [{"field": _TEXT, "value": {
     "metadata": {"phone_number_id": _TEXT}, "statuses": [STATUS_SHAPE],
-    "messages": [INBOUND_SHAPE]}}]}]}
+    "messages": [INBOUND_SHAPE], "contacts": [{"wa_id": _TEXT, "user_id": _TEXT}],
+    "errors": [{"code": _TEXT}], "user_preferences": [PREFERENCE_SHAPE]}}]}]}
 
 def _reject_case(record: str, prefix: str, after_id: str = "", last: str = "") -> str:
     """The first problem of a status or inbound message as {field, value, reason}, or NULL:
@@ -199,7 +205,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
         SELECT line, changes_missing, coalesce(change.field, 'messages') AS field,
                change.value IS NULL AS value_missing,
                CASE WHEN change.value IS NULL THEN left(change::VARCHAR, 200) END AS change_text,
-               len(change.value.statuses) AS n_statuses, len(change.value.messages) AS n_messages
+               len(change.value.statuses) AS n_statuses, len(change.value.messages) AS n_messages,
+               len(change.value.errors) AS n_errors,
+               len(change.value.user_preferences) AS n_preferences
         FROM ({changes})""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE wh_problems AS
@@ -240,6 +248,29 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
             FROM (SELECT line, e_i, c_i, phone_id, unnest(value.messages) AS m,
                          unnest(generate_series(1, len(value.messages))) AS i
                   FROM ({messages})))""")
+    # Marketing opt-outs and opt-ins: kept per user, time and value.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE wh_preferences AS
+        SELECT *, CASE
+            WHEN coalesce(u.wa_id, u.user_id, '') = ''
+                THEN {{'field': 'user_preferences[].wa_id', 'value': '',
+                      'reason': 'required field is empty'}}
+            WHEN ts IS NULL
+                THEN {{'field': 'user_preferences[].timestamp', 'value': left(u.timestamp, 200),
+                      'reason': 'not a Unix timestamp (2015..2099)'}}
+            WHEN lower(u.value) NOT IN ('stop', 'resume')
+                THEN {{'field': 'user_preferences[].value', 'value': left(u.value, 200),
+                      'reason': 'not one of stop, resume'}}
+            WHEN phone_problem IS NOT NULL
+                THEN {{'field': 'metadata.phone_number_id', 'value': phone_id,
+                      'reason': phone_problem}}
+            END AS _reject FROM (
+            SELECT *, {_unix("u.timestamp")} AS ts, {phone_problem} AS phone_problem
+            FROM (SELECT line, e_i, c_i, change.value.metadata.phone_number_id AS phone_id,
+                         unnest(change.value.user_preferences) AS u,
+                         unnest(generate_series(1, len(change.value.user_preferences))) AS i
+                  FROM ({changes})
+                  WHERE change.field = 'user_preferences' AND change.value IS NOT NULL))""")
     # A readable body with nothing in it that ingest reads, and no other field, is a bad row.
     con.execute("""
         INSERT INTO wh_problems
@@ -249,7 +280,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
           AND line NOT IN (SELECT line FROM wh_problems
                            UNION ALL
                            SELECT line FROM wh_changes
-                           WHERE field <> 'messages' OR n_statuses > 0 OR n_messages > 0)""")
+                           WHERE (field <> 'messages' AND field <> 'user_preferences')
+                              OR n_statuses > 0 OR n_messages > 0 OR n_errors > 0
+                              OR n_preferences > 0)""")
     # Where the typed reader saw a field as missing, name the wrong JSON type precisely: only
     # those lines are handed to Python (DuckDB would otherwise call it for every line).
     if con.execute("SELECT 1 FROM wh_problems WHERE field <> '*' LIMIT 1").fetchall():
@@ -292,44 +325,66 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
               WHERE _reject IS NOT NULL
               UNION ALL
               SELECT line, _reject.field, _reject.value, _reject.reason FROM wh_inbound
+              WHERE _reject IS NOT NULL
+              UNION ALL
+              SELECT line, _reject.field, _reject.value, _reject.reason FROM wh_preferences
               WHERE _reject IS NOT NULL)
         ORDER BY line""")
-    replace_rows(con, "message_status_events", tenant.tenant_id, ("message_id", "status", "ts"), [
+    replace_rows(con, "message_status_events", tenant.tenant_id,
+                 ("message_id", "status", "ts"), [
         "message_id", "status", "ts", "recipient_id", "phone_number_id", "waba_id",
         "error_code", "error_title", "pricing_billable", "pricing_model", "pricing_type",
         "pricing_category", "conversation_id", "conversation_origin", "source_file",
-        "source_line"], f"""
+        "source_line", "recipient_type", "recipient_user_id", "error_details"], f"""
         SELECT {tid}, s.id, status, ts, NULLIF(s.recipient_id, ''), phone_id,
                NULLIF(waba, ''), s.errors[1].code::BIGINT, s.errors[1].title,
                CASE lower(s.pricing.billable) WHEN 'true' THEN true WHEN 'false' THEN false END,
                s.pricing.pricing_model, s.pricing.type, {_category("s.pricing.category")},
-               s.conversation.id, s.conversation.origin.type, {quote(path)}, line
+               s.conversation.id, s.conversation.origin.type, {quote(path)}, line,
+               NULLIF(lower(s.recipient_type), ''), NULLIF(s.recipient_user_id, ''),
+               left(NULLIF(s.errors[1].error_data.details, ''), 1000)
         FROM wh_statuses WHERE _reject IS NULL
         QUALIFY row_number() OVER (PARTITION BY s.id, status, ts
                                   ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")
     replace_rows(con, "inbound_messages", tenant.tenant_id, ("message_id",), [
         "message_id", "from_id", "ts", "type", "context_id", "button_text", "button_payload",
-        "phone_number_id", "source_file", "source_line"], f"""
+        "phone_number_id", "source_file", "source_line", "from_user_id",
+        "referral_source_type", "referral_source_id"], f"""
         SELECT {tid}, m.id, NULLIF(m.from, ''), ts, coalesce(m.type, ''), m.context.id,
                coalesce(m.button.text, m.interactive.button_reply.title,
                         m.interactive.list_reply.title),
                coalesce(m.button.payload, m.interactive.button_reply.id,
                         m.interactive.list_reply.id),
-               phone_id, {quote(path)}, line
+               phone_id, {quote(path)}, line, NULLIF(m.from_user_id, ''),
+               NULLIF(m.referral.source_type, ''), NULLIF(m.referral.source_id, '')
         FROM wh_inbound WHERE _reject IS NULL
         QUALIFY row_number() OVER (PARTITION BY m.id
                                   ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")
+    replace_rows(con, "user_preferences", tenant.tenant_id, ("wa_id", "value", "ts"), [
+        "wa_id", "user_id", "category", "value", "detail", "ts", "phone_number_id",
+        "source_file", "source_line"], f"""
+        SELECT {tid}, coalesce(NULLIF(u.wa_id, ''), u.user_id), NULLIF(u.user_id, ''),
+               lower(u.category), lower(u.value), left(u.detail, 500), ts, phone_id,
+               {quote(path)}, line
+        FROM wh_preferences WHERE _reject IS NULL
+        QUALIFY row_number() OVER (PARTITION BY coalesce(NULLIF(u.wa_id, ''), u.user_id),
+                                                lower(u.value), ts
+                                  ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")
     loaded = con.execute(
         "SELECT (SELECT count(*) FROM wh_statuses WHERE _reject IS NULL) "
-        "+ (SELECT count(*) FROM wh_inbound WHERE _reject IS NULL)").fetchall()[0][0]
+        "+ (SELECT count(*) FROM wh_inbound WHERE _reject IS NULL) "
+        "+ (SELECT count(*) FROM wh_preferences WHERE _reject IS NULL)").fetchall()[0][0]
     others = con.execute(
-        "SELECT field, count(*) FROM wh_changes WHERE field <> 'messages' "
-        "GROUP BY field ORDER BY field").fetchall()
+        "SELECT field, count(*) FROM wh_changes WHERE field NOT IN ('messages', "
+        "'user_preferences') GROUP BY field ORDER BY field").fetchall()
+    errors = con.execute("SELECT sum(n_errors) FROM wh_changes").fetchall()[0][0]
     con.execute("DROP TABLE wh_bodies; DROP TABLE wh_changes; DROP TABLE wh_problems; "
-                "DROP TABLE wh_statuses; DROP TABLE wh_inbound; DROP TABLE IF EXISTS wh_rejects; "
-                "DROP TABLE IF EXISTS wh_scans")
+                "DROP TABLE wh_statuses; DROP TABLE wh_inbound; DROP TABLE wh_preferences; "
+                "DROP TABLE IF EXISTS wh_rejects; DROP TABLE IF EXISTS wh_scans")
     notes = []
     if others:
-        notes.append("other webhook fields, not read: "
-                     + ", ".join(f"{name} ({count})" for name, count in others))
+        notes.append("other webhook fields, counted and not read: "
+                     + ", ".join(f"{printable(name)} ({count})" for name, count in others))
+    if errors:
+        notes.append(f"errors reported by Meta outside any message: {errors}")
     return finish(con, tenant.tenant_id, "whatsapp_webhooks", Path(path), sha, loaded, notes)

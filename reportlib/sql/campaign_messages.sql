@@ -16,7 +16,7 @@ WITH first_send AS (
 SELECT m.campaign_id, m.message_id, m.recipient, m.template_name,
     normalize_category(m.category) AS category,
     m.accepted_at, m.sent_at, m.delivered_at, m.read_at, m.failed_at, m.replied_at,
-    m.final_status, m.error_code,
+    m.final_status, m.error_code, m.error_details,
     m.replied_at IS NOT NULL AND m.final_status IN ('delivered', 'read')
         AND m.replied_at <= COALESCE(m.sent_at, m.accepted_at) + INTERVAL 24 HOUR
         AS replied_24h,

@@ -10,7 +10,16 @@
 -- is used only for a month no finer point covers. Of the views of a day, the one carrying the
 -- most dimensions is used (then daily before half-hour): two views are never added together.
 -- A dimension a response did not carry is NULL: its breakdown is not available, never zero.
-WITH conversation_points AS (
+WITH points AS (
+    SELECT 'CBP' AS era, waba_id, start_ts, end_ts, granularity, dimensions, phone_number,
+        country, conversation_type AS pricing_type, conversation_direction, category,
+        conversations AS quantity, cost_usd
+    FROM conversations WHERE tenant_id = getvariable('tenant')
+    UNION ALL
+    SELECT 'PMP', waba_id, start_ts, end_ts, granularity, dimensions, phone_number, country,
+        pricing_type, NULL, category, volume, cost_usd
+    FROM pricing_daily WHERE tenant_id = getvariable('tenant')
+), dated AS (
     SELECT *,
         CASE WHEN granularity = 'MONTHLY'
              THEN date_trunc('month', (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
@@ -20,15 +29,16 @@ WITH conversation_points AS (
         granularity || '|' || dimensions AS view,
         (CASE WHEN dimensions = '' THEN 0 ELSE len(string_split(dimensions, ',')) END) * 10
             + CASE granularity WHEN 'DAILY' THEN 2 WHEN 'HALF_HOUR' THEN 1 ELSE 0 END AS rank
-    FROM conversations WHERE tenant_id = getvariable('tenant')
-), conversation_kept AS (
-    SELECT * FROM conversation_points
-    WHERE granularity <> 'MONTHLY' OR date_trunc('month', day) NOT IN (
-        SELECT date_trunc('month', day) FROM conversation_points
-        WHERE granularity <> 'MONTHLY')
-), conversation_view AS (
-    SELECT day, first(view ORDER BY rank DESC, view) AS view
-    FROM conversation_kept GROUP BY day
+    FROM points
+), kept AS (
+    SELECT * FROM dated d
+    WHERE granularity <> 'MONTHLY' OR NOT EXISTS (
+        SELECT 1 FROM dated f WHERE f.era = d.era AND f.granularity <> 'MONTHLY'
+          AND date_trunc('month', f.day) = date_trunc('month', d.day))
+), chosen AS (
+    SELECT era, day, first(view ORDER BY rank DESC, view) AS view FROM kept GROUP BY era, day
+), analytics AS (
+    SELECT k.* FROM kept k SEMI JOIN chosen USING (era, day, view)
 ), cbp_raw AS (
     SELECT waba_id, phone_number, country, day,
         'CBP' AS era, 'conversation' AS unit,
@@ -39,9 +49,9 @@ WITH conversation_points AS (
              ELSE CASE WHEN normalize_category(category) = 'service' THEN 'user'
                        WHEN normalize_category(category) IN ('unknown') OR category IS NULL
                        THEN 'not_reported' ELSE 'business' END END AS initiator,
-        normalize_category(category) AS category, conversation_type AS pricing_type,
-        conversations AS quantity, cost_usd AS meta_cost
-    FROM conversation_kept k SEMI JOIN conversation_view v USING (day, view)
+        normalize_category(category) AS category, pricing_type, quantity,
+        cost_usd AS meta_cost
+    FROM analytics WHERE era = 'CBP'
 ), cbp_labelled AS (
     SELECT *,
         sum(CASE WHEN pricing_type = 'FREE_TIER' AND category = 'service' THEN quantity
@@ -61,23 +71,6 @@ WITH conversation_points AS (
                       1000 - labelled - COALESCE(regular_before, 0)))
              ELSE quantity END AS paid_quantity
     FROM cbp_labelled
-), pricing_points AS (
-    SELECT *,
-        CASE WHEN granularity = 'MONTHLY'
-             THEN date_trunc('month', (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
-                                      AT TIME ZONE getvariable('tz')))::DATE
-             ELSE (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
-                   AT TIME ZONE getvariable('tz'))::DATE END AS day,
-        granularity || '|' || dimensions AS view,
-        (CASE WHEN dimensions = '' THEN 0 ELSE len(string_split(dimensions, ',')) END) * 10
-            + CASE granularity WHEN 'DAILY' THEN 2 WHEN 'HALF_HOUR' THEN 1 ELSE 0 END AS rank
-    FROM pricing_daily WHERE tenant_id = getvariable('tenant')
-), pricing_kept AS (
-    SELECT * FROM pricing_points
-    WHERE granularity <> 'MONTHLY' OR date_trunc('month', day) NOT IN (
-        SELECT date_trunc('month', day) FROM pricing_points WHERE granularity <> 'MONTHLY')
-), pricing_view AS (
-    SELECT day, first(view ORDER BY rank DESC, view) AS view FROM pricing_kept GROUP BY day
 ), pmp AS (
     SELECT waba_id, phone_number, country, day,
         'PMP' AS era, 'message' AS unit,
@@ -86,12 +79,12 @@ WITH conversation_points AS (
              WHEN category IS NULL OR normalize_category(category) = 'unknown' THEN 'not_reported'
              ELSE 'business' END AS initiator,
         normalize_category(category) AS category, pricing_type,
-        volume AS quantity, cost_usd AS meta_cost,
+        quantity, cost_usd AS meta_cost,
         -- Without the pricing type (or with UNKNOWN) what was paid is not known.
         CASE WHEN pricing_type IS NULL OR pricing_type = 'UNKNOWN' THEN NULL
-             WHEN is_paid_message(pricing_type, category) THEN volume ELSE 0 END
+             WHEN is_paid_message(pricing_type, category) THEN quantity ELSE 0 END
             AS paid_quantity
-    FROM pricing_kept k SEMI JOIN pricing_view v USING (day, view)
+    FROM analytics WHERE era = 'PMP'
 ), facts AS (
     SELECT * FROM cbp UNION ALL BY NAME SELECT * FROM pmp
 )

@@ -6,7 +6,11 @@ SELECT era, unit, initiator, category, pricing_type,
     sum(our_cost)::DOUBLE AS our_cost_usd,
     sum(meta_cost)::DOUBLE AS meta_cost_usd,
     count(*) FILTER (WHERE meta_cost IS NULL) AS points_without_meta_cost,
-    count(*) FILTER (WHERE paid_quantity > 0 AND rate_usd IS NULL) AS points_without_rate
+    count(*) FILTER (WHERE paid_quantity > 0 AND rate_usd IS NULL) AS points_without_rate,
+    -- Paid units with no estimate (no rate on the card for the market, or no country in
+    -- Meta's data): counted apart, never priced at zero.
+    COALESCE(sum(paid_quantity) FILTER (WHERE paid_quantity > 0 AND our_cost IS NULL), 0)
+        ::BIGINT AS paid_without_estimate
 FROM consumption_facts
 GROUP BY ALL
 ORDER BY era, unit, initiator, category, pricing_type

@@ -1,0 +1,56 @@
+-- What the report stands on: per source kind, its rows on the tenant-local days of the period,
+-- how many days have any, the first and last of them, and how many rows of the files that
+-- gave them were rejected. Analytics points cover every day of their span.
+WITH stamped AS (
+    SELECT 'notifications' AS kind, accepted_at AS ts, source_file FROM notifications
+    WHERE tenant_id = getvariable('tenant')
+    UNION ALL SELECT 'whatsapp_webhooks', ts, source_file FROM message_status_events
+    WHERE tenant_id = getvariable('tenant')
+    UNION ALL SELECT 'whatsapp_webhooks', ts, source_file FROM inbound_messages
+    WHERE tenant_id = getvariable('tenant')
+    UNION ALL SELECT 'campaigns', COALESCE(sent_at, scheduled_at), source_file FROM campaigns
+    WHERE tenant_id = getvariable('tenant')
+    UNION ALL SELECT 'bot_messages', storage_date, source_file FROM bot_messages
+    WHERE tenant_id = getvariable('tenant')
+    UNION ALL SELECT 'event_tracks', storage_date, source_file FROM event_tracks
+    WHERE tenant_id = getvariable('tenant')
+    UNION ALL SELECT 'tickets', storage_date, source_file FROM tickets
+    WHERE tenant_id = getvariable('tenant')
+    UNION ALL SELECT 'ticket_messages', sent_at, source_file FROM ticket_messages
+    WHERE tenant_id = getvariable('tenant')
+    UNION ALL SELECT 'agent_status', started_at, source_file FROM agent_status
+    WHERE tenant_id = getvariable('tenant')
+), days AS (
+    SELECT kind, (ts AT TIME ZONE getvariable('tz'))::DATE AS day, source_file FROM stamped
+    UNION ALL
+    SELECT kind, unnest(generate_series((start_ts AT TIME ZONE getvariable('tz'))::DATE,
+                                        ((end_ts - INTERVAL 1 SECOND)
+                                         AT TIME ZONE getvariable('tz'))::DATE,
+                                        INTERVAL 1 DAY))::DATE, source_file
+    FROM (SELECT 'pricing_analytics' AS kind, start_ts, end_ts, source_file FROM pricing_daily
+          WHERE tenant_id = getvariable('tenant')
+          UNION ALL
+          SELECT 'conversation_analytics', start_ts, end_ts, source_file FROM conversations
+          WHERE tenant_id = getvariable('tenant'))
+), in_period AS (
+    SELECT * FROM days
+    WHERE day BETWEEN getvariable('period_start') AND getvariable('period_end')
+), kinds AS (
+    SELECT unnest(['notifications', 'whatsapp_webhooks', 'campaigns', 'pricing_analytics',
+                   'conversation_analytics', 'bot_messages', 'event_tracks', 'tickets',
+                   'ticket_messages', 'agent_status']) AS kind
+), rejected AS (
+    SELECT r.source_kind AS kind, count(*) AS rejected
+    FROM rejected_rows r
+    WHERE r.tenant_id = getvariable('tenant')
+      AND r.file IN (SELECT source_file FROM in_period p WHERE p.kind = r.source_kind)
+    GROUP BY ALL
+)
+SELECT k.kind, count(p.day)::BIGINT AS rows, count(DISTINCT p.day)::BIGINT AS days_with_data,
+    min(p.day) AS first_day, max(p.day) AS last_day,
+    COALESCE(any_value(r.rejected), 0)::BIGINT AS rejected
+FROM kinds k
+LEFT JOIN in_period p USING (kind)
+LEFT JOIN rejected r USING (kind)
+GROUP BY k.kind
+ORDER BY k.kind

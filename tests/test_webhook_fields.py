@@ -1,0 +1,115 @@
+"""Webhooks: every field Meta may post, from Meta's documented examples.
+
+Meta's example ids are kept; only the business phone number id is the test tenant's (`1001`),
+since ingest refuses a number the tenant did not declare.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from reportlib import ingest
+from tests.conftest import webhook, write
+
+# Webhooks reference, user_preferences (developers.facebook.com/documentation/business-messaging/
+# whatsapp/webhooks/reference/user_preferences), "Example".
+USER_PREFERENCES = {
+    "object": "whatsapp_business_account",
+    "entry": [{"id": "102290129340398", "changes": [{"value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1001"},
+        "contacts": [{"wa_id": "16505551234"}],
+        "user_preferences": [{"wa_id": "16505551234",
+                              "detail": "User requested to resume marketing messages",
+                              "category": "marketing_messages", "value": "resume",
+                              "timestamp": 1731705721}]},
+        "field": "user_preferences"}]}]}
+
+# Webhooks reference, messages > errors (developers.facebook.com/documentation/business-
+# messaging/whatsapp/webhooks/reference/messages/errors), "Example": an error outside any message.
+SYSTEM_ERROR = {
+    "object": "whatsapp_business_account",
+    "entry": [{"id": "102290129340398", "changes": [{"value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1001"},
+        "errors": [{"code": 130429, "title": "Rate limit hit", "message": "Rate limit hit",
+                    "error_data": {"details": "Message failed to send because there were too "
+                                   "many messages sent from this phone number in a short "
+                                   "period of time"},
+                    "href": "/documentation/business-messaging/whatsapp/support/error-codes"}]},
+        "field": "messages"}]}]}
+
+T0 = 1790856000  # 2026-10-01T12:00:00Z
+
+
+def run(tmp_path, params_dir, lines: list[str]):
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join(lines) + "\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    return result, duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+
+
+def test_user_preferences_and_system_errors_are_read_not_rejected(tmp_path, params_dir):
+    result, con = run(tmp_path, params_dir, [json.dumps(USER_PREFERENCES),
+                                             json.dumps(SYSTEM_ERROR)])
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 0)
+    assert "errors reported by Meta outside any message: 1" in result.message
+    assert con.execute("SELECT wa_id, category, value, epoch(ts)::BIGINT FROM user_preferences"
+                       ).fetchall() == [("16505551234", "marketing_messages", "resume",
+                                         1731705721)]
+
+
+def test_failure_details_group_statuses_user_ids_and_non_final_statuses(tmp_path, params_dir):
+    failed = {"id": "wamid.F", "status": "failed", "timestamp": str(T0),
+              "recipient_id": "5511999990001",
+              # Shape of Meta's status webhook reference, failed message with error_data.
+              "errors": [{"code": 131049, "title": "This message was not delivered to "
+                          "maintain healthy ecosystem engagement.",
+                          "error_data": {"details": "In order to maintain a healthy ecosystem "
+                                         "engagement, the message failed to be delivered."}}]}
+    read = {"id": "wamid.R", "status": "read", "timestamp": str(T0 + 60),
+            "recipient_user_id": "BR.13491208655302741918"}  # a business-scoped user id only
+    deleted = {"id": "wamid.R", "status": "deleted", "timestamp": str(T0 + 120),
+               "recipient_id": "5511999990001"}
+    warning = {"id": "wamid.R", "status": "warning", "timestamp": str(T0 + 130),
+               "recipient_id": "5511999990001"}
+    group = {"id": "wamid.G", "status": "read", "timestamp": str(T0),
+             "recipient_id": "120363044455555555", "recipient_type": "group"}
+    inbound = {"from": "5511999990001", "from_user_id": "BR.13491208655302741918",
+               "id": "wamid.IN", "timestamp": str(T0 + 300), "type": "text",
+               "text": {"body": "Oi"},
+               "referral": {"source_url": "https://fb.me/x", "source_id": "ADID",
+                            "source_type": "ad", "ctwa_clid": "CLID"}}
+    result, con = run(tmp_path, params_dir, [
+        webhook("1001", statuses=[failed, read, deleted, warning, group]),
+        webhook("1001", messages=[inbound])])
+    assert (result.rows_loaded, result.rows_rejected) == (6, 0)
+    # Every event kept, the group one marked; deleted and warning stored as themselves.
+    assert con.execute("SELECT message_id, status, recipient_type, recipient_user_id "
+                       "FROM message_status_events ORDER BY message_id, ts").fetchall() == [
+        ("wamid.F", "failed", None, None),
+        ("wamid.G", "read", "group", None),
+        ("wamid.R", "read", None, "BR.13491208655302741918"),
+        ("wamid.R", "deleted", None, None),
+        ("wamid.R", "warning", None, None)]
+    timeline = dict(((m, (s, d)) for m, s, d in con.execute(
+        "SELECT message_id, final_status, error_details FROM message_timeline").fetchall()))
+    # A deleted or warning status never changes a final status; a group message stays out of
+    # the one-to-one timelines; the failure keeps Meta's details.
+    assert timeline == {
+        "wamid.F": ("failed", "In order to maintain a healthy ecosystem engagement, the "
+                    "message failed to be delivered."),
+        "wamid.R": ("read", None)}
+    assert con.execute("SELECT from_user_id, referral_source_type, referral_source_id "
+                       "FROM inbound_messages").fetchall() == [
+        ("BR.13491208655302741918", "ad", "ADID")]
+
+
+def test_bad_preference_is_a_rejected_row(tmp_path, params_dir):
+    body = json.loads(json.dumps(USER_PREFERENCES))
+    body["entry"][0]["changes"][0]["value"]["user_preferences"][0]["value"] = "maybe"
+    result, con = run(tmp_path, params_dir, [json.dumps(body)])
+    assert (result.rows_loaded, result.rows_rejected) == (0, 1)
+    assert con.execute("SELECT field, value, reason FROM rejected_rows").fetchall() == [
+        ("user_preferences[].value", "maybe", "not one of stop, resume")]
