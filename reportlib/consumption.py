@@ -23,11 +23,26 @@ CATEGORY_ORDER = ["marketing", "utility", "authentication", "authentication_inte
 PROSE = {
     "summary": {
         "pt-BR": "No período foram {total} {unit}: {business} iniciadas pela empresa e {user} "
-                 "pelo usuário. {paid} foram pagas, com custo estimado de {cost}{meta}.",
+                 "pelo usuário. {paid} foram pagas.",
         "en": "The period had {total} {unit}: {business} business-initiated and {user} "
-              "user-initiated. {paid} were paid, at an estimated cost of {cost}{meta}.",
+              "user-initiated. {paid} were paid.",
     },
-    "summary.meta": {"pt-BR": " (Meta informa {meta})", "en": " (Meta reports {meta})"},
+    # The headline cost (docs/metrics.md): Meta's where it reports one, our estimate elsewhere.
+    "summary.cost.meta": {
+        "pt-BR": "Custo informado pela Meta: {headline} (nossa estimativa pela tabela de "
+                 "preços: {cost}).",
+        "en": "Cost reported by Meta: {headline} (our estimate from the rate card: {cost}).",
+    },
+    "summary.cost.mixed": {
+        "pt-BR": "Custo: {headline}, dos quais {meta} informados pela Meta e {estimated} "
+                 "estimados por nós para o que a Meta ainda não informou.",
+        "en": "Cost: {headline}, of which {meta} reported by Meta and {estimated} estimated "
+              "by us for what Meta has not reported yet.",
+    },
+    "summary.cost.estimate": {
+        "pt-BR": "Custo estimado pela tabela de preços: {cost} (a Meta não informou custo).",
+        "en": "Cost estimated from the rate card: {cost} (Meta reported no cost).",
+    },
     "summary.without_estimate": {
         "pt-BR": "{count} pagas não têm custo estimado (a tabela de preços não tem tarifa para "
                  "o mercado, ou os dados da Meta não trazem o país): não estão no custo "
@@ -204,6 +219,7 @@ class ConsumptionReport(BaseReport):
                                     if s["meta_cost_usd"].notna().any() else None),
             "paid_without_estimate": int(s["paid_without_estimate"].sum())
             if "paid_without_estimate" in s else 0,
+            **self._headline(s),
             "partial": bool(self.info["partial"]),
             "units": sorted(set(s["unit"])),
         }
@@ -229,20 +245,37 @@ class ConsumptionReport(BaseReport):
             figures["projection.paid"] = round(float(p.loc["paid", "projected"]))
         return figures
 
+    @staticmethod
+    def _headline(s) -> dict:
+        """The headline cost: Meta's where Meta reports it, our estimate for the rest."""
+        estimated = float(s["estimated_part_usd"].fillna(0).sum()) if len(s) else 0.0
+        if not s["meta_cost_usd"].notna().any():
+            source = "estimate"
+        elif (s["points_without_meta_cost"] > 0).any() and estimated > 0:
+            source = "mixed"
+        else:
+            source = "meta"
+        headline = s["headline_cost_usd"]
+        return {"cost_usd.headline": round(float(headline.sum()), 4)
+                if headline.notna().any() else None,
+                "cost_usd.headline_estimated": round(estimated, 4),
+                "cost_usd.headline_source": source}
+
     # -- sections ------------------------------------------------------------------------
     def summary(self) -> present.Section:
         if self.no_data:  # no analytics at all: said, never a month of zeros
             return present.Section(self._t("section.summary"), [self._t("no_data")])
         f, s = self.figures(), self.summary_df
-        meta = ""
-        if f["meta_cost_usd.total"] is not None:
-            meta = say(PROSE, "summary.meta", self.locale,
-                        meta=self.fmt.money(f["meta_cost_usd.total"]))
+        source = f["cost_usd.headline_source"]
         prose = [self._say("summary", total=self.fmt.number(f["total"]),
                            unit=self._unit_label(), business=self.fmt.number(
                                f["business_initiated"]), user=self.fmt.number(
-                               f["user_initiated"]), paid=self.fmt.number(f["paid"]),
-                           cost=self.fmt.money(f["cost_usd.total"]), meta=meta)]
+                               f["user_initiated"]), paid=self.fmt.number(f["paid"])),
+                 self._say(f"summary.cost.{source}",
+                           headline=self.fmt.money(f["cost_usd.headline"]),
+                           cost=self.fmt.money(f["cost_usd.total"]),
+                           meta=self.fmt.money(f["meta_cost_usd.total"]),
+                           estimated=self.fmt.money(f["cost_usd.headline_estimated"]))]
         if f["paid_without_estimate"]:
             prose.append(self._say("summary.without_estimate",
                                    count=self.fmt.number(f["paid_without_estimate"])))
@@ -257,7 +290,7 @@ class ConsumptionReport(BaseReport):
             (self._t("total"), self.fmt.number(f["total"])),
             (self._t("paid"), self.fmt.number(f["paid"])),
             (self._t("free"), self.fmt.number(f["free"])),
-            (self._t("our_cost"), self.fmt.money(f["cost_usd.total"])),
+            (self._t(f"headline_cost.{source}"), self.fmt.money(f["cost_usd.headline"])),
         ])
         eras = s["era"].nunique() > 1
         rows = [([self._t(r.era)] if eras else []) +

@@ -230,3 +230,31 @@ def test_unknown_tenant_in_warehouse_is_refused(tmp_path, empty_warehouse):
     con.close()
     with pytest.raises(ReportError, match="unknown tenant 'ghost'"):
         build(tmp_path, path, TenantParams("ghost", "Ghost"), "2026-10", date(2026, 11, 20))
+
+
+def test_headline_cost_is_metas_where_reported_and_our_estimate_elsewhere(tmp_path,
+                                                                            empty_warehouse):
+    path, con = empty_warehouse
+    # Day 5: Meta reports US$ 6.30 for 100 marketing messages (our card says 100 x 0.0625 =
+    # 6.25). Day 6: Meta's analytics carry no cost yet; 10 marketing messages -> 0.625.
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 100, cost=6.30)
+    priced(con, "acme", "2026-10-06T03:00:00+00:00", "MARKETING", "REGULAR", 10)
+    con.close()
+    report = ConsumptionReport(build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20)))
+    f = report.figures()
+    assert f["cost_usd.total"] == pytest.approx(6.875)  # our estimate, every day
+    assert f["cost_usd.headline"] == pytest.approx(6.925)  # 6.30 (Meta) + 0.625 (ours)
+    assert f["cost_usd.headline_estimated"] == pytest.approx(0.625)
+    assert f["cost_usd.headline_source"] == "mixed"
+    text = " ".join(report.summary().prose)
+    assert "US$\xa06,92" in text and "informados pela Meta" in text
+
+
+def test_headline_cost_is_metas_when_meta_reports_every_day(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 100, cost=6.30)
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "SERVICE", "FREE_CUSTOMER_SERVICE", 5)
+    con.close()
+    f = ConsumptionReport(build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))).figures()
+    # The free service point has no Meta cost, but nothing to estimate either: still Meta's.
+    assert (f["cost_usd.headline"], f["cost_usd.headline_source"]) == (6.3, "meta")

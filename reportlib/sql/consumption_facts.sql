@@ -88,6 +88,10 @@ WITH points AS (
 ), facts AS (
     SELECT * FROM cbp UNION ALL BY NAME SELECT * FROM pmp
 )
+SELECT *,
+    -- The headline cost (docs/metrics.md): Meta's where Meta reports it, else our estimate.
+    COALESCE(meta_cost, our_cost) AS headline_cost
+FROM (
 SELECT f.*, market_of_country(f.country) AS market,
     f.quantity - f.paid_quantity AS free_quantity,
     rate_in_force(market_of_country(f.country), f.category, f.day) AS rate_usd,
@@ -98,3 +102,4 @@ SELECT f.*, market_of_country(f.country) AS market,
     END AS our_cost
 FROM facts f
 WHERE f.day BETWEEN getvariable('period_start') AND getvariable('period_end')
+)

@@ -5,6 +5,8 @@ SELECT era, unit, initiator, category, pricing_type,
     sum(free_quantity)::BIGINT AS free,
     sum(our_cost)::DOUBLE AS our_cost_usd,
     sum(meta_cost)::DOUBLE AS meta_cost_usd,
+    sum(headline_cost)::DOUBLE AS headline_cost_usd,
+    sum(our_cost) FILTER (WHERE meta_cost IS NULL)::DOUBLE AS estimated_part_usd,
     count(*) FILTER (WHERE meta_cost IS NULL) AS points_without_meta_cost,
     count(*) FILTER (WHERE paid_quantity > 0 AND rate_usd IS NULL) AS points_without_rate,
     -- Paid units with no estimate (no rate on the card for the market, or no country in
