@@ -43,6 +43,12 @@ PROSE = {
         "pt-BR": "Custo estimado pela tabela de preços: {cost} (a Meta não informou custo).",
         "en": "Cost estimated from the rate card: {cost} (Meta reported no cost).",
     },
+    "summary.paid_unknown": {
+        "pt-BR": "Para {count} delas os dados da Meta não dizem o tipo de cobrança: não estão "
+                 "entre as pagas nem entre as gratuitas.",
+        "en": "For {count} of them Meta's data does not give the pricing type: they are "
+              "neither among the paid nor among the free.",
+    },
     "summary.without_estimate": {
         "pt-BR": "{count} pagas não têm custo estimado (a tabela de preços não tem tarifa para "
                  "o mercado, ou os dados da Meta não trazem o país): não estão no custo "
@@ -219,6 +225,7 @@ class ConsumptionReport(BaseReport):
                                     if s["meta_cost_usd"].notna().any() else None),
             "paid_without_estimate": int(s["paid_without_estimate"].sum())
             if "paid_without_estimate" in s else 0,
+            "paid_unknown": int(s["paid_unknown"].sum()) if "paid_unknown" in s else 0,
             **self._headline(s),
             "partial": bool(self.info["partial"]),
             "units": sorted(set(s["unit"])),
@@ -276,6 +283,9 @@ class ConsumptionReport(BaseReport):
                            cost=self.fmt.money(f["cost_usd.total"]),
                            meta=self.fmt.money(f["meta_cost_usd.total"]),
                            estimated=self.fmt.money(f["cost_usd.headline_estimated"]))]
+        if f["paid_unknown"]:
+            prose.append(self._say("summary.paid_unknown",
+                                   count=self.fmt.number(f["paid_unknown"])))
         if f["paid_without_estimate"]:
             prose.append(self._say("summary.without_estimate",
                                    count=self.fmt.number(f["paid_without_estimate"])))

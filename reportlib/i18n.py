@@ -245,6 +245,16 @@ def t(key: str, locale: str = DEFAULT_LOCALE, **values) -> str:
     return text.format(**values) if values else text
 
 
+def _missing(value) -> bool:
+    """None, NaN or pandas' NA (whose comparisons raise instead of answering)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
+
+
 def babel_locale(locale: str) -> str:
     return locale.replace("-", "_")
 
@@ -257,23 +267,23 @@ class Formatter:
     currency: str = "USD"
 
     def number(self, value, digits: int = 0) -> str:
-        if value is None or value != value:  # None or NaN
+        if _missing(value):  # None, NaN or pandas' NA
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=babel_locale(self.locale))
 
     def money(self, value) -> str:
-        if value is None or value != value:
+        if _missing(value):
             return "–"
         return format_currency(value, self.currency, locale=babel_locale(self.locale))
 
     def rate(self, value) -> str:
-        if value is None or value != value:
+        if _missing(value):
             return "–"
         return format_decimal(value, format="0.0000", locale=babel_locale(self.locale))
 
     def percent(self, value, digits: int = 1) -> str:
-        if value is None or value != value:
+        if _missing(value):
             return "–"
         return format_percent(value, format="#,##0." + "0" * digits + "%",
                               locale=babel_locale(self.locale))

@@ -171,5 +171,6 @@ def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None) -
             AND NOT (normalize_category(category) = 'service' AND d >= DATE '{SERVICE_FREE_FROM}');
         -- PMP: only REGULAR template messages are billed; service messages are free.
         CREATE OR REPLACE MACRO is_paid_message(pricing_type, category) AS
-            upper(pricing_type) = 'REGULAR' AND normalize_category(category) <> 'service';
+            upper(pricing_type) = 'REGULAR'
+            AND coalesce(normalize_category(category), '') <> 'service';
     """)

@@ -147,7 +147,10 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
                 sent = deliver.send_reports(tenant, period, reports, outputs, warehouse_path,
                                             settings, now, respect_backoff=True)
                 failed += [d.line() for d in sent if d.status == "failed"]
-            status = "failed" if failed else "done"
+            # A slot whose reports had no data yet (analytics often arrive late) stays open: the
+            # next run-due renders and sends it once the data is there.
+            waiting = [r.line() for r in results if r.status == "no_data"]
+            status = "failed" if failed else "waiting" if waiting else "done"
             runs.append(SlotRun(entry.name, tenant_id, slot, period, status,
                                 "; ".join(failed)[:500]))
             con = warehouse.create(warehouse_path)

@@ -200,6 +200,7 @@ def _migrate_analytics(con: duckdb.DuckDBPyConnection) -> None:
     for table, dimensions in _OLD_DIMENSIONS.items():
         if "granularity" in _columns(con, table):
             continue
+        con.execute("BEGIN TRANSACTION")  # all or nothing: a kill leaves the old table
         con.execute(f"ALTER TABLE {table} RENAME TO {table}_before")
         con.execute(DDL)
         con.execute(f"""
@@ -210,6 +211,7 @@ def _migrate_analytics(con: duckdb.DuckDBPyConnection) -> None:
                    '{dimensions}' AS dimensions
             FROM {table}_before""")
         con.execute(f"DROP TABLE {table}_before")
+        con.execute("COMMIT")
 
 
 def ensure_current(path: Path | str) -> None:

@@ -212,3 +212,32 @@ def test_paid_units_without_a_rate_are_counted_apart(tmp_path, params_dir):
     figures = report.figures()
     assert figures["paid_without_estimate"] == 6250
     assert "6.250 pagas não têm custo estimado" in " ".join(report.summary().prose)
+
+
+def test_review_cases_other_waba_kept_regular_without_category_paid_unknown_said(
+        tmp_path, params_dir):
+    from reportlib.consumption import ConsumptionReport
+
+    day = point(7, 10, pricing_type="REGULAR", pricing_category="MARKETING", country="BR")
+    # Two WABAs' responses for the same day, without the phone dimension: both kept.
+    ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/waba_a.json": {"pricing_analytics": {"data": [
+            {"data_points": [day]}]}, "id": "waba-a"},
+        "pricing_analytics/waba_b.json": {"pricing_analytics": {"data": [
+            {"data_points": [dict(day, volume=7)]}]}, "id": "waba-b"},
+        # A regular message without a category is paid (service is never REGULAR); one
+        # without a type has an unknown payment, said in the summary.
+        "pricing_analytics/waba_c.json": {"pricing_analytics": {"data": [
+            {"data_points": [point(8, 100, pricing_type="REGULAR", country="BR"),
+                             point(9, 3, pricing_category="MARKETING", country="BR")]}]},
+            "id": "waba-c"},
+    })
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                 date(2026, 11, 20), out)
+    report = ConsumptionReport(Bundle.open(out))
+    f = report.figures()
+    # 10 + 7 on day 7; 100 on day 8; 3 on day 9. Paid: 10 + 7 + 100; 3 of unknown payment.
+    assert (f["total"], f["paid"], f["paid_unknown"]) == (120, 117, 3)
+    assert "Para 3 delas os dados da Meta não dizem o tipo de cobrança" in " ".join(
+        report.summary().prose)

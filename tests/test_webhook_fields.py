@@ -113,3 +113,19 @@ def test_bad_preference_is_a_rejected_row(tmp_path, params_dir):
     assert (result.rows_loaded, result.rows_rejected) == (0, 1)
     assert con.execute("SELECT field, value, reason FROM rejected_rows").fetchall() == [
         ("user_preferences[].value", "maybe", "not one of stop, resume")]
+
+
+def test_line_numbers_stay_true_after_a_line_the_reader_rejects(tmp_path, params_dir):
+    ok = webhook("1001", statuses=[{"id": "wamid.A", "status": "sent", "timestamp": str(T0),
+                                    "recipient_id": "5511999990001"}])
+    bad_status = webhook("1001", statuses=[{"id": "wamid.B", "status": "weird",
+                                            "timestamp": str(T0),
+                                            "recipient_id": "5511999990001"}])
+    data = (ok + "\n").encode() + b'{"entry": "\xff\xfe not utf-8"}\n' + (
+        ok + "\n" + bad_status + "\n").encode()
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", data)
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    # Line 2 is not UTF-8; the unknown status is on line 4 of the file.
+    assert con.execute("SELECT line, reason FROM rejected_rows ORDER BY line").fetchall() == [
+        (2, "not UTF-8"), (4, "unknown status")]

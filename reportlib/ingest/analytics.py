@@ -69,8 +69,11 @@ def _ts(value) -> datetime | None:
     """Unix seconds (int or numeric string) to an aware UTC datetime, or None when invalid."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 12):
+            return None
+        value = int(text)
     if isinstance(value, int) and 1_420_070_400 <= value <= 4_102_444_800:  # 2015..2099
         return datetime.fromtimestamp(value, UTC)
     return None
@@ -109,9 +112,9 @@ ANALYTICS = {
 }
 # The columns that, with the tenant, granularity, dimensions and start, identify a data point.
 IDENTITY = {
-    "conversations": ("phone_number", "country", "conversation_type", "conversation_direction",
-                      "category"),
-    "pricing_daily": ("phone_number", "country", "pricing_type", "category", "tier"),
+    "conversations": ("waba_id", "phone_number", "country", "conversation_type",
+                      "conversation_direction", "category"),
+    "pricing_daily": ("waba_id", "phone_number", "country", "pricing_type", "category", "tier"),
 }
 
 
@@ -169,6 +172,10 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
     body = _read(entry)
     waba, points = _data_points(body, kind)
     display_waba = {digits(p.display_phone_number): p.waba_id for p in tenant.phone_numbers}
+    # Without the outer wrapper (which names the WABA) and without the phone dimension, the
+    # account is the tenant's only one, if it has one; else it is not known.
+    wabas = {p.waba_id for p in tenant.phone_numbers if p.waba_id}
+    only_waba = next(iter(wabas)) if len(wabas) == 1 else None
     records, rejects = [], []
     for n, (where, point) in enumerate(points, start=1):
         problem = _check_point(point, spec, own)
@@ -180,7 +187,7 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
         cost = point.get("cost")
         start, end = int(point["start"]), int(point["end"])
         record = {
-            "waba_id": waba or (display_waba.get(phone) if phone else None) or None,
+            "waba_id": waba or (display_waba.get(phone) if phone else None) or only_waba,
             "start_ts": _ts(start), "end_ts": _ts(end),
             "granularity": granularity(start, end),
             "dimensions": ",".join(d for d in spec["dimensions"] if _present(point, d)),

@@ -178,7 +178,15 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
     # Parsed in parallel, in the file's order: rowids are consecutive (from an offset inside a
     # transaction), so `line` is computed without a row number, which would put every step on
     # one thread.
-    line = "rowid - (SELECT min(rowid) FROM wh_lines) + 1"
+    record = "(wh_lines.rowid - (SELECT min(rowid) FROM wh_lines) + 1)"
+    # Lines DuckDB rejected (not UTF-8, too long) are not in wh_lines: record k follows each
+    # rejected line r_j (the j-th) with r_j - j < k, so its line is k plus their number.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE wh_marks AS
+        SELECT line - row_number() OVER (ORDER BY line) AS before
+        FROM (SELECT DISTINCT line FROM wh_rejects)""")
+    line = (f"{record} + (SELECT count(*) FROM wh_marks WHERE before < {record})"
+            if con.execute("SELECT count(*) FROM wh_marks").fetchall()[0][0] else record)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_bodies AS
         SELECT line, b, CASE WHEN b IS NULL THEN left(raw, 1 << 20) END AS bad_raw
@@ -252,13 +260,13 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_preferences AS
         SELECT *, CASE
-            WHEN coalesce(u.wa_id, u.user_id, '') = ''
+            WHEN coalesce(NULLIF(u.wa_id, ''), NULLIF(u.user_id, ''), '') = ''
                 THEN {{'field': 'user_preferences[].wa_id', 'value': '',
                       'reason': 'required field is empty'}}
             WHEN ts IS NULL
                 THEN {{'field': 'user_preferences[].timestamp', 'value': left(u.timestamp, 200),
                       'reason': 'not a Unix timestamp (2015..2099)'}}
-            WHEN lower(u.value) NOT IN ('stop', 'resume')
+            WHEN coalesce(lower(u.value), '') NOT IN ('stop', 'resume')
                 THEN {{'field': 'user_preferences[].value', 'value': left(u.value, 200),
                       'reason': 'not one of stop, resume'}}
             WHEN phone_problem IS NOT NULL
@@ -363,11 +371,12 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
     replace_rows(con, "user_preferences", tenant.tenant_id, ("wa_id", "value", "ts"), [
         "wa_id", "user_id", "category", "value", "detail", "ts", "phone_number_id",
         "source_file", "source_line"], f"""
-        SELECT {tid}, coalesce(NULLIF(u.wa_id, ''), u.user_id), NULLIF(u.user_id, ''),
+        SELECT {tid}, coalesce(NULLIF(u.wa_id, ''), NULLIF(u.user_id, '')), NULLIF(u.user_id, ''),
                lower(u.category), lower(u.value), left(u.detail, 500), ts, phone_id,
                {quote(path)}, line
         FROM wh_preferences WHERE _reject IS NULL
-        QUALIFY row_number() OVER (PARTITION BY coalesce(NULLIF(u.wa_id, ''), u.user_id),
+        QUALIFY row_number() OVER (PARTITION BY coalesce(NULLIF(u.wa_id, ''),
+                                                         NULLIF(u.user_id, '')),
                                                 lower(u.value), ts
                                   ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")
     loaded = con.execute(
@@ -380,7 +389,8 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
     errors = con.execute("SELECT sum(n_errors) FROM wh_changes").fetchall()[0][0]
     con.execute("DROP TABLE wh_bodies; DROP TABLE wh_changes; DROP TABLE wh_problems; "
                 "DROP TABLE wh_statuses; DROP TABLE wh_inbound; DROP TABLE wh_preferences; "
-                "DROP TABLE IF EXISTS wh_rejects; DROP TABLE IF EXISTS wh_scans")
+                "DROP TABLE IF EXISTS wh_rejects; DROP TABLE IF EXISTS wh_scans; "
+                "DROP TABLE IF EXISTS wh_marks")
     notes = []
     if others:
         notes.append("other webhook fields, counted and not read: "

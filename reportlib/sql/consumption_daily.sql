@@ -6,7 +6,9 @@ WITH days AS (
     SELECT DISTINCT unit FROM consumption_facts
 ), grid AS (
     SELECT d.day, k.unit, i.initiator FROM days d, kinds k,
-        (VALUES ('business'), ('user')) AS i(initiator)
+        -- units whose initiator Meta's data does not tell are a series of their own
+        (SELECT 'business' AS initiator UNION SELECT 'user'
+         UNION SELECT DISTINCT initiator FROM consumption_facts) AS i
 )
 SELECT g.day, g.unit, g.initiator,
     COALESCE(sum(f.quantity), 0)::BIGINT AS quantity,

@@ -34,11 +34,16 @@ WITH points AS (
     SELECT * FROM dated d
     WHERE granularity <> 'MONTHLY' OR NOT EXISTS (
         SELECT 1 FROM dated f WHERE f.era = d.era AND f.granularity <> 'MONTHLY'
+          AND f.waba_id IS NOT DISTINCT FROM d.waba_id
           AND date_trunc('month', f.day) = date_trunc('month', d.day))
 ), chosen AS (
-    SELECT era, day, first(view ORDER BY rank DESC, view) AS view FROM kept GROUP BY era, day
+    -- per WABA: each account's files are views of its own messages
+    SELECT era, waba_id, day, first(view ORDER BY rank DESC, view) AS view
+    FROM kept GROUP BY era, waba_id, day
 ), analytics AS (
-    SELECT k.* FROM kept k SEMI JOIN chosen USING (era, day, view)
+    SELECT k.* FROM kept k
+    SEMI JOIN chosen c ON c.era = k.era AND c.waba_id IS NOT DISTINCT FROM k.waba_id
+                      AND c.day = k.day AND c.view = k.view
 ), cbp_raw AS (
     SELECT waba_id, phone_number, country, day,
         'CBP' AS era, 'conversation' AS unit,

@@ -12,7 +12,9 @@ SELECT era, unit, initiator, category, pricing_type,
     -- Paid units with no estimate (no rate on the card for the market, or no country in
     -- Meta's data): counted apart, never priced at zero.
     COALESCE(sum(paid_quantity) FILTER (WHERE paid_quantity > 0 AND our_cost IS NULL), 0)
-        ::BIGINT AS paid_without_estimate
+        ::BIGINT AS paid_without_estimate,
+    -- Units whose payment Meta's data does not tell (no type, or UNKNOWN): not in paid or free.
+    COALESCE(sum(quantity) FILTER (WHERE paid_quantity IS NULL), 0)::BIGINT AS paid_unknown
 FROM consumption_facts
 GROUP BY ALL
 ORDER BY era, unit, initiator, category, pricing_type

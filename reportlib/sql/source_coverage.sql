@@ -1,6 +1,6 @@
 -- What the report stands on: per source kind, its rows on the tenant-local days of the period,
 -- how many days have any, the first and last of them, and how many rows of the files that
--- gave them were rejected. Analytics points cover every day of their span.
+-- gave them were rejected.
 WITH stamped AS (
     SELECT 'notifications' AS kind, accepted_at AS ts, source_file FROM notifications
     WHERE tenant_id = getvariable('tenant')
@@ -23,15 +23,18 @@ WITH stamped AS (
 ), days AS (
     SELECT kind, (ts AT TIME ZONE getvariable('tz'))::DATE AS day, source_file FROM stamped
     UNION ALL
-    SELECT kind, unnest(generate_series((start_ts AT TIME ZONE getvariable('tz'))::DATE,
-                                        ((end_ts - INTERVAL 1 SECOND)
-                                         AT TIME ZONE getvariable('tz'))::DATE,
-                                        INTERVAL 1 DAY))::DATE, source_file
-    FROM (SELECT 'pricing_analytics' AS kind, start_ts, end_ts, source_file FROM pricing_daily
-          WHERE tenant_id = getvariable('tenant')
+    -- An analytics point is on the day the consumption report puts it: the local day of its
+    -- middle, a monthly one on the first day of its month.
+    SELECT kind, CASE WHEN granularity = 'MONTHLY'
+                      THEN date_trunc('month', (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
+                                               AT TIME ZONE getvariable('tz')))::DATE
+                      ELSE (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
+                            AT TIME ZONE getvariable('tz'))::DATE END, source_file
+    FROM (SELECT 'pricing_analytics' AS kind, start_ts, end_ts, granularity, source_file
+          FROM pricing_daily WHERE tenant_id = getvariable('tenant')
           UNION ALL
-          SELECT 'conversation_analytics', start_ts, end_ts, source_file FROM conversations
-          WHERE tenant_id = getvariable('tenant'))
+          SELECT 'conversation_analytics', start_ts, end_ts, granularity, source_file
+          FROM conversations WHERE tenant_id = getvariable('tenant'))
 ), in_period AS (
     SELECT * FROM days
     WHERE day BETWEEN getvariable('period_start') AND getvariable('period_end')
