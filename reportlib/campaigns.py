@@ -71,6 +71,13 @@ PROSE = {
         "pt-BR": "\"Reenviar?\" diz se vale tentar de novo: nunca, depois de um tempo, ou já.",
         "en": "\"Retry?\" says whether sending again helps: never, after a wait, or now.",
     },
+    "opt_outs": {
+        "pt-BR": "{count} destinatários pediram ao WhatsApp para não receber mais mensagens de "
+                 "marketing da empresa em até 7 dias após receber uma campanha; {n} deles após "
+                 "“{campaign}”.",
+        "en": "{count} recipients asked WhatsApp to stop the business's marketing messages "
+              "within 7 days of receiving a campaign; {n} of them after “{campaign}”.",
+    },
     "failures.none": {"pt-BR": "Nenhuma mensagem falhou.", "en": "No message failed."},
     "time_to_read": {
         "pt-BR": "Metade das leituras acontece em até {median} min após o envio; 90 % em até "
@@ -189,6 +196,7 @@ class CampaignsReport(BaseReport):
             "audience": int(s["audience"].sum()), "failed": int(s["failed"].sum()),
             "received": int(s["received"].sum()), "read": int(s["read"].sum()),
             "replied": int(s["replied"].sum()), "tickets": int(s["tickets"].sum()),
+            "opted_out": int(s["opted_out"].sum()),
             "partial": bool(self.info["partial"]),
         }
         for row in s.itertuples():
@@ -206,6 +214,11 @@ class CampaignsReport(BaseReport):
                            audience=self.fmt.number(f["audience"]),
                            received=self.fmt.number(f["received"]),
                            read=self.fmt.number(f["read"]))]
+        if f["opted_out"]:
+            worst = s.sort_values("opted_out", ascending=False).iloc[0]
+            prose.append(self._say("opt_outs", count=self.fmt.number(f["opted_out"]),
+                                   campaign=worst["campaign_name"],
+                                   n=self.fmt.number(worst["opted_out"])))
         best = s.dropna(subset=["read_rate"])
         if len(best):
             top = best.loc[best["read_rate"].idxmax()]

@@ -67,6 +67,18 @@ def make_sources(tmp_path):
         webhook("1001", [status("m6", "failed", "2026-10-05T13:00:02+00:00",
                                 errors=[{"code": 132001}])]),
     ]
+    # Marketing opt-outs (webhook user_preferences): m1's recipient a day after the send (counts),
+    # m3's after 8 days (too late), m6's (never received the campaign).
+    for phone, when in (("5511999990001", "2026-10-06T13:00:00+00:00"),
+                        ("5511999990003", "2026-10-13T13:00:00+00:00"),
+                        ("5511999990006", "2026-10-06T13:00:00+00:00")):
+        lines.append(json.dumps({"object": "whatsapp_business_account", "entry": [{
+            "id": "w-acme", "changes": [{"field": "user_preferences", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "551140000001", "phone_number_id": "1001"},
+                "user_preferences": [{"wa_id": phone, "category": "marketing_messages",
+                                      "value": "stop", "timestamp": unix(when),
+                                      "detail": "stop"}]}}]}]}))
     write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(lines) + "\n")
     write(base / "tickets" / "t.csv",
           "TicketId,BotId,CustomerIdentity,Status,StorageDate,CampaignId\n"
@@ -95,6 +107,8 @@ def test_campaign_metrics_by_hand(campaign_bundle):
     assert c1.read_rate == pytest.approx(2 / 3)
     assert c1.failure_rate == pytest.approx(2 / 6)
     assert c1.reply_rate == pytest.approx(1 / 3)
+    # Opted out within 7 days of receiving: m1's recipient only (m3's after 8 days, m6 failed).
+    assert c1.opted_out == 1 and c1.opt_out_rate == pytest.approx(1 / 3)
     assert c1.ticket_rate == pytest.approx(1 / 3)
     # Time to read: m1 10 min, m2 30 min -> median 20, p90 = 10 + 0.9 * 20 = 28.
     assert c1.minutes_to_read_median == pytest.approx(20)
