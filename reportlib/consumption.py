@@ -374,6 +374,12 @@ class ConsumptionReport(BaseReport):
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
 
+    def _rate(self, row) -> str:
+        """A rate, marked when it comes from secondary sources (rate card `confidence` low)."""
+        low = getattr(row, "low_confidence", None)
+        mark = f" ({self._t('low_confidence')})" if pd.notna(low) and bool(low) else ""
+        return self.fmt.rate(row.rate_usd) + mark
+
     def cost(self) -> present.Section:
         df = self.cost_df
         if df.empty:
@@ -395,7 +401,7 @@ class ConsumptionReport(BaseReport):
                                    {c: self._category(c) for c in order},
                                    f"{self._t('our_cost')} · USD", self.fmt, money=True)
         rows = [[self._category(r.category), r.market, self._t(r.era),
-                 self.fmt.rate(r.rate_usd), self.fmt.date(r.rate_effective_from, "short")
+                 self._rate(r), self.fmt.date(r.rate_effective_from, "short")
                  if pd.notna(r.rate_effective_from) else "–",
                  self.fmt.number(r.paid), self.fmt.money(r.our_cost_usd),
                  self.fmt.money(r.meta_cost_usd) if pd.notna(r.meta_cost_usd)

@@ -87,6 +87,7 @@ LABELS: dict[str, dict[str, str]] = {
     "source.tickets": {"pt-BR": "Tickets de atendimento", "en": "Help-desk tickets"},
     "source.ticket_messages": {"pt-BR": "Mensagens dos tickets", "en": "Ticket messages"},
     "source.agent_status": {"pt-BR": "Status dos atendentes", "en": "Agent statuses"},
+    "low_confidence": {"pt-BR": "fonte secundária", "en": "secondary source"},
     "meta_says": {"pt-BR": "Meta", "en": "Meta"},
     "not_given": {"pt-BR": "não informado", "en": "not given"},
     "no_data": {"pt-BR": "Sem dados neste período.", "en": "No data in this period."},

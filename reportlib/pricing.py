@@ -60,6 +60,7 @@ class RateRow:
     rate_usd: float
     enabled: bool
     source: str
+    confidence: str = "high"  # "low": from secondary sources, not Meta's own card
 
 
 def rate_card_path(params_dir: Path | None = None) -> Path:
@@ -85,11 +86,14 @@ def load_rate_card(path: Path | None = None) -> list[RateRow]:
                         effective_from=date.fromisoformat(record["effective_from"].strip()),
                         rate_usd=float(record["rate_usd"]),
                         enabled=record["enabled"].strip().lower() in ("true", "1", "yes"),
-                        source=record.get("source", "").strip(),
+                        source=(record.get("source") or "").strip(),
+                        confidence=(record.get("confidence") or "high").strip().lower(),
                     )
                 )
             except (KeyError, ValueError, AttributeError) as exc:
                 raise ReportError(f"{path}: line {line}: bad rate card row ({exc})") from None
+            if rows[-1].confidence not in ("high", "low"):
+                raise ReportError(f"{path}: line {line}: field confidence is not high or low")
             if rows[-1].category not in CATEGORIES or rows[-1].rate_usd < 0:
                 raise ReportError(f"{path}: line {line}: field category/rate_usd is invalid")
     return rows
@@ -130,13 +134,14 @@ def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None) -
     rows = load_rate_card() if rows is None else rows
     con.execute(
         "CREATE OR REPLACE TABLE rate_card (market VARCHAR, category VARCHAR, "
-        "effective_from DATE, rate_usd DECIMAL(10,4), source VARCHAR)"
+        "effective_from DATE, rate_usd DECIMAL(10,4), source VARCHAR, confidence VARCHAR)"
     )
     enabled = [
-        (r.market, r.category, r.effective_from, r.rate_usd, r.source) for r in rows if r.enabled
+        (r.market, r.category, r.effective_from, r.rate_usd, r.source, r.confidence)
+        for r in rows if r.enabled
     ]
     if enabled:
-        con.executemany("INSERT INTO rate_card VALUES (?, ?, ?, ?, ?)", enabled)
+        con.executemany("INSERT INTO rate_card VALUES (?, ?, ?, ?, ?, ?)", enabled)
     rate_category = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in RATE_CATEGORY.items())
     fallback = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in MARKET_FALLBACK.items())
     con.execute(f"""
@@ -156,6 +161,15 @@ def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None) -
         CREATE OR REPLACE MACRO pricing_era(d) AS
             CASE WHEN d >= DATE '{PMP_START}' THEN 'PMP' ELSE 'CBP' END;
         -- The rate in force for a market, category and date, walking the fallback chain.
+        CREATE OR REPLACE MACRO rate_confidence(m, c, d) AS COALESCE(
+            (SELECT arg_max(confidence, effective_from) FROM rate_card
+              WHERE market = m AND category = rate_category(c) AND effective_from <= d),
+            (SELECT arg_max(confidence, effective_from) FROM rate_card
+              WHERE market = fallback_market(m) AND category = rate_category(c)
+                AND effective_from <= d),
+            (SELECT arg_max(confidence, effective_from) FROM rate_card
+              WHERE market = fallback_market(fallback_market(m))
+                AND category = rate_category(c) AND effective_from <= d));
         CREATE OR REPLACE MACRO rate_in_force(m, c, d) AS COALESCE(
             (SELECT arg_max(rate_usd, effective_from) FROM rate_card
               WHERE market = m AND category = rate_category(c) AND effective_from <= d),

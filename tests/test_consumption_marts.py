@@ -258,3 +258,22 @@ def test_headline_cost_is_metas_when_meta_reports_every_day(tmp_path, empty_ware
     f = ConsumptionReport(build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))).figures()
     # The free service point has no Meta cost, but nothing to estimate either: still Meta's.
     assert (f["cost_usd.headline"], f["cost_usd.headline_source"]) == (6.3, "meta")
+
+
+def test_earlier_rate_rows_are_marked_low_confidence(tmp_path, empty_warehouse):
+    from reportlib import pricing
+
+    path, con = empty_warehouse
+    # August 2025, PMP: 100 marketing messages to the US. The rate card's North America row
+    # from 2025-07-01 (secondary sources, confidence low) gives 0.0250 -> 2.50; before those
+    # rows it fell back to Other's 0.0604.
+    priced(con, "acme", "2025-08-05T03:00:00+00:00", "MARKETING", "REGULAR", 100, country="US")
+    con.close()
+    rows = pricing.load_rate_card()
+    assert {r.confidence for r in rows} == {"high", "low"}
+    b = build(tmp_path, path, ACME, "2025-08", date(2025, 9, 20))
+    report = ConsumptionReport(b)
+    assert report.figures()["cost_usd.total"] == pytest.approx(2.5)
+    cost = b.table("consumption_cost")
+    assert cost["low_confidence"].tolist() == [True]
+    assert "fonte secundária" in report.cost().body

@@ -9,7 +9,9 @@ SELECT category, market, era, unit, rate_usd,
     sum(paid_quantity)::BIGINT AS paid,
     sum(our_cost)::DOUBLE AS our_cost_usd,
     sum(meta_cost)::DOUBLE AS meta_cost_usd,
-    count(*) FILTER (WHERE meta_cost IS NULL) AS points_without_meta_cost
+    count(*) FILTER (WHERE meta_cost IS NULL) AS points_without_meta_cost,
+    -- a rate from secondary sources, not Meta's own card (rate card `confidence`)
+    bool_or(rate_confidence = 'low') AS low_confidence
 FROM consumption_facts f
 WHERE paid_quantity > 0 OR meta_cost > 0
 GROUP BY category, market, era, unit, rate_usd

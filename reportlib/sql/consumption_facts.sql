@@ -100,6 +100,7 @@ FROM (
 SELECT f.*, market_of_country(f.country) AS market,
     f.quantity - f.paid_quantity AS free_quantity,
     rate_in_force(market_of_country(f.country), f.category, f.day) AS rate_usd,
+    rate_confidence(market_of_country(f.country), f.category, f.day) AS rate_confidence,
     -- Nothing paid costs nothing, rate or not; a paid point without a rate (or without the
     -- country that names its market) has no estimate: NULL, shown as not available.
     CASE WHEN f.paid_quantity = 0 THEN 0
