@@ -22,7 +22,7 @@ CATEGORY_COLORS = {
     "marketing_lite": "#ffa94d",
     "service": "#2b8a3e",
 }
-INITIATOR_COLORS = {"business": "#1c7ed6", "user": "#40c057"}
+INITIATOR_COLORS = {"business": "#1c7ed6", "user": "#40c057", "not_reported": "#adb5bd"}
 INK = "#212529"
 MUTED = "#868e96"
 GRID = "#e9ecef"

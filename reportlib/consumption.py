@@ -355,7 +355,9 @@ class ConsumptionReport(BaseReport):
         if df.empty or df["quantity"].sum() == 0:
             return present.Section(self._t("section.daily"), [self._t("no_data")])
         per_day = df.groupby(["day", "initiator"])["quantity"].sum().unstack(fill_value=0)
-        per_day = per_day.reindex(columns=["business", "user"], fill_value=0)
+        # Units whose initiator Meta's data does not tell are a grey series of their own.
+        keys = ["business", "user"] + (["not_reported"] if "not_reported" in per_day else [])
+        per_day = per_day.reindex(columns=keys, fill_value=0)
         days = [d.date() if hasattr(d, "date") else d for d in per_day.index]
         totals = per_day.sum(axis=1)
         complete = df.groupby("day")["complete"].all()
@@ -368,8 +370,8 @@ class ConsumptionReport(BaseReport):
                      observed.mean() if len(observed) else 0)),
                  self._say("daily.detail", tz=self.info["timezone"])]
         fig = charts.daily_stacked(
-            days, {k: per_day[k].tolist() for k in ("business", "user")},
-            charts.INITIATOR_COLORS, {k: self._t(k) for k in ("business", "user")},
+            days, {k: per_day[k].tolist() for k in keys},
+            charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
             f"{self._t('section.daily')} · {unit}", unit, self.fmt)
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))

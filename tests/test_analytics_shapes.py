@@ -241,3 +241,18 @@ def test_review_cases_other_waba_kept_regular_without_category_paid_unknown_said
     assert (f["total"], f["paid"], f["paid_unknown"]) == (120, 117, 3)
     assert "Para 3 delas os dados da Meta não dizem o tipo de cobrança" in " ".join(
         report.summary().prose)
+
+
+def test_daily_chart_keeps_units_of_unreported_origin(tmp_path, params_dir):
+    from reportlib.consumption import ConsumptionReport
+
+    points = [point(3, 4, pricing_type="REGULAR", pricing_category="MARKETING"),
+              point(3, 6, pricing_type="UNKNOWN", pricing_category="UNKNOWN")]
+    ingest_files(tmp_path, params_dir,
+                 {"pricing_analytics/p.json": {"data": [{"data_points": points}]}})
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                 date(2026, 11, 20), out)
+    report = ConsumptionReport(Bundle.open(out))
+    # 3 Oct: 4 business-initiated + 6 whose origin Meta does not report = 10, the busiest day.
+    assert "com 10 mensagens" in " ".join(report.daily().prose)
