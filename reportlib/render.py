@@ -420,7 +420,8 @@ def write_index(outputs: Path) -> Path:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Reports</title>'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<style>{_stylesheet()} td.failed {{ color: #c92a2a; font-weight: bold; }}"
-        " td.ok { color: #2b8a3e; } td.links a { margin-right: 8px; }</style></head><body>"
+        " td.ok { color: #2b8a3e; } td.no_data { color: #868e96; font-style: italic; }"
+        " td.links a { margin-right: 8px; }</style></head><body>"
         "<h1>Reports</h1>" + ("".join(sections) or "<p>No reports yet.</p>") +
         "</body></html>\n")
     path = Path(outputs) / "index.html"
