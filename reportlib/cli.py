@@ -1,4 +1,4 @@
-"""The `reportlib` command: demo, ingest, run (DESIGN.md, "The command and the outputs").
+"""The `reportlib` command: demo, ingest, run (README.md, "For operators: the command").
 
 Exit 0 on success, 1 when any file or job failed (each failure named on one line), 2 on a
 usage error (bad option, unknown tenant, malformed period or date).

@@ -160,25 +160,23 @@ def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None) -
         CREATE OR REPLACE MACRO fallback_market(m) AS CASE m {fallback} ELSE NULL END;
         CREATE OR REPLACE MACRO pricing_era(d) AS
             CASE WHEN d >= DATE '{PMP_START}' THEN 'PMP' ELSE 'CBP' END;
-        -- The rate in force for a market, category and date, walking the fallback chain.
-        CREATE OR REPLACE MACRO rate_confidence(m, c, d) AS COALESCE(
-            (SELECT arg_max(confidence, effective_from) FROM rate_card
+        -- The rate-card row in force for a market, category and date (its rate and confidence),
+        -- walking the fallback chain.
+        CREATE OR REPLACE MACRO rate_row_in_force(m, c, d) AS COALESCE(
+            (SELECT arg_max({{'rate_usd': rate_usd, 'confidence': confidence}}, effective_from)
+               FROM rate_card
               WHERE market = m AND category = rate_category(c) AND effective_from <= d),
-            (SELECT arg_max(confidence, effective_from) FROM rate_card
+            (SELECT arg_max({{'rate_usd': rate_usd, 'confidence': confidence}}, effective_from)
+               FROM rate_card
               WHERE market = fallback_market(m) AND category = rate_category(c)
                 AND effective_from <= d),
-            (SELECT arg_max(confidence, effective_from) FROM rate_card
+            (SELECT arg_max({{'rate_usd': rate_usd, 'confidence': confidence}}, effective_from)
+               FROM rate_card
               WHERE market = fallback_market(fallback_market(m))
                 AND category = rate_category(c) AND effective_from <= d));
-        CREATE OR REPLACE MACRO rate_in_force(m, c, d) AS COALESCE(
-            (SELECT arg_max(rate_usd, effective_from) FROM rate_card
-              WHERE market = m AND category = rate_category(c) AND effective_from <= d),
-            (SELECT arg_max(rate_usd, effective_from) FROM rate_card
-              WHERE market = fallback_market(m) AND category = rate_category(c)
-                AND effective_from <= d),
-            (SELECT arg_max(rate_usd, effective_from) FROM rate_card
-              WHERE market = fallback_market(fallback_market(m))
-                AND category = rate_category(c) AND effective_from <= d));
+        CREATE OR REPLACE MACRO rate_in_force(m, c, d) AS (rate_row_in_force(m, c, d)).rate_usd;
+        CREATE OR REPLACE MACRO rate_confidence(m, c, d) AS
+            (rate_row_in_force(m, c, d)).confidence;
         -- CBP: FEP and free-tier conversations are free; service is free from 2024-11-01.
         CREATE OR REPLACE MACRO is_paid_conversation(conversation_type, category, d) AS
             upper(conversation_type) NOT IN ('FREE_ENTRY_POINT', 'FREE_TIER')

@@ -27,6 +27,7 @@ class BaseReport:
         self.info = bundle.info
         self.locale = locale or self.info.get("locale", "pt-BR")
         self.fmt = Formatter(self.locale, "USD")
+        self._coverage: list[dict] | None = None
 
     def _t(self, key: str, **values) -> str:
         return t(key, self.locale, **values)
@@ -34,26 +35,29 @@ class BaseReport:
     # -- what the report stands on ------------------------------------------------------------
     def coverage(self) -> list[dict]:
         """Per source kind this report reads: rows in the period, days with data, first and
-        last day, rejected rows of the files that gave them (mart `source_coverage`)."""
+        last day, rejected rows of the files that gave them (mart `source_coverage`); read once
+        (the header, the figures and `no_data` all ask)."""
+        if self._coverage is None:
+            self._coverage = self._read_coverage()
+        return self._coverage
+
+    def _read_coverage(self) -> list[dict]:
+        import pandas as pd
+
         from reportlib.marts import REPORT_SOURCES
 
         kinds = REPORT_SOURCES.get(self.report_name, ())
         if not kinds or "source_coverage" not in self.bundle.tables():
             return []
-        df = self.bundle.table("source_coverage")
-        rows = []
-        for kind in kinds:
-            match = df[df["kind"] == kind]
-            if len(match):
-                r = match.iloc[0]
-                rows.append({"kind": kind, "rows": int(r["rows"]),
-                             "days_with_data": int(r["days_with_data"]),
-                             "first_day": None if r["first_day"] is None or r["first_day"]
-                             != r["first_day"] else str(r["first_day"])[:10],
-                             "last_day": None if r["last_day"] is None or r["last_day"]
-                             != r["last_day"] else str(r["last_day"])[:10],
-                             "rejected": int(r["rejected"])})
-        return rows
+        df = self.bundle.table("source_coverage").set_index("kind")
+
+        def day(value) -> str | None:
+            return None if pd.isna(value) else str(value)[:10]
+
+        return [{"kind": kind, "rows": int(r["rows"]),
+                 "days_with_data": int(r["days_with_data"]), "first_day": day(r["first_day"]),
+                 "last_day": day(r["last_day"]), "rejected": int(r["rejected"])}
+                for kind in kinds if kind in df.index for r in [df.loc[kind]]]
 
     @property
     def no_data(self) -> bool:

@@ -1,4 +1,4 @@
-"""Declared schemas of every source format (SOURCES.md): columns, types, required fields, keys.
+"""Declared schemas of every source format (docs/sources.md): columns, types, required fields, keys.
 
 A schema is data: ingest turns it into one validation query per file, so adding a column to a
 format is one line here, not code in ingest.
@@ -197,7 +197,7 @@ CSV_SOURCES: dict[str, CsvSource] = {s.kind: s for s in (
     CAMPAIGNS, NOTIFICATIONS, TICKETS, TICKET_MESSAGES, AGENT_STATUS, BOT_MESSAGES,
     EVENT_TRACKS)}
 JSON_SOURCES = ("whatsapp_webhooks", "conversation_analytics", "pricing_analytics")
-# Formats SOURCES.md names whose ingest arrives with their reports: reported, not read yet.
+# Formats docs/sources.md names whose ingest arrives with their reports: reported, not read yet.
 PLANNED_SOURCES: tuple[str, ...] = ()
 KNOWN_SOURCES = tuple(CSV_SOURCES) + JSON_SOURCES + PLANNED_SOURCES
 

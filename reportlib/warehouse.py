@@ -1,4 +1,4 @@
-"""The DuckDB warehouse: opening it, and the canonical DDL (DESIGN.md, "Canonical tables")."""
+"""The DuckDB warehouse: opening it, and the canonical DDL (docs/sources.md names the tables)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ DEFAULT_WAREHOUSE = "warehouse.duckdb"
 
 DDL = """
 -- The canonical tables of source rows carry no primary key: ingest upserts on their natural
--- key (SOURCES.md) by delete + insert, and DuckDB would hold such an index whole in memory.
+-- key (docs/sources.md) by delete + insert, and DuckDB would hold such an index whole in memory.
 CREATE TABLE IF NOT EXISTS tenants (
     tenant_id VARCHAR PRIMARY KEY, display_name VARCHAR, timezone VARCHAR, locale VARCHAR,
     currency VARCHAR);

@@ -1,4 +1,5 @@
-"""Ingest against a corpus of hostile and careless source files (SOURCES.md, the input contract).
+"""Ingest against a corpus of hostile and careless source files (docs/sources.md: the
+input contract).
 
 Each case is one entry of a tenant's kind folder (a file, a folder, a link, a pipe) or one tenant
 folder, with the outcome the contract asks for: its status; rows loaded and rejected; the field
@@ -573,7 +574,7 @@ SLOW_WIDE_LINE = [
 ]
 
 # Meta's analytics as Meta returns them: UNKNOWN values, absent dimensions, REFERRAL_CONVERSION,
-# tier in a data point's identity (SOURCES.md shapes; Meta's own examples are in
+# tier in a data point's identity (docs/sources.md shapes; Meta's own examples are in
 # tests/test_analytics_shapes.py).
 REAL_SHAPES = [
     Case("conversations_unknown_values", CA, "unknown_values.json", "loaded", 2, 0),

@@ -1,4 +1,4 @@
-"""Source files → validated canonical tables (SOURCES.md is the contract).
+"""Source files → validated canonical tables (docs/sources.md is the contract).
 
 One module per source family beside the orchestration: `platform_csv` (the platform's CSV
 exports), `webhooks` (Meta's webhook bodies), `analytics` (Meta's analytics responses);

@@ -86,7 +86,7 @@ def _category(value) -> str | None:
     return str(value).strip().lower().replace("-", "_").replace(" ", "_")
 
 
-# Categories Meta's analytics may name besides those of the platform files (SOURCES.md).
+# Categories Meta's analytics may name besides those of the platform files (docs/sources.md).
 CATEGORIES = (*sources.CATEGORY_VALUES, "referral_conversion", "unknown")
 HALF_HOUR, DAY = 1800, 86400
 
@@ -233,7 +233,7 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
 def _check_point(point, spec: dict, own: Ownership):
     """(field, value, reason) of the first problem of an analytics data point, or None.
 
-    Only `start`, `end` and the count are required: every dimension may be absent (SOURCES.md,
+    Only `start`, `end` and the count are required: every dimension may be absent (docs/sources.md,
     "Meta's analytics as Meta returns them"), but one that is present must be a known value.
     """
     if point is _NOT_A_LIST:
