@@ -43,6 +43,9 @@ class TenantParams:
     # Per source kind, the file's column name -> the canonical column it holds (an export whose
     # columns are named otherwise needs this configuration, not code).
     column_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Template name -> category: the last resort for the category of a notification whose
+    # export does not say it (docs/sources.md, the platform's export tables).
+    templates: dict[str, str] = field(default_factory=dict)
 
     def phone_number_ids(self) -> set[str]:
         return {p.phone_number_id for p in self.phone_numbers}
@@ -111,6 +114,13 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     if sla <= 0:
         raise ReportError(f"{path}: field sla_target_minutes: must be positive")
     column_maps = _column_maps(path, get("sources", dict, {}))
+    templates = {}
+    for name, category in get("templates", dict, {}).items():
+        value = str(category).strip().lower().replace("-", "_").replace(" ", "_")
+        if value not in sources_mod.CATEGORY_VALUES:
+            raise ReportError(f"{path}: field templates.{name}: {category!r} is not a category "
+                              f"({', '.join(sources_mod.CATEGORY_VALUES)})")
+        templates[str(name)] = value
     return TenantParams(
         tenant_id=tenant,
         display_name=get("display_name", str, tenant),
@@ -124,6 +134,7 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         recipients=get("recipients", dict, {}),
         options=get("options", dict, {}),
         column_maps=column_maps,
+        templates=templates,
     )
 
 
@@ -141,12 +152,14 @@ def _column_maps(path: Path, raw: dict) -> dict[str, dict[str, str]]:
         if not isinstance(columns, dict) or set(spec) - {"columns"}:
             raise ReportError(f"{where}: expected {{columns: {{<file column>: <column>}}}}")
         mapping = {}
+        shapes = sources_mod.csv_shapes(kind)
         for theirs, ours in columns.items():
-            f = src.field_named(str(ours))
-            if f is None:
+            found = [f for shape in shapes if (f := shape.field_named(str(ours))) is not None]
+            if not found:
+                names = dict.fromkeys(x.name for shape in shapes for x in shape.fields)
                 raise ReportError(f"{where}.columns.{theirs}: unknown column {ours!r} (one of "
-                                  f"{', '.join(x.name for x in src.fields)})")
-            mapping[str(theirs).strip().lower()] = f.name
+                                  f"{', '.join(names)})")
+            mapping[str(theirs).strip().lower()] = found[0].name
         maps[kind] = mapping
     return maps
 
@@ -172,6 +185,8 @@ def dump_tenant(params_dir: Path, tenant: TenantParams) -> Path:
     }
     if tenant.options:
         data["options"] = tenant.options
+    if tenant.templates:
+        data["templates"] = dict(tenant.templates)
     if tenant.column_maps:
         data["sources"] = {k: {"columns": dict(v)} for k, v in tenant.column_maps.items()}
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

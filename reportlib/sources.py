@@ -21,7 +21,9 @@ def _snake(name: str) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """One source column. `kind` is text, timestamp, integer, number, enum, e164 or json."""
+    """One source column. `kind` is text, timestamp, integer, number, enum, e164, json (an
+    object of strings), json_object (any object), bot (an id or a `name@msging.net` identity,
+    kept as the id) or base64_utf16 (the platform's encoded message content, kept as is)."""
 
     name: str
     kind: str = "text"
@@ -37,6 +39,17 @@ class Field:
 
 
 @dataclass(frozen=True)
+class AlsoInto:
+    """Rows of a shape that land in a second table: `columns` maps its columns to SQL over the
+    checked columns; only rows where `when` holds."""
+
+    table: str
+    key: tuple[str, ...]
+    columns: tuple[tuple[str, str], ...]
+    when: str
+
+
+@dataclass(frozen=True)
 class CsvSource:
     """A platform CSV export: its folder name, fields, canonical table and natural key."""
 
@@ -45,6 +58,27 @@ class CsvSource:
     fields: tuple[Field, ...]
     key: tuple[str, ...]  # canonical column names (besides tenant_id)
     tenant_checks: tuple[tuple[str, str], ...] = field(default=())  # (column, 'phone'|'bot')
+    shape: str = "wide"  # the platform's own export tables are other shapes of a kind
+    # (field name, bad-condition over the typed columns "_typed_<column>", reason): checks of
+    # more than one field, run after the per-field ones.
+    row_checks: tuple[tuple[str, str, str], ...] = ()
+    # Columns stored besides the fields' own: (column, SQL over the checked columns).
+    derived: tuple[tuple[str, str], ...] = ()
+    # Which of a key's rows wins within a file (SQL ORDER BY, first wins); default: the last.
+    latest: str = "_ord DESC"
+    # A second table some rows also land in (the message export's templates).
+    also: AlsoInto | None = None
+    # Rows stored in `table` (SQL over the checked columns); default: every good row.
+    keep: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        """The canonical columns a loaded row stores, besides tenant and source: a field whose
+        column starts with `_` is read and checked but only feeds derived columns."""
+        derived = {name for name, _ in self.derived}
+        return [f.target for f in self.fields
+                if f.target not in derived and not f.target.startswith("_")] + \
+            [name for name, _ in self.derived]
 
     def field_named(self, header: str) -> Field | None:
         for f in self.fields:
@@ -186,16 +220,28 @@ EVENT_TRACKS = CsvSource(
         Field("Value"),
         Field("Extras", "json", max_length=5000),
         Field("StorageDate", "timestamp", required=True),
+        # The platform's export adds these: the message that raised the event, and how many
+        # events one row stands for.
+        Field("MessageId"),
+        Field("Count", "integer", minimum=1, column="event_count"),
     ),
     # All columns are the natural key: an identical event re-loaded is the same event.
     key=("bot_id", "contact_identity", "category", "action", "label", "value", "extras",
-         "storage_date"),
+         "storage_date", "message_id", "event_count"),
     tenant_checks=(("bot_id", "bot"),),
 )
 
 CSV_SOURCES: dict[str, CsvSource] = {s.kind: s for s in (
     CAMPAIGNS, NOTIFICATIONS, TICKETS, TICKET_MESSAGES, AGENT_STATUS, BOT_MESSAGES,
     EVENT_TRACKS)}
+
+
+def csv_shapes(kind: str) -> tuple[CsvSource, ...]:
+    """Every shape a kind's file may have, the wide one first: a file is read as the first
+    whose required columns its header has (the platform's own tables: `platform_shapes`)."""
+    from reportlib.platform_shapes import PLATFORM_SHAPES
+
+    return (CSV_SOURCES[kind], *(s for s in PLATFORM_SHAPES if s.kind == kind))
 JSON_SOURCES = ("whatsapp_webhooks", "conversation_analytics", "pricing_analytics")
 # Formats docs/sources.md names whose ingest arrives with their reports: reported, not read yet.
 PLANNED_SOURCES: tuple[str, ...] = ()

@@ -50,7 +50,26 @@ CREATE TABLE IF NOT EXISTS bot_messages (
 CREATE TABLE IF NOT EXISTS event_tracks (
     tenant_id VARCHAR, bot_id VARCHAR, contact_identity VARCHAR, category VARCHAR,
     action VARCHAR, label VARCHAR, value VARCHAR, extras VARCHAR, storage_date TIMESTAMPTZ,
+    source_file VARCHAR, source_line BIGINT, message_id VARCHAR, event_count BIGINT);
+-- The platform's notification export as an event log: one row per status event of a message
+-- (`platform_id`); `notification_log` rolls them up per message.
+CREATE TABLE IF NOT EXISTS notification_events (
+    tenant_id VARCHAR, platform_id VARCHAR, bot_id VARCHAR, from_identity VARCHAR,
+    to_identity VARCHAR, event VARCHAR, storage_date TIMESTAMPTZ, reason_code BIGINT,
+    reason_description VARCHAR, campaign_id VARCHAR, sender VARCHAR, agent_identity VARCHAR,
+    phone_number_id VARCHAR, template_name VARCHAR, category VARCHAR, recipient VARCHAR,
+    ts TIMESTAMPTZ, wamid VARCHAR, conversation_id VARCHAR, origin_category VARCHAR,
     source_file VARCHAR, source_line BIGINT);
+-- Templates of the platform's message export (the content of a template message), by the
+-- platform's message id: they give event-log notifications their template.
+CREATE TABLE IF NOT EXISTS message_templates (
+    tenant_id VARCHAR, message_id VARCHAR, template_name VARCHAR, template_language VARCHAR,
+    storage_date TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT);
+-- Template categories declared in a tenant's params (`templates`), the last resort for a
+-- notification's category.
+CREATE TABLE IF NOT EXISTS template_categories (
+    tenant_id VARCHAR, template_name VARCHAR, category VARCHAR,
+    PRIMARY KEY (tenant_id, template_name));
 CREATE TABLE IF NOT EXISTS message_status_events (
     tenant_id VARCHAR, message_id VARCHAR, status VARCHAR, ts TIMESTAMPTZ,
     recipient_id VARCHAR, phone_number_id VARCHAR, waba_id VARCHAR, error_code BIGINT,
@@ -96,6 +115,60 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     tenant_id VARCHAR, source_kind VARCHAR, file VARCHAR, line BIGINT, field VARCHAR,
     value VARCHAR, reason VARCHAR, sha256 VARCHAR);
 
+-- Event-log notifications, one row per message in the wide file's columns. The message id is
+-- Meta's wamid where any event carries it (webhooks join on it). Template: the column, else the
+-- message export. Campaign: the column, else the campaign of the same template and bot that
+-- started last before the message, within two days. Category before webhooks (the timeline
+-- puts their pricing category first): the column, the conversation origin, the campaign, the
+-- tenant's template list.
+CREATE OR REPLACE VIEW notification_log AS
+WITH messages AS (
+    SELECT tenant_id, platform_id, max(wamid) AS wamid, any_value(bot_id) AS bot_id,
+        max(recipient) AS recipient, max(campaign_id) AS campaign_id, max(sender) AS sender,
+        max(agent_identity) AS agent_identity, max(phone_number_id) AS phone_number_id,
+        max(template_name) AS template_name, max(category) AS category,
+        max(origin_category) AS origin_category,
+        COALESCE(min(ts) FILTER (WHERE event = 'accepted'), min(ts)) AS accepted_at,
+        min(ts) FILTER (WHERE event = 'dispatched') AS sent_at,
+        min(ts) FILTER (WHERE event = 'received') AS delivered_at,
+        min(ts) FILTER (WHERE event = 'consumed') AS read_at,
+        min(ts) FILTER (WHERE event = 'failed') AS failed_at,
+        arg_min(reason_code, ts) FILTER (WHERE event = 'failed') AS error_code,
+        arg_min(reason_description, ts) FILTER (WHERE event = 'failed') AS error_details
+    FROM notification_events GROUP BY tenant_id, platform_id
+), templated AS (
+    SELECT m.*, COALESCE(m.template_name, t.template_name) AS template
+    FROM messages m LEFT JOIN message_templates t
+      ON t.tenant_id = m.tenant_id AND t.message_id = m.platform_id
+), starts AS (
+    SELECT tenant_id, template_name AS template, bot_id, campaign_id,
+        category AS campaign_category, COALESCE(sent_at, scheduled_at) AS started_at
+    FROM campaigns WHERE COALESCE(sent_at, scheduled_at) IS NOT NULL
+), attributed AS (
+    SELECT m.*, CASE WHEN m.accepted_at < s.started_at + INTERVAL 2 DAY
+                     THEN s.campaign_id END AS guessed_campaign,
+           CASE WHEN m.accepted_at < s.started_at + INTERVAL 2 DAY
+                     THEN s.campaign_category END AS guessed_category
+    FROM templated m ASOF LEFT JOIN starts s
+      ON s.tenant_id = m.tenant_id AND s.template = m.template
+     AND lower(s.bot_id) = lower(m.bot_id) AND m.accepted_at >= s.started_at
+)
+SELECT a.tenant_id, COALESCE(a.wamid, a.platform_id) AS message_id,
+    COALESCE(a.campaign_id, a.guessed_campaign) AS campaign_id,
+    COALESCE(a.sender, CASE WHEN a.agent_identity IS NOT NULL THEN 'agent'
+                            WHEN COALESCE(a.campaign_id, a.guessed_campaign) IS NOT NULL
+                            THEN 'campaign' ELSE 'api' END) AS sender,
+    a.agent_identity, a.bot_id, COALESCE(a.phone_number_id, p.phone_number_id) AS phone_number_id,
+    a.recipient, a.template AS template_name,
+    COALESCE(a.category, a.origin_category, a.guessed_category, c.category) AS category,
+    a.accepted_at, a.sent_at, a.delivered_at, a.read_at, a.failed_at, a.error_code,
+    NULL::TIMESTAMPTZ AS replied_at, a.error_details
+FROM attributed a
+LEFT JOIN template_categories c ON c.tenant_id = a.tenant_id AND c.template_name = a.template
+-- A tenant with one phone number sent everything from it.
+LEFT JOIN (SELECT tenant_id, any_value(phone_number_id) AS phone_number_id FROM phone_numbers
+           GROUP BY tenant_id HAVING count(*) = 1) p ON p.tenant_id = a.tenant_id;
+
 -- A message's status timeline: notification timestamps merged with webhook statuses.
 -- The earliest time of each status wins, so a later source never doubles it.
 CREATE OR REPLACE VIEW message_timeline AS
@@ -115,6 +188,13 @@ WITH events AS (
 ), replies AS (
     SELECT tenant_id, context_id AS message_id, min(ts) AS replied_at
     FROM inbound_messages WHERE context_id IS NOT NULL GROUP BY ALL
+), notes AS (
+    -- The wide file and the event log; a message in both is the wide file's.
+    SELECT *, NULL::VARCHAR AS error_details, false AS from_log FROM notifications
+    UNION ALL BY NAME
+    SELECT l.*, true AS from_log FROM notification_log l
+    WHERE NOT EXISTS (SELECT 1 FROM notifications w
+                      WHERE w.tenant_id = l.tenant_id AND w.message_id = l.message_id)
 ), merged AS (
     SELECT
         COALESCE(n.tenant_id, e.tenant_id) AS tenant_id,
@@ -122,15 +202,20 @@ WITH events AS (
         n.campaign_id, COALESCE(n.sender, 'api') AS sender, n.agent_identity, n.bot_id,
         COALESCE(n.phone_number_id, e.phone_number_id) AS phone_number_id,
         COALESCE(n.recipient, '+' || e.recipient_id) AS recipient,
-        n.template_name, COALESCE(n.category, e.pricing_category) AS category,
+        n.template_name,
+        -- An event-log message's category: its webhooks' first, then the export's; shown as
+        -- unknown with neither.
+        CASE WHEN n.from_log THEN COALESCE(e.pricing_category, n.category, 'unknown')
+             ELSE COALESCE(n.category, e.pricing_category) END AS category,
         n.accepted_at,
         least(n.sent_at, e.sent_at) AS sent_at,
         least(n.delivered_at, e.delivered_at) AS delivered_at,
         least(n.read_at, e.read_at) AS read_at,
         least(n.failed_at, e.failed_at) AS failed_at,
-        COALESCE(e.error_code, n.error_code) AS error_code, e.error_details,
+        COALESCE(e.error_code, n.error_code) AS error_code,
+        COALESCE(e.error_details, n.error_details) AS error_details,
         least(n.replied_at, r.replied_at) AS replied_at
-    FROM notifications n
+    FROM notes n
     FULL OUTER JOIN events e USING (tenant_id, message_id)
     LEFT JOIN replies r
       ON r.tenant_id = COALESCE(n.tenant_id, e.tenant_id)
@@ -163,6 +248,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
 ADDED_COLUMNS = {
     "message_status_events": ("recipient_type", "recipient_user_id", "error_details"),
     "inbound_messages": ("from_user_id", "referral_source_type", "referral_source_id"),
+    "event_tracks": ("message_id", "event_count BIGINT"),
 }
 
 
@@ -173,7 +259,8 @@ def create(path: Path | str) -> duckdb.DuckDBPyConnection:
         "SELECT table_name FROM information_schema.tables").fetchall()}
     for table, columns in ADDED_COLUMNS.items():  # before the DDL: its view reads them
         for column in columns if table in present else ():
-            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+            name, _, kind = column.partition(" ")
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind or 'VARCHAR'}")
     con.execute(DDL)
     _migrate_analytics(con)
     pricing.install(con)
@@ -226,7 +313,8 @@ def ensure_current(path: Path | str) -> None:
             "SELECT table_name FROM information_schema.tables").fetchall()}
         stale = any("granularity" not in _columns(con, t) for t in _OLD_DIMENSIONS
                     if t in present) or any(
-            not set(columns) <= _columns(con, t) for t, columns in ADDED_COLUMNS.items()
+            not {c.split()[0] for c in columns} <= _columns(con, t)
+            for t, columns in ADDED_COLUMNS.items()
             if t in present)
     finally:
         con.close()

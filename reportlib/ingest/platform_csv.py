@@ -50,15 +50,10 @@ def _delimiter(header: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-def _header(entry: files.Entry, src: sources.CsvSource,
-            column_map: dict[str, str]) -> tuple[str, list[str], dict, list]:
-    """(delimiter, header names, canonical column → position, unknown names); `column_map`
-    (the tenant's params) renames a file's columns to the declared ones first."""
-    text = files.first_line(entry)
-    if not text.strip():
-        raise ReportError("empty file: no header row")
-    delimiter = _delimiter(text)
-    header = files.header_record(entry, delimiter)
+def _positions(header: list[str], src: sources.CsvSource,
+               column_map: dict[str, str]) -> tuple[dict, list, list]:
+    """(canonical column → position, unknown names, missing required names) of a header read
+    as the shape `src`; `column_map` (the tenant's params) renames a file's columns first."""
     positions: dict[str, int] = {}
     unknown = []
     for i, name in enumerate(header):
@@ -70,21 +65,40 @@ def _header(entry: files.Entry, src: sources.CsvSource,
         else:
             positions[f.target] = i
     missing = [f.name for f in src.fields if f.required and f.target not in positions]
-    if missing:
-        raise ReportError(f"line 1: missing required column {', '.join(missing)}")
-    return delimiter, header, positions, unknown
+    return positions, unknown, missing
 
 
-def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, src: sources.CsvSource,
-           tenant: TenantParams, own: Ownership) -> tuple[str, list[str]]:
-    """Read and check the whole file into the temp table `checked`; return (delimiter, unknown).
+def _header(entry: files.Entry, kind: str,
+            column_map: dict[str, str]) -> tuple[str, list[str], sources.CsvSource, dict, list]:
+    """(delimiter, header names, the file's shape, canonical column → position, unknown
+    names). The shape is the first of the kind's (the wide file first) whose required columns
+    the header has: the platform's own export tables are told apart by their header."""
+    text = files.first_line(entry)
+    if not text.strip():
+        raise ReportError("empty file: no header row")
+    delimiter = _delimiter(text)
+    header = files.header_record(entry, delimiter)
+    tried = []
+    for src in sources.csv_shapes(kind):
+        positions, unknown, missing = _positions(header, src, column_map)
+        if not missing:
+            return delimiter, header, src, positions, unknown
+        tried.append((len(missing) / len([f for f in src.fields if f.required]), src, missing))
+    _share, src, missing = min(tried, key=lambda t: t[0])
+    shape = "" if src.shape == "wide" else f" of the platform's {src.shape} export"
+    raise ReportError(f"line 1: missing required column {', '.join(missing)}{shape}")
+
+
+def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
+           tenant: TenantParams, own: Ownership) -> tuple[sources.CsvSource, list[str]]:
+    """Read and check the whole file into the temp table `checked`; return (shape, unknown).
 
     `checked` holds every record DuckDB could split: `_ord` (its order), `_skip` (a record of
     empty cells), `_reject` (the first failed check as {field, value, reason}) and the typed
     canonical columns.
     """
-    delimiter, header, positions, unknown = _header(entry, src,
-                                                    tenant.column_maps.get(src.kind, {}))
+    delimiter, header, src, positions, unknown = _header(entry, kind,
+                                                         tenant.column_maps.get(kind, {}))
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     text_cols = []
     for f in src.fields:
@@ -103,6 +117,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, src: sources.CsvS
                                 f"'value': left({col}, 1000), 'reason': {quote(reason)}}}")
         typed_values.append(f"{value} AS {typed}")
         outputs.append(f"{typed} AS {col}")
+    for name, condition, reason in src.row_checks:
+        reject_cases.append(f"WHEN {condition} THEN {{'field': {quote(name)}, "
+                            f"'value': NULL, 'reason': {quote(reason)}}}")
     all_empty = " AND ".join(f'"{f.target}" IS NULL' for f in src.fields)
     con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
     # Times without an offset are the tenant's; ingest_file sets UTC back after the transaction.
@@ -126,7 +143,14 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, src: sources.CsvS
             SELECT rowid - (SELECT min(rowid) FROM raw_csv) + 1 AS _ord,
                    {', '.join(text_cols)} FROM raw_csv))""")
     con.execute("DROP TABLE raw_csv")
-    return delimiter, unknown
+    if src.also is not None:
+        # The platform's message content: base64 of UTF-16LE text, decoded only where it may
+        # be a template's JSON.
+        con.execute("ALTER TABLE checked ADD COLUMN _template VARCHAR")
+        con.execute("""UPDATE checked SET _template = utf16_base64_json(_content)
+                       WHERE _reject IS NULL AND _content IS NOT NULL
+                         AND (_type IS NULL OR lower(_type) LIKE 'application/json%')""")
+    return src, unknown
 
 
 def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
@@ -163,9 +187,9 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
-             src: sources.CsvSource, entry: files.Entry, sha: str) -> FileResult:
+             kind: str, entry: files.Entry, sha: str) -> FileResult:
     """Load one platform CSV into its canonical table; rejected rows into `rejected_rows`."""
-    _delimiter_used, unknown = _stage(con, entry, src, tenant, own)
+    src, unknown = _stage(con, entry, kind, tenant, own)
     _structural_rejects(con)
     path = str(entry.path)
     # Record numbers: a staged record follows every broken line whose number is below its own.
@@ -187,25 +211,47 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
               SELECT {line_sql}, c._reject.field, c._reject.value, c._reject.reason
               FROM checked c WHERE c._reject IS NOT NULL AND NOT c._skip)
         ORDER BY line""")
-    names = [f.target for f in src.fields]
-    cols = ", ".join(f'"{n}"' for n in names)
+    _store(con, tenant.tenant_id, src, path, line_sql)
     good = "FROM checked c WHERE c._reject IS NULL AND NOT c._skip"
-    key = ", ".join(src.key)
-    if src.kind == "event_tracks":
-        # No identifier: every column is the key. Insert only events not already stored.
-        matches = " AND ".join(f"e.{k} IS NOT DISTINCT FROM c.{k}" for k in src.key)
-        con.execute(f"""
-            INSERT INTO {src.table} (tenant_id, {cols}, source_file, source_line)
-            SELECT {quote(tenant.tenant_id)}, {cols}, {quote(path)}, {line_sql} {good}
-            AND NOT EXISTS (SELECT 1 FROM {src.table} e
-                            WHERE e.tenant_id = {quote(tenant.tenant_id)} AND {matches})
-            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY c._ord DESC) = 1""")
-    else:
-        replace_rows(con, src.table, tenant.tenant_id, src.key,
-                     [*names, "source_file", "source_line"], f"""
-            SELECT {quote(tenant.tenant_id)}, {cols}, {quote(path)}, {line_sql} {good}
-            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY c._ord DESC) = 1""")
     loaded = con.execute(f"SELECT count(*) {good}").fetchall()[0][0]
     con.execute("DROP TABLE checked; DROP TABLE broken; DROP TABLE broken_marks")
-    notes = [f"unknown columns ignored: {', '.join(unknown)}"] if unknown else []
+    notes = [] if src.shape == "wide" else [f"read as the platform's {src.shape} export"]
+    notes += [f"unknown columns ignored: {', '.join(unknown)}"] if unknown else []
     return finish(con, tenant.tenant_id, src.kind, Path(path), sha, loaded, notes)
+
+
+def _store(con: duckdb.DuckDBPyConnection, tenant_id: str, src: sources.CsvSource, path: str,
+           line_sql: str) -> None:
+    """Upsert the good rows of `checked` into the shape's table (and its second table)."""
+    good = "FROM checked c WHERE c._reject IS NULL AND NOT c._skip"
+    derived = dict(src.derived)
+    names = src.columns
+    values = ", ".join(f'{derived.get(n, chr(34) + n + chr(34))} AS "{n}"' for n in names)
+    cols = ", ".join(f'"{n}"' for n in names)
+    key = ", ".join(f'"{k}"' for k in src.key)
+    keep = f" AND ({src.keep})" if src.keep else ""
+    rows = f"""
+        SELECT {quote(tenant_id)}, {cols}, {quote(path)}, line FROM (
+            SELECT {values}, {line_sql} AS line, c._ord {good}{keep})
+        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {src.latest}) = 1"""
+    if src.kind == "event_tracks":
+        # No identifier: every column is the key. Insert only events not already stored.
+        matches = " AND ".join(f"e.{k} IS NOT DISTINCT FROM r.{k}" for k in src.key)
+        con.execute(f"""
+            INSERT INTO {src.table} (tenant_id, {cols}, source_file, source_line)
+            SELECT * FROM ({rows}) r (tenant_id, {cols}, source_file, source_line)
+            WHERE NOT EXISTS (SELECT 1 FROM {src.table} e
+                              WHERE e.tenant_id = {quote(tenant_id)} AND {matches})""")
+    else:
+        replace_rows(con, src.table, tenant_id, src.key, [*names, "source_file", "source_line"],
+                     rows)
+    if src.also is not None:
+        also = src.also
+        values = ", ".join(f'{sql} AS "{n}"' for n, sql in also.columns)
+        also_cols = ", ".join(f'"{n}"' for n, _ in also.columns)
+        also_key = ", ".join(f'"{k}"' for k in also.key)
+        replace_rows(con, also.table, tenant_id, also.key,
+                     [n for n, _ in also.columns] + ["source_file", "source_line"], f"""
+            SELECT {quote(tenant_id)}, {also_cols}, {quote(path)}, line FROM (
+                SELECT {values}, {line_sql} AS line, c._ord {good} AND ({also.when}))
+            QUALIFY row_number() OVER (PARTITION BY {also_key} ORDER BY _ord DESC) = 1""")

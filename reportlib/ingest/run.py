@@ -31,7 +31,7 @@ def _load(con, tenant: TenantParams, own: Ownership, kind: str, entry: files.Ent
           sha: str) -> FileResult:
     files.check_gzip(entry)
     if kind in sources.CSV_SOURCES:
-        return load_csv(con, tenant, own, sources.CSV_SOURCES[kind], entry, sha)
+        return load_csv(con, tenant, own, kind, entry, sha)
     if kind == "whatsapp_webhooks":
         return load_webhooks(con, tenant, own, entry, sha)
     return load_analytics(con, tenant, own, kind, entry, sha)
@@ -93,6 +93,10 @@ def _register_tenant(con, tenant: TenantParams) -> None:
     con.execute("INSERT OR REPLACE INTO tenants VALUES (?, ?, ?, ?, ?)",
                 [tenant.tenant_id, tenant.display_name, tenant.timezone, tenant.locale,
                  tenant.currency])
+    con.execute("DELETE FROM template_categories WHERE tenant_id = ?", [tenant.tenant_id])
+    for name, category in tenant.templates.items():
+        con.execute("INSERT INTO template_categories VALUES (?, ?, ?)",
+                    [tenant.tenant_id, name, category])
     for p in tenant.phone_numbers:
         con.execute("INSERT OR REPLACE INTO phone_numbers VALUES (?, ?, ?, ?, ?)",
                     [tenant.tenant_id, p.phone_number_id, p.display_phone_number, p.waba_id,

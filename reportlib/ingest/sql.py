@@ -79,6 +79,19 @@ def field_checks(f: sources.Field, col: str, typed: str,
         checks.append((f"{col} IS NOT NULL AND NOT regexp_full_match("
                        f"regexp_replace({col}, '[\\s().-]', '', 'g'), '{E164}')",
                        "not an E.164 phone number (+ and 8 to 15 digits)"))
+    elif f.kind == "bot":
+        # An id or an identity (`name@msging.net`): the id.
+        value = f"NULLIF(split_part({col}, '@', 1), '')"
+        checks.append((f"{col} IS NOT NULL AND {typed} IS NULL", "not a bot identity"))
+        checks.append((f"length({col}) > {f.max_length}",
+                       f"longer than {f.max_length} characters"))
+    elif f.kind == "json_object":
+        value = col
+        checks.append((f"length({col}) > {f.max_length}",
+                       f"longer than {f.max_length} characters"))
+        checks.append((f"{col} IS NOT NULL AND (TRY(json({col})) IS NULL "
+                       f"OR json_type(TRY(json({col}))) <> 'OBJECT')",
+                       "not a JSON object"))
     elif f.kind == "json":
         value = col
         checks.append((f"length({col}) > {f.max_length}",

@@ -9,6 +9,7 @@ rejected.
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -145,6 +146,18 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
                         side_effects=False)
     con.create_function("_shape_problem", _shape_problem, ["VARCHAR"], "VARCHAR",
                         side_effects=False, null_handling="special")
+    con.create_function("utf16_base64_json", utf16_base64_json, ["VARCHAR"], "VARCHAR",
+                        side_effects=False)
+
+
+def utf16_base64_json(content: str) -> str | None:
+    """The platform's message content (base64 of UTF-16LE text) as text when it is a JSON
+    object, else None: only a template's JSON is read from it."""
+    try:
+        text = base64.b64decode(content, validate=True).decode("utf-16-le").lstrip("\ufeff")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return text if text.lstrip().startswith("{") else None
 
 
 def _phone_problem(own: Ownership) -> str:

@@ -1,6 +1,6 @@
 -- Events of the period by category and action: events (the platform's convention) and
 -- distinct users beside them.
-SELECT category, action, count(*) AS events, count(DISTINCT contact_identity) AS users
+SELECT category, action, sum(COALESCE(event_count, 1))::BIGINT AS events, count(DISTINCT contact_identity) AS users
 FROM event_tracks
 WHERE tenant_id = getvariable('tenant')
   AND (storage_date AT TIME ZONE getvariable('tz'))::DATE

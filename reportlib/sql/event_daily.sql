@@ -1,6 +1,6 @@
 -- Events per tenant-local day and category.
 SELECT (storage_date AT TIME ZONE getvariable('tz'))::DATE AS day, category,
-    count(*) AS events, count(DISTINCT contact_identity) AS users
+    sum(COALESCE(event_count, 1))::BIGINT AS events, count(DISTINCT contact_identity) AS users
 FROM event_tracks
 WHERE tenant_id = getvariable('tenant')
   AND (storage_date AT TIME ZONE getvariable('tz'))::DATE

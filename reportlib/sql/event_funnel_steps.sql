@@ -1,9 +1,11 @@
 -- Funnels of the tenant's params (temp table `funnel_steps`: funnel, step, category, action).
 -- A user reaches step k at the first time they did step k at or after reaching step k-1, so
 -- repeated events count once and a user who skips a step stops there. `events` counts every
--- event of the step in the period (the platform's convention); `users` those who reached it.
+-- event of the step in the period (the platform's convention; a row of the platform's export
+-- stands for `Count` events); `users` those who reached it.
 WITH RECURSIVE events AS (
-    SELECT contact_identity AS user_id, category, action, storage_date AS at
+    SELECT contact_identity AS user_id, category, action, storage_date AS at,
+        COALESCE(event_count, 1) AS n
     FROM event_tracks
     WHERE tenant_id = getvariable('tenant') AND contact_identity IS NOT NULL
       AND (storage_date AT TIME ZONE getvariable('tz'))::DATE
@@ -23,7 +25,7 @@ WITH RECURSIVE events AS (
 ), users AS (
     SELECT funnel, step, count(*) AS users FROM reach GROUP BY ALL
 ), step_events AS (
-    SELECT f.funnel, f.step, count(e.user_id) AS events
+    SELECT f.funnel, f.step, sum(e.n) FILTER (WHERE e.user_id IS NOT NULL)::BIGINT AS events
     FROM funnel_steps f LEFT JOIN events e ON e.category = f.category AND e.action = f.action
     GROUP BY ALL
 )

@@ -1,0 +1,176 @@
+"""The platform's own export tables (docs/sources.md): other shapes of the same kinds.
+
+Each is a `CsvSource` of its own columns whose rows land in the same canonical tables as the
+wide files (or, for the notification event log, in `notification_events`, which the message
+timeline rolls up per message). Identities look like `5511987654321@wa.gw.msging.net` (a
+WhatsApp user) or `name@msging.net` (a bot).
+"""
+
+from __future__ import annotations
+
+from reportlib.sources import TICKET_STATUSES, AlsoInto, CsvSource, Field
+
+# A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain.
+WHATSAPP_IDENTITY = r"^\+?([1-9][0-9]{7,14})@wa\."
+
+
+def _whatsapp_side(a: str, b: str) -> str:
+    """SQL: the first of two identity columns that is a WhatsApp user's."""
+    return (f"CASE WHEN regexp_matches({a}, '{WHATSAPP_IDENTITY}') THEN {a} "
+            f"WHEN regexp_matches({b}, '{WHATSAPP_IDENTITY}') THEN {b} END")
+
+
+def _person(identity: str) -> str:
+    """SQL: a WhatsApp user's identity as their E.164 number (how the wide files and Meta name
+    them, so that the shapes join); any other identity as it is."""
+    return (f"CASE WHEN regexp_matches({identity}, '{WHATSAPP_IDENTITY}') "
+            f"THEN '+' || regexp_extract({identity}, '{WHATSAPP_IDENTITY}', 1) "
+            f"ELSE {identity} END")
+
+
+def _metadata(key: str) -> str:
+    return f"""json_extract_string("_metadata", '$."{key}"')"""
+
+
+# `#wa.timestamp` is epoch seconds (milliseconds accepted too); missing or out of range: the
+# row's StorageDate.
+_WA_NUMBER = f"TRY_CAST({_metadata('#wa.timestamp')} AS DOUBLE)"
+_WA_SECONDS = f"CASE WHEN {_WA_NUMBER} > 1e11 THEN {_WA_NUMBER} / 1000 ELSE {_WA_NUMBER} END"
+_EVENT_TS = (f"CASE WHEN {_WA_SECONDS} BETWEEN 1420070400 AND 4102444800 "
+             f"THEN to_timestamp({_WA_SECONDS}) ELSE \"storage_date\" END")
+
+NOTIFICATION_EVENTS = CsvSource(
+    kind="notifications",
+    table="notification_events",
+    shape="event log",
+    fields=(
+        Field("Id", required=True, column="platform_id"),
+        Field("OwnerIdentity", "bot", required=True, column="bot_id"),
+        Field("FromIdentity"),
+        Field("ToIdentity", required=True),
+        Field("Event", "enum", required=True,
+              allowed=("accepted", "dispatched", "received", "consumed", "failed")),
+        Field("StorageDate", "timestamp", required=True),
+        Field("Metadata", "json_object", max_length=20_000, column="_metadata"),
+        Field("ReasonCode", "integer", minimum=0),
+        Field("ReasonDescription", max_length=2000),
+        # Columns of the wide file an export may add; read when present.
+        Field("CampaignId"),
+        Field("Sender", "enum", allowed=("campaign", "agent", "api")),
+        Field("AgentIdentity"),
+        Field("PhoneNumberId"),
+        Field("TemplateName"),
+        Field("Category", "category"),
+    ),
+    key=("platform_id", "event", "ts"),
+    tenant_checks=(("bot_id", "bot"), ("phone_number_id", "phone")),
+    row_checks=(("ToIdentity",
+                 _whatsapp_side('"_typed_to_identity"', '"_typed_from_identity"') + " IS NULL",
+                 "neither FromIdentity nor ToIdentity is a WhatsApp user "
+                 "(digits@wa.gw.msging.net)"),),
+    derived=(
+        ("recipient", "'+' || regexp_extract("
+         + _whatsapp_side('"to_identity"', '"from_identity"') + f", '{WHATSAPP_IDENTITY}', 1)"),
+        ("ts", _EVENT_TS),
+        ("wamid", _metadata("#message.uniqueId")),
+        ("conversation_id", _metadata("#wa.conversation.id")),
+        ("origin_category", f"normalize_category({_metadata('#wa.conversation.origin.type')})"),
+    ),
+)
+
+
+def _from_bot() -> str:
+    """SQL: the message was sent by the bot (or its router): its sender is the bot's identity."""
+    sender = """lower(split_part("_from", '@', 1))"""
+    return f"""({sender} = lower("bot_id") OR {sender} = lower(coalesce("router_id", '')))"""
+
+
+_USER = f"""CASE WHEN {_from_bot()} THEN "_to" ELSE "_from" END"""
+
+# Template messages (the notifications) are not chatbot traffic: they give notifications their
+# template instead. `_template` is the decoded content when it is JSON (ingest adds it).
+MESSAGE_TEMPLATES = AlsoInto(
+    table="message_templates",
+    key=("message_id",),
+    columns=(("message_id", '"message_id"'),
+             ("template_name", """json_extract_string("_template", '$.template.name')"""),
+             ("template_language", """COALESCE(
+                 json_extract_string("_template", '$.template.language.code'),
+                 CASE WHEN json_type("_template", '$.template.language') = 'VARCHAR'
+                      THEN json_extract_string("_template", '$.template.language') END)"""),
+             ("storage_date", '"storage_date"')),
+    when="""json_extract_string("_template", '$.template.name') IS NOT NULL""",
+)
+
+MESSAGES = CsvSource(
+    kind="bot_messages",
+    table="bot_messages",
+    shape="messages",
+    fields=(
+        Field("Id", required=True, column="message_id"),
+        Field("OwnerIdentity", "bot", required=True, column="bot_id"),
+        Field("FromIdentity", required=True, column="_from"),
+        Field("ToIdentity", required=True, column="_to"),
+        Field("ToDomain", column="_to_domain"),
+        Field("StorageDate", "timestamp", required=True),
+        Field("Type", column="_type"),
+        Field("Content", "base64_utf16", max_length=200_000, column="_content"),
+        Field("Metadata", "json_object", max_length=20_000, column="_metadata"),
+        Field("RouterId"),
+        Field("Channel", column="_channel"),
+    ),
+    key=("message_id",),
+    tenant_checks=(("bot_id", "bot"), ("router_id", "bot")),
+    also=MESSAGE_TEMPLATES,
+    keep=f"NOT ({MESSAGE_TEMPLATES.when})",
+    derived=(
+        ("direction", f"CASE WHEN {_from_bot()} THEN 'sent' ELSE 'received' END"),
+        ("user_identity", _person(_USER)),
+        # The user's channel from their identity's domain (wa.gw.msging.net: whatsapp).
+        ("channel", f"""COALESCE("_channel", CASE
+            WHEN split_part({_USER}, '@', 2) LIKE 'wa.%' THEN 'whatsapp'
+            ELSE NULLIF(split_part(split_part({_USER}, '@', 2), '.', 1), '') END)"""),
+    ),
+)
+
+TICKET_EVENTS = CsvSource(
+    kind="tickets",
+    table="tickets",
+    shape="ticket events",
+    fields=(
+        Field("TicketId", required=True),
+        Field("SequentialId", "integer"),
+        Field("OwnerIdentity", "bot", required=True, column="bot_id"),
+        Field("CustomerIdentity", required=True, column="_customer_identity"),
+        Field("ContactIdentity", column="_contact_identity"),
+        Field("StorageDate", "timestamp", required=True),
+        Field("OpenDate", "timestamp"),
+        Field("ClosedDate", "timestamp", column="close_date"),
+        Field("FirstResponseDate", "timestamp"),
+        Field("Team"),
+        Field("AgentIdentity"),
+        Field("Status", "enum", allowed=TICKET_STATUSES, column="_status"),
+        Field("ClosedBy"),
+        Field("Tags", max_length=2000),
+        Field("Rating", "number", minimum=0),
+        Field("CampaignId"),
+        Field("ParentSequentialId", "integer"),
+    ),
+    key=("ticket_id",),
+    tenant_checks=(("bot_id", "bot"),),
+    derived=(
+        ("customer_identity", _person('"_customer_identity"')),
+        # Without a Status column: closed once it has a close date (by the customer when they
+        # closed it), open once an agent answered or holds it, else waiting.
+        ("status", """COALESCE("_status", CASE
+            WHEN "close_date" IS NOT NULL AND lower("closed_by") = lower("_customer_identity")
+                THEN 'ClosedClient'
+            WHEN "close_date" IS NOT NULL THEN 'ClosedAttendant'
+            WHEN "first_response_date" IS NOT NULL OR "agent_identity" IS NOT NULL THEN 'Open'
+            ELSE 'Waiting' END)"""),
+    ),
+    # Opening and closing events of one ticket: the latest row wins.
+    latest='"storage_date" DESC NULLS LAST, _ord DESC',
+)
+
+PLATFORM_SHAPES = (NOTIFICATION_EVENTS, MESSAGES, TICKET_EVENTS)

@@ -1,0 +1,260 @@
+"""The platform's own export tables (docs/sources.md, "The platform's own export tables"): the
+notification event log, the message export (base64 UTF-16LE content), ticket events and event
+tracks with MessageId/Count land in the same canonical tables as the wide files, and the same
+messages in either shape give the same reports.
+
+The shapes are the platform's as docs/sources.md describes them (the columns of its Report
+Manager exports); the rows are hand-made, with the answers worked out by hand in comments.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date
+
+import duckdb
+import pytest
+
+from reportlib import bundle, calendar, ingest
+from reportlib import params as params_mod
+from reportlib.bundle import Bundle
+from tests.conftest import ACME, unix, write
+
+CAMPAIGNS = (
+    "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+    "c1,Promo outubro,acme-bot,promo_out,marketing,Sent,2026-10-05T12:00:00Z,"
+    "2026-10-05T12:00:00Z\n"
+    "c2,Promo outubro 2,acme-bot,promo_out,marketing,Sent,2026-10-12T12:00:00Z,"
+    "2026-10-12T12:00:00Z\n")
+
+# The same five messages in the wide file. m1: read; m2: delivered; m3: failed after sent
+# (131026, with Meta's text); m4: sent only; m5: c2's, read.
+WIDE = (
+    "MessageId,CampaignId,Sender,BotId,PhoneNumberId,Recipient,TemplateName,Category,"
+    "AcceptedAt,SentAt,DeliveredAt,ReadAt,FailedAt,ErrorCode\n"
+    "wamid.M1,c1,campaign,acme-bot,1001,+5511999990001,promo_out,marketing,"
+    "2026-10-05T12:00:01Z,2026-10-05T12:00:03Z,2026-10-05T12:00:10Z,2026-10-05T12:10:00Z,,\n"
+    "wamid.M2,c1,campaign,acme-bot,1001,+5511999990002,promo_out,marketing,"
+    "2026-10-05T12:00:01Z,2026-10-05T12:00:04Z,2026-10-05T12:01:00Z,,,\n"
+    "wamid.M3,c1,campaign,acme-bot,1001,+5511999990003,promo_out,marketing,"
+    "2026-10-05T12:00:02Z,2026-10-05T12:00:05Z,,,2026-10-05T12:00:30Z,131026\n"
+    "wamid.M4,c1,campaign,acme-bot,1001,+5511999990004,promo_out,marketing,"
+    "2026-10-05T12:00:02Z,2026-10-05T12:00:06Z,,,,\n"
+    "wamid.M5,c2,campaign,acme-bot,1001,+5511999990005,promo_out,marketing,"
+    "2026-10-12T12:00:01Z,2026-10-12T12:00:03Z,2026-10-12T12:00:09Z,2026-10-12T13:00:00Z,,\n")
+
+
+def event(pid: str, wamid: str | None, phone: str, name: str, at: str, *, swap: bool = False,
+          reason: tuple[str, str] = ("", "")) -> str:
+    """One event-log row; `#wa.timestamp` (preferred) and StorageDate carry the instant. Events
+    the user's phone raised come with From and To swapped."""
+    meta = {"#wa.timestamp": str(unix(at.replace("Z", "+00:00"))),
+            "#wa.conversation.origin.type": "marketing"}
+    if wamid:
+        meta["#message.uniqueId"] = wamid
+    user, bot = f"{phone}@wa.gw.msging.net", "acme-bot@msging.net"
+    sides = (user, bot) if swap else (bot, user)
+    text = json.dumps(meta).replace('"', '""')
+    return (f'{pid},{bot},{sides[0]},{sides[1]},{name},{at},"{text}",'
+            f"{reason[0]},{reason[1]}")
+
+
+# The event log of the same messages: out of order, `received` repeated, the accepted events
+# without Meta's id (it arrives with `dispatched`), m3's failure with its reason.
+LOG_ROWS = [
+    event("p1", "wamid.M1", "5511999990001", "consumed", "2026-10-05T12:10:00Z", swap=True),
+    event("p1", None, "5511999990001", "accepted", "2026-10-05T12:00:01Z"),
+    event("p1", "wamid.M1", "5511999990001", "received", "2026-10-05T12:00:10Z", swap=True),
+    event("p1", "wamid.M1", "5511999990001", "received", "2026-10-05T12:00:10Z", swap=True),
+    event("p1", "wamid.M1", "5511999990001", "dispatched", "2026-10-05T12:00:03Z"),
+    event("p2", None, "5511999990002", "accepted", "2026-10-05T12:00:01Z"),
+    event("p2", "wamid.M2", "5511999990002", "dispatched", "2026-10-05T12:00:04Z"),
+    event("p3", None, "5511999990003", "accepted", "2026-10-05T12:00:02Z"),
+    event("p3", "wamid.M3", "5511999990003", "failed", "2026-10-05T12:00:30Z",
+          reason=("131026", "Message undeliverable")),
+    event("p3", "wamid.M3", "5511999990003", "dispatched", "2026-10-05T12:00:05Z"),
+    event("p4", None, "5511999990004", "accepted", "2026-10-05T12:00:02Z"),
+    event("p4", "wamid.M4", "5511999990004", "dispatched", "2026-10-05T12:00:06Z"),
+    event("p5", "wamid.M5", "5511999990005", "dispatched", "2026-10-12T12:00:03Z"),
+    event("p5", None, "5511999990005", "accepted", "2026-10-12T12:00:01Z"),
+    event("p5", "wamid.M5", "5511999990005", "consumed", "2026-10-12T13:00:00Z", swap=True),
+    event("p5", "wamid.M5", "5511999990005", "received", "2026-10-12T12:00:09Z", swap=True),
+]
+LOG_HEADER = ("Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate,Metadata,ReasonCode,"
+              "ReasonDescription")
+# A later file with m2's delivery: a message's events span files.
+LOG_LATER = [event("p2", "wamid.M2", "5511999990002", "received", "2026-10-05T12:01:00Z",
+                   swap=True)]
+
+
+def content(obj: dict | str) -> str:
+    """The message export's Content: base64 of the UTF-16LE text."""
+    text = obj if isinstance(obj, str) else json.dumps(obj)
+    return base64.b64encode(text.encode("utf-16-le")).decode()
+
+
+def template_content(name: str) -> str:
+    return content({"type": "template", "template": {
+        "name": name, "language": {"code": "pt_BR", "policy": "deterministic"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}]}})
+
+
+MESSAGES_HEADER = "Id,OwnerIdentity,FromIdentity,ToIdentity,ToDomain,StorageDate,Type,Content"
+MESSAGES_ROWS = [
+    *(f"p{i},acme-bot@msging.net,acme-bot@msging.net,551199999000{i}@wa.gw.msging.net,"
+      f"wa.gw.msging.net,2026-10-{5 if i < 5 else 12:02d}T12:00:00Z,application/json,"
+      f"{template_content('promo_out')}" for i in range(1, 6)),
+    # Chatbot traffic: a user's message and the bot's answer (text/plain).
+    f"b1,acme-bot@msging.net,5511999990001@wa.gw.msging.net,acme-bot@msging.net,msging.net,"
+    f"2026-10-05T12:11:00Z,text/plain,{content('Quero o cupom')}",
+    f"b2,acme-bot@msging.net,acme-bot@msging.net,5511999990001@wa.gw.msging.net,"
+    f"wa.gw.msging.net,2026-10-05T12:11:02Z,text/plain,{content('Aqui está: CUPOM10')}",
+]
+
+
+def sources(root, shape: str) -> None:
+    base = root / "sources" / "acme"
+    write(base / "campaigns" / "c.csv", CAMPAIGNS)
+    if shape == "wide":
+        write(base / "notifications" / "n.csv", WIDE)
+    else:
+        write(base / "notifications" / "log_1.csv", "\n".join([LOG_HEADER, *LOG_ROWS]) + "\n")
+        write(base / "notifications" / "log_2.csv", "\n".join([LOG_HEADER, *LOG_LATER]) + "\n")
+        write(base / "bot_messages" / "messages.csv",
+              "\n".join([MESSAGES_HEADER, *MESSAGES_ROWS]) + "\n")
+
+
+@pytest.fixture
+def utc_params(tmp_path):
+    """Acme in UTC: the hand-made StorageDates without offset are then the instants above."""
+    from dataclasses import replace
+
+    folder = tmp_path / "params"
+    params_mod.dump_tenant(folder, replace(ACME, timezone="UTC"))
+    return folder
+
+
+def load(tmp_path, params_dir, shape: str):
+    root = tmp_path / shape
+    sources(root, shape)
+    results = ingest.ingest(root / "sources", root / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
+    return root, results
+
+
+TIMELINE = ("SELECT message_id, campaign_id, sender, bot_id, phone_number_id, recipient, "
+            "template_name, category, accepted_at, sent_at, delivered_at, read_at, failed_at, "
+            "error_code, final_status FROM message_timeline ORDER BY message_id")
+
+
+def test_event_log_gives_the_wide_files_timeline(tmp_path, utc_params):
+    timelines = {}
+    for shape in ("wide", "platform"):
+        root, results = load(tmp_path, utc_params, shape)
+        con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+        timelines[shape] = con.execute(TIMELINE).fetchall()
+        if shape == "platform":
+            lines = {r.file.split("/")[-1]: r for r in results}
+            assert "event log" in lines["log_1.csv"].message
+            # 16 event rows, one an exact repeat: 15 stored events.
+            assert lines["log_1.csv"].rows_loaded == 16
+            assert con.execute("SELECT count(*) FROM notification_events").fetchone()[0] == 16
+            # Meta's failure text is kept beside the code.
+            assert con.execute("SELECT error_details FROM message_timeline "
+                               "WHERE message_id = 'wamid.M3'").fetchone()[0] == \
+                "Message undeliverable"
+            # Template messages give the template, the others are chatbot traffic.
+            assert con.execute("SELECT message_id, direction, user_identity, channel FROM "
+                               "bot_messages ORDER BY 1").fetchall() == [
+                ("b1", "received", "+5511999990001", "whatsapp"),
+                ("b2", "sent", "+5511999990001", "whatsapp")]
+        con.close()
+    assert timelines["platform"] == timelines["wide"]
+    statuses = [row[-1] for row in timelines["wide"]]
+    assert statuses == ["read", "delivered", "failed", "sent", "read"]
+    # m5 belongs to c2 (the later campaign of the same template): told apart by time.
+    assert [row[1] for row in timelines["wide"]] == ["c1", "c1", "c1", "c1", "c2"]
+
+
+def test_event_log_gives_the_same_campaign_figures(tmp_path, utc_params):
+    tables = {}
+    for shape in ("wide", "platform"):
+        root, _ = load(tmp_path, utc_params, shape)
+        out = root / "bundle.duckdb"
+        bundle.build(root / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                     date(2026, 11, 20), out, ("campaigns",))
+        b = Bundle.open(out)
+        tables[shape] = {name: b.table(name).to_dict("records")
+                         for name in ("campaign_summary", "campaign_failures")}
+    for name in ("campaign_summary", "campaign_failures"):
+        for wide, log in zip(tables["wide"][name], tables["platform"][name], strict=True):
+            differ = {k: (wide[k], log[k]) for k in wide if wide[k] != log[k]
+                      and not (wide[k] != wide[k] and log[k] != log[k])}  # NaN == NaN here
+            # The event log brings the platform's text of the failure; the wide file has none.
+            assert differ in ({}, {"details": (None, "Message undeliverable")}), (name, differ)
+    c1 = {r["campaign_id"]: r for r in tables["wide"]["campaign_summary"]}["c1"]
+    # c1: audience 4; failed m3; received m1, m2; read m1.
+    assert (c1["audience"], c1["failed"], c1["received"], c1["read"]) == (4, 1, 2, 1)
+
+
+def test_a_row_whose_recipient_is_no_whatsapp_user_is_rejected(tmp_path, utc_params):
+    base = tmp_path / "sources" / "acme" / "notifications"
+    write(base / "log.csv", LOG_HEADER + "\n" + LOG_ROWS[1] + "\n"
+          "p9,acme-bot@msging.net,acme-bot@msging.net,someone@email.com,accepted,"
+          "2026-10-05 12:00:00,,,\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT line, field FROM rejected_rows").fetchall() == [
+        (3, "ToIdentity")]
+
+
+def test_a_header_of_no_known_shape_names_the_missing_columns(tmp_path, utc_params):
+    write(tmp_path / "sources/acme/notifications/n.csv", "Id,OwnerIdentity,Event\np1,b,x\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert result.status == "unreadable"
+    assert "missing required column ToIdentity, StorageDate of the platform's event log" \
+        in result.message
+
+
+def test_ticket_events_latest_row_wins(tmp_path, utc_params):
+    # t1: opened at 10:00, answered 10:05, closed 11:00 (the closing row comes first in the
+    # file); t2: closed by the customer before an agent answered; t3: waiting.
+    write(tmp_path / "sources/acme/tickets/t.csv",
+          "TicketId,SequentialId,OwnerIdentity,CustomerIdentity,StorageDate,OpenDate,"
+          "FirstResponseDate,ClosedDate,ClosedBy\n"
+          "t1,1,acme-bot@msging.net,5511999990001@wa.gw.msging.net,2026-10-05T11:00:00Z,"
+          "2026-10-05T10:00:00Z,2026-10-05T10:05:00Z,2026-10-05T11:00:00Z,ana@acme.com\n"
+          "t1,1,acme-bot@msging.net,5511999990001@wa.gw.msging.net,2026-10-05T10:00:00Z,"
+          "2026-10-05T10:00:00Z,,,\n"
+          "t2,2,acme-bot@msging.net,5511999990002@wa.gw.msging.net,2026-10-05T12:00:00Z,,,"
+          "2026-10-05T12:30:00Z,5511999990002@wa.gw.msging.net\n"
+          "t3,3,acme-bot@msging.net,5511999990003@wa.gw.msging.net,2026-10-05T13:00:00Z,,,,\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0)
+    assert "ticket events" in result.message
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    rows = con.execute("SELECT ticket_id, bot_id, customer_identity, status, "
+                       "strftime(close_date AT TIME ZONE 'UTC', '%H:%M') FROM tickets "
+                       "ORDER BY 1").fetchall()
+    assert rows == [("t1", "acme-bot", "+5511999990001", "ClosedAttendant", "11:00"),
+                    ("t2", "acme-bot", "+5511999990002", "ClosedClient", "12:30"),
+                    ("t3", "acme-bot", "+5511999990003", "Waiting", None)]
+
+
+def test_event_tracks_count_stands_for_that_many_events(tmp_path, utc_params):
+    write(tmp_path / "sources/acme/event_tracks/e.csv",
+          "BotId,ContactIdentity,Category,Action,StorageDate,MessageId,Count\n"
+          "acme-bot,+5511999990001,menu,open,2026-10-05T10:00:00Z,m-1,3\n"
+          "acme-bot,+5511999990002,menu,open,2026-10-05T10:01:00Z,m-2,\n"
+          "acme-bot,+5511999990002,menu,open,2026-10-05T10:01:00Z,m-2,0\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 1)  # a Count of 0 is rejected
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                 date(2026, 11, 20), out, ("custom_events",))
+    counts = Bundle.open(out).table("event_counts").to_dict("records")
+    # 3 events on the first row, 1 on the second (no Count: one event); 2 users.
+    assert [(r["category"], r["action"], r["events"], r["users"]) for r in counts] == [
+        ("menu", "open", 4, 2)]
