@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "tenant and day)")
     p.add_argument("--months", type=int, default=demo.DEFAULT_MONTHS,
                    help="months ending at --as-of (19 or more reach the CBP era)")
+    p.add_argument("--shape", choices=demo.SHAPES, default="wide",
+                   help="the platform files' shape: the wide files, or the platform's own "
+                        "export tables (the same rows: the same reports)")
     _common(p)
 
     p = sub.add_parser("ingest", help="validate and load source files into the warehouse")
@@ -108,7 +111,7 @@ def cmd_demo(args) -> int:
     _, params_dir = _paths(args)
     try:
         counts = demo.generate(args.sources, params_dir, as_of, args.seed, args.tenants,
-                               args.scale, args.months)
+                               args.scale, args.months, args.shape)
     except ValueError as exc:
         raise ReportError(str(exc)) from None
     for tenant, n in counts.items():

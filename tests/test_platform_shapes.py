@@ -258,3 +258,42 @@ def test_event_tracks_count_stands_for_that_many_events(tmp_path, utc_params):
     # 3 events on the first row, 1 on the second (no Count: one event); 2 users.
     assert [(r["category"], r["action"], r["events"], r["users"]) for r in counts] == [
         ("menu", "open", 4, 2)]
+
+
+def test_demo_in_the_platform_shape_gives_identical_bundles(tmp_path):
+    """`reportlib demo --shape platform` writes the same rows as the platform's own exports:
+    every table of every report's bundle is equal to the wide files' (a month, three tenants)."""
+    import pandas as pd
+
+    from reportlib import demo
+    from reportlib.params import REPORTS
+
+    tables = {}
+    for shape in demo.SHAPES:
+        root = tmp_path / shape
+        demo.generate(root / "sources", root / "params", date(2026, 11, 20), months=1,
+                      scale=0.5, shape=shape)
+        results = ingest.ingest(root / "sources", root / "wh.duckdb", root / "params")
+        # Each shape's two malformed notification rows, and nothing else, are rejected.
+        assert sum(r.rows_rejected for r in results) == 2  # in the retailer's first month
+        assert not [r for r in results if r.failed]
+        for tenant in params_mod.list_tenants(root / "params"):
+            out = root / f"{tenant}.duckdb"
+            bundle.build(root / "wh.duckdb", params_mod.load_tenant(root / "params", tenant),
+                         calendar.parse_period("2026-11"), date(2026, 11, 20), out,
+                         tuple(REPORTS))
+            con = duckdb.connect(str(out), read_only=True)
+            for (name,) in con.execute("SELECT table_name FROM information_schema.tables"
+                                       ).fetchall():
+                tables[shape, tenant, name] = con.execute(f'SELECT * FROM "{name}"').df()
+            con.close()
+    wide = {k[1:]: v for k, v in tables.items() if k[0] == "wide"}
+    platform = {k[1:]: v for k, v in tables.items() if k[0] == "platform"}
+    assert wide.keys() == platform.keys() and len(wide) > 60
+    for key, frame in wide.items():
+        pd.testing.assert_frame_equal(frame, platform[key], check_dtype=False, obj=str(key))
+    # The platform shape was really read as such: its notifications are events.
+    con = duckdb.connect(str(tmp_path / "platform" / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM notifications").fetchone()[0] == 0
+    assert con.execute("SELECT count(DISTINCT event) FROM notification_events").fetchone()[0] == 5
+    assert con.execute("SELECT count(*) FROM message_templates").fetchone()[0] > 1000

@@ -61,11 +61,12 @@ from reportlib.demo.tenant import TenantRun
 DEFAULT_AS_OF = date(2026, 11, 20)
 DEFAULT_MONTHS = 3
 DEFAULT_SEED = 7
+SHAPES = ("wide", "platform")  # the platform files as wide files, or as its own exports
 MAX_MONTHS = 60
 MAX_SCALE = 1000
 
 __all__ = ["DEFAULT_AS_OF", "DEFAULT_MONTHS", "DEFAULT_SEED", "MAX_MONTHS", "MAX_SCALE",
-           "MAX_TENANTS", "PROFILES", "generate", "tenant_profile"]
+           "MAX_TENANTS", "PROFILES", "SHAPES", "generate", "tenant_profile"]
 
 
 def first_day(as_of: date, months: int) -> date:
@@ -78,12 +79,14 @@ def first_day(as_of: date, months: int) -> date:
 
 def generate(sources_dir: Path, params_dir: Path | None, as_of: date = DEFAULT_AS_OF,
              seed: int = DEFAULT_SEED, tenants: int = 3, scale: float = 1.0,
-             months: int = DEFAULT_MONTHS) -> dict[str, int]:
+             months: int = DEFAULT_MONTHS, shape: str = "wide") -> dict[str, int]:
     """Write demo source files (and missing tenant params); returns messages per tenant."""
     if not 1 <= tenants <= MAX_TENANTS:
         raise ValueError(f"--tenants must be 1..{MAX_TENANTS}")
     if not 1 <= months <= MAX_MONTHS or not 0 < scale <= MAX_SCALE:
         raise ValueError(f"--months must be 1..{MAX_MONTHS} and --scale in (0, {MAX_SCALE}]")
+    if shape not in SHAPES:
+        raise ValueError(f"--shape must be one of {', '.join(SHAPES)}")
     start = first_day(as_of, months)
     prices = MetaPrices()
     counts = {}
@@ -91,7 +94,7 @@ def generate(sources_dir: Path, params_dir: Path | None, as_of: date = DEFAULT_A
         profile = tenant_profile(number)
         tenant_id = profile.tenant.tenant_id
         run = TenantRun(profile, start, as_of, seed, scale, Path(sources_dir) / tenant_id,
-                        prices)
+                        prices, shape)
         counts[tenant_id] = run.run()
         if params_dir is not None and not params_mod.tenant_file(params_dir, tenant_id).exists():
             params_mod.dump_tenant(Path(params_dir), profile.tenant)

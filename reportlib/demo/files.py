@@ -52,8 +52,9 @@ class MonthFiles:
 
     OPEN_FILES = 32
 
-    def __init__(self, folder: Path, clock: LocalClock, style: str) -> None:
-        self.folder, self.clock, self.style = folder, clock, style
+    def __init__(self, folder: Path, clock: LocalClock, style: str,
+                 shape: str = "wide") -> None:
+        self.folder, self.clock, self.style, self.shape = folder, clock, style, shape
         self.delimiter = ";" if style == "dmy-semicolon" else ","
         self._touched: set[Path] = set()
         self._open: OrderedDict[Path, TextIO] = OrderedDict()
@@ -90,7 +91,17 @@ class MonthFiles:
         return list(map(self.delimiter.join, zip(*texts, strict=True)))
 
     def write(self, table: Table) -> None:
-        """Append a table's rows to the file of each row's local month."""
+        """Append a table's rows to the file of each row's local month (in the platform's
+        own export shape when the demo is asked for it: `reportlib.demo.platform`)."""
+        if self.shape == "platform":
+            from reportlib.demo.platform import platform_tables
+
+            for part in platform_tables(table):
+                self._write(part)
+        else:
+            self._write(table)
+
+    def _write(self, table: Table) -> None:
         if not len(table):
             return
         when = np.asarray(table.columns[table.when])

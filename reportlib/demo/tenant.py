@@ -30,6 +30,7 @@ from reportlib.demo.messages import (
     message_ids,
     user_rhythm_hours,
 )
+from reportlib.demo.platform import broken_event_rows
 from reportlib.demo.profiles import (
     CAMPAIGN_HOURS,
     CATEGORIES,
@@ -57,7 +58,7 @@ class TenantRun:
     """Writes one tenant's source files under `folder`; `run()` returns its message count."""
 
     def __init__(self, profile: Profile, start: date, as_of: date, seed: int, scale: float,
-                 folder: Path, prices: MetaPrices) -> None:
+                 folder: Path, prices: MetaPrices, shape: str = "wide") -> None:
         tenant = profile.tenant
         self.p, self.start, self.as_of, self.scale = profile, start, as_of, scale
         self.folder, self.prices = folder, prices
@@ -67,7 +68,7 @@ class TenantRun:
         self.cutoff = self.clock.day_start(as_of)
         self.contacts = Contacts(self.rng, max(50, int(profile.contacts * scale)),
                                  profile.foreign_share)
-        self.files = MonthFiles(folder, self.clock, profile.csv_style)
+        self.files = MonthFiles(folder, self.clock, profile.csv_style, shape)
         self.desk = DeskSimulator(self.rng, tenant, profile.code, self.clock, self.cutoff,
                                   self.contacts)
         self.agents = tuple(self.desk.agents.tolist())
@@ -228,6 +229,9 @@ class TenantRun:
                                  "PhoneNumberId", "Recipient", "TemplateName", "Category",
                                  "AcceptedAt", "SentAt", "DeliveredAt", "ReadAt", "FailedAt",
                                  "ErrorCode", "RepliedAt"]) + CSV_LINE_END
+        if self.files.shape == "platform":
+            header, rows = broken_event_rows(bot, recipients[0], accepted)
+            header = delimiter.join(header) + CSV_LINE_END
         month = int(self.clock.month(sends.accepted[:1])[0])
         self.files.append_csv("notifications", month, header, [delimiter.join(r) for r in rows])
 

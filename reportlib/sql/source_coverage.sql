@@ -2,26 +2,36 @@
 -- how many days have any, the first and last of them, and how many rows of the files that
 -- gave them were rejected.
 WITH stamped AS (
-    SELECT 'notifications' AS kind, accepted_at AS ts, source_file FROM notifications
+    SELECT 'notifications' AS kind, accepted_at AS ts, source_file, true AS counted
+    FROM notifications WHERE tenant_id = getvariable('tenant')
+    -- The platform's event log: a message on the day it was accepted, counted once; every
+    -- event's file, for its rejected rows.
+    UNION ALL SELECT 'notifications', accepted_at, NULL, true FROM notification_log l
+    WHERE tenant_id = getvariable('tenant') AND NOT EXISTS (
+        SELECT 1 FROM notifications w
+        WHERE w.tenant_id = l.tenant_id AND w.message_id = l.message_id)
+    UNION ALL SELECT 'notifications', ts, source_file, false FROM notification_events
     WHERE tenant_id = getvariable('tenant')
-    UNION ALL SELECT 'whatsapp_webhooks', ts, source_file FROM message_status_events
+    UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM message_status_events
     WHERE tenant_id = getvariable('tenant')
-    UNION ALL SELECT 'whatsapp_webhooks', ts, source_file FROM inbound_messages
+    UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM inbound_messages
     WHERE tenant_id = getvariable('tenant')
-    UNION ALL SELECT 'campaigns', COALESCE(sent_at, scheduled_at), source_file FROM campaigns
+    UNION ALL SELECT 'campaigns', COALESCE(sent_at, scheduled_at), source_file, true
+    FROM campaigns
     WHERE tenant_id = getvariable('tenant')
-    UNION ALL SELECT 'bot_messages', storage_date, source_file FROM bot_messages
+    UNION ALL SELECT 'bot_messages', storage_date, source_file, true FROM bot_messages
     WHERE tenant_id = getvariable('tenant')
-    UNION ALL SELECT 'event_tracks', storage_date, source_file FROM event_tracks
+    UNION ALL SELECT 'event_tracks', storage_date, source_file, true FROM event_tracks
     WHERE tenant_id = getvariable('tenant')
-    UNION ALL SELECT 'tickets', storage_date, source_file FROM tickets
+    UNION ALL SELECT 'tickets', storage_date, source_file, true FROM tickets
     WHERE tenant_id = getvariable('tenant')
-    UNION ALL SELECT 'ticket_messages', sent_at, source_file FROM ticket_messages
+    UNION ALL SELECT 'ticket_messages', sent_at, source_file, true FROM ticket_messages
     WHERE tenant_id = getvariable('tenant')
-    UNION ALL SELECT 'agent_status', started_at, source_file FROM agent_status
+    UNION ALL SELECT 'agent_status', started_at, source_file, true FROM agent_status
     WHERE tenant_id = getvariable('tenant')
 ), days AS (
-    SELECT kind, (ts AT TIME ZONE getvariable('tz'))::DATE AS day, source_file FROM stamped
+    SELECT kind, (ts AT TIME ZONE getvariable('tz'))::DATE AS day, source_file, counted
+    FROM stamped
     UNION ALL
     -- An analytics point is on the day the consumption report puts it: the local day of its
     -- middle, a monthly one on the first day of its month.
@@ -29,7 +39,7 @@ WITH stamped AS (
                       THEN date_trunc('month', (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
                                                AT TIME ZONE getvariable('tz')))::DATE
                       ELSE (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
-                            AT TIME ZONE getvariable('tz'))::DATE END, source_file
+                            AT TIME ZONE getvariable('tz'))::DATE END, source_file, true
     FROM (SELECT 'pricing_analytics' AS kind, start_ts, end_ts, granularity, source_file
           FROM pricing_daily WHERE tenant_id = getvariable('tenant')
           UNION ALL
@@ -49,8 +59,10 @@ WITH stamped AS (
       AND r.file IN (SELECT source_file FROM in_period p WHERE p.kind = r.source_kind)
     GROUP BY ALL
 )
-SELECT k.kind, count(p.day)::BIGINT AS rows, count(DISTINCT p.day)::BIGINT AS days_with_data,
-    min(p.day) AS first_day, max(p.day) AS last_day,
+SELECT k.kind, count(p.day) FILTER (WHERE p.counted)::BIGINT AS rows,
+    count(DISTINCT p.day) FILTER (WHERE p.counted)::BIGINT AS days_with_data,
+    min(p.day) FILTER (WHERE p.counted) AS first_day,
+    max(p.day) FILTER (WHERE p.counted) AS last_day,
     COALESCE(any_value(r.rejected), 0)::BIGINT AS rejected
 FROM kinds k
 LEFT JOIN in_period p USING (kind)
