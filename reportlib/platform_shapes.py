@@ -145,7 +145,7 @@ TICKET_EVENTS = CsvSource(
         Field("ContactIdentity", column="_contact_identity"),
         Field("StorageDate", "timestamp", required=True),
         Field("OpenDate", "timestamp"),
-        Field("ClosedDate", "timestamp", column="close_date"),
+        Field("ClosedDate", "timestamp", column="close_date", aliases=("CloseDate",)),
         Field("FirstResponseDate", "timestamp"),
         Field("Team"),
         Field("AgentIdentity"),

@@ -32,6 +32,7 @@ class Field:
     column: str = ""  # canonical column name; default: snake_case of `name`
     max_length: int = 500
     minimum: float | None = None  # smallest value a number can truly take (counts, ratings)
+    aliases: tuple[str, ...] = ()  # other spellings of the column name in real exports
 
     @property
     def target(self) -> str:
@@ -81,8 +82,9 @@ class CsvSource:
             [name for name, _ in self.derived]
 
     def field_named(self, header: str) -> Field | None:
+        name = header.strip().lower()
         for f in self.fields:
-            if f.name.lower() == header.strip().lower():
+            if f.name.lower() == name or name in (a.lower() for a in f.aliases):
                 return f
         return None
 

@@ -297,3 +297,36 @@ def test_demo_in_the_platform_shape_gives_identical_bundles(tmp_path):
     assert con.execute("SELECT count(*) FROM notifications").fetchone()[0] == 0
     assert con.execute("SELECT count(DISTINCT event) FROM notification_events").fetchone()[0] == 5
     assert con.execute("SELECT count(*) FROM message_templates").fetchone()[0] > 1000
+
+
+def test_the_examples_in_docs_sources_ingest_without_a_rejected_row(tmp_path, utc_params):
+    """The event-log and message-export examples of docs/sources.md, as printed there."""
+    import re
+
+    from tests.conftest import REPO
+
+    text = (REPO / "docs" / "sources.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\n(Id,OwnerIdentity,[^`]*)```", text)
+    assert len(blocks) == 2
+    log, messages = blocks
+    write(tmp_path / "sources/acme/notifications/log.csv", log)
+    write(tmp_path / "sources/acme/bot_messages/messages.csv", messages)
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(2, 0), (3, 0)]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT message_id, template_name, final_status, category, "
+                       "strftime(read_at AT TIME ZONE 'UTC', '%H:%M:%S') FROM message_timeline"
+                       ).fetchall() == [("wamid.M1", "promo_out", "read", "marketing",
+                                         "12:10:00")]
+
+
+def test_ticket_events_read_either_spelling_of_the_close_date(tmp_path, utc_params):
+    write(tmp_path / "sources/acme/tickets/t.csv",
+          "TicketId,OwnerIdentity,CustomerIdentity,StorageDate,CloseDate\n"
+          "t1,acme-bot,5511999990001@wa.gw.msging.net,2026-10-05T10:00:00Z,"
+          "2026-10-05T11:00:00Z\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT status, close_date IS NOT NULL FROM tickets").fetchall() == [
+        ("ClosedAttendant", True)]
