@@ -13,7 +13,7 @@ import pandas as pd
 
 from reportlib import charts, present
 from reportlib.bundle import Bundle
-from reportlib.i18n import mask_phone
+from reportlib.i18n import LABELS, mask_phone
 from reportlib.report import BaseReport, say
 
 REPORT = "consumption"
@@ -29,9 +29,8 @@ PROSE = {
     },
     # The headline cost (docs/metrics.md): Meta's where it reports one, our estimate elsewhere.
     "summary.cost.meta": {
-        "pt-BR": "Custo informado pela Meta: {headline} (nossa estimativa pela tabela de "
-                 "preços: {cost}).",
-        "en": "Cost reported by Meta: {headline} (our estimate from the rate card: {cost}).",
+        "pt-BR": "Custo informado pela Meta: {headline} (nossa estimativa: {cost}).",
+        "en": "Cost reported by Meta: {headline} (our estimate: {cost}).",
     },
     "summary.cost.mixed": {
         "pt-BR": "Custo: {headline}, dos quais {meta} informados pela Meta e {estimated} "
@@ -40,8 +39,8 @@ PROSE = {
               "by us for what Meta has not reported yet.",
     },
     "summary.cost.estimate": {
-        "pt-BR": "Custo estimado pela tabela de preços: {cost} (a Meta não informou custo).",
-        "en": "Cost estimated from the rate card: {cost} (Meta reported no cost).",
+        "pt-BR": "Custo estimado por nós: {cost} (a Meta não informou custo).",
+        "en": "Cost estimated by us: {cost} (Meta reported no cost).",
     },
     "summary.paid_unknown": {
         "pt-BR": "Para {count} delas os dados da Meta não dizem o tipo de cobrança: não estão "
@@ -88,16 +87,17 @@ PROSE = {
               "time zone).",
     },
     "cost": {
-        "pt-BR": "Custo estimado pela tabela de preços: {cost}; custo informado pela Meta: "
-                 "{meta} (diferença de {diff}).",
-        "en": "Estimated cost from the rate card: {cost}; cost reported by Meta: {meta} "
-              "(difference {diff}).",
+        "pt-BR": "Nossa estimativa: {cost}; custo informado pela Meta: {meta} (diferença de "
+                 "{diff}).",
+        "en": "Our estimate: {cost}; cost reported by Meta: {meta} (difference {diff}).",
     },
     "cost.detail": {
-        "pt-BR": "Diferenças vêm de faixas de volume (utilidade e autenticação) que a Meta "
-                 "aplica e a tabela de preços lista sem desconto.",
-        "en": "Differences come from volume tiers (utility and authentication) that Meta "
-              "applies and the rate card lists without discount.",
+        "pt-BR": "Nas faixas de volume (utilidade e autenticação) a estimativa usa a tarifa que "
+                 "a Meta aplicou à faixa no mês; fora delas, a tabela de preços. Diferenças "
+                 "vêm de tarifas da Meta diferentes da tabela.",
+        "en": "In volume tiers (utility and authentication) the estimate uses the rate Meta "
+              "applied to the tier this month; elsewhere, the rate card. Differences come "
+              "from Meta's rates differing from the card.",
     },
     "cost.no_meta": {
         "pt-BR": "A Meta não informou custo para parte dos dados (cobrança via provedor); "
@@ -141,18 +141,20 @@ PROSE = {
 
 NOTES = {
     "source": {
-        "pt-BR": "Contagens e custo da Meta vêm das análises da Meta (conversation_analytics "
-                 "até 30/06/2025, pricing_analytics a partir de 01/07/2025); o custo estimado "
-                 "aplica a tabela de preços da Meta a essas contagens.",
-        "en": "Counts and Meta's cost come from Meta's analytics (conversation_analytics until "
-              "2025-06-30, pricing_analytics from 2025-07-01); the estimated cost applies "
-              "Meta's rate card to those counts.",
+        "pt-BR": "Contagens e custo da Meta vêm das análises da Meta (de conversas até "
+                 "30/06/2025, de preços por mensagem a partir de 01/07/2025); o custo estimado "
+                 "aplica a essas contagens a tarifa que a Meta aplicou a cada faixa de volume "
+                 "no mês e, fora das faixas, a tabela de preços da Meta.",
+        "en": "Counts and Meta's cost come from Meta's analytics (of conversations until "
+              "2025-06-30, of per-message pricing from 2025-07-01); the estimated cost applies "
+              "to those counts the rate Meta applied to each volume tier this month and, "
+              "outside tiers, Meta's rate card.",
     },
     "rate_card": {
-        "pt-BR": "Tabela de preços em vigor desde {date} (fonte: {source}); preço de lista, "
-                 "sem faixas de volume nem margem do provedor.",
-        "en": "Rate card in force since {date} (source: {source}); list prices, without "
-              "volume tiers or the provider's mark-up.",
+        "pt-BR": "Tabela de preços em vigor desde {date} (fonte: {source}); sem a margem do "
+                 "provedor.",
+        "en": "Rate card in force since {date} (source: {source}); without the provider's "
+              "mark-up.",
     },
     "fallback": {
         "pt-BR": "Premissa: mercados sem tarifa própria na data usam a do mercado mais amplo "
@@ -376,11 +378,44 @@ class ConsumptionReport(BaseReport):
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
 
-    def _rate(self, row) -> str:
-        """A rate, marked when it comes from secondary sources (rate card `confidence` low)."""
+    def _rate_origin(self, row) -> str:
+        """Where a rate comes from: the rate card (since when; marked when the row comes from
+        secondary sources, `confidence` low) or Meta's own rate for a volume tier."""
+        tier = getattr(row, "tier", None)
+        if bool(getattr(row, "tier_rate", False)) and isinstance(tier, str):
+            return self._t("rate_from.tier", tier=self._tier(tier))
+        if pd.isna(row.rate_effective_from):
+            return "–"
+        text = self._t("rate_from.card",
+                       date=self.fmt.date(row.rate_effective_from, "short"))
         low = getattr(row, "low_confidence", None)
-        mark = f" ({self._t('low_confidence')})" if pd.notna(low) and bool(low) else ""
-        return self.fmt.rate(row.rate_usd) + mark
+        return text + (f" ({self._t('low_confidence')})" if pd.notna(low) and bool(low) else "")
+
+    def _market(self, market) -> str:
+        key = f"market.{market}"
+        return self._t(key) if isinstance(market, str) and key in LABELS else (
+            market if isinstance(market, str) else "–")
+
+    def _source(self, source: str) -> str:
+        """The rate card's source, in the reader's language where it is one of the card's own
+        two (Meta's published card, secondary sources)."""
+        if source.startswith("Meta rate card"):
+            return self._t("source.meta_card")
+        if source.lower().startswith("secondary sources"):
+            return self._t("source.secondary")
+        return source
+
+    def _tier(self, tier: str) -> str:
+        """Meta's tier `lower:upper` as a range of messages ('250.001–2.000.000', '10.000.001+')."""
+        lower, _, upper = tier.partition(":")
+        try:
+            low = self.fmt.number(int(lower))
+        except ValueError:
+            return tier
+        try:
+            return f"{low}–{self.fmt.number(int(upper))}"
+        except ValueError:
+            return f"{low}+"
 
     def cost(self) -> present.Section:
         df = self.cost_df
@@ -402,9 +437,8 @@ class ConsumptionReport(BaseReport):
         fig = charts.category_bars(order, [float(by_category[c]) for c in order],
                                    {c: self._category(c) for c in order},
                                    f"{self._t('our_cost')} · USD", self.fmt, money=True)
-        rows = [[self._category(r.category), r.market, self._t(r.era),
-                 self._rate(r), self.fmt.date(r.rate_effective_from, "short")
-                 if pd.notna(r.rate_effective_from) else "–",
+        rows = [[self._category(r.category), self._market(r.market), self._t(r.era),
+                 self.fmt.rate(r.rate_usd), self._rate_origin(r),
                  self.fmt.number(r.paid), self.fmt.money(r.our_cost_usd),
                  self.fmt.money(r.meta_cost_usd) if pd.notna(r.meta_cost_usd)
                  else self._t("not_given"),
@@ -414,7 +448,7 @@ class ConsumptionReport(BaseReport):
         columns = [self._t(k) for k in ("category", "market", "era", "rate", "rate_from",
                                         "paid", "our_cost", "meta_cost", "difference")]
         body = present.figure_to_img(fig, self._t("section.cost")) + present.table(
-            columns, rows, [False] * 3 + [True] * 6)
+            columns, rows, [False] * 3 + [True] * 6, words=[True] * 9)
         return present.Section(self._t("section.cost"), prose, body)
 
     def projection(self) -> present.Section:
@@ -472,7 +506,7 @@ class ConsumptionReport(BaseReport):
             say(NOTES, "source", self.locale),
             say(NOTES, "rate_card", self.locale,
                  date=self.fmt.date(date.fromisoformat(info["rate_card_date"])),
-                 source=", ".join(info["rate_card_sources"])),
+                 source=", ".join(self._source(s) for s in info["rate_card_sources"])),
             say(NOTES, "fallback", self.locale),
             say(NOTES, "initiator", self.locale),
             say(NOTES, "days", self.locale, tz=info["timezone"],

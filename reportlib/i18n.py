@@ -48,7 +48,15 @@ LABELS: dict[str, dict[str, str]] = {
     "label": {"pt-BR": "Nome", "en": "Name"},
     "market": {"pt-BR": "Mercado", "en": "Market"},
     "rate": {"pt-BR": "Tarifa (US$)", "en": "Rate (USD)"},
-    "rate_from": {"pt-BR": "Tarifa desde", "en": "Rate since"},
+    "rate_from": {"pt-BR": "Origem da tarifa", "en": "Rate from"},
+    "rate_from.card": {"pt-BR": "tabela, desde {date}", "en": "rate card, since {date}"},
+    "rate_from.tier": {"pt-BR": "Meta, faixa {tier}", "en": "Meta, tier {tier}"},
+    "market.Brazil": {"pt-BR": "Brasil", "en": "Brazil"},
+    "market.Mexico": {"pt-BR": "México", "en": "Mexico"},
+    "market.North America": {"pt-BR": "América do Norte", "en": "North America"},
+    "market.Rest of Latin America": {"pt-BR": "Resto da América Latina",
+                                     "en": "Rest of Latin America"},
+    "market.Other": {"pt-BR": "Outros", "en": "Other"},
     "our_cost": {"pt-BR": "Custo estimado", "en": "Estimated cost"},
     "meta_cost": {"pt-BR": "Custo Meta", "en": "Meta's cost"},
     "headline_cost.meta": {"pt-BR": "Custo (Meta)", "en": "Cost (Meta)"},
@@ -88,6 +96,10 @@ LABELS: dict[str, dict[str, str]] = {
     "source.ticket_messages": {"pt-BR": "Mensagens dos tickets", "en": "Ticket messages"},
     "source.agent_status": {"pt-BR": "Status dos atendentes", "en": "Agent statuses"},
     "low_confidence": {"pt-BR": "fonte secundária", "en": "secondary source"},
+    "source.meta_card": {"pt-BR": "tabela de preços publicada pela Meta",
+                         "en": "Meta's published rate card"},
+    "source.secondary": {"pt-BR": "fontes secundárias, nas linhas assim marcadas",
+                         "en": "secondary sources, on the rows marked so"},
     "meta_says": {"pt-BR": "Meta", "en": "Meta"},
     "not_given": {"pt-BR": "não informado", "en": "not given"},
     "no_data": {"pt-BR": "Sem dados neste período.", "en": "No data in this period."},
@@ -276,7 +288,9 @@ class Formatter:
     def money(self, value) -> str:
         if _missing(value):
             return "–"
-        return format_currency(value, self.currency, locale=babel_locale(self.locale))
+        # Rounded first: a difference of a fraction of a cent is zero, never "-US$ 0,00".
+        return format_currency(round(float(value), 2) + 0.0, self.currency,
+                               locale=babel_locale(self.locale))
 
     def rate(self, value) -> str:
         if _missing(value):

@@ -32,14 +32,18 @@ def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool] | None = None,
-          footer: Sequence | None = None) -> str:
-    """A plain HTML table; cells are escaped, numeric columns right-aligned."""
+          footer: Sequence | None = None, words: Sequence[bool] | None = None) -> str:
+    """A plain HTML table; cells are escaped, numeric columns right-aligned. Cells may break
+    anywhere (ids and names of any length fit the page), except in `words` columns (short
+    labels): those wrap between words only, never inside one."""
     numeric = list(numeric or [False] * len(columns))
-    head = "".join(f'<th class="{"num" if n else ""}">{esc(c)}</th>'
-                   for c, n in zip(columns, numeric, strict=True))
+    classes = [("num" if n else "words" if w else "") for n, w in
+               zip(numeric, words or [False] * len(columns), strict=True)]
+    head = "".join(f'<th class="{k}">{esc(c)}</th>' for c, k in zip(columns, classes,
+                                                                    strict=True))
     body = "".join(
-        "<tr>" + "".join(f'<td class="{"num" if n else ""}">{esc(v)}</td>'
-                         for v, n in zip(row, numeric, strict=True)) + "</tr>"
+        "<tr>" + "".join(f'<td class="{k}">{esc(v)}</td>'
+                         for v, k in zip(row, classes, strict=True)) + "</tr>"
         for row in rows)
     foot = ""
     if footer is not None:

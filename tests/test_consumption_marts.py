@@ -108,15 +108,16 @@ def test_pmp_paid_and_free_messages(tmp_path, empty_warehouse):
     assert s[("user", "marketing", "FREE_ENTRY_POINT")] == (7, 0, 7, 0.0)
     assert s[("user", "utility", "FREE_CUSTOMER_SERVICE")] == (20, 0, 20, 0.0)
     assert s[("user", "service", "FREE_CUSTOMER_SERVICE")] == (30, 0, 30, 0.0)
-    assert s[("business", "authentication", "REGULAR")] == (1000, 1000, 0, 6.8)
+    # Meta billed authentication in a volume tier: 6.20 instead of 6.80 at the card's rate;
+    # our estimate uses the tier's rate Meta applied (6.20 / 1,000), so it is 6.20 too.
+    assert s[("business", "authentication", "REGULAR")] == (1000, 1000, 0, 6.2)
     figures = ConsumptionReport(b, "en").figures()
     assert figures["paid"] == 1110 and figures["free"] == 57
-    assert figures["cost_usd.total"] == pytest.approx(13.355)
-    # Meta billed authentication with a volume tier: 6.20 instead of 6.80 at list price.
+    assert figures["cost_usd.total"] == pytest.approx(6.555 + 6.20)
     assert figures["meta_cost_usd.total"] == pytest.approx(6.25 + 6.20 + 0.305)
     cost = b.table("consumption_cost").set_index(["category", "market"])
     assert cost.loc[("authentication", "Brazil"), "meta_cost_usd"] - cost.loc[
-        ("authentication", "Brazil"), "our_cost_usd"] == pytest.approx(-0.60)
+        ("authentication", "Brazil"), "our_cost_usd"] == pytest.approx(0, abs=1e-9)
     assert cost.loc[("marketing", "Mexico"), "rate_usd"] == pytest.approx(0.0305)
 
 
@@ -277,3 +278,40 @@ def test_earlier_rate_rows_are_marked_low_confidence(tmp_path, empty_warehouse):
     cost = b.table("consumption_cost")
     assert cost["low_confidence"].tolist() == [True]
     assert "fonte secundária" in report.cost().body
+
+
+def test_pmp_tier_rates_read_from_metas_analytics(tmp_path, empty_warehouse):
+    path, con = empty_warehouse
+    # October 2026, Brazil utility (card rate 0.0068). Meta's pricing analytics:
+    #   day 5, tier 0:250000, 1,000 messages for US$ 6.80 (0.0068 a message);
+    #   day 6, tier 250001:2000000, 3,000 messages for US$ 15.30 (0.0051 a message);
+    #   day 7, tier 250001:2000000, 2,000 messages, no cost yet (Meta has not reported it).
+    # Our estimate: day 5 = 6.80 and day 6 = 15.30 (Meta's, to the cent); day 7 at the tier's
+    # rate Meta applied this month, 15.30 / 3,000 = 0.0051 -> 2,000 x 0.0051 = 10.20.
+    # Total 32.30 (the card alone would say 6,000 x 0.0068 = 40.80).
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "UTILITY", "REGULAR", 1000, cost=6.80,
+           tier="0:250000")
+    priced(con, "acme", "2026-10-06T03:00:00+00:00", "UTILITY", "REGULAR", 3000, cost=15.30,
+           tier="250001:2000000")
+    priced(con, "acme", "2026-10-07T03:00:00+00:00", "UTILITY", "REGULAR", 2000,
+           tier="250001:2000000")
+    # Marketing has no tiers: the card's rate (100 x 0.0625 = 6.25).
+    priced(con, "acme", "2026-10-07T03:00:00+00:00", "MARKETING", "REGULAR", 100)
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))
+    daily = b.table("consumption_daily").groupby("day")["our_cost_usd"].sum()
+    ours = {day.day: cost for day, cost in daily.items()}
+    assert ours[5] == pytest.approx(6.80, abs=0.005)
+    assert ours[6] == pytest.approx(15.30, abs=0.005)
+    assert ours[7] == pytest.approx(10.20 + 6.25, abs=0.005)
+    report = ConsumptionReport(b, "en")
+    f = report.figures()
+    assert f["cost_usd.total"] == pytest.approx(32.30 + 6.25)
+    # Headline: Meta's 22.10 where reported, our 10.20 + 6.25 elsewhere.
+    assert f["cost_usd.headline"] == pytest.approx(22.10 + 16.45)
+    cost = b.table("consumption_cost")
+    tiers = cost[cost.category == "utility"].set_index("tier")
+    assert tiers.loc["250001:2000000", "rate_usd"] == pytest.approx(0.0051)
+    assert bool(tiers.loc["250001:2000000", "tier_rate"])
+    assert tiers.loc["250001:2000000", "meta_cost_usd"] == pytest.approx(15.30)
+    assert "Meta, tier 250,001–2,000,000" in report.cost().body

@@ -1,9 +1,13 @@
 -- Cost by category: paid units per market and rate in force (a rate change inside the period
--- shows as two rows), our estimate from the rate card and Meta's cost where Meta gives one.
-SELECT category, market, era, unit, rate_usd,
-    (SELECT max(effective_from) FROM rate_card r
+-- shows as two rows; a PMP volume tier, whose rate is the one Meta applied, is a row of its own),
+-- our estimate and Meta's cost where Meta gives one.
+SELECT category, market, era, unit, rate_usd, tier,
+    -- the rate Meta applied to the tier this month, read from its analytics
+    bool_or(rate_confidence = 'meta_tier') AS tier_rate,
+    CASE WHEN NOT bool_or(rate_confidence = 'meta_tier') THEN (
+    SELECT max(effective_from) FROM rate_card r
       WHERE r.market IN (f.market, fallback_market(f.market))
-        AND r.category = rate_category(f.category) AND r.effective_from <= max(f.day))
+        AND r.category = rate_category(f.category) AND r.effective_from <= max(f.day)) END
         AS rate_effective_from,
     min(day) AS first_day, max(day) AS last_day,
     sum(paid_quantity)::BIGINT AS paid,
@@ -14,5 +18,5 @@ SELECT category, market, era, unit, rate_usd,
     bool_or(rate_confidence = 'low') AS low_confidence
 FROM consumption_facts f
 WHERE paid_quantity > 0 OR meta_cost > 0
-GROUP BY category, market, era, unit, rate_usd
-ORDER BY category, market, first_day
+GROUP BY category, market, era, unit, rate_usd, tier
+ORDER BY category, market, first_day, tier

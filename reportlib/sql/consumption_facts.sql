@@ -10,14 +10,18 @@
 -- is used only for a month no finer point covers. Of the views of a day, the one carrying the
 -- most dimensions is used (then daily before half-hour): two views are never added together.
 -- A dimension a response did not carry is NULL: its breakdown is not available, never zero.
+-- Our cost: paid units × the rate. Under PMP a point in a volume tier uses the rate Meta applied
+-- to that tier this month (Meta's cost / paid volume of the month's points of the same market,
+-- category and tier that carry a cost): it equals Meta's cost where Meta reports one and is
+-- the tier rate in force where it does not. Elsewhere the rate card's rate in force.
 WITH points AS (
     SELECT 'CBP' AS era, waba_id, start_ts, end_ts, granularity, dimensions, phone_number,
         country, conversation_type AS pricing_type, conversation_direction, category,
-        conversations AS quantity, cost_usd
+        conversations AS quantity, cost_usd, NULL::VARCHAR AS tier
     FROM conversations WHERE tenant_id = getvariable('tenant')
     UNION ALL
     SELECT 'PMP', waba_id, start_ts, end_ts, granularity, dimensions, phone_number, country,
-        pricing_type, NULL, category, volume, cost_usd
+        pricing_type, NULL, category, volume, cost_usd, tier
     FROM pricing_daily WHERE tenant_id = getvariable('tenant')
 ), dated AS (
     SELECT *,
@@ -84,7 +88,7 @@ WITH points AS (
              WHEN category IS NULL OR normalize_category(category) = 'unknown' THEN 'not_reported'
              ELSE 'business' END AS initiator,
         normalize_category(category) AS category, pricing_type,
-        quantity, cost_usd AS meta_cost,
+        quantity, cost_usd AS meta_cost, NULLIF(tier, '') AS tier,
         -- Without the pricing type (or with UNKNOWN) what was paid is not known.
         CASE WHEN pricing_type IS NULL OR pricing_type = 'UNKNOWN' THEN NULL
              WHEN is_paid_message(pricing_type, category) THEN quantity ELSE 0 END
@@ -92,20 +96,33 @@ WITH points AS (
     FROM analytics WHERE era = 'PMP'
 ), facts AS (
     SELECT * FROM cbp UNION ALL BY NAME SELECT * FROM pmp
+), tier_rates AS (
+    SELECT date_trunc('month', day) AS month, market_of_country(country) AS market, category,
+        tier, sum(meta_cost) / sum(paid_quantity) AS tier_rate
+    FROM facts
+    WHERE era = 'PMP' AND tier IS NOT NULL AND meta_cost IS NOT NULL AND paid_quantity > 0
+      AND market_of_country(country) IS NOT NULL
+    GROUP BY ALL
 )
 SELECT *,
     -- The headline cost (docs/metrics.md): Meta's where Meta reports it, else our estimate.
     COALESCE(meta_cost, our_cost) AS headline_cost
 FROM (
-SELECT f.*, market_of_country(f.country) AS market,
-    f.quantity - f.paid_quantity AS free_quantity,
-    rate_in_force(market_of_country(f.country), f.category, f.day) AS rate_usd,
-    rate_confidence(market_of_country(f.country), f.category, f.day) AS rate_confidence,
+SELECT f.* EXCLUDE (tier_rate),
+    COALESCE(f.tier_rate, rate_in_force(f.market, f.category, f.day)) AS rate_usd,
+    CASE WHEN f.tier_rate IS NOT NULL THEN 'meta_tier'
+         ELSE rate_confidence(f.market, f.category, f.day) END AS rate_confidence,
     -- Nothing paid costs nothing, rate or not; a paid point without a rate (or without the
     -- country that names its market) has no estimate: NULL, shown as not available.
     CASE WHEN f.paid_quantity = 0 THEN 0
-         ELSE f.paid_quantity * rate_in_force(market_of_country(f.country), f.category, f.day)
+         ELSE round(f.paid_quantity * COALESCE(f.tier_rate,
+                    rate_in_force(f.market, f.category, f.day)), 6)
     END AS our_cost
-FROM facts f
+FROM (SELECT f.*, market_of_country(f.country) AS market,
+          f.quantity - f.paid_quantity AS free_quantity, t.tier_rate
+      FROM facts f
+      LEFT JOIN tier_rates t ON t.month = date_trunc('month', f.day)
+       AND t.market = market_of_country(f.country) AND t.category = f.category
+       AND t.tier = f.tier) f
 WHERE f.day BETWEEN getvariable('period_start') AND getvariable('period_end')
 )
