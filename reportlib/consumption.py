@@ -131,6 +131,14 @@ PROSE = {
         "en": "Template messages delivered according to the webhooks, against Meta's volume: "
               "{diff} difference in all.",
     },
+    "reconciliation.free": {
+        "pt-BR": "Das entregues, as enviadas numa janela gratuita (24 h após uma mensagem do "
+                 "usuário, para utilidade; 72 h de ponto de entrada gratuito, após um anúncio "
+                 "que leva ao WhatsApp), contra o volume gratuito da Meta.",
+        "en": "Of those delivered, the ones sent in a free window (24 h after a user's message, "
+              "for utility; a 72 h free entry point after a click-to-WhatsApp ad), against "
+              "Meta's free volume.",
+    },
     "reconciliation.detail": {
         "pt-BR": "Diferenças pequenas vêm de webhooks perdidos ou atrasados e de mensagens "
                  "entregues perto da meia-noite.",
@@ -493,11 +501,14 @@ class ConsumptionReport(BaseReport):
         prose = [self._say("reconciliation", diff=self.fmt.number(df["difference"].sum())),
                  self._say("reconciliation.detail")]
         rows = [[self._category(r.category), self.fmt.number(r.delivered_in_webhooks),
-                 self.fmt.number(r.meta_volume), self.fmt.number(r.difference)]
+                 self.fmt.number(r.meta_volume), self.fmt.number(r.difference),
+                 self.fmt.number(r.free_window_in_webhooks), self.fmt.number(r.meta_free_volume)]
                 for r in df.itertuples()]
+        prose.append(self._say("reconciliation.free"))
         return present.Section(self._t("section.reconciliation"), prose, present.table(
             [self._t(k) for k in ("category", "delivered_in_webhooks", "meta_volume",
-                                  "difference")], rows, [False, True, True, True]))
+                                  "difference", "free_window_in_webhooks", "meta_free_volume")],
+            rows, [False] + [True] * 5, words=[True] * 6))
 
     def footnotes(self) -> present.Footnotes:
         info = self.info

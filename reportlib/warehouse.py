@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -229,7 +230,45 @@ SELECT *,
          WHEN sent_at IS NOT NULL THEN 'sent'
          ELSE 'pending' END AS final_status
 FROM merged;
+
+-- Free windows a business message can fall in (docs/metrics.md, "Free windows"): a user's
+-- message opens a 24 h customer-service window; a message that came from a click-to-WhatsApp
+-- ad (`referral`) opens a free entry point window of 72 h from the business's first message to
+-- that user within 24 h of it (none if the business did not answer in time).
+CREATE OR REPLACE VIEW free_windows AS
+WITH inbound AS (
+    SELECT tenant_id, '+' || from_id AS recipient, ts, referral_source_type IS NOT NULL AS ad
+    FROM inbound_messages WHERE from_id IS NOT NULL
+), answers AS (
+    SELECT i.tenant_id, i.recipient, min(COALESCE(t.sent_at, t.accepted_at)) AS opens_at
+    FROM inbound i JOIN message_timeline t
+      ON t.tenant_id = i.tenant_id AND t.recipient = i.recipient
+     AND COALESCE(t.sent_at, t.accepted_at) >= i.ts
+     AND COALESCE(t.sent_at, t.accepted_at) < i.ts + INTERVAL 24 HOUR
+    WHERE i.ad GROUP BY i.tenant_id, i.recipient, i.ts
+)
+SELECT tenant_id, recipient, 'customer_service' AS kind, ts AS opens_at,
+    ts + INTERVAL 24 HOUR AS closes_at FROM inbound
+UNION ALL
+SELECT tenant_id, recipient, 'free_entry_point', opens_at, opens_at + INTERVAL 72 HOUR
+FROM answers;
+
+-- Each business message sent inside a window that makes it free: a free entry point window
+-- frees any message; a customer-service window frees utility templates (PMP).
+CREATE OR REPLACE VIEW message_free_windows AS
+SELECT t.tenant_id, t.message_id,
+    CASE WHEN bool_or(w.kind = 'free_entry_point') THEN 'free_entry_point'
+         ELSE 'customer_service' END AS free_window
+FROM message_timeline t JOIN free_windows w
+  ON w.tenant_id = t.tenant_id AND w.recipient = t.recipient
+ AND COALESCE(t.sent_at, t.accepted_at) >= w.opens_at
+ AND COALESCE(t.sent_at, t.accepted_at) < w.closes_at
+WHERE w.kind = 'free_entry_point' OR lower(t.category) = 'utility'
+GROUP BY t.tenant_id, t.message_id;
 """
+
+
+DDL_SHA256 = hashlib.sha256(DDL.encode()).hexdigest()
 
 
 def default_path() -> Path:
@@ -264,6 +303,9 @@ def create(path: Path | str) -> duckdb.DuckDBPyConnection:
     con.execute(DDL)
     _migrate_analytics(con)
     pricing.install(con)
+    con.execute("CREATE TABLE IF NOT EXISTS warehouse_schema (ddl_sha256 VARCHAR)")
+    con.execute("DELETE FROM warehouse_schema")
+    con.execute("INSERT INTO warehouse_schema VALUES (?)", [DDL_SHA256])
     return con
 
 
@@ -311,8 +353,13 @@ def ensure_current(path: Path | str) -> None:
     try:
         present = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables").fetchall()}
-        stale = any("granularity" not in _columns(con, t) for t in _OLD_DIMENSIONS
-                    if t in present) or any(
+        # The views change with the code (the timeline, the event log): a warehouse made by
+        # another version of the DDL gets the current one.
+        made_by = con.execute("SELECT ddl_sha256 FROM warehouse_schema").fetchall() \
+            if "warehouse_schema" in present else []
+        stale = made_by != [(DDL_SHA256,)] or any(
+            "granularity" not in _columns(con, t) for t in _OLD_DIMENSIONS
+            if t in present) or any(
             not {c.split()[0] for c in columns} <= _columns(con, t)
             for t, columns in ADDED_COLUMNS.items()
             if t in present)

@@ -7,6 +7,7 @@ since ingest refuses a number the tenant did not declare.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -129,3 +130,48 @@ def test_line_numbers_stay_true_after_a_line_the_reader_rejects(tmp_path, params
     # Line 2 is not UTF-8; the unknown status is on line 4 of the file.
     assert con.execute("SELECT line, reason FROM rejected_rows ORDER BY line").fetchall() == [
         (2, "not UTF-8"), (4, "unknown status")]
+
+
+def test_referral_opens_a_free_entry_point_window(tmp_path, params_dir):
+    """Messages (webhooks reference, messages > text with `referral`, click-to-WhatsApp ad):
+    the business's answer within 24 h opens 72 h in which every message is free; a plain user
+    message opens 24 h in which utility templates are free."""
+    def inbound(phone, at, ad):
+        message = {"from": phone, "id": f"wamid.IN{phone}", "timestamp": str(at),
+                   "type": "text", "text": {"body": "Oi"}}
+        if ad:
+            message["referral"] = {"source_url": "https://fb.me/x", "source_id": "ADID",
+                                   "source_type": "ad", "ctwa_clid": "CLID"}
+        return webhook("1001", messages=[message])
+
+    h = 3600
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
+        inbound("5511999990001", T0, ad=False),  # A: a plain message
+        inbound("5511999990002", T0, ad=True),  # B: from an ad, answered 2 h later
+        inbound("5511999990003", T0, ad=True),  # C: from an ad, answered 30 h later
+    ]) + "\n")
+
+    def row(mid, phone, category, hours):
+        at = datetime.fromtimestamp(T0 + hours * h, UTC).isoformat()
+        return (f"{mid},campaign,acme-bot,1001,+{phone},t,{category},{at},{at},{at}")
+
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          "MessageId,Sender,BotId,PhoneNumberId,Recipient,TemplateName,Category,AcceptedAt,"
+          "SentAt,DeliveredAt\n" + "\n".join([
+              row("a_utility", "5511999990001", "utility", 10),  # CSW: free (utility)
+              row("a_marketing", "5511999990001", "marketing", 11),  # CSW frees no marketing
+              row("a_late", "5511999990001", "utility", 25),  # window closed at 24 h
+              row("b_answer", "5511999990002", "marketing", 2),  # opens the FEP: free
+              row("b_inside", "5511999990002", "marketing", 50),  # 2 h + 72 h: free
+              row("b_after", "5511999990002", "marketing", 75),  # closed at 74 h
+              row("c_answer", "5511999990003", "marketing", 30),  # too late: no FEP
+              row("c_later", "5511999990003", "marketing", 40),
+          ]) + "\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.rows_rejected or r.failed], [r.line() for r in results]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    # The answer's free entry point: B answered at 2 h, so its FEP runs 2 h .. 74 h.
+    assert dict(con.execute("SELECT message_id, free_window FROM message_free_windows"
+                            ).fetchall()) == {
+        "a_utility": "customer_service", "b_answer": "free_entry_point",
+        "b_inside": "free_entry_point"}

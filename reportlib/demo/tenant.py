@@ -64,6 +64,8 @@ class TenantRun:
         self.folder, self.prices = folder, prices
         self.salt = zlib.crc32(tenant.tenant_id.encode())
         self.rng = np.random.default_rng([seed, self.salt])
+        # Draws added later take their own stream, so the earlier ones stay as they were.
+        self.opener_rng = np.random.default_rng([seed, self.salt, 2])
         self.clock = LocalClock(tenant.timezone, start, as_of)
         self.cutoff = self.clock.day_start(as_of)
         self.contacts = Contacts(self.rng, max(50, int(profile.contacts * scale)),
@@ -186,6 +188,9 @@ class TenantRun:
         self.arrivals.push(arrival, month=month, line=lines)
         arrival, month, lines = self.webhooks.replies(self.rng, sends, outcomes, ids,
                                                       recipients, self.clock.month)
+        self.arrivals.push(arrival, month=month, line=lines)
+        arrival, month, lines = self.webhooks.openers(self.opener_rng, sends, ids, recipients,
+                                                      self.clock.month)
         self.arrivals.push(arrival, month=month, line=lines)
         self.analytics.deliveries(sends, outcomes, self.contacts.country(sends.recipient))
         for table in self._reply_tickets(sends, outcomes):

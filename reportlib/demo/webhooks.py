@@ -133,6 +133,21 @@ class Webhooks:
             lines += [text, text[twice]]
         return np.concatenate(arrivals), np.concatenate(months), np.concatenate(lines)
 
+    def openers(self, rng: np.random.Generator, sends: Sends, ids: list[str],
+                recipients: list[str],
+                month: Months) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(arrival, local month, line) of the users' messages that opened the customer-service
+        window each `free_service` send went out in: 1 min to 20 h before it."""
+        index = np.flatnonzero(sends.free_service)
+        at = sends.accepted[index] - rng.uniform(60, 20 * 3600, len(index))
+        envelopes = self.reply_envelope[sends.phone[index]].tolist()
+        stamps = np.floor(at).astype(np.int64).tolist()
+        text = [f'{head}{{"from":"{recipients[i][1:]}","id":"wamid.OP{ids[i][8:]}",'
+                f'"timestamp":"{t}","type":"text","text":{{"body":"Olá, preciso de ajuda"}}}}'
+                f'{tail}'
+                for (head, tail), i, t in zip(envelopes, index.tolist(), stamps, strict=True)]
+        return at + REPLY_LAG_S, month(at), np.array(text, dtype=object)
+
     def replies(self, rng: np.random.Generator, sends: Sends, outcomes: Outcomes,
                 ids: list[str], recipients: list[str],
                 month: Months) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
