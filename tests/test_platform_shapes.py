@@ -330,3 +330,48 @@ def test_ticket_events_read_either_spelling_of_the_close_date(tmp_path, utc_para
     con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
     assert con.execute("SELECT status, close_date IS NOT NULL FROM tickets").fetchall() == [
         ("ClosedAttendant", True)]
+
+
+def test_a_column_map_renames_an_event_log_column(tmp_path):
+    """docs/sources.md's own example of a column map: `{notifications: {columns: {MessageId:
+    Id}}}` lets an export that calls the event log's Id `MessageId` in."""
+    from dataclasses import replace
+
+    folder = tmp_path / "params"
+    params_mod.dump_tenant(folder, replace(ACME, timezone="UTC",
+                                           column_maps={"notifications": {"messageid": "Id"}}))
+    header = LOG_HEADER.replace("Id,", "MessageId,", 1)
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "\n".join([header, *LOG_ROWS[:5]]) + "\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
+    assert (result.rows_loaded, result.rows_rejected) == (5, 0), result.line()
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT message_id, final_status FROM message_timeline").fetchall() == [
+        ("wamid.M1", "read")]
+
+
+def test_category_falls_back_to_the_tenants_template_list_then_unknown(tmp_path):
+    from dataclasses import replace
+
+    from reportlib.errors import ReportError
+
+    folder = tmp_path / "params"
+    params_mod.dump_tenant(folder, replace(ACME, timezone="UTC",
+                                           templates={"aviso_boleto": "utility"}))
+    assert params_mod.load_tenant(folder, "acme").templates == {"aviso_boleto": "utility"}
+    bot, user = "acme-bot@msging.net", "5511999990001@wa.gw.msging.net"
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate,TemplateName\n"
+          f"p1,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z,aviso_boleto\n"
+          f"p2,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z,outro\n")
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    # No webhooks, no origin in Metadata, no campaigns file: the template list, else unknown.
+    assert con.execute("SELECT message_id, category, final_status FROM message_timeline "
+                       "ORDER BY 1").fetchall() == [("p1", "utility", "pending"),
+                                                     ("p2", "unknown", "pending")]
+    con.close()
+    (folder / "tenants" / "acme.yaml").write_text(
+        "display_name: Acme\ntemplates: {aviso_boleto: urgent}\n", encoding="utf-8")
+    with pytest.raises(ReportError, match="templates.aviso_boleto: 'urgent' is not a category"):
+        params_mod.load_tenant(folder, "acme")
