@@ -39,6 +39,11 @@ REPORT_TITLES = {"consumption": "consumption.title", "campaigns": "campaigns.tit
                  "desk_followup": "desk.title", "attendance": "attendance.title",
                  "chatbots": "chatbots.title", "custom_events": "events.title"}
 BACKOFF_MINUTES = 5  # first retry after 5 min, then 10, 20, … (at most a day)
+# REPORTLIB_SMTP_SECURITY / smtp.yaml `security`: every value, as the README documents it.
+SECURITY = {"starttls": "plain connection upgraded with STARTTLS, port 587 by default",
+            "ssl": "TLS from the first byte (SMTPS), port 465 by default",
+            "none": "no TLS at all, for a plain relay on a trusted network, port 587 unless "
+                    "REPORTLIB_SMTP_PORT says otherwise"}
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -63,13 +68,19 @@ def smtp_settings(params_dir: Path) -> SmtpSettings:
     def get(name: str, default: str = "") -> str:
         return os.environ.get(f"REPORTLIB_SMTP_{name.upper()}", str(file.get(name, default)))
 
-    security = get("security", "starttls").lower()
-    if security not in ("starttls", "ssl", "none"):
-        raise ReportError(f"SMTP security {security!r} is not starttls, ssl or none")
+    def source(name: str) -> str:
+        """Where a setting came from, for an error the operator can act on."""
+        env = f"REPORTLIB_SMTP_{name.upper()}"
+        return env if env in os.environ else f"{path}: field {name}"
+
+    security = get("security", "starttls").strip().lower()
+    if security not in SECURITY:
+        raise ReportError(f"{source('security')}: {security!r} is not one of "
+                          + "; ".join(f"{k} ({v})" for k, v in SECURITY.items()))
     try:
         port = int(get("port", "465" if security == "ssl" else "587"))
     except ValueError:
-        raise ReportError("SMTP port is not a number") from None
+        raise ReportError(f"{source('port')}: {get('port')!r} is not a port number") from None
     host, sender = get("host"), get("from")
     if not host or not sender:
         raise ReportError("SMTP is not configured: set REPORTLIB_SMTP_HOST and "
@@ -187,12 +198,22 @@ class Delivery:
     period: str
     report: str
     list_name: str
-    status: str  # sent | failed | skipped
+    status: str  # sent | failed | skipped | no_recipients
     detail: str = ""
+    retry_at: datetime | None = None  # a failed send held by its backoff until then
 
     def line(self) -> str:
+        if self.status == "no_recipients":  # the detail says it all, and what to do
+            return f"{self.tenant} {self.period} {self.report}: {self.detail}"
         return f"{self.tenant} {self.period} {self.report} [{self.list_name}]: {self.status}" + (
             f": {self.detail}" if self.detail else "")
+
+
+def no_recipients(tenant: TenantParams, period: str, report: str) -> Delivery:
+    """Nothing to send is said, not silent: the operator sees which file to complete."""
+    return Delivery(tenant.tenant_id, period, report, "-", "no_recipients",
+                    "not sent: no recipients for this report (add them under recipients: in "
+                    f"params/tenants/{tenant.tenant_id}.yaml)")
 
 
 def recipient_lists(tenant: TenantParams, report: str) -> dict[str, list[str]]:
@@ -232,6 +253,21 @@ def _send(settings: SmtpSettings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+def send_text(settings: SmtpSettings, recipients: list[str], subject_line: str,
+              body: str) -> str:
+    """A plain-text message (the operator's notices) through the same SMTP settings as the
+    reports; returns its Message-ID."""
+    message = EmailMessage()
+    message["Subject"] = " ".join(subject_line.split())  # no CR/LF can reach a header
+    message["From"] = settings.sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="reportlib")
+    message.set_content(body)
+    _send(settings, message)
+    return message["Message-ID"]
+
+
 def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs: Path,
                  warehouse_path: Path, settings: SmtpSettings, now: datetime,
                  respect_backoff: bool = False) -> list[Delivery]:
@@ -253,8 +289,12 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
                 results.append(Delivery(tenant.tenant_id, period, report, "-", "failed",
                                         f"not e-mailed: {why}"))
                 continue
+            lists = recipient_lists(tenant, report)
+            if not lists:
+                results.append(no_recipients(tenant, period, report))
+                continue
             digest = output_hash(out_dir, report)
-            for list_name, addresses in recipient_lists(tenant, report).items():
+            for list_name, addresses in lists.items():
                 results.append(_deliver_once(con, tenant, period, report, list_name,
                                              addresses, digest, out_dir, settings, now,
                                              respect_backoff))
@@ -275,7 +315,7 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
     attempt = (history[0][1] if history else 0) + 1
     if respect_backoff and history and history[0][2] is not None and history[0][2] > now:
         return Delivery(*key[:3], list_name, "skipped",
-                        f"next attempt after {history[0][2].isoformat()}")
+                        f"next attempt after {history[0][2].isoformat()}", history[0][2])
     message = build_message(tenant, period, report, out_dir, addresses, settings.sender)
     try:
         _send(settings, message)
