@@ -110,3 +110,265 @@ def test_bad_schedule_is_a_clear_error(tmp_path):
         "schedules:\n  - name: x\n    cadence: hourly\n    period: previous_month\n")
     with pytest.raises(ReportError, match=r"schedules\[0\]: field cadence"):
         schedule.load(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Catch-up, dry run, status, the operator's notice
+
+GAP_SCHEDULE = """
+notify: ops@reportlib.example
+schedules:
+  - name: preliminary
+    reports: [consumption]
+    tenants: [acme]
+    period: previous_month
+    cadence: first_day
+    at: "07:00"
+    email: true
+  - name: weekly-again             # lists the same report and period: not sent twice
+    reports: [consumption]
+    tenants: [acme]
+    period: previous_month
+    cadence: weekly
+    at: "07:00"
+    email: true
+  - name: consolidated
+    reports: [consumption]
+    tenants: [acme]
+    period: previous_month
+    cadence: consolidation_day
+    at: "07:00"
+    email: true
+"""
+# 11 Nov 2026 is the 7th business day of November (2 Nov is a holiday): the preliminary slot
+# (1 Nov), the weekly one (Mon 9 Nov) and the consolidated one (9 Nov) are all due.
+SEVENTH_BUSINESS_DAY = datetime.fromisoformat("2026-11-11T10:00:00-03:00")
+
+
+@pytest.fixture
+def acme_with_recipients(params_dir):
+    from dataclasses import replace
+
+    from reportlib import params as params_mod
+    from tests.conftest import ACME
+
+    params_mod.dump_tenant(params_dir, replace(ACME, reports=("consumption",), recipients={
+        "consumption": ["cfo@acme.example"]}))
+    (params_dir / "schedule.yaml").write_text(GAP_SCHEDULE)
+    return params_dir
+
+
+@pytest.fixture
+def smtp_port(monkeypatch):
+    port = free_port()
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(port)), ("SECURITY", "none"),
+                        ("FROM", "reports@reportlib.example")):
+        monkeypatch.setenv(f"REPORTLIB_SMTP_{name}", value)
+    return port
+
+
+def recorded_runs(warehouse):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("SELECT job, period, status FROM schedule_runs "
+                           "ORDER BY slot, job").fetchall()
+    finally:
+        con.close()
+
+
+def record(warehouse, rows):
+    """Slots recorded by earlier calls, written as run-due writes them."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        for row in rows:
+            con.execute("INSERT INTO schedule_runs VALUES (?, 'acme', ?, ?, ?, ?, ?)",
+                        [row[0], datetime.fromisoformat(row[1]), *row[2:]])
+    finally:
+        con.close()
+
+
+def file_hashes(folder):
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_first_run_after_a_gap_sends_each_report_once(tmp_path, tiny_warehouse,
+                                                      acme_with_recipients, smtp_port):
+    server = SmtpServer(smtp_port).start()
+    try:
+        runs = schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
+                                tmp_path / "out", 1)
+        again = schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
+                                 tmp_path / "out", 1)
+    finally:
+        server.stop()
+    lines = [r.line() for r in runs]
+    assert lines == [
+        "preliminary acme 2026-11-01T07:00:00-03:00 2026-10: superseded: by consolidated: "
+        "the consolidated figures of 2026-10 are due too",
+        "weekly-again acme 2026-11-09T07:00:00-03:00 2026-10: done: not run twice: "
+        "consumption (consolidated) already in this run-due",
+        "consolidated acme 2026-11-09T07:00:00-03:00 2026-10: done"]
+    assert again == []  # superseded and done slots never run later
+    sent = [(tuple(rcpt), msg["Subject"]) for rcpt, msg in server.inbox.messages]
+    assert sent == [(("cfo@acme.example",),
+                     "Consumo de WhatsApp · Acme <Lojas> · outubro de 2026")]
+    manifest = tmp_path / "out" / "acme" / "2026-10" / "manifest.json"
+    figures = json.loads(manifest.read_text())["reports"]["consumption"]["figures"]
+    assert figures["partial"] is False  # the consolidated figures, not the preliminary ones
+    assert recorded_runs(tiny_warehouse) == [
+        ("preliminary", "2026-10", "superseded"), ("consolidated", "2026-10", "done"),
+        ("weekly-again", "2026-10", "done")]
+
+
+def test_dry_run_says_what_would_run_and_writes_nothing(tmp_path, tiny_warehouse,
+                                                        acme_with_recipients, smtp_port):
+    missing = tmp_path / "none.duckdb"
+    plan = schedule.run_due(SEVENTH_BUSINESS_DAY, missing, acme_with_recipients,
+                            tmp_path / "out", dry_run=True)
+    assert [r.line() for r in plan] == [
+        "preliminary acme 2026-11-01T07:00:00-03:00 2026-10: would be superseded: by "
+        "consolidated: the consolidated figures of 2026-10 are due too",
+        "weekly-again acme 2026-11-09T07:00:00-03:00 2026-10: would run: no report, not "
+        "e-mailed; not run twice: consumption (consolidated) already in this run-due",
+        "consolidated acme 2026-11-09T07:00:00-03:00 2026-10: would run: consumption, e-mailed"]
+    assert [(r.reports, r.email) for r in plan] == [
+        ((), True), ((), True), (("consumption",), True)]
+    assert not missing.exists()  # no warehouse is created to read an empty history
+
+    # The preliminary slot ran on the 1st: a dry run on the 11th reads it, read-only.
+    record(tiny_warehouse, [("preliminary", "2026-11-01T07:00:00-03:00", "2026-10", "done", "",
+                             datetime.fromisoformat("2026-11-01T10:00:00+00:00"))])
+    before = file_hashes(tmp_path)
+    server = SmtpServer(smtp_port).start()
+    try:
+        plan = schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
+                                tmp_path / "out", dry_run=True)
+    finally:
+        server.stop()
+    assert [(r.entry, r.status, r.reports) for r in plan] == [
+        ("weekly-again", "would run", ()), ("consolidated", "would run", ("consumption",))]
+    assert file_hashes(tmp_path) == before  # warehouse byte-identical, no outputs
+    assert not (tmp_path / "out").exists()
+    assert server.inbox.messages == []
+    assert recorded_runs(tiny_warehouse) == [("preliminary", "2026-10", "done")]
+
+
+def test_status_gives_last_run_and_next_due_and_writes_nothing(tmp_path, tiny_warehouse,
+                                                               acme_with_recipients):
+    record(tiny_warehouse, [
+        ("preliminary", "2026-11-01T07:00:00-03:00", "2026-10", "done", "",
+         datetime.fromisoformat("2026-11-01T10:00:00+00:00")),
+        ("consolidated", "2026-11-09T07:00:00-03:00", "2026-10", "failed",
+         "acme 2026-10 consumption: failed: boom",
+         datetime.fromisoformat("2026-11-09T10:00:02+00:00"))])
+    before = file_hashes(tmp_path)
+    rows = schedule.status(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients)
+    assert file_hashes(tmp_path) == before
+    assert [r.line() for r in rows] == [
+        "preliminary acme: last 2026-11-01T07:00:00-03:00 2026-10: done at "
+        "2026-11-01T10:00:00+00:00; next 2026-12-01T07:00:00-03:00 2026-11",
+        "weekly-again acme: never run; due now 2026-11-09T07:00:00-03:00 2026-10: would run; "
+        "next 2026-11-16T07:00:00-03:00 2026-10",
+        "consolidated acme: last 2026-11-09T07:00:00-03:00 2026-10: failed at "
+        "2026-11-09T10:00:02+00:00 (acme 2026-10 consumption: failed: boom); due now "
+        "2026-11-09T07:00:00-03:00 2026-10: would run; next 2026-12-07T07:00:00-03:00 2026-11"]
+    consolidated = rows[2]
+    assert (consolidated.last_status, consolidated.next_period) == ("failed", "2026-11")
+    assert consolidated.next_slot.isoformat() == "2026-12-07T07:00:00-03:00"
+    # No warehouse at all: nothing recorded, nothing created.
+    rows = schedule.status(SEVENTH_BUSINESS_DAY, tmp_path / "none.duckdb",
+                           acme_with_recipients)
+    assert [r.last_slot for r in rows] == [None, None, None]
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_next_due_skips_a_slot_that_runs_nothing():
+    from zoneinfo import ZoneInfo
+
+    sp = ZoneInfo("America/Sao_Paulo")
+    daily = schedule.Entry("d", ("consumption",), None, "month_to_date", "daily",
+                           datetime.strptime("06:30", "%H:%M").time(), False)
+    # Month to date on the 1st has nothing complete: the next slot that runs is the 2nd.
+    slot, period = schedule.next_due(daily, datetime(2026, 11, 30, 7, 0, tzinfo=sp))
+    assert (slot.isoformat(), period) == ("2026-12-02T06:30:00-03:00", "2026-12")
+    slot, period = schedule.next_due(daily, datetime(2026, 11, 30, 6, 0, tzinfo=sp))
+    assert (slot.isoformat(), period) == ("2026-11-30T06:30:00-03:00", "2026-11")
+    first = schedule.Entry("f", ("consumption",), None, "previous_month", "first_day",
+                           daily.at, False)
+    at_the_slot = datetime(2026, 11, 1, 6, 30, tzinfo=sp)  # strictly after: next month's
+    assert schedule.next_slot(first, at_the_slot).isoformat() == "2026-12-01T06:30:00-03:00"
+
+
+class RefusingInbox:
+    """A real SMTP server's handler that refuses the recipients of some domains (a report that
+    cannot be delivered) and keeps what it accepts."""
+
+    def __init__(self, refused: set[str]) -> None:
+        self.refused = refused
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.rsplit("@", 1)[-1] in self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        from email import message_from_bytes, policy
+
+        self.messages.append((envelope.rcpt_tos,
+                              message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+def test_a_failed_run_notifies_the_operator_once(tmp_path, tiny_warehouse,
+                                                 acme_with_recipients, smtp_port):
+    from aiosmtpd.controller import Controller
+
+    (acme_with_recipients / "schedule.yaml").write_text(
+        GAP_SCHEDULE.split("  - name: weekly-again")[0])  # notify + the preliminary entry
+    inbox = RefusingInbox({"acme.example", "reportlib.example"})
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    day = "2026-11-01T{}:00-03:00"
+    try:
+        # The report's recipients are refused, and so is the notice: run-due goes on.
+        first = schedule.run_due(datetime.fromisoformat(day.format("10:00")), tiny_warehouse,
+                                 acme_with_recipients, tmp_path / "out", 1)
+        inbox.refused.discard("reportlib.example")  # the operator's mailbox is back
+        second = schedule.run_due(datetime.fromisoformat(day.format("10:30")),
+                                  tiny_warehouse, acme_with_recipients, tmp_path / "out", 1)
+        third = schedule.run_due(datetime.fromisoformat(day.format("11:30")),
+                                 tiny_warehouse, acme_with_recipients, tmp_path / "out", 1)
+    finally:
+        controller.stop()
+    assert [r.status for r in first + second + third] == ["failed"] * 3
+    assert "SMTPRecipientsRefused" in first[0].detail
+    assert first[0].detail.endswith("operator not notified: SMTPRecipientsRefused: "
+                                    "{'ops@reportlib.example': (550, b'5.1.1 mailbox "
+                                    "unavailable')}")
+    assert second[0].detail.endswith("operator notified (ops@reportlib.example)")
+    assert third[0].detail.endswith("operator notified at 2026-11-01T13:30:00+00:00")
+    assert len(inbox.messages) == 1  # one notice for the slot, none of the report
+    rcpt, notice = inbox.messages[0]
+    assert rcpt == ["ops@reportlib.example"]
+    assert notice["Subject"] == "reportlib: scheduled run failed: preliminary acme 2026-10"
+    assert notice.get_content_type() == "text/plain"
+    body = notice.get_content()
+    assert "- acme 2026-10 consumption [consumption]: failed: SMTPRecipientsRefused" in body
+    assert "not notified again" in body
+    assert recorded_runs(tiny_warehouse) == [("preliminary", "2026-10", "failed")]
+
+
+def test_bad_notify_is_a_clear_error(tmp_path):
+    entry = "schedules:\n  - name: x\n    cadence: daily\n    period: month_to_date\n"
+    for value in ("ops at example", "[ops@example.com, 3]", "{a: b}"):
+        (tmp_path / "schedule.yaml").write_text(f"notify: {value}\n{entry}")
+        with pytest.raises(ReportError, match=r"schedule\.yaml: field notify: ") as caught:
+            schedule.load(tmp_path)
+        assert "\n" not in str(caught.value)
+    (tmp_path / "schedule.yaml").write_text(f"notify: [a@x.example, b@x.example]\n{entry}")
+    assert schedule.notify_addresses(tmp_path) == ("a@x.example", "b@x.example")
