@@ -153,3 +153,90 @@ def test_bad_recipient_address_is_refused():
     tenant = replace(ACME, recipients={"consumption": ["ok@x.example", "evil\r\nBcc: x@y"]})
     with pytest.raises(ReportError, match="is not an e-mail address"):
         deliver.recipient_lists(tenant, "consumption")
+
+
+def test_a_report_without_recipients_says_so(rendered, tiny_warehouse, params_dir, smtp_env,
+                                             capsys):
+    from dataclasses import replace
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={}))
+    server = SmtpServer(smtp_env).start()
+    try:
+        assert email(rendered, tiny_warehouse, params_dir) == 0  # nothing failed
+    finally:
+        server.stop()
+    assert server.inbox.messages == []
+    assert capsys.readouterr().out.splitlines() == [
+        "acme 2026-10 consumption: not sent: no recipients for this report (add them under "
+        "recipients: in params/tenants/acme.yaml)"]
+
+
+def test_smtp_security_values(tmp_path, monkeypatch):
+    for name in ("HOST", "FROM", "PORT", "SECURITY", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    (tmp_path / "smtp.yaml").write_text("host: smtp.example\nfrom: r@x.example\n")
+    ports = {}
+    for value in ("starttls", "ssl", "none", " SSL "):
+        monkeypatch.setenv("REPORTLIB_SMTP_SECURITY", value)
+        settings = deliver.smtp_settings(tmp_path)
+        ports[value] = (settings.security, settings.port)
+    assert ports == {"starttls": ("starttls", 587), "ssl": ("ssl", 465),
+                     "none": ("none", 587), " SSL ": ("ssl", 465)}
+    monkeypatch.setenv("REPORTLIB_SMTP_SECURITY", "tls")
+    with pytest.raises(ReportError) as caught:
+        deliver.smtp_settings(tmp_path)
+    message = str(caught.value)
+    assert message.startswith("REPORTLIB_SMTP_SECURITY: 'tls' is not one of starttls (")
+    assert "; ssl (" in message and "; none (" in message and "\n" not in message
+    monkeypatch.delenv("REPORTLIB_SMTP_SECURITY")
+    (tmp_path / "smtp.yaml").write_text("host: smtp.example\nfrom: r@x.example\n"
+                                        "security: tls\n")
+    with pytest.raises(ReportError, match=r"smtp\.yaml: field security: 'tls' is not one of"):
+        deliver.smtp_settings(tmp_path)
+    monkeypatch.setenv("REPORTLIB_SMTP_PORT", "smtp")
+    monkeypatch.setenv("REPORTLIB_SMTP_SECURITY", "none")
+    with pytest.raises(ReportError, match="REPORTLIB_SMTP_PORT: 'smtp' is not a port number"):
+        deliver.smtp_settings(tmp_path)
+
+
+def readme_smtp_environment() -> dict[str, str | None]:
+    """The `export` and `unset` lines of the README's "E-mail and schedules" section, in
+    order: what an operator who follows it ends up with (None: unset)."""
+    import shlex
+
+    from tests.conftest import REPO
+
+    text = (REPO / "README.md").read_text("utf-8")
+    section = text.split("\n## E-mail and schedules\n", 1)[1].split("\n## ", 1)[0]
+    env: dict[str, str | None] = {}
+    for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S):
+        for line in block.splitlines():
+            words = shlex.split(line, comments=True)
+            if words[:1] == ["export"]:
+                env.update(word.split("=", 1) for word in words[1:])
+            elif words[:1] == ["unset"]:
+                env.update(dict.fromkeys(words[1:]))
+    return env
+
+
+def test_the_readme_configuration_reaches_a_plain_server(rendered, tiny_warehouse, params_dir,
+                                                         monkeypatch, capsys):
+    env = readme_smtp_environment()
+    assert env["REPORTLIB_SMTP_SECURITY"] == "none"  # the README's plain-server lines
+    assert env["REPORTLIB_SMTP_USER"] is None and env["REPORTLIB_SMTP_PASSWORD"] is None
+    port = free_port()
+    env.update(REPORTLIB_SMTP_HOST="127.0.0.1", REPORTLIB_SMTP_PORT=str(port))
+    for name in ("HOST", "FROM", "PORT", "SECURITY", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    for name, value in env.items():
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    server = SmtpServer(port).start()
+    try:
+        assert email(rendered, tiny_warehouse, params_dir) == 0
+    finally:
+        server.stop()
+    assert sorted(tuple(rcpt) for rcpt, _ in server.inbox.messages) == [
+        ("ceo@acme.example",), ("cfo@acme.example", "ops@acme.example")]
+    assert {msg["From"] for _, msg in server.inbox.messages} == {"reports@example.com"}
+    assert "consumption [consumption]: sent: 2 recipient(s)" in capsys.readouterr().out
