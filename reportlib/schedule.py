@@ -410,8 +410,11 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
         recorded = _recorded(con)
     finally:
         con.close()
+    dues = plan(now, params_dir, recorded)
+    if any(due.entry.email and due.reports for due in dues):
+        deliver.smtp_settings(params_dir)  # a setting missing stops here, before any rendering
     runs = []
-    for due in plan(now, params_dir, recorded):
+    for due in dues:
         run = _run(due, now, warehouse_path, params_dir, outputs, workers)
         if run.status == "failed" and notify:
             note = notify_failure(run, notify, now, warehouse_path, params_dir)

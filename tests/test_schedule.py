@@ -372,3 +372,14 @@ def test_bad_notify_is_a_clear_error(tmp_path):
         assert "\n" not in str(caught.value)
     (tmp_path / "schedule.yaml").write_text(f"notify: [a@x.example, b@x.example]\n{entry}")
     assert schedule.notify_addresses(tmp_path) == ("a@x.example", "b@x.example")
+
+
+def test_smtp_not_configured_stops_before_rendering(tmp_path, tiny_warehouse,
+                                                    acme_with_recipients, monkeypatch):
+    for name in ("HOST", "FROM", "PORT", "SECURITY", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    with pytest.raises(ReportError, match="SMTP is not configured"):
+        schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
+                         tmp_path / "out", 1)
+    assert not (tmp_path / "out").exists()
+    assert recorded_runs(tiny_warehouse) == []
