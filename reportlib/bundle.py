@@ -40,7 +40,8 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
     warehouse.ensure_current(warehouse_path)
     con = warehouse.connect(":memory:")
     try:
-        con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)")
+        warehouse.waiting_for_lock(
+            lambda: con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)"), warehouse_path)
         known = con.execute("SELECT count(*) FROM wh.tenants WHERE tenant_id = ?",
                             [tenant.tenant_id]).fetchall()[0][0]
         if not known:

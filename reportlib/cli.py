@@ -1,20 +1,51 @@
-"""The `reportlib` command: demo, ingest, run (README.md, "For operators: the command").
+"""The `reportlib` command (README.md, "For operators: the command").
 
 Exit 0 on success, 1 when any file or job failed (each failure named on one line), 2 on a
-usage error (bad option, unknown tenant, malformed period or date).
+usage error (bad option, missing warehouse, unknown tenant or report, malformed period, date or
+address), found before anything is written. An unexpected error is one line naming a log file
+that holds its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import socket
 import sys
+import tempfile
+import traceback
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
 from reportlib import calendar, demo, ingest, params, warehouse
 from reportlib import extract as extract_mod
 from reportlib.errors import ReportError
+
+EXAMPLES = {
+    "demo": "reportlib demo --sources sources --as-of 2026-11-20 --tenants 3",
+    "ingest": "reportlib ingest sources --warehouse warehouse.duckdb",
+    "run": "reportlib run --all-tenants --period 2026-10 --as-of 2026-11-20 --jobs 2",
+    "extract": "reportlib extract --tenant varejo_sul --table notifications "
+               "--from 2026-10-01 --to 2026-10-31",
+    "email": "reportlib email --tenant varejo_sul --period 2026-10 --report consumption",
+    "schedule": "reportlib schedule run-due   (from cron, every 15 minutes)",
+    "history": "reportlib history --tenant varejo_sul --period 2026-10",
+}
+
+
+def _version() -> str:
+    try:
+        return metadata.version("reportlib")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _sub(sub, name: str, help_text: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help_text, description=help_text,
+                          epilog=f"example: {EXAMPLES[name]}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
@@ -23,16 +54,28 @@ def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
                              "$REPORTLIB_WAREHOUSE)")
     parser.add_argument("--params", type=Path, default=None,
                         help="params folder (default ./params or $REPORTLIB_PARAMS)")
+    parser.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                        help="how long to wait for a warehouse another command is using "
+                             f"(default {warehouse.LOCK_WAIT_SECONDS:g})")
     if outputs:
         parser.add_argument("--outputs", type=Path, default=None,
                             help="outputs folder (default ./outputs or $REPORTLIB_OUTPUTS)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reportlib", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="reportlib",
+        description="Reports on WhatsApp active messaging: load source files into a "
+                    "warehouse,\nrender the reports per tenant and period, e-mail them, on a "
+                    "schedule.",
+        epilog="examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES.values()) +
+               "\n\nExit 0 on success, 1 when a file or report failed (named on one line), "
+               "2 on a usage error.\nSee README.md and docs/ in the repository.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"reportlib {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="write seeded demo source files (and demo tenant params)")
+    p = _sub(sub, "demo", "write seeded demo source files (and demo tenant params)")
     p.add_argument("--sources", type=Path, default=Path("sources"))
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
     p.add_argument("--as-of", default=demo.DEFAULT_AS_OF.isoformat(),
@@ -50,25 +93,26 @@ def build_parser() -> argparse.ArgumentParser:
                         "export tables (the same rows: the same reports)")
     _common(p)
 
-    p = sub.add_parser("ingest", help="validate and load source files into the warehouse")
+    p = _sub(sub, "ingest", "validate and load source files into the warehouse")
     p.add_argument("sources", type=Path)
     _common(p)
 
-    p = sub.add_parser("run", help="render reports per tenant and period")
+    p = _sub(sub, "run", "render reports per tenant and period")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--tenant", action="append", help="tenant id (repeatable)")
     who.add_argument("--all-tenants", action="store_true")
     p.add_argument("--period", action="append", required=True,
                    help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (repeatable)")
     p.add_argument("--report", action="append", help="report name (repeatable; default: the "
-                   "tenant's reports)")
+                   f"tenant's reports): {', '.join(params.REPORTS)}")
     p.add_argument("--as-of", default=None, help="first day not yet complete (default today)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="reports rendered at once (default: the core count)")
     p.add_argument("--dask", default=None, metavar="ADDRESS",
                    help="run the jobs on a Dask distributed cluster (e.g. tcp://host:8786)")
     _common(p, outputs=True)
 
-    p = sub.add_parser("extract", help="Report Manager tables for a tenant and date range")
+    p = _sub(sub, "extract", "Report Manager tables for a tenant and date range")
     p.add_argument("--tenant", required=True)
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--table", help="one of: " + ", ".join(extract_mod.TABLES))
@@ -82,24 +126,63 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: the system's date)")
     _common(p)
 
-    p = sub.add_parser("email", help="e-mail rendered reports to the tenant's recipients")
+    p = _sub(sub, "email", "e-mail rendered reports to the tenant's recipients")
     p.add_argument("--tenant", required=True)
-    p.add_argument("--period", required=True)
+    p.add_argument("--period", required=True, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
     p.add_argument("--report", action="append", help="report (repeatable; default: the "
-                   "tenant's reports)")
+                   f"tenant's reports): {', '.join(params.REPORTS)}")
     p.add_argument("--now", default=None, help="the instant recorded (ISO; default now)")
     _common(p, outputs=True)
 
-    p = sub.add_parser("schedule", help="run what params/schedule.yaml says is due")
-    p.add_argument("action", choices=["run-due"])
+    p = _sub(sub, "schedule", "run what params/schedule.yaml says is due")
+    p.add_argument("action", choices=["run-due"], help="run-due: render (and e-mail) what is "
+                   "due and not yet done")
     p.add_argument("--now", default=None, help="the instant to act at (ISO; default now)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="reports rendered at once (default: the core count)")
     _common(p, outputs=True)
+
+    p = _sub(sub, "history", "every report rendered and sent, oldest first")
+    p.add_argument("--tenant", default=None)
+    p.add_argument("--period", default=None, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
+    _common(p)
     return parser
 
 
 def _paths(args) -> tuple[Path, Path]:
     return (args.warehouse or warehouse.default_path(), args.params or params.default_dir())
+
+
+def _existing_warehouse(path: Path) -> Path:
+    """The warehouse a command reads: it must exist and be a DuckDB file (usage errors)."""
+    if not path.exists():
+        raise ReportError(f"no warehouse at {path}: load the sources first (reportlib ingest "
+                          f"SOURCES_DIR --warehouse {path}), or give the right --warehouse")
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(12)[8:12]
+    except OSError as exc:
+        raise ReportError(f"cannot read the warehouse {path} ({exc.strerror})") from None
+    if magic != b"DUCK":
+        raise ReportError(f"{path} is not a DuckDB warehouse: give the file `reportlib ingest` "
+                          "wrote (--warehouse)")
+    return path
+
+
+DASK_ADDRESS = re.compile(r"\A(?:(tcp|tls)://)?([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})\Z")
+
+
+def _check_dask(address: str) -> None:
+    """A Dask scheduler address must be well formed and answer, before any work starts."""
+    found = DASK_ADDRESS.match(address)
+    if not found:
+        raise ReportError(f"--dask {address!r} is not a scheduler address (tcp://HOST:PORT)")
+    host, port = found.group(2).strip("[]"), int(found.group(3))
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError as exc:
+        raise ReportError(f"cannot reach the Dask scheduler at {address} "
+                          f"({exc.strerror or exc}): is `dask scheduler` running there?") from None
 
 
 def _outputs(args) -> Path:
@@ -128,6 +211,13 @@ def cmd_ingest(args) -> int:
     return 1 if any(r.failed for r in results) else 0
 
 
+def _check_reports(names: list[str] | None) -> None:
+    for name in names or ():
+        if name not in params.REPORTS:
+            raise ReportError(f"--report {name!r} is not a report: one of "
+                              f"{', '.join(params.REPORTS)}")
+
+
 def cmd_run(args) -> int:
     wh, params_dir = _paths(args)
     if args.jobs < 1:
@@ -135,8 +225,17 @@ def cmd_run(args) -> int:
     tenants = params.list_tenants(params_dir) if args.all_tenants else args.tenant
     if not tenants:
         raise ReportError(f"no tenants in {params_dir}/tenants")
+    # Every usage mistake stops here, before anything is built or written.
+    for tenant in tenants:
+        params.load_tenant(params_dir, tenant)
+    for period in args.period:
+        calendar.parse_period(period)
+    _check_reports(args.report)
     as_of = (calendar.parse_date(args.as_of, "--as-of") if args.as_of
              else datetime.now(UTC).date())
+    _existing_warehouse(wh)
+    if args.dask:
+        _check_dask(args.dask)
     from reportlib import runner
 
     outputs = _outputs(args)
@@ -151,6 +250,7 @@ def cmd_run(args) -> int:
 def cmd_extract(args) -> int:
     wh, params_dir = _paths(args)
     tenant = params.load_tenant(params_dir, args.tenant)
+    _existing_warehouse(wh)
     start = calendar.parse_date(args.start, "--from")
     end = calendar.parse_date(args.end, "--to")
     today = (calendar.parse_date(args.today, "--today") if args.today
@@ -182,12 +282,34 @@ def cmd_email(args) -> int:
     wh, params_dir = _paths(args)
     tenant = params.load_tenant(params_dir, args.tenant)
     period = calendar.parse_period(args.period).label
+    _check_reports(args.report)
+    _existing_warehouse(wh)
     settings = deliver.smtp_settings(params_dir)
     results = deliver.send_reports(tenant, period, args.report or list(tenant.reports),
                                    _outputs(args), wh, settings, parse_now(args.now))
     for result in results:
         print(result.line())
+    from reportlib import history, render
+
+    outputs = _outputs(args)
+    if (outputs / "index.html").exists():
+        render.write_index(outputs, history.last_sent(wh))
     return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def cmd_history(args) -> int:
+    from reportlib import history
+
+    wh, _ = _paths(args)
+    _existing_warehouse(wh)
+    period = calendar.parse_period(args.period).label if args.period else None
+    events = history.events(wh, args.tenant, period)
+    for event in events:
+        print(event.line())
+    if not events:
+        print("no runs or sends recorded" + (f" for {args.tenant}" if args.tenant else "")
+              + (f" in {period}" if period else ""))
+    return 0
 
 
 def cmd_schedule(args) -> int:
@@ -203,16 +325,40 @@ def cmd_schedule(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "ingest": cmd_ingest, "run": cmd_run, "extract": cmd_extract,
-            "email": cmd_email, "schedule": cmd_schedule}
+            "email": cmd_email, "schedule": cmd_schedule, "history": cmd_history}
+
+
+def _log_unexpected(command: str) -> Path:
+    """The traceback of an unexpected error, in a file the one-line message names."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"reportlib-{command}-{stamp}-{os.getpid()}.log"
+    path.write_text(f"reportlib {' '.join(sys.argv[1:])}\n{traceback.format_exc()}",
+                    encoding="utf-8")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "wait", None) is not None:
+        if args.wait < 0:
+            print(f"reportlib {args.command}: error: --wait must be 0 or more seconds",
+                  file=sys.stderr)
+            return 2
+        warehouse.LOCK_WAIT_SECONDS = args.wait
     try:
         return COMMANDS[args.command](args)
     except ReportError as exc:
         print(f"reportlib {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"reportlib {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback for the operator: a log file
+        log = _log_unexpected(args.command)
+        print(f"reportlib {args.command}: unexpected error ({type(exc).__name__}: "
+              f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); the details are in "
+              f"{log}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

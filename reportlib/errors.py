@@ -8,3 +8,8 @@ class ReportError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(str(message).split()))
+
+
+class WarehouseBusy(ReportError):
+    """Another command held the warehouse longer than this one would wait: the command stops
+    (exit 2) rather than recording anything as failed."""

@@ -380,9 +380,11 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
     return manifest
 
 
-def write_index(outputs: Path) -> Path:
+def write_index(outputs: Path, last_sent: dict | None = None) -> Path:
     """outputs/index.html: per tenant, per period, each report with its status, links to its
-    HTML, PDF and CSV files, and the time it was produced."""
+    HTML, PDF and CSV files, the time it was produced and, from `last_sent` ((tenant, period,
+    report) -> time), when it was last e-mailed."""
+    last_sent = last_sent or {}
     by_tenant: dict[str, list[tuple[str, dict]]] = {}
     for manifest_path in sorted(Path(outputs).glob("*/*/manifest.json")):
         manifest = json.loads(manifest_path.read_text("utf-8"))
@@ -410,11 +412,13 @@ def write_index(outputs: Path) -> Path:
                     f'{html.escape(status.replace("_", " "))}{partial}{error}'
                     f'</td><td class="links">{" ".join(links)}</td>'
                     f"<td>{html.escape(str(entry.get('ended_at') or '')[:16].replace('T', ' '))}"
+                    f"</td><td>{html.escape(last_sent.get((tenant, period, report), '–'))}"
                     "</td></tr>")
         sections.append(
             f"<h2>{html.escape(tenant)}</h2>"
             '<table class="data"><thead><tr><th>Period</th><th>Report</th><th>Status</th>'
-            "<th>Files</th><th>Produced (UTC)</th></tr></thead><tbody>" + "".join(rows) +
+            "<th>Files</th><th>Produced (UTC)</th><th>Last sent (UTC)</th></tr></thead>"
+            "<tbody>" + "".join(rows) +
             "</tbody></table>")
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Reports</title>'

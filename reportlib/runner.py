@@ -1,14 +1,18 @@
 """Fans (tenant, period, report) jobs out to a local process pool, with a progress bar.
 
 Bundles are built first, in this process (the warehouse has one writer and is read here
-once per tenant-period); each job then carries only its bundle path to a worker, and the
-results come back to this process, which alone writes manifests and the index.
+once per tenant-period), into a staging folder (`outputs/.staging`); each job then carries its
+bundle to a worker, and the results come back to this process, which alone publishes outputs,
+manifests, the bundle (once its tenant-period's reports are done) and the index. A run killed
+at any point leaves every published file as it was.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
@@ -26,7 +30,7 @@ from rich.progress import (
 
 from reportlib import bundle, calendar, pricing
 from reportlib import params as params_mod
-from reportlib.errors import ReportError
+from reportlib.errors import ReportError, WarehouseBusy
 from reportlib.render import (
     Job,
     JobResult,
@@ -57,10 +61,14 @@ def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
         wanted = [r for r in (reports or tp.reports) if r in AVAILABLE_REPORTS]
         for period in parsed:
             out_dir = Path(outputs) / tp.tenant_id / period.label
-            bundle_path = out_dir / "bundle.duckdb"
+            bundle_path = staging_dir(outputs, tp.tenant_id, period.label) / "bundle.duckdb"
+            shutil.rmtree(bundle_path.parent, ignore_errors=True)  # a killed run's leftovers
+            bundle_path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 digest = bundle.build(warehouse, tp, period, as_of, bundle_path, tuple(wanted),
                                       rate_card)
+            except WarehouseBusy:
+                raise  # not this tenant's failure: the command stops, nothing recorded
             except ReportError as exc:
                 failures += [JobResult(tp.tenant_id, period.label, r, "failed", error=str(exc))
                              for r in wanted]
@@ -73,6 +81,20 @@ def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
                     notebook=str(notebook_path(report)), out_dir=str(out_dir.resolve()),
                     display_name=tp.display_name))
     return jobs, failures
+
+
+def staging_dir(outputs: Path, tenant: str, period: str) -> Path:
+    """Where a run builds a tenant-period's bundle before publishing it."""
+    return Path(outputs) / ".staging" / tenant / period
+
+
+def _publish_bundle(job: Job, out_dir: Path) -> None:
+    """Move the staged bundle beside the published reports (atomic within the folder)."""
+    staged = Path(job.bundle)
+    if staged.is_file():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, out_dir / "bundle.duckdb")
+    shutil.rmtree(staged.parent, ignore_errors=True)
 
 
 def _payload(job: Job) -> tuple[Job, bytes, str]:
@@ -137,21 +159,46 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
     """Plan, render, and publish outputs, manifests and the index; returns every result."""
     outputs = Path(outputs)
     outputs.mkdir(parents=True, exist_ok=True)
-    jobs, results = plan(tenants, periods, reports, as_of, warehouse, params_dir, outputs)
+    try:
+        jobs, results = plan(tenants, periods, reports, as_of, warehouse, params_dir, outputs)
+    except BaseException:
+        shutil.rmtree(outputs / ".staging", ignore_errors=True)
+        raise
     for result in results:
         update_manifest(outputs / result.tenant / result.period, result, as_of.isoformat())
-    bundles = {(j.tenant, j.period, j.report): j.bundle for j in jobs}
+    pending: dict[tuple[str, str], list[Job]] = {}
+    for job in jobs:
+        pending.setdefault((job.tenant, job.period), []).append(job)
+    rendered: dict[tuple[str, str], bool] = {}
 
     def publish_output(output: RenderOutput) -> None:
         result = output.result
         out_dir = outputs / result.tenant / result.period
         publish(out_dir, output)
         if result.params:
-            result.params["bundle"] = bundles.get((result.tenant, result.period,
-                                                   result.report), result.params["bundle"])
+            result.params["bundle"] = str((out_dir / "bundle.duckdb").resolve())
         results.append(result)
         update_manifest(out_dir, result, as_of.isoformat())
+        key = (result.tenant, result.period)
+        rendered[key] = rendered.get(key, False) or result.status != "failed"
+        left = [j for j in pending[key] if j.report != result.report]
+        pending[key] = left
+        if not left:  # the tenant-period is done: its bundle is published with its reports
+            if rendered[key]:
+                _publish_bundle(next(j for j in jobs if (j.tenant, j.period) == key), out_dir)
+            else:
+                shutil.rmtree(staging_dir(outputs, *key), ignore_errors=True)
 
     execute(jobs, workers or os.cpu_count() or 1, publish_output, console, dask_address)
-    write_index(outputs)
+    if not any((outputs / ".staging").glob("*/*/*")):
+        shutil.rmtree(outputs / ".staging", ignore_errors=True)
+    from reportlib import history
+
+    try:
+        history.record_runs(warehouse, results)
+        sent = history.last_sent(warehouse)
+    except WarehouseBusy as exc:  # the reports are published; only their history is late
+        print(f"reportlib: warning: run history not recorded: {exc}", file=sys.stderr)
+        sent = {}
+    write_index(outputs, sent)
     return results

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import sys
+import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from reportlib import pricing
+from reportlib.errors import WarehouseBusy
 
 DEFAULT_WAREHOUSE = "warehouse.duckdb"
 
@@ -112,6 +117,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE TABLE IF NOT EXISTS schedule_runs (
     job VARCHAR, tenant_id VARCHAR, slot TIMESTAMPTZ, period VARCHAR, status VARCHAR,
     detail VARCHAR, finished_at TIMESTAMPTZ, PRIMARY KEY (job, tenant_id, slot));
+-- Every report rendered (`reportlib history`): outcome, times, the figures' fingerprint, who.
+CREATE TABLE IF NOT EXISTS run_history (
+    tenant_id VARCHAR, period VARCHAR, report VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
+    ended_at TIMESTAMPTZ, bundle_hash VARCHAR, figures_sha256 VARCHAR, error VARCHAR,
+    run_by VARCHAR, command VARCHAR, recorded_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS rejected_rows (
     tenant_id VARCHAR, source_kind VARCHAR, file VARCHAR, line BIGINT, field VARCHAR,
     value VARCHAR, reason VARCHAR, sha256 VARCHAR);
@@ -275,10 +285,59 @@ def default_path() -> Path:
     return Path(os.environ.get("REPORTLIB_WAREHOUSE", DEFAULT_WAREHOUSE))
 
 
+# How long a command waits for a warehouse another process holds (the command's `--wait`).
+LOCK_WAIT_SECONDS = 300.0
+LOCK_POLL_SECONDS = 0.5
+
+
+def _holder(message: str) -> str:
+    """Who holds the warehouse, from DuckDB's lock error: the command and since when."""
+    found = re.search(r"\(PID (\d+)\)", message)
+    if not found:
+        return "another process"
+    pid = found.group(1)
+    try:
+        words = [a.decode(errors="replace") for a in
+                 Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+        if words and Path(words[0]).name.startswith("python"):
+            words = words[1:]  # the interpreter: name the program it runs
+        command = " ".join([Path(words[0]).name, *words[1:]] if words else ["?"])
+        command = " ".join(command.split())  # one line, whatever the arguments hold
+        since = datetime.fromtimestamp(os.stat(f"/proc/{pid}").st_mtime)
+        return f"`{command[:120]}` (PID {pid}, since {since:%H:%M:%S})"
+    except OSError:
+        return f"PID {pid}"
+
+
+def waiting_for_lock(action, path: Path | str, wait: float | None = None):
+    """Run `action()` (which opens the warehouse); while another process holds the file, say so
+    once on stderr and retry until `wait` seconds have passed, then stop with one line."""
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
+    deadline, said = time.monotonic() + wait, False
+    while True:
+        try:
+            return action()
+        except duckdb.IOException as exc:
+            if "Could not set lock" not in str(exc):
+                raise
+            holder = _holder(str(exc))
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(f"the warehouse {path} is busy ({holder}) and stayed busy for "
+                                  f"{wait:g} s: try again when it is done, or give a longer "
+                                  "--wait") from None
+            if not said:
+                print(f"reportlib: the warehouse {path} is busy: {holder} holds it; waiting up "
+                      f"to {wait:g} s (--wait)", file=sys.stderr, flush=True)
+                said = True
+            time.sleep(LOCK_POLL_SECONDS)
+
+
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse with extensions never fetched from the network, times in UTC."""
+    """Open the warehouse with extensions never fetched from the network, times in UTC; a
+    warehouse another process holds is waited for (`waiting_for_lock`)."""
     config = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
-    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    con = waiting_for_lock(
+        lambda: duckdb.connect(str(path), read_only=read_only, config=config), path)
     con.execute("SET TimeZone = 'UTC'")
     return con
 
@@ -346,8 +405,6 @@ def _migrate_analytics(con: duckdb.DuckDBPyConnection) -> None:
 def ensure_current(path: Path | str) -> None:
     """Bring a warehouse made by an older version up to the current DDL (new tables are
     created empty); a no-op, read-only, when it is current."""
-    import re
-
     wanted = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", DDL))
     con = connect(path, read_only=True)
     try:

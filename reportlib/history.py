@@ -1,0 +1,109 @@
+"""What was rendered and sent, when, by whom: `run_history` (one row per report rendered) beside
+`deliveries` (one row per send attempt), and `reportlib history` that prints both in order."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportlib import warehouse
+from reportlib.render import JobResult
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "?"
+
+
+def figures_hash(figures: dict) -> str:
+    """A short fingerprint of a report's published numbers: equal figures, equal hash."""
+    text = json.dumps(figures or {}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def record_runs(warehouse_path: Path, results: Sequence[JobResult],
+                command: Sequence[str] | None = None) -> None:
+    """One `run_history` row per report of a run (its outcome, times and figures hash)."""
+    if not results:
+        return
+    argv = " ".join(command if command is not None else ["reportlib", *sys.argv[1:]])[:500]
+    con = warehouse.create(warehouse_path)
+    try:
+        con.executemany(
+            "INSERT INTO run_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [(r.tenant, r.period, r.report, r.status, r.started_at or None,
+              r.ended_at or None, r.bundle_hash or None, figures_hash(r.figures)
+              if r.status == "ok" else None, (r.error or "")[:500] or None, _user(), argv)
+             for r in results])
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class Event:
+    at: str
+    kind: str  # rendered | sent
+    tenant: str
+    period: str
+    report: str
+    outcome: str
+    detail: str
+
+    def line(self) -> str:
+        text = (f"{self.at}  {self.kind:<8} {self.tenant} {self.period} {self.report}: "
+                f"{self.outcome}")
+        return text + (f" ({self.detail})" if self.detail else "")
+
+
+def events(warehouse_path: Path, tenant: str | None = None,
+           period: str | None = None) -> list[Event]:
+    """Every run and send recorded for the tenant/period (all when None), oldest first."""
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        present = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        parts, args = [], []
+        where = "WHERE (? IS NULL OR tenant_id = ?) AND (? IS NULL OR period = ?)"
+        if "run_history" in present:
+            parts.append(f"""
+                SELECT COALESCE(ended_at, recorded_at) AS at, 'rendered' AS kind, tenant_id,
+                    period, report, status AS outcome,
+                    concat_ws(', ', 'by ' || run_by, 'figures ' || figures_sha256, error)
+                        AS detail
+                FROM run_history {where}""")
+            args += [tenant, tenant, period, period]
+        if "deliveries" in present:
+            parts.append(f"""
+                SELECT attempted_at, 'sent', tenant_id, period, report, status,
+                    concat_ws(', ', list_name || ': ' || recipients, error)
+                FROM deliveries {where}""")
+            args += [tenant, tenant, period, period]
+        if not parts:
+            return []
+        rows = con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4, 5",
+                           args).fetchall()
+    finally:
+        con.close()
+    return [Event(str(at)[:19].replace("T", " ") if at else "?", kind, t, p, r, o or "",
+                  d or "") for at, kind, t, p, r, o, d in rows]
+
+
+def last_sent(warehouse_path: Path) -> dict[tuple[str, str, str], str]:
+    """(tenant, period, report) -> when it was last sent (UTC, minutes), for the index."""
+    if not Path(warehouse_path).is_file():
+        return {}
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT tenant_id, period, report, strftime(max(attempted_at) AT TIME ZONE 'UTC', "
+            "'%Y-%m-%d %H:%M') FROM deliveries WHERE status = 'sent' GROUP BY ALL").fetchall()
+    finally:
+        con.close()
+    return {(t, p, r): at for t, p, r, at in rows}

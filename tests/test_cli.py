@@ -1,0 +1,162 @@
+"""The operator's command, run as an operator runs it (a subprocess): each usage mistake is one
+line and exit 2 with nothing written; a busy warehouse is waited for; help teaches; every run
+is in the history; a run killed mid-notebook leaves the published outputs as they were."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reportlib import demo, ingest
+from tests.conftest import REPO
+
+TENANT = "varejo_sul"
+PERIOD = "2026-11"
+AS_OF = "2026-11-20"
+
+
+def reportlib(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reportlib.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (the index, manifests, reports, bundles) by content."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """One demo tenant, one month, ingested, with its consumption report rendered once."""
+    root = tmp_path_factory.mktemp("site")
+    demo.generate(root / "sources", root / "params", date(2026, 11, 20), tenants=1, months=1,
+                  scale=0.3)
+    ingest.ingest(root / "sources", root / "warehouse.duckdb", root / "params")
+    done = reportlib("run", "--tenant", TENANT, "--period", PERIOD, "--report", "consumption",
+                     "--as-of", AS_OF, "--jobs", "1", cwd=root)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("--warehouse", "nope.duckdb"), "no warehouse at nope.duckdb: load the sources first"),
+    (("--warehouse", "params/tenants/varejo_sul.yaml"), "is not a DuckDB warehouse"),
+    (("--report", "nope"), "--report 'nope' is not a report: one of consumption, campaigns"),
+    (("--period", "2026-13"), "'2026-13' has no month 13"),
+    (("--tenant", "nobody"), "unknown tenant 'nobody'"),
+    (("--dask", "notanaddress"), "is not a scheduler address (tcp://HOST:PORT)"),
+    (("--dask", "tcp://127.0.0.1:9"), "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
+])
+def test_a_usage_mistake_is_one_line_exit_2_and_touches_nothing(site, args, says):
+    before = hashes(site / "outputs")
+    base = {"--tenant": TENANT, "--period": PERIOD, "--as-of": AS_OF}
+    flags = dict(zip(args[::2], args[1::2], strict=True))
+    argv = [x for k, v in {**base, **flags}.items() for x in (k, v)]
+    result = reportlib("run", *argv, cwd=site)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert hashes(site / "outputs") == before
+
+
+def test_run_before_ingest_says_to_ingest_and_writes_nothing(tmp_path):
+    (tmp_path / "params" / "tenants").mkdir(parents=True)
+    (tmp_path / "params" / "tenants" / "acme.yaml").write_text("display_name: Acme\n")
+    result = reportlib("run", "--tenant", "acme", "--period", PERIOD, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "reportlib run: error: no warehouse at warehouse.duckdb: load the sources first "
+        "(reportlib ingest SOURCES_DIR --warehouse warehouse.duckdb), or give the right "
+        "--warehouse")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params"]
+
+
+def test_help_lists_every_command_report_and_an_example(tmp_path):
+    top = reportlib("--help", cwd=tmp_path).stdout
+    for command in ("demo", "ingest", "run", "extract", "email", "schedule", "history"):
+        assert f"    {command} " in top
+    assert "design" not in top.lower()
+    run = " ".join(reportlib("run", "--help", cwd=tmp_path).stdout.split())
+    assert "consumption, campaigns, desk_followup, attendance, chatbots, custom_events" in run
+    assert "example: reportlib run --all-tenants" in run
+    version = reportlib("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("reportlib ")
+
+
+def hold_warehouse(path: Path, seconds: float) -> subprocess.Popen:
+    """Another command holding the warehouse (a writer's lock) for `seconds`."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect({str(path)!r})\n"
+        "print('held', flush=True)\n"
+        f"time.sleep({seconds})\n")], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_busy_warehouse_is_waited_for_or_given_up_on_in_one_line(site):
+    before = hashes(site / "outputs")
+    holder = hold_warehouse(site / "warehouse.duckdb", 4)
+    try:
+        quick = reportlib("run", "--tenant", TENANT, "--period", PERIOD, "--report",
+                          "consumption", "--as-of", AS_OF, "--wait", "0.5", cwd=site)
+        assert quick.returncode == 2
+        assert "is busy" in quick.stderr and "Traceback" not in quick.stderr
+        assert quick.stderr.strip().splitlines()[-1].startswith(
+            "reportlib run: error: the warehouse warehouse.duckdb is busy")
+        assert hashes(site / "outputs") == before
+        patient = reportlib("run", "--tenant", TENANT, "--period", PERIOD, "--report",
+                            "consumption", "--as-of", AS_OF, "--wait", "60", "--jobs", "1",
+                            cwd=site)
+    finally:
+        holder.wait(timeout=30)
+    assert patient.returncode == 0, patient.stderr
+    said = [line for line in patient.stderr.splitlines() if "is busy" in line]
+    assert len(said) == 1 and "waiting up to 60 s" in said[0]
+    assert f"{TENANT} {PERIOD} consumption: ok" in patient.stdout
+
+
+def test_history_lists_every_run(site):
+    result = reportlib("history", "--tenant", TENANT, cwd=site)
+    assert result.returncode == 0
+    rendered = [line for line in result.stdout.splitlines() if " rendered " in line]
+    assert rendered and all(f"{TENANT} {PERIOD} consumption: ok" in line for line in rendered)
+    assert "figures " in rendered[0]
+    assert "Last sent (UTC)" in (site / "outputs" / "index.html").read_text("utf-8")
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_notebook_leaves_the_published_outputs_as_they_were(site):
+    out = site / "outputs"
+    before = hashes(out)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
+         "--report", "consumption", "--as-of", AS_OF, "--jobs", "1"],
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
+    deadline = time.monotonic() + 120
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert staged.exists(), "the run never staged its bundle"
+    time.sleep(1.5)  # the kernel is up and running the notebook
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    after = {k: v for k, v in hashes(out).items() if not k.startswith(".staging")}
+    assert after == before
+    # The next run clears what the killed one left and publishes normally.
+    result = reportlib("run", "--tenant", TENANT, "--period", PERIOD, "--report",
+                       "consumption", "--as-of", AS_OF, "--jobs", "1", cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert not (out / ".staging").exists()
