@@ -30,7 +30,7 @@ EXAMPLES = {
     "extract": "reportlib extract --tenant varejo_sul --table notifications "
                "--from 2026-10-01 --to 2026-10-31",
     "email": "reportlib email --tenant varejo_sul --period 2026-10 --report consumption",
-    "schedule": "reportlib schedule run-due   (from cron, every 15 minutes)",
+    "schedule": "reportlib schedule run-due   (from cron, every 15 minutes; --dry-run first)",
     "history": "reportlib history --tenant varejo_sul --period 2026-10",
 }
 
@@ -135,8 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, outputs=True)
 
     p = _sub(sub, "schedule", "run what params/schedule.yaml says is due")
-    p.add_argument("action", choices=["run-due"], help="run-due: render (and e-mail) what is "
-                   "due and not yet done")
+    p.add_argument("action", choices=["run-due", "status"],
+                   help="run-due: render (and e-mail) what is due and not yet done; status: "
+                        "what ran last, what is due now and next, what failed")
+    p.add_argument("--dry-run", action="store_true",
+                   help="with run-due: say what would run now; render, send and write nothing")
     p.add_argument("--now", default=None, help="the instant to act at (ISO; default now)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="reports rendered at once (default: the core count)")
@@ -316,7 +319,12 @@ def cmd_schedule(args) -> int:
     from reportlib import schedule
 
     wh, params_dir = _paths(args)
-    runs = schedule.run_due(parse_now(args.now), wh, params_dir, _outputs(args), args.jobs)
+    if args.action == "status":
+        for row in schedule.status(parse_now(args.now), wh, params_dir):
+            print(row.line())
+        return 0
+    runs = schedule.run_due(parse_now(args.now), wh, params_dir, _outputs(args), args.jobs,
+                            dry_run=args.dry_run)
     for run in runs:
         print(run.line())
     if not runs:

@@ -117,6 +117,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE TABLE IF NOT EXISTS schedule_runs (
     job VARCHAR, tenant_id VARCHAR, slot TIMESTAMPTZ, period VARCHAR, status VARCHAR,
     detail VARCHAR, finished_at TIMESTAMPTZ, PRIMARY KEY (job, tenant_id, slot));
+-- One operator notice per failed schedule slot (reportlib.schedule), never one per retry.
+CREATE TABLE IF NOT EXISTS schedule_notices (
+    job VARCHAR, tenant_id VARCHAR, slot TIMESTAMPTZ, recipients VARCHAR, message_id VARCHAR,
+    sent_at TIMESTAMPTZ, PRIMARY KEY (job, tenant_id, slot));
 -- Every report rendered (`reportlib history`): outcome, times, the figures' fingerprint, who.
 CREATE TABLE IF NOT EXISTS run_history (
     tenant_id VARCHAR, period VARCHAR, report VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,

@@ -160,3 +160,24 @@ def test_a_run_killed_mid_notebook_leaves_the_published_outputs_as_they_were(sit
                        "consumption", "--as-of", AS_OF, "--jobs", "1", cwd=site)
     assert result.returncode == 0, result.stderr
     assert not (out / ".staging").exists()
+
+
+def test_schedule_dry_run_and_status_print_and_write_nothing(site):
+    (site / "params" / "schedule.yaml").write_text(
+        "schedules:\n"
+        "  - {name: month-preliminary, reports: [consumption], tenants: all,\n"
+        "     period: previous_month, cadence: first_day, at: '07:00'}\n"
+        "  - {name: month-consolidated, reports: [consumption], tenants: all,\n"
+        "     period: previous_month, cadence: consolidation_day, at: '07:00'}\n",
+        encoding="utf-8")
+    before = {**hashes(site / "outputs"), "warehouse": hashes(site)["warehouse.duckdb"]}
+    now = "2026-12-09T12:00:00+00:00"  # after December's 5th business day: both are due
+    dry = reportlib("schedule", "run-due", "--dry-run", "--now", now, cwd=site)
+    assert dry.returncode == 0, dry.stderr
+    assert f"month-preliminary {TENANT} " in dry.stdout and "would be superseded" in dry.stdout
+    assert f"month-consolidated {TENANT} " in dry.stdout and "would run: consumption" \
+        in dry.stdout
+    status = reportlib("schedule", "status", "--now", now, cwd=site)
+    assert status.returncode == 0, status.stderr
+    assert f"month-consolidated {TENANT}: never run" in status.stdout
+    assert {**hashes(site / "outputs"), "warehouse": hashes(site)["warehouse.duckdb"]} == before
