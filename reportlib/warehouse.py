@@ -313,27 +313,62 @@ def _holder(message: str) -> str:
         return f"PID {pid}"
 
 
+def _waiters(path: Path | str) -> Path:
+    """The folder where commands waiting for the warehouse leave their process id, so that a
+    long ingest can let them in between two files."""
+    return Path(f"{path}.waiting")
+
+
+def someone_waiting(path: Path | str) -> bool:
+    """Whether a live process is waiting for the warehouse (stale marks are removed)."""
+    live = False
+    for mark in _waiters(path).glob("*") if _waiters(path).is_dir() else ():
+        try:
+            os.kill(int(mark.name), 0)
+            live = True
+        except (ValueError, ProcessLookupError):
+            mark.unlink(missing_ok=True)
+        except PermissionError:
+            live = True
+    return live
+
+
 def waiting_for_lock(action, path: Path | str, wait: float | None = None):
     """Run `action()` (which opens the warehouse); while another process holds the file, say so
-    once on stderr and retry until `wait` seconds have passed, then stop with one line."""
+    once on stderr, leave a mark that this process waits (`someone_waiting`), and retry until
+    `wait` seconds have passed, then stop with one line."""
     wait = LOCK_WAIT_SECONDS if wait is None else wait
-    deadline, said = time.monotonic() + wait, False
-    while True:
-        try:
-            return action()
-        except duckdb.IOException as exc:
-            if "Could not set lock" not in str(exc):
-                raise
-            holder = _holder(str(exc))
-            if time.monotonic() >= deadline:
-                raise WarehouseBusy(f"the warehouse {path} is busy ({holder}) and stayed busy for "
-                                  f"{wait:g} s: try again when it is done, or give a longer "
-                                  "--wait") from None
-            if not said:
-                print(f"reportlib: the warehouse {path} is busy: {holder} holds it; waiting up "
-                      f"to {wait:g} s (--wait)", file=sys.stderr, flush=True)
-                said = True
-            time.sleep(LOCK_POLL_SECONDS)
+    deadline, said, mark = time.monotonic() + wait, False, None
+    try:
+        while True:
+            try:
+                return action()
+            except duckdb.IOException as exc:
+                if "Could not set lock" not in str(exc):
+                    raise
+                holder = _holder(str(exc))
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(f"the warehouse {path} is busy ({holder}) and stayed "
+                                        f"busy for {wait:g} s: try again when it is done, or "
+                                        "give a longer --wait") from None
+                if not said:
+                    print(f"reportlib: the warehouse {path} is busy: {holder} holds it; "
+                          f"waiting up to {wait:g} s (--wait)", file=sys.stderr, flush=True)
+                    said = True
+                    try:
+                        _waiters(path).mkdir(exist_ok=True)
+                        mark = _waiters(path) / str(os.getpid())
+                        mark.touch()
+                    except OSError:
+                        mark = None  # a read-only folder: wait without a mark
+                time.sleep(LOCK_POLL_SECONDS)
+    finally:
+        if mark is not None:
+            mark.unlink(missing_ok=True)
+            try:
+                _waiters(path).rmdir()
+            except OSError:
+                pass  # another waiter's mark is still there
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:

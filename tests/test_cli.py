@@ -127,13 +127,32 @@ def test_a_busy_warehouse_is_waited_for_or_given_up_on_in_one_line(site):
     assert f"{TENANT} {PERIOD} consumption: ok" in patient.stdout
 
 
-def test_history_lists_every_run(site):
-    result = reportlib("history", "--tenant", TENANT, cwd=site)
+def test_history_lists_every_run_and_send(site):
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    try:
+        env = {"REPORTLIB_SMTP_HOST": "127.0.0.1", "REPORTLIB_SMTP_PORT": str(server.port),
+               "REPORTLIB_SMTP_SECURITY": "none", "REPORTLIB_SMTP_FROM": "r@reportlib.example"}
+        sent = subprocess.run(
+            [sys.executable, "-m", "reportlib.cli", "email", "--tenant", TENANT, "--period",
+             PERIOD, "--report", "consumption", "--now", "2026-11-20T12:00:00+00:00"],
+            cwd=site, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "PYTHONPATH": str(REPO), **env})
+    finally:
+        server.stop()
+    assert sent.returncode == 0, sent.stderr
+    assert len(server.inbox.messages) == 1
+    result = reportlib("history", "--tenant", TENANT, "--period", PERIOD, cwd=site)
     assert result.returncode == 0
-    rendered = [line for line in result.stdout.splitlines() if " rendered " in line]
+    lines = result.stdout.splitlines()
+    rendered = [line for line in lines if " rendered " in line]
     assert rendered and all(f"{TENANT} {PERIOD} consumption: ok" in line for line in rendered)
     assert "figures " in rendered[0]
-    assert "Last sent (UTC)" in (site / "outputs" / "index.html").read_text("utf-8")
+    assert [line for line in lines if " sent " in line and "consumption: sent" in line
+            and "financeiro@varejosul.example" in line]
+    index = (site / "outputs" / "index.html").read_text("utf-8")
+    assert "Last sent (UTC)" in index and "2026-11-20 12:00" in index
 
 
 @pytest.mark.slow
@@ -181,3 +200,45 @@ def test_schedule_dry_run_and_status_print_and_write_nothing(site):
     assert status.returncode == 0, status.stderr
     assert f"month-consolidated {TENANT}: never run" in status.stdout
     assert {**hashes(site / "outputs"), "warehouse": hashes(site)["warehouse.duckdb"]} == before
+
+
+@pytest.mark.slow
+def test_a_report_renders_between_two_files_of_a_long_ingest(tmp_path):
+    """Ingest lets a waiting command in between two files: the run's bundle is built while the
+    ingest is still loading, and both finish."""
+    import shutil
+
+    demo.generate(tmp_path / "all", tmp_path / "params", date(2026, 11, 20), tenants=3,
+                  months=2)
+    (tmp_path / "later").mkdir()
+    for tenant in ("banco_aurora", "conecta_servicos"):
+        shutil.move(tmp_path / "all" / tenant, tmp_path / "later" / tenant)
+    ingest.ingest(tmp_path / "all", tmp_path / "warehouse.duckdb", tmp_path / "params")
+    loading = subprocess.Popen([sys.executable, "-m", "reportlib.cli", "ingest", "later"],
+                               cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import duckdb
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the ingest holds the warehouse
+        try:
+            duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True).close()
+            time.sleep(0.05)
+        except duckdb.IOException:
+            break
+    run = subprocess.Popen(
+        [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
+         "--report", "consumption", "--as-of", AS_OF, "--jobs", "1", "--wait", "120"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    staged = tmp_path / "outputs" / ".staging" / TENANT / PERIOD / "bundle.duckdb"
+    while not staged.exists() and run.poll() is None:
+        time.sleep(0.02)
+    ingest_running_when_bundle_built = loading.poll() is None
+    out, err = run.communicate(timeout=300)
+    loaded_out, loaded_err = loading.communicate(timeout=300)
+    assert run.returncode == 0, err
+    assert loading.returncode == 0, loaded_err
+    assert ingest_running_when_bundle_built
+    assert f"{TENANT} {PERIOD} consumption: ok" in out
+    assert "Traceback" not in err + loaded_err

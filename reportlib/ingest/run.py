@@ -8,6 +8,7 @@ error in it is that file's one-line result: the run goes on with the next file.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
@@ -119,7 +120,28 @@ def _open(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _tenant_results(con, folder: Path, root: Path, tenant: TenantParams,
+class Session:
+    """The ingest's connection, handed over between two files to a command that waits for the
+    warehouse (a report run), then taken back: ingest holds the lock only while it writes."""
+
+    def __init__(self, warehouse_path: Path) -> None:
+        self.path = Path(warehouse_path)
+        self.con = _open(self.path)
+
+    def between_files(self) -> duckdb.DuckDBPyConnection:
+        if warehouse.someone_waiting(self.path):
+            self.con.close()
+            deadline = time.monotonic() + HANDOVER_SECONDS
+            while warehouse.someone_waiting(self.path) and time.monotonic() < deadline:
+                time.sleep(0.1)  # the waiter takes the lock as soon as it is free
+            self.con = _open(self.path)
+        return self.con
+
+
+HANDOVER_SECONDS = 30.0  # how long ingest lets a waiting command in before taking it back
+
+
+def _tenant_results(session: Session, folder: Path, root: Path, tenant: TenantParams,
                     own: Ownership) -> list[FileResult]:
     name = folder.name
     results = []
@@ -136,6 +158,7 @@ def _tenant_results(con, folder: Path, root: Path, tenant: TenantParams,
             continue
         for entry in files.kind_entries(kind, sub, root):
             if entry.status == "read":
+                con = session.between_files()
                 results.append(ingest_file(con, tenant, own, kind, entry))
             else:
                 results.append(FileResult(name, kind, str(entry.path), entry.status,
@@ -150,7 +173,7 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
         raise ReportError(f"sources: {printable(sources_dir)} is not a folder")
     known = {t: params_mod.load_tenant(params_dir, t) for t in params_mod.list_tenants(params_dir)}
     results: list[FileResult] = []
-    con = _open(warehouse_path)
+    session = Session(warehouse_path)
     try:
         for folder in sorted(sources_dir.iterdir(), key=lambda p: p.name):
             if not folder.is_dir():
@@ -164,9 +187,9 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
                 continue
             tenant = known[folder.name]
             own = ownership(tenant, (t for k, t in known.items() if k != folder.name))
-            _register_tenant(con, tenant)
-            results.extend(_tenant_results(con, folder, sources_dir, tenant, own))
-        con.execute("CHECKPOINT")
+            _register_tenant(session.between_files(), tenant)
+            results.extend(_tenant_results(session, folder, sources_dir, tenant, own))
+        session.con.execute("CHECKPOINT")
     finally:
-        con.close()
+        session.con.close()
     return results
