@@ -319,6 +319,7 @@ def cmd_schedule(args) -> int:
     from reportlib import schedule
 
     wh, params_dir = _paths(args)
+    _existing_warehouse(wh)
     if args.action == "status":
         for row in schedule.status(parse_now(args.now), wh, params_dir):
             print(row.line())

@@ -242,3 +242,28 @@ def test_a_report_renders_between_two_files_of_a_long_ingest(tmp_path):
     assert ingest_running_when_bundle_built
     assert f"{TENANT} {PERIOD} consumption: ok" in out
     assert "Traceback" not in err + loaded_err
+
+
+def test_email_of_a_report_without_recipients_says_so(site):
+    """The demo tenant has recipients for consumption only: campaigns is not sent, and says
+    why and where to add them; nothing failed (exit 0)."""
+    rendered = reportlib("run", "--tenant", TENANT, "--period", PERIOD, "--report",
+                         "campaigns", "--as-of", AS_OF, "--jobs", "1", cwd=site)
+    assert rendered.returncode == 0, rendered.stderr
+    env = {"REPORTLIB_SMTP_HOST": "127.0.0.1", "REPORTLIB_SMTP_PORT": "9",
+           "REPORTLIB_SMTP_SECURITY": "none", "REPORTLIB_SMTP_FROM": "r@reportlib.example"}
+    result = subprocess.run(
+        [sys.executable, "-m", "reportlib.cli", "email", "--tenant", TENANT, "--period", PERIOD,
+         "--report", "campaigns"], cwd=site, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[0] == (
+        f"{TENANT} {PERIOD} campaigns: not sent: no recipients for this report (add them under "
+        f"recipients: in params/tenants/{TENANT}.yaml)")
+
+
+def test_schedule_without_a_warehouse_is_a_usage_error(tmp_path):
+    (tmp_path / "params").mkdir()
+    result = reportlib("schedule", "status", cwd=tmp_path)
+    assert result.returncode == 2 and "no warehouse at warehouse.duckdb" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params"]
