@@ -11,6 +11,7 @@ run (with a backoff when the scheduler runs it). SMTP settings come from the env
 from __future__ import annotations
 
 import base64
+import getpass
 import hashlib
 import html
 import json
@@ -323,10 +324,20 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
     except (OSError, smtplib.SMTPException) as exc:
         status, error = "failed", " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         retry_at = now + timedelta(minutes=min(24 * 60, BACKOFF_MINUTES * 2 ** (attempt - 1)))
-    con.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.execute("INSERT INTO deliveries (tenant_id, period, report, output_hash, list_name, "
+                "recipients, message_id, status, error, attempt, attempted_at, next_attempt_at, "
+                "sent_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [*key, ", ".join(addresses), message["Message-ID"], status, error, attempt,
-                 now, retry_at])
+                 now, retry_at, _user()])
     return Delivery(*key[:3], list_name, status, error or f"{len(addresses)} recipient(s)")
+
+
+def _user() -> str:
+    """Who sent it (the system user running the command), for the history."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "?"
 
 
 def utc_now() -> datetime:

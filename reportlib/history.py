@@ -82,7 +82,7 @@ def events(warehouse_path: Path, tenant: str | None = None,
         if "deliveries" in present:
             parts.append(f"""
                 SELECT attempted_at, 'sent', tenant_id, period, report, status,
-                    concat_ws(', ', list_name || ': ' || recipients, error)
+                    concat_ws(', ', 'by ' || sent_by, list_name || ': ' || recipients, error)
                 FROM deliveries {where}""")
             args += [tenant, tenant, period, period]
         if not parts:

@@ -150,7 +150,7 @@ def test_history_lists_every_run_and_send(site):
     assert rendered and all(f"{TENANT} {PERIOD} consumption: ok" in line for line in rendered)
     assert "figures " in rendered[0]
     assert [line for line in lines if " sent " in line and "consumption: sent" in line
-            and "financeiro@varejosul.example" in line]
+            and "financeiro@varejosul.example" in line and "by " in line]
     index = (site / "outputs" / "index.html").read_text("utf-8")
     assert "Last sent (UTC)" in index and "2026-11-20 12:00" in index
 
