@@ -144,6 +144,9 @@ def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None) -
         con.executemany("INSERT INTO rate_card VALUES (?, ?, ?, ?, ?, ?)", enabled)
     rate_category = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in RATE_CATEGORY.items())
     fallback = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in MARKET_FALLBACK.items())
+    calling = " ".join(
+        f"WHEN regexp_replace(x, '[^0-9]', '', 'g') LIKE '{code}%' THEN '{country}'"
+        for code, country in sorted(CALLING_CODES.items(), key=lambda kv: -len(kv[0])))
     con.execute(f"""
         CREATE OR REPLACE MACRO normalize_category(c) AS
             NULLIF(replace(replace(lower(trim(c)), '-', '_'), ' ', '_'), '');
@@ -158,6 +161,9 @@ def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None) -
             WHEN upper(c) IN ({_sql_list(LATIN_AMERICA)}) THEN 'Rest of Latin America'
             ELSE 'Other' END;
         CREATE OR REPLACE MACRO fallback_market(m) AS CASE m {fallback} ELSE NULL END;
+        -- The country of an E.164 number (longest calling code first), like country_of_phone().
+        CREATE OR REPLACE MACRO country_of_phone(x) AS CASE {calling}
+            ELSE NULL END;
         CREATE OR REPLACE MACRO pricing_era(d) AS
             CASE WHEN d >= DATE '{PMP_START}' THEN 'PMP' ELSE 'CBP' END;
         -- The rate-card row in force for a market, category and date (its rate and confidence),
