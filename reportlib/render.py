@@ -380,54 +380,188 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
     return manifest
 
 
-def write_index(outputs: Path, last_sent: dict | None = None) -> Path:
-    """outputs/index.html: per tenant, per period, each report with its status, links to its
-    HTML, PDF and CSV files, the time it was produced and, from `last_sent` ((tenant, period,
-    report) -> time), when it was last e-mailed."""
-    last_sent = last_sent or {}
+# The index, in English for the operators: titles (i18n keys), statuses and headline figures.
+_INDEX_TITLES = {"consumption": "consumption.title", "campaigns": "campaigns.title",
+                 "desk_followup": "desk.title", "attendance": "attendance.title",
+                 "chatbots": "chatbots.title", "custom_events": "events.title"}
+_INDEX_STATUS = {
+    "ok": ("OK", "rendered; its figures are final"),
+    "partial": ("Partial", "rendered; its figures are provisional until the 5th business day "
+                           "of the following month"),
+    "failed": ("Failed", "the last run failed; the files shown are the last good run's"),
+    "no_data": ("No data", "none of the report's sources has a row in the period"),
+}
+# Per report, its headline figures: (manifest key, label, format); a report not listed shows
+# its first few numeric figures.
+_INDEX_HEADLINES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "consumption": (("total", "Total", "number"), ("paid", "Paid", "number"),
+                    ("cost_usd.headline", "Cost", "money")),
+    "campaigns": (("campaigns", "Campaigns", "number"), ("audience", "Audience", "number"),
+                  ("read", "Read", "number")),
+    "desk_followup": (("total", "Messages", "number"), ("tickets", "Tickets", "number")),
+    "attendance": (("opened", "Tickets", "number"), ("handled", "Handled", "number"),
+                   ("sla_attainment", "Within SLA", "percent")),
+    "chatbots": (("mau", "MAU", "number"), ("meu", "MEU", "number"),
+                 ("msgs", "Messages", "number")),
+    "custom_events": (("events", "Events", "number"), ("users", "Users", "number")),
+}
+_INDEX_UNITS = {"message": "Messages", "conversation": "Conversations"}
+_INDEX_CSVS_SHOWN = 3  # more CSV files than this fold under one "N CSV files"
+
+
+def _index_figures(report: str, figures: dict) -> list[dict]:
+    """Two or three headline figures of a report, formatted (English, thousands separators)."""
+    from reportlib.i18n import Formatter
+
+    fmt = Formatter("en", "USD")
+    spec = list(_INDEX_HEADLINES.get(report, ()))
+    if report == "consumption":
+        units = figures.get("units") or []
+        label = _INDEX_UNITS.get(units[0], "Units") if len(units) == 1 else "Units"
+        spec[0] = ("total", label, "number")
+        if figures.get("cost_usd.headline") is None:
+            spec[2] = ("cost_usd.total", "Cost", "money")
+    if not spec:
+        numeric = [k for k, v in figures.items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)]
+        numeric.sort(key=lambda k: "." in k)  # top-level figures before detail ones
+        spec = [(k, k.replace("_", " ").replace(".", " ").capitalize(), "number")
+                for k in numeric[:3]]
+    shown = []
+    for key, label, kind in spec:
+        if key not in figures:
+            continue
+        value = figures[key]
+        if isinstance(value, bool) or not (value is None or isinstance(value, int | float)):
+            continue
+        if kind == "money":
+            text = fmt.money(value)
+        elif kind == "percent":
+            text = fmt.percent(value)
+        else:  # whole numbers as such, a fraction with two decimals
+            fraction = isinstance(value, float) and not value.is_integer()
+            text = fmt.number(value, 2 if fraction else 0)
+        shown.append({"label": label, "value": text})
+    return shown
+
+
+def _index_time(value) -> str:
+    """'YYYY-MM-DD HH:MM' of an ISO time (UTC), or '–'."""
+    text = str(value or "")[:16].replace("T", " ")
+    return text or "–"
+
+
+def _index_period(label: str) -> dict:
+    from reportlib.i18n import Formatter
+
+    fmt = Formatter("en")
+    try:
+        period = calendar.parse_period(label)
+    except ReportError:
+        return {"label": label, "title": label, "final": None}
+    title = (fmt.month(period.start) if period.is_month else
+             f"{fmt.date(period.start)} – {fmt.date(period.end)}")
+    return {"label": label, "title": title,
+            "final": fmt.date(calendar.consolidation_date(period))}
+
+
+def _index_row(tenant: str, period: dict, report: str, entry: dict,
+               last_sent: dict) -> dict:
+    from urllib.parse import quote
+
+    from reportlib.i18n import t
+
+    status = entry.get("status")
+    failed = status == "failed"
+    good = (entry.get("last_good") or {}) if failed else entry
+    figures = good.get("figures") or {}
+    if status == "ok" and figures.get("partial"):
+        status = "partial"
+    status = status if status in _INDEX_STATUS else "unknown"
+    note = ""
+    if status == "partial" and period["final"]:
+        note = f"final on {period['final']}"
+    elif failed:
+        note = (f"run of {_index_time(entry.get('ended_at'))} failed; " +
+                ("last good run's files" if entry.get("last_good") else "no good run yet"))
+    files = entry.get("files") or {}
+
+    def link(name: str, text: str) -> dict:
+        return {"href": quote(f"{tenant}/{period['label']}/{name}", safe="/"), "text": text}
+
+    csvs = [link(name, Path(name).name) for name in files.get("csv") or []]
+    title = t(_INDEX_TITLES[report], "en") if report in _INDEX_TITLES else \
+        report.replace("_", " ").capitalize()
+    return {
+        "title": title, "status": status,
+        "status_label": _INDEX_STATUS.get(status, (status.replace("_", " "),))[0],
+        "note": note, "error": (entry.get("error") or "") if failed else "",
+        "figures": [] if status == "no_data" else _index_figures(report, figures),
+        "links": [link(files[kind], kind.upper()) for kind in ("html", "pdf") if kind in files],
+        "csvs": csvs, "csv_folded": len(csvs) > _INDEX_CSVS_SHOWN,
+        "produced": _index_time(good.get("ended_at")),
+        "sent": str(last_sent.get((tenant, period["label"], report)) or "–"),
+    }
+
+
+def write_index(outputs: Path, last_sent: dict | None = None,
+                display_names: dict | None = None) -> Path:
+    """outputs/index.html, from the manifests: per tenant (its display name from
+    `display_names`, tenant id -> name, else its id), per period (newest first), each report
+    with its title, status (ok, partial, failed, no data, with a legend), two or three headline
+    figures, links to its HTML, PDF and CSV files, when it was produced and, from `last_sent`
+    ((tenant, period, report) -> time), when it was last e-mailed. Built from the package's
+    `templates/index.html.j2` with every text escaped."""
+    import jinja2
+    from markupsafe import Markup
+
+    from reportlib.params import REPORTS
+
+    last_sent, display_names = last_sent or {}, display_names or {}
+    order = {name: n for n, name in enumerate(REPORTS)}
     by_tenant: dict[str, list[tuple[str, dict]]] = {}
+    unreadable: list[str] = []
     for manifest_path in sorted(Path(outputs).glob("*/*/manifest.json")):
-        manifest = json.loads(manifest_path.read_text("utf-8"))
-        by_tenant.setdefault(manifest_path.parent.parent.name, []).append(
-            (manifest_path.parent.name, manifest))
-    sections = []
-    for tenant, periods in sorted(by_tenant.items()):
-        rows = []
-        for period, manifest in sorted(periods, key=lambda p: p[0], reverse=True):
-            rel = f"{tenant}/{period}"
-            for report, entry in sorted(manifest.get("reports", {}).items()):
-                files = entry.get("files", {})
-                links = [f'<a href="{html.escape(rel)}/{html.escape(files[kind])}">'
-                         f"{kind.upper()}</a>" for kind in ("html", "pdf") if kind in files]
-                links += [f'<a href="{html.escape(rel)}/{html.escape(name)}">'
-                          f"{html.escape(Path(name).stem)}.csv</a>"
-                          for name in files.get("csv", [])]
-                status = entry.get("status", "?")
-                partial = " · partial" if entry.get("figures", {}).get("partial") else ""
-                error = (f'<div class="note">{html.escape(entry.get("error") or "")}</div>'
-                         if status == "failed" else "")
-                rows.append(
-                    f"<tr><td>{html.escape(period)}</td><td>{html.escape(report)}</td>"
-                    f'<td class="{html.escape(status)}">'
-                    f'{html.escape(status.replace("_", " "))}{partial}{error}'
-                    f'</td><td class="links">{" ".join(links)}</td>'
-                    f"<td>{html.escape(str(entry.get('ended_at') or '')[:16].replace('T', ' '))}"
-                    f"</td><td>{html.escape(last_sent.get((tenant, period, report), '–'))}"
-                    "</td></tr>")
-        sections.append(
-            f"<h2>{html.escape(tenant)}</h2>"
-            '<table class="data"><thead><tr><th>Period</th><th>Report</th><th>Status</th>'
-            "<th>Files</th><th>Produced (UTC)</th><th>Last sent (UTC)</th></tr></thead>"
-            "<tbody>" + "".join(rows) +
-            "</tbody></table>")
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Reports</title>'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<style>{_stylesheet()} td.failed {{ color: #c92a2a; font-weight: bold; }}"
-        " td.ok { color: #2b8a3e; } td.no_data { color: #868e96; font-style: italic; }"
-        " td.links a { margin-right: 8px; }</style></head><body>"
-        "<h1>Reports</h1>" + ("".join(sections) or "<p>No reports yet.</p>") +
-        "</body></html>\n")
+        tenant, period = manifest_path.parent.parent.name, manifest_path.parent.name
+        if tenant.startswith(".") or period.startswith("."):
+            continue
+        try:
+            manifest = json.loads(manifest_path.read_text("utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("not an object")
+        except (OSError, ValueError):
+            unreadable.append(f"{tenant}/{period}")
+            continue
+        by_tenant.setdefault(tenant, []).append((period, manifest))
+    tenants, counts = [], dict.fromkeys(_INDEX_STATUS, 0)
+    for tenant, periods in by_tenant.items():
+        blocks = []
+        for label, manifest in sorted(periods, key=lambda p: p[0], reverse=True):
+            period = _index_period(label)
+            reports = manifest.get("reports") or {}
+            rows = [_index_row(tenant, period, report, entry, last_sent)
+                    for report, entry in sorted(reports.items(),
+                                                key=lambda r: (order.get(r[0], 99), r[0]))
+                    if isinstance(entry, dict)]
+            for row in rows:
+                counts[row["status"]] = counts.get(row["status"], 0) + 1
+            blocks.append({**period, "rows": rows})
+        name = str(display_names.get(tenant) or tenant)
+        tenants.append({"id": tenant, "name": name, "periods": blocks})
+    tenants.sort(key=lambda x: (x["name"].casefold(), x["id"]))
+    total = sum(counts.values())
+    totals = (f"{total} report{'s' if total != 1 else ''} · " +
+              " · ".join(f"{n} {_INDEX_STATUS[s][0].lower() if s in _INDEX_STATUS else s}"
+                         for s, n in counts.items() if n)) if total else ""
+    source = (resources.files("reportlib") / "templates" / "index.html.j2").read_text("utf-8")
+    template = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
+                                  trim_blocks=True, lstrip_blocks=True,
+                                  keep_trailing_newline=True).from_string(source)
+    page = template.render(
+        stylesheet=Markup(_stylesheet()), tenants=tenants, unreadable=unreadable,
+        updated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), totals=totals,
+        legend=[{"status": s, "label": label, "text": text}
+                for s, (label, text) in _INDEX_STATUS.items()])
     path = Path(outputs) / "index.html"
     write_atomic(path, page)
     return path
