@@ -1,11 +1,14 @@
 """The chatbots report: MAU, MEU and MSGs per month, per bot and per router; daily active
-users; messages sent vs received; month-over-month change. docs/metrics.md, "Chatbot metrics"."""
+users; messages sent vs received; changes like for like (the same days of the month before and
+of the same month a year before). docs/metrics.md, "Chatbot metrics"."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
-from reportlib import charts, present
+from reportlib import calendar, charts, present
 from reportlib.bundle import Bundle
 from reportlib.metrics import rate
 from reportlib.report import BaseReport
@@ -14,12 +17,35 @@ REPORT = "chatbots"
 PROSE = {
     "monthly": {
         "pt-BR": "Em {month}: {mau} usuários ativos (MAU), {meu} engajados (MEU) e {msgs} "
-                 "mensagens{change}.",
+                 "mensagens{span}.",
         "en": "In {month}: {mau} active users (MAU), {meu} engaged (MEU) and {msgs} "
-              "messages{change}.",
+              "messages{span}.",
     },
-    "monthly.change": {"pt-BR": "; MAU {change} sobre o mês anterior",
-                       "en": "; MAU {change} on the previous month"},
+    "monthly.span": {"pt-BR": " (até {end})", "en": " (to {end})"},
+    "monthly.change": {
+        "pt-BR": "Contra {against} ({current} vs {previous}): MAU {mau}, MEU {meu}, MSGs {msgs}.",
+        "en": "Against {against} ({current} vs {previous}): MAU {mau}, MEU {meu}, MSGs {msgs}.",
+    },
+    "monthly.change.none": {
+        "pt-BR": "Contra {against} ({previous}): variação não disponível, o armazém não tem "
+                 "mensagens de bot de todo esse intervalo.",
+        "en": "Against {against} ({previous}): change not available, the warehouse has no bot "
+              "messages for all of that range.",
+    },
+    "against.previous_days": {"pt-BR": "os mesmos dias do mês anterior",
+                              "en": "the same days of the month before"},
+    "against.previous_month": {"pt-BR": "o mês anterior inteiro",
+                               "en": "the whole month before"},
+    "against.year": {"pt-BR": "os mesmos dias um ano antes", "en": "the same days a year before"},
+    "monthly.table": {
+        "pt-BR": "Cada variação compara os dias do mês com os mesmos dias do mês anterior "
+                 "(coluna \"Comparado\"); \"n/d\": sem dados para comparar.",
+        "en": "Each change compares the month's days with the same days of the month before "
+              "(column \"Compared\"); \"n/a\": no data to compare with.",
+    },
+    "compared": {"pt-BR": "Comparado", "en": "Compared"},
+    "change.year": {"pt-BR": "MAU, variação em 1 ano", "en": "MAU, change on a year"},
+    "not_available": {"pt-BR": "n/d", "en": "n/a"},
     "monthly.detail": {
         "pt-BR": "MAU: pessoas (por canal) que enviaram ou receberam mensagens; MEU: as que "
                  "enviaram ao menos uma.",
@@ -39,6 +65,25 @@ PROSE = {
 }
 
 
+def like_for_like(value, before, available) -> float | None:
+    """The change of `value` on `before`, measured over an equal span: None when the
+    comparison span is not available (no data then) or its value is zero."""
+    if not available or before is None or pd.isna(before):
+        return None
+    return rate(value - before, before)
+
+
+def span_label(start, end) -> str | None:
+    """An ISO range `YYYY-MM-DD..YYYY-MM-DD` (the manifest's spelling of a span)."""
+    if start is None or pd.isna(start):
+        return None
+    return f"{_day(start).isoformat()}..{_day(end).isoformat()}"
+
+
+def _day(value) -> date:
+    return pd.Timestamp(value).date()
+
+
 class ChatbotsReport(BaseReport):
     title_key = "chatbots.title"
     report_name = "chatbots"
@@ -51,22 +96,22 @@ class ChatbotsReport(BaseReport):
 
 
     def _with_change(self) -> pd.DataFrame:
-        """Each month's row with the change of MAU, MEU and MSGs on the month before."""
-        df = self.monthly_df.sort_values(["level", "name", "month"]).copy()
+        """Each month's row with the like-for-like change of MAU, MEU and MSGs on the same days
+        of the month before (`*_change`) and of the same month a year before (`*_change_year`);
+        None where the comparison span is not available or its value is zero."""
+        df = self.monthly_df.copy()
         for column in ("mau", "meu", "msgs"):
-            before = df.groupby(["level", "name"])[column].shift(1)
-            previous_month = df.groupby(["level", "name"])["month"].shift(1)
-            consecutive = previous_month == (pd.to_datetime(df["month"]) - pd.DateOffset(
-                months=1))
-            df[f"{column}_change"] = [rate(v - b, b) if ok and pd.notna(b) else None
-                                      for v, b, ok in zip(df[column], before, consecutive,
-                                                          strict=True)]
-        return df[~df["previous"]]
+            for kind, suffix in (("previous", ""), ("year", "_year")):
+                df[f"{column}_change{suffix}"] = [
+                    like_for_like(v, b, ok) for v, b, ok in zip(
+                        df[column], df[f"{kind}_{column}"], df[f"{kind}_available"],
+                        strict=True)]
+        return df
 
     def figures(self) -> dict:
         figures: dict = {"partial": bool(self.info["partial"])}
         df = self._with_change()
-        overall = df[df["level"] == "all"]
+        overall = df[df["level"] == "all"].sort_values("month")
         if overall.empty:
             return {**figures, "mau": 0, "meu": 0, "msgs": 0}
         last = overall.iloc[-1]
@@ -74,39 +119,80 @@ class ChatbotsReport(BaseReport):
                         "mau": int(last.mau), "meu": int(last.meu), "msgs": int(last.msgs),
                         "sent": int(overall["sent"].sum()),
                         "received": int(overall["received"].sum()),
-                        "mau_change": None if last.mau_change is None else round(
-                            float(last.mau_change), 4)})
+                        "span": span_label(last.span_start, last.span_end)})
+        for kind, suffix in (("previous", ""), ("year", "_year")):
+            figures[f"{kind}_span"] = span_label(last[f"{kind}_start"], last[f"{kind}_end"])
+            figures[f"{kind}_available"] = bool(last[f"{kind}_available"])
+            for column in ("mau", "meu", "msgs"):
+                value = last[f"{column}_change{suffix}"]
+                figures[f"{column}_change{suffix}"] = None if value is None else round(
+                    float(value), 4)
         for r in df[df["level"].isin(["bot", "router"])].itertuples():
             key = f"{r.level}.{r.name}.{pd.Timestamp(r.month).strftime('%Y-%m')}"
             figures[f"{key}.mau"], figures[f"{key}.meu"] = int(r.mau), int(r.meu)
             figures[f"{key}.msgs"] = int(r.msgs)
         return figures
 
+    def _range(self, start, end) -> str:
+        return f"{self.fmt.date(_day(start))} – {self.fmt.date(_day(end))}"
+
+    def _changes(self, last) -> list[str]:
+        """One sentence per comparison, naming the two ranges it compares."""
+        current = self._range(last.span_start, last.span_end)
+        whole = _day(last.span_end) == calendar.month_end(_day(last.span_end)) \
+            and _day(last.span_start).day == 1
+        sentences = []
+        for kind, suffix in (("previous", ""), ("year", "_year")):
+            against = self._say("against.year" if kind == "year" else
+                                "against.previous_month" if whole else "against.previous_days")
+            previous = self._range(last[f"{kind}_start"], last[f"{kind}_end"])
+            if not last[f"{kind}_available"]:
+                sentences.append(self._say("monthly.change.none", against=against,
+                                           previous=previous))
+                continue
+            sentences.append(self._say(
+                "monthly.change", against=against, current=current, previous=previous,
+                **{c: self._signed(last[f"{c}_change{suffix}"], True)
+                   for c in ("mau", "meu", "msgs")}))
+        return sentences
+
     def monthly(self) -> present.Section:
         df = self._with_change()
         if df.empty:
             return present.Section(self._t("section.monthly"), [self._say("none")])
         f = self.figures()
-        change = "" if f["mau_change"] is None else self._say(
-            "monthly.change", change=self._signed(f["mau_change"]))
+        last = df[df["level"] == "all"].sort_values("month").iloc[-1]
+        month_end = calendar.month_end(_day(last.month))
+        span = "" if _day(last.span_end) == month_end else self._say(
+            "monthly.span", end=self.fmt.date(_day(last.span_end)))
         prose = [self._say("monthly", month=self.fmt.month(pd.Timestamp(f["month"]).date()),
                            mau=self.fmt.number(f["mau"]), meu=self.fmt.number(f["meu"]),
-                           msgs=self.fmt.number(f["msgs"]), change=change),
-                 self._say("monthly.detail")]
+                           msgs=self.fmt.number(f["msgs"]), span=span),
+                 *self._changes(last), self._say("monthly.detail"), self._say("monthly.table")]
         order = {"all": 0, "router": 1, "bot": 2}
         df = df.assign(o=df["level"].map(order)).sort_values(["o", "name", "month"])
         rows = [[self._t(r.level) if r.level != "all" else self._t("total"),
                  r.name if r.level != "all" else "–",
-                 self.fmt.month(pd.Timestamp(r.month).date()), self.fmt.number(r.mau),
-                 self._signed(r.mau_change), self.fmt.number(r.meu), self._signed(r.meu_change),
-                 self.fmt.number(r.msgs), self._signed(r.msgs_change)]
+                 self.fmt.month(_day(r.month)),
+                 f"{self._days(r.span_start, r.span_end)} vs "
+                 f"{self._days(r.previous_start, r.previous_end)}",
+                 self.fmt.number(r.mau), self._signed(r.mau_change, r.previous_available),
+                 self.fmt.number(r.meu), self._signed(r.meu_change, r.previous_available),
+                 self.fmt.number(r.msgs), self._signed(r.msgs_change, r.previous_available),
+                 self._signed(r.mau_change_year, r.year_available)]
                 for r in df.itertuples()]
-        columns = [self._t("level"), self._t("bot"), self._t("month"), "MAU",
-                   self._t("change"), "MEU", self._t("change"), "MSGs", self._t("change")]
+        columns = [self._t("level"), self._t("bot"), self._t("month"), self._say("compared"),
+                   "MAU", self._t("change"), "MEU", self._t("change"), "MSGs",
+                   self._t("change"), self._say("change.year")]
         return present.Section(self._t("section.monthly"), prose, present.table(
-            columns, rows, [False] * 3 + [True] * 6))
+            columns, rows, [False] * 4 + [True] * 7))
 
-    def _signed(self, value) -> str:
+    def _days(self, start, end) -> str:
+        return f"{self.fmt.day(_day(start))}–{self.fmt.day(_day(end))}"
+
+    def _signed(self, value, available: bool = True) -> str:
+        if not available:
+            return self._say("not_available")
         if value is None or pd.isna(value):
             return "–"
         return ("+" if value > 0 else "") + self.fmt.percent(value)

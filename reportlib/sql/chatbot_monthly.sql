@@ -1,23 +1,72 @@
--- MAU, MEU and MSGs per month (the period's months and the one before, for the change),
--- per bot and per router (docs/metrics.md, Chatbot metrics). A user is an identity on a channel.
-WITH scoped AS (
-    SELECT *, date_trunc('month', storage_date AT TIME ZONE getvariable('tz'))::DATE AS month
+-- MAU, MEU and MSGs per month of the period, per bot, per router and in all (docs/metrics.md,
+-- Chatbots). A user is an identity on a channel. Each month is measured over its observed span
+-- (its days in the period before as-of) and, like for like, over the same days of the month
+-- before and of the same month a year before: a span that ends on its month's last day compares
+-- with one ending on that month's last day (a closed month against the whole month before). A
+-- comparison span is available when the tenant's bot messages start on or before its first day;
+-- otherwise its figures are NULL (not available), never zero.
+WITH months AS (
+    SELECT unnest(generate_series(date_trunc('month', getvariable('period_start')),
+                                  date_trunc('month', getvariable('period_end')),
+                                  INTERVAL 1 MONTH))::DATE AS month
+), spans AS (
+    SELECT month, greatest(month, getvariable('period_start')) AS span_start,
+        least(last_day(month), getvariable('period_end'), getvariable('as_of') - 1) AS span_end
+    FROM months
+), compared AS (
+    SELECT s.month, s.span_start, s.span_end, k.kind,
+        (s.span_start - to_months(k.back))::DATE AS cmp_start,
+        CASE WHEN s.span_end = last_day(s.month) THEN last_day(s.month - to_months(k.back))
+             ELSE (s.span_end - to_months(k.back))::DATE END AS cmp_end
+    FROM spans s, (VALUES ('current', 0), ('previous', 1), ('year', 12)) k(kind, back)
+    WHERE s.span_end >= s.span_start
+), first_day AS (
+    SELECT min((storage_date AT TIME ZONE getvariable('tz'))::DATE) AS first_day
+    FROM bot_messages WHERE tenant_id = getvariable('tenant')
+), scoped AS (
+    SELECT *, (storage_date AT TIME ZONE getvariable('tz'))::DATE AS day
     FROM bot_messages
     WHERE tenant_id = getvariable('tenant')
       AND (storage_date AT TIME ZONE getvariable('tz'))::DATE
-          BETWEEN (date_trunc('month', getvariable('period_start')) - INTERVAL 1 MONTH)::DATE
-              AND getvariable('period_end')
+          BETWEEN (SELECT min(cmp_start) FROM compared) AND (SELECT max(cmp_end) FROM compared)
 ), levels AS (
     SELECT 'bot' AS level, bot_id AS name, * FROM scoped
     UNION ALL BY NAME SELECT 'router' AS level, router_id AS name, * FROM scoped WHERE router_id IS NOT NULL
     UNION ALL BY NAME SELECT 'all' AS level, 'all' AS name, * FROM scoped
+), measured AS (
+    SELECT l.level, l.name, c.month, c.kind,
+        count(DISTINCT (l.user_identity, COALESCE(l.channel, ''))) AS mau,
+        count(DISTINCT (l.user_identity, COALESCE(l.channel, '')))
+            FILTER (WHERE l.direction = 'received') AS meu,
+        count(*) AS msgs,
+        count(*) FILTER (WHERE l.direction = 'sent') AS sent,
+        count(*) FILTER (WHERE l.direction = 'received') AS received
+    FROM compared c JOIN levels l ON l.day BETWEEN c.cmp_start AND c.cmp_end
+    GROUP BY ALL
+), span_of AS (
+    SELECT month, any_value(span_start) AS span_start, any_value(span_end) AS span_end,
+        any_value(cmp_start) FILTER (WHERE kind = 'previous') AS previous_start,
+        any_value(cmp_end) FILTER (WHERE kind = 'previous') AS previous_end,
+        any_value(cmp_start) FILTER (WHERE kind = 'year') AS year_start,
+        any_value(cmp_end) FILTER (WHERE kind = 'year') AS year_end
+    FROM compared GROUP BY month
 )
-SELECT level, name, month,
-    count(DISTINCT (user_identity, COALESCE(channel, ''))) AS mau,
-    count(DISTINCT (user_identity, COALESCE(channel, '')))
-        FILTER (WHERE direction = 'received') AS meu,
-    count(*) AS msgs,
-    count(*) FILTER (WHERE direction = 'sent') AS sent,
-    count(*) FILTER (WHERE direction = 'received') AS received,
-    month < date_trunc('month', getvariable('period_start'))::DATE AS previous
-FROM levels GROUP BY ALL ORDER BY level, name, month
+SELECT m.level, m.name, m.month, s.span_start, s.span_end, m.mau, m.meu, m.msgs, m.sent,
+    m.received,
+    s.previous_start, s.previous_end, f.first_day <= s.previous_start AS previous_available,
+    CASE WHEN f.first_day <= s.previous_start THEN COALESCE(p.mau, 0) END AS previous_mau,
+    CASE WHEN f.first_day <= s.previous_start THEN COALESCE(p.meu, 0) END AS previous_meu,
+    CASE WHEN f.first_day <= s.previous_start THEN COALESCE(p.msgs, 0) END AS previous_msgs,
+    s.year_start, s.year_end, f.first_day <= s.year_start AS year_available,
+    CASE WHEN f.first_day <= s.year_start THEN COALESCE(y.mau, 0) END AS year_mau,
+    CASE WHEN f.first_day <= s.year_start THEN COALESCE(y.meu, 0) END AS year_meu,
+    CASE WHEN f.first_day <= s.year_start THEN COALESCE(y.msgs, 0) END AS year_msgs
+FROM measured m
+JOIN span_of s USING (month)
+CROSS JOIN first_day f
+LEFT JOIN measured p ON p.level = m.level AND p.name = m.name AND p.month = m.month
+                    AND p.kind = 'previous'
+LEFT JOIN measured y ON y.level = m.level AND y.name = m.name AND y.month = m.month
+                    AND y.kind = 'year'
+WHERE m.kind = 'current'
+ORDER BY m.level, m.name, m.month
