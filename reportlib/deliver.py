@@ -157,20 +157,42 @@ def slim_html(page: str, title: str) -> tuple[str, list[tuple[str, bytes]]]:
     return re.sub(r">\s+<", "><", slim), images
 
 
-def subject(tenant: TenantParams, report: str, period_label: str) -> str:
+# The last word of a subject when it is known whether the figures are final (partial, then
+# consolidated on the 5th business day of the following month): the two sends differ.
+SUBJECT_STATE = {"pt-BR": {True: "parcial", False: "consolidado"},
+                 "en": {True: "partial", False: "consolidated"}}
+
+
+def subject(tenant: TenantParams, report: str, period_label: str,
+            partial: bool | None = None) -> str:
+    """`<title> · <tenant> · <period>`, and ` · parcial` / ` · consolidado` (en: partial /
+    consolidated) when `partial` is given."""
     period = parse_period(period_label)
     fmt = Formatter(tenant.locale)
     when = fmt.month(period.start) if period.is_month else \
         f"{fmt.date(period.start)} – {fmt.date(period.end)}"
     text = f"{t(REPORT_TITLES.get(report, report), tenant.locale)} · {tenant.display_name} · " \
            f"{when}"
+    if partial is not None:
+        words = SUBJECT_STATE.get(tenant.locale, SUBJECT_STATE["en"])
+        text += f" · {words[bool(partial)]}"
     return " ".join(text.split())  # no CR/LF can reach a header
+
+
+def _manifest_partial(out_dir: Path, report: str) -> bool | None:
+    """`figures.partial` of the report's entry in out_dir/manifest.json; None when unknown."""
+    try:
+        manifest = json.loads((Path(out_dir) / "manifest.json").read_text("utf-8"))
+        value = manifest["reports"][report]["figures"]["partial"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, bool) else None
 
 
 def build_message(tenant: TenantParams, period: str, report: str, out_dir: Path,
                   recipients: list[str], sender: str) -> EmailMessage:
     page = (out_dir / f"{report}.html").read_text("utf-8")
-    title = subject(tenant, report, period)
+    title = subject(tenant, report, period, _manifest_partial(out_dir, report))
     body, images = slim_html(page, title)
     message = EmailMessage()
     message["Subject"] = title

@@ -52,7 +52,8 @@ def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys)
     by_list = {tuple(rcpt): msg for rcpt, msg in server.inbox.messages}
     message = by_list[("cfo@acme.example", "ops@acme.example")]
     assert ("ceo@acme.example",) in by_list
-    assert message["Subject"] == "Consumo de WhatsApp · Acme <Lojas> · outubro de 2026"
+    assert message["Subject"] == ("Consumo de WhatsApp · Acme <Lojas> · outubro de 2026 · "
+                                  "consolidado")  # as of 20 Nov: consolidated on 9 Nov
     assert message["To"] == "cfo@acme.example, ops@acme.example"
     assert message.get_content_type() == "multipart/mixed"
     alternative, attachment = message.get_payload()
@@ -240,3 +241,52 @@ def test_the_readme_configuration_reaches_a_plain_server(rendered, tiny_warehous
         ("ceo@acme.example",), ("cfo@acme.example", "ops@acme.example")]
     assert {msg["From"] for _, msg in server.inbox.messages} == {"reports@example.com"}
     assert "consumption [consumption]: sent: 2 recipient(s)" in capsys.readouterr().out
+
+
+def test_subject_says_partial_or_consolidated():
+    from dataclasses import replace
+
+    from tests.conftest import BETA
+
+    base = "Consumo de WhatsApp · Acme <Lojas> · outubro de 2026"
+    assert deliver.subject(ACME, "consumption", "2026-10") == base  # unknown: unchanged
+    partial = deliver.subject(ACME, "consumption", "2026-10", partial=True)
+    consolidated = deliver.subject(ACME, "consumption", "2026-10", partial=False)
+    assert partial == f"{base} · parcial" and consolidated == f"{base} · consolidado"
+    assert partial != consolidated
+    assert deliver.subject(BETA, "campaigns", "2026-10", partial=True) == (
+        "Active-message campaigns · Beta · October 2026 · partial")
+    assert deliver.subject(BETA, "campaigns", "2026-10", partial=False).endswith(
+        " · consolidated")
+    evil = replace(ACME, display_name="Acme\r\nBcc: x@y")
+    assert "\n" not in deliver.subject(evil, "consumption", "2026-10", partial=True)
+
+
+def _hand_made_output(folder, partial):
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "consumption.html").write_text(
+        "<!DOCTYPE html><html><head><title>x</title></head><body><h1>Consumo</h1>"
+        "<p>Resumo</p></body></html>", encoding="utf-8")
+    (folder / "consumption.pdf").write_bytes(b"%PDF-1.4 hand-made")
+    figures = {"total": 500} if partial is None else {"total": 500, "partial": partial}
+    (folder / "manifest.json").write_text(json.dumps({"reports": {"consumption": {
+        "status": "ok", "figures": figures}}}), encoding="utf-8")
+    return folder
+
+
+def test_message_subject_of_a_partial_and_a_consolidated_send_differ(tmp_path):
+    subjects = {}
+    for partial in (True, False, None):
+        out_dir = _hand_made_output(tmp_path / str(partial), partial)
+        message = deliver.build_message(ACME, "2026-10", "consumption", out_dir,
+                                        ["cfo@acme.example"], "reports@reportlib.example")
+        subjects[partial] = message["Subject"]
+    base = "Consumo de WhatsApp · Acme <Lojas> · outubro de 2026"
+    assert subjects == {True: f"{base} · parcial", False: f"{base} · consolidado",
+                        None: base}
+    (tmp_path / "True" / "manifest.json").write_text("{not json")
+    message = deliver.build_message(ACME, "2026-10", "consumption", tmp_path / "True",
+                                    ["cfo@acme.example"], "reports@reportlib.example")
+    assert message["Subject"] == base  # an unreadable manifest: the subject as before
