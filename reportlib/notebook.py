@@ -7,7 +7,10 @@ import json
 from reportlib import bundle as bundle_mod
 from reportlib import calendar
 from reportlib.params import LOCALES, check_tenant_id
-from reportlib.render import FIGURES_MIME
+
+# The MIME type of the figures a report publishes (render reads them from the executed
+# notebook). Defined here, not in render: a kernel must not import nbconvert to emit them.
+FIGURES_MIME = "application/vnd.reportlib.figures+json"
 
 REPORTS = {
     "consumption": ("consumption", "ConsumptionReport"),

@@ -29,9 +29,9 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from reportlib import calendar
 from reportlib.errors import ReportError
+from reportlib.notebook import FIGURES_MIME  # the kernel side owns the name
 from reportlib.params import LOCALES, check_tenant_id
 
-FIGURES_MIME = "application/vnd.reportlib.figures+json"
 NOTEBOOK_PARAMETERS = ("tenant", "period", "bundle", "locale", "as_of")
 KERNEL_NAME = "reportlib"
 
