@@ -1,4 +1,5 @@
-"""Pure metric functions: rates with their denominators, the two-proportion comparison.
+"""Pure metric functions: rates with their denominators, the two-proportion comparison and its
+minimum detectable difference, campaign engagement by send hour, button and opt-out tables.
 
 Frames in, numbers or frames out; no I/O, no global state. Definitions: docs/metrics.md, "Campaign
 metrics".
@@ -8,6 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
+
+import pandas as pd
 
 Z_95 = 1.959963984540054
 
@@ -57,3 +61,85 @@ def compare_proportions(successes_a: int, total_a: int, successes_b: int,
     p_value = 2 * (1 - normal_cdf(abs(z))) if se_pooled else 1.0
     return Comparison(successes_a, total_a, successes_b, total_b, p_a, p_b, difference,
                       difference - Z_95 * se, difference + Z_95 * se, z, p_value)
+
+
+# -- A/B tests: the smallest difference a pair can tell apart -------------------------------
+POWER = 0.8
+ALPHA = 0.05
+
+
+def minimum_detectable_difference(base_rate: float, total_a: int, total_b: int,
+                                  alpha: float = ALPHA, power: float = POWER) -> float | None:
+    """The smallest difference between two proportions that a two-sided two-proportion z-test
+    at level `alpha` detects with probability `power`, at these group sizes, around
+    `base_rate` (the pooled rate of the pair): (z_{1−α/2} + z_{power}) ·
+    √(p(1−p)(1/n_A + 1/n_B)). None when either group is empty."""
+    if total_a <= 0 or total_b <= 0:
+        return None
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+    return z * math.sqrt(base_rate * (1 - base_rate) * (1 / total_a + 1 / total_b))
+
+
+# -- campaign messages (mart campaign_messages) -> per hour, button, template-week ----------
+MIN_HOUR_VOLUME = 100  # received messages an hour needs before its rates are shown
+
+
+def send_hour_rates(messages: pd.DataFrame, min_volume: int = MIN_HOUR_VOLUME) -> pd.DataFrame:
+    """Per tenant-local send hour (0–23) with at least one received message: received, read,
+    replied (within 24 h), and read rate = read / received, reply rate = replied / received;
+    the rates are None ("too few") when the hour has fewer than `min_volume` received."""
+    received = messages[messages["final_status"].isin(["delivered", "read"])]
+    rows = []
+    for hour, group in received.groupby("send_hour", sort=True):
+        n = len(group)
+        read = int((group["final_status"] == "read").sum())
+        replied = int(group["replied_24h"].astype(bool).sum())
+        enough = n >= min_volume
+        rows.append({"hour": int(hour), "received": n, "read": read, "replied": replied,
+                     "enough": enough, "read_rate": read / n if enough else None,
+                     "reply_rate": replied / n if enough else None})
+    return pd.DataFrame(rows, columns=["hour", "received", "read", "replied", "enough",
+                                       "read_rate", "reply_rate"])
+
+
+def best_hours(hours: pd.DataFrame, measure: str = "read_rate", count: int = 3) -> list[int]:
+    """The hours with the highest rate among those with enough volume (ties: earlier hour)."""
+    shown = hours[hours["enough"]].sort_values([measure, "hour"], ascending=[False, True])
+    return [int(h) for h in shown["hour"].head(count)]
+
+
+def button_clicks(messages: pd.DataFrame) -> pd.DataFrame:
+    """Per template and quick-reply button text: clicks = received messages of the template on
+    which the recipient clicked that button (once per message), delivered = received messages
+    of the template, click-through rate = clicks / delivered."""
+    received = messages[messages["final_status"].isin(["delivered", "read"])]
+    delivered = received.groupby("template_name", dropna=False).size()
+    rows = []
+    for r in received.itertuples():
+        for text in list(r.buttons) if r.buttons is not None else []:
+            rows.append((r.template_name, text))
+    clicks = pd.DataFrame(rows, columns=["template_name", "button_text"])
+    out = clicks.groupby(["template_name", "button_text"], dropna=False).size() \
+        .rename("clicks").reset_index()
+    out["delivered"] = [int(delivered.get(t, 0)) for t in out["template_name"]]
+    out["ctr"] = out["clicks"] / out["delivered"]
+    return out.sort_values(["template_name", "clicks", "button_text"],
+                           ascending=[True, False, True]).reset_index(drop=True)
+
+
+def opt_out_trend(messages: pd.DataFrame) -> pd.DataFrame:
+    """Per template and week of the send (Monday, tenant's zone): audience (messages),
+    received, opted_out = distinct recipients of received messages who stopped marketing
+    messages within 7 days of the send, failed_131050 = messages that failed with 131050 (the
+    user had already stopped marketing messages), opt-out rate = opted_out / received."""
+    rows = []
+    for (template, week), g in messages.groupby(["template_name", "send_week"], sort=True,
+                                                dropna=False):
+        received = int(g["final_status"].isin(["delivered", "read"]).sum())
+        opted = int(g.loc[g["opted_out_7d"].astype(bool), "recipient"].nunique())
+        rows.append({"template_name": template, "week": week, "audience": len(g),
+                     "received": received, "opted_out": opted,
+                     "failed_131050": int((g["error_code"] == 131050).sum()),
+                     "opt_out_rate": rate(opted, received)})
+    return pd.DataFrame(rows, columns=["template_name", "week", "audience", "received",
+                                       "opted_out", "failed_131050", "opt_out_rate"])

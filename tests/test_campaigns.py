@@ -142,15 +142,28 @@ def test_report_figures_and_filters(campaign_bundle):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
 
 
-def test_variant_pairs_by_name_prefix_and_declared():
+def test_variant_pairs_only_between_true_variants_sent_together():
     import pandas as pd
 
+    t = pd.Timestamp("2026-10-05T13:00:00Z")
+    hours = pd.Timedelta(hours=1)
     summary = pd.DataFrame({
-        "campaign_id": ["a", "b", "c", "d", "e"],
-        "campaign_name": ["VIP – A", "VIP – B", "Flash - 10h", "Flash - 15h", "Solo"],
-        "audience": [10, 10, 10, 10, 10]})
-    assert variant_pairs(summary) == [("a", "b"), ("c", "d")]
-    assert variant_pairs(summary, [["e", "a"]]) == [("e", "a"), ("c", "d")]
+        "campaign_id": ["a", "b", "c", "d", "e", "f", "g", "h", "i"],
+        "campaign_name": ["VIP – A", "VIP – B", "Black Friday #24", "Black Friday #25",
+                          "Boleto v1", "Boleto v2", "Natal controle", "Natal teste", "Solo"],
+        "audience": [10] * 9,
+        "sent_at": [t, t + 2 * hours, t, t + 72 * hours, t, t + 25 * hours, t, t + 24 * hours,
+                    t]})
+    # VIP A/B 2 h apart: a pair. Black Friday #24/#25 share a prefix but "#24" is no variant
+    # marker (and they are 3 days apart): never a pair. Boleto v1/v2 25 h apart: too far.
+    # Natal controle/teste exactly 24 h apart: a pair.
+    assert variant_pairs(summary) == [("a", "b"), ("g", "h")]
+    # A declared experiment is compared whatever its names and dates; its campaigns are not
+    # paired again by name.
+    assert variant_pairs(summary, [["c", "d"], ["i", "a"]]) == [("c", "d"), ("i", "a"),
+                                                                ("g", "h")]
+    # Without a send time, nothing says they went out together: no pair.
+    assert variant_pairs(summary.drop(columns="sent_at")) == []
 
 
 @pytest.mark.parametrize("minutes, expected", [(24 * 60 - 1, "read"), (24 * 60, "expired")])

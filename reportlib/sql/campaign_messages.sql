@@ -1,6 +1,18 @@
 -- One row per campaign message of the campaigns that belong to the period (sent, or else
 -- scheduled, on a tenant-local day of the period), with its merged status timeline.
 -- replied_24h: the user answered within 24 h of the send (docs/metrics.md, reply rate).
+-- send_day / send_hour / send_weekday / send_week: when it was sent (else accepted), in the
+-- tenant's zone. Cost (docs/metrics.md, "Cost of a campaign", an estimate): a delivered
+-- message is billed under per-message pricing (from 2025-07-01) at the rate in force on its
+-- send day for its market (the recipient's country) and category, unless its webhooks say it
+-- was free (pricing type or category free_customer_service / free_entry_point) or, when its
+-- webhooks carry no pricing, it was sent inside a free window (`message_free_windows`).
+-- cost_usd is NULL (not available, never zero) for a billable message without a rate, or
+-- sent before 2025-07-01 (billed per conversation, not per message).
+-- buttons: the distinct quick-reply button texts the recipient clicked on this message
+-- (inbound messages of type button whose context.id is the message id).
+-- opted_out_7d: received, and the recipient stopped marketing messages (user_preferences
+-- "stop") within 7 days of the send.
 WITH first_send AS (
     SELECT campaign_id, min(accepted_at) AS first_accepted
     FROM message_timeline
@@ -12,16 +24,62 @@ WITH first_send AS (
     FULL OUTER JOIN first_send f USING (campaign_id)
     WHERE (COALESCE(f.first_accepted, c.sent_at, c.scheduled_at) AT TIME ZONE getvariable('tz'))
           ::DATE BETWEEN getvariable('period_start') AND getvariable('period_end')
+), pricing AS (
+    SELECT message_id,
+        bool_or(pricing_type IS NOT NULL OR pricing_category IS NOT NULL) AS has_pricing,
+        CASE WHEN bool_or('free_entry_point' IN (lower(pricing_type),
+                                                 normalize_category(pricing_category)))
+             THEN 'free_entry_point'
+             WHEN bool_or('free_customer_service' IN (lower(pricing_type),
+                                                      normalize_category(pricing_category)))
+             THEN 'free_customer_service' END AS webhook_free
+    FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
+), buttons AS (
+    SELECT context_id AS message_id, list(DISTINCT button_text ORDER BY button_text) AS buttons
+    FROM inbound_messages
+    WHERE tenant_id = getvariable('tenant') AND type = 'button' AND context_id IS NOT NULL
+      AND COALESCE(button_text, '') <> ''
+    GROUP BY context_id
+), messages AS (
+    SELECT m.campaign_id, m.message_id, m.recipient, m.template_name,
+        normalize_category(m.category) AS category,
+        m.accepted_at, m.sent_at, m.delivered_at, m.read_at, m.failed_at, m.replied_at,
+        m.final_status, m.error_code, m.error_details,
+        m.replied_at IS NOT NULL AND m.final_status IN ('delivered', 'read')
+            AND m.replied_at <= COALESCE(m.sent_at, m.accepted_at) + INTERVAL 24 HOUR
+            AS replied_24h,
+        CASE WHEN m.read_at IS NOT NULL AND m.sent_at IS NOT NULL
+             THEN epoch(m.read_at - m.sent_at) / 60.0 END AS minutes_to_read,
+        COALESCE(m.sent_at, m.accepted_at) AT TIME ZONE getvariable('tz') AS sent_local,
+        -- A number whose calling code we do not distinguish is in Meta's "Other" market.
+        CASE WHEN regexp_replace(COALESCE(m.recipient, ''), '[^0-9]', '', 'g') <> ''
+             THEN COALESCE(market_of_country(country_of_phone(m.recipient)), 'Other')
+             END AS market,
+        CASE WHEN p.webhook_free IS NOT NULL THEN p.webhook_free
+             WHEN COALESCE(p.has_pricing, false) THEN NULL
+             WHEN w.free_window = 'free_entry_point' THEN 'free_entry_point'
+             WHEN w.free_window = 'customer_service' THEN 'free_customer_service'
+             END AS free_reason,
+        COALESCE(b.buttons, []::VARCHAR[]) AS buttons,
+        m.final_status IN ('delivered', 'read') AND EXISTS (
+            SELECT 1 FROM user_preferences u
+            WHERE u.tenant_id = getvariable('tenant') AND u.value = 'stop'
+              AND u.wa_id = regexp_replace(m.recipient, '[^0-9]', '', 'g')
+              AND u.ts >= COALESCE(m.sent_at, m.accepted_at)
+              AND u.ts < COALESCE(m.sent_at, m.accepted_at) + INTERVAL 7 DAY) AS opted_out_7d
+    FROM message_timeline m JOIN scoped USING (campaign_id)
+    LEFT JOIN pricing p USING (message_id)
+    LEFT JOIN buttons b USING (message_id)
+    LEFT JOIN message_free_windows w
+      ON w.tenant_id = m.tenant_id AND w.message_id = m.message_id
+    WHERE m.tenant_id = getvariable('tenant')
 )
-SELECT m.campaign_id, m.message_id, m.recipient, m.template_name,
-    normalize_category(m.category) AS category,
-    m.accepted_at, m.sent_at, m.delivered_at, m.read_at, m.failed_at, m.replied_at,
-    m.final_status, m.error_code, m.error_details,
-    m.replied_at IS NOT NULL AND m.final_status IN ('delivered', 'read')
-        AND m.replied_at <= COALESCE(m.sent_at, m.accepted_at) + INTERVAL 24 HOUR
-        AS replied_24h,
-    CASE WHEN m.read_at IS NOT NULL AND m.sent_at IS NOT NULL
-         THEN epoch(m.read_at - m.sent_at) / 60.0 END AS minutes_to_read
-FROM message_timeline m JOIN scoped USING (campaign_id)
-WHERE m.tenant_id = getvariable('tenant')
-ORDER BY m.campaign_id, m.accepted_at, m.message_id
+SELECT * EXCLUDE (sent_local),
+    sent_local::DATE AS send_day, hour(sent_local) AS send_hour,
+    isodow(sent_local) AS send_weekday, date_trunc('week', sent_local)::DATE AS send_week,
+    final_status IN ('delivered', 'read') AND free_reason IS NULL AS billable,
+    CASE WHEN final_status NOT IN ('delivered', 'read') OR free_reason IS NOT NULL THEN 0.0
+         WHEN sent_local::DATE < DATE '2025-07-01' THEN NULL
+         ELSE rate_in_force(market, category, sent_local::DATE)::DOUBLE END AS cost_usd
+FROM messages
+ORDER BY campaign_id, accepted_at, message_id

@@ -1,5 +1,9 @@
 -- Per campaign: audience, pending, sent, failed, received, read, replied, tickets, the rates
 -- with their denominators (docs/metrics.md, "Campaign metrics") and time to read (median, p90).
+-- Estimated cost (campaign_messages.cost_usd): the sum over the messages that have a price;
+-- billable messages without one are counted apart (cost_not_available), never priced at zero;
+-- NULL when no billable message has a price. Cost per read / per reply only when every
+-- billable message has a price.
 WITH scoped AS (
     SELECT DISTINCT campaign_id FROM campaign_messages
     UNION
@@ -17,7 +21,12 @@ WITH scoped AS (
         count(*) FILTER (WHERE replied_24h) AS replied,
         quantile_cont(minutes_to_read, 0.5) AS minutes_to_read_median,
         quantile_cont(minutes_to_read, 0.9) AS minutes_to_read_p90,
-        min(accepted_at) AS first_accepted
+        min(accepted_at) AS first_accepted,
+        count(*) FILTER (WHERE billable) AS billable,
+        count(*) FILTER (WHERE final_status IN ('delivered', 'read')
+                         AND free_reason IS NOT NULL) AS free_messages,
+        count(*) FILTER (WHERE billable AND cost_usd IS NULL) AS cost_not_available,
+        sum(cost_usd) AS priced_cost
     FROM campaign_messages GROUP BY campaign_id
 ), opt_outs AS (
     -- Recipients who received the campaign and asked WhatsApp to stop the business's marketing
@@ -52,6 +61,14 @@ SELECT s.campaign_id,
     n.replied / NULLIF(n.received, 0) AS reply_rate,
     t.tickets / NULLIF(n.received, 0) AS ticket_rate,
     n.minutes_to_read_median, n.minutes_to_read_p90,
+    COALESCE(n.billable, 0) AS billable, COALESCE(n.free_messages, 0) AS free_messages,
+    COALESCE(n.cost_not_available, 0) AS cost_not_available,
+    CASE WHEN n.billable > 0 AND n.billable = n.cost_not_available THEN NULL
+         ELSE round(COALESCE(n.priced_cost, 0), 6) END AS cost_usd,
+    CASE WHEN COALESCE(n.cost_not_available, 0) = 0
+         THEN round(COALESCE(n.priced_cost, 0), 6) / NULLIF(n.read, 0) END AS cost_per_read,
+    CASE WHEN COALESCE(n.cost_not_available, 0) = 0
+         THEN round(COALESCE(n.priced_cost, 0), 6) / NULLIF(n.replied, 0) END AS cost_per_reply,
     COALESCE(n.audience, 0) = 0 AND COALESCE(c.status, '') IN ('Scheduled', 'Processing')
         AS scheduled_only
 FROM scoped s
