@@ -4,15 +4,19 @@ messages create. Definitions: docs/metrics.md, "Attendance"; SQL: `reportlib/sql
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 
 from reportlib import charts, present
 from reportlib.bundle import Bundle
+from reportlib.calendar import local_day_start
 from reportlib.report import BaseReport
 
 REPORT = "attendance"
 TIME_METRICS = ("queue_minutes", "first_response_minutes", "waiting_minutes",
-                "response_minutes", "handling_minutes", "handling_from_open_minutes")
+                "response_minutes", "response_per_ticket_minutes", "handling_minutes",
+                "handling_from_open_minutes")
 STATUSES = ("Online", "Pause", "Invisible", "Offline")
 
 PROSE = {
@@ -27,6 +31,19 @@ PROSE = {
                  "cliente).",
         "en": "{sla} of answered tickets waited at most {target} min (the tenant's target).",
     },
+    "overview.sla_missed": {
+        "pt-BR": "Fora dessa parcela, {missed} tickets perdidos esperaram mais de {target} min "
+                 "antes de o cliente desistir.",
+        "en": "Left out of that share, {missed} missed tickets waited longer than {target} min "
+              "before the customer gave up.",
+    },
+    "label.response_minutes": {"pt-BR": "Tempo de resposta (por mensagem)",
+                               "en": "Response time (per message)"},
+    "label.response_per_ticket_minutes": {"pt-BR": "Tempo de resposta (média por ticket)",
+                                          "en": "Response time (average per ticket)"},
+    "label.none": {"pt-BR": "Sem status registrado", "en": "No status recorded"},
+    "label.missed_past_target": {"pt-BR": "Perdidos além da meta",
+                                 "en": "Missed past the target"},
     "times": {
         "pt-BR": "A espera mediana (TME) foi de {waiting} min e o atendimento mediano (TMA) de "
                  "{handling} min; 10 % esperaram mais de {waiting_p90} min.",
@@ -36,6 +53,12 @@ PROSE = {
     "times.detail": {
         "pt-BR": "Mediana e P90 ao lado da média: poucos casos longos puxam a média para cima.",
         "en": "Median and P90 beside the mean: a few long cases pull the mean up.",
+    },
+    "times.response": {
+        "pt-BR": "Tempo de resposta por mensagem do cliente (após a primeira resposta): "
+                 "mediana {median} min sobre {n} mensagens; a média por ticket vem à parte.",
+        "en": "Response time per customer message (after the first reply): median {median} "
+              "min over {n} messages; the average per ticket is shown apart.",
     },
     "groups": {
         "pt-BR": "{top} concentra o maior volume ({opened} tickets); {worst} tem a menor "
@@ -59,8 +82,10 @@ PROSE = {
         "en": "{agents} agents were online {online} hours and paused {pause} hours.",
     },
     "agents.detail": {
-        "pt-BR": "Intervalos recortados ao período (e a {as_of}).",
-        "en": "Intervals clipped to the period (and to {as_of}).",
+        "pt-BR": "Intervalos recortados ao período (e a {as_of}); com as horas sem status "
+                 "registrado, cada agente soma {hours} horas.",
+        "en": "Intervals clipped to the period (and to {as_of}); with the hours with no "
+              "status recorded, each agent's row adds up to {hours} hours.",
     },
     "active": {
         "pt-BR": "{count} tickets ({share}) vieram de mensagens ativas: {campaign} de campanhas "
@@ -106,7 +131,7 @@ class AttendanceReport(BaseReport):
             return {**figures, "opened": 0}
         overall = self._counts("all").loc["all"]
         for key in ("opened", "missed", "abandoned", "handled", "closed", "still_open",
-                    "answered", "within_sla"):
+                    "answered", "within_sla", "missed_past_target"):
             figures[key] = int(overall[key])
         figures["sla_attainment"] = (None if pd.isna(overall["sla_attainment"])
                                      else round(float(overall["sla_attainment"]), 4))
@@ -133,12 +158,16 @@ class AttendanceReport(BaseReport):
                            missed=self.fmt.number(f["missed"]),
                            abandoned=self.fmt.number(f["abandoned"]),
                            open=self.fmt.number(f["still_open"]))]
+        target = self.fmt.number(self.info["sla_target_minutes"])
         if f["sla_attainment"] is not None:
             prose.append(self._say("overview.sla", sla=self.fmt.percent(f["sla_attainment"]),
-                                   target=self.fmt.number(self.info["sla_target_minutes"])))
+                                   target=target))
+        prose.append(self._say("overview.sla_missed",
+                               missed=self.fmt.number(f["missed_past_target"]), target=target))
         cards = present.cards([(self._t(k), self.fmt.number(f[k])) for k in (
             "opened", "handled", "missed", "abandoned", "still_open")] + [
-            (self._t("sla"), self.fmt.percent(f["sla_attainment"]))])
+            (self._t("sla"), self.fmt.percent(f["sla_attainment"])),
+            (self._say("label.missed_past_target"), self.fmt.number(f["missed_past_target"]))])
         return present.Section(self._t("section.overview"), prose, cards)
 
     def times(self) -> present.Section:
@@ -150,7 +179,12 @@ class AttendanceReport(BaseReport):
                            handling=self._minutes(f.get("handling.median_minutes")),
                            waiting_p90=self._minutes(f.get("waiting.p90_minutes"))),
                  self._say("times.detail")]
-        rows = [[self._t(m), self._minutes(times.loc[("all", m), "median"]),
+        if f.get("response.median_minutes") is not None:
+            prose.append(self._say("times.response",
+                                   median=self._minutes(f["response.median_minutes"]),
+                                   n=self.fmt.number(times.loc[("all", "response_minutes"),
+                                                               "n"])))
+        rows = [[self._metric_label(m), self._minutes(times.loc[("all", m), "median"]),
                  self._minutes(times.loc[("all", m), "p90"]),
                  self._minutes(times.loc[("all", m), "mean"]),
                  self.fmt.number(times.loc[("all", m), "n"])]
@@ -158,6 +192,10 @@ class AttendanceReport(BaseReport):
         return present.Section(self._t("section.times"), prose, present.table(
             [self._t("metric"), f"{self._t('median')} (min)", f"{self._t('p90')} (min)",
              f"{self._t('mean')} (min)", self._t("count")], rows, [False] + [True] * 4))
+
+    def _metric_label(self, metric: str) -> str:
+        key = f"label.{metric}"
+        return self._say(key) if key in self.prose else self._t(metric)
 
     def _group_section(self, dimension: str, title_key: str, label_key: str,
                        limit: int = 15) -> present.Section:
@@ -224,18 +262,32 @@ class AttendanceReport(BaseReport):
         df = self.status_df
         if df.empty:
             return present.Section(self._t("section.agent_status"), [self._say("none")])
+        columns = [*STATUSES, "none"]
         table = df.pivot_table(index="agent_identity", columns="status", values="hours",
-                               aggfunc="sum", fill_value=0).reindex(columns=list(STATUSES),
+                               aggfunc="sum", fill_value=0).reindex(columns=columns,
                                                                     fill_value=0)
+        period = self.status_period_hours()
         prose = [self._say("agents", agents=self.fmt.number(len(table)),
                            online=self.fmt.number(table["Online"].sum()),
                            pause=self.fmt.number(table["Pause"].sum())),
-                 self._say("agents.detail", as_of=self.fmt.date(self.bundle.as_of))]
-        rows = [[agent, *(self.fmt.number(table.loc[agent, s], 1) for s in STATUSES)]
+                 self._say("agents.detail", as_of=self.fmt.date(self.bundle.as_of),
+                           hours=self.fmt.number(period, 1))]
+        rows = [[agent, *(self.fmt.number(table.loc[agent, s], 1) for s in columns),
+                 self.fmt.number(table.loc[agent].sum(), 1)]
                 for agent in table.index]
         return present.Section(self._t("section.agent_status"), prose, present.table(
-            [self._t("agent")] + [f"{self._t(s)} ({self._t('hours')})" for s in STATUSES],
-            rows, [False] + [True] * 4))
+            [self._t("agent")] + [f"{self._t(s)} ({self._t('hours')})" for s in STATUSES]
+            + [f"{self._say('label.none')} ({self._t('hours')})",
+               f"{self._t('total')} ({self._t('hours')})"],
+            rows, [False] + [True] * 6))
+
+    def status_period_hours(self) -> float:
+        """The hours each agent's row adds up to: the period, up to as-of when it is open."""
+        period = self.bundle.period
+        tz = self.info["timezone"]
+        end = min(period.end + timedelta(days=1), self.bundle.as_of)
+        return (local_day_start(end, tz) - local_day_start(period.start, tz)).total_seconds() \
+            / 3600
 
     def active_messages(self) -> present.Section:
         counts = self._counts("source")

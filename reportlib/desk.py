@@ -54,8 +54,12 @@ PROSE = {
               "within 24 h.",
     },
     "tickets.detail": {
-        "pt-BR": "A taxa usa como denominador as mensagens enviadas pelos agentes.",
-        "en": "The rate's denominator is the messages the agents sent.",
+        "pt-BR": "A taxa usa como denominador as mensagens enviadas pelos agentes. Um ticket "
+                 "conta uma vez, para a última mensagem de agente ao cliente nas 24 h antes "
+                 "dele, como no relatório de atendimento (que o conta no dia do ticket).",
+        "en": "The rate's denominator is the messages the agents sent. A ticket counts once, "
+              "for the agent's latest message to the customer in the 24 h before it, as in the "
+              "attendance report (which counts it on the ticket's day).",
     },
     "agents": {
         "pt-BR": "{count} agentes enviaram mensagens ativas; {top} teve a maior conversão "

@@ -20,8 +20,8 @@ from reportlib.calendar import Period
 STAGING = {
     "consumption": ("consumption_facts",),
     "campaigns": ("campaign_messages",),
-    "desk_followup": (),
-    "attendance": ("attendance_tickets", "attendance_grouped"),
+    "desk_followup": ("attendance_agent_tickets",),
+    "attendance": ("attendance_agent_tickets", "attendance_tickets", "attendance_grouped"),
     "chatbots": (),
     "custom_events": (),
 }

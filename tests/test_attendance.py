@@ -19,7 +19,7 @@ FUNNEL = {"funnels": [{"name": "Compra", "steps": [["menu", "open"], ["menu", "c
                                                    ["pedido", "done"]]}]}
 TICKETS = """TicketId,SequentialId,BotId,Team,AgentIdentity,CustomerIdentity,Status,StorageDate,OpenDate,FirstResponseDate,CloseDate,Tags,CampaignId,ParentSequentialId
 T1,1,acme-bot,Vendas,ana,+5511999990001,ClosedAttendant,2026-10-05 10:00:00,2026-10-05 10:02:00,2026-10-05 10:05:00,2026-10-05 10:20:00,boleto|duvida,,
-T2,2,acme-bot,Vendas,,+5511999990002,ClosedClient,2026-10-05 11:00:00,,,2026-10-05 11:10:00,,,
+T2,2,acme-bot,Vendas,,+5511999990002,ClosedClient,2026-10-05 11:00:00,,,2026-10-05 11:20:00,,,
 T3,3,acme-bot,Vendas,ana,+5511999990003,ClosedClient,2026-10-05 12:00:00,2026-10-05 12:05:00,,2026-10-05 12:30:00,,,
 T4,4,acme-bot,Suporte,bia,+5511999990004,Transferred,2026-10-06 13:00:00,2026-10-06 13:01:00,2026-10-06 13:21:00,2026-10-06 13:30:00,boleto,,
 T5,5,acme-bot,Financeiro,caio,+5511999990004,Open,2026-10-06 13:30:00,2026-10-06 13:31:00,2026-10-06 13:33:00,,,,4
@@ -34,11 +34,29 @@ T1,c,customer,2026-10-05 10:06:00
 T1,d,agent,2026-10-05 10:08:00
 T1,e,customer,2026-10-05 10:10:00
 T1,f,agent,2026-10-05 10:11:00
+T4,g,customer,2026-10-06 13:00:00
+T4,h,agent,2026-10-06 13:21:00
+T4,i,customer,2026-10-06 13:22:00
+T4,j,agent,2026-10-06 13:28:00
+T7,k,customer,2026-10-07 14:00:00
+T7,l,agent,2026-10-07 14:04:00
+T7,m,customer,2026-10-07 14:05:00
+T7,n,agent,2026-10-07 14:15:00
+T7,o,customer,2026-10-07 14:16:00
 """
 STATUS = """AgentIdentity,Status,StartedAt,EndedAt
 ana,Online,2026-09-30 20:00:00,2026-10-01 02:00:00
 ana,Pause,2026-10-31 23:00:00,
 bia,Offline,2026-10-15 10:00:00,2026-10-15 11:30:00
+bia,Online,2026-10-15 11:00:00,2026-10-15 13:00:00
+"""
+# Agents' active messages (UTC; São Paulo is UTC-3): a1 to T4's customer an hour before T4
+# (T5, the transfer's second ticket, comes from T4, not again from a1); a2 to T1's customer
+# two days before T1; a3 to T7's customer, whose ticket came from campaign c1.
+AGENT_SENDS = """MessageId,CampaignId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,TemplateName,Category,AcceptedAt
+a1,,agent,ana,acme-bot,1001,+5511999990004,t,utility,2026-10-06T15:00:00Z
+a2,,agent,bia,acme-bot,1001,+5511999990001,t,utility,2026-10-03T13:00:00Z
+a3,,agent,bia,acme-bot,1001,+5511999990007,t,utility,2026-10-07T16:00:00Z
 """
 BOT = """MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate
 m1,bot-a,router,+5511999990001,received,whatsapp,2026-09-30 23:30:00
@@ -69,14 +87,15 @@ def desk_bundle(tmp_path, params_dir):
     params_mod.dump_tenant(params_dir, tenant)
     base = tmp_path / "sources" / "acme"
     for kind, text in (("tickets", TICKETS), ("ticket_messages", MESSAGES),
-                       ("agent_status", STATUS), ("bot_messages", BOT), ("event_tracks", EVENTS)):
+                       ("agent_status", STATUS), ("bot_messages", BOT), ("event_tracks", EVENTS),
+                       ("notifications", AGENT_SENDS)):
         write(base / kind / f"{kind}.csv", text)
     results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
     assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
     out = tmp_path / "bundle.duckdb"
     bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
                  calendar.parse_period("2026-10"), date(2026, 11, 20), out,
-                 ("attendance", "chatbots", "custom_events"))
+                 ("attendance", "chatbots", "custom_events", "desk_followup"))
     return Bundle.open(out)
 
 
@@ -88,6 +107,8 @@ def test_attendance_counts_and_times(desk_bundle):
             f["still_open"]) == (7, 1, 1, 3, 5, 2)
     # Waiting (TME) of answered tickets: T1 5, T4 21, T5 3, T7 4 minutes; SLA 15 min: 3 of 4.
     assert (f["answered"], f["within_sla"], f["sla_attainment"]) == (4, 3, 0.75)
+    # Beside the share: T2, missed, waited 11:00 -> 11:20, past the 15 min target.
+    assert f["missed_past_target"] == 1
     assert f["waiting.median_minutes"] == 4.5
     assert f["waiting.p90_minutes"] == pytest.approx(16.2)  # 5 + 0.7 * (21 - 5)
     assert f["waiting.mean_minutes"] == 8.25
@@ -99,9 +120,16 @@ def test_attendance_counts_and_times(desk_bundle):
     assert f["handling.mean_minutes"] == pytest.approx(11.33, abs=0.01)
     # From assignment: T1 18, T3 25, T4 29, T7 13.
     assert f["handling_from_open.median_minutes"] == 21.5
-    # Response time after the first reply (T1): 10:06 -> 10:08 and 10:10 -> 10:11.
-    assert f["response.mean_minutes"] == 1.5
-    assert (f["tickets_from.campaign"], f["tickets_from.other"]) == (1, 6)
+    # Response time per customer message after the first reply: T1 10:06 -> 10:08 (2) and
+    # 10:10 -> 10:11 (1); T4 13:22 -> 13:28 (6); T7 14:05 -> 14:15 (10), 14:16 never answered.
+    # Over the 4 messages [1, 2, 6, 10]: median 4, mean 4.75, p90 6 + 0.7 * 4 = 8.8.
+    assert (f["response.median_minutes"], f["response.mean_minutes"]) == (4.0, 4.75)
+    assert f["response.p90_minutes"] == pytest.approx(8.8)
+    # The per-ticket average, a second labelled figure: T1 1.5, T4 6, T7 10.
+    assert f["response_per_ticket.median_minutes"] == 6.0
+    assert f["response_per_ticket.mean_minutes"] == pytest.approx(5.83, abs=0.01)
+    assert (f["tickets_from.campaign"], f["tickets_from.agent"],
+            f["tickets_from.other"]) == (1, 1, 5)
 
 
 def test_attendance_groups_and_agent_status(desk_bundle):
@@ -113,10 +141,32 @@ def test_attendance_groups_and_agent_status(desk_bundle):
     hours = {(r.agent_identity, r.status): round(r.hours, 3)
              for r in report.status_df.itertuples()}
     # Online 30 Sep 20:00 -> 1 Oct 02:00 counts its 2 h in October; the pause open since
-    # 31 Oct 23:00 counts until the period ends (1 h); bia 1.5 h offline.
-    assert hours == {("ana", "Online"): 2.0, ("ana", "Pause"): 1.0, ("bia", "Offline"): 1.5}
+    # 31 Oct 23:00 counts until the period ends (1 h); bia is offline 10:00 -> 11:30 but
+    # online from 11:00, which ends the offline: 1 h offline, 2 h online. The rest of the 744 h
+    # of October (31 days) has no status recorded: ana 741 h, bia 741 h.
+    assert hours == {("ana", "Online"): 2.0, ("ana", "Pause"): 1.0, ("ana", "none"): 741.0,
+                     ("bia", "Offline"): 1.0, ("bia", "Online"): 2.0, ("bia", "none"): 741.0}
+    assert report.status_period_hours() == 744.0
+    html = report.agent_status()._repr_html_()
+    assert "No status recorded" in html and "744.0" in html
     html = report.active_messages()._repr_html_()
     assert "c1" in html
+
+
+def test_tickets_from_agents_active_messages_count_the_same_in_both_reports(desk_bundle):
+    from reportlib.desk import DeskFollowupReport
+
+    # a1 -> T4 (an hour later, no campaign): one ticket; T5, the transfer's second ticket of
+    # the same customer within the 24 h, is not counted again; a2 came 48 h before T1; T7
+    # has a CampaignId. Before, attendance said 2 (T4 and T5) and the desk 0 (no reply record).
+    attendance = AttendanceReport(desk_bundle, "en")
+    desk = DeskFollowupReport(desk_bundle, "en")
+    agent_tickets = attendance.tickets_df[attendance.tickets_df["source"] == "agent"]
+    assert agent_tickets["ticket_id"].tolist() == ["T4"]
+    assert attendance.figures()["tickets_from.agent"] == desk.figures()["tickets"] == 1
+    messages = desk.messages_df.set_index("message_id")
+    assert messages["ticket_opened"].to_dict() == {"a1": True, "a2": False, "a3": False}
+    assert messages.loc["a1", "ticket_id"] == "T4"
 
 
 def test_mau_meu_msgs_across_a_month_boundary_and_two_channels(desk_bundle):
