@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pytest
 
 from reportlib import bundle, calendar, ingest
@@ -14,6 +15,8 @@ from reportlib import params as params_mod
 from reportlib.bundle import Bundle
 from reportlib.campaigns import CampaignsReport, variant_pairs, write_campaign_csvs
 from reportlib.desk import DeskFollowupReport
+from reportlib.metrics import button_clicks, opt_out_trend
+from reportlib.pricing import RateRow
 from reportlib.safe import csv_cell, slug
 from tests.conftest import ACME, unix, webhook, write
 
@@ -309,3 +312,201 @@ def test_campaigns_and_desk_notebooks_run_under_papermill(tmp_path, campaign_bun
         else:
             assert result.figures["total"] == 0
     json.dumps(result.figures)
+
+
+# -- cost, buttons, send hours, honest A/B (docs/metrics.md, "Metrics of the campaigns report")
+BR_MARKETING_ONLY = [RateRow("Brazil", "marketing", date(2025, 7, 1), 0.0625, True, "test")]
+
+
+def make_cost_sources(tmp_path):
+    """Campaign "Cupom" (cp) to Brazil and "Mexico" (mx) to a market without a rate."""
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          f"cp,Cupom,acme-bot,cupom,marketing,Sent,{T0},{T0}\n"
+          f"mx,Mexico,acme-bot,cupom_mx,marketing,Sent,{T0},{T0}\n")
+    rows = [f"p{i},cp,campaign,,acme-bot,1001,+551199999100{i},cupom,marketing,{T0}"
+            for i in range(1, 6)]
+    rows.append(f"q1,mx,campaign,,acme-bot,1001,+5215512341234,cupom_mx,marketing,{T0}")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS + "\n".join(rows) + "\n")
+    s, later = "2026-10-05T13:00:05+00:00", "2026-10-05T13:05:00+00:00"
+    regular = {"pricing": {"billable": "true", "pricing_model": "PMP", "type": "regular",
+                           "category": "marketing"}}
+    free = {"pricing": {"billable": "false", "pricing_model": "PMP",
+                        "type": "free_customer_service", "category": "marketing"}}
+
+    def click(n, mid, text, at):
+        return {"from": f"551199999100{mid[1]}", "id": f"b{n}", "type": "button",
+                "timestamp": str(unix(at)), "context": {"id": mid},
+                "button": {"text": text, "payload": text.upper()}}
+
+    lines = [
+        webhook("1001", [status("p1", "sent", s, **regular),
+                         status("p1", "delivered", later, **regular)]),
+        webhook("1001", [status("p2", "sent", s, **regular), status("p2", "read", later)]),
+        webhook("1001", [status("p3", "sent", s, **regular), status("p3", "read", later)]),
+        # p4: the webhooks say it was free (customer-service window): costs nothing.
+        webhook("1001", [status("p4", "sent", s, **free),
+                         status("p4", "delivered", later, **free)]),
+        webhook("1001", [status("p5", "failed", s, errors=[{"code": 131026}])]),
+        webhook("1001", [status("q1", "sent", s, **regular), status("q1", "read", later)]),
+        # Quick-reply clicks: "Quero" on p1, p2 and p3 (p3 twice: one click per message and
+        # button); "Parar" on p3.
+        webhook("1001", messages=[click(1, "p1", "Quero", "2026-10-05T13:10:00+00:00"),
+                                  click(2, "p2", "Quero", "2026-10-05T13:11:00+00:00"),
+                                  click(3, "p3", "Quero", "2026-10-05T13:12:00+00:00"),
+                                  click(4, "p3", "Quero", "2026-10-05T13:13:00+00:00"),
+                                  click(5, "p3", "Parar", "2026-10-05T13:14:00+00:00")]),
+    ]
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def cost_bundle(tmp_path, params_dir):
+    make_cost_sources(tmp_path)
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
+    out = tmp_path / "cost.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                 date(2026, 11, 20), out, ("campaigns",), rate_card=BR_MARKETING_ONLY)
+    return Bundle.open(out)
+
+
+def test_campaign_cost_per_read_and_reply_by_hand(cost_bundle):
+    s = cost_bundle.table("campaign_summary").set_index("campaign_id")
+    cp = s.loc["cp"]
+    # Received p1..p4; p4 free (webhook pricing type free_customer_service); p5 failed: billed
+    # p1, p2, p3 at Brazil's marketing rate on 2026-10-05, US$ 0.0625 each = US$ 0.1875.
+    assert (cp.received, cp.billable, cp.free_messages, cp.cost_not_available) == (4, 3, 1, 0)
+    assert cp.cost_usd == pytest.approx(0.1875)
+    # Read p2, p3: 0.1875 / 2. Replied within 24 h (the button clicks answer p1, p2, p3):
+    # 0.1875 / 3.
+    assert (cp.read, cp.replied) == (2, 3)
+    assert cp.cost_per_read == pytest.approx(0.09375)
+    assert cp.cost_per_reply == pytest.approx(0.0625)
+    # Mexico (+52): no rate for Mexico, Rest of Latin America or Other on this card: not
+    # available, never zero; no cost per read either.
+    mx = s.loc["mx"]
+    assert (mx.billable, mx.cost_not_available) == (1, 1)
+    assert pd.isna(mx.cost_usd) and pd.isna(mx.cost_per_read)
+    messages = cost_bundle.table("campaign_messages").set_index("message_id")
+    assert messages.loc["q1", "market"] == "Mexico" and messages.loc["p1", "market"] == "Brazil"
+    assert messages.loc["p5", "cost_usd"] == 0 and messages.loc["p4", "cost_usd"] == 0
+
+    report = CampaignsReport(cost_bundle, "pt-BR")
+    figures = report.figures()
+    assert figures["campaign.cp.cost_per_read"] == pytest.approx(0.09375)
+    assert figures["campaign.mx.cost_usd"] is None and figures["cost_not_available"] == 1
+    section = report.costs()
+    text = " ".join(section.prose)
+    assert "US$\xa00,19 + 1 sem preço" in text  # the Mexico message is counted apart
+    assert "não disponível" in section.body and "US$\xa00,09" in section.body
+    assert "estimado" in section.title.lower()
+    en = CampaignsReport(cost_bundle, "en").costs()
+    assert "not available" in en.body and "$0.09" in en.body
+
+
+def test_button_click_through_rate_by_hand(cost_bundle):
+    report = CampaignsReport(cost_bundle, "en")
+    clicks = button_clicks(report.messages_df)
+    got = {(r.template_name, r.button_text): (r.clicks, r.delivered, r.ctr)
+           for r in clicks.itertuples()}
+    # Template cupom: received p1..p4 = 4. "Quero" clicked on p1, p2, p3 (p3's second click
+    # counts once): 3 / 4. "Parar" on p3: 1 / 4. cupom_mx: no click, no row.
+    assert got == {("cupom", "Quero"): (3, 4, 0.75), ("cupom", "Parar"): (1, 4, 0.25)}
+    section = report.buttons()
+    assert "“Quero” of cupom: 3 clicks, 75.0% (3/4)" in section.prose[0]
+    assert "25,0%" in CampaignsReport(cost_bundle, "pt-BR").buttons().body
+
+
+def hour_messages(spec):
+    """Hand-made campaign_messages rows: (send hour, count, final status, replied)."""
+    rows = []
+    for hour, count, final, replied in spec:
+        rows += [{"send_hour": hour, "final_status": final, "replied_24h": replied,
+                  "template_name": "t", "buttons": [], "recipient": "+5511", "send_week":
+                  date(2026, 10, 5), "opted_out_7d": False, "error_code": None}] * count
+    return pd.DataFrame(rows)
+
+
+def test_send_hour_rates_with_a_minimum_volume(campaign_bundle):
+    # 10h: 100 received (60 read, 10 of them replied; 40 delivered); 14h: 120 received (90
+    # read, 6 replied); 20h: 99 received, all read: below the minimum of 100, "too few".
+    # Failed messages are no part of any rate.
+    messages = hour_messages([
+        (10, 50, "read", False), (10, 10, "read", True), (10, 40, "delivered", False),
+        (10, 30, "failed", False),
+        (14, 84, "read", False), (14, 6, "read", True), (14, 30, "delivered", False),
+        (20, 99, "read", False)])
+    report = CampaignsReport(campaign_bundle, "pt-BR")
+    report.messages_df = messages
+    hours = report.hour_rates().set_index("hour")
+    assert hours.loc[10, "read_rate"] == pytest.approx(0.60)
+    assert hours.loc[10, "reply_rate"] == pytest.approx(0.10)
+    assert hours.loc[14, "read_rate"] == pytest.approx(0.75)
+    assert hours.loc[14, "reply_rate"] == pytest.approx(0.05)
+    assert not hours.loc[20, "enough"] and pd.isna(hours.loc[20, "read_rate"])
+    section = report.peaks()
+    # Best by read rate: 14h then 10h (20h, at 100 %, has too few to say); by reply: 10h.
+    assert "Melhores horas para enviar, pela taxa de leitura: 14h (75,0%), 10h (60,0%)" \
+        in section.prose[0]
+    assert "10h (10,0%), 14h (5,0%)" in section.prose[1]
+    assert "poucas" in section.body and "100,0%" not in section.body
+    few = CampaignsReport(campaign_bundle, "en")
+    few.messages_df = hour_messages([(9, 99, "read", False)])
+    assert "too few" in few.peaks().prose[0]
+
+
+def ab_summary(read_a, received_a, read_b, received_b, names=("Teste X", "Teste Y")):
+    return pd.DataFrame({
+        "campaign_id": ["x", "y"], "campaign_name": list(names),
+        "audience": [received_a, received_b], "received": [received_a, received_b],
+        "read": [read_a, read_b], "replied": [0, 0],
+        "sent_at": [pd.Timestamp("2026-10-05T13:00Z"), pd.Timestamp("2026-10-09T13:00Z")]})
+
+
+def test_declared_pair_underpowered_says_not_enough_data(campaign_bundle):
+    report = CampaignsReport(campaign_bundle, "en")
+    # Names that are no variants, sent 4 days apart: not compared...
+    report.summary_df = ab_summary(20, 40, 26, 40)
+    assert report.comparisons() == []
+    # ...unless the tenant declares them an experiment.
+    report.declared_pairs = [["x", "y"]]
+    read = [c for c in report.comparisons() if c["measure"] == "read"][0]
+    # A 20/40 = 50 %, B 26/40 = 65 %: +15 pp. Pooled 46/80 = 0.575; minimum detectable
+    # difference = (1.959964 + 0.841621) * sqrt(0.575 * 0.425 * (1/40 + 1/40))
+    # = 2.801585 * 0.110538 = 0.30968 -> 31.0 pp > 15 pp: not enough data yet.
+    assert read["mdd"] == pytest.approx(0.30968, abs=1e-5)
+    assert read["verdict"] == "underpowered"
+    body = report.variants().body
+    assert "not enough data yet (15.0 pp; detectable from 31.0 pp)" in body
+    # z = 0.15 / 0.110538 = 1.3570, p = 2 * (1 - Phi(1.3570)) = 0.175, printed as it is.
+    assert ">0.175<" in body
+
+
+def test_large_pair_verdict_and_small_p_value(campaign_bundle):
+    report = CampaignsReport(campaign_bundle, "pt-BR")
+    report.summary_df = ab_summary(5000, 10000, 5300, 10000, ("Frete – A", "Frete – B"))
+    report.summary_df["sent_at"] = pd.Timestamp("2026-10-05T13:00Z")
+    (read,) = [c for c in report.comparisons() if c["measure"] == "read"]
+    # +3 pp; pooled 0.515: MDD = 2.801585 * sqrt(0.515 * 0.485 * 0.0002) = 0.019802 (2.0 pp);
+    # z = 0.03 / 0.0070679 = 4.245, p = 2.2e-5: below 0.001.
+    assert read["mdd"] == pytest.approx(0.019802, abs=1e-5)
+    assert read["verdict"] == "more" and read["result"].p_value < 0.001
+    body = report.variants().body
+    assert "&lt; 0,001" in body and "0,000" not in body
+    assert "B é lida mais: +3,0 pp" in body
+    assert CampaignsReport(campaign_bundle, "en").p_value(0.0004) == "< 0.001"
+
+
+def test_opt_outs_per_template_and_week(campaign_bundle):
+    trend = opt_out_trend(campaign_bundle.table("campaign_messages"))
+    got = {(r.template_name, str(r.week)[:10]): (r.audience, r.received, r.opted_out,
+                                                 r.failed_131050) for r in trend.itertuples()}
+    # promo_a, week of Monday 2026-10-05: 6 messages, 3 received, m1's recipient stopped
+    # marketing a day later (m3's after 8 days does not count), no 131050 failure.
+    assert got[("promo_a", "2026-10-05")] == (6, 3, 1, 0)
+    report = CampaignsReport(campaign_bundle, "en")
+    section = report.opt_out_trend()
+    assert "1 recipients asked to stop marketing" in section.prose[0]
+    assert "33.3% (1/3)" in section.body
