@@ -56,12 +56,12 @@ PROSE = {
               "and {read} read the message.",
     },
     "campaigns.best": {
-        "pt-BR": "{category}: maior taxa de leitura, {name} ({rate}).",
-        "en": "{category}: highest read rate, {name} ({rate}).",
+        "pt-BR": "{category}: maior taxa de leitura em {name}: {rate}.",
+        "en": "{category}: highest read rate in {name}: {rate}.",
     },
     "campaigns.cheapest": {
-        "pt-BR": "{category}: menor custo estimado por leitura, {name} ({cost}).",
-        "en": "{category}: lowest estimated cost per read, {name} ({cost}).",
+        "pt-BR": "{category}: menor custo estimado por leitura em {name}: {cost}.",
+        "en": "{category}: lowest estimated cost per read in {name}: {cost}.",
     },
     "campaigns.rank_rule": {
         "pt-BR": "Campanhas comparadas dentro da sua categoria, entre as que tiveram ao menos "

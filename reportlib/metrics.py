@@ -1,8 +1,8 @@
 """Pure metric functions: rates with their denominators, the two-proportion comparison and its
 minimum detectable difference, campaign engagement by send hour, button and opt-out tables.
 
-Frames in, numbers or frames out; no I/O, no global state. Definitions: docs/metrics.md, "Campaign
-metrics".
+Frames in, numbers or frames out; no I/O, no global state. Definitions: docs/metrics.md, "Metrics
+of the campaigns report".
 """
 
 from __future__ import annotations

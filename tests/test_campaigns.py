@@ -510,3 +510,22 @@ def test_opt_outs_per_template_and_week(campaign_bundle):
     section = report.opt_out_trend()
     assert "1 recipients asked to stop marketing" in section.prose[0]
     assert "33.3% (1/3)" in section.body
+
+
+def test_headline_ranks_campaigns_within_their_category(campaign_bundle):
+    report = CampaignsReport(campaign_bundle, "en")
+    report.summary_df = pd.DataFrame({
+        "campaign_id": ["m1", "m2", "m3", "u1"], "campaign_name": ["M1", "M2", "M3", "U1"],
+        "category": ["marketing", "marketing", "marketing", "utility"],
+        "received": [100, 200, 50, 100], "read": [60, 150, 50, 80],
+        "read_rate": [0.60, 0.75, 1.0, 0.80],
+        "cost_per_read": [6.25 / 60, 12.5 / 150, 0.0625, 0.68 / 80]})
+    # M3 (100 % of 50) has fewer than 100 received: not ranked. Marketing: M2 reads 75 %
+    # and costs 12.50 / 150 = $0.083 a read, less than M1's 6.25 / 60 = $0.104.
+    assert report.ranking() == [
+        "Marketing: highest read rate in M2: 75.0% (150/200).",
+        "Marketing: lowest estimated cost per read in M2: $0.08.",
+        "Utility: highest read rate in U1: 80.0% (80/100).",
+        "Utility: lowest estimated cost per read in U1: $0.01.",
+        "Campaigns are ranked within their category, among those with at least 100 received "
+        "messages."]
