@@ -292,11 +292,11 @@ def cmd_email(args) -> int:
                                    _outputs(args), wh, settings, parse_now(args.now))
     for result in results:
         print(result.line())
-    from reportlib import history, render
+    from reportlib import history, render, runner
 
     outputs = _outputs(args)
     if (outputs / "index.html").exists():
-        render.write_index(outputs, history.last_sent(wh))
+        render.write_index(outputs, history.last_sent(wh), runner.display_names(params_dir))
     return 1 if any(r.status == "failed" for r in results) else 0
 
 

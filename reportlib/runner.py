@@ -83,6 +83,17 @@ def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
     return jobs, failures
 
 
+def display_names(params_dir: Path) -> dict[str, str]:
+    """Every tenant's display name (the index lists every tenant in the outputs folder)."""
+    names = {}
+    for tenant_id in params_mod.list_tenants(params_dir):
+        try:
+            names[tenant_id] = params_mod.load_tenant(params_dir, tenant_id).display_name
+        except ReportError:
+            pass  # a broken params file: the index shows the id
+    return names
+
+
 def staging_dir(outputs: Path, tenant: str, period: str) -> Path:
     """Where a run builds a tenant-period's bundle before publishing it."""
     return Path(outputs) / ".staging" / tenant / period
@@ -200,5 +211,5 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
     except WarehouseBusy as exc:  # the reports are published; only their history is late
         print(f"reportlib: warning: run history not recorded: {exc}", file=sys.stderr)
         sent = {}
-    write_index(outputs, sent)
+    write_index(outputs, sent, display_names(params_dir))
     return results

@@ -214,7 +214,7 @@ def test_first_run_after_a_gap_sends_each_report_once(tmp_path, tiny_warehouse,
     assert again == []  # superseded and done slots never run later
     sent = [(tuple(rcpt), msg["Subject"]) for rcpt, msg in server.inbox.messages]
     assert sent == [(("cfo@acme.example",),
-                     "Consumo de WhatsApp · Acme <Lojas> · outubro de 2026")]
+                     "Consumo de WhatsApp · Acme <Lojas> · outubro de 2026 · consolidado")]
     manifest = tmp_path / "out" / "acme" / "2026-10" / "manifest.json"
     figures = json.loads(manifest.read_text())["reports"]["consumption"]["figures"]
     assert figures["partial"] is False  # the consolidated figures, not the preliminary ones
