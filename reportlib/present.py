@@ -31,14 +31,24 @@ def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
     return f'<img class="chart" alt="{esc(alt)}" src="data:image/png;base64,{data}"/>'
 
 
+LONGEST_WORD = 16  # longer tokens (ids, e-mail addresses, template names) may break anywhere
+
+
+def _short_words(cells: Sequence) -> bool:
+    return all(len(word) <= LONGEST_WORD for cell in cells for word in str(cell).split())
+
+
 def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool] | None = None,
           footer: Sequence | None = None, words: Sequence[bool] | None = None) -> str:
     """A plain HTML table; cells are escaped, numeric columns right-aligned. Cells may break
     anywhere (ids and names of any length fit the page), except in `words` columns (short
-    labels): those wrap between words only, never inside one."""
+    labels): those wrap between words only, never inside one. By default a column is a
+    `words` column when none of its words is longer than `LONGEST_WORD` characters."""
     numeric = list(numeric or [False] * len(columns))
+    if words is None:
+        words = [_short_words([c, *(row[i] for row in rows)]) for i, c in enumerate(columns)]
     classes = [("num" if n else "words" if w else "") for n, w in
-               zip(numeric, words or [False] * len(columns), strict=True)]
+               zip(numeric, words, strict=True)]
     head = "".join(f'<th class="{k}">{esc(c)}</th>' for c, k in zip(columns, classes,
                                                                     strict=True))
     body = "".join(
