@@ -27,10 +27,10 @@ PROSE = {
         "en": "Against {against} ({current} vs {previous}): MAU {mau}, MEU {meu}, MSGs {msgs}.",
     },
     "monthly.change.none": {
-        "pt-BR": "Contra {against} ({previous}): variação não disponível, o armazém não tem "
-                 "mensagens de bot de todo esse intervalo.",
-        "en": "Against {against} ({previous}): change not available, the warehouse has no bot "
-              "messages for all of that range.",
+        "pt-BR": "Contra {against} ({previous}): variação não disponível, os dados recebidos "
+                 "não cobrem esse intervalo inteiro.",
+        "en": "Against {against} ({previous}): change not available, the data received does "
+              "not cover that whole range.",
     },
     "against.previous_days": {"pt-BR": "os mesmos dias do mês anterior",
                               "en": "the same days of the month before"},
