@@ -18,7 +18,7 @@ import pandas as pd
 
 from reportlib import charts, error_codes, present
 from reportlib.bundle import Bundle
-from reportlib.i18n import mask_phone
+from reportlib.i18n import LABELS, mask_phone
 from reportlib.metrics import (
     MIN_HOUR_VOLUME,
     best_hours,
@@ -337,6 +337,11 @@ class CampaignsReport(BaseReport):
     report_name = "campaigns"
     prose = PROSE
 
+    def _status(self, status) -> str:
+        """A campaign's status (the platform's word) in the reader's language."""
+        key = f"campaign_status.{status}"
+        return self._t(key) if isinstance(status, str) and key in LABELS else (status or "–")
+
     def __init__(self, bundle: Bundle, locale: str | None = None, campaign_filter: str = "",
                  scheduled_only: bool = False) -> None:
         super().__init__(bundle, locale)
@@ -493,7 +498,7 @@ class CampaignsReport(BaseReport):
     def scheduled(self) -> present.Section:
         s = self.scheduled_df
         rows = [[r.campaign_name, r.template_name or "–", self._t(r.category or "–"),
-                 self.when(r.scheduled_at), r.status or "–"] for r in s.itertuples()]
+                 self.when(r.scheduled_at), self._status(r.status)] for r in s.itertuples()]
         body = present.table([self._t(k) for k in ("campaign", "template", "category",
                                                    "scheduled_at", "status")], rows) if rows \
             else ""

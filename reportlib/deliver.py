@@ -32,13 +32,10 @@ import yaml
 from reportlib import warehouse
 from reportlib.calendar import parse_period
 from reportlib.errors import ReportError
-from reportlib.i18n import Formatter, t
+from reportlib.i18n import REPORT_TITLES, Formatter, t
 from reportlib.params import TenantParams
 
 ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
-REPORT_TITLES = {"consumption": "consumption.title", "campaigns": "campaigns.title",
-                 "desk_followup": "desk.title", "attendance": "attendance.title",
-                 "chatbots": "chatbots.title", "custom_events": "events.title"}
 BACKOFF_MINUTES = 5  # first retry after 5 min, then 10, 20, … (at most a day)
 # REPORTLIB_SMTP_SECURITY / smtp.yaml `security`: every value, as the README documents it.
 SECURITY = {"starttls": "plain connection upgraded with STARTTLS, port 587 by default",

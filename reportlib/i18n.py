@@ -14,9 +14,21 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 DEFAULT_LOCALE = "pt-BR"
 
+# Each report's title (a LABELS key), for what names a report outside it: e-mail subjects,
+# page footers, the index.
+REPORT_TITLES = {"consumption": "consumption.title", "campaigns": "campaigns.title",
+                 "desk_followup": "desk.title", "attendance": "attendance.title",
+                 "chatbots": "chatbots.title", "custom_events": "events.title"}
+
 LABELS: dict[str, dict[str, str]] = {
     "consumption.title": {"pt-BR": "Consumo de WhatsApp", "en": "WhatsApp consumption"},
-    "partial": {"pt-BR": "Consumo parcial", "en": "Partial"},
+    "partial": {"pt-BR": "Consumo parcial", "en": "Partial consumption"},
+    "partial.data": {"pt-BR": "Dados parciais", "en": "Partial data"},
+    "campaign_status.Scheduled": {"pt-BR": "Agendada", "en": "Scheduled"},
+    "campaign_status.Processing": {"pt-BR": "Em envio", "en": "Sending"},
+    "campaign_status.Sent": {"pt-BR": "Enviada", "en": "Sent"},
+    "campaign_status.Canceled": {"pt-BR": "Cancelada", "en": "Canceled"},
+    "campaign_status.Failed": {"pt-BR": "Falhou", "en": "Failed"},
     "partial.note": {
         "pt-BR": "Os números deste período são parciais até a consolidação em {date}.",
         "en": "This period's figures are partial until they are consolidated on {date}.",

@@ -142,6 +142,21 @@ def _css_string(text: str) -> str:
     return f'"{safe}"'
 
 
+def page_titles(job: Job) -> tuple[str, str]:
+    """(HTML title, page footer) in the reader's language: the report's title, the tenant's
+    display name and the period in words, never the report's internal name."""
+    from reportlib.i18n import REPORT_TITLES, Formatter, t
+
+    locale = job.locale or "pt-BR"
+    period = calendar.parse_period(job.period)
+    fmt = Formatter(locale)
+    when = fmt.month(period.start) if period.is_month else \
+        f"{fmt.date(period.start)} – {fmt.date(period.end)}"
+    name = t(REPORT_TITLES[job.report], locale) if job.report in REPORT_TITLES else job.report
+    text = f"{name} · {job.display_name or job.tenant} · {when}"
+    return text, text
+
+
 def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: str) -> str:
     """A self-contained page: no code, no prompts, no streams, no script, no external URL."""
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
@@ -274,8 +289,7 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
     t1 = time.perf_counter()
     nb = nbformat.read(str(executed), as_version=4)
     result.figures = read_figures(nb)
-    title = f"{job.display_name or job.tenant} · {job.report} · {job.period}"
-    page = notebook_to_html(nb, title, title, job.locale or "pt-BR")
+    page = notebook_to_html(nb, *page_titles(job), job.locale or "pt-BR")
     (out / f"{job.report}.html").write_text(page, encoding="utf-8")
     t2 = time.perf_counter()
     html_to_pdf(page, out / f"{job.report}.pdf", out)
@@ -381,9 +395,6 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
 
 
 # The index, in English for the operators: titles (i18n keys), statuses and headline figures.
-_INDEX_TITLES = {"consumption": "consumption.title", "campaigns": "campaigns.title",
-                 "desk_followup": "desk.title", "attendance": "attendance.title",
-                 "chatbots": "chatbots.title", "custom_events": "events.title"}
 _INDEX_STATUS = {
     "ok": ("OK", "rendered; its figures are final"),
     "partial": ("Partial", "rendered; its figures are provisional until the 5th business day "
@@ -469,7 +480,7 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
                last_sent: dict) -> dict:
     from urllib.parse import quote
 
-    from reportlib.i18n import t
+    from reportlib.i18n import REPORT_TITLES, t
 
     status = entry.get("status")
     failed = status == "failed"
@@ -490,7 +501,7 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
         return {"href": quote(f"{tenant}/{period['label']}/{name}", safe="/"), "text": text}
 
     csvs = [link(name, Path(name).name) for name in files.get("csv") or []]
-    title = t(_INDEX_TITLES[report], "en") if report in _INDEX_TITLES else \
+    title = t(REPORT_TITLES[report], "en") if report in REPORT_TITLES else \
         report.replace("_", " ").capitalize()
     return {
         "title": title, "status": status,

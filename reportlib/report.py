@@ -118,7 +118,10 @@ class BaseReport:
         lines.extend(self.coverage_lines())
         return present.Header(
             title=f"{self._t(self.title_key)} · {self.info['display_name']}",
-            subtitle=subtitle, badge=self._t("partial") if self.info["partial"] else "",
+            subtitle=subtitle,
+            # "Consumo parcial" is the consumption report's own word; the others' data is partial.
+            badge=self._t("partial" if self.report_name == "consumption" else "partial.data")
+            if self.info["partial"] else "",
             lines=lines)
 
     def when(self, value) -> str:

@@ -149,3 +149,17 @@ def test_pdf_pages_rasterise(tmp_path, tiny_warehouse, params_dir):
     subprocess.run(["pdftoppm", "-png", "-r", "30", str(pdf), str(tmp_path / "page")],
                    check=True)
     assert len(list(Path(tmp_path).glob("page-*.png"))) >= 2
+
+
+def test_page_footer_and_badge_name_the_report_in_the_readers_language():
+    """The footer names the report by its title, the tenant by its name and the month in
+    words (never the report's internal name); a report other than consumption says its data
+    is partial."""
+    from reportlib.render import Job, page_titles
+
+    job = Job(tenant="acme", period="2026-10", report="desk_followup", as_of="2026-11-20",
+              locale="pt-BR", bundle="", bundle_hash="", notebook="", out_dir="",
+              display_name="Acme <Lojas>")
+    title, footer = page_titles(job)
+    assert footer == title == ("Acompanhamento de mensagens ativas do atendimento · "
+                               "Acme <Lojas> · outubro de 2026")
