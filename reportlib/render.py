@@ -75,9 +75,11 @@ class JobResult:
 
 
 def notebook_path(report: str) -> Path:
-    """notebooks/<report>.ipynb of the repository (or $REPORTLIB_NOTEBOOKS)."""
+    """The report's notebook: shipped inside the package (`reportlib/notebooks`, which the
+    repository's `notebooks/` links to for analysts), so that an installed package renders
+    from any folder; $REPORTLIB_NOTEBOOKS points elsewhere."""
     base = Path(os.environ.get("REPORTLIB_NOTEBOOKS",
-                               Path(__file__).resolve().parent.parent / "notebooks"))
+                               str(resources.files("reportlib") / "notebooks")))
     path = base / f"{report}.ipynb"
     if not path.is_file():
         raise ReportError(f"report {report!r}: no notebook {path}")
