@@ -85,25 +85,19 @@ def field_checks(f: sources.Field, col: str, typed: str,
         checks.append((f"{col} IS NOT NULL AND {typed} IS NULL", "not a bot identity"))
         checks.append((f"length({col}) > {f.max_length}",
                        f"longer than {f.max_length} characters"))
-    elif f.kind == "json_object":
+    elif f.kind in ("json", "json_object"):
         value = col
         checks.append((f"length({col}) > {f.max_length}",
                        f"longer than {f.max_length} characters"))
         checks.append((f"{col} IS NOT NULL AND (TRY(json({col})) IS NULL "
                        f"OR json_type(TRY(json({col}))) <> 'OBJECT')",
                        "not a JSON object"))
-    elif f.kind == "json":
-        value = col
-        checks.append((f"length({col}) > {f.max_length}",
-                       f"longer than {f.max_length} characters"))
-        checks.append((f"{col} IS NOT NULL AND (TRY(json({col})) IS NULL "
-                       f"OR json_type(TRY(json({col}))) <> 'OBJECT')",
-                       "not a JSON object"))
-        # "of strings": every value of the object is text (json_structure names each type).
-        checks.append((f"{col} IS NOT NULL AND regexp_matches(json_structure(TRY(json({col})))"
-                       f"::VARCHAR, ':\\s*(\\{{|\\[|\"(?:UBIGINT|BIGINT|DOUBLE|BOOLEAN"
-                       f"|NULL|JSON)\")')",
-                       "not a JSON object of strings"))
+        if f.kind == "json":
+            # "of strings": every value is text (json_structure names each value's type).
+            checks.append((f"{col} IS NOT NULL AND regexp_matches(json_structure(TRY(json("
+                           f"{col})))::VARCHAR, ':\\s*(\\{{|\\[|\"(?:UBIGINT|BIGINT|DOUBLE|"
+                           f"BOOLEAN|NULL|JSON)\")')",
+                           "not a JSON object of strings"))
     else:
         value = col
         checks.append((f"length({col}) > {f.max_length}",
