@@ -1,8 +1,11 @@
 """E-mail of rendered reports: one message per recipient list, never twice, never lost.
 
-The body is the report's own HTML in a slim template (its own small CSS, charts as inline CID
-images in `multipart/related`, never data URIs, which webmail strips), with a plain-text
-alternative and the PDF attached. Every attempt is a row of `deliveries`; a message already
+The body is the report's own HTML in a slim template: its own small CSS inlined into the
+elements (css-inline; a `<style>` block only for the @media rules), wide tables scrolling inside
+the screen's width, charts as `Content-Disposition: inline` CID images in `multipart/related`
+(never data URIs, which webmail strips; never listed as attachments) with their titles as alt
+text. A plain-text alternative reads as text (a line per heading, paragraph and table row), and
+the PDF is the one attachment. Every attempt is a row of `deliveries`; a message already
 sent for the same output and list is not sent again; a failed attempt is retried on the next
 run (with a backoff when the scheduler runs it). SMTP settings come from the environment or
 `params/smtp.yaml`; the password only from the environment.
@@ -27,6 +30,7 @@ from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 
+import css_inline
 import yaml
 
 from reportlib import warehouse
@@ -92,41 +96,127 @@ def smtp_settings(params_dir: Path) -> SmtpSettings:
 
 
 class _Text(HTMLParser):
-    """Plain text of a report page: headings, paragraphs, table rows, list items."""
+    """Plain text of a report page that reads as text: the title and each heading underlined,
+    every paragraph, list item and table row on its own line (cells separated by ` · `, an
+    empty cell as `–`), a card as `label: value`, a chart as its title in brackets. Words of
+    adjacent elements never run together."""
 
-    BLOCKS = {"h1", "h2", "h3", "p", "tr", "li", "div", "section", "header", "footer"}
+    SKIP = {"head", "style", "script", "title", "template"}
+    BLOCKS = {"div", "section", "header", "footer", "article", "main", "p", "h1", "h2", "h3",
+              "h4", "ul", "ol", "li", "table", "caption", "figure", "figcaption", "blockquote"}
+    UNDERLINE = {"h1": "=", "h2": "-", "h3": "-"}
 
     def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.inline: list[str] = []  # the words of the line being read
         self.skip = 0
+        self.header = 0  # inside the report's header: its lines without blank lines between
+        self.lists: list[list] = []  # [tag, items so far] of each open <ol>/<ul>
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.divs: list[str] = []  # the class of each open <div>
+        self.card: dict[str, list[str]] | None = None
+        self.card_part = ""
 
+    # -- where text goes, and lines
+    def _target(self) -> list[str]:
+        if self.card is not None and self.card_part:
+            return self.card[self.card_part]
+        if self.cell is not None:
+            return self.cell
+        return self.inline
+
+    def _flush(self, prefix: str = "") -> str:
+        line = " ".join("".join(self.inline).split())
+        self.inline = []
+        if line:
+            self.lines.append(prefix + line)
+        return line
+
+    def _blank(self) -> None:
+        if self.lines and self.lines[-1]:
+            self.lines.append("")
+
+    # -- the parser's events
     def handle_starttag(self, tag, attrs):
-        if tag in ("style", "script", "title"):
+        if tag in self.SKIP:
             self.skip += 1
-        if tag in ("td", "th"):
-            self.parts.append(" | ")
-        if tag == "h2":
-            self.parts.append("\n\n== ")
+        if self.skip:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        if tag in self.BLOCKS or tag in ("tr", "br", "img"):
+            self._flush()
+        if tag in self.UNDERLINE or tag == "table":
+            self._blank()
+        if tag == "header":
+            self.header += 1
+        elif tag in ("ol", "ul"):
+            self.lists.append([tag, 0])
+        elif tag == "li" and self.lists:
+            self.lists[-1][1] += 1
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "img":
+            alt = " ".join((dict(attrs).get("alt") or "").split())
+            if alt:
+                self.lines.append(f"[{alt}]")
+        elif tag == "div":
+            self.divs.append(" ".join(classes))
+            if "card" in classes:
+                self.card = {"card-value": [], "card-label": []}
+            elif self.card is not None and classes and classes[0] in self.card:
+                self.card_part = classes[0]
 
     def handle_endtag(self, tag):
-        if tag in ("style", "script", "title"):
-            self.skip -= 1
-        if tag in self.BLOCKS:
-            self.parts.append("\n")
+        if tag in self.SKIP:
+            self.skip = max(0, self.skip - 1)
+            return
+        if self.skip:
+            return
+        if tag in self.UNDERLINE:
+            line = self._flush()
+            if line:
+                self.lines.append(self.UNDERLINE[tag] * len(line))
+        elif tag == "li":
+            kind, number = self.lists[-1] if self.lists else ("ul", 0)
+            self._flush(f"{number}. " if kind == "ol" else "- ")
+        elif tag in ("td", "th") and self.cell is not None:
+            if self.row is not None:
+                self.row.append(" ".join("".join(self.cell).split()) or "–")
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            if any(cell != "–" for cell in self.row):
+                self.lines.append(" · ".join(self.row))
+            self.row = None
+        elif tag == "div" and self.divs:
+            classes = self.divs.pop().split()
+            if "card" in classes and self.card is not None:
+                value, label = (" ".join("".join(self.card[k]).split())
+                                for k in ("card-value", "card-label"))
+                self.lines.append(f"{label}: {value}" if label and value else label or value)
+                self.card = None
+            self.card_part = ""
+        elif tag in self.BLOCKS:
+            self._flush()
+        if tag in ("ol", "ul") and self.lists:
+            self.lists.pop()
+        if tag == "header":
+            self.header = max(0, self.header - 1)
+        if tag in ("table", "section", "header", "ol", "ul") or (tag == "p" and not self.header):
+            self._blank()
 
     def handle_data(self, data):
         if not self.skip:
-            self.parts.append(" ".join(data.split()) if data.strip() else "")
+            self._target().append(re.sub(r"\s+", " ", data))  # an edge's space stays a space
 
     def text(self) -> str:
-        lines = [" ".join(line.split()).strip(" |") for line in "".join(self.parts).splitlines()]
-        out, blank = [], False
-        for line in lines:
-            if line or not blank:
-                out.append(line)
-            blank = not line
-        return "\n".join(out).strip() + "\n"
+        self._flush()
+        while self.lines and not self.lines[-1]:
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
 
 
 def plain_text(page: str) -> str:
@@ -135,23 +225,48 @@ def plain_text(page: str) -> str:
     return parser.text()
 
 
+def _with_alt(tag: str, fallback: str) -> str:
+    """An `<img>` tag with a non-empty alt text: its own, else `fallback` (escaped)."""
+    alt = re.search(r'\salt\s*=\s*"([^"]*)"', tag)
+    if alt and alt.group(1).strip():
+        return tag
+    tag = re.sub(r'\salt\s*=\s*"[^"]*"', "", tag)
+    return tag.replace("<img", f'<img alt="{html.escape(fallback, quote=True)}"', 1)
+
+
 def slim_html(page: str, title: str) -> tuple[str, list[tuple[str, bytes]]]:
-    """The report's body in the e-mail template; charts become `cid:` references."""
+    """The report's body in the e-mail template, ready for clients that strip `<style>`: the
+    stylesheet inlined into `style=` attributes by css-inline (only its @media rules stay in a
+    `<style>` block), every data table inside a horizontal scroller so that a phone's screen
+    never gets wider than itself, and charts as `cid:` references (alt text: the chart's title,
+    else its section's heading, else the report's title)."""
     body = page.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
     body = re.sub(r'<div class="jp-[^"]*"[^>]*>|<div class="(?:cell|input|output)[^"]*"[^>]*>',
                   "<div>", body)
     images: list[tuple[str, bytes]] = []
 
     def to_cid(match: re.Match) -> str:
+        tag = match.group(0)
+        data = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', tag)
+        if data is None:
+            return tag
         cid = make_msgid(idstring=f"chart{len(images) + 1}", domain="reportlib")[1:-1]
-        images.append((cid, base64.b64decode(match.group(1))))
-        return f'src="cid:{cid}"'
+        images.append((cid, base64.b64decode(data.group(1))))
+        headings = re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", body[:match.start()], flags=re.S)
+        heading = html.unescape(re.sub(r"<[^>]+>", "", headings[-1])) if headings else title
+        return _with_alt(tag.replace(data.group(0), f'src="cid:{cid}"'), heading)
 
-    body = re.sub(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', to_cid, body)
+    body = re.sub(r"<img\b[^>]*>", to_cid, body)
+    body = re.sub(r'(<table\b[^>]*\bclass="[^"]*\bdata\b[^"]*"[^>]*>.*?</table>)',
+                  r'<div class="table-scroll">\1</div>', body, flags=re.S)
     css = (resources.files("reportlib") / "templates" / "email.css").read_text("utf-8")
-    slim = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
-            f"</title><style>{css}</style></head><body>{body}</body></html>")
-    return re.sub(r">\s+<", "><", slim), images
+    slim = (f'<!DOCTYPE html><html><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title><style>{css}</style></head>"
+            f'<body><div class="mail">{body}</div></body></html>')
+    slim = re.sub(r">\s+<", "><", slim)
+    inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+    return inliner.inline(slim), images
 
 
 # The last word of a subject when it is known whether the figures are final (partial, then
@@ -200,9 +315,8 @@ def build_message(tenant: TenantParams, period: str, report: str, out_dir: Path,
     message.set_content(plain_text(page))
     message.add_alternative(body, subtype="html")
     html_part = message.get_payload()[1]
-    for number, (cid, data) in enumerate(images, start=1):
-        html_part.add_related(data, "image", "png", cid=f"<{cid}>",
-                              filename=f"chart{number}.png")
+    for cid, data in images:  # shown in the body where `cid:` says, never listed beside the PDF
+        html_part.add_related(data, "image", "png", cid=f"<{cid}>", disposition="inline")
     message.add_attachment((out_dir / f"{report}.pdf").read_bytes(), maintype="application",
                            subtype="pdf", filename=f"{tenant.tenant_id}-{report}-{period}.pdf")
     return message
