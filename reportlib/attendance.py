@@ -230,7 +230,13 @@ class AttendanceReport(BaseReport):
             columns, rows, [False] + [True] * 6))
 
     def _group_label(self, dimension: str, group: str) -> str:
-        return self._t(f"source.{group}") if dimension == "source" else str(group)
+        """A group's name as the reader reads it: the sources and the platform's own words
+        (no tag, the direct-transfer queue) translated, everything else as the tenant wrote it."""
+        if dimension == "source":
+            return self._t(f"source.{group}")
+        if group in ("(none)", "DIRECT_TRANSFER"):
+            return self._t(f"group.{group}")
+        return str(group) if group is not None else "–"
 
     def by_team(self) -> present.Section:
         return self._group_section("team", "section.by_team", "team")

@@ -235,6 +235,8 @@ LABELS: dict[str, dict[str, str]] = {
     "tag": {"pt-BR": "Etiqueta", "en": "Tag"},
     "source": {"pt-BR": "Origem", "en": "Source"},
     "source.campaign": {"pt-BR": "Campanha", "en": "Campaign"},
+    "group.(none)": {"pt-BR": "(sem etiqueta)", "en": "(no tag)"},
+    "group.DIRECT_TRANSFER": {"pt-BR": "Transferência direta", "en": "Direct transfer"},
     "source.agent": {"pt-BR": "Mensagem ativa de agente", "en": "Agent active message"},
     "source.other": {"pt-BR": "Outros", "en": "Other"},
     "share": {"pt-BR": "Participação", "en": "Share"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,10 +33,23 @@ def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
 
 
 LONGEST_WORD = 16  # longer tokens (ids, e-mail addresses, template names) may break anywhere
+BREAK_AFTER = re.compile(r"([@._/])")  # where a long address or name may break (after these)
+
+
+def _pieces(cell) -> list[str]:
+    """A cell's words, cut after `@`, `.`, `_` and `/` (where it may break)."""
+    return [p for word in str(cell).split() for p in BREAK_AFTER.sub(r"\1 ", word).split()]
 
 
 def _short_words(cells: Sequence) -> bool:
-    return all(len(word) <= LONGEST_WORD for cell in cells for word in str(cell).split())
+    return all(len(piece) <= LONGEST_WORD for cell in cells for piece in _pieces(cell))
+
+
+def _cell(value) -> str:
+    """A cell's escaped text, with a break opportunity after `@ . _ /` in long words, so that
+    an address breaks as `agente5@` / `varejo_sul.example`, never inside a word."""
+    return " ".join(BREAK_AFTER.sub(r"\1<wbr>", esc(word)) if len(word) > LONGEST_WORD
+                    else esc(word) for word in str(value).split(" "))
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool] | None = None,
@@ -52,7 +66,7 @@ def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bo
     head = "".join(f'<th class="{k}">{esc(c)}</th>' for c, k in zip(columns, classes,
                                                                     strict=True))
     body = "".join(
-        "<tr>" + "".join(f'<td class="{k}">{esc(v)}</td>'
+        "<tr>" + "".join(f'<td class="{k}">{_cell(v)}</td>'
                          for v, k in zip(row, classes, strict=True)) + "</tr>"
         for row in rows)
     foot = ""
