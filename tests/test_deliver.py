@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 
@@ -67,6 +68,26 @@ def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys)
     assert cids and sorted(cids) == sorted(i["Content-ID"].strip("<>") for i in images)
     assert all(i.get_content_type() == "image/png" and i.get_content().startswith(b"\x89PNG")
                for i in images)
+    # Charts are shown in the body, not listed beside the PDF: inline, never attachments.
+    assert all(i.get_content_disposition() == "inline" and not i.is_attachment()
+               for i in images)
+    assert [p.get_content_type() for p in message.walk() if p.is_attachment()] == [
+        "application/pdf"]
+    tags = re.findall(r"<img\b[^>]*>", body)
+    assert len(tags) == len(images)
+    alts = [html.unescape(re.search(r'\balt="([^"]*)"', tag).group(1)) for tag in tags]
+    assert alts == ["Contagem diária", "Custo"]  # each chart's title
+    # The stylesheet is inlined into the elements; only @media stays in a <style> block.
+    cells = re.findall(r"<t[dh]\b[^>]*>", body)
+    assert cells and all('style="' in cell and "padding" in cell for cell in cells)
+    assert all("border-bottom" in c for c in re.findall(r"<td\b[^>]*>", body))
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", body, flags=re.S)
+    assert len(styles) == 1 and styles[0].strip().startswith("@media")
+    assert re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", styles[0]).strip() == ""
+    # Every data table scrolls sideways inside a wrapper instead of widening the page.
+    tables = re.findall(r'(<div[^>]*>)<table class="data"', body)
+    assert len(tables) == body.count("<table") == 4
+    assert all(re.search(r'style="[^"]*overflow-x: ?auto', wrapper) for wrapper in tables)
     assert "data:image" not in body and "<script" not in body.lower()
     assert len(body.encode()) < 100_000
     assert "Acme &lt;Lojas&gt;" in body
@@ -75,6 +96,28 @@ def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys)
     assert attachment.get_content().startswith(b"%PDF")
     text = plain.get_content()
     assert "Resumo" in text and "US$ 12,50" in text
+    lines = text.splitlines()
+    # Headings and paragraphs on their own lines, each heading underlined.
+    assert lines[:5] == ["Consumo de WhatsApp · Acme <Lojas>", "=" * 34, "outubro de 2026",
+                         "Dados até 20 de nov. de 2026 (exclusive)",
+                         "Consolidado em 9 de nov. de 2026"]
+    at = lines.index("Resumo")
+    assert lines[at - 1:at + 3] == ["", "Resumo", "------", (
+        "No período foram 500 mensagens: 200 iniciadas pela empresa e 300 pelo usuário. "
+        "200 foram pagas.")]
+    assert lines[at + 3] == "" and lines[at + 4].startswith("Custo informado pela Meta:")
+    # A table row per line, its cells separated; a card as label: value; a chart by its title.
+    assert ("Origem · Categoria · Tipo de cobrança · Quantidade · Pagas · Gratuitas · "
+            "Custo estimado · Custo Meta") in lines
+    assert ("Iniciadas pela empresa · Marketing · Regular · 200 · 200 · 0 · US$ 12,50 · "
+            "US$ 12,50") in lines
+    assert "Total · – · – · 500 · 200 · 300 · US$ 12,50 · US$ 12,50" in lines
+    assert "Custo (Meta): US$ 12,50" in lines and "[Contagem diária]" in lines
+    assert lines[-1] == "Consumo de WhatsApp · Acme <Lojas> · outubro de 2026"
+    # No words of two elements run together.
+    for glued in ("2026Dados", "2026Consolidado", "ResumoNo", "200Iniciadas", "OrigemCategoria",
+                  "12,50Iniciadas", "empresaMarketing"):
+        assert glued not in text, glued
     for part in (body, text):
         assert "551140000001" not in part and "4000-0001" not in part
         assert "+55 ••• ••••-0001" in part
@@ -290,3 +333,26 @@ def test_message_subject_of_a_partial_and_a_consolidated_send_differ(tmp_path):
     message = deliver.build_message(ACME, "2026-10", "consumption", tmp_path / "True",
                                     ["cfo@acme.example"], "reports@reportlib.example")
     assert message["Subject"] == base  # an unreadable manifest: the subject as before
+
+
+def test_plain_text_and_html_of_hand_made_markup():
+    """The partial badge after the period, lists, and hostile user text in a cell."""
+    from reportlib import present
+
+    header = present.Header("Consumption · Beta", "October 2026", "Partial",
+                            ["Data until 20 Oct 2026"])._repr_html_()
+    page = ("<!DOCTYPE html><html><head><title>x</title><style>p{}</style></head><body>"
+            f"{header}<section class=\"footnotes\"><h2>Notes</h2><ol><li>One</li><li>Two"
+            "</li></ol></section><p>a <b>bold</b>word</p><table class=\"data\"><tr><th>Name"
+            "</th><th class=\"num\">Count</th></tr><tr><td>&lt;script&gt;x&lt;/script&gt; "
+            "&amp; co</td><td class=\"num\">3</td></tr></table></body></html>")
+    text = deliver.plain_text(page)
+    assert text.splitlines() == [
+        "Consumption · Beta", "==================", "October 2026 Partial",
+        "Data until 20 Oct 2026", "", "Notes", "-----", "1. One", "2. Two", "",
+        "a boldword", "", "Name · Count", "<script>x</script> & co · 3"]
+    body, images = deliver.slim_html(page, "A <title>")
+    assert images == [] and "<title>A &lt;title&gt;</title>" in body
+    assert "&lt;script&gt;x&lt;/script&gt; &amp; co" in body and "<script" not in body
+    assert re.search(r'<span class="badge" style="[^"]*border: 1px solid', body)
+    assert re.search(r'<div class="table-scroll" style="[^"]*overflow-x: auto[^"]*"><table', body)
