@@ -102,7 +102,6 @@ PROSE = {
 
 
 class AttendanceReport(BaseReport):
-    title_key = "attendance.title"
     report_name = "attendance"
     prose = PROSE
 

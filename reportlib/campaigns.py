@@ -333,7 +333,6 @@ def variant_pairs(summary: pd.DataFrame, declared: list | None = None) -> list[t
 class CampaignsReport(BaseReport):
     """Sections and figures of the campaigns report for one bundle."""
 
-    title_key = "campaigns.title"
     report_name = "campaigns"
     prose = PROSE
 

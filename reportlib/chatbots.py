@@ -85,7 +85,6 @@ def _day(value) -> date:
 
 
 class ChatbotsReport(BaseReport):
-    title_key = "chatbots.title"
     report_name = "chatbots"
     prose = PROSE
 

@@ -198,7 +198,6 @@ NOTES = {
 class ConsumptionReport(BaseReport):
     """Sections and figures of the consumption report for one bundle."""
 
-    title_key = "consumption.title"
     report_name = "consumption"
     prose = PROSE
 

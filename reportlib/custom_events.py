@@ -63,7 +63,6 @@ def friction_step(table: pd.DataFrame) -> pd.Series | None:
 
 
 class CustomEventsReport(BaseReport):
-    title_key = "events.title"
     report_name = "custom_events"
     prose = PROSE
 

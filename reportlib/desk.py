@@ -76,7 +76,6 @@ PROSE = {
 
 
 class DeskFollowupReport(BaseReport):
-    title_key = "desk.title"
     report_name = "desk_followup"
     prose = PROSE
 

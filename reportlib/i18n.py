@@ -12,13 +12,13 @@ from datetime import date
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from reportlib import registry
+
 DEFAULT_LOCALE = "pt-BR"
 
-# Each report's title (a LABELS key), for what names a report outside it: e-mail subjects,
-# page footers, the index.
-REPORT_TITLES = {"consumption": "consumption.title", "campaigns": "campaigns.title",
-                 "desk_followup": "desk.title", "attendance": "attendance.title",
-                 "chatbots": "chatbots.title", "custom_events": "events.title"}
+# Each report's title (a LABELS key, declared in the registry), for what names a report outside
+# it: e-mail subjects, page footers, the index.
+REPORT_TITLES = {r.name: r.title_key for r in registry.REPORTS}
 
 LABELS: dict[str, dict[str, str]] = {
     "consumption.title": {"pt-BR": "Consumo de WhatsApp", "en": "WhatsApp consumption"},

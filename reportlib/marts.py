@@ -13,49 +13,34 @@ from importlib import resources
 
 import duckdb
 
+from reportlib import registry
 from reportlib.calendar import Period
 
-# Staging tables are built once per scope (temp tables) and read by several marts; a staging
-# table that is also listed as a mart is copied into the bundle as it is.
-STAGING = {
-    "consumption": ("consumption_facts",),
-    "campaigns": ("campaign_messages",),
-    "desk_followup": ("attendance_agent_tickets",),
-    "attendance": ("attendance_agent_tickets", "attendance_tickets", "attendance_grouped"),
-    "chatbots": (),
-    "custom_events": (),
-}
-MARTS = {
-    "consumption": (
-        "consumption_summary", "consumption_by_phone", "consumption_daily",
-        "consumption_cost", "consumption_projection", "consumption_reconciliation",
-    ),
-    "campaigns": ("campaign_messages", "campaign_summary", "campaign_failures",
-                  "engagement_heatmap"),
-    "desk_followup": ("desk_messages",),
-    "attendance": ("attendance_tickets", "attendance_counts", "attendance_times",
-                   "attendance_daily", "agent_status_time"),
-    "chatbots": ("chatbot_monthly", "chatbot_daily"),
-    "custom_events": ("event_totals", "event_counts", "event_daily", "event_labels",
-                      "event_funnel_steps"),
-}
-REPORTS = tuple(MARTS)
+# Per report (from the registry): its staging tables, built once per scope (temp tables) and
+# read by several marts (a staging table that is also listed as a mart is copied into the
+# bundle as it is), its marts, and the source kinds it reads.
+STAGING = {r.name: r.staging for r in registry.REPORTS}
+MARTS = {r.name: r.marts for r in registry.REPORTS}
+REPORTS = registry.names()
 # Every bundle carries what its report stands on (docs/metrics.md, "Coverage").
 COMMON_MARTS = ("source_coverage",)
 # The source kinds each report reads: its coverage block names them, and a period in which none
 # of them has a row is "no data", never a quiet month of zeros.
-REPORT_SOURCES = {
-    "consumption": ("pricing_analytics", "conversation_analytics"),
-    "campaigns": ("campaigns", "notifications", "whatsapp_webhooks"),
-    "desk_followup": ("notifications", "whatsapp_webhooks", "tickets"),
-    "attendance": ("tickets", "ticket_messages", "agent_status"),
-    "chatbots": ("bot_messages",),
-    "custom_events": ("event_tracks",),
-}
-# Kinds that stand in for each other: Meta's conversation analytics until 2025-06-30 (CBP),
-# its pricing analytics after.
-ALTERNATIVE_SOURCES = {"pricing_analytics": ("conversation_analytics",),
-                       "conversation_analytics": ("pricing_analytics",)}
+REPORT_SOURCES = {r.name: r.sources for r in registry.REPORTS}
+
+
+def _alternatives() -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for report in registry.REPORTS:
+        for a, b in report.alternatives:
+            found.setdefault(a, []).append(b)
+            found.setdefault(b, []).append(a)
+    return {kind: tuple(dict.fromkeys(others)) for kind, others in found.items()}
+
+
+# Kinds that stand in for each other (the reports' declared pairs, both ways): Meta's
+# conversation analytics until 2025-06-30 (CBP), its pricing analytics after.
+ALTERNATIVE_SOURCES = _alternatives()
 
 MACROS = """
 -- Desk status of an agent's active message at an instant (docs/metrics.md, Help-desk statuses).

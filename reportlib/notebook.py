@@ -5,21 +5,15 @@ from __future__ import annotations
 import json
 
 from reportlib import bundle as bundle_mod
-from reportlib import calendar
+from reportlib import calendar, registry
 from reportlib.params import LOCALES, check_tenant_id
 
 # The MIME type of the figures a report publishes (render reads them from the executed
 # notebook). Defined here, not in render: a kernel must not import nbconvert to emit them.
 FIGURES_MIME = "application/vnd.reportlib.figures+json"
 
-REPORTS = {
-    "consumption": ("consumption", "ConsumptionReport"),
-    "campaigns": ("campaigns", "CampaignsReport"),
-    "desk_followup": ("desk", "DeskFollowupReport"),
-    "attendance": ("attendance", "AttendanceReport"),
-    "chatbots": ("chatbots", "ChatbotsReport"),
-    "custom_events": ("custom_events", "CustomEventsReport"),
-}
+# Report name -> (module in reportlib, class), from the registry.
+REPORTS = {r.name: (r.module, r.class_name) for r in registry.REPORTS}
 
 
 def open_report(report: str, tenant: str, period: str, bundle: str = "", locale: str = "",
@@ -37,9 +31,9 @@ def open_report(report: str, tenant: str, period: str, bundle: str = "", locale:
     if opened.info["tenant"] != tenant or opened.info["period"] != period:
         raise ValueError(f"bundle {bundle} holds {opened.info['tenant']} "
                          f"{opened.info['period']}, not {tenant} {period}")
-    module_name, class_name = REPORTS[report]
-    module = importlib.import_module(f"reportlib.{module_name}")
-    return getattr(module, class_name)(opened, locale or None, **options)
+    spec = registry.get(report)
+    module = importlib.import_module(f"reportlib.{spec.module}")
+    return getattr(module, spec.class_name)(opened, locale or None, **options)
 
 
 def publish_figures(report) -> None:

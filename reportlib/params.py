@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from reportlib import registry
 from reportlib import sources as sources_mod
 from reportlib.calendar import zone
 from reportlib.errors import ReportError
@@ -15,8 +16,7 @@ from reportlib.sources import TENANT_ID
 
 DEFAULT_PARAMS = "params"
 LOCALES = ("pt-BR", "en")
-REPORTS = ("consumption", "campaigns", "desk_followup", "attendance", "chatbots",
-           "custom_events")
+REPORTS = registry.names()  # a tenant's reports when its params do not list them
 
 
 @dataclass(frozen=True)

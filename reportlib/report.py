@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from reportlib import present
+from reportlib import present, registry
 from reportlib.bundle import Bundle
 from reportlib.i18n import Formatter, t
 
@@ -18,9 +18,18 @@ def say(table: dict, key: str, locale: str, **values) -> str:
 class BaseReport:
     """A report over one bundle; subclasses add one method per section and `figures()`."""
 
-    title_key = ""
-    report_name = ""
+    report_name = ""  # its registry entry (reportlib/registry.py)
+    spec: registry.Report | None = None  # that entry, set from report_name
+    title_key = ""  # the entry's title key
     prose: dict = {}  # the report's sentences: key -> {locale: text}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A report class names its registry entry; its title comes from there (a class for
+        no registered report fails at import)."""
+        super().__init_subclass__(**kwargs)
+        if cls.report_name:
+            cls.spec = registry.get(cls.report_name)
+            cls.title_key = cls.spec.title_key
 
     def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
         self.bundle = bundle
@@ -44,9 +53,7 @@ class BaseReport:
     def _read_coverage(self) -> list[dict]:
         import pandas as pd
 
-        from reportlib.marts import REPORT_SOURCES
-
-        kinds = REPORT_SOURCES.get(self.report_name, ())
+        kinds = self.spec.sources if self.spec else ()
         if not kinds or "source_coverage" not in self.bundle.tables():
             return []
         df = self.bundle.table("source_coverage").set_index("kind")
@@ -67,14 +74,12 @@ class BaseReport:
 
     def coverage_lines(self) -> list[str]:
         """One line per source kind, shown when a source is missing or had rejected rows."""
-        from reportlib.marts import ALTERNATIVE_SOURCES
-
         coverage = self.coverage()
         rows = {c["kind"]: c["rows"] for c in coverage}
         # A source that has nothing while its alternative has rows (conversation analytics in
         # the per-message era) is not missing.
         coverage = [c for c in coverage if c["rows"] or not any(
-            rows.get(k) for k in ALTERNATIVE_SOURCES.get(c["kind"], ()))]
+            rows.get(k) for k in (self.spec.alternatives_of(c["kind"]) if self.spec else ()))]
         if not any(c["rows"] == 0 or c["rejected"] for c in coverage):
             return []
         lines = []
