@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from reportlib import calendar, demo, ingest, params, warehouse
+from reportlib import calendar, demo, ingest, params, registry, warehouse
 from reportlib import extract as extract_mod
 from reportlib.errors import ReportError
 
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", action="append", required=True,
                    help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (repeatable)")
     p.add_argument("--report", action="append", help="report name (repeatable; default: the "
-                   f"tenant's reports): {', '.join(params.REPORTS)}")
+                   f"tenant's reports): {', '.join(registry.names())}")
     p.add_argument("--as-of", default=None, help="first day not yet complete (default today)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="reports rendered at once (default: the core count)")
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True)
     p.add_argument("--period", required=True, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
     p.add_argument("--report", action="append", help="report (repeatable; default: the "
-                   f"tenant's reports): {', '.join(params.REPORTS)}")
+                   f"tenant's reports): {', '.join(registry.names())}")
     p.add_argument("--now", default=None, help="the instant recorded (ISO; default now)")
     _common(p, outputs=True)
 
@@ -216,9 +216,9 @@ def cmd_ingest(args) -> int:
 
 def _check_reports(names: list[str] | None) -> None:
     for name in names or ():
-        if name not in params.REPORTS:
+        if registry.find(name) is None:
             raise ReportError(f"--report {name!r} is not a report: one of "
-                              f"{', '.join(params.REPORTS)}")
+                              f"{', '.join(registry.names())}")
 
 
 def cmd_run(args) -> int:

@@ -27,7 +27,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from reportlib import calendar
+from reportlib import calendar, registry
 from reportlib.errors import ReportError
 from reportlib.notebook import FIGURES_MIME  # the kernel side owns the name
 from reportlib.params import LOCALES, check_tenant_id
@@ -47,7 +47,7 @@ class Job:
     locale: str
     bundle: str  # path of the tenant-period bundle
     bundle_hash: str
-    notebook: str  # path of notebooks/<report>.ipynb
+    notebook: str  # path of the report's notebook (notebook_path)
     out_dir: str  # outputs/<tenant>/<period>, where the main process publishes
     display_name: str = ""
 
@@ -75,12 +75,15 @@ class JobResult:
 
 
 def notebook_path(report: str) -> Path:
-    """The report's notebook: shipped inside the package (`reportlib/notebooks`, which the
-    repository's `notebooks/` links to for analysts), so that an installed package renders
-    from any folder; $REPORTLIB_NOTEBOOKS points elsewhere."""
+    """The report's notebook (its registry entry names the file): shipped inside the package
+    (`reportlib/notebooks`, which the repository's `notebooks/` links to for analysts), so that
+    an installed package renders from any folder; $REPORTLIB_NOTEBOOKS points elsewhere."""
     base = Path(os.environ.get("REPORTLIB_NOTEBOOKS",
                                str(resources.files("reportlib") / "notebooks")))
-    path = base / f"{report}.ipynb"
+    spec = registry.find(report)
+    if spec is None:
+        raise ReportError(f"report {report!r} is not one of {', '.join(registry.names())}")
+    path = base / spec.notebook_file
     if not path.is_file():
         raise ReportError(f"report {report!r}: no notebook {path}")
     return path
@@ -311,14 +314,23 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
                       "pdf": round(t3 - t2, 3), "total": round(t3 - t0, 3)}
 
 
-def write_extracts(job: Job, bundle_path: Path, out: Path) -> None:
-    """Files a report publishes beside its HTML (the campaigns report's per-campaign CSVs)."""
-    if job.report != "campaigns":
-        return
+def _campaign_csvs(bundle_path: Path, out: Path, locale: str) -> None:
+    """The campaigns report's per-campaign CSVs, in `campaigns/`."""
     from reportlib.bundle import Bundle
     from reportlib.campaigns import write_campaign_csvs
 
-    write_campaign_csvs(Bundle.open(bundle_path), out / "campaigns", job.locale or "pt-BR")
+    write_campaign_csvs(Bundle.open(bundle_path), out / "campaigns", locale)
+
+
+# A report's extra outputs (its registry entry's `extras`): name -> writer(bundle, out, locale).
+EXTRA_WRITERS = {"campaign_csvs": _campaign_csvs}
+
+
+def write_extracts(job: Job, bundle_path: Path, out: Path) -> None:
+    """Files a report publishes beside its HTML: its registry entry's extras."""
+    spec = registry.find(job.report)
+    for extra in spec.extras if spec else ():
+        EXTRA_WRITERS[extra](bundle_path, out, job.locale or "pt-BR")
 
 
 def publish(out_dir: Path, output: RenderOutput) -> None:
@@ -404,20 +416,10 @@ _INDEX_STATUS = {
     "failed": ("Failed", "the last run failed; the files shown are the last good run's"),
     "no_data": ("No data", "none of the report's sources has a row in the period"),
 }
-# Per report, its headline figures: (manifest key, label, format); a report not listed shows
-# its first few numeric figures.
+# Per report, its headline figures (the registry's `headlines`): (manifest key, label,
+# format); a report without any shows its first few numeric figures.
 _INDEX_HEADLINES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "consumption": (("total", "Total", "number"), ("paid", "Paid", "number"),
-                    ("cost_usd.headline", "Cost", "money")),
-    "campaigns": (("campaigns", "Campaigns", "number"), ("audience", "Audience", "number"),
-                  ("read", "Read", "number")),
-    "desk_followup": (("total", "Messages", "number"), ("tickets", "Tickets", "number")),
-    "attendance": (("opened", "Tickets", "number"), ("handled", "Handled", "number"),
-                   ("sla_attainment", "Within SLA", "percent")),
-    "chatbots": (("mau", "MAU", "number"), ("meu", "MEU", "number"),
-                 ("msgs", "Messages", "number")),
-    "custom_events": (("events", "Events", "number"), ("users", "Users", "number")),
-}
+    r.name: r.headlines for r in registry.REPORTS if r.headlines}
 _INDEX_UNITS = {"message": "Messages", "conversation": "Conversations"}
 _INDEX_CSVS_SHOWN = 3  # more CSV files than this fold under one "N CSV files"
 
@@ -528,10 +530,8 @@ def write_index(outputs: Path, last_sent: dict | None = None,
     import jinja2
     from markupsafe import Markup
 
-    from reportlib.params import REPORTS
-
     last_sent, display_names = last_sent or {}, display_names or {}
-    order = {name: n for n, name in enumerate(REPORTS)}
+    order = {name: n for n, name in enumerate(registry.names())}
     by_tenant: dict[str, list[tuple[str, dict]]] = {}
     unreadable: list[str] = []
     for manifest_path in sorted(Path(outputs).glob("*/*/manifest.json")):

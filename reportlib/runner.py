@@ -28,7 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from reportlib import bundle, calendar, pricing
+from reportlib import bundle, calendar, pricing, registry
 from reportlib import params as params_mod
 from reportlib.errors import ReportError, WarehouseBusy
 from reportlib.render import (
@@ -42,7 +42,7 @@ from reportlib.render import (
     write_index,
 )
 
-AVAILABLE_REPORTS = params_mod.REPORTS
+AVAILABLE_REPORTS = registry.names()
 
 
 def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,

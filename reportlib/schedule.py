@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from reportlib import calendar, deliver, warehouse
+from reportlib import calendar, deliver, registry, warehouse
 from reportlib import params as params_mod
 from reportlib.errors import ReportError
 from reportlib.params import TenantParams
@@ -98,8 +98,8 @@ def load(params_dir: Path) -> list[Entry]:
             raise ReportError(f"{where}: field cadence: not one of {', '.join(CADENCES)}")
         if item.get("period") not in PERIODS:
             raise ReportError(f"{where}: field period: not one of {', '.join(PERIODS)}")
-        reports = tuple(item.get("reports") or params_mod.REPORTS)
-        unknown = [r for r in reports if r not in params_mod.REPORTS]
+        reports = tuple(item.get("reports") or registry.names())
+        unknown = [r for r in reports if registry.find(r) is None]
         if unknown:
             raise ReportError(f"{where}: field reports: unknown report {unknown[0]!r}")
         tenants = item.get("tenants", "all")

@@ -1,0 +1,103 @@
+"""The registry is the one place a report is declared; every piece it names must exist.
+
+A report registered without its notebook, class, title, SQL or sources fails here, loudly,
+instead of at the first run that reaches the missing piece.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+from importlib import resources
+
+import pytest
+
+from reportlib import i18n, marts, registry, render, sources
+from reportlib.report import BaseReport
+from tests.conftest import REPO
+
+NOTEBOOKS = resources.files("reportlib") / "notebooks"
+SQL = resources.files("reportlib") / "sql"
+
+
+def test_report_names_are_unique_and_the_defaults_are_the_registry():
+    from reportlib import params, runner
+
+    names = [r.name for r in registry.REPORTS]
+    assert len(names) == len(set(names)) and names
+    assert params.REPORTS == runner.AVAILABLE_REPORTS == marts.REPORTS == tuple(names)
+    assert params.TenantParams("t", "T").reports == tuple(names)
+    assert set(i18n.REPORT_TITLES) == set(names)
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_a_registered_report_has_every_piece(name):
+    spec = registry.get(name)
+
+    # Its notebook ships in the package, has a parameters cell and opens this report.
+    notebook = NOTEBOOKS / spec.notebook_file
+    assert notebook.is_file(), f"{name}: no notebook {spec.notebook_file} in reportlib/notebooks"
+    cells = json.loads(notebook.read_text("utf-8"))["cells"]
+    assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells), \
+        f"{name}: {spec.notebook_file} has no cell tagged 'parameters'"
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert f'open_report("{name}"' in code, f"{name}: its notebook opens another report"
+    assert render.notebook_path(name).name == spec.notebook_file
+
+    # Its class imports, is a report, and agrees with its entry.
+    module = importlib.import_module(f"reportlib.{spec.module}")
+    cls = getattr(module, spec.class_name, None)
+    assert cls is not None, f"{name}: no class {spec.class_name} in reportlib.{spec.module}"
+    assert issubclass(cls, BaseReport)
+    assert cls.report_name == name
+    assert cls.title_key == spec.title_key
+
+    # Its title is a label in both locales.
+    label = i18n.LABELS.get(spec.title_key, {})
+    for locale in ("pt-BR", "en"):
+        assert label.get(locale), f"{name}: title {spec.title_key!r} has no {locale} label"
+
+    # Each mart and staging table is an SQL file, or a staging table the bundle copies.
+    for table in spec.staging:
+        assert (SQL / f"{table}.sql").is_file(), f"{name}: staging {table}: no sql/{table}.sql"
+    for table in spec.marts:
+        assert (SQL / f"{table}.sql").is_file() or table in spec.staging, \
+            f"{name}: mart {table}: no sql/{table}.sql and not one of its staging tables"
+    assert set(spec.marts) <= set(marts.mart_names((name,)))
+    for table in marts.COMMON_MARTS:
+        assert (SQL / f"{table}.sql").is_file()
+
+    # It reads known source kinds; an alternative pairs two of its own kinds.
+    assert spec.sources, f"{name}: reads no source kind"
+    for kind in spec.sources:
+        assert kind in sources.KNOWN_SOURCES, f"{name}: {kind!r} is not a known source kind"
+        assert f"source.{kind}" in i18n.LABELS, f"{name}: source {kind!r} has no label"
+    for pair in spec.alternatives:
+        assert len(pair) == 2 and set(pair) <= set(spec.sources), (name, pair)
+
+    # Its headline figures have a format the index knows; each extra has a writer.
+    for key, label_text, kind in spec.headlines:
+        assert key and label_text and kind in ("number", "money", "percent"), (name, key)
+    for extra in spec.extras:
+        assert extra in render.EXTRA_WRITERS, f"{name}: extra {extra!r} has no writer"
+
+
+def test_every_notebook_in_the_package_is_a_registered_report():
+    registered = {r.notebook_file for r in registry.REPORTS}
+    shipped = {p.name for p in NOTEBOOKS.iterdir() if p.name.endswith(".ipynb")}
+    assert shipped == registered
+
+
+def test_the_registry_imports_nothing_from_reportlib():
+    """Plain data: any module may read it without an import cycle."""
+    tree = ast.parse((REPO / "reportlib" / "registry.py").read_text("utf-8"))
+    imported = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            imported.append("." * node.level + (node.module or ""))
+    assert imported, "expected at least its __future__ and dataclasses imports"
+    assert not [m for m in imported if m.startswith(".") or m.split(".")[0] == "reportlib"], \
+        imported
