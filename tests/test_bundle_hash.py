@@ -1,0 +1,32 @@
+"""A bundle's content hash: equal content, equal hash, whatever the file's bytes; any changed
+row, column or table changes it."""
+
+from __future__ import annotations
+
+import duckdb
+
+from reportlib.bundle import content_hash
+
+
+def make(path, rows, extra_column: bool = False, table: str = "t"):
+    con = duckdb.connect(str(path))
+    column = ", c VARCHAR" if extra_column else ""
+    con.execute(f"CREATE TABLE {table} (a INTEGER, b VARCHAR{column})")
+    for a, b in rows:
+        con.execute(f"INSERT INTO {table} VALUES (?, ?{', NULL' if extra_column else ''})", [a, b])
+    con.close()
+    return path
+
+
+def test_the_hash_follows_the_content_not_the_file(tmp_path):
+    rows = [(1, "x"), (2, "y"), (2, "y")]
+    first = content_hash(make(tmp_path / "a.duckdb", rows))
+    # The same rows inserted in another order: the same content.
+    assert content_hash(make(tmp_path / "b.duckdb", rows[::-1])) == first
+    # One row changed, a duplicate dropped, a column or a table renamed: another hash.
+    assert content_hash(make(tmp_path / "c.duckdb", [(1, "x"), (2, "y"), (2, "z")])) != first
+    assert content_hash(make(tmp_path / "d.duckdb", rows[:2])) != first
+    assert content_hash(make(tmp_path / "e.duckdb", rows, extra_column=True)) != first
+    assert content_hash(make(tmp_path / "f.duckdb", rows, table="u")) != first
+    # Values swapped between rows of a column are another content too.
+    assert content_hash(make(tmp_path / "g.duckdb", [(1, "y"), (2, "x"), (2, "y")])) != first
