@@ -102,11 +102,11 @@ def bundle_info(tenant: TenantParams, period: Period, as_of: date,
     }
 
 
-def content_hash(path: Path) -> str:
-    """A hash of the bundle's tables, columns and rows (not of the file's bytes, which DuckDB
-    varies). The rows are summed in SQL as a multiset of row hashes, so no row is fetched
-    into Python (fetching them all was a third of a bundle's build)."""
-    digest = hashlib.sha256()
+def table_hashes(path: Path) -> dict[str, str]:
+    """Per table of the bundle, a hash of its columns and rows (not of the file's bytes, which
+    DuckDB varies). The rows are summed in SQL as a multiset of row hashes, so no row is
+    fetched into Python (fetching them all was a third of a bundle's build)."""
+    found = {}
     con = duckdb.connect(str(path), read_only=True)
     try:
         columns = con.execute(
@@ -116,10 +116,30 @@ def content_hash(path: Path) -> str:
             rows, total = con.execute(
                 f'SELECT count(*), COALESCE(sum(hash(t)::HUGEINT), 0) FROM "{table}" t'
             ).fetchone()
-            digest.update(f"{table}|{'|'.join(names)}|{rows}|{total}\n".encode())
+            found[table] = hashlib.sha256(
+                f"{table}|{'|'.join(names)}|{rows}|{total}".encode()).hexdigest()
     finally:
         con.close()
-    return digest.hexdigest()
+    return found
+
+
+def coverage_hash(path: Path, kinds: tuple[str, ...]) -> str:
+    """A hash of the coverage rows of these source kinds only: a report's coverage block shows
+    its own sources, so another source's new rows do not change it."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows, total = con.execute(
+            "SELECT count(*), COALESCE(sum(hash(t)::HUGEINT), 0) FROM source_coverage t "
+            "WHERE kind IN (SELECT unnest(?::VARCHAR[]))", [list(kinds)]).fetchone()
+    finally:
+        con.close()
+    return hashlib.sha256(f"{sorted(kinds)}|{rows}|{total}".encode()).hexdigest()
+
+
+def content_hash(path: Path) -> str:
+    """A hash of the whole bundle: of every table's hash (`table_hashes`)."""
+    text = "\n".join(f"{t} {h}" for t, h in sorted(table_hashes(path).items()))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass

@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", default=None, help="first day not yet complete (default today)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="reports rendered at once (default: the core count)")
+    p.add_argument("--force", action="store_true",
+                   help="render every report, even those whose inputs did not change")
     p.add_argument("--dask", default=None, metavar="ADDRESS",
                    help="run the jobs on a Dask distributed cluster (e.g. tcp://host:8786)")
     _common(p, outputs=True)
@@ -243,7 +245,7 @@ def cmd_run(args) -> int:
 
     outputs = _outputs(args)
     results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir, outputs,
-                         args.jobs, dask_address=args.dask)
+                         args.jobs, dask_address=args.dask, force=args.force)
     for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
         print(result.line())
     print(f"index: {(outputs / 'index.html').resolve()}")

@@ -49,7 +49,7 @@ def record_runs(warehouse_path: Path, results: Sequence[JobResult],
 @dataclass(frozen=True)
 class Event:
     at: str
-    kind: str  # rendered | sent
+    kind: str  # rendered | kept (inputs unchanged, not rendered again) | sent
     tenant: str
     period: str
     report: str
@@ -73,7 +73,9 @@ def events(warehouse_path: Path, tenant: str | None = None,
         where = "WHERE (? IS NULL OR tenant_id = ?) AND (? IS NULL OR period = ?)"
         if "run_history" in present:
             parts.append(f"""
-                SELECT COALESCE(ended_at, recorded_at) AS at, 'rendered' AS kind, tenant_id,
+                SELECT COALESCE(ended_at, recorded_at) AS at,
+                    CASE WHEN status = 'unchanged' THEN 'kept' ELSE 'rendered' END AS kind,
+                    tenant_id,
                     period, report, status AS outcome,
                     concat_ws(', ', 'by ' || run_by, 'figures ' || figures_sha256, error)
                         AS detail

@@ -50,6 +50,7 @@ class Job:
     notebook: str  # path of the report's notebook (notebook_path)
     out_dir: str  # outputs/<tenant>/<period>, where the main process publishes
     display_name: str = ""
+    input_hash: str = ""  # everything the report's outputs depend on (runner.input_hash)
 
 
 @dataclass
@@ -57,7 +58,7 @@ class JobResult:
     tenant: str
     period: str
     report: str
-    status: str  # ok | no_data (rendered, no source had a row) | failed
+    status: str  # ok | no_data (rendered, no source had a row) | failed | unchanged (skipped)
     files: dict = field(default_factory=dict)
     figures: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
@@ -66,11 +67,15 @@ class JobResult:
     ended_at: str = ""
     seconds: dict = field(default_factory=dict)
     error: str | None = None
+    input_hash: str = ""
 
     def line(self) -> str:
         where = f"{self.tenant} {self.period} {self.report}"
         if self.status == "no_data":
             return f"{where}: no data (none of its sources has a row in the period)"
+        if self.status == "unchanged":
+            return (f"{where}: unchanged (its inputs are as when it was last rendered; "
+                    "--force renders it again)")
         return f"{where}: ok" if self.status == "ok" else f"{where}: FAILED: {self.error}"
 
 
@@ -249,7 +254,8 @@ def render(job: Job, bundle_bytes: bytes | None = None,
     parameters = {"tenant": job.tenant, "period": job.period, "bundle": job.bundle,
                   "locale": job.locale, "as_of": job.as_of}
     result = JobResult(job.tenant, job.period, job.report, "failed", params=parameters,
-                       bundle_hash=job.bundle_hash, started_at=started.isoformat())
+                       bundle_hash=job.bundle_hash, started_at=started.isoformat(),
+                       input_hash=job.input_hash)
     output = RenderOutput(result)
     try:
         bundle_path, notebook = Path(job.bundle), Path(job.notebook)

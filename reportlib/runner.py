@@ -9,6 +9,9 @@ at any point leaves every published file as it was.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import multiprocessing
 import os
 import shutil
@@ -73,14 +76,71 @@ def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
                 failures += [JobResult(tp.tenant_id, period.label, r, "failed", error=str(exc))
                              for r in wanted]
                 continue
+            tables = bundle.table_hashes(bundle_path)
+            info = {k: v for k, v in bundle.Bundle.open(bundle_path).info.items()
+                    if k != "reports"}
             for report in wanted:
-                jobs.append(Job(
+                job = Job(
                     tenant=tp.tenant_id, period=period.label, report=report,
                     as_of=as_of.isoformat(), locale=tp.locale,
                     bundle=str(bundle_path.resolve()), bundle_hash=digest,
                     notebook=str(notebook_path(report)), out_dir=str(out_dir.resolve()),
-                    display_name=tp.display_name))
+                    display_name=tp.display_name)
+                job.input_hash = input_hash(job, tables, info, bundle_path)
+                jobs.append(job)
     return jobs, failures
+
+
+@functools.cache
+def code_hash() -> str:
+    """The library as it is installed (modules, SQL, templates, notebooks, data): a report
+    rendered by other code is rendered again."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in
+                       p.parts and p.suffix in (".py", ".sql", ".ipynb", ".css", ".j2",
+                                                ".csv", ".html")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def input_hash(job: Job, tables: dict[str, str], info: dict, bundle_path: Path) -> str:
+    """Everything a report's outputs depend on: its marts' content (and the rate card; of the
+    coverage, its own sources' rows), the tenant-period's settings, its parameters, its
+    notebook and the library's code. Equal hash, equal outputs: no need to render it again."""
+    from reportlib import marts
+
+    kinds = tuple(marts.REPORT_SOURCES.get(job.report, ()))
+    kinds += tuple(a for k in kinds for a in marts.ALTERNATIVE_SOURCES.get(k, ()))
+    wanted = [m for m in marts.mart_names([job.report]) if m != "source_coverage"]
+    wanted.append("rate_card")
+    text = json.dumps({
+        "coverage": bundle.coverage_hash(bundle_path, kinds),
+        "report": job.report, "tenant": job.tenant, "period": job.period, "as_of": job.as_of,
+        "locale": job.locale, "display_name": job.display_name, "info": info,
+        "tables": {t: tables.get(t) for t in wanted},
+        "notebook": hashlib.sha256(Path(job.notebook).read_bytes()).hexdigest(),
+        "code": code_hash()}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def unchanged_result(job: Job, out_dir: Path) -> JobResult | None:
+    """The report as last published, when its inputs are what they were then and its files
+    are all there; else None (it is rendered)."""
+    path = out_dir / "manifest.json"
+    try:
+        entry = json.loads(path.read_text("utf-8"))["reports"][job.report]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if entry.get("input_hash") != job.input_hash or entry.get("status") not in ("ok", "no_data"):
+        return None
+    files = entry.get("files") or {}
+    names = [v for k, v in files.items() if k != "csv"] + list(files.get("csv", []))
+    if not names or not all((out_dir / str(n)).is_file() for n in names):
+        return None
+    return JobResult(job.tenant, job.period, job.report, "unchanged",
+                     figures=entry.get("figures") or {}, bundle_hash=entry.get("bundle_hash", ""),
+                     input_hash=job.input_hash)
 
 
 def display_names(params_dir: Path) -> dict[str, str]:
@@ -166,8 +226,10 @@ def execute(jobs: Sequence[Job], workers: int, on_output: Callable[[RenderOutput
 def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
         as_of: date, warehouse: Path, params_dir: Path, outputs: Path,
         workers: int | None = None, console: Console | None = None,
-        dask_address: str | None = None) -> list[JobResult]:
-    """Plan, render, and publish outputs, manifests and the index; returns every result."""
+        dask_address: str | None = None, force: bool = False) -> list[JobResult]:
+    """Plan, render, and publish outputs, manifests and the index; returns every result. A
+    report whose inputs are as when it was last rendered is not rendered again (its result is
+    `unchanged` and its files and manifest stay as they are), unless `force`."""
     outputs = Path(outputs)
     outputs.mkdir(parents=True, exist_ok=True)
     try:
@@ -177,6 +239,17 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
         raise
     for result in results:
         update_manifest(outputs / result.tenant / result.period, result, as_of.isoformat())
+    if not force:
+        kept = []
+        for job in jobs:
+            same = unchanged_result(job, outputs / job.tenant / job.period)
+            if same is None:
+                kept.append(job)
+            else:
+                results.append(same)
+        for key in {(j.tenant, j.period) for j in jobs} - {(j.tenant, j.period) for j in kept}:
+            shutil.rmtree(staging_dir(outputs, *key), ignore_errors=True)  # nothing to publish
+        jobs = kept
     pending: dict[tuple[str, str], list[Job]] = {}
     for job in jobs:
         pending.setdefault((job.tenant, job.period), []).append(job)
@@ -200,7 +273,8 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
             else:
                 shutil.rmtree(staging_dir(outputs, *key), ignore_errors=True)
 
-    execute(jobs, workers or os.cpu_count() or 1, publish_output, console, dask_address)
+    if jobs:
+        execute(jobs, workers or os.cpu_count() or 1, publish_output, console, dask_address)
     if not any((outputs / ".staging").glob("*/*/*")):
         shutil.rmtree(outputs / ".staging", ignore_errors=True)
     from reportlib import history
@@ -211,5 +285,6 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
     except WarehouseBusy as exc:  # the reports are published; only their history is late
         print(f"reportlib: warning: run history not recorded: {exc}", file=sys.stderr)
         sent = {}
-    write_index(outputs, sent, display_names(params_dir))
+    if any(r.status != "unchanged" for r in results) or not (outputs / "index.html").exists():
+        write_index(outputs, sent, display_names(params_dir))
     return results

@@ -120,7 +120,7 @@ def test_a_busy_warehouse_is_waited_for_or_given_up_on_in_one_line(site):
         patient = subprocess.Popen(
             [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period",
              PERIOD, "--report", "consumption", "--as-of", AS_OF, "--wait", "120", "--jobs",
-             "1"], cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)},
+             "1", "--force"], cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         first = patient.stderr.readline()  # it says it waits, once, then we let it in
         assert "is busy" in first and "waiting up to 120 s" in first
@@ -166,7 +166,7 @@ def test_a_run_killed_mid_notebook_leaves_the_published_outputs_as_they_were(sit
     before = hashes(out)
     process = subprocess.Popen(
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
-         "--report", "consumption", "--as-of", AS_OF, "--jobs", "1"],
+         "--report", "consumption", "--as-of", AS_OF, "--jobs", "1", "--force"],
         cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
