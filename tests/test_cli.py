@@ -272,3 +272,21 @@ def test_schedule_without_a_warehouse_is_a_usage_error(tmp_path):
     result = reportlib("schedule", "status", cwd=tmp_path)
     assert result.returncode == 2 and "no warehouse at warehouse.duckdb" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params"]
+
+
+def test_an_unexpected_error_is_one_line_naming_its_log(tmp_path, monkeypatch, capsys):
+    """A cause the operator cannot fix: one line, exit 1, the traceback in the file it names."""
+    from reportlib import cli
+
+    def broken(args):
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setitem(cli.COMMANDS, "history", broken)
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path))
+    assert cli.main(["history"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "reportlib history: unexpected error (RuntimeError: disk on fire); the details are in ")
+    log = Path(lines[0].rsplit(" ", 1)[1])
+    assert log.parent == tmp_path and "Traceback" in log.read_text() and "broken" in \
+        log.read_text()
