@@ -30,3 +30,15 @@ def test_the_hash_follows_the_content_not_the_file(tmp_path):
     assert content_hash(make(tmp_path / "f.duckdb", rows, table="u")) != first
     # Values swapped between rows of a column are another content too.
     assert content_hash(make(tmp_path / "g.duckdb", [(1, "y"), (2, "x"), (2, "y")])) != first
+
+
+def test_a_sum_that_differs_in_its_last_bits_is_the_same_content(tmp_path):
+    """A parallel sum may come out as 0.30000000000000004 or 0.3: the same figure."""
+    hashes = []
+    for name, value in (("a", 0.1 + 0.2), ("b", 0.3)):
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        con.execute("CREATE TABLE t (x DOUBLE)")
+        con.execute("INSERT INTO t VALUES (?)", [value])
+        con.close()
+        hashes.append(content_hash(tmp_path / f"{name}.duckdb"))
+    assert 0.1 + 0.2 != 0.3 and hashes[0] == hashes[1]
