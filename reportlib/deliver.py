@@ -14,7 +14,6 @@ run (with a backoff when the scheduler runs it). SMTP settings come from the env
 from __future__ import annotations
 
 import base64
-import getpass
 import hashlib
 import html
 import json
@@ -36,6 +35,7 @@ import yaml
 from reportlib import warehouse
 from reportlib.calendar import parse_period
 from reportlib.errors import ReportError
+from reportlib.history import current_user
 from reportlib.i18n import REPORT_TITLES, Formatter, t
 from reportlib.params import TenantParams
 
@@ -461,16 +461,9 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
                 "recipients, message_id, status, error, attempt, attempted_at, next_attempt_at, "
                 "sent_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [*key, ", ".join(addresses), message["Message-ID"], status, error, attempt,
-                 now, retry_at, _user()])
+                 now, retry_at, current_user()])
     return Delivery(*key[:3], list_name, status, error or f"{len(addresses)} recipient(s)")
 
-
-def _user() -> str:
-    """Who sent it (the system user running the command), for the history."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "?"
 
 
 def utc_now() -> datetime:

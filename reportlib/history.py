@@ -10,12 +10,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reportlib import warehouse
-from reportlib.render import JobResult
+
+if TYPE_CHECKING:  # render pulls nbconvert: deliver imports this module for `current_user`
+    from reportlib.render import JobResult
 
 
-def _user() -> str:
+def current_user() -> str:
+    """Who runs the command (the system user), for the history of runs and sends."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -40,7 +44,7 @@ def record_runs(warehouse_path: Path, results: Sequence[JobResult],
             "INSERT INTO run_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
             [(r.tenant, r.period, r.report, r.status, r.started_at or None,
               r.ended_at or None, r.bundle_hash or None, figures_hash(r.figures)
-              if r.status == "ok" else None, (r.error or "")[:500] or None, _user(), argv)
+              if r.status == "ok" else None, (r.error or "")[:500] or None, current_user(), argv)
              for r in results])
     finally:
         con.close()
