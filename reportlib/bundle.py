@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from reportlib import calendar, marts, pricing, warehouse
+from reportlib import calendar, environment, marts, pricing, registry, warehouse
 from reportlib.calendar import Period
 from reportlib.errors import ReportError
 from reportlib.params import TenantParams
@@ -54,6 +54,7 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
         con.execute(f"ATTACH '{tmp_name}' AS out")
         for name in marts.mart_names(reports):
             con.execute(f"CREATE TABLE out.{name} AS {marts.mart_query(name, reports)}")
+        _copy_site_tables(con, tenant, period, reports)
         con.execute("CREATE TABLE out.rate_card AS SELECT * FROM memory.main.rate_card")
         info = bundle_info(tenant, period, as_of, rows, reports)
         con.execute("CREATE TABLE out.bundle_info (key VARCHAR, value VARCHAR)")
@@ -67,6 +68,21 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
         con.close()
     os.replace(tmp_name, out_path)
     return content_hash(out_path)
+
+
+def _copy_site_tables(con: duckdb.DuckDBPyConnection, tenant: TenantParams, period: Period,
+                      reports) -> None:
+    """The canonical tables the site's own reports read, for this tenant and period only, as
+    `reportlib extract` gives them (identities masked)."""
+    from reportlib import extract
+
+    tables = dict.fromkeys(t for r in reports if (spec := registry.find(r)) and spec.site
+                           for t in spec.tables)
+    if not tables:
+        return
+    extract.set_scope(con, tenant, period.start, period.end)
+    for name in tables:
+        con.execute(f"CREATE TABLE out.{name} AS {extract.QUERIES[name]('masked')}")
 
 
 def funnels_of(tenant: TenantParams) -> tuple:
@@ -97,6 +113,10 @@ def bundle_info(tenant: TenantParams, period: Period, as_of: date,
         "phone_labels": {"".join(c for c in p.display_phone_number if c.isdigit()): p.label
                          for p in tenant.phone_numbers},
         "reports": list(reports),
+        # A site's own reports as its notebook needs them (a kernel reads no params).
+        "site_reports": {r: {"title": dict(spec.titles), "tables": list(spec.tables),
+                             "marts": list(spec.marts)}
+                         for r in reports if (spec := registry.find(r)) and spec.site},
         "options": tenant.options,
         "sla_target_minutes": tenant.sla_target_minutes,
     }
@@ -192,18 +212,6 @@ class Bundle:
         return date.fromisoformat(self.info["as_of"])
 
 
-def find_warehouse(start: Path | None = None) -> Path:
-    """The warehouse a notebook opened in JupyterLab uses: $REPORTLIB_WAREHOUSE, else the
-    nearest `warehouse.duckdb` in the working folder or a parent (notebooks/ sits below it)."""
-    if env := os.environ.get("REPORTLIB_WAREHOUSE"):
-        return Path(env)
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / warehouse.DEFAULT_WAREHOUSE).is_file():
-            return folder / warehouse.DEFAULT_WAREHOUSE
-    raise ReportError("no warehouse.duckdb found here or above: run the README's demo command")
-
-
 def for_notebook(tenant: str, period: str, bundle: str, as_of: str,
                  reports: tuple[str, ...]) -> Bundle:
     """The bundle a notebook reads: the given path, or one built now from the warehouse."""
@@ -211,10 +219,15 @@ def for_notebook(tenant: str, period: str, bundle: str, as_of: str,
 
     if bundle:
         return Bundle.open(bundle)
-    wh = find_warehouse()
-    params_dir = Path(os.environ.get("REPORTLIB_PARAMS", wh.parent / "params"))
+    defaults = environment.notebook_settings()
+    if defaults is None:
+        raise ReportError("no warehouse.duckdb found here or above: run the README's demo "
+                          "command")
+    wh, params_dir = defaults.warehouse, defaults.params
+    params_mod.use_site_reports(params_dir)
     tenant_params = params_mod.load_tenant(params_dir, tenant)
     out = Path(tempfile.mkdtemp(prefix="reportlib-")) / "bundle.duckdb"
+    card = pricing.load_rate_card(pricing.rate_card_path(params_dir, defaults.rate_card))
     build(wh, tenant_params, calendar.parse_period(period), calendar.parse_date(as_of, "as_of"),
-          out, reports, pricing.load_rate_card(pricing.rate_card_path(params_dir)))
+          out, reports, card)
     return Bundle.open(out)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from reportlib import calendar, demo, ingest, params, registry, warehouse
+from reportlib import calendar, demo, environment, ingest, params, registry, warehouse
 from reportlib import extract as extract_mod
 from reportlib.errors import ReportError
 
@@ -155,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _paths(args) -> tuple[Path, Path]:
-    return (args.warehouse or warehouse.default_path(), args.params or params.default_dir())
+    defaults = environment.command_settings()
+    return (args.warehouse or defaults.warehouse, args.params or defaults.params)
 
 
 def _existing_warehouse(path: Path) -> Path:
@@ -191,7 +192,7 @@ def _check_dask(address: str) -> None:
 
 
 def _outputs(args) -> Path:
-    return args.outputs or Path(os.environ.get("REPORTLIB_OUTPUTS", "outputs"))
+    return args.outputs or environment.command_settings().outputs
 
 
 def cmd_demo(args) -> int:
@@ -225,6 +226,7 @@ def _check_reports(names: list[str] | None) -> None:
 
 def cmd_run(args) -> int:
     wh, params_dir = _paths(args)
+    params.use_site_reports(params_dir)
     if args.jobs < 1:
         raise ReportError("--jobs must be at least 1")
     tenants = params.list_tenants(params_dir) if args.all_tenants else args.tenant
@@ -245,7 +247,8 @@ def cmd_run(args) -> int:
 
     outputs = _outputs(args)
     results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir, outputs,
-                         args.jobs, dask_address=args.dask, force=args.force)
+                         args.jobs, dask_address=args.dask, force=args.force,
+                         rate_card=environment.command_settings().rate_card)
     for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
         print(result.line())
     print(f"index: {(outputs / 'index.html').resolve()}")
@@ -282,19 +285,20 @@ def parse_now(text: str | None) -> datetime:
 
 
 def cmd_email(args) -> int:
-    from reportlib import deliver
+    from reportlib import deliver, runner
 
     wh, params_dir = _paths(args)
+    params.use_site_reports(params_dir)
     tenant = params.load_tenant(params_dir, args.tenant)
     period = calendar.parse_period(args.period).label
     _check_reports(args.report)
     _existing_warehouse(wh)
-    settings = deliver.smtp_settings(params_dir)
-    results = deliver.send_reports(tenant, period, args.report or list(tenant.reports),
+    settings = deliver.smtp_settings(params_dir, environment.command_settings().smtp)
+    results = deliver.send_reports(tenant, period, runner.reports_of(tenant, args.report),
                                    _outputs(args), wh, settings, parse_now(args.now))
     for result in results:
         print(result.line())
-    from reportlib import history, render, runner
+    from reportlib import history, render
 
     outputs = _outputs(args)
     if (outputs / "index.html").exists():
@@ -321,13 +325,16 @@ def cmd_schedule(args) -> int:
     from reportlib import schedule
 
     wh, params_dir = _paths(args)
+    params.use_site_reports(params_dir)
     _existing_warehouse(wh)
     if args.action == "status":
         for row in schedule.status(parse_now(args.now), wh, params_dir):
             print(row.line())
         return 0
+    defaults = environment.command_settings()
     runs = schedule.run_due(parse_now(args.now), wh, params_dir, _outputs(args), args.jobs,
-                            dry_run=args.dry_run)
+                            dry_run=args.dry_run, smtp=defaults.smtp,
+                            rate_card=defaults.rate_card)
     for run in runs:
         print(run.line())
     if not runs:

@@ -17,10 +17,10 @@ import base64
 import hashlib
 import html
 import json
-import os
 import re
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -32,11 +32,12 @@ from pathlib import Path
 import css_inline
 import yaml
 
-from reportlib import warehouse
+from reportlib import registry, warehouse
 from reportlib.calendar import parse_period
+from reportlib.environment import smtp_variable
 from reportlib.errors import ReportError
 from reportlib.history import current_user
-from reportlib.i18n import REPORT_TITLES, Formatter, t
+from reportlib.i18n import Formatter, report_title
 from reportlib.params import TenantParams
 
 ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
@@ -57,9 +58,10 @@ class SmtpSettings:
     sender: str
 
 
-def smtp_settings(params_dir: Path) -> SmtpSettings:
-    """REPORTLIB_SMTP_* variables over `params/smtp.yaml`; the password only from
-    REPORTLIB_SMTP_PASSWORD, so that no file the project reads or writes holds a secret."""
+def smtp_settings(params_dir: Path, given: Mapping[str, str]) -> SmtpSettings:
+    """The command's SMTP settings (`given`: its REPORTLIB_SMTP_* variables, by lower-case
+    name) over `params/smtp.yaml`; the password only from REPORTLIB_SMTP_PASSWORD, so that no
+    file the project reads or writes holds a secret."""
     path = Path(params_dir) / "smtp.yaml"
     file = yaml.safe_load(path.read_text("utf-8")) if path.is_file() else {}
     file = file or {}
@@ -68,12 +70,11 @@ def smtp_settings(params_dir: Path) -> SmtpSettings:
                           "REPORTLIB_SMTP_PASSWORD, not in a file")
 
     def get(name: str, default: str = "") -> str:
-        return os.environ.get(f"REPORTLIB_SMTP_{name.upper()}", str(file.get(name, default)))
+        return given.get(name, str(file.get(name, default)))
 
     def source(name: str) -> str:
         """Where a setting came from, for an error the operator can act on."""
-        env = f"REPORTLIB_SMTP_{name.upper()}"
-        return env if env in os.environ else f"{path}: field {name}"
+        return smtp_variable(name) if name in given else f"{path}: field {name}"
 
     security = get("security", "starttls").strip().lower()
     if security not in SECURITY:
@@ -88,7 +89,7 @@ def smtp_settings(params_dir: Path) -> SmtpSettings:
         raise ReportError("SMTP is not configured: set REPORTLIB_SMTP_HOST and "
                           "REPORTLIB_SMTP_FROM (or params/smtp.yaml)")
     return SmtpSettings(host, port, security, get("user"),
-                        os.environ.get("REPORTLIB_SMTP_PASSWORD", ""), sender)
+                        given.get("password", ""), sender)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,7 +284,7 @@ def subject(tenant: TenantParams, report: str, period_label: str,
     fmt = Formatter(tenant.locale)
     when = fmt.month(period.start) if period.is_month else \
         f"{fmt.date(period.start)} – {fmt.date(period.end)}"
-    text = f"{t(REPORT_TITLES.get(report, report), tenant.locale)} · {tenant.display_name} · " \
+    text = f"{report_title(report, tenant.locale)} · {tenant.display_name} · " \
            f"{when}"
     if partial is not None:
         words = SUBJECT_STATE.get(tenant.locale, SUBJECT_STATE["en"])
@@ -351,10 +352,14 @@ def no_recipients(tenant: TenantParams, period: str, report: str) -> Delivery:
 
 
 def recipient_lists(tenant: TenantParams, report: str) -> dict[str, list[str]]:
-    """The tenant's lists for a report: the one named after it, and `all`."""
+    """The tenant's lists for a report: the one named after it, and `all`; for a site's own
+    report, also the tenant's list in its entry of params/reports.yaml."""
+    spec = registry.find(report)
+    site = dict(spec.recipients).get(tenant.tenant_id) if spec and spec.site else None
     lists = {}
-    for name in (report, "all"):
-        addresses = tenant.recipients.get(name) or []
+    for name in (report, "all", "reports.yaml"):
+        addresses = (list(site or ()) if name == "reports.yaml"
+                     else tenant.recipients.get(name) or [])
         if isinstance(addresses, str):
             addresses = [addresses]
         bad = [a for a in addresses if not isinstance(a, str) or not ADDRESS.match(a)]

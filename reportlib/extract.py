@@ -173,6 +173,23 @@ def _mask_macro() -> str:
                    END FROM digits)"""
 
 
+def set_scope(con, tenant: TenantParams, start: date, end: date) -> None:
+    """What the extract queries read besides the warehouse: the masking macro, error meanings
+    in the tenant's language, and the tenant and its days (variables). Also used for the
+    tables a site's own report copies into its bundle."""
+    con.execute(_mask_macro())
+    con.execute("CREATE OR REPLACE TEMP TABLE error_meanings (code BIGINT, meaning VARCHAR)")
+    con.executemany("INSERT INTO error_meanings VALUES (?, ?)",
+                    [(code, error_codes.meaning(code, tenant.locale))
+                     for code in error_codes.table()])
+    con.execute("SET VARIABLE tenant = ?", [tenant.tenant_id])
+    con.execute("SET VARIABLE tz = ?", [tenant.timezone])
+    con.execute("SET VARIABLE from_ts = ?::TIMESTAMPTZ",
+                [local_day_start(start, tenant.timezone)])
+    con.execute("SET VARIABLE to_ts = ?::TIMESTAMPTZ",
+                [local_day_start(end + timedelta(days=1), tenant.timezone)])
+
+
 def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start: date,
             end: date, fmt: str, out: Path, today: date) -> list[tuple[Path, int]]:
     """Write each table to `out` (a file for one table, a folder for several); returns
@@ -198,17 +215,7 @@ def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start
 
         pricing.install(con)
         con.execute("SET search_path = 'memory.main,wh.main'")
-        con.execute(_mask_macro())
-        con.execute("CREATE TEMP TABLE error_meanings (code BIGINT, meaning VARCHAR)")
-        con.executemany("INSERT INTO error_meanings VALUES (?, ?)",
-                        [(code, error_codes.meaning(code, tenant.locale))
-                         for code in error_codes.table()])
-        con.execute("SET VARIABLE tenant = ?", [tenant.tenant_id])
-        con.execute("SET VARIABLE tz = ?", [tenant.timezone])
-        con.execute("SET VARIABLE from_ts = ?::TIMESTAMPTZ",
-                    [local_day_start(start, tenant.timezone)])
-        con.execute("SET VARIABLE to_ts = ?::TIMESTAMPTZ",
-                    [local_day_start(end + timedelta(days=1), tenant.timezone)])
+        set_scope(con, tenant, start, end)
         con.execute(f"SET TimeZone = '{tenant.timezone}'")  # CSV times in the tenant's zone
         single = len(tables) == 1 and out.suffix.lower() in (".csv", ".parquet")
         if not single:

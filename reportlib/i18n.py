@@ -268,6 +268,18 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def report_title(report: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A report's title in `locale`: its label (built-in reports) or the title its site gave
+    it (params/reports.yaml, falling back to en); never its internal name when it has one."""
+    spec = registry.find(report)
+    if spec is None:
+        return report.replace("_", " ").capitalize()
+    if spec.titles:
+        titles = dict(spec.titles)
+        return titles.get(locale) or titles.get("en") or next(iter(titles.values()))
+    return t(spec.title_key, locale)
+
+
 def t(key: str, locale: str = DEFAULT_LOCALE, **values) -> str:
     """The label of `key` in `locale` (falling back to en, then to the key itself)."""
     entry = LABELS.get(key)

@@ -18,15 +18,34 @@ from reportlib.calendar import Period
 
 # Per report (from the registry): its staging tables, built once per scope (temp tables) and
 # read by several marts (a staging table that is also listed as a mart is copied into the
-# bundle as it is), its marts, and the source kinds it reads.
-STAGING = {r.name: r.staging for r in registry.REPORTS}
-MARTS = {r.name: r.marts for r in registry.REPORTS}
-REPORTS = registry.names()
+# bundle as it is), its marts, and the source kinds it reads (its coverage block names them,
+# and a period in which none of them has a row is "no data", never a quiet month of zeros).
 # Every bundle carries what its report stands on (docs/metrics.md, "Coverage").
 COMMON_MARTS = ("source_coverage",)
-# The source kinds each report reads: its coverage block names them, and a period in which none
-# of them has a row is "no data", never a quiet month of zeros.
-REPORT_SOURCES = {r.name: r.sources for r in registry.REPORTS}
+
+
+def _spec(report: str) -> registry.Report | None:
+    return registry.find(report)
+
+
+def report_sources(report: str) -> tuple[str, ...]:
+    spec = _spec(report)
+    return spec.sources if spec else ()
+
+
+def report_marts(report: str) -> tuple[str, ...]:
+    spec = _spec(report)
+    return spec.marts if spec else ()
+
+
+def report_staging(report: str) -> tuple[str, ...]:
+    """Its own staging tables; a site's report, those of the built-in marts it reads."""
+    spec = _spec(report)
+    if spec is None:
+        return ()
+    if spec.site:
+        return tuple(dict.fromkeys(s for m in spec.marts for s in registry.mart_staging(m)))
+    return spec.staging
 
 
 def _alternatives() -> dict[str, tuple[str, ...]]:
@@ -96,7 +115,7 @@ def set_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
 
 
 def staging_names(reports) -> list[str]:
-    return [name for r in reports for name in STAGING.get(r, ())]
+    return list(dict.fromkeys(name for r in reports for name in report_staging(r)))
 
 
 def build_staging(con: duckdb.DuckDBPyConnection, reports=("consumption",)) -> None:
@@ -106,7 +125,7 @@ def build_staging(con: duckdb.DuckDBPyConnection, reports=("consumption",)) -> N
 
 
 def mart_names(reports: tuple[str, ...] | list[str]) -> list[str]:
-    return list(dict.fromkeys([*(m for r in reports for m in MARTS.get(r, ())),
+    return list(dict.fromkeys([*(m for r in reports for m in report_marts(r)),
                                *COMMON_MARTS]))
 
 

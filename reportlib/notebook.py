@@ -12,10 +12,6 @@ from reportlib.params import LOCALES, check_tenant_id
 # notebook). Defined here, not in render: a kernel must not import nbconvert to emit them.
 FIGURES_MIME = "application/vnd.reportlib.figures+json"
 
-# Report name -> (module in reportlib, class), from the registry.
-REPORTS = {r.name: (r.module, r.class_name) for r in registry.REPORTS}
-
-
 def open_report(report: str, tenant: str, period: str, bundle: str = "", locale: str = "",
                 as_of: str = "", **options):
     """Validate the notebook's parameters and return the report object over its bundle
@@ -31,7 +27,15 @@ def open_report(report: str, tenant: str, period: str, bundle: str = "", locale:
     if opened.info["tenant"] != tenant or opened.info["period"] != period:
         raise ValueError(f"bundle {bundle} holds {opened.info['tenant']} "
                          f"{opened.info['period']}, not {tenant} {period}")
-    spec = registry.get(report)
+    spec = registry.find(report)
+    if spec is None or spec.site:
+        from reportlib.report import SiteReport
+
+        site = opened.info.get("site_reports", {}).get(report)
+        if site is None:
+            raise ValueError(f"report {report!r} is not one of {', '.join(registry.names())} "
+                             "nor a report of this site (params/reports.yaml)")
+        return SiteReport(report, site, opened, locale or None)
     module = importlib.import_module(f"reportlib.{spec.module}")
     return getattr(module, spec.class_name)(opened, locale or None, **options)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from reportlib.calendar import zone
 from reportlib.errors import ReportError
 from reportlib.sources import TENANT_ID
 
-DEFAULT_PARAMS = "params"
 LOCALES = ("pt-BR", "en")
 REPORTS = registry.names()  # a tenant's reports when its params do not list them
 
@@ -49,10 +47,6 @@ class TenantParams:
 
     def phone_number_ids(self) -> set[str]:
         return {p.phone_number_id for p in self.phone_numbers}
-
-
-def default_dir() -> Path:
-    return Path(os.environ.get("REPORTLIB_PARAMS", DEFAULT_PARAMS))
 
 
 def check_tenant_id(tenant: str) -> str:
@@ -191,3 +185,88 @@ def dump_tenant(params_dir: Path, tenant: TenantParams) -> Path:
         data["sources"] = {k: {"columns": dict(v)} for k, v in tenant.column_maps.items()}
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+SITE_REPORTS = "reports.yaml"
+SITE_REPORT_FIELDS = {"notebook", "title", "tables", "marts", "tenants", "recipients"}
+
+
+def load_site_reports(params_dir: Path) -> tuple[registry.Report, ...]:
+    """The site's own reports, `params/reports.yaml` (README, "Your own reports"), validated:
+    a notebook that exists, a title per locale, tables `reportlib extract` knows, marts of the
+    built-in reports, known tenants. None when the file is absent."""
+    from reportlib import extract
+
+    path = Path(params_dir) / SITE_REPORTS
+    if not path.is_file():
+        return ()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ReportError(f"{path}: {f'line {mark.line + 1}' if mark else '?'}: "
+                          "not valid YAML") from None
+    entries = raw.get("reports") if isinstance(raw, dict) else None
+    if not isinstance(entries, dict):
+        raise ReportError(f"{path}: expected `reports:` mapping each report's name to its entry")
+    known_marts = {m for r in registry.REPORTS for m in r.marts}
+    tenants = set(list_tenants(params_dir))
+    found = []
+    for name, entry in entries.items():
+        where = f"{path}: reports.{name}"
+        if not isinstance(name, str) or not TENANT_ID.match(name):
+            raise ReportError(f"{where}: a report's name is lower-case letters, digits, _ or -")
+        if name in registry.built_in_names():
+            raise ReportError(f"{where}: {name!r} is a built-in report; give yours another name")
+        if not isinstance(entry, dict) or set(entry) - SITE_REPORT_FIELDS:
+            raise ReportError(f"{where}: expected a mapping of "
+                              f"{', '.join(sorted(SITE_REPORT_FIELDS))}")
+
+        notebook = entry.get("notebook")
+        if not isinstance(notebook, str) or not notebook:
+            raise ReportError(f"{where}: field notebook: the path of its notebook is required")
+        notebook_file = (path.parent / notebook).resolve()
+        if not notebook_file.is_file():
+            raise ReportError(f"{where}: field notebook: no file {notebook_file}")
+        title = entry.get("title") or {}
+        title = {"en": title} if isinstance(title, str) else title
+        if not isinstance(title, dict) or not title or set(title) - set(LOCALES):
+            raise ReportError(f"{where}: field title: a title per locale ({', '.join(LOCALES)})")
+        tables = _names(where, entry, "tables", set(extract.TABLES))
+        marts = _names(where, entry, "marts", known_marts)
+        if not tables and not marts:
+            raise ReportError(f"{where}: name the tables or marts it reads (tables: one of "
+                              f"{', '.join(extract.TABLES)})")
+        tenant_ids = () if entry.get("tenants") in (None, "all") else _names(
+            where, entry, "tenants", tenants)
+        recipients = entry.get("recipients") or {}
+        if not isinstance(recipients, dict) or set(recipients) - tenants:
+            raise ReportError(f"{where}: field recipients: a list of addresses per tenant id")
+        found.append(registry.Report(
+            name=name, module="", class_name="", title_key="", marts=marts,
+            notebook_path=str(notebook_file),
+            titles=tuple((k, str(v)) for k, v in title.items()), tables=tables,
+            tenants=tenant_ids,
+            recipients=tuple((t, tuple(str(a) for a in ([v] if isinstance(v, str) else v)))
+                             for t, v in recipients.items())))
+    return tuple(found)
+
+
+def _names(where: str, entry: dict, field_name: str, allowed: set[str]) -> tuple[str, ...]:
+    """A list field of a site report's entry, every value one of `allowed`."""
+    value = entry.get(field_name) or []
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list):
+        raise ReportError(f"{where}: field {field_name}: expected a list")
+    unknown = [v for v in value if v not in allowed]
+    if unknown:
+        raise ReportError(f"{where}: field {field_name}: {unknown[0]!r} is not one of "
+                          f"{', '.join(sorted(allowed))}")
+    return tuple(str(v) for v in value)
+
+
+def use_site_reports(params_dir: Path) -> tuple[registry.Report, ...]:
+    """Read the site's own reports and make them known to every module (the registry)."""
+    reports = load_site_reports(params_dir)
+    registry.use_site(reports)
+    return reports

@@ -2,7 +2,7 @@
 
 The rules live in SQL so that the marts apply them while scanning rows; tests call the same
 macros on hand-made rows. The rate card is a CSV shipped in the package (editable: a user may
-point `REPORTLIB_RATE_CARD` or `params/rate_card.csv` at their own copy).
+keep their own copy at `params/rate_card.csv`, or give the command one).
 
 Eras: conversation-based pricing (CBP) until 2025-06-30, per-message pricing (PMP) from
 2025-07-01, chosen by the tenant-local date of the conversation or message.
@@ -11,7 +11,6 @@ Eras: conversation-based pricing (CBP) until 2025-06-30, per-message pricing (PM
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -63,10 +62,11 @@ class RateRow:
     confidence: str = "high"  # "low": from secondary sources, not Meta's own card
 
 
-def rate_card_path(params_dir: Path | None = None) -> Path:
-    """The user's rate card if one is configured, else the one shipped in the package."""
-    if env := os.environ.get("REPORTLIB_RATE_CARD"):
-        return Path(env)
+def rate_card_path(params_dir: Path | None = None, configured: Path | None = None) -> Path:
+    """The user's rate card if one is configured (`configured`: the command's
+    REPORTLIB_RATE_CARD; else params/rate_card.csv), else the one shipped in the package."""
+    if configured is not None:
+        return Path(configured)
     if params_dir is not None and (params_dir / "rate_card.csv").is_file():
         return params_dir / "rate_card.csv"
     return Path(str(resources.files("reportlib") / "data" / "rate_card.csv"))

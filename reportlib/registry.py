@@ -5,6 +5,9 @@ i18n, render, runner, schedule, cli) reads its report names, notebooks, classes,
 marts, sources, headline figures and extra outputs from here. Adding a report is one entry
 here plus its own files (module, notebook, SQL, labels); `tests/test_registry.py` fails if
 one of them is missing.
+
+A site adds its own reports in `params/reports.yaml` (read by `params.load_site_reports`,
+installed here by `use_site`): an analyst's notebook, the tables it needs, its title.
 """
 
 from __future__ import annotations
@@ -33,6 +36,22 @@ class Report:
     # Files it publishes beside its HTML, by name of the writer (render.EXTRA_WRITERS).
     extras: tuple[str, ...] = ()
     notebook: str = ""  # file name in reportlib/notebooks; empty: <name>.ipynb
+    # A site's own report (params/reports.yaml): its notebook's absolute path, its title per
+    # locale, the canonical tables copied into its bundle (as `reportlib extract` names them,
+    # identities masked), the tenants it is for (empty: all) and recipients per tenant.
+    notebook_path: str = ""
+    titles: tuple[tuple[str, str], ...] = ()
+    tables: tuple[str, ...] = ()
+    tenants: tuple[str, ...] = ()
+    recipients: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def site(self) -> bool:
+        """Whether the site declared it (params/reports.yaml), not the package."""
+        return bool(self.notebook_path)
+
+    def for_tenant(self, tenant: str) -> bool:
+        return not self.tenants or tenant in self.tenants
 
     @property
     def notebook_file(self) -> str:
@@ -103,12 +122,25 @@ REPORTS: tuple[Report, ...] = (
     ),
 )
 
-_BY_NAME = {r.name: r for r in REPORTS}
+_BUILT_IN = {r.name: r for r in REPORTS}
+_BY_NAME = dict(_BUILT_IN)
+
+
+def use_site(reports: tuple[Report, ...]) -> None:
+    """Install the site's own reports (params/reports.yaml) after the built-in ones."""
+    _BY_NAME.clear()
+    _BY_NAME.update(_BUILT_IN)
+    _BY_NAME.update({r.name: r for r in reports})
 
 
 def names() -> tuple[str, ...]:
-    """Every report's name, in the order reports are listed (index, defaults, help)."""
+    """Every report's name, in the order reports are listed (index, defaults, help): the
+    built-in ones, then the site's own."""
     return tuple(_BY_NAME)
+
+
+def built_in_names() -> tuple[str, ...]:
+    return tuple(_BUILT_IN)
 
 
 def get(name: str) -> Report:
@@ -118,3 +150,8 @@ def get(name: str) -> Report:
 
 def find(name: str) -> Report | None:
     return _BY_NAME.get(name)
+
+
+def mart_staging(mart: str) -> tuple[str, ...]:
+    """The staging tables a built-in mart reads (those of the report that declares it)."""
+    return next((r.staging for r in REPORTS if mart in r.marts), ())

@@ -29,6 +29,7 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from reportlib import calendar, registry
 from reportlib.errors import ReportError
+from reportlib.i18n import report_title
 from reportlib.notebook import FIGURES_MIME  # the kernel side owns the name
 from reportlib.params import LOCALES, check_tenant_id
 
@@ -51,6 +52,7 @@ class Job:
     out_dir: str  # outputs/<tenant>/<period>, where the main process publishes
     display_name: str = ""
     input_hash: str = ""  # everything the report's outputs depend on (runner.input_hash)
+    title: str = ""  # in the reader's language (a worker has not read the site's own reports)
 
 
 @dataclass
@@ -82,13 +84,12 @@ class JobResult:
 def notebook_path(report: str) -> Path:
     """The report's notebook (its registry entry names the file): shipped inside the package
     (`reportlib/notebooks`, which the repository's `notebooks/` links to for analysts), so that
-    an installed package renders from any folder; $REPORTLIB_NOTEBOOKS points elsewhere."""
-    base = Path(os.environ.get("REPORTLIB_NOTEBOOKS",
-                               str(resources.files("reportlib") / "notebooks")))
+    an installed package renders from any folder; a site's own report names its own file."""
+    base = Path(str(resources.files("reportlib") / "notebooks"))
     spec = registry.find(report)
     if spec is None:
         raise ReportError(f"report {report!r} is not one of {', '.join(registry.names())}")
-    path = base / spec.notebook_file
+    path = Path(spec.notebook_path) if spec.notebook_path else base / spec.notebook_file
     if not path.is_file():
         raise ReportError(f"report {report!r}: no notebook {path}")
     return path
@@ -155,14 +156,14 @@ def _css_string(text: str) -> str:
 def page_titles(job: Job) -> tuple[str, str]:
     """(HTML title, page footer) in the reader's language: the report's title, the tenant's
     display name and the period in words, never the report's internal name."""
-    from reportlib.i18n import REPORT_TITLES, Formatter, t
+    from reportlib.i18n import Formatter
 
     locale = job.locale or "pt-BR"
     period = calendar.parse_period(job.period)
     fmt = Formatter(locale)
     when = fmt.month(period.start) if period.is_month else \
         f"{fmt.date(period.start)} – {fmt.date(period.end)}"
-    name = t(REPORT_TITLES[job.report], locale) if job.report in REPORT_TITLES else job.report
+    name = job.title or report_title(job.report, locale)
     text = f"{name} · {job.display_name or job.tenant} · {when}"
     return text, text
 
@@ -490,8 +491,6 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
                last_sent: dict) -> dict:
     from urllib.parse import quote
 
-    from reportlib.i18n import REPORT_TITLES, t
-
     status = entry.get("status")
     failed = status == "failed"
     good = (entry.get("last_good") or {}) if failed else entry
@@ -511,8 +510,7 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
         return {"href": quote(f"{tenant}/{period['label']}/{name}", safe="/"), "text": text}
 
     csvs = [link(name, Path(name).name) for name in files.get("csv") or []]
-    title = t(REPORT_TITLES[report], "en") if report in REPORT_TITLES else \
-        report.replace("_", " ").capitalize()
+    title = report_title(report, "en")
     return {
         "title": title, "status": status,
         "status_label": _INDEX_STATUS.get(status, (status.replace("_", " "),))[0],

@@ -105,6 +105,10 @@ class BaseReport:
                     "no_data": True}
         return {**self.figures(), "coverage": self.coverage(), "no_data": False}
 
+    def title(self) -> str:
+        """The report's title in the reader's language."""
+        return self._t(self.title_key)
+
     def _say(self, key: str, **values) -> str:
         return say(self.prose, key, self.locale, **values)
 
@@ -122,7 +126,7 @@ class BaseReport:
             lines.append(self._t("coverage.no_data"))
         lines.extend(self.coverage_lines())
         return present.Header(
-            title=f"{self._t(self.title_key)} · {self.info['display_name']}",
+            title=f"{self.title()} · {self.info['display_name']}",
             subtitle=subtitle,
             # "Consumo parcial" is the consumption report's own word; the others' data is partial.
             badge=self._t("partial" if self.report_name == "consumption" else "partial.data")
@@ -144,3 +148,58 @@ class BaseReport:
         import pandas as pd
 
         return frame[pd.to_datetime(frame[column]) < pd.Timestamp(self.bundle.as_of)]
+
+
+class SiteReport(BaseReport):
+    """A site's own report (params/reports.yaml): an analyst's notebook over the tables and
+    marts its entry names, with the house header, sections, charts and figures.
+
+    In its notebook: `report.table(name)` (a frame), `report.sql(query)` (DuckDB over the
+    bundle, which holds only this tenant and period), `report.section(title, prose, body)`,
+    `report.fmt` (numbers, money, dates in the reader's locale), `report.figure(key, value)`
+    for the index's headline figures, then `publish_figures(report)`."""
+
+    def __init__(self, name: str, site: dict, bundle: Bundle, locale: str | None = None) -> None:
+        super().__init__(bundle, locale)
+        self.report_name = name
+        self.titles = site.get("title") or {}
+        self.readable = {*site.get("tables", ()), *site.get("marts", ())}
+        self._figures: dict = {"partial": bool(self.info["partial"])}
+
+    def title(self) -> str:
+        return self.titles.get(self.locale) or self.titles.get("en") or self.report_name
+
+    def _readable(self, name: str) -> str:
+        if name not in self.readable:
+            raise ValueError(f"{name!r} is not among this report's tables "
+                             f"({', '.join(sorted(self.readable))}): add it to its entry in "
+                             "params/reports.yaml")
+        return name
+
+    def table(self, name: str):
+        """One of its tables or marts, whole, as a pandas frame."""
+        return self.bundle.table(self._readable(name))
+
+    def sql(self, query: str):
+        """A DuckDB query over its bundle (read-only), as a pandas frame."""
+        import duckdb
+
+        con = duckdb.connect(str(self.bundle.path), read_only=True)
+        try:
+            return con.execute(query).df()
+        finally:
+            con.close()
+
+    def section(self, title: str, prose: str | list[str] = (), body: str = "",
+                notes: list[str] = ()) -> present.Section:
+        """A section styled as the built-in reports' (body: `present.table`, a chart's
+        `present.figure_to_img`)."""
+        prose = [prose] if isinstance(prose, str) else list(prose)
+        return present.Section(title, prose, body, notes=list(notes))
+
+    def figure(self, key: str, value) -> None:
+        """Record a headline figure (the manifest's `figures`, the index)."""
+        self._figures[key] = value
+
+    def figures(self) -> dict:
+        return dict(self._figures)

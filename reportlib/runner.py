@@ -34,6 +34,7 @@ from rich.progress import (
 from reportlib import bundle, calendar, pricing, registry
 from reportlib import params as params_mod
 from reportlib.errors import ReportError, WarehouseBusy
+from reportlib.i18n import report_title
 from reportlib.render import (
     Job,
     JobResult,
@@ -45,23 +46,33 @@ from reportlib.render import (
     write_index,
 )
 
-AVAILABLE_REPORTS = registry.names()
+
+def reports_of(tenant: params_mod.TenantParams, asked: Sequence[str] | None) -> list[str]:
+    """The reports to render for a tenant: those asked for (the site's own only where they
+    are for this tenant), else the tenant's reports and the site's own that are for it."""
+    if asked:
+        return [r for r in asked if (spec := registry.find(r)) and
+                (not spec.site or spec.for_tenant(tenant.tenant_id))]
+    own = [r for r in tenant.reports if registry.find(r)]
+    site = [r.name for r in map(registry.get, registry.names())
+            if r.site and r.for_tenant(tenant.tenant_id) and r.name not in own]
+    return own + site
 
 
 def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
-         as_of: date, warehouse: Path, params_dir: Path, outputs: Path
-         ) -> tuple[list[Job], list[JobResult]]:
+         as_of: date, warehouse: Path, params_dir: Path, outputs: Path,
+         rate_card: Path | None = None) -> tuple[list[Job], list[JobResult]]:
     """Validate everything and build one bundle per tenant-period; returns jobs to run and
     results of jobs that failed before rendering (a bundle that could not be built)."""
     parsed = [calendar.parse_period(p) for p in periods]
     for report in reports or ():
-        if report not in AVAILABLE_REPORTS:
-            raise ReportError(f"report {report!r} is not one of {', '.join(AVAILABLE_REPORTS)}")
+        if registry.find(report) is None:
+            raise ReportError(f"report {report!r} is not one of {', '.join(registry.names())}")
     tenant_params = [params_mod.load_tenant(params_dir, t) for t in tenants]
-    rate_card = pricing.load_rate_card(pricing.rate_card_path(params_dir))
+    card = pricing.load_rate_card(pricing.rate_card_path(params_dir, rate_card))
     jobs, failures = [], []
     for tp in tenant_params:
-        wanted = [r for r in (reports or tp.reports) if r in AVAILABLE_REPORTS]
+        wanted = reports_of(tp, reports)
         for period in parsed:
             out_dir = Path(outputs) / tp.tenant_id / period.label
             bundle_path = staging_dir(outputs, tp.tenant_id, period.label) / "bundle.duckdb"
@@ -69,7 +80,7 @@ def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
             bundle_path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 digest = bundle.build(warehouse, tp, period, as_of, bundle_path, tuple(wanted),
-                                      rate_card)
+                                      card)
             except WarehouseBusy:
                 raise  # not this tenant's failure: the command stops, nothing recorded
             except ReportError as exc:
@@ -85,7 +96,7 @@ def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
                     as_of=as_of.isoformat(), locale=tp.locale,
                     bundle=str(bundle_path.resolve()), bundle_hash=digest,
                     notebook=str(notebook_path(report)), out_dir=str(out_dir.resolve()),
-                    display_name=tp.display_name)
+                    display_name=tp.display_name, title=report_title(report, tp.locale))
                 job.input_hash = input_hash(job, tables, info, bundle_path)
                 jobs.append(job)
     return jobs, failures
@@ -110,9 +121,11 @@ def input_hash(job: Job, tables: dict[str, str], info: dict, bundle_path: Path) 
     notebook and the library's code. Equal hash, equal outputs: no need to render it again."""
     from reportlib import marts
 
-    kinds = tuple(marts.REPORT_SOURCES.get(job.report, ()))
+    kinds = marts.report_sources(job.report)
     kinds += tuple(a for k in kinds for a in marts.ALTERNATIVE_SOURCES.get(k, ()))
+    spec = registry.get(job.report)
     wanted = [m for m in marts.mart_names([job.report]) if m != "source_coverage"]
+    wanted += spec.tables
     wanted.append("rate_card")
     text = json.dumps({
         "coverage": bundle.coverage_hash(bundle_path, kinds),
@@ -226,14 +239,16 @@ def execute(jobs: Sequence[Job], workers: int, on_output: Callable[[RenderOutput
 def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
         as_of: date, warehouse: Path, params_dir: Path, outputs: Path,
         workers: int | None = None, console: Console | None = None,
-        dask_address: str | None = None, force: bool = False) -> list[JobResult]:
+        dask_address: str | None = None, force: bool = False,
+        rate_card: Path | None = None) -> list[JobResult]:
     """Plan, render, and publish outputs, manifests and the index; returns every result. A
     report whose inputs are as when it was last rendered is not rendered again (its result is
     `unchanged` and its files and manifest stay as they are), unless `force`."""
     outputs = Path(outputs)
     outputs.mkdir(parents=True, exist_ok=True)
     try:
-        jobs, results = plan(tenants, periods, reports, as_of, warehouse, params_dir, outputs)
+        jobs, results = plan(tenants, periods, reports, as_of, warehouse, params_dir, outputs,
+                              rate_card)
     except BaseException:
         shutil.rmtree(outputs / ".staging", ignore_errors=True)
         raise

@@ -23,6 +23,7 @@ Periods: `previous_month`, `month_to_date` (the current month, partial, with its
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -319,7 +320,7 @@ def _would(due: Due) -> SlotRun:
 
 
 def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path,
-         workers: int | None) -> SlotRun:
+         workers: int | None, smtp: Mapping[str, str], rate_card: Path | None) -> SlotRun:
     """Render (and send) one due slot; its status says whether it is settled."""
     from reportlib import runner
 
@@ -331,11 +332,11 @@ def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, output
         return SlotRun(*base, "done", why, email=due.entry.email)
     reports = list(due.reports)
     results = runner.run([due.tenant.tenant_id], [due.period], reports, due.slot.date(),
-                         warehouse_path, params_dir, outputs, workers)
+                         warehouse_path, params_dir, outputs, workers, rate_card=rate_card)
     failed = [r.line() for r in results if r.status == "failed"]
     notes = [_duplicates_note(due)]
     if due.entry.email and not failed:
-        settings = deliver.smtp_settings(params_dir)
+        settings = deliver.smtp_settings(params_dir, smtp)
         sent = deliver.send_reports(due.tenant, due.period, reports, outputs, warehouse_path,
                                     settings, now, respect_backoff=True)
         # A send held by its backoff is still a failure to retry, not a slot done.
@@ -370,7 +371,7 @@ def _notice(run: SlotRun, now: datetime) -> tuple[str, str]:
 
 
 def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
-                   warehouse_path: Path, params_dir: Path) -> str:
+                   warehouse_path: Path, params_dir: Path, smtp: Mapping[str, str]) -> str:
     """E-mail the operator about a failed slot, once per slot: a notice sent is recorded in
     `schedule_notices`, so the retries of later calls stay quiet. A notice that cannot be sent
     never stops run-due (it is tried again with the next retry). Returns a note for the detail."""
@@ -385,7 +386,7 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
     if known:
         return f"operator notified at {known[0][0].isoformat(timespec='seconds')}"
     try:
-        settings = deliver.smtp_settings(params_dir)
+        settings = deliver.smtp_settings(params_dir, smtp)
         message_id = deliver.send_text(settings, list(addresses), *_notice(run, now))
     except (ReportError, OSError, smtplib.SMTPException) as exc:
         return "operator not notified: " + " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
@@ -399,9 +400,13 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
 
 
 def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path,
-            workers: int | None = None, dry_run: bool = False) -> list[SlotRun]:
+            workers: int | None = None, dry_run: bool = False,
+            smtp: Mapping[str, str] | None = None, rate_card: Path | None = None
+            ) -> list[SlotRun]:
     """Run every due slot not yet done and record each in `schedule_runs`. With `dry_run`, say
-    what would run and write nothing: no warehouse (read-only), no outputs, no e-mail."""
+    what would run and write nothing: no warehouse (read-only), no outputs, no e-mail. `smtp`
+    and `rate_card` are the command's settings (deliver.smtp_settings, pricing.rate_card_path)."""
+    smtp = smtp or {}
     if dry_run:
         return [_would(due) for due in plan(now, params_dir, _recorded_read_only(warehouse_path))]
     notify = notify_addresses(params_dir)
@@ -412,12 +417,13 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
         con.close()
     dues = plan(now, params_dir, recorded)
     if any(due.entry.email and due.reports for due in dues):
-        deliver.smtp_settings(params_dir)  # a setting missing stops here, before any rendering
+        # A setting missing stops here, before any rendering.
+        deliver.smtp_settings(params_dir, smtp)
     runs = []
     for due in dues:
-        run = _run(due, now, warehouse_path, params_dir, outputs, workers)
+        run = _run(due, now, warehouse_path, params_dir, outputs, workers, smtp, rate_card)
         if run.status == "failed" and notify:
-            note = notify_failure(run, notify, now, warehouse_path, params_dir)
+            note = notify_failure(run, notify, now, warehouse_path, params_dir, smtp)
             run.detail = _clip([_clip([run.detail], DETAIL_CHARS - len(note) - 2), note])
         _record(warehouse_path, run, now)
         runs.append(run)

@@ -15,8 +15,6 @@ import duckdb
 from reportlib import pricing
 from reportlib.errors import WarehouseBusy
 
-DEFAULT_WAREHOUSE = "warehouse.duckdb"
-
 DDL = """
 -- The canonical tables of source rows carry no primary key: ingest upserts on their natural
 -- key (docs/sources.md) by delete + insert, and DuckDB would hold such an index whole in memory.
@@ -284,10 +282,6 @@ GROUP BY t.tenant_id, t.message_id;
 
 
 DDL_SHA256 = hashlib.sha256(DDL.encode()).hexdigest()
-
-
-def default_path() -> Path:
-    return Path(os.environ.get("REPORTLIB_WAREHOUSE", DEFAULT_WAREHOUSE))
 
 
 # How long a command waits for a warehouse another process holds (the command's `--wait`).

@@ -10,6 +10,7 @@ import pytest
 
 from reportlib import cli, deliver
 from reportlib import params as params_mod
+from reportlib.environment import command_settings
 from reportlib.errors import ReportError
 from tests.conftest import ACME
 from tests.smtp import SmtpServer, free_port
@@ -148,7 +149,7 @@ def test_email_is_sent_once_and_failures_are_retried(rendered, tiny_warehouse, p
 
 
 def test_backoff_holds_a_scheduled_retry(rendered, tiny_warehouse, params_dir, smtp_env):
-    settings = deliver.smtp_settings(params_dir)
+    settings = deliver.smtp_settings(params_dir, command_settings().smtp)
     tenant = params_mod.load_tenant(params_dir, "acme")
     first = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     failed = deliver.send_reports(tenant, "2026-10", ["consumption"], rendered / "out",
@@ -183,10 +184,10 @@ def test_smtp_password_only_from_the_environment(tmp_path, monkeypatch):
     (tmp_path / "smtp.yaml").write_text("host: smtp.example\nfrom: r@x.example\n"
                                         "password: hunter2\n")
     with pytest.raises(ReportError, match="REPORTLIB_SMTP_PASSWORD"):
-        deliver.smtp_settings(tmp_path)
+        deliver.smtp_settings(tmp_path, command_settings().smtp)
     (tmp_path / "smtp.yaml").write_text("host: smtp.example\nfrom: r@x.example\nuser: u\n")
     monkeypatch.setenv("REPORTLIB_SMTP_PASSWORD", "s3cret")
-    settings = deliver.smtp_settings(tmp_path)
+    settings = deliver.smtp_settings(tmp_path, command_settings().smtp)
     assert (settings.host, settings.port, settings.security, settings.password) == (
         "smtp.example", 587, "starttls", "s3cret")
 
@@ -222,13 +223,13 @@ def test_smtp_security_values(tmp_path, monkeypatch):
     ports = {}
     for value in ("starttls", "ssl", "none", " SSL "):
         monkeypatch.setenv("REPORTLIB_SMTP_SECURITY", value)
-        settings = deliver.smtp_settings(tmp_path)
+        settings = deliver.smtp_settings(tmp_path, command_settings().smtp)
         ports[value] = (settings.security, settings.port)
     assert ports == {"starttls": ("starttls", 587), "ssl": ("ssl", 465),
                      "none": ("none", 587), " SSL ": ("ssl", 465)}
     monkeypatch.setenv("REPORTLIB_SMTP_SECURITY", "tls")
     with pytest.raises(ReportError) as caught:
-        deliver.smtp_settings(tmp_path)
+        deliver.smtp_settings(tmp_path, command_settings().smtp)
     message = str(caught.value)
     assert message.startswith("REPORTLIB_SMTP_SECURITY: 'tls' is not one of starttls (")
     assert "; ssl (" in message and "; none (" in message and "\n" not in message
@@ -236,11 +237,11 @@ def test_smtp_security_values(tmp_path, monkeypatch):
     (tmp_path / "smtp.yaml").write_text("host: smtp.example\nfrom: r@x.example\n"
                                         "security: tls\n")
     with pytest.raises(ReportError, match=r"smtp\.yaml: field security: 'tls' is not one of"):
-        deliver.smtp_settings(tmp_path)
+        deliver.smtp_settings(tmp_path, command_settings().smtp)
     monkeypatch.setenv("REPORTLIB_SMTP_PORT", "smtp")
     monkeypatch.setenv("REPORTLIB_SMTP_SECURITY", "none")
     with pytest.raises(ReportError, match="REPORTLIB_SMTP_PORT: 'smtp' is not a port number"):
-        deliver.smtp_settings(tmp_path)
+        deliver.smtp_settings(tmp_path, command_settings().smtp)
 
 
 def readme_smtp_environment() -> dict[str, str | None]:

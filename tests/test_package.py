@@ -48,7 +48,6 @@ def test_an_installed_package_renders_from_another_folder(tmp_path):
                   scale=0.3)
     ingest.ingest(work / "sources", work / "warehouse.duckdb", work / "params")
     env = {**os.environ, "PYTHONPATH": str(site)}
-    env.pop("REPORTLIB_NOTEBOOKS", None)
     where = subprocess.run(
         [sys.executable, "-c", "import reportlib, reportlib.render as r; "
          "print(reportlib.__file__); print(r.notebook_path('consumption'))"],

@@ -22,11 +22,12 @@ SQL = resources.files("reportlib") / "sql"
 
 
 def test_report_names_are_unique_and_the_defaults_are_the_registry():
-    from reportlib import params, runner
+    from reportlib import params
 
     names = [r.name for r in registry.REPORTS]
     assert len(names) == len(set(names)) and names
-    assert params.REPORTS == runner.AVAILABLE_REPORTS == marts.REPORTS == tuple(names)
+    assert params.REPORTS == registry.names() == registry.built_in_names() == tuple(names)
+    assert [marts.report_marts(n) for n in names] == [r.marts for r in registry.REPORTS]
     assert params.TenantParams("t", "T").reports == tuple(names)
     assert set(i18n.REPORT_TITLES) == set(names)
 

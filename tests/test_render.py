@@ -12,7 +12,7 @@ import nbformat
 import pypdf
 import pytest
 
-from reportlib import cli, runner
+from reportlib import cli, registry, runner
 from reportlib.i18n import Formatter
 from tests.conftest import REPO
 
@@ -83,33 +83,42 @@ def test_partial_tag_while_not_consolidated(tmp_path, tiny_warehouse, params_dir
 
 
 def test_a_failed_notebook_keeps_the_last_good_report(tmp_path, tiny_warehouse, params_dir,
-                                                      monkeypatch, capsys):
-    assert run(tmp_path, tiny_warehouse, params_dir) == 0
-    out = tmp_path / "out" / "acme" / "2026-10"
-    good_html = (out / "consumption.html").read_bytes()
-    good_pdf = (out / "consumption.pdf").read_bytes()
-    capsys.readouterr()
+                                                      capsys):
+    # A site's own report (params/reports.yaml) whose notebook an analyst then breaks.
+    notebook = tmp_path / "digest.ipynb"
+    notebook.write_bytes((REPO / "examples" / "message_digest.ipynb").read_bytes())
+    (params_dir / "reports.yaml").write_text(
+        "reports:\n  digest:\n    notebook: ../digest.ipynb\n    title: Digest\n"
+        "    tables: [notifications, notifications_by_template]\n", "utf-8")
+    nb = nbformat.read(str(notebook), as_version=4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace('open_report("message_digest"', 'open_report("digest"')
+    nbformat.write(nb, str(notebook))
+    try:
+        assert run(tmp_path, tiny_warehouse, params_dir, "--report", "digest") == 0
+        out = tmp_path / "out" / "acme" / "2026-10"
+        good_html = (out / "digest.html").read_bytes()
+        good_pdf = (out / "digest.pdf").read_bytes()
+        capsys.readouterr()
 
-    broken = tmp_path / "notebooks"
-    broken.mkdir()
-    nb = nbformat.read(str(REPO / "notebooks" / "consumption.ipynb"), as_version=4)
-    nb.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('chart exploded')"))
-    nbformat.write(nb, str(broken / "consumption.ipynb"))
-    monkeypatch.setenv("REPORTLIB_NOTEBOOKS", str(broken))
+        nb.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('chart exploded')"))
+        nbformat.write(nb, str(notebook))
 
-    assert run(tmp_path, tiny_warehouse, params_dir) == 1
+        assert run(tmp_path, tiny_warehouse, params_dir, "--report", "digest") == 1
+    finally:
+        registry.use_site(())
     printed = capsys.readouterr().out
-    assert "acme 2026-10 consumption: FAILED: RuntimeError: chart exploded" in printed
-    assert (out / "consumption.html").read_bytes() == good_html
-    assert (out / "consumption.pdf").read_bytes() == good_pdf
-    failed = nbformat.read(str(out / "consumption.failed.ipynb"), as_version=4)
+    assert "acme 2026-10 digest: FAILED: RuntimeError: chart exploded" in printed
+    assert (out / "digest.html").read_bytes() == good_html
+    assert (out / "digest.pdf").read_bytes() == good_pdf
+    failed = nbformat.read(str(out / "digest.failed.ipynb"), as_version=4)
     tracebacks = [o for c in failed.cells for o in c.get("outputs", [])
                   if o.get("output_type") == "error"]
     assert tracebacks and tracebacks[0]["evalue"] == "chart exploded"
-    entry = json.loads((out / "manifest.json").read_text())["reports"]["consumption"]
+    entry = json.loads((out / "manifest.json").read_text())["reports"]["digest"]
     assert entry["status"] == "failed" and "chart exploded" in entry["error"]
-    assert entry["last_good"]["files"]["html"] == "consumption.html"
-    assert entry["files"]["failed_notebook"] == "consumption.failed.ipynb"
+    assert entry["last_good"]["files"]["html"] == "digest.html"
+    assert entry["files"]["failed_notebook"] == "digest.failed.ipynb"
     assert not list(out.glob(".staging-*"))
     index = (tmp_path / "out" / "index.html").read_text()
     assert "failed" in index

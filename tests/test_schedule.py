@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from reportlib import cli, schedule
+from reportlib.environment import command_settings
 from reportlib.errors import ReportError
 from tests.smtp import SmtpServer, free_port
 
@@ -199,9 +200,11 @@ def test_first_run_after_a_gap_sends_each_report_once(tmp_path, tiny_warehouse,
     server = SmtpServer(smtp_port).start()
     try:
         runs = schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
-                                tmp_path / "out", 1)
+                                tmp_path / "out", 1,
+                         smtp=command_settings().smtp)
         again = schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
-                                 tmp_path / "out", 1)
+                                 tmp_path / "out", 1,
+                         smtp=command_settings().smtp)
     finally:
         server.stop()
     lines = [r.line() for r in runs]
@@ -337,12 +340,15 @@ def test_a_failed_run_notifies_the_operator_once(tmp_path, tiny_warehouse,
     try:
         # The report's recipients are refused, and so is the notice: run-due goes on.
         first = schedule.run_due(datetime.fromisoformat(day.format("10:00")), tiny_warehouse,
-                                 acme_with_recipients, tmp_path / "out", 1)
+                                 acme_with_recipients, tmp_path / "out", 1,
+                         smtp=command_settings().smtp)
         inbox.refused.discard("reportlib.example")  # the operator's mailbox is back
         second = schedule.run_due(datetime.fromisoformat(day.format("10:30")),
-                                  tiny_warehouse, acme_with_recipients, tmp_path / "out", 1)
+                                  tiny_warehouse, acme_with_recipients, tmp_path / "out", 1,
+                         smtp=command_settings().smtp)
         third = schedule.run_due(datetime.fromisoformat(day.format("11:30")),
-                                 tiny_warehouse, acme_with_recipients, tmp_path / "out", 1)
+                                 tiny_warehouse, acme_with_recipients, tmp_path / "out", 1,
+                         smtp=command_settings().smtp)
     finally:
         controller.stop()
     assert [r.status for r in first + second + third] == ["failed"] * 3
@@ -380,6 +386,7 @@ def test_smtp_not_configured_stops_before_rendering(tmp_path, tiny_warehouse,
         monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
     with pytest.raises(ReportError, match="SMTP is not configured"):
         schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
-                         tmp_path / "out", 1)
+                         tmp_path / "out", 1,
+                         smtp=command_settings().smtp)
     assert not (tmp_path / "out").exists()
     assert recorded_runs(tiny_warehouse) == []

@@ -1,0 +1,71 @@
+"""The one place that reads environment variables: the command's defaults and a notebook's.
+
+Every other module takes paths and settings as arguments. `command_settings` is what `reportlib`
+starts from (its options override it); `notebook_settings` is what a notebook opened in
+JupyterLab starts from (no options: the warehouse is found from the working folder upwards).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREFIX = "REPORTLIB_"
+DEFAULT_WAREHOUSE = "warehouse.duckdb"
+DEFAULT_PARAMS = "params"
+DEFAULT_OUTPUTS = "outputs"
+# The SMTP settings the environment may give (over params/smtp.yaml); the password only here.
+SMTP_NAMES = ("host", "port", "security", "user", "from", "password")
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    params: Path
+    outputs: Path
+    rate_card: Path | None = None  # a rate card of the user's own, over params/rate_card.csv
+    # REPORTLIB_SMTP_<NAME> values that are set, by lower-case name (host, port, …).
+    smtp: Mapping[str, str] = field(default_factory=dict)
+
+
+def smtp_variable(name: str) -> str:
+    """The environment variable of one SMTP setting, as errors and the README name it."""
+    return f"{PREFIX}SMTP_{name.upper()}"
+
+
+def command_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The command's defaults: ./warehouse.duckdb, ./params and ./outputs unless
+    REPORTLIB_WAREHOUSE, REPORTLIB_PARAMS or REPORTLIB_OUTPUTS say otherwise."""
+    env = os.environ if environ is None else environ
+    rate_card = env.get(f"{PREFIX}RATE_CARD")
+    return Settings(
+        warehouse=Path(env.get(f"{PREFIX}WAREHOUSE", DEFAULT_WAREHOUSE)),
+        params=Path(env.get(f"{PREFIX}PARAMS", DEFAULT_PARAMS)),
+        outputs=Path(env.get(f"{PREFIX}OUTPUTS", DEFAULT_OUTPUTS)),
+        rate_card=Path(rate_card) if rate_card else None,
+        smtp={name: env[smtp_variable(name)] for name in SMTP_NAMES
+              if smtp_variable(name) in env},
+    )
+
+
+def notebook_settings(start: Path | None = None,
+                      environ: Mapping[str, str] | None = None) -> Settings | None:
+    """A notebook's defaults: $REPORTLIB_WAREHOUSE, else the nearest `warehouse.duckdb` in the
+    working folder or a parent (the repository's notebooks/ sits below it), with the params
+    folder beside it unless $REPORTLIB_PARAMS says otherwise; None when there is none."""
+    env = os.environ if environ is None else environ
+    settings = command_settings(env)
+    warehouse = Path(env[f"{PREFIX}WAREHOUSE"]) if f"{PREFIX}WAREHOUSE" in env else None
+    if warehouse is None:
+        here = (start or Path.cwd()).resolve()
+        found = [f / DEFAULT_WAREHOUSE for f in (here, *here.parents)
+                 if (f / DEFAULT_WAREHOUSE).is_file()]
+        if not found:
+            return None
+        warehouse = found[0]
+    params = Path(env[f"{PREFIX}PARAMS"]) if f"{PREFIX}PARAMS" in env else (
+        warehouse.parent / DEFAULT_PARAMS)
+    return Settings(warehouse, params, warehouse.parent / DEFAULT_OUTPUTS, settings.rate_card,
+                    settings.smtp)
