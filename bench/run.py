@@ -13,7 +13,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from reportlib import bundle, calendar, demo, ingest, params
+from reportlib import demo, ingest, params
+from reportlib.domain import calendar
+from reportlib.marts import bundle
 from reportlib.render import Job, notebook_path, render
 
 AS_OF = date(2026, 11, 20)

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from reportlib import calendar, demo, environment, ingest, params, registry, warehouse
-from reportlib import extract as extract_mod
+from reportlib import demo, environment, ingest, params, registry, warehouse
+from reportlib.deliver import extract as extract_mod
+from reportlib.domain import calendar
 from reportlib.errors import ReportError
 
 EXAMPLES = {
@@ -243,7 +244,7 @@ def cmd_run(args) -> int:
     _existing_warehouse(wh)
     if args.dask:
         _check_dask(args.dask)
-    from reportlib import runner
+    from reportlib.render import runner
 
     outputs = _outputs(args)
     results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir, outputs,
@@ -285,7 +286,8 @@ def parse_now(text: str | None) -> datetime:
 
 
 def cmd_email(args) -> int:
-    from reportlib import deliver, runner
+    from reportlib import deliver
+    from reportlib.render import runner
 
     wh, params_dir = _paths(args)
     params.use_site_reports(params_dir)
@@ -298,7 +300,8 @@ def cmd_email(args) -> int:
                                    _outputs(args), wh, settings, parse_now(args.now))
     for result in results:
         print(result.line())
-    from reportlib import history, render
+    from reportlib import render
+    from reportlib.warehouse import history
 
     outputs = _outputs(args)
     if (outputs / "index.html").exists():
@@ -307,7 +310,7 @@ def cmd_email(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from reportlib import history
+    from reportlib.warehouse import history
 
     wh, _ = _paths(args)
     _existing_warehouse(wh)
@@ -322,7 +325,7 @@ def cmd_history(args) -> int:
 
 
 def cmd_schedule(args) -> int:
-    from reportlib import schedule
+    from reportlib.deliver import schedule
 
     wh, params_dir = _paths(args)
     params.use_site_reports(params_dir)

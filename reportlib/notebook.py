@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from reportlib import bundle as bundle_mod
-from reportlib import calendar, registry
+from reportlib import registry
+from reportlib.domain import calendar
+from reportlib.marts import bundle as bundle_mod
 from reportlib.params import LOCALES, check_tenant_id
 
 # The MIME type of the figures a report publishes (render reads them from the executed
@@ -29,7 +30,7 @@ def open_report(report: str, tenant: str, period: str, bundle: str = "", locale:
                          f"{opened.info['period']}, not {tenant} {period}")
     spec = registry.find(report)
     if spec is None or spec.site:
-        from reportlib.report import SiteReport
+        from reportlib.reports.base import SiteReport
 
         site = opened.info.get("site_reports", {}).get(report)
         if site is None:

@@ -9,7 +9,7 @@ import yaml
 
 from reportlib import registry
 from reportlib import sources as sources_mod
-from reportlib.calendar import zone
+from reportlib.domain.calendar import zone
 from reportlib.errors import ReportError
 from reportlib.sources import TENANT_ID
 
@@ -195,7 +195,7 @@ def load_site_reports(params_dir: Path) -> tuple[registry.Report, ...]:
     """The site's own reports, `params/reports.yaml` (README, "Your own reports"), validated:
     a notebook that exists, a title per locale, tables `reportlib extract` knows, marts of the
     built-in reports, known tenants. None when the file is absent."""
-    from reportlib import extract
+    from reportlib.deliver import extract
 
     path = Path(params_dir) / SITE_REPORTS
     if not path.is_file():
@@ -243,7 +243,7 @@ def load_site_reports(params_dir: Path) -> tuple[registry.Report, ...]:
         if not isinstance(recipients, dict) or set(recipients) - tenants:
             raise ReportError(f"{where}: field recipients: a list of addresses per tenant id")
         found.append(registry.Report(
-            name=name, module="", class_name="", title_key="", marts=marts,
+            name=name, class_name="", title_key="", marts=marts,
             notebook_path=str(notebook_file),
             titles=tuple((k, str(v)) for k, v in title.items()), tables=tables,
             tenants=tenant_ids,

@@ -3,8 +3,8 @@
 Plain data, importing nothing from reportlib: every other module (params, marts, notebook,
 i18n, render, runner, schedule, cli) reads its report names, notebooks, classes, titles,
 marts, sources, headline figures and extra outputs from here. Adding a report is one entry
-here plus its own files (module, notebook, SQL, labels); `tests/test_registry.py` fails if
-one of them is missing.
+here plus its folder `reportlib/reports/<name>/` (its class in `__init__.py`, its notebook,
+its SQL) and its title's label; `tests/test_registry.py` fails if a piece is missing.
 
 A site adds its own reports in `params/reports.yaml` (read by `params.load_site_reports`,
 installed here by `use_site`): an analyst's notebook, the tables it needs, its title.
@@ -20,7 +20,6 @@ class Report:
     """One report and everything the pipeline needs to know about it."""
 
     name: str  # the report's id: `--report`, tenants' `reports`, output file names
-    module: str  # reportlib.<module> holds the report's class
     class_name: str
     title_key: str  # i18n LABELS key of its title (subjects, footers, the index, its header)
     marts: tuple[str, ...]  # bundle tables (sql/<name>.sql, or a copy of a staging table)
@@ -35,7 +34,7 @@ class Report:
     headlines: tuple[tuple[str, str, str], ...] = ()
     # Files it publishes beside its HTML, by name of the writer (render.EXTRA_WRITERS).
     extras: tuple[str, ...] = ()
-    notebook: str = ""  # file name in reportlib/notebooks; empty: <name>.ipynb
+    notebook: str = ""  # file name in reportlib/reports/<name>/; empty: <name>.ipynb
     # A site's own report (params/reports.yaml): its notebook's absolute path, its title per
     # locale, the canonical tables copied into its bundle (as `reportlib extract` names them,
     # identities masked), the tenants it is for (empty: all) and recipients per tenant.
@@ -54,6 +53,11 @@ class Report:
         return not self.tenants or tenant in self.tenants
 
     @property
+    def module(self) -> str:
+        """The report's package, beside its SQL and notebook: reportlib.reports.<name>."""
+        return f"reports.{self.name}"
+
+    @property
     def notebook_file(self) -> str:
         return self.notebook or f"{self.name}.ipynb"
 
@@ -64,7 +68,7 @@ class Report:
 
 REPORTS: tuple[Report, ...] = (
     Report(
-        name="consumption", module="consumption", class_name="ConsumptionReport",
+        name="consumption", class_name="ConsumptionReport",
         title_key="consumption.title",
         marts=("consumption_summary", "consumption_by_phone", "consumption_daily",
                "consumption_cost", "consumption_projection", "consumption_reconciliation"),
@@ -76,7 +80,7 @@ REPORTS: tuple[Report, ...] = (
                    ("cost_usd.headline", "Cost", "money")),
     ),
     Report(
-        name="campaigns", module="campaigns", class_name="CampaignsReport",
+        name="campaigns", class_name="CampaignsReport",
         title_key="campaigns.title",
         marts=("campaign_messages", "campaign_summary", "campaign_failures",
                "engagement_heatmap"),
@@ -87,7 +91,7 @@ REPORTS: tuple[Report, ...] = (
         extras=("campaign_csvs",),
     ),
     Report(
-        name="desk_followup", module="desk", class_name="DeskFollowupReport",
+        name="desk_followup", class_name="DeskFollowupReport",
         title_key="desk.title",
         marts=("desk_messages",),
         staging=("attendance_agent_tickets",),
@@ -95,7 +99,7 @@ REPORTS: tuple[Report, ...] = (
         headlines=(("total", "Messages", "number"), ("tickets", "Tickets", "number")),
     ),
     Report(
-        name="attendance", module="attendance", class_name="AttendanceReport",
+        name="attendance", class_name="AttendanceReport",
         title_key="attendance.title",
         marts=("attendance_tickets", "attendance_counts", "attendance_times",
                "attendance_daily", "agent_status_time"),
@@ -105,7 +109,7 @@ REPORTS: tuple[Report, ...] = (
                    ("sla_attainment", "Within SLA", "percent")),
     ),
     Report(
-        name="chatbots", module="chatbots", class_name="ChatbotsReport",
+        name="chatbots", class_name="ChatbotsReport",
         title_key="chatbots.title",
         marts=("chatbot_monthly", "chatbot_daily"),
         sources=("bot_messages",),
@@ -113,7 +117,7 @@ REPORTS: tuple[Report, ...] = (
                    ("msgs", "Messages", "number")),
     ),
     Report(
-        name="custom_events", module="custom_events", class_name="CustomEventsReport",
+        name="custom_events", class_name="CustomEventsReport",
         title_key="events.title",
         marts=("event_totals", "event_counts", "event_daily", "event_labels",
                "event_funnel_steps"),

@@ -13,8 +13,10 @@ from datetime import date
 
 import duckdb
 
-from reportlib import bundle, calendar, ingest
-from reportlib.bundle import Bundle
+from reportlib import ingest
+from reportlib.domain import calendar
+from reportlib.marts import bundle
+from reportlib.marts.bundle import Bundle
 from tests.conftest import ACME, write
 
 PHONE = "551140000001"  # ACME's number (+55 11 4000-0001)
@@ -184,7 +186,7 @@ def test_absent_or_unknown_dimension_is_not_a_bad_row(tmp_path, params_dir):
 
 
 def test_by_phone_section_says_when_meta_gave_no_phone_dimension(tmp_path, params_dir):
-    from reportlib.consumption import ConsumptionReport
+    from reportlib.reports.consumption import ConsumptionReport
 
     month = [{"start": 1790823600, "end": 1790823600 + 31 * 86400, "volume": 999,
               "pricing_type": "REGULAR", "pricing_category": "MARKETING", "country": "BR"}]
@@ -200,7 +202,7 @@ def test_by_phone_section_says_when_meta_gave_no_phone_dimension(tmp_path, param
 
 
 def test_paid_units_without_a_rate_are_counted_apart(tmp_path, params_dir):
-    from reportlib.consumption import ConsumptionReport
+    from reportlib.reports.consumption import ConsumptionReport
 
     # February 2022: 6,250 paid conversations without a country, so without an estimate.
     ingest_files(tmp_path, params_dir,
@@ -216,7 +218,7 @@ def test_paid_units_without_a_rate_are_counted_apart(tmp_path, params_dir):
 
 def test_review_cases_other_waba_kept_regular_without_category_paid_unknown_said(
         tmp_path, params_dir):
-    from reportlib.consumption import ConsumptionReport
+    from reportlib.reports.consumption import ConsumptionReport
 
     day = point(7, 10, pricing_type="REGULAR", pricing_category="MARKETING", country="BR")
     # Two WABAs' responses for the same day, without the phone dimension: both kept.
@@ -244,7 +246,7 @@ def test_review_cases_other_waba_kept_regular_without_category_paid_unknown_said
 
 
 def test_daily_chart_keeps_units_of_unreported_origin(tmp_path, params_dir):
-    from reportlib.consumption import ConsumptionReport
+    from reportlib.reports.consumption import ConsumptionReport
 
     points = [point(3, 4, pricing_type="REGULAR", pricing_category="MARKETING"),
               point(3, 6, pricing_type="UNKNOWN", pricing_category="UNKNOWN")]

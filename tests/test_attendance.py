@@ -7,12 +7,14 @@ from datetime import date
 
 import pytest
 
-from reportlib import bundle, calendar, ingest
+from reportlib import ingest
 from reportlib import params as params_mod
-from reportlib.attendance import AttendanceReport
-from reportlib.bundle import Bundle
-from reportlib.chatbots import ChatbotsReport
-from reportlib.custom_events import CustomEventsReport, friction_step, funnel_table
+from reportlib.domain import calendar
+from reportlib.marts import bundle
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.attendance import AttendanceReport
+from reportlib.reports.chatbots import ChatbotsReport
+from reportlib.reports.custom_events import CustomEventsReport, friction_step, funnel_table
 from tests.conftest import ACME, write
 
 FUNNEL = {"funnels": [{"name": "Compra", "steps": [["menu", "open"], ["menu", "choose"],
@@ -154,7 +156,7 @@ def test_attendance_groups_and_agent_status(desk_bundle):
 
 
 def test_tickets_from_agents_active_messages_count_the_same_in_both_reports(desk_bundle):
-    from reportlib.desk import DeskFollowupReport
+    from reportlib.reports.desk_followup import DeskFollowupReport
 
     # a1 -> T4 (an hour later, no campaign): one ticket; T5, the transfer's second ticket of
     # the same customer within the 24 h, is not counted again; a2 came 48 h before T1; T7

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from reportlib.bundle import content_hash
+from reportlib.marts.bundle import content_hash
 
 
 def make(path, rows, extra_column: bool = False, table: str = "t"):

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from reportlib import calendar
+from reportlib.domain import calendar
 from reportlib.errors import ReportError
 
 

@@ -10,14 +10,16 @@ import duckdb
 import pandas as pd
 import pytest
 
-from reportlib import bundle, calendar, ingest
+from reportlib import ingest
 from reportlib import params as params_mod
-from reportlib.bundle import Bundle
-from reportlib.campaigns import CampaignsReport, variant_pairs, write_campaign_csvs
-from reportlib.desk import DeskFollowupReport
-from reportlib.metrics import button_clicks, opt_out_trend
-from reportlib.pricing import RateRow
-from reportlib.safe import csv_cell, slug
+from reportlib.domain import calendar
+from reportlib.domain.metrics import button_clicks, opt_out_trend
+from reportlib.domain.pricing import RateRow
+from reportlib.look.safe import csv_cell, slug
+from reportlib.marts import bundle
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.campaigns import CampaignsReport, variant_pairs, write_campaign_csvs
+from reportlib.reports.desk_followup import DeskFollowupReport
 from tests.conftest import ACME, unix, webhook, write
 
 NOTIFICATIONS = ("MessageId,CampaignId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,"
@@ -122,7 +124,7 @@ def test_campaign_metrics_by_hand(campaign_bundle):
 
 
 def test_failures_show_meta_details_beside_the_code(campaign_bundle):
-    from reportlib.campaigns import CampaignsReport
+    from reportlib.reports.campaigns import CampaignsReport
 
     failures = campaign_bundle.table("campaign_failures").set_index("error_code")
     assert failures.loc[131049, "details"].startswith("In order to maintain a healthy")
@@ -172,9 +174,9 @@ def test_variant_pairs_only_between_true_variants_sent_together():
 @pytest.mark.parametrize("minutes, expected", [(24 * 60 - 1, "read"), (24 * 60, "expired")])
 def test_desk_status_expires_at_exactly_24_hours(minutes, expected):
     con = duckdb.connect()
-    from reportlib.marts import MACROS
+    from reportlib.marts import sql
 
-    con.execute(MACROS)
+    con.execute(sql("macros"))
     got = con.execute(
         "SELECT desk_status('read', TIMESTAMPTZ '2026-10-05 10:00:00+00', NULL, "
         "TIMESTAMPTZ '2026-10-05 10:00:00+00' + to_minutes(?::BIGINT))", [minutes]).fetchall()
@@ -190,9 +192,9 @@ def test_desk_status_expires_at_exactly_24_hours(minutes, expected):
 ])
 def test_desk_status_precedence_after_a_day(final, replied_after_h, expected):
     con = duckdb.connect()
-    from reportlib.marts import MACROS
+    from reportlib.marts import sql
 
-    con.execute(MACROS)
+    con.execute(sql("macros"))
     replied = None if replied_after_h is None else f"2026-10-05 {10 + replied_after_h % 24}" \
         f":00:00+00"
     if replied_after_h and replied_after_h >= 24:
@@ -208,9 +210,9 @@ def test_desk_status_precedence_after_a_day(final, replied_after_h, expected):
                                              ("failed", "failed")])
 def test_desk_status_within_the_first_day(final, expected):
     con = duckdb.connect()
-    from reportlib.marts import MACROS
+    from reportlib.marts import sql
 
-    con.execute(MACROS)
+    con.execute(sql("macros"))
     got = con.execute(
         "SELECT desk_status(?, TIMESTAMPTZ '2026-10-05 10:00:00+00', NULL, "
         "TIMESTAMPTZ '2026-10-05 20:00:00+00')", [final]).fetchall()

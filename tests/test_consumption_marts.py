@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from reportlib import bundle, calendar
-from reportlib.bundle import Bundle
-from reportlib.consumption import ConsumptionReport
+from reportlib.domain import calendar
+from reportlib.marts import bundle
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.consumption import ConsumptionReport
 from tests.conftest import ACME, BETA, utc
 
 
@@ -262,7 +263,7 @@ def test_headline_cost_is_metas_when_meta_reports_every_day(tmp_path, empty_ware
 
 
 def test_earlier_rate_rows_are_marked_low_confidence(tmp_path, empty_warehouse):
-    from reportlib import pricing
+    from reportlib.domain import pricing
 
     path, con = empty_warehouse
     # August 2025, PMP: 100 marketing messages to the US. The rate card's North America row

@@ -338,7 +338,7 @@ def test_message_subject_of_a_partial_and_a_consolidated_send_differ(tmp_path):
 
 def test_plain_text_and_html_of_hand_made_markup():
     """The partial badge after the period, lists, and hostile user text in a cell."""
-    from reportlib import present
+    from reportlib.look import present
 
     header = present.Header("Consumption · Beta", "October 2026", "Partial",
                             ["Data until 20 Oct 2026"])._repr_html_()

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from reportlib import cli, ingest
+from reportlib.deliver.extract import TABLES, check_range, extract
 from reportlib.errors import ReportError
-from reportlib.extract import TABLES, check_range, extract
 from tests.conftest import ACME, webhook, write
 
 TODAY = date(2026, 11, 25)

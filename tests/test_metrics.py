@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency
 
-from reportlib.metrics import (
+from reportlib.domain.metrics import (
     best_hours,
     button_clicks,
     compare_proportions,

@@ -63,8 +63,12 @@ def test_an_installed_package_renders_from_another_folder(tmp_path):
 
 
 def test_the_repositorys_notebooks_folder_is_the_packages():
-    """One copy: analysts open notebooks/, which is the package's own folder."""
-    assert (REPO / "notebooks").resolve() == (REPO / "reportlib" / "notebooks").resolve()
+    """One copy: analysts open notebooks/, links to the package's own files (each in its
+    report's folder, reportlib/reports/<name>/)."""
+    for link in (REPO / "notebooks").glob("*.ipynb"):
+        assert link.is_symlink(), link
+        assert link.resolve() == (REPO / "reportlib" / "reports" / link.stem /
+                                  link.name).resolve()
     assert sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")) == [
         f"{name}.ipynb" for name in sorted(
             ("consumption", "campaigns", "desk_followup", "attendance", "chatbots",

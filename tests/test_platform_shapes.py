@@ -16,9 +16,11 @@ from datetime import date
 import duckdb
 import pytest
 
-from reportlib import bundle, calendar, ingest
+from reportlib import ingest
 from reportlib import params as params_mod
-from reportlib.bundle import Bundle
+from reportlib.domain import calendar
+from reportlib.marts import bundle
+from reportlib.marts.bundle import Bundle
 from tests.conftest import ACME, unix, write
 
 CAMPAIGNS = (

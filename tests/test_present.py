@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportlib import present
+from reportlib.look import present
 
 
 def test_short_labels_wrap_between_words_and_addresses_after_their_separators():

@@ -13,12 +13,19 @@ from importlib import resources
 
 import pytest
 
-from reportlib import i18n, marts, registry, render, sources
-from reportlib.report import BaseReport
+from reportlib import marts, registry, render, sources
+from reportlib.look import i18n
+from reportlib.reports.base import BaseReport
 from tests.conftest import REPO
 
-NOTEBOOKS = resources.files("reportlib") / "notebooks"
-SQL = resources.files("reportlib") / "sql"
+REPORTS = resources.files("reportlib") / "reports"
+SHARED_SQL = resources.files("reportlib") / "marts" / "sql"
+
+
+def sql_file(report: str, table: str) -> bool:
+    """Its SQL is in the report's folder, or shared in marts/sql."""
+    return (REPORTS / report / f"{table}.sql").is_file() or \
+        (SHARED_SQL / f"{table}.sql").is_file()
 
 
 def test_report_names_are_unique_and_the_defaults_are_the_registry():
@@ -37,8 +44,8 @@ def test_a_registered_report_has_every_piece(name):
     spec = registry.get(name)
 
     # Its notebook ships in the package, has a parameters cell and opens this report.
-    notebook = NOTEBOOKS / spec.notebook_file
-    assert notebook.is_file(), f"{name}: no notebook {spec.notebook_file} in reportlib/notebooks"
+    notebook = REPORTS / name / spec.notebook_file
+    assert notebook.is_file(), f"{name}: no {spec.notebook_file} in reportlib/reports/{name}"
     cells = json.loads(notebook.read_text("utf-8"))["cells"]
     assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells), \
         f"{name}: {spec.notebook_file} has no cell tagged 'parameters'"
@@ -61,13 +68,14 @@ def test_a_registered_report_has_every_piece(name):
 
     # Each mart and staging table is an SQL file, or a staging table the bundle copies.
     for table in spec.staging:
-        assert (SQL / f"{table}.sql").is_file(), f"{name}: staging {table}: no sql/{table}.sql"
+        assert sql_file(name, table), f"{name}: staging {table}: no {table}.sql"
     for table in spec.marts:
-        assert (SQL / f"{table}.sql").is_file() or table in spec.staging, \
-            f"{name}: mart {table}: no sql/{table}.sql and not one of its staging tables"
+        assert sql_file(name, table) or table in spec.staging, \
+            f"{name}: mart {table}: no {table}.sql and not one of its staging tables"
+        assert marts.sql(table) if table not in spec.staging else True
     assert set(spec.marts) <= set(marts.mart_names((name,)))
     for table in marts.COMMON_MARTS:
-        assert (SQL / f"{table}.sql").is_file()
+        assert (SHARED_SQL / f"{table}.sql").is_file()
 
     # It reads known source kinds; an alternative pairs two of its own kinds.
     assert spec.sources, f"{name}: reads no source kind"
@@ -84,10 +92,12 @@ def test_a_registered_report_has_every_piece(name):
         assert extra in render.EXTRA_WRITERS, f"{name}: extra {extra!r} has no writer"
 
 
-def test_every_notebook_in_the_package_is_a_registered_report():
-    registered = {r.notebook_file for r in registry.REPORTS}
-    shipped = {p.name for p in NOTEBOOKS.iterdir() if p.name.endswith(".ipynb")}
+def test_every_report_folder_is_a_registered_report():
+    registered = {(r.name, r.notebook_file) for r in registry.REPORTS}
+    shipped = {(p.parent.name, p.name) for p in REPORTS.glob("*/*.ipynb")}
     assert shipped == registered
+    folders = {p.name for p in REPORTS.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == {r.name for r in registry.REPORTS}
 
 
 def test_the_registry_imports_nothing_from_reportlib():

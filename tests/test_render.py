@@ -12,8 +12,9 @@ import nbformat
 import pypdf
 import pytest
 
-from reportlib import cli, registry, runner
-from reportlib.i18n import Formatter
+from reportlib import cli, registry
+from reportlib.look.i18n import Formatter
+from reportlib.render import runner
 from tests.conftest import REPO
 
 

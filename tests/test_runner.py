@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from reportlib import runner
+from reportlib.render import runner
 from tests.conftest import utc
 
 

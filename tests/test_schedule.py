@@ -9,7 +9,8 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from reportlib import cli, schedule
+from reportlib import cli
+from reportlib.deliver import schedule
 from reportlib.environment import command_settings
 from reportlib.errors import ReportError
 from tests.smtp import SmtpServer, free_port

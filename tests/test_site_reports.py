@@ -12,8 +12,9 @@ import duckdb
 import pytest
 import yaml
 
-from reportlib import cli, deliver, params, registry, runner
+from reportlib import cli, deliver, params, registry
 from reportlib.errors import ReportError
+from reportlib.render import runner
 from tests.conftest import ACME, REPO
 from tests.test_extract import warehouse  # noqa: F401  (the fixture: acme and beta rows)
 
@@ -59,7 +60,8 @@ def test_the_example_report_renders_like_a_built_in_one(tmp_path, warehouse, sit
 def test_its_bundle_holds_only_its_tenant_and_period(tmp_path, warehouse, site):  # noqa: F811
     from datetime import date
 
-    from reportlib import bundle, calendar, pricing
+    from reportlib.domain import calendar, pricing
+    from reportlib.marts import bundle
 
     params.use_site_reports(site)
     out = tmp_path / "b.duckdb"

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from reportlib.calendar import local_day_start
 from reportlib.demo.arrivals import ArrivalQueue
 from reportlib.demo.clock import EPOCH_ORDINAL, LocalClock
 from reportlib.demo.contacts import COUNTRIES
@@ -30,8 +29,9 @@ from reportlib.demo.profiles import (
     TIER_VOLUME,
     Profile,
 )
+from reportlib.domain.calendar import local_day_start
+from reportlib.domain.pricing import PMP_START, SERVICE_FREE_FROM, market_of_country
 from reportlib.params import PhoneNumber
-from reportlib.pricing import PMP_START, SERVICE_FREE_FROM, market_of_country
 
 SERVICE_MESSAGES_PER_CONVERSATION = 4
 CONVERSATION_S = 24 * 3600
@@ -40,13 +40,13 @@ PMP_EPOCH_DAY = PMP_START.toordinal() - EPOCH_ORDINAL
 
 class MetaPrices:
     """Meta's list price and free/paid rule for the simulated analytics, asked of the same
-    DuckDB macros the marts use (`reportlib.pricing`), so the rules live in one place. Asked
+    DuckDB macros the marts use (`reportlib.domain.pricing`), so the rules live in one place. Asked
     in one query per batch: a query per day and category cost seconds per tenant."""
 
     def __init__(self) -> None:
         import duckdb
 
-        from reportlib import pricing
+        from reportlib.domain import pricing
 
         self.con = duckdb.connect()
         pricing.install(self.con)

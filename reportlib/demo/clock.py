@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from reportlib.calendar import local_day_start
+from reportlib.domain.calendar import local_day_start
 
 STYLES = ("iso-offset", "dmy-semicolon", "iso-local")
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

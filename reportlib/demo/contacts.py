@@ -7,7 +7,7 @@ from math import gcd
 
 import numpy as np
 
-from reportlib.pricing import country_of_phone
+from reportlib.domain.pricing import country_of_phone
 
 AREA_CODES = np.array(["11", "21", "31", "41", "51", "61", "71", "81", "85", "92"], dtype=object)
 FOREIGN_PREFIXES = ("+52155", "+1415", "+35191", "+54911")

@@ -1,0 +1,475 @@
+"""E-mail of rendered reports: one message per recipient list, never twice, never lost.
+
+The body is the report's own HTML in a slim template: its own small CSS inlined into the
+elements (css-inline; a `<style>` block only for the @media rules), wide tables scrolling inside
+the screen's width, charts as `Content-Disposition: inline` CID images in `multipart/related`
+(never data URIs, which webmail strips; never listed as attachments) with their titles as alt
+text. A plain-text alternative reads as text (a line per heading, paragraph and table row), and
+the PDF is the one attachment. Every attempt is a row of `deliveries`; a message already
+sent for the same output and list is not sent again; a failed attempt is retried on the next
+run (with a backoff when the scheduler runs it). SMTP settings come from the environment or
+`params/smtp.yaml`; the password only from the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from html.parser import HTMLParser
+from importlib import resources
+from pathlib import Path
+
+import css_inline
+import yaml
+
+from reportlib import registry, warehouse
+from reportlib.domain.calendar import parse_period
+from reportlib.environment import smtp_variable
+from reportlib.errors import ReportError
+from reportlib.look.i18n import Formatter, report_title
+from reportlib.params import TenantParams
+from reportlib.warehouse.history import current_user
+
+ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+BACKOFF_MINUTES = 5  # first retry after 5 min, then 10, 20, … (at most a day)
+# REPORTLIB_SMTP_SECURITY / smtp.yaml `security`: every value, as the README documents it.
+SECURITY = {"starttls": "plain connection upgraded with STARTTLS, port 587 by default",
+            "ssl": "TLS from the first byte (SMTPS), port 465 by default",
+            "none": "no TLS at all, for a plain relay on a trusted network, port 587 unless "
+                    "REPORTLIB_SMTP_PORT says otherwise"}
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str  # starttls | ssl | none
+    user: str
+    password: str
+    sender: str
+
+
+def smtp_settings(params_dir: Path, given: Mapping[str, str]) -> SmtpSettings:
+    """The command's SMTP settings (`given`: its REPORTLIB_SMTP_* variables, by lower-case
+    name) over `params/smtp.yaml`; the password only from REPORTLIB_SMTP_PASSWORD, so that no
+    file the project reads or writes holds a secret."""
+    path = Path(params_dir) / "smtp.yaml"
+    file = yaml.safe_load(path.read_text("utf-8")) if path.is_file() else {}
+    file = file or {}
+    if "password" in file:
+        raise ReportError(f"{path}: field password: keep the password in "
+                          "REPORTLIB_SMTP_PASSWORD, not in a file")
+
+    def get(name: str, default: str = "") -> str:
+        return given.get(name, str(file.get(name, default)))
+
+    def source(name: str) -> str:
+        """Where a setting came from, for an error the operator can act on."""
+        return smtp_variable(name) if name in given else f"{path}: field {name}"
+
+    security = get("security", "starttls").strip().lower()
+    if security not in SECURITY:
+        raise ReportError(f"{source('security')}: {security!r} is not one of "
+                          + "; ".join(f"{k} ({v})" for k, v in SECURITY.items()))
+    try:
+        port = int(get("port", "465" if security == "ssl" else "587"))
+    except ValueError:
+        raise ReportError(f"{source('port')}: {get('port')!r} is not a port number") from None
+    host, sender = get("host"), get("from")
+    if not host or not sender:
+        raise ReportError("SMTP is not configured: set REPORTLIB_SMTP_HOST and "
+                          "REPORTLIB_SMTP_FROM (or params/smtp.yaml)")
+    return SmtpSettings(host, port, security, get("user"),
+                        given.get("password", ""), sender)
+
+
+# ---------------------------------------------------------------------------------------------
+# The message
+
+
+class _Text(HTMLParser):
+    """Plain text of a report page that reads as text: the title and each heading underlined,
+    every paragraph, list item and table row on its own line (cells separated by ` · `, an
+    empty cell as `–`), a card as `label: value`, a chart as its title in brackets. Words of
+    adjacent elements never run together."""
+
+    SKIP = {"head", "style", "script", "title", "template"}
+    BLOCKS = {"div", "section", "header", "footer", "article", "main", "p", "h1", "h2", "h3",
+              "h4", "ul", "ol", "li", "table", "caption", "figure", "figcaption", "blockquote"}
+    UNDERLINE = {"h1": "=", "h2": "-", "h3": "-"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.inline: list[str] = []  # the words of the line being read
+        self.skip = 0
+        self.header = 0  # inside the report's header: its lines without blank lines between
+        self.lists: list[list] = []  # [tag, items so far] of each open <ol>/<ul>
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.divs: list[str] = []  # the class of each open <div>
+        self.card: dict[str, list[str]] | None = None
+        self.card_part = ""
+
+    # -- where text goes, and lines
+    def _target(self) -> list[str]:
+        if self.card is not None and self.card_part:
+            return self.card[self.card_part]
+        if self.cell is not None:
+            return self.cell
+        return self.inline
+
+    def _flush(self, prefix: str = "") -> str:
+        line = " ".join("".join(self.inline).split())
+        self.inline = []
+        if line:
+            self.lines.append(prefix + line)
+        return line
+
+    def _blank(self) -> None:
+        if self.lines and self.lines[-1]:
+            self.lines.append("")
+
+    # -- the parser's events
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skip += 1
+        if self.skip:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        if tag in self.BLOCKS or tag in ("tr", "br", "img"):
+            self._flush()
+        if tag in self.UNDERLINE or tag == "table":
+            self._blank()
+        if tag == "header":
+            self.header += 1
+        elif tag in ("ol", "ul"):
+            self.lists.append([tag, 0])
+        elif tag == "li" and self.lists:
+            self.lists[-1][1] += 1
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "img":
+            alt = " ".join((dict(attrs).get("alt") or "").split())
+            if alt:
+                self.lines.append(f"[{alt}]")
+        elif tag == "div":
+            self.divs.append(" ".join(classes))
+            if "card" in classes:
+                self.card = {"card-value": [], "card-label": []}
+            elif self.card is not None and classes and classes[0] in self.card:
+                self.card_part = classes[0]
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skip = max(0, self.skip - 1)
+            return
+        if self.skip:
+            return
+        if tag in self.UNDERLINE:
+            line = self._flush()
+            if line:
+                self.lines.append(self.UNDERLINE[tag] * len(line))
+        elif tag == "li":
+            kind, number = self.lists[-1] if self.lists else ("ul", 0)
+            self._flush(f"{number}. " if kind == "ol" else "- ")
+        elif tag in ("td", "th") and self.cell is not None:
+            if self.row is not None:
+                self.row.append(" ".join("".join(self.cell).split()) or "–")
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            if any(cell != "–" for cell in self.row):
+                self.lines.append(" · ".join(self.row))
+            self.row = None
+        elif tag == "div" and self.divs:
+            classes = self.divs.pop().split()
+            if "card" in classes and self.card is not None:
+                value, label = (" ".join("".join(self.card[k]).split())
+                                for k in ("card-value", "card-label"))
+                self.lines.append(f"{label}: {value}" if label and value else label or value)
+                self.card = None
+            self.card_part = ""
+        elif tag in self.BLOCKS:
+            self._flush()
+        if tag in ("ol", "ul") and self.lists:
+            self.lists.pop()
+        if tag == "header":
+            self.header = max(0, self.header - 1)
+        if tag in ("table", "section", "header", "ol", "ul") or (tag == "p" and not self.header):
+            self._blank()
+
+    def handle_data(self, data):
+        if not self.skip:
+            self._target().append(re.sub(r"\s+", " ", data))  # an edge's space stays a space
+
+    def text(self) -> str:
+        self._flush()
+        while self.lines and not self.lines[-1]:
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
+
+
+def plain_text(page: str) -> str:
+    parser = _Text()
+    parser.feed(page)
+    return parser.text()
+
+
+def _with_alt(tag: str, fallback: str) -> str:
+    """An `<img>` tag with a non-empty alt text: its own, else `fallback` (escaped)."""
+    alt = re.search(r'\salt\s*=\s*"([^"]*)"', tag)
+    if alt and alt.group(1).strip():
+        return tag
+    tag = re.sub(r'\salt\s*=\s*"[^"]*"', "", tag)
+    return tag.replace("<img", f'<img alt="{html.escape(fallback, quote=True)}"', 1)
+
+
+def slim_html(page: str, title: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """The report's body in the e-mail template, ready for clients that strip `<style>`: the
+    stylesheet inlined into `style=` attributes by css-inline (only its @media rules stay in a
+    `<style>` block), every data table inside a horizontal scroller so that a phone's screen
+    never gets wider than itself, and charts as `cid:` references (alt text: the chart's title,
+    else its section's heading, else the report's title)."""
+    body = page.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
+    body = re.sub(r'<div class="jp-[^"]*"[^>]*>|<div class="(?:cell|input|output)[^"]*"[^>]*>',
+                  "<div>", body)
+    images: list[tuple[str, bytes]] = []
+
+    def to_cid(match: re.Match) -> str:
+        tag = match.group(0)
+        data = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', tag)
+        if data is None:
+            return tag
+        cid = make_msgid(idstring=f"chart{len(images) + 1}", domain="reportlib")[1:-1]
+        images.append((cid, base64.b64decode(data.group(1))))
+        headings = re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", body[:match.start()], flags=re.S)
+        heading = html.unescape(re.sub(r"<[^>]+>", "", headings[-1])) if headings else title
+        return _with_alt(tag.replace(data.group(0), f'src="cid:{cid}"'), heading)
+
+    body = re.sub(r"<img\b[^>]*>", to_cid, body)
+    body = re.sub(r'(<table\b[^>]*\bclass="[^"]*\bdata\b[^"]*"[^>]*>.*?</table>)',
+                  r'<div class="table-scroll">\1</div>', body, flags=re.S)
+    css = (resources.files("reportlib") / "look" / "templates" / "email.css").read_text("utf-8")
+    slim = (f'<!DOCTYPE html><html><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title><style>{css}</style></head>"
+            f'<body><div class="mail">{body}</div></body></html>')
+    slim = re.sub(r">\s+<", "><", slim)
+    inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+    return inliner.inline(slim), images
+
+
+# The last word of a subject when it is known whether the figures are final (partial, then
+# consolidated on the 5th business day of the following month): the two sends differ.
+SUBJECT_STATE = {"pt-BR": {True: "parcial", False: "consolidado"},
+                 "en": {True: "partial", False: "consolidated"}}
+
+
+def subject(tenant: TenantParams, report: str, period_label: str,
+            partial: bool | None = None) -> str:
+    """`<title> · <tenant> · <period>`, and ` · parcial` / ` · consolidado` (en: partial /
+    consolidated) when `partial` is given."""
+    period = parse_period(period_label)
+    fmt = Formatter(tenant.locale)
+    when = fmt.month(period.start) if period.is_month else \
+        f"{fmt.date(period.start)} – {fmt.date(period.end)}"
+    text = f"{report_title(report, tenant.locale)} · {tenant.display_name} · " \
+           f"{when}"
+    if partial is not None:
+        words = SUBJECT_STATE.get(tenant.locale, SUBJECT_STATE["en"])
+        text += f" · {words[bool(partial)]}"
+    return " ".join(text.split())  # no CR/LF can reach a header
+
+
+def _manifest_partial(out_dir: Path, report: str) -> bool | None:
+    """`figures.partial` of the report's entry in out_dir/manifest.json; None when unknown."""
+    try:
+        manifest = json.loads((Path(out_dir) / "manifest.json").read_text("utf-8"))
+        value = manifest["reports"][report]["figures"]["partial"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, bool) else None
+
+
+def build_message(tenant: TenantParams, period: str, report: str, out_dir: Path,
+                  recipients: list[str], sender: str) -> EmailMessage:
+    page = (out_dir / f"{report}.html").read_text("utf-8")
+    title = subject(tenant, report, period, _manifest_partial(out_dir, report))
+    body, images = slim_html(page, title)
+    message = EmailMessage()
+    message["Subject"] = title
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="reportlib")
+    message.set_content(plain_text(page))
+    message.add_alternative(body, subtype="html")
+    html_part = message.get_payload()[1]
+    for cid, data in images:  # shown in the body where `cid:` says, never listed beside the PDF
+        html_part.add_related(data, "image", "png", cid=f"<{cid}>", disposition="inline")
+    message.add_attachment((out_dir / f"{report}.pdf").read_bytes(), maintype="application",
+                           subtype="pdf", filename=f"{tenant.tenant_id}-{report}-{period}.pdf")
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Sending, once
+
+
+@dataclass
+class Delivery:
+    tenant: str
+    period: str
+    report: str
+    list_name: str
+    status: str  # sent | failed | skipped | no_recipients
+    detail: str = ""
+    retry_at: datetime | None = None  # a failed send held by its backoff until then
+
+    def line(self) -> str:
+        if self.status == "no_recipients":  # the detail says it all, and what to do
+            return f"{self.tenant} {self.period} {self.report}: {self.detail}"
+        return f"{self.tenant} {self.period} {self.report} [{self.list_name}]: {self.status}" + (
+            f": {self.detail}" if self.detail else "")
+
+
+def no_recipients(tenant: TenantParams, period: str, report: str) -> Delivery:
+    """Nothing to send is said, not silent: the operator sees which file to complete."""
+    return Delivery(tenant.tenant_id, period, report, "-", "no_recipients",
+                    "not sent: no recipients for this report (add them under recipients: in "
+                    f"params/tenants/{tenant.tenant_id}.yaml)")
+
+
+def recipient_lists(tenant: TenantParams, report: str) -> dict[str, list[str]]:
+    """The tenant's lists for a report: the one named after it, and `all`; for a site's own
+    report, also the tenant's list in its entry of params/reports.yaml."""
+    spec = registry.find(report)
+    site = dict(spec.recipients).get(tenant.tenant_id) if spec and spec.site else None
+    lists = {}
+    for name in (report, "all", "reports.yaml"):
+        addresses = (list(site or ()) if name == "reports.yaml"
+                     else tenant.recipients.get(name) or [])
+        if isinstance(addresses, str):
+            addresses = [addresses]
+        bad = [a for a in addresses if not isinstance(a, str) or not ADDRESS.match(a)]
+        if bad:
+            raise ReportError(f"params/tenants/{tenant.tenant_id}.yaml: recipients.{name}: "
+                              f"{bad[0]!r} is not an e-mail address")
+        if addresses:
+            lists[name] = list(addresses)
+    return lists
+
+
+def output_hash(out_dir: Path, report: str) -> str:
+    digest = hashlib.sha256()
+    for suffix in (".html", ".pdf"):
+        digest.update((out_dir / f"{report}{suffix}").read_bytes())
+    return digest.hexdigest()
+
+
+def _send(settings: SmtpSettings, message: EmailMessage) -> None:
+    if settings.security == "ssl":
+        smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=30,
+                                context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=30)
+    with smtp:
+        if settings.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.user:
+            smtp.login(settings.user, settings.password)
+        smtp.send_message(message)
+
+
+def send_text(settings: SmtpSettings, recipients: list[str], subject_line: str,
+              body: str) -> str:
+    """A plain-text message (the operator's notices) through the same SMTP settings as the
+    reports; returns its Message-ID."""
+    message = EmailMessage()
+    message["Subject"] = " ".join(subject_line.split())  # no CR/LF can reach a header
+    message["From"] = settings.sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="reportlib")
+    message.set_content(body)
+    _send(settings, message)
+    return message["Message-ID"]
+
+
+def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs: Path,
+                 warehouse_path: Path, settings: SmtpSettings, now: datetime,
+                 respect_backoff: bool = False) -> list[Delivery]:
+    """E-mail each report of a tenant-period to each of its lists, at most once per output."""
+    out_dir = Path(outputs) / tenant.tenant_id / period
+    manifest_path = out_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+    results: list[Delivery] = []
+    con = warehouse.create(warehouse_path)
+    try:
+        for report in reports:
+            entry = manifest.get("reports", {}).get(report)
+            if entry is not None and entry.get("status") == "no_data":
+                results.append(Delivery(tenant.tenant_id, period, report, "-", "skipped",
+                                        "not e-mailed: no data in the period"))
+                continue
+            if entry is None or entry.get("status") != "ok":
+                why = "no report rendered" if entry is None else "its last run failed"
+                results.append(Delivery(tenant.tenant_id, period, report, "-", "failed",
+                                        f"not e-mailed: {why}"))
+                continue
+            lists = recipient_lists(tenant, report)
+            if not lists:
+                results.append(no_recipients(tenant, period, report))
+                continue
+            digest = output_hash(out_dir, report)
+            for list_name, addresses in lists.items():
+                results.append(_deliver_once(con, tenant, period, report, list_name,
+                                             addresses, digest, out_dir, settings, now,
+                                             respect_backoff))
+    finally:
+        con.close()
+    return results
+
+
+def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out_dir,
+                  settings, now, respect_backoff) -> Delivery:
+    key = [tenant.tenant_id, period, report, digest, list_name]
+    history = con.execute(
+        "SELECT status, attempt, next_attempt_at FROM deliveries WHERE tenant_id = ? AND "
+        "period = ? AND report = ? AND output_hash = ? AND list_name = ? "
+        "ORDER BY attempted_at DESC, attempt DESC", key).fetchall()
+    if any(status == "sent" for status, *_ in history):
+        return Delivery(*key[:3], list_name, "skipped", "already sent for this output")
+    attempt = (history[0][1] if history else 0) + 1
+    if respect_backoff and history and history[0][2] is not None and history[0][2] > now:
+        return Delivery(*key[:3], list_name, "skipped",
+                        f"next attempt after {history[0][2].isoformat()}", history[0][2])
+    message = build_message(tenant, period, report, out_dir, addresses, settings.sender)
+    try:
+        _send(settings, message)
+        status, error, retry_at = "sent", None, None
+    except (OSError, smtplib.SMTPException) as exc:
+        status, error = "failed", " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        retry_at = now + timedelta(minutes=min(24 * 60, BACKOFF_MINUTES * 2 ** (attempt - 1)))
+    con.execute("INSERT INTO deliveries (tenant_id, period, report, output_hash, list_name, "
+                "recipients, message_id, status, error, attempt, attempted_at, next_attempt_at, "
+                "sent_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*key, ", ".join(addresses), message["Message-ID"], status, error, attempt,
+                 now, retry_at, current_user()])
+    return Delivery(*key[:3], list_name, status, error or f"{len(addresses)} recipient(s)")
+
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

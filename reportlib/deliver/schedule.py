@@ -1,0 +1,490 @@
+"""What runs when: `params/schedule.yaml` and `reportlib schedule run-due` / `status`.
+
+Each entry names reports, tenants, a period rule and a cadence. `run-due` works out, for every
+entry and tenant, the latest slot at or before `--now` in the tenant's time zone; a slot not yet
+done is run (and e-mailed when the entry says so) and recorded in `schedule_runs`, so a cron
+line every 15 minutes never runs or sends anything twice.
+
+Catch-up: after downtime (or on the first call) only the latest slot of each entry runs, never
+the ones missed before it. When the consolidated slot of a period (`consolidation_day`) is due
+in the same call as the preliminary one (`first_day`), the preliminary one is recorded
+`superseded` and never run: the reader gets the consolidated figures once, not two messages
+with the same subject. Within one call a report of a tenant-period is rendered and sent once,
+by the first entry that claims it (consolidated entries claim first).
+
+A slot that fails is retried by every later call; the addresses under `notify:` get one e-mail
+per failed slot (recorded in `schedule_notices`), not one per retry.
+
+Cadences: `first_day` (the 1st of the month), `consolidation_day` (the 5th business day: the
+consolidated figures), `daily`, `weekly` (Mondays); each at `at` (HH:MM, default 06:00).
+Periods: `previous_month`, `month_to_date` (the current month, partial, with its projection).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import yaml
+
+from reportlib import deliver, registry, warehouse
+from reportlib import params as params_mod
+from reportlib.domain import calendar
+from reportlib.errors import ReportError
+from reportlib.params import TenantParams
+
+CADENCES = ("first_day", "consolidation_day", "daily", "weekly")
+PERIODS = ("previous_month", "month_to_date")
+SETTLED = ("done", "superseded")  # a slot recorded so is never run again
+DETAIL_CHARS = 500
+
+# One row per failed slot whose operator notice was sent: a retry does not notify again.
+NOTICES_DDL = """CREATE TABLE IF NOT EXISTS schedule_notices (
+    job VARCHAR, tenant_id VARCHAR, slot TIMESTAMPTZ, recipients VARCHAR, message_id VARCHAR,
+    sent_at TIMESTAMPTZ, PRIMARY KEY (job, tenant_id, slot))"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    reports: tuple[str, ...]
+    tenants: tuple[str, ...] | None  # None = every tenant
+    period: str
+    cadence: str
+    at: time
+    email: bool
+
+
+def _read(params_dir: Path) -> tuple[Path, dict]:
+    path = Path(params_dir) / "schedule.yaml"
+    if not path.is_file():
+        raise ReportError(f"no schedule: {path} does not exist")
+    raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ReportError(f"{path}: expected a mapping with schedules: (and notify:)")
+    return path, raw
+
+
+def _notify(path: Path, raw: dict) -> tuple[str, ...]:
+    """The operator's addresses under `notify:` (one, or a list), checked like recipients so
+    that a typo is found when the file is loaded, not when a failure needs it."""
+    value = raw.get("notify")
+    if value is None:
+        return ()
+    addresses = [value] if isinstance(value, str) else value
+    if not isinstance(addresses, list) or not addresses:
+        raise ReportError(f"{path}: field notify: expected an e-mail address or a list of them")
+    bad = [a for a in addresses if not isinstance(a, str) or not deliver.ADDRESS.match(a)]
+    if bad:
+        raise ReportError(f"{path}: field notify: {bad[0]!r} is not an e-mail address")
+    return tuple(addresses)
+
+
+def notify_addresses(params_dir: Path) -> tuple[str, ...]:
+    """Who is told when a scheduled run fails (empty: nobody)."""
+    return _notify(*_read(params_dir))
+
+
+def load(params_dir: Path) -> list[Entry]:
+    path, raw = _read(params_dir)
+    _notify(path, raw)
+    entries = []
+    for i, item in enumerate(raw.get("schedules") or []):
+        where = f"{path}: schedules[{i}]"
+        if not isinstance(item, dict) or not item.get("name"):
+            raise ReportError(f"{where}: needs a name")
+        if item.get("cadence") not in CADENCES:
+            raise ReportError(f"{where}: field cadence: not one of {', '.join(CADENCES)}")
+        if item.get("period") not in PERIODS:
+            raise ReportError(f"{where}: field period: not one of {', '.join(PERIODS)}")
+        reports = tuple(item.get("reports") or registry.names())
+        unknown = [r for r in reports if registry.find(r) is None]
+        if unknown:
+            raise ReportError(f"{where}: field reports: unknown report {unknown[0]!r}")
+        tenants = item.get("tenants", "all")
+        try:
+            at = time.fromisoformat(str(item.get("at", "06:00")))
+        except ValueError:
+            raise ReportError(f"{where}: field at: not HH:MM") from None
+        entries.append(Entry(
+            str(item["name"]), reports,
+            None if tenants == "all" else tuple(params_mod.check_tenant_id(t) for t in tenants),
+            item["period"], item["cadence"], at, bool(item.get("email", False))))
+    return entries
+
+
+def latest_slot(entry: Entry, now_local: datetime) -> datetime | None:
+    """The latest instant at or before `now_local` at which the entry is due (tenant zone)."""
+    today = now_local.date()
+    if entry.cadence == "daily":
+        day = today
+    elif entry.cadence == "weekly":
+        day = today - timedelta(days=today.weekday())
+    elif entry.cadence == "first_day":
+        day = today.replace(day=1)
+    else:
+        day = calendar.nth_business_day(today.year, today.month,
+                                        calendar.CONSOLIDATION_BUSINESS_DAY)
+    slot = datetime.combine(day, entry.at, tzinfo=now_local.tzinfo)
+    if slot > now_local:
+        if entry.cadence == "daily":
+            slot -= timedelta(days=1)
+        elif entry.cadence == "weekly":
+            slot -= timedelta(days=7)
+        else:
+            return None  # this month's slot is still to come
+    return slot
+
+
+def _cycle_days(entry: Entry, today: date) -> tuple[date, date]:
+    """The entry's day in the cycle (day, week, month) holding `today`, and in the next one."""
+    if entry.cadence == "daily":
+        return today, today + timedelta(days=1)
+    if entry.cadence == "weekly":
+        monday = today - timedelta(days=today.weekday())
+        return monday, monday + timedelta(days=7)
+    following = calendar.next_month_start(today)
+    if entry.cadence == "first_day":
+        return today.replace(day=1), following
+    n = calendar.CONSOLIDATION_BUSINESS_DAY
+    return (calendar.nth_business_day(today.year, today.month, n),
+            calendar.nth_business_day(following.year, following.month, n))
+
+
+def next_slot(entry: Entry, now_local: datetime) -> datetime:
+    """The first instant strictly after `now_local` at which the entry is due (tenant zone)."""
+    for day in _cycle_days(entry, now_local.date()):
+        slot = datetime.combine(day, entry.at, tzinfo=now_local.tzinfo)
+        if slot > now_local:
+            return slot
+    raise AssertionError("the next cycle's day is always after today")
+
+
+def next_due(entry: Entry, now_local: datetime) -> tuple[datetime, str]:
+    """The next slot that will run something, and its period (month to date skips the 1st)."""
+    slot = next_slot(entry, now_local)
+    while (period := period_for(entry, slot.date())) is None:
+        slot = next_slot(entry, slot)
+    return slot, period
+
+
+def period_for(entry: Entry, slot_day: date) -> str | None:
+    if entry.period == "previous_month":
+        return (slot_day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    if slot_day.day == 1:
+        return None  # month to date on the 1st: nothing complete yet
+    return slot_day.strftime("%Y-%m")
+
+
+# ---------------------------------------------------------------------------------------------
+# What is recorded, and what is due
+
+
+@dataclass(frozen=True)
+class Recorded:
+    period: str | None
+    status: str
+    detail: str
+    finished_at: datetime | None
+
+
+def _recorded(con) -> dict[tuple[str, str, datetime], Recorded]:
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables").fetchall()}
+    if "schedule_runs" not in tables:
+        return {}
+    rows = con.execute("SELECT job, tenant_id, slot, period, status, detail, finished_at "
+                       "FROM schedule_runs").fetchall()
+    return {(job, tenant, slot): Recorded(period, status, detail or "", finished)
+            for job, tenant, slot, period, status, detail, finished in rows}
+
+
+def _recorded_read_only(warehouse_path: Path) -> dict[tuple[str, str, datetime], Recorded]:
+    """The recorded slots without writing a byte: read-only, and not at all when there is no
+    warehouse yet (opening would create one)."""
+    if not Path(warehouse_path).is_file():
+        return {}
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        return _recorded(con)
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class Due:
+    """A slot that run-due acts on now."""
+
+    entry: Entry
+    tenant: TenantParams
+    slot: datetime
+    period: str
+    reports: tuple[str, ...] = ()  # to render (and send): not claimed by another entry
+    duplicates: tuple[str, ...] = ()  # "report (entry)": claimed by another entry of this call
+    superseded_by: str | None = None
+
+
+def plan(now: datetime, params_dir: Path,
+         recorded: dict[tuple[str, str, datetime], Recorded]) -> list[Due]:
+    """Every entry-tenant's latest slot at or before `now` not yet done or superseded, in the
+    file's order. A `first_day` slot is superseded by a `consolidation_day` slot of the same
+    tenant and period due in the same call; a report of a tenant-period is claimed by one entry
+    only (consolidated entries first, then in the file's order)."""
+    entries = load(params_dir)
+    all_tenants = params_mod.list_tenants(params_dir)
+    tenants: dict[str, TenantParams] = {}
+    candidates: list[tuple[Entry, TenantParams, datetime, str]] = []
+    for entry in entries:
+        for tenant_id in entry.tenants or all_tenants:
+            if tenant_id not in tenants:
+                tenants[tenant_id] = params_mod.load_tenant(params_dir, tenant_id)
+            tenant = tenants[tenant_id]
+            slot = latest_slot(entry, now.astimezone(calendar.zone(tenant.timezone)))
+            period = period_for(entry, slot.date()) if slot else None
+            if period is None:
+                continue
+            known = recorded.get((entry.name, tenant_id, slot))
+            if known is None or known.status not in SETTLED:
+                candidates.append((entry, tenant, slot, period))
+    consolidating: dict[tuple[str, str], str] = {}
+    for entry, tenant, _, period in candidates:
+        if entry.cadence == "consolidation_day":
+            consolidating.setdefault((tenant.tenant_id, period), entry.name)
+    claimed: dict[tuple[str, str, str], str] = {}
+    dues: dict[int, Due] = {}
+    order = sorted(range(len(candidates)),
+                   key=lambda i: candidates[i][0].cadence != "consolidation_day")
+    for i in order:
+        entry, tenant, slot, period = candidates[i]
+        by = consolidating.get((tenant.tenant_id, period))
+        if entry.cadence == "first_day" and by:
+            dues[i] = Due(entry, tenant, slot, period, superseded_by=by)
+            continue
+        mine = [r for r in entry.reports if r in tenant.reports]
+        reports = tuple(r for r in mine if (tenant.tenant_id, period, r) not in claimed)
+        duplicates = tuple(f"{r} ({claimed[tenant.tenant_id, period, r]})" for r in mine
+                           if r not in reports)
+        claimed.update({(tenant.tenant_id, period, r): entry.name for r in reports})
+        dues[i] = Due(entry, tenant, slot, period, reports, duplicates)
+    return [dues[i] for i in range(len(candidates))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+@dataclass
+class SlotRun:
+    entry: str
+    tenant: str
+    slot: datetime
+    period: str | None
+    status: str  # done | failed | waiting | superseded | would run | would be superseded
+    detail: str = ""
+    reports: tuple[str, ...] = ()
+    email: bool = False
+    failures: tuple[str, ...] = field(default=(), repr=False)  # whole lines, for the notice
+
+    def line(self) -> str:
+        what = f"{self.entry} {self.tenant} {self.slot.isoformat()}"
+        return f"{what} {self.period or ''}: {self.status}" + (
+            f": {self.detail}" if self.detail else "")
+
+
+def _clip(parts: list[str], limit: int = DETAIL_CHARS) -> str:
+    text = "; ".join(p for p in parts if p)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _duplicates_note(due: Due) -> str:
+    return (f"not run twice: {', '.join(due.duplicates)} already in this run-due"
+            if due.duplicates else "")
+
+
+def _superseded_note(due: Due) -> str:
+    return f"by {due.superseded_by}: the consolidated figures of {due.period} are due too"
+
+
+def _would(due: Due) -> SlotRun:
+    """A dry run's line: what run-due would do with this slot."""
+    base = (due.entry.name, due.tenant.tenant_id, due.slot, due.period)
+    if due.superseded_by:
+        return SlotRun(*base, "would be superseded", _superseded_note(due),
+                       email=due.entry.email)
+    what = ", ".join(due.reports) if due.reports else "no report"
+    mail = "e-mailed" if due.entry.email and due.reports else "not e-mailed"
+    return SlotRun(*base, "would run", _clip([f"{what}, {mail}", _duplicates_note(due)]),
+                   due.reports, due.entry.email)
+
+
+def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path,
+         workers: int | None, smtp: Mapping[str, str], rate_card: Path | None) -> SlotRun:
+    """Render (and send) one due slot; its status says whether it is settled."""
+    from reportlib.render import runner
+
+    base = (due.entry.name, due.tenant.tenant_id, due.slot, due.period)
+    if due.superseded_by:
+        return SlotRun(*base, "superseded", _superseded_note(due))
+    if not due.reports:  # runner.run would take "no report" as "every report"
+        why = _duplicates_note(due) or "none of its reports is among the tenant's reports"
+        return SlotRun(*base, "done", why, email=due.entry.email)
+    reports = list(due.reports)
+    results = runner.run([due.tenant.tenant_id], [due.period], reports, due.slot.date(),
+                         warehouse_path, params_dir, outputs, workers, rate_card=rate_card)
+    failed = [r.line() for r in results if r.status == "failed"]
+    notes = [_duplicates_note(due)]
+    if due.entry.email and not failed:
+        settings = deliver.smtp_settings(params_dir, smtp)
+        sent = deliver.send_reports(due.tenant, due.period, reports, outputs, warehouse_path,
+                                    settings, now, respect_backoff=True)
+        # A send held by its backoff is still a failure to retry, not a slot done.
+        failed += [d.line() for d in sent if d.status == "failed" or d.retry_at]
+        notes += [d.line() for d in sent if d.status == "no_recipients"]
+    # A slot whose reports had no data yet (analytics often arrive late) stays open: the
+    # next run-due renders and sends it once the data is there.
+    waiting = [r.line() for r in results if r.status == "no_data"]
+    status = "failed" if failed else "waiting" if waiting else "done"
+    return SlotRun(*base, status, _clip(failed or notes), due.reports, due.entry.email,
+                   tuple(failed))
+
+
+def _record(warehouse_path: Path, run: SlotRun, now: datetime) -> None:
+    con = warehouse.create(warehouse_path)
+    try:
+        con.execute("INSERT OR REPLACE INTO schedule_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [run.entry, run.tenant, run.slot, run.period, run.status, run.detail, now])
+    finally:
+        con.close()
+
+
+def _notice(run: SlotRun, now: datetime) -> tuple[str, str]:
+    subject = f"reportlib: scheduled run failed: {run.entry} {run.tenant} {run.period}"
+    lines = "\n".join(f"- {line}" for line in run.failures or (run.detail,))
+    body = (f"The scheduled run {run.entry} of tenant {run.tenant}, period {run.period} "
+            f"(slot {run.slot.isoformat()}), failed at {now.isoformat(timespec='seconds')}:\n\n"
+            f"{lines}\n\nEvery `reportlib schedule run-due` retries it until it is done; this "
+            "slot is not notified again. `reportlib schedule status` shows where each entry "
+            "stands.\n")
+    return subject, body
+
+
+def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
+                   warehouse_path: Path, params_dir: Path, smtp: Mapping[str, str]) -> str:
+    """E-mail the operator about a failed slot, once per slot: a notice sent is recorded in
+    `schedule_notices`, so the retries of later calls stay quiet. A notice that cannot be sent
+    never stops run-due (it is tried again with the next retry). Returns a note for the detail."""
+    key = [run.entry, run.tenant, run.slot]
+    con = warehouse.create(warehouse_path)
+    try:
+        con.execute(NOTICES_DDL)
+        known = con.execute("SELECT sent_at FROM schedule_notices WHERE job = ? AND "
+                            "tenant_id = ? AND slot = ?", key).fetchall()
+    finally:
+        con.close()
+    if known:
+        return f"operator notified at {known[0][0].isoformat(timespec='seconds')}"
+    try:
+        settings = deliver.smtp_settings(params_dir, smtp)
+        message_id = deliver.send_text(settings, list(addresses), *_notice(run, now))
+    except (ReportError, OSError, smtplib.SMTPException) as exc:
+        return "operator not notified: " + " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    con = warehouse.create(warehouse_path)
+    try:
+        con.execute("INSERT OR REPLACE INTO schedule_notices VALUES (?, ?, ?, ?, ?, ?)",
+                    [*key, ", ".join(addresses), message_id, now])
+    finally:
+        con.close()
+    return f"operator notified ({', '.join(addresses)})"
+
+
+def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path,
+            workers: int | None = None, dry_run: bool = False,
+            smtp: Mapping[str, str] | None = None, rate_card: Path | None = None
+            ) -> list[SlotRun]:
+    """Run every due slot not yet done and record each in `schedule_runs`. With `dry_run`, say
+    what would run and write nothing: no warehouse (read-only), no outputs, no e-mail. `smtp`
+    and `rate_card` are the command's settings (deliver.smtp_settings, pricing.rate_card_path)."""
+    smtp = smtp or {}
+    if dry_run:
+        return [_would(due) for due in plan(now, params_dir, _recorded_read_only(warehouse_path))]
+    notify = notify_addresses(params_dir)
+    con = warehouse.create(warehouse_path)
+    try:
+        recorded = _recorded(con)
+    finally:
+        con.close()
+    dues = plan(now, params_dir, recorded)
+    if any(due.entry.email and due.reports for due in dues):
+        # A setting missing stops here, before any rendering.
+        deliver.smtp_settings(params_dir, smtp)
+    runs = []
+    for due in dues:
+        run = _run(due, now, warehouse_path, params_dir, outputs, workers, smtp, rate_card)
+        if run.status == "failed" and notify:
+            note = notify_failure(run, notify, now, warehouse_path, params_dir, smtp)
+            run.detail = _clip([_clip([run.detail], DETAIL_CHARS - len(note) - 2), note])
+        _record(warehouse_path, run, now)
+        runs.append(run)
+    return runs
+
+
+# ---------------------------------------------------------------------------------------------
+# Where each entry stands
+
+
+@dataclass(frozen=True)
+class EntryStatus:
+    entry: str
+    tenant: str
+    last_slot: datetime | None  # the latest recorded slot (tenant zone)
+    last_period: str | None
+    last_status: str | None
+    last_detail: str
+    last_finished_at: datetime | None
+    due_slot: datetime | None  # the slot run-due would act on now, if any
+    due_period: str | None
+    due_action: str | None  # would run | would be superseded
+    next_slot: datetime  # the first slot strictly after now that runs something
+    next_period: str
+
+    def line(self) -> str:
+        if self.last_slot is None:
+            last = "never run"
+        else:
+            finished = (f" at {self.last_finished_at.isoformat(timespec='seconds')}"
+                        if self.last_finished_at else "")
+            last = (f"last {self.last_slot.isoformat()} {self.last_period or ''}: "
+                    f"{self.last_status}{finished}" +
+                    (f" ({self.last_detail[:200]})" if self.last_detail else ""))
+        due = (f"; due now {self.due_slot.isoformat()} {self.due_period}: {self.due_action}"
+               if self.due_slot else "")
+        return (f"{self.entry} {self.tenant}: {last}{due}; "
+                f"next {self.next_slot.isoformat()} {self.next_period}")
+
+
+def status(now: datetime, warehouse_path: Path, params_dir: Path) -> list[EntryStatus]:
+    """Per entry and tenant: the last recorded slot, what run-due would do now, and the next
+    slot. Reads only (the warehouse read-only, or not at all if there is none)."""
+    recorded = _recorded_read_only(warehouse_path)
+    dues = {(d.entry.name, d.tenant.tenant_id): d for d in plan(now, params_dir, recorded)}
+    all_tenants = params_mod.list_tenants(params_dir)
+    rows = []
+    for entry in load(params_dir):
+        for tenant_id in entry.tenants or all_tenants:
+            tenant = params_mod.load_tenant(params_dir, tenant_id)
+            zone = calendar.zone(tenant.timezone)
+            mine = sorted(((slot, rec) for (job, t, slot), rec in recorded.items()
+                           if job == entry.name and t == tenant_id), key=lambda item: item[0])
+            last_slot, last = mine[-1] if mine else (None, None)
+            due = dues.get((entry.name, tenant_id))
+            next_at, next_period = next_due(entry, now.astimezone(zone))
+            rows.append(EntryStatus(
+                entry.name, tenant_id, last_slot.astimezone(zone) if last_slot else None,
+                last.period if last else None, last.status if last else None,
+                last.detail if last else "", last.finished_at if last else None,
+                due.slot if due else None, due.period if due else None,
+                _would(due).status if due else None, next_at, next_period))
+    return rows

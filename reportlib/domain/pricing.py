@@ -1,0 +1,194 @@
+"""Meta's pricing rules (docs/metrics.md, "Pricing") and the rate card, as DuckDB tables and macros.
+
+The rules live in SQL so that the marts apply them while scanning rows; tests call the same
+macros on hand-made rows. The rate card is a CSV shipped in the package (editable: a user may
+keep their own copy at `params/rate_card.csv`, or give the command one).
+
+Eras: conversation-based pricing (CBP) until 2025-06-30, per-message pricing (PMP) from
+2025-07-01, chosen by the tenant-local date of the conversation or message.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from reportlib.errors import ReportError
+
+CBP_START = date(2023, 6, 1)
+PMP_START = date(2025, 7, 1)
+SERVICE_FREE_FROM = date(2024, 11, 1)
+FREE_TIER_SERVICE_CONVERSATIONS = 1000  # per WABA per month, CBP, until 2024-10-31
+
+CATEGORIES = ("marketing", "utility", "authentication", "service")
+# Categories without a rate-card column of their own, priced as their parent *(assumed)*.
+RATE_CATEGORY = {
+    "authentication_international": "authentication",
+    "marketing_lite": "marketing",
+}
+# A market without a row in force falls back to the next one *(assumed)*.
+MARKET_FALLBACK = {
+    "Mexico": "Rest of Latin America",
+    "Rest of Latin America": "Other",
+    "North America": "Other",
+}
+LATIN_AMERICA = (
+    "AR BO CL CO CR CU DO EC GT HN HT NI PA PE PR PY SV UY VE BZ GY SR GF"
+).split()
+NORTH_AMERICA = ("US", "CA")
+# Calling codes of the markets we distinguish (longest prefix wins).
+CALLING_CODES = {
+    "55": "BR", "52": "MX", "1": "US", "54": "AR", "591": "BO", "56": "CL", "57": "CO",
+    "506": "CR", "53": "CU", "593": "EC", "502": "GT", "504": "HN", "509": "HT", "505": "NI",
+    "507": "PA", "51": "PE", "595": "PY", "503": "SV", "598": "UY", "58": "VE", "501": "BZ",
+    "592": "GY", "597": "SR", "351": "PT", "34": "ES", "44": "GB", "49": "DE", "33": "FR",
+    "39": "IT",
+}
+
+
+@dataclass(frozen=True)
+class RateRow:
+    market: str
+    category: str
+    effective_from: date
+    rate_usd: float
+    enabled: bool
+    source: str
+    confidence: str = "high"  # "low": from secondary sources, not Meta's own card
+
+
+def rate_card_path(params_dir: Path | None = None, configured: Path | None = None) -> Path:
+    """The user's rate card if one is configured (`configured`: the command's
+    REPORTLIB_RATE_CARD; else params/rate_card.csv), else the one shipped in the package."""
+    if configured is not None:
+        return Path(configured)
+    if params_dir is not None and (params_dir / "rate_card.csv").is_file():
+        return params_dir / "rate_card.csv"
+    return Path(str(resources.files("reportlib") / "domain" / "data" / "rate_card.csv"))
+
+
+def load_rate_card(path: Path | None = None) -> list[RateRow]:
+    """Read and validate the rate card; a bad row is a ReportError naming file, line and field."""
+    path = path or rate_card_path()
+    rows: list[RateRow] = []
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for line, record in enumerate(csv.DictReader(handle), start=2):
+            try:
+                rows.append(
+                    RateRow(
+                        market=record["market"].strip(),
+                        category=record["category"].strip().lower(),
+                        effective_from=date.fromisoformat(record["effective_from"].strip()),
+                        rate_usd=float(record["rate_usd"]),
+                        enabled=record["enabled"].strip().lower() in ("true", "1", "yes"),
+                        source=(record.get("source") or "").strip(),
+                        confidence=(record.get("confidence") or "high").strip().lower(),
+                    )
+                )
+            except (KeyError, ValueError, AttributeError) as exc:
+                raise ReportError(f"{path}: line {line}: bad rate card row ({exc})") from None
+            if rows[-1].confidence not in ("high", "low"):
+                raise ReportError(f"{path}: line {line}: field confidence is not high or low")
+            if rows[-1].category not in CATEGORIES or rows[-1].rate_usd < 0:
+                raise ReportError(f"{path}: line {line}: field category/rate_usd is invalid")
+    return rows
+
+
+def rate_card_date(rows: list[RateRow]) -> date:
+    """The newest effective date among enabled rows: the date a report's footnote quotes."""
+    return max(r.effective_from for r in rows if r.enabled)
+
+
+def country_of_phone(e164: str) -> str | None:
+    digits = "".join(ch for ch in str(e164) if ch.isdigit())
+    for length in (3, 2, 1):
+        if (code := CALLING_CODES.get(digits[:length])) is not None:
+            return code
+    return None
+
+
+def market_of_country(country: str | None) -> str:
+    country = (country or "").upper()
+    if country == "BR":
+        return "Brazil"
+    if country == "MX":
+        return "Mexico"
+    if country in NORTH_AMERICA:
+        return "North America"
+    if country in LATIN_AMERICA:
+        return "Rest of Latin America"
+    return "Other"
+
+
+def _sql_list(values) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None) -> None:
+    """Create table `rate_card` (enabled rows) and the pricing macros on a connection."""
+    rows = load_rate_card() if rows is None else rows
+    con.execute(
+        "CREATE OR REPLACE TABLE rate_card (market VARCHAR, category VARCHAR, "
+        "effective_from DATE, rate_usd DECIMAL(10,4), source VARCHAR, confidence VARCHAR)"
+    )
+    enabled = [
+        (r.market, r.category, r.effective_from, r.rate_usd, r.source, r.confidence)
+        for r in rows if r.enabled
+    ]
+    if enabled:
+        con.executemany("INSERT INTO rate_card VALUES (?, ?, ?, ?, ?, ?)", enabled)
+    rate_category = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in RATE_CATEGORY.items())
+    fallback = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in MARKET_FALLBACK.items())
+    calling = " ".join(
+        f"WHEN regexp_replace(x, '[^0-9]', '', 'g') LIKE '{code}%' THEN '{country}'"
+        for code, country in sorted(CALLING_CODES.items(), key=lambda kv: -len(kv[0])))
+    con.execute(f"""
+        CREATE OR REPLACE MACRO normalize_category(c) AS
+            NULLIF(replace(replace(lower(trim(c)), '-', '_'), ' ', '_'), '');
+        CREATE OR REPLACE MACRO rate_category(c) AS
+            CASE normalize_category(c) {rate_category} ELSE normalize_category(c) END;
+        -- No country (a response without that dimension): no market, so no rate.
+        CREATE OR REPLACE MACRO market_of_country(c) AS CASE
+            WHEN c IS NULL THEN NULL
+            WHEN upper(c) = 'BR' THEN 'Brazil'
+            WHEN upper(c) = 'MX' THEN 'Mexico'
+            WHEN upper(c) IN ({_sql_list(NORTH_AMERICA)}) THEN 'North America'
+            WHEN upper(c) IN ({_sql_list(LATIN_AMERICA)}) THEN 'Rest of Latin America'
+            ELSE 'Other' END;
+        CREATE OR REPLACE MACRO fallback_market(m) AS CASE m {fallback} ELSE NULL END;
+        -- The country of an E.164 number (longest calling code first), like country_of_phone().
+        CREATE OR REPLACE MACRO country_of_phone(x) AS CASE {calling}
+            ELSE NULL END;
+        CREATE OR REPLACE MACRO pricing_era(d) AS
+            CASE WHEN d >= DATE '{PMP_START}' THEN 'PMP' ELSE 'CBP' END;
+        -- The rate-card row in force for a market, category and date (its rate and confidence),
+        -- walking the fallback chain.
+        CREATE OR REPLACE MACRO rate_row_in_force(m, c, d) AS COALESCE(
+            (SELECT arg_max({{'rate_usd': rate_usd, 'confidence': confidence}}, effective_from)
+               FROM rate_card
+              WHERE market = m AND category = rate_category(c) AND effective_from <= d),
+            (SELECT arg_max({{'rate_usd': rate_usd, 'confidence': confidence}}, effective_from)
+               FROM rate_card
+              WHERE market = fallback_market(m) AND category = rate_category(c)
+                AND effective_from <= d),
+            (SELECT arg_max({{'rate_usd': rate_usd, 'confidence': confidence}}, effective_from)
+               FROM rate_card
+              WHERE market = fallback_market(fallback_market(m))
+                AND category = rate_category(c) AND effective_from <= d));
+        CREATE OR REPLACE MACRO rate_in_force(m, c, d) AS (rate_row_in_force(m, c, d)).rate_usd;
+        CREATE OR REPLACE MACRO rate_confidence(m, c, d) AS
+            (rate_row_in_force(m, c, d)).confidence;
+        -- CBP: FEP and free-tier conversations are free; service is free from 2024-11-01.
+        CREATE OR REPLACE MACRO is_paid_conversation(conversation_type, category, d) AS
+            upper(conversation_type) NOT IN ('FREE_ENTRY_POINT', 'FREE_TIER')
+            AND NOT (normalize_category(category) = 'service' AND d >= DATE '{SERVICE_FREE_FROM}');
+        -- PMP: only REGULAR template messages are billed; service messages are free.
+        CREATE OR REPLACE MACRO is_paid_message(pricing_type, category) AS
+            upper(pricing_type) = 'REGULAR'
+            AND coalesce(normalize_category(category), '') <> 'service';
+    """)

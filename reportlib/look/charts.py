@@ -1,0 +1,180 @@
+"""The house chart style and the few chart kinds the reports use (matplotlib).
+
+One palette for the categories everywhere (marketing, utility, authentication, service always
+the same colours); titles state the finding; axes carry units; numbers in the reader's locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import matplotlib.figure
+import matplotlib.ticker
+
+from reportlib.look.i18n import Formatter
+
+CATEGORY_COLORS = {
+    "marketing": "#d9480f",
+    "utility": "#1c7ed6",
+    "authentication": "#5f3dc4",
+    "authentication_international": "#9775fa",
+    "marketing_lite": "#ffa94d",
+    "service": "#2b8a3e",
+}
+INITIATOR_COLORS = {"business": "#1c7ed6", "user": "#40c057", "not_reported": "#adb5bd"}
+INK = "#212529"
+MUTED = "#868e96"
+GRID = "#e9ecef"
+FONT = "DejaVu Sans"
+
+
+def _figure(width: float = 9.0, height: float = 3.2) -> tuple[matplotlib.figure.Figure, object]:
+    fig = matplotlib.figure.Figure(figsize=(width, height), layout="constrained")
+    ax = fig.add_subplot()
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color(MUTED)
+    ax.tick_params(colors=INK, labelsize=8)
+    ax.grid(axis="y", color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def _locale_axis(ax, fmt: Formatter, money: bool = False) -> None:
+    def label(value, _pos):
+        return fmt.money(value) if money else fmt.number(value)
+
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(label))
+
+
+def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
+                  colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
+                  fmt: Formatter) -> matplotlib.figure.Figure:
+    """Stacked daily bars (e.g. business- vs user-initiated)."""
+    fig, ax = _figure()
+    bottom = [0.0] * len(days)
+    for key, values in series.items():
+        ax.bar(days, values, bottom=bottom, color=colors[key], label=labels[key], width=0.8)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
+    _locale_axis(ax, fmt)
+    step = max(1, len(days) // 10)
+    ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
+    ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=len(series))
+    return fig
+
+
+def projection(days: Sequence[date], cumulative: Sequence[float], end_day: date,
+               projected: float, low: float, high: float, title: str, unit_label: str,
+               fmt: Formatter, labels: tuple[str, str]) -> matplotlib.figure.Figure:
+    """Cumulative value so far, and the month-end projection with its band."""
+    fig, ax = _figure(height=3.0)
+    ax.plot(days, cumulative, color=INITIATOR_COLORS["business"], linewidth=2, label=labels[0])
+    if days:
+        last_day, last = days[-1], cumulative[-1]
+        ax.plot([last_day, end_day], [last, projected], color=MUTED, linestyle="--",
+                linewidth=1.5, label=labels[1])
+        ax.fill_between([last_day, end_day], [last, low], [last, high], color=GRID, alpha=0.9)
+        ax.annotate(fmt.money(projected), (end_day, projected), textcoords="offset points",
+                    xytext=(-4, 6), ha="right", fontsize=8, color=INK)
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
+    _locale_axis(ax, fmt, money=True)
+    ticks = list(days)[:: max(1, len(days) // 8)] + [end_day]
+    ax.set_xticks(ticks, [fmt.day(d) for d in ticks])
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return fig
+
+
+def category_bars(categories: Sequence[str], values: Sequence[float], labels: dict[str, str],
+                  title: str, fmt: Formatter, money: bool = False) -> matplotlib.figure.Figure:
+    """Horizontal bars, one per category, in the house colours."""
+    fig, ax = _figure(height=0.5 + 0.45 * max(1, len(categories)))
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color=GRID)
+    positions = list(range(len(categories)))
+    ax.barh(positions, values, color=[CATEGORY_COLORS.get(c, MUTED) for c in categories])
+    ax.set_yticks(positions, [labels.get(c, c) for c in categories])
+    ax.invert_yaxis()
+    for y, v in zip(positions, values, strict=True):
+        ax.annotate(fmt.money(v) if money else fmt.number(v), (v, y), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8, color=INK)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _p: fmt.money(v) if money else fmt.number(v)))
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    ax.margins(x=0.15)
+    return fig
+
+
+def heatmap(values, row_labels: Sequence[str], column_labels: Sequence[str], title: str,
+            fmt: Formatter, colorbar_label: str) -> matplotlib.figure.Figure:
+    """A weekday x hour grid of counts (rows x columns), darker = more."""
+    fig = matplotlib.figure.Figure(figsize=(9.0, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(values, aspect="auto", cmap="Blues", interpolation="nearest")
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
+    ax.set_xticks(range(0, len(column_labels), 2), list(column_labels)[::2], fontsize=8)
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    bar = fig.colorbar(image, ax=ax, shrink=0.9)
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label(colorbar_label, fontsize=8, color=MUTED)
+    bar.ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _p: fmt.number(v)))
+    return fig
+
+
+def histogram(values: Sequence[float], bins: Sequence[float], bin_labels: Sequence[str],
+              title: str, ylabel: str, fmt: Formatter) -> matplotlib.figure.Figure:
+    """Counts per bin, bins given by their edges (e.g. minutes on a log scale)."""
+    import numpy as np
+
+    counts, _ = np.histogram(values, bins=bins)
+    fig, ax = _figure(height=2.8)
+    ax.bar(range(len(counts)), counts, color=INITIATOR_COLORS["business"], width=0.8)
+    ax.set_xticks(range(len(counts)), bin_labels, fontsize=8)
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    ax.set_ylabel(ylabel, fontsize=8, color=MUTED)
+    _locale_axis(ax, fmt)
+    return fig
+
+
+def funnel(steps: Sequence[str], values: Sequence[float], title: str,
+           fmt: Formatter) -> matplotlib.figure.Figure:
+    """Horizontal funnel: one bar per step, with the share of the first step."""
+    fig, ax = _figure(height=0.6 + 0.42 * len(steps))
+    ax.grid(axis="y", visible=False)
+    positions = list(range(len(steps)))
+    ax.barh(positions, values, color=INITIATOR_COLORS["business"])
+    ax.set_yticks(positions, steps)
+    ax.invert_yaxis()
+    first = values[0] or 1
+    for y, v in zip(positions, values, strict=True):
+        ax.annotate(f"{fmt.number(v)} ({fmt.percent(v / first)})", (v, y), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8, color=INK)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _p: fmt.number(v)))
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    ax.margins(x=0.2)
+    return fig
+
+
+def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
+                colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
+                fmt: Formatter) -> matplotlib.figure.Figure:
+    """One line per series over the days of a period."""
+    fig, ax = _figure()
+    for key, values in series.items():
+        ax.plot(days, values, color=colors.get(key, MUTED), label=labels.get(key, key),
+                linewidth=1.8)
+    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
+    ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
+    _locale_axis(ax, fmt)
+    step = max(1, len(days) // 10)
+    ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
+    ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=min(4, len(series)))
+    return fig

@@ -1,0 +1,355 @@
+"""Labels, numbers, currency and dates for pt-BR (default) and en, through Babel.
+
+Code is English; only user-facing words live here. `t(key, locale)` looks a label up;
+`Formatter` formats numbers, money and dates in one locale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from reportlib import registry
+
+DEFAULT_LOCALE = "pt-BR"
+
+# Each report's title (a LABELS key, declared in the registry), for what names a report outside
+# it: e-mail subjects, page footers, the index.
+REPORT_TITLES = {r.name: r.title_key for r in registry.REPORTS}
+
+LABELS: dict[str, dict[str, str]] = {
+    "consumption.title": {"pt-BR": "Consumo de WhatsApp", "en": "WhatsApp consumption"},
+    "partial": {"pt-BR": "Consumo parcial", "en": "Partial consumption"},
+    "partial.data": {"pt-BR": "Dados parciais", "en": "Partial data"},
+    "campaign_status.Scheduled": {"pt-BR": "Agendada", "en": "Scheduled"},
+    "campaign_status.Processing": {"pt-BR": "Em envio", "en": "Sending"},
+    "campaign_status.Sent": {"pt-BR": "Enviada", "en": "Sent"},
+    "campaign_status.Canceled": {"pt-BR": "Cancelada", "en": "Canceled"},
+    "campaign_status.Failed": {"pt-BR": "Falhou", "en": "Failed"},
+    "partial.note": {
+        "pt-BR": "Os números deste período são parciais até a consolidação em {date}.",
+        "en": "This period's figures are partial until they are consolidated on {date}.",
+    },
+    "consolidated": {"pt-BR": "Consolidado em {date}", "en": "Consolidated on {date}"},
+    "section.summary": {"pt-BR": "Resumo", "en": "Summary"},
+    "section.by_phone": {"pt-BR": "Por número de telefone", "en": "By phone number"},
+    "section.daily": {"pt-BR": "Contagem diária", "en": "Daily count"},
+    "section.cost": {"pt-BR": "Custo", "en": "Cost"},
+    "section.projection": {"pt-BR": "Projeção", "en": "Projection"},
+    "section.reconciliation": {"pt-BR": "Conciliação", "en": "Reconciliation"},
+    "section.notes": {"pt-BR": "Notas", "en": "Notes"},
+    "business": {"pt-BR": "Iniciadas pela empresa", "en": "Business-initiated"},
+    "user": {"pt-BR": "Iniciadas pelo usuário", "en": "User-initiated"},
+    "not_reported": {"pt-BR": "Origem não informada pela Meta",
+                     "en": "Origin not reported by Meta"},
+    "total": {"pt-BR": "Total", "en": "Total"},
+    "paid": {"pt-BR": "Pagas", "en": "Paid"},
+    "free": {"pt-BR": "Gratuitas", "en": "Free"},
+    "conversation": {"pt-BR": "conversas", "en": "conversations"},
+    "message": {"pt-BR": "mensagens", "en": "messages"},
+    "category": {"pt-BR": "Categoria", "en": "Category"},
+    "pricing_type": {"pt-BR": "Tipo de cobrança", "en": "Pricing type"},
+    "initiator": {"pt-BR": "Origem", "en": "Initiated by"},
+    "unit": {"pt-BR": "Unidade", "en": "Unit"},
+    "era": {"pt-BR": "Modelo", "en": "Pricing model"},
+    "quantity": {"pt-BR": "Quantidade", "en": "Quantity"},
+    "phone_number": {"pt-BR": "Número", "en": "Number"},
+    "label": {"pt-BR": "Nome", "en": "Name"},
+    "market": {"pt-BR": "Mercado", "en": "Market"},
+    "rate": {"pt-BR": "Tarifa (US$)", "en": "Rate (USD)"},
+    "rate_from": {"pt-BR": "Origem da tarifa", "en": "Rate from"},
+    "rate_from.card": {"pt-BR": "tabela, desde {date}", "en": "rate card, since {date}"},
+    "rate_from.tier": {"pt-BR": "Meta, faixa {tier}", "en": "Meta, tier {tier}"},
+    "market.Brazil": {"pt-BR": "Brasil", "en": "Brazil"},
+    "market.Mexico": {"pt-BR": "México", "en": "Mexico"},
+    "market.North America": {"pt-BR": "América do Norte", "en": "North America"},
+    "market.Rest of Latin America": {"pt-BR": "Resto da América Latina",
+                                     "en": "Rest of Latin America"},
+    "market.Other": {"pt-BR": "Outros", "en": "Other"},
+    "our_cost": {"pt-BR": "Custo estimado", "en": "Estimated cost"},
+    "meta_cost": {"pt-BR": "Custo Meta", "en": "Meta's cost"},
+    "headline_cost.meta": {"pt-BR": "Custo (Meta)", "en": "Cost (Meta)"},
+    "headline_cost.mixed": {"pt-BR": "Custo (Meta + estimativa)", "en": "Cost (Meta + estimate)"},
+    "headline_cost.estimate": {"pt-BR": "Custo estimado", "en": "Estimated cost"},
+    "difference": {"pt-BR": "Diferença", "en": "Difference"},
+    "day": {"pt-BR": "Dia", "en": "Day"},
+    "to_date": {"pt-BR": "Até agora", "en": "To date"},
+    "projected": {"pt-BR": "Projeção do mês", "en": "Month projection"},
+    "band": {"pt-BR": "Faixa", "en": "Range"},
+    "metric": {"pt-BR": "Medida", "en": "Measure"},
+    "delivered_in_webhooks": {"pt-BR": "Entregues (webhooks)", "en": "Delivered (webhooks)"},
+    "meta_volume": {"pt-BR": "Volume Meta", "en": "Meta's volume"},
+    "coverage.no_data": {
+        "pt-BR": "Sem dados neste período: nenhuma das fontes deste relatório tem registros "
+                 "nestes dias, e nenhum número é mostrado como zero.",
+        "en": "No data in this period: none of this report's sources has records on these "
+              "days, and no figure is shown as zero."},
+    "coverage.none": {"pt-BR": "{source}: nenhum registro no período.",
+                      "en": "{source}: no records in the period."},
+    "coverage.rows": {"pt-BR": "{source}: {rows} registros em {days} dias ({first} a {last}).",
+                      "en": "{source}: {rows} records on {days} days ({first} to {last})."},
+    "coverage.rejected": {"pt-BR": " {rejected} linhas rejeitadas na importação.",
+                          "en": " {rejected} rows rejected at import."},
+    "source.notifications": {"pt-BR": "Notificações da plataforma",
+                             "en": "Platform notifications"},
+    "source.whatsapp_webhooks": {"pt-BR": "Status do WhatsApp (webhooks)",
+                                 "en": "WhatsApp statuses (webhooks)"},
+    "source.campaigns": {"pt-BR": "Campanhas", "en": "Campaigns"},
+    "source.pricing_analytics": {"pt-BR": "Análises de preço da Meta",
+                                 "en": "Meta's pricing analytics"},
+    "source.conversation_analytics": {"pt-BR": "Análises de conversas da Meta",
+                                      "en": "Meta's conversation analytics"},
+    "source.bot_messages": {"pt-BR": "Mensagens dos bots", "en": "Bot messages"},
+    "source.event_tracks": {"pt-BR": "Eventos personalizados", "en": "Custom events"},
+    "source.tickets": {"pt-BR": "Tickets de atendimento", "en": "Help-desk tickets"},
+    "source.ticket_messages": {"pt-BR": "Mensagens dos tickets", "en": "Ticket messages"},
+    "source.agent_status": {"pt-BR": "Status dos atendentes", "en": "Agent statuses"},
+    "low_confidence": {"pt-BR": "fonte secundária", "en": "secondary source"},
+    "free_window_in_webhooks": {"pt-BR": "Em janela gratuita (webhooks)",
+                                "en": "In a free window (webhooks)"},
+    "meta_free_volume": {"pt-BR": "Gratuitas (Meta)", "en": "Free (Meta)"},
+    "source.meta_card": {"pt-BR": "tabela de preços publicada pela Meta",
+                         "en": "Meta's published rate card"},
+    "source.secondary": {"pt-BR": "fontes secundárias, nas linhas assim marcadas",
+                         "en": "secondary sources, on the rows marked so"},
+    "meta_says": {"pt-BR": "Meta", "en": "Meta"},
+    "not_given": {"pt-BR": "não informado", "en": "not given"},
+    "no_data": {"pt-BR": "Sem dados neste período.", "en": "No data in this period."},
+    "generated": {"pt-BR": "Dados até {date} (exclusive)", "en": "Data up to {date} (exclusive)"},
+    "marketing": {"pt-BR": "Marketing", "en": "Marketing"},
+    "utility": {"pt-BR": "Utilidade", "en": "Utility"},
+    "authentication": {"pt-BR": "Autenticação", "en": "Authentication"},
+    "authentication_international": {"pt-BR": "Autenticação internacional",
+                                     "en": "Authentication (international)"},
+    "marketing_lite": {"pt-BR": "Marketing lite", "en": "Marketing lite"},
+    "service": {"pt-BR": "Serviço", "en": "Service"},
+    "referral_conversion": {"pt-BR": "Conversão de anúncio", "en": "Referral conversion"},
+    "unknown": {"pt-BR": "Categoria não informada", "en": "Category not reported"},
+    "UNKNOWN": {"pt-BR": "Tipo não informado", "en": "Type not reported"},
+    "REGULAR": {"pt-BR": "Regular", "en": "Regular"},
+    "FREE_TIER": {"pt-BR": "Franquia gratuita", "en": "Free tier"},
+    "FREE_ENTRY_POINT": {"pt-BR": "Ponto de entrada gratuito", "en": "Free entry point"},
+    "FREE_CUSTOMER_SERVICE": {"pt-BR": "Janela de atendimento", "en": "Customer service window"},
+    "CBP": {"pt-BR": "Por conversa", "en": "Per conversation"},
+    "PMP": {"pt-BR": "Por mensagem", "en": "Per message"},
+    "campaigns.title": {"pt-BR": "Campanhas de mensagens ativas", "en": "Active-message campaigns"},
+    "desk.title": {"pt-BR": "Acompanhamento de mensagens ativas do atendimento",
+                   "en": "Help-desk active messages follow-up"},
+    "section.campaigns": {"pt-BR": "Campanhas", "en": "Campaigns"},
+    "section.rates": {"pt-BR": "Taxas e denominadores", "en": "Rates and denominators"},
+    "section.scheduled": {"pt-BR": "Agendadas, ainda não enviadas",
+                          "en": "Scheduled, not sent yet"},
+    "section.funnel": {"pt-BR": "Funil de status", "en": "Status funnel"},
+    "section.failures": {"pt-BR": "Causas de falha", "en": "Failure causes"},
+    "section.time_to_read": {"pt-BR": "Tempo até a leitura", "en": "Time to read"},
+    "section.peaks": {"pt-BR": "Picos de engajamento", "en": "Engagement peaks"},
+    "section.variants": {"pt-BR": "Comparação de variantes", "en": "Variant comparison"},
+    "section.desk_status": {"pt-BR": "Status no atendimento", "en": "Desk status"},
+    "section.actions": {"pt-BR": "Ações pendentes", "en": "Needs action now"},
+    "section.tickets": {"pt-BR": "Conversão em tickets", "en": "Conversion into tickets"},
+    "section.agents": {"pt-BR": "Por agente", "en": "By agent"},
+    "campaign": {"pt-BR": "Campanha", "en": "Campaign"},
+    "template": {"pt-BR": "Template", "en": "Template"},
+    "scheduled_at": {"pt-BR": "Agendada para", "en": "Scheduled at"},
+    "sent_at": {"pt-BR": "Enviada em", "en": "Sent at"},
+    "audience": {"pt-BR": "Público", "en": "Audience"},
+    "invalid": {"pt-BR": "Inválidos", "en": "Invalid"},
+    "sent": {"pt-BR": "Enviadas", "en": "Sent"},
+    "failed": {"pt-BR": "Falhas", "en": "Failed"},
+    "received": {"pt-BR": "Recebidas", "en": "Received"},
+    "read": {"pt-BR": "Lidas", "en": "Read"},
+    "replied": {"pt-BR": "Respondidas", "en": "Replied"},
+    "ticket": {"pt-BR": "Tickets", "en": "Tickets"},
+    "delivery_rate": {"pt-BR": "Taxa de entrega", "en": "Delivery rate"},
+    "read_rate": {"pt-BR": "Taxa de leitura", "en": "Read rate"},
+    "failure_rate": {"pt-BR": "Taxa de falha", "en": "Failure rate"},
+    "reply_rate": {"pt-BR": "Taxa de resposta", "en": "Reply rate"},
+    "ticket_rate": {"pt-BR": "Taxa de ticket", "en": "Ticket rate"},
+    "error_code": {"pt-BR": "Código", "en": "Code"},
+    "meaning": {"pt-BR": "Significado", "en": "Meaning"},
+    "retry": {"pt-BR": "Reenviar?", "en": "Retry?"},
+    "action": {"pt-BR": "O que fazer", "en": "What to do"},
+    "messages": {"pt-BR": "Mensagens", "en": "Messages"},
+    "median": {"pt-BR": "Mediana", "en": "Median"},
+    "p90": {"pt-BR": "P90", "en": "P90"},
+    "minutes": {"pt-BR": "minutos", "en": "minutes"},
+    "variant_a": {"pt-BR": "Variante A", "en": "Variant A"},
+    "variant_b": {"pt-BR": "Variante B", "en": "Variant B"},
+    "measure": {"pt-BR": "Medida", "en": "Measure"},
+    "result": {"pt-BR": "Resultado", "en": "Result"},
+    "agent": {"pt-BR": "Agente", "en": "Agent"},
+    "recipient": {"pt-BR": "Destinatário", "en": "Recipient"},
+    "status": {"pt-BR": "Status", "en": "Status"},
+    "desk.sending": {"pt-BR": "Enviando", "en": "Sending"},
+    "desk.sent": {"pt-BR": "Enviada", "en": "Sent"},
+    "desk.delivered": {"pt-BR": "Entregue", "en": "Delivered"},
+    "desk.read": {"pt-BR": "Lida", "en": "Read"},
+    "desk.failed": {"pt-BR": "Falha", "en": "Failed"},
+    "desk.expired": {"pt-BR": "Expirada", "en": "Expired"},
+    "weekday.1": {"pt-BR": "seg", "en": "Mon"}, "weekday.2": {"pt-BR": "ter", "en": "Tue"},
+    "weekday.3": {"pt-BR": "qua", "en": "Wed"}, "weekday.4": {"pt-BR": "qui", "en": "Thu"},
+    "weekday.5": {"pt-BR": "sex", "en": "Fri"}, "weekday.6": {"pt-BR": "sáb", "en": "Sat"},
+    "weekday.7": {"pt-BR": "dom", "en": "Sun"},
+    "attendance.title": {"pt-BR": "Atendimento humano", "en": "Human attendance"},
+    "chatbots.title": {"pt-BR": "Chatbots: usuários e mensagens",
+                       "en": "Chatbots: users and messages"},
+    "events.title": {"pt-BR": "Eventos personalizados", "en": "Custom events"},
+    "section.overview": {"pt-BR": "Visão geral", "en": "Overview"},
+    "section.times": {"pt-BR": "Tempos", "en": "Times"},
+    "section.by_team": {"pt-BR": "Por fila", "en": "By queue"},
+    "section.by_agent": {"pt-BR": "Por agente", "en": "By agent"},
+    "section.by_tag": {"pt-BR": "Por etiqueta", "en": "By tag"},
+    "section.tickets_daily": {"pt-BR": "Tickets abertos e fechados por dia",
+                              "en": "Tickets opened and closed per day"},
+    "section.agent_status": {"pt-BR": "Status dos agentes", "en": "Agent status"},
+    "section.active_messages": {"pt-BR": "Tickets gerados por mensagens ativas",
+                                "en": "Tickets created by active messages"},
+    "section.monthly": {"pt-BR": "MAU, MEU e mensagens por mês",
+                        "en": "MAU, MEU and messages per month"},
+    "section.daily_users": {"pt-BR": "Usuários ativos por dia", "en": "Daily active users"},
+    "section.events": {"pt-BR": "Eventos por categoria e ação",
+                       "en": "Events by category and action"},
+    "section.event_trend": {"pt-BR": "Eventos por dia", "en": "Events per day"},
+    "section.labels": {"pt-BR": "Rótulos mais frequentes", "en": "Top labels"},
+    "section.funnels": {"pt-BR": "Funis", "en": "Funnels"},
+    "opened": {"pt-BR": "Abertos", "en": "Opened"},
+    "missed": {"pt-BR": "Perdidos", "en": "Missed"},
+    "abandoned": {"pt-BR": "Abandonados", "en": "Abandoned"},
+    "handled": {"pt-BR": "Atendidos", "en": "Handled"},
+    "closed": {"pt-BR": "Encerrados", "en": "Closed"},
+    "still_open": {"pt-BR": "Em aberto", "en": "Still open"},
+    "sla": {"pt-BR": "Dentro do SLA", "en": "Within SLA"},
+    "queue_minutes": {"pt-BR": "Tempo em fila", "en": "Queue time"},
+    "first_response_minutes": {"pt-BR": "Primeira resposta", "en": "First response"},
+    "waiting_minutes": {"pt-BR": "Espera (TME)", "en": "Waiting (TME)"},
+    "response_minutes": {"pt-BR": "Tempo de resposta", "en": "Response time"},
+    "handling_minutes": {"pt-BR": "Atendimento (TMA)", "en": "Handling (TMA)"},
+    "handling_from_open_minutes": {"pt-BR": "Atendimento desde a atribuição",
+                                   "en": "Handling from assignment"},
+    "mean": {"pt-BR": "Média", "en": "Mean"},
+    "count": {"pt-BR": "Qtd.", "en": "Count"},
+    "team": {"pt-BR": "Fila", "en": "Queue"},
+    "tag": {"pt-BR": "Etiqueta", "en": "Tag"},
+    "source": {"pt-BR": "Origem", "en": "Source"},
+    "source.campaign": {"pt-BR": "Campanha", "en": "Campaign"},
+    "group.(none)": {"pt-BR": "(sem etiqueta)", "en": "(no tag)"},
+    "group.DIRECT_TRANSFER": {"pt-BR": "Transferência direta", "en": "Direct transfer"},
+    "source.agent": {"pt-BR": "Mensagem ativa de agente", "en": "Agent active message"},
+    "source.other": {"pt-BR": "Outros", "en": "Other"},
+    "share": {"pt-BR": "Participação", "en": "Share"},
+    "Online": {"pt-BR": "Online", "en": "Online"},
+    "Pause": {"pt-BR": "Pausa", "en": "Pause"},
+    "Invisible": {"pt-BR": "Invisível", "en": "Invisible"},
+    "Offline": {"pt-BR": "Offline", "en": "Offline"},
+    "hours": {"pt-BR": "horas", "en": "hours"},
+    "bot": {"pt-BR": "Bot", "en": "Bot"},
+    "router": {"pt-BR": "Roteador", "en": "Router"},
+    "level": {"pt-BR": "Nível", "en": "Level"},
+    "month": {"pt-BR": "Mês", "en": "Month"},
+    "mau": {"pt-BR": "MAU", "en": "MAU"},
+    "meu": {"pt-BR": "MEU", "en": "MEU"},
+    "msgs": {"pt-BR": "MSGs", "en": "MSGs"},
+    "change": {"pt-BR": "Variação", "en": "Change"},
+    "active_users": {"pt-BR": "Usuários ativos", "en": "Active users"},
+    "bot_sent": {"pt-BR": "Enviadas pelo bot", "en": "Sent by the bot"},
+    "bot_received": {"pt-BR": "Recebidas pelo bot", "en": "Received by the bot"},
+    "action_name": {"pt-BR": "Ação", "en": "Action"},
+    "events": {"pt-BR": "Eventos", "en": "Events"},
+    "users": {"pt-BR": "Usuários", "en": "Users"},
+    "step": {"pt-BR": "Etapa", "en": "Step"},
+    "conversion": {"pt-BR": "Conversão", "en": "Conversion"},
+    "drop_off": {"pt-BR": "Perda", "en": "Drop-off"},
+    "paid.metric": {"pt-BR": "Unidades pagas", "en": "Paid units"},
+    "quantity.metric": {"pt-BR": "Unidades (todas)", "en": "All units"},
+    "our_cost_usd.metric": {"pt-BR": "Custo estimado (US$)", "en": "Estimated cost (USD)"},
+}
+
+
+def report_title(report: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A report's title in `locale`: its label (built-in reports) or the title its site gave
+    it (params/reports.yaml, falling back to en); never its internal name when it has one."""
+    spec = registry.find(report)
+    if spec is None:
+        return report.replace("_", " ").capitalize()
+    if spec.titles:
+        titles = dict(spec.titles)
+        return titles.get(locale) or titles.get("en") or next(iter(titles.values()))
+    return t(spec.title_key, locale)
+
+
+def t(key: str, locale: str = DEFAULT_LOCALE, **values) -> str:
+    """The label of `key` in `locale` (falling back to en, then to the key itself)."""
+    entry = LABELS.get(key)
+    text = (entry.get(locale) or entry.get("en")) if entry else key
+    return text.format(**values) if values else text
+
+
+def _missing(value) -> bool:
+    """None, NaN or pandas' NA (whose comparisons raise instead of answering)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
+
+
+def babel_locale(locale: str) -> str:
+    return locale.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Numbers, money and dates in one locale."""
+
+    locale: str = DEFAULT_LOCALE
+    currency: str = "USD"
+
+    def number(self, value, digits: int = 0) -> str:
+        if _missing(value):  # None, NaN or pandas' NA
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=babel_locale(self.locale))
+
+    def money(self, value) -> str:
+        if _missing(value):
+            return "–"
+        # Rounded first: a difference of a fraction of a cent is zero, never "-US$ 0,00".
+        return format_currency(round(float(value), 2) + 0.0, self.currency,
+                               locale=babel_locale(self.locale))
+
+    def rate(self, value) -> str:
+        if _missing(value):
+            return "–"
+        return format_decimal(value, format="0.0000", locale=babel_locale(self.locale))
+
+    def percent(self, value, digits: int = 1) -> str:
+        if _missing(value):
+            return "–"
+        return format_percent(value, format="#,##0." + "0" * digits + "%",
+                              locale=babel_locale(self.locale))
+
+    def date(self, value: date, style: str = "medium") -> str:
+        return format_date(value, format=style, locale=babel_locale(self.locale))
+
+    def day(self, value: date) -> str:
+        return format_date(value, format="dd/MM" if self.locale == "pt-BR" else "MMM d",
+                           locale=babel_locale(self.locale))
+
+    def month(self, value: date) -> str:
+        return format_date(value, format="MMMM 'de' y" if self.locale == "pt-BR" else "MMMM y",
+                           locale=babel_locale(self.locale))
+
+
+def mask_phone(number: str) -> str:
+    """Country code and last 4 digits only: `+55 ••• ••••-1234` (docs/metrics.md, privacy)."""
+    from reportlib.domain.pricing import CALLING_CODES
+
+    digits = "".join(ch for ch in str(number) if ch.isdigit())
+    if len(digits) < 6:
+        return "•••"
+    code = next((digits[:n] for n in (3, 2, 1) if digits[:n] in CALLING_CODES), digits[:2])
+    return f"+{code} ••• ••••-{digits[-4:]}"

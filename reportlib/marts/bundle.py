@@ -1,0 +1,234 @@
+"""One tenant-period bundle: a small DuckDB file holding only that tenant's marts.
+
+`build` runs the marts against the warehouse (attached read-only) and writes the bundle to a
+temporary name, renamed into place when complete. `Bundle` opens one read-only for a notebook.
+Tenant isolation holds by construction: every mart filters on the scope's tenant and the file
+holds nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from reportlib import environment, marts, registry, warehouse
+from reportlib.domain import calendar, pricing
+from reportlib.domain.calendar import Period
+from reportlib.errors import ReportError
+from reportlib.params import TenantParams
+
+
+def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: date,
+          out_path: Path, reports: tuple[str, ...] = ("consumption",),
+          rate_card: list[pricing.RateRow] | None = None) -> str:
+    """Write the bundle of one scope to `out_path`; returns its content hash."""
+    warehouse_path, out_path = Path(warehouse_path), Path(out_path)
+    if not warehouse_path.is_file():
+        raise ReportError(f"warehouse: {warehouse_path} does not exist (run reportlib ingest)")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".bundle-", suffix=".duckdb", dir=out_path.parent)
+    os.close(fd)
+    os.unlink(tmp_name)
+    rows = rate_card if rate_card is not None else pricing.load_rate_card()
+    warehouse.ensure_current(warehouse_path)
+    con = warehouse.connect(":memory:")
+    try:
+        warehouse.waiting_for_lock(
+            lambda: con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)"), warehouse_path)
+        known = con.execute("SELECT count(*) FROM wh.tenants WHERE tenant_id = ?",
+                            [tenant.tenant_id]).fetchall()[0][0]
+        if not known:
+            raise ReportError(f"unknown tenant {tenant.tenant_id!r}: not in {warehouse_path}")
+        pricing.install(con, rows)
+        con.execute("SET search_path = 'memory.main,wh.main'")
+        marts.set_scope(con, marts.Scope(tenant.tenant_id, tenant.timezone, period, as_of,
+                                         tenant.sla_target_minutes, funnels_of(tenant)))
+        marts.build_staging(con, reports)
+        con.execute(f"ATTACH '{tmp_name}' AS out")
+        for name in marts.mart_names(reports):
+            con.execute(f"CREATE TABLE out.{name} AS {marts.mart_query(name, reports)}")
+        _copy_site_tables(con, tenant, period, reports)
+        con.execute("CREATE TABLE out.rate_card AS SELECT * FROM memory.main.rate_card")
+        info = bundle_info(tenant, period, as_of, rows, reports)
+        con.execute("CREATE TABLE out.bundle_info (key VARCHAR, value VARCHAR)")
+        con.executemany("INSERT INTO out.bundle_info VALUES (?, ?)",
+                        [(k, json.dumps(v)) for k, v in info.items()])
+        con.execute("DETACH out")
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    os.replace(tmp_name, out_path)
+    return content_hash(out_path)
+
+
+def _copy_site_tables(con: duckdb.DuckDBPyConnection, tenant: TenantParams, period: Period,
+                      reports) -> None:
+    """The canonical tables the site's own reports read, for this tenant and period only, as
+    `reportlib extract` gives them (identities masked)."""
+    from reportlib.deliver import extract
+
+    tables = dict.fromkeys(t for r in reports if (spec := registry.find(r)) and spec.site
+                           for t in spec.tables)
+    if not tables:
+        return
+    extract.set_scope(con, tenant, period.start, period.end)
+    for name in tables:
+        con.execute(f"CREATE TABLE out.{name} AS {extract.QUERIES[name]('masked')}")
+
+
+def funnels_of(tenant: TenantParams) -> tuple:
+    """The funnels declared in the tenant's params: ((name, ((category, action), ...)), ...)."""
+    found = []
+    for i, funnel in enumerate(tenant.options.get("funnels") or []):
+        try:
+            steps = tuple((str(c), str(a)) for c, a in funnel["steps"])
+            found.append((str(funnel.get("name") or f"funnel {i + 1}"), steps))
+        except (KeyError, TypeError, ValueError):
+            raise ReportError(f"params/tenants/{tenant.tenant_id}.yaml: options.funnels[{i}]: "
+                              "needs steps as [category, action] pairs") from None
+    return tuple(found)
+
+
+def bundle_info(tenant: TenantParams, period: Period, as_of: date,
+                rows: list[pricing.RateRow], reports) -> dict:
+    return {
+        "tenant": tenant.tenant_id, "display_name": tenant.display_name,
+        "timezone": tenant.timezone, "locale": tenant.locale, "currency": tenant.currency,
+        "period": period.label, "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(), "as_of": as_of.isoformat(),
+        "partial": calendar.is_partial(period, as_of),
+        "open": calendar.is_open(period, as_of),
+        "consolidation_date": calendar.consolidation_date(period).isoformat(),
+        "rate_card_date": pricing.rate_card_date(rows).isoformat(),
+        "rate_card_sources": sorted({r.source.split(":")[0] for r in rows if r.enabled}),
+        "phone_labels": {"".join(c for c in p.display_phone_number if c.isdigit()): p.label
+                         for p in tenant.phone_numbers},
+        "reports": list(reports),
+        # A site's own reports as its notebook needs them (a kernel reads no params).
+        "site_reports": {r: {"title": dict(spec.titles), "tables": list(spec.tables),
+                             "marts": list(spec.marts)}
+                         for r in reports if (spec := registry.find(r)) and spec.site},
+        "options": tenant.options,
+        "sla_target_minutes": tenant.sla_target_minutes,
+    }
+
+
+def table_hashes(path: Path) -> dict[str, str]:
+    """Per table of the bundle, a hash of its columns and rows (not of the file's bytes, which
+    DuckDB varies). The rows are summed in SQL as a multiset of row hashes, so no row is
+    fetched into Python (fetching them all was a third of a bundle's build). Floating-point
+    values count to 12 significant digits: a parallel sum may differ in the last bits from
+    one build to the next, and that is not a change of content."""
+    found = {}
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        columns = con.execute(
+            "SELECT table_name, list(column_name ORDER BY ordinal_position), "
+            "list(data_type ORDER BY ordinal_position) "
+            "FROM information_schema.columns GROUP BY table_name ORDER BY table_name").fetchall()
+        for table, names, types in columns:
+            values = ", ".join(
+                f"printf('%.12g', \"{n}\") AS \"{n}\"" if t in ("DOUBLE", "FLOAT", "REAL")
+                else f'"{n}"' for n, t in zip(names, types, strict=True))
+            rows, total = con.execute(
+                f'SELECT count(*), COALESCE(sum(hash(t)::HUGEINT), 0) '
+                f'FROM (SELECT {values} FROM "{table}") t').fetchone()
+            names = [f"{n} {t}" for n, t in zip(names, types, strict=True)]
+            found[table] = hashlib.sha256(
+                f"{table}|{'|'.join(names)}|{rows}|{total}".encode()).hexdigest()
+    finally:
+        con.close()
+    return found
+
+
+def coverage_hash(path: Path, kinds: tuple[str, ...]) -> str:
+    """A hash of the coverage rows of these source kinds only: a report's coverage block shows
+    its own sources, so another source's new rows do not change it."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows, total = con.execute(
+            "SELECT count(*), COALESCE(sum(hash(t)::HUGEINT), 0) FROM source_coverage t "
+            "WHERE kind IN (SELECT unnest(?::VARCHAR[]))", [list(kinds)]).fetchone()
+    finally:
+        con.close()
+    return hashlib.sha256(f"{sorted(kinds)}|{rows}|{total}".encode()).hexdigest()
+
+
+def content_hash(path: Path) -> str:
+    """A hash of the whole bundle: of every table's hash (`table_hashes`)."""
+    text = "\n".join(f"{t} {h}" for t, h in sorted(table_hashes(path).items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Bundle:
+    """A read-only view of one bundle for a notebook: `info` and `table(name)` frames."""
+
+    path: Path
+    info: dict
+
+    @classmethod
+    def open(cls, path: Path | str) -> Bundle:
+        path = Path(path)
+        if not path.is_file():
+            raise ReportError(f"bundle: {path} does not exist")
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            info = {k: json.loads(v) for k, v in con.execute(
+                "SELECT key, value FROM bundle_info").fetchall()}
+        finally:
+            con.close()
+        return cls(path, info)
+
+    def tables(self) -> set[str]:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        finally:
+            con.close()
+
+    def table(self, name: str) -> pd.DataFrame:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return con.execute(f'SELECT * FROM "{name}"').df()
+        finally:
+            con.close()
+
+    @property
+    def period(self) -> Period:
+        return calendar.parse_period(self.info["period"])
+
+    @property
+    def as_of(self) -> date:
+        return date.fromisoformat(self.info["as_of"])
+
+
+def for_notebook(tenant: str, period: str, bundle: str, as_of: str,
+                 reports: tuple[str, ...]) -> Bundle:
+    """The bundle a notebook reads: the given path, or one built now from the warehouse."""
+    from reportlib import params as params_mod
+
+    if bundle:
+        return Bundle.open(bundle)
+    defaults = environment.notebook_settings()
+    if defaults is None:
+        raise ReportError("no warehouse.duckdb found here or above: run the README's demo "
+                          "command")
+    wh, params_dir = defaults.warehouse, defaults.params
+    params_mod.use_site_reports(params_dir)
+    tenant_params = params_mod.load_tenant(params_dir, tenant)
+    out = Path(tempfile.mkdtemp(prefix="reportlib-")) / "bundle.duckdb"
+    card = pricing.load_rate_card(pricing.rate_card_path(params_dir, defaults.rate_card))
+    build(wh, tenant_params, calendar.parse_period(period), calendar.parse_date(as_of, "as_of"),
+          out, reports, card)
+    return Bundle.open(out)

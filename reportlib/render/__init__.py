@@ -1,0 +1,586 @@
+"""Executes a report notebook with papermill and publishes HTML (no code) and PDF atomically.
+
+One job renders one (tenant, period, report) from its bundle: the notebook is executed into a
+staging folder; only when it succeeds are the HTML and PDF made and renamed into place, so a
+failed run never replaces a good report. A failed notebook is kept as `<report>.failed.ipynb`
+(with its traceback) beside the last good outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+from reportlib import registry
+from reportlib.domain import calendar
+from reportlib.errors import ReportError
+from reportlib.look.i18n import report_title
+from reportlib.notebook import FIGURES_MIME  # the kernel side owns the name
+from reportlib.params import LOCALES, check_tenant_id
+
+NOTEBOOK_PARAMETERS = ("tenant", "period", "bundle", "locale", "as_of")
+KERNEL_NAME = "reportlib"
+
+
+@dataclass
+class Job:
+    """One report to render: everything a worker process needs, nothing more."""
+
+    tenant: str
+    period: str
+    report: str
+    as_of: str
+    locale: str
+    bundle: str  # path of the tenant-period bundle
+    bundle_hash: str
+    notebook: str  # path of the report's notebook (notebook_path)
+    out_dir: str  # outputs/<tenant>/<period>, where the main process publishes
+    display_name: str = ""
+    input_hash: str = ""  # everything the report's outputs depend on (runner.input_hash)
+    title: str = ""  # in the reader's language (a worker has not read the site's own reports)
+
+
+@dataclass
+class JobResult:
+    tenant: str
+    period: str
+    report: str
+    status: str  # ok | no_data (rendered, no source had a row) | failed | unchanged (skipped)
+    files: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    bundle_hash: str = ""
+    started_at: str = ""
+    ended_at: str = ""
+    seconds: dict = field(default_factory=dict)
+    error: str | None = None
+    input_hash: str = ""
+
+    def line(self) -> str:
+        where = f"{self.tenant} {self.period} {self.report}"
+        if self.status == "no_data":
+            return f"{where}: no data (none of its sources has a row in the period)"
+        if self.status == "unchanged":
+            return (f"{where}: unchanged (its inputs are as when it was last rendered; "
+                    "--force renders it again)")
+        return f"{where}: ok" if self.status == "ok" else f"{where}: FAILED: {self.error}"
+
+
+def notebook_path(report: str) -> Path:
+    """The report's notebook (its registry entry names the file): shipped inside the package
+    (`reportlib/notebooks`, which the repository's `notebooks/` links to for analysts), so that
+    an installed package renders from any folder; a site's own report names its own file."""
+    base = Path(str(resources.files("reportlib") / "reports" / report))
+    spec = registry.find(report)
+    if spec is None:
+        raise ReportError(f"report {report!r} is not one of {', '.join(registry.names())}")
+    path = Path(spec.notebook_path) if spec.notebook_path else base / spec.notebook_file
+    if not path.is_file():
+        raise ReportError(f"report {report!r}: no notebook {path}")
+    return path
+
+
+def validate_parameters(notebook: Path, parameters: dict) -> dict:
+    """Check names against the notebook's parameters cell and values against their types;
+    papermill itself only warns on an unknown name."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ReportError(f"{notebook.name}: unknown parameter {', '.join(unknown)} "
+                          f"(declared: {', '.join(sorted(declared))})")
+    check_tenant_id(parameters.get("tenant", ""))
+    calendar.parse_period(parameters.get("period", ""))
+    calendar.parse_date(parameters.get("as_of", ""), "as_of")
+    if parameters.get("locale") and parameters["locale"] not in LOCALES:
+        raise ReportError(f"locale {parameters['locale']!r} is not one of {', '.join(LOCALES)}")
+    for name, value in parameters.items():
+        default = declared[name].get("default")
+        kind = declared[name].get("inferred_type_name")
+        if kind == "bool" and not isinstance(value, bool):
+            raise ReportError(f"{notebook.name}: parameter {name} must be true or false "
+                              f"(default {default})")
+        if kind == "str" and not isinstance(value, str):
+            raise ReportError(f"{notebook.name}: parameter {name} must be text")
+    return parameters
+
+
+def kernel_name() -> str:
+    """The project's registered kernel, else the interpreter's own `python3` kernel."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    return KERNEL_NAME if KERNEL_NAME in specs else "python3"
+
+
+class DropStreams(Preprocessor):
+    """Drop stdout/stderr, warnings and machine-only outputs from what readers see."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o for o in cell.outputs
+                if o.get("output_type") not in ("stream", "error")
+                and FIGURES_MIME not in o.get("data", {})
+            ]
+        return cell, resources
+
+
+def _stylesheet() -> str:
+    return (resources.files("reportlib") / "look" / "templates" / "report.css").read_text("utf-8")
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal in which nothing can close the string or the <style> element."""
+    safe = "".join(ch if ch.isalnum() or ch in " ·-_.,:()" else f"\\{ord(ch):x} "
+                   for ch in text)
+    return f'"{safe}"'
+
+
+def page_titles(job: Job) -> tuple[str, str]:
+    """(HTML title, page footer) in the reader's language: the report's title, the tenant's
+    display name and the period in words, never the report's internal name."""
+    from reportlib.look.i18n import Formatter
+
+    locale = job.locale or "pt-BR"
+    period = calendar.parse_period(job.period)
+    fmt = Formatter(locale)
+    when = fmt.month(period.start) if period.is_month else \
+        f"{fmt.date(period.start)} – {fmt.date(period.end)}"
+    name = job.title or report_title(job.report, locale)
+    text = f"{name} · {job.display_name or job.tenant} · {when}"
+    return text, text
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: str) -> str:
+    """A self-contained page: no code, no prompts, no streams, no script, no external URL."""
+    exporter = HTMLExporter(template_name="basic", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(
+        remove_cell_tags={"remove-cell"}, remove_all_outputs_tags={"remove-output"},
+        remove_input_tags={"remove-input"}, enabled=True), enabled=True)
+    exporter.register_preprocessor(DropStreams(), enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
+    page_css = ("@page { @bottom-left { content: " + _css_string(footer) +
+                '; font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #6c757d; } }')
+    return (
+        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_stylesheet()}\n{page_css}</style>"
+        f'</head><body>{body}<footer class="report-footer">{html.escape(footer)}</footer>'
+        "</body></html>\n"
+    )
+
+
+def html_to_pdf(page: str, out: Path, base: Path) -> None:
+    """A4 PDF from the same page; WeasyPrint may read data: and file: URLs only, so
+    rendering never touches the network."""
+    import logging
+
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    fetcher = URLFetcher(allowed_protocols={"data", "file"})
+    HTML(string=page, base_url=str(base), url_fetcher=fetcher).write_pdf(str(out))
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Keep the kernel's start-up chatter (inherited file descriptor 2) off the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def read_figures(nb: nbformat.NotebookNode) -> dict:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if FIGURES_MIME in data:
+                value = data[FIGURES_MIME]
+                return json.loads(value) if isinstance(value, str) else dict(value)
+    return {}
+
+
+def _error_of(nb_path: Path, exc: Exception) -> str:
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    return " ".join(f"{ename}: {evalue}".split())[:500]
+
+
+@dataclass
+class RenderOutput:
+    """What a worker sends back: the job's result and its files (relative path -> bytes)."""
+
+    result: JobResult
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def render(job: Job, bundle_bytes: bytes | None = None,
+           notebook_text: str | None = None) -> RenderOutput:
+    """Execute one report and make its HTML, PDF and extracts in a private temporary folder;
+    nothing is published here. With `bundle_bytes` and `notebook_text` the worker needs no
+    shared file system (a Dask worker on another machine)."""
+    import tempfile
+
+    warnings.filterwarnings("ignore")
+    started = datetime.now(UTC)
+    work = Path(tempfile.mkdtemp(prefix=f"reportlib-{job.report}-"))
+    parameters = {"tenant": job.tenant, "period": job.period, "bundle": job.bundle,
+                  "locale": job.locale, "as_of": job.as_of}
+    result = JobResult(job.tenant, job.period, job.report, "failed", params=parameters,
+                       bundle_hash=job.bundle_hash, started_at=started.isoformat(),
+                       input_hash=job.input_hash)
+    output = RenderOutput(result)
+    try:
+        bundle_path, notebook = Path(job.bundle), Path(job.notebook)
+        if bundle_bytes is not None:
+            bundle_path = work / "bundle.duckdb"
+            bundle_path.write_bytes(bundle_bytes)
+        if notebook_text is not None:
+            notebook = work / "notebook" / f"{job.report}.ipynb"
+            notebook.parent.mkdir()
+            notebook.write_text(notebook_text, encoding="utf-8")
+        _render_into(job, bundle_path, notebook, work / "out", output)
+    except ReportError as exc:
+        result.error = str(exc)
+    finally:
+        result.ended_at = datetime.now(UTC).isoformat()
+        shutil.rmtree(work, ignore_errors=True)
+    return output
+
+
+def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
+                 output: RenderOutput) -> None:
+    import papermill
+
+    result = output.result
+    out.mkdir(parents=True)
+    parameters = {**result.params, "bundle": str(bundle_path)}
+    validate_parameters(notebook, parameters)
+    executed = out / f"{job.report}.ipynb"
+    t0 = time.perf_counter()
+    try:
+        with quiet_stderr():
+            papermill.execute_notebook(
+                str(notebook), str(executed), parameters=parameters,
+                kernel_name=kernel_name(), cwd=str(notebook.parent), progress_bar=False,
+                log_output=False, request_save_on_cell_execute=False)
+    except Exception as exc:  # the executed notebook holds the traceback
+        if executed.exists():
+            output.files[f"{job.report}.failed.ipynb"] = executed.read_bytes()
+            result.files = {"failed_notebook": f"{job.report}.failed.ipynb"}
+        result.error = _error_of(executed, exc)
+        return
+    t1 = time.perf_counter()
+    nb = nbformat.read(str(executed), as_version=4)
+    result.figures = read_figures(nb)
+    page = notebook_to_html(nb, *page_titles(job), job.locale or "pt-BR")
+    (out / f"{job.report}.html").write_text(page, encoding="utf-8")
+    t2 = time.perf_counter()
+    html_to_pdf(page, out / f"{job.report}.pdf", out)
+    t3 = time.perf_counter()
+    write_extracts(job, bundle_path, out)
+    for path in sorted(out.rglob("*")):
+        if path.is_file():
+            output.files[path.relative_to(out).as_posix()] = path.read_bytes()
+    # A period none of whose sources has a row is reported as such, not as a month of zeros.
+    result.status = "no_data" if result.figures.get("no_data") else "ok"
+    result.files = {"html": f"{job.report}.html", "pdf": f"{job.report}.pdf",
+                    "notebook": f"{job.report}.ipynb"}
+    csvs = sorted(name for name in output.files if name.endswith(".csv"))
+    if csvs:
+        result.files["csv"] = csvs
+    result.seconds = {"execute": round(t1 - t0, 3), "html": round(t2 - t1, 3),
+                      "pdf": round(t3 - t2, 3), "total": round(t3 - t0, 3)}
+
+
+def _campaign_csvs(bundle_path: Path, out: Path, locale: str) -> None:
+    """The campaigns report's per-campaign CSVs, in `campaigns/`."""
+    from reportlib.marts.bundle import Bundle
+    from reportlib.reports.campaigns import write_campaign_csvs
+
+    write_campaign_csvs(Bundle.open(bundle_path), out / "campaigns", locale)
+
+
+# A report's extra outputs (its registry entry's `extras`): name -> writer(bundle, out, locale).
+EXTRA_WRITERS = {"campaign_csvs": _campaign_csvs}
+
+
+def write_extracts(job: Job, bundle_path: Path, out: Path) -> None:
+    """Files a report publishes beside its HTML: its registry entry's extras."""
+    spec = registry.find(job.report)
+    for extra in spec.extras if spec else ():
+        EXTRA_WRITERS[extra](bundle_path, out, job.locale or "pt-BR")
+
+
+def publish(out_dir: Path, output: RenderOutput) -> None:
+    """Write a worker's files into outputs/<tenant>/<period>/, each complete before it is
+    renamed into place; a failure adds only its `.failed.ipynb` beside the last good files."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = output.result.report
+    if output.result.status == "failed":
+        for name, data in output.files.items():
+            _write_file(out_dir / name, data)
+        return
+    folders: dict[str, dict[str, bytes]] = {}
+    for name, data in output.files.items():
+        if "/" in name:
+            folder, rest = name.split("/", 1)
+            folders.setdefault(folder, {})[rest] = data
+    for folder, files in folders.items():
+        staging = out_dir / f".staging-{folder}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+        for rest, data in files.items():
+            (staging / rest).write_bytes(data)
+        publish_folder(staging, out_dir / folder)
+    for suffix in (".ipynb", ".pdf", ".html"):
+        _write_file(out_dir / f"{report}{suffix}", output.files[f"{report}{suffix}"])
+    (out_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def publish_folder(new: Path, target: Path) -> None:
+    """Swap a whole folder into place: the old one is moved aside, then removed."""
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest and index
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
+    """Merge one job's result into outputs/<tenant>/<period>/manifest.json (main process only).
+    A failed run keeps the last good files listed, marked failed."""
+    path = out_dir / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    manifest.update({"tenant": result.tenant, "period": result.period, "as_of": as_of})
+    reports = manifest.setdefault("reports", {})
+    entry = asdict(result)
+    for key in ("tenant", "period", "report"):
+        entry.pop(key)
+    previous = reports.get(result.report, {})
+    if result.status == "failed":
+        good = (previous.get("last_good") if previous.get("status") == "failed" else
+                {k: previous.get(k) for k in ("files", "figures", "ended_at", "bundle_hash")}
+                if previous.get("status") in ("ok", "no_data") else None)
+        if good:
+            entry["last_good"] = good
+            entry["files"] = {**good.get("files", {}), **entry["files"]}
+    if result.figures.get("coverage") is not None:
+        entry["coverage"] = result.figures["coverage"]
+    reports[result.report] = entry
+    write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
+    return manifest
+
+
+# The index, in English for the operators: titles (i18n keys), statuses and headline figures.
+_INDEX_STATUS = {
+    "ok": ("OK", "rendered; its figures are final"),
+    "partial": ("Partial", "rendered; its figures are provisional until the 5th business day "
+                           "of the following month"),
+    "failed": ("Failed", "the last run failed; the files shown are the last good run's"),
+    "no_data": ("No data", "none of the report's sources has a row in the period"),
+}
+# Per report, its headline figures (the registry's `headlines`): (manifest key, label,
+# format); a report without any shows its first few numeric figures.
+_INDEX_HEADLINES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    r.name: r.headlines for r in registry.REPORTS if r.headlines}
+_INDEX_UNITS = {"message": "Messages", "conversation": "Conversations"}
+_INDEX_CSVS_SHOWN = 3  # more CSV files than this fold under one "N CSV files"
+
+
+def _index_figures(report: str, figures: dict) -> list[dict]:
+    """Two or three headline figures of a report, formatted (English, thousands separators)."""
+    from reportlib.look.i18n import Formatter
+
+    fmt = Formatter("en", "USD")
+    spec = list(_INDEX_HEADLINES.get(report, ()))
+    if report == "consumption":
+        units = figures.get("units") or []
+        label = _INDEX_UNITS.get(units[0], "Units") if len(units) == 1 else "Units"
+        spec[0] = ("total", label, "number")
+        if figures.get("cost_usd.headline") is None:
+            spec[2] = ("cost_usd.total", "Cost", "money")
+    if not spec:
+        numeric = [k for k, v in figures.items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)]
+        numeric.sort(key=lambda k: "." in k)  # top-level figures before detail ones
+        spec = [(k, k.replace("_", " ").replace(".", " ").capitalize(), "number")
+                for k in numeric[:3]]
+    shown = []
+    for key, label, kind in spec:
+        if key not in figures:
+            continue
+        value = figures[key]
+        if isinstance(value, bool) or not (value is None or isinstance(value, int | float)):
+            continue
+        if kind == "money":
+            text = fmt.money(value)
+        elif kind == "percent":
+            text = fmt.percent(value)
+        else:  # whole numbers as such, a fraction with two decimals
+            fraction = isinstance(value, float) and not value.is_integer()
+            text = fmt.number(value, 2 if fraction else 0)
+        shown.append({"label": label, "value": text})
+    return shown
+
+
+def _index_time(value) -> str:
+    """'YYYY-MM-DD HH:MM' of an ISO time (UTC), or '–'."""
+    text = str(value or "")[:16].replace("T", " ")
+    return text or "–"
+
+
+def _index_period(label: str) -> dict:
+    from reportlib.look.i18n import Formatter
+
+    fmt = Formatter("en")
+    try:
+        period = calendar.parse_period(label)
+    except ReportError:
+        return {"label": label, "title": label, "final": None}
+    title = (fmt.month(period.start) if period.is_month else
+             f"{fmt.date(period.start)} – {fmt.date(period.end)}")
+    return {"label": label, "title": title,
+            "final": fmt.date(calendar.consolidation_date(period))}
+
+
+def _index_row(tenant: str, period: dict, report: str, entry: dict,
+               last_sent: dict) -> dict:
+    from urllib.parse import quote
+
+    status = entry.get("status")
+    failed = status == "failed"
+    good = (entry.get("last_good") or {}) if failed else entry
+    figures = good.get("figures") or {}
+    if status == "ok" and figures.get("partial"):
+        status = "partial"
+    status = status if status in _INDEX_STATUS else "unknown"
+    note = ""
+    if status == "partial" and period["final"]:
+        note = f"final on {period['final']}"
+    elif failed:
+        note = (f"run of {_index_time(entry.get('ended_at'))} failed; " +
+                ("last good run's files" if entry.get("last_good") else "no good run yet"))
+    files = entry.get("files") or {}
+
+    def link(name: str, text: str) -> dict:
+        return {"href": quote(f"{tenant}/{period['label']}/{name}", safe="/"), "text": text}
+
+    csvs = [link(name, Path(name).name) for name in files.get("csv") or []]
+    title = report_title(report, "en")
+    return {
+        "title": title, "status": status,
+        "status_label": _INDEX_STATUS.get(status, (status.replace("_", " "),))[0],
+        "note": note, "error": (entry.get("error") or "") if failed else "",
+        "figures": [] if status == "no_data" else _index_figures(report, figures),
+        "links": [link(files[kind], kind.upper()) for kind in ("html", "pdf") if kind in files],
+        "csvs": csvs, "csv_folded": len(csvs) > _INDEX_CSVS_SHOWN,
+        "produced": _index_time(good.get("ended_at")),
+        "sent": str(last_sent.get((tenant, period["label"], report)) or "–"),
+    }
+
+
+def write_index(outputs: Path, last_sent: dict | None = None,
+                display_names: dict | None = None) -> Path:
+    """outputs/index.html, from the manifests: per tenant (its display name from
+    `display_names`, tenant id -> name, else its id), per period (newest first), each report
+    with its title, status (ok, partial, failed, no data, with a legend), two or three headline
+    figures, links to its HTML, PDF and CSV files, when it was produced and, from `last_sent`
+    ((tenant, period, report) -> time), when it was last e-mailed. Built from the package's
+    `templates/index.html.j2` with every text escaped."""
+    import jinja2
+    from markupsafe import Markup
+
+    last_sent, display_names = last_sent or {}, display_names or {}
+    order = {name: n for n, name in enumerate(registry.names())}
+    by_tenant: dict[str, list[tuple[str, dict]]] = {}
+    unreadable: list[str] = []
+    for manifest_path in sorted(Path(outputs).glob("*/*/manifest.json")):
+        tenant, period = manifest_path.parent.parent.name, manifest_path.parent.name
+        if tenant.startswith(".") or period.startswith("."):
+            continue
+        try:
+            manifest = json.loads(manifest_path.read_text("utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("not an object")
+        except (OSError, ValueError):
+            unreadable.append(f"{tenant}/{period}")
+            continue
+        by_tenant.setdefault(tenant, []).append((period, manifest))
+    tenants, counts = [], dict.fromkeys(_INDEX_STATUS, 0)
+    for tenant, periods in by_tenant.items():
+        blocks = []
+        for label, manifest in sorted(periods, key=lambda p: p[0], reverse=True):
+            period = _index_period(label)
+            reports = manifest.get("reports") or {}
+            rows = [_index_row(tenant, period, report, entry, last_sent)
+                    for report, entry in sorted(reports.items(),
+                                                key=lambda r: (order.get(r[0], 99), r[0]))
+                    if isinstance(entry, dict)]
+            for row in rows:
+                counts[row["status"]] = counts.get(row["status"], 0) + 1
+            blocks.append({**period, "rows": rows})
+        name = str(display_names.get(tenant) or tenant)
+        tenants.append({"id": tenant, "name": name, "periods": blocks})
+    tenants.sort(key=lambda x: (x["name"].casefold(), x["id"]))
+    total = sum(counts.values())
+    totals = (f"{total} report{'s' if total != 1 else ''} · " +
+              " · ".join(f"{n} {_INDEX_STATUS[s][0].lower() if s in _INDEX_STATUS else s}"
+                         for s, n in counts.items() if n)) if total else ""
+    templates = resources.files("reportlib") / "look" / "templates"
+    source = (templates / "index.html.j2").read_text("utf-8")
+    template = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
+                                  trim_blocks=True, lstrip_blocks=True,
+                                  keep_trailing_newline=True).from_string(source)
+    page = template.render(
+        stylesheet=Markup(_stylesheet()), tenants=tenants, unreadable=unreadable,
+        updated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), totals=totals,
+        legend=[{"status": s, "label": label, "text": text}
+                for s, (label, text) in _INDEX_STATUS.items()])
+    path = Path(outputs) / "index.html"
+    write_atomic(path, page)
+    return path

@@ -1,0 +1,206 @@
+"""What every report object shares: its bundle, locale, formatter and title block."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from reportlib import registry
+from reportlib.look import present
+from reportlib.look.i18n import Formatter, t
+from reportlib.marts.bundle import Bundle
+
+
+def say(table: dict, key: str, locale: str, **values) -> str:
+    """One sentence of a report's prose, in the reader's locale."""
+    entry = table[key]
+    return (entry.get(locale) or entry["en"]).format(**values)
+
+
+class BaseReport:
+    """A report over one bundle; subclasses add one method per section and `figures()`."""
+
+    report_name = ""  # its registry entry (reportlib/registry.py)
+    spec: registry.Report | None = None  # that entry, set from report_name
+    title_key = ""  # the entry's title key
+    prose: dict = {}  # the report's sentences: key -> {locale: text}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A report class names its registry entry; its title comes from there (a class for
+        no registered report fails at import)."""
+        super().__init_subclass__(**kwargs)
+        if cls.report_name:
+            cls.spec = registry.get(cls.report_name)
+            cls.title_key = cls.spec.title_key
+
+    def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
+        self.bundle = bundle
+        self.info = bundle.info
+        self.locale = locale or self.info.get("locale", "pt-BR")
+        self.fmt = Formatter(self.locale, "USD")
+        self._coverage: list[dict] | None = None
+
+    def _t(self, key: str, **values) -> str:
+        return t(key, self.locale, **values)
+
+    # -- what the report stands on ------------------------------------------------------------
+    def coverage(self) -> list[dict]:
+        """Per source kind this report reads: rows in the period, days with data, first and
+        last day, rejected rows of the files that gave them (mart `source_coverage`); read once
+        (the header, the figures and `no_data` all ask)."""
+        if self._coverage is None:
+            self._coverage = self._read_coverage()
+        return self._coverage
+
+    def _read_coverage(self) -> list[dict]:
+        import pandas as pd
+
+        kinds = self.spec.sources if self.spec else ()
+        if not kinds or "source_coverage" not in self.bundle.tables():
+            return []
+        df = self.bundle.table("source_coverage").set_index("kind")
+
+        def day(value) -> str | None:
+            return None if pd.isna(value) else str(value)[:10]
+
+        return [{"kind": kind, "rows": int(r["rows"]),
+                 "days_with_data": int(r["days_with_data"]), "first_day": day(r["first_day"]),
+                 "last_day": day(r["last_day"]), "rejected": int(r["rejected"])}
+                for kind in kinds if kind in df.index for r in [df.loc[kind]]]
+
+    @property
+    def no_data(self) -> bool:
+        """No source this report reads has a row in the period (said as such, never zeros)."""
+        coverage = self.coverage()
+        return bool(coverage) and all(c["rows"] == 0 for c in coverage)
+
+    def coverage_lines(self) -> list[str]:
+        """One line per source kind, shown when a source is missing or had rejected rows."""
+        coverage = self.coverage()
+        rows = {c["kind"]: c["rows"] for c in coverage}
+        # A source that has nothing while its alternative has rows (conversation analytics in
+        # the per-message era) is not missing.
+        coverage = [c for c in coverage if c["rows"] or not any(
+            rows.get(k) for k in (self.spec.alternatives_of(c["kind"]) if self.spec else ()))]
+        if not any(c["rows"] == 0 or c["rejected"] for c in coverage):
+            return []
+        lines = []
+        for c in coverage:
+            name = self._t(f"source.{c['kind']}")
+            if c["rows"] == 0:
+                text = self._t("coverage.none", source=name)
+            else:
+                text = self._t("coverage.rows", source=name, rows=self.fmt.number(c["rows"]),
+                               days=self.fmt.number(c["days_with_data"]),
+                               first=self.fmt.date(date.fromisoformat(c["first_day"]), "short"),
+                               last=self.fmt.date(date.fromisoformat(c["last_day"]), "short"))
+            if c["rejected"]:
+                text += self._t("coverage.rejected", rejected=self.fmt.number(c["rejected"]))
+            lines.append(text)
+        return lines
+
+    def published_figures(self) -> dict:
+        """The report's figures with what they stand on (the manifest's `coverage`); with no
+        data at all, no figure: a count of nothing is not a measured zero."""
+        if self.no_data:
+            return {"partial": bool(self.info["partial"]), "coverage": self.coverage(),
+                    "no_data": True}
+        return {**self.figures(), "coverage": self.coverage(), "no_data": False}
+
+    def title(self) -> str:
+        """The report's title in the reader's language."""
+        return self._t(self.title_key)
+
+    def _say(self, key: str, **values) -> str:
+        return say(self.prose, key, self.locale, **values)
+
+    def header(self) -> present.Header:
+        period = self.bundle.period
+        subtitle = (self.fmt.month(period.start) if period.is_month else
+                    f"{self.fmt.date(period.start)} – {self.fmt.date(period.end)}")
+        consolidation = date.fromisoformat(self.info["consolidation_date"])
+        lines = [self._t("generated", date=self.fmt.date(self.bundle.as_of))]
+        if self.info["partial"]:
+            lines.append(self._t("partial.note", date=self.fmt.date(consolidation)))
+        else:
+            lines.append(self._t("consolidated", date=self.fmt.date(consolidation)))
+        if self.no_data:
+            lines.append(self._t("coverage.no_data"))
+        lines.extend(self.coverage_lines())
+        return present.Header(
+            title=f"{self.title()} · {self.info['display_name']}",
+            subtitle=subtitle,
+            # "Consumo parcial" is the consumption report's own word; the others' data is partial.
+            badge=self._t("partial" if self.report_name == "consumption" else "partial.data")
+            if self.info["partial"] else "",
+            lines=lines)
+
+    def when(self, value) -> str:
+        """A timestamp in the tenant's time zone, short, in the reader's locale."""
+        import pandas as pd
+
+        if value is None or pd.isna(value):
+            return "–"
+        local = pd.Timestamp(value).tz_convert(self.info["timezone"])
+        return f"{self.fmt.date(local.date(), 'short')} {local.strftime('%H:%M')}"
+
+    def observed(self, frame, column: str = "day"):
+        """Rows of days already complete (before as-of): an open period's future days are not
+        zeros, and line charts must not fall to zero at its end."""
+        import pandas as pd
+
+        return frame[pd.to_datetime(frame[column]) < pd.Timestamp(self.bundle.as_of)]
+
+
+class SiteReport(BaseReport):
+    """A site's own report (params/reports.yaml): an analyst's notebook over the tables and
+    marts its entry names, with the house header, sections, charts and figures.
+
+    In its notebook: `report.table(name)` (a frame), `report.sql(query)` (DuckDB over the
+    bundle, which holds only this tenant and period), `report.section(title, prose, body)`,
+    `report.fmt` (numbers, money, dates in the reader's locale), `report.figure(key, value)`
+    for the index's headline figures, then `publish_figures(report)`."""
+
+    def __init__(self, name: str, site: dict, bundle: Bundle, locale: str | None = None) -> None:
+        super().__init__(bundle, locale)
+        self.report_name = name
+        self.titles = site.get("title") or {}
+        self.readable = {*site.get("tables", ()), *site.get("marts", ())}
+        self._figures: dict = {"partial": bool(self.info["partial"])}
+
+    def title(self) -> str:
+        return self.titles.get(self.locale) or self.titles.get("en") or self.report_name
+
+    def _readable(self, name: str) -> str:
+        if name not in self.readable:
+            raise ValueError(f"{name!r} is not among this report's tables "
+                             f"({', '.join(sorted(self.readable))}): add it to its entry in "
+                             "params/reports.yaml")
+        return name
+
+    def table(self, name: str):
+        """One of its tables or marts, whole, as a pandas frame."""
+        return self.bundle.table(self._readable(name))
+
+    def sql(self, query: str):
+        """A DuckDB query over its bundle (read-only), as a pandas frame."""
+        import duckdb
+
+        con = duckdb.connect(str(self.bundle.path), read_only=True)
+        try:
+            return con.execute(query).df()
+        finally:
+            con.close()
+
+    def section(self, title: str, prose: str | list[str] = (), body: str = "",
+                notes: list[str] = ()) -> present.Section:
+        """A section styled as the built-in reports' (body: `present.table`, a chart's
+        `present.figure_to_img`)."""
+        prose = [prose] if isinstance(prose, str) else list(prose)
+        return present.Section(title, prose, body, notes=list(notes))
+
+    def figure(self, key: str, value) -> None:
+        """Record a headline figure (the manifest's `figures`, the index)."""
+        self._figures[key] = value
+
+    def figures(self) -> dict:
+        return dict(self._figures)

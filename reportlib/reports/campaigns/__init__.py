@@ -1,0 +1,761 @@
+"""The campaigns report: how each active-message campaign did, what it cost, why messages
+failed, when to send, which buttons were clicked, which variant wins (only between true variants,
+and only when the data can tell); plus the per-campaign per-message CSV files.
+
+Definitions: docs/metrics.md, "Metrics of the campaigns report". Counts, rates and costs come
+from the `campaign_summary` and `campaign_messages` marts and `reportlib.domain.metrics`;
+this module only selects, formats and explains them.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reportlib.domain import error_codes
+from reportlib.domain.metrics import (
+    MIN_HOUR_VOLUME,
+    best_hours,
+    button_clicks,
+    compare_proportions,
+    minimum_detectable_difference,
+    opt_out_trend,
+    rate,
+    send_hour_rates,
+)
+from reportlib.look import charts, present
+from reportlib.look.i18n import LABELS, mask_phone
+from reportlib.look.safe import csv_cell, slug
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.base import BaseReport, say
+
+REPORT = "campaigns"
+# Variants (A/B): names that differ only by one variant marker of the same kind, sent within
+# VARIANT_WINDOW of each other, or pairs declared in the tenant's options.campaign_variants.
+NAME_TOKENS = re.compile(r"[\s\-–—_/|:()\[\]]+")
+VARIANT_MARKERS = (
+    ("letter", re.compile(r"^[a-e]$", re.IGNORECASE)),
+    ("version", re.compile(r"^v\d+$", re.IGNORECASE)),
+    ("arm", re.compile(r"^(controle|teste|control|test)$", re.IGNORECASE)),
+)
+ARM_ORDER = {"controle": 0, "control": 0, "teste": 1, "test": 1}
+VARIANT_WINDOW = pd.Timedelta(hours=24)
+# A campaign is ranked in the headline only with at least this many received messages.
+MIN_RANK_RECEIVED = 100
+READ_BINS = [0, 1, 5, 15, 60, 240, 1440, 4320, np.inf]  # minutes
+READ_BIN_LABELS = ["<1 min", "1–5", "5–15", "15–60", "1–4 h", "4–24 h", "1–3 d", ">3 d"]
+
+PROSE = {
+    "campaigns": {
+        "pt-BR": "{count} campanhas no período, para {audience} contatos: {received} "
+                 "receberam e {read} leram a mensagem.",
+        "en": "{count} campaigns in the period, to {audience} contacts: {received} received "
+              "and {read} read the message.",
+    },
+    "campaigns.best": {
+        "pt-BR": "{category}: maior taxa de leitura em {name}: {rate}.",
+        "en": "{category}: highest read rate in {name}: {rate}.",
+    },
+    "campaigns.cheapest": {
+        "pt-BR": "{category}: menor custo estimado por leitura em {name}: {cost}.",
+        "en": "{category}: lowest estimated cost per read in {name}: {cost}.",
+    },
+    "campaigns.rank_rule": {
+        "pt-BR": "Campanhas comparadas dentro da sua categoria, entre as que tiveram ao menos "
+                 "{min} mensagens recebidas.",
+        "en": "Campaigns are ranked within their category, among those with at least {min} "
+              "received messages.",
+    },
+    "costs": {
+        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens cobradas; {free} "
+                 "mensagens entregues foram gratuitas.",
+        "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; {free} "
+              "delivered messages were free.",
+    },
+    "costs.not_available": {
+        "pt-BR": "{count} mensagens cobradas não têm preço (mercado sem tarifa ou envio antes "
+                 "de 01/07/2025): custo não disponível, não somado como zero.",
+        "en": "{count} billed messages have no price (a market without a rate, or sent before "
+              "2025-07-01): cost not available, not added as zero.",
+    },
+    "costs.detail": {
+        "pt-BR": "Estimativa pela tabela de preços da Meta (sem margem de provedor): cada "
+                 "mensagem entregue pela tarifa do mercado do destinatário e da categoria no "
+                 "dia do envio; gratuitas as que os webhooks dão como gratuitas (janela de "
+                 "atendimento ou ponto de entrada gratuito). Custo por leitura e por resposta "
+                 "só quando todas as mensagens cobradas têm preço.",
+        "en": "Estimated from Meta's rate card (no provider mark-up): each delivered message "
+              "at the rate of the recipient's market and the category on the send day; free "
+              "the ones the webhooks call free (customer-service window or free entry point). "
+              "Cost per read and per reply only when every billed message has a price.",
+    },
+    "not_available": {"pt-BR": "não disponível", "en": "not available"},
+    "plus_not_available": {"pt-BR": "{cost} + {count} sem preço",
+                           "en": "{cost} + {count} without a price"},
+    "col.billable": {"pt-BR": "Cobradas", "en": "Billed"},
+    "col.free": {"pt-BR": "Gratuitas", "en": "Free"},
+    "col.cost": {"pt-BR": "Custo estimado", "en": "Estimated cost"},
+    "col.cost_per_read": {"pt-BR": "Custo est. por leitura", "en": "Est. cost per read"},
+    "col.cost_per_reply": {"pt-BR": "Custo est. por resposta", "en": "Est. cost per reply"},
+    "col.hour": {"pt-BR": "Hora do envio", "en": "Send hour"},
+    "col.received": {"pt-BR": "Recebidas", "en": "Received"},
+    "col.button": {"pt-BR": "Botão", "en": "Button"},
+    "col.clicks": {"pt-BR": "Cliques", "en": "Clicks"},
+    "col.ctr": {"pt-BR": "Taxa de clique", "en": "Click-through rate"},
+    "col.week": {"pt-BR": "Semana de", "en": "Week of"},
+    "col.opted_out": {"pt-BR": "Descadastros (7 dias)", "en": "Opt-outs (7 days)"},
+    "col.opt_out_rate": {"pt-BR": "Taxa de descadastro", "en": "Opt-out rate"},
+    "col.failed_131050": {"pt-BR": "Falhas 131050", "en": "131050 failures"},
+    "col.difference": {"pt-BR": "Diferença (B − A)", "en": "Difference (B − A)"},
+    "col.mdd": {"pt-BR": "Menor diferença detectável", "en": "Minimum detectable difference"},
+    "too_few": {"pt-BR": "poucas", "en": "too few"},
+    "section.costs": {"pt-BR": "Custo estimado por campanha",
+                      "en": "Estimated cost per campaign"},
+    "section.buttons": {"pt-BR": "Cliques nos botões de resposta rápida",
+                        "en": "Quick-reply button clicks"},
+    "section.opt_outs": {"pt-BR": "Descadastros por modelo e semana",
+                         "en": "Opt-outs per template and week"},
+    "buttons": {
+        "pt-BR": "O botão mais clicado foi “{button}” de {template}: {clicks} cliques, {ctr} "
+                 "das mensagens recebidas.",
+        "en": "The most clicked button was “{button}” of {template}: {clicks} clicks, {ctr} of "
+              "the received messages.",
+    },
+    "buttons.detail": {
+        "pt-BR": "Taxa de clique = mensagens recebidas em que o destinatário tocou o botão / "
+                 "mensagens recebidas do modelo (um clique por mensagem e botão).",
+        "en": "Click-through rate = received messages on which the recipient tapped the "
+              "button / received messages of the template (one click per message and button).",
+    },
+    "buttons.none": {"pt-BR": "Nenhum clique em botão de resposta rápida no período.",
+                     "en": "No quick-reply button click in the period."},
+    "opt_out_trend": {
+        "pt-BR": "{opted} destinatários pediram para não receber mais marketing em até 7 dias "
+                 "após a mensagem, e {failed} mensagens falharam porque o usuário já tinha "
+                 "pedido (131050).",
+        "en": "{opted} recipients asked to stop marketing within 7 days of the message, and "
+              "{failed} messages failed because the user had already asked (131050).",
+    },
+    "opt_out_trend.detail": {
+        "pt-BR": "Por modelo e semana do envio (segunda-feira, fuso do cliente); taxa de "
+                 "descadastro = descadastros / recebidas.",
+        "en": "Per template and week of the send (Monday, the tenant's zone); opt-out rate = "
+              "opt-outs / received.",
+    },
+    "opt_out_trend.none": {"pt-BR": "Nenhum descadastro nem falha 131050 no período.",
+                           "en": "No opt-out and no 131050 failure in the period."},
+    "rates": {
+        "pt-BR": "Cada taxa mostra seu denominador: entrega sobre enviadas, leitura e resposta "
+                 "sobre recebidas, falha sobre o público.",
+        "en": "Each rate shows its denominator: delivery over sent, read and reply over "
+              "received, failure over audience.",
+    },
+    "rates.detail": {
+        "pt-BR": "Respondidas são as mensagens respondidas em até 24 h do envio.",
+        "en": "Replied counts messages answered within 24 h of the send.",
+    },
+    "scheduled": {
+        "pt-BR": "{count} campanhas agendadas ainda não enviadas.",
+        "en": "{count} scheduled campaigns not sent yet.",
+    },
+    "funnel": {
+        "pt-BR": "De {audience} mensagens, {received} chegaram ({delivered}) e {read} foram "
+                 "lidas; {tickets} viraram ticket.",
+        "en": "Of {audience} messages, {received} arrived ({delivered}) and {read} were read; "
+              "{tickets} became tickets.",
+    },
+    "funnel.detail": {
+        "pt-BR": "Cada barra é uma etapa do funil, com a parcela do público.",
+        "en": "Each bar is a funnel step, with its share of the audience.",
+    },
+    "failures": {
+        "pt-BR": "{failed} mensagens falharam; a causa principal foi {code} ({meaning}), "
+                 "{share} das falhas.",
+        "en": "{failed} messages failed; the main cause was {code} ({meaning}), {share} of "
+              "failures.",
+    },
+    "failures.detail": {
+        "pt-BR": "\"Reenviar?\" diz se vale tentar de novo: nunca, depois de um tempo, ou já.",
+        "en": "\"Retry?\" says whether sending again helps: never, after a wait, or now.",
+    },
+    "opt_outs": {
+        "pt-BR": "{count} destinatários pediram ao WhatsApp para não receber mais mensagens de "
+                 "marketing da empresa em até 7 dias após receber uma campanha; {n} deles após "
+                 "“{campaign}”.",
+        "en": "{count} recipients asked WhatsApp to stop the business's marketing messages "
+              "within 7 days of receiving a campaign; {n} of them after “{campaign}”.",
+    },
+    "failures.none": {"pt-BR": "Nenhuma mensagem falhou.", "en": "No message failed."},
+    "time_to_read": {
+        "pt-BR": "Metade das leituras acontece em até {median} min após o envio; 90 % em até "
+                 "{p90} min.",
+        "en": "Half of the reads happen within {median} min of the send; 90 % within {p90} min.",
+    },
+    "time_to_read.detail": {
+        "pt-BR": "Mediana e P90, não média: poucas leituras dias depois distorcem a média.",
+        "en": "Median and P90, not the mean: a few reads days later would skew a mean.",
+    },
+    "peaks": {
+        "pt-BR": "Melhores horas para enviar, pela taxa de leitura: {hours} (fuso {tz}).",
+        "en": "Best hours to send, by read rate: {hours} ({tz} time).",
+    },
+    "peaks.reply": {
+        "pt-BR": "Pela taxa de resposta: {hours}.",
+        "en": "By reply rate: {hours}.",
+    },
+    "peaks.too_few": {
+        "pt-BR": "Nenhuma hora do dia teve ao menos {min} mensagens recebidas: poucos dados "
+                 "para dizer a melhor hora de envio.",
+        "en": "No hour of the day had at least {min} received messages: too few to tell the "
+              "best hour to send.",
+    },
+    "peaks.detail": {
+        "pt-BR": "Pela hora em que a mensagem foi enviada (fuso do cliente): taxa de leitura e "
+                 "de resposta sobre as recebidas; horas com menos de {min} recebidas aparecem "
+                 "como “poucas”.",
+        "en": "By the hour the message was sent (the tenant's zone): read and reply rates over "
+              "received; hours with fewer than {min} received show “too few”.",
+    },
+    "variants": {
+        "pt-BR": "{count} pares de variantes comparados (declarados nos parâmetros do cliente, "
+                 "ou nomes que diferem só por um marcador de variante — A/B, v1/v2, "
+                 "controle/teste — enviados com até 24 h de diferença).",
+        "en": "{count} variant pairs compared (declared in the tenant's params, or names that "
+              "differ only by a variant marker — A/B, v1/v2, control/test — sent within 24 h "
+              "of each other).",
+    },
+    "variants.detail": {
+        "pt-BR": "Diferença em pontos percentuais (B − A), intervalo de 95 % e teste de duas "
+                 "proporções; ao lado, a menor diferença que o teste detecta com esses volumes "
+                 "(poder de 80 %, 5 % bilateral). Abaixo dela: “dados insuficientes”.",
+        "en": "Difference in percentage points (B − A), 95 % interval and two-proportion test; "
+              "beside it, the smallest difference the test detects at these volumes (80 % "
+              "power, 5 % two-sided). Below it: “not enough data yet”.",
+    },
+    "verdict.underpowered": {
+        "pt-BR": "dados insuficientes ainda ({diff} pp; detectável a partir de {mdd} pp)",
+        "en": "not enough data yet ({diff} pp; detectable from {mdd} pp)",
+    },
+    "variants.none": {"pt-BR": "Nenhum par de variantes no período.",
+                      "en": "No variant pair in the period."},
+    "verdict.more": {"pt-BR": "B é {what} mais: {diff} pp, IC 95 % {low} a {high}",
+                     "en": "B is {what} more: {diff} pp, 95 % CI {low} to {high}"},
+    "verdict.less": {"pt-BR": "B é {what} menos: {diff} pp, IC 95 % {low} a {high}",
+                     "en": "B is {what} less: {diff} pp, 95 % CI {low} to {high}"},
+    "verdict.none": {"pt-BR": "sem diferença significativa ({diff} pp, IC 95 % {low} a "
+                              "{high})",
+                     "en": "no significant difference ({diff} pp, 95 % CI {low} to {high})"},
+    "what.read": {"pt-BR": "lida", "en": "read"},
+    "what.reply": {"pt-BR": "respondida", "en": "replied to"},
+    "none": {"pt-BR": "Nenhuma campanha no período.", "en": "No campaign in the period."},
+}
+
+NOTES = {
+    "definitions": {
+        "pt-BR": "Público: contatos válidos da lista (inválidos contados à parte). Enviadas = "
+                 "público − pendentes. Recebidas: entregues ou lidas. Contagens de mensagens, "
+                 "não de pessoas.",
+        "en": "Audience: valid contacts of the list (invalid ones counted apart). Sent = "
+              "audience − pending. Received: delivered or read. Counts of messages, not people.",
+    },
+    "provisional": {
+        "pt-BR": "Status podem mudar por até 30 dias: números recentes são provisórios.",
+        "en": "Statuses can change for up to 30 days: recent figures are provisional.",
+    },
+    "privacy": {
+        "pt-BR": "Destinatários mascarados nos arquivos CSV (código do país e 4 últimos dígitos).",
+        "en": "Recipients are masked in the CSV files (country code and last 4 digits).",
+    },
+    "cost": {
+        "pt-BR": "Custos são estimativas pela tabela de preços da Meta (preço por mensagem "
+                 "entregue, desde 01/07/2025), sem margem de provedor; o custo cobrado pela Meta "
+                 "está no relatório de consumo.",
+        "en": "Costs are estimates from Meta's rate card (per delivered message, from "
+              "2025-07-01), without a provider's mark-up; Meta's billed cost is in the "
+              "consumption report.",
+    },
+}
+
+
+def _marker(token: str) -> tuple[str, tuple] | None:
+    """The kind of variant marker a name token is and its order within the kind, or None."""
+    for kind, pattern in VARIANT_MARKERS:
+        if pattern.match(token):
+            low = token.lower()
+            order = (ARM_ORDER[low],) if kind == "arm" else (
+                (int(low[1:]),) if kind == "version" else (low,))
+            return kind, order
+    return None
+
+
+def variant_key(name: str) -> tuple[tuple, str, tuple] | None:
+    """A campaign name without its one variant marker: (the other words, the marker's kind, its
+    order). Two names with the same key differ only by the marker. None without exactly one
+    marker."""
+    tokens = [t for t in NAME_TOKENS.split(str(name).strip().lower()) if t]
+    # A lone letter is a marker only as the first or last word ("Volta a escola – A").
+    found = [(i, m) for i, t in enumerate(tokens) if (m := _marker(t)) is not None
+             and (m[0] != "letter" or i in (0, len(tokens) - 1))]
+    if len(found) != 1 or len(tokens) < 2:
+        return None
+    (i, (kind, order)), = found
+    return tuple(tokens[:i] + ["*"] + tokens[i + 1:]), kind, order
+
+
+def variant_pairs(summary: pd.DataFrame, declared: list | None = None) -> list[tuple[str, str]]:
+    """Pairs of campaign ids to compare (docs/metrics.md, variant comparison): the pairs
+    declared in the tenant's params first; then campaigns whose names differ only by a variant
+    marker (A/B, v1/v2, controle/teste) and that were sent within 24 h of each other, the
+    first marker (A, v1, controle) against each other one. Separate sends days apart that only
+    share a prefix ("Black Friday #24", "Black Friday #25") are never paired."""
+    ids = set(summary["campaign_id"])
+    pairs = [(a, b) for a, b in (declared or []) if a in ids and b in ids and a != b]
+    used = {c for pair in pairs for c in pair}
+    groups: dict[tuple, list] = {}
+    sent = summary["sent_at"] if "sent_at" in summary else pd.Series(pd.NaT, summary.index)
+    for row, sent_at in zip(summary.itertuples(), sent, strict=True):
+        key = variant_key(row.campaign_name)
+        if key is None or row.campaign_id in used or row.audience <= 0 or pd.isna(sent_at):
+            continue
+        groups.setdefault(key[:2], []).append((key[2], pd.Timestamp(sent_at), row.campaign_id))
+    for members in groups.values():
+        members.sort(key=lambda m: (m[0], m[1], m[2]))
+        (first_order, first_at, first), *others = members
+        for order, at, other in others:
+            if order != first_order and abs(at - first_at) <= VARIANT_WINDOW:
+                pairs.append((first, other))
+    return pairs
+
+
+class CampaignsReport(BaseReport):
+    """Sections and figures of the campaigns report for one bundle."""
+
+    report_name = "campaigns"
+    prose = PROSE
+
+    def _status(self, status) -> str:
+        """A campaign's status (the platform's word) in the reader's language."""
+        key = f"campaign_status.{status}"
+        return self._t(key) if isinstance(status, str) and key in LABELS else (status or "–")
+
+    def __init__(self, bundle: Bundle, locale: str | None = None, campaign_filter: str = "",
+                 scheduled_only: bool = False) -> None:
+        super().__init__(bundle, locale)
+        summary = bundle.table("campaign_summary")
+        if campaign_filter:
+            summary = summary[summary["campaign_name"].str.contains(
+                campaign_filter, case=False, regex=False, na=False)]
+        self.scheduled_df = summary[summary["scheduled_only"]]
+        self.summary_df = self.scheduled_df if scheduled_only else summary[
+            ~summary["scheduled_only"]]
+        keep = set(self.summary_df["campaign_id"])
+        self.messages_df = bundle.table("campaign_messages")
+        self.messages_df = self.messages_df[self.messages_df["campaign_id"].isin(keep)]
+        failures = bundle.table("campaign_failures")
+        self.failures_df = failures[failures["campaign_id"].isin(keep)]
+        self.declared_pairs = bundle.info.get("options", {}).get("campaign_variants", [])
+
+
+    def _pct(self, numerator, denominator) -> str:
+        value = rate(numerator, denominator)
+        return f"{self.fmt.percent(value)} ({self.fmt.number(numerator)}/" \
+               f"{self.fmt.number(denominator)})" if value is not None else "–"
+
+    # -- figures -------------------------------------------------------------------------
+    def figures(self) -> dict:
+        s = self.summary_df
+        figures: dict = {
+            "campaigns": int(len(s)), "scheduled_only": int(len(self.scheduled_df)),
+            "audience": int(s["audience"].sum()), "failed": int(s["failed"].sum()),
+            "received": int(s["received"].sum()), "read": int(s["read"].sum()),
+            "replied": int(s["replied"].sum()), "tickets": int(s["tickets"].sum()),
+            "opted_out": int(s["opted_out"].sum()),
+            "partial": bool(self.info["partial"]),
+        }
+        priced = s["cost_usd"].dropna()
+        figures["cost_usd_estimated"] = round(float(priced.sum()), 6) if len(priced) else None
+        figures["cost_not_available"] = int(s["cost_not_available"].sum())
+        for row in s.itertuples():
+            for key in ("audience", "failed", "received", "read", "replied"):
+                figures[f"campaign.{row.campaign_id}.{key}"] = int(getattr(row, key))
+            for key in ("cost_usd", "cost_per_read", "cost_per_reply"):
+                value = getattr(row, key)
+                figures[f"campaign.{row.campaign_id}.{key}"] = \
+                    None if value is None or value != value else round(float(value), 6)
+        return figures
+
+    # -- sections ------------------------------------------------------------------------
+    def campaigns(self) -> present.Section:
+        s = self.summary_df
+        if s.empty:
+            return present.Section(self._t("section.campaigns"), [self._say("none")])
+        f = self.figures()
+        prose = [self._say("campaigns", count=self.fmt.number(f["campaigns"]),
+                           audience=self.fmt.number(f["audience"]),
+                           received=self.fmt.number(f["received"]),
+                           read=self.fmt.number(f["read"]))]
+        if f["opted_out"]:
+            worst = s.sort_values("opted_out", ascending=False).iloc[0]
+            prose.append(self._say("opt_outs", count=self.fmt.number(f["opted_out"]),
+                                   campaign=worst["campaign_name"],
+                                   n=self.fmt.number(worst["opted_out"])))
+        prose.extend(self.ranking())
+        identity = [[r.campaign_name, r.template_name or "–", self._t(r.category or "–"),
+                     self.when(r.scheduled_at), self.when(r.sent_at)] for r in s.itertuples()]
+        counts = [[r.campaign_name, *(self.fmt.number(getattr(r, k)) for k in (
+                   "audience", "invalid_contacts", "sent", "failed", "received", "read",
+                   "replied", "tickets"))] for r in s.itertuples()]
+        body = present.table([self._t(k) for k in ("campaign", "template", "category",
+                                                   "scheduled_at", "sent_at")], identity)
+        body += present.table([self._t(k) for k in (
+            "campaign", "audience", "invalid", "sent", "failed", "received", "read", "replied",
+            "ticket")], counts, [False] + [True] * 8)
+        return present.Section(self._t("section.campaigns"), prose, body)
+
+    def ranking(self) -> list[str]:
+        """Per category: the campaign with the highest read rate and the one with the lowest
+        estimated cost per read, among campaigns with at least MIN_RANK_RECEIVED received."""
+        ranked = self.summary_df[self.summary_df["received"] >= MIN_RANK_RECEIVED]
+        lines = []
+        for category, group in ranked.groupby(ranked["category"].fillna("–"), sort=True):
+            label = self._t(category)
+            rates = group.dropna(subset=["read_rate"])
+            if len(rates):
+                top = rates.sort_values(["read_rate", "campaign_name"],
+                                        ascending=[False, True]).iloc[0]
+                lines.append(self._say("campaigns.best", category=label,
+                                       name=top.campaign_name,
+                                       rate=self._pct(top.read, top.received)))
+            costs = group.dropna(subset=["cost_per_read"])
+            if len(costs):
+                top = costs.sort_values(["cost_per_read", "campaign_name"]).iloc[0]
+                lines.append(self._say("campaigns.cheapest", category=label,
+                                       name=top.campaign_name,
+                                       cost=self.fmt.money(top.cost_per_read)))
+        if lines:
+            lines.append(self._say("campaigns.rank_rule",
+                                   min=self.fmt.number(MIN_RANK_RECEIVED)))
+        return lines
+
+    def _cost(self, value, not_available: int = 0) -> str:
+        """A campaign's estimated cost: "not available" when nothing billed has a price; the
+        priced part plus the count without a price when some have none."""
+        if value is None or value != value:
+            return self._say("not_available")
+        if not_available:
+            return self._say("plus_not_available", cost=self.fmt.money(value),
+                             count=self.fmt.number(not_available))
+        return self.fmt.money(value)
+
+    def _per(self, value, cost, not_available: int) -> str:
+        if cost is None or cost != cost or not_available:
+            return self._say("not_available")
+        return self.fmt.money(value) if value == value and value is not None else "–"
+
+    def costs(self) -> present.Section:
+        """Estimated cost per campaign, with cost per read and per reply (an estimate)."""
+        title = self._say("section.costs")
+        s = self.summary_df
+        if s.empty:
+            return present.Section(title, [self._say("none")])
+        priced = s["cost_usd"].dropna()
+        missing = int(s["cost_not_available"].sum())
+        total = self._cost(float(priced.sum()) if len(priced) else None, missing)
+        prose = [self._say("costs", cost=total, billable=self.fmt.number(int(s["billable"].sum())),
+                           free=self.fmt.number(int(s["free_messages"].sum())))]
+        if missing:
+            prose.append(self._say("costs.not_available", count=self.fmt.number(missing)))
+        prose.append(self._say("costs.detail"))
+        rows = [[r.campaign_name, self._t(r.category or "–"), self.fmt.number(r.billable),
+                 self.fmt.number(r.free_messages),
+                 self._cost(r.cost_usd, int(r.cost_not_available)),
+                 self._per(r.cost_per_read, r.cost_usd, int(r.cost_not_available)),
+                 self._per(r.cost_per_reply, r.cost_usd, int(r.cost_not_available))]
+                for r in s.itertuples()]
+        columns = [self._t("campaign"), self._t("category"),
+                   *(self._say(f"col.{k}") for k in ("billable", "free", "cost",
+                                                     "cost_per_read", "cost_per_reply"))]
+        return present.Section(title, prose, present.table(columns, rows,
+                                                           [False] * 2 + [True] * 5))
+
+    def rates(self) -> present.Section:
+        s = self.summary_df
+        if s.empty:
+            return present.Section(self._t("section.rates"), [self._say("none")])
+        rows = [[r.campaign_name, self._pct(r.received, r.sent), self._pct(r.read, r.received),
+                 self._pct(r.failed, r.audience), self._pct(r.replied, r.received),
+                 self._pct(r.tickets, r.received)] for r in s.itertuples()]
+        columns = [self._t(k) for k in ("campaign", "delivery_rate", "read_rate",
+                                        "failure_rate", "reply_rate", "ticket_rate")]
+        return present.Section(self._t("section.rates"),
+                               [self._say("rates"), self._say("rates.detail")],
+                               present.table(columns, rows, [False] + [True] * 5))
+
+    def scheduled(self) -> present.Section:
+        s = self.scheduled_df
+        rows = [[r.campaign_name, r.template_name or "–", self._t(r.category or "–"),
+                 self.when(r.scheduled_at), self._status(r.status)] for r in s.itertuples()]
+        body = present.table([self._t(k) for k in ("campaign", "template", "category",
+                                                   "scheduled_at", "status")], rows) if rows \
+            else ""
+        return present.Section(self._t("section.scheduled"),
+                               [self._say("scheduled", count=self.fmt.number(len(s)))], body)
+
+    def funnel(self) -> present.Section:
+        s = self.summary_df
+        if s.empty:
+            return present.Section(self._t("section.funnel"), [self._say("none")])
+        f = self.figures()
+        steps = ["audience", "sent", "received", "read", "replied", "ticket"]
+        values = [int(s["audience"].sum()), int(s["sent"].sum()), f["received"], f["read"],
+                  f["replied"], f["tickets"]]
+        fig = charts.funnel([self._t(k) for k in steps], values, self._t("section.funnel"),
+                            self.fmt)
+        rows = [[r.campaign_name, *(self.fmt.number(v) for v in (
+            r.audience, r.sent, r.received, r.read, r.replied, r.tickets))]
+                for r in s.itertuples()]
+        prose = [self._say("funnel", audience=self.fmt.number(values[0]),
+                           received=self.fmt.number(values[2]),
+                           delivered=self.fmt.percent(rate(values[2], values[1]) or 0),
+                           read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5])),
+                 self._say("funnel.detail")]
+        body = present.figure_to_img(fig, self._t("section.funnel")) + present.table(
+            [self._t("campaign"), *(self._t(k) for k in steps)], rows, [False] + [True] * 6)
+        return present.Section(self._t("section.funnel"), prose, body)
+
+    def failures(self) -> present.Section:
+        df = self.failures_df
+        if df.empty:
+            return present.Section(self._t("section.failures"), [self._say("failures.none")])
+        by_code = df.groupby("error_code", dropna=False)["messages"].sum().sort_values(
+            ascending=False)
+        # Meta's own words for a code, where its webhooks gave them: beside our meaning.
+        details = (df.dropna(subset=["details"]).sort_values("messages", ascending=False)
+                   .groupby("error_code")["details"].first()
+                   if "details" in df else {})
+        total = int(by_code.sum())
+        top_code = by_code.index[0]
+        prose = [self._say("failures", failed=self.fmt.number(total),
+                           code=self._code(top_code),
+                           meaning=error_codes.meaning(top_code, self.locale),
+                           share=self.fmt.percent(by_code.iloc[0] / total)),
+                 self._say("failures.detail")]
+        rows = [[self._code(code), self._meaning(code, details),
+                 error_codes.retry_label(code, self.locale),
+                 error_codes.action(code, self.locale), self.fmt.number(n),
+                 self.fmt.percent(n / total)] for code, n in by_code.items()]
+        body = present.table([self._t(k) for k in ("error_code", "meaning", "retry", "action",
+                                                   "messages")] + ["%"], rows,
+                             [True] + [False] * 3 + [True] * 2)
+        return present.Section(self._t("section.failures"), prose, body)
+
+    def _meaning(self, code, details) -> str:
+        meaning = error_codes.meaning(code, self.locale)
+        said = details.get(code) if code == code and code is not None else None
+        return f"{meaning} ({self._t('meta_says')}: “{said}”)" if said else meaning
+
+    def _code(self, code) -> str:
+        return "–" if code is None or code != code else str(int(code))
+
+    def time_to_read(self) -> present.Section:
+        minutes = self.messages_df["minutes_to_read"].dropna()
+        if minutes.empty:
+            return present.Section(self._t("section.time_to_read"), [self._say("none")])
+        median, p90 = float(np.quantile(minutes, 0.5)), float(np.quantile(minutes, 0.9))
+        prose = [self._say("time_to_read", median=self.fmt.number(median),
+                           p90=self.fmt.number(p90)), self._say("time_to_read.detail")]
+        fig = charts.histogram(minutes.to_numpy(), READ_BINS, READ_BIN_LABELS,
+                               f"{self._t('section.time_to_read')} · {self._t('minutes')}",
+                               self._t("messages"), self.fmt)
+        rows = [[r.campaign_name, self.fmt.number(r.minutes_to_read_median, 1),
+                 self.fmt.number(r.minutes_to_read_p90, 1)]
+                for r in self.summary_df.itertuples()]
+        body = present.figure_to_img(fig, self._t("section.time_to_read")) + present.table(
+            [self._t("campaign"), f"{self._t('median')} (min)", f"{self._t('p90')} (min)"],
+            rows, [False, True, True])
+        return present.Section(self._t("section.time_to_read"), prose, body)
+
+    def hour_rates(self) -> pd.DataFrame:
+        """Read and reply rates per tenant-local send hour (metrics.send_hour_rates)."""
+        return send_hour_rates(self.messages_df, MIN_HOUR_VOLUME)
+
+    def peaks(self) -> present.Section:
+        """Engagement by send hour: rates, not counts of when campaigns happened to be sent."""
+        hours = self.hour_rates()
+        if hours.empty:
+            return present.Section(self._t("section.peaks"), [self._say("none")])
+        minimum = self.fmt.number(MIN_HOUR_VOLUME)
+        best_read, best_reply = best_hours(hours, "read_rate"), best_hours(hours, "reply_rate")
+        by_hour = hours.set_index("hour")
+        if best_read:
+            prose = [self._say("peaks", tz=self.info["timezone"], hours=", ".join(
+                f"{h}h ({self.fmt.percent(by_hour.loc[h, 'read_rate'])})" for h in best_read)),
+                     self._say("peaks.reply", hours=", ".join(
+                f"{h}h ({self.fmt.percent(by_hour.loc[h, 'reply_rate'])})"
+                for h in best_reply))]
+        else:
+            prose = [self._say("peaks.too_few", min=minimum)]
+        prose.append(self._say("peaks.detail", min=minimum))
+        too_few = self._say("too_few")
+        rows = [[f"{r.hour}h", self.fmt.number(r.received),
+                 self._pct(r.read, r.received) if r.enough else too_few,
+                 self._pct(r.replied, r.received) if r.enough else too_few]
+                for r in hours.itertuples()]
+        columns = [self._say("col.hour"), self._say("col.received"), self._t("read_rate"),
+                   self._t("reply_rate")]
+        return present.Section(self._t("section.peaks"), prose,
+                               present.table(columns, rows, [False, True, True, True]))
+
+    def buttons(self) -> present.Section:
+        """Quick-reply button clicks per template and button, with click-through rate."""
+        title = self._say("section.buttons")
+        clicks = button_clicks(self.messages_df)
+        if clicks.empty:
+            return present.Section(title, [self._say("buttons.none")])
+        top = clicks.sort_values(["clicks", "template_name", "button_text"],
+                                 ascending=[False, True, True]).iloc[0]
+        prose = [self._say("buttons", button=top.button_text, template=top.template_name,
+                           clicks=self.fmt.number(top.clicks),
+                           ctr=self._pct(top.clicks, top.delivered)),
+                 self._say("buttons.detail")]
+        rows = [[r.template_name or "–", r.button_text, self.fmt.number(r.clicks),
+                 self.fmt.number(r.delivered), self.fmt.percent(r.ctr)]
+                for r in clicks.itertuples()]
+        columns = [self._t("template"), self._say("col.button"), self._say("col.clicks"),
+                   self._say("col.received"), self._say("col.ctr")]
+        return present.Section(title, prose, present.table(columns, rows,
+                                                           [False, False, True, True, True]))
+
+    def opt_out_trend(self) -> present.Section:
+        """Opt-outs (7 days) and 131050 failures per template and week of the send."""
+        title = self._say("section.opt_outs")
+        trend = opt_out_trend(self.messages_df)
+        trend = trend[(trend["opted_out"] > 0) | (trend["failed_131050"] > 0)] \
+            if not trend.empty else trend
+        if trend.empty:
+            return present.Section(title, [self._say("opt_out_trend.none")])
+        prose = [self._say("opt_out_trend", opted=self.fmt.number(int(trend["opted_out"].sum())),
+                           failed=self.fmt.number(int(trend["failed_131050"].sum()))),
+                 self._say("opt_out_trend.detail")]
+        rows = [[r.template_name or "–", self.fmt.date(pd.Timestamp(r.week).date(), "short"),
+                 self.fmt.number(r.received), self.fmt.number(r.opted_out),
+                 self._pct(r.opted_out, r.received), self.fmt.number(r.failed_131050)]
+                for r in trend.itertuples()]
+        columns = [self._t("template"), self._say("col.week"), self._say("col.received"),
+                   self._say("col.opted_out"), self._say("col.opt_out_rate"),
+                   self._say("col.failed_131050")]
+        return present.Section(title, prose, present.table(columns, rows,
+                                                           [False] * 2 + [True] * 4))
+
+    def comparisons(self) -> list[dict]:
+        """Each variant pair compared on read rate and reply rate (denominator: received), with
+        the minimum detectable difference at the pair's received counts around its pooled
+        rate; `verdict` is "underpowered" when the observed difference is below it."""
+        s = self.summary_df.set_index("campaign_id")
+        out = []
+        for a, b in variant_pairs(self.summary_df, self.declared_pairs):
+            for measure, column in (("read", "read"), ("reply", "replied")):
+                n_a, n_b = int(s.loc[a, "received"]), int(s.loc[b, "received"])
+                result = compare_proportions(int(s.loc[a, column]), n_a,
+                                             int(s.loc[b, column]), n_b)
+                if result is None:
+                    continue
+                pooled = (result.successes_a + result.successes_b) / (n_a + n_b)
+                mdd = minimum_detectable_difference(pooled, n_a, n_b)
+                if abs(result.difference) < mdd:
+                    verdict = "underpowered"
+                elif result.significant:
+                    verdict = "more" if result.difference > 0 else "less"
+                else:
+                    verdict = "none"
+                out.append({"a": a, "b": b, "measure": measure, "result": result,
+                            "mdd": mdd, "verdict": verdict,
+                            "name_a": s.loc[a, "campaign_name"],
+                            "name_b": s.loc[b, "campaign_name"]})
+        return out
+
+    def p_value(self, p: float) -> str:
+        """A p-value in the reader's locale, never "0,000": below 0.001 it reads "< 0,001"."""
+        return f"< {self.fmt.number(0.001, 3)}" if p < 0.001 else self.fmt.number(p, 3)
+
+    def verdict(self, measure: str, result, verdict: str | None = None,
+                mdd: float | None = None) -> str:
+        values = {"what": self._say(f"what.{measure}"),
+                  "diff": self.fmt.number(result.difference * 100, 1),
+                  "low": self.fmt.number(result.ci_low * 100, 1),
+                  "high": self.fmt.number(result.ci_high * 100, 1)}
+        if verdict is None:
+            verdict = ("more" if result.difference > 0 else "less") if result.significant \
+                else "none"
+        if verdict == "underpowered":
+            return self._say("verdict.underpowered", diff=values["diff"],
+                             mdd=self.fmt.number((mdd or 0) * 100, 1))
+        if verdict == "more":
+            return self._say("verdict.more", **{**values, "diff": "+" + values["diff"]})
+        if verdict == "less":
+            return self._say("verdict.less", **values)
+        return self._say("verdict.none", **values)
+
+    def variants(self) -> present.Section:
+        comparisons = self.comparisons()
+        if not comparisons:
+            return present.Section(self._t("section.variants"), [self._say("variants.none")])
+        pairs = len({(c["a"], c["b"]) for c in comparisons})
+        rows = [[c["name_a"], c["name_b"], self._t("read_rate" if c["measure"] == "read"
+                                                    else "reply_rate"),
+                 self._pct(c["result"].successes_a, c["result"].total_a),
+                 self._pct(c["result"].successes_b, c["result"].total_b),
+                 self.fmt.number(c["result"].difference * 100, 1) + " pp",
+                 self.fmt.number(c["mdd"] * 100, 1) + " pp",
+                 self.verdict(c["measure"], c["result"], c["verdict"], c["mdd"]),
+                 self.p_value(c["result"].p_value)] for c in comparisons]
+        columns = [self._t("variant_a"), self._t("variant_b"), self._t("measure"), "A", "B",
+                   self._say("col.difference"), self._say("col.mdd"), self._t("result"), "p"]
+        return present.Section(self._t("section.variants"),
+                               [self._say("variants", count=self.fmt.number(pairs)),
+                                self._say("variants.detail")],
+                               present.table(columns, rows, [False] * 3 + [True] * 4 + [
+                                   False, True]))
+
+    def footnotes(self) -> present.Footnotes:
+        notes = [say(NOTES, k, self.locale) for k in ("definitions", "provisional", "cost",
+                                                      "privacy")]
+        return present.Footnotes(self._t("section.notes"), notes)
+
+
+CSV_COLUMNS = ["message_id", "sent_at", "recipient", "final_status", "accepted_at",
+               "delivered_at", "read_at", "failed_at", "replied_at", "error_code",
+               "error_meaning"]
+
+
+def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> list[Path]:
+    """One CSV per campaign (file name: a safe slug of the campaign id), recipients masked,
+    formula-looking cells neutralised. Returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    messages = bundle.table("campaign_messages")
+    written = []
+    for campaign_id, rows in messages.groupby("campaign_id", sort=True):
+        path = folder / f"{slug(campaign_id)}.csv"
+        if path.resolve().parent != folder.resolve():  # never outside the folder
+            raise ValueError(f"unsafe campaign file name for {campaign_id!r}")
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            for r in rows.itertuples():
+                values = [r.message_id, _iso(r.sent_at), mask_phone(r.recipient),
+                          r.final_status, _iso(r.accepted_at), _iso(r.delivered_at),
+                          _iso(r.read_at), _iso(r.failed_at), _iso(r.replied_at),
+                          "" if pd.isna(r.error_code) else int(r.error_code),
+                          "" if pd.isna(r.error_code) else error_codes.meaning(r.error_code,
+                                                                                 locale)]
+                writer.writerow([csv_cell(v) for v in values])
+        written.append(path)
+    return written
+
+
+def _iso(value) -> str:
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()

@@ -1,0 +1,530 @@
+"""The consumption report: its sections and headline figures, built from one bundle.
+
+The notebook calls one method per section; each returns a `present.Section` (title, two
+sentences that say what the reader sees, and one chart or table). `figures()` gives the flat
+headline numbers that go to `manifest.json`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from reportlib.look import charts, present
+from reportlib.look.i18n import LABELS, mask_phone
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.base import BaseReport, say
+
+REPORT = "consumption"
+CATEGORY_ORDER = ["marketing", "utility", "authentication", "authentication_international",
+                  "marketing_lite", "service"]
+
+PROSE = {
+    "summary": {
+        "pt-BR": "No período foram {total} {unit}: {business} iniciadas pela empresa e {user} "
+                 "pelo usuário. {paid} foram pagas.",
+        "en": "The period had {total} {unit}: {business} business-initiated and {user} "
+              "user-initiated. {paid} were paid.",
+    },
+    # The headline cost (docs/metrics.md): Meta's where it reports one, our estimate elsewhere.
+    "summary.cost.meta": {
+        "pt-BR": "Custo informado pela Meta: {headline} (nossa estimativa: {cost}).",
+        "en": "Cost reported by Meta: {headline} (our estimate: {cost}).",
+    },
+    "summary.cost.mixed": {
+        "pt-BR": "Custo: {headline}, dos quais {meta} informados pela Meta e {estimated} "
+                 "estimados por nós para o que a Meta ainda não informou.",
+        "en": "Cost: {headline}, of which {meta} reported by Meta and {estimated} estimated "
+              "by us for what Meta has not reported yet.",
+    },
+    "summary.cost.estimate": {
+        "pt-BR": "Custo estimado por nós: {cost} (a Meta não informou custo).",
+        "en": "Cost estimated by us: {cost} (Meta reported no cost).",
+    },
+    "summary.paid_unknown": {
+        "pt-BR": "Para {count} delas os dados da Meta não dizem o tipo de cobrança: não estão "
+                 "entre as pagas nem entre as gratuitas.",
+        "en": "For {count} of them Meta's data does not give the pricing type: they are "
+              "neither among the paid nor among the free.",
+    },
+    "summary.without_estimate": {
+        "pt-BR": "{count} pagas não têm custo estimado (a tabela de preços não tem tarifa para "
+                 "o mercado, ou os dados da Meta não trazem o país): não estão no custo "
+                 "estimado, que fica incompleto.",
+        "en": "{count} paid units have no estimated cost (the rate card has no rate for the "
+              "market, or Meta's data does not give the country): they are not in the "
+              "estimated cost, which is incomplete.",
+    },
+    "summary.top": {
+        "pt-BR": "A categoria que mais custa é {category}: {share} do custo estimado.",
+        "en": "The costliest category is {category}: {share} of the estimated cost.",
+    },
+    "by_phone": {
+        "pt-BR": "{count} números ativos; {top} ({label}) concentra {share} do volume.",
+        "en": "{count} active numbers; {top} ({label}) carries {share} of the volume.",
+    },
+    "by_phone.not_broken_down": {
+        "pt-BR": "Os dados da Meta não separam {quantity} {unit} deste período por número de "
+                 "telefone: as análises foram obtidas sem essa dimensão, e a divisão por "
+                 "número não está disponível para eles.",
+        "en": "Meta's data does not split {quantity} {unit} of this period by phone number: "
+              "the analytics were fetched without that dimension, so the split by number is "
+              "not available for them.",
+    },
+    "by_phone.detail": {
+        "pt-BR": "A tabela separa pagas e gratuitas por categoria em cada número.",
+        "en": "The table splits paid and free units by category on each number.",
+    },
+    "daily": {
+        "pt-BR": "O dia de maior volume foi {day}, com {peak} {unit}; a média diária foi {mean}.",
+        "en": "The busiest day was {day}, with {peak} {unit}; the daily mean was {mean}.",
+    },
+    "daily.detail": {
+        "pt-BR": "As barras azuis são iniciadas pela empresa; as verdes, pelo usuário "
+                 "(dias no fuso {tz}).",
+        "en": "Blue bars are business-initiated; green bars user-initiated (days in the {tz} "
+              "time zone).",
+    },
+    "cost": {
+        "pt-BR": "Nossa estimativa: {cost}; custo informado pela Meta: {meta} (diferença de "
+                 "{diff}).",
+        "en": "Our estimate: {cost}; cost reported by Meta: {meta} (difference {diff}).",
+    },
+    "cost.detail": {
+        "pt-BR": "Nas faixas de volume (utilidade e autenticação) a estimativa usa a tarifa que "
+                 "a Meta aplicou à faixa no mês; fora delas, a tabela de preços. Diferenças "
+                 "vêm de tarifas da Meta diferentes da tabela.",
+        "en": "In volume tiers (utility and authentication) the estimate uses the rate Meta "
+              "applied to the tier this month; elsewhere, the rate card. Differences come "
+              "from Meta's rates differing from the card.",
+    },
+    "cost.no_meta": {
+        "pt-BR": "A Meta não informou custo para parte dos dados (cobrança via provedor); "
+                 "vale a estimativa.",
+        "en": "Meta gave no cost for part of the data (billed through a provider); the "
+              "estimate stands.",
+    },
+    "projection": {
+        "pt-BR": "Mantido o ritmo de cada dia da semana, o mês deve fechar em {projected} "
+                 "(faixa {low} – {high}).",
+        "en": "At the pace of each weekday so far, the month should close at {projected} "
+              "(range {low} – {high}).",
+    },
+    "projection.detail": {
+        "pt-BR": "Até agora: {to_date} em {days} dias completos; faltam {remaining} dias.",
+        "en": "So far: {to_date} over {days} complete days; {remaining} days to go.",
+    },
+    "projection.closed": {
+        "pt-BR": "O período está encerrado: não há projeção, os valores acima são os finais "
+                 "do período.",
+        "en": "The period is closed: there is no projection; the figures above are the "
+              "period's own.",
+    },
+    "projection.closed.detail": {
+        "pt-BR": "A projeção aparece enquanto o mês está em aberto.",
+        "en": "A projection appears while the month is open.",
+    },
+    "reconciliation": {
+        "pt-BR": "Mensagens de template entregues segundo os webhooks, contra o volume da "
+                 "Meta: {diff} de diferença no total.",
+        "en": "Template messages delivered according to the webhooks, against Meta's volume: "
+              "{diff} difference in all.",
+    },
+    "reconciliation.free": {
+        "pt-BR": "Das entregues, as enviadas numa janela gratuita (24 h após uma mensagem do "
+                 "usuário, para utilidade; 72 h de ponto de entrada gratuito, após um anúncio "
+                 "que leva ao WhatsApp), contra o volume gratuito da Meta.",
+        "en": "Of those delivered, the ones sent in a free window (24 h after a user's message, "
+              "for utility; a 72 h free entry point after a click-to-WhatsApp ad), against "
+              "Meta's free volume.",
+    },
+    "reconciliation.detail": {
+        "pt-BR": "Diferenças pequenas vêm de webhooks perdidos ou atrasados e de mensagens "
+                 "entregues perto da meia-noite.",
+        "en": "Small differences come from lost or late webhooks and messages delivered near "
+              "midnight.",
+    },
+}
+
+NOTES = {
+    "source": {
+        "pt-BR": "Contagens e custo da Meta vêm das análises da Meta (de conversas até "
+                 "30/06/2025, de preços por mensagem a partir de 01/07/2025); o custo estimado "
+                 "aplica a essas contagens a tarifa que a Meta aplicou a cada faixa de volume "
+                 "no mês e, fora das faixas, a tabela de preços da Meta.",
+        "en": "Counts and Meta's cost come from Meta's analytics (of conversations until "
+              "2025-06-30, of per-message pricing from 2025-07-01); the estimated cost applies "
+              "to those counts the rate Meta applied to each volume tier this month and, "
+              "outside tiers, Meta's rate card.",
+    },
+    "rate_card": {
+        "pt-BR": "Tabela de preços em vigor desde {date} (fonte: {source}); sem a margem do "
+                 "provedor.",
+        "en": "Rate card in force since {date} (source: {source}); without the provider's "
+              "mark-up.",
+    },
+    "fallback": {
+        "pt-BR": "Premissa: mercados sem tarifa própria na data usam a do mercado mais amplo "
+                 "(México → Resto da América Latina → Outros); autenticação internacional e "
+                 "marketing lite usam as tarifas de autenticação e marketing.",
+        "en": "Assumption: markets without a rate of their own on a date use the broader "
+              "market's (Mexico → Rest of Latin America → Other); authentication "
+              "international and marketing lite use the authentication and marketing rates.",
+    },
+    "initiator": {
+        "pt-BR": "Por mensagem, contam como iniciadas pelo usuário as mensagens de serviço e "
+                 "as gratuitas na janela de atendimento ou de ponto de entrada.",
+        "en": "Per message, service messages and those free in a customer-service or "
+              "free-entry-point window count as user-initiated.",
+    },
+    "partial": {
+        "pt-BR": "Consumo parcial: números provisórios até o 5º dia útil do mês seguinte "
+                 "({date}), contado sem feriados nacionais.",
+        "en": "Partial: figures are provisional until the 5th business day of the following "
+              "month ({date}), national holidays excluded.",
+    },
+    "days": {
+        "pt-BR": "Dias no fuso horário {tz}; dados até {as_of} (exclusive).",
+        "en": "Days in the {tz} time zone; data up to {as_of} (exclusive).",
+    },
+    "privacy": {
+        "pt-BR": "Números de telefone mascarados (código do país e 4 últimos dígitos).",
+        "en": "Phone numbers are masked (country code and last 4 digits).",
+    },
+}
+
+
+class ConsumptionReport(BaseReport):
+    """Sections and figures of the consumption report for one bundle."""
+
+    report_name = "consumption"
+    prose = PROSE
+
+    def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
+        super().__init__(bundle, locale)
+        self.summary_df = bundle.table("consumption_summary")
+        self.by_phone_df = bundle.table("consumption_by_phone")
+        self.daily_df = bundle.table("consumption_daily")
+        self.cost_df = bundle.table("consumption_cost")
+        self.projection_df = bundle.table("consumption_projection")
+        self.reconciliation_df = bundle.table("consumption_reconciliation")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _unit_label(self) -> str:
+        units = sorted(set(self.summary_df["unit"])) if len(self.summary_df) else ["message"]
+        return " + ".join(self._t(u) for u in units)
+
+    def _category(self, name: str) -> str:
+        return self._t(name)
+
+    # -- figures -------------------------------------------------------------------------
+    def figures(self) -> dict:
+        """The headline numbers, flat: what the report shows, for manifest.json."""
+        s = self.summary_df
+        figures: dict = {
+            "business_initiated": int(s.loc[s.initiator == "business", "quantity"].sum()),
+            "user_initiated": int(s.loc[s.initiator == "user", "quantity"].sum()),
+            "total": int(s["quantity"].sum()),
+            "paid": int(s["paid"].sum()),
+            "free": int(s["free"].sum()),
+            "cost_usd.total": round(float(s["our_cost_usd"].fillna(0).sum()), 4),
+            "meta_cost_usd.total": (round(float(s["meta_cost_usd"].sum()), 4)
+                                    if s["meta_cost_usd"].notna().any() else None),
+            "paid_without_estimate": int(s["paid_without_estimate"].sum())
+            if "paid_without_estimate" in s else 0,
+            "paid_unknown": int(s["paid_unknown"].sum()) if "paid_unknown" in s else 0,
+            **self._headline(s),
+            "partial": bool(self.info["partial"]),
+            "units": sorted(set(s["unit"])),
+        }
+        for category in CATEGORY_ORDER:
+            rows = s[s.category == category]
+            if len(rows):
+                figures[f"cost_usd.{category}"] = round(float(rows["our_cost_usd"].fillna(0)
+                                                              .sum()), 4)
+                figures[f"paid.{category}"] = int(rows["paid"].sum())
+        for unit in sorted(set(s["unit"])):
+            rows = s[s.unit == unit]
+            figures[f"{unit}.business_initiated"] = int(
+                rows.loc[rows.initiator == "business", "quantity"].sum())
+            figures[f"{unit}.user_initiated"] = int(
+                rows.loc[rows.initiator == "user", "quantity"].sum())
+        p = self.projection_df.set_index("metric") if len(self.projection_df) else None
+        if p is not None and "our_cost_usd" in p.index:
+            figures["projection.cost_usd"] = round(float(p.loc["our_cost_usd", "projected"]), 2)
+            figures["projection.cost_usd_low"] = round(float(
+                p.loc["our_cost_usd", "projected_low"]), 2)
+            figures["projection.cost_usd_high"] = round(float(
+                p.loc["our_cost_usd", "projected_high"]), 2)
+            figures["projection.paid"] = round(float(p.loc["paid", "projected"]))
+        return figures
+
+    @staticmethod
+    def _headline(s) -> dict:
+        """The headline cost: Meta's where Meta reports it, our estimate for the rest."""
+        estimated = float(s["estimated_part_usd"].fillna(0).sum()) if len(s) else 0.0
+        if not s["meta_cost_usd"].notna().any():
+            source = "estimate"
+        elif (s["points_without_meta_cost"] > 0).any() and estimated > 0:
+            source = "mixed"
+        else:
+            source = "meta"
+        headline = s["headline_cost_usd"]
+        return {"cost_usd.headline": round(float(headline.sum()), 4)
+                if headline.notna().any() else None,
+                "cost_usd.headline_estimated": round(estimated, 4),
+                "cost_usd.headline_source": source}
+
+    # -- sections ------------------------------------------------------------------------
+    def summary(self) -> present.Section:
+        if self.no_data:  # no analytics at all: said, never a month of zeros
+            return present.Section(self._t("section.summary"), [self._t("no_data")])
+        f, s = self.figures(), self.summary_df
+        source = f["cost_usd.headline_source"]
+        prose = [self._say("summary", total=self.fmt.number(f["total"]),
+                           unit=self._unit_label(), business=self.fmt.number(
+                               f["business_initiated"]), user=self.fmt.number(
+                               f["user_initiated"]), paid=self.fmt.number(f["paid"])),
+                 self._say(f"summary.cost.{source}",
+                           headline=self.fmt.money(f["cost_usd.headline"]),
+                           cost=self.fmt.money(f["cost_usd.total"]),
+                           meta=self.fmt.money(f["meta_cost_usd.total"]),
+                           estimated=self.fmt.money(f["cost_usd.headline_estimated"]))]
+        if f["paid_unknown"]:
+            prose.append(self._say("summary.paid_unknown",
+                                   count=self.fmt.number(f["paid_unknown"])))
+        if f["paid_without_estimate"]:
+            prose.append(self._say("summary.without_estimate",
+                                   count=self.fmt.number(f["paid_without_estimate"])))
+        costs = {c: f.get(f"cost_usd.{c}", 0) for c in CATEGORY_ORDER}
+        top = max(costs, key=costs.get)
+        if f["cost_usd.total"] > 0:
+            prose.append(self._say("summary.top", category=self._category(top),
+                                   share=self.fmt.percent(costs[top] / f["cost_usd.total"])))
+        kpis = present.cards([
+            (self._t("business"), self.fmt.number(f["business_initiated"])),
+            (self._t("user"), self.fmt.number(f["user_initiated"])),
+            (self._t("total"), self.fmt.number(f["total"])),
+            (self._t("paid"), self.fmt.number(f["paid"])),
+            (self._t("free"), self.fmt.number(f["free"])),
+            (self._t(f"headline_cost.{source}"), self.fmt.money(f["cost_usd.headline"])),
+        ])
+        eras = s["era"].nunique() > 1
+        rows = [([self._t(r.era)] if eras else []) +
+                [self._t(r.initiator), self._category(r.category),
+                 self._t(r.pricing_type), self.fmt.number(r.quantity), self.fmt.number(r.paid),
+                 self.fmt.number(r.free), self.fmt.money(r.our_cost_usd),
+                 self.fmt.money(r.meta_cost_usd) if pd.notna(r.meta_cost_usd)
+                 else self._t("not_given")]
+                for r in s.itertuples()]
+        columns = [self._t(k) for k in (["era"] if eras else []) + [
+            "initiator", "category", "pricing_type", "quantity", "paid", "free", "our_cost",
+            "meta_cost"]]
+        footer = [self._t("total")] + [""] * (2 + eras) + [
+            self.fmt.number(f["total"]), self.fmt.number(f["paid"]),
+            self.fmt.number(f["free"]), self.fmt.money(f["cost_usd.total"]),
+            self.fmt.money(f["meta_cost_usd.total"]) if f["meta_cost_usd.total"]
+            is not None else self._t("not_given")]
+        body = kpis + (present.table(columns, rows, [False] * (3 + eras) + [True] * 5, footer)
+                       if rows else f"<p>{self._t('no_data')}</p>")
+        return present.Section(self._t("section.summary"), prose, body)
+
+    def by_phone(self) -> present.Section:
+        df = self.by_phone_df
+        if df.empty:
+            return present.Section(self._t("section.by_phone"), [self._t("no_data")])
+        # Points of a response without the phone dimension have no number: said, not dropped.
+        unsplit = df[df["phone_number"].isna()]
+        df = df[df["phone_number"].notna()]
+        missing = ([self._say("by_phone.not_broken_down",
+                              quantity=self.fmt.number(unsplit["quantity"].sum()),
+                              unit=self._unit_label())] if len(unsplit) else [])
+        if df.empty:
+            return present.Section(self._t("section.by_phone"), missing)
+        volume = df.groupby(["phone_number", "label"])["quantity"].sum().sort_values(
+            ascending=False)
+        (top_number, top_label), top_value = volume.index[0], volume.iloc[0]
+        prose = [self._say("by_phone", count=self.fmt.number(len(volume)),
+                           top=mask_phone(top_number), label=top_label or "–",
+                           share=self.fmt.percent(top_value / max(1, volume.sum()))),
+                 self._say("by_phone.detail"), *missing]
+        rows = [[mask_phone(r.phone_number), r.label or "–", self._category(r.category),
+                 self._t(r.unit), self.fmt.number(r.quantity), self.fmt.number(r.paid),
+                 self.fmt.number(r.free), self.fmt.money(r.our_cost_usd)]
+                for r in df.itertuples()]
+        columns = [self._t(k) for k in ("phone_number", "label", "category", "unit",
+                                        "quantity", "paid", "free", "our_cost")]
+        return present.Section(self._t("section.by_phone"), prose,
+                               present.table(columns, rows, [False] * 4 + [True] * 4))
+
+    def daily(self) -> present.Section:
+        df = self.daily_df
+        if df.empty or df["quantity"].sum() == 0:
+            return present.Section(self._t("section.daily"), [self._t("no_data")])
+        per_day = df.groupby(["day", "initiator"])["quantity"].sum().unstack(fill_value=0)
+        # Units whose initiator Meta's data does not tell are a grey series of their own.
+        keys = ["business", "user"] + (["not_reported"] if "not_reported" in per_day else [])
+        per_day = per_day.reindex(columns=keys, fill_value=0)
+        days = [d.date() if hasattr(d, "date") else d for d in per_day.index]
+        totals = per_day.sum(axis=1)
+        complete = df.groupby("day")["complete"].all()
+        observed = totals[complete.values]
+        peak_day = observed.idxmax() if len(observed) else totals.idxmax()
+        peak_day = peak_day.date() if hasattr(peak_day, "date") else peak_day
+        unit = self._unit_label()
+        prose = [self._say("daily", day=self.fmt.date(peak_day), peak=self.fmt.number(
+                     totals.max()), unit=unit, mean=self.fmt.number(
+                     observed.mean() if len(observed) else 0)),
+                 self._say("daily.detail", tz=self.info["timezone"])]
+        fig = charts.daily_stacked(
+            days, {k: per_day[k].tolist() for k in keys},
+            charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
+            f"{self._t('section.daily')} · {unit}", unit, self.fmt)
+        return present.Section(self._t("section.daily"), prose,
+                               present.figure_to_img(fig, self._t("section.daily")))
+
+    def _rate_origin(self, row) -> str:
+        """Where a rate comes from: the rate card (since when; marked when the row comes from
+        secondary sources, `confidence` low) or Meta's own rate for a volume tier."""
+        tier = getattr(row, "tier", None)
+        if bool(getattr(row, "tier_rate", False)) and isinstance(tier, str):
+            return self._t("rate_from.tier", tier=self._tier(tier))
+        if pd.isna(row.rate_effective_from):
+            return "–"
+        text = self._t("rate_from.card",
+                       date=self.fmt.date(row.rate_effective_from, "short"))
+        low = getattr(row, "low_confidence", None)
+        return text + (f" ({self._t('low_confidence')})" if pd.notna(low) and bool(low) else "")
+
+    def _market(self, market) -> str:
+        key = f"market.{market}"
+        return self._t(key) if isinstance(market, str) and key in LABELS else (
+            market if isinstance(market, str) else "–")
+
+    def _source(self, source: str) -> str:
+        """The rate card's source, in the reader's language where it is one of the card's own
+        two (Meta's published card, secondary sources)."""
+        if source.startswith("Meta rate card"):
+            return self._t("source.meta_card")
+        if source.lower().startswith("secondary sources"):
+            return self._t("source.secondary")
+        return source
+
+    def _tier(self, tier: str) -> str:
+        """Meta's tier `lower:upper` as a range of messages ('250.001–2.000.000', '10.000.001+')."""
+        lower, _, upper = tier.partition(":")
+        try:
+            low = self.fmt.number(int(lower))
+        except ValueError:
+            return tier
+        try:
+            return f"{low}–{self.fmt.number(int(upper))}"
+        except ValueError:
+            return f"{low}+"
+
+    def cost(self) -> present.Section:
+        df = self.cost_df
+        if df.empty:
+            return present.Section(self._t("section.cost"), [self._t("no_data")])
+        ours = float(df["our_cost_usd"].fillna(0).sum())
+        meta_known = df["meta_cost_usd"].notna().any()
+        meta = float(df["meta_cost_usd"].fillna(0).sum())
+        prose = []
+        if meta_known:
+            prose.append(self._say("cost", cost=self.fmt.money(ours), meta=self.fmt.money(meta),
+                                   diff=self.fmt.money(meta - ours)))
+        if (df["points_without_meta_cost"] > 0).any():
+            prose.append(self._say("cost.no_meta"))
+        elif meta_known:
+            prose.append(self._say("cost.detail"))
+        by_category = df.groupby("category")["our_cost_usd"].sum()
+        order = [c for c in CATEGORY_ORDER if c in by_category.index]
+        fig = charts.category_bars(order, [float(by_category[c]) for c in order],
+                                   {c: self._category(c) for c in order},
+                                   f"{self._t('our_cost')} · USD", self.fmt, money=True)
+        rows = [[self._category(r.category), self._market(r.market), self._t(r.era),
+                 self.fmt.rate(r.rate_usd), self._rate_origin(r),
+                 self.fmt.number(r.paid), self.fmt.money(r.our_cost_usd),
+                 self.fmt.money(r.meta_cost_usd) if pd.notna(r.meta_cost_usd)
+                 else self._t("not_given"),
+                 self.fmt.money(r.meta_cost_usd - r.our_cost_usd)
+                 if pd.notna(r.meta_cost_usd) and pd.notna(r.our_cost_usd) else "–"]
+                for r in df.itertuples()]
+        columns = [self._t(k) for k in ("category", "market", "era", "rate", "rate_from",
+                                        "paid", "our_cost", "meta_cost", "difference")]
+        body = present.figure_to_img(fig, self._t("section.cost")) + present.table(
+            columns, rows, [False] * 3 + [True] * 6, words=[True] * 9)
+        return present.Section(self._t("section.cost"), prose, body)
+
+    def projection(self) -> present.Section:
+        p = self.projection_df
+        if p.empty or not self.info["open"]:
+            return present.Section(self._t("section.projection"),
+                                   [self._say("projection.closed"),
+                                    self._say("projection.closed.detail")])
+        row = p.set_index("metric").loc["our_cost_usd"]
+        prose = [self._say("projection", projected=self.fmt.money(row.projected),
+                           low=self.fmt.money(row.projected_low),
+                           high=self.fmt.money(row.projected_high)),
+                 self._say("projection.detail", to_date=self.fmt.money(row.to_date),
+                           days=self.fmt.number(row.days_observed),
+                           remaining=self.fmt.number(row.days_remaining))]
+        daily = self.daily_df[self.daily_df["complete"]].groupby("day")["our_cost_usd"].sum()
+        days = [d.date() if hasattr(d, "date") else d for d in daily.index]
+        fig = charts.projection(days, daily.cumsum().tolist(), self.bundle.period.end,
+                                float(row.projected), float(row.projected_low),
+                                float(row.projected_high),
+                                f"{self._t('our_cost')} · {self._t('projected')}", "USD",
+                                self.fmt, (self._t("to_date"), self._t("projected")))
+        table_rows = [[self._t(f"{r.metric}.metric"),
+                       self.fmt.money(r.to_date) if r.metric == "our_cost_usd"
+                       else self.fmt.number(r.to_date),
+                       self.fmt.money(r.projected) if r.metric == "our_cost_usd"
+                       else self.fmt.number(r.projected),
+                       (f"{self.fmt.money(r.projected_low)} – {self.fmt.money(r.projected_high)}"
+                        if r.metric == "our_cost_usd" else
+                        f"{self.fmt.number(r.projected_low)} – "
+                        f"{self.fmt.number(r.projected_high)}")]
+                      for r in p.itertuples()]
+        body = present.figure_to_img(fig, self._t("section.projection")) + present.table(
+            [self._t(k) for k in ("metric", "to_date", "projected", "band")], table_rows,
+            [False, True, True, True])
+        return present.Section(self._t("section.projection"), prose, body)
+
+    def reconciliation(self) -> present.Section:
+        df = self.reconciliation_df
+        if df.empty:
+            return present.Section(self._t("section.reconciliation"), [self._t("no_data")])
+        prose = [self._say("reconciliation", diff=self.fmt.number(df["difference"].sum())),
+                 self._say("reconciliation.detail")]
+        rows = [[self._category(r.category), self.fmt.number(r.delivered_in_webhooks),
+                 self.fmt.number(r.meta_volume), self.fmt.number(r.difference),
+                 self.fmt.number(r.free_window_in_webhooks), self.fmt.number(r.meta_free_volume)]
+                for r in df.itertuples()]
+        prose.append(self._say("reconciliation.free"))
+        return present.Section(self._t("section.reconciliation"), prose, present.table(
+            [self._t(k) for k in ("category", "delivered_in_webhooks", "meta_volume",
+                                  "difference", "free_window_in_webhooks", "meta_free_volume")],
+            rows, [False] + [True] * 5, words=[True] * 6))
+
+    def footnotes(self) -> present.Footnotes:
+        info = self.info
+        as_of = self.bundle.as_of
+        notes = [
+            say(NOTES, "source", self.locale),
+            say(NOTES, "rate_card", self.locale,
+                 date=self.fmt.date(date.fromisoformat(info["rate_card_date"])),
+                 source=", ".join(self._source(s) for s in info["rate_card_sources"])),
+            say(NOTES, "fallback", self.locale),
+            say(NOTES, "initiator", self.locale),
+            say(NOTES, "days", self.locale, tz=info["timezone"],
+                 as_of=self.fmt.date(as_of)),
+            say(NOTES, "privacy", self.locale),
+        ]
+        if info["partial"]:
+            notes.insert(0, say(NOTES, "partial", self.locale, date=self.fmt.date(
+                date.fromisoformat(info["consolidation_date"]))))
+        return present.Footnotes(self._t("section.notes"), notes)
+

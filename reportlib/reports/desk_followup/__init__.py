@@ -1,0 +1,181 @@
+"""The desk follow-up report: agents' active messages by help-desk status as of `as_of`,
+the ones that need action now, their conversion into tickets, per agent.
+
+Definitions: docs/metrics.md, "Help-desk statuses of an agent's active message". The status is
+computed in SQL (`desk_messages` mart, macro `desk_status`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reportlib.domain import error_codes
+from reportlib.domain.metrics import rate
+from reportlib.look import charts, present
+from reportlib.look.i18n import mask_phone
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.base import BaseReport
+
+REPORT = "desk_followup"
+STATUSES = ("sending", "sent", "delivered", "read", "failed", "expired")
+STATUS_COLORS = {"sending": "#adb5bd", "sent": "#74c0fc", "delivered": "#1c7ed6",
+                 "read": "#2b8a3e", "failed": "#c92a2a", "expired": "#868e96"}
+
+PROSE = {
+    "status": {
+        "pt-BR": "{total} mensagens ativas enviadas por agentes no período: {read} lidas, "
+                 "{failed} com falha e {expired} expiradas sem resposta.",
+        "en": "{total} active messages sent by agents in the period: {read} read, {failed} "
+              "failed and {expired} expired without a reply.",
+    },
+    "status.detail": {
+        "pt-BR": "Status como o atendimento os mostra em {as_of}: expira 24 h após o envio sem "
+                 "resposta.",
+        "en": "Statuses as the desk shows them on {as_of}: a message expires 24 h after the "
+              "send without a reply.",
+    },
+    "actions": {
+        "pt-BR": "{count} mensagens ainda visíveis no atendimento pedem ação: {failed} falhas "
+                 "e {followup} entregues ou lidas sem resposta.",
+        "en": "{count} messages still visible in the desk need action: {failed} failures and "
+              "{followup} delivered or read without a reply.",
+    },
+    "actions.detail": {
+        "pt-BR": "Uma mensagem fica visível até 72 h após o envio; falhas trazem o que fazer.",
+        "en": "A message stays visible until 72 h after the send; failures say what to do.",
+    },
+    "actions.none": {"pt-BR": "Nada pendente: nenhuma mensagem visível pede ação.",
+                     "en": "Nothing pending: no visible message needs action."},
+    "followup": {"pt-BR": "Sem resposta: candidata a novo contato",
+                 "en": "No reply yet: candidate for a follow-up"},
+    "tickets": {
+        "pt-BR": "{tickets} das {total} mensagens viraram ticket ({rate}): o cliente respondeu "
+                 "em até 24 h.",
+        "en": "{tickets} of {total} messages became tickets ({rate}): the customer replied "
+              "within 24 h.",
+    },
+    "tickets.detail": {
+        "pt-BR": "A taxa usa como denominador as mensagens enviadas pelos agentes. Um ticket "
+                 "conta uma vez, para a última mensagem de agente ao cliente nas 24 h antes "
+                 "dele, como no relatório de atendimento (que o conta no dia do ticket).",
+        "en": "The rate's denominator is the messages the agents sent. A ticket counts once, "
+              "for the agent's latest message to the customer in the 24 h before it, as in the "
+              "attendance report (which counts it on the ticket's day).",
+    },
+    "agents": {
+        "pt-BR": "{count} agentes enviaram mensagens ativas; {top} teve a maior conversão "
+                 "({rate}).",
+        "en": "{count} agents sent active messages; {top} converted best ({rate}).",
+    },
+    "agents.detail": {
+        "pt-BR": "Por agente: mensagens por status e tickets abertos.",
+        "en": "Per agent: messages by status and tickets opened.",
+    },
+    "none": {"pt-BR": "Nenhuma mensagem ativa de agente no período.",
+             "en": "No agent active message in the period."},
+}
+
+
+class DeskFollowupReport(BaseReport):
+    report_name = "desk_followup"
+    prose = PROSE
+
+    def __init__(self, bundle: Bundle, locale: str | None = None) -> None:
+        super().__init__(bundle, locale)
+        self.messages_df = bundle.table("desk_messages")
+
+
+    def counts(self) -> dict[str, int]:
+        found = self.messages_df["desk_status"].value_counts()
+        return {s: int(found.get(s, 0)) for s in STATUSES}
+
+    def figures(self) -> dict:
+        df = self.messages_df
+        figures = {f"desk.{k}": v for k, v in self.counts().items()}
+        figures.update({"total": int(len(df)), "tickets": int(df["ticket_opened"].sum()),
+                        "visible": int(df["visible"].sum()),
+                        "partial": bool(self.info["partial"])})
+        return figures
+
+    def status(self) -> present.Section:
+        counts = self.counts()
+        total = sum(counts.values())
+        if not total:
+            return present.Section(self._t("section.desk_status"), [self._say("none")])
+        labels = [self._t(f"desk.{s}") for s in STATUSES]
+        prose = [self._say("status", total=self.fmt.number(total),
+                           read=self.fmt.number(counts["read"]),
+                           failed=self.fmt.number(counts["failed"]),
+                           expired=self.fmt.number(counts["expired"])),
+                 self._say("status.detail", as_of=self.fmt.date(self.bundle.as_of))]
+        cards = present.cards([(label, self.fmt.number(counts[s]))
+                               for s, label in zip(STATUSES, labels, strict=True)])
+        fig = charts.category_bars(list(STATUSES), [counts[s] for s in STATUSES],
+                                   dict(zip(STATUSES, labels, strict=True)),
+                                   self._t("section.desk_status"), self.fmt)
+        for bar, s in zip(fig.axes[0].patches, STATUSES, strict=True):
+            bar.set_color(STATUS_COLORS[s])
+        return present.Section(self._t("section.desk_status"), prose,
+                               cards + present.figure_to_img(fig, self._t("section.desk_status")))
+
+    def actions(self) -> present.Section:
+        df = self.messages_df
+        visible = df[df["visible"]]
+        failed = visible[visible["desk_status"] == "failed"]
+        followup = visible[visible["desk_status"].isin(["delivered", "read"])
+                           & ~visible["ticket_opened"]]
+        if failed.empty and followup.empty:
+            return present.Section(self._t("section.actions"), [self._say("actions.none")])
+        prose = [self._say("actions", count=self.fmt.number(len(failed) + len(followup)),
+                           failed=self.fmt.number(len(failed)),
+                           followup=self.fmt.number(len(followup))),
+                 self._say("actions.detail")]
+        rows = []
+        for r in pd.concat([failed, followup]).itertuples():
+            what = (f"{int(r.error_code)}: {error_codes.meaning(r.error_code, self.locale)} → "
+                    f"{error_codes.action(r.error_code, self.locale)}"
+                    if r.desk_status == "failed" and pd.notna(r.error_code)
+                    else self._say("followup"))
+            rows.append([self.when(r.accepted_at), r.agent_identity or "–",
+                         mask_phone(r.recipient), r.template_name or "–",
+                         self._t(f"desk.{r.desk_status}"), what])
+        body = present.table([self._t(k) for k in ("sent_at", "agent", "recipient",
+                                                   "template", "status", "action")], rows)
+        return present.Section(self._t("section.actions"), prose, body)
+
+    def tickets(self) -> present.Section:
+        df = self.messages_df
+        if df.empty:
+            return present.Section(self._t("section.tickets"), [self._say("none")])
+        tickets, total = int(df["ticket_opened"].sum()), len(df)
+        prose = [self._say("tickets", tickets=self.fmt.number(tickets),
+                           total=self.fmt.number(total),
+                           rate=self.fmt.percent(rate(tickets, total) or 0)),
+                 self._say("tickets.detail")]
+        return present.Section(self._t("section.tickets"), prose, present.cards([
+            (self._t("messages"), self.fmt.number(total)),
+            (self._t("ticket"), self.fmt.number(tickets)),
+            (self._t("ticket_rate"), self.fmt.percent(rate(tickets, total) or 0))]))
+
+    def agents(self) -> present.Section:
+        df = self.messages_df
+        if df.empty:
+            return present.Section(self._t("section.agents"), [self._say("none")])
+        table = df.pivot_table(index="agent_identity", columns="desk_status",
+                               values="message_id", aggfunc="count", fill_value=0)
+        table = table.reindex(columns=list(STATUSES), fill_value=0)
+        tickets = df.groupby("agent_identity")["ticket_opened"].sum()
+        totals = table.sum(axis=1)
+        conversion = (tickets / totals).sort_values(ascending=False)
+        prose = [self._say("agents", count=self.fmt.number(len(table)),
+                           top=conversion.index[0], rate=self.fmt.percent(conversion.iloc[0])),
+                 self._say("agents.detail")]
+        rows = [[agent, self.fmt.number(totals[agent]),
+                 *(self.fmt.number(table.loc[agent, s]) for s in STATUSES),
+                 self.fmt.number(tickets[agent]), self.fmt.percent(conversion[agent])]
+                for agent in table.index]
+        columns = [self._t("agent"), self._t("messages"),
+                   *(self._t(f"desk.{s}") for s in STATUSES), self._t("ticket"),
+                   self._t("ticket_rate")]
+        return present.Section(self._t("section.agents"), prose, present.table(
+            columns, rows, [False] + [True] * 9))
