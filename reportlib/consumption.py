@@ -128,11 +128,12 @@ PROSE = {
     "reconciliation": {
         "pt-BR": "Nos dias que as análises da Meta cobrem, nossos registros contam {ours} "
                  "mensagens de template entregues e a Meta, {meta} (diferença de {diff}). Por "
-                 "dia e categoria, até 5 mensagens ou 1 % (no custo, US$ 0,05 ou 1 %) é "
-                 "tolerância.",
+                 "dia e categoria, até 5 mensagens ou 1 % (no custo, o de 5 mensagens ou 1 %) "
+                 "é tolerância.",
         "en": "On the days Meta's analytics cover, our records count {ours} template messages "
               "delivered and Meta counts {meta} (difference {diff}). Per day and category, up "
-              "to 5 messages or 1 % (for cost, US$ 0.05 or 1 %) is within tolerance.",
+              "to 5 messages or 1 % (for cost, that of 5 messages or 1 %) is within "
+              "tolerance.",
     },
     "reconciliation.none": {
         "pt-BR": "Nenhum dia e categoria passa da tolerância.",
@@ -203,6 +204,7 @@ PROSE = {
     "column.meta": {"pt-BR": "Meta", "en": "Meta"},
     "column.cause": {"pt-BR": "Causa", "en": "Cause"},
     "column.unexplained": {"pt-BR": "Sem explicação", "en": "Unexplained"},
+    "column.cost_unexplained": {"pt-BR": "Custo sem explicação", "en": "Cost unexplained"},
     "column.our_cost": {"pt-BR": "Nosso custo", "en": "Our cost"},
     "column.meta_cost": {"pt-BR": "Custo da Meta", "en": "Meta's cost"},
     "column.day": {"pt-BR": "Dia", "en": "Day"},
@@ -619,7 +621,7 @@ class ConsumptionReport(BaseReport):
         columns = [self._t("category"), self._say("column.ours"), self._say("column.meta"),
                    self._t("difference"), self._say("column.unexplained"),
                    self._say("column.our_cost"), self._say("column.meta_cost"),
-                   self._say("column.unexplained")]
+                   self._say("column.cost_unexplained")]
         return present.table(columns, rows, [False] + [True] * 7, words=[True] * 8)
 
     def _cause_text(self, cause: str, part: float, money: bool) -> str:
@@ -642,8 +644,10 @@ class ConsumptionReport(BaseReport):
                  or "–",
                  show(d.unexplained) if not d.explained else "–"]
                 for d in found]
-        columns = [self._say("column.day"), self._t("category"), self._say("column.ours"),
-                   self._say("column.meta"), self._t("difference"), self._say("column.cause"),
+        ours, meta = (("column.our_cost", "column.meta_cost") if money
+                      else ("column.ours", "column.meta"))
+        columns = [self._say("column.day"), self._t("category"), self._say(ours),
+                   self._say(meta), self._t("difference"), self._say("column.cause"),
                    self._say("column.unexplained")]
         return present.table(columns, rows, [False, False, True, True, True, False, True],
                              words=[True, True, True, True, True, False, True])

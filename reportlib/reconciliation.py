@@ -14,7 +14,8 @@ from datetime import date, timedelta
 import pandas as pd
 
 # The tolerance (docs/metrics.md): a difference of at most 5 messages, or of at most 1 % of
-# Meta's volume, whichever is larger, is no difference; for cost, US$ 0.05 or 1 % of Meta's cost.
+# Meta's volume, whichever is larger, is no difference; for cost, 5 messages at the row's rate
+# or 1 % of Meta's cost (US$ 0.05 when the row has no rate).
 TOLERANCE_MESSAGES = 5
 TOLERANCE_USD = 0.05
 TOLERANCE_SHARE = 0.01
@@ -47,9 +48,13 @@ class Difference:
         return self.unexplained == 0
 
 
-def tolerance(meta: float, unit: str = "messages") -> float:
-    """The largest difference that is no difference, for Meta's figure `meta`."""
-    floor = TOLERANCE_MESSAGES if unit == "messages" else TOLERANCE_USD
+def tolerance(meta: float, unit: str = "messages", rate: float | None = None) -> float:
+    """The largest difference that is no difference, for Meta's figure `meta`; for cost
+    (`unit="usd"`), `rate` is the row's rate per paid message."""
+    if unit == "messages":
+        floor = TOLERANCE_MESSAGES
+    else:
+        floor = TOLERANCE_MESSAGES * rate if rate else TOLERANCE_USD
     return max(floor, TOLERANCE_SHARE * abs(meta))
 
 
@@ -103,7 +108,7 @@ def cost_differences(df: pd.DataFrame, as_of: date) -> list[Difference]:
         if pd.isna(row.meta_cost_usd) or bool(row.meta_cost_missing):
             continue
         meta, ours = float(row.meta_cost_usd), float(row.our_cost_usd)
-        allowed = tolerance(meta, "usd")
+        allowed = tolerance(meta, "usd", _rate(row))
         if abs(meta - ours) <= allowed:
             continue
         rates = meta - float(row.meta_paid_at_card_usd)
@@ -164,3 +169,12 @@ def by_category(df: pd.DataFrame, as_of: date) -> pd.DataFrame:
 
 def _day(value) -> date:
     return value.date() if hasattr(value, "date") else value
+
+
+def _rate(row) -> float | None:
+    """The row's card rate per paid message: Meta's paid volume at the card, else our cost."""
+    if row.meta_paid and row.meta_paid_at_card_usd:
+        return float(row.meta_paid_at_card_usd) / float(row.meta_paid)
+    if row.our_paid and row.our_cost_usd:
+        return float(row.our_cost_usd) / float(row.our_paid)
+    return None

@@ -69,11 +69,14 @@ def reconciled(tmp_path, empty_warehouse) -> Bundle:
 
 
 def test_tolerance_is_five_messages_or_one_percent():
-    # 1 % of 300 = 3 < 5 -> 5; 1 % of 2,000 = 20 > 5 -> 20; cost: 1 % of 2.00 = 0.02 < 0.05.
+    # 1 % of 300 = 3 < 5 -> 5; 1 % of 2,000 = 20 > 5 -> 20.
     assert reconciliation.tolerance(300) == 5
     assert reconciliation.tolerance(2000) == 20
+    # Cost: 5 messages at 0.0625 = 0.3125 > 1 % of 2.00 = 0.02; 1 % of 40.00 = 0.40 > 0.3125;
+    # no rate known: US$ 0.05.
+    assert reconciliation.tolerance(2.0, "usd", 0.0625) == pytest.approx(0.3125)
+    assert reconciliation.tolerance(40.0, "usd", 0.0625) == pytest.approx(0.40)
     assert reconciliation.tolerance(2.0, "usd") == 0.05
-    assert reconciliation.tolerance(40.0, "usd") == pytest.approx(0.40)
 
 
 def test_mart_counts_both_sides_per_day_and_category(reconciled):
@@ -117,13 +120,15 @@ def test_one_explained_and_one_unexplained_difference(reconciled):
     assert authentication.causes == {} and authentication.unexplained == 12
     cost = {(d.day.isoformat(), d.category): d
             for d in reconciliation.cost_differences(df, AS_OF)}
-    # Utility cost: 0.136 - 0.204 = -0.068, beyond 0.05. Meta's rates: 0.136 - 20 x 0.0068
-    # = 0 (no part); counted differently: 0.136 - 0.204 = -0.068 over a paid difference of
-    # 20 - 30 = -10 messages, 0.0068 each; the category moves are -10 of them -> -0.068.
+    # Utility cost: 0.136 - 0.204 = -0.068, beyond 5 x 0.0068 = 0.034. Meta's rates:
+    # 0.136 - 20 x 0.0068 = 0 (no part); counted differently: 0.136 - 0.204 = -0.068 over a
+    # paid difference of 20 - 30 = -10 messages, 0.0068 each; the category moves are -10 of
+    # them -> -0.068.
     assert cost[("2026-10-06", "utility")].causes == {
         "category_mismatch": pytest.approx(-0.068)}
     assert cost[("2026-10-06", "utility")].unexplained == 0
-    # Authentication cost: 0.4216 - 50 x 0.0068 = 0.4216 - 0.34 = 0.0816 > 0.05, unexplained.
+    # Authentication cost: 0.4216 - 50 x 0.0068 = 0.4216 - 0.34 = 0.0816 > 5 x 0.0068 = 0.034,
+    # unexplained.
     assert cost[("2026-10-07", "authentication")].unexplained == pytest.approx(0.0816)
     # Oct 5 marketing: 1.25 - 20 x 0.0625 = 0, no difference.
     assert ("2026-10-05", "marketing") not in cost
