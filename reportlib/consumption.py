@@ -151,6 +151,19 @@ PROSE = {
         "en": "On {days} days Meta's analytics have no figures yet ({count} of our messages): "
               "comparison not available for those days.",
     },
+    "reconciliation.not_available.one": {
+        "pt-BR": "Em 1 dia as análises da Meta ainda não têm números ({count} mensagens "
+                 "nossas): comparação não disponível para esse dia.",
+        "en": "On 1 day Meta's analytics have no figures yet ({count} of our messages): "
+              "comparison not available for that day.",
+    },
+    "reconciliation.outcome.one": {
+        "pt-BR": "1 combinação de dia e categoria passa da tolerância: {explained}.",
+        "en": "1 day-and-category pair goes beyond the tolerance: {explained}.",
+    },
+    "reconciliation.explained": {"pt-BR": "explicada por uma causa conhecida",
+                                 "en": "explained by a known cause"},
+    "reconciliation.unexplained": {"pt-BR": "sem explicação", "en": "unexplained"},
     "reconciliation.cost": {
         "pt-BR": "Custo das mensagens que registramos, pela tabela de preços: {ours}; custo "
                  "informado pela Meta nos mesmos dias: {meta} (diferença de {diff}).",
@@ -574,15 +587,23 @@ class ConsumptionReport(BaseReport):
                            meta=self.fmt.number(meta), diff=self.fmt.number(meta - ours))]
         if volume:
             unexplained = sum(1 for d in volume if not d.explained)
-            prose.append(self._say("reconciliation.outcome", count=self.fmt.number(len(volume)),
-                                   explained=self.fmt.number(len(volume) - unexplained),
-                                   unexplained=self.fmt.number(unexplained)))
+            if len(volume) == 1:
+                prose.append(self._say("reconciliation.outcome.one", explained=self._say(
+                    "reconciliation.unexplained" if unexplained else
+                    "reconciliation.explained")))
+            else:
+                prose.append(self._say(
+                    "reconciliation.outcome", count=self.fmt.number(len(volume)),
+                    explained=self.fmt.number(len(volume) - unexplained),
+                    unexplained=self.fmt.number(unexplained)))
         else:
             prose.append(self._say("reconciliation.none"))
         missing = reconciliation.not_available(df)
         if len(missing):
-            prose.append(self._say("reconciliation.not_available",
-                                   days=self.fmt.number(missing["day"].nunique()),
+            days = missing["day"].nunique()
+            prose.append(self._say("reconciliation.not_available" + (".one" if days == 1
+                                                                      else ""),
+                                   days=self.fmt.number(days),
                                    count=self.fmt.number(missing["delivered"].sum())))
         costed = reported[reported["meta_cost_usd"].notna()]
         if len(costed):
