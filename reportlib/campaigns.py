@@ -267,6 +267,12 @@ NOTES = {
         "pt-BR": "Status podem mudar por até 30 dias: números recentes são provisórios.",
         "en": "Statuses can change for up to 30 days: recent figures are provisional.",
     },
+    "csv": {
+        "pt-BR": "As mensagens de cada campanha estão num arquivo CSV ao lado deste relatório "
+                 "(coluna Mensagens), com horários no fuso {tz} e a diferença para UTC.",
+        "en": "Each campaign's messages are in a CSV file beside this report (Messages "
+              "column), with times in the {tz} time zone and their offset from UTC.",
+    },
     "privacy": {
         "pt-BR": "Destinatários mascarados nos arquivos CSV (código do país e 4 últimos dígitos).",
         "en": "Recipients are masked in the CSV files (country code and last 4 digits).",
@@ -730,6 +736,7 @@ class CampaignsReport(BaseReport):
     def footnotes(self) -> present.Footnotes:
         notes = [say(NOTES, k, self.locale) for k in ("definitions", "provisional", "cost",
                                                       "privacy")]
+        notes.insert(3, say(NOTES, "csv", self.locale, tz=self.info["timezone"]))
         return present.Footnotes(self._t("section.notes"), notes)
 
 

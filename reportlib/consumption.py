@@ -135,6 +135,14 @@ PROSE = {
               "to 5 messages or 1 % (for cost, that of 5 messages or 1 %) is within "
               "tolerance.",
     },
+    "reconciliation.no_records": {
+        "pt-BR": "Não há registros nossos de mensagens de template entregues neste período "
+                 "(notificações de status do WhatsApp ou da plataforma): a conciliação com a "
+                 "Meta não está disponível.",
+        "en": "We have no records of delivered template messages in this period (WhatsApp's "
+              "or the platform's status notifications): the reconciliation with Meta is not "
+              "available.",
+    },
     "reconciliation.none": {
         "pt-BR": "Nenhum dia e categoria passa da tolerância.",
         "en": "No day and category goes beyond the tolerance.",
@@ -577,6 +585,8 @@ class ConsumptionReport(BaseReport):
         title = self._t("section.reconciliation")
         if df.empty:
             return present.Section(title, [self._t("no_data")])
+        if not df["delivered"].sum():  # our side is missing: not available, not all Meta's
+            return present.Section(title, [self._say("reconciliation.no_records")])
         as_of = self.bundle.as_of
         totals = reconciliation.by_category(df, as_of)
         volume = reconciliation.volume_differences(df, as_of)

@@ -111,3 +111,7 @@ def test_the_report_links_each_campaign_csv(tmp_path, empty_warehouse, params_di
              if "/A" in annotation.get_object()]
     assert name in links
     assert not any(str(link).startswith("file:") for link in links)
+    # In the e-mail (no folder beside it) the link's text stays and the link goes.
+    from reportlib.deliver import slim_html
+    mail, _ = slim_html((out / "campaigns.html").read_text(encoding="utf-8"), "Acme")
+    assert 'href="campaigns/' not in mail and ">CSV<" in mail

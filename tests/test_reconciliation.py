@@ -157,3 +157,17 @@ def test_section_reads_in_both_languages_without_internal_names(reconciled, loca
                      "free_classification", "consumption_reconciliation"):
         assert internal not in text.lower(), internal
     assert html
+
+
+def test_without_records_of_ours_the_reconciliation_is_not_available(tmp_path,
+                                                                     empty_warehouse):
+    # Meta counts 120 marketing messages on Oct 5 and we have no message records at all: the
+    # section says the reconciliation is not available, and lists no difference of 120.
+    path, con = empty_warehouse
+    priced(con, "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 120, 7.5)
+    con.close()
+    out = tmp_path / "acme-2026-10.duckdb"
+    bundle.build(path, ACME, calendar.parse_period("2026-10"), AS_OF, out)
+    for locale, words in (("en", "not available"), ("pt-BR", "não está disponível")):
+        section = ConsumptionReport(Bundle.open(out), locale).reconciliation()
+        assert words in section.prose[0] and section.body == ""
