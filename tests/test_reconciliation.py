@@ -171,3 +171,45 @@ def test_without_records_of_ours_the_reconciliation_is_not_available(tmp_path,
     for locale, words in (("en", "not available"), ("pt-BR", "não está disponível")):
         section = ConsumptionReport(Bundle.open(out), locale).reconciliation()
         assert words in section.prose[0] and section.body == ""
+
+
+def test_day_boundary_and_numbers_outside_coverage_explain_differences(tmp_path,
+                                                                       empty_warehouse):
+    path, con = empty_warehouse
+
+    def utc_point(day, category, n, phone="551140000001"):
+        # Meta's daily points on UTC days (00:00 to 00:00 UTC); the middle (12:00 UTC = 09:00
+        # in São Paulo) puts each on the same local date.
+        con.execute(
+            "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', ?, ?::TIMESTAMPTZ + INTERVAL "
+            "1 DAY, ?, 'BR', 'REGULAR', ?, NULL, ?, NULL, 'hand-made', 'DAILY', "
+            "'phone_number,country,pricing_type,pricing_category')",
+            [utc(f"{day}T00:00:00+00:00"), utc(f"{day}T00:00:00+00:00"), phone, category, n])
+
+    # Oct 10 in São Paulo: 30 utility delivered at 12:00 UTC and 10 at 22:00 local (01:00 UTC
+    # on Oct 11). Meta, on UTC days: 30 on Oct 10, 10 on Oct 11.
+    delivered(con, "day", 30, "utility", "2026-10-10T12:00:00+00:00")
+    delivered(con, "night", 10, "utility", "2026-10-11T01:00:00+00:00")
+    utc_point("2026-10-10", "UTILITY", 30)
+    utc_point("2026-10-11", "UTILITY", 10)
+    # Oct 12: 20 marketing on the tenant's number on both sides, and 25 more Meta counts on a
+    # number our records never see.
+    delivered(con, "mkt12", 20, "marketing", "2026-10-12T15:00:00+00:00")
+    utc_point("2026-10-12", "MARKETING", 20)
+    utc_point("2026-10-12", "MARKETING", 25, phone="552130000009")
+    con.close()
+    out = tmp_path / "acme-2026-10.duckdb"
+    bundle.build(path, ACME, calendar.parse_period("2026-10"), AS_OF, out)
+    df = Bundle.open(out).table("consumption_reconciliation")
+    found = {(d.day.isoformat(), d.category): d
+             for d in reconciliation.volume_differences(df, AS_OF)}
+    # Oct 10: ours 40 (local day), Meta 30: -10 > 5; on Meta's UTC day ours are 30, so the
+    # boundary part is 30 - 40 = -10: explained.
+    assert found[("2026-10-10", "utility")].causes == {"day_boundary": -10}
+    # Oct 11: ours 0, Meta 10; on Meta's day ours are 10: +10, explained, and not counted
+    # again as outside coverage (the number has our messages on Meta's Oct 11).
+    assert found[("2026-10-11", "utility")].causes == {"day_boundary": 10}
+    # Oct 12: ours 20, Meta 45: +25, the other number's 25 messages: explained.
+    oct12 = found[("2026-10-12", "marketing")]
+    assert oct12.causes == {"outside_coverage": 25} and oct12.explained
+    assert all(d.explained for d in found.values())

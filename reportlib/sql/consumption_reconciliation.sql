@@ -5,8 +5,8 @@
 --   delivered_on_meta_day   ours counted on the day Meta's points use (UTC days when Meta's
 --                           daily points start at 00:00 UTC, else the local day): the day
 --                           boundary part is delivered_on_meta_day - delivered;
---   outside_coverage        Meta's volume on a phone number and day with no message of ours at
---                           all (numbers or days the webhooks do not cover);
+--   outside_coverage        Meta's volume on a phone number and (Meta's) day with no message
+--                           of ours at all (numbers or days the webhooks do not cover);
 --   billed_here/billed_away messages Meta billed in this category while our template says
 --                           another, and the reverse (Meta's billed category from the status
 --                           webhooks' pricing.category);
@@ -76,7 +76,10 @@ WITH webhook_pricing AS (
           SELECT day, category, 0, 1 FROM messages WHERE billed_category <> category)
     GROUP BY ALL
 ), covered AS (
-    SELECT DISTINCT day, phone FROM messages
+    -- on Meta's days, like delivered_on_meta_day, so that a day-boundary shift is not also
+    -- counted as a day outside coverage
+    SELECT DISTINCT CASE WHEN a.utc_days THEN m.utc_day ELSE m.day END AS day, m.phone
+    FROM messages m, meta_alignment a
 ), meta_days AS (
     SELECT DISTINCT day FROM consumption_facts WHERE era = 'PMP'
 ), meta AS (
