@@ -144,8 +144,8 @@ PROSE = {
               "available.",
     },
     "reconciliation.none": {
-        "pt-BR": "Nenhum dia e categoria passa da tolerância.",
-        "en": "No day and category goes beyond the tolerance.",
+        "pt-BR": "Em mensagens, nenhum dia e categoria passa da tolerância.",
+        "en": "In messages, no day and category goes beyond the tolerance.",
     },
     "reconciliation.outcome": {
         "pt-BR": "{count} combinações de dia e categoria passam da tolerância: {explained} "
