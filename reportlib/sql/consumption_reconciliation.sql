@@ -36,7 +36,7 @@ WITH webhook_pricing AS (
     WHERE tenant_id = getvariable('tenant') AND granularity = 'DAILY'
       AND start_ts >= getvariable('period_start_ts') - INTERVAL 1 DAY
       AND start_ts < getvariable('period_end_ts') + INTERVAL 1 DAY
-), messages AS (
+), messages AS MATERIALIZED (
     SELECT t.message_id, COALESCE(t.delivered_at, t.read_at) AS delivered_at,
         (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE getvariable('tz'))::DATE AS day,
         (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE 'UTC')::DATE AS utc_day,
@@ -45,9 +45,9 @@ WITH webhook_pricing AS (
         regexp_replace(COALESCE(n.display_phone_number, ''), '[^0-9]', '', 'g') AS phone,
         COALESCE(p.webhook_free, false)
             OR (NOT COALESCE(p.has_pricing, false) AND w.message_id IS NOT NULL) AS free,
-        CASE WHEN regexp_replace(COALESCE(t.recipient, ''), '[^0-9]', '', 'g') <> ''
-             THEN COALESCE(market_of_country(country_of_phone(t.recipient)), 'Other')
-             END AS market
+        -- the recipient's first digits (calling codes have at most 3): the market is looked
+        -- up once per prefix, not per message
+        left(regexp_replace(COALESCE(t.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix
     FROM message_timeline t
     LEFT JOIN webhook_pricing p USING (message_id)
     LEFT JOIN message_free_windows w
@@ -57,13 +57,23 @@ WITH webhook_pricing AS (
     WHERE t.tenant_id = getvariable('tenant') AND t.final_status IN ('delivered', 'read')
       AND COALESCE(normalize_category(t.category), 'service') <> 'service'
 ), ours AS (
-    SELECT day, category, count(*) AS delivered,
-        count(*) FILTER (WHERE free) AS our_free,
-        count(*) FILTER (WHERE NOT free) AS our_paid,
-        sum(rate_in_force(market, category, day)) FILTER (WHERE NOT free) AS our_cost,
-        count(*) FILTER (WHERE NOT free AND rate_in_force(market, category, day) IS NULL)
-            AS our_paid_without_rate
-    FROM messages GROUP BY ALL
+    -- the rate looked up once per day x category x market, not per message
+    SELECT day, category, sum(delivered) AS delivered, sum(our_free) AS our_free,
+        sum(our_paid) AS our_paid, sum(our_paid * rate) AS our_cost,
+        sum(our_paid) FILTER (WHERE rate IS NULL) AS our_paid_without_rate
+    FROM (SELECT *, rate_in_force(market, category, day) AS rate
+          FROM (SELECT day, category,
+                    CASE WHEN prefix <> ''
+                         THEN COALESCE(market_of_country(country_of_phone(prefix)), 'Other')
+                         END AS market,
+                    sum(delivered) AS delivered, sum(our_free) AS our_free,
+                    sum(our_paid) AS our_paid
+                FROM (SELECT day, category, prefix, count(*) AS delivered,
+                          count(*) FILTER (WHERE free) AS our_free,
+                          count(*) FILTER (WHERE NOT free) AS our_paid
+                      FROM messages GROUP BY ALL)
+                GROUP BY ALL))
+    GROUP BY ALL
 ), on_meta_day AS (
     SELECT CASE WHEN a.utc_days THEN m.utc_day ELSE m.day END AS day, m.category,
         count(*) AS delivered_on_meta_day
