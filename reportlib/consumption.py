@@ -344,7 +344,24 @@ class ConsumptionReport(BaseReport):
             figures["projection.cost_usd_high"] = round(float(
                 p.loc["our_cost_usd", "projected_high"]), 2)
             figures["projection.paid"] = round(float(p.loc["paid", "projected"]))
+        figures.update(self._reconciliation_figures())
         return figures
+
+    def _reconciliation_figures(self) -> dict:
+        """Days x categories beyond the tolerance (messages, cost) and how many are unexplained;
+        None when we have no message records to reconcile (not available)."""
+        df = self.reconciliation_df
+        if df.empty or not df["delivered"].sum():
+            return {"reconciliation.differences": None, "reconciliation.unexplained": None,
+                    "reconciliation.cost_differences": None,
+                    "reconciliation.cost_unexplained": None}
+        as_of = self.bundle.as_of
+        volume = reconciliation.volume_differences(df, as_of)
+        cost = reconciliation.cost_differences(df, as_of)
+        return {"reconciliation.differences": len(volume),
+                "reconciliation.unexplained": sum(1 for d in volume if not d.explained),
+                "reconciliation.cost_differences": len(cost),
+                "reconciliation.cost_unexplained": sum(1 for d in cost if not d.explained)}
 
     @staticmethod
     def _headline(s) -> dict:

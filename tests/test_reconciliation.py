@@ -139,6 +139,12 @@ def test_one_explained_and_one_unexplained_difference(reconciled):
     assert totals.loc["marketing", "delivered_without_meta"] == 5
     assert totals.loc["authentication", "unexplained_volume"] == 12
     assert totals.loc["utility", "unexplained_volume"] == 0
+    # The manifest's figures: 3 differences in messages, 1 unexplained (authentication); in
+    # cost, utility and marketing on Oct 6 (explained) and authentication on Oct 7 (not).
+    figures = ConsumptionReport(reconciled, "en").figures()
+    assert (figures["reconciliation.differences"], figures["reconciliation.unexplained"]) == (3, 1)
+    assert (figures["reconciliation.cost_differences"],
+            figures["reconciliation.cost_unexplained"]) == (3, 1)
 
 
 @pytest.mark.parametrize("locale, words", [
@@ -171,6 +177,8 @@ def test_without_records_of_ours_the_reconciliation_is_not_available(tmp_path,
     for locale, words in (("en", "not available"), ("pt-BR", "não está disponível")):
         section = ConsumptionReport(Bundle.open(out), locale).reconciliation()
         assert words in section.prose[0] and section.body == ""
+    assert ConsumptionReport(Bundle.open(out), "en").figures()[
+        "reconciliation.differences"] is None
 
 
 def test_day_boundary_and_numbers_outside_coverage_explain_differences(tmp_path,
