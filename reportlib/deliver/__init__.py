@@ -258,6 +258,10 @@ def slim_html(page: str, title: str) -> tuple[str, list[tuple[str, bytes]]]:
         return _with_alt(tag.replace(data.group(0), f'src="cid:{cid}"'), heading)
 
     body = re.sub(r"<img\b[^>]*>", to_cid, body)
+    # A relative link (a campaign's CSV beside the report) leads nowhere from a mailbox: its
+    # text stays, the link goes.
+    body = re.sub(r'<a href="(?![A-Za-z][A-Za-z0-9+.-]*:|#)[^"]*">(.*?)</a>', r"\1", body,
+                  flags=re.S)
     body = re.sub(r'(<table\b[^>]*\bclass="[^"]*\bdata\b[^"]*"[^>]*>.*?</table>)',
                   r'<div class="table-scroll">\1</div>', body, flags=re.S)
     css = (resources.files("reportlib") / "look" / "templates" / "email.css").read_text("utf-8")

@@ -45,9 +45,20 @@ def _short_words(cells: Sequence) -> bool:
     return all(len(piece) <= LONGEST_WORD for cell in cells for piece in _pieces(cell))
 
 
+class Html(str):
+    """A table cell that is already HTML (its text escaped when it was built): kept as it is."""
+
+
+def link(href: str, text: str) -> Html:
+    """A link cell; `href` as given (a relative path stays relative, in the HTML and PDF)."""
+    return Html(f'<a href="{esc(href)}">{esc(text)}</a>')
+
+
 def _cell(value) -> str:
     """A cell's escaped text, with a break opportunity after `@ . _ /` in long words, so that
     an address breaks as `agente5@` / `varejo_sul.example`, never inside a word."""
+    if isinstance(value, Html):
+        return str(value)
     return " ".join(BREAK_AFTER.sub(r"\1<wbr>", esc(word)) if len(word) > LONGEST_WORD
                     else esc(word) for word in str(value).split(" "))
 

@@ -190,7 +190,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: s
     )
 
 
-def html_to_pdf(page: str, out: Path, base: Path) -> None:
+def html_to_pdf(page: str, out: Path) -> None:
     """A4 PDF from the same page; WeasyPrint may read data: and file: URLs only, so
     rendering never touches the network."""
     import logging
@@ -201,7 +201,10 @@ def html_to_pdf(page: str, out: Path, base: Path) -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     fetcher = URLFetcher(allowed_protocols={"data", "file"})
-    HTML(string=page, base_url=str(base), url_fetcher=fetcher).write_pdf(str(out))
+    # No base URL: the page's resources are all data: URLs, and a relative link (a campaign's
+    # CSV beside the report) stays relative in the PDF, as in the HTML, instead of pointing
+    # into the temporary folder the report is rendered in.
+    HTML(string=page, url_fetcher=fetcher).write_pdf(str(out))
 
 
 @contextlib.contextmanager
@@ -305,7 +308,7 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
     page = notebook_to_html(nb, *page_titles(job), job.locale or "pt-BR")
     (out / f"{job.report}.html").write_text(page, encoding="utf-8")
     t2 = time.perf_counter()
-    html_to_pdf(page, out / f"{job.report}.pdf", out)
+    html_to_pdf(page, out / f"{job.report}.pdf")
     t3 = time.perf_counter()
     write_extracts(job, bundle_path, out)
     for path in sorted(out.rglob("*")):

@@ -50,6 +50,8 @@ READ_BINS = [0, 1, 5, 15, 60, 240, 1440, 4320, np.inf]  # minutes
 READ_BIN_LABELS = ["<1 min", "1–5", "5–15", "15–60", "1–4 h", "4–24 h", "1–3 d", ">3 d"]
 
 PROSE = {
+    "csv.column": {"pt-BR": "Mensagens", "en": "Messages"},
+    "csv.link": {"pt-BR": "CSV", "en": "CSV"},
     "campaigns": {
         "pt-BR": "{count} campanhas no período, para {audience} contatos: {received} "
                  "receberam e {read} leram a mensagem.",
@@ -266,6 +268,12 @@ NOTES = {
         "pt-BR": "Status podem mudar por até 30 dias: números recentes são provisórios.",
         "en": "Statuses can change for up to 30 days: recent figures are provisional.",
     },
+    "csv": {
+        "pt-BR": "As mensagens de cada campanha estão num arquivo CSV ao lado deste relatório "
+                 "(coluna Mensagens), com horários no fuso {tz} e a diferença para UTC.",
+        "en": "Each campaign's messages are in a CSV file beside this report (Messages "
+              "column), with times in the {tz} time zone and their offset from UTC.",
+    },
     "privacy": {
         "pt-BR": "Destinatários mascarados nos arquivos CSV (código do país e 4 últimos dígitos).",
         "en": "Recipients are masked in the CSV files (country code and last 4 digits).",
@@ -404,13 +412,18 @@ class CampaignsReport(BaseReport):
                                    campaign=worst["campaign_name"],
                                    n=self.fmt.number(worst["opted_out"])))
         prose.extend(self.ranking())
+        # Each campaign with messages links its CSV, written beside the report (relative).
+        with_csv = set(self.messages_df["campaign_id"])
         identity = [[r.campaign_name, r.template_name or "–", self._t(r.category or "–"),
-                     self.when(r.scheduled_at), self.when(r.sent_at)] for r in s.itertuples()]
+                     self.when(r.scheduled_at), self.when(r.sent_at),
+                     present.link(campaign_csv_name(r.campaign_id), self._say("csv.link"))
+                     if r.campaign_id in with_csv else "–"] for r in s.itertuples()]
         counts = [[r.campaign_name, *(self.fmt.number(getattr(r, k)) for k in (
                    "audience", "invalid_contacts", "sent", "failed", "received", "read",
                    "replied", "tickets"))] for r in s.itertuples()]
-        body = present.table([self._t(k) for k in ("campaign", "template", "category",
-                                                   "scheduled_at", "sent_at")], identity)
+        body = present.table([*(self._t(k) for k in ("campaign", "template", "category",
+                                                     "scheduled_at", "sent_at")),
+                              self._say("csv.column")], identity)
         body += present.table([self._t(k) for k in (
             "campaign", "audience", "invalid", "sent", "failed", "received", "read", "replied",
             "ticket")], counts, [False] + [True] * 8)
@@ -724,19 +737,47 @@ class CampaignsReport(BaseReport):
     def footnotes(self) -> present.Footnotes:
         notes = [say(NOTES, k, self.locale) for k in ("definitions", "provisional", "cost",
                                                       "privacy")]
+        notes.insert(3, say(NOTES, "csv", self.locale, tz=self.info["timezone"]))
         return present.Footnotes(self._t("section.notes"), notes)
 
 
 CSV_COLUMNS = ["message_id", "sent_at", "recipient", "final_status", "accepted_at",
                "delivered_at", "read_at", "failed_at", "replied_at", "error_code",
                "error_meaning"]
+# The CSV's header row in the tenant's language, column for column.
+CSV_HEADERS = {
+    "pt-BR": ["ID da mensagem", "Enviada em", "Destinatário", "Status final", "Aceita em",
+              "Entregue em", "Lida em", "Falhou em", "Respondida em", "Código de erro",
+              "Significado do erro"],
+    "en": ["Message ID", "Sent at", "Recipient", "Final status", "Accepted at",
+           "Delivered at", "Read at", "Failed at", "Replied at", "Error code",
+           "Error meaning"],
+}
+# A message's final status in the CSV, in the tenant's language.
+CSV_STATUS = {
+    "pt-BR": {"pending": "pendente", "sent": "enviada", "delivered": "entregue",
+              "read": "lida", "failed": "falhou"},
+    "en": {"pending": "pending", "sent": "sent", "delivered": "delivered", "read": "read",
+           "failed": "failed"},
+}
+CSV_FOLDER = "campaigns"
+
+
+def campaign_csv_name(campaign_id: str) -> str:
+    """The campaign's CSV, relative to the report's folder (the report links it)."""
+    return f"{CSV_FOLDER}/{slug(campaign_id)}.csv"
 
 
 def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> list[Path]:
-    """One CSV per campaign (file name: a safe slug of the campaign id), recipients masked,
-    formula-looking cells neutralised. Returns the files written."""
+    """One CSV per campaign (file name: a safe slug of the campaign id), headers and statuses
+    in the tenant's language, times in the tenant's time zone with their offset
+    (2026-10-07T10:00:00-03:00), recipients masked, formula-looking cells neutralised.
+    Returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     messages = bundle.table("campaign_messages")
+    timezone = bundle.info["timezone"]
+    headers = CSV_HEADERS.get(locale, CSV_HEADERS["en"])
+    statuses = CSV_STATUS.get(locale, CSV_STATUS["en"])
     written = []
     for campaign_id, rows in messages.groupby("campaign_id", sort=True):
         path = folder / f"{slug(campaign_id)}.csv"
@@ -744,11 +785,13 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
             raise ValueError(f"unsafe campaign file name for {campaign_id!r}")
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(CSV_COLUMNS)
+            writer.writerow(headers)
             for r in rows.itertuples():
-                values = [r.message_id, _iso(r.sent_at), mask_phone(r.recipient),
-                          r.final_status, _iso(r.accepted_at), _iso(r.delivered_at),
-                          _iso(r.read_at), _iso(r.failed_at), _iso(r.replied_at),
+                values = [r.message_id, _iso(r.sent_at, timezone), mask_phone(r.recipient),
+                          statuses.get(r.final_status, r.final_status),
+                          _iso(r.accepted_at, timezone), _iso(r.delivered_at, timezone),
+                          _iso(r.read_at, timezone), _iso(r.failed_at, timezone),
+                          _iso(r.replied_at, timezone),
                           "" if pd.isna(r.error_code) else int(r.error_code),
                           "" if pd.isna(r.error_code) else error_codes.meaning(r.error_code,
                                                                                  locale)]
@@ -757,5 +800,10 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
     return written
 
 
-def _iso(value) -> str:
-    return "" if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+def _iso(value, timezone: str) -> str:
+    """An instant in the tenant's zone, to the second, with its offset."""
+    if value is None or pd.isna(value):
+        return ""
+    instant = pd.Timestamp(value)
+    instant = instant.tz_localize("UTC") if instant.tzinfo is None else instant
+    return instant.tz_convert(timezone).isoformat(timespec="seconds")

@@ -15,6 +15,7 @@ from reportlib.look import charts, present
 from reportlib.look.i18n import LABELS, mask_phone
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.base import BaseReport, say
+from reportlib.reports.consumption import reconciliation
 
 REPORT = "consumption"
 CATEGORY_ORDER = ["marketing", "utility", "authentication", "authentication_international",
@@ -126,25 +127,110 @@ PROSE = {
         "en": "A projection appears while the month is open.",
     },
     "reconciliation": {
-        "pt-BR": "Mensagens de template entregues segundo os webhooks, contra o volume da "
-                 "Meta: {diff} de diferença no total.",
-        "en": "Template messages delivered according to the webhooks, against Meta's volume: "
-              "{diff} difference in all.",
+        "pt-BR": "Nos dias que as análises da Meta cobrem, nossos registros contam {ours} "
+                 "mensagens de template entregues e a Meta, {meta} (diferença de {diff}). Por "
+                 "dia e categoria, até 5 mensagens ou 1 % (no custo, o de 5 mensagens ou 1 %) "
+                 "é tolerância.",
+        "en": "On the days Meta's analytics cover, our records count {ours} template messages "
+              "delivered and Meta counts {meta} (difference {diff}). Per day and category, up "
+              "to 5 messages or 1 % (for cost, that of 5 messages or 1 %) is within "
+              "tolerance.",
     },
-    "reconciliation.free": {
-        "pt-BR": "Das entregues, as enviadas numa janela gratuita (24 h após uma mensagem do "
-                 "usuário, para utilidade; 72 h de ponto de entrada gratuito, após um anúncio "
-                 "que leva ao WhatsApp), contra o volume gratuito da Meta.",
-        "en": "Of those delivered, the ones sent in a free window (24 h after a user's message, "
-              "for utility; a 72 h free entry point after a click-to-WhatsApp ad), against "
-              "Meta's free volume.",
+    "reconciliation.no_records": {
+        "pt-BR": "Não há registros nossos de mensagens de template entregues neste período "
+                 "(notificações de status do WhatsApp ou da plataforma): a conciliação com a "
+                 "Meta não está disponível.",
+        "en": "We have no records of delivered template messages in this period (WhatsApp's "
+              "or the platform's status notifications): the reconciliation with Meta is not "
+              "available.",
     },
-    "reconciliation.detail": {
-        "pt-BR": "Diferenças pequenas vêm de webhooks perdidos ou atrasados e de mensagens "
-                 "entregues perto da meia-noite.",
-        "en": "Small differences come from lost or late webhooks and messages delivered near "
-              "midnight.",
+    "reconciliation.none": {
+        "pt-BR": "Em mensagens, nenhum dia e categoria passa da tolerância.",
+        "en": "In messages, no day and category goes beyond the tolerance.",
     },
+    "reconciliation.outcome": {
+        "pt-BR": "{count} combinações de dia e categoria passam da tolerância: {explained} "
+                 "explicadas por uma causa conhecida, {unexplained} sem explicação.",
+        "en": "{count} day-and-category pairs go beyond the tolerance: {explained} explained "
+              "by a known cause, {unexplained} unexplained.",
+    },
+    "reconciliation.not_available": {
+        "pt-BR": "Em {days} dias as análises da Meta ainda não têm números ({count} mensagens "
+                 "nossas): comparação não disponível para esses dias.",
+        "en": "On {days} days Meta's analytics have no figures yet ({count} of our messages): "
+              "comparison not available for those days.",
+    },
+    "reconciliation.not_available.one": {
+        "pt-BR": "Em 1 dia as análises da Meta ainda não têm números ({count} mensagens "
+                 "nossas): comparação não disponível para esse dia.",
+        "en": "On 1 day Meta's analytics have no figures yet ({count} of our messages): "
+              "comparison not available for that day.",
+    },
+    "reconciliation.outcome.one": {
+        "pt-BR": "1 combinação de dia e categoria passa da tolerância: {explained}.",
+        "en": "1 day-and-category pair goes beyond the tolerance: {explained}.",
+    },
+    "reconciliation.explained": {"pt-BR": "explicada por uma causa conhecida",
+                                 "en": "explained by a known cause"},
+    "reconciliation.unexplained": {"pt-BR": "sem explicação", "en": "unexplained"},
+    "reconciliation.cost": {
+        "pt-BR": "Custo das mensagens que registramos, pela tabela de preços: {ours}; custo "
+                 "informado pela Meta nos mesmos dias: {meta} (diferença de {diff}).",
+        "en": "Cost of the messages we recorded, at the rate card: {ours}; cost Meta reports "
+              "for the same days: {meta} (difference {diff}).",
+    },
+    "reconciliation.cost.not_available": {
+        "pt-BR": "O custo da Meta não está disponível (cobrança via provedor): o custo não é "
+                 "conciliado.",
+        "en": "Meta's cost is not available (billed through a provider): cost is not "
+              "reconciled.",
+    },
+    "reconciliation.differences": {
+        "pt-BR": "Diferenças acima da tolerância, com a causa de cada uma:",
+        "en": "Differences beyond the tolerance, each with its cause:",
+    },
+    "reconciliation.cost_differences": {
+        "pt-BR": "Diferenças de custo acima da tolerância:",
+        "en": "Cost differences beyond the tolerance:",
+    },
+    # Causes (docs/metrics.md, "Reconciliation"); {n}: messages, {amount}: money.
+    "cause.not_final": {
+        "pt-BR": "dia ainda não final (análises da Meta e status ainda chegando)",
+        "en": "day not final yet (Meta's analytics and statuses still arriving)",
+    },
+    "cause.day_boundary": {
+        "pt-BR": "{n} mensagens entregues perto da meia-noite: a Meta conta os dias em UTC",
+        "en": "{n} messages delivered near midnight: Meta counts days in UTC",
+    },
+    "cause.outside_coverage": {
+        "pt-BR": "{n} mensagens num número ou dia que nossos registros não cobrem",
+        "en": "{n} messages on a number or day our records do not cover",
+    },
+    "cause.category_mismatch": {
+        "pt-BR": "{n} mensagens cobradas pela Meta em outra categoria que a do template",
+        "en": "{n} messages billed by Meta in another category than the template's",
+    },
+    "cause.free_classification": {
+        "pt-BR": "{n} mensagens gratuitas de um lado e pagas do outro (janelas gratuitas)",
+        "en": "{n} messages free on one side and paid on the other (free windows)",
+    },
+    "cause.meta_rates": {
+        "pt-BR": "tarifas da Meta diferentes da tabela de preços (faixas de volume): {amount}",
+        "en": "Meta's rates differ from the rate card (volume tiers): {amount}",
+    },
+    "cause.part": {
+        "pt-BR": "{cause} ({amount})",
+        "en": "{cause} ({amount})",
+    },
+    "column.ours": {"pt-BR": "Nossos registros", "en": "Our records"},
+    "column.meta": {"pt-BR": "Meta", "en": "Meta"},
+    "column.cause": {"pt-BR": "Causa", "en": "Cause"},
+    "column.unexplained": {"pt-BR": "Sem explicação", "en": "Unexplained"},
+    "column.cost_unexplained": {"pt-BR": "Custo sem explicação", "en": "Cost unexplained"},
+    "column.our_cost": {"pt-BR": "Nosso custo", "en": "Our cost"},
+    "column.meta_cost": {"pt-BR": "Custo da Meta", "en": "Meta's cost"},
+    "column.day": {"pt-BR": "Dia", "en": "Day"},
+    "not_available": {"pt-BR": "não disponível", "en": "not available"},
 }
 
 NOTES = {
@@ -259,7 +345,24 @@ class ConsumptionReport(BaseReport):
             figures["projection.cost_usd_high"] = round(float(
                 p.loc["our_cost_usd", "projected_high"]), 2)
             figures["projection.paid"] = round(float(p.loc["paid", "projected"]))
+        figures.update(self._reconciliation_figures())
         return figures
+
+    def _reconciliation_figures(self) -> dict:
+        """Days x categories beyond the tolerance (messages, cost) and how many are unexplained;
+        None when we have no message records to reconcile (not available)."""
+        df = self.reconciliation_df
+        if df.empty or not df["delivered"].sum():
+            return {"reconciliation.differences": None, "reconciliation.unexplained": None,
+                    "reconciliation.cost_differences": None,
+                    "reconciliation.cost_unexplained": None}
+        as_of = self.bundle.as_of
+        volume = reconciliation.volume_differences(df, as_of)
+        cost = reconciliation.cost_differences(df, as_of)
+        return {"reconciliation.differences": len(volume),
+                "reconciliation.unexplained": sum(1 for d in volume if not d.explained),
+                "reconciliation.cost_differences": len(cost),
+                "reconciliation.cost_unexplained": sum(1 for d in cost if not d.explained)}
 
     @staticmethod
     def _headline(s) -> dict:
@@ -494,20 +597,110 @@ class ConsumptionReport(BaseReport):
         return present.Section(self._t("section.projection"), prose, body)
 
     def reconciliation(self) -> present.Section:
+        """Our delivered templates and cost against Meta's, per category for the period, then
+        each day and category beyond the tolerance with its causes (its module
+        reconciliation.py)."""
         df = self.reconciliation_df
+        title = self._t("section.reconciliation")
         if df.empty:
-            return present.Section(self._t("section.reconciliation"), [self._t("no_data")])
-        prose = [self._say("reconciliation", diff=self.fmt.number(df["difference"].sum())),
-                 self._say("reconciliation.detail")]
-        rows = [[self._category(r.category), self.fmt.number(r.delivered_in_webhooks),
-                 self.fmt.number(r.meta_volume), self.fmt.number(r.difference),
-                 self.fmt.number(r.free_window_in_webhooks), self.fmt.number(r.meta_free_volume)]
-                for r in df.itertuples()]
-        prose.append(self._say("reconciliation.free"))
-        return present.Section(self._t("section.reconciliation"), prose, present.table(
-            [self._t(k) for k in ("category", "delivered_in_webhooks", "meta_volume",
-                                  "difference", "free_window_in_webhooks", "meta_free_volume")],
-            rows, [False] + [True] * 5, words=[True] * 6))
+            return present.Section(title, [self._t("no_data")])
+        if not df["delivered"].sum():  # our side is missing: not available, not all Meta's
+            return present.Section(title, [self._say("reconciliation.no_records")])
+        as_of = self.bundle.as_of
+        totals = reconciliation.by_category(df, as_of)
+        volume = reconciliation.volume_differences(df, as_of)
+        cost = reconciliation.cost_differences(df, as_of)
+        reported = df[df["meta_volume"].notna()]
+        ours, meta = int(reported["delivered"].sum()), int(reported["meta_volume"].sum())
+        prose = [self._say("reconciliation", ours=self.fmt.number(ours),
+                           meta=self.fmt.number(meta), diff=self.fmt.number(meta - ours))]
+        if volume:
+            unexplained = sum(1 for d in volume if not d.explained)
+            if len(volume) == 1:
+                prose.append(self._say("reconciliation.outcome.one", explained=self._say(
+                    "reconciliation.unexplained" if unexplained else
+                    "reconciliation.explained")))
+            else:
+                prose.append(self._say(
+                    "reconciliation.outcome", count=self.fmt.number(len(volume)),
+                    explained=self.fmt.number(len(volume) - unexplained),
+                    unexplained=self.fmt.number(unexplained)))
+        else:
+            prose.append(self._say("reconciliation.none"))
+        missing = reconciliation.not_available(df)
+        if len(missing):
+            days = missing["day"].nunique()
+            prose.append(self._say("reconciliation.not_available" + (".one" if days == 1
+                                                                      else ""),
+                                   days=self.fmt.number(days),
+                                   count=self.fmt.number(missing["delivered"].sum())))
+        costed = reported[reported["meta_cost_usd"].notna()]
+        if len(costed):
+            our_cost, meta_cost = (float(costed["our_cost_usd"].sum()),
+                                   float(costed["meta_cost_usd"].sum()))
+            prose.append(self._say("reconciliation.cost", ours=self.fmt.money(our_cost),
+                                   meta=self.fmt.money(meta_cost),
+                                   diff=self.fmt.money(meta_cost - our_cost)))
+        elif len(reported):
+            prose.append(self._say("reconciliation.cost.not_available"))
+        body = self._reconciliation_totals(totals)
+        if volume:
+            body += f"<p>{present.esc(self._say('reconciliation.differences'))}</p>"
+            body += self._differences_table(volume, money=False)
+        if cost:
+            body += f"<p>{present.esc(self._say('reconciliation.cost_differences'))}</p>"
+            body += self._differences_table(cost, money=True)
+        return present.Section(title, prose, body)
+
+    def _reconciliation_totals(self, totals: pd.DataFrame) -> str:
+        order = [c for c in CATEGORY_ORDER if c in set(totals["category"])] + sorted(
+            set(totals["category"]) - set(CATEGORY_ORDER))
+        rows = []
+        for r in totals.set_index("category").loc[order].itertuples():
+            meta = r.meta_volume if pd.notna(r.meta_volume) else None
+            meta_cost = r.meta_cost_usd if pd.notna(r.meta_cost_usd) else None
+            rows.append([
+                self._category(r.Index), self.fmt.number(r.delivered),
+                self.fmt.number(meta) if meta is not None else self._say("not_available"),
+                self.fmt.number(meta - r.delivered) if meta is not None else "–",
+                self.fmt.number(r.unexplained_volume) if r.unexplained_volume else "–",
+                self.fmt.money(r.our_cost_usd),
+                self.fmt.money(meta_cost) if meta_cost is not None
+                else self._say("not_available"),
+                self.fmt.money(r.unexplained_cost_usd) if r.unexplained_cost_usd else "–"])
+        columns = [self._t("category"), self._say("column.ours"), self._say("column.meta"),
+                   self._t("difference"), self._say("column.unexplained"),
+                   self._say("column.our_cost"), self._say("column.meta_cost"),
+                   self._say("column.cost_unexplained")]
+        return present.table(columns, rows, [False] + [True] * 7, words=[True] * 8)
+
+    def _cause_text(self, cause: str, part: float, money: bool) -> str:
+        if cause == "meta_rates":
+            return self._say("cause.meta_rates", amount=self.fmt.money(part))
+        if cause == "not_final":
+            return self._say("cause.not_final")
+        if money:  # a count cause on the cost side: its money, beside the cause
+            return self._say("cause.part", cause=self._say(f"cause.{cause}", n="").strip(),
+                             amount=self.fmt.money(part))
+        return self._say(f"cause.{cause}", n=self.fmt.number(abs(part)))
+
+    def _differences_table(self, found: list, money: bool) -> str:
+        show = self.fmt.money if money else self.fmt.number
+        # Unexplained first, then by day.
+        found = sorted(found, key=lambda d: (d.explained, d.day, d.category))
+        rows = [[self.fmt.date(d.day, "short"), self._category(d.category), show(d.ours),
+                 show(d.meta), show(d.difference),
+                 "; ".join(self._cause_text(c, part, money) for c, part in d.causes.items())
+                 or "–",
+                 show(d.unexplained) if not d.explained else "–"]
+                for d in found]
+        ours, meta = (("column.our_cost", "column.meta_cost") if money
+                      else ("column.ours", "column.meta"))
+        columns = [self._say("column.day"), self._t("category"), self._say(ours),
+                   self._say(meta), self._t("difference"), self._say("column.cause"),
+                   self._say("column.unexplained")]
+        return present.table(columns, rows, [False, False, True, True, True, False, True],
+                             words=[True, True, True, True, True, False, True])
 
     def footnotes(self) -> present.Footnotes:
         info = self.info

@@ -1,30 +1,143 @@
--- Reconciliation (PMP era): delivered template messages per day x category counted from the
--- webhooks/platform timeline, against the volume in Meta's pricing analytics; and of them,
--- those sent inside a free window (our reading of the users' messages and ad referrals,
--- `message_free_windows`) against Meta's free volume (free customer service, free entry point).
-WITH ours AS (
-    SELECT (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE getvariable('tz'))::DATE AS day,
-        normalize_category(t.category) AS category, count(*) AS delivered,
-        count(w.message_id) AS in_free_window
+-- Reconciliation (PMP era; docs/metrics.md, "Reconciliation"): per tenant-local day x template
+-- category, the delivered template messages of our own timelines (webhooks + the platform's
+-- notifications) against the volume of Meta's pricing analytics, and our cost against Meta's.
+-- Beside each pair, the figures the report needs to explain a difference by its cause:
+--   delivered_on_meta_day   ours counted on the day Meta's points use (UTC days when Meta's
+--                           daily points start at 00:00 UTC, else the local day): the day
+--                           boundary part is delivered_on_meta_day - delivered;
+--   outside_coverage        Meta's volume on a phone number and (Meta's) day with no message
+--                           of ours at all (numbers or days the webhooks do not cover);
+--   billed_here/billed_away messages Meta billed in this category while our template says
+--                           another, and the reverse (Meta's billed category from the status
+--                           webhooks' pricing.category);
+--   our_free / meta_free    free by our reading (webhook pricing type, else a free window)
+--                           against Meta's FREE_CUSTOMER_SERVICE + FREE_ENTRY_POINT volume;
+--   meta_paid_at_card       Meta's paid volume priced at the rate card: meta_cost minus it is
+--                           the part of the cost difference due to Meta's own rates (tiers).
+-- meta_volume is NULL (not available, never zero) on a day Meta's analytics have no point
+-- for; meta_cost is NULL when a paid point of the row carries no cost.
+WITH webhook_pricing AS (
+    SELECT message_id,
+        bool_or(pricing_type IS NOT NULL OR pricing_category IS NOT NULL) AS has_pricing,
+        bool_or('free_entry_point' IN (lower(pricing_type), normalize_category(pricing_category))
+                OR 'free_customer_service' IN (lower(pricing_type),
+                                               normalize_category(pricing_category)))
+            AS webhook_free,
+        -- Meta's billed category (pricing.category), when it names a template category.
+        any_value(normalize_category(pricing_category)) FILTER (
+            WHERE normalize_category(pricing_category) NOT IN
+                  ('free_entry_point', 'free_customer_service', 'service')) AS billed_category
+    FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
+), meta_alignment AS (
+    -- Meta's days are UTC days when all its daily points start at 00:00 UTC (the demo's and
+    -- most fetches start at the tenant's midnight instead).
+    SELECT COALESCE(bool_and(epoch(start_ts)::BIGINT % 86400 = 0), false) AS utc_days
+    FROM pricing_daily
+    WHERE tenant_id = getvariable('tenant') AND granularity = 'DAILY'
+      AND start_ts >= getvariable('period_start_ts') - INTERVAL 1 DAY
+      AND start_ts < getvariable('period_end_ts') + INTERVAL 1 DAY
+), messages AS MATERIALIZED (
+    SELECT t.message_id, COALESCE(t.delivered_at, t.read_at) AS delivered_at,
+        (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE getvariable('tz'))::DATE AS day,
+        (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE 'UTC')::DATE AS utc_day,
+        normalize_category(t.category) AS category,
+        COALESCE(p.billed_category, normalize_category(t.category)) AS billed_category,
+        regexp_replace(COALESCE(n.display_phone_number, ''), '[^0-9]', '', 'g') AS phone,
+        COALESCE(p.webhook_free, false)
+            OR (NOT COALESCE(p.has_pricing, false) AND w.message_id IS NOT NULL) AS free,
+        -- the recipient's first digits (calling codes have at most 3): the market is looked
+        -- up once per prefix, not per message
+        left(regexp_replace(COALESCE(t.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix
     FROM message_timeline t
+    LEFT JOIN webhook_pricing p USING (message_id)
     LEFT JOIN message_free_windows w
       ON w.tenant_id = t.tenant_id AND w.message_id = t.message_id
+    LEFT JOIN phone_numbers n
+      ON n.tenant_id = t.tenant_id AND n.phone_number_id = t.phone_number_id
     WHERE t.tenant_id = getvariable('tenant') AND t.final_status IN ('delivered', 'read')
+      AND COALESCE(normalize_category(t.category), 'service') <> 'service'
+), ours AS (
+    -- the rate looked up once per day x category x market, not per message
+    SELECT day, category, sum(delivered) AS delivered, sum(our_free) AS our_free,
+        sum(our_paid) AS our_paid, sum(our_paid * rate) AS our_cost,
+        sum(our_paid) FILTER (WHERE rate IS NULL) AS our_paid_without_rate
+    FROM (SELECT *, rate_in_force(market, category, day) AS rate
+          FROM (SELECT day, category,
+                    CASE WHEN prefix <> ''
+                         THEN COALESCE(market_of_country(country_of_phone(prefix)), 'Other')
+                         END AS market,
+                    sum(delivered) AS delivered, sum(our_free) AS our_free,
+                    sum(our_paid) AS our_paid
+                FROM (SELECT day, category, prefix, count(*) AS delivered,
+                          count(*) FILTER (WHERE free) AS our_free,
+                          count(*) FILTER (WHERE NOT free) AS our_paid
+                      FROM messages GROUP BY ALL)
+                GROUP BY ALL))
     GROUP BY ALL
+), on_meta_day AS (
+    SELECT CASE WHEN a.utc_days THEN m.utc_day ELSE m.day END AS day, m.category,
+        count(*) AS delivered_on_meta_day
+    FROM messages m, meta_alignment a GROUP BY ALL
+), billed_moves AS (
+    SELECT day, category, sum(here)::BIGINT AS billed_here, sum(away)::BIGINT AS billed_away
+    FROM (SELECT day, billed_category AS category, 1 AS here, 0 AS away FROM messages
+          WHERE billed_category <> category
+          UNION ALL
+          SELECT day, category, 0, 1 FROM messages WHERE billed_category <> category)
+    GROUP BY ALL
+), covered AS (
+    -- on Meta's days, like delivered_on_meta_day, so that a day-boundary shift is not also
+    -- counted as a day outside coverage
+    SELECT DISTINCT CASE WHEN a.utc_days THEN m.utc_day ELSE m.day END AS day, m.phone
+    FROM messages m, meta_alignment a
+), meta_days AS (
+    SELECT DISTINCT day FROM consumption_facts WHERE era = 'PMP'
 ), meta AS (
-    SELECT day, category, sum(quantity) AS volume,
-        sum(quantity) FILTER (WHERE pricing_type IN ('FREE_CUSTOMER_SERVICE',
-                                                     'FREE_ENTRY_POINT')) AS free_volume
-    FROM consumption_facts
-    WHERE era = 'PMP' AND category <> 'service' GROUP BY ALL
+    SELECT f.day, f.category, sum(f.quantity) AS meta_volume,
+        sum(f.quantity) FILTER (WHERE f.pricing_type IN ('FREE_CUSTOMER_SERVICE',
+                                                         'FREE_ENTRY_POINT')) AS meta_free,
+        sum(f.paid_quantity) AS meta_paid,
+        CASE WHEN count(*) FILTER (WHERE f.paid_quantity > 0 AND f.meta_cost IS NULL) = 0
+             THEN sum(f.meta_cost) END AS meta_cost,
+        sum(f.paid_quantity * rate_in_force(f.market, f.category, f.day)) AS meta_paid_at_card,
+        sum(f.quantity) FILTER (
+            WHERE f.phone_number IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM covered c
+                WHERE c.day = f.day
+                  AND c.phone = regexp_replace(f.phone_number, '[^0-9]', '', 'g')))
+            AS outside_coverage
+    FROM consumption_facts f
+    WHERE f.era = 'PMP' AND f.category NOT IN ('service', 'unknown') GROUP BY ALL
+), keys AS (
+    SELECT day, category FROM ours UNION SELECT day, category FROM meta
+    UNION SELECT day, category FROM billed_moves
 )
-SELECT category, sum(COALESCE(ours.delivered, 0))::BIGINT AS delivered_in_webhooks,
-    sum(COALESCE(meta.volume, 0))::BIGINT AS meta_volume,
-    (sum(COALESCE(meta.volume, 0)) - sum(COALESCE(ours.delivered, 0)))::BIGINT AS difference,
-    sum(COALESCE(ours.in_free_window, 0))::BIGINT AS free_window_in_webhooks,
-    sum(COALESCE(meta.free_volume, 0))::BIGINT AS meta_free_volume
-FROM ours FULL OUTER JOIN meta USING (day, category)
-WHERE day BETWEEN getvariable('period_start') AND getvariable('period_end')
-  AND day >= DATE '2025-07-01'
-GROUP BY category
-ORDER BY category
+SELECT k.day, k.category,
+    COALESCE(o.delivered, 0)::BIGINT AS delivered,
+    COALESCE(d.delivered_on_meta_day, 0)::BIGINT AS delivered_on_meta_day,
+    CASE WHEN md.day IS NOT NULL THEN COALESCE(m.meta_volume, 0) END::BIGINT AS meta_volume,
+    CASE WHEN md.day IS NOT NULL THEN COALESCE(m.outside_coverage, 0) END::BIGINT
+        AS outside_coverage,
+    COALESCE(b.billed_here, 0)::BIGINT AS billed_here,
+    COALESCE(b.billed_away, 0)::BIGINT AS billed_away,
+    COALESCE(o.our_free, 0)::BIGINT AS our_free,
+    CASE WHEN md.day IS NOT NULL THEN COALESCE(m.meta_free, 0) END::BIGINT AS meta_free,
+    COALESCE(o.our_paid, 0)::BIGINT AS our_paid,
+    CASE WHEN md.day IS NOT NULL THEN COALESCE(m.meta_paid, 0) END::BIGINT AS meta_paid,
+    round(COALESCE(o.our_cost, 0), 6)::DOUBLE AS our_cost_usd,
+    COALESCE(o.our_paid_without_rate, 0)::BIGINT AS our_paid_without_rate,
+    CASE WHEN md.day IS NOT NULL AND NOT (m.meta_volume IS NOT NULL AND m.meta_cost IS NULL)
+         THEN round(COALESCE(m.meta_cost, 0), 6) END::DOUBLE AS meta_cost_usd,
+    -- a row Meta reports without a cost (billed through a provider): not available
+    m.meta_volume IS NOT NULL AND m.meta_cost IS NULL AS meta_cost_missing,
+    CASE WHEN md.day IS NOT NULL THEN round(COALESCE(m.meta_paid_at_card, 0), 6) END::DOUBLE
+        AS meta_paid_at_card_usd
+FROM keys k
+LEFT JOIN ours o USING (day, category)
+LEFT JOIN on_meta_day d USING (day, category)
+LEFT JOIN billed_moves b USING (day, category)
+LEFT JOIN meta m USING (day, category)
+LEFT JOIN meta_days md USING (day)
+WHERE k.day BETWEEN getvariable('period_start') AND getvariable('period_end')
+  AND k.day >= DATE '2025-07-01'
+ORDER BY k.day, k.category

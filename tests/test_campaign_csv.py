@@ -1,0 +1,118 @@
+"""The per-campaign CSVs: headers in the tenant's language, times in the tenant's zone with the
+offset, masked and formula-safe, and linked (relative) from the campaigns report's HTML and
+PDF. Real warehouse, real bundle, real papermill run."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from datetime import date
+
+import pypdf
+import pytest
+
+from reportlib import params as params_mod
+from reportlib.domain import calendar
+from reportlib.marts import bundle
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.campaigns import campaign_csv_name, write_campaign_csvs
+from tests.conftest import ACME, BETA, utc
+
+
+def campaign_bundle(tmp_path, con, path, tenant) -> Bundle:
+    """Campaign "=Black Friday" (id "c-1"): two messages sent on 2026-10-07 at 13:00 UTC, one
+    read at 13:05:30, one failed (131026) with a recipient that looks like a formula."""
+    con.execute("INSERT INTO campaigns (tenant_id, campaign_id, campaign_name, bot_id, "
+                "template_name, category, status, sent_at) VALUES "
+                "(?, 'c-1', '=Black Friday', 'bot', 'promo', 'marketing', 'Sent', ?)",
+                [tenant.tenant_id, utc("2026-10-07T13:00:00+00:00")])
+    sent = utc("2026-10-07T13:00:00+00:00")
+    con.execute(
+        "INSERT INTO notifications (tenant_id, message_id, campaign_id, sender, "
+        "phone_number_id, recipient, template_name, category, accepted_at, sent_at, "
+        "delivered_at, read_at) VALUES (?, 'm1', 'c-1', 'campaign', ?, '+5511999991234', "
+        "'promo', 'marketing', ?, ?, ?, ?)",
+        [tenant.tenant_id, tenant.phone_numbers[0].phone_number_id, sent, sent,
+         utc("2026-10-07T13:00:04+00:00"), utc("2026-10-07T13:05:30+00:00")])
+    con.execute(
+        "INSERT INTO notifications (tenant_id, message_id, campaign_id, sender, "
+        "phone_number_id, recipient, template_name, category, accepted_at, sent_at, "
+        "failed_at, error_code) VALUES (?, 'm2', 'c-1', 'campaign', ?, '+5521988885678', "
+        "'promo', 'marketing', ?, ?, ?, 131026)",
+        [tenant.tenant_id, tenant.phone_numbers[0].phone_number_id, sent, sent,
+         utc("2026-10-07T13:00:02+00:00")])
+    con.close()
+    out = tmp_path / f"{tenant.tenant_id}.duckdb"
+    bundle.build(path, tenant, calendar.parse_period("2026-10"), date(2026, 11, 20), out,
+                 ("campaigns",))
+    return Bundle.open(out)
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+@pytest.mark.parametrize("tenant, locale, header, read_at, status", [
+    # São Paulo is UTC-3 all year (no summer time since 2019): 13:05:30 UTC -> 10:05:30-03:00.
+    (ACME, "pt-BR", ["ID da mensagem", "Enviada em", "Destinatário", "Status final",
+                     "Aceita em", "Entregue em", "Lida em", "Falhou em", "Respondida em",
+                     "Código de erro", "Significado do erro"],
+     "2026-10-07T10:05:30-03:00", ("lida", "falhou")),
+    # Beta's zone is UTC: the same instant with a +00:00 offset.
+    (BETA, "en", ["Message ID", "Sent at", "Recipient", "Final status", "Accepted at",
+                  "Delivered at", "Read at", "Failed at", "Replied at", "Error code",
+                  "Error meaning"],
+     "2026-10-07T13:05:30+00:00", ("read", "failed")),
+])
+def test_headers_in_the_tenant_language_and_times_in_its_zone(tmp_path, empty_warehouse,
+                                                                 tenant, locale, header,
+                                                                 read_at, status):
+    path, con = empty_warehouse
+    b = campaign_bundle(tmp_path, con, path, tenant)
+    written = write_campaign_csvs(b, tmp_path / "campaigns", locale)
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [campaign_csv_name("c-1")]
+    rows = read_csv(written[0])
+    assert rows[0] == header
+    by_id = {r[0]: r for r in rows[1:]}
+    assert by_id["m1"][6] == read_at
+    # sent 13:00:00 UTC: 10:00:00-03:00 in São Paulo, 13:00:00+00:00 in UTC
+    assert by_id["m1"][1] == ("2026-10-07T10:00:00-03:00" if tenant is ACME
+                              else "2026-10-07T13:00:00+00:00")
+    assert (by_id["m1"][3], by_id["m2"][3]) == status
+    # masked (country code and last 4 digits), and the leading + neutralised for spreadsheets
+    assert by_id["m2"][2] == "'+55 ••• ••••-5678"
+    assert by_id["m2"][9] == "131026" and by_id["m1"][9] == ""
+    assert "+5521988885678" not in written[0].read_text(encoding="utf-8")
+
+
+def test_the_report_links_each_campaign_csv(tmp_path, empty_warehouse, params_dir):
+    from reportlib.render import Job, notebook_path, publish, render
+
+    path, con = empty_warehouse
+    tenant = replace(ACME, locale="en")
+    b = campaign_bundle(tmp_path, con, path, tenant)
+    params_mod.dump_tenant(params_dir, tenant)
+    out = tmp_path / "out"
+    job = Job("acme", "2026-10", "campaigns", "2026-11-20", "en", str(b.path), "h",
+              str(notebook_path("campaigns")), str(out), "Acme")
+    output = render(job)
+    assert output.result.status == "ok", output.result.error
+    publish(out, output)
+    name = campaign_csv_name("c-1")  # campaigns/c-1.csv: the id is already a safe slug
+    assert name == "campaigns/c-1.csv"
+    page = (out / "campaigns.html").read_text(encoding="utf-8")
+    assert f'<a href="{name}">CSV</a>' in page
+    assert (out / name).is_file()
+    assert read_csv(out / name)[0][0] == "Message ID"
+    # The PDF's link is relative too (not into the folder it was rendered in).
+    links = [annotation.get_object()["/A"]["/URI"]
+             for page in pypdf.PdfReader(out / "campaigns.pdf").pages
+             for annotation in page.get("/Annots", [])
+             if "/A" in annotation.get_object()]
+    assert name in links
+    assert not any(str(link).startswith("file:") for link in links)
+    # In the e-mail (no folder beside it) the link's text stays and the link goes.
+    from reportlib.deliver import slim_html
+    mail, _ = slim_html((out / "campaigns.html").read_text(encoding="utf-8"), "Acme")
+    assert 'href="campaigns/' not in mail and ">CSV<" in mail

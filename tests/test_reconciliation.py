@@ -1,0 +1,224 @@
+"""Reconciliation of our delivered templates and cost with Meta's analytics, on hand-made rows
+(real warehouse, real bundle); every answer worked out by hand below."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from reportlib.domain import calendar
+from reportlib.marts import bundle
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.consumption import ConsumptionReport, reconciliation
+from tests.conftest import ACME, utc
+
+AS_OF = date(2026, 11, 20)  # every October day is final (older than 3 days)
+
+
+def priced(con, start, category, kind, n, cost):
+    """One daily point of Meta's pricing analytics on São Paulo's day (03:00 UTC to 03:00)."""
+    con.execute(
+        "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', ?, ?::TIMESTAMPTZ + INTERVAL 1 DAY,"
+        " '551140000001', 'BR', ?, ?, NULL, ?, ?, 'hand-made', 'DAILY', "
+        "'phone_number,country,pricing_type,pricing_category')",
+        [utc(start), utc(start), kind, category, n, cost])
+
+
+def delivered(con, prefix, n, category, at, billed=None):
+    """`n` template messages from the tenant's number, delivered at `at` (UTC) to Brazilian
+    numbers; `billed`: the category Meta's status webhook gives in its pricing."""
+    for i in range(n):
+        message_id = f"{prefix}-{i}"
+        con.execute(
+            "INSERT INTO notifications (tenant_id, message_id, sender, phone_number_id, "
+            "recipient, template_name, category, accepted_at, sent_at, delivered_at) VALUES "
+            "('acme', ?, 'api', '1001', ?, 'tpl', ?, ?, ?, ?)",
+            [message_id, f"+55119{i:08d}", category, utc(at), utc(at), utc(at)])
+        if billed:
+            con.execute(
+                "INSERT INTO message_status_events (tenant_id, message_id, status, ts, "
+                "phone_number_id, pricing_billable, pricing_model, pricing_type, "
+                "pricing_category) VALUES ('acme', ?, 'delivered', ?, '1001', true, 'PMP', "
+                "'regular', ?)", [message_id, utc(at), billed])
+
+
+@pytest.fixture
+def reconciled(tmp_path, empty_warehouse) -> Bundle:
+    path, con = empty_warehouse
+    # Oct 5: 20 marketing on both sides, Meta's cost 20 x 0.0625 = 1.25: they match.
+    delivered(con, "mkt5", 20, "marketing", "2026-10-05T15:00:00+00:00")
+    priced(con, "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 20, 1.25)
+    # Oct 6: our template says utility for 30 messages, but Meta billed 10 of them as
+    # marketing (their status webhooks say so). Meta: utility 20 (20 x 0.0068 = 0.136),
+    # marketing 10 (10 x 0.0625 = 0.625).
+    delivered(con, "utl6", 20, "utility", "2026-10-06T15:00:00+00:00")
+    delivered(con, "mix6", 10, "utility", "2026-10-06T16:00:00+00:00", billed="marketing")
+    priced(con, "2026-10-06T03:00:00+00:00", "UTILITY", "REGULAR", 20, 0.136)
+    priced(con, "2026-10-06T03:00:00+00:00", "MARKETING", "REGULAR", 10, 0.625)
+    # Oct 7: we saw 50 authentication messages delivered, Meta counts 62 (62 x 0.0068 =
+    # 0.4216): nothing we know explains the 12 more.
+    delivered(con, "aut7", 50, "authentication", "2026-10-07T15:00:00+00:00")
+    priced(con, "2026-10-07T03:00:00+00:00", "AUTHENTICATION", "REGULAR", 62, 0.4216)
+    # Oct 8: 5 marketing delivered, and Meta's analytics have no point for the day.
+    delivered(con, "mkt8", 5, "marketing", "2026-10-08T15:00:00+00:00")
+    con.close()
+    out = tmp_path / "acme-2026-10.duckdb"
+    bundle.build(path, ACME, calendar.parse_period("2026-10"), AS_OF, out)
+    return Bundle.open(out)
+
+
+def test_tolerance_is_five_messages_or_one_percent():
+    # 1 % of 300 = 3 < 5 -> 5; 1 % of 2,000 = 20 > 5 -> 20.
+    assert reconciliation.tolerance(300) == 5
+    assert reconciliation.tolerance(2000) == 20
+    # Cost: 5 messages at 0.0625 = 0.3125 > 1 % of 2.00 = 0.02; 1 % of 40.00 = 0.40 > 0.3125;
+    # no rate known: US$ 0.05.
+    assert reconciliation.tolerance(2.0, "usd", 0.0625) == pytest.approx(0.3125)
+    assert reconciliation.tolerance(40.0, "usd", 0.0625) == pytest.approx(0.40)
+    assert reconciliation.tolerance(2.0, "usd") == 0.05
+
+
+def test_mart_counts_both_sides_per_day_and_category(reconciled):
+    df = reconciled.table("consumption_reconciliation")
+    rows = {(str(r.day)[:10], r.category): r for r in df.itertuples()}
+    assert set(rows) == {("2026-10-05", "marketing"), ("2026-10-06", "utility"),
+                         ("2026-10-06", "marketing"), ("2026-10-07", "authentication"),
+                         ("2026-10-08", "marketing")}
+    utility = rows[("2026-10-06", "utility")]
+    # ours 30 utility (10 of them billed as marketing: they move away); Meta 20
+    assert (utility.delivered, utility.meta_volume) == (30, 20)
+    assert (utility.billed_here, utility.billed_away) == (0, 10)
+    marketing = rows[("2026-10-06", "marketing")]
+    assert (marketing.delivered, marketing.meta_volume, marketing.billed_here) == (0, 10, 10)
+    # our cost: 30 utility messages at the card's 0.0068 = 0.204; Meta's 0.136
+    assert utility.our_cost_usd == pytest.approx(0.204)
+    assert utility.meta_cost_usd == pytest.approx(0.136)
+    authentication = rows[("2026-10-07", "authentication")]
+    assert (authentication.delivered, authentication.meta_volume) == (50, 62)
+    assert authentication.outside_coverage == 0  # the number has our messages that day
+    # Oct 8: Meta has no point on the day -> not available (NULL), never 0
+    missing = rows[("2026-10-08", "marketing")]
+    assert missing.delivered == 5 and pd.isna(missing.meta_volume)
+
+
+def test_one_explained_and_one_unexplained_difference(reconciled):
+    df = reconciled.table("consumption_reconciliation")
+    volume = {(d.day.isoformat(), d.category): d
+              for d in reconciliation.volume_differences(df, AS_OF)}
+    # Oct 5 marketing matches (20 = 20) and Oct 8 has no Meta figure: neither is listed.
+    assert set(volume) == {("2026-10-06", "utility"), ("2026-10-06", "marketing"),
+                           ("2026-10-07", "authentication")}
+    # Explained: utility 20 - 30 = -10, beyond the tolerance max(5, 1 % of 20) = 5; the 10
+    # messages Meta billed as marketing account for all of it (0 - 10 = -10).
+    utility = volume[("2026-10-06", "utility")]
+    assert utility.difference == -10
+    assert utility.causes == {"category_mismatch": -10} and utility.unexplained == 0
+    assert volume[("2026-10-06", "marketing")].causes == {"category_mismatch": 10}
+    # Unexplained: 62 - 50 = 12 > 5, no cause has a part -> 12 unexplained.
+    authentication = volume[("2026-10-07", "authentication")]
+    assert authentication.causes == {} and authentication.unexplained == 12
+    cost = {(d.day.isoformat(), d.category): d
+            for d in reconciliation.cost_differences(df, AS_OF)}
+    # Utility cost: 0.136 - 0.204 = -0.068, beyond 5 x 0.0068 = 0.034. Meta's rates:
+    # 0.136 - 20 x 0.0068 = 0 (no part); counted differently: 0.136 - 0.204 = -0.068 over a
+    # paid difference of 20 - 30 = -10 messages, 0.0068 each; the category moves are -10 of
+    # them -> -0.068.
+    assert cost[("2026-10-06", "utility")].causes == {
+        "category_mismatch": pytest.approx(-0.068)}
+    assert cost[("2026-10-06", "utility")].unexplained == 0
+    # Authentication cost: 0.4216 - 50 x 0.0068 = 0.4216 - 0.34 = 0.0816 > 5 x 0.0068 = 0.034,
+    # unexplained.
+    assert cost[("2026-10-07", "authentication")].unexplained == pytest.approx(0.0816)
+    # Oct 5 marketing: 1.25 - 20 x 0.0625 = 0, no difference.
+    assert ("2026-10-05", "marketing") not in cost
+    totals = reconciliation.by_category(df, AS_OF).set_index("category")
+    # marketing: ours on Meta's days 20 + 0 = 20, Meta 20 + 10 = 30; 5 more on Oct 8 apart
+    assert totals.loc["marketing", "delivered"] == 20
+    assert totals.loc["marketing", "meta_volume"] == 30
+    assert totals.loc["marketing", "delivered_without_meta"] == 5
+    assert totals.loc["authentication", "unexplained_volume"] == 12
+    assert totals.loc["utility", "unexplained_volume"] == 0
+    # The manifest's figures: 3 differences in messages, 1 unexplained (authentication); in
+    # cost, utility and marketing on Oct 6 (explained) and authentication on Oct 7 (not).
+    figures = ConsumptionReport(reconciled, "en").figures()
+    assert (figures["reconciliation.differences"], figures["reconciliation.unexplained"]) == (3, 1)
+    assert (figures["reconciliation.cost_differences"],
+            figures["reconciliation.cost_unexplained"]) == (3, 1)
+
+
+@pytest.mark.parametrize("locale, words", [
+    ("en", ("10 messages billed by Meta in another category", "not available",
+            "Unexplained")),
+    ("pt-BR", ("10 mensagens cobradas pela Meta em outra categoria", "não disponível",
+               "Sem explicação")),
+])
+def test_section_reads_in_both_languages_without_internal_names(reconciled, locale, words):
+    section = ConsumptionReport(reconciled, locale).reconciliation()
+    html = section._repr_html_()
+    text = " ".join(section.prose) + section.body
+    for word in words:
+        assert word in text, (word, text)
+    for internal in ("category_mismatch", "meta_volume", "delivered_on_meta_day", "webhook",
+                     "free_classification", "consumption_reconciliation"):
+        assert internal not in text.lower(), internal
+    assert html
+
+
+def test_without_records_of_ours_the_reconciliation_is_not_available(tmp_path,
+                                                                     empty_warehouse):
+    # Meta counts 120 marketing messages on Oct 5 and we have no message records at all: the
+    # section says the reconciliation is not available, and lists no difference of 120.
+    path, con = empty_warehouse
+    priced(con, "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 120, 7.5)
+    con.close()
+    out = tmp_path / "acme-2026-10.duckdb"
+    bundle.build(path, ACME, calendar.parse_period("2026-10"), AS_OF, out)
+    for locale, words in (("en", "not available"), ("pt-BR", "não está disponível")):
+        section = ConsumptionReport(Bundle.open(out), locale).reconciliation()
+        assert words in section.prose[0] and section.body == ""
+    assert ConsumptionReport(Bundle.open(out), "en").figures()[
+        "reconciliation.differences"] is None
+
+
+def test_day_boundary_and_numbers_outside_coverage_explain_differences(tmp_path,
+                                                                       empty_warehouse):
+    path, con = empty_warehouse
+
+    def utc_point(day, category, n, phone="551140000001"):
+        # Meta's daily points on UTC days (00:00 to 00:00 UTC); the middle (12:00 UTC = 09:00
+        # in São Paulo) puts each on the same local date.
+        con.execute(
+            "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', ?, ?::TIMESTAMPTZ + INTERVAL "
+            "1 DAY, ?, 'BR', 'REGULAR', ?, NULL, ?, NULL, 'hand-made', 'DAILY', "
+            "'phone_number,country,pricing_type,pricing_category')",
+            [utc(f"{day}T00:00:00+00:00"), utc(f"{day}T00:00:00+00:00"), phone, category, n])
+
+    # Oct 10 in São Paulo: 30 utility delivered at 12:00 UTC and 10 at 22:00 local (01:00 UTC
+    # on Oct 11). Meta, on UTC days: 30 on Oct 10, 10 on Oct 11.
+    delivered(con, "day", 30, "utility", "2026-10-10T12:00:00+00:00")
+    delivered(con, "night", 10, "utility", "2026-10-11T01:00:00+00:00")
+    utc_point("2026-10-10", "UTILITY", 30)
+    utc_point("2026-10-11", "UTILITY", 10)
+    # Oct 12: 20 marketing on the tenant's number on both sides, and 25 more Meta counts on a
+    # number our records never see.
+    delivered(con, "mkt12", 20, "marketing", "2026-10-12T15:00:00+00:00")
+    utc_point("2026-10-12", "MARKETING", 20)
+    utc_point("2026-10-12", "MARKETING", 25, phone="552130000009")
+    con.close()
+    out = tmp_path / "acme-2026-10.duckdb"
+    bundle.build(path, ACME, calendar.parse_period("2026-10"), AS_OF, out)
+    df = Bundle.open(out).table("consumption_reconciliation")
+    found = {(d.day.isoformat(), d.category): d
+             for d in reconciliation.volume_differences(df, AS_OF)}
+    # Oct 10: ours 40 (local day), Meta 30: -10 > 5; on Meta's UTC day ours are 30, so the
+    # boundary part is 30 - 40 = -10: explained.
+    assert found[("2026-10-10", "utility")].causes == {"day_boundary": -10}
+    # Oct 11: ours 0, Meta 10; on Meta's day ours are 10: +10, explained, and not counted
+    # again as outside coverage (the number has our messages on Meta's Oct 11).
+    assert found[("2026-10-11", "utility")].causes == {"day_boundary": 10}
+    # Oct 12: ours 20, Meta 45: +25, the other number's 25 messages: explained.
+    oct12 = found[("2026-10-12", "marketing")]
+    assert oct12.causes == {"outside_coverage": 25} and oct12.explained
+    assert all(d.explained for d in found.values())
