@@ -6,7 +6,7 @@ AS_OF ?= 2026-11-20
 PERIODS ?= --period 2026-10 --period 2026-11
 JOBS ?= 2
 
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test setup lint bench clean lab
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# JupyterLab in the project's environment, opened on the notebooks (the kernel "Python 3
+# (reportlib)" is registered by setup).
+lab: setup
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	$(BIN)/jupyter lab notebooks/
 
 lint: setup
 	$(BIN)/ruff check .

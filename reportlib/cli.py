@@ -33,6 +33,7 @@ EXAMPLES = {
     "email": "reportlib email --tenant varejo_sul --period 2026-10 --report consumption",
     "schedule": "reportlib schedule run-due   (from cron, every 15 minutes; --dry-run first)",
     "history": "reportlib history --tenant varejo_sul --period 2026-10",
+    "preview": "reportlib preview notebooks/consumption.ipynb   (after editing it in JupyterLab)",
 }
 
 
@@ -147,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="reports rendered at once (default: the core count)")
     _common(p, outputs=True)
+
+    p = _sub(sub, "preview", "render one notebook as it will be delivered, with its own "
+                               "parameters, into a folder of its own")
+    p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    p.add_argument("--out", type=Path, default=None,
+                   help="where its HTML and PDF go (default ./outputs/preview/<notebook>)")
+    _common(p)
 
     p = _sub(sub, "history", "every report rendered and sent, oldest first")
     p.add_argument("--tenant", default=None)
@@ -309,6 +317,20 @@ def cmd_email(args) -> int:
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
+def cmd_preview(args) -> int:
+    from reportlib.render.preview import preview
+
+    wh, params_dir = _paths(args)
+    _existing_warehouse(wh)
+    defaults = environment.command_settings()
+    out = args.out or defaults.outputs / "preview" / Path(args.notebook).stem
+    output, written = preview(args.notebook, wh, params_dir, out, defaults.rate_card)
+    print(output.result.line())
+    for path in written:
+        print(path)
+    return 0 if output.result.status == "ok" else 1
+
+
 def cmd_history(args) -> int:
     from reportlib.warehouse import history
 
@@ -346,7 +368,8 @@ def cmd_schedule(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "ingest": cmd_ingest, "run": cmd_run, "extract": cmd_extract,
-            "email": cmd_email, "schedule": cmd_schedule, "history": cmd_history}
+            "email": cmd_email, "schedule": cmd_schedule, "history": cmd_history,
+            "preview": cmd_preview}
 
 
 def _log_unexpected(command: str) -> Path:

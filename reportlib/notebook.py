@@ -25,6 +25,12 @@ def open_report(report: str, tenant: str, period: str, bundle: str = "", locale:
     if locale and locale not in LOCALES:
         raise ValueError(f"locale {locale!r} is not one of {', '.join(LOCALES)}")
     opened = bundle_mod.for_notebook(tenant, period, bundle, as_of, (report,))
+    if not bundle:  # opened by hand in JupyterLab: its sections styled as the report's
+        from IPython.display import display
+
+        from reportlib.look.lab import style_block
+
+        display(style_block(), raw=True)
     if opened.info["tenant"] != tenant or opened.info["period"] != period:
         raise ValueError(f"bundle {bundle} holds {opened.info['tenant']} "
                          f"{opened.info['period']}, not {tenant} {period}")

@@ -177,6 +177,8 @@ def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: s
         remove_cell_tags={"remove-cell"}, remove_all_outputs_tags={"remove-output"},
         remove_input_tags={"remove-input"}, enabled=True), enabled=True)
     exporter.register_preprocessor(DropStreams(), enabled=True)
+    for number, cell in enumerate(nb.cells):  # papermill's injected cell has a random id
+        cell["id"] = f"c{number}"
     body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
     page_css = ("@page { @bottom-left { content: " + _css_string(footer) +
