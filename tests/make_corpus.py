@@ -1,4 +1,4 @@
-"""The generated part of the hostile ingest corpus (tests/test_ingest_corpus.py).
+"""The generated part of the hostile ingest corpus (tests/ingest/test_corpus.py).
 
 Two sorts of files come from here:
 - small files whose bytes matter (CRLF, BOM, UTF-16, Latin-1, gzip, binary) and the Meta JSON

@@ -18,6 +18,9 @@ import pytest
 from reportlib import demo, ingest
 from tests.conftest import REPO
 
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
+
 TENANT = "varejo_sul"
 PERIOD = "2026-11"
 AS_OF = "2026-11-20"
@@ -160,7 +163,6 @@ def test_history_lists_every_run_and_send(site):
     assert "Last sent (UTC)" in index and "2026-11-20 12:00" in index
 
 
-@pytest.mark.slow
 def test_a_run_killed_mid_notebook_leaves_the_published_outputs_as_they_were(site):
     out = site / "outputs"
     before = hashes(out)
@@ -207,7 +209,6 @@ def test_schedule_dry_run_and_status_print_and_write_nothing(site):
     assert {**hashes(site / "outputs"), "warehouse": hashes(site)["warehouse.duckdb"]} == before
 
 
-@pytest.mark.slow
 def test_a_report_renders_between_two_files_of_a_long_ingest(tmp_path):
     """Ingest lets a waiting command in between two files: the run's bundle is built while the
     ingest is still loading, and both finish."""

@@ -22,6 +22,9 @@ import pytest
 from reportlib import demo, ingest
 from tests.conftest import REPO
 
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
+
 
 def installed_copy(target: Path) -> Path:
     """reportlib's modules and declared data files under `target` (a site folder)."""
@@ -40,7 +43,6 @@ def installed_copy(target: Path) -> Path:
     return target
 
 
-@pytest.mark.slow
 def test_an_installed_package_renders_from_another_folder(tmp_path):
     site = installed_copy(tmp_path / "site")
     work = tmp_path / "elsewhere"

@@ -11,6 +11,9 @@ import pytest
 from reportlib.render import runner
 from tests.conftest import utc
 
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def two_tenant_warehouse(empty_warehouse):

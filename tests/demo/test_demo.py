@@ -10,8 +10,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from reportlib import demo, ingest, params
 from tests.conftest import REPO
+
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

@@ -575,7 +575,7 @@ SLOW_WIDE_LINE = [
 
 # Meta's analytics as Meta returns them: UNKNOWN values, absent dimensions, REFERRAL_CONVERSION,
 # tier in a data point's identity (docs/sources.md shapes; Meta's own examples are in
-# tests/test_analytics_shapes.py).
+# tests/ingest/test_analytics.py).
 REAL_SHAPES = [
     Case("conversations_unknown_values", CA, "unknown_values.json", "loaded", 2, 0),
     Case("conversations_absent_dimensions", CA, "absent_dimensions.json", "loaded", 2, 0),

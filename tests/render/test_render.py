@@ -17,6 +17,9 @@ from reportlib.look.i18n import Formatter
 from reportlib.render import runner
 from tests.conftest import REPO
 
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
+
 
 def run(tmp_path, warehouse, params_dir, *extra):
     return cli.main(["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-20",

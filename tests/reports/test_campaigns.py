@@ -293,6 +293,7 @@ def test_csv_export_is_safe(tmp_path, campaign_bundle):
     assert slug("../../x") != "../../x" and "/" not in slug("../../x") and slug("..") != ".."
 
 
+@pytest.mark.slow
 def test_campaigns_and_desk_notebooks_run_under_papermill(tmp_path, campaign_bundle,
                                                           params_dir):
     from reportlib.render import Job, notebook_path, publish, render

@@ -6,9 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from reportlib import cli
 from tests.conftest import REPO
+
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
 
 
 def with_parameters(source: Path, target: Path, **values) -> Path:

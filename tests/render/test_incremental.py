@@ -15,6 +15,9 @@ from reportlib import demo, ingest
 from tests.conftest import REPO
 from tests.test_cli import hashes
 
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
+
 PERIOD, AS_OF = "2026-11", "2026-11-20"
 
 
@@ -28,7 +31,6 @@ def run(site, *extra: str) -> list[str]:
     return sorted(line for line in result.stdout.splitlines() if not line.startswith("index"))
 
 
-@pytest.mark.slow
 def test_unchanged_reports_are_not_rendered_again(tmp_path):
     demo.generate(tmp_path / "sources", tmp_path / "params", date(2026, 11, 20), tenants=2,
                   months=1, scale=0.2)

@@ -16,12 +16,13 @@ import pytest
 from reportlib import cli
 from reportlib import params as params_mod
 from tests.conftest import ACME
+from tests.render.test_render import run
 from tests.smtp import SmtpServer, free_port
 from tests.test_browser import ARGS, CHROMIUM
-from tests.test_render import run
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
-                                "(.ci/run installs it: apt-get install chromium)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
+                                 "(.ci/run installs it: apt-get install chromium)")]
 
 
 @pytest.fixture

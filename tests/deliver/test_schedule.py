@@ -15,6 +15,9 @@ from reportlib.environment import command_settings
 from reportlib.errors import ReportError
 from tests.smtp import SmtpServer, free_port
 
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
+
 SCHEDULE = """
 schedules:
   - name: preliminary

@@ -13,8 +13,11 @@ from reportlib import params as params_mod
 from reportlib.environment import command_settings
 from reportlib.errors import ReportError
 from tests.conftest import ACME
+from tests.render.test_render import run
 from tests.smtp import SmtpServer, free_port
-from tests.test_render import run
+
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -292,6 +292,7 @@ def test_funnel_with_repeats_and_a_skipped_step(desk_bundle):
     assert "step 3 (pedido/done)" in prose
 
 
+@pytest.mark.slow
 def test_the_three_notebooks_run_under_papermill(tmp_path, desk_bundle):
     from reportlib.render import Job, notebook_path, render
 

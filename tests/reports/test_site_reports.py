@@ -16,7 +16,7 @@ from reportlib import cli, deliver, params, registry
 from reportlib.errors import ReportError
 from reportlib.render import runner
 from tests.conftest import ACME, REPO
-from tests.test_extract import warehouse  # noqa: F401  (the fixture: acme and beta rows)
+from tests.deliver.test_extract import warehouse  # noqa: F401  (the fixture: acme and beta rows)
 
 EXAMPLE = REPO / "examples" / "reports.yaml"
 
@@ -38,6 +38,7 @@ def run(tmp_path, wh, params_dir, *extra):
                      "--outputs", str(tmp_path / "out"), "--jobs", "1", *extra])
 
 
+@pytest.mark.slow
 def test_the_example_report_renders_like_a_built_in_one(tmp_path, warehouse, site,  # noqa: F811
                                                         capsys):
     assert run(tmp_path, warehouse, site, "--report", "message_digest") == 0

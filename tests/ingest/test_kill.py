@@ -31,6 +31,9 @@ import pytest
 from reportlib import params as params_mod
 from tests.conftest import ACME, BETA, REPO, webhook, write
 
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
+
 HEADER = ("MessageId,CampaignId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,"
           "TemplateName,Category,AcceptedAt,SentAt,DeliveredAt,ReadAt,FailedAt,ErrorCode,"
           "RepliedAt\n")
@@ -175,7 +178,6 @@ def assert_whole_files(found: dict, files: dict[str, int]) -> None:
             assert logged == rows == files[rel], f"{rel}: log says {logged}, {rows} rows"
 
 
-@pytest.mark.slow
 def test_ingest_killed_mid_file_leaves_whole_files_and_a_rerun_completes(tmp_path):
     params = tmp_path / "params"
     for tenant in (ACME, BETA):

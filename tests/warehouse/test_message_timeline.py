@@ -24,6 +24,9 @@ from reportlib import ingest
 from reportlib import params as params_mod
 from tests.conftest import ACME, BETA, webhook, write
 
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
+
 T0 = 1790856000  # 2026-10-01T12:00:00Z; every time below is an offset in seconds from it
 PHONE = "1001"  # acme's phone number
 MID = "wamid.PROPERTY"
