@@ -381,7 +381,8 @@ class ConsumptionReport(BaseReport):
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
-            f"{self._t('section.daily')} · {unit}", unit, self.fmt)
+            f"{self._t('section.daily')} · {unit}", unit, self.fmt,
+            provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
 

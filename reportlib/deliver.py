@@ -32,7 +32,7 @@ from pathlib import Path
 import css_inline
 import yaml
 
-from reportlib import warehouse
+from reportlib import trust, warehouse
 from reportlib.calendar import parse_period
 from reportlib.errors import ReportError
 from reportlib.history import current_user
@@ -276,9 +276,10 @@ SUBJECT_STATE = {"pt-BR": {True: "parcial", False: "consolidado"},
 
 
 def subject(tenant: TenantParams, report: str, period_label: str,
-            partial: bool | None = None) -> str:
+            partial: bool | None = None, flags: list[dict] | None = None) -> str:
     """`<title> · <tenant> · <period>`, and ` · parcial` / ` · consolidado` (en: partial /
-    consolidated) when `partial` is given."""
+    consolidated) when `partial` is given; then its anomaly flags when it has any (the one
+    flag named, else how many)."""
     period = parse_period(period_label)
     fmt = Formatter(tenant.locale)
     when = fmt.month(period.start) if period.is_month else \
@@ -288,6 +289,8 @@ def subject(tenant: TenantParams, report: str, period_label: str,
     if partial is not None:
         words = SUBJECT_STATE.get(tenant.locale, SUBJECT_STATE["en"])
         text += f" · {words[bool(partial)]}"
+    if flags:
+        text += f" · {trust.subject_words(flags, tenant.locale)}"
     return " ".join(text.split())  # no CR/LF can reach a header
 
 
@@ -301,10 +304,22 @@ def _manifest_partial(out_dir: Path, report: str) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def _manifest_flags(out_dir: Path, report: str) -> list[dict]:
+    """The report's anomaly flags in out_dir/manifest.json (none when unknown)."""
+    try:
+        manifest = json.loads((Path(out_dir) / "manifest.json").read_text("utf-8"))
+        flags = manifest["reports"][report].get("flags") or []
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    return [f for f in flags if isinstance(f, dict) and f.get("metric") and f.get("day")] \
+        if isinstance(flags, list) else []
+
+
 def build_message(tenant: TenantParams, period: str, report: str, out_dir: Path,
                   recipients: list[str], sender: str) -> EmailMessage:
     page = (out_dir / f"{report}.html").read_text("utf-8")
-    title = subject(tenant, report, period, _manifest_partial(out_dir, report))
+    title = subject(tenant, report, period, _manifest_partial(out_dir, report),
+                    _manifest_flags(out_dir, report))
     body, images = slim_html(page, title)
     message = EmailMessage()
     message["Subject"] = title

@@ -409,6 +409,12 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
             entry["files"] = {**good.get("files", {}), **entry["files"]}
     if result.figures.get("coverage") is not None:
         entry["coverage"] = result.figures["coverage"]
+    # Until when its figures may change, and its anomaly flags (docs/metrics.md): in every
+    # entry, a failed run's from its last good figures.
+    shown = entry.get("last_good", {}).get("figures") or {} if result.status == "failed" \
+        else result.figures
+    entry["provisional_until"] = shown.get("provisional_until")
+    entry["flags"] = list(shown.get("flags") or [])
     reports[result.report] = entry
     write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
     return manifest

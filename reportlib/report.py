@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from reportlib import present, registry
+from reportlib import present, registry, trust
 from reportlib.bundle import Bundle
 from reportlib.i18n import Formatter, t
 
@@ -37,6 +37,8 @@ class BaseReport:
         self.locale = locale or self.info.get("locale", "pt-BR")
         self.fmt = Formatter(self.locale, "USD")
         self._coverage: list[dict] | None = None
+        self._provisional: trust.Provisional | None = None
+        self._flags: list[dict] | None = None
 
     def _t(self, key: str, **values) -> str:
         return t(key, self.locale, **values)
@@ -97,13 +99,47 @@ class BaseReport:
             lines.append(text)
         return lines
 
+    # -- how far its figures can be trusted (docs/metrics.md) ------------------------------------
+    def provisional(self) -> trust.Provisional:
+        """Until when its figures may still change, and from which day of the period, by its
+        registry rule (`provisional`)."""
+        if self._provisional is None:
+            rule = self.spec.provisional if self.spec else "final"
+            self._provisional = trust.provisional(
+                rule, self.bundle.period, self.bundle.as_of,
+                self.open_ticket_days() if rule == "tickets" else None)
+        return self._provisional
+
+    def open_ticket_days(self) -> list:
+        """Creation days of the period's tickets still open (the `tickets` rule)."""
+        return []
+
+    def flags(self) -> list[dict]:
+        """Its anomaly flags (mart `daily_anomalies`, the series its registry entry names);
+        empty when none, or when it flags none."""
+        if self._flags is None:
+            metrics = self.spec.anomalies if self.spec else ()
+            self._flags = trust.read_flags(self.bundle.table("daily_anomalies"), metrics) \
+                if metrics and "daily_anomalies" in self.bundle.tables() else []
+        return self._flags
+
+    def provisional_chart_from(self):
+        """The first provisional day a daily chart shades (None: nothing to shade)."""
+        return self.provisional().first_day
+
     def published_figures(self) -> dict:
-        """The report's figures with what they stand on (the manifest's `coverage`); with no
-        data at all, no figure: a count of nothing is not a measured zero."""
+        """The report's figures with what they stand on (the manifest's `coverage`), until
+        when they may change (`provisional_until`, `provisional`) and its anomaly `flags`; with
+        no data at all, no figure: a count of nothing is not a measured zero."""
+        window = self.provisional()
+        trust_figures = {
+            "provisional_until": window.until.isoformat() if window.until else None,
+            "provisional": window.provisional, "flags": [] if self.no_data else self.flags()}
         if self.no_data:
             return {"partial": bool(self.info["partial"]), "coverage": self.coverage(),
-                    "no_data": True}
-        return {**self.figures(), "coverage": self.coverage(), "no_data": False}
+                    "no_data": True, **trust_figures}
+        return {**self.figures(), "coverage": self.coverage(), "no_data": False,
+                **trust_figures}
 
     def _say(self, key: str, **values) -> str:
         return say(self.prose, key, self.locale, **values)
@@ -118,10 +154,15 @@ class BaseReport:
             lines.append(self._t("partial.note", date=self.fmt.date(consolidation)))
         else:
             lines.append(self._t("consolidated", date=self.fmt.date(consolidation)))
+        sentence = trust.provisional_sentence(self.provisional(), self.fmt)
+        if sentence:
+            lines.append(sentence)
         if self.no_data:
             lines.append(self._t("coverage.no_data"))
         lines.extend(self.coverage_lines())
         return present.Header(
+            alerts=[trust.flag_sentence(f, self.fmt) for f in
+                    ([] if self.no_data else self.flags())],
             title=f"{self._t(self.title_key)} · {self.info['display_name']}",
             subtitle=subtitle,
             # "Consumo parcial" is the consumption report's own word; the others' data is partial.
