@@ -64,10 +64,21 @@ def shade_provisional(ax, days: Sequence[date], first_day: date | None, fmt: For
         return False
     half = timedelta(hours=12)
     ax.axvspan(datetime.combine(shown[0], time()) - half,
-               datetime.combine(shown[-1], time()) + half, color=PROVISIONAL_SHADE, alpha=0.45,
+               datetime.combine(shown[-1], time()) + half, facecolor=PROVISIONAL_SHADE, alpha=0.45,
                hatch="//", edgecolor="#adb5bd", linewidth=0, zorder=0,
                label=trust.say("chart.provisional", fmt.locale))
     return True
+
+
+def _daily_legend(fig, ax, ncols: int, shaded: bool) -> None:
+    """The series' legend inside the plot; with a provisional band, under the chart instead
+    (the band and its entry would hide the first days' bars)."""
+    if not shaded:
+        ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=ncols)
+        return
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles[1:] + handles[:1], labels[1:] + labels[:1], frameon=False, fontsize=8,
+               loc="outside lower left", ncols=ncols + 1)
 
 
 def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
@@ -87,7 +98,7 @@ def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
     _locale_axis(ax, fmt)
     step = max(1, len(days) // 10)
     ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
-    ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=len(series) + shaded)
+    _daily_legend(fig, ax, len(series), shaded)
     return fig
 
 
@@ -203,6 +214,5 @@ def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
     _locale_axis(ax, fmt)
     step = max(1, len(days) // 10)
     ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
-    ax.legend(frameon=False, fontsize=8, loc="upper left",
-              ncols=min(4, len(series) + shaded))
+    _daily_legend(fig, ax, min(4, len(series)), shaded)
     return fig
