@@ -35,7 +35,7 @@ import yaml
 from reportlib import trust, warehouse
 from reportlib.calendar import parse_period
 from reportlib.errors import ReportError
-from reportlib.history import current_user
+from reportlib.history import current_user, figures_hash
 from reportlib.i18n import REPORT_TITLES, Formatter, t
 from reportlib.params import TenantParams
 
@@ -443,17 +443,18 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
                 results.append(no_recipients(tenant, period, report))
                 continue
             digest = output_hash(out_dir, report)
+            figures = figures_hash(entry.get("figures") or {})
             for list_name, addresses in lists.items():
                 results.append(_deliver_once(con, tenant, period, report, list_name,
                                              addresses, digest, out_dir, settings, now,
-                                             respect_backoff))
+                                             respect_backoff, figures))
     finally:
         con.close()
     return results
 
 
 def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out_dir,
-                  settings, now, respect_backoff) -> Delivery:
+                  settings, now, respect_backoff, figures_sha256=None) -> Delivery:
     key = [tenant.tenant_id, period, report, digest, list_name]
     history = con.execute(
         "SELECT status, attempt, next_attempt_at FROM deliveries WHERE tenant_id = ? AND "
@@ -474,9 +475,9 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
         retry_at = now + timedelta(minutes=min(24 * 60, BACKOFF_MINUTES * 2 ** (attempt - 1)))
     con.execute("INSERT INTO deliveries (tenant_id, period, report, output_hash, list_name, "
                 "recipients, message_id, status, error, attempt, attempted_at, next_attempt_at, "
-                "sent_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "sent_by, figures_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [*key, ", ".join(addresses), message["Message-ID"], status, error, attempt,
-                 now, retry_at, current_user()])
+                 now, retry_at, current_user(), figures_sha256])
     return Delivery(*key[:3], list_name, status, error or f"{len(addresses)} recipient(s)")
 
 

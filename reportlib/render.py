@@ -493,7 +493,7 @@ def _index_period(label: str) -> dict:
 
 
 def _index_row(tenant: str, period: dict, report: str, entry: dict,
-               last_sent: dict) -> dict:
+               last_sent: dict, sent_figures: dict | None = None) -> dict:
     from urllib.parse import quote
 
     from reportlib.i18n import REPORT_TITLES, t
@@ -528,16 +528,29 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
         "csvs": csvs, "csv_folded": len(csvs) > _INDEX_CSVS_SHOWN,
         "produced": _index_time(good.get("ended_at")),
         "sent": str(last_sent.get((tenant, period["label"], report)) or "–"),
+        "changed": _changed_since_sent((sent_figures or {}).get(
+            (tenant, period["label"], report)), good),
     }
 
 
+def _changed_since_sent(sent: str | None, entry: dict) -> bool:
+    """Its figures differ from those it had when last e-mailed (False when never sent, or
+    sent before sends recorded their figures)."""
+    from reportlib.history import figures_hash
+
+    return bool(sent) and entry.get("figures") is not None and \
+        figures_hash(entry.get("figures") or {}) != sent
+
+
 def write_index(outputs: Path, last_sent: dict | None = None,
-                display_names: dict | None = None) -> Path:
+                display_names: dict | None = None, sent_figures: dict | None = None) -> Path:
     """outputs/index.html, from the manifests: per tenant (its display name from
     `display_names`, tenant id -> name, else its id), per period (newest first), each report
     with its title, status (ok, partial, failed, no data, with a legend), two or three headline
     figures, links to its HTML, PDF and CSV files, when it was produced and, from `last_sent`
-    ((tenant, period, report) -> time), when it was last e-mailed. Built from the package's
+    ((tenant, period, report) -> time), when it was last e-mailed and, from `sent_figures`
+    ((tenant, period, report) -> figures fingerprint then), whether its figures changed since
+    (`history.sent_figures`). Built from the package's
     `templates/index.html.j2` with every text escaped."""
     import jinja2
     from markupsafe import Markup
@@ -564,7 +577,7 @@ def write_index(outputs: Path, last_sent: dict | None = None,
         for label, manifest in sorted(periods, key=lambda p: p[0], reverse=True):
             period = _index_period(label)
             reports = manifest.get("reports") or {}
-            rows = [_index_row(tenant, period, report, entry, last_sent)
+            rows = [_index_row(tenant, period, report, entry, last_sent, sent_figures)
                     for report, entry in sorted(reports.items(),
                                                 key=lambda r: (order.get(r[0], 99), r[0]))
                     if isinstance(entry, dict)]

@@ -145,3 +145,57 @@ def test_a_rendered_report_publishes_provisional_until_in_its_manifest(tmp_path,
         assert entry["figures"]["provisional"] is provisional
         assert entry["flags"] == []
     assert timedelta(days=1) + date(2026, 11, 8) == calendar.consolidation_date(OCTOBER)
+
+
+def test_the_index_shows_which_reports_changed_since_they_were_sent(tmp_path, empty_warehouse):
+    """Two reports e-mailed (a real SMTP server on loopback); then consumption is rendered
+    again with one more day of data (total 500 -> 520) and campaigns with the same figures.
+    The index marks consumption, not campaigns."""
+    from dataclasses import replace
+    from datetime import UTC
+
+    from reportlib import deliver, history
+    from reportlib.render import write_index
+    from tests.conftest import ACME
+    from tests.smtp import SmtpServer
+
+    warehouse_path, con = empty_warehouse
+    con.close()
+    outputs = tmp_path / "out"
+    folder = outputs / "acme" / "2026-10"
+    folder.mkdir(parents=True)
+    entries = {}
+    for report, figures in (("consumption", {"total": 500, "partial": True}),
+                            ("campaigns", {"read": 10, "partial": True})):
+        (folder / f"{report}.html").write_text(f"<html><body><h1>{report}</h1></body></html>")
+        (folder / f"{report}.pdf").write_bytes(b"%PDF-1.4 hand-made")
+        entries[report] = {"status": "ok", "figures": figures, "ended_at": "2026-11-20T10:00",
+                           "files": {"html": f"{report}.html", "pdf": f"{report}.pdf"}}
+    (folder / "manifest.json").write_text(json.dumps({"reports": entries}))
+    tenant = replace(ACME, recipients={"all": ["ops@acme.example"]})
+    server = SmtpServer().start()
+    try:
+        settings = deliver.SmtpSettings("127.0.0.1", server.port, "none", "", "",
+                                        "reports@example.com")
+        sent = deliver.send_reports(tenant, "2026-10", ["consumption", "campaigns"], outputs,
+                                    warehouse_path, settings, datetime(2026, 11, 20, 11,
+                                                                       tzinfo=UTC))
+    finally:
+        server.stop()
+    assert [d.status for d in sent] == ["sent", "sent"]
+    assert set(history.sent_figures(warehouse_path)) == {("acme", "2026-10", "consumption"),
+                                                         ("acme", "2026-10", "campaigns")}
+
+    def rows() -> dict[str, str]:
+        page = write_index(outputs, history.last_sent(warehouse_path), None,
+                           history.sent_figures(warehouse_path)).read_text("utf-8")
+        return {title: row for row in page.split('<tr class="row">')[1:]
+                for title in ("WhatsApp consumption", "Active-message campaigns")
+                if title in row}
+
+    assert not any("changed since sent" in row for row in rows().values())
+    entries["consumption"]["figures"]["total"] = 520
+    (folder / "manifest.json").write_text(json.dumps({"reports": entries}))
+    marked = rows()
+    assert "changed since sent" in marked["WhatsApp consumption"]
+    assert "changed since sent" not in marked["Active-message campaigns"]
