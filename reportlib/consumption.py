@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from reportlib import charts, present
+from reportlib import charts, present, trust
 from reportlib.bundle import Bundle
 from reportlib.i18n import LABELS, mask_phone
 from reportlib.report import BaseReport, say
@@ -327,8 +327,15 @@ class ConsumptionReport(BaseReport):
             self.fmt.number(f["free"]), self.fmt.money(f["cost_usd.total"]),
             self.fmt.money(f["meta_cost_usd.total"]) if f["meta_cost_usd.total"]
             is not None else self._t("not_given")]
-        body = kpis + (present.table(columns, rows, [False] * (3 + eras) + [True] * 5, footer)
+        numeric = [False] * (3 + eras) + [True] * 5
+        window = self.provisional()
+        if window.provisional and rows:  # Meta may still revise every figure of the month
+            rows = present.mark_provisional(rows, [True] * len(rows), numeric)
+            footer = present.mark_provisional([footer], [True], numeric)[0]
+        body = kpis + (present.table(columns, rows, numeric, footer)
                        if rows else f"<p>{self._t('no_data')}</p>")
+        if window.provisional and rows:
+            body += present.note(trust.table_note(window, self.fmt))
         return present.Section(self._t("section.summary"), prose, body)
 
     def by_phone(self) -> present.Section:
