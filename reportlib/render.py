@@ -423,8 +423,9 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
 # The index, in English for the operators: titles (i18n keys), statuses and headline figures.
 _INDEX_STATUS = {
     "ok": ("OK", "rendered; its figures are final"),
-    "partial": ("Partial", "rendered; its figures are provisional until the 5th business day "
-                           "of the following month"),
+    "partial": ("Partial", "rendered; some of its figures may still change (consumption: until "
+                           "the 5th business day of the following month; message statuses: 30 "
+                           "days after the send; tickets: until they close)"),
     "failed": ("Failed", "the last run failed; the files shown are the last good run's"),
     "no_data": ("No data", "none of the report's sources has a row in the period"),
 }
@@ -472,6 +473,18 @@ def _index_figures(report: str, figures: dict) -> list[dict]:
     return shown
 
 
+def _index_date(value: str) -> str:
+    """An ISO date as the index writes dates (English, medium)."""
+    from datetime import date as date_type
+
+    from reportlib.i18n import Formatter
+
+    try:
+        return Formatter("en").date(date_type.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def _index_time(value) -> str:
     """'YYYY-MM-DD HH:MM' of an ISO time (UTC), or '–'."""
     text = str(value or "")[:16].replace("T", " ")
@@ -502,11 +515,15 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
     failed = status == "failed"
     good = (entry.get("last_good") or {}) if failed else entry
     figures = good.get("figures") or {}
-    if status == "ok" and figures.get("partial"):
+    if status == "ok" and (figures.get("partial") or figures.get("provisional")):
         status = "partial"
     status = status if status in _INDEX_STATUS else "unknown"
     note = ""
-    if status == "partial" and period["final"]:
+    if status == "partial" and "provisional_until" in good:  # its own rule's date
+        until = good["provisional_until"]
+        note = (f"may change until {_index_date(until)}" if until else
+                "may change until its open tickets close")
+    elif status == "partial" and period["final"]:
         note = f"final on {period['final']}"
     elif failed:
         note = (f"run of {_index_time(entry.get('ended_at'))} failed; " +

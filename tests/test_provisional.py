@@ -199,3 +199,30 @@ def test_the_index_shows_which_reports_changed_since_they_were_sent(tmp_path, em
     marked = rows()
     assert "changed since sent" in marked["WhatsApp consumption"]
     assert "changed since sent" not in marked["Active-message campaigns"]
+
+
+def test_the_index_says_until_when_a_report_may_change(tmp_path):
+    """October seen on 20 Nov: consumption consolidated (final), campaigns still provisional
+    by its statuses (until 30 Nov) though the month is consolidated, attendance with open
+    tickets (no known date)."""
+    from reportlib.render import write_index
+
+    folder = tmp_path / "acme" / "2026-10"
+    folder.mkdir(parents=True)
+    entries = {
+        "consumption": {"status": "ok", "provisional_until": "2026-11-08",
+                        "figures": {"partial": False, "provisional": False}},
+        "campaigns": {"status": "ok", "provisional_until": "2026-11-30",
+                      "figures": {"partial": False, "provisional": True}},
+        "attendance": {"status": "ok", "provisional_until": None,
+                       "figures": {"partial": False, "provisional": True}}}
+    (folder / "manifest.json").write_text(json.dumps({"reports": entries}))
+    page = write_index(tmp_path).read_text("utf-8")
+    rows = {title: row for row in page.split('<tr class="row">')[1:]
+            for title in ("WhatsApp consumption", "Active-message campaigns",
+                          "Human attendance") if title in row}
+    assert "st-ok" in rows["WhatsApp consumption"] and "may change" not in \
+        rows["WhatsApp consumption"]
+    assert "st-partial" in rows["Active-message campaigns"]
+    assert "may change until Nov 30, 2026" in rows["Active-message campaigns"]
+    assert "may change until its open tickets close" in rows["Human attendance"]
