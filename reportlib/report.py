@@ -161,8 +161,7 @@ class BaseReport:
             lines.append(self._t("coverage.no_data"))
         lines.extend(self.coverage_lines())
         return present.Header(
-            alerts=[trust.flag_sentence(f, self.fmt) for f in
-                    ([] if self.no_data else self.flags())],
+            alerts=[] if self.no_data else trust.alert_lines(self.flags(), self.fmt),
             title=f"{self._t(self.title_key)} · {self.info['display_name']}",
             subtitle=subtitle,
             # "Consumo parcial" is the consumption report's own word; the others' data is partial.

@@ -84,6 +84,14 @@ TEXT = {
         "pt-BR": "Causa provável: um modelo pausado ou desativado por baixa qualidade.",
         "en": "Likely cause: a template paused or disabled for low quality.",
     },
+    "flags.campaign_days": {
+        "pt-BR": "Alerta: custo do dia acima do habitual em {count} dias com campanhas "
+                 "({days}); o maior em {day}: {value}, contra {baseline} no mesmo dia da "
+                 "semana das semanas anteriores.",
+        "en": "Alert: the day's cost was above the usual on {count} days with campaigns "
+              "({days}); the largest on {day}: {value}, against {baseline} on the same weekday "
+              "of the previous weeks.",
+    },
     "cause.campaigns": {
         "pt-BR": "Causa provável: campanhas enviadas nesse dia ({count} mensagens).",
         "en": "Likely cause: campaigns sent that day ({count} messages).",
@@ -235,6 +243,22 @@ def flag_sentence(flag: dict, fmt: Formatter) -> str:
         text += " " + say(f"cause.{flag['cause']}", locale,
                           count=fmt.number(flag.get("campaign_messages") or 0))
     return text
+
+
+def alert_lines(flags: list[dict], fmt: Formatter) -> list[str]:
+    """The flags as the top of a report shows them: one sentence each, except cost rises on
+    days campaigns sent messages (expected, and frequent), which share one sentence naming
+    their days and the largest."""
+    campaign_days = [f for f in flags if f["metric"] == "cost" and f.get("cause") == "campaigns"
+                     and f["value"] > f["baseline"]]
+    if len(campaign_days) < 2:
+        return [flag_sentence(f, fmt) for f in flags]
+    largest = max(campaign_days, key=lambda f: f["value"])
+    grouped = say("flags.campaign_days", fmt.locale, count=fmt.number(len(campaign_days)),
+                  days=", ".join(fmt.day(date.fromisoformat(f["day"])) for f in campaign_days),
+                  day=fmt.date(date.fromisoformat(largest["day"])),
+                  value=fmt.money(largest["value"]), baseline=fmt.money(largest["baseline"]))
+    return [flag_sentence(f, fmt) for f in flags if f not in campaign_days] + [grouped]
 
 
 def subject_words(flags: list[dict], locale: str) -> str:

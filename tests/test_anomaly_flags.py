@@ -120,3 +120,31 @@ def test_the_subject_carries_the_flag(tmp_path):
     message = deliver.build_message(BETA, "2026-11", "campaigns", out, ["a@b.example"],
                                     "reports@example.com")
     assert message["Subject"] == one
+
+
+def test_cost_rises_on_campaign_days_share_one_line_at_the_top():
+    from reportlib import trust
+    from reportlib.i18n import Formatter
+
+    def cost(day, value, baseline):
+        return {"day": day, "metric": "cost", "subject": None, "value": value,
+                "baseline": baseline, "robust_z": 40.0, "volume": value, "baseline_days": 8,
+                "campaign_messages": 900, "cause": "campaigns"}
+
+    failure = {"day": "2026-10-20", "metric": "failure_rate", "subject": "132015",
+               "value": 0.1, "baseline": 0.0, "robust_z": 10.0, "volume": 400,
+               "baseline_days": 8, "campaign_messages": 0, "cause": "template_paused"}
+    flags = [cost("2026-10-01", 52.63, 0.59), cost("2026-10-09", 46.10, 0.55),
+             cost("2026-10-14", 8.79, 0.65), failure]
+    lines = trust.alert_lines(flags, Formatter("en"))
+    assert len(lines) == 2
+    assert lines[0].startswith("Alert, Oct 20, 2026: failure rate 132015") and \
+        lines[0].endswith("Likely cause: a template paused or disabled for low quality.")
+    assert lines[1] == (
+        "Alert: the day's cost was above the usual on 3 days with campaigns (Oct 1, Oct 9, "
+        "Oct 14); the largest on Oct 1, 2026: $52.63, against $0.59 on the same weekday of "
+        "the previous weeks.")
+    # One such day is said on its own.
+    assert trust.alert_lines([flags[0]], Formatter("en")) == [
+        "Alert, Oct 1, 2026: the day's cost was $52.63, against $0.59 on the same weekday of "
+        "the previous weeks. Likely cause: campaigns sent that day (900 messages)."]
