@@ -295,10 +295,13 @@ def subject(tenant: TenantParams, report: str, period_label: str,
 
 
 def _manifest_partial(out_dir: Path, report: str) -> bool | None:
-    """`figures.partial` of the report's entry in out_dir/manifest.json; None when unknown."""
+    """Whether the report's figures may still change, from its entry in out_dir/manifest.json:
+    `figures.provisional` (its own rule), else `figures.partial`; None when unknown."""
     try:
         manifest = json.loads((Path(out_dir) / "manifest.json").read_text("utf-8"))
-        value = manifest["reports"][report]["figures"]["partial"]
+        figures = manifest["reports"][report]["figures"]
+        value = figures["provisional"] if isinstance(figures.get("provisional"), bool) \
+            else figures["partial"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return value if isinstance(value, bool) else None

@@ -150,13 +150,19 @@ class BaseReport:
                     f"{self.fmt.date(period.start)} – {self.fmt.date(period.end)}")
         consolidation = date.fromisoformat(self.info["consolidation_date"])
         lines = [self._t("generated", date=self.fmt.date(self.bundle.as_of))]
-        if self.info["partial"]:
+        window = self.provisional()
+        # Which figures may still move and until when: the consolidation date where that is
+        # the report's rule (consumption), else its own rule's sentence.
+        if window.rule != "consolidation":
+            partial = window.provisional
+            sentence = trust.provisional_sentence(window, self.fmt)
+            lines.extend([sentence] if sentence else [])
+        elif self.info["partial"]:
+            partial = True
             lines.append(self._t("partial.note", date=self.fmt.date(consolidation)))
         else:
+            partial = False
             lines.append(self._t("consolidated", date=self.fmt.date(consolidation)))
-        sentence = trust.provisional_sentence(self.provisional(), self.fmt)
-        if sentence:
-            lines.append(sentence)
         if self.no_data:
             lines.append(self._t("coverage.no_data"))
         lines.extend(self.coverage_lines())
@@ -166,7 +172,7 @@ class BaseReport:
             subtitle=subtitle,
             # "Consumo parcial" is the consumption report's own word; the others' data is partial.
             badge=self._t("partial" if self.report_name == "consumption" else "partial.data")
-            if self.info["partial"] else "",
+            if partial else "",
             lines=lines)
 
     def when(self, value) -> str:

@@ -87,8 +87,17 @@ def test_a_planted_failure_spike_is_flagged_with_its_likely_cause(empty_warehous
 def test_a_quiet_month_has_no_flag(empty_warehouse, tmp_path):
     report = _report(_warehouse(empty_warehouse, 300, 7), tmp_path)
     assert report.flags() == []
-    assert report.header().alerts == []
+    header = report.header()
+    assert header.alerts == []
     assert report.published_figures()["flags"] == []
+    # November seen on 20 Nov: every send day of it is within 30 days, so statuses may move
+    # until 30 Nov + 30 days = 30 Dec; final on 31 Dec. Its header says so, under the badge.
+    assert header.badge == "Partial data"
+    assert "Provisional: delivery and read statuses of messages sent from Nov 1, 2026 can " \
+        "still change (up to 30 days after each send); the figures are final on Dec 31, " \
+        "2026." in header.lines
+    assert not any(line.startswith("Consolidated") for line in header.lines)
+    assert report.published_figures()["provisional_until"] == "2026-12-30"
 
 
 def test_a_small_day_never_flags(empty_warehouse, tmp_path):

@@ -226,3 +226,24 @@ def test_the_index_says_until_when_a_report_may_change(tmp_path):
     assert "st-partial" in rows["Active-message campaigns"]
     assert "may change until Nov 30, 2026" in rows["Active-message campaigns"]
     assert "may change until its open tickets close" in rows["Human attendance"]
+
+
+def test_the_subject_says_partial_while_the_reports_own_rule_says_provisional(tmp_path):
+    """Campaigns of October seen on 20 Nov: the month is consolidated (partial false) but its
+    statuses may move until 30 Nov (provisional true): the subject says partial."""
+    from reportlib import deliver
+    from tests.conftest import BETA
+
+    out = tmp_path / "beta" / "2026-10"
+    out.mkdir(parents=True)
+    (out / "campaigns.html").write_text("<html><body><h1>Campaigns</h1></body></html>")
+    (out / "campaigns.pdf").write_bytes(b"%PDF-1.4 hand-made")
+    base = "Active-message campaigns · Beta · October 2026"
+    for figures, word in (({"partial": False, "provisional": True}, "partial"),
+                          ({"partial": False, "provisional": False}, "consolidated"),
+                          ({"partial": True}, "partial")):  # a manifest from before
+        (out / "manifest.json").write_text(json.dumps({"reports": {"campaigns": {
+            "status": "ok", "figures": figures, "flags": []}}}))
+        message = deliver.build_message(BETA, "2026-10", "campaigns", out, ["a@b.example"],
+                                        "reports@example.com")
+        assert message["Subject"] == f"{base} · {word}"
