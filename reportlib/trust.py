@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import pandas as pd
-
 from reportlib import calendar, error_codes
 from reportlib.i18n import Formatter
 
@@ -192,10 +190,12 @@ def table_note(window: Provisional, fmt: Formatter) -> str:
 # Anomaly flags
 
 
-def read_flags(frame: pd.DataFrame, metrics: tuple[str, ...]) -> list[dict]:
+def read_flags(frame, metrics: tuple[str, ...]) -> list[dict]:
     """The flags of the mart `daily_anomalies` for these metrics, as the manifest lists them:
     day, metric, subject (error code or category; none for cost), value, baseline, robust z,
     volume, baseline days and the likely cause where one is known."""
+    import pandas as pd
+
     flags = []
     for row in frame[frame["metric"].isin(metrics)].itertuples():
         subject = None if row.subject is None or row.subject != row.subject else str(row.subject)
