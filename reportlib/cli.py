@@ -313,7 +313,8 @@ def cmd_email(args) -> int:
 
     outputs = _outputs(args)
     if (outputs / "index.html").exists():
-        render.write_index(outputs, history.last_sent(wh), runner.display_names(params_dir))
+        render.write_index(outputs, history.last_sent(wh), runner.display_names(params_dir),
+                           history.sent_figures(wh))
     return 1 if any(r.status == "failed" for r in results) else 0
 
 

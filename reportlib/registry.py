@@ -52,6 +52,13 @@ class Report:
     def for_tenant(self, tenant: str) -> bool:
         return not self.tenants or tenant in self.tenants
 
+    # How long its figures may still change (docs/metrics.md, "Provisional figures"):
+    # `statuses` (30 days after each send), `consolidation` (the 5th business day of the next
+    # month), `tickets` (until the period's tickets close), `final` (once the day is over).
+    provisional: str = "final"
+    # The anomaly series (mart daily_anomalies: failure_rate, read_rate, cost) it flags.
+    anomalies: tuple[str, ...] = ()
+
     @property
     def module(self) -> str:
         """The report's package, beside its SQL and notebook: reportlib.reports.<name>."""
@@ -71,24 +78,27 @@ REPORTS: tuple[Report, ...] = (
         name="consumption", class_name="ConsumptionReport",
         title_key="consumption.title",
         marts=("consumption_summary", "consumption_by_phone", "consumption_daily",
-               "consumption_cost", "consumption_projection", "consumption_reconciliation"),
+               "consumption_cost", "consumption_projection", "consumption_reconciliation",
+               "daily_anomalies"),
         staging=("consumption_facts",),
         sources=("pricing_analytics", "conversation_analytics"),
         # Meta's conversation analytics until 2025-06-30 (CBP), its pricing analytics after.
         alternatives=(("pricing_analytics", "conversation_analytics"),),
         headlines=(("total", "Total", "number"), ("paid", "Paid", "number"),
                    ("cost_usd.headline", "Cost", "money")),
+        provisional="consolidation", anomalies=("cost",),
     ),
     Report(
         name="campaigns", class_name="CampaignsReport",
         title_key="campaigns.title",
         marts=("campaign_messages", "campaign_summary", "campaign_failures",
-               "engagement_heatmap"),
+               "engagement_heatmap", "daily_anomalies"),
         staging=("campaign_messages",),
         sources=("campaigns", "notifications", "whatsapp_webhooks"),
         headlines=(("campaigns", "Campaigns", "number"), ("audience", "Audience", "number"),
                    ("read", "Read", "number")),
         extras=("campaign_csvs",),
+        provisional="statuses", anomalies=("failure_rate", "read_rate"),
     ),
     Report(
         name="desk_followup", class_name="DeskFollowupReport",
@@ -97,6 +107,7 @@ REPORTS: tuple[Report, ...] = (
         staging=("attendance_agent_tickets",),
         sources=("notifications", "whatsapp_webhooks", "tickets"),
         headlines=(("total", "Messages", "number"), ("tickets", "Tickets", "number")),
+        provisional="statuses",
     ),
     Report(
         name="attendance", class_name="AttendanceReport",
@@ -107,6 +118,7 @@ REPORTS: tuple[Report, ...] = (
         sources=("tickets", "ticket_messages", "agent_status"),
         headlines=(("opened", "Tickets", "number"), ("handled", "Handled", "number"),
                    ("sla_attainment", "Within SLA", "percent")),
+        provisional="tickets",
     ),
     Report(
         name="chatbots", class_name="ChatbotsReport",

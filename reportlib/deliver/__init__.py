@@ -38,7 +38,8 @@ from reportlib.environment import smtp_variable
 from reportlib.errors import ReportError
 from reportlib.look.i18n import Formatter, report_title
 from reportlib.params import TenantParams
-from reportlib.warehouse.history import current_user
+from reportlib.reports import trust
+from reportlib.warehouse.history import current_user, figures_hash
 
 ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 BACKOFF_MINUTES = 5  # first retry after 5 min, then 10, 20, … (at most a day)
@@ -281,9 +282,10 @@ SUBJECT_STATE = {"pt-BR": {True: "parcial", False: "consolidado"},
 
 
 def subject(tenant: TenantParams, report: str, period_label: str,
-            partial: bool | None = None) -> str:
+            partial: bool | None = None, flags: list[dict] | None = None) -> str:
     """`<title> · <tenant> · <period>`, and ` · parcial` / ` · consolidado` (en: partial /
-    consolidated) when `partial` is given."""
+    consolidated) when `partial` is given; then its anomaly flags when it has any (the one
+    flag named, else how many)."""
     period = parse_period(period_label)
     fmt = Formatter(tenant.locale)
     when = fmt.month(period.start) if period.is_month else \
@@ -293,23 +295,40 @@ def subject(tenant: TenantParams, report: str, period_label: str,
     if partial is not None:
         words = SUBJECT_STATE.get(tenant.locale, SUBJECT_STATE["en"])
         text += f" · {words[bool(partial)]}"
+    if flags:
+        text += f" · {trust.subject_words(flags, tenant.locale)}"
     return " ".join(text.split())  # no CR/LF can reach a header
 
 
 def _manifest_partial(out_dir: Path, report: str) -> bool | None:
-    """`figures.partial` of the report's entry in out_dir/manifest.json; None when unknown."""
+    """Whether the report's figures may still change, from its entry in out_dir/manifest.json:
+    `figures.provisional` (its own rule), else `figures.partial`; None when unknown."""
     try:
         manifest = json.loads((Path(out_dir) / "manifest.json").read_text("utf-8"))
-        value = manifest["reports"][report]["figures"]["partial"]
+        figures = manifest["reports"][report]["figures"]
+        value = figures["provisional"] if isinstance(figures.get("provisional"), bool) \
+            else figures["partial"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return value if isinstance(value, bool) else None
 
 
+def _manifest_flags(out_dir: Path, report: str) -> list[dict]:
+    """The report's anomaly flags in out_dir/manifest.json (none when unknown)."""
+    try:
+        manifest = json.loads((Path(out_dir) / "manifest.json").read_text("utf-8"))
+        flags = manifest["reports"][report].get("flags") or []
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    return [f for f in flags if isinstance(f, dict) and f.get("metric") and f.get("day")] \
+        if isinstance(flags, list) else []
+
+
 def build_message(tenant: TenantParams, period: str, report: str, out_dir: Path,
                   recipients: list[str], sender: str) -> EmailMessage:
     page = (out_dir / f"{report}.html").read_text("utf-8")
-    title = subject(tenant, report, period, _manifest_partial(out_dir, report))
+    title = subject(tenant, report, period, _manifest_partial(out_dir, report),
+                    _manifest_flags(out_dir, report))
     body, images = slim_html(page, title)
     message = EmailMessage()
     message["Subject"] = title
@@ -437,17 +456,18 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
                 results.append(no_recipients(tenant, period, report))
                 continue
             digest = output_hash(out_dir, report)
+            figures = figures_hash(entry.get("figures") or {})
             for list_name, addresses in lists.items():
                 results.append(_deliver_once(con, tenant, period, report, list_name,
                                              addresses, digest, out_dir, settings, now,
-                                             respect_backoff))
+                                             respect_backoff, figures))
     finally:
         con.close()
     return results
 
 
 def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out_dir,
-                  settings, now, respect_backoff) -> Delivery:
+                  settings, now, respect_backoff, figures_sha256=None) -> Delivery:
     key = [tenant.tenant_id, period, report, digest, list_name]
     history = con.execute(
         "SELECT status, attempt, next_attempt_at FROM deliveries WHERE tenant_id = ? AND "
@@ -468,9 +488,9 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
         retry_at = now + timedelta(minutes=min(24 * 60, BACKOFF_MINUTES * 2 ** (attempt - 1)))
     con.execute("INSERT INTO deliveries (tenant_id, period, report, output_hash, list_name, "
                 "recipients, message_id, status, error, attempt, attempted_at, next_attempt_at, "
-                "sent_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "sent_by, figures_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [*key, ", ".join(addresses), message["Message-ID"], status, error, attempt,
-                 now, retry_at, current_user()])
+                 now, retry_at, current_user(), figures_sha256])
     return Delivery(*key[:3], list_name, status, error or f"{len(addresses)} recipient(s)")
 
 

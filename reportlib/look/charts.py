@@ -49,11 +49,46 @@ def _locale_axis(ax, fmt: Formatter, money: bool = False) -> None:
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(label))
 
 
+PROVISIONAL_SHADE = "#ced4da"
+
+
+def shade_provisional(ax, days: Sequence[date], first_day: date | None, fmt: Formatter) -> bool:
+    """A light band over the provisional days (`first_day` on) of a daily chart, with a legend
+    entry that says so in the reader's language; False when no day shown is provisional."""
+    from datetime import datetime, time, timedelta
+
+    from reportlib.reports import trust
+
+    shown = [d for d in days if first_day is not None and d >= first_day]
+    if not shown:
+        return False
+    half = timedelta(hours=12)
+    ax.axvspan(datetime.combine(shown[0], time()) - half,
+               datetime.combine(shown[-1], time()) + half, facecolor=PROVISIONAL_SHADE, alpha=0.45,
+               hatch="//", edgecolor="#adb5bd", linewidth=0, zorder=0,
+               label=trust.say("chart.provisional", fmt.locale))
+    return True
+
+
+def _daily_legend(fig, ax, ncols: int, shaded: bool) -> None:
+    """The series' legend inside the plot; with a provisional band, under the chart instead
+    (the band and its entry would hide the first days' bars)."""
+    if not shaded:
+        ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=ncols)
+        return
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles[1:] + handles[:1], labels[1:] + labels[:1], frameon=False, fontsize=8,
+               loc="outside lower left", ncols=ncols + 1)
+
+
 def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
                   colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
-                  fmt: Formatter) -> matplotlib.figure.Figure:
-    """Stacked daily bars (e.g. business- vs user-initiated)."""
+                  fmt: Formatter, provisional_from: date | None = None
+                  ) -> matplotlib.figure.Figure:
+    """Stacked daily bars (e.g. business- vs user-initiated); days from `provisional_from` on
+    shaded as provisional."""
     fig, ax = _figure()
+    shaded = shade_provisional(ax, days, provisional_from, fmt)
     bottom = [0.0] * len(days)
     for key, values in series.items():
         ax.bar(days, values, bottom=bottom, color=colors[key], label=labels[key], width=0.8)
@@ -63,7 +98,7 @@ def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
     _locale_axis(ax, fmt)
     step = max(1, len(days) // 10)
     ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
-    ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=len(series))
+    _daily_legend(fig, ax, len(series), shaded)
     return fig
 
 
@@ -165,9 +200,12 @@ def funnel(steps: Sequence[str], values: Sequence[float], title: str,
 
 def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
                 colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
-                fmt: Formatter) -> matplotlib.figure.Figure:
-    """One line per series over the days of a period."""
+                fmt: Formatter, provisional_from: date | None = None
+                ) -> matplotlib.figure.Figure:
+    """One line per series over the days of a period; days from `provisional_from` on shaded
+    as provisional."""
     fig, ax = _figure()
+    shaded = shade_provisional(ax, days, provisional_from, fmt)
     for key, values in series.items():
         ax.plot(days, values, color=colors.get(key, MUTED), label=labels.get(key, key),
                 linewidth=1.8)
@@ -176,5 +214,5 @@ def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
     _locale_axis(ax, fmt)
     step = max(1, len(days) // 10)
     ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
-    ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=min(4, len(series)))
+    _daily_legend(fig, ax, min(4, len(series)), shaded)
     return fig

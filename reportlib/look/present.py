@@ -116,18 +116,42 @@ class Section:
 
 @dataclass
 class Header:
-    """The report's title block with the partial badge."""
+    """The report's title block with the partial badge, and its alerts (anomaly flags) first
+    under the title."""
 
     title: str
     subtitle: str
     badge: str = ""
     lines: Sequence[str] = ()
+    alerts: Sequence[str] = ()
 
     def _repr_html_(self) -> str:
         badge = f'<span class="badge">{esc(self.badge)}</span>' if self.badge else ""
         lines = "".join(f'<p class="meta">{esc(line)}</p>' for line in self.lines)
+        alerts = "".join(f'<p class="alert" style="{ALERT_STYLE}">{esc(a)}</p>'
+                         for a in self.alerts)
         return (f'<header class="report-header"><h1>{esc(self.title)}</h1>'
-                f'<p class="subtitle">{esc(self.subtitle)} {badge}</p>{lines}</header>')
+                f'<p class="subtitle">{esc(self.subtitle)} {badge}</p>{alerts}{lines}</header>')
+
+
+# An alert stands out in the page, the PDF and the e-mail alike (inline: no stylesheet needed).
+ALERT_STYLE = ("margin: 4px 0; padding: 4px 8px; border-left: 3px solid #c92a2a; "
+               "background: #fff5f5; color: #212529; font-size: 0.85rem;")
+PROVISIONAL_MARK = "†"
+
+
+def mark_provisional(rows: Sequence[Sequence], provisional: Sequence[bool],
+                     numeric: Sequence[bool]) -> list[list]:
+    """Rows whose figures are provisional get a † after each numeric cell (the table's note
+    says what it means)."""
+    return [[f"{v} {PROVISIONAL_MARK}" if n and marked and str(v) not in ("", "–") else v
+             for v, n in zip(row, numeric, strict=True)]
+            for row, marked in zip(rows, provisional, strict=True)]
+
+
+def note(text: str) -> str:
+    """A note under a table (e.g. what its † marks)."""
+    return f'<p class="note">{esc(text)}</p>'
 
 
 @dataclass

@@ -416,6 +416,12 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
             entry["files"] = {**good.get("files", {}), **entry["files"]}
     if result.figures.get("coverage") is not None:
         entry["coverage"] = result.figures["coverage"]
+    # Until when its figures may change, and its anomaly flags (docs/metrics.md): in every
+    # entry, a failed run's from its last good figures.
+    shown = entry.get("last_good", {}).get("figures") or {} if result.status == "failed" \
+        else result.figures
+    entry["provisional_until"] = shown.get("provisional_until")
+    entry["flags"] = list(shown.get("flags") or [])
     reports[result.report] = entry
     write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
     return manifest
@@ -424,8 +430,9 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
 # The index, in English for the operators: titles (i18n keys), statuses and headline figures.
 _INDEX_STATUS = {
     "ok": ("OK", "rendered; its figures are final"),
-    "partial": ("Partial", "rendered; its figures are provisional until the 5th business day "
-                           "of the following month"),
+    "partial": ("Partial", "rendered; some of its figures may still change (consumption: until "
+                           "the 5th business day of the following month; message statuses: 30 "
+                           "days after the send; tickets: until they close)"),
     "failed": ("Failed", "the last run failed; the files shown are the last good run's"),
     "no_data": ("No data", "none of the report's sources has a row in the period"),
 }
@@ -473,6 +480,18 @@ def _index_figures(report: str, figures: dict) -> list[dict]:
     return shown
 
 
+def _index_date(value: str) -> str:
+    """An ISO date as the index writes dates (English, medium)."""
+    from datetime import date as date_type
+
+    from reportlib.look.i18n import Formatter
+
+    try:
+        return Formatter("en").date(date_type.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def _index_time(value) -> str:
     """'YYYY-MM-DD HH:MM' of an ISO time (UTC), or '–'."""
     text = str(value or "")[:16].replace("T", " ")
@@ -494,18 +513,22 @@ def _index_period(label: str) -> dict:
 
 
 def _index_row(tenant: str, period: dict, report: str, entry: dict,
-               last_sent: dict) -> dict:
+               last_sent: dict, sent_figures: dict | None = None) -> dict:
     from urllib.parse import quote
 
     status = entry.get("status")
     failed = status == "failed"
     good = (entry.get("last_good") or {}) if failed else entry
     figures = good.get("figures") or {}
-    if status == "ok" and figures.get("partial"):
+    if status == "ok" and (figures.get("partial") or figures.get("provisional")):
         status = "partial"
     status = status if status in _INDEX_STATUS else "unknown"
     note = ""
-    if status == "partial" and period["final"]:
+    if status == "partial" and "provisional_until" in good:  # its own rule's date
+        until = good["provisional_until"]
+        note = (f"may change until {_index_date(until)}" if until else
+                "may change until its open tickets close")
+    elif status == "partial" and period["final"]:
         note = f"final on {period['final']}"
     elif failed:
         note = (f"run of {_index_time(entry.get('ended_at'))} failed; " +
@@ -526,16 +549,29 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
         "csvs": csvs, "csv_folded": len(csvs) > _INDEX_CSVS_SHOWN,
         "produced": _index_time(good.get("ended_at")),
         "sent": str(last_sent.get((tenant, period["label"], report)) or "–"),
+        "changed": _changed_since_sent((sent_figures or {}).get(
+            (tenant, period["label"], report)), good),
     }
 
 
+def _changed_since_sent(sent: str | None, entry: dict) -> bool:
+    """Its figures differ from those it had when last e-mailed (False when never sent, or
+    sent before sends recorded their figures)."""
+    from reportlib.warehouse.history import figures_hash
+
+    return bool(sent) and entry.get("figures") is not None and \
+        figures_hash(entry.get("figures") or {}) != sent
+
+
 def write_index(outputs: Path, last_sent: dict | None = None,
-                display_names: dict | None = None) -> Path:
+                display_names: dict | None = None, sent_figures: dict | None = None) -> Path:
     """outputs/index.html, from the manifests: per tenant (its display name from
     `display_names`, tenant id -> name, else its id), per period (newest first), each report
     with its title, status (ok, partial, failed, no data, with a legend), two or three headline
     figures, links to its HTML, PDF and CSV files, when it was produced and, from `last_sent`
-    ((tenant, period, report) -> time), when it was last e-mailed. Built from the package's
+    ((tenant, period, report) -> time), when it was last e-mailed and, from `sent_figures`
+    ((tenant, period, report) -> figures fingerprint then), whether its figures changed since
+    (`history.sent_figures`). Built from the package's
     `templates/index.html.j2` with every text escaped."""
     import jinja2
     from markupsafe import Markup
@@ -562,7 +598,7 @@ def write_index(outputs: Path, last_sent: dict | None = None,
         for label, manifest in sorted(periods, key=lambda p: p[0], reverse=True):
             period = _index_period(label)
             reports = manifest.get("reports") or {}
-            rows = [_index_row(tenant, period, report, entry, last_sent)
+            rows = [_index_row(tenant, period, report, entry, last_sent, sent_figures)
                     for report, entry in sorted(reports.items(),
                                                 key=lambda r: (order.get(r[0], 99), r[0]))
                     if isinstance(entry, dict)]

@@ -299,9 +299,10 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
     try:
         history.record_runs(warehouse, results)
         sent = history.last_sent(warehouse)
+        sent_figures = history.sent_figures(warehouse)
     except WarehouseBusy as exc:  # the reports are published; only their history is late
         print(f"reportlib: warning: run history not recorded: {exc}", file=sys.stderr)
-        sent = {}
+        sent, sent_figures = {}, {}
     if any(r.status != "unchanged" for r in results) or not (outputs / "index.html").exists():
-        write_index(outputs, sent, display_names(params_dir))
+        write_index(outputs, sent, display_names(params_dir), sent_figures)
     return results

@@ -8,6 +8,7 @@ from reportlib import registry
 from reportlib.look import present
 from reportlib.look.i18n import Formatter, t
 from reportlib.marts.bundle import Bundle
+from reportlib.reports import trust
 
 
 def say(table: dict, key: str, locale: str, **values) -> str:
@@ -38,6 +39,8 @@ class BaseReport:
         self.locale = locale or self.info.get("locale", "pt-BR")
         self.fmt = Formatter(self.locale, "USD")
         self._coverage: list[dict] | None = None
+        self._provisional: trust.Provisional | None = None
+        self._flags: list[dict] | None = None
 
     def _t(self, key: str, **values) -> str:
         return t(key, self.locale, **values)
@@ -98,13 +101,47 @@ class BaseReport:
             lines.append(text)
         return lines
 
+    # -- how far its figures can be trusted (docs/metrics.md) ------------------------------------
+    def provisional(self) -> trust.Provisional:
+        """Until when its figures may still change, and from which day of the period, by its
+        registry rule (`provisional`)."""
+        if self._provisional is None:
+            rule = self.spec.provisional if self.spec else "final"
+            self._provisional = trust.provisional(
+                rule, self.bundle.period, self.bundle.as_of,
+                self.open_ticket_days() if rule == "tickets" else None)
+        return self._provisional
+
+    def open_ticket_days(self) -> list:
+        """Creation days of the period's tickets still open (the `tickets` rule)."""
+        return []
+
+    def flags(self) -> list[dict]:
+        """Its anomaly flags (mart `daily_anomalies`, the series its registry entry names);
+        empty when none, or when it flags none."""
+        if self._flags is None:
+            metrics = self.spec.anomalies if self.spec else ()
+            self._flags = trust.read_flags(self.bundle.table("daily_anomalies"), metrics) \
+                if metrics and "daily_anomalies" in self.bundle.tables() else []
+        return self._flags
+
+    def provisional_chart_from(self):
+        """The first provisional day a daily chart shades (None: nothing to shade)."""
+        return self.provisional().first_day
+
     def published_figures(self) -> dict:
-        """The report's figures with what they stand on (the manifest's `coverage`); with no
-        data at all, no figure: a count of nothing is not a measured zero."""
+        """The report's figures with what they stand on (the manifest's `coverage`), until
+        when they may change (`provisional_until`, `provisional`) and its anomaly `flags`; with
+        no data at all, no figure: a count of nothing is not a measured zero."""
+        window = self.provisional()
+        trust_figures = {
+            "provisional_until": window.until.isoformat() if window.until else None,
+            "provisional": window.provisional, "flags": [] if self.no_data else self.flags()}
         if self.no_data:
             return {"partial": bool(self.info["partial"]), "coverage": self.coverage(),
-                    "no_data": True}
-        return {**self.figures(), "coverage": self.coverage(), "no_data": False}
+                    "no_data": True, **trust_figures}
+        return {**self.figures(), "coverage": self.coverage(), "no_data": False,
+                **trust_figures}
 
     def title(self) -> str:
         """The report's title in the reader's language."""
@@ -119,19 +156,29 @@ class BaseReport:
                     f"{self.fmt.date(period.start)} – {self.fmt.date(period.end)}")
         consolidation = date.fromisoformat(self.info["consolidation_date"])
         lines = [self._t("generated", date=self.fmt.date(self.bundle.as_of))]
-        if self.info["partial"]:
+        window = self.provisional()
+        # Which figures may still move and until when: the consolidation date where that is
+        # the report's rule (consumption), else its own rule's sentence.
+        if window.rule != "consolidation":
+            partial = window.provisional
+            sentence = trust.provisional_sentence(window, self.fmt)
+            lines.extend([sentence] if sentence else [])
+        elif self.info["partial"]:
+            partial = True
             lines.append(self._t("partial.note", date=self.fmt.date(consolidation)))
         else:
+            partial = False
             lines.append(self._t("consolidated", date=self.fmt.date(consolidation)))
         if self.no_data:
             lines.append(self._t("coverage.no_data"))
         lines.extend(self.coverage_lines())
         return present.Header(
+            alerts=[] if self.no_data else trust.alert_lines(self.flags(), self.fmt),
             title=f"{self.title()} · {self.info['display_name']}",
             subtitle=subtitle,
             # "Consumo parcial" is the consumption report's own word; the others' data is partial.
             badge=self._t("partial" if self.report_name == "consumption" else "partial.data")
-            if self.info["partial"] else "",
+            if partial else "",
             lines=lines)
 
     def when(self, value) -> str:

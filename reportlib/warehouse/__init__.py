@@ -112,7 +112,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     tenant_id VARCHAR, period VARCHAR, report VARCHAR, output_hash VARCHAR,
     list_name VARCHAR, recipients VARCHAR, message_id VARCHAR, status VARCHAR,
     error VARCHAR, attempt INTEGER, attempted_at TIMESTAMPTZ, next_attempt_at TIMESTAMPTZ,
-    sent_by VARCHAR);
+    sent_by VARCHAR, figures_sha256 VARCHAR);
 CREATE TABLE IF NOT EXISTS schedule_runs (
     job VARCHAR, tenant_id VARCHAR, slot TIMESTAMPTZ, period VARCHAR, status VARCHAR,
     detail VARCHAR, finished_at TIMESTAMPTZ, PRIMARY KEY (job, tenant_id, slot));
@@ -381,7 +381,7 @@ ADDED_COLUMNS = {
     "message_status_events": ("recipient_type", "recipient_user_id", "error_details"),
     "inbound_messages": ("from_user_id", "referral_source_type", "referral_source_id"),
     "event_tracks": ("message_id", "event_count BIGINT"),
-    "deliveries": ("sent_by",),
+    "deliveries": ("sent_by", "figures_sha256"),
 }
 
 

@@ -113,3 +113,24 @@ def last_sent(warehouse_path: Path) -> dict[tuple[str, str, str], str]:
     finally:
         con.close()
     return {(t, p, r): at for t, p, r, at in rows}
+
+
+def sent_figures(warehouse_path: Path) -> dict[tuple[str, str, str], str]:
+    """(tenant, period, report) -> the fingerprint of the figures it had when last sent (the
+    index marks a report whose figures changed since), for sends that recorded one."""
+    if not Path(warehouse_path).is_file():
+        return {}
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        columns = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'deliveries'").fetchall()}
+        if "figures_sha256" not in columns:  # a warehouse from before: nothing to compare
+            return {}
+        rows = con.execute(
+            "SELECT tenant_id, period, report, arg_max(figures_sha256, attempted_at) "
+            "FROM deliveries WHERE status = 'sent' AND figures_sha256 IS NOT NULL "
+            "GROUP BY ALL").fetchall()
+    finally:
+        con.close()
+    return {(t, p, r): digest for t, p, r, digest in rows}

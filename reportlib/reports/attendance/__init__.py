@@ -114,6 +114,12 @@ class AttendanceReport(BaseReport):
         self.daily_df = bundle.table("attendance_daily")
         self.status_df = bundle.table("agent_status_time")
 
+    def open_ticket_days(self) -> list:
+        """Creation days (the tenant's zone) of the period's tickets not closed yet: their
+        times and outcomes still change (docs/metrics.md, "Provisional figures")."""
+        open_tickets = self.tickets_df[self.tickets_df["outcome"] == "open"]
+        return [pd.Timestamp(t).tz_convert(self.info["timezone"]).date()
+                for t in open_tickets["storage_date"]]
 
     def _counts(self, dimension: str) -> pd.DataFrame:
         return self.counts_df[self.counts_df["dimension"] == dimension].set_index("grp")
@@ -260,7 +266,8 @@ class AttendanceReport(BaseReport):
                                  {"opened": charts.INITIATOR_COLORS["business"],
                                   "closed": charts.INITIATOR_COLORS["user"]},
                                  {k: self._t(k) for k in ("opened", "closed")},
-                                 self._t("section.tickets_daily"), "tickets", self.fmt)
+                                 self._t("section.tickets_daily"), "tickets", self.fmt,
+                                 provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.tickets_daily"), prose,
                                present.figure_to_img(fig, self._t("section.tickets_daily")))
 

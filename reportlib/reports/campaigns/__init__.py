@@ -31,6 +31,7 @@ from reportlib.look import charts, present
 from reportlib.look.i18n import LABELS, mask_phone
 from reportlib.look.safe import csv_cell, slug
 from reportlib.marts.bundle import Bundle
+from reportlib.reports import trust
 from reportlib.reports.base import BaseReport, say
 
 REPORT = "campaigns"
@@ -170,6 +171,7 @@ PROSE = {
         "en": "Of {audience} messages, {received} arrived ({delivered}) and {read} were read; "
               "{tickets} became tickets.",
     },
+    "daily": {"pt-BR": "Mensagens por dia de envio", "en": "Messages per send day"},
     "funnel.detail": {
         "pt-BR": "Cada barra é uma etapa do funil, com a parcela do público.",
         "en": "Each bar is a funnel step, with its share of the audience.",
@@ -263,10 +265,6 @@ NOTES = {
                  "não de pessoas.",
         "en": "Audience: valid contacts of the list (invalid ones counted apart). Sent = "
               "audience − pending. Received: delivered or read. Counts of messages, not people.",
-    },
-    "provisional": {
-        "pt-BR": "Status podem mudar por até 30 dias: números recentes são provisórios.",
-        "en": "Statuses can change for up to 30 days: recent figures are provisional.",
     },
     "csv": {
         "pt-BR": "As mensagens de cada campanha estão num arquivo CSV ao lado deste relatório "
@@ -424,10 +422,21 @@ class CampaignsReport(BaseReport):
         body = present.table([*(self._t(k) for k in ("campaign", "template", "category",
                                                      "scheduled_at", "sent_at")),
                               self._say("csv.column")], identity)
+        numeric = [False] + [True] * 8
+        marked = self.provisional_rows()
         body += present.table([self._t(k) for k in (
             "campaign", "audience", "invalid", "sent", "failed", "received", "read", "replied",
-            "ticket")], counts, [False] + [True] * 8)
+            "ticket")], present.mark_provisional(counts, marked, numeric), numeric)
+        if any(marked):
+            body += present.note(trust.table_note(self.provisional(), self.fmt))
         return present.Section(self._t("section.campaigns"), prose, body)
+
+    def provisional_rows(self) -> list[bool]:
+        """Per campaign (summary order): sent on a day whose statuses may still change."""
+        window = self.provisional()
+        return [pd.notna(at) and window.day_is_provisional(
+                    pd.Timestamp(at).tz_convert(self.info["timezone"]).date())
+                for at in self.summary_df["sent_at"]]
 
     def ranking(self) -> list[str]:
         """Per category: the campaign with the highest read rate and the one with the lowest
@@ -504,9 +513,12 @@ class CampaignsReport(BaseReport):
                  self._pct(r.tickets, r.received)] for r in s.itertuples()]
         columns = [self._t(k) for k in ("campaign", "delivery_rate", "read_rate",
                                         "failure_rate", "reply_rate", "ticket_rate")]
+        numeric, marked = [False] + [True] * 5, self.provisional_rows()
+        body = present.table(columns, present.mark_provisional(rows, marked, numeric), numeric)
+        if any(marked):
+            body += present.note(trust.table_note(self.provisional(), self.fmt))
         return present.Section(self._t("section.rates"),
-                               [self._say("rates"), self._say("rates.detail")],
-                               present.table(columns, rows, [False] + [True] * 5))
+                               [self._say("rates"), self._say("rates.detail")], body)
 
     def scheduled(self) -> present.Section:
         s = self.scheduled_df
@@ -536,9 +548,34 @@ class CampaignsReport(BaseReport):
                            delivered=self.fmt.percent(rate(values[2], values[1]) or 0),
                            read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5])),
                  self._say("funnel.detail")]
-        body = present.figure_to_img(fig, self._t("section.funnel")) + present.table(
-            [self._t("campaign"), *(self._t(k) for k in steps)], rows, [False] + [True] * 6)
+        body = present.figure_to_img(fig, self._t("section.funnel")) + self.daily_chart() + \
+            present.table([self._t("campaign"), *(self._t(k) for k in steps)], rows,
+                          [False] + [True] * 6)
         return present.Section(self._t("section.funnel"), prose, body)
+
+    def daily_chart(self) -> str:
+        """Sent, received and read messages per send day (the tenant's zone), with the days
+        whose statuses may still change shaded; '' without messages."""
+        m = self.messages_df.dropna(subset=["send_day"])
+        if m.empty:
+            return ""
+        period = self.bundle.period
+        days = [d.date() for d in pd.date_range(period.start, min(
+            period.end, self.bundle.as_of - pd.Timedelta(days=1)))]
+        day = pd.to_datetime(m["send_day"]).dt.date
+        status = m["final_status"]
+        series = {
+            "sent": day[status.isin(["sent", "delivered", "read", "failed"])].value_counts(),
+            "received": day[status.isin(["delivered", "read"])].value_counts(),
+            "read": day[status == "read"].value_counts()}
+        colors = {"sent": charts.MUTED, "received": charts.INITIATOR_COLORS["business"],
+                  "read": charts.INITIATOR_COLORS["user"]}
+        title = self._say("daily")
+        fig = charts.daily_lines(days, {k: [int(v.get(d, 0)) for d in days]
+                                        for k, v in series.items()}, colors,
+                                 {k: self._t(k) for k in series}, title, self._t("messages"),
+                                 self.fmt, provisional_from=self.provisional_chart_from())
+        return present.figure_to_img(fig, title)
 
     def failures(self) -> present.Section:
         df = self.failures_df
@@ -735,8 +772,11 @@ class CampaignsReport(BaseReport):
                                    False, True]))
 
     def footnotes(self) -> present.Footnotes:
-        notes = [say(NOTES, k, self.locale) for k in ("definitions", "provisional", "cost",
-                                                      "privacy")]
+        # Which figures may still move and until when (trust.provisional_sentence), not a
+        # generic "statuses can change for 30 days".
+        notes = [say(NOTES, "definitions", self.locale),
+                 trust.provisional_sentence(self.provisional(), self.fmt),
+                 *(say(NOTES, k, self.locale) for k in ("cost", "privacy"))]
         notes.insert(3, say(NOTES, "csv", self.locale, tz=self.info["timezone"]))
         return present.Footnotes(self._t("section.notes"), notes)
 

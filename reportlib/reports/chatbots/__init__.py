@@ -216,6 +216,7 @@ class ChatbotsReport(BaseReport):
              "received": charts.INITIATOR_COLORS["user"]},
             {"active_users": self._t("active_users"), "sent": self._t("bot_sent"),
              "received": self._t("bot_received")},
-            self._t("section.daily_users"), self._t("messages"), self.fmt)
+            self._t("section.daily_users"), self._t("messages"), self.fmt,
+            provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.daily_users"), prose,
                                present.figure_to_img(fig, self._t("section.daily_users")))

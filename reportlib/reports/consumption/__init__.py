@@ -14,6 +14,7 @@ import pandas as pd
 from reportlib.look import charts, present
 from reportlib.look.i18n import LABELS, mask_phone
 from reportlib.marts.bundle import Bundle
+from reportlib.reports import trust
 from reportlib.reports.base import BaseReport, say
 from reportlib.reports.consumption import reconciliation
 
@@ -430,8 +431,15 @@ class ConsumptionReport(BaseReport):
             self.fmt.number(f["free"]), self.fmt.money(f["cost_usd.total"]),
             self.fmt.money(f["meta_cost_usd.total"]) if f["meta_cost_usd.total"]
             is not None else self._t("not_given")]
-        body = kpis + (present.table(columns, rows, [False] * (3 + eras) + [True] * 5, footer)
+        numeric = [False] * (3 + eras) + [True] * 5
+        window = self.provisional()
+        if window.provisional and rows:  # Meta may still revise every figure of the month
+            rows = present.mark_provisional(rows, [True] * len(rows), numeric)
+            footer = present.mark_provisional([footer], [True], numeric)[0]
+        body = kpis + (present.table(columns, rows, numeric, footer)
                        if rows else f"<p>{self._t('no_data')}</p>")
+        if window.provisional and rows:
+            body += present.note(trust.table_note(window, self.fmt))
         return present.Section(self._t("section.summary"), prose, body)
 
     def by_phone(self) -> present.Section:
@@ -484,7 +492,8 @@ class ConsumptionReport(BaseReport):
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
-            f"{self._t('section.daily')} · {unit}", unit, self.fmt)
+            f"{self._t('section.daily')} · {unit}", unit, self.fmt,
+            provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
 

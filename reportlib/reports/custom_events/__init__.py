@@ -126,7 +126,8 @@ class CustomEventsReport(BaseReport):
         fig = charts.daily_lines([d.date() for d in days],
                                  {c: grid[c].tolist() for c in grid.columns}, colors,
                                  {c: c for c in grid.columns}, self._t("section.event_trend"),
-                                 self._t("events"), self.fmt)
+                                 self._t("events"), self.fmt,
+                                 provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.event_trend"), prose,
                                present.figure_to_img(fig, self._t("section.event_trend")))
 
