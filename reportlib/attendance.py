@@ -46,9 +46,9 @@ PROSE = {
                                  "en": "Missed past the target"},
     "times": {
         "pt-BR": "A espera mediana (TME) foi de {waiting} min e o atendimento mediano (TMA) de "
-                 "{handling} min; 10 % esperaram mais de {waiting_p90} min.",
+                 "{handling} min; 10% esperaram mais de {waiting_p90} min.",
         "en": "The median wait (TME) was {waiting} min and the median handling (TMA) "
-              "{handling} min; 10 % waited longer than {waiting_p90} min.",
+              "{handling} min; 10% waited longer than {waiting_p90} min.",
     },
     "times.detail": {
         "pt-BR": "Mediana e P90 ao lado da média: poucos casos longos puxam a média para cima.",

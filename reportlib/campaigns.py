@@ -190,16 +190,16 @@ PROSE = {
     },
     "failures.none": {"pt-BR": "Nenhuma mensagem falhou.", "en": "No message failed."},
     "time_to_read": {
-        "pt-BR": "Metade das leituras acontece em até {median} min após o envio; 90 % em até "
+        "pt-BR": "Metade das leituras acontece em até {median} min após o envio; 90% em até "
                  "{p90} min.",
-        "en": "Half of the reads happen within {median} min of the send; 90 % within {p90} min.",
+        "en": "Half of the reads happen within {median} min of the send; 90% within {p90} min.",
     },
     "time_to_read.detail": {
         "pt-BR": "Mediana e P90, não média: poucas leituras dias depois distorcem a média.",
         "en": "Median and P90, not the mean: a few reads days later would skew a mean.",
     },
     "peaks": {
-        "pt-BR": "Melhores horas para enviar, pela taxa de leitura: {hours} (fuso {tz}).",
+        "pt-BR": "Melhores horas para enviar, pela taxa de leitura: {hours} (fuso de {tz}).",
         "en": "Best hours to send, by read rate: {hours} ({tz} time).",
     },
     "peaks.reply": {
@@ -220,20 +220,20 @@ PROSE = {
               "received; hours with fewer than {min} received show “too few”.",
     },
     "variants": {
-        "pt-BR": "{count} pares de variantes comparados (declarados nos parâmetros do cliente, "
-                 "ou nomes que diferem só por um marcador de variante — A/B, v1/v2, "
+        "pt-BR": "Pares de variantes comparados: {count} (declarados nos parâmetros do "
+                 "cliente, ou nomes que diferem só por um marcador de variante — A/B, v1/v2, "
                  "controle/teste — enviados com até 24 h de diferença).",
-        "en": "{count} variant pairs compared (declared in the tenant's params, or names that "
-              "differ only by a variant marker — A/B, v1/v2, control/test — sent within 24 h "
-              "of each other).",
+        "en": "Variant pairs compared: {count} (declared in the tenant's settings, or names "
+              "that differ only by a variant marker — A/B, v1/v2, control/test — sent within "
+              "24 h of each other).",
     },
     "variants.detail": {
-        "pt-BR": "Diferença em pontos percentuais (B − A), intervalo de 95 % e teste de duas "
+        "pt-BR": "Diferença em pontos percentuais (B − A), intervalo de 95% e teste de duas "
                  "proporções; ao lado, a menor diferença que o teste detecta com esses volumes "
-                 "(poder de 80 %, 5 % bilateral). Abaixo dela: “dados insuficientes”.",
-        "en": "Difference in percentage points (B − A), 95 % interval and two-proportion test; "
-              "beside it, the smallest difference the test detects at these volumes (80 % "
-              "power, 5 % two-sided). Below it: “not enough data yet”.",
+                 "(poder de 80%, 5% bilateral). Abaixo dela: “dados insuficientes”.",
+        "en": "Difference in percentage points (B − A), 95% interval and two-proportion test; "
+              "beside it, the smallest difference the test detects at these volumes (80% "
+              "power, 5% two-sided). Below it: “not enough data yet”.",
     },
     "verdict.underpowered": {
         "pt-BR": "dados insuficientes ainda ({diff} pp; detectável a partir de {mdd} pp)",
@@ -241,13 +241,13 @@ PROSE = {
     },
     "variants.none": {"pt-BR": "Nenhum par de variantes no período.",
                       "en": "No variant pair in the period."},
-    "verdict.more": {"pt-BR": "B é {what} mais: {diff} pp, IC 95 % {low} a {high}",
-                     "en": "B is {what} more: {diff} pp, 95 % CI {low} to {high}"},
-    "verdict.less": {"pt-BR": "B é {what} menos: {diff} pp, IC 95 % {low} a {high}",
-                     "en": "B is {what} less: {diff} pp, 95 % CI {low} to {high}"},
-    "verdict.none": {"pt-BR": "sem diferença significativa ({diff} pp, IC 95 % {low} a "
+    "verdict.more": {"pt-BR": "B é {what} mais: {diff} pp, IC 95% {low} a {high}",
+                     "en": "B is {what} more: {diff} pp, 95% CI {low} to {high}"},
+    "verdict.less": {"pt-BR": "B é {what} menos: {diff} pp, IC 95% {low} a {high}",
+                     "en": "B is {what} less: {diff} pp, 95% CI {low} to {high}"},
+    "verdict.none": {"pt-BR": "sem diferença significativa ({diff} pp, IC 95% {low} a "
                               "{high})",
-                     "en": "no significant difference ({diff} pp, 95 % CI {low} to {high})"},
+                     "en": "no significant difference ({diff} pp, 95% CI {low} to {high})"},
     "what.read": {"pt-BR": "lida", "en": "read"},
     "what.reply": {"pt-BR": "respondida", "en": "replied to"},
     "none": {"pt-BR": "Nenhuma campanha no período.", "en": "No campaign in the period."},
@@ -591,7 +591,7 @@ class CampaignsReport(BaseReport):
         best_read, best_reply = best_hours(hours, "read_rate"), best_hours(hours, "reply_rate")
         by_hour = hours.set_index("hour")
         if best_read:
-            prose = [self._say("peaks", tz=self.info["timezone"], hours=", ".join(
+            prose = [self._say("peaks", tz=self.fmt.zone(self.info["timezone"]), hours=", ".join(
                 f"{h}h ({self.fmt.percent(by_hour.loc[h, 'read_rate'])})" for h in best_read)),
                      self._say("peaks.reply", hours=", ".join(
                 f"{h}h ({self.fmt.percent(by_hour.loc[h, 'reply_rate'])})"

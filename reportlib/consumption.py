@@ -61,8 +61,8 @@ PROSE = {
         "en": "The costliest category is {category}: {share} of the estimated cost.",
     },
     "by_phone": {
-        "pt-BR": "{count} números ativos; {top} ({label}) concentra {share} do volume.",
-        "en": "{count} active numbers; {top} ({label}) carries {share} of the volume.",
+        "pt-BR": "Números ativos: {count}; {top} ({label}) concentra {share} do volume.",
+        "en": "Active numbers: {count}; {top} ({label}) carries {share} of the volume.",
     },
     "by_phone.not_broken_down": {
         "pt-BR": "Os dados da Meta não separam {quantity} {unit} deste período por número de "
@@ -82,7 +82,7 @@ PROSE = {
     },
     "daily.detail": {
         "pt-BR": "As barras azuis são iniciadas pela empresa; as verdes, pelo usuário "
-                 "(dias no fuso {tz}).",
+                 "(dias no fuso de {tz}).",
         "en": "Blue bars are business-initiated; green bars user-initiated (days in the {tz} "
               "time zone).",
     },
@@ -185,7 +185,7 @@ NOTES = {
               "month ({date}), national holidays excluded.",
     },
     "days": {
-        "pt-BR": "Dias no fuso horário {tz}; dados até {as_of} (exclusive).",
+        "pt-BR": "Dias no fuso horário de {tz}; dados até {as_of} (exclusive).",
         "en": "Days in the {tz} time zone; data up to {as_of} (exclusive).",
     },
     "privacy": {
@@ -377,7 +377,7 @@ class ConsumptionReport(BaseReport):
         prose = [self._say("daily", day=self.fmt.date(peak_day), peak=self.fmt.number(
                      totals.max()), unit=unit, mean=self.fmt.number(
                      observed.mean() if len(observed) else 0)),
-                 self._say("daily.detail", tz=self.info["timezone"])]
+                 self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
@@ -519,7 +519,7 @@ class ConsumptionReport(BaseReport):
                  source=", ".join(self._source(s) for s in info["rate_card_sources"])),
             say(NOTES, "fallback", self.locale),
             say(NOTES, "initiator", self.locale),
-            say(NOTES, "days", self.locale, tz=info["timezone"],
+            say(NOTES, "days", self.locale, tz=self.fmt.zone(info["timezone"]),
                  as_of=self.fmt.date(as_of)),
             say(NOTES, "privacy", self.locale),
         ]

@@ -34,10 +34,10 @@ PROSE = {
               "send without a reply.",
     },
     "actions": {
-        "pt-BR": "{count} mensagens ainda visíveis no atendimento pedem ação: {failed} falhas "
-                 "e {followup} entregues ou lidas sem resposta.",
-        "en": "{count} messages still visible in the desk need action: {failed} failures and "
-              "{followup} delivered or read without a reply.",
+        "pt-BR": "Mensagens ainda visíveis no atendimento que pedem ação: {count} ({failed} "
+                 "com falha, {followup} sem resposta após entrega ou leitura).",
+        "en": "Messages still visible in the desk that need action: {count} ({failed} failed, "
+              "{followup} unanswered after delivery or read).",
     },
     "actions.detail": {
         "pt-BR": "Uma mensagem fica visível até 72 h após o envio; falhas trazem o que fazer.",

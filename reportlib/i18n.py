@@ -327,6 +327,17 @@ class Formatter:
         return format_date(value, format="dd/MM" if self.locale == "pt-BR" else "MMM d",
                            locale=babel_locale(self.locale))
 
+    def zone(self, name: str) -> str:
+        """A time zone as a reader names it: its city ("São Paulo", "Sao Paulo", "UTC"),
+        never the database id ("America/Sao_Paulo")."""
+        from babel.dates import get_timezone, get_timezone_location
+
+        try:
+            return get_timezone_location(get_timezone(name), locale=babel_locale(self.locale),
+                                         return_city=True)
+        except LookupError:
+            return name.rpartition("/")[2].replace("_", " ")
+
     def month(self, value: date) -> str:
         return format_date(value, format="MMMM 'de' y" if self.locale == "pt-BR" else "MMMM y",
                            locale=babel_locale(self.locale))
