@@ -69,6 +69,8 @@ PROSE = {
     "groups.detail": {
         "pt-BR": "Tempos em minutos (medianas).", "en": "Times in minutes (medians).",
     },
+    "chart.daily": {"pt-BR": "Mais tickets abertos em {day}: {n}",
+                    "en": "Most tickets opened on {day}: {n}"},
     "daily": {
         "pt-BR": "O dia com mais aberturas foi {day} ({n} tickets).",
         "en": "The day with the most tickets opened was {day} ({n}).",
@@ -259,7 +261,9 @@ class AttendanceReport(BaseReport):
                                  {"opened": charts.INITIATOR_COLORS["business"],
                                   "closed": charts.INITIATOR_COLORS["user"]},
                                  {k: self._t(k) for k in ("opened", "closed")},
-                                 self._t("section.tickets_daily"), "tickets", self.fmt)
+                                 self._say("chart.daily", day=self.fmt.day_month(
+                                     pd.Timestamp(peak.day).date()),
+                                     n=self.fmt.number(peak.opened)), "tickets", self.fmt)
         return present.Section(self._t("section.tickets_daily"), prose,
                                present.figure_to_img(fig, self._t("section.tickets_daily")))
 

@@ -21,13 +21,16 @@ from reportlib.bundle import Bundle
 from reportlib.i18n import LABELS, mask_phone
 from reportlib.metrics import (
     MIN_HOUR_VOLUME,
+    MIN_SLOT_VOLUME,
     best_hours,
+    best_slot,
     button_clicks,
     compare_proportions,
     minimum_detectable_difference,
     opt_out_trend,
     rate,
     send_hour_rates,
+    send_slot_rates,
 )
 from reportlib.report import BaseReport, say
 from reportlib.safe import csv_cell, slug
@@ -212,6 +215,18 @@ PROSE = {
         "en": "No hour of the day had at least {min} received messages: too few to tell the "
               "best hour to send.",
     },
+    "peaks.heatmap": {
+        "pt-BR": "Depois da tabela, a taxa de leitura por dia da semana e hora do envio; "
+                 "células com menos de {min} recebidas ficam em branco.",
+        "en": "After the table, the read rate by weekday and hour of the send; cells with "
+              "fewer than {min} received are left blank.",
+    },
+    "chart.heatmap": {"pt-BR": "Envios de {weekday} às {hour}h são os mais lidos ({rate})",
+                      "en": "Sends on {weekday}s at {hour}:00 are read most ({rate})"},
+    "chart.funnel": {"pt-BR": "{share} do público leu a mensagem",
+                     "en": "{share} of the audience read the message"},
+    "chart.time_to_read": {"pt-BR": "Metade das leituras em até {median} min do envio",
+                           "en": "Half of the reads within {median} min of the send"},
     "peaks.detail": {
         "pt-BR": "Pela hora em que a mensagem foi enviada (fuso do cliente): taxa de leitura e "
                  "de resposta sobre as recebidas; horas com menos de {min} recebidas aparecem "
@@ -512,8 +527,8 @@ class CampaignsReport(BaseReport):
         steps = ["audience", "sent", "received", "read", "replied", "ticket"]
         values = [int(s["audience"].sum()), int(s["sent"].sum()), f["received"], f["read"],
                   f["replied"], f["tickets"]]
-        fig = charts.funnel([self._t(k) for k in steps], values, self._t("section.funnel"),
-                            self.fmt)
+        fig = charts.funnel([self._t(k) for k in steps], values, self._say(
+            "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt)
         rows = [[r.campaign_name, *(self.fmt.number(v) for v in (
             r.audience, r.sent, r.received, r.read, r.replied, r.tickets))]
                 for r in s.itertuples()]
@@ -568,7 +583,7 @@ class CampaignsReport(BaseReport):
         prose = [self._say("time_to_read", median=self.fmt.number(median),
                            p90=self.fmt.number(p90)), self._say("time_to_read.detail")]
         fig = charts.histogram(minutes.to_numpy(), READ_BINS, READ_BIN_LABELS,
-                               f"{self._t('section.time_to_read')} · {self._t('minutes')}",
+                               self._say("chart.time_to_read", median=self.fmt.number(median)),
                                self._t("messages"), self.fmt)
         rows = [[r.campaign_name, self.fmt.number(r.minutes_to_read_median, 1),
                  self.fmt.number(r.minutes_to_read_p90, 1)]
@@ -606,8 +621,32 @@ class CampaignsReport(BaseReport):
                 for r in hours.itertuples()]
         columns = [self._say("col.hour"), self._say("col.received"), self._t("read_rate"),
                    self._t("reply_rate")]
-        return present.Section(self._t("section.peaks"), prose,
-                               present.table(columns, rows, [False, True, True, True]))
+        body = present.table(columns, rows, [False, True, True, True])
+        if (heat := self.heatmap()) is not None:
+            prose.append(self._say("peaks.heatmap", min=self.fmt.number(MIN_SLOT_VOLUME)))
+            body += heat
+        return present.Section(self._t("section.peaks"), prose, body)
+
+    def heatmap(self) -> str | None:
+        """Read rate by send weekday x hour (`metrics.send_slot_rates`; blank below the cell
+        minimum), a seaborn heatmap whose title names the best cell; None when no cell has
+        enough received messages."""
+        slots = send_slot_rates(self.messages_df, MIN_SLOT_VOLUME)
+        best = best_slot(slots)
+        if best is None:
+            return None
+        hours = range(slots["hour"].min(), slots["hour"].max() + 1)
+        grid = (slots.pivot_table(index="weekday", columns="hour", values="read_rate",
+                                  aggfunc="first", dropna=False)
+                .reindex(index=range(1, 8), columns=hours) * 100)
+        weekday, hour, best_rate = best
+        title = self._say("chart.heatmap", weekday=self.fmt.weekday(weekday), hour=hour,
+                          rate=self.fmt.percent(best_rate))
+        fig = charts.heatmap(grid.to_numpy(dtype=float),
+                             [self._t(f"weekday.{d}") for d in grid.index],
+                             [f"{h}h" for h in grid.columns], title, self.fmt,
+                             f"{self._t('read_rate')} (%)")
+        return present.figure_to_img(fig, title)
 
     def buttons(self) -> present.Section:
         """Quick-reply button clicks per template and button, with click-through rate."""

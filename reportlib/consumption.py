@@ -76,6 +76,11 @@ PROSE = {
         "pt-BR": "A tabela separa pagas e gratuitas por categoria em cada número.",
         "en": "The table splits paid and free units by category on each number.",
     },
+    "chart.daily": {"pt-BR": "Pico em {day}: {peak} {unit}", "en": "Peak on {day}: {peak} {unit}"},
+    "chart.cost": {"pt-BR": "{category}: {share} do custo estimado",
+                   "en": "{category}: {share} of the estimated cost"},
+    "chart.projection": {"pt-BR": "No ritmo atual, o mês fecha em {projected}",
+                         "en": "At this pace, the month closes at {projected}"},
     "daily": {
         "pt-BR": "O dia de maior volume foi {day}, com {peak} {unit}; a média diária foi {mean}.",
         "en": "The busiest day was {day}, with {peak} {unit}; the daily mean was {mean}.",
@@ -381,7 +386,8 @@ class ConsumptionReport(BaseReport):
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
-            f"{self._t('section.daily')} · {unit}", unit, self.fmt)
+            self._say("chart.daily", day=self.fmt.day_month(peak_day),
+                      peak=self.fmt.number(totals.max()), unit=unit), unit, self.fmt)
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
 
@@ -441,9 +447,12 @@ class ConsumptionReport(BaseReport):
             prose.append(self._say("cost.detail"))
         by_category = df.groupby("category")["our_cost_usd"].sum()
         order = [c for c in CATEGORY_ORDER if c in by_category.index]
+        top = by_category[order].idxmax() if order else None
+        title = self._say("chart.cost", category=self._category(top), share=self.fmt.percent(
+            float(by_category[top]) / ours)) if top and ours else self._t("our_cost")
         fig = charts.category_bars(order, [float(by_category[c]) for c in order],
-                                   {c: self._category(c) for c in order},
-                                   f"{self._t('our_cost')} · USD", self.fmt, money=True)
+                                   {c: self._category(c) for c in order}, title, self.fmt,
+                                   money=True)
         rows = [[self._category(r.category), self._market(r.market), self._t(r.era),
                  self.fmt.rate(r.rate_usd), self._rate_origin(r),
                  self.fmt.number(r.paid), self.fmt.money(r.our_cost_usd),
@@ -476,7 +485,8 @@ class ConsumptionReport(BaseReport):
         fig = charts.projection(days, daily.cumsum().tolist(), self.bundle.period.end,
                                 float(row.projected), float(row.projected_low),
                                 float(row.projected_high),
-                                f"{self._t('our_cost')} · {self._t('projected')}", "USD",
+                                self._say("chart.projection",
+                                          projected=self.fmt.money(row.projected)), "USD",
                                 self.fmt, (self._t("to_date"), self._t("projected")))
         table_rows = [[self._t(f"{r.metric}.metric"),
                        self.fmt.money(r.to_date) if r.metric == "our_cost_usd"

@@ -21,6 +21,8 @@ STATUS_COLORS = {"sending": "#adb5bd", "sent": "#74c0fc", "delivered": "#1c7ed6"
                  "read": "#2b8a3e", "failed": "#c92a2a", "expired": "#868e96"}
 
 PROSE = {
+    "chart.status": {"pt-BR": "{share} das mensagens foram lidas",
+                     "en": "{share} of the messages were read"},
     "status": {
         "pt-BR": "{total} mensagens ativas enviadas por agentes no período: {read} lidas, "
                  "{failed} com falha e {expired} expiradas sem resposta.",
@@ -111,7 +113,8 @@ class DeskFollowupReport(BaseReport):
                                for s, label in zip(STATUSES, labels, strict=True)])
         fig = charts.category_bars(list(STATUSES), [counts[s] for s in STATUSES],
                                    dict(zip(STATUSES, labels, strict=True)),
-                                   self._t("section.desk_status"), self.fmt)
+                                   self._say("chart.status", share=self.fmt.percent(
+                                       counts["read"] / total)), self.fmt)
         for bar, s in zip(fig.axes[0].patches, STATUSES, strict=True):
             bar.set_color(STATUS_COLORS[s])
         return present.Section(self._t("section.desk_status"), prose,

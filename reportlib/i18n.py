@@ -338,6 +338,15 @@ class Formatter:
         except LookupError:
             return name.rpartition("/")[2].replace("_", " ")
 
+    def day_month(self, value: date) -> str:
+        """A day written out, without the year: "6 de novembro", "November 6"."""
+        return format_date(value, format="d 'de' MMMM" if self.locale == "pt-BR" else "MMMM d",
+                           locale=babel_locale(self.locale))
+
+    def weekday(self, iso: int) -> str:
+        """An ISO weekday (1 = Monday) written out: "terça-feira", "Tuesday"."""
+        return format_date(date(2024, 1, iso), format="EEEE", locale=babel_locale(self.locale))
+
     def month(self, value: date) -> str:
         return format_date(value, format="MMMM 'de' y" if self.locale == "pt-BR" else "MMMM y",
                            locale=babel_locale(self.locale))
