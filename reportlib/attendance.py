@@ -11,6 +11,7 @@ import pandas as pd
 from reportlib import charts, present
 from reportlib.bundle import Bundle
 from reportlib.calendar import local_day_start
+from reportlib.i18n import LABELS
 from reportlib.report import BaseReport
 
 REPORT = "attendance"
@@ -237,7 +238,10 @@ class AttendanceReport(BaseReport):
             return self._t(f"source.{group}")
         if group in ("(none)", "DIRECT_TRANSFER"):
             return self._t(f"group.{group}")
-        return str(group) if group is not None else "–"
+        if group is None or group != group:  # no agent (never assigned), no queue
+            key = f"group.none.{dimension}"
+            return self._t(key) if key in LABELS else "–"
+        return str(group)
 
     def by_team(self) -> present.Section:
         return self._group_section("team", "section.by_team", "team")

@@ -217,9 +217,9 @@ PROSE = {
     },
     "peaks.heatmap": {
         "pt-BR": "Depois da tabela, a taxa de leitura por dia da semana e hora do envio; "
-                 "células com menos de {min} recebidas ficam em branco.",
+                 "células com menos de {min} recebidas ficam em cinza.",
         "en": "After the table, the read rate by weekday and hour of the send; cells with "
-              "fewer than {min} received are left blank.",
+              "fewer than {min} received are grey.",
     },
     "chart.heatmap": {"pt-BR": "Envios de {weekday} às {hour}h são os mais lidos ({rate})",
                       "en": "Sends on {weekday}s at {hour}:00 are read most ({rate})"},
@@ -629,7 +629,7 @@ class CampaignsReport(BaseReport):
 
     def heatmap(self) -> str | None:
         """Read rate by send weekday x hour (`metrics.send_slot_rates`; blank below the cell
-        minimum), a seaborn heatmap whose title names the best cell; None when no cell has
+        minimum: grey), a seaborn heatmap whose title names the best cell; None when no cell has
         enough received messages."""
         slots = send_slot_rates(self.messages_df, MIN_SLOT_VOLUME)
         best = best_slot(slots)

@@ -65,6 +65,12 @@ def _figure(width: float = 9.0, height: float = 3.2) -> tuple[matplotlib.figure.
     return fig, ax
 
 
+def _legend_above(ax, ncols: int = 1) -> None:
+    """The legend above the plot, right-aligned on the title's line: never over the data."""
+    ax.legend(frameon=False, fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0),
+              ncols=ncols, borderaxespad=0.2)
+
+
 def _locale_axis(ax, fmt: Formatter, money: bool = False) -> None:
     def label(value, _pos):
         return fmt.money(value) if money else fmt.number(value)
@@ -86,7 +92,7 @@ def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
     _locale_axis(ax, fmt)
     step = max(1, len(days) // 10)
     ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
-    ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=len(series))
+    _legend_above(ax, ncols=len(series))
     return fig
 
 
@@ -108,7 +114,7 @@ def projection(days: Sequence[date], cumulative: Sequence[float], end_day: date,
     _locale_axis(ax, fmt, money=True)
     ticks = list(days)[:: max(1, len(days) // 8)] + [end_day]
     ax.set_xticks(ticks, [fmt.day(d) for d in ticks])
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    _legend_above(ax, ncols=2)
     return fig
 
 
@@ -134,7 +140,8 @@ def category_bars(categories: Sequence[str], values: Sequence[float], labels: di
 
 def heatmap(values, row_labels: Sequence[str], column_labels: Sequence[str], title: str,
             fmt: Formatter, colorbar_label: str) -> matplotlib.figure.Figure:
-    """A weekday x hour grid of counts (rows x columns), darker = more (seaborn)."""
+    """A weekday x hour grid of values (rows x columns), darker = more (seaborn); missing
+    values (NaN: too few to say) are grey cells."""
     fig = matplotlib.figure.Figure(figsize=(9.0, 2.9), layout="constrained")
     ax = fig.add_subplot()
     sns.heatmap(np.asarray(values, dtype=float), ax=ax, cmap=HEAT, linewidths=0.6,
@@ -143,6 +150,7 @@ def heatmap(values, row_labels: Sequence[str], column_labels: Sequence[str], tit
     ax.tick_params(axis="y", rotation=0, length=0)
     ax.tick_params(axis="x", rotation=0, length=0)
     ax.grid(False)
+    ax.set_facecolor(GRID)  # the masked (missing) cells
     ax.set_title(title)
     bar = ax.collections[0].colorbar
     bar.ax.tick_params(labelsize=7)
@@ -201,5 +209,5 @@ def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
     _locale_axis(ax, fmt)
     step = max(1, len(days) // 10)
     ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
-    ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=min(4, len(series)))
+    _legend_above(ax, ncols=min(4, len(series)))
     return fig

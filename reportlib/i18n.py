@@ -236,6 +236,8 @@ LABELS: dict[str, dict[str, str]] = {
     "source": {"pt-BR": "Origem", "en": "Source"},
     "source.campaign": {"pt-BR": "Campanha", "en": "Campaign"},
     "group.(none)": {"pt-BR": "(sem etiqueta)", "en": "(no tag)"},
+    "group.none.agent": {"pt-BR": "(sem agente)", "en": "(no agent)"},
+    "group.none.team": {"pt-BR": "(sem fila)", "en": "(no queue)"},
     "group.DIRECT_TRANSFER": {"pt-BR": "Transferência direta", "en": "Direct transfer"},
     "source.agent": {"pt-BR": "Mensagem ativa de agente", "en": "Agent active message"},
     "source.other": {"pt-BR": "Outros", "en": "Other"},

@@ -27,7 +27,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from reportlib import calendar, registry
+from reportlib import calendar, pagefit, registry
 from reportlib.errors import ReportError
 from reportlib.notebook import FIGURES_MIME  # the kernel side owns the name
 from reportlib.params import LOCALES, check_tenant_id
@@ -193,13 +193,12 @@ def html_to_pdf(page: str, out: Path, base: Path) -> None:
     rendering never touches the network."""
     import logging
 
-    from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     fetcher = URLFetcher(allowed_protocols={"data", "file"})
-    HTML(string=page, base_url=str(base), url_fetcher=fetcher).write_pdf(str(out))
+    pagefit.write_pdf(page, out, base, fetcher)  # no near-empty last page
 
 
 @contextlib.contextmanager

@@ -52,8 +52,10 @@ def test_heatmap_is_drawn_by_seaborn_with_blank_cells_and_a_titled_finding():
     mesh = ax.collections[0]
     data = np.ma.getdata(mesh.get_array())
     mask = np.ma.getmaskarray(mesh.get_array())
-    # seaborn masks the two missing cells (too few messages): 6 cells, 2 of them blank.
+    # seaborn masks the two missing cells (too few messages): 6 cells, 2 of them masked,
+    # showing the grey of the axes behind them.
     assert data.size == 6 and int(mask.sum()) == 2
+    assert matplotlib.colors.to_hex(ax.get_facecolor()) == charts.GRID
     assert [t.get_text() for t in ax.get_yticklabels()] == ["seg", "ter"]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["9h", "10h", "11h"]
     assert mesh.colorbar.ax.get_ylabel() == "Taxa de leitura (%)"
