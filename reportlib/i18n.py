@@ -322,7 +322,9 @@ class Formatter:
         return format_percent(value, format="#,##0." + "0" * digits + "%",
                               locale=babel_locale(self.locale))
 
-    def date(self, value: date, style: str = "medium") -> str:
+    def date(self, value: date, style: str = "long") -> str:
+        """A date in prose, its month written out ("20 de novembro de 2026", "November 20,
+        2026"); tables ask for "short"."""
         return format_date(value, format=style, locale=babel_locale(self.locale))
 
     def day(self, value: date) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reportlib import deliver, demo, i18n, ingest, registry
+from reportlib import deliver, demo, error_codes, i18n, ingest, registry
 from tests.conftest import REPO
 
 PERIOD, AS_OF = "2026-11", "2026-11-20"
@@ -46,7 +46,7 @@ UI_WORDS = {
            "days", "which", "from", "none", "reply", "replied", "users", "queue", "tag",
            "agents", "cost", "failed", "failure", "week", "hour", "hours", "month", "mean",
            "median", "opened", "closed", "without", "one", "between", "also", "when",
-           "then", "are", "were", "was", "this", "that", "there"},
+           "then", "are", "were", "was", "this", "that", "there", "code"},
 }
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", re.I)
 MARKDOWN = re.compile(r"\b[\w-]+\.md\b", re.I)
@@ -204,6 +204,13 @@ def test_one_is_never_followed_by_a_plural():
         "1 números"}
     assert plural_after_one("Variant pairs compared: 1; 1 pairs; 1 pair") == {"1 pairs"}
     assert plural_after_one("1 ações pendentes") == {"1 ações"}
+
+
+def test_unknown_error_codes_read_in_each_language():
+    # 999999 is in no table of Meta's codes: it is kept, named in the reader's language.
+    assert error_codes.meaning(999999, "pt-BR") == "outro (código 999999)"
+    assert error_codes.meaning(999999, "en") == "other (code 999999)"
+    assert foreign_words(error_codes.meaning(999999, "pt-BR"), "pt-BR", set()) == set()
 
 
 def test_label_words_hold_the_reports_own_words():
