@@ -238,7 +238,7 @@ class AttendanceReport(BaseReport):
             return self._t(f"source.{group}")
         if group in ("(none)", "DIRECT_TRANSFER"):
             return self._t(f"group.{group}")
-        if group is None or group != group:  # no agent (never assigned), no queue
+        if group is None or group != group or group == "–":  # no agent (never assigned)
             key = f"group.none.{dimension}"
             return self._t(key) if key in LABELS else "–"
         return str(group)

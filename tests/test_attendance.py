@@ -312,3 +312,15 @@ def test_open_period_daily_rows_stop_before_as_of(tmp_path, desk_bundle, params_
     assert len(report.daily_df) == 31  # the mart keeps every day of the period
     observed = report.observed(report.daily_df)
     assert [d.day for d in observed["day"]] == [1, 2, 3, 4, 5]  # the chart stops at as-of
+
+
+def test_tickets_without_an_agent_are_named_in_the_readers_language(desk_bundle):
+    # T2 (missed) and T6 (waiting) were never assigned to an agent: one group of 2 tickets,
+    # named in words, never a dash.
+    en = AttendanceReport(desk_bundle, "en")
+    assert en._counts("agent").loc["–", "opened"] == 2
+    assert en._group_label("agent", "–") == "(no agent)"
+    assert "(no agent)" in en.by_agent()._repr_html_()
+    pt = AttendanceReport(desk_bundle, "pt-BR")
+    assert "(sem agente)" in pt.by_agent()._repr_html_()
+    assert pt._group_label("team", None) == "(sem fila)"
