@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reportlib import deliver, demo, error_codes, i18n, ingest, registry
+from reportlib import deliver, demo, error_codes, i18n, ingest, present, registry
 from tests.conftest import REPO
 
 PERIOD, AS_OF = "2026-11", "2026-11-20"
@@ -211,6 +211,13 @@ def test_unknown_error_codes_read_in_each_language():
     assert error_codes.meaning(999999, "pt-BR") == "outro (código 999999)"
     assert error_codes.meaning(999999, "en") == "other (code 999999)"
     assert foreign_words(error_codes.meaning(999999, "pt-BR"), "pt-BR", set()) == set()
+
+
+def test_a_hyphenated_name_breaks_at_its_hyphen_never_inside_a_word():
+    # "aurora-atendimento" (18 characters, a bot's name) is two words of 7 and 11: its column
+    # is a words column, which wraps only between them, never inside "atendimento".
+    page = present.table(["Bot", "N"], [["aurora-atendimento", 1]], [False, True])
+    assert '<td class="words">aurora-<wbr>atendimento</td>' in page
 
 
 def test_label_words_hold_the_reports_own_words():
