@@ -631,6 +631,8 @@ class CampaignsReport(BaseReport):
         """Read rate by send weekday x hour (`metrics.send_slot_rates`; blank below the cell
         minimum: grey), a seaborn heatmap whose title names the best cell; None when no cell has
         enough received messages."""
+        if "send_weekday" not in self.messages_df:  # a frame that does not say the weekday
+            return None
         slots = send_slot_rates(self.messages_df, MIN_SLOT_VOLUME)
         best = best_slot(slots)
         if best is None:
