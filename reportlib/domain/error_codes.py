@@ -1,6 +1,7 @@
 """Meta's error codes for failed messages: meaning, retry class and what to do (docs/metrics.md).
 
-Unknown codes are kept and shown as "other (code N)", never dropped.
+Unknown codes are kept and shown as "other (code N)" ("outro (código N)"), never
+dropped.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def meaning(code, locale: str = "pt-BR") -> str:
         return "–"
     row = table().get(int(code))
     if row is None:
-        return f"{'outro' if _lang(locale) == 'pt' else 'other'} (code {int(code)})"
+        return (f"outro (código {int(code)})" if _lang(locale) == "pt"
+                else f"other (code {int(code)})")
     return row[f"meaning_{_lang(locale)}"]
 
 

@@ -102,6 +102,43 @@ def send_hour_rates(messages: pd.DataFrame, min_volume: int = MIN_HOUR_VOLUME) -
                                        "read_rate", "reply_rate"])
 
 
+MIN_SLOT_VOLUME = 30  # received messages a weekday x hour cell needs for its read rate
+
+
+def send_slot_rates(messages: pd.DataFrame, min_volume: int = MIN_SLOT_VOLUME) -> pd.DataFrame:
+    """Per tenant-local send weekday (1 = Monday) and hour with at least one received
+    message: received, read, and read rate = read / received, None ("too few") below
+    `min_volume` received. Counted in DuckDB over the messages frame."""
+    import duckdb
+
+    columns = ["weekday", "hour", "received", "read", "read_rate"]
+    if messages.empty:
+        return pd.DataFrame(columns=columns)
+    con = duckdb.connect()
+    try:
+        con.register("messages", messages[["send_weekday", "send_hour", "final_status"]])
+        return con.execute(
+            "SELECT send_weekday::INT AS weekday, send_hour::INT AS hour, "
+            "count(*) AS received, count(*) FILTER (WHERE final_status = 'read') AS read, "
+            "CASE WHEN count(*) >= ? THEN (count(*) FILTER (WHERE final_status = 'read'))"
+            "::DOUBLE / count(*) END AS read_rate "
+            "FROM messages WHERE final_status IN ('delivered', 'read') "
+            "GROUP BY ALL ORDER BY weekday, hour", [min_volume]).df()[columns]
+    finally:
+        con.close()
+
+
+def best_slot(slots: pd.DataFrame) -> tuple[int, int, float] | None:
+    """(weekday, hour, read rate) of the highest read rate among cells with enough volume;
+    ties: the earlier weekday, then the earlier hour. None when no cell has enough."""
+    shown = slots.dropna(subset=["read_rate"]).sort_values(
+        ["read_rate", "weekday", "hour"], ascending=[False, True, True])
+    if shown.empty:
+        return None
+    top = shown.iloc[0]
+    return int(top["weekday"]), int(top["hour"]), float(top["read_rate"])
+
+
 def best_hours(hours: pd.DataFrame, measure: str = "read_rate", count: int = 3) -> list[int]:
     """The hours with the highest rate among those with enough volume (ties: earlier hour)."""
     shown = hours[hours["enough"]].sort_values([measure, "hour"], ascending=[False, True])

@@ -1,7 +1,12 @@
-"""The house chart style and the few chart kinds the reports use (matplotlib).
+"""The house chart style and the few chart kinds the reports use (matplotlib, styled through
+seaborn).
 
-One palette for the categories everywhere (marketing, utility, authentication, service always
-the same colours); titles state the finding; axes carry units; numbers in the reader's locale.
+The house theme is set once, through seaborn, when this module is imported; heatmaps and
+distributions are drawn by seaborn. One palette for the categories everywhere (marketing,
+utility, authentication, service always the same colours); titles state the finding (the
+callers write them: "Reads peak on Tuesdays at 10:00", not "Reads by hour"); axes carry units;
+numbers in the reader's locale. Nothing is random and nothing is fetched: the same data draws
+the same PNG.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from datetime import date
 
 import matplotlib.figure
 import matplotlib.ticker
+import numpy as np
+import seaborn as sns
 
 from reportlib.look.i18n import Formatter
 
@@ -27,6 +34,22 @@ INK = "#212529"
 MUTED = "#868e96"
 GRID = "#e9ecef"
 FONT = "DejaVu Sans"
+HEAT = "Blues"  # sequential: darker = more
+
+
+def house_style() -> None:
+    """The house theme, through seaborn: white background, light horizontal grid, no top or
+    right spine, small muted labels, left-aligned titles, no legend frame."""
+    sns.set_theme(context="paper", style="ticks", font=FONT, rc={
+        "axes.edgecolor": MUTED, "axes.labelcolor": MUTED, "axes.labelsize": 8,
+        "axes.titlesize": 10, "axes.titlelocation": "left", "axes.titlecolor": INK,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.axisbelow": True,
+        "axes.grid": True, "axes.grid.axis": "y", "grid.color": GRID, "grid.linewidth": 0.8,
+        "xtick.color": INK, "ytick.color": INK, "xtick.labelsize": 8, "ytick.labelsize": 8,
+        "legend.frameon": False, "legend.fontsize": 8, "font.size": 8})
+
+
+house_style()
 
 
 def _figure(width: float = 9.0, height: float = 3.2) -> tuple[matplotlib.figure.Figure, object]:
@@ -40,6 +63,12 @@ def _figure(width: float = 9.0, height: float = 3.2) -> tuple[matplotlib.figure.
     ax.grid(axis="y", color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
     return fig, ax
+
+
+def _legend_above(ax, ncols: int = 1) -> None:
+    """The legend above the plot, right-aligned on the title's line: never over the data."""
+    ax.legend(frameon=False, fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0),
+              ncols=ncols, borderaxespad=0.2)
 
 
 def _locale_axis(ax, fmt: Formatter, money: bool = False) -> None:
@@ -71,10 +100,10 @@ def shade_provisional(ax, days: Sequence[date], first_day: date | None, fmt: For
 
 
 def _daily_legend(fig, ax, ncols: int, shaded: bool) -> None:
-    """The series' legend inside the plot; with a provisional band, under the chart instead
-    (the band and its entry would hide the first days' bars)."""
+    """The series' legend above the plot; with a provisional band, under the chart instead
+    (the band's entry beside the series)."""
     if not shaded:
-        ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=ncols)
+        _legend_above(ax, ncols=ncols)
         return
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles[1:] + handles[:1], labels[1:] + labels[:1], frameon=False, fontsize=8,
@@ -120,7 +149,7 @@ def projection(days: Sequence[date], cumulative: Sequence[float], end_day: date,
     _locale_axis(ax, fmt, money=True)
     ticks = list(days)[:: max(1, len(days) // 8)] + [end_day]
     ax.set_xticks(ticks, [fmt.day(d) for d in ticks])
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    _legend_above(ax, ncols=2)
     return fig
 
 
@@ -146,16 +175,19 @@ def category_bars(categories: Sequence[str], values: Sequence[float], labels: di
 
 def heatmap(values, row_labels: Sequence[str], column_labels: Sequence[str], title: str,
             fmt: Formatter, colorbar_label: str) -> matplotlib.figure.Figure:
-    """A weekday x hour grid of counts (rows x columns), darker = more."""
-    fig = matplotlib.figure.Figure(figsize=(9.0, 3.0), layout="constrained")
+    """A weekday x hour grid of values (rows x columns), darker = more (seaborn); missing
+    values (NaN: too few to say) are grey cells."""
+    fig = matplotlib.figure.Figure(figsize=(9.0, 2.9), layout="constrained")
     ax = fig.add_subplot()
-    image = ax.imshow(values, aspect="auto", cmap="Blues", interpolation="nearest")
-    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
-    ax.set_xticks(range(0, len(column_labels), 2), list(column_labels)[::2], fontsize=8)
-    ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
-    for side in ("top", "right", "left", "bottom"):
-        ax.spines[side].set_visible(False)
-    bar = fig.colorbar(image, ax=ax, shrink=0.9)
+    sns.heatmap(np.asarray(values, dtype=float), ax=ax, cmap=HEAT, linewidths=0.6,
+                linecolor="white", square=False, xticklabels=list(column_labels),
+                yticklabels=list(row_labels), cbar_kws={"shrink": 0.9, "pad": 0.01})
+    ax.tick_params(axis="y", rotation=0, length=0)
+    ax.tick_params(axis="x", rotation=0, length=0)
+    ax.grid(False)
+    ax.set_facecolor(GRID)  # the masked (missing) cells
+    ax.set_title(title)
+    bar = ax.collections[0].colorbar
     bar.ax.tick_params(labelsize=7)
     bar.set_label(colorbar_label, fontsize=8, color=MUTED)
     bar.ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
@@ -165,13 +197,14 @@ def heatmap(values, row_labels: Sequence[str], column_labels: Sequence[str], tit
 
 def histogram(values: Sequence[float], bins: Sequence[float], bin_labels: Sequence[str],
               title: str, ylabel: str, fmt: Formatter) -> matplotlib.figure.Figure:
-    """Counts per bin, bins given by their edges (e.g. minutes on a log scale)."""
-    import numpy as np
-
+    """A distribution: counts per bin, bins given by their edges (e.g. minutes on a log
+    scale), drawn by seaborn as one bar per bin, labelled by `bin_labels`."""
     counts, _ = np.histogram(values, bins=bins)
     fig, ax = _figure(height=2.8)
-    ax.bar(range(len(counts)), counts, color=INITIATOR_COLORS["business"], width=0.8)
+    sns.histplot(x=np.arange(len(counts)), weights=counts, discrete=True, shrink=0.8, ax=ax,
+                 color=INITIATOR_COLORS["business"], alpha=1.0, edgecolor="white")
     ax.set_xticks(range(len(counts)), bin_labels, fontsize=8)
+    ax.set_xlabel("")
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.set_ylabel(ylabel, fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)

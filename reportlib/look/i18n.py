@@ -236,6 +236,8 @@ LABELS: dict[str, dict[str, str]] = {
     "source": {"pt-BR": "Origem", "en": "Source"},
     "source.campaign": {"pt-BR": "Campanha", "en": "Campaign"},
     "group.(none)": {"pt-BR": "(sem etiqueta)", "en": "(no tag)"},
+    "group.none.agent": {"pt-BR": "(sem agente)", "en": "(no agent)"},
+    "group.none.team": {"pt-BR": "(sem fila)", "en": "(no queue)"},
     "group.DIRECT_TRANSFER": {"pt-BR": "Transferência direta", "en": "Direct transfer"},
     "source.agent": {"pt-BR": "Mensagem ativa de agente", "en": "Agent active message"},
     "source.other": {"pt-BR": "Outros", "en": "Other"},
@@ -332,12 +334,34 @@ class Formatter:
         return format_percent(value, format="#,##0." + "0" * digits + "%",
                               locale=babel_locale(self.locale))
 
-    def date(self, value: date, style: str = "medium") -> str:
+    def date(self, value: date, style: str = "long") -> str:
+        """A date in prose, its month written out ("20 de novembro de 2026", "November 20,
+        2026"); tables ask for "short"."""
         return format_date(value, format=style, locale=babel_locale(self.locale))
 
     def day(self, value: date) -> str:
         return format_date(value, format="dd/MM" if self.locale == "pt-BR" else "MMM d",
                            locale=babel_locale(self.locale))
+
+    def zone(self, name: str) -> str:
+        """A time zone as a reader names it: its city ("São Paulo", "Sao Paulo", "UTC"),
+        never the database id ("America/Sao_Paulo")."""
+        from babel.dates import get_timezone, get_timezone_location
+
+        try:
+            return get_timezone_location(get_timezone(name), locale=babel_locale(self.locale),
+                                         return_city=True)
+        except LookupError:
+            return name.rpartition("/")[2].replace("_", " ")
+
+    def day_month(self, value: date) -> str:
+        """A day written out, without the year: "6 de novembro", "November 6"."""
+        return format_date(value, format="d 'de' MMMM" if self.locale == "pt-BR" else "MMMM d",
+                           locale=babel_locale(self.locale))
+
+    def weekday(self, iso: int) -> str:
+        """An ISO weekday (1 = Monday) written out: "terça-feira", "Tuesday"."""
+        return format_date(date(2024, 1, iso), format="EEEE", locale=babel_locale(self.locale))
 
     def month(self, value: date) -> str:
         return format_date(value, format="MMMM 'de' y" if self.locale == "pt-BR" else "MMMM y",

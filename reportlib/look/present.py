@@ -33,11 +33,11 @@ def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
 
 
 LONGEST_WORD = 16  # longer tokens (ids, e-mail addresses, template names) may break anywhere
-BREAK_AFTER = re.compile(r"([@._/])")  # where a long address or name may break (after these)
+BREAK_AFTER = re.compile(r"([@._/-])")  # where a long address or name may break (after these)
 
 
 def _pieces(cell) -> list[str]:
-    """A cell's words, cut after `@`, `.`, `_` and `/` (where it may break)."""
+    """A cell's words, cut after `@`, `.`, `_`, `/` and `-` (where it may break)."""
     return [p for word in str(cell).split() for p in BREAK_AFTER.sub(r"\1 ", word).split()]
 
 

@@ -30,6 +30,7 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from reportlib import registry
 from reportlib.domain import calendar
 from reportlib.errors import ReportError
+from reportlib.look import pagefit
 from reportlib.look.i18n import report_title
 from reportlib.notebook import FIGURES_MIME  # the kernel side owns the name
 from reportlib.params import LOCALES, check_tenant_id
@@ -197,7 +198,6 @@ def html_to_pdf(page: str, out: Path) -> None:
     rendering never touches the network."""
     import logging
 
-    from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -206,7 +206,7 @@ def html_to_pdf(page: str, out: Path) -> None:
     # No base URL: the page's resources are all data: URLs, and a relative link (a campaign's
     # CSV beside the report) stays relative in the PDF, as in the HTML, instead of pointing
     # into the temporary folder the report is rendered in.
-    HTML(string=page, url_fetcher=fetcher).write_pdf(str(out))
+    pagefit.write_pdf(page, out, fetcher)  # no near-empty last page
 
 
 @contextlib.contextmanager

@@ -104,8 +104,8 @@ def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys)
     lines = text.splitlines()
     # Headings and paragraphs on their own lines, each heading underlined.
     assert lines[:5] == ["Consumo de WhatsApp · Acme <Lojas>", "=" * 34, "outubro de 2026",
-                         "Dados até 20 de nov. de 2026 (exclusive)",
-                         "Consolidado em 9 de nov. de 2026"]
+                         "Dados até 20 de novembro de 2026 (exclusive)",
+                         "Consolidado em 9 de novembro de 2026"]
     at = lines.index("Resumo")
     assert lines[at - 1:at + 3] == ["", "Resumo", "------", (
         "No período foram 500 mensagens: 200 iniciadas pela empresa e 300 pelo usuário. "

@@ -81,7 +81,7 @@ def test_index_shows_names_titles_statuses_figures_links_and_times(outputs):
     # Statuses: ok, partial (figures say so, with the consolidation date), no data, failed.
     assert '<span class="st st-ok">OK</span>' in text
     assert '<span class="st st-partial">Partial</span>' in text
-    assert "final on Nov 9, 2026" in text
+    assert "final on November 9, 2026" in text
     assert '<span class="st st-no_data">No data</span>' in text
     assert '<span class="st st-failed">Failed</span>' in text
     assert "run of 2026-11-20 10:02 failed; last good run&#39;s files" in text

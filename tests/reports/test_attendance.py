@@ -184,7 +184,7 @@ def test_mau_meu_msgs_across_a_month_boundary_and_two_channels(desk_bundle):
                                                "2026-09-01..2026-09-30")
     assert f["previous_available"] is False and f["mau_change"] is None
     assert f["year_available"] is False and f["mau_change_year"] is None
-    assert "Sep 1, 2026 – Sep 30, 2026): change not available" in " ".join(
+    assert "September 1, 2026 – September 30, 2026): change not available" in " ".join(
         report.monthly().prose)
     assert (f["bot.bot-a.2026-10.mau"], f["bot.bot-a.2026-10.meu"]) == (1, 0)
     assert (f["bot.bot-b.2026-10.mau"], f["bot.bot-b.2026-10.meu"]) == (2, 2)
@@ -248,14 +248,16 @@ def test_open_month_compares_the_same_days_of_the_month_before_and_a_year_before
     assert (f["mau_change_year"], f["meu_change_year"], f["msgs_change_year"]) == (1.0, 2.0,
                                                                                   1.0)
     prose = report.monthly().prose
-    assert prose[0].endswith("(to Nov 19, 2026).")
-    assert prose[1] == ("Against the same days of the month before (Nov 1, 2026 – Nov 19, "
-                        "2026 vs Oct 1, 2026 – Oct 19, 2026): MAU +33.3%, MEU +50.0%, "
+    assert prose[0].endswith("(to November 19, 2026).")
+    assert prose[1] == ("Against the same days of the month before (November 1, 2026 – "
+                        "November 19, 2026 vs October 1, 2026 – October 19, 2026): MAU +33.3%, "
+                        "MEU +50.0%, "
                         "MSGs 0.0%.")
-    assert prose[2].startswith("Against the same days a year before (Nov 1, 2026 – Nov 19, "
-                               "2026 vs Nov 1, 2025 – Nov 19, 2025): MAU +100.0%")
+    assert prose[2].startswith("Against the same days a year before (November 1, 2026 – "
+                               "November 19, 2026 vs November 1, 2025 – November 19, 2025): "
+                               "MAU +100.0%")
     pt = ChatbotsReport(like_for_like("2026-11"), "pt-BR").monthly().prose[1]
-    assert "1 de out. de 2026 – 19 de out. de 2026" in pt
+    assert "1 de outubro de 2026 – 19 de outubro de 2026" in pt
 
 
 def test_closed_month_compares_with_the_whole_month_before(like_for_like):
@@ -269,9 +271,9 @@ def test_closed_month_compares_with_the_whole_month_before(like_for_like):
     assert f["year_span"] == "2025-10-01..2025-10-31"
     assert f["year_available"] is False and f["mau_change_year"] is None
     section = report.monthly()
-    assert "Against the whole month before (Oct 1, 2026 – Oct 31, 2026 vs Sep 1, 2026 – " \
-           "Sep 30, 2026): MAU +600.0%" in section.prose[1]
-    assert "a year before (Oct 1, 2025 – Oct 31, 2025): change not available" in \
+    assert "Against the whole month before (October 1, 2026 – October 31, 2026 vs " \
+           "September 1, 2026 – September 30, 2026): MAU +600.0%" in section.prose[1]
+    assert "a year before (October 1, 2025 – October 31, 2025): change not available" in \
            section.prose[2]
     assert "n/a" in section._repr_html_()
 
@@ -313,3 +315,15 @@ def test_open_period_daily_rows_stop_before_as_of(tmp_path, desk_bundle, params_
     assert len(report.daily_df) == 31  # the mart keeps every day of the period
     observed = report.observed(report.daily_df)
     assert [d.day for d in observed["day"]] == [1, 2, 3, 4, 5]  # the chart stops at as-of
+
+
+def test_tickets_without_an_agent_are_named_in_the_readers_language(desk_bundle):
+    # T2 (missed) and T6 (waiting) were never assigned to an agent: one group of 2 tickets,
+    # named in words, never a dash.
+    en = AttendanceReport(desk_bundle, "en")
+    assert en._counts("agent").loc["–", "opened"] == 2
+    assert en._group_label("agent", "–") == "(no agent)"
+    assert "(no agent)" in en.by_agent()._repr_html_()
+    pt = AttendanceReport(desk_bundle, "pt-BR")
+    assert "(sem agente)" in pt.by_agent()._repr_html_()
+    assert pt._group_label("team", None) == "(sem fila)"

@@ -54,7 +54,7 @@ def test_open_tickets_keep_attendance_provisional_with_no_known_end():
     assert closed.until == date(2026, 10, 31) and not closed.provisional
     fmt = Formatter("en")
     assert trust.provisional_sentence(window, fmt) == (
-        "Provisional: 3 tickets opened from Oct 12, 2026 are not closed yet; their times and "
+        "Provisional: 3 tickets opened from October 12, 2026 are not closed yet; their times and "
         "outcomes change until they close.")
     assert trust.provisional_sentence(closed, fmt) == ""
 
@@ -62,9 +62,9 @@ def test_open_tickets_keep_attendance_provisional_with_no_known_end():
 def test_the_sentence_says_which_figures_move_and_until_when():
     window = trust.provisional("statuses", OCTOBER, date(2026, 11, 20))
     assert trust.provisional_sentence(window, Formatter("en")) == (
-        "Provisional: delivery and read statuses of messages sent from Oct 21, 2026 can still "
-        "change (up to 30 days after each send); the figures are final on Dec 1, 2026.")
-    assert "21 de out. de 2026" in trust.provisional_sentence(window, Formatter("pt-BR"))
+        "Provisional: delivery and read statuses of messages sent from October 21, 2026 can still "
+        "change (up to 30 days after each send); the figures are final on December 1, 2026.")
+    assert "21 de outubro de 2026" in trust.provisional_sentence(window, Formatter("pt-BR"))
     final = trust.provisional("statuses", OCTOBER, date(2026, 12, 1))
     assert trust.provisional_sentence(final, Formatter("en")).startswith("Final:")
 
@@ -98,7 +98,7 @@ def test_provisional_rows_of_a_table_carry_a_dagger_and_the_note_says_why():
     assert marked == [["A", "1.000", "50,0%"], ["B", "–", "10,0% †"]]
     window = trust.provisional("statuses", OCTOBER, date(2026, 11, 20))
     assert trust.table_note(window, Formatter("en")) == (
-        "† Provisional: statuses can still change until Nov 30, 2026.")
+        "† Provisional: statuses can still change until November 30, 2026.")
     assert present.note("a < b") == '<p class="note">a &lt; b</p>'
 
 
@@ -227,7 +227,7 @@ def test_the_index_says_until_when_a_report_may_change(tmp_path):
     assert "st-ok" in rows["WhatsApp consumption"] and "may change" not in \
         rows["WhatsApp consumption"]
     assert "st-partial" in rows["Active-message campaigns"]
-    assert "may change until Nov 30, 2026" in rows["Active-message campaigns"]
+    assert "may change until November 30, 2026" in rows["Active-message campaigns"]
     assert "may change until its open tickets close" in rows["Human attendance"]
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from reportlib.domain.calendar import local_day_start
 from reportlib.look import charts, present
+from reportlib.look.i18n import LABELS
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.base import BaseReport
 
@@ -47,9 +48,9 @@ PROSE = {
                                  "en": "Missed past the target"},
     "times": {
         "pt-BR": "A espera mediana (TME) foi de {waiting} min e o atendimento mediano (TMA) de "
-                 "{handling} min; 10 % esperaram mais de {waiting_p90} min.",
+                 "{handling} min; 10% esperaram mais de {waiting_p90} min.",
         "en": "The median wait (TME) was {waiting} min and the median handling (TMA) "
-              "{handling} min; 10 % waited longer than {waiting_p90} min.",
+              "{handling} min; 10% waited longer than {waiting_p90} min.",
     },
     "times.detail": {
         "pt-BR": "Mediana e P90 ao lado da média: poucos casos longos puxam a média para cima.",
@@ -70,6 +71,8 @@ PROSE = {
     "groups.detail": {
         "pt-BR": "Tempos em minutos (medianas).", "en": "Times in minutes (medians).",
     },
+    "chart.daily": {"pt-BR": "Mais tickets abertos em {day}: {n}",
+                    "en": "Most tickets opened on {day}: {n}"},
     "daily": {
         "pt-BR": "O dia com mais aberturas foi {day} ({n} tickets).",
         "en": "The day with the most tickets opened was {day} ({n}).",
@@ -242,7 +245,10 @@ class AttendanceReport(BaseReport):
             return self._t(f"source.{group}")
         if group in ("(none)", "DIRECT_TRANSFER"):
             return self._t(f"group.{group}")
-        return str(group) if group is not None else "–"
+        if group is None or group != group or group == "–":  # no agent (never assigned)
+            key = f"group.none.{dimension}"
+            return self._t(key) if key in LABELS else "–"
+        return str(group)
 
     def by_team(self) -> present.Section:
         return self._group_section("team", "section.by_team", "team")
@@ -266,7 +272,9 @@ class AttendanceReport(BaseReport):
                                  {"opened": charts.INITIATOR_COLORS["business"],
                                   "closed": charts.INITIATOR_COLORS["user"]},
                                  {k: self._t(k) for k in ("opened", "closed")},
-                                 self._t("section.tickets_daily"), "tickets", self.fmt,
+                                 self._say("chart.daily", day=self.fmt.day_month(
+                                     pd.Timestamp(peak.day).date()),
+                                     n=self.fmt.number(peak.opened)), "tickets", self.fmt,
                                  provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.tickets_daily"), prose,
                                present.figure_to_img(fig, self._t("section.tickets_daily")))

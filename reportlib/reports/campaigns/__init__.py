@@ -19,13 +19,16 @@ import pandas as pd
 from reportlib.domain import error_codes
 from reportlib.domain.metrics import (
     MIN_HOUR_VOLUME,
+    MIN_SLOT_VOLUME,
     best_hours,
+    best_slot,
     button_clicks,
     compare_proportions,
     minimum_detectable_difference,
     opt_out_trend,
     rate,
     send_hour_rates,
+    send_slot_rates,
 )
 from reportlib.look import charts, present
 from reportlib.look.i18n import LABELS, mask_phone
@@ -195,16 +198,16 @@ PROSE = {
     },
     "failures.none": {"pt-BR": "Nenhuma mensagem falhou.", "en": "No message failed."},
     "time_to_read": {
-        "pt-BR": "Metade das leituras acontece em até {median} min após o envio; 90 % em até "
+        "pt-BR": "Metade das leituras acontece em até {median} min após o envio; 90% em até "
                  "{p90} min.",
-        "en": "Half of the reads happen within {median} min of the send; 90 % within {p90} min.",
+        "en": "Half of the reads happen within {median} min of the send; 90% within {p90} min.",
     },
     "time_to_read.detail": {
         "pt-BR": "Mediana e P90, não média: poucas leituras dias depois distorcem a média.",
         "en": "Median and P90, not the mean: a few reads days later would skew a mean.",
     },
     "peaks": {
-        "pt-BR": "Melhores horas para enviar, pela taxa de leitura: {hours} (fuso {tz}).",
+        "pt-BR": "Melhores horas para enviar, pela taxa de leitura: {hours} (fuso de {tz}).",
         "en": "Best hours to send, by read rate: {hours} ({tz} time).",
     },
     "peaks.reply": {
@@ -217,6 +220,18 @@ PROSE = {
         "en": "No hour of the day had at least {min} received messages: too few to tell the "
               "best hour to send.",
     },
+    "peaks.heatmap": {
+        "pt-BR": "Depois da tabela, a taxa de leitura por dia da semana e hora do envio; "
+                 "células com menos de {min} recebidas ficam em cinza.",
+        "en": "After the table, the read rate by weekday and hour of the send; cells with "
+              "fewer than {min} received are grey.",
+    },
+    "chart.heatmap": {"pt-BR": "Envios de {weekday} às {hour}h são os mais lidos ({rate})",
+                      "en": "Sends on {weekday}s at {hour}:00 are read most ({rate})"},
+    "chart.funnel": {"pt-BR": "{share} do público leu a mensagem",
+                     "en": "{share} of the audience read the message"},
+    "chart.time_to_read": {"pt-BR": "Metade das leituras em até {median} min do envio",
+                           "en": "Half of the reads within {median} min of the send"},
     "peaks.detail": {
         "pt-BR": "Pela hora em que a mensagem foi enviada (fuso do cliente): taxa de leitura e "
                  "de resposta sobre as recebidas; horas com menos de {min} recebidas aparecem "
@@ -225,20 +240,20 @@ PROSE = {
               "received; hours with fewer than {min} received show “too few”.",
     },
     "variants": {
-        "pt-BR": "{count} pares de variantes comparados (declarados nos parâmetros do cliente, "
-                 "ou nomes que diferem só por um marcador de variante — A/B, v1/v2, "
+        "pt-BR": "Pares de variantes comparados: {count} (declarados nos parâmetros do "
+                 "cliente, ou nomes que diferem só por um marcador de variante — A/B, v1/v2, "
                  "controle/teste — enviados com até 24 h de diferença).",
-        "en": "{count} variant pairs compared (declared in the tenant's params, or names that "
-              "differ only by a variant marker — A/B, v1/v2, control/test — sent within 24 h "
-              "of each other).",
+        "en": "Variant pairs compared: {count} (declared in the tenant's settings, or names "
+              "that differ only by a variant marker — A/B, v1/v2, control/test — sent within "
+              "24 h of each other).",
     },
     "variants.detail": {
-        "pt-BR": "Diferença em pontos percentuais (B − A), intervalo de 95 % e teste de duas "
+        "pt-BR": "Diferença em pontos percentuais (B − A), intervalo de 95% e teste de duas "
                  "proporções; ao lado, a menor diferença que o teste detecta com esses volumes "
-                 "(poder de 80 %, 5 % bilateral). Abaixo dela: “dados insuficientes”.",
-        "en": "Difference in percentage points (B − A), 95 % interval and two-proportion test; "
-              "beside it, the smallest difference the test detects at these volumes (80 % "
-              "power, 5 % two-sided). Below it: “not enough data yet”.",
+                 "(poder de 80%, 5% bilateral). Abaixo dela: “dados insuficientes”.",
+        "en": "Difference in percentage points (B − A), 95% interval and two-proportion test; "
+              "beside it, the smallest difference the test detects at these volumes (80% "
+              "power, 5% two-sided). Below it: “not enough data yet”.",
     },
     "verdict.underpowered": {
         "pt-BR": "dados insuficientes ainda ({diff} pp; detectável a partir de {mdd} pp)",
@@ -246,13 +261,13 @@ PROSE = {
     },
     "variants.none": {"pt-BR": "Nenhum par de variantes no período.",
                       "en": "No variant pair in the period."},
-    "verdict.more": {"pt-BR": "B é {what} mais: {diff} pp, IC 95 % {low} a {high}",
-                     "en": "B is {what} more: {diff} pp, 95 % CI {low} to {high}"},
-    "verdict.less": {"pt-BR": "B é {what} menos: {diff} pp, IC 95 % {low} a {high}",
-                     "en": "B is {what} less: {diff} pp, 95 % CI {low} to {high}"},
-    "verdict.none": {"pt-BR": "sem diferença significativa ({diff} pp, IC 95 % {low} a "
+    "verdict.more": {"pt-BR": "B é {what} mais: {diff} pp, IC 95% {low} a {high}",
+                     "en": "B is {what} more: {diff} pp, 95% CI {low} to {high}"},
+    "verdict.less": {"pt-BR": "B é {what} menos: {diff} pp, IC 95% {low} a {high}",
+                     "en": "B is {what} less: {diff} pp, 95% CI {low} to {high}"},
+    "verdict.none": {"pt-BR": "sem diferença significativa ({diff} pp, IC 95% {low} a "
                               "{high})",
-                     "en": "no significant difference ({diff} pp, 95 % CI {low} to {high})"},
+                     "en": "no significant difference ({diff} pp, 95% CI {low} to {high})"},
     "what.read": {"pt-BR": "lida", "en": "read"},
     "what.reply": {"pt-BR": "respondida", "en": "replied to"},
     "none": {"pt-BR": "Nenhuma campanha no período.", "en": "No campaign in the period."},
@@ -538,8 +553,8 @@ class CampaignsReport(BaseReport):
         steps = ["audience", "sent", "received", "read", "replied", "ticket"]
         values = [int(s["audience"].sum()), int(s["sent"].sum()), f["received"], f["read"],
                   f["replied"], f["tickets"]]
-        fig = charts.funnel([self._t(k) for k in steps], values, self._t("section.funnel"),
-                            self.fmt)
+        fig = charts.funnel([self._t(k) for k in steps], values, self._say(
+            "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt)
         rows = [[r.campaign_name, *(self.fmt.number(v) for v in (
             r.audience, r.sent, r.received, r.read, r.replied, r.tickets))]
                 for r in s.itertuples()]
@@ -619,7 +634,7 @@ class CampaignsReport(BaseReport):
         prose = [self._say("time_to_read", median=self.fmt.number(median),
                            p90=self.fmt.number(p90)), self._say("time_to_read.detail")]
         fig = charts.histogram(minutes.to_numpy(), READ_BINS, READ_BIN_LABELS,
-                               f"{self._t('section.time_to_read')} · {self._t('minutes')}",
+                               self._say("chart.time_to_read", median=self.fmt.number(median)),
                                self._t("messages"), self.fmt)
         rows = [[r.campaign_name, self.fmt.number(r.minutes_to_read_median, 1),
                  self.fmt.number(r.minutes_to_read_p90, 1)]
@@ -642,7 +657,7 @@ class CampaignsReport(BaseReport):
         best_read, best_reply = best_hours(hours, "read_rate"), best_hours(hours, "reply_rate")
         by_hour = hours.set_index("hour")
         if best_read:
-            prose = [self._say("peaks", tz=self.info["timezone"], hours=", ".join(
+            prose = [self._say("peaks", tz=self.fmt.zone(self.info["timezone"]), hours=", ".join(
                 f"{h}h ({self.fmt.percent(by_hour.loc[h, 'read_rate'])})" for h in best_read)),
                      self._say("peaks.reply", hours=", ".join(
                 f"{h}h ({self.fmt.percent(by_hour.loc[h, 'reply_rate'])})"
@@ -657,8 +672,34 @@ class CampaignsReport(BaseReport):
                 for r in hours.itertuples()]
         columns = [self._say("col.hour"), self._say("col.received"), self._t("read_rate"),
                    self._t("reply_rate")]
-        return present.Section(self._t("section.peaks"), prose,
-                               present.table(columns, rows, [False, True, True, True]))
+        body = present.table(columns, rows, [False, True, True, True])
+        if (heat := self.heatmap()) is not None:
+            prose.append(self._say("peaks.heatmap", min=self.fmt.number(MIN_SLOT_VOLUME)))
+            body += heat
+        return present.Section(self._t("section.peaks"), prose, body)
+
+    def heatmap(self) -> str | None:
+        """Read rate by send weekday x hour (`metrics.send_slot_rates`; blank below the cell
+        minimum: grey), a seaborn heatmap whose title names the best cell; None when no cell has
+        enough received messages."""
+        if "send_weekday" not in self.messages_df:  # a frame that does not say the weekday
+            return None
+        slots = send_slot_rates(self.messages_df, MIN_SLOT_VOLUME)
+        best = best_slot(slots)
+        if best is None:
+            return None
+        hours = range(slots["hour"].min(), slots["hour"].max() + 1)
+        grid = (slots.pivot_table(index="weekday", columns="hour", values="read_rate",
+                                  aggfunc="first", dropna=False)
+                .reindex(index=range(1, 8), columns=hours) * 100)
+        weekday, hour, best_rate = best
+        title = self._say("chart.heatmap", weekday=self.fmt.weekday(weekday), hour=hour,
+                          rate=self.fmt.percent(best_rate))
+        fig = charts.heatmap(grid.to_numpy(dtype=float),
+                             [self._t(f"weekday.{d}") for d in grid.index],
+                             [f"{h}h" for h in grid.columns], title, self.fmt,
+                             f"{self._t('read_rate')} (%)")
+        return present.figure_to_img(fig, title)
 
     def buttons(self) -> present.Section:
         """Quick-reply button clicks per template and button, with click-through rate."""

@@ -53,6 +53,8 @@ PROSE = {
         "en": "MAU: people (per channel) who sent or received messages; MEU: those who sent "
               "at least one.",
     },
+    "chart.daily": {"pt-BR": "Pico de {peak} usuários ativos em {day}",
+                    "en": "Active users peaked at {peak} on {day}"},
     "daily": {
         "pt-BR": "Em média {mean} usuários ativos por dia; pico em {day} ({peak}).",
         "en": "On average {mean} active users a day; peak on {day} ({peak}).",
@@ -216,7 +218,9 @@ class ChatbotsReport(BaseReport):
              "received": charts.INITIATOR_COLORS["user"]},
             {"active_users": self._t("active_users"), "sent": self._t("bot_sent"),
              "received": self._t("bot_received")},
-            self._t("section.daily_users"), self._t("messages"), self.fmt,
+            self._say("chart.daily", peak=self.fmt.number(peak.active_users),
+                      day=self.fmt.day_month(pd.Timestamp(peak.day).date())),
+            self._t("messages"), self.fmt,
             provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.daily_users"), prose,
                                present.figure_to_img(fig, self._t("section.daily_users")))

@@ -63,8 +63,8 @@ PROSE = {
         "en": "The costliest category is {category}: {share} of the estimated cost.",
     },
     "by_phone": {
-        "pt-BR": "{count} números ativos; {top} ({label}) concentra {share} do volume.",
-        "en": "{count} active numbers; {top} ({label}) carries {share} of the volume.",
+        "pt-BR": "Números ativos: {count}; {top} ({label}) concentra {share} do volume.",
+        "en": "Active numbers: {count}; {top} ({label}) carries {share} of the volume.",
     },
     "by_phone.not_broken_down": {
         "pt-BR": "Os dados da Meta não separam {quantity} {unit} deste período por número de "
@@ -78,13 +78,18 @@ PROSE = {
         "pt-BR": "A tabela separa pagas e gratuitas por categoria em cada número.",
         "en": "The table splits paid and free units by category on each number.",
     },
+    "chart.daily": {"pt-BR": "Pico em {day}: {peak} {unit}", "en": "Peak on {day}: {peak} {unit}"},
+    "chart.cost": {"pt-BR": "{category}: {share} do custo estimado",
+                   "en": "{category}: {share} of the estimated cost"},
+    "chart.projection": {"pt-BR": "No ritmo atual, o mês fecha em {projected}",
+                         "en": "At this pace, the month closes at {projected}"},
     "daily": {
         "pt-BR": "O dia de maior volume foi {day}, com {peak} {unit}; a média diária foi {mean}.",
         "en": "The busiest day was {day}, with {peak} {unit}; the daily mean was {mean}.",
     },
     "daily.detail": {
         "pt-BR": "As barras azuis são iniciadas pela empresa; as verdes, pelo usuário "
-                 "(dias no fuso {tz}).",
+                 "(dias no fuso de {tz}).",
         "en": "Blue bars are business-initiated; green bars user-initiated (days in the {tz} "
               "time zone).",
     },
@@ -272,7 +277,7 @@ NOTES = {
               "month ({date}), national holidays excluded.",
     },
     "days": {
-        "pt-BR": "Dias no fuso horário {tz}; dados até {as_of} (exclusive).",
+        "pt-BR": "Dias no fuso horário de {tz}; dados até {as_of} (exclusive).",
         "en": "Days in the {tz} time zone; data up to {as_of} (exclusive).",
     },
     "privacy": {
@@ -488,11 +493,12 @@ class ConsumptionReport(BaseReport):
         prose = [self._say("daily", day=self.fmt.date(peak_day), peak=self.fmt.number(
                      totals.max()), unit=unit, mean=self.fmt.number(
                      observed.mean() if len(observed) else 0)),
-                 self._say("daily.detail", tz=self.info["timezone"])]
+                 self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
-            f"{self._t('section.daily')} · {unit}", unit, self.fmt,
+            self._say("chart.daily", day=self.fmt.day_month(peak_day),
+                      peak=self.fmt.number(totals.max()), unit=unit), unit, self.fmt,
             provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
@@ -553,9 +559,12 @@ class ConsumptionReport(BaseReport):
             prose.append(self._say("cost.detail"))
         by_category = df.groupby("category")["our_cost_usd"].sum()
         order = [c for c in CATEGORY_ORDER if c in by_category.index]
+        top = by_category[order].idxmax() if order else None
+        title = self._say("chart.cost", category=self._category(top), share=self.fmt.percent(
+            float(by_category[top]) / ours)) if top and ours else self._t("our_cost")
         fig = charts.category_bars(order, [float(by_category[c]) for c in order],
-                                   {c: self._category(c) for c in order},
-                                   f"{self._t('our_cost')} · USD", self.fmt, money=True)
+                                   {c: self._category(c) for c in order}, title, self.fmt,
+                                   money=True)
         rows = [[self._category(r.category), self._market(r.market), self._t(r.era),
                  self.fmt.rate(r.rate_usd), self._rate_origin(r),
                  self.fmt.number(r.paid), self.fmt.money(r.our_cost_usd),
@@ -588,7 +597,8 @@ class ConsumptionReport(BaseReport):
         fig = charts.projection(days, daily.cumsum().tolist(), self.bundle.period.end,
                                 float(row.projected), float(row.projected_low),
                                 float(row.projected_high),
-                                f"{self._t('our_cost')} · {self._t('projected')}", "USD",
+                                self._say("chart.projection",
+                                          projected=self.fmt.money(row.projected)), "USD",
                                 self.fmt, (self._t("to_date"), self._t("projected")))
         table_rows = [[self._t(f"{r.metric}.metric"),
                        self.fmt.money(r.to_date) if r.metric == "our_cost_usd"
@@ -721,7 +731,7 @@ class ConsumptionReport(BaseReport):
                  source=", ".join(self._source(s) for s in info["rate_card_sources"])),
             say(NOTES, "fallback", self.locale),
             say(NOTES, "initiator", self.locale),
-            say(NOTES, "days", self.locale, tz=info["timezone"],
+            say(NOTES, "days", self.locale, tz=self.fmt.zone(info["timezone"]),
                  as_of=self.fmt.date(as_of)),
             say(NOTES, "privacy", self.locale),
         ]

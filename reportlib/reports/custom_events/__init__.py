@@ -25,6 +25,9 @@ PROSE = {
         "pt-BR": "Contamos eventos, como a plataforma, e mostramos usuários distintos ao lado.",
         "en": "Events are counted, as the platform does, with distinct users beside them.",
     },
+    "chart.funnel": {"pt-BR": "{name}: {rate} dos usuários chegam à última etapa",
+                     "en": "{name}: {rate} of the users reach the last step"},
+    "chart.trend": {"pt-BR": "Mais eventos em {day}: {n}", "en": "Most events on {day}: {n}"},
     "trend": {"pt-BR": "O dia com mais eventos foi {day} ({n}).",
               "en": "The day with the most events was {day} ({n})."},
     "trend.detail": {"pt-BR": "Uma linha por categoria.", "en": "One line per category."},
@@ -125,7 +128,10 @@ class CustomEventsReport(BaseReport):
         colors = {c: palette[i % len(palette)] for i, c in enumerate(grid.columns)}
         fig = charts.daily_lines([d.date() for d in days],
                                  {c: grid[c].tolist() for c in grid.columns}, colors,
-                                 {c: c for c in grid.columns}, self._t("section.event_trend"),
+                                 {c: c for c in grid.columns},
+                                 self._say("chart.trend",
+                                           day=self.fmt.day_month(totals.idxmax().date()),
+                                           n=self.fmt.number(totals.max())),
                                  self._t("events"), self.fmt,
                                  provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.event_trend"), prose,
@@ -156,7 +162,9 @@ class CustomEventsReport(BaseReport):
                     step=int(worst["step"]), what=f"{worst['category']}/{worst['action']}",
                     drop=self.fmt.percent(float(worst["drop_off"]))))
             labels = [f"{r.step}. {r.category}/{r.action}" for r in table.itertuples()]
-            fig = charts.funnel(labels, table["users"].tolist(), str(name), self.fmt)
+            fig = charts.funnel(labels, table["users"].tolist(), self._say(
+                "chart.funnel", name=name, rate=self.fmt.percent(rate(last, first) or 0)),
+                self.fmt)
             rows = [[int(r.step), f"{r.category}/{r.action}", self.fmt.number(r.events),
                      self.fmt.number(r.users),
                      self.fmt.percent(r.conversion) if r.conversion is not None else "–",

@@ -22,6 +22,8 @@ STATUS_COLORS = {"sending": "#adb5bd", "sent": "#74c0fc", "delivered": "#1c7ed6"
                  "read": "#2b8a3e", "failed": "#c92a2a", "expired": "#868e96"}
 
 PROSE = {
+    "chart.status": {"pt-BR": "{share} das mensagens foram lidas",
+                     "en": "{share} of the messages were read"},
     "status": {
         "pt-BR": "{total} mensagens ativas enviadas por agentes no período: {read} lidas, "
                  "{failed} com falha e {expired} expiradas sem resposta.",
@@ -35,10 +37,10 @@ PROSE = {
               "send without a reply.",
     },
     "actions": {
-        "pt-BR": "{count} mensagens ainda visíveis no atendimento pedem ação: {failed} falhas "
-                 "e {followup} entregues ou lidas sem resposta.",
-        "en": "{count} messages still visible in the desk need action: {failed} failures and "
-              "{followup} delivered or read without a reply.",
+        "pt-BR": "Mensagens ainda visíveis no atendimento que pedem ação: {count} ({failed} "
+                 "com falha, {followup} sem resposta após entrega ou leitura).",
+        "en": "Messages still visible in the desk that need action: {count} ({failed} failed, "
+              "{followup} unanswered after delivery or read).",
     },
     "actions.detail": {
         "pt-BR": "Uma mensagem fica visível até 72 h após o envio; falhas trazem o que fazer.",
@@ -112,7 +114,8 @@ class DeskFollowupReport(BaseReport):
                                for s, label in zip(STATUSES, labels, strict=True)])
         fig = charts.category_bars(list(STATUSES), [counts[s] for s in STATUSES],
                                    dict(zip(STATUSES, labels, strict=True)),
-                                   self._t("section.desk_status"), self.fmt)
+                                   self._say("chart.status", share=self.fmt.percent(
+                                       counts["read"] / total)), self.fmt)
         for bar, s in zip(fig.axes[0].patches, STATUSES, strict=True):
             bar.set_color(STATUS_COLORS[s])
         return present.Section(self._t("section.desk_status"), prose,

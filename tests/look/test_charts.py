@@ -1,0 +1,119 @@
+"""The house chart style: one theme (set through seaborn when reportlib.look.charts is
+imported), the category colours the same in every chart, seaborn heatmaps and distributions,
+titles as given (the finding), the same PNG for the same data; and the weekday x send-hour
+read rates behind the campaigns heatmap, worked by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import matplotlib
+import matplotlib.colors
+import numpy as np
+import pandas as pd
+
+from reportlib.domain.metrics import best_slot, send_slot_rates
+from reportlib.look import charts, present
+from reportlib.look.i18n import Formatter
+
+PT, EN = Formatter("pt-BR"), Formatter("en")
+
+
+def test_the_house_theme_is_set_once_on_import():
+    rc = matplotlib.rcParams
+    assert rc["axes.titlelocation"] == "left"
+    assert rc["axes.spines.top"] is False and rc["axes.spines.right"] is False
+    assert rc["axes.grid"] is True and rc["axes.grid.axis"] == "y"
+    assert matplotlib.colors.to_hex(rc["grid.color"]) == charts.GRID
+    assert rc["legend.frameon"] is False
+    assert rc["font.family"] == [charts.FONT]
+
+
+def test_each_category_has_its_own_colour_in_every_chart():
+    # Marketing, utility, authentication and service: four distinct, fixed colours.
+    fixed = {"marketing": "#d9480f", "utility": "#1c7ed6", "authentication": "#5f3dc4",
+             "service": "#2b8a3e"}
+    assert {k: charts.CATEGORY_COLORS[k] for k in fixed} == fixed
+    assert len(set(charts.CATEGORY_COLORS.values())) == len(charts.CATEGORY_COLORS)
+    # The bars of a category chart take those colours whatever the order of the categories.
+    for order in (["service", "marketing", "utility"], ["utility", "service", "marketing"]):
+        fig = charts.category_bars(order, [3.0, 2.0, 1.0], {c: c for c in order}, "t", PT)
+        got = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in fig.axes[0].patches]
+        assert got == [fixed[c] for c in order]
+
+
+def test_heatmap_is_drawn_by_seaborn_with_blank_cells_and_a_titled_finding():
+    values = np.array([[50.0, np.nan, 70.0], [60.0, 65.0, np.nan]])
+    fig = charts.heatmap(values, ["seg", "ter"], ["9h", "10h", "11h"],
+                         "Envios de terça-feira às 10h são os mais lidos (65,0%)", PT,
+                         "Taxa de leitura (%)")
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "Envios de terça-feira às 10h são os mais lidos (65,0%)"
+    mesh = ax.collections[0]
+    data = np.ma.getdata(mesh.get_array())
+    mask = np.ma.getmaskarray(mesh.get_array())
+    # seaborn masks the two missing cells (too few messages): 6 cells, 2 of them masked,
+    # showing the grey of the axes behind them.
+    assert data.size == 6 and int(mask.sum()) == 2
+    assert matplotlib.colors.to_hex(ax.get_facecolor()) == charts.GRID
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["seg", "ter"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["9h", "10h", "11h"]
+    assert mesh.colorbar.ax.get_ylabel() == "Taxa de leitura (%)"
+
+
+def test_distribution_counts_each_bin_once():
+    # Minutes 0.5, 2, 3, 12 and 400 in bins [0, 1), [1, 5), [5, 60), [60, 1440): 1, 2, 1, 1.
+    fig = charts.histogram([0.5, 2, 3, 12, 400], [0, 1, 5, 60, 1440],
+                           ["<1", "1–5", "5–60", "1–24 h"], "Metade das leituras em até 3 min",
+                           "Mensagens", PT)
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    assert heights == [1, 2, 1, 1]
+    assert fig.axes[0].get_title(loc="left") == "Metade das leituras em até 3 min"
+
+
+def test_the_same_data_draws_the_same_png():
+    days = [date(2026, 11, d) for d in range(1, 8)]
+
+    def draw() -> str:
+        fig = charts.daily_lines(days, {"a": [1, 2, 3, 4, 5, 6, 7]}, {"a": charts.INK},
+                                 {"a": "A"}, "Pico em 7 de novembro: 7 mensagens", "n", PT)
+        return present.figure_to_img(fig, "x")
+
+    assert draw() == draw()
+
+
+def test_read_rate_by_send_weekday_and_hour():
+    # Tuesday (2) 10h: 4 received (delivered or read), 3 read -> 75%; Tuesday 11h: 2 received,
+    # 1 read -> 50%; Monday 10h: 1 received (read) -> below a minimum of 2, no rate; a failed
+    # message is not received and counts nowhere.
+    messages = pd.DataFrame({
+        "send_weekday": [2, 2, 2, 2, 2, 2, 1, 1],
+        "send_hour": [10, 10, 10, 10, 11, 11, 10, 10],
+        "final_status": ["read", "read", "read", "delivered", "read", "delivered", "read",
+                         "failed"]})
+    slots = send_slot_rates(messages, min_volume=2)
+    assert slots[["weekday", "hour", "received", "read"]].values.tolist() == [
+        [1, 10, 1, 1], [2, 10, 4, 3], [2, 11, 2, 1]]
+    assert pd.isna(slots["read_rate"].iloc[0])
+    assert slots["read_rate"].iloc[1:].tolist() == [0.75, 0.5]
+    assert best_slot(slots) == (2, 10, 0.75)
+
+
+def test_best_slot_ties_go_to_the_earlier_weekday_then_hour_and_none_without_volume():
+    slots = pd.DataFrame({"weekday": [3, 2, 2], "hour": [9, 14, 11],
+                          "received": [10, 10, 10], "read": [5, 5, 5],
+                          "read_rate": [0.5, 0.5, 0.5]})
+    assert best_slot(slots) == (2, 11, 0.5)
+    assert best_slot(slots.assign(read_rate=None)) is None
+    assert best_slot(send_slot_rates(pd.DataFrame(
+        columns=["send_weekday", "send_hour", "final_status"]))) is None
+
+
+def test_weekdays_days_and_zones_are_written_out():
+    assert (PT.weekday(2), EN.weekday(2)) == ("terça-feira", "Tuesday")
+    assert (PT.weekday(7), EN.weekday(7)) == ("domingo", "Sunday")
+    assert (PT.day_month(date(2026, 11, 6)), EN.day_month(date(2026, 11, 6))) == (
+        "6 de novembro", "November 6")
+    assert (PT.zone("America/Sao_Paulo"), EN.zone("America/Sao_Paulo")) == (
+        "São Paulo", "Sao Paulo")
+    assert PT.zone("UTC") == "UTC"
