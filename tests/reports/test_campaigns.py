@@ -1,4 +1,5 @@
-"""Campaign metrics, desk statuses, heatmap bins and CSV export on hand-made messages."""
+"""reportlib/reports/campaigns: metrics, failures, costs, buttons, send hours, variants,
+opt-outs, the heatmap and the CSV export on hand-made messages, answers worked by hand."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import csv
 import json
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -19,86 +19,8 @@ from reportlib.look.safe import csv_cell, slug
 from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.campaigns import CampaignsReport, variant_pairs, write_campaign_csvs
-from reportlib.reports.desk_followup import DeskFollowupReport
 from tests.conftest import ACME, unix, webhook, write
-
-NOTIFICATIONS = ("MessageId,CampaignId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,"
-                 "TemplateName,Category,AcceptedAt\n")
-T0 = "2026-10-05T13:00:00+00:00"  # Monday 10:00 in São Paulo
-
-
-def status(mid, name, at, **extra):
-    return {"id": mid, "status": name, "timestamp": str(unix(at)),
-            "recipient_id": "5511999990001", **extra}
-
-
-def make_sources(tmp_path):
-    base = tmp_path / "sources" / "acme"
-    write(base / "campaigns" / "c.csv",
-          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
-          'c1,"<script>alert(1)</script> – A",acme-bot,promo_a,marketing,Sent,'
-          f"{T0},{T0}\n"
-          f"c2,Promo – B,acme-bot,promo_b,marketing,Sent,{T0},{T0}\n"
-          "c3,Natal,acme-bot,natal,marketing,Scheduled,2026-10-30T12:00:00Z,\n"
-          f"../../etc/passwd,Escape,acme-bot,x,utility,Sent,{T0},{T0}\n")
-    rows = [f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{T0}"
-            for i in range(1, 7)]
-    rows.append(f"=1+2,c2,campaign,,acme-bot,1001,+5511999990009,promo_b,marketing,{T0}")
-    rows.append(f"e1,../../etc/passwd,campaign,,acme-bot,1001,+5511999990010,x,utility,{T0}")
-    write(base / "notifications" / "n.csv", NOTIFICATIONS + "\n".join(rows) + "\n")
-    s = "2026-10-05T13:00:05+00:00"
-    lines = [
-        # m1: delivered and read; the read webhook arrives twice.
-        webhook("1001", [status("m1", "sent", s), status("m1", "delivered",
-                                                         "2026-10-05T13:00:09+00:00")]),
-        webhook("1001", [status("m1", "read", "2026-10-05T13:10:05+00:00")]),
-        webhook("1001", [status("m1", "read", "2026-10-05T13:10:05+00:00")]),
-        # m2: read without a delivered status.
-        webhook("1001", [status("m2", "sent", s), status("m2", "read",
-                                                         "2026-10-05T13:30:05+00:00")]),
-        # m3: delivered, then the user replies within 24 h.
-        webhook("1001", [status("m3", "sent", s), status("m3", "delivered",
-                                                         "2026-10-05T13:00:07+00:00")]),
-        webhook("1001", messages=[{"from": "5511999990003", "id": "in3", "type": "text",
-                                   "timestamp": str(unix("2026-10-05T15:00:00+00:00")),
-                                   "context": {"id": "m3"}}]),
-        # m4: failed after sent (per-user marketing limit).
-        webhook("1001", [status("m4", "sent", s), status(
-            "m4", "failed", "2026-10-05T13:00:30+00:00", errors=[{"code": 131049, "error_data": {
-                "details": "In order to maintain a healthy ecosystem engagement, the message "
-                           "failed to be delivered."}}])]),
-        # m5: accepted, no answer from WhatsApp yet (pending).
-        # m6: failed before sent (template missing).
-        webhook("1001", [status("m6", "failed", "2026-10-05T13:00:02+00:00",
-                                errors=[{"code": 132001}])]),
-    ]
-    # Marketing opt-outs (webhook user_preferences): m1's recipient a day after the send (counts),
-    # m3's after 8 days (too late), m6's (never received the campaign).
-    for phone, when in (("5511999990001", "2026-10-06T13:00:00+00:00"),
-                        ("5511999990003", "2026-10-13T13:00:00+00:00"),
-                        ("5511999990006", "2026-10-06T13:00:00+00:00")):
-        lines.append(json.dumps({"object": "whatsapp_business_account", "entry": [{
-            "id": "w-acme", "changes": [{"field": "user_preferences", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": "551140000001", "phone_number_id": "1001"},
-                "user_preferences": [{"wa_id": phone, "category": "marketing_messages",
-                                      "value": "stop", "timestamp": unix(when),
-                                      "detail": "stop"}]}}]}]}))
-    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(lines) + "\n")
-    write(base / "tickets" / "t.csv",
-          "TicketId,BotId,CustomerIdentity,Status,StorageDate,CampaignId\n"
-          "t1,acme-bot,+5511999990003,Open,2026-10-05T15:00:00Z,c1\n")
-
-
-@pytest.fixture
-def campaign_bundle(tmp_path, params_dir):
-    make_sources(tmp_path)
-    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
-    out = tmp_path / "bundle.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
-                 date(2026, 11, 20), out, ("campaigns", "desk_followup"))
-    return Bundle.open(out)
+from tests.reports.campaign_data import NOTIFICATIONS, T0, status
 
 
 def test_campaign_metrics_by_hand(campaign_bundle):
@@ -123,6 +45,7 @@ def test_campaign_metrics_by_hand(campaign_bundle):
     assert sorted(failures[failures.campaign_id == "c1"]["error_code"]) == [131049, 132001]
 
 
+
 def test_failures_show_meta_details_beside_the_code(campaign_bundle):
     from reportlib.reports.campaigns import CampaignsReport
 
@@ -132,6 +55,7 @@ def test_failures_show_meta_details_beside_the_code(campaign_bundle):
         failures.loc[132001, "details"]  # no details given: none shown
     body = CampaignsReport(campaign_bundle).failures().body
     assert "Meta: “In order to maintain a healthy ecosystem engagement" in body
+
 
 
 def test_report_figures_and_filters(campaign_bundle):
@@ -145,6 +69,7 @@ def test_report_figures_and_filters(campaign_bundle):
     assert list(scheduled.summary_df["campaign_id"]) == ["c3"]
     html = report.campaigns()._repr_html_()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+
 
 
 def test_variant_pairs_only_between_true_variants_sent_together():
@@ -170,85 +95,6 @@ def test_variant_pairs_only_between_true_variants_sent_together():
     # Without a send time, nothing says they went out together: no pair.
     assert variant_pairs(summary.drop(columns="sent_at")) == []
 
-
-@pytest.mark.parametrize("minutes, expected", [(24 * 60 - 1, "read"), (24 * 60, "expired")])
-def test_desk_status_expires_at_exactly_24_hours(minutes, expected):
-    con = duckdb.connect()
-    from reportlib.marts import sql
-
-    con.execute(sql("macros"))
-    got = con.execute(
-        "SELECT desk_status('read', TIMESTAMPTZ '2026-10-05 10:00:00+00', NULL, "
-        "TIMESTAMPTZ '2026-10-05 10:00:00+00' + to_minutes(?::BIGINT))", [minutes]).fetchall()
-    assert got == [(expected,)]
-
-
-@pytest.mark.parametrize("final, replied_after_h, expected", [
-    ("failed", None, "failed"),          # failure first, even after 24 h
-    ("read", 2, "read"),                 # replied within 24 h: never expires
-    ("read", 30, "expired"),             # a reply after the window does not save it
-    ("delivered", None, "expired"),
-    ("pending", None, "expired"),
-])
-def test_desk_status_precedence_after_a_day(final, replied_after_h, expected):
-    con = duckdb.connect()
-    from reportlib.marts import sql
-
-    con.execute(sql("macros"))
-    replied = None if replied_after_h is None else f"2026-10-05 {10 + replied_after_h % 24}" \
-        f":00:00+00"
-    if replied_after_h and replied_after_h >= 24:
-        replied = "2026-10-06 16:00:00+00"
-    got = con.execute(
-        "SELECT desk_status(?, TIMESTAMPTZ '2026-10-05 10:00:00+00', ?::TIMESTAMPTZ, "
-        "TIMESTAMPTZ '2026-10-07 10:00:00+00')", [final, replied]).fetchall()
-    assert got == [(expected,)]
-
-
-@pytest.mark.parametrize("final, expected", [("pending", "sending"), ("sent", "sent"),
-                                             ("delivered", "delivered"), ("read", "read"),
-                                             ("failed", "failed")])
-def test_desk_status_within_the_first_day(final, expected):
-    con = duckdb.connect()
-    from reportlib.marts import sql
-
-    con.execute(sql("macros"))
-    got = con.execute(
-        "SELECT desk_status(?, TIMESTAMPTZ '2026-10-05 10:00:00+00', NULL, "
-        "TIMESTAMPTZ '2026-10-05 20:00:00+00')", [final]).fetchall()
-    assert got == [(expected,)]
-
-
-def test_desk_report_on_agent_messages(tmp_path, params_dir):
-    base = tmp_path / "sources" / "acme"
-    write(base / "notifications" / "n.csv", NOTIFICATIONS.rstrip("\n") + ",SentAt,ReadAt,"
-          "FailedAt,ErrorCode,RepliedAt\n"
-          "a1,,agent,ana,acme-bot,1001,+5511999990001,t,utility,2026-11-18T12:00:00Z,"
-          "2026-11-18T12:00:01Z,2026-11-18T12:05:00Z,,,2026-11-18T12:30:00Z\n"
-          "a2,,agent,ana,acme-bot,1001,+5511999990002,t,utility,2026-11-19T12:00:00Z,"
-          "2026-11-19T12:00:01Z,2026-11-19T12:05:00Z,,,\n"
-          "a3,,agent,bia,acme-bot,1001,+5511999990003,t,utility,2026-11-19T12:00:00Z,"
-          ",,2026-11-19T12:00:02Z,131026,\n"
-          "a4,,agent,bia,acme-bot,1001,+5511999990004,t,utility,2026-11-10T12:00:00Z,"
-          "2026-11-10T12:00:01Z,,,,\n")
-    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    out = tmp_path / "b.duckdb"
-    # as of 20 Nov 00:00 São Paulo = 03:00 UTC.
-    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-11"),
-                 date(2026, 11, 20), out, ("desk_followup",))
-    report = DeskFollowupReport(Bundle.open(out), "en")
-    d = report.messages_df.set_index("message_id")
-    # a1 replied in 30 min: read, ticket; a2 read 15 h ago, no reply: read, visible;
-    # a3 failed; a4 sent 10 days ago: expired, no longer visible.
-    assert d["desk_status"].to_dict() == {"a1": "read", "a2": "read", "a3": "failed",
-                                          "a4": "expired"}
-    assert d["visible"].to_dict() == {"a1": True, "a2": True, "a3": True, "a4": False}
-    figures = report.figures()
-    assert (figures["desk.read"], figures["desk.failed"], figures["desk.expired"],
-            figures["tickets"]) == (2, 1, 1, 1)
-    actions = report.actions()._repr_html_()
-    assert "131026" in actions and "+55 ••• ••••-0002" in actions
-    assert "+55 ••• ••••-0001" not in actions  # a1 became a ticket: no action
 
 
 def test_heatmap_bins_in_the_tenant_zone_with_and_without_dst(tmp_path, params_dir):
@@ -277,6 +123,7 @@ def test_heatmap_bins_in_the_tenant_zone_with_and_without_dst(tmp_path, params_d
     assert cells["America/New_York"] == [(1, 9, 1), (1, 10, 1)]
 
 
+
 def test_csv_export_is_safe(tmp_path, campaign_bundle):
     folder = tmp_path / "csv"
     written = write_campaign_csvs(campaign_bundle, folder, "en")
@@ -291,6 +138,7 @@ def test_csv_export_is_safe(tmp_path, campaign_bundle):
     assert csv_cell("@SUM(A1)") == "'@SUM(A1)" and csv_cell("-2") == "'-2"
     assert csv_cell("ok") == "ok" and csv_cell(None) == ""
     assert slug("../../x") != "../../x" and "/" not in slug("../../x") and slug("..") != ".."
+
 
 
 @pytest.mark.slow
@@ -317,8 +165,10 @@ def test_campaigns_and_desk_notebooks_run_under_papermill(tmp_path, campaign_bun
     json.dumps(result.figures)
 
 
+
 # -- cost, buttons, send hours, honest A/B (docs/metrics.md, "Metrics of the campaigns report")
 BR_MARKETING_ONLY = [RateRow("Brazil", "marketing", date(2025, 7, 1), 0.0625, True, "test")]
+
 
 
 def make_cost_sources(tmp_path):
@@ -364,6 +214,7 @@ def make_cost_sources(tmp_path):
     write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(lines) + "\n")
 
 
+
 @pytest.fixture
 def cost_bundle(tmp_path, params_dir):
     make_cost_sources(tmp_path)
@@ -373,6 +224,7 @@ def cost_bundle(tmp_path, params_dir):
     bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
                  date(2026, 11, 20), out, ("campaigns",), rate_card=BR_MARKETING_ONLY)
     return Bundle.open(out)
+
 
 
 def test_campaign_cost_per_read_and_reply_by_hand(cost_bundle):
@@ -409,6 +261,7 @@ def test_campaign_cost_per_read_and_reply_by_hand(cost_bundle):
     assert "not available" in en.body and "$0.09" in en.body
 
 
+
 def test_button_click_through_rate_by_hand(cost_bundle):
     report = CampaignsReport(cost_bundle, "en")
     clicks = button_clicks(report.messages_df)
@@ -422,6 +275,7 @@ def test_button_click_through_rate_by_hand(cost_bundle):
     assert "25,0%" in CampaignsReport(cost_bundle, "pt-BR").buttons().body
 
 
+
 def hour_messages(spec):
     """Hand-made campaign_messages rows: (send hour, count, final status, replied)."""
     rows = []
@@ -430,6 +284,7 @@ def hour_messages(spec):
                   "template_name": "t", "buttons": [], "recipient": "+5511", "send_week":
                   date(2026, 10, 5), "opted_out_7d": False, "error_code": None}] * count
     return pd.DataFrame(rows)
+
 
 
 def test_send_hour_rates_with_a_minimum_volume(campaign_bundle):
@@ -460,12 +315,14 @@ def test_send_hour_rates_with_a_minimum_volume(campaign_bundle):
     assert "too few" in few.peaks().prose[0]
 
 
+
 def ab_summary(read_a, received_a, read_b, received_b, names=("Teste X", "Teste Y")):
     return pd.DataFrame({
         "campaign_id": ["x", "y"], "campaign_name": list(names),
         "audience": [received_a, received_b], "received": [received_a, received_b],
         "read": [read_a, read_b], "replied": [0, 0],
         "sent_at": [pd.Timestamp("2026-10-05T13:00Z"), pd.Timestamp("2026-10-09T13:00Z")]})
+
 
 
 def test_declared_pair_underpowered_says_not_enough_data(campaign_bundle):
@@ -487,6 +344,7 @@ def test_declared_pair_underpowered_says_not_enough_data(campaign_bundle):
     assert ">0.175<" in body
 
 
+
 def test_large_pair_verdict_and_small_p_value(campaign_bundle):
     report = CampaignsReport(campaign_bundle, "pt-BR")
     report.summary_df = ab_summary(5000, 10000, 5300, 10000, ("Frete – A", "Frete – B"))
@@ -502,6 +360,7 @@ def test_large_pair_verdict_and_small_p_value(campaign_bundle):
     assert CampaignsReport(campaign_bundle, "en").p_value(0.0004) == "< 0.001"
 
 
+
 def test_opt_outs_per_template_and_week(campaign_bundle):
     trend = opt_out_trend(campaign_bundle.table("campaign_messages"))
     got = {(r.template_name, str(r.week)[:10]): (r.audience, r.received, r.opted_out,
@@ -513,6 +372,7 @@ def test_opt_outs_per_template_and_week(campaign_bundle):
     section = report.opt_out_trend()
     assert "1 recipients asked to stop marketing" in section.prose[0]
     assert "33.3% (1/3)" in section.body
+
 
 
 def test_headline_ranks_campaigns_within_their_category(campaign_bundle):
@@ -532,3 +392,4 @@ def test_headline_ranks_campaigns_within_their_category(campaign_bundle):
         "Utility: lowest estimated cost per read in U1: $0.01.",
         "Campaigns are ranked within their category, among those with at least 100 received "
         "messages."]
+

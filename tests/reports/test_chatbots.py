@@ -1,0 +1,129 @@
+"""reportlib/reports/chatbots: MAU, MEU and messages, and like-for-like comparisons, on
+hand-made rows, answers worked by hand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from reportlib import ingest
+from reportlib import params as params_mod
+from reportlib.domain import calendar
+from reportlib.marts import bundle
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.chatbots import ChatbotsReport
+from tests.conftest import ACME, write
+
+
+def test_mau_meu_msgs_across_a_month_boundary_and_two_channels(desk_bundle):
+    report = ChatbotsReport(desk_bundle, "en")
+    f = report.figures()
+    # October (São Paulo days): u1 on WhatsApp only receives (bot sent at 00:10 on 1 Oct),
+    # u1 on Instagram writes, u2 writes and gets an answer: MAU 3, MEU 2, MSGs 4.
+    assert (f["month"], f["mau"], f["meu"], f["msgs"]) == ("2026-10", 3, 2, 4)
+    # A closed month compares with the whole month before, but the bot messages start on
+    # 30 Sep (u1 wrote at 23:30, 02:30 UTC on 1 Oct): September is not covered, so the change
+    # is not available (it was "+200 %", one day against a month), never a number.
+    assert (f["span"], f["previous_span"]) == ("2026-10-01..2026-10-31",
+                                               "2026-09-01..2026-09-30")
+    assert f["previous_available"] is False and f["mau_change"] is None
+    assert f["year_available"] is False and f["mau_change_year"] is None
+    assert "September 1, 2026 – September 30, 2026): change not available" in " ".join(
+        report.monthly().prose)
+    assert (f["bot.bot-a.2026-10.mau"], f["bot.bot-a.2026-10.meu"]) == (1, 0)
+    assert (f["bot.bot-b.2026-10.mau"], f["bot.bot-b.2026-10.meu"]) == (2, 2)
+    assert f["router.router.2026-10.msgs"] == 4
+
+
+
+# Bot messages for a like-for-like month: u9 marks the warehouse's first day (20 Oct 2025).
+LIKE_FOR_LIKE_BOT = """MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate
+y0,bot-a,,u9,received,whatsapp,2025-10-20 10:00:00
+y1,bot-a,,u1,received,whatsapp,2025-11-03 10:00:00
+y2,bot-a,,u2,sent,whatsapp,2025-11-04 10:00:00
+s1,bot-a,,u1,received,whatsapp,2026-09-15 10:00:00
+o1,bot-a,,u1,received,whatsapp,2026-10-02 10:00:00
+o2,bot-a,,u1,sent,whatsapp,2026-10-02 10:00:05
+o3,bot-a,,u2,received,whatsapp,2026-10-10 10:00:00
+o4,bot-a,,u3,sent,whatsapp,2026-10-18 10:00:00
+o5,bot-a,,u4,received,whatsapp,2026-10-25 10:00:00
+o6,bot-a,,u5,received,whatsapp,2026-10-25 10:00:00
+o7,bot-a,,u6,received,whatsapp,2026-10-25 10:00:00
+o8,bot-a,,u7,received,whatsapp,2026-10-25 10:00:00
+n1,bot-a,,u1,received,whatsapp,2026-11-01 10:00:00
+n2,bot-a,,u2,received,whatsapp,2026-11-05 10:00:00
+n3,bot-a,,u4,sent,whatsapp,2026-11-12 10:00:00
+n4,bot-a,,u5,received,whatsapp,2026-11-19 23:00:00
+n5,bot-a,,u6,received,whatsapp,2026-11-20 09:00:00
+"""
+
+
+
+@pytest.fixture
+def like_for_like(tmp_path, params_dir):
+    tenant = replace(ACME, bots=("bot-a",))
+    params_mod.dump_tenant(params_dir, tenant)
+    write(tmp_path / "sources" / "acme" / "bot_messages" / "b.csv", LIKE_FOR_LIKE_BOT)
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
+
+    def build(period: str) -> Bundle:
+        out = tmp_path / f"{period}.duckdb"
+        bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                     calendar.parse_period(period), date(2026, 11, 20), out, ("chatbots",))
+        return Bundle.open(out)
+    return build
+
+
+
+def test_open_month_compares_the_same_days_of_the_month_before_and_a_year_before(
+        like_for_like):
+    report = ChatbotsReport(like_for_like("2026-11"), "en")
+    f = report.figures()
+    # As of 20 Nov, November's observed days are 1-19: u1, u2, u5 write, the bot writes to
+    # u4 (n5 on the 20th is not complete yet): MAU 4, MEU 3, MSGs 4.
+    assert (f["mau"], f["meu"], f["msgs"]) == (4, 3, 4)
+    assert f["span"] == "2026-11-01..2026-11-19"
+    # Oct 1-19: u1 (writes and is answered), u2 writes, the bot writes to u3: MAU 3, MEU 2,
+    # MSGs 4 -> MAU +33.3 %, MEU +50 %, MSGs 0 %. (Against the whole October, MAU 7, it
+    # would read -42.9 %.)
+    assert f["previous_span"] == "2026-10-01..2026-10-19"
+    assert (f["mau_change"], f["meu_change"], f["msgs_change"]) == (0.3333, 0.5, 0.0)
+    # Nov 1-19 2025 (the warehouse starts on 20 Oct 2025): u1 writes, the bot writes to u2:
+    # MAU 2, MEU 1, MSGs 2 -> +100 %, +200 %, +100 %.
+    assert f["year_span"] == "2025-11-01..2025-11-19"
+    assert (f["mau_change_year"], f["meu_change_year"], f["msgs_change_year"]) == (1.0, 2.0,
+                                                                                  1.0)
+    prose = report.monthly().prose
+    assert prose[0].endswith("(to November 19, 2026).")
+    assert prose[1] == ("Against the same days of the month before (November 1, 2026 – "
+                        "November 19, 2026 vs October 1, 2026 – October 19, 2026): MAU +33.3%, "
+                        "MEU +50.0%, "
+                        "MSGs 0.0%.")
+    assert prose[2].startswith("Against the same days a year before (November 1, 2026 – "
+                               "November 19, 2026 vs November 1, 2025 – November 19, 2025): "
+                               "MAU +100.0%")
+    pt = ChatbotsReport(like_for_like("2026-11"), "pt-BR").monthly().prose[1]
+    assert "1 de outubro de 2026 – 19 de outubro de 2026" in pt
+
+
+
+def test_closed_month_compares_with_the_whole_month_before(like_for_like):
+    report = ChatbotsReport(like_for_like("2026-10"), "en")
+    f = report.figures()
+    # October whole: u1, u2, u3, u4..u7: MAU 7. September whole: u1: MAU 1 -> +600 %.
+    assert (f["mau"], f["span"], f["previous_span"]) == (7, "2026-10-01..2026-10-31",
+                                                        "2026-09-01..2026-09-30")
+    assert f["mau_change"] == 6.0
+    # October 2025 is only covered from the 20th: not available, never 0 %.
+    assert f["year_span"] == "2025-10-01..2025-10-31"
+    assert f["year_available"] is False and f["mau_change_year"] is None
+    section = report.monthly()
+    assert "Against the whole month before (October 1, 2026 – October 31, 2026 vs " \
+           "September 1, 2026 – September 30, 2026): MAU +600.0%" in section.prose[1]
+    assert "a year before (October 1, 2025 – October 31, 2025): change not available" in \
+           section.prose[2]
+    assert "n/a" in section._repr_html_()
+

@@ -1,0 +1,24 @@
+"""reportlib/reports/custom_events: funnels on hand-made events, answers worked by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from reportlib.reports.custom_events import CustomEventsReport, friction_step, funnel_table
+
+
+def test_funnel_with_repeats_and_a_skipped_step(desk_bundle):
+    report = CustomEventsReport(desk_bundle, "en")
+    f = report.figures()
+    # Step users: open 5 (u1..u5); choose after open 3 (u1, u3, u5; u4 chose before opening);
+    # done after choose 1 (u1; u2 skipped choose). Events count every event: open 6 (u1 twice).
+    assert [f[f"funnel.Compra.step{k}.users"] for k in (1, 2, 3)] == [5, 3, 1]
+    assert [f[f"funnel.Compra.step{k}.events"] for k in (1, 2, 3)] == [6, 4, 2]
+    table = funnel_table(report.funnels_df)
+    assert table["conversion"].tolist() == [1.0, 0.6, 0.2]
+    assert table["drop_off"].tolist()[1:] == [pytest.approx(0.4), pytest.approx(2 / 3)]
+    assert int(friction_step(table)["step"]) == 3 and f["funnel.Compra.friction_step"] == 3
+    assert (f["events"], f["users"]) == (12, 5)
+    prose = " ".join(report.funnels().prose)
+    assert "step 3 (pedido/done)" in prose
+

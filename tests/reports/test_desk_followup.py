@@ -1,0 +1,101 @@
+"""reportlib/reports/desk_followup: desk statuses of agents' active messages at an instant, and
+the report over them, on hand-made messages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from reportlib import ingest
+from reportlib.domain import calendar
+from reportlib.marts import bundle
+from reportlib.marts.bundle import Bundle
+from reportlib.reports.desk_followup import DeskFollowupReport
+from tests.conftest import ACME, write
+from tests.reports.campaign_data import NOTIFICATIONS
+
+
+@pytest.mark.parametrize("minutes, expected", [(24 * 60 - 1, "read"), (24 * 60, "expired")])
+def test_desk_status_expires_at_exactly_24_hours(minutes, expected):
+    con = duckdb.connect()
+    from reportlib.marts import sql
+
+    con.execute(sql("macros"))
+    got = con.execute(
+        "SELECT desk_status('read', TIMESTAMPTZ '2026-10-05 10:00:00+00', NULL, "
+        "TIMESTAMPTZ '2026-10-05 10:00:00+00' + to_minutes(?::BIGINT))", [minutes]).fetchall()
+    assert got == [(expected,)]
+
+
+
+@pytest.mark.parametrize("final, replied_after_h, expected", [
+    ("failed", None, "failed"),          # failure first, even after 24 h
+    ("read", 2, "read"),                 # replied within 24 h: never expires
+    ("read", 30, "expired"),             # a reply after the window does not save it
+    ("delivered", None, "expired"),
+    ("pending", None, "expired"),
+])
+def test_desk_status_precedence_after_a_day(final, replied_after_h, expected):
+    con = duckdb.connect()
+    from reportlib.marts import sql
+
+    con.execute(sql("macros"))
+    replied = None if replied_after_h is None else f"2026-10-05 {10 + replied_after_h % 24}" \
+        f":00:00+00"
+    if replied_after_h and replied_after_h >= 24:
+        replied = "2026-10-06 16:00:00+00"
+    got = con.execute(
+        "SELECT desk_status(?, TIMESTAMPTZ '2026-10-05 10:00:00+00', ?::TIMESTAMPTZ, "
+        "TIMESTAMPTZ '2026-10-07 10:00:00+00')", [final, replied]).fetchall()
+    assert got == [(expected,)]
+
+
+
+@pytest.mark.parametrize("final, expected", [("pending", "sending"), ("sent", "sent"),
+                                             ("delivered", "delivered"), ("read", "read"),
+                                             ("failed", "failed")])
+def test_desk_status_within_the_first_day(final, expected):
+    con = duckdb.connect()
+    from reportlib.marts import sql
+
+    con.execute(sql("macros"))
+    got = con.execute(
+        "SELECT desk_status(?, TIMESTAMPTZ '2026-10-05 10:00:00+00', NULL, "
+        "TIMESTAMPTZ '2026-10-05 20:00:00+00')", [final]).fetchall()
+    assert got == [(expected,)]
+
+
+
+def test_desk_report_on_agent_messages(tmp_path, params_dir):
+    base = tmp_path / "sources" / "acme"
+    write(base / "notifications" / "n.csv", NOTIFICATIONS.rstrip("\n") + ",SentAt,ReadAt,"
+          "FailedAt,ErrorCode,RepliedAt\n"
+          "a1,,agent,ana,acme-bot,1001,+5511999990001,t,utility,2026-11-18T12:00:00Z,"
+          "2026-11-18T12:00:01Z,2026-11-18T12:05:00Z,,,2026-11-18T12:30:00Z\n"
+          "a2,,agent,ana,acme-bot,1001,+5511999990002,t,utility,2026-11-19T12:00:00Z,"
+          "2026-11-19T12:00:01Z,2026-11-19T12:05:00Z,,,\n"
+          "a3,,agent,bia,acme-bot,1001,+5511999990003,t,utility,2026-11-19T12:00:00Z,"
+          ",,2026-11-19T12:00:02Z,131026,\n"
+          "a4,,agent,bia,acme-bot,1001,+5511999990004,t,utility,2026-11-10T12:00:00Z,"
+          "2026-11-10T12:00:01Z,,,,\n")
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    out = tmp_path / "b.duckdb"
+    # as of 20 Nov 00:00 São Paulo = 03:00 UTC.
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-11"),
+                 date(2026, 11, 20), out, ("desk_followup",))
+    report = DeskFollowupReport(Bundle.open(out), "en")
+    d = report.messages_df.set_index("message_id")
+    # a1 replied in 30 min: read, ticket; a2 read 15 h ago, no reply: read, visible;
+    # a3 failed; a4 sent 10 days ago: expired, no longer visible.
+    assert d["desk_status"].to_dict() == {"a1": "read", "a2": "read", "a3": "failed",
+                                          "a4": "expired"}
+    assert d["visible"].to_dict() == {"a1": True, "a2": True, "a3": True, "a4": False}
+    figures = report.figures()
+    assert (figures["desk.read"], figures["desk.failed"], figures["desk.expired"],
+            figures["tickets"]) == (2, 1, 1, 1)
+    actions = report.actions()._repr_html_()
+    assert "131026" in actions and "+55 ••• ••••-0002" in actions
+    assert "+55 ••• ••••-0001" not in actions  # a1 became a ticket: no action
+
