@@ -124,3 +124,21 @@ def test_tickets_without_an_agent_are_named_in_the_readers_language(desk_bundle)
     assert "(sem agente)" in pt.by_agent()._repr_html_()
     assert pt._group_label("team", None) == "(sem fila)"
 
+
+
+def test_campaigns_are_named_as_their_readers_know_them(desk_bundle, tmp_path, params_dir):
+    """T7 came from campaign c1: by its name once the campaigns export names it, by its id
+    while nothing does (the fixture has no campaigns file)."""
+    from reportlib import ingest
+    from tests.conftest import write
+
+    assert ">c1</td>" in AttendanceReport(desk_bundle, "en").active_messages()._repr_html_()
+    write(tmp_path / "sources" / "acme" / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status\n"
+          "c1,Black Friday <VIP>,acme-bot,promo,marketing,Sent\n")
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    out = tmp_path / "named.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-10"), date(2026, 11, 20), out, ("attendance",))
+    html = AttendanceReport(Bundle.open(out), "en").active_messages()._repr_html_()
+    assert ">Black Friday &lt;VIP&gt;</td>" in html and ">c1</td>" not in html

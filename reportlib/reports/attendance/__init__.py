@@ -334,10 +334,11 @@ class AttendanceReport(BaseReport):
         body = present.table([self._t("source"), self._t("opened"), self._t("share"),
                               self._t("waiting_minutes"), self._t("handling_minutes")], rows,
                              [False] + [True] * 4)
+        # Per campaign (by id; two campaigns may share a name), named as its readers know it.
         per_campaign = self.tickets_df[self.tickets_df["source"] == "campaign"].groupby(
-            "campaign_id").size().sort_values(ascending=False)
+            ["campaign_id", "campaign_name"]).size().sort_values(ascending=False)
         if len(per_campaign):
             body += present.table([self._t("campaign"), self._t("opened")],
-                                  [[c, self.fmt.number(n)] for c, n in per_campaign.items()],
-                                  [False, True])
+                                  [[name, self.fmt.number(n)]
+                                   for (_, name), n in per_campaign.items()], [False, True])
         return present.Section(self._t("section.active_messages"), prose, body)

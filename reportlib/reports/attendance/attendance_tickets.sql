@@ -9,7 +9,10 @@ WITH scoped AS (
           BETWEEN getvariable('period_start') AND getvariable('period_end')
 )
 SELECT t.ticket_id, t.sequential_id, t.parent_sequential_id, t.team, t.agent_identity,
-    t.customer_identity, t.status, t.tags, t.campaign_id, t.storage_date, t.open_date,
+    t.customer_identity, t.status, t.tags, t.campaign_id,
+    -- The campaign as its readers know it (its name), else its id.
+    COALESCE(NULLIF(trim(c.campaign_name), ''), t.campaign_id) AS campaign_name,
+    t.storage_date, t.open_date,
     t.first_response_date, t.close_date,
     CASE
         WHEN t.status IN ('ClosedClient', 'ClosedClientInactivity') AND t.open_date IS NULL
@@ -27,4 +30,7 @@ SELECT t.ticket_id, t.sequential_id, t.parent_sequential_id, t.team, t.agent_ide
                               WHERE ticket_id IS NOT NULL) THEN 'agent'
          ELSE 'other' END AS source
 FROM scoped t
+LEFT JOIN (SELECT campaign_id, any_value(campaign_name) AS campaign_name FROM campaigns
+           WHERE tenant_id = getvariable('tenant') GROUP BY campaign_id) c
+       ON c.campaign_id = t.campaign_id
 ORDER BY t.storage_date, t.ticket_id
