@@ -63,6 +63,9 @@ def _cell(value) -> str:
                     else esc(word) for word in str(value).split(" "))
 
 
+MASKED = "•••"
+
+
 def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool] | None = None,
           footer: Sequence | None = None, words: Sequence[bool] | None = None) -> str:
     """A plain HTML table; cells are escaped, numeric columns right-aligned. Cells may break
@@ -72,8 +75,11 @@ def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bo
     numeric = list(numeric or [False] * len(columns))
     if words is None:
         words = [_short_words([c, *(row[i] for row in rows)]) for i, c in enumerate(columns)]
-    classes = [("num" if n else "words" if w else "") for n, w in
-               zip(numeric, words, strict=True)]
+    # A masked phone number (`+55 ••• ••••-0001`) is one token to a reader: never wrapped.
+    phones = [bool(rows) and all(MASKED in str(row[i]) for row in rows)
+              for i in range(len(columns))]
+    classes = [("num" if n else "nowrap" if p else "words" if w else "") for n, w, p in
+               zip(numeric, words, phones, strict=True)]
     head = "".join(f'<th class="{k}">{esc(c)}</th>' for c, k in zip(columns, classes,
                                                                     strict=True))
     body = "".join(

@@ -21,3 +21,10 @@ def test_short_labels_wrap_between_words_and_addresses_after_their_separators():
     # A token with no separator at all (an id of 40 characters) may still break anywhere.
     assert '<td class="">' + "x" * 40 in cells
     assert '<td class="num">3</td>' in cells
+
+
+def test_a_column_of_masked_phones_never_wraps():
+    html = present.table(["Phone", "Template"], [["+55 ••• ••••-0001", "boas_vindas"],
+                                                 ["+1 ••• ••••-2222", "lembrete"]])
+    assert '<td class="nowrap">+55 ••• ••••-0001</td>' in html
+    assert '<td class="words">boas_vindas</td>' in html
