@@ -13,6 +13,9 @@ SCOPES = (".jp-OutputArea-output", ".output_html")
 # Page-level selectors stand for the output itself; the page's own margins are not a cell's.
 PAGE = {":root", "html"}
 SKIP = {"body"}
+# JupyterLab right-aligns every table cell of rendered HTML; a report aligns text left.
+LAB_ONLY = "table.data td, table.data th { text-align: left; } table.data td.num, " \
+           "table.data th.num { text-align: right; }"
 
 
 def _scoped(selector: str) -> str:
@@ -29,10 +32,12 @@ def _scoped(selector: str) -> str:
 def scoped_css(css: str | None = None) -> str:
     """report.css with every rule under the notebook's output areas; print-only rules
     (@page, @media print) left out."""
+    given = css
     if css is None:
         css = (resources.files("reportlib") / "look" / "templates" / "report.css").read_text(
             "utf-8")
     rules = []
+    css += LAB_ONLY if given is None else ""
     for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
         if rule.type != "qualified-rule":
             continue  # @page, @media print: the paper's, not the screen's

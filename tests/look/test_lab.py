@@ -40,3 +40,10 @@ def test_the_house_stylesheet_scopes_cleanly():
         for one in tinycss2.serialize(rule.prelude).split(","):
             assert one.strip().startswith(SCOPES), one
     assert ".jp-OutputArea-output .cards" in css  # the KPI tiles that collapsed
+
+
+def test_text_cells_stay_left_where_jupyterlab_right_aligns_them():
+    css = scoped_css()
+    assert ".jp-OutputArea-output table.data td, .output_html table.data td, " \
+           ".jp-OutputArea-output table.data th, .output_html table.data th " \
+           "{ text-align: left; }" in css
