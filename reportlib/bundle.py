@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,12 @@ from reportlib import calendar, marts, pricing, warehouse
 from reportlib.calendar import Period
 from reportlib.errors import ReportError
 from reportlib.params import TenantParams
+
+# What one bundle build may hold in memory before it spills to a folder beside the bundle
+# (DuckDB's `memory_limit`): a run builds as many bundles at once as it has workers, each
+# beside a kernel, so a large tenant spills instead of growing. $REPORTLIB_BUNDLE_MEMORY
+# sets another (DuckDB's notation: '500MB', '2GB').
+MEMORY_LIMIT = "1GB"
 
 
 def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: date,
@@ -38,8 +45,12 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
     os.unlink(tmp_name)
     rows = rate_card if rate_card is not None else pricing.load_rate_card()
     warehouse.ensure_current(warehouse_path)
+    spill = Path(tempfile.mkdtemp(prefix=".spill-", dir=out_path.parent))
     con = warehouse.connect(":memory:")
     try:
+        con.execute("SET memory_limit = ?", [os.environ.get("REPORTLIB_BUNDLE_MEMORY",
+                                                            MEMORY_LIMIT)])
+        con.execute("SET temp_directory = ?", [str(spill)])
         warehouse.waiting_for_lock(
             lambda: con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)"), warehouse_path)
         known = con.execute("SELECT count(*) FROM wh.tenants WHERE tenant_id = ?",
@@ -60,11 +71,18 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
         con.executemany("INSERT INTO out.bundle_info VALUES (?, ?)",
                         [(k, json.dumps(v)) for k, v in info.items()])
         con.execute("DETACH out")
+    except duckdb.OutOfMemoryException as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        limit = os.environ.get("REPORTLIB_BUNDLE_MEMORY", MEMORY_LIMIT)
+        raise ReportError(f"bundle of {tenant.tenant_id} {period.label}: more than its memory "
+                          f"limit of {limit} even when spilling ({str(exc).splitlines()[0]}); "
+                          "set REPORTLIB_BUNDLE_MEMORY higher") from None
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     os.replace(tmp_name, out_path)
     return content_hash(out_path)
 
