@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -222,9 +223,78 @@ def find_warehouse(start: Path | None = None) -> Path:
     raise ReportError("no warehouse.duckdb found here or above: run the README's demo command")
 
 
+def cache_dir() -> Path:
+    """Where bundles built for notebooks opened by hand are kept: $REPORTLIB_CACHE, else the
+    user's cache folder ($XDG_CACHE_HOME or ~/.cache) under reportlib/bundles."""
+    if env := os.environ.get("REPORTLIB_CACHE"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reportlib" / "bundles"
+
+
+# A cached bundle not used for this long is removed the next time one is built.
+CACHE_KEEP_SECONDS = 7 * 24 * 3600
+
+
+def _builder_hash() -> str:
+    """The code that builds a bundle (this module, the marts and their SQL, pricing,
+    calendar, the warehouse's views, the registry): other code, another bundle."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    paths = [root / f"{m}.py" for m in ("bundle", "marts", "pricing", "calendar", "warehouse",
+                                        "registry")] + sorted((root / "sql").glob("*.sql"))
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _warehouse_state(path: Path) -> list:
+    """The warehouse file and its write-ahead log as they are now (any write changes them)."""
+    found = []
+    for file in (path, path.with_name(path.name + ".wal")):
+        try:
+            stat = file.stat()
+            found.append([file.name, stat.st_size, stat.st_mtime_ns, stat.st_ino])
+        except FileNotFoundError:
+            found.append([file.name, None])
+    return found
+
+
+def cached_build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: date,
+                 reports: tuple[str, ...], rate_card: list[pricing.RateRow]) -> Path:
+    """A bundle of this scope from the cache, built now only when none is current: one built
+    from the same warehouse (its file and log unchanged since), tenant settings, rate card,
+    reports and bundle code. A new build replaces the older ones of the same tenant, period,
+    as-of date and reports; a bundle unused for a week is removed."""
+    warehouse_path = Path(warehouse_path).resolve()
+    slot = hashlib.sha256(json.dumps(
+        [str(warehouse_path), tenant.tenant_id, period.label, as_of.isoformat(),
+         sorted(reports)]).encode()).hexdigest()[:16]
+    inputs = hashlib.sha256(json.dumps(
+        [_warehouse_state(warehouse_path), repr(tenant), [repr(r) for r in rate_card],
+         _builder_hash()]).encode()).hexdigest()[:16]
+    folder = cache_dir()
+    path = folder / f"{tenant.tenant_id}-{period.label}-{slot}-{inputs}.duckdb"
+    if path.is_file():
+        os.utime(path)  # used now: kept another week
+        return path
+    build(warehouse_path, tenant, period, as_of, path, reports, rate_card)
+    now = time.time()
+    for other in folder.glob("[!.]*.duckdb"):  # not a build in progress (.bundle-*)
+        stale = other.name.startswith(f"{tenant.tenant_id}-{period.label}-{slot}-")
+        try:
+            if other != path and (stale or now - other.stat().st_mtime > CACHE_KEEP_SECONDS):
+                other.unlink()
+        except FileNotFoundError:
+            pass  # another notebook removed it first
+    return path
+
+
 def for_notebook(tenant: str, period: str, bundle: str, as_of: str,
                  reports: tuple[str, ...]) -> Bundle:
-    """The bundle a notebook reads: the given path, or one built now from the warehouse."""
+    """The bundle a notebook reads: the given path, or (a notebook opened by hand, `bundle`
+    empty) one from the warehouse, built once and reused while it is current
+    (`cached_build`): "Run All" again builds nothing and leaves no folder behind."""
     from reportlib import params as params_mod
 
     if bundle:
@@ -232,7 +302,7 @@ def for_notebook(tenant: str, period: str, bundle: str, as_of: str,
     wh = find_warehouse()
     params_dir = Path(os.environ.get("REPORTLIB_PARAMS", wh.parent / "params"))
     tenant_params = params_mod.load_tenant(params_dir, tenant)
-    out = Path(tempfile.mkdtemp(prefix="reportlib-")) / "bundle.duckdb"
-    build(wh, tenant_params, calendar.parse_period(period), calendar.parse_date(as_of, "as_of"),
-          out, reports, pricing.load_rate_card(pricing.rate_card_path(params_dir)))
-    return Bundle.open(out)
+    path = cached_build(wh, tenant_params, calendar.parse_period(period),
+                        calendar.parse_date(as_of, "as_of"), reports,
+                        pricing.load_rate_card(pricing.rate_card_path(params_dir)))
+    return Bundle.open(path)
