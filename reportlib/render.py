@@ -275,6 +275,60 @@ def render(job: Job, bundle_bytes: bytes | None = None,
     return output
 
 
+# Run in a warm kernel before each report after the first: the user's names go, and so does
+# every reportlib module (with whatever it cached), imported afresh by the next report; the
+# heavy libraries (pandas, matplotlib, DuckDB) stay loaded, which is what a warm kernel saves.
+RESET_KERNEL = """\
+import sys
+for name in [n for n in sys.modules if n == "reportlib" or n.startswith("reportlib.")]:
+    del sys.modules[name]
+import matplotlib.pyplot
+matplotlib.pyplot.close("all")
+get_ipython().run_line_magic("reset", "-f")
+"""
+_warm: dict = {}  # "key": (tenant, period), "km": its kernel's manager, in this process
+
+
+def warm_kernel(job: Job):
+    """This process's kernel for the job's tenant-period: the one that ran its previous
+    report, reset (`RESET_KERNEL`), or a new one when the tenant-period changes (the old one
+    is shut down). None when $REPORTLIB_WARM_KERNELS is 0: papermill starts one per report."""
+    if os.environ.get("REPORTLIB_WARM_KERNELS", "1") == "0":
+        return None
+    key, km = (job.tenant, job.period), _warm.get("km")
+    if km is not None and _warm.get("key") == key and km.is_alive():
+        client = km.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            reply = client.execute_interactive(RESET_KERNEL, timeout=60, store_history=False)
+            if reply["content"]["status"] == "ok":
+                return km
+        finally:
+            client.stop_channels()
+    drop_warm_kernel()
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=kernel_name())
+    with quiet_stderr():
+        km.start_kernel(cwd=str(resources.files("reportlib") / "notebooks"))
+    if not _warm.get("atexit"):
+        import atexit
+
+        atexit.register(drop_warm_kernel)
+        _warm["atexit"] = True
+    _warm.update(key=key, km=km)
+    return km
+
+
+def drop_warm_kernel() -> None:
+    """Shut down this process's warm kernel, if any."""
+    km = _warm.pop("km", None)
+    _warm.pop("key", None)
+    if km is not None:
+        km.shutdown_kernel(now=True)
+
+
 def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
                  output: RenderOutput) -> None:
     import papermill
@@ -286,12 +340,15 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
     executed = out / f"{job.report}.ipynb"
     t0 = time.perf_counter()
     try:
+        km = warm_kernel(job)
         with quiet_stderr():
             papermill.execute_notebook(
                 str(notebook), str(executed), parameters=parameters,
                 kernel_name=kernel_name(), cwd=str(notebook.parent), progress_bar=False,
-                log_output=False, request_save_on_cell_execute=False)
+                log_output=False, request_save_on_cell_execute=False,
+                **({"km": km} if km is not None else {}))
     except Exception as exc:  # the executed notebook holds the traceback
+        drop_warm_kernel()  # a failed report's kernel is not trusted with the next one
         if executed.exists():
             output.files[f"{job.report}.failed.ipynb"] = executed.read_bytes()
             result.files = {"failed_notebook": f"{job.report}.failed.ipynb"}
