@@ -9,6 +9,7 @@ failed run never replaces a good report. A failed notebook is kept as `<report>.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import json
 import os
@@ -167,15 +168,21 @@ def page_titles(job: Job) -> tuple[str, str]:
     return text, text
 
 
-def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: str) -> str:
-    """A self-contained page: no code, no prompts, no streams, no script, no external URL."""
+@functools.cache
+def _html_exporter() -> HTMLExporter:
+    """One exporter per process: its templates are compiled once (a third of the HTML step)."""
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(
         remove_cell_tags={"remove-cell"}, remove_all_outputs_tags={"remove-output"},
         remove_input_tags={"remove-input"}, enabled=True), enabled=True)
     exporter.register_preprocessor(DropStreams(), enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
+    return exporter
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: str) -> str:
+    """A self-contained page: no code, no prompts, no streams, no script, no external URL."""
+    body, _ = _html_exporter().from_notebook_node(nb)
     body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
     page_css = ("@page { @bottom-left { content: " + _css_string(footer) +
                 '; font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #6c757d; } }')
