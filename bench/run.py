@@ -186,19 +186,19 @@ def main() -> None:
     reports = sum(len(params.load_tenant(params_dir, t).reports) for t in counts)
     run = ["run", "--all-tenants", "--period", PERIOD, "--as-of", AS_OF.isoformat(),
            "--jobs", str(args.jobs), "--warehouse", str(wh), "--params", str(params_dir)]
-    empty_run, empty_rss = command([*run, "--outputs", str(root / "out-empty"), "--force"],
-                                   root, {"REPORTLIB_NOTEBOOKS": str(empties)})
-    ours_run, ours_rss = command([*run, "--outputs", str(root / "out"), "--force"], root)
-    again, again_rss = command([*run, "--outputs", str(root / "out")], root)
     floor = reports * statistics.median(empty_totals) / args.jobs
     say(f"\n| run of {args.tenants} tenants, {reports} reports, {args.jobs} workers | s | "
         f"peak RSS MiB | floor/this |\n|---|---:|---:|---:|\n"
-        f"| ours | {ours_run:.0f} | {ours_rss:.0f} | {floor / ours_run:.2f} |\n"
-        f"| empty notebooks, same command and pool | {empty_run:.0f} | {empty_rss:.0f} | "
-        f"{floor / empty_run:.2f} |\n"
         f"| floor: reports × empty notebook {statistics.median(empty_totals):.2f} s / "
-        f"{args.jobs} cores | {floor:.0f} | | 1.00 |\n"
-        f"| ours again, unchanged | {again:.1f} | {again_rss:.0f} | |\n"
+        f"{args.jobs} cores | {floor:.0f} | | 1.00 |")
+    seconds, rss = command([*run, "--outputs", str(root / "out-empty"), "--force"], root,
+                           {"REPORTLIB_NOTEBOOKS": str(empties)})
+    say(f"| empty notebooks, same command and pool | {seconds:.0f} | {rss:.0f} | "
+        f"{floor / seconds:.2f} |")
+    seconds, rss = command([*run, "--outputs", str(root / "out"), "--force"], root)
+    say(f"| ours | {seconds:.0f} | {rss:.0f} | {floor / seconds:.2f} |")
+    seconds, rss = command([*run, "--outputs", str(root / "out")], root)
+    say(f"| ours again, unchanged | {seconds:.1f} | {rss:.0f} | |\n"
         f"machine load after: {os.getloadavg()[0]:.1f}")
 
 
