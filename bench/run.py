@@ -1,70 +1,224 @@
-"""Benchmark: demo generation, ingest, bundle build and per-report render, medians printed.
+"""Benchmark of a report run against its floors, side by side in one run; medians and ratios.
 
-Usage: `make bench` or `.venv/bin/python bench/run.py [--scale F] [--repeat N]`.
-Runs in a temporary folder; prints one line per figure. Targets live here, never in tests.
+Usage: `make bench` or `.venv/bin/python bench/run.py [--notifications 1M|10M] [--tenants 50]
+[--repeat 3] [--jobs 2] [--workdir DIR]`.
+
+1. Demo sources for `--tenants` tenants (two months, scaled to about `--notifications`
+   notifications), ingested once (a `--workdir` that has them is reused).
+2. Per report, for the largest tenant's month: execute / HTML / PDF of the report through
+   `render.render`, against an empty notebook (the parameters cell only) through the same path.
+3. The whole run of every tenant's reports (`reportlib run --all-tenants`, `--jobs` workers):
+   against the floor `reports × empty-notebook time / cores` and against empty notebooks
+   through the same command and pool (bundles included); then the same run again, unchanged.
+   Each command is a process of its own; peak RSS is the largest process's (the kernel's
+   rusage of the command and its reaped children).
+4. Marts + bundle of the largest tenant-month: every report's bundle; and the chatbots
+   bundle against a plain pandas implementation of its daily figures from the warehouse's
+   rows (the numbers are checked equal).
+Targets live here, never in tests. Figures depend on the machine's load: say so with them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-from reportlib import demo, ingest, params
-from reportlib.domain import calendar
+import nbformat
+
+from reportlib import demo, ingest, params, registry
+from reportlib.domain import calendar, pricing
 from reportlib.marts import bundle
-from reportlib.render import Job, notebook_path, render
+from reportlib.render import NOTEBOOK_PARAMETERS, Job, notebook_path, render
 
 AS_OF = date(2026, 11, 20)
+PERIOD = "2026-10"
+MONTHS = 2
+# Demo notifications per tenant-month at --scale 1 (measured: 3 tenants, 3 months, 63,786):
+# the scale that gives about the wanted notifications over `tenants` × 2 months (the second
+# one runs to the as-of date, 20 of 30 days).
+PER_TENANT_MONTH = 63_786 / 9
+SCALES = {"0.1M": 100_000, "1M": 1_000_000, "10M": 10_000_000}  # 0.1M: a quick look
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, object]:
+def median_of(fn, repeat: int) -> tuple[float, object]:
+    times, value = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), value
+
+
+def command(args: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
+    """Run a `reportlib` command; (wall seconds, peak RSS MiB of its largest process)."""
     start = time.perf_counter()
-    value = fn(*args, **kwargs)
-    return time.perf_counter() - start, value
+    process = subprocess.Popen([sys.executable, "-m", "reportlib.cli", *args], cwd=cwd,
+                               env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    error = process.stderr.read().decode(errors="replace")
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"reportlib {' '.join(args)} failed ({process.returncode}): {error}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def empty_notebooks(folder: Path) -> Path:
+    """Per report, a notebook with its parameters cell only (same kernel, same file name)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for spec in registry.REPORTS:
+        real = nbformat.read(str(notebook_path(spec.name)), as_version=4)
+        cell = nbformat.v4.new_code_cell("\n".join(f'{name} = ""' for name in
+                                                   NOTEBOOK_PARAMETERS))
+        cell.metadata["tags"] = ["parameters"]
+        empty = nbformat.v4.new_notebook(cells=[cell], metadata=real.metadata)
+        nbformat.write(empty, str(folder / spec.notebook_file))
+    return folder
+
+
+def chatbot_daily_pandas(warehouse_path: Path, tenant: params.TenantParams,
+                         period: calendar.Period):
+    """The chatbots report's daily figures in plain pandas from the warehouse's rows: active
+    users (distinct user and channel), messages sent and received per tenant-local day."""
+    import duckdb
+    import pandas as pd
+
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        rows = con.execute("SELECT user_identity, channel, direction, storage_date "
+                           "FROM bot_messages WHERE tenant_id = ?", [tenant.tenant_id]).df()
+    finally:
+        con.close()
+    rows["day"] = pd.to_datetime(rows["storage_date"], utc=True).dt.tz_convert(
+        tenant.timezone).dt.date
+    rows["who"] = rows["user_identity"].astype(str) + "\0" + rows["channel"].fillna("")
+    daily = rows.groupby("day").agg(
+        active_users=("who", "nunique"),
+        sent=("direction", lambda d: int((d == "sent").sum())),
+        received=("direction", lambda d: int((d == "received").sum())))
+    days = pd.date_range(period.start, period.end, freq="D").date
+    return daily.reindex(days, fill_value=0).reset_index(names="day")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--notifications", choices=sorted(SCALES), default="1M")
+    parser.add_argument("--tenants", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, help="keep (or reuse) sources and warehouse")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="reportlib-bench-") as tmp:
-        root = Path(tmp)
-        seconds, counts = timed(demo.generate, root / "sources", root / "params", AS_OF,
-                                scale=args.scale)
-        messages = sum(counts.values())
-        print(f"demo: {messages} messages, 3 tenants, {seconds:.2f} s")
-        seconds, results = timed(ingest.ingest, root / "sources", root / "wh.duckdb",
-                                 root / "params")
-        rows = sum(r.rows_loaded for r in results)
-        print(f"ingest (first): {rows} rows in {len(results)} files, {seconds:.2f} s, "
-              f"{rows / seconds:,.0f} rows/s")
-        seconds, _ = timed(ingest.ingest, root / "sources", root / "wh.duckdb", root / "params")
-        print(f"ingest (again, unchanged): {seconds:.2f} s")
-        tenant = params.load_tenant(root / "params", "varejo_sul")
-        period = calendar.parse_period("2026-10")
-        builds = []
-        for i in range(args.repeat):
-            seconds, digest = timed(bundle.build, root / "wh.duckdb", tenant, period, AS_OF,
-                                    root / f"b{i}.duckdb")
-            builds.append(seconds)
-        print(f"bundle build (varejo_sul 2026-10): median {statistics.median(builds):.3f} s "
-              f"of {args.repeat}")
-        renders = {"execute": [], "html": [], "pdf": [], "total": []}
-        for i in range(args.repeat):
-            job = Job("varejo_sul", "2026-10", "consumption", AS_OF.isoformat(), "pt-BR",
-                      str(root / "b0.duckdb"), digest, str(notebook_path("consumption")),
-                      str(root / f"out{i}"))
-            result = render(job).result
-            assert result.status == "ok", result.error
-            for key in renders:
-                renders[key].append(result.seconds[key])
-        print(f"render consumption (median of {args.repeat}): " + ", ".join(
-            f"{k} {statistics.median(v):.2f} s" for k, v in renders.items()))
+    root = args.workdir or Path(tempfile.mkdtemp(prefix="reportlib-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    wh, params_dir = root / "warehouse.duckdb", root / "params"
+    scale = SCALES[args.notifications] / (args.tenants * PER_TENANT_MONTH * (1 + 20 / 30))
+    say = lambda text: print(text, flush=True)  # noqa: E731
+    counts_file = root / "counts.json"
+    if not counts_file.is_file():
+        seconds, _ = median_of(lambda: demo.generate(
+            root / "sources", params_dir, AS_OF, tenants=args.tenants, months=MONTHS,
+            scale=round(scale, 3)), 1)
+        counts = demo_counts(wh, root, params_dir)
+        say(f"demo + ingest: {seconds:.0f} s + {counts.pop('_ingest_seconds'):.0f} s")
+        counts_file.write_text(json.dumps(counts))
+    counts = json.loads(counts_file.read_text())
+    total = sum(counts.values())
+    largest = max(counts, key=counts.get)
+    say(f"{total:,} notifications, {args.tenants} tenants, scale {scale:.2f}; largest tenant "
+        f"{largest} ({counts[largest]:,} over {MONTHS} months); machine load "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+    # 4. Marts + bundle of the largest tenant-month.
+    tenant = params.load_tenant(params_dir, largest)
+    period = calendar.parse_period(PERIOD)
+    rate_card = pricing.load_rate_card(pricing.rate_card_path(params_dir))
+    full = root / "largest" / "bundle.duckdb"
+    build_all, _ = median_of(lambda: bundle.build(wh, tenant, period, AS_OF, full,
+                                                  registry.names(), rate_card), args.repeat)
+    chat = root / "largest" / "chatbots.duckdb"
+    build_chat, _ = median_of(lambda: bundle.build(wh, tenant, period, AS_OF, chat,
+                                                   ("chatbots",), rate_card), args.repeat)
+    pandas_chat, frame = median_of(lambda: chatbot_daily_pandas(wh, tenant, period),
+                                   args.repeat)
+    ours = bundle.Bundle.open(chat).table("chatbot_daily")
+    mine, theirs = ([(str(r.day)[:10], int(r.active_users), int(r.sent), int(r.received))
+                     for r in table.itertuples()] for table in (ours, frame))
+    assert mine == theirs, "the pandas figures differ from the chatbot_daily mart"
+    say(f"bundle of {largest} {PERIOD}, every report: {build_all:.2f} s; chatbots bundle "
+        f"{build_chat:.2f} s against pandas {pandas_chat:.2f} s for the same "
+        f"{len(mine)} days (equal; ratio pandas/ours {pandas_chat / build_chat:.2f})")
+
+    # 2. Per report, against an empty notebook through the same path.
+    empties = empty_notebooks(root / "empty-notebooks")
+    rows, empty_totals = [], []
+    for report in registry.names():
+        measured = {}
+        for kind, notebook in (("report", notebook_path(report)),
+                               ("empty", empties / registry.get(report).notebook_file)):
+            seconds = {"execute": [], "html": [], "pdf": [], "total": []}
+            for i in range(args.repeat):
+                job = Job(largest, PERIOD, report, AS_OF.isoformat(), tenant.locale, str(full),
+                          "", str(notebook), str(root / "out-single" / str(i)),
+                          tenant.display_name)
+                result = render(job).result
+                assert result.status in ("ok", "no_data"), result.error
+                for key in seconds:
+                    seconds[key].append(result.seconds[key])
+            measured[kind] = {k: statistics.median(v) for k, v in seconds.items()}
+        empty_totals.append(measured["empty"]["total"])
+        rows.append((report, measured))
+    say("\n| report | execute s | HTML s | PDF s | total s | empty notebook: execute / HTML / "
+        "PDF / total s | ratio empty/report |\n|---|---:|---:|---:|---:|---|---:|")
+    for report, m in rows:
+        r, e = m["report"], m["empty"]
+        say(f"| {report} | {r['execute']:.2f} | {r['html']:.2f} | {r['pdf']:.2f} | "
+            f"{r['total']:.2f} | {e['execute']:.2f} / {e['html']:.2f} / {e['pdf']:.2f} / "
+            f"{e['total']:.2f} | {e['total'] / r['total']:.2f} |")
+
+    # 3. Whole runs: ours, empty notebooks through the same pool, the floor; unchanged.
+    reports = sum(len(params.load_tenant(params_dir, t).reports) for t in counts)
+    run = ["run", "--all-tenants", "--period", PERIOD, "--as-of", AS_OF.isoformat(),
+           "--jobs", str(args.jobs), "--warehouse", str(wh), "--params", str(params_dir)]
+    floor = reports * statistics.median(empty_totals) / args.jobs
+    say(f"\n| run of {args.tenants} tenants, {reports} reports, {args.jobs} workers | s | "
+        f"peak RSS MiB | floor/this |\n|---|---:|---:|---:|\n"
+        f"| floor: reports × empty notebook {statistics.median(empty_totals):.2f} s / "
+        f"{args.jobs} cores | {floor:.0f} | | 1.00 |")
+    seconds, rss = command([*run, "--outputs", str(root / "out-empty"), "--force"], root,
+                           {"REPORTLIB_NOTEBOOKS": str(empties)})
+    say(f"| empty notebooks, same command and pool | {seconds:.0f} | {rss:.0f} | "
+        f"{floor / seconds:.2f} |")
+    seconds, rss = command([*run, "--outputs", str(root / "out"), "--force"], root)
+    say(f"| ours | {seconds:.0f} | {rss:.0f} | {floor / seconds:.2f} |")
+    seconds, rss = command([*run, "--outputs", str(root / "out")], root)
+    say(f"| ours again, unchanged | {seconds:.1f} | {rss:.0f} | |\n"
+        f"machine load after: {os.getloadavg()[0]:.1f}")
+
+
+def demo_counts(wh: Path, root: Path, params_dir: Path) -> dict:
+    """Ingest the demo's sources; notifications per tenant (and the ingest's seconds)."""
+    import duckdb
+
+    start = time.perf_counter()
+    ingest.ingest(root / "sources", wh, params_dir)
+    seconds = time.perf_counter() - start
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        counts = dict(con.execute(
+            "SELECT tenant_id, count(*) FROM (SELECT tenant_id FROM notifications UNION ALL "
+            "SELECT tenant_id FROM notification_log) GROUP BY tenant_id").fetchall())
+    finally:
+        con.close()
+    return {**counts, "_ingest_seconds": seconds}
 
 
 if __name__ == "__main__":

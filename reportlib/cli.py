@@ -254,10 +254,11 @@ def cmd_run(args) -> int:
         _check_dask(args.dask)
     from reportlib.render import runner
 
-    outputs = _outputs(args)
+    outputs, defaults = _outputs(args), environment.command_settings()
     results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir, outputs,
                          args.jobs, dask_address=args.dask, force=args.force,
-                         rate_card=environment.command_settings().rate_card)
+                         rate_card=defaults.rate_card, bundle_memory=defaults.bundle_memory,
+                         warm_kernels=defaults.warm_kernels)
     for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
         print(result.line())
     print(f"index: {(outputs / 'index.html').resolve()}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PREFIX = "REPORTLIB_"
@@ -28,6 +28,11 @@ class Settings:
     rate_card: Path | None = None  # a rate card of the user's own, over params/rate_card.csv
     # REPORTLIB_SMTP_<NAME> values that are set, by lower-case name (host, port, …).
     smtp: Mapping[str, str] = field(default_factory=dict)
+    # Where bundles of notebooks opened by hand are kept ($REPORTLIB_CACHE, else the user's
+    # cache folder: $XDG_CACHE_HOME or ~/.cache, under reportlib/bundles).
+    cache: Path = Path("~/.cache/reportlib/bundles")
+    bundle_memory: str = "1GB"  # a bundle build's DuckDB memory limit ($REPORTLIB_BUNDLE_MEMORY)
+    warm_kernels: bool = True  # a worker's kernel kept for a tenant-period's reports
 
 
 def smtp_variable(name: str) -> str:
@@ -40,6 +45,7 @@ def command_settings(environ: Mapping[str, str] | None = None) -> Settings:
     REPORTLIB_WAREHOUSE, REPORTLIB_PARAMS or REPORTLIB_OUTPUTS say otherwise."""
     env = os.environ if environ is None else environ
     rate_card = env.get(f"{PREFIX}RATE_CARD")
+    cache_home = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return Settings(
         warehouse=Path(env.get(f"{PREFIX}WAREHOUSE", DEFAULT_WAREHOUSE)),
         params=Path(env.get(f"{PREFIX}PARAMS", DEFAULT_PARAMS)),
@@ -47,6 +53,9 @@ def command_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_card=Path(rate_card) if rate_card else None,
         smtp={name: env[smtp_variable(name)] for name in SMTP_NAMES
               if smtp_variable(name) in env},
+        cache=Path(env.get(f"{PREFIX}CACHE") or cache_home / "reportlib" / "bundles"),
+        bundle_memory=env.get(f"{PREFIX}BUNDLE_MEMORY") or "1GB",
+        warm_kernels=env.get(f"{PREFIX}WARM_KERNELS", "1") != "0",
     )
 
 
@@ -67,5 +76,5 @@ def notebook_settings(start: Path | None = None,
         warehouse = found[0]
     params = Path(env[f"{PREFIX}PARAMS"]) if f"{PREFIX}PARAMS" in env else (
         warehouse.parent / DEFAULT_PARAMS)
-    return Settings(warehouse, params, warehouse.parent / DEFAULT_OUTPUTS, settings.rate_card,
-                    settings.smtp)
+    return replace(settings, warehouse=warehouse, params=params,
+                   outputs=warehouse.parent / DEFAULT_OUTPUTS)

@@ -97,3 +97,12 @@ def tiny_warehouse(empty_warehouse):
         [utc("2026-10-05T03:00:00+00:00"), utc("2026-10-06T03:00:00+00:00")])
     con.close()
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _bundle_cache(tmp_path_factory):
+    """Bundles of notebooks run with an empty `bundle` are cached here, never in the user's
+    own cache folder (kernels inherit the variable)."""
+    import os
+
+    os.environ["REPORTLIB_CACHE"] = str(tmp_path_factory.mktemp("bundle-cache"))

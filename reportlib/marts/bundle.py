@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,10 +27,17 @@ from reportlib.domain.calendar import Period
 from reportlib.errors import ReportError
 from reportlib.params import TenantParams
 
+# What one bundle build may hold in memory before it spills to a folder beside the bundle
+# (DuckDB's `memory_limit`): a run builds as many bundles at once as it has workers, each
+# beside a kernel, so a large tenant spills instead of growing. The command's
+# $REPORTLIB_BUNDLE_MEMORY sets another (DuckDB's notation: '500MB', '2GB').
+MEMORY_LIMIT = "1GB"
+
 
 def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: date,
           out_path: Path, reports: tuple[str, ...] = ("consumption",),
-          rate_card: list[pricing.RateRow] | None = None) -> str:
+          rate_card: list[pricing.RateRow] | None = None,
+          memory_limit: str = MEMORY_LIMIT) -> str:
     """Write the bundle of one scope to `out_path`; returns its content hash."""
     warehouse_path, out_path = Path(warehouse_path), Path(out_path)
     if not warehouse_path.is_file():
@@ -39,8 +48,11 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
     os.unlink(tmp_name)
     rows = rate_card if rate_card is not None else pricing.load_rate_card()
     warehouse.ensure_current(warehouse_path)
+    spill = Path(tempfile.mkdtemp(prefix=".spill-", dir=out_path.parent))
     con = warehouse.connect(":memory:")
     try:
+        con.execute("SET memory_limit = ?", [memory_limit])
+        con.execute("SET temp_directory = ?", [str(spill)])
         warehouse.waiting_for_lock(
             lambda: con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)"), warehouse_path)
         known = con.execute("SELECT count(*) FROM wh.tenants WHERE tenant_id = ?",
@@ -62,11 +74,18 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
         con.executemany("INSERT INTO out.bundle_info VALUES (?, ?)",
                         [(k, json.dumps(v)) for k, v in info.items()])
         con.execute("DETACH out")
+    except duckdb.OutOfMemoryException as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise ReportError(f"bundle of {tenant.tenant_id} {period.label}: more than its memory "
+                          f"limit of {memory_limit} even when spilling "
+                          f"({str(exc).splitlines()[0]}); "
+                          "set REPORTLIB_BUNDLE_MEMORY higher") from None
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     os.replace(tmp_name, out_path)
     return content_hash(out_path)
 
@@ -213,9 +232,72 @@ class Bundle:
         return date.fromisoformat(self.info["as_of"])
 
 
+# A cached bundle not used for this long is removed the next time one is built.
+CACHE_KEEP_SECONDS = 7 * 24 * 3600
+
+
+def _builder_hash() -> str:
+    """The code that builds a bundle (this module, the marts and their SQL, pricing,
+    calendar, the warehouse's views, the registry): other code, another bundle."""
+    root = Path(__file__).resolve().parent.parent  # the package
+    digest = hashlib.sha256()
+    paths = [root / "registry.py", root / "deliver" / "extract.py",
+             *sorted((root / "marts").rglob("*.py")), *sorted((root / "marts").rglob("*.sql")),
+             *sorted((root / "domain").glob("*.py")), *sorted((root / "warehouse").glob("*.py")),
+             *sorted((root / "reports").glob("*/*.sql"))]
+    for path in paths:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _warehouse_state(path: Path) -> list:
+    """The warehouse file and its write-ahead log as they are now (any write changes them)."""
+    found = []
+    for file in (path, path.with_name(path.name + ".wal")):
+        try:
+            stat = file.stat()
+            found.append([file.name, stat.st_size, stat.st_mtime_ns, stat.st_ino])
+        except FileNotFoundError:
+            found.append([file.name, None])
+    return found
+
+
+def cached_build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: date,
+                 reports: tuple[str, ...], rate_card: list[pricing.RateRow],
+                 cache: Path) -> Path:
+    """A bundle of this scope from the cache, built now only when none is current: one built
+    from the same warehouse (its file and log unchanged since), tenant settings, rate card,
+    reports and bundle code. A new build replaces the older ones of the same tenant, period,
+    as-of date and reports; a bundle unused for a week is removed."""
+    warehouse_path = Path(warehouse_path).resolve()
+    slot = hashlib.sha256(json.dumps(
+        [str(warehouse_path), tenant.tenant_id, period.label, as_of.isoformat(),
+         sorted(reports)]).encode()).hexdigest()[:16]
+    inputs = hashlib.sha256(json.dumps(
+        [_warehouse_state(warehouse_path), repr(tenant), [repr(r) for r in rate_card],
+         _builder_hash()]).encode()).hexdigest()[:16]
+    folder = Path(cache)
+    path = folder / f"{tenant.tenant_id}-{period.label}-{slot}-{inputs}.duckdb"
+    if path.is_file():
+        os.utime(path)  # used now: kept another week
+        return path
+    build(warehouse_path, tenant, period, as_of, path, reports, rate_card)
+    now = time.time()
+    for other in folder.glob("[!.]*.duckdb"):  # not a build in progress (.bundle-*)
+        stale = other.name.startswith(f"{tenant.tenant_id}-{period.label}-{slot}-")
+        try:
+            if other != path and (stale or now - other.stat().st_mtime > CACHE_KEEP_SECONDS):
+                other.unlink()
+        except FileNotFoundError:
+            pass  # another notebook removed it first
+    return path
+
+
 def for_notebook(tenant: str, period: str, bundle: str, as_of: str,
                  reports: tuple[str, ...]) -> Bundle:
-    """The bundle a notebook reads: the given path, or one built now from the warehouse."""
+    """The bundle a notebook reads: the given path, or (a notebook opened by hand, `bundle`
+    empty) one from the warehouse, built once and reused while it is current
+    (`cached_build`): "Run All" again builds nothing and leaves no folder behind."""
     from reportlib import params as params_mod
 
     if bundle:
@@ -227,8 +309,7 @@ def for_notebook(tenant: str, period: str, bundle: str, as_of: str,
     wh, params_dir = defaults.warehouse, defaults.params
     params_mod.use_site_reports(params_dir)
     tenant_params = params_mod.load_tenant(params_dir, tenant)
-    out = Path(tempfile.mkdtemp(prefix="reportlib-")) / "bundle.duckdb"
     card = pricing.load_rate_card(pricing.rate_card_path(params_dir, defaults.rate_card))
-    build(wh, tenant_params, calendar.parse_period(period), calendar.parse_date(as_of, "as_of"),
-          out, reports, card)
-    return Bundle.open(out)
+    path = cached_build(wh, tenant_params, calendar.parse_period(period),
+                        calendar.parse_date(as_of, "as_of"), reports, card, defaults.cache)
+    return Bundle.open(path)

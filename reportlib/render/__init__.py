@@ -9,6 +9,7 @@ failed run never replaces a good report. A failed notebook is kept as `<report>.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import json
 import os
@@ -55,6 +56,7 @@ class Job:
     display_name: str = ""
     input_hash: str = ""  # everything the report's outputs depend on (runner.input_hash)
     title: str = ""  # in the reader's language (a worker has not read the site's own reports)
+    warm_kernel: bool = True  # run in this worker's kernel of its tenant-period (warm_kernel)
 
 
 @dataclass
@@ -170,17 +172,23 @@ def page_titles(job: Job) -> tuple[str, str]:
     return text, text
 
 
-def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: str) -> str:
-    """A self-contained page: no code, no prompts, no streams, no script, no external URL."""
+@functools.cache
+def _html_exporter() -> HTMLExporter:
+    """One exporter per process: its templates are compiled once (a third of the HTML step)."""
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(
         remove_cell_tags={"remove-cell"}, remove_all_outputs_tags={"remove-output"},
         remove_input_tags={"remove-input"}, enabled=True), enabled=True)
     exporter.register_preprocessor(DropStreams(), enabled=True)
+    return exporter
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, title: str, footer: str, lang: str) -> str:
+    """A self-contained page: no code, no prompts, no streams, no script, no external URL."""
     for number, cell in enumerate(nb.cells):  # papermill's injected cell has a random id
         cell["id"] = f"c{number}"
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _html_exporter().from_notebook_node(nb)
     body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
     page_css = ("@page { @bottom-left { content: " + _css_string(footer) +
                 '; font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #6c757d; } }')
@@ -282,6 +290,61 @@ def render(job: Job, bundle_bytes: bytes | None = None,
     return output
 
 
+# Run in a warm kernel before each report after the first: the user's names go, and so does
+# every reportlib module (with whatever it cached), imported afresh by the next report; the
+# heavy libraries (pandas, matplotlib, DuckDB) stay loaded, which is what a warm kernel saves.
+RESET_KERNEL = """\
+import sys
+for name in [n for n in sys.modules if n == "reportlib" or n.startswith("reportlib.")]:
+    del sys.modules[name]
+import matplotlib.pyplot
+matplotlib.pyplot.close("all")
+get_ipython().run_line_magic("reset", "-f")
+"""
+_warm: dict = {}  # "key": (tenant, period), "km": its kernel's manager, in this process
+
+
+def warm_kernel(job: Job):
+    """This process's kernel for the job's tenant-period: the one that ran its previous
+    report, reset (`RESET_KERNEL`), or a new one when the tenant-period changes (the old one
+    is shut down). None when the job says no (the command's $REPORTLIB_WARM_KERNELS=0):
+    papermill starts one per report."""
+    if not job.warm_kernel:
+        return None
+    key, km = (job.tenant, job.period), _warm.get("km")
+    if km is not None and _warm.get("key") == key and km.is_alive():
+        client = km.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            reply = client.execute_interactive(RESET_KERNEL, timeout=60, store_history=False)
+            if reply["content"]["status"] == "ok":
+                return km
+        finally:
+            client.stop_channels()
+    drop_warm_kernel()
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=kernel_name())
+    with quiet_stderr():
+        km.start_kernel(cwd=str(resources.files("reportlib") / "reports"))
+    if not _warm.get("atexit"):
+        import atexit
+
+        atexit.register(drop_warm_kernel)
+        _warm["atexit"] = True
+    _warm.update(key=key, km=km)
+    return km
+
+
+def drop_warm_kernel() -> None:
+    """Shut down this process's warm kernel, if any."""
+    km = _warm.pop("km", None)
+    _warm.pop("key", None)
+    if km is not None:
+        km.shutdown_kernel(now=True)
+
+
 def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
                  output: RenderOutput) -> None:
     import papermill
@@ -293,12 +356,15 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
     executed = out / f"{job.report}.ipynb"
     t0 = time.perf_counter()
     try:
+        km = warm_kernel(job)
         with quiet_stderr():
             papermill.execute_notebook(
                 str(notebook), str(executed), parameters=parameters,
                 kernel_name=kernel_name(), cwd=str(notebook.parent), progress_bar=False,
-                log_output=False, request_save_on_cell_execute=False)
+                log_output=False, request_save_on_cell_execute=False,
+                **({"km": km} if km is not None else {}))
     except Exception as exc:  # the executed notebook holds the traceback
+        drop_warm_kernel()  # a failed report's kernel is not trusted with the next one
         if executed.exists():
             output.files[f"{job.report}.failed.ipynb"] = executed.read_bytes()
             result.files = {"failed_notebook": f"{job.report}.failed.ipynb"}

@@ -1,10 +1,14 @@
 """Fans (tenant, period, report) jobs out to a local process pool, with a progress bar.
 
-Bundles are built first, in this process (the warehouse has one writer and is read here
-once per tenant-period), into a staging folder (`outputs/.staging`); each job then carries its
-bundle to a worker, and the results come back to this process, which alone publishes outputs,
-manifests, the bundle (once its tenant-period's reports are done) and the index. A run killed
-at any point leaves every published file as it was.
+Each tenant-period's bundle is built by a worker of the pool, into a staging folder
+(`outputs/.staging`), while the other workers render the reports of bundles already built; a
+built bundle's reports are queued ahead of the next bundle. The warehouse is opened read-only
+by the workers, and this process holds a read-only connection of its own until the last bundle
+is built: no writer (an ingest) can change the warehouse between two tenants' bundles, and a
+writer that holds it first is waited for here, once, before any worker starts. Results come
+back to this process, which alone publishes outputs, manifests, the bundle (once its
+tenant-period's reports are done) and the index. A run killed at any point leaves every
+published file as it was.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -32,7 +37,7 @@ from rich.progress import (
 )
 
 from reportlib import params as params_mod
-from reportlib import registry
+from reportlib import registry, warehouse
 from reportlib.domain import calendar, pricing
 from reportlib.errors import ReportError, WarehouseBusy
 from reportlib.look.i18n import report_title
@@ -61,47 +66,75 @@ def reports_of(tenant: params_mod.TenantParams, asked: Sequence[str] | None) -> 
     return own + site
 
 
+@dataclass(frozen=True)
+class Scope:
+    """One tenant-period of a run: the reports wanted and where its bundle is staged."""
+
+    tenant: params_mod.TenantParams
+    period: calendar.Period
+    reports: tuple[str, ...]
+    bundle: str  # outputs/.staging/<tenant>/<period>/bundle.duckdb
+    out_dir: str  # outputs/<tenant>/<period>
+
+
 def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
-         as_of: date, warehouse: Path, params_dir: Path, outputs: Path,
-         rate_card: Path | None = None) -> tuple[list[Job], list[JobResult]]:
-    """Validate everything and build one bundle per tenant-period; returns jobs to run and
-    results of jobs that failed before rendering (a bundle that could not be built)."""
+         params_dir: Path, outputs: Path) -> list[Scope]:
+    """Validate everything and list the tenant-periods to build, clearing what a killed run
+    left in their staging folders; nothing is built here."""
     parsed = [calendar.parse_period(p) for p in periods]
     for report in reports or ():
         if registry.find(report) is None:
             raise ReportError(f"report {report!r} is not one of {', '.join(registry.names())}")
     tenant_params = [params_mod.load_tenant(params_dir, t) for t in tenants]
-    card = pricing.load_rate_card(pricing.rate_card_path(params_dir, rate_card))
-    jobs, failures = [], []
+    scopes = []
     for tp in tenant_params:
-        wanted = reports_of(tp, reports)
+        wanted = tuple(reports_of(tp, reports))
         for period in parsed:
-            out_dir = Path(outputs) / tp.tenant_id / period.label
-            bundle_path = staging_dir(outputs, tp.tenant_id, period.label) / "bundle.duckdb"
-            shutil.rmtree(bundle_path.parent, ignore_errors=True)  # a killed run's leftovers
-            bundle_path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                digest = bundle.build(warehouse, tp, period, as_of, bundle_path, tuple(wanted),
-                                      card)
-            except WarehouseBusy:
-                raise  # not this tenant's failure: the command stops, nothing recorded
-            except ReportError as exc:
-                failures += [JobResult(tp.tenant_id, period.label, r, "failed", error=str(exc))
-                             for r in wanted]
-                continue
-            tables = bundle.table_hashes(bundle_path)
-            info = {k: v for k, v in bundle.Bundle.open(bundle_path).info.items()
-                    if k != "reports"}
-            for report in wanted:
-                job = Job(
-                    tenant=tp.tenant_id, period=period.label, report=report,
-                    as_of=as_of.isoformat(), locale=tp.locale,
-                    bundle=str(bundle_path.resolve()), bundle_hash=digest,
-                    notebook=str(notebook_path(report)), out_dir=str(out_dir.resolve()),
-                    display_name=tp.display_name, title=report_title(report, tp.locale))
-                job.input_hash = input_hash(job, tables, info, bundle_path)
-                jobs.append(job)
-    return jobs, failures
+            staged = staging_dir(outputs, tp.tenant_id, period.label)
+            shutil.rmtree(staged, ignore_errors=True)  # a killed run's leftovers
+            scopes.append(Scope(tp, period, wanted, str((staged / "bundle.duckdb").resolve()),
+                                str((Path(outputs) / tp.tenant_id / period.label).resolve())))
+    return scopes
+
+
+def prepare(scope: Scope, as_of: date, warehouse_path: Path,
+            rate_card: list[pricing.RateRow], memory_limit: str = bundle.MEMORY_LIMIT,
+            warm_kernels: bool = True) -> list[Job]:
+    """Build one tenant-period's bundle (in a worker of the pool) and return its reports'
+    jobs, each with its input hash. Raises ReportError when the bundle cannot be built."""
+    bundle_path = Path(scope.bundle)
+    bundle_path.parent.mkdir(parents=True, exist_ok=True)
+    digest = bundle.build(warehouse_path, scope.tenant, scope.period, as_of, bundle_path,
+                          scope.reports, rate_card, memory_limit)
+    tables = bundle.table_hashes(bundle_path)
+    info = {k: v for k, v in bundle.Bundle.open(bundle_path).info.items() if k != "reports"}
+    jobs = []
+    for report in scope.reports:
+        job = Job(
+            tenant=scope.tenant.tenant_id, period=scope.period.label, report=report,
+            as_of=as_of.isoformat(), locale=scope.tenant.locale, bundle=scope.bundle,
+            bundle_hash=digest, notebook=str(notebook_path(report)), out_dir=scope.out_dir,
+            display_name=scope.tenant.display_name,
+            title=report_title(report, scope.tenant.locale), warm_kernel=warm_kernels)
+        job.input_hash = input_hash(job, tables, info, bundle_path)
+        jobs.append(job)
+    return jobs
+
+
+class ReadLock:
+    """A read-only connection to the warehouse held by the run while its bundles are built:
+    workers may read it, no writer can change it. Waits for a writer that holds it first."""
+
+    def __init__(self, path: Path):
+        self.con = None
+        if Path(path).is_file():
+            warehouse.ensure_current(path)  # a migration writes: before the lock, not under it
+            self.con = warehouse.connect(path, read_only=True)
+
+    def release(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
 
 
 @functools.cache
@@ -174,9 +207,8 @@ def staging_dir(outputs: Path, tenant: str, period: str) -> Path:
     return Path(outputs) / ".staging" / tenant / period
 
 
-def _publish_bundle(job: Job, out_dir: Path) -> None:
+def _publish_bundle(staged: Path, out_dir: Path) -> None:
     """Move the staged bundle beside the published reports (atomic within the folder)."""
-    staged = Path(job.bundle)
     if staged.is_file():
         out_dir.mkdir(parents=True, exist_ok=True)
         os.replace(staged, out_dir / "bundle.duckdb")
@@ -195,14 +227,40 @@ def _progress(console: Console) -> Progress:
                     TextColumn("ETA"), TimeRemainingColumn(), console=console)
 
 
-def execute(jobs: Sequence[Job], workers: int, on_output: Callable[[RenderOutput], None],
-            console: Console | None = None, dask_address: str | None = None) -> None:
-    """Render jobs in a spawn-context process pool, or on a Dask cluster when an address is
-    given; each output comes back to this process and is handed to `on_output`."""
+# What a run does with a built scope: (scope, its jobs, the ReportError that stopped its
+# bundle or None) -> the jobs to render.
+OnBuilt = Callable[[Scope, list[Job], ReportError | None], list[Job]]
+
+
+def execute(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], workers: int,
+            on_built: OnBuilt, on_output: Callable[[RenderOutput], None],
+            console: Console | None = None, dask_address: str | None = None,
+            on_all_built: Callable[[], None] = lambda: None) -> None:
+    """Build every scope's bundle (`build`) and render the jobs `on_built` returns for it.
+    With several workers, in a spawn-context process pool where a bundle is built by one
+    worker while the others render, a built scope's reports queued ahead of the next bundle
+    (at most `workers` bundles built ahead). With one worker, or a Dask cluster (which renders
+    the reports), every bundle is built here first. Each output comes back to this process
+    and is handed to `on_output`; `on_all_built` is called once the last bundle is built.
+    WarehouseBusy from a build stops everything."""
     console = console or Console(stderr=True)
     with _progress(console) as progress:
-        task = progress.add_task("render", total=len(jobs), failed=0)
+        task = progress.add_task("render", total=sum(len(s.reports) for s in scopes),
+                                 failed=0)
         failed = 0
+
+        def built(scope: Scope, get) -> list[Job]:
+            nonlocal failed
+            try:
+                jobs, error = get(), None
+            except WarehouseBusy:
+                raise  # not this tenant's failure: the command stops, nothing recorded
+            except ReportError as exc:
+                jobs, error = [], exc
+            todo = on_built(scope, jobs, error)
+            failed += len(scope.reports) if error else 0
+            progress.update(task, advance=len(scope.reports) - len(todo), failed=failed)
+            return todo
 
         def done(job: Job, get) -> None:
             nonlocal failed
@@ -216,61 +274,101 @@ def execute(jobs: Sequence[Job], workers: int, on_output: Callable[[RenderOutput
             on_output(output)
             progress.update(task, advance=1, failed=failed)
 
-        if dask_address:
-            from distributed import Client
-            from distributed import as_completed as dask_completed
-
-            with Client(dask_address, timeout="20s") as client:
-                futures = {client.submit(render, *_payload(job), pure=False): job
-                           for job in jobs}
-                for future in dask_completed(futures):
-                    done(futures[future], future.result)
-            return
-        if workers <= 1 or len(jobs) <= 1:
-            for job in jobs:
-                payload = _payload(job)
-                done(job, lambda payload=payload: render(*payload))
+        if dask_address or workers <= 1 or sum(len(s.reports) for s in scopes) <= 1:
+            jobs = [job for scope in scopes
+                    for job in built(scope, functools.partial(build, scope))]
+            on_all_built()
+            _render_here_or_on_cluster(jobs, done, dask_address)
             return
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {pool.submit(render, *_payload(job)): job for job in jobs}
-            for future in as_completed(futures):
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        try:
+            waiting: dict[Future, Scope | Job] = {}
+            queue = list(scopes)
+
+            def next_build() -> None:
+                if queue:
+                    scope = queue.pop(0)
+                    waiting[pool.submit(build, scope)] = scope
+                elif not any(isinstance(item, Scope) for item in waiting.values()):
+                    on_all_built()
+
+            for _ in range(workers):
+                next_build()
+            while waiting:
+                finished, _ = wait(waiting, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    item = waiting.pop(future)
+                    if isinstance(item, Scope):
+                        for job in built(item, future.result):
+                            waiting[pool.submit(render, *_payload(job))] = job
+                        next_build()
+                    else:
+                        done(item, future.result)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+
+
+def _render_here_or_on_cluster(jobs: list[Job], done, dask_address: str | None) -> None:
+    if dask_address:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        with Client(dask_address, timeout="20s") as client:
+            futures = {client.submit(render, *_payload(job), pure=False): job for job in jobs}
+            for future in dask_completed(futures):
                 done(futures[future], future.result)
+        return
+    for job in jobs:
+        payload = _payload(job)
+        done(job, lambda payload=payload: render(*payload))
 
 
 def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
-        as_of: date, warehouse: Path, params_dir: Path, outputs: Path,
+        as_of: date, warehouse_path: Path, params_dir: Path, outputs: Path,
         workers: int | None = None, console: Console | None = None,
         dask_address: str | None = None, force: bool = False,
-        rate_card: Path | None = None) -> list[JobResult]:
-    """Plan, render, and publish outputs, manifests and the index; returns every result. A
-    report whose inputs are as when it was last rendered is not rendered again (its result is
-    `unchanged` and its files and manifest stay as they are), unless `force`."""
+        rate_card: Path | None = None, bundle_memory: str = bundle.MEMORY_LIMIT,
+        warm_kernels: bool = True) -> list[JobResult]:
+    """Plan, build bundles, render, and publish outputs, manifests and the index; returns
+    every result. A report whose inputs are as when it was last rendered is not rendered
+    again (its result is `unchanged` and its files and manifest stay as they are), unless
+    `force`."""
     outputs = Path(outputs)
     outputs.mkdir(parents=True, exist_ok=True)
     try:
-        jobs, results = plan(tenants, periods, reports, as_of, warehouse, params_dir, outputs,
-                              rate_card)
+        scopes = plan(tenants, periods, reports, params_dir, outputs)
+        card = pricing.load_rate_card(pricing.rate_card_path(params_dir, rate_card))
     except BaseException:
         shutil.rmtree(outputs / ".staging", ignore_errors=True)
         raise
-    for result in results:
-        update_manifest(outputs / result.tenant / result.period, result, as_of.isoformat())
-    if not force:
-        kept = []
+    results: list[JobResult] = []
+    pending: dict[tuple[str, str], list[Job]] = {}
+    staged: dict[tuple[str, str], Path] = {}
+    rendered: dict[tuple[str, str], bool] = {}
+
+    def on_built(scope: Scope, jobs: list[Job], error: ReportError | None) -> list[Job]:
+        key = (scope.tenant.tenant_id, scope.period.label)
+        out_dir = Path(scope.out_dir)
+        if error is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for report in scope.reports:
+                result = JobResult(*key, report, "failed", error=str(error))
+                results.append(result)
+                update_manifest(out_dir, result, as_of.isoformat())
+        todo = []
         for job in jobs:
-            same = unchanged_result(job, outputs / job.tenant / job.period)
+            same = None if force else unchanged_result(job, out_dir)
             if same is None:
-                kept.append(job)
+                todo.append(job)
             else:
                 results.append(same)
-        for key in {(j.tenant, j.period) for j in jobs} - {(j.tenant, j.period) for j in kept}:
-            shutil.rmtree(staging_dir(outputs, *key), ignore_errors=True)  # nothing to publish
-        jobs = kept
-    pending: dict[tuple[str, str], list[Job]] = {}
-    for job in jobs:
-        pending.setdefault((job.tenant, job.period), []).append(job)
-    rendered: dict[tuple[str, str], bool] = {}
+        if not todo:  # nothing to publish
+            shutil.rmtree(staging_dir(outputs, *key), ignore_errors=True)
+        pending[key], staged[key] = list(todo), Path(scope.bundle)
+        return todo
 
     def publish_output(output: RenderOutput) -> None:
         result = output.result
@@ -286,20 +384,32 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
         pending[key] = left
         if not left:  # the tenant-period is done: its bundle is published with its reports
             if rendered[key]:
-                _publish_bundle(next(j for j in jobs if (j.tenant, j.period) == key), out_dir)
+                _publish_bundle(staged[key], out_dir)
             else:
                 shutil.rmtree(staging_dir(outputs, *key), ignore_errors=True)
 
-    if jobs:
-        execute(jobs, workers or os.cpu_count() or 1, publish_output, console, dask_address)
+    lock = None
+    try:
+        lock = ReadLock(warehouse_path)
+        build = functools.partial(prepare, as_of=as_of, warehouse_path=Path(warehouse_path),
+                                  rate_card=card, memory_limit=bundle_memory,
+                                  warm_kernels=warm_kernels)
+        execute(scopes, build, workers or os.cpu_count() or 1, on_built, publish_output,
+                console, dask_address, lock.release)
+    except BaseException:
+        shutil.rmtree(outputs / ".staging", ignore_errors=True)
+        raise
+    finally:
+        if lock is not None:
+            lock.release()
     if not any((outputs / ".staging").glob("*/*/*")):
         shutil.rmtree(outputs / ".staging", ignore_errors=True)
     from reportlib.warehouse import history
 
     try:
-        history.record_runs(warehouse, results)
-        sent = history.last_sent(warehouse)
-        sent_figures = history.sent_figures(warehouse)
+        history.record_runs(warehouse_path, results)
+        sent = history.last_sent(warehouse_path)
+        sent_figures = history.sent_figures(warehouse_path)
     except WarehouseBusy as exc:  # the reports are published; only their history is late
         print(f"reportlib: warning: run history not recorded: {exc}", file=sys.stderr)
         sent, sent_figures = {}, {}

@@ -79,7 +79,7 @@ def test_a_planted_failure_spike_is_flagged_with_its_likely_cause(empty_warehous
     header = report.header()
     assert len(header.alerts) == 1
     alert = header.alerts[0]
-    assert "Nov 10, 2026" in alert and "131049" in alert and "20.0%" in alert \
+    assert "November 10, 2026" in alert and "131049" in alert and "20.0%" in alert \
         and "2.5%" in alert and "per-user marketing message limit" in alert
     assert header._repr_html_().index("Alert") < header._repr_html_().index("Data up to")
     # The manifest's list.
@@ -95,8 +95,8 @@ def test_a_quiet_month_has_no_flag(empty_warehouse, tmp_path):
     # November seen on 20 Nov: every send day of it is within 30 days, so statuses may move
     # until 30 Nov + 30 days = 30 Dec; final on 31 Dec. Its header says so, under the badge.
     assert header.badge == "Partial data"
-    assert "Provisional: delivery and read statuses of messages sent from Nov 1, 2026 can " \
-        "still change (up to 30 days after each send); the figures are final on Dec 31, " \
+    assert "Provisional: delivery and read statuses of messages sent from November 1, 2026 can " \
+        "still change (up to 30 days after each send); the figures are final on December 31, " \
         "2026." in header.lines
     assert not any(line.startswith("Consolidated") for line in header.lines)
     assert report.published_figures()["provisional_until"] == "2026-12-30"
@@ -149,13 +149,13 @@ def test_cost_rises_on_campaign_days_share_one_line_at_the_top():
              cost("2026-10-14", 8.79, 0.65), failure]
     lines = trust.alert_lines(flags, Formatter("en"))
     assert len(lines) == 2
-    assert lines[0].startswith("Alert, Oct 20, 2026: failure rate 132015") and \
+    assert lines[0].startswith("Alert, October 20, 2026: failure rate 132015") and \
         lines[0].endswith("Likely cause: a template paused or disabled for low quality.")
     assert lines[1] == (
         "Alert: the day's cost was above the usual on 3 days with campaigns (Oct 1, Oct 9, "
-        "Oct 14); the largest on Oct 1, 2026: $52.63, against $0.59 on the same weekday of "
+        "Oct 14); the largest on October 1, 2026: $52.63, against $0.59 on the same weekday of "
         "the previous weeks.")
     # One such day is said on its own.
     assert trust.alert_lines([flags[0]], Formatter("en")) == [
-        "Alert, Oct 1, 2026: the day's cost was $52.63, against $0.59 on the same weekday of "
+        "Alert, October 1, 2026: the day's cost was $52.63, against $0.59 on the same weekday of "
         "the previous weeks. Likely cause: campaigns sent that day (900 messages)."]

@@ -1,0 +1,93 @@
+"""One warm kernel per process runs a tenant-period's reports in turn: the second report finds
+nothing the first left (neither a variable nor a module-level cache of reportlib), and a job of
+another tenant gets a new kernel, the old one shut down."""
+
+from __future__ import annotations
+
+import os
+
+import nbformat
+import pytest
+
+from reportlib import render
+from reportlib.notebook import FIGURES_MIME
+from reportlib.render import Job
+
+# End-to-end: `pytest -m 'not slow'` leaves this module out.
+pytestmark = pytest.mark.slow
+
+PARAMETERS = 'tenant = ""\nperiod = ""\nbundle = ""\nlocale = ""\nas_of = ""'
+# Publishes what the kernel holds as the report's figures (the renderer reads them back).
+REPORT_STATE = f"""\
+import os
+import reportlib.look.i18n
+from IPython.display import display
+display({{{FIGURES_MIME!r}: {{
+    "pid": os.getpid(),
+    "planted": "planted" in globals(),
+    "cache": hasattr(reportlib.look.i18n, "planted_cache")}}}}, raw=True)
+"""
+PLANT = "planted = 42\nreportlib.look.i18n.planted_cache = {'acme': 1}\n"
+
+
+def notebook(path, *sources: str):
+    cell = nbformat.v4.new_code_cell(PARAMETERS)
+    cell.metadata["tags"] = ["parameters"]
+    cells = [cell, *(nbformat.v4.new_code_cell(s) for s in sources)]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": render.kernel_name(), "language": "python",
+                                 "display_name": "Python 3"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def run(tmp_path, tenant: str, path, warm: bool = True) -> dict:
+    job = Job(tenant, "2026-10", "consumption", "2026-11-20", "en", str(tmp_path / "b.duckdb"),
+              "", str(path), str(tmp_path / "out"), warm_kernel=warm)
+    result = render.render(job).result
+    assert result.status == "ok", result.error
+    return result.figures
+
+
+@pytest.fixture(autouse=True)
+def no_kernel_left():
+    yield
+    render.drop_warm_kernel()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_reports_in_one_warm_kernel_leak_nothing_and_a_new_tenant_gets_a_new_kernel(
+        tmp_path):
+    first = notebook(tmp_path / "first.ipynb", "import reportlib.look.i18n\n" + PLANT, REPORT_STATE)
+    second = notebook(tmp_path / "second.ipynb", REPORT_STATE)
+
+    planted = run(tmp_path, "acme", first)
+    # The first report sees what it planted (the planting works)...
+    assert planted["planted"] is True and planted["cache"] is True
+    after = run(tmp_path, "acme", second)
+    # ...the next report of the same tenant-period runs in the same kernel and sees neither.
+    assert after["pid"] == planted["pid"]
+    assert after["planted"] is False and after["cache"] is False
+
+    other = run(tmp_path, "beta", second)
+    assert other["pid"] != planted["pid"]
+    assert not alive(planted["pid"])  # acme's kernel was shut down
+    assert other["planted"] is False and other["cache"] is False
+
+
+def test_without_warm_kernels_each_report_gets_its_own(tmp_path):
+    """The command's REPORTLIB_WARM_KERNELS=0 (environment.command_settings) gives jobs that
+    ask for no warm kernel: each report starts its own."""
+    from reportlib.environment import command_settings
+
+    warm = command_settings({"REPORTLIB_WARM_KERNELS": "0"}).warm_kernels
+    assert warm is False
+    path = notebook(tmp_path / "state.ipynb", REPORT_STATE)
+    assert run(tmp_path, "acme", path, warm)["pid"] != run(tmp_path, "acme", path, warm)["pid"]
