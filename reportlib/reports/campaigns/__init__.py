@@ -818,7 +818,7 @@ class CampaignsReport(BaseReport):
         notes = [say(NOTES, "definitions", self.locale),
                  trust.provisional_sentence(self.provisional(), self.fmt),
                  *(say(NOTES, k, self.locale) for k in ("cost", "privacy"))]
-        notes.insert(3, say(NOTES, "csv", self.locale, tz=self.info["timezone"]))
+        notes.insert(3, say(NOTES, "csv", self.locale, tz=self.fmt.zone(self.info["timezone"])))
         return present.Footnotes(self._t("section.notes"), notes)
 
 
