@@ -184,14 +184,15 @@ def test_foreign_words_skip_the_tenants_own_names_and_addresses():
 
 
 def test_internal_names_are_found_and_own_names_are_not():
-    text = ("Veja DOMAIN.md; tabela campaign_summary, relatório desk_followup, "
+    text = ("Veja metrics.md; tabela campaign_summary, relatório desk_followup, "
             "modelo carrinho_abandonado, agente5@varejo_sul.example, consumption, agente6@\n"
             "varejo_\nsul.example, Chatbots")
     found = internal_names(text, "pt-BR", {"carrinho_abandonado"}, {"varejo_sul"})
-    # DOMAIN.md (a document), campaign_summary (a table), desk_followup (a slug), and the
-    # one-word slug "consumption" in a pt-BR page; the template name and the addresses (one
-    # broken across lines) are data; "Chatbots" is a word of the pt-BR labels as well.
-    assert found == {"DOMAIN.md", "campaign_summary", "desk_followup", "consumption"}
+    # metrics.md (a document: docs/metrics.md), campaign_summary (a table), desk_followup (a
+    # slug), and the one-word slug "consumption" in a pt-BR page; the template name and the
+    # addresses (one broken across lines) are data; "Chatbots" is a word of the pt-BR labels
+    # as well.
+    assert found == {"metrics.md", "campaign_summary", "desk_followup", "consumption"}
     assert internal_names("WhatsApp consumption", "en", set(), set()) == set()
 
 

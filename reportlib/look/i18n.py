@@ -16,10 +16,6 @@ from reportlib import registry
 
 DEFAULT_LOCALE = "pt-BR"
 
-# Each report's title (a LABELS key, declared in the registry), for what names a report outside
-# it: e-mail subjects, page footers, the index.
-REPORT_TITLES = {r.name: r.title_key for r in registry.REPORTS}
-
 LABELS: dict[str, dict[str, str]] = {
     "consumption.title": {"pt-BR": "Consumo de WhatsApp", "en": "WhatsApp consumption"},
     "partial": {"pt-BR": "Consumo parcial", "en": "Partial consumption"},

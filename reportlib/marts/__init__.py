@@ -25,23 +25,19 @@ from reportlib.domain.calendar import Period
 COMMON_MARTS = ("source_coverage",)
 
 
-def _spec(report: str) -> registry.Report | None:
-    return registry.find(report)
-
-
 def report_sources(report: str) -> tuple[str, ...]:
-    spec = _spec(report)
+    spec = registry.find(report)
     return spec.sources if spec else ()
 
 
 def report_marts(report: str) -> tuple[str, ...]:
-    spec = _spec(report)
+    spec = registry.find(report)
     return spec.marts if spec else ()
 
 
 def report_staging(report: str) -> tuple[str, ...]:
     """Its own staging tables; a site's report, those of the built-in marts it reads."""
-    spec = _spec(report)
+    spec = registry.find(report)
     if spec is None:
         return ()
     if spec.site:
