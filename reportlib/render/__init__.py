@@ -55,6 +55,7 @@ class Job:
     out_dir: str  # outputs/<tenant>/<period>, where the main process publishes
     display_name: str = ""
     input_hash: str = ""  # everything the report's outputs depend on (runner.input_hash)
+    source_hash: str = ""  # what its bundle is built from (runner.source_hash)
     title: str = ""  # in the reader's language (a worker has not read the site's own reports)
     warm_kernel: bool = True  # run in this worker's kernel of its tenant-period (warm_kernel)
 
@@ -74,6 +75,7 @@ class JobResult:
     seconds: dict = field(default_factory=dict)
     error: str | None = None
     input_hash: str = ""
+    source_hash: str = ""
 
     def line(self) -> str:
         where = f"{self.tenant} {self.period} {self.report}"
@@ -270,7 +272,7 @@ def render(job: Job, bundle_bytes: bytes | None = None,
                   "locale": job.locale, "as_of": job.as_of}
     result = JobResult(job.tenant, job.period, job.report, "failed", params=parameters,
                        bundle_hash=job.bundle_hash, started_at=started.isoformat(),
-                       input_hash=job.input_hash)
+                       input_hash=job.input_hash, source_hash=job.source_hash)
     output = RenderOutput(result)
     try:
         bundle_path, notebook = Path(job.bundle), Path(job.notebook)

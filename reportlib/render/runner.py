@@ -13,6 +13,7 @@ published file as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -50,6 +51,7 @@ from reportlib.render import (
     publish,
     render,
     update_manifest,
+    write_atomic,
     write_index,
 )
 
@@ -75,6 +77,7 @@ class Scope:
     reports: tuple[str, ...]
     bundle: str  # outputs/.staging/<tenant>/<period>/bundle.duckdb
     out_dir: str  # outputs/<tenant>/<period>
+    source_hashes: tuple[tuple[str, str], ...] = ()  # (report, source_hash) of each report
 
 
 def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
@@ -115,7 +118,8 @@ def prepare(scope: Scope, as_of: date, warehouse_path: Path,
             as_of=as_of.isoformat(), locale=scope.tenant.locale, bundle=scope.bundle,
             bundle_hash=digest, notebook=str(notebook_path(report)), out_dir=scope.out_dir,
             display_name=scope.tenant.display_name,
-            title=report_title(report, scope.tenant.locale), warm_kernel=warm_kernels)
+            title=report_title(report, scope.tenant.locale), warm_kernel=warm_kernels,
+            source_hash=dict(scope.source_hashes).get(report, ""))
         job.input_hash = input_hash(job, tables, info, bundle_path)
         jobs.append(job)
     return jobs
@@ -172,23 +176,80 @@ def input_hash(job: Job, tables: dict[str, str], info: dict, bundle_path: Path) 
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def unchanged_result(job: Job, out_dir: Path) -> JobResult | None:
-    """The report as last published, when its inputs are what they were then and its files
-    are all there; else None (it is rendered)."""
-    path = out_dir / "manifest.json"
+def source_hash(scope: Scope, report: str, as_of: date, fingerprint: str,
+                rate_card: list[pricing.RateRow]) -> str:
+    """What a report is built from before its bundle exists: its tenant's rows in the warehouse
+    (`warehouse.tenant_fingerprints`), the tenant's params, the period and as-of date, the
+    rate card, the report's entry and notebook, and the library's code. Equal to the one its
+    published files were rendered from: there is nothing to build and nothing to render."""
+    text = json.dumps({
+        "rows": fingerprint, "tenant": repr(scope.tenant), "period": scope.period.label,
+        "as_of": as_of.isoformat(), "report": repr(registry.get(report)),
+        "rate_card": [repr(r) for r in rate_card],
+        "notebook": hashlib.sha256(notebook_path(report).read_bytes()).hexdigest(),
+        "code": code_hash()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _published(out_dir: Path, report: str) -> dict | None:
+    """The report's manifest entry when it was last rendered well and its files are all there."""
     try:
-        entry = json.loads(path.read_text("utf-8"))["reports"][job.report]
+        entry = json.loads((out_dir / "manifest.json").read_text("utf-8"))["reports"][report]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if entry.get("input_hash") != job.input_hash or entry.get("status") not in ("ok", "no_data"):
+    if entry.get("status") not in ("ok", "no_data"):
         return None
     files = entry.get("files") or {}
     names = [v for k, v in files.items() if k != "csv"] + list(files.get("csv", []))
     if not names or not all((out_dir / str(n)).is_file() for n in names):
         return None
-    return JobResult(job.tenant, job.period, job.report, "unchanged",
-                     figures=entry.get("figures") or {}, bundle_hash=entry.get("bundle_hash", ""),
-                     input_hash=job.input_hash)
+    return entry
+
+
+def unchanged_result(out_dir: Path, tenant: str, period: str, report: str, key: str,
+                     value: str) -> JobResult | None:
+    """The report as last published, when its `key` ("source_hash", checked before building
+    the bundle, or "input_hash", after) is `value` and its files are all there; else None
+    (it is rendered)."""
+    entry = _published(out_dir, report)
+    if entry is None or not value or entry.get(key) != value:
+        return None
+    return JobResult(tenant, period, report, "unchanged", figures=entry.get("figures") or {},
+                     bundle_hash=entry.get("bundle_hash", ""),
+                     input_hash=entry.get("input_hash", ""),
+                     source_hash=entry.get("source_hash", ""))
+
+
+def remember_source_hash(out_dir: Path, report: str, value: str) -> None:
+    """A report whose sources changed but not its bundle's content (another month's rows): its
+    manifest entry takes the new source hash, so the next run skips it before building."""
+    path = out_dir / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    entry = manifest["reports"][report]
+    if value and entry.get("source_hash") != value:
+        entry["source_hash"] = value
+        write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str)
+                     + "\n")
+
+
+def skip_unchanged(scopes: Sequence[Scope], fingerprints: dict[str, str], as_of: date,
+                   rate_card: list[pricing.RateRow], force: bool,
+                   ) -> tuple[list[Scope], list[JobResult]]:
+    """The scopes to build, each with its reports' source hashes, and the results of the
+    scopes whose every report is as it was last rendered from the same rows (not built)."""
+    todo, same = [], []
+    for scope in scopes:
+        tenant = scope.tenant.tenant_id
+        hashes = {r: source_hash(scope, r, as_of, fingerprints[tenant], rate_card)
+                  for r in scope.reports} if tenant in fingerprints else {}
+        found = [] if force or not hashes else [
+            unchanged_result(Path(scope.out_dir), tenant, scope.period.label, r,
+                             "source_hash", h) for r, h in hashes.items()]
+        if found and all(found):
+            same.extend(found)
+        else:
+            todo.append(dataclasses.replace(scope, source_hashes=tuple(hashes.items())))
+    return todo, same
 
 
 def display_names(params_dir: Path) -> dict[str, str]:
@@ -360,10 +421,13 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
                 update_manifest(out_dir, result, as_of.isoformat())
         todo = []
         for job in jobs:
-            same = None if force else unchanged_result(job, out_dir)
+            same = None if force else unchanged_result(
+                out_dir, *key, job.report, "input_hash", job.input_hash)
             if same is None:
                 todo.append(job)
             else:
+                remember_source_hash(out_dir, job.report, job.source_hash)
+                same.source_hash = job.source_hash
                 results.append(same)
         if not todo:  # nothing to publish
             shutil.rmtree(staging_dir(outputs, *key), ignore_errors=True)
@@ -391,6 +455,10 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
     lock = None
     try:
         lock = ReadLock(warehouse_path)
+        fingerprints = {} if lock.con is None else warehouse.tenant_fingerprints(
+            lock.con, sorted({s.tenant.tenant_id for s in scopes}))
+        scopes, same = skip_unchanged(scopes, fingerprints, as_of, card, force)
+        results.extend(same)
         build = functools.partial(prepare, as_of=as_of, warehouse_path=Path(warehouse_path),
                                   rate_card=card, memory_limit=bundle_memory,
                                   warm_kernels=warm_kernels)

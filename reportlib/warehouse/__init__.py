@@ -459,3 +459,31 @@ def ensure_current(path: Path | str) -> None:
         con.close()
     if wanted - present or stale:
         create(path).close()
+
+
+# Tables of the warehouse's own bookkeeping: no bundle reads them (rejected rows it does, in a
+# report's coverage block).
+BOOKKEEPING_TABLES = ("ingest_log", "deliveries", "schedule_runs", "schedule_notices",
+                      "run_history")
+# Every table of a tenant's rows that a bundle may read: the canonical tables of its sources
+# and params, and its rejected rows.
+TENANT_TABLES = tuple(t for t in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", DDL)
+                      if t not in BOOKKEEPING_TABLES)
+
+
+def tenant_fingerprints(con: duckdb.DuckDBPyConnection,
+                        tenants: list[str]) -> dict[str, str]:
+    """Per tenant, a hash of every row of it that a bundle may read (`TENANT_TABLES`), summed
+    in SQL as a multiset of row hashes: equal fingerprints, equal rows. A run compares it with
+    the one its reports were rendered from before building anything."""
+    parts = " UNION ALL ".join(
+        f"SELECT '{t}' AS name, tenant_id, count(*) AS n, "
+        f"COALESCE(sum(hash(t)::HUGEINT), 0) AS total FROM {t} t "
+        f"WHERE tenant_id IN (SELECT unnest($tenants)) GROUP BY tenant_id"
+        for t in TENANT_TABLES)
+    found: dict[str, list[str]] = {t: [] for t in tenants}
+    for name, tenant, rows, total in con.execute(
+            f"SELECT * FROM ({parts}) ORDER BY tenant_id, name", {"tenants": list(tenants)}
+    ).fetchall():
+        found[tenant].append(f"{name}:{rows}:{total}")
+    return {t: hashlib.sha256("|".join(v).encode()).hexdigest() for t, v in found.items()}

@@ -57,3 +57,56 @@ def test_unchanged_reports_are_not_rendered_again(tmp_path):
 
     forced = run(tmp_path, "--force")
     assert all(line.endswith(": ok") for line in forced) and len(forced) == 4
+
+
+def test_a_report_whose_rows_did_not_change_is_skipped_before_its_bundle_is_built(
+        tmp_path, monkeypatch):
+    """The run compares each tenant's rows (their fingerprint) with those its reports were
+    rendered from before building anything: a re-run builds no bundle; a new row of one tenant
+    builds that tenant's bundle only; a row of another month changes no figure of this one,
+    so its report stays as it was and the next run builds nothing again."""
+    from reportlib.render import runner
+
+    demo.generate(tmp_path / "sources", tmp_path / "params", date(2026, 11, 20), tenants=2,
+                  months=1, scale=0.1)
+    wh = tmp_path / "warehouse.duckdb"
+    ingest.ingest(tmp_path / "sources", wh, tmp_path / "params")
+    built: list[str] = []
+    real_prepare = runner.prepare
+
+    def prepare(scope, **kwargs):
+        built.append(scope.tenant.tenant_id)
+        return real_prepare(scope, **kwargs)
+
+    monkeypatch.setattr(runner, "prepare", prepare)
+
+    def again() -> list[str]:
+        built.clear()
+        results = runner.run(["varejo_sul", "banco_aurora"], [PERIOD], ["chatbots"],
+                             date(2026, 11, 20), wh, tmp_path / "params", tmp_path / "out",
+                             workers=1)
+        return sorted(f"{r.tenant} {r.status}" for r in results)
+
+    assert again() == ["banco_aurora ok", "varejo_sul ok"]
+    assert sorted(built) == ["banco_aurora", "varejo_sul"]
+    before = hashes(tmp_path / "out")
+    assert again() == ["banco_aurora unchanged", "varejo_sul unchanged"] and built == []
+    assert hashes(tmp_path / "out") == before
+
+    # A bot message of varejo_sul in November: its bundle is built, its report rendered.
+    extra = tmp_path / "sources" / "varejo_sul" / "bot_messages" / "extra.csv"
+    extra.write_text("MessageId,BotId,UserIdentity,Direction,StorageDate\n"
+                     "bm-extra-1,varejo-sac,+5511999990001,received,2026-11-10T12:00:00-03:00\n",
+                     encoding="utf-8")
+    ingest.ingest(tmp_path / "sources", wh, tmp_path / "params")
+    assert again() == ["banco_aurora unchanged", "varejo_sul ok"] and built == ["varejo_sul"]
+
+    # One in December: the bundle is built and found equal, so nothing is rendered; the
+    # manifest remembers the new rows and the next run builds nothing.
+    extra.write_text(extra.read_text(encoding="utf-8") +
+                     "bm-extra-2,varejo-sac,+5511999990001,received,2026-12-10T12:00:00-03:00\n",
+                     encoding="utf-8")
+    ingest.ingest(tmp_path / "sources", wh, tmp_path / "params")
+    assert again() == ["banco_aurora unchanged", "varejo_sul unchanged"]
+    assert built == ["varejo_sul"]
+    assert again() == ["banco_aurora unchanged", "varejo_sul unchanged"] and built == []
