@@ -18,6 +18,8 @@ STATUS_DAYS = 30  # message statuses can keep changing for 30 days after the sen
 # Likely causes of a failure-rate flag, by error code (DOMAIN: a 131049 spike is the per-user
 # marketing limit; 132015/132016 a paused or disabled template).
 CAUSES = {131049: "marketing_limit", 132015: "template_paused", 132016: "template_paused"}
+# Likely cause of a cost flag: who sent the messages (outside campaigns) whose cost moved most.
+SENDERS = {"agent": "agents", "api": "api"}
 
 TEXT = {
     "provisional.statuses": {
@@ -69,10 +71,10 @@ TEXT = {
               "messages).",
     },
     "flag.cost": {
-        "pt-BR": "Alerta, {day}: custo do dia de {value}, contra {baseline} no mesmo dia da "
-                 "semana das semanas anteriores.",
-        "en": "Alert, {day}: the day's cost was {value}, against {baseline} on the same "
-              "weekday of the previous weeks.",
+        "pt-BR": "Alerta, {day}: custo estimado das mensagens enviadas fora de campanhas de "
+                 "{value}, contra {baseline} no mesmo dia da semana das semanas anteriores.",
+        "en": "Alert, {day}: the estimated cost of messages sent outside campaigns was "
+              "{value}, against {baseline} on the same weekday of the previous weeks.",
     },
     "cause.marketing_limit": {
         "pt-BR": "Causa provável: o limite da Meta de mensagens de marketing por usuário.",
@@ -82,23 +84,29 @@ TEXT = {
         "pt-BR": "Causa provável: um modelo pausado ou desativado por baixa qualidade.",
         "en": "Likely cause: a template paused or disabled for low quality.",
     },
-    "flags.campaign_days": {
-        "pt-BR": "Alerta: custo do dia acima do habitual em {count} dias com campanhas "
-                 "({days}); o maior em {day}: {value}, contra {baseline} no mesmo dia da "
-                 "semana das semanas anteriores.",
-        "en": "Alert: the day's cost was above the usual on {count} days with campaigns "
-              "({days}); the largest on {day}: {value}, against {baseline} on the same weekday "
-              "of the previous weeks.",
+    "cause.agents": {
+        "pt-BR": "Causa provável: mensagens de {category} enviadas por agentes: {count}, que "
+                 "custaram {value} (normalmente {usual}).",
+        "en": "Likely cause: {category} messages sent by agents: {count}, costing {value} "
+              "(usually {usual}).",
     },
-    "cause.campaigns": {
-        "pt-BR": "Causa provável: campanhas enviadas nesse dia ({count} mensagens).",
-        "en": "Likely cause: campaigns sent that day ({count} messages).",
+    "cause.api": {
+        "pt-BR": "Causa provável: mensagens de {category} enviadas pela API (integrações): "
+                 "{count}, que custaram {value} (normalmente {usual}).",
+        "en": "Likely cause: {category} messages sent through the API (integrations): {count}, "
+              "costing {value} (usually {usual}).",
+    },
+    "cause.other_senders": {
+        "pt-BR": "Causa provável: mensagens de {category} de outros remetentes: {count}, que "
+                 "custaram {value} (normalmente {usual}).",
+        "en": "Likely cause: {category} messages from other senders: {count}, costing {value} "
+              "(usually {usual}).",
     },
     "subject.flag": {"pt-BR": "alerta: {what} em {day}", "en": "alert: {what} on {day}"},
     "subject.flags": {"pt-BR": "{count} alertas", "en": "{count} alerts"},
     "subject.failure_rate": {"pt-BR": "falhas {code}", "en": "{code} failures"},
     "subject.read_rate": {"pt-BR": "leitura de {category}", "en": "{category} read rate"},
-    "subject.cost": {"pt-BR": "custo", "en": "cost"},
+    "subject.cost": {"pt-BR": "custo fora de campanhas", "en": "cost outside campaigns"},
 }
 
 
@@ -193,24 +201,27 @@ def table_note(window: Provisional, fmt: Formatter) -> str:
 def read_flags(frame, metrics: tuple[str, ...]) -> list[dict]:
     """The flags of the mart `daily_anomalies` for these metrics, as the manifest lists them:
     day, metric, subject (error code or category; none for cost), value, baseline, robust z,
-    volume, baseline days and the likely cause where one is known."""
+    volume, baseline days and the likely cause where one is known (of a cost flag, its detail:
+    the category, messages, cost and usual cost of the senders whose cost moved most)."""
     import pandas as pd
 
     flags = []
     for row in frame[frame["metric"].isin(metrics)].itertuples():
         subject = None if row.subject is None or row.subject != row.subject else str(row.subject)
-        campaign_messages = int(row.campaign_messages)
         cause = CAUSES.get(int(subject)) if row.metric == "failure_rate" and subject and \
             subject.isdigit() else None
-        if row.metric == "cost" and campaign_messages:
-            cause = "campaigns"
+        detail = None
+        if row.metric == "cost" and isinstance(row.cause_sender, str):
+            cause = SENDERS.get(row.cause_sender, "other_senders")
+            detail = {"category": row.cause_category, "messages": int(row.cause_messages),
+                      "value": round(float(row.cause_value), 6),
+                      "baseline": round(float(row.cause_baseline), 6)}
         flags.append({
             "day": pd.Timestamp(row.day).date().isoformat(), "metric": row.metric,
             "subject": subject, "value": round(float(row.value), 6),
             "baseline": round(float(row.baseline), 6),
             "robust_z": round(float(row.robust_z), 2), "volume": round(float(row.volume), 2),
-            "baseline_days": int(row.baseline_days), "campaign_messages": campaign_messages,
-            "cause": cause})
+            "baseline_days": int(row.baseline_days), "cause": cause, "cause_detail": detail})
     return flags
 
 
@@ -240,25 +251,18 @@ def flag_sentence(flag: dict, fmt: Formatter) -> str:
                    value=fmt.percent(flag["value"]), baseline=fmt.percent(flag["baseline"]),
                    volume=fmt.number(flag["volume"]))
     if flag.get("cause"):
+        detail = flag.get("cause_detail") or {}
         text += " " + say(f"cause.{flag['cause']}", locale,
-                          count=fmt.number(flag.get("campaign_messages") or 0))
+                          category=_category(detail.get("category"), locale).lower(),
+                          count=fmt.number(detail.get("messages") or 0),
+                          value=fmt.money(detail.get("value") or 0),
+                          usual=fmt.money(detail.get("baseline") or 0))
     return text
 
 
 def alert_lines(flags: list[dict], fmt: Formatter) -> list[str]:
-    """The flags as the top of a report shows them: one sentence each, except cost rises on
-    days campaigns sent messages (expected, and frequent), which share one sentence naming
-    their days and the largest."""
-    campaign_days = [f for f in flags if f["metric"] == "cost" and f.get("cause") == "campaigns"
-                     and f["value"] > f["baseline"]]
-    if len(campaign_days) < 2:
-        return [flag_sentence(f, fmt) for f in flags]
-    largest = max(campaign_days, key=lambda f: f["value"])
-    grouped = say("flags.campaign_days", fmt.locale, count=fmt.number(len(campaign_days)),
-                  days=", ".join(fmt.day(date.fromisoformat(f["day"])) for f in campaign_days),
-                  day=fmt.date(date.fromisoformat(largest["day"])),
-                  value=fmt.money(largest["value"]), baseline=fmt.money(largest["baseline"]))
-    return [flag_sentence(f, fmt) for f in flags if f not in campaign_days] + [grouped]
+    """The flags as the top of a report shows them: one sentence each."""
+    return [flag_sentence(f, fmt) for f in flags]
 
 
 def subject_words(flags: list[dict], locale: str) -> str:

@@ -13,7 +13,10 @@ Worked by hand, failure rate of 131049:
   spike: 60/300 = 0.20 -> robust z = (0.20 - 0.025) / 0.01 = 17.5 > 3.5: one flag
   quiet: 7/300 = 0.02333 -> z = -0.167: no flag
   small: 100 messages < 200: not judged
-Read rate within 24 h is 100 % every day (z = 0); there is no analytics data, so no cost.
+Read rate within 24 h is 100 % every day (z = 0). (Those 300 messages are not a campaign's,
+so they have a cost too; the campaigns report does not judge cost.)
+
+Cost (the estimated cost of the messages not sent by a campaign) is worked by hand further down.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from reportlib.domain import calendar
 from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.campaigns import CampaignsReport
+from reportlib.reports.consumption import ConsumptionReport
 from tests.conftest import BETA
 
 AS_OF = date(2026, 11, 20)
@@ -113,7 +117,7 @@ def test_the_subject_carries_the_flag(tmp_path):
 
     flag = {"day": "2026-11-10", "metric": "failure_rate", "subject": "131049",
             "value": 0.2, "baseline": 0.025, "robust_z": 17.5, "volume": 300,
-            "baseline_days": 8, "campaign_messages": 0, "cause": "marketing_limit"}
+            "baseline_days": 8, "cause": "marketing_limit", "cause_detail": None}
     base = "Active-message campaigns · Beta · November 2026 · partial"
     assert deliver.subject(BETA, "campaigns", "2026-11", partial=True, flags=[]) == base
     one = deliver.subject(BETA, "campaigns", "2026-11", partial=True, flags=[flag])
@@ -133,29 +137,155 @@ def test_the_subject_carries_the_flag(tmp_path):
     assert message["Subject"] == one
 
 
-def test_cost_rises_on_campaign_days_share_one_line_at_the_top():
+# ---------------------------------------------------------------------------------------------
+# Cost: the estimated cost of the messages not sent by a campaign.
+#
+# Tenant beta (UTC). On the eight Tuesdays before 10 Nov 2026 (15 Sep .. 3 Nov) agents send
+# 90, 90, 100, 100, 100, 100, 110 and 110 utility templates to Brazilian numbers, all delivered
+# and billable (no webhook says free, no user message opened a window). Rate card, Brazil,
+# utility from 2025-07-01: US$ 0.0068. Meta's analytics report the same, so that the report
+# has data (they play no part in the flag).
+#
+#   baseline values 90..110 x 0.0068 = 0.612, 0.612, 0.68, 0.68, 0.68, 0.68, 0.748, 0.748
+#   median 0.68; deviations 0.068, 0.068, 0, 0, 0, 0, 0.068, 0.068 -> MAD 0.034
+#   scale = max(1.4826 x 0.034 = 0.0504, max(US$ 1, 5 % of 0.68)) = 1.0
+# Every other day costs 0 (never US$ 5 on the day or in its baseline: not judged).
+
+COST_BASELINE = (90, 90, 100, 100, 100, 100, 110, 110)  # 15 Sep, 22 Sep, ..., 3 Nov
+UTILITY_RATE = 0.0068  # Brazil, utility, from 2025-07-01 (reportlib/domain/data/rate_card.csv)
+MARKETING_RATE = 0.0625  # Brazil, marketing
+
+
+def _deliver(con, day: date, messages: int, start: int, category: str, sender: str,
+             campaign: str | None = None) -> None:
+    """`messages` templates of `category` sent by `sender` (a campaign's when it names one) at
+    12:00 UTC on `day`, each to its own Brazilian number and delivered a minute later."""
+    at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    con.execute(
+        "INSERT INTO notifications SELECT 'beta', 'c' || (? + i), ?, ?, "
+        "CASE WHEN ? = 'agent' THEN 'ana@beta' END, NULL, '2001', "
+        "'+55219' || lpad((? + i)::VARCHAR, 8, '0'), 'aviso', ?, ?, ?, "
+        "?::TIMESTAMPTZ + INTERVAL 1 MINUTE, NULL, NULL, NULL, NULL, 'hand-made', i + 1 "
+        "FROM range(?) r(i)",
+        [start, campaign, sender, sender, start, category, at, at, at, messages])
+
+
+def _meta(con, day: date, category: str, volume: int, rate: float) -> None:
+    """Meta's pricing analytics for the day: `volume` paid messages of `category`."""
+    con.execute(
+        "INSERT INTO pricing_daily VALUES ('beta', 'w-beta', ?, ?, '552130000002', 'BR', "
+        "'REGULAR', ?, NULL, ?, ?, 'hand-made', 'DAILY', "
+        "'phone_number,country,pricing_type,pricing_category')",
+        [datetime(day.year, day.month, day.day, tzinfo=UTC),
+         datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1),
+         category.upper(), volume, round(volume * rate, 6)])
+
+
+def _cost_warehouse(empty_warehouse, agent_templates: int, campaign: int = 0,
+                    answering: bool = False):
+    """The baseline Tuesdays, then Tuesday 10 Nov: `agent_templates` utility templates sent by
+    agents (`answering`: each to a user who wrote an hour before) and a campaign of `campaign`
+    marketing templates."""
+    path, con = empty_warehouse
+    start = 0
+    for weeks, sent in zip(range(8, 0, -1), COST_BASELINE, strict=True):
+        day = SPIKE_DAY - timedelta(weeks=weeks)
+        _deliver(con, day, sent, start, "utility", "agent")
+        _meta(con, day, "utility", sent, UTILITY_RATE)
+        start += sent
+    _deliver(con, SPIKE_DAY, agent_templates, start, "utility", "agent")
+    if answering:
+        con.execute(
+            "INSERT INTO inbound_messages SELECT 'beta', 'in' || i, "
+            "'55219' || lpad((? + i)::VARCHAR, 8, '0'), TIMESTAMPTZ '2026-11-10 11:00:00+00', "
+            "'text', NULL, NULL, NULL, '2001', 'hand-made', i + 1, NULL, NULL, NULL "
+            "FROM range(?) r(i)", [start, agent_templates])
+    _meta(con, SPIKE_DAY, "utility", agent_templates, UTILITY_RATE)
+    if campaign:
+        con.execute("INSERT INTO campaigns VALUES ('beta', 'black-friday', 'Black Friday', "
+                    "'beta-bot', 'oferta', 'pt_BR', 'marketing', 'Sent', ?, ?, 'ana', 0, "
+                    "'hand-made', 1)",
+                    [datetime(2026, 11, 10, 12, tzinfo=UTC)] * 2)
+        _deliver(con, SPIKE_DAY, campaign, start + agent_templates, "marketing", "campaign",
+                 "black-friday")
+        _meta(con, SPIKE_DAY, "marketing", campaign, MARKETING_RATE)
+    con.close()
+    return path
+
+
+def _consumption(path, tmp_path) -> ConsumptionReport:
+    out = tmp_path / "consumption.duckdb"
+    bundle.build(path, BETA, calendar.parse_period("2026-11"), AS_OF, out, ("consumption",))
+    return ConsumptionReport(Bundle.open(out))
+
+
+def test_a_planned_campaign_day_raises_no_cost_flag(empty_warehouse, tmp_path):
+    # Tuesday 10 Nov: agents send their usual 100 utility templates (US$ 0.68) and a campaign
+    # sends 2,000 marketing templates (2,000 x 0.0625 = US$ 125.00). The day's cost in Meta's
+    # analytics is US$ 125.68 against a usual US$ 0.68 (z = 125.0: the old definition flagged
+    # it). Outside campaigns: 100 x 0.0068 = 0.68 -> z = (0.68 - 0.68) / 1.0 = 0: no flag.
+    report = _consumption(_cost_warehouse(empty_warehouse, 100, campaign=2000), tmp_path)
+    assert report.flags() == []
+    assert report.header().alerts == []
+    assert report.published_figures()["flags"] == []
+
+
+def test_a_spike_of_agent_templates_is_one_cost_flag(empty_warehouse, tmp_path):
+    # Tuesday 10 Nov: agents send 1,000 utility templates: 1,000 x 0.0068 = US$ 6.80 (at least
+    # US$ 5: judged). z = (6.80 - 0.68) / 1.0 = 6.12 > 3.5: one flag. Likely cause: the agents'
+    # utility templates (the only sender and category), US$ 6.80 against their own median 0.68.
+    # The same day's campaign (500 marketing templates, US$ 31.25) is not part of it.
+    report = _consumption(_cost_warehouse(empty_warehouse, 1000, campaign=500), tmp_path)
+    flags = report.flags()
+    assert [(f["day"], f["metric"], f["subject"], f["cause"]) for f in flags] == [
+        ("2026-11-10", "cost", None, "agents")]
+    flag = flags[0]
+    assert flag["value"] == pytest.approx(6.80)
+    assert flag["baseline"] == pytest.approx(0.68)
+    assert flag["robust_z"] == pytest.approx(6.12)
+    assert flag["baseline_days"] == 8
+    assert flag["cause_detail"] == {"category": "utility", "messages": 1000,
+                                    "value": pytest.approx(6.80), "baseline": pytest.approx(0.68)}
+    assert report.header().alerts == [
+        "Alert, November 10, 2026: the estimated cost of messages sent outside campaigns was "
+        "$6.80, against $0.68 on the same weekday of the previous weeks. Likely cause: utility "
+        "messages sent by agents: 1,000, costing $6.80 (usually $0.68)."]
+    assert report.published_figures()["flags"] == flags
+
+
+def test_agent_templates_inside_customer_service_windows_cost_nothing(empty_warehouse,
+                                                                        tmp_path):
+    # The same 1,000 utility templates, each answering a user who wrote an hour before: a
+    # utility template inside a customer-service window is free (not billable). The day costs
+    # 0 outside campaigns (z = (0 - 0.68) / 1.0 = -0.68; and under US$ 5): no flag.
+    report = _consumption(_cost_warehouse(empty_warehouse, 1000, answering=True), tmp_path)
+    assert report.flags() == []
+
+
+def test_a_cost_spike_under_five_dollars_never_flags(empty_warehouse, tmp_path):
+    # 700 utility templates: 700 x 0.0068 = US$ 4.76, z = 4.08, but neither the day nor its
+    # baseline reaches US$ 5: not judged.
+    report = _consumption(_cost_warehouse(empty_warehouse, 700), tmp_path)
+    assert report.flags() == []
+
+
+def test_a_cost_flag_in_words():
     from reportlib.look.i18n import Formatter
     from reportlib.reports import trust
 
-    def cost(day, value, baseline):
-        return {"day": day, "metric": "cost", "subject": None, "value": value,
-                "baseline": baseline, "robust_z": 40.0, "volume": value, "baseline_days": 8,
-                "campaign_messages": 900, "cause": "campaigns"}
-
-    failure = {"day": "2026-10-20", "metric": "failure_rate", "subject": "132015",
-               "value": 0.1, "baseline": 0.0, "robust_z": 10.0, "volume": 400,
-               "baseline_days": 8, "campaign_messages": 0, "cause": "template_paused"}
-    flags = [cost("2026-10-01", 52.63, 0.59), cost("2026-10-09", 46.10, 0.55),
-             cost("2026-10-14", 8.79, 0.65), failure]
-    lines = trust.alert_lines(flags, Formatter("en"))
-    assert len(lines) == 2
-    assert lines[0].startswith("Alert, October 20, 2026: failure rate 132015") and \
-        lines[0].endswith("Likely cause: a template paused or disabled for low quality.")
-    assert lines[1] == (
-        "Alert: the day's cost was above the usual on 3 days with campaigns (Oct 1, Oct 9, "
-        "Oct 14); the largest on October 1, 2026: $52.63, against $0.59 on the same weekday of "
-        "the previous weeks.")
-    # One such day is said on its own.
-    assert trust.alert_lines([flags[0]], Formatter("en")) == [
-        "Alert, October 1, 2026: the day's cost was $52.63, against $0.59 on the same weekday of "
-        "the previous weeks. Likely cause: campaigns sent that day (900 messages)."]
+    flag = {"day": "2026-11-10", "metric": "cost", "subject": None, "value": 40.12,
+            "baseline": 0.52, "robust_z": 39.6, "volume": 40.12, "baseline_days": 8,
+            "cause": "api", "cause_detail": {"category": "authentication", "messages": 5823,
+                                             "value": 39.6, "baseline": 0.3}}
+    assert trust.alert_lines([flag], Formatter("en")) == [
+        "Alert, November 10, 2026: the estimated cost of messages sent outside campaigns was "
+        "$40.12, against $0.52 on the same weekday of the previous weeks. Likely cause: "
+        "authentication messages sent through the API (integrations): 5,823, costing $39.60 "
+        "(usually $0.30)."]
+    assert trust.alert_lines([flag], Formatter("pt-BR")) == [
+        "Alerta, 10 de novembro de 2026: custo estimado das mensagens enviadas fora de "
+        "campanhas de US$\xa040,12, contra US$\xa00,52 no mesmo dia da semana das semanas "
+        "anteriores. Causa provável: mensagens de autenticação enviadas pela API "
+        "(integrações): 5.823, que custaram US$\xa039,60 (normalmente US$\xa00,30)."]
+    assert trust.subject_words([flag], "pt-BR") == \
+        "alerta: custo fora de campanhas em 10/11/2026"

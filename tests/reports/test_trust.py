@@ -103,9 +103,10 @@ def test_provisional_rows_of_a_table_carry_a_dagger_and_the_note_says_why():
 
 
 def test_every_manifest_entry_carries_provisional_until_and_flags(tmp_path):
-    flag = {"day": "2026-10-06", "metric": "cost", "subject": None, "value": 97.77,
-            "baseline": 0.71, "robust_z": 97.06, "volume": 97.77, "baseline_days": 5,
-            "campaign_messages": 2051, "cause": "campaigns"}
+    flag = {"day": "2026-10-06", "metric": "cost", "subject": None, "value": 27.77,
+            "baseline": 0.71, "robust_z": 27.06, "volume": 27.77, "baseline_days": 5,
+            "cause": "agents", "cause_detail": {"category": "utility", "messages": 4000,
+                                                "value": 27.2, "baseline": 0.4}}
     ok = JobResult("acme", "2026-10", "consumption", "ok", files={"html": "c.html"},
                    figures={"total": 1, "provisional_until": "2026-11-08",
                             "provisional": False, "flags": [flag]})

@@ -4,19 +4,25 @@
 --   failure_rate  per error code: messages that failed with the code / messages sent that day
 --   read_rate     per category: messages read within 24 h of the send / received (delivered
 --                 or read), so that a recent day is measured like the older ones
---   cost          the headline cost of the day (Meta's where reported, else our estimate),
---                 from `consumption_facts_history` (the consumption facts over the baseline
---                 weeks and the period)
+--   cost          the estimated cost of the messages not sent by a campaign (agents' templates,
+--                 API sends such as authentication codes): the billable ones (delivered or
+--                 read, and not free) at the rate in force for their market and category on
+--                 their send day, the rule of a campaign's cost (campaign_messages.sql).
+--                 Campaign spend is planned, and shown per campaign in the campaigns report.
 -- A day is judged only with enough volume (200 messages sent, 200 received of the category,
 -- or US$ 5 on the day or in its baseline), with at least 4 baseline days that have it too
--- (rates; every baseline day counts for cost), once it can be measured: message days up to
--- two days before as-of (a day's reads within 24 h are in), cost days before as-of that Meta's
--- analytics already cover. robust_z = (value − baseline) / scale, scale = 1.4826 × MAD but
--- never below 1 percentage point (rates) or the larger of US$ 1 and 5 % of the baseline
--- (cost); a flag when |robust_z| > 3.5. campaign_messages: campaign messages sent that day.
+-- (rates; every baseline day counts for cost), and only up to two days before as-of (a day's
+-- reads within 24 h and its deliveries are in). Cost days run from the tenant's first message
+-- in our records, and only under per-message pricing. robust_z = (value − baseline) / scale,
+-- scale = 1.4826 × MAD but never below 1 percentage point (rates) or the larger of US$ 1 and
+-- 5 % of the baseline (cost); a flag when |robust_z| > 3.5.
+-- cause_*: of a cost flag, the sender and category (outside campaigns) whose cost moved most
+-- in the flag's direction against its own same-weekday median: messages, cost, that median.
 WITH messages AS (
-    SELECT (COALESCE(sent_at, accepted_at) AT TIME ZONE getvariable('tz'))::DATE AS day,
+    SELECT message_id, (COALESCE(sent_at, accepted_at) AT TIME ZONE getvariable('tz'))::DATE
+            AS day,
         normalize_category(category) AS category, final_status, error_code, campaign_id,
+        sender, recipient,
         read_at IS NOT NULL
             AND read_at <= COALESCE(sent_at, accepted_at) + INTERVAL 24 HOUR AS read_24h
     FROM message_timeline
@@ -24,21 +30,54 @@ WITH messages AS (
       AND COALESCE(sent_at, accepted_at) >= getvariable('baseline_start_ts')
       AND COALESCE(sent_at, accepted_at) < getvariable('period_end_ts')
 ), sent_days AS (
-    SELECT day, count(*) AS messages, count(campaign_id) AS campaign_messages
-    FROM messages GROUP BY day
+    SELECT day, count(*) AS messages FROM messages GROUP BY day
 ), codes AS (
     SELECT DISTINCT error_code AS code FROM messages
     WHERE final_status = 'failed' AND error_code IS NOT NULL
 ), failed AS (
     SELECT day, error_code AS code, count(*) AS n FROM messages
     WHERE final_status = 'failed' AND error_code IS NOT NULL GROUP BY ALL
-), cost_span AS (
-    SELECT min(day) AS first_day, max(day) AS last_day FROM consumption_facts_history
+), webhook_pricing AS (
+    SELECT message_id,
+        bool_or(pricing_type IS NOT NULL OR pricing_category IS NOT NULL) AS has_pricing,
+        bool_or('free_entry_point' IN (lower(pricing_type), normalize_category(pricing_category))
+                OR 'free_customer_service' IN (lower(pricing_type),
+                                               normalize_category(pricing_category)))
+            AS webhook_free
+    FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
+), billable AS (
+    -- Outside campaigns, what Meta bills: delivered or read, and not free (the webhooks'
+    -- pricing says free; with no pricing in its webhooks, it was sent in a free window).
+    SELECT m.day, COALESCE(m.sender, 'api') AS sender, COALESCE(m.category, 'unknown')
+            AS category,
+        left(regexp_replace(COALESCE(m.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix,
+        count(*) AS messages
+    FROM messages m
+    LEFT JOIN webhook_pricing p USING (message_id)
+    LEFT JOIN message_free_windows w
+      ON w.tenant_id = getvariable('tenant') AND w.message_id = m.message_id
+    WHERE m.campaign_id IS NULL AND m.final_status IN ('delivered', 'read')
+      AND NOT COALESCE(p.webhook_free, false)
+      AND (COALESCE(p.has_pricing, false) OR w.message_id IS NULL)
+    GROUP BY ALL
+), senders AS (
+    -- per day, sender and category: the billable messages that have a rate and their cost (the
+    -- rate looked up once per market; messages without one are left out, as in a campaign's)
+    SELECT day, sender, category, sum(messages) FILTER (WHERE rate IS NOT NULL) AS messages,
+        COALESCE(sum(messages * rate), 0) AS cost
+    FROM (SELECT *, rate_in_force(market, category, day) AS rate
+          FROM (SELECT day, sender, category,
+                    CASE WHEN prefix <> ''
+                         THEN COALESCE(market_of_country(country_of_phone(prefix)), 'Other')
+                         END AS market,
+                    sum(messages) AS messages
+                FROM billable GROUP BY ALL))
+    GROUP BY ALL
 ), cost_days AS (
     SELECT unnest(generate_series(greatest(getvariable('baseline_start'), first_day),
-                                  least(getvariable('period_end'), last_day),
-                                  INTERVAL 1 DAY))::DATE AS day
-    FROM cost_span WHERE last_day IS NOT NULL
+                                  getvariable('period_end'), INTERVAL 1 DAY))::DATE AS day
+    FROM (SELECT min(day) AS first_day FROM messages WHERE pricing_era(day) = 'PMP')
+    WHERE first_day IS NOT NULL
 ), series AS (
     SELECT d.day, 'failure_rate' AS metric, c.code::VARCHAR AS subject,
         d.messages::DOUBLE AS volume, COALESCE(f.n, 0) / d.messages AS value
@@ -53,9 +92,8 @@ WITH messages AS (
     GROUP BY day, category
     HAVING count(*) FILTER (WHERE final_status IN ('delivered', 'read')) > 0
     UNION ALL
-    SELECT d.day, 'cost', NULL, COALESCE(sum(f.headline_cost), 0),
-        COALESCE(sum(f.headline_cost), 0)
-    FROM cost_days d LEFT JOIN consumption_facts_history f USING (day)
+    SELECT d.day, 'cost', NULL, COALESCE(sum(s.cost), 0), COALESCE(sum(s.cost), 0)
+    FROM cost_days d LEFT JOIN senders s USING (day)
     GROUP BY d.day
 ), rules AS (
     SELECT * FROM (VALUES ('failure_rate', 200.0, true), ('read_rate', 200.0, true),
@@ -70,8 +108,7 @@ WITH messages AS (
      AND date_diff('day', b.day, s.day) % 7 = 0
      AND (NOT r.baseline_needs_minimum OR b.volume >= r.minimum)
     WHERE s.day BETWEEN getvariable('period_start') AND getvariable('period_end')
-      AND CASE WHEN s.metric = 'cost' THEN s.day < getvariable('as_of')
-               ELSE s.day + INTERVAL 1 DAY < getvariable('as_of') END
+      AND s.day + INTERVAL 1 DAY < getvariable('as_of')
     GROUP BY ALL
 ), scored AS (
     SELECT *, list_aggregate(history, 'median') AS baseline,
@@ -81,20 +118,47 @@ WITH messages AS (
     SELECT *,
         list_aggregate(list_transform(history, lambda x: abs(x - baseline)), 'median') AS mad
     FROM scored
+), flagged AS (
+    SELECT day, metric, subject, value, baseline, mad,
+        (value - baseline) / greatest(1.4826 * mad, CASE WHEN metric = 'cost'
+                                                         THEN greatest(1.0, 0.05 * baseline)
+                                                         ELSE 0.01 END) AS robust_z,
+        volume, baseline_days
+    FROM scaled
+    WHERE baseline_days >= 4
+      AND CASE WHEN metric = 'cost' THEN greatest(value, baseline) >= minimum
+               ELSE volume >= minimum END
+), contributions AS (
+    -- every sender x category outside campaigns on every cost day (0 when it sent nothing)
+    SELECT d.day, c.sender, c.category, COALESCE(s.messages, 0) AS messages,
+        COALESCE(s.cost, 0) AS cost
+    FROM cost_days d CROSS JOIN (SELECT DISTINCT sender, category FROM senders) c
+    LEFT JOIN senders s USING (day, sender, category)
+), moves AS (
+    SELECT s.day, s.sender, s.category, s.messages, s.cost, median(b.cost) AS usual
+    FROM contributions s
+    JOIN contributions b
+      ON b.sender = s.sender AND b.category = s.category
+     AND b.day < s.day AND b.day >= s.day - INTERVAL 56 DAY
+     AND date_diff('day', b.day, s.day) % 7 = 0
+    WHERE s.day IN (SELECT day FROM flagged WHERE metric = 'cost' AND abs(robust_z) > 3.5)
+    GROUP BY ALL
+), causes AS (
+    SELECT day,
+        arg_max({'sender': sender, 'category': category, 'messages': messages, 'cost': cost,
+                 'usual': usual}, cost - usual) FILTER (WHERE cost > usual) AS rise,
+        arg_min({'sender': sender, 'category': category, 'messages': messages, 'cost': cost,
+                 'usual': usual}, cost - usual) FILTER (WHERE cost < usual) AS fall
+    FROM moves GROUP BY day
+), named AS (
+    SELECT f.*, CASE WHEN f.metric <> 'cost' THEN NULL WHEN f.value > f.baseline THEN c.rise
+                     ELSE c.fall END AS cause
+    FROM flagged f LEFT JOIN causes c USING (day)
+    WHERE abs(f.robust_z) > 3.5
 )
-SELECT day, metric, subject, value, baseline, mad,
-    -- what the day's campaigns sent: a likely cause of a cost flag
-    COALESCE((SELECT campaign_messages FROM sent_days d WHERE d.day = scaled.day), 0)
-        AS campaign_messages,
-    (value - baseline) / greatest(1.4826 * mad, CASE WHEN metric = 'cost'
-                                                     THEN greatest(1.0, 0.05 * baseline)
-                                                     ELSE 0.01 END) AS robust_z,
-    volume, baseline_days
-FROM scaled
-WHERE baseline_days >= 4
-  AND CASE WHEN metric = 'cost' THEN greatest(value, baseline) >= minimum
-           ELSE volume >= minimum END
-  AND abs((value - baseline) / greatest(1.4826 * mad, CASE WHEN metric = 'cost'
-                                                           THEN greatest(1.0, 0.05 * baseline)
-                                                           ELSE 0.01 END)) > 3.5
+SELECT day, metric, subject, value, baseline, mad, robust_z, volume, baseline_days,
+    cause.sender AS cause_sender, cause.category AS cause_category,
+    cause.messages::BIGINT AS cause_messages, cause.cost AS cause_value,
+    cause.usual AS cause_baseline
+FROM named
 ORDER BY day, metric, subject
