@@ -63,10 +63,10 @@ def _warehouse(empty_warehouse, spike_messages: int, spike_failures: int):
     return path
 
 
-def _report(path, tmp_path) -> CampaignsReport:
-    out = tmp_path / "bundle.duckdb"
-    bundle.build(path, BETA, calendar.parse_period("2026-11"), AS_OF, out, ("campaigns",))
-    return CampaignsReport(Bundle.open(out))
+def _report(path, tmp_path, report=CampaignsReport, name: str = "campaigns"):
+    out = tmp_path / f"{name}.duckdb"
+    bundle.build(path, BETA, calendar.parse_period("2026-11"), AS_OF, out, (name,))
+    return report(Bundle.open(out))
 
 
 def test_a_planted_failure_spike_is_flagged_with_its_likely_cause(empty_warehouse, tmp_path):
@@ -214,9 +214,7 @@ def _cost_warehouse(empty_warehouse, agent_templates: int, campaign: int = 0,
 
 
 def _consumption(path, tmp_path) -> ConsumptionReport:
-    out = tmp_path / "consumption.duckdb"
-    bundle.build(path, BETA, calendar.parse_period("2026-11"), AS_OF, out, ("consumption",))
-    return ConsumptionReport(Bundle.open(out))
+    return _report(path, tmp_path, ConsumptionReport, "consumption")
 
 
 def test_a_planned_campaign_day_raises_no_cost_flag(empty_warehouse, tmp_path):
