@@ -52,8 +52,8 @@ help desk and bots add ≈ 3 rows per message. Measured with `--months 3 --as-of
 `--tenants 12 --scale 4` ≈ 1.0 million (1.6 GB); `--tenants 12 --scale 41` ≈ 10.5 million
 (17 GB). The year before adds its 91 days at 0.85 × the volume, about as much again: the
 default demo (`reportlib demo`, 3 tenants, Sep–Nov 2026 and Sep–Nov 2025) writes ≈ 125
-thousand messages (205 MB); generating them took 9 s of CPU and ingesting them 25 s (5 s and
-16 s without the year before).
+thousand messages (205 MB); generating them takes about 8 s of CPU and ingesting them about
+24 s (5 s and 13 s without the year before).
 
 Files are written day by day (`reportlib.demo.tenant`): memory depends on a batch of sends
 (`SLICE`), the webhooks in flight and the number of days, not on the number of messages. The
