@@ -15,7 +15,7 @@ import socket
 import sys
 import tempfile
 import traceback
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "tenant and day)")
     p.add_argument("--months", type=int, default=demo.DEFAULT_MONTHS,
                    help="months ending at --as-of (19 or more reach the CBP era)")
+    p.add_argument("--year-before", action=argparse.BooleanOptionalAction, default=True,
+                   help="also the same calendar months a year before, at "
+                        f"{demo.YEAR_BEFORE_VOLUME:g} × the volume (year-over-year changes "
+                        "in the reports; default on)")
     p.add_argument("--shape", choices=demo.SHAPES, default="wide",
                    help="the platform files' shape: the wide files, or the platform's own "
                         "export tables (the same rows: the same reports)")
@@ -209,9 +213,14 @@ def cmd_demo(args) -> int:
     _, params_dir = _paths(args)
     try:
         counts = demo.generate(args.sources, params_dir, as_of, args.seed, args.tenants,
-                               args.scale, args.months, args.shape)
+                               args.scale, args.months, args.shape, args.year_before)
     except ValueError as exc:
         raise ReportError(str(exc)) from None
+    own, *before = demo.demo_spans(as_of, args.months, args.year_before)
+    print(f"days {own.first}..{own.end - timedelta(days=1)}")
+    for span in before:
+        print(f"days {span.first}..{span.end - timedelta(days=1)}: the same months a year "
+              f"before, {span.volume:g} × the volume")
     for tenant, n in counts.items():
         print(f"{tenant}: {n} active messages written to {args.sources / tenant}")
     print(f"total: {sum(counts.values())} active messages, {len(counts)} tenants")

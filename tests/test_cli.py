@@ -291,3 +291,22 @@ def test_an_unexpected_error_is_one_line_naming_its_log(tmp_path, monkeypatch, c
     log = Path(lines[0].rsplit(" ", 1)[1])
     assert log.parent == tmp_path and "Traceback" in log.read_text() and "broken" in \
         log.read_text()
+
+
+def test_demo_draws_the_year_before_unless_told_not_to(tmp_path, monkeypatch, capsys):
+    """`reportlib demo` asks the generator for the same months a year before (the chatbots
+    report's change on a year needs them) and says which days it drew; `--no-year-before`
+    leaves them out."""
+    from reportlib import cli
+
+    asked = []
+    monkeypatch.setattr(demo, "generate", lambda *args: asked.append(args) or {"acme": 5})
+    base = ["demo", "--sources", str(tmp_path / "s"), "--params", str(tmp_path / "p")]
+    assert cli.main(base) == 0
+    assert cli.main([*base, "--no-year-before"]) == 0
+    assert [args[-1] for args in asked] == [True, False]
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["days 2026-09-01..2026-11-19",
+                       "days 2025-09-01..2025-11-30: the same months a year before, 0.85 × "
+                       "the volume"]
+    assert out[4] == "days 2026-09-01..2026-11-19" and "year before" not in out[5]

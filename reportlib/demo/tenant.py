@@ -1,6 +1,11 @@
 """One demo tenant, day by day: draw a day's sends, their outcomes, webhooks, help desk and
 bots, append them to the month files, keep only counters and the events still in flight.
 
+The spans (`reportlib.demo.spans`) are drawn one after the other into the same month files
+(a month is in one span only), each cut off at its end. Ids, sequential numbers and the
+campaign list run on across spans, so they stay unique in a tenant; the demo's own months are
+drawn first, so they are the same with or without the year before.
+
 Memory depends on the size of a batch (`SLICE` messages, a day's desk traffic) and on the
 number of days (analytics counters, campaign rows), never on the number of messages.
 """
@@ -45,6 +50,7 @@ from reportlib.demo.profiles import (
     variant_days,
     variant_pairs,
 )
+from reportlib.demo.spans import Span
 from reportlib.demo.webhooks import Webhooks
 
 SLICE = 20_000  # messages drawn and written at once
@@ -57,17 +63,20 @@ CAMPAIGN_HEADER = ["CampaignId", "CampaignName", "BotId", "TemplateName", "Templ
 class TenantRun:
     """Writes one tenant's source files under `folder`; `run()` returns its message count."""
 
-    def __init__(self, profile: Profile, start: date, as_of: date, seed: int, scale: float,
-                 folder: Path, prices: MetaPrices, shape: str = "wide") -> None:
+    def __init__(self, profile: Profile, spans: list[Span], as_of: date, seed: int,
+                 scale: float, folder: Path, prices: MetaPrices, shape: str = "wide") -> None:
         tenant = profile.tenant
-        self.p, self.start, self.as_of, self.scale = profile, start, as_of, scale
+        self.p, self.spans, self.as_of = profile, spans, as_of
+        self.scale = scale
+        self.volume = scale  # of the span being drawn: the scale × the span's volume
         self.folder, self.prices = folder, prices
         self.salt = zlib.crc32(tenant.tenant_id.encode())
         self.rng = np.random.default_rng([seed, self.salt])
         # Draws added later take their own stream, so the earlier ones stay as they were.
         self.opener_rng = np.random.default_rng([seed, self.salt, 2])
-        self.clock = LocalClock(tenant.timezone, start, as_of)
-        self.cutoff = self.clock.day_start(as_of)
+        self.clock = LocalClock(tenant.timezone, min(s.first for s in spans), as_of)
+        self.cutoff = self.clock.day_start(as_of)  # of the span being drawn
+        self.first_month = 0  # of the span being drawn (months since 1970-01)
         self.contacts = Contacts(self.rng, max(50, int(profile.contacts * scale)),
                                  profile.foreign_share)
         self.files = MonthFiles(folder, self.clock, profile.csv_style, shape)
@@ -81,13 +90,19 @@ class TenantRun:
         self.messages = 0
 
     def run(self) -> int:
-        """Every day from start to as-of, then what is only known at the end: the webhooks
-        still in flight, campaigns (with two scheduled later) and Meta's analytics."""
-        day = self.start
-        while day < self.as_of:
-            self._day(day)
-            day += timedelta(days=1)
-        self._flush(np.inf)
+        """Every day of each span, then the webhooks still in flight (the span's files end at
+        its cut-off); then what is only known at the end: campaigns (with two scheduled after
+        as-of) and Meta's analytics."""
+        for span in self.spans:
+            self.volume = self.scale * span.volume
+            self.cutoff = self.desk.cutoff = self.clock.day_start(span.end)
+            self.first_month = int(self.clock.month(np.array([self.clock.day_start(
+                span.first)]))[0])
+            day = span.first
+            while day < span.end:
+                self._day(day)
+                day += timedelta(days=1)
+            self._flush(np.inf)
         self.files.close()
         self._scheduled_campaigns()
         self._write_campaigns()
@@ -110,7 +125,7 @@ class TenantRun:
             later = begin + SLICE < len(sends)
             self._flush(sends.accepted[begin + SLICE] if later else next_day)
         weight = WEEKDAY_WEIGHTS[day.weekday()]
-        service = int(self.rng.poisson(self.p.service_per_day * weight * self.scale))
+        service = int(self.rng.poisson(self.p.service_per_day * weight * self.volume))
         self.analytics.service(day, service, int(self.rng.binomial(service, self.p.fep_share)))
         for table in self.desk.day(day, service):
             self.files.write(table)
@@ -126,10 +141,10 @@ class TenantRun:
         if self.p.variants and weekday < 5 and day.day in variant_days(day):
             for plan, hour, lift, name in variant_pairs(day):
                 parts.append(self._campaign(day, plan, hour, lift, name))
-        parts.append(self._individual(day, self.p.auth_per_day * weight * self.scale,
+        parts.append(self._individual(day, self.p.auth_per_day * weight * self.volume,
                                       "authentication", "api"))
         if weekday < 6:
-            parts.append(self._individual(day, self.p.agent_per_day * weight * self.scale,
+            parts.append(self._individual(day, self.p.agent_per_day * weight * self.volume,
                                           "utility", "agent"))
         return Sends.concat(parts)
 
@@ -138,7 +153,7 @@ class TenantRun:
                   name: str | None = None) -> Sends:
         rng = self.rng
         plan = plan or self.p.campaigns[int(rng.integers(len(self.p.campaigns)))]
-        audience = max(10, int(plan.audience * self.scale * rng.uniform(0.7, 1.3)))
+        audience = max(10, int(plan.audience * self.volume * rng.uniform(0.7, 1.3)))
         hour = rng.uniform(*CAMPAIGN_HOURS) if hour is None else hour
         scheduled = self.clock.day_start(day) + 3600 * round(hour * 2) / 2
         recipients = rng.choice(self.contacts.size, size=min(audience, self.contacts.size),
@@ -191,7 +206,11 @@ class TenantRun:
         self.arrivals.push(arrival, month=month, line=lines)
         arrival, month, lines = self.webhooks.openers(self.opener_rng, sends, ids, recipients,
                                                       self.clock.month)
-        self.arrivals.push(arrival, month=month, line=lines)
+        # A window opened before the span's first month (the evening before its first day)
+        # would be the only line of a month without data: it is in no file, as a real export
+        # that starts on the 1st.
+        kept = month >= self.first_month
+        self.arrivals.push(arrival[kept], month=month[kept], line=lines[kept])
         self.analytics.deliveries(sends, outcomes, self.contacts.country(sends.recipient))
         for table in self._reply_tickets(sends, outcomes):
             self.files.write(table)

@@ -34,6 +34,95 @@ def test_same_seed_and_date_give_the_same_files(tmp_path):
     assert tree_digest(tmp_path / "c" / "sources") != tree_digest(tmp_path / "a" / "sources")
 
 
+def test_the_year_before_is_the_same_calendar_months_a_year_earlier():
+    from reportlib.demo import YEAR_BEFORE_VOLUME, Span, demo_spans
+
+    own = Span(date(2026, 9, 1), date(2026, 11, 20))
+    assert demo_spans(date(2026, 11, 20), 3, False) == [own]
+    # Whole months: November 2025 to its last day, though November 2026 stops at as-of.
+    assert demo_spans(date(2026, 11, 20), 3, True) == [
+        own, Span(date(2025, 9, 1), date(2025, 12, 1), YEAR_BEFORE_VOLUME)]
+    # As-of on the 1st: the demo has no day of November 2026, so none of November 2025.
+    assert demo_spans(date(2026, 11, 1), 3, True)[1] == Span(date(2025, 9, 1),
+                                                              date(2025, 11, 1), 0.85)
+    # 13 months already hold November 2025: the year before is the 12 months before them.
+    assert demo_spans(date(2026, 11, 20), 13, True)[1] == Span(date(2024, 11, 1),
+                                                               date(2025, 11, 1), 0.85)
+
+
+def test_the_year_before_gives_the_chatbots_report_a_change_on_a_year(tmp_path):
+    """With `year_before`, every kind of file of the demo's months is also written a year
+    earlier, at a lower volume, with ids of their own; the demo's months are the same files as
+    without it; no other month has a file (not even the window a user opened the evening
+    before a span); and a demo month's chatbots report compares with the same days a year
+    before."""
+    import csv
+    import re
+
+    import duckdb
+
+    from reportlib.domain import calendar
+    from reportlib.marts import bundle
+    from reportlib.marts.bundle import Bundle
+    from reportlib.reports.chatbots import ChatbotsReport
+
+    kwargs = dict(as_of=date(2026, 11, 20), tenants=1, scale=0.1, months=2)
+    demo.generate(tmp_path / "own", None, **kwargs)
+    counts = demo.generate(tmp_path / "sources", tmp_path / "params", year_before=True,
+                           **kwargs)
+    tenant = tmp_path / "sources" / "varejo_sul"
+    found = {(p.parent.name, re.search(r"\d{4}-\d{2}", p.name)[0])
+             for p in tenant.rglob("*_20??-??.*")}
+    kinds = {kind for kind, _ in found}
+    assert len(kinds) == 8  # every month file the demo writes (and campaigns.csv)
+    months = ("2025-10", "2025-11", "2026-10", "2026-11")
+    assert found == {(kind, m) for kind in kinds for m in months}  # none in the months between
+    own = tree_digest(tmp_path / "own" / "varejo_sul")
+    assert {k: v for k, v in tree_digest(tenant).items() if "_2026-" in k} == {
+        k: v for k, v in own.items() if "_2026-" in k}
+
+    def rows(kind: str, month: str) -> list[dict]:
+        with open(tenant / kind / f"{kind}_{month}.csv", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+
+    assert len(rows("notifications", "2025-10")) < len(rows("notifications", "2026-10"))
+    for kind, key in (("tickets", "TicketId"), ("ticket_messages", "MessageId"),
+                      ("bot_messages", "MessageId")):
+        ids = [r[key] for m in months for r in rows(kind, m)]
+        assert len(ids) == len(set(ids)), kind
+
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", tmp_path / "params")
+    assert not [r for r in results if r.failed]
+    assert sum(r.rows_rejected for r in results) == 2  # the two malformed rows, once
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT count(DISTINCT message_id) FROM notifications").fetchone()[0] \
+        == counts["varejo_sul"]
+    con.close()
+
+    def report(period: str) -> ChatbotsReport:
+        out = tmp_path / f"{period}.duckdb"
+        bundle.build(tmp_path / "wh.duckdb", params.load_tenant(tmp_path / "params",
+                                                                "varejo_sul"),
+                     calendar.parse_period(period), date(2026, 11, 20), out, ("chatbots",))
+        return ChatbotsReport(Bundle.open(out), "pt-BR")
+
+    november = report("2026-11")
+    f = november.figures()
+    assert (f["span"], f["year_span"]) == ("2026-11-01..2026-11-19", "2025-11-01..2025-11-19")
+    assert f["year_available"] is True
+    assert all(isinstance(f[f"{c}_change_year"], float) for c in ("mau", "meu", "msgs"))
+    sentence = november.monthly().prose[2]
+    assert re.fullmatch(
+        r"Contra os mesmos dias um ano antes \(1 de novembro de 2026 – 19 de novembro de 2026 "
+        r"vs 1 de novembro de 2025 – 19 de novembro de 2025\): MAU [+-]?\d+,\d%, "
+        r"MEU [+-]?\d+,\d%, MSGs [+-]?\d+,\d%\.", sentence), sentence
+    # October 2026 against the whole of September 2026, which the demo does not cover (the
+    # months between the two spans): not available, never a change against 0.
+    f = report("2026-10").figures()
+    assert f["previous_available"] is False and f["mau_change"] is None
+    assert f["year_available"] is True and f["year_span"] == "2025-10-01..2025-10-31"
+
+
 def test_months_across_july_2025_give_both_pricing_eras(tmp_path):
     demo.generate(tmp_path / "sources", tmp_path / "params", as_of=date(2025, 8, 5), tenants=1,
                   scale=0.05, months=3)

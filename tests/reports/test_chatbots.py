@@ -127,3 +127,20 @@ def test_closed_month_compares_with_the_whole_month_before(like_for_like):
            section.prose[2]
     assert "n/a" in section._repr_html_()
 
+
+
+def test_a_month_between_two_exports_is_not_available_never_zero(like_for_like):
+    report = ChatbotsReport(like_for_like("2026-09"), "en")
+    f = report.figures()
+    # September 2026: u1 writes (MAU 1). The bot messages start on 20 Oct 2025, before August
+    # 2026, but none falls in August: a gap in the data received, not a quiet month, so the
+    # change is not available (it was "available" against 0, shown as "–").
+    assert (f["mau"], f["previous_span"]) == (1, "2026-08-01..2026-08-31")
+    assert f["previous_available"] is False and f["mau_change"] is None
+    assert f["year_available"] is False and f["mau_change_year"] is None
+    prose = report.monthly().prose
+    assert prose[1] == ("Against the whole month before (August 1, 2026 – August 31, 2026): "
+                        "change not available, the data received does not cover that whole "
+                        "range.")
+    df = report.monthly_df
+    assert df["previous_mau"].isna().all() and df["year_mau"].isna().all()

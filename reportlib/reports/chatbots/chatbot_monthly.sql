@@ -3,8 +3,10 @@
 -- (its days in the period before as-of) and, like for like, over the same days of the month
 -- before and of the same month a year before: a span that ends on its month's last day compares
 -- with one ending on that month's last day (a closed month against the whole month before). A
--- comparison span is available when the tenant's bot messages start on or before its first day;
--- otherwise its figures are NULL (not available), never zero.
+-- comparison span is available when the data received covers it: the tenant's bot messages
+-- start on or before its first day and some fall inside it (a span without any is a gap in the
+-- data received, e.g. months between two exports, not a quiet month). Otherwise its figures
+-- are NULL (not available), never zero.
 WITH months AS (
     SELECT unnest(generate_series(date_trunc('month', getvariable('period_start')),
                                   date_trunc('month', getvariable('period_end')),
@@ -50,20 +52,29 @@ WITH months AS (
         any_value(cmp_start) FILTER (WHERE kind = 'year') AS year_start,
         any_value(cmp_end) FILTER (WHERE kind = 'year') AS year_end
     FROM compared GROUP BY month
+), covered AS (
+    SELECT s.*,
+        f.first_day <= s.previous_start AND EXISTS (
+            SELECT 1 FROM measured c
+            WHERE c.level = 'all' AND c.month = s.month AND c.kind = 'previous')
+            AS previous_available,
+        f.first_day <= s.year_start AND EXISTS (
+            SELECT 1 FROM measured c
+            WHERE c.level = 'all' AND c.month = s.month AND c.kind = 'year') AS year_available
+    FROM span_of s CROSS JOIN first_day f
 )
 SELECT m.level, m.name, m.month, s.span_start, s.span_end, m.mau, m.meu, m.msgs, m.sent,
     m.received,
-    s.previous_start, s.previous_end, f.first_day <= s.previous_start AS previous_available,
-    CASE WHEN f.first_day <= s.previous_start THEN COALESCE(p.mau, 0) END AS previous_mau,
-    CASE WHEN f.first_day <= s.previous_start THEN COALESCE(p.meu, 0) END AS previous_meu,
-    CASE WHEN f.first_day <= s.previous_start THEN COALESCE(p.msgs, 0) END AS previous_msgs,
-    s.year_start, s.year_end, f.first_day <= s.year_start AS year_available,
-    CASE WHEN f.first_day <= s.year_start THEN COALESCE(y.mau, 0) END AS year_mau,
-    CASE WHEN f.first_day <= s.year_start THEN COALESCE(y.meu, 0) END AS year_meu,
-    CASE WHEN f.first_day <= s.year_start THEN COALESCE(y.msgs, 0) END AS year_msgs
+    s.previous_start, s.previous_end, s.previous_available,
+    CASE WHEN s.previous_available THEN COALESCE(p.mau, 0) END AS previous_mau,
+    CASE WHEN s.previous_available THEN COALESCE(p.meu, 0) END AS previous_meu,
+    CASE WHEN s.previous_available THEN COALESCE(p.msgs, 0) END AS previous_msgs,
+    s.year_start, s.year_end, s.year_available,
+    CASE WHEN s.year_available THEN COALESCE(y.mau, 0) END AS year_mau,
+    CASE WHEN s.year_available THEN COALESCE(y.meu, 0) END AS year_meu,
+    CASE WHEN s.year_available THEN COALESCE(y.msgs, 0) END AS year_msgs
 FROM measured m
-JOIN span_of s USING (month)
-CROSS JOIN first_day f
+JOIN covered s USING (month)
 LEFT JOIN measured p ON p.level = m.level AND p.name = m.name AND p.month = m.month
                     AND p.kind = 'previous'
 LEFT JOIN measured y ON y.level = m.level AND y.name = m.name AND y.month = m.month
