@@ -16,6 +16,8 @@ shapes"):
 * Outcomes per category (`OUTCOMES`): failure share, read share of delivered, reply share;
   error codes drawn from `ERROR_CODES` (131026 the largest share, 131049 for marketing only).
   Template errors (132xxx, 131008) fail before `sent`; the others after it.
+* One incident, so that an anomaly flag shows: on the second Tuesday before as-of, 30 % of
+  the retailer's marketing messages hit Meta's per-user marketing limit (131049).
 * Delays: sent after ~2 s; delivered after a log-normal of median `DELIVERY_MEDIAN_S` with a 4 %
   tail of phones off for hours; read after a log-normal of median `READ_MEDIAN_MIN` minutes
   (long tail to days), moved out of the night (reads cluster 8–22 h local).

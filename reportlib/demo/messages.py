@@ -195,6 +195,20 @@ def draw_outcomes(rng: np.random.Generator, sends: Sends, clock: LocalClock, cut
     return Outcomes(*stamps, error_code=error_code, hide_delivered=hide_delivered)
 
 
+def over_marketing_limit(rng: np.random.Generator, sends: Sends, outcomes: Outcomes,
+                         share: float, code: int) -> None:
+    """Turn `share` of the marketing messages that did not fail into failures with `code`
+    (Meta's per-user marketing limit), failed a little after `sent`: nothing after that."""
+    n = len(sends)
+    hit = ((sends.category == CATEGORIES.index("marketing")) & np.isnan(outcomes.failed)
+           & ~np.isnan(outcomes.sent) & (rng.random(n) < share))
+    outcomes.error_code[hit] = code
+    outcomes.failed[hit] = outcomes.sent[hit] + rng.exponential(20, int(hit.sum()))
+    for stamp in (outcomes.delivered, outcomes.read, outcomes.replied):
+        stamp[hit] = np.nan
+    outcomes.hide_delivered[hit] = False
+
+
 def message_ids(code: str, salt: int, sequence: np.ndarray) -> list[str]:
     """Meta-like message ids ('wamid.HBgM' + tenant code + sequence + 12 scrambled digits);
     the sequence makes them unique within a tenant, the salt across tenants."""

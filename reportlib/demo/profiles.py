@@ -5,7 +5,7 @@ bots of their own, so that ingest's ownership checks see distinct tenants."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -87,6 +87,20 @@ class Profile:
     provider_billed: bool = False
     variants: bool = False
     broken_rows: bool = False  # two malformed notification rows, as real exports have
+    limit_incident: bool = False  # one day of marketing sends over Meta's per-user limit
+
+
+# One incident, so that the demo shows an anomaly flag: on the second Tuesday before as-of,
+# this share of the marketing messages that would have been delivered fail with 131049 (Meta's
+# per-user marketing limit: users who already got many marketing messages that week).
+LIMIT_INCIDENT_SHARE = 0.30
+LIMIT_INCIDENT_CODE = 131049
+
+
+def limit_incident_day(as_of: date) -> date:
+    """The second Tuesday before as-of (as-of 2026-11-20: Tuesday 2026-11-10)."""
+    last = as_of - timedelta(days=(as_of.weekday() - 1) % 7 or 7)
+    return last - timedelta(weeks=1)
 
 
 def variant_days(day: date) -> tuple[int, ...]:
@@ -134,7 +148,7 @@ PROFILES = (
             CampaignPlan("Pedido enviado", "pedido_enviado", "utility", 450),
         ),
         auth_per_day=25, agent_per_day=18, service_per_day=90, fep_share=0.18,
-        variants=True, broken_rows=True,
+        variants=True, broken_rows=True, limit_incident=True,
     ),
     Profile(
         tenant=TenantParams(

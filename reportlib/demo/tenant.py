@@ -33,6 +33,7 @@ from reportlib.demo.messages import (
     draw_outcomes,
     make_sends,
     message_ids,
+    over_marketing_limit,
     user_rhythm_hours,
 )
 from reportlib.demo.platform import broken_event_rows
@@ -41,12 +42,15 @@ from reportlib.demo.profiles import (
     CATEGORIES,
     EXPORT_LAG_EVERY,
     FREE_SERVICE_SHARE,
+    LIMIT_INCIDENT_CODE,
+    LIMIT_INCIDENT_SHARE,
     SCHEDULED_AHEAD,
     SENDERS,
     TICKET_SHARE,
     WEEKDAY_WEIGHTS,
     CampaignPlan,
     Profile,
+    limit_incident_day,
     variant_days,
     variant_pairs,
 )
@@ -74,6 +78,8 @@ class TenantRun:
         self.rng = np.random.default_rng([seed, self.salt])
         # Draws added later take their own stream, so the earlier ones stay as they were.
         self.opener_rng = np.random.default_rng([seed, self.salt, 2])
+        self.incident_rng = np.random.default_rng([seed, self.salt, 3])
+        self.incident_day = limit_incident_day(as_of) if profile.limit_incident else None
         self.clock = LocalClock(tenant.timezone, min(s.first for s in spans), as_of)
         self.cutoff = self.clock.day_start(as_of)  # of the span being drawn
         self.first_month = 0  # of the span being drawn (months since 1970-01)
@@ -189,6 +195,9 @@ class TenantRun:
         and the tickets their replies open."""
         n = len(sends)
         outcomes = draw_outcomes(self.rng, sends, self.clock, self.cutoff, day.weekday() == 6)
+        if day == self.incident_day:
+            over_marketing_limit(self.incident_rng, sends, outcomes, LIMIT_INCIDENT_SHARE,
+                                 LIMIT_INCIDENT_CODE)
         sequence = np.arange(self.messages + 1, self.messages + n + 1)
         first_batch = self.messages == 0
         self.messages += n

@@ -258,3 +258,39 @@ def test_arrival_queue_releases_in_arrival_order_and_keeps_the_rest():
     queue.push(np.array([6.5]), line=np.array(["f"], dtype=object))
     assert queue.pop_before(np.inf)["line"].tolist() == ["f", "g", "i"]
     assert queue.pop_before(np.inf) == {}
+
+
+def test_the_incident_day_is_the_second_tuesday_before_as_of():
+    from reportlib.demo.profiles import limit_incident_day
+
+    assert limit_incident_day(date(2026, 11, 20)) == date(2026, 11, 10)  # a Friday
+    assert limit_incident_day(date(2026, 11, 17)) == date(2026, 11, 3)  # a Tuesday: not itself
+    assert limit_incident_day(date(2026, 11, 18)) == date(2026, 11, 10)
+
+
+def test_the_retailers_incident_is_the_one_anomaly_flag_of_its_campaigns(tmp_path):
+    """On Tuesday 2026-11-10, 30 % of the retailer's marketing messages that would have been
+    delivered fail with 131049 (Meta's per-user marketing limit): its November campaigns
+    report carries that one flag, named for its cause; October is quiet."""
+    from reportlib.domain import calendar
+    from reportlib.marts import bundle
+    from reportlib.marts.bundle import Bundle
+    from reportlib.reports.campaigns import CampaignsReport
+
+    as_of = date(2026, 11, 20)
+    demo.generate(tmp_path / "sources", tmp_path / "params", as_of, tenants=1, months=3)
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", tmp_path / "params")
+    tenant = params.load_tenant(tmp_path / "params", "varejo_sul")
+
+    def flags(period: str) -> list[dict]:
+        out = tmp_path / f"{period}.duckdb"
+        bundle.build(tmp_path / "wh.duckdb", tenant, calendar.parse_period(period), as_of,
+                     out, ("campaigns",))
+        return CampaignsReport(Bundle.open(out)).flags()
+
+    (flag,) = flags("2026-11")
+    assert (flag["day"], flag["metric"], flag["subject"], flag["cause"]) == (
+        "2026-11-10", "failure_rate", "131049", "marketing_limit")
+    # About 30 % of the day's marketing messages (most of its messages), against ~1.5 %.
+    assert 0.15 < flag["value"] < 0.35 and flag["baseline"] < 0.03
+    assert flags("2026-10") == []
