@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--workdir", type=Path, help="keep (or reuse) sources and warehouse")
     args = parser.parse_args()
+    # Absolute: the notebooks run in their own folder and the commands in this one.
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="reportlib-bench-"))).resolve()
     root.mkdir(parents=True, exist_ok=True)
     wh, params_dir = root / "warehouse.duckdb", root / "params"

@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    root = args.workdir
+    root = args.workdir.resolve()  # the commands run in it
     counts = json.loads((root / "counts.json").read_text())
     tenants = sorted(counts, key=counts.get, reverse=True)[:args.tenants]
     reports = sum(len(params.load_tenant(root / "params", t).reports) for t in tenants)

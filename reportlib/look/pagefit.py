@@ -2,14 +2,20 @@
 more in the stylesheet's tighter print style (`html.fit`: a little smaller type and spacing),
 and that layout is kept when it has fewer pages.
 
-Only WeasyPrint's laid-out boxes are read (no second file is written to find out).
+Only WeasyPrint's laid-out boxes are read (no second file is written to find out). The second
+layout keeps the column widths the first one gave each table (`pin_columns`): a table's type
+size and side padding are the same in both styles, so its columns are too, and WeasyPrint need
+not measure every cell again (a fifth of a page of tables' layout). Both layouts, and every
+PDF a worker writes, use one font configuration (`shared_font_config`).
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 NEAR_EMPTY = 0.25  # a last page filled to less than this share of its height is near-empty
+TABLE_TAG = '<table class="data">'  # a house table (`present.table`), as the page writes it
 
 
 def page_fill(page) -> float:
@@ -29,20 +35,79 @@ def page_fill(page) -> float:
     return (bottom - top) / box.height
 
 
+def column_widths(document) -> list[tuple[float, ...] | None]:
+    """The column widths (CSS px) of each house table of a laid-out document, in the page's
+    order; None for a table it did not lay out (not displayed)."""
+    from weasyprint.formatting_structure import boxes
+
+    laid_out, root = {}, None
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            if isinstance(box, boxes.TableBox):
+                laid_out.setdefault(box.element, tuple(box.column_widths))
+            elif root is None and getattr(box, "element_tag", None) == "html":
+                root = box.element
+    if root is None:
+        return []
+    return [laid_out.get(table) for table in root.iter("table")
+            if dict(table.attrib) == {"class": "data"}]  # written as TABLE_TAG
+
+
+def pin_columns(page: str, widths: list[tuple[float, ...] | None]) -> str:
+    """`page` with each house table's columns fixed at the widths a layout gave them
+    (`column_widths`): `table-layout: fixed` and one `<col>` per column. A table without
+    widths stays as it is; so does the whole page when its house tables and `widths` do not
+    pair up one to one."""
+    parts = page.split(TABLE_TAG)
+    if len(parts) - 1 != len(widths):
+        return page
+    pinned = [parts[0]]
+    for columns, rest in zip(widths, parts[1:], strict=True):
+        if columns:
+            cols = "".join(f'<col style="width: {width!r}px">' for width in columns)
+            pinned.append(f'<table class="data" style="table-layout: fixed">'
+                          f"<colgroup>{cols}</colgroup>{rest}")
+        else:
+            pinned.append(TABLE_TAG + rest)
+    return "".join(pinned)
+
+
 def fitted(page: str, render):
     """The laid-out document of `page` (`render(html) -> Document`); when its last page is
     near-empty, the tighter layout instead if it has fewer pages."""
     document = render(page)
     if len(document.pages) < 2 or page_fill(document.pages[-1]) >= NEAR_EMPTY:
         return document
-    tighter = render(page.replace("<html ", '<html class="fit" ', 1))
+    tighter_page = pin_columns(page, column_widths(document))
+    tighter = render(tighter_page.replace("<html ", '<html class="fit" ', 1))
     return tighter if len(tighter.pages) < len(document.pages) else document
+
+
+_thread = threading.local()
+
+
+def shared_font_config():
+    """One font configuration per worker (per thread: a Dask worker may render in several, and
+    Pango's fonts are not to be shared between threads): the fonts and their glyph caches
+    stay warm from one layout (and report) to the next, instead of being looked up again
+    for each (a sixth of a layout)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if getattr(_thread, "font_config", None) is None:
+        _thread.font_config = FontConfiguration()
+    return _thread.font_config
 
 
 def write_pdf(page: str, out: Path, url_fetcher) -> None:
     from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    # A page that brings fonts of its own (@font-face) keeps them to itself.
+    fonts = FontConfiguration() if "@font-face" in page else shared_font_config()
+    images: dict = {}  # the charts, decoded once for both layouts
 
     def render(text: str):
-        return HTML(string=text, url_fetcher=url_fetcher).render()
+        return HTML(string=text, url_fetcher=url_fetcher).render(font_config=fonts,
+                                                                  cache=images)
 
     fitted(page, render).write_pdf(str(out))

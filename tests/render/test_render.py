@@ -176,3 +176,32 @@ def test_page_footer_and_badge_name_the_report_in_the_readers_language():
     title, footer = page_titles(job)
     assert footer == title == ("Acompanhamento de mensagens ativas do atendimento · "
                                "Acme <Lojas> · outubro de 2026")
+
+
+def test_the_pdf_step_pauses_the_garbage_collector_and_restores_it(tmp_path, monkeypatch):
+    """The PDF is laid out with the cyclic collector off; after it (even after a failure)
+    the collector is as it was."""
+    import gc
+
+    from reportlib import render
+    from reportlib.look import pagefit
+
+    seen = []
+    monkeypatch.setattr(pagefit, "write_pdf", lambda *args: seen.append(gc.isenabled()))
+    render.html_to_pdf("<html></html>", tmp_path / "r.pdf")
+    assert seen == [False] and gc.isenabled()
+
+    def fails(*args):
+        raise RuntimeError("layout")
+
+    monkeypatch.setattr(pagefit, "write_pdf", fails)
+    with pytest.raises(RuntimeError):
+        render.html_to_pdf("<html></html>", tmp_path / "r.pdf")
+    assert gc.isenabled()
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        with render.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
