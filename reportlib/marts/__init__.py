@@ -47,6 +47,9 @@ def report_staging(report: str) -> tuple[str, ...]:
 
 # Anomaly baselines reach back before the period: the same weekday of the previous 8 weeks.
 BASELINE_WEEKS = 8
+# Marts that also read a staging SQL over the baseline weeks and the period (a temp table named
+# `<staging>_history`, the same SQL with the period's start moved back BASELINE_WEEKS weeks).
+HISTORY_STAGING = {"daily_anomalies": ("consumption_facts",)}
 
 
 def _alternatives() -> dict[str, tuple[str, ...]]:
@@ -122,6 +125,22 @@ def build_staging(con: duckdb.DuckDBPyConnection, reports=("consumption",)) -> N
     """Materialise the staging tables of the current scope as temp tables (read once)."""
     for name in staging_names(reports):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql(name)}")
+    build_history(con, reports)
+
+
+def build_history(con: duckdb.DuckDBPyConnection, reports) -> None:
+    """The staging tables the reports' marts read over the baseline weeks too (anomaly
+    baselines): the same SQL, run with the period's start moved back to `baseline_start`."""
+    wanted = dict.fromkeys(s for m in mart_names(reports) for s in HISTORY_STAGING.get(m, ()))
+    if not wanted:
+        return
+    start = con.execute("SELECT getvariable('period_start')").fetchone()[0]
+    try:
+        con.execute("SET VARIABLE period_start = getvariable('baseline_start')")
+        for name in wanted:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name}_history AS {sql(name)}")
+    finally:
+        con.execute("SET VARIABLE period_start = ?::DATE", [start])
 
 
 def mart_names(reports: tuple[str, ...] | list[str]) -> list[str]:

@@ -71,10 +71,12 @@ TEXT = {
               "messages).",
     },
     "flag.cost": {
-        "pt-BR": "Alerta, {day}: custo estimado das mensagens enviadas fora de campanhas de "
-                 "{value}, contra {baseline} no mesmo dia da semana das semanas anteriores.",
-        "en": "Alert, {day}: the estimated cost of messages sent outside campaigns was "
-              "{value}, against {baseline} on the same weekday of the previous weeks.",
+        "pt-BR": "Alerta, {day}: custo fora de campanhas (o custo do dia menos o custo "
+                 "estimado das suas campanhas) de {value}, contra {baseline} no mesmo dia da "
+                 "semana das semanas anteriores.",
+        "en": "Alert, {day}: the cost outside campaigns (the day's cost less the estimated "
+              "cost of its campaigns) was {value}, against {baseline} on the same weekday of "
+              "the previous weeks.",
     },
     "cause.marketing_limit": {
         "pt-BR": "Causa provável: o limite da Meta de mensagens de marketing por usuário.",

@@ -200,7 +200,8 @@ def _cost_warehouse(empty_warehouse, agent_templates: int, campaign: int = 0,
             "'55219' || lpad((? + i)::VARCHAR, 8, '0'), TIMESTAMPTZ '2026-11-10 11:00:00+00', "
             "'text', NULL, NULL, NULL, '2001', 'hand-made', i + 1, NULL, NULL, NULL "
             "FROM range(?) r(i)", [start, agent_templates])
-    _meta(con, SPIKE_DAY, "utility", agent_templates, UTILITY_RATE)
+    if not answering:  # inside a customer-service window, Meta bills nothing
+        _meta(con, SPIKE_DAY, "utility", agent_templates, UTILITY_RATE)
     if campaign:
         con.execute("INSERT INTO campaigns VALUES ('beta', 'black-friday', 'Black Friday', "
                     "'beta-bot', 'oferta', 'pt_BR', 'marketing', 'Sent', ?, ?, 'ana', 0, "
@@ -220,8 +221,8 @@ def _consumption(path, tmp_path) -> ConsumptionReport:
 def test_a_planned_campaign_day_raises_no_cost_flag(empty_warehouse, tmp_path):
     # Tuesday 10 Nov: agents send their usual 100 utility templates (US$ 0.68) and a campaign
     # sends 2,000 marketing templates (2,000 x 0.0625 = US$ 125.00). The day's cost in Meta's
-    # analytics is US$ 125.68 against a usual US$ 0.68 (z = 125.0: the old definition flagged
-    # it). Outside campaigns: 100 x 0.0068 = 0.68 -> z = (0.68 - 0.68) / 1.0 = 0: no flag.
+    # analytics is US$ 125.68 against a usual US$ 0.68 (z = 125.0 on the day's cost alone).
+    # Outside campaigns: 125.68 less the campaign's estimate 125.00 = 0.68 -> z = 0: no flag.
     report = _consumption(_cost_warehouse(empty_warehouse, 100, campaign=2000), tmp_path)
     assert report.flags() == []
     assert report.header().alerts == []
@@ -229,10 +230,12 @@ def test_a_planned_campaign_day_raises_no_cost_flag(empty_warehouse, tmp_path):
 
 
 def test_a_spike_of_agent_templates_is_one_cost_flag(empty_warehouse, tmp_path):
-    # Tuesday 10 Nov: agents send 1,000 utility templates: 1,000 x 0.0068 = US$ 6.80 (at least
-    # US$ 5: judged). z = (6.80 - 0.68) / 1.0 = 6.12 > 3.5: one flag. Likely cause: the agents'
-    # utility templates (the only sender and category), US$ 6.80 against their own median 0.68.
-    # The same day's campaign (500 marketing templates, US$ 31.25) is not part of it.
+    # Tuesday 10 Nov: agents send 1,000 utility templates: 1,000 x 0.0068 = US$ 6.80, and a
+    # campaign 500 marketing templates, 500 x 0.0625 = US$ 31.25. Meta's cost of the day is
+    # 38.05; less the campaign's estimate 31.25: 6.80 outside campaigns (at least US$ 5:
+    # judged). scale = max(US$ 1, 5 % of 0.68, 5 % of the campaign's 31.25 = 1.5625) = 1.5625;
+    # z = (6.80 - 0.68) / 1.5625 = 3.92 > 3.5: one flag. Likely cause: the agents' utility
+    # templates (the only sender and category outside campaigns), US$ 6.80 against 0.68.
     report = _consumption(_cost_warehouse(empty_warehouse, 1000, campaign=500), tmp_path)
     flags = report.flags()
     assert [(f["day"], f["metric"], f["subject"], f["cause"]) for f in flags] == [
@@ -240,15 +243,34 @@ def test_a_spike_of_agent_templates_is_one_cost_flag(empty_warehouse, tmp_path):
     flag = flags[0]
     assert flag["value"] == pytest.approx(6.80)
     assert flag["baseline"] == pytest.approx(0.68)
-    assert flag["robust_z"] == pytest.approx(6.12)
+    assert flag["robust_z"] == pytest.approx(3.92)
     assert flag["baseline_days"] == 8
     assert flag["cause_detail"] == {"category": "utility", "messages": 1000,
                                     "value": pytest.approx(6.80), "baseline": pytest.approx(0.68)}
     assert report.header().alerts == [
-        "Alert, November 10, 2026: the estimated cost of messages sent outside campaigns was "
-        "$6.80, against $0.68 on the same weekday of the previous weeks. Likely cause: utility "
-        "messages sent by agents: 1,000, costing $6.80 (usually $0.68)."]
+        "Alert, November 10, 2026: the cost outside campaigns (the day's cost less the "
+        "estimated cost of its campaigns) was $6.80, against $0.68 on the same weekday of the "
+        "previous weeks. Likely cause: utility messages sent by agents: 1,000, costing $6.80 "
+        "(usually $0.68)."]
     assert report.published_figures()["flags"] == flags
+
+
+def test_a_cost_only_meta_reports_is_flagged_without_a_cause(empty_warehouse, tmp_path):
+    # Tuesday 10 Nov: our records have the usual 100 agent templates (US$ 0.68), but Meta's
+    # analytics also bill 200 marketing messages we have no record of (another system sending
+    # through the account): 200 x 0.0625 = US$ 12.50. The day's cost is 13.18, no campaign:
+    # 13.18 outside campaigns; z = (13.18 - 0.68) / 1.0 = 12.5: one flag, with no cause in
+    # our records.
+    from reportlib import warehouse
+
+    path = _cost_warehouse(empty_warehouse, 100)
+    con = warehouse.connect(path)
+    _meta(con, SPIKE_DAY, "marketing", 200, MARKETING_RATE)
+    con.close()
+    (flag,) = _consumption(path, tmp_path).flags()
+    assert (flag["day"], flag["metric"], flag["cause"]) == ("2026-11-10", "cost", None)
+    assert flag["value"] == pytest.approx(13.18)
+    assert flag["robust_z"] == pytest.approx(12.5)
 
 
 def test_agent_templates_inside_customer_service_windows_cost_nothing(empty_warehouse,
@@ -276,14 +298,16 @@ def test_a_cost_flag_in_words():
             "cause": "api", "cause_detail": {"category": "authentication", "messages": 5823,
                                              "value": 39.6, "baseline": 0.3}}
     assert trust.alert_lines([flag], Formatter("en")) == [
-        "Alert, November 10, 2026: the estimated cost of messages sent outside campaigns was "
-        "$40.12, against $0.52 on the same weekday of the previous weeks. Likely cause: "
+        "Alert, November 10, 2026: the cost outside campaigns (the day's cost less the "
+        "estimated cost of its campaigns) was $40.12, against $0.52 on the same weekday of "
+        "the previous weeks. Likely cause: "
         "authentication messages sent through the API (integrations): 5,823, costing $39.60 "
         "(usually $0.30)."]
     assert trust.alert_lines([flag], Formatter("pt-BR")) == [
-        "Alerta, 10 de novembro de 2026: custo estimado das mensagens enviadas fora de "
-        "campanhas de US$\xa040,12, contra US$\xa00,52 no mesmo dia da semana das semanas "
-        "anteriores. Causa provável: mensagens de autenticação enviadas pela API "
-        "(integrações): 5.823, que custaram US$\xa039,60 (normalmente US$\xa00,30)."]
+        "Alerta, 10 de novembro de 2026: custo fora de campanhas (o custo do dia menos o "
+        "custo estimado das suas campanhas) de US$\xa040,12, contra US$\xa00,52 no mesmo dia "
+        "da semana das semanas anteriores. Causa provável: mensagens de autenticação "
+        "enviadas pela API (integrações): 5.823, que custaram US$\xa039,60 (normalmente "
+        "US$\xa00,30)."]
     assert trust.subject_words([flag], "pt-BR") == \
         "alerta: custo fora de campanhas em 10/11/2026"

@@ -4,18 +4,21 @@
 --   failure_rate  per error code: messages that failed with the code / messages sent that day
 --   read_rate     per category: messages read within 24 h of the send / received (delivered
 --                 or read), so that a recent day is measured like the older ones
---   cost          the estimated cost of the messages not sent by a campaign (agents' templates,
---                 API sends such as authentication codes): the billable ones (delivered or
---                 read, and not free) at the rate in force for their market and category on
---                 their send day, the rule of a campaign's cost (campaign_messages.sql).
---                 Campaign spend is planned, and shown per campaign in the campaigns report.
+--   cost          the cost outside campaigns: the day's headline cost (Meta's where reported,
+--                 else our estimate: `consumption_facts_history`, the consumption facts over
+--                 the baseline weeks and the period) less the estimated cost of the day's
+--                 campaign messages (the billable ones, delivered or read and not free, at the
+--                 rate in force for their market and category on their send day: the rule of
+--                 a campaign's cost, campaign_messages.sql). Campaign spend is planned and shown
+--                 per campaign in the campaigns report; what is left is what nobody planned.
 -- A day is judged only with enough volume (200 messages sent, 200 received of the category,
 -- or US$ 5 on the day or in its baseline), with at least 4 baseline days that have it too
 -- (rates; every baseline day counts for cost), and only up to two days before as-of (a day's
--- reads within 24 h and its deliveries are in). Cost days run from the tenant's first message
--- in our records, and only under per-message pricing. robust_z = (value − baseline) / scale,
--- scale = 1.4826 × MAD but never below 1 percentage point (rates) or the larger of US$ 1 and
--- 5 % of the baseline (cost); a flag when |robust_z| > 3.5.
+-- reads within 24 h and its deliveries are in). Cost days are the days the consumption facts
+-- cover, under per-message pricing. robust_z = (value − baseline) / scale, scale = 1.4826 × MAD
+-- but never below 1 percentage point (rates) or, for cost, the largest of US$ 1, 5 % of the
+-- baseline and 5 % of the day's campaign estimate (Meta's tier rates and day boundaries move
+-- a campaign's cost by a little); a flag when |robust_z| > 3.5.
 -- cause_*: of a cost flag, the sender and category (outside campaigns) whose cost moved most
 -- in the flag's direction against its own same-weekday median: messages, cost, that median.
 WITH messages AS (
@@ -46,38 +49,51 @@ WITH messages AS (
             AS webhook_free
     FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
 ), billable AS (
-    -- Outside campaigns, what Meta bills: delivered or read, and not free (the webhooks'
-    -- pricing says free; with no pricing in its webhooks, it was sent in a free window).
-    SELECT m.day, COALESCE(m.sender, 'api') AS sender, COALESCE(m.category, 'unknown')
-            AS category,
+    -- What Meta bills: delivered or read, and not free (the webhooks' pricing says free; with
+    -- no pricing in its webhooks, it was sent in a free window).
+    SELECT m.day, m.campaign_id IS NOT NULL AS campaign,
+        CASE WHEN m.campaign_id IS NOT NULL THEN 'campaign' ELSE COALESCE(m.sender, 'api') END
+            AS sender,
+        COALESCE(m.category, 'unknown') AS category,
         left(regexp_replace(COALESCE(m.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix,
         count(*) AS messages
     FROM messages m
     LEFT JOIN webhook_pricing p USING (message_id)
     LEFT JOIN message_free_windows w
       ON w.tenant_id = getvariable('tenant') AND w.message_id = m.message_id
-    WHERE m.campaign_id IS NULL AND m.final_status IN ('delivered', 'read')
+    WHERE m.final_status IN ('delivered', 'read')
       AND NOT COALESCE(p.webhook_free, false)
       AND (COALESCE(p.has_pricing, false) OR w.message_id IS NULL)
     GROUP BY ALL
 ), senders AS (
     -- per day, sender and category: the billable messages that have a rate and their cost (the
     -- rate looked up once per market; messages without one are left out, as in a campaign's)
-    SELECT day, sender, category, sum(messages) FILTER (WHERE rate IS NOT NULL) AS messages,
+    SELECT day, campaign, sender, category,
+        sum(messages) FILTER (WHERE rate IS NOT NULL) AS messages,
         COALESCE(sum(messages * rate), 0) AS cost
     FROM (SELECT *, rate_in_force(market, category, day) AS rate
-          FROM (SELECT day, sender, category,
+          FROM (SELECT day, campaign, sender, category,
                     CASE WHEN prefix <> ''
                          THEN COALESCE(market_of_country(country_of_phone(prefix)), 'Other')
                          END AS market,
                     sum(messages) AS messages
                 FROM billable GROUP BY ALL))
     GROUP BY ALL
+), headline AS (
+    SELECT day, sum(headline_cost) AS cost FROM consumption_facts_history
+    WHERE pricing_era(day) = 'PMP' GROUP BY day
 ), cost_days AS (
-    SELECT unnest(generate_series(greatest(getvariable('baseline_start'), first_day),
-                                  getvariable('period_end'), INTERVAL 1 DAY))::DATE AS day
-    FROM (SELECT min(day) AS first_day FROM messages WHERE pricing_era(day) = 'PMP')
-    WHERE first_day IS NOT NULL
+    SELECT unnest(generate_series(first_day, least(getvariable('period_end'), last_day),
+                                  INTERVAL 1 DAY))::DATE AS day
+    FROM (SELECT min(day) AS first_day, max(day) AS last_day FROM headline)
+    WHERE last_day IS NOT NULL
+), outside AS (
+    SELECT d.day, COALESCE(h.cost, 0) - COALESCE(c.cost, 0) AS cost,
+        COALESCE(c.cost, 0) AS campaign_cost
+    FROM cost_days d
+    LEFT JOIN headline h USING (day)
+    LEFT JOIN (SELECT day, sum(cost) AS cost FROM senders WHERE campaign GROUP BY day) c
+      USING (day)
 ), series AS (
     SELECT d.day, 'failure_rate' AS metric, c.code::VARCHAR AS subject,
         d.messages::DOUBLE AS volume, COALESCE(f.n, 0) / d.messages AS value
@@ -92,9 +108,7 @@ WITH messages AS (
     GROUP BY day, category
     HAVING count(*) FILTER (WHERE final_status IN ('delivered', 'read')) > 0
     UNION ALL
-    SELECT d.day, 'cost', NULL, COALESCE(sum(s.cost), 0), COALESCE(sum(s.cost), 0)
-    FROM cost_days d LEFT JOIN senders s USING (day)
-    GROUP BY d.day
+    SELECT day, 'cost', NULL, cost, cost FROM outside
 ), rules AS (
     SELECT * FROM (VALUES ('failure_rate', 200.0, true), ('read_rate', 200.0, true),
                           ('cost', 5.0, false)) r(metric, minimum, baseline_needs_minimum)
@@ -121,10 +135,11 @@ WITH messages AS (
 ), flagged AS (
     SELECT day, metric, subject, value, baseline, mad,
         (value - baseline) / greatest(1.4826 * mad, CASE WHEN metric = 'cost'
-                                                         THEN greatest(1.0, 0.05 * baseline)
+                                                         THEN greatest(1.0, 0.05 * baseline,
+                                                                       0.05 * campaign_cost)
                                                          ELSE 0.01 END) AS robust_z,
         volume, baseline_days
-    FROM scaled
+    FROM scaled LEFT JOIN (SELECT day, campaign_cost FROM outside) o USING (day)
     WHERE baseline_days >= 4
       AND CASE WHEN metric = 'cost' THEN greatest(value, baseline) >= minimum
                ELSE volume >= minimum END
@@ -132,8 +147,10 @@ WITH messages AS (
     -- every sender x category outside campaigns on every cost day (0 when it sent nothing)
     SELECT d.day, c.sender, c.category, COALESCE(s.messages, 0) AS messages,
         COALESCE(s.cost, 0) AS cost
-    FROM cost_days d CROSS JOIN (SELECT DISTINCT sender, category FROM senders) c
-    LEFT JOIN senders s USING (day, sender, category)
+    FROM cost_days d
+    CROSS JOIN (SELECT DISTINCT sender, category FROM senders WHERE NOT campaign) c
+    LEFT JOIN senders s ON s.day = d.day AND s.sender = c.sender AND s.category = c.category
+                       AND NOT s.campaign
 ), moves AS (
     SELECT s.day, s.sender, s.category, s.messages, s.cost, median(b.cost) AS usual
     FROM contributions s
