@@ -57,10 +57,12 @@ TEXT = {
     },
     "flags.title": {"pt-BR": "Alertas", "en": "Alerts"},
     "flag.failure_rate": {
-        "pt-BR": "Alerta, {day}: taxa de falha {code} ({meaning}) de {value}, contra {baseline} "
-                 "no mesmo dia da semana das semanas anteriores ({volume} mensagens).",
-        "en": "Alert, {day}: failure rate {code} ({meaning}) of {value}, against {baseline} on "
-              "the same weekday of the previous weeks ({volume} messages).",
+        "pt-BR": "Alerta, {day}: taxa de falha pelo erro {code} de {value}, contra {baseline} "
+                 "no mesmo dia da semana das semanas anteriores ({volume} mensagens). Erro "
+                 "{code}: {meaning}.",
+        "en": "Alert, {day}: failure rate with error {code} of {value}, against {baseline} on "
+              "the same weekday of the previous weeks ({volume} messages). Error {code}: "
+              "{meaning}.",
     },
     "flag.read_rate": {
         "pt-BR": "Alerta, {day}: taxa de leitura em 24 h de {category} de {value}, contra "

@@ -311,3 +311,19 @@ def test_a_cost_flag_in_words():
         "US$\xa00,30)."]
     assert trust.subject_words([flag], "pt-BR") == \
         "alerta: custo fora de campanhas em 10/11/2026"
+
+
+def test_a_failure_flag_in_words():
+    from reportlib.look.i18n import Formatter
+    from reportlib.reports import trust
+
+    flag = {"day": "2026-11-10", "metric": "failure_rate", "subject": "131049", "value": 0.28,
+            "baseline": 0.015, "robust_z": 26.5, "volume": 954, "baseline_days": 5,
+            "cause": "marketing_limit", "cause_detail": None}
+    (line,) = trust.alert_lines([flag], Formatter("pt-BR"))
+    assert line.startswith("Alerta, 10 de novembro de 2026: taxa de falha pelo erro 131049 de "
+                           "28,0%, contra 1,5% no mesmo dia da semana das semanas anteriores "
+                           "(954 mensagens). Erro 131049: ")
+    assert line.endswith(". Causa provável: o limite da Meta de mensagens de marketing por "
+                         "usuário.")
+    assert line.count("(") == line.count(")") <= 2  # the meaning's own, and the volume's
