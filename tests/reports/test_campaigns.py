@@ -7,6 +7,7 @@ import csv
 import json
 from datetime import date
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -393,3 +394,23 @@ def test_headline_ranks_campaigns_within_their_category(campaign_bundle):
         "Campaigns are ranked within their category, among those with at least 100 received "
         "messages."]
 
+
+
+@pytest.mark.parametrize(("zone", "instant", "local"), [
+    ("America/Sao_Paulo", "2026-10-07 13:00:00.9+00", "2026-10-07T10:00:00-03:00"),
+    ("America/New_York", "2026-01-15 14:00:00+00", "2026-01-15T09:00:00-05:00"),  # EST
+    ("America/New_York", "2026-07-15 14:00:00+00", "2026-07-15T10:00:00-04:00"),  # EDT
+    ("Asia/Kolkata", "2026-10-07 13:00:00+00", "2026-10-07T18:30:00+05:30"),
+    ("UTC", "2026-10-07 13:00:00+00", "2026-10-07T13:00:00+00:00"),
+])
+def test_csv_times_are_local_with_their_offset(zone, instant, local):
+    # The same text Python's isoformat(timespec="seconds") gives for the instant in the zone.
+    from reportlib.reports.campaigns import _local_iso_sql
+
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS SELECT TIMESTAMPTZ '{instant}' AS sent_at "
+                "UNION ALL SELECT NULL")
+    got = [r[0] for r in con.execute(f"SELECT {_local_iso_sql('sent_at')} FROM t",
+                                     {"tz": zone}).fetchall()]
+    expected = pd.Timestamp(instant).tz_convert(zone).isoformat(timespec="seconds")
+    assert got == [local, ""] and local == expected

@@ -13,6 +13,7 @@ import csv
 import re
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -853,38 +854,55 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
     """One CSV per campaign (file name: a safe slug of the campaign id), headers and statuses
     in the tenant's language, times in the tenant's time zone with their offset
     (2026-10-07T10:00:00-03:00), recipients masked, formula-looking cells neutralised.
+    The times are formatted in SQL: one Python call per instant took 5 s for 18,600 messages.
     Returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
-    messages = bundle.table("campaign_messages")
-    timezone = bundle.info["timezone"]
     headers = CSV_HEADERS.get(locale, CSV_HEADERS["en"])
     statuses = CSV_STATUS.get(locale, CSV_STATUS["en"])
-    written = []
-    for campaign_id, rows in messages.groupby("campaign_id", sort=True):
-        path = folder / f"{slug(campaign_id)}.csv"
-        if path.resolve().parent != folder.resolve():  # never outside the folder
-            raise ValueError(f"unsafe campaign file name for {campaign_id!r}")
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(headers)
-            for r in rows.itertuples():
-                values = [r.message_id, _iso(r.sent_at, timezone), mask_phone(r.recipient),
-                          statuses.get(r.final_status, r.final_status),
-                          _iso(r.accepted_at, timezone), _iso(r.delivered_at, timezone),
-                          _iso(r.read_at, timezone), _iso(r.failed_at, timezone),
-                          _iso(r.replied_at, timezone),
-                          "" if pd.isna(r.error_code) else int(r.error_code),
-                          "" if pd.isna(r.error_code) else error_codes.meaning(r.error_code,
-                                                                                 locale)]
-                writer.writerow([csv_cell(v) for v in values])
-        written.append(path)
+    instants = ("sent_at", "accepted_at", "delivered_at", "read_at", "failed_at", "replied_at")
+    con = duckdb.connect(str(bundle.path), read_only=True)
+    try:
+        rows = con.execute(
+            f"SELECT campaign_id, message_id, recipient, final_status, error_code, "
+            f"{', '.join(_local_iso_sql(c) for c in instants)} FROM campaign_messages "
+            f"ORDER BY campaign_id, rowid", {"tz": bundle.info["timezone"]}).fetchall()
+    finally:
+        con.close()
+    meanings: dict[int, str] = {}
+    written, handle, writer, current = [], None, None, None
+    try:
+        for campaign_id, message_id, recipient, status, code, *times in rows:
+            if campaign_id != current or handle is None:
+                if handle is not None:
+                    handle.close()
+                path = folder / f"{slug(campaign_id)}.csv"
+                if path.resolve().parent != folder.resolve():  # never outside the folder
+                    raise ValueError(f"unsafe campaign file name for {campaign_id!r}")
+                handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+                writer, current = csv.writer(handle), campaign_id
+                writer.writerow(headers)
+                written.append(path)
+            sent_at, accepted_at, delivered_at, read_at, failed_at, replied_at = times
+            if code is not None and int(code) not in meanings:
+                meanings[int(code)] = error_codes.meaning(int(code), locale)
+            values = [message_id, sent_at, mask_phone(recipient), statuses.get(status, status),
+                      accepted_at, delivered_at, read_at, failed_at, replied_at,
+                      "" if code is None else int(code),
+                      "" if code is None else meanings[int(code)]]
+            writer.writerow([csv_cell(v) for v in values])
+    finally:
+        if handle is not None:
+            handle.close()
     return written
 
 
-def _iso(value, timezone: str) -> str:
-    """An instant in the tenant's zone, to the second, with its offset."""
-    if value is None or pd.isna(value):
-        return ""
-    instant = pd.Timestamp(value)
-    instant = instant.tz_localize("UTC") if instant.tzinfo is None else instant
-    return instant.tz_convert(timezone).isoformat(timespec="seconds")
+def _local_iso_sql(column: str) -> str:
+    """SQL for an instant in the tenant's zone (the query's parameter), to the second, with
+    its offset: 2026-10-07T10:00:00-03:00; '' when there is none."""
+    local = f'timezone($tz, "{column}")'
+    offset = f'(epoch({local}) - epoch("{column}"))::BIGINT'
+    return (f"CASE WHEN \"{column}\" IS NULL THEN '' ELSE "
+            f"strftime({local}, '%Y-%m-%dT%H:%M:%S') || "
+            f"CASE WHEN {offset} < 0 THEN '-' ELSE '+' END || "
+            f"lpad((abs({offset}) // 3600)::VARCHAR, 2, '0') || ':' || "
+            f"lpad((abs({offset}) % 3600 // 60)::VARCHAR, 2, '0') END")
