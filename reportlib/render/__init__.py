@@ -59,6 +59,7 @@ class Job:
     source_hash: str = ""  # what its bundle is built from (runner.source_hash)
     title: str = ""  # in the reader's language (a worker has not read the site's own reports)
     warm_kernel: bool = True  # run in this worker's kernel of its tenant-period (warm_kernel)
+    unchanged: bool = False  # rendered before from the same inputs (runner.prepare)
 
 
 @dataclass

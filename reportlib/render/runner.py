@@ -19,10 +19,12 @@ import hashlib
 import json
 import multiprocessing
 import os
+import queue as queue_mod
 import shutil
 import sys
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,6 +49,7 @@ from reportlib.render import (
     Job,
     JobResult,
     RenderOutput,
+    drop_warm_kernel,
     notebook_path,
     publish,
     render,
@@ -102,9 +105,11 @@ def plan(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
 
 def prepare(scope: Scope, as_of: date, warehouse_path: Path,
             rate_card: list[pricing.RateRow], memory_limit: str = bundle.MEMORY_LIMIT,
-            warm_kernels: bool = True) -> list[Job]:
+            warm_kernels: bool = True, force: bool = False) -> list[Job]:
     """Build one tenant-period's bundle (in a worker of the pool) and return its reports'
-    jobs, each with its input hash. Raises ReportError when the bundle cannot be built."""
+    jobs, each with its input hash, and marked `unchanged` when its published files were
+    rendered from the same inputs (never with `force`). Raises ReportError when the bundle
+    cannot be built."""
     bundle_path = Path(scope.bundle)
     bundle_path.parent.mkdir(parents=True, exist_ok=True)
     digest = bundle.build(warehouse_path, scope.tenant, scope.period, as_of, bundle_path,
@@ -121,6 +126,9 @@ def prepare(scope: Scope, as_of: date, warehouse_path: Path,
             title=report_title(report, scope.tenant.locale), warm_kernel=warm_kernels,
             source_hash=dict(scope.source_hashes).get(report, ""))
         job.input_hash = input_hash(job, tables, info, bundle_path)
+        job.unchanged = not force and unchanged_result(
+            Path(scope.out_dir), job.tenant, job.period, report, "input_hash",
+            job.input_hash) is not None
         jobs.append(job)
     return jobs
 
@@ -297,13 +305,12 @@ def execute(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], worker
             on_built: OnBuilt, on_output: Callable[[RenderOutput], None],
             console: Console | None = None, dask_address: str | None = None,
             on_all_built: Callable[[], None] = lambda: None) -> None:
-    """Build every scope's bundle (`build`) and render the jobs `on_built` returns for it.
-    With several workers, in a spawn-context process pool where a bundle is built by one
-    worker while the others render, a built scope's reports queued ahead of the next bundle
-    (at most `workers` bundles built ahead). With one worker, or a Dask cluster (which renders
-    the reports), every bundle is built here first. Each output comes back to this process
-    and is handed to `on_output`; `on_all_built` is called once the last bundle is built.
-    WarehouseBusy from a build stops everything."""
+    """Build every scope's bundle (`build`) and render the jobs `on_built` returns for it
+    (those not marked unchanged). With several workers, in a spawn-context process pool where
+    a bundle is built by one worker while the others render (`_in_the_pool`). With one
+    worker, or a Dask cluster (which renders the reports), every bundle is built here first.
+    Each output comes back to this process and is handed to `on_output`; `on_all_built` is
+    called once the last bundle is built. WarehouseBusy from a build stops everything."""
     console = console or Console(stderr=True)
     with _progress(console) as progress:
         task = progress.add_task("render", total=sum(len(s.reports) for s in scopes),
@@ -341,35 +348,166 @@ def execute(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], worker
             on_all_built()
             _render_here_or_on_cluster(jobs, done, dask_address)
             return
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        try:
-            waiting: dict[Future, Scope | Job] = {}
-            queue = list(scopes)
+        _in_the_pool(scopes, build, workers, built, done, on_all_built)
 
-            def next_build() -> None:
-                if queue:
-                    scope = queue.pop(0)
-                    waiting[pool.submit(build, scope)] = scope
-                elif not any(isinstance(item, Scope) for item in waiting.values()):
+
+def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], workers: int,
+                 built: Callable, done: Callable, on_all_built: Callable[[], None]) -> None:
+    """The pool's side of `execute`: at most `workers` tasks at a time. A task is a whole
+    tenant-period while there are enough left for every worker: its worker builds the bundle,
+    then renders its reports one after another in one kernel (a kernel per tenant-period, not
+    per report; no bundle copied). The last ones are shared: a task builds the bundle, and its
+    reports go to the workers in groups, so no worker idles at the end. Workers send what they
+    finish through a queue as they finish it (`_send`): "built" per bundle, "output" per
+    report."""
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_start_worker, initargs=(messages,))
+    by_key = {_key(s): s for s in scopes}
+    owed: dict[Future, set] = {}  # what each task still has to send: scope keys, job keys
+    whole: dict[Future, bool] = {}
+    jobs_of: dict[tuple, Job] = {}
+    broken: dict[Future, float] = {}  # a task that ended without sending all: when
+    unbuilt, left, shares = set(by_key), list(scopes), []
+
+    def fill() -> None:
+        while sum(not f.done() for f in owed) < workers and (shares or left):
+            if shares:
+                group = shares.pop(0)
+                owed[pool.submit(render_in_turn, group)] = {_key(j) for j in group}
+                continue
+            scope = left.pop(0)
+            task = pool.submit(build_and_render, scope, build, len(left) + 1 >= workers)
+            owed[task], whole[task] = {_key(scope)}, len(left) + 1 >= workers
+
+    try:
+        fill()
+        while owed or shares or left:
+            try:
+                kind, *message = messages.get(timeout=0.2)
+            except queue_mod.Empty:
+                kind = None
+            if kind == "busy":
+                raise message[1]
+            if kind == "built":
+                key, jobs, error = message
+                task = _owing(owed, key)
+                if task is None:  # given up on already
+                    continue
+                owed[task].discard(key)
+                unbuilt.discard(key)
+                todo = built(by_key[key], functools.partial(_returned, jobs, error))
+                jobs_of.update({_key(j): j for j in todo})
+                if whole[task]:
+                    owed[task] |= {_key(j) for j in todo}
+                else:
+                    shares.extend(_share(todo, workers))
+                if not unbuilt:
                     on_all_built()
+            elif kind == "output":
+                output = message[0]
+                key = _key(output.result)
+                task = _owing(owed, key)
+                if task is None:  # given up on already
+                    continue
+                owed[task].discard(key)
+                done(jobs_of[key], lambda output=output: output)
+            now = time.monotonic()
+            for task in [f for f in owed if f.done()]:
+                if not owed[task]:
+                    del owed[task]
+                elif now - broken.setdefault(task, now) > 5:  # its last messages never came
+                    reason = task.exception() or RuntimeError("ended before its reports")
+                    for key in sorted(owed.pop(task), key=len):
+                        if key in by_key:
+                            unbuilt.discard(key)
+                            built(by_key[key], functools.partial(_raise, ReportError(
+                                f"worker failed: {type(reason).__name__}: {reason}")))
+                            if not unbuilt:
+                                on_all_built()
+                        else:
+                            done(jobs_of[key], functools.partial(_raise, reason))
+            fill()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
-            for _ in range(workers):
-                next_build()
-            while waiting:
-                finished, _ = wait(waiting, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    item = waiting.pop(future)
-                    if isinstance(item, Scope):
-                        for job in built(item, future.result):
-                            waiting[pool.submit(render, *_payload(job))] = job
-                        next_build()
-                    else:
-                        done(item, future.result)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+
+def _owing(owed: dict[Future, set], key: tuple) -> Future | None:
+    return next((task for task, keys in owed.items() if key in keys), None)
+
+
+def _key(item) -> tuple:
+    """A tenant-period's key (of a Scope) or a report's (of a Job or JobResult)."""
+    if isinstance(item, Scope):
+        return (item.tenant.tenant_id, item.period.label)
+    return (item.tenant, item.period, item.report)
+
+
+def _returned(jobs: list[Job], error: ReportError | None) -> list[Job]:
+    if error is not None:
+        raise error
+    return jobs
+
+
+def _raise(error: BaseException):
+    raise error
+
+
+def _share(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """A tenant-period's reports in at most `workers` groups, the heaviest spread first."""
+    groups: list[list[Job]] = [[] for _ in range(min(workers, len(jobs)))]
+    for i, job in enumerate(jobs):
+        groups[i % len(groups)].append(job)
+    return groups
+
+
+# -- in a worker of the pool
+_messages = None  # the run's queue (`_start_worker`)
+
+
+def _start_worker(messages) -> None:
+    global _messages
+    _messages = messages
+
+
+def _send(*message) -> None:
+    _messages.put(message)
+
+
+def build_and_render(scope: Scope, build: Callable[[Scope], list[Job]],
+                     render_here: bool) -> None:
+    """In a worker: build the tenant-period's bundle and say so; then, with `render_here`,
+    render its reports that changed, in turn."""
+    try:
+        jobs, error = build(scope), None
+    except WarehouseBusy as exc:
+        _send("busy", _key(scope), exc)
+        return
+    except ReportError as exc:
+        jobs, error = [], exc
+    _send("built", _key(scope), jobs, error)
+    if render_here:
+        render_in_turn([job for job in jobs if not job.unchanged])
+
+
+def render_in_turn(jobs: list[Job]) -> None:
+    """In a worker: render the jobs one after another (one tenant-period's: one warm kernel),
+    sending each output; the kernel is shut down after the last."""
+    try:
+        for job in jobs:
+            try:
+                output = render(job)
+            except Exception as exc:  # a bug, not the report's: name the job, go on
+                drop_warm_kernel()
+                output = RenderOutput(JobResult(
+                    job.tenant, job.period, job.report, "failed",
+                    error=f"worker failed: {type(exc).__name__}: {exc}"))
+            _send("output", output)
+    finally:
+        drop_warm_kernel()
 
 
 def _render_here_or_on_cluster(jobs: list[Job], done, dask_address: str | None) -> None:
@@ -421,9 +559,14 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
                 update_manifest(out_dir, result, as_of.isoformat())
         todo = []
         for job in jobs:
-            same = None if force else unchanged_result(
-                out_dir, *key, job.report, "input_hash", job.input_hash)
-            if same is None:
+            same = unchanged_result(out_dir, *key, job.report, "input_hash",
+                                    job.input_hash) if job.unchanged else None
+            if job.unchanged and same is None:  # its files went while it was being built
+                same = JobResult(*key, job.report, "failed", error=(
+                    "its published files changed during the run; run it again"))
+                results.append(same)
+                update_manifest(out_dir, same, as_of.isoformat())
+            elif same is None:
                 todo.append(job)
             else:
                 remember_source_hash(out_dir, job.report, job.source_hash)
@@ -458,10 +601,13 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
         fingerprints = {} if lock.con is None else warehouse.tenant_fingerprints(
             lock.con, sorted({s.tenant.tenant_id for s in scopes}))
         scopes, same = skip_unchanged(scopes, fingerprints, as_of, card, force)
+        if lock.con is not None:  # the largest tenants first (a stable sort: periods in order)
+            rows = warehouse.tenant_rows(lock.con, sorted({s.tenant.tenant_id for s in scopes}))
+            scopes.sort(key=lambda s: -rows.get(s.tenant.tenant_id, 0))
         results.extend(same)
         build = functools.partial(prepare, as_of=as_of, warehouse_path=Path(warehouse_path),
                                   rate_card=card, memory_limit=bundle_memory,
-                                  warm_kernels=warm_kernels)
+                                  warm_kernels=warm_kernels, force=force)
         execute(scopes, build, workers or os.cpu_count() or 1, on_built, publish_output,
                 console, dask_address, lock.release)
     except BaseException:

@@ -487,3 +487,17 @@ def tenant_fingerprints(con: duckdb.DuckDBPyConnection,
     ).fetchall():
         found[tenant].append(f"{name}:{rows}:{total}")
     return {t: hashlib.sha256("|".join(v).encode()).hexdigest() for t, v in found.items()}
+
+
+def tenant_rows(con: duckdb.DuckDBPyConnection, tenants: list[str]) -> dict[str, int]:
+    """Per tenant, its rows that a bundle may read (`TENANT_TABLES`): how long its reports
+    take, roughly. A run starts the largest tenants first so no worker is left with one at
+    the end."""
+    parts = " UNION ALL ".join(
+        f"SELECT tenant_id, count(*) AS n FROM {t} WHERE tenant_id IN (SELECT unnest($tenants))"
+        f" GROUP BY tenant_id" for t in TENANT_TABLES)
+    found = dict.fromkeys(tenants, 0)
+    for tenant, rows in con.execute(f"SELECT tenant_id, sum(n) FROM ({parts}) GROUP BY 1",
+                                    {"tenants": list(tenants)}).fetchall():
+        found[tenant] = int(rows)
+    return found

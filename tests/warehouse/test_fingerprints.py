@@ -53,3 +53,12 @@ def test_a_new_run_history_row_changes_nothing(tmp_path):
                 "('acme', 'chatbots', 'ok')")
     assert warehouse.tenant_fingerprints(con, ["acme"]) == before
     con.close()
+
+
+def test_a_tenants_rows_are_counted_over_every_table_a_bundle_reads(tmp_path):
+    # acme: 2 bot messages + 1 rejected row; beta: 1 bot message; gamma: none.
+    con = warehouse.create(tmp_path / "w.duckdb")
+    fill(con)
+    assert warehouse.tenant_rows(con, ["acme", "beta", "gamma"]) == {
+        "acme": 3, "beta": 1, "gamma": 0}
+    con.close()
