@@ -116,6 +116,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--workdir", type=Path, help="keep (or reuse) sources and warehouse")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="write and ingest the sources into --workdir, measure nothing")
     args = parser.parse_args()
     # Absolute: the notebooks run in their own folder and the commands in this one.
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="reportlib-bench-"))).resolve()
@@ -132,6 +134,8 @@ def main() -> None:
         say(f"demo + ingest: {seconds:.0f} s + {counts.pop('_ingest_seconds'):.0f} s")
         counts_file.write_text(json.dumps(counts))
     counts = json.loads(counts_file.read_text())
+    if args.prepare_only:
+        return
     total = sum(counts.values())
     largest = max(counts, key=counts.get)
     say(f"{total:,} notifications, {args.tenants} tenants, scale {scale:.2f}; largest tenant "

@@ -325,6 +325,44 @@ get_ipython().run_line_magic("reset", "-f")
 _warm: dict = {}  # "key": (tenant, period), "km": its kernel's manager, in this process
 
 
+def _ready_client_class():
+    """A kernel client that is ready once its kernel has answered a kernel_info request on
+    both channels (the reply, then the request's idle status on IOPub). jupyter_client's own
+    `wait_for_ready` then waits for 0.2 s of silence on IOPub, twice per report in a warm
+    kernel (its reset, then papermill's client): that idle wait is what it saves."""
+    import queue
+
+    from jupyter_client.blocking import BlockingKernelClient
+
+    class ReadyClient(BlockingKernelClient):
+        def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (timeout or 60)
+            while time.monotonic() < deadline:
+                msg_id = self.kernel_info()
+                try:
+                    reply = self.get_shell_msg(timeout=1)
+                except queue.Empty:
+                    if not self.is_alive():
+                        raise RuntimeError("Kernel died before replying to kernel_info") from None
+                    continue
+                if reply["parent_header"].get("msg_id") != msg_id:
+                    continue
+                self._handle_kernel_info_reply(reply)
+                quiet = time.monotonic() + 1  # IOPub not connected yet: ask again
+                while (left := quiet - time.monotonic()) > 0:
+                    try:
+                        msg = self.get_iopub_msg(timeout=left)
+                    except queue.Empty:
+                        break
+                    if (msg["parent_header"].get("msg_id") == msg_id
+                            and msg["msg_type"] == "status"
+                            and msg["content"]["execution_state"] == "idle"):
+                        return
+            raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    return ReadyClient
+
+
 def warm_kernel(job: Job):
     """This process's kernel for the job's tenant-period: the one that ran its previous
     report, reset (`RESET_KERNEL`), or a new one when the tenant-period changes (the old one
@@ -347,6 +385,7 @@ def warm_kernel(job: Job):
     from jupyter_client.manager import KernelManager
 
     km = KernelManager(kernel_name=kernel_name())
+    km.client_factory = _ready_client_class()
     with quiet_stderr():
         km.start_kernel(cwd=str(resources.files("reportlib") / "reports"))
     if not _warm.get("atexit"):
