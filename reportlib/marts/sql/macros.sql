@@ -7,3 +7,9 @@ CREATE OR REPLACE TEMP MACRO desk_status(final_status, sent, replied, instant) A
     WHEN final_status = 'delivered' THEN 'delivered'
     WHEN final_status = 'sent' THEN 'sent'
     ELSE 'sending' END;
+
+-- An instant on one of the period's tenant-local days (from the local midnight that starts it
+-- to the one after its last day): the same rows as its local day BETWEEN period_start AND
+-- period_end, read without converting every instant of the tenant's history.
+CREATE OR REPLACE TEMP MACRO in_period_ts(instant) AS
+    instant >= getvariable('period_start_ts') AND instant < getvariable('period_end_ts');

@@ -1,34 +1,35 @@
 -- What the report stands on: per source kind, its rows on the tenant-local days of the period,
 -- how many days have any, the first and last of them, and how many rows of the files that
--- gave them were rejected.
+-- gave them were rejected. Each source is read on the period's instants only (the tenant-local
+-- days of the period, `period_start_ts` to `period_end_ts`): not the tenant's whole history.
 WITH stamped AS (
     SELECT 'notifications' AS kind, accepted_at AS ts, source_file, true AS counted
-    FROM notifications WHERE tenant_id = getvariable('tenant')
+    FROM notifications WHERE tenant_id = getvariable('tenant') AND in_period_ts(accepted_at)
     -- The platform's event log: a message on the day it was accepted, counted once; every
     -- event's file, for its rejected rows.
     UNION ALL SELECT 'notifications', accepted_at, NULL, true FROM notification_log l
-    WHERE tenant_id = getvariable('tenant') AND NOT EXISTS (
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(accepted_at) AND NOT EXISTS (
         SELECT 1 FROM notifications w
         WHERE w.tenant_id = l.tenant_id AND w.message_id = l.message_id)
     UNION ALL SELECT 'notifications', ts, source_file, false FROM notification_events
-    WHERE tenant_id = getvariable('tenant')
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(ts)
     UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM message_status_events
-    WHERE tenant_id = getvariable('tenant')
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(ts)
     UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM inbound_messages
-    WHERE tenant_id = getvariable('tenant')
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(ts)
     UNION ALL SELECT 'campaigns', COALESCE(sent_at, scheduled_at), source_file, true
     FROM campaigns
-    WHERE tenant_id = getvariable('tenant')
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(COALESCE(sent_at, scheduled_at))
     UNION ALL SELECT 'bot_messages', storage_date, source_file, true FROM bot_messages
-    WHERE tenant_id = getvariable('tenant')
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
     UNION ALL SELECT 'event_tracks', storage_date, source_file, true FROM event_tracks
-    WHERE tenant_id = getvariable('tenant')
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
     UNION ALL SELECT 'tickets', storage_date, source_file, true FROM tickets
-    WHERE tenant_id = getvariable('tenant')
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
     UNION ALL SELECT 'ticket_messages', sent_at, source_file, true FROM ticket_messages
-    WHERE tenant_id = getvariable('tenant')
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(sent_at)
     UNION ALL SELECT 'agent_status', started_at, source_file, true FROM agent_status
-    WHERE tenant_id = getvariable('tenant')
+    WHERE tenant_id = getvariable('tenant') AND in_period_ts(started_at)
 ), days AS (
     SELECT kind, (ts AT TIME ZONE getvariable('tz'))::DATE AS day, source_file, counted
     FROM stamped
