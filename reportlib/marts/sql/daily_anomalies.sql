@@ -40,17 +40,8 @@ WITH messages AS (
 ), failed AS (
     SELECT day, error_code AS code, count(*) AS n FROM messages
     WHERE final_status = 'failed' AND error_code IS NOT NULL GROUP BY ALL
-), webhook_pricing AS (
-    SELECT message_id,
-        bool_or(pricing_type IS NOT NULL OR pricing_category IS NOT NULL) AS has_pricing,
-        bool_or('free_entry_point' IN (lower(pricing_type), normalize_category(pricing_category))
-                OR 'free_customer_service' IN (lower(pricing_type),
-                                               normalize_category(pricing_category)))
-            AS webhook_free
-    FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
 ), billable AS (
-    -- What Meta bills: delivered or read, and not free (the webhooks' pricing says free; with
-    -- no pricing in its webhooks, it was sent in a free window).
+    -- What Meta bills: delivered or read, and not free (`message_billing`).
     SELECT m.day, m.campaign_id IS NOT NULL AS campaign,
         CASE WHEN m.campaign_id IS NOT NULL THEN 'campaign' ELSE COALESCE(m.sender, 'api') END
             AS sender,
@@ -58,12 +49,8 @@ WITH messages AS (
         left(regexp_replace(COALESCE(m.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix,
         count(*) AS messages
     FROM messages m
-    LEFT JOIN webhook_pricing p USING (message_id)
-    LEFT JOIN message_free_windows w
-      ON w.tenant_id = getvariable('tenant') AND w.message_id = m.message_id
-    WHERE m.final_status IN ('delivered', 'read')
-      AND NOT COALESCE(p.webhook_free, false)
-      AND (COALESCE(p.has_pricing, false) OR w.message_id IS NULL)
+    LEFT JOIN message_billing b USING (message_id)
+    WHERE m.final_status IN ('delivered', 'read') AND b.free_reason IS NULL
     GROUP BY ALL
 ), senders AS (
     -- per day, sender and category: the billable messages that have a rate and their cost (the

@@ -4,9 +4,8 @@
 -- send_day / send_hour / send_weekday / send_week: when it was sent (else accepted), in the
 -- tenant's zone. Cost (docs/metrics.md, "Cost of a campaign", an estimate): a delivered
 -- message is billed under per-message pricing (from 2025-07-01) at the rate in force on its
--- send day for its market (the recipient's country) and category, unless its webhooks say it
--- was free (pricing type or category free_customer_service / free_entry_point) or, when its
--- webhooks carry no pricing, it was sent inside a free window (`message_free_windows`).
+-- send day for its market (the recipient's country) and category, unless it was free
+-- (`message_billing`: its webhooks' pricing, else a free window).
 -- cost_usd is NULL (not available, never zero) for a billable message without a rate, or
 -- sent before 2025-07-01 (billed per conversation, not per message).
 -- buttons: the distinct quick-reply button texts the recipient clicked on this message
@@ -24,16 +23,6 @@ WITH first_send AS (
     FULL OUTER JOIN first_send f USING (campaign_id)
     WHERE (COALESCE(f.first_accepted, c.sent_at, c.scheduled_at) AT TIME ZONE getvariable('tz'))
           ::DATE BETWEEN getvariable('period_start') AND getvariable('period_end')
-), pricing AS (
-    SELECT message_id,
-        bool_or(pricing_type IS NOT NULL OR pricing_category IS NOT NULL) AS has_pricing,
-        CASE WHEN bool_or('free_entry_point' IN (lower(pricing_type),
-                                                 normalize_category(pricing_category)))
-             THEN 'free_entry_point'
-             WHEN bool_or('free_customer_service' IN (lower(pricing_type),
-                                                      normalize_category(pricing_category)))
-             THEN 'free_customer_service' END AS webhook_free
-    FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
 ), buttons AS (
     SELECT context_id AS message_id, list(DISTINCT button_text ORDER BY button_text) AS buttons
     FROM inbound_messages
@@ -55,11 +44,7 @@ WITH first_send AS (
         CASE WHEN regexp_replace(COALESCE(m.recipient, ''), '[^0-9]', '', 'g') <> ''
              THEN COALESCE(market_of_country(country_of_phone(m.recipient)), 'Other')
              END AS market,
-        CASE WHEN p.webhook_free IS NOT NULL THEN p.webhook_free
-             WHEN COALESCE(p.has_pricing, false) THEN NULL
-             WHEN w.free_window = 'free_entry_point' THEN 'free_entry_point'
-             WHEN w.free_window = 'customer_service' THEN 'free_customer_service'
-             END AS free_reason,
+        f.free_reason,
         COALESCE(b.buttons, []::VARCHAR[]) AS buttons,
         m.final_status IN ('delivered', 'read') AND EXISTS (
             SELECT 1 FROM user_preferences u
@@ -68,10 +53,8 @@ WITH first_send AS (
               AND u.ts >= COALESCE(m.sent_at, m.accepted_at)
               AND u.ts < COALESCE(m.sent_at, m.accepted_at) + INTERVAL 7 DAY) AS opted_out_7d
     FROM message_timeline m JOIN scoped USING (campaign_id)
-    LEFT JOIN pricing p USING (message_id)
+    LEFT JOIN message_billing f USING (message_id)
     LEFT JOIN buttons b USING (message_id)
-    LEFT JOIN message_free_windows w
-      ON w.tenant_id = m.tenant_id AND w.message_id = m.message_id
     WHERE m.tenant_id = getvariable('tenant')
 )
 SELECT * EXCLUDE (sent_local),

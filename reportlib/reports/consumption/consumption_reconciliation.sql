@@ -10,25 +10,14 @@
 --   billed_here/billed_away messages Meta billed in this category while our template says
 --                           another, and the reverse (Meta's billed category from the status
 --                           webhooks' pricing.category);
---   our_free / meta_free    free by our reading (webhook pricing type, else a free window)
+--   our_free / meta_free    free by our reading (`message_billing`: webhook pricing, else a
+--                           free window)
 --                           against Meta's FREE_CUSTOMER_SERVICE + FREE_ENTRY_POINT volume;
 --   meta_paid_at_card       Meta's paid volume priced at the rate card: meta_cost minus it is
 --                           the part of the cost difference due to Meta's own rates (tiers).
 -- meta_volume is NULL (not available, never zero) on a day Meta's analytics have no point
 -- for; meta_cost is NULL when a paid point of the row carries no cost.
-WITH webhook_pricing AS (
-    SELECT message_id,
-        bool_or(pricing_type IS NOT NULL OR pricing_category IS NOT NULL) AS has_pricing,
-        bool_or('free_entry_point' IN (lower(pricing_type), normalize_category(pricing_category))
-                OR 'free_customer_service' IN (lower(pricing_type),
-                                               normalize_category(pricing_category)))
-            AS webhook_free,
-        -- Meta's billed category (pricing.category), when it names a template category.
-        any_value(normalize_category(pricing_category)) FILTER (
-            WHERE normalize_category(pricing_category) NOT IN
-                  ('free_entry_point', 'free_customer_service', 'service')) AS billed_category
-    FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
-), meta_alignment AS (
+WITH meta_alignment AS (
     -- Meta's days are UTC days when all its daily points start at 00:00 UTC (the demo's and
     -- most fetches start at the tenant's midnight instead).
     SELECT COALESCE(bool_and(epoch(start_ts)::BIGINT % 86400 = 0), false) AS utc_days
@@ -41,21 +30,21 @@ WITH webhook_pricing AS (
         (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE getvariable('tz'))::DATE AS day,
         (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE 'UTC')::DATE AS utc_day,
         normalize_category(t.category) AS category,
-        COALESCE(p.billed_category, normalize_category(t.category)) AS billed_category,
+        COALESCE(b.billed_category, normalize_category(t.category)) AS billed_category,
         regexp_replace(COALESCE(n.display_phone_number, ''), '[^0-9]', '', 'g') AS phone,
-        COALESCE(p.webhook_free, false)
-            OR (NOT COALESCE(p.has_pricing, false) AND w.message_id IS NOT NULL) AS free,
+        b.free_reason IS NOT NULL AS free,
         -- the recipient's first digits (calling codes have at most 3): the market is looked
         -- up once per prefix, not per message
         left(regexp_replace(COALESCE(t.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix
     FROM message_timeline t
-    LEFT JOIN webhook_pricing p USING (message_id)
-    LEFT JOIN message_free_windows w
-      ON w.tenant_id = t.tenant_id AND w.message_id = t.message_id
+    LEFT JOIN message_billing b USING (message_id)
     LEFT JOIN phone_numbers n
       ON n.tenant_id = t.tenant_id AND n.phone_number_id = t.phone_number_id
     WHERE t.tenant_id = getvariable('tenant') AND t.final_status IN ('delivered', 'read')
       AND COALESCE(normalize_category(t.category), 'service') <> 'service'
+      -- a day away from the period at most (its UTC day may be Meta's): no other day counts
+      AND COALESCE(t.delivered_at, t.read_at) >= getvariable('period_start_ts') - INTERVAL 1 DAY
+      AND COALESCE(t.delivered_at, t.read_at) < getvariable('period_end_ts') + INTERVAL 1 DAY
 ), ours AS (
     -- the rate looked up once per day x category x market, not per message
     SELECT day, category, sum(delivered) AS delivered, sum(our_free) AS our_free,

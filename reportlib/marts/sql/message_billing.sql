@@ -1,0 +1,34 @@
+-- What Meta bills, per message of the tenant: the one reading that the campaigns' cost, the
+-- consumption report's reconciliation and the cost flag share (docs/metrics.md, "Cost of a
+-- campaign", "Reconciliation", "Anomaly flags"). A message delivered or read is billed unless
+-- free_reason says why not:
+--   free_entry_point / free_customer_service   its status webhooks' pricing (type or
+--       category) says so; or, when its webhooks carry no pricing at all, it was sent inside
+--       that free window (`message_free_windows`).
+-- billed_category: Meta's billed category (the webhooks' pricing.category) when it names a
+-- template category. A message with neither pricing nor a free window has no row.
+WITH webhook_pricing AS (
+    SELECT message_id,
+        bool_or(pricing_type IS NOT NULL OR pricing_category IS NOT NULL) AS has_pricing,
+        CASE WHEN bool_or('free_entry_point' IN (lower(pricing_type),
+                                                 normalize_category(pricing_category)))
+             THEN 'free_entry_point'
+             WHEN bool_or('free_customer_service' IN (lower(pricing_type),
+                                                      normalize_category(pricing_category)))
+             THEN 'free_customer_service' END AS webhook_free,
+        any_value(normalize_category(pricing_category)) FILTER (
+            WHERE normalize_category(pricing_category) NOT IN
+                  ('free_entry_point', 'free_customer_service', 'service')) AS billed_category
+    FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
+), windows AS (
+    SELECT message_id, free_window FROM message_free_windows
+    WHERE tenant_id = getvariable('tenant')
+)
+SELECT message_id,
+    CASE WHEN p.webhook_free IS NOT NULL THEN p.webhook_free
+         WHEN COALESCE(p.has_pricing, false) THEN NULL
+         WHEN w.free_window = 'free_entry_point' THEN 'free_entry_point'
+         WHEN w.free_window = 'customer_service' THEN 'free_customer_service'
+         END AS free_reason,
+    p.billed_category
+FROM webhook_pricing p FULL JOIN windows w USING (message_id)
