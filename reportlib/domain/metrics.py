@@ -151,11 +151,8 @@ def button_clicks(messages: pd.DataFrame) -> pd.DataFrame:
     of the template, click-through rate = clicks / delivered."""
     received = messages[messages["final_status"].isin(["delivered", "read"])]
     delivered = received.groupby("template_name", dropna=False).size()
-    rows = []
-    for r in received.itertuples():
-        for text in list(r.buttons) if r.buttons is not None else []:
-            rows.append((r.template_name, text))
-    clicks = pd.DataFrame(rows, columns=["template_name", "button_text"])
+    clicks = received[["template_name", "buttons"]].explode("buttons") \
+        .dropna(subset=["buttons"]).rename(columns={"buttons": "button_text"})
     out = clicks.groupby(["template_name", "button_text"], dropna=False).size() \
         .rename("clicks").reset_index()
     out["delivered"] = [int(delivered.get(t, 0)) for t in out["template_name"]]
