@@ -24,7 +24,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -375,11 +375,26 @@ def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], w
         while sum(not f.done() for f in owed) < workers and (shares or left):
             if shares:
                 group = shares.pop(0)
-                owed[pool.submit(render_in_turn, group)] = {_key(j) for j in group}
+                try:
+                    owed[pool.submit(render_in_turn, group)] = {_key(j) for j in group}
+                except BrokenExecutor as exc:  # a worker died: the pool takes nothing more
+                    for job in group:
+                        done(job, functools.partial(_raise, exc))
                 continue
             scope = left.pop(0)
-            task = pool.submit(build_and_render, scope, build, len(left) + 1 >= workers)
+            try:
+                task = pool.submit(build_and_render, scope, build, len(left) + 1 >= workers)
+            except BrokenExecutor as exc:
+                fail_scope(scope, exc)
+                continue
             owed[task], whole[task] = {_key(scope)}, len(left) + 1 >= workers
+
+    def fail_scope(scope: Scope, reason: BaseException) -> None:
+        unbuilt.discard(_key(scope))
+        built(scope, functools.partial(_raise, ReportError(
+            f"worker failed: {type(reason).__name__}: {reason}")))
+        if not unbuilt:
+            on_all_built()
 
     try:
         fill()
@@ -421,11 +436,7 @@ def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], w
                     reason = task.exception() or RuntimeError("ended before its reports")
                     for key in sorted(owed.pop(task), key=len):
                         if key in by_key:
-                            unbuilt.discard(key)
-                            built(by_key[key], functools.partial(_raise, ReportError(
-                                f"worker failed: {type(reason).__name__}: {reason}")))
-                            if not unbuilt:
-                                on_all_built()
+                            fail_scope(by_key[key], reason)
                         else:
                             done(jobs_of[key], functools.partial(_raise, reason))
             fill()
