@@ -1,8 +1,9 @@
 """Fans (tenant, period, report) jobs out to a local process pool, with a progress bar.
 
 Each tenant-period's bundle is built by a worker of the pool, into a staging folder
-(`outputs/.staging`), while the other workers render the reports of bundles already built; a
-built bundle's reports are queued ahead of the next bundle. The warehouse is opened read-only
+(`outputs/.staging`), while the other workers render; the same worker then renders that
+tenant-period's reports in turn in one kernel (the last tenant-periods' reports are shared
+among the workers instead). The largest tenants go first. The warehouse is opened read-only
 by the workers, and this process holds a read-only connection of its own until the last bundle
 is built: no writer (an ingest) can change the warehouse between two tenants' bundles, and a
 writer that holds it first is waited for here, once, before any worker starts. Results come
