@@ -205,3 +205,21 @@ def test_the_pdf_step_pauses_the_garbage_collector_and_restores_it(tmp_path, mon
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_another_folder_of_notebooks_is_used_when_the_environment_names_it(tmp_path,
+                                                                           monkeypatch):
+    """$REPORTLIB_NOTEBOOKS (the benchmark's empty notebooks through the same command): a
+    built-in report's notebook is taken from that folder, by its file name, and a folder
+    without it is a one-line error, not the packaged notebook in its place."""
+    from reportlib import registry
+    from reportlib.errors import ReportError
+    from reportlib.render import notebook_path
+
+    packaged = notebook_path("chatbots")
+    mine = tmp_path / registry.get("chatbots").notebook_file
+    mine.write_text(packaged.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("REPORTLIB_NOTEBOOKS", str(tmp_path))
+    assert notebook_path("chatbots") == mine
+    with pytest.raises(ReportError, match="no notebook"):
+        notebook_path("consumption")
