@@ -37,8 +37,9 @@ MEMORY_LIMIT = "1GB"
 def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: date,
           out_path: Path, reports: tuple[str, ...] = ("consumption",),
           rate_card: list[pricing.RateRow] | None = None,
-          memory_limit: str = MEMORY_LIMIT) -> str:
-    """Write the bundle of one scope to `out_path`; returns its content hash."""
+          memory_limit: str = MEMORY_LIMIT) -> dict[str, str]:
+    """Write the bundle of one scope to `out_path`; returns its tables' hashes
+    (`table_hashes`; `tables_hash` of them is its content hash)."""
     warehouse_path, out_path = Path(warehouse_path), Path(out_path)
     if not warehouse_path.is_file():
         raise ReportError(f"warehouse: {warehouse_path} does not exist (run reportlib ingest)")
@@ -87,7 +88,7 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     os.replace(tmp_name, out_path)
-    return content_hash(out_path)
+    return table_hashes(out_path)
 
 
 def _copy_site_tables(con: duckdb.DuckDBPyConnection, tenant: TenantParams, period: Period,
@@ -170,22 +171,36 @@ def table_hashes(path: Path) -> dict[str, str]:
     return found
 
 
-def coverage_hash(path: Path, kinds: tuple[str, ...]) -> str:
+def coverage_hash(path: Path, kinds: tuple[str, ...],
+                  sums: dict[str, tuple[int, int]] | None = None) -> str:
     """A hash of the coverage rows of these source kinds only: a report's coverage block shows
-    its own sources, so another source's new rows do not change it."""
+    its own sources, so another source's new rows do not change it. `sums`: the bundle's
+    `coverage_sums`, read once for all its reports."""
+    sums = coverage_sums(path) if sums is None else sums
+    wanted = [sums[k] for k in set(kinds) if k in sums]
+    rows, total = sum(n for n, _ in wanted), sum(t for _, t in wanted)
+    return hashlib.sha256(f"{sorted(kinds)}|{rows}|{total}".encode()).hexdigest()
+
+
+def coverage_sums(path: Path) -> dict[str, tuple[int, int]]:
+    """Per source kind of the bundle's coverage: its rows and the sum of their hashes."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        rows, total = con.execute(
-            "SELECT count(*), COALESCE(sum(hash(t)::HUGEINT), 0) FROM source_coverage t "
-            "WHERE kind IN (SELECT unnest(?::VARCHAR[]))", [list(kinds)]).fetchone()
+        return {kind: (int(rows), int(total)) for kind, rows, total in con.execute(
+            "SELECT kind, count(*), COALESCE(sum(hash(t)::HUGEINT), 0) FROM source_coverage t "
+            "GROUP BY kind").fetchall()}
     finally:
         con.close()
-    return hashlib.sha256(f"{sorted(kinds)}|{rows}|{total}".encode()).hexdigest()
 
 
 def content_hash(path: Path) -> str:
     """A hash of the whole bundle: of every table's hash (`table_hashes`)."""
-    text = "\n".join(f"{t} {h}" for t, h in sorted(table_hashes(path).items()))
+    return tables_hash(table_hashes(path))
+
+
+def tables_hash(tables: dict[str, str]) -> str:
+    """The content hash of a bundle whose tables' hashes are `tables`."""
+    text = "\n".join(f"{t} {h}" for t, h in sorted(tables.items()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -113,9 +113,9 @@ def prepare(scope: Scope, as_of: date, warehouse_path: Path,
     cannot be built."""
     bundle_path = Path(scope.bundle)
     bundle_path.parent.mkdir(parents=True, exist_ok=True)
-    digest = bundle.build(warehouse_path, scope.tenant, scope.period, as_of, bundle_path,
+    tables = bundle.build(warehouse_path, scope.tenant, scope.period, as_of, bundle_path,
                           scope.reports, rate_card, memory_limit)
-    tables = bundle.table_hashes(bundle_path)
+    digest, coverage = bundle.tables_hash(tables), bundle.coverage_sums(bundle_path)
     info = {k: v for k, v in bundle.Bundle.open(bundle_path).info.items() if k != "reports"}
     jobs = []
     for report in scope.reports:
@@ -126,7 +126,7 @@ def prepare(scope: Scope, as_of: date, warehouse_path: Path,
             display_name=scope.tenant.display_name,
             title=report_title(report, scope.tenant.locale), warm_kernel=warm_kernels,
             source_hash=dict(scope.source_hashes).get(report, ""))
-        job.input_hash = input_hash(job, tables, info, bundle_path)
+        job.input_hash = input_hash(job, tables, info, bundle_path, coverage)
         job.unchanged = not force and unchanged_result(
             Path(scope.out_dir), job.tenant, job.period, report, "input_hash",
             job.input_hash) is not None
@@ -163,7 +163,8 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
-def input_hash(job: Job, tables: dict[str, str], info: dict, bundle_path: Path) -> str:
+def input_hash(job: Job, tables: dict[str, str], info: dict, bundle_path: Path,
+               coverage: dict[str, tuple[int, int]] | None = None) -> str:
     """Everything a report's outputs depend on: its marts' content (and the rate card; of the
     coverage, its own sources' rows), the tenant-period's settings, its parameters, its
     notebook and the library's code. Equal hash, equal outputs: no need to render it again."""
@@ -176,7 +177,7 @@ def input_hash(job: Job, tables: dict[str, str], info: dict, bundle_path: Path) 
     wanted += spec.tables
     wanted.append("rate_card")
     text = json.dumps({
-        "coverage": bundle.coverage_hash(bundle_path, kinds),
+        "coverage": bundle.coverage_hash(bundle_path, kinds, coverage),
         "report": job.report, "tenant": job.tenant, "period": job.period, "as_of": job.as_of,
         "locale": job.locale, "display_name": job.display_name, "info": info,
         "tables": {t: tables.get(t) for t in wanted},
