@@ -78,3 +78,10 @@ def notebook_settings(start: Path | None = None,
         warehouse.parent / DEFAULT_PARAMS)
     return replace(settings, warehouse=warehouse, params=params,
                    outputs=warehouse.parent / DEFAULT_OUTPUTS)
+
+
+def notebooks_folder(environ: Mapping[str, str] | None = None) -> Path | None:
+    """$REPORTLIB_NOTEBOOKS: another folder of the built-in reports' notebooks, by file name
+    (the benchmark's empty notebooks through the same command and pool); None when unset."""
+    value = (os.environ if environ is None else environ).get(f"{PREFIX}NOTEBOOKS", "")
+    return Path(value) if value else None

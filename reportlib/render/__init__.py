@@ -29,7 +29,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from reportlib import registry
+from reportlib import environment, registry
 from reportlib.domain import calendar
 from reportlib.errors import ReportError
 from reportlib.look import pagefit
@@ -98,10 +98,8 @@ def notebook_path(report: str) -> Path:
     if spec is None:
         raise ReportError(f"report {report!r} is not one of {', '.join(registry.names())}")
     path = Path(spec.notebook_path) if spec.notebook_path else base / spec.notebook_file
-    if (other := os.environ.get("REPORTLIB_NOTEBOOKS")) and not spec.notebook_path:
-        # Another folder of the built-in reports' notebooks, by file name: the benchmark's
-        # empty notebooks through the same command and pool (bench/run.py).
-        path = Path(other) / spec.notebook_file
+    if (other := environment.notebooks_folder()) and not spec.notebook_path:
+        path = other / spec.notebook_file  # the benchmark's empty notebooks (bench/run.py)
     if not path.is_file():
         raise ReportError(f"report {report!r}: no notebook {path}")
     return path
