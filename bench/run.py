@@ -90,7 +90,6 @@ def chatbot_daily_pandas(warehouse_path: Path, tenant: params.TenantParams,
     """The chatbots report's daily figures in plain pandas from the warehouse's rows: active
     users (distinct user and channel), messages sent and received per tenant-local day."""
     import duckdb
-    import pandas as pd
 
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
@@ -98,7 +97,15 @@ def chatbot_daily_pandas(warehouse_path: Path, tenant: params.TenantParams,
                            "FROM bot_messages WHERE tenant_id = ?", [tenant.tenant_id]).df()
     finally:
         con.close()
-    rows["day"] = pd.to_datetime(rows["storage_date"], utc=True).dt.tz_convert(
+    return daily_figures(rows, tenant, period)
+
+
+def daily_figures(rows, tenant: params.TenantParams, period: calendar.Period):
+    """Per tenant-local day of the period: active users (distinct user and channel), messages
+    sent and received, from rows of user_identity, channel, direction and storage_date."""
+    import pandas as pd
+
+    rows["day"] = pd.to_datetime(rows["storage_date"], utc=True, format="ISO8601").dt.tz_convert(
         tenant.timezone).dt.date
     rows["who"] = rows["user_identity"].astype(str) + "\0" + rows["channel"].fillna("")
     daily = rows.groupby("day").agg(
@@ -121,16 +128,10 @@ def chatbot_daily_pandas_files(sources: Path, tenant: params.TenantParams,
                       for f in files], ignore_index=True)
     rows = rows.dropna(subset=["MessageId", "BotId", "UserIdentity", "Direction",
                                "StorageDate"])
-    rows = rows.drop_duplicates("MessageId", keep="last")
-    rows["day"] = pd.to_datetime(rows["StorageDate"], utc=True, format="ISO8601").dt.tz_convert(
-        tenant.timezone).dt.date
-    rows["who"] = rows["UserIdentity"] + "\0" + rows["Channel"].fillna("")
-    daily = rows.groupby("day").agg(
-        active_users=("who", "nunique"),
-        sent=("Direction", lambda d: int((d == "sent").sum())),
-        received=("Direction", lambda d: int((d == "received").sum())))
-    days = pd.date_range(period.start, period.end, freq="D").date
-    return daily.reindex(days, fill_value=0).reset_index(names="day")
+    rows = rows.drop_duplicates("MessageId", keep="last").rename(columns={
+        "UserIdentity": "user_identity", "Channel": "channel", "Direction": "direction",
+        "StorageDate": "storage_date"})
+    return daily_figures(rows, tenant, period)
 
 
 def main() -> None:
