@@ -384,18 +384,31 @@ def warm_kernel(job: Job):
         finally:
             client.stop_channels()
     drop_warm_kernel()
-    from jupyter_client.manager import KernelManager
-
-    km = KernelManager(kernel_name=kernel_name())
-    km.client_factory = _ready_client_class()
+    km = new_kernel_manager()
     with quiet_stderr():
         km.start_kernel(cwd=str(resources.files("reportlib") / "reports"))
-    if not _warm.get("atexit"):
-        import atexit
-
-        atexit.register(drop_warm_kernel)
-        _warm["atexit"] = True
     _warm.update(key=key, km=km)
+    return km
+
+
+def new_kernel_manager():
+    """A kernel manager whose kernel talks over Unix sockets in this process's private folder.
+    Over TCP, jupyter_client picks free ports by binding and releasing them, and the kernel
+    binds them again a moment later: two workers starting kernels at once can pick the same
+    port, and one kernel dies on start ("Kernel died before replying to kernel_info"; papermill
+    issue 511). A socket file named after the kernel's own id cannot be taken by another."""
+    import atexit
+    import tempfile
+
+    from jupyter_client.manager import KernelManager
+
+    if "sockets" not in _warm:  # /tmp: a socket path has at most 107 bytes; $TMPDIR may be long
+        _warm["sockets"] = tempfile.mkdtemp(prefix="rk-", dir="/tmp")
+        atexit.register(shutil.rmtree, _warm["sockets"], True)
+        atexit.register(drop_warm_kernel)
+    km = KernelManager(kernel_name=kernel_name(), transport="ipc",
+                       ip=os.path.join(_warm["sockets"], uuid.uuid4().hex[:12]))
+    km.client_factory = _ready_client_class()
     return km
 
 
@@ -417,14 +430,14 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
     validate_parameters(notebook, parameters)
     executed = out / f"{job.report}.ipynb"
     t0 = time.perf_counter()
+    cold = None  # without a warm kernel: one for this report alone, shut down after it
     try:
-        km = warm_kernel(job)
+        km = warm_kernel(job) or (cold := new_kernel_manager())
         with quiet_stderr():
             papermill.execute_notebook(
                 str(notebook), str(executed), parameters=parameters,
                 kernel_name=kernel_name(), cwd=str(notebook.parent), progress_bar=False,
-                log_output=False, request_save_on_cell_execute=False,
-                **({"km": km} if km is not None else {}))
+                log_output=False, request_save_on_cell_execute=False, km=km)
     except Exception as exc:  # the executed notebook holds the traceback
         drop_warm_kernel()  # a failed report's kernel is not trusted with the next one
         if executed.exists():
@@ -432,6 +445,9 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
             result.files = {"failed_notebook": f"{job.report}.failed.ipynb"}
         result.error = _error_of(executed, exc)
         return
+    finally:
+        if cold is not None and cold.has_kernel:
+            cold.shutdown_kernel(now=True)
     t1 = time.perf_counter()
     nb = nbformat.read(str(executed), as_version=4)
     result.figures = read_figures(nb)

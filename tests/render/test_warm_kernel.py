@@ -5,6 +5,7 @@ another tenant gets a new kernel, the old one shut down."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -90,4 +91,26 @@ def test_without_warm_kernels_each_report_gets_its_own(tmp_path):
     warm = command_settings({"REPORTLIB_WARM_KERNELS": "0"}).warm_kernels
     assert warm is False
     path = notebook(tmp_path / "state.ipynb", REPORT_STATE)
-    assert run(tmp_path, "acme", path, warm)["pid"] != run(tmp_path, "acme", path, warm)["pid"]
+    first, second = (run(tmp_path, "acme", path, warm)["pid"] for _ in range(2))
+    assert first != second
+    assert not alive(first) and not alive(second)  # each shut down after its report
+
+
+def test_a_kernel_talks_over_sockets_in_a_private_folder_not_tcp_ports(tmp_path):
+    """Two workers starting kernels at once could pick the same free TCP port (jupyter_client
+    binds and releases it before the kernel binds it again), and one kernel died on start: CI
+    once failed a demo report so. A kernel's sockets are files in a folder only we can open."""
+    import stat
+
+    path = notebook(tmp_path / "state.ipynb", REPORT_STATE)
+    run(tmp_path, "acme", path)
+    km = render._warm["km"]
+    info = km.get_connection_info()
+    assert info["transport"] == "ipc"
+    folder = Path(info["ip"]).parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and folder.stat().st_uid == os.getuid()
+    sockets = [folder / f"{Path(info['ip']).name}-{info[port]}"
+               for port in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
+    assert all(stat.S_ISSOCK(s.stat().st_mode) for s in sockets)
+    render.drop_warm_kernel()
+    assert not any(s.exists() for s in sockets)  # removed with the kernel
