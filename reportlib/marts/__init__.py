@@ -121,6 +121,13 @@ def staging_names(reports) -> list[str]:
     return list(dict.fromkeys(name for r in reports for name in report_staging(r)))
 
 
+def queries(reports) -> list[str]:
+    """Every SELECT a bundle of these reports runs on the warehouse: staging, then marts."""
+    staging = staging_names(reports)
+    return [*(sql(name) for name in staging),
+            *(mart_query(name, reports) for name in mart_names(reports) if name not in staging)]
+
+
 def build_staging(con: duckdb.DuckDBPyConnection, reports=("consumption",)) -> None:
     """Materialise the staging tables of the current scope as temp tables (read once)."""
     for name in staging_names(reports):

@@ -25,6 +25,7 @@ from reportlib import environment, marts, registry, warehouse
 from reportlib.domain import calendar, pricing
 from reportlib.domain.calendar import Period
 from reportlib.errors import ReportError
+from reportlib.marts import tenant_slice
 from reportlib.params import TenantParams
 
 # What one bundle build may hold in memory before it spills to a folder beside the bundle
@@ -64,6 +65,7 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
         con.execute("SET search_path = 'memory.main,wh.main'")
         marts.set_scope(con, marts.Scope(tenant.tenant_id, tenant.timezone, period, as_of,
                                          tenant.sla_target_minutes, funnels_of(tenant)))
+        tenant_slice.take(con, marts.queries(reports))
         marts.build_staging(con, reports)
         con.execute(f"ATTACH '{tmp_name}' AS out")
         for name in marts.mart_names(reports):
