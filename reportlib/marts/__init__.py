@@ -117,6 +117,14 @@ def set_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         con.executemany("INSERT INTO funnel_steps VALUES (?, ?, ?, ?)", rows)
 
 
+def coverage_kinds(reports) -> list[str]:
+    """The source kinds whose coverage a bundle of these reports holds: those they read, and
+    the kinds that stand in for them."""
+    kinds = dict.fromkeys(k for r in reports for k in report_sources(r))
+    kinds.update(dict.fromkeys(a for k in list(kinds) for a in ALTERNATIVE_SOURCES.get(k, ())))
+    return sorted(kinds)
+
+
 def staging_names(reports) -> list[str]:
     return list(dict.fromkeys(name for r in reports for name in report_staging(r)))
 
@@ -130,6 +138,7 @@ def queries(reports) -> list[str]:
 
 def build_staging(con: duckdb.DuckDBPyConnection, reports=("consumption",)) -> None:
     """Materialise the staging tables of the current scope as temp tables (read once)."""
+    con.execute("SET VARIABLE coverage_kinds = ?::VARCHAR[]", [coverage_kinds(reports)])
     for name in staging_names(reports):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql(name)}")
     build_history(con, reports)

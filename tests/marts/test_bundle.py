@@ -42,3 +42,28 @@ def test_a_sum_that_differs_in_its_last_bits_is_the_same_content(tmp_path):
         con.close()
         hashes.append(content_hash(tmp_path / f"{name}.duckdb"))
     assert 0.1 + 0.2 != 0.3 and hashes[0] == hashes[1]
+
+
+def test_a_bundle_holds_the_coverage_of_the_sources_its_reports_read(tmp_path, tiny_warehouse):
+    """The chatbots report reads bot messages only: its bundle does not scan the other
+    sources for their coverage. Consumption reads pricing analytics, and conversation
+    analytics stands in for it (a row each, 3 pricing points on 2 days in the hand-made
+    warehouse)."""
+    from datetime import date
+
+    from reportlib.domain import calendar
+    from reportlib.marts import bundle
+    from tests.conftest import ACME
+
+    def coverage(reports):
+        out = tmp_path / f"{'-'.join(reports)}.duckdb"
+        bundle.build(tiny_warehouse, ACME, calendar.parse_period("2026-10"), date(2026, 11, 20),
+                     out, reports)
+        table = bundle.Bundle.open(out).table("source_coverage")
+        return {r.kind: (r.rows, r.days_with_data) for r in table.itertuples()}
+
+    assert coverage(("chatbots",)) == {"bot_messages": (0, 0)}
+    assert coverage(("consumption",)) == {"pricing_analytics": (3, 2),
+                                          "conversation_analytics": (0, 0)}
+    assert set(coverage(("consumption", "chatbots"))) == {
+        "bot_messages", "pricing_analytics", "conversation_analytics"}

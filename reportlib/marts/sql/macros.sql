@@ -13,3 +13,8 @@ CREATE OR REPLACE TEMP MACRO desk_status(final_status, sent, replied, instant) A
 -- period_end, read without converting every instant of the tenant's history.
 CREATE OR REPLACE TEMP MACRO in_period_ts(instant) AS
     instant >= getvariable('period_start_ts') AND instant < getvariable('period_end_ts');
+
+-- A source kind one of the bundle's reports reads (the `coverage_kinds` build_staging sets):
+-- the coverage of no other is computed.
+CREATE OR REPLACE TEMP MACRO in_coverage(kind) AS
+    list_contains(getvariable('coverage_kinds'), kind);

@@ -2,34 +2,48 @@
 -- how many days have any, the first and last of them, and how many rows of the files that
 -- gave them were rejected. Each source is read on the period's instants only (the tenant-local
 -- days of the period, `period_start_ts` to `period_end_ts`): not the tenant's whole history.
+-- Only the kinds the bundle's reports read (`in_coverage`): a chatbots bundle does not scan
+-- the webhooks.
 WITH stamped AS (
     SELECT 'notifications' AS kind, accepted_at AS ts, source_file, true AS counted
-    FROM notifications WHERE tenant_id = getvariable('tenant') AND in_period_ts(accepted_at)
+    FROM notifications
+    WHERE in_coverage('notifications')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(accepted_at)
     -- The platform's event log: a message on the day it was accepted, counted once; every
     -- event's file, for its rejected rows.
     UNION ALL SELECT 'notifications', accepted_at, NULL, true FROM notification_log l
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(accepted_at) AND NOT EXISTS (
+    WHERE in_coverage('notifications')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(accepted_at) AND NOT EXISTS (
         SELECT 1 FROM notifications w
         WHERE w.tenant_id = l.tenant_id AND w.message_id = l.message_id)
     UNION ALL SELECT 'notifications', ts, source_file, false FROM notification_events
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(ts)
+    WHERE in_coverage('notifications')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(ts)
     UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM message_status_events
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(ts)
+    WHERE in_coverage('whatsapp_webhooks')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(ts)
     UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM inbound_messages
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(ts)
+    WHERE in_coverage('whatsapp_webhooks')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(ts)
     UNION ALL SELECT 'campaigns', COALESCE(sent_at, scheduled_at), source_file, true
     FROM campaigns
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(COALESCE(sent_at, scheduled_at))
+    WHERE in_coverage('campaigns')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(COALESCE(sent_at, scheduled_at))
     UNION ALL SELECT 'bot_messages', storage_date, source_file, true FROM bot_messages
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
+    WHERE in_coverage('bot_messages')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
     UNION ALL SELECT 'event_tracks', storage_date, source_file, true FROM event_tracks
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
+    WHERE in_coverage('event_tracks')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
     UNION ALL SELECT 'tickets', storage_date, source_file, true FROM tickets
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
+    WHERE in_coverage('tickets')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
     UNION ALL SELECT 'ticket_messages', sent_at, source_file, true FROM ticket_messages
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(sent_at)
+    WHERE in_coverage('ticket_messages')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(sent_at)
     UNION ALL SELECT 'agent_status', started_at, source_file, true FROM agent_status
-    WHERE tenant_id = getvariable('tenant') AND in_period_ts(started_at)
+    WHERE in_coverage('agent_status')
+      AND tenant_id = getvariable('tenant') AND in_period_ts(started_at)
 ), days AS (
     SELECT kind, (ts AT TIME ZONE getvariable('tz'))::DATE AS day, source_file, counted
     FROM stamped
@@ -42,17 +56,17 @@ WITH stamped AS (
                       ELSE (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2)
                             AT TIME ZONE getvariable('tz'))::DATE END, source_file, true
     FROM (SELECT 'pricing_analytics' AS kind, start_ts, end_ts, granularity, source_file
-          FROM pricing_daily WHERE tenant_id = getvariable('tenant')
+          FROM pricing_daily
+          WHERE in_coverage('pricing_analytics') AND tenant_id = getvariable('tenant')
           UNION ALL
           SELECT 'conversation_analytics', start_ts, end_ts, granularity, source_file
-          FROM conversations WHERE tenant_id = getvariable('tenant'))
+          FROM conversations
+          WHERE in_coverage('conversation_analytics') AND tenant_id = getvariable('tenant'))
 ), in_period AS (
     SELECT * FROM days
     WHERE day BETWEEN getvariable('period_start') AND getvariable('period_end')
 ), kinds AS (
-    SELECT unnest(['notifications', 'whatsapp_webhooks', 'campaigns', 'pricing_analytics',
-                   'conversation_analytics', 'bot_messages', 'event_tracks', 'tickets',
-                   'ticket_messages', 'agent_status']) AS kind
+    SELECT unnest(getvariable('coverage_kinds')) AS kind
 ), rejected AS (
     SELECT r.source_kind AS kind, count(*) AS rejected
     FROM rejected_rows r
