@@ -719,7 +719,7 @@ class ConsumptionReport(BaseReport):
                    self._say(meta), self._t("difference"), self._say("column.cause"),
                    self._say("column.unexplained")]
         return present.table(columns, rows, [False, False, True, True, True, False, True],
-                             words=[True, True, True, True, True, False, True])
+                             words=[True] * 7)
 
     def footnotes(self) -> present.Footnotes:
         info = self.info
