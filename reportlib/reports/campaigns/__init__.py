@@ -427,7 +427,7 @@ class CampaignsReport(BaseReport):
                                    n=self.fmt.number(worst["opted_out"])))
         prose.extend(self.ranking())
         # Each campaign with messages links its CSV, written beside the report (relative).
-        with_csv = set(self.messages_df["campaign_id"])
+        with_csv = set(self.messages_df["campaign_id"].unique())  # not row by row
         identity = [[r.campaign_name, r.template_name or "–", self._t(r.category or "–"),
                      self.when(r.scheduled_at), self.when(r.sent_at),
                      present.link(campaign_csv_name(r.campaign_id), self._say("csv.link"))
