@@ -320,8 +320,8 @@ RESET_KERNEL = """\
 import sys
 for name in [n for n in sys.modules if n == "reportlib" or n.startswith("reportlib.")]:
     del sys.modules[name]
-import matplotlib.pyplot
-matplotlib.pyplot.close("all")
+if "matplotlib.pyplot" in sys.modules:  # close the last report's figures; import nothing
+    sys.modules["matplotlib.pyplot"].close("all")
 get_ipython().run_line_magic("reset", "-f")
 """
 _warm: dict = {}  # "key": (tenant, period), "km": its kernel's manager, in this process
