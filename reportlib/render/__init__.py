@@ -402,14 +402,25 @@ def new_kernel_manager():
 
     from jupyter_client.manager import KernelManager
 
-    if "sockets" not in _warm:  # /tmp: a socket path has at most 107 bytes; $TMPDIR may be long
-        _warm["sockets"] = tempfile.mkdtemp(prefix="rk-", dir="/tmp")
-        atexit.register(shutil.rmtree, _warm["sockets"], True)
-        atexit.register(drop_warm_kernel)
-    km = KernelManager(kernel_name=kernel_name(), transport="ipc",
-                       ip=os.path.join(_warm["sockets"], uuid.uuid4().hex[:12]))
+    if not _warm.get("atexit"):
+        atexit.register(_at_exit)
+        _warm["atexit"] = True
+    if os.name != "posix":  # no Unix sockets: jupyter_client's TCP ports
+        km = KernelManager(kernel_name=kernel_name())
+    else:
+        if "sockets" not in _warm:  # /tmp: a socket path has at most 107 bytes
+            _warm["sockets"] = tempfile.mkdtemp(prefix="rk-", dir="/tmp")
+        km = KernelManager(kernel_name=kernel_name(), transport="ipc",
+                           ip=os.path.join(_warm["sockets"], uuid.uuid4().hex[:12]))
     km.client_factory = _ready_client_class()
     return km
+
+
+def _at_exit() -> None:
+    """The process ends: its kernel first, then the folder of its sockets."""
+    drop_warm_kernel()
+    if "sockets" in _warm:
+        shutil.rmtree(_warm.pop("sockets"), ignore_errors=True)
 
 
 def drop_warm_kernel() -> None:

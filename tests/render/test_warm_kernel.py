@@ -114,3 +114,5 @@ def test_a_kernel_talks_over_sockets_in_a_private_folder_not_tcp_ports(tmp_path)
     assert all(stat.S_ISSOCK(s.stat().st_mode) for s in sockets)
     render.drop_warm_kernel()
     assert not any(s.exists() for s in sockets)  # removed with the kernel
+    render._at_exit()  # what the process does as it ends: the folder goes too
+    assert not folder.exists()
