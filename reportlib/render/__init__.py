@@ -329,9 +329,14 @@ _warm: dict = {}  # "key": (tenant, period), "km": its kernel's manager, in this
 
 def _ready_client_class():
     """A kernel client that is ready once its kernel has answered a kernel_info request on
-    both channels (the reply, then the request's idle status on IOPub). jupyter_client's own
-    `wait_for_ready` then waits for 0.2 s of silence on IOPub, twice per report in a warm
-    kernel (its reset, then papermill's client): that idle wait is what it saves."""
+    both channels (a reply on shell, that request's idle status on IOPub). jupyter_client's
+    own `wait_for_ready` then waits for 0.2 s of silence on IOPub, twice per report in a warm
+    kernel (its reset, then papermill's client): that idle wait is what it saves.
+
+    A request is sent again each second until both have come (IOPub drops what the kernel
+    published before our subscription reached it), and a reply to any of them counts: under
+    load a kernel may answer the first only after the second is sent, and waiting for the
+    latest one's answer would then never end."""
     import queue
 
     from jupyter_client.blocking import BlockingKernelClient
@@ -339,27 +344,32 @@ def _ready_client_class():
     class ReadyClient(BlockingKernelClient):
         def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (timeout or 60)
+            sent: set[str] = set()
+            answered = idle = False
+            next_request = 0.0
             while time.monotonic() < deadline:
-                msg_id = self.kernel_info()
+                if time.monotonic() >= next_request:
+                    sent.add(self.kernel_info())
+                    next_request = time.monotonic() + 1
                 try:
-                    reply = self.get_shell_msg(timeout=1)
+                    msg = self.get_shell_msg(timeout=0.05)
+                    if (msg["msg_type"] == "kernel_info_reply" and not answered
+                            and msg["parent_header"].get("msg_id") in sent):
+                        self._handle_kernel_info_reply(msg)
+                        answered = True
                 except queue.Empty:
-                    if not self.is_alive():
-                        raise RuntimeError("Kernel died before replying to kernel_info") from None
-                    continue
-                if reply["parent_header"].get("msg_id") != msg_id:
-                    continue
-                self._handle_kernel_info_reply(reply)
-                quiet = time.monotonic() + 1  # IOPub not connected yet: ask again
-                while (left := quiet - time.monotonic()) > 0:
-                    try:
-                        msg = self.get_iopub_msg(timeout=left)
-                    except queue.Empty:
-                        break
-                    if (msg["parent_header"].get("msg_id") == msg_id
-                            and msg["msg_type"] == "status"
-                            and msg["content"]["execution_state"] == "idle"):
-                        return
+                    pass
+                try:
+                    msg = self.get_iopub_msg(timeout=0.05)
+                    idle = idle or (msg["parent_header"].get("msg_id") in sent
+                                    and msg["msg_type"] == "status"
+                                    and msg["content"]["execution_state"] == "idle")
+                except queue.Empty:
+                    pass
+                if answered and idle:
+                    return
+                if not self.is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
             raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
     return ReadyClient

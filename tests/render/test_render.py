@@ -146,7 +146,8 @@ def test_two_jobs_in_the_process_pool(tmp_path, tiny_warehouse, params_dir):
                          tiny_warehouse, params_dir, tmp_path / "out", workers=2)
     # beta has no analytics in October: rendered, and reported as no data, with no figures.
     assert sorted((r.tenant, r.status) for r in results) == [("acme", "ok"),
-                                                             ("beta", "no_data")]
+                                                             ("beta", "no_data")], \
+        [(r.tenant, r.error) for r in results]
     beta = json.loads((tmp_path / "out/beta/2026-10/manifest.json").read_text())
     assert "total" not in beta["reports"]["consumption"]["figures"]
     assert beta["reports"]["consumption"]["figures"]["no_data"] is True

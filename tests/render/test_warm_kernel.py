@@ -116,3 +116,37 @@ def test_a_kernel_talks_over_sockets_in_a_private_folder_not_tcp_ports(tmp_path)
     assert not any(s.exists() for s in sockets)  # removed with the kernel
     render._at_exit()  # what the process does as it ends: the folder goes too
     assert not folder.exists()
+
+
+def test_a_kernel_slow_to_start_is_ready_once_it_answers(tmp_path):
+    """A kernel that answers only after a few seconds (a loaded machine) gets every kernel_info
+    request sent meanwhile at once and answers each in turn: the client is ready at the first
+    answer. It once waited for the latest request's answer, which a request sent each second
+    kept out of reach, and failed reports with "Kernel didn't respond in 60 seconds"."""
+    import json
+    import sys
+    import time
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = tmp_path / "kernels" / "slow"
+    spec.mkdir(parents=True)
+    start = ("import sys, time; time.sleep(3); from ipykernel.kernelapp import "
+             "launch_new_instance; sys.argv[0] = 'slow'; launch_new_instance()")
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", start, "-f", "{connection_file}"],
+        "display_name": "slow", "language": "python"}))
+    km = render.new_kernel_manager()
+    km.kernel_spec_manager = KernelSpecManager(kernel_dirs=[str(spec.parent)])
+    km.kernel_name = "slow"
+    km.start_kernel()
+    client = km.client()
+    client.start_channels()
+    try:
+        began = time.monotonic()
+        client.wait_for_ready(timeout=30)
+        assert 3 <= time.monotonic() - began < 15
+        assert client.execute_interactive("x = 1", timeout=10)["content"]["status"] == "ok"
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=True)
