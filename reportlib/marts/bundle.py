@@ -55,16 +55,7 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
     try:
         con.execute("SET memory_limit = ?", [memory_limit])
         con.execute("SET temp_directory = ?", [str(spill)])
-        warehouse.waiting_for_lock(
-            lambda: con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)"), warehouse_path)
-        known = con.execute("SELECT count(*) FROM wh.tenants WHERE tenant_id = ?",
-                            [tenant.tenant_id]).fetchall()[0][0]
-        if not known:
-            raise ReportError(f"unknown tenant {tenant.tenant_id!r}: not in {warehouse_path}")
-        pricing.install(con, rows)
-        con.execute("SET search_path = 'memory.main,wh.main'")
-        marts.set_scope(con, marts.Scope(tenant.tenant_id, tenant.timezone, period, as_of,
-                                         tenant.sla_target_minutes, funnels_of(tenant)))
+        attach_scope(con, warehouse_path, tenant, period, as_of, rows)
         tenant_slice.take(con, marts.queries(reports))
         marts.build_staging(con, reports)
         con.execute(f"ATTACH '{tmp_name}' AS out")
@@ -91,6 +82,23 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
         shutil.rmtree(spill, ignore_errors=True)
     os.replace(tmp_name, out_path)
     return table_hashes(out_path)
+
+
+def attach_scope(con: duckdb.DuckDBPyConnection, warehouse_path: Path, tenant: TenantParams,
+                 period: Period, as_of: date, rate_card: list[pricing.RateRow]) -> None:
+    """Ready `con` for a scope's staging and marts: the warehouse attached read-only (as
+    `wh`, waited for while a writer holds it), the rate card's macros, the scope's
+    variables. Raises ReportError for a tenant the warehouse does not know."""
+    warehouse.waiting_for_lock(
+        lambda: con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)"), warehouse_path)
+    known = con.execute("SELECT count(*) FROM wh.tenants WHERE tenant_id = ?",
+                        [tenant.tenant_id]).fetchall()[0][0]
+    if not known:
+        raise ReportError(f"unknown tenant {tenant.tenant_id!r}: not in {warehouse_path}")
+    pricing.install(con, rate_card)
+    con.execute("SET search_path = 'memory.main,wh.main'")
+    marts.set_scope(con, marts.Scope(tenant.tenant_id, tenant.timezone, period, as_of,
+                                     tenant.sla_target_minutes, funnels_of(tenant)))
 
 
 def _copy_site_tables(con: duckdb.DuckDBPyConnection, tenant: TenantParams, period: Period,

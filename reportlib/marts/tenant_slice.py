@@ -15,6 +15,7 @@ which DuckDB pushes into the scan, and copying them would only add a read.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -26,10 +27,18 @@ WAREHOUSE = "wh"  # the catalog the bundle build attaches the warehouse as
 VIEW_HEAD = re.compile(r'(?is)^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW\s+("[^"]+"|[\w.]+)\s+AS\s+')
 
 
-def table_names(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
+@functools.cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(":memory:")
+
+
+@functools.lru_cache(maxsize=256)
+def table_names(query: str) -> frozenset[str]:
     """The names a query reads from (tables, views and its own CTEs), from DuckDB's parse
-    tree: nothing is bound, so the names need not exist."""
-    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+    tree: nothing is bound, so the names need not exist. Parsed once per process: a worker
+    builds bundle after bundle from the same SQL."""
+    parsed = _parser().cursor().execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0]
+    tree = json.loads(parsed)
     if tree.get("error"):
         raise ValueError(f"not SQL DuckDB can parse: {tree.get('error_message')}")
     found: set[str] = set()
@@ -42,7 +51,7 @@ def table_names(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    return found
+    return frozenset(found)
 
 
 def _warehouse_objects(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], set[str]]:
@@ -61,7 +70,7 @@ def take(con: duckdb.DuckDBPyConnection, queries: Iterable[str]) -> list[str]:
     """Slice the warehouse for the connection's `tenant` variable, as far as `queries` (the
     build's staging and mart SQL) read its views; returns the temp tables made, in order."""
     views, tenant_tables = _warehouse_objects(con)
-    reads = {name: table_names(con, sql) & (views.keys() | tenant_tables)
+    reads = {name: table_names(sql) & (views.keys() | tenant_tables)
              for name, sql in views.items()}
     wanted: list[str] = []  # views in dependency order, each after those it reads
 
@@ -73,7 +82,7 @@ def take(con: duckdb.DuckDBPyConnection, queries: Iterable[str]) -> list[str]:
         wanted.append(view)
 
     for query in queries:
-        for name in sorted(table_names(con, query) & views.keys()):
+        for name in sorted(table_names(query) & views.keys()):
             visit(name)
     tables = sorted({t for v in wanted for t in reads[v]} - views.keys())
     for table in tables:

@@ -12,13 +12,11 @@ import pytest
 from reportlib import demo, ingest, params, registry, warehouse
 from reportlib.domain import calendar, pricing
 from reportlib.marts import (
-    Scope,
     build_staging,
     bundle,
     mart_names,
     mart_query,
     queries,
-    set_scope,
     tenant_slice,
 )
 
@@ -35,13 +33,11 @@ def site(tmp_path_factory) -> Path:
 
 def scoped(site: Path, tenant_id: str, period: str, sliced: bool):
     """A connection as bundle.build makes it, with or without the tenant's slice."""
-    tenant = params.load_tenant(site / "params", tenant_id)
     con = warehouse.connect(":memory:")
-    con.execute(f"ATTACH '{site / 'warehouse.duckdb'}' AS wh (READ_ONLY)")
-    pricing.install(con, pricing.load_rate_card(pricing.rate_card_path(site / "params")))
-    con.execute("SET search_path = 'memory.main,wh.main'")
-    set_scope(con, Scope(tenant_id, tenant.timezone, calendar.parse_period(period), AS_OF,
-                         tenant.sla_target_minutes, bundle.funnels_of(tenant)))
+    bundle.attach_scope(con, site / "warehouse.duckdb",
+                        params.load_tenant(site / "params", tenant_id),
+                        calendar.parse_period(period), AS_OF,
+                        pricing.load_rate_card(pricing.rate_card_path(site / "params")))
     made = tenant_slice.take(con, queries(registry.names())) if sliced else []
     build_staging(con, registry.names())
     return con, made
@@ -56,11 +52,10 @@ def rows_of(con, query: str) -> list[str]:
 
 
 def test_the_names_a_query_reads_come_from_its_parse_tree():
-    con = warehouse.connect(":memory:")
     query = """WITH a AS (SELECT * FROM foo JOIN wh.main.bar USING (x))
                SELECT * FROM a WHERE EXISTS (SELECT 1 FROM qux WHERE y IN (SELECT z FROM zed))"""
     # Nothing is bound: none of these exists. The CTE's own name is among them.
-    assert tenant_slice.table_names(con, query) == {"a", "foo", "bar", "qux", "zed"}
+    assert tenant_slice.table_names(query) == {"a", "foo", "bar", "qux", "zed"}
 
 
 @pytest.mark.parametrize("period", ["2026-10", "2026-11"])
