@@ -1,5 +1,5 @@
-"""The house chart style: one theme (set through seaborn when reportlib.look.charts is
-imported), the category colours the same in every chart, seaborn heatmaps and distributions,
+"""The house chart style: one theme (set when reportlib.look.charts is imported, without
+seaborn or scipy), the category colours the same in every chart, heatmaps and distributions,
 titles as given (the finding), the same PNG for the same data; and the weekday x send-hour
 read rates behind the campaigns heatmap, worked by hand."""
 
@@ -42,7 +42,7 @@ def test_each_category_has_its_own_colour_in_every_chart():
         assert got == [fixed[c] for c in order]
 
 
-def test_heatmap_is_drawn_by_seaborn_with_blank_cells_and_a_titled_finding():
+def test_heatmap_is_drawn_with_blank_cells_and_a_titled_finding():
     values = np.array([[50.0, np.nan, 70.0], [60.0, 65.0, np.nan]])
     fig = charts.heatmap(values, ["seg", "ter"], ["9h", "10h", "11h"],
                          "Envios de terça-feira às 10h são os mais lidos (65,0%)", PT,
@@ -52,7 +52,7 @@ def test_heatmap_is_drawn_by_seaborn_with_blank_cells_and_a_titled_finding():
     mesh = ax.collections[0]
     data = np.ma.getdata(mesh.get_array())
     mask = np.ma.getmaskarray(mesh.get_array())
-    # seaborn masks the two missing cells (too few messages): 6 cells, 2 of them masked,
+    # The two missing cells are masked (too few messages): 6 cells, 2 of them masked,
     # showing the grey of the axes behind them.
     assert data.size == 6 and int(mask.sum()) == 2
     assert matplotlib.colors.to_hex(ax.get_facecolor()) == charts.GRID

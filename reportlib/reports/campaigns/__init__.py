@@ -681,7 +681,7 @@ class CampaignsReport(BaseReport):
 
     def heatmap(self) -> str | None:
         """Read rate by send weekday x hour (`metrics.send_slot_rates`; blank below the cell
-        minimum: grey), a seaborn heatmap whose title names the best cell; None when no cell has
+        minimum: grey), a heatmap whose title names the best cell; None when no cell has
         enough received messages."""
         if "send_weekday" not in self.messages_df:  # a frame that does not say the weekday
             return None
