@@ -442,11 +442,50 @@ def new_kernel_manager():
         km = KernelManager(kernel_name=kernel_name())
     else:
         if "sockets" not in _warm:  # /tmp: a socket path has at most 107 bytes
-            _warm["sockets"] = tempfile.mkdtemp(prefix="rk-", dir="/tmp")
+            sweep_socket_folders()
+            _warm["sockets"] = tempfile.mkdtemp(prefix=f"rk-{os.getpid()}-", dir=SOCKETS_ROOT)
         km = KernelManager(kernel_name=kernel_name(), transport="ipc",
                            ip=os.path.join(_warm["sockets"], uuid.uuid4().hex[:12]))
     km.client_factory = _ready_client_class()
     return km
+
+
+SOCKETS_ROOT = "/tmp"  # where the kernels' socket folders go: rk-<pid of their process>-<random>
+
+
+def sweep_socket_folders() -> list[str]:
+    """Remove the socket folders of this user's processes that are gone: a worker killed
+    outright (SIGKILL, out of memory) runs no exit hook and leaves its folder behind. A folder
+    whose process is alive, or that is not named after a process, is left. Returns the removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(SOCKETS_ROOT))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = re.fullmatch(r"rk-(\d+)-\w+", entry.name)
+        if not match or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if _process_alive(int(match.group(1))):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's: alive
+        return True
+    return True
 
 
 def _at_exit() -> None:
