@@ -33,6 +33,7 @@ class Settings:
     cache: Path = Path("~/.cache/reportlib/bundles")
     bundle_memory: str = "1GB"  # a bundle build's DuckDB memory limit ($REPORTLIB_BUNDLE_MEMORY)
     warm_kernels: bool = True  # a worker's kernel kept for a tenant-period's reports
+    fork_kernels: bool = True  # that kernel forked from a template ($REPORTLIB_FORK_KERNELS)
 
 
 def smtp_variable(name: str) -> str:
@@ -56,6 +57,7 @@ def command_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cache=Path(env.get(f"{PREFIX}CACHE") or cache_home / "reportlib" / "bundles"),
         bundle_memory=env.get(f"{PREFIX}BUNDLE_MEMORY") or "1GB",
         warm_kernels=env.get(f"{PREFIX}WARM_KERNELS", "1") != "0",
+        fork_kernels=env.get(f"{PREFIX}FORK_KERNELS", "1") != "0",
     )
 
 
@@ -85,3 +87,16 @@ def notebooks_folder(environ: Mapping[str, str] | None = None) -> Path | None:
     (the benchmark's empty notebooks through the same command and pool); None when unset."""
     value = (os.environ if environ is None else environ).get(f"{PREFIX}NOTEBOOKS", "")
     return Path(value) if value else None
+
+
+# What in an environment is read once, as the interpreter or the libraries a kernel imports
+# start (Python itself, the dynamic loader, the BLAS threads, matplotlib, the locale).
+STARTUP_PREFIXES = ("PYTHON", "LD_", "OMP_", "OPENBLAS_", "MKL_", "MPL", "MATPLOTLIB", "LC_",
+                    "LANG")
+
+
+def startup_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The part of an environment (this process's by default) read only at a process's start:
+    a kernel forked from a template started with another would not see its own."""
+    env = os.environ if environ is None else environ
+    return {k: v for k, v in env.items() if k.startswith(STARTUP_PREFIXES)}

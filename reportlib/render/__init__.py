@@ -349,7 +349,7 @@ def _ready_client_class():
     own `wait_for_ready` then waits for 0.2 s of silence on IOPub, twice per report in a warm
     kernel (its reset, then papermill's client): that idle wait is what it saves.
 
-    A request is sent again each second until both have come (IOPub drops what the kernel
+    A request is sent again every quarter second until both have come (IOPub drops what the kernel
     published before our subscription reached it), and a reply to any of them counts: under
     load a kernel may answer the first only after the second is sent, and waiting for the
     latest one's answer would then never end."""
@@ -366,7 +366,7 @@ def _ready_client_class():
             while time.monotonic() < deadline:
                 if time.monotonic() >= next_request:
                     sent.add(self.kernel_info())
-                    next_request = time.monotonic() + 1
+                    next_request = time.monotonic() + 0.25
                 try:
                     msg = self.get_shell_msg(timeout=0.05)
                     if (msg["msg_type"] == "kernel_info_reply" and not answered
@@ -446,6 +446,13 @@ def new_kernel_manager():
             _warm["sockets"] = tempfile.mkdtemp(prefix=f"rk-{os.getpid()}-", dir=SOCKETS_ROOT)
         km = KernelManager(kernel_name=kernel_name(), transport="ipc",
                            ip=os.path.join(_warm["sockets"], uuid.uuid4().hex[:12]))
+        if forking_kernels():
+            from reportlib.render import kernel_fork
+
+            prepare_kernels(km.kernel_spec.argv)
+            km.kernel_id = str(uuid.uuid4())
+            km.provisioner = kernel_fork.ForkingProvisioner(
+                kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
     km.client_factory = _ready_client_class()
     return km
 
@@ -488,9 +495,36 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+FORK_KERNELS = sys.platform.startswith("linux")  # where warm kernels can be forks (`kernel_fork`)
+
+
+def forking_kernels() -> bool:
+    """Warm kernels are forks of a template here, unless $REPORTLIB_FORK_KERNELS=0."""
+    return FORK_KERNELS and environment.command_settings().fork_kernels
+
+
+def prepare_kernels(argv: list[str] | None = None) -> None:
+    """Start this process's kernel template now, so that its imports overlap other work (a
+    worker's first bundle); `argv` is the kernel spec's command (else looked up)."""
+    if not forking_kernels():
+        return
+    from reportlib.render import kernel_fork
+
+    if argv is None:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = KernelSpecManager().get_kernel_spec(kernel_name()).argv
+    prefix = kernel_fork.spec_prefix(argv)
+    if prefix is not None:
+        kernel_fork.start_template(prefix)
+
+
 def _at_exit() -> None:
-    """The process ends: its kernel first, then the folder of its sockets."""
+    """The process ends: its kernel first, then its kernel template and the folder of its
+    sockets."""
     drop_warm_kernel()
+    if "reportlib.render.kernel_fork" in sys.modules:
+        sys.modules["reportlib.render.kernel_fork"].stop_template()
     if "sockets" in _warm:
         shutil.rmtree(_warm.pop("sockets"), ignore_errors=True)
 

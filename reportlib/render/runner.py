@@ -43,6 +43,7 @@ from rich.progress import (
 from reportlib import params as params_mod
 from reportlib import registry, warehouse
 from reportlib.domain import calendar, pricing
+from reportlib.environment import command_settings
 from reportlib.errors import ReportError, WarehouseBusy
 from reportlib.look.i18n import report_title
 from reportlib.marts import bundle
@@ -52,6 +53,7 @@ from reportlib.render import (
     RenderOutput,
     drop_warm_kernel,
     notebook_path,
+    prepare_kernels,
     publish,
     render,
     update_manifest,
@@ -491,6 +493,11 @@ _messages = None  # the run's queue (`_start_worker`)
 def _start_worker(messages) -> None:
     global _messages
     _messages = messages
+    if command_settings().warm_kernels:
+        try:  # the kernel template imports while this worker builds its first bundle
+            prepare_kernels()
+        except Exception:  # noqa: BLE001 - the first kernel's start will say what is wrong
+            pass
 
 
 def _send(*message) -> None:
