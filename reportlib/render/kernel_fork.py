@@ -31,8 +31,9 @@ LAUNCHER = "ipykernel_launcher"
 
 # The template: imports, freezes what it imported (a kernel's collections skip it), then
 # forks a kernel per request line {"args", "env", "cwd"} and answers with its process id.
-# It ends when its worker does (end of its stdin). Children are reaped by the system
-# (SIGCHLD ignored), so a kernel that ends leaves no zombie for its worker to mistake as alive.
+# It ends when its worker does (end of its stdin). It reaps each kernel as it ends, so that
+# none is left a zombie its worker would take as alive, and so that the kernels' CPU time
+# counts in the template's children's, and in its worker's (what a benchmark reads).
 TEMPLATE = r"""
 import gc, importlib.util, json, os, random, signal, sys, time, warnings
 launcher = importlib.util.find_spec("ipykernel_launcher").origin
@@ -42,7 +43,13 @@ import duckdb, matplotlib.figure, numpy, pandas
 gc.collect()
 gc.freeze()
 warnings.filterwarnings("ignore", message=".*fork", category=DeprecationWarning)
-signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+def reap(signum, frame):
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+signal.signal(signal.SIGCHLD, reap)
 requests, answers = sys.stdin, sys.stdout
 sys.stdout.write("ready\n")
 sys.stdout.flush()
@@ -143,7 +150,7 @@ def fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int | None:
 
 class ForkedKernel:
     """The part of `subprocess.Popen` a provisioner uses, for a kernel that is the template's
-    child, not ours: it is alive while its process id is (the template reaps it)."""
+    child, not ours: it is alive while its process id is (the template reaps it at once)."""
 
     stdin = stdout = stderr = None
 
