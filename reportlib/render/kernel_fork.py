@@ -16,8 +16,10 @@ system frameworks is not safe.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -31,18 +33,17 @@ LAUNCHER = "ipykernel_launcher"
 
 # The template: imports, freezes what it imported (a kernel's collections skip it), then
 # forks a kernel per request line {"args", "env", "cwd"} and answers with its process id.
-# It ends when its worker does (end of its stdin). It reaps each kernel as it ends, so that
-# none is left a zombie its worker would take as alive, and so that the kernels' CPU time
-# counts in the template's children's, and in its worker's (what a benchmark reads).
+# It ends when its worker does (end of its stdin), and its kernels with it. It reaps each
+# kernel as it ends, so that none is left a zombie, and so that the kernels' CPU time counts
+# in the template's children's, and in its worker's (what a benchmark reads).
 TEMPLATE = r"""
-import gc, importlib.util, json, os, random, signal, sys, time, warnings
+import ctypes, gc, importlib.util, json, os, random, signal, sys, time
 launcher = importlib.util.find_spec("ipykernel_launcher").origin
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel
 import ipykernel.ipkernel, ipykernel.kernelapp, ipykernel.zmqshell
 import duckdb, matplotlib.figure, numpy, pandas
 gc.collect()
 gc.freeze()
-warnings.filterwarnings("ignore", message=".*fork", category=DeprecationWarning)
 def reap(signum, frame):
     try:
         while os.waitpid(-1, os.WNOHANG)[0]:
@@ -50,16 +51,22 @@ def reap(signum, frame):
     except ChildProcessError:
         pass
 signal.signal(signal.SIGCHLD, reap)
-requests, answers = sys.stdin, sys.stdout
-sys.stdout.write("ready\n")
-sys.stdout.flush()
+requests, answers = sys.stdin.buffer, sys.stdout.buffer
+answers.write(b"ready\n")
+answers.flush()
+template = os.getpid()
 for line in requests:
     request = json.loads(line)
     pid = os.fork()
     if pid:
-        answers.write(f"{pid}\n")
+        answers.write(f"{pid}\n".encode())
         answers.flush()
         continue
+    # The kernel ends with its template (which ends with its worker), even where an orphan
+    # is adopted by a subreaper and ipykernel's parent poller would not see it orphaned.
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != template:
+        os._exit(1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
     null = os.open(os.devnull, os.O_RDWR)
@@ -109,7 +116,7 @@ def start_template(prefix: list[str]) -> None:
     _template["process"] = subprocess.Popen(
         [*prefix, "-c", TEMPLATE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # a kernel's start-up chatter, as `quiet_stderr` for others
-        cwd="/", text=True, start_new_session=True)
+        cwd="/", bufsize=0, start_new_session=True)
     _template["ready"] = False
 
 
@@ -120,7 +127,8 @@ def stop_template() -> None:
         process.kill()
         process.wait()
         for pipe in (process.stdin, process.stdout):
-            pipe.close()
+            with contextlib.suppress(OSError):
+                pipe.close()
 
 
 def fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int | None:
@@ -133,38 +141,72 @@ def fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int | None:
         return None
     try:
         if not _template["ready"]:
-            if process.stdout.readline() != "ready\n":
+            if _read_line(process, READY_TIMEOUT) != b"ready":
                 raise OSError("the template did not start")
             _template["ready"] = True
         # The kernel watches its parent as one launched by jupyter_client would (ipykernel's
-        # parent poller): being the template's child, it ends when the template does.
+        # parent poller); being the template's child, it also ends when the template does.
         env = {**env, "JPY_PARENT_PID": str(os.getpid())}
         request = {"args": argv[argv.index(LAUNCHER) + 1:], "env": env, "cwd": cwd}
-        process.stdin.write(json.dumps(request) + "\n")
-        process.stdin.flush()
-        return int(process.stdout.readline())
-    except (OSError, ValueError):  # the template died: start kernels the usual way
+        process.stdin.write(json.dumps(request).encode() + b"\n")
+        return int(_read_line(process, FORK_TIMEOUT))
+    except (OSError, ValueError):  # the template died or hangs: start kernels the usual way
         stop_template()
         return None
 
 
+READY_TIMEOUT = 60.0  # the template's imports (about 1.5 s)
+FORK_TIMEOUT = 10.0  # a fork's answer
+
+
+def _read_line(process: subprocess.Popen, timeout: float) -> bytes:
+    """One line from the template, without its newline; OSError after `timeout` seconds or
+    at its end (never a worker waiting for ever on a template that hangs)."""
+    fd, line = process.stdout.fileno(), b""
+    deadline = time.monotonic() + timeout
+    while not line.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise OSError(f"no answer from the kernel template in {timeout:.0f} s")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise OSError("the kernel template ended")
+        line += chunk
+    return line[:-1]
+
+
 class ForkedKernel:
     """The part of `subprocess.Popen` a provisioner uses, for a kernel that is the template's
-    child, not ours: it is alive while its process id is (the template reaps it at once)."""
+    child, not ours. It is followed through a pidfd (Linux ≥ 5.3): the template reaps the
+    kernel as it ends, and its bare process id may then be another process's; a pidfd
+    always means this kernel. Without one, through the id (alive while it is this user's)."""
 
     stdin = stdout = stderr = None
 
     def __init__(self, pid: int):
         self.pid = pid
         self.returncode: int | None = None
+        try:
+            self.pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = -signal.SIGKILL  # not ours to wait for: its status is lost
+        if self.returncode is None and not self._alive():
+            self.returncode = -signal.SIGKILL  # not ours to wait for: its status is lost
+            if self.pidfd is not None:
+                os.close(self.pidfd)
+                self.pidfd = None
         return self.returncode
+
+    def _alive(self) -> bool:
+        if self.pidfd is not None:  # readable once the process has ended
+            return not select.select([self.pidfd], [], [], 0)[0]
+        try:
+            os.kill(self.pid, 0)
+        except (ProcessLookupError, PermissionError):  # gone, or the id is someone else's
+            return False
+        return True
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -175,7 +217,11 @@ class ForkedKernel:
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
-        if self.poll() is None:
+        if self.poll() is not None:
+            return
+        if self.pidfd is not None:
+            signal.pidfd_send_signal(self.pidfd, signum)
+        else:
             os.kill(self.pid, signum)
 
     def kill(self) -> None:
@@ -198,3 +244,10 @@ class ForkingProvisioner(LocalProvisioner):
         self.pid = self.pgid = pid  # the fork leads its own session and group, as Popen's would
         self.cwd = cwd
         return self.connection_info
+
+    async def send_signal(self, signum: int) -> None:
+        """As LocalProvisioner (to the kernel's process group), but never once the kernel has
+        ended: its group's id may then be another's."""
+        if isinstance(self.process, ForkedKernel) and self.process.poll() is not None:
+            return
+        await super().send_signal(signum)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from importlib import resources
 
 import pytest
@@ -33,6 +34,14 @@ print(json.dumps({
 def no_kernel_left():
     yield
     render.drop_warm_kernel()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def start(fork: bool, monkeypatch):
@@ -74,7 +83,7 @@ def test_a_forked_kernel_is_the_kernel_jupyter_client_would_start(monkeypatch):
     # nothing of the template's own names in the kernel's namespace
     assert not {"duckdb", "numpy", "pandas", "IPKernelApp", "signal"} & set(forked["names"])
     forked_km.shutdown_kernel(now=True)
-    assert not forked_km.is_alive()
+    assert not alive(forked["pid"])
 
 
 def test_each_kernel_is_a_new_process_and_one_that_dies_is_seen_dead(monkeypatch):
@@ -88,15 +97,27 @@ def test_each_kernel_is_a_new_process_and_one_that_dies_is_seen_dead(monkeypatch
     assert not first.is_alive() and second.is_alive()
     first.shutdown_kernel(now=True)  # nothing left to kill: no error
     second.shutdown_kernel(now=True)
-    assert not second.is_alive()
+    assert not alive(pids[1])
+
+
+def test_a_kernel_ends_with_its_template(monkeypatch):
+    """A worker killed outright ends its template (its stdin closes), and the template's
+    kernels end with it, wherever the orphans would be adopted."""
+    km = start(True, monkeypatch)
+    pid = km.provisioner.pid
+    assert alive(pid)
+    kernel_fork._template["process"].kill()
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)
+    km.shutdown_kernel(now=True)
 
 
 def test_without_the_template_or_with_another_startup_environment_the_kernel_is_spawned():
-    render.prepare_kernels()
-    kernel_fork._template["process"].kill()
+    km = render.new_kernel_manager()  # starts a template...
+    kernel_fork._template["process"].kill()  # ...gone before the kernel starts
     kernel_fork._template["process"].wait()
-    km = render.new_kernel_manager()  # starts a new template...
-    kernel_fork.stop_template()  # ...gone before the kernel starts
     km.start_kernel(cwd=str(resources.files("reportlib") / "reports"))
     try:
         assert not isinstance(km.provisioner.process, kernel_fork.ForkedKernel)
@@ -112,6 +133,21 @@ def test_without_the_template_or_with_another_startup_environment_the_kernel_is_
     try:
         assert not isinstance(km.provisioner.process, kernel_fork.ForkedKernel)
         assert probe(km)["env"]["PYTHONHASHSEED"] == "7"
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def test_a_template_that_does_not_answer_is_given_up(monkeypatch):
+    """A template stuck in its imports never holds its worker for ever: after the wait, the
+    kernel starts the usual way."""
+    kernel_fork.stop_template()
+    monkeypatch.setattr(kernel_fork, "TEMPLATE", "import time; time.sleep(60)")
+    monkeypatch.setattr(kernel_fork, "READY_TIMEOUT", 1.0)
+    km = start(True, monkeypatch)
+    try:
+        assert not isinstance(km.provisioner.process, kernel_fork.ForkedKernel)
+        assert "process" not in kernel_fork._template  # the stuck one was ended
+        assert probe(km)["ppid"] == os.getpid()
     finally:
         km.shutdown_kernel(now=True)
 
