@@ -8,9 +8,10 @@ tenant-period still gets a kernel (a process) of its own: the template never run
 only forks, so nothing of one tenant can reach another's kernel.
 
 A fork starts what the kernel spec would: same interpreter and options, same environment and
-working directory, same `sys.path`; the random generators are seeded afresh. Where the spec's
-command is not this interpreter's ipykernel, or the template is gone, the kernel is started
-the usual way (`LocalProvisioner`). Linux only: elsewhere a fork of a process that has loaded
+working directory, same `sys.path`; the random generators are seeded afresh. It ends with
+its template, which ends with its worker. Where the spec's command is not this interpreter's
+ipykernel, or the template is gone or does not answer, the kernel is started the usual way
+(`LocalProvisioner`). Linux only: elsewhere a fork of a process that has loaded
 system frameworks is not safe.
 """
 
