@@ -58,17 +58,22 @@ def median_of(fn, repeat: int) -> tuple[float, object]:
 
 
 def command(args: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
-    """Run a `reportlib` command; (wall seconds, peak RSS MiB of its largest process)."""
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "reportlib.cli", *args], cwd=cwd,
-                               env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    error = process.stderr.read().decode(errors="replace")
-    if process.returncode not in (0, 1):
-        raise SystemExit(f"reportlib {' '.join(args)} failed ({process.returncode}): {error}")
+    """Run a `reportlib` command; (wall seconds, peak RSS MiB of its largest process). A run
+    in which a report failed stops the benchmark: its time is no figure."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "reportlib.cli", *args], cwd=cwd,
+                                   env={**os.environ, **(env or {})}, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            out.seek(0)
+            err.seek(0)
+            failed = [line for line in out.read().decode(errors="replace").splitlines()
+                      if "failed" in line]
+            raise SystemExit(f"reportlib {' '.join(args)} failed: {len(failed)} reports\n"
+                             + "\n".join(failed[:10]) + "\n"
+                             + err.read().decode(errors="replace")[-2000:])
     return seconds, usage.ru_maxrss / 1024
 
 

@@ -358,6 +358,15 @@ def _ready_client_class():
     from jupyter_client.blocking import BlockingKernelClient
 
     class ReadyClient(BlockingKernelClient):
+        def start_channels(self, *args, **kwargs) -> None:
+            super().start_channels(*args, **kwargs)
+            _running_clients.append(self)
+
+        def stop_channels(self) -> None:
+            super().stop_channels()
+            with contextlib.suppress(ValueError):
+                _running_clients.remove(self)
+
         def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (timeout or 60)
             sent: set[str] = set()
@@ -389,6 +398,20 @@ def _ready_client_class():
             raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
     return ReadyClient
+
+
+# The kernel clients whose channels run. nbclient stops its client's channels only when it
+# started the kernel itself: with ours (a warm kernel) each report left a client running, its
+# ZeroMQ context, sockets and heartbeat thread (about ten file descriptors a report, which
+# the process only gave back when it ended).
+_running_clients: list = []
+
+
+def stop_clients() -> None:
+    """Stop the channels of every kernel client still running in this process."""
+    for client in list(_running_clients):
+        client.stop_channels()
+    _running_clients.clear()
 
 
 def warm_kernel(job: Job):
@@ -563,6 +586,7 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
         result.error = _error_of(executed, exc)
         return
     finally:
+        stop_clients()  # papermill's: nbclient leaves it running on a kernel it did not start
         if cold is not None and cold.has_kernel:
             cold.shutdown_kernel(now=True)
     t1 = time.perf_counter()

@@ -160,6 +160,15 @@ READY_TIMEOUT = 60.0  # the template's imports (about 1.5 s)
 FORK_TIMEOUT = 10.0  # a fork's answer
 
 
+def readable(fd: int, timeout: float) -> bool:
+    """Whether `fd` can be read (or has ended) within `timeout` seconds. Through poll(), not
+    select(): select() takes no descriptor numbered 1024 or more, which a long-running
+    worker may hold."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0, timeout) * 1000))
+
+
 def _read_line(process: subprocess.Popen, timeout: float) -> bytes:
     """One line from the template, without its newline; OSError after `timeout` seconds or
     at its end (never a worker waiting for ever on a template that hangs)."""
@@ -167,7 +176,7 @@ def _read_line(process: subprocess.Popen, timeout: float) -> bytes:
     deadline = time.monotonic() + timeout
     while not line.endswith(b"\n"):
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        if left <= 0 or not readable(fd, left):
             raise OSError(f"no answer from the kernel template in {timeout:.0f} s")
         chunk = os.read(fd, 4096)
         if not chunk:
@@ -202,7 +211,7 @@ class ForkedKernel:
 
     def _alive(self) -> bool:
         if self.pidfd is not None:  # readable once the process has ended
-            return not select.select([self.pidfd], [], [], 0)[0]
+            return not readable(self.pidfd, 0)
         try:
             os.kill(self.pid, 0)
         except (ProcessLookupError, PermissionError):  # gone, or the id is someone else's

@@ -161,3 +161,39 @@ def test_the_operator_can_say_no_forks(monkeypatch):
         assert probe(km)["ppid"] == os.getpid()
     finally:
         km.shutdown_kernel(now=True)
+
+
+def test_the_template_and_a_kernel_are_followed_on_descriptors_numbered_over_1024(monkeypatch):
+    """select() takes no descriptor numbered 1024 or more ("filedescriptor out of range"): a
+    worker that held that many failed its next kernel's start. The template's answers and a
+    kernel's pidfd are waited on through poll()."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048 and hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"this machine allows {hard} open files, not 2048")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    try:
+        reader, writer = os.pipe()
+        high = os.dup2(reader, 1500)
+        try:
+            assert kernel_fork.readable(high, 0) is False
+            os.write(writer, b"4242\n")
+            assert kernel_fork.readable(high, 0) is True
+        finally:
+            for fd in (reader, writer, high):
+                os.close(fd)
+
+        km = start(True, monkeypatch)
+        kernel = km.provisioner.process
+        assert isinstance(kernel, kernel_fork.ForkedKernel) and kernel.pidfd is not None
+        os.dup2(kernel.pidfd, 1600)
+        os.close(kernel.pidfd)
+        kernel.pidfd = 1600
+        assert kernel.poll() is None  # alive, seen through descriptor 1600
+        kernel.kill()
+        kernel.wait(timeout=10)
+        assert kernel.returncode is not None and kernel.pidfd is None
+        km.shutdown_kernel(now=True)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

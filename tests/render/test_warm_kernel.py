@@ -111,6 +111,29 @@ def test_the_reset_collects_the_last_reports_garbage_and_freezes_what_lives(tmp_
     assert after["frozen"] > 10_000  # pandas, matplotlib, DuckDB: frozen since the preload
 
 
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd (Linux)")
+def test_a_worker_holds_no_more_descriptors_or_threads_report_after_report(tmp_path):
+    """nbclient leaves its kernel client running when the kernel is not its own (a warm
+    kernel): each report kept a ZeroMQ context, its sockets and a heartbeat thread, about ten
+    descriptors, until the worker ended; at 10 M notifications a worker passed descriptor
+    1024 and its reports failed. Same tenant-period (one kernel) or a new one (a new kernel):
+    after the first report the worker's descriptors and threads stay as they are."""
+    import threading
+
+    path = notebook(tmp_path / "state.ipynb", REPORT_STATE)
+    run(tmp_path, "acme", path)
+    run(tmp_path, "beta", path)  # the first of a second kernel
+    descriptors, threads = open_descriptors(), threading.active_count()
+    for tenant in ("beta", "beta", "gamma", "delta", "delta"):
+        run(tmp_path, tenant, path)
+    assert open_descriptors() <= descriptors
+    assert threading.active_count() <= threads
+
+
 def test_without_warm_kernels_each_report_gets_its_own(tmp_path):
     """The command's REPORTLIB_WARM_KERNELS=0 (environment.command_settings) gives jobs that
     ask for no warm kernel: each report starts its own."""
