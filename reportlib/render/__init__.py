@@ -501,14 +501,14 @@ def sweep_socket_folders() -> list[str]:
                 continue
         except OSError:
             continue
-        if _process_alive(int(match.group(1))):
+        if process_alive(int(match.group(1))):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
         removed.append(entry.path)
     return removed
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -36,12 +36,7 @@ def no_kernel_left():
     render.drop_warm_kernel()
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+alive = render.process_alive  # a process id still running
 
 
 def start(fork: bool, monkeypatch):

@@ -56,12 +56,7 @@ def no_kernel_left():
     render.drop_warm_kernel()
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+alive = render.process_alive  # a process id still running
 
 
 def test_reports_in_one_warm_kernel_leak_nothing_and_a_new_tenant_gets_a_new_kernel(
