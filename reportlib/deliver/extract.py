@@ -17,8 +17,9 @@ from pathlib import Path
 from reportlib import warehouse
 from reportlib.domain import error_codes
 from reportlib.domain.calendar import local_day_start
-from reportlib.domain.pricing import CALLING_CODES
 from reportlib.errors import ReportError
+from reportlib.look.i18n import mask_phone_macro
+from reportlib.look.safe import csv_cell_sql
 from reportlib.params import TenantParams
 
 MAX_DAYS = 90
@@ -155,30 +156,16 @@ def _neutralised(columns: list[tuple[str, str]]) -> str:
     """SELECT list that prefixes text cells starting like a formula with an apostrophe."""
     parts = []
     for name, kind in columns:
-        if kind == "VARCHAR":
-            parts.append(f"CASE WHEN regexp_matches(\"{name}\", '^[=+\\-@\\t\\r]') "
-                         f"THEN '''' || \"{name}\" ELSE \"{name}\" END AS \"{name}\"")
-        else:
-            parts.append(f'"{name}"')
+        quoted = f'"{name}"'
+        parts.append(f"{csv_cell_sql(quoted)} AS {quoted}" if kind == "VARCHAR" else quoted)
     return ", ".join(parts)
-
-
-def _mask_macro() -> str:
-    cases = " ".join(f"WHEN d[1:{len(code)}] = '{code}' THEN '{code}'"
-                     for code in sorted(CALLING_CODES, key=len, reverse=True))
-    return f"""
-        CREATE OR REPLACE TEMP MACRO mask_phone(x) AS (
-            WITH digits AS (SELECT regexp_replace(x, '[^0-9]', '', 'g') AS d)
-            SELECT CASE WHEN x IS NULL THEN NULL WHEN length(d) < 6 THEN '•••'
-                        ELSE '+' || (CASE {cases} ELSE d[1:2] END) || ' ••• ••••-' || d[-4:]
-                   END FROM digits)"""
 
 
 def set_scope(con, tenant: TenantParams, start: date, end: date) -> None:
     """What the extract queries read besides the warehouse: the masking macro, error meanings
     in the tenant's language, and the tenant and its days (variables). Also used for the
     tables a site's own report copies into its bundle."""
-    con.execute(_mask_macro())
+    con.execute(mask_phone_macro())
     con.execute("CREATE OR REPLACE TEMP TABLE error_meanings (code BIGINT, meaning VARCHAR)")
     con.executemany("INSERT INTO error_meanings VALUES (?, ?)",
                     [(code, error_codes.meaning(code, tenant.locale))

@@ -6,6 +6,7 @@ Code is English; only user-facing words live here. `t(key, locale)` looks a labe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -365,11 +366,27 @@ class Formatter:
 
 
 def mask_phone(number: str) -> str:
-    """Country code and last 4 digits only: `+55 ••• ••••-1234` (docs/metrics.md, privacy)."""
+    """Country code and last 4 digits only: `+55 ••• ••••-1234` (docs/metrics.md, privacy).
+    Its digits are 0-9 only, as in `mask_phone_macro`, its form in SQL."""
     from reportlib.domain.pricing import CALLING_CODES
 
-    digits = "".join(ch for ch in str(number) if ch.isdigit())
+    digits = re.sub(r"[^0-9]", "", str(number))
     if len(digits) < 6:
         return "•••"
     code = next((digits[:n] for n in (3, 2, 1) if digits[:n] in CALLING_CODES), digits[:2])
     return f"+{code} ••• ••••-{digits[-4:]}"
+
+
+def mask_phone_macro() -> str:
+    """`mask_phone` as a DuckDB temp macro of the same name (NULL for NULL), for files written
+    by SQL: the longest calling code that starts the digits, else their first two."""
+    from reportlib.domain.pricing import CALLING_CODES
+
+    cases = " ".join(f"WHEN d[1:{len(code)}] = '{code}' THEN '{code}'"
+                     for code in sorted(CALLING_CODES, key=len, reverse=True))
+    return f"""
+        CREATE OR REPLACE TEMP MACRO mask_phone(x) AS (
+            WITH digits AS (SELECT regexp_replace(x, '[^0-9]', '', 'g') AS d)
+            SELECT CASE WHEN x IS NULL THEN NULL WHEN length(d) < 6 THEN '•••'
+                        ELSE '+' || (CASE {cases} ELSE d[1:2] END) || ' ••• ••••-' || d[-4:]
+                   END FROM digits)"""

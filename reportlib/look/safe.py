@@ -24,3 +24,10 @@ def slug(text: str, max_length: int = 60) -> str:
     if base != str(text):
         base += "-" + hashlib.sha256(str(text).encode()).hexdigest()[:8]
     return base
+
+
+def csv_cell_sql(expression: str) -> str:
+    """`csv_cell` in SQL, for a text expression (NULL stays NULL: an empty cell)."""
+    starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_START)
+    return (f"CASE WHEN left({expression}, 1) IN ({starts}) "
+            f"THEN '''' || {expression} ELSE {expression} END")

@@ -408,9 +408,29 @@ def test_csv_times_are_local_with_their_offset(zone, instant, local):
     from reportlib.reports.campaigns import _local_iso_sql
 
     con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{zone}'")  # as write_campaign_csvs sets the tenant's
     con.execute(f"CREATE TABLE t AS SELECT TIMESTAMPTZ '{instant}' AS sent_at "
                 "UNION ALL SELECT NULL")
-    got = [r[0] for r in con.execute(f"SELECT {_local_iso_sql('sent_at')} FROM t",
-                                     {"tz": zone}).fetchall()]
+    got = [r[0] for r in con.execute(f"SELECT {_local_iso_sql('sent_at')} FROM t").fetchall()]
     expected = pd.Timestamp(instant).tz_convert(zone).isoformat(timespec="seconds")
     assert got == [local, ""] and local == expected
+
+
+@pytest.mark.parametrize("value", [
+    "plain", "", "=SUM(A1)", "+55 11", "-3", "@me", "\tx", "\rx", 'say "hi"', "a,b", "two\nlines",
+    "cr\rinside", '=a,"b"', "•••", None])
+def test_a_csv_line_made_in_sql_is_the_one_pythons_csv_module_writes(value):
+    # The campaign CSVs' lines are made in SQL (write_campaign_csvs): each cell neutralised
+    # (csv_cell) and quoted as csv.QUOTE_MINIMAL quotes it, in a line ending in CRLF.
+    import csv
+    import io
+
+    from reportlib.look.safe import csv_cell, csv_cell_sql
+    from reportlib.reports.campaigns import _csv_field_sql
+
+    con = duckdb.connect()
+    got = con.execute(f"SELECT {_csv_field_sql(csv_cell_sql('$v'))} || ',' || "
+                      f"{_csv_field_sql(csv_cell_sql('$v'))}", {"v": value}).fetchone()[0]
+    expected = io.StringIO()
+    csv.writer(expected).writerow([csv_cell(value), csv_cell(value)])
+    assert got + "\r\n" == expected.getvalue()

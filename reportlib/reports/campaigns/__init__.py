@@ -10,6 +10,8 @@ this module only selects, formats and explains them.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import re
 from pathlib import Path
 
@@ -32,8 +34,8 @@ from reportlib.domain.metrics import (
     send_slot_rates,
 )
 from reportlib.look import charts, present
-from reportlib.look.i18n import LABELS, mask_phone
-from reportlib.look.safe import csv_cell, slug
+from reportlib.look.i18n import LABELS, mask_phone_macro
+from reportlib.look.safe import csv_cell_sql, slug
 from reportlib.marts.bundle import Bundle
 from reportlib.reports import trust
 from reportlib.reports.base import BaseReport, say
@@ -854,55 +856,76 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
     """One CSV per campaign (file name: a safe slug of the campaign id), headers and statuses
     in the tenant's language, times in the tenant's time zone with their offset
     (2026-10-07T10:00:00-03:00), recipients masked, formula-looking cells neutralised.
-    The times are formatted in SQL: one Python call per instant took 5 s for 18,600 messages.
-    Returns the files written."""
+    Every cell is made in SQL and the rows written in batches: a Python call per row (mask,
+    neutralise) took 2.6 s for a campaign month of 100,000 messages. Returns the files
+    written."""
     folder.mkdir(parents=True, exist_ok=True)
     headers = CSV_HEADERS.get(locale, CSV_HEADERS["en"])
     statuses = CSV_STATUS.get(locale, CSV_STATUS["en"])
     instants = ("sent_at", "accepted_at", "delivered_at", "read_at", "failed_at", "replied_at")
-    con = duckdb.connect(str(bundle.path), read_only=True)
+    local = {c: _local_iso_sql(c) for c in instants}
+    con = duckdb.connect(":memory:")
+    written: list[Path] = []
     try:
+        con.execute("ATTACH ? AS bundle (READ_ONLY)", [str(bundle.path)])
+        zone = bundle.info["timezone"].replace("'", "''")
+        con.execute(f"SET TimeZone = '{zone}'")
+        con.execute(mask_phone_macro())
+        codes = [code for (code,) in con.execute(
+            "SELECT DISTINCT error_code FROM bundle.campaign_messages "
+            "WHERE error_code IS NOT NULL").fetchall()]
+        cells = [
+            "message_id", local["sent_at"], "COALESCE(mask_phone(recipient), '•••')",
+            "COALESCE(list_extract($labels, list_position($statuses, final_status)), "
+            "final_status)",
+            local["accepted_at"], local["delivered_at"], local["read_at"], local["failed_at"],
+            local["replied_at"], "error_code::VARCHAR",
+            "list_extract($meanings, list_position($codes, error_code))"]
+        # Each row as its CSV line, as Python's csv module writes it (a cell quoted when it
+        # holds a comma, a quote or a line break; lines end in CRLF).
+        named = ", ".join(f"{c} AS c{i}" for i, c in enumerate(cells))
+        line = " || ',' || ".join(_csv_field_sql(csv_cell_sql(f"c{i}"))
+                                  for i in range(len(cells)))
         rows = con.execute(
-            f"SELECT campaign_id, message_id, recipient, final_status, error_code, "
-            f"{', '.join(_local_iso_sql(c) for c in instants)} FROM campaign_messages "
-            f"ORDER BY campaign_id, rowid", {"tz": bundle.info["timezone"]}).fetchall()
+            f"SELECT campaign_id, {line} FROM (SELECT campaign_id, rowid AS r, {named} "
+            f"FROM bundle.campaign_messages) ORDER BY campaign_id, r",
+            {"statuses": list(statuses),
+             "labels": list(statuses.values()), "codes": codes,
+             "meanings": [error_codes.meaning(int(code), locale) for code in codes]})
+        header = io.StringIO()
+        csv.writer(header).writerow(headers)
+        for campaign_id, group in itertools.groupby(_batches(rows), key=lambda r: r[0]):
+            path = folder / f"{slug(campaign_id)}.csv"
+            if path.resolve().parent != folder.resolve():  # never outside the folder
+                raise ValueError(f"unsafe campaign file name for {campaign_id!r}")
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                handle.write(header.getvalue())
+                handle.writelines(f"{text}\r\n" for _, text in group)
+            written.append(path)
     finally:
         con.close()
-    meanings: dict[int, str] = {}
-    written, handle, writer, current = [], None, None, None
-    try:
-        for campaign_id, message_id, recipient, status, code, *times in rows:
-            if campaign_id != current or handle is None:
-                if handle is not None:
-                    handle.close()
-                path = folder / f"{slug(campaign_id)}.csv"
-                if path.resolve().parent != folder.resolve():  # never outside the folder
-                    raise ValueError(f"unsafe campaign file name for {campaign_id!r}")
-                handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
-                writer, current = csv.writer(handle), campaign_id
-                writer.writerow(headers)
-                written.append(path)
-            sent_at, accepted_at, delivered_at, read_at, failed_at, replied_at = times
-            if code is not None and int(code) not in meanings:
-                meanings[int(code)] = error_codes.meaning(int(code), locale)
-            values = [message_id, sent_at, mask_phone(recipient), statuses.get(status, status),
-                      accepted_at, delivered_at, read_at, failed_at, replied_at,
-                      "" if code is None else int(code),
-                      "" if code is None else meanings[int(code)]]
-            writer.writerow([csv_cell(v) for v in values])
-    finally:
-        if handle is not None:
-            handle.close()
     return written
 
 
+def _csv_field_sql(expression: str) -> str:
+    """A text expression as one CSV field ('' for NULL): quoted, its quotes doubled, when it
+    holds a comma, a quote or a line break (Python's csv.QUOTE_MINIMAL)."""
+    value = f"COALESCE({expression}, '')"
+    special = " OR ".join(f"contains({value}, chr({ord(c)}))" for c in ',"\r\n')
+    return (f"CASE WHEN {special} THEN '\"' || replace({value}, '\"', '\"\"') || '\"' "
+            f"ELSE {value} END")
+
+
+def _batches(result: duckdb.DuckDBPyConnection, size: int = 20_000):
+    """A query's rows, fetched a batch at a time (a campaign month never sits in memory)."""
+    while batch := result.fetchmany(size):
+        yield from batch
+
+
 def _local_iso_sql(column: str) -> str:
-    """SQL for an instant in the tenant's zone (the query's parameter), to the second, with
-    its offset: 2026-10-07T10:00:00-03:00; '' when there is none."""
-    local = f'timezone($tz, "{column}")'
-    offset = f'(epoch({local}) - epoch("{column}"))::BIGINT'
-    return (f"CASE WHEN \"{column}\" IS NULL THEN '' ELSE "
-            f"strftime({local}, '%Y-%m-%dT%H:%M:%S') || "
-            f"CASE WHEN {offset} < 0 THEN '-' ELSE '+' END || "
-            f"lpad((abs({offset}) // 3600)::VARCHAR, 2, '0') || ':' || "
-            f"lpad((abs({offset}) % 3600 // 60)::VARCHAR, 2, '0') END")
+    """SQL for an instant in the connection's time zone (set to the tenant's), to the second,
+    with its offset: 2026-10-07T10:00:00-03:00; '' when there is none. DuckDB's %z writes a
+    whole-hour offset as -03: its minutes are added."""
+    text = f"strftime(\"{column}\", '%Y-%m-%dT%H:%M:%S%z')"
+    return (f"CASE WHEN \"{column}\" IS NULL THEN '' WHEN {text}[-3] IN ('+', '-') "
+            f"THEN {text} || ':00' ELSE {text} END")
