@@ -38,9 +38,10 @@ MEMORY_LIMIT = "1GB"
 def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: date,
           out_path: Path, reports: tuple[str, ...] = ("consumption",),
           rate_card: list[pricing.RateRow] | None = None,
-          memory_limit: str = MEMORY_LIMIT) -> dict[str, str]:
+          memory_limit: str = MEMORY_LIMIT, threads: int | None = None) -> dict[str, str]:
     """Write the bundle of one scope to `out_path`; returns its tables' hashes
-    (`table_hashes`; `tables_hash` of them is its content hash)."""
+    (`table_hashes`; `tables_hash` of them is its content hash). `threads`: DuckDB's, when
+    other builds share the cores (default: one per core)."""
     warehouse_path, out_path = Path(warehouse_path), Path(out_path)
     if not warehouse_path.is_file():
         raise ReportError(f"warehouse: {warehouse_path} does not exist (run reportlib ingest)")
@@ -54,6 +55,8 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
     con = warehouse.connect(":memory:")
     try:
         con.execute("SET memory_limit = ?", [memory_limit])
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
         con.execute("SET temp_directory = ?", [str(spill)])
         attach_scope(con, warehouse_path, tenant, period, as_of, rows)
         tenant_slice.take(con, marts.queries(reports))

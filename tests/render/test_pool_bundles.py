@@ -125,6 +125,18 @@ def test_a_bundle_past_its_memory_limit_fails_in_one_line_and_leaves_nothing(sit
     assert os.listdir(tmp_path / "b") == ["bundle.duckdb"]  # no spill folder left
 
 
+def test_a_bundle_built_on_one_thread_holds_what_one_built_on_every_core_holds(site, tmp_path):
+    """A run with several builds at once gives each fewer DuckDB threads
+    (`runner.bundle_threads`): the content is the same, table by table."""
+    tp = params.load_tenant(site / "params", "varejo_sul")
+    period, reports = calendar.parse_period("2026-10"), tuple(runner.reports_of(tp, None))
+    one = bundle.build(site / "warehouse.duckdb", tp, period, AS_OF, tmp_path / "1.duckdb",
+                       reports, threads=1)
+    every = bundle.build(site / "warehouse.duckdb", tp, period, AS_OF, tmp_path / "n.duckdb",
+                         reports)
+    assert len(one) > 20 and one == every
+
+
 def test_a_failed_bundle_in_the_pool_fails_its_reports_and_the_rest_render(site, tmp_path):
     """A tenant the warehouse does not know: its bundle fails in its worker, its reports are
     failed with the reason, the other tenant's reports render."""

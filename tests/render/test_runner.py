@@ -78,3 +78,17 @@ def test_a_period_without_data_is_no_data_not_zeros(tmp_path, two_tenant_warehou
     page = (tmp_path / "out/acme/2026-08/consumption.html").read_text()
     assert "Sem dados neste período" in page
     assert "no data" in (tmp_path / "out/index.html").read_text()
+
+
+@pytest.mark.parametrize(("cores", "workers", "scopes", "threads"), [
+    (2, 2, 50, 1),     # two builds at once on two cores: one thread each
+    (8, 2, 50, 4),
+    (8, 3, 50, 2),
+    (2, 4, 50, 1),     # more workers than cores: still one each
+    (2, 2, 1, None),   # one tenant-period: its build has every core
+    (8, 1, 50, None),  # one worker: one build at a time
+])
+def test_bundle_builds_share_the_cores_among_those_that_run_at_once(monkeypatch, cores,
+                                                                     workers, scopes, threads):
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: cores)
+    assert runner.bundle_threads(workers, scopes) == threads
