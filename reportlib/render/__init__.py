@@ -414,6 +414,13 @@ def stop_clients() -> None:
     _running_clients.clear()
 
 
+# A report kernel keeps its cells' history in memory (nbclient's own default, which it gives
+# only kernels named like IPython's): in IPython's history file each scheduled run added every
+# cell of every report to the operator's ~/.ipython (18 MB here after two days of
+# benchmarks), through one SQLite file that the workers' kernels wrote to at once.
+KERNEL_HISTORY = "--HistoryManager.hist_file=:memory:"
+
+
 def warm_kernel(job: Job):
     """This process's kernel for the job's tenant-period: the one that ran its previous
     report, reset (`RESET_KERNEL`), or a new one when the tenant-period changes (the old one
@@ -435,7 +442,8 @@ def warm_kernel(job: Job):
     drop_warm_kernel()
     km = new_kernel_manager()
     with quiet_stderr():
-        km.start_kernel(cwd=str(resources.files("reportlib") / "reports"))
+        km.start_kernel(cwd=str(resources.files("reportlib") / "reports"),
+                        extra_arguments=[KERNEL_HISTORY])
     _warm.update(key=key, km=km)
     client = km.client()
     client.start_channels()
@@ -577,7 +585,8 @@ def _render_into(job: Job, bundle_path: Path, notebook: Path, out: Path,
             papermill.execute_notebook(
                 str(notebook), str(executed), parameters=parameters,
                 kernel_name=kernel_name(), cwd=str(notebook.parent), progress_bar=False,
-                log_output=False, request_save_on_cell_execute=False, km=km)
+                log_output=False, request_save_on_cell_execute=False, km=km,
+                extra_arguments=[KERNEL_HISTORY])  # for a kernel nbclient starts (cold)
     except Exception as exc:  # the executed notebook holds the traceback
         drop_warm_kernel()  # a failed report's kernel is not trusted with the next one
         if executed.exists():

@@ -196,3 +196,20 @@ def test_a_kernel_slow_to_start_is_ready_once_it_answers(tmp_path):
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+HISTORY_FILE = f"""\
+from IPython.display import display
+display({{{FIGURES_MIME!r}: {{"history": str(get_ipython().history_manager.hist_file)}}}},
+        raw=True)
+"""
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_report_kernel_keeps_its_history_in_memory_not_in_the_operators_home(tmp_path,
+                                                                               warm):
+    """IPython's history file in ~/.ipython grew with every cell of every scheduled report
+    (and its SQLite file was written by the workers' kernels at once): a report kernel, warm
+    or started by nbclient for one report, keeps its history in memory."""
+    path = notebook(tmp_path / "history.ipynb", HISTORY_FILE)
+    assert run(tmp_path, "acme", path, warm)["history"] == ":memory:"
