@@ -137,12 +137,12 @@ def prepare(scope: Scope, as_of: date, warehouse_path: Path,
     return jobs
 
 
-def bundle_threads(workers: int, scopes: int) -> int | None:
+def bundle_threads(workers: int, scopes: int, in_the_pool: bool = True) -> int | None:
     """DuckDB threads for each bundle build of a run: the cores shared among the builds that
-    may run at once. Two builds of 2 threads each on 2 cores took 7.7-7.9 CPU seconds each
-    for a median 10 M tenant, against 6.5-6.8 with one thread each (bench/README.md). None
-    (one per core) when only one build runs."""
-    at_once = min(workers, scopes)
+    may run at once (in the pool, as many as it has workers). Two builds of 2 threads each on
+    2 cores took 7.7-7.9 CPU seconds each for a median 10 M tenant, against 6.5-6.8 with one
+    thread each (bench/README.md). None (one per core) when builds run one at a time."""
+    at_once = min(workers, scopes) if in_the_pool else 1
     return max(1, (os.cpu_count() or 1) // at_once) if at_once > 1 else None
 
 
@@ -363,13 +363,19 @@ def execute(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], worker
             on_output(output)
             progress.update(task, advance=1, failed=failed)
 
-        if dask_address or workers <= 1 or sum(len(s.reports) for s in scopes) <= 1:
+        if not builds_in_the_pool(scopes, workers, dask_address):
             jobs = [job for scope in scopes
                     for job in built(scope, functools.partial(build, scope))]
             on_all_built()
             _render_here_or_on_cluster(jobs, done, dask_address)
             return
         _in_the_pool(scopes, build, workers, built, done, on_all_built)
+
+
+def builds_in_the_pool(scopes: Sequence[Scope], workers: int, dask_address: str | None) -> bool:
+    """Whether `execute` builds the bundles in a process pool, several at once; else it builds
+    them here, one after another."""
+    return not (dask_address or workers <= 1 or sum(len(s.reports) for s in scopes) <= 1)
 
 
 def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], workers: int,
@@ -643,10 +649,11 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
             scopes.sort(key=lambda s: -rows.get(s.tenant.tenant_id, 0))
         results.extend(same)
         workers = workers or os.cpu_count() or 1
+        threads = bundle_threads(workers, len(scopes),
+                                 builds_in_the_pool(scopes, workers, dask_address))
         build = functools.partial(prepare, as_of=as_of, warehouse_path=Path(warehouse_path),
                                   rate_card=card, memory_limit=bundle_memory,
-                                  warm_kernels=warm_kernels, force=force,
-                                  threads=bundle_threads(workers, len(scopes)))
+                                  warm_kernels=warm_kernels, force=force, threads=threads)
         execute(scopes, build, workers, on_built, publish_output, console, dask_address,
                 lock.release)
     except BaseException:

@@ -13,6 +13,7 @@ import textwrap
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from reportlib import demo, ingest, params
@@ -125,15 +126,27 @@ def test_a_bundle_past_its_memory_limit_fails_in_one_line_and_leaves_nothing(sit
     assert os.listdir(tmp_path / "b") == ["bundle.duckdb"]  # no spill folder left
 
 
-def test_a_bundle_built_on_one_thread_holds_what_one_built_on_every_core_holds(site, tmp_path):
+def test_a_bundle_built_on_one_thread_holds_what_one_built_on_every_core_holds(site, tmp_path,
+                                                                               monkeypatch):
     """A run with several builds at once gives each fewer DuckDB threads
-    (`runner.bundle_threads`): the content is the same, table by table."""
+    (`runner.bundle_threads`): the build runs on that many, and the content is the same,
+    table by table."""
+    seen = []
+    take = bundle.tenant_slice.take
+
+    def watched(con, queries):
+        seen.append(con.execute("SELECT current_setting('threads')").fetchone()[0])
+        return take(con, queries)
+
+    monkeypatch.setattr(bundle.tenant_slice, "take", watched)
     tp = params.load_tenant(site / "params", "varejo_sul")
     period, reports = calendar.parse_period("2026-10"), tuple(runner.reports_of(tp, None))
     one = bundle.build(site / "warehouse.duckdb", tp, period, AS_OF, tmp_path / "1.duckdb",
                        reports, threads=1)
     every = bundle.build(site / "warehouse.duckdb", tp, period, AS_OF, tmp_path / "n.duckdb",
                          reports)
+    default = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0]
+    assert seen == [1, default]
     assert len(one) > 20 and one == every
 
 

@@ -92,3 +92,17 @@ def test_bundle_builds_share_the_cores_among_those_that_run_at_once(monkeypatch,
                                                                      workers, scopes, threads):
     monkeypatch.setattr(runner.os, "cpu_count", lambda: cores)
     assert runner.bundle_threads(workers, scopes) == threads
+    # Built here one after another (one worker, a Dask cluster): each has every core.
+    assert runner.bundle_threads(workers, scopes, in_the_pool=False) is None
+
+
+def test_bundles_are_built_in_the_pool_only_with_workers_and_no_dask_cluster():
+    from reportlib.domain import calendar
+
+    scopes = [runner.Scope(None, calendar.parse_period("2026-10"), ("consumption", "campaigns"),
+                           "", "")] * 3
+    assert runner.builds_in_the_pool(scopes, 2, None)
+    assert not runner.builds_in_the_pool(scopes, 2, "tcp://127.0.0.1:8786")
+    assert not runner.builds_in_the_pool(scopes, 1, None)
+    one_report = runner.Scope(None, calendar.parse_period("2026-10"), ("consumption",), "", "")
+    assert not runner.builds_in_the_pool([one_report], 2, None)

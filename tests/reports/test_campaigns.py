@@ -434,3 +434,20 @@ def test_a_csv_line_made_in_sql_is_the_one_pythons_csv_module_writes(value):
     expected = io.StringIO()
     csv.writer(expected).writerow([csv_cell(value), csv_cell(value)])
     assert got + "\r\n" == expected.getvalue()
+
+
+@pytest.mark.parametrize(("zone", "instant", "local"), [
+    # Before standard time a zone's offset had seconds; the CSV writes hours and minutes
+    # (the seconds dropped), as it always has. Found by a review of the SQL rewrite.
+    ("Africa/Monrovia", "1970-01-01 00:00:00+00", "1969-12-31T23:15:30-00:44"),
+    ("America/Sao_Paulo", "1900-01-01 00:00:00+00", "1899-12-31T20:53:32-03:06"),
+    ("Asia/Tehran", "1930-01-01 00:00:00+00", "1930-01-01T03:25:44+03:25"),
+])
+def test_csv_times_in_an_offset_with_seconds_keep_hours_and_minutes(zone, instant, local):
+    from reportlib.reports.campaigns import _local_iso_sql
+
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{zone}'")
+    got = con.execute(f"SELECT {_local_iso_sql('t')} FROM "
+                      f"(SELECT TIMESTAMPTZ '{instant}' AS t)").fetchone()[0]
+    assert got == local

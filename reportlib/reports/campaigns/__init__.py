@@ -868,8 +868,7 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
     written: list[Path] = []
     try:
         con.execute("ATTACH ? AS bundle (READ_ONLY)", [str(bundle.path)])
-        zone = bundle.info["timezone"].replace("'", "''")
-        con.execute(f"SET TimeZone = '{zone}'")
+        con.execute("SET TimeZone = ?", [bundle.info["timezone"]])
         con.execute(mask_phone_macro())
         codes = [code for (code,) in con.execute(
             "SELECT DISTINCT error_code FROM bundle.campaign_messages "
@@ -924,8 +923,10 @@ def _batches(result: duckdb.DuckDBPyConnection, size: int = 20_000):
 
 def _local_iso_sql(column: str) -> str:
     """SQL for an instant in the connection's time zone (set to the tenant's), to the second,
-    with its offset: 2026-10-07T10:00:00-03:00; '' when there is none. DuckDB's %z writes a
-    whole-hour offset as -03: its minutes are added."""
+    with its offset in hours and minutes: 2026-10-07T10:00:00-03:00; '' when there is none.
+    DuckDB's %z writes a whole-hour offset as -03 (its minutes are added) and an offset with
+    seconds, as zones had before standard time, as -00:44:30 (its seconds are dropped)."""
     text = f"strftime(\"{column}\", '%Y-%m-%dT%H:%M:%S%z')"
-    return (f"CASE WHEN \"{column}\" IS NULL THEN '' WHEN {text}[-3] IN ('+', '-') "
-            f"THEN {text} || ':00' ELSE {text} END")
+    return (f"CASE WHEN \"{column}\" IS NULL THEN '' "
+            f"WHEN {text}[-3] IN ('+', '-') THEN {text} || ':00' "
+            f"WHEN {text}[-9] IN ('+', '-') THEN {text}[:-4] ELSE {text} END")
