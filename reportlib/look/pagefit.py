@@ -102,9 +102,10 @@ def write_pdf(page: str, out: Path, url_fetcher) -> None:
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from reportlib.look import font_subset
+    from reportlib.look import font_subset, pdf_images
 
     font_subset.install()
+    pdf_images.install()
     # A page that brings fonts of its own (@font-face) keeps them to itself.
     fonts = FontConfiguration() if "@font-face" in page else shared_font_config()
     images: dict = {}  # the charts, decoded once for both layouts

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import matplotlib.figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 # Figure geometry: wide and short charts read well on A4 and on screens.
 FIGURE_DPI = 144
@@ -23,11 +24,36 @@ def esc(value) -> str:
     return html.escape(str(value), quote=True)
 
 
+class OpaqueCanvas(FigureCanvasAgg):
+    """Agg, writing a chart with no transparent pixel as an 8-bit RGB PNG instead of RGBA.
+
+    A PDF cannot hold a PNG's alpha channel: WeasyPrint decodes an RGBA chart, splits the
+    alpha off into a mask and compresses both again (half of the campaigns PDF's writing),
+    where the compressed rows of an RGB PNG go into the PDF as they are
+    (`pdf_images.install`). A chart with a transparent pixel is written as before."""
+
+    def print_png(self, filename_or_obj, *, metadata=None, pil_kwargs=None, **_options):
+        from PIL import Image, PngImagePlugin
+
+        FigureCanvasAgg.draw(self)  # raises inside savefig's dry run, as Agg's own does
+        pixels = self.buffer_rgba()
+        height, width = pixels.shape[:2]
+        rgba = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+        image = rgba if rgba.getextrema()[3][0] < 255 else rgba.convert("RGB")
+        info = PngImagePlugin.PngInfo()
+        for key, value in (metadata or {}).items():
+            if value is not None:
+                info.add_text(key, value)
+        dpi = round(self.figure.dpi)
+        image.save(filename_or_obj, format="png", pnginfo=info, dpi=(dpi, dpi),
+                   **(pil_kwargs or {}))
+
+
 def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
     """A chart as an inline PNG <img> (static: the PDF and e-mail need no script)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
-                metadata={"Software": None})
+    OpaqueCanvas(fig).print_figure(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
+                                   metadata={"Software": None})
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img class="chart" alt="{esc(alt)}" src="data:image/png;base64,{data}"/>'
 
