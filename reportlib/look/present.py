@@ -33,13 +33,15 @@ class OpaqueCanvas(FigureCanvasAgg):
     (`pdf_images.install`). A chart with a transparent pixel is written as before."""
 
     def print_png(self, filename_or_obj, *, metadata=None, pil_kwargs=None, **_options):
+        import numpy
         from PIL import Image, PngImagePlugin
 
         FigureCanvasAgg.draw(self)  # raises inside savefig's dry run, as Agg's own does
         pixels = self.buffer_rgba()
         height, width = pixels.shape[:2]
-        rgba = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
-        image = rgba if rgba.getextrema()[3][0] < 255 else rgba.convert("RGB")
+        image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+        if numpy.asarray(pixels)[..., 3].min() == 255:  # opaque
+            image = image.convert("RGB")
         info = PngImagePlugin.PngInfo()
         for key, value in (metadata or {}).items():
             if value is not None:

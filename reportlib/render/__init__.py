@@ -178,10 +178,37 @@ def page_titles(job: Job) -> tuple[str, str]:
     return text, text
 
 
+NO_ALT = "No description has been provided for this image"  # nbconvert's own words
+IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)(?=[\s/>])", re.I)
+
+
+class PageExporter(HTMLExporter):
+    """nbconvert's HTML exporter without its last pass, which parses the whole page again with
+    BeautifulSoup (pure Python) to give images without alt text a default one and to make the
+    cells of a `.jp-Notebook` focusable, which the basic template does not write: more than half
+    of the HTML step of a report. The alt text is added here, with the same words."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+        # What HTMLExporter.from_notebook_node does before its BeautifulSoup pass.
+        language = nb.metadata.get("language_info", {})
+        lexer = language.get("pygments_lexer", language.get("name", None))
+        self.register_filter("highlight_code", self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return IMG_WITHOUT_ALT.sub(f'<img alt="{NO_ALT}"', page), resources
+
+
 @functools.cache
 def _html_exporter() -> HTMLExporter:
     """One exporter per process: its templates are compiled once (a third of the HTML step)."""
-    exporter = HTMLExporter(template_name="basic", exclude_input=True,
+    exporter = PageExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(
         remove_cell_tags={"remove-cell"}, remove_all_outputs_tags={"remove-output"},
