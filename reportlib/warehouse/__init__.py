@@ -437,9 +437,29 @@ def _migrate_analytics(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("COMMIT")
 
 
+def file_state(path: Path | str) -> tuple:
+    """The warehouse file and its write-ahead log as they are now (any write changes them)."""
+    found = []
+    for file in (Path(path), Path(path).with_name(Path(path).name + ".wal")):
+        try:
+            stat = file.stat()
+            found.append((str(file.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+        except FileNotFoundError:
+            found.append((str(file.resolve()), None))
+    return tuple(found)
+
+
+_found_current: set[tuple] = set()  # `file_state`s this process found current
+
+
 def ensure_current(path: Path | str) -> None:
     """Bring a warehouse made by an older version up to the current DDL (new tables are
-    created empty); a no-op, read-only, when it is current."""
+    created empty); a no-op, read-only, when it is current. Looked at once per process while
+    the file and its log stay as they were: a run's worker builds bundle after bundle from
+    one warehouse, and opening it only to look cost each build a tenth of a second."""
+    state = file_state(path)
+    if state in _found_current:
+        return
     wanted = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", DDL))
     con = connect(path, read_only=True)
     try:
@@ -459,6 +479,8 @@ def ensure_current(path: Path | str) -> None:
         con.close()
     if wanted - present or stale:
         create(path).close()
+    else:
+        _found_current.add(state)
 
 
 # Tables of the warehouse's own bookkeeping: no bundle reads them (rejected rows it does, in a

@@ -67,3 +67,26 @@ def test_a_bundle_holds_the_coverage_of_the_sources_its_reports_read(tmp_path, t
                                           "conversation_analytics": (0, 0)}
     assert set(coverage(("consumption", "chatbots"))) == {
         "bot_messages", "pricing_analytics", "conversation_analytics"}
+
+
+def test_a_build_returns_the_hashes_of_the_file_it_wrote(tmp_path, tiny_warehouse):
+    """The build hashes its tables on its own connection, before the file is closed: the
+    same hashes as the file read again, every table, and bundle_info as it was written."""
+    import json
+    from datetime import date
+
+    from reportlib import registry
+    from reportlib.domain import calendar, pricing
+    from reportlib.marts import bundle
+    from tests.conftest import ACME
+
+    out = tmp_path / "bundle.duckdb"
+    returned = bundle.build(tiny_warehouse, ACME, calendar.parse_period("2026-10"),
+                            date(2026, 11, 20), out, tuple(registry.names()))
+    on_file = bundle.table_hashes(out)
+    assert returned == on_file
+    opened = bundle.Bundle.open(out)
+    assert set(on_file) == opened.tables() and {"bundle_info", "rate_card"} <= set(on_file)
+    written = bundle.bundle_info(ACME, calendar.parse_period("2026-10"), date(2026, 11, 20),
+                                 pricing.load_rate_card(), tuple(registry.names()))
+    assert opened.info == json.loads(json.dumps(written)) and opened.info["tenant"] == "acme"
