@@ -179,7 +179,18 @@ def page_titles(job: Job) -> tuple[str, str]:
 
 
 NO_ALT = "No description has been provided for this image"  # nbconvert's own words
-IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)(?=[\s/>])", re.I)
+IMG_TAG = re.compile(r"""<img(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>""", re.I)
+# An attribute of a tag (its name, then its value if it has one), as HTML tokenises it.
+ATTRIBUTE = re.compile(r"""[\s/]+([^\s"'>/=]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+
+
+def _with_alt(tag: re.Match) -> str:
+    """An <img> tag as it is when it has an alt attribute (even empty), else with
+    nbconvert's default alt text first."""
+    text = tag.group(0)
+    if any(name.lower() == "alt" for name in ATTRIBUTE.findall(text[4:])):
+        return text
+    return f'<img alt="{NO_ALT}"' + text[4:]
 
 
 class PageExporter(HTMLExporter):
@@ -202,7 +213,7 @@ class PageExporter(HTMLExporter):
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(
             notebook_metadata=self._nb_metadata, parent=self, resources=resources))
         page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-        return IMG_WITHOUT_ALT.sub(f'<img alt="{NO_ALT}"', page), resources
+        return IMG_TAG.sub(_with_alt, page), resources
 
 
 @functools.cache

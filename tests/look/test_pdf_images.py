@@ -63,6 +63,14 @@ def test_only_an_8_bit_rgb_png_not_interlaced_gives_its_rows():
     interlaced = rgb[:header_end - 1] + b"\x01" + rgb[header_end:]
     assert pdf_images.png_rgb_rows(interlaced) is None
     assert pdf_images.png_rgb_rows(rgb[:40]) is None  # truncated
+    # Well-formed chunks around rows cut short (a review's case): WeasyPrint's way, which
+    # reads what it can, not a broken stream in the PDF.
+    rows = idat_of(rgb)
+    short = zlib.compress(zlib.decompress(rows)[:-5])
+    cut = rgb.replace(struct.pack(">I", len(rows)) + b"IDAT" + rows,
+                      struct.pack(">I", len(short)) + b"IDAT" + short)
+    assert cut != rgb and pdf_images.png_rgb_rows(cut) is None
+    assert pdf_images.png_rgb_rows(rgb.replace(rows, rows[:-4] + b"\0\0\0\0")) is None
     assert pdf_images.png_rgb_rows(b"GIF89a" + rgb[6:]) is None
 
 

@@ -19,7 +19,6 @@ from reportlib.domain.pricing import RateRow
 from reportlib.look.safe import csv_cell, slug
 from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
-from reportlib.reports import campaigns
 from reportlib.reports.campaigns import CampaignsReport, variant_pairs, write_campaign_csvs
 from tests.conftest import ACME, unix, webhook, write
 from tests.reports.campaign_data import NOTIFICATIONS, T0, status
@@ -142,23 +141,6 @@ def test_csv_export_is_safe(tmp_path, campaign_bundle):
     assert slug("../../x") != "../../x" and "/" not in slug("../../x") and slug("..") != ".."
 
 
-
-
-def test_csv_files_are_the_same_when_a_campaign_spans_fetched_batches(tmp_path, campaign_bundle,
-                                                                     monkeypatch):
-    # Fetched two rows at a time, a campaign's rows arrive in several batches, and a batch
-    # holds the end of one campaign and the start of the next: the same files, byte for byte.
-    whole = write_campaign_csvs(campaign_bundle, tmp_path / "whole", "pt-BR")
-    monkeypatch.setattr(campaigns, "CSV_BATCH_ROWS", 2)
-    batched = write_campaign_csvs(campaign_bundle, tmp_path / "batched", "pt-BR")
-    assert [p.name for p in batched] == [p.name for p in whole]
-    lines = 0
-    for a, b in zip(whole, batched, strict=True):
-        assert a.read_bytes() == b.read_bytes()
-        lines += a.read_bytes().count(b"\r\n") - 1  # less the header
-    count = campaign_bundle._connection().execute(
-        "SELECT count(*) FROM campaign_messages").fetchone()[0]
-    assert lines == count > 2
 
 @pytest.mark.slow
 def test_campaigns_and_desk_notebooks_run_under_papermill(tmp_path, campaign_bundle,

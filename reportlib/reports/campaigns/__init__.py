@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from pathlib import Path
 
@@ -862,6 +863,7 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
     headers = CSV_HEADERS.get(locale, CSV_HEADERS["en"])
     statuses = CSV_STATUS.get(locale, CSV_STATUS["en"])
     instants = ("sent_at", "accepted_at", "delivered_at", "read_at", "failed_at", "replied_at")
+    local = {c: _local_iso_sql(c) for c in instants}
     con = duckdb.connect(":memory:")
     written: list[Path] = []
     try:
@@ -872,51 +874,33 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
             "SELECT DISTINCT error_code FROM bundle.campaign_messages "
             "WHERE error_code IS NOT NULL").fetchall()]
         cells = [
-            "message_id", "sent_at", "COALESCE(mask_phone(recipient), '•••')",
+            "message_id", local["sent_at"], "COALESCE(mask_phone(recipient), '•••')",
             "COALESCE(list_extract($labels, list_position($statuses, final_status)), "
             "final_status)",
-            "accepted_at", "delivered_at", "read_at", "failed_at", "replied_at",
-            "error_code::VARCHAR", "list_extract($meanings, list_position($codes, error_code))"]
-        # In steps, each reading the one before as columns: DuckDB computes an expression as
-        # often as it is written, and a cell's expression is written into the next step's
-        # several times (a time's text four times, a neutralised cell six).
-        stamped = ", ".join(f"{LOCAL_TEXT.format(c)} AS c{i}" if c in instants else f"{c} AS c{i}"
-                            for i, c in enumerate(cells))
-        local = ", ".join(f"{_with_offset_sql(f'c{i}')} AS c{i}" if c in instants else f"c{i}"
-                          for i, c in enumerate(cells))
-        safe = ", ".join(f"COALESCE({csv_cell_sql(f'c{i}')}, '') AS c{i}"
-                         for i in range(len(cells)))
+            local["accepted_at"], local["delivered_at"], local["read_at"], local["failed_at"],
+            local["replied_at"], "error_code::VARCHAR",
+            "list_extract($meanings, list_position($codes, error_code))"]
         # Each row as its CSV line, as Python's csv module writes it (a cell quoted when it
         # holds a comma, a quote or a line break; lines end in CRLF).
-        line = " || ',' || ".join(_csv_field_sql(f"c{i}") for i in range(len(cells)))
-        rows = con.sql(
-            f"WITH stamped AS MATERIALIZED (SELECT campaign_id, rowid AS r, {stamped} "
-            f"FROM bundle.campaign_messages), "
-            f"local AS MATERIALIZED (SELECT campaign_id, r, {local} FROM stamped), "
-            f"safe AS MATERIALIZED (SELECT campaign_id, r, {safe} FROM local) "
-            f"SELECT campaign_id, {line} FROM safe ORDER BY campaign_id, r",
-            params={"statuses": list(statuses),
-                    "labels": list(statuses.values()), "codes": codes,
-                    "meanings": [error_codes.meaning(int(code), locale) for code in codes]})
+        named = ", ".join(f"{c} AS c{i}" for i, c in enumerate(cells))
+        line = " || ',' || ".join(_csv_field_sql(csv_cell_sql(f"c{i}"))
+                                  for i in range(len(cells)))
+        rows = con.execute(
+            f"SELECT campaign_id, {line} FROM (SELECT campaign_id, rowid AS r, {named} "
+            f"FROM bundle.campaign_messages) ORDER BY campaign_id, r",
+            {"statuses": list(statuses),
+             "labels": list(statuses.values()), "codes": codes,
+             "meanings": [error_codes.meaning(int(code), locale) for code in codes]})
         header = io.StringIO()
         csv.writer(header).writerow(headers)
-        handle, current = None, None
-        try:
-            for campaign_id, lines in _runs(rows):
-                if handle is None or campaign_id != current:
-                    path = folder / f"{slug(campaign_id)}.csv"
-                    if path.resolve().parent != folder.resolve():  # never outside the folder
-                        raise ValueError(f"unsafe campaign file name for {campaign_id!r}")
-                    if handle is not None:
-                        handle.close()
-                    handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
-                    handle.write(header.getvalue())
-                    written.append(path)
-                    current = campaign_id
-                handle.write("\r\n".join(lines) + "\r\n")
-        finally:
-            if handle is not None:
-                handle.close()
+        for campaign_id, group in itertools.groupby(_batches(rows), key=lambda r: r[0]):
+            path = folder / f"{slug(campaign_id)}.csv"
+            if path.resolve().parent != folder.resolve():  # never outside the folder
+                raise ValueError(f"unsafe campaign file name for {campaign_id!r}")
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                handle.write(header.getvalue())
+                handle.writelines(f"{text}\r\n" for _, text in group)
+            written.append(path)
     finally:
         con.close()
     return written
@@ -931,34 +915,18 @@ def _csv_field_sql(expression: str) -> str:
             f"ELSE {value} END")
 
 
-CSV_BATCH_ROWS = 50_000  # rows of the campaign CSVs fetched at a time
-
-
-def _runs(result: duckdb.DuckDBPyRelation, size: int | None = None):
-    """(campaign id, its lines) of a query's (campaign_id, line) rows ordered by campaign, a
-    batch at a time (a campaign month never sits in memory): one Python step per campaign
-    and batch, not per row."""
-    for batch in result.to_arrow_reader(size or CSV_BATCH_ROWS):
-        ids, lines = batch.column(0).to_pylist(), batch.column(1).to_pylist()
-        start = 0
-        for end in [*(i for i in range(1, len(ids)) if ids[i] != ids[i - 1]), len(ids)]:
-            yield ids[start], lines[start:end]
-            start = end
-
-
-LOCAL_TEXT = "strftime(\"{}\", '%Y-%m-%dT%H:%M:%S%z')"  # in the connection's time zone
+def _batches(result: duckdb.DuckDBPyConnection, size: int = 20_000):
+    """A query's rows, fetched a batch at a time (a campaign month never sits in memory)."""
+    while batch := result.fetchmany(size):
+        yield from batch
 
 
 def _local_iso_sql(column: str) -> str:
     """SQL for an instant in the connection's time zone (set to the tenant's), to the second,
-    with its offset in hours and minutes: 2026-10-07T10:00:00-03:00; '' when there is none."""
-    return _with_offset_sql(LOCAL_TEXT.format(column))
-
-
-def _with_offset_sql(text: str) -> str:
-    """`LOCAL_TEXT`'s text with its offset in hours and minutes; '' for NULL. DuckDB's %z
-    writes a whole-hour offset as -03 (its minutes are added) and an offset with seconds, as
-    zones had before standard time, as -00:44:30 (its seconds are dropped)."""
-    return (f"CASE WHEN {text} IS NULL THEN '' "
+    with its offset in hours and minutes: 2026-10-07T10:00:00-03:00; '' when there is none.
+    DuckDB's %z writes a whole-hour offset as -03 (its minutes are added) and an offset with
+    seconds, as zones had before standard time, as -00:44:30 (its seconds are dropped)."""
+    text = f"strftime(\"{column}\", '%Y-%m-%dT%H:%M:%S%z')"
+    return (f"CASE WHEN \"{column}\" IS NULL THEN '' "
             f"WHEN {text}[-3] IN ('+', '-') THEN {text} || ':00' "
             f"WHEN {text}[-9] IN ('+', '-') THEN {text}[:-4] ELSE {text} END")
