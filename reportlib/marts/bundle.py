@@ -291,18 +291,6 @@ def _builder_hash() -> str:
     return digest.hexdigest()
 
 
-def _warehouse_state(path: Path) -> list:
-    """The warehouse file and its write-ahead log as they are now (any write changes them)."""
-    found = []
-    for file in (path, path.with_name(path.name + ".wal")):
-        try:
-            stat = file.stat()
-            found.append([file.name, stat.st_size, stat.st_mtime_ns, stat.st_ino])
-        except FileNotFoundError:
-            found.append([file.name, None])
-    return found
-
-
 def cached_build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: date,
                  reports: tuple[str, ...], rate_card: list[pricing.RateRow],
                  cache: Path) -> Path:
@@ -315,7 +303,7 @@ def cached_build(warehouse_path: Path, tenant: TenantParams, period: Period, as_
         [str(warehouse_path), tenant.tenant_id, period.label, as_of.isoformat(),
          sorted(reports)]).encode()).hexdigest()[:16]
     inputs = hashlib.sha256(json.dumps(
-        [_warehouse_state(warehouse_path), repr(tenant), [repr(r) for r in rate_card],
+        [warehouse.file_state(warehouse_path), repr(tenant), [repr(r) for r in rate_card],
          _builder_hash()]).encode()).hexdigest()[:16]
     folder = Path(cache)
     path = folder / f"{tenant.tenant_id}-{period.label}-{slot}-{inputs}.duckdb"
