@@ -3,11 +3,15 @@
 The warehouse's views (`message_timeline`, `free_windows`, ...) join and aggregate whole
 tables, every tenant's rows, each time a mart reads them: at 10 M notifications a bundle spent
 most of its time recomputing other tenants' timelines that its tenant filter then dropped. A
-build first copies the rows of its tenant that those views read into temp tables named like
-the warehouse's tables, then computes each view once over them into a temp table of the
-view's name. DuckDB looks up a name in `temp` before the search path, for a mart's own SQL as
-for a view's SQL bound when it is read, so every mart reads the slice unchanged. A bundle's
-content is the same with or without the slice (tests/marts/test_tenant_slice.py).
+build first puts a temp view, named like each warehouse table those views read, over the rows
+of its tenant, then computes each view once over them into a temp table of the view's name.
+DuckDB looks up a name in `temp` before the search path, for a mart's own SQL as for a view's
+SQL bound when it is read, so every mart reads the slice unchanged. A bundle's content is the
+same with or without the slice (tests/marts/test_tenant_slice.py).
+
+The tables' slices are views, not copies: a read of one skips the row groups of other tenants
+(the warehouse loads a tenant's files together), so reading it a few times costs less than
+writing it once (a median 10 M bundle 4.6 -> 4.1 s, the largest 8.2 -> 6.1 s).
 
 Tables the views do not read stay in the warehouse: a mart reads them with its tenant filter,
 which DuckDB pushes into the scan, and copying them would only add a read.
@@ -85,8 +89,8 @@ def take(con: duckdb.DuckDBPyConnection, queries: Iterable[str]) -> list[str]:
         for name in sorted(table_names(query) & views.keys()):
             visit(name)
     tables = sorted({t for v in wanted for t in reads[v]} - views.keys())
-    for table in tables:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM "
+    for table in tables:  # a view: DuckDB skips the other tenants' row groups at each read
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM "
                     f"{WAREHOUSE}.main.{table} WHERE tenant_id = getvariable('tenant')")
     for view in wanted:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM "
