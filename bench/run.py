@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -57,13 +58,22 @@ def median_of(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), value
 
 
-def command(args: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
-    """Run a `reportlib` command; (wall seconds, peak RSS MiB of its largest process). A run
+@dataclass(frozen=True)
+class Measure:
+    seconds: float  # wall
+    cpu: float  # user + system of the command and every process it reaped
+    rss: float  # MiB, its largest process's peak
+
+
+def measure(args: list[str], cwd: Path, env: dict | None = None,
+            drop: tuple[str, ...] = ()) -> Measure:
+    """Run a `reportlib` command (environment: this one's with `env`, without `drop`). A run
     in which a report failed stops the benchmark: its time is no figure."""
+    environ = {k: v for k, v in os.environ.items() if k not in drop}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "reportlib.cli", *args], cwd=cwd,
-                                   env={**os.environ, **(env or {})}, stdout=out, stderr=err)
+                                   env={**environ, **(env or {})}, stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
@@ -74,7 +84,13 @@ def command(args: list[str], cwd: Path, env: dict | None = None) -> tuple[float,
             raise SystemExit(f"reportlib {' '.join(args)} failed: {len(failed)} reports\n"
                              + "\n".join(failed[:10]) + "\n"
                              + err.read().decode(errors="replace")[-2000:])
-    return seconds, usage.ru_maxrss / 1024
+    return Measure(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def command(args: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB of its largest process) of a `reportlib` command."""
+    result = measure(args, cwd, env)
+    return result.seconds, result.rss
 
 
 def empty_notebooks(folder: Path) -> Path:
