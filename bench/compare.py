@@ -33,8 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def worktree(commit: str, into: Path) -> Path:
     """`commit` checked out at `into` (detached; nothing of this checkout changes)."""
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force",
-                    str(into), commit], check=True, capture_output=True)
+    made = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force",
+                           str(into), commit], capture_output=True, text=True)
+    if made.returncode != 0:
+        raise SystemExit(f"--against {commit}: {made.stderr.strip().splitlines()[-1]}")
     return into
 
 
