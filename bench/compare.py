@@ -61,14 +61,21 @@ def figures(outputs: Path) -> dict:
     return found
 
 
+def at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: at least 1")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", required=True, help="the commit to compare with")
     parser.add_argument("--workdir", type=Path, required=True,
                         help="a workdir bench/run.py prepared (warehouse.duckdb, params/)")
-    parser.add_argument("--every", type=int, default=6, help="every n-th tenant, by name")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--every", type=at_least_one, default=6, help="every n-th tenant, by name")
+    parser.add_argument("--rounds", type=at_least_one, default=2)
+    parser.add_argument("--jobs", type=at_least_one, default=2)
     args = parser.parse_args()
     workdir = args.workdir.resolve()
     wh, params_dir = workdir / "warehouse.duckdb", workdir / "params"
