@@ -5,7 +5,8 @@ Usage: `.venv/bin/python bench/compare.py --against COMMIT --workdir bench/resul
 
 Runs measured far apart on a shared machine differ by 15-25 % with no change of code, so a
 change's gain is measured here and not by comparing two `bench/run.py` tables. `--against`
-is checked out into a temporary worktree; then, round after round, `reportlib run --force`
+is checked out into a temporary worktree (its `reportlib/warehouse` must be this checkout's:
+both runs share the workdir's warehouse); then, round after round, `reportlib run --force`
 of every `--every`-th tenant of the workdir (prepared by `bench/run.py`) runs with that code
 and with this checkout's, the order swapped each round so that a drift of the machine weighs
 on both. Each run is a process of its own (`run.measure`): wall seconds, CPU seconds of the
@@ -85,10 +86,19 @@ def main() -> None:
     tenants = sorted(p.stem for p in (params_dir / "tenants").glob("*.yaml"))[::args.every]
     scratch = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     try:
+        schema = subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", args.against,
+                                 "--", "reportlib/warehouse"])
+        if schema.returncode != 0:  # each run would migrate the shared warehouse to its own
+            raise SystemExit(f"reportlib/warehouse differs from {args.against}'s: the runs "
+                             "would rewrite the workdir's warehouse in turn; compare on "
+                             "workdirs of their own")
         old = worktree(args.against, scratch / "against")
-        paths = {"against": str(old), "this": None}
-        if code_of(None) == code_of(str(old)):
+        paths = {"against": str(old), "this": str(ROOT)}  # neither left to the venv's finder
+        if code_of(paths["this"]) == code_of(paths["against"]):
             raise SystemExit("both versions import the same reportlib: nothing to compare")
+        for tree in paths.values():  # both start with compiled modules, as a checkout does
+            subprocess.run([sys.executable, "-m", "compileall", "-q", f"{tree}/reportlib"],
+                           check=True, capture_output=True)
         base = ["run", *[x for t in tenants for x in ("--tenant", t)], "--period", PERIOD,
                 "--as-of", AS_OF.isoformat(), "--jobs", str(args.jobs), "--warehouse", str(wh),
                 "--params", str(params_dir), "--force"]
@@ -102,9 +112,8 @@ def main() -> None:
             for name in order:
                 out = scratch / f"out-{name}"
                 shutil.rmtree(out, ignore_errors=True)
-                env = {"PYTHONPATH": paths[name]} if paths[name] else {}
-                result = measure([*base, "--outputs", str(out)], scratch, env,
-                                 drop=() if paths[name] else ("PYTHONPATH",))
+                result = measure([*base, "--outputs", str(out)], scratch,
+                                 {"PYTHONPATH": paths[name]})
                 runs[name].append(result)
                 written[name] = figures(out)
                 print(f"round {number + 1} {name:7s}: {result.seconds:6.1f} s wall, "
