@@ -41,12 +41,10 @@ def worktree(commit: str, into: Path) -> Path:
     return into
 
 
-def code_of(pythonpath: str | None) -> str:
-    """Where `reportlib` is imported from with that PYTHONPATH (a check that the run that is
-    meant to use the other version does)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
+def code_of(pythonpath: str) -> str:
+    """Where `reportlib` is imported from with that PYTHONPATH (a check that each run uses
+    the version it is meant to)."""
+    env = {**os.environ, "PYTHONPATH": pythonpath}
     return subprocess.run([sys.executable, "-c", "import reportlib; print(reportlib.__file__)"],
                           env=env, cwd=tempfile.gettempdir(), capture_output=True, text=True,
                           check=True).stdout.strip()

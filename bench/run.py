@@ -65,15 +65,13 @@ class Measure:
     rss: float  # MiB, its largest process's peak
 
 
-def measure(args: list[str], cwd: Path, env: dict | None = None,
-            drop: tuple[str, ...] = ()) -> Measure:
-    """Run a `reportlib` command (environment: this one's with `env`, without `drop`). A run
-    in which a report failed stops the benchmark: its time is no figure."""
-    environ = {k: v for k, v in os.environ.items() if k not in drop}
+def measure(args: list[str], cwd: Path, env: dict | None = None) -> Measure:
+    """Run a `reportlib` command (environment: this one's with `env`). A run in which a report
+    failed stops the benchmark: its time is no figure."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "reportlib.cli", *args], cwd=cwd,
-                                   env={**environ, **(env or {})}, stdout=out, stderr=err)
+                                   env={**os.environ, **(env or {})}, stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
