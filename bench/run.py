@@ -13,14 +13,16 @@ Usage: `make bench` or `.venv/bin/python bench/run.py [--notifications 1M|10M] [
    Each command is a process of its own; peak RSS is the largest process's (the kernel's
    rusage of the command and its reaped children).
 4. Marts + bundle of the largest tenant-month: every report's bundle; and the chatbots
-   bundle against a plain pandas implementation of its daily figures from the warehouse's
-   rows (the numbers are checked equal).
+   bundle against a plain pandas implementation of the same figures (its daily and monthly
+   marts), from the warehouse's rows and from the source files (the numbers are checked
+   equal to the marts').
 Targets live here, never in tests. Figures depend on the machine's load: say so with them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -29,7 +31,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import nbformat
@@ -104,29 +106,42 @@ def empty_notebooks(folder: Path) -> Path:
     return folder
 
 
-def chatbot_daily_pandas(warehouse_path: Path, tenant: params.TenantParams,
-                         period: calendar.Period):
-    """The chatbots report's daily figures in plain pandas from the warehouse's rows: active
-    users (distinct user and channel), messages sent and received per tenant-local day."""
+def chatbot_pandas(warehouse_path: Path, tenant: params.TenantParams,
+                   period: calendar.Period):
+    """The chatbots report's figures in plain pandas from the warehouse's rows: the daily
+    figures and the monthly ones (`chatbot_daily`, `chatbot_monthly`)."""
     import duckdb
 
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        rows = con.execute("SELECT user_identity, channel, direction, storage_date "
-                           "FROM bot_messages WHERE tenant_id = ?", [tenant.tenant_id]).df()
+        rows = con.execute("SELECT user_identity, channel, direction, storage_date, bot_id, "
+                           "router_id FROM bot_messages WHERE tenant_id = ?",
+                           [tenant.tenant_id]).df()
     finally:
         con.close()
-    return daily_figures(rows, tenant, period)
+    return chatbot_figures(rows, tenant, period)
 
 
-def daily_figures(rows, tenant: params.TenantParams, period: calendar.Period):
-    """Per tenant-local day of the period: active users (distinct user and channel), messages
-    sent and received, from rows of user_identity, channel, direction and storage_date."""
+def chatbot_figures(rows, tenant: params.TenantParams, period: calendar.Period):
+    """(daily, monthly) frames from rows of user_identity, channel, direction, storage_date,
+    bot_id and router_id."""
+    rows["day"] = pd_dates(rows["storage_date"], tenant.timezone)
+    rows["who"] = rows["user_identity"].astype(str) + "\0" + rows["channel"].fillna("")
+    return daily_figures(rows, period), monthly_figures(rows, period)
+
+
+def pd_dates(instants, zone: str):
+    """Tenant-local dates of instants (text with an offset, or zoned timestamps)."""
     import pandas as pd
 
-    rows["day"] = pd.to_datetime(rows["storage_date"], utc=True, format="ISO8601").dt.tz_convert(
-        tenant.timezone).dt.date
-    rows["who"] = rows["user_identity"].astype(str) + "\0" + rows["channel"].fillna("")
+    return pd.to_datetime(instants, utc=True, format="ISO8601").dt.tz_convert(zone).dt.date
+
+
+def daily_figures(rows, period: calendar.Period):
+    """Per tenant-local day of the period: active users (distinct user and channel), messages
+    sent and received."""
+    import pandas as pd
+
     daily = rows.groupby("day").agg(
         active_users=("who", "nunique"),
         sent=("direction", lambda d: int((d == "sent").sum())),
@@ -135,11 +150,86 @@ def daily_figures(rows, tenant: params.TenantParams, period: calendar.Period):
     return daily.reindex(days, fill_value=0).reset_index(names="day")
 
 
-def chatbot_daily_pandas_files(sources: Path, tenant: params.TenantParams,
-                               period: calendar.Period):
-    """The same daily figures in plain pandas from the tenant's source files, as one would
-    without the warehouse (what the issue's 14.6 s peer did): read every bot-messages CSV of
-    the tenant, keep a message id's last row, drop rows without a required field."""
+def monthly_figures(rows, period: calendar.Period, as_of: date = AS_OF):
+    """MAU, MEU and messages per month of the period, per bot, per router and in all, with the
+    same span of the month before and of a year before and whether each is available
+    (docs/metrics.md, Chatbots; the rules of chatbot_monthly.sql)."""
+    import calendar as cal
+
+    import pandas as pd
+
+    def back(day: date, months: int) -> date:
+        year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+        return date(year, month + 1, min(day.day, cal.monthrange(year, month + 1)[1]))
+
+    def last_day(day: date) -> date:
+        return day.replace(day=cal.monthrange(day.year, day.month)[1])
+
+    first_day = rows["day"].min()
+    levels = pd.concat([rows.assign(level="bot", name=rows["bot_id"]),
+                        rows[rows["router_id"].notna()].assign(level="router",
+                                                               name=rows["router_id"]),
+                        rows.assign(level="all", name="all")], ignore_index=True)
+    out, month = [], period.start.replace(day=1)
+    while month <= period.end:
+        start = max(month, period.start)
+        end = min(last_day(month), period.end, as_of - timedelta(days=1))
+        if end >= start:
+            spans = {}
+            for kind, months in (("current", 0), ("previous", 1), ("year", 12)):
+                cmp_end = (last_day(back(month, months)) if end == last_day(month)
+                           else back(end, months))
+                spans[kind] = (back(start, months), cmp_end)
+            measured = {}
+            for kind, (lo, hi) in spans.items():
+                inside = levels[(levels["day"] >= lo) & (levels["day"] <= hi)]
+                received = inside[inside["direction"] == "received"]
+                measured[kind] = pd.DataFrame({
+                    "mau": inside.groupby(["level", "name"])["who"].nunique(),
+                    "meu": received.groupby(["level", "name"])["who"].nunique(),
+                    "msgs": inside.groupby(["level", "name"]).size(),
+                    "sent": inside[inside["direction"] == "sent"].groupby(
+                        ["level", "name"]).size(),
+                    "received": received.groupby(["level", "name"]).size(),
+                }).fillna(0).astype(int)
+            available = {kind: bool(first_day <= spans[kind][0]
+                                    and ("all", "all") in measured[kind].index)
+                         for kind in ("previous", "year")}
+            for (level, name), row in measured["current"].sort_index().iterrows():
+                line = [level, name, month, start, end, *row[["mau", "meu", "msgs", "sent",
+                                                              "received"]]]
+                for kind in ("previous", "year"):
+                    found = measured[kind].index.isin([(level, name)]).any()
+                    values = (measured[kind].loc[(level, name), ["mau", "meu", "msgs"]]
+                              .tolist() if found else [0, 0, 0])
+                    line += [*spans[kind], available[kind],
+                             *(values if available[kind] else [None] * 3)]
+                out.append(tuple(line))
+        month = back(month, -1)
+    return sorted(out, key=lambda r: (r[0], r[1], r[2]))
+
+
+def plain_rows(table) -> list[tuple]:
+    """A frame's (or a list of tuples') rows with plain values, to compare two computations:
+    dates as ISO text, numbers as int, missing as None."""
+    import pandas as pd
+
+    rows = table.itertuples(index=False) if isinstance(table, pd.DataFrame) else table
+    def plain(value):
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return None
+        if isinstance(value, (bool, str)):
+            return value
+        if hasattr(value, "isoformat"):
+            return value.isoformat()[:10]
+        return int(value)
+    return [tuple(plain(v) for v in row) for row in rows]
+
+
+def chatbot_pandas_files(sources: Path, tenant: params.TenantParams, period: calendar.Period):
+    """The same figures in plain pandas from the tenant's source files, as one would without
+    the warehouse (what the issue's 14.6 s peer did): read every bot-messages CSV of the
+    tenant, keep a message id's last row, drop rows without a required field."""
     import pandas as pd
 
     files = sorted((sources / tenant.tenant_id / "bot_messages").glob("*.csv"))
@@ -149,8 +239,8 @@ def chatbot_daily_pandas_files(sources: Path, tenant: params.TenantParams,
                                "StorageDate"])
     rows = rows.drop_duplicates("MessageId", keep="last").rename(columns={
         "UserIdentity": "user_identity", "Channel": "channel", "Direction": "direction",
-        "StorageDate": "storage_date"})
-    return daily_figures(rows, tenant, period)
+        "StorageDate": "storage_date", "BotId": "bot_id", "RouterId": "router_id"})
+    return chatbot_figures(rows, tenant, period)
 
 
 def main() -> None:
@@ -196,21 +286,21 @@ def main() -> None:
     chat = root / "largest" / "chatbots.duckdb"
     build_chat, _ = median_of(lambda: bundle.build(wh, tenant, period, AS_OF, chat,
                                                    ("chatbots",), rate_card), args.repeat)
-    pandas_chat, frame = median_of(lambda: chatbot_daily_pandas(wh, tenant, period),
-                                   args.repeat)
+    pandas_chat, figures = median_of(lambda: chatbot_pandas(wh, tenant, period), args.repeat)
     pandas_files, from_files = median_of(
-        lambda: chatbot_daily_pandas_files(root / "sources", tenant, period), args.repeat)
-    ours = bundle.Bundle.open(chat).table("chatbot_daily")
-    mine, theirs, theirs_files = ([(str(r.day)[:10], int(r.active_users), int(r.sent),
-                                    int(r.received)) for r in table.itertuples()]
-                                  for table in (ours, frame, from_files))
-    assert mine == theirs, "the pandas figures differ from the chatbot_daily mart"
-    assert mine == theirs_files, "the pandas figures from the files differ from the mart"
+        lambda: chatbot_pandas_files(root / "sources", tenant, period), args.repeat)
+    with contextlib.closing(bundle.Bundle.open(chat)) as ours:
+        mine = (plain_rows(ours.table("chatbot_daily")),
+                sorted(plain_rows(ours.table("chatbot_monthly"))))
+    for name, theirs in (("warehouse's rows", figures), ("source files", from_files)):
+        daily, monthly = plain_rows(theirs[0]), sorted(plain_rows(theirs[1]))
+        assert (daily, monthly) == mine, f"the pandas figures from the {name} differ from the marts"
     say(f"bundle of {largest} {PERIOD}, every report: {build_all:.2f} s; chatbots bundle "
-        f"{build_chat:.2f} s against pandas {pandas_chat:.2f} s from the warehouse's rows "
-        f"(ratio pandas/ours {pandas_chat / build_chat:.2f}) and {pandas_files:.2f} s from "
-        f"the source files (ratio {pandas_files / build_chat:.2f}), the same {len(mine)} days "
-        f"(equal)")
+        f"{build_chat:.2f} s against pandas computing its figures (daily and monthly) "
+        f"{pandas_chat:.2f} s from the warehouse's rows (ratio pandas/ours "
+        f"{pandas_chat / build_chat:.2f}) and {pandas_files:.2f} s from the source files (ratio "
+        f"{pandas_files / build_chat:.2f}); the same {len(mine[0])} days and {len(mine[1])} "
+        "monthly rows (equal)")
 
     # 2. Per report, against an empty notebook through the same path.
     empties = empty_notebooks(root / "empty-notebooks")
