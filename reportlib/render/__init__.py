@@ -390,9 +390,12 @@ def _ready_client_class():
     A request is sent again every quarter second until both have come (IOPub drops what the kernel
     published before our subscription reached it), and a reply to any of them counts: under
     load a kernel may answer the first only after the second is sent, and waiting for the
-    latest one's answer would then never end."""
+    latest one's answer would then never end. Both channels are waited on at once (one
+    poller): waiting 50 ms on one, then on the other, left a message on the second waiting for
+    the first's time-out, about 0.1 s per wait, 0.18 s of an empty notebook's 0.28 s."""
     import queue
 
+    import zmq
     from jupyter_client.blocking import BlockingKernelClient
 
     class ReadyClient(BlockingKernelClient):
@@ -410,25 +413,33 @@ def _ready_client_class():
             sent: set[str] = set()
             answered = idle = False
             next_request = 0.0
+            poller = zmq.Poller()
+            shell, iopub = self.shell_channel.socket, self.iopub_channel.socket
+            poller.register(shell, zmq.POLLIN)
+            poller.register(iopub, zmq.POLLIN)
             while time.monotonic() < deadline:
                 if time.monotonic() >= next_request:
                     sent.add(self.kernel_info())
                     next_request = time.monotonic() + 0.25
-                try:
-                    msg = self.get_shell_msg(timeout=0.05)
-                    if (msg["msg_type"] == "kernel_info_reply" and not answered
+                wait = max(0.0, min(next_request, deadline) - time.monotonic())
+                ready = dict(poller.poll(timeout=min(50, int(wait * 1000) + 1)))
+                while shell in ready and not answered:
+                    try:
+                        msg = self.get_shell_msg(timeout=0)
+                    except queue.Empty:
+                        break
+                    if (msg["msg_type"] == "kernel_info_reply"
                             and msg["parent_header"].get("msg_id") in sent):
                         self._handle_kernel_info_reply(msg)
                         answered = True
-                except queue.Empty:
-                    pass
-                try:
-                    msg = self.get_iopub_msg(timeout=0.05)
-                    idle = idle or (msg["parent_header"].get("msg_id") in sent
-                                    and msg["msg_type"] == "status"
-                                    and msg["content"]["execution_state"] == "idle")
-                except queue.Empty:
-                    pass
+                while iopub in ready and not idle:
+                    try:
+                        msg = self.get_iopub_msg(timeout=0)
+                    except queue.Empty:
+                        break
+                    idle = (msg["parent_header"].get("msg_id") in sent
+                            and msg["msg_type"] == "status"
+                            and msg["content"]["execution_state"] == "idle")
                 if answered and idle:
                     return
                 if not self.is_alive():
