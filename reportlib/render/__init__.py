@@ -423,23 +423,26 @@ def _ready_client_class():
                     next_request = time.monotonic() + 0.25
                 wait = max(0.0, min(next_request, deadline) - time.monotonic())
                 ready = dict(poller.poll(timeout=min(50, int(wait * 1000) + 1)))
-                while shell in ready and not answered:
+                # One message from each channel that has one, read even when that channel's
+                # answer has come: a message left unread keeps its socket ready, and the
+                # poll would return at once, again and again.
+                if shell in ready:
                     try:
                         msg = self.get_shell_msg(timeout=0)
+                        if (msg["msg_type"] == "kernel_info_reply" and not answered
+                                and msg["parent_header"].get("msg_id") in sent):
+                            self._handle_kernel_info_reply(msg)
+                            answered = True
                     except queue.Empty:
-                        break
-                    if (msg["msg_type"] == "kernel_info_reply"
-                            and msg["parent_header"].get("msg_id") in sent):
-                        self._handle_kernel_info_reply(msg)
-                        answered = True
-                while iopub in ready and not idle:
+                        pass
+                if iopub in ready:
                     try:
                         msg = self.get_iopub_msg(timeout=0)
+                        idle = idle or (msg["parent_header"].get("msg_id") in sent
+                                        and msg["msg_type"] == "status"
+                                        and msg["content"]["execution_state"] == "idle")
                     except queue.Empty:
-                        break
-                    idle = (msg["parent_header"].get("msg_id") in sent
-                            and msg["msg_type"] == "status"
-                            and msg["content"]["execution_state"] == "idle")
+                        pass
                 if answered and idle:
                     return
                 if not self.is_alive():
