@@ -199,14 +199,13 @@ def monthly_figures(rows, period: calendar.Period, as_of: date = AS_OF):
                 line = [level, name, month, start, end, *row[["mau", "meu", "msgs", "sent",
                                                               "received"]]]
                 for kind in ("previous", "year"):
-                    found = measured[kind].index.isin([(level, name)]).any()
                     values = (measured[kind].loc[(level, name), ["mau", "meu", "msgs"]]
-                              .tolist() if found else [0, 0, 0])
+                              .tolist() if (level, name) in measured[kind].index else [0, 0, 0])
                     line += [*spans[kind], available[kind],
                              *(values if available[kind] else [None] * 3)]
                 out.append(tuple(line))
         month = back(month, -1)
-    return sorted(out, key=lambda r: (r[0], r[1], r[2]))
+    return out  # month by month; the caller sorts to compare with the mart
 
 
 def plain_rows(table) -> list[tuple]:
