@@ -22,6 +22,7 @@ Periods: `previous_month`, `month_to_date` (the current month, partial, with its
 
 from __future__ import annotations
 
+import json
 import smtplib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -320,6 +321,16 @@ def _would(due: Due) -> SlotRun:
                    due.reports, due.entry.email)
 
 
+def _published_status(out_dir: Path, report: str) -> str | None:
+    """The report's status in out_dir/manifest.json (None when unknown): an `unchanged` result
+    does not say whether what stands published is a report or a period without data."""
+    try:
+        entry = json.loads((out_dir / "manifest.json").read_text("utf-8"))["reports"][report]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return entry.get("status") if isinstance(entry, dict) else None
+
+
 def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path,
          workers: int | None, smtp: Mapping[str, str], rate_card: Path | None) -> SlotRun:
     """Render (and send) one due slot; its status says whether it is settled."""
@@ -344,8 +355,11 @@ def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, output
         failed += [d.line() for d in sent if d.status == "failed" or d.retry_at]
         notes += [d.line() for d in sent if d.status == "no_recipients"]
     # A slot whose reports had no data yet (analytics often arrive late) stays open: the
-    # next run-due renders and sends it once the data is there.
-    waiting = [r.line() for r in results if r.status == "no_data"]
+    # next run-due renders and sends it once the data is there. A report found `unchanged`
+    # is as it was published, so one published as no_data is still waiting.
+    out_dir = Path(outputs) / due.tenant.tenant_id / due.period
+    waiting = [r.line() for r in results if r.status == "no_data" or (
+        r.status == "unchanged" and _published_status(out_dir, r.report) == "no_data")]
     status = "failed" if failed else "waiting" if waiting else "done"
     return SlotRun(*base, status, _clip(failed or notes), due.reports, due.entry.email,
                    tuple(failed))

@@ -394,3 +394,58 @@ def test_smtp_not_configured_stops_before_rendering(tmp_path, tiny_warehouse,
                          smtp=command_settings().smtp)
     assert not (tmp_path / "out").exists()
     assert recorded_runs(tiny_warehouse) == []
+
+
+NO_DATA_SCHEDULE = """
+schedules:
+  - name: consolidated
+    reports: [consumption]
+    tenants: [acme]
+    period: previous_month
+    cadence: consolidation_day
+    at: "07:00"
+    email: true
+"""
+
+
+def test_a_slot_without_data_stays_open_until_the_data_arrives(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """7 Dec 2026 is the 5th business day of December: November's consolidated slot is due,
+    and tiny_warehouse has no November rows. Every call before the data arrives leaves the slot
+    waiting (the second one finds the report `unchanged`, still no data); the call after it
+    renders and sends it."""
+    (acme_with_recipients / "schedule.yaml").write_text(NO_DATA_SCHEDULE)
+    manifest = tmp_path / "out" / "acme" / "2026-11" / "manifest.json"
+    slot = "consolidated acme 2026-12-07T07:00:00-03:00 2026-11"
+    server = SmtpServer(smtp_port).start()
+    try:
+        for now in ("2026-12-07T12:00:00-03:00", "2026-12-07T12:15:00-03:00"):
+            assert run_due(tmp_path, tiny_warehouse, acme_with_recipients, now) == 0
+            out = capsys.readouterr().out
+            assert f"{slot}: waiting" in out, out
+            entry = json.loads(manifest.read_text())["reports"]["consumption"]
+            assert entry["status"] == "no_data"
+            assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-11", "waiting")]
+        assert server.inbox.messages == []
+        rows = schedule.status(datetime.fromisoformat("2026-12-07T12:20:00-03:00"),
+                               tiny_warehouse, acme_with_recipients)
+        assert (rows[0].last_status, rows[0].due_action) == ("waiting", "would run")
+        # November's analytics arrive: the next call renders the report and sends it.
+        con = duckdb.connect(str(tiny_warehouse))
+        con.execute(
+            "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', TIMESTAMPTZ "
+            "'2026-11-05 03:00:00+00', TIMESTAMPTZ '2026-11-06 03:00:00+00', '551140000001', "
+            "'BR', 'REGULAR', 'MARKETING', NULL, 40, 2.5, 'hand-made', 'DAILY', "
+            "'phone_number,country,pricing_type,pricing_category')")
+        con.close()
+        assert run_due(tmp_path, tiny_warehouse, acme_with_recipients,
+                       "2026-12-07T12:30:00-03:00") == 0
+        assert f"{slot}: done" in capsys.readouterr().out
+        assert run_due(tmp_path, tiny_warehouse, acme_with_recipients,
+                       "2026-12-07T12:45:00-03:00") == 0
+        assert capsys.readouterr().out.strip() == "nothing due"
+    finally:
+        server.stop()
+    assert json.loads(manifest.read_text())["reports"]["consumption"]["status"] == "ok"
+    assert [rcpt for rcpt, _ in server.inbox.messages] == [["cfo@acme.example"]]
+    assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-11", "done")]
