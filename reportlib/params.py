@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from reportlib.errors import ReportError
 from reportlib.sources import TENANT_ID
 
 LOCALES = ("pt-BR", "en")
+# An e-mail address as recipients and notify: accept it: no spaces, quotes or separators, so
+# that nothing but the address can reach a header (a CR/LF would smuggle in a Bcc).
+ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 REPORTS = registry.names()  # a tenant's reports when its params do not list them
 
 
@@ -44,6 +48,9 @@ class TenantParams:
     # Template name -> category: the last resort for the category of a notification whose
     # export does not say it (docs/sources.md, the platform's export tables).
     templates: dict[str, str] = field(default_factory=dict)
+    # The file it was loaded from, for errors that name it; left out of repr and equality so
+    # that the input hashes (which read repr) do not change with the params folder's path.
+    source_file: str = field(default="", compare=False, repr=False)
 
     def phone_number_ids(self) -> set[str]:
         return {p.phone_number_id for p in self.phone_numbers}
@@ -129,7 +136,14 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         options=get("options", dict, {}),
         column_maps=column_maps,
         templates=templates,
+        source_file=str(path),
     )
+
+
+def params_file(tenant: TenantParams) -> str:
+    """The tenant's params file as errors name it: the one it was loaded from, else where
+    the default params folder keeps it."""
+    return tenant.source_file or f"params/tenants/{tenant.tenant_id}.yaml"
 
 
 def _column_maps(path: Path, raw: dict) -> dict[str, dict[str, str]]:
@@ -242,6 +256,13 @@ def load_site_reports(params_dir: Path) -> tuple[registry.Report, ...]:
         recipients = entry.get("recipients") or {}
         if not isinstance(recipients, dict) or set(recipients) - tenants:
             raise ReportError(f"{where}: field recipients: a list of addresses per tenant id")
+        for tenant_id, addresses in recipients.items():
+            listed = [addresses] if isinstance(addresses, str) else addresses
+            bad = ([a for a in listed if not isinstance(a, str) or not ADDRESS.match(a)]
+                   if isinstance(listed, list) else [addresses])
+            if bad:
+                raise ReportError(f"{where}: field recipients.{tenant_id}: {bad[0]!r} is not "
+                                  "an e-mail address")
         found.append(registry.Report(
             name=name, class_name="", title_key="", marts=marts,
             notebook_path=str(notebook_file),

@@ -37,11 +37,10 @@ from reportlib.domain.calendar import parse_period
 from reportlib.environment import smtp_variable
 from reportlib.errors import ReportError
 from reportlib.look.i18n import Formatter, report_title
-from reportlib.params import TenantParams
+from reportlib.params import ADDRESS, TenantParams, params_file
 from reportlib.reports import trust
 from reportlib.warehouse.history import current_user, figures_hash
 
-ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 BACKOFF_MINUTES = 5  # first retry after 5 min, then 10, 20, … (at most a day)
 # REPORTLIB_SMTP_SECURITY / smtp.yaml `security`: every value, as the README documents it.
 SECURITY = {"starttls": "plain connection upgraded with STARTTLS, port 587 by default",
@@ -371,7 +370,7 @@ def no_recipients(tenant: TenantParams, period: str, report: str) -> Delivery:
     """Nothing to send is said, not silent: the operator sees which file to complete."""
     return Delivery(tenant.tenant_id, period, report, "-", "no_recipients",
                     "not sent: no recipients for this report (add them under recipients: in "
-                    f"params/tenants/{tenant.tenant_id}.yaml)")
+                    f"{params_file(tenant)})")
 
 
 def recipient_lists(tenant: TenantParams, report: str) -> dict[str, list[str]]:
@@ -387,8 +386,9 @@ def recipient_lists(tenant: TenantParams, report: str) -> dict[str, list[str]]:
             addresses = [addresses]
         bad = [a for a in addresses if not isinstance(a, str) or not ADDRESS.match(a)]
         if bad:
-            raise ReportError(f"params/tenants/{tenant.tenant_id}.yaml: recipients.{name}: "
-                              f"{bad[0]!r} is not an e-mail address")
+            where = (f"{params_file(tenant)}: recipients.{name}" if name != "reports.yaml"
+                     else f"reports.yaml: reports.{report}.recipients.{tenant.tenant_id}")
+            raise ReportError(f"{where}: {bad[0]!r} is not an e-mail address")
         if addresses:
             lists[name] = list(addresses)
     return lists
@@ -437,6 +437,9 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
     out_dir = Path(outputs) / tenant.tenant_id / period
     manifest_path = out_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+    # A bad address is a usage mistake: found before anything is sent or recorded.
+    for report in reports:
+        recipient_lists(tenant, report)
     results: list[Delivery] = []
     con = warehouse.create(warehouse_path)
     try:

@@ -432,8 +432,12 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
         con.close()
     dues = plan(now, params_dir, recorded)
     if any(due.entry.email and due.reports for due in dues):
-        # A setting missing stops here, before any rendering.
+        # A setting missing, or a recipient that is no address, stops here, before any
+        # rendering.
         deliver.smtp_settings(params_dir, smtp)
+        for due in dues:
+            for report in due.reports if due.entry.email else ():
+                deliver.recipient_lists(due.tenant, report)
     runs = []
     for due in dues:
         run = _run(due, now, warehouse_path, params_dir, outputs, workers, smtp, rate_card)

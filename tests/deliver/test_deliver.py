@@ -215,9 +215,9 @@ def test_a_report_without_recipients_says_so(rendered, tiny_warehouse, params_di
     finally:
         server.stop()
     assert server.inbox.messages == []
-    assert capsys.readouterr().out.splitlines() == [
+    assert capsys.readouterr().out.splitlines() == [  # the file the command read
         "acme 2026-10 consumption: not sent: no recipients for this report (add them under "
-        "recipients: in params/tenants/acme.yaml)"]
+        f"recipients: in {params_dir}/tenants/acme.yaml)"]
 
 
 def test_smtp_security_values(tmp_path, monkeypatch):
@@ -361,3 +361,45 @@ def test_plain_text_and_html_of_hand_made_markup():
     assert "&lt;script&gt;x&lt;/script&gt; &amp; co" in body and "<script" not in body
     assert re.search(r'<span class="badge" style="[^"]*border: 1px solid', body)
     assert re.search(r'<div class="table-scroll" style="[^"]*overflow-x: auto[^"]*"><table', body)
+
+
+def test_a_bad_recipient_list_stops_before_anything_is_sent(tmp_path, tiny_warehouse,
+                                                            smtp_env, monkeypatch, capsys):
+    """Three reports rendered (hand-made files), the third's list holds a header injection:
+    a usage mistake, found before the first message goes out or a delivery is recorded, and
+    named in the file the command read ($REPORTLIB_PARAMS, not ./params)."""
+    import json
+    from dataclasses import replace
+
+    import duckdb
+
+    site = tmp_path / "site-params"
+    params_mod.dump_tenant(site, replace(ACME, recipients={
+        "consumption": ["ok1@x.example"], "campaigns": "ok2@x.example",
+        "attendance": ["evil@x.example\r\nBcc: spy@x.example"]}))
+    monkeypatch.setenv("REPORTLIB_PARAMS", str(site))
+    folder = tmp_path / "out" / "acme" / "2026-10"
+    folder.mkdir(parents=True)
+    reports = ("consumption", "campaigns", "attendance")
+    for report in reports:
+        (folder / f"{report}.html").write_text(
+            f"<!DOCTYPE html><html><body><h1>{report}</h1></body></html>", encoding="utf-8")
+        (folder / f"{report}.pdf").write_bytes(b"%PDF-1.4 hand-made")
+    (folder / "manifest.json").write_text(json.dumps({"reports": {
+        r: {"status": "ok", "figures": {"partial": False}} for r in reports}}))
+    server = SmtpServer(smtp_env).start()
+    try:
+        assert cli.main(["email", "--tenant", "acme", "--period", "2026-10", "--report",
+                         "consumption", "--report", "campaigns", "--report", "attendance",
+                         "--now", "2026-11-20T10:00:00+00:00", "--warehouse",
+                         str(tiny_warehouse), "--outputs", str(tmp_path / "out")]) == 2
+    finally:
+        server.stop()
+    out, err = capsys.readouterr()
+    assert out == "" and server.inbox.messages == []
+    assert err.splitlines() == [
+        f"reportlib email: error: {site}/tenants/acme.yaml: recipients.attendance: "
+        "'evil@x.example\\r\\nBcc: spy@x.example' is not an e-mail address"]
+    con = duckdb.connect(str(tiny_warehouse), read_only=True)
+    assert con.execute("SELECT count(*) FROM deliveries").fetchone() == (0,)
+    con.close()

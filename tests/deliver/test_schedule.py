@@ -449,3 +449,20 @@ def test_a_slot_without_data_stays_open_until_the_data_arrives(
     assert json.loads(manifest.read_text())["reports"]["consumption"]["status"] == "ok"
     assert [rcpt for rcpt, _ in server.inbox.messages] == [["cfo@acme.example"]]
     assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-11", "done")]
+
+
+def test_a_bad_recipient_stops_before_rendering(tmp_path, tiny_warehouse,
+                                                acme_with_recipients, smtp_port):
+    from dataclasses import replace
+
+    from reportlib import params as params_mod
+    from tests.conftest import ACME
+
+    params_mod.dump_tenant(acme_with_recipients, replace(
+        ACME, reports=("consumption",), recipients={"consumption": ["cfo at acme"]}))
+    with pytest.raises(ReportError, match=r"acme\.yaml: recipients\.consumption: 'cfo at acme' "
+                       "is not an e-mail address"):
+        schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
+                         tmp_path / "out", 1, smtp=command_settings().smtp)
+    assert not (tmp_path / "out").exists()
+    assert recorded_runs(tiny_warehouse) == []

@@ -98,6 +98,9 @@ def test_it_is_for_the_tenants_its_entry_names(site):
     ({"notebook": "nowhere.ipynb"}, "field notebook: no file"),
     ({"tenants": ["gamma"]}, "field tenants: 'gamma' is not one of"),
     ({"colour": "red"}, "expected a mapping of"),
+    ({"recipients": {"acme": ["ok@x.example", "evil@x.example\r\nBcc: spy@x.example"]}},
+     "field recipients.acme: 'evil@x.example\\r\\nBcc: spy@x.example' is not an e-mail "
+     "address"),
 ])
 def test_a_bad_entry_is_one_line_before_anything_is_written(tmp_path, warehouse, site,  # noqa: F811
                                                             capsys, change, message):
