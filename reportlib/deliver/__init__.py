@@ -5,9 +5,11 @@ elements (css-inline; a `<style>` block only for the @media rules), wide tables 
 the screen's width, charts as `Content-Disposition: inline` CID images in `multipart/related`
 (never data URIs, which webmail strips; never listed as attachments) with their titles as alt
 text. A plain-text alternative reads as text (a line per heading, paragraph and table row), and
-the PDF is the one attachment. Every attempt is a row of `deliveries`; a message already
-sent for the same output and list is not sent again; a failed attempt is retried on the next
-run (with a backoff when the scheduler runs it). SMTP settings come from the environment or
+the PDF is the one attachment. Every attempt is a row of `deliveries` (two when the server
+accepts some addresses and refuses others: those sent, and those failed with its answer); a
+message already sent for the same output and list is not sent again; a failed attempt is
+retried on the next run, to the addresses that do not have it yet (with a backoff when the
+scheduler runs it). SMTP settings come from the environment or
 `params/smtp.yaml`; the password only from the environment.
 """
 
@@ -401,7 +403,10 @@ def output_hash(out_dir: Path, report: str) -> str:
     return digest.hexdigest()
 
 
-def _send(settings: SmtpSettings, message: EmailMessage) -> None:
+def _send(settings: SmtpSettings, message: EmailMessage,
+          recipients: list[str] | None = None) -> dict[str, tuple[int, bytes]]:
+    """Send to `recipients` (default: the message's headers); returns the addresses the
+    server refused with its answer (smtplib raises only when it refuses them all)."""
     if settings.security == "ssl":
         smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=30,
                                 context=ssl.create_default_context())
@@ -412,7 +417,7 @@ def _send(settings: SmtpSettings, message: EmailMessage) -> None:
             smtp.starttls(context=ssl.create_default_context())
         if settings.user:
             smtp.login(settings.user, settings.password)
-        smtp.send_message(message)
+        return smtp.send_message(message, to_addrs=recipients)
 
 
 def send_text(settings: SmtpSettings, recipients: list[str], subject_line: str,
@@ -471,31 +476,62 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
 
 def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out_dir,
                   settings, now, respect_backoff, figures_sha256=None) -> Delivery:
+    """Send one output to one list, once per address: after a send the server accepted only
+    in part, the next attempt goes to the refused addresses alone (the message's To: still
+    names the whole list)."""
     key = [tenant.tenant_id, period, report, digest, list_name]
     history = con.execute(
-        "SELECT status, attempt, next_attempt_at FROM deliveries WHERE tenant_id = ? AND "
-        "period = ? AND report = ? AND output_hash = ? AND list_name = ? "
-        "ORDER BY attempted_at DESC, attempt DESC", key).fetchall()
-    if any(status == "sent" for status, *_ in history):
+        "SELECT status, recipients, attempt, next_attempt_at FROM deliveries WHERE "
+        "tenant_id = ? AND period = ? AND report = ? AND output_hash = ? AND list_name = ?",
+        key).fetchall()
+    sent = {a for status, recipients, *_ in history if status == "sent"
+            for a in (recipients or "").split(", ")}
+    failed = {a for status, recipients, *_ in history if status == "failed"
+              for a in (recipients or "").split(", ")}
+    # Nothing sent yet: the whole list; else only the addresses refused before.
+    remaining = [a for a in addresses if a not in sent and (not sent or a in failed)]
+    if not remaining:
         return Delivery(*key[:3], list_name, "skipped", "already sent for this output")
-    attempt = (history[0][1] if history else 0) + 1
-    if respect_backoff and history and history[0][2] is not None and history[0][2] > now:
-        return Delivery(*key[:3], list_name, "skipped",
-                        f"next attempt after {history[0][2].isoformat()}", history[0][2])
+    last = max((attempt for *_, attempt, _ in history), default=0)
+    held = max((at for *_, attempt, at in history if attempt == last and at is not None),
+               default=None)
+    if respect_backoff and held is not None and held > now:
+        return Delivery(*key[:3], list_name, "skipped", f"next attempt after {held.isoformat()}",
+                        held)
+    attempt = last + 1
+    retry_at = now + timedelta(minutes=min(24 * 60, BACKOFF_MINUTES * 2 ** (attempt - 1)))
     message = build_message(tenant, period, report, out_dir, addresses, settings.sender)
     try:
-        _send(settings, message)
-        status, error, retry_at = "sent", None, None
+        refused = _send(settings, message, remaining)
     except (OSError, smtplib.SMTPException) as exc:
-        status, error = "failed", " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        retry_at = now + timedelta(minutes=min(24 * 60, BACKOFF_MINUTES * 2 ** (attempt - 1)))
-    con.execute("INSERT INTO deliveries (tenant_id, period, report, output_hash, list_name, "
-                "recipients, message_id, status, error, attempt, attempted_at, next_attempt_at, "
-                "sent_by, figures_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [*key, ", ".join(addresses), message["Message-ID"], status, error, attempt,
-                 now, retry_at, current_user(), figures_sha256])
-    return Delivery(*key[:3], list_name, status, error or f"{len(addresses)} recipient(s)")
+        accepted, failed_now = [], remaining
+        error = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    else:
+        accepted, failed_now = [a for a in remaining if a not in refused], list(refused)
+        error = _refusal(refused) if refused else None
+    for status, recipients in (("sent", accepted), ("failed", failed_now)):
+        if not recipients:
+            continue
+        con.execute("INSERT INTO deliveries (tenant_id, period, report, output_hash, "
+                    "list_name, recipients, message_id, status, error, attempt, attempted_at, "
+                    "next_attempt_at, sent_by, figures_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?)",
+                    [*key, ", ".join(recipients), message["Message-ID"], status,
+                     error if status == "failed" else None, attempt, now,
+                     retry_at if status == "failed" else None, current_user(), figures_sha256])
+    if not failed_now:
+        return Delivery(*key[:3], list_name, "sent", f"{len(accepted)} recipient(s)")
+    return Delivery(*key[:3], list_name, "failed", error + (
+        f"; sent to {len(accepted)} other recipient(s)" if accepted else ""))
 
+
+def _refusal(refused: dict[str, tuple[int, bytes]]) -> str:
+    """The server's answer to each refused address, on one line."""
+    answers = []
+    for address, (code, answer) in refused.items():
+        text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+        answers.append(f"{address} ({code} {text})")
+    return " ".join(("refused by the server: " + "; ".join(answers)).split())[:300]
 
 
 def utc_now() -> datetime:

@@ -363,12 +363,25 @@ def test_plain_text_and_html_of_hand_made_markup():
     assert re.search(r'<div class="table-scroll" style="[^"]*overflow-x: auto[^"]*"><table', body)
 
 
+def hand_made_reports(folder, reports):
+    """Published reports without rendering: a page, a PDF and an `ok` manifest entry each."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for report in reports:
+        (folder / f"{report}.html").write_text(
+            f"<!DOCTYPE html><html><body><h1>{report}</h1></body></html>", encoding="utf-8")
+        (folder / f"{report}.pdf").write_bytes(b"%PDF-1.4 hand-made")
+    (folder / "manifest.json").write_text(json.dumps({"reports": {
+        r: {"status": "ok", "figures": {"partial": False}} for r in reports}}))
+    return folder
+
+
 def test_a_bad_recipient_list_stops_before_anything_is_sent(tmp_path, tiny_warehouse,
                                                             smtp_env, monkeypatch, capsys):
     """Three reports rendered (hand-made files), the third's list holds a header injection:
     a usage mistake, found before the first message goes out or a delivery is recorded, and
     named in the file the command read ($REPORTLIB_PARAMS, not ./params)."""
-    import json
     from dataclasses import replace
 
     import duckdb
@@ -378,15 +391,8 @@ def test_a_bad_recipient_list_stops_before_anything_is_sent(tmp_path, tiny_wareh
         "consumption": ["ok1@x.example"], "campaigns": "ok2@x.example",
         "attendance": ["evil@x.example\r\nBcc: spy@x.example"]}))
     monkeypatch.setenv("REPORTLIB_PARAMS", str(site))
-    folder = tmp_path / "out" / "acme" / "2026-10"
-    folder.mkdir(parents=True)
-    reports = ("consumption", "campaigns", "attendance")
-    for report in reports:
-        (folder / f"{report}.html").write_text(
-            f"<!DOCTYPE html><html><body><h1>{report}</h1></body></html>", encoding="utf-8")
-        (folder / f"{report}.pdf").write_bytes(b"%PDF-1.4 hand-made")
-    (folder / "manifest.json").write_text(json.dumps({"reports": {
-        r: {"status": "ok", "figures": {"partial": False}} for r in reports}}))
+    hand_made_reports(tmp_path / "out" / "acme" / "2026-10",
+                      ("consumption", "campaigns", "attendance"))
     server = SmtpServer(smtp_env).start()
     try:
         assert cli.main(["email", "--tenant", "acme", "--period", "2026-10", "--report",
@@ -403,3 +409,45 @@ def test_a_bad_recipient_list_stops_before_anything_is_sent(tmp_path, tiny_wareh
     con = duckdb.connect(str(tiny_warehouse), read_only=True)
     assert con.execute("SELECT count(*) FROM deliveries").fetchone() == (0,)
     con.close()
+
+
+def test_a_refused_recipient_is_failed_and_retried_alone(tmp_path, tiny_warehouse, params_dir,
+                                                        smtp_env, capsys):
+    """The server answers 550 for reject1: ok1 has the report (recorded sent), reject1 is
+    recorded failed with the server's answer, the command says so and exits 1; the next run
+    sends to reject1 alone (the same To: header), and the one after sends nothing."""
+    from dataclasses import replace
+
+    import duckdb
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["ok1@x.example", "reject1@x.example"]}))
+    hand_made_reports(tmp_path / "out" / "acme" / "2026-10", ("consumption",))
+    server = SmtpServer(smtp_env, refuse=("reject",)).start()
+    try:
+        assert email(tmp_path, tiny_warehouse, params_dir) == 1
+        assert capsys.readouterr().out.splitlines() == [
+            "acme 2026-10 consumption [consumption]: failed: refused by the server: "
+            "reject1@x.example (550 5.1.1 mailbox unavailable); sent to 1 other recipient(s)"]
+        assert [rcpt for rcpt, _ in server.inbox.messages] == [["ok1@x.example"]]
+        server.inbox.refuse = ()  # the mailbox exists again
+        assert email(tmp_path, tiny_warehouse, params_dir, "2026-11-20T10:10:00+00:00") == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "acme 2026-10 consumption [consumption]: sent: 1 recipient(s)"]
+        assert email(tmp_path, tiny_warehouse, params_dir, "2026-11-20T10:20:00+00:00") == 0
+        assert "skipped: already sent for this output" in capsys.readouterr().out
+    finally:
+        server.stop()
+    assert [rcpt for rcpt, _ in server.inbox.messages] == [
+        ["ok1@x.example"], ["reject1@x.example"]]
+    assert {msg["To"] for _, msg in server.inbox.messages} == {
+        "ok1@x.example, reject1@x.example"}
+    con = duckdb.connect(str(tiny_warehouse), read_only=True)
+    rows = con.execute("SELECT status, recipients, error, attempt, next_attempt_at IS NOT NULL "
+                       "FROM deliveries ORDER BY attempted_at, status DESC").fetchall()
+    con.close()
+    assert rows == [
+        ("sent", "ok1@x.example", None, 1, False),
+        ("failed", "reject1@x.example", "refused by the server: reject1@x.example (550 5.1.1 "
+         "mailbox unavailable)", 1, True),
+        ("sent", "reject1@x.example", None, 2, False)]
