@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,10 @@ LOCALES = ("pt-BR", "en")
 # that nothing but the address can reach a header (a CR/LF would smuggle in a Bcc).
 ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 REPORTS = registry.names()  # a tenant's reports when its params do not list them
+# Every top-level setting of a tenant's file, in the order of the README (anything else is a
+# typo, refused on load rather than silently ignored).
+FIELDS = ("display_name", "timezone", "locale", "currency", "sla_target_minutes",
+          "phone_numbers", "bots", "reports", "recipients", "options", "sources", "templates")
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,10 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         raise ReportError(f"{path}: {where}: not valid YAML") from None
     if not isinstance(raw, dict):
         raise ReportError(f"{path}: expected a mapping of settings")
+    for name in raw:
+        if name not in FIELDS:
+            raise ReportError(f"{path}: field {name}: not a setting{_hint(name, FIELDS)}")
+    known_reports = (*registry.built_in_names(), *_site_report_names(params_dir))
 
     def get(name, kind, default):
         value = raw.get(name, default)
@@ -111,6 +120,15 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
             )
         )
     reports = tuple(get("reports", list, list(REPORTS)))
+    for name in reports:
+        if name not in known_reports:
+            raise ReportError(f"{path}: field reports: {name!r} is not a report"
+                              f"{_hint(name, known_reports)}")
+    recipients = get("recipients", dict, {})
+    for name in recipients:
+        if name not in (*known_reports, "all"):
+            raise ReportError(f"{path}: field recipients.{name}: not a report or all"
+                              f"{_hint(name, ('all', *known_reports))}")
     sla = get("sla_target_minutes", int, 15)
     if sla <= 0:
         raise ReportError(f"{path}: field sla_target_minutes: must be positive")
@@ -132,12 +150,32 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         phone_numbers=tuple(phones),
         bots=tuple(str(b) for b in get("bots", list, [])),
         reports=reports,
-        recipients=get("recipients", dict, {}),
+        recipients=recipients,
         options=get("options", dict, {}),
         column_maps=column_maps,
         templates=templates,
         source_file=str(path),
     )
+
+
+def _hint(name: object, valid: tuple[str, ...]) -> str:
+    """The end of an error about a mistyped name: the closest valid one, else all of them."""
+    close = difflib.get_close_matches(str(name), valid, n=1)
+    return f"; did you mean {close[0]}?" if close else f" (one of {', '.join(valid)})"
+
+
+def _site_report_names(params_dir: Path) -> tuple[str, ...]:
+    """The names of the site's own reports in params/reports.yaml, which a tenant may list and
+    address: read from the file, not the registry, so that a command that has not registered
+    them (ingest, a worker) loads the tenant alike. A file that does not parse names none: its
+    own loading says what is wrong with it."""
+    path = Path(params_dir) / SITE_REPORTS
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except yaml.YAMLError:
+        return ()
+    entries = raw.get("reports") if isinstance(raw, dict) else None
+    return tuple(str(n) for n in entries) if isinstance(entries, dict) else ()
 
 
 def params_file(tenant: TenantParams) -> str:

@@ -1,0 +1,81 @@
+"""A tenant's params file, validated on load: a mistake is one line naming the file and the
+field (with the closest valid name when one is close); every file the project ships loads."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from reportlib import params, registry
+from reportlib.errors import ReportError
+from tests.conftest import REPO
+
+
+def write_acme(params_dir, **fields):
+    folder = params_dir / "tenants"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "acme.yaml"
+    path.write_text(yaml.safe_dump({"display_name": "Acme", **fields}), encoding="utf-8")
+    return path
+
+
+def error_of(params_dir) -> str:
+    with pytest.raises(ReportError) as caught:
+        params.load_tenant(params_dir, "acme")
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize(("fields", "says"), [
+    ({"reports": ["consumptoin", "campaigns"]},
+     "field reports: 'consumptoin' is not a report; did you mean consumption?"),
+    ({"reports": ["consumption", "weather"]},
+     "field reports: 'weather' is not a report (one of consumption, campaigns, "),
+    ({"colour": "blue"}, "field colour: not a setting (one of display_name, timezone, "),
+    ({"timezon": "UTC"}, "field timezon: not a setting; did you mean timezone?"),
+    ({"recipients": {"consumtion": ["cfo@acme.example"]}},
+     "field recipients.consumtion: not a report or all; did you mean consumption?"),
+    ({"recipients": {"everyone": ["cfo@acme.example"]}},
+     "field recipients.everyone: not a report or all (one of all, consumption, "),
+])
+def test_an_unknown_name_is_one_line_naming_file_and_field(tmp_path, fields, says):
+    path = write_acme(tmp_path, **fields)
+    message = error_of(tmp_path)
+    assert message.startswith(f"{path}: {says}"), message
+
+
+def test_every_known_setting_loads(tmp_path):
+    path = write_acme(
+        tmp_path, timezone="UTC", locale="en", currency="USD", sla_target_minutes=10,
+        phone_numbers=[{"id": "1001", "display": "+55 11 4000-0001", "waba_id": "w",
+                        "label": "Vendas"}], bots=["acme-bot"], reports=["consumption", "chatbots"],
+        recipients={"consumption": ["cfo@acme.example"], "all": "ceo@acme.example"},
+        options={"extract_identities": "both"},
+        sources={"notifications": {"columns": {"Message ID": "MessageId"}}},
+        templates={"aviso_boleto": "utility"})
+    tenant = params.load_tenant(tmp_path, "acme")
+    assert tenant.reports == ("consumption", "chatbots")
+    assert tenant.source_file == str(path)
+    # What dump_tenant writes loads again as it was.
+    params.dump_tenant(tmp_path, tenant)
+    assert params.load_tenant(tmp_path, "acme") == tenant
+
+
+def test_a_site_report_may_be_listed_and_have_recipients(tmp_path):
+    """A site's own report (params/reports.yaml) is a report name in `reports:` and in
+    `recipients:`, whether or not a command has registered the site's reports yet."""
+    shutil.copy(REPO / "examples" / "reports.yaml", tmp_path / "reports.yaml")
+    write_acme(tmp_path, reports=["consumption", "message_digest"],
+               recipients={"message_digest": ["ops@acme.example"]})
+    assert "message_digest" not in registry.names()
+    tenant = params.load_tenant(tmp_path, "acme")
+    assert tenant.recipients == {"message_digest": ["ops@acme.example"]}
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "params" / "tenants")
+                                        .glob("*.yaml")))
+def test_the_demo_params_load(name):
+    assert params.load_tenant(REPO / "params", name).tenant_id == name
