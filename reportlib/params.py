@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,7 +104,13 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         return value
 
     timezone = get("timezone", str, "America/Sao_Paulo")
-    zone(timezone)
+    try:
+        zone(timezone)
+    except ReportError:
+        close = difflib.get_close_matches(timezone, sorted(zoneinfo.available_timezones()), 1)
+        raise ReportError(f"{path}: field timezone: {timezone!r} is not an IANA time zone" + (
+            f"; did you mean {close[0]}?" if close else " (e.g. America/Sao_Paulo, UTC)")
+        ) from None
     locale = get("locale", str, "pt-BR")
     if locale not in LOCALES:
         raise ReportError(f"{path}: field locale: {locale!r} is not one of {', '.join(LOCALES)}")

@@ -79,3 +79,23 @@ def test_a_site_report_may_be_listed_and_have_recipients(tmp_path):
                                         .glob("*.yaml")))
 def test_the_demo_params_load(name):
     assert params.load_tenant(REPO / "params", name).tenant_id == name
+
+
+def test_a_misspelled_time_zone_names_the_file(tmp_path):
+    path = write_acme(tmp_path, timezone="America/Sao_Paolo")
+    assert error_of(tmp_path) == (f"{path}: field timezone: 'America/Sao_Paolo' is not an IANA "
+                                  "time zone; did you mean America/Sao_Paulo?")
+    path = write_acme(tmp_path, timezone="Middle/Earth_Shire")
+    assert error_of(tmp_path) == (f"{path}: field timezone: 'Middle/Earth_Shire' is not an "
+                                  "IANA time zone (e.g. America/Sao_Paulo, UTC)")
+
+
+def test_a_bad_funnel_names_the_file_it_came_from(tmp_path):
+    from reportlib.marts import bundle
+
+    path = write_acme(tmp_path, options={"funnels": [{"name": "buy", "steps": ["checkout"]}]})
+    tenant = params.load_tenant(tmp_path, "acme")
+    with pytest.raises(ReportError) as caught:
+        bundle.funnels_of(tenant)
+    assert str(caught.value) == (f"{path}: options.funnels[0]: needs steps as [category, "
+                                 "action] pairs")
