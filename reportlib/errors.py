@@ -13,3 +13,8 @@ class ReportError(Exception):
 class WarehouseBusy(ReportError):
     """Another command held the warehouse longer than this one would wait: the command stops
     (exit 2) rather than recording anything as failed."""
+
+
+class OutputsBusy(ReportError):
+    """Another run rendered into the same outputs folder longer than this one would wait: the
+    command stops (exit 2), having written nothing."""

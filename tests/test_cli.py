@@ -135,6 +135,32 @@ def test_a_busy_warehouse_is_waited_for_or_given_up_on_in_one_line(site):
     assert f"{TENANT} {PERIOD} consumption: ok" in out
 
 
+def test_two_runs_of_one_tenant_and_period_at_once_take_turns(site):
+    # The second used to clear the first's staging folder under it (FileNotFoundError on
+    # its bundle, or DuckDB's "Cannot open file"): now it waits for the first.
+    argv = [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period",
+            PERIOD, "--report", "consumption", "--as-of", AS_OF, "--jobs", "1", "--force"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.Popen(argv, cwd=site, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    staged = site / "outputs" / ".staging" / TENANT / PERIOD
+    deadline = time.monotonic() + 120
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second = subprocess.Popen(argv, cwd=site, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    (out1, err1), (out2, err2) = first.communicate(timeout=300), second.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 0, err2
+    for out in (out1, out2):
+        assert f"{TENANT} {PERIOD} consumption: ok" in out
+    assert err2.count("reportlib: the outputs folder outputs is busy: `") == 1
+    assert f"reportlib.cli run --tenant {TENANT} --period {PERIOD}" in err2
+    assert f"(PID {first.pid}, since" in err2 and "waiting up to 300 s (--wait)" in err2
+    assert "unexpected error" not in err1 + err2 and "Traceback" not in err1 + err2
+    assert sorted(p.name for p in (site / "outputs").iterdir() if p.name.startswith(".")) == []
+
+
 def test_history_lists_every_run_and_send(site):
     from tests.smtp import SmtpServer
 

@@ -9,7 +9,7 @@ is built: no writer (an ingest) can change the warehouse between two tenants' bu
 writer that holds it first is waited for here, once, before any worker starts. Results come
 back to this process, which alone publishes outputs, manifests, the bundle (once its
 tenant-period's reports are done) and the index. A run killed at any point leaves every
-published file as it was.
+published file as it was. Two runs into one outputs folder take turns (`run_lock`).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from reportlib.render import (
     prepare_kernels,
     publish,
     render,
+    run_lock,
     update_manifest,
     write_atomic,
     write_index,
@@ -577,9 +578,21 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
     """Plan, build bundles, render, and publish outputs, manifests and the index; returns
     every result. A report whose inputs are as when it was last rendered is not rendered
     again (its result is `unchanged` and its files and manifest stay as they are), unless
-    `force`."""
+    `force`. Another run into the same outputs folder is waited for first (`run_lock`)."""
     outputs = Path(outputs)
     outputs.mkdir(parents=True, exist_ok=True)
+    with run_lock.holding(outputs):
+        return _run(tenants, periods, reports, as_of, warehouse_path, params_dir, outputs,
+                    workers, console, dask_address, force, rate_card, bundle_memory,
+                    warm_kernels)
+
+
+def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
+         as_of: date, warehouse_path: Path, params_dir: Path, outputs: Path,
+         workers: int | None, console: Console | None, dask_address: str | None,
+         force: bool, rate_card: Path | None, bundle_memory: str,
+         warm_kernels: bool) -> list[JobResult]:
+    """`run`, with the outputs folder held."""
     try:
         scopes = plan(tenants, periods, reports, params_dir, outputs)
         card = pricing.load_rate_card(pricing.rate_card_path(params_dir, rate_card))

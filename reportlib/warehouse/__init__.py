@@ -292,9 +292,12 @@ LOCK_POLL_SECONDS = 0.5
 def _holder(message: str) -> str:
     """Who holds the warehouse, from DuckDB's lock error: the command and since when."""
     found = re.search(r"\(PID (\d+)\)", message)
-    if not found:
-        return "another process"
-    pid = found.group(1)
+    return process_description(found.group(1)) if found else "another process"
+
+
+def process_description(pid: str) -> str:
+    """A process as an operator knows it: its command and since when (`PID n` where it
+    cannot be read)."""
     try:
         words = [a.decode(errors="replace") for a in
                  Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
