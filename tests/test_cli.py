@@ -214,6 +214,33 @@ def test_a_run_killed_mid_notebook_leaves_the_published_outputs_as_they_were(sit
     assert not (out / ".staging").exists()
 
 
+@pytest.mark.parametrize("delay", [0.3, 2.0])  # workers starting; kernels running notebooks
+def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
+    # Ctrl-C reaches the whole process group: the pool's workers too, which printed their
+    # tracebacks (nbclient's "Task exception was never retrieved") after the run's line.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
+         "--as-of", AS_OF, "--jobs", "2", "--force"],
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    staged = site / "outputs" / ".staging" / TENANT / PERIOD / "bundle.duckdb"
+    deadline = time.monotonic() + 120
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(delay)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    time.sleep(1)  # what a worker would still print comes after the run's end
+    assert process.returncode == 130
+    lines = [line for line in err.replace("\r", "\n").splitlines()
+             if line.strip() and not line.startswith("reports ")]  # the progress bar
+    assert lines == ["reportlib run: interrupted"], err
+    with pytest.raises(ProcessLookupError):  # no worker or kernel left
+        for _ in range(100):
+            os.killpg(process.pid, 0)
+            time.sleep(0.1)
+
+
 def test_schedule_dry_run_and_status_print_and_write_nothing(site):
     (site / "params" / "schedule.yaml").write_text(
         "schedules:\n"

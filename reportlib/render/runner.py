@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import queue as queue_mod
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -388,7 +389,7 @@ def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], w
     reports go to the workers in groups, so no worker idles at the end. Workers send what they
     finish through a queue as they finish it (`_send`): "built" per bundle, "output" per
     report."""
-    context = multiprocessing.get_context("spawn")
+    context = _WorkerContext()
     messages = context.Queue()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=_start_worker, initargs=(messages,))
@@ -470,8 +471,35 @@ def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], w
             fill()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
+        context.end_workers()  # they ignore Ctrl-C: they would finish their reports first
         raise
     pool.shutdown()
+
+
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """A worker of the pool that Ctrl-C does not reach: it starts with SIGINT blocked and then
+    ignores it (`_start_worker`). A Ctrl-C reaches every process of the terminal's group, and
+    a worker interrupted mid-report printed its tracebacks after the run's one line; the run
+    alone stops, and ends its workers."""
+
+    def start(self) -> None:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            super().start()  # the new interpreter inherits the mask: no Ctrl-C while it imports
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    """The spawn context, starting `_WorkerProcess`es."""
+
+    Process = _WorkerProcess
+
+    @staticmethod
+    def end_workers() -> None:
+        for process in multiprocessing.active_children():
+            if isinstance(process, _WorkerProcess):
+                process.terminate()
 
 
 def _owing(owed: dict[Future, set], key: tuple) -> Future | None:
@@ -510,6 +538,10 @@ _messages = None  # the run's queue (`_start_worker`)
 def _start_worker(messages) -> None:
     global _messages
     _messages = messages
+    # Ctrl-C is the run's to handle (`_WorkerProcess`): ignored here, then let through the
+    # mask it started with, so that a pending one is dropped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if command_settings().warm_kernels:
         try:  # the kernel template imports while this worker builds its first bundle
             prepare_kernels()
