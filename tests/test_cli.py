@@ -73,6 +73,23 @@ def test_a_usage_mistake_is_one_line_exit_2_and_touches_nothing(site, args, says
     assert hashes(site / "outputs") == before
 
 
+def test_a_warehouse_cut_short_is_a_usage_line_before_anything_is_written(site, tmp_path):
+    # DuckDB opens such a file and failed only at the run's first read ("Could not read
+    # enough bytes"), an unexpected error, after --outputs was made.
+    data = (site / "warehouse.duckdb").read_bytes()
+    (tmp_path / "cut.duckdb").write_bytes(data[:len(data) // 3])
+    result = reportlib("run", "--tenant", TENANT, "--period", PERIOD, "--as-of", AS_OF,
+                       "--warehouse", str(tmp_path / "cut.duckdb"), "--outputs",
+                       str(tmp_path / "out"), cwd=site)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"reportlib run: error: {tmp_path / 'cut.duckdb'} is not a whole "
+                           f"DuckDB warehouse (cut short: {len(data) // 3} bytes ")
+    assert line.endswith("): give the file `reportlib ingest` wrote, or load the sources "
+                         "again (--warehouse)")
+    assert not (tmp_path / "out").exists()
+
+
 def test_run_before_ingest_says_to_ingest_and_writes_nothing(tmp_path):
     (tmp_path / "params" / "tenants").mkdir(parents=True)
     (tmp_path / "params" / "tenants" / "acme.yaml").write_text("display_name: Acme\n")

@@ -45,7 +45,7 @@ from reportlib import params as params_mod
 from reportlib import registry, warehouse
 from reportlib.domain import calendar, pricing
 from reportlib.environment import command_settings
-from reportlib.errors import ReportError, WarehouseBusy
+from reportlib.errors import ReportError, WarehouseBusy, disk_full
 from reportlib.look.i18n import report_title
 from reportlib.marts import bundle
 from reportlib.render import (
@@ -360,7 +360,7 @@ def execute(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], worker
             except Exception as exc:  # a worker that died: name the job, go on
                 output = RenderOutput(JobResult(
                     job.tenant, job.period, job.report, "failed",
-                    error=f"worker failed: {type(exc).__name__}: {exc}"))
+                    error=_worker_failed(exc)))
             failed += output.result.status == "failed"
             on_output(output)
             progress.update(task, advance=1, failed=failed)
@@ -420,8 +420,7 @@ def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], w
 
     def fail_scope(scope: Scope, reason: BaseException) -> None:
         unbuilt.discard(_key(scope))
-        built(scope, functools.partial(_raise, ReportError(
-            f"worker failed: {type(reason).__name__}: {reason}")))
+        built(scope, functools.partial(_raise, ReportError(_worker_failed(reason))))
         if not unbuilt:
             on_all_built()
 
@@ -502,6 +501,11 @@ class _WorkerContext(multiprocessing.context.SpawnContext):
                 process.terminate()
 
 
+def _worker_failed(error: BaseException) -> str:
+    """A job's error line when its worker failed: a full disk said as such."""
+    return disk_full(error) or f"worker failed: {type(error).__name__}: {error}"
+
+
 def _owing(owed: dict[Future, set], key: tuple) -> Future | None:
     return next((task for task, keys in owed.items() if key in keys), None)
 
@@ -580,7 +584,7 @@ def render_in_turn(jobs: list[Job]) -> None:
                 drop_warm_kernel()
                 output = RenderOutput(JobResult(
                     job.tenant, job.period, job.report, "failed",
-                    error=f"worker failed: {type(exc).__name__}: {exc}"))
+                    error=_worker_failed(exc)))
             _send("output", output)
     finally:
         drop_warm_kernel()

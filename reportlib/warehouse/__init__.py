@@ -379,6 +379,38 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return con
 
 
+HEADER_BYTES = 3 * 4096  # a DuckDB file's main header and its two database headers
+
+
+def damage(path: Path | str) -> str | None:
+    """Why a DuckDB file cannot be read as a warehouse, or None: it reads, or another process
+    holds it (waited for later). A file cut short (a full disk, a copy stopped half-way) is
+    shorter than the blocks its header says are in use. Read-only, before a command writes
+    anything."""
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=config)
+        try:
+            con.execute("SELECT table_name, column_name FROM information_schema.columns")
+            con.fetchall()
+            block_size, used = con.execute(
+                "SELECT block_size, used_blocks FROM pragma_database_size()").fetchone()
+        finally:
+            con.close()
+        size, needed = os.path.getsize(path), HEADER_BYTES + used * block_size
+        if size < needed:
+            return f"cut short: {size} bytes of at least {needed}"
+    except duckdb.IOException as exc:
+        if "Could not set lock" in str(exc):
+            return None
+        if "Could not read enough bytes" in str(exc):
+            return f"cut short: {os.path.getsize(path)} bytes, its catalog reaches past them"
+        return str(exc).splitlines()[0].removeprefix("IO Error: ")
+    except duckdb.Error as exc:  # a damaged catalog
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return None
+
+
 # Columns added since a table was first made: an older warehouse gets them, empty.
 ADDED_COLUMNS = {
     "message_status_events": ("recipient_type", "recipient_user_id", "error_details"),
