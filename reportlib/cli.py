@@ -22,7 +22,7 @@ from pathlib import Path
 from reportlib import demo, environment, ingest, params, registry, warehouse
 from reportlib.deliver import extract as extract_mod
 from reportlib.domain import calendar
-from reportlib.errors import ReportError
+from reportlib.errors import ReportError, disk_full
 
 EXAMPLES = {
     "demo": "reportlib demo --sources sources --as-of 2026-11-20 --tenants 3",
@@ -185,6 +185,9 @@ def _existing_warehouse(path: Path) -> Path:
     if magic != b"DUCK":
         raise ReportError(f"{path} is not a DuckDB warehouse: give the file `reportlib ingest` "
                           "wrote (--warehouse)")
+    if damage := warehouse.damage(path):  # e.g. cut short by a full disk or a copy
+        raise ReportError(f"{path} is not a whole DuckDB warehouse ({damage}): give the file "
+                          "`reportlib ingest` wrote, or load the sources again (--warehouse)")
     return path
 
 
@@ -392,6 +395,9 @@ def _log_unexpected(command: str) -> Path:
     return path
 
 
+CUT_SHORT = re.compile(r'Could not read enough bytes from file "([^"]+)"')
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "wait", None) is not None:
@@ -409,6 +415,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reportlib {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - never a traceback for the operator: a log file
+        if full := disk_full(exc):
+            print(f"reportlib {args.command}: error: {full}", file=sys.stderr)
+            return 1
+        if cut := CUT_SHORT.search(str(exc)):  # a damaged file `_existing_warehouse` missed
+            print(f"reportlib {args.command}: error: {cut.group(1)} is not a whole DuckDB "
+                  "file (cut short): give the file `reportlib ingest` wrote, or load the "
+                  "sources again (--warehouse)", file=sys.stderr)
+            return 2
         log = _log_unexpected(args.command)
         print(f"reportlib {args.command}: unexpected error ({type(exc).__name__}: "
               f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); the details are in "

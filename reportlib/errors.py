@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import re
+
 
 class ReportError(Exception):
     """A user-facing error whose message is one line naming what is wrong and where."""
@@ -13,3 +16,31 @@ class ReportError(Exception):
 class WarehouseBusy(ReportError):
     """Another command held the warehouse longer than this one would wait: the command stops
     (exit 2) rather than recording anything as failed."""
+
+
+class OutputsBusy(ReportError):
+    """Another run rendered into the same outputs folder longer than this one would wait: the
+    command stops (exit 2), having written nothing."""
+
+
+# What a full disk looks like from DuckDB ("Could not write file "<path>": No space left on
+# device", inside a failed CHECKPOINT or commit) and from the OS (ENOSPC).
+_NO_SPACE = re.compile(r'(?:file "(?P<path>[^"]+)": )?No space left on device')
+
+
+def disk_full(error: BaseException) -> str | None:
+    """One line for an error that a full disk caused (itself or any error it came from):
+    that the disk is full and which file could not be written; None for any other error."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            where = error.filename
+        elif found := _NO_SPACE.search(str(error)):
+            where = found.group("path")
+        else:
+            error = error.__cause__ or error.__context__
+            continue
+        place = f"could not write {where}" if where else "could not write a file"
+        return f"the disk is full: {place}; free some space on that disk and run again"
+    return None

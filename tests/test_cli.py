@@ -73,6 +73,23 @@ def test_a_usage_mistake_is_one_line_exit_2_and_touches_nothing(site, args, says
     assert hashes(site / "outputs") == before
 
 
+def test_a_warehouse_cut_short_is_a_usage_line_before_anything_is_written(site, tmp_path):
+    # DuckDB opens such a file and failed only at the run's first read ("Could not read
+    # enough bytes"), an unexpected error, after --outputs was made.
+    data = (site / "warehouse.duckdb").read_bytes()
+    (tmp_path / "cut.duckdb").write_bytes(data[:len(data) // 3])
+    result = reportlib("run", "--tenant", TENANT, "--period", PERIOD, "--as-of", AS_OF,
+                       "--warehouse", str(tmp_path / "cut.duckdb"), "--outputs",
+                       str(tmp_path / "out"), cwd=site)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"reportlib run: error: {tmp_path / 'cut.duckdb'} is not a whole "
+                           f"DuckDB warehouse (cut short: {len(data) // 3} bytes ")
+    assert line.endswith("): give the file `reportlib ingest` wrote, or load the sources "
+                         "again (--warehouse)")
+    assert not (tmp_path / "out").exists()
+
+
 def test_run_before_ingest_says_to_ingest_and_writes_nothing(tmp_path):
     (tmp_path / "params" / "tenants").mkdir(parents=True)
     (tmp_path / "params" / "tenants" / "acme.yaml").write_text("display_name: Acme\n")
@@ -135,6 +152,32 @@ def test_a_busy_warehouse_is_waited_for_or_given_up_on_in_one_line(site):
     assert f"{TENANT} {PERIOD} consumption: ok" in out
 
 
+def test_two_runs_of_one_tenant_and_period_at_once_take_turns(site):
+    # The second used to clear the first's staging folder under it (FileNotFoundError on
+    # its bundle, or DuckDB's "Cannot open file"): now it waits for the first.
+    argv = [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period",
+            PERIOD, "--report", "consumption", "--as-of", AS_OF, "--jobs", "1", "--force"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.Popen(argv, cwd=site, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    staged = site / "outputs" / ".staging" / TENANT / PERIOD
+    deadline = time.monotonic() + 120
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second = subprocess.Popen(argv, cwd=site, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    (out1, err1), (out2, err2) = first.communicate(timeout=300), second.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 0, err2
+    for out in (out1, out2):
+        assert f"{TENANT} {PERIOD} consumption: ok" in out
+    assert err2.count("reportlib: the outputs folder outputs is busy: `") == 1
+    assert f"reportlib.cli run --tenant {TENANT} --period {PERIOD}" in err2
+    assert f"(PID {first.pid}, since" in err2 and "waiting up to 300 s (--wait)" in err2
+    assert "unexpected error" not in err1 + err2 and "Traceback" not in err1 + err2
+    assert sorted(p.name for p in (site / "outputs").iterdir() if p.name.startswith(".")) == []
+
+
 def test_history_lists_every_run_and_send(site):
     from tests.smtp import SmtpServer
 
@@ -186,6 +229,33 @@ def test_a_run_killed_mid_notebook_leaves_the_published_outputs_as_they_were(sit
                        "consumption", "--as-of", AS_OF, "--jobs", "1", cwd=site)
     assert result.returncode == 0, result.stderr
     assert not (out / ".staging").exists()
+
+
+@pytest.mark.parametrize("delay", [0.3, 2.0])  # workers starting; kernels running notebooks
+def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
+    # Ctrl-C reaches the whole process group: the pool's workers too, which printed their
+    # tracebacks (nbclient's "Task exception was never retrieved") after the run's line.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
+         "--as-of", AS_OF, "--jobs", "2", "--force"],
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    staged = site / "outputs" / ".staging" / TENANT / PERIOD / "bundle.duckdb"
+    deadline = time.monotonic() + 120
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(delay)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    time.sleep(1)  # what a worker would still print comes after the run's end
+    assert process.returncode == 130
+    lines = [line for line in err.replace("\r", "\n").splitlines()
+             if line.strip() and not line.startswith("reports ")]  # the progress bar
+    assert lines == ["reportlib run: interrupted"], err
+    with pytest.raises(ProcessLookupError):  # no worker or kernel left
+        for _ in range(100):
+            os.killpg(process.pid, 0)
+            time.sleep(0.1)
 
 
 def test_schedule_dry_run_and_status_print_and_write_nothing(site):

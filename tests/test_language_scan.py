@@ -219,11 +219,11 @@ def test_unknown_error_codes_read_in_each_language():
     assert foreign_words(error_codes.meaning(999999, "pt-BR"), "pt-BR", set()) == set()
 
 
-def test_a_hyphenated_name_breaks_at_its_hyphen_never_inside_a_word():
-    # "aurora-atendimento" (18 characters, a bot's name) is two words of 7 and 11: its column
-    # is a words column, which wraps only between them, never inside "atendimento".
+def test_a_hyphenated_name_is_one_token_never_broken_inside_a_word():
+    # "aurora-atendimento" (18 characters, a bot's name) fits a column: its column is a words
+    # column, and the name is kept whole, not even cut at its hyphen.
     page = present.table(["Bot", "N"], [["aurora-atendimento", 1]], [False, True])
-    assert '<td class="words">aurora-<wbr>atendimento</td>' in page
+    assert '<td class="words"><span class="token">aurora-atendimento</span></td>' in page
 
 
 def test_label_words_hold_the_reports_own_words():

@@ -60,12 +60,12 @@ def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
     return f'<img class="chart" alt="{esc(alt)}" src="data:image/png;base64,{data}"/>'
 
 
-LONGEST_WORD = 16  # longer tokens (ids, e-mail addresses, template names) may break anywhere
-BREAK_AFTER = re.compile(r"([@._/-])")  # where a long address or name may break (after these)
+LONGEST_WORD = 32  # a token up to this long (an e-mail address, a bot id) is never split
+BREAK_AFTER = re.compile(r"([@._/-])")  # where a longer address or name may break (after these)
 
 
 def _pieces(cell) -> list[str]:
-    """A cell's words, cut after `@`, `.`, `_`, `/` and `-` (where it may break)."""
+    """A cell's words, cut after `@`, `.`, `_`, `/` and `-` (where a long one may break)."""
     return [p for word in str(cell).split() for p in BREAK_AFTER.sub(r"\1 ", word).split()]
 
 
@@ -82,13 +82,47 @@ def link(href: str, text: str) -> Html:
     return Html(f'<a href="{esc(href)}">{esc(text)}</a>')
 
 
-def _cell(value) -> str:
-    """A cell's escaped text, with a break opportunity after `@ . _ /` in long words, so that
-    an address breaks as `agente5@` / `varejo_sul.example`, never inside a word."""
+# Where the line breaker may cut a word of its own accord (after a hyphen, a dash, a slash).
+BREAKS_INSIDE = re.compile(r"[-/\u2010-\u2015]")
+
+
+def _runs(word: str) -> list[str]:
+    """A long token cut into as few runs of at most `LONGEST_WORD` characters as its
+    separators allow, an address always after its `@`. A run with no separator to cut at
+    stays longer (and may break anywhere)."""
+    runs: list[str] = []
+    for part in word.split("@"):
+        if runs:
+            runs[-1] += "@"
+            runs.append("")
+        for piece in BREAK_AFTER.sub(r"\1 ", part).split():
+            if runs and runs[-1] and len(runs[-1]) + len(piece) <= LONGEST_WORD:
+                runs[-1] += piece
+            else:
+                runs.append(piece)
+    return [run for run in runs if run]
+
+
+def _token(run: str) -> str:
+    """One run of a cell, escaped and kept on one line: `-` and `/` would otherwise let the
+    line breaker split `varejo-router`. A run longer than `LONGEST_WORD` is left free."""
+    if len(run) > LONGEST_WORD or not BREAKS_INSIDE.search(run):
+        return esc(run)
+    return f'<span class="token">{esc(run)}</span>'
+
+
+def _cell(value, whole: bool = False) -> str:
+    """A cell's escaped text. A token that fits `LONGEST_WORD` is never split: a column
+    breaks its identifiers only when they are longer, and then only after a separator
+    (`agente5@` / `varejo_sul.example`). A break opportunity inside a short token would let
+    the table's layout narrow its column below the token even with width to spare. `whole`:
+    the cell never wraps (figures, masked phones), as it is."""
     if isinstance(value, Html):
         return str(value)
-    return " ".join(BREAK_AFTER.sub(r"\1<wbr>", esc(word)) if len(word) > LONGEST_WORD
-                    else esc(word) for word in str(value).split(" "))
+    if whole:
+        return esc(value)
+    return " ".join("<wbr>".join(_token(run) for run in _runs(word)) if len(word) > LONGEST_WORD
+                    else _token(word) for word in str(value).split(" "))
 
 
 MASKED = "•••"
@@ -96,10 +130,11 @@ MASKED = "•••"
 
 def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool] | None = None,
           footer: Sequence | None = None, words: Sequence[bool] | None = None) -> str:
-    """A plain HTML table; cells are escaped, numeric columns right-aligned. Cells may break
-    anywhere (ids and names of any length fit the page), except in `words` columns (short
-    labels): those wrap between words only, never inside one. By default a column is a
-    `words` column when none of its words is longer than `LONGEST_WORD` characters."""
+    """A plain HTML table; cells are escaped, numeric columns right-aligned. Cells wrap
+    between words; a token longer than `LONGEST_WORD` also after its separators (`_cell`),
+    and one with none may break anywhere, except in `words` columns (short labels): those
+    wrap between words only. By default a column is a `words` column when none of its words'
+    pieces is longer than `LONGEST_WORD` characters."""
     numeric = list(numeric or [False] * len(columns))
     if words is None:
         words = [_short_words([c, *(row[i] for row in rows)]) for i, c in enumerate(columns)]
@@ -111,7 +146,7 @@ def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bo
     head = "".join(f'<th class="{k}">{esc(c)}</th>' for c, k in zip(columns, classes,
                                                                     strict=True))
     body = "".join(
-        "<tr>" + "".join(f'<td class="{k}">{_cell(v)}</td>'
+        "<tr>" + "".join(f'<td class="{k}">{_cell(v, k in ("num", "nowrap"))}</td>'
                          for v, k in zip(row, classes, strict=True)) + "</tr>"
         for row in rows)
     foot = ""

@@ -9,7 +9,7 @@ is built: no writer (an ingest) can change the warehouse between two tenants' bu
 writer that holds it first is waited for here, once, before any worker starts. Results come
 back to this process, which alone publishes outputs, manifests, the bundle (once its
 tenant-period's reports are done) and the index. A run killed at any point leaves every
-published file as it was.
+published file as it was. Two runs into one outputs folder take turns (`run_lock`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import queue as queue_mod
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -44,7 +45,7 @@ from reportlib import params as params_mod
 from reportlib import registry, warehouse
 from reportlib.domain import calendar, pricing
 from reportlib.environment import command_settings
-from reportlib.errors import ReportError, WarehouseBusy
+from reportlib.errors import ReportError, WarehouseBusy, disk_full
 from reportlib.look.i18n import report_title
 from reportlib.marts import bundle
 from reportlib.render import (
@@ -56,6 +57,7 @@ from reportlib.render import (
     prepare_kernels,
     publish,
     render,
+    run_lock,
     update_manifest,
     write_atomic,
     write_index,
@@ -358,7 +360,7 @@ def execute(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], worker
             except Exception as exc:  # a worker that died: name the job, go on
                 output = RenderOutput(JobResult(
                     job.tenant, job.period, job.report, "failed",
-                    error=f"worker failed: {type(exc).__name__}: {exc}"))
+                    error=_worker_failed(exc)))
             failed += output.result.status == "failed"
             on_output(output)
             progress.update(task, advance=1, failed=failed)
@@ -387,7 +389,7 @@ def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], w
     reports go to the workers in groups, so no worker idles at the end. Workers send what they
     finish through a queue as they finish it (`_send`): "built" per bundle, "output" per
     report."""
-    context = multiprocessing.get_context("spawn")
+    context = _WorkerContext()
     messages = context.Queue()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=_start_worker, initargs=(messages,))
@@ -418,8 +420,7 @@ def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], w
 
     def fail_scope(scope: Scope, reason: BaseException) -> None:
         unbuilt.discard(_key(scope))
-        built(scope, functools.partial(_raise, ReportError(
-            f"worker failed: {type(reason).__name__}: {reason}")))
+        built(scope, functools.partial(_raise, ReportError(_worker_failed(reason))))
         if not unbuilt:
             on_all_built()
 
@@ -469,8 +470,40 @@ def _in_the_pool(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], w
             fill()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
+        context.end_workers()  # they ignore Ctrl-C: they would finish their reports first
         raise
     pool.shutdown()
+
+
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """A worker of the pool that Ctrl-C does not reach: it starts with SIGINT blocked and then
+    ignores it (`_start_worker`). A Ctrl-C reaches every process of the terminal's group, and
+    a worker interrupted mid-report printed its tracebacks after the run's one line; the run
+    alone stops, and ends its workers."""
+
+    def start(self) -> None:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            super().start()  # the new interpreter inherits the mask: no Ctrl-C while it imports
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    """The spawn context, starting `_WorkerProcess`es."""
+
+    Process = _WorkerProcess
+
+    @staticmethod
+    def end_workers() -> None:
+        for process in multiprocessing.active_children():
+            if isinstance(process, _WorkerProcess):
+                process.terminate()
+
+
+def _worker_failed(error: BaseException) -> str:
+    """A job's error line when its worker failed: a full disk said as such."""
+    return disk_full(error) or f"worker failed: {type(error).__name__}: {error}"
 
 
 def _owing(owed: dict[Future, set], key: tuple) -> Future | None:
@@ -509,6 +542,10 @@ _messages = None  # the run's queue (`_start_worker`)
 def _start_worker(messages) -> None:
     global _messages
     _messages = messages
+    # Ctrl-C is the run's to handle (`_WorkerProcess`): ignored here, then let through the
+    # mask it started with, so that a pending one is dropped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if command_settings().warm_kernels:
         try:  # the kernel template imports while this worker builds its first bundle
             prepare_kernels()
@@ -547,7 +584,7 @@ def render_in_turn(jobs: list[Job]) -> None:
                 drop_warm_kernel()
                 output = RenderOutput(JobResult(
                     job.tenant, job.period, job.report, "failed",
-                    error=f"worker failed: {type(exc).__name__}: {exc}"))
+                    error=_worker_failed(exc)))
             _send("output", output)
     finally:
         drop_warm_kernel()
@@ -577,9 +614,21 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
     """Plan, build bundles, render, and publish outputs, manifests and the index; returns
     every result. A report whose inputs are as when it was last rendered is not rendered
     again (its result is `unchanged` and its files and manifest stay as they are), unless
-    `force`."""
+    `force`. Another run into the same outputs folder is waited for first (`run_lock`)."""
     outputs = Path(outputs)
     outputs.mkdir(parents=True, exist_ok=True)
+    with run_lock.holding(outputs):
+        return _run(tenants, periods, reports, as_of, warehouse_path, params_dir, outputs,
+                    workers, console, dask_address, force, rate_card, bundle_memory,
+                    warm_kernels)
+
+
+def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
+         as_of: date, warehouse_path: Path, params_dir: Path, outputs: Path,
+         workers: int | None, console: Console | None, dask_address: str | None,
+         force: bool, rate_card: Path | None, bundle_memory: str,
+         warm_kernels: bool) -> list[JobResult]:
+    """`run`, with the outputs folder held."""
     try:
         scopes = plan(tenants, periods, reports, params_dir, outputs)
         card = pricing.load_rate_card(pricing.rate_card_path(params_dir, rate_card))

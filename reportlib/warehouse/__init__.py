@@ -292,9 +292,12 @@ LOCK_POLL_SECONDS = 0.5
 def _holder(message: str) -> str:
     """Who holds the warehouse, from DuckDB's lock error: the command and since when."""
     found = re.search(r"\(PID (\d+)\)", message)
-    if not found:
-        return "another process"
-    pid = found.group(1)
+    return process_description(found.group(1)) if found else "another process"
+
+
+def process_description(pid: str) -> str:
+    """A process as an operator knows it: its command and since when (`PID n` where it
+    cannot be read)."""
     try:
         words = [a.decode(errors="replace") for a in
                  Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
@@ -374,6 +377,38 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
         lambda: duckdb.connect(str(path), read_only=read_only, config=config), path)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+HEADER_BYTES = 3 * 4096  # a DuckDB file's main header and its two database headers
+
+
+def damage(path: Path | str) -> str | None:
+    """Why a DuckDB file cannot be read as a warehouse, or None: it reads, or another process
+    holds it (waited for later). A file cut short (a full disk, a copy stopped half-way) is
+    shorter than the blocks its header says are in use. Read-only, before a command writes
+    anything."""
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=config)
+        try:
+            con.execute("SELECT table_name, column_name FROM information_schema.columns")
+            con.fetchall()
+            block_size, used = con.execute(
+                "SELECT block_size, used_blocks FROM pragma_database_size()").fetchone()
+        finally:
+            con.close()
+        size, needed = os.path.getsize(path), HEADER_BYTES + used * block_size
+        if size < needed:
+            return f"cut short: {size} bytes of at least {needed}"
+    except duckdb.IOException as exc:
+        if "Could not set lock" in str(exc):
+            return None
+        if "Could not read enough bytes" in str(exc):
+            return f"cut short: {os.path.getsize(path)} bytes, its catalog reaches past them"
+        return str(exc).splitlines()[0].removeprefix("IO Error: ")
+    except duckdb.Error as exc:  # a damaged catalog
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return None
 
 
 # Columns added since a table was first made: an older warehouse gets them, empty.

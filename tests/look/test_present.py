@@ -1,26 +1,82 @@
-"""Report tables: escaped cells, and words that never break inside themselves."""
+"""Report tables: escaped cells, and identifiers that break only where they must, after a
+separator (real WeasyPrint layouts of the real stylesheet)."""
 
 from __future__ import annotations
 
+from weasyprint import HTML
+from weasyprint.formatting_structure import boxes
+
+from reportlib import render
 from reportlib.look import present
 
 
-def test_short_labels_wrap_between_words_and_addresses_after_their_separators():
+def test_cells_are_escaped_and_short_identifiers_get_no_break_opportunity():
     page = present.table(
-        ["Agente", "Categoria", "Id", "N"],
-        [["agente5@varejo_sul.example", "Marketing", "wamid.HBgMVARSUL0000000123456789012", 3],
-         ["<b>x</b> & y", "Utilidade", "x" * 40, 2]],
-        [False, False, False, True])
+        ["Agente", "Bot", "Categoria", "Id", "N"],
+        [["agente5@varejo_sul.example", "varejo-router", "Marketing",
+          "wamid.HBgMVARSUL0000000123456789012", 3],
+         ["<b>x</b> & y", "varejo-sac", "Utilidade", "x" * 40, 2]],
+        [False, False, False, False, True])
     # Cells are escaped; user text never becomes markup.
-    assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in page and "<b>x" not in page
-    # An address may break only after @ . _ (never inside a word)...
-    assert "agente5@<wbr>varejo_<wbr>sul.<wbr>example" in page
-    # ...so its column, like the one of short labels, is a words column (no break anywhere).
+    assert "&lt;b&gt;x&lt;/b&gt;</span> &amp; y" in page and "<b>x" not in page
     cells = page.split("<tbody>")[1]
-    assert cells.count('class="words"') == 4  # Agente and Categoria, two rows
-    # A token with no separator at all (an id of 40 characters) may still break anywhere.
+    # An address that fits is one token: no <wbr> after its @ . _ ...
+    assert '<td class="words">agente5@varejo_sul.example</td>' in cells
+    # ...and a bot id is kept off its hyphen, where the line breaker would cut it.
+    assert '<td class="words"><span class="token">varejo-router</span></td>' in cells
+    assert cells.count('class="words"') == 6  # Agente, Bot and Categoria, two rows
+    # A longer id may break only after a separator; one with no separator at all anywhere.
+    assert "wamid.<wbr>HBgMVARSUL0000000123456789012" in cells
     assert '<td class="">' + "x" * 40 in cells
     assert '<td class="num">3</td>' in cells
+
+
+def test_a_long_address_breaks_only_after_its_at_sign():
+    cell = present._cell("maria.fernanda.souza@atendimento-varejo-sul.example")
+    assert cell == ('maria.fernanda.souza@<wbr>'
+                    '<span class="token">atendimento-varejo-sul.example</span>')
+
+
+def lines_of_cells(page: str) -> list[list[str]]:
+    """Each laid-out table body cell of a page in the real stylesheet (print): its lines."""
+    document = HTML(string=(f'<!DOCTYPE html>\n<html lang="pt-BR"><head><meta charset="utf-8">'
+                            f"<style>{render._stylesheet()}</style></head><body>{page}"
+                            "</body></html>")).render()
+    return [["".join(t.text for t in line.descendants() if isinstance(t, boxes.TextBox))
+             .replace("\u200b", "") for line in cell.descendants()
+             if isinstance(line, boxes.LineBox)]
+            for page in document.pages for cell in page._page_box.descendants()
+            if isinstance(cell, boxes.TableCellBox) and cell.element_tag == "td"]
+
+
+def test_identifiers_that_fit_are_never_split_in_a_wide_table():
+    # The by-agent table of desk_followup and the by-bot table of chatbots: their columns of
+    # figures want more than the page, and a break opportunity inside a short identifier let
+    # the layout squeeze its column ("agente1@varejo_sul." / "example", "varejo-" / "router").
+    figures = ["Mensagens", "Enviando", "Enviada", "Entregue", "Lida", "Falha", "Expirada",
+               "Tickets", "Taxa de ticket"]
+    agents = present.table(["Agente", *figures],
+                           [[f"agente{n}@varejo_sul.example", *[83] * 8, "10,8%"]
+                            for n in range(1, 4)], [False, *[True] * 9])
+    bots = present.table(
+        ["Nível", "Bot", "Mês", "Comparado", "MAU", "Variação", "MEU", "Variação", "MSGs",
+         "Variação", "MAU, variação em 1 ano"],
+        [["Roteador", "varejo-router", "outubro de 2026", "01/10–31/10 vs 01/09–30/09",
+          "1.228", "+3,6%", "1.059", "+5,7%", "6.941", "+4,2%", "+22,7%"],
+         ["Bot", "varejo-ofertas", "outubro de 2026", "01/10–31/10 vs 01/09–30/09",
+          "648", "+1,9%", "555", "+2,4%", "3.457", "-1,4%", "+23,2%"]],
+        [False] * 4 + [True] * 7)
+    cells = lines_of_cells(agents + bots)
+    for name in ("agente1@varejo_sul.example", "varejo-router", "varejo-ofertas"):
+        assert [name] in cells
+
+
+def test_a_column_too_narrow_for_an_address_breaks_it_after_the_at_sign():
+    narrow = f'<div style="width: 30mm">{present.table(["Agente"], [[ADDRESS]])}</div>'
+    assert lines_of_cells(narrow) == [["maria.fernanda.souza@", "atendimento-varejo-sul.example"]]
+
+
+ADDRESS = "maria.fernanda.souza@atendimento-varejo-sul.example"
 
 
 def test_a_column_of_masked_phones_never_wraps():

@@ -1,0 +1,40 @@
+"""A full disk is said as such, naming the file that could not be written, whichever layer
+(DuckDB, the OS) raised it; any other error is not."""
+
+from __future__ import annotations
+
+import errno
+
+import duckdb
+
+from reportlib.errors import disk_full
+
+# DuckDB's words when a bundle's checkpoint hit a full disk (a real run's, on a 2 MB tmpfs).
+CHECKPOINT = ('IO Error: Detached database \'out\', but CHECKPOINT during DETACH failed. \n'
+              'Checkpoint failed for database "out". The database has been invalidated. '
+              'Original error: Could not write file "/srv/outputs/.staging/varejo_sul/2026-10/'
+              '.bundle-207aebws.duckdb": No space left on device')
+
+
+def test_duckdbs_full_disk_names_the_file():
+    assert disk_full(duckdb.IOException(CHECKPOINT)) == (
+        "the disk is full: could not write /srv/outputs/.staging/varejo_sul/2026-10/"
+        ".bundle-207aebws.duckdb; free some space on that disk and run again")
+
+
+def test_the_oss_full_disk_names_the_file_even_as_the_cause_of_another_error():
+    full = OSError(errno.ENOSPC, "No space left on device", "/srv/outputs/index.html")
+    try:
+        try:
+            raise full
+        except OSError as exc:
+            raise RuntimeError("publishing failed") from exc
+    except RuntimeError as wrapped:
+        assert disk_full(wrapped) == ("the disk is full: could not write "
+                                      "/srv/outputs/index.html; free some space on that disk "
+                                      "and run again")
+
+
+def test_other_errors_are_not_a_full_disk():
+    assert disk_full(OSError(errno.EACCES, "Permission denied", "/srv/x")) is None
+    assert disk_full(duckdb.IOException('Could not read enough bytes from file "w"')) is None
