@@ -307,6 +307,38 @@ def whole_report(tmp_path, period: str, as_of: date) -> dict:
     return figures
 
 
+def test_meta_monthly_all_breakdowns_is_one_view_of_nine_points(tmp_path, params_dir):
+    """Meta's "Get monthly data, using all breakdowns": only the first of its nine points
+    carries `conversation_direction` (UNKNOWN). The dimensions are the request's, so all nine
+    points are one view and all of them count."""
+    [result] = ingest_files(tmp_path, params_dir, {
+        "conversation_analytics/all_breakdowns.json":
+            meta_example("conversation_monthly_all_breakdowns.json")})
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 9, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT DISTINCT dimensions FROM conversations").fetchall() == [
+        ("phone_number,country,conversation_type,conversation_direction,"
+         "conversation_category",)]
+    con.close()
+    f = whole_report(tmp_path, "2023-06", date(2023, 7, 20))
+    # June 2023 (the month of the points' middle, in São Paulo).
+    # Total: 1558 + 2636 + 2238 + 1782 (REGULAR) + 1568 + 2716 + 2180 + 1465 (FREE_TIER)
+    #        + 1433 (FREE_ENTRY_POINT) = 17,576.
+    # Meta's cost: 15.58 + 26.36 + 22.38 + 17.82 + 15.68 + 27.16 + 21.80 + 14.65 + 14.33
+    #        = 175.76 (Meta's example prices free-tier points too; its figure is its own).
+    # Paid: the REGULAR ones, 1558 + 2636 + 2238 + 1782 = 8,214 (the 2,180 FREE_TIER service
+    #        conversations already use the month's 1,000 free ones); free 17,576 - 8,214 = 9,362.
+    # Initiator: no direction (or UNKNOWN), so it follows the category: service is the
+    #        user's, 2238 + 2180 + 1433 = 5,851; the rest the business's, 11,725.
+    # Our cost: US (North America) has no rate on the card before 2024-08-01: not available.
+    assert (f["total"], f["paid"], f["free"]) == (17576, 8214, 9362)
+    assert (f["business_initiated"], f["user_initiated"]) == (11725, 5851)
+    assert f["meta_cost_usd.total"] == pytest.approx(175.76)
+    assert f["cost_usd.headline"] == pytest.approx(175.76)
+    assert f["paid_without_estimate"] == 8214
+    assert f["cost_usd.total"] is None
+
+
 # Responses without `country` (no market, so no estimate) and without other dimensions.
 NO_COUNTRY = {
     # Meta's "conversation type breakdowns", as Meta shows it (no wrapper), February 2022:
@@ -360,3 +392,29 @@ def test_report_without_country_says_not_available_and_never_crashes(tmp_path, p
             assert f[f"cost_usd.{category}"] is None
     assert f.get("cost_usd.service", 0.0) == 0.0
     assert "nossa estimativa: não disponível" in f["prose"]
+
+
+def test_tier_and_no_tier_responses_of_the_same_days_count_once(tmp_path, params_dir):
+    """Meta's pricing example (dimensions with TIER) and the same request without TIER (Meta
+    then omits `tier` on every point): two views of the same days, never added."""
+    tiers = meta_example("pricing_daily_tier.json")
+    results = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/a_with_tier.json": tiers,
+        "pricing_analytics/b_without_tier.json": without(tiers, "tier")})
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(14, 0), (14, 0)]
+    got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
+    # As the example alone: 2+2+2+1+1+6+1+1+2+1+1+1+4+1 = 26 messages; REGULAR (paid)
+    # 2+1+1+1+1+1+4+1 = 12; Meta's cost 4.6+10+10+2.3+10+10+40+10 = 96.9. Every paid point
+    # has a tier with Meta's cost, so our estimate is Meta's tier rate: 96.9 as well.
+    assert (got["total"], got["paid"], got["meta_cost"], got["our_cost"]) == (
+        26, 12, 96.9, 96.9)
+
+
+def test_tier_response_loaded_after_the_one_without_tier_counts_once(tmp_path, params_dir):
+    tiers = meta_example("pricing_daily_tier.json")
+    ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/a_without_tier.json": without(tiers, "tier"),
+        "pricing_analytics/b_with_tier.json": tiers})
+    got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
+    assert (got["total"], got["paid"], got["meta_cost"], got["our_cost"]) == (
+        26, 12, 96.9, 96.9)
