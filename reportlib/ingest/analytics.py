@@ -105,9 +105,9 @@ ANALYTICS = {
         "count": ("volume", "volume"),
         "enums": {"pricing_type": (*sources.PRICING_TYPES, "UNKNOWN")},
         "category": "pricing_category",
-        # Not `tier`: Meta gives it only on points a tier applies to (not on free ones), so it
-        # is part of a point's identity but not of the view it belongs to.
-        "dimensions": ("phone_number", "country", "pricing_type", "pricing_category"),
+        # `tier` too: a response requested with TIER carries it on its paid points only (Meta
+        # omits it on free ones), one without TIER on none; the two are different views.
+        "dimensions": ("phone_number", "country", "pricing_type", "pricing_category", "tier"),
     },
 }
 # The columns that, with the tenant, granularity, dimensions and start, identify a data point.
@@ -132,6 +132,18 @@ def granularity(start: int, end: int) -> str:
 
 def _present(point: dict, name: str) -> bool:
     return point.get(name) not in (None, "")
+
+
+def view_dimensions(points: list[dict], names: tuple[str, ...]) -> str:
+    """The dimensions of a response: those any of its points carries, in `names` order.
+
+    The dimensions are a property of the request, not of each point: Meta may leave one out
+    of some points of a response that asked for it (in its own "all breakdowns" example only
+    the first point has `conversation_direction`; free points never have `tier`). A point
+    without a dimension of its response's view has NULL there (not known, or none applies)
+    and still belongs to the view, so a response is never split into views of a few points.
+    """
+    return ",".join(d for d in names if any(_present(p, d) for p in points))
 
 
 _NOT_A_LIST = object()
@@ -160,8 +172,9 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
                    kind: str, entry: files.Entry, sha: str) -> FileResult:
     """Load one analytics response into `conversations` / `pricing_daily`.
 
-    Each data point keeps its granularity and the set of dimensions it carries (`dimensions`,
-    e.g. "country,pricing_category"); an absent dimension is NULL, meaning all values together.
+    Each data point keeps its granularity and its response's dimensions (`dimensions`, e.g.
+    "country,pricing_category": see `view_dimensions`); a dimension the response lacks is NULL,
+    meaning all values together.
     A point replaces a stored one with the same granularity, dimensions, start and values, so
     re-loading a file or an overlapping one changes nothing; points of other views of the same
     days are kept apart and never added together (the consumption staging picks one view a day).
@@ -176,13 +189,17 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
     # account is the tenant's only one, if it has one; else it is not known.
     wabas = {p.waba_id for p in tenant.phone_numbers if p.waba_id}
     only_waba = next(iter(wabas)) if len(wabas) == 1 else None
-    records, rejects = [], []
+    rejects, valid = [], []
     for n, (where, point) in enumerate(points, start=1):
         problem = _check_point(point, spec, own)
         if problem:
             field = f"{where}.{problem[0]}" if problem[0] else where
             rejects.append((n, field, str(problem[1])[:200], problem[2]))
-            continue
+        else:
+            valid.append((n, point))
+    dimensions = view_dimensions([p for _, p in valid], spec["dimensions"])
+    records = []
+    for n, point in valid:
         phone = digits(str(point["phone_number"])) if _present(point, "phone_number") else None
         cost = point.get("cost")
         start, end = int(point["start"]), int(point["end"])
@@ -190,7 +207,7 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
             "waba_id": waba or (display_waba.get(phone) if phone else None) or only_waba,
             "start_ts": _ts(start), "end_ts": _ts(end),
             "granularity": granularity(start, end),
-            "dimensions": ",".join(d for d in spec["dimensions"] if _present(point, d)),
+            "dimensions": dimensions,
             "phone_number": phone,
             "country": str(point["country"]).upper() if _present(point, "country") else None,
             "category": _category(point.get(spec["category"])),

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import duckdb
+import pytest
 
 from reportlib import ingest
 from reportlib.domain import calendar
@@ -258,3 +260,161 @@ def test_daily_chart_keeps_units_of_unreported_origin(tmp_path, params_dir):
     report = ConsumptionReport(Bundle.open(out))
     # 3 Oct: 4 business-initiated + 6 whose origin Meta does not report = 10, the busiest day.
     assert "com 10 mensagens" in " ".join(report.daily().prose)
+
+
+# Meta's examples, copied from its Analytics guide
+# (developers.facebook.com/documentation/business-messaging/whatsapp/analytics), one file per
+# example under meta_examples/: the phone number and the WABA id are the test tenant's (ACME's
+# +55 11 4000-0001 and "w-acme"), everything else is as Meta shows it.
+#   conversation_monthly_all_breakdowns.json  "Get monthly data, using all breakdowns"
+#   conversation_monthly_type.json            "Get monthly data, using conversation type
+#                                             breakdowns" (Meta shows it without the wrapper)
+#   conversation_half_hour_category_type.json "Get half-hour data broken down by conversation
+#                                             category and conversation type"
+#   pricing_daily_tier.json                   "Pricing analytics", "Example response" (request
+#                                             dimensions(PRICING_CATEGORY,PRICING_TYPE,TIER,
+#                                             COUNTRY).country_codes(US,IN)); no outer wrapper
+EXAMPLES = Path(__file__).parent / "meta_examples"
+
+
+def meta_example(name: str) -> dict:
+    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+def without(body: dict, *names: str) -> dict:
+    """The same response with `names` dropped from every data point: what Meta returns when
+    those dimensions are not requested and no two points then share their other values."""
+    field = next(iter(body))
+    points = [{k: v for k, v in p.items() if k not in names}
+              for p in body[field]["data"][0]["data_points"]]
+    return {field: {"data": [{"data_points": points}]}}
+
+
+def whole_report(tmp_path, period: str, as_of: date) -> dict:
+    """Every section of the consumption report rendered (none may raise), and its figures."""
+    from reportlib.reports.consumption import ConsumptionReport
+
+    out = tmp_path / f"whole-{period}.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period(period), as_of, out)
+    report = ConsumptionReport(Bundle.open(out))
+    sections = [report.summary(), report.by_phone(), report.daily(), report.cost(),
+                report.projection(), report.reconciliation()]
+    report.header()
+    report.footnotes()
+    figures = report.figures()
+    figures["prose"] = " ".join(" ".join(s.prose) for s in sections)
+    figures["bodies"] = "".join(s.body for s in sections)
+    return figures
+
+
+def test_meta_monthly_all_breakdowns_is_one_view_of_nine_points(tmp_path, params_dir):
+    """Meta's "Get monthly data, using all breakdowns": only the first of its nine points
+    carries `conversation_direction` (UNKNOWN). The dimensions are the request's, so all nine
+    points are one view and all of them count."""
+    [result] = ingest_files(tmp_path, params_dir, {
+        "conversation_analytics/all_breakdowns.json":
+            meta_example("conversation_monthly_all_breakdowns.json")})
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 9, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT DISTINCT dimensions FROM conversations").fetchall() == [
+        ("phone_number,country,conversation_type,conversation_direction,"
+         "conversation_category",)]
+    con.close()
+    f = whole_report(tmp_path, "2023-06", date(2023, 7, 20))
+    # June 2023 (the month of the points' middle, in São Paulo).
+    # Total: 1558 + 2636 + 2238 + 1782 (REGULAR) + 1568 + 2716 + 2180 + 1465 (FREE_TIER)
+    #        + 1433 (FREE_ENTRY_POINT) = 17,576.
+    # Meta's cost: 15.58 + 26.36 + 22.38 + 17.82 + 15.68 + 27.16 + 21.80 + 14.65 + 14.33
+    #        = 175.76 (Meta's example prices free-tier points too; its figure is its own).
+    # Paid: the REGULAR ones, 1558 + 2636 + 2238 + 1782 = 8,214 (the 2,180 FREE_TIER service
+    #        conversations already use the month's 1,000 free ones); free 17,576 - 8,214 = 9,362.
+    # Initiator: no direction (or UNKNOWN), so it follows the category: service is the
+    #        user's, 2238 + 2180 + 1433 = 5,851; the rest the business's, 11,725.
+    # Our cost: US (North America) has no rate on the card before 2024-08-01: not available.
+    assert (f["total"], f["paid"], f["free"]) == (17576, 8214, 9362)
+    assert (f["business_initiated"], f["user_initiated"]) == (11725, 5851)
+    assert f["meta_cost_usd.total"] == pytest.approx(175.76)
+    assert f["cost_usd.headline"] == pytest.approx(175.76)
+    assert f["paid_without_estimate"] == 8214
+    assert f["cost_usd.total"] is None
+
+
+# Responses without `country` (no market, so no estimate) and without other dimensions.
+NO_COUNTRY = {
+    # Meta's "conversation type breakdowns", as Meta shows it (no wrapper), February 2022:
+    # 8,500 REGULAR (paid) + 1,000 FREE_TIER + 250 FREE_ENTRY_POINT = 9,750; Meta's cost
+    # 88.1010; no category and no direction, so the initiator is not reported.
+    "type_monthly": ("conversation_analytics", "conversation_monthly_type.json", None,
+                     "2022-02", date(2022, 3, 20),
+                     {"total": 9750, "paid": 8500, "free": 1250, "meta": 88.101}),
+    # The same response with the outer wrapper a saved API response has.
+    "type_monthly_wrapped": ("conversation_analytics", "conversation_monthly_type.json",
+                             "wrap", "2022-02", date(2022, 3, 20),
+                             {"total": 9750, "paid": 8500, "free": 1250, "meta": 88.101}),
+    # Meta's half-hour example by category and type, 31 May 2023 (07:00-08:00 in São Paulo):
+    # 3 marketing + 2 authentication, both REGULAR (paid); Meta's cost 0.0432 + 0.0128 = 0.056.
+    "half_hour": ("conversation_analytics", "conversation_half_hour_category_type.json", None,
+                  "2023-05", date(2023, 6, 20),
+                  {"total": 5, "paid": 5, "free": 0, "meta": 0.056}),
+    # Meta's pricing example requested with dimensions(PRICING_CATEGORY,PRICING_TYPE) only:
+    # the example's points without `country` and `tier` (no two of them then share day, type
+    # and category). 26 messages; REGULAR: 2 + 1 + 1 + 1 + 1 + 1 + 4 + 1 = 12 paid; Meta's
+    # cost 4.6 + 10 + 10 + 2.3 + 10 + 10 + 40 + 10 = 96.9.
+    "pricing_type_category": ("pricing_analytics", "pricing_daily_tier.json", "no_country",
+                              "2025-06", date(2025, 7, 20),
+                              {"total": 26, "paid": 12, "free": 14, "meta": 96.9}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NO_COUNTRY))
+def test_report_without_country_says_not_available_and_never_crashes(tmp_path, params_dir,
+                                                                      case):
+    kind, name, variant, period, as_of, want = NO_COUNTRY[case]
+    body = meta_example(name)
+    if variant == "wrap":
+        body = {kind: body, "id": "w-acme"}
+    elif variant == "no_country":
+        body = without(body, "country", "tier")
+    [result] = ingest_files(tmp_path, params_dir, {f"{kind}/{case}.json": body})
+    assert (result.status, result.rows_rejected) == ("loaded", 0)
+    f = whole_report(tmp_path, period, as_of)
+    assert (f["total"], f["paid"], f["free"]) == (want["total"], want["paid"], want["free"])
+    assert f["meta_cost_usd.total"] == pytest.approx(want["meta"])
+    assert f["cost_usd.headline"] == pytest.approx(want["meta"])  # Meta's, where it gives one
+    # Without a country there is no market: every paid unit lacks an estimate, and our
+    # estimate is not available (None), never zero.
+    assert f["paid_without_estimate"] == want["paid"]
+    assert f["cost_usd.total"] is None
+    # So is each category's that has paid units; one with free units only costs nothing.
+    for category in ("marketing", "utility", "authentication", "authentication_international",
+                     "marketing_lite"):
+        if f.get(f"paid.{category}"):
+            assert f[f"cost_usd.{category}"] is None
+    assert f.get("cost_usd.service", 0.0) == 0.0
+    assert "nossa estimativa: não disponível" in f["prose"]
+
+
+def test_tier_and_no_tier_responses_of_the_same_days_count_once(tmp_path, params_dir):
+    """Meta's pricing example (dimensions with TIER) and the same request without TIER (Meta
+    then omits `tier` on every point): two views of the same days, never added."""
+    tiers = meta_example("pricing_daily_tier.json")
+    results = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/a_with_tier.json": tiers,
+        "pricing_analytics/b_without_tier.json": without(tiers, "tier")})
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(14, 0), (14, 0)]
+    got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
+    # As the example alone: 2+2+2+1+1+6+1+1+2+1+1+1+4+1 = 26 messages; REGULAR (paid)
+    # 2+1+1+1+1+1+4+1 = 12; Meta's cost 4.6+10+10+2.3+10+10+40+10 = 96.9. Every paid point
+    # has a tier with Meta's cost, so our estimate is Meta's tier rate: 96.9 as well.
+    assert (got["total"], got["paid"], got["meta_cost"], got["our_cost"]) == (
+        26, 12, 96.9, 96.9)
+
+
+def test_tier_response_loaded_after_the_one_without_tier_counts_once(tmp_path, params_dir):
+    tiers = meta_example("pricing_daily_tier.json")
+    ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/a_without_tier.json": without(tiers, "tier"),
+        "pricing_analytics/b_with_tier.json": tiers})
+    got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
+    assert (got["total"], got["paid"], got["meta_cost"], got["our_cost"]) == (
+        26, 12, 96.9, 96.9)

@@ -222,3 +222,30 @@ def test_day_boundary_and_numbers_outside_coverage_explain_differences(tmp_path,
     oct12 = found[("2026-10-12", "marketing")]
     assert oct12.causes == {"outside_coverage": 25} and oct12.explained
     assert all(d.explained for d in found.values())
+
+
+def test_cost_split_is_not_available_without_metas_country(tmp_path, empty_warehouse):
+    """Pricing analytics without the country dimension: Meta's paid volume has no market, so
+    it cannot be priced at the rate card, and the part of a cost difference due to Meta's own
+    rates is not available (never Meta's whole cost against a card price of zero)."""
+    path, con = empty_warehouse
+    delivered(con, "aut7", 50, "authentication", "2026-10-07T15:00:00+00:00")
+    con.execute(
+        "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', ?, ?::TIMESTAMPTZ + INTERVAL 1 DAY,"
+        " NULL, NULL, 'REGULAR', 'AUTHENTICATION', NULL, 62, 0.4216, 'hand-made', 'DAILY', "
+        "'pricing_type,pricing_category')",
+        [utc("2026-10-07T03:00:00+00:00"), utc("2026-10-07T03:00:00+00:00")])
+    con.close()
+    out = tmp_path / "acme-2026-10.duckdb"
+    bundle.build(path, ACME, calendar.parse_period("2026-10"), AS_OF, out)
+    b = Bundle.open(out)
+    df = b.table("consumption_reconciliation")
+    assert df["meta_paid_at_card_usd"].isna().all()
+    # Ours: 50 x 0.0068 = 0.34 (our messages go to Brazilian numbers); Meta's: 0.4216. The
+    # difference 0.0816 passes the tolerance (5 messages x 0.0068 = 0.034) and no known cause
+    # explains it: all of it is unexplained.
+    [d] = reconciliation.cost_differences(df, AS_OF)
+    assert (d.ours, d.meta) == (pytest.approx(0.34), pytest.approx(0.4216))
+    assert "meta_rates" not in d.causes
+    assert d.unexplained == pytest.approx(0.0816)
+    ConsumptionReport(b).reconciliation()  # renders

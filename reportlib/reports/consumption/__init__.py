@@ -287,6 +287,26 @@ NOTES = {
 }
 
 
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _true(value) -> bool:
+    """A flag of a bundle row: NULL (pandas' NA) is not true, and never asked for its truth."""
+    return not _missing(value) and bool(value)
+
+
+def _estimate(rows: pd.DataFrame) -> float | None:
+    """Our estimated cost of summary or cost rows: None (not available) when there are paid
+    units and none of them has an estimate (no rate, or no country to name the market);
+    paid units without one are counted apart (`paid_without_estimate`), never priced at zero."""
+    known = rows["our_cost_usd"].dropna()
+    if known.empty or (rows["paid"].fillna(0).sum() > 0
+                       and not (rows["our_cost_usd"].notna() & (rows["paid"] > 0)).any()):
+        return None
+    return round(float(known.sum()), 4)
+
+
 class ConsumptionReport(BaseReport):
     """Sections and figures of the consumption report for one bundle."""
 
@@ -311,6 +331,10 @@ class ConsumptionReport(BaseReport):
     def _category(self, name: str) -> str:
         return self._t(name)
 
+    def _money(self, value) -> str:
+        """An amount, or "not available" where it cannot be computed (never a zero)."""
+        return self._say("not_available") if _missing(value) else self.fmt.money(value)
+
     # -- figures -------------------------------------------------------------------------
     def figures(self) -> dict:
         """The headline numbers, flat: what the report shows, for manifest.json."""
@@ -321,7 +345,7 @@ class ConsumptionReport(BaseReport):
             "total": int(s["quantity"].sum()),
             "paid": int(s["paid"].sum()),
             "free": int(s["free"].sum()),
-            "cost_usd.total": round(float(s["our_cost_usd"].fillna(0).sum()), 4),
+            "cost_usd.total": _estimate(s),
             "meta_cost_usd.total": (round(float(s["meta_cost_usd"].sum()), 4)
                                     if s["meta_cost_usd"].notna().any() else None),
             "paid_without_estimate": int(s["paid_without_estimate"].sum())
@@ -334,8 +358,7 @@ class ConsumptionReport(BaseReport):
         for category in CATEGORY_ORDER:
             rows = s[s.category == category]
             if len(rows):
-                figures[f"cost_usd.{category}"] = round(float(rows["our_cost_usd"].fillna(0)
-                                                              .sum()), 4)
+                figures[f"cost_usd.{category}"] = _estimate(rows)
                 figures[f"paid.{category}"] = int(rows["paid"].sum())
         for unit in sorted(set(s["unit"])):
             rows = s[s.unit == unit]
@@ -397,8 +420,8 @@ class ConsumptionReport(BaseReport):
                                f["business_initiated"]), user=self.fmt.number(
                                f["user_initiated"]), paid=self.fmt.number(f["paid"])),
                  self._say(f"summary.cost.{source}",
-                           headline=self.fmt.money(f["cost_usd.headline"]),
-                           cost=self.fmt.money(f["cost_usd.total"]),
+                           headline=self._money(f["cost_usd.headline"]),
+                           cost=self._money(f["cost_usd.total"]),
                            meta=self.fmt.money(f["meta_cost_usd.total"]),
                            estimated=self.fmt.money(f["cost_usd.headline_estimated"]))]
         if f["paid_unknown"]:
@@ -407,9 +430,9 @@ class ConsumptionReport(BaseReport):
         if f["paid_without_estimate"]:
             prose.append(self._say("summary.without_estimate",
                                    count=self.fmt.number(f["paid_without_estimate"])))
-        costs = {c: f.get(f"cost_usd.{c}", 0) for c in CATEGORY_ORDER}
+        costs = {c: f.get(f"cost_usd.{c}") or 0 for c in CATEGORY_ORDER}
         top = max(costs, key=costs.get)
-        if f["cost_usd.total"] > 0:
+        if (f["cost_usd.total"] or 0) > 0:
             prose.append(self._say("summary.top", category=self._category(top),
                                    share=self.fmt.percent(costs[top] / f["cost_usd.total"])))
         kpis = present.cards([
@@ -418,7 +441,7 @@ class ConsumptionReport(BaseReport):
             (self._t("total"), self.fmt.number(f["total"])),
             (self._t("paid"), self.fmt.number(f["paid"])),
             (self._t("free"), self.fmt.number(f["free"])),
-            (self._t(f"headline_cost.{source}"), self.fmt.money(f["cost_usd.headline"])),
+            (self._t(f"headline_cost.{source}"), self._money(f["cost_usd.headline"])),
         ])
         eras = s["era"].nunique() > 1
         rows = [([self._t(r.era)] if eras else []) +
@@ -433,7 +456,7 @@ class ConsumptionReport(BaseReport):
             "meta_cost"]]
         footer = [self._t("total")] + [""] * (2 + eras) + [
             self.fmt.number(f["total"]), self.fmt.number(f["paid"]),
-            self.fmt.number(f["free"]), self.fmt.money(f["cost_usd.total"]),
+            self.fmt.number(f["free"]), self._money(f["cost_usd.total"]),
             self.fmt.money(f["meta_cost_usd.total"]) if f["meta_cost_usd.total"]
             is not None else self._t("not_given")]
         numeric = [False] * (3 + eras) + [True] * 5
@@ -507,14 +530,14 @@ class ConsumptionReport(BaseReport):
         """Where a rate comes from: the rate card (since when; marked when the row comes from
         secondary sources, `confidence` low) or Meta's own rate for a volume tier."""
         tier = getattr(row, "tier", None)
-        if bool(getattr(row, "tier_rate", False)) and isinstance(tier, str):
+        if _true(getattr(row, "tier_rate", None)) and isinstance(tier, str):
             return self._t("rate_from.tier", tier=self._tier(tier))
         if pd.isna(row.rate_effective_from):
             return "–"
         text = self._t("rate_from.card",
                        date=self.fmt.date(row.rate_effective_from, "short"))
         low = getattr(row, "low_confidence", None)
-        return text + (f" ({self._t('low_confidence')})" if pd.notna(low) and bool(low) else "")
+        return text + (f" ({self._t('low_confidence')})" if _true(low) else "")
 
     def _market(self, market) -> str:
         key = f"market.{market}"
@@ -546,18 +569,21 @@ class ConsumptionReport(BaseReport):
         df = self.cost_df
         if df.empty:
             return present.Section(self._t("section.cost"), [self._t("no_data")])
-        ours = float(df["our_cost_usd"].fillna(0).sum())
+        estimate = _estimate(df)
+        ours = estimate or 0.0
         meta_known = df["meta_cost_usd"].notna().any()
         meta = float(df["meta_cost_usd"].fillna(0).sum())
         prose = []
         if meta_known:
-            prose.append(self._say("cost", cost=self.fmt.money(ours), meta=self.fmt.money(meta),
-                                   diff=self.fmt.money(meta - ours)))
+            prose.append(self._say("cost", cost=self._money(estimate), meta=self.fmt.money(meta),
+                                   diff=self._money(None if estimate is None
+                                                    else meta - estimate)))
         if (df["points_without_meta_cost"] > 0).any():
             prose.append(self._say("cost.no_meta"))
         elif meta_known:
             prose.append(self._say("cost.detail"))
-        by_category = df.groupby("category")["our_cost_usd"].sum()
+        # Categories with no estimate at all have no bar (not available, never a zero bar).
+        by_category = df.groupby("category")["our_cost_usd"].sum(min_count=1).dropna()
         order = [c for c in CATEGORY_ORDER if c in by_category.index]
         top = by_category[order].idxmax() if order else None
         title = self._say("chart.cost", category=self._category(top), share=self.fmt.percent(
@@ -567,7 +593,7 @@ class ConsumptionReport(BaseReport):
                                    money=True)
         rows = [[self._category(r.category), self._market(r.market), self._t(r.era),
                  self.fmt.rate(r.rate_usd), self._rate_origin(r),
-                 self.fmt.number(r.paid), self.fmt.money(r.our_cost_usd),
+                 self.fmt.number(r.paid), self._money(r.our_cost_usd),
                  self.fmt.money(r.meta_cost_usd) if pd.notna(r.meta_cost_usd)
                  else self._t("not_given"),
                  self.fmt.money(r.meta_cost_usd - r.our_cost_usd)
@@ -575,8 +601,8 @@ class ConsumptionReport(BaseReport):
                 for r in df.itertuples()]
         columns = [self._t(k) for k in ("category", "market", "era", "rate", "rate_from",
                                         "paid", "our_cost", "meta_cost", "difference")]
-        body = present.figure_to_img(fig, self._t("section.cost")) + present.table(
-            columns, rows, [False] * 3 + [True] * 6, words=[True] * 9)
+        body = (present.figure_to_img(fig, self._t("section.cost")) if order else "") + (
+            present.table(columns, rows, [False] * 3 + [True] * 6, words=[True] * 9))
         return present.Section(self._t("section.cost"), prose, body)
 
     def projection(self) -> present.Section:

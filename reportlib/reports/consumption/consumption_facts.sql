@@ -7,8 +7,10 @@
 -- One view a day: Meta may return the same days at several granularities and dimension sets
 -- (one file by phone number and day, another by country and month...). A data point's day is
 -- the tenant-local day of its middle; a monthly point stands on the first day of its month and
--- is used only for a month no finer point covers. Of the views of a day, the one carrying the
--- most dimensions is used (then daily before half-hour): two views are never added together.
+-- is used only for a month no finer point covers. A view is a response's granularity and
+-- dimensions (ingest gives every point of a file the dimensions any of its points carries, so
+-- one response is one view). Of the views of a day, the one carrying the most dimensions is
+-- used (then daily before half-hour): two views are never added together.
 -- A dimension a response did not carry is NULL: its breakdown is not available, never zero.
 -- Our cost: paid units × the rate. Under PMP a point in a volume tier uses the rate Meta applied
 -- to that tier this month (Meta's cost / paid volume of the month's points of the same market,

@@ -14,7 +14,8 @@
 --                           free window)
 --                           against Meta's FREE_CUSTOMER_SERVICE + FREE_ENTRY_POINT volume;
 --   meta_paid_at_card       Meta's paid volume priced at the rate card: meta_cost minus it is
---                           the part of the cost difference due to Meta's own rates (tiers).
+--                           the part of the cost difference due to Meta's own rates (tiers);
+--                           NULL when a paid point has no rate (no market without `country`).
 -- meta_volume is NULL (not available, never zero) on a day Meta's analytics have no point
 -- for; meta_cost is NULL when a paid point of the row carries no cost.
 WITH meta_alignment AS (
@@ -88,7 +89,11 @@ WITH meta_alignment AS (
         sum(f.paid_quantity) AS meta_paid,
         CASE WHEN count(*) FILTER (WHERE f.paid_quantity > 0 AND f.meta_cost IS NULL) = 0
              THEN sum(f.meta_cost) END AS meta_cost,
-        sum(f.paid_quantity * rate_in_force(f.market, f.category, f.day)) AS meta_paid_at_card,
+        -- NULL (not available) when a paid point has no rate: no market without `country`
+        CASE WHEN count(*) FILTER (WHERE f.paid_quantity > 0 AND
+                                   rate_in_force(f.market, f.category, f.day) IS NULL) = 0
+             THEN COALESCE(sum(f.paid_quantity * rate_in_force(f.market, f.category, f.day))
+                           FILTER (WHERE f.paid_quantity > 0), 0) END AS meta_paid_at_card,
         sum(f.quantity) FILTER (
             WHERE f.phone_number IS NOT NULL AND NOT EXISTS (
                 SELECT 1 FROM covered c
@@ -119,8 +124,8 @@ SELECT k.day, k.category,
          THEN round(COALESCE(m.meta_cost, 0), 6) END::DOUBLE AS meta_cost_usd,
     -- a row Meta reports without a cost (billed through a provider): not available
     m.meta_volume IS NOT NULL AND m.meta_cost IS NULL AS meta_cost_missing,
-    CASE WHEN md.day IS NOT NULL THEN round(COALESCE(m.meta_paid_at_card, 0), 6) END::DOUBLE
-        AS meta_paid_at_card_usd
+    CASE WHEN md.day IS NOT NULL AND (m.meta_volume IS NULL OR m.meta_paid_at_card IS NOT NULL)
+         THEN round(COALESCE(m.meta_paid_at_card, 0), 6) END::DOUBLE AS meta_paid_at_card_usd
 FROM keys k
 LEFT JOIN ours o USING (day, category)
 LEFT JOIN on_meta_day d USING (day, category)

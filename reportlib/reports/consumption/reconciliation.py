@@ -111,12 +111,16 @@ def cost_differences(df: pd.DataFrame, as_of: date) -> list[Difference]:
         allowed = tolerance(meta, "usd", _rate(row))
         if abs(meta - ours) <= allowed:
             continue
-        rates = meta - float(row.meta_paid_at_card_usd)
-        counted = float(row.meta_paid_at_card_usd) - ours
-        paid_difference = float(row.meta_paid - row.our_paid)
         if _day(row.day) >= not_final_from:
             parts = {"not_final": meta - ours}
+        elif pd.isna(row.meta_paid_at_card_usd):
+            # Meta's paid volume has no market (no `country`): the split between Meta's own
+            # rates and the paid count is not available, so no cause can be given a part.
+            parts = {}
         else:
+            rates = meta - float(row.meta_paid_at_card_usd)
+            counted = float(row.meta_paid_at_card_usd) - ours
+            paid_difference = float(row.meta_paid - row.our_paid)
             # The paid count difference, by cause: the volume causes, and free vs paid (Meta
             # freed fewer than we did: more paid on its side).
             count_parts = {
@@ -173,8 +177,8 @@ def _day(value) -> date:
 
 def _rate(row) -> float | None:
     """The row's card rate per paid message: Meta's paid volume at the card, else our cost."""
-    if row.meta_paid and row.meta_paid_at_card_usd:
+    if row.meta_paid and pd.notna(row.meta_paid_at_card_usd) and row.meta_paid_at_card_usd:
         return float(row.meta_paid_at_card_usd) / float(row.meta_paid)
-    if row.our_paid and row.our_cost_usd:
+    if row.our_paid and pd.notna(row.our_cost_usd) and row.our_cost_usd:
         return float(row.our_cost_usd) / float(row.our_paid)
     return None
