@@ -36,14 +36,16 @@ STRUCTURAL_REASONS = {
 WHITESPACE = "(' ', chr(9), chr(10), chr(13))"
 
 
-def _cell_text(cell: str) -> str:
-    """A cell's text trimmed of blanks, NULL when empty, cut past MAX_CELL characters (longer
-    cells are rejected by their field's maximum). Trimming only where a cell starts or ends with
-    a blank is three times cheaper than trimming every cell."""
+def _cell_text(cell: str, max_length: int) -> str:
+    """A cell's text trimmed of blanks, NULL when empty, cut one character past its field's
+    maximum (or MAX_CELL, if larger): a longer cell is then still rejected by that maximum,
+    while a field that may hold more than MAX_CELL (JSON, message content) is read whole.
+    Trimming only where a cell starts or ends with a blank is three times cheaper than trimming
+    every cell."""
+    keep = max(MAX_CELL, max_length) + 1
     trimmed = (f"CASE WHEN {cell}[1] IN {WHITESPACE} OR {cell}[-1] IN {WHITESPACE} "
                f"THEN NULLIF(trim({cell}, ' \t\r\n'), '') ELSE NULLIF({cell}, '') END")
-    return (f"CASE WHEN strlen({cell}) > {MAX_CELL + 1} THEN left({trimmed}, {MAX_CELL + 1}) "
-            f"ELSE {trimmed} END")
+    return f"CASE WHEN strlen({cell}) > {keep} THEN left({trimmed}, {keep}) ELSE {trimmed} END"
 
 
 def _delimiter(header: str) -> str:
@@ -104,7 +106,7 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
     for f in src.fields:
         if f.target in positions:
             cell = f"c{positions[f.target]}"
-            text_cols.append(f'{_cell_text(cell)} AS "{f.target}"')
+            text_cols.append(f'{_cell_text(cell, f.max_length)} AS "{f.target}"')
         else:
             text_cols.append(f'NULL::VARCHAR AS "{f.target}"')
     owner = ownership_checks(src, own)

@@ -377,3 +377,30 @@ def test_category_falls_back_to_the_tenants_template_list_then_unknown(tmp_path)
         "display_name: Acme\ntemplates: {aviso_boleto: urgent}\n", encoding="utf-8")
     with pytest.raises(ReportError, match="templates.aviso_boleto: 'urgent' is not a category"):
         params_mod.load_tenant(folder, "acme")
+
+
+def test_plain_chatbot_traffic_and_odd_content_load(tmp_path, utc_params):
+    """Content that is no template's JSON (plain text without Type, JSON not base64-encoded, a
+    template over 10,000 characters) never makes the file unreadable."""
+    bot, user = "acme-bot@msging.net", "5511999990001@wa.gw.msging.net"
+    long_template = content({"type": "template", "template": {
+        "name": "promo_out", "language": {"code": "pt_BR"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "x" * 6000}]}]}})
+    assert len(long_template) > 10_000
+    write(tmp_path / "sources/acme/bot_messages/notype.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Content\n"
+          f"c1,{bot},{user},{bot},2026-10-05T12:11:00Z,{content('oi tudo bem')}\n")
+    write(tmp_path / "sources/acme/bot_messages/typed.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Type,Content\n"
+          f'c2,{bot},{user},{bot},2026-10-05T12:12:00Z,application/json,"{{""a"":1}}"\n'
+          f"c3,{bot},{bot},{user},2026-10-05T12:13:00Z,application/json,{long_template}\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    # notype.csv: c1 loaded; typed.csv: c2 (chatbot traffic) and c3 (a template) loaded.
+    assert [(r.file.split("/")[-1], r.rows_loaded, r.rows_rejected, r.failed)
+            for r in results] == [("notype.csv", 1, 0, False), ("typed.csv", 2, 0, False)]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT message_id, direction, user_identity FROM bot_messages "
+                       "ORDER BY 1").fetchall() == [("c1", "received", "+5511999990001"),
+                                                    ("c2", "received", "+5511999990001")]
+    assert con.execute("SELECT message_id, template_name FROM message_templates"
+                       ).fetchall() == [("c3", "promo_out")]
