@@ -404,3 +404,25 @@ def test_plain_chatbot_traffic_and_odd_content_load(tmp_path, utc_params):
                                                     ("c2", "received", "+5511999990001")]
     assert con.execute("SELECT message_id, template_name FROM message_templates"
                        ).fetchall() == [("c3", "promo_out")]
+
+
+def test_a_long_metadata_is_checked_whole_against_its_maximum(tmp_path, utc_params):
+    """Metadata may hold 20,000 characters: a 12 KB object loads, a 25 KB one is rejected as
+    too long (not as "not a JSON object", which a cut at 10,000 characters gave)."""
+    bot, user = "acme-bot@msging.net", "5511999990001@wa.gw.msging.net"
+
+    def meta(size: int) -> str:
+        text = json.dumps({"#message.uniqueId": "wamid.M1", "pad": "x" * size})
+        return '"' + text.replace('"', '""') + '"'
+
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate,Metadata\n"
+          f"p1,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z,{meta(12_000)}\n"
+          f"p2,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z,{meta(25_000)}\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT platform_id, wamid FROM notification_events").fetchall() == [
+        ("p1", "wamid.M1")]
+    assert con.execute("SELECT line, field, reason FROM rejected_rows").fetchall() == [
+        (3, "Metadata", "longer than 20000 characters")]
