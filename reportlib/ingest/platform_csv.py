@@ -246,7 +246,7 @@ def _store(con: duckdb.DuckDBPyConnection, tenant_id: str, src: sources.CsvSourc
                               WHERE e.tenant_id = {quote(tenant_id)} AND {matches})""")
     else:
         replace_rows(con, src.table, tenant_id, src.key, [*names, "source_file", "source_line"],
-                     rows)
+                     rows, src.replaces)
     if src.also is not None:
         also = src.also
         values = ", ".join(f'{sql} AS "{n}"' for n, sql in also.columns)

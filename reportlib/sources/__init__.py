@@ -71,6 +71,9 @@ class CsvSource:
     also: AlsoInto | None = None
     # Rows stored in `table` (SQL over the checked columns); default: every good row.
     keep: str = ""
+    # When an incoming row `i` replaces the stored row `t` of its key (SQL over both, across
+    # files and runs); default: always (the file loaded last wins).
+    replaces: str = ""
 
     @property
     def columns(self) -> list[str]:

@@ -169,8 +169,13 @@ TICKET_EVENTS = CsvSource(
             WHEN "first_response_date" IS NOT NULL OR "agent_identity" IS NOT NULL THEN 'Open'
             ELSE 'Waiting' END)"""),
     ),
-    # Opening and closing events of one ticket: the latest row wins.
+    # Opening and closing events of one ticket: the latest row wins, within a file (the later
+    # line on a tie) and across files and runs (the file whose path sorts last on a tie, so
+    # that the order files are loaded in does not matter; a file re-loaded replaces its own).
     latest='"storage_date" DESC NULLS LAST, _ord DESC',
+    replaces="t.storage_date IS NULL OR i.storage_date > t.storage_date "
+             "OR (i.storage_date = t.storage_date "
+             "AND i.source_file >= t.source_file)",
 )
 
 PLATFORM_SHAPES = (NOTIFICATION_EVENTS, MESSAGES, TICKET_EVENTS)

@@ -426,3 +426,46 @@ def test_a_long_metadata_is_checked_whole_against_its_maximum(tmp_path, utc_para
         ("p1", "wamid.M1")]
     assert con.execute("SELECT line, field, reason FROM rejected_rows").fetchall() == [
         (3, "Metadata", "longer than 20000 characters")]
+
+
+TICKET_HEADER = ("TicketId,OwnerIdentity,CustomerIdentity,StorageDate,OpenDate,FirstResponseDate,"
+                 "ClosedDate,AgentIdentity\n")
+
+
+def ticket_row(at: str, *, answered: str = "", closed: str = "", agent: str = "") -> str:
+    return (f"t1,acme-bot@msging.net,5511999990001@wa.gw.msging.net,2026-10-05T{at}:00Z,"
+            f"2026-10-05T12:00:00Z,{answered},{closed},{agent}\n")
+
+
+def test_ticket_events_latest_row_wins_across_files_and_runs(tmp_path, utc_params):
+    """The latest StorageDate wins whichever file holds it and whenever it is loaded; on a tie,
+    the file whose path sorts last (the later line within a file)."""
+    base = tmp_path / "sources/acme/tickets"
+    write(base / "a_close.csv", TICKET_HEADER + ticket_row(
+        "15:00", answered="2026-10-05T12:30:00Z", closed="2026-10-05T15:00:00Z", agent="ana"))
+    # Loaded after a_close.csv, but older: it must not reopen the ticket.
+    write(base / "b_open.csv", TICKET_HEADER + ticket_row("12:20"))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    query = ("SELECT status, agent_identity, strftime(close_date AT TIME ZONE 'UTC', '%H:%M'), "
+             "strftime(storage_date AT TIME ZONE 'UTC', '%H:%M'), "
+             "regexp_extract(source_file, '[^/]+$') FROM tickets")
+
+    def stored() -> list:
+        con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+        try:
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+    assert stored() == [("ClosedAttendant", "ana", "15:00", "15:00", "a_close.csv")]
+    # A later run with an older row (it must not win) and a row of the same instant in a file
+    # that sorts after a_close.csv (it wins the tie: agent bia).
+    write(base / "c_older.csv", TICKET_HEADER + ticket_row("14:00", agent="caio"))
+    write(base / "d_tie.csv", TICKET_HEADER + ticket_row(
+        "15:00", answered="2026-10-05T12:30:00Z", closed="2026-10-05T15:00:00Z", agent="bia"))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert stored() == [("ClosedAttendant", "bia", "15:00", "15:00", "d_tie.csv")]
+    # A newer row in a new file wins: reopened by an agent at 16:00.
+    write(base / "e_newer.csv", TICKET_HEADER + ticket_row("16:00", agent="caio"))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert stored() == [("Open", "caio", None, "16:00", "e_newer.csv")]
