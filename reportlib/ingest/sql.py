@@ -105,9 +105,18 @@ def field_checks(f: sources.Field, col: str, typed: str,
     return checks, value
 
 
+def identity_bot(col: str) -> str:
+    """SQL: the bot id (lower-case) of an identity that is a bot's (`name@msging.net`, the
+    domain in any case, or a bare id), else NULL: a user's identity (`…@wa.gw.msging.net`)
+    never names a bot."""
+    return (f"CASE WHEN lower(split_part({col}, '@', 2)) IN ('msging.net', '') "
+            f"THEN lower(split_part({col}, '@', 1)) END")
+
+
 def ownership_checks(src: sources.CsvSource, own: Ownership) -> dict[str, list]:
     """Per canonical column, the conditions under which a row names another tenant's number
-    or bot (bots compared case-insensitively)."""
+    or bot (bots compared case-insensitively). `identity` columns (From, To, a customer) may
+    name anyone: only a bot's identity is compared."""
     checks: dict[str, list] = {}
     for column, what in src.tenant_checks:
         col = f'"{column}"'
@@ -117,6 +126,9 @@ def ownership_checks(src: sources.CsvSource, own: Ownership) -> dict[str, list]:
             if own.own_phones:
                 found.append((f"{col} NOT IN {sql_set(own.own_phones)}",
                               "phone number not declared for this tenant"))
+        elif what == "identity":
+            found = [(f"{identity_bot(col)} IN {sql_set(own.other_bots)}",
+                      "bot belongs to another tenant")]
         else:
             # A bot may be written as its id or its identity (`id@msging.net`).
             found = [(f"lower(split_part({col}, '@', 1)) IN {sql_set(own.other_bots)}",

@@ -63,7 +63,8 @@ NOTIFICATION_EVENTS = CsvSource(
         Field("Category", "category"),
     ),
     key=("platform_id", "event", "ts"),
-    tenant_checks=(("bot_id", "bot"), ("phone_number_id", "phone")),
+    tenant_checks=(("bot_id", "bot"), ("phone_number_id", "phone"),
+                   ("from_identity", "identity"), ("to_identity", "identity")),
     row_checks=(("ToIdentity",
                  _whatsapp_side('"_typed_to_identity"', '"_typed_from_identity"') + " IS NULL",
                  "neither FromIdentity nor ToIdentity is a WhatsApp user "
@@ -120,7 +121,8 @@ MESSAGES = CsvSource(
         Field("Channel", column="_channel"),
     ),
     key=("message_id",),
-    tenant_checks=(("bot_id", "bot"), ("router_id", "bot")),
+    tenant_checks=(("bot_id", "bot"), ("router_id", "bot"), ("_from", "identity"),
+                   ("_to", "identity")),
     also=MESSAGE_TEMPLATES,
     keep=f"NOT ({MESSAGE_TEMPLATES.when})",
     derived=(
@@ -157,7 +159,8 @@ TICKET_EVENTS = CsvSource(
         Field("ParentSequentialId", "integer"),
     ),
     key=("ticket_id",),
-    tenant_checks=(("bot_id", "bot"),),
+    tenant_checks=(("bot_id", "bot"), ("_customer_identity", "identity"),
+                   ("_contact_identity", "identity")),
     derived=(
         ("customer_identity", _person('"_customer_identity"')),
         # Without a Status column: closed once it has a close date (by the customer when they

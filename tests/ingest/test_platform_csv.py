@@ -469,3 +469,47 @@ def test_ticket_events_latest_row_wins_across_files_and_runs(tmp_path, utc_param
     write(base / "e_newer.csv", TICKET_HEADER + ticket_row("16:00", agent="caio"))
     ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
     assert stored() == [("Open", "caio", None, "16:00", "e_newer.csv")]
+
+
+@pytest.fixture
+def two_tenants(tmp_path):
+    """Acme (acme-bot) and Beta (beta-bot), both in UTC."""
+    from dataclasses import replace
+
+    from tests.conftest import BETA
+
+    folder = tmp_path / "params"
+    params_mod.dump_tenant(folder, replace(ACME, timezone="UTC"))
+    params_mod.dump_tenant(folder, BETA)
+    return folder
+
+
+def test_a_row_naming_another_tenants_bot_in_from_or_to_is_rejected(tmp_path, two_tenants):
+    bot, user, other = ("acme-bot@msging.net", "5511999990001@wa.gw.msging.net",
+                        "Beta-Bot@MSGING.NET")
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate\n"
+          f"p1,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z\n"
+          f"p2,{bot},{other},{user},accepted,2026-10-05T12:00:00Z\n")
+    write(tmp_path / "sources/acme/bot_messages/m.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Type,Content\n"
+          f"b1,{bot},{user},{bot},2026-10-05T12:11:00Z,text/plain,{content('oi')}\n"
+          f"b2,{bot},{other},{bot},2026-10-05T12:12:00Z,text/plain,{content('oi')}\n"
+          f"b3,{bot},{bot},{other},2026-10-05T12:13:00Z,text/plain,{content('oi')}\n")
+    # The wide file's UserIdentity too (a user's number, or another tenant's bot).
+    write(tmp_path / "sources/acme/bot_messages/wide.csv",
+          "MessageId,BotId,UserIdentity,Direction,StorageDate\n"
+          "w1,acme-bot,+5511999990002,received,2026-10-05T12:14:00Z\n"
+          "w2,acme-bot,beta-bot@msging.net,received,2026-10-05T12:15:00Z\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", two_tenants)
+    assert sorted((r.file.split("/")[-1], r.rows_loaded, r.rows_rejected) for r in results) == [
+        ("log.csv", 1, 1), ("m.csv", 1, 2), ("wide.csv", 1, 1)]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT regexp_extract(file, '[^/]+$'), line, field, value, reason "
+                       "FROM rejected_rows ORDER BY 1, 2").fetchall() == [
+        ("log.csv", 3, "FromIdentity", other, "bot belongs to another tenant"),
+        ("m.csv", 3, "FromIdentity", other, "bot belongs to another tenant"),
+        ("m.csv", 4, "ToIdentity", other, "bot belongs to another tenant"),
+        ("wide.csv", 3, "UserIdentity", "beta-bot@msging.net", "bot belongs to another tenant")]
+    assert con.execute("SELECT message_id, user_identity FROM bot_messages ORDER BY 1"
+                       ).fetchall() == [("b1", "+5511999990001"), ("w1", "+5511999990002")]
