@@ -107,9 +107,10 @@ def field_checks(f: sources.Field, col: str, typed: str,
 
 def identity_bot(col: str) -> str:
     """SQL: the bot id (lower-case) of an identity that is a bot's (`name@msging.net`, the
-    domain in any case, or a bare id), else NULL: a user's identity (`…@wa.gw.msging.net`)
-    never names a bot."""
-    return (f"CASE WHEN lower(split_part({col}, '@', 2)) IN ('msging.net', '') "
+    domain in any case, maybe with an `/instance`, or a bare id), else NULL: a user's identity
+    (`…@wa.gw.msging.net`) never names a bot."""
+    return (f"CASE WHEN split_part(split_part(lower({col}), '@', 2), '/', 1) "
+            f"IN ('msging.net', '') "
             f"THEN lower(split_part({col}, '@', 1)) END")
 
 

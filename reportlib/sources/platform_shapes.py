@@ -80,13 +80,18 @@ NOTIFICATION_EVENTS = CsvSource(
 )
 
 
-def _from_bot() -> str:
-    """SQL: the message was sent by the bot (or its router): its sender is the bot's identity."""
-    sender = """lower(split_part("_from", '@', 1))"""
-    return f"""({sender} = lower("bot_id") OR {sender} = lower(coalesce("router_id", '')))"""
+def _is_bot(identity: str) -> str:
+    """SQL: the identity is a bot's: `name@msging.net` (any of the tenant's bots, a router's
+    sub-bot too: another tenant's are rejected before), or the row's owner or router."""
+    name = f"lower(split_part({identity}, '@', 1))"
+    return (f"""(split_part(split_part(lower({identity}), '@', 2), '/', 1) = 'msging.net' """
+            f"""OR {name} = lower("bot_id") OR {name} = lower(coalesce("router_id", '')))""")
 
 
-_USER = f"""CASE WHEN {_from_bot()} THEN "_to" ELSE "_from" END"""
+_FROM_BOT = _is_bot('"_from"')
+_USER = f"""CASE WHEN {_FROM_BOT} THEN "_to" ELSE "_from" END"""
+# A message between two bots (a router and its sub-bot) is no user's: not chatbot traffic.
+_BETWEEN_BOTS = f"""({_FROM_BOT} AND {_is_bot('"_to"')})"""
 
 # Template messages (the notifications) are not chatbot traffic: they give notifications their
 # template instead. `_template` is the decoded content when it is JSON (ingest adds it).
@@ -124,9 +129,9 @@ MESSAGES = CsvSource(
     tenant_checks=(("bot_id", "bot"), ("router_id", "bot"), ("_from", "identity"),
                    ("_to", "identity")),
     also=MESSAGE_TEMPLATES,
-    keep=f"NOT ({MESSAGE_TEMPLATES.when})",
+    keep=f"NOT ({MESSAGE_TEMPLATES.when}) AND NOT {_BETWEEN_BOTS}",
     derived=(
-        ("direction", f"CASE WHEN {_from_bot()} THEN 'sent' ELSE 'received' END"),
+        ("direction", f"CASE WHEN {_FROM_BOT} THEN 'sent' ELSE 'received' END"),
         ("user_identity", _person(_USER)),
         # The user's channel from their identity's domain (wa.gw.msging.net: whatsapp).
         ("channel", f"""COALESCE("_channel", CASE

@@ -513,3 +513,30 @@ def test_a_row_naming_another_tenants_bot_in_from_or_to_is_rejected(tmp_path, tw
         ("wide.csv", 3, "UserIdentity", "beta-bot@msging.net", "bot belongs to another tenant")]
     assert con.execute("SELECT message_id, user_identity FROM bot_messages ORDER BY 1"
                        ).fetchall() == [("b1", "+5511999990001"), ("w1", "+5511999990002")]
+
+
+def test_a_tenants_own_bots_are_never_chatbot_users(tmp_path):
+    """Without RouterId, the router owns the rows and a sub-bot sends: the sub-bot's identity
+    (name@msging.net) is the bot's side, not a user. A message between two of the tenant's bots
+    is no user's message: read, not stored as chatbot traffic."""
+    from dataclasses import replace
+
+    folder = tmp_path / "params"
+    params_mod.dump_tenant(folder, replace(ACME, timezone="UTC",
+                                           bots=("acme-bot", "acme-router")))
+    router, bot, user = ("acme-router@msging.net", "acme-bot@msging.net",
+                         "5521900000301@wa.gw.msging.net")
+    write(tmp_path / "sources/acme/bot_messages/m.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Type,Content\n"
+          f"m1,{router},{bot},{user},2026-10-05T12:00:00Z,text/plain,{content('Olá')}\n"
+          f"m2,{router},{user},{bot},2026-10-05T12:01:00Z,text/plain,{content('Oi')}\n"
+          f"m3,{router},{router},{bot},2026-10-05T12:02:00Z,text/plain,{content('x')}\n"
+          f"m4,{router},{bot.upper()},{user},2026-10-05T12:03:00Z,text/plain,{content('y')}\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT message_id, bot_id, direction, user_identity FROM bot_messages "
+                       "ORDER BY 1").fetchall() == [
+        ("m1", "acme-router", "sent", "+5521900000301"),
+        ("m2", "acme-router", "received", "+5521900000301"),
+        ("m4", "acme-router", "sent", "+5521900000301")]
