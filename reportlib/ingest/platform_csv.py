@@ -216,9 +216,15 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
     _store(con, tenant.tenant_id, src, path, line_sql)
     good = "FROM checked c WHERE c._reject IS NULL AND NOT c._skip"
     loaded = con.execute(f"SELECT count(*) {good}").fetchall()[0][0]
-    con.execute("DROP TABLE checked; DROP TABLE broken; DROP TABLE broken_marks")
     notes = [] if src.shape == "wide" else [f"read as the platform's {src.shape} export"]
     notes += [f"unknown columns ignored: {', '.join(unknown)}"] if unknown else []
+    for what, value in src.warnings:
+        count, first = con.execute(
+            f"SELECT count(*), arg_min(left(v, 100), _ord) FROM (SELECT {value} AS v, c._ord "
+            f"{good}) WHERE v IS NOT NULL").fetchall()[0]
+        if count:
+            notes.append(f"{what}: {count} row{'s' if count > 1 else ''} (first: {first})")
+    con.execute("DROP TABLE checked; DROP TABLE broken; DROP TABLE broken_marks")
     return finish(con, tenant.tenant_id, src.kind, Path(path), sha, loaded, notes)
 
 

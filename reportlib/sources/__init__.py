@@ -75,6 +75,9 @@ class CsvSource:
     # When an incoming row `i` replaces the stored row `t` of its key (SQL over both, across
     # files and runs); default: always (the file loaded last wins).
     replaces: str = ""
+    # (what, SQL over the checked columns): a value of a loaded row that is read but not used
+    # (NULL when fine); the file's line counts them and shows the first.
+    warnings: tuple[tuple[str, str], ...] = ()
 
     @property
     def columns(self) -> list[str]:

@@ -8,7 +8,7 @@ WhatsApp user) or `name@msging.net` (a bot).
 
 from __future__ import annotations
 
-from reportlib.sources import TICKET_STATUSES, AlsoInto, CsvSource, Field
+from reportlib.sources import CATEGORY_VALUES, TICKET_STATUSES, AlsoInto, CsvSource, Field
 
 # A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain.
 WHATSAPP_IDENTITY = r"^\+?([1-9][0-9]{7,14})@wa\."
@@ -38,6 +38,15 @@ _WA_NUMBER = f"TRY_CAST({_metadata('#wa.timestamp')} AS DOUBLE)"
 _WA_SECONDS = f"CASE WHEN {_WA_NUMBER} > 1e11 THEN {_WA_NUMBER} / 1000 ELSE {_WA_NUMBER} END"
 _EVENT_TS = (f"CASE WHEN {_WA_SECONDS} BETWEEN 1420070400 AND 4102444800 "
              f"THEN to_timestamp({_WA_SECONDS}) ELSE \"storage_date\" END")
+
+# `#wa.conversation.origin.type`, read like the Category column: normalised, and a category only
+# when it is one (Meta's older `business_initiated`, or anything else, is reported and not used,
+# so the category falls through to the campaign, then the template list).
+_ORIGIN = f"normalize_category({_metadata('#wa.conversation.origin.type')})"
+_CATEGORIES = "(" + ", ".join(f"'{c}'" for c in CATEGORY_VALUES) + ")"
+_ORIGIN_CATEGORY = f"CASE WHEN {_ORIGIN} IN {_CATEGORIES} THEN {_ORIGIN} END"
+_BAD_ORIGIN = (f"CASE WHEN {_ORIGIN} NOT IN {_CATEGORIES} "
+               f"THEN {_metadata('#wa.conversation.origin.type')} END")
 
 NOTIFICATION_EVENTS = CsvSource(
     kind="notifications",
@@ -75,8 +84,10 @@ NOTIFICATION_EVENTS = CsvSource(
         ("ts", _EVENT_TS),
         ("wamid", _metadata("#message.uniqueId")),
         ("conversation_id", _metadata("#wa.conversation.id")),
-        ("origin_category", f"normalize_category({_metadata('#wa.conversation.origin.type')})"),
+        ("origin_category", _ORIGIN_CATEGORY),
     ),
+    warnings=(("Metadata #wa.conversation.origin.type is not a category, not used",
+               _BAD_ORIGIN),),
 )
 
 

@@ -540,3 +540,39 @@ def test_a_tenants_own_bots_are_never_chatbot_users(tmp_path):
         ("m1", "acme-router", "sent", "+5521900000301"),
         ("m2", "acme-router", "received", "+5521900000301"),
         ("m4", "acme-router", "sent", "+5521900000301")]
+
+
+def test_an_origin_type_that_is_no_category_falls_through_and_is_reported(tmp_path):
+    """`#wa.conversation.origin.type` is read like the Category column: normalised, and used
+    only when it is a category; otherwise the campaigns file, the template list, `unknown`."""
+    from dataclasses import replace
+
+    folder = tmp_path / "params"
+    params_mod.dump_tenant(folder, replace(ACME, timezone="UTC",
+                                           templates={"aviso_boleto": "utility"}))
+    bot, user = "acme-bot@msging.net", "5511999990001@wa.gw.msging.net"
+
+    def row(pid: str, template: str, origin: str) -> str:
+        meta = json.dumps({"#wa.conversation.origin.type": origin}).replace('"', '""')
+        return f'{pid},{bot},{bot},{user},accepted,2026-10-05T12:00:00Z,"{meta}",{template}\n'
+
+    write(tmp_path / "sources/acme/campaigns/c.csv", CAMPAIGNS)
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate,Metadata,TemplateName\n"
+          + row("p1", "aviso_boleto", "business_initiated")  # → the template list: utility
+          + row("p2", "outro", "<b>x</b>")  # → nothing else: unknown
+          + row("p3", "promo_out", "user_initiated")  # → campaign c1: marketing
+          + row("p4", "outro", " Authentication-International ")  # valid, normalised
+          + row("p5", "aviso_boleto", "MARKETING"))  # valid: wins over the template list
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
+    log = [r for r in results if r.file.endswith("log.csv")][0]
+    assert (log.rows_loaded, log.rows_rejected) == (5, 0)
+    assert ("Metadata #wa.conversation.origin.type is not a category, not used: 3 rows "
+            "(first: business_initiated)") in log.message
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    # p3: promo_out by acme-bot, accepted 10-05 12:00, c1 started 10-05 12:00: marketing.
+    assert con.execute("SELECT message_id, category FROM message_timeline ORDER BY 1"
+                       ).fetchall() == [("p1", "utility"), ("p2", "unknown"),
+                                        ("p3", "marketing"),
+                                        ("p4", "authentication_international"),
+                                        ("p5", "marketing")]
