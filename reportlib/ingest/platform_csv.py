@@ -54,18 +54,27 @@ def _delimiter(header: str) -> str:
 
 def _positions(header: list[str], src: sources.CsvSource,
                column_map: dict[str, str]) -> tuple[dict, list, list]:
-    """(canonical column → position, unknown names, missing required names) of a header read
-    as the shape `src`; `column_map` (the tenant's params) renames a file's columns first."""
-    positions: dict[str, int] = {}
+    """(canonical column → positions, unknown names, missing required names) of a header read
+    as the shape `src`; `column_map` (the tenant's params) renames a file's columns first.
+
+    A field may come under its name and under an alias (`ClosedDate` and `CloseDate`): both are
+    read, the name's first (its cell, else the alias's when empty). The same spelling twice is
+    ambiguous and makes the file unreadable."""
+    positions: dict[str, list[int]] = {}
+    spellings: set[tuple[str, str]] = set()
     unknown = []
     for i, name in enumerate(header):
-        f = src.field_named(column_map.get(name.strip().lower(), name))
+        declared = column_map.get(name.strip().lower(), name).strip().lower()
+        f = src.field_named(declared)
         if f is None:
             unknown.append(name.strip())
-        elif f.target in positions:
+        elif (f.target, declared) in spellings:
             raise ReportError(f"line 1: column {name.strip()} appears twice")
         else:
-            positions[f.target] = i
+            spellings.add((f.target, declared))
+            at = positions.setdefault(f.target, [])
+            # The field's own name before its aliases.
+            at.insert(0 if declared == f.name.lower() else len(at), i)
     missing = [f.name for f in src.fields if f.required and f.target not in positions]
     return positions, unknown, missing
 
@@ -105,8 +114,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
     text_cols = []
     for f in src.fields:
         if f.target in positions:
-            cell = f"c{positions[f.target]}"
-            text_cols.append(f'{_cell_text(cell, f.max_length)} AS "{f.target}"')
+            cells = [_cell_text(f"c{i}", f.max_length) for i in positions[f.target]]
+            text = cells[0] if len(cells) == 1 else f"COALESCE({', '.join(cells)})"
+            text_cols.append(f'{text} AS "{f.target}"')
         else:
             text_cols.append(f'NULL::VARCHAR AS "{f.target}"')
     owner = ownership_checks(src, own)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from reportlib.sources import CATEGORY_VALUES, TICKET_STATUSES, AlsoInto, CsvSource, Field
 
-# A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain.
-WHATSAPP_IDENTITY = r"^\+?([1-9][0-9]{7,14})@wa\."
+# A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain
+# (in any case: `(?i)`).
+WHATSAPP_IDENTITY = r"(?i)^\+?([1-9][0-9]{7,14})@wa\."
 
 
 def _whatsapp_side(a: str, b: str) -> str:
@@ -26,6 +27,13 @@ def _person(identity: str) -> str:
     return (f"CASE WHEN regexp_matches({identity}, '{WHATSAPP_IDENTITY}') "
             f"THEN '+' || regexp_extract({identity}, '{WHATSAPP_IDENTITY}', 1) "
             f"ELSE {identity} END")
+
+
+def _closer(identity: str) -> str:
+    """SQL: an identity comparable with another: a WhatsApp identity or a phone number
+    (`+5521…`, `5521…`) as +E.164, anything else lower-case."""
+    return (f"CASE WHEN regexp_full_match({identity}, '\\+?[1-9][0-9]{{7,14}}') "
+            f"THEN '+' || ltrim({identity}, '+') ELSE lower({_person(identity)}) END")
 
 
 def _metadata(key: str) -> str:
@@ -146,8 +154,8 @@ MESSAGES = CsvSource(
         ("user_identity", _person(_USER)),
         # The user's channel from their identity's domain (wa.gw.msging.net: whatsapp).
         ("channel", f"""COALESCE("_channel", CASE
-            WHEN split_part({_USER}, '@', 2) LIKE 'wa.%' THEN 'whatsapp'
-            ELSE NULLIF(split_part(split_part({_USER}, '@', 2), '.', 1), '') END)"""),
+            WHEN lower(split_part({_USER}, '@', 2)) LIKE 'wa.%' THEN 'whatsapp'
+            ELSE NULLIF(lower(split_part(split_part({_USER}, '@', 2), '.', 1)), '') END)"""),
     ),
 )
 
@@ -181,8 +189,9 @@ TICKET_EVENTS = CsvSource(
         ("customer_identity", _person('"_customer_identity"')),
         # Without a Status column: closed once it has a close date (by the customer when they
         # closed it), open once an agent answered or holds it, else waiting.
-        ("status", """COALESCE("_status", CASE
-            WHEN "close_date" IS NOT NULL AND lower("closed_by") = lower("_customer_identity")
+        ("status", f"""COALESCE("_status", CASE
+            WHEN "close_date" IS NOT NULL
+                 AND {_closer('"closed_by"')} = {_closer('"_customer_identity"')}
                 THEN 'ClosedClient'
             WHEN "close_date" IS NOT NULL THEN 'ClosedAttendant'
             WHEN "first_response_date" IS NOT NULL OR "agent_identity" IS NOT NULL THEN 'Open'

@@ -576,3 +576,43 @@ def test_an_origin_type_that_is_no_category_falls_through_and_is_reported(tmp_pa
                                         ("p3", "marketing"),
                                         ("p4", "authentication_international"),
                                         ("p5", "marketing")]
+
+
+def test_ticket_identities_compare_as_numbers_and_domains_in_any_case(tmp_path, utc_params):
+    """ClosedBy as +E.164 is the customer of a `digits@wa.gw.msging.net` identity; the gateway's
+    domain is read in any case; a header with both ClosedDate and CloseDate reads ClosedDate,
+    else CloseDate."""
+    write(tmp_path / "sources/acme/tickets/t.csv",
+          "TicketId,OwnerIdentity,CustomerIdentity,StorageDate,ClosedDate,CloseDate,ClosedBy\n"
+          "t1,acme-bot@msging.net,5521900000002@wa.gw.msging.net,2026-10-05T10:00:00Z,"
+          "2026-10-05T11:00:00Z,,+5521900000002\n"
+          "t2,acme-bot@msging.net,5521900000004@WA.GW.MSGING.NET,2026-10-05T10:00:00Z,"
+          ",2026-10-05T11:30:00Z,ana@acme.com\n"
+          "t3,acme-bot@msging.net,5521900000005@wa.gw.msging.net,2026-10-05T10:00:00Z,"
+          "2026-10-05T11:45:00Z,2026-10-05T09:00:00Z,\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert (result.rows_loaded, result.rows_rejected) == (3, 0), result.line()
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT ticket_id, customer_identity, status, "
+                       "strftime(close_date AT TIME ZONE 'UTC', '%H:%M') FROM tickets ORDER BY 1"
+                       ).fetchall() == [
+        ("t1", "+5521900000002", "ClosedClient", "11:00"),
+        ("t2", "+5521900000004", "ClosedAttendant", "11:30"),
+        ("t3", "+5521900000005", "ClosedAttendant", "11:45")]
+
+
+def test_a_whatsapp_identity_in_capitals_is_a_user(tmp_path, utc_params):
+    bot, user = "acme-bot@msging.net", "5511999990001@WA.GW.MSGING.NET"
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate\n"
+          f"p1,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z\n")
+    write(tmp_path / "sources/acme/bot_messages/m.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Type,Content\n"
+          f"b1,{bot},{user},{bot},2026-10-05T12:11:00Z,text/plain,{content('oi')}\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(1, 0), (1, 0)]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT recipient FROM notification_events").fetchall() == [
+        ("+5511999990001",)]
+    assert con.execute("SELECT user_identity, channel FROM bot_messages").fetchall() == [
+        ("+5511999990001", "whatsapp")]
