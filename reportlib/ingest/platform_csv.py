@@ -36,14 +36,16 @@ STRUCTURAL_REASONS = {
 WHITESPACE = "(' ', chr(9), chr(10), chr(13))"
 
 
-def _cell_text(cell: str) -> str:
-    """A cell's text trimmed of blanks, NULL when empty, cut past MAX_CELL characters (longer
-    cells are rejected by their field's maximum). Trimming only where a cell starts or ends with
-    a blank is three times cheaper than trimming every cell."""
+def _cell_text(cell: str, max_length: int) -> str:
+    """A cell's text trimmed of blanks, NULL when empty, cut one character past its field's
+    maximum (or MAX_CELL, if larger): a longer cell is then still rejected by that maximum,
+    while a field that may hold more than MAX_CELL (JSON, message content) is read whole.
+    Trimming only where a cell starts or ends with a blank is three times cheaper than trimming
+    every cell."""
+    keep = max(MAX_CELL, max_length) + 1
     trimmed = (f"CASE WHEN {cell}[1] IN {WHITESPACE} OR {cell}[-1] IN {WHITESPACE} "
                f"THEN NULLIF(trim({cell}, ' \t\r\n'), '') ELSE NULLIF({cell}, '') END")
-    return (f"CASE WHEN strlen({cell}) > {MAX_CELL + 1} THEN left({trimmed}, {MAX_CELL + 1}) "
-            f"ELSE {trimmed} END")
+    return f"CASE WHEN strlen({cell}) > {keep} THEN left({trimmed}, {keep}) ELSE {trimmed} END"
 
 
 def _delimiter(header: str) -> str:
@@ -52,18 +54,27 @@ def _delimiter(header: str) -> str:
 
 def _positions(header: list[str], src: sources.CsvSource,
                column_map: dict[str, str]) -> tuple[dict, list, list]:
-    """(canonical column → position, unknown names, missing required names) of a header read
-    as the shape `src`; `column_map` (the tenant's params) renames a file's columns first."""
-    positions: dict[str, int] = {}
+    """(canonical column → positions, unknown names, missing required names) of a header read
+    as the shape `src`; `column_map` (the tenant's params) renames a file's columns first.
+
+    A field may come under its name and under an alias (`ClosedDate` and `CloseDate`): both are
+    read, the name's first (its cell, else the alias's when empty). The same spelling twice is
+    ambiguous and makes the file unreadable."""
+    positions: dict[str, list[int]] = {}
+    spellings: set[tuple[str, str]] = set()
     unknown = []
     for i, name in enumerate(header):
-        f = src.field_named(column_map.get(name.strip().lower(), name))
+        declared = column_map.get(name.strip().lower(), name).strip().lower()
+        f = src.field_named(declared)
         if f is None:
             unknown.append(name.strip())
-        elif f.target in positions:
+        elif (f.target, declared) in spellings:
             raise ReportError(f"line 1: column {name.strip()} appears twice")
         else:
-            positions[f.target] = i
+            spellings.add((f.target, declared))
+            at = positions.setdefault(f.target, [])
+            # The field's own name before its aliases.
+            at.insert(0 if declared == f.name.lower() else len(at), i)
     missing = [f.name for f in src.fields if f.required and f.target not in positions]
     return positions, unknown, missing
 
@@ -103,8 +114,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
     text_cols = []
     for f in src.fields:
         if f.target in positions:
-            cell = f"c{positions[f.target]}"
-            text_cols.append(f'{_cell_text(cell)} AS "{f.target}"')
+            cells = [_cell_text(f"c{i}", f.max_length) for i in positions[f.target]]
+            text = cells[0] if len(cells) == 1 else f"COALESCE({', '.join(cells)})"
+            text_cols.append(f'{text} AS "{f.target}"')
         else:
             text_cols.append(f'NULL::VARCHAR AS "{f.target}"')
     owner = ownership_checks(src, own)
@@ -214,9 +226,15 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
     _store(con, tenant.tenant_id, src, path, line_sql)
     good = "FROM checked c WHERE c._reject IS NULL AND NOT c._skip"
     loaded = con.execute(f"SELECT count(*) {good}").fetchall()[0][0]
-    con.execute("DROP TABLE checked; DROP TABLE broken; DROP TABLE broken_marks")
     notes = [] if src.shape == "wide" else [f"read as the platform's {src.shape} export"]
     notes += [f"unknown columns ignored: {', '.join(unknown)}"] if unknown else []
+    for what, value in src.warnings:
+        count, first = con.execute(
+            f"SELECT count(*), arg_min(left(v, 100), _ord) FROM (SELECT {value} AS v, c._ord "
+            f"{good}) WHERE v IS NOT NULL").fetchall()[0]
+        if count:
+            notes.append(f"{what}: {count} row{'s' if count > 1 else ''} (first: {first})")
+    con.execute("DROP TABLE checked; DROP TABLE broken; DROP TABLE broken_marks")
     return finish(con, tenant.tenant_id, src.kind, Path(path), sha, loaded, notes)
 
 
@@ -244,7 +262,7 @@ def _store(con: duckdb.DuckDBPyConnection, tenant_id: str, src: sources.CsvSourc
                               WHERE e.tenant_id = {quote(tenant_id)} AND {matches})""")
     else:
         replace_rows(con, src.table, tenant_id, src.key, [*names, "source_file", "source_line"],
-                     rows)
+                     rows, src.replaces)
     if src.also is not None:
         also = src.also
         values = ", ".join(f'{sql} AS "{n}"' for n, sql in also.columns)

@@ -39,6 +39,9 @@ class FileResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     message: str = ""
+    # An entry of the tenant folder itself (a kind folder, a stray file), not of a kind folder:
+    # its line names it once, as tenant/name.
+    tenant_entry: bool = False
 
     @property
     def failed(self) -> bool:
@@ -46,7 +49,12 @@ class FileResult:
 
     def line(self) -> str:
         """One line, always: names and messages are escaped."""
-        where = f"{self.tenant}/{self.kind}/{Path(self.file).name}" if self.kind else self.file
+        if self.tenant_entry:
+            where = f"{self.tenant}/{Path(self.file).name}"
+        elif self.kind:
+            where = f"{self.tenant}/{self.kind}/{Path(self.file).name}"
+        else:
+            where = self.file
         if self.status in ("loaded", "unchanged"):
             text = (f"{where}: {self.status}, {self.rows_loaded} loaded, "
                     f"{self.rows_rejected} rejected")

@@ -150,11 +150,16 @@ def _tenant_results(session: Session, folder: Path, root: Path, tenant: TenantPa
         if sub.is_symlink() and not files.inside(sub, root):
             results.append(FileResult(name, printable(kind), str(sub), "refused",
                                       message="symbolic link leading outside the sources "
-                                      "folder: not read"))
+                                      "folder: not read", tenant_entry=True))
             continue
-        if not sub.is_dir() or kind not in sources.KNOWN_SOURCES:
+        if not sub.is_dir():
             results.append(FileResult(name, printable(kind), str(sub), "skipped",
-                                      message="unknown sub-folder, not read"))
+                                      message="a file outside any source folder, not read",
+                                      tenant_entry=True))
+            continue
+        if kind not in sources.KNOWN_SOURCES:
+            results.append(FileResult(name, printable(kind), str(sub), "skipped",
+                                      message="unknown sub-folder, not read", tenant_entry=True))
             continue
         for entry in files.kind_entries(kind, sub, root):
             if entry.status == "read":

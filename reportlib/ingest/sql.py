@@ -105,9 +105,19 @@ def field_checks(f: sources.Field, col: str, typed: str,
     return checks, value
 
 
+def identity_bot(col: str) -> str:
+    """SQL: the bot id (lower-case) of an identity that is a bot's (`name@msging.net`, the
+    domain in any case, maybe with an `/instance`, or a bare id), else NULL: a user's identity
+    (`…@wa.gw.msging.net`) never names a bot."""
+    return (f"CASE WHEN split_part(split_part(lower({col}), '@', 2), '/', 1) "
+            f"IN ('msging.net', '') "
+            f"THEN lower(split_part({col}, '@', 1)) END")
+
+
 def ownership_checks(src: sources.CsvSource, own: Ownership) -> dict[str, list]:
     """Per canonical column, the conditions under which a row names another tenant's number
-    or bot (bots compared case-insensitively)."""
+    or bot (bots compared case-insensitively). `identity` columns (From, To, a customer) may
+    name anyone: only a bot's identity is compared."""
     checks: dict[str, list] = {}
     for column, what in src.tenant_checks:
         col = f'"{column}"'
@@ -117,6 +127,9 @@ def ownership_checks(src: sources.CsvSource, own: Ownership) -> dict[str, list]:
             if own.own_phones:
                 found.append((f"{col} NOT IN {sql_set(own.own_phones)}",
                               "phone number not declared for this tenant"))
+        elif what == "identity":
+            found = [(f"{identity_bot(col)} IN {sql_set(own.other_bots)}",
+                      "bot belongs to another tenant")]
         else:
             # A bot may be written as its id or its identity (`id@msging.net`).
             found = [(f"lower(split_part({col}, '@', 1)) IN {sql_set(own.other_bots)}",
@@ -126,9 +139,13 @@ def ownership_checks(src: sources.CsvSource, own: Ownership) -> dict[str, list]:
 
 
 def replace_rows(con, table: str, tenant_id: str, key: tuple[str, ...] | list[str],
-                 columns: list[str], select: str) -> None:
+                 columns: list[str], select: str, replaces: str = "") -> None:
     """Upsert the rows of `select` (one per key, `tenant_id` and `columns` in that order) into
     `table`: stored rows of this tenant with the same key are replaced.
+
+    `replaces`, SQL over an incoming row `i` and a stored row `t` of the same key, limits that
+    to where it holds; where it does not, the stored row stays and the incoming one is dropped
+    (the latest ticket event wins whatever order its files are loaded in).
 
     DELETE + INSERT rather than INSERT OR REPLACE: the big canonical tables carry no primary-key
     index, which DuckDB must hold in memory and which doubled the cost of a load. The delete is
@@ -138,9 +155,22 @@ def replace_rows(con, table: str, tenant_id: str, key: tuple[str, ...] | list[st
     """
     names = ", ".join(["tenant_id", *columns])
     tenant = quote(tenant_id)
-    if con.execute(f"SELECT 1 FROM {table} WHERE tenant_id = {tenant} LIMIT 1").fetchall():
+    if not con.execute(f"SELECT 1 FROM {table} WHERE tenant_id = {tenant} LIMIT 1").fetchall():
+        con.execute(f"INSERT INTO {table} ({names}) {select}")
+        return
+    matches = " AND ".join(f"t.{k} = i.{k}" for k in key)
+    if not replaces:
         keys = ", ".join(key)
-        matches = " AND ".join(f"t.{k} = i.{k}" for k in key)
         con.execute(f"DELETE FROM {table} t USING (SELECT {keys} FROM ({select}) AS s({names})) i "
                     f"WHERE t.tenant_id = {tenant} AND {matches}")
-    con.execute(f"INSERT INTO {table} ({names}) {select}")
+        con.execute(f"INSERT INTO {table} ({names}) {select}")
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE incoming_rows AS "
+                f"SELECT * FROM ({select}) AS s({names})")
+    con.execute(f"DELETE FROM {table} t USING incoming_rows i "
+                f"WHERE t.tenant_id = {tenant} AND {matches} AND ({replaces})")
+    # What is still stored under an incoming key beat the incoming row.
+    con.execute(f"INSERT INTO {table} ({names}) SELECT * FROM incoming_rows i "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t "
+                f"WHERE t.tenant_id = {tenant} AND {matches})")
+    con.execute("DROP TABLE incoming_rows")

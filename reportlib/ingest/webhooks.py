@@ -91,9 +91,11 @@ def _category(expr: str) -> str:
     return f"NULLIF(replace(replace(lower(trim({expr})), '-', '_'), ' ', '_'), '')"
 
 
-def _json_error(text: str) -> str:
+def _json_error(text: str | None) -> str:
     """Python's account of why a line is not JSON, e.g. " (Expecting value)"; called for
     rejected lines only."""
+    if text is None:
+        return ""
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
@@ -141,23 +143,37 @@ def _shape_problem(text: str) -> str | None:
 
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """Python helpers the webhook SQL calls (once per connection)."""
+    """Python helpers the ingest SQL calls (once per connection).
+
+    A helper that may return None is registered with null_handling="special": with DuckDB's
+    default, a None returned for a non-NULL input fails the whole query (an unreadable file
+    with an empty message) instead of giving NULL.
+    """
     con.create_function("_json_error", _json_error, ["VARCHAR"], "VARCHAR",
-                        side_effects=False)
+                        side_effects=False, null_handling="special")
     con.create_function("_shape_problem", _shape_problem, ["VARCHAR"], "VARCHAR",
                         side_effects=False, null_handling="special")
     con.create_function("utf16_base64_json", utf16_base64_json, ["VARCHAR"], "VARCHAR",
-                        side_effects=False)
+                        side_effects=False, null_handling="special")
 
 
-def utf16_base64_json(content: str) -> str | None:
-    """The platform's message content (base64 of UTF-16LE text) as text when it is a JSON
-    object, else None: only a template's JSON is read from it."""
+def utf16_base64_json(content: str | None) -> str | None:
+    """The platform's message content as text when it is a JSON object, else None: only a
+    template's JSON is read from it. The content is base64 of UTF-16LE text; an export that
+    left it plain is read as it is. Checked with Python's parser, because DuckDB's JSON
+    functions fail the whole query on malformed text."""
+    if content is None:
+        return None
     try:
         text = base64.b64decode(content, validate=True).decode("utf-16-le").lstrip("\ufeff")
     except (ValueError, UnicodeDecodeError):
+        text = content
+    if not text.lstrip().startswith("{"):
         return None
-    return text if text.lstrip().startswith("{") else None
+    try:
+        return text if isinstance(json.loads(text), dict) else None
+    except (ValueError, RecursionError):
+        return None
 
 
 def _phone_problem(own: Ownership) -> str:

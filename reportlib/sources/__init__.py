@@ -58,7 +58,8 @@ class CsvSource:
     table: str
     fields: tuple[Field, ...]
     key: tuple[str, ...]  # canonical column names (besides tenant_id)
-    tenant_checks: tuple[tuple[str, str], ...] = field(default=())  # (column, 'phone'|'bot')
+    # (column, 'phone'|'bot'|'identity'): an identity column names a user or a bot.
+    tenant_checks: tuple[tuple[str, str], ...] = field(default=())
     shape: str = "wide"  # the platform's own export tables are other shapes of a kind
     # (field name, bad-condition over the typed columns "_typed_<column>", reason): checks of
     # more than one field, run after the per-field ones.
@@ -71,6 +72,12 @@ class CsvSource:
     also: AlsoInto | None = None
     # Rows stored in `table` (SQL over the checked columns); default: every good row.
     keep: str = ""
+    # When an incoming row `i` replaces the stored row `t` of its key (SQL over both, across
+    # files and runs); default: always (the file loaded last wins).
+    replaces: str = ""
+    # (what, SQL over the checked columns): a value of a loaded row that is read but not used
+    # (NULL when fine); the file's line counts them and shows the first.
+    warnings: tuple[tuple[str, str], ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -165,7 +172,7 @@ TICKETS = CsvSource(
         Field("ParentSequentialId", "integer"),
     ),
     key=("ticket_id",),
-    tenant_checks=(("bot_id", "bot"),),
+    tenant_checks=(("bot_id", "bot"), ("customer_identity", "identity")),
 )
 
 TICKET_MESSAGES = CsvSource(
@@ -207,7 +214,7 @@ BOT_MESSAGES = CsvSource(
         Field("StorageDate", "timestamp", required=True),
     ),
     key=("message_id",),
-    tenant_checks=(("bot_id", "bot"), ("router_id", "bot")),
+    tenant_checks=(("bot_id", "bot"), ("router_id", "bot"), ("user_identity", "identity")),
 )
 
 EVENT_TRACKS = CsvSource(
@@ -230,7 +237,7 @@ EVENT_TRACKS = CsvSource(
     # All columns are the natural key: an identical event re-loaded is the same event.
     key=("bot_id", "contact_identity", "category", "action", "label", "value", "extras",
          "storage_date", "message_id", "event_count"),
-    tenant_checks=(("bot_id", "bot"),),
+    tenant_checks=(("bot_id", "bot"), ("contact_identity", "identity")),
 )
 
 CSV_SOURCES: dict[str, CsvSource] = {s.kind: s for s in (

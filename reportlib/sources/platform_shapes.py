@@ -8,10 +8,11 @@ WhatsApp user) or `name@msging.net` (a bot).
 
 from __future__ import annotations
 
-from reportlib.sources import TICKET_STATUSES, AlsoInto, CsvSource, Field
+from reportlib.sources import CATEGORY_VALUES, TICKET_STATUSES, AlsoInto, CsvSource, Field
 
-# A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain.
-WHATSAPP_IDENTITY = r"^\+?([1-9][0-9]{7,14})@wa\."
+# A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain
+# (in any case: `(?i)`).
+WHATSAPP_IDENTITY = r"(?i)^\+?([1-9][0-9]{7,14})@wa\."
 
 
 def _whatsapp_side(a: str, b: str) -> str:
@@ -28,6 +29,13 @@ def _person(identity: str) -> str:
             f"ELSE {identity} END")
 
 
+def _closer(identity: str) -> str:
+    """SQL: an identity comparable with another: a WhatsApp identity or a phone number
+    (`+5521…`, `5521…`) as +E.164, anything else lower-case."""
+    return (f"CASE WHEN regexp_full_match({identity}, '\\+?[1-9][0-9]{{7,14}}') "
+            f"THEN '+' || ltrim({identity}, '+') ELSE lower({_person(identity)}) END")
+
+
 def _metadata(key: str) -> str:
     return f"""json_extract_string("_metadata", '$."{key}"')"""
 
@@ -38,6 +46,15 @@ _WA_NUMBER = f"TRY_CAST({_metadata('#wa.timestamp')} AS DOUBLE)"
 _WA_SECONDS = f"CASE WHEN {_WA_NUMBER} > 1e11 THEN {_WA_NUMBER} / 1000 ELSE {_WA_NUMBER} END"
 _EVENT_TS = (f"CASE WHEN {_WA_SECONDS} BETWEEN 1420070400 AND 4102444800 "
              f"THEN to_timestamp({_WA_SECONDS}) ELSE \"storage_date\" END")
+
+# `#wa.conversation.origin.type`, read like the Category column: normalised, and a category only
+# when it is one (Meta's older `business_initiated`, or anything else, is reported and not used,
+# so the category falls through to the campaign, then the template list).
+_ORIGIN = f"normalize_category({_metadata('#wa.conversation.origin.type')})"
+_CATEGORIES = "(" + ", ".join(f"'{c}'" for c in CATEGORY_VALUES) + ")"
+_ORIGIN_CATEGORY = f"CASE WHEN {_ORIGIN} IN {_CATEGORIES} THEN {_ORIGIN} END"
+_BAD_ORIGIN = (f"CASE WHEN {_ORIGIN} NOT IN {_CATEGORIES} "
+               f"THEN {_metadata('#wa.conversation.origin.type')} END")
 
 NOTIFICATION_EVENTS = CsvSource(
     kind="notifications",
@@ -63,7 +80,8 @@ NOTIFICATION_EVENTS = CsvSource(
         Field("Category", "category"),
     ),
     key=("platform_id", "event", "ts"),
-    tenant_checks=(("bot_id", "bot"), ("phone_number_id", "phone")),
+    tenant_checks=(("bot_id", "bot"), ("phone_number_id", "phone"),
+                   ("from_identity", "identity"), ("to_identity", "identity")),
     row_checks=(("ToIdentity",
                  _whatsapp_side('"_typed_to_identity"', '"_typed_from_identity"') + " IS NULL",
                  "neither FromIdentity nor ToIdentity is a WhatsApp user "
@@ -74,18 +92,25 @@ NOTIFICATION_EVENTS = CsvSource(
         ("ts", _EVENT_TS),
         ("wamid", _metadata("#message.uniqueId")),
         ("conversation_id", _metadata("#wa.conversation.id")),
-        ("origin_category", f"normalize_category({_metadata('#wa.conversation.origin.type')})"),
+        ("origin_category", _ORIGIN_CATEGORY),
     ),
+    warnings=(("Metadata #wa.conversation.origin.type is not a category, not used",
+               _BAD_ORIGIN),),
 )
 
 
-def _from_bot() -> str:
-    """SQL: the message was sent by the bot (or its router): its sender is the bot's identity."""
-    sender = """lower(split_part("_from", '@', 1))"""
-    return f"""({sender} = lower("bot_id") OR {sender} = lower(coalesce("router_id", '')))"""
+def _is_bot(identity: str) -> str:
+    """SQL: the identity is a bot's: `name@msging.net` (any of the tenant's bots, a router's
+    sub-bot too: another tenant's are rejected before), or the row's owner or router."""
+    name = f"lower(split_part({identity}, '@', 1))"
+    return (f"""(split_part(split_part(lower({identity}), '@', 2), '/', 1) = 'msging.net' """
+            f"""OR {name} = lower("bot_id") OR {name} = lower(coalesce("router_id", '')))""")
 
 
-_USER = f"""CASE WHEN {_from_bot()} THEN "_to" ELSE "_from" END"""
+_FROM_BOT = _is_bot('"_from"')
+_USER = f"""CASE WHEN {_FROM_BOT} THEN "_to" ELSE "_from" END"""
+# A message between two bots (a router and its sub-bot) is no user's: not chatbot traffic.
+_BETWEEN_BOTS = f"""({_FROM_BOT} AND {_is_bot('"_to"')})"""
 
 # Template messages (the notifications) are not chatbot traffic: they give notifications their
 # template instead. `_template` is the decoded content when it is JSON (ingest adds it).
@@ -120,16 +145,17 @@ MESSAGES = CsvSource(
         Field("Channel", column="_channel"),
     ),
     key=("message_id",),
-    tenant_checks=(("bot_id", "bot"), ("router_id", "bot")),
+    tenant_checks=(("bot_id", "bot"), ("router_id", "bot"), ("_from", "identity"),
+                   ("_to", "identity")),
     also=MESSAGE_TEMPLATES,
-    keep=f"NOT ({MESSAGE_TEMPLATES.when})",
+    keep=f"NOT ({MESSAGE_TEMPLATES.when}) AND NOT {_BETWEEN_BOTS}",
     derived=(
-        ("direction", f"CASE WHEN {_from_bot()} THEN 'sent' ELSE 'received' END"),
+        ("direction", f"CASE WHEN {_FROM_BOT} THEN 'sent' ELSE 'received' END"),
         ("user_identity", _person(_USER)),
         # The user's channel from their identity's domain (wa.gw.msging.net: whatsapp).
         ("channel", f"""COALESCE("_channel", CASE
-            WHEN split_part({_USER}, '@', 2) LIKE 'wa.%' THEN 'whatsapp'
-            ELSE NULLIF(split_part(split_part({_USER}, '@', 2), '.', 1), '') END)"""),
+            WHEN lower(split_part({_USER}, '@', 2)) LIKE 'wa.%' THEN 'whatsapp'
+            ELSE NULLIF(lower(split_part(split_part({_USER}, '@', 2), '.', 1)), '') END)"""),
     ),
 )
 
@@ -157,20 +183,27 @@ TICKET_EVENTS = CsvSource(
         Field("ParentSequentialId", "integer"),
     ),
     key=("ticket_id",),
-    tenant_checks=(("bot_id", "bot"),),
+    tenant_checks=(("bot_id", "bot"), ("_customer_identity", "identity"),
+                   ("_contact_identity", "identity")),
     derived=(
         ("customer_identity", _person('"_customer_identity"')),
         # Without a Status column: closed once it has a close date (by the customer when they
         # closed it), open once an agent answered or holds it, else waiting.
-        ("status", """COALESCE("_status", CASE
-            WHEN "close_date" IS NOT NULL AND lower("closed_by") = lower("_customer_identity")
+        ("status", f"""COALESCE("_status", CASE
+            WHEN "close_date" IS NOT NULL
+                 AND {_closer('"closed_by"')} = {_closer('"_customer_identity"')}
                 THEN 'ClosedClient'
             WHEN "close_date" IS NOT NULL THEN 'ClosedAttendant'
             WHEN "first_response_date" IS NOT NULL OR "agent_identity" IS NOT NULL THEN 'Open'
             ELSE 'Waiting' END)"""),
     ),
-    # Opening and closing events of one ticket: the latest row wins.
+    # Opening and closing events of one ticket: the latest row wins, within a file (the later
+    # line on a tie) and across files and runs (the file whose path sorts last on a tie, so
+    # that the order files are loaded in does not matter; a file re-loaded replaces its own).
     latest='"storage_date" DESC NULLS LAST, _ord DESC',
+    replaces="t.storage_date IS NULL OR i.storage_date > t.storage_date "
+             "OR (i.storage_date = t.storage_date "
+             "AND i.source_file >= t.source_file)",
 )
 
 PLATFORM_SHAPES = (NOTIFICATION_EVENTS, MESSAGES, TICKET_EVENTS)

@@ -377,3 +377,242 @@ def test_category_falls_back_to_the_tenants_template_list_then_unknown(tmp_path)
         "display_name: Acme\ntemplates: {aviso_boleto: urgent}\n", encoding="utf-8")
     with pytest.raises(ReportError, match="templates.aviso_boleto: 'urgent' is not a category"):
         params_mod.load_tenant(folder, "acme")
+
+
+def test_plain_chatbot_traffic_and_odd_content_load(tmp_path, utc_params):
+    """Content that is no template's JSON (plain text without Type, JSON not base64-encoded, a
+    template over 10,000 characters) never makes the file unreadable."""
+    bot, user = "acme-bot@msging.net", "5511999990001@wa.gw.msging.net"
+    long_template = content({"type": "template", "template": {
+        "name": "promo_out", "language": {"code": "pt_BR"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "x" * 6000}]}]}})
+    assert len(long_template) > 10_000
+    write(tmp_path / "sources/acme/bot_messages/notype.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Content\n"
+          f"c1,{bot},{user},{bot},2026-10-05T12:11:00Z,{content('oi tudo bem')}\n")
+    write(tmp_path / "sources/acme/bot_messages/typed.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Type,Content\n"
+          f'c2,{bot},{user},{bot},2026-10-05T12:12:00Z,application/json,"{{""a"":1}}"\n'
+          f"c3,{bot},{bot},{user},2026-10-05T12:13:00Z,application/json,{long_template}\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    # notype.csv: c1 loaded; typed.csv: c2 (chatbot traffic) and c3 (a template) loaded.
+    assert [(r.file.split("/")[-1], r.rows_loaded, r.rows_rejected, r.failed)
+            for r in results] == [("notype.csv", 1, 0, False), ("typed.csv", 2, 0, False)]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT message_id, direction, user_identity FROM bot_messages "
+                       "ORDER BY 1").fetchall() == [("c1", "received", "+5511999990001"),
+                                                    ("c2", "received", "+5511999990001")]
+    assert con.execute("SELECT message_id, template_name FROM message_templates"
+                       ).fetchall() == [("c3", "promo_out")]
+
+
+def test_a_long_metadata_is_checked_whole_against_its_maximum(tmp_path, utc_params):
+    """Metadata may hold 20,000 characters: a 12 KB object loads, a 25 KB one is rejected as
+    too long (not as "not a JSON object", which a cut at 10,000 characters gave)."""
+    bot, user = "acme-bot@msging.net", "5511999990001@wa.gw.msging.net"
+
+    def meta(size: int) -> str:
+        text = json.dumps({"#message.uniqueId": "wamid.M1", "pad": "x" * size})
+        return '"' + text.replace('"', '""') + '"'
+
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate,Metadata\n"
+          f"p1,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z,{meta(12_000)}\n"
+          f"p2,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z,{meta(25_000)}\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT platform_id, wamid FROM notification_events").fetchall() == [
+        ("p1", "wamid.M1")]
+    assert con.execute("SELECT line, field, reason FROM rejected_rows").fetchall() == [
+        (3, "Metadata", "longer than 20000 characters")]
+
+
+TICKET_HEADER = ("TicketId,OwnerIdentity,CustomerIdentity,StorageDate,OpenDate,FirstResponseDate,"
+                 "ClosedDate,AgentIdentity\n")
+
+
+def ticket_row(at: str, *, answered: str = "", closed: str = "", agent: str = "") -> str:
+    return (f"t1,acme-bot@msging.net,5511999990001@wa.gw.msging.net,2026-10-05T{at}:00Z,"
+            f"2026-10-05T12:00:00Z,{answered},{closed},{agent}\n")
+
+
+def test_ticket_events_latest_row_wins_across_files_and_runs(tmp_path, utc_params):
+    """The latest StorageDate wins whichever file holds it and whenever it is loaded; on a tie,
+    the file whose path sorts last (the later line within a file)."""
+    base = tmp_path / "sources/acme/tickets"
+    write(base / "a_close.csv", TICKET_HEADER + ticket_row(
+        "15:00", answered="2026-10-05T12:30:00Z", closed="2026-10-05T15:00:00Z", agent="ana"))
+    # Loaded after a_close.csv, but older: it must not reopen the ticket.
+    write(base / "b_open.csv", TICKET_HEADER + ticket_row("12:20"))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    query = ("SELECT status, agent_identity, strftime(close_date AT TIME ZONE 'UTC', '%H:%M'), "
+             "strftime(storage_date AT TIME ZONE 'UTC', '%H:%M'), "
+             "regexp_extract(source_file, '[^/]+$') FROM tickets")
+
+    def stored() -> list:
+        con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+        try:
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+    assert stored() == [("ClosedAttendant", "ana", "15:00", "15:00", "a_close.csv")]
+    # A later run with an older row (it must not win) and a row of the same instant in a file
+    # that sorts after a_close.csv (it wins the tie: agent bia).
+    write(base / "c_older.csv", TICKET_HEADER + ticket_row("14:00", agent="caio"))
+    write(base / "d_tie.csv", TICKET_HEADER + ticket_row(
+        "15:00", answered="2026-10-05T12:30:00Z", closed="2026-10-05T15:00:00Z", agent="bia"))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert stored() == [("ClosedAttendant", "bia", "15:00", "15:00", "d_tie.csv")]
+    # A newer row in a new file wins: reopened by an agent at 16:00.
+    write(base / "e_newer.csv", TICKET_HEADER + ticket_row("16:00", agent="caio"))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert stored() == [("Open", "caio", None, "16:00", "e_newer.csv")]
+
+
+@pytest.fixture
+def two_tenants(tmp_path):
+    """Acme (acme-bot) and Beta (beta-bot), both in UTC."""
+    from dataclasses import replace
+
+    from tests.conftest import BETA
+
+    folder = tmp_path / "params"
+    params_mod.dump_tenant(folder, replace(ACME, timezone="UTC"))
+    params_mod.dump_tenant(folder, BETA)
+    return folder
+
+
+def test_a_row_naming_another_tenants_bot_in_from_or_to_is_rejected(tmp_path, two_tenants):
+    bot, user, other = ("acme-bot@msging.net", "5511999990001@wa.gw.msging.net",
+                        "Beta-Bot@MSGING.NET")
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate\n"
+          f"p1,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z\n"
+          f"p2,{bot},{other},{user},accepted,2026-10-05T12:00:00Z\n")
+    write(tmp_path / "sources/acme/bot_messages/m.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Type,Content\n"
+          f"b1,{bot},{user},{bot},2026-10-05T12:11:00Z,text/plain,{content('oi')}\n"
+          f"b2,{bot},{other},{bot},2026-10-05T12:12:00Z,text/plain,{content('oi')}\n"
+          f"b3,{bot},{bot},{other},2026-10-05T12:13:00Z,text/plain,{content('oi')}\n")
+    # The wide file's UserIdentity too (a user's number, or another tenant's bot).
+    write(tmp_path / "sources/acme/bot_messages/wide.csv",
+          "MessageId,BotId,UserIdentity,Direction,StorageDate\n"
+          "w1,acme-bot,+5511999990002,received,2026-10-05T12:14:00Z\n"
+          "w2,acme-bot,beta-bot@msging.net,received,2026-10-05T12:15:00Z\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", two_tenants)
+    assert sorted((r.file.split("/")[-1], r.rows_loaded, r.rows_rejected) for r in results) == [
+        ("log.csv", 1, 1), ("m.csv", 1, 2), ("wide.csv", 1, 1)]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT regexp_extract(file, '[^/]+$'), line, field, value, reason "
+                       "FROM rejected_rows ORDER BY 1, 2").fetchall() == [
+        ("log.csv", 3, "FromIdentity", other, "bot belongs to another tenant"),
+        ("m.csv", 3, "FromIdentity", other, "bot belongs to another tenant"),
+        ("m.csv", 4, "ToIdentity", other, "bot belongs to another tenant"),
+        ("wide.csv", 3, "UserIdentity", "beta-bot@msging.net", "bot belongs to another tenant")]
+    assert con.execute("SELECT message_id, user_identity FROM bot_messages ORDER BY 1"
+                       ).fetchall() == [("b1", "+5511999990001"), ("w1", "+5511999990002")]
+
+
+def test_a_tenants_own_bots_are_never_chatbot_users(tmp_path):
+    """Without RouterId, the router owns the rows and a sub-bot sends: the sub-bot's identity
+    (name@msging.net) is the bot's side, not a user. A message between two of the tenant's bots
+    is no user's message: read, not stored as chatbot traffic."""
+    from dataclasses import replace
+
+    folder = tmp_path / "params"
+    params_mod.dump_tenant(folder, replace(ACME, timezone="UTC",
+                                           bots=("acme-bot", "acme-router")))
+    router, bot, user = ("acme-router@msging.net", "acme-bot@msging.net",
+                         "5521900000301@wa.gw.msging.net")
+    write(tmp_path / "sources/acme/bot_messages/m.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Type,Content\n"
+          f"m1,{router},{bot},{user},2026-10-05T12:00:00Z,text/plain,{content('Olá')}\n"
+          f"m2,{router},{user},{bot},2026-10-05T12:01:00Z,text/plain,{content('Oi')}\n"
+          f"m3,{router},{router},{bot},2026-10-05T12:02:00Z,text/plain,{content('x')}\n"
+          f"m4,{router},{bot.upper()},{user},2026-10-05T12:03:00Z,text/plain,{content('y')}\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT message_id, bot_id, direction, user_identity FROM bot_messages "
+                       "ORDER BY 1").fetchall() == [
+        ("m1", "acme-router", "sent", "+5521900000301"),
+        ("m2", "acme-router", "received", "+5521900000301"),
+        ("m4", "acme-router", "sent", "+5521900000301")]
+
+
+def test_an_origin_type_that_is_no_category_falls_through_and_is_reported(tmp_path):
+    """`#wa.conversation.origin.type` is read like the Category column: normalised, and used
+    only when it is a category; otherwise the campaigns file, the template list, `unknown`."""
+    from dataclasses import replace
+
+    folder = tmp_path / "params"
+    params_mod.dump_tenant(folder, replace(ACME, timezone="UTC",
+                                           templates={"aviso_boleto": "utility"}))
+    bot, user = "acme-bot@msging.net", "5511999990001@wa.gw.msging.net"
+
+    def row(pid: str, template: str, origin: str) -> str:
+        meta = json.dumps({"#wa.conversation.origin.type": origin}).replace('"', '""')
+        return f'{pid},{bot},{bot},{user},accepted,2026-10-05T12:00:00Z,"{meta}",{template}\n'
+
+    write(tmp_path / "sources/acme/campaigns/c.csv", CAMPAIGNS)
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate,Metadata,TemplateName\n"
+          + row("p1", "aviso_boleto", "business_initiated")  # → the template list: utility
+          + row("p2", "outro", "<b>x</b>")  # → nothing else: unknown
+          + row("p3", "promo_out", "user_initiated")  # → campaign c1: marketing
+          + row("p4", "outro", " Authentication-International ")  # valid, normalised
+          + row("p5", "aviso_boleto", "MARKETING"))  # valid: wins over the template list
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
+    log = [r for r in results if r.file.endswith("log.csv")][0]
+    assert (log.rows_loaded, log.rows_rejected) == (5, 0)
+    assert ("Metadata #wa.conversation.origin.type is not a category, not used: 3 rows "
+            "(first: business_initiated)") in log.message
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    # p3: promo_out by acme-bot, accepted 10-05 12:00, c1 started 10-05 12:00: marketing.
+    assert con.execute("SELECT message_id, category FROM message_timeline ORDER BY 1"
+                       ).fetchall() == [("p1", "utility"), ("p2", "unknown"),
+                                        ("p3", "marketing"),
+                                        ("p4", "authentication_international"),
+                                        ("p5", "marketing")]
+
+
+def test_ticket_identities_compare_as_numbers_and_domains_in_any_case(tmp_path, utc_params):
+    """ClosedBy as +E.164 is the customer of a `digits@wa.gw.msging.net` identity; the gateway's
+    domain is read in any case; a header with both ClosedDate and CloseDate reads ClosedDate,
+    else CloseDate."""
+    write(tmp_path / "sources/acme/tickets/t.csv",
+          "TicketId,OwnerIdentity,CustomerIdentity,StorageDate,ClosedDate,CloseDate,ClosedBy\n"
+          "t1,acme-bot@msging.net,5521900000002@wa.gw.msging.net,2026-10-05T10:00:00Z,"
+          "2026-10-05T11:00:00Z,,+5521900000002\n"
+          "t2,acme-bot@msging.net,5521900000004@WA.GW.MSGING.NET,2026-10-05T10:00:00Z,"
+          ",2026-10-05T11:30:00Z,ana@acme.com\n"
+          "t3,acme-bot@msging.net,5521900000005@wa.gw.msging.net,2026-10-05T10:00:00Z,"
+          "2026-10-05T11:45:00Z,2026-10-05T09:00:00Z,\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert (result.rows_loaded, result.rows_rejected) == (3, 0), result.line()
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT ticket_id, customer_identity, status, "
+                       "strftime(close_date AT TIME ZONE 'UTC', '%H:%M') FROM tickets ORDER BY 1"
+                       ).fetchall() == [
+        ("t1", "+5521900000002", "ClosedClient", "11:00"),
+        ("t2", "+5521900000004", "ClosedAttendant", "11:30"),
+        ("t3", "+5521900000005", "ClosedAttendant", "11:45")]
+
+
+def test_a_whatsapp_identity_in_capitals_is_a_user(tmp_path, utc_params):
+    bot, user = "acme-bot@msging.net", "5511999990001@WA.GW.MSGING.NET"
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate\n"
+          f"p1,{bot},{bot},{user},accepted,2026-10-05T12:00:00Z\n")
+    write(tmp_path / "sources/acme/bot_messages/m.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,StorageDate,Type,Content\n"
+          f"b1,{bot},{user},{bot},2026-10-05T12:11:00Z,text/plain,{content('oi')}\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(1, 0), (1, 0)]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT recipient FROM notification_events").fetchall() == [
+        ("+5511999990001",)]
+    assert con.execute("SELECT user_identity, channel FROM bot_messages").fetchall() == [
+        ("+5511999990001", "whatsapp")]

@@ -208,3 +208,17 @@ def test_column_map_renames_a_column_and_an_unknown_one_is_one_error(tmp_path, p
     message = str(info.value)
     assert "\n" not in message
     assert "sources.notifications.columns.Message ID: unknown column 'MesageId'" in message
+
+
+def test_a_kind_folder_or_a_stray_file_is_named_once_in_its_line(tmp_path, params_dir):
+    """A refused kind folder and a file at tenant level print tenant/name, not the name twice."""
+    outside = tmp_path / "outside"
+    write(outside / "n.csv", HEADER + GOOD)
+    (tmp_path / "sources/acme").mkdir(parents=True)
+    (tmp_path / "sources/acme/notifications").symlink_to(outside, target_is_directory=True)
+    write(tmp_path / "sources/acme/x.csv", HEADER + GOOD)
+    lines = sorted(r.line() for r in run_ingest(tmp_path, params_dir))
+    assert lines == [
+        "acme/notifications: refused: symbolic link leading outside the sources folder: "
+        "not read",
+        "acme/x.csv: skipped: a file outside any source folder, not read"]
