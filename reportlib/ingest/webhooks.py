@@ -202,7 +202,8 @@ def _read_lines(con: duckdb.DuckDBPyConnection, entry: files.Entry, table: str, 
 
 
 def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -> None:
-    """Temp tables: wh_bodies (a line each), wh_changes, wh_statuses, wh_inbound, wh_problems."""
+    """Temp tables: wh_bodies (a line each), wh_changes, wh_statuses, wh_inbound,
+    wh_preferences, wh_contacts, wh_problems."""
     _read_lines(con, entry, "wh_lines", "wh_rejects", "wh_scans")
     # Parsed in parallel, in the file's order: rowids are consecutive (from an offset inside a
     # transaction), so `line` is computed without a row number, which would put every step on
@@ -308,6 +309,18 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                          unnest(generate_series(1, len(change.value.user_preferences))) AS i
                   FROM ({changes})
                   WHERE change.field = 'user_preferences' AND change.value IS NOT NULL))""")
+    # Contacts that name a user's number and business-scoped user id together: the pair lets
+    # an event that carries only one of them join the other (`user_id_pairs`).
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE wh_contacts AS
+        SELECT line, e_i, c_i, phone_id, k.wa_id, k.user_id
+        FROM (SELECT line, e_i, c_i, change.value.metadata.phone_number_id AS phone_id,
+                     unnest(change.value.contacts) AS k
+              FROM ({changes})
+              WHERE coalesce(change.field, 'messages') IN ('messages', 'user_preferences')
+                AND change.value IS NOT NULL)
+        WHERE NULLIF(k.wa_id, '') IS NOT NULL AND NULLIF(k.user_id, '') IS NOT NULL
+          AND {phone_problem} IS NULL""")
     # A readable body with nothing in it that ingest reads, and no other field, is a bad row.
     con.execute("""
         INSERT INTO wh_problems
@@ -339,7 +352,8 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
 
 def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
                   entry: files.Entry, sha: str) -> FileResult:
-    """Load one JSONL file of webhook bodies into `message_status_events`/`inbound_messages`."""
+    """Load one JSONL file of webhook bodies into `message_status_events`, `inbound_messages`,
+    `user_preferences` and `contact_user_ids`."""
     if not files.first_line(entry).strip() and files.is_empty(entry):
         raise ReportError("empty file: no webhook body")
     _stage(con, entry, own)
@@ -408,6 +422,20 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
                                                          NULLIF(u.user_id, '')),
                                                 lower(u.value), ts
                                   ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")
+    # A contact is seen when the latest item of its change happened.
+    replace_rows(con, "contact_user_ids", tenant.tenant_id, ("wa_id", "user_id"), [
+        "wa_id", "user_id", "ts", "phone_number_id", "source_file", "source_line"], f"""
+        SELECT {tid}, k.wa_id, k.user_id, t.ts, k.phone_id, {quote(path)}, k.line
+        FROM wh_contacts k
+        LEFT JOIN (SELECT line, e_i, c_i, max(ts) AS ts
+                   FROM (SELECT line, e_i, c_i, ts FROM wh_statuses WHERE _reject IS NULL
+                         UNION ALL
+                         SELECT line, e_i, c_i, ts FROM wh_inbound WHERE _reject IS NULL
+                         UNION ALL
+                         SELECT line, e_i, c_i, ts FROM wh_preferences WHERE _reject IS NULL)
+                   GROUP BY ALL) t USING (line, e_i, c_i)
+        QUALIFY row_number() OVER (PARTITION BY k.wa_id, k.user_id
+                                  ORDER BY t.ts DESC NULLS LAST, k.line DESC) = 1""")
     loaded = con.execute(
         "SELECT (SELECT count(*) FROM wh_statuses WHERE _reject IS NULL) "
         "+ (SELECT count(*) FROM wh_inbound WHERE _reject IS NULL) "
@@ -418,6 +446,7 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
     errors = con.execute("SELECT sum(n_errors) FROM wh_changes").fetchall()[0][0]
     con.execute("DROP TABLE wh_bodies; DROP TABLE wh_changes; DROP TABLE wh_problems; "
                 "DROP TABLE wh_statuses; DROP TABLE wh_inbound; DROP TABLE wh_preferences; "
+                "DROP TABLE wh_contacts; "
                 "DROP TABLE IF EXISTS wh_rejects; DROP TABLE IF EXISTS wh_scans; "
                 "DROP TABLE IF EXISTS wh_marks")
     notes = []

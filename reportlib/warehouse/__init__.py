@@ -86,6 +86,11 @@ CREATE TABLE IF NOT EXISTS user_preferences (
     tenant_id VARCHAR, wa_id VARCHAR, user_id VARCHAR, category VARCHAR, value VARCHAR,
     detail VARCHAR, ts TIMESTAMPTZ, phone_number_id VARCHAR, source_file VARCHAR,
     source_line BIGINT);
+-- Phone numbers and business-scoped user ids that a webhook's `contacts[]` gives together
+-- (`wa_id`, `user_id`): one of the sources of `user_id_pairs`.
+CREATE TABLE IF NOT EXISTS contact_user_ids (
+    tenant_id VARCHAR, wa_id VARCHAR, user_id VARCHAR, ts TIMESTAMPTZ, phone_number_id VARCHAR,
+    source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS inbound_messages (
     tenant_id VARCHAR, message_id VARCHAR, from_id VARCHAR, ts TIMESTAMPTZ, type VARCHAR,
     context_id VARCHAR, button_text VARCHAR, button_payload VARCHAR, phone_number_id VARCHAR,
@@ -196,6 +201,7 @@ WITH events AS (
         arg_min(error_details, ts) FILTER (WHERE status = 'failed') AS error_details,
         any_value(phone_number_id) AS phone_number_id,
         any_value(recipient_id) AS recipient_id,
+        any_value(recipient_user_id) AS recipient_user_id,
         any_value(pricing_category) AS pricing_category
     -- A group message's statuses (one per participant) stay out of one-to-one timelines.
     FROM message_status_events WHERE coalesce(recipient_type, '') <> 'group' GROUP BY ALL
@@ -228,7 +234,8 @@ WITH events AS (
         least(n.failed_at, e.failed_at) AS failed_at,
         COALESCE(e.error_code, n.error_code) AS error_code,
         COALESCE(e.error_details, n.error_details) AS error_details,
-        least(n.replied_at, r.replied_at) AS replied_at
+        least(n.replied_at, r.replied_at) AS replied_at,
+        e.recipient_user_id
     FROM notes n
     FULL OUTER JOIN events e USING (tenant_id, message_id)
     LEFT JOIN replies r
@@ -244,40 +251,82 @@ SELECT *,
          ELSE 'pending' END AS final_status
 FROM merged;
 
+-- A business-scoped user id identifies a person like a phone number (docs/metrics.md, "Whose
+-- message"): the pairs of the two that a tenant's own webhooks give, a status with
+-- `recipient_id` and `recipient_user_id`, a user's message with `from` and `from_user_id`, a
+-- contact with `wa_id` and `user_id`. One number per id: the one seen last. Pairs never cross
+-- tenants (an id is scoped to a business).
+CREATE OR REPLACE VIEW user_id_pairs AS
+SELECT tenant_id, user_id, arg_max(phone, seen_at) AS phone
+FROM (
+    SELECT tenant_id, recipient_user_id AS user_id, recipient_id AS phone, ts AS seen_at
+    FROM message_status_events
+    WHERE recipient_user_id IS NOT NULL AND recipient_id IS NOT NULL
+      AND coalesce(recipient_type, '') <> 'group'
+    UNION ALL
+    SELECT tenant_id, from_user_id, from_id, ts FROM inbound_messages
+    WHERE from_user_id IS NOT NULL AND from_id IS NOT NULL
+    UNION ALL
+    SELECT tenant_id, user_id, wa_id, COALESCE(ts, TIMESTAMPTZ '1970-01-01 00:00:00+00')
+    FROM contact_user_ids
+)
+GROUP BY tenant_id, user_id;
+
+-- The person of each business message, as one key both sides of a join compute alike: the
+-- recipient's number (digits), else the number paired with its user id, else the user id.
+CREATE OR REPLACE VIEW message_people AS
+SELECT t.tenant_id, t.message_id,
+    COALESCE(ltrim(t.recipient, '+'), p.phone, t.recipient_user_id) AS person,
+    COALESCE(t.sent_at, t.accepted_at) AS sent, t.category
+FROM message_timeline t
+LEFT JOIN user_id_pairs p ON p.tenant_id = t.tenant_id AND p.user_id = t.recipient_user_id;
+
+-- Marketing opt-outs and opt-ins by person (the key of `message_people`). A row that named
+-- only the user id stores it as `wa_id` too: it is no number.
+CREATE OR REPLACE VIEW user_preferences_by_person AS
+SELECT u.tenant_id,
+    COALESCE(CASE WHEN u.wa_id IS DISTINCT FROM u.user_id THEN u.wa_id END, p.phone,
+             u.user_id) AS person,
+    u.category, u.value, u.ts
+FROM user_preferences u
+LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id;
+
 -- Free windows a business message can fall in (docs/metrics.md, "Free windows"): a user's
 -- message opens a 24 h customer-service window; a message that came from a click-to-WhatsApp
 -- ad (`referral`) opens a free entry point window of 72 h from the business's first message to
--- that user within 24 h of it (none if the business did not answer in time).
+-- that user within 24 h of it (none if the business did not answer in time). A window belongs
+-- to a person (the key of `message_people`), whichever id the user's message carried.
 CREATE OR REPLACE VIEW free_windows AS
 WITH inbound AS (
-    SELECT tenant_id, '+' || from_id AS recipient, ts, referral_source_type IS NOT NULL AS ad
-    FROM inbound_messages WHERE from_id IS NOT NULL
+    SELECT i.tenant_id, COALESCE(i.from_id, p.phone, i.from_user_id) AS person, i.ts,
+        i.referral_source_type IS NOT NULL AS ad
+    FROM inbound_messages i
+    LEFT JOIN user_id_pairs p ON p.tenant_id = i.tenant_id AND p.user_id = i.from_user_id
+    WHERE COALESCE(i.from_id, i.from_user_id) IS NOT NULL
 ), answers AS (
-    SELECT i.tenant_id, i.recipient, min(COALESCE(t.sent_at, t.accepted_at)) AS opens_at
-    FROM inbound i JOIN message_timeline t
-      ON t.tenant_id = i.tenant_id AND t.recipient = i.recipient
-     AND COALESCE(t.sent_at, t.accepted_at) >= i.ts
-     AND COALESCE(t.sent_at, t.accepted_at) < i.ts + INTERVAL 24 HOUR
-    WHERE i.ad GROUP BY i.tenant_id, i.recipient, i.ts
+    SELECT i.tenant_id, i.person, min(m.sent) AS opens_at
+    FROM inbound i JOIN message_people m
+      ON m.tenant_id = i.tenant_id AND m.person = i.person
+     AND m.sent >= i.ts AND m.sent < i.ts + INTERVAL 24 HOUR
+    WHERE i.ad GROUP BY i.tenant_id, i.person, i.ts
 )
-SELECT tenant_id, recipient, 'customer_service' AS kind, ts AS opens_at,
+SELECT tenant_id, person, 'customer_service' AS kind, ts AS opens_at,
     ts + INTERVAL 24 HOUR AS closes_at FROM inbound
 UNION ALL
-SELECT tenant_id, recipient, 'free_entry_point', opens_at, opens_at + INTERVAL 72 HOUR
+SELECT tenant_id, person, 'free_entry_point', opens_at, opens_at + INTERVAL 72 HOUR
 FROM answers;
 
 -- Each business message sent inside a window that makes it free: a free entry point window
 -- frees any message; a customer-service window frees utility templates (PMP).
 CREATE OR REPLACE VIEW message_free_windows AS
-SELECT t.tenant_id, t.message_id,
+SELECT m.tenant_id, m.message_id,
     CASE WHEN bool_or(w.kind = 'free_entry_point') THEN 'free_entry_point'
          ELSE 'customer_service' END AS free_window
-FROM message_timeline t JOIN free_windows w
-  ON w.tenant_id = t.tenant_id AND w.recipient = t.recipient
- AND COALESCE(t.sent_at, t.accepted_at) >= w.opens_at
- AND COALESCE(t.sent_at, t.accepted_at) < w.closes_at
-WHERE w.kind = 'free_entry_point' OR lower(t.category) = 'utility'
-GROUP BY t.tenant_id, t.message_id;
+FROM message_people m JOIN free_windows w
+  ON w.tenant_id = m.tenant_id AND w.person = m.person
+ AND m.sent >= w.opens_at AND m.sent < w.closes_at
+WHERE w.kind = 'free_entry_point' OR lower(m.category) = 'utility'
+GROUP BY m.tenant_id, m.message_id;
 """
 
 

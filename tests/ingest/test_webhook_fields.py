@@ -175,3 +175,112 @@ def test_referral_opens_a_free_entry_point_window(tmp_path, params_dir):
                             ).fetchall()) == {
         "a_utility": "customer_service", "b_answer": "free_entry_point",
         "b_inside": "free_entry_point"}
+
+
+# Business-scoped user ids (developers.facebook.com/documentation/business-messaging/whatsapp/
+# business-scoped-user-ids): the shapes of Meta's examples there. A delivered status carries
+# `recipient_id` and `recipient_user_id`, its `contacts[]` `wa_id` and `user_id`; a text from a
+# user with a username carries `from_user_id` only; a `user_preferences` change may carry
+# `user_id` only.
+BSUID = "BR.13491208655302741918"
+PARENT_BSUID = "BR.ENT.11815799212886844830"
+
+
+def pablo_delivered(mid: str, at: int) -> str:
+    """Meta's example delivered status: both ids, and the contact with both."""
+    body = json.loads(webhook("1001", statuses=[{
+        "id": mid, "status": "delivered", "timestamp": str(at),
+        "recipient_id": "5511999990004", "recipient_user_id": BSUID,
+        "recipient_parent_user_id": PARENT_BSUID,
+        "pricing": {"billable": True, "pricing_model": "PMP", "type": "regular",
+                    "category": "marketing"}}]))
+    body["entry"][0]["changes"][0]["value"]["contacts"] = [{
+        "profile": {"name": "Pablo M.", "username": "@pablomorales"},
+        "wa_id": "5511999990004", "user_id": BSUID, "parent_user_id": PARENT_BSUID}]
+    return json.dumps(body)
+
+
+def text_from(at: int, mid: str, phone: str | None = None, user_id: str | None = None,
+              waba: str = "w-acme", phone_id: str = "1001", **extra) -> str:
+    """An inbound text as Meta posts it; with `user_id` only, as from a user with a username
+    (Meta's example: `from_user_id`, no `from`, a contact with `user_id` only)."""
+    message = {"id": mid, "timestamp": str(at), "type": "text",
+               "text": {"body": "Does it come in another color?"}, **extra}
+    contact = {"profile": {"name": "Sheena Nelson", "username": "@realsheenanelson"}}
+    if phone:
+        message["from"] = contact["wa_id"] = phone
+    if user_id:
+        message["from_user_id"] = contact["user_id"] = user_id
+    body = json.loads(webhook(phone_id, messages=[message], waba=waba))
+    body["entry"][0]["changes"][0]["value"]["contacts"] = [contact]
+    return json.dumps(body)
+
+
+def test_business_scoped_user_ids_open_windows_of_the_person(tmp_path, params_dir):
+    """A user id stands for the person its tenant's webhooks paired it with (a status with
+    both ids, a contact with both, a message with both): a message or an ad click that
+    carries only the user id opens the windows of that person's number, and a message that
+    only names the number counts for a business message addressed to the user id. Another
+    tenant's pairs never count."""
+    h = 3600
+    sent_only_contact = json.loads(webhook("1001", statuses=[{
+        "id": "wamid.AUD5", "status": "sent", "timestamp": str(T0),
+        "recipient_id": "5511999990005"}]))
+    sent_only_contact["entry"][0]["changes"][0]["value"]["contacts"] = [
+        {"profile": {"name": "Carlos"}, "wa_id": "5511999990005", "user_id": "BR.5555"}]
+    referral = {"referral": {"source_url": "https://fb.me/3cr4Wqqkv",
+                             "source_id": "120226305854810726", "source_type": "ad",
+                             "ctwa_clid": "Aff-n8Z"}}
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
+        pablo_delivered("wamid.AUD4", T0),  # pair 5511999990004 = BSUID (status, contacts)
+        text_from(T0 + 100, "wamid.IN1", user_id=BSUID),  # CSW of 5511999990004 only by id
+        text_from(T0 + 150, "wamid.IN1R", user_id=BSUID, context={"id": "wamid.AUD4"}),
+        text_from(T0 + 100, "wamid.IN8", phone="5511999990001"),  # control: by number
+        json.dumps(sent_only_contact),  # pair 5511999990005 = BR.5555 (contacts[] only)
+        text_from(T0 + 200, "wamid.IN5", user_id="BR.5555", **referral),  # an ad, by id
+        # pair 5511999990006 = BR.6666 from a message with both, two days before ...
+        text_from(T0 - 48 * h, "wamid.IN6A", phone="5511999990006", user_id="BR.6666"),
+        # ... then a message by number only, and a utility template sent to the id only.
+        text_from(T0 + 300, "wamid.IN6B", phone="5511999990006"),
+        webhook("1001", statuses=[{
+            "id": "wamid.W6", "status": "sent", "timestamp": str(T0 + 2 * h),
+            "recipient_user_id": "BR.6666",
+            "pricing": {"billable": True, "pricing_model": "PMP", "type": "regular",
+                        "category": "utility"}}]),
+    ]) + "\n")
+    # Beta knows no pair for the same user id: its message by that id frees nothing there.
+    write(tmp_path / "sources/beta/whatsapp_webhooks/w.jsonl",
+          text_from(T0 + 100, "wamid.BIN1", user_id=BSUID, waba="w-beta", phone_id="2001")
+          + "\n")
+
+    def row(mid, phone, category, hours, phone_id="1001", bot="acme-bot"):
+        at = datetime.fromtimestamp(T0 + hours * h, UTC).isoformat()
+        return f"{mid},campaign,{bot},{phone_id},+{phone},t,{category},{at},{at},{at}"
+
+    header = ("MessageId,Sender,BotId,PhoneNumberId,Recipient,TemplateName,Category,"
+              "AcceptedAt,SentAt,DeliveredAt\n")
+    write(tmp_path / "sources/acme/notifications/n.csv", header + "\n".join([
+        row("wamid.AUD7", "5511999990004", "utility", 1),  # CSW from IN1 (by id): free
+        row("wamid.AUD8", "5511999990001", "utility", 1),  # CSW from IN8 (by number): free
+        row("wamid.AUD9", "5511999990007", "utility", 1),  # nobody wrote: billed
+        row("wamid.AD1", "5511999990005", "marketing", 2),  # answers the ad: FEP 2 h .. 74 h
+        row("wamid.AD2", "5511999990005", "marketing", 50),  # inside the FEP: free
+    ]) + "\n")
+    write(tmp_path / "sources/beta/notifications/n.csv",
+          header + row("wamid.B7", "5511999990004", "utility", 1, "2001", "beta-bot") + "\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.rows_rejected or r.failed], [r.line() for r in results]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert dict(con.execute("SELECT message_id, free_window FROM message_free_windows"
+                            ).fetchall()) == {
+        "wamid.AUD7": "customer_service", "wamid.AUD8": "customer_service",
+        "wamid.AD1": "free_entry_point", "wamid.AD2": "free_entry_point",
+        "wamid.W6": "customer_service"}
+    # The pairs learnt, per tenant (beta's message gave none).
+    assert con.execute("SELECT tenant_id, user_id, phone FROM user_id_pairs ORDER BY ALL"
+                       ).fetchall() == [
+        ("acme", "BR.13491208655302741918", "5511999990004"),
+        ("acme", "BR.5555", "5511999990005"), ("acme", "BR.6666", "5511999990006")]
+    # A reply by user id only joins its message by `context.id`, as any reply.
+    assert con.execute("SELECT replied_at IS NOT NULL, recipient_user_id FROM message_timeline "
+                       "WHERE message_id = 'wamid.AUD4'").fetchall() == [(True, BSUID)]

@@ -142,6 +142,62 @@ def test_csv_export_is_safe(tmp_path, campaign_bundle):
 
 
 
+def stop(user: dict, at: str, waba: str = "w-acme", phone_id: str = "1001") -> str:
+    """A `user_preferences` "stop" as Meta posts it, for `{"wa_id": ...}` or, from a user with
+    a username (business-scoped user ids, developers.facebook.com/documentation/business-
+    messaging/whatsapp/business-scoped-user-ids), `{"user_id": ...}` only."""
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{
+        "id": waba, "changes": [{"field": "user_preferences", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "551140000001", "phone_number_id": phone_id},
+            "contacts": [dict(user)],
+            "user_preferences": [{**user, "category": "marketing_messages", "value": "stop",
+                                  "timestamp": unix(at),
+                                  "detail": "User requested to stop marketing messages"}]}}]}]})
+
+
+def test_opt_outs_by_business_scoped_user_id(tmp_path, params_dir):
+    """A stop that names only the user id counts for the number its tenant's webhooks paired
+    it with; an id no status or message of the tenant paired (beta's pair does not count for
+    acme) matches no one."""
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          f"c1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS + "\n".join(
+        f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{T0}"
+        for i in (2, 3, 4)) + "\n")
+    delivered = "2026-10-05T13:00:09+00:00"
+    day_after = "2026-10-06T13:00:00+00:00"
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join([
+        # m4's delivered status names both ids: BR.4444 is +5511999990004.
+        webhook("1001", [status("m4", "delivered", delivered, recipient_id="5511999990004",
+                                recipient_user_id="BR.4444")]),
+        webhook("1001", [status("m2", "delivered", delivered, recipient_id="5511999990002")]),
+        webhook("1001", [status("m3", "delivered", delivered, recipient_id="5511999990003")]),
+        stop({"user_id": "BR.4444"}, day_after),  # m4's recipient, by id: counts
+        stop({"user_id": "BR.2222"}, day_after),  # an id acme never paired: no one
+        stop({"wa_id": "5511999990003"}, day_after),  # m3's recipient, by number: counts
+    ]) + "\n")
+    # In beta, BR.2222 is +5511999990002: that says nothing of acme's users.
+    write(tmp_path / "sources" / "beta" / "whatsapp_webhooks" / "w.jsonl", webhook(
+        "2001", [status("x1", "delivered", delivered, recipient_id="5511999990002",
+                        recipient_user_id="BR.2222")], waba="w-beta") + "\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                 date(2026, 11, 20), out, ("campaigns",))
+    b = Bundle.open(out)
+    c1 = b.table("campaign_summary").set_index("campaign_id").loc["c1"]
+    # Received m2, m3, m4; opted out m3 (by number) and m4 (by id): 2 of 3.
+    assert (c1.received, c1.opted_out) == (3, 2)
+    assert c1.opt_out_rate == pytest.approx(2 / 3)
+    assert dict(b.table("campaign_messages")[["message_id", "opted_out_7d"]].values
+                ) == {"m2": False, "m3": True, "m4": True}
+
+
+
 @pytest.mark.slow
 def test_campaigns_and_desk_notebooks_run_under_papermill(tmp_path, campaign_bundle,
                                                           params_dir):

@@ -11,7 +11,9 @@
 -- buttons: the distinct quick-reply button texts the recipient clicked on this message
 -- (inbound messages of type button whose context.id is the message id).
 -- opted_out_7d: received, and the recipient stopped marketing messages (user_preferences
--- "stop") within 7 days of the send.
+-- "stop") within 7 days of the send; the stop and the message are the same person when they
+-- name the same number or business-scoped user id, or a pair the tenant's webhooks gave
+-- (`message_people`, `user_preferences_by_person`).
 WITH first_send AS (
     SELECT campaign_id, min(accepted_at) AS first_accepted
     FROM message_timeline
@@ -47,12 +49,14 @@ WITH first_send AS (
         f.free_reason,
         COALESCE(b.buttons, []::VARCHAR[]) AS buttons,
         m.final_status IN ('delivered', 'read') AND EXISTS (
-            SELECT 1 FROM user_preferences u
+            SELECT 1 FROM user_preferences_by_person u
             WHERE u.tenant_id = getvariable('tenant') AND u.value = 'stop'
-              AND u.wa_id = regexp_replace(m.recipient, '[^0-9]', '', 'g')
+              AND u.person = r.person
               AND u.ts >= COALESCE(m.sent_at, m.accepted_at)
               AND u.ts < COALESCE(m.sent_at, m.accepted_at) + INTERVAL 7 DAY) AS opted_out_7d
     FROM message_timeline m JOIN scoped USING (campaign_id)
+    LEFT JOIN (SELECT message_id, person FROM message_people
+               WHERE tenant_id = getvariable('tenant')) r USING (message_id)
     LEFT JOIN message_billing f USING (message_id)
     LEFT JOIN buttons b USING (message_id)
     WHERE m.tenant_id = getvariable('tenant')

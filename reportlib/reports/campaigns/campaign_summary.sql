@@ -19,6 +19,9 @@ WITH scoped AS (
         count(*) FILTER (WHERE final_status IN ('delivered', 'read')) AS received,
         count(*) FILTER (WHERE final_status = 'read') AS read,
         count(*) FILTER (WHERE replied_24h) AS replied,
+        -- Recipients who received the campaign and asked WhatsApp to stop the business's
+        -- marketing messages within 7 days of its send (campaign_messages.opted_out_7d).
+        count(DISTINCT recipient) FILTER (WHERE opted_out_7d) AS opted_out,
         quantile_cont(minutes_to_read, 0.5) AS minutes_to_read_median,
         quantile_cont(minutes_to_read, 0.9) AS minutes_to_read_p90,
         min(accepted_at) AS first_accepted,
@@ -28,18 +31,6 @@ WITH scoped AS (
         count(*) FILTER (WHERE billable AND cost_usd IS NULL) AS cost_not_available,
         sum(cost_usd) AS priced_cost
     FROM campaign_messages GROUP BY campaign_id
-), opt_outs AS (
-    -- Recipients who received the campaign and asked WhatsApp to stop the business's marketing
-    -- messages (webhook user_preferences "stop") within 7 days of its send.
-    SELECT m.campaign_id, count(DISTINCT m.recipient) AS opted_out
-    FROM campaign_messages m
-    JOIN user_preferences u
-      ON u.tenant_id = getvariable('tenant') AND u.value = 'stop'
-     AND u.wa_id = regexp_replace(m.recipient, '[^0-9]', '', 'g')
-     AND u.ts >= COALESCE(m.sent_at, m.accepted_at)
-     AND u.ts < COALESCE(m.sent_at, m.accepted_at) + INTERVAL 7 DAY
-    WHERE m.final_status IN ('delivered', 'read')
-    GROUP BY m.campaign_id
 ), tickets_opened AS (
     SELECT campaign_id, count(*) AS tickets FROM tickets
     WHERE tenant_id = getvariable('tenant') AND campaign_id IS NOT NULL GROUP BY campaign_id
@@ -53,8 +44,8 @@ SELECT s.campaign_id,
     COALESCE(n.audience, 0) - COALESCE(n.pending, 0) AS sent,
     COALESCE(n.failed, 0) AS failed, COALESCE(n.received, 0) AS received,
     COALESCE(n.read, 0) AS read, COALESCE(n.replied, 0) AS replied,
-    COALESCE(t.tickets, 0) AS tickets, COALESCE(o.opted_out, 0) AS opted_out,
-    o.opted_out / NULLIF(n.received, 0) AS opt_out_rate,
+    COALESCE(t.tickets, 0) AS tickets, COALESCE(n.opted_out, 0) AS opted_out,
+    n.opted_out / NULLIF(n.received, 0) AS opt_out_rate,
     n.received / NULLIF(n.audience - n.pending, 0) AS delivery_rate,
     n.read / NULLIF(n.received, 0) AS read_rate,
     n.failed / NULLIF(n.audience, 0) AS failure_rate,
@@ -76,5 +67,4 @@ LEFT JOIN (SELECT * FROM campaigns WHERE tenant_id = getvariable('tenant')) c
     USING (campaign_id)
 LEFT JOIN counts n USING (campaign_id)
 LEFT JOIN tickets_opened t USING (campaign_id)
-LEFT JOIN opt_outs o USING (campaign_id)
 ORDER BY COALESCE(c.sent_at, n.first_accepted, c.scheduled_at), s.campaign_id
