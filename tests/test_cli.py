@@ -231,6 +231,13 @@ def test_a_run_killed_mid_notebook_leaves_the_published_outputs_as_they_were(sit
     assert not (out / ".staging").exists()
 
 
+def _as_from_a_shell() -> None:
+    """Ctrl-C as a shell leaves it to a command it starts: default, not blocked (not whatever
+    the test process inherited or was left with)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 @pytest.mark.parametrize("delay", [0.3, 2.0])  # workers starting; kernels running notebooks
 def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
     # Ctrl-C reaches the whole process group: the pool's workers too, which printed their
@@ -239,7 +246,7 @@ def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
          "--as-of", AS_OF, "--jobs", "2", "--force"],
         cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_shell)
     staged = site / "outputs" / ".staging" / TENANT / PERIOD / "bundle.duckdb"
     deadline = time.monotonic() + 120
     while not staged.exists() and time.monotonic() < deadline:
@@ -248,7 +255,7 @@ def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=60)
     time.sleep(1)  # what a worker would still print comes after the run's end
-    assert process.returncode == 130
+    assert process.returncode == 130, err
     lines = [line for line in err.replace("\r", "\n").splitlines()
              if line.strip() and not line.startswith("reports ")]  # the progress bar
     assert lines == ["reportlib run: interrupted"], err
