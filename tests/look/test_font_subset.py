@@ -55,6 +55,7 @@ def weasyprints_own(tmp_path, monkeypatch) -> Path:
     render.html_to_pdf(PAGE, tmp_path / "theirs.pdf")
     monkeypatch.undo()
     monkeypatch.setattr(fonts.Font, "_fonttools_subset", original)
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)  # as `_fresh_install`
     font_subset.install()
     assert fonts.Font._fonttools_subset is not original
     return tmp_path / "theirs.pdf"
@@ -144,6 +145,9 @@ def test_a_font_is_leaned_once_and_a_collection_is_left_as_it_is():
 
 @pytest.fixture(autouse=True)
 def _fresh_install(monkeypatch):
-    """Each test installs ours itself, on WeasyPrint's own method."""
+    """Each test installs ours itself, on WeasyPrint's own method; and WeasyPrint takes its
+    fontTools fallback (where ours runs) even on a machine whose system has HarfBuzz's
+    subsetter (Debian's libharfbuzz-subset0, which WeasyPrint then calls itself)."""
     monkeypatch.setattr(fonts.Font, "_fonttools_subset",
                         inspect.unwrap(fonts.Font._fonttools_subset))
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)
