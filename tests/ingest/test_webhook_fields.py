@@ -116,6 +116,18 @@ def test_bad_preference_is_a_rejected_row(tmp_path, params_dir):
         ("user_preferences[].value", "maybe", "not one of stop, resume")]
 
 
+def ingested_whole(tmp_path, params_dir) -> duckdb.DuckDBPyConnection:
+    """The sources under `tmp_path` ingested, every row loaded; the warehouse, read-only."""
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.rows_rejected or r.failed], [r.line() for r in results]
+    return duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+
+
+def free_windows(con) -> dict[str, str]:
+    return dict(con.execute("SELECT message_id, free_window FROM message_free_windows")
+                .fetchall())
+
+
 def test_line_numbers_stay_true_after_a_line_the_reader_rejects(tmp_path, params_dir):
     ok = webhook("1001", statuses=[{"id": "wamid.A", "status": "sent", "timestamp": str(T0),
                                     "recipient_id": "5511999990001"}])
@@ -167,12 +179,9 @@ def test_referral_opens_a_free_entry_point_window(tmp_path, params_dir):
               row("c_answer", "5511999990003", "marketing", 30),  # too late: no FEP
               row("c_later", "5511999990003", "marketing", 40),
           ]) + "\n")
-    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    assert not [r for r in results if r.rows_rejected or r.failed], [r.line() for r in results]
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    con = ingested_whole(tmp_path, params_dir)
     # The answer's free entry point: B answered at 2 h, so its FEP runs 2 h .. 74 h.
-    assert dict(con.execute("SELECT message_id, free_window FROM message_free_windows"
-                            ).fetchall()) == {
+    assert free_windows(con) == {
         "a_utility": "customer_service", "b_answer": "free_entry_point",
         "b_inside": "free_entry_point"}
 
@@ -268,11 +277,8 @@ def test_business_scoped_user_ids_open_windows_of_the_person(tmp_path, params_di
     ]) + "\n")
     write(tmp_path / "sources/beta/notifications/n.csv",
           header + row("wamid.B7", "5511999990004", "utility", 1, "2001", "beta-bot") + "\n")
-    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    assert not [r for r in results if r.rows_rejected or r.failed], [r.line() for r in results]
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
-    assert dict(con.execute("SELECT message_id, free_window FROM message_free_windows"
-                            ).fetchall()) == {
+    con = ingested_whole(tmp_path, params_dir)
+    assert free_windows(con) == {
         "wamid.AUD7": "customer_service", "wamid.AUD8": "customer_service",
         "wamid.AD1": "free_entry_point", "wamid.AD2": "free_entry_point",
         "wamid.W6": "customer_service"}
