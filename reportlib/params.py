@@ -25,6 +25,9 @@ REPORTS = registry.names()  # a tenant's reports when its params do not list the
 # typo, refused on load rather than silently ignored).
 FIELDS = ("display_name", "timezone", "locale", "currency", "sla_target_minutes",
           "phone_numbers", "bots", "reports", "recipients", "options", "sources", "templates")
+# Every key of `options:`, as the README lists them; another is a typo, refused on load too.
+OPTIONS = ("funnels", "campaign_variants", "extract_identities")
+FUNNEL_FIELDS = ("name", "steps")
 
 
 @dataclass(frozen=True)
@@ -158,11 +161,69 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         bots=tuple(str(b) for b in get("bots", list, [])),
         reports=reports,
         recipients=recipients,
-        options=get("options", dict, {}),
+        options=_options(path, get("options", dict, {})),
         column_maps=column_maps,
         templates=templates,
         source_file=str(path),
     )
+
+
+def _options(path: Path, raw: dict) -> dict:
+    """`options:`, checked: every key one of OPTIONS, each value of the shape its reader
+    takes (funnels: `funnels`; campaign_variants: pairs of campaign ids, kept as text like
+    the ids they are matched against; extract_identities: one of the extract's modes)."""
+    from reportlib.deliver.extract import IDENTITIES
+
+    for key in raw:
+        if key not in OPTIONS:
+            raise ReportError(f"{path}: field options.{key}: not an option{_hint(key, OPTIONS)}")
+    options = dict(raw)
+    funnels(str(path), raw.get("funnels"))
+    if "campaign_variants" in raw:
+        pairs = raw["campaign_variants"] or []
+        if not isinstance(pairs, list):
+            raise ReportError(f"{path}: field options.campaign_variants: expected a list of "
+                              f"[campaign id, campaign id] pairs, got {pairs!r}")
+        for i, pair in enumerate(pairs):
+            if not (isinstance(pair, list | tuple) and len(pair) == 2
+                    and all(_scalar(x) for x in pair)):
+                raise ReportError(f"{path}: field options.campaign_variants[{i}]: expected a "
+                                  f"[campaign id, campaign id] pair, got {pair!r}")
+        options["campaign_variants"] = [[str(a), str(b)] for a, b in pairs]
+    identities = raw.get("extract_identities", "masked")
+    if identities not in IDENTITIES:
+        raise ReportError(f"{path}: field options.extract_identities: {identities!r} is not "
+                          f"one of {', '.join(IDENTITIES)}")
+    return options
+
+
+def funnels(where: str, value) -> tuple:
+    """`options.funnels` (a list of `{name, steps: [[category, action], ...]}`) as
+    ((name, ((category, action), ...)), ...); `where` is the params file errors name."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise ReportError(f"{where}: field options.funnels: expected a list of funnels "
+                          f"({{name, steps: [[category, action], ...]}}), got {value!r}")
+    found = []
+    for i, funnel in enumerate(value):
+        at = f"{where}: field options.funnels[{i}]"
+        for key in funnel if isinstance(funnel, dict) else ():
+            if key not in FUNNEL_FIELDS:
+                raise ReportError(f"{at}.{key}: not a funnel field{_hint(key, FUNNEL_FIELDS)}")
+        steps = funnel.get("steps") if isinstance(funnel, dict) else None
+        if not (isinstance(steps, list | tuple) and steps and all(
+                isinstance(s, list | tuple) and len(s) == 2 and all(_scalar(x) for x in s)
+                for s in steps)):
+            raise ReportError(f"{at}: needs steps as [category, action] pairs")
+        found.append((str(funnel.get("name") or f"funnel {i + 1}"),
+                      tuple((str(c), str(a)) for c, a in steps)))
+    return tuple(found)
+
+
+def _scalar(value: object) -> bool:
+    """A name or id as YAML may give it (text or a number), not a list, mapping or null."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def _hint(name: object, valid: tuple[str, ...]) -> str:

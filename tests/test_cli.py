@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reportlib import demo, ingest
 from tests.conftest import REPO
@@ -71,6 +73,31 @@ def test_a_usage_mistake_is_one_line_exit_2_and_touches_nothing(site, args, says
     assert len(lines) == 1 and says in lines[0], result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert hashes(site / "outputs") == before
+
+
+@pytest.mark.parametrize(("command", "option", "says"), [
+    (("run", "--period", PERIOD, "--as-of", AS_OF, "--outputs"), {"funels": []},
+     "field options.funels: not an option; did you mean funnels?"),
+    (("extract", "--table", "notifications", "--from", "2026-11-01", "--to", "2026-11-19",
+      "--out"), {"extract_identities": "plain"},
+     "field options.extract_identities: 'plain' is not one of masked, full, both"),
+])
+def test_a_mistake_under_options_stops_the_command_before_anything_is_written(
+        site, tmp_path, command, option, says):
+    """A typo under `options:` was ignored (or, for extract_identities, found after the
+    checks of the command line); now it is the command's one usage line."""
+    shutil.copytree(site / "params", tmp_path / "params")
+    path = tmp_path / "params" / "tenants" / f"{TENANT}.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**raw, "options": {**raw["options"], **option}}),
+                    encoding="utf-8")
+    before = hashes(site / "outputs")
+    result = reportlib(command[0], "--tenant", TENANT, *command[1:], str(tmp_path / "out"),
+                       "--params", str(tmp_path / "params"),
+                       "--warehouse", str(site / "warehouse.duckdb"), cwd=site)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"reportlib {command[0]}: error: {path}: {says}"
+    assert not (tmp_path / "out").exists() and hashes(site / "outputs") == before
 
 
 def test_a_warehouse_cut_short_is_a_usage_line_before_anything_is_written(site, tmp_path):

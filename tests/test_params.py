@@ -40,6 +40,15 @@ def error_of(params_dir) -> str:
      "field recipients.consumtion: not a report or all; did you mean consumption?"),
     ({"recipients": {"everyone": ["cfo@acme.example"]}},
      "field recipients.everyone: not a report or all (one of all, consumption, "),
+    ({"options": {"funels": [{"name": "buy", "steps": [["menu", "open"]]}]}},
+     "field options.funels: not an option; did you mean funnels?"),
+    ({"options": {"extract_identity": "full"}},
+     "field options.extract_identity: not an option; did you mean extract_identities?"),
+    ({"options": {"colour": "blue"}},
+     "field options.colour: not an option (one of funnels, campaign_variants, "
+     "extract_identities)"),
+    ({"options": {"funnels": [{"nome": "buy", "steps": [["menu", "open"]]}]}},
+     "field options.funnels[0].nome: not a funnel field; did you mean name?"),
 ])
 def test_an_unknown_name_is_one_line_naming_file_and_field(tmp_path, fields, says):
     path = write_acme(tmp_path, **fields)
@@ -53,7 +62,8 @@ def test_every_known_setting_loads(tmp_path):
         phone_numbers=[{"id": "1001", "display": "+55 11 4000-0001", "waba_id": "w",
                         "label": "Vendas"}], bots=["acme-bot"], reports=["consumption", "chatbots"],
         recipients={"consumption": ["cfo@acme.example"], "all": "ceo@acme.example"},
-        options={"extract_identities": "both"},
+        options={"extract_identities": "both", "campaign_variants": [["c-1", "c-2"]],
+                 "funnels": [{"name": "buy", "steps": [["menu", "open"], ["order", "done"]]}]},
         sources={"notifications": {"columns": {"Message ID": "MessageId"}}},
         templates={"aviso_boleto": "utility"})
     tenant = params.load_tenant(tmp_path, "acme")
@@ -90,12 +100,63 @@ def test_a_misspelled_time_zone_names_the_file(tmp_path):
                                   "IANA time zone (e.g. America/Sao_Paulo, UTC)")
 
 
-def test_a_bad_funnel_names_the_file_it_came_from(tmp_path):
-    from reportlib.marts import bundle
+@pytest.mark.parametrize(("options", "says"), [
+    ({"extract_identities": "plain"},
+     "field options.extract_identities: 'plain' is not one of masked, full, both"),
+    ({"extract_identities": True},
+     "field options.extract_identities: True is not one of masked, full, both"),
+    ({"funnels": {"name": "buy", "steps": [["menu", "open"]]}},
+     "field options.funnels: expected a list of funnels ({name, steps: [[category, action], "
+     "...]}), got {'name': 'buy', 'steps': [['menu', 'open']]}"),
+    ({"funnels": [{"name": "buy", "steps": ["checkout"]}]},
+     "field options.funnels[0]: needs steps as [category, action] pairs"),
+    ({"funnels": [{"name": "buy", "steps": [["menu", "open"]]}, "checkout"]},
+     "field options.funnels[1]: needs steps as [category, action] pairs"),
+    ({"funnels": [{"name": "buy", "steps": [["menu", ["open"]]]}]},
+     "field options.funnels[0]: needs steps as [category, action] pairs"),
+    ({"funnels": [{"name": "buy"}]},
+     "field options.funnels[0]: needs steps as [category, action] pairs"),
+    ({"campaign_variants": "c-1, c-2"},
+     "field options.campaign_variants: expected a list of [campaign id, campaign id] pairs, "
+     "got 'c-1, c-2'"),
+    ({"campaign_variants": [["c-1", "c-2"], ["c-3"]]},
+     "field options.campaign_variants[1]: expected a [campaign id, campaign id] pair, "
+     "got ['c-3']"),
+])
+def test_a_wrong_option_value_is_one_line_naming_file_and_field(tmp_path, options, says):
+    """Wrong values under `options:` stop on load, before a bundle is built or a file
+    extracted (they were found later, or not at all)."""
+    path = write_acme(tmp_path, options=options)
+    assert error_of(tmp_path) == f"{path}: {says}"
 
-    path = write_acme(tmp_path, options={"funnels": [{"name": "buy", "steps": ["checkout"]}]})
+
+def test_declared_variant_ids_are_text_like_the_campaign_ids(tmp_path):
+    """YAML reads `[[101, 102]]` as numbers; campaign ids are text, so the pair would never
+    match a campaign."""
+    write_acme(tmp_path, options={"campaign_variants": [[101, "c-2"]]})
     tenant = params.load_tenant(tmp_path, "acme")
+    assert tenant.options["campaign_variants"] == [["101", "c-2"]]
+
+
+def test_a_bad_funnel_of_a_tenant_made_in_code_names_its_file():
+    from dataclasses import replace
+
+    from reportlib.marts import bundle
+    from tests.conftest import ACME
+
+    tenant = replace(ACME, options={"funnels": [{"name": "buy", "steps": ["checkout"]}]})
     with pytest.raises(ReportError) as caught:
         bundle.funnels_of(tenant)
-    assert str(caught.value) == (f"{path}: options.funnels[0]: needs steps as [category, "
-                                 "action] pairs")
+    assert str(caught.value) == ("params/tenants/acme.yaml: field options.funnels[0]: needs "
+                                 "steps as [category, action] pairs")
+
+
+def test_the_readme_lists_every_option_and_its_example_loads(tmp_path):
+    """The README's `options:` example, as an operator copies it into a tenant's file."""
+    text = (REPO / "README.md").read_text("utf-8")
+    block = text.split("```yaml\noptions:\n", 1)[1].split("```", 1)[0]
+    options = yaml.safe_load("options:\n" + block)["options"]
+    assert sorted(options) == sorted(params.OPTIONS)
+    write_acme(tmp_path, options=options)
+    tenant = params.load_tenant(tmp_path, "acme")
+    assert tenant.options["campaign_variants"] == [["c-101", "c-102"]]

@@ -20,11 +20,15 @@ from reportlib.domain.calendar import local_day_start
 from reportlib.errors import ReportError
 from reportlib.look.i18n import mask_phone_macro
 from reportlib.look.safe import csv_cell_sql
-from reportlib.params import TenantParams
+from reportlib.params import TenantParams, params_file
 
 MAX_DAYS = 90
 MAX_YEARS_BACK = 5
 FORMATS = ("csv", "parquet")
+
+
+# The identity columns a tenant may choose (params `options.extract_identities`), default first.
+IDENTITIES = ("masked", "full", "both")
 
 
 def _identity(column: str, alias: str, mode: str) -> str:
@@ -191,9 +195,9 @@ def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start
     if not Path(warehouse_path).is_file():
         raise ReportError(f"warehouse: {warehouse_path} does not exist (run reportlib ingest)")
     identities = str(tenant.options.get("extract_identities", "masked"))
-    if identities not in ("masked", "full", "both"):
-        raise ReportError(f"params: extract_identities {identities!r} is not masked, full or "
-                          "both")
+    if identities not in IDENTITIES:
+        raise ReportError(f"{params_file(tenant)}: field options.extract_identities: "
+                          f"{identities!r} is not one of {', '.join(IDENTITIES)}")
     warehouse.ensure_current(warehouse_path)
     con = warehouse.connect(":memory:")
     written = []

@@ -296,6 +296,27 @@ def _missing(value) -> bool:
         return True
 
 
+def cents(value) -> float:
+    """An amount of money as it is shown: rounded to cents."""
+    return round(float(value), 2)
+
+
+def split_cents(total: float, parts: list[float]) -> list[float]:
+    """`parts` of an amount in cents, adding up to `total` as shown (in cents): each part
+    rounded, then the cents still missing (or over) moved one at a time onto the parts that
+    rounding moved most the other way (largest remainder)."""
+    shown = [cents(p) for p in parts]
+    missing = round((cents(total) - sum(shown)) * 100)
+    if not parts or not missing:
+        return shown
+    sign = 1 if missing > 0 else -1
+    order = sorted(range(len(parts)), key=lambda i: sign * (shown[i] - parts[i]))
+    for k in range(abs(missing)):
+        i = order[k % len(order)]
+        shown[i] = round(shown[i] + sign * 0.01, 2)
+    return shown
+
+
 def babel_locale(locale: str) -> str:
     return locale.replace("-", "_")
 
@@ -317,8 +338,17 @@ class Formatter:
         if _missing(value):
             return "–"
         # Rounded first: a difference of a fraction of a cent is zero, never "-US$ 0,00".
-        return format_currency(round(float(value), 2) + 0.0, self.currency,
+        return format_currency(cents(value) + 0.0, self.currency,
                                locale=babel_locale(self.locale))
+
+    def money_difference(self, minuend, subtrahend) -> str:
+        """`minuend − subtrahend` as a reader checks it against the two amounts shown beside
+        it: the difference of the amounts as `money` shows them (each in cents first), so
+        US$ 1,23 − US$ 1,22 reads US$ 0,01 even when 1.226 − 1.224 rounds to 0,00. Whether a
+        difference matters is decided on the precise values, not on this."""
+        if _missing(minuend) or _missing(subtrahend):
+            return "–"
+        return self.money(cents(minuend) - cents(subtrahend))
 
     def rate(self, value) -> str:
         if _missing(value):

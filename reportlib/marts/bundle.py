@@ -26,7 +26,7 @@ from reportlib.domain import calendar, pricing
 from reportlib.domain.calendar import Period
 from reportlib.errors import ReportError
 from reportlib.marts import tenant_slice
-from reportlib.params import TenantParams, params_file
+from reportlib.params import TenantParams, funnels, params_file
 
 # What one bundle build may hold in memory before it spills to a folder beside the bundle
 # (DuckDB's `memory_limit`): a run builds as many bundles at once as it has workers, each
@@ -123,15 +123,7 @@ def _copy_site_tables(con: duckdb.DuckDBPyConnection, tenant: TenantParams, peri
 
 def funnels_of(tenant: TenantParams) -> tuple:
     """The funnels declared in the tenant's params: ((name, ((category, action), ...)), ...)."""
-    found = []
-    for i, funnel in enumerate(tenant.options.get("funnels") or []):
-        try:
-            steps = tuple((str(c), str(a)) for c, a in funnel["steps"])
-            found.append((str(funnel.get("name") or f"funnel {i + 1}"), steps))
-        except (KeyError, TypeError, ValueError):
-            raise ReportError(f"{params_file(tenant)}: options.funnels[{i}]: "
-                              "needs steps as [category, action] pairs") from None
-    return tuple(found)
+    return funnels(params_file(tenant), tenant.options.get("funnels"))
 
 
 def bundle_info(tenant: TenantParams, period: Period, as_of: date,

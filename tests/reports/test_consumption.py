@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -316,3 +317,21 @@ def test_pmp_tier_rates_read_from_metas_analytics(tmp_path, empty_warehouse):
     assert bool(tiers.loc["250001:2000000", "tier_rate"])
     assert tiers.loc["250001:2000000", "meta_cost_usd"] == pytest.approx(15.30)
     assert "Meta, tier 250,001–2,000,000" in report.cost().body
+
+
+def test_a_shown_cost_difference_is_that_of_the_two_amounts_shown(tmp_path, empty_warehouse):
+    """Money is shown in cents, and the difference beside two amounts is theirs: a reader
+    subtracts what is shown. By hand: 180 Brazilian utility messages at the card's 0.0068 =
+    1.224, shown US$ 1,22; Meta reports 1.226, shown US$ 1,23; the difference shown is
+    1,23 − 1,22 = 0,01 (1.226 − 1.224 = 0.002 showed US$ 0,00)."""
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "UTILITY", "REGULAR", 180, cost=1.226)
+    con.close()
+    report = ConsumptionReport(build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20)))
+    assert report.figures()["cost_usd.total"] == pytest.approx(1.224)
+    section = report.cost()
+    cell = "<td[^>]*>([^<]*)</td>"
+    [row] = re.findall(f"<tr>{cell * 9}</tr>", section.body.replace("\n", ""))
+    assert row[-3:] == ("US$\xa01,22", "US$\xa01,23", "US$\xa00,01")
+    assert ("Nossa estimativa: US$\xa01,22; custo informado pela Meta: US$\xa01,23 "
+            "(diferença de US$\xa00,01).") in " ".join(section.prose)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -164,6 +165,44 @@ def test_section_reads_in_both_languages_without_internal_names(reconciled, loca
                      "free_classification", "consumption_reconciliation"):
         assert internal not in text.lower(), internal
     assert html
+
+
+def cost_rows(section) -> list[list[str]]:
+    """The cells of the section's table of cost differences, as text."""
+    table = section.body.split("Cost differences beyond the tolerance:", 1)[1]
+    body = table.split("<tbody>", 1)[1]
+    return [[re.sub("<[^>]+>", "", cell) for cell in re.findall("<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall("<tr>(.*?)</tr>", body)]
+
+
+def test_a_cost_row_shows_the_difference_of_its_amounts_and_parts_adding_up_to_it(reconciled):
+    """Money is shown in cents, so a row's difference is that of its two amounts as shown,
+    and its causes' parts add up to it. By hand, Oct 6 utility: ours 0.204 (shown $0.20),
+    Meta's 0.136 ($0.14): $0.14 − $0.20 = −$0.06, all of it the category moves (precisely
+    −0.068, which showed −$0.07 in both places). Oct 7 authentication: 0.34 ($0.34) and
+    0.4216 ($0.42): $0.08, all of it unexplained."""
+    rows = {row[1]: row[2:] for row in cost_rows(ConsumptionReport(reconciled, "en")
+                                                 .reconciliation())}
+    assert rows["Utility"] == ["$0.20", "$0.14", "-$0.06", "messages billed by Meta in "
+                               "another category than the template&#x27;s (-$0.06)", "–"]
+    assert rows["Authentication"] == ["$0.34", "$0.42", "$0.08", "–", "$0.08"]
+
+
+def test_the_cost_sentence_shows_the_difference_of_its_amounts(tmp_path, empty_warehouse):
+    """By hand: 180 utility messages delivered on Oct 5 on both sides; ours at the card's
+    0.0068 = 1.224, shown $1.22; Meta's 1.226, shown $1.23; within the tolerance (no row),
+    and the difference shown is $1.23 − $1.22 = $0.01 (1.226 − 1.224 = 0.002 showed
+    $0.00 between two different amounts)."""
+    path, con = empty_warehouse
+    delivered(con, "utl5", 180, "utility", "2026-10-05T15:00:00+00:00")
+    priced(con, "2026-10-05T03:00:00+00:00", "UTILITY", "REGULAR", 180, 1.226)
+    con.close()
+    out = tmp_path / "acme-2026-10.duckdb"
+    bundle.build(path, ACME, calendar.parse_period("2026-10"), AS_OF, out)
+    section = ConsumptionReport(Bundle.open(out), "en").reconciliation()
+    assert ("Cost of the messages we recorded, at the rate card: $1.22; cost Meta reports for "
+            "the same days: $1.23 (difference $0.01).") in section.prose
+    assert "Cost differences beyond the tolerance" not in section.body
 
 
 def test_without_records_of_ours_the_reconciliation_is_not_available(tmp_path,

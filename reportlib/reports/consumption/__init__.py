@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 
 from reportlib.look import charts, present
-from reportlib.look.i18n import LABELS, mask_phone
+from reportlib.look.i18n import LABELS, cents, mask_phone, split_cents
 from reportlib.marts.bundle import Bundle
 from reportlib.reports import trust
 from reportlib.reports.base import BaseReport, say
@@ -576,8 +576,8 @@ class ConsumptionReport(BaseReport):
         prose = []
         if meta_known:
             prose.append(self._say("cost", cost=self._money(estimate), meta=self.fmt.money(meta),
-                                   diff=self._money(None if estimate is None
-                                                    else meta - estimate)))
+                                   diff=self._money(None) if estimate is None
+                                   else self.fmt.money_difference(meta, estimate)))
         if (df["points_without_meta_cost"] > 0).any():
             prose.append(self._say("cost.no_meta"))
         elif meta_known:
@@ -596,8 +596,7 @@ class ConsumptionReport(BaseReport):
                  self.fmt.number(r.paid), self._money(r.our_cost_usd),
                  self.fmt.money(r.meta_cost_usd) if pd.notna(r.meta_cost_usd)
                  else self._t("not_given"),
-                 self.fmt.money(r.meta_cost_usd - r.our_cost_usd)
-                 if pd.notna(r.meta_cost_usd) and pd.notna(r.our_cost_usd) else "–"]
+                 self.fmt.money_difference(r.meta_cost_usd, r.our_cost_usd)]
                 for r in df.itertuples()]
         columns = [self._t(k) for k in ("category", "market", "era", "rate", "rate_from",
                                         "paid", "our_cost", "meta_cost", "difference")]
@@ -685,7 +684,7 @@ class ConsumptionReport(BaseReport):
                                    float(costed["meta_cost_usd"].sum()))
             prose.append(self._say("reconciliation.cost", ours=self.fmt.money(our_cost),
                                    meta=self.fmt.money(meta_cost),
-                                   diff=self.fmt.money(meta_cost - our_cost)))
+                                   diff=self.fmt.money_difference(meta_cost, our_cost)))
         elif len(reported):
             prose.append(self._say("reconciliation.cost.not_available"))
         body = self._reconciliation_totals(totals)
@@ -729,16 +728,31 @@ class ConsumptionReport(BaseReport):
                              amount=self.fmt.money(part))
         return self._say(f"cause.{cause}", n=self.fmt.number(abs(part)))
 
+    def _shown_parts(self, d: reconciliation.Difference, money: bool) -> tuple[str, dict, float]:
+        """A difference as its row shows it: the difference, the causes' parts, the unexplained
+        rest. Money is shown in cents, so that a reader can check the row: the difference is
+        that of the two amounts shown, and the parts (with what the tolerance let pass unnamed)
+        are cents adding up to it. Whether the row is listed, and whether it is explained, was
+        decided on the precise values (reconciliation.py)."""
+        if not money:
+            return self.fmt.number(d.difference), d.causes, d.unexplained
+        total = cents(d.meta) - cents(d.ours)
+        rest = d.difference - sum(d.causes.values())  # unexplained, or within the tolerance
+        *parts, rest = split_cents(total, [*d.causes.values(), rest])
+        return self.fmt.money(total), dict(zip(d.causes, parts, strict=True)), rest
+
     def _differences_table(self, found: list, money: bool) -> str:
         show = self.fmt.money if money else self.fmt.number
         # Unexplained first, then by day.
         found = sorted(found, key=lambda d: (d.explained, d.day, d.category))
-        rows = [[self.fmt.date(d.day, "short"), self._category(d.category), show(d.ours),
-                 show(d.meta), show(d.difference),
-                 "; ".join(self._cause_text(c, part, money) for c, part in d.causes.items())
-                 or "–",
-                 show(d.unexplained) if not d.explained else "–"]
-                for d in found]
+        rows = []
+        for d in found:
+            difference, causes, unexplained = self._shown_parts(d, money)
+            rows.append([self.fmt.date(d.day, "short"), self._category(d.category),
+                         show(d.ours), show(d.meta), difference,
+                         "; ".join(self._cause_text(c, part, money)
+                                   for c, part in causes.items()) or "–",
+                         show(unexplained) if not d.explained else "–"])
         ours, meta = (("column.our_cost", "column.meta_cost") if money
                       else ("column.ours", "column.meta"))
         columns = [self._say("column.day"), self._t("category"), self._say(ours),

@@ -1,0 +1,35 @@
+"""Money as a reader checks it: amounts in cents, a difference of two amounts that of the
+amounts shown, parts in cents that add up to the difference shown. Worked by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from reportlib.look.i18n import Formatter, split_cents
+
+
+@pytest.mark.parametrize(("minuend", "subtrahend", "en", "pt"), [
+    (1.226, 1.224, "$0.01", "US$\xa00,01"),      # $1.23 − $1.22 (0.002 precisely)
+    (1.224, 1.226, "-$0.01", "-US$\xa00,01"),
+    (1.2249, 1.2201, "$0.00", "US$\xa00,00"),    # both shown $1.22
+    (0.136, 0.204, "-$0.06", "-US$\xa00,06"),    # $0.14 − $0.20 (−0.068 precisely)
+    (None, 1.0, "–", "–"),
+])
+def test_a_money_difference_is_that_of_the_amounts_shown(minuend, subtrahend, en, pt):
+    assert Formatter("en").money_difference(minuend, subtrahend) == en
+    assert Formatter("pt-BR").money_difference(minuend, subtrahend) == pt
+
+
+@pytest.mark.parametrize(("total", "parts", "shown"), [
+    (-0.06, [-0.068, 0.0], [-0.06, 0.0]),          # one cause, all of the difference
+    (0.01, [0.002], [0.01]),
+    # Rounded alone, the three parts make 0.09: the missing cent goes to the part that
+    # rounding took down most (0.034).
+    (0.10, [0.034, 0.033, 0.033], [0.04, 0.03, 0.03]),
+    (0.09, [0.034, 0.033, 0.033], [0.03, 0.03, 0.03]),
+    (0.50, [0.7, -0.2049], [0.7, -0.2]),
+    (0.0, [], []),
+])
+def test_parts_in_cents_add_up_to_the_total_shown(total, parts, shown):
+    assert split_cents(total, parts) == shown
+    assert round(sum(shown), 2) == total or not parts
