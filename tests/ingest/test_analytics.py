@@ -102,8 +102,9 @@ def point(day: int, n: int, **dims) -> dict:
 
 
 def test_overlapping_views_are_never_added(tmp_path, params_dir):
-    """The same October days by phone and category (daily), by category only (daily), by
-    nothing (half-hour) and as a month: each day counts once, from its most detailed view."""
+    """The same October messages by phone and category (daily), by category only (daily), by
+    nothing (half-hour) and as a month, none filtered (each day and the month have the same
+    total in every view): each day counts once, from its most detailed view."""
     by_phone = [point(1, 10, phone_number=PHONE, pricing_category="MARKETING",
                       pricing_type="REGULAR"),
                 point(1, 4, phone_number=PHONE, pricing_category="UTILITY",
@@ -114,18 +115,18 @@ def test_overlapping_views_are_never_added(tmp_path, params_dir):
                    point(2, 6, pricing_category="MARKETING"),
                    point(3, 9, pricing_category="UTILITY")]  # day 3 only here
     half_hours = [{"start": 1790823600 + i * 1800, "end": 1790823600 + (i + 1) * 1800,
-                   "volume": 1} for i in range(48)]  # day 1 again, 48 in total
-    month = [{"start": 1790823600, "end": 1790823600 + 31 * 86400, "volume": 999}]
+                   "volume": 1} for i in range(14)]  # day 1 again, 14 in total
+    month = [{"start": 1790823600, "end": 1790823600 + 31 * 86400, "volume": 29}]
     results = ingest_files(tmp_path, params_dir, {
         "pricing_analytics/a_by_phone.json": {"data": [{"data_points": by_phone}]},
         "pricing_analytics/b_by_category.json": {"data": [{"data_points": by_category}]},
         "pricing_analytics/c_half_hour.json": {"data": [{"data_points": half_hours}]},
         "pricing_analytics/d_month.json": {"data": [{"data_points": month}]},
     })
-    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(3, 0), (3, 0), (48, 0),
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(3, 0), (3, 0), (14, 0),
                                                                     (1, 0)]
     # Day 1: by phone 10 + 4; day 2: by phone 6; day 3: by category 9. The half-hour view of
-    # day 1 has fewer dimensions; the month is covered by finer points. 14 + 6 + 9 = 29.
+    # day 1 has fewer dimensions; the month's 29 is no more than its days' 14 + 6 + 9 = 29.
     got = consumption(tmp_path, "2026-10", date(2026, 11, 20))
     assert got["total"] == 29
     # Day 3's view has no pricing type: what was paid that day is not known.
@@ -418,3 +419,132 @@ def test_tier_response_loaded_after_the_one_without_tier_counts_once(tmp_path, p
     got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
     assert (got["total"], got["paid"], got["meta_cost"], got["our_cost"]) == (
         26, 12, 96.9, 96.9)
+
+
+# Filtered requests. Meta's analytics accept filters (`country_codes`, `phone_numbers`,
+# `conversation_types`, `pricing_categories`, ...) and a filtered response does not say so: it
+# just has fewer points. Meta's pricing example above is one (`country_codes(US,IN)`). A filter
+# only removes volume, so of the views of a day the one with the largest total is used (then the
+# one with more dimensions), and a month's view is used instead of the finer ones of its month
+# when its total is larger than theirs.
+
+def plus(body: dict, start: int, pricing_type: str, category: str, volume: int,
+         cost: float) -> dict:
+    """`body` with `volume` messages (Meta's `cost`) more on the day starting at `start`, of
+    the type and category given: added to that day's point of the same type and category, or
+    a point of its own. What a response without `country` shows of the WABA's other countries."""
+    field = next(iter(body))
+    points = [dict(p) for p in body[field]["data"][0]["data_points"]]
+    for p in points:
+        if (p["start"], p.get("pricing_type"), p.get("pricing_category")) == (
+                start, pricing_type, category):
+            p["volume"] += volume
+            p["cost"] = round(p["cost"] + cost, 6)
+            break
+    else:
+        points.append({"start": start, "end": start + 86400, "pricing_type": pricing_type,
+                       "pricing_category": category, "volume": volume, "cost": cost})
+    return {field: {"data": [{"data_points": points}]}}
+
+
+def test_filtered_response_with_more_dimensions_never_replaces_a_complete_one(tmp_path,
+                                                                               params_dir):
+    """Meta's pricing example is filtered to the US and India; the same days requested by
+    type and category only, with no filter, also count the WABA's messages to Brazil. The
+    complete file gives the totals, and the split by country is not available on those days
+    (never the US and India alone shown as the whole)."""
+    filtered = meta_example("pricing_daily_tier.json")
+    complete = without(filtered, "country", "tier")
+    # Brazil's messages of each of the example's days (Meta's days start at 07:00 UTC).
+    for start, kind, category, volume, cost in [
+            (1748761200, "REGULAR", "MARKETING", 100, 6.25),              # 1 June
+            (1748847600, "REGULAR", "UTILITY", 50, 0.40),                 # 2 June
+            (1748934000, "REGULAR", "MARKETING", 20, 1.25),               # 3 June
+            (1749106800, "FREE_CUSTOMER_SERVICE", "SERVICE", 30, 0.0),    # 5 June
+            (1749193200, "REGULAR", "MARKETING", 10, 0.625)]:             # 6 June
+        complete = plus(complete, start, kind, category, volume, cost)
+    ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/a_complete.json": complete,
+        "pricing_analytics/b_us_and_india.json": filtered})
+    f = whole_report(tmp_path, "2025-06", date(2025, 7, 20))
+    # Each day the complete file has more: 1 June 10 + 100 = 110 against 10; 2 June 9 + 50 =
+    # 59 against 9; 3 June 1 + 20 = 21 against 1; 5 June 4 + 30 = 34 against 4; 6 June 2 + 10
+    # = 12 against 2. Total 26 + 210 = 236; paid 12 + 100 + 50 + 20 + 10 = 192; Meta's cost
+    # 96.9 + 6.25 + 0.40 + 1.25 + 0.625 = 105.425. (The filtered file alone: 26, 12, 96.9.)
+    assert (f["total"], f["paid"]) == (236, 192)
+    assert f["meta_cost_usd.total"] == pytest.approx(105.425)
+    # Without `country` no paid message has a market: our estimate is not available, and no
+    # row of the cost table names a market (none shows the US and India as if they were all).
+    assert f["paid_without_estimate"] == 192
+    assert f["cost_usd.total"] is None
+    cost = Bundle.open(tmp_path / "whole-2025-06.duckdb").table("consumption_cost")
+    assert cost["market"].isna().all()
+
+
+def test_finer_view_with_the_same_totals_is_used(tmp_path, params_dir):
+    """Meta's pricing example and the same request without COUNTRY and TIER (and the same
+    filter): the same total every day, so nothing was filtered out of the finer view, and the
+    finer one is used, with its split by country."""
+    example = meta_example("pricing_daily_tier.json")
+    ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/a_by_type.json": without(example, "country", "tier"),
+        "pricing_analytics/b_by_country.json": example})
+    got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
+    # As the example alone: 26 messages, 12 paid, Meta's cost 96.9, and our estimate 96.9
+    # (Meta's tier rates, which need the country: the view without it has none).
+    assert (got["total"], got["paid"], got["meta_cost"], got["our_cost"]) == (
+        26, 12, 96.9, 96.9)
+
+
+# February 2022 in São Paulo (UTC-3): each day starts at 03:00 UTC.
+FEBRUARY_2022 = {day: 1643684400 + (day - 1) * 86400 for day in range(1, 29)}
+
+
+def conversation_day(day: int, n: int, kind: str, cost: float) -> dict:
+    start = FEBRUARY_2022[day]
+    return {"start": start, "end": start + 86400, "conversation": n, "country": "BR",
+            "conversation_type": kind, "cost": cost}
+
+
+def test_complete_month_beats_a_filtered_daily_file_inside_it(tmp_path, params_dir):
+    """Meta's "conversation type breakdowns" month (February 2022, 9,750 conversations) and a
+    daily file of two days of that month by type and country, filtered to REGULAR
+    conversations (`conversation_types(["REGULAR"])`): the month is used, never both."""
+    filtered = {"conversation_analytics": {"data": [{"data_points": [
+        conversation_day(10, 40, "REGULAR", 0.4), conversation_day(11, 35, "REGULAR", 0.35)]}]},
+        "id": "w-acme"}
+    ingest_files(tmp_path, params_dir, {
+        "conversation_analytics/a_month.json": meta_example("conversation_monthly_type.json"),
+        "conversation_analytics/b_filtered_days.json": filtered})
+    got = consumption(tmp_path, "2022-02", date(2022, 3, 20))
+    # The month, 8,500 + 1,000 + 250 = 9,750, against the days' 40 + 35 = 75: the month.
+    # Paid: its 8,500 REGULAR; Meta's cost 88.101. (Both added would be 9,825.)
+    assert (got["total"], got["paid"], got["meta_cost"]) == (9750, 8500, 88.101)
+
+
+def test_complete_daily_files_are_used_instead_of_their_month(tmp_path, params_dir):
+    """The same month and two daily files (1-14 and 15-28 February) by type and country that
+    add up to the month's 9,750: the days are used, each on its own day, never added to the
+    month."""
+    first = [conversation_day(1, 4000, "REGULAR", 40.0),
+             conversation_day(1, 1000, "FREE_TIER", 0.0),
+             conversation_day(14, 100, "FREE_ENTRY_POINT", 0.0)]
+    second = [conversation_day(15, 4500, "REGULAR", 48.101),
+              conversation_day(28, 150, "FREE_ENTRY_POINT", 0.0)]
+    ingest_files(tmp_path, params_dir, {
+        "conversation_analytics/a_month.json": meta_example("conversation_monthly_type.json"),
+        "conversation_analytics/b_first_half.json": {"conversation_analytics": {
+            "data": [{"data_points": first}]}, "id": "w-acme"},
+        "conversation_analytics/c_second_half.json": {"conversation_analytics": {
+            "data": [{"data_points": second}]}, "id": "w-acme"}})
+    got = consumption(tmp_path, "2022-02", date(2022, 3, 20))
+    # 4,000 + 1,000 + 100 + 4,500 + 150 = 9,750, the month's total: the days are used.
+    # Paid 4,000 + 4,500 = 8,500; Meta's cost 40 + 48.101 = 88.101. (Both: 19,500.)
+    assert (got["total"], got["paid"], got["meta_cost"]) == (9750, 8500, 88.101)
+    daily = Bundle.open(tmp_path / "bundle-2022-02.duckdb").table("consumption_daily")
+    by_day = {d.date(): q for d, q in daily.groupby("day")["quantity"].sum().items()}
+    # On their own days (the month would stand on 1 February alone): 1 Feb 5,000, 15 Feb 4,500.
+    assert by_day[date(2022, 2, 1)] == 5000 and by_day[date(2022, 2, 15)] == 4500
+    # and with the days' country: Brazil is the market of every row of the cost table.
+    cost = Bundle.open(tmp_path / "bundle-2022-02.duckdb").table("consumption_cost")
+    assert set(cost["market"]) == {"Brazil"}

@@ -6,11 +6,16 @@
 -- order of time). Pricing analytics (PMP): only REGULAR template messages are paid.
 -- One view a day: Meta may return the same days at several granularities and dimension sets
 -- (one file by phone number and day, another by country and month...). A data point's day is
--- the tenant-local day of its middle; a monthly point stands on the first day of its month and
--- is used only for a month no finer point covers. A view is a response's granularity and
--- dimensions (ingest gives every point of a file the dimensions any of its points carries, so
--- one response is one view). Of the views of a day, the one carrying the most dimensions is
--- used (then daily before half-hour): two views are never added together.
+-- the tenant-local day of its middle; a monthly point stands on the first day of its month. A
+-- view is a response's granularity and dimensions (ingest gives every point of a file the
+-- dimensions any of its points carries, so one response is one view). Two views are never
+-- added together. A request may also have been filtered (`country_codes`, `phone_numbers`,
+-- `pricing_categories`...) and its response does not say so: it just has fewer points. A filter
+-- only removes volume, so of the views of a day the one with the largest total is used (the
+-- most complete), and only among views with that same total the one with the most dimensions
+-- (then daily before half-hour). A month's view (the largest of the month's, the same way) is
+-- used instead of the finer ones of its month when its total is larger than theirs (the sum of
+-- the views chosen on its days); on equal totals the finer ones are used.
 -- A dimension a response did not carry is NULL: its breakdown is not available, never zero.
 -- Our cost: paid units × the rate. Under PMP a point in a volume tier uses the rate Meta applied
 -- to that tier this month (Meta's cost / paid volume of the month's points of the same market,
@@ -36,20 +41,31 @@ WITH points AS (
         (CASE WHEN dimensions = '' THEN 0 ELSE len(string_split(dimensions, ',')) END) * 10
             + CASE granularity WHEN 'DAILY' THEN 2 WHEN 'HALF_HOUR' THEN 1 ELSE 0 END AS rank
     FROM points
-), kept AS (
-    SELECT * FROM dated d
-    WHERE granularity <> 'MONTHLY' OR NOT EXISTS (
-        SELECT 1 FROM dated f WHERE f.era = d.era AND f.granularity <> 'MONTHLY'
-          AND f.waba_id IS NOT DISTINCT FROM d.waba_id
-          AND date_trunc('month', f.day) = date_trunc('month', d.day))
-), chosen AS (
+), view_totals AS (
     -- per WABA: each account's files are views of its own messages
-    SELECT era, waba_id, day, first(view ORDER BY rank DESC, view) AS view
-    FROM kept GROUP BY era, waba_id, day
+    SELECT era, waba_id, day, view, granularity = 'MONTHLY' AS monthly,
+        sum(quantity) AS total, any_value(rank) AS rank
+    FROM dated GROUP BY era, waba_id, day, view, granularity
+), day_views AS (
+    -- the most complete view of each day (of each month, among the monthly views)
+    SELECT era, waba_id, day, monthly, max(total) AS total,
+        first(view ORDER BY total DESC, rank DESC, view) AS view
+    FROM view_totals GROUP BY era, waba_id, day, monthly
+), month_totals AS (
+    SELECT *,
+        sum(CASE WHEN NOT monthly THEN total END)
+            OVER (PARTITION BY era, waba_id, date_trunc('month', day)) AS finer_total,
+        max(CASE WHEN monthly THEN total END)
+            OVER (PARTITION BY era, waba_id, date_trunc('month', day)) AS monthly_total
+    FROM day_views
+), chosen AS (
+    SELECT era, waba_id, day, view FROM month_totals
+    WHERE CASE WHEN monthly THEN finer_total IS NULL OR total > finer_total
+               ELSE monthly_total IS NULL OR monthly_total <= finer_total END
 ), analytics AS (
-    SELECT k.* FROM kept k
-    SEMI JOIN chosen c ON c.era = k.era AND c.waba_id IS NOT DISTINCT FROM k.waba_id
-                      AND c.day = k.day AND c.view = k.view
+    SELECT d.* FROM dated d
+    SEMI JOIN chosen c ON c.era = d.era AND c.waba_id IS NOT DISTINCT FROM d.waba_id
+                      AND c.day = d.day AND c.view = d.view
 ), cbp_raw AS (
     SELECT waba_id, phone_number, country, day,
         'CBP' AS era, 'conversation' AS unit,
