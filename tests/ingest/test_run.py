@@ -291,3 +291,33 @@ def test_an_unreadable_folder_is_its_own_line_and_the_others_are_read(params_dir
         for path in [base, *base.rglob("*")] if base.exists() else []:
             path.chmod(0o777)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_nul_bytes_utf16_without_a_mark_and_a_stray_nul_in_a_cell(tmp_path, params_dir):
+    """A file saved as UTF-16 without a byte order mark reads as text with a NUL after every
+    ASCII character: it is not UTF-8 and is unreadable, one line (the CSV said 'missing
+    required column MessageId, …', the webhook file loaded as 0 rows with every line rejected
+    and ingest exited 0). A NUL inside one cell rejects that row naming the field (the id was
+    stored with the NUL in it)."""
+    status = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "w-acme",
+        "changes": [{"field": "messages", "value": {
+            "metadata": {"phone_number_id": "1001"},
+            "statuses": [{"id": "wamid.A", "status": "sent", "timestamp": "1790856000",
+                          "recipient_id": "5511999990001"}]}}]}]})
+    write(tmp_path / "sources/acme/notifications/utf16.csv",
+          (HEADER + GOOD).encode("utf-16-le"))
+    write(tmp_path / "sources/acme/whatsapp_webhooks/utf16.jsonl",
+          (status + "\n" + status + "\n").encode("utf-16-le"))
+    write(tmp_path / "sources/acme/notifications/nul.csv",
+          (HEADER + GOOD + GOOD.replace("m1,", "m\x002,")).encode())
+    results = {Path(r.file).name: r for r in run_ingest(tmp_path, params_dir)}
+    reason = "not UTF-8 text (line 1 is mostly NUL bytes: UTF-16 without a byte order mark?)"
+    assert (results["utf16.csv"].status, results["utf16.csv"].message) == ("unreadable", reason)
+    assert (results["utf16.jsonl"].status, results["utf16.jsonl"].message) == (
+        "unreadable", reason)
+    nul = results["nul.csv"]
+    assert (nul.status, nul.rows_read, nul.rows_loaded, nul.rows_rejected) == (
+        "loaded", 2, 1, 1)
+    assert rows(tmp_path, "SELECT line, field, value, reason FROM rejected_rows") == [
+        (3, "MessageId", "m\x002", "contains a NUL byte")]
+    assert rows(tmp_path, "SELECT message_id FROM notifications") == [("m1",)]
