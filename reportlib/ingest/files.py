@@ -109,6 +109,10 @@ def first_line(entry: Entry, limit: int = 1 << 20) -> str:
         raise ReportError(f"cannot read file ({exc})") from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ReportError("not UTF-8 (UTF-16 byte order mark)")
+    if raw.count(b"\x00") * 3 >= len(raw) > 0:  # UTF-16 without a byte order mark (every
+        # other byte of its ASCII is NUL), or not text at all; a stray NUL is a bad value
+        raise ReportError("not UTF-8 text (line 1 is mostly NUL bytes: UTF-16 without a byte "
+                          "order mark?)")
     raw = raw.split(b"\r", 1)[0]  # old Mac files end lines with CR alone
     try:
         return raw.decode("utf-8-sig").rstrip("\r\n")

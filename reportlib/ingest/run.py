@@ -141,11 +141,20 @@ class Session:
 HANDOVER_SECONDS = 30.0  # how long ingest lets a waiting command in before taking it back
 
 
+def _folder_unreadable(exc: OSError) -> str:
+    return f"cannot read folder ({exc.strerror or type(exc).__name__}): nothing of it was read"
+
+
 def _tenant_results(session: Session, folder: Path, root: Path, tenant: TenantParams,
                     own: Ownership) -> list[FileResult]:
     name = folder.name
+    try:
+        subs = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as exc:  # a tenant folder without read permission: its one line
+        return [FileResult(name, "", str(folder), "unreadable",
+                           message=_folder_unreadable(exc))]
     results = []
-    for sub in sorted(folder.iterdir(), key=lambda p: p.name):
+    for sub in subs:
         kind = sub.name
         if sub.is_symlink() and not files.inside(sub, root):
             results.append(FileResult(name, printable(kind), str(sub), "refused",
@@ -161,7 +170,15 @@ def _tenant_results(session: Session, folder: Path, root: Path, tenant: TenantPa
             results.append(FileResult(name, printable(kind), str(sub), "skipped",
                                       message="unknown sub-folder, not read", tenant_entry=True))
             continue
-        for entry in files.kind_entries(kind, sub, root):
+        try:
+            entries = files.kind_entries(kind, sub, root)
+        except OSError as exc:  # a kind folder without read permission: its one line
+            result = FileResult(name, kind, str(sub), "unreadable",
+                                message=_folder_unreadable(exc), tenant_entry=True)
+            log(session.between_files(), result, None)
+            results.append(result)
+            continue
+        for entry in entries:
             if entry.status == "read":
                 con = session.between_files()
                 results.append(ingest_file(con, tenant, own, kind, entry))

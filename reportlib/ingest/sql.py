@@ -38,6 +38,8 @@ def field_checks(f: sources.Field, col: str, typed: str,
     checks: list[tuple[str, str]] = []
     if f.required:
         checks.append((f"{col} IS NULL", "required field is empty"))
+    # A NUL byte is no character of any value here (text, id, number or timestamp).
+    checks.append((f"contains({col}, chr(0))", "contains a NUL byte"))
     if f.kind == "timestamp":
         value = (
             f"CASE WHEN regexp_full_match({col}, '{ISO_TS}') "

@@ -31,7 +31,7 @@ NO_DELIMITER = "\x01"
 _TEXT = "VARCHAR"
 STATUS_SHAPE = {
     "id": _TEXT, "status": _TEXT, "timestamp": _TEXT, "recipient_id": _TEXT,
-    "recipient_type": _TEXT, "recipient_user_id": _TEXT,
+    "recipient_type": _TEXT, "recipient_user_id": _TEXT, "type": _TEXT,
     "errors": [{"code": _TEXT, "title": _TEXT, "error_data": {"details": _TEXT}}],
     "pricing": {"billable": _TEXT, "pricing_model": _TEXT, "type": _TEXT, "category": _TEXT},
     "conversation": {"id": _TEXT, "origin": {"type": _TEXT}},
@@ -49,7 +49,11 @@ PREFERENCE_SHAPE = {"wa_id": _TEXT, "user_id": _TEXT, "detail": _TEXT, "category
 BODY_SHAPE = {"entry": [{"id": _TEXT, "changes": [{"field": _TEXT, "value": {
     "metadata": {"phone_number_id": _TEXT}, "statuses": [STATUS_SHAPE],
     "messages": [INBOUND_SHAPE], "contacts": [{"wa_id": _TEXT, "user_id": _TEXT}],
-    "errors": [{"code": _TEXT}], "user_preferences": [PREFERENCE_SHAPE]}}]}]}
+    "errors": [{"code": _TEXT}], "user_preferences": [PREFERENCE_SHAPE],
+    "user_actions": ["JSON"]}}]}]}
+# A status of `type: payment` (Payments API: an order's payment captured, pending or failed)
+# is not a message's status: counted, never read as one.
+PAYMENT = "coalesce(lower(s.type), '') = 'payment'"
 
 def _reject_case(record: str, prefix: str, after_id: str = "", last: str = "") -> str:
     """The first problem of a status or inbound message as {field, value, reason}, or NULL:
@@ -245,7 +249,8 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                CASE WHEN change.value IS NULL THEN left(change::VARCHAR, 200) END AS change_text,
                len(change.value.statuses) AS n_statuses, len(change.value.messages) AS n_messages,
                len(change.value.errors) AS n_errors,
-               len(change.value.user_preferences) AS n_preferences
+               len(change.value.user_preferences) AS n_preferences,
+               len(change.value.user_actions) AS n_user_actions
         FROM ({changes})""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE wh_problems AS
@@ -273,8 +278,8 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                      AND change.value IS NOT NULL"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_statuses AS
-        SELECT *, {STATUS_REJECT} AS _reject FROM (
-            SELECT *, CASE lower(s.status) {statuses} END AS status,
+        SELECT *, CASE WHEN NOT _payment THEN {STATUS_REJECT} END AS _reject FROM (
+            SELECT *, {PAYMENT} AS _payment, CASE lower(s.status) {statuses} END AS status,
                    {_unix("s.timestamp")} AS ts, {phone_problem} AS phone_problem
             FROM (SELECT line, e_i, c_i, waba, phone_id, unnest(value.statuses) AS s,
                          unnest(generate_series(1, len(value.statuses))) AS i
@@ -332,7 +337,7 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                            SELECT line FROM wh_changes
                            WHERE (field <> 'messages' AND field <> 'user_preferences')
                               OR n_statuses > 0 OR n_messages > 0 OR n_errors > 0
-                              OR n_preferences > 0)""")
+                              OR n_preferences > 0 OR n_user_actions > 0)""")
     # Where the typed reader saw a field as missing, name the wrong JSON type precisely: only
     # those lines are handed to Python (DuckDB would otherwise call it for every line).
     if con.execute("SELECT 1 FROM wh_problems WHERE field <> '*' LIMIT 1").fetchall():
@@ -394,7 +399,7 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
                s.conversation.id, s.conversation.origin.type, {quote(path)}, line,
                NULLIF(lower(s.recipient_type), ''), NULLIF(s.recipient_user_id, ''),
                left(NULLIF(s.errors[1].error_data.details, ''), 1000)
-        FROM wh_statuses WHERE _reject IS NULL
+        FROM wh_statuses WHERE _reject IS NULL AND NOT _payment
         QUALIFY row_number() OVER (PARTITION BY s.id, status, ts
                                   ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")
     replace_rows(con, "inbound_messages", tenant.tenant_id, ("message_id",), [
@@ -428,7 +433,8 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
         SELECT {tid}, k.wa_id, k.user_id, t.ts, k.phone_id, {quote(path)}, k.line
         FROM wh_contacts k
         LEFT JOIN (SELECT line, e_i, c_i, max(ts) AS ts
-                   FROM (SELECT line, e_i, c_i, ts FROM wh_statuses WHERE _reject IS NULL
+                   FROM (SELECT line, e_i, c_i, ts FROM wh_statuses
+                         WHERE _reject IS NULL AND NOT _payment
                          UNION ALL
                          SELECT line, e_i, c_i, ts FROM wh_inbound WHERE _reject IS NULL
                          UNION ALL
@@ -437,12 +443,17 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
         QUALIFY row_number() OVER (PARTITION BY k.wa_id, k.user_id
                                   ORDER BY t.ts DESC NULLS LAST, k.line DESC) = 1""")
     loaded = con.execute(
-        "SELECT (SELECT count(*) FROM wh_statuses WHERE _reject IS NULL) "
+        "SELECT (SELECT count(*) FROM wh_statuses WHERE _reject IS NULL AND NOT _payment) "
         "+ (SELECT count(*) FROM wh_inbound WHERE _reject IS NULL) "
         "+ (SELECT count(*) FROM wh_preferences WHERE _reject IS NULL)").fetchall()[0][0]
+    # Other fields, and what a `messages` body may hold besides statuses and messages.
     others = con.execute(
         "SELECT field, count(*) FROM wh_changes WHERE field NOT IN ('messages', "
-        "'user_preferences') GROUP BY field ORDER BY field").fetchall()
+        "'user_preferences') GROUP BY field "
+        "UNION ALL SELECT 'messages: payment statuses', count(*) FROM wh_statuses "
+        "WHERE _payment HAVING count(*) > 0 "
+        "UNION ALL SELECT 'messages: user_actions', sum(n_user_actions) FROM wh_changes "
+        "WHERE field = 'messages' HAVING sum(n_user_actions) > 0 ORDER BY 1").fetchall()
     errors = con.execute("SELECT sum(n_errors) FROM wh_changes").fetchall()[0][0]
     con.execute("DROP TABLE wh_bodies; DROP TABLE wh_changes; DROP TABLE wh_problems; "
                 "DROP TABLE wh_statuses; DROP TABLE wh_inbound; DROP TABLE wh_preferences; "

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -222,3 +227,97 @@ def test_a_kind_folder_or_a_stray_file_is_named_once_in_its_line(tmp_path, param
         "acme/notifications: refused: symbolic link leading outside the sources folder: "
         "not read",
         "acme/x.csv: skipped: a file outside any source folder, not read"]
+
+
+def ingest_unprivileged(base: Path) -> tuple[int, str]:
+    """(exit code, output) of `reportlib ingest` of base/sources in a process that file
+    permissions apply to: a fork that becomes `nobody` when the tests run as root (root reads
+    a chmod 000 folder anyway). The fork runs the code already imported here."""
+    # Imported before the fork: `nobody` may not read the interpreter's own files.
+    import encodings.utf_8_sig  # noqa: F401
+
+    from reportlib.ingest import run as _loaded  # noqa: F401
+
+    out = base / "out.txt"
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 70
+        try:
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            os.chdir(base)
+            with open(out, "w") as handle:
+                sys.stdout = sys.stderr = handle
+                code = cli.main(["ingest", "sources", "--warehouse", "wh.duckdb",
+                                 "--params", "params"])
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.read_text()
+
+
+def test_an_unreadable_folder_is_its_own_line_and_the_others_are_read(params_dir):
+    """A kind folder and a tenant folder without read permission (chmod 000): each is one
+    line, the files beside them load, exit 1. Before, `iterdir` raised and the whole ingest
+    ended as 'unexpected error (PermissionError ...)' with nothing loaded."""
+    base = Path(tempfile.mkdtemp(prefix="reportlib-perm-"))
+    try:
+        shutil.copytree(params_dir, base / "params")
+        write(base / "sources/acme/notifications/n.csv", HEADER + GOOD)
+        (base / "sources/acme/tickets").mkdir()
+        (base / "sources/beta/notifications").mkdir(parents=True)
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        (base / "sources/acme/tickets").chmod(0o000)
+        (base / "sources/beta").chmod(0o000)
+        code, output = ingest_unprivileged(base)
+        assert code == 1, output
+        assert output.splitlines() == [
+            "acme/notifications/n.csv: loaded, 1 loaded, 0 rejected",
+            "acme/tickets: unreadable: cannot read folder (Permission denied): nothing of it "
+            "was read",
+            "sources/beta: unreadable: cannot read folder (Permission denied): "
+            "nothing of it was read"]
+        con = duckdb.connect(str(base / "wh.duckdb"), read_only=True)
+        assert con.execute("SELECT message_id FROM notifications").fetchall() == [("m1",)]
+        assert con.execute("SELECT source_kind, file, status, message FROM ingest_log "
+                           "WHERE status <> 'loaded'").fetchall() == [
+            ("tickets", "sources/acme/tickets", "unreadable",
+             "cannot read folder (Permission denied): nothing of it was read")]
+        con.close()
+    finally:
+        for path in [base, *base.rglob("*")] if base.exists() else []:
+            path.chmod(0o777)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_nul_bytes_utf16_without_a_mark_and_a_stray_nul_in_a_cell(tmp_path, params_dir):
+    """A file saved as UTF-16 without a byte order mark reads as text with a NUL after every
+    ASCII character: it is not UTF-8 and is unreadable, one line (the CSV said 'missing
+    required column MessageId, …', the webhook file loaded as 0 rows with every line rejected
+    and ingest exited 0). A NUL inside one cell rejects that row naming the field (the id was
+    stored with the NUL in it)."""
+    status = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "w-acme",
+        "changes": [{"field": "messages", "value": {
+            "metadata": {"phone_number_id": "1001"},
+            "statuses": [{"id": "wamid.A", "status": "sent", "timestamp": "1790856000",
+                          "recipient_id": "5511999990001"}]}}]}]})
+    write(tmp_path / "sources/acme/notifications/utf16.csv",
+          (HEADER + GOOD).encode("utf-16-le"))
+    write(tmp_path / "sources/acme/whatsapp_webhooks/utf16.jsonl",
+          (status + "\n" + status + "\n").encode("utf-16-le"))
+    write(tmp_path / "sources/acme/notifications/nul.csv",
+          (HEADER + GOOD + GOOD.replace("m1,", "m\x002,")).encode())
+    results = {Path(r.file).name: r for r in run_ingest(tmp_path, params_dir)}
+    reason = "not UTF-8 text (line 1 is mostly NUL bytes: UTF-16 without a byte order mark?)"
+    assert (results["utf16.csv"].status, results["utf16.csv"].message) == ("unreadable", reason)
+    assert (results["utf16.jsonl"].status, results["utf16.jsonl"].message) == (
+        "unreadable", reason)
+    nul = results["nul.csv"]
+    assert (nul.status, nul.rows_read, nul.rows_loaded, nul.rows_rejected) == (
+        "loaded", 2, 1, 1)
+    assert rows(tmp_path, "SELECT line, field, value, reason FROM rejected_rows") == [
+        (3, "MessageId", "m\x002", "contains a NUL byte")]
+    assert rows(tmp_path, "SELECT message_id FROM notifications") == [("m1",)]

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
 from reportlib import ingest
+from reportlib import params as params_mod
+from reportlib.params import PhoneNumber, TenantParams
 from tests.conftest import webhook, write
 
 # Webhooks reference, user_preferences (developers.facebook.com/documentation/business-messaging/
@@ -290,3 +293,84 @@ def test_business_scoped_user_ids_open_windows_of_the_person(tmp_path, params_di
     # A reply by user id only joins its message by `context.id`, as any reply.
     assert con.execute("SELECT replied_at IS NOT NULL, recipient_user_id FROM message_timeline "
                        "WHERE message_id = 'wamid.AUD4'").fetchall() == [(True, BSUID)]
+
+
+EXAMPLES = Path(__file__).parent / "meta_examples"
+# The business phone number id of Meta's reference examples, declared by a tenant of its own
+# so that the examples load as Meta prints them.
+META_PHONE = "106540352242922"
+
+
+def run_meta(tmp_path, params_dir, bodies: list[dict]):
+    params_mod.dump_tenant(params_dir, TenantParams(
+        tenant_id="meta", display_name="Meta examples", timezone="UTC", locale="en",
+        phone_numbers=(PhoneNumber(META_PHONE, "+1 555-078-3881", "102290129340398", "Main"),)))
+    write(tmp_path / "sources/meta/whatsapp_webhooks/w.jsonl",
+          "\n".join(json.dumps(b) for b in bodies) + "\n")
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    return result, duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+
+
+def test_link_clicks_of_marketing_messages_are_counted_not_rejected(tmp_path, params_dir):
+    """Tracking click events (developers.facebook.com/documentation/business-messaging/
+    whatsapp/marketing-messages/track-click-events/): Meta posts a click on the `messages`
+    field with `user_actions[]` and neither statuses nor messages. The page prints the body
+    with placeholders and `"click_component": "cta" | "body"`; the example file fills them
+    with the reference pages' example values (WABA, phone number id, timestamp) and `cta`.
+    It was a rejected row ('no statuses[] or messages[] in body')."""
+    click = json.loads((EXAMPLES / "webhook_user_actions_link_click.json").read_text())
+    status = {"id": "wamid.S", "status": "sent", "timestamp": "1739321000",
+              "recipient_id": "16505551234"}
+    sent = json.loads(json.dumps(click))
+    sent["entry"][0]["changes"][0]["value"] = {
+        "messaging_product": "whatsapp",
+        "metadata": click["entry"][0]["changes"][0]["value"]["metadata"], "statuses": [status]}
+    result, con = run_meta(tmp_path, params_dir, [sent, click, click])
+    assert (result.status, result.rows_read, result.rows_loaded, result.rows_rejected) == (
+        "loaded", 1, 1, 0)
+    assert result.message == ("other webhook fields, counted and not read: "
+                              "messages: user_actions (2)")
+    assert con.execute("SELECT count(*) FROM rejected_rows").fetchall() == [(0,)]
+
+
+def test_a_payment_status_is_not_a_message_status(tmp_path, params_dir):
+    """Payments API (developers.facebook.com/docs/whatsapp/cloud-api/payments-api/payments-in/
+    pg, "Payment status update webhook"): a payment's status comes on the `messages` field as
+    a status of `type: payment` (`captured`, `pending`, `failed`), its `id` the order_details
+    message's. Built in that shape (the page's own example was not at hand). `captured` was a
+    rejected row ('unknown status'), and a failed payment would have made the delivered
+    order message `failed`."""
+    def body(status):
+        return {"object": "whatsapp_business_account", "entry": [{
+            "id": "102290129340398", "changes": [{"value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550783881", "phone_number_id": META_PHONE},
+                "statuses": [status]}, "field": "messages"}]}]}
+
+    order = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3NjQ0MEJFQzE0NDNFMDFDMUEA"
+    payment = {"reference_id": "BM345A12", "amount": {"value": 21000, "offset": 100},
+               "currency": "INR",
+               "transaction": {"id": "pay_KMNU1AbCdEfGhI", "type": "razorpay",
+                               "status": "failed", "created_timestamp": 1739321100,
+                               "updated_timestamp": 1739321110,
+                               "amount": {"value": 21000, "offset": 100}, "currency": "INR",
+                               "method": {"type": "upi"},
+                               "error": {"code": "PAYMENT_FAILED", "reason": "declined"}}}
+    result, con = run_meta(tmp_path, params_dir, [
+        body({"id": order, "status": "sent", "timestamp": "1739321024",
+              "recipient_id": "16505551234"}),
+        body({"id": order, "status": "delivered", "timestamp": "1739321030",
+              "recipient_id": "16505551234"}),
+        body({"id": order, "status": "failed", "timestamp": "1739321110",
+              "recipient_id": "16505551234", "type": "payment", "payment": payment}),
+        body({"id": order, "status": "captured", "timestamp": "1739321200",
+              "recipient_id": "16505551234", "type": "payment",
+              "payment": dict(payment, transaction=dict(payment["transaction"],
+                                                        status="success"))})])
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 2, 0)
+    assert result.message == ("other webhook fields, counted and not read: "
+                              "messages: payment statuses (2)")
+    assert con.execute("SELECT status FROM message_status_events ORDER BY ts").fetchall() == [
+        ("sent",), ("delivered",)]
+    assert con.execute("SELECT final_status FROM message_timeline").fetchall() == [
+        ("delivered",)]
