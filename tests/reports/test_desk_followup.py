@@ -128,3 +128,9 @@ def test_status_prose_names_every_status_that_has_messages(desk_bundle, monkeypa
     report = DeskFollowupReport(desk_bundle, "en")
     report.messages_df = pd.DataFrame({"desk_status": ["expired"] * 2})
     assert report.status().prose[0].endswith("period: 2 expired without a reply.")
+    # One message of a status is singular: "1 entregue", never "1 entregues".
+    report = DeskFollowupReport(desk_bundle, "pt-BR")
+    report.messages_df = pd.DataFrame({"desk_status": ["delivered", "read", "expired"] * 1 +
+                                                      ["sent", "failed"]})
+    assert report.status().prose[0].endswith(
+        "período: 1 enviada, 1 entregue, 1 lida, 1 com falha e 1 expirada sem resposta.")

@@ -35,6 +35,11 @@ PROSE = {
     "status.failed": {"pt-BR": "{n} com falha", "en": "{n} failed"},
     "status.expired": {"pt-BR": "{n} expiradas sem resposta",
                        "en": "{n} expired without a reply"},
+    "status.sent.one": {"pt-BR": "{n} enviada", "en": "{n} sent"},
+    "status.delivered.one": {"pt-BR": "{n} entregue", "en": "{n} delivered"},
+    "status.read.one": {"pt-BR": "{n} lida", "en": "{n} read"},
+    "status.expired.one": {"pt-BR": "{n} expirada sem resposta",
+                           "en": "{n} expired without a reply"},
     "and": {"pt-BR": " e ", "en": " and "},
     "status.detail": {
         "pt-BR": "Status como o atendimento os mostra em {as_of}: expira 24 h após o envio sem "
@@ -112,7 +117,8 @@ class DeskFollowupReport(BaseReport):
             return present.Section(self._t("section.desk_status"), [self._say("none")])
         labels = [self._t(f"desk.{s}") for s in STATUSES]
         # Every status that has messages, so that the parts add up to the total.
-        parts = [self._say(f"status.{s}", n=self.fmt.number(counts[s]))
+        parts = [self._say(f"status.{s}.one" if counts[s] == 1 and f"status.{s}.one" in PROSE
+                           else f"status.{s}", n=self.fmt.number(counts[s]))
                  for s in STATUSES if counts[s]]
         listed = parts[0] if len(parts) == 1 else \
             ", ".join(parts[:-1]) + self._say("and") + parts[-1]
