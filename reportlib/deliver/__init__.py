@@ -301,6 +301,24 @@ def subject(tenant: TenantParams, report: str, period_label: str,
     return " ".join(text.split())  # no CR/LF can reach a header
 
 
+# Characters a file name cannot hold on some system the recipient may save the PDF to.
+UNSAFE_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def attachment_name(tenant: TenantParams, report: str, period_label: str) -> str:
+    """The PDF's file name as its reader sees it: the report's title, the company and the
+    period in the reader's language ("Consumo de WhatsApp - Varejo Sul - outubro de
+    2026.pdf"), never the tenant's slug or the report's internal name; characters a file
+    name cannot hold are left out."""
+    period = parse_period(period_label)
+    fmt = Formatter(tenant.locale)
+    when = fmt.month(period.start) if period.is_month else \
+        f"{fmt.date(period.start)} – {fmt.date(period.end)}"
+    parts = [report_title(report, tenant.locale), tenant.display_name, when]
+    name = " - ".join(" ".join(UNSAFE_IN_FILE_NAMES.sub(" ", p).split()) for p in parts)
+    return f"{name}.pdf"
+
+
 def _manifest_partial(out_dir: Path, report: str) -> bool | None:
     """Whether the report's figures may still change, from its entry in out_dir/manifest.json:
     `figures.provisional` (its own rule), else `figures.partial`; None when unknown."""
@@ -343,7 +361,7 @@ def build_message(tenant: TenantParams, period: str, report: str, out_dir: Path,
     for cid, data in images:  # shown in the body where `cid:` says, never listed beside the PDF
         html_part.add_related(data, "image", "png", cid=f"<{cid}>", disposition="inline")
     message.add_attachment((out_dir / f"{report}.pdf").read_bytes(), maintype="application",
-                           subtype="pdf", filename=f"{tenant.tenant_id}-{report}-{period}.pdf")
+                           subtype="pdf", filename=attachment_name(tenant, report, period))
     return message
 
 

@@ -127,6 +127,17 @@ def _daily_legend(fig, ax, ncols: int, shaded: bool) -> None:
                loc="outside lower left", ncols=ncols + 1)
 
 
+MAX_DAY_TICKS = 11  # "Nov 10" labels side by side: more than this and they touch
+
+
+def _day_ticks(ax, days: Sequence[date], fmt: Formatter) -> None:
+    """At most MAX_DAY_TICKS day labels, evenly spaced from the first day (19 days: every
+    second day, never all 19 crowded into each other)."""
+    days = list(days)
+    step = max(1, -(-len(days) // MAX_DAY_TICKS))
+    ax.set_xticks(days[::step], [fmt.day(d) for d in days[::step]])
+
+
 def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
                   colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
                   fmt: Formatter, provisional_from: date | None = None
@@ -142,8 +153,7 @@ def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)
-    step = max(1, len(days) // 10)
-    ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
+    _day_ticks(ax, days, fmt)
     _daily_legend(fig, ax, len(series), shaded)
     return fig
 
@@ -267,7 +277,6 @@ def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)
-    step = max(1, len(days) // 10)
-    ax.set_xticks(list(days)[::step], [fmt.day(d) for d in list(days)[::step]])
+    _day_ticks(ax, days, fmt)
     _daily_legend(fig, ax, min(4, len(series)), shaded)
     return fig

@@ -112,7 +112,7 @@ LABELS: dict[str, dict[str, str]] = {
                          "en": "Meta's published rate card"},
     "source.secondary": {"pt-BR": "fontes secundárias, nas linhas assim marcadas",
                          "en": "secondary sources, on the rows marked so"},
-    "meta_says": {"pt-BR": "Meta", "en": "Meta"},
+    "meta_says": {"pt-BR": "Meta, em inglês", "en": "Meta"},
     "not_given": {"pt-BR": "não informado", "en": "not given"},
     "no_data": {"pt-BR": "Sem dados neste período.", "en": "No data in this period."},
     "generated": {"pt-BR": "Dados até {date} (exclusive)", "en": "Data up to {date} (exclusive)"},
@@ -380,6 +380,10 @@ class Formatter:
                                          return_city=True)
         except LookupError:
             return name.rpartition("/")[2].replace("_", " ")
+
+    def hour(self, hour: int) -> str:
+        """An hour of the day on its own: "9h" (pt-BR), "9:00" (en)."""
+        return f"{int(hour)}h" if self.locale == "pt-BR" else f"{int(hour)}:00"
 
     def day_month(self, value: date) -> str:
         """A day written out, without the year: "6 de novembro", "November 6"."""

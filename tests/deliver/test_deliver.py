@@ -97,7 +97,9 @@ def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys)
     assert len(body.encode()) < 100_000
     assert "Acme &lt;Lojas&gt;" in body
     assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_filename() == "acme-consumption-2026-10.pdf"
+    # Named for its reader, in the reader's language: not "acme-consumption-2026-10.pdf"
+    # (the tenant's slug and the report's internal name); "<" and ">" cannot be in a file name.
+    assert attachment.get_filename() == "Consumo de WhatsApp - Acme Lojas - outubro de 2026.pdf"
     assert attachment.get_content().startswith(b"%PDF")
     text = plain.get_content()
     assert "Resumo" in text and "US$ 12,50" in text
@@ -451,3 +453,17 @@ def test_a_refused_recipient_is_failed_and_retried_alone(tmp_path, tiny_warehous
         ("failed", "reject1@x.example", "refused by the server: reject1@x.example (550 5.1.1 "
          "mailbox unavailable)", 1, True),
         ("sent", "reject1@x.example", None, 2, False)]
+
+
+
+def test_the_attachment_is_named_in_the_readers_language():
+    from dataclasses import replace
+
+    from reportlib.deliver import attachment_name
+
+    english = replace(ACME, locale="en", display_name="Banco Aurora")
+    assert attachment_name(english, "campaigns", "2026-11") == \
+        "Active-message campaigns - Banco Aurora - November 2026.pdf"
+    assert attachment_name(replace(ACME, display_name="A/B: Lojas"), "attendance",
+                           "2026-10-01..2026-10-15") == \
+        "Atendimento humano - A B Lojas - 1 de outubro de 2026 – 15 de outubro de 2026.pdf"

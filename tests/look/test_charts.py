@@ -117,3 +117,17 @@ def test_weekdays_days_and_zones_are_written_out():
     assert (PT.zone("America/Sao_Paulo"), EN.zone("America/Sao_Paulo")) == (
         "São Paulo", "Sao Paulo")
     assert PT.zone("UTC") == "UTC"
+
+
+def test_day_labels_of_a_part_month_never_crowd_each_other():
+    # 19 days of an open month in English ("Nov 10"): every label on its own made them touch;
+    # at most 11 labels, every second day. A whole month keeps every third day (11 labels).
+    open_month = [date(2026, 11, d) for d in range(1, 20)]
+    whole = [date(2026, 10, d) for d in range(1, 32)]
+    for days, expected in ((open_month, ["Nov 1", "Nov 3", "Nov 5"]),
+                           (whole, ["Oct 1", "Oct 4", "Oct 7"])):
+        for draw in (charts.daily_lines, charts.daily_stacked):
+            fig = draw(days, {"a": [1.0] * len(days)}, {"a": "#000000"}, {"a": "a"}, "t", "u",
+                       EN)
+            labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+            assert len(labels) <= 11 and labels[:3] == expected, (draw.__name__, labels)

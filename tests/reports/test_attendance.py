@@ -142,3 +142,24 @@ def test_campaigns_are_named_as_their_readers_know_them(desk_bundle, tmp_path, p
                  calendar.parse_period("2026-10"), date(2026, 11, 20), out, ("attendance",))
     html = AttendanceReport(Bundle.open(out), "en").active_messages()._repr_html_()
     assert ">Black Friday &lt;VIP&gt;</td>" in html and ">c1</td>" not in html
+
+
+def test_attendance_prose_says_what_it_counts(tmp_path, desk_bundle, params_dir):
+    # October read as of 20 November: the agents' hours are clipped to October alone, and the
+    # sentence said "(e a 20 de novembro de 2026)" as if that cut anything. Open, it does.
+    closed = AttendanceReport(desk_bundle, "pt-BR")
+    detail = closed.agent_status().prose[1]
+    assert detail.startswith("Intervalos recortados ao período; ") and "novembro" not in detail
+    out = tmp_path / "open.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-10"), date(2026, 10, 6), out, ("attendance",))
+    open_detail = AttendanceReport(Bundle.open(out), "en").agent_status().prose[1]
+    assert open_detail.startswith("Intervals clipped to the period (and to October 6, 2026);")
+    # The tags of a ticket each count it: the column adds up to more than the tickets.
+    assert "A ticket with several tags counts under each" in " ".join(
+        AttendanceReport(desk_bundle, "en").by_tag().prose)
+    assert "several tags" not in " ".join(AttendanceReport(desk_bundle, "en").by_team().prose)
+    # Tickets from campaigns count on the ticket's day: 437 here against 436 in the campaigns
+    # report of the same month (a campaign of September) needed saying.
+    assert "also those from campaigns sent before the period" in " ".join(
+        AttendanceReport(desk_bundle, "en").active_messages().prose)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date
 
 import duckdb
@@ -21,7 +22,7 @@ from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.campaigns import CampaignsReport, variant_pairs, write_campaign_csvs
 from tests.conftest import ACME, unix, webhook, write
-from tests.reports.campaign_data import NOTIFICATIONS, T0, status
+from tests.reports.campaign_data import NOTIFICATIONS, T0, make_sources, status
 
 
 def test_campaign_metrics_by_hand(campaign_bundle):
@@ -55,7 +56,21 @@ def test_failures_show_meta_details_beside_the_code(campaign_bundle):
     assert failures.loc[132001, "details"] is None or failures.loc[132001, "details"] != \
         failures.loc[132001, "details"]  # no details given: none shown
     body = CampaignsReport(campaign_bundle).failures().body
-    assert "Meta: “In order to maintain a healthy ecosystem engagement" in body
+    # Meta's words are English: a pt-BR reader is told so.
+    assert "Meta, em inglês: “In order to maintain a healthy ecosystem engagement" in body
+    assert "Meta: “In order to maintain" in CampaignsReport(campaign_bundle, "en").failures().body
+
+
+def test_meta_details_that_only_point_to_its_docs_are_not_shown(campaign_bundle):
+    # "See Cloud API error codes" (what Meta's webhooks often carry) tells the reader nothing
+    # and was English in a pt-BR table: only our meaning is shown.
+    for locale in ("pt-BR", "en"):
+        report = CampaignsReport(campaign_bundle, locale)
+        report.failures_df = pd.DataFrame({
+            "campaign_id": ["c1", "c1"], "error_code": [131026, 131049], "messages": [3, 1],
+            "details": ["See Cloud API error codes", "In order to maintain a healthy"]})
+        body = report.failures().body
+        assert "See Cloud API" not in body and "In order to maintain a healthy" in body
 
 
 
@@ -367,6 +382,12 @@ def test_send_hour_rates_with_a_minimum_volume(campaign_bundle):
         in section.prose[0]
     assert "10h (10,0%), 14h (5,0%)" in section.prose[1]
     assert "poucas" in section.body and "100,0%" not in section.body
+    # In English an hour reads "14:00", never the Portuguese "14h".
+    english = CampaignsReport(campaign_bundle, "en")
+    english.messages_df = messages
+    section = english.peaks()
+    assert "Best hours to send, by read rate: 14:00 (75.0%), 10:00 (60.0%)" in section.prose[0]
+    assert ">14:00<" in section.body and "14h" not in section.body + "".join(section.prose)
     few = CampaignsReport(campaign_bundle, "en")
     few.messages_df = hour_messages([(9, 99, "read", False)])
     assert "too few" in few.peaks().prose[0]
@@ -396,7 +417,10 @@ def test_declared_pair_underpowered_says_not_enough_data(campaign_bundle):
     assert read["mdd"] == pytest.approx(0.30968, abs=1e-5)
     assert read["verdict"] == "underpowered"
     body = report.variants().body
-    assert "not enough data yet (15.0 pp; detectable from 31.0 pp)" in body
+    # The 95 % interval the section promises, unpooled: 0.15 -/+ 1.959964 * sqrt(0.5 * 0.5 / 40
+    # + 0.65 * 0.35 / 40) = 0.15 -/+ 0.21414 -> -6.4 to 36.4 pp.
+    assert "not enough data yet (15.0 pp, 95% CI -6.4 to 36.4; detectable from 31.0 pp)" in \
+        re.sub("<[^>]+>", "", body)
     # z = 0.15 / 0.110538 = 1.3570, p = 2 * (1 - Phi(1.3570)) = 0.175, printed as it is.
     assert ">0.175<" in body
 
@@ -507,3 +531,26 @@ def test_csv_times_in_an_offset_with_seconds_keep_hours_and_minutes(zone, instan
     got = con.execute(f"SELECT {_local_iso_sql('t')} FROM "
                       f"(SELECT TIMESTAMPTZ '{instant}' AS t)").fetchone()[0]
     assert got == local
+
+
+
+def test_campaign_prose_counts_messages_not_contacts(campaign_bundle):
+    # The notes say "counts of messages, not people": the headline says messages too.
+    # c1: 6 messages, c2: 1, the escaped id 1; received m1, m2, m3.
+    prose = CampaignsReport(campaign_bundle, "pt-BR").campaigns().prose[0]
+    assert prose.startswith("3 campanhas no período: 8 mensagens, 3 recebidas e 2 lidas."), prose
+    assert "contatos" not in prose
+
+
+def test_every_per_campaign_table_marks_provisional_figures(tmp_path, params_dir):
+    # As of 2026-10-20 the campaigns sent on 2026-10-05 may still change (30 days): every
+    # table of one row per campaign marks its figures, not only the first two.
+    make_sources(tmp_path)
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                 date(2026, 10, 20), tmp_path / "b.duckdb", ("campaigns",))
+    report = CampaignsReport(Bundle.open(tmp_path / "b.duckdb"), "en")
+    for section in (report.campaigns(), report.rates(), report.costs(), report.funnel(),
+                    report.time_to_read()):
+        assert section.body.count(" †") >= 2, section.title
+        assert "Provisional: statuses can still change until" in section.body, section.title

@@ -125,7 +125,8 @@ def test_closed_month_compares_with_the_whole_month_before(like_for_like):
            "September 1, 2026 – September 30, 2026): MAU +600.0%" in section.prose[1]
     assert "a year before (October 1, 2025 – October 31, 2025): change not available" in \
            section.prose[2]
-    assert "n/a" in section._repr_html_()
+    # The year column's cell says it in words, as every missing value does (it read "n/a").
+    assert "not available" in section._repr_html_() and "n/a" not in section._repr_html_()
 
 
 
@@ -144,3 +145,25 @@ def test_a_month_between_two_exports_is_not_available_never_zero(like_for_like):
                         "range.")
     df = report.monthly_df
     assert df["previous_mau"].isna().all() and df["year_mau"].isna().all()
+
+
+
+def test_chatbot_prose_and_labels_read_as_written(like_for_like, monkeypatch):
+    # pt-BR said "O bot enviou" of every bot together (English: "The bots sent"); the year
+    # column read "change on a year"; the note named the month-before column only; the daily
+    # chart's axis said "messages" of a chart that also draws users.
+    from reportlib.reports import chatbots
+
+    units = []
+    draw = chatbots.charts.daily_lines
+    monkeypatch.setattr(chatbots.charts, "daily_lines",
+                        lambda *a, **k: units.append(a[5]) or draw(*a, **k))
+    pt = ChatbotsReport(like_for_like("2026-10"), "pt-BR")
+    assert pt.daily().prose[1].startswith("Os bots enviaram ")
+    assert units == ["usuários e mensagens"]
+    monthly = pt.monthly()
+    assert "a última coluna, com os mesmos dias um ano antes" in monthly.prose[-1]
+    assert "(coluna “Comparado”)" in monthly.prose[-1]
+    assert "MAU, variação em um ano" in monthly.body and "não disponível" in monthly.body
+    en = ChatbotsReport(like_for_like("2026-10"), "en").monthly()
+    assert "MAU, year-on-year change" in en.body and "change on a year" not in en.body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from reportlib.reports.custom_events import CustomEventsReport, friction_step, funnel_table
@@ -22,3 +23,18 @@ def test_funnel_with_repeats_and_a_skipped_step(desk_bundle):
     prose = " ".join(report.funnels().prose)
     assert "step 3 (pedido/done)" in prose
 
+
+
+def test_labels_and_funnels_read_as_published(desk_bundle):
+    # The label column was headed "Nome" / "Name" under "Rótulos mais frequentes"; a funnel's
+    # name stood in straight quotes; without funnels the reader saw a settings key.
+    for locale, label, funnel in (("pt-BR", ">Rótulo<", "Funil “Compra”"),
+                                  ("en", ">Label<", "Funnel “Compra”")):
+        report = CustomEventsReport(desk_bundle, locale)
+        report.labels_df = pd.DataFrame({"category": ["menu"], "action": ["option_selected"],
+                                         "label": ["opcao_1"], "events": [3], "users": [2]})
+        assert label in report.labels().body
+        assert " ".join(report.funnels().prose).startswith(funnel)
+        report.funnels_df = report.funnels_df.iloc[0:0]
+        none = " ".join(report.funnels().prose)
+        assert "options" not in none and "funnels)" not in none, none

@@ -99,3 +99,38 @@ def test_desk_report_on_agent_messages(tmp_path, params_dir):
     assert "131026" in actions and "+55 ••• ••••-0002" in actions
     assert "+55 ••• ••••-0001" not in actions  # a1 became a ticket: no action
 
+
+
+def test_status_prose_names_every_status_that_has_messages(desk_bundle, monkeypatch):
+    # 159 messages: 3 delivered, 28 read, 10 failed, 118 expired. The sentence left out the
+    # 3 delivered (28 + 10 + 118 = 156, not 159); the chart's title said "were read" of a
+    # status that only counts messages not yet expired.
+    import pandas as pd
+
+    from reportlib.reports import desk_followup
+
+    titles = []
+    draw = desk_followup.charts.category_bars
+    monkeypatch.setattr(desk_followup.charts, "category_bars",
+                        lambda *a, **k: titles.append(a[3]) or draw(*a, **k))
+    statuses = ["delivered"] * 3 + ["read"] * 28 + ["failed"] * 10 + ["expired"] * 118
+    for locale, expected, title in (
+            ("en", "159 active messages sent by agents in the period: 3 delivered, 28 read, "
+                   "10 failed and 118 expired without a reply.", "74.2% of the messages expired"),
+            ("pt-BR", "159 mensagens ativas enviadas por agentes no período: 3 entregues, "
+                      "28 lidas, 10 com falha e 118 expiradas sem resposta.",
+             "74,2% das mensagens expiraram")):
+        report = DeskFollowupReport(desk_bundle, locale)
+        report.messages_df = pd.DataFrame({"desk_status": statuses})
+        section = report.status()
+        assert section.prose[0] == expected
+        assert titles[-1].startswith(title)
+    report = DeskFollowupReport(desk_bundle, "en")
+    report.messages_df = pd.DataFrame({"desk_status": ["expired"] * 2})
+    assert report.status().prose[0].endswith("period: 2 expired without a reply.")
+    # One message of a status is singular: "1 entregue", never "1 entregues".
+    report = DeskFollowupReport(desk_bundle, "pt-BR")
+    report.messages_df = pd.DataFrame({"desk_status": ["delivered", "read", "expired"] * 1 +
+                                                      ["sent", "failed"]})
+    assert report.status().prose[0].endswith(
+        "período: 1 enviada, 1 entregue, 1 lida, 1 com falha e 1 expirada sem resposta.")

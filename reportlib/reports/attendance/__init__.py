@@ -86,10 +86,22 @@ PROSE = {
         "en": "{agents} agents were online {online} hours and paused {pause} hours.",
     },
     "agents.detail": {
+        "pt-BR": "Intervalos recortados ao período; com as horas sem status registrado, cada "
+                 "agente soma {hours} horas.",
+        "en": "Intervals clipped to the period; with the hours with no status recorded, each "
+              "agent's row adds up to {hours} hours.",
+    },
+    "agents.detail.open": {
         "pt-BR": "Intervalos recortados ao período (e a {as_of}); com as horas sem status "
                  "registrado, cada agente soma {hours} horas.",
         "en": "Intervals clipped to the period (and to {as_of}); with the hours with no "
               "status recorded, each agent's row adds up to {hours} hours.",
+    },
+    "groups.tags": {
+        "pt-BR": "Um ticket com várias etiquetas conta em cada uma: a soma da coluna passa do "
+                 "total de tickets.",
+        "en": "A ticket with several tags counts under each: the column adds up to more than "
+              "the tickets.",
     },
     "active": {
         "pt-BR": "{count} tickets ({share}) vieram de mensagens ativas: {campaign} de campanhas "
@@ -100,6 +112,14 @@ PROSE = {
     "active.detail": {
         "pt-BR": "Espera e atendimento medianos (min) comparados com os demais tickets.",
         "en": "Median waiting and handling (min) compared with the other tickets.",
+    },
+    "active.days": {
+        "pt-BR": "Cada ticket conta no dia em que foi aberto, também os de campanhas enviadas "
+                 "antes do período; o relatório de campanhas conta os tickets das campanhas "
+                 "enviadas no período.",
+        "en": "Each ticket counts on the day it was opened, also those from campaigns sent "
+              "before the period; the campaigns report counts the tickets of the campaigns "
+              "sent in the period.",
     },
     "none": {"pt-BR": "Nenhum ticket no período.", "en": "No ticket in the period."},
 }
@@ -221,6 +241,8 @@ class AttendanceReport(BaseReport):
                                    opened=self.fmt.number(counts["opened"].iloc[0]),
                                    worst=self._group_label(dimension, low),
                                    sla=self.fmt.percent(worst.loc[low, "sla_attainment"])))
+        if dimension == "tag":
+            prose.append(self._say("groups.tags"))
         prose.append(self._say("groups.detail"))
 
         def median(group, metric):
@@ -291,7 +313,8 @@ class AttendanceReport(BaseReport):
         prose = [self._say("agents", agents=self.fmt.number(len(table)),
                            online=self.fmt.number(table["Online"].sum()),
                            pause=self.fmt.number(table["Pause"].sum())),
-                 self._say("agents.detail", as_of=self.fmt.date(self.bundle.as_of),
+                 self._say("agents.detail.open" if self.bundle.as_of <= self.bundle.period.end
+                           else "agents.detail", as_of=self.fmt.date(self.bundle.as_of),
                            hours=self.fmt.number(period, 1))]
         rows = [[agent, *(self.fmt.number(table.loc[agent, s], 1) for s in columns),
                  self.fmt.number(table.loc[agent].sum(), 1)]
@@ -320,7 +343,7 @@ class AttendanceReport(BaseReport):
         prose = [self._say("active", count=self.fmt.number(campaign + agent),
                            share=self.fmt.percent((campaign + agent) / total if total else 0),
                            campaign=self.fmt.number(campaign), agent=self.fmt.number(agent)),
-                 self._say("active.detail")]
+                 self._say("active.days"), self._say("active.detail")]
         times = self._times("source")
         rows = []
         for source in ("campaign", "agent", "other"):

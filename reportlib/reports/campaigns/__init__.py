@@ -53,6 +53,8 @@ ARM_ORDER = {"controle": 0, "control": 0, "teste": 1, "test": 1}
 VARIANT_WINDOW = pd.Timedelta(hours=24)
 # A campaign is ranked in the headline only with at least this many received messages.
 MIN_RANK_RECEIVED = 100
+# Meta's error details that only point to its documentation: no words of their own to show.
+DOCS_POINTER = re.compile(r"^\s*see\b.*\berror codes?\W*$", re.IGNORECASE)
 READ_BINS = [0, 1, 5, 15, 60, 240, 1440, 4320, np.inf]  # minutes
 READ_BIN_LABELS = ["<1 min", "1–5", "5–15", "15–60", "1–4 h", "4–24 h", "1–3 d", ">3 d"]
 
@@ -60,10 +62,10 @@ PROSE = {
     "csv.column": {"pt-BR": "Mensagens", "en": "Messages"},
     "csv.link": {"pt-BR": "CSV", "en": "CSV"},
     "campaigns": {
-        "pt-BR": "{count} campanhas no período, para {audience} contatos: {received} "
-                 "receberam e {read} leram a mensagem.",
-        "en": "{count} campaigns in the period, to {audience} contacts: {received} received "
-              "and {read} read the message.",
+        "pt-BR": "{count} campanhas no período: {audience} mensagens, {received} recebidas e "
+                 "{read} lidas.",
+        "en": "{count} campaigns in the period: {audience} messages, {received} received and "
+              "{read} read.",
     },
     "campaigns.best": {
         "pt-BR": "{category}: maior taxa de leitura em {name}: {rate}.",
@@ -89,7 +91,7 @@ PROSE = {
         "pt-BR": "{count} mensagens cobradas não têm preço (mercado sem tarifa ou envio antes "
                  "de 01/07/2025): custo não disponível, não somado como zero.",
         "en": "{count} billed messages have no price (a market without a rate, or sent before "
-              "2025-07-01): cost not available, not added as zero.",
+              "July 1, 2025): cost not available, not added as zero.",
     },
     "costs.detail": {
         "pt-BR": "Estimativa pela tabela de preços da Meta (sem margem de provedor): cada "
@@ -259,8 +261,10 @@ PROSE = {
               "power, 5% two-sided). Below it: “not enough data yet”.",
     },
     "verdict.underpowered": {
-        "pt-BR": "dados insuficientes ainda ({diff} pp; detectável a partir de {mdd} pp)",
-        "en": "not enough data yet ({diff} pp; detectable from {mdd} pp)",
+        "pt-BR": "dados insuficientes ainda ({diff} pp, IC 95% {low} a {high}; detectável a "
+                 "partir de {mdd} pp)",
+        "en": "not enough data yet ({diff} pp, 95% CI {low} to {high}; detectable from {mdd} "
+              "pp)",
     },
     "variants.none": {"pt-BR": "Nenhum par de variantes no período.",
                       "en": "No variant pair in the period."},
@@ -299,7 +303,7 @@ NOTES = {
                  "entregue, desde 01/07/2025), sem margem de provedor; o custo cobrado pela Meta "
                  "está no relatório de consumo.",
         "en": "Costs are estimates from Meta's rate card (per delivered message, from "
-              "2025-07-01), without a provider's mark-up; Meta's billed cost is in the "
+              "July 1, 2025), without a provider's mark-up; Meta's billed cost is in the "
               "consumption report.",
     },
 }
@@ -440,13 +444,9 @@ class CampaignsReport(BaseReport):
         body = present.table([*(self._t(k) for k in ("campaign", "template", "category",
                                                      "scheduled_at", "sent_at")),
                               self._say("csv.column")], identity)
-        numeric = [False] + [True] * 8
-        marked = self.provisional_rows()
-        body += present.table([self._t(k) for k in (
+        body += self.provisional_table([self._t(k) for k in (
             "campaign", "audience", "invalid", "sent", "failed", "received", "read", "replied",
-            "ticket")], present.mark_provisional(counts, marked, numeric), numeric)
-        if any(marked):
-            body += present.note(trust.table_note(self.provisional(), self.fmt))
+            "ticket")], counts, [False] + [True] * 8)
         return present.Section(self._t("section.campaigns"), prose, body)
 
     def provisional_rows(self) -> list[bool]:
@@ -455,6 +455,16 @@ class CampaignsReport(BaseReport):
         return [pd.notna(at) and window.day_is_provisional(
                     pd.Timestamp(at).tz_convert(self.info["timezone"]).date())
                 for at in self.summary_df["sent_at"]]
+
+    def provisional_table(self, columns: list[str], rows: list[list],
+                          numeric: list[bool]) -> str:
+        """A table of one row per campaign (summary order) whose figures carry a † where the
+        campaign's statuses may still change, with the note that says until when."""
+        marked = self.provisional_rows()
+        body = present.table(columns, present.mark_provisional(rows, marked, numeric), numeric)
+        if any(marked):
+            body += present.note(trust.table_note(self.provisional(), self.fmt))
+        return body
 
     def ranking(self) -> list[str]:
         """Per category: the campaign with the highest read rate and the one with the lowest
@@ -519,8 +529,8 @@ class CampaignsReport(BaseReport):
         columns = [self._t("campaign"), self._t("category"),
                    *(self._say(f"col.{k}") for k in ("billable", "free", "cost",
                                                      "cost_per_read", "cost_per_reply"))]
-        return present.Section(title, prose, present.table(columns, rows,
-                                                           [False] * 2 + [True] * 5))
+        return present.Section(title, prose, self.provisional_table(
+            columns, rows, [False] * 2 + [True] * 5))
 
     def rates(self) -> present.Section:
         s = self.summary_df
@@ -531,10 +541,7 @@ class CampaignsReport(BaseReport):
                  self._pct(r.tickets, r.received)] for r in s.itertuples()]
         columns = [self._t(k) for k in ("campaign", "delivery_rate", "read_rate",
                                         "failure_rate", "reply_rate", "ticket_rate")]
-        numeric, marked = [False] + [True] * 5, self.provisional_rows()
-        body = present.table(columns, present.mark_provisional(rows, marked, numeric), numeric)
-        if any(marked):
-            body += present.note(trust.table_note(self.provisional(), self.fmt))
+        body = self.provisional_table(columns, rows, [False] + [True] * 5)
         return present.Section(self._t("section.rates"),
                                [self._say("rates"), self._say("rates.detail")], body)
 
@@ -567,8 +574,8 @@ class CampaignsReport(BaseReport):
                            read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5])),
                  self._say("funnel.detail")]
         body = present.figure_to_img(fig, self._t("section.funnel")) + self.daily_chart() + \
-            present.table([self._t("campaign"), *(self._t(k) for k in steps)], rows,
-                          [False] + [True] * 6)
+            self.provisional_table([self._t("campaign"), *(self._t(k) for k in steps)], rows,
+                                   [False] + [True] * 6)
         return present.Section(self._t("section.funnel"), prose, body)
 
     def daily_chart(self) -> str:
@@ -622,9 +629,14 @@ class CampaignsReport(BaseReport):
         return present.Section(self._t("section.failures"), prose, body)
 
     def _meaning(self, code, details) -> str:
+        """Our meaning of a code and, beside it, Meta's own words when they say more than a
+        pointer to its documentation ("See Cloud API error codes" says nothing to a reader);
+        a pt-BR reader is told they are in English."""
         meaning = error_codes.meaning(code, self.locale)
         said = details.get(code) if code == code and code is not None else None
-        return f"{meaning} ({self._t('meta_says')}: “{said}”)" if said else meaning
+        if not said or DOCS_POINTER.match(str(said)):
+            return meaning
+        return f"{meaning} ({self._t('meta_says')}: “{said}”)"
 
     def _code(self, code) -> str:
         return "–" if code is None or code != code else str(int(code))
@@ -642,9 +654,9 @@ class CampaignsReport(BaseReport):
         rows = [[r.campaign_name, self.fmt.number(r.minutes_to_read_median, 1),
                  self.fmt.number(r.minutes_to_read_p90, 1)]
                 for r in self.summary_df.itertuples()]
-        body = present.figure_to_img(fig, self._t("section.time_to_read")) + present.table(
-            [self._t("campaign"), f"{self._t('median')} (min)", f"{self._t('p90')} (min)"],
-            rows, [False, True, True])
+        body = present.figure_to_img(fig, self._t("section.time_to_read")) + \
+            self.provisional_table([self._t("campaign"), f"{self._t('median')} (min)",
+                                    f"{self._t('p90')} (min)"], rows, [False, True, True])
         return present.Section(self._t("section.time_to_read"), prose, body)
 
     def hour_rates(self) -> pd.DataFrame:
@@ -661,15 +673,16 @@ class CampaignsReport(BaseReport):
         by_hour = hours.set_index("hour")
         if best_read:
             prose = [self._say("peaks", tz=self.fmt.zone(self.info["timezone"]), hours=", ".join(
-                f"{h}h ({self.fmt.percent(by_hour.loc[h, 'read_rate'])})" for h in best_read)),
+                f"{self.fmt.hour(h)} ({self.fmt.percent(by_hour.loc[h, 'read_rate'])})"
+                for h in best_read)),
                      self._say("peaks.reply", hours=", ".join(
-                f"{h}h ({self.fmt.percent(by_hour.loc[h, 'reply_rate'])})"
+                f"{self.fmt.hour(h)} ({self.fmt.percent(by_hour.loc[h, 'reply_rate'])})"
                 for h in best_reply))]
         else:
             prose = [self._say("peaks.too_few", min=minimum)]
         prose.append(self._say("peaks.detail", min=minimum))
         too_few = self._say("too_few")
-        rows = [[f"{r.hour}h", self.fmt.number(r.received),
+        rows = [[self.fmt.hour(r.hour), self.fmt.number(r.received),
                  self._pct(r.read, r.received) if r.enough else too_few,
                  self._pct(r.replied, r.received) if r.enough else too_few]
                 for r in hours.itertuples()]
@@ -700,7 +713,7 @@ class CampaignsReport(BaseReport):
                           rate=self.fmt.percent(best_rate))
         fig = charts.heatmap(grid.to_numpy(dtype=float),
                              [self._t(f"weekday.{d}") for d in grid.index],
-                             [f"{h}h" for h in grid.columns], title, self.fmt,
+                             [self.fmt.hour(h) for h in grid.columns], title, self.fmt,
                              f"{self._t('read_rate')} (%)")
         return present.figure_to_img(fig, title)
 
@@ -786,8 +799,8 @@ class CampaignsReport(BaseReport):
             verdict = ("more" if result.difference > 0 else "less") if result.significant \
                 else "none"
         if verdict == "underpowered":
-            return self._say("verdict.underpowered", diff=values["diff"],
-                             mdd=self.fmt.number((mdd or 0) * 100, 1))
+            return self._say("verdict.underpowered", diff=values["diff"], low=values["low"],
+                             high=values["high"], mdd=self.fmt.number((mdd or 0) * 100, 1))
         if verdict == "more":
             return self._say("verdict.more", **{**values, "diff": "+" + values["diff"]})
         if verdict == "less":

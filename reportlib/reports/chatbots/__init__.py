@@ -40,13 +40,16 @@ PROSE = {
     "against.year": {"pt-BR": "os mesmos dias um ano antes", "en": "the same days a year before"},
     "monthly.table": {
         "pt-BR": "Cada variação compara os dias do mês com os mesmos dias do mês anterior "
-                 "(coluna \"Comparado\"); \"n/d\": sem dados para comparar.",
+                 "(coluna “Comparado”); a última coluna, com os mesmos dias um ano antes; “não "
+                 "disponível”: sem dados para comparar.",
         "en": "Each change compares the month's days with the same days of the month before "
-              "(column \"Compared\"); \"n/a\": no data to compare with.",
+              "(column “Compared”); the last column, with the same days a year before; “not "
+              "available”: no data to compare with.",
     },
     "compared": {"pt-BR": "Comparado", "en": "Compared"},
-    "change.year": {"pt-BR": "MAU, variação em 1 ano", "en": "MAU, change on a year"},
-    "not_available": {"pt-BR": "n/d", "en": "n/a"},
+    "change.year": {"pt-BR": "MAU, variação em um ano", "en": "MAU, year-on-year change"},
+    "not_available": {"pt-BR": "não disponível", "en": "not available"},
+    "chart.unit": {"pt-BR": "usuários e mensagens", "en": "users and messages"},
     "monthly.detail": {
         "pt-BR": "MAU: pessoas (por canal) que enviaram ou receberam mensagens; MEU: as que "
                  "enviaram ao menos uma.",
@@ -60,7 +63,7 @@ PROSE = {
         "en": "On average {mean} active users a day; peak on {day} ({peak}).",
     },
     "daily.detail": {
-        "pt-BR": "O bot enviou {sent} mensagens e recebeu {received} no período.",
+        "pt-BR": "Os bots enviaram {sent} mensagens e receberam {received} no período.",
         "en": "The bots sent {sent} messages and received {received} in the period.",
     },
     "none": {"pt-BR": "Nenhuma mensagem de bot no período.",
@@ -220,7 +223,7 @@ class ChatbotsReport(BaseReport):
              "received": self._t("bot_received")},
             self._say("chart.daily", peak=self.fmt.number(peak.active_users),
                       day=self.fmt.day_month(pd.Timestamp(peak.day).date())),
-            self._t("messages"), self.fmt,
+            self._say("chart.unit"), self.fmt,
             provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.daily_users"), prose,
                                present.figure_to_img(fig, self._t("section.daily_users")))

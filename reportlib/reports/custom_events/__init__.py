@@ -34,16 +34,16 @@ PROSE = {
     "labels": {"pt-BR": "Os rótulos mais usados, por categoria e ação.",
                "en": "The most used labels, by category and action."},
     "funnel": {
-        "pt-BR": "Funil \"{name}\": {first} usuários começaram e {last} concluíram ({rate}). "
+        "pt-BR": "Funil “{name}”: {first} usuários começaram e {last} concluíram ({rate}). "
                  "O ponto de atrito é a etapa {step} ({what}), que perde {drop} dos usuários "
                  "da etapa anterior.",
-        "en": "Funnel \"{name}\": {first} users started and {last} finished ({rate}). The "
+        "en": "Funnel “{name}”: {first} users started and {last} finished ({rate}). The "
               "friction point is step {step} ({what}), which loses {drop} of the previous "
               "step's users.",
     },
-    "funnels.none": {"pt-BR": "Nenhum funil declarado nos parâmetros do cliente "
-                              "(options.funnels).",
-                     "en": "No funnel declared in the tenant's params (options.funnels)."},
+    "funnels.none": {"pt-BR": "Nenhum funil declarado nas configurações do cliente.",
+                     "en": "No funnel declared in the tenant's settings."},
+    "col.label": {"pt-BR": "Rótulo", "en": "Label"},
     "none": {"pt-BR": "Nenhum evento no período.", "en": "No event in the period."},
 }
 
@@ -144,7 +144,8 @@ class CustomEventsReport(BaseReport):
         rows = [[r.category, r.action, r.label, self.fmt.number(r.events),
                  self.fmt.number(r.users)] for r in df.itertuples()]
         return present.Section(self._t("section.labels"), [self._say("labels")], present.table(
-            [self._t("category"), self._t("action_name"), self._t("label"), self._t("events"),
+            [self._t("category"), self._t("action_name"), self._say("col.label"),
+             self._t("events"),
              self._t("users")], rows, [False] * 3 + [True] * 2))
 
     def funnels(self) -> present.Section:

@@ -22,14 +22,25 @@ STATUS_COLORS = {"sending": "#adb5bd", "sent": "#74c0fc", "delivered": "#1c7ed6"
                  "read": "#2b8a3e", "failed": "#c92a2a", "expired": "#868e96"}
 
 PROSE = {
-    "chart.status": {"pt-BR": "{share} das mensagens foram lidas",
-                     "en": "{share} of the messages were read"},
+    "chart.status": {"pt-BR": "{share} das mensagens expiraram sem resposta",
+                     "en": "{share} of the messages expired without a reply"},
     "status": {
-        "pt-BR": "{total} mensagens ativas enviadas por agentes no período: {read} lidas, "
-                 "{failed} com falha e {expired} expiradas sem resposta.",
-        "en": "{total} active messages sent by agents in the period: {read} read, {failed} "
-              "failed and {expired} expired without a reply.",
+        "pt-BR": "{total} mensagens ativas enviadas por agentes no período: {counts}.",
+        "en": "{total} active messages sent by agents in the period: {counts}.",
     },
+    "status.sending": {"pt-BR": "{n} enviando", "en": "{n} sending"},
+    "status.sent": {"pt-BR": "{n} enviadas", "en": "{n} sent"},
+    "status.delivered": {"pt-BR": "{n} entregues", "en": "{n} delivered"},
+    "status.read": {"pt-BR": "{n} lidas", "en": "{n} read"},
+    "status.failed": {"pt-BR": "{n} com falha", "en": "{n} failed"},
+    "status.expired": {"pt-BR": "{n} expiradas sem resposta",
+                       "en": "{n} expired without a reply"},
+    "status.sent.one": {"pt-BR": "{n} enviada", "en": "{n} sent"},
+    "status.delivered.one": {"pt-BR": "{n} entregue", "en": "{n} delivered"},
+    "status.read.one": {"pt-BR": "{n} lida", "en": "{n} read"},
+    "status.expired.one": {"pt-BR": "{n} expirada sem resposta",
+                           "en": "{n} expired without a reply"},
+    "and": {"pt-BR": " e ", "en": " and "},
     "status.detail": {
         "pt-BR": "Status como o atendimento os mostra em {as_of}: expira 24 h após o envio sem "
                  "resposta.",
@@ -105,17 +116,20 @@ class DeskFollowupReport(BaseReport):
         if not total:
             return present.Section(self._t("section.desk_status"), [self._say("none")])
         labels = [self._t(f"desk.{s}") for s in STATUSES]
-        prose = [self._say("status", total=self.fmt.number(total),
-                           read=self.fmt.number(counts["read"]),
-                           failed=self.fmt.number(counts["failed"]),
-                           expired=self.fmt.number(counts["expired"])),
+        # Every status that has messages, so that the parts add up to the total.
+        parts = [self._say(f"status.{s}.one" if counts[s] == 1 and f"status.{s}.one" in PROSE
+                           else f"status.{s}", n=self.fmt.number(counts[s]))
+                 for s in STATUSES if counts[s]]
+        listed = parts[0] if len(parts) == 1 else \
+            ", ".join(parts[:-1]) + self._say("and") + parts[-1]
+        prose = [self._say("status", total=self.fmt.number(total), counts=listed),
                  self._say("status.detail", as_of=self.fmt.date(self.bundle.as_of))]
         cards = present.cards([(label, self.fmt.number(counts[s]))
                                for s, label in zip(STATUSES, labels, strict=True)])
         fig = charts.category_bars(list(STATUSES), [counts[s] for s in STATUSES],
                                    dict(zip(STATUSES, labels, strict=True)),
                                    self._say("chart.status", share=self.fmt.percent(
-                                       counts["read"] / total)), self.fmt)
+                                       counts["expired"] / total)), self.fmt)
         for bar, s in zip(fig.axes[0].patches, STATUSES, strict=True):
             bar.set_color(STATUS_COLORS[s])
         return present.Section(self._t("section.desk_status"), prose,
