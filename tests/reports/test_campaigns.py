@@ -493,6 +493,33 @@ def test_opt_outs_per_template_and_week(campaign_bundle):
 
 
 
+def test_opt_outs_are_not_available_without_any_marketing_preference(tmp_path, params_dir):
+    # The same sources without the user_preferences bodies: the tenant's webhooks never carry a
+    # marketing preference (a WABA not subscribed to the field), so opt-outs are not known.
+    # Before, every template and week showed 0 opt-outs and a 0,0% rate.
+    make_sources(tmp_path)
+    hooks = tmp_path / "sources" / "acme" / "whatsapp_webhooks" / "w.jsonl"
+    hooks.write_text("".join(line for line in hooks.read_text().splitlines(keepends=True)
+                             if '"user_preferences"' not in line))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                 date(2026, 11, 20), tmp_path / "b.duckdb", ("campaigns",))
+    b = Bundle.open(tmp_path / "b.duckdb")
+    assert b.table("campaign_messages")["opted_out_7d"].isna().all()
+    assert b.table("campaign_summary")["opted_out"].isna().all()
+    trend = opt_out_trend(b.table("campaign_messages"))
+    assert trend["opted_out"].isna().all() and trend["opt_out_rate"].isna().all()
+    for locale, words in (("en", "Opt-outs not available"),
+                          ("pt-BR", "Descadastros não disponíveis")):
+        report = CampaignsReport(b, locale)
+        section = report.opt_out_trend()
+        assert section.prose[0].startswith(words)
+        assert report.figures()["opted_out"] is None
+        shown = section.body + " ".join(section.prose) + " ".join(report.campaigns().prose)
+        assert "0,0%" not in shown and "0.0%" not in shown
+        assert "recipients asked" not in shown and "destinatários pediram" not in shown
+
+
 def test_headline_ranks_campaigns_within_their_category(campaign_bundle):
     report = CampaignsReport(campaign_bundle, "en")
     report.summary_df = pd.DataFrame({

@@ -157,6 +157,19 @@ PROSE = {
         "en": "Per template and week of the send (Monday, the tenant's zone); opt-out rate = "
               "opt-outs / received.",
     },
+    "opt_out_trend.not_available": {
+        "pt-BR": "Descadastros não disponíveis: os webhooks do WhatsApp desta conta não trazem "
+                 "as preferências de marketing dos usuários (a conta não as assina). {failed} "
+                 "mensagens falharam porque o usuário já tinha pedido para não receber "
+                 "marketing (131050).",
+        "en": "Opt-outs not available: this account's WhatsApp webhooks do not carry users' "
+              "marketing preferences (the account does not subscribe to them). {failed} "
+              "messages failed because the user had already asked to stop marketing (131050).",
+    },
+    "opt_out_trend.detail_failed": {
+        "pt-BR": "Falhas 131050 por modelo e semana do envio (segunda-feira, fuso do cliente).",
+        "en": "131050 failures per template and week of the send (Monday, the tenant's zone).",
+    },
     "opt_out_trend.none": {"pt-BR": "Nenhum descadastro nem falha 131050 no período.",
                            "en": "No opt-out and no 131050 failure in the period."},
     "rates": {
@@ -415,7 +428,8 @@ class CampaignsReport(BaseReport):
             "audience": int(s["audience"].sum()), "failed": int(s["failed"].sum()),
             "received": int(s["received"].sum()), "read": int(s["read"].sum()),
             "replied": int(s["replied"].sum()), "tickets": int(s["tickets"].sum()),
-            "opted_out": int(s["opted_out"].sum()),
+            # None: not available (the webhooks carry no marketing preferences)
+            "opted_out": int(s["opted_out"].sum()) if s["opted_out"].notna().any() else None,
             "partial": bool(self.info["partial"]),
         }
         priced = s["cost_usd"].dropna()
@@ -777,8 +791,26 @@ class CampaignsReport(BaseReport):
         """Opt-outs (7 days) and 131050 failures per template and week of the send."""
         title = self._say("section.opt_outs")
         trend = opt_out_trend(self.messages_df)
-        trend = trend[(trend["opted_out"] > 0) | (trend["failed_131050"] > 0)] \
-            if not trend.empty else trend
+        # Opt-outs are known only where the tenant's webhooks carry marketing preferences:
+        # otherwise they are "not available", never a column of zeros.
+        known = bool(trend["opted_out"].notna().any()) if not trend.empty else \
+            bool(self.messages_df.get("opted_out_7d", pd.Series(dtype=object)).notna().any())
+        if not trend.empty:
+            trend = trend[(trend["opted_out"].fillna(0) > 0) | (trend["failed_131050"] > 0)]
+        if not known:
+            failed = int(trend["failed_131050"].sum()) if not trend.empty else 0
+            prose = [self._say("opt_out_trend.not_available", failed=self.fmt.number(failed))]
+            if trend.empty:
+                return present.Section(title, prose)
+            prose.append(self._say("opt_out_trend.detail_failed"))
+            rows = [[r.template_name or "–",
+                     self.fmt.date(pd.Timestamp(r.week).date(), "short"),
+                     self.fmt.number(r.received), self.fmt.number(r.failed_131050)]
+                    for r in trend.itertuples()]
+            columns = [self._t("template"), self._say("col.week"), self._say("col.received"),
+                       self._say("col.failed_131050")]
+            return present.Section(title, prose, present.table(columns, rows,
+                                                               [False] * 2 + [True] * 2))
         if trend.empty:
             return present.Section(title, [self._say("opt_out_trend.none")])
         prose = [self._say("opt_out_trend", opted=self.fmt.number(int(trend["opted_out"].sum())),
