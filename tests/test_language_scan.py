@@ -214,8 +214,8 @@ def test_one_is_never_followed_by_a_plural():
 
 def test_unknown_error_codes_read_in_each_language():
     # 999999 is in no table of Meta's codes: it is kept, named in the reader's language.
-    assert error_codes.meaning(999999, "pt-BR") == "outro (código 999999)"
-    assert error_codes.meaning(999999, "en") == "other (code 999999)"
+    assert error_codes.meaning(999999, "pt-BR") == "Outro (código 999999)"
+    assert error_codes.meaning(999999, "en") == "Other (code 999999)"
     assert foreign_words(error_codes.meaning(999999, "pt-BR"), "pt-BR", set()) == set()
 
 

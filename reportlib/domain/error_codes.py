@@ -1,6 +1,6 @@
 """Meta's error codes for failed messages: meaning, retry class and what to do (docs/metrics.md).
 
-Unknown codes are kept and shown as "other (code N)" ("outro (código N)"), never
+Unknown codes are kept and shown as "Other (code N)" ("Outro (código N)"), never
 dropped.
 """
 
@@ -10,11 +10,13 @@ import csv
 from functools import lru_cache
 from importlib import resources
 
+# The words of the "Retry?" column, as the failures section's note explains them; what to do
+# about a code is the next column's ("Nada a fazer" for a code held out by Meta is a "não").
 RETRY_LABELS = {
-    "never": {"pt-BR": "não (corrija antes)", "en": "never (fix first)"},
-    "later": {"pt-BR": "depois (aguarde)", "en": "later (after a wait)"},
-    "yes": {"pt-BR": "sim (transitório)", "en": "yes (transient)"},
-    "unknown": {"pt-BR": "?", "en": "?"},
+    "never": {"pt-BR": "não", "en": "no"},
+    "later": {"pt-BR": "depois de uma espera", "en": "after a wait"},
+    "yes": {"pt-BR": "sim, já", "en": "yes, now"},
+    "unknown": {"pt-BR": "não se sabe", "en": "not known"},
 }
 
 
@@ -34,8 +36,8 @@ def meaning(code, locale: str = "pt-BR") -> str:
         return "–"
     row = table().get(int(code))
     if row is None:
-        return (f"outro (código {int(code)})" if _lang(locale) == "pt"
-                else f"other (code {int(code)})")
+        return (f"Outro (código {int(code)})" if _lang(locale) == "pt"
+                else f"Other (code {int(code)})")
     return row[f"meaning_{_lang(locale)}"]
 
 

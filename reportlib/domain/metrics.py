@@ -165,15 +165,19 @@ def opt_out_trend(messages: pd.DataFrame) -> pd.DataFrame:
     """Per template and week of the send (Monday, tenant's zone): audience (messages),
     received, opted_out = distinct recipients of received messages who stopped marketing
     messages within 7 days of the send, failed_131050 = messages that failed with 131050 (the
-    user had already stopped marketing messages), opt-out rate = opted_out / received."""
+    user had already stopped marketing messages), opt-out rate = opted_out / received.
+    opted_out and its rate are None (not available) where `opted_out_7d` is unknown (NULL:
+    the tenant's webhooks carry no marketing preferences)."""
     rows = []
     for (template, week), g in messages.groupby(["template_name", "send_week"], sort=True,
                                                 dropna=False):
         received = int(g["final_status"].isin(["delivered", "read"]).sum())
-        opted = int(g.loc[g["opted_out_7d"].astype(bool), "recipient"].nunique())
+        known = g["opted_out_7d"].notna()
+        flags = g["opted_out_7d"].where(known, False).astype(bool)
+        opted = int(g.loc[flags, "recipient"].nunique()) if known.any() else None
         rows.append({"template_name": template, "week": week, "audience": len(g),
                      "received": received, "opted_out": opted,
                      "failed_131050": int((g["error_code"] == 131050).sum()),
-                     "opt_out_rate": rate(opted, received)})
+                     "opt_out_rate": rate(opted, received) if opted is not None else None})
     return pd.DataFrame(rows, columns=["template_name", "week", "audience", "received",
                                        "opted_out", "failed_131050", "opt_out_rate"])

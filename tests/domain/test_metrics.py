@@ -109,3 +109,21 @@ def test_button_clicks_and_opt_out_trend_by_hand():
     assert trend[("t1", week1)] == (6, 4, 1, 1, 0.25)
     assert trend[("t1", week2)] == (1, 1, 0, 0, 0.0)
     assert trend[("t2", week1)] == (1, 1, 0, 0, 0.0)
+
+
+def test_opt_out_trend_is_not_available_where_preferences_are_unknown():
+    # Two received messages of one template and week whose opt-out is unknown (NULL): the
+    # opt-outs and their rate are None, not 0; one 131050 failure is still counted.
+    rows = pd.DataFrame([
+        {"template_name": "t", "send_week": "2026-10-05", "final_status": "read",
+         "recipient": "+1", "opted_out_7d": None, "error_code": None},
+        {"template_name": "t", "send_week": "2026-10-05", "final_status": "delivered",
+         "recipient": "+2", "opted_out_7d": None, "error_code": None},
+        {"template_name": "t", "send_week": "2026-10-05", "final_status": "failed",
+         "recipient": "+3", "opted_out_7d": None, "error_code": 131050}])
+    row = opt_out_trend(rows).iloc[0]
+    assert (row.received, row.failed_131050) == (2, 1)
+    assert row.opted_out is None and row.opt_out_rate is None
+    known = rows.assign(opted_out_7d=[True, False, False])
+    row = opt_out_trend(known).iloc[0]
+    assert (row.opted_out, row.opt_out_rate) == (1, 0.5)

@@ -348,11 +348,13 @@ def test_button_click_through_rate_by_hand(cost_bundle):
 
 
 
-def hour_messages(spec):
-    """Hand-made campaign_messages rows: (send hour, count, final status, replied)."""
+def hour_messages(spec, category="marketing"):
+    """Hand-made campaign_messages rows: (send hour, count, final status, replied), all of one
+    category."""
     rows = []
     for hour, count, final, replied in spec:
         rows += [{"send_hour": hour, "final_status": final, "replied_24h": replied,
+                  "category": category,
                   "template_name": "t", "buttons": [], "recipient": "+5511", "send_week":
                   date(2026, 10, 5), "opted_out_7d": False, "error_code": None}] * count
     return pd.DataFrame(rows)
@@ -378,20 +380,55 @@ def test_send_hour_rates_with_a_minimum_volume(campaign_bundle):
     assert not hours.loc[20, "enough"] and pd.isna(hours.loc[20, "read_rate"])
     section = report.peaks()
     # Best by read rate: 14h then 10h (20h, at 100 %, has too few to say); by reply: 10h.
-    assert "Melhores horas para enviar, pela taxa de leitura: 14h (75,0%), 10h (60,0%)" \
-        in section.prose[0]
+    assert "Marketing — melhores horas para enviar, pela taxa de leitura: 14h (75,0%), " \
+        "10h (60,0%)" in section.prose[0]
     assert "10h (10,0%), 14h (5,0%)" in section.prose[1]
     assert "poucas" in section.body and "100,0%" not in section.body
     # In English an hour reads "14:00", never the Portuguese "14h".
     english = CampaignsReport(campaign_bundle, "en")
     english.messages_df = messages
     section = english.peaks()
-    assert "Best hours to send, by read rate: 14:00 (75.0%), 10:00 (60.0%)" in section.prose[0]
+    assert "Marketing: best hours to send, by read rate: 14:00 (75.0%), 10:00 (60.0%)" \
+        in section.prose[0]
     assert ">14:00<" in section.body and "14h" not in section.body + "".join(section.prose)
     few = CampaignsReport(campaign_bundle, "en")
     few.messages_df = hour_messages([(9, 99, "read", False)])
     assert "too few" in few.peaks().prose[0]
 
+
+
+def test_best_send_hours_are_ranked_within_a_category(campaign_bundle):
+    # Utility at 9h: 100 received, 80 read (80 %). Marketing at 10h: 100 received, 50 read
+    # (50 %); at 14h: 100 received, 60 read (60 %). Across categories 9h would "win" with a
+    # rate only utility messages reach; within each: marketing 14h then 10h, utility 9h.
+    # Marketing has 200 received, so it comes first.
+    messages = pd.concat([
+        hour_messages([(9, 80, "read", False), (9, 20, "delivered", False)], "utility"),
+        hour_messages([(10, 50, "read", False), (10, 50, "delivered", False),
+                       (14, 60, "read", True), (14, 40, "delivered", False)], "marketing"),
+    ], ignore_index=True)
+    report = CampaignsReport(campaign_bundle, "pt-BR")
+    report.messages_df = messages
+    section = report.peaks()
+    assert section.prose[0] == ("Marketing — melhores horas para enviar, pela taxa de leitura: "
+                                "14h (60,0%), 10h (50,0%) (fuso de São Paulo).")
+    assert section.prose[1] == "Marketing — pela taxa de resposta: 14h (60,0%), 10h (0,0%)."
+    assert section.prose[2].startswith("Utilidade — melhores horas para enviar, pela taxa de "
+                                       "leitura: 9h (80,0%)")
+    assert "9h (80,0%), 14h" not in " ".join(section.prose)
+    # The table says each hour's category; an hour sent in two categories is two rows.
+    assert section.body.count(">Marketing<") == 2 and section.body.count(">Utilidade<") == 1
+
+
+def test_the_funnel_does_not_repeat_the_campaigns_table(campaign_bundle):
+    # The funnel's steps per campaign are the campaigns section's columns: the funnel shows its
+    # charts and points there instead of a second table of the same numbers.
+    report = CampaignsReport(campaign_bundle, "pt-BR")
+    funnel, campaigns = report.funnel(), report.campaigns()
+    assert "<table" not in funnel.body
+    assert "na seção “Campanhas”" in funnel.prose[-1]
+    for step in ("Público", "Enviadas", "Recebidas", "Lidas", "Respondidas", "Tickets"):
+        assert f">{step}<" in campaigns.body, step
 
 
 def ab_summary(read_a, received_a, read_b, received_b, names=("Teste X", "Teste Y")):
@@ -454,6 +491,33 @@ def test_opt_outs_per_template_and_week(campaign_bundle):
     assert "1 recipients asked to stop marketing" in section.prose[0]
     assert "33.3% (1/3)" in section.body
 
+
+
+def test_opt_outs_are_not_available_without_any_marketing_preference(tmp_path, params_dir):
+    # The same sources without the user_preferences bodies: the tenant's webhooks never carry a
+    # marketing preference (a WABA not subscribed to the field), so opt-outs are not known.
+    # Before, every template and week showed 0 opt-outs and a 0,0% rate.
+    make_sources(tmp_path)
+    hooks = tmp_path / "sources" / "acme" / "whatsapp_webhooks" / "w.jsonl"
+    hooks.write_text("".join(line for line in hooks.read_text().splitlines(keepends=True)
+                             if '"user_preferences"' not in line))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
+                 date(2026, 11, 20), tmp_path / "b.duckdb", ("campaigns",))
+    b = Bundle.open(tmp_path / "b.duckdb")
+    assert b.table("campaign_messages")["opted_out_7d"].isna().all()
+    assert b.table("campaign_summary")["opted_out"].isna().all()
+    trend = opt_out_trend(b.table("campaign_messages"))
+    assert trend["opted_out"].isna().all() and trend["opt_out_rate"].isna().all()
+    for locale, words in (("en", "Opt-outs not available"),
+                          ("pt-BR", "Descadastros não disponíveis")):
+        report = CampaignsReport(b, locale)
+        section = report.opt_out_trend()
+        assert section.prose[0].startswith(words)
+        assert report.figures()["opted_out"] is None
+        shown = section.body + " ".join(section.prose) + " ".join(report.campaigns().prose)
+        assert "0,0%" not in shown and "0.0%" not in shown
+        assert "recipients asked" not in shown and "destinatários pediram" not in shown
 
 
 def test_headline_ranks_campaigns_within_their_category(campaign_bundle):
@@ -550,7 +614,22 @@ def test_every_per_campaign_table_marks_provisional_figures(tmp_path, params_dir
     bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
                  date(2026, 10, 20), tmp_path / "b.duckdb", ("campaigns",))
     report = CampaignsReport(Bundle.open(tmp_path / "b.duckdb"), "en")
-    for section in (report.campaigns(), report.rates(), report.costs(), report.funnel(),
-                    report.time_to_read()):
+    for section in (report.campaigns(), report.rates(), report.costs(), report.time_to_read()):
         assert section.body.count(" †") >= 2, section.title
         assert "Provisional: statuses can still change until" in section.body, section.title
+
+
+def test_the_retry_column_uses_the_words_its_note_explains(campaign_bundle):
+    # The note under "Causas de falha" names the column's answers; every cell is one of them
+    # (before: cells said "não (corrija antes)" under a note that said "nunca", and a code held
+    # out by Meta read "corrija antes" beside "Nada a fazer").
+    from reportlib.domain import error_codes
+
+    for locale in ("pt-BR", "en"):
+        report = CampaignsReport(campaign_bundle, locale)
+        note = report._say("failures.detail", action=report._t("action"))
+        for kind in ("never", "later", "yes", "unknown"):
+            assert error_codes.RETRY_LABELS[kind][locale] in note, (locale, kind)
+    assert error_codes.retry_label(130472, "pt-BR") == "não"
+    assert "corrija" not in error_codes.retry_label(130472, "pt-BR")
+    assert error_codes.meaning(135000, "pt-BR") == "Outro (código 135000)"

@@ -157,6 +157,19 @@ PROSE = {
         "en": "Per template and week of the send (Monday, the tenant's zone); opt-out rate = "
               "opt-outs / received.",
     },
+    "opt_out_trend.not_available": {
+        "pt-BR": "Descadastros não disponíveis: os webhooks do WhatsApp desta conta não trazem "
+                 "as preferências de marketing dos usuários (a conta não as assina). {failed} "
+                 "mensagens falharam porque o usuário já tinha pedido para não receber "
+                 "marketing (131050).",
+        "en": "Opt-outs not available: this account's WhatsApp webhooks do not carry users' "
+              "marketing preferences (the account does not subscribe to them). {failed} "
+              "messages failed because the user had already asked to stop marketing (131050).",
+    },
+    "opt_out_trend.detail_failed": {
+        "pt-BR": "Falhas 131050 por modelo e semana do envio (segunda-feira, fuso do cliente).",
+        "en": "131050 failures per template and week of the send (Monday, the tenant's zone).",
+    },
     "opt_out_trend.none": {"pt-BR": "Nenhum descadastro nem falha 131050 no período.",
                            "en": "No opt-out and no 131050 failure in the period."},
     "rates": {
@@ -181,8 +194,10 @@ PROSE = {
     },
     "daily": {"pt-BR": "Mensagens por dia de envio", "en": "Messages per send day"},
     "funnel.detail": {
-        "pt-BR": "Cada barra é uma etapa do funil, com a parcela do público.",
-        "en": "Each bar is a funnel step, with its share of the audience.",
+        "pt-BR": "Cada barra é uma etapa do funil, com a parcela do público; por campanha, as "
+                 "mesmas etapas estão na seção “{section}”.",
+        "en": "Each bar is a funnel step, with its share of the audience; per campaign, the "
+              "same steps are in the section “{section}”.",
     },
     "failures": {
         "pt-BR": "{failed} mensagens falharam; a causa principal foi {code} ({meaning}), "
@@ -191,8 +206,12 @@ PROSE = {
               "failures.",
     },
     "failures.detail": {
-        "pt-BR": "\"Reenviar?\" diz se vale tentar de novo: nunca, depois de um tempo, ou já.",
-        "en": "\"Retry?\" says whether sending again helps: never, after a wait, or now.",
+        "pt-BR": "“Reenviar?” diz se vale tentar de novo: não (a mesma mensagem falharia "
+                 "outra vez; “{action}” diz o que muda isso), depois de uma espera, sim, "
+                 "já, ou não se sabe (um código que a Meta não explica).",
+        "en": "“Retry?” says whether sending again helps: no (the same message would fail "
+              "again; “{action}” says what changes that), after a wait, yes, now, or not "
+              "known (a code Meta does not explain).",
     },
     "opt_outs": {
         "pt-BR": "{count} destinatários pediram ao WhatsApp para não receber mais mensagens de "
@@ -212,37 +231,45 @@ PROSE = {
         "en": "Median and P90, not the mean: a few reads days later would skew a mean.",
     },
     "peaks": {
-        "pt-BR": "Melhores horas para enviar, pela taxa de leitura: {hours} (fuso de {tz}).",
-        "en": "Best hours to send, by read rate: {hours} ({tz} time).",
+        "pt-BR": "{category} — melhores horas para enviar, pela taxa de leitura: {hours} "
+                 "(fuso de {tz}).",
+        "en": "{category}: best hours to send, by read rate: {hours} ({tz} time).",
     },
     "peaks.reply": {
-        "pt-BR": "Pela taxa de resposta: {hours}.",
-        "en": "By reply rate: {hours}.",
+        "pt-BR": "{category} — pela taxa de resposta: {hours}.",
+        "en": "{category}: by reply rate: {hours}.",
     },
     "peaks.too_few": {
-        "pt-BR": "Nenhuma hora do dia teve ao menos {min} mensagens recebidas: poucos dados "
-                 "para dizer a melhor hora de envio.",
-        "en": "No hour of the day had at least {min} received messages: too few to tell the "
-              "best hour to send.",
+        "pt-BR": "Nenhuma hora do dia teve ao menos {min} mensagens recebidas de uma mesma "
+                 "categoria: poucos dados para dizer a melhor hora de envio.",
+        "en": "No hour of the day had at least {min} received messages of one category: too "
+              "few to tell the best hour to send.",
     },
     "peaks.heatmap": {
-        "pt-BR": "Depois da tabela, a taxa de leitura por dia da semana e hora do envio; "
-                 "células com menos de {min} recebidas ficam em cinza.",
-        "en": "After the table, the read rate by weekday and hour of the send; cells with "
-              "fewer than {min} received are grey.",
+        "pt-BR": "Depois da tabela, a taxa de leitura de {category} (a categoria com mais "
+                 "mensagens recebidas) por dia da semana e hora do envio; células com menos de "
+                 "{min} recebidas ficam em cinza.",
+        "en": "After the table, the read rate of {category} (the category with the most "
+              "received messages) by weekday and hour of the send; cells with fewer than {min} "
+              "received are grey.",
     },
-    "chart.heatmap": {"pt-BR": "Envios de {weekday} às {hour}h são os mais lidos ({rate})",
-                      "en": "Sends on {weekday}s at {hour}:00 are read most ({rate})"},
+    "chart.heatmap": {"pt-BR": "{category}: envios de {weekday} às {hour}h são os mais lidos "
+                               "({rate})",
+                      "en": "{category}: sends on {weekday}s at {hour}:00 are read most "
+                            "({rate})"},
     "chart.funnel": {"pt-BR": "{share} do público leu a mensagem",
                      "en": "{share} of the audience read the message"},
     "chart.time_to_read": {"pt-BR": "Metade das leituras em até {median} min do envio",
                            "en": "Half of the reads within {median} min of the send"},
     "peaks.detail": {
-        "pt-BR": "Pela hora em que a mensagem foi enviada (fuso do cliente): taxa de leitura e "
-                 "de resposta sobre as recebidas; horas com menos de {min} recebidas aparecem "
-                 "como “poucas”.",
-        "en": "By the hour the message was sent (the tenant's zone): read and reply rates over "
-              "received; hours with fewer than {min} received show “too few”.",
+        "pt-BR": "Pela hora em que a mensagem foi enviada (fuso do cliente), dentro de cada "
+                 "categoria: uma hora só de utilidade não é comparada com horas de marketing. "
+                 "Taxa de leitura e de resposta sobre as recebidas; horas com menos de {min} "
+                 "recebidas aparecem como “poucas”.",
+        "en": "By the hour the message was sent (the tenant's zone), within each category: an "
+              "hour of utility messages is never ranked against hours of marketing ones. Read "
+              "and reply rates over received; hours with fewer than {min} received show “too "
+              "few”.",
     },
     "variants": {
         "pt-BR": "Pares de variantes comparados: {count} (declarados nos parâmetros do "
@@ -401,7 +428,8 @@ class CampaignsReport(BaseReport):
             "audience": int(s["audience"].sum()), "failed": int(s["failed"].sum()),
             "received": int(s["received"].sum()), "read": int(s["read"].sum()),
             "replied": int(s["replied"].sum()), "tickets": int(s["tickets"].sum()),
-            "opted_out": int(s["opted_out"].sum()),
+            # None: not available (the webhooks carry no marketing preferences)
+            "opted_out": int(s["opted_out"].sum()) if s["opted_out"].notna().any() else None,
             "partial": bool(self.info["partial"]),
         }
         priced = s["cost_usd"].dropna()
@@ -565,17 +593,13 @@ class CampaignsReport(BaseReport):
                   f["replied"], f["tickets"]]
         fig = charts.funnel([self._t(k) for k in steps], values, self._say(
             "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt)
-        rows = [[r.campaign_name, *(self.fmt.number(v) for v in (
-            r.audience, r.sent, r.received, r.read, r.replied, r.tickets))]
-                for r in s.itertuples()]
         prose = [self._say("funnel", audience=self.fmt.number(values[0]),
                            received=self.fmt.number(values[2]),
                            delivered=self.fmt.percent(rate(values[2], values[1]) or 0),
                            read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5])),
-                 self._say("funnel.detail")]
-        body = present.figure_to_img(fig, self._t("section.funnel")) + self.daily_chart() + \
-            self.provisional_table([self._t("campaign"), *(self._t(k) for k in steps)], rows,
-                                   [False] + [True] * 6)
+                 self._say("funnel.detail", section=self._t("section.campaigns"))]
+        # Per campaign, the same steps are the campaigns table's columns: not repeated here.
+        body = present.figure_to_img(fig, self._t("section.funnel")) + self.daily_chart()
         return present.Section(self._t("section.funnel"), prose, body)
 
     def daily_chart(self) -> str:
@@ -618,7 +642,7 @@ class CampaignsReport(BaseReport):
                            code=self._code(top_code),
                            meaning=error_codes.meaning(top_code, self.locale),
                            share=self.fmt.percent(by_code.iloc[0] / total)),
-                 self._say("failures.detail")]
+                 self._say("failures.detail", action=self._t("action"))]
         rows = [[self._code(code), self._meaning(code, details),
                  error_codes.retry_label(code, self.locale),
                  error_codes.action(code, self.locale), self.fmt.number(n),
@@ -660,47 +684,72 @@ class CampaignsReport(BaseReport):
         return present.Section(self._t("section.time_to_read"), prose, body)
 
     def hour_rates(self) -> pd.DataFrame:
-        """Read and reply rates per tenant-local send hour (metrics.send_hour_rates)."""
-        return send_hour_rates(self.messages_df, MIN_HOUR_VOLUME)
+        """Read and reply rates per category and tenant-local send hour
+        (metrics.send_hour_rates within each category), the categories with the most received
+        messages first: a category's hours are compared with each other only."""
+        m = self.messages_df
+        if "category" not in m:
+            m = m.assign(category=None)
+        m = m.assign(category=m["category"].fillna("unknown"))
+        received = m[m["final_status"].isin(["delivered", "read"])]
+        order = received.groupby("category").size().sort_values(
+            ascending=False, kind="stable").index
+        frames = [send_hour_rates(m[m["category"] == c], MIN_HOUR_VOLUME).assign(category=c)
+                  for c in order]
+        columns = ["category", "hour", "received", "read", "replied", "enough", "read_rate",
+                   "reply_rate"]
+        return (pd.concat(frames, ignore_index=True)[columns] if frames
+                else pd.DataFrame(columns=columns))
 
     def peaks(self) -> present.Section:
-        """Engagement by send hour: rates, not counts of when campaigns happened to be sent."""
+        """Engagement by send hour within each category: rates, not counts of when campaigns
+        happened to be sent."""
         hours = self.hour_rates()
         if hours.empty:
             return present.Section(self._t("section.peaks"), [self._say("none")])
         minimum = self.fmt.number(MIN_HOUR_VOLUME)
-        best_read, best_reply = best_hours(hours, "read_rate"), best_hours(hours, "reply_rate")
-        by_hour = hours.set_index("hour")
-        if best_read:
-            prose = [self._say("peaks", tz=self.fmt.zone(self.info["timezone"]), hours=", ".join(
-                f"{self.fmt.hour(h)} ({self.fmt.percent(by_hour.loc[h, 'read_rate'])})"
-                for h in best_read)),
-                     self._say("peaks.reply", hours=", ".join(
-                f"{self.fmt.hour(h)} ({self.fmt.percent(by_hour.loc[h, 'reply_rate'])})"
-                for h in best_reply))]
-        else:
+        tz = self.fmt.zone(self.info["timezone"])
+        prose = []
+        for category, group in hours.groupby("category", sort=False):
+            best_read = best_hours(group, "read_rate")
+            if not best_read:
+                continue
+            by_hour, label = group.set_index("hour"), self._t(category)
+            prose += [
+                self._say("peaks", category=label, tz=tz, hours=", ".join(
+                    f"{self.fmt.hour(h)} ({self.fmt.percent(by_hour.loc[h, 'read_rate'])})"
+                    for h in best_read)),
+                self._say("peaks.reply", category=label, hours=", ".join(
+                    f"{self.fmt.hour(h)} ({self.fmt.percent(by_hour.loc[h, 'reply_rate'])})"
+                    for h in best_hours(group, "reply_rate")))]
+        if not prose:
             prose = [self._say("peaks.too_few", min=minimum)]
         prose.append(self._say("peaks.detail", min=minimum))
         too_few = self._say("too_few")
-        rows = [[self.fmt.hour(r.hour), self.fmt.number(r.received),
+        rows = [[self._t(r.category), self.fmt.hour(r.hour), self.fmt.number(r.received),
                  self._pct(r.read, r.received) if r.enough else too_few,
                  self._pct(r.replied, r.received) if r.enough else too_few]
                 for r in hours.itertuples()]
-        columns = [self._say("col.hour"), self._say("col.received"), self._t("read_rate"),
-                   self._t("reply_rate")]
-        body = present.table(columns, rows, [False, True, True, True])
-        if (heat := self.heatmap()) is not None:
-            prose.append(self._say("peaks.heatmap", min=self.fmt.number(MIN_SLOT_VOLUME)))
+        columns = [self._t("category"), self._say("col.hour"), self._say("col.received"),
+                   self._t("read_rate"), self._t("reply_rate")]
+        body = present.table(columns, rows, [False, False, True, True, True])
+        if (heat := self.heatmap(hours["category"].iloc[0])) is not None:
+            prose.append(self._say("peaks.heatmap", category=self._t(hours["category"].iloc[0]),
+                                   min=self.fmt.number(MIN_SLOT_VOLUME)))
             body += heat
         return present.Section(self._t("section.peaks"), prose, body)
 
-    def heatmap(self) -> str | None:
-        """Read rate by send weekday x hour (`metrics.send_slot_rates`; blank below the cell
-        minimum: grey), a heatmap whose title names the best cell; None when no cell has
-        enough received messages."""
+    def heatmap(self, category: str) -> str | None:
+        """Read rate of one category's messages by send weekday x hour
+        (`metrics.send_slot_rates`; blank below the cell minimum: grey), a heatmap whose
+        title names the category and the best cell; None when no cell has enough received
+        messages."""
         if "send_weekday" not in self.messages_df:  # a frame that does not say the weekday
             return None
-        slots = send_slot_rates(self.messages_df, MIN_SLOT_VOLUME)
+        m = self.messages_df
+        if "category" in m:
+            m = m[m["category"].fillna("unknown") == category]
+        slots = send_slot_rates(m, MIN_SLOT_VOLUME)
         best = best_slot(slots)
         if best is None:
             return None
@@ -709,7 +758,8 @@ class CampaignsReport(BaseReport):
                                   aggfunc="first", dropna=False)
                 .reindex(index=range(1, 8), columns=hours) * 100)
         weekday, hour, best_rate = best
-        title = self._say("chart.heatmap", weekday=self.fmt.weekday(weekday), hour=hour,
+        title = self._say("chart.heatmap", category=self._t(category),
+                          weekday=self.fmt.weekday(weekday), hour=hour,
                           rate=self.fmt.percent(best_rate))
         fig = charts.heatmap(grid.to_numpy(dtype=float),
                              [self._t(f"weekday.{d}") for d in grid.index],
@@ -741,8 +791,26 @@ class CampaignsReport(BaseReport):
         """Opt-outs (7 days) and 131050 failures per template and week of the send."""
         title = self._say("section.opt_outs")
         trend = opt_out_trend(self.messages_df)
-        trend = trend[(trend["opted_out"] > 0) | (trend["failed_131050"] > 0)] \
-            if not trend.empty else trend
+        # Opt-outs are known only where the tenant's webhooks carry marketing preferences:
+        # otherwise they are "not available", never a column of zeros.
+        known = bool(trend["opted_out"].notna().any()) if not trend.empty else \
+            bool(self.messages_df.get("opted_out_7d", pd.Series(dtype=object)).notna().any())
+        if not trend.empty:
+            trend = trend[(trend["opted_out"].fillna(0) > 0) | (trend["failed_131050"] > 0)]
+        if not known:
+            failed = int(trend["failed_131050"].sum()) if not trend.empty else 0
+            prose = [self._say("opt_out_trend.not_available", failed=self.fmt.number(failed))]
+            if trend.empty:
+                return present.Section(title, prose)
+            prose.append(self._say("opt_out_trend.detail_failed"))
+            rows = [[r.template_name or "–",
+                     self.fmt.date(pd.Timestamp(r.week).date(), "short"),
+                     self.fmt.number(r.received), self.fmt.number(r.failed_131050)]
+                    for r in trend.itertuples()]
+            columns = [self._t("template"), self._say("col.week"), self._say("col.received"),
+                       self._say("col.failed_131050")]
+            return present.Section(title, prose, present.table(columns, rows,
+                                                               [False] * 2 + [True] * 2))
         if trend.empty:
             return present.Section(title, [self._say("opt_out_trend.none")])
         prose = [self._say("opt_out_trend", opted=self.fmt.number(int(trend["opted_out"].sum())),

@@ -11,7 +11,8 @@
 -- buttons: the distinct quick-reply button texts the recipient clicked on this message
 -- (inbound messages of type button whose context.id is the message id).
 -- opted_out_7d: received, and the recipient stopped marketing messages (user_preferences
--- "stop") within 7 days of the send; the stop and the message are the same person when they
+-- "stop") within 7 days of the send; NULL (not known) when the tenant's webhooks never carried
+-- a marketing preference; the stop and the message are the same person when they
 -- name the same number or business-scoped user id, or a pair the tenant's webhooks gave
 -- (`message_people`, `user_preferences_by_person`).
 WITH first_send AS (
@@ -31,6 +32,11 @@ WITH first_send AS (
     WHERE tenant_id = getvariable('tenant') AND type = 'button' AND context_id IS NOT NULL
       AND COALESCE(button_text, '') <> ''
     GROUP BY context_id
+), preferences AS (
+    -- Whether the tenant's webhooks carry marketing preferences at all (a WABA that does not
+    -- subscribe to `user_preferences` never posts one): without any, opt-outs are not known.
+    SELECT EXISTS (SELECT 1 FROM user_preferences WHERE tenant_id = getvariable('tenant'))
+        AS preferences_known
 ), messages AS (
     SELECT m.campaign_id, m.message_id, m.recipient, m.template_name,
         normalize_category(m.category) AS category,
@@ -48,12 +54,14 @@ WITH first_send AS (
              END AS market,
         f.free_reason,
         COALESCE(b.buttons, []::VARCHAR[]) AS buttons,
-        m.final_status IN ('delivered', 'read') AND EXISTS (
+        CASE WHEN NOT (SELECT preferences_known FROM preferences) THEN NULL
+             ELSE m.final_status IN ('delivered', 'read') AND EXISTS (
             SELECT 1 FROM user_preferences_by_person u
             WHERE u.tenant_id = getvariable('tenant') AND u.value = 'stop'
               AND u.person = r.person
               AND u.ts >= COALESCE(m.sent_at, m.accepted_at)
-              AND u.ts < COALESCE(m.sent_at, m.accepted_at) + INTERVAL 7 DAY) AS opted_out_7d
+              AND u.ts < COALESCE(m.sent_at, m.accepted_at) + INTERVAL 7 DAY) END
+            AS opted_out_7d
     FROM message_timeline m JOIN scoped USING (campaign_id)
     LEFT JOIN (SELECT message_id, person FROM message_people
                WHERE tenant_id = getvariable('tenant')) r USING (message_id)

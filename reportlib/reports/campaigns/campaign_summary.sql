@@ -20,8 +20,10 @@ WITH scoped AS (
         count(*) FILTER (WHERE final_status = 'read') AS read,
         count(*) FILTER (WHERE replied_24h) AS replied,
         -- Recipients who received the campaign and asked WhatsApp to stop the business's
-        -- marketing messages within 7 days of its send (campaign_messages.opted_out_7d).
-        count(DISTINCT recipient) FILTER (WHERE opted_out_7d) AS opted_out,
+        -- marketing messages within 7 days of its send (campaign_messages.opted_out_7d);
+        -- NULL (not available) when the tenant's webhooks carry no marketing preferences.
+        CASE WHEN count(opted_out_7d) > 0
+             THEN count(DISTINCT recipient) FILTER (WHERE opted_out_7d) END AS opted_out,
         quantile_cont(minutes_to_read, 0.5) AS minutes_to_read_median,
         quantile_cont(minutes_to_read, 0.9) AS minutes_to_read_p90,
         min(accepted_at) AS first_accepted,
@@ -44,7 +46,7 @@ SELECT s.campaign_id,
     COALESCE(n.audience, 0) - COALESCE(n.pending, 0) AS sent,
     COALESCE(n.failed, 0) AS failed, COALESCE(n.received, 0) AS received,
     COALESCE(n.read, 0) AS read, COALESCE(n.replied, 0) AS replied,
-    COALESCE(t.tickets, 0) AS tickets, COALESCE(n.opted_out, 0) AS opted_out,
+    COALESCE(t.tickets, 0) AS tickets, n.opted_out,
     n.opted_out / NULLIF(n.received, 0) AS opt_out_rate,
     n.received / NULLIF(n.audience - n.pending, 0) AS delivery_rate,
     n.read / NULLIF(n.received, 0) AS read_rate,
