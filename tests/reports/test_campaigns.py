@@ -460,6 +460,8 @@ def test_declared_pair_underpowered_says_not_enough_data(campaign_bundle):
         re.sub("<[^>]+>", "", body)
     # z = 0.15 / 0.110538 = 1.3570, p = 2 * (1 - Phi(1.3570)) = 0.175, printed as it is.
     assert ">0.175<" in body
+    # A p under 0.05 beside "not enough data yet" is explained where the rule is stated.
+    assert "even with p under 0.05" in report.variants().prose[1]
 
 
 

@@ -282,10 +282,14 @@ PROSE = {
     "variants.detail": {
         "pt-BR": "Diferença em pontos percentuais (B − A), intervalo de 95% e teste de duas "
                  "proporções; ao lado, a menor diferença que o teste detecta com esses volumes "
-                 "(poder de 80%, 5% bilateral). Abaixo dela: “dados insuficientes”.",
+                 "(poder de 80%, 5% bilateral). Abaixo dela: “dados insuficientes”, mesmo com "
+                 "p abaixo de 0,05: com volumes assim, uma diferença pequena que o teste acusa "
+                 "costuma ser maior que a real, e a próxima campanha pode não repeti-la.",
         "en": "Difference in percentage points (B − A), 95% interval and two-proportion test; "
               "beside it, the smallest difference the test detects at these volumes (80% "
-              "power, 5% two-sided). Below it: “not enough data yet”.",
+              "power, 5% two-sided). Below it: “not enough data yet”, even with p under "
+              "0.05: at such volumes a small difference the test flags tends to overstate the "
+              "real one, and the next campaign may not repeat it.",
     },
     "verdict.underpowered": {
         "pt-BR": "dados insuficientes ainda ({diff} pp, IC 95% {low} a {high}; detectável a "
