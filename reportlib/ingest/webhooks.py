@@ -38,7 +38,7 @@ STATUS_SHAPE = {
 }
 INBOUND_SHAPE = {
     "id": _TEXT, "from": _TEXT, "from_user_id": _TEXT, "timestamp": _TEXT, "type": _TEXT,
-    "context": {"id": _TEXT}, "referral": {"source_type": _TEXT, "source_id": _TEXT},
+    "group_id": _TEXT, "context": {"id": _TEXT}, "referral": {"source_type": _TEXT, "source_id": _TEXT},
     "button": {"text": _TEXT, "payload": _TEXT},
     "interactive": {"button_reply": {"id": _TEXT, "title": _TEXT},
                     "list_reply": {"id": _TEXT, "title": _TEXT}},
@@ -405,14 +405,15 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
     replace_rows(con, "inbound_messages", tenant.tenant_id, ("message_id",), [
         "message_id", "from_id", "ts", "type", "context_id", "button_text", "button_payload",
         "phone_number_id", "source_file", "source_line", "from_user_id",
-        "referral_source_type", "referral_source_id"], f"""
+        "referral_source_type", "referral_source_id", "group_id"], f"""
         SELECT {tid}, m.id, NULLIF(m.from, ''), ts, coalesce(m.type, ''), m.context.id,
                coalesce(m.button.text, m.interactive.button_reply.title,
                         m.interactive.list_reply.title),
                coalesce(m.button.payload, m.interactive.button_reply.id,
                         m.interactive.list_reply.id),
                phone_id, {quote(path)}, line, NULLIF(m.from_user_id, ''),
-               NULLIF(m.referral.source_type, ''), NULLIF(m.referral.source_id, '')
+               NULLIF(m.referral.source_type, ''), NULLIF(m.referral.source_id, ''),
+               NULLIF(m.group_id, '')
         FROM wh_inbound WHERE _reject IS NULL
         QUALIFY row_number() OVER (PARTITION BY m.id
                                   ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")

@@ -95,7 +95,7 @@ CREATE TABLE IF NOT EXISTS inbound_messages (
     tenant_id VARCHAR, message_id VARCHAR, from_id VARCHAR, ts TIMESTAMPTZ, type VARCHAR,
     context_id VARCHAR, button_text VARCHAR, button_payload VARCHAR, phone_number_id VARCHAR,
     source_file VARCHAR, source_line BIGINT, from_user_id VARCHAR, referral_source_type VARCHAR,
-    referral_source_id VARCHAR);
+    referral_source_id VARCHAR, group_id VARCHAR);
 -- Meta's analytics: one row per data point. A dimension the response did not carry is NULL
 -- (all values together); `dimensions` names those it carried and `granularity` is HALF_HOUR,
 -- DAILY or MONTHLY, so that views of the same days are told apart (never added together).
@@ -295,14 +295,16 @@ LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id
 -- message opens a 24 h customer-service window; a message that came from a click-to-WhatsApp
 -- ad (`referral`) opens a free entry point window of 72 h from the business's first message to
 -- that user within 24 h of it (none if the business did not answer in time). A window belongs
--- to a person (the key of `message_people`), whichever id the user's message carried.
+-- to a person (the key of `message_people`), whichever id the user's message carried. A
+-- message a user posts in a group (`group_id`) opens the window of the whole group, not one
+-- with that user: it frees no one-to-one message.
 CREATE OR REPLACE VIEW free_windows AS
 WITH inbound AS (
     SELECT i.tenant_id, COALESCE(i.from_id, p.phone, i.from_user_id) AS person, i.ts,
         i.referral_source_type IS NOT NULL AS ad
     FROM inbound_messages i
     LEFT JOIN user_id_pairs p ON p.tenant_id = i.tenant_id AND p.user_id = i.from_user_id
-    WHERE COALESCE(i.from_id, i.from_user_id) IS NOT NULL
+    WHERE COALESCE(i.from_id, i.from_user_id) IS NOT NULL AND i.group_id IS NULL
 ), answers AS (
     SELECT i.tenant_id, i.person, min(m.sent) AS opens_at
     FROM inbound i JOIN message_people m
@@ -463,7 +465,8 @@ def damage(path: Path | str) -> str | None:
 # Columns added since a table was first made: an older warehouse gets them, empty.
 ADDED_COLUMNS = {
     "message_status_events": ("recipient_type", "recipient_user_id", "error_details"),
-    "inbound_messages": ("from_user_id", "referral_source_type", "referral_source_id"),
+    "inbound_messages": ("from_user_id", "referral_source_type", "referral_source_id",
+                         "group_id"),
     "event_tracks": ("message_id", "event_count BIGINT"),
     "deliveries": ("sent_by", "figures_sha256"),
 }

@@ -189,6 +189,42 @@ def test_referral_opens_a_free_entry_point_window(tmp_path, params_dir):
         "b_inside": "free_entry_point"}
 
 
+def test_a_message_in_a_group_opens_no_one_to_one_window(tmp_path, params_dir):
+    """Groups API pricing (developers.facebook.com/documentation/business-messaging/whatsapp/
+    groups/pricing/, "How customer service windows work with Groups API"): a user's message in
+    a group opens a window with the whole group, not with that user; a group message carries
+    `group_id` in its message object. So a one-to-one utility template to that user after it is
+    not free, while one after the same user's own one-to-one message is."""
+    def inbound(mid, phone, at, group=None):
+        message = {"from": phone, "id": mid, "timestamp": str(at), "type": "text",
+                   "text": {"body": "Bom dia, grupo"}}
+        if group:
+            message["group_id"] = group
+        return webhook("1001", messages=[message])
+
+    h = 3600
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
+        inbound("wamid.G1", "5511999990001", T0, group="Y2FwaV9ncm91cDpFWEFNUExFX0dST1VQX0lE"),
+        inbound("wamid.D1", "5511999990002", T0),
+    ]) + "\n")
+
+    def row(mid, phone, hours):
+        at = datetime.fromtimestamp(T0 + hours * h, UTC).isoformat()
+        return f"{mid},campaign,acme-bot,1001,+{phone},t,utility,{at},{at},{at}"
+
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          "MessageId,Sender,BotId,PhoneNumberId,Recipient,TemplateName,Category,AcceptedAt,"
+          "SentAt,DeliveredAt\n" + "\n".join([
+              row("after_group", "5511999990001", 2),  # the group's window: not this user's
+              row("after_direct", "5511999990002", 2),  # the user's own message: free
+          ]) + "\n")
+    con = ingested_whole(tmp_path, params_dir)
+    assert con.execute("SELECT message_id, group_id FROM inbound_messages ORDER BY 1"
+                       ).fetchall() == [("wamid.D1", None),
+                                        ("wamid.G1", "Y2FwaV9ncm91cDpFWEFNUExFX0dST1VQX0lE")]
+    assert free_windows(con) == {"after_direct": "customer_service"}
+
+
 # Business-scoped user ids (developers.facebook.com/documentation/business-messaging/whatsapp/
 # business-scoped-user-ids): the shapes of Meta's examples there. A delivered status carries
 # `recipient_id` and `recipient_user_id`, its `contacts[]` `wa_id` and `user_id`; a text from a
