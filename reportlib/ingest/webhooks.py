@@ -38,7 +38,8 @@ STATUS_SHAPE = {
 }
 INBOUND_SHAPE = {
     "id": _TEXT, "from": _TEXT, "from_user_id": _TEXT, "timestamp": _TEXT, "type": _TEXT,
-    "group_id": _TEXT, "context": {"id": _TEXT}, "referral": {"source_type": _TEXT, "source_id": _TEXT},
+    "group_id": _TEXT, "context": {"id": _TEXT},
+    "referral": {"source_type": _TEXT, "source_id": _TEXT},
     "button": {"text": _TEXT, "payload": _TEXT},
     "interactive": {"button_reply": {"id": _TEXT, "title": _TEXT},
                     "list_reply": {"id": _TEXT, "title": _TEXT}},
