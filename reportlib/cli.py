@@ -256,11 +256,14 @@ def cmd_run(args) -> int:
     # Every usage mistake stops here, before anything is built or written.
     for tenant in tenants:
         params.load_tenant(params_dir, tenant)
-    for period in args.period:
-        calendar.parse_period(period)
     _check_reports(args.report)
     as_of = (calendar.parse_date(args.as_of, "--as-of") if args.as_of
              else datetime.now(UTC).date())
+    for period in args.period:
+        if calendar.parse_period(period).start >= as_of:
+            raise ReportError(f"period {period} has no complete day before --as-of "
+                              f"{as_of.isoformat()} (the first day not yet complete): "
+                              "nothing to report yet")
     _existing_warehouse(wh)
     if args.dask:
         _check_dask(args.dask)

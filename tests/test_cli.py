@@ -59,6 +59,10 @@ def site(tmp_path_factory) -> Path:
     (("--report", "nope"), "--report 'nope' is not a report: one of consumption, campaigns"),
     (("--period", "2026-13"), "'2026-13' has no month 13"),
     (("--tenant", "nobody"), "unknown tenant 'nobody'"),
+    # A period with no complete day before as-of (a typo of the year, a month not begun)
+    # would publish reports of nothing.
+    (("--period", "2027-01"), "period 2027-01 has no complete day before --as-of 2026-11-20"),
+    (("--period", "2026-11-20..2026-11-30"), "has no complete day before --as-of"),
     (("--dask", "notanaddress"), "is not a scheduler address (tcp://HOST:PORT)"),
     (("--dask", "tcp://127.0.0.1:9"), "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
 ])

@@ -198,7 +198,7 @@ def _cost_warehouse(empty_warehouse, agent_templates: int, campaign: int = 0,
         con.execute(
             "INSERT INTO inbound_messages SELECT 'beta', 'in' || i, "
             "'55219' || lpad((? + i)::VARCHAR, 8, '0'), TIMESTAMPTZ '2026-11-10 11:00:00+00', "
-            "'text', NULL, NULL, NULL, '2001', 'hand-made', i + 1, NULL, NULL, NULL "
+            "'text', NULL, NULL, NULL, '2001', 'hand-made', i + 1, NULL, NULL, NULL, NULL "
             "FROM range(?) r(i)", [start, agent_templates])
     if not answering:  # inside a customer-service window, Meta bills nothing
         _meta(con, SPIKE_DAY, "utility", agent_templates, UTILITY_RATE)
