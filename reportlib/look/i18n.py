@@ -19,8 +19,12 @@ DEFAULT_LOCALE = "pt-BR"
 
 LABELS: dict[str, dict[str, str]] = {
     "consumption.title": {"pt-BR": "Consumo de WhatsApp", "en": "WhatsApp consumption"},
-    "partial": {"pt-BR": "Consumo parcial", "en": "Partial consumption"},
-    "partial.data": {"pt-BR": "Dados parciais", "en": "Partial data"},
+    # The badge beside the period (reports/base.py): partial while the period is open (and
+    # consumption until its consolidation), provisional once it is over while its figures may
+    # still change.
+    "badge.partial.consumption": {"pt-BR": "Consumo parcial", "en": "Partial consumption"},
+    "badge.partial": {"pt-BR": "Dados parciais", "en": "Partial data"},
+    "badge.provisional": {"pt-BR": "Números provisórios", "en": "Provisional figures"},
     "campaign_status.Scheduled": {"pt-BR": "Agendada", "en": "Scheduled"},
     "campaign_status.Processing": {"pt-BR": "Em envio", "en": "Sending"},
     "campaign_status.Sent": {"pt-BR": "Enviada", "en": "Sent"},

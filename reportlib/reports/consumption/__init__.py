@@ -286,10 +286,10 @@ NOTES = {
               "free-entry-point window count as user-initiated.",
     },
     "partial": {
-        "pt-BR": "Consumo parcial: números provisórios até o 5º dia útil do mês seguinte "
-                 "({date}), contado sem feriados nacionais.",
-        "en": "Partial: figures are provisional until the 5th business day of the following "
-              "month ({date}), national holidays excluded.",
+        "pt-BR": "Os números são provisórios até sua consolidação, no 5º dia útil do mês "
+                 "seguinte ({date}; contado sem feriados nacionais).",
+        "en": "The figures are provisional until they are consolidated on the 5th business "
+              "day of the following month ({date}; national holidays excluded).",
     },
     "days": {
         "pt-BR": "Dias no fuso horário de {tz}; dados até {as_of} (exclusive).",
