@@ -19,8 +19,12 @@ DEFAULT_LOCALE = "pt-BR"
 
 LABELS: dict[str, dict[str, str]] = {
     "consumption.title": {"pt-BR": "Consumo de WhatsApp", "en": "WhatsApp consumption"},
-    "partial": {"pt-BR": "Consumo parcial", "en": "Partial consumption"},
-    "partial.data": {"pt-BR": "Dados parciais", "en": "Partial data"},
+    # The badge beside the period (reports/base.py): partial while the period is open (and
+    # consumption until its consolidation), provisional once it is over while its figures may
+    # still change.
+    "badge.partial.consumption": {"pt-BR": "Consumo parcial", "en": "Partial consumption"},
+    "badge.partial": {"pt-BR": "Dados parciais", "en": "Partial data"},
+    "badge.provisional": {"pt-BR": "Números provisórios", "en": "Provisional figures"},
     "campaign_status.Scheduled": {"pt-BR": "Agendada", "en": "Scheduled"},
     "campaign_status.Processing": {"pt-BR": "Em envio", "en": "Sending"},
     "campaign_status.Sent": {"pt-BR": "Enviada", "en": "Sent"},
@@ -110,8 +114,7 @@ LABELS: dict[str, dict[str, str]] = {
     "meta_free_volume": {"pt-BR": "Gratuitas (Meta)", "en": "Free (Meta)"},
     "source.meta_card": {"pt-BR": "tabela de preços publicada pela Meta",
                          "en": "Meta's published rate card"},
-    "source.secondary": {"pt-BR": "fontes secundárias, nas linhas assim marcadas",
-                         "en": "secondary sources, on the rows marked so"},
+    "source.secondary": {"pt-BR": "fontes secundárias", "en": "secondary sources"},
     "meta_says": {"pt-BR": "Meta, em inglês", "en": "Meta"},
     "not_given": {"pt-BR": "não informado", "en": "not given"},
     "no_data": {"pt-BR": "Sem dados neste período.", "en": "No data in this period."},

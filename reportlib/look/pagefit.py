@@ -1,6 +1,10 @@
 """No near-empty last page: a PDF whose last page would carry only a few lines is laid out once
 more in the stylesheet's tighter print style (`html.fit`: a little smaller type and spacing),
-and that layout is kept when it has fewer pages.
+and that layout is kept when it has fewer pages. When even the tighter style cannot pull those
+lines back (the page before is full to its foot: a report's last notes spilling over), a
+section that starts on the page before is moved over whole (`break-before: page`), the latest
+one that leaves both pages at least `BALANCED` full: the reader gets two pages of content,
+never a page of a few stray lines, and no row or word is broken for it.
 
 Only WeasyPrint's laid-out boxes are read (no second file is written to find out). The second
 layout keeps the column widths the first one gave each table (`pin_columns`): a table's type
@@ -15,6 +19,7 @@ import threading
 from pathlib import Path
 
 NEAR_EMPTY = 0.25  # a last page filled to less than this share of its height is near-empty
+BALANCED = 0.4  # a section moved onto the last page leaves both pages at least this full
 TABLE_TAG = '<table class="data">'  # a house table (`present.table`), as the page writes it
 
 
@@ -72,15 +77,75 @@ def pin_columns(page: str, widths: list[tuple[float, ...] | None]) -> str:
     return "".join(pinned)
 
 
+def section_starts(document) -> tuple[list[tuple[int, int, float]], int]:
+    """Where each `<section>` of a laid-out document starts: (its index among the page's
+    sections, in document order; the page it starts on; its top as a share of that page's
+    content height), and how many sections the page has."""
+    from weasyprint.formatting_structure import boxes
+
+    first: dict = {}
+    root = None
+    for number, page in enumerate(document.pages):
+        box = page._page_box
+        top = box.content_box_y()
+        for inner in box.descendants():
+            tag = getattr(inner, "element_tag", None)
+            if root is None and tag == "html":
+                root = inner.element
+            elif (tag == "section" and isinstance(inner, boxes.BlockBox)
+                  and inner.element not in first):
+                first[inner.element] = (number, (inner.position_y - top) / box.height)
+    if root is None:
+        return [], 0
+    sections = list(root.iter("section"))
+    return ([(index, *first[element]) for index, element in enumerate(sections)
+             if element in first], len(sections))
+
+
+def break_before(page: str, index: int, count: int) -> str | None:
+    """`page` with a page break before its `index`-th `<section>`; None when the page's
+    `<section` tags and the `count` sections of its layout do not pair up one to one."""
+    parts = page.split("<section")
+    if len(parts) - 1 != count:
+        return None
+    return ("<section".join(parts[:index + 1]) + '<section style="break-before: page"'
+            + "<section".join(parts[index + 1:]))
+
+
+def balanced(page: str, document, render):
+    """The layout of `page` with the latest section that starts on the page before the last
+    moved onto the last page, when that leaves both pages at least `BALANCED` full and the
+    document no longer; None when no section can."""
+    if len(document.pages) < 2:
+        return None
+    before = len(document.pages) - 2
+    last, full = page_fill(document.pages[-1]), page_fill(document.pages[before])
+    starts, count = section_starts(document)
+    for index, _, top in sorted((s for s in starts if s[1] == before), key=lambda s: -s[2]):
+        if top >= BALANCED and full - top + last >= BALANCED:
+            moved = break_before(page, index, count)
+            if moved is None:
+                return None
+            laid_out = render(moved)
+            if (len(laid_out.pages) == len(document.pages)
+                    and page_fill(laid_out.pages[-1]) >= NEAR_EMPTY):
+                return laid_out
+            return None
+    return None
+
+
 def fitted(page: str, render):
     """The laid-out document of `page` (`render(html) -> Document`); when its last page is
-    near-empty, the tighter layout instead if it has fewer pages."""
+    near-empty, the tighter layout instead if it has fewer pages, else the layout with a
+    section moved over onto the last page (`balanced`) if there is one."""
     document = render(page)
     if len(document.pages) < 2 or page_fill(document.pages[-1]) >= NEAR_EMPTY:
         return document
-    tighter_page = pin_columns(page, column_widths(document))
-    tighter = render(tighter_page.replace("<html ", '<html class="fit" ', 1))
-    return tighter if len(tighter.pages) < len(document.pages) else document
+    pinned = pin_columns(page, column_widths(document))
+    tighter = render(pinned.replace("<html ", '<html class="fit" ', 1))
+    if len(tighter.pages) < len(document.pages):
+        return tighter
+    return balanced(pinned, document, render) or document
 
 
 _thread = threading.local()

@@ -160,14 +160,11 @@ class BaseReport:
         # Which figures may still move and until when: the consolidation date where that is
         # the report's rule (consumption), else its own rule's sentence.
         if window.rule != "consolidation":
-            partial = window.provisional
             sentence = trust.provisional_sentence(window, self.fmt)
             lines.extend([sentence] if sentence else [])
         elif self.info["partial"]:
-            partial = True
             lines.append(self._t("partial.note", date=self.fmt.date(consolidation)))
         else:
-            partial = False
             lines.append(self._t("consolidated", date=self.fmt.date(consolidation)))
         if self.no_data:
             lines.append(self._t("coverage.no_data"))
@@ -175,11 +172,19 @@ class BaseReport:
         return present.Header(
             alerts=[] if self.no_data else trust.alert_lines(self.flags(), self.fmt),
             title=f"{self.title()} · {self.info['display_name']}",
-            subtitle=subtitle,
-            # "Consumo parcial" is the consumption report's own word; the others' data is partial.
-            badge=self._t("partial" if self.report_name == "consumption" else "partial.data")
-            if partial else "",
-            lines=lines)
+            subtitle=subtitle, badge=self.badge(), lines=lines)
+
+    def badge(self) -> str:
+        """The word beside the period, true of it: partial while the period is open (its data
+        runs up to as-of), provisional once it is over while its figures may still change
+        (statuses, open tickets), nothing when they are final. Consumption keeps the
+        platform's rule (docs/metrics.md, `partial`): "Consumo parcial" until the month is
+        consolidated, open or not (Meta's analytics of its last days are still arriving)."""
+        if self.report_name == "consumption":
+            return self._t("badge.partial.consumption") if self.info["partial"] else ""
+        if self.info["open"]:
+            return self._t("badge.partial")
+        return self._t("badge.provisional") if self.provisional().provisional else ""
 
     def when(self, value) -> str:
         """A timestamp in the tenant's time zone, short, in the reader's locale."""

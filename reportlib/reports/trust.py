@@ -42,8 +42,10 @@ TEXT = {
               "times and outcomes change until they close.",
     },
     "provisional.period": {
-        "pt-BR": "Provisório: o período ainda não terminou; os números mudam até {until}.",
-        "en": "Provisional: the period is not over yet; the figures change until {until}.",
+        "pt-BR": "Provisório: o período ainda não terminou; os números podem mudar até "
+                 "{until}.",
+        "en": "Provisional: the period is not over yet; the figures may change until "
+              "{until}.",
     },
     "chart.provisional": {"pt-BR": "Provisório: ainda pode mudar",
                           "en": "Provisional: may still change"},

@@ -1,6 +1,7 @@
 """No near-empty last page: a page whose last PDF page would hold a few lines is laid out again
-in the tighter print style and written on fewer pages; a page that ends well is laid out once;
-the second layout keeps the first one's table columns; a worker's PDFs share one font
+in the tighter print style and written on fewer pages; when that cannot pull them back, a whole
+section moves over so that the last page is not a few stray lines; a page that ends well is laid
+out once; the second layout keeps the first one's table columns; a worker's PDFs share one font
 configuration. Real WeasyPrint layouts of the real stylesheet."""
 
 from __future__ import annotations
@@ -54,6 +55,71 @@ def test_a_page_that_ends_well_is_laid_out_once():
     calls.clear()
     assert len(pagefit.fitted(page_of(3), lambda p: layouts(p, calls)).pages) == 1
     assert calls == ["plain"]
+
+
+def sections_page(notes: int) -> str:
+    """A report's last pages in the real stylesheet: two sections of one-line paragraphs,
+    then its notes (`notes` one-line items), as the reports write them."""
+    def section(title: str, lines: int) -> str:
+        return (f'<section class="report-section"><h2>{title}</h2>'
+                + "".join(f"<p>Line {n} of {title}.</p>" for n in range(lines)) + "</section>")
+
+    items = "".join(f"<li>Note {n}: what the figures above stand on.</li>"
+                    for n in range(notes))
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><style>'
+            f"{render._stylesheet()}</style></head><body>{section('Projection', 14)}"
+            f"{section('Reconciliation', 8)}<section class=\"footnotes\"><h2>Notes</h2>"
+            f"<ol>{items}</ol></section></body></html>")
+
+
+def spills_past_the_tighter_layout(notes: int) -> bool:
+    """The notes spill a few lines onto a second page, and the tighter style does not pull
+    them back (the first page is full to its foot)."""
+    plain = HTML(string=sections_page(notes)).render()
+    if len(plain.pages) != 2 or pagefit.page_fill(plain.pages[-1]) >= pagefit.NEAR_EMPTY:
+        return False
+    tighter = sections_page(notes).replace("<html ", '<html class="fit" ', 1)
+    return len(HTML(string=tighter).render().pages) == 2
+
+
+def test_notes_that_spill_past_the_tighter_layout_take_their_section_along(tmp_path: Path):
+    # The consumption report of an open month in English: its notes filled the page after the
+    # reconciliation, and the last ones stood alone on a nearly empty last page.
+    notes = next(n for n in range(4, 80, 2) if spills_past_the_tighter_layout(n))
+    page = sections_page(notes)
+    calls: list[str] = []
+    document = pagefit.fitted(page, lambda p: layouts(p, calls))
+    assert calls == ["plain", "fit", "plain"] and len(document.pages) == 2
+    # The reconciliation (the latest section that leaves both pages well filled) starts the
+    # last page, and the notes follow it there, none of them split.
+    first, last = (pagefit.page_fill(p) for p in document.pages)
+    assert first >= pagefit.BALANCED and last >= pagefit.BALANCED
+
+    def texts(page) -> str:
+        return " ".join(box.text for box in page._page_box.descendants()
+                        if isinstance(box, boxes.TextBox))
+
+    assert "Reconciliation" not in texts(document.pages[0])
+    assert texts(document.pages[1]).startswith("Reconciliation")
+    assert all(f"Note {n}:" in texts(document.pages[1]) for n in range(notes))
+
+    render.html_to_pdf(page, tmp_path / "r.pdf")
+    pdf = PdfReader(tmp_path / "r.pdf")
+    assert len(pdf.pages) == 2
+    assert pdf.pages[1].extract_text().startswith("Reconciliation")
+
+
+def test_a_section_is_moved_only_when_both_pages_stay_well_filled():
+    # One section of paragraphs: nothing starts late enough on the first page to be moved,
+    # and the page keeps its one-line last page rather than leave a near-empty first one.
+    lines = next(n for n in range(30, 200) if len(HTML(string=page_of(n)).render().pages) == 2)
+    single = page_of(lines + 3).replace("<body>", '<body><section class="report-section">', 1)
+    plain = HTML(string=single).render()
+    assert pagefit.balanced(single, plain, lambda p: HTML(string=p).render()) is None
+    # A page whose sections do not pair up with its layout's is never marked.
+    assert pagefit.break_before("<section><section>", 1, 3) is None
+    assert pagefit.break_before("<section>a</section><section>b</section>", 1, 2) == (
+        '<section>a</section><section style="break-before: page">b</section>')
 
 
 TEMPLATE = "carrinho_abandonado_lembrete_final_com_cupom_de_natal_e_frete_gratis"

@@ -335,3 +335,60 @@ def test_a_shown_cost_difference_is_that_of_the_two_amounts_shown(tmp_path, empt
     assert row[-3:] == ("US$\xa01,22", "US$\xa01,23", "US$\xa00,01")
     assert ("Nossa estimativa: US$\xa01,22; custo informado pela Meta: US$\xa01,23 "
             "(diferença de US$\xa00,01).") in " ".join(section.prose)
+
+
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def test_the_notes_write_dates_as_the_readers_locale_does(tmp_path, empty_warehouse):
+    """The note on Meta's analytics names the day the pricing changed (per-message from 1 July
+    2025) in words, as every other note does, never as 2025-06-30."""
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 3)
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))
+    english = ConsumptionReport(b, "en").footnotes().notes
+    assert ("Counts and Meta's cost come from Meta's analytics (of conversations until June "
+            "30, 2025, of per-message pricing from July 1, 2025)") in english[0]
+    portuguese = ConsumptionReport(b, "pt-BR").footnotes().notes
+    assert ("(de conversas até 30 de junho de 2025, de preços por mensagem a partir de 1 de "
+            "julho de 2025)") in portuguese[0]
+    for note in english + portuguese:
+        assert not ISO_DATE.search(note), note
+        assert not re.search(r"\b\d{2}/\d{2}/\d{4}\b", note), note
+
+
+def test_the_rate_card_note_says_what_the_cost_table_shows(tmp_path, empty_warehouse):
+    """The note names the card's sources and the date of its latest price change (1 Jan 2026,
+    North America), as that: not as the date since which every rate of the table is in force
+    (Brazil's marketing rate dates from 1 June 2023). Secondary sources, and the mark of their
+    rates, are named only when the cost table has such a rate: none in October 2026; one in
+    August 2025, North America's rate from 1 July 2025 (confidence low)."""
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 100)
+    priced(con, "acme", "2025-08-05T03:00:00+00:00", "MARKETING", "REGULAR", 100, country="US")
+    con.close()
+    october = ConsumptionReport(build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20)),
+                                "en")
+    assert "rate card, since 6/1/23" in october.cost().body
+    assert "secondary source" not in october.cost().body
+    notes = october.footnotes().notes
+    assert not any("secondary" in n or "in force since January 1, 2026 (" in n for n in notes)
+    [note] = [n for n in notes if n.startswith("Rate source")]
+    assert note == ("Rate source: Meta's published rate card, with its price changes up to "
+                    "the latest, in force since January 1, 2026; rates exclude the provider's "
+                    "mark-up.")
+    august = ConsumptionReport(build(tmp_path, path, ACME, "2025-08", date(2025, 9, 20)), "en")
+    assert "rate card, since 7/1/25 (secondary source)" in august.cost().body
+    [note] = [n for n in august.footnotes().notes if n.startswith("Rate source")]
+    assert note.endswith("rates exclude the provider's mark-up. Rates marked “secondary "
+                         "source” in the cost table come from secondary sources, not from "
+                         "Meta's published card, and are less certain.")
+    portuguese = ConsumptionReport(august.bundle, "pt-BR")
+    assert "tabela, desde 01/07/2025 (fonte secundária)" in portuguese.cost().body
+    [note] = [n for n in portuguese.footnotes().notes if n.startswith("Fonte das tarifas")]
+    assert note == ("Fonte das tarifas: tabela de preços publicada pela Meta, com as mudanças "
+                    "de preço até a mais recente, em vigor desde 1 de janeiro de 2026; as "
+                    "tarifas não incluem a margem do provedor. As tarifas marcadas “fonte "
+                    "secundária” na tabela de custo vêm de fontes secundárias, não da tabela "
+                    "publicada pela Meta, e são menos seguras.")

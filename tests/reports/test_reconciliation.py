@@ -167,6 +167,24 @@ def test_section_reads_in_both_languages_without_internal_names(reconciled, loca
     assert html
 
 
+def test_the_tolerance_is_said_plainly_with_percentages_as_the_reports_write_them(
+        reconciled):
+    """The rule of reconciliation.tolerance in words a reader follows: a difference counts
+    when it passes both 5 messages and 1 % of Meta's figure (for cost, the cost of 5 messages
+    and 1 % of Meta's cost); the percentage written as every other one of the reports ("1%",
+    like "97,2%"), never "1 %", which a line may break before its sign."""
+    english = " ".join(ConsumptionReport(reconciled, "en").reconciliation().prose)
+    assert ("On each day and category, a difference counts only when it is more than 5 "
+            "messages and more than 1% of Meta's count; for cost, more than the cost of 5 "
+            "messages and more than 1% of Meta's cost.") in english
+    portuguese = " ".join(ConsumptionReport(reconciled, "pt-BR").reconciliation().prose)
+    assert ("Em cada dia e categoria, a diferença só conta quando passa de 5 mensagens e de "
+            "1% da contagem da Meta; no custo, quando passa do custo de 5 mensagens e de 1% "
+            "do custo da Meta.") in portuguese
+    for text in (english, portuguese):
+        assert not re.search(r"\d\s%", text), text
+
+
 def cost_rows(section) -> list[list[str]]:
     """The cells of the section's table of cost differences, as text."""
     table = section.body.split("Cost differences beyond the tolerance:", 1)[1]

@@ -251,3 +251,60 @@ def test_the_subject_says_partial_while_the_reports_own_rule_says_provisional(tm
         message = deliver.build_message(BETA, "2026-10", "campaigns", out, ["a@b.example"],
                                         "reports@example.com")
         assert message["Subject"] == f"{base} · {word}"
+
+
+def test_the_badge_says_partial_only_while_the_period_is_open(tmp_path, tiny_warehouse):
+    """The word beside the period is true of it: "partial" while the month is open (its data
+    runs up to as-of), "provisional" once it is over while its figures may still change,
+    nothing when they are final. Seen on 20 Nov, November is open; October is over, its
+    statuses may move until 30 Nov (campaigns, desk follow-up); seen on 1 Dec, they are final.
+    Chatbots and custom events are final once their days are over. Consumption keeps the
+    platform's rule: partial until the month is consolidated (October on 9 Nov)."""
+    from reportlib.marts import bundle
+    from reportlib.marts.bundle import Bundle
+    from reportlib.reports.chatbots import ChatbotsReport
+    from reportlib.reports.consumption import ConsumptionReport
+    from reportlib.reports.desk_followup import DeskFollowupReport
+    from tests.conftest import ACME
+
+    def header(report_class, period: str, as_of: date, locale: str = "en") -> present.Header:
+        out = tmp_path / f"{period}-{as_of}.duckdb"
+        if not out.exists():
+            bundle.build(tiny_warehouse, ACME, calendar.parse_period(period), as_of, out,
+                         reports=("consumption", "desk_followup", "chatbots"))
+        return report_class(Bundle.open(out), locale).header()
+
+    nov_20, nov_5, dec_1 = date(2026, 11, 20), date(2026, 11, 5), date(2026, 12, 1)
+    badges = {(cls.__name__, period, as_of): header(cls, period, as_of).badge
+              for cls in (ConsumptionReport, DeskFollowupReport, ChatbotsReport)
+              for period, as_of in (("2026-11", nov_20), ("2026-10", nov_20),
+                                    ("2026-10", nov_5), ("2026-10", dec_1))}
+    assert badges == {
+        ("ConsumptionReport", "2026-11", nov_20): "Partial consumption",
+        ("ConsumptionReport", "2026-10", nov_20): "",
+        ("ConsumptionReport", "2026-10", nov_5): "Partial consumption",
+        ("ConsumptionReport", "2026-10", dec_1): "",
+        ("DeskFollowupReport", "2026-11", nov_20): "Partial data",
+        ("DeskFollowupReport", "2026-10", nov_20): "Provisional figures",
+        ("DeskFollowupReport", "2026-10", nov_5): "Provisional figures",
+        ("DeskFollowupReport", "2026-10", dec_1): "",
+        ("ChatbotsReport", "2026-11", nov_20): "Partial data",
+        ("ChatbotsReport", "2026-10", nov_20): "",
+        ("ChatbotsReport", "2026-10", nov_5): "",
+        ("ChatbotsReport", "2026-10", dec_1): ""}
+    assert header(DeskFollowupReport, "2026-10", nov_20, "pt-BR").badge == "Números provisórios"
+    assert header(DeskFollowupReport, "2026-11", nov_20, "pt-BR").badge == "Dados parciais"
+    assert ("This period's figures are partial until they are consolidated on November 9, "
+            "2026.") in header(ConsumptionReport, "2026-10", nov_5).lines
+    assert header(ConsumptionReport, "2026-11", nov_20, "pt-BR").badge == "Consumo parcial"
+
+
+def test_an_open_period_says_its_figures_may_change_not_that_they_will():
+    november = calendar.parse_period("2026-11")
+    window = trust.provisional("final", november, date(2026, 11, 20))
+    assert trust.provisional_sentence(window, Formatter("en")) == (
+        "Provisional: the period is not over yet; the figures may change until November 30, "
+        "2026.")
+    assert trust.provisional_sentence(window, Formatter("pt-BR")) == (
+        "Provisório: o período ainda não terminou; os números podem mudar até 30 de novembro "
+        "de 2026.")

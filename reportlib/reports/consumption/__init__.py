@@ -7,10 +7,11 @@ headline numbers that go to `manifest.json`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
+from reportlib.domain import pricing
 from reportlib.look import charts, present
 from reportlib.look.i18n import LABELS, cents, mask_phone, split_cents
 from reportlib.marts.bundle import Bundle
@@ -134,13 +135,18 @@ PROSE = {
     },
     "reconciliation": {
         "pt-BR": "Nos dias que as análises da Meta cobrem, nossos registros contam {ours} "
-                 "mensagens de template entregues e a Meta, {meta} (diferença de {diff}). Por "
-                 "dia e categoria, até 5 mensagens ou 1 % (no custo, o de 5 mensagens ou 1 %) "
-                 "é tolerância.",
+                 "mensagens de template entregues e a Meta, {meta} (diferença de {diff}).",
         "en": "On the days Meta's analytics cover, our records count {ours} template messages "
-              "delivered and Meta counts {meta} (difference {diff}). Per day and category, up "
-              "to 5 messages or 1 % (for cost, that of 5 messages or 1 %) is within "
-              "tolerance.",
+              "delivered and Meta counts {meta} (difference {diff}).",
+    },
+    # The tolerance (reconciliation.py): a difference counts when it passes both floors.
+    "reconciliation.tolerance": {
+        "pt-BR": "Em cada dia e categoria, a diferença só conta quando passa de {messages} "
+                 "mensagens e de {share} da contagem da Meta; no custo, quando passa do custo "
+                 "de {messages} mensagens e de {share} do custo da Meta.",
+        "en": "On each day and category, a difference counts only when it is more than "
+              "{messages} messages and more than {share} of Meta's count; for cost, more "
+              "than the cost of {messages} messages and more than {share} of Meta's cost.",
     },
     "reconciliation.no_records": {
         "pt-BR": "Não há registros nossos de mensagens de template entregues neste período "
@@ -242,19 +248,28 @@ PROSE = {
 NOTES = {
     "source": {
         "pt-BR": "Contagens e custo da Meta vêm das análises da Meta (de conversas até "
-                 "30/06/2025, de preços por mensagem a partir de 01/07/2025); o custo estimado "
-                 "aplica a essas contagens a tarifa que a Meta aplicou a cada faixa de volume "
-                 "no mês e, fora das faixas, a tabela de preços da Meta.",
+                 "{cbp_end}, de preços por mensagem a partir de {pmp_start}); o custo "
+                 "estimado aplica a essas contagens a tarifa que a Meta aplicou a cada faixa de "
+                 "volume no mês e, fora das faixas, a tabela de preços da Meta.",
         "en": "Counts and Meta's cost come from Meta's analytics (of conversations until "
-              "2025-06-30, of per-message pricing from 2025-07-01); the estimated cost applies "
-              "to those counts the rate Meta applied to each volume tier this month and, "
-              "outside tiers, Meta's rate card.",
+              "{cbp_end}, of per-message pricing from {pmp_start}); the estimated cost "
+              "applies to those counts the rate Meta applied to each volume tier this month "
+              "and, outside tiers, Meta's rate card.",
     },
+    # {date}: the card's latest price change (pricing.rate_card_date); each rate of the cost
+    # table says since when it applies.
     "rate_card": {
-        "pt-BR": "Tabela de preços em vigor desde {date} (fonte: {source}); sem a margem do "
-                 "provedor.",
-        "en": "Rate card in force since {date} (source: {source}); without the provider's "
-              "mark-up.",
+        "pt-BR": "Fonte das tarifas: {source}, com as mudanças de preço até a mais recente, em "
+                 "vigor desde {date}; as tarifas não incluem a margem do provedor.",
+        "en": "Rate source: {source}, with its price changes up to the latest, in force since "
+              "{date}; rates exclude the provider's mark-up.",
+    },
+    # Said only when the cost table has a rate so marked (rate card `confidence` low).
+    "rate_card.secondary": {
+        "pt-BR": "As tarifas marcadas “{mark}” na tabela de custo vêm de fontes secundárias, "
+                 "não da tabela publicada pela Meta, e são menos seguras.",
+        "en": "Rates marked “{mark}” in the cost table come from secondary sources, not from "
+              "Meta's published card, and are less certain.",
     },
     "fallback": {
         "pt-BR": "Premissa: mercados sem tarifa própria na data usam a do mercado mais amplo "
@@ -271,10 +286,10 @@ NOTES = {
               "free-entry-point window count as user-initiated.",
     },
     "partial": {
-        "pt-BR": "Consumo parcial: números provisórios até o 5º dia útil do mês seguinte "
-                 "({date}), contado sem feriados nacionais.",
-        "en": "Partial: figures are provisional until the 5th business day of the following "
-              "month ({date}), national holidays excluded.",
+        "pt-BR": "Os números são provisórios até sua consolidação, no 5º dia útil do mês "
+                 "seguinte ({date}; contado sem feriados nacionais).",
+        "en": "The figures are provisional until they are consolidated on the 5th business "
+              "day of the following month ({date}; national holidays excluded).",
     },
     "days": {
         "pt-BR": "Dias no fuso horário de {tz}; dados até {as_of} (exclusive).",
@@ -289,6 +304,11 @@ NOTES = {
 
 def _missing(value) -> bool:
     return value is None or bool(pd.isna(value))
+
+
+def _secondary(source: str) -> bool:
+    """A rate card source that is not Meta's own card (its earlier, lower-confidence rows)."""
+    return source.lower().startswith("secondary sources")
 
 
 def _true(value) -> bool:
@@ -549,9 +569,25 @@ class ConsumptionReport(BaseReport):
         two (Meta's published card, secondary sources)."""
         if source.startswith("Meta rate card"):
             return self._t("source.meta_card")
-        if source.lower().startswith("secondary sources"):
+        if _secondary(source):
             return self._t("source.secondary")
         return source
+
+    def _rate_card_note(self) -> str:
+        """The card's sources and the date of its latest price change; the secondary sources
+        are named only where the cost table marks a rate of theirs (never a mark nobody
+        finds)."""
+        sources = self.info["rate_card_sources"]
+        low = self.cost_df["low_confidence"]
+        marked = bool(low.fillna(False).astype(bool).any()) if len(low) else False
+        named = [s for s in sources if not _secondary(s)] or sources
+        note = say(NOTES, "rate_card", self.locale,
+                   date=self.fmt.date(date.fromisoformat(self.info["rate_card_date"])),
+                   source=", ".join(self._source(s) for s in named))
+        if marked:
+            note += " " + say(NOTES, "rate_card.secondary", self.locale,
+                              mark=self._t("low_confidence"))
+        return note
 
     def _tier(self, tier: str) -> str:
         """Meta's tier `lower:upper` as a range of messages ('250.001–2.000.000', '10.000.001+')."""
@@ -657,7 +693,10 @@ class ConsumptionReport(BaseReport):
         reported = df[df["meta_volume"].notna()]
         ours, meta = int(reported["delivered"].sum()), int(reported["meta_volume"].sum())
         prose = [self._say("reconciliation", ours=self.fmt.number(ours),
-                           meta=self.fmt.number(meta), diff=self.fmt.number(meta - ours))]
+                           meta=self.fmt.number(meta), diff=self.fmt.number(meta - ours)) + " "
+                 + self._say("reconciliation.tolerance",
+                             messages=self.fmt.number(reconciliation.TOLERANCE_MESSAGES),
+                             share=self.fmt.percent(reconciliation.TOLERANCE_SHARE, 0))]
         if volume:
             unexplained = sum(1 for d in volume if not d.explained)
             if len(volume) == 1:
@@ -765,10 +804,10 @@ class ConsumptionReport(BaseReport):
         info = self.info
         as_of = self.bundle.as_of
         notes = [
-            say(NOTES, "source", self.locale),
-            say(NOTES, "rate_card", self.locale,
-                 date=self.fmt.date(date.fromisoformat(info["rate_card_date"])),
-                 source=", ".join(self._source(s) for s in info["rate_card_sources"])),
+            say(NOTES, "source", self.locale,
+                cbp_end=self.fmt.date(pricing.PMP_START - timedelta(days=1)),
+                pmp_start=self.fmt.date(pricing.PMP_START)),
+            self._rate_card_note(),
             say(NOTES, "fallback", self.locale),
             say(NOTES, "initiator", self.locale),
             say(NOTES, "days", self.locale, tz=self.fmt.zone(info["timezone"]),
