@@ -222,8 +222,13 @@ def heatmap(values, row_labels: Sequence[str], column_labels: Sequence[str], tit
     bar.outline.set_visible(False)
     bar.ax.tick_params(labelsize=7)
     bar.set_label(colorbar_label, fontsize=8, color=MUTED)
+    # As many decimals as the ticks' step needs: a narrow range (79.6 to 80.4) would otherwise
+    # read "80 80 80".
+    ticks = [float(t) for t in bar.get_ticks()]
+    step = min((b - a for a, b in zip(ticks, ticks[1:], strict=False)), default=1.0)
+    decimals = next((d for d in range(3) if step * 10 ** d >= 1 - 1e-9), 3)
     bar.ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
-        lambda v, _p: fmt.number(v)))
+        lambda v, _p: fmt.number(v, decimals)))
     return fig
 
 

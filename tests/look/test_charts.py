@@ -131,3 +131,16 @@ def test_day_labels_of_a_part_month_never_crowd_each_other():
                        EN)
             labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
             assert len(labels) <= 11 and labels[:3] == expected, (draw.__name__, labels)
+
+
+def test_heatmap_colour_bar_ticks_of_a_narrow_range_are_not_repeated():
+    # Read rates between 79.6 % and 80.4 % (one category's hours): the colour bar's ticks are
+    # a fraction of a point apart, so they need a decimal; whole numbers read "80 80 80".
+    values = np.array([[79.6, 80.0, 80.4], [80.2, np.nan, 79.8]])
+    fig = charts.heatmap(values, ["seg", "ter"], ["9h", "10h", "11h"], "t",
+                         Formatter("pt-BR"), "Taxa de leitura (%)")
+    fig.canvas.draw()
+    bar = fig.axes[-1]
+    labels = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]
+    assert len(labels) >= 3 and len(set(labels)) == len(labels), labels
+    assert all("," in label for label in labels), labels
