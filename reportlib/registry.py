@@ -80,7 +80,7 @@ REPORTS: tuple[Report, ...] = (
         marts=("consumption_summary", "consumption_by_phone", "consumption_daily",
                "consumption_cost", "consumption_projection", "consumption_reconciliation",
                "daily_anomalies"),
-        staging=("consumption_facts", "message_billing"),
+        staging=("analytics_points", "meta_rates", "consumption_facts", "message_billing"),
         sources=("pricing_analytics", "conversation_analytics"),
         # Meta's conversation analytics until 2025-06-30 (CBP), its pricing analytics after.
         alternatives=(("pricing_analytics", "conversation_analytics"),),
@@ -93,7 +93,7 @@ REPORTS: tuple[Report, ...] = (
         title_key="campaigns.title",
         marts=("campaign_messages", "campaign_summary", "campaign_failures",
                "engagement_heatmap", "daily_anomalies"),
-        staging=("message_billing", "campaign_messages"),
+        staging=("message_billing", "analytics_points", "meta_rates", "campaign_messages"),
         sources=("campaigns", "notifications", "whatsapp_webhooks"),
         headlines=(("campaigns", "Campaigns", "number"), ("audience", "Audience", "number"),
                    ("read", "Read", "number")),

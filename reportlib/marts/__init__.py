@@ -49,6 +49,8 @@ def report_staging(report: str) -> tuple[str, ...]:
 BASELINE_WEEKS = 8
 # Marts that also read a staging SQL over the baseline weeks and the period (a temp table named
 # `<staging>_history`, the same SQL with the period's start moved back BASELINE_WEEKS weeks).
+# consumption_facts reads the staging tables analytics_points and meta_rates (the tenant's whole
+# history, not the period's): a report with the daily_anomalies mart stages them too.
 HISTORY_STAGING = {"daily_anomalies": ("consumption_facts",)}
 
 

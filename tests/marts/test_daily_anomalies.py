@@ -170,15 +170,17 @@ def _deliver(con, day: date, messages: int, start: int, category: str, sender: s
         [start, campaign, sender, sender, start, category, at, at, at, messages])
 
 
-def _meta(con, day: date, category: str, volume: int, rate: float) -> None:
-    """Meta's pricing analytics for the day: `volume` paid messages of `category`."""
+def _meta(con, day: date, category: str, volume: int, rate: float,
+          tier: str | None = None) -> None:
+    """Meta's pricing analytics for the day: `volume` paid messages of `category` (in `tier`,
+    a volume tier, when given)."""
     con.execute(
         "INSERT INTO pricing_daily VALUES ('beta', 'w-beta', ?, ?, '552130000002', 'BR', "
-        "'REGULAR', ?, NULL, ?, ?, 'hand-made', 'DAILY', "
+        "'REGULAR', ?, ?, ?, ?, 'hand-made', 'DAILY', "
         "'phone_number,country,pricing_type,pricing_category')",
         [datetime(day.year, day.month, day.day, tzinfo=UTC),
          datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1),
-         category.upper(), volume, round(volume * rate, 6)])
+         category.upper(), tier, volume, round(volume * rate, 6)])
 
 
 def _cost_warehouse(empty_warehouse, agent_templates: int, campaign: int = 0,
@@ -271,6 +273,34 @@ def test_a_cost_only_meta_reports_is_flagged_without_a_cause(empty_warehouse, tm
     assert (flag["day"], flag["metric"], flag["cause"]) == ("2026-11-10", "cost", None)
     assert flag["value"] == pytest.approx(13.18)
     assert flag["robust_z"] == pytest.approx(12.5)
+
+
+def test_a_utility_campaign_is_taken_out_at_the_rate_meta_applied_that_month(empty_warehouse,
+                                                                             tmp_path):
+    # The campaign's estimate is priced as the campaigns report prices it: at the rate Meta
+    # applied that month across its tiers where its analytics give one. Agents send 900, 900,
+    # 1,000 x 4, 1,100 and 1,100 utility templates on the baseline Tuesdays (Meta: the card's
+    # 0.0068, no tier): baseline 6.80 a day, MAD 0.34. Tuesday 10 Nov: agents' usual 1,000 and a
+    # utility campaign of 20,000, which Meta bills in a volume tier at 0.0051: 21,000 x 0.0051 =
+    # US$ 107.10, November's only tier point, so November's rate is 0.0051. The campaign at that
+    # rate: 102.00; outside campaigns 5.10; scale max(US$ 1, 5 % of 6.80, 5 % of 102.00 = 5.10)
+    # -> z = (5.10 - 6.80) / 5.10 = -0.33: no flag. (At the card's 0.0068 the campaign would be
+    # 136.00, the outside -28.90 and z = -5.25: a false flag that the agents' cost fell.)
+    path, con = empty_warehouse
+    start = 0
+    for weeks, sent in zip(range(8, 0, -1), COST_BASELINE, strict=True):
+        day = SPIKE_DAY - timedelta(weeks=weeks)
+        _deliver(con, day, sent * 10, start, "utility", "agent")
+        _meta(con, day, "utility", sent * 10, UTILITY_RATE)
+        start += sent * 10
+    _deliver(con, SPIKE_DAY, 1000, start, "utility", "agent")
+    con.execute("INSERT INTO campaigns VALUES ('beta', 'aviso-geral', 'Aviso geral', "
+                "'beta-bot', 'aviso', 'pt_BR', 'utility', 'Sent', ?, ?, 'ana', 0, "
+                "'hand-made', 1)", [datetime(2026, 11, 10, 12, tzinfo=UTC)] * 2)
+    _deliver(con, SPIKE_DAY, 20000, start + 1000, "utility", "campaign", "aviso-geral")
+    _meta(con, SPIKE_DAY, "utility", 21000, 0.0051, tier="0:100000")
+    con.close()
+    assert _consumption(path, tmp_path).flags() == []
 
 
 def test_agent_templates_inside_customer_service_windows_cost_nothing(empty_warehouse,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import json
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
 import pytest
 
-from reportlib import ingest
+from reportlib import demo, ingest
 from reportlib import params as params_mod
 from reportlib.domain import calendar
 from reportlib.domain.metrics import button_clicks, opt_out_trend
@@ -331,6 +331,155 @@ def test_campaign_cost_per_read_and_reply_by_hand(cost_bundle):
     assert "estimado" in section.title.lower()
     en = CampaignsReport(cost_bundle, "en").costs()
     assert "not available" in en.body and "$0.09" in en.body
+
+
+# A campaign's messages priced like consumption's (docs/metrics.md, "Cost of a campaign"): at
+# the rate Meta applied that month where its pricing analytics give one, else the rate card.
+BR_CARD = [RateRow("Brazil", "marketing", date(2025, 7, 1), 0.0625, True, "test"),
+           RateRow("Brazil", "utility", date(2025, 7, 1), 0.0068, True, "test")]
+# Meta's October 2026, Brazil utility: 1,000 messages in tier 0:1000 for US$ 6.80 (0.0068
+# each) and 3,000 in tier 1001:10000 for US$ 15.30 (0.0051 each). A message has no tier of
+# its own: the month's rate across tiers, 22.10 / 4,000 = 0.005525 a message.
+OCTOBER_UTILITY_RATE = (6.80 + 15.30) / (1000 + 3000)
+TIERED_SENDS = {  # campaign: template, category, send (UTC), its messages
+    "u1": ("aviso", "utility", "2026-10-14T13:00:00+00:00", ("a1", "a2", "a3", "a4")),
+    "mk": ("promo", "marketing", "2026-10-14T13:00:00+00:00", ("k1", "k2")),
+    # 22:00 on October 31 in São Paulo: October's rate, though November in UTC.
+    "u3": ("virada", "utility", "2026-11-01T01:00:00+00:00", ("v1",)),
+    "u2": ("lembrete", "utility", "2026-11-10T13:00:00+00:00", ("l1", "l2")),
+}
+
+
+def make_tiered_sources(tmp_path):
+    """Four campaigns to Brazil, every delivered message billed (regular pricing in its
+    webhooks); a4 fails (not billed)."""
+    base = tmp_path / "sources" / "acme"
+    campaigns, rows, lines = [], [], []
+    for n, (cid, (template, category, at, ids)) in enumerate(TIERED_SENDS.items()):
+        campaigns.append(f"{cid},{template.title()},acme-bot,{template},{category},Sent,{at},{at}")
+        sent = datetime.fromisoformat(at) + timedelta(seconds=5)
+        later = (sent + timedelta(minutes=1)).isoformat()
+        regular = {"pricing": {"billable": "true", "pricing_model": "PMP", "type": "regular",
+                               "category": category}}
+        for i, mid in enumerate(ids):
+            rows.append(f"{mid},{cid},campaign,,acme-bot,1001,+55119999920{n}{i},{template},"
+                        f"{category},{at}")
+            final = ("failed", {"errors": [{"code": 131026}]}) if mid == "a4" else (
+                "read" if mid == "a3" else "delivered", regular)
+            lines.append(webhook("1001", [status(mid, "sent", sent.isoformat(), **regular),
+                                          status(mid, final[0], later, **final[1])]))
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          + "\n".join(campaigns) + "\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS + "\n".join(rows) + "\n")
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(lines) + "\n")
+
+
+def meta_point(con, day, category, pricing_type, volume, cost=None, tier=None):
+    """One daily point of Meta's pricing analytics for Brazil (a São Paulo day: 03:00 UTC)."""
+    con.execute(
+        "INSERT INTO pricing_daily VALUES ('acme', 'w-acme', ?::TIMESTAMPTZ, "
+        "?::TIMESTAMPTZ + INTERVAL 1 DAY, '551140000001', 'BR', ?, ?, ?, ?, ?, 'hand-made', "
+        "'DAILY', 'phone_number,country,pricing_type,pricing_category')",
+        [f"{day}T03:00:00+00:00", f"{day}T03:00:00+00:00", pricing_type, category, tier,
+         volume, cost])
+
+
+@pytest.fixture
+def tiered_bundle(tmp_path, params_dir):
+    make_tiered_sources(tmp_path)
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    try:
+        # October: the two tiers above, both before the period's first day (the month's rate
+        # reads the whole month, not the period's days); 2,000 messages of October 16 in the
+        # second tier that Meta has not priced yet, and free messages: neither in the rate.
+        meta_point(con, "2026-10-02", "UTILITY", "REGULAR", 1000, 6.80, "0:1000")
+        meta_point(con, "2026-10-09", "UTILITY", "REGULAR", 3000, 15.30, "1001:10000")
+        meta_point(con, "2026-10-16", "UTILITY", "REGULAR", 2000, None, "1001:10000")
+        meta_point(con, "2026-10-16", "UTILITY", "FREE_CUSTOMER_SERVICE", 400, 0)
+        # Marketing has no tiers: Meta's 0.05 a message here is no rate of a tier.
+        meta_point(con, "2026-10-14", "MARKETING", "REGULAR", 100, 5.00)
+        # November: volume in a tier but no cost (billed through a provider).
+        meta_point(con, "2026-11-03", "UTILITY", "REGULAR", 500, None, "0:1000")
+    finally:
+        con.close()
+    out = tmp_path / "tiered.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10-10..2026-11-30"),
+                 date(2026, 11, 20), out, ("campaigns",), rate_card=BR_CARD)
+    return Bundle.open(out)
+
+
+def test_campaign_cost_uses_the_rate_meta_applied_that_month(tiered_bundle):
+    messages = tiered_bundle.table("campaign_messages").set_index("message_id")
+    s = tiered_bundle.table("campaign_summary").set_index("campaign_id")
+    # Aviso: a1, a2, a3 billed (a4 failed) at October's rate across tiers, not the card's
+    # 0.0068: 3 x 0.005525 = US$ 0.016575 (the card would say 0.0204).
+    assert s.loc["u1", "billable"] == 3
+    assert s.loc["u1", "cost_usd"] == pytest.approx(3 * OCTOBER_UTILITY_RATE)
+    assert s.loc["u1", "cost_usd"] == pytest.approx(0.016575)
+    assert messages.loc[["a1", "a2", "a3"], "rate_source"].tolist() == ["meta_month"] * 3
+    assert messages.loc["a4", "cost_usd"] == 0 and pd.isna(messages.loc["a4", "rate_source"])
+    # Virada: sent on October 31 in the tenant's zone, so October's rate.
+    assert messages.loc["v1", "cost_usd"] == pytest.approx(OCTOBER_UTILITY_RATE)
+    # Lembrete: Meta gave November's utility no cost: the rate card, 2 x 0.0068 = 0.0136.
+    assert s.loc["u2", "cost_usd"] == pytest.approx(0.0136)
+    assert messages.loc[["l1", "l2"], "rate_source"].tolist() == ["rate_card"] * 2
+    # Promo: marketing has no tiers, so the card as in the consumption report: 2 x 0.0625.
+    assert s.loc["mk", "cost_usd"] == pytest.approx(0.125)
+    assert messages.loc[["k1", "k2"], "rate_source"].tolist() == ["rate_card"] * 2
+    assert (s["cost_not_available"] == 0).all()
+
+    report = CampaignsReport(tiered_bundle, "en")
+    assert report.figures()["campaign.u1.cost_usd"] == pytest.approx(0.016575)
+    detail = " ".join(report.costs().prose)
+    assert "the rate Meta applied in the send month" in detail
+    assert "else at Meta's rate card on the send day" in detail
+    detail = " ".join(CampaignsReport(tiered_bundle, "pt-BR").costs().prose)
+    assert "tarifa que a Meta aplicou no mês do envio" in detail
+    assert "senão, pela tabela de preços da Meta no dia do envio" in detail
+
+
+@pytest.mark.slow
+def test_demo_campaign_utility_cost_agrees_with_the_consumption_estimate(tmp_path):
+    """The reader's case: the English demo tenant Banco Aurora, November 2026. Its campaigns
+    sent 2,582 billed utility messages, which the campaigns report priced at the card's
+    0.0068 ($17.56) while the consumption report priced the month's utility at the rates Meta
+    applied in its tiers. Now each campaign message is priced at the month's rate across
+    tiers, which is what the consumption estimate gives a message on average: its estimate for
+    the month's paid utility messages (Meta's cost to the cent where Meta reports it, here
+    every point) / those messages. So the campaigns' total is that share of it ($17.11); the
+    two agree exactly when Meta reported a cost for every paid utility point of the month."""
+    demo.generate(tmp_path / "sources", tmp_path / "params", date(2026, 11, 20), tenants=2,
+                  months=3)
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", tmp_path / "params")
+    tenant = params_mod.load_tenant(tmp_path / "params", "banco_aurora")
+    out = tmp_path / "aurora.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", tenant, calendar.parse_period("2026-11"),
+                 date(2026, 11, 20), out, ("campaigns", "consumption"))
+    b = Bundle.open(out)
+    messages = b.table("campaign_messages")
+    utility = messages[(messages.category == "utility") & messages.billable]
+    assert len(utility) > 1000 and set(utility.market) == {"Brazil"}
+    # Consumption's November utility, Brazil: Meta gave a cost on every paid point, in more
+    # than one tier, so its estimate is Meta's cost.
+    cost = b.table("consumption_cost")
+    tiers = cost[(cost.category == "utility") & (cost.market == "Brazil")]
+    assert len(tiers) >= 2 and tiers.tier_rate.all()
+    assert tiers.points_without_meta_cost.sum() == 0
+    assert tiers.our_cost_usd.sum() == pytest.approx(tiers.meta_cost_usd.sum(), abs=1e-5)
+    per_message = tiers.our_cost_usd.sum() / tiers.paid.sum()
+    ours = utility.cost_usd.sum()
+    # (consumption rounds each point's estimate to 6 decimals: equal to a millionth)
+    assert ours == pytest.approx(len(utility) * per_message, rel=1e-6)
+    assert set(utility.rate_source) == {"meta_month"}
+    # ... and no longer the card's figure (0.0068 a message).
+    assert round(ours, 2) != round(len(utility) * 0.0068, 2)
+    report = CampaignsReport(b, "en")
+    summary = b.table("campaign_summary")
+    shown = summary[summary.category == "utility"].cost_usd.sum()
+    assert report.fmt.money(shown) == report.fmt.money(len(utility) * per_message)
 
 
 

@@ -8,17 +8,19 @@
 --                 else our estimate: `consumption_facts_history`, the consumption facts over
 --                 the baseline weeks and the period) less the estimated cost of the day's
 --                 campaign messages (the billable ones, delivered or read and not free, at the
---                 rate in force for their market and category on their send day: the rule of
---                 a campaign's cost, campaign_messages.sql). Campaign spend is planned and shown
---                 per campaign in the campaigns report; what is left is what nobody planned.
+--                 rate Meta applied that month to their market and category across its tiers
+--                 where its analytics give one, else the rate card's in force on their send
+--                 day: the rule of a campaign's cost, campaign_messages.sql). Campaign spend is
+--                 planned and shown per campaign in the campaigns report; what is left is what
+--                 nobody planned.
 -- A day is judged only with enough volume (200 messages sent, 200 received of the category,
 -- or US$ 5 on the day or in its baseline), with at least 4 baseline days that have it too
 -- (rates; every baseline day counts for cost), and only up to two days before as-of (a day's
 -- reads within 24 h and its deliveries are in). Cost days are the days the consumption facts
 -- cover, under per-message pricing. robust_z = (value − baseline) / scale, scale = 1.4826 × MAD
 -- but never below 1 percentage point (rates) or, for cost, the largest of US$ 1, 5 % of the
--- baseline and 5 % of the day's campaign estimate (Meta's tier rates and day boundaries move
--- a campaign's cost by a little); a flag when |robust_z| > 3.5.
+-- baseline and 5 % of the day's campaign estimate (the day's tiers against the month's rate
+-- and day boundaries move a campaign's cost by a little); a flag when |robust_z| > 3.5.
 -- cause_*: of a cost flag, the sender and category (outside campaigns) whose cost moved most
 -- in the flag's direction against its own same-weekday median: messages, cost, that median.
 WITH messages AS (
@@ -52,19 +54,24 @@ WITH messages AS (
     LEFT JOIN message_billing b USING (message_id)
     WHERE m.final_status IN ('delivered', 'read') AND b.free_reason IS NULL
     GROUP BY ALL
+), month_rates AS (
+    SELECT DISTINCT month, market, category, month_rate FROM meta_rates
 ), senders AS (
     -- per day, sender and category: the billable messages that have a rate and their cost (the
-    -- rate looked up once per market; messages without one are left out, as in a campaign's)
+    -- rate looked up once per market, as a campaign's message is priced; messages without one
+    -- are left out, as in a campaign's)
     SELECT day, campaign, sender, category,
         sum(messages) FILTER (WHERE rate IS NOT NULL) AS messages,
         COALESCE(sum(messages * rate), 0) AS cost
-    FROM (SELECT *, rate_in_force(market, category, day) AS rate
+    FROM (SELECT s.*, COALESCE(r.month_rate, rate_in_force(s.market, s.category, s.day)) AS rate
           FROM (SELECT day, campaign, sender, category,
                     CASE WHEN prefix <> ''
                          THEN COALESCE(market_of_country(country_of_phone(prefix)), 'Other')
                          END AS market,
                     sum(messages) AS messages
-                FROM billable GROUP BY ALL))
+                FROM billable GROUP BY ALL) s
+          LEFT JOIN month_rates r ON r.month = date_trunc('month', s.day)::DATE
+           AND r.market = s.market AND r.category = s.category)
     GROUP BY ALL
 ), headline AS (
     SELECT day, sum(headline_cost) AS cost FROM consumption_facts_history

@@ -94,15 +94,22 @@ PROSE = {
               "July 1, 2025): cost not available, not added as zero.",
     },
     "costs.detail": {
-        "pt-BR": "Estimativa pela tabela de preços da Meta (sem margem de provedor): cada "
-                 "mensagem entregue pela tarifa do mercado do destinatário e da categoria no "
-                 "dia do envio; gratuitas as que os webhooks dão como gratuitas (janela de "
-                 "atendimento ou ponto de entrada gratuito). Custo por leitura e por resposta "
+        "pt-BR": "Estimativa como a do relatório de consumo (sem margem de provedor): cada "
+                 "mensagem entregue pela tarifa que a Meta aplicou no mês do envio ao mercado "
+                 "do destinatário e à categoria, quando as análises de preços da Meta a dão "
+                 "(utilidade e autenticação, cobradas em faixas de volume: custo da Meta / "
+                 "mensagens pagas do mês, em todas as faixas); senão, pela tabela de preços da "
+                 "Meta no dia do envio. Gratuitas as que os webhooks dão como gratuitas (janela "
+                 "de atendimento ou ponto de entrada gratuito). Custo por leitura e por resposta "
                  "só quando todas as mensagens cobradas têm preço.",
-        "en": "Estimated from Meta's rate card (no provider mark-up): each delivered message "
-              "at the rate of the recipient's market and the category on the send day; free "
-              "the ones the webhooks call free (customer-service window or free entry point). "
-              "Cost per read and per reply only when every billed message has a price.",
+        "en": "Estimated like the consumption report's cost (no provider mark-up): each "
+              "delivered message at the rate Meta applied in the send month to the "
+              "recipient's market and the category, where Meta's pricing analytics give one "
+              "(utility and authentication, billed in volume tiers: Meta's cost / paid "
+              "messages of the month, across its tiers); else at Meta's rate card on the send "
+              "day. Free: the ones the webhooks call free (customer-service window or free "
+              "entry point). Cost per read and per reply only when every billed message has a "
+              "price.",
     },
     "not_available": {"pt-BR": "não disponível", "en": "not available"},
     "plus_not_available": {"pt-BR": "{cost} + {count} sem preço",
@@ -330,11 +337,13 @@ NOTES = {
         "en": "Recipients are masked in the CSV files (country code and last 4 digits).",
     },
     "cost": {
-        "pt-BR": "Custos são estimativas pela tabela de preços da Meta (preço por mensagem "
-                 "entregue, desde 01/07/2025), sem margem de provedor; o custo cobrado pela Meta "
-                 "está no relatório de consumo.",
-        "en": "Costs are estimates from Meta's rate card (per delivered message, from "
-              "July 1, 2025), without a provider's mark-up; Meta's billed cost is in the "
+        "pt-BR": "Custos são estimativas (preço por mensagem entregue, desde 01/07/2025), sem "
+                 "margem de provedor: pela tarifa que a Meta aplicou no mês, quando as análises "
+                 "de preços da Meta a dão, senão pela tabela de preços da Meta; o custo cobrado "
+                 "pela Meta está no relatório de consumo.",
+        "en": "Costs are estimates (per delivered message, from July 1, 2025), without a "
+              "provider's mark-up: at the rate Meta applied that month where its pricing "
+              "analytics give one, else at Meta's rate card; Meta's billed cost is in the "
               "consumption report.",
     },
 }

@@ -2,10 +2,16 @@
 -- scheduled, on a tenant-local day of the period), with its merged status timeline.
 -- replied_24h: the user answered within 24 h of the send (docs/metrics.md, reply rate).
 -- send_day / send_hour / send_weekday / send_week: when it was sent (else accepted), in the
--- tenant's zone. Cost (docs/metrics.md, "Cost of a campaign", an estimate): a delivered
--- message is billed under per-message pricing (from 2025-07-01) at the rate in force on its
--- send day for its market (the recipient's country) and category, unless it was free
--- (`message_billing`: its webhooks' pricing, else a free window).
+-- tenant's zone. Cost (docs/metrics.md, "Cost of a campaign", an estimate priced like the
+-- consumption report's): a delivered message is billed under per-message pricing (from
+-- 2025-07-01), unless it was free (`message_billing`: its webhooks' pricing, else a free
+-- window), at the rate Meta applied in its send month (tenant-local) to its market (the
+-- recipient's country) and category where Meta's pricing analytics give one: a message has no
+-- volume tier of its own, so the month's rate across tiers (`meta_rates`: Meta's cost / paid
+-- volume of the month's points of that market and category that carry a cost and a tier).
+-- Else (marketing, which has no tiers; a month Meta has given no cost for) the rate card's
+-- rate in force on its send day. rate_source: 'meta_month' or 'rate_card', NULL when the
+-- message costs nothing or has no price.
 -- cost_usd is NULL (not available, never zero) for a billable message without a rate, or
 -- sent before 2025-07-01 (billed per conversation, not per message).
 -- buttons: the distinct quick-reply button texts the recipient clicked on this message
@@ -37,6 +43,8 @@ WITH first_send AS (
     -- subscribe to `user_preferences` never posts one): without any, opt-outs are not known.
     SELECT EXISTS (SELECT 1 FROM user_preferences WHERE tenant_id = getvariable('tenant'))
         AS preferences_known
+), month_rates AS (
+    SELECT DISTINCT month, market, category, month_rate FROM meta_rates
 ), messages AS (
     SELECT m.campaign_id, m.message_id, m.recipient, m.template_name,
         normalize_category(m.category) AS category,
@@ -69,12 +77,21 @@ WITH first_send AS (
     LEFT JOIN buttons b USING (message_id)
     WHERE m.tenant_id = getvariable('tenant')
 )
-SELECT * EXCLUDE (sent_local),
-    sent_local::DATE AS send_day, hour(sent_local) AS send_hour,
-    isodow(sent_local) AS send_weekday, date_trunc('week', sent_local)::DATE AS send_week,
-    final_status IN ('delivered', 'read') AND free_reason IS NULL AS billable,
-    CASE WHEN final_status NOT IN ('delivered', 'read') OR free_reason IS NOT NULL THEN 0.0
-         WHEN sent_local::DATE < DATE '2025-07-01' THEN NULL
-         ELSE rate_in_force(market, category, sent_local::DATE)::DOUBLE END AS cost_usd
-FROM messages
+SELECT * EXCLUDE (meta_rate),
+    CASE WHEN billable AND cost_usd IS NOT NULL
+         THEN CASE WHEN meta_rate IS NOT NULL THEN 'meta_month' ELSE 'rate_card' END
+         END AS rate_source
+FROM (
+SELECT m.* EXCLUDE (sent_local), r.month_rate AS meta_rate,
+    m.sent_local::DATE AS send_day, hour(m.sent_local) AS send_hour,
+    isodow(m.sent_local) AS send_weekday, date_trunc('week', m.sent_local)::DATE AS send_week,
+    m.final_status IN ('delivered', 'read') AND m.free_reason IS NULL AS billable,
+    CASE WHEN m.final_status NOT IN ('delivered', 'read') OR m.free_reason IS NOT NULL THEN 0.0
+         WHEN m.sent_local::DATE < DATE '2025-07-01' THEN NULL
+         ELSE COALESCE(r.month_rate, rate_in_force(m.market, m.category, m.sent_local::DATE))::DOUBLE
+         END AS cost_usd
+FROM messages m
+LEFT JOIN month_rates r ON r.month = date_trunc('month', m.sent_local)::DATE
+ AND r.market = m.market AND r.category = m.category
+)
 ORDER BY campaign_id, accepted_at, message_id
