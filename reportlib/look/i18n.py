@@ -152,7 +152,7 @@ LABELS: dict[str, dict[str, str]] = {
     "section.tickets": {"pt-BR": "Conversão em tickets", "en": "Conversion into tickets"},
     "section.agents": {"pt-BR": "Por agente", "en": "By agent"},
     "campaign": {"pt-BR": "Campanha", "en": "Campaign"},
-    "template": {"pt-BR": "Template", "en": "Template"},
+    "template": {"pt-BR": "Modelo", "en": "Template"},
     "scheduled_at": {"pt-BR": "Agendada para", "en": "Scheduled at"},
     "sent_at": {"pt-BR": "Enviada em", "en": "Sent at"},
     "audience": {"pt-BR": "Público", "en": "Audience"},

@@ -784,3 +784,14 @@ def test_the_retry_column_uses_the_words_its_note_explains(campaign_bundle):
     assert error_codes.retry_label(130472, "pt-BR") == "não"
     assert "corrija" not in error_codes.retry_label(130472, "pt-BR")
     assert error_codes.meaning(135000, "pt-BR") == "Outro (código 135000)"
+
+
+def test_notes_write_dates_as_the_reader_does_and_name_templates_in_portuguese(campaign_bundle):
+    # Prose dates in the locale's words (not 01/07/2025), and the column the pt-BR prose calls
+    # "modelo" is headed so.
+    report = CampaignsReport(campaign_bundle, "pt-BR")
+    notes = " ".join(report.footnotes().notes)
+    assert "desde 1 de julho de 2025" in notes and "01/07/2025" not in notes
+    assert ">Modelo<" in report.campaigns().body and ">Template<" not in report.campaigns().body
+    english = " ".join(CampaignsReport(campaign_bundle, "en").footnotes().notes)
+    assert "from July 1, 2025" in english

@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from reportlib.domain import error_codes
+from reportlib.domain import error_codes, pricing
 from reportlib.domain.metrics import (
     MIN_HOUR_VOLUME,
     MIN_SLOT_VOLUME,
@@ -89,9 +89,9 @@ PROSE = {
     },
     "costs.not_available": {
         "pt-BR": "{count} mensagens cobradas não têm preço (mercado sem tarifa ou envio antes "
-                 "de 01/07/2025): custo não disponível, não somado como zero.",
+                 "de {pmp_start}): custo não disponível, não somado como zero.",
         "en": "{count} billed messages have no price (a market without a rate, or sent before "
-              "July 1, 2025): cost not available, not added as zero.",
+              "{pmp_start}): cost not available, not added as zero.",
     },
     "costs.detail": {
         "pt-BR": "Estimativa como a do relatório de consumo (sem margem de provedor): cada "
@@ -337,11 +337,11 @@ NOTES = {
         "en": "Recipients are masked in the CSV files (country code and last 4 digits).",
     },
     "cost": {
-        "pt-BR": "Custos são estimativas (preço por mensagem entregue, desde 01/07/2025), sem "
+        "pt-BR": "Custos são estimativas (preço por mensagem entregue, desde {pmp_start}), sem "
                  "margem de provedor: pela tarifa que a Meta aplicou no mês, quando as análises "
                  "de preços da Meta a dão, senão pela tabela de preços da Meta; o custo cobrado "
                  "pela Meta está no relatório de consumo.",
-        "en": "Costs are estimates (per delivered message, from July 1, 2025), without a "
+        "en": "Costs are estimates (per delivered message, from {pmp_start}), without a "
               "provider's mark-up: at the rate Meta applied that month where its pricing "
               "analytics give one, else at Meta's rate card; Meta's billed cost is in the "
               "consumption report.",
@@ -559,7 +559,8 @@ class CampaignsReport(BaseReport):
         prose = [self._say("costs", cost=total, billable=self.fmt.number(int(s["billable"].sum())),
                            free=self.fmt.number(int(s["free_messages"].sum())))]
         if missing:
-            prose.append(self._say("costs.not_available", count=self.fmt.number(missing)))
+            prose.append(self._say("costs.not_available", count=self.fmt.number(missing),
+                                   pmp_start=self.fmt.date(pricing.PMP_START)))
         prose.append(self._say("costs.detail"))
         rows = [[r.campaign_name, self._t(r.category or "–"), self.fmt.number(r.billable),
                  self.fmt.number(r.free_messages),
@@ -914,7 +915,8 @@ class CampaignsReport(BaseReport):
         # generic "statuses can change for 30 days".
         notes = [say(NOTES, "definitions", self.locale),
                  trust.provisional_sentence(self.provisional(), self.fmt),
-                 *(say(NOTES, k, self.locale) for k in ("cost", "privacy"))]
+                 say(NOTES, "cost", self.locale, pmp_start=self.fmt.date(pricing.PMP_START)),
+                 say(NOTES, "privacy", self.locale)]
         notes.insert(3, say(NOTES, "csv", self.locale, tz=self.fmt.zone(self.info["timezone"])))
         return present.Footnotes(self._t("section.notes"), notes)
 
