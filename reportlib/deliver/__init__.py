@@ -276,17 +276,23 @@ def slim_html(page: str, title: str) -> tuple[str, list[tuple[str, bytes]]]:
     return inliner.inline(slim), images
 
 
-# The last word of a subject when it is known whether the figures are final (partial, then
-# consolidated on the 5th business day of the following month): the two sends differ.
-SUBJECT_STATE = {"pt-BR": {True: "parcial", False: "consolidado"},
-                 "en": {True: "partial", False: "consolidated"}}
+# The last word of a subject when it is known whether the figures are final, the same word as
+# the report's badge: partial while the period is open, provisional once it is over while its
+# figures may still change, consolidated when they are final. A partial or provisional send and
+# the consolidated one differ.
+SUBJECT_STATE = {"pt-BR": {"partial": "parcial", "provisional": "provisório",
+                           "final": "consolidado"},
+                 "en": {"partial": "partial", "provisional": "provisional",
+                        "final": "consolidated"}}
 
 
 def subject(tenant: TenantParams, report: str, period_label: str,
-            partial: bool | None = None, flags: list[dict] | None = None) -> str:
-    """`<title> · <tenant> · <period>`, and ` · parcial` / ` · consolidado` (en: partial /
-    consolidated) when `partial` is given; then its anomaly flags when it has any (the one
-    flag named, else how many)."""
+            partial: bool | None = None, flags: list[dict] | None = None,
+            provisional: bool = False) -> str:
+    """`<title> · <tenant> · <period>`, and ` · parcial` / ` · provisório` / ` · consolidado`
+    (en: partial / provisional / consolidated) when `partial` is given (`provisional`: the
+    period is over, its figures may still change); then its anomaly flags when it has any (the
+    one flag named, else how many)."""
     period = parse_period(period_label)
     fmt = Formatter(tenant.locale)
     when = fmt.month(period.start) if period.is_month else \
@@ -295,7 +301,8 @@ def subject(tenant: TenantParams, report: str, period_label: str,
            f"{when}"
     if partial is not None:
         words = SUBJECT_STATE.get(tenant.locale, SUBJECT_STATE["en"])
-        text += f" · {words[bool(partial)]}"
+        state = "partial" if partial else "provisional" if provisional else "final"
+        text += f" · {words[state]}"
     if flags:
         text += f" · {trust.subject_words(flags, tenant.locale)}"
     return " ".join(text.split())  # no CR/LF can reach a header
@@ -319,17 +326,24 @@ def attachment_name(tenant: TenantParams, report: str, period_label: str) -> str
     return f"{name}.pdf"
 
 
-def _manifest_partial(out_dir: Path, report: str) -> bool | None:
-    """Whether the report's figures may still change, from its entry in out_dir/manifest.json:
-    `figures.provisional` (its own rule), else `figures.partial`; None when unknown."""
+def _manifest_state(out_dir: Path, report: str) -> tuple[bool | None, bool]:
+    """(partial, provisional) of the report's figures, from its entry in
+    out_dir/manifest.json: `figures.partial` (the period is open, or for consumption not yet
+    consolidated) and `figures.provisional` (its own rule: figures may still change); partial
+    None when neither is known."""
     try:
         manifest = json.loads((Path(out_dir) / "manifest.json").read_text("utf-8"))
         figures = manifest["reports"][report]["figures"]
-        value = figures["provisional"] if isinstance(figures.get("provisional"), bool) \
-            else figures["partial"]
     except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return value if isinstance(value, bool) else None
+        return None, False
+    if not isinstance(figures, dict):
+        return None, False
+    partial, provisional = figures.get("partial"), figures.get("provisional")
+    provisional = provisional if isinstance(provisional, bool) else False
+    if not isinstance(partial, bool):
+        return (None, False) if not isinstance(figures.get("provisional"), bool) else \
+            (False, provisional)
+    return partial, provisional
 
 
 def _manifest_flags(out_dir: Path, report: str) -> list[dict]:
@@ -346,8 +360,9 @@ def _manifest_flags(out_dir: Path, report: str) -> list[dict]:
 def build_message(tenant: TenantParams, period: str, report: str, out_dir: Path,
                   recipients: list[str], sender: str) -> EmailMessage:
     page = (out_dir / f"{report}.html").read_text("utf-8")
-    title = subject(tenant, report, period, _manifest_partial(out_dir, report),
-                    _manifest_flags(out_dir, report))
+    partial, provisional = _manifest_state(out_dir, report)
+    title = subject(tenant, report, period, partial, _manifest_flags(out_dir, report),
+                    provisional)
     body, images = slim_html(page, title)
     message = EmailMessage()
     message["Subject"] = title

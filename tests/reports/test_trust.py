@@ -232,9 +232,10 @@ def test_the_index_says_until_when_a_report_may_change(tmp_path):
     assert "may change until its open tickets close" in rows["Human attendance"]
 
 
-def test_the_subject_says_partial_while_the_reports_own_rule_says_provisional(tmp_path):
-    """Campaigns of October seen on 20 Nov: the month is consolidated (partial false) but its
-    statuses may move until 30 Nov (provisional true): the subject says partial."""
+def test_the_subject_says_what_the_badge_says(tmp_path):
+    """Campaigns of October seen on 20 Nov: the month is over (partial false) but its statuses
+    may move until 30 Nov (provisional true): the subject says provisional, as the report's
+    badge does (it said "partial", which the badge says only of an open period)."""
     from reportlib import deliver
     from tests.conftest import BETA
 
@@ -243,8 +244,9 @@ def test_the_subject_says_partial_while_the_reports_own_rule_says_provisional(tm
     (out / "campaigns.html").write_text("<html><body><h1>Campaigns</h1></body></html>")
     (out / "campaigns.pdf").write_bytes(b"%PDF-1.4 hand-made")
     base = "Active-message campaigns · Beta · October 2026"
-    for figures, word in (({"partial": False, "provisional": True}, "partial"),
+    for figures, word in (({"partial": False, "provisional": True}, "provisional"),
                           ({"partial": False, "provisional": False}, "consolidated"),
+                          ({"partial": True, "provisional": True}, "partial"),
                           ({"partial": True}, "partial")):  # a manifest from before
         (out / "manifest.json").write_text(json.dumps({"reports": {"campaigns": {
             "status": "ok", "figures": figures, "flags": []}}}))
