@@ -306,3 +306,21 @@ def test_cost_split_is_not_available_without_metas_country(tmp_path, empty_wareh
     assert "meta_rates" not in d.causes
     assert d.unexplained == pytest.approx(0.0816)
     ConsumptionReport(b).reconciliation()  # renders
+
+
+def test_an_explained_cost_row_shows_the_cent_the_tolerance_let_pass(reconciled):
+    """An explained row whose causes, rounded, miss its difference by a cent: Meta $10.00
+    against ours 10.6236 ($10.62) is -$0.62; Meta's tier rates explain -0.6274 (-$0.63); the
+    +0.0038 left is within the tolerance and takes the missing cent (largest remainder). Every amount the row shows adds up to its difference
+    (before: -$0.62 beside a cause of -$0.63, the cent hidden behind "–")."""
+    from reportlib.reports.consumption import reconciliation
+
+    report = ConsumptionReport(reconciled, "en")
+    found = [reconciliation.Difference(date(2026, 10, 20), "utility", ours=10.6236, meta=10.0,
+                                       causes={"meta_rates": -0.6274})]
+    html = report._differences_table(found, money=True)
+    [row] = [[re.sub("<[^>]+>", "", c) for c in re.findall("<td[^>]*>(.*?)</td>", r)]
+             for r in re.findall("<tr>(.*?)</tr>", html.split("<tbody>", 1)[1])]
+    assert row[4] == "-$0.62"
+    amounts = [float(a.replace("$", "")) for a in re.findall(r"-?\$\d+\.\d\d", row[5] + row[6])]
+    assert round(sum(amounts), 2) == -0.62, row

@@ -230,6 +230,10 @@ PROSE = {
         "pt-BR": "tarifas da Meta diferentes da tabela de preços (faixas de volume): {amount}",
         "en": "Meta's rates differ from the rate card (volume tiers): {amount}",
     },
+    "tolerance.part": {
+        "pt-BR": "{amount} (dentro da tolerância)",
+        "en": "{amount} (within the tolerance)",
+    },
     "cause.part": {
         "pt-BR": "{cause} ({amount})",
         "en": "{cause} ({amount})",
@@ -791,7 +795,11 @@ class ConsumptionReport(BaseReport):
                          show(d.ours), show(d.meta), difference,
                          "; ".join(self._cause_text(c, part, money)
                                    for c, part in causes.items()) or "–",
-                         show(unexplained) if not d.explained else "–"])
+                         show(unexplained) if not d.explained
+                         # what the tolerance let pass unnamed, when its cents show: the
+                         # row's parts then still add up to its difference
+                         else self._say("tolerance.part", amount=show(unexplained))
+                         if money and cents(unexplained) else "–"])
         ours, meta = (("column.our_cost", "column.meta_cost") if money
                       else ("column.ours", "column.meta"))
         columns = [self._say("column.day"), self._t("category"), self._say(ours),
