@@ -311,8 +311,9 @@ def test_cost_split_is_not_available_without_metas_country(tmp_path, empty_wareh
 def test_an_explained_cost_row_shows_the_cent_the_tolerance_let_pass(reconciled):
     """An explained row whose causes, rounded, miss its difference by a cent: Meta $10.00
     against ours 10.6236 ($10.62) is -$0.62; Meta's tier rates explain -0.6274 (-$0.63); the
-    +0.0038 left is within the tolerance and takes the missing cent (largest remainder). Every amount the row shows adds up to its difference
-    (before: -$0.62 beside a cause of -$0.63, the cent hidden behind "–")."""
+    +0.0038 left is within the tolerance and takes the missing cent (largest remainder).
+    Every amount the row shows adds up to its difference (before: -$0.62 beside a cause of
+    -$0.63, the cent hidden behind "–")."""
     from reportlib.reports.consumption import reconciliation
 
     report = ConsumptionReport(reconciled, "en")
