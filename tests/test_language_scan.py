@@ -107,6 +107,8 @@ def internal_names(text: str, locale: str, own: set[str], tenants: set[str]) -> 
     # One-word slugs that are no word of the page's language ("consumption" in pt-BR).
     slugs = {s for s in SLUGS if "_" not in s} - {w.lower() for w in label_words(locale)}
     found |= {w for w in WORD.findall(text) if w.lower() in slugs}
+    # The project's word for a customer account: a reader's account is "your account".
+    found |= {w for w in WORD.findall(text) if w.lower() in {"tenant", "tenants"}}
     return found
 
 
@@ -194,6 +196,7 @@ def test_internal_names_are_found_and_own_names_are_not():
     # as well.
     assert found == {"metrics.md", "campaign_summary", "desk_followup", "consumption"}
     assert internal_names("WhatsApp consumption", "en", set(), set()) == set()
+    assert internal_names("Monday, the tenant's zone", "en", set(), set()) == {"tenant"}
 
 
 def test_broken_words_are_found_and_whole_words_are_not():

@@ -50,7 +50,7 @@ TEXT = {
     "chart.provisional": {"pt-BR": "Provisório: ainda pode mudar",
                           "en": "Provisional: may still change"},
     "table.provisional": {
-        "pt-BR": "† Provisório: status ainda podem mudar até {until}.",
+        "pt-BR": "† Provisório: os status ainda podem mudar até {until}.",
         "en": "† Provisional: statuses can still change until {until}.",
     },
     "table.provisional.consumption": {

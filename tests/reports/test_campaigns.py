@@ -625,7 +625,7 @@ def test_large_pair_verdict_and_small_p_value(campaign_bundle):
     assert read["verdict"] == "more" and read["result"].p_value < 0.001
     body = report.variants().body
     assert "&lt; 0,001" in body and "0,000" not in body
-    assert "B é lida mais: +3,0 pp" in body
+    assert "B é mais lida: +3,0 pp" in body
     assert CampaignsReport(campaign_bundle, "en").p_value(0.0004) == "< 0.001"
 
 

@@ -31,7 +31,7 @@ PROSE = {
     "overview.sla": {
         "pt-BR": "{sla} dos tickets respondidos tiveram espera de até {target} min (meta do "
                  "cliente).",
-        "en": "{sla} of answered tickets waited at most {target} min (the tenant's target).",
+        "en": "{sla} of answered tickets waited at most {target} min (your target).",
     },
     "overview.sla_missed": {
         "pt-BR": "Fora dessa parcela, {missed} tickets perdidos esperaram mais de {target} min "

@@ -102,12 +102,12 @@ PROSE = {
                  "Meta no dia do envio. Gratuitas as que os webhooks dão como gratuitas (janela "
                  "de atendimento ou ponto de entrada gratuito). Custo por leitura e por resposta "
                  "só quando todas as mensagens cobradas têm preço.",
-        "en": "Estimated like the consumption report's cost (no provider mark-up): each "
+        "en": "Estimated the way the consumption report estimates cost (no provider mark-up): each "
               "delivered message at the rate Meta applied in the send month to the "
               "recipient's market and the category, where Meta's pricing analytics give one "
               "(utility and authentication, billed in volume tiers: Meta's cost / paid "
               "messages of the month, across its tiers); else at Meta's rate card on the send "
-              "day. Free: the ones the webhooks call free (customer-service window or free "
+              "day. Free: messages the webhooks mark as free (customer-service window or free "
               "entry point). Cost per read and per reply only when every billed message has a "
               "price.",
     },
@@ -161,8 +161,8 @@ PROSE = {
     "opt_out_trend.detail": {
         "pt-BR": "Por modelo e semana do envio (segunda-feira, fuso do cliente); taxa de "
                  "descadastro = descadastros / recebidas.",
-        "en": "Per template and week of the send (Monday, the tenant's zone); opt-out rate = "
-              "opt-outs / received.",
+        "en": "Per template and week of the send (Monday, your account's time zone); opt-out "
+              "rate = opt-outs / received.",
     },
     "opt_out_trend.not_available": {
         "pt-BR": "Descadastros não disponíveis: os webhooks do WhatsApp desta conta não trazem "
@@ -175,7 +175,8 @@ PROSE = {
     },
     "opt_out_trend.detail_failed": {
         "pt-BR": "Falhas 131050 por modelo e semana do envio (segunda-feira, fuso do cliente).",
-        "en": "131050 failures per template and week of the send (Monday, the tenant's zone).",
+        "en": "131050 failures per template and week of the send (Monday, your account's time "
+              "zone).",
     },
     "opt_out_trend.none": {"pt-BR": "Nenhum descadastro nem falha 131050 no período.",
                            "en": "No opt-out and no 131050 failure in the period."},
@@ -273,18 +274,18 @@ PROSE = {
                  "categoria: uma hora só de utilidade não é comparada com horas de marketing. "
                  "Taxa de leitura e de resposta sobre as recebidas; horas com menos de {min} "
                  "recebidas aparecem como “poucas”.",
-        "en": "By the hour the message was sent (the tenant's zone), within each category: an "
-              "hour of utility messages is never ranked against hours of marketing ones. Read "
-              "and reply rates over received; hours with fewer than {min} received show “too "
-              "few”.",
+        "en": "By the hour the message was sent (your account's time zone), within each "
+              "category: an hour of utility messages is never ranked against hours of marketing "
+              "ones. Read and reply rates over received; hours with fewer than {min} received "
+              "show “too few”.",
     },
     "variants": {
         "pt-BR": "Pares de variantes comparados: {count} (declarados nos parâmetros do "
                  "cliente, ou nomes que diferem só por um marcador de variante — A/B, v1/v2, "
                  "controle/teste — enviados com até 24 h de diferença).",
-        "en": "Variant pairs compared: {count} (declared in the tenant's settings, or names "
-              "that differ only by a variant marker — A/B, v1/v2, control/test — sent within "
-              "24 h of each other).",
+        "en": "Variant pairs compared: {count} (declared in your account's report settings, or "
+              "names that differ only by a variant marker — A/B, v1/v2, control/test — sent "
+              "within 24 h of each other).",
     },
     "variants.detail": {
         "pt-BR": "Diferença em pontos percentuais (B − A), intervalo de 95% e teste de duas "
@@ -306,9 +307,9 @@ PROSE = {
     },
     "variants.none": {"pt-BR": "Nenhum par de variantes no período.",
                       "en": "No variant pair in the period."},
-    "verdict.more": {"pt-BR": "B é {what} mais: {diff} pp, IC 95% {low} a {high}",
+    "verdict.more": {"pt-BR": "B é mais {what}: {diff} pp, IC 95% {low} a {high}",
                      "en": "B is {what} more: {diff} pp, 95% CI {low} to {high}"},
-    "verdict.less": {"pt-BR": "B é {what} menos: {diff} pp, IC 95% {low} a {high}",
+    "verdict.less": {"pt-BR": "B é menos {what}: {diff} pp, IC 95% {low} a {high}",
                      "en": "B is {what} less: {diff} pp, 95% CI {low} to {high}"},
     "verdict.none": {"pt-BR": "sem diferença significativa ({diff} pp, IC 95% {low} a "
                               "{high})",
@@ -323,12 +324,12 @@ NOTES = {
         "pt-BR": "Público: contatos válidos da lista (inválidos contados à parte). Enviadas = "
                  "público − pendentes. Recebidas: entregues ou lidas. Contagens de mensagens, "
                  "não de pessoas.",
-        "en": "Audience: valid contacts of the list (invalid ones counted apart). Sent = "
+        "en": "Audience: valid contacts of the list (invalid ones counted separately). Sent = "
               "audience − pending. Received: delivered or read. Counts of messages, not people.",
     },
     "csv": {
         "pt-BR": "As mensagens de cada campanha estão num arquivo CSV ao lado deste relatório "
-                 "(coluna Mensagens), com horários no fuso {tz} e a diferença para UTC.",
+                 "(coluna Mensagens), com horários no fuso de {tz} e a diferença para UTC.",
         "en": "Each campaign's messages are in a CSV file beside this report (Messages "
               "column), with times in the {tz} time zone and their offset from UTC.",
     },

@@ -127,7 +127,7 @@ PROSE = {
         "pt-BR": "O período está encerrado: não há projeção, os valores acima são os finais "
                  "do período.",
         "en": "The period is closed: there is no projection; the figures above are the "
-              "period's own.",
+              "period's final figures.",
     },
     "projection.closed.detail": {
         "pt-BR": "A projeção aparece enquanto o mês está em aberto.",

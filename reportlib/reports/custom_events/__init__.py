@@ -42,7 +42,7 @@ PROSE = {
               "step's users.",
     },
     "funnels.none": {"pt-BR": "Nenhum funil declarado nas configurações do cliente.",
-                     "en": "No funnel declared in the tenant's settings."},
+                     "en": "No funnel declared in your account's report settings."},
     "col.label": {"pt-BR": "Rótulo", "en": "Label"},
     "none": {"pt-BR": "Nenhum evento no período.", "en": "No event in the period."},
 }
