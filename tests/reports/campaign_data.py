@@ -84,13 +84,26 @@ def make_sources(tmp_path):
           "t1,acme-bot,+5511999990003,Open,2026-10-05T15:00:00Z,c1\n")
 
 
+def ingest_whole(tmp_path, params_dir) -> None:
+    """`tmp_path`'s sources ingested into `wh.duckdb`, every row loaded."""
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
+
+
+def built_bundle(tmp_path, period: str = "2026-10", as_of: date = date(2026, 11, 20),
+                 reports: tuple[str, ...] = ("campaigns",), tenant=ACME, name: str = "bundle",
+                 **options) -> Bundle:
+    """The bundle of one scope built from `tmp_path`'s `wh.duckdb` into `<name>.duckdb`, and
+    opened (`options`: bundle.build's, e.g. rate_card)."""
+    out = tmp_path / f"{name}.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", tenant, calendar.parse_period(period), as_of, out,
+                 reports, **options)
+    return Bundle.open(out)
+
+
 @pytest.fixture
 def campaign_bundle(tmp_path, params_dir):
     make_sources(tmp_path)
-    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
-    out = tmp_path / "bundle.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
-                 date(2026, 11, 20), out, ("campaigns", "desk_followup"))
-    return Bundle.open(out)
+    ingest_whole(tmp_path, params_dir)
+    return built_bundle(tmp_path, reports=("campaigns", "desk_followup"))
 

@@ -22,7 +22,14 @@ from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.campaigns import CampaignsReport, variant_pairs, write_campaign_csvs
 from tests.conftest import ACME, unix, webhook, write
-from tests.reports.campaign_data import NOTIFICATIONS, T0, make_sources, status
+from tests.reports.campaign_data import (
+    NOTIFICATIONS,
+    T0,
+    built_bundle,
+    ingest_whole,
+    make_sources,
+    status,
+)
 
 
 def test_campaign_metrics_by_hand(campaign_bundle):
@@ -198,12 +205,8 @@ def test_opt_outs_by_business_scoped_user_id(tmp_path, params_dir):
     write(tmp_path / "sources" / "beta" / "whatsapp_webhooks" / "w.jsonl", webhook(
         "2001", [status("x1", "delivered", delivered, recipient_id="5511999990002",
                         recipient_user_id="BR.2222")], waba="w-beta") + "\n")
-    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
-    out = tmp_path / "bundle.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
-                 date(2026, 11, 20), out, ("campaigns",))
-    b = Bundle.open(out)
+    ingest_whole(tmp_path, params_dir)
+    b = built_bundle(tmp_path)
     c1 = b.table("campaign_summary").set_index("campaign_id").loc["c1"]
     # Received m2, m3, m4; opted out m3 (by number) and m4 (by id): 2 of 3.
     assert (c1.received, c1.opted_out) == (3, 2)
@@ -290,12 +293,8 @@ def make_cost_sources(tmp_path):
 @pytest.fixture
 def cost_bundle(tmp_path, params_dir):
     make_cost_sources(tmp_path)
-    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    assert not [r for r in results if r.failed or r.rows_rejected], [r.line() for r in results]
-    out = tmp_path / "cost.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
-                 date(2026, 11, 20), out, ("campaigns",), rate_card=BR_MARKETING_ONLY)
-    return Bundle.open(out)
+    ingest_whole(tmp_path, params_dir)
+    return built_bundle(tmp_path, name="cost", rate_card=BR_MARKETING_ONLY)
 
 
 
@@ -405,10 +404,7 @@ def tiered_bundle(tmp_path, params_dir):
         meta_point(con, "2026-11-03", "UTILITY", "REGULAR", 500, None, "0:1000")
     finally:
         con.close()
-    out = tmp_path / "tiered.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10-10..2026-11-30"),
-                 date(2026, 11, 20), out, ("campaigns",), rate_card=BR_CARD)
-    return Bundle.open(out)
+    return built_bundle(tmp_path, "2026-10-10..2026-11-30", name="tiered", rate_card=BR_CARD)
 
 
 def test_campaign_cost_uses_the_rate_meta_applied_that_month(tiered_bundle):
@@ -455,10 +451,8 @@ def test_demo_campaign_utility_cost_agrees_with_the_consumption_estimate(tmp_pat
                   months=3)
     ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", tmp_path / "params")
     tenant = params_mod.load_tenant(tmp_path / "params", "banco_aurora")
-    out = tmp_path / "aurora.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", tenant, calendar.parse_period("2026-11"),
-                 date(2026, 11, 20), out, ("campaigns", "consumption"))
-    b = Bundle.open(out)
+    b = built_bundle(tmp_path, "2026-11", reports=("campaigns", "consumption"), tenant=tenant,
+                     name="aurora")
     messages = b.table("campaign_messages")
     utility = messages[(messages.category == "utility") & messages.billable]
     assert len(utility) > 1000 and set(utility.market) == {"Brazil"}
@@ -652,10 +646,8 @@ def test_opt_outs_are_not_available_without_any_marketing_preference(tmp_path, p
     hooks = tmp_path / "sources" / "acme" / "whatsapp_webhooks" / "w.jsonl"
     hooks.write_text("".join(line for line in hooks.read_text().splitlines(keepends=True)
                              if '"user_preferences"' not in line))
-    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
-                 date(2026, 11, 20), tmp_path / "b.duckdb", ("campaigns",))
-    b = Bundle.open(tmp_path / "b.duckdb")
+    ingest_whole(tmp_path, params_dir)
+    b = built_bundle(tmp_path)
     assert b.table("campaign_messages")["opted_out_7d"].isna().all()
     assert b.table("campaign_summary")["opted_out"].isna().all()
     trend = opt_out_trend(b.table("campaign_messages"))
@@ -761,10 +753,8 @@ def test_every_per_campaign_table_marks_provisional_figures(tmp_path, params_dir
     # As of 2026-10-20 the campaigns sent on 2026-10-05 may still change (30 days): every
     # table of one row per campaign marks its figures, not only the first two.
     make_sources(tmp_path)
-    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    bundle.build(tmp_path / "wh.duckdb", ACME, calendar.parse_period("2026-10"),
-                 date(2026, 10, 20), tmp_path / "b.duckdb", ("campaigns",))
-    report = CampaignsReport(Bundle.open(tmp_path / "b.duckdb"), "en")
+    ingest_whole(tmp_path, params_dir)
+    report = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 10, 20)), "en")
     for section in (report.campaigns(), report.rates(), report.costs(), report.time_to_read()):
         assert section.body.count(" †") >= 2, section.title
         assert "Provisional: statuses can still change until" in section.body, section.title

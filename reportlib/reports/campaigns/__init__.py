@@ -808,8 +808,8 @@ class CampaignsReport(BaseReport):
         trend = opt_out_trend(self.messages_df)
         # Opt-outs are known only where the tenant's webhooks carry marketing preferences:
         # otherwise they are "not available", never a column of zeros.
-        known = bool(trend["opted_out"].notna().any()) if not trend.empty else \
-            bool(self.messages_df.get("opted_out_7d", pd.Series(dtype=object)).notna().any())
+        m = self.messages_df
+        known = "opted_out_7d" in m and bool(m["opted_out_7d"].notna().any())
         if not trend.empty:
             trend = trend[(trend["opted_out"].fillna(0) > 0) | (trend["failed_131050"] > 0)]
         if not known:
