@@ -14,7 +14,8 @@ shapes"):
   runs A/B pairs each month: two templates with a real read-rate difference, and two send
   hours without one (`variant_pairs`); two campaigns are scheduled after as-of.
 * Outcomes per category (`OUTCOMES`): failure share, read share of delivered, reply share;
-  error codes drawn from `ERROR_CODES` (131026 the largest share, 131049 for marketing only).
+  error codes drawn from `ERROR_CODES` (131026 the largest share; 131049 and 131050, the
+  marketing opt-out, for marketing only).
   Template errors (132xxx, 131008) fail before `sent`; the others after it.
 * One incident, so that an anomaly flag shows: on the second Tuesday before as-of, 30 % of
   the retailer's marketing messages hit Meta's per-user marketing limit (131049).

@@ -22,6 +22,7 @@ Whatever would happen at or after the cut-off (as-of, local midnight) is not in 
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date, timedelta
 
 import numpy as np
@@ -69,6 +70,14 @@ SLICE = 20_000  # tickets or sessions drawn at once: bounds memory however large
 _TAG_PAIRS = np.array([["|".join(sorted({a, b})) for b in TAGS] for a in TAGS], dtype=object)
 
 
+def mail_domain(tenant: TenantParams) -> str:
+    """The tenant's e-mail domain for its agents and analysts: its name folded to letters and
+    digits under the reserved `.example` (a reader sees these addresses, never the tenant's
+    internal id)."""
+    folded = unicodedata.normalize("NFKD", tenant.display_name).encode("ascii", "ignore")
+    return "".join(ch for ch in folded.decode().lower() if ch.isalnum()) + ".example"
+
+
 def _objects(values) -> np.ndarray:
     return np.array(values, dtype=object)
 
@@ -93,7 +102,7 @@ class DeskSimulator:
                  clock: LocalClock, cutoff: float, contacts: Contacts) -> None:
         self.rng, self.tenant, self.code, self.clock = rng, tenant, code, clock
         self.cutoff, self.contacts = cutoff, contacts
-        self.agents = _objects([f"agente{i}@{tenant.tenant_id}.example"
+        self.agents = _objects([f"agente{i}@{mail_domain(tenant)}"
                                 for i in range(1, AGENTS + 1)])
         self._tickets = 0
         self._ticket_messages = 0

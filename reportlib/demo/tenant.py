@@ -23,7 +23,7 @@ from reportlib.demo.analytics import PMP_EPOCH_DAY, MetaAnalytics, MetaPrices
 from reportlib.demo.arrivals import ArrivalQueue
 from reportlib.demo.clock import LocalClock, month_label
 from reportlib.demo.contacts import Contacts
-from reportlib.demo.desk import DeskSimulator
+from reportlib.demo.desk import DeskSimulator, mail_domain
 from reportlib.demo.files import CSV_LINE_END, MonthFiles, Table
 from reportlib.demo.messages import (
     Outcomes,
@@ -304,7 +304,7 @@ class TenantRun:
                "TemplateName": plan.template, "TemplateLanguage": "pt_BR",
                "Category": plan.category.upper() if number % 5 == 0 else plan.category,
                "Status": status, "ScheduledAt": scheduled, "SentAt": sent,
-               "CreatedBy": f"analista{number % 3 + 1}@{tenant.tenant_id}.example",
+               "CreatedBy": f"analista{number % 3 + 1}@{mail_domain(tenant)}",
                "InvalidContacts": invalid}
         self.campaign_rows.append(row)
         return row

@@ -154,7 +154,18 @@ def test_demo_looks_like_real_traffic(tmp_path):
     read_without_delivered = con.execute(
         "SELECT count(*) FROM message_timeline WHERE read_at IS NOT NULL AND delivered_at IS "
         "NULL").fetchall()[0][0]
+    # Meta's marketing limit and the user's marketing opt-out only ever fail marketing.
+    opt_out_categories = {row[0] for row in con.execute(
+        "SELECT DISTINCT category FROM message_timeline "
+        "WHERE error_code IN (131049, 131050)").fetchall()}
+    # Agents and campaign authors are addresses a reader sees: the tenant's name, not its id.
+    addresses = {row[0] for row in con.execute(
+        "SELECT agent_identity FROM tickets WHERE agent_identity IS NOT NULL UNION "
+        "SELECT created_by FROM campaigns WHERE created_by IS NOT NULL").fetchall()}
     con.close()
+    assert opt_out_categories == {"marketing"}
+    assert "agente1@varejosul.example" in addresses
+    assert not [a for a in addresses if "_" in a]
     assert 0.02 < shares["failed"] < 0.12
     assert 0.5 < shares["read"] < 0.9
     assert top_error == [(131026,)]
