@@ -339,7 +339,8 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                   FROM ({changes})
                   WHERE change.field = 'user_preferences' AND change.value IS NOT NULL))""")
     # Volume-based pricing tier updates: kept per effective month, region, category and tier.
-    info = "json_extract_string(info, '$.{}')".format
+    # `info`: the change's volume_tier_info (JSON); each field of it read as text.
+    tier_field = "json_extract_string(info, '$.{}')".format
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_tiers AS
         SELECT *, CASE
@@ -351,10 +352,11 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                       'value': left(month_text, 200), 'reason': 'not a month (YYYY-MM)'}}
             WHEN category IS NULL
                 THEN {{'field': 'volume_tier_info.pricing_category',
-                      'value': left({info("pricing_category")}, 200),
+                      'value': left({tier_field("pricing_category")}, 200),
                       'reason': 'required field is empty'}}
             WHEN region IS NULL
-                THEN {{'field': 'volume_tier_info.region', 'value': left({info("region")}, 200),
+                THEN {{'field': 'volume_tier_info.region',
+                      'value': left({tier_field("region")}, 200),
                       'reason': 'required field is empty'}}
             WHEN NOT regexp_full_match(coalesce(tier, ''), '{TIER_RANGE}')
                  OR TRY_CAST(split_part(tier, ':', 2) AS BIGINT)
@@ -363,18 +365,19 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                       'reason': 'not a range of messages (lower:upper)'}}
             WHEN ts IS NULL
                 THEN {{'field': 'volume_tier_info.tier_update_time',
-                      'value': left({info("tier_update_time")}, 200),
+                      'value': left({tier_field("tier_update_time")}, 200),
                       'reason': 'not a Unix timestamp (2015..2099)'}}
             WHEN waba_problem IS NOT NULL
                 THEN {{'field': 'entry[].id', 'value': left(waba, 200), 'reason': waba_problem}}
             END AS _reject FROM (
             SELECT *, CASE WHEN regexp_full_match(month_text, '{MONTH}')
                            THEN try_strptime(month_text, '%Y-%m')::DATE END AS month,
-                   {_category(info("pricing_category"))} AS category,
-                   NULLIF(upper(regexp_replace(trim({info("region")}), '[\\s-]+', '_', 'g')),
+                   {_category(tier_field("pricing_category"))} AS category,
+                   NULLIF(upper(regexp_replace(trim({tier_field("region")}), '[\\s-]+', '_', 'g')),
                           '') AS region,
-                   upper(trim({info("tier")})) AS tier,
-                   {_unix(info("tier_update_time"))} AS ts, {_waba_problem(own)} AS waba_problem
+                   upper(trim({tier_field("tier")})) AS tier,
+                   {_unix(tier_field("tier_update_time"))} AS ts,
+                   {_waba_problem(own)} AS waba_problem
             FROM (SELECT line, e_i, c_i, NULLIF(waba, '') AS waba,
                          change.value.volume_tier_info AS info,
                          trim(json_extract_string(change.value.volume_tier_info,
