@@ -78,8 +78,8 @@ REPORTS: tuple[Report, ...] = (
         name="consumption", class_name="ConsumptionReport",
         title_key="consumption.title",
         marts=("consumption_summary", "consumption_by_phone", "consumption_daily",
-               "consumption_cost", "consumption_projection", "consumption_reconciliation",
-               "daily_anomalies"),
+               "consumption_cost", "consumption_tier_updates", "consumption_projection",
+               "consumption_reconciliation", "daily_anomalies"),
         staging=("analytics_points", "meta_rates", "consumption_facts", "message_billing"),
         sources=("pricing_analytics", "conversation_analytics"),
         # Meta's conversation analytics until 2025-06-30 (CBP), its pricing analytics after.

@@ -64,7 +64,8 @@ SLUGS = {r.name for r in registry.REPORTS}
 # column of a bundle holds the tenant's own names, shown as they are.
 CODE_COLUMNS = {"category", "final_status", "desk_status", "status", "unit", "initiator", "era",
                 "pricing_type", "market", "metric", "kind", "dimension", "level", "source",
-                "confidence", "outcome", "free_reason", "tier", "key", "value", "grp"}
+                "confidence", "outcome", "free_reason", "tier", "key", "value", "grp",
+                "region"}
 OWN_NAMED = ("event_",)  # tables whose every column is the tenant's own naming
 
 

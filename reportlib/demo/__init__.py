@@ -33,8 +33,10 @@ shapes"):
   sessions and the menu funnel are drawn by `reportlib.demo.desk`.
 * Meta's analytics (`reportlib.demo.analytics`) are counted from the same simulated messages,
   daily, at the tenant's local midnight: conversation analytics before 2025-07-01 (with the
-  free tier until 2024-10-31), pricing analytics from 2025-07-01 (with volume-tier discounts).
-  The service company is billed through a provider: its conversation analytics carry no cost.
+  free tier until 2024-10-31), pricing analytics from 2025-07-01 (with volume-tier discounts;
+  from 2025-10-01 the day a month reaches the next tier, Meta's tier update webhook in
+  `whatsapp_webhooks/account_updates_<month>.jsonl`). The service company is billed through a
+  provider: its conversation analytics carry no cost.
 * The year before (`reportlib.demo.spans`; `reportlib demo` draws it unless `--no-year-before`,
   `generate` when asked with `year_before=True`): the same calendar months a year before the
   demo's months (with the default three, Sep–Nov 2025, whole months), every file of a month as

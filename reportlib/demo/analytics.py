@@ -4,7 +4,8 @@ Conversation analytics before 2025-07-01 (24 h conversations per recipient and c
 first 1,000 service conversations per WABA and month are FREE_TIER until 2024-10-31), pricing
 analytics from 2025-07-01 (delivered templates; utility and authentication get a
 `TIER_DISCOUNT` once a month passes `TIER_VOLUME` messages, so Meta's cost differs a little
-from list rates, as in real invoices). A provider-billed tenant's conversations carry no cost.
+from list rates, as in real invoices, and from 2025-10-01 the day a month passes it Meta posts
+a volume tier update webhook). A provider-billed tenant's conversations carry no cost.
 
 Only per-day counters are kept; conversations need the deliveries in arrival order, so those
 wait in an `ArrivalQueue` until they are final.
@@ -36,6 +37,10 @@ from reportlib.params import PhoneNumber
 SERVICE_MESSAGES_PER_CONVERSATION = 4
 CONVERSATION_S = 24 * 3600
 PMP_EPOCH_DAY = PMP_START.toordinal() - EPOCH_ORDINAL
+TIER_UPDATES_FROM = date(2025, 10, 1)  # Meta posts VOLUME_BASED_PRICING_TIER_UPDATE from then
+# Meta's name of the market (the `region` of a tier update) of each demo country.
+REGIONS = {"BR": "BRAZIL", "MX": "MEXICO", "US": "NORTH_AMERICA", "PT": "REST_OF_WESTERN_EUROPE",
+           "AR": "ARGENTINA"}
 
 
 class MetaPrices:
@@ -176,6 +181,19 @@ class MetaAnalytics:
         digits = "".join(c for c in phone.display_phone_number if c.isdigit())
         return {"start": start, "end": end, "phone_number": digits, "country": country}
 
+    def _tier_update(self, day: date, phone: PhoneNumber, country: str, category: str) -> dict:
+        """Meta's account_update of the day a month's volume passed the first tier: the next
+        tier, reached (the demo says) at the local noon of that day."""
+        reached = int(local_day_start(day, self.profile.tenant.timezone).timestamp()) + 43200
+        return {"object": "whatsapp_business_account", "entry": [{
+            "id": phone.waba_id, "time": reached, "changes": [{
+                "field": "account_update",
+                "value": {"event": "VOLUME_BASED_PRICING_TIER_UPDATE", "volume_tier_info": {
+                    "effective_month": day.strftime("%Y-%m"),
+                    "pricing_category": category.upper(),
+                    "region": REGIONS.get(country, "OTHER"), "tier": f"{TIER_VOLUME}:",
+                    "tier_update_time": reached}}}]}]}
+
     def _sorted(self, counters: dict[tuple, int]) -> list[tuple[tuple, int]]:
         return sorted(counters.items(), key=lambda kv: (
             kv[0][0], self.phones[kv[0][1]].phone_number_id, *kv[0][2:]))
@@ -198,6 +216,7 @@ class MetaAnalytics:
             files.setdefault(("conversation_analytics", self.phones[phone].waba_id,
                               day.strftime("%Y-%m")), []).append(point)
         tier_volume: dict[tuple, int] = {}
+        tier_updates: dict[str, list[dict]] = {}  # month -> account_update bodies
         for (day, phone, country, kind, category), n in self._sorted(self.pmp):
             number = self.phones[phone]
             point = self._point(day, number, country) | {
@@ -213,11 +232,19 @@ class MetaAnalytics:
                     cost = (n - discounted) * rate + discounted * rate * (1 - TIER_DISCOUNT)
                     point["tier"] = (f"{TIER_VOLUME}:" if before >= TIER_VOLUME
                                      else f"0:{TIER_VOLUME}")
+                    if before < TIER_VOLUME <= before + n and day >= TIER_UPDATES_FROM:
+                        tier_updates.setdefault(day.strftime("%Y-%m"), []).append(
+                            self._tier_update(day, number, country, category))
                 else:
                     cost = n * rate
             point["cost"] = round(cost, 4)
             files.setdefault(("pricing_analytics", number.waba_id, day.strftime("%Y-%m")),
                              []).append(point)
+        for month, bodies in sorted(tier_updates.items()):
+            out = folder / "whatsapp_webhooks"
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"account_updates_{month}.jsonl").write_text(
+                "".join(json.dumps(b) + "\n" for b in bodies), encoding="utf-8")
         for (kind, waba, month), points in sorted(files.items()):
             out = folder / kind
             out.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,15 @@ LATIN_AMERICA = (
     "AR BO CL CO CR CU DO EC GT HN HT NI PA PE PR PY SV UY VE BZ GY SR GF"
 ).split()
 NORTH_AMERICA = ("US", "CA")
+# Meta's names of markets (the `region` of a volume tier update) that are markets of the rate
+# card; Meta has more markets (India, Indonesia, Rest of Western Europe...) than the card.
+REGION_MARKETS = {
+    "BRAZIL": "Brazil",
+    "MEXICO": "Mexico",
+    "NORTH_AMERICA": "North America",
+    "REST_OF_LATIN_AMERICA": "Rest of Latin America",
+    "OTHER": "Other",
+}
 # Calling codes of the markets we distinguish (longest prefix wins).
 CALLING_CODES = {
     "55": "BR", "52": "MX", "1": "US", "54": "AR", "591": "BO", "56": "CL", "57": "CO",
@@ -123,6 +132,17 @@ def market_of_country(country: str | None) -> str:
     if country in LATIN_AMERICA:
         return "Rest of Latin America"
     return "Other"
+
+
+def market_of_region(region: str) -> str:
+    """The market a Meta `region` names: the rate card's name where it is one of the card's
+    markets ("REST_OF_LATIN_AMERICA" -> "Rest of Latin America"), else Meta's name in words
+    ("REST_OF_WESTERN_EUROPE" -> "Rest of Western Europe", "INDIA" -> "India")."""
+    key = "_".join(str(region).upper().replace("-", " ").split())
+    if key in REGION_MARKETS:
+        return REGION_MARKETS[key]
+    return " ".join(w.lower() if i and w in ("OF", "AND", "THE") else w.capitalize()
+                    for i, w in enumerate(key.split("_")) if w)
 
 
 def _sql_list(values) -> str:

@@ -22,6 +22,9 @@ class Ownership:
     other_displays: frozenset[str]
     own_bots: frozenset[str]
     other_bots: frozenset[str]
+    # WhatsApp Business Accounts (`entry[].id`): what names an account-level webhook's owner.
+    own_wabas: frozenset[str] = frozenset()
+    other_wabas: frozenset[str] = frozenset()
 
 
 def ownership(tenant: TenantParams, others: Iterable[TenantParams]) -> Ownership:
@@ -37,4 +40,7 @@ def ownership(tenant: TenantParams, others: Iterable[TenantParams]) -> Ownership
         ),
         own_bots=own_bots,
         other_bots=frozenset(b.lower() for o in others for b in o.bots) - own_bots,
+        own_wabas=frozenset(p.waba_id for p in tenant.phone_numbers if p.waba_id),
+        other_wabas=frozenset(p.waba_id for o in others for p in o.phone_numbers if p.waba_id)
+        - frozenset(p.waba_id for p in tenant.phone_numbers),
     )

@@ -4,7 +4,8 @@ DuckDB reads the file as lines (line number = file line, blank lines included) a
 line once with `json_transform` into the typed shape below: a value of the wrong JSON type
 becomes NULL there, so every shape problem surfaces as a missing field and is rejected naming
 it. Bodies of fields other than `messages` are counted and named in the file's result, never
-rejected.
+rejected; of those, marketing preferences (`user_preferences`) and volume-based pricing tier
+updates (`account_update`) are read.
 """
 
 from __future__ import annotations
@@ -47,11 +48,19 @@ INBOUND_SHAPE = {
 # A WhatsApp user's marketing opt-out or opt-in (field `user_preferences`).
 PREFERENCE_SHAPE = {"wa_id": _TEXT, "user_id": _TEXT, "detail": _TEXT, "category": _TEXT,
                     "value": _TEXT, "timestamp": _TEXT}
+# An `account_update` names its `event`; a volume-based pricing tier update carries
+# `volume_tier_info`, kept as JSON text (NULL in every other body) and read only where the
+# event says it is one, so that the typed read of the other bodies does not grow.
 BODY_SHAPE = {"entry": [{"id": _TEXT, "changes": [{"field": _TEXT, "value": {
     "metadata": {"phone_number_id": _TEXT}, "statuses": [STATUS_SHAPE],
     "messages": [INBOUND_SHAPE], "contacts": [{"wa_id": _TEXT, "user_id": _TEXT}],
     "errors": [{"code": _TEXT}], "user_preferences": [PREFERENCE_SHAPE],
-    "user_actions": ["JSON"]}}]}]}
+    "user_actions": ["JSON"], "event": _TEXT, "volume_tier_info": "JSON"}}]}]}
+TIER_UPDATE = "VOLUME_BASED_PRICING_TIER_UPDATE"
+# Meta's tier: messages delivered in the month, `lower:upper`; an open upper bound is `MAX`
+# (as in Meta's pricing analytics) or empty.
+TIER_RANGE = r"\d{1,15}:(\d{1,15}|MAX)?"
+MONTH = r"(20[1-9]\d)-(0[1-9]|1[0-2])"
 # A status of `type: payment` (Payments API: an order's payment captured, pending or failed)
 # is not a message's status: counted, never read as one.
 PAYMENT = "coalesce(lower(s.type), '') = 'payment'"
@@ -181,6 +190,18 @@ def utf16_base64_json(content: str | None) -> str | None:
         return None
 
 
+def _waba_problem(own: Ownership) -> str:
+    """SQL: why the WhatsApp Business Account `waba` of an account-level body is not the
+    tenant's, else NULL (as `_phone_problem` for a phone number)."""
+    cases = ["WHEN coalesce(waba, '') = '' THEN 'required field is empty'",
+             f"WHEN waba IN {sql_set(own.other_wabas)} "
+             "THEN 'WhatsApp Business Account belongs to another tenant'"]
+    if own.own_wabas:
+        cases.append(f"WHEN waba NOT IN {sql_set(own.own_wabas)} "
+                     "THEN 'WhatsApp Business Account not declared for this tenant'")
+    return "CASE " + " ".join(cases) + " END"
+
+
 def _phone_problem(own: Ownership) -> str:
     cases = ["WHEN coalesce(phone_id, '') = '' THEN 'metadata.phone_number_id is missing'",
              f"WHEN phone_id IN {sql_set(own.other_phones)} "
@@ -208,7 +229,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, entry: files.Entry, table: str, 
 
 def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -> None:
     """Temp tables: wh_bodies (a line each), wh_changes, wh_statuses, wh_inbound,
-    wh_preferences, wh_contacts, wh_problems."""
+    wh_preferences, wh_tiers, wh_contacts, wh_problems."""
     _read_lines(con, entry, "wh_lines", "wh_rejects", "wh_scans")
     # Parsed in parallel, in the file's order: rowids are consecutive (from an offset inside a
     # transaction), so `line` is computed without a row number, which would put every step on
@@ -251,7 +272,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                len(change.value.statuses) AS n_statuses, len(change.value.messages) AS n_messages,
                len(change.value.errors) AS n_errors,
                len(change.value.user_preferences) AS n_preferences,
-               len(change.value.user_actions) AS n_user_actions
+               len(change.value.user_actions) AS n_user_actions,
+               coalesce(change.field = 'account_update'
+                        AND upper(change.value.event) = '{TIER_UPDATE}', false) AS tier_update
         FROM ({changes})""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE wh_problems AS
@@ -315,6 +338,53 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                          unnest(generate_series(1, len(change.value.user_preferences))) AS i
                   FROM ({changes})
                   WHERE change.field = 'user_preferences' AND change.value IS NOT NULL))""")
+    # Volume-based pricing tier updates: kept per effective month, region, category and tier.
+    # `info`: the change's volume_tier_info (JSON); each field of it read as text.
+    tier_field = "json_extract_string(info, '$.{}')".format
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE wh_tiers AS
+        SELECT *, CASE
+            WHEN coalesce(json_type(info), '') <> 'OBJECT'
+                THEN {{'field': 'volume_tier_info', 'value': left(info::VARCHAR, 200),
+                      'reason': 'missing or not an object'}}
+            WHEN month IS NULL
+                THEN {{'field': 'volume_tier_info.effective_month',
+                      'value': left(month_text, 200), 'reason': 'not a month (YYYY-MM)'}}
+            WHEN category IS NULL
+                THEN {{'field': 'volume_tier_info.pricing_category',
+                      'value': left({tier_field("pricing_category")}, 200),
+                      'reason': 'required field is empty'}}
+            WHEN region IS NULL
+                THEN {{'field': 'volume_tier_info.region',
+                      'value': left({tier_field("region")}, 200),
+                      'reason': 'required field is empty'}}
+            WHEN NOT regexp_full_match(coalesce(tier, ''), '{TIER_RANGE}')
+                 OR TRY_CAST(split_part(tier, ':', 2) AS BIGINT)
+                    < TRY_CAST(split_part(tier, ':', 1) AS BIGINT)
+                THEN {{'field': 'volume_tier_info.tier', 'value': left(tier, 200),
+                      'reason': 'not a range of messages (lower:upper)'}}
+            WHEN ts IS NULL
+                THEN {{'field': 'volume_tier_info.tier_update_time',
+                      'value': left({tier_field("tier_update_time")}, 200),
+                      'reason': 'not a Unix timestamp (2015..2099)'}}
+            WHEN waba_problem IS NOT NULL
+                THEN {{'field': 'entry[].id', 'value': left(waba, 200), 'reason': waba_problem}}
+            END AS _reject FROM (
+            SELECT *, CASE WHEN regexp_full_match(month_text, '{MONTH}')
+                           THEN try_strptime(month_text, '%Y-%m')::DATE END AS month,
+                   {_category(tier_field("pricing_category"))} AS category,
+                   NULLIF(upper(regexp_replace(trim({tier_field("region")}), '[\\s-]+', '_', 'g')),
+                          '') AS region,
+                   upper(trim({tier_field("tier")})) AS tier,
+                   {_unix(tier_field("tier_update_time"))} AS ts,
+                   {_waba_problem(own)} AS waba_problem
+            FROM (SELECT line, e_i, c_i, NULLIF(waba, '') AS waba,
+                         change.value.volume_tier_info AS info,
+                         trim(json_extract_string(change.value.volume_tier_info,
+                                                  '$.effective_month')) AS month_text
+                  FROM ({changes})
+                  WHERE change.field = 'account_update'
+                    AND upper(change.value.event) = '{TIER_UPDATE}'))""")
     # Contacts that name a user's number and business-scoped user id together: the pair lets
     # an event that carries only one of them join the other (`user_id_pairs`).
     con.execute(f"""
@@ -359,7 +429,7 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
 def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
                   entry: files.Entry, sha: str) -> FileResult:
     """Load one JSONL file of webhook bodies into `message_status_events`, `inbound_messages`,
-    `user_preferences` and `contact_user_ids`."""
+    `user_preferences`, `volume_tier_updates` and `contact_user_ids`."""
     if not files.first_line(entry).strip() and files.is_empty(entry):
         raise ReportError("empty file: no webhook body")
     _stage(con, entry, own)
@@ -385,6 +455,9 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
               WHERE _reject IS NOT NULL
               UNION ALL
               SELECT line, _reject.field, _reject.value, _reject.reason FROM wh_preferences
+              WHERE _reject IS NOT NULL
+              UNION ALL
+              SELECT line, _reject.field, _reject.value, _reject.reason FROM wh_tiers
               WHERE _reject IS NOT NULL)
         ORDER BY line""")
     replace_rows(con, "message_status_events", tenant.tenant_id,
@@ -429,6 +502,17 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
                                                          NULLIF(u.user_id, '')),
                                                 lower(u.value), ts
                                   ORDER BY line DESC, e_i DESC, c_i DESC, i DESC) = 1""")
+    # A tier reached twice (Meta repeats a webhook; a month's tier sent again) keeps the time
+    # it was first reached, whatever order the files are loaded in.
+    replace_rows(con, "volume_tier_updates", tenant.tenant_id,
+                 ("effective_month", "region", "category", "tier"), [
+        "effective_month", "region", "category", "tier", "ts", "waba_id", "source_file",
+        "source_line"], f"""
+        SELECT {tid}, month, region, category, tier, ts, waba, {quote(path)}, line
+        FROM wh_tiers WHERE _reject IS NULL
+        QUALIFY row_number() OVER (PARTITION BY month, region, category, tier
+                                  ORDER BY ts, line, e_i, c_i) = 1""",
+                 replaces="i.ts <= t.ts")
     # A contact is seen when the latest item of its change happened.
     replace_rows(con, "contact_user_ids", tenant.tenant_id, ("wa_id", "user_id"), [
         "wa_id", "user_id", "ts", "phone_number_id", "source_file", "source_line"], f"""
@@ -448,10 +532,11 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
         "SELECT (SELECT count(*) FROM wh_statuses WHERE _reject IS NULL AND NOT _payment) "
         "+ (SELECT count(*) FROM wh_inbound WHERE _reject IS NULL) "
         "+ (SELECT count(*) FROM wh_preferences WHERE _reject IS NULL)").fetchall()[0][0]
+    tiers = con.execute("SELECT count(*) FROM wh_tiers WHERE _reject IS NULL").fetchall()[0][0]
     # Other fields, and what a `messages` body may hold besides statuses and messages.
     others = con.execute(
         "SELECT field, count(*) FROM wh_changes WHERE field NOT IN ('messages', "
-        "'user_preferences') GROUP BY field "
+        "'user_preferences') AND NOT tier_update GROUP BY field "
         "UNION ALL SELECT 'messages: payment statuses', count(*) FROM wh_statuses "
         "WHERE _payment HAVING count(*) > 0 "
         "UNION ALL SELECT 'messages: user_actions', sum(n_user_actions) FROM wh_changes "
@@ -459,6 +544,7 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
     errors = con.execute("SELECT sum(n_errors) FROM wh_changes").fetchall()[0][0]
     con.execute("DROP TABLE wh_bodies; DROP TABLE wh_changes; DROP TABLE wh_problems; "
                 "DROP TABLE wh_statuses; DROP TABLE wh_inbound; DROP TABLE wh_preferences; "
+                "DROP TABLE wh_tiers; "
                 "DROP TABLE wh_contacts; "
                 "DROP TABLE IF EXISTS wh_rejects; DROP TABLE IF EXISTS wh_scans; "
                 "DROP TABLE IF EXISTS wh_marks")
@@ -466,6 +552,9 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
     if others:
         notes.append("other webhook fields, counted and not read: "
                      + ", ".join(f"{printable(name)} ({count})" for name, count in others))
+    if tiers:
+        notes.append(f"volume-based pricing tier updates kept: {tiers}")
     if errors:
         notes.append(f"errors reported by Meta outside any message: {errors}")
-    return finish(con, tenant.tenant_id, "whatsapp_webhooks", Path(path), sha, loaded, notes)
+    return finish(con, tenant.tenant_id, "whatsapp_webhooks", Path(path), sha, loaded + tiers,
+                  notes)

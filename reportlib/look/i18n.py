@@ -40,6 +40,7 @@ LABELS: dict[str, dict[str, str]] = {
     "section.daily": {"pt-BR": "Contagem diária", "en": "Daily count"},
     "section.cost": {"pt-BR": "Custo", "en": "Cost"},
     "section.projection": {"pt-BR": "Projeção", "en": "Projection"},
+    "section.tiers": {"pt-BR": "Faixas de volume alcançadas", "en": "Volume tiers reached"},
     "section.reconciliation": {"pt-BR": "Conciliação", "en": "Reconciliation"},
     "section.notes": {"pt-BR": "Notas", "en": "Notes"},
     "business": {"pt-BR": "Iniciadas pela empresa", "en": "Business-initiated"},

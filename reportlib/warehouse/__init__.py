@@ -91,6 +91,12 @@ CREATE TABLE IF NOT EXISTS user_preferences (
 CREATE TABLE IF NOT EXISTS contact_user_ids (
     tenant_id VARCHAR, wa_id VARCHAR, user_id VARCHAR, ts TIMESTAMPTZ, phone_number_id VARCHAR,
     source_file VARCHAR, source_line BIGINT);
+-- Volume-based pricing tiers the business reached (webhook field `account_update`, event
+-- `VOLUME_BASED_PRICING_TIER_UPDATE`): one row per effective month, Meta's region, category and
+-- tier (`lower:upper` messages delivered in the month), with the time the tier was reached.
+CREATE TABLE IF NOT EXISTS volume_tier_updates (
+    tenant_id VARCHAR, effective_month DATE, region VARCHAR, category VARCHAR, tier VARCHAR,
+    ts TIMESTAMPTZ, waba_id VARCHAR, source_file VARCHAR, source_line BIGINT);
 CREATE TABLE IF NOT EXISTS inbound_messages (
     tenant_id VARCHAR, message_id VARCHAR, from_id VARCHAR, ts TIMESTAMPTZ, type VARCHAR,
     context_id VARCHAR, button_text VARCHAR, button_payload VARCHAR, phone_number_id VARCHAR,

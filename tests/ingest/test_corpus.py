@@ -358,10 +358,13 @@ WEBHOOK_CASES = [
     # Infinity, NaN, 1e400, negative, 10**29.
     Case("webhooks_impossible_error_codes", W, "impossible_error_codes.jsonl", "loaded", 1, 5,
          rejects=rejects("code", "", range(2, 7))),
-    # user_preferences is read (opt-outs and opt-ins kept); other fields are counted.
+    # user_preferences (opt-outs and opt-ins) and account_update's volume tier updates are
+    # read; other fields are counted.
     Case("webhooks_other_fields_are_not_rejected", W, "other_fields.jsonl", "loaded", None, 0,
-         message="account_update (1)",
-         check=("SELECT wa_id, value FROM user_preferences", [("5511999990001", "stop")])),
+         message="message_template_status_update (1); volume-based pricing tier updates kept: 1",
+         check=("SELECT wa_id, value FROM user_preferences UNION ALL "
+                "SELECT region, tier FROM volume_tier_updates ORDER BY 1",
+                [("5511999990001", "stop"), ("BRAZIL", "25001:100000")])),
     Case("webhooks_truncated_last_line", W, "truncated.jsonl", "loaded", 2, 1,
          rejects=(Reject(None, "JSON", 3),)),
     Case("webhooks_crlf_and_blank_lines", W, "crlf_blank.jsonl", "loaded", 2, 0),

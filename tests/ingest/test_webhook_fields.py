@@ -410,3 +410,153 @@ def test_a_payment_status_is_not_a_message_status(tmp_path, params_dir):
         ("sent",), ("delivered",)]
     assert con.execute("SELECT final_status FROM message_timeline").fetchall() == [
         ("delivered",)]
+
+
+# Meta's volume-based pricing tier update (webhook field `account_update`, event
+# VOLUME_BASED_PRICING_TIER_UPDATE; developers.facebook.com/documentation/business-messaging/
+# whatsapp/webhooks/reference/account_update lists the trigger). The body is the "Sample V3
+# Webhook Payload" that partner-docs.gupshup.io/docs/tier-based-pricing-1 reproduces, without
+# Gupshup's own `gs_app_id`.
+TIER_UPDATE = {
+    "object": "whatsapp_business_account",
+    "entry": [{"id": "216141188246170", "time": 1743451903, "changes": [{
+        "field": "account_update",
+        "value": {"event": "VOLUME_BASED_PRICING_TIER_UPDATE",
+                  "volume_tier_info": {"effective_month": "2025-11",
+                                       "pricing_category": "UTILITY", "region": "INDIA",
+                                       "tier": "25000001:50000000",
+                                       "tier_update_time": 1743451903}}}]}]}
+TIER_WABA = "216141188246170"
+
+
+def tier_update(**info) -> dict:
+    """Meta's example with some of `volume_tier_info` changed (a key set to None is left out)."""
+    body = json.loads(json.dumps(TIER_UPDATE))
+    found = body["entry"][0]["changes"][0]["value"]["volume_tier_info"]
+    for key, value in info.items():
+        if value is None:
+            found.pop(key)
+        else:
+            found[key] = value
+    return body
+
+
+def run_tiers(tmp_path, params_dir, files: dict[str, list[dict]]):
+    """Each file of bodies under the tenant `tiers` (the WABA of Meta's example), ingested."""
+    params_mod.dump_tenant(params_dir, TenantParams(
+        tenant_id="tiers", display_name="Tier example", timezone="Asia/Kolkata", locale="en",
+        phone_numbers=(PhoneNumber("3001", "+91 22 4000-0001", TIER_WABA, "Main"),)))
+    for name, bodies in files.items():
+        write(tmp_path / f"sources/tiers/whatsapp_webhooks/{name}",
+              "\n".join(json.dumps(b) for b in bodies) + "\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    return results, duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+
+
+TIERS = ("SELECT tenant_id, effective_month::VARCHAR, region, category, tier, epoch(ts)::BIGINT, "
+         "waba_id, source_line FROM volume_tier_updates ORDER BY ALL")
+
+
+def test_metas_tier_update_is_kept_once_whatever_is_loaded_again(tmp_path, params_dir):
+    [result], con = run_tiers(tmp_path, params_dir, {"a.jsonl": [TIER_UPDATE]})
+    assert (result.status, result.rows_read, result.rows_loaded, result.rows_rejected) == (
+        "loaded", 1, 1, 0)
+    assert result.message == "volume-based pricing tier updates kept: 1"
+    expected = [("tiers", "2025-11-01", "INDIA", "utility", "25000001:50000000", 1743451903,
+                 TIER_WABA, 1)]
+    assert con.execute(TIERS).fetchall() == expected
+    con.close()
+    # The same file again: unchanged, nothing read twice.
+    results, con = run_tiers(tmp_path, params_dir, {})
+    assert [r.status for r in results] == ["unchanged"]
+    assert con.execute(TIERS).fetchall() == expected
+    con.close()
+    # Meta posts the same tier again, later, in another file, then the first file grows (read
+    # again whole): still one row, with the time the tier was first reached.
+    later = tier_update(tier_update_time=1743451903 + 3600)
+    results, con = run_tiers(tmp_path, params_dir, {"b.jsonl": [later]})
+    assert [r.rows_loaded for r in results if r.status == "loaded"] == [1]
+    con.close()
+    results, con = run_tiers(tmp_path, params_dir, {"a.jsonl": [TIER_UPDATE, later]})
+    assert [r.rows_loaded for r in results if r.status == "loaded"] == [2]
+    assert con.execute(TIERS).fetchall() == expected
+    assert con.execute("SELECT count(*) FROM rejected_rows").fetchall() == [(0,)]
+
+
+def test_a_bad_tier_update_is_a_rejected_row_naming_its_field(tmp_path, params_dir):
+    status = {"id": "wamid.S", "status": "sent", "timestamp": "1743451000",
+              "recipient_id": "919999990001"}
+    statuses = json.loads(webhook("3001", statuses=[status], waba=TIER_WABA))
+    [result], con = run_tiers(tmp_path, params_dir, {"w.jsonl": [
+        statuses,
+        tier_update(tier="25000001-50000000"),
+        tier_update(tier="50000000:25000001"),
+        tier_update(effective_month="11/2025"),
+        tier_update(tier_update_time="2025-03-31T20:11:43Z"),
+        tier_update(region=None),
+        tier_update(tier="50000001:MAX", pricing_category="AUTHENTICATION")]})
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (7, 2, 5)
+    assert result.message.startswith(
+        "first: line 2 field volume_tier_info.tier: not a range of messages (lower:upper)")
+    assert con.execute("SELECT line, field, value, reason FROM rejected_rows ORDER BY line"
+                       ).fetchall() == [
+        (2, "volume_tier_info.tier", "25000001-50000000",
+         "not a range of messages (lower:upper)"),
+        (3, "volume_tier_info.tier", "50000000:25000001",
+         "not a range of messages (lower:upper)"),
+        (4, "volume_tier_info.effective_month", "11/2025", "not a month (YYYY-MM)"),
+        (5, "volume_tier_info.tier_update_time", "2025-03-31T20:11:43Z",
+         "not a Unix timestamp (2015..2099)"),
+        (6, "volume_tier_info.region", None, "required field is empty")]
+    # The rest of the file is kept: the status, and the tier with an open upper bound.
+    assert con.execute("SELECT message_id FROM message_status_events").fetchall() == [
+        ("wamid.S",)]
+    assert con.execute("SELECT category, tier, source_line FROM volume_tier_updates"
+                       ).fetchall() == [("authentication", "50000001:MAX", 7)]
+
+
+def test_other_account_updates_are_counted_never_rejected(tmp_path, params_dir):
+    """Other events of `account_update` (in the shape of Meta's account_update reference: its
+    authentication-international eligibility, a policy violation, a partner added) are
+    counted in the file's line, never rejected, never read as a tier update. A tier update
+    posted for another tenant's account is refused."""
+    def account_update(value: dict, waba: str = TIER_WABA) -> dict:
+        return {"object": "whatsapp_business_account", "entry": [{
+            "id": waba, "time": 1753660800,
+            "changes": [{"field": "account_update", "value": value}]}]}
+
+    params_mod.dump_tenant(params_dir, TenantParams(
+        tenant_id="other", display_name="Other", timezone="UTC", locale="en",
+        phone_numbers=(PhoneNumber("4001", "+1 555 000 0001", "999000000000001", "Main"),)))
+    other_waba = json.loads(json.dumps(TIER_UPDATE))
+    other_waba["entry"][0]["id"] = "999000000000001"
+    [result], con = run_tiers(tmp_path, params_dir, {"w.jsonl": [
+        account_update({"event": "AUTH_INTL_PRICE_ELIGIBILITY_UPDATE",
+                        "auth_international_rate_eligibility": {
+                            "start_time": 1753660800,
+                            "exception_countries": [{"country_code": "ID",
+                                                     "start_time": 1753660800}]}}),
+        account_update({"event": "ACCOUNT_VIOLATION",
+                        "violation_info": {"violation_type": "ADULT"}}),
+        account_update({"event": "PARTNER_ADDED",
+                        "waba_info": {"waba_id": TIER_WABA,
+                                      "owner_business_id": "102290129340398"}}),
+        other_waba]})
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (1, 0, 1)
+    assert result.message == (
+        "first: line 4 field entry[].id: WhatsApp Business Account belongs to another tenant; "
+        "other webhook fields, counted and not read: account_update (3)")
+    assert con.execute("SELECT count(*) FROM volume_tier_updates").fetchall() == [(0,)]
+
+
+def test_a_warehouse_from_before_tier_updates_gets_their_table(tmp_path, params_dir):
+    from reportlib import warehouse
+
+    con = warehouse.create(tmp_path / "wh.duckdb")
+    con.execute("DROP TABLE volume_tier_updates")  # as a warehouse made before it existed
+    con.execute("DELETE FROM warehouse_schema")
+    con.close()
+    [result], con = run_tiers(tmp_path, params_dir, {"a.jsonl": [TIER_UPDATE]})
+    assert result.rows_loaded == 1
+    assert con.execute("SELECT region, tier FROM volume_tier_updates").fetchall() == [
+        ("INDIA", "25000001:50000000")]

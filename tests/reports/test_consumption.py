@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
 import pytest
 
+from reportlib import ingest
 from reportlib.domain import calendar
 from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.consumption import ConsumptionReport
-from tests.conftest import ACME, BETA, utc
+from tests.conftest import ACME, BETA, unix, utc, write
 
 
 def conv(con, tenant, start, category, kind, direction, n, cost=None, phone="551140000001",
@@ -392,3 +394,78 @@ def test_the_rate_card_note_says_what_the_cost_table_shows(tmp_path, empty_wareh
                     "tarifas não incluem a margem do provedor. As tarifas marcadas “fonte "
                     "secundária” na tabela de custo vêm de fontes secundárias, não da tabela "
                     "publicada pela Meta, e são menos seguras.")
+
+
+def tier_update(region: str, category: str, tier: str, month: str, reached: str) -> str:
+    """A volume tier update of Acme's account, in the shape of Meta's account_update example
+    (tests/ingest/test_webhook_fields.py)."""
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{
+        "id": "w-acme", "time": unix(reached), "changes": [{
+            "field": "account_update",
+            "value": {"event": "VOLUME_BASED_PRICING_TIER_UPDATE",
+                      "volume_tier_info": {"effective_month": month, "pricing_category": category,
+                                           "region": region, "tier": tier,
+                                           "tier_update_time": unix(reached)}}}]}]})
+
+
+def table_rows(body: str) -> list[tuple[str, ...]]:
+    cell = "<td[^>]*>([^<]*)</td>"
+    return re.findall(f"<tr>{cell * 4}</tr>", body.replace("\n", ""))
+
+
+def test_volume_tiers_reached_in_the_month_in_the_readers_words(tmp_path, empty_warehouse,
+                                                                params_dir):
+    """Acme (São Paulo, UTC-3) reached three tiers in October 2026, one in November. By hand:
+    Brazil utility 250001:2000000 at 02:30 UTC on 13 October is 23:30 on the 12th in São Paulo;
+    Meta's REST_OF_LATIN_AMERICA is the card's Rest of Latin America, its open tier
+    2000001:MAX is "2,000,001 or more"; INDIA, a market the card does not have, is India. A
+    month without tier updates (September) shows nothing."""
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "UTILITY", "REGULAR", 1000, cost=6.80,
+           tier="0:250000")
+    con.close()
+    write(tmp_path / "sources/acme/whatsapp_webhooks/account.jsonl", "\n".join([
+        tier_update("BRAZIL", "UTILITY", "250001:2000000", "2026-10", "2026-10-13T02:30:00+00:00"),
+        tier_update("REST_OF_LATIN_AMERICA", "AUTHENTICATION", "2000001:MAX", "2026-10",
+                    "2026-10-20T15:00:00+00:00"),
+        tier_update("INDIA", "UTILITY", "25000001:50000000", "2026-10",
+                    "2026-10-25T12:00:00+00:00"),
+        tier_update("BRAZIL", "UTILITY", "2000001:10000000", "2026-11",
+                    "2026-11-03T12:00:00+00:00")]) + "\n")
+    [result] = ingest.ingest(tmp_path / "sources", path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0)
+    october = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))
+    portuguese = ConsumptionReport(october, "pt-BR").volume_tiers()
+    assert portuguese.title == "Faixas de volume alcançadas"
+    assert portuguese.prose == [
+        "Neste período a Meta informou 3 mudanças de faixa de volume: quanto mais mensagens "
+        "entregues no mês num mercado e categoria, menor a tarifa das seguintes.",
+        "Cada linha dá a faixa alcançada, em mensagens entregues no mês, e o dia em que foi "
+        "alcançada (fuso de São Paulo)."]
+    assert re.findall("<th[^>]*>([^<]*)</th>", portuguese.body) == [
+        "Mercado", "Categoria", "Faixa (mensagens entregues no mês)", "Alcançada em"]
+    assert table_rows(portuguese.body) == [
+        ("Brasil", "Utilidade", "250.001 a 2.000.000", "12/10/2026"),
+        ("Resto da América Latina", "Autenticação", "2.000.001 ou mais", "20/10/2026"),
+        ("India", "Utilidade", "25.000.001 a 50.000.000", "25/10/2026")]
+    english = ConsumptionReport(october, "en").volume_tiers()
+    assert english.title == "Volume tiers reached"
+    assert english.prose[1] == ("Each row gives the tier reached, in messages delivered in the "
+                                "month, and the day it was reached (Sao Paulo time zone).")
+    assert table_rows(english.body) == [
+        ("Brazil", "Utility", "250,001 to 2,000,000", "10/12/26"),
+        ("Rest of Latin America", "Authentication", "2,000,001 or more", "10/20/26"),
+        ("India", "Utility", "25,000,001 to 50,000,000", "10/25/26")]
+    for section in (portuguese, english):  # no code of Meta's or ours reaches the reader
+        text = " ".join([*section.prose, *(c for row in table_rows(section.body) for c in row)])
+        for internal in ("BRAZIL", "REST_OF", "INDIA", "UTILITY", "MAX", "25000001", "_"):
+            assert internal not in text, internal
+    november = ConsumptionReport(build(tmp_path, path, ACME, "2026-11", date(2026, 12, 20)),
+                                 "en").volume_tiers()
+    assert english.prose[0].startswith("In this period Meta reported 3 volume tier changes")
+    assert november.prose[0].startswith("In this period Meta reported one volume tier change:")
+    assert table_rows(november.body) == [("Brazil", "Utility", "2,000,001 to 10,000,000",
+                                          "11/3/26")]
+    # September: no tier update, no section (the notebook's cell shows nothing).
+    assert ConsumptionReport(build(tmp_path, path, ACME, "2026-09", date(2026, 10, 20)),
+                             "pt-BR").volume_tiers() is None

@@ -113,6 +113,34 @@ PROSE = {
         "en": "Meta gave no cost for part of the data (billed through a provider); the "
               "estimate stands.",
     },
+    # Volume tier updates (webhook account_update): said only in a month that has some.
+    "tiers": {
+        "pt-BR": "Neste período a Meta informou {count} mudanças de faixa de volume: quanto mais "
+                 "mensagens entregues no mês num mercado e categoria, menor a tarifa das "
+                 "seguintes.",
+        "en": "In this period Meta reported {count} volume tier changes: the more messages "
+              "delivered in a month in a market and category, the lower the rate of the next "
+              "ones.",
+    },
+    "tiers.one": {
+        "pt-BR": "Neste período a Meta informou uma mudança de faixa de volume: quanto mais "
+                 "mensagens entregues no mês num mercado e categoria, menor a tarifa das "
+                 "seguintes.",
+        "en": "In this period Meta reported one volume tier change: the more messages "
+              "delivered in a month in a market and category, the lower the rate of the next "
+              "ones.",
+    },
+    "tiers.detail": {
+        "pt-BR": "Cada linha dá a faixa alcançada, em mensagens entregues no mês, e o dia em que "
+                 "foi alcançada (fuso de {tz}).",
+        "en": "Each row gives the tier reached, in messages delivered in the month, and the day "
+              "it was reached ({tz} time zone).",
+    },
+    "tier.range": {"pt-BR": "{lower} a {upper}", "en": "{lower} to {upper}"},
+    "tier.open": {"pt-BR": "{lower} ou mais", "en": "{lower} or more"},
+    "column.tier": {"pt-BR": "Faixa (mensagens entregues no mês)",
+                    "en": "Tier (messages delivered in the month)"},
+    "column.reached": {"pt-BR": "Alcançada em", "en": "Reached on"},
     "projection": {
         "pt-BR": "Mantido o ritmo de cada dia da semana, o mês deve fechar em {projected} "
                  "(faixa {low} – {high}).",
@@ -343,6 +371,7 @@ class ConsumptionReport(BaseReport):
         self.by_phone_df = bundle.table("consumption_by_phone")
         self.daily_df = bundle.table("consumption_daily")
         self.cost_df = bundle.table("consumption_cost")
+        self.tier_updates_df = bundle.table("consumption_tier_updates")
         self.projection_df = bundle.table("consumption_projection")
         self.reconciliation_df = bundle.table("consumption_reconciliation")
 
@@ -353,7 +382,9 @@ class ConsumptionReport(BaseReport):
         return " + ".join(self._t(u) for u in units)
 
     def _category(self, name: str) -> str:
-        return self._t(name)
+        """A category in the reader's words; one the labels do not know, in Meta's words
+        ("some_new_category" -> "Some new category"), never as the code."""
+        return self._t(name) if name in LABELS else str(name).replace("_", " ").capitalize()
 
     def _money(self, value) -> str:
         """An amount, or "not available" where it cannot be computed (never a zero)."""
@@ -643,6 +674,34 @@ class ConsumptionReport(BaseReport):
         body = (present.figure_to_img(fig, self._t("section.cost")) if order else "") + (
             present.table(columns, rows, [False] * 3 + [True] * 6, words=[True] * 9))
         return present.Section(self._t("section.cost"), prose, body)
+
+    def _tier_range(self, lower, upper) -> str:
+        """A volume tier as the messages delivered in the month it spans ("25.000.001 a
+        50.000.000"; an open upper bound "50.000.001 ou mais")."""
+        if _missing(upper):
+            return self._say("tier.open", lower=self.fmt.number(lower))
+        return self._say("tier.range", lower=self.fmt.number(lower),
+                         upper=self.fmt.number(upper))
+
+    def volume_tiers(self) -> present.Section | None:
+        """The volume tiers the business reached in the period's months, as Meta's webhooks
+        said (market, category, tier, the day it was reached); None (nothing shown) when
+        they said none: most months of most businesses reach no new tier."""
+        df = self.tier_updates_df
+        if df.empty:
+            return None
+        prose = [self._say("tiers.one" if len(df) == 1 else "tiers",
+                           count=self.fmt.number(len(df))),
+                 self._say("tiers.detail", tz=self.fmt.zone(self.info["timezone"]))]
+        rows = [[self._market(pricing.market_of_region(r.region)), self._category(r.category),
+                 self._tier_range(r.tier_lower, r.tier_upper),
+                 self.fmt.date(pd.Timestamp(r.reached_day).date(), "short")]
+                for r in df.itertuples()]
+        columns = [self._t("market"), self._t("category"), self._say("column.tier"),
+                   self._say("column.reached")]
+        return present.Section(self._t("section.tiers"), prose,
+                               present.table(columns, rows, [False, False, True, True],
+                                             words=[True] * 4))
 
     def projection(self) -> present.Section:
         p = self.projection_df
