@@ -64,18 +64,21 @@ def positions(*outputs: str, start: str, end: str):
         yield spacer, document, pages_of(document)
 
 
+def root(document):
+    """The page's `<html>` element, as WeasyPrint parsed it."""
+    return next(box.element for box in document.pages[0]._page_box.descendants()
+                if getattr(box, "element_tag", None) == "html")
+
+
 def rows(document, where: str = "tbody") -> list:
     """The `where` rows (tbody, thead) of the page's last house table, in order."""
-    root = next(box.element for box in document.pages[0]._page_box.descendants()
-                if getattr(box, "element_tag", None) == "html")
-    table = [t for t in root.iter("table") if t.get("class") == "data"][-1]
+    table = [t for t in root(document).iter("table") if t.get("class") == "data"][-1]
     return [row for group in table.iter(where) for row in group.iter("tr")]
 
 
-def elements(document, tag: str, text: str = "") -> list:
-    root = next(box.element for box in document.pages[0]._page_box.descendants()
-                if getattr(box, "element_tag", None) == "html")
-    return [e for e in root.iter(tag) if "".join(e.itertext()).startswith(text)]
+def elements(document, tag: str, text: str) -> list:
+    """The page's `tag` elements whose text starts with `text`."""
+    return [e for e in root(document).iter(tag) if "".join(e.itertext()).startswith(text)]
 
 
 def campaigns(count: int) -> str:
@@ -131,7 +134,7 @@ def test_a_table_of_two_or_three_rows_is_never_split_and_a_one_row_table_holds_n
         section = present.Section("Opt-outs", ["131050 failures per template."],
                                   body=campaigns(count))._repr_html_()
         for spacer, _, on in positions(section, start="Campaign row 0",
-                                           end=f"Campaign row {count - 1}"):
+                                       end=f"Campaign row {count - 1}"):
             assert len({page for element, pages in on.items() for page in pages
                         if element.tag == "tr"}) == 1, (count, spacer)
     # A one-row table that ends a section passes no break rule on to the next section: the
