@@ -71,9 +71,13 @@ _TAG_PAIRS = np.array([["|".join(sorted({a, b})) for b in TAGS] for a in TAGS], 
 
 
 def mail_domain(tenant: TenantParams) -> str:
-    """The tenant's e-mail domain for its agents and analysts: its name folded to letters and
-    digits under the reserved `.example` (a reader sees these addresses, never the tenant's
-    internal id)."""
+    """The tenant's e-mail domain for its agents and analysts: its report recipients' (one
+    company, one domain), else its name folded to letters and digits under the reserved
+    `.example`; a reader sees these addresses, never the tenant's internal id."""
+    for addresses in tenant.recipients.values():
+        for address in addresses:
+            if "@" in address:
+                return address.rsplit("@", 1)[1]
     folded = unicodedata.normalize("NFKD", tenant.display_name).encode("ascii", "ignore")
     return "".join(ch for ch in folded.decode().lower() if ch.isalnum()) + ".example"
 

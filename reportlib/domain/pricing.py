@@ -137,8 +137,9 @@ def market_of_country(country: str | None) -> str:
 def market_of_region(region: str) -> str:
     """The market a Meta `region` names: the rate card's name where it is one of the card's
     markets ("REST_OF_LATIN_AMERICA" -> "Rest of Latin America"), else Meta's name in words
-    ("REST_OF_WESTERN_EUROPE" -> "Rest of Western Europe", "INDIA" -> "India")."""
-    key = "_".join(str(region).upper().replace("-", " ").split())
+    ("REST_OF_WESTERN_EUROPE" -> "Rest of Western Europe", "INDIA" -> "India"; "and" as Meta's
+    rate card writes it, "Rest of Central & Eastern Europe")."""
+    key = "_".join(str(region).upper().replace("-", " ").split()).replace("_AND_", "_&_")
     if key in REGION_MARKETS:
         return REGION_MARKETS[key]
     return " ".join(w.lower() if i and w in ("OF", "AND", "THE") else w.capitalize()

@@ -375,7 +375,8 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                    {_category(tier_field("pricing_category"))} AS category,
                    NULLIF(upper(regexp_replace(trim({tier_field("region")}), '[\\s-]+', '_', 'g')),
                           '') AS region,
-                   upper(trim({tier_field("tier")})) AS tier,
+                   -- an open upper bound is stored one way, `MAX`: `2000001:` is the same tier
+                   regexp_replace(upper(trim({tier_field("tier")})), ':$', ':MAX') AS tier,
                    {_unix(tier_field("tier_update_time"))} AS ts,
                    {_waba_problem(own)} AS waba_problem
             FROM (SELECT line, e_i, c_i, NULLIF(waba, '') AS waba,

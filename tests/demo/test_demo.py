@@ -158,7 +158,8 @@ def test_demo_looks_like_real_traffic(tmp_path):
     opt_out_categories = {row[0] for row in con.execute(
         "SELECT DISTINCT category FROM message_timeline "
         "WHERE error_code IN (131049, 131050)").fetchall()}
-    # Agents and campaign authors are addresses a reader sees: the tenant's name, not its id.
+    # Agents and campaign authors are addresses a reader sees: the company's domain, not the
+    # tenant's id.
     addresses = {row[0] for row in con.execute(
         "SELECT agent_identity FROM tickets WHERE agent_identity IS NOT NULL UNION "
         "SELECT created_by FROM campaigns WHERE created_by IS NOT NULL").fetchall()}
@@ -166,6 +167,9 @@ def test_demo_looks_like_real_traffic(tmp_path):
     assert opt_out_categories == {"marketing"}
     assert "agente1@varejosul.example" in addresses
     assert not [a for a in addresses if "_" in a]
+    # one company, one domain: its report recipients' (params) and its agents' alike
+    assert {a.split("@")[1] for a in addresses} == {
+        "varejosul.example", "aurora.example", "conecta.example"}
     assert 0.02 < shares["failed"] < 0.12
     assert 0.5 < shares["read"] < 0.9
     assert top_error == [(131026,)]

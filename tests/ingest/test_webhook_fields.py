@@ -560,3 +560,14 @@ def test_a_warehouse_from_before_tier_updates_gets_their_table(tmp_path, params_
     assert result.rows_loaded == 1
     assert con.execute("SELECT region, tier FROM volume_tier_updates").fetchall() == [
         ("INDIA", "25000001:50000000")]
+
+
+def test_an_open_tier_is_one_tier_however_meta_writes_its_upper_bound(tmp_path, params_dir):
+    """`2000001:` and `2000001:MAX` (the open top tier, as a webhook and as Meta's pricing
+    analytics write it) are the same tier: kept once, as `MAX`, reached at the earlier time."""
+    [result], con = run_tiers(tmp_path, params_dir, {"a.jsonl": [
+        tier_update(tier="2000001:", tier_update_time=1743451903 + 60),
+        tier_update(tier="2000001:max", tier_update_time=1743451903)]})
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    assert con.execute("SELECT tier, epoch(ts)::BIGINT, source_line FROM volume_tier_updates"
+                       ).fetchall() == [("2000001:MAX", 1743451903, 2)]

@@ -418,8 +418,10 @@ def test_volume_tiers_reached_in_the_month_in_the_readers_words(tmp_path, empty_
     """Acme (São Paulo, UTC-3) reached three tiers in October 2026, one in November. By hand:
     Brazil utility 250001:2000000 at 02:30 UTC on 13 October is 23:30 on the 12th in São Paulo;
     Meta's REST_OF_LATIN_AMERICA is the card's Rest of Latin America, its open tier
-    2000001:MAX is "2,000,001 or more"; INDIA, a market the card does not have, is India. A
-    month without tier updates (September) shows nothing."""
+    2000001:MAX is "2,000,001 or more"; INDIA, a market the card does not have, is India (Índia
+    in pt-BR). A
+    month without tier updates (September) shows nothing; a range of days from 15 October
+    leaves out what was reached before it."""
     path, con = empty_warehouse
     priced(con, "acme", "2026-10-05T03:00:00+00:00", "UTILITY", "REGULAR", 1000, cost=6.80,
            tier="0:250000")
@@ -447,7 +449,7 @@ def test_volume_tiers_reached_in_the_month_in_the_readers_words(tmp_path, empty_
     assert table_rows(portuguese.body) == [
         ("Brasil", "Utilidade", "250.001 a 2.000.000", "12/10/2026"),
         ("Resto da América Latina", "Autenticação", "2.000.001 ou mais", "20/10/2026"),
-        ("India", "Utilidade", "25.000.001 a 50.000.000", "25/10/2026")]
+        ("Índia", "Utilidade", "25.000.001 a 50.000.000", "25/10/2026")]
     english = ConsumptionReport(october, "en").volume_tiers()
     assert english.title == "Volume tiers reached"
     assert english.prose[1] == ("Each row gives the tier reached, in messages delivered in the "
@@ -466,6 +468,12 @@ def test_volume_tiers_reached_in_the_month_in_the_readers_words(tmp_path, empty_
     assert november.prose[0].startswith("In this period Meta reported one volume tier change:")
     assert table_rows(november.body) == [("Brazil", "Utility", "2,000,001 to 10,000,000",
                                           "11/3/26")]
+    # A range of days lists the tiers reached in it: not Brazil's of 12 October, reached
+    # before the range starts in the same month.
+    span = ConsumptionReport(build(tmp_path, path, ACME, "2026-10-15..2026-11-14",
+                                   date(2026, 12, 20)), "en").volume_tiers()
+    assert [row[3] for row in table_rows(span.body)] == ["10/20/26", "10/25/26", "11/3/26"]
+    assert span.prose[0].startswith("In this period Meta reported 3 volume tier changes")
     # September: no tier update, no section (the notebook's cell shows nothing).
     assert ConsumptionReport(build(tmp_path, path, ACME, "2026-09", date(2026, 10, 20)),
                              "pt-BR").volume_tiers() is None

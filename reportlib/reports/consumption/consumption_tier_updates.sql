@@ -1,6 +1,6 @@
 -- Volume tiers reached (webhook `account_update`, VOLUME_BASED_PRICING_TIER_UPDATE; table
--- volume_tier_updates): one row per tier update whose effective month is a month of the
--- period, with the tier's bounds in messages delivered in the month (upper NULL when Meta
+-- volume_tier_updates): one row per tier update reached in the period (a range of days
+-- may start after a tier of its first month was reached), with the tier's bounds in messages delivered in the month (upper NULL when Meta
 -- leaves it open: `MAX` or empty) and the tenant-local day it was reached.
 SELECT effective_month, region, category, tier,
     split_part(tier, ':', 1)::BIGINT AS tier_lower,
@@ -10,4 +10,5 @@ FROM volume_tier_updates
 WHERE tenant_id = getvariable('tenant')
   AND effective_month BETWEEN date_trunc('month', getvariable('period_start'))
                           AND getvariable('period_end')
+  AND ts >= getvariable('period_start_ts') AND ts < getvariable('period_end_ts')
 ORDER BY ts, region, category, tier
