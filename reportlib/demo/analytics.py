@@ -191,7 +191,7 @@ class MetaAnalytics:
                 "value": {"event": "VOLUME_BASED_PRICING_TIER_UPDATE", "volume_tier_info": {
                     "effective_month": day.strftime("%Y-%m"),
                     "pricing_category": category.upper(),
-                    "region": REGIONS.get(country, "OTHER"), "tier": f"{TIER_VOLUME + 1}:",
+                    "region": REGIONS.get(country, "OTHER"), "tier": f"{TIER_VOLUME}:",
                     "tier_update_time": reached}}}]}]}
 
     def _sorted(self, counters: dict[tuple, int]) -> list[tuple[tuple, int]]:
@@ -230,7 +230,10 @@ class MetaAnalytics:
                 if category in ("utility", "authentication"):
                     discounted = max(0, before + n - max(before, TIER_VOLUME))
                     cost = (n - discounted) * rate + discounted * rate * (1 - TIER_DISCOUNT)
-                    point["tier"] = (f"{TIER_VOLUME + 1}:" if before >= TIER_VOLUME
+                    # `2000:` as the demo has always written it (Meta's next tier would start
+                    # at 2001): a point's tier is part of its key, and a warehouse an earlier
+                    # demo filled would keep both spellings and count those days twice.
+                    point["tier"] = (f"{TIER_VOLUME}:" if before >= TIER_VOLUME
                                      else f"0:{TIER_VOLUME}")
                     if before < TIER_VOLUME <= before + n and day >= TIER_UPDATES_FROM:
                         tier_updates.setdefault(day.strftime("%Y-%m"), []).append(
