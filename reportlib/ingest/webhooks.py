@@ -339,6 +339,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                   FROM ({changes})
                   WHERE change.field = 'user_preferences' AND change.value IS NOT NULL))""")
     # Volume-based pricing tier updates: kept per effective month, region, category and tier.
+    # Most files hold none: their changes are not unnested once more for it (a constant false
+    # filter, which DuckDB answers without a scan; 4-5 % of a webhook file's load).
+    any_tiers = bool(con.execute("SELECT 1 FROM wh_changes WHERE tier_update LIMIT 1").fetchall())
     # `info`: the change's volume_tier_info (JSON); each field of it read as text.
     tier_field = "json_extract_string(info, '$.{}')".format
     con.execute(f"""
@@ -384,7 +387,7 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                          trim(json_extract_string(change.value.volume_tier_info,
                                                   '$.effective_month')) AS month_text
                   FROM ({changes})
-                  WHERE change.field = 'account_update'
+                  WHERE {str(any_tiers).lower()} AND change.field = 'account_update'
                     AND upper(change.value.event) = '{TIER_UPDATE}'))""")
     # Contacts that name a user's number and business-scoped user id together: the pair lets
     # an event that carries only one of them join the other (`user_id_pairs`).
