@@ -43,7 +43,9 @@ UI_WORDS = {
               "pelo", "pela", "até", "dias", "resposta", "leitura", "usuários", "atendimento",
               "fila", "etiqueta", "agentes", "custo", "falha", "falhas", "semana", "hora",
               "horas", "mês", "dia", "média", "mediana", "abertos", "encerrados", "sem", "uma",
-              "nenhuma", "nenhum", "entre", "também", "quando", "então", "são", "foram", "foi"},
+              "nenhuma", "nenhum", "entre", "também", "quando", "então", "são", "foram", "foi",
+              # a Brazilian contact centre's acronyms (tempo médio de espera / atendimento)
+              "tme", "tma"},
     "en": {"the", "and", "of", "messages", "message", "campaigns", "campaign", "period",
            "number", "numbers", "rate", "read", "sent", "received", "with", "by", "per", "day",
            "days", "which", "from", "none", "reply", "replied", "users", "queue", "tag",

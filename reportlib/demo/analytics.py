@@ -221,28 +221,35 @@ class MetaAnalytics:
             number = self.phones[phone]
             point = self._point(day, number, country) | {
                 "pricing_type": kind, "pricing_category": category.upper(), "volume": n}
-            cost = 0.0
+            points = [point]
             if kind == "REGULAR" and category != "service":
                 rate = prices.rate(market_of_country(country), category, day)
                 tier = (number.waba_id, day.strftime("%Y-%m"), category, country)
                 before = tier_volume.get(tier, 0)
                 tier_volume[tier] = before + n
+                point["cost"] = n * rate
                 if category in ("utility", "authentication"):
+                    # As Meta does, the day a month passes the tier has a point in each tier:
+                    # the messages up to the mark at the first tier's rate, the rest at the
+                    # next. `2000:` as the demo has always written it (Meta's next tier would
+                    # start at 2001): a point's tier is part of its key, and a warehouse an
+                    # earlier demo filled would keep both spellings and count days twice.
                     discounted = max(0, before + n - max(before, TIER_VOLUME))
-                    cost = (n - discounted) * rate + discounted * rate * (1 - TIER_DISCOUNT)
-                    # `2000:` as the demo has always written it (Meta's next tier would start
-                    # at 2001): a point's tier is part of its key, and a warehouse an earlier
-                    # demo filled would keep both spellings and count those days twice.
-                    point["tier"] = (f"{TIER_VOLUME}:" if before >= TIER_VOLUME
-                                     else f"0:{TIER_VOLUME}")
+                    at_list = n - discounted
+                    point |= {"volume": at_list, "cost": at_list * rate,
+                              "tier": f"0:{TIER_VOLUME}"}
+                    upper = point | {"volume": discounted, "tier": f"{TIER_VOLUME}:",
+                                     "cost": discounted * rate * (1 - TIER_DISCOUNT)}
+                    points = [p for p in (point, upper) if p["volume"]]
                     if before < TIER_VOLUME <= before + n and day >= TIER_UPDATES_FROM:
                         tier_updates.setdefault(day.strftime("%Y-%m"), []).append(
                             self._tier_update(day, number, country, category))
-                else:
-                    cost = n * rate
-            point["cost"] = round(cost, 4)
+            else:
+                point["cost"] = 0.0
+            for p in points:
+                p["cost"] = round(p["cost"], 4)
             files.setdefault(("pricing_analytics", number.waba_id, day.strftime("%Y-%m")),
-                             []).append(point)
+                             []).extend(points)
         for month, bodies in sorted(tier_updates.items()):
             out = folder / "whatsapp_webhooks"
             out.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ Code is English; only user-facing words live here. `t(key, locale)` looks a labe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -258,9 +259,9 @@ LABELS: dict[str, dict[str, str]] = {
     "sla": {"pt-BR": "Dentro do SLA", "en": "Within SLA"},
     "queue_minutes": {"pt-BR": "Tempo em fila", "en": "Queue time"},
     "first_response_minutes": {"pt-BR": "Primeira resposta", "en": "First response"},
-    "waiting_minutes": {"pt-BR": "Espera (TME)", "en": "Waiting (TME)"},
+    "waiting_minutes": {"pt-BR": "Espera (TME)", "en": "Waiting"},
     "response_minutes": {"pt-BR": "Tempo de resposta", "en": "Response time"},
-    "handling_minutes": {"pt-BR": "Atendimento (TMA)", "en": "Handling (TMA)"},
+    "handling_minutes": {"pt-BR": "Atendimento (TMA)", "en": "Handling"},
     "handling_from_open_minutes": {"pt-BR": "Atendimento desde a atribuição",
                                    "en": "Handling from assignment"},
     "mean": {"pt-BR": "Média", "en": "Mean"},
@@ -364,6 +365,12 @@ class Formatter:
 
     locale: str = DEFAULT_LOCALE
     currency: str = "USD"
+
+    def names(self, names: Sequence[str]) -> str:
+        """Names in a sentence: "A, B e C", "A, B, and C"."""
+        from babel.lists import format_list
+
+        return format_list(list(names), locale=babel_locale(self.locale))
 
     def number(self, value, digits: int = 0) -> str:
         if _missing(value):  # None, NaN or pandas' NA

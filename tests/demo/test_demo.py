@@ -309,3 +309,28 @@ def test_the_retailers_incident_is_the_one_anomaly_flag_of_its_campaigns(tmp_pat
     # About 30 % of the day's marketing messages (most of its messages), against ~1.5 %.
     assert 0.15 < flag["value"] < 0.35 and flag["baseline"] < 0.03
     assert flags("2026-10") == []
+
+
+def test_the_day_a_month_passes_the_volume_tier_has_a_point_in_each_tier(tmp_path, monkeypatch):
+    """As in Meta's pricing analytics, a tier holds no more than its range: the day a month's
+    utility or authentication volume in a market passes the mark is two points, the messages
+    up to the mark at the list rate and the rest in the next tier (a reader saw 2,372 messages
+    in "tier 0–2,000"). A mark of 50 so that a small demo passes it."""
+    from reportlib.demo import analytics
+
+    monkeypatch.setattr(analytics, "TIER_VOLUME", 50)
+    demo.generate(tmp_path / "sources", tmp_path / "params", date(2026, 11, 20), tenants=1,
+                  months=1, scale=0.1, year_before=False)
+    totals: dict[tuple, dict[str, int]] = {}
+    for path in (tmp_path / "sources").glob("*/pricing_analytics/*.json"):
+        for point in json.loads(path.read_text())["pricing_analytics"]["data"][0]["data_points"]:
+            if "tier" in point:
+                key = (path.name, point["pricing_category"], point["country"])
+                tiers = totals.setdefault(key, {})
+                tiers[point["tier"]] = tiers.get(point["tier"], 0) + point["volume"]
+    passed = {key: tiers for key, tiers in totals.items() if "50:" in tiers}
+    assert passed, "the demo passes the mark somewhere"
+    for tiers in totals.values():
+        assert tiers.get("0:50", 0) <= 50
+    for tiers in passed.values():
+        assert tiers["0:50"] == 50

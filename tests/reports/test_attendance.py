@@ -163,3 +163,26 @@ def test_attendance_prose_says_what_it_counts(tmp_path, desk_bundle, params_dir)
     # report of the same month (a campaign of September) needed saying.
     assert "also those from campaigns sent before the period" in " ".join(
         AttendanceReport(desk_bundle, "en").active_messages().prose)
+
+
+def test_groups_tied_at_the_lowest_share_as_shown_are_all_named(desk_bundle, monkeypatch):
+    """banco_aurora's October teams: direct transfer 88.5 % and Vendas 88.5 % within SLA; the
+    report named direct transfer alone as the lowest. By hand, the fixture's teams with their
+    shares set to 0.8846 (Vendas) and 0.8849 (Suporte), both read 88.5 %, Financeiro 100 %:
+    both low ones are named, with the verb of a plural."""
+    report = AttendanceReport(desk_bundle, "en")
+    counts = report._counts("team").copy()
+    counts.loc["Vendas", "sla_attainment"] = 0.8846
+    counts.loc["Suporte", "sla_attainment"] = 0.8849
+    portuguese = AttendanceReport(desk_bundle, "pt-BR")
+    for r in (report, portuguese):
+        monkeypatch.setattr(r, "_counts", lambda dimension: counts)
+    assert report.by_team().prose[0] == (
+        "Vendas has the most tickets (4); Vendas and Suporte have the lowest share within "
+        "SLA (88.5% each).")
+    assert portuguese.by_team().prose[0] == (
+        "Vendas concentra o maior volume (4 tickets); Vendas e Suporte têm a menor parcela "
+        "dentro do SLA (88,5% cada).")
+    # one alone at the lowest: as before
+    counts.loc["Suporte", "sla_attainment"] = 0.90
+    assert report.by_team().prose[0].endswith("Vendas has the lowest share within SLA (88.5%).")

@@ -49,7 +49,7 @@ PROSE = {
     "times": {
         "pt-BR": "A espera mediana (TME) foi de {waiting} min e o atendimento mediano (TMA) de "
                  "{handling} min; 10% esperaram mais de {waiting_p90} min.",
-        "en": "The median wait (TME) was {waiting} min and the median handling (TMA) "
+        "en": "The median wait was {waiting} min and the median handling time "
               "{handling} min; 10% waited longer than {waiting_p90} min.",
     },
     "times.detail": {
@@ -67,6 +67,13 @@ PROSE = {
                  "parcela dentro do SLA ({sla}).",
         "en": "{top} has the most tickets ({opened}); {worst} has the lowest share within "
               "SLA ({sla}).",
+    },
+    # Two or more groups share the lowest share as shown.
+    "groups.tied": {
+        "pt-BR": "{top} concentra o maior volume ({opened} tickets); {worst} têm a menor "
+                 "parcela dentro do SLA ({sla} cada).",
+        "en": "{top} has the most tickets ({opened}); {worst} have the lowest share within "
+              "SLA ({sla} each).",
     },
     "groups.detail": {
         "pt-BR": "Tempos em minutos (medianas).", "en": "Times in minutes (medians).",
@@ -236,11 +243,15 @@ class AttendanceReport(BaseReport):
         worst = counts.dropna(subset=["sla_attainment"])
         prose = []
         if len(worst):
-            low = worst["sla_attainment"].idxmin()
-            prose.append(self._say("groups", top=self._group_label(dimension, counts.index[0]),
+            # every group at the lowest share as shown: one named alone would read as the worst
+            sla = self.fmt.percent(worst["sla_attainment"].min())
+            lows = [g for g, v in worst["sla_attainment"].items() if self.fmt.percent(v) == sla]
+            prose.append(self._say("groups" if len(lows) == 1 else "groups.tied",
+                                   top=self._group_label(dimension, counts.index[0]),
                                    opened=self.fmt.number(counts["opened"].iloc[0]),
-                                   worst=self._group_label(dimension, low),
-                                   sla=self.fmt.percent(worst.loc[low, "sla_attainment"])))
+                                   worst=self.fmt.names([self._group_label(dimension, g)
+                                                         for g in lows]),
+                                   sla=sla))
         if dimension == "tag":
             prose.append(self._say("groups.tags"))
         prose.append(self._say("groups.detail"))
