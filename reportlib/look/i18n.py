@@ -407,7 +407,10 @@ class Formatter:
 
     def date(self, value: date, style: str = "long") -> str:
         """A date in prose, its month written out ("20 de novembro de 2026", "November 20,
-        2026"); tables ask for "short"."""
+        2026"); tables ask for "short" ("20/11/2026", "11/20/2026": the year whole in both
+        languages, where English's own short form would write "11/20/26")."""
+        if style == "short" and self.locale != "pt-BR":
+            style = "M/d/y"
         return format_date(value, format=style, locale=babel_locale(self.locale))
 
     def day(self, value: date) -> str:

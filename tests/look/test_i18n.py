@@ -1,7 +1,10 @@
 """Money as a reader checks it: amounts in cents, a difference of two amounts that of the
-amounts shown, parts in cents that add up to the difference shown. Worked by hand."""
+amounts shown, parts in cents that add up to the difference shown; a table's dates with the
+whole year. Worked by hand."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 
@@ -33,3 +36,10 @@ def test_a_money_difference_is_that_of_the_amounts_shown(minuend, subtrahend, en
 def test_parts_in_cents_add_up_to_the_total_shown(total, parts, shown):
     assert split_cents(total, parts) == shown
     assert round(sum(shown), 2) == total or not parts
+
+
+def test_a_tables_date_writes_the_year_whole_in_both_languages():
+    # English's own short form wrote "11/20/26" beside pt-BR's "20/11/2026".
+    assert Formatter("en").date(date(2026, 11, 20), "short") == "11/20/2026"
+    assert Formatter("pt-BR").date(date(2026, 11, 20), "short") == "20/11/2026"
+    assert Formatter("en").date(date(2026, 11, 20)) == "November 20, 2026"

@@ -121,7 +121,7 @@ def test_the_subject_carries_the_flag(tmp_path):
     base = "Active-message campaigns · Beta · November 2026 · partial"
     assert deliver.subject(BETA, "campaigns", "2026-11", partial=True, flags=[]) == base
     one = deliver.subject(BETA, "campaigns", "2026-11", partial=True, flags=[flag])
-    assert one == f"{base} · alert: 131049 failures on 11/10/26"
+    assert one == f"{base} · alert: 131049 failures on 11/10/2026"
     two = deliver.subject(BETA, "campaigns", "2026-11", partial=True,
                           flags=[flag, {**flag, "day": "2026-11-11"}])
     assert two == f"{base} · 2 alerts"

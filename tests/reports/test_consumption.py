@@ -372,7 +372,7 @@ def test_the_rate_card_note_says_what_the_cost_table_shows(tmp_path, empty_wareh
     con.close()
     october = ConsumptionReport(build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20)),
                                 "en")
-    assert "rate card, since 6/1/23" in october.cost().body
+    assert "rate card, since 6/1/2023" in october.cost().body
     assert "secondary source" not in october.cost().body
     notes = october.footnotes().notes
     assert not any("secondary" in n or "in force since January 1, 2026 (" in n for n in notes)
@@ -381,7 +381,7 @@ def test_the_rate_card_note_says_what_the_cost_table_shows(tmp_path, empty_wareh
                     "the latest, in force since January 1, 2026; rates exclude the provider's "
                     "mark-up.")
     august = ConsumptionReport(build(tmp_path, path, ACME, "2025-08", date(2025, 9, 20)), "en")
-    assert "rate card, since 7/1/25 (secondary source)" in august.cost().body
+    assert "rate card, since 7/1/2025 (secondary source)" in august.cost().body
     [note] = [n for n in august.footnotes().notes if n.startswith("Rate source")]
     assert note.endswith("rates exclude the provider's mark-up. Rates marked “secondary "
                          "source” in the cost table come from secondary sources, not from "
@@ -455,9 +455,9 @@ def test_volume_tiers_reached_in_the_month_in_the_readers_words(tmp_path, empty_
     assert english.prose[1] == ("Each row gives the tier reached, in messages delivered in the "
                                 "month, and the day it was reached (Sao Paulo time zone).")
     assert table_rows(english.body) == [
-        ("Brazil", "Utility", "250,001 to 2,000,000", "10/12/26"),
-        ("Rest of Latin America", "Authentication", "2,000,001 or more", "10/20/26"),
-        ("India", "Utility", "25,000,001 to 50,000,000", "10/25/26")]
+        ("Brazil", "Utility", "250,001 to 2,000,000", "10/12/2026"),
+        ("Rest of Latin America", "Authentication", "2,000,001 or more", "10/20/2026"),
+        ("India", "Utility", "25,000,001 to 50,000,000", "10/25/2026")]
     for section in (portuguese, english):  # no code of Meta's or ours reaches the reader
         text = " ".join([*section.prose, *(c for row in table_rows(section.body) for c in row)])
         for internal in ("BRAZIL", "REST_OF", "INDIA", "UTILITY", "MAX", "25000001", "_"):
@@ -467,12 +467,12 @@ def test_volume_tiers_reached_in_the_month_in_the_readers_words(tmp_path, empty_
     assert english.prose[0].startswith("In this period Meta reported 3 volume tier changes")
     assert november.prose[0].startswith("In this period Meta reported one volume tier change:")
     assert table_rows(november.body) == [("Brazil", "Utility", "2,000,001 to 10,000,000",
-                                          "11/3/26")]
+                                          "11/3/2026")]
     # A range of days lists the tiers reached in it: not Brazil's of 12 October, reached
     # before the range starts in the same month.
     span = ConsumptionReport(build(tmp_path, path, ACME, "2026-10-15..2026-11-14",
                                    date(2026, 12, 20)), "en").volume_tiers()
-    assert [row[3] for row in table_rows(span.body)] == ["10/20/26", "10/25/26", "11/3/26"]
+    assert [row[3] for row in table_rows(span.body)] == ["10/20/2026", "10/25/2026", "11/3/2026"]
     assert span.prose[0].startswith("In this period Meta reported 3 volume tier changes")
     # September: no tier update, no section (the notebook's cell shows nothing).
     assert ConsumptionReport(build(tmp_path, path, ACME, "2026-09", date(2026, 10, 20)),
