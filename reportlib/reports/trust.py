@@ -54,8 +54,10 @@ TEXT = {
         "en": "† Provisional: statuses can still change until {until}.",
     },
     "table.provisional.consumption": {
-        "pt-BR": "† Provisório: a Meta ainda pode revisar estes números até {until}.",
-        "en": "† Provisional: Meta can still revise these figures until {until}.",
+        "pt-BR": "† Provisório: a Meta ainda pode revisar estes números até a consolidação, "
+                 "em {consolidated}.",
+        "en": "† Provisional: Meta can still revise these figures until they are "
+              "consolidated on {consolidated}.",
     },
     "flags.title": {"pt-BR": "Alertas", "en": "Alerts"},
     "flag.failure_rate": {
@@ -195,9 +197,13 @@ def provisional_sentence(window: Provisional, fmt: Formatter) -> str:
 
 def table_note(window: Provisional, fmt: Formatter) -> str:
     """The note under a table whose provisional figures carry a †."""
-    key = "table.provisional.consumption" if window.rule == "consolidation" else \
-        "table.provisional"
-    return say(key, fmt.locale, until=fmt.date(window.until) if window.until else "–")
+    if window.rule == "consolidation":
+        # the day the header names ("partial until they are consolidated on 7 December"),
+        # not the day before it, the last that may still change
+        return say("table.provisional.consumption", fmt.locale,
+                   consolidated=fmt.date(window.until + timedelta(days=1)))
+    return say("table.provisional", fmt.locale,
+               until=fmt.date(window.until) if window.until else "–")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -99,6 +99,14 @@ def test_provisional_rows_of_a_table_carry_a_dagger_and_the_note_says_why():
     window = trust.provisional("statuses", OCTOBER, date(2026, 11, 20))
     assert trust.table_note(window, Formatter("en")) == (
         "† Provisional: statuses can still change until November 30, 2026.")
+    # Consumption's note names the day its header does: October is consolidated on
+    # 9 November (the 5th business day), so may change until the 8th.
+    window = trust.provisional("consolidation", OCTOBER, date(2026, 11, 5))
+    assert trust.table_note(window, Formatter("pt-BR")) == (
+        "† Provisório: a Meta ainda pode revisar estes números até a consolidação, em 9 de "
+        "novembro de 2026.")
+    assert Formatter("pt-BR").date(calendar.consolidation_date(OCTOBER)) == \
+        "9 de novembro de 2026"
     assert present.note("a < b") == '<p class="note">a &lt; b</p>'
 
 
