@@ -41,6 +41,14 @@ TEXT = {
         "en": "Provisional: {count} tickets opened from {first} are not closed yet; their "
               "times and outcomes change until they close.",
     },
+    "provisional.tickets.open_period": {
+        "pt-BR": "Provisório: o período ainda não terminou (os números podem mudar até "
+                 "{until}) e {count} tickets abertos a partir de {first} ainda não foram "
+                 "encerrados; seus tempos e resultados mudam até o encerramento.",
+        "en": "Provisional: the period is not over yet (the figures may change until "
+              "{until}), and {count} tickets opened from {first} are not closed yet; their "
+              "times and outcomes change until they close.",
+    },
     "provisional.period": {
         "pt-BR": "Provisório: o período ainda não terminou; os números podem mudar até "
                  "{until}.",
@@ -133,13 +141,15 @@ class Provisional:
 
     `until`: the last date at which any of its figures may still change (None: not known yet,
     e.g. tickets still open); `first_day`: the first day of the period whose figures may still
-    change (None: no day is provisional); `open_items`: what keeps it open (tickets)."""
+    change (None: no day is provisional); `open_items`: what keeps it open (tickets);
+    `period_end`: the period's last day, where a rule says more while the period is open."""
 
     rule: str
     until: date | None
     first_day: date | None
     as_of: date
     open_items: int = 0
+    period_end: date | None = None
 
     @property
     def provisional(self) -> bool:
@@ -172,7 +182,7 @@ def provisional(rule: str, period: calendar.Period, as_of: date,
     if rule == "tickets":
         days = sorted(open_ticket_days or [])
         return Provisional(rule, None if days else period.end, days[0] if days else None,
-                           as_of, len(days))
+                           as_of, len(days), period.end)
     return Provisional(rule, period.end, None, as_of)
 
 
@@ -188,8 +198,12 @@ def provisional_sentence(window: Provisional, fmt: Formatter) -> str:
         return say("provisional.statuses", locale, first=fmt.date(window.first_day),
                    final=fmt.date(window.until + timedelta(days=1)))
     if window.rule == "tickets" and window.open_items:
-        return say("provisional.tickets", locale, count=fmt.number(window.open_items),
-                   first=fmt.date(window.first_day))
+        # an open period gains tickets too, not only its open ones' outcomes
+        period_open = window.period_end is not None and window.as_of <= window.period_end
+        return say("provisional.tickets.open_period" if period_open else "provisional.tickets",
+                   locale, count=fmt.number(window.open_items),
+                   first=fmt.date(window.first_day),
+                   until=fmt.date(window.period_end) if period_open else "")
     if window.rule in ("tickets", "final") and window.provisional:
         return say("provisional.period", locale, until=fmt.date(window.until))
     return ""

@@ -186,3 +186,16 @@ def test_groups_tied_at_the_lowest_share_as_shown_are_all_named(desk_bundle, mon
     # one alone at the lowest: as before
     counts.loc["Suporte", "sla_attainment"] = 0.90
     assert report.by_team().prose[0].endswith("Vendas has the lowest share within SLA (88.5%).")
+
+
+def test_the_times_sentence_reads_the_tables_values(desk_bundle, monkeypatch):
+    """banco_aurora's November: '10% waited longer than 14.0 min' above a table whose waiting
+    P90 read 14.1. By hand: a P90 of 14.0500001 min reads 14.1 in both; the sentence took the
+    figure rounded to hundredths (14.05), which rounds to 14.0 (half to even)."""
+    report = AttendanceReport(desk_bundle, "en")
+    times = report._times("all").copy()
+    times.loc[("all", "waiting_minutes"), "p90"] = 14.0500001
+    monkeypatch.setattr(report, "_times", lambda dimension: times)
+    section = report.times()
+    assert "10% waited longer than 14.1 min." in section.prose[0]
+    assert "<td>14.1</td>" in section.body.replace(' class="num"', "")

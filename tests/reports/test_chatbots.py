@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from reportlib import ingest
@@ -149,7 +150,8 @@ def test_a_month_between_two_exports_is_not_available_never_zero(like_for_like):
 
 
 def test_chatbot_prose_and_labels_read_as_written(like_for_like, monkeypatch):
-    # pt-BR said "O bot enviou" of every bot together (English: "The bots sent"); the year
+    # pt-BR said "O bot enviou" of every bot together (English: "The bots sent"), and then
+    # "Os bots enviaram" of a tenant's one bot; the year
     # column read "change on a year"; the note named the month-before column only; the daily
     # chart's axis said "messages" of a chart that also draws users.
     from reportlib.reports import chatbots
@@ -159,8 +161,11 @@ def test_chatbot_prose_and_labels_read_as_written(like_for_like, monkeypatch):
     monkeypatch.setattr(chatbots.charts, "daily_lines",
                         lambda *a, **k: units.append(a[5]) or draw(*a, **k))
     pt = ChatbotsReport(like_for_like("2026-10"), "pt-BR")
+    assert pt.daily().prose[1].startswith("O bot enviou ")  # acme has one bot, bot-a
+    two = pt.monthly_df[pt.monthly_df["level"] == "bot"].assign(name="bot-b")
+    pt.monthly_df = pd.concat([pt.monthly_df, two], ignore_index=True)
     assert pt.daily().prose[1].startswith("Os bots enviaram ")
-    assert units == ["usuários e mensagens"]
+    assert units[0] == "usuários e mensagens"
     monthly = pt.monthly()
     assert "a última coluna, com os mesmos dias um ano antes" in monthly.prose[-1]
     assert "(coluna “Comparado”)" in monthly.prose[-1]

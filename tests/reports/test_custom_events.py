@@ -38,3 +38,11 @@ def test_labels_and_funnels_read_as_published(desk_bundle):
         report.funnels_df = report.funnels_df.iloc[0:0]
         none = " ".join(report.funnels().prose)
         assert "options" not in none and "funnels)" not in none, none
+
+
+def test_the_busiest_day_says_it_adds_the_categories(desk_bundle):
+    # The chart draws a line per category; its title gave the day's total of all of them
+    # (147), a value no line reaches.
+    for locale, words in (("pt-BR", "somando as categorias"), ("en", "all categories together")):
+        prose = CustomEventsReport(desk_bundle, locale).trend().prose
+        assert words in prose[0], prose

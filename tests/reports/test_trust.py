@@ -57,6 +57,13 @@ def test_open_tickets_keep_attendance_provisional_with_no_known_end():
         "Provisional: 3 tickets opened from October 12, 2026 are not closed yet; their times and "
         "outcomes change until they close.")
     assert trust.provisional_sentence(closed, fmt) == ""
+    # October read on 20 October: the open month gains tickets as well (conecta_servicos'
+    # November report spoke of its 2 open tickets only).
+    open_month = trust.provisional("tickets", OCTOBER, date(2026, 10, 20), days)
+    assert trust.provisional_sentence(open_month, Formatter("pt-BR")) == (
+        "Provisório: o período ainda não terminou (os números podem mudar até 31 de outubro de "
+        "2026) e 3 tickets abertos a partir de 12 de outubro de 2026 ainda não foram "
+        "encerrados; seus tempos e resultados mudam até o encerramento.")
 
 
 def test_the_sentence_says_which_figures_move_and_until_when():

@@ -210,14 +210,18 @@ class AttendanceReport(BaseReport):
         times = self._times("all")
         if times.empty:
             return present.Section(self._t("section.times"), [self._say("none")])
-        f = self.figures()
-        prose = [self._say("times", waiting=self._minutes(f.get("waiting.median_minutes")),
-                           handling=self._minutes(f.get("handling.median_minutes")),
-                           waiting_p90=self._minutes(f.get("waiting.p90_minutes"))),
+        def stat(metric: str, name: str):
+            # the table's own value: the figures' (rounded to hundredths) could round again
+            # to another tenth than the table beside it shows (14.0 against 14.1)
+            return times.loc[("all", metric), name] if ("all", metric) in times.index else None
+
+        prose = [self._say("times", waiting=self._minutes(stat("waiting_minutes", "median")),
+                           handling=self._minutes(stat("handling_minutes", "median")),
+                           waiting_p90=self._minutes(stat("waiting_minutes", "p90"))),
                  self._say("times.detail")]
-        if f.get("response.median_minutes") is not None:
-            prose.append(self._say("times.response",
-                                   median=self._minutes(f["response.median_minutes"]),
+        response = stat("response_minutes", "median")
+        if response is not None and not pd.isna(response):
+            prose.append(self._say("times.response", median=self._minutes(response),
                                    n=self.fmt.number(times.loc[("all", "response_minutes"),
                                                                "n"])))
         rows = [[self._metric_label(m), self._minutes(times.loc[("all", m), "median"]),

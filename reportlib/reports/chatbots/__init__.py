@@ -66,6 +66,10 @@ PROSE = {
         "pt-BR": "Os bots enviaram {sent} mensagens e receberam {received} no período.",
         "en": "The bots sent {sent} messages and received {received} in the period.",
     },
+    "daily.detail.one": {
+        "pt-BR": "O bot enviou {sent} mensagens e recebeu {received} no período.",
+        "en": "The bot sent {sent} messages and received {received} in the period.",
+    },
     "none": {"pt-BR": "Nenhuma mensagem de bot no período.",
              "en": "No bot message in the period."},
 }
@@ -202,6 +206,10 @@ class ChatbotsReport(BaseReport):
             return "–"
         return ("+" if value > 0 else "") + self.fmt.percent(value)
 
+    def _bots(self) -> int:
+        """How many bots the period's figures are of (the monthly mart's rows per bot)."""
+        return int((self.monthly_df["level"] == "bot").sum())
+
     def daily(self) -> present.Section:
         df = self.observed(self.daily_df)
         if df.empty or df["active_users"].sum() == 0:
@@ -212,7 +220,8 @@ class ChatbotsReport(BaseReport):
         prose = [self._say("daily", mean=self.fmt.number(active["active_users"].mean()),
                            day=self.fmt.date(pd.Timestamp(peak.day).date()),
                            peak=self.fmt.number(peak.active_users)),
-                 self._say("daily.detail", sent=self.fmt.number(df["sent"].sum()),
+                 self._say("daily.detail" if self._bots() != 1 else "daily.detail.one",
+                           sent=self.fmt.number(df["sent"].sum()),
                            received=self.fmt.number(df["received"].sum()))]
         fig = charts.daily_lines(
             days, {"active_users": df["active_users"].tolist(), "sent": df["sent"].tolist(),
