@@ -199,3 +199,19 @@ def test_the_times_sentence_reads_the_tables_values(desk_bundle, monkeypatch):
     section = report.times()
     assert "10% waited longer than 14.1 min." in section.prose[0]
     assert "<td>14.1</td>" in section.body.replace(' class="num"', "")
+
+
+def test_a_group_row_adds_up_with_its_open_tickets(desk_bundle):
+    """conecta_servicos' November queues: Financeiro 313 opened against 269 handled and 42
+    missed or abandoned; its 2 open tickets had no column. By hand, the fixture's teams: every
+    row's opened = handled + missed and abandoned + still open."""
+    import re
+
+    section = AttendanceReport(desk_bundle, "en").by_team()
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", section.body)
+    assert headers[:5] == ["Queue", "Opened", "Handled", "Missed + Abandoned", "Still open"]
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", row)
+            for row in re.findall(r"<tr>(.*?)</tr>", section.body) if "<td" in row]
+    assert rows and sum(int(r[4]) for r in rows) > 0, "the fixture has open tickets"
+    for row in rows:
+        assert int(row[1]) == int(row[2]) + int(row[3]) + int(row[4]), row

@@ -264,16 +264,21 @@ class AttendanceReport(BaseReport):
             return self._minutes(times["median"].get((group, metric))) \
                 if (group, metric) in times.index else "–"
 
+        # Opened = handled + missed + abandoned + still open: a row adds up only with its
+        # open tickets, shown when there are any (an open period, tickets not yet closed).
+        still_open = bool(counts["still_open"].sum())
         rows = [[self._group_label(dimension, g), self.fmt.number(r.opened),
                  self.fmt.number(r.handled), self.fmt.number(r.missed + r.abandoned),
+                 *([self.fmt.number(r.still_open)] if still_open else []),
                  self.fmt.percent(r.sla_attainment) if pd.notna(r.sla_attainment) else "–",
                  median(g, "waiting_minutes"), median(g, "handling_minutes")]
                 for g, r in counts.iterrows()]
         columns = [self._t(label_key), self._t("opened"), self._t("handled"),
-                   f"{self._t('missed')} + {self._t('abandoned')}", self._t("sla"),
+                   f"{self._t('missed')} + {self._t('abandoned')}",
+                   *([self._t("still_open")] if still_open else []), self._t("sla"),
                    self._t("waiting_minutes"), self._t("handling_minutes")]
         return present.Section(self._t(title_key), prose, present.table(
-            columns, rows, [False] + [True] * 6))
+            columns, rows, [False] + [True] * (len(columns) - 1)))
 
     def _group_label(self, dimension: str, group: str) -> str:
         """A group's name as the reader reads it: the sources and the platform's own words
