@@ -46,3 +46,10 @@ def test_the_busiest_day_says_it_adds_the_categories(desk_bundle):
     for locale, words in (("pt-BR", "somando as categorias"), ("en", "all categories together")):
         prose = CustomEventsReport(desk_bundle, locale).trend().prose
         assert words in prose[0], prose
+
+
+def test_a_funnel_says_why_its_users_are_fewer_than_the_events_tables(desk_bundle):
+    # varejo_sul's October: pedido/started had 455 users in the events table and 437 in the
+    # funnel, 513 events in both, with nothing saying why.
+    prose = CustomEventsReport(desk_bundle, "en").funnels().prose
+    assert prose[-1].startswith("A step counts the users who reached it after the steps")

@@ -43,6 +43,15 @@ PROSE = {
               "friction point is step {step} ({what}), which loses {drop} of the previous "
               "step's users.",
     },
+    # Why a step's users are fewer than the events table's for the same category/action.
+    "funnels.detail": {
+        "pt-BR": "Uma etapa conta os usuários que chegaram a ela depois das etapas anteriores "
+                 "(menos que na tabela de eventos); a coluna Eventos conta todos os eventos da "
+                 "etapa no período.",
+        "en": "A step counts the users who reached it after the steps before it (fewer than "
+              "in the events table); the Events column counts all of the step's events in the "
+              "period.",
+    },
     "funnels.none": {"pt-BR": "Nenhum funil declarado nas configurações do cliente.",
                      "en": "No funnel declared in your account's report settings."},
     "col.label": {"pt-BR": "Rótulo", "en": "Label"},
@@ -177,4 +186,5 @@ class CustomEventsReport(BaseReport):
                 [self._t("step"), f"{self._t('category')}/{self._t('action_name')}",
                  self._t("events"), self._t("users"), self._t("conversion"),
                  self._t("drop_off")], rows, [True, False] + [True] * 4)
+        prose.append(self._say("funnels.detail"))
         return present.Section(self._t("section.funnels"), prose, body)
