@@ -183,9 +183,14 @@ def test_groups_tied_at_the_lowest_share_as_shown_are_all_named(desk_bundle, mon
     assert portuguese.by_team().prose[0] == (
         "Vendas concentra o maior volume (4 tickets); Vendas e Suporte têm a menor parcela "
         "dentro do SLA (88,5% cada).")
-    # one alone at the lowest: as before
+    # the busiest alone at the lowest: named once (it read "agente5 ...; agente5 has ...")
     counts.loc["Suporte", "sla_attainment"] = 0.90
-    assert report.by_team().prose[0].endswith("Vendas has the lowest share within SLA (88.5%).")
+    assert report.by_team().prose[0] == (
+        "Vendas has the most tickets (4) and also the lowest share within SLA (88.5%).")
+    # another alone at the lowest: as before
+    counts.loc["Vendas", "sla_attainment"] = 0.95
+    assert report.by_team().prose[0] == (
+        "Vendas has the most tickets (4); Suporte has the lowest share within SLA (90.0%).")
 
 
 def test_the_times_sentence_reads_the_tables_values(desk_bundle, monkeypatch):

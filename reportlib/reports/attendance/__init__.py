@@ -68,6 +68,13 @@ PROSE = {
         "en": "{top} has the most tickets ({opened}); {worst} has the lowest share within "
               "SLA ({sla}).",
     },
+    # The group with the most tickets is also the one with the lowest share.
+    "groups.same": {
+        "pt-BR": "{top} concentra o maior volume ({opened} tickets) e também tem a menor "
+                 "parcela dentro do SLA ({sla}).",
+        "en": "{top} has the most tickets ({opened}) and also the lowest share within SLA "
+              "({sla}).",
+    },
     # Two or more groups share the lowest share as shown.
     "groups.tied": {
         "pt-BR": "{top} concentra o maior volume ({opened} tickets); {worst} têm a menor "
@@ -250,7 +257,9 @@ class AttendanceReport(BaseReport):
             # every group at the lowest share as shown: one named alone would read as the worst
             sla = self.fmt.percent(worst["sla_attainment"].min())
             lows = [g for g, v in worst["sla_attainment"].items() if self.fmt.percent(v) == sla]
-            prose.append(self._say("groups" if len(lows) == 1 else "groups.tied",
+            key = ("groups.tied" if len(lows) > 1 else
+                   "groups.same" if lows[0] == counts.index[0] else "groups")
+            prose.append(self._say(key,
                                    top=self._group_label(dimension, counts.index[0]),
                                    opened=self.fmt.number(counts["opened"].iloc[0]),
                                    worst=self.fmt.names([self._group_label(dimension, g)
