@@ -190,26 +190,27 @@ def utf16_base64_json(content: str | None) -> str | None:
         return None
 
 
-def _waba_problem(own: Ownership) -> str:
-    """SQL: why the WhatsApp Business Account `waba` of an account-level body is not the
-    tenant's, else NULL (as `_phone_problem` for a phone number)."""
-    cases = ["WHEN coalesce(waba, '') = '' THEN 'required field is empty'",
-             f"WHEN waba IN {sql_set(own.other_wabas)} "
-             "THEN 'WhatsApp Business Account belongs to another tenant'"]
-    if own.own_wabas:
-        cases.append(f"WHEN waba NOT IN {sql_set(own.own_wabas)} "
-                     "THEN 'WhatsApp Business Account not declared for this tenant'")
+def _owner_problem(column: str, missing: str, what: str, own: frozenset[str],
+                   others: frozenset[str]) -> str:
+    """SQL: why `column` (a phone number id, an account id) is not the tenant's, else NULL:
+    empty, another tenant's, or (when the tenant declares any) not one it declares."""
+    cases = [f"WHEN coalesce({column}, '') = '' THEN '{missing}'",
+             f"WHEN {column} IN {sql_set(others)} THEN '{what} belongs to another tenant'"]
+    if own:
+        cases.append(f"WHEN {column} NOT IN {sql_set(own)} "
+                     f"THEN '{what} not declared for this tenant'")
     return "CASE " + " ".join(cases) + " END"
 
 
 def _phone_problem(own: Ownership) -> str:
-    cases = ["WHEN coalesce(phone_id, '') = '' THEN 'metadata.phone_number_id is missing'",
-             f"WHEN phone_id IN {sql_set(own.other_phones)} "
-             "THEN 'phone number belongs to another tenant'"]
-    if own.own_phones:
-        cases.append(f"WHEN phone_id NOT IN {sql_set(own.own_phones)} "
-                     "THEN 'phone number not declared for this tenant'")
-    return "CASE " + " ".join(cases) + " END"
+    return _owner_problem("phone_id", "metadata.phone_number_id is missing", "phone number",
+                          own.own_phones, own.other_phones)
+
+
+def _waba_problem(own: Ownership) -> str:
+    """Of an account-level body (`account_update`): its WhatsApp Business Account."""
+    return _owner_problem("waba", "required field is empty", "WhatsApp Business Account",
+                          own.own_wabas, own.other_wabas)
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, entry: files.Entry, table: str, rejects: str,
