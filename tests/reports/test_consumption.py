@@ -318,7 +318,10 @@ def test_pmp_tier_rates_read_from_metas_analytics(tmp_path, empty_warehouse):
     assert tiers.loc["250001:2000000", "rate_usd"] == pytest.approx(0.0051)
     assert bool(tiers.loc["250001:2000000", "tier_rate"])
     assert tiers.loc["250001:2000000", "meta_cost_usd"] == pytest.approx(15.30)
-    assert "Meta, tier 250,001–2,000,000" in report.cost().body
+    # A tier reads as in the volume tiers section ("250,001 to 2,000,000", "2,000 or more").
+    assert "Meta, tier 250,001 to 2,000,000" in report.cost().body
+    assert "Meta, faixa 250.001 a 2.000.000" in ConsumptionReport(b, "pt-BR").cost().body
+    assert report._tier("2000:") == "2,000 or more"
 
 
 def test_a_shown_cost_difference_is_that_of_the_two_amounts_shown(tmp_path, empty_warehouse):

@@ -625,16 +625,17 @@ class ConsumptionReport(BaseReport):
         return note
 
     def _tier(self, tier: str) -> str:
-        """Meta's tier `lower:upper` as a range of messages ('250.001–2.000.000', '10.000.001+')."""
+        """Meta's tier `lower:upper` in the words of the tiers section ('250.001 a 2.000.000',
+        '2.000 ou mais'): one tier reads one way wherever it is shown."""
         lower, _, upper = tier.partition(":")
         try:
-            low = self.fmt.number(int(lower))
+            low = int(lower)
         except ValueError:
             return tier
         try:
-            return f"{low}–{self.fmt.number(int(upper))}"
+            return self._tier_range(low, int(upper))
         except ValueError:
-            return f"{low}+"
+            return self._tier_range(low, None)
 
     def cost(self) -> present.Section:
         df = self.cost_df
