@@ -176,7 +176,8 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
     "country,pricing_category": see `view_dimensions`); a dimension the response lacks is NULL,
     meaning all values together.
     A point replaces a stored one with the same granularity, dimensions, start and values, so
-    re-loading a file or an overlapping one changes nothing; points of other views of the same
+    re-loading a file or an overlapping one changes nothing; a file saved again replaces its
+    earlier points of the days it spans in the same view; points of other views of the same
     days are kept apart and never added together (the consumption staging picks one view a day).
     """
     spec = ANALYTICS[kind]
@@ -233,6 +234,19 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
             QUALIFY row_number() OVER (PARTITION BY {', '.join(identity)}
                                        ORDER BY source_line DESC) = 1""")
         con.unregister("incoming_points")
+        # The file saved again (the same request answered later): its earlier points of the
+        # days the new answer spans, in the same view, are that answer's old version, and a
+        # point Meta no longer gives (a category it moved, a day's phone number) must go.
+        # Its points of other days stay: a file overwritten with another range of days is
+        # another answer, and deleting those would lose them.
+        con.execute(f"""
+            DELETE FROM {table} t USING (
+                SELECT granularity, dimensions, min(start_ts) AS first, max(end_ts) AS last
+                FROM incoming GROUP BY ALL) i
+            WHERE t.tenant_id = {quote(tenant.tenant_id)} AND t.source_file = {quote(str(path))}
+              AND t.granularity = i.granularity
+              AND t.dimensions IS NOT DISTINCT FROM i.dimensions
+              AND t.start_ts >= i.first AND t.end_ts <= i.last""")
         same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM i.{c}" for c in identity)
         con.execute(f"DELETE FROM {table} t USING incoming i "
                     f"WHERE t.tenant_id = {quote(tenant.tenant_id)} AND {same}")

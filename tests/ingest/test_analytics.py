@@ -548,3 +548,30 @@ def test_complete_daily_files_are_used_instead_of_their_month(tmp_path, params_d
     # and with the days' country: Brazil is the market of every row of the cost table.
     cost = Bundle.open(tmp_path / "bundle-2022-02.duckdb").table("consumption_cost")
     assert set(cost["market"]) == {"Brazil"}
+
+
+def test_a_file_saved_again_replaces_its_old_points_of_the_days_it_spans(tmp_path, params_dir):
+    """The same request saved again to the same file, later: Meta now gives day 2's 8
+    messages as marketing only (its first answer said 6 marketing and 2 utility). By hand:
+    day 1 = 10, day 2 = 8, total 18 (keeping the old utility point said 20). A later file
+    overwritten with other days (day 5) is another answer: days 1 and 2 stay."""
+    def body(*points):
+        return {"data": [{"data_points": list(points)}]}
+
+    first = body(point(1, 10, pricing_category="MARKETING"),
+                 point(2, 6, pricing_category="MARKETING"),
+                 point(2, 2, pricing_category="UTILITY"))
+    ingest_files(tmp_path, params_dir, {"pricing_analytics/october.json": first})
+    assert consumption(tmp_path, "2026-10", date(2026, 11, 20))["total"] == 18
+    again = body(point(1, 10, pricing_category="MARKETING"),
+                 point(2, 8, pricing_category="MARKETING"))
+    [result] = ingest_files(tmp_path, params_dir, {"pricing_analytics/october.json": again})
+    assert (result.status, result.rows_loaded) == ("loaded", 2)
+    assert consumption(tmp_path, "2026-10", date(2026, 11, 20))["total"] == 18
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM pricing_daily WHERE category = 'utility'"
+                       ).fetchone()[0] == 0
+    con.close()
+    ingest_files(tmp_path, params_dir,
+                 {"pricing_analytics/october.json": body(point(5, 3, pricing_category="UTILITY"))})
+    assert consumption(tmp_path, "2026-10", date(2026, 11, 20))["total"] == 21
