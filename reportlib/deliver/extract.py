@@ -202,7 +202,8 @@ def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start
     con = warehouse.connect(":memory:")
     written = []
     try:
-        con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)")
+        # Paths are bound, never spliced: a folder named d'Água is a path like any other.
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)])
         from reportlib.domain import pricing
 
         pricing.install(con)
@@ -223,7 +224,8 @@ def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                rows = con.execute(f"COPY ({select}) TO '{tmp}' {options}").fetchall()[0][0]
+                rows = con.execute(f"COPY ({select}) TO ? {options}",
+                                   [str(tmp)]).fetchall()[0][0]
                 os.replace(tmp, target)
             finally:
                 tmp.unlink(missing_ok=True)
