@@ -97,7 +97,7 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         raise ReportError(f"{path}: expected a mapping of settings")
     for name in raw:
         if name not in FIELDS:
-            raise ReportError(f"{path}: field {name}: not a setting{_hint(name, FIELDS)}")
+            raise ReportError(f"{path}: field {name}: not a setting{hint(name, FIELDS)}")
     known_reports = (*registry.built_in_names(), *_site_report_names(params_dir))
 
     def get(name, kind, default):
@@ -133,12 +133,12 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     for name in reports:
         if name not in known_reports:
             raise ReportError(f"{path}: field reports: {name!r} is not a report"
-                              f"{_hint(name, known_reports)}")
+                              f"{hint(name, known_reports)}")
     recipients = get("recipients", dict, {})
     for name in recipients:
         if name not in (*known_reports, "all"):
             raise ReportError(f"{path}: field recipients.{name}: not a report or all"
-                              f"{_hint(name, ('all', *known_reports))}")
+                              f"{hint(name, ('all', *known_reports))}")
     sla = get("sla_target_minutes", int, 15)
     if sla <= 0:
         raise ReportError(f"{path}: field sla_target_minutes: must be positive")
@@ -176,7 +176,7 @@ def _options(path: Path, raw: dict) -> dict:
 
     for key in raw:
         if key not in OPTIONS:
-            raise ReportError(f"{path}: field options.{key}: not an option{_hint(key, OPTIONS)}")
+            raise ReportError(f"{path}: field options.{key}: not an option{hint(key, OPTIONS)}")
     options = dict(raw)
     funnels(str(path), raw.get("funnels"))
     if "campaign_variants" in raw:
@@ -210,7 +210,7 @@ def funnels(where: str, value) -> tuple:
         at = f"{where}: field options.funnels[{i}]"
         for key in funnel if isinstance(funnel, dict) else ():
             if key not in FUNNEL_FIELDS:
-                raise ReportError(f"{at}.{key}: not a funnel field{_hint(key, FUNNEL_FIELDS)}")
+                raise ReportError(f"{at}.{key}: not a funnel field{hint(key, FUNNEL_FIELDS)}")
         steps = funnel.get("steps") if isinstance(funnel, dict) else None
         if not (isinstance(steps, list | tuple) and steps and all(
                 isinstance(s, list | tuple) and len(s) == 2 and all(_scalar(x) for x in s)
@@ -226,7 +226,7 @@ def _scalar(value: object) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
-def _hint(name: object, valid: tuple[str, ...]) -> str:
+def hint(name: object, valid: tuple[str, ...]) -> str:
     """The end of an error about a mistyped name: the closest valid one, else all of them."""
     close = difflib.get_close_matches(str(name), valid, n=1)
     return f"; did you mean {close[0]}?" if close else f" (one of {', '.join(valid)})"
