@@ -249,6 +249,10 @@ def cmd_demo(args) -> int:
 
 def cmd_ingest(args) -> int:
     wh, params_dir = _paths(args)
+    if wh.exists() or wh.is_symlink():  # a new one is created; an existing one must be one
+        _existing_warehouse(wh)
+    else:
+        _folder_to_write(wh.parent, "--warehouse")
     results = ingest.ingest(args.sources, wh, params_dir)
     for result in results:
         print(result.line())

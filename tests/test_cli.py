@@ -121,6 +121,19 @@ def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
         f"reportlib extract: error: --out {taken} is a file: give a folder")
 
 
+@pytest.mark.parametrize(("warehouse", "says"), [
+    ("params", "cannot read the warehouse params (Is a directory)"),
+    ("params/tenants/varejo_sul.yaml", "params/tenants/varejo_sul.yaml is not a DuckDB warehouse"),
+])
+def test_ingest_into_what_is_not_a_warehouse_is_a_usage_line(site, warehouse, says):
+    """`ingest --warehouse` naming a folder or another file was "unexpected error
+    (IOException ...)" with a log, exit 1; now the usage line `run` gives for it, exit 2."""
+    before = hashes(site / "params")
+    result = reportlib("ingest", "sources", "--warehouse", warehouse, cwd=site)
+    assert result.returncode == 2 and hashes(site / "params") == before
+    assert result.stderr.strip().startswith(f"reportlib ingest: error: {says}")
+
+
 def test_a_tenant_period_or_report_given_twice_is_one_job(site):
     """`--tenant T --tenant T --report R --report R` rendered R four times, concurrently into
     the same files, and printed four lines; it is one job now."""
