@@ -78,13 +78,26 @@ def tenant_file(params_dir: Path, tenant: str) -> Path:
 
 
 def list_tenants(params_dir: Path) -> list[str]:
+    """Every tenant with a params file. A file whose name is not a tenant id (`Varejo
+    Sul.yaml`) is refused, not skipped: skipped, `--all-tenants` left that tenant out without
+    a word. Hidden files (an editor's `.#x.yaml`) are not settings."""
     folder = Path(params_dir) / "tenants"
-    return sorted(p.stem for p in folder.glob("*.yaml") if TENANT_ID.match(p.stem))
+    found = []
+    for path in folder.glob("*.yaml"):
+        if path.name.startswith("."):
+            continue
+        if not TENANT_ID.match(path.stem):
+            raise ReportError(f"{path}: {path.stem!r} is not a valid tenant id "
+                              "(^[a-z0-9][a-z0-9_-]{0,62}$): rename the file")
+        found.append(path.stem)
+    return sorted(found)
 
 
 def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     """Load and validate one tenant's params; an unknown tenant is a ReportError."""
     path = tenant_file(params_dir, tenant)
+    if path.exists() and not path.is_file():
+        raise ReportError(f"{path}: not a file (a tenant's settings are a YAML file)")
     if not path.is_file():
         raise ReportError(f"unknown tenant {tenant!r}: no {path}")
     try:
