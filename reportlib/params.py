@@ -65,6 +65,22 @@ class TenantParams:
         return {p.phone_number_id for p in self.phone_numbers}
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping: PyYAML keeps the last
+    in silence, so a `timezone:` appended below the first changed every date of the reports
+    without a word."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise ReportError(f"line {key_node.start_mark.line + 1}: field {key}: given "
+                                  "twice (keep one)")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def check_tenant_id(tenant: str) -> str:
     if not isinstance(tenant, str) or not TENANT_ID.match(tenant):
         raise ReportError(
@@ -101,11 +117,13 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     if not path.is_file():
         raise ReportError(f"unknown tenant {tenant!r}: no {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"
         raise ReportError(f"{path}: {where}: not valid YAML") from None
+    except ReportError as exc:
+        raise ReportError(f"{path}: {exc}") from None
     if not isinstance(raw, dict):
         raise ReportError(f"{path}: expected a mapping of settings")
     for name in raw:

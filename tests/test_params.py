@@ -182,3 +182,14 @@ def test_a_folder_named_as_a_tenants_file_is_not_an_unknown_tenant(tmp_path):
     (tmp_path / "tenants" / "acme.yaml").mkdir(parents=True)
     assert error_of(tmp_path) == (f"{tmp_path}/tenants/acme.yaml: not a file (a tenant's "
                                   "settings are a YAML file)")
+
+
+def test_a_setting_given_twice_is_one_line_naming_the_second(tmp_path):
+    """PyYAML keeps the last of two `timezone:` lines in silence: a line appended below the
+    first changed the tenant's time zone without a word. Now it names the file and line."""
+    path = write_acme(tmp_path, timezone="America/Sao_Paulo")
+    path.write_text(path.read_text(encoding="utf-8") + "timezone: UTC\n", encoding="utf-8")
+    assert error_of(tmp_path) == f"{path}: line 3: field timezone: given twice (keep one)"
+    path.write_text("display_name: Acme\nrecipients:\n  all: [a@x.example]\n"
+                    "  all: [b@x.example]\n", encoding="utf-8")
+    assert error_of(tmp_path) == f"{path}: line 4: field all: given twice (keep one)"
