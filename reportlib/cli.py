@@ -211,6 +211,23 @@ def _outputs(args) -> Path:
     return args.outputs or environment.command_settings().outputs
 
 
+def _folder_to_write(path: Path, option: str) -> Path:
+    """A folder the command will write into (made if missing): it, or the nearest of its
+    parents that exists, must be a folder the command may write in. Checked with the other
+    usage mistakes, so that `--outputs report.html` stops before anything is built, on one
+    line, instead of failing half-way with a traceback in a log."""
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"is inside {existing}, a file"
+        raise ReportError(f"{option} {path} {where}: give a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ReportError(f"{option} {path}: cannot write in {existing} (permission denied)")
+    return path
+
+
 def cmd_demo(args) -> int:
     as_of = calendar.parse_date(args.as_of, "--as-of")
     _, params_dir = _paths(args)
@@ -232,6 +249,10 @@ def cmd_demo(args) -> int:
 
 def cmd_ingest(args) -> int:
     wh, params_dir = _paths(args)
+    if wh.exists() or wh.is_symlink():  # a new one is created; an existing one must be one
+        _existing_warehouse(wh)
+    else:
+        _folder_to_write(wh.parent, "--warehouse")
     results = ingest.ingest(args.sources, wh, params_dir)
     for result in results:
         print(result.line())
@@ -250,7 +271,11 @@ def cmd_run(args) -> int:
     params.use_site_reports(params_dir)
     if args.jobs < 1:
         raise ReportError("--jobs must be at least 1")
-    tenants = params.list_tenants(params_dir) if args.all_tenants else args.tenant
+    # A tenant, period or report given twice is one job, not two renders racing for its files.
+    tenants = list(dict.fromkeys(params.list_tenants(params_dir) if args.all_tenants
+                                 else args.tenant))
+    args.period = list(dict.fromkeys(args.period))
+    args.report = list(dict.fromkeys(args.report)) if args.report else args.report
     if not tenants:
         raise ReportError(f"no tenants in {params_dir}/tenants")
     # Every usage mistake stops here, before anything is built or written.
@@ -265,11 +290,12 @@ def cmd_run(args) -> int:
                               f"{as_of.isoformat()} (the first day not yet complete): "
                               "nothing to report yet")
     _existing_warehouse(wh)
+    outputs = _folder_to_write(_outputs(args), "--outputs")
+    defaults = environment.command_settings()
     if args.dask:
         _check_dask(args.dask)
     from reportlib.render import runner
 
-    outputs, defaults = _outputs(args), environment.command_settings()
     results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir, outputs,
                          args.jobs, dask_address=args.dask, force=args.force,
                          rate_card=defaults.rate_card, bundle_memory=defaults.bundle_memory,
@@ -292,6 +318,7 @@ def cmd_extract(args) -> int:
     default = (Path("extracts") / tenant.tenant_id /
                (f"{start}_{end}" if args.all_tables else f"{args.table}_{start}_{end}."
                 f"{args.format}"))
+    _folder_to_write(extract_mod.target_folder(tables, args.out or default), "--out")
     written = extract_mod.extract(wh, tenant, tables, start, end, args.format,
                                   args.out or default, today)
     for path, rows in written:
@@ -340,7 +367,8 @@ def cmd_preview(args) -> int:
     wh, params_dir = _paths(args)
     _existing_warehouse(wh)
     defaults = environment.command_settings()
-    out = args.out or defaults.outputs / "preview" / Path(args.notebook).stem
+    out = _folder_to_write(args.out or defaults.outputs / "preview" / Path(args.notebook).stem,
+                           "--out")
     output, written = preview(args.notebook, wh, params_dir, out, defaults.rate_card)
     print(output.result.line())
     for path in written:
@@ -374,6 +402,8 @@ def cmd_schedule(args) -> int:
             print(row.line())
         return 0
     defaults = environment.command_settings()
+    if not args.dry_run:
+        _folder_to_write(_outputs(args), "--outputs")
     runs = schedule.run_due(parse_now(args.now), wh, params_dir, _outputs(args), args.jobs,
                             dry_run=args.dry_run, smtp=defaults.smtp,
                             rate_card=defaults.rate_card)

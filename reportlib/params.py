@@ -65,6 +65,22 @@ class TenantParams:
         return {p.phone_number_id for p in self.phone_numbers}
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping: PyYAML keeps the last
+    in silence, so a `timezone:` appended below the first changed every date of the reports
+    without a word."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise ReportError(f"line {key_node.start_mark.line + 1}: field {key}: given "
+                                  "twice (keep one)")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def check_tenant_id(tenant: str) -> str:
     if not isinstance(tenant, str) or not TENANT_ID.match(tenant):
         raise ReportError(
@@ -78,26 +94,41 @@ def tenant_file(params_dir: Path, tenant: str) -> Path:
 
 
 def list_tenants(params_dir: Path) -> list[str]:
+    """Every tenant with a params file. A file whose name is not a tenant id (`Varejo
+    Sul.yaml`) is refused, not skipped: skipped, `--all-tenants` left that tenant out without
+    a word. Hidden files (an editor's `.#x.yaml`) are not settings."""
     folder = Path(params_dir) / "tenants"
-    return sorted(p.stem for p in folder.glob("*.yaml") if TENANT_ID.match(p.stem))
+    found = []
+    for path in folder.glob("*.yaml"):
+        if path.name.startswith("."):
+            continue
+        if not TENANT_ID.match(path.stem):
+            raise ReportError(f"{path}: {path.stem!r} is not a valid tenant id "
+                              "(^[a-z0-9][a-z0-9_-]{0,62}$): rename the file")
+        found.append(path.stem)
+    return sorted(found)
 
 
 def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     """Load and validate one tenant's params; an unknown tenant is a ReportError."""
     path = tenant_file(params_dir, tenant)
+    if path.exists() and not path.is_file():
+        raise ReportError(f"{path}: not a file (a tenant's settings are a YAML file)")
     if not path.is_file():
         raise ReportError(f"unknown tenant {tenant!r}: no {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"
         raise ReportError(f"{path}: {where}: not valid YAML") from None
+    except ReportError as exc:
+        raise ReportError(f"{path}: {exc}") from None
     if not isinstance(raw, dict):
         raise ReportError(f"{path}: expected a mapping of settings")
     for name in raw:
         if name not in FIELDS:
-            raise ReportError(f"{path}: field {name}: not a setting{_hint(name, FIELDS)}")
+            raise ReportError(f"{path}: field {name}: not a setting{hint(name, FIELDS)}")
     known_reports = (*registry.built_in_names(), *_site_report_names(params_dir))
 
     def get(name, kind, default):
@@ -133,12 +164,12 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     for name in reports:
         if name not in known_reports:
             raise ReportError(f"{path}: field reports: {name!r} is not a report"
-                              f"{_hint(name, known_reports)}")
+                              f"{hint(name, known_reports)}")
     recipients = get("recipients", dict, {})
     for name in recipients:
         if name not in (*known_reports, "all"):
             raise ReportError(f"{path}: field recipients.{name}: not a report or all"
-                              f"{_hint(name, ('all', *known_reports))}")
+                              f"{hint(name, ('all', *known_reports))}")
     sla = get("sla_target_minutes", int, 15)
     if sla <= 0:
         raise ReportError(f"{path}: field sla_target_minutes: must be positive")
@@ -176,7 +207,7 @@ def _options(path: Path, raw: dict) -> dict:
 
     for key in raw:
         if key not in OPTIONS:
-            raise ReportError(f"{path}: field options.{key}: not an option{_hint(key, OPTIONS)}")
+            raise ReportError(f"{path}: field options.{key}: not an option{hint(key, OPTIONS)}")
     options = dict(raw)
     funnels(str(path), raw.get("funnels"))
     if "campaign_variants" in raw:
@@ -210,7 +241,7 @@ def funnels(where: str, value) -> tuple:
         at = f"{where}: field options.funnels[{i}]"
         for key in funnel if isinstance(funnel, dict) else ():
             if key not in FUNNEL_FIELDS:
-                raise ReportError(f"{at}.{key}: not a funnel field{_hint(key, FUNNEL_FIELDS)}")
+                raise ReportError(f"{at}.{key}: not a funnel field{hint(key, FUNNEL_FIELDS)}")
         steps = funnel.get("steps") if isinstance(funnel, dict) else None
         if not (isinstance(steps, list | tuple) and steps and all(
                 isinstance(s, list | tuple) and len(s) == 2 and all(_scalar(x) for x in s)
@@ -226,7 +257,7 @@ def _scalar(value: object) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
-def _hint(name: object, valid: tuple[str, ...]) -> str:
+def hint(name: object, valid: tuple[str, ...]) -> str:
     """The end of an error about a mistyped name: the closest valid one, else all of them."""
     close = difflib.get_close_matches(str(name), valid, n=1)
     return f"; did you mean {close[0]}?" if close else f" (one of {', '.join(valid)})"

@@ -65,6 +65,12 @@ def site(tmp_path_factory) -> Path:
     (("--period", "2026-11-20..2026-11-30"), "has no complete day before --as-of"),
     (("--dask", "notanaddress"), "is not a scheduler address (tcp://HOST:PORT)"),
     (("--dask", "tcp://127.0.0.1:9"), "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
+    # An --outputs that is a file (or inside one) failed after the bundles were being built,
+    # with "unexpected error (FileExistsError ...)" and exit 1.
+    (("--outputs", "params/tenants/varejo_sul.yaml"),
+     "--outputs params/tenants/varejo_sul.yaml is a file: give a folder"),
+    (("--outputs", "params/tenants/varejo_sul.yaml/out"),
+     "is inside params/tenants/varejo_sul.yaml, a file: give a folder"),
 ])
 def test_a_usage_mistake_is_one_line_exit_2_and_touches_nothing(site, args, says):
     before = hashes(site / "outputs")
@@ -102,6 +108,41 @@ def test_a_mistake_under_options_stops_the_command_before_anything_is_written(
     assert result.returncode == 2
     assert result.stderr.strip() == f"reportlib {command[0]}: error: {path}: {says}"
     assert not (tmp_path / "out").exists() and hashes(site / "outputs") == before
+
+
+def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
+    """`extract --all-tables --out FILE` was "unexpected error (FileExistsError ...)", exit 1."""
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    result = reportlib("extract", "--tenant", TENANT, "--all-tables", "--from", "2026-11-01",
+                       "--to", "2026-11-19", "--out", str(taken), cwd=site)
+    assert result.returncode == 2 and taken.read_text() == "mine"
+    assert result.stderr.strip() == (
+        f"reportlib extract: error: --out {taken} is a file: give a folder")
+
+
+@pytest.mark.parametrize(("warehouse", "says"), [
+    ("params", "cannot read the warehouse params (Is a directory)"),
+    ("params/tenants/varejo_sul.yaml", "params/tenants/varejo_sul.yaml is not a DuckDB warehouse"),
+])
+def test_ingest_into_what_is_not_a_warehouse_is_a_usage_line(site, warehouse, says):
+    """`ingest --warehouse` naming a folder or another file was "unexpected error
+    (IOException ...)" with a log, exit 1; now the usage line `run` gives for it, exit 2."""
+    before = hashes(site / "params")
+    result = reportlib("ingest", "sources", "--warehouse", warehouse, cwd=site)
+    assert result.returncode == 2 and hashes(site / "params") == before
+    assert result.stderr.strip().startswith(f"reportlib ingest: error: {says}")
+
+
+def test_a_tenant_period_or_report_given_twice_is_one_job(site):
+    """`--tenant T --tenant T --report R --report R` rendered R four times, concurrently into
+    the same files, and printed four lines; it is one job now."""
+    result = reportlib("run", "--tenant", TENANT, "--tenant", TENANT, "--period", PERIOD,
+                       "--period", PERIOD, "--report", "consumption", "--report", "consumption",
+                       "--as-of", AS_OF, "--jobs", "2", cwd=site)
+    assert result.returncode == 0, result.stderr
+    lines = [x for x in result.stdout.splitlines() if x.startswith(TENANT)]
+    assert len(lines) == 1 and lines[0].startswith(f"{TENANT} {PERIOD} consumption: ")
 
 
 def test_a_warehouse_cut_short_is_a_usage_line_before_anything_is_written(site, tmp_path):

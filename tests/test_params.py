@@ -160,3 +160,36 @@ def test_the_readme_lists_every_option_and_its_example_loads(tmp_path):
     write_acme(tmp_path, options=options)
     tenant = params.load_tenant(tmp_path, "acme")
     assert tenant.options["campaign_variants"] == [["c-101", "c-102"]]
+
+
+def test_a_file_not_named_as_a_tenant_is_refused_not_skipped(tmp_path):
+    """`params/tenants/Varejo Sul.yaml` was skipped without a word, so `--all-tenants` left
+    that tenant out; now it is one line naming the file. A hidden editor file is no tenant."""
+    write_acme(tmp_path)
+    (tmp_path / "tenants" / ".#acme.yaml").write_text("")
+    assert params.list_tenants(tmp_path) == ["acme"]
+    (tmp_path / "tenants" / "Varejo Sul.yaml").write_text("display_name: Varejo\n")
+    with pytest.raises(ReportError) as caught:
+        params.list_tenants(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path}/tenants/Varejo Sul.yaml: 'Varejo Sul' is not a valid tenant id "
+        "(^[a-z0-9][a-z0-9_-]{0,62}$): rename the file")
+
+
+def test_a_folder_named_as_a_tenants_file_is_not_an_unknown_tenant(tmp_path):
+    """A folder `tenants/acme.yaml` was reported as "unknown tenant 'acme': no .../acme.yaml",
+    which the operator can see is there; it says what is wrong with it now."""
+    (tmp_path / "tenants" / "acme.yaml").mkdir(parents=True)
+    assert error_of(tmp_path) == (f"{tmp_path}/tenants/acme.yaml: not a file (a tenant's "
+                                  "settings are a YAML file)")
+
+
+def test_a_setting_given_twice_is_one_line_naming_the_second(tmp_path):
+    """PyYAML keeps the last of two `timezone:` lines in silence: a line appended below the
+    first changed the tenant's time zone without a word. Now it names the file and line."""
+    path = write_acme(tmp_path, timezone="America/Sao_Paulo")
+    path.write_text(path.read_text(encoding="utf-8") + "timezone: UTC\n", encoding="utf-8")
+    assert error_of(tmp_path) == f"{path}: line 3: field timezone: given twice (keep one)"
+    path.write_text("display_name: Acme\nrecipients:\n  all: [a@x.example]\n"
+                    "  all: [b@x.example]\n", encoding="utf-8")
+    assert error_of(tmp_path) == f"{path}: line 4: field all: given twice (keep one)"

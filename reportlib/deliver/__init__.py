@@ -16,6 +16,7 @@ scheduler runs it). SMTP settings come from the environment or
 from __future__ import annotations
 
 import base64
+import difflib
 import hashlib
 import html
 import json
@@ -26,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
@@ -60,16 +61,18 @@ class SmtpSettings:
     sender: str
 
 
+SMTP_FIELDS = ("host", "port", "security", "user", "from")  # params/smtp.yaml's settings
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def smtp_settings(params_dir: Path, given: Mapping[str, str]) -> SmtpSettings:
     """The command's SMTP settings (`given`: its REPORTLIB_SMTP_* variables, by lower-case
     name) over `params/smtp.yaml`; the password only from REPORTLIB_SMTP_PASSWORD, so that no
-    file the project reads or writes holds a secret."""
+    file the project reads or writes holds a secret. Every setting is checked here, before
+    anything is sent: a line break in the sender would otherwise reach a header (and stop the
+    command with a traceback), a port out of range would fail every send alike."""
     path = Path(params_dir) / "smtp.yaml"
-    file = yaml.safe_load(path.read_text("utf-8")) if path.is_file() else {}
-    file = file or {}
-    if "password" in file:
-        raise ReportError(f"{path}: field password: keep the password in "
-                          "REPORTLIB_SMTP_PASSWORD, not in a file")
+    file = _smtp_file(path)
 
     def get(name: str, default: str = "") -> str:
         return given.get(name, str(file.get(name, default)))
@@ -78,6 +81,10 @@ def smtp_settings(params_dir: Path, given: Mapping[str, str]) -> SmtpSettings:
         """Where a setting came from, for an error the operator can act on."""
         return smtp_variable(name) if name in given else f"{path}: field {name}"
 
+    for name in ("host", "user", "from", "security", "port"):
+        if CONTROL.search(get(name)):
+            raise ReportError(f"{source(name)}: {get(name)!r} holds a line break or another "
+                              "control character")
     security = get("security", "starttls").strip().lower()
     if security not in SECURITY:
         raise ReportError(f"{source('security')}: {security!r} is not one of "
@@ -86,12 +93,44 @@ def smtp_settings(params_dir: Path, given: Mapping[str, str]) -> SmtpSettings:
         port = int(get("port", "465" if security == "ssl" else "587"))
     except ValueError:
         raise ReportError(f"{source('port')}: {get('port')!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise ReportError(f"{source('port')}: {port} is not a port number (1 to 65535)")
     host, sender = get("host"), get("from")
     if not host or not sender:
         raise ReportError("SMTP is not configured: set REPORTLIB_SMTP_HOST and "
                           "REPORTLIB_SMTP_FROM (or params/smtp.yaml)")
+    if not ADDRESS.match(parseaddr(sender)[1]):
+        raise ReportError(f"{source('from')}: {sender!r} is not an e-mail address "
+                          "(reports@example.com, or Reports <reports@example.com>)")
     return SmtpSettings(host, port, security, get("user"),
                         given.get("password", ""), sender)
+
+
+def _smtp_file(path: Path) -> dict:
+    """`params/smtp.yaml` as a mapping of known settings ({} when absent): a file that does not
+    parse, is not a mapping or names another setting is one line naming it."""
+    if not path.exists():
+        return {}
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ReportError(f"{path}: {f'line {mark.line + 1}' if mark else '?'}: "
+                          "not valid YAML") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})"
+                          ) from None
+    if not isinstance(raw, dict):
+        raise ReportError(f"{path}: expected a mapping of settings ({', '.join(SMTP_FIELDS)})")
+    if "password" in raw:
+        raise ReportError(f"{path}: field password: keep the password in "
+                          "REPORTLIB_SMTP_PASSWORD, not in a file")
+    for name in raw:
+        if name not in SMTP_FIELDS:
+            close = difflib.get_close_matches(str(name), SMTP_FIELDS, n=1)
+            raise ReportError(f"{path}: field {name}: not a setting" + (
+                f"; did you mean {close[0]}?" if close else f" (one of {', '.join(SMTP_FIELDS)})"))
+    return raw
 
 
 # ---------------------------------------------------------------------------------------------

@@ -182,6 +182,16 @@ def set_scope(con, tenant: TenantParams, start: date, end: date) -> None:
                 [local_day_start(end + timedelta(days=1), tenant.timezone)])
 
 
+def single_file(tables: list[str], out: Path) -> bool:
+    """One table to a path named .csv or .parquet is that file; anything else is a folder."""
+    return len(tables) == 1 and Path(out).suffix.lower() in (".csv", ".parquet")
+
+
+def target_folder(tables: list[str], out: Path) -> Path:
+    """The folder an extract writes in (for the command's checks before it starts)."""
+    return Path(out).parent if single_file(tables, out) else Path(out)
+
+
 def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start: date,
             end: date, fmt: str, out: Path, today: date) -> list[tuple[Path, int]]:
     """Write each table to `out` (a file for one table, a folder for several); returns
@@ -202,14 +212,15 @@ def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start
     con = warehouse.connect(":memory:")
     written = []
     try:
-        con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)")
+        # Paths are bound, never spliced: a folder named d'Água is a path like any other.
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)])
         from reportlib.domain import pricing
 
         pricing.install(con)
         con.execute("SET search_path = 'memory.main,wh.main'")
         set_scope(con, tenant, start, end)
         con.execute(f"SET TimeZone = '{tenant.timezone}'")  # CSV times in the tenant's zone
-        single = len(tables) == 1 and out.suffix.lower() in (".csv", ".parquet")
+        single = single_file(tables, out)
         if not single:
             out.mkdir(parents=True, exist_ok=True)
         for name in tables:
@@ -223,7 +234,8 @@ def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                rows = con.execute(f"COPY ({select}) TO '{tmp}' {options}").fetchall()[0][0]
+                rows = con.execute(f"COPY ({select}) TO ? {options}",
+                                   [str(tmp)]).fetchall()[0][0]
                 os.replace(tmp, target)
             finally:
                 tmp.unlink(missing_ok=True)

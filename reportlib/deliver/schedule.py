@@ -59,13 +59,31 @@ class Entry:
     email: bool
 
 
+TOP_FIELDS = ("notify", "schedules")
+ENTRY_FIELDS = ("name", "reports", "tenants", "period", "cadence", "at", "email")
+
+
 def _read(params_dir: Path) -> tuple[Path, dict]:
+    """The file as a mapping. A key of another name (`schedule:`, `emial:`) is refused with
+    the closest valid one: ignored, it left the whole schedule, or its e-mail, silently off."""
     path = Path(params_dir) / "schedule.yaml"
     if not path.is_file():
         raise ReportError(f"no schedule: {path} does not exist")
-    raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ReportError(f"{path}: {f'line {mark.line + 1}' if mark else '?'}: "
+                          "not valid YAML") from None
     if not isinstance(raw, dict):
         raise ReportError(f"{path}: expected a mapping with schedules: (and notify:)")
+    for key in raw:
+        if key not in TOP_FIELDS:
+            raise ReportError(f"{path}: field {key}: not a setting"
+                              f"{params_mod.hint(key, TOP_FIELDS)}")
+    if not isinstance(raw.get("schedules") or [], list):
+        raise ReportError(f"{path}: field schedules: expected a list of entries "
+                          "(- name: ..., cadence: ..., period: ...)")
     return path, raw
 
 
@@ -93,27 +111,55 @@ def load(params_dir: Path) -> list[Entry]:
     path, raw = _read(params_dir)
     _notify(path, raw)
     entries = []
+    known_tenants = set(params_mod.list_tenants(params_dir))
+    names: set[str] = set()
     for i, item in enumerate(raw.get("schedules") or []):
         where = f"{path}: schedules[{i}]"
         if not isinstance(item, dict) or not item.get("name"):
             raise ReportError(f"{where}: needs a name")
+        for key in item:
+            if key not in ENTRY_FIELDS:
+                raise ReportError(f"{where}: field {key}: not an entry field"
+                                  f"{params_mod.hint(key, ENTRY_FIELDS)}")
+        if str(item["name"]) in names:  # its slots would be taken for the other's
+            raise ReportError(f"{where}: field name: {item['name']!r} names another entry too")
+        names.add(str(item["name"]))
         if item.get("cadence") not in CADENCES:
             raise ReportError(f"{where}: field cadence: not one of {', '.join(CADENCES)}")
         if item.get("period") not in PERIODS:
             raise ReportError(f"{where}: field period: not one of {', '.join(PERIODS)}")
-        reports = tuple(item.get("reports") or registry.names())
+        listed = item.get("reports") or registry.names()
+        if not isinstance(listed, list | tuple):
+            raise ReportError(f"{where}: field reports: expected a list of reports")
+        reports = tuple(listed)
         unknown = [r for r in reports if registry.find(r) is None]
         if unknown:
             raise ReportError(f"{where}: field reports: unknown report {unknown[0]!r}")
         tenants = item.get("tenants", "all")
+        if tenants != "all":
+            # A single id is not a list: iterated, its letters were taken for tenant ids.
+            if not isinstance(tenants, list) or not tenants:
+                raise ReportError(f"{where}: field tenants: expected all or a list of tenant "
+                                  f"ids, got {tenants!r}")
+            for tenant in tenants:
+                params_mod.check_tenant_id(tenant)
+                if tenant not in known_tenants:
+                    raise ReportError(f"{where}: field tenants: unknown tenant {tenant!r} (no "
+                                      f"{params_mod.tenant_file(params_dir, tenant)})")
+        at_value = item.get("at", "06:00")
+        if isinstance(at_value, int):  # YAML 1.1 reads an unquoted 7:00 as 420 (base 60)
+            raise ReportError(f"{where}: field at: write the time in quotes (at: \"07:00\")")
         try:
-            at = time.fromisoformat(str(item.get("at", "06:00")))
+            at = time.fromisoformat(str(at_value))
         except ValueError:
             raise ReportError(f"{where}: field at: not HH:MM") from None
+        email = item.get("email", False)
+        if not isinstance(email, bool):  # "false" in quotes would have been true
+            raise ReportError(f"{where}: field email: expected true or false, got {email!r}")
         entries.append(Entry(
             str(item["name"]), reports,
-            None if tenants == "all" else tuple(params_mod.check_tenant_id(t) for t in tenants),
-            item["period"], item["cadence"], at, bool(item.get("email", False))))
+            None if tenants == "all" else tuple(tenants),
+            item["period"], item["cadence"], at, email))
     return entries
 
 

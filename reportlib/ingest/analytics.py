@@ -156,6 +156,12 @@ def _data_points(body, field: str):
         waba = body.get("id")
         body = body[field]
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):  # the API's error answer saved in place of the data
+            said = str(error.get("message", "")).strip()
+            code = f" (code {error['code']})" if "code" in error else ""
+            raise ReportError(f"the file holds the Graph API's error answer, not data: "
+                              f"{said[:200]!r}{code}; request the {field} again and save it")
         raise ReportError(f"no {field}.data[] list in the response body")
     points = []
     for i, block in enumerate(body["data"]):

@@ -61,7 +61,7 @@ def build(warehouse_path: Path, tenant: TenantParams, period: Period, as_of: dat
         attach_scope(con, warehouse_path, tenant, period, as_of, rows)
         tenant_slice.take(con, marts.queries(reports))
         marts.build_staging(con, reports)
-        con.execute(f"ATTACH '{tmp_name}' AS out")
+        con.execute("ATTACH ? AS out", [str(tmp_name)])  # bound: a path may hold a quote
         for name in marts.mart_names(reports):
             con.execute(f"CREATE TABLE out.{name} AS {marts.mart_query(name, reports)}")
         _copy_site_tables(con, tenant, period, reports)
@@ -95,7 +95,7 @@ def attach_scope(con: duckdb.DuckDBPyConnection, warehouse_path: Path, tenant: T
     `wh`, waited for while a writer holds it), the rate card's macros, the scope's
     variables. Raises ReportError for a tenant the warehouse does not know."""
     warehouse.waiting_for_lock(
-        lambda: con.execute(f"ATTACH '{warehouse_path}' AS wh (READ_ONLY)"), warehouse_path)
+        lambda: con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)]), warehouse_path)
     known = con.execute("SELECT count(*) FROM wh.tenants WHERE tenant_id = ?",
                         [tenant.tenant_id]).fetchall()[0][0]
     if not known:

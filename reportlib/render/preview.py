@@ -46,7 +46,12 @@ def report_of(notebook: Path) -> str:
     """The report the notebook opens (`open_report("<name>", ...)`)."""
     import nbformat
 
-    nb = nbformat.read(str(notebook), as_version=4)
+    try:
+        nb = nbformat.read(str(notebook), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - JSON, UTF-8 and nbformat's errors alike
+        # Not a notebook (a .py renamed, an empty or cut-short file): one line, not a traceback.
+        raise ReportError(f"{notebook}: not a Jupyter notebook "
+                          f"({' '.join(str(exc).split())[:160]})") from None
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     found = OPENS.search(code)
     if not found:

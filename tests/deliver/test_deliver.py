@@ -250,6 +250,37 @@ def test_smtp_security_values(tmp_path, monkeypatch):
         deliver.smtp_settings(tmp_path, command_settings().smtp)
 
 
+def test_smtp_settings_mistakes_are_one_line_before_any_send(tmp_path, monkeypatch):
+    """A broken params/smtp.yaml, a line break in the sender or a port out of range stopped
+    `reportlib email` with "unexpected error (ParserError ...)" or an AttributeError, or let
+    the sender's line break reach the From header; each is now one line naming the setting."""
+    for name in ("HOST", "FROM", "PORT", "SECURITY", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    smtp_yaml = tmp_path / "smtp.yaml"
+    cases = {
+        "host: [\n": r"smtp\.yaml: line 2: not valid YAML$",
+        "- smtp.example\n": r"smtp\.yaml: expected a mapping of settings \(host, port,",
+        "hostname: smtp.example\nfrom: r@x.example\n":
+            r"smtp\.yaml: field hostname: not a setting; did you mean host\?$",
+        "host: smtp.example\nfrom: r@x.example\nport: 99999\n":
+            r"smtp\.yaml: field port: 99999 is not a port number \(1 to 65535\)$",
+        "host: smtp.example\nfrom: not-an-address\n":
+            r"smtp\.yaml: field from: 'not-an-address' is not an e-mail address",
+    }
+    for text, expected in cases.items():
+        smtp_yaml.write_text(text)
+        with pytest.raises(ReportError, match=expected):
+            deliver.smtp_settings(tmp_path, command_settings().smtp)
+    smtp_yaml.write_text("host: smtp.example\nfrom: Reports <r@x.example>\n")
+    assert deliver.smtp_settings(tmp_path, command_settings().smtp).sender == (
+        "Reports <r@x.example>")
+    monkeypatch.setenv("REPORTLIB_SMTP_FROM", "r@x.example\r\nBcc: spy@evil.example")
+    with pytest.raises(ReportError) as caught:
+        deliver.smtp_settings(tmp_path, command_settings().smtp)
+    assert str(caught.value).startswith("REPORTLIB_SMTP_FROM: 'r@x.example\\r\\nBcc: spy@")
+    assert "\n" not in str(caught.value)
+
+
 def readme_smtp_environment() -> dict[str, str | None]:
     """The `export` and `unset` lines of the README's "E-mail and schedules" section, in
     order: what an operator who follows it ends up with (None: unset)."""

@@ -216,3 +216,17 @@ def test_unknown_table_and_format(tmp_path, warehouse):
     with pytest.raises(ReportError, match="--format"):
         extract(warehouse, ACME, ["tickets"], date(2026, 10, 1), date(2026, 10, 2), "xlsx",
                 tmp_path / "x.xlsx", TODAY)
+
+
+def test_a_quote_in_a_path_is_a_path_like_any_other(tmp_path, warehouse):
+    """A warehouse or an output in a folder named d'Água stopped `reportlib extract` with
+    "unexpected error (ParserException: unterminated string literal)": the paths were spliced
+    into ATTACH and COPY; they are bound now."""
+    folder = tmp_path / "d'Água"
+    folder.mkdir()
+    moved = folder / "warehouse.duckdb"
+    moved.write_bytes(warehouse.read_bytes())
+    [(path, rows)] = extract(moved, ACME, ["notifications"], date(2026, 10, 1),
+                             date(2026, 10, 31), "csv", folder / "it's.csv", TODAY)
+    assert path == folder / "it's.csv" and rows == 2
+    assert [r["message_id"] for r in csv.DictReader(path.open(encoding="utf-8"))] == ["m1", "m2"]

@@ -10,9 +10,11 @@ import duckdb
 import pytest
 
 from reportlib import cli
+from reportlib import params as params_mod
 from reportlib.deliver import schedule
 from reportlib.environment import command_settings
 from reportlib.errors import ReportError
+from tests.conftest import ACME
 from tests.smtp import SmtpServer, free_port
 
 # End-to-end: `pytest -m 'not slow'` leaves this module out.
@@ -35,6 +37,8 @@ schedules:
     at: "07:00"
     email: false
 """
+
+ENTRY = "schedules:\n  - name: x\n    cadence: daily\n    period: month_to_date\n"
 
 
 def run_due(tmp_path, warehouse, params_dir, now):
@@ -466,3 +470,34 @@ def test_a_bad_recipient_stops_before_rendering(tmp_path, tiny_warehouse,
                          tmp_path / "out", 1, smtp=command_settings().smtp)
     assert not (tmp_path / "out").exists()
     assert recorded_runs(tiny_warehouse) == []
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    # Each of these loaded before: the first stopped the command with "unexpected error
+    # (ParserError ...)"; the others were taken silently, leaving the schedule, or its
+    # e-mail, off (or on) without a word.
+    ("schedules: [\n", r"schedule\.yaml: line 2: not valid YAML$"),
+    ("schedule:\n  - name: x\n", r"schedule\.yaml: field schedule: not a setting; did you mean "
+                                 r"schedules\?$"),
+    ("schedules:\n  x: {}\n", r"field schedules: expected a list of entries"),
+    (ENTRY + "    emial: true\n", r"schedules\[0\]: field emial: not an entry field; did you "
+                                  r"mean email\?$"),
+    (ENTRY + "    email: 'false'\n", r"schedules\[0\]: field email: expected true or false, "
+                                     r"got 'false'$"),
+    (ENTRY + "    tenants: acme\n", r"schedules\[0\]: field tenants: expected all or a list of "
+                                    r"tenant ids, got 'acme'$"),
+    (ENTRY + "    tenants: [nobody]\n", r"schedules\[0\]: field tenants: unknown tenant "
+                                        r"'nobody'"),
+    (ENTRY + "    at: 7:00\n", r"schedules\[0\]: field at: write the time in quotes"),
+    (ENTRY + ENTRY.replace("schedules:\n", ""),
+     r"schedules\[1\]: field name: 'x' names another entry too$"),
+])
+def test_a_schedule_mistake_is_one_line_naming_the_field(tmp_path, text, says):
+    params_mod.dump_tenant(tmp_path, ACME)
+    (tmp_path / "schedule.yaml").write_text(text)
+    with pytest.raises(ReportError, match=says) as caught:
+        schedule.load(tmp_path)
+    assert "\n" not in str(caught.value)
+    (tmp_path / "schedule.yaml").write_text(ENTRY + "    tenants: [acme]\n    email: true\n")
+    [entry] = schedule.load(tmp_path)
+    assert entry.tenants == ("acme",) and entry.email is True

@@ -575,3 +575,22 @@ def test_a_file_saved_again_replaces_its_old_points_of_the_days_it_spans(tmp_pat
     ingest_files(tmp_path, params_dir,
                  {"pricing_analytics/october.json": body(point(5, 3, pricing_category="UTILITY"))})
     assert consumption(tmp_path, "2026-10", date(2026, 11, 20))["total"] == 21
+
+
+def test_an_error_answer_saved_instead_of_data_says_so(tmp_path, params_dir):
+    """The Graph API's error body saved as the file was "no pricing_analytics.data[] list in
+    the response body", which does not tell the operator the token had expired; the line now
+    quotes Meta's message and code, on one line, and the other files still load."""
+    error = {"error": {"message": "Error validating access token:\nSession has expired",
+                       "type": "OAuthException", "code": 190, "fbtrace_id": "AbC"}}
+    results = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/expired.json": error,
+        "conversation_analytics/good.json": META_REFERENCE_DAILY})
+    by_file = {Path(r.file).name: r for r in results}
+    assert by_file["good.json"].status == "loaded"
+    expired = by_file["expired.json"]
+    assert expired.status == "unreadable" and expired.failed
+    assert expired.line() == (
+        "acme/pricing_analytics/expired.json: unreadable: the file holds the Graph API's error "
+        "answer, not data: 'Error validating access token:\\nSession has expired' (code 190); "
+        "request the pricing_analytics again and save it")

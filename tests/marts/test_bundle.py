@@ -90,3 +90,25 @@ def test_a_build_returns_the_hashes_of_the_file_it_wrote(tmp_path, tiny_warehous
     written = bundle.bundle_info(ACME, calendar.parse_period("2026-10"), date(2026, 11, 20),
                                  pricing.load_rate_card(), tuple(registry.names()))
     assert opened.info == json.loads(json.dumps(written)) and opened.info["tenant"] == "acme"
+
+
+def test_a_quote_in_the_warehouse_or_bundle_path_builds(tmp_path, tiny_warehouse):
+    """`reportlib run --warehouse "O'Brien/warehouse.duckdb"` (or an --outputs folder with a
+    quote) failed every bundle with "ParserException: unterminated string literal": the
+    paths were spliced into ATTACH; they are bound now."""
+    from datetime import date
+
+    from reportlib import registry
+    from reportlib.domain import calendar
+    from reportlib.marts import bundle
+    from tests.conftest import ACME
+
+    folder = tmp_path / "O'Brien"
+    folder.mkdir()
+    moved = folder / "warehouse.duckdb"
+    moved.write_bytes(tiny_warehouse.read_bytes())
+    out = folder / "it's" / "bundle.duckdb"
+    out.parent.mkdir()
+    hashes = bundle.build(moved, ACME, calendar.parse_period("2026-10"), date(2026, 11, 20),
+                          out, tuple(registry.names()))
+    assert out.is_file() and "bundle_info" in hashes

@@ -66,3 +66,21 @@ def test_a_notebook_that_opens_no_report_is_one_line(tmp_path, tiny_warehouse, p
     assert cli.main(["preview", str(tmp_path / "x.ipynb"), "--warehouse", str(tiny_warehouse),
                      "--params", str(params_dir)]) == 2
     assert "it opens no report" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ("print(1)\n", "Notebook does not appear to be JSON"),
+    ("{}", "missing a key: cells"),
+    ("", "Notebook does not appear to be JSON"),
+])
+def test_a_file_that_is_no_notebook_is_one_usage_line(tmp_path, tiny_warehouse, params_dir,
+                                                      capsys, content, says):
+    """A .ipynb that is not a notebook (a script renamed, an empty file) was "unexpected
+    error (ValidationError ...)" with a log, exit 1; now one line naming it, exit 2."""
+    path = tmp_path / "x.ipynb"
+    path.write_text(content)
+    assert cli.main(["preview", str(path), "--warehouse", str(tiny_warehouse),
+                     "--params", str(params_dir), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"reportlib preview: error: {path}: not a Jupyter notebook (")
+    assert says in err and "\n" not in err and not (tmp_path / "out").exists()
