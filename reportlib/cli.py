@@ -23,6 +23,7 @@ from reportlib import demo, environment, ingest, params, registry, warehouse
 from reportlib.deliver import extract as extract_mod
 from reportlib.domain import calendar
 from reportlib.errors import ReportError, disk_full
+from reportlib.ingest.results import printable
 
 EXAMPLES = {
     "demo": "reportlib demo --sources sources --as-of 2026-11-20 --tenants 3",
@@ -256,6 +257,8 @@ def cmd_ingest(args) -> int:
     results = ingest.ingest(args.sources, wh, params_dir)
     for result in results:
         print(result.line())
+    if not results:  # tenant folders without files: nothing was read, and that is said
+        print(f"{printable(args.sources)}: no source files in its tenant folders, nothing read")
     return 1 if any(r.failed for r in results) else 0
 
 

@@ -134,6 +134,26 @@ def test_ingest_into_what_is_not_a_warehouse_is_a_usage_line(site, warehouse, sa
     assert result.stderr.strip().startswith(f"reportlib ingest: error: {says}")
 
 
+def test_ingest_of_an_empty_sources_folder_says_so(site, tmp_path):
+    """`reportlib ingest` of an empty folder (most often a mistyped path) printed nothing and
+    exited 0; now a usage line, exit 2, and no warehouse made. Tenant folders without files
+    are read and the command says that nothing was."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / ".DS_Store").write_text("")
+    result = reportlib("ingest", str(tmp_path / "empty"), "--warehouse",
+                       str(tmp_path / "wh.duckdb"), cwd=site)
+    assert result.returncode == 2 and not (tmp_path / "wh.duckdb").exists()
+    assert result.stderr.strip() == (
+        f"reportlib ingest: error: sources: {tmp_path / 'empty'} is empty: it holds a folder "
+        "per tenant, each a folder per kind of file (e.g. acme/notifications/2026-10.csv)")
+    (tmp_path / "bare" / TENANT / "notifications").mkdir(parents=True)
+    result = reportlib("ingest", str(tmp_path / "bare"), "--warehouse",
+                       str(tmp_path / "wh.duckdb"), cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"{tmp_path / 'bare'}: no source files in its tenant folders, nothing read")
+
+
 def test_a_tenant_period_or_report_given_twice_is_one_job(site):
     """`--tenant T --tenant T --report R --report R` rendered R four times, concurrently into
     the same files, and printed four lines; it is one job now."""

@@ -193,6 +193,11 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
     sources_dir, params_dir = Path(sources_dir), Path(params_dir)
     if not sources_dir.is_dir():
         raise ReportError(f"sources: {printable(sources_dir)} is not a folder")
+    if not any(not p.name.startswith(".") for p in sources_dir.iterdir()):
+        # Most often the wrong folder: say so before a warehouse is made for nothing.
+        raise ReportError(f"sources: {printable(sources_dir)} is empty: it holds a folder per "
+                          "tenant, each a folder per kind of file (e.g. acme/notifications/"
+                          "2026-10.csv)")
     known = {t: params_mod.load_tenant(params_dir, t) for t in params_mod.list_tenants(params_dir)}
     results: list[FileResult] = []
     session = Session(warehouse_path)
