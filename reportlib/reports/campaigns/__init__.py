@@ -208,10 +208,12 @@ PROSE = {
               "same steps are in the section “{section}”.",
     },
     "failures": {
-        "pt-BR": "{failed} mensagens falharam; a causa principal foi {code} ({meaning}), "
-                 "{share} das falhas.",
-        "en": "{failed} messages failed; the main cause was {code} ({meaning}), {share} of "
-              "failures.",
+        # The meaning in quotes, not in parentheses: several have their own ("(limite de
+        # marketing por usuário)"), which read as "(... (...)),".
+        "pt-BR": "{failed} mensagens falharam; a causa principal, com {share} das falhas, foi "
+                 "o erro {code}: “{meaning}”.",
+        "en": "{failed} messages failed; the main cause, {share} of failures, was error "
+              "{code}: “{meaning}”.",
     },
     "failures.detail": {
         "pt-BR": "“Reenviar?” diz se vale tentar de novo: não (a mesma mensagem falharia "
