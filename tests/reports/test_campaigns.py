@@ -802,3 +802,18 @@ def test_the_main_failure_cause_reads_without_parentheses_in_parentheses(campaig
             "campaign_id": ["c1", "c1"], "error_code": [131049, 131026], "messages": [3, 1]})
         assert report.failures().prose[0] == expected
         assert "))" not in report.failures().prose[0]
+
+
+def test_none_or_one_free_message_is_said_in_words(cost_bundle, campaign_bundle):
+    # Every demo tenant read "0 mensagens entregues foram gratuitas"; one would have read
+    # "1 mensagens entregues foram gratuitas".
+    one = CampaignsReport(cost_bundle, "pt-BR").costs().prose[0]
+    assert one.endswith("; 1 mensagem entregue foi gratuita.")  # p4
+    assert CampaignsReport(cost_bundle, "en").costs().prose[0].endswith(
+        "; 1 delivered message was free.")
+    for locale, words in (("pt-BR", "; nenhuma mensagem entregue foi gratuita."),
+                          ("en", "; no delivered message was free.")):
+        report = CampaignsReport(campaign_bundle, locale)
+        report.summary_df = report.summary_df.assign(free_messages=0)
+        none = report.costs().prose[0]
+        assert none.endswith(words) and " 0 " not in none
