@@ -270,15 +270,19 @@ def funnel(steps: Sequence[str], values: Sequence[float], title: str,
 
 def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
                 colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
-                fmt: Formatter, provisional_from: date | None = None
-                ) -> matplotlib.figure.Figure:
+                fmt: Formatter, provisional_from: date | None = None,
+                dashed: Sequence[str] = ()) -> matplotlib.figure.Figure:
     """One line per series over the days of a period; days from `provisional_from` on shaded
-    as provisional."""
+    as provisional. The series named in `dashed` are drawn dashed over the others: where two
+    series run together (tickets closed the day they were opened), both stay in sight
+    instead of the last one drawn hiding the first."""
     fig, ax = _figure()
     shaded = shade_provisional(ax, days, provisional_from, fmt)
     for key, values in series.items():
+        style = ({"linestyle": (0, (4, 2.5)), "linewidth": 1.6, "zorder": 3} if key in dashed
+                 else {"linewidth": 2.6 if dashed else 1.8, "zorder": 2})
         ax.plot(days, values, color=colors.get(key, MUTED), label=labels.get(key, key),
-                linewidth=1.8)
+                **style)
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)

@@ -57,7 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
     "pricing_type": {"pt-BR": "Tipo de cobrança", "en": "Pricing type"},
     "initiator": {"pt-BR": "Origem", "en": "Initiated by"},
     "unit": {"pt-BR": "Unidade", "en": "Unit"},
-    "era": {"pt-BR": "Modelo", "en": "Pricing model"},
+    "era": {"pt-BR": "Modelo de preço", "en": "Pricing model"},
     "quantity": {"pt-BR": "Quantidade", "en": "Quantity"},
     "phone_number": {"pt-BR": "Número", "en": "Number"},
     "label": {"pt-BR": "Nome", "en": "Name"},

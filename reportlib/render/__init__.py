@@ -826,6 +826,14 @@ def _index_figures(report: str, figures: dict) -> list[dict]:
     return shown
 
 
+def _next_day(value: str) -> str:
+    """The ISO date after an ISO date."""
+    from datetime import date as date_type
+    from datetime import timedelta
+
+    return (date_type.fromisoformat(str(value)) + timedelta(days=1)).isoformat()
+
+
 def _index_date(value: str) -> str:
     """An ISO date as the index writes dates (English, medium)."""
     from datetime import date as date_type
@@ -870,10 +878,15 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
         status = "partial"
     status = status if status in _INDEX_STATUS else "unknown"
     note = ""
+    spec = registry.find(report)
     if status == "partial" and "provisional_until" in good:  # its own rule's date
         until = good["provisional_until"]
         note = (f"may change until {_index_date(until)}" if until else
                 "may change until its open tickets close")
+        if until and spec is not None and spec.provisional == "consolidation":
+            # the day the report's header names ("partial until they are consolidated on
+            # December 7"), not the day before it, the last that may still change
+            note = f"partial until consolidated on {_index_date(_next_day(until))}"
     elif status == "partial" and period["final"]:
         note = f"final on {period['final']}"
     elif failed:

@@ -144,3 +144,18 @@ def test_heatmap_colour_bar_ticks_of_a_narrow_range_are_not_repeated():
     labels = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]
     assert len(labels) >= 3 and len(set(labels)) == len(labels), labels
     assert all("," in label for label in labels), labels
+
+
+def test_a_dashed_series_stays_in_sight_over_one_that_runs_with_it():
+    # Attendance, every tenant: tickets closed the day they were opened drew the "closed" line
+    # exactly over the "opened" one; the legend named two lines and the reader saw one.
+    days = [date(2026, 11, d) for d in range(1, 6)]
+    same = [3, 5, 2, 4, 1]
+    fig = charts.daily_lines(days, {"opened": same, "closed": same},
+                             {"opened": "#1c7ed6", "closed": "#40c057"},
+                             {"opened": "Abertos", "closed": "Encerrados"}, "t", "tickets", PT,
+                             dashed=("closed",))
+    opened, closed = fig.axes[0].get_lines()
+    assert opened.get_linestyle() == "-" and closed.get_linestyle() == "--"
+    assert opened.get_linewidth() > closed.get_linewidth()  # wider: seen on both sides
+    assert closed.get_zorder() > opened.get_zorder()

@@ -43,3 +43,25 @@ def test_a_tables_date_writes_the_year_whole_in_both_languages():
     assert Formatter("en").date(date(2026, 11, 20), "short") == "11/20/2026"
     assert Formatter("pt-BR").date(date(2026, 11, 20), "short") == "20/11/2026"
     assert Formatter("en").date(date(2026, 11, 20)) == "November 20, 2026"
+
+
+# Two things English tells apart that Portuguese may call alike: a consumption row's initiator
+# ("Iniciadas pela empresa") and a ticket's source (campaign, agent's message) are each an
+# "Origem", in reports of their own.
+SHARED_PT = {"origem"}
+
+
+def test_a_pt_br_label_names_one_thing():
+    # The consumption cost table headed its pricing-model column "Modelo" ("Por mensagem"),
+    # the word the campaigns and desk tables head their template column with.
+    from collections import defaultdict
+
+    from reportlib.look.i18n import LABELS
+
+    meanings = defaultdict(set)
+    for words in LABELS.values():
+        if "pt-BR" in words and "en" in words:
+            meanings[words["pt-BR"].lower()].add(words["en"].lower())
+    clashes = {pt: en for pt, en in meanings.items() if len(en) > 1 and pt not in SHARED_PT}
+    assert clashes == {}
+    assert LABELS["era"]["pt-BR"] != LABELS["template"]["pt-BR"] == "Modelo"

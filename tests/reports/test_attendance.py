@@ -220,3 +220,22 @@ def test_a_group_row_adds_up_with_its_open_tickets(desk_bundle):
     assert rows and sum(int(r[4]) for r in rows) > 0, "the fixture has open tickets"
     for row in rows:
         assert int(row[1]) == int(row[2]) + int(row[3]) + int(row[4]), row
+
+
+def test_the_daily_chart_draws_closed_tickets_dashed_over_opened_ones(desk_bundle,
+                                                                      monkeypatch):
+    # Tickets closed the day they were opened: the two lines coincide, and the closed one hid
+    # the opened one (one line in sight, two in the legend).
+    from reportlib.look import charts
+    from reportlib.reports import attendance
+
+    drawn, draw = [], charts.daily_lines
+
+    def daily_lines(*args, **kwargs):
+        drawn.append(draw(*args, **kwargs))
+        return drawn[-1]
+
+    monkeypatch.setattr(attendance.charts, "daily_lines", daily_lines)
+    AttendanceReport(desk_bundle, "pt-BR").daily()
+    styles = [line.get_linestyle() for line in drawn[0].axes[0].get_lines()]
+    assert styles == ["-", "--"]  # opened, closed

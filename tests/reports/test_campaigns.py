@@ -785,3 +785,35 @@ def test_notes_write_dates_as_the_reader_does_and_name_templates_in_portuguese(c
     assert ">Modelo<" in report.campaigns().body and ">Template<" not in report.campaigns().body
     english = " ".join(CampaignsReport(campaign_bundle, "en").footnotes().notes)
     assert "from July 1, 2025" in english
+
+
+def test_the_main_failure_cause_reads_without_parentheses_in_parentheses(campaign_bundle):
+    # Varejo Sul, November: "a causa principal foi 131049 (Não entregue para preservar o
+    # engajamento (limite de marketing por usuário)), 46,5% das falhas".
+    for locale, expected in (
+            ("pt-BR", "4 mensagens falharam; a causa principal, com 75,0% das falhas, foi o "
+                      "erro 131049: “Não entregue para preservar o engajamento (limite de "
+                      "marketing por usuário)”."),
+            ("en", "4 messages failed; the main cause, 75.0% of failures, was error 131049: "
+                   "“Not delivered to keep ecosystem engagement healthy (per-user marketing "
+                   "limit)”.")):
+        report = CampaignsReport(campaign_bundle, locale)
+        report.failures_df = pd.DataFrame({
+            "campaign_id": ["c1", "c1"], "error_code": [131049, 131026], "messages": [3, 1]})
+        assert report.failures().prose[0] == expected
+        assert "))" not in report.failures().prose[0]
+
+
+def test_none_or_one_free_message_is_said_in_words(cost_bundle, campaign_bundle):
+    # Every demo tenant read "0 mensagens entregues foram gratuitas"; one would have read
+    # "1 mensagens entregues foram gratuitas".
+    one = CampaignsReport(cost_bundle, "pt-BR").costs().prose[0]
+    assert one.endswith("; 1 mensagem entregue foi gratuita.")  # p4
+    assert CampaignsReport(cost_bundle, "en").costs().prose[0].endswith(
+        "; 1 delivered message was free.")
+    for locale, words in (("pt-BR", "; nenhuma mensagem entregue foi gratuita."),
+                          ("en", "; no delivered message was free.")):
+        report = CampaignsReport(campaign_bundle, locale)
+        report.summary_df = report.summary_df.assign(free_messages=0)
+        none = report.costs().prose[0]
+        assert none.endswith(words) and " 0 " not in none

@@ -108,6 +108,8 @@ def test_open_month_compares_the_same_days_of_the_month_before_and_a_year_before
                                "MAU +100.0%")
     pt = ChatbotsReport(like_for_like("2026-11"), "pt-BR").monthly().prose[1]
     assert "1 de outubro de 2026 – 19 de outubro de 2026" in pt
+    # An open month's table note keeps "the same days of the month before".
+    assert "with the same days of the month before" in report.monthly().prose[-1]
 
 
 
@@ -128,6 +130,13 @@ def test_closed_month_compares_with_the_whole_month_before(like_for_like):
            section.prose[2]
     # The year column's cell says it in words, as every missing value does (it read "n/a").
     assert "not available" in section._repr_html_() and "n/a" not in section._repr_html_()
+    # The note on the table says what the prose says: the whole month before (it said "the
+    # same days of the month before", of October's 31 days against September's 30).
+    assert "Each change compares the month with the whole month before" in section.prose[-1]
+    assert "same days of the month before" not in " ".join(section.prose)
+    pt = ChatbotsReport(like_for_like("2026-10"), "pt-BR").monthly().prose
+    assert "compara o mês com o mês anterior inteiro" in pt[-1]
+    assert "mesmos dias do mês anterior" not in " ".join(pt)
 
 
 

@@ -325,3 +325,27 @@ def test_an_open_period_says_its_figures_may_change_not_that_they_will():
     assert trust.provisional_sentence(window, Formatter("pt-BR")) == (
         "Provisório: o período ainda não terminou; os números podem mudar até 30 de novembro "
         "de 2026.")
+
+
+def test_the_index_names_the_consolidation_day_the_consumption_report_names(tmp_path):
+    """November seen on 20 Nov: the consumption report says "partial until they are
+    consolidated on December 7, 2026"; its index row said "may change until December 6,
+    2026" (the day before, the last that may still change)."""
+    from reportlib.render import write_index
+
+    folder = tmp_path / "acme" / "2026-11"
+    folder.mkdir(parents=True)
+    window = trust.provisional("consolidation", calendar.parse_period("2026-11"),
+                               date(2026, 11, 20))
+    entries = {
+        "consumption": {"status": "ok", "provisional_until": window.until.isoformat(),
+                        "figures": {"partial": True, "provisional": True}},
+        "campaigns": {"status": "ok", "provisional_until": "2026-12-30",
+                      "figures": {"partial": True, "provisional": True}}}
+    (folder / "manifest.json").write_text(json.dumps({"reports": entries}))
+    page = write_index(tmp_path).read_text("utf-8")
+    rows = {title: row for row in page.split('<tr class="row">')[1:]
+            for title in ("WhatsApp consumption", "Active-message campaigns") if title in row}
+    assert "partial until consolidated on December 7, 2026" in rows["WhatsApp consumption"]
+    assert "December 6" not in rows["WhatsApp consumption"]
+    assert "may change until December 30, 2026" in rows["Active-message campaigns"]

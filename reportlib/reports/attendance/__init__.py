@@ -326,7 +326,8 @@ class AttendanceReport(BaseReport):
                                  self._say("chart.daily", day=self.fmt.day_month(
                                      pd.Timestamp(peak.day).date()),
                                      n=self.fmt.number(peak.opened)), "tickets", self.fmt,
-                                 provisional_from=self.provisional_chart_from())
+                                 provisional_from=self.provisional_chart_from(),
+                                 dashed=("closed",))
         return present.Section(self._t("section.tickets_daily"), prose,
                                present.figure_to_img(fig, self._t("section.tickets_daily")))
 

@@ -87,6 +87,20 @@ PROSE = {
         "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; {free} "
               "delivered messages were free.",
     },
+    # None or one free message in words: "0 mensagens entregues foram gratuitas" read as a
+    # count nobody made.
+    "costs.no_free": {
+        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens cobradas; "
+                 "nenhuma mensagem entregue foi gratuita.",
+        "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; no "
+              "delivered message was free.",
+    },
+    "costs.one_free": {
+        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens cobradas; 1 "
+                 "mensagem entregue foi gratuita.",
+        "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; 1 "
+              "delivered message was free.",
+    },
     "costs.not_available": {
         "pt-BR": "{count} mensagens cobradas não têm preço (mercado sem tarifa ou envio antes "
                  "de {pmp_start}): custo não disponível, não somado como zero.",
@@ -208,10 +222,12 @@ PROSE = {
               "same steps are in the section “{section}”.",
     },
     "failures": {
-        "pt-BR": "{failed} mensagens falharam; a causa principal foi {code} ({meaning}), "
-                 "{share} das falhas.",
-        "en": "{failed} messages failed; the main cause was {code} ({meaning}), {share} of "
-              "failures.",
+        # The meaning in quotes, not in parentheses: several have their own ("(limite de
+        # marketing por usuário)"), which read as "(... (...)),".
+        "pt-BR": "{failed} mensagens falharam; a causa principal, com {share} das falhas, foi "
+                 "o erro {code}: “{meaning}”.",
+        "en": "{failed} messages failed; the main cause, {share} of failures, was error "
+              "{code}: “{meaning}”.",
     },
     "failures.detail": {
         "pt-BR": "“Reenviar?” diz se vale tentar de novo: não (a mesma mensagem falharia "
@@ -557,8 +573,10 @@ class CampaignsReport(BaseReport):
         priced = s["cost_usd"].dropna()
         missing = int(s["cost_not_available"].sum())
         total = self._cost(float(priced.sum()) if len(priced) else None, missing)
-        prose = [self._say("costs", cost=total, billable=self.fmt.number(int(s["billable"].sum())),
-                           free=self.fmt.number(int(s["free_messages"].sum())))]
+        free = int(s["free_messages"].sum())
+        prose = [self._say({0: "costs.no_free", 1: "costs.one_free"}.get(free, "costs"),
+                           cost=total, billable=self.fmt.number(int(s["billable"].sum())),
+                           free=self.fmt.number(free))]
         if missing:
             prose.append(self._say("costs.not_available", count=self.fmt.number(missing),
                                    pmp_start=self.fmt.date(pricing.PMP_START)))

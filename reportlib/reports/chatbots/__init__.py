@@ -46,6 +46,16 @@ PROSE = {
               "(column “Compared”); the last column, with the same days a year before; “not "
               "available”: no data to compare with.",
     },
+    # A closed month is compared with the whole month before (October with September's 30
+    # days), as the prose above the table says: not "the same days".
+    "monthly.table.whole": {
+        "pt-BR": "Cada variação compara o mês com o mês anterior inteiro (coluna "
+                 "“Comparado”); a última coluna, com os mesmos dias um ano antes; “não "
+                 "disponível”: sem dados para comparar.",
+        "en": "Each change compares the month with the whole month before (column "
+              "“Compared”); the last column, with the same days a year before; “not "
+              "available”: no data to compare with.",
+    },
     "compared": {"pt-BR": "Comparado", "en": "Compared"},
     "change.year": {"pt-BR": "MAU, variação em um ano", "en": "MAU, year-on-year change"},
     "not_available": {"pt-BR": "não disponível", "en": "not available"},
@@ -145,11 +155,16 @@ class ChatbotsReport(BaseReport):
     def _range(self, start, end) -> str:
         return f"{self.fmt.date(_day(start))} – {self.fmt.date(_day(end))}"
 
+    @staticmethod
+    def _whole_month(last) -> bool:
+        """Whether the row spans its whole month (then compared with the whole month before)."""
+        return _day(last.span_end) == calendar.month_end(_day(last.span_end)) \
+            and _day(last.span_start).day == 1
+
     def _changes(self, last) -> list[str]:
         """One sentence per comparison, naming the two ranges it compares."""
         current = self._range(last.span_start, last.span_end)
-        whole = _day(last.span_end) == calendar.month_end(_day(last.span_end)) \
-            and _day(last.span_start).day == 1
+        whole = self._whole_month(last)
         sentences = []
         for kind, suffix in (("previous", ""), ("year", "_year")):
             against = self._say("against.year" if kind == "year" else
@@ -177,7 +192,8 @@ class ChatbotsReport(BaseReport):
         prose = [self._say("monthly", month=self.fmt.month(pd.Timestamp(f["month"]).date()),
                            mau=self.fmt.number(f["mau"]), meu=self.fmt.number(f["meu"]),
                            msgs=self.fmt.number(f["msgs"]), span=span),
-                 *self._changes(last), self._say("monthly.detail"), self._say("monthly.table")]
+                 *self._changes(last), self._say("monthly.detail"),
+                 self._say("monthly.table.whole" if self._whole_month(last) else "monthly.table")]
         order = {"all": 0, "router": 1, "bot": 2}
         df = df.assign(o=df["level"].map(order)).sort_values(["o", "name", "month"])
         rows = [[self._t(r.level) if r.level != "all" else self._t("total"),

@@ -163,7 +163,7 @@ PROSE = {
     },
     "reconciliation": {
         "pt-BR": "Nos dias que as análises da Meta cobrem, nossos registros contam {ours} "
-                 "mensagens de template entregues e a Meta, {meta} (diferença de {diff}).",
+                 "mensagens de modelo entregues e a Meta, {meta} (diferença de {diff}).",
         "en": "On the days Meta's analytics cover, our records count {ours} template messages "
               "delivered and Meta counts {meta} (difference {diff}).",
     },
@@ -177,7 +177,7 @@ PROSE = {
               "than the cost of {messages} messages and more than {share} of Meta's cost.",
     },
     "reconciliation.no_records": {
-        "pt-BR": "Não há registros nossos de mensagens de template entregues neste período "
+        "pt-BR": "Não há registros nossos de mensagens de modelo entregues neste período "
                  "(notificações de status do WhatsApp ou da plataforma): a conciliação com a "
                  "Meta não está disponível.",
         "en": "We have no records of delivered template messages in this period (WhatsApp's "
@@ -247,7 +247,7 @@ PROSE = {
         "en": "{n} messages on a number or day our records do not cover",
     },
     "cause.category_mismatch": {
-        "pt-BR": "{n} mensagens cobradas pela Meta em outra categoria que a do template",
+        "pt-BR": "{n} mensagens cobradas pela Meta em outra categoria que a do modelo",
         "en": "{n} messages billed by Meta in another category than the template's",
     },
     "cause.free_classification": {
