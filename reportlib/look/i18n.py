@@ -106,7 +106,7 @@ LABELS: dict[str, dict[str, str]] = {
     "market.Rest of Western Europe": {"pt-BR": "Resto da Europa Ocidental",
                                       "en": "Rest of Western Europe"},
     "our_cost": {"pt-BR": "Custo estimado", "en": "Estimated cost"},
-    "meta_cost": {"pt-BR": "Custo Meta", "en": "Meta's cost"},
+    "meta_cost": {"pt-BR": "Custo da Meta", "en": "Meta's cost"},
     "headline_cost.meta": {"pt-BR": "Custo (Meta)", "en": "Cost (Meta)"},
     "headline_cost.mixed": {"pt-BR": "Custo (Meta + estimativa)", "en": "Cost (Meta + estimate)"},
     "headline_cost.estimate": {"pt-BR": "Custo estimado", "en": "Estimated cost"},

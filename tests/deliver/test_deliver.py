@@ -115,7 +115,7 @@ def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys)
     assert lines[at + 3] == "" and lines[at + 4].startswith("Custo informado pela Meta:")
     # A table row per line, its cells separated; a card as label: value; a chart by its title.
     assert ("Origem · Categoria · Tipo de cobrança · Quantidade · Pagas · Gratuitas · "
-            "Custo estimado · Custo Meta") in lines
+            "Custo estimado · Custo da Meta") in lines
     assert ("Iniciadas pela empresa · Marketing · Regular · 200 · 200 · 0 · US$ 12,50 · "
             "US$ 12,50") in lines
     assert "Total · – · – · 500 · 200 · 300 · US$ 12,50 · US$ 12,50" in lines

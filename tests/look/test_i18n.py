@@ -65,3 +65,28 @@ def test_a_pt_br_label_names_one_thing():
     clashes = {pt: en for pt, en in meanings.items() if len(en) > 1 and pt not in SHARED_PT}
     assert clashes == {}
     assert LABELS["era"]["pt-BR"] != LABELS["template"]["pt-BR"] == "Modelo"
+
+
+# English words whose Portuguese differs by agreement (singular, plural, gender) or by what
+# the status is of (a campaign's "Em envio", a desk message's "Enviando").
+INFLECTED_EN = {"sending", "sent", "failed", "messages", "meta", "read"}
+
+
+def test_an_english_label_has_one_pt_br_name_in_every_report():
+    # Meta's cost was "Custo Meta" in the consumption table and "Custo da Meta" in the
+    # reconciliation's column, one number under two names.
+    import importlib
+    from collections import defaultdict
+
+    from reportlib import registry
+    from reportlib.look.i18n import LABELS
+
+    names = defaultdict(set)
+    tables = [LABELS, *({k: v for k, v in importlib.import_module(
+        f"reportlib.reports.{r}").PROSE.items() if k.startswith("column.")}
+        for r in registry.names())]
+    for table in tables:
+        for words in table.values():
+            if "pt-BR" in words and "en" in words:
+                names[words["en"].lower()].add(words["pt-BR"])
+    assert {en: pt for en, pt in names.items() if len(pt) > 1 and en not in INFLECTED_EN} == {}
