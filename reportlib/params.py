@@ -81,6 +81,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def read_yaml(path: Path) -> object:
+    """A settings file's YAML (None when empty), every mistake one line naming the file: one
+    that does not parse (with its line) or gives a key twice in one mapping."""
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "?"
+        raise ReportError(f"{path}: {where}: not valid YAML") from None
+    except ReportError as exc:
+        raise ReportError(f"{path}: {exc}") from None
+
+
 def check_tenant_id(tenant: str) -> str:
     if not isinstance(tenant, str) or not TENANT_ID.match(tenant):
         raise ReportError(
@@ -116,14 +129,7 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         raise ReportError(f"{path}: not a file (a tenant's settings are a YAML file)")
     if not path.is_file():
         raise ReportError(f"unknown tenant {tenant!r}: no {path}")
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "?"
-        raise ReportError(f"{path}: {where}: not valid YAML") from None
-    except ReportError as exc:
-        raise ReportError(f"{path}: {exc}") from None
+    raw = read_yaml(path) or {}
     if not isinstance(raw, dict):
         raise ReportError(f"{path}: expected a mapping of settings")
     for name in raw:
@@ -351,12 +357,7 @@ def load_site_reports(params_dir: Path) -> tuple[registry.Report, ...]:
     path = Path(params_dir) / SITE_REPORTS
     if not path.is_file():
         return ()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ReportError(f"{path}: {f'line {mark.line + 1}' if mark else '?'}: "
-                          "not valid YAML") from None
+    raw = read_yaml(path) or {}
     entries = raw.get("reports") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         raise ReportError(f"{path}: expected `reports:` mapping each report's name to its entry")

@@ -10,7 +10,7 @@ import yaml
 
 from reportlib import params, registry
 from reportlib.errors import ReportError
-from tests.conftest import REPO
+from tests.conftest import ACME, REPO
 
 
 def write_acme(params_dir, **fields):
@@ -193,3 +193,33 @@ def test_a_setting_given_twice_is_one_line_naming_the_second(tmp_path):
     path.write_text("display_name: Acme\nrecipients:\n  all: [a@x.example]\n"
                     "  all: [b@x.example]\n", encoding="utf-8")
     assert error_of(tmp_path) == f"{path}: line 4: field all: given twice (keep one)"
+
+
+def test_every_settings_file_refuses_a_key_given_twice(tmp_path, monkeypatch):
+    """schedule.yaml, smtp.yaml and reports.yaml took the last of a key given twice in
+    silence, as tenant files did (a second `email:` of an entry, a second `host:`); each is
+    one line naming the file, line and field now."""
+    from reportlib import deliver
+    from reportlib.deliver import schedule
+    from reportlib.environment import command_settings
+
+    for name in ("HOST", "FROM", "PORT", "SECURITY", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    params.dump_tenant(tmp_path, ACME)
+    (tmp_path / "schedule.yaml").write_text(
+        "schedules:\n  - name: x\n    cadence: daily\n    period: month_to_date\n"
+        "    email: true\n    email: false\n")
+    with pytest.raises(ReportError) as caught:
+        schedule.load(tmp_path)
+    assert str(caught.value) == (f"{tmp_path / 'schedule.yaml'}: line 6: field email: given "
+                                 "twice (keep one)")
+    (tmp_path / "smtp.yaml").write_text("host: a.example\nfrom: r@x.example\nhost: b.example\n")
+    with pytest.raises(ReportError) as caught:
+        deliver.smtp_settings(tmp_path, command_settings().smtp)
+    assert str(caught.value) == (f"{tmp_path / 'smtp.yaml'}: line 3: field host: given twice "
+                                 "(keep one)")
+    (tmp_path / "reports.yaml").write_text("reports:\n  a: {}\nreports:\n  b: {}\n")
+    with pytest.raises(ReportError) as caught:
+        params.load_site_reports(tmp_path)
+    assert str(caught.value) == (f"{tmp_path / 'reports.yaml'}: line 3: field reports: given "
+                                 "twice (keep one)")

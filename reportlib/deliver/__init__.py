@@ -33,14 +33,13 @@ from importlib import resources
 from pathlib import Path
 
 import css_inline
-import yaml
 
 from reportlib import registry, warehouse
 from reportlib.domain.calendar import parse_period
 from reportlib.environment import smtp_variable
 from reportlib.errors import ReportError
 from reportlib.look.i18n import Formatter, report_title
-from reportlib.params import ADDRESS, TenantParams, params_file
+from reportlib.params import ADDRESS, TenantParams, params_file, read_yaml
 from reportlib.reports import trust
 from reportlib.warehouse.history import current_user, figures_hash
 
@@ -112,11 +111,7 @@ def _smtp_file(path: Path) -> dict:
     if not path.exists():
         return {}
     try:
-        raw = yaml.safe_load(path.read_text("utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ReportError(f"{path}: {f'line {mark.line + 1}' if mark else '?'}: "
-                          "not valid YAML") from None
+        raw = read_yaml(path) or {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})"
                           ) from None

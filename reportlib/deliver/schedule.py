@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-import yaml
-
 from reportlib import deliver, registry, warehouse
 from reportlib import params as params_mod
 from reportlib.domain import calendar
@@ -69,12 +67,7 @@ def _read(params_dir: Path) -> tuple[Path, dict]:
     path = Path(params_dir) / "schedule.yaml"
     if not path.is_file():
         raise ReportError(f"no schedule: {path} does not exist")
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ReportError(f"{path}: {f'line {mark.line + 1}' if mark else '?'}: "
-                          "not valid YAML") from None
+    raw = params_mod.read_yaml(path) or {}
     if not isinstance(raw, dict):
         raise ReportError(f"{path}: expected a mapping with schedules: (and notify:)")
     for key in raw:
