@@ -362,6 +362,16 @@ def huge_row_csv() -> bytes:
     return "\n".join([EVENT_TRACKS_HEADER, good, ",".join(["x"] * 1_500_000), ""]).encode()
 
 
+def lone_cr_csv(newline: str = "\n", compressed: bool = False) -> bytes:
+    """Event tracks: a good row, a row with a carriage return inside an unquoted cell (DuckDB's
+    strict reader gave up on the whole file at it), a good row."""
+    good = "acme-bot,5511999990001@wa.gw.msging.net,menu,click,Comprar,1,,2026-10-03 10:00:0{}"
+    body = newline.join([EVENT_TRACKS_HEADER, good.format(1),
+                         "acme-bot,5511999990001@wa.gw.msging.net,menu,cl\rick,,1,,"
+                         "2026-10-03 10:00:02", good.format(3), ""]).encode()
+    return gzip.compress(body) if compressed else body
+
+
 def big_gzip_csv(rows: int = 50_000) -> bytes:
     """Ticket messages: `rows` good rows, gzip-compressed."""
     body = "".join(f"t{i // 10},tm{i},{'customer' if i % 2 else 'agent'},"

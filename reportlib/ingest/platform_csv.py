@@ -9,6 +9,8 @@ lines, or blank lines precede it, it is the record number (header = 1) instead.
 
 from __future__ import annotations
 
+import gzip
+import os
 from pathlib import Path
 
 import duckdb
@@ -32,6 +34,9 @@ STRUCTURAL_REASONS = {
     "LINE SIZE OVER MAXIMUM": f"line longer than {MAX_LINE_BYTES >> 20} MiB",
 }
 
+
+LONE_CR_REASON = ("a carriage return inside a cell that is not quoted (a line break in a cell "
+                  "needs the cell in quotes)")
 
 WHITESPACE = "(' ', chr(9), chr(10), chr(13))"
 
@@ -139,14 +144,36 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
     # Read first into a table of text (DuckDB parses in parallel and keeps the file's order:
     # rowids are consecutive in it, from an offset inside a transaction), then check it in
     # parallel; a row number computed while reading would make the whole query one thread.
-    con.execute(f"""
+    def read(path: Path, compression: str) -> None:
+        con.execute(f"""
             CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT * FROM read_csv(
-                {quote(entry.path)}, header = true, columns = {columns},
+                {quote(path)}, header = true, columns = {columns},
                 delim = {quote(delimiter)}, quote = '"', escape = '"', auto_detect = false,
                 strict_mode = true, null_padding = false, encoding = 'utf-8',
-                compression = {quote(files.duckdb_compression(entry))},
+                compression = {quote(compression)},
                 max_line_size = {MAX_LINE_BYTES}, store_rejects = true,
                 rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')""")
+
+    con.execute("CREATE OR REPLACE TEMP TABLE lone_cr (line BIGINT, value VARCHAR)")
+    try:
+        read(entry.path, files.duckdb_compression(entry))
+    except duckdb.InvalidInputException as exc:
+        if "state machine reached an invalid state" not in str(exc):
+            raise
+        # DuckDB's strict reader gives up on the whole file at a carriage return inside an
+        # unquoted cell of a file whose lines end in LF. Read a copy in which each such line
+        # has too many fields instead (DuckDB rejects it, the line numbers stay), and name it.
+        # The error aborted the file's transaction (ingest_file's), which held nothing yet.
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+        con.execute("CREATE OR REPLACE TEMP TABLE lone_cr (line BIGINT, value VARCHAR)")
+        con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
+        copy, lines = _without_lone_cr(entry, delimiter, len(header))
+        try:
+            con.executemany("INSERT INTO lone_cr VALUES (?, ?)", lines)
+            read(copy, "none")
+        finally:
+            copy.unlink(missing_ok=True)
     con.execute(f"""
             CREATE OR REPLACE TEMP TABLE checked AS
             SELECT _ord, ({all_empty}) AS _skip,
@@ -163,6 +190,28 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
                        WHERE _reject IS NULL AND _content IS NOT NULL
                          AND (_type IS NULL OR lower(_type) LIKE 'application/json%')""")
     return src, unknown
+
+
+def _without_lone_cr(entry: files.Entry, delimiter: str,
+                     fields: int) -> tuple[Path, list[tuple[int, str]]]:
+    """A temporary copy of the file (uncompressed) in which every line with a carriage
+    return before its end is a line of one field too many (DuckDB reads a line of empty
+    fields as a row of NULLs, whatever their number); returns the copy and those
+    lines (number, text up to 200 characters) for their rejected rows."""
+    import tempfile
+
+    opener = gzip.open if entry.compressed else open
+    found = []
+    fd, name = tempfile.mkstemp(prefix=".lone-cr-", suffix=".csv")
+    with os.fdopen(fd, "wb") as out, opener(entry.path, "rb") as source:
+        for number, line in enumerate(source, start=1):
+            body = line[:-1] if line.endswith(b"\n") else line
+            if b"\r" in body.rstrip(b"\r"):
+                found.append((number, body.decode("utf-8", "replace")[:200]))
+                end = line[len(body.rstrip(b"\r")):]  # the file's own line ending
+                line = delimiter.join(["x"] * (fields + 1)).encode() + end
+            out.write(line)
+    return Path(name), found
 
 
 def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
@@ -196,6 +245,11 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
         FROM lines, range(1, len(parts) + 1) AS r(i)
         WHERE i = 1 OR trim(parts[i], ' \t\r') <> ''
         """)
+    con.execute(f"""
+        UPDATE broken SET value = l.value,
+            reason = {quote(LONE_CR_REASON)}
+        FROM lone_cr l WHERE broken.line = l.line""")
+    con.execute("DROP TABLE lone_cr")
 
 
 def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
