@@ -887,6 +887,8 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
             # the day the report's header names ("partial until they are consolidated on
             # December 7"), not the day before it, the last that may still change
             note = f"partial until consolidated on {_index_date(_next_day(until))}"
+        elif until and spec is not None and spec.provisional == "statuses":
+            note = f"final on {_index_date(_next_day(until))}"  # as the report's header says
     elif status == "partial" and period["final"]:
         note = f"final on {period['final']}"
     elif failed:

@@ -61,6 +61,11 @@ TEXT = {
         "pt-BR": "† Provisório: os status ainda podem mudar até {until}.",
         "en": "† Provisional: statuses can still change until {until}.",
     },
+    "table.provisional.statuses": {
+        "pt-BR": "† Provisório: os status ainda podem mudar; os números ficam finais em "
+                 "{final}.",
+        "en": "† Provisional: statuses can still change; the figures are final on {final}.",
+    },
     "table.provisional.consumption": {
         "pt-BR": "† Provisório: a Meta ainda pode revisar estes números até a consolidação, "
                  "em {consolidated}.",
@@ -216,6 +221,10 @@ def table_note(window: Provisional, fmt: Formatter) -> str:
         # not the day before it, the last that may still change
         return say("table.provisional.consumption", fmt.locale,
                    consolidated=fmt.date(window.until + timedelta(days=1)))
+    if window.rule == "statuses" and window.until:
+        # the day the header names ("the figures are final on 31 December")
+        return say("table.provisional.statuses", fmt.locale,
+                   final=fmt.date(window.until + timedelta(days=1)))
     return say("table.provisional", fmt.locale,
                until=fmt.date(window.until) if window.until else "–")
 

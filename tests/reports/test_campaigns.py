@@ -757,7 +757,8 @@ def test_every_per_campaign_table_marks_provisional_figures(tmp_path, params_dir
     report = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 10, 20)), "en")
     for section in (report.campaigns(), report.rates(), report.costs(), report.time_to_read()):
         assert section.body.count(" †") >= 2, section.title
-        assert "Provisional: statuses can still change until" in section.body, section.title
+        assert "Provisional: statuses can still change; the figures are final on" in \
+            section.body, section.title
 
 
 def test_the_retry_column_uses_the_words_its_note_explains(campaign_bundle):

@@ -105,7 +105,8 @@ def test_provisional_rows_of_a_table_carry_a_dagger_and_the_note_says_why():
     assert marked == [["A", "1.000", "50,0%"], ["B", "–", "10,0% †"]]
     window = trust.provisional("statuses", OCTOBER, date(2026, 11, 20))
     assert trust.table_note(window, Formatter("en")) == (
-        "† Provisional: statuses can still change until November 30, 2026.")
+        "† Provisional: statuses can still change; the figures are final on December 1, "
+        "2026.")  # the day the header names, not "until November 30" beside it
     # Consumption's note names the day its header does: October is consolidated on
     # 9 November (the 5th business day), so may change until the 8th.
     window = trust.provisional("consolidation", OCTOBER, date(2026, 11, 5))
@@ -243,7 +244,8 @@ def test_the_index_says_until_when_a_report_may_change(tmp_path):
     assert "st-ok" in rows["WhatsApp consumption"] and "may change" not in \
         rows["WhatsApp consumption"]
     assert "st-partial" in rows["Active-message campaigns"]
-    assert "may change until November 30, 2026" in rows["Active-message campaigns"]
+    # the day the campaigns report's header names ("the figures are final on December 1")
+    assert "final on December 1, 2026" in rows["Active-message campaigns"]
     assert "may change until its open tickets close" in rows["Human attendance"]
 
 
@@ -348,4 +350,6 @@ def test_the_index_names_the_consolidation_day_the_consumption_report_names(tmp_
             for title in ("WhatsApp consumption", "Active-message campaigns") if title in row}
     assert "partial until consolidated on December 7, 2026" in rows["WhatsApp consumption"]
     assert "December 6" not in rows["WhatsApp consumption"]
-    assert "may change until December 30, 2026" in rows["Active-message campaigns"]
+    # and the campaigns row the day its header names ("final on December 31, 2026")
+    assert "final on December 31, 2026" in rows["Active-message campaigns"]
+    assert "December 30" not in rows["Active-message campaigns"]
