@@ -9,22 +9,20 @@ lines, or blank lines precede it, it is the record number (header = 1) instead.
 
 from __future__ import annotations
 
-import gzip
-import os
 from pathlib import Path
 
 import duckdb
 
 from reportlib import sources
 from reportlib.errors import ReportError
-from reportlib.ingest import files
+from reportlib.ingest import csv_lines, files
 from reportlib.ingest.ownership import Ownership
 from reportlib.ingest.results import FileResult, finish
 from reportlib.ingest.sql import MAX_CELL, field_checks, ownership_checks, quote, replace_rows
 from reportlib.params import TenantParams
 
-# A record longer than this is rejected whole: no real export row comes near it, and DuckDB's
-# cost of a line with many extra fields grows with the square of their number.
+# A record longer than this is rejected whole: no real export row comes near it (a line of
+# very many fields is set aside before the read: csv_lines).
 MAX_LINE_BYTES = 1 << 20
 
 STRUCTURAL_REASONS = {
@@ -34,9 +32,6 @@ STRUCTURAL_REASONS = {
     "LINE SIZE OVER MAXIMUM": f"line longer than {MAX_LINE_BYTES >> 20} MiB",
 }
 
-
-LONE_CR_REASON = ("a carriage return inside a cell that is not quoted (a line break in a cell "
-                  "needs the cell in quotes)")
 
 WHITESPACE = "(' ', chr(9), chr(10), chr(13))"
 
@@ -154,26 +149,33 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
                 max_line_size = {MAX_LINE_BYTES}, store_rejects = true,
                 rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')""")
 
-    con.execute("CREATE OR REPLACE TEMP TABLE lone_cr (line BIGINT, value VARCHAR)")
-    try:
-        read(entry.path, files.duckdb_compression(entry))
-    except duckdb.InvalidInputException as exc:
-        if "state machine reached an invalid state" not in str(exc):
-            raise
-        # DuckDB's strict reader gives up on the whole file at a carriage return inside an
-        # unquoted cell of a file whose lines end in LF. Read a copy in which each such line
-        # has too many fields instead (DuckDB rejects it, the line numbers stay), and name it.
-        # The error aborted the file's transaction (ingest_file's), which held nothing yet.
-        con.execute("ROLLBACK")
-        con.execute("BEGIN TRANSACTION")
-        con.execute("CREATE OR REPLACE TEMP TABLE lone_cr (line BIGINT, value VARCHAR)")
-        con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
-        copy, lines = _without_lone_cr(entry, delimiter, len(header))
+    def read_set_aside(copy: Path | None, lines: list[csv_lines.SetAside]) -> None:
+        con.execute("CREATE OR REPLACE TEMP TABLE set_aside (line BIGINT, value VARCHAR, "
+                    "reason VARCHAR, filler VARCHAR)")
+        if copy is None:
+            read(entry.path, files.duckdb_compression(entry))
+            return
         try:
-            con.executemany("INSERT INTO lone_cr VALUES (?, ?)", lines)
+            filler = csv_lines.filler(delimiter, len(header))
+            con.executemany("INSERT INTO set_aside VALUES (?, ?, ?, ?)",
+                            [(x.line, x.value, x.reason, filler) for x in lines])
             read(copy, "none")
         finally:
             copy.unlink(missing_ok=True)
+
+    long = csv_lines.long_lines(entry)
+    try:
+        read_set_aside(*(csv_lines.set_aside(entry, delimiter, len(header), False, long)
+                         if long else (None, [])))
+    except duckdb.InvalidInputException as exc:
+        if "state machine reached an invalid state" not in str(exc):
+            raise
+        # A carriage return inside an unquoted cell: the error aborted the file's
+        # transaction (ingest_file's), which held nothing yet.
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
+        read_set_aside(*csv_lines.set_aside(entry, delimiter, len(header), True, long))
     con.execute(f"""
             CREATE OR REPLACE TEMP TABLE checked AS
             SELECT _ord, ({all_empty}) AS _skip,
@@ -190,28 +192,6 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
                        WHERE _reject IS NULL AND _content IS NOT NULL
                          AND (_type IS NULL OR lower(_type) LIKE 'application/json%')""")
     return src, unknown
-
-
-def _without_lone_cr(entry: files.Entry, delimiter: str,
-                     fields: int) -> tuple[Path, list[tuple[int, str]]]:
-    """A temporary copy of the file (uncompressed) in which every line with a carriage
-    return before its end is a line of one field too many (DuckDB reads a line of empty
-    fields as a row of NULLs, whatever their number); returns the copy and those
-    lines (number, text up to 200 characters) for their rejected rows."""
-    import tempfile
-
-    opener = gzip.open if entry.compressed else open
-    found = []
-    fd, name = tempfile.mkstemp(prefix=".lone-cr-", suffix=".csv")
-    with os.fdopen(fd, "wb") as out, opener(entry.path, "rb") as source:
-        for number, line in enumerate(source, start=1):
-            body = line[:-1] if line.endswith(b"\n") else line
-            if b"\r" in body.rstrip(b"\r"):
-                found.append((number, body.decode("utf-8", "replace")[:200]))
-                end = line[len(body.rstrip(b"\r")):]  # the file's own line ending
-                line = delimiter.join(["x"] * (fields + 1)).encode() + end
-            out.write(line)
-    return Path(name), found
 
 
 def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
@@ -245,11 +225,19 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
         FROM lines, range(1, len(parts) + 1) AS r(i)
         WHERE i = 1 OR trim(parts[i], ' \t\r') <> ''
         """)
-    con.execute(f"""
-        UPDATE broken SET value = l.value,
-            reason = {quote(LONE_CR_REASON)}
-        FROM lone_cr l WHERE broken.line = l.line""")
-    con.execute("DROP TABLE lone_cr")
+    # A line set aside (csv_lines) is rejected in the copy as one field too many: the k-th
+    # such reject is the k-th line set aside (matched in order, not by number: after a
+    # multi-line cell DuckDB numbers records, not lines); its own text and reason go back.
+    con.execute("""
+        UPDATE broken SET value = s.value, reason = s.reason
+        FROM (SELECT b.line, a.value, a.reason
+              FROM (SELECT line, row_number() OVER (ORDER BY line) AS k FROM broken
+                    WHERE trim(value, chr(10) || chr(13))
+                          = (SELECT left(any_value(filler), 200) FROM set_aside)) b
+              JOIN (SELECT *, row_number() OVER (ORDER BY line) AS k FROM set_aside) a
+              USING (k)) s
+        WHERE broken.line = s.line""")
+    con.execute("DROP TABLE set_aside")
 
 
 def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
