@@ -28,7 +28,7 @@ LONE_CR = ("a carriage return inside a cell that is not quoted (a line break in 
 # enough fields to be slow.
 LONG_LINE_BYTES = 64 << 10
 # More fields than the header's by this many: DuckDB's cost is then seconds, and no real row
-# comes near it (a line with a quote is left to DuckDB: its delimiters may be inside cells).
+# comes near it.
 EXTRA_FIELDS = 1000
 CHUNK = 4 << 20
 
@@ -78,9 +78,21 @@ def filler(delimiter: str, fields: int) -> str:
     return delimiter.join(["x"] * (fields + 1))
 
 
+def _fields(body: bytes, delimiter: bytes) -> int | None:
+    """The fields of a line, counting only delimiters outside quotes (a doubled quote inside
+    a cell keeps the count even); None when the line cannot be one whole record: a quote left
+    open (the record goes on), or a carriage return inside (a file whose lines end in CR)."""
+    if b"\r" in body.rstrip(b"\r"):
+        return None
+    parts = body.split(b'"')
+    if len(parts) % 2 == 0:
+        return None
+    return sum(part.count(delimiter) for part in parts[0::2]) + 1
+
+
 def _too_wide(body: bytes, delimiter: bytes, fields: int) -> bool:
-    return (b'"' not in body and b"\r" not in body.rstrip(b"\r")
-            and body.count(delimiter) >= fields + EXTRA_FIELDS)
+    found = _fields(body, delimiter)
+    return found is not None and found > fields + EXTRA_FIELDS
 
 
 def set_aside(entry: files.Entry, delimiter: str, fields: int, lone_cr: bool,
@@ -102,7 +114,7 @@ def set_aside(entry: files.Entry, delimiter: str, fields: int, lone_cr: bool,
             body = raw[:-1] if raw.endswith(b"\n") else raw
             reason = None
             if number in candidates and _too_wide(body, sep, fields):
-                reason = f"expected {fields} fields, found {body.count(sep) + 1}"
+                reason = f"expected {fields} fields, found {_fields(body, sep)}"
             elif lone_cr and b"\r" in body.rstrip(b"\r"):
                 reason = LONE_CR
             if reason:
