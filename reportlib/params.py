@@ -24,10 +24,13 @@ REPORTS = registry.names()  # a tenant's reports when its params do not list the
 # Every top-level setting of a tenant's file, in the order of the README (anything else is a
 # typo, refused on load rather than silently ignored).
 FIELDS = ("display_name", "timezone", "locale", "currency", "sla_target_minutes",
-          "phone_numbers", "bots", "reports", "recipients", "options", "sources", "templates")
+          "phone_numbers", "bots", "event_names", "reports", "recipients", "options", "sources",
+          "templates")
 # Every key of `options:`, as the README lists them; another is a typo, refused on load too.
 OPTIONS = ("funnels", "campaign_variants", "extract_identities")
 FUNNEL_FIELDS = ("name", "steps")
+# What `event_names:` may name: the custom events report's categories, actions and labels.
+EVENT_NAME_KINDS = {"categories": "category", "actions": "action", "labels": "label"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ class TenantParams:
     sla_target_minutes: int = 15
     phone_numbers: tuple[PhoneNumber, ...] = ()
     bots: tuple[str, ...] = ()
+    # Bot id -> the name the reports show for it (`bots:` as a mapping); a bot without one is
+    # shown by its id.
+    bot_names: dict[str, str] = field(default_factory=dict)
+    # `event_names:`: per kind (EVENT_NAME_KINDS), the tenant's value -> the name shown.
+    event_names: dict[str, dict[str, str]] = field(default_factory=dict)
     reports: tuple[str, ...] = REPORTS
     recipients: dict[str, list[str]] = field(default_factory=dict)
     options: dict = field(default_factory=dict)
@@ -180,6 +188,7 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     if sla <= 0:
         raise ReportError(f"{path}: field sla_target_minutes: must be positive")
     column_maps = _column_maps(path, get("sources", dict, {}))
+    bots, bot_names = _bots(path, raw.get("bots", []))
     templates = {}
     for name, category in get("templates", dict, {}).items():
         value = str(category).strip().lower().replace("-", "_").replace(" ", "_")
@@ -195,7 +204,9 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         currency=get("currency", str, "USD"),
         sla_target_minutes=sla,
         phone_numbers=tuple(phones),
-        bots=tuple(str(b) for b in get("bots", list, [])),
+        bots=tuple(bots),
+        bot_names=bot_names,
+        event_names=_event_names(path, get("event_names", dict, {})),
         reports=reports,
         recipients=recipients,
         options=_options(path, get("options", dict, {})),
@@ -203,6 +214,51 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         templates=templates,
         source_file=str(path),
     )
+
+
+def _bots(path: Path, raw) -> tuple[list[str], dict[str, str]]:
+    """`bots:`, the tenant's bot ids: a list of ids, or a mapping of each id to the name the
+    reports show for it (empty or null: none, the id is shown)."""
+    if isinstance(raw, list):
+        for i, bot in enumerate(raw):
+            if not _scalar(bot):
+                raise ReportError(f"{path}: field bots[{i}]: expected a bot id, got {bot!r} (to "
+                                  "name the bots, write `bots:` as a mapping <bot id>: <name>)")
+        return [str(b) for b in raw], {}
+    if not isinstance(raw, dict):
+        raise ReportError(f"{path}: field bots: expected a list of bot ids or a mapping "
+                          f"<bot id>: <name>, got {raw!r}")
+    return [str(b) for b in raw], _names_of(f"{path}: field bots", raw, "bot id")
+
+
+def _event_names(path: Path, raw: dict) -> dict[str, dict[str, str]]:
+    """`event_names:`: {categories: {<category>: <name>}, actions: {<action>: <name>},
+    labels: {<label>: <name>}}, each optional; an action's name holds in every category."""
+    found = {}
+    for kind, names in raw.items():
+        where = f"{path}: field event_names.{kind}"
+        if kind not in EVENT_NAME_KINDS:
+            raise ReportError(f"{where}: not a kind of event name"
+                              f"{hint(kind, tuple(EVENT_NAME_KINDS))}")
+        if not isinstance(names, dict):
+            raise ReportError(f"{where}: expected a mapping <{EVENT_NAME_KINDS[kind]}>: <name>, "
+                              f"got {names!r}")
+        found[kind] = _names_of(where, names, EVENT_NAME_KINDS[kind])
+    return found
+
+
+def _names_of(where: str, raw: dict, what: str) -> dict[str, str]:
+    """Display names given as `<id>: <name>`: id and name text (or a number YAML read), a
+    null or empty name none."""
+    names = {}
+    for key, name in raw.items():
+        if not _scalar(key):
+            raise ReportError(f"{where}: expected a {what}, got {key!r}")
+        if name is not None and not _scalar(name):
+            raise ReportError(f"{where}.{key}: expected a name (text), got {name!r}")
+        if name is not None and str(name).strip():
+            names[str(key)] = str(name).strip()
+    return names
 
 
 def _options(path: Path, raw: dict) -> dict:
@@ -330,7 +386,10 @@ def dump_tenant(params_dir: Path, tenant: TenantParams) -> Path:
              "label": p.label}
             for p in tenant.phone_numbers
         ],
-        "bots": list(tenant.bots),
+        "bots": ({b: tenant.bot_names.get(b) for b in tenant.bots} if tenant.bot_names
+                 else list(tenant.bots)),
+        **({"event_names": {k: dict(v) for k, v in tenant.event_names.items()}}
+           if tenant.event_names else {}),
         "reports": list(tenant.reports),
         "recipients": tenant.recipients,
     }

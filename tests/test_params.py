@@ -74,6 +74,53 @@ def test_every_known_setting_loads(tmp_path):
     assert params.load_tenant(tmp_path, "acme") == tenant
 
 
+def test_bots_and_events_may_be_given_names(tmp_path):
+    # There was nowhere to write the names a tenant gives its bots and events: the reports
+    # showed the platform's ids. `bots:` may map each id to its name (a list of ids still
+    # loads), `event_names:` names categories, actions and labels; a null or empty name is
+    # none.
+    write_acme(tmp_path, bots={"acme-router": "Triagem", "acme-sac": None, "acme-bot": ""},
+               event_names={"categories": {"menu": "Menu principal"},
+                            "actions": {"option_selected": "Opção escolhida"},
+                            "labels": {"opcao_1": "Ofertas", 2: 3}})
+    tenant = params.load_tenant(tmp_path, "acme")
+    assert sorted(tenant.bots) == ["acme-bot", "acme-router", "acme-sac"]
+    assert tenant.bot_names == {"acme-router": "Triagem"}
+    assert tenant.event_names == {"categories": {"menu": "Menu principal"},
+                                  "actions": {"option_selected": "Opção escolhida"},
+                                  "labels": {"opcao_1": "Ofertas", "2": "3"}}
+    params.dump_tenant(tmp_path, tenant)
+    assert params.load_tenant(tmp_path, "acme") == tenant
+    write_acme(tmp_path, bots=["acme-bot"])
+    assert params.load_tenant(tmp_path, "acme").bot_names == {}
+
+
+@pytest.mark.parametrize(("fields", "says"), [
+    ({"bots": "acme-bot"},
+     "field bots: expected a list of bot ids or a mapping <bot id>: <name>, got 'acme-bot'"),
+    ({"bots": [{"acme-bot": "Vendas"}]},
+     "field bots[0]: expected a bot id, got {'acme-bot': 'Vendas'} (to name the bots, write "
+     "`bots:` as a mapping <bot id>: <name>)"),
+    ({"bots": {"acme-bot": ["Vendas", "Sales"]}},
+     "field bots.acme-bot: expected a name (text), got ['Vendas', 'Sales']"),
+    ({"event_name": {"categories": {"menu": "Menu"}}},
+     "field event_name: not a setting; did you mean event_names?"),
+    ({"event_names": {"categoris": {"menu": "Menu"}}},
+     "field event_names.categoris: not a kind of event name; did you mean categories?"),
+    ({"event_names": {"steps": {"menu": "Menu"}}},
+     "field event_names.steps: not a kind of event name (one of categories, actions, "
+     "labels)"),
+    ({"event_names": {"actions": ["open"]}},
+     "field event_names.actions: expected a mapping <action>: <name>, got ['open']"),
+    ({"event_names": {"labels": {"opcao_1": {"pt-BR": "Ofertas"}}}},
+     "field event_names.labels.opcao_1: expected a name (text), got {'pt-BR': 'Ofertas'}"),
+    ({"event_names": ["menu"]}, "field event_names: expected dict, got ['menu']"),
+])
+def test_a_name_of_the_wrong_shape_is_one_line_naming_file_and_field(tmp_path, fields, says):
+    path = write_acme(tmp_path, **fields)
+    assert error_of(tmp_path) == f"{path}: {says}"
+
+
 def test_a_site_report_may_be_listed_and_have_recipients(tmp_path):
     """A site's own report (params/reports.yaml) is a report name in `reports:` and in
     `recipients:`, whether or not a command has registered the site's reports yet."""

@@ -127,6 +127,24 @@ def variant_pairs(day: date) -> list[tuple[CampaignPlan, float, float, str]]:
 
 DEMO_OPTIONS = {"funnels": [{"name": "Pedido pelo menu",
                              "steps": [list(step) for step in FUNNEL]}]}
+DEMO_OPTIONS_EN = {"funnels": [{"name": "Order from the menu",
+                                "steps": [list(step) for step in FUNNEL]}]}
+# The names the tenants give their events (params `event_names:`): the reports show these, in
+# the tenant's language, not the platform's values (`menu`, `option_selected`, `opcao_1`).
+EVENT_NAMES_PT = {
+    "categories": {"menu": "Menu principal", "pedido": "Pedido"},
+    "actions": {"open": "Abertura", "option_selected": "Opção escolhida", "started": "Início",
+                "confirmed": "Confirmação"},
+    "labels": {"opcao_1": "Ofertas", "opcao_2": "Meus pedidos", "opcao_3": "Trocas",
+               "opcao_4": "Falar com atendente"},
+}
+EVENT_NAMES_EN = {
+    "categories": {"menu": "Main menu", "pedido": "Order"},
+    "actions": {"open": "Opened", "option_selected": "Option chosen", "started": "Started",
+                "confirmed": "Confirmed"},
+    "labels": {"opcao_1": "Offers", "opcao_2": "My orders", "opcao_3": "Returns",
+               "opcao_4": "Talk to an agent"},
+}
 
 PROFILES = (
     Profile(
@@ -136,6 +154,9 @@ PROFILES = (
                 PhoneNumber("110000000000001", "+55 11 4000-1001", "200000000000001", "Ofertas"),
                 PhoneNumber("110000000000002", "+55 11 4000-1002", "200000000000001", "SAC"),
             ), bots=("varejo-router", "varejo-ofertas", "varejo-sac"),
+            bot_names={"varejo-router": "Triagem", "varejo-ofertas": "Ofertas",
+                       "varejo-sac": "SAC"},
+            event_names=EVENT_NAMES_PT,
             recipients={"consumption": ["financeiro@varejosul.example"]},
             options=DEMO_OPTIONS,
         ),
@@ -157,8 +178,10 @@ PROFILES = (
                 PhoneNumber("120000000000001", "+55 21 3000-2001", "210000000000001", "Tokens"),
                 PhoneNumber("120000000000002", "+55 21 3000-2002", "210000000000001", "Faturas"),
             ), bots=("aurora-router", "aurora-atendimento"),
+            bot_names={"aurora-router": "Triage", "aurora-atendimento": "Customer service"},
+            event_names=EVENT_NAMES_EN,
             recipients={"consumption": ["cfo@aurora.example", "ops@aurora.example"]},
-            options=DEMO_OPTIONS,
+            options=DEMO_OPTIONS_EN,
         ),
         code="ban", campaigns_per_week=1.5, contacts=12000, foreign_share=0.0,
         csv_style="dmy-semicolon",
@@ -175,6 +198,8 @@ PROFILES = (
                 PhoneNumber("130000000000001", "+55 92 3500-3001", "220000000000001",
                             "Atendimento"),
             ), bots=("conecta-atendimento",),
+            bot_names={"conecta-atendimento": "Atendimento"},
+            event_names=EVENT_NAMES_PT,
             recipients={"consumption": ["gestao@conecta.example"]},
             options=DEMO_OPTIONS,
         ),
@@ -218,5 +243,6 @@ def tenant_profile(number: int) -> Profile:
                         _shifted_display(p.display_phone_number, copy),
                         str(int(p.waba_id) + copy * 1000), p.label)
             for p in base.tenant.phone_numbers),
-        bots=tuple(f"{bot}-{suffix}" for bot in base.tenant.bots))
+        bots=tuple(f"{bot}-{suffix}" for bot in base.tenant.bots),
+        bot_names={f"{bot}-{suffix}": name for bot, name in base.tenant.bot_names.items()})
     return replace(base, tenant=tenant, code=f"{base.code}{suffix}")

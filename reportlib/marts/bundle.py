@@ -140,6 +140,10 @@ def bundle_info(tenant: TenantParams, period: Period, as_of: date,
         "rate_card_sources": sorted({r.source.split(":")[0] for r in rows if r.enabled}),
         "phone_labels": {"".join(c for c in p.display_phone_number if c.isdigit()): p.label
                          for p in tenant.phone_numbers},
+        # The names the tenant gives its bots (ids compared lower-case, as ingest's ownership
+        # does) and its events' categories, actions and labels: the reports show these.
+        "bot_names": {b.lower(): n for b, n in tenant.bot_names.items()},
+        "event_names": tenant.event_names,
         "reports": list(reports),
         # A site's own reports as its notebook needs them (a kernel reads no params).
         "site_reports": {r: {"title": dict(spec.titles), "tables": list(spec.tables),

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from reportlib import cli, ingest
+from reportlib import params as params_mod
 from reportlib.deliver.extract import TABLES, check_range, extract
 from reportlib.errors import ReportError
 from tests.conftest import ACME, webhook, write
@@ -149,6 +150,29 @@ def test_full_identities_when_the_tenant_chooses(tmp_path, warehouse):
     first = read_csv(path)[0]
     assert rows == 2 and first["recipient"] == "'+5511999990001"
     assert first["recipient_masked"] == "'+55 ••• ••••-0001"
+
+
+def test_extracts_carry_ids_when_the_tenant_names_its_bots_and_events(tmp_path, warehouse,
+                                                                      params_dir):
+    # The names of params `bots:` and `event_names:` are for the reports' readers; an
+    # extract is the tenant's own data, joined with its systems by id: ids, as before.
+    params_mod.dump_tenant(params_dir, replace(
+        ACME, bots=("acme-bot", "router"),
+        bot_names={"acme-bot": "Atendimento", "router": "Triagem"},
+        event_names={"categories": {"menu": "Menu principal"}, "actions": {"open": "Abertura"},
+                     "labels": {"-1": "Nenhum"}}))
+    named = params_mod.load_tenant(params_dir, "acme")
+    assert named.bot_names == {"acme-bot": "Atendimento", "router": "Triagem"}
+    extract(warehouse, named, ["conversation_details", "conversation_summary", "user_details",
+                               "event_tracks"], date(2026, 10, 1), date(2026, 10, 31), "csv",
+            tmp_path / "named", TODAY)
+    details = read_csv(tmp_path / "named" / "conversation_details.csv")[0]
+    assert (details["bot_id"], details["router_id"]) == ("acme-bot", "router")
+    summary = read_csv(tmp_path / "named" / "conversation_summary.csv")[0]
+    assert (summary["bot_id"], summary["router_id"]) == ("acme-bot", "router")
+    assert read_csv(tmp_path / "named" / "user_details.csv")[0]["bots"] == "acme-bot"
+    event = read_csv(tmp_path / "named" / "event_tracks.csv")[0]
+    assert (event["category"], event["action"], event["label"]) == ("menu", "open", "'-1")
 
 
 @pytest.mark.parametrize("start, end, ok", [

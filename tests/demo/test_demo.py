@@ -213,6 +213,31 @@ def test_tenants_beyond_the_three_profiles_are_distinct_tenants(tmp_path):
     assert rejected == {"varejo_sul": 2, "varejo_sul_4": 2}
 
 
+def test_the_demo_tenants_name_their_bots_and_events_in_their_language(tmp_path):
+    # The demo's reports showed slugs (varejo-router, menu/open, opcao_1): each demo tenant's
+    # params name every bot and every event value the demo writes, in the tenant's language,
+    # copies of a profile (varejo_sul_4) too.
+    from reportlib.demo.desk import FUNNEL
+    from reportlib.demo.profiles import tenant_profile
+
+    for number in range(4):
+        params.dump_tenant(tmp_path, tenant_profile(number).tenant)
+        tenant = params.load_tenant(tmp_path, tenant_profile(number).tenant.tenant_id)
+        assert set(tenant.bot_names) == set(tenant.bots)
+        names = tenant.event_names
+        assert {c for c, _ in FUNNEL} <= set(names["categories"])
+        assert {a for _, a in FUNNEL} <= set(names["actions"])
+        assert {f"opcao_{i}" for i in range(1, 5)} <= set(names["labels"])
+    varejo = params.load_tenant(tmp_path, "varejo_sul")
+    aurora = params.load_tenant(tmp_path, "banco_aurora")
+    assert varejo.bot_names["varejo-router"] == "Triagem"
+    assert varejo.event_names["actions"]["option_selected"] == "Opção escolhida"
+    assert aurora.locale == "en" and aurora.bot_names["aurora-atendimento"] == "Customer service"
+    assert aurora.event_names["categories"]["menu"] == "Main menu"
+    assert aurora.options["funnels"][0]["name"] == "Order from the menu"
+    assert params.load_tenant(tmp_path, "varejo_sul_4").bot_names["varejo-router-4"] == "Triagem"
+
+
 def test_webhook_files_keep_their_quirks(tmp_path):
     demo.generate(tmp_path / "sources", None, tenants=1, scale=0.1, months=1)
     lines = (tmp_path / "sources" / "varejo_sul" / "whatsapp_webhooks" /

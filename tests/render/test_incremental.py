@@ -110,3 +110,21 @@ def test_a_report_whose_rows_did_not_change_is_skipped_before_its_bundle_is_buil
     assert again() == ["banco_aurora unchanged", "varejo_sul unchanged"]
     assert built == ["varejo_sul"]
     assert again() == ["banco_aurora unchanged", "varejo_sul unchanged"] and built == []
+
+
+def test_a_new_name_of_a_bot_renders_its_report_again(tmp_path):
+    # A bot's name (params `bots:`) changes no row of the warehouse: the report is rendered
+    # again because the name reaches it through the bundle's info, which its input hash holds.
+    demo.generate(tmp_path / "sources", tmp_path / "params", date(2026, 11, 20), tenants=1,
+                  months=1, scale=0.1)
+    ingest.ingest(tmp_path / "sources", tmp_path / "warehouse.duckdb", tmp_path / "params")
+    assert run(tmp_path) == ["varejo_sul 2026-11 chatbots: ok",
+                             "varejo_sul 2026-11 consumption: ok"]
+    page = tmp_path / "outputs" / "varejo_sul" / PERIOD / "chatbots.html"
+    assert ">SAC<" in page.read_text(encoding="utf-8")
+    params = tmp_path / "params" / "tenants" / "varejo_sul.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace(
+        "varejo-sac: SAC", "varejo-sac: Central de atendimento"), encoding="utf-8")
+    assert "varejo_sul 2026-11 chatbots: ok" in run(tmp_path)
+    html = page.read_text(encoding="utf-8")
+    assert ">Central de atendimento<" in html and ">SAC<" not in html

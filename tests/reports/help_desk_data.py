@@ -3,6 +3,7 @@ attendance, chatbots and custom-events tests: answers are worked by hand in each
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -93,9 +94,29 @@ acme-bot,u5,menu,choose,2026-10-07 09:01:00
 """
 
 
+# The names the tenant may give its bots and events (params `bots:`, `event_names:`): one
+# bot, the router, a category, two actions and a label; bot-b, `pedido` and `open` stay
+# unnamed.
+NAMES = {"bot_names": {"BOT-A": "Atendimento", "router": "Triagem"},
+         "event_names": {"categories": {"menu": "Menu principal"},
+                         "actions": {"choose": "Opção escolhida", "done": "Concluído"},
+                         "labels": {"opcao_1": "Ofertas"}}}
+
+
 @pytest.fixture
 def desk_bundle(tmp_path, params_dir):
-    tenant = replace(ACME, bots=("acme-bot", "bot-a", "bot-b"), options=FUNNEL)
+    return build_desk_bundle(tmp_path, params_dir, replace(
+        ACME, bots=("acme-bot", "bot-a", "bot-b"), options=FUNNEL))
+
+
+@pytest.fixture
+def named_desk_bundle(tmp_path, params_dir):
+    """The desk bundle of a tenant that names some of its bots and events (`NAMES`)."""
+    return build_desk_bundle(tmp_path, params_dir, replace(
+        ACME, bots=("acme-bot", "BOT-A", "bot-b", "router"), options=FUNNEL, **NAMES))
+
+
+def build_desk_bundle(tmp_path, params_dir, tenant) -> Bundle:
     params_mod.dump_tenant(params_dir, tenant)
     base = tmp_path / "sources" / "acme"
     for kind, text in (("tickets", TICKETS), ("ticket_messages", MESSAGES),
@@ -110,3 +131,9 @@ def desk_bundle(tmp_path, params_dir):
                  ("attendance", "chatbots", "custom_events", "desk_followup"))
     return Bundle.open(out)
 
+
+
+def table_cells(table: str) -> list[list[str]]:
+    """The text of an HTML table's body cells (`present.table`), row by row."""
+    return [[re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table) if "<td" in row]

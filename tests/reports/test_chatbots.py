@@ -16,6 +16,7 @@ from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.chatbots import ChatbotsReport
 from tests.conftest import ACME, write
+from tests.reports.help_desk_data import table_cells
 
 
 def test_mau_meu_msgs_across_a_month_boundary_and_two_channels(desk_bundle):
@@ -38,6 +39,17 @@ def test_mau_meu_msgs_across_a_month_boundary_and_two_channels(desk_bundle):
     assert f["router.router.2026-10.msgs"] == 4
 
 
+
+def test_the_table_names_bots_and_routers_as_the_tenant_names_them(named_desk_bundle):
+    # The table named bots by their platform ids ("varejo-router", "aurora-atendimento"):
+    # a publication shows the names of params `bots:` (matched whatever the case: the params
+    # say BOT-A, the data bot-a); a bot without one, bot-b, is shown as written.
+    for locale in ("pt-BR", "en"):
+        rows = table_cells(ChatbotsReport(named_desk_bundle, locale).monthly().body)
+        assert [row[1] for row in rows] == ["–", "Triagem", "Atendimento", "bot-b"], rows
+    # The figures (the manifest's keys) keep the ids: names are for readers.
+    f = ChatbotsReport(named_desk_bundle, "pt-BR").figures()
+    assert (f["bot.bot-a.2026-10.mau"], f["router.router.2026-10.msgs"]) == (1, 4)
 
 # Bot messages for a like-for-like month: u9 marks the warehouse's first day (20 Oct 2025).
 LIKE_FOR_LIKE_BOT = """MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate

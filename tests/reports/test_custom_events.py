@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from reportlib.reports.custom_events import CustomEventsReport, friction_step, funnel_table
+from tests.reports.help_desk_data import table_cells
 
 
 def test_funnel_with_repeats_and_a_skipped_step(desk_bundle):
@@ -21,7 +22,7 @@ def test_funnel_with_repeats_and_a_skipped_step(desk_bundle):
     assert int(friction_step(table)["step"]) == 3 and f["funnel.Compra.friction_step"] == 3
     assert (f["events"], f["users"]) == (12, 5)
     prose = " ".join(report.funnels().prose)
-    assert "step 3 (pedido/done)" in prose
+    assert "step 3 (pedido / done)" in prose
 
 
 
@@ -53,3 +54,28 @@ def test_a_funnel_says_why_its_users_are_fewer_than_the_events_tables(desk_bundl
     # funnel, 513 events in both, with nothing saying why.
     prose = CustomEventsReport(desk_bundle, "en").funnels().prose
     assert prose[-1].startswith("A step counts the users who reached it after the steps")
+
+
+def test_events_are_named_as_the_tenant_names_them(named_desk_bundle):
+    # The report showed the tenant's raw values ("menu/open", "option_selected", "opcao_1"):
+    # code, and English inside a Portuguese report. It shows the names of params
+    # `event_names:` wherever a category, action or label is named, and a value without one
+    # (pedido, open) as written.
+    report = CustomEventsReport(named_desk_bundle, "pt-BR")
+    events = report.events()
+    assert "o mais frequente foi Menu principal / open (6)." in events.prose[0]
+    assert table_cells(events.body) == [["Menu principal", "open", "6", "5"],
+                                  ["Menu principal", "Opção escolhida", "4", "4"],
+                                  ["pedido", "Concluído", "2", "2"]]
+    funnels = report.funnels()
+    assert "a etapa 3 (pedido / Concluído)" in " ".join(funnels.prose)
+    assert [row[1] for row in table_cells(funnels.body)] == [
+        "Menu principal / open", "Menu principal / Opção escolhida", "pedido / Concluído"]
+    report.labels_df = pd.DataFrame({"category": ["menu"], "action": ["choose"],
+                                     "label": ["opcao_1"], "events": [3], "users": [2]})
+    assert table_cells(report.labels().body) == [["Menu principal", "Opção escolhida", "Ofertas",
+                                            "3", "2"]]
+    # The figures (the manifest's keys) keep the values as the data has them.
+    f = report.figures()
+    assert (f["events.menu.choose"], f["funnel.Compra.step3.users"]) == (4, 1)
+

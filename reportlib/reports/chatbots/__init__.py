@@ -114,6 +114,10 @@ class ChatbotsReport(BaseReport):
         self.daily_df = bundle.table("chatbot_daily")
 
 
+    def bot_name(self, bot_id: str) -> str:
+        """The name the tenant gives a bot or router (params `bots:`), else its id."""
+        return self.info.get("bot_names", {}).get(str(bot_id).lower(), bot_id)
+
     def _with_change(self) -> pd.DataFrame:
         """Each month's row with the like-for-like change of MAU, MEU and MSGs on the same days
         of the month before (`*_change`) and of the same month a year before (`*_change_year`);
@@ -195,9 +199,10 @@ class ChatbotsReport(BaseReport):
                  *self._changes(last), self._say("monthly.detail"),
                  self._say("monthly.table.whole" if self._whole_month(last) else "monthly.table")]
         order = {"all": 0, "router": 1, "bot": 2}
-        df = df.assign(o=df["level"].map(order)).sort_values(["o", "name", "month"])
-        rows = [[self._t(r.level) if r.level != "all" else self._t("total"),
-                 r.name if r.level != "all" else "–",
+        df = df.assign(o=df["level"].map(order), shown=[
+            self.bot_name(n) if level != "all" else "–" for level, n in zip(
+                df["level"], df["name"], strict=True)]).sort_values(["o", "shown", "month"])
+        rows = [[self._t(r.level) if r.level != "all" else self._t("total"), r.shown,
                  self.fmt.month(_day(r.month)),
                  f"{self._days(r.span_start, r.span_end)} vs "
                  f"{self._days(r.previous_start, r.previous_end)}",

@@ -17,9 +17,9 @@ REPORT = "custom_events"
 PROSE = {
     "events": {
         "pt-BR": "{events} eventos de {users} usuários no período; o mais frequente foi "
-                 "{category}/{action} ({top}).",
+                 "{event} ({top}).",
         "en": "{events} events from {users} users in the period; the most frequent was "
-              "{category}/{action} ({top}).",
+              "{event} ({top}).",
     },
     "events.detail": {
         "pt-BR": "Contamos eventos, como a plataforma, e mostramos usuários distintos ao lado.",
@@ -89,6 +89,15 @@ class CustomEventsReport(BaseReport):
         self.totals_df = bundle.table("event_totals")
 
 
+    def named(self, kind: str, value) -> str:
+        """The name the tenant gives an event's category, action or label (`kind`: params
+        `event_names:` categories, actions, labels), else the value as the data has it."""
+        return self.info.get("event_names", {}).get(kind, {}).get(str(value), value)
+
+    def event_name(self, category, action) -> str:
+        """A category and action as one name (a funnel's step, the most frequent event)."""
+        return f"{self.named('categories', category)} / {self.named('actions', action)}"
+
     def figures(self) -> dict:
         totals = self.totals_df.iloc[0]
         figures: dict = {"partial": bool(self.info["partial"]), "events": int(totals.events),
@@ -112,11 +121,12 @@ class CustomEventsReport(BaseReport):
         top = df.iloc[0]
         totals = self.totals_df.iloc[0]
         prose = [self._say("events", events=self.fmt.number(totals.events),
-                           users=self.fmt.number(totals.users), category=top.category,
-                           action=top.action, top=self.fmt.number(top.events)),
+                           users=self.fmt.number(totals.users),
+                           event=self.event_name(top.category, top.action),
+                           top=self.fmt.number(top.events)),
                  self._say("events.detail")]
-        rows = [[r.category, r.action, self.fmt.number(r.events), self.fmt.number(r.users)]
-                for r in df.itertuples()]
+        rows = [[self.named("categories", r.category), self.named("actions", r.action),
+                 self.fmt.number(r.events), self.fmt.number(r.users)] for r in df.itertuples()]
         return present.Section(self._t("section.events"), prose, present.table(
             [self._t("category"), self._t("action_name"), self._t("events"),
              self._t("users")], rows, [False, False, True, True]))
@@ -139,7 +149,7 @@ class CustomEventsReport(BaseReport):
         colors = {c: palette[i % len(palette)] for i, c in enumerate(grid.columns)}
         fig = charts.daily_lines([d.date() for d in days],
                                  {c: grid[c].tolist() for c in grid.columns}, colors,
-                                 {c: c for c in grid.columns},
+                                 {c: self.named("categories", c) for c in grid.columns},
                                  self._say("chart.trend",
                                            day=self.fmt.day_month(totals.idxmax().date()),
                                            n=self.fmt.number(totals.max())),
@@ -152,7 +162,8 @@ class CustomEventsReport(BaseReport):
         df = self.labels_df.head(15)
         if df.empty:
             return present.Section(self._t("section.labels"), [self._say("none")])
-        rows = [[r.category, r.action, r.label, self.fmt.number(r.events),
+        rows = [[self.named("categories", r.category), self.named("actions", r.action),
+                 self.named("labels", r.label), self.fmt.number(r.events),
                  self.fmt.number(r.users)] for r in df.itertuples()]
         return present.Section(self._t("section.labels"), [self._say("labels")], present.table(
             [self._t("category"), self._t("action_name"), self._say("col.label"),
@@ -171,13 +182,16 @@ class CustomEventsReport(BaseReport):
                 prose.append(self._say(
                     "funnel", name=name, first=self.fmt.number(first),
                     last=self.fmt.number(last), rate=self.fmt.percent(rate(last, first) or 0),
-                    step=int(worst["step"]), what=f"{worst['category']}/{worst['action']}",
+                    step=int(worst["step"]),
+                    what=self.event_name(worst["category"], worst["action"]),
                     drop=self.fmt.percent(float(worst["drop_off"]))))
-            labels = [f"{r.step}. {r.category}/{r.action}" for r in table.itertuples()]
+            labels = [f"{r.step}. {self.event_name(r.category, r.action)}"
+                      for r in table.itertuples()]
             fig = charts.funnel(labels, table["users"].tolist(), self._say(
                 "chart.funnel", name=name, rate=self.fmt.percent(rate(last, first) or 0)),
                 self.fmt)
-            rows = [[int(r.step), f"{r.category}/{r.action}", self.fmt.number(r.events),
+            rows = [[int(r.step), self.event_name(r.category, r.action),
+                     self.fmt.number(r.events),
                      self.fmt.number(r.users),
                      self.fmt.percent(r.conversion) if r.conversion is not None else "–",
                      self.fmt.percent(r.drop_off) if r.drop_off is not None else "–"]
