@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from babel.numbers import is_currency
 
 from reportlib import registry
 from reportlib import sources as sources_mod
@@ -162,6 +163,12 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     locale = get("locale", str, "pt-BR")
     if locale not in LOCALES:
         raise ReportError(f"{path}: field locale: {locale!r} is not one of {', '.join(LOCALES)}")
+    # Amounts are shown in US dollars, the currency of Meta's rates and of the rate card,
+    # whatever this says: the code is kept (tenants table, bundle), checked to be one.
+    currency = get("currency", str, "USD").strip().upper()
+    if not is_currency(currency):
+        raise ReportError(f"{path}: field currency: {currency!r} is not an ISO 4217 currency "
+                          "code (e.g. USD, BRL)")
     phones = []
     for i, item in enumerate(get("phone_numbers", list, [])):
         if not isinstance(item, dict) or "id" not in item:
@@ -201,7 +208,7 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
         display_name=get("display_name", str, tenant),
         timezone=timezone,
         locale=locale,
-        currency=get("currency", str, "USD"),
+        currency=currency,
         sla_target_minutes=sla,
         phone_numbers=tuple(phones),
         bots=tuple(bots),

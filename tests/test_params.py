@@ -270,3 +270,17 @@ def test_every_settings_file_refuses_a_key_given_twice(tmp_path, monkeypatch):
         params.load_site_reports(tmp_path)
     assert str(caught.value) == (f"{tmp_path / 'reports.yaml'}: line 3: field reports: given "
                                  "twice (keep one)")
+
+
+def test_currency_is_an_iso_code(tmp_path):
+    """`currency: XYZ` or `currency: reais` loaded, and nothing read it; a code is checked
+    now, written any case. (Amounts are shown in US dollars, Meta's rates' currency.)"""
+    (tmp_path / "tenants").mkdir()
+    for written, says in (("XYZ", "'XYZ' is not"), ("reais", "'REAIS' is not")):
+        (tmp_path / "tenants" / "acme.yaml").write_text(f"currency: {written}\n")
+        with pytest.raises(ReportError) as caught:
+            params.load_tenant(tmp_path, "acme")
+        assert str(caught.value) == (f"{tmp_path / 'tenants' / 'acme.yaml'}: field currency: "
+                                     f"{says} an ISO 4217 currency code (e.g. USD, BRL)")
+    (tmp_path / "tenants" / "acme.yaml").write_text("currency: ' brl '\n")
+    assert params.load_tenant(tmp_path, "acme").currency == "BRL"
