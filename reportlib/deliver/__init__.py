@@ -330,7 +330,7 @@ def subject(tenant: TenantParams, report: str, period_label: str,
     period = parse_period(period_label)
     fmt = Formatter(tenant.locale)
     when = fmt.month(period.start) if period.is_month else \
-        f"{fmt.date(period.start)} – {fmt.date(period.end)}"
+        fmt.date_range(period.start, period.end)
     text = f"{report_title(report, tenant.locale)} · {tenant.display_name} · " \
            f"{when}"
     if partial is not None:
@@ -354,7 +354,7 @@ def attachment_name(tenant: TenantParams, report: str, period_label: str) -> str
     period = parse_period(period_label)
     fmt = Formatter(tenant.locale)
     when = fmt.month(period.start) if period.is_month else \
-        f"{fmt.date(period.start)} – {fmt.date(period.end)}"
+        fmt.date_range(period.start, period.end)
     parts = [report_title(report, tenant.locale), tenant.display_name, when]
     name = " - ".join(" ".join(UNSAFE_IN_FILE_NAMES.sub(" ", p).split()) for p in parts)
     return f"{name}.pdf"

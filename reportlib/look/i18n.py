@@ -411,7 +411,30 @@ class Formatter:
         languages, where English's own short form would write "11/20/26")."""
         if style == "short" and self.locale != "pt-BR":
             style = "M/d/y"
-        return format_date(value, format=style, locale=babel_locale(self.locale))
+        text = format_date(value, format=style, locale=babel_locale(self.locale))
+        return self._first(value, text) if style == "long" else text
+
+    def _first(self, value: date, text: str) -> str:
+        """Brazilian usage writes the first of a month as an ordinal: "1º de outubro"."""
+        if self.locale == "pt-BR" and value.day == 1 and text.startswith("1 "):
+            return "1º" + text[1:]
+        return text
+
+    def date_range(self, start: date, end: date) -> str:
+        """Two days as one span, what they share written once: "1º a 15 de outubro de 2026",
+        "October 1–15, 2026"; "20 de outubro a 19 de novembro de 2026", "October 20 –
+        November 19, 2026"; across years both dates whole."""
+        if start == end:
+            return self.date(start)
+        pt = self.locale == "pt-BR"
+        if start.year != end.year:
+            return f"{self.date(start)} {'a' if pt else '–'} {self.date(end)}"
+        if start.month != end.month:
+            return f"{self.day_month(start)} {'a' if pt else '–'} {self.date(end)}"
+        if pt:
+            return f"{'1º' if start.day == 1 else start.day} a {self.date(end)}"
+        month = format_date(start, format="MMMM", locale=babel_locale(self.locale))
+        return f"{month} {start.day}–{end.day}, {end.year}"
 
     def day(self, value: date) -> str:
         return format_date(value, format="dd/MM" if self.locale == "pt-BR" else "MMM d",
@@ -434,8 +457,9 @@ class Formatter:
 
     def day_month(self, value: date) -> str:
         """A day written out, without the year: "6 de novembro", "November 6"."""
-        return format_date(value, format="d 'de' MMMM" if self.locale == "pt-BR" else "MMMM d",
-                           locale=babel_locale(self.locale))
+        return self._first(value, format_date(
+            value, format="d 'de' MMMM" if self.locale == "pt-BR" else "MMMM d",
+            locale=babel_locale(self.locale)))
 
     def weekday(self, iso: int) -> str:
         """An ISO weekday (1 = Monday) written out: "terça-feira", "Tuesday"."""

@@ -172,7 +172,7 @@ def page_titles(job: Job) -> tuple[str, str]:
     period = calendar.parse_period(job.period)
     fmt = Formatter(locale)
     when = fmt.month(period.start) if period.is_month else \
-        f"{fmt.date(period.start)} – {fmt.date(period.end)}"
+        fmt.date_range(period.start, period.end)
     name = job.title or report_title(job.report, locale)
     text = f"{name} · {job.display_name or job.tenant} · {when}"
     return text, text
@@ -861,7 +861,7 @@ def _index_period(label: str) -> dict:
     except ReportError:
         return {"label": label, "title": label, "final": None}
     title = (fmt.month(period.start) if period.is_month else
-             f"{fmt.date(period.start)} – {fmt.date(period.end)}")
+             fmt.date_range(period.start, period.end))
     return {"label": label, "title": title,
             "final": fmt.date(calendar.consolidation_date(period))}
 

@@ -153,7 +153,7 @@ class BaseReport:
     def header(self) -> present.Header:
         period = self.bundle.period
         subtitle = (self.fmt.month(period.start) if period.is_month else
-                    f"{self.fmt.date(period.start)} – {self.fmt.date(period.end)}")
+                    self.fmt.date_range(period.start, period.end))
         consolidation = date.fromisoformat(self.info["consolidation_date"])
         lines = [self._t("generated", date=self.fmt.date(self.bundle.as_of))]
         window = self.provisional()

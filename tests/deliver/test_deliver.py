@@ -497,4 +497,4 @@ def test_the_attachment_is_named_in_the_readers_language():
         "Active-message campaigns - Banco Aurora - November 2026.pdf"
     assert attachment_name(replace(ACME, display_name="A/B: Lojas"), "attendance",
                            "2026-10-01..2026-10-15") == \
-        "Atendimento humano - A B Lojas - 1 de outubro de 2026 – 15 de outubro de 2026.pdf"
+        "Atendimento humano - A B Lojas - 1º a 15 de outubro de 2026.pdf"

@@ -90,3 +90,26 @@ def test_an_english_label_has_one_pt_br_name_in_every_report():
             if "pt-BR" in words and "en" in words:
                 names[words["en"].lower()].add(words["pt-BR"])
     assert {en: pt for en, pt in names.items() if len(pt) > 1 and en not in INFLECTED_EN} == {}
+
+
+@pytest.mark.parametrize(("start", "end", "pt", "en"), [
+    (date(2026, 10, 1), date(2026, 10, 15), "1º a 15 de outubro de 2026", "October 1–15, 2026"),
+    (date(2026, 10, 20), date(2026, 11, 19), "20 de outubro a 19 de novembro de 2026",
+     "October 20 – November 19, 2026"),
+    (date(2025, 12, 20), date(2026, 1, 5), "20 de dezembro de 2025 a 5 de janeiro de 2026",
+     "December 20, 2025 – January 5, 2026"),
+    (date(2026, 11, 1), date(2026, 11, 1), "1º de novembro de 2026", "November 1, 2026"),
+])
+def test_a_span_of_days_writes_what_its_ends_share_once(start, end, pt, en):
+    # Headers and comparisons said "1 de outubro de 2026 – 15 de outubro de 2026".
+    assert Formatter("pt-BR").date_range(start, end) == pt
+    assert Formatter("en").date_range(start, end) == en
+
+
+def test_the_first_of_a_month_is_an_ordinal_in_portuguese():
+    pt = Formatter("pt-BR")
+    assert (pt.date(date(2025, 7, 1)), pt.day_month(date(2025, 7, 1))) == (
+        "1º de julho de 2025", "1º de julho")
+    assert (pt.date(date(2025, 7, 11)), pt.date(date(2025, 7, 1), "short")) == (
+        "11 de julho de 2025", "01/07/2025")
+    assert Formatter("en").date(date(2025, 7, 1)) == "July 1, 2025"

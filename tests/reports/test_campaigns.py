@@ -782,7 +782,7 @@ def test_notes_write_dates_as_the_reader_does_and_name_templates_in_portuguese(c
     # "modelo" is headed so.
     report = CampaignsReport(campaign_bundle, "pt-BR")
     notes = " ".join(report.footnotes().notes)
-    assert "desde 1 de julho de 2025" in notes and "01/07/2025" not in notes
+    assert "desde 1º de julho de 2025" in notes and "01/07/2025" not in notes
     assert ">Modelo<" in report.campaigns().body and ">Template<" not in report.campaigns().body
     english = " ".join(CampaignsReport(campaign_bundle, "en").footnotes().notes)
     assert "from July 1, 2025" in english

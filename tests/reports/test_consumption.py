@@ -356,7 +356,7 @@ def test_the_notes_write_dates_as_the_readers_locale_does(tmp_path, empty_wareho
     assert ("Counts and Meta's cost come from Meta's analytics (of conversations until June "
             "30, 2025, of per-message pricing from July 1, 2025)") in english[0]
     portuguese = ConsumptionReport(b, "pt-BR").footnotes().notes
-    assert ("(de conversas até 30 de junho de 2025, de preços por mensagem a partir de 1 de "
+    assert ("(de conversas até 30 de junho de 2025, de preços por mensagem a partir de 1º de "
             "julho de 2025)") in portuguese[0]
     for note in english + portuguese:
         assert not ISO_DATE.search(note), note
@@ -393,7 +393,7 @@ def test_the_rate_card_note_says_what_the_cost_table_shows(tmp_path, empty_wareh
     assert "tabela, desde 01/07/2025 (fonte secundária)" in portuguese.cost().body
     [note] = [n for n in portuguese.footnotes().notes if n.startswith("Fonte das tarifas")]
     assert note == ("Fonte das tarifas: tabela de preços publicada pela Meta, com as mudanças "
-                    "de preço até a mais recente, em vigor desde 1 de janeiro de 2026; as "
+                    "de preço até a mais recente, em vigor desde 1º de janeiro de 2026; as "
                     "tarifas não incluem a margem do provedor. As tarifas marcadas “fonte "
                     "secundária” na tabela de custo vêm de fontes secundárias, não da tabela "
                     "publicada pela Meta, e são menos seguras.")

@@ -157,7 +157,7 @@ class ChatbotsReport(BaseReport):
         return figures
 
     def _range(self, start, end) -> str:
-        return f"{self.fmt.date(_day(start))} – {self.fmt.date(_day(end))}"
+        return self.fmt.date_range(_day(start), _day(end))
 
     @staticmethod
     def _whole_month(last) -> bool:
