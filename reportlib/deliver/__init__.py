@@ -305,7 +305,9 @@ def slim_html(page: str, title: str) -> tuple[str, list[tuple[str, bytes]]]:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{css}</style></head>"
             f'<body><div class="mail">{body}</div></body></html>')
-    slim = re.sub(r">\s+<", "><", slim)
+    # Whitespace between tags is one space, not none: "11/2026</span> <span>–" keeps the
+    # space the reader sees between two words that are elements.
+    slim = re.sub(r">\s+<", "> <", slim)
     inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
     return inliner.inline(slim), images
 

@@ -498,3 +498,15 @@ def test_the_attachment_is_named_in_the_readers_language():
     assert attachment_name(replace(ACME, display_name="A/B: Lojas"), "attendance",
                            "2026-10-01..2026-10-15") == \
         "Atendimento humano - A B Lojas - 1º a 15 de outubro de 2026.pdf"
+
+
+def test_words_that_are_elements_keep_their_space_in_the_email():
+    """A campaign's name set as tokens ("Clube VIP 11/2026 – A") read "11/2026– A" in the
+    e-mail: the space between two elements was taken for layout and dropped."""
+    page = ('<html><body><table class="data"><tr><td class="words">Clube VIP <span class='
+            '"token">11/2026</span> <span class="token">–</span> A</td></tr></table></body>'
+            "</html>")
+    body, _ = deliver.slim_html(page, "Campanhas")
+    cell = re.search(r"<td\b[^>]*>(.*?)</td>", body).group(1)
+    assert re.sub(r"<[^>]+>", "", cell) == "Clube VIP 11/2026 – A"
+
