@@ -305,7 +305,9 @@ def slim_html(page: str, title: str) -> tuple[str, list[tuple[str, bytes]]]:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{css}</style></head>"
             f'<body><div class="mail">{body}</div></body></html>')
-    slim = re.sub(r">\s+<", "><", slim)
+    # Whitespace between tags is one space, not none: "11/2026</span> <span>–" keeps the
+    # space the reader sees between two words that are elements.
+    slim = re.sub(r">\s+<", "> <", slim)
     inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
     return inliner.inline(slim), images
 
@@ -391,9 +393,47 @@ def _manifest_flags(out_dir: Path, report: str) -> list[dict]:
         if isinstance(flags, list) else []
 
 
+# A link to a file beside the report (a campaign's CSV): it leads nowhere from a mailbox.
+RELATIVE_LINK = r'<a href="(?![A-Za-z][A-Za-z0-9+.-]*:|#)[^"]*">[^<]*</a>'
+
+
+def without_file_columns(page: str) -> str:
+    """The page without the table columns whose every cell is a link to a file beside the
+    report (or empty), and without the notes about those files: in the e-mail such a column
+    is a row of "CSV" words that open nothing. Tables with merged cells are left as they are."""
+    cell = re.compile(r"<t([hd])\b[^>]*>.*?</t\1>", flags=re.S)
+    file_cell = re.compile(rf"<td\b[^>]*>\s*(?:{RELATIVE_LINK})?\s*</td>", flags=re.S)
+
+    def table(match: re.Match) -> str:
+        text = match.group(0)
+        if "colspan" in text or "rowspan" in text:
+            return text
+        rows = [[c.group(0) for c in cell.finditer(row)]
+                for row in re.findall(r"<tr\b[^>]*>.*?</tr>", text, flags=re.S)]
+        body = [row for row in rows if any(c.startswith("<td") for c in row)]
+        if not body or any(len(row) != len(rows[0]) for row in rows):
+            return text
+        drop = {i for i in range(len(rows[0]))
+                if all(file_cell.fullmatch(row[i]) for row in body)
+                and any(re.search(RELATIVE_LINK, row[i]) for row in body)}
+        if not drop:
+            return text
+
+        def row(found: re.Match) -> str:
+            cells = [c.group(0) for c in cell.finditer(found.group(0))]
+            opening = re.match(r"<tr\b[^>]*>", found.group(0)).group(0)
+            return opening + "".join(c for i, c in enumerate(cells) if i not in drop) + "</tr>"
+
+        return re.sub(r"<tr\b[^>]*>.*?</tr>", row, text, flags=re.S)
+
+    page = re.sub(r"<table\b[^>]*>.*?</table>", table, page, flags=re.S)
+    # The notes about those files (present.Footnotes.beside_files) go with them.
+    return re.sub(r'<li class="beside-files">.*?</li>', "", page, flags=re.S)
+
+
 def build_message(tenant: TenantParams, period: str, report: str, out_dir: Path,
                   recipients: list[str], sender: str) -> EmailMessage:
-    page = (out_dir / f"{report}.html").read_text("utf-8")
+    page = without_file_columns((out_dir / f"{report}.html").read_text("utf-8"))
     partial, provisional = _manifest_state(out_dir, report)
     title = subject(tenant, report, period, partial, _manifest_flags(out_dir, report),
                     provisional)

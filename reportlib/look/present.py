@@ -225,9 +225,15 @@ def note(text: str) -> str:
 
 @dataclass
 class Footnotes:
+    """The report's numbered notes; `beside_files`, after them, speak of the files published
+    beside the report (a campaign's CSV): marked so that the e-mail, which carries no such
+    file, leaves them out."""
+
     title: str
     notes: Sequence[str]
+    beside_files: Sequence[str] = ()
 
     def _repr_html_(self) -> str:
-        items = "".join(f"<li>{esc(n)}</li>" for n in self.notes)
+        items = "".join(f"<li>{esc(n)}</li>" for n in self.notes) + "".join(
+            f'<li class="beside-files">{esc(n)}</li>' for n in self.beside_files)
         return f'<section class="footnotes"><h2>{esc(self.title)}</h2><ol>{items}</ol></section>'

@@ -125,7 +125,8 @@ TEXT = {
     },
     "subject.flag": {"pt-BR": "alerta: {what} em {day}", "en": "alert: {what} on {day}"},
     "subject.flags": {"pt-BR": "{count} alertas", "en": "{count} alerts"},
-    "subject.failure_rate": {"pt-BR": "falhas {code}", "en": "{code} failures"},
+    # The code named as the report names it ("erro 131049"), not a bare number.
+    "subject.failure_rate": {"pt-BR": "falhas pelo erro {code}", "en": "error {code} failures"},
     "subject.read_rate": {"pt-BR": "leitura de {category}", "en": "{category} read rate"},
     "subject.cost": {"pt-BR": "custo fora de campanhas", "en": "cost outside campaigns"},
 }

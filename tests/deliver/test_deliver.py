@@ -498,3 +498,48 @@ def test_the_attachment_is_named_in_the_readers_language():
     assert attachment_name(replace(ACME, display_name="A/B: Lojas"), "attendance",
                            "2026-10-01..2026-10-15") == \
         "Atendimento humano - A B Lojas - 1º a 15 de outubro de 2026.pdf"
+
+
+def test_words_that_are_elements_keep_their_space_in_the_email():
+    """A campaign's name set as tokens ("Clube VIP 11/2026 – A") read "11/2026– A" in the
+    e-mail: the space between two elements was taken for layout and dropped."""
+    page = ('<html><body><table class="data"><tr><td class="words">Clube VIP <span class='
+            '"token">11/2026</span> <span class="token">–</span> A</td></tr></table></body>'
+            "</html>")
+    body, _ = deliver.slim_html(page, "Campanhas")
+    cell = re.search(r"<td\b[^>]*>(.*?)</td>", body).group(1)
+    assert re.sub(r"<[^>]+>", "", cell) == "Clube VIP 11/2026 – A"
+
+
+def test_a_column_of_links_to_files_beside_the_report_is_not_in_the_email(tmp_path):
+    """The campaigns table links each campaign's CSV, a file beside the report: in the e-mail
+    (HTML and plain text) that column was a row of "CSV" words that open nothing, and a note
+    sent the reader to files the message does not carry."""
+    from reportlib.look import present
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "campaigns.html").write_text(
+        '<!DOCTYPE html><html><body><h1>Campanhas</h1><table class="data"><thead><tr>'
+        '<th class="words">Campanha</th><th class="words">Mensagens</th></tr></thead><tbody>'
+        '<tr><td class="words">Clube &lt;VIP&gt;</td><td class="words"><a href="campaigns/'
+        'c1.csv">CSV</a></td></tr><tr><td class="words">Pedido #42</td><td class="words">'
+        '<a href="campaigns/c2.csv">CSV</a></td></tr></tbody></table><p>Veja <a href='
+        '"https://example.com/x">a ajuda</a>.</p>'
+        + present.Footnotes("Notas", ["Contagens de mensagens."],
+                            ["As mensagens estão num arquivo CSV ao lado deste relatório."]
+                            )._repr_html_() + "</body></html>", encoding="utf-8")
+    (folder / "campaigns.pdf").write_bytes(b"%PDF-1.4 hand-made")
+    message = deliver.build_message(ACME, "2026-10", "campaigns", folder,
+                                    ["cfo@acme.example"], "reports@reportlib.example")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html_body = message.get_body(preferencelist=("html",)).get_content()
+    assert "CSV" not in text and "Mensagens" not in text
+    assert "Campanha\nClube <VIP>\nPedido #42" in text
+    assert "1. Contagens de mensagens.\n" in text and "ao lado" not in text
+    assert "CSV" not in html_body and "Mensagens" not in html_body and "ao lado" not in html_body
+    assert "Clube &lt;VIP&gt;" in html_body and 'href="https://example.com/x"' in html_body
+    # A column of links beside other words, or a link in prose, stays as it was.
+    mixed = ('<table><tr><th>A</th></tr><tr><td><a href="x.csv">CSV</a></td></tr>'
+             "<tr><td>texto</td></tr></table>")
+    assert deliver.without_file_columns(mixed) == mixed

@@ -84,3 +84,11 @@ def test_a_column_of_masked_phones_never_wraps():
                                                  ["+1 ••• ••••-2222", "lembrete"]])
     assert '<td class="nowrap">+55 ••• ••••-0001</td>' in html
     assert '<td class="words">boas_vindas</td>' in html
+
+
+def test_notes_about_files_beside_the_report_are_marked():
+    from reportlib.look.present import Footnotes
+
+    page = Footnotes("Notas", ["A <b>"], ["Arquivo CSV ao lado"])._repr_html_()
+    assert page == ('<section class="footnotes"><h2>Notas</h2><ol><li>A &lt;b&gt;</li>'
+                    '<li class="beside-files">Arquivo CSV ao lado</li></ol></section>')

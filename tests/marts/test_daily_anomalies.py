@@ -31,7 +31,7 @@ from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.campaigns import CampaignsReport
 from reportlib.reports.consumption import ConsumptionReport
-from tests.conftest import BETA
+from tests.conftest import ACME, BETA
 
 AS_OF = date(2026, 11, 20)
 SPIKE_DAY = date(2026, 11, 10)
@@ -121,7 +121,11 @@ def test_the_subject_carries_the_flag(tmp_path):
     base = "Active-message campaigns · Beta · November 2026 · partial"
     assert deliver.subject(BETA, "campaigns", "2026-11", partial=True, flags=[]) == base
     one = deliver.subject(BETA, "campaigns", "2026-11", partial=True, flags=[flag])
-    assert one == f"{base} · alert: 131049 failures on 11/10/2026"
+    # The code as the report names it: a bare "131049 failures" left the reader guessing.
+    assert one == f"{base} · alert: error 131049 failures on 11/10/2026"
+    assert deliver.subject(ACME, "campaigns", "2026-11", partial=True, flags=[flag]) == (
+        "Campanhas de mensagens ativas · Acme <Lojas> · novembro de 2026 · parcial · "
+        "alerta: falhas pelo erro 131049 em 10/11/2026")
     two = deliver.subject(BETA, "campaigns", "2026-11", partial=True,
                           flags=[flag, {**flag, "day": "2026-11-11"}])
     assert two == f"{base} · 2 alerts"

@@ -934,10 +934,10 @@ class CampaignsReport(BaseReport):
         # generic "statuses can change for 30 days".
         notes = [say(NOTES, "definitions", self.locale),
                  trust.provisional_sentence(self.provisional(), self.fmt),
-                 say(NOTES, "cost", self.locale, pmp_start=self.fmt.date(pricing.PMP_START)),
+                 say(NOTES, "cost", self.locale, pmp_start=self.fmt.date(pricing.PMP_START))]
+        files = [say(NOTES, "csv", self.locale, tz=self.fmt.zone(self.info["timezone"])),
                  say(NOTES, "privacy", self.locale)]
-        notes.insert(3, say(NOTES, "csv", self.locale, tz=self.fmt.zone(self.info["timezone"])))
-        return present.Footnotes(self._t("section.notes"), notes)
+        return present.Footnotes(self._t("section.notes"), notes, files)
 
 
 CSV_COLUMNS = ["message_id", "sent_at", "recipient", "final_status", "accepted_at",
