@@ -12,7 +12,6 @@ reason below.
 
 from __future__ import annotations
 
-import gzip
 import os
 import tempfile
 from dataclasses import dataclass
@@ -42,16 +41,12 @@ class SetAside:
     reason: str
 
 
-def _open(entry: files.Entry):
-    return gzip.open(entry.path, "rb") if entry.compressed else open(entry.path, "rb")
-
-
 def long_lines(entry: files.Entry) -> set[int]:
     """The numbers of the lines (ended by LF) longer than LONG_LINE_BYTES: a pass over the
     bytes with numpy, about a gigabyte a second, so every file can afford it."""
     found: set[int] = set()
     line, length = 1, 0  # the line being read and its bytes so far
-    with _open(entry) as source:
+    with files.open_bytes(entry) as source:
         while chunk := source.read(CHUNK):
             ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
             if not len(ends):
@@ -102,14 +97,14 @@ def set_aside(entry: files.Entry, delimiter: str, fields: int, lone_cr: bool,
     line with a carriage return before its end. (None, []) when no line is set aside."""
     sep = delimiter.encode()
     if not lone_cr:  # only long lines to look at: read them before writing any copy
-        with _open(entry) as source:
+        with files.open_bytes(entry) as source:
             wide = {n for n, raw in enumerate(source, start=1) if n in candidates
                     and _too_wide(raw.rstrip(b"\n"), sep, fields)}
         if not wide:
             return None, []
     found: list[SetAside] = []
     fd, name = tempfile.mkstemp(prefix=".set-aside-", suffix=".csv")
-    with os.fdopen(fd, "wb") as out, _open(entry) as source:
+    with os.fdopen(fd, "wb") as out, files.open_bytes(entry) as source:
         for number, raw in enumerate(source, start=1):
             body = raw[:-1] if raw.endswith(b"\n") else raw
             reason = None

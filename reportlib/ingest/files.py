@@ -99,11 +99,15 @@ def check_gzip(entry: Entry) -> None:
         raise ReportError("gzip-compressed but not named .gz")
 
 
+def open_bytes(entry: Entry):
+    """The file's bytes, decompressed when it is gzip."""
+    return gzip.open(entry.path, "rb") if entry.compressed else open(entry.path, "rb")
+
+
 def first_line(entry: Entry, limit: int = 1 << 20) -> str:
     """The first line of the file (decompressed), as text; a BOM is dropped."""
-    opener = gzip.open if entry.compressed else open
     try:
-        with opener(entry.path, "rb") as handle:
+        with open_bytes(entry) as handle:
             raw = handle.readline(limit)
     except (OSError, EOFError) as exc:
         raise ReportError(f"cannot read file ({exc})") from None
@@ -122,9 +126,8 @@ def first_line(entry: Entry, limit: int = 1 << 20) -> str:
 
 def is_empty(entry: Entry) -> bool:
     """True when the file holds nothing but white space (after decompression)."""
-    opener = gzip.open if entry.compressed else open
     try:
-        with opener(entry.path, "rb") as handle:
+        with open_bytes(entry) as handle:
             while chunk := handle.read(CHUNK):
                 if chunk.strip():
                     return False
@@ -135,9 +138,8 @@ def is_empty(entry: Entry) -> bool:
 
 def header_record(entry: Entry, delimiter: str) -> list[str]:
     """The first CSV record, read by Python's csv module (a quoted name may span lines)."""
-    opener = gzip.open if entry.compressed else open
     try:
-        with opener(entry.path, "rb") as raw:
+        with open_bytes(entry) as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             return next(csv.reader(text, delimiter=delimiter, quotechar='"'))
     except csv.Error as exc:
