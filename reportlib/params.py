@@ -163,8 +163,8 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     locale = get("locale", str, "pt-BR")
     if locale not in LOCALES:
         raise ReportError(f"{path}: field locale: {locale!r} is not one of {', '.join(LOCALES)}")
-    # Amounts are shown in US dollars, the currency of Meta's rates and of the rate card,
-    # whatever this says: the code is kept (tenants table, bundle), checked to be one.
+    # The currency Meta bills the account in: Meta's cost is in it, every amount is shown in
+    # it, and only the rate card's rows of it price the estimate (pricing: never converted).
     currency = get("currency", str, "USD").strip().upper()
     if not is_currency(currency):
         raise ReportError(f"{path}: field currency: {currency!r} is not an ISO 4217 currency "

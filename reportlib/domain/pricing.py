@@ -4,6 +4,12 @@ The rules live in SQL so that the marts apply them while scanning rows; tests ca
 macros on hand-made rows. The rate card is a CSV shipped in the package (editable: a user may
 keep their own copy at `params/rate_card.csv`, or give the command one).
 
+Money is in one currency per tenant: the one Meta bills its WhatsApp Business Account in (the
+tenant's `currency`), which Meta's analytics report their cost in. A rate-card row has a
+currency (its `currency` column; USD, the shipped card's, when the column is absent or empty),
+and a tenant's estimates use only the rows of its currency: with none, the estimate is not
+available. There is no exchange rate offline, and a cost is never converted.
+
 Eras: conversation-based pricing (CBP) until 2025-06-30, per-message pricing (PMP) from
 2025-07-01, chosen by the tenant-local date of the conversation or message.
 """
@@ -17,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+from babel.numbers import is_currency
 
 from reportlib.errors import ReportError
 
@@ -69,6 +76,7 @@ class RateRow:
     enabled: bool
     source: str
     confidence: str = "high"  # "low": from secondary sources, not Meta's own card
+    currency: str = "USD"  # ISO 4217; the rate is in it (the column is named rate_usd)
 
 
 def rate_card_path(params_dir: Path | None = None, configured: Path | None = None) -> Path:
@@ -97,10 +105,14 @@ def load_rate_card(path: Path | None = None) -> list[RateRow]:
                         enabled=record["enabled"].strip().lower() in ("true", "1", "yes"),
                         source=(record.get("source") or "").strip(),
                         confidence=(record.get("confidence") or "high").strip().lower(),
+                        currency=(record.get("currency") or "").strip().upper() or "USD",
                     )
                 )
             except (KeyError, ValueError, AttributeError) as exc:
                 raise ReportError(f"{path}: line {line}: bad rate card row ({exc})") from None
+            if not is_currency(rows[-1].currency):
+                raise ReportError(f"{path}: line {line}: field currency: "
+                                  f"{rows[-1].currency!r} is not an ISO 4217 currency code")
             if rows[-1].confidence not in ("high", "low"):
                 raise ReportError(f"{path}: line {line}: field confidence is not high or low")
             if rows[-1].category not in CATEGORIES or rows[-1].rate_usd < 0:
@@ -108,9 +120,16 @@ def load_rate_card(path: Path | None = None) -> list[RateRow]:
     return rows
 
 
-def rate_card_date(rows: list[RateRow]) -> date:
-    """The newest effective date among enabled rows: the date a report's footnote quotes."""
-    return max(r.effective_from for r in rows if r.enabled)
+def rate_card_date(rows: list[RateRow], currency: str = "USD") -> date | None:
+    """The newest effective date among the enabled rows of `currency`: the date a report's
+    footnote quotes; None when the card has no rate in that currency."""
+    return max((r.effective_from for r in rows if r.enabled and r.currency == currency),
+               default=None)
+
+
+def in_currency(rows: list[RateRow], currency: str) -> list[RateRow]:
+    """The rows a tenant billed in `currency` is priced with."""
+    return [r for r in rows if r.currency == currency]
 
 
 def country_of_phone(e164: str) -> str | None:
@@ -150,9 +169,11 @@ def _sql_list(values) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None) -> None:
-    """Create table `rate_card` (enabled rows) and the pricing macros on a connection."""
-    rows = load_rate_card() if rows is None else rows
+def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None,
+            currency: str = "USD") -> None:
+    """Create table `rate_card` (the enabled rows of `currency`) and the pricing macros on a
+    connection."""
+    rows = in_currency(load_rate_card() if rows is None else rows, currency)
     con.execute(
         "CREATE OR REPLACE TABLE rate_card (market VARCHAR, category VARCHAR, "
         "effective_from DATE, rate_usd DECIMAL(10,4), source VARCHAR, confidence VARCHAR)"

@@ -62,7 +62,7 @@ LABELS: dict[str, dict[str, str]] = {
     "phone_number": {"pt-BR": "Número", "en": "Number"},
     "label": {"pt-BR": "Nome", "en": "Name"},
     "market": {"pt-BR": "Mercado", "en": "Market"},
-    "rate": {"pt-BR": "Tarifa (US$)", "en": "Rate (USD)"},
+    "rate": {"pt-BR": "Tarifa ({currency})", "en": "Rate ({currency})"},
     "rate_from": {"pt-BR": "Origem da tarifa", "en": "Rate from"},
     "rate_from.card": {"pt-BR": "tabela, desde {date}", "en": "rate card, since {date}"},
     "rate_from.tier": {"pt-BR": "Meta, faixa {tier}", "en": "Meta, tier {tier}"},
@@ -301,7 +301,8 @@ LABELS: dict[str, dict[str, str]] = {
     "drop_off": {"pt-BR": "Perda", "en": "Drop-off"},
     "paid.metric": {"pt-BR": "Unidades pagas", "en": "Paid units"},
     "quantity.metric": {"pt-BR": "Unidades (todas)", "en": "All units"},
-    "our_cost_usd.metric": {"pt-BR": "Custo estimado (US$)", "en": "Estimated cost (USD)"},
+    "our_cost_usd.metric": {"pt-BR": "Custo estimado ({currency})",
+                            "en": "Estimated cost ({currency})"},
 }
 
 
@@ -377,6 +378,24 @@ class Formatter:
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=babel_locale(self.locale))
+
+    def currency_label(self) -> str:
+        """The currency as a column heading names it: its symbol in Portuguese ("US$", "R$"),
+        its code in English ("USD", "BRL": "$" alone would not say which dollar)."""
+        from babel.numbers import get_currency_symbol
+
+        if self.locale == "en":
+            return self.currency
+        return get_currency_symbol(self.currency, locale=babel_locale(self.locale))
+
+    def currency_name(self) -> str:
+        """The currency in a sentence: "real brasileiro (R$)", "Brazilian real (BRL)"."""
+        from babel.numbers import get_currency_name
+
+        name = get_currency_name(self.currency, locale=babel_locale(self.locale))
+        if self.locale != "en":
+            name = name[:1].lower() + name[1:]
+        return f"{name} ({self.currency_label()})"
 
     def money(self, value) -> str:
         if _missing(value):

@@ -100,7 +100,7 @@ def attach_scope(con: duckdb.DuckDBPyConnection, warehouse_path: Path, tenant: T
                         [tenant.tenant_id]).fetchall()[0][0]
     if not known:
         raise ReportError(f"unknown tenant {tenant.tenant_id!r}: not in {warehouse_path}")
-    pricing.install(con, rate_card)
+    pricing.install(con, rate_card, tenant.currency)
     con.execute("SET search_path = 'memory.main,wh.main'")
     marts.set_scope(con, marts.Scope(tenant.tenant_id, tenant.timezone, period, as_of,
                                      tenant.sla_target_minutes, funnels_of(tenant)))
@@ -136,8 +136,11 @@ def bundle_info(tenant: TenantParams, period: Period, as_of: date,
         "partial": calendar.is_partial(period, as_of),
         "open": calendar.is_open(period, as_of),
         "consolidation_date": calendar.consolidation_date(period).isoformat(),
-        "rate_card_date": pricing.rate_card_date(rows).isoformat(),
-        "rate_card_sources": sorted({r.source.split(":")[0] for r in rows if r.enabled}),
+        # The card's rows of the tenant's currency only: no date when it has none.
+        "rate_card_date": (day.isoformat() if (
+            day := pricing.rate_card_date(rows, tenant.currency)) else None),
+        "rate_card_sources": sorted({r.source.split(":")[0] for r in
+                                     pricing.in_currency(rows, tenant.currency) if r.enabled}),
         "phone_labels": {"".join(c for c in p.display_phone_number if c.isdigit()): p.label
                          for p in tenant.phone_numbers},
         # The names the tenant gives its bots (ids compared lower-case, as ingest's ownership

@@ -794,7 +794,7 @@ def _index_figures(report: str, figures: dict) -> list[dict]:
     """Two or three headline figures of a report, formatted (English, thousands separators)."""
     from reportlib.look.i18n import Formatter
 
-    fmt = Formatter("en", "USD")
+    fmt = Formatter("en", figures.get("currency") or "USD")  # the tenant's (manifest)
     spec = list(_INDEX_HEADLINES.get(report, ()))
     if report == "consumption":
         units = figures.get("units") or []

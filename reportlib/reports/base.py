@@ -37,7 +37,8 @@ class BaseReport:
         self.bundle = bundle
         self.info = bundle.info
         self.locale = locale or self.info.get("locale", "pt-BR")
-        self.fmt = Formatter(self.locale, "USD")
+        # Amounts in the currency Meta bills the tenant in (pricing: never converted).
+        self.fmt = Formatter(self.locale, self.info.get("currency") or "USD")
         self._coverage: list[dict] | None = None
         self._provisional: trust.Provisional | None = None
         self._flags: list[dict] | None = None
@@ -141,7 +142,7 @@ class BaseReport:
             return {"partial": bool(self.info["partial"]), "coverage": self.coverage(),
                     "no_data": True, **trust_figures}
         return {**self.figures(), "coverage": self.coverage(), "no_data": False,
-                **trust_figures}
+                "currency": self.fmt.currency, **trust_figures}
 
     def title(self) -> str:
         """The report's title in the reader's language."""

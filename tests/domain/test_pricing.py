@@ -36,3 +36,46 @@ def test_a_region_in_other_spellings_is_the_same_market():
         "REST_OF_CENTRAL_AND_EASTERN_EUROPE") == "Rest of Central & Eastern Europe"
     assert market_of_region("rest-of-western-europe") == "Rest of Western Europe"
     assert market_of_region("SOMEWHERE_NEW") == "Somewhere New"  # a new market, in words
+
+
+CARD = """market,category,effective_from,rate_usd,enabled,source,confidence{extra}
+Brazil,marketing,2025-07-01,0.0625,true,Meta rate card,high{usd}
+Brazil,marketing,2025-07-01,0.3125,true,Meta rate card,high{brl}
+"""
+
+
+def test_a_rate_card_row_is_in_its_currency_and_a_tenant_priced_in_its_own(tmp_path):
+    """A card may hold rates in several currencies (Meta publishes its card in more than
+    one); a tenant billed in BRL is priced with the BRL rows only, one billed in USD with the
+    USD rows, and a market without a row of the tenant's currency has no rate (never a
+    dollar rate taken for reais)."""
+    import duckdb
+
+    from reportlib.domain import pricing
+
+    path = tmp_path / "rate_card.csv"
+    path.write_text(CARD.format(extra=",currency", usd=",", brl=",brl"))
+    rows = pricing.load_rate_card(path)
+    assert [r.currency for r in rows] == ["USD", "BRL"]  # empty cell: USD
+    con = duckdb.connect()
+    ask = "SELECT rate_in_force('{}', 'marketing', DATE '2026-10-05')::DOUBLE"
+    pricing.install(con, rows, "BRL")
+    assert con.execute(ask.format("Brazil")).fetchone()[0] == 0.3125
+    assert con.execute(ask.format("Other")).fetchone()[0] is None
+    pricing.install(con, rows, "USD")
+    assert con.execute(ask.format("Brazil")).fetchone()[0] == 0.0625
+    assert pricing.rate_card_date(rows, "EUR") is None
+    # Without the column every row is in US dollars, as the shipped card is.
+    path.write_text(CARD.format(extra="", usd="", brl=""))
+    assert {r.currency for r in pricing.load_rate_card(path)} == {"USD"}
+
+
+def test_a_rate_card_row_in_no_currency_is_refused_naming_line_and_field(tmp_path):
+    from reportlib.domain import pricing
+    from reportlib.errors import ReportError
+
+    path = tmp_path / "rate_card.csv"
+    path.write_text(CARD.format(extra=",currency", usd=",USD", brl=",reais"))
+    with pytest.raises(ReportError, match=r"rate_card.csv: line 3: field currency: 'REAIS' "
+                                          r"is not an ISO 4217 currency code"):
+        pricing.load_rate_card(path)

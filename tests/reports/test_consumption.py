@@ -480,3 +480,46 @@ def test_volume_tiers_reached_in_the_month_in_the_readers_words(tmp_path, empty_
     # September: no tier update, no section (the notebook's cell shows nothing).
     assert ConsumptionReport(build(tmp_path, path, ACME, "2026-09", date(2026, 10, 20)),
                              "pt-BR").volume_tiers() is None
+
+
+def test_a_tenant_billed_in_reais_sees_metas_cost_in_reais_and_no_dollar_estimate(
+        tmp_path, empty_warehouse):
+    """Meta's analytics report cost in the currency Meta bills the account in. A tenant
+    billed in BRL: day 5, Meta reports R$ 31,25 for 100 marketing messages; day 6, 10
+    messages without cost yet. The shipped card is in US dollars only, so nothing is
+    estimated (no rate in reais: not available, never US$ 0,0625 read as reais) and Meta's
+    amount shows as R$, never as US$."""
+    import dataclasses
+
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 100, cost=31.25)
+    priced(con, "acme", "2026-10-06T03:00:00+00:00", "MARKETING", "REGULAR", 10)
+    con.close()
+    reais = dataclasses.replace(ACME, currency="BRL")
+    b = build(tmp_path, path, reais, "2026-10", date(2026, 11, 20))
+    report = ConsumptionReport(b)
+    f = report.figures()
+    assert f["cost_usd.total"] is None and f["paid_without_estimate"] == 110
+    assert f["meta_cost_usd.total"] == pytest.approx(31.25)
+    body = report.cost().body + report.summary().body
+    assert "R$\xa031,25" in body and "US$" not in body
+    assert "Tarifa (R$)" in report.cost().body
+    [note] = [n for n in report.footnotes().notes if n.startswith("Fonte das tarifas")]
+    assert "não tem tarifas em real brasileiro (R$)" in note
+    assert report.published_figures()["currency"] == "BRL"
+    # The same account with a card that has a rate in reais (0,3125 a message): estimated
+    # 110 x 0,3125 = R$ 34,375; a tenant billed in dollars is still priced at US$ 0.0625.
+    from reportlib.domain import pricing
+
+    card = pricing.load_rate_card() + [pricing.RateRow(
+        "Brazil", "marketing", date(2025, 7, 1), 0.3125, True, "Meta rate card", "high", "BRL")]
+    out = tmp_path / "reais.duckdb"
+    bundle.build(path, reais, calendar.parse_period("2026-10"), date(2026, 11, 20), out,
+                 rate_card=card)
+    assert ConsumptionReport(Bundle.open(out)).figures()["cost_usd.total"] == pytest.approx(
+        34.375)
+    out = tmp_path / "dollars.duckdb"
+    bundle.build(path, ACME, calendar.parse_period("2026-10"), date(2026, 11, 20), out,
+                 rate_card=card)
+    assert ConsumptionReport(Bundle.open(out)).figures()["cost_usd.total"] == pytest.approx(
+        6.875)

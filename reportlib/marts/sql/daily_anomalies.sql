@@ -14,7 +14,8 @@
 --                 planned and shown per campaign in the campaigns report; what is left is what
 --                 nobody planned.
 -- A day is judged only with enough volume (200 messages sent, 200 received of the category,
--- or US$ 5 on the day or in its baseline), with at least 4 baseline days that have it too
+-- or 5 in the tenant's currency, US$ 5, on the day or in its baseline), with at least 4 baseline
+-- days that have it too
 -- (rates; every baseline day counts for cost), and only up to two days before as-of (a day's
 -- reads within 24 h and its deliveries are in). Cost days are the days the consumption facts
 -- cover, under per-message pricing. robust_z = (value − baseline) / scale, scale = 1.4826 × MAD

@@ -296,6 +296,17 @@ NOTES = {
         "en": "Rate source: {source}, with its price changes up to the latest, in force since "
               "{date}; rates exclude the provider's mark-up.",
     },
+    # The card has no row in the currency Meta bills the tenant in (pricing: never converted).
+    "rate_card.none": {
+        "pt-BR": "Fonte das tarifas: a tabela de preços não tem tarifas em {currency}, a moeda "
+                 "em que a Meta cobra esta conta, e nenhum valor é convertido de outra moeda: "
+                 "o custo estimado só existe onde a Meta informou o custo da faixa de volume no "
+                 "mês; fora disso, não está disponível.",
+        "en": "Rate source: the rate card has no rates in {currency}, the currency Meta bills "
+              "this account in, and no amount is converted from another currency: the "
+              "estimated cost exists only where Meta reported the cost of the volume tier this "
+              "month; elsewhere it is not available.",
+    },
     # Said only when the cost table has a rate so marked (rate card `confidence` low).
     "rate_card.secondary": {
         "pt-BR": "As tarifas marcadas “{mark}” na tabela de custo vêm de fontes secundárias, "
@@ -612,6 +623,9 @@ class ConsumptionReport(BaseReport):
         """The card's sources and the date of its latest price change; the secondary sources
         are named only where the cost table marks a rate of theirs (never a mark nobody
         finds)."""
+        if not self.info.get("rate_card_date"):
+            return say(NOTES, "rate_card.none", self.locale,
+                       currency=self.fmt.currency_name())
         sources = self.info["rate_card_sources"]
         low = self.cost_df["low_confidence"]
         marked = bool(low.fillna(False).astype(bool).any()) if len(low) else False
@@ -670,8 +684,9 @@ class ConsumptionReport(BaseReport):
                  else self._t("not_given"),
                  self.fmt.money_difference(r.meta_cost_usd, r.our_cost_usd)]
                 for r in df.itertuples()]
-        columns = [self._t(k) for k in ("category", "market", "era", "rate", "rate_from",
-                                        "paid", "our_cost", "meta_cost", "difference")]
+        columns = [self._t(k, currency=self.fmt.currency_label()) for k in (
+            "category", "market", "era", "rate", "rate_from", "paid", "our_cost", "meta_cost",
+            "difference")]
         body = (present.figure_to_img(fig, self._t("section.cost")) if order else "") + (
             present.table(columns, rows, [False] * 3 + [True] * 6, words=[True] * 9))
         return present.Section(self._t("section.cost"), prose, body)
@@ -723,9 +738,10 @@ class ConsumptionReport(BaseReport):
                                 float(row.projected), float(row.projected_low),
                                 float(row.projected_high),
                                 self._say("chart.projection",
-                                          projected=self.fmt.money(row.projected)), "USD",
+                                          projected=self.fmt.money(row.projected)),
+                                self.fmt.currency_label(),
                                 self.fmt, (self._t("to_date"), self._t("projected")))
-        table_rows = [[self._t(f"{r.metric}.metric"),
+        table_rows = [[self._t(f"{r.metric}.metric", currency=self.fmt.currency_label()),
                        self.fmt.money(r.to_date) if r.metric == "our_cost_usd"
                        else self.fmt.number(r.to_date),
                        self.fmt.money(r.projected) if r.metric == "our_cost_usd"
