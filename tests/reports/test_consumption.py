@@ -507,6 +507,10 @@ def test_a_tenant_billed_in_reais_sees_metas_cost_in_reais_and_no_dollar_estimat
     [note] = [n for n in report.footnotes().notes if n.startswith("Fonte das tarifas")]
     assert "não tem tarifas em real brasileiro (R$)" in note
     assert report.published_figures()["currency"] == "BRL"
+    prose = " ".join(report.cost().prose + report.summary().prose)
+    assert ("Fora da comparação: 110 pagas sem custo estimado, pelas quais a Meta informou "
+            "R$\xa031,25.") in prose
+    assert "a tabela de preços não tem tarifas em real brasileiro (R$)" in prose
     # The same account with a card that has a rate in reais (0,3125 a message): estimated
     # 110 x 0,3125 = R$ 34,375; a tenant billed in dollars is still priced at US$ 0.0625.
     from reportlib.domain import pricing
@@ -523,3 +527,26 @@ def test_a_tenant_billed_in_reais_sees_metas_cost_in_reais_and_no_dollar_estimat
                  rate_card=card)
     assert ConsumptionReport(Bundle.open(out)).figures()["cost_usd.total"] == pytest.approx(
         6.875)
+
+
+def test_the_estimate_is_set_against_metas_cost_of_the_same_rows_only(tmp_path,
+                                                                      empty_warehouse):
+    """Like for like. Brazil: 100 marketing messages, our 100 x 0.0625 = 6.25 against Meta's
+    6.30. 20 more with no country in Meta's data (no market, so no rate): Meta says 2.00. The
+    comparison is 6.25 against 6.30 (difference 0.05), and the 20 are said apart, never 6.25
+    against 8.30 (a difference of 2.05 that is only the rows we could not price)."""
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 100, cost=6.30)
+    priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 20, cost=2.00,
+           country=None)
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))
+    prose = " ".join(ConsumptionReport(b, "en").cost().prose)
+    assert ("Where both exist: our estimate $6.25; cost reported by Meta $6.30 (difference "
+            "$0.05).") in prose
+    assert ("Left out of the comparison: 20 paid units with no estimated cost, for which Meta "
+            "reported $2.00.") in prose
+    assert "8.30" not in prose and "2.05" not in prose
+    pt = " ".join(ConsumptionReport(b, "pt-BR").cost().prose)
+    assert "Fora da comparação: 20 pagas sem custo estimado, pelas quais a Meta informou " \
+           "US$\xa02,00." in pt

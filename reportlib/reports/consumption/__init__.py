@@ -59,6 +59,15 @@ PROSE = {
               "market, or Meta's data does not give the country): they are not in the "
               "estimated cost, which is incomplete.",
     },
+    # The rate card has no rate in the tenant's currency (pricing: never converted).
+    "summary.without_estimate.currency": {
+        "pt-BR": "{count} pagas não têm custo estimado (a tabela de preços não tem tarifas em "
+                 "{currency}, a moeda em que a Meta cobra esta conta): não estão no custo "
+                 "estimado, que fica incompleto.",
+        "en": "{count} paid units have no estimated cost (the rate card has no rates in "
+              "{currency}, the currency Meta bills this account in): they are not in the "
+              "estimated cost, which is incomplete.",
+    },
     "summary.top": {
         "pt-BR": "A categoria que mais custa é {category}: {share} do custo estimado.",
         "en": "The costliest category is {category}: {share} of the estimated cost.",
@@ -98,6 +107,23 @@ PROSE = {
         "pt-BR": "Nossa estimativa: {cost}; custo informado pela Meta: {meta} (diferença de "
                  "{diff}).",
         "en": "Our estimate: {cost}; cost reported by Meta: {meta} (difference {diff}).",
+    },
+    # Some paid units have no estimate: the comparison covers the rows both price.
+    "cost.both": {
+        "pt-BR": "Onde há as duas: nossa estimativa {cost}; custo informado pela Meta {meta} "
+                 "(diferença de {diff}).",
+        "en": "Where both exist: our estimate {cost}; cost reported by Meta {meta} "
+              "(difference {diff}).",
+    },
+    "cost.unpriced": {
+        "pt-BR": "Fora da comparação: {count} pagas sem custo estimado, pelas quais a Meta "
+                 "informou {meta}.",
+        "en": "Left out of the comparison: {count} paid units with no estimated cost, for "
+              "which Meta reported {meta}.",
+    },
+    "cost.unpriced.no_meta": {
+        "pt-BR": "Fora da comparação: {count} pagas sem custo estimado.",
+        "en": "Left out of the comparison: {count} paid units with no estimated cost.",
     },
     "cost.detail": {
         "pt-BR": "Nas faixas de volume (utilidade e autenticação) a estimativa usa a tarifa que "
@@ -494,8 +520,10 @@ class ConsumptionReport(BaseReport):
             prose.append(self._say("summary.paid_unknown",
                                    count=self.fmt.number(f["paid_unknown"])))
         if f["paid_without_estimate"]:
-            prose.append(self._say("summary.without_estimate",
-                                   count=self.fmt.number(f["paid_without_estimate"])))
+            prose.append(self._say("summary.without_estimate" if self.info.get(
+                "rate_card_date") else "summary.without_estimate.currency",
+                count=self.fmt.number(f["paid_without_estimate"]),
+                currency=self.fmt.currency_name()))
         costs = {c: f.get(f"cost_usd.{c}") or 0 for c in CATEGORY_ORDER}
         top = max(costs, key=costs.get)
         if (f["cost_usd.total"] or 0) > 0:
@@ -660,10 +688,26 @@ class ConsumptionReport(BaseReport):
         meta_known = df["meta_cost_usd"].notna().any()
         meta = float(df["meta_cost_usd"].fillna(0).sum())
         prose = []
-        if meta_known:
+        # Like for like: with paid units our estimate leaves out (no rate), the estimate is
+        # set against Meta's cost of the rows both price, and the rest is said apart.
+        unpriced = df[df["our_cost_usd"].isna() & (df["paid"] > 0)]
+        if meta_known and unpriced.empty:
             prose.append(self._say("cost", cost=self._money(estimate), meta=self.fmt.money(meta),
                                    diff=self._money(None) if estimate is None
                                    else self.fmt.money_difference(meta, estimate)))
+        elif meta_known:
+            both = df[df["our_cost_usd"].notna() & df["meta_cost_usd"].notna()]
+            ours_both, meta_both = (float(both["our_cost_usd"].sum()),
+                                    float(both["meta_cost_usd"].sum()))
+            if len(both):
+                prose.append(self._say("cost.both", cost=self.fmt.money(ours_both),
+                                       meta=self.fmt.money(meta_both),
+                                       diff=self.fmt.money_difference(meta_both, ours_both)))
+            rest = unpriced["meta_cost_usd"]
+            prose.append(self._say("cost.unpriced" if rest.notna().any()
+                                   else "cost.unpriced.no_meta",
+                                   count=self.fmt.number(unpriced["paid"].sum()),
+                                   meta=self.fmt.money(float(rest.sum()))))
         if (df["points_without_meta_cost"] > 0).any():
             prose.append(self._say("cost.no_meta"))
         elif meta_known:
