@@ -325,3 +325,32 @@ def test_an_explained_cost_row_shows_the_cent_the_tolerance_let_pass(reconciled)
     assert row[4] == "-$0.62"
     amounts = [float(a.replace("$", "")) for a in re.findall(r"-?\$\d+\.\d\d", row[5] + row[6])]
     assert round(sum(amounts), 2) == -0.62, row
+
+
+def test_our_cost_without_a_rate_is_not_available_never_a_zero(reconciled, tmp_path):
+    """The same rows for a tenant billed in reais, with the shipped card in dollars only: our
+    messages have no rate, so our cost is not available (it read R$ 0,00 against Meta's, and
+    every day became a 'difference' of Meta's whole cost). Nothing is reconciled on cost, and
+    the prose says how many paid messages of ours have no rate: 20 marketing on Oct 5, 20 + 10
+    utility on Oct 6, 50 authentication on Oct 7 (Oct 8 has no point of Meta's) = 100."""
+    import dataclasses
+
+    out = tmp_path / "reais.duckdb"
+    bundle.build(reconciled.path.parent / "warehouse.duckdb",
+                 dataclasses.replace(ACME, currency="BRL"), calendar.parse_period("2026-10"),
+                 AS_OF, out)
+    b = Bundle.open(out)
+    df = b.table("consumption_reconciliation")
+    # Oct 6 marketing: no message of ours (a real zero) against Meta's 10 billed as such.
+    assert (df["our_cost_usd"].isna() == (df["our_paid"] > 0)).all()
+    differences = reconciliation.cost_differences(df, AS_OF)
+    assert [(str(d.day), d.category, d.ours) for d in differences] == [
+        ("2026-10-06", "marketing", 0.0)]
+    totals = reconciliation.by_category(df, AS_OF).set_index("category")
+    assert totals["our_cost_usd"].isna().tolist() == [True, False, True]  # auth, mkt, util
+    assert totals.loc["marketing", "meta_cost_usd"] == pytest.approx(0.625)  # Oct 6 only
+    section = ConsumptionReport(b).reconciliation()
+    text = " ".join(section.prose)
+    assert ("100 das nossas mensagens pagas não têm tarifa na tabela de preços: os dias e "
+            "categorias delas ficam fora da conciliação de custo.") in text
+    assert "não disponível" in section.body

@@ -245,6 +245,12 @@ PROSE = {
         "en": "Cost of the messages we recorded, at the rate card: {ours}; cost Meta reports "
               "for the same days: {meta} (difference {diff}).",
     },
+    "reconciliation.cost.without_rate": {
+        "pt-BR": "{count} das nossas mensagens pagas não têm tarifa na tabela de preços: os "
+                 "dias e categorias delas ficam fora da conciliação de custo.",
+        "en": "{count} of our paid messages have no rate on the card: their days and "
+              "categories are left out of the cost reconciliation.",
+    },
     "reconciliation.cost.not_available": {
         "pt-BR": "O custo da Meta não está disponível (cobrança via provedor): o custo não é "
                  "conciliado.",
@@ -841,14 +847,20 @@ class ConsumptionReport(BaseReport):
                                                                       else ""),
                                    days=self.fmt.number(days),
                                    count=self.fmt.number(missing["delivered"].sum())))
-        costed = reported[reported["meta_cost_usd"].notna()]
+        # Like for like: the days x categories where both costs are known; ours is not where
+        # a paid message of ours has no rate (said apart, never priced at zero).
+        meta_costed = reported[reported["meta_cost_usd"].notna()]
+        costed = meta_costed[meta_costed["our_cost_usd"].notna()]
         if len(costed):
             our_cost, meta_cost = (float(costed["our_cost_usd"].sum()),
                                    float(costed["meta_cost_usd"].sum()))
             prose.append(self._say("reconciliation.cost", ours=self.fmt.money(our_cost),
                                    meta=self.fmt.money(meta_cost),
                                    diff=self.fmt.money_difference(meta_cost, our_cost)))
-        elif len(reported):
+        if len(meta_costed) > len(costed):
+            prose.append(self._say("reconciliation.cost.without_rate", count=self.fmt.number(
+                meta_costed["our_paid_without_rate"].sum())))
+        elif len(reported) and not len(meta_costed):
             prose.append(self._say("reconciliation.cost.not_available"))
         body = self._reconciliation_totals(totals)
         if volume:
@@ -866,12 +878,14 @@ class ConsumptionReport(BaseReport):
         for r in totals.set_index("category").loc[order].itertuples():
             meta = r.meta_volume if pd.notna(r.meta_volume) else None
             meta_cost = r.meta_cost_usd if pd.notna(r.meta_cost_usd) else None
+            our_cost = r.our_cost_usd if pd.notna(r.our_cost_usd) else None
             rows.append([
                 self._category(r.Index), self.fmt.number(r.delivered),
                 self.fmt.number(meta) if meta is not None else self._say("not_available"),
                 self.fmt.number(meta - r.delivered) if meta is not None else "–",
                 self.fmt.number(r.unexplained_volume) if r.unexplained_volume else "–",
-                self.fmt.money(r.our_cost_usd),
+                self.fmt.money(our_cost) if our_cost is not None
+                else self._say("not_available"),
                 self.fmt.money(meta_cost) if meta_cost is not None
                 else self._say("not_available"),
                 self.fmt.money(r.unexplained_cost_usd) if r.unexplained_cost_usd else "–"])

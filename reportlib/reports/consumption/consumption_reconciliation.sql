@@ -118,7 +118,9 @@ SELECT k.day, k.category,
     CASE WHEN md.day IS NOT NULL THEN COALESCE(m.meta_free, 0) END::BIGINT AS meta_free,
     COALESCE(o.our_paid, 0)::BIGINT AS our_paid,
     CASE WHEN md.day IS NOT NULL THEN COALESCE(m.meta_paid, 0) END::BIGINT AS meta_paid,
-    round(COALESCE(o.our_cost, 0), 6)::DOUBLE AS our_cost_usd,
+    -- NULL (not available, never a zero) when a paid message of ours has no rate
+    CASE WHEN COALESCE(o.our_paid_without_rate, 0) = 0
+         THEN round(COALESCE(o.our_cost, 0), 6) END::DOUBLE AS our_cost_usd,
     COALESCE(o.our_paid_without_rate, 0)::BIGINT AS our_paid_without_rate,
     CASE WHEN md.day IS NOT NULL AND NOT (m.meta_volume IS NOT NULL AND m.meta_cost IS NULL)
          THEN round(COALESCE(m.meta_cost, 0), 6) END::DOUBLE AS meta_cost_usd,

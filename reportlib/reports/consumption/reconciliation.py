@@ -105,7 +105,8 @@ def cost_differences(df: pd.DataFrame, as_of: date) -> list[Difference]:
     found = []
     not_final_from = final_before(as_of)
     for row in df.itertuples():
-        if pd.isna(row.meta_cost_usd) or bool(row.meta_cost_missing):
+        if pd.isna(row.meta_cost_usd) or bool(row.meta_cost_missing) \
+                or pd.isna(row.our_cost_usd):  # a message of ours has no rate
             continue
         meta, ours = float(row.meta_cost_usd), float(row.our_cost_usd)
         allowed = tolerance(meta, "usd", _rate(row))
@@ -153,7 +154,8 @@ def by_category(df: pd.DataFrame, as_of: date) -> pd.DataFrame:
     for category in sorted(set(df["category"])):
         rows_of = df[df["category"] == category]
         reported = rows_of[rows_of["meta_volume"].notna()]
-        costed = reported[~reported["meta_cost_missing"].astype(bool)]
+        costed = reported[~reported["meta_cost_missing"].astype(bool)
+                          & reported["our_cost_usd"].notna()]
         rows.append({
             "category": category,
             "delivered": int(reported["delivered"].sum()),
@@ -164,7 +166,7 @@ def by_category(df: pd.DataFrame, as_of: date) -> pd.DataFrame:
             "differences": sum(1 for d in volume if d.category == category),
             "unexplained_days": sum(1 for d in volume
                                     if d.category == category and not d.explained),
-            "our_cost_usd": float(costed["our_cost_usd"].sum()),
+            "our_cost_usd": float(costed["our_cost_usd"].sum()) if len(costed) else None,
             "meta_cost_usd": float(costed["meta_cost_usd"].sum()) if len(costed) else None,
             "unexplained_cost_usd": sum(d.unexplained for d in cost if d.category == category),
         })
