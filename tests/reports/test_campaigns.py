@@ -407,6 +407,24 @@ def tiered_bundle(tmp_path, params_dir):
     return built_bundle(tmp_path, "2026-10-10..2026-11-30", name="tiered", rate_card=BR_CARD)
 
 
+def test_a_tenant_billed_in_reais_has_no_dollar_price_for_its_campaigns(cost_bundle,
+                                                                         tmp_path):
+    """The same campaigns for a tenant Meta bills in reais, with a card in dollars only: no
+    message is priced (never US$ 0.0625 shown as R$ 0,06), the 4 billed messages (p1..p3
+    and the Mexican q1) are counted apart, and the sentence says the currency is why."""
+    import dataclasses
+
+    b = built_bundle(tmp_path, name="reais", rate_card=BR_MARKETING_ONLY,
+                     tenant=dataclasses.replace(ACME, currency="BRL"))
+    assert b.table("campaign_summary")["cost_usd"].isna().all()
+    report = CampaignsReport(b, "pt-BR")
+    assert report.figures()["cost_not_available"] == 4
+    text = " ".join(report.costs().prose)
+    assert ("4 mensagens cobradas não têm preço (a tabela de preços não tem tarifas em real "
+            "brasileiro (R$), a moeda em que a Meta cobra esta conta") in text
+    assert "US$" not in text + report.costs().body
+
+
 def test_campaign_cost_uses_the_rate_meta_applied_that_month(tiered_bundle):
     messages = tiered_bundle.table("campaign_messages").set_index("message_id")
     s = tiered_bundle.table("campaign_summary").set_index("campaign_id")

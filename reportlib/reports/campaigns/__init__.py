@@ -107,6 +107,15 @@ PROSE = {
         "en": "{count} billed messages have no price (a market without a rate, or sent before "
               "{pmp_start}): cost not available, not added as zero.",
     },
+    # The rate card has no rate in the tenant's currency (pricing: never converted).
+    "costs.not_available.currency": {
+        "pt-BR": "{count} mensagens cobradas não têm preço (a tabela de preços não tem tarifas "
+                 "em {currency}, a moeda em que a Meta cobra esta conta, e nenhum valor é "
+                 "convertido): custo não disponível, não somado como zero.",
+        "en": "{count} billed messages have no price (the rate card has no rates in "
+              "{currency}, the currency Meta bills this account in, and no amount is "
+              "converted): cost not available, not added as zero.",
+    },
     "costs.detail": {
         "pt-BR": "Estimativa como a do relatório de consumo (sem margem de provedor): cada "
                  "mensagem entregue pela tarifa que a Meta aplicou no mês do envio ao mercado "
@@ -578,8 +587,11 @@ class CampaignsReport(BaseReport):
                            cost=total, billable=self.fmt.number(int(s["billable"].sum())),
                            free=self.fmt.number(free))]
         if missing:
-            prose.append(self._say("costs.not_available", count=self.fmt.number(missing),
-                                   pmp_start=self.fmt.date(pricing.PMP_START)))
+            prose.append(self._say("costs.not_available" if self.info.get("rate_card_date")
+                                   else "costs.not_available.currency",
+                                   count=self.fmt.number(missing),
+                                   pmp_start=self.fmt.date(pricing.PMP_START),
+                                   currency=self.fmt.currency_name()))
         prose.append(self._say("costs.detail"))
         rows = [[r.campaign_name, self._t(r.category or "–"), self.fmt.number(r.billable),
                  self.fmt.number(r.free_messages),
