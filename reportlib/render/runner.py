@@ -184,6 +184,12 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
+# Settings in the bundle's info that one report alone shows (the names a tenant gives its bots
+# and its events): a change of them renders that report again, not the others. A test checks
+# that no other report's code reads them.
+INFO_OF_ONE_REPORT = {"bot_names": "chatbots", "event_names": "custom_events"}
+
+
 def input_hash(job: Job, tables: dict[str, str], info: dict, bundle_path: Path,
                coverage: dict[str, tuple[int, int]] | None = None) -> str:
     """Everything a report's outputs depend on: its marts' content (and the rate card; of the
@@ -200,7 +206,9 @@ def input_hash(job: Job, tables: dict[str, str], info: dict, bundle_path: Path,
     text = json.dumps({
         "coverage": bundle.coverage_hash(bundle_path, kinds, coverage),
         "report": job.report, "tenant": job.tenant, "period": job.period, "as_of": job.as_of,
-        "locale": job.locale, "display_name": job.display_name, "info": info,
+        "locale": job.locale, "display_name": job.display_name,
+        "info": {k: v for k, v in info.items()
+                 if INFO_OF_ONE_REPORT.get(k, job.report) == job.report},
         "tables": {t: tables.get(t) for t in wanted},
         "notebook": hashlib.sha256(Path(job.notebook).read_bytes()).hexdigest(),
         "code": code_hash()}, sort_keys=True, default=str)

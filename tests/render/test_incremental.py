@@ -125,6 +125,25 @@ def test_a_new_name_of_a_bot_renders_its_report_again(tmp_path):
     params = tmp_path / "params" / "tenants" / "varejo_sul.yaml"
     params.write_text(params.read_text(encoding="utf-8").replace(
         "varejo-sac: SAC", "varejo-sac: Central de atendimento"), encoding="utf-8")
-    assert "varejo_sul 2026-11 chatbots: ok" in run(tmp_path)
+    # ... and only that report: the consumption report shows no bot name.
+    assert run(tmp_path) == ["varejo_sul 2026-11 chatbots: ok",
+                             "varejo_sul 2026-11 consumption: unchanged (its inputs are as when "
+                             "it was last rendered; --force renders it again)"]
     html = page.read_text(encoding="utf-8")
     assert ">Central de atendimento<" in html and ">SAC<" not in html
+
+
+def test_a_setting_one_report_shows_is_read_by_that_report_alone():
+    """The input hash leaves a report's name maps (bots, events) out of the other reports'
+    hashes; that holds only while no other report's code reads them."""
+    from reportlib.render.runner import INFO_OF_ONE_REPORT
+
+    code = {path: path.read_text(encoding="utf-8") for folder in ("reports", "look", "render")
+            for path in (REPO / "reportlib" / folder).rglob("*") if path.suffix in (
+                ".py", ".ipynb", ".sql")}
+    code[REPO / "reportlib" / "notebook.py"] = (REPO / "reportlib" / "notebook.py").read_text(
+        encoding="utf-8")
+    for key, report in INFO_OF_ONE_REPORT.items():
+        readers = sorted(str(p.relative_to(REPO)) for p, text in code.items()
+                         if key in text and p.name != "runner.py")
+        assert readers and all(f"reports/{report}/" in r for r in readers), (key, readers)
