@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS tickets (
     agent_identity VARCHAR, customer_identity VARCHAR, status VARCHAR,
     storage_date TIMESTAMPTZ, open_date TIMESTAMPTZ, first_response_date TIMESTAMPTZ,
     close_date TIMESTAMPTZ, closed_by VARCHAR, tags VARCHAR, rating DOUBLE, campaign_id VARCHAR,
-    parent_sequential_id BIGINT, source_file VARCHAR, source_line BIGINT);
+    parent_sequential_id BIGINT, source_file VARCHAR, source_line BIGINT,
+    -- ticket events export: when the row that won (the ticket's latest event) was stored
+    event_date TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS ticket_messages (
     tenant_id VARCHAR, ticket_id VARCHAR, message_id VARCHAR, direction VARCHAR,
     sent_at TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT);
@@ -474,6 +476,7 @@ ADDED_COLUMNS = {
     "inbound_messages": ("from_user_id", "referral_source_type", "referral_source_id",
                          "group_id"),
     "event_tracks": ("message_id", "event_count BIGINT"),
+    "tickets": ("event_date TIMESTAMPTZ",),
     "deliveries": ("sent_by", "figures_sha256"),
 }
 
