@@ -305,7 +305,8 @@ LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id
 -- that user within 24 h of it (none if the business did not answer in time). A window belongs
 -- to a person (the key of `message_people`), whichever id the user's message carried. A
 -- message a user posts in a group (`group_id`) opens the window of the whole group, not one
--- with that user: it frees no one-to-one message.
+-- with that user: it frees no one-to-one message. A system message (`type: system`: WhatsApp
+-- saying the user changed their number or user id) is not the user writing: it opens none.
 CREATE OR REPLACE VIEW free_windows AS
 WITH inbound AS (
     SELECT i.tenant_id, COALESCE(i.from_id, p.phone, i.from_user_id) AS person, i.ts,
@@ -313,6 +314,7 @@ WITH inbound AS (
     FROM inbound_messages i
     LEFT JOIN user_id_pairs p ON p.tenant_id = i.tenant_id AND p.user_id = i.from_user_id
     WHERE COALESCE(i.from_id, i.from_user_id) IS NOT NULL AND i.group_id IS NULL
+      AND i.type <> 'system'
 ), answers AS (
     SELECT i.tenant_id, i.person, min(m.sent) AS opens_at
     FROM inbound i JOIN message_people m
