@@ -197,9 +197,14 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
     wabas = {p.waba_id for p in tenant.phone_numbers if p.waba_id}
     only_waba = next(iter(wabas)) if len(wabas) == 1 else None
     rejects, valid = [], []
+    # The outer wrapper names the account every point is of: another tenant's is not this
+    # tenant's consumption, whatever its points say (an account no tenant declares is kept).
+    foreign = waba in own.other_wabas
     for n, (where, point) in enumerate(points, start=1):
         problem = _check_point(point, spec, own)
-        if problem:
+        if foreign and not problem:
+            rejects.append((n, "id", waba, "WhatsApp Business Account belongs to another tenant"))
+        elif problem:
             field = f"{where}.{problem[0]}" if problem[0] else where
             rejects.append((n, field, str(problem[1])[:200], problem[2]))
         else:

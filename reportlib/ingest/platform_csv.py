@@ -286,10 +286,30 @@ def _store(con: duckdb.DuckDBPyConnection, tenant_id: str, src: sources.CsvSourc
     good = "FROM checked c WHERE c._reject IS NULL AND NOT c._skip"
     derived = dict(src.derived)
     names = src.columns
-    values = ", ".join(f'{derived.get(n, chr(34) + n + chr(34))} AS "{n}"' for n in names)
-    cols = ", ".join(f'"{n}"' for n in names)
     key = ", ".join(f'"{k}"' for k in src.key)
+
+    def value(n: str) -> str:
+        sql = derived.get(n, f'"{n}"')
+        return f"min({sql}) OVER (PARTITION BY {key})" if n in src.earliest else sql
+
+    values = ", ".join(f'{value(n)} AS "{n}"' for n in names)
+    cols = ", ".join(f'"{n}"' for n in names)
     keep = f" AND ({src.keep})" if src.keep else ""
+    if src.earliest:
+        # The earliest values of each incoming key, the rows stored under it included (the row
+        # that wins below may replace the one that held them).
+        earliest = ", ".join(f'min("{n}") AS "{n}"' for n in src.earliest)
+        matches = " AND ".join(f't."{k}" = c."{k}"' for k in src.key)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE earliest_values AS
+            SELECT {key}, {earliest} FROM (
+                SELECT {key}, {', '.join(f'"{n}"' for n in src.earliest)} {good}
+                UNION ALL
+                SELECT {key}, {', '.join(f'"{n}"' for n in src.earliest)}
+                FROM {src.table} t
+                WHERE t.tenant_id = {quote(tenant_id)}
+                  AND EXISTS (SELECT 1 {good} AND {matches}))
+            GROUP BY ALL""")
     rows = f"""
         SELECT {quote(tenant_id)}, {cols}, {quote(path)}, line FROM (
             SELECT {values}, {line_sql} AS line, c._ord {good}{keep})
@@ -305,6 +325,14 @@ def _store(con: duckdb.DuckDBPyConnection, tenant_id: str, src: sources.CsvSourc
     else:
         replace_rows(con, src.table, tenant_id, src.key, [*names, "source_file", "source_line"],
                      rows, src.replaces)
+    if src.earliest:
+        matches = " AND ".join(f't."{k}" = e."{k}"' for k in src.key)
+        sets = ", ".join(f'"{n}" = least(t."{n}", e."{n}")' for n in src.earliest)
+        differ = " OR ".join(f't."{n}" > e."{n}"' for n in src.earliest)
+        con.execute(f"""
+            UPDATE {src.table} t SET {sets} FROM earliest_values e
+            WHERE t.tenant_id = {quote(tenant_id)} AND {matches} AND ({differ})""")
+        con.execute("DROP TABLE earliest_values")
     if src.also is not None:
         also = src.also
         values = ", ".join(f'{sql} AS "{n}"' for n, sql in also.columns)

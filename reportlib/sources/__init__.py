@@ -78,6 +78,9 @@ class CsvSource:
     # (what, SQL over the checked columns): a value of a loaded row that is read but not used
     # (NULL when fine); the file's line counts them and shows the first.
     warnings: tuple[tuple[str, str], ...] = ()
+    # Columns whose stored value is the earliest any row of the key gave, within a file and
+    # across files and runs, whichever row wins (a ticket was created at its first event).
+    earliest: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:

@@ -196,14 +196,22 @@ TICKET_EVENTS = CsvSource(
             WHEN "close_date" IS NOT NULL THEN 'ClosedAttendant'
             WHEN "first_response_date" IS NOT NULL OR "agent_identity" IS NOT NULL THEN 'Open'
             ELSE 'Waiting' END)"""),
+        # The StorageDate of the row that won: when the ticket's latest event was stored.
+        ("event_date", '"storage_date"'),
     ),
     # Opening and closing events of one ticket: the latest row wins, within a file (the later
     # line on a tie) and across files and runs (the file whose path sorts last on a tie, so
     # that the order files are loaded in does not matter; a file re-loaded replaces its own).
-    latest='"storage_date" DESC NULLS LAST, _ord DESC',
-    replaces="t.storage_date IS NULL OR i.storage_date > t.storage_date "
-             "OR (i.storage_date = t.storage_date "
+    # A stored row without an event date (a wide file's, or one stored before event dates were
+    # kept) is compared by its StorageDate.
+    latest='"event_date" DESC NULLS LAST, _ord DESC',
+    replaces="coalesce(t.event_date, t.storage_date) IS NULL "
+             "OR i.event_date > coalesce(t.event_date, t.storage_date) "
+             "OR (i.event_date = coalesce(t.event_date, t.storage_date) "
              "AND i.source_file >= t.source_file)",
+    # The ticket was created when its first event was stored (`storage_date` is the ticket's
+    # creation in every report: opened in the period, queue time), whichever row wins.
+    earliest=("storage_date",),
 )
 
 PLATFORM_SHAPES = (NOTIFICATION_EVENTS, MESSAGES, TICKET_EVENTS)

@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS tickets (
     agent_identity VARCHAR, customer_identity VARCHAR, status VARCHAR,
     storage_date TIMESTAMPTZ, open_date TIMESTAMPTZ, first_response_date TIMESTAMPTZ,
     close_date TIMESTAMPTZ, closed_by VARCHAR, tags VARCHAR, rating DOUBLE, campaign_id VARCHAR,
-    parent_sequential_id BIGINT, source_file VARCHAR, source_line BIGINT);
+    parent_sequential_id BIGINT, source_file VARCHAR, source_line BIGINT,
+    -- ticket events export: when the row that won (the ticket's latest event) was stored
+    event_date TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS ticket_messages (
     tenant_id VARCHAR, ticket_id VARCHAR, message_id VARCHAR, direction VARCHAR,
     sent_at TIMESTAMPTZ, source_file VARCHAR, source_line BIGINT);
@@ -303,7 +305,8 @@ LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id
 -- that user within 24 h of it (none if the business did not answer in time). A window belongs
 -- to a person (the key of `message_people`), whichever id the user's message carried. A
 -- message a user posts in a group (`group_id`) opens the window of the whole group, not one
--- with that user: it frees no one-to-one message.
+-- with that user: it frees no one-to-one message. A system message (`type: system`: WhatsApp
+-- saying the user changed their number or user id) is not the user writing: it opens none.
 CREATE OR REPLACE VIEW free_windows AS
 WITH inbound AS (
     SELECT i.tenant_id, COALESCE(i.from_id, p.phone, i.from_user_id) AS person, i.ts,
@@ -311,6 +314,7 @@ WITH inbound AS (
     FROM inbound_messages i
     LEFT JOIN user_id_pairs p ON p.tenant_id = i.tenant_id AND p.user_id = i.from_user_id
     WHERE COALESCE(i.from_id, i.from_user_id) IS NOT NULL AND i.group_id IS NULL
+      AND i.type <> 'system'
 ), answers AS (
     SELECT i.tenant_id, i.person, min(m.sent) AS opens_at
     FROM inbound i JOIN message_people m
@@ -474,6 +478,7 @@ ADDED_COLUMNS = {
     "inbound_messages": ("from_user_id", "referral_source_type", "referral_source_id",
                          "group_id"),
     "event_tracks": ("message_id", "event_count BIGINT"),
+    "tickets": ("event_date TIMESTAMPTZ",),
     "deliveries": ("sent_by", "figures_sha256"),
 }
 

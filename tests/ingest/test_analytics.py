@@ -594,3 +594,26 @@ def test_an_error_answer_saved_instead_of_data_says_so(tmp_path, params_dir):
         "acme/pricing_analytics/expired.json: unreadable: the file holds the Graph API's error "
         "answer, not data: 'Error validating access token:\\nSession has expired' (code 190); "
         "request the pricing_analytics again and save it")
+
+
+def test_a_response_of_another_tenants_account_is_rejected(tmp_path, params_dir):
+    """The outer wrapper's `id` names the WhatsApp Business Account the response is of: one of
+    another tenant's (beta's w-beta) is not acme's consumption, even without the phone number
+    dimension that would name it per point. Its points are rejected rows naming `id`; an account
+    no tenant declares is still kept (test_review_cases_other_waba_kept_…)."""
+    day = point(7, 10, pricing_type="REGULAR", pricing_category="MARKETING", country="BR")
+    [other, own] = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/beta_account.json": {"pricing_analytics": {"data": [
+            {"data_points": [day, point(8, 5, pricing_type="REGULAR", country="BR")]}],
+            "paging": {"cursors": {"before": "QVFIUk", "after": "QVFIUl"}}}, "id": "w-beta"},
+        "pricing_analytics/own_account.json": {"pricing_analytics": {"data": [
+            {"data_points": [day]}]}, "id": "w-acme"},
+    })
+    assert (other.status, other.rows_read, other.rows_loaded, other.rows_rejected) == (
+        "loaded", 2, 0, 2)
+    assert "field id: WhatsApp Business Account belongs to another tenant" in other.message
+    assert (own.rows_loaded, own.rows_rejected) == (1, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT waba_id, volume FROM pricing_daily").fetchall() == [("w-acme", 10)]
+    assert con.execute("SELECT line, field, value FROM rejected_rows ORDER BY line").fetchall() \
+        == [(1, "id", "w-beta"), (2, "id", "w-beta")]

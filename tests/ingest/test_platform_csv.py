@@ -439,7 +439,8 @@ def ticket_row(at: str, *, answered: str = "", closed: str = "", agent: str = ""
 
 def test_ticket_events_latest_row_wins_across_files_and_runs(tmp_path, utc_params):
     """The latest StorageDate wins whichever file holds it and whenever it is loaded; on a tie,
-    the file whose path sorts last (the later line within a file)."""
+    the file whose path sorts last (the later line within a file). `event_date` is the
+    winning row's StorageDate."""
     base = tmp_path / "sources/acme/tickets"
     write(base / "a_close.csv", TICKET_HEADER + ticket_row(
         "15:00", answered="2026-10-05T12:30:00Z", closed="2026-10-05T15:00:00Z", agent="ana"))
@@ -447,7 +448,7 @@ def test_ticket_events_latest_row_wins_across_files_and_runs(tmp_path, utc_param
     write(base / "b_open.csv", TICKET_HEADER + ticket_row("12:20"))
     ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
     query = ("SELECT status, agent_identity, strftime(close_date AT TIME ZONE 'UTC', '%H:%M'), "
-             "strftime(storage_date AT TIME ZONE 'UTC', '%H:%M'), "
+             "strftime(event_date AT TIME ZONE 'UTC', '%H:%M'), "
              "regexp_extract(source_file, '[^/]+$') FROM tickets")
 
     def stored() -> list:
@@ -469,6 +470,10 @@ def test_ticket_events_latest_row_wins_across_files_and_runs(tmp_path, utc_param
     write(base / "e_newer.csv", TICKET_HEADER + ticket_row("16:00", agent="caio"))
     ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
     assert stored() == [("Open", "caio", None, "16:00", "e_newer.csv")]
+    # Whichever row won, the ticket was created at its first event (b_open.csv's).
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT strftime(storage_date AT TIME ZONE 'UTC', '%H:%M') "
+                       "FROM tickets").fetchall() == [("12:20",)]
 
 
 @pytest.fixture
@@ -616,3 +621,37 @@ def test_a_whatsapp_identity_in_capitals_is_a_user(tmp_path, utc_params):
         ("+5511999990001",)]
     assert con.execute("SELECT user_identity, channel FROM bot_messages").fetchall() == [
         ("+5511999990001", "whatsapp")]
+
+
+def test_a_ticket_is_created_at_its_first_event_whichever_row_wins(tmp_path, utc_params):
+    """The ticket export holds a row per event of a ticket: the latest row gives its state, but
+    the ticket was created when its first event was stored. Keeping the closing row's
+    StorageDate made the queue time (OpenDate − StorageDate) negative and counted the ticket
+    as opened on the day it closed."""
+    header = ("TicketId,OwnerIdentity,CustomerIdentity,StorageDate,OpenDate,FirstResponseDate,"
+              "ClosedDate,AgentIdentity\n")
+    user = "5511999990001@wa.gw.msging.net"
+    # t1: created Oct 31 23:50, assigned 23:55, answered 23:57, closed Nov 1 00:40; the
+    # closing row comes first in the file.
+    write(tmp_path / "sources/acme/tickets/a.csv", header
+          + f"t1,acme-bot@msging.net,{user},2026-11-01T00:40:00Z,2026-10-31T23:55:00Z,"
+            "2026-10-31T23:57:00Z,2026-11-01T00:40:00Z,ana\n"
+          + f"t1,acme-bot@msging.net,{user},2026-10-31T23:50:00Z,,,,\n")
+    # t2: its closing row in one run, its opening row in a later run (an older row: it does
+    # not reopen the ticket, but it tells when the ticket was created).
+    write(tmp_path / "sources/acme/tickets/b.csv", header
+          + f"t2,acme-bot@msging.net,{user},2026-10-05T15:00:00Z,2026-10-05T12:30:00Z,"
+            "2026-10-05T12:31:00Z,2026-10-05T15:00:00Z,bia\n")
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    write(tmp_path / "sources/acme/tickets/c.csv", header
+          + f"t2,acme-bot@msging.net,{user},2026-10-05T12:20:00Z,,,,\n")
+    [*_, result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    rows = con.execute(
+        "SELECT ticket_id, status, agent_identity, "
+        "strftime(storage_date AT TIME ZONE 'UTC', '%m-%d %H:%M'), "
+        "epoch(open_date - storage_date) / 60 FROM tickets ORDER BY 1").fetchall()
+    # Created at the first event; the queue time is OpenDate − creation: 5 and 10 minutes.
+    assert rows == [("t1", "ClosedAttendant", "ana", "10-31 23:50", 5.0),
+                    ("t2", "ClosedAttendant", "bia", "10-05 12:20", 10.0)]

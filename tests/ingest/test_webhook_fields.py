@@ -571,3 +571,29 @@ def test_an_open_tier_is_one_tier_however_meta_writes_its_upper_bound(tmp_path, 
     assert (result.rows_loaded, result.rows_rejected) == (2, 0)
     assert con.execute("SELECT tier, epoch(ts)::BIGINT, source_line FROM volume_tier_updates"
                        ).fetchall() == [("2000001:MAX", 1743451903, 2)]
+
+
+def test_a_system_message_opens_no_customer_service_window(tmp_path, params_dir):
+    """System messages webhook reference (developers.facebook.com/documentation/business-
+    messaging/whatsapp/webhooks/reference/messages/system/): WhatsApp tells the business that a
+    user changed their number (`type: system`, `system.type: user_changed_number`, no contacts
+    array). The user wrote nothing: no window opens, so a utility template to them after it is
+    paid, while one after the user's own text is free. The message is still kept."""
+    changed = {"from": "5511999990001", "id": "wamid.SYS", "timestamp": str(T0),
+               "type": "system",
+               "system": {"body": "User A changed from 5511999990001 to 5511999990009",
+                          "wa_id": "5511999990009", "type": "user_changed_number"}}
+    text = {"from": "5511999990002", "id": "wamid.TXT", "timestamp": str(T0), "type": "text",
+            "text": {"body": "Oi"}}
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
+        webhook("1001", messages=[changed]), webhook("1001", messages=[text])]) + "\n")
+    at = datetime.fromtimestamp(T0 + 3600, UTC).isoformat()
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          "MessageId,Sender,BotId,PhoneNumberId,Recipient,TemplateName,Category,AcceptedAt,"
+          "SentAt,DeliveredAt\n"
+          f"after_system,api,acme-bot,1001,+5511999990001,t,utility,{at},{at},{at}\n"
+          f"after_text,api,acme-bot,1001,+5511999990002,t,utility,{at},{at},{at}\n")
+    con = ingested_whole(tmp_path, params_dir)
+    assert con.execute("SELECT message_id, type FROM inbound_messages ORDER BY 1").fetchall() \
+        == [("wamid.SYS", "system"), ("wamid.TXT", "text")]
+    assert free_windows(con) == {"after_text": "customer_service"}
