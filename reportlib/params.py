@@ -354,7 +354,9 @@ def params_file(tenant: TenantParams) -> str:
 
 def _column_maps(path: Path, raw: dict) -> dict[str, dict[str, str]]:
     """`sources: {<kind>: {columns: {<file column>: <canonical column>}}}`, checked: the kind
-    must be a CSV source and every canonical name one of its columns."""
+    must be a CSV source and every canonical name one of its columns. A pair written the other
+    way round (`{MessageId: Message ID}`: only its key is a column of the kind) is read as
+    meant; where both names are columns (`{MessageId: Id}`), the file's is the key."""
     maps: dict[str, dict[str, str]] = {}
     for kind, spec in raw.items():
         where = f"{path}: field sources.{kind}"
@@ -369,7 +371,12 @@ def _column_maps(path: Path, raw: dict) -> dict[str, dict[str, str]]:
         shapes = sources_mod.csv_shapes(kind)
         for theirs, ours in columns.items():
             found = [f for shape in shapes if (f := shape.field_named(str(ours))) is not None]
+            if not found:  # written the other way round, {<column>: <file column>}: as meant
+                found = [f for shape in shapes
+                         if (f := shape.field_named(str(theirs))) is not None]
+                theirs, ours = ours, theirs
             if not found:
+                theirs, ours = ours, theirs
                 names = dict.fromkeys(x.name for shape in shapes for x in shape.fields)
                 raise ReportError(f"{where}.columns.{theirs}: unknown column {ours!r} (one of "
                                   f"{', '.join(names)})")

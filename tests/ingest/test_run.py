@@ -206,6 +206,15 @@ def test_column_map_renames_a_column_and_an_unknown_one_is_one_error(tmp_path, p
     assert rows(tmp_path, "SELECT count(*) FROM notifications WHERE accepted_at IS NOT NULL"
                 ) == [(1,)]
 
+    # The same map written the other way round ({<column>: <file column>}, as the contract's
+    # "map a column to its canonical name" may be read): only one side is a column, so the
+    # pair is read as meant.
+    data["sources"] = {"notifications": {"columns": {"MessageId": "Message ID",
+                                                     "AcceptedAt": "Sent"}}}
+    path.write_text(yaml.safe_dump(data))
+    assert params_mod.load_tenant(params_dir, "acme").column_maps == {
+        "notifications": {"message id": "MessageId", "sent": "AcceptedAt"}}
+
     data["sources"] = {"notifications": {"columns": {"Message ID": "MesageId"}}}
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ReportError) as info:
