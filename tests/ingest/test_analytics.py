@@ -421,6 +421,36 @@ def test_tier_response_loaded_after_the_one_without_tier_counts_once(tmp_path, p
         26, 12, 96.9, 96.9)
 
 
+def pages(body: dict) -> tuple[dict, dict]:
+    """`body` as if Meta had answered in two pages, the second holding free points only (Meta
+    leaves `tier` out of free points, so that page carries no `tier` at all)."""
+    field = next(iter(body))
+    points = body[field]["data"][0]["data_points"]
+    free = [p for p in points if p["pricing_type"] != "REGULAR"]
+    second = free[len(free) // 2:]
+    first = [p for p in points if p not in second]
+    return ({field: {"data": [{"data_points": first}], "paging": {"cursors": {
+                "after": "MTAxNTExOTQ1MjAwNzI5NDE="}, "next": "https://graph.facebook.com/"}}},
+            {field: {"data": [{"data_points": second}]}})
+
+
+def test_a_response_saved_page_by_page_counts_every_page(tmp_path, params_dir):
+    """Meta's pricing example (with TIER) saved as two pages, the second of free points only:
+    its file has no `tier`, and it was taken for another view of the same days, so of each
+    day only one page counted. Both pages are one response: the example's 26 messages, 12
+    paid, Meta's 96.9. Saved again whole beside them, every point still counts once."""
+    tiers = meta_example("pricing_daily_tier.json")
+    first, second = pages(tiers)
+    assert all("tier" not in p for p in second["pricing_analytics"]["data"][0]["data_points"])
+    ingest_files(tmp_path, params_dir, {"pricing_analytics/page_2.json": second,
+                                        "pricing_analytics/page_1.json": first})
+    got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
+    assert (got["total"], got["paid"], got["meta_cost"]) == (26, 12, 96.9)
+    ingest_files(tmp_path, params_dir, {"pricing_analytics/whole.json": tiers})
+    got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
+    assert (got["total"], got["paid"], got["meta_cost"]) == (26, 12, 96.9)
+
+
 # Filtered requests. Meta's analytics accept filters (`country_codes`, `phone_numbers`,
 # `conversation_types`, `pricing_categories`, ...) and a filtered response does not say so: it
 # just has fewer points. Meta's pricing example above is one (`country_codes(US,IN)`). A filter

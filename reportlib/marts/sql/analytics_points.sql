@@ -19,7 +19,39 @@
 -- used instead of the finer ones of its month when its total is larger than theirs (the sum of
 -- the views chosen on its days); on equal totals the finer ones are used.
 -- A dimension a response did not carry is NULL: its breakdown is not available, never zero.
-WITH points AS (
+-- Pages: Meta leaves `tier` out of free points, so a response requested with TIER and saved
+-- page by page may have a later page of free points only, whose file then has no `tier`. Such a
+-- file (no REGULAR point), beside a view of the same account and granularity with `tier`, is a
+-- page of that view: its points join it, and a point both hold (the same request saved with
+-- and without TIER) counts once.
+WITH tiered_views AS (
+    SELECT DISTINCT waba_id, granularity, dimensions FROM pricing_daily
+    WHERE tenant_id = getvariable('tenant') AND list_contains(string_split(dimensions, ','), 'tier')
+), free_pages AS (
+    SELECT f.source_file, f.waba_id, f.granularity, f.dimensions, t.dimensions AS view_dimensions
+    FROM (SELECT source_file, waba_id, granularity, dimensions FROM pricing_daily
+          WHERE tenant_id = getvariable('tenant')
+            AND NOT list_contains(string_split(dimensions, ','), 'tier')
+          GROUP BY ALL
+          HAVING bool_and(COALESCE(upper(pricing_type) <> 'REGULAR', false))) f
+    JOIN tiered_views t ON t.waba_id IS NOT DISTINCT FROM f.waba_id
+                       AND t.granularity = f.granularity
+                       AND t.dimensions = CASE WHEN f.dimensions = '' THEN 'tier'
+                                               ELSE f.dimensions || ',tier' END
+), pmp_points AS (
+    SELECT p.waba_id, p.start_ts, p.end_ts, p.granularity,
+        COALESCE(fp.view_dimensions, p.dimensions) AS dimensions, p.phone_number, p.country,
+        p.pricing_type, p.category, p.volume, p.cost_usd, p.tier
+    FROM pricing_daily p
+    LEFT JOIN free_pages fp ON fp.source_file = p.source_file
+                           AND fp.waba_id IS NOT DISTINCT FROM p.waba_id
+                           AND fp.granularity = p.granularity AND fp.dimensions = p.dimensions
+    WHERE p.tenant_id = getvariable('tenant')
+    QUALIFY fp.source_file IS NULL OR row_number() OVER (
+        PARTITION BY p.waba_id, p.granularity, COALESCE(fp.view_dimensions, p.dimensions),
+            p.start_ts, p.phone_number, p.country, p.pricing_type, p.category, p.tier
+        ORDER BY fp.source_file IS NOT NULL, p.source_file) = 1
+), points AS (
     SELECT 'CBP' AS era, waba_id, start_ts, end_ts, granularity, dimensions, phone_number,
         country, conversation_type AS pricing_type, conversation_direction, category,
         conversations AS quantity, cost_usd, NULL::VARCHAR AS tier
@@ -27,7 +59,7 @@ WITH points AS (
     UNION ALL
     SELECT 'PMP', waba_id, start_ts, end_ts, granularity, dimensions, phone_number, country,
         pricing_type, NULL, category, volume, cost_usd, tier
-    FROM pricing_daily WHERE tenant_id = getvariable('tenant')
+    FROM pmp_points
 ), dated AS (
     SELECT *,
         CASE WHEN granularity = 'MONTHLY'
