@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import socket
 import sys
 import tempfile
+import threading
 import traceback
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -431,6 +433,17 @@ def _log_unexpected(command: str) -> Path:
     return path
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill PID`, a service stopped, a scheduler's time limit): the command stops as
+    on Ctrl-C, ending its workers and their kernels and clearing what it staged. Left to the
+    default action, the command died at once and its pool's workers lived on, orphaned, each
+    with its kernel."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
 CUT_SHORT = re.compile(r'Could not read enough bytes from file "([^"]+)"')
 
 
@@ -442,11 +455,16 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         warehouse.LOCK_WAIT_SECONDS = args.wait
+    in_charge = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, _terminate) if in_charge else None
     try:
         return COMMANDS[args.command](args)
     except ReportError as exc:
         print(f"reportlib {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"reportlib {args.command}: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(f"reportlib {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -464,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); the details are in "
               f"{log}", file=sys.stderr)
         return 1
+    finally:
+        if in_charge and before is not None:
+            signal.signal(signal.SIGTERM, before)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ is in the history; a run killed mid-notebook leaves the published outputs as the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -355,6 +356,40 @@ def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
         for _ in range(100):
             os.killpg(process.pid, 0)
             time.sleep(0.1)
+
+
+def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
+    """`kill PID` (or a service's stop) reaches the command alone: it died at once and its
+    pool's workers lived on, orphaned, each with its kernel, and its staged bundles stayed.
+    It now stops as on Ctrl-C."""
+    out = site / "outputs"
+    before = hashes(out)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
+         "--as-of", AS_OF, "--jobs", "2", "--force"],
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
+    deadline = time.monotonic() + 120
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2.0)  # the kernels are running notebooks
+    os.kill(process.pid, signal.SIGTERM)  # the command only, not its group
+    try:
+        _, err = process.communicate(timeout=60)
+        with pytest.raises(ProcessLookupError):  # no worker or kernel left
+            for _ in range(100):
+                os.killpg(process.pid, 0)
+                time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # not left to the next tests
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    lines = [line for line in err.replace("\r", "\n").splitlines()
+             if line.strip() and not line.startswith("reports ")]  # the progress bar
+    assert lines == ["reportlib run: terminated"], err
+    assert not (out / ".staging").exists()
+    assert {k: v for k, v in hashes(out).items() if k != ".staging.lock"} == before
 
 
 def test_schedule_dry_run_and_status_print_and_write_nothing(site):
