@@ -47,6 +47,14 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _path(text: str) -> Path:
+    """A path option's value. An empty one (`--outputs "$OUT"` with $OUT unset) was the
+    working folder: the reports went among whatever files the command ran beside."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty: give a path")
+    return Path(text)
+
+
 def _sub(sub, name: str, help_text: str) -> argparse.ArgumentParser:
     return sub.add_parser(name, help=help_text, description=help_text,
                           epilog=f"example: {EXAMPLES[name]}",
@@ -54,16 +62,16 @@ def _sub(sub, name: str, help_text: str) -> argparse.ArgumentParser:
 
 
 def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
-    parser.add_argument("--warehouse", type=Path, default=None,
+    parser.add_argument("--warehouse", type=_path, default=None,
                         help="DuckDB warehouse (default ./warehouse.duckdb or "
                              "$REPORTLIB_WAREHOUSE)")
-    parser.add_argument("--params", type=Path, default=None,
+    parser.add_argument("--params", type=_path, default=None,
                         help="params folder (default ./params or $REPORTLIB_PARAMS)")
     parser.add_argument("--wait", type=float, default=None, metavar="SECONDS",
                         help="how long to wait for a warehouse another command is using "
                              f"(default {warehouse.LOCK_WAIT_SECONDS:g})")
     if outputs:
-        parser.add_argument("--outputs", type=Path, default=None,
+        parser.add_argument("--outputs", type=_path, default=None,
                             help="outputs folder (default ./outputs or $REPORTLIB_OUTPUTS)")
 
 
@@ -81,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = _sub(sub, "demo", "write seeded demo source files (and demo tenant params)")
-    p.add_argument("--sources", type=Path, default=Path("sources"))
+    p.add_argument("--sources", type=_path, default=Path("sources"))
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
     p.add_argument("--as-of", default=demo.DEFAULT_AS_OF.isoformat(),
                    help="first day not generated (default %(default)s)")
@@ -103,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = _sub(sub, "ingest", "validate and load source files into the warehouse")
-    p.add_argument("sources", type=Path)
+    p.add_argument("sources", type=_path)
     _common(p)
 
     p = _sub(sub, "run", "render reports per tenant and period")
@@ -131,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", required=True, help="first day (tenant's days)")
     p.add_argument("--to", dest="end", required=True, help="last day, at most 90 days later")
     p.add_argument("--format", default="csv", choices=extract_mod.FORMATS)
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=_path, default=None,
                    help="file (one table) or folder (default ./extracts/<tenant>/...)")
     p.add_argument("--today", default=None, help="today's date for the 5-year limit "
                    "(default: the system's date)")
@@ -158,8 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _sub(sub, "preview", "render one notebook as it will be delivered, with its own "
                                "parameters, into a folder of its own")
-    p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("notebook", type=_path, metavar="NOTEBOOK")
+    p.add_argument("--out", type=_path, default=None,
                    help="where its HTML and PDF go (default ./outputs/preview/<notebook>)")
     _common(p)
 

@@ -111,6 +111,20 @@ def test_a_mistake_under_options_stops_the_command_before_anything_is_written(
     assert not (tmp_path / "out").exists() and hashes(site / "outputs") == before
 
 
+def test_an_empty_path_is_a_usage_line_not_the_working_folder(tmp_path, monkeypatch, capsys):
+    """`--outputs "$OUT"` with $OUT unset, or `REPORTLIB_OUTPUTS=` in a crontab: the path ""
+    was the working folder, and the reports went among the operator's files there."""
+    from reportlib import cli
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "--tenant", TENANT, "--period", PERIOD, "--outputs", ""])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "reportlib run: error: argument --outputs: empty: give a path")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
     """`extract --all-tables --out FILE` was "unexpected error (FileExistsError ...)", exit 1."""
     taken = tmp_path / "taken"
