@@ -411,9 +411,10 @@ def cmd_schedule(args) -> int:
     params.use_site_reports(params_dir)
     _existing_warehouse(wh)
     if args.action == "status":
-        for row in schedule.status(parse_now(args.now), wh, params_dir):
+        rows = schedule.status(parse_now(args.now), wh, params_dir)
+        for row in rows:
             print(row.line())
-        return 0
+        return 1 if any(row.failed for row in rows) else 0
     defaults = environment.command_settings()
     if not args.dry_run:
         _folder_to_write(_outputs(args), "--outputs")
