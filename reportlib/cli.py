@@ -89,8 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = _sub(sub, "demo", "write seeded demo source files (and demo tenant params)")
-    p.add_argument("--sources", type=_path, default=Path("sources"))
-    p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+    p.add_argument("--sources", type=_path, default=Path("sources"),
+                   help="where the source files go, a folder per tenant (default %(default)s)")
+    p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED,
+                   help="0 or more: the same seed, the same files (default %(default)s)")
     p.add_argument("--as-of", default=demo.DEFAULT_AS_OF.isoformat(),
                    help="first day not generated (default %(default)s)")
     p.add_argument("--tenants", type=int, default=3,
@@ -111,13 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = _sub(sub, "ingest", "validate and load source files into the warehouse")
-    p.add_argument("sources", type=_path)
+    p.add_argument("sources", type=_path, metavar="SOURCES_DIR",
+                   help="a folder per tenant, each a folder per kind of file "
+                        "(docs/sources.md)")
     _common(p)
 
     p = _sub(sub, "run", "render reports per tenant and period")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--tenant", action="append", help="tenant id (repeatable)")
-    who.add_argument("--all-tenants", action="store_true")
+    who.add_argument("--all-tenants", action="store_true",
+                     help="every tenant of PARAMS/tenants/")
     p.add_argument("--period", action="append", required=True,
                    help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (repeatable)")
     p.add_argument("--report", action="append", help="report name (repeatable; default: the "
@@ -132,13 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, outputs=True)
 
     p = _sub(sub, "extract", "Report Manager tables for a tenant and date range")
-    p.add_argument("--tenant", required=True)
+    p.add_argument("--tenant", required=True, help="tenant id")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--table", help="one of: " + ", ".join(extract_mod.TABLES))
     what.add_argument("--all-tables", action="store_true", help="every table, one folder")
     p.add_argument("--from", dest="start", required=True, help="first day (tenant's days)")
     p.add_argument("--to", dest="end", required=True, help="last day, at most 90 days later")
-    p.add_argument("--format", default="csv", choices=extract_mod.FORMATS)
+    p.add_argument("--format", default="csv", choices=extract_mod.FORMATS,
+                   help="the file's format (default %(default)s)")
     p.add_argument("--out", type=_path, default=None,
                    help="file (one table) or folder (default ./extracts/<tenant>/...)")
     p.add_argument("--today", default=None, help="today's date for the 5-year limit "
@@ -146,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = _sub(sub, "email", "e-mail rendered reports to the tenant's recipients")
-    p.add_argument("--tenant", required=True)
+    p.add_argument("--tenant", required=True, help="tenant id")
     p.add_argument("--period", required=True, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
     p.add_argument("--report", action="append", help="report (repeatable; default: the "
                    f"tenant's reports): {', '.join(registry.names())}")
@@ -166,14 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _sub(sub, "preview", "render one notebook as it will be delivered, with its own "
                                "parameters, into a folder of its own")
-    p.add_argument("notebook", type=_path, metavar="NOTEBOOK")
+    p.add_argument("notebook", type=_path, metavar="NOTEBOOK",
+                   help="a report's notebook (notebooks/<report>.ipynb) or a site report's")
     p.add_argument("--out", type=_path, default=None,
                    help="where its HTML and PDF go (default ./outputs/preview/<notebook>)")
     _common(p)
 
     p = _sub(sub, "history", "every report rendered and sent, oldest first")
-    p.add_argument("--tenant", default=None)
-    p.add_argument("--period", default=None, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
+    p.add_argument("--tenant", default=None, help="only this tenant's (default: every tenant)")
+    p.add_argument("--period", default=None, help="only this period's: YYYY-MM or "
+                   "YYYY-MM-DD..YYYY-MM-DD, as the run gave it")
     _common(p)
     return parser
 
@@ -241,6 +249,8 @@ def _folder_to_write(path: Path, option: str) -> Path:
 
 def cmd_demo(args) -> int:
     as_of = calendar.parse_date(args.as_of, "--as-of")
+    if args.seed < 0:  # numpy's "expected non-negative integer" named no option
+        raise ReportError(f"--seed must be 0 or more, not {args.seed}")
     _, params_dir = _paths(args)
     try:
         counts = demo.generate(args.sources, params_dir, as_of, args.seed, args.tenants,

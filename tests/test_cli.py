@@ -221,6 +221,32 @@ def test_help_lists_every_command_report_and_an_example(tmp_path):
     assert version.returncode == 0 and version.stdout.startswith("reportlib ")
 
 
+def test_help_explains_every_option():
+    """`--help` is the operator's manual: --all-tenants, extract's and email's --tenant,
+    --format, demo's --sources and --seed, ingest's SOURCES_DIR and preview's NOTEBOOK were
+    listed bare, with nothing said of them."""
+    import argparse
+
+    from reportlib import cli
+
+    parser = cli.build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    bare = [f"{name} {action.option_strings or action.dest}"
+            for name, command in commands.choices.items() for action in command._actions
+            if not action.help]
+    assert bare == []
+
+
+def test_a_negative_seed_is_a_usage_line_naming_the_option(tmp_path, capsys):
+    from reportlib import cli
+
+    assert cli.main(["demo", "--seed", "-1", "--sources", str(tmp_path / "s"), "--params",
+                     str(tmp_path / "p")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "reportlib demo: error: --seed must be 0 or more, not -1")
+    assert list(tmp_path.iterdir()) == []
+
+
 def hold_warehouse(path: Path) -> subprocess.Popen:
     """Another command holding the warehouse (a writer's lock) until a line arrives on its
     standard input."""
