@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import socket
 import sys
 import tempfile
+import threading
 import traceback
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -45,6 +47,14 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _path(text: str) -> Path:
+    """A path option's value. An empty one (`--outputs "$OUT"` with $OUT unset) was the
+    working folder: the reports went among whatever files the command ran beside."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty: give a path")
+    return Path(text)
+
+
 def _sub(sub, name: str, help_text: str) -> argparse.ArgumentParser:
     return sub.add_parser(name, help=help_text, description=help_text,
                           epilog=f"example: {EXAMPLES[name]}",
@@ -52,16 +62,16 @@ def _sub(sub, name: str, help_text: str) -> argparse.ArgumentParser:
 
 
 def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
-    parser.add_argument("--warehouse", type=Path, default=None,
+    parser.add_argument("--warehouse", type=_path, default=None,
                         help="DuckDB warehouse (default ./warehouse.duckdb or "
                              "$REPORTLIB_WAREHOUSE)")
-    parser.add_argument("--params", type=Path, default=None,
+    parser.add_argument("--params", type=_path, default=None,
                         help="params folder (default ./params or $REPORTLIB_PARAMS)")
     parser.add_argument("--wait", type=float, default=None, metavar="SECONDS",
                         help="how long to wait for a warehouse another command is using "
                              f"(default {warehouse.LOCK_WAIT_SECONDS:g})")
     if outputs:
-        parser.add_argument("--outputs", type=Path, default=None,
+        parser.add_argument("--outputs", type=_path, default=None,
                             help="outputs folder (default ./outputs or $REPORTLIB_OUTPUTS)")
 
 
@@ -79,8 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = _sub(sub, "demo", "write seeded demo source files (and demo tenant params)")
-    p.add_argument("--sources", type=Path, default=Path("sources"))
-    p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+    p.add_argument("--sources", type=_path, default=Path("sources"),
+                   help="where the source files go, a folder per tenant (default %(default)s)")
+    p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED,
+                   help="0 or more: the same seed, the same files (default %(default)s)")
     p.add_argument("--as-of", default=demo.DEFAULT_AS_OF.isoformat(),
                    help="first day not generated (default %(default)s)")
     p.add_argument("--tenants", type=int, default=3,
@@ -101,13 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = _sub(sub, "ingest", "validate and load source files into the warehouse")
-    p.add_argument("sources", type=Path)
+    p.add_argument("sources", type=_path, metavar="SOURCES_DIR",
+                   help="a folder per tenant, each a folder per kind of file "
+                        "(docs/sources.md)")
     _common(p)
 
     p = _sub(sub, "run", "render reports per tenant and period")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--tenant", action="append", help="tenant id (repeatable)")
-    who.add_argument("--all-tenants", action="store_true")
+    who.add_argument("--all-tenants", action="store_true",
+                     help="every tenant of PARAMS/tenants/")
     p.add_argument("--period", action="append", required=True,
                    help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (repeatable)")
     p.add_argument("--report", action="append", help="report name (repeatable; default: the "
@@ -122,21 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, outputs=True)
 
     p = _sub(sub, "extract", "Report Manager tables for a tenant and date range")
-    p.add_argument("--tenant", required=True)
+    p.add_argument("--tenant", required=True, help="tenant id")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--table", help="one of: " + ", ".join(extract_mod.TABLES))
     what.add_argument("--all-tables", action="store_true", help="every table, one folder")
     p.add_argument("--from", dest="start", required=True, help="first day (tenant's days)")
     p.add_argument("--to", dest="end", required=True, help="last day, at most 90 days later")
-    p.add_argument("--format", default="csv", choices=extract_mod.FORMATS)
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--format", default="csv", choices=extract_mod.FORMATS,
+                   help="the file's format (default %(default)s)")
+    p.add_argument("--out", type=_path, default=None,
                    help="file (one table) or folder (default ./extracts/<tenant>/...)")
     p.add_argument("--today", default=None, help="today's date for the 5-year limit "
                    "(default: the system's date)")
     _common(p)
 
     p = _sub(sub, "email", "e-mail rendered reports to the tenant's recipients")
-    p.add_argument("--tenant", required=True)
+    p.add_argument("--tenant", required=True, help="tenant id")
     p.add_argument("--period", required=True, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
     p.add_argument("--report", action="append", help="report (repeatable; default: the "
                    f"tenant's reports): {', '.join(registry.names())}")
@@ -156,14 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _sub(sub, "preview", "render one notebook as it will be delivered, with its own "
                                "parameters, into a folder of its own")
-    p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("notebook", type=_path, metavar="NOTEBOOK",
+                   help="a report's notebook (notebooks/<report>.ipynb) or a site report's")
+    p.add_argument("--out", type=_path, default=None,
                    help="where its HTML and PDF go (default ./outputs/preview/<notebook>)")
     _common(p)
 
     p = _sub(sub, "history", "every report rendered and sent, oldest first")
-    p.add_argument("--tenant", default=None)
-    p.add_argument("--period", default=None, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
+    p.add_argument("--tenant", default=None, help="only this tenant's (default: every tenant)")
+    p.add_argument("--period", default=None, help="only this period's: YYYY-MM or "
+                   "YYYY-MM-DD..YYYY-MM-DD, as the run gave it")
     _common(p)
     return parser
 
@@ -231,6 +249,8 @@ def _folder_to_write(path: Path, option: str) -> Path:
 
 def cmd_demo(args) -> int:
     as_of = calendar.parse_date(args.as_of, "--as-of")
+    if args.seed < 0:  # numpy's "expected non-negative integer" named no option
+        raise ReportError(f"--seed must be 0 or more, not {args.seed}")
     _, params_dir = _paths(args)
     try:
         counts = demo.generate(args.sources, params_dir, as_of, args.seed, args.tenants,
@@ -401,9 +421,10 @@ def cmd_schedule(args) -> int:
     params.use_site_reports(params_dir)
     _existing_warehouse(wh)
     if args.action == "status":
-        for row in schedule.status(parse_now(args.now), wh, params_dir):
+        rows = schedule.status(parse_now(args.now), wh, params_dir)
+        for row in rows:
             print(row.line())
-        return 0
+        return 1 if any(row.failed for row in rows) else 0
     defaults = environment.command_settings()
     if not args.dry_run:
         _folder_to_write(_outputs(args), "--outputs")
@@ -431,6 +452,17 @@ def _log_unexpected(command: str) -> Path:
     return path
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill PID`, a service stopped, a scheduler's time limit): the command stops as
+    on Ctrl-C, ending its workers and their kernels and clearing what it staged. Left to the
+    default action, the command died at once and its pool's workers lived on, orphaned, each
+    with its kernel."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
 CUT_SHORT = re.compile(r'Could not read enough bytes from file "([^"]+)"')
 
 
@@ -442,11 +474,16 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         warehouse.LOCK_WAIT_SECONDS = args.wait
+    in_charge = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, _terminate) if in_charge else None
     try:
         return COMMANDS[args.command](args)
     except ReportError as exc:
         print(f"reportlib {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"reportlib {args.command}: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(f"reportlib {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -464,6 +501,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); the details are in "
               f"{log}", file=sys.stderr)
         return 1
+    finally:
+        if in_charge and before is not None:
+            signal.signal(signal.SIGTERM, before)
 
 
 if __name__ == "__main__":

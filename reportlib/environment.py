@@ -41,17 +41,26 @@ def smtp_variable(name: str) -> str:
     return f"{PREFIX}SMTP_{name.upper()}"
 
 
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    """The path a REPORTLIB_ variable gives; None when it is unset or empty. An empty one
+    (`REPORTLIB_OUTPUTS=` in an EnvironmentFile or a crontab) was the path "", the working
+    folder: reports were written, and a warehouse looked for, wherever the command ran."""
+    value = env.get(f"{PREFIX}{name}", "").strip()
+    return Path(value) if value else None
+
+
 def command_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """The command's defaults: ./warehouse.duckdb, ./params and ./outputs unless
-    REPORTLIB_WAREHOUSE, REPORTLIB_PARAMS or REPORTLIB_OUTPUTS say otherwise."""
+    REPORTLIB_WAREHOUSE, REPORTLIB_PARAMS or REPORTLIB_OUTPUTS say otherwise (set and not
+    empty)."""
     env = os.environ if environ is None else environ
-    rate_card = env.get(f"{PREFIX}RATE_CARD")
+    rate_card = _path(env, "RATE_CARD")
     cache_home = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return Settings(
-        warehouse=Path(env.get(f"{PREFIX}WAREHOUSE", DEFAULT_WAREHOUSE)),
-        params=Path(env.get(f"{PREFIX}PARAMS", DEFAULT_PARAMS)),
-        outputs=Path(env.get(f"{PREFIX}OUTPUTS", DEFAULT_OUTPUTS)),
-        rate_card=Path(rate_card) if rate_card else None,
+        warehouse=_path(env, "WAREHOUSE") or Path(DEFAULT_WAREHOUSE),
+        params=_path(env, "PARAMS") or Path(DEFAULT_PARAMS),
+        outputs=_path(env, "OUTPUTS") or Path(DEFAULT_OUTPUTS),
+        rate_card=rate_card,
         smtp={name: env[smtp_variable(name)] for name in SMTP_NAMES
               if smtp_variable(name) in env},
         cache=Path(env.get(f"{PREFIX}CACHE") or cache_home / "reportlib" / "bundles"),
@@ -68,7 +77,7 @@ def notebook_settings(start: Path | None = None,
     folder beside it unless $REPORTLIB_PARAMS says otherwise; None when there is none."""
     env = os.environ if environ is None else environ
     settings = command_settings(env)
-    warehouse = Path(env[f"{PREFIX}WAREHOUSE"]) if f"{PREFIX}WAREHOUSE" in env else None
+    warehouse = _path(env, "WAREHOUSE")
     if warehouse is None:
         here = (start or Path.cwd()).resolve()
         found = [f / DEFAULT_WAREHOUSE for f in (here, *here.parents)
@@ -76,8 +85,7 @@ def notebook_settings(start: Path | None = None,
         if not found:
             return None
         warehouse = found[0]
-    params = Path(env[f"{PREFIX}PARAMS"]) if f"{PREFIX}PARAMS" in env else (
-        warehouse.parent / DEFAULT_PARAMS)
+    params = _path(env, "PARAMS") or warehouse.parent / DEFAULT_PARAMS
     return replace(settings, warehouse=warehouse, params=params,
                    outputs=warehouse.parent / DEFAULT_OUTPUTS)
 

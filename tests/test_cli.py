@@ -4,6 +4,7 @@ is in the history; a run killed mid-notebook leaves the published outputs as the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -110,6 +111,20 @@ def test_a_mistake_under_options_stops_the_command_before_anything_is_written(
     assert not (tmp_path / "out").exists() and hashes(site / "outputs") == before
 
 
+def test_an_empty_path_is_a_usage_line_not_the_working_folder(tmp_path, monkeypatch, capsys):
+    """`--outputs "$OUT"` with $OUT unset, or `REPORTLIB_OUTPUTS=` in a crontab: the path ""
+    was the working folder, and the reports went among the operator's files there."""
+    from reportlib import cli
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "--tenant", TENANT, "--period", PERIOD, "--outputs", ""])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "reportlib run: error: argument --outputs: empty: give a path")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
     """`extract --all-tables --out FILE` was "unexpected error (FileExistsError ...)", exit 1."""
     taken = tmp_path / "taken"
@@ -204,6 +219,32 @@ def test_help_lists_every_command_report_and_an_example(tmp_path):
     assert "example: reportlib run --all-tenants" in run
     version = reportlib("--version", cwd=tmp_path)
     assert version.returncode == 0 and version.stdout.startswith("reportlib ")
+
+
+def test_help_explains_every_option():
+    """`--help` is the operator's manual: --all-tenants, extract's and email's --tenant,
+    --format, demo's --sources and --seed, ingest's SOURCES_DIR and preview's NOTEBOOK were
+    listed bare, with nothing said of them."""
+    import argparse
+
+    from reportlib import cli
+
+    parser = cli.build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    bare = [f"{name} {action.option_strings or action.dest}"
+            for name, command in commands.choices.items() for action in command._actions
+            if not action.help]
+    assert bare == []
+
+
+def test_a_negative_seed_is_a_usage_line_naming_the_option(tmp_path, capsys):
+    from reportlib import cli
+
+    assert cli.main(["demo", "--seed", "-1", "--sources", str(tmp_path / "s"), "--params",
+                     str(tmp_path / "p")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "reportlib demo: error: --seed must be 0 or more, not -1")
+    assert list(tmp_path.iterdir()) == []
 
 
 def hold_warehouse(path: Path) -> subprocess.Popen:
@@ -355,6 +396,40 @@ def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
         for _ in range(100):
             os.killpg(process.pid, 0)
             time.sleep(0.1)
+
+
+def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
+    """`kill PID` (or a service's stop) reaches the command alone: it died at once and its
+    pool's workers lived on, orphaned, each with its kernel, and its staged bundles stayed.
+    It now stops as on Ctrl-C."""
+    out = site / "outputs"
+    before = hashes(out)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
+         "--as-of", AS_OF, "--jobs", "2", "--force"],
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
+    deadline = time.monotonic() + 120
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2.0)  # the kernels are running notebooks
+    os.kill(process.pid, signal.SIGTERM)  # the command only, not its group
+    try:
+        _, err = process.communicate(timeout=60)
+        with pytest.raises(ProcessLookupError):  # no worker or kernel left
+            for _ in range(100):
+                os.killpg(process.pid, 0)
+                time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # not left to the next tests
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    lines = [line for line in err.replace("\r", "\n").splitlines()
+             if line.strip() and not line.startswith("reports ")]  # the progress bar
+    assert lines == ["reportlib run: terminated"], err
+    assert not (out / ".staging").exists()
+    assert {k: v for k, v in hashes(out).items() if k != ".staging.lock"} == before
 
 
 def test_schedule_dry_run_and_status_print_and_write_nothing(site):

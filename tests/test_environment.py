@@ -36,6 +36,21 @@ def test_the_command_defaults_and_what_overrides_them():
     assert given.smtp == {"host": "mail.example", "password": "s3cret"}
 
 
+def test_an_empty_variable_is_its_default_not_the_working_folder(tmp_path):
+    """`REPORTLIB_OUTPUTS=` (an EnvironmentFile's or a crontab's empty line) was the path "":
+    the reports went into the folder the command ran in, index.html and tenant folders among
+    the operator's files."""
+    empty = {"REPORTLIB_WAREHOUSE": "", "REPORTLIB_PARAMS": " ", "REPORTLIB_OUTPUTS": "",
+             "REPORTLIB_RATE_CARD": ""}
+    settings = environment.command_settings(empty)
+    assert (settings.warehouse, settings.params, settings.outputs, settings.rate_card) == (
+        Path("warehouse.duckdb"), Path("params"), Path("outputs"), None)
+    (tmp_path / "warehouse.duckdb").write_bytes(b"")
+    found = environment.notebook_settings(tmp_path, empty)
+    assert (found.warehouse, found.params) == (tmp_path / "warehouse.duckdb",
+                                               tmp_path / "params")
+
+
 def test_a_notebook_finds_the_warehouse_above_its_folder(tmp_path):
     (tmp_path / "warehouse.duckdb").write_bytes(b"")
     notebooks = tmp_path / "notebooks"

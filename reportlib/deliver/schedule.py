@@ -13,7 +13,9 @@ with the same subject. Within one call a report of a tenant-period is rendered a
 by the first entry that claims it (consolidated entries claim first).
 
 A slot that fails is retried by every later call; the addresses under `notify:` get one e-mail
-per failed slot (recorded in `schedule_notices`), not one per retry.
+per failed slot (recorded in `schedule_notices`), not one per retry. A tenant whose settings do
+not load (a YAML broken by an edit) fails its own slots, taken in UTC as its time zone is
+unknown, and the other tenants' run: one tenant's file does not stop everyone's reports.
 
 Cadences: `first_day` (the 1st of the month), `consolidation_day` (the 5th business day: the
 consolidated figures), `daily`, `weekly` (Mondays); each at `at` (HH:MM, default 06:00).
@@ -26,7 +28,7 @@ import json
 import smtplib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from reportlib import deliver, registry, warehouse
@@ -259,12 +261,17 @@ class Due:
     """A slot that run-due acts on now."""
 
     entry: Entry
-    tenant: TenantParams
+    tenant: TenantParams | None  # None when its settings do not load (`unloaded`)
     slot: datetime
     period: str
     reports: tuple[str, ...] = ()  # to render (and send): not claimed by another entry
     duplicates: tuple[str, ...] = ()  # "report (entry)": claimed by another entry of this call
     superseded_by: str | None = None
+    unloaded: tuple[str, str] | None = None  # (tenant id, why its settings do not load)
+
+    @property
+    def tenant_id(self) -> str:
+        return self.unloaded[0] if self.unloaded else self.tenant.tenant_id
 
 
 def plan(now: datetime, params_dir: Path,
@@ -272,33 +279,41 @@ def plan(now: datetime, params_dir: Path,
     """Every entry-tenant's latest slot at or before `now` not yet done or superseded, in the
     file's order. A `first_day` slot is superseded by a `consolidation_day` slot of the same
     tenant and period due in the same call; a report of a tenant-period is claimed by one entry
-    only (consolidated entries first, then in the file's order)."""
+    only (consolidated entries first, then in the file's order). A tenant whose settings do
+    not load has its slots (in UTC) due with the reason (`Due.unloaded`): they fail alone."""
     entries = load(params_dir)
     all_tenants = params_mod.list_tenants(params_dir)
-    tenants: dict[str, TenantParams] = {}
-    candidates: list[tuple[Entry, TenantParams, datetime, str]] = []
+    tenants: dict[str, TenantParams | str] = {}  # its settings, or why they do not load
+    candidates: list[tuple[Entry, str, TenantParams | str, datetime, str]] = []
     for entry in entries:
         for tenant_id in entry.tenants or all_tenants:
             if tenant_id not in tenants:
-                tenants[tenant_id] = params_mod.load_tenant(params_dir, tenant_id)
+                try:
+                    tenants[tenant_id] = params_mod.load_tenant(params_dir, tenant_id)
+                except ReportError as exc:
+                    tenants[tenant_id] = str(exc)
             tenant = tenants[tenant_id]
-            slot = latest_slot(entry, now.astimezone(calendar.zone(tenant.timezone)))
+            zone = UTC if isinstance(tenant, str) else calendar.zone(tenant.timezone)
+            slot = latest_slot(entry, now.astimezone(zone))
             period = period_for(entry, slot.date()) if slot else None
             if period is None:
                 continue
             known = recorded.get((entry.name, tenant_id, slot))
             if known is None or known.status not in SETTLED:
-                candidates.append((entry, tenant, slot, period))
+                candidates.append((entry, tenant_id, tenant, slot, period))
     consolidating: dict[tuple[str, str], str] = {}
-    for entry, tenant, _, period in candidates:
-        if entry.cadence == "consolidation_day":
-            consolidating.setdefault((tenant.tenant_id, period), entry.name)
+    for entry, tenant_id, tenant, _, period in candidates:
+        if entry.cadence == "consolidation_day" and not isinstance(tenant, str):
+            consolidating.setdefault((tenant_id, period), entry.name)
     claimed: dict[tuple[str, str, str], str] = {}
     dues: dict[int, Due] = {}
     order = sorted(range(len(candidates)),
                    key=lambda i: candidates[i][0].cadence != "consolidation_day")
     for i in order:
-        entry, tenant, slot, period = candidates[i]
+        entry, tenant_id, tenant, slot, period = candidates[i]
+        if isinstance(tenant, str):
+            dues[i] = Due(entry, None, slot, period, unloaded=(tenant_id, tenant))
+            continue
         by = consolidating.get((tenant.tenant_id, period))
         if entry.cadence == "first_day" and by:
             dues[i] = Due(entry, tenant, slot, period, superseded_by=by)
@@ -350,7 +365,9 @@ def _superseded_note(due: Due) -> str:
 
 def _would(due: Due) -> SlotRun:
     """A dry run's line: what run-due would do with this slot."""
-    base = (due.entry.name, due.tenant.tenant_id, due.slot, due.period)
+    base = (due.entry.name, due.tenant_id, due.slot, due.period)
+    if due.unloaded:
+        return SlotRun(*base, "would fail", due.unloaded[1], email=due.entry.email)
     if due.superseded_by:
         return SlotRun(*base, "would be superseded", _superseded_note(due),
                        email=due.entry.email)
@@ -375,7 +392,10 @@ def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, output
     """Render (and send) one due slot; its status says whether it is settled."""
     from reportlib.render import runner
 
-    base = (due.entry.name, due.tenant.tenant_id, due.slot, due.period)
+    base = (due.entry.name, due.tenant_id, due.slot, due.period)
+    if due.unloaded:
+        return SlotRun(*base, "failed", due.unloaded[1], email=due.entry.email,
+                       failures=(f"{due.tenant_id}: {due.unloaded[1]}",))
     if due.superseded_by:
         return SlotRun(*base, "superseded", _superseded_note(due))
     if not due.reports:  # runner.run would take "no report" as "every report"
@@ -470,12 +490,12 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
     finally:
         con.close()
     dues = plan(now, params_dir, recorded)
-    if any(due.entry.email and due.reports for due in dues):
+    if any(due.entry.email and due.reports and not due.unloaded for due in dues):
         # A setting missing, or a recipient that is no address, stops here, before any
         # rendering.
         deliver.smtp_settings(params_dir, smtp)
         for due in dues:
-            for report in due.reports if due.entry.email else ():
+            for report in due.reports if due.entry.email and not due.unloaded else ():
                 deliver.recipient_lists(due.tenant, report)
     runs = []
     for due in dues:
@@ -507,6 +527,8 @@ class EntryStatus:
     next_slot: datetime  # the first slot strictly after now that runs something
     next_period: str
 
+    failed = False
+
     def line(self) -> str:
         if self.last_slot is None:
             last = "never run"
@@ -522,16 +544,34 @@ class EntryStatus:
                 f"next {self.next_slot.isoformat()} {self.next_period}")
 
 
-def status(now: datetime, warehouse_path: Path, params_dir: Path) -> list[EntryStatus]:
+@dataclass(frozen=True)
+class UnloadedStatus:
+    """An entry's tenant whose settings do not load: nothing can be said of its slots."""
+
+    entry: str
+    tenant: str
+    error: str
+    failed = True
+
+    def line(self) -> str:
+        return f"{self.entry} {self.tenant}: its settings do not load: {self.error}"
+
+
+def status(now: datetime, warehouse_path: Path, params_dir: Path
+           ) -> list[EntryStatus | UnloadedStatus]:
     """Per entry and tenant: the last recorded slot, what run-due would do now, and the next
     slot. Reads only (the warehouse read-only, or not at all if there is none)."""
     recorded = _recorded_read_only(warehouse_path)
-    dues = {(d.entry.name, d.tenant.tenant_id): d for d in plan(now, params_dir, recorded)}
+    dues = {(d.entry.name, d.tenant_id): d for d in plan(now, params_dir, recorded)}
     all_tenants = params_mod.list_tenants(params_dir)
-    rows = []
+    rows: list[EntryStatus | UnloadedStatus] = []
     for entry in load(params_dir):
         for tenant_id in entry.tenants or all_tenants:
-            tenant = params_mod.load_tenant(params_dir, tenant_id)
+            try:
+                tenant = params_mod.load_tenant(params_dir, tenant_id)
+            except ReportError as exc:
+                rows.append(UnloadedStatus(entry.name, tenant_id, str(exc)))
+                continue
             zone = calendar.zone(tenant.timezone)
             mine = sorted(((slot, rec) for (job, t, slot), rec in recorded.items()
                            if job == entry.name and t == tenant_id), key=lambda item: item[0])

@@ -501,3 +501,55 @@ def test_a_schedule_mistake_is_one_line_naming_the_field(tmp_path, text, says):
     (tmp_path / "schedule.yaml").write_text(ENTRY + "    tenants: [acme]\n    email: true\n")
     [entry] = schedule.load(tmp_path)
     assert entry.tenants == ("acme",) and entry.email is True
+
+
+EVERY_TENANT = """
+notify: ops@reportlib.example
+schedules:
+  - name: consolidated
+    reports: [consumption]
+    tenants: all
+    period: previous_month
+    cadence: consolidation_day
+    at: "07:00"
+    email: true
+"""
+
+
+def test_a_tenant_whose_settings_do_not_load_fails_alone(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """One tenant's YAML broken by an edit stopped `run-due` (and `status`) for every tenant
+    with a usage error: no tenant's report was rendered or sent until the file was mended,
+    and nobody was notified. Now that tenant's slot fails, named and notified once, and the
+    others run."""
+    (acme_with_recipients / "schedule.yaml").write_text(EVERY_TENANT)
+    broken = acme_with_recipients / "tenants" / "beta.yaml"
+    broken.write_text("display_name: Beta\nreports: [consumption\ntimezone: UTC\n")
+    why = f"{broken}: line 3: not valid YAML"
+    server = SmtpServer(smtp_port).start()
+    try:
+        argv = ["--now", SEVENTH_BUSINESS_DAY.isoformat(), "--warehouse", str(tiny_warehouse),
+                "--params", str(acme_with_recipients), "--outputs", str(tmp_path / "out")]
+        assert cli.main(["schedule", "run-due", "--dry-run", *argv]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "consolidated acme 2026-11-09T07:00:00-03:00 2026-10: would run: consumption, "
+            "e-mailed",
+            f"consolidated beta 2026-11-09T07:00:00+00:00 2026-10: would fail: {why}"]
+        for _ in range(2):  # the retry fails again, and does not notify again
+            assert cli.main(["schedule", "run-due", "--jobs", "1", *argv]) == 1
+        out = capsys.readouterr().out.splitlines()
+        assert cli.main(["schedule", "status", *argv]) == 1
+        status = capsys.readouterr().out.splitlines()
+    finally:
+        server.stop()
+    beta = f"consolidated beta 2026-11-09T07:00:00+00:00 2026-10: failed: {why}; operator "
+    assert out == ["consolidated acme 2026-11-09T07:00:00-03:00 2026-10: done",
+                   f"{beta}notified (ops@reportlib.example)",
+                   f"{beta}notified at 2026-11-11T13:00:00+00:00"]
+    assert f"consolidated beta: its settings do not load: {why}" in status
+    subjects = [(rcpt, message["Subject"]) for rcpt, message in server.inbox.messages]
+    assert subjects[0][0] == ["cfo@acme.example"]
+    assert subjects[1:] == [(["ops@reportlib.example"],
+                             "reportlib: scheduled run failed: consolidated beta 2026-10")]
+    assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-10", "failed"),
+                                             ("consolidated", "2026-10", "done")]
