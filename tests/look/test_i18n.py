@@ -13,14 +13,26 @@ from reportlib.look.i18n import Formatter, split_cents
 
 @pytest.mark.parametrize(("minuend", "subtrahend", "en", "pt"), [
     (1.226, 1.224, "$0.01", "US$\xa00,01"),      # $1.23 − $1.22 (0.002 precisely)
-    (1.224, 1.226, "-$0.01", "-US$\xa00,01"),
+    (1.224, 1.226, "\u2212$0.01", "\u2212US$\xa00,01"),
     (1.2249, 1.2201, "$0.00", "US$\xa00,00"),    # both shown $1.22
-    (0.136, 0.204, "-$0.06", "-US$\xa00,06"),    # $0.14 − $0.20 (−0.068 precisely)
+    (0.136, 0.204, "\u2212$0.06", "\u2212US$\xa00,06"),    # $0.14 − $0.20 (−0.068 precisely)
     (None, 1.0, "–", "–"),
 ])
 def test_a_money_difference_is_that_of_the_amounts_shown(minuend, subtrahend, en, pt):
     assert Formatter("en").money_difference(minuend, subtrahend) == en
     assert Formatter("pt-BR").money_difference(minuend, subtrahend) == pt
+
+
+def test_a_negative_figure_is_set_with_the_minus_sign_not_a_hyphen():
+    # "-3,2%" read as a hyphen before the figure; print sets the minus sign (U+2212).
+    pt, en = Formatter("pt-BR"), Formatter("en")
+    assert pt.number(-1234.5, 1) == "\u22121.234,5" and en.number(-1234) == "\u22121,234"
+    assert pt.percent(-0.032) == "\u22123,2%" and en.percent(-0.032) == "\u22123.2%"
+    assert pt.money(-0.06) == "\u2212US$\xa00,06" and en.money(-0.06) == "\u2212$0.06"
+    assert en.rate(-0.5) == "\u22120.5000"
+    assert "-" not in pt.number(-3) + pt.percent(-1) + pt.money(-1) + en.money(-1)
+    # Positive figures and a zero that rounds from a negative one have no sign at all.
+    assert (pt.number(3), pt.money(-0.001), pt.percent(0.5)) == ("3", "US$\xa00,00", "50,0%")
 
 
 @pytest.mark.parametrize(("total", "parts", "shown"), [
