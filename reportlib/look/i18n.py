@@ -27,7 +27,7 @@ LABELS: dict[str, dict[str, str]] = {
     "badge.partial": {"pt-BR": "Dados parciais", "en": "Partial data"},
     "badge.provisional": {"pt-BR": "Números provisórios", "en": "Provisional figures"},
     "campaign_status.Scheduled": {"pt-BR": "Agendada", "en": "Scheduled"},
-    "campaign_status.Processing": {"pt-BR": "Em envio", "en": "Sending"},
+    "campaign_status.Processing": {"pt-BR": "Enviando", "en": "Sending"},
     "campaign_status.Sent": {"pt-BR": "Enviada", "en": "Sent"},
     "campaign_status.Canceled": {"pt-BR": "Cancelada", "en": "Canceled"},
     "campaign_status.Failed": {"pt-BR": "Falhou", "en": "Failed"},

@@ -79,9 +79,10 @@ def test_a_pt_br_label_names_one_thing():
     assert LABELS["era"]["pt-BR"] != LABELS["template"]["pt-BR"] == "Modelo"
 
 
-# English words whose Portuguese differs by agreement (singular, plural, gender) or by what
-# the status is of (a campaign's "Em envio", a desk message's "Enviando").
-INFLECTED_EN = {"sending", "sent", "failed", "messages", "meta", "read"}
+# English words whose Portuguese differs by agreement (singular, plural, gender): a campaign
+# "Enviada", messages "Enviadas". "Sending" is not one of them: a campaign still sending read
+# "Em envio" beside the desk's "Enviando" (DOMAIN.md's word) for the same status.
+INFLECTED_EN = {"sent", "failed", "messages", "meta", "read"}
 
 
 def test_an_english_label_has_one_pt_br_name_in_every_report():
