@@ -20,8 +20,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 FIGURE_DPI = 144
 
 
+# A masked phone number (`+55 ••• ••••-1234`, `i18n.mask_phone`) is one token to a reader.
+MASKED_PHONE = re.compile(r"(\+\d{1,3}) (•••) (••••-\d{4})")
+
+
+def unbroken_phones(text: str) -> str:
+    """`text` with each masked phone number's spaces made non-breaking, so that no line ever
+    ends inside one: in a table's cell of any column, a sentence, or an e-mail client that
+    drops the stylesheet. The number itself (extracts, CSV files) keeps its plain spaces."""
+    return MASKED_PHONE.sub("\\1\u00a0\\2\u00a0\\3", text)
+
+
 def esc(value) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(unbroken_phones(str(value)), quote=True)
 
 
 class OpaqueCanvas(FigureCanvasAgg):
@@ -121,6 +132,7 @@ def _cell(value, whole: bool = False) -> str:
         return str(value)
     if whole:
         return esc(value)
+    value = unbroken_phones(str(value))
     return " ".join("<wbr>".join(_token(run) for run in _runs(word)) if len(word) > LONGEST_WORD
                     else _token(word) for word in str(value).split(" "))
 

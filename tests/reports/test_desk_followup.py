@@ -96,8 +96,8 @@ def test_desk_report_on_agent_messages(tmp_path, params_dir):
     assert (figures["desk.read"], figures["desk.failed"], figures["desk.expired"],
             figures["tickets"]) == (2, 1, 1, 1)
     actions = report.actions()._repr_html_()
-    assert "131026" in actions and "+55 ••• ••••-0002" in actions
-    assert "+55 ••• ••••-0001" not in actions  # a1 became a ticket: no action
+    assert "131026" in actions and "+55\xa0•••\xa0••••-0002" in actions
+    assert "••••-0001" not in actions  # a1 became a ticket: no action
 
 
 
