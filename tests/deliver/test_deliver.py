@@ -496,9 +496,15 @@ def test_the_attachment_is_named_in_the_readers_language():
     english = replace(ACME, locale="en", display_name="Banco Aurora")
     assert attachment_name(english, "campaigns", "2026-11") == \
         "Active-message campaigns - Banco Aurora - November 2026.pdf"
-    assert attachment_name(replace(ACME, display_name="A/B: Lojas"), "attendance",
+    # A character a file name cannot hold is written as one it can, not dropped: the
+    # chatbots report's title read "Chatbots usuários e mensagens", its colon gone.
+    assert attachment_name(ACME, "chatbots", "2026-10") == \
+        "Chatbots – usuários e mensagens - Acme Lojas - outubro de 2026.pdf"
+    assert attachment_name(english, "chatbots", "2026-11") == \
+        "Chatbots – users and messages - Banco Aurora - November 2026.pdf"
+    assert attachment_name(replace(ACME, display_name='A/B: "Lojas" | 24h?'), "attendance",
                            "2026-10-01..2026-10-15") == \
-        "Atendimento humano - A B Lojas - 1º a 15 de outubro de 2026.pdf"
+        "Atendimento humano - A-B – 'Lojas' 24h - 1º a 15 de outubro de 2026.pdf"
 
 
 def test_words_that_are_elements_keep_their_space_in_the_email():
