@@ -134,3 +134,20 @@ def test_status_prose_names_every_status_that_has_messages(desk_bundle, monkeypa
                                                       ["sent", "failed"]})
     assert report.status().prose[0].endswith(
         "período: 1 enviada, 1 entregue, 1 lida, 1 com falha e 1 expirada sem resposta.")
+
+
+def test_the_status_chart_names_its_unit_in_the_readers_language(desk_bundle, monkeypatch):
+    # The bars' axis read "0 50 100 150" with nothing to say of what.
+    import pandas as pd
+
+    from reportlib.reports import desk_followup
+
+    drawn = []
+    draw = desk_followup.charts.category_bars
+    monkeypatch.setattr(desk_followup.charts, "category_bars",
+                        lambda *a, **k: drawn.append(draw(*a, **k)) or drawn[-1])
+    for locale, unit in (("pt-BR", "Mensagens"), ("en", "Messages")):
+        report = DeskFollowupReport(desk_bundle, locale)
+        report.messages_df = pd.DataFrame({"desk_status": ["read"] * 3 + ["expired"] * 5})
+        report.status()
+        assert drawn[-1].axes[0].get_xlabel() == unit
