@@ -169,6 +169,14 @@ def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bo
     return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>'
 
 
+def chart_block(heading: str, caption: str, chart: str) -> str:
+    """A chart that follows a table in its section, under a subheading and a sentence of its
+    own, the three kept on one page (report.css): a chart after a table would otherwise open
+    a page away from the heading and prose that introduce it."""
+    return (f'<div class="chart-block"><h3>{esc(heading)}</h3><p>{esc(caption)}</p>{chart}'
+            "</div>")
+
+
 def cards(items: Sequence[tuple[str, str]]) -> str:
     """Headline numbers as KPI cards: (label, formatted value)."""
     inner = "".join(f'<div class="card"><div class="card-value">{esc(v)}</div>'

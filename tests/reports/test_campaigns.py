@@ -540,6 +540,22 @@ def test_send_hour_rates_with_a_minimum_volume(campaign_bundle):
 
 
 
+def test_the_heatmap_comes_under_a_heading_and_sentence_of_its_own(campaign_bundle,
+                                                                   monkeypatch):
+    # The heatmap followed the hours' table, introduced by the section's last sentence
+    # ("After the table, ...") above that table: a page break between the table and the chart
+    # left the chart alone at the top of a page, away from its heading.
+    report = CampaignsReport(campaign_bundle, "pt-BR")
+    report.messages_df = hour_messages([(10, 80, "read", False), (10, 20, "delivered", False)])
+    monkeypatch.setattr(report, "heatmap", lambda category: '<img class="chart" alt="mapa"/>')
+    section = report.peaks()
+    assert section.body.endswith(
+        '<div class="chart-block"><h3>Taxa de leitura por dia da semana e hora do envio</h3>'
+        "<p>Marketing, a categoria com mais mensagens recebidas; células com menos de 30 "
+        'recebidas ficam em cinza.</p><img class="chart" alt="mapa"/></div>')
+    assert not any("tabela" in sentence for sentence in section.prose)
+
+
 def test_best_send_hours_are_ranked_within_a_category(campaign_bundle):
     # Utility at 9h: 100 received, 80 read (80 %). Marketing at 10h: 100 received, 50 read
     # (50 %); at 14h: 100 received, 60 read (60 %). Across categories 9h would "win" with a
