@@ -352,14 +352,23 @@ def attachment_name(tenant: TenantParams, report: str, period_label: str) -> str
     """The PDF's file name as its reader sees it: the report's title, the company and the
     period in the reader's language ("Consumo de WhatsApp - Varejo Sul - outubro de
     2026.pdf"), never the tenant's slug or the report's internal name; characters a file
-    name cannot hold are left out."""
+    name cannot hold are written as it can (`_file_name_part`)."""
     period = parse_period(period_label)
     fmt = Formatter(tenant.locale)
     when = fmt.month(period.start) if period.is_month else \
         fmt.date_range(period.start, period.end)
     parts = [report_title(report, tenant.locale), tenant.display_name, when]
-    name = " - ".join(" ".join(UNSAFE_IN_FILE_NAMES.sub(" ", p).split()) for p in parts)
-    return f"{name}.pdf"
+    return " - ".join(_file_name_part(p) for p in parts) + ".pdf"
+
+
+def _file_name_part(text: str) -> str:
+    """`text` as a file name can hold it and its reader still reads it: a colon before a
+    title's second part becomes a dash ("Chatbots – usuários e mensagens": it read "Chatbots
+    usuários e mensagens"), a slash a hyphen ("A-B"), double quotes single ones; any other
+    character a file name cannot hold a space."""
+    text = re.sub(r"\s*:\s+", " – ", text.strip())
+    text = re.sub(r"\s*[/\\]\s*", "-", text).replace('"', "'")
+    return " ".join(UNSAFE_IN_FILE_NAMES.sub(" ", text).split())
 
 
 def _manifest_state(out_dir: Path, report: str) -> tuple[bool | None, bool]:

@@ -181,8 +181,10 @@ def projection(days: Sequence[date], cumulative: Sequence[float], end_day: date,
 
 
 def category_bars(categories: Sequence[str], values: Sequence[float], labels: dict[str, str],
-                  title: str, fmt: Formatter, money: bool = False) -> matplotlib.figure.Figure:
-    """Horizontal bars, one per category, in the house colours."""
+                  title: str, fmt: Formatter, money: bool = False,
+                  unit_label: str = "") -> matplotlib.figure.Figure:
+    """Horizontal bars, one per category, in the house colours; the value axis names its unit
+    (`unit_label`, in the reader's language) where its figures do not (money does)."""
     fig, ax = _figure(height=0.5 + 0.45 * max(1, len(categories)))
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color=GRID)
@@ -195,6 +197,7 @@ def category_bars(categories: Sequence[str], values: Sequence[float], labels: di
                     textcoords="offset points", va="center", fontsize=8, color=INK)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
         lambda v, _p: fmt.money(v) if money else fmt.number(v)))
+    ax.set_xlabel(unit_label, fontsize=8, color=MUTED)
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.margins(x=0.15)
     return fig

@@ -27,7 +27,7 @@ LABELS: dict[str, dict[str, str]] = {
     "badge.partial": {"pt-BR": "Dados parciais", "en": "Partial data"},
     "badge.provisional": {"pt-BR": "Números provisórios", "en": "Provisional figures"},
     "campaign_status.Scheduled": {"pt-BR": "Agendada", "en": "Scheduled"},
-    "campaign_status.Processing": {"pt-BR": "Em envio", "en": "Sending"},
+    "campaign_status.Processing": {"pt-BR": "Enviando", "en": "Sending"},
     "campaign_status.Sent": {"pt-BR": "Enviada", "en": "Sent"},
     "campaign_status.Canceled": {"pt-BR": "Cancelada", "en": "Canceled"},
     "campaign_status.Failed": {"pt-BR": "Falhou", "en": "Failed"},
@@ -360,6 +360,15 @@ def babel_locale(locale: str) -> str:
     return locale.replace("-", "_")
 
 
+MINUS = "\u2212"  # the minus sign print sets before a negative number, not the hyphen "-"
+
+
+def minus(text: str) -> str:
+    """A formatted number with a negative sign as a publication sets it ("−3,2%", "−US$ 0,06"):
+    Babel writes the hyphen-minus. For readers only: files keep plain numbers."""
+    return text.replace("-", MINUS)
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Numbers, money and dates in one locale."""
@@ -377,7 +386,7 @@ class Formatter:
         if _missing(value):  # None, NaN or pandas' NA
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(value, format=pattern, locale=babel_locale(self.locale))
+        return minus(format_decimal(value, format=pattern, locale=babel_locale(self.locale)))
 
     def currency_label(self) -> str:
         """The currency as a column heading names it: its symbol in Portuguese ("US$", "R$"),
@@ -402,7 +411,7 @@ class Formatter:
             return "–"
         # Rounded first: a difference of a fraction of a cent is zero, never "-US$ 0,00".
         return format_currency(cents(value) + 0.0, self.currency,
-                               locale=babel_locale(self.locale))
+                               locale=babel_locale(self.locale)).replace("-", MINUS)
 
     def money_difference(self, minuend, subtrahend) -> str:
         """`minuend − subtrahend` as a reader checks it against the two amounts shown beside
@@ -416,13 +425,13 @@ class Formatter:
     def rate(self, value) -> str:
         if _missing(value):
             return "–"
-        return format_decimal(value, format="0.0000", locale=babel_locale(self.locale))
+        return minus(format_decimal(value, format="0.0000", locale=babel_locale(self.locale)))
 
     def percent(self, value, digits: int = 1) -> str:
         if _missing(value):
             return "–"
-        return format_percent(value, format="#,##0." + "0" * digits + "%",
-                              locale=babel_locale(self.locale))
+        return minus(format_percent(value, format="#,##0." + "0" * digits + "%",
+                                    locale=babel_locale(self.locale)))
 
     def date(self, value: date, style: str = "long") -> str:
         """A date in prose, its month written out ("20 de novembro de 2026", "November 20,

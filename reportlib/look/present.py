@@ -20,8 +20,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 FIGURE_DPI = 144
 
 
+# A masked phone number (`+55 ••• ••••-1234`, `i18n.mask_phone`) is one token to a reader.
+MASKED_PHONE = re.compile(r"(\+\d{1,3}) (•••) (••••-\d{4})")
+
+
+def unbroken_phones(text: str) -> str:
+    """`text` with each masked phone number's spaces made non-breaking, so that no line ever
+    ends inside one: in a table's cell of any column, a sentence, or an e-mail client that
+    drops the stylesheet. The number itself (extracts, CSV files) keeps its plain spaces."""
+    return MASKED_PHONE.sub("\\1\u00a0\\2\u00a0\\3", text)
+
+
 def esc(value) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(unbroken_phones(str(value)), quote=True)
 
 
 class OpaqueCanvas(FigureCanvasAgg):
@@ -121,6 +132,7 @@ def _cell(value, whole: bool = False) -> str:
         return str(value)
     if whole:
         return esc(value)
+    value = unbroken_phones(str(value))
     return " ".join("<wbr>".join(_token(run) for run in _runs(word)) if len(word) > LONGEST_WORD
                     else _token(word) for word in str(value).split(" "))
 
@@ -155,6 +167,14 @@ def table(columns: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bo
                                        for v, n in zip(footer, numeric, strict=True))
         foot += "</tr></tfoot>"
     return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>'
+
+
+def chart_block(heading: str, caption: str, chart: str) -> str:
+    """A chart that follows a table in its section, under a subheading and a sentence of its
+    own, the three kept on one page (report.css): a chart after a table would otherwise open
+    a page away from the heading and prose that introduce it."""
+    return (f'<div class="chart-block"><h3>{esc(heading)}</h3><p>{esc(caption)}</p>{chart}'
+            "</div>")
 
 
 def cards(items: Sequence[tuple[str, str]]) -> str:

@@ -127,7 +127,8 @@ def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys)
         assert glued not in text, glued
     for part in (body, text):
         assert "551140000001" not in part and "4000-0001" not in part
-        assert "+55 ••• ••••-0001" in part
+    # The HTML part keeps the number on one line; the text part has no lines to break.
+    assert "+55&nbsp;•••&nbsp;••••-0001" in body and "+55 ••• ••••-0001" in text
 
 
 def test_email_is_sent_once_and_failures_are_retried(rendered, tiny_warehouse, params_dir,
@@ -495,9 +496,15 @@ def test_the_attachment_is_named_in_the_readers_language():
     english = replace(ACME, locale="en", display_name="Banco Aurora")
     assert attachment_name(english, "campaigns", "2026-11") == \
         "Active-message campaigns - Banco Aurora - November 2026.pdf"
-    assert attachment_name(replace(ACME, display_name="A/B: Lojas"), "attendance",
+    # A character a file name cannot hold is written as one it can, not dropped: the
+    # chatbots report's title read "Chatbots usuários e mensagens", its colon gone.
+    assert attachment_name(ACME, "chatbots", "2026-10") == \
+        "Chatbots – usuários e mensagens - Acme Lojas - outubro de 2026.pdf"
+    assert attachment_name(english, "chatbots", "2026-11") == \
+        "Chatbots – users and messages - Banco Aurora - November 2026.pdf"
+    assert attachment_name(replace(ACME, display_name='A/B: "Lojas" | 24h?'), "attendance",
                            "2026-10-01..2026-10-15") == \
-        "Atendimento humano - A B Lojas - 1º a 15 de outubro de 2026.pdf"
+        "Atendimento humano - A-B – 'Lojas' 24h - 1º a 15 de outubro de 2026.pdf"
 
 
 def test_words_that_are_elements_keep_their_space_in_the_email():

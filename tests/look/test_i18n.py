@@ -13,14 +13,26 @@ from reportlib.look.i18n import Formatter, split_cents
 
 @pytest.mark.parametrize(("minuend", "subtrahend", "en", "pt"), [
     (1.226, 1.224, "$0.01", "US$\xa00,01"),      # $1.23 − $1.22 (0.002 precisely)
-    (1.224, 1.226, "-$0.01", "-US$\xa00,01"),
+    (1.224, 1.226, "\u2212$0.01", "\u2212US$\xa00,01"),
     (1.2249, 1.2201, "$0.00", "US$\xa00,00"),    # both shown $1.22
-    (0.136, 0.204, "-$0.06", "-US$\xa00,06"),    # $0.14 − $0.20 (−0.068 precisely)
+    (0.136, 0.204, "\u2212$0.06", "\u2212US$\xa00,06"),    # $0.14 − $0.20 (−0.068 precisely)
     (None, 1.0, "–", "–"),
 ])
 def test_a_money_difference_is_that_of_the_amounts_shown(minuend, subtrahend, en, pt):
     assert Formatter("en").money_difference(minuend, subtrahend) == en
     assert Formatter("pt-BR").money_difference(minuend, subtrahend) == pt
+
+
+def test_a_negative_figure_is_set_with_the_minus_sign_not_a_hyphen():
+    # "-3,2%" read as a hyphen before the figure; print sets the minus sign (U+2212).
+    pt, en = Formatter("pt-BR"), Formatter("en")
+    assert pt.number(-1234.5, 1) == "\u22121.234,5" and en.number(-1234) == "\u22121,234"
+    assert pt.percent(-0.032) == "\u22123,2%" and en.percent(-0.032) == "\u22123.2%"
+    assert pt.money(-0.06) == "\u2212US$\xa00,06" and en.money(-0.06) == "\u2212$0.06"
+    assert en.rate(-0.5) == "\u22120.5000"
+    assert "-" not in pt.number(-3) + pt.percent(-1) + pt.money(-1) + en.money(-1)
+    # Positive figures and a zero that rounds from a negative one have no sign at all.
+    assert (pt.number(3), pt.money(-0.001), pt.percent(0.5)) == ("3", "US$\xa00,00", "50,0%")
 
 
 @pytest.mark.parametrize(("total", "parts", "shown"), [
@@ -67,9 +79,10 @@ def test_a_pt_br_label_names_one_thing():
     assert LABELS["era"]["pt-BR"] != LABELS["template"]["pt-BR"] == "Modelo"
 
 
-# English words whose Portuguese differs by agreement (singular, plural, gender) or by what
-# the status is of (a campaign's "Em envio", a desk message's "Enviando").
-INFLECTED_EN = {"sending", "sent", "failed", "messages", "meta", "read"}
+# English words whose Portuguese differs by agreement (singular, plural, gender): a campaign
+# "Enviada", messages "Enviadas". "Sending" is not one of them: a campaign still sending read
+# "Em envio" beside the desk's "Enviando" (DOMAIN.md's word) for the same status.
+INFLECTED_EN = {"sent", "failed", "messages", "meta", "read"}
 
 
 def test_an_english_label_has_one_pt_br_name_in_every_report():

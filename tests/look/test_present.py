@@ -82,8 +82,23 @@ ADDRESS = "maria.fernanda.souza@atendimento-varejo-sul.example"
 def test_a_column_of_masked_phones_never_wraps():
     html = present.table(["Phone", "Template"], [["+55 ••• ••••-0001", "boas_vindas"],
                                                  ["+1 ••• ••••-2222", "lembrete"]])
-    assert '<td class="nowrap">+55 ••• ••••-0001</td>' in html
+    assert '<td class="nowrap">+55\xa0•••\xa0••••-0001</td>' in html
     assert '<td class="words">boas_vindas</td>' in html
+
+
+def test_a_masked_phone_never_breaks_anywhere_a_reader_sees_it():
+    # Only a column of nothing but phones was kept on one line, and only by a class the
+    # e-mail's stylesheet does not have: beside a "–" or in a sentence a phone broke at its
+    # spaces ("+55 ••• / ••••-0001").
+    narrow = present.table(["Destinatário", "Modelo"],
+                           [["+55 ••• ••••-0001", "retorno_atendimento"], ["–", "lembrete"]])
+    assert lines_of_cells(f'<div style="width: 22mm">{narrow}</div>')[0] == [
+        "+55\xa0•••\xa0••••-0001"]
+    sentence = present.Section("Por número", ["O número +55 ••• ••••-1002 enviou mais."])
+    assert "O número +55\xa0•••\xa0••••-1002 enviou mais." in sentence._repr_html_()
+    # The number as data (extracts, CSV files) keeps its plain spaces.
+    from reportlib.look.i18n import mask_phone
+    assert mask_phone("+5511999991002") == "+55 ••• ••••-1002"
 
 
 def test_notes_about_files_beside_the_report_are_marked():

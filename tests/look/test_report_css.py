@@ -36,8 +36,9 @@ def pages_of(document) -> dict:
     for number, sheet in enumerate(document.pages):
         for box in sheet._page_box.descendants():
             tag = getattr(box, "element_tag", None)
-            if (tag in ("h2", "p") and isinstance(box, boxes.BlockBox)) or (
-                    tag == "tr" and isinstance(box, boxes.TableRowBox)):
+            if (tag in ("h2", "h3", "p") and isinstance(box, boxes.BlockBox)) or (
+                    tag == "tr" and isinstance(box, boxes.TableRowBox)) or (
+                    tag == "img" and isinstance(box, boxes.ReplacedBox)):
                 found.setdefault(box.element, set()).add(number)
     return found
 
@@ -153,3 +154,35 @@ def test_a_table_of_two_or_three_rows_is_never_split_and_a_one_row_table_holds_n
     heading, = elements(document, "h2", "Scheduled")
     funnel, = elements(document, "h2", "Status funnel")
     assert on[heading] == on[rows(document)[0]] == {0} and on[funnel] == {1}
+
+
+CHART = ('<img class="chart" alt="heatmap" src="data:image/svg+xml;utf8,<svg xmlns='
+         '%22http://www.w3.org/2000/svg%22 width=%22600%22 height=%22200%22/>"/>')
+
+
+def test_a_chart_after_a_table_shares_a_page_with_its_subheading_and_sentence():
+    # The campaigns report's heatmap: its section's table ended a page and the chart opened
+    # the next one, pages away from the heading and the sentence that said what it shows.
+    section = present.Section(
+        "Engagement peaks", ["Marketing: best hours to send, by read rate: 10:00 (58.6%)."],
+        body=campaigns(6) + present.chart_block(
+            "Read rate by weekday and hour of the send",
+            "Marketing, the category with the most received messages.", CHART))._repr_html_()
+    document = laid_out(page(0, section))
+    assert len(document.pages) == 1
+    sheet = document.pages[0]._page_box
+    foot = sheet.content_box_y() + sheet.height
+    placed = [box for box in sheet.descendants()
+              if getattr(box, "element_tag", None) in ("h3", "img")]
+    top = min(box.position_y for box in placed)
+    bottom = max(box.position_y + box.margin_height() for box in placed)
+    split = 0
+    for spacer in range(int(foot - bottom), int(foot - top) + 1, STEP):
+        document = laid_out(page(spacer, section))
+        on = pages_of(document)
+        heading, = elements(document, "h3", "Read rate")
+        caption, = elements(document, "p", "Marketing, the")
+        chart, = [e for e in root(document).iter("img") if e.get("alt") == "heatmap"]
+        assert len(on[heading]) == 1 and on[heading] == on[caption] == on[chart], spacer
+        split += on[chart] != on[rows(document)[0]]
+    assert split  # some positions put the chart on the page after the table's first rows

@@ -558,6 +558,22 @@ def test_send_hour_rates_with_a_minimum_volume(campaign_bundle):
 
 
 
+def test_the_heatmap_comes_under_a_heading_and_sentence_of_its_own(campaign_bundle,
+                                                                   monkeypatch):
+    # The heatmap followed the hours' table, introduced by the section's last sentence
+    # ("After the table, ...") above that table: a page break between the table and the chart
+    # left the chart alone at the top of a page, away from its heading.
+    report = CampaignsReport(campaign_bundle, "pt-BR")
+    report.messages_df = hour_messages([(10, 80, "read", False), (10, 20, "delivered", False)])
+    monkeypatch.setattr(report, "heatmap", lambda category: '<img class="chart" alt="mapa"/>')
+    section = report.peaks()
+    assert section.body.endswith(
+        '<div class="chart-block"><h3>Taxa de leitura por dia da semana e hora do envio</h3>'
+        "<p>Marketing, a categoria com mais mensagens recebidas; células com menos de 30 "
+        'recebidas ficam em cinza.</p><img class="chart" alt="mapa"/></div>')
+    assert not any("tabela" in sentence for sentence in section.prose)
+
+
 def test_best_send_hours_are_ranked_within_a_category(campaign_bundle):
     # Utility at 9h: 100 received, 80 read (80 %). Marketing at 10h: 100 received, 50 read
     # (50 %); at 14h: 100 received, 60 read (60 %). Across categories 9h would "win" with a
@@ -617,7 +633,7 @@ def test_declared_pair_underpowered_says_not_enough_data(campaign_bundle):
     body = report.variants().body
     # The 95 % interval the section promises, unpooled: 0.15 -/+ 1.959964 * sqrt(0.5 * 0.5 / 40
     # + 0.65 * 0.35 / 40) = 0.15 -/+ 0.21414 -> -6.4 to 36.4 pp.
-    assert "not enough data yet (15.0 pp, 95% CI -6.4 to 36.4; detectable from 31.0 pp)" in \
+    assert "not enough data yet (15.0 pp, 95% CI −6.4 to 36.4; detectable from 31.0 pp)" in \
         re.sub("<[^>]+>", "", body)
     # z = 0.15 / 0.110538 = 1.3570, p = 2 * (1 - Phi(1.3570)) = 0.175, printed as it is.
     assert ">0.175<" in body

@@ -96,8 +96,8 @@ def test_desk_report_on_agent_messages(tmp_path, params_dir):
     assert (figures["desk.read"], figures["desk.failed"], figures["desk.expired"],
             figures["tickets"]) == (2, 1, 1, 1)
     actions = report.actions()._repr_html_()
-    assert "131026" in actions and "+55 ••• ••••-0002" in actions
-    assert "+55 ••• ••••-0001" not in actions  # a1 became a ticket: no action
+    assert "131026" in actions and "+55\xa0•••\xa0••••-0002" in actions
+    assert "••••-0001" not in actions  # a1 became a ticket: no action
 
 
 
@@ -134,3 +134,20 @@ def test_status_prose_names_every_status_that_has_messages(desk_bundle, monkeypa
                                                       ["sent", "failed"]})
     assert report.status().prose[0].endswith(
         "período: 1 enviada, 1 entregue, 1 lida, 1 com falha e 1 expirada sem resposta.")
+
+
+def test_the_status_chart_names_its_unit_in_the_readers_language(desk_bundle, monkeypatch):
+    # The bars' axis read "0 50 100 150" with nothing to say of what.
+    import pandas as pd
+
+    from reportlib.reports import desk_followup
+
+    drawn = []
+    draw = desk_followup.charts.category_bars
+    monkeypatch.setattr(desk_followup.charts, "category_bars",
+                        lambda *a, **k: drawn.append(draw(*a, **k)) or drawn[-1])
+    for locale, unit in (("pt-BR", "Mensagens"), ("en", "Messages")):
+        report = DeskFollowupReport(desk_bundle, locale)
+        report.messages_df = pd.DataFrame({"desk_status": ["read"] * 3 + ["expired"] * 5})
+        report.status()
+        assert drawn[-1].axes[0].get_xlabel() == unit

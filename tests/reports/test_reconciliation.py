@@ -201,8 +201,8 @@ def test_a_cost_row_shows_the_difference_of_its_amounts_and_parts_adding_up_to_i
     0.4216 ($0.42): $0.08, all of it unexplained."""
     rows = {row[1]: row[2:] for row in cost_rows(ConsumptionReport(reconciled, "en")
                                                  .reconciliation())}
-    assert rows["Utility"] == ["$0.20", "$0.14", "-$0.06", "messages billed by Meta in "
-                               "another category than the template&#x27;s (-$0.06)", "–"]
+    assert rows["Utility"] == ["$0.20", "$0.14", "−$0.06", "messages billed by Meta in "
+                               "another category than the template&#x27;s (−$0.06)", "–"]
     assert rows["Authentication"] == ["$0.34", "$0.42", "$0.08", "–", "$0.08"]
 
 
@@ -322,8 +322,9 @@ def test_an_explained_cost_row_shows_the_cent_the_tolerance_let_pass(reconciled)
     html = report._differences_table(found, money=True)
     [row] = [[re.sub("<[^>]+>", "", c) for c in re.findall("<td[^>]*>(.*?)</td>", r)]
              for r in re.findall("<tr>(.*?)</tr>", html.split("<tbody>", 1)[1])]
-    assert row[4] == "-$0.62"
-    amounts = [float(a.replace("$", "")) for a in re.findall(r"-?\$\d+\.\d\d", row[5] + row[6])]
+    assert row[4] == "−$0.62"
+    amounts = [float(a.replace("$", "").replace("−", "-"))
+               for a in re.findall(r"−?\$\d+\.\d\d", row[5] + row[6])]
     assert round(sum(amounts), 2) == -0.62, row
 
 

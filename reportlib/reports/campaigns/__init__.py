@@ -278,13 +278,13 @@ PROSE = {
         "en": "No hour of the day had at least {min} received messages of one category: too "
               "few to tell the best hour to send.",
     },
-    "peaks.heatmap": {
-        "pt-BR": "Depois da tabela, a taxa de leitura de {category} (a categoria com mais "
-                 "mensagens recebidas) por dia da semana e hora do envio; células com menos de "
+    "heatmap": {"pt-BR": "Taxa de leitura por dia da semana e hora do envio",
+                "en": "Read rate by weekday and hour of the send"},
+    "heatmap.detail": {
+        "pt-BR": "{category}, a categoria com mais mensagens recebidas; células com menos de "
                  "{min} recebidas ficam em cinza.",
-        "en": "After the table, the read rate of {category} (the category with the most "
-              "received messages) by weekday and hour of the send; cells with fewer than {min} "
-              "received are grey.",
+        "en": "{category}, the category with the most received messages; cells with fewer "
+              "than {min} received are grey.",
     },
     "chart.heatmap": {"pt-BR": "{category}: envios de {weekday} às {hour}h são os mais lidos "
                                "({rate})",
@@ -779,9 +779,9 @@ class CampaignsReport(BaseReport):
                    self._t("read_rate"), self._t("reply_rate")]
         body = present.table(columns, rows, [False, False, True, True, True])
         if (heat := self.heatmap(hours["category"].iloc[0])) is not None:
-            prose.append(self._say("peaks.heatmap", category=self._t(hours["category"].iloc[0]),
-                                   min=self.fmt.number(MIN_SLOT_VOLUME)))
-            body += heat
+            body += present.chart_block(self._say("heatmap"), self._say(
+                "heatmap.detail", category=self._t(hours["category"].iloc[0]),
+                min=self.fmt.number(MIN_SLOT_VOLUME)), heat)
         return present.Section(self._t("section.peaks"), prose, body)
 
     def heatmap(self, category: str) -> str | None:

@@ -129,7 +129,8 @@ class DeskFollowupReport(BaseReport):
         fig = charts.category_bars(list(STATUSES), [counts[s] for s in STATUSES],
                                    dict(zip(STATUSES, labels, strict=True)),
                                    self._say("chart.status", share=self.fmt.percent(
-                                       counts["expired"] / total)), self.fmt)
+                                       counts["expired"] / total)), self.fmt,
+                                   unit_label=self._t("messages"))
         for bar, s in zip(fig.axes[0].patches, STATUSES, strict=True):
             bar.set_color(STATUS_COLORS[s])
         return present.Section(self._t("section.desk_status"), prose,
