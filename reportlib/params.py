@@ -112,17 +112,26 @@ def check_tenant_id(tenant: str) -> str:
 
 
 def tenant_file(params_dir: Path, tenant: str) -> Path:
-    return Path(params_dir) / "tenants" / f"{check_tenant_id(tenant)}.yaml"
+    """`tenants/<tenant>.yaml`, or `.yml` when only that one exists; both is a ReportError
+    (which one holds the settings?)."""
+    folder = Path(params_dir) / "tenants"
+    yaml_path, yml_path = (folder / f"{check_tenant_id(tenant)}{suffix}"
+                           for suffix in (".yaml", ".yml"))
+    if yml_path.exists() and yaml_path.exists():
+        raise ReportError(f"{yaml_path}: {yml_path.name} holds the settings of {tenant!r} too: "
+                          "keep one of the two files")
+    return yml_path if yml_path.exists() else yaml_path
 
 
 def list_tenants(params_dir: Path) -> list[str]:
     """Every tenant with a params file. A file whose name is not a tenant id (`Varejo
     Sul.yaml`) is refused, not skipped: skipped, `--all-tenants` left that tenant out without
-    a word. Hidden files (an editor's `.#x.yaml`) are not settings."""
+    a word. `.yml` is read as `.yaml` is. Hidden files (an editor's `.#x.yaml`) are not
+    settings."""
     folder = Path(params_dir) / "tenants"
     found = []
-    for path in folder.glob("*.yaml"):
-        if path.name.startswith("."):
+    for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+        if path.name.startswith(".") or path.stem in found:  # both: load_tenant says it
             continue
         if not TENANT_ID.match(path.stem):
             raise ReportError(f"{path}: {path.stem!r} is not a valid tenant id "

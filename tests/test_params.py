@@ -223,6 +223,23 @@ def test_a_file_not_named_as_a_tenant_is_refused_not_skipped(tmp_path):
         "(^[a-z0-9][a-z0-9_-]{0,62}$): rename the file")
 
 
+def test_a_tenant_file_named_yml_is_a_tenant_and_two_files_of_one_tenant_are_refused(
+        tmp_path):
+    """`params/tenants/beta.yml` was left out of `--all-tenants` without a word (only `.yaml`
+    was read); it is read as `.yaml` is. Both spellings for one tenant: which one holds its
+    settings? One line naming both."""
+    write_acme(tmp_path)
+    (tmp_path / "tenants" / "beta.yml").write_text("display_name: Beta Lojas\n")
+    assert params.list_tenants(tmp_path) == ["acme", "beta"]
+    assert params.load_tenant(tmp_path, "beta").display_name == "Beta Lojas"
+    (tmp_path / "tenants" / "beta.yaml").write_text("display_name: Beta\n")
+    assert params.list_tenants(tmp_path) == ["acme", "beta"]
+    with pytest.raises(ReportError) as caught:
+        params.load_tenant(tmp_path, "beta")
+    assert str(caught.value) == (f"{tmp_path}/tenants/beta.yaml: beta.yml holds the settings "
+                                 "of 'beta' too: keep one of the two files")
+
+
 def test_a_folder_named_as_a_tenants_file_is_not_an_unknown_tenant(tmp_path):
     """A folder `tenants/acme.yaml` was reported as "unknown tenant 'acme': no .../acme.yaml",
     which the operator can see is there; it says what is wrong with it now."""
