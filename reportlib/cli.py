@@ -301,9 +301,20 @@ def cmd_run(args) -> int:
     args.report = list(dict.fromkeys(args.report)) if args.report else args.report
     if not tenants:
         raise ReportError(f"no tenants in {params_dir}/tenants")
-    # Every usage mistake stops here, before anything is built or written.
+    # Every usage mistake stops here, before anything is built or written. With --all-tenants
+    # a tenant whose settings do not load (its YAML broken by an edit) fails alone: its lines
+    # say why, the others run; a tenant named on the command line is the operator's choice.
+    broken: dict[str, str] = {}
     for tenant in tenants:
-        params.load_tenant(params_dir, tenant)
+        try:
+            params.load_tenant(params_dir, tenant)
+        except ReportError as exc:
+            if not args.all_tenants:
+                raise
+            broken[tenant] = str(exc)
+    tenants = [t for t in tenants if t not in broken]
+    if not tenants:
+        raise ReportError(next(iter(broken.values())))
     _check_reports(args.report)
     as_of = (calendar.parse_date(args.as_of, "--as-of") if args.as_of
              else datetime.now(UTC).date())
@@ -325,8 +336,11 @@ def cmd_run(args) -> int:
                          warm_kernels=defaults.warm_kernels)
     for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
         print(result.line())
+    for tenant, error in broken.items():
+        for period in args.period:
+            print(f"{tenant} {period}: FAILED: its settings do not load: {error}")
     print(f"index: {(outputs / 'index.html').resolve()}")
-    return 1 if any(r.status == "failed" for r in results) else 0
+    return 1 if broken or any(r.status == "failed" for r in results) else 0
 
 
 def cmd_extract(args) -> int:

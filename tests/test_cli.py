@@ -180,6 +180,31 @@ def test_a_tenant_period_or_report_given_twice_is_one_job(site):
     assert len(lines) == 1 and lines[0].startswith(f"{TENANT} {PERIOD} consumption: ")
 
 
+def test_all_tenants_with_one_broken_settings_file_runs_the_others(site, tmp_path):
+    """One tenant's YAML broken by an edit stopped `run --all-tenants` for every tenant (exit
+    2, nothing rendered). That tenant now fails alone, one line a period saying why (exit 1);
+    the others are rendered. Named with --tenant, it is still a usage line (exit 2)."""
+    import shutil
+
+    params_dir = tmp_path / "params"
+    shutil.copytree(site / "params", params_dir)
+    (params_dir / "tenants" / "zeta.yaml").write_text("display_name: [Zeta\n")
+    result = reportlib("run", "--all-tenants", "--period", PERIOD, "--report", "consumption",
+                       "--as-of", AS_OF, "--jobs", "1", "--params", str(params_dir),
+                       "--outputs", str(tmp_path / "out"), cwd=site)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert f"{TENANT} {PERIOD} consumption: ok" in lines
+    [broken] = [x for x in lines if x.startswith("zeta ")]
+    assert broken.startswith(f"zeta {PERIOD}: FAILED: its settings do not load: ")
+    assert "zeta.yaml" in broken
+    assert (tmp_path / "out" / TENANT / PERIOD / "consumption.pdf").is_file()
+    named = reportlib("run", "--tenant", "zeta", "--period", PERIOD, "--as-of", AS_OF,
+                      "--params", str(params_dir), "--outputs", str(tmp_path / "out2"),
+                      cwd=site)
+    assert named.returncode == 2 and not (tmp_path / "out2").exists()
+
+
 def test_a_warehouse_cut_short_is_a_usage_line_before_anything_is_written(site, tmp_path):
     # DuckDB opens such a file and failed only at the run's first read ("Could not read
     # enough bytes"), an unexpected error, after --outputs was made.
