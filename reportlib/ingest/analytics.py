@@ -200,10 +200,19 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
     # The outer wrapper names the account every point is of: another tenant's is not this
     # tenant's consumption, whatever its points say (an account no tenant declares is kept).
     foreign = waba in own.other_wabas
+    # A response saved with the account's `currency` (`?fields=currency,<field>...`) says what
+    # its costs are in: another currency than the tenant's would be shown as the tenant's.
+    billed = body.get("currency") if isinstance(body, dict) and isinstance(
+        body.get(kind), dict) else None
+    billed = str(billed).strip().upper() if billed not in (None, "") else None
     for n, (where, point) in enumerate(points, start=1):
         problem = _check_point(point, spec, own)
         if foreign and not problem:
             rejects.append((n, "id", waba, "WhatsApp Business Account belongs to another tenant"))
+        elif billed and billed != tenant.currency and not problem:
+            rejects.append((n, "currency", billed[:20],
+                            f"the account's costs are in {billed[:20]}, the tenant's settings "
+                            f"say currency: {tenant.currency}"))
         elif problem:
             field = f"{where}.{problem[0]}" if problem[0] else where
             rejects.append((n, field, str(problem[1])[:200], problem[2]))

@@ -647,3 +647,26 @@ def test_a_response_of_another_tenants_account_is_rejected(tmp_path, params_dir)
     assert con.execute("SELECT waba_id, volume FROM pricing_daily").fetchall() == [("w-acme", 10)]
     assert con.execute("SELECT line, field, value FROM rejected_rows ORDER BY line").fetchall() \
         == [(1, "id", "w-beta"), (2, "id", "w-beta")]
+
+
+def test_a_response_saved_with_another_currency_than_the_tenants_is_rejected(tmp_path,
+                                                                             params_dir):
+    """A WhatsApp Business Account has a `currency` (Graph API reference, WhatsApp Business
+    Account: `currency`), and a response saved with `?fields=currency,pricing_analytics...`
+    carries it beside the data. Costs in BRL for a tenant whose settings say USD would be shown
+    as dollars: the points are rejected rows naming `currency` (kept, with their reason), and a
+    response in the tenant's own currency loads."""
+    day = point(7, 10, pricing_type="REGULAR", pricing_category="MARKETING", country="BR")
+    [reais, dollars] = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/a_reais.json": {"currency": "BRL", "pricing_analytics": {
+            "data": [{"data_points": [day]}]}, "id": "w-acme"},
+        "pricing_analytics/b_dollars.json": {"currency": "usd", "pricing_analytics": {
+            "data": [{"data_points": [day]}]}, "id": "w-acme"},
+    })
+    assert (reais.rows_read, reais.rows_loaded, reais.rows_rejected) == (1, 0, 1)
+    assert ("field currency: the account's costs are in BRL, the tenant's settings say "
+            "currency: USD") in reais.message
+    assert (dollars.rows_loaded, dollars.rows_rejected) == (1, 0)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT field, value FROM rejected_rows").fetchall() == [
+        ("currency", "BRL")]
