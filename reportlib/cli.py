@@ -416,10 +416,16 @@ def cmd_preview(args) -> int:
 def cmd_history(args) -> int:
     from reportlib.warehouse import history
 
-    wh, _ = _paths(args)
+    wh, params_dir = _paths(args)
     _existing_warehouse(wh)
     period = calendar.parse_period(args.period).label if args.period else None
     events = history.events(wh, args.tenant, period)
+    # A mistyped tenant is said as such, not as a tenant with nothing recorded; one whose
+    # settings are gone is still known to the warehouse, and its history is listed.
+    if args.tenant and not events and not history.knows_tenant(wh, args.tenant) \
+            and not params.tenant_file(params_dir, args.tenant).exists():
+        raise ReportError(f"unknown tenant {args.tenant!r}: not in {wh} nor in "
+                          f"{params_dir}/tenants")
     for event in events:
         print(event.line())
     if not events:

@@ -364,6 +364,18 @@ def test_history_lists_every_run_and_send(site):
     assert "Last sent (UTC)" in index and "2026-11-20 12:00" in index
 
 
+def test_history_of_a_mistyped_tenant_says_so(site):
+    """`history --tenant varejo_sull` said "no runs or sends recorded for varejo_sull" (exit
+    0), as if that tenant had nothing; a tenant neither loaded nor configured is a usage line.
+    A known tenant with nothing in a period still says it has nothing."""
+    wrong = reportlib("history", "--tenant", TENANT + "l", cwd=site)
+    assert wrong.returncode == 2
+    assert f"unknown tenant '{TENANT}l'" in wrong.stderr and not wrong.stdout
+    quiet = reportlib("history", "--tenant", TENANT, "--period", "2024-01", cwd=site)
+    assert quiet.returncode == 0
+    assert quiet.stdout.strip() == f"no runs or sends recorded for {TENANT} in 2024-01"
+
+
 def test_a_run_killed_mid_notebook_leaves_the_published_outputs_as_they_were(site):
     out = site / "outputs"
     before = hashes(out)

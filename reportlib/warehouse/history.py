@@ -134,3 +134,13 @@ def sent_figures(warehouse_path: Path) -> dict[tuple[str, str, str], str]:
     finally:
         con.close()
     return {(t, p, r): digest for t, p, r, digest in rows}
+
+
+def knows_tenant(warehouse_path: Path, tenant: str) -> bool:
+    """Whether the warehouse has ever loaded `tenant` (its settings may since be gone)."""
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        return bool(con.execute("SELECT count(*) FROM tenants WHERE tenant_id = ?",
+                                [tenant]).fetchone()[0])
+    finally:
+        con.close()
