@@ -469,6 +469,36 @@ def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
     assert {k: v for k, v in hashes(out).items() if k != ".staging.lock"} == before
 
 
+def test_a_run_killed_outright_takes_its_workers_and_kernels_with_it(site):
+    """SIGKILL (the OOM killer, `kill -9`) gives the command no chance to end its pool: its
+    workers lived on, orphaned, each rendering with its kernel for nobody. They now die with
+    it (and their kernels with them); the published files stay as they were."""
+    out = site / "outputs"
+    before = hashes(out)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
+         "--as-of", AS_OF, "--jobs", "2", "--force"],
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
+    deadline = time.monotonic() + 120
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2.0)  # the kernels are running notebooks
+    os.kill(process.pid, signal.SIGKILL)  # the command only, not its group
+    process.communicate(timeout=60)
+    try:
+        with pytest.raises(ProcessLookupError):  # no worker or kernel left
+            for _ in range(150):
+                os.killpg(process.pid, 0)
+                time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # not left to the next tests
+            os.killpg(process.pid, signal.SIGKILL)
+    assert {k: v for k, v in hashes(out).items()
+            if not k.startswith(".staging")} == before
+
+
 def test_schedule_dry_run_and_status_print_and_write_nothing(site):
     (site / "params" / "schedule.yaml").write_text(
         "schedules:\n"

@@ -554,6 +554,14 @@ def _start_worker(messages) -> None:
     # mask it started with, so that a pending one is dropped.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    # A run killed outright (SIGKILL, the OOM killer) takes its workers with it, and their
+    # kernels follow (kernel_fork); orphaned, they rendered on for nobody.
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the run ended before this line
+            os._exit(1)
     if command_settings().warm_kernels:
         try:  # the kernel template imports while this worker builds its first bundle
             prepare_kernels()
