@@ -38,7 +38,7 @@ from reportlib import registry, warehouse
 from reportlib.domain.calendar import parse_period
 from reportlib.environment import smtp_variable
 from reportlib.errors import ReportError
-from reportlib.look.i18n import Formatter, report_title
+from reportlib.look.i18n import Formatter, report_short_title, report_title
 from reportlib.params import ADDRESS, TenantParams, params_file, read_yaml
 from reportlib.reports import trust
 from reportlib.warehouse.history import current_user, figures_hash
@@ -322,26 +322,48 @@ SUBJECT_STATE = {"pt-BR": {"partial": "parcial", "provisional": "provisório",
                         "final": "consolidated"}}
 
 
+# What a subject may take: beyond it mail clients cut it, and the words cut are the last ones,
+# which say whether the figures are final and whether something needs a look.
+SUBJECT_LIMIT = 100
+# The fewest characters of the company's name kept when a subject has to be shortened.
+SUBJECT_NAME_MIN = 12
+
+
 def subject(tenant: TenantParams, report: str, period_label: str,
             partial: bool | None = None, flags: list[dict] | None = None,
             provisional: bool = False) -> str:
-    """`<title> · <tenant> · <period>`, and ` · parcial` / ` · provisório` / ` · consolidado`
-    (en: partial / provisional / consolidated) when `partial` is given (`provisional`: the
-    period is over, its figures may still change); then its anomaly flags when it has any (the
-    one flag named, else how many)."""
+    """`<short title> · <tenant> · <period>`, and ` · parcial` / ` · provisório` /
+    ` · consolidado` (en: partial / provisional / consolidated) when `partial` is given
+    (`provisional`: the period is over, its figures may still change); then its anomaly
+    flags when it has any. Within `SUBJECT_LIMIT` characters: what does not fit is said
+    shorter, in this order: how many flags instead of the one flag named, a range of days
+    in figures ("20/12/2026 a 19/01/2027"), then the company's name shortened ("…")."""
     period = parse_period(period_label)
     fmt = Formatter(tenant.locale)
-    when = fmt.month(period.start) if period.is_month else \
-        fmt.date_range(period.start, period.end)
-    text = f"{report_title(report, tenant.locale)} · {tenant.display_name} · " \
-           f"{when}"
+    if period.is_month:
+        when = short_when = fmt.month(period.start)
+    else:
+        when = fmt.date_range(period.start, period.end)
+        short_when = fmt.date_range(period.start, period.end, "short")
+    state = []
     if partial is not None:
         words = SUBJECT_STATE.get(tenant.locale, SUBJECT_STATE["en"])
-        state = "partial" if partial else "provisional" if provisional else "final"
-        text += f" · {words[state]}"
-    if flags:
-        text += f" · {trust.subject_words(flags, tenant.locale)}"
-    return " ".join(text.split())  # no CR/LF can reach a header
+        state.append(words["partial" if partial else "provisional" if provisional else "final"])
+    named = trust.subject_words(flags or [], tenant.locale)
+    counted = trust.subject_words(flags or [], tenant.locale, count_only=True)
+    name = " ".join(tenant.display_name.split())  # no CR/LF can reach a header
+    title = report_short_title(report, tenant.locale)
+
+    def line(name: str, when: str, flag_words: str) -> str:
+        parts = [title, name, when, *state, flag_words]
+        return " ".join(" · ".join(p for p in parts if p).split())
+
+    for text in (line(name, when, named), line(name, when, counted),
+                 line(name, short_when, counted)):
+        if len(text) <= SUBJECT_LIMIT:
+            return text
+    keep = max(SUBJECT_NAME_MIN, len(name) - (len(text) - SUBJECT_LIMIT) - 1)
+    return line(name[:keep].rstrip() + "…", short_when, counted) if keep < len(name) else text
 
 
 # Characters a file name cannot hold on some system the recipient may save the PDF to.

@@ -232,6 +232,12 @@ LABELS: dict[str, dict[str, str]] = {
     "chatbots.title": {"pt-BR": "Chatbots: usuários e mensagens",
                        "en": "Chatbots: users and messages"},
     "events.title": {"pt-BR": "Eventos personalizados", "en": "Custom events"},
+    # Shorter titles for e-mail subjects, where a phone shows some 40 characters: one is
+    # given only where the full title is long.
+    "campaigns.short_title": {"pt-BR": "Campanhas", "en": "Campaigns"},
+    "desk.short_title": {"pt-BR": "Mensagens ativas do atendimento",
+                         "en": "Help-desk active messages"},
+    "chatbots.short_title": {"pt-BR": "Chatbots", "en": "Chatbots"},
     "section.overview": {"pt-BR": "Visão geral", "en": "Overview"},
     "section.times": {"pt-BR": "Tempos", "en": "Times"},
     "section.by_team": {"pt-BR": "Por fila", "en": "By queue"},
@@ -316,6 +322,14 @@ def report_title(report: str, locale: str = DEFAULT_LOCALE) -> str:
         titles = dict(spec.titles)
         return titles.get(locale) or titles.get("en") or next(iter(titles.values()))
     return t(spec.title_key, locale)
+
+
+def report_short_title(report: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The title an e-mail subject gives a report: its short label where it has one
+    ("Campanhas"), else its title."""
+    spec = registry.find(report)
+    key = f"{spec.title_key.rpartition('.')[0]}.short_title" if spec and not spec.titles else ""
+    return t(key, locale) if key in LABELS else report_title(report, locale)
 
 
 def t(key: str, locale: str = DEFAULT_LOCALE, **values) -> str:
@@ -448,13 +462,17 @@ class Formatter:
             return "1º" + text[1:]
         return text
 
-    def date_range(self, start: date, end: date) -> str:
+    def date_range(self, start: date, end: date, style: str = "long") -> str:
         """Two days as one span, what they share written once: "1º a 15 de outubro de 2026",
         "October 1–15, 2026"; "20 de outubro a 19 de novembro de 2026", "October 20 –
-        November 19, 2026"; across years both dates whole."""
+        November 19, 2026"; across years both dates whole. "short": both days in figures,
+        "20/12/2026 a 19/01/2027", "12/20/2026 – 1/19/2027"."""
+        pt = self.locale == "pt-BR"
+        if style == "short":
+            first, last = self.date(start, "short"), self.date(end, "short")
+            return first if start == end else f"{first} {'a' if pt else '–'} {last}"
         if start == end:
             return self.date(start)
-        pt = self.locale == "pt-BR"
         if start.year != end.year:
             return f"{self.date(start)} {'a' if pt else '–'} {self.date(end)}"
         if start.month != end.month:

@@ -125,6 +125,7 @@ TEXT = {
     },
     "subject.flag": {"pt-BR": "alerta: {what} em {day}", "en": "alert: {what} on {day}"},
     "subject.flags": {"pt-BR": "{count} alertas", "en": "{count} alerts"},
+    "subject.one_flag": {"pt-BR": "1 alerta", "en": "1 alert"},
     # The code named as the report names it ("erro 131049"), not a bare number.
     "subject.failure_rate": {"pt-BR": "falhas pelo erro {code}", "en": "error {code} failures"},
     "subject.read_rate": {"pt-BR": "leitura de {category}", "en": "{category} read rate"},
@@ -301,15 +302,17 @@ def alert_lines(flags: list[dict], fmt: Formatter) -> list[str]:
     return [flag_sentence(f, fmt) for f in flags]
 
 
-def subject_words(flags: list[dict], locale: str) -> str:
-    """What an e-mail subject says of the flags: the one flag, or how many ('' for none)."""
+def subject_words(flags: list[dict], locale: str, count_only: bool = False) -> str:
+    """What an e-mail subject says of the flags: the one flag (its day without the year,
+    which the period gives), or how many ('' for none; `count_only`: how many, one too)."""
     if not flags:
         return ""
+    if count_only and len(flags) == 1:
+        return say("subject.one_flag", locale)
     if len(flags) > 1:
         return say("subject.flags", locale, count=len(flags))
     flag = flags[0]
     fmt = Formatter(locale)
     what = say(f"subject.{flag['metric']}", locale, code=flag.get("subject") or "",
                category=_category(flag.get("subject"), locale).lower())
-    return say("subject.flag", locale, what=what,
-               day=fmt.date(date.fromisoformat(flag["day"]), "short"))
+    return say("subject.flag", locale, what=what, day=fmt.day(date.fromisoformat(flag["day"])))

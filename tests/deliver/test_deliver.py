@@ -337,11 +337,57 @@ def test_subject_says_partial_or_consolidated():
     assert partial == f"{base} · parcial" and consolidated == f"{base} · consolidado"
     assert partial != consolidated
     assert deliver.subject(BETA, "campaigns", "2026-10", partial=True) == (
-        "Active-message campaigns · Beta · October 2026 · partial")
+        "Campaigns · Beta · October 2026 · partial")
     assert deliver.subject(BETA, "campaigns", "2026-10", partial=False).endswith(
         " · consolidated")
     evil = replace(ACME, display_name="Acme\r\nBcc: x@y")
     assert "\n" not in deliver.subject(evil, "consumption", "2026-10", partial=True)
+
+
+def test_subject_stays_within_100_characters_saying_the_rest_shorter():
+    """Mail clients cut a subject past its first words; the cut ones were the state and the
+    alert. The longest title, period, state and flag of every report in both languages fit,
+    worked out: the flag named while it fits, else counted; then a range of days in figures;
+    then the company's name shortened."""
+    from dataclasses import replace
+
+    from reportlib import registry
+    from tests.conftest import BETA
+
+    flag = {"day": "2026-12-28", "metric": "read_rate", "subject": "authentication"}
+    long_name = "Companhia Brasileira de Distribuição e Comércio Eletrônico S.A."
+    for tenant in (ACME, BETA, replace(ACME, display_name=long_name),
+                   replace(BETA, display_name=long_name)):
+        for report in registry.REPORTS:
+            for period in ("2026-12", "2026-12-01..2026-12-15", "2026-12-20..2027-01-19"):
+                for flags in ([flag], [flag, flag]):
+                    text = deliver.subject(tenant, report.name, period, partial=False,
+                                           flags=flags, provisional=True)
+                    assert len(text) <= deliver.SUBJECT_LIMIT, text
+                    assert text.endswith(("1 alerta", "1 alert", "2 alertas", "2 alerts",
+                                          "em 28/12", "on Dec 28")), text
+    # Each step, by hand: a short title keeps everything written out (97 characters); the
+    # long one (110) counts the flag instead.
+    assert deliver.subject(ACME, "campaigns", "2026-12", partial=True, flags=[flag]) == (
+        "Campanhas · Acme <Lojas> · dezembro de 2026 · parcial · "
+        "alerta: leitura de autenticação em 28/12")
+    assert deliver.subject(ACME, "desk_followup", "2026-12", partial=True, flags=[flag]) == (
+        "Mensagens ativas do atendimento · Acme <Lojas> · dezembro de 2026 · parcial · "
+        "1 alerta")
+    half = deliver.subject(ACME, "desk_followup", "2026-12-01..2026-12-15", partial=False,
+                           flags=[flag], provisional=True)
+    assert half == ("Mensagens ativas do atendimento · Acme <Lojas> · 1º a 15 de dezembro de "
+                    "2026 · provisório · 1 alerta")  # 100 characters
+    across = deliver.subject(ACME, "desk_followup", "2026-12-20..2027-01-19", partial=False,
+                             flags=[flag], provisional=True)  # written out: 117
+    assert across == ("Mensagens ativas do atendimento · Acme <Lojas> · 20/12/2026 a 19/01/2027 · "
+                      "provisório · 1 alerta")
+    # 20 characters of name: 104 with the days in figures, so the name loses 4 and takes "…".
+    longer = replace(ACME, display_name="Acme Lojas do Brasil")
+    assert deliver.subject(longer, "desk_followup", "2026-12-01..2026-12-15", partial=False,
+                           flags=[flag], provisional=True) == (
+        "Mensagens ativas do atendimento · Acme Lojas do B… · 01/12/2026 a 15/12/2026 · "
+        "provisório · 1 alerta")
 
 
 def _hand_made_output(folder, partial):

@@ -118,14 +118,14 @@ def test_the_subject_carries_the_flag(tmp_path):
     flag = {"day": "2026-11-10", "metric": "failure_rate", "subject": "131049",
             "value": 0.2, "baseline": 0.025, "robust_z": 17.5, "volume": 300,
             "baseline_days": 8, "cause": "marketing_limit", "cause_detail": None}
-    base = "Active-message campaigns · Beta · November 2026 · partial"
+    base = "Campaigns · Beta · November 2026 · partial"
     assert deliver.subject(BETA, "campaigns", "2026-11", partial=True, flags=[]) == base
     one = deliver.subject(BETA, "campaigns", "2026-11", partial=True, flags=[flag])
     # The code as the report names it: a bare "131049 failures" left the reader guessing.
-    assert one == f"{base} · alert: error 131049 failures on 11/10/2026"
+    assert one == f"{base} · alert: error 131049 failures on Nov 10"
     assert deliver.subject(ACME, "campaigns", "2026-11", partial=True, flags=[flag]) == (
-        "Campanhas de mensagens ativas · Acme <Lojas> · novembro de 2026 · parcial · "
-        "alerta: falhas pelo erro 131049 em 10/11/2026")
+        "Campanhas · Acme <Lojas> · novembro de 2026 · parcial · "
+        "alerta: falhas pelo erro 131049 em 10/11")
     two = deliver.subject(BETA, "campaigns", "2026-11", partial=True,
                           flags=[flag, {**flag, "day": "2026-11-11"}])
     assert two == f"{base} · 2 alerts"
@@ -344,7 +344,7 @@ def test_a_cost_flag_in_words():
         "enviadas pela API (integrações): 5.823, que custaram US$\xa039,60 (normalmente "
         "US$\xa00,30)."]
     assert trust.subject_words([flag], "pt-BR") == \
-        "alerta: custo fora de campanhas em 10/11/2026"
+        "alerta: custo fora de campanhas em 10/11"
 
 
 def test_a_failure_flag_in_words():

@@ -260,7 +260,7 @@ def test_the_subject_says_what_the_badge_says(tmp_path):
     out.mkdir(parents=True)
     (out / "campaigns.html").write_text("<html><body><h1>Campaigns</h1></body></html>")
     (out / "campaigns.pdf").write_bytes(b"%PDF-1.4 hand-made")
-    base = "Active-message campaigns · Beta · October 2026"
+    base = "Campaigns · Beta · October 2026"
     for figures, word in (({"partial": False, "provisional": True}, "provisional"),
                           ({"partial": False, "provisional": False}, "consolidated"),
                           ({"partial": True, "provisional": True}, "partial"),
