@@ -13,7 +13,8 @@ with the same subject. Within one call a report of a tenant-period is rendered a
 by the first entry that claims it (consolidated entries claim first).
 
 A slot that fails is retried by every later call; the addresses under `notify:` get one e-mail
-per failed slot (recorded in `schedule_notices`), not one per retry. A tenant whose settings do
+per failed slot (recorded in `schedule_notices`), not one per retry, in the language of
+`notify_locale:` (pt-BR or en, default en). A tenant whose settings do
 not load (a YAML broken by an edit) fails its own slots, taken in UTC as its time zone is
 unknown, and the other tenants' run: one tenant's file does not stop everyone's reports.
 
@@ -59,7 +60,7 @@ class Entry:
     email: bool
 
 
-TOP_FIELDS = ("notify", "schedules")
+TOP_FIELDS = ("notify", "notify_locale", "schedules")
 ENTRY_FIELDS = ("name", "reports", "tenants", "period", "cadence", "at", "email")
 
 
@@ -97,14 +98,29 @@ def _notify(path: Path, raw: dict) -> tuple[str, ...]:
     return tuple(addresses)
 
 
+def _notify_locale(path: Path, raw: dict) -> str:
+    """The language of the operator's notices, `notify_locale:` (default en)."""
+    value = raw.get("notify_locale", "en")
+    if value not in params_mod.LOCALES:
+        raise ReportError(f"{path}: field notify_locale: {value!r} is not one of "
+                          f"{', '.join(params_mod.LOCALES)}")
+    return value
+
+
 def notify_addresses(params_dir: Path) -> tuple[str, ...]:
     """Who is told when a scheduled run fails (empty: nobody)."""
     return _notify(*_read(params_dir))
 
 
+def notify_language(params_dir: Path) -> str:
+    """The language the operator's notices are written in (`notify_locale:`, default en)."""
+    return _notify_locale(*_read(params_dir))
+
+
 def load(params_dir: Path) -> list[Entry]:
     path, raw = _read(params_dir)
     _notify(path, raw)
+    _notify_locale(path, raw)
     entries = []
     known_tenants = set(params_mod.list_tenants(params_dir))
     names: set[str] = set()
@@ -433,19 +449,33 @@ def _record(warehouse_path: Path, run: SlotRun, now: datetime) -> None:
         con.close()
 
 
-def _notice(run: SlotRun, now: datetime) -> tuple[str, str]:
-    subject = f"reportlib: scheduled run failed: {run.entry} {run.tenant} {run.period}"
-    lines = "\n".join(f"- {line}" for line in run.failures or (run.detail,))
-    body = (f"The scheduled run {run.entry} of tenant {run.tenant}, period {run.period} "
-            f"(slot {run.slot.isoformat()}), failed at {now.isoformat(timespec='seconds')}:\n\n"
-            f"{lines}\n\nEvery `reportlib schedule run-due` retries it until it is done; this "
-            "slot is not notified again. `reportlib schedule status` shows where each entry "
-            "stands.\n")
-    return subject, body
+# The operator's notice of a failed slot, in the language of `notify_locale:`. The lines
+# under it are the command's own, as `run-due` printed them.
+NOTICE = {
+    "en": ("reportlib: scheduled run failed: {entry} {tenant} {period}",
+           "The scheduled run {entry} of tenant {tenant}, period {period} (slot {slot}), failed "
+           "at {now}:\n\n{lines}\n\nEvery `reportlib schedule run-due` retries it until it is "
+           "done; this slot is not notified again. `reportlib schedule status` shows where each "
+           "entry stands.\n"),
+    "pt-BR": ("reportlib: execução agendada falhou: {entry} {tenant} {period}",
+              "A execução agendada {entry} do cliente {tenant}, período {period} (horário "
+              "{slot}), falhou em {now}:\n\n{lines}\n\nCada `reportlib schedule run-due` tenta "
+              "de novo até que ela dê certo; este horário não é avisado outra vez. `reportlib "
+              "schedule status` mostra a situação de cada entrada.\n"),
+}
+
+
+def _notice(run: SlotRun, now: datetime, locale: str = "en") -> tuple[str, str]:
+    subject, body = NOTICE.get(locale, NOTICE["en"])
+    words = {"entry": run.entry, "tenant": run.tenant, "period": run.period,
+             "slot": run.slot.isoformat(), "now": now.isoformat(timespec="seconds"),
+             "lines": "\n".join(f"- {line}" for line in run.failures or (run.detail,))}
+    return subject.format(**words), body.format(**words)
 
 
 def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
-                   warehouse_path: Path, params_dir: Path, smtp: Mapping[str, str]) -> str:
+                   warehouse_path: Path, params_dir: Path, smtp: Mapping[str, str],
+                   locale: str = "en") -> str:
     """E-mail the operator about a failed slot, once per slot: a notice sent is recorded in
     `schedule_notices`, so the retries of later calls stay quiet. A notice that cannot be sent
     never stops run-due (it is tried again with the next retry). Returns a note for the detail."""
@@ -461,7 +491,7 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
         return f"operator notified at {known[0][0].isoformat(timespec='seconds')}"
     try:
         settings = deliver.smtp_settings(params_dir, smtp)
-        message_id = deliver.send_text(settings, list(addresses), *_notice(run, now))
+        message_id = deliver.send_text(settings, list(addresses), *_notice(run, now, locale))
     except (ReportError, OSError, smtplib.SMTPException) as exc:
         return "operator not notified: " + " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
     con = warehouse.create(warehouse_path)
@@ -483,7 +513,7 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
     smtp = smtp or {}
     if dry_run:
         return [_would(due) for due in plan(now, params_dir, _recorded_read_only(warehouse_path))]
-    notify = notify_addresses(params_dir)
+    notify, notify_locale = notify_addresses(params_dir), notify_language(params_dir)
     con = warehouse.create(warehouse_path)
     try:
         recorded = _recorded(con)
@@ -501,7 +531,8 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
     for due in dues:
         run = _run(due, now, warehouse_path, params_dir, outputs, workers, smtp, rate_card)
         if run.status == "failed" and notify:
-            note = notify_failure(run, notify, now, warehouse_path, params_dir, smtp)
+            note = notify_failure(run, notify, now, warehouse_path, params_dir, smtp,
+                                  notify_locale)
             run.detail = _clip([_clip([run.detail], DETAIL_CHARS - len(note) - 2), note])
         _record(warehouse_path, run, now)
         runs.append(run)

@@ -386,6 +386,27 @@ def test_bad_notify_is_a_clear_error(tmp_path):
         assert "\n" not in str(caught.value)
     (tmp_path / "schedule.yaml").write_text(f"notify: [a@x.example, b@x.example]\n{entry}")
     assert schedule.notify_addresses(tmp_path) == ("a@x.example", "b@x.example")
+    assert schedule.notify_language(tmp_path) == "en"
+    (tmp_path / "schedule.yaml").write_text(f"notify: a@x.example\nnotify_locale: pt\n{entry}")
+    with pytest.raises(ReportError, match=r"schedule\.yaml: field notify_locale: 'pt' is not "
+                                          r"one of pt-BR, en$"):
+        schedule.load(tmp_path)
+
+
+def test_the_operator_notice_is_in_the_language_of_notify_locale():
+    """Notices were English only; an operator who reads Portuguese sets notify_locale."""
+    run = schedule.SlotRun("preliminary", "acme", datetime.fromisoformat(
+        "2026-11-01T07:00:00-03:00"), "2026-10", "failed", "x",
+        failures=("acme 2026-10 consumption [consumption]: failed: boom",))
+    now = datetime.fromisoformat("2026-11-01T13:00:00+00:00")
+    subject, body = schedule._notice(run, now, "pt-BR")
+    assert subject == "reportlib: execução agendada falhou: preliminary acme 2026-10"
+    assert body.startswith("A execução agendada preliminary do cliente acme, período 2026-10 "
+                           "(horário 2026-11-01T07:00:00-03:00), falhou em "
+                           "2026-11-01T13:00:00+00:00:\n\n- acme 2026-10 consumption "
+                           "[consumption]: failed: boom\n\nCada ")
+    assert schedule._notice(run, now, "en")[0] == (
+        "reportlib: scheduled run failed: preliminary acme 2026-10")
 
 
 def test_smtp_not_configured_stops_before_rendering(tmp_path, tiny_warehouse,
@@ -522,7 +543,10 @@ def test_a_tenant_whose_settings_do_not_load_fails_alone(
     with a usage error: no tenant's report was rendered or sent until the file was mended,
     and nobody was notified. Now that tenant's slot fails, named and notified once, and the
     others run."""
-    (acme_with_recipients / "schedule.yaml").write_text(EVERY_TENANT)
+    # The notice in the operator's language (notify_locale), sent by the command.
+    (acme_with_recipients / "schedule.yaml").write_text(
+        EVERY_TENANT.replace("notify: ops@reportlib.example",
+                             "notify: ops@reportlib.example\nnotify_locale: pt-BR"))
     broken = acme_with_recipients / "tenants" / "beta.yaml"
     broken.write_text("display_name: Beta\nreports: [consumption\ntimezone: UTC\n")
     why = f"{broken}: line 3: not valid YAML"
@@ -550,6 +574,6 @@ def test_a_tenant_whose_settings_do_not_load_fails_alone(
     subjects = [(rcpt, message["Subject"]) for rcpt, message in server.inbox.messages]
     assert subjects[0][0] == ["cfo@acme.example"]
     assert subjects[1:] == [(["ops@reportlib.example"],
-                             "reportlib: scheduled run failed: consolidated beta 2026-10")]
+                             "reportlib: execução agendada falhou: consolidated beta 2026-10")]
     assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-10", "failed"),
                                              ("consolidated", "2026-10", "done")]
