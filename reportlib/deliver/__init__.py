@@ -271,13 +271,28 @@ def _with_alt(tag: str, fallback: str) -> str:
     return tag.replace("<img", f'<img alt="{html.escape(fallback, quote=True)}"', 1)
 
 
+PICTURE = re.compile(r'<picture><source media="[^"]*" srcset="(data:image/png;base64,'
+                     r'[A-Za-z0-9+/=]+)">(<img\b[^>]*>)</picture>')
+
+
+def _two_images(match: re.Match) -> str:
+    narrow, img = match.group(1), match.group(2)
+    wide = img.replace('class="chart"', 'class="chart chart-wide"', 1)
+    phone = re.sub(r'src="[^"]*"', f'src="{narrow}"', img, count=1).replace(
+        'class="chart"', 'class="chart chart-narrow"', 1)
+    return wide + phone
+
+
 def slim_html(page: str, title: str) -> tuple[str, list[tuple[str, bytes]]]:
     """The report's body in the e-mail template, ready for clients that strip `<style>`: the
     stylesheet inlined into `style=` attributes by css-inline (only its @media rules stay in a
     `<style>` block), every data table inside a horizontal scroller so that a phone's screen
     never gets wider than itself, and charts as `cid:` references (alt text: the chart's title,
-    else its section's heading, else the report's title)."""
+    else its section's heading, else the report's title). A chart with a phone rendition (a
+    `<picture>`, `present.figure_to_img`) is two images, the phone one hidden except on a
+    narrow screen (@media): e-mail clients know no `<picture>`."""
     body = page.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
+    body = PICTURE.sub(_two_images, body)
     body = re.sub(r'<div class="jp-[^"]*"[^>]*>|<div class="(?:cell|input|output)[^"]*"[^>]*>',
                   "<div>", body)
     images: list[tuple[str, bytes]] = []

@@ -10,10 +10,12 @@ import base64
 import html
 import io
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import matplotlib.figure
+import matplotlib.text
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 # Figure geometry: wide and short charts read well on A4 and on screens.
@@ -62,13 +64,137 @@ class OpaqueCanvas(FigureCanvasAgg):
                    **(pil_kwargs or {}))
 
 
-def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
-    """A chart as an inline PNG <img> (static: the PDF and e-mail need no script)."""
+# A second rendition of each chart for phone screens (the HTML read on a phone, the e-mail):
+# narrower and its text larger, so that a 360-pixel screen, scaling it down, still shows
+# labels of some 10 pixels where the wide one's were 4. Day labels that would touch are
+# thinned out. The PDF and wider screens take the wide one.
+NARROW_WIDTH = 4.6  # inches, against the wide one's 9
+NARROW_TEXT = 1.2  # times each text's own size
+NARROW_MEDIA = "(max-width: 560px)"
+
+
+def _png(fig: matplotlib.figure.Figure) -> bytes:
     buffer = io.BytesIO()
     OpaqueCanvas(fig).print_figure(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
                                    metadata={"Software": None})
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img class="chart" alt="{esc(alt)}" src="data:image/png;base64,{data}"/>'
+    return buffer.getvalue()
+
+
+def _thin_tick_labels(fig: matplotlib.figure.Figure) -> list:
+    """Hide every second (third…) x tick label of an axis whose labels would touch, keeping
+    the first; returns the labels hidden, to show again."""
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    hidden = []
+    for ax in fig.axes:
+        labels = [label for label in ax.get_xticklabels() if label.get_visible()
+                  and label.get_text()]
+        boxes = [label.get_window_extent(renderer) for label in labels]
+        gap = 4 * fig.dpi / 72  # 4 pt between two labels
+        step = 1
+        while step < len(boxes) and any(
+                boxes[i].x1 + gap > boxes[i + step].x0
+                for i in range(0, len(boxes) - step, step)):
+            step += 1
+        for i, label in enumerate(labels):
+            if i % step:
+                label.set_visible(False)
+                hidden.append(label)
+    return hidden
+
+
+def _drop_suptitle(fig: matplotlib.figure.Figure) -> None:
+    if fig._suptitle is not None:
+        fig._suptitle.remove()
+        fig._suptitle = None
+
+
+def _legend_below(fig: matplotlib.figure.Figure, legend) -> object:
+    """`legend` again under the chart, in at most two columns; returns how to undo it."""
+    labels = [text.get_text() for text in legend.texts]
+    below = fig.legend(legend.legend_handles, labels, frameon=False, loc="outside lower left",
+                       ncols=min(2, len(labels)),
+                       fontsize=legend.texts[0].get_fontsize() if legend.texts else 8)
+    legend.set_visible(False)
+    legend.set_in_layout(False)
+
+    def undo() -> None:
+        below.remove()
+        legend.set_visible(True)
+        legend.set_in_layout(True)
+
+    return undo
+
+
+def _phone_layout(fig: matplotlib.figure.Figure) -> list:
+    """Lay the figure out for a phone: the title over the whole width (a figure title, wrapped)
+    instead of beside the axis labels, and every legend under the chart in at most two
+    columns instead of beside the title, where the two ran into each other. Returns how to
+    undo it, for `_undo`."""
+    undo: list = []
+    ax = fig.axes[0] if fig.axes else None
+    if ax is not None:
+        for loc in ("left", "center", "right"):
+            title = ax.get_title(loc=loc)
+            if title:
+                size = ax.title.get_fontsize() if loc == "center" else \
+                    getattr(ax, f"_{loc}_title").get_fontsize()
+                chars = max(20, int(NARROW_WIDTH * 72 / (size * 0.56)))
+                fig.suptitle(textwrap.fill(title, chars), x=0.01, ha="left", fontsize=size,
+                             color=ax.title.get_color())
+                ax.set_title("", loc=loc)
+                undo.append(lambda ax=ax, loc=loc, title=title: (
+                    ax.set_title(title, loc=loc), _drop_suptitle(fig)))
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            undo.append(_legend_below(fig, legend))
+    for legend in [legend for legend in fig.legends if legend.get_visible()]:
+        if legend._ncols > 2:
+            undo.append(_legend_below(fig, legend))
+    return undo
+
+
+def _narrow_png(fig: matplotlib.figure.Figure) -> bytes:
+    """The phone rendition (`NARROW_WIDTH`, text × `NARROW_TEXT`, `_phone_layout`); the
+    figure is left as it was, so that an analyst's notebook can show it again."""
+    width, height = fig.get_size_inches()
+    texts = [(text, text.get_fontsize()) for text in fig.findobj(matplotlib.text.Text)]
+    ticks = [(ax, axis, labels[0].get_fontsize()) for ax in fig.axes
+             for axis, labels in (("x", ax.get_xticklabels()), ("y", ax.get_yticklabels()))
+             if labels]
+    hidden: list = []
+    undo: list = []
+    try:
+        fig.set_size_inches(NARROW_WIDTH, height * 1.1)
+        for text, size in texts:
+            text.set_fontsize(size * NARROW_TEXT)
+        for ax, axis, size in ticks:
+            ax.tick_params(axis=axis, which="both", labelsize=size * NARROW_TEXT)
+        undo = _phone_layout(fig)
+        OpaqueCanvas(fig)
+        hidden = _thin_tick_labels(fig)
+        return _png(fig)
+    finally:
+        for step in reversed(undo):
+            step()
+        for label in hidden:
+            label.set_visible(True)
+        for ax, axis, size in ticks:
+            ax.tick_params(axis=axis, which="both", labelsize=size)
+        for text, size in texts:
+            text.set_fontsize(size)
+        fig.set_size_inches(width, height)
+
+
+def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
+    """A chart as an inline PNG <img> (static: the PDF and e-mail need no script), in a
+    <picture> whose <source> is its phone rendition (`_narrow_png`)."""
+    wide = base64.b64encode(_png(fig)).decode("ascii")
+    narrow = base64.b64encode(_narrow_png(fig)).decode("ascii")
+    return (f'<picture><source media="{NARROW_MEDIA}" '
+            f'srcset="data:image/png;base64,{narrow}">'
+            f'<img class="chart" alt="{esc(alt)}" src="data:image/png;base64,{wide}"/>'
+            "</picture>")
 
 
 LONGEST_WORD = 32  # a token up to this long (an e-mail address, a bot id) is never split

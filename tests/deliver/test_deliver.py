@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import UTC, datetime
 
 import pytest
+from PIL import Image
 
 from reportlib import cli, deliver
 from reportlib import params as params_mod
@@ -80,7 +82,18 @@ def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys)
     tags = re.findall(r"<img\b[^>]*>", body)
     assert len(tags) == len(images)
     alts = [html.unescape(re.search(r'\balt="([^"]*)"', tag).group(1)) for tag in tags]
-    assert alts == ["Contagem diária", "Custo"]  # each chart's title
+    # Each chart's title, twice: the wide image, then its phone rendition, hidden but on a
+    # narrow screen (the @media rule), narrower in pixels than the wide one.
+    assert alts == ["Contagem diária", "Contagem diária", "Custo", "Custo"]
+    kinds = [re.search(r'class="chart (chart-\w+)"', tag).group(1) for tag in tags]
+    assert kinds == ["chart-wide", "chart-narrow"] * 2
+    assert all(re.search(r'style="[^"]*display: ?none', tag) for tag in tags[1::2])
+    assert not any("display: none" in tag or "display:none" in tag for tag in tags[::2])
+    widths = {i["Content-ID"].strip("<>"): Image.open(io.BytesIO(i.get_content())).size[0]
+              for i in images}
+    pairs = [tuple(widths[re.search(r'src="cid:([^"]+)"', t).group(1)] for t in tags[k:k + 2])
+             for k in (0, 2)]
+    assert all(narrow < wide * 0.7 for wide, narrow in pairs), pairs
     # The stylesheet is inlined into the elements; only @media stays in a <style> block.
     cells = re.findall(r"<t[dh]\b[^>]*>", body)
     assert cells and all('style="' in cell and "padding" in cell for cell in cells)

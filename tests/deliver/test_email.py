@@ -69,7 +69,9 @@ MEASURE = """() => ({
     viewport: window.innerWidth,
     scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
     images: Array.from(document.images).map(i => [i.alt, i.complete ? i.naturalWidth : 0,
-                                                  i.getBoundingClientRect().right]),
+                                                  i.getBoundingClientRect().right,
+                                                  i.className, getComputedStyle(i).display,
+                                                  i.getBoundingClientRect().width]),
     scrollers: Array.from(document.querySelectorAll('.table-scroll')).map(d => [
         d.clientWidth, d.scrollWidth, getComputedStyle(d).overflowX,
         d.getBoundingClientRect().right]),
@@ -120,8 +122,19 @@ def test_the_email_fits_a_phone_and_a_desktop(received, tmp_path):
         assert m["viewport"] == width
         # The page never gets wider than the screen, with or without the <style> block.
         assert m["scrollWidth"] <= width, (width, strip_style, m["scrollWidth"])
-        assert [alt for alt, *_ in m["images"]] == ["Contagem diária", "Custo"]
-        assert all(natural > 0 and right <= width for _, natural, right in m["images"])
+        # Each chart twice, wide then its phone rendition; one of the two is shown.
+        assert [alt for alt, *_ in m["images"]] == ["Contagem diária"] * 2 + ["Custo"] * 2
+        assert all(natural > 0 and right <= width for _, natural, right, *_ in m["images"])
+        shown = [(kind, natural, drawn) for _, natural, _, kind, display, drawn in m["images"]
+                 if display != "none"]
+        # The phone (the @media rule) shows the phone renditions; the desktop, and a client
+        # that drops <style>, the wide ones.
+        kind = "chart chart-narrow" if width == 390 and not strip_style else "chart chart-wide"
+        assert [k for k, *_ in shown] == [kind] * 2, (width, strip_style, shown)
+        if kind.endswith("narrow"):
+            # Shrunk to the phone's width by at most half (the wide one by three quarters):
+            # its labels of 9.6 points at 144 dpi stay some 10 pixels.
+            assert all(drawn / natural >= 0.5 for _, natural, drawn in shown), shown
         # by number, cost, projection (no message records: the reconciliation has no table)
         assert len(m["scrollers"]) == 3
         assert all(overflow == "auto" and right <= width

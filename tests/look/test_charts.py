@@ -159,3 +159,50 @@ def test_a_dashed_series_stays_in_sight_over_one_that_runs_with_it():
     assert opened.get_linestyle() == "-" and closed.get_linestyle() == "--"
     assert opened.get_linewidth() > closed.get_linewidth()  # wider: seen on both sides
     assert closed.get_zorder() > opened.get_zorder()
+
+
+def test_each_chart_has_a_phone_rendition_with_larger_text_and_labels_apart(monkeypatch):
+    """Drawn 9 inches wide with 8-point labels, a chart on a 360-pixel phone showed labels of
+    4 pixels. Its phone rendition is 4.6 inches with text 1.2 times larger (8 → 9.6 points),
+    so some 10 pixels there; day labels that would touch are thinned out (31 days at 4.6
+    inches: every third day's label touched the next), and the figure is left as it was."""
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    whole = [date(2026, 10, d) for d in range(1, 32)]
+    fig = charts.daily_stacked(whole, {"a": [1.0] * 31}, {"a": "#000000"}, {"a": "a"},
+                               "Mensagens por dia", "u", PT)
+    seen = {}
+    original = present._png
+
+    def looking(figure):
+        if figure.get_size_inches()[0] != present.NARROW_WIDTH:
+            return original(figure)
+        renderer = figure.canvas.get_renderer()
+        labels = [t for t in figure.axes[0].get_xticklabels() if t.get_visible()]
+        seen["boxes"] = [t.get_window_extent(renderer) for t in labels]
+        seen["size"] = [t.get_fontsize() for t in labels][0]
+        seen["title"] = figure.axes[0].title.get_fontsize()
+        seen["inches"] = tuple(figure.get_size_inches())
+        return original(figure)
+
+    monkeypatch.setattr(present, "_png", looking)
+    before = ([t.get_fontsize() for t in fig.axes[0].get_xticklabels()],
+              tuple(fig.get_size_inches()))
+    tag = present.figure_to_img(fig, "x")
+    assert present.figure_to_img(fig, "x") == tag  # the phone rendition changed nothing
+    assert seen["inches"][0] == present.NARROW_WIDTH
+    assert seen["size"] == 8 * 1.2 and seen["title"] == 10 * 1.2
+    boxes = seen["boxes"]
+    assert 3 <= len(boxes) < 11  # 11 labels every third day; fewer, every sixth or so
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
+    assert ([t.get_fontsize() for t in fig.axes[0].get_xticklabels()],
+            tuple(fig.get_size_inches())) == before
+    assert all(t.get_visible() for t in fig.axes[0].get_xticklabels())
+    narrow, wide = (Image.open(io.BytesIO(base64.b64decode(b)))
+                    for b in re.findall(r"base64,([A-Za-z0-9+/=]+)", tag))
+    assert narrow.size[0] < wide.size[0] * 0.6
+    assert tag.startswith(f'<picture><source media="{present.NARROW_MEDIA}" srcset="data:')

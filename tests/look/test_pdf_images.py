@@ -31,7 +31,8 @@ def chart() -> matplotlib.figure.Figure:
 
 
 def png_of(img_tag: str) -> bytes:
-    return base64.b64decode(re.search(r'base64,([^"]+)"', img_tag).group(1))
+    """The chart's wide image (its <img>; a <picture>'s <source> is the phone rendition)."""
+    return base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', img_tag).group(1))
 
 
 def png(mode: str, **save) -> bytes:
