@@ -88,11 +88,20 @@ def _legend_above(ax, ncols: int = 1) -> None:
               ncols=ncols, borderaxespad=0.2)
 
 
+def _counts(axis) -> None:
+    """Ticks of a count at whole numbers: with few messages the default locator put them at
+    0.25, 0.5…, which the count's format wrote "0 0 0 1 1 1 2"."""
+    axis.set_major_locator(matplotlib.ticker.MaxNLocator(
+        nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
+
+
 def _locale_axis(ax, fmt: Formatter, money: bool = False) -> None:
     def label(value, _pos):
         return fmt.money(value) if money else fmt.number(value)
 
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(label))
+    if not money:
+        _counts(ax.yaxis)
 
 
 PROVISIONAL_SHADE = "#ced4da"
@@ -197,6 +206,8 @@ def category_bars(categories: Sequence[str], values: Sequence[float], labels: di
                     textcoords="offset points", va="center", fontsize=8, color=INK)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
         lambda v, _p: fmt.money(v) if money else fmt.number(v)))
+    if not money:
+        _counts(ax.xaxis)
     ax.set_xlabel(unit_label, fontsize=8, color=MUTED)
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.margins(x=0.15)
@@ -266,6 +277,7 @@ def funnel(steps: Sequence[str], values: Sequence[float], title: str,
                     textcoords="offset points", va="center", fontsize=8, color=INK)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
         lambda v, _p: fmt.number(v)))
+    _counts(ax.xaxis)
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.margins(x=0.2)
     return fig

@@ -164,8 +164,9 @@ def test_a_dashed_series_stays_in_sight_over_one_that_runs_with_it():
 def test_each_chart_has_a_phone_rendition_with_larger_text_and_labels_apart(monkeypatch):
     """Drawn 9 inches wide with 8-point labels, a chart on a 360-pixel phone showed labels of
     4 pixels. Its phone rendition is 4.6 inches with text 1.2 times larger (8 → 9.6 points),
-    so some 10 pixels there; day labels that would touch are thinned out (31 days at 4.6
-    inches: every third day's label touched the next), and the figure is left as it was."""
+    so some 10 pixels there, its title over the whole width; x labels that would touch are
+    thinned out (31 days: every third day's label touched the next; amounts: the locator's
+    ticks of "US$ 100,00" ran into each other), and the figure is left as it was."""
     import base64
     import io
     import re
@@ -173,36 +174,62 @@ def test_each_chart_has_a_phone_rendition_with_larger_text_and_labels_apart(monk
     from PIL import Image
 
     whole = [date(2026, 10, d) for d in range(1, 32)]
-    fig = charts.daily_stacked(whole, {"a": [1.0] * 31}, {"a": "#000000"}, {"a": "a"},
-                               "Mensagens por dia", "u", PT)
-    seen = {}
+    days = charts.daily_stacked(whole, {"a": [1.0] * 31}, {"a": "#000000"}, {"a": "a"},
+                                "Mensagens por dia", "u", PT)
+    money = charts.category_bars(["marketing", "utility", "authentication"],
+                                 [580.28, 11.76, 4.91], {}, "Custo", PT, money=True)
+    seen = []
     original = present._png
 
     def looking(figure):
-        if figure.get_size_inches()[0] != present.NARROW_WIDTH:
-            return original(figure)
-        renderer = figure.canvas.get_renderer()
-        labels = [t for t in figure.axes[0].get_xticklabels() if t.get_visible()]
-        seen["boxes"] = [t.get_window_extent(renderer) for t in labels]
-        seen["size"] = [t.get_fontsize() for t in labels][0]
-        seen["title"] = figure.axes[0].title.get_fontsize()
-        seen["inches"] = tuple(figure.get_size_inches())
-        return original(figure)
+        png = original(figure)  # the rendition drawn: its labels where they were drawn
+        if figure.get_size_inches()[0] == present.NARROW_WIDTH:
+            renderer = figure.canvas.get_renderer()
+            labels = [t for t in figure.axes[0].get_xticklabels()
+                      if t.get_visible() and t.get_text()]
+            seen.append({"boxes": [t.get_window_extent(renderer) for t in labels],
+                         "size": labels[0].get_fontsize(),
+                         "title": (figure._suptitle.get_text(),
+                                   figure._suptitle.get_fontsize())})
+        return png
 
     monkeypatch.setattr(present, "_png", looking)
-    before = ([t.get_fontsize() for t in fig.axes[0].get_xticklabels()],
-              tuple(fig.get_size_inches()))
-    tag = present.figure_to_img(fig, "x")
-    assert present.figure_to_img(fig, "x") == tag  # the phone rendition changed nothing
-    assert seen["inches"][0] == present.NARROW_WIDTH
-    assert seen["size"] == 8 * 1.2 and seen["title"] == 10 * 1.2
-    boxes = seen["boxes"]
-    assert 3 <= len(boxes) < 11  # 11 labels every third day; fewer, every sixth or so
-    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
-    assert ([t.get_fontsize() for t in fig.axes[0].get_xticklabels()],
-            tuple(fig.get_size_inches())) == before
-    assert all(t.get_visible() for t in fig.axes[0].get_xticklabels())
-    narrow, wide = (Image.open(io.BytesIO(base64.b64decode(b)))
-                    for b in re.findall(r"base64,([A-Za-z0-9+/=]+)", tag))
-    assert narrow.size[0] < wide.size[0] * 0.6
-    assert tag.startswith(f'<picture><source media="{present.NARROW_MEDIA}" srcset="data:')
+    for fig, title, counted in ((days, "Mensagens por dia", (3, 10)), (money, "Custo", (2, 4))):
+        before = ([t.get_fontsize() for t in fig.axes[0].get_xticklabels()],
+                  tuple(fig.get_size_inches()), fig.axes[0].get_title(loc="left"))
+        tag = present.figure_to_img(fig, "x")
+        assert present.figure_to_img(fig, "x") == tag  # the phone rendition changed nothing
+        phone = seen[-1]
+        assert phone["size"] == 8 * 1.2 and phone["title"] == (title, 10 * 1.2)
+        boxes = phone["boxes"]
+        assert counted[0] <= len(boxes) <= counted[1], len(boxes)
+        assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False)), boxes
+        assert ([t.get_fontsize() for t in fig.axes[0].get_xticklabels()],
+                tuple(fig.get_size_inches()), fig.axes[0].get_title(loc="left")) == before
+        assert fig._suptitle is None
+        narrow, wide = (Image.open(io.BytesIO(base64.b64decode(b)))
+                        for b in re.findall(r"base64,([A-Za-z0-9+/=]+)", tag))
+        assert narrow.size[0] < wide.size[0] * 0.6
+        assert tag.startswith(f'<picture><source media="{present.NARROW_MEDIA}" srcset="data:')
+
+
+def test_counts_are_ticked_at_whole_numbers():
+    """Bins of 1, 2 and 1 messages: the default ticks (0, 0.25 … 2) read "0 0 0 1 1 1 2" in
+    the count's format. Whole numbers only, each written once; the same for the other count
+    charts (daily lines, funnel, bars of messages)."""
+    import matplotlib.ticker
+
+    fig = charts.histogram([0.5, 2, 3, 12], [0, 1, 5, 60], ["<1", "1–5", "5–60"], "t", "n", PT)
+    fig.draw_without_rendering()
+    ticks = [t for t in fig.axes[0].get_yticks() if 0 <= t <= 2]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert len(labels) == len(set(labels)), labels
+    days = [date(2026, 11, d) for d in range(1, 4)]
+    lines = charts.daily_lines(days, {"a": [0, 1, 2]}, {"a": charts.INK}, {"a": "A"}, "t",
+                               "n", PT)
+    bars = charts.funnel(["a", "b"], [2, 1], "t", PT)
+    for axis in (lines.axes[0].yaxis, bars.axes[0].xaxis):
+        locator = axis.get_major_locator()
+        assert isinstance(locator, matplotlib.ticker.MaxNLocator)
+        assert all(float(t).is_integer() for t in locator.tick_values(0, 2))
