@@ -71,6 +71,20 @@ def test_index_links_every_report_and_pages_render(tmp_path, tiny_warehouse, par
                 assert all(w > 0 for w in widths), (href, widths)
                 if href.endswith("consumption.html"):
                     assert len(widths) >= 2  # the daily and cost charts
+                    # On a phone the page shows each chart's phone rendition (its <picture>'s
+                    # <source>), narrower in pixels; on a desktop, the wide one.
+                    shown = {}
+                    for width in (390, 1280):
+                        page.set_viewport_size({"width": width, "height": 800})
+                        page.reload(wait_until="load")
+                        shown[width] = page.eval_on_selector_all("img.chart", """imgs =>
+                            imgs.map(i => [i.currentSrc === i.src, i.naturalWidth,
+                                           i.getBoundingClientRect().right])""")
+                        assert all(right <= width for *_, right in shown[width])
+                    assert all(not wide for wide, *_ in shown[390]), shown[390]
+                    assert all(wide for wide, *_ in shown[1280]), shown[1280]
+                    assert all(phone[1] < desk[1] * 0.7
+                               for phone, desk in zip(shown[390], shown[1280], strict=True))
             pdf_links = page.goto(f"{base}/index.html") and page.eval_on_selector_all(
                 "a[href$='.pdf']", "els => els.length")
             assert pdf_links >= len(REPORTS)
