@@ -159,17 +159,19 @@ def _phone_layout(fig: matplotlib.figure.Figure) -> list:
     undo: list = []
     ax = fig.axes[0] if fig.axes else None
     if ax is not None:
-        for loc in ("left", "center", "right"):
-            title = ax.get_title(loc=loc)
-            if title:
-                size = ax.title.get_fontsize() if loc == "center" else \
-                    getattr(ax, f"_{loc}_title").get_fontsize()
-                chars = max(20, int(NARROW_WIDTH * 72 / (size * 0.56)))
-                fig.suptitle(textwrap.fill(title, chars), x=0.01, ha="left", fontsize=size,
-                             color=ax.title.get_color())
-                ax.set_title("", loc=loc)
-                undo.append(lambda ax=ax, loc=loc, title=title: (
-                    ax.set_title(title, loc=loc), _drop_suptitle(fig)))
+        # The one title of the chart, moved as it is (its own font and colour); a figure with
+        # a figure title of its own, or with titles on two sides, keeps its titles.
+        titles = [text for text in (ax._left_title, ax.title, ax._right_title)
+                  if text.get_text()]
+        if len(titles) == 1 and fig._suptitle is None:
+            (text,) = titles
+            title, size = text.get_text(), text.get_fontsize()
+            chars = max(20, int(NARROW_WIDTH * 72 / (size * 0.56)))
+            fig.suptitle(textwrap.fill(title, chars), x=0.01, ha="left", fontsize=size,
+                         color=text.get_color(), fontproperties=text.get_fontproperties())
+            text.set_text("")
+            undo.append(lambda text=text, title=title: (text.set_text(title),
+                                                        _drop_suptitle(fig)))
         legend = ax.get_legend()
         if legend is not None and legend.get_visible():
             undo.append(_legend_below(fig, legend))

@@ -233,3 +233,24 @@ def test_counts_are_ticked_at_whole_numbers():
         locator = axis.get_major_locator()
         assert isinstance(locator, matplotlib.ticker.MaxNLocator)
         assert all(float(t).is_integer() for t in locator.tick_values(0, 2))
+
+
+def test_an_analysts_own_figure_is_left_as_it_was_by_its_phone_rendition():
+    """A notebook's own figure, its title styled and a figure title of its own: drawing the
+    phone rendition moves the one axes title and puts it back with its style; a figure title
+    already there keeps the titles where they are (it was replaced, then dropped)."""
+    import matplotlib.figure
+
+    fig = matplotlib.figure.Figure(figsize=(9, 3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([1, 2, 3], [3, 1, 2])
+    ax.set_title("Vendas", loc="left", color="#c92a2a", fontweight="bold", fontsize=13)
+    present.figure_to_img(fig, "x")
+    title = ax._left_title
+    assert (title.get_text(), title.get_color(), title.get_fontweight(),
+            title.get_fontsize()) == ("Vendas", "#c92a2a", "bold", 13)
+    assert fig._suptitle is None
+    fig.suptitle("Painel de vendas")
+    first = present.figure_to_img(fig, "x")
+    assert fig._suptitle.get_text() == "Painel de vendas" and ax.get_title("left") == "Vendas"
+    assert present.figure_to_img(fig, "x") == first
