@@ -81,16 +81,24 @@ def _png(fig: matplotlib.figure.Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _thin_tick_labels(fig: matplotlib.figure.Figure, width: float) -> list:
+# At most this many fixed labels (a histogram's bins) are each worth naming: smaller text,
+# down to the page's own size, before any of them is left out.
+NAMED_TICKS = 10
+
+
+def _thin_tick_labels(fig: matplotlib.figure.Figure, width: float
+                      ) -> tuple[list, dict]:
     """Keep apart the x tick labels of each axis once the figure is `width` inches wide with
     text × `NARROW_TEXT`: fixed ticks (days, hours, bins) show every second (third…) label,
-    the first kept; ticks a locator chooses (amounts) are asked for fewer. Worked out from
-    the text's widths and the last layout's margins, without laying the figure out again (a
-    third of a phone rendition's time). Returns how to undo it."""
+    the first kept, unless a few (`NAMED_TICKS`) fit in smaller text; ticks a locator chooses
+    (amounts) are asked for fewer. Worked out from the text's widths and the last layout's
+    margins, without laying the figure out again (a third of a phone rendition's time).
+    Returns how to undo it, and the x labels' text factor of the axes given smaller text."""
     from matplotlib.textpath import TextToPath
 
     measure = TextToPath()
     undo = []
+    smaller: dict = {}
     figure_width = fig.get_size_inches()[0]
     for ax in fig.axes:
         labels = [label for label in ax.get_xticklabels() if label.get_visible()]
@@ -120,12 +128,18 @@ def _thin_tick_labels(fig: matplotlib.figure.Figure, width: float) -> list:
                 abs(at[i + step] - at[i]) < (widths[i] + widths[i + step]) / 2 + 3
                 for i in range(0, len(at) - step, step)):
             step += 1
+        if step > 1 and len(ticks) <= NAMED_TICKS:
+            fit = min((abs(at[i + 1] - at[i]) - 3) / ((widths[i] + widths[i + 1]) / 2)
+                      for i in range(len(at) - 1))
+            if fit * NARROW_TEXT >= 1.0:
+                smaller[ax] = fit * NARROW_TEXT
+                continue
         if len(labels) == len(ticks):
             for i, label in enumerate(labels):
                 if i % step:
                     label.set_visible(False)
                     undo.append(lambda label=label: label.set_visible(True))
-    return undo
+    return undo, smaller
 
 
 def _drop_suptitle(fig: matplotlib.figure.Figure) -> None:
@@ -185,7 +199,8 @@ def _narrow_png(fig: matplotlib.figure.Figure) -> bytes:
     """The phone rendition (`NARROW_WIDTH`, text × `NARROW_TEXT`, `_phone_layout`); the
     figure is left as it was, so that an analyst's notebook can show it again."""
     width, height = fig.get_size_inches()
-    thinned = _thin_tick_labels(fig, NARROW_WIDTH)  # from the page layout, before any change
+    # From the page layout, before any change.
+    thinned, smaller = _thin_tick_labels(fig, NARROW_WIDTH)
     texts = [(text, text.get_fontsize()) for text in fig.findobj(matplotlib.text.Text)]
     ticks = [(ax, axis, labels[0].get_fontsize()) for ax in fig.axes
              for axis, labels in (("x", ax.get_xticklabels()), ("y", ax.get_yticklabels()))
@@ -196,7 +211,8 @@ def _narrow_png(fig: matplotlib.figure.Figure) -> bytes:
         for text, size in texts:
             text.set_fontsize(size * NARROW_TEXT)
         for ax, axis, size in ticks:
-            ax.tick_params(axis=axis, which="both", labelsize=size * NARROW_TEXT)
+            factor = smaller.get(ax, NARROW_TEXT) if axis == "x" else NARROW_TEXT
+            ax.tick_params(axis=axis, which="both", labelsize=size * factor)
         undo = _phone_layout(fig)
         return _png(fig)
     finally:
