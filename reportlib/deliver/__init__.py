@@ -352,7 +352,8 @@ def subject(tenant: TenantParams, report: str, period_label: str,
     (`provisional`: the period is over, its figures may still change); then its anomaly
     flags when it has any. Within `SUBJECT_LIMIT` characters: what does not fit is said
     shorter, in this order: how many flags instead of the one flag named, a range of days
-    in figures ("20/12/2026 a 19/01/2027"), then the company's name shortened ("…")."""
+    in figures ("20/12/2026 a 19/01/2027"), then the company's name shortened ("…"), then
+    the title (a site report's own)."""
     period = parse_period(period_label)
     fmt = Formatter(tenant.locale)
     if period.is_month:
@@ -369,16 +370,23 @@ def subject(tenant: TenantParams, report: str, period_label: str,
     name = " ".join(tenant.display_name.split())  # no CR/LF can reach a header
     title = report_short_title(report, tenant.locale)
 
-    def line(name: str, when: str, flag_words: str) -> str:
+    def line(name: str, when: str, flag_words: str, title: str = title) -> str:
         parts = [title, name, when, *state, flag_words]
         return " ".join(" · ".join(p for p in parts if p).split())
+
+    def shorter(text: str, over: int) -> str:
+        keep = max(SUBJECT_NAME_MIN, len(text) - over - 1)
+        return text[:keep].rstrip() + "…" if keep < len(text) else text
 
     for text in (line(name, when, named), line(name, when, counted),
                  line(name, short_when, counted)):
         if len(text) <= SUBJECT_LIMIT:
             return text
-    keep = max(SUBJECT_NAME_MIN, len(name) - (len(text) - SUBJECT_LIMIT) - 1)
-    return line(name[:keep].rstrip() + "…", short_when, counted) if keep < len(name) else text
+    name = shorter(name, len(text) - SUBJECT_LIMIT)
+    text = line(name, short_when, counted)
+    # Last, a title too long for the limit (a site's own report, params/reports.yaml).
+    return line(name, short_when, counted, shorter(title, len(text) - SUBJECT_LIMIT)) \
+        if len(text) > SUBJECT_LIMIT else text
 
 
 # Characters a file name cannot hold on some system the recipient may save the PDF to.

@@ -99,8 +99,11 @@ def _notify(path: Path, raw: dict) -> tuple[str, ...]:
 
 
 def _notify_locale(path: Path, raw: dict) -> str:
-    """The language of the operator's notices, `notify_locale:` (default en)."""
-    value = raw.get("notify_locale", "en")
+    """The language of the operator's notices, `notify_locale:` (default en; left empty too,
+    as an empty `notify:` is nobody)."""
+    value = raw.get("notify_locale")
+    if value is None:
+        return "en"
     if value not in params_mod.LOCALES:
         raise ReportError(f"{path}: field notify_locale: {value!r} is not one of "
                           f"{', '.join(params_mod.LOCALES)}")

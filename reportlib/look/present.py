@@ -18,6 +18,7 @@ import matplotlib.figure
 import matplotlib.text
 import matplotlib.ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 # Figure geometry: wide and short charts read well on A4 and on screens.
 FIGURE_DPI = 144
@@ -116,12 +117,15 @@ def _thin_tick_labels(fig: matplotlib.figure.Figure, width: float
         margins = box.x0 * figure_width * NARROW_TEXT + (1 - box.x1) * figure_width
         points = max(36.0, (width - margins) * 72)
         locator = ax.xaxis.get_major_locator()
-        if not isinstance(locator, matplotlib.ticker.FixedLocator):
+        if isinstance(locator, matplotlib.ticker.MaxNLocator) and ax.get_xscale() == "linear":
             room = int(points // (max(widths) + 12))
             if room < len(ticks_shown):
-                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(max(1, room - 1)))
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(
+                    max(1, room - 1), steps=locator._steps, integer=locator._integer))
                 undo.append(lambda ax=ax, locator=locator: ax.xaxis.set_major_locator(locator))
             continue
+        if not isinstance(locator, matplotlib.ticker.FixedLocator):
+            continue  # categories, dates, logarithms: their own locators, left as they are
         at = [(tick - low) / (high - low) * points for tick in ticks]
         step = 1
         while step < len(at) and any(
@@ -152,7 +156,7 @@ def _legend_below(fig: matplotlib.figure.Figure, legend) -> object:
     """`legend` again under the chart, in at most two columns; returns how to undo it."""
     labels = [text.get_text() for text in legend.texts]
     below = fig.legend(legend.legend_handles, labels, frameon=False, loc="outside lower left",
-                       ncols=min(2, len(labels)),
+                       ncols=min(2, len(labels)), title=legend.get_title().get_text() or None,
                        fontsize=legend.texts[0].get_fontsize() if legend.texts else 8)
     legend.set_visible(False)
     legend.set_in_layout(False)
@@ -181,7 +185,8 @@ def _phone_layout(fig: matplotlib.figure.Figure) -> list:
             (text,) = titles
             title, size = text.get_text(), text.get_fontsize()
             chars = max(20, int(NARROW_WIDTH * 72 / (size * 0.56)))
-            fig.suptitle(textwrap.fill(title, chars), x=0.01, ha="left", fontsize=size,
+            wrapped = "\n".join(textwrap.fill(line, chars) for line in title.splitlines())
+            fig.suptitle(wrapped, x=0.01, ha="left", fontsize=size,
                          color=text.get_color(), fontproperties=text.get_fontproperties())
             text.set_text("")
             undo.append(lambda text=text, title=title: (text.set_text(title),
@@ -212,7 +217,7 @@ def _narrow_png(fig: matplotlib.figure.Figure) -> bytes:
             text.set_fontsize(size * NARROW_TEXT)
         for ax, axis, size in ticks:
             factor = smaller.get(ax, NARROW_TEXT) if axis == "x" else NARROW_TEXT
-            ax.tick_params(axis=axis, which="both", labelsize=size * factor)
+            ax.tick_params(axis=axis, which="major", labelsize=size * factor)
         undo = _phone_layout(fig)
         return _png(fig)
     finally:
@@ -221,7 +226,7 @@ def _narrow_png(fig: matplotlib.figure.Figure) -> bytes:
         for step in reversed(thinned):
             step()
         for ax, axis, size in ticks:
-            ax.tick_params(axis=axis, which="both", labelsize=size)
+            ax.tick_params(axis=axis, which="major", labelsize=size)
         for text, size in texts:
             text.set_fontsize(size)
         fig.set_size_inches(width, height)
@@ -229,13 +234,16 @@ def _narrow_png(fig: matplotlib.figure.Figure) -> bytes:
 
 def figure_to_img(fig: matplotlib.figure.Figure, alt: str) -> str:
     """A chart as an inline PNG <img> (static: the PDF and e-mail need no script), in a
-    <picture> whose <source> is its phone rendition (`_narrow_png`)."""
+    <picture> whose <source> is its phone rendition (`_narrow_png`). Only a figure laid out
+    by constrained layout (every chart of `charts`) has one: without it, titles, legends and
+    larger labels moved on a narrower figure would land on the plot."""
     wide = base64.b64encode(_png(fig)).decode("ascii")
+    img = f'<img class="chart" alt="{esc(alt)}" src="data:image/png;base64,{wide}"/>'
+    if not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        return img
     narrow = base64.b64encode(_narrow_png(fig)).decode("ascii")
     return (f'<picture><source media="{NARROW_MEDIA}" '
-            f'srcset="data:image/png;base64,{narrow}">'
-            f'<img class="chart" alt="{esc(alt)}" src="data:image/png;base64,{wide}"/>'
-            "</picture>")
+            f'srcset="data:image/png;base64,{narrow}">{img}</picture>')
 
 
 LONGEST_WORD = 32  # a token up to this long (an e-mail address, a bot id) is never split

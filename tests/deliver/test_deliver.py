@@ -403,6 +403,26 @@ def test_subject_stays_within_100_characters_saying_the_rest_shorter():
         "provisório · 1 alerta")
 
 
+def test_a_site_reports_long_title_is_shortened_last_in_its_subject():
+    """A site's own report (params/reports.yaml) has no short title: a 79-character one made
+    subjects of 134 characters. Worked out: the company's name is at its 12-character minimum
+    already, so the title loses 35 characters for "…": 44 + 1 + 55 = 100."""
+    from reportlib import registry
+
+    title = "Relatório mensal de indicadores operacionais da central de atendimento e vendas"
+    registry.use_site((registry.Report(
+        name="indicadores", class_name="", title_key="", marts=(),
+        notebook_path="/site/indicadores.ipynb", titles=(("pt-BR", title),)),))
+    try:
+        flag = {"day": "2026-12-28", "metric": "read_rate", "subject": "authentication"}
+        text = deliver.subject(ACME, "indicadores", "2026-12", partial=True, flags=[flag])
+    finally:
+        registry.use_site(())
+    assert text == ("Relatório mensal de indicadores operacionais… · "
+                    "Acme <Lojas> · dezembro de 2026 · parcial · 1 alerta")
+    assert len(text) == deliver.SUBJECT_LIMIT
+
+
 def _hand_made_output(folder, partial):
     import json
 

@@ -387,6 +387,8 @@ def test_bad_notify_is_a_clear_error(tmp_path):
     (tmp_path / "schedule.yaml").write_text(f"notify: [a@x.example, b@x.example]\n{entry}")
     assert schedule.notify_addresses(tmp_path) == ("a@x.example", "b@x.example")
     assert schedule.notify_language(tmp_path) == "en"
+    (tmp_path / "schedule.yaml").write_text(f"notify: a@x.example\nnotify_locale:\n{entry}")
+    assert schedule.notify_language(tmp_path) == "en"  # left empty: the default
     (tmp_path / "schedule.yaml").write_text(f"notify: a@x.example\nnotify_locale: pt\n{entry}")
     with pytest.raises(ReportError, match=r"schedule\.yaml: field notify_locale: 'pt' is not "
                                           r"one of pt-BR, en$"):

@@ -262,3 +262,48 @@ def test_an_analysts_own_figure_is_left_as_it_was_by_its_phone_rendition():
     first = present.figure_to_img(fig, "x")
     assert fig._suptitle.get_text() == "Painel de vendas" and ax.get_title("left") == "Vendas"
     assert present.figure_to_img(fig, "x") == first
+
+
+def test_the_phone_rendition_leaves_other_locators_and_layouts_alone(monkeypatch):
+    """A review's cases: categories on x lost their names (a locator put in place of
+    matplotlib's own put "Lembrete de maio" at 2.5, off its bar), small counts on a funnel of
+    long steps read "0 2 3 4 6 8" again, a legend lost its title, a title its line break,
+    and a figure without constrained layout had its legend drawn over the plot. Now the
+    categories' (dates', logarithms') own locators stay, a count's stays whole, the legend
+    and title keep theirs, and a figure without constrained layout has no phone rendition."""
+    import matplotlib.figure
+    import matplotlib.ticker
+
+    seen = []
+    original = present._png
+
+    def looking(figure):
+        if figure.get_size_inches()[0] == present.NARROW_WIDTH:
+            ax = figure.axes[0]
+            legends = [leg for leg in figure.legends if leg.get_visible()]
+            seen.append({"locator": ax.xaxis.get_major_locator(),
+                         "ticks": list(ax.xaxis.get_major_locator()()),
+                         "legend": [leg.get_title().get_text() for leg in legends],
+                         "title": figure._suptitle.get_text() if figure._suptitle else None})
+        return original(figure)
+
+    monkeypatch.setattr(present, "_png", looking)
+    fig = matplotlib.figure.Figure(figsize=(9, 3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(["Campanha de março", "Campanha de abril", "Lembrete de maio"], [3, 5, 2],
+           label="Envios")
+    ax.legend(title="Campanhas")
+    ax.set_title("Linha um\nLinha dois", loc="left")
+    present.figure_to_img(fig, "x")
+    phone = seen[-1]
+    assert not isinstance(phone["locator"], matplotlib.ticker.MaxNLocator)
+    assert phone["ticks"] == [0, 1, 2]  # each category at its bar
+    assert phone["legend"] == ["Campanhas"] and phone["title"] == "Linha um\nLinha dois"
+    steps = [f"{n}. Etapa com um nome bastante comprido" for n in range(1, 5)]
+    present.figure_to_img(charts.funnel(steps, [7, 5, 3, 1], "t", PT), "x")
+    assert all(float(t).is_integer() for t in seen[-1]["ticks"]), seen[-1]["ticks"]
+    plain = matplotlib.figure.Figure(figsize=(9, 3))
+    plain.add_subplot().plot([1, 2], [1, 2], label="a")
+    plain.axes[0].legend()
+    tag = present.figure_to_img(plain, "x")
+    assert tag.startswith('<img class="chart"') and "<picture>" not in tag
