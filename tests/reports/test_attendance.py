@@ -154,14 +154,15 @@ def test_attendance_prose_says_what_it_counts(tmp_path, desk_bundle, params_dir)
     bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
                  calendar.parse_period("2026-10"), date(2026, 10, 6), out, ("attendance",))
     open_detail = AttendanceReport(Bundle.open(out), "en").agent_status().prose[1]
-    assert open_detail.startswith("Intervals clipped to the period (and to October 6, 2026);")
+    assert open_detail.startswith("Status intervals are cut at the period's limits (and at "
+                                  "October 6, 2026); counting the hours")
     # The tags of a ticket each count it: the column adds up to more than the tickets.
     assert "A ticket with several tags counts under each" in " ".join(
         AttendanceReport(desk_bundle, "en").by_tag().prose)
     assert "several tags" not in " ".join(AttendanceReport(desk_bundle, "en").by_team().prose)
     # Tickets from campaigns count on the ticket's day: 437 here against 436 in the campaigns
     # report of the same month (a campaign of September) needed saying.
-    assert "also those from campaigns sent before the period" in " ".join(
+    assert "including those from campaigns sent before the period" in " ".join(
         AttendanceReport(desk_bundle, "en").active_messages().prose)
 
 
@@ -239,3 +240,36 @@ def test_the_daily_chart_draws_closed_tickets_dashed_over_opened_ones(desk_bundl
     AttendanceReport(desk_bundle, "pt-BR").daily()
     styles = [line.get_linestyle() for line in drawn[0].axes[0].get_lines()]
     assert styles == ["-", "--"]  # opened, closed
+
+
+def test_attendance_prose_reads_as_english_with_none_or_one(desk_bundle, monkeypatch):
+    """banco_aurora's October read "…; 0 are still open." and "Left out of that share, 10
+    missed tickets waited longer…"; the times "the average per ticket is shown apart", the
+    agents "6 agents were online 1,015 hours". Now none and one read as words, and each
+    sentence as English."""
+    report = AttendanceReport(desk_bundle, "en")
+    figures = report.figures()
+    # The fixture: 2 still open, 1 missed past the 15 min target.
+    overview = report.overview().prose
+    assert overview[0].endswith("; 2 are still open.")
+    assert overview[-1] == ("That share leaves out 1 missed ticket that waited longer than "
+                            "15 min before the customer gave up.")
+    for still_open, past, end, sentence in (
+            (0, 0, "; none is still open.",
+             "No missed ticket waited longer than 15 min before the customer gave up."),
+            (1, 10, "; 1 is still open.",
+             "That share leaves out 10 missed tickets that waited longer than 15 min before "
+             "the customer gave up.")):
+        monkeypatch.setattr(report, "figures", lambda s=still_open, p=past: {
+            **figures, "still_open": s, "missed_past_target": p})
+        prose = report.overview().prose
+        assert prose[0].endswith(end) and prose[-1] == sentence
+    pt = AttendanceReport(desk_bundle, "pt-BR")
+    monkeypatch.setattr(pt, "figures", lambda: {**figures, "still_open": 0,
+                                                "missed_past_target": 0})
+    assert pt.overview().prose[0].endswith("; nenhum segue em aberto.")
+    times = " ".join(AttendanceReport(desk_bundle, "en").times().prose)
+    assert "shown separately" in times and "apart" not in times
+    assert "The median and P90 (90th percentile) are shown beside the mean" in times
+    agents = AttendanceReport(desk_bundle, "en").agent_status().prose[0]
+    assert " agents were online for " in agents and " hours and on pause for " in agents

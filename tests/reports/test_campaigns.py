@@ -852,3 +852,20 @@ def test_none_or_one_free_message_is_said_in_words(cost_bundle, campaign_bundle)
         report.summary_df = report.summary_df.assign(free_messages=0)
         none = report.costs().prose[0]
         assert none.endswith(words) and " 0 " not in none
+
+
+def test_scheduled_campaigns_are_counted_in_words(campaign_bundle, monkeypatch):
+    """banco_aurora's October read "0 scheduled campaigns not sent yet." and a month with one
+    would read "1 scheduled campaigns"; now a sentence for none, one and more."""
+    report = CampaignsReport(campaign_bundle, "en")
+    # The fixture: c3 scheduled, not sent.
+    assert report.scheduled().prose == ["1 campaign is scheduled and not sent yet."]
+    assert CampaignsReport(campaign_bundle, "pt-BR").scheduled().prose == [
+        "1 campanha agendada ainda não enviada."]
+    scheduled = report.scheduled_df
+    monkeypatch.setattr(report, "scheduled_df", scheduled.iloc[0:0])
+    assert report.scheduled().prose == ["No campaign is scheduled and waiting to be sent."]
+    monkeypatch.setattr(report, "scheduled_df", scheduled.iloc[[0, 0]])
+    assert report.scheduled().prose == ["2 campaigns are scheduled and not sent yet."]
+    detail = " ".join(report.time_to_read().prose)
+    assert "Median and P90 (90th percentile), not the mean" in detail

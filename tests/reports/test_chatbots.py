@@ -110,7 +110,15 @@ def test_open_month_compares_the_same_days_of_the_month_before_and_a_year_before
     assert (f["mau_change_year"], f["meu_change_year"], f["msgs_change_year"]) == (1.0, 2.0,
                                                                                   1.0)
     prose = report.monthly().prose
-    assert prose[0].endswith("(to November 19, 2026).")
+    # It read "(to November 19, 2026)": an end in English is "through".
+    assert prose[0].endswith("(through November 19, 2026).")
+    # MSGs, in the changes, is defined beside MAU and MEU.
+    assert prose[3].endswith("; MSGs: messages sent and received.")
+    # The column "Compared" breaks a line only between the spans, never inside a day
+    # ("Oct 1–Oct" / "31 vs Sep" / "1–Sep 30" before).
+    html = report.monthly()._repr_html_()
+    assert ('<span class="token">Nov\u00a01–Nov\u00a019</span> vs '
+            '<span class="token">Oct\u00a01–Oct\u00a019</span>') in html
     assert prose[1] == ("Against the same days of the month before (November 1–19, 2026 vs "
                         "October 1–19, 2026): MAU +33.3%, MEU +50.0%, MSGs 0.0%.")
     assert prose[2].startswith("Against the same days a year before (November 1–19, 2026 vs "

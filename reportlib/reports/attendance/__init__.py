@@ -28,6 +28,19 @@ PROSE = {
         "en": "{opened} tickets opened in the period: {handled} handled, {missed} missed and "
               "{abandoned} abandoned; {open} are still open.",
     },
+    # None or one ticket still open: "0 are still open" read as a count of nothing.
+    "overview.open_none": {
+        "pt-BR": "{opened} tickets abertos no período: {handled} atendidos, {missed} perdidos "
+                 "e {abandoned} abandonados; nenhum segue em aberto.",
+        "en": "{opened} tickets opened in the period: {handled} handled, {missed} missed and "
+              "{abandoned} abandoned; none is still open.",
+    },
+    "overview.open_one": {
+        "pt-BR": "{opened} tickets abertos no período: {handled} atendidos, {missed} perdidos "
+                 "e {abandoned} abandonados; 1 segue em aberto.",
+        "en": "{opened} tickets opened in the period: {handled} handled, {missed} missed and "
+              "{abandoned} abandoned; 1 is still open.",
+    },
     "overview.sla": {
         "pt-BR": "{sla} dos tickets respondidos tiveram espera de até {target} min (meta do "
                  "cliente).",
@@ -36,8 +49,19 @@ PROSE = {
     "overview.sla_missed": {
         "pt-BR": "Fora dessa parcela, {missed} tickets perdidos esperaram mais de {target} min "
                  "antes de o cliente desistir.",
-        "en": "Left out of that share, {missed} missed tickets waited longer than {target} min "
+        "en": "That share leaves out {missed} missed tickets that waited longer than "
+              "{target} min before the customer gave up.",
+    },
+    "overview.sla_missed.one": {
+        "pt-BR": "Fora dessa parcela, 1 ticket perdido esperou mais de {target} min antes de o "
+                 "cliente desistir.",
+        "en": "That share leaves out 1 missed ticket that waited longer than {target} min "
               "before the customer gave up.",
+    },
+    "overview.sla_missed.none": {
+        "pt-BR": "Nenhum ticket perdido esperou mais de {target} min antes de o cliente "
+                 "desistir.",
+        "en": "No missed ticket waited longer than {target} min before the customer gave up.",
     },
     "label.response_minutes": {"pt-BR": "Tempo de resposta (por mensagem)",
                                "en": "Response time (per message)"},
@@ -54,13 +78,14 @@ PROSE = {
     },
     "times.detail": {
         "pt-BR": "Mediana e P90 ao lado da média: poucos casos longos puxam a média para cima.",
-        "en": "Median and P90 beside the mean: a few long cases pull the mean up.",
+        "en": "The median and P90 (90th percentile) are shown beside the mean, which a few "
+              "long cases pull up.",
     },
     "times.response": {
         "pt-BR": "Tempo de resposta por mensagem do cliente (após a primeira resposta): "
                  "mediana {median} min sobre {n} mensagens; a média por ticket vem à parte.",
         "en": "Response time per customer message (after the first reply): median {median} "
-              "min over {n} messages; the average per ticket is shown apart.",
+              "min over {n} messages; the average per ticket is shown separately.",
     },
     "groups": {
         "pt-BR": "{top} concentra o maior volume ({opened} tickets); {worst} tem a menor "
@@ -97,19 +122,24 @@ PROSE = {
     },
     "agents": {
         "pt-BR": "{agents} agentes somaram {online} horas online e {pause} em pausa.",
-        "en": "{agents} agents were online {online} hours and paused {pause} hours.",
+        "en": "{agents} agents were online for {online} hours and on pause for {pause} "
+              "hours.",
+    },
+    "agents.one": {
+        "pt-BR": "1 agente somou {online} horas online e {pause} em pausa.",
+        "en": "1 agent was online for {online} hours and on pause for {pause} hours.",
     },
     "agents.detail": {
         "pt-BR": "Intervalos recortados ao período; com as horas sem status registrado, cada "
                  "agente soma {hours} horas.",
-        "en": "Intervals clipped to the period; with the hours with no status recorded, each "
-              "agent's row adds up to {hours} hours.",
+        "en": "Status intervals are cut at the period's limits; counting the hours with no "
+              "status recorded, each agent's row adds up to {hours} hours.",
     },
     "agents.detail.open": {
         "pt-BR": "Intervalos recortados ao período (e a {as_of}); com as horas sem status "
                  "registrado, cada agente soma {hours} horas.",
-        "en": "Intervals clipped to the period (and to {as_of}); with the hours with no "
-              "status recorded, each agent's row adds up to {hours} hours.",
+        "en": "Status intervals are cut at the period's limits (and at {as_of}); counting "
+              "the hours with no status recorded, each agent's row adds up to {hours} hours.",
     },
     "groups.tags": {
         "pt-BR": "Um ticket com várias etiquetas conta em cada uma: a soma da coluna passa do "
@@ -131,8 +161,8 @@ PROSE = {
         "pt-BR": "Cada ticket conta no dia em que foi aberto, também os de campanhas enviadas "
                  "antes do período; o relatório de campanhas conta os tickets das campanhas "
                  "enviadas no período.",
-        "en": "Each ticket counts on the day it was opened, also those from campaigns sent "
-              "before the period; the campaigns report counts the tickets of the campaigns "
+        "en": "Each ticket counts on the day it was opened, including those from campaigns "
+              "sent before the period; the campaigns report counts the tickets of the campaigns "
               "sent in the period.",
     },
     "none": {"pt-BR": "Nenhum ticket no período.", "en": "No ticket in the period."},
@@ -196,7 +226,9 @@ class AttendanceReport(BaseReport):
         if self.counts_df.empty:
             return present.Section(self._t("section.overview"), [self._say("none")])
         f = self.figures()
-        prose = [self._say("overview", opened=self.fmt.number(f["opened"]),
+        still_open = {0: "overview.open_none", 1: "overview.open_one"}.get(f["still_open"],
+                                                                          "overview")
+        prose = [self._say(still_open, opened=self.fmt.number(f["opened"]),
                            handled=self.fmt.number(f["handled"]),
                            missed=self.fmt.number(f["missed"]),
                            abandoned=self.fmt.number(f["abandoned"]),
@@ -205,7 +237,8 @@ class AttendanceReport(BaseReport):
         if f["sla_attainment"] is not None:
             prose.append(self._say("overview.sla", sla=self.fmt.percent(f["sla_attainment"]),
                                    target=target))
-        prose.append(self._say("overview.sla_missed",
+        past = f["missed_past_target"]
+        prose.append(self._say("overview.sla_missed" + {0: ".none", 1: ".one"}.get(past, ""),
                                missed=self.fmt.number(f["missed_past_target"]), target=target))
         cards = present.cards([(self._t(k), self.fmt.number(f[k])) for k in (
             "opened", "handled", "missed", "abandoned", "still_open")] + [
@@ -340,7 +373,8 @@ class AttendanceReport(BaseReport):
                                aggfunc="sum", fill_value=0).reindex(columns=columns,
                                                                     fill_value=0)
         period = self.status_period_hours()
-        prose = [self._say("agents", agents=self.fmt.number(len(table)),
+        prose = [self._say("agents.one" if len(table) == 1 else "agents",
+                           agents=self.fmt.number(len(table)),
                            online=self.fmt.number(table["Online"].sum()),
                            pause=self.fmt.number(table["Pause"].sum())),
                  self._say("agents.detail.open" if self.bundle.as_of <= self.bundle.period.end

@@ -215,7 +215,16 @@ PROSE = {
     },
     "scheduled": {
         "pt-BR": "{count} campanhas agendadas ainda não enviadas.",
-        "en": "{count} scheduled campaigns not sent yet.",
+        "en": "{count} campaigns are scheduled and not sent yet.",
+    },
+    "scheduled.one": {
+        "pt-BR": "1 campanha agendada ainda não enviada.",
+        "en": "1 campaign is scheduled and not sent yet.",
+    },
+    # Said as "0 scheduled campaigns not sent yet." before.
+    "scheduled.none": {
+        "pt-BR": "Nenhuma campanha agendada à espera de envio.",
+        "en": "No campaign is scheduled and waiting to be sent.",
     },
     "funnel": {
         "pt-BR": "De {audience} mensagens, {received} chegaram ({delivered}) e {read} foram "
@@ -261,7 +270,8 @@ PROSE = {
     },
     "time_to_read.detail": {
         "pt-BR": "Mediana e P90, não média: poucas leituras dias depois distorcem a média.",
-        "en": "Median and P90, not the mean: a few reads days later would skew a mean.",
+        "en": "Median and P90 (90th percentile), not the mean: a few reads days later "
+              "would skew a mean.",
     },
     "peaks": {
         "pt-BR": "{category} — melhores horas para enviar, pela taxa de leitura: {hours} "
@@ -626,7 +636,8 @@ class CampaignsReport(BaseReport):
                                                    "scheduled_at", "status")], rows) if rows \
             else ""
         return present.Section(self._t("section.scheduled"),
-                               [self._say("scheduled", count=self.fmt.number(len(s)))], body)
+                               [self._say("scheduled" + {0: ".none", 1: ".one"}.get(len(s), ""),
+                                          count=self.fmt.number(len(s)))], body)
 
     def funnel(self) -> present.Section:
         s = self.summary_df

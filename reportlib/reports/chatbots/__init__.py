@@ -22,7 +22,7 @@ PROSE = {
         "en": "In {month}: {mau} active users (MAU), {meu} engaged (MEU) and {msgs} "
               "messages{span}.",
     },
-    "monthly.span": {"pt-BR": " (até {end})", "en": " (to {end})"},
+    "monthly.span": {"pt-BR": " (até {end})", "en": " (through {end})"},
     "monthly.change": {
         "pt-BR": "Contra {against} ({current} vs {previous}): MAU {mau}, MEU {meu}, MSGs {msgs}.",
         "en": "Against {against} ({current} vs {previous}): MAU {mau}, MEU {meu}, MSGs {msgs}.",
@@ -62,9 +62,9 @@ PROSE = {
     "chart.unit": {"pt-BR": "usuários e mensagens", "en": "users and messages"},
     "monthly.detail": {
         "pt-BR": "MAU: pessoas (por canal) que enviaram ou receberam mensagens; MEU: as que "
-                 "enviaram ao menos uma.",
+                 "enviaram ao menos uma; MSGs: mensagens enviadas e recebidas.",
         "en": "MAU: people (per channel) who sent or received messages; MEU: those who sent "
-              "at least one.",
+              "at least one; MSGs: messages sent and received.",
     },
     "chart.daily": {"pt-BR": "Pico de {peak} usuários ativos em {day}",
                     "en": "Active users peaked at {peak} on {day}"},
@@ -218,7 +218,9 @@ class ChatbotsReport(BaseReport):
             columns, rows, [False] * 4 + [True] * 7))
 
     def _days(self, start, end) -> str:
-        return f"{self.fmt.day(_day(start))}–{self.fmt.day(_day(end))}"
+        # A day's month and number held together: the narrow "Compared" column broke
+        # "Oct 1–Oct 31 vs Sep 1–Sep 30" between "Oct" and "31", "Sep" and "1".
+        return "–".join(self.fmt.day(_day(d)).replace(" ", "\u00a0") for d in (start, end))
 
     def _signed(self, value, available: bool = True) -> str:
         if not available:
