@@ -37,6 +37,7 @@ CATEGORIES = ("marketing", "utility", "authentication", "service")
 RATE_CATEGORY = {
     "authentication_international": "authentication",
     "marketing_lite": "marketing",
+    "marketing_lite_dynamic": "marketing",
 }
 # A market without a row in force falls back to the next one *(assumed)*.
 MARKET_FALLBACK = {

@@ -86,8 +86,12 @@ def _category(value) -> str | None:
     return str(value).strip().lower().replace("-", "_").replace(" ", "_")
 
 
-# Categories Meta's analytics may name besides those of the platform files (docs/sources.md).
-CATEGORIES = (*sources.CATEGORY_VALUES, "referral_conversion", "unknown")
+# Categories Meta's analytics may name besides those of the platform files (docs/sources.md):
+# the referral conversion of a click-to-WhatsApp ad, and the Groups API's group_* ones and
+# marketing_lite_dynamic (the `pricing_categories` of the WABA's pricing_analytics).
+CATEGORIES = (*sources.CATEGORY_VALUES, "referral_conversion", "marketing_lite_dynamic",
+              "group_marketing", "group_marketing_lite", "group_utility", "group_service",
+              "unknown")
 HALF_HOUR, DAY = 1800, 86400
 
 ANALYTICS = {
@@ -103,7 +107,8 @@ ANALYTICS = {
     "pricing_analytics": {
         "table": "pricing_daily",
         "count": ("volume", "volume"),
-        "enums": {"pricing_type": (*sources.PRICING_TYPES, "UNKNOWN")},
+        "enums": {"pricing_type": (*sources.PRICING_TYPES, "FREE_GROUP_CUSTOMER_SERVICE",
+                                   "UNKNOWN")},
         "category": "pricing_category",
         # `tier` too: a response requested with TIER carries it on its paid points only (Meta
         # omits it on free ones), one without TIER on none; the two are different views.

@@ -27,7 +27,12 @@ CATEGORY_COLORS = {
     "authentication": "#5f3dc4",
     "authentication_international": "#9775fa",
     "marketing_lite": "#ffa94d",
+    "marketing_lite_dynamic": "#ffc078",
     "service": "#2b8a3e",
+    "group_marketing": "#e8590c",
+    "group_marketing_lite": "#ffd8a8",
+    "group_utility": "#74c0fc",
+    "group_service": "#8ce99a",
 }
 INITIATOR_COLORS = {"business": "#1c7ed6", "user": "#40c057", "not_reported": "#adb5bd"}
 INK = "#212529"

@@ -49,11 +49,13 @@ _EVENT_TS = (f"CASE WHEN {_WA_SECONDS} BETWEEN 1420070400 AND 4102444800 "
 
 # `#wa.conversation.origin.type`, read like the Category column: normalised, and a category only
 # when it is one (Meta's older `business_initiated`, or anything else, is reported and not used,
-# so the category falls through to the campaign, then the template list).
+# so the category falls through to the campaign, then the template list). `referral_conversion`
+# is kept too: no category of the template sent, but a free entry point conversation (a
+# click-to-WhatsApp ad), which is what the message's billing reads of it (message_billing.sql).
 _ORIGIN = f"normalize_category({_metadata('#wa.conversation.origin.type')})"
-_CATEGORIES = "(" + ", ".join(f"'{c}'" for c in CATEGORY_VALUES) + ")"
-_ORIGIN_CATEGORY = f"CASE WHEN {_ORIGIN} IN {_CATEGORIES} THEN {_ORIGIN} END"
-_BAD_ORIGIN = (f"CASE WHEN {_ORIGIN} NOT IN {_CATEGORIES} "
+_ORIGINS = "(" + ", ".join(f"'{c}'" for c in (*CATEGORY_VALUES, "referral_conversion")) + ")"
+_ORIGIN_CATEGORY = f"CASE WHEN {_ORIGIN} IN {_ORIGINS} THEN {_ORIGIN} END"
+_BAD_ORIGIN = (f"CASE WHEN {_ORIGIN} NOT IN {_ORIGINS} "
                f"THEN {_metadata('#wa.conversation.origin.type')} END")
 
 NOTIFICATION_EVENTS = CsvSource(

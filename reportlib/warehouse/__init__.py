@@ -187,7 +187,8 @@ SELECT a.tenant_id, COALESCE(a.wamid, a.platform_id) AS message_id,
                             THEN 'campaign' ELSE 'api' END) AS sender,
     a.agent_identity, a.bot_id, COALESCE(a.phone_number_id, p.phone_number_id) AS phone_number_id,
     a.recipient, a.template AS template_name,
-    COALESCE(a.category, a.origin_category, a.guessed_category, c.category) AS category,
+    COALESCE(a.category, NULLIF(a.origin_category, 'referral_conversion'), a.guessed_category,
+             c.category) AS category,
     a.accepted_at, a.sent_at, a.delivered_at, a.read_at, a.failed_at, a.error_code,
     NULL::TIMESTAMPTZ AS replied_at, a.error_details
 FROM attributed a

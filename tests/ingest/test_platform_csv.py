@@ -583,6 +583,49 @@ def test_an_origin_type_that_is_no_category_falls_through_and_is_reported(tmp_pa
                                         ("p5", "marketing")]
 
 
+def test_a_referral_conversion_origin_is_a_free_entry_point_not_a_category(tmp_path):
+    """Meta's status webhook reference lists `referral_conversion` among the values of
+    `conversation.origin.type`: a free entry point conversation (a click-to-WhatsApp ad). In
+    the event log's Metadata it was "not a category, not used", so a message without webhooks
+    was billed. Now it is read: the message's category still falls through to its template's
+    (utility), and its billing says free_entry_point; the same message's sibling without
+    that origin is billed (no free reason)."""
+    from dataclasses import replace
+
+    from reportlib import marts, warehouse
+    from reportlib.domain import calendar, pricing
+    from reportlib.marts import bundle as bundle_mod
+
+    folder = tmp_path / "params"
+    tenant = replace(ACME, timezone="UTC", templates={"aviso_boleto": "utility"})
+    params_mod.dump_tenant(folder, tenant)
+    bot, user = "acme-bot@msging.net", "5511999990001@wa.gw.msging.net"
+
+    def row(pid: str, origin: str, event: str = "received") -> str:
+        meta = json.dumps({"#wa.conversation.origin.type": origin,
+                           "#message.uniqueId": f"wamid.{pid}"}).replace('"', '""')
+        return (f'{pid},{bot},{bot},{user},{event},2026-10-05T12:00:00Z,"{meta}",'
+                "aviso_boleto\n")
+
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate,Metadata,TemplateName\n"
+          + row("p1", "referral_conversion") + row("p2", "utility"))
+    [log] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
+    assert (log.rows_loaded, log.rows_rejected) == (2, 0)
+    assert "not a category" not in log.message
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT message_id, category FROM message_timeline ORDER BY 1"
+                       ).fetchall() == [("wamid.p1", "utility"), ("wamid.p2", "utility")]
+    con.close()
+    con = warehouse.connect(":memory:")
+    bundle_mod.attach_scope(con, tmp_path / "wh.duckdb", tenant,
+                            calendar.parse_period("2026-10"), date(2026, 11, 20),
+                            pricing.load_rate_card())
+    got = con.execute(f"SELECT message_id, free_reason FROM ({marts.sql('message_billing')}) "
+                      "ORDER BY 1").fetchall()
+    assert got == [("wamid.p1", "free_entry_point")]  # p2: no pricing, no window: no row
+
+
 def test_ticket_identities_compare_as_numbers_and_domains_in_any_case(tmp_path, utc_params):
     """ClosedBy as +E.164 is the customer of a `digits@wa.gw.msging.net` identity; the gateway's
     domain is read in any case; a header with both ClosedDate and CloseDate reads ClosedDate,

@@ -171,7 +171,8 @@ def test_analytics_with_and_without_wrapper(tmp_path, params_dir):
         (3, 1, 2), (1, 1, 0)]
     reasons = rows(tmp_path, "SELECT field, reason FROM rejected_rows ORDER BY line")
     assert reasons == [("data[0].data_points[1].pricing_type",
-                        "not one of REGULAR, FREE_CUSTOMER_SERVICE, FREE_ENTRY_POINT, UNKNOWN"),
+                        "not one of REGULAR, FREE_CUSTOMER_SERVICE, FREE_ENTRY_POINT, "
+                        "FREE_GROUP_CUSTOMER_SERVICE, UNKNOWN"),
                        ("data[0].data_points[2].phone_number",
                         "phone number belongs to another tenant")]
     assert rows(tmp_path, "SELECT category, volume, waba_id FROM pricing_daily ORDER BY 1") == [

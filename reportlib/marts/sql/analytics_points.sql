@@ -131,8 +131,9 @@ WITH tiered_views AS (
 ), pmp AS (
     SELECT waba_id, phone_number, country, day,
         'PMP' AS era, 'message' AS unit,
-        CASE WHEN normalize_category(category) = 'service'
-                  OR pricing_type IN ('FREE_CUSTOMER_SERVICE', 'FREE_ENTRY_POINT') THEN 'user'
+        CASE WHEN normalize_category(category) IN ('service', 'group_service')
+                  OR pricing_type IN ('FREE_CUSTOMER_SERVICE', 'FREE_ENTRY_POINT',
+                                      'FREE_GROUP_CUSTOMER_SERVICE') THEN 'user'
              WHEN category IS NULL OR normalize_category(category) = 'unknown' THEN 'not_reported'
              ELSE 'business' END AS initiator,
         normalize_category(category) AS category, pricing_type,

@@ -21,7 +21,8 @@ from reportlib.reports.consumption import reconciliation
 
 REPORT = "consumption"
 CATEGORY_ORDER = ["marketing", "utility", "authentication", "authentication_international",
-                  "marketing_lite", "service"]
+                  "marketing_lite", "marketing_lite_dynamic", "service", "group_marketing",
+                  "group_marketing_lite", "group_utility", "group_service"]
 
 PROSE = {
     "summary": {
