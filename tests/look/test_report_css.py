@@ -186,3 +186,35 @@ def test_a_chart_after_a_table_shares_a_page_with_its_subheading_and_sentence():
         assert len(on[heading]) == 1 and on[heading] == on[caption] == on[chart], spacer
         split += on[chart] != on[rows(document)[0]]
     assert split  # some positions put the chart on the page after the table's first rows
+
+
+def test_a_heading_and_its_prose_share_a_page_with_a_chart_and_its_phone_rendition():
+    """A chart with its phone rendition is a <picture> around the <img>: inline, it let the
+    campaigns' "Status funnel" heading and sentence end a page with the chart alone overleaf,
+    where the bare <img> had kept them together."""
+    import matplotlib.figure
+
+    fig = matplotlib.figure.Figure(figsize=(9, 3.2), layout="constrained")
+    fig.add_subplot().barh(["Sent", "Read"], [10, 6])
+    chart = present.figure_to_img(fig, "funnel")
+    assert chart.startswith("<picture>")
+    section = present.Section("Status funnel", ["Each bar is a step of the audience."],
+                              body=chart)._repr_html_()
+    document = laid_out(page(0, section))
+    assert len(document.pages) == 1
+    sheet = document.pages[0]._page_box
+    foot = sheet.content_box_y() + sheet.height
+    placed = [box for box in sheet.descendants()
+              if getattr(box, "element_tag", None) in ("h2", "img")]
+    top = min(box.position_y for box in placed)
+    bottom = max(box.position_y + box.margin_height() for box in placed)
+    moved = 0
+    for spacer in range(int(foot - bottom), int(foot - top) + 1, STEP * 4):
+        document = laid_out(page(spacer, section))
+        on = pages_of(document)
+        heading, = elements(document, "h2", "Status funnel")
+        prose, = elements(document, "p", "Each bar")
+        image, = [e for e in root(document).iter("img") if e.get("alt") == "funnel"]
+        assert on[heading] == on[prose] == on[image], spacer
+        moved += on[image] == {1}
+    assert moved  # some positions put the chart, and so its heading, on the next page
