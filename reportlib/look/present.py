@@ -35,8 +35,19 @@ def unbroken_phones(text: str) -> str:
     return MASKED_PHONE.sub("\\1\u00a0\\2\u00a0\\3", text)
 
 
+# A figure and its unit ("15 min", "24 h", "3 d") are one token to a reader: a line ending
+# between them left "274" at the end of one line and "min" at the start of the next.
+FIGURE_AND_UNIT = re.compile(r"(\d) (min|h|d|s)\b")
+
+
+def unbroken(text: str) -> str:
+    """`text` with masked phone numbers (`unbroken_phones`) and each figure with its unit
+    held on one line by no-break spaces."""
+    return FIGURE_AND_UNIT.sub("\\1\u00a0\\2", unbroken_phones(text))
+
+
 def esc(value) -> str:
-    return html.escape(unbroken_phones(str(value)), quote=True)
+    return html.escape(unbroken(str(value)), quote=True)
 
 
 class OpaqueCanvas(FigureCanvasAgg):

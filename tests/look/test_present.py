@@ -107,3 +107,15 @@ def test_notes_about_files_beside_the_report_are_marked():
     page = Footnotes("Notas", ["A <b>"], ["Arquivo CSV ao lado"])._repr_html_()
     assert page == ('<section class="footnotes"><h2>Notas</h2><ol><li>A &lt;b&gt;</li>'
                     '<li class="beside-files">Arquivo CSV ao lado</li></ol></section>')
+
+
+def test_a_figure_and_its_unit_are_never_split_across_lines():
+    """An English reader pass saw "274" end a line and "min" start the next (the time-to-read
+    prose on a phone). A figure and its unit are held together; a figure before a word is
+    not ("Pedido 1 de 3", "10 dias")."""
+    html = present.Section("Tempo até a leitura", [
+        "Metade das leituras em até 27 min; 90% em até 274 min, 24 h ou 3 d. Pedido 1 de 3, "
+        "em 10 dias."])._repr_html_()
+    assert "27\u00a0min" in html and "274\u00a0min" in html
+    assert "24\u00a0h" in html and "3\u00a0d." in html
+    assert "1 de 3" in html and "10 dias" in html
