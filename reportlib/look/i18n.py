@@ -410,6 +410,21 @@ class Formatter:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return minus(format_decimal(value, format=pattern, locale=babel_locale(self.locale)))
 
+    def duration(self, minutes) -> str:
+        """A span of time in prose, in the unit a reader counts it in: minutes up to 90
+        ("26 min"), hours up to two days ("4,5 h", "4.5 h"), days beyond ("2,3 dias",
+        "2.3 days"); under a minute is "1 min" (what is read within 0.4 min is read within 1).
+        "–" where it is not known."""
+        if _missing(minutes):
+            return "–"
+        minutes = max(1.0, float(minutes))
+        if minutes < 90:
+            return f"{self.number(minutes)}\u00a0min"
+        if minutes < 48 * 60:
+            return f"{self.number(minutes / 60, 1)}\u00a0h"
+        days = "dias" if self.locale == "pt-BR" else "days"
+        return f"{self.number(minutes / 1440, 1)} {days}"
+
     def currency_label(self) -> str:
         """The currency as a column heading names it: its symbol in Portuguese ("US$", "R$"),
         its code in English ("USD", "BRL": "$" alone would not say which dollar)."""

@@ -126,3 +126,16 @@ def test_the_first_of_a_month_is_an_ordinal_in_portuguese():
     assert (pt.date(date(2025, 7, 11)), pt.date(date(2025, 7, 1), "short")) == (
         "11 de julho de 2025", "01/07/2025")
     assert Formatter("en").date(date(2025, 7, 1)) == "July 1, 2025"
+
+
+def test_a_duration_is_said_in_the_unit_a_reader_counts_it_in():
+    """"90% within 274 min" (an English reader pass): hours from 90 minutes, days from two
+    days; under a minute is 1 min. Worked out: 274 / 60 = 4.57 → 4.6 h; 5,000 / 1,440 = 3.47
+    → 3.5 days; 2,879 / 60 = 47.98 → 48.0 h."""
+    from reportlib.look.i18n import Formatter
+
+    pt, en = Formatter("pt-BR"), Formatter("en")
+    assert [en.duration(m) for m in (0.4, 26, 89.4, 90, 274, 2879, 2880, 5000, None)] == [
+        "1\u00a0min", "26\u00a0min", "89\u00a0min", "1.5\u00a0h", "4.6\u00a0h", "48.0\u00a0h",
+        "2.0 days", "3.5 days", "–"]
+    assert [pt.duration(m) for m in (26, 274, 5000)] == ["26\u00a0min", "4,6\u00a0h", "3,5 dias"]

@@ -869,3 +869,13 @@ def test_scheduled_campaigns_are_counted_in_words(campaign_bundle, monkeypatch):
     assert report.scheduled().prose == ["2 campaigns are scheduled and not sent yet."]
     detail = " ".join(report.time_to_read().prose)
     assert "Median and P90 (90th percentile), not the mean" in detail
+    # Each span in the unit a reader counts it in (Formatter.duration): "90% within 274 min"
+    # read better as hours.
+    import re
+
+    spans = re.findall(r"within ([\d.,]+\u00a0(?:min|h)|[\d.,]+ days)", detail)
+    assert len(spans) == 2, detail
+    for span in spans:
+        value = float(span.split()[0].split("\u00a0")[0].replace(",", ""))
+        assert (span.endswith("min") and value < 90) or (
+            span.endswith("h") and 1.5 <= value < 48) or span.endswith("days"), span

@@ -264,9 +264,8 @@ PROSE = {
     },
     "failures.none": {"pt-BR": "Nenhuma mensagem falhou.", "en": "No message failed."},
     "time_to_read": {
-        "pt-BR": "Metade das leituras acontece em até {median} min após o envio; 90% em até "
-                 "{p90} min.",
-        "en": "Half of the reads happen within {median} min of the send; 90% within {p90} min.",
+        "pt-BR": "Metade das leituras acontece em até {median} após o envio; 90% em até {p90}.",
+        "en": "Half of the reads happen within {median} of the send; 90% within {p90}.",
     },
     "time_to_read.detail": {
         "pt-BR": "Mediana e P90, não média: poucas leituras dias depois distorcem a média.",
@@ -302,8 +301,8 @@ PROSE = {
                             "({rate})"},
     "chart.funnel": {"pt-BR": "{share} do público leu a mensagem",
                      "en": "{share} of the audience read the message"},
-    "chart.time_to_read": {"pt-BR": "Metade das leituras em até {median} min do envio",
-                           "en": "Half of the reads within {median} min of the send"},
+    "chart.time_to_read": {"pt-BR": "Metade das leituras em até {median} do envio",
+                           "en": "Half of the reads within {median} of the send"},
     "peaks.detail": {
         "pt-BR": "Pela hora em que a mensagem foi enviada (fuso do cliente), dentro de cada "
                  "categoria: uma hora só de utilidade não é comparada com horas de marketing. "
@@ -726,10 +725,10 @@ class CampaignsReport(BaseReport):
         if minutes.empty:
             return present.Section(self._t("section.time_to_read"), [self._say("none")])
         median, p90 = float(np.quantile(minutes, 0.5)), float(np.quantile(minutes, 0.9))
-        prose = [self._say("time_to_read", median=self.fmt.number(median),
-                           p90=self.fmt.number(p90)), self._say("time_to_read.detail")]
+        prose = [self._say("time_to_read", median=self.fmt.duration(median),
+                           p90=self.fmt.duration(p90)), self._say("time_to_read.detail")]
         fig = charts.histogram(minutes.to_numpy(), READ_BINS, READ_BIN_LABELS,
-                               self._say("chart.time_to_read", median=self.fmt.number(median)),
+                               self._say("chart.time_to_read", median=self.fmt.duration(median)),
                                self._t("messages"), self.fmt)
         rows = [[r.campaign_name, self.fmt.number(r.minutes_to_read_median, 1),
                  self.fmt.number(r.minutes_to_read_p90, 1)]
