@@ -408,6 +408,29 @@ def _as_from_a_shell() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def slow_notebooks(site: Path) -> Path:
+    """The reports' notebooks (parameters cell, kernel) with one cell that sleeps two minutes,
+    for `$REPORTLIB_NOTEBOOKS`: a run stopped a couple of seconds in is still rendering,
+    whatever the machine's speed. On a fast one a real report was published within the two
+    seconds the tests waited, and the outputs were no longer as they were."""
+    import nbformat
+
+    from reportlib import registry
+    from reportlib.render import NOTEBOOK_PARAMETERS, notebook_path
+
+    slow = site.parent / f"{site.name}-slow-notebooks"
+    slow.mkdir(exist_ok=True)
+    for spec in registry.REPORTS:
+        real = nbformat.read(str(notebook_path(spec.name)), as_version=4)
+        cell = nbformat.v4.new_code_cell("\n".join(f'{name} = ""' for name in
+                                                   NOTEBOOK_PARAMETERS))
+        cell.metadata["tags"] = ["parameters"]
+        nbformat.write(nbformat.v4.new_notebook(
+            cells=[cell, nbformat.v4.new_code_cell("import time\ntime.sleep(120)")],
+            metadata=real.metadata), str(slow / spec.notebook_file))
+    return slow
+
+
 @pytest.mark.parametrize("delay", [0.3, 2.0])  # workers starting; kernels running notebooks
 def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
     # Ctrl-C reaches the whole process group: the pool's workers too, which printed their
@@ -415,8 +438,10 @@ def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
     process = subprocess.Popen(
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
          "--as-of", AS_OF, "--jobs", "2", "--force"],
-        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_shell)
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO),
+                       "REPORTLIB_NOTEBOOKS": str(slow_notebooks(site))},
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_as_from_a_shell)
     staged = site / "outputs" / ".staging" / TENANT / PERIOD / "bundle.duckdb"
     deadline = time.monotonic() + 120
     while not staged.exists() and time.monotonic() < deadline:
@@ -444,8 +469,9 @@ def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
     process = subprocess.Popen(
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
          "--as-of", AS_OF, "--jobs", "2", "--force"],
-        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO),
+                       "REPORTLIB_NOTEBOOKS": str(slow_notebooks(site))},
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
     deadline = time.monotonic() + 120
     while not staged.exists() and time.monotonic() < deadline:
@@ -473,13 +499,14 @@ def test_a_run_killed_outright_takes_its_workers_and_kernels_with_it(site):
     """SIGKILL (the OOM killer, `kill -9`) gives the command no chance to end its pool: its
     workers lived on, orphaned, each rendering with its kernel for nobody. They now die with
     it (and their kernels with them); the published files stay as they were."""
+    slow = slow_notebooks(site)
     out = site / "outputs"
     before = hashes(out)
     process = subprocess.Popen(
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
          "--as-of", AS_OF, "--jobs", "2", "--force"],
-        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO), "REPORTLIB_NOTEBOOKS": str(slow)},
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
     deadline = time.monotonic() + 120
     while not staged.exists() and time.monotonic() < deadline:
