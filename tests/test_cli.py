@@ -382,8 +382,9 @@ def test_a_run_killed_mid_notebook_leaves_the_published_outputs_as_they_were(sit
     process = subprocess.Popen(
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
          "--report", "consumption", "--as-of", AS_OF, "--jobs", "1", "--force"],
-        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO),
+                       "REPORTLIB_NOTEBOOKS": str(slow_notebooks(site))},
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
     deadline = time.monotonic() + 120
     while not staged.exists() and time.monotonic() < deadline:
