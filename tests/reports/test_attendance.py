@@ -264,6 +264,16 @@ def test_attendance_prose_reads_as_english_with_none_or_one(desk_bundle, monkeyp
             **figures, "still_open": s, "missed_past_target": p})
         prose = report.overview().prose
         assert prose[0].endswith(end) and prose[-1] == sentence
+    # No answered ticket, so no share: the missed ones are said on their own (an English
+    # reader pass: "That share leaves out…" referred to a share the report did not show).
+    for past, sentence in ((10, "10 missed tickets waited longer than 15 min before the "
+                                "customer gave up."),
+                           (1, "1 missed ticket waited longer than 15 min before the customer "
+                               "gave up.")):
+        monkeypatch.setattr(report, "figures", lambda p=past: {
+            **figures, "sla_attainment": None, "missed_past_target": p})
+        prose = report.overview().prose
+        assert prose[-1] == sentence and not any("share" in line for line in prose)
     pt = AttendanceReport(desk_bundle, "pt-BR")
     monkeypatch.setattr(pt, "figures", lambda: {**figures, "still_open": 0,
                                                 "missed_past_target": 0})

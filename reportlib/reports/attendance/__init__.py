@@ -58,6 +58,17 @@ PROSE = {
         "en": "That share leaves out 1 missed ticket that waited longer than {target} min "
               "before the customer gave up.",
     },
+    # Without an answered ticket there is no share for "that share" to refer to.
+    "overview.missed_past": {
+        "pt-BR": "{missed} tickets perdidos esperaram mais de {target} min antes de o cliente "
+                 "desistir.",
+        "en": "{missed} missed tickets waited longer than {target} min before the customer "
+              "gave up.",
+    },
+    "overview.missed_past.one": {
+        "pt-BR": "1 ticket perdido esperou mais de {target} min antes de o cliente desistir.",
+        "en": "1 missed ticket waited longer than {target} min before the customer gave up.",
+    },
     "overview.sla_missed.none": {
         "pt-BR": "Nenhum ticket perdido esperou mais de {target} min antes de o cliente "
                  "desistir.",
@@ -238,7 +249,9 @@ class AttendanceReport(BaseReport):
             prose.append(self._say("overview.sla", sla=self.fmt.percent(f["sla_attainment"]),
                                    target=target))
         past = f["missed_past_target"]
-        prose.append(self._say("overview.sla_missed" + {0: ".none", 1: ".one"}.get(past, ""),
+        key = "overview.sla_missed" if f["sla_attainment"] is not None or not past else \
+            "overview.missed_past"
+        prose.append(self._say(key + {0: ".none", 1: ".one"}.get(past, ""),
                                missed=self.fmt.number(f["missed_past_target"]), target=target))
         cards = present.cards([(self._t(k), self.fmt.number(f[k])) for k in (
             "opened", "handled", "missed", "abandoned", "still_open")] + [
