@@ -7,7 +7,6 @@ dropped.
 from __future__ import annotations
 
 import csv
-import re
 from functools import lru_cache
 from importlib import resources
 
@@ -21,19 +20,11 @@ RETRY_LABELS = {
 }
 
 
-# A figure and its unit ("24 h") held on one line: the failures table's narrow columns broke
-# "More than 24" / "h since the user's last message" and "Retry after 24" / "h or more".
-UNIT = re.compile(r"(\d) (h|min|d)\b")
-
-
 @lru_cache(maxsize=1)
 def table() -> dict[int, dict[str, str]]:
     path = resources.files("reportlib") / "domain" / "data" / "error_codes.csv"
     with path.open(encoding="utf-8") as handle:
-        return {int(row["code"]): {key: UNIT.sub("\\1\u00a0\\2", value)
-                                   if key.startswith(("meaning_", "action_")) else value
-                                   for key, value in row.items()}
-                for row in csv.DictReader(handle)}
+        return {int(row["code"]): row for row in csv.DictReader(handle)}
 
 
 def _lang(locale: str) -> str:

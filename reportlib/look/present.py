@@ -11,7 +11,7 @@ import html
 import io
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import matplotlib.figure
@@ -163,7 +163,7 @@ def _drop_suptitle(fig: matplotlib.figure.Figure) -> None:
         fig._suptitle = None
 
 
-def _legend_below(fig: matplotlib.figure.Figure, legend) -> object:
+def _legend_below(fig: matplotlib.figure.Figure, legend) -> Callable[[], None]:
     """`legend` again under the chart, in at most two columns; returns how to undo it."""
     labels = [text.get_text() for text in legend.texts]
     below = fig.legend(legend.legend_handles, labels, frameon=False, loc="outside lower left",
@@ -183,8 +183,8 @@ def _legend_below(fig: matplotlib.figure.Figure, legend) -> object:
 def _phone_layout(fig: matplotlib.figure.Figure) -> list:
     """Lay the figure out for a phone: the title over the whole width (a figure title, wrapped)
     instead of beside the axis labels, and every legend under the chart in at most two
-    columns instead of beside the title, where the two ran into each other. Returns how to
-    undo it, for `_undo`."""
+    columns instead of beside the title, where the two ran into each other. Returns the steps
+    that undo it, to be run in reverse."""
     undo: list = []
     ax = fig.axes[0] if fig.axes else None
     if ax is not None:
@@ -318,7 +318,7 @@ def _cell(value, whole: bool = False) -> str:
         return str(value)
     if whole:
         return esc(value)
-    value = unbroken_phones(str(value))
+    value = unbroken(str(value))
     return " ".join("<wbr>".join(_token(run) for run in _runs(word)) if len(word) > LONGEST_WORD
                     else _token(word) for word in str(value).split(" "))
 

@@ -81,7 +81,7 @@ def test_a_pt_br_label_names_one_thing():
 
 # English words whose Portuguese differs by agreement (singular, plural, gender): a campaign
 # "Enviada", messages "Enviadas". "Sending" is not one of them: a campaign still sending read
-# "Em envio" beside the desk's "Enviando" (DOMAIN.md's word) for the same status.
+# "Em envio" beside the desk's "Enviando" (the platform's own word) for the same status.
 INFLECTED_EN = {"sent", "failed", "messages", "meta", "read"}
 
 

@@ -160,6 +160,20 @@ CHART = ('<img class="chart" alt="heatmap" src="data:image/svg+xml;utf8,<svg xml
          '%22http://www.w3.org/2000/svg%22 width=%22600%22 height=%22200%22/>"/>')
 
 
+def spacers(section: str, tags: tuple[str, ...], step: int) -> range:
+    """The spacers, `step` px apart, that put the page's foot across `section`'s elements of
+    `tags`: from below the last of them to above the first (the section fits one page)."""
+    document = laid_out(page(0, section))
+    assert len(document.pages) == 1
+    sheet = document.pages[0]._page_box
+    foot = sheet.content_box_y() + sheet.height
+    placed = [box for box in sheet.descendants()
+              if getattr(box, "element_tag", None) in tags]
+    top = min(box.position_y for box in placed)
+    bottom = max(box.position_y + box.margin_height() for box in placed)
+    return range(int(foot - bottom), int(foot - top) + 1, step)
+
+
 def test_a_chart_after_a_table_shares_a_page_with_its_subheading_and_sentence():
     # The campaigns report's heatmap: its section's table ended a page and the chart opened
     # the next one, pages away from the heading and the sentence that said what it shows.
@@ -168,16 +182,8 @@ def test_a_chart_after_a_table_shares_a_page_with_its_subheading_and_sentence():
         body=campaigns(6) + present.chart_block(
             "Read rate by weekday and hour of the send",
             "Marketing, the category with the most received messages.", CHART))._repr_html_()
-    document = laid_out(page(0, section))
-    assert len(document.pages) == 1
-    sheet = document.pages[0]._page_box
-    foot = sheet.content_box_y() + sheet.height
-    placed = [box for box in sheet.descendants()
-              if getattr(box, "element_tag", None) in ("h3", "img")]
-    top = min(box.position_y for box in placed)
-    bottom = max(box.position_y + box.margin_height() for box in placed)
     split = 0
-    for spacer in range(int(foot - bottom), int(foot - top) + 1, STEP):
+    for spacer in spacers(section, ("h3", "img"), STEP):
         document = laid_out(page(spacer, section))
         on = pages_of(document)
         heading, = elements(document, "h3", "Read rate")
@@ -200,16 +206,8 @@ def test_a_heading_and_its_prose_share_a_page_with_a_chart_and_its_phone_renditi
     assert chart.startswith("<picture>")
     section = present.Section("Status funnel", ["Each bar is a step of the audience."],
                               body=chart)._repr_html_()
-    document = laid_out(page(0, section))
-    assert len(document.pages) == 1
-    sheet = document.pages[0]._page_box
-    foot = sheet.content_box_y() + sheet.height
-    placed = [box for box in sheet.descendants()
-              if getattr(box, "element_tag", None) in ("h2", "img")]
-    top = min(box.position_y for box in placed)
-    bottom = max(box.position_y + box.margin_height() for box in placed)
     moved = 0
-    for spacer in range(int(foot - bottom), int(foot - top) + 1, STEP * 4):
+    for spacer in spacers(section, ("h2", "img"), STEP * 4):
         document = laid_out(page(spacer, section))
         on = pages_of(document)
         heading, = elements(document, "h2", "Status funnel")
