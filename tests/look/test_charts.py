@@ -307,3 +307,32 @@ def test_the_phone_rendition_leaves_other_locators_and_layouts_alone(monkeypatch
     plain.axes[0].legend()
     tag = present.figure_to_img(plain, "x")
     assert tag.startswith('<img class="chart"') and "<picture>" not in tag
+
+
+def test_a_chart_is_drawn_once_and_cut_to_its_tight_box_only_past_an_edge(monkeypatch):
+    """`savefig`'s tight box drew every chart twice (a dry run to measure it, then its pixels):
+    a quarter of a chart's time. A chart laid out inside its edges is drawn once, at its own
+    size; one with text past an edge is still cut to its tight box, so nothing is lost."""
+    import io
+
+    import matplotlib.figure
+    from PIL import Image
+
+    draws = []
+    original = matplotlib.figure.Figure.draw
+
+    def counting(self, renderer):
+        draws.append(self)
+        return original(self, renderer)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "draw", counting)
+    days = [date(2026, 11, d) for d in range(1, 8)]
+    fig = charts.daily_lines(days, {"a": [1, 2, 3, 4, 5, 6, 7]}, {"a": charts.INK},
+                             {"a": "A"}, "Pico em 7 de novembro: 7 mensagens", "n", PT)
+    image = Image.open(io.BytesIO(present._png(fig)))
+    assert len(draws) == 1
+    assert image.size == (9 * present.FIGURE_DPI, int(3.2 * present.FIGURE_DPI))
+    fig.text(1.02, 0.5, "além da borda")  # past the right edge
+    draws.clear()
+    image = Image.open(io.BytesIO(present._png(fig)))
+    assert len(draws) == 3 and image.size[0] > 9 * present.FIGURE_DPI  # then the tight box

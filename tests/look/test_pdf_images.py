@@ -78,7 +78,7 @@ def test_only_an_8_bit_rgb_png_not_interlaced_gives_its_rows():
 def test_a_chart_is_an_rgb_png_with_matplotlibs_pixels():
     ours = Image.open(io.BytesIO(png_of(present.figure_to_img(chart(), "x"))))
     buffer = io.BytesIO()
-    chart().savefig(buffer, format="png", dpi=present.FIGURE_DPI, bbox_inches="tight")
+    chart().savefig(buffer, format="png", dpi=present.FIGURE_DPI)  # laid out inside its edges
     theirs = Image.open(buffer)
     assert (ours.mode, theirs.mode) == ("RGB", "RGBA")
     assert ours.size == theirs.size
