@@ -3,7 +3,7 @@ messages and event tracks, drawn a batch at a time (arrays, not a Python loop pe
 
 Model (parameters below; ballparks from docs/metrics.md, "Plausible shapes"):
 * Tickets: `TICKETS_PER_SERVICE` of the day's user-initiated conversations open a ticket, in
-  the users' hour rhythm; queues `TEAMS` plus a few `DIRECT_TRANSFER`; queue time log-normal
+  the users' hour rhythm; queues (`DESK_WORDS`) plus a few `DIRECT_TRANSFER`; queue time log-normal
   (median `QUEUE_MEDIAN_S`, doubled on Monday mornings), first response median
   `FIRST_RESPONSE_MEDIAN_S` with a long tail; outcomes by `OUTCOMES` (missed, abandoned,
   transferred: a new ticket with `ParentSequentialId`, closed by inactivity, handled).
@@ -32,7 +32,25 @@ from reportlib.demo.contacts import Contacts
 from reportlib.demo.files import Table, csv_field
 from reportlib.params import TenantParams
 
-TEAMS = ("Vendas", "Suporte", "Financeiro")
+# The help desk's own names in the tenant's language (queues, tags, pause reasons, the
+# agents' addresses): the English demo tenant's reader saw "Vendas", "boleto", "agente1@".
+# A language's queues and tags are in the same order as the others' (the same draws).
+DESK_WORDS = {
+    "pt-BR": {"teams": ("Vendas", "Suporte", "Financeiro"),
+              "tags": ("duvida", "pedido", "boleto", "troca", "entrega", "cadastro"),
+              "pauses": ("Almoço", "Café"), "agent": "agente"},
+    "en": {"teams": ("Sales", "Support", "Finance"),
+           "tags": ("question", "order", "invoice", "exchange", "delivery", "signup"),
+           "pauses": ("Lunch", "Coffee"), "agent": "agent"},
+}
+
+
+def desk_words(tenant: TenantParams) -> dict:
+    """The help desk's names for `tenant` (`DESK_WORDS`; Portuguese for another language)."""
+    return DESK_WORDS.get(tenant.locale, DESK_WORDS["pt-BR"])
+
+
+TEAMS = DESK_WORDS["pt-BR"]["teams"]
 DIRECT_TRANSFER_SHARE = 0.05
 TICKETS_PER_SERVICE = 0.2
 QUEUE_MEDIAN_S = 100
@@ -46,7 +64,6 @@ OUTCOME_STATUS = ("ClosedClient", "ClosedClient", "Transferred", "ClosedClientIn
                   "ClosedAttendant")  # per outcome index; the last is "handled"
 MAX_EXCHANGES = 5
 RATED_SHARE = 0.4
-TAGS = ("duvida", "pedido", "boleto", "troca", "entrega", "cadastro")
 AGENTS = 6
 SESSIONS_PER_SERVICE = 0.5
 BOT_INITIATED_SHARE = 0.15
@@ -59,15 +76,17 @@ FUNNEL_SKIP_SHARE = 0.03
 FUNNEL_REPEAT_SHARE = 0.1
 USER_HOURS = np.array([1, 0.5, 0.3, 0.2, 0.2, 0.4, 1.2, 3, 5, 6, 6.5, 6.5, 6, 6, 6, 6, 6, 6,
                        5.5, 5.5, 5, 4, 3, 2])
-# (status, local hour, pause reason) of a shift; the hours get a little noise per agent.
-SHIFT = (("Online", 8.0, ""), ("Pause", 12.0, "Almoço"), ("Online", 13.0, ""),
-         ("Pause", 15.5, "Café"), ("Online", 15.5, ""), ("Invisible", 17.0, ""),
-         ("Offline", 17.4, ""))
+# (status, local hour, pause: the index of its reason) of a shift; the hours get a little
+# noise per agent.
+SHIFT = (("Online", 8.0, None), ("Pause", 12.0, 0), ("Online", 13.0, None),
+         ("Pause", 15.5, 1), ("Online", 15.5, None), ("Invisible", 17.0, None),
+         ("Offline", 17.4, None))
 SHIFT_NOISE = ((-0.25, 0.5), (0, 0.5), (0, 0.5), (0, 0), (0.1, 0.3), (-0.2, 0.2), (0, 0))
 NEXT_SHIFT_HOUR = 7.75
 SLICE = 20_000  # tickets or sessions drawn at once: bounds memory however large --scale is
 
-_TAG_PAIRS = np.array([["|".join(sorted({a, b})) for b in TAGS] for a in TAGS], dtype=object)
+def _tag_pairs(tags: tuple[str, ...]) -> np.ndarray:
+    return np.array([["|".join(sorted({a, b})) for b in tags] for a in tags], dtype=object)
 
 
 def mail_domain(tenant: TenantParams) -> str:
@@ -106,7 +125,10 @@ class DeskSimulator:
                  clock: LocalClock, cutoff: float, contacts: Contacts) -> None:
         self.rng, self.tenant, self.code, self.clock = rng, tenant, code, clock
         self.cutoff, self.contacts = cutoff, contacts
-        self.agents = _objects([f"agente{i}@{mail_domain(tenant)}"
+        self.words = desk_words(tenant)
+        self.teams, self.tags = self.words["teams"], self.words["tags"]
+        self._tag_pairs = _tag_pairs(self.tags)
+        self.agents = _objects([f"{self.words['agent']}{i}@{mail_domain(tenant)}"
                                 for i in range(1, AGENTS + 1)])
         self._tickets = 0
         self._ticket_messages = 0
@@ -131,7 +153,7 @@ class DeskSimulator:
         campaign = empty.copy() if campaign is None else campaign[keep]
         parent = empty.copy() if parent is None else parent[keep]
         drawn_team = np.where(rng.random(n) > DIRECT_TRANSFER_SHARE,
-                              _objects(TEAMS)[rng.integers(len(TEAMS), size=n)],
+                              _objects(self.teams)[rng.integers(len(self.teams), size=n)],
                               "DIRECT_TRANSFER")
         team = drawn_team if team is None else np.where(team[keep] == "", drawn_team,
                                                         team[keep])
@@ -189,14 +211,15 @@ class DeskSimulator:
         """0-2 tags per ticket, sorted and joined with '|'."""
         rng = self.rng
         count = rng.integers(0, 3, size=n)
-        first, second = rng.integers(len(TAGS), size=n), rng.integers(len(TAGS), size=n)
-        return np.where(count == 0, "", np.where(count == 1, _objects(TAGS)[first],
-                                                 _TAG_PAIRS[first, second]))
+        tags = self.tags
+        first, second = rng.integers(len(tags), size=n), rng.integers(len(tags), size=n)
+        return np.where(count == 0, "", np.where(count == 1, _objects(tags)[first],
+                                                 self._tag_pairs[first, second]))
 
     def _other_team(self, team: np.ndarray) -> np.ndarray:
         """A queue other than `team` for each transferred ticket."""
         draws = self.rng.random(len(team)).tolist()
-        others = [[t for t in TEAMS if t != current] for current in team.tolist()]
+        others = [[t for t in self.teams if t != current] for current in team.tolist()]
         return _objects([o[int(u * len(o))] for o, u in zip(others, draws, strict=True)])
 
     def _messages(self, ticket_id: np.ndarray, storage: np.ndarray, first: np.ndarray,
@@ -266,7 +289,8 @@ class DeskSimulator:
             "AgentIdentity": self.agents[rows],
             "Status": _objects([s for s, _, _ in SHIFT])[steps],
             "StartedAt": started[rows, steps], "EndedAt": ended[rows, steps],
-            "PauseReason": _objects([r for _, _, r in SHIFT])[steps]})
+            "PauseReason": _objects(["" if r is None else self.words["pauses"][r]
+                                     for _, _, r in SHIFT])[steps]})
 
     def _sessions(self, start: np.ndarray, user: np.ndarray) -> list[Table]:
         """User sessions on the bots: messages both ways, or only the bot's when it writes

@@ -176,7 +176,7 @@ PROFILES = (
             tenant_id="banco_aurora", display_name="Banco Aurora", timezone="America/Sao_Paulo",
             locale="en", phone_numbers=(
                 PhoneNumber("120000000000001", "+55 21 3000-2001", "210000000000001", "Tokens"),
-                PhoneNumber("120000000000002", "+55 21 3000-2002", "210000000000001", "Faturas"),
+                PhoneNumber("120000000000002", "+55 21 3000-2002", "210000000000001", "Statements"),
             ), bots=("aurora-router", "aurora-atendimento"),
             bot_names={"aurora-router": "Triage", "aurora-atendimento": "Customer service"},
             event_names=EVENT_NAMES_EN,
@@ -186,8 +186,8 @@ PROFILES = (
         code="ban", campaigns_per_week=1.5, contacts=12000, foreign_share=0.0,
         csv_style="dmy-semicolon",
         campaigns=(
-            CampaignPlan("Fatura disponível", "fatura_disponivel", "utility", 1000),
-            CampaignPlan("Limite pré-aprovado", "limite_preaprovado", "marketing", 900),
+            CampaignPlan("Statement ready", "statement_ready", "utility", 1000),
+            CampaignPlan("Pre-approved credit limit", "preapproved_limit", "marketing", 900),
         ),
         auth_per_day=80, agent_per_day=10, service_per_day=70, fep_share=0.03,
     ),

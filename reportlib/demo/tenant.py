@@ -277,7 +277,7 @@ class TenantRun:
             return []
         from_campaign = sends.sender[opens] == SENDERS.index("campaign")
         return self.desk.tickets(outcomes.replied[opens], sends.recipient[opens],
-                                 np.where(from_campaign, "Vendas", "Suporte").astype(object),
+                                 np.where(from_campaign, *self.desk.teams[:2]).astype(object),
                                  sends.campaign[opens], sends.agent[opens])
 
     def _flush(self, bound: float) -> None:

@@ -163,7 +163,26 @@ def test_demo_looks_like_real_traffic(tmp_path):
     addresses = {row[0] for row in con.execute(
         "SELECT agent_identity FROM tickets WHERE agent_identity IS NOT NULL UNION "
         "SELECT created_by FROM campaigns WHERE created_by IS NOT NULL").fetchall()}
+    # The English tenant's own names are English: its reader saw queues "Vendas", tags
+    # "boleto", campaigns "Limite pré-aprovado", a number "Faturas" and "agente1@".
+    words = {locale: {row[0] for row in con.execute(
+        "SELECT DISTINCT w FROM (SELECT team AS w, t.tenant_id FROM tickets t UNION ALL "
+        "SELECT unnest(string_split(tags, '|')), tenant_id FROM tickets UNION ALL "
+        "SELECT pause_reason, tenant_id FROM agent_status UNION ALL "
+        "SELECT campaign_name, tenant_id FROM campaigns UNION ALL "
+        "SELECT split_part(agent_identity, '@', 1), tenant_id FROM tickets) "
+        "WHERE w <> '' AND tenant_id = ?", [tenant]).fetchall()}
+        for locale, tenant in (("pt-BR", "varejo_sul"), ("en", "banco_aurora"))}
     con.close()
+    assert {"Sales", "invoice", "Lunch", "agent1"} <= words["en"]
+    assert [w for w in words["en"] if w.startswith("Statement ready #")]
+    assert {"Vendas", "boleto", "Almoço", "agente1"} <= words["pt-BR"]
+    portuguese = {"Vendas", "Suporte", "Financeiro", "duvida", "pedido", "boleto", "troca",
+                  "entrega", "cadastro", "Almoço", "Café", "agente1"}
+    assert not words["en"] & portuguese
+    assert not [w for w in words["en"] if set(w) & set("ãõçáéíóúâêôà")]
+    assert [p.label for p in params.load_tenant(tmp_path / "params", "banco_aurora")
+            .phone_numbers] == ["Tokens", "Statements"]
     assert opt_out_categories == {"marketing"}
     assert "agente1@varejosul.example" in addresses
     assert not [a for a in addresses if "_" in a]
