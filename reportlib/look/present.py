@@ -137,13 +137,20 @@ def _png(fig: matplotlib.figure.Figure) -> bytes:
 NAMED_TICKS = 10
 
 
+def _fit(at: list[float], widths: list[float]) -> float:
+    """How many times over labels of these `widths` (points) fit between ticks `at`."""
+    return min((abs(at[i + 1] - at[i]) - 3) / ((widths[i] + widths[i + 1]) / 2)
+               for i in range(len(at) - 1))
+
+
 def _thin_tick_labels(fig: matplotlib.figure.Figure, width: float
                       ) -> tuple[list, dict]:
     """Keep apart the x tick labels of each axis once the figure is `width` inches wide with
     text × `NARROW_TEXT`: fixed ticks (days, hours, bins) show every second (third…) label,
-    the first kept, unless a few (`NAMED_TICKS`) fit in smaller text; ticks a locator chooses
-    (amounts) are asked for fewer. Worked out from the text's widths and the last layout's
-    margins, without laying the figure out again (a third of a phone rendition's time).
+    the first kept, unless a few (`NAMED_TICKS`) fit in smaller text, or on two lines (a
+    figure above its unit); ticks a locator chooses (amounts) are asked for fewer. Worked out
+    from the text's widths and the last layout's margins, without laying the figure out
+    again (a third of a phone rendition's time).
     Returns how to undo it, and the x labels' text factor of the axes given smaller text."""
     from matplotlib.textpath import TextToPath
 
@@ -183,10 +190,22 @@ def _thin_tick_labels(fig: matplotlib.figure.Figure, width: float
                 for i in range(0, len(at) - step, step)):
             step += 1
         if step > 1 and len(ticks) <= NAMED_TICKS:
-            fit = min((abs(at[i + 1] - at[i]) - 3) / ((widths[i] + widths[i + 1]) / 2)
-                      for i in range(len(at) - 1))
+            fit = _fit(at, widths)
             if fit * NARROW_TEXT >= 1.0:
                 smaller[ax] = fit * NARROW_TEXT
+                continue
+            # Labels of a figure and its unit ("15–60 min") on two lines, when then they fit.
+            wrapped = [text.replace(" ", "\n", 1) if " " in text else text for text in texts]
+            fit = _fit(at, [max(measure.get_text_width_height_descent(line, font,
+                                                                      ismath=False)[0]
+                                for line in text.split("\n")) for text in wrapped])
+            if wrapped != texts and fit * NARROW_TEXT >= 1.0:
+                formatter = ax.xaxis.get_major_formatter()
+                ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter(wrapped))
+                undo.append(lambda ax=ax, formatter=formatter:
+                            ax.xaxis.set_major_formatter(formatter))
+                if fit < 1.0:
+                    smaller[ax] = fit * NARROW_TEXT
                 continue
         if len(labels) == len(ticks):
             for i, label in enumerate(labels):

@@ -336,3 +336,26 @@ def test_a_chart_is_drawn_once_and_cut_to_its_tight_box_only_past_an_edge(monkey
     draws.clear()
     image = Image.open(io.BytesIO(present._png(fig)))
     assert len(draws) == 3 and image.size[0] > 9 * present.FIGURE_DPI  # then the tight box
+
+
+def test_a_phone_rendition_names_each_bin_with_its_unit_on_two_lines(monkeypatch):
+    """Eight bins each with its unit ("15–60 min") do not fit side by side on a phone even in
+    smaller text: every second one was left out. A figure above its unit, they all fit."""
+    labels = ["<1 min", "1–5 min", "5–15 min", "15–60 min", "1–4 h", "4–24 h", "1–3 d",
+              ">3 d"]
+    fig = charts.histogram([0.5, 2, 7, 30, 90, 300, 2000, 5000],
+                           [0, 1, 5, 15, 60, 240, 1440, 4320, 99999], labels, "t", "n", PT)
+    seen = []
+    original = present._png
+
+    def looking(figure):
+        png = original(figure)
+        if figure.get_size_inches()[0] == present.NARROW_WIDTH:
+            seen.append([t.get_text() for t in figure.axes[0].get_xticklabels()
+                         if t.get_visible()])
+        return png
+
+    monkeypatch.setattr(present, "_png", looking)
+    present.figure_to_img(fig, "x")
+    assert seen == [[label.replace(" ", "\n") for label in labels]]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == labels  # as it was

@@ -879,3 +879,22 @@ def test_scheduled_campaigns_are_counted_in_words(campaign_bundle, monkeypatch):
         value = float(span.split()[0].split("\u00a0")[0].replace(",", ""))
         assert (span.endswith("min") and value < 90) or (
             span.endswith("h") and 1.5 <= value < 48) or span.endswith("days"), span
+
+
+def test_each_bin_of_the_time_to_read_chart_names_its_unit(campaign_bundle, monkeypatch):
+    """The bins read "<1 min, 1–5, 5–15, 15–60, 1–4 h": the reader had to guess that "1–5"
+    meant minutes. Each bin's label now ends with its unit."""
+    from reportlib.look import charts
+
+    drawn = []
+    histogram = charts.histogram
+
+    def looking(values, bins, bin_labels, *args, **kwargs):
+        drawn.append(list(bin_labels))
+        return histogram(values, bins, bin_labels, *args, **kwargs)
+
+    monkeypatch.setattr(charts, "histogram", looking)
+    CampaignsReport(campaign_bundle, "pt-BR").time_to_read()
+    (labels,) = drawn
+    assert len(labels) == 8
+    assert all(label.split()[-1] in ("min", "h", "d") for label in labels), labels

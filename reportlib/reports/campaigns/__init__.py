@@ -56,7 +56,9 @@ MIN_RANK_RECEIVED = 100
 # Meta's error details that only point to its documentation: no words of their own to show.
 DOCS_POINTER = re.compile(r"^\s*see\b.*\berror codes?\W*$", re.IGNORECASE)
 READ_BINS = [0, 1, 5, 15, 60, 240, 1440, 4320, np.inf]  # minutes
-READ_BIN_LABELS = ["<1 min", "1–5", "5–15", "15–60", "1–4 h", "4–24 h", "1–3 d", ">3 d"]
+# Each bin names its unit: "1–5" after "<1 min" left the reader to guess it.
+READ_BIN_LABELS = ["<1 min", "1–5 min", "5–15 min", "15–60 min", "1–4 h", "4–24 h", "1–3 d",
+                   ">3 d"]
 
 PROSE = {
     "csv.column": {"pt-BR": "Mensagens", "en": "Messages"},
