@@ -127,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (repeatable)")
     p.add_argument("--report", action="append", help="report name (repeatable; default: the "
                    f"tenant's reports): {', '.join(registry.names())}")
-    p.add_argument("--as-of", default=None, help="first day not yet complete (default today)")
+    p.add_argument("--as-of", default=None,
+                   help="first day not yet complete (default today; never after tomorrow)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="reports rendered at once (default: the core count)")
     p.add_argument("--force", action="store_true",
@@ -316,8 +317,12 @@ def cmd_run(args) -> int:
     if not tenants:
         raise ReportError(next(iter(broken.values())))
     _check_reports(args.report)
-    as_of = (calendar.parse_date(args.as_of, "--as-of") if args.as_of
-             else datetime.now(UTC).date())
+    today = datetime.now(UTC).date()
+    as_of = calendar.parse_date(args.as_of, "--as-of") if args.as_of else today
+    if as_of > today + timedelta(days=1):  # a day ahead: a tenant east of UTC is in it
+        raise ReportError(f"--as-of {as_of.isoformat()} is after today ({today.isoformat()}): "
+                          "days not lived yet would count as complete, with nothing in them; "
+                          "leave it out for today")
     for period in args.period:
         if calendar.parse_period(period).start >= as_of:
             raise ReportError(f"period {period} has no complete day before --as-of "

@@ -64,6 +64,9 @@ def site(tmp_path_factory) -> Path:
     # would publish reports of nothing.
     (("--period", "2027-01"), "period 2027-01 has no complete day before --as-of 2026-11-20"),
     (("--period", "2026-11-20..2026-11-30"), "has no complete day before --as-of"),
+    # An as-of date in the future (a typo of the month or year) made days not lived yet
+    # complete, with nothing in them: November's reports "final" with ten empty days.
+    (("--as-of", "2099-11-20"), "--as-of 2099-11-20 is after today ("),
     (("--dask", "notanaddress"), "is not a scheduler address (tcp://HOST:PORT)"),
     (("--dask", "tcp://127.0.0.1:9"), "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
     # An --outputs that is a file (or inside one) failed after the bundles were being built,
