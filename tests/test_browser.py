@@ -85,6 +85,15 @@ def test_index_links_every_report_and_pages_render(tmp_path, tiny_warehouse, par
                     assert all(wide for wide, *_ in shown[1280]), shown[1280]
                     assert all(phone[1] < desk[1] * 0.7
                                for phone, desk in zip(shown[390], shown[1280], strict=True))
+                # On a phone the page is as wide as the screen: a wider table scrolls
+                # sideways in its own box (it pushed the whole page wider, prose and all).
+                page.set_viewport_size({"width": 390, "height": 800})
+                page.reload(wait_until="load")
+                wide = page.evaluate("""() => [document.documentElement.scrollWidth,
+                    Math.max(0, ...[...document.querySelectorAll('table.data')].map(
+                        t => t.getBoundingClientRect().right))]""")
+                assert wide[0] <= 390 and wide[1] <= 390, (href, wide)
+                page.set_viewport_size({"width": 1280, "height": 800})
             pdf_links = page.goto(f"{base}/index.html") and page.eval_on_selector_all(
                 "a[href$='.pdf']", "els => els.length")
             assert pdf_links >= len(REPORTS)
