@@ -17,9 +17,11 @@ import sys
 import tempfile
 import threading
 import traceback
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
+
+import duckdb
 
 from reportlib import demo, environment, ingest, params, registry, warehouse
 from reportlib.deliver import extract as extract_mod
@@ -211,6 +213,27 @@ def _existing_warehouse(path: Path) -> Path:
     return path
 
 
+def _check_as_of(as_of: date, today: date, wh: Path) -> None:
+    """An --as-of after tomorrow (a day ahead: a tenant east of UTC is in it) is a usage error:
+    days not lived yet would count as complete, with nothing in them. Unless the warehouse
+    holds messages of the day before it: then this machine's clock is behind the data's (a
+    demo of a set date), and the data says what has been lived."""
+    if as_of <= today + timedelta(days=1):
+        return
+    try:
+        con = warehouse.connect(wh, read_only=True)
+        try:
+            (latest,) = con.execute("SELECT max(accepted_at)::DATE FROM notifications").fetchone()
+        finally:
+            con.close()
+    except duckdb.Error:
+        latest = None
+    if latest is None or as_of > latest + timedelta(days=1):
+        raise ReportError(f"--as-of {as_of.isoformat()} is after today ({today.isoformat()}): "
+                          "days not lived yet would count as complete, with nothing in them; "
+                          "leave it out for today")
+
+
 DASK_ADDRESS = re.compile(r"\A(?:(tcp|tls)://)?([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})\Z")
 
 
@@ -319,16 +342,13 @@ def cmd_run(args) -> int:
     _check_reports(args.report)
     today = datetime.now(UTC).date()
     as_of = calendar.parse_date(args.as_of, "--as-of") if args.as_of else today
-    if as_of > today + timedelta(days=1):  # a day ahead: a tenant east of UTC is in it
-        raise ReportError(f"--as-of {as_of.isoformat()} is after today ({today.isoformat()}): "
-                          "days not lived yet would count as complete, with nothing in them; "
-                          "leave it out for today")
     for period in args.period:
         if calendar.parse_period(period).start >= as_of:
             raise ReportError(f"period {period} has no complete day before --as-of "
                               f"{as_of.isoformat()} (the first day not yet complete): "
                               "nothing to report yet")
     _existing_warehouse(wh)
+    _check_as_of(as_of, today, wh)
     outputs = _folder_to_write(_outputs(args), "--outputs")
     defaults = environment.command_settings()
     if args.dask:

@@ -652,3 +652,28 @@ def test_demo_draws_the_year_before_unless_told_not_to(tmp_path, monkeypatch, ca
                        "days 2025-09-01..2025-11-30: the same months a year before, 0.85 × "
                        "the volume"]
     assert out[4] == "days 2026-09-01..2026-11-19" and "year before" not in out[5]
+
+
+def test_an_as_of_ahead_of_the_clock_is_taken_when_the_data_has_lived_those_days(
+        site, tmp_path, monkeypatch, capsys):
+    """An --as-of after tomorrow is refused (test above), unless the warehouse holds messages
+    of the day before it: a machine whose clock is behind the data's (the demo's set date)
+    still renders the demo, and a date past the data is still refused."""
+    from datetime import datetime as real
+
+    from reportlib import cli
+
+    class Behind(real):
+        @classmethod
+        def now(cls, tz=None):
+            return real(2026, 11, 10, 12, tzinfo=tz)  # ten days before the demo's as-of
+
+    monkeypatch.setattr(cli, "datetime", Behind)
+    base = ["run", "--tenant", TENANT, "--period", PERIOD, "--report", "consumption",
+            "--warehouse", str(site / "warehouse.duckdb"), "--params", str(site / "params"),
+            "--jobs", "1"]
+    assert cli.main([*base, "--as-of", "2026-11-20", "--outputs", str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+    assert cli.main([*base, "--as-of", "2026-11-22", "--outputs", str(tmp_path / "b")]) == 2
+    assert "--as-of 2026-11-22 is after today (2026-11-10)" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
