@@ -211,7 +211,10 @@ WITH events AS (
         any_value(phone_number_id) AS phone_number_id,
         any_value(recipient_id) AS recipient_id,
         any_value(recipient_user_id) AS recipient_user_id,
-        any_value(pricing_category) AS pricing_category
+        -- `referral_conversion` (a free entry point conversation, under conversation-based
+        -- pricing) is what Meta billed, not the template's category: the next source decides.
+        any_value(pricing_category) FILTER (WHERE pricing_category <> 'referral_conversion')
+            AS pricing_category
     -- A group message's statuses (one per participant) stay out of one-to-one timelines.
     FROM message_status_events WHERE coalesce(recipient_type, '') <> 'group' GROUP BY ALL
 ), replies AS (
