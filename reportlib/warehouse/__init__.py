@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from reportlib import sources
 from reportlib.domain import pricing
 from reportlib.errors import WarehouseBusy
 
@@ -211,9 +212,10 @@ WITH events AS (
         any_value(phone_number_id) AS phone_number_id,
         any_value(recipient_id) AS recipient_id,
         any_value(recipient_user_id) AS recipient_user_id,
-        -- `referral_conversion` (a free entry point conversation, under conversation-based
-        -- pricing) is what Meta billed, not the template's category: the next source decides.
-        any_value(pricing_category) FILTER (WHERE pricing_category <> 'referral_conversion')
+        -- A category only when it names a template's: Meta's conversation-based statuses may
+        -- say `referral_conversion` (a free entry point) or, in its older examples,
+        -- `user_initiated` / `business_initiated`: then the next source decides.
+        any_value(pricing_category) FILTER (WHERE pricing_category IN <template categories>)
             AS pricing_category
     -- A group message's statuses (one per participant) stay out of one-to-one timelines.
     FROM message_status_events WHERE coalesce(recipient_type, '') <> 'group' GROUP BY ALL
@@ -346,6 +348,10 @@ GROUP BY m.tenant_id, m.message_id;
 """
 
 
+# The template categories a webhook's pricing category may give a message (the platform files'
+# Category values, docs/sources.md).
+DDL = DDL.replace("<template categories>",
+                  "(" + ", ".join(f"'{c}'" for c in sources.CATEGORY_VALUES) + ")")
 DDL_SHA256 = hashlib.sha256(DDL.encode()).hexdigest()
 
 

@@ -9,7 +9,9 @@
 --       log names its conversation's origin `referral_conversion` (a free entry point), or it
 --       was sent inside that free window (`message_free_windows`).
 -- billed_category: Meta's billed category (the webhooks' pricing.category) when it names a
--- template category. A message with neither pricing nor a free window has no row.
+-- template category (not `service`, `referral_conversion`, nor the older `user_initiated` /
+-- `business_initiated` of conversation-based pricing). A message with neither pricing nor a
+-- free window has no row.
 WITH webhook_pricing AS (
     SELECT message_id,
         bool_or(pricing_type IS NOT NULL OR pricing_category IS NOT NULL) AS has_pricing,
@@ -22,9 +24,9 @@ WITH webhook_pricing AS (
                                                       normalize_category(pricing_category)))
              THEN 'free_customer_service' END AS webhook_free,
         any_value(normalize_category(pricing_category)) FILTER (
-            WHERE normalize_category(pricing_category) NOT IN
-                  ('free_entry_point', 'free_customer_service', 'service',
-                   'referral_conversion')) AS billed_category
+            WHERE normalize_category(pricing_category) IN
+                  ('marketing', 'utility', 'authentication', 'authentication_international',
+                   'marketing_lite')) AS billed_category
     FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
 ), windows AS (
     SELECT message_id, free_window FROM message_free_windows
