@@ -287,10 +287,12 @@ FROM (
 GROUP BY tenant_id, user_id;
 
 -- The person of each business message, as one key both sides of a join compute alike: the
--- recipient's number (digits), else the number paired with its user id, else the user id.
+-- recipient's number (digits), else the number paired with its user id, else the user id; a
+-- Brazilian mobile's number without its ninth digit (why: where the DDL's text ends).
 CREATE OR REPLACE VIEW message_people AS
 SELECT t.tenant_id, t.message_id,
-    COALESCE(ltrim(t.recipient, '+'), p.phone, t.recipient_user_id) AS person,
+    regexp_replace(COALESCE(ltrim(t.recipient, '+'), p.phone, t.recipient_user_id),
+                   <ninth digit>) AS person,
     COALESCE(t.sent_at, t.accepted_at) AS sent, t.category
 FROM message_timeline t
 LEFT JOIN user_id_pairs p ON p.tenant_id = t.tenant_id AND p.user_id = t.recipient_user_id;
@@ -299,8 +301,8 @@ LEFT JOIN user_id_pairs p ON p.tenant_id = t.tenant_id AND p.user_id = t.recipie
 -- only the user id stores it as `wa_id` too: it is no number.
 CREATE OR REPLACE VIEW user_preferences_by_person AS
 SELECT u.tenant_id,
-    COALESCE(CASE WHEN u.wa_id IS DISTINCT FROM u.user_id THEN u.wa_id END, p.phone,
-             u.user_id) AS person,
+    regexp_replace(COALESCE(CASE WHEN u.wa_id IS DISTINCT FROM u.user_id THEN u.wa_id END,
+                            p.phone, u.user_id), <ninth digit>) AS person,
     u.category, u.value, u.ts
 FROM user_preferences u
 LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id;
@@ -315,7 +317,9 @@ LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id
 -- saying the user changed their number or user id) is not the user writing: it opens none.
 CREATE OR REPLACE VIEW free_windows AS
 WITH inbound AS (
-    SELECT i.tenant_id, COALESCE(i.from_id, p.phone, i.from_user_id) AS person, i.ts,
+    SELECT i.tenant_id,
+        regexp_replace(COALESCE(i.from_id, p.phone, i.from_user_id), <ninth digit>) AS person,
+        i.ts,
         i.referral_source_type IS NOT NULL AS ad
     FROM inbound_messages i
     LEFT JOIN user_id_pairs p ON p.tenant_id = i.tenant_id AND p.user_id = i.from_user_id
@@ -348,6 +352,13 @@ GROUP BY m.tenant_id, m.message_id;
 """
 
 
+# A person's number as one key, whichever way it is written: a Brazilian mobile (+55, two-digit
+# area code, then 9 and eight digits) that has been on WhatsApp since before the ninth digit
+# keeps the old eight-digit number as its WhatsApp id (`wa_id`, a webhook's `from` and
+# `recipient_id`), e.g. 553187654321 for +55 31 98765-4321, while the platform's files name
+# the dialled number: both read as the number without the ninth digit, so that a person's
+# messages, windows and opt-outs meet. Every other number or user id is left as it is.
+DDL = DDL.replace("<ninth digit>", r"'^55([1-9][0-9])9([6-9][0-9]{7})$', '55\1\2'")
 # The template categories a webhook's pricing category may give a message (the platform files'
 # Category values, docs/sources.md).
 DDL = DDL.replace("<template categories>",

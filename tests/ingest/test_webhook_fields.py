@@ -597,3 +597,48 @@ def test_a_system_message_opens_no_customer_service_window(tmp_path, params_dir)
     assert con.execute("SELECT message_id, type FROM inbound_messages ORDER BY 1").fetchall() \
         == [("wamid.SYS", "system"), ("wamid.TXT", "text")]
     assert free_windows(con) == {"after_text": "customer_service"}
+
+
+def test_a_brazilian_mobile_meets_its_whatsapp_id_without_the_ninth_digit(tmp_path, params_dir):
+    """A Brazilian mobile on WhatsApp since before the ninth digit keeps the old eight-digit
+    number as its WhatsApp id (help.zoho.com/portal/en/kb/marketing-automation-2-0/faqs/
+    marketing-campaigns/whatsapp/articles/what-is-the-reason-for-inconsistencies-in-mobile-
+    numbers-and-their-whatsapp-ids-in-brazil-and-mexico: numbers outside the area codes 11-19,
+    21, 22, 24, 27 and 28 keep it): Meta's webhooks name the user 553187654321 (`from`,
+    `recipient_id`, `wa_id`) while the platform's files name +55 31 98765-4321. The two never
+    met: the user's message opened no window for the utility template sent to the dialled
+    number (billed instead of free), and the user's marketing opt-out did not count against
+    the campaign message it followed. Now both are the same person; a number of another area
+    or country is unchanged (+55 31 3xxx landline, a US number)."""
+    wa_id, dialled = "553187654321", "+5531987654321"
+    stop = json.loads(json.dumps(USER_PREFERENCES))
+    pref = stop["entry"][0]["changes"][0]["value"]
+    pref["contacts"] = [{"wa_id": wa_id}]
+    pref["user_preferences"] = [{"wa_id": wa_id, "category": "marketing_messages",
+                                 "detail": "User requested to stop marketing messages",
+                                 "value": "stop", "timestamp": T0 + 7200}]
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
+        webhook("1001", messages=[{"from": wa_id, "id": "wamid.IN1", "timestamp": str(T0),
+                                   "type": "text", "text": {"body": "Oi"}}]),
+        webhook("1001", statuses=[{"id": "wamid.M2", "status": "delivered",
+                                   "timestamp": str(T0 + 3605), "recipient_id": wa_id}]),
+        json.dumps(stop)]) + "\n")
+
+    def row(mid, recipient, category, hours):
+        at = datetime.fromtimestamp(T0 + hours * 3600, UTC).isoformat()
+        return f"{mid},c1,campaign,acme-bot,1001,{recipient},t,{category},{at},{at},{at}"
+
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          "MessageId,CampaignId,Sender,BotId,PhoneNumberId,Recipient,TemplateName,Category,"
+          "AcceptedAt,SentAt,DeliveredAt\n" + "\n".join([
+              row("wamid.M1", dialled, "utility", 1),  # in the user's window: free
+              row("wamid.M2", dialled, "marketing", 1),  # the user stops 1 h later
+              row("wamid.M3", "+553133334444", "utility", 1),  # a landline: not the user
+              row("wamid.M4", "+16505551234", "utility", 1)]) + "\n")
+    con = ingested_whole(tmp_path, params_dir)
+    assert free_windows(con) == {"wamid.M1": "customer_service"}
+    people = dict(con.execute("SELECT message_id, person FROM message_people").fetchall())
+    assert people == {"wamid.M1": wa_id, "wamid.M2": wa_id, "wamid.M3": "553133334444",
+                      "wamid.M4": "16505551234"}
+    assert con.execute("SELECT person, value FROM user_preferences_by_person").fetchall() == [
+        (wa_id, "stop")]
