@@ -642,3 +642,29 @@ def test_a_brazilian_mobile_meets_its_whatsapp_id_without_the_ninth_digit(tmp_pa
                       "wamid.M4": "16505551234"}
     assert con.execute("SELECT person, value FROM user_preferences_by_person").fetchall() == [
         (wa_id, "stop")]
+
+
+def test_a_body_with_half_an_emoji_escaped_is_read(tmp_path, params_dir):
+    """Meta's webhooks reference, messages > text (developers.facebook.com/documentation/
+    business-messaging/whatsapp/webhooks/reference/messages/text), with the user's profile
+    name cut inside an emoji: Meta escapes non-ASCII text, so the name ends in an unpaired
+    surrogate escape, which JSON's grammar allows (RFC 8259, section 8.2) and Python reads.
+    DuckDB's parser refused the line: the whole body was a rejected row ("not valid JSON"),
+    its message lost. Now the broken character is replaced and the message is read."""
+    body = {"object": "whatsapp_business_account", "entry": [{
+        "id": "102290129340398", "changes": [{"value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1001"},
+            "contacts": [{"profile": {"name": "Sheena \ud83d"}, "wa_id": "16505551234"}],
+            "messages": [{"from": "16505551234",
+                          "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+                          "timestamp": "1749416383", "type": "text",
+                          "text": {"body": "Does it come in another color? \ud83d\ude00"}}]},
+            "field": "messages"}]}]}
+    line = json.dumps(body)
+    assert "\\ud83d\"" in line  # the name's half emoji, escaped as Meta sends it
+    result, con = run(tmp_path, params_dir, [line])
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (1, 1, 0), (
+        result.line())
+    assert con.execute("SELECT from_id, type, epoch(ts)::BIGINT FROM inbound_messages"
+                       ).fetchall() == [("16505551234", "text", 1749416383)]
