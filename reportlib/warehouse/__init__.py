@@ -16,6 +16,10 @@ from reportlib import sources
 from reportlib.domain import pricing
 from reportlib.errors import WarehouseBusy
 
+# The arguments of the `regexp_replace` that makes a number the key of its person (below the
+# DDL); also `reportlib/marts/sql/attendance_agent_tickets.sql`.
+PERSON_NUMBER = r"'^(55[1-9][0-9])9([6-9][0-9]{7})$|^(52)1([0-9]{10})$', '\1\2\3\4'"
+
 DDL = """
 -- The canonical tables of source rows carry no primary key: ingest upserts on their natural
 -- key (docs/sources.md) by delete + insert, and DuckDB would hold such an index whole in memory.
@@ -288,11 +292,12 @@ GROUP BY tenant_id, user_id;
 
 -- The person of each business message, as one key both sides of a join compute alike: the
 -- recipient's number (digits), else the number paired with its user id, else the user id; a
--- Brazilian mobile's number without its ninth digit (why: where the DDL's text ends).
+-- Brazilian or Mexican mobile's WhatsApp id and number alike (why: where the DDL's text
+-- ends).
 CREATE OR REPLACE VIEW message_people AS
 SELECT t.tenant_id, t.message_id,
     regexp_replace(COALESCE(ltrim(t.recipient, '+'), p.phone, t.recipient_user_id),
-                   <ninth digit>) AS person,
+                   <person number>) AS person,
     COALESCE(t.sent_at, t.accepted_at) AS sent, t.category
 FROM message_timeline t
 LEFT JOIN user_id_pairs p ON p.tenant_id = t.tenant_id AND p.user_id = t.recipient_user_id;
@@ -302,7 +307,7 @@ LEFT JOIN user_id_pairs p ON p.tenant_id = t.tenant_id AND p.user_id = t.recipie
 CREATE OR REPLACE VIEW user_preferences_by_person AS
 SELECT u.tenant_id,
     regexp_replace(COALESCE(CASE WHEN u.wa_id IS DISTINCT FROM u.user_id THEN u.wa_id END,
-                            p.phone, u.user_id), <ninth digit>) AS person,
+                            p.phone, u.user_id), <person number>) AS person,
     u.category, u.value, u.ts
 FROM user_preferences u
 LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id;
@@ -318,7 +323,7 @@ LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id
 CREATE OR REPLACE VIEW free_windows AS
 WITH inbound AS (
     SELECT i.tenant_id,
-        regexp_replace(COALESCE(i.from_id, p.phone, i.from_user_id), <ninth digit>) AS person,
+        regexp_replace(COALESCE(i.from_id, p.phone, i.from_user_id), <person number>) AS person,
         i.ts,
         i.referral_source_type IS NOT NULL AS ad
     FROM inbound_messages i
@@ -352,13 +357,14 @@ GROUP BY m.tenant_id, m.message_id;
 """
 
 
-# A person's number as one key, whichever way it is written: a Brazilian mobile (+55, two-digit
-# area code, then 9 and eight digits) that has been on WhatsApp since before the ninth digit
-# keeps the old eight-digit number as its WhatsApp id (`wa_id`, a webhook's `from` and
-# `recipient_id`), e.g. 553187654321 for +55 31 98765-4321, while the platform's files name
-# the dialled number: both read as the number without the ninth digit, so that a person's
-# messages, windows and opt-outs meet. Every other number or user id is left as it is.
-DDL = DDL.replace("<ninth digit>", r"'^55([1-9][0-9])9([6-9][0-9]{7})$', '55\1\2'")
+# A person's number as one key, whichever way it is written. A WhatsApp id (`wa_id`, a
+# webhook's `from` and `recipient_id`) keeps the number as it was when the user joined, while
+# the platform's files name the number dialled today: a Brazilian mobile (+55, two-digit area
+# code, then 9 and eight digits) from before the ninth digit keeps the old eight digits
+# (553187654321 for +55 31 98765-4321), a Mexican mobile keeps the 1 after 52 that Mexico
+# dropped (5215512345678 for +52 55 1234 5678). Both read as the shorter number, so that a
+# person's messages, windows and opt-outs meet; every other number or user id is left as it is.
+DDL = DDL.replace("<person number>", PERSON_NUMBER)
 # The template categories a webhook's pricing category may give a message (the platform files'
 # Category values, docs/sources.md).
 DDL = DDL.replace("<template categories>",

@@ -599,7 +599,7 @@ def test_a_system_message_opens_no_customer_service_window(tmp_path, params_dir)
     assert free_windows(con) == {"after_text": "customer_service"}
 
 
-def test_a_brazilian_mobile_meets_its_whatsapp_id_without_the_ninth_digit(tmp_path, params_dir):
+def test_a_brazilian_or_mexican_mobile_meets_its_older_whatsapp_id(tmp_path, params_dir):
     """A Brazilian mobile on WhatsApp since before the ninth digit keeps the old eight-digit
     number as its WhatsApp id (help.zoho.com/portal/en/kb/marketing-automation-2-0/faqs/
     marketing-campaigns/whatsapp/articles/what-is-the-reason-for-inconsistencies-in-mobile-
@@ -609,7 +609,9 @@ def test_a_brazilian_mobile_meets_its_whatsapp_id_without_the_ninth_digit(tmp_pa
     met: the user's message opened no window for the utility template sent to the dialled
     number (billed instead of free), and the user's marketing opt-out did not count against
     the campaign message it followed. Now both are the same person; a number of another area
-    or country is unchanged (+55 31 3xxx landline, a US number)."""
+    or country is unchanged (+55 31 3xxx landline, a US number). The same page: a Mexican
+    mobile's WhatsApp id keeps the 1 after 52 that Mexico dropped (5215512345678 for
+    +52 55 1234 5678), and its message opens the window of the number dialled."""
     wa_id, dialled = "553187654321", "+5531987654321"
     stop = json.loads(json.dumps(USER_PREFERENCES))
     pref = stop["entry"][0]["changes"][0]["value"]
@@ -620,6 +622,9 @@ def test_a_brazilian_mobile_meets_its_whatsapp_id_without_the_ninth_digit(tmp_pa
     write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
         webhook("1001", messages=[{"from": wa_id, "id": "wamid.IN1", "timestamp": str(T0),
                                    "type": "text", "text": {"body": "Oi"}}]),
+        webhook("1001", messages=[{"from": "5215512345678", "id": "wamid.IN2",
+                                   "timestamp": str(T0), "type": "text",
+                                   "text": {"body": "Hola"}}]),
         webhook("1001", statuses=[{"id": "wamid.M2", "status": "delivered",
                                    "timestamp": str(T0 + 3605), "recipient_id": wa_id}]),
         json.dumps(stop)]) + "\n")
@@ -634,12 +639,14 @@ def test_a_brazilian_mobile_meets_its_whatsapp_id_without_the_ninth_digit(tmp_pa
               row("wamid.M1", dialled, "utility", 1),  # in the user's window: free
               row("wamid.M2", dialled, "marketing", 1),  # the user stops 1 h later
               row("wamid.M3", "+553133334444", "utility", 1),  # a landline: not the user
-              row("wamid.M4", "+16505551234", "utility", 1)]) + "\n")
+              row("wamid.M4", "+16505551234", "utility", 1),
+              row("wamid.M5", "+525512345678", "utility", 1)]) + "\n")  # Mexico: free
     con = ingested_whole(tmp_path, params_dir)
-    assert free_windows(con) == {"wamid.M1": "customer_service"}
+    assert free_windows(con) == {"wamid.M1": "customer_service",
+                                 "wamid.M5": "customer_service"}
     people = dict(con.execute("SELECT message_id, person FROM message_people").fetchall())
     assert people == {"wamid.M1": wa_id, "wamid.M2": wa_id, "wamid.M3": "553133334444",
-                      "wamid.M4": "16505551234"}
+                      "wamid.M4": "16505551234", "wamid.M5": "525512345678"}
     assert con.execute("SELECT person, value FROM user_preferences_by_person").fetchall() == [
         (wa_id, "stop")]
 

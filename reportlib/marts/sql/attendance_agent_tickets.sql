@@ -6,12 +6,13 @@
 -- to them (so a transfer's second ticket, or a second ticket the same day, is not counted
 -- again, and a ticket belongs to one message at most), or a reply recorded on the message.
 -- Customer and recipient are compared as digits, a Brazilian mobile's without its ninth digit
--- (its WhatsApp id may keep the old eight-digit number while the message dialled the nine,
--- docs/metrics.md, "Whose message").
+-- and a Mexican mobile's without the 1 after 52 (its WhatsApp id may keep the number as it
+-- was while the message dialled today's, docs/metrics.md, "Whose message";
+-- warehouse.PERSON_NUMBER).
 WITH sends AS (
     SELECT message_id, agent_identity, recipient,
         regexp_replace(regexp_replace(recipient, '[^0-9]', '', 'g'),
-                       '^55([1-9][0-9])9([6-9][0-9]{7})$', '55\1\2') AS digits,
+                       '^(55[1-9][0-9])9([6-9][0-9]{7})$|^(52)1([0-9]{10})$', '\1\2\3\4') AS digits,
         COALESCE(accepted_at, sent_at) AS sent, replied_at
     FROM message_timeline
     WHERE tenant_id = getvariable('tenant') AND sender = 'agent'
@@ -28,7 +29,7 @@ WITH sends AS (
     JOIN tickets t
       ON t.tenant_id = getvariable('tenant')
      AND regexp_replace(regexp_replace(t.customer_identity, '[^0-9]', '', 'g'),
-                        '^55([1-9][0-9])9([6-9][0-9]{7})$', '55\1\2') = s.digits
+                        '^(55[1-9][0-9])9([6-9][0-9]{7})$|^(52)1([0-9]{10})$', '\1\2\3\4') = s.digits
      AND t.campaign_id IS NULL
      AND t.storage_date >= s.sent AND t.storage_date <= s.sent + INTERVAL 24 HOUR
      AND (s.next_send IS NULL OR t.storage_date < s.next_send)
