@@ -110,6 +110,24 @@ def test_iso_timestamps_with_a_lower_case_t_or_z_are_read(tmp_path, params_dir):
     assert got == [("17:05:09", "17:05:10", "17:05:11.500")]
 
 
+def test_sql_server_datetimeoffset_with_a_blank_before_the_offset_is_read(tmp_path, params_dir):
+    """SQL Server's datetimeoffset, default string format "YYYY-MM-DD hh:mm:ss[.nnnnnnn]
+    [{+|-}hh:mm]" (learn.microsoft.com/sql/t-sql/data-types/datetimeoffset-transact-sql):
+    what an export from a SQL Server table writes, a blank before the offset. The row was
+    rejected ("not a timestamp"). Read now, at its offset (not the tenant's zone)."""
+    text = HEADER + (
+        "m1,,api,,acme-bot,1001,+5511999990001,t,utility,"
+        "2026-10-03 14:05:09.1230000 -03:00,2026-10-03 17:05:10 +00:00,"
+        "2026-10-03 17:05:11 Z,,,,\n")
+    write(tmp_path / "sources/acme/notifications/n.csv", text)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0), result.message
+    got = rows(tmp_path, "SELECT strftime(accepted_at AT TIME ZONE 'UTC', '%H:%M:%S.%g'), "
+               "strftime(sent_at AT TIME ZONE 'UTC', '%H:%M:%S'), "
+               "strftime(delivered_at AT TIME ZONE 'UTC', '%H:%M:%S') FROM notifications")
+    assert got == [("17:05:09.123", "17:05:10", "17:05:11")]
+
+
 def test_reingest_and_overlapping_files_change_nothing(tmp_path, params_dir):
     write(tmp_path / "sources/acme/notifications/a.csv", HEADER + GOOD)
     run_ingest(tmp_path, params_dir)
