@@ -128,6 +128,17 @@ def test_sql_server_datetimeoffset_with_a_blank_before_the_offset_is_read(tmp_pa
     assert got == [("17:05:09.123", "17:05:10", "17:05:11")]
 
 
+def test_a_header_ending_in_a_delimiter_names_its_column_without_a_name(tmp_path, params_dir):
+    """An export whose every line ends in the delimiter (`a;b;c;`) has a header column
+    without a name; the file's line said "unknown columns ignored: " and named nothing. It
+    names the column by its place now, and the rows load."""
+    text = (HEADER.rstrip("\n") + ",\n" + GOOD.rstrip("\n") + ",\n").replace(",", ";")
+    write(tmp_path / "sources/acme/notifications/n.csv", text)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0), result.message
+    assert "unknown columns ignored: (column 17, no name)" in result.message
+
+
 def test_reingest_and_overlapping_files_change_nothing(tmp_path, params_dir):
     write(tmp_path / "sources/acme/notifications/a.csv", HEADER + GOOD)
     run_ingest(tmp_path, params_dir)
