@@ -740,3 +740,5 @@ def test_an_agents_message_to_a_nine_digit_number_opens_the_ticket_of_its_whatsa
         f"SELECT message_id, ticket_id, opened_ticket "
         f"FROM ({marts.sql('attendance_agent_tickets')}) ORDER BY 1").fetchall() == [
         ("wamid.A1", "t1", True), ("wamid.A2", None, False)]
+    # The mart keys a number as the warehouse's views do: one pattern, written twice.
+    assert warehouse.PERSON_NUMBER in marts.sql("attendance_agent_tickets")
