@@ -80,10 +80,18 @@ def _ts(value) -> datetime | None:
 
 
 
+# Earlier names Meta's analytics may still return, read as today's: MARKETING_OPTIMIZED_DELIVERY
+# is the conversation category of marketing messages sent with optimized delivery (the Marketing
+# Messages Lite API) in Meta's SDKs' `conversation_categories`, MARKETING_LITE since.
+CATEGORY_ALIASES = {"marketing_optimized_delivery": "marketing_lite"}
+
+
 def _category(value) -> str | None:
+    """A category as the warehouse keeps it: lower case, `_` for `-` and blanks, today's name."""
     if value is None or value == "":
         return None
-    return str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    name = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    return CATEGORY_ALIASES.get(name, name)
 
 
 # Categories Meta's analytics may name besides those of the platform files (docs/sources.md):

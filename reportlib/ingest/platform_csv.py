@@ -67,7 +67,9 @@ def _positions(header: list[str], src: sources.CsvSource,
         declared = column_map.get(name.strip().lower(), name).strip().lower()
         f = src.field_named(declared)
         if f is None:
-            unknown.append(name.strip())
+            # A header ending in a delimiter (`a;b;c;`, as some exports write) has a last
+            # column without a name: named by its place, so that the file's line says which.
+            unknown.append(name.strip() or f"(column {i + 1}, no name)")
         elif (f.target, declared) in spellings:
             raise ReportError(f"line 1: column {name.strip()} appears twice")
         else:

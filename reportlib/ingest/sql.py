@@ -11,7 +11,11 @@ from collections.abc import Iterable
 from reportlib import sources
 from reportlib.ingest.ownership import Ownership
 
-ISO_TS = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?"
+# RFC 3339 (5.6) lets `T` and `Z` be written lower case; DuckDB reads only the upper case.
+# SQL Server writes a datetimeoffset with a blank before the offset
+# (`2026-10-03 14:05:09.1230000 -03:00`, its default string format): read too.
+ISO_TS = (r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
+          r"( ?(Z|z|[+-]\d{2}(:?\d{2})?))?")
 DMY_TS = r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}(:\d{2})?"
 E164 = r"\+[1-9]\d{7,14}"
 MAX_CELL = 10_000  # characters kept of a cell; longer ones are rejected by their max_length
@@ -43,7 +47,8 @@ def field_checks(f: sources.Field, col: str, typed: str,
     if f.kind == "timestamp":
         value = (
             f"CASE WHEN regexp_full_match({col}, '{ISO_TS}') "
-            f"THEN TRY_CAST({col} AS TIMESTAMPTZ) "
+            f"THEN TRY_CAST(replace(replace(replace(upper({col}), ' Z', 'Z'), ' +', '+'), "
+            f"' -', '-') AS TIMESTAMPTZ) "
             f"WHEN regexp_full_match({col}, '{DMY_TS}') "
             f"THEN TRY_STRPTIME({col}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M'])::TIMESTAMPTZ END"
         )

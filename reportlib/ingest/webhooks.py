@@ -156,6 +156,21 @@ def _shape_problem(text: str) -> str | None:
     return None
 
 
+def _without_lone_surrogates(text: str | None) -> str | None:
+    """A body's JSON text with each unpaired UTF-16 surrogate escape (`\\ud83d` alone: an
+    emoji cut in half, as in a truncated profile name) made U+FFFD, or None when it is no JSON.
+    JSON's grammar allows such an escape (RFC 8259, section 8.2) and Python's parser reads it,
+    but DuckDB's refuses the whole line, which would lose the body's statuses and messages for
+    one broken character of a text ingest never stores. Called for such lines only."""
+    if text is None:
+        return None
+    try:
+        out = json.dumps(json.loads(text), ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return None
+    return out.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Python helpers the ingest SQL calls (once per connection).
 
@@ -167,6 +182,8 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
                         side_effects=False, null_handling="special")
     con.create_function("_shape_problem", _shape_problem, ["VARCHAR"], "VARCHAR",
                         side_effects=False, null_handling="special")
+    con.create_function("_without_lone_surrogates", _without_lone_surrogates, ["VARCHAR"],
+                        "VARCHAR", side_effects=False, null_handling="special")
     con.create_function("utf16_base64_json", utf16_base64_json, ["VARCHAR"], "VARCHAR",
                         side_effects=False, null_handling="special")
 
@@ -253,6 +270,16 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
               -- a blank line is no body; trimming only lines that start with a blank is
               -- twice as fast as trimming every line
               WHERE raw[1] NOT IN (' ', chr(9), chr(13)) OR trim(raw, ' \t\r') <> '')""")
+    # A line DuckDB's parser refused for an unpaired surrogate escape is read again without it
+    # (`_without_lone_surrogates`); a line over 1 MiB (`bad_raw` keeps no more) stays refused.
+    if con.execute("SELECT 1 FROM wh_bodies WHERE b IS NULL LIMIT 1").fetchall():
+        con.execute(f"""
+            UPDATE wh_bodies w SET b = f.b, bad_raw = NULL
+            FROM (SELECT line, TRY(json_transform(_without_lone_surrogates(bad_raw),
+                                                  {quote(json.dumps(BODY_SHAPE))})) AS b
+                  FROM wh_bodies
+                  WHERE b IS NULL AND regexp_matches(bad_raw, '\\\\u[dD][89a-fA-F]')) f
+            WHERE w.line = f.line AND f.b IS NOT NULL""")
     # The text of the lines is let go at once (it is the largest table); the rare lines whose
     # JSON types need naming are read again below.
     con.execute("DROP TABLE wh_lines")

@@ -12,8 +12,13 @@ from pathlib import Path
 
 import duckdb
 
+from reportlib import sources
 from reportlib.domain import pricing
 from reportlib.errors import WarehouseBusy
+
+# The arguments of the `regexp_replace` that makes a number the key of its person (below the
+# DDL); also `reportlib/marts/sql/attendance_agent_tickets.sql`.
+PERSON_NUMBER = r"'^(55[1-9][0-9])9([6-9][0-9]{7})$|^(52)1([0-9]{10})$', '\1\2\3\4'"
 
 DDL = """
 -- The canonical tables of source rows carry no primary key: ingest upserts on their natural
@@ -211,7 +216,11 @@ WITH events AS (
         any_value(phone_number_id) AS phone_number_id,
         any_value(recipient_id) AS recipient_id,
         any_value(recipient_user_id) AS recipient_user_id,
-        any_value(pricing_category) AS pricing_category
+        -- A category only when it names a template's: Meta's conversation-based statuses may
+        -- say `referral_conversion` (a free entry point) or, in its older examples,
+        -- `user_initiated` / `business_initiated`: then the next source decides.
+        any_value(pricing_category) FILTER (WHERE pricing_category IN <template categories>)
+            AS pricing_category
     -- A group message's statuses (one per participant) stay out of one-to-one timelines.
     FROM message_status_events WHERE coalesce(recipient_type, '') <> 'group' GROUP BY ALL
 ), replies AS (
@@ -282,10 +291,13 @@ FROM (
 GROUP BY tenant_id, user_id;
 
 -- The person of each business message, as one key both sides of a join compute alike: the
--- recipient's number (digits), else the number paired with its user id, else the user id.
+-- recipient's number (digits), else the number paired with its user id, else the user id; a
+-- Brazilian or Mexican mobile's WhatsApp id and number alike (why: where the DDL's text
+-- ends).
 CREATE OR REPLACE VIEW message_people AS
 SELECT t.tenant_id, t.message_id,
-    COALESCE(ltrim(t.recipient, '+'), p.phone, t.recipient_user_id) AS person,
+    regexp_replace(COALESCE(ltrim(t.recipient, '+'), p.phone, t.recipient_user_id),
+                   <person number>) AS person,
     COALESCE(t.sent_at, t.accepted_at) AS sent, t.category
 FROM message_timeline t
 LEFT JOIN user_id_pairs p ON p.tenant_id = t.tenant_id AND p.user_id = t.recipient_user_id;
@@ -294,8 +306,8 @@ LEFT JOIN user_id_pairs p ON p.tenant_id = t.tenant_id AND p.user_id = t.recipie
 -- only the user id stores it as `wa_id` too: it is no number.
 CREATE OR REPLACE VIEW user_preferences_by_person AS
 SELECT u.tenant_id,
-    COALESCE(CASE WHEN u.wa_id IS DISTINCT FROM u.user_id THEN u.wa_id END, p.phone,
-             u.user_id) AS person,
+    regexp_replace(COALESCE(CASE WHEN u.wa_id IS DISTINCT FROM u.user_id THEN u.wa_id END,
+                            p.phone, u.user_id), <person number>) AS person,
     u.category, u.value, u.ts
 FROM user_preferences u
 LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id;
@@ -310,7 +322,9 @@ LEFT JOIN user_id_pairs p ON p.tenant_id = u.tenant_id AND p.user_id = u.user_id
 -- saying the user changed their number or user id) is not the user writing: it opens none.
 CREATE OR REPLACE VIEW free_windows AS
 WITH inbound AS (
-    SELECT i.tenant_id, COALESCE(i.from_id, p.phone, i.from_user_id) AS person, i.ts,
+    SELECT i.tenant_id,
+        regexp_replace(COALESCE(i.from_id, p.phone, i.from_user_id), <person number>) AS person,
+        i.ts,
         i.referral_source_type IS NOT NULL AS ad
     FROM inbound_messages i
     LEFT JOIN user_id_pairs p ON p.tenant_id = i.tenant_id AND p.user_id = i.from_user_id
@@ -343,6 +357,18 @@ GROUP BY m.tenant_id, m.message_id;
 """
 
 
+# A person's number as one key, whichever way it is written. A WhatsApp id (`wa_id`, a
+# webhook's `from` and `recipient_id`) keeps the number as it was when the user joined, while
+# the platform's files name the number dialled today: a Brazilian mobile (+55, two-digit area
+# code, then 9 and eight digits) from before the ninth digit keeps the old eight digits
+# (553187654321 for +55 31 98765-4321), a Mexican mobile keeps the 1 after 52 that Mexico
+# dropped (5215512345678 for +52 55 1234 5678). Both read as the shorter number, so that a
+# person's messages, windows and opt-outs meet; every other number or user id is left as it is.
+DDL = DDL.replace("<person number>", PERSON_NUMBER)
+# The template categories a webhook's pricing category may give a message (the platform files'
+# Category values, docs/sources.md).
+DDL = DDL.replace("<template categories>",
+                  "(" + ", ".join(f"'{c}'" for c in sources.CATEGORY_VALUES) + ")")
 DDL_SHA256 = hashlib.sha256(DDL.encode()).hexdigest()
 
 

@@ -708,3 +708,29 @@ def test_a_response_saved_with_another_currency_than_the_tenants_is_rejected(tmp
     con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
     assert con.execute("SELECT field, value FROM rejected_rows").fetchall() == [
         ("currency", "BRL")]
+
+
+def test_marketing_optimized_delivery_is_read_as_marketing_lite(tmp_path, params_dir):
+    """MARKETING_OPTIMIZED_DELIVERY is a conversation category of Meta's conversation_analytics
+    (the `conversation_categories` enum of Meta's own SDKs, github.com/facebook/
+    facebook-php-business-sdk, src/FacebookAds/Object/WhatsAppBusinessAccount.php,
+    getConversationAnalytics): marketing messages with optimized delivery, which Meta calls
+    MARKETING_LITE since. Its points were rejected rows ("unknown category"): in this day of a
+    CBP month, 40 of 50 conversations and US$ 2.50 of US$ 3.125 lost. Now it is marketing lite
+    (priced as marketing): 40 + 10 = 50 conversations, Meta's cost 2.5 + 0.625 = 3.125."""
+    start = 1740798000  # 2025-03-01T03:00Z, midnight in São Paulo
+    day = dict(start=start, end=start + 86400, country="BR", conversation_type="REGULAR",
+               conversation_direction="BUSINESS_INITIATED")
+    [result] = ingest_files(tmp_path, params_dir, {
+        "conversation_analytics/optimized.json": {"conversation_analytics": {"data": [
+            {"data_points": [
+                {**day, "conversation": 40, "conversation_category":
+                 "MARKETING_OPTIMIZED_DELIVERY", "cost": 2.5},
+                {**day, "conversation": 10, "conversation_category": "MARKETING",
+                 "cost": 0.625}]}]}}})
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0), result.line()
+    got = consumption(tmp_path, "2025-03", date(2025, 4, 20))
+    assert (got["total"], got["meta_cost"]) == (50, 3.125)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT category, conversations FROM conversations ORDER BY 1"
+                       ).fetchall() == [("marketing", 10), ("marketing_lite", 40)]

@@ -698,3 +698,47 @@ def test_a_ticket_is_created_at_its_first_event_whichever_row_wins(tmp_path, utc
     # Created at the first event; the queue time is OpenDate − creation: 5 and 10 minutes.
     assert rows == [("t1", "ClosedAttendant", "ana", "10-31 23:50", 5.0),
                     ("t2", "ClosedAttendant", "bia", "10-05 12:20", 10.0)]
+
+
+def test_an_agents_message_to_a_nine_digit_number_opens_the_ticket_of_its_whatsapp_id(
+        tmp_path):
+    """A Brazilian mobile on WhatsApp since before the ninth digit keeps the old number as its
+    WhatsApp id (help.zoho.com/portal/en/kb/marketing-automation-2-0/faqs/marketing-campaigns/
+    whatsapp/articles/what-is-the-reason-for-inconsistencies-in-mobile-numbers-and-their-
+    whatsapp-ids-in-brazil-and-mexico), so the platform's identity of the customer is
+    553187654321@wa.gw.msging.net while the agent's active message dialled +55 31 98765-4321.
+    The ticket the customer's answer opened 10 minutes later was not counted as the
+    message's (digits compared as they were); a landline's (8 digits after the area code,
+    starting 3) is still another customer's."""
+    from dataclasses import replace
+
+    from reportlib import marts, warehouse
+    from reportlib.domain import calendar, pricing
+    from reportlib.marts import bundle as bundle_mod
+
+    folder = tmp_path / "params"
+    tenant = replace(ACME, timezone="UTC")
+    params_mod.dump_tenant(folder, tenant)
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          "MessageId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,TemplateName,Category,"
+          "AcceptedAt\n"
+          "wamid.A1,agent,ana@acme.com,acme-bot,1001,+5531987654321,retorno,utility,"
+          "2026-10-05T12:00:00Z\n"
+          "wamid.A2,agent,ana@acme.com,acme-bot,1001,+553133334444,retorno,utility,"
+          "2026-10-05T12:00:00Z\n")
+    write(tmp_path / "sources/acme/tickets/t.csv",
+          "TicketId,OwnerIdentity,CustomerIdentity,StorageDate\n"
+          "t1,acme-bot@msging.net,553187654321@wa.gw.msging.net,2026-10-05T12:10:00Z\n"
+          "t2,acme-bot@msging.net,5531933334444@wa.gw.msging.net,2026-10-05T12:10:00Z\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(2, 0), (2, 0)]
+    con = warehouse.connect(":memory:")
+    bundle_mod.attach_scope(con, tmp_path / "wh.duckdb", tenant,
+                            calendar.parse_period("2026-10"), date(2026, 11, 20),
+                            pricing.load_rate_card())
+    assert con.execute(
+        f"SELECT message_id, ticket_id, opened_ticket "
+        f"FROM ({marts.sql('attendance_agent_tickets')}) ORDER BY 1").fetchall() == [
+        ("wamid.A1", "t1", True), ("wamid.A2", None, False)]
+    # The mart keys a number as the warehouse's views do: one pattern, written twice.
+    assert warehouse.PERSON_NUMBER in marts.sql("attendance_agent_tickets")

@@ -93,6 +93,52 @@ def test_timestamps_semicolons_bom_and_local_times(tmp_path, params_dir):
                     "17:05:11")]
 
 
+def test_iso_timestamps_with_a_lower_case_t_or_z_are_read(tmp_path, params_dir):
+    """RFC 3339, section 5.6 (www.rfc-editor.org/rfc/rfc3339#section-5.6): "the 'T' and 'Z'
+    characters in this syntax may alternatively be lower case 't' or 'z'". The checks let a
+    lower-case z pass as ISO 8601, but DuckDB's cast does not read it: the row was rejected
+    ("not a timestamp"), and a lower-case t was refused outright. Both are read now."""
+    text = HEADER + (
+        "m1,,api,,acme-bot,1001,+5511999990001,t,utility,"
+        "2026-10-03t14:05:09-03:00,2026-10-03T17:05:10z,2026-10-03t17:05:11.5z,,,,\n")
+    write(tmp_path / "sources/acme/notifications/n.csv", text)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0), result.message
+    got = rows(tmp_path, "SELECT strftime(accepted_at AT TIME ZONE 'UTC', '%H:%M:%S'), "
+               "strftime(sent_at AT TIME ZONE 'UTC', '%H:%M:%S'), "
+               "strftime(delivered_at AT TIME ZONE 'UTC', '%H:%M:%S.%g') FROM notifications")
+    assert got == [("17:05:09", "17:05:10", "17:05:11.500")]
+
+
+def test_sql_server_datetimeoffset_with_a_blank_before_the_offset_is_read(tmp_path, params_dir):
+    """SQL Server's datetimeoffset, default string format "YYYY-MM-DD hh:mm:ss[.nnnnnnn]
+    [{+|-}hh:mm]" (learn.microsoft.com/sql/t-sql/data-types/datetimeoffset-transact-sql):
+    what an export from a SQL Server table writes, a blank before the offset. The row was
+    rejected ("not a timestamp"). Read now, at its offset (not the tenant's zone)."""
+    text = HEADER + (
+        "m1,,api,,acme-bot,1001,+5511999990001,t,utility,"
+        "2026-10-03 14:05:09.1230000 -03:00,2026-10-03 17:05:10 +00:00,"
+        "2026-10-03 17:05:11 Z,,,,\n")
+    write(tmp_path / "sources/acme/notifications/n.csv", text)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0), result.message
+    got = rows(tmp_path, "SELECT strftime(accepted_at AT TIME ZONE 'UTC', '%H:%M:%S.%g'), "
+               "strftime(sent_at AT TIME ZONE 'UTC', '%H:%M:%S'), "
+               "strftime(delivered_at AT TIME ZONE 'UTC', '%H:%M:%S') FROM notifications")
+    assert got == [("17:05:09.123", "17:05:10", "17:05:11")]
+
+
+def test_a_header_ending_in_a_delimiter_names_its_column_without_a_name(tmp_path, params_dir):
+    """An export whose every line ends in the delimiter (`a;b;c;`) has a header column
+    without a name; the file's line said "unknown columns ignored: " and named nothing. It
+    names the column by its place now, and the rows load."""
+    text = (HEADER.rstrip("\n") + ",\n" + GOOD.rstrip("\n") + ",\n").replace(",", ";")
+    write(tmp_path / "sources/acme/notifications/n.csv", text)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0), result.message
+    assert "unknown columns ignored: (column 17, no name)" in result.message
+
+
 def test_reingest_and_overlapping_files_change_nothing(tmp_path, params_dir):
     write(tmp_path / "sources/acme/notifications/a.csv", HEADER + GOOD)
     run_ingest(tmp_path, params_dir)

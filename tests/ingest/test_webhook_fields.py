@@ -597,3 +597,81 @@ def test_a_system_message_opens_no_customer_service_window(tmp_path, params_dir)
     assert con.execute("SELECT message_id, type FROM inbound_messages ORDER BY 1").fetchall() \
         == [("wamid.SYS", "system"), ("wamid.TXT", "text")]
     assert free_windows(con) == {"after_text": "customer_service"}
+
+
+def test_a_brazilian_or_mexican_mobile_meets_its_older_whatsapp_id(tmp_path, params_dir):
+    """A Brazilian mobile on WhatsApp since before the ninth digit keeps the old eight-digit
+    number as its WhatsApp id (help.zoho.com/portal/en/kb/marketing-automation-2-0/faqs/
+    marketing-campaigns/whatsapp/articles/what-is-the-reason-for-inconsistencies-in-mobile-
+    numbers-and-their-whatsapp-ids-in-brazil-and-mexico: numbers outside the area codes 11-19,
+    21, 22, 24, 27 and 28 keep it): Meta's webhooks name the user 553187654321 (`from`,
+    `recipient_id`, `wa_id`) while the platform's files name +55 31 98765-4321. The two never
+    met: the user's message opened no window for the utility template sent to the dialled
+    number (billed instead of free), and the user's marketing opt-out did not count against
+    the campaign message it followed. Now both are the same person; a number of another area
+    or country is unchanged (+55 31 3xxx landline, a US number). The same page: a Mexican
+    mobile's WhatsApp id keeps the 1 after 52 that Mexico dropped (5215512345678 for
+    +52 55 1234 5678), and its message opens the window of the number dialled."""
+    wa_id, dialled = "553187654321", "+5531987654321"
+    stop = json.loads(json.dumps(USER_PREFERENCES))
+    pref = stop["entry"][0]["changes"][0]["value"]
+    pref["contacts"] = [{"wa_id": wa_id}]
+    pref["user_preferences"] = [{"wa_id": wa_id, "category": "marketing_messages",
+                                 "detail": "User requested to stop marketing messages",
+                                 "value": "stop", "timestamp": T0 + 7200}]
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
+        webhook("1001", messages=[{"from": wa_id, "id": "wamid.IN1", "timestamp": str(T0),
+                                   "type": "text", "text": {"body": "Oi"}}]),
+        webhook("1001", messages=[{"from": "5215512345678", "id": "wamid.IN2",
+                                   "timestamp": str(T0), "type": "text",
+                                   "text": {"body": "Hola"}}]),
+        webhook("1001", statuses=[{"id": "wamid.M2", "status": "delivered",
+                                   "timestamp": str(T0 + 3605), "recipient_id": wa_id}]),
+        json.dumps(stop)]) + "\n")
+
+    def row(mid, recipient, category, hours):
+        at = datetime.fromtimestamp(T0 + hours * 3600, UTC).isoformat()
+        return f"{mid},c1,campaign,acme-bot,1001,{recipient},t,{category},{at},{at},{at}"
+
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          "MessageId,CampaignId,Sender,BotId,PhoneNumberId,Recipient,TemplateName,Category,"
+          "AcceptedAt,SentAt,DeliveredAt\n" + "\n".join([
+              row("wamid.M1", dialled, "utility", 1),  # in the user's window: free
+              row("wamid.M2", dialled, "marketing", 1),  # the user stops 1 h later
+              row("wamid.M3", "+553133334444", "utility", 1),  # a landline: not the user
+              row("wamid.M4", "+16505551234", "utility", 1),
+              row("wamid.M5", "+525512345678", "utility", 1)]) + "\n")  # Mexico: free
+    con = ingested_whole(tmp_path, params_dir)
+    assert free_windows(con) == {"wamid.M1": "customer_service",
+                                 "wamid.M5": "customer_service"}
+    people = dict(con.execute("SELECT message_id, person FROM message_people").fetchall())
+    assert people == {"wamid.M1": wa_id, "wamid.M2": wa_id, "wamid.M3": "553133334444",
+                      "wamid.M4": "16505551234", "wamid.M5": "525512345678"}
+    assert con.execute("SELECT person, value FROM user_preferences_by_person").fetchall() == [
+        (wa_id, "stop")]
+
+
+def test_a_body_with_half_an_emoji_escaped_is_read(tmp_path, params_dir):
+    """Meta's webhooks reference, messages > text (developers.facebook.com/documentation/
+    business-messaging/whatsapp/webhooks/reference/messages/text), with the user's profile
+    name cut inside an emoji: Meta escapes non-ASCII text, so the name ends in an unpaired
+    surrogate escape, which JSON's grammar allows (RFC 8259, section 8.2) and Python reads.
+    DuckDB's parser refused the line: the whole body was a rejected row ("not valid JSON"),
+    its message lost. Now the broken character is replaced and the message is read."""
+    body = {"object": "whatsapp_business_account", "entry": [{
+        "id": "102290129340398", "changes": [{"value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1001"},
+            "contacts": [{"profile": {"name": "Sheena \ud83d"}, "wa_id": "16505551234"}],
+            "messages": [{"from": "16505551234",
+                          "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+                          "timestamp": "1749416383", "type": "text",
+                          "text": {"body": "Does it come in another color? \ud83d\ude00"}}]},
+            "field": "messages"}]}]}
+    line = json.dumps(body)
+    assert "\\ud83d\"" in line  # the name's half emoji, escaped as Meta sends it
+    result, con = run(tmp_path, params_dir, [line])
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (1, 1, 0), (
+        result.line())
+    assert con.execute("SELECT from_id, type, epoch(ts)::BIGINT FROM inbound_messages"
+                       ).fetchall() == [("16505551234", "text", 1749416383)]

@@ -100,3 +100,68 @@ def test_final_statuses_from_documented_webhooks(tmp_path, params_dir):
     assert reasons == [("metadata.phone_number_id", "phone number belongs to another tenant"),
                        ("*", "not valid JSON (Expecting property name enclosed in double "
                              "quotes)")]
+
+
+# Meta's webhook payload examples, "Status: message delivered in a free entry point
+# conversation" (developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples,
+# conversation-based pricing): a click-to-WhatsApp ad's conversation is free, and its
+# statuses say so only by `billable: false` and the category `referral_conversion`; there is
+# no `pricing.type` before per-message pricing.
+CBP_FREE_ENTRY_POINT = {
+    "conversation": {"id": "CONVERSATION_ID", "expiration_timestamp": "1741262400",
+                     "origin": {"type": "referral_conversion"}},
+    "pricing": {"billable": False, "pricing_model": "CBP", "category": "referral_conversion"}}
+# The same page's "Status: message sent" (conversation-based pricing as first published): the
+# conversation's origin, `user_initiated`, stands where a category would, and it is billed.
+CBP_USER_INITIATED = {
+    "conversation": {"id": "CONVERSATION_ID", "expiration_timestamp": "1741262400",
+                     "origin": {"type": "user_initiated"}},
+    "pricing": {"billable": True, "pricing_model": "CBP", "category": "user_initiated"}}
+
+
+def test_a_cbp_free_entry_point_status_is_free_and_names_no_category(tmp_path):
+    """Meta's CBP status of a free entry point conversation was read as billed (no pricing
+    type said free) in the category `referral_conversion`, which is no template's: the message
+    counted among the billed ones without a price, and an event-log message took that word for
+    its category instead of its template's; so did `user_initiated`. It is a free entry point
+    now, and a pricing category that is no template's leaves the category to the next source
+    (Meta's billed category, beside the template's, is none)."""
+    from dataclasses import replace
+    from datetime import date
+
+    from reportlib import marts, warehouse
+    from reportlib import params as params_mod
+    from reportlib.domain import calendar, pricing
+    from reportlib.marts import bundle as bundle_mod
+    from tests.conftest import ACME, webhook
+
+    folder = tmp_path / "params"
+    tenant = replace(ACME, timezone="UTC", templates={"aviso_boleto": "utility"})
+    params_mod.dump_tenant(folder, tenant)
+    t0 = 1741176000  # 2025-03-05T12:00:00Z, conversation-based pricing
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
+        webhook(PHONE, [status("wamid.p1", "delivered", t0 + 5, **CBP_FREE_ENTRY_POINT)]),
+        webhook(PHONE, [status("wamid.p2", "delivered", t0 + 5, **CBP_EXTRA)]),
+        webhook(PHONE, [status("wamid.p3", "delivered", t0 + 5, **CBP_USER_INITIATED)])]) + "\n")
+    bot, user = "acme-bot@msging.net", "5511999990001@wa.gw.msging.net"
+    write(tmp_path / "sources/acme/notifications/log.csv",
+          "Id,OwnerIdentity,FromIdentity,ToIdentity,Event,StorageDate,Metadata,TemplateName\n"
+          + "".join(f'{p},{bot},{bot},{user},dispatched,2025-03-05T12:00:00Z,'
+                    f'"{{""#message.uniqueId"":""wamid.{p}""}}",aviso_boleto\n'
+                    for p in ("p1", "p2", "p3")))
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(3, 0), (3, 0)]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    # p1, p3: their template's category; p2: Meta billed a marketing conversation, and says so.
+    assert con.execute("SELECT message_id, category FROM message_timeline ORDER BY 1"
+                       ).fetchall() == [("wamid.p1", "utility"), ("wamid.p2", "marketing"),
+                                        ("wamid.p3", "utility")]
+    con.close()
+    con = warehouse.connect(":memory:")
+    bundle_mod.attach_scope(con, tmp_path / "wh.duckdb", tenant,
+                            calendar.parse_period("2025-03"), date(2025, 4, 20),
+                            pricing.load_rate_card())
+    assert con.execute(f"SELECT message_id, free_reason, billed_category "
+                       f"FROM ({marts.sql('message_billing')}) ORDER BY 1").fetchall() == [
+        ("wamid.p1", "free_entry_point", None), ("wamid.p2", None, "marketing"),
+        ("wamid.p3", None, None)]

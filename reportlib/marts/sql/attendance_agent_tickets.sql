@@ -5,9 +5,14 @@
 -- first ticket without a CampaignId created within those 24 h and before any later agent send
 -- to them (so a transfer's second ticket, or a second ticket the same day, is not counted
 -- again, and a ticket belongs to one message at most), or a reply recorded on the message.
+-- Customer and recipient are compared as digits, a Brazilian mobile's without its ninth digit
+-- and a Mexican mobile's without the 1 after 52 (its WhatsApp id may keep the number as it
+-- was while the message dialled today's, docs/metrics.md, "Whose message";
+-- warehouse.PERSON_NUMBER).
 WITH sends AS (
     SELECT message_id, agent_identity, recipient,
-        regexp_replace(recipient, '[^0-9]', '', 'g') AS digits,
+        regexp_replace(regexp_replace(recipient, '[^0-9]', '', 'g'),
+                       '^(55[1-9][0-9])9([6-9][0-9]{7})$|^(52)1([0-9]{10})$', '\1\2\3\4') AS digits,
         COALESCE(accepted_at, sent_at) AS sent, replied_at
     FROM message_timeline
     WHERE tenant_id = getvariable('tenant') AND sender = 'agent'
@@ -23,7 +28,8 @@ WITH sends AS (
     FROM ordered s
     JOIN tickets t
       ON t.tenant_id = getvariable('tenant')
-     AND regexp_replace(t.customer_identity, '[^0-9]', '', 'g') = s.digits
+     AND regexp_replace(regexp_replace(t.customer_identity, '[^0-9]', '', 'g'),
+                        '^(55[1-9][0-9])9([6-9][0-9]{7})$|^(52)1([0-9]{10})$', '\1\2\3\4') = s.digits
      AND t.campaign_id IS NULL
      AND t.storage_date >= s.sent AND t.storage_date <= s.sent + INTERVAL 24 HOUR
      AND (s.next_send IS NULL OR t.storage_date < s.next_send)

@@ -3,23 +3,30 @@
 -- campaign", "Reconciliation", "Anomaly flags"). A message delivered or read is billed unless
 -- free_reason says why not:
 --   free_entry_point / free_customer_service   its status webhooks' pricing (type or
---       category) says so; or, when its webhooks carry no pricing at all, the platform's event
+--       category) says so (under conversation-based pricing, a free entry point's statuses
+--       have no type: their category, or their conversation's origin, is
+--       `referral_conversion`); or, when its webhooks carry no pricing at all, the platform's event
 --       log names its conversation's origin `referral_conversion` (a free entry point), or it
 --       was sent inside that free window (`message_free_windows`).
 -- billed_category: Meta's billed category (the webhooks' pricing.category) when it names a
--- template category. A message with neither pricing nor a free window has no row.
+-- template category (not `service`, `referral_conversion`, nor the older `user_initiated` /
+-- `business_initiated` of conversation-based pricing). A message with neither pricing nor a
+-- free window has no row.
 WITH webhook_pricing AS (
     SELECT message_id,
         bool_or(pricing_type IS NOT NULL OR pricing_category IS NOT NULL) AS has_pricing,
         CASE WHEN bool_or('free_entry_point' IN (lower(pricing_type),
-                                                 normalize_category(pricing_category)))
+                                                 normalize_category(pricing_category))
+                          OR 'referral_conversion' IN (normalize_category(pricing_category),
+                                                      lower(conversation_origin)))
              THEN 'free_entry_point'
              WHEN bool_or('free_customer_service' IN (lower(pricing_type),
                                                       normalize_category(pricing_category)))
              THEN 'free_customer_service' END AS webhook_free,
         any_value(normalize_category(pricing_category)) FILTER (
-            WHERE normalize_category(pricing_category) NOT IN
-                  ('free_entry_point', 'free_customer_service', 'service')) AS billed_category
+            WHERE normalize_category(pricing_category) IN
+                  ('marketing', 'utility', 'authentication', 'authentication_international',
+                   'marketing_lite')) AS billed_category
     FROM message_status_events WHERE tenant_id = getvariable('tenant') GROUP BY message_id
 ), windows AS (
     SELECT message_id, free_window FROM message_free_windows
