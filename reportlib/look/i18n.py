@@ -315,8 +315,8 @@ LABELS: dict[str, dict[str, str]] = {
     "drop_off": {"pt-BR": "Perda", "en": "Drop-off"},
     "paid.metric": {"pt-BR": "Unidades pagas", "en": "Paid units"},
     "quantity.metric": {"pt-BR": "Unidades (todas)", "en": "All units"},
-    "our_cost_usd.metric": {"pt-BR": "Custo estimado ({currency})",
-                            "en": "Estimated cost ({currency})"},
+    # the headline cost: Meta's where it reports one, else our estimate
+    "cost_usd.metric": {"pt-BR": "Custo ({currency})", "en": "Cost ({currency})"},
 }
 
 

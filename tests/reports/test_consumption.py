@@ -195,9 +195,37 @@ def test_projection_for_an_open_month(tmp_path, empty_warehouse):
     # Low: Saturdays use the overall minimum 10 -> 470 - 4*10 = 430 -> 550; high +40 -> 630.
     assert p.loc["paid", "projected_low"] == pytest.approx(550)
     assert p.loc["paid", "projected_high"] == pytest.approx(630)
-    assert p.loc["our_cost_usd", "projected"] == pytest.approx(590 * 0.0625)
+    assert p.loc["cost_usd", "projected"] == pytest.approx(590 * 0.0625)
     figures = ConsumptionReport(b, "en").figures()
     assert figures["partial"] is True and figures["projection.paid"] == 590
+
+
+def test_the_projection_carries_the_headline_cost_forward(tmp_path, params_dir):
+    # Meta's pricing analytics fetched without the `country` dimension: Meta gives the cost
+    # (US$ 6.25 for 100 marketing messages a day, Mon 2 .. Fri 6 November 2026), our estimate
+    # has no market to price them (not available). November, as of Mon 9: observed Sun 1 ..
+    # Sun 8 (8 days), 22 remain.
+    points = [{"start": unix(f"2026-11-{day:02d}T03:00:00+00:00"),
+               "end": unix(f"2026-11-{day + 1:02d}T03:00:00+00:00"),
+               "phone_number": "551140000001", "pricing_type": "REGULAR",
+               "pricing_category": "MARKETING", "volume": 100, "cost": 6.25}
+              for day in range(2, 7)]
+    write(tmp_path / "sources/acme/pricing_analytics/november.json",
+          json.dumps({"data": [{"data_points": points}]}))
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert [r.rows_loaded for r in results] == [5]
+    report = ConsumptionReport(build(tmp_path, tmp_path / "wh.duckdb", ACME, "2026-11",
+                                     date(2026, 11, 9)), "en")
+    f = report.figures()
+    # The headline so far: Meta's 5 x 6.25 = 31.25 (our estimate: not available).
+    assert f["cost_usd.headline"] == pytest.approx(31.25) and f["cost_usd.total"] is None
+    # Remaining: Mondays 9, 16, 23, 30 (4) and Tue-Fri x 3 at 6.25 each (their one observed
+    # day) = 16 x 6.25 = 100; Sat 14, 21, 28 at 0 (Sat 7); Sun 15, 22, 29 at 0 (Sun 1, 8).
+    # 31.25 + 100 = 131.25; one value per weekday, so the band is the same amount.
+    assert f["projection.cost_usd"] == pytest.approx(131.25)
+    assert f["projection.cost_usd_low"] == f["projection.cost_usd_high"] == pytest.approx(131.25)
+    text = " ".join(report.projection().prose)
+    assert "$131.25" in text and "So far: $31.25 over 8 complete days; 22 days to go" in text
 
 
 def test_closed_period_has_no_projection(tmp_path, empty_warehouse):

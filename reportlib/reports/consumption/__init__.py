@@ -466,12 +466,13 @@ class ConsumptionReport(BaseReport):
             figures[f"{unit}.user_initiated"] = int(
                 rows.loc[rows.initiator == "user", "quantity"].sum())
         p = self.projection_df.set_index("metric") if len(self.projection_df) else None
-        if p is not None and "our_cost_usd" in p.index:
-            figures["projection.cost_usd"] = round(float(p.loc["our_cost_usd", "projected"]), 2)
+        if p is not None and "cost_usd" in p.index:
+            # the headline cost projected (Meta's where reported, else ours), as summed so far
+            figures["projection.cost_usd"] = round(float(p.loc["cost_usd", "projected"]), 2)
             figures["projection.cost_usd_low"] = round(float(
-                p.loc["our_cost_usd", "projected_low"]), 2)
+                p.loc["cost_usd", "projected_low"]), 2)
             figures["projection.cost_usd_high"] = round(float(
-                p.loc["our_cost_usd", "projected_high"]), 2)
+                p.loc["cost_usd", "projected_high"]), 2)
             figures["projection.paid"] = round(float(p.loc["paid", "projected"]))
         figures.update(self._reconciliation_figures())
         return figures
@@ -776,14 +777,14 @@ class ConsumptionReport(BaseReport):
             return present.Section(self._t("section.projection"),
                                    [self._say("projection.closed"),
                                     self._say("projection.closed.detail")])
-        row = p.set_index("metric").loc["our_cost_usd"]
+        row = p.set_index("metric").loc["cost_usd"]
         prose = [self._say("projection", projected=self.fmt.money(row.projected),
                            low=self.fmt.money(row.projected_low),
                            high=self.fmt.money(row.projected_high)),
                  self._say("projection.detail", to_date=self.fmt.money(row.to_date),
                            days=self.fmt.number(row.days_observed),
                            remaining=self.fmt.number(row.days_remaining))]
-        daily = self.daily_df[self.daily_df["complete"]].groupby("day")["our_cost_usd"].sum()
+        daily = self.daily_df[self.daily_df["complete"]].groupby("day")["cost_usd"].sum()
         days = [d.date() if hasattr(d, "date") else d for d in daily.index]
         fig = charts.projection(days, daily.cumsum().tolist(), self.bundle.period.end,
                                 float(row.projected), float(row.projected_low),
@@ -793,12 +794,12 @@ class ConsumptionReport(BaseReport):
                                 self.fmt.currency_label(),
                                 self.fmt, (self._t("to_date"), self._t("projected")))
         table_rows = [[self._t(f"{r.metric}.metric", currency=self.fmt.currency_label()),
-                       self.fmt.money(r.to_date) if r.metric == "our_cost_usd"
+                       self.fmt.money(r.to_date) if r.metric == "cost_usd"
                        else self.fmt.number(r.to_date),
-                       self.fmt.money(r.projected) if r.metric == "our_cost_usd"
+                       self.fmt.money(r.projected) if r.metric == "cost_usd"
                        else self.fmt.number(r.projected),
                        (f"{self.fmt.money(r.projected_low)} – {self.fmt.money(r.projected_high)}"
-                        if r.metric == "our_cost_usd" else
+                        if r.metric == "cost_usd" else
                         f"{self.fmt.number(r.projected_low)} – "
                         f"{self.fmt.number(r.projected_high)}")]
                       for r in p.itertuples()]
