@@ -54,6 +54,33 @@ def test_campaign_metrics_by_hand(campaign_bundle):
     assert sorted(failures[failures.campaign_id == "c1"]["error_code"]) == [131049, 132001]
 
 
+def test_a_campaign_belongs_to_the_period_of_its_first_message_only(tmp_path, params_dir):
+    # The export says the campaign was sent on Sat 31 Oct 23:59 (São Paulo); its two messages
+    # were accepted on Sun 1 Nov 00:01 and 00:02: its first message is November's, so it is a
+    # November campaign of 2 messages, and October has no campaign (not one of 0 messages).
+    # A campaign with no message yet (c2, scheduled on 31 Oct) is October's by its schedule.
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          "c1,Virada,acme-bot,promo_a,marketing,Sent,2026-10-31T23:59:00-03:00,"
+          "2026-10-31T23:59:00-03:00\n"
+          "c2,Natal,acme-bot,natal,marketing,Scheduled,2026-10-31T12:00:00-03:00,\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS +
+          "m1,c1,campaign,,acme-bot,1001,+5511999990001,promo_a,marketing,"
+          "2026-11-01T00:01:00-03:00\n"
+          "m2,c1,campaign,,acme-bot,1001,+5511999990002,promo_a,marketing,"
+          "2026-11-01T00:02:00-03:00\n")
+    ingest_whole(tmp_path, params_dir)
+    october = CampaignsReport(built_bundle(tmp_path, "2026-10", date(2026, 12, 20),
+                                           name="october"), "en").figures()
+    november = CampaignsReport(built_bundle(tmp_path, "2026-11", date(2026, 12, 20),
+                                            name="november"), "en").figures()
+    assert (october["campaigns"], october["scheduled_only"], october["audience"]) == (0, 1, 0)
+    assert "campaign.c1.audience" not in october
+    assert (november["campaigns"], november["audience"]) == (1, 2)
+    assert november["campaign.c1.audience"] == 2
+
+
 
 def test_failures_show_meta_details_beside_the_code(campaign_bundle):
     from reportlib.reports.campaigns import CampaignsReport
