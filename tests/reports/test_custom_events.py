@@ -79,3 +79,40 @@ def test_events_are_named_as_the_tenant_names_them(named_desk_bundle):
     f = report.figures()
     assert (f["events.menu.choose"], f["funnel.Compra.step3.users"]) == (4, 1)
 
+
+
+def test_a_funnel_step_counts_every_event_of_the_step_as_the_events_table_does(tmp_path,
+                                                                               params_dir):
+    # An event track without ContactIdentity (an optional column) is an event all the same:
+    # the events table counts it, and so does the funnel's events column of its step; it
+    # reaches no step as a user (no one to follow).
+    # menu/open: u1 at 10:00 and one without a contact at 10:05 -> 2 events, 1 user;
+    # menu/choose: u1 at 10:01 and one without a contact at 10:06 -> 2 events, 1 user;
+    # pedido/done: none -> 0 events, 0 users.
+    from dataclasses import replace
+    from datetime import date
+
+    from reportlib import ingest
+    from reportlib import params as params_mod
+    from reportlib.domain import calendar
+    from reportlib.marts import bundle
+    from reportlib.marts.bundle import Bundle
+    from tests.conftest import ACME, write
+    from tests.reports.help_desk_data import FUNNEL
+
+    params_mod.dump_tenant(params_dir, replace(ACME, options=FUNNEL))
+    write(tmp_path / "sources/acme/event_tracks/e.csv",
+          "BotId,ContactIdentity,Category,Action,StorageDate\n"
+          "acme-bot,u1,menu,open,2026-10-05 10:00:00\n"
+          "acme-bot,,menu,open,2026-10-05 10:05:00\n"
+          "acme-bot,u1,menu,choose,2026-10-05 10:01:00\n"
+          "acme-bot,,menu,choose,2026-10-05 10:06:00\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(4, 0)]
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-10"), date(2026, 11, 20), out, ("custom_events",))
+    f = CustomEventsReport(Bundle.open(out), "en").figures()
+    assert (f["events.menu.open"], f["events.menu.choose"]) == (2, 2)
+    assert [f[f"funnel.Compra.step{k}.events"] for k in (1, 2, 3)] == [2, 2, 0]
+    assert [f[f"funnel.Compra.step{k}.users"] for k in (1, 2, 3)] == [1, 1, 0]
