@@ -177,6 +177,26 @@ def test_daily_counts_split_business_and_user(tmp_path, empty_warehouse):
                    ("2026-10-06", "business"): 2}
 
 
+def test_the_busiest_day_is_named_with_its_own_count(tmp_path, params_dir):
+    # November 2026, as of Mon 9: Mon 2 .. Thu 5 carry 100 marketing messages each, Fri 6
+    # 104; Meta's analytics already have 150 for the as-of day, Mon 9, which is not complete.
+    # The busiest complete day is Fri 6, with 104; the daily mean over the 8 complete days
+    # Sun 1 .. Sun 8 is 504 / 8 = 63. The as-of day's 150 is no complete day's count.
+    points = [{"start": unix(f"2026-11-{day:02d}T03:00:00+00:00"),
+               "end": unix(f"2026-11-{day + 1:02d}T03:00:00+00:00"),
+               "phone_number": "551140000001", "country": "BR", "pricing_type": "REGULAR",
+               "pricing_category": "MARKETING", "volume": {9: 150, 6: 104}.get(day, 100)}
+              for day in (2, 3, 4, 5, 6, 9)]
+    write(tmp_path / "sources/acme/pricing_analytics/november.json",
+          json.dumps({"data": [{"data_points": points}]}))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    report = ConsumptionReport(build(tmp_path, tmp_path / "wh.duckdb", ACME, "2026-11",
+                                     date(2026, 11, 9)), "en")
+    prose = report.daily().prose[0]
+    assert prose == ("The busiest day was November 6, 2026, with 104 messages; the daily "
+                     "mean was 63."), prose
+
+
 def test_projection_for_an_open_month(tmp_path, empty_warehouse):
     path, con = empty_warehouse
     # November 2026, as of Sat 7 Nov: observed Sun 1 .. Fri 6 (6 days), 24 days remain.

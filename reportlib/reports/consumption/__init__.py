@@ -612,18 +612,21 @@ class ConsumptionReport(BaseReport):
         totals = per_day.sum(axis=1)
         complete = df.groupby("day")["complete"].all()
         observed = totals[complete.values]
-        peak_day = observed.idxmax() if len(observed) else totals.idxmax()
-        peak_day = peak_day.date() if hasattr(peak_day, "date") else peak_day
+        peak_index = observed.idxmax() if len(observed) else totals.idxmax()
+        # the peak day's own count: a larger one on an incomplete day (the as-of day's
+        # analytics) is no complete day's, and was said beside the complete peak's date
+        peak = totals[peak_index]
+        peak_day = peak_index.date() if hasattr(peak_index, "date") else peak_index
         unit = self._unit_label()
         prose = [self._say("daily", day=self.fmt.date(peak_day), peak=self.fmt.number(
-                     totals.max()), unit=unit, mean=self.fmt.number(
+                     peak), unit=unit, mean=self.fmt.number(
                      observed.mean() if len(observed) else 0)),
                  self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
             self._say("chart.daily", day=self.fmt.day_month(peak_day),
-                      peak=self.fmt.number(totals.max()), unit=unit), unit, self.fmt,
+                      peak=self.fmt.number(peak), unit=unit), unit, self.fmt,
             provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
