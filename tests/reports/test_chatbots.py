@@ -198,3 +198,12 @@ def test_chatbot_prose_and_labels_read_as_written(like_for_like, monkeypatch):
     assert "MAU, variação em um ano" in monthly.body and "não disponível" in monthly.body
     en = ChatbotsReport(like_for_like("2026-10"), "en").monthly()
     assert "MAU, year-on-year change" in en.body and "change on a year" not in en.body
+
+
+def test_the_daily_mean_of_active_users_is_over_the_days_drawn(desk_bundle):
+    # October (closed, as of 20 Nov): 31 days drawn. Active users per day: Oct 1 one
+    # (+5511999990001 on WhatsApp), Oct 5 one (the same number on Instagram), Oct 10 one
+    # (+5511999990002); every other day 0. Mean 3 / 31 = 0.097 -> 0.1 (not 1, the mean of
+    # the three days with users only). Peak: Oct 1 with 1 (the first of the three).
+    prose = ChatbotsReport(desk_bundle, "en").daily().prose[0]
+    assert prose == "On average 0.1 active users a day; peak on October 1, 2026 (1).", prose

@@ -239,8 +239,10 @@ class ChatbotsReport(BaseReport):
             return present.Section(self._t("section.daily_users"), [self._say("none")])
         days = [d.date() if hasattr(d, "date") else d for d in df["day"]]
         peak = df.loc[df["active_users"].idxmax()]
-        active = df[df["active_users"] > 0]
-        prose = [self._say("daily", mean=self.fmt.number(active["active_users"].mean()),
+        # The mean over the days the chart draws (the period's complete days), a day without
+        # an active user counted as 0 as it is drawn: over the days with users it came out
+        # larger than any reader's sum of the line divided by its days.
+        prose = [self._say("daily", mean=self.fmt.number(df["active_users"].mean(), 1),
                            day=self.fmt.date(pd.Timestamp(peak.day).date()),
                            peak=self.fmt.number(peak.active_users)),
                  self._say("daily.detail" if self._bots() != 1 else "daily.detail.one",
