@@ -635,6 +635,25 @@ def test_the_funnel_does_not_repeat_the_campaigns_table(campaign_bundle):
         assert f">{step}<" in campaigns.body, step
 
 
+def test_with_no_message_sent_yet_the_delivery_rate_is_not_available(tmp_path, params_dir):
+    # Two messages accepted on Mon 5 Oct, no status from WhatsApp yet (both pending): sent =
+    # audience - pending = 0, so received / sent has no denominator. The funnel said
+    # "0 arrived (0.0%)"; the rates table already said "–".
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          f"c1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS + "".join(
+        f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{T0}\n"
+        for i in (1, 2)))
+    ingest_whole(tmp_path, params_dir)
+    report = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 10, 6)), "en")
+    assert report.funnel().prose[0] == ("None of the 2 messages has had an answer from "
+                                        "WhatsApp yet: the delivery rate is not available yet.")
+    assert "0.0%" not in " ".join(report.funnel().prose)
+    assert ">–<" in report.rates().body
+
+
 def ab_summary(read_a, received_a, read_b, received_b, names=("Teste X", "Teste Y")):
     return pd.DataFrame({
         "campaign_id": ["x", "y"], "campaign_name": list(names),

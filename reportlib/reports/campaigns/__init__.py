@@ -232,6 +232,14 @@ PROSE = {
         "en": "Of {audience} messages, {received} arrived ({delivered}) and {read} were read; "
               "{tickets} became tickets.",
     },
+    # No message has an answer from WhatsApp yet (all pending): the delivery rate has no
+    # denominator, and is not 0 %.
+    "funnel.none_sent": {
+        "pt-BR": "Nenhuma das {audience} mensagens teve resposta do WhatsApp ainda: a taxa de "
+                 "entrega ainda não está disponível.",
+        "en": "None of the {audience} messages has had an answer from WhatsApp yet: the "
+              "delivery rate is not available yet.",
+    },
     "daily": {"pt-BR": "Mensagens por dia de envio", "en": "Messages per send day"},
     "funnel.detail": {
         "pt-BR": "Cada barra é uma etapa do funil, com a parcela do público; por campanha, as "
@@ -648,10 +656,13 @@ class CampaignsReport(BaseReport):
                   f["replied"], f["tickets"]]
         fig = charts.funnel([self._t(k) for k in steps], values, self._say(
             "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt)
+        delivered = rate(values[2], values[1])  # received / sent: None when none was sent
         prose = [self._say("funnel", audience=self.fmt.number(values[0]),
                            received=self.fmt.number(values[2]),
-                           delivered=self.fmt.percent(rate(values[2], values[1]) or 0),
-                           read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5])),
+                           delivered=self.fmt.percent(delivered),
+                           read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5]))
+                 if delivered is not None else
+                 self._say("funnel.none_sent", audience=self.fmt.number(values[0])),
                  self._say("funnel.detail", section=self._t("section.campaigns"))]
         # Per campaign, the same steps are the campaigns table's columns: not repeated here.
         body = present.figure_to_img(fig, self._t("section.funnel")) + self.daily_chart()
