@@ -388,8 +388,9 @@ class AttendanceReport(BaseReport):
         period = self.status_period_hours()
         prose = [self._say("agents.one" if len(table) == 1 else "agents",
                            agents=self.fmt.number(len(table)),
-                           online=self.fmt.number(table["Online"].sum()),
-                           pause=self.fmt.number(table["Pause"].sum())),
+                           # in tenths, as the table gives each agent's hours
+                           online=self.fmt.number(table["Online"].sum(), 1),
+                           pause=self.fmt.number(table["Pause"].sum(), 1)),
                  self._say("agents.detail.open" if self.bundle.as_of <= self.bundle.period.end
                            else "agents.detail", as_of=self.fmt.date(self.bundle.as_of),
                            hours=self.fmt.number(period, 1))]
