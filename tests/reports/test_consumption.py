@@ -248,6 +248,19 @@ def test_the_projection_carries_the_headline_cost_forward(tmp_path, params_dir):
     assert "$131.25" in text and "So far: $31.25 over 8 complete days; 22 days to go" in text
 
 
+def test_an_open_month_with_no_complete_day_is_not_said_closed(tmp_path, empty_warehouse):
+    # November as of Sun 1: Meta's analytics already hold the as-of day (not complete), no day
+    # of the month is complete, so there is no run rate to project: the month is open, and the
+    # section said "The period is closed".
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-11-01T03:00:00+00:00", "MARKETING", "REGULAR", 7)
+    con.close()
+    report = ConsumptionReport(build(tmp_path, path, ACME, "2026-11", date(2026, 11, 1)), "en")
+    assert report.projection().prose == [
+        "No day of the period is complete yet: the projection appears once its first day is."]
+    assert "projection.cost_usd" not in report.figures()
+
+
 def test_closed_period_has_no_projection(tmp_path, empty_warehouse):
     path, con = empty_warehouse
     priced(con, "acme", "2026-10-05T03:00:00+00:00", "MARKETING", "REGULAR", 3)

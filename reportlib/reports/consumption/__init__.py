@@ -184,6 +184,14 @@ PROSE = {
         "en": "The period is closed: there is no projection; the figures above are the "
               "period's final figures.",
     },
+    # The period is open but none of its days is complete yet (as-of on its first day): no run
+    # rate to project, and the period is not closed either.
+    "projection.no_day": {
+        "pt-BR": "Nenhum dia do período está completo ainda: a projeção aparece quando houver "
+                 "o primeiro dia completo.",
+        "en": "No day of the period is complete yet: the projection appears once its first "
+              "day is.",
+    },
     "projection.closed.detail": {
         "pt-BR": "A projeção aparece enquanto o mês está em aberto.",
         "en": "A projection appears while the month is open.",
@@ -776,6 +784,8 @@ class ConsumptionReport(BaseReport):
 
     def projection(self) -> present.Section:
         p = self.projection_df
+        if p.empty and self.info["open"]:
+            return present.Section(self._t("section.projection"), [self._say("projection.no_day")])
         if p.empty or not self.info["open"]:
             return present.Section(self._t("section.projection"),
                                    [self._say("projection.closed"),
