@@ -259,6 +259,9 @@ def test_an_open_month_with_no_complete_day_is_not_said_closed(tmp_path, empty_w
     assert report.projection().prose == [
         "No day of the period is complete yet: the projection appears once its first day is."]
     assert "projection.cost_usd" not in report.figures()
+    # Nor is there a busiest day or a daily mean (it said "the daily mean was 0").
+    assert report.daily().prose[0] == ("No day of the period is complete yet; November 1, "
+                                       "2026 has 7 messages so far.")
 
 
 def test_closed_period_has_no_projection(tmp_path, empty_warehouse):

@@ -98,6 +98,10 @@ PROSE = {
         "pt-BR": "O dia de maior volume foi {day}, com {peak} {unit}; a média diária foi {mean}.",
         "en": "The busiest day was {day}, with {peak} {unit}; the daily mean was {mean}.",
     },
+    "daily.no_complete_day": {
+        "pt-BR": "Nenhum dia do período está completo ainda; {day} tem {peak} {unit} até agora.",
+        "en": "No day of the period is complete yet; {day} has {peak} {unit} so far.",
+    },
     "daily.detail": {
         "pt-BR": "As barras azuis são iniciadas pela empresa; as verdes, pelo usuário "
                  "(dias no fuso de {tz}).",
@@ -626,10 +630,12 @@ class ConsumptionReport(BaseReport):
         peak = totals[peak_index]
         peak_day = peak_index.date() if hasattr(peak_index, "date") else peak_index
         unit = self._unit_label()
-        prose = [self._say("daily", day=self.fmt.date(peak_day), peak=self.fmt.number(
-                     peak), unit=unit, mean=self.fmt.number(
-                     observed.mean() if len(observed) else 0)),
-                 self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
+        # With no complete day yet there is no busiest day nor daily mean (not a mean of 0).
+        first = self._say("daily", day=self.fmt.date(peak_day), peak=self.fmt.number(peak),
+                          unit=unit, mean=self.fmt.number(observed.mean())) if len(observed) \
+            else self._say("daily.no_complete_day", day=self.fmt.date(peak_day),
+                           peak=self.fmt.number(peak), unit=unit)
+        prose = [first, self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
