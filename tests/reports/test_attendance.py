@@ -304,3 +304,23 @@ def test_the_agents_hours_in_prose_are_the_tables(tmp_path, params_dir):
     section = AttendanceReport(Bundle.open(out), "en").agent_status()
     assert section.prose[0] == "1 agent was online for 0.5 hours and on pause for 0.8 hours."
     assert ">0.5<" in section.body and ">0.8<" in section.body
+
+
+def test_an_open_period_on_its_first_day_does_not_say_it_has_no_ticket(tmp_path, params_dir):
+    # November as of Sun 1: one ticket created on 1 Nov 09:00 (the as-of day, not complete).
+    # The overview counts it (1 opened); the daily chart draws complete days only, of which
+    # there is none yet: it said "No ticket in the period".
+    from reportlib import ingest
+    from tests.conftest import ACME, write
+
+    params_mod.dump_tenant(params_dir, ACME)
+    write(tmp_path / "sources/acme/tickets/t.csv",
+          "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
+          "T1,acme-bot,+5511999990001,Waiting,2026-11-01 09:00:00\n")
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-11"), date(2026, 11, 1), out, ("attendance",))
+    report = AttendanceReport(Bundle.open(out), "en")
+    assert report.figures()["opened"] == 1
+    assert report.daily().prose == ["No day of the period is complete yet."]

@@ -151,3 +151,29 @@ def test_a_funnel_nobody_started_says_so_never_zero_percent(tmp_path, params_dir
     assert section.prose[0] == "Funnel “Carrinho”: no user did its first step in the period."
     assert titles == ["Carrinho: no user at the first step"]
     assert "0.0%" not in section.body
+
+
+def test_an_open_period_on_its_first_day_does_not_say_it_has_no_event(tmp_path, params_dir):
+    # November as of Sun 1: one event on 1 Nov 10:00 (the as-of day, not complete). The
+    # events table counts it; the trend draws complete days only, none yet: it said "No event
+    # in the period".
+    from datetime import date
+
+    from reportlib import ingest
+    from reportlib import params as params_mod
+    from reportlib.domain import calendar
+    from reportlib.marts import bundle
+    from reportlib.marts.bundle import Bundle
+    from tests.conftest import ACME, write
+
+    params_mod.dump_tenant(params_dir, ACME)
+    write(tmp_path / "sources/acme/event_tracks/e.csv",
+          "BotId,ContactIdentity,Category,Action,StorageDate\n"
+          "acme-bot,u1,menu,open,2026-11-01 10:00:00\n")
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-11"), date(2026, 11, 1), out, ("custom_events",))
+    report = CustomEventsReport(Bundle.open(out), "en")
+    assert report.figures()["events"] == 1
+    assert report.trend().prose == ["No day of the period is complete yet."]

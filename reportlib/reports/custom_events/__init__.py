@@ -149,7 +149,10 @@ class CustomEventsReport(BaseReport):
                               aggfunc="sum", fill_value=0).reindex(days, fill_value=0)
         totals = grid.sum(axis=1)
         if totals.empty or totals.max() == 0:
-            return present.Section(self._t("section.event_trend"), [self._say("none")])
+            # events of the as-of day only (not complete): not "no event in the period"
+            return present.Section(self._t("section.event_trend"), [
+                self._t("no_complete_day") if int(self.totals_df.iloc[0].events)
+                else self._say("none")])
         prose = [self._say("trend", day=self.fmt.date(totals.idxmax().date()),
                            n=self.fmt.number(totals.max())), self._say("trend.detail")]
         palette = ["#1c7ed6", "#d9480f", "#2b8a3e", "#5f3dc4", "#e67700", "#868e96"]
