@@ -841,6 +841,31 @@ def test_every_per_campaign_table_marks_provisional_figures(tmp_path, params_dir
             section.body, section.title
 
 
+def test_a_campaign_sent_over_days_is_provisional_while_its_last_messages_are(tmp_path,
+                                                                             params_dir):
+    # c1 sent from Thu 1 Oct 10:00 (São Paulo) with its last message on Sat 3 Oct (a throttled
+    # send). As of 1 Nov the days from 2 Oct (1 Nov - 30 days) may still change: the 3 Oct
+    # message's statuses move until 2 Nov, so c1's figures are provisional, though its first
+    # day is final. Its row was left unmarked (the campaign's send time, 1 Oct, decided).
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          "c1,Lenta,acme-bot,promo_a,marketing,Sent,2026-10-01T10:00:00-03:00,"
+          "2026-10-01T10:00:00-03:00\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS +
+          "m1,c1,campaign,,acme-bot,1001,+5511999990001,promo_a,marketing,"
+          "2026-10-01T10:00:00-03:00\n"
+          "m2,c1,campaign,,acme-bot,1001,+5511999990002,promo_a,marketing,"
+          "2026-10-03T10:00:00-03:00\n")
+    ingest_whole(tmp_path, params_dir)
+    report = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 11, 1)), "en")
+    assert report.provisional_rows() == [True]
+    assert " †" in report.campaigns().body
+    # As of 3 Nov (days from 4 Oct may change) every message of c1 is final.
+    final = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 11, 3), name="later"), "en")
+    assert final.provisional_rows() == [False]
+
+
 def test_the_retry_column_uses_the_words_its_note_explains(campaign_bundle):
     # The note under "Causas de falha" names the column's answers; every cell is one of them
     # (before: cells said "não (corrija antes)" under a note that said "nunca", and a code held

@@ -534,11 +534,19 @@ class CampaignsReport(BaseReport):
         return present.Section(self._t("section.campaigns"), prose, body)
 
     def provisional_rows(self) -> list[bool]:
-        """Per campaign (summary order): sent on a day whose statuses may still change."""
+        """Per campaign (summary order): a message of it was sent on a day whose statuses may
+        still change. Its last send day decides (else its send time): a campaign sent over
+        several days (a throttled send, one across midnight) still moves while its last
+        messages do, after its first day has become final."""
         window = self.provisional()
-        return [pd.notna(at) and window.day_is_provisional(
-                    pd.Timestamp(at).tz_convert(self.info["timezone"]).date())
-                for at in self.summary_df["sent_at"]]
+        last = self.messages_df.dropna(subset=["send_day"]).groupby("campaign_id")[
+            "send_day"].max() if len(self.messages_df) else pd.Series(dtype=object)
+        days = [pd.Timestamp(last[c]).date() if c in last.index else
+                pd.Timestamp(at).tz_convert(self.info["timezone"]).date() if pd.notna(at)
+                else None
+                for c, at in zip(self.summary_df["campaign_id"], self.summary_df["sent_at"],
+                                 strict=True)]
+        return [day is not None and window.day_is_provisional(day) for day in days]
 
     def provisional_table(self, columns: list[str], rows: list[list],
                           numeric: list[bool]) -> str:
