@@ -359,6 +359,32 @@ def test_campaign_cost_per_read_and_reply_by_hand(cost_bundle):
     assert "not available" in en.body and "$0.09" in en.body
 
 
+def test_a_number_sharing_plus_one_is_priced_in_its_own_countrys_market(tmp_path, params_dir):
+    # Two marketing messages delivered on Mon 5 Oct 2026 (per-message pricing, the shipped
+    # rate card): +1 809 is the Dominican Republic (Rest of Latin America, US$ 0.0740), +1 212
+    # New York (North America, US$ 0.0250). Both were priced as North America: the
+    # recipient's market read +1 alone. Campaign cost 0.0740 + 0.0250 = 0.0990.
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          f"c1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS +
+          f"do1,c1,campaign,,acme-bot,1001,+18095550100,promo_a,marketing,{T0}\n"
+          f"us1,c1,campaign,,acme-bot,1001,+12125550100,promo_a,marketing,{T0}\n")
+    delivered = "2026-10-05T13:00:09+00:00"
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
+        webhook("1001", [status(mid, "sent", T0), status(mid, "delivered", delivered)])
+        for mid in ("do1", "us1")) + "\n")
+    ingest_whole(tmp_path, params_dir)
+    b = built_bundle(tmp_path)
+    messages = b.table("campaign_messages").set_index("message_id")
+    assert messages.loc["do1", "market"] == "Rest of Latin America"
+    assert messages.loc["us1", "market"] == "North America"
+    assert messages.loc["do1", "cost_usd"] == pytest.approx(0.0740)
+    assert messages.loc["us1", "cost_usd"] == pytest.approx(0.0250)
+    assert CampaignsReport(b, "en").figures()["campaign.c1.cost_usd"] == pytest.approx(0.0990)
+
+
 # A campaign's messages priced like consumption's (docs/metrics.md, "Cost of a campaign"): at
 # the rate Meta applied that month where its pricing analytics give one, else the rate card.
 BR_CARD = [RateRow("Brazil", "marketing", date(2025, 7, 1), 0.0625, True, "test"),
