@@ -892,6 +892,33 @@ def test_a_campaign_sent_over_days_is_provisional_while_its_last_messages_are(tm
     assert final.provisional_rows() == [False]
 
 
+def test_a_campaign_sending_past_the_periods_end_keeps_it_provisional_30_days_after(
+        tmp_path, params_dir):
+    # c1 starts on Sat 31 Oct 23:00 (São Paulo), an October campaign; its last message goes
+    # out on Sun 1 Nov 00:30. That message's statuses change until 1 Nov + 30 days = 1 Dec:
+    # October's campaigns are provisional until 1 Dec (not 30 Nov, the period's end + 30),
+    # final on 2 Dec.
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          "c1,Virada,acme-bot,promo_a,marketing,Sent,2026-10-31T23:00:00-03:00,"
+          "2026-10-31T23:00:00-03:00\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS +
+          "m1,c1,campaign,,acme-bot,1001,+5511999990001,promo_a,marketing,"
+          "2026-10-31T23:00:00-03:00\n"
+          "m2,c1,campaign,,acme-bot,1001,+5511999990002,promo_a,marketing,"
+          "2026-11-01T00:30:00-03:00\n")
+    ingest_whole(tmp_path, params_dir)
+    on_1_dec = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 12, 1)), "en")
+    figures = on_1_dec.published_figures()
+    assert figures["provisional_until"] == "2026-12-01" and figures["provisional"] is True
+    assert on_1_dec.provisional_rows() == [True]
+    on_2_dec = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 12, 2), name="later"),
+                               "en")
+    assert on_2_dec.published_figures()["provisional"] is False
+    assert on_2_dec.provisional_rows() == [False]
+
+
 def test_the_retry_column_uses_the_words_its_note_explains(campaign_bundle):
     # The note under "Causas de falha" names the column's answers; every cell is one of them
     # (before: cells said "não (corrija antes)" under a note that said "nunca", and a code held

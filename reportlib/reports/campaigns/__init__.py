@@ -10,6 +10,7 @@ this module only selects, formats and explains them.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 import re
@@ -532,6 +533,21 @@ class CampaignsReport(BaseReport):
             "campaign", "audience", "invalid", "sent", "failed", "received", "read", "replied",
             "ticket")], counts, [False] + [True] * 8)
         return present.Section(self._t("section.campaigns"), prose, body)
+
+    def provisional(self) -> trust.Provisional:
+        """The statuses rule over the days the period's campaigns sent on: a campaign of the
+        period (its first message in it) may send its last messages after the period's end
+        (a send across midnight on the last day), and their statuses change for 30 days after
+        them, past the period's end + 30 days."""
+        if self._provisional is None:
+            period = self.bundle.period
+            sent = self.messages_df["send_day"].dropna() if len(self.messages_df) else []
+            last = pd.Timestamp(max(sent)).date() if len(sent) else period.end
+            if last > period.end:
+                period = dataclasses.replace(period, end=last)
+            rule = self.spec.provisional if self.spec else "statuses"
+            self._provisional = trust.provisional(rule, period, self.bundle.as_of)
+        return self._provisional
 
     def provisional_rows(self) -> list[bool]:
         """Per campaign (summary order): a message of it was sent on a day whose statuses may
