@@ -66,6 +66,17 @@ CALLING_CODES = {
     "592": "GY", "597": "SR", "351": "PT", "34": "ES", "44": "GB", "49": "DE", "33": "FR",
     "39": "IT",
 }
+# Countries that share +1 with the United States and Canada (the North American Numbering
+# Plan) are told apart by their area code: the Dominican Republic and Puerto Rico are in
+# Latin America (LATIN_AMERICA), the Caribbean's other countries in no market of the card
+# ("Other"). US territories other than Puerto Rico stay with +1. Read only for a number's
+# country, never in its mask (a mask shows the calling code, +1).
+NANP_AREA_CODES = {
+    "1809": "DO", "1829": "DO", "1849": "DO", "1787": "PR", "1939": "PR",
+    "1242": "BS", "1246": "BB", "1264": "AI", "1268": "AG", "1284": "VG", "1345": "KY",
+    "1441": "BM", "1473": "GD", "1649": "TC", "1658": "JM", "1876": "JM", "1664": "MS",
+    "1721": "SX", "1758": "LC", "1767": "DM", "1784": "VC", "1868": "TT", "1869": "KN",
+}
 
 
 @dataclass(frozen=True)
@@ -134,7 +145,11 @@ def in_currency(rows: list[RateRow], currency: str) -> list[RateRow]:
 
 
 def country_of_phone(e164: str) -> str | None:
+    """The country of an E.164 number: its NANP area code for +1 (NANP_AREA_CODES), else its
+    longest calling code we distinguish."""
     digits = "".join(ch for ch in str(e164) if ch.isdigit())
+    if (country := NANP_AREA_CODES.get(digits[:4])) is not None:
+        return country
     for length in (3, 2, 1):
         if (code := CALLING_CODES.get(digits[:length])) is not None:
             return code
@@ -191,7 +206,8 @@ def install(con: duckdb.DuckDBPyConnection, rows: list[RateRow] | None = None,
     fallback = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in MARKET_FALLBACK.items())
     calling = " ".join(
         f"WHEN regexp_replace(x, '[^0-9]', '', 'g') LIKE '{code}%' THEN '{country}'"
-        for code, country in sorted(CALLING_CODES.items(), key=lambda kv: -len(kv[0])))
+        for code, country in sorted({**CALLING_CODES, **NANP_AREA_CODES}.items(),
+                                    key=lambda kv: -len(kv[0])))
     con.execute(f"""
         CREATE OR REPLACE MACRO normalize_category(c) AS
             NULLIF(replace(replace(lower(trim(c)), '-', '_'), ' ', '_'), '');

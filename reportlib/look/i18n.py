@@ -153,6 +153,10 @@ LABELS: dict[str, dict[str, str]] = {
     "meta_says": {"pt-BR": "Meta, em inglês", "en": "Meta"},
     "not_given": {"pt-BR": "não informado", "en": "not given"},
     "no_data": {"pt-BR": "Sem dados neste período.", "en": "No data in this period."},
+    # A daily chart draws complete days only: an open period on its first day has none yet,
+    # while its counts so far (the as-of day's) are not nothing.
+    "no_complete_day": {"pt-BR": "Nenhum dia do período está completo ainda.",
+                        "en": "No day of the period is complete yet."},
     "generated": {"pt-BR": "Dados até {date} (exclusive)", "en": "Data up to {date} (exclusive)"},
     "marketing": {"pt-BR": "Marketing", "en": "Marketing"},
     "utility": {"pt-BR": "Utilidade", "en": "Utility"},
@@ -315,8 +319,8 @@ LABELS: dict[str, dict[str, str]] = {
     "drop_off": {"pt-BR": "Perda", "en": "Drop-off"},
     "paid.metric": {"pt-BR": "Unidades pagas", "en": "Paid units"},
     "quantity.metric": {"pt-BR": "Unidades (todas)", "en": "All units"},
-    "our_cost_usd.metric": {"pt-BR": "Custo estimado ({currency})",
-                            "en": "Estimated cost ({currency})"},
+    # the headline cost: Meta's where it reports one, else our estimate
+    "cost_usd.metric": {"pt-BR": "Custo ({currency})", "en": "Cost ({currency})"},
 }
 
 

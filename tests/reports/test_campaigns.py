@@ -54,6 +54,33 @@ def test_campaign_metrics_by_hand(campaign_bundle):
     assert sorted(failures[failures.campaign_id == "c1"]["error_code"]) == [131049, 132001]
 
 
+def test_a_campaign_belongs_to_the_period_of_its_first_message_only(tmp_path, params_dir):
+    # The export says the campaign was sent on Sat 31 Oct 23:59 (São Paulo); its two messages
+    # were accepted on Sun 1 Nov 00:01 and 00:02: its first message is November's, so it is a
+    # November campaign of 2 messages, and October has no campaign (not one of 0 messages).
+    # A campaign with no message yet (c2, scheduled on 31 Oct) is October's by its schedule.
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          "c1,Virada,acme-bot,promo_a,marketing,Sent,2026-10-31T23:59:00-03:00,"
+          "2026-10-31T23:59:00-03:00\n"
+          "c2,Natal,acme-bot,natal,marketing,Scheduled,2026-10-31T12:00:00-03:00,\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS +
+          "m1,c1,campaign,,acme-bot,1001,+5511999990001,promo_a,marketing,"
+          "2026-11-01T00:01:00-03:00\n"
+          "m2,c1,campaign,,acme-bot,1001,+5511999990002,promo_a,marketing,"
+          "2026-11-01T00:02:00-03:00\n")
+    ingest_whole(tmp_path, params_dir)
+    october = CampaignsReport(built_bundle(tmp_path, "2026-10", date(2026, 12, 20),
+                                           name="october"), "en").figures()
+    november = CampaignsReport(built_bundle(tmp_path, "2026-11", date(2026, 12, 20),
+                                            name="november"), "en").figures()
+    assert (october["campaigns"], october["scheduled_only"], october["audience"]) == (0, 1, 0)
+    assert "campaign.c1.audience" not in october
+    assert (november["campaigns"], november["audience"]) == (1, 2)
+    assert november["campaign.c1.audience"] == 2
+
+
 
 def test_failures_show_meta_details_beside_the_code(campaign_bundle):
     from reportlib.reports.campaigns import CampaignsReport
@@ -332,6 +359,32 @@ def test_campaign_cost_per_read_and_reply_by_hand(cost_bundle):
     assert "not available" in en.body and "$0.09" in en.body
 
 
+def test_a_number_sharing_plus_one_is_priced_in_its_own_countrys_market(tmp_path, params_dir):
+    # Two marketing messages delivered on Mon 5 Oct 2026 (per-message pricing, the shipped
+    # rate card): +1 809 is the Dominican Republic (Rest of Latin America, US$ 0.0740), +1 212
+    # New York (North America, US$ 0.0250). Both were priced as North America: the
+    # recipient's market read +1 alone. Campaign cost 0.0740 + 0.0250 = 0.0990.
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          f"c1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS +
+          f"do1,c1,campaign,,acme-bot,1001,+18095550100,promo_a,marketing,{T0}\n"
+          f"us1,c1,campaign,,acme-bot,1001,+12125550100,promo_a,marketing,{T0}\n")
+    delivered = "2026-10-05T13:00:09+00:00"
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
+        webhook("1001", [status(mid, "sent", T0), status(mid, "delivered", delivered)])
+        for mid in ("do1", "us1")) + "\n")
+    ingest_whole(tmp_path, params_dir)
+    b = built_bundle(tmp_path)
+    messages = b.table("campaign_messages").set_index("message_id")
+    assert messages.loc["do1", "market"] == "Rest of Latin America"
+    assert messages.loc["us1", "market"] == "North America"
+    assert messages.loc["do1", "cost_usd"] == pytest.approx(0.0740)
+    assert messages.loc["us1", "cost_usd"] == pytest.approx(0.0250)
+    assert CampaignsReport(b, "en").figures()["campaign.c1.cost_usd"] == pytest.approx(0.0990)
+
+
 # A campaign's messages priced like consumption's (docs/metrics.md, "Cost of a campaign"): at
 # the rate Meta applied that month where its pricing analytics give one, else the rate card.
 BR_CARD = [RateRow("Brazil", "marketing", date(2025, 7, 1), 0.0625, True, "test"),
@@ -608,6 +661,25 @@ def test_the_funnel_does_not_repeat_the_campaigns_table(campaign_bundle):
         assert f">{step}<" in campaigns.body, step
 
 
+def test_with_no_message_sent_yet_the_delivery_rate_is_not_available(tmp_path, params_dir):
+    # Two messages accepted on Mon 5 Oct, no status from WhatsApp yet (both pending): sent =
+    # audience - pending = 0, so received / sent has no denominator. The funnel said
+    # "0 arrived (0.0%)"; the rates table already said "–".
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          f"c1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS + "".join(
+        f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{T0}\n"
+        for i in (1, 2)))
+    ingest_whole(tmp_path, params_dir)
+    report = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 10, 6)), "en")
+    assert report.funnel().prose[0] == ("None of the 2 messages has had an answer from "
+                                        "WhatsApp yet: the delivery rate is not available yet.")
+    assert "0.0%" not in " ".join(report.funnel().prose)
+    assert ">–<" in report.rates().body
+
+
 def ab_summary(read_a, received_a, read_b, received_b, names=("Teste X", "Teste Y")):
     return pd.DataFrame({
         "campaign_id": ["x", "y"], "campaign_name": list(names),
@@ -793,6 +865,58 @@ def test_every_per_campaign_table_marks_provisional_figures(tmp_path, params_dir
         assert section.body.count(" †") >= 2, section.title
         assert "Provisional: statuses can still change; the figures are final on" in \
             section.body, section.title
+
+
+def test_a_campaign_sent_over_days_is_provisional_while_its_last_messages_are(tmp_path,
+                                                                             params_dir):
+    # c1 sent from Thu 1 Oct 10:00 (São Paulo) with its last message on Sat 3 Oct (a throttled
+    # send). As of 1 Nov the days from 2 Oct (1 Nov - 30 days) may still change: the 3 Oct
+    # message's statuses move until 2 Nov, so c1's figures are provisional, though its first
+    # day is final. Its row was left unmarked (the campaign's send time, 1 Oct, decided).
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          "c1,Lenta,acme-bot,promo_a,marketing,Sent,2026-10-01T10:00:00-03:00,"
+          "2026-10-01T10:00:00-03:00\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS +
+          "m1,c1,campaign,,acme-bot,1001,+5511999990001,promo_a,marketing,"
+          "2026-10-01T10:00:00-03:00\n"
+          "m2,c1,campaign,,acme-bot,1001,+5511999990002,promo_a,marketing,"
+          "2026-10-03T10:00:00-03:00\n")
+    ingest_whole(tmp_path, params_dir)
+    report = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 11, 1)), "en")
+    assert report.provisional_rows() == [True]
+    assert " †" in report.campaigns().body
+    # As of 3 Nov (days from 4 Oct may change) every message of c1 is final.
+    final = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 11, 3), name="later"), "en")
+    assert final.provisional_rows() == [False]
+
+
+def test_a_campaign_sending_past_the_periods_end_keeps_it_provisional_30_days_after(
+        tmp_path, params_dir):
+    # c1 starts on Sat 31 Oct 23:00 (São Paulo), an October campaign; its last message goes
+    # out on Sun 1 Nov 00:30. That message's statuses change until 1 Nov + 30 days = 1 Dec:
+    # October's campaigns are provisional until 1 Dec (not 30 Nov, the period's end + 30),
+    # final on 2 Dec.
+    base = tmp_path / "sources" / "acme"
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          "c1,Virada,acme-bot,promo_a,marketing,Sent,2026-10-31T23:00:00-03:00,"
+          "2026-10-31T23:00:00-03:00\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS +
+          "m1,c1,campaign,,acme-bot,1001,+5511999990001,promo_a,marketing,"
+          "2026-10-31T23:00:00-03:00\n"
+          "m2,c1,campaign,,acme-bot,1001,+5511999990002,promo_a,marketing,"
+          "2026-11-01T00:30:00-03:00\n")
+    ingest_whole(tmp_path, params_dir)
+    on_1_dec = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 12, 1)), "en")
+    figures = on_1_dec.published_figures()
+    assert figures["provisional_until"] == "2026-12-01" and figures["provisional"] is True
+    assert on_1_dec.provisional_rows() == [True]
+    on_2_dec = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 12, 2), name="later"),
+                               "en")
+    assert on_2_dec.published_figures()["provisional"] is False
+    assert on_2_dec.provisional_rows() == [False]
 
 
 def test_the_retry_column_uses_the_words_its_note_explains(campaign_bundle):

@@ -198,3 +198,32 @@ def test_chatbot_prose_and_labels_read_as_written(like_for_like, monkeypatch):
     assert "MAU, variação em um ano" in monthly.body and "não disponível" in monthly.body
     en = ChatbotsReport(like_for_like("2026-10"), "en").monthly()
     assert "MAU, year-on-year change" in en.body and "change on a year" not in en.body
+
+
+def test_the_daily_mean_of_active_users_is_over_the_days_drawn(desk_bundle):
+    # October (closed, as of 20 Nov): 31 days drawn. Active users per day: Oct 1 one
+    # (+5511999990001 on WhatsApp), Oct 5 one (the same number on Instagram), Oct 10 one
+    # (+5511999990002); every other day 0. Mean 3 / 31 = 0.097 -> 0.1 (not 1, the mean of
+    # the three days with users only). Peak: Oct 1 with 1 (the first of the three).
+    prose = ChatbotsReport(desk_bundle, "en").daily().prose[0]
+    assert prose == "On average 0.1 active users a day; peak on October 1, 2026 (1).", prose
+
+
+def test_an_open_month_on_its_first_day_has_no_mau_yet_not_zero(tmp_path, params_dir):
+    # November as of Sun 1: two bot messages on 1 Nov (the as-of day, not complete). MAU is
+    # measured over the month's complete days, of which there is none yet: not available
+    # (None), where it was 0 MAU and "No bot message in the period".
+    params_mod.dump_tenant(params_dir, ACME)
+    write(tmp_path / "sources/acme/bot_messages/b.csv",
+          "MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate\n"
+          "m1,acme-bot,,+5511999990001,received,whatsapp,2026-11-01 09:00:00\n"
+          "m2,acme-bot,,+5511999990001,sent,whatsapp,2026-11-01 09:00:05\n")
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-11"), date(2026, 11, 1), out, ("chatbots",))
+    report = ChatbotsReport(Bundle.open(out), "en")
+    f = report.figures()
+    assert (f["mau"], f["meu"], f["msgs"]) == (None, None, None)
+    assert report.monthly().prose == ["No day of the period is complete yet."]
+    assert report.daily().prose == ["No day of the period is complete yet."]

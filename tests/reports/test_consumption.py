@@ -177,6 +177,26 @@ def test_daily_counts_split_business_and_user(tmp_path, empty_warehouse):
                    ("2026-10-06", "business"): 2}
 
 
+def test_the_busiest_day_is_named_with_its_own_count(tmp_path, params_dir):
+    # November 2026, as of Mon 9: Mon 2 .. Thu 5 carry 100 marketing messages each, Fri 6
+    # 104; Meta's analytics already have 150 for the as-of day, Mon 9, which is not complete.
+    # The busiest complete day is Fri 6, with 104; the daily mean over the 8 complete days
+    # Sun 1 .. Sun 8 is 504 / 8 = 63. The as-of day's 150 is no complete day's count.
+    points = [{"start": unix(f"2026-11-{day:02d}T03:00:00+00:00"),
+               "end": unix(f"2026-11-{day + 1:02d}T03:00:00+00:00"),
+               "phone_number": "551140000001", "country": "BR", "pricing_type": "REGULAR",
+               "pricing_category": "MARKETING", "volume": {9: 150, 6: 104}.get(day, 100)}
+              for day in (2, 3, 4, 5, 6, 9)]
+    write(tmp_path / "sources/acme/pricing_analytics/november.json",
+          json.dumps({"data": [{"data_points": points}]}))
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    report = ConsumptionReport(build(tmp_path, tmp_path / "wh.duckdb", ACME, "2026-11",
+                                     date(2026, 11, 9)), "en")
+    prose = report.daily().prose[0]
+    assert prose == ("The busiest day was November 6, 2026, with 104 messages; the daily "
+                     "mean was 63."), prose
+
+
 def test_projection_for_an_open_month(tmp_path, empty_warehouse):
     path, con = empty_warehouse
     # November 2026, as of Sat 7 Nov: observed Sun 1 .. Fri 6 (6 days), 24 days remain.
@@ -195,9 +215,53 @@ def test_projection_for_an_open_month(tmp_path, empty_warehouse):
     # Low: Saturdays use the overall minimum 10 -> 470 - 4*10 = 430 -> 550; high +40 -> 630.
     assert p.loc["paid", "projected_low"] == pytest.approx(550)
     assert p.loc["paid", "projected_high"] == pytest.approx(630)
-    assert p.loc["our_cost_usd", "projected"] == pytest.approx(590 * 0.0625)
+    assert p.loc["cost_usd", "projected"] == pytest.approx(590 * 0.0625)
     figures = ConsumptionReport(b, "en").figures()
     assert figures["partial"] is True and figures["projection.paid"] == 590
+
+
+def test_the_projection_carries_the_headline_cost_forward(tmp_path, params_dir):
+    # Meta's pricing analytics fetched without the `country` dimension: Meta gives the cost
+    # (US$ 6.25 for 100 marketing messages a day, Mon 2 .. Fri 6 November 2026), our estimate
+    # has no market to price them (not available). November, as of Mon 9: observed Sun 1 ..
+    # Sun 8 (8 days), 22 remain.
+    points = [{"start": unix(f"2026-11-{day:02d}T03:00:00+00:00"),
+               "end": unix(f"2026-11-{day + 1:02d}T03:00:00+00:00"),
+               "phone_number": "551140000001", "pricing_type": "REGULAR",
+               "pricing_category": "MARKETING", "volume": 100, "cost": 6.25}
+              for day in range(2, 7)]
+    write(tmp_path / "sources/acme/pricing_analytics/november.json",
+          json.dumps({"data": [{"data_points": points}]}))
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert [r.rows_loaded for r in results] == [5]
+    report = ConsumptionReport(build(tmp_path, tmp_path / "wh.duckdb", ACME, "2026-11",
+                                     date(2026, 11, 9)), "en")
+    f = report.figures()
+    # The headline so far: Meta's 5 x 6.25 = 31.25 (our estimate: not available).
+    assert f["cost_usd.headline"] == pytest.approx(31.25) and f["cost_usd.total"] is None
+    # Remaining: Mondays 9, 16, 23, 30 (4) and Tue-Fri x 3 at 6.25 each (their one observed
+    # day) = 16 x 6.25 = 100; Sat 14, 21, 28 at 0 (Sat 7); Sun 15, 22, 29 at 0 (Sun 1, 8).
+    # 31.25 + 100 = 131.25; one value per weekday, so the band is the same amount.
+    assert f["projection.cost_usd"] == pytest.approx(131.25)
+    assert f["projection.cost_usd_low"] == f["projection.cost_usd_high"] == pytest.approx(131.25)
+    text = " ".join(report.projection().prose)
+    assert "$131.25" in text and "So far: $31.25 over 8 complete days; 22 days to go" in text
+
+
+def test_an_open_month_with_no_complete_day_is_not_said_closed(tmp_path, empty_warehouse):
+    # November as of Sun 1: Meta's analytics already hold the as-of day (not complete), no day
+    # of the month is complete, so there is no run rate to project: the month is open, and the
+    # section said "The period is closed".
+    path, con = empty_warehouse
+    priced(con, "acme", "2026-11-01T03:00:00+00:00", "MARKETING", "REGULAR", 7)
+    con.close()
+    report = ConsumptionReport(build(tmp_path, path, ACME, "2026-11", date(2026, 11, 1)), "en")
+    assert report.projection().prose == [
+        "No day of the period is complete yet: the projection appears once its first day is."]
+    assert "projection.cost_usd" not in report.figures()
+    # Nor is there a busiest day or a daily mean (it said "the daily mean was 0").
+    assert report.daily().prose[0] == ("No day of the period is complete yet; November 1, "
+                                       "2026 has 7 messages so far.")
 
 
 def test_closed_period_has_no_projection(tmp_path, empty_warehouse):

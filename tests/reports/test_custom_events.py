@@ -79,3 +79,101 @@ def test_events_are_named_as_the_tenant_names_them(named_desk_bundle):
     f = report.figures()
     assert (f["events.menu.choose"], f["funnel.Compra.step3.users"]) == (4, 1)
 
+
+
+def test_a_funnel_step_counts_every_event_of_the_step_as_the_events_table_does(tmp_path,
+                                                                               params_dir):
+    # An event track without ContactIdentity (an optional column) is an event all the same:
+    # the events table counts it, and so does the funnel's events column of its step; it
+    # reaches no step as a user (no one to follow).
+    # menu/open: u1 at 10:00 and one without a contact at 10:05 -> 2 events, 1 user;
+    # menu/choose: u1 at 10:01 and one without a contact at 10:06 -> 2 events, 1 user;
+    # pedido/done: none -> 0 events, 0 users.
+    from dataclasses import replace
+    from datetime import date
+
+    from reportlib import ingest
+    from reportlib import params as params_mod
+    from reportlib.domain import calendar
+    from reportlib.marts import bundle
+    from reportlib.marts.bundle import Bundle
+    from tests.conftest import ACME, write
+    from tests.reports.help_desk_data import FUNNEL
+
+    params_mod.dump_tenant(params_dir, replace(ACME, options=FUNNEL))
+    write(tmp_path / "sources/acme/event_tracks/e.csv",
+          "BotId,ContactIdentity,Category,Action,StorageDate\n"
+          "acme-bot,u1,menu,open,2026-10-05 10:00:00\n"
+          "acme-bot,,menu,open,2026-10-05 10:05:00\n"
+          "acme-bot,u1,menu,choose,2026-10-05 10:01:00\n"
+          "acme-bot,,menu,choose,2026-10-05 10:06:00\n")
+    results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(4, 0)]
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-10"), date(2026, 11, 20), out, ("custom_events",))
+    f = CustomEventsReport(Bundle.open(out), "en").figures()
+    assert (f["events.menu.open"], f["events.menu.choose"]) == (2, 2)
+    assert [f[f"funnel.Compra.step{k}.events"] for k in (1, 2, 3)] == [2, 2, 0]
+    assert [f[f"funnel.Compra.step{k}.users"] for k in (1, 2, 3)] == [1, 1, 0]
+
+
+def test_a_funnel_nobody_started_says_so_never_zero_percent(tmp_path, params_dir, monkeypatch):
+    # Funnel "Carrinho": [carrinho, open] then [menu, open]; no one opened the cart in the
+    # period (u1 only opened the menu): 0 users at step 1, so no share of them reaches the last
+    # step. The chart's title said "0.0% of the users reach the last step" and the prose
+    # nothing.
+    from dataclasses import replace
+    from datetime import date
+
+    from reportlib import ingest
+    from reportlib import params as params_mod
+    from reportlib.domain import calendar
+    from reportlib.look import charts
+    from reportlib.marts import bundle
+    from reportlib.marts.bundle import Bundle
+    from tests.conftest import ACME, write
+
+    params_mod.dump_tenant(params_dir, replace(ACME, options={"funnels": [
+        {"name": "Carrinho", "steps": [["carrinho", "open"], ["menu", "open"]]}]}))
+    write(tmp_path / "sources/acme/event_tracks/e.csv",
+          "BotId,ContactIdentity,Category,Action,StorageDate\n"
+          "acme-bot,u1,menu,open,2026-10-05 10:00:00\n")
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-10"), date(2026, 11, 20), out, ("custom_events",))
+    titles = []
+    real = charts.funnel
+    monkeypatch.setattr(charts, "funnel", lambda labels, values, title, fmt: (
+        titles.append(title), real(labels, values, title, fmt))[1])
+    section = CustomEventsReport(Bundle.open(out), "en").funnels()
+    assert section.prose[0] == "Funnel “Carrinho”: no user did its first step in the period."
+    assert titles == ["Carrinho: no user at the first step"]
+    assert "0.0%" not in section.body
+
+
+def test_an_open_period_on_its_first_day_does_not_say_it_has_no_event(tmp_path, params_dir):
+    # November as of Sun 1: one event on 1 Nov 10:00 (the as-of day, not complete). The
+    # events table counts it; the trend draws complete days only, none yet: it said "No event
+    # in the period".
+    from datetime import date
+
+    from reportlib import ingest
+    from reportlib import params as params_mod
+    from reportlib.domain import calendar
+    from reportlib.marts import bundle
+    from reportlib.marts.bundle import Bundle
+    from tests.conftest import ACME, write
+
+    params_mod.dump_tenant(params_dir, ACME)
+    write(tmp_path / "sources/acme/event_tracks/e.csv",
+          "BotId,ContactIdentity,Category,Action,StorageDate\n"
+          "acme-bot,u1,menu,open,2026-11-01 10:00:00\n")
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period("2026-11"), date(2026, 11, 1), out, ("custom_events",))
+    report = CustomEventsReport(Bundle.open(out), "en")
+    assert report.figures()["events"] == 1
+    assert report.trend().prose == ["No day of the period is complete yet."]

@@ -359,7 +359,9 @@ class AttendanceReport(BaseReport):
     def daily(self) -> present.Section:
         df = self.observed(self.daily_df)
         if df.empty or df["opened"].sum() == 0:
-            return present.Section(self._t("section.tickets_daily"), [self._say("none")])
+            # tickets of the as-of day only (not complete): not "no ticket in the period"
+            text = self._t("no_complete_day") if len(self.tickets_df) else self._say("none")
+            return present.Section(self._t("section.tickets_daily"), [text])
         days = [d.date() if hasattr(d, "date") else d for d in df["day"]]
         peak = df.loc[df["opened"].idxmax()]
         prose = [self._say("daily", day=self.fmt.date(pd.Timestamp(peak.day).date()),
@@ -388,8 +390,9 @@ class AttendanceReport(BaseReport):
         period = self.status_period_hours()
         prose = [self._say("agents.one" if len(table) == 1 else "agents",
                            agents=self.fmt.number(len(table)),
-                           online=self.fmt.number(table["Online"].sum()),
-                           pause=self.fmt.number(table["Pause"].sum())),
+                           # in tenths, as the table gives each agent's hours
+                           online=self.fmt.number(table["Online"].sum(), 1),
+                           pause=self.fmt.number(table["Pause"].sum(), 1)),
                  self._say("agents.detail.open" if self.bundle.as_of <= self.bundle.period.end
                            else "agents.detail", as_of=self.fmt.date(self.bundle.as_of),
                            hours=self.fmt.number(period, 1))]

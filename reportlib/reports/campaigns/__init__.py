@@ -10,6 +10,7 @@ this module only selects, formats and explains them.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 import re
@@ -233,6 +234,14 @@ PROSE = {
                  "lidas; {tickets} viraram ticket.",
         "en": "Of {audience} messages, {received} arrived ({delivered}) and {read} were read; "
               "{tickets} became tickets.",
+    },
+    # No message has an answer from WhatsApp yet (all pending): the delivery rate has no
+    # denominator, and is not 0 %.
+    "funnel.none_sent": {
+        "pt-BR": "Nenhuma das {audience} mensagens teve resposta do WhatsApp ainda: a taxa de "
+                 "entrega ainda não está disponível.",
+        "en": "None of the {audience} messages has had an answer from WhatsApp yet: the "
+              "delivery rate is not available yet.",
     },
     "daily": {"pt-BR": "Mensagens por dia de envio", "en": "Messages per send day"},
     "funnel.detail": {
@@ -527,12 +536,35 @@ class CampaignsReport(BaseReport):
             "ticket")], counts, [False] + [True] * 8)
         return present.Section(self._t("section.campaigns"), prose, body)
 
+    def provisional(self) -> trust.Provisional:
+        """The statuses rule over the days the period's campaigns sent on: a campaign of the
+        period (its first message in it) may send its last messages after the period's end
+        (a send across midnight on the last day), and their statuses change for 30 days after
+        them, past the period's end + 30 days."""
+        if self._provisional is None:
+            period = self.bundle.period
+            sent = self.messages_df["send_day"].dropna() if len(self.messages_df) else []
+            last = pd.Timestamp(max(sent)).date() if len(sent) else period.end
+            if last > period.end:
+                period = dataclasses.replace(period, end=last)
+            rule = self.spec.provisional if self.spec else "statuses"
+            self._provisional = trust.provisional(rule, period, self.bundle.as_of)
+        return self._provisional
+
     def provisional_rows(self) -> list[bool]:
-        """Per campaign (summary order): sent on a day whose statuses may still change."""
+        """Per campaign (summary order): a message of it was sent on a day whose statuses may
+        still change. Its last send day decides (else its send time): a campaign sent over
+        several days (a throttled send, one across midnight) still moves while its last
+        messages do, after its first day has become final."""
         window = self.provisional()
-        return [pd.notna(at) and window.day_is_provisional(
-                    pd.Timestamp(at).tz_convert(self.info["timezone"]).date())
-                for at in self.summary_df["sent_at"]]
+        last = self.messages_df.dropna(subset=["send_day"]).groupby("campaign_id")[
+            "send_day"].max() if len(self.messages_df) else pd.Series(dtype=object)
+        days = [pd.Timestamp(last[c]).date() if c in last.index else
+                pd.Timestamp(at).tz_convert(self.info["timezone"]).date() if pd.notna(at)
+                else None
+                for c, at in zip(self.summary_df["campaign_id"], self.summary_df["sent_at"],
+                                 strict=True)]
+        return [day is not None and window.day_is_provisional(day) for day in days]
 
     def provisional_table(self, columns: list[str], rows: list[list],
                           numeric: list[bool]) -> str:
@@ -650,10 +682,13 @@ class CampaignsReport(BaseReport):
                   f["replied"], f["tickets"]]
         fig = charts.funnel([self._t(k) for k in steps], values, self._say(
             "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt)
+        delivered = rate(values[2], values[1])  # received / sent: None when none was sent
         prose = [self._say("funnel", audience=self.fmt.number(values[0]),
                            received=self.fmt.number(values[2]),
-                           delivered=self.fmt.percent(rate(values[2], values[1]) or 0),
-                           read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5])),
+                           delivered=self.fmt.percent(delivered),
+                           read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5]))
+                 if delivered is not None else
+                 self._say("funnel.none_sent", audience=self.fmt.number(values[0])),
                  self._say("funnel.detail", section=self._t("section.campaigns"))]
         # Per campaign, the same steps are the campaigns table's columns: not repeated here.
         body = present.figure_to_img(fig, self._t("section.funnel")) + self.daily_chart()

@@ -4,13 +4,20 @@
 -- billable messages without one are counted apart (cost_not_available), never priced at zero;
 -- NULL when no billable message has a price. Cost per read / per reply only when every
 -- billable message has a price.
+-- The campaigns of the period are campaign_messages' (first message accepted in the period),
+-- and those with no message at all whose send (else schedule) falls in it: a campaign the
+-- export says was sent on Oct 31 whose messages were accepted from Nov 1 is November's only,
+-- never also an October campaign of no message.
 WITH scoped AS (
     SELECT DISTINCT campaign_id FROM campaign_messages
     UNION
-    SELECT campaign_id FROM campaigns
+    SELECT campaign_id FROM campaigns c
     WHERE tenant_id = getvariable('tenant')
       AND (COALESCE(sent_at, scheduled_at) AT TIME ZONE getvariable('tz'))::DATE
           BETWEEN getvariable('period_start') AND getvariable('period_end')
+      AND NOT EXISTS (SELECT 1 FROM message_timeline m
+                      WHERE m.tenant_id = getvariable('tenant')
+                        AND m.campaign_id = c.campaign_id)
 ), counts AS (
     SELECT campaign_id,
         count(*) AS audience,

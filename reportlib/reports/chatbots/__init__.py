@@ -136,7 +136,9 @@ class ChatbotsReport(BaseReport):
         df = self._with_change()
         overall = df[df["level"] == "all"].sort_values("month")
         if overall.empty:
-            return {**figures, "mau": 0, "meu": 0, "msgs": 0}
+            # Bot messages, but no complete day of the period yet to measure (as of its first
+            # day): not available, never a measured 0 (a period without any is "no data").
+            return {**figures, "mau": None, "meu": None, "msgs": None}
         last = overall.iloc[-1]
         figures.update({"month": pd.Timestamp(last.month).strftime("%Y-%m"),
                         "mau": int(last.mau), "meu": int(last.meu), "msgs": int(last.msgs),
@@ -187,7 +189,9 @@ class ChatbotsReport(BaseReport):
     def monthly(self) -> present.Section:
         df = self._with_change()
         if df.empty:
-            return present.Section(self._t("section.monthly"), [self._say("none")])
+            return present.Section(self._t("section.monthly"), [
+                self._t("no_complete_day") if self.daily_df["sent"].sum()
+                + self.daily_df["received"].sum() else self._say("none")])
         f = self.figures()
         last = df[df["level"] == "all"].sort_values("month").iloc[-1]
         month_end = calendar.month_end(_day(last.month))
@@ -236,11 +240,15 @@ class ChatbotsReport(BaseReport):
     def daily(self) -> present.Section:
         df = self.observed(self.daily_df)
         if df.empty or df["active_users"].sum() == 0:
-            return present.Section(self._t("section.daily_users"), [self._say("none")])
+            return present.Section(self._t("section.daily_users"), [
+                self._t("no_complete_day") if self.daily_df["active_users"].sum()
+                else self._say("none")])
         days = [d.date() if hasattr(d, "date") else d for d in df["day"]]
         peak = df.loc[df["active_users"].idxmax()]
-        active = df[df["active_users"] > 0]
-        prose = [self._say("daily", mean=self.fmt.number(active["active_users"].mean()),
+        # The mean over the days the chart draws (the period's complete days), a day without
+        # an active user counted as 0 as it is drawn: over the days with users it came out
+        # larger than any reader's sum of the line divided by its days.
+        prose = [self._say("daily", mean=self.fmt.number(df["active_users"].mean(), 1),
                            day=self.fmt.date(pd.Timestamp(peak.day).date()),
                            peak=self.fmt.number(peak.active_users)),
                  self._say("daily.detail" if self._bots() != 1 else "daily.detail.one",

@@ -98,6 +98,10 @@ PROSE = {
         "pt-BR": "O dia de maior volume foi {day}, com {peak} {unit}; a média diária foi {mean}.",
         "en": "The busiest day was {day}, with {peak} {unit}; the daily mean was {mean}.",
     },
+    "daily.no_complete_day": {
+        "pt-BR": "Nenhum dia do período está completo ainda; {day} tem {peak} {unit} até agora.",
+        "en": "No day of the period is complete yet; {day} has {peak} {unit} so far.",
+    },
     "daily.detail": {
         "pt-BR": "As barras azuis são iniciadas pela empresa; as verdes, pelo usuário "
                  "(dias no fuso de {tz}).",
@@ -183,6 +187,14 @@ PROSE = {
                  "do período.",
         "en": "The period is closed: there is no projection; the figures above are the "
               "period's final figures.",
+    },
+    # The period is open but none of its days is complete yet (as-of on its first day): no run
+    # rate to project, and the period is not closed either.
+    "projection.no_day": {
+        "pt-BR": "Nenhum dia do período está completo ainda: a projeção aparece quando houver "
+                 "o primeiro dia completo.",
+        "en": "No day of the period is complete yet: the projection appears once its first "
+              "day is.",
     },
     "projection.closed.detail": {
         "pt-BR": "A projeção aparece enquanto o mês está em aberto.",
@@ -466,12 +478,13 @@ class ConsumptionReport(BaseReport):
             figures[f"{unit}.user_initiated"] = int(
                 rows.loc[rows.initiator == "user", "quantity"].sum())
         p = self.projection_df.set_index("metric") if len(self.projection_df) else None
-        if p is not None and "our_cost_usd" in p.index:
-            figures["projection.cost_usd"] = round(float(p.loc["our_cost_usd", "projected"]), 2)
+        if p is not None and "cost_usd" in p.index:
+            # the headline cost projected (Meta's where reported, else ours), as summed so far
+            figures["projection.cost_usd"] = round(float(p.loc["cost_usd", "projected"]), 2)
             figures["projection.cost_usd_low"] = round(float(
-                p.loc["our_cost_usd", "projected_low"]), 2)
+                p.loc["cost_usd", "projected_low"]), 2)
             figures["projection.cost_usd_high"] = round(float(
-                p.loc["our_cost_usd", "projected_high"]), 2)
+                p.loc["cost_usd", "projected_high"]), 2)
             figures["projection.paid"] = round(float(p.loc["paid", "projected"]))
         figures.update(self._reconciliation_figures())
         return figures
@@ -611,18 +624,23 @@ class ConsumptionReport(BaseReport):
         totals = per_day.sum(axis=1)
         complete = df.groupby("day")["complete"].all()
         observed = totals[complete.values]
-        peak_day = observed.idxmax() if len(observed) else totals.idxmax()
-        peak_day = peak_day.date() if hasattr(peak_day, "date") else peak_day
+        peak_index = observed.idxmax() if len(observed) else totals.idxmax()
+        # the peak day's own count: a larger one on an incomplete day (the as-of day's
+        # analytics) is no complete day's, and was said beside the complete peak's date
+        peak = totals[peak_index]
+        peak_day = peak_index.date() if hasattr(peak_index, "date") else peak_index
         unit = self._unit_label()
-        prose = [self._say("daily", day=self.fmt.date(peak_day), peak=self.fmt.number(
-                     totals.max()), unit=unit, mean=self.fmt.number(
-                     observed.mean() if len(observed) else 0)),
-                 self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
+        # With no complete day yet there is no busiest day nor daily mean (not a mean of 0).
+        first = self._say("daily", day=self.fmt.date(peak_day), peak=self.fmt.number(peak),
+                          unit=unit, mean=self.fmt.number(observed.mean())) if len(observed) \
+            else self._say("daily.no_complete_day", day=self.fmt.date(peak_day),
+                           peak=self.fmt.number(peak), unit=unit)
+        prose = [first, self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
             self._say("chart.daily", day=self.fmt.day_month(peak_day),
-                      peak=self.fmt.number(totals.max()), unit=unit), unit, self.fmt,
+                      peak=self.fmt.number(peak), unit=unit), unit, self.fmt,
             provisional_from=self.provisional_chart_from())
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
@@ -772,18 +790,20 @@ class ConsumptionReport(BaseReport):
 
     def projection(self) -> present.Section:
         p = self.projection_df
+        if p.empty and self.info["open"]:
+            return present.Section(self._t("section.projection"), [self._say("projection.no_day")])
         if p.empty or not self.info["open"]:
             return present.Section(self._t("section.projection"),
                                    [self._say("projection.closed"),
                                     self._say("projection.closed.detail")])
-        row = p.set_index("metric").loc["our_cost_usd"]
+        row = p.set_index("metric").loc["cost_usd"]
         prose = [self._say("projection", projected=self.fmt.money(row.projected),
                            low=self.fmt.money(row.projected_low),
                            high=self.fmt.money(row.projected_high)),
                  self._say("projection.detail", to_date=self.fmt.money(row.to_date),
                            days=self.fmt.number(row.days_observed),
                            remaining=self.fmt.number(row.days_remaining))]
-        daily = self.daily_df[self.daily_df["complete"]].groupby("day")["our_cost_usd"].sum()
+        daily = self.daily_df[self.daily_df["complete"]].groupby("day")["cost_usd"].sum()
         days = [d.date() if hasattr(d, "date") else d for d in daily.index]
         fig = charts.projection(days, daily.cumsum().tolist(), self.bundle.period.end,
                                 float(row.projected), float(row.projected_low),
@@ -793,12 +813,12 @@ class ConsumptionReport(BaseReport):
                                 self.fmt.currency_label(),
                                 self.fmt, (self._t("to_date"), self._t("projected")))
         table_rows = [[self._t(f"{r.metric}.metric", currency=self.fmt.currency_label()),
-                       self.fmt.money(r.to_date) if r.metric == "our_cost_usd"
+                       self.fmt.money(r.to_date) if r.metric == "cost_usd"
                        else self.fmt.number(r.to_date),
-                       self.fmt.money(r.projected) if r.metric == "our_cost_usd"
+                       self.fmt.money(r.projected) if r.metric == "cost_usd"
                        else self.fmt.number(r.projected),
                        (f"{self.fmt.money(r.projected_low)} – {self.fmt.money(r.projected_high)}"
-                        if r.metric == "our_cost_usd" else
+                        if r.metric == "cost_usd" else
                         f"{self.fmt.number(r.projected_low)} – "
                         f"{self.fmt.number(r.projected_high)}")]
                       for r in p.itertuples()]

@@ -14,6 +14,8 @@ SELECT g.day, g.unit, g.initiator,
     COALESCE(sum(f.quantity), 0)::BIGINT AS quantity,
     COALESCE(sum(f.paid_quantity), 0)::BIGINT AS paid,
     COALESCE(sum(f.our_cost), 0)::DOUBLE AS our_cost_usd,
+    -- the headline cost (Meta's where reported, else ours): the projection's to-date line
+    COALESCE(sum(f.headline_cost), 0)::DOUBLE AS cost_usd,
     g.day < getvariable('as_of') AS complete
 FROM grid g
 LEFT JOIN consumption_facts f USING (day, unit, initiator)

@@ -2,13 +2,16 @@
 -- mean of the observed days of the same weekday (all observed days when that weekday has not
 -- occurred yet); the band takes the lowest and highest observed value of that weekday.
 -- Empty when the period is closed (as_of after its last day) or no full day was observed.
+-- The cost projected is the headline cost (Meta's where Meta reports it, else our estimate),
+-- the one the summary leads with: projecting our estimate instead said "so far" an amount the
+-- summary does not show, and nothing at all for points only Meta prices (no country).
 WITH days AS (
     SELECT unnest(generate_series(getvariable('period_start'), getvariable('period_end'),
                                   INTERVAL 1 DAY))::DATE AS day
 ), daily AS (
     SELECT d.day, COALESCE(sum(f.paid_quantity), 0)::DOUBLE AS paid,
         COALESCE(sum(f.quantity), 0)::DOUBLE AS quantity,
-        COALESCE(sum(f.our_cost), 0)::DOUBLE AS cost
+        COALESCE(sum(f.headline_cost), 0)::DOUBLE AS cost
     FROM days d LEFT JOIN consumption_facts f USING (day)
     GROUP BY d.day
 ), observed AS (
@@ -18,7 +21,7 @@ WITH days AS (
 ), metrics AS (
     SELECT 'paid' AS metric, day, paid AS value FROM observed
     UNION ALL SELECT 'quantity', day, quantity FROM observed
-    UNION ALL SELECT 'our_cost_usd', day, cost FROM observed
+    UNION ALL SELECT 'cost_usd', day, cost FROM observed
 ), by_weekday AS (
     SELECT metric, dayofweek(day) AS weekday, avg(value) AS mean, min(value) AS low,
         max(value) AS high

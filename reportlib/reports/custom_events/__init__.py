@@ -27,6 +27,13 @@ PROSE = {
     },
     "chart.funnel": {"pt-BR": "{name}: {rate} dos usuários chegam à última etapa",
                      "en": "{name}: {rate} of the users reach the last step"},
+    # No user did the first step in the period: no share reaches the last one (not 0 %).
+    "chart.funnel.none": {"pt-BR": "{name}: nenhum usuário na primeira etapa",
+                          "en": "{name}: no user at the first step"},
+    "funnel.none": {
+        "pt-BR": "Funil “{name}”: nenhum usuário fez a primeira etapa no período.",
+        "en": "Funnel “{name}”: no user did its first step in the period.",
+    },
     # {n}: the day's events of every category together (the chart draws one line each)
     "chart.trend": {"pt-BR": "Mais eventos em {day}: {n}, somando as categorias",
                     "en": "Most events on {day}: {n}, all categories together"},
@@ -142,7 +149,10 @@ class CustomEventsReport(BaseReport):
                               aggfunc="sum", fill_value=0).reindex(days, fill_value=0)
         totals = grid.sum(axis=1)
         if totals.empty or totals.max() == 0:
-            return present.Section(self._t("section.event_trend"), [self._say("none")])
+            # events of the as-of day only (not complete): not "no event in the period"
+            return present.Section(self._t("section.event_trend"), [
+                self._t("no_complete_day") if int(self.totals_df.iloc[0].events)
+                else self._say("none")])
         prose = [self._say("trend", day=self.fmt.date(totals.idxmax().date()),
                            n=self.fmt.number(totals.max())), self._say("trend.detail")]
         palette = ["#1c7ed6", "#d9480f", "#2b8a3e", "#5f3dc4", "#e67700", "#868e96"]
@@ -178,18 +188,20 @@ class CustomEventsReport(BaseReport):
             table = funnel_table(steps)
             worst = friction_step(table)
             first, last = int(table["users"].iloc[0]), int(table["users"].iloc[-1])
-            if worst is not None:
+            if not first:
+                prose.append(self._say("funnel.none", name=name))
+            elif worst is not None:
                 prose.append(self._say(
                     "funnel", name=name, first=self.fmt.number(first),
-                    last=self.fmt.number(last), rate=self.fmt.percent(rate(last, first) or 0),
+                    last=self.fmt.number(last), rate=self.fmt.percent(rate(last, first)),
                     step=int(worst["step"]),
                     what=self.event_name(worst["category"], worst["action"]),
                     drop=self.fmt.percent(float(worst["drop_off"]))))
             labels = [f"{r.step}. {self.event_name(r.category, r.action)}"
                       for r in table.itertuples()]
-            fig = charts.funnel(labels, table["users"].tolist(), self._say(
-                "chart.funnel", name=name, rate=self.fmt.percent(rate(last, first) or 0)),
-                self.fmt)
+            title = self._say("chart.funnel", name=name, rate=self.fmt.percent(
+                rate(last, first))) if first else self._say("chart.funnel.none", name=name)
+            fig = charts.funnel(labels, table["users"].tolist(), title, self.fmt)
             rows = [[int(r.step), self.event_name(r.category, r.action),
                      self.fmt.number(r.events),
                      self.fmt.number(r.users),

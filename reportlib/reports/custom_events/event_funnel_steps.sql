@@ -2,18 +2,19 @@
 -- A user reaches step k at the first time they did step k at or after reaching step k-1, so
 -- repeated events count once and a user who skips a step stops there. `events` counts every
 -- event of the step in the period (the platform's convention; a row of the platform's export
--- stands for `Count` events); `users` those who reached it.
+-- stands for `Count` events), as the events table does, those without a contact too;
+-- `users` those who reached it (an event without a contact reaches no step: no one to follow).
 WITH RECURSIVE events AS (
     SELECT contact_identity AS user_id, category, action, storage_date AS at,
         COALESCE(event_count, 1) AS n
     FROM event_tracks
-    WHERE tenant_id = getvariable('tenant') AND contact_identity IS NOT NULL
+    WHERE tenant_id = getvariable('tenant')
       AND (storage_date AT TIME ZONE getvariable('tz'))::DATE
           BETWEEN getvariable('period_start') AND getvariable('period_end')
 ), reach(funnel, step, user_id, reached_at) AS (
     SELECT f.funnel, f.step, e.user_id, min(e.at)
     FROM funnel_steps f JOIN events e ON e.category = f.category AND e.action = f.action
-    WHERE f.step = 1
+    WHERE f.step = 1 AND e.user_id IS NOT NULL
     GROUP BY f.funnel, f.step, e.user_id
     UNION ALL
     SELECT f.funnel, f.step, r.user_id, min(e.at)
@@ -25,7 +26,7 @@ WITH RECURSIVE events AS (
 ), users AS (
     SELECT funnel, step, count(*) AS users FROM reach GROUP BY ALL
 ), step_events AS (
-    SELECT f.funnel, f.step, sum(e.n) FILTER (WHERE e.user_id IS NOT NULL)::BIGINT AS events
+    SELECT f.funnel, f.step, sum(e.n)::BIGINT AS events
     FROM funnel_steps f LEFT JOIN events e ON e.category = f.category AND e.action = f.action
     GROUP BY ALL
 )
