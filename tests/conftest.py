@@ -106,3 +106,22 @@ def _bundle_cache(tmp_path_factory):
     import os
 
     os.environ["REPORTLIB_CACHE"] = str(tmp_path_factory.mktemp("bundle-cache"))
+
+
+def acme_bundle(tmp_path: Path, params_dir: Path, files: dict[str, str], period: str,
+                as_of, reports: tuple[str, ...]):
+    """The bundle of hand-made source files (`files`: path under sources/acme -> text), with
+    ACME's params: written, ingested and built as a run would, and opened."""
+    from reportlib import ingest
+    from reportlib import params as params_mod
+    from reportlib.domain import calendar
+    from reportlib.marts import bundle
+
+    params_mod.dump_tenant(params_dir, ACME)
+    for name, text in files.items():
+        write(tmp_path / "sources" / "acme" / name, text)
+    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    out = tmp_path / "bundle.duckdb"
+    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
+                 calendar.parse_period(period), as_of, out, reports)
+    return bundle.Bundle.open(out)

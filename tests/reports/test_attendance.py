@@ -13,6 +13,7 @@ from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.attendance import AttendanceReport
 from reportlib.reports.chatbots import ChatbotsReport
+from tests.conftest import acme_bundle
 
 
 def test_attendance_counts_and_times(desk_bundle):
@@ -289,19 +290,13 @@ def test_the_agents_hours_in_prose_are_the_tables(tmp_path, params_dir):
     # ana: Online 10:00 -> 10:30 (0.5 h), Pause 10:30 -> 11:15 (0.75 h) on 5 Oct. The table
     # gives 0.5 and 0.8 (tenths); the sentence said "online for 0 hours and on pause for
     # 1 hours" (whole hours), which no row of the table adds up to.
-    from reportlib import ingest
-    from tests.conftest import ACME, write
 
-    params_mod.dump_tenant(params_dir, ACME)
-    write(tmp_path / "sources/acme/agent_status/s.csv",
+    report_bundle = acme_bundle(tmp_path, params_dir, {"agent_status/s.csv": (
           "AgentIdentity,Status,StartedAt,EndedAt\n"
           "ana,Online,2026-10-05 10:00:00,2026-10-05 10:30:00\n"
-          "ana,Pause,2026-10-05 10:30:00,2026-10-05 11:15:00\n")
-    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    out = tmp_path / "bundle.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
-                 calendar.parse_period("2026-10"), date(2026, 11, 20), out, ("attendance",))
-    section = AttendanceReport(Bundle.open(out), "en").agent_status()
+          "ana,Pause,2026-10-05 10:30:00,2026-10-05 11:15:00\n")},
+                                "2026-10", date(2026, 11, 20), ("attendance",))
+    section = AttendanceReport(report_bundle, "en").agent_status()
     assert section.prose[0] == "1 agent was online for 0.5 hours and on pause for 0.8 hours."
     assert ">0.5<" in section.body and ">0.8<" in section.body
 
@@ -310,17 +305,11 @@ def test_an_open_period_on_its_first_day_does_not_say_it_has_no_ticket(tmp_path,
     # November as of Sun 1: one ticket created on 1 Nov 09:00 (the as-of day, not complete).
     # The overview counts it (1 opened); the daily chart draws complete days only, of which
     # there is none yet: it said "No ticket in the period".
-    from reportlib import ingest
-    from tests.conftest import ACME, write
 
-    params_mod.dump_tenant(params_dir, ACME)
-    write(tmp_path / "sources/acme/tickets/t.csv",
+    report_bundle = acme_bundle(tmp_path, params_dir, {"tickets/t.csv": (
           "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
-          "T1,acme-bot,+5511999990001,Waiting,2026-11-01 09:00:00\n")
-    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    out = tmp_path / "bundle.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
-                 calendar.parse_period("2026-11"), date(2026, 11, 1), out, ("attendance",))
-    report = AttendanceReport(Bundle.open(out), "en")
+          "T1,acme-bot,+5511999990001,Waiting,2026-11-01 09:00:00\n")},
+                                "2026-11", date(2026, 11, 1), ("attendance",))
+    report = AttendanceReport(report_bundle, "en")
     assert report.figures()["opened"] == 1
     assert report.daily().prose == ["No day of the period is complete yet."]

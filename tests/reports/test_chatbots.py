@@ -15,7 +15,7 @@ from reportlib.domain import calendar
 from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.chatbots import ChatbotsReport
-from tests.conftest import ACME, write
+from tests.conftest import ACME, acme_bundle, write
 from tests.reports.help_desk_data import table_cells
 
 
@@ -213,16 +213,12 @@ def test_an_open_month_on_its_first_day_has_no_mau_yet_not_zero(tmp_path, params
     # November as of Sun 1: two bot messages on 1 Nov (the as-of day, not complete). MAU is
     # measured over the month's complete days, of which there is none yet: not available
     # (None), where it was 0 MAU and "No bot message in the period".
-    params_mod.dump_tenant(params_dir, ACME)
-    write(tmp_path / "sources/acme/bot_messages/b.csv",
+    report_bundle = acme_bundle(tmp_path, params_dir, {"bot_messages/b.csv": (
           "MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate\n"
           "m1,acme-bot,,+5511999990001,received,whatsapp,2026-11-01 09:00:00\n"
-          "m2,acme-bot,,+5511999990001,sent,whatsapp,2026-11-01 09:00:05\n")
-    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    out = tmp_path / "bundle.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
-                 calendar.parse_period("2026-11"), date(2026, 11, 1), out, ("chatbots",))
-    report = ChatbotsReport(Bundle.open(out), "en")
+          "m2,acme-bot,,+5511999990001,sent,whatsapp,2026-11-01 09:00:05\n")},
+                                "2026-11", date(2026, 11, 1), ("chatbots",))
+    report = ChatbotsReport(report_bundle, "en")
     f = report.figures()
     assert (f["mau"], f["meu"], f["msgs"]) == (None, None, None)
     assert report.monthly().prose == ["No day of the period is complete yet."]

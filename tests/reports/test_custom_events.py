@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from reportlib.reports.custom_events import CustomEventsReport, friction_step, funnel_table
+from tests.conftest import acme_bundle
 from tests.reports.help_desk_data import table_cells
 
 
@@ -159,21 +160,11 @@ def test_an_open_period_on_its_first_day_does_not_say_it_has_no_event(tmp_path, 
     # in the period".
     from datetime import date
 
-    from reportlib import ingest
-    from reportlib import params as params_mod
-    from reportlib.domain import calendar
-    from reportlib.marts import bundle
-    from reportlib.marts.bundle import Bundle
-    from tests.conftest import ACME, write
 
-    params_mod.dump_tenant(params_dir, ACME)
-    write(tmp_path / "sources/acme/event_tracks/e.csv",
+    report_bundle = acme_bundle(tmp_path, params_dir, {"event_tracks/e.csv": (
           "BotId,ContactIdentity,Category,Action,StorageDate\n"
-          "acme-bot,u1,menu,open,2026-11-01 10:00:00\n")
-    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    out = tmp_path / "bundle.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
-                 calendar.parse_period("2026-11"), date(2026, 11, 1), out, ("custom_events",))
-    report = CustomEventsReport(Bundle.open(out), "en")
+          "acme-bot,u1,menu,open,2026-11-01 10:00:00\n")},
+                                "2026-11", date(2026, 11, 1), ("custom_events",))
+    report = CustomEventsReport(report_bundle, "en")
     assert report.figures()["events"] == 1
     assert report.trend().prose == ["No day of the period is complete yet."]
