@@ -127,6 +127,8 @@ LABELS: dict[str, dict[str, str]] = {
                       "en": "{source}: no records in the period."},
     "coverage.rows": {"pt-BR": "{source}: {rows} registros em {days} dias ({first} a {last}).",
                       "en": "{source}: {rows} records on {days} days ({first} to {last})."},
+    "coverage.missing": {"pt-BR": " Nenhum registro de {runs}.",
+                         "en": " No records on {runs}."},
     "coverage.rejected": {"pt-BR": " {rejected} linhas rejeitadas na importação.",
                           "en": " {rejected} rows rejected at import."},
     "source.notifications": {"pt-BR": "Notificações da plataforma",

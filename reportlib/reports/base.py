@@ -66,9 +66,16 @@ class BaseReport:
         def day(value) -> str | None:
             return None if pd.isna(value) else str(value)[:10]
 
+        def runs(value) -> list[list[str]]:
+            """The runs of days without a record, [[first, last], ...] (a bundle built before
+            the column, or a kind without one: none)."""
+            return [] if value is None or not hasattr(value, "__len__") else [
+                [day(run["first"]), day(run["last"])] for run in value]
+
         return [{"kind": kind, "rows": int(r["rows"]),
                  "days_with_data": int(r["days_with_data"]), "first_day": day(r["first_day"]),
-                 "last_day": day(r["last_day"]), "rejected": int(r["rejected"])}
+                 "last_day": day(r["last_day"]), "rejected": int(r["rejected"]),
+                 "missing_days": runs(r.get("missing_days"))}
                 for kind in kinds if kind in df.index for r in [df.loc[kind]]]
 
     @property
@@ -78,14 +85,15 @@ class BaseReport:
         return bool(coverage) and all(c["rows"] == 0 for c in coverage)
 
     def coverage_lines(self) -> list[str]:
-        """One line per source kind, shown when a source is missing or had rejected rows."""
+        """One line per source kind, shown when a source is missing, has days without a record
+        where its records flow every day (`missing_days`), or had rejected rows."""
         coverage = self.coverage()
         rows = {c["kind"]: c["rows"] for c in coverage}
         # A source that has nothing while its alternative has rows (conversation analytics in
         # the per-message era) is not missing.
         coverage = [c for c in coverage if c["rows"] or not any(
             rows.get(k) for k in (self.spec.alternatives_of(c["kind"]) if self.spec else ()))]
-        if not any(c["rows"] == 0 or c["rejected"] for c in coverage):
+        if not any(c["rows"] == 0 or c["rejected"] or c["missing_days"] for c in coverage):
             return []
         lines = []
         for c in coverage:
@@ -97,6 +105,10 @@ class BaseReport:
                                days=self.fmt.number(c["days_with_data"]),
                                first=self.fmt.date(date.fromisoformat(c["first_day"]), "short"),
                                last=self.fmt.date(date.fromisoformat(c["last_day"]), "short"))
+            if c["missing_days"]:
+                text += self._t("coverage.missing", runs=self.fmt.names([
+                    self.fmt.date_range(date.fromisoformat(first), date.fromisoformat(last),
+                                        "short") for first, last in c["missing_days"]]))
             if c["rejected"]:
                 text += self._t("coverage.rejected", rejected=self.fmt.number(c["rejected"]))
             lines.append(text)

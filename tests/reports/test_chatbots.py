@@ -223,3 +223,44 @@ def test_an_open_month_on_its_first_day_has_no_mau_yet_not_zero(tmp_path, params
     assert (f["mau"], f["meu"], f["msgs"]) == (None, None, None)
     assert report.monthly().prose == ["No day of the period is complete yet."]
     assert report.daily().prose == ["No day of the period is complete yet."]
+
+
+def _bot_messages(per_day: int, days: list[int]) -> str:
+    """`per_day` messages a day on these days of October 2026 (noon, São Paulo)."""
+    rows = [f"m{d}-{i},acme-bot,,+55119999{i:05d},received,whatsapp,2026-10-{d:02d} 12:00:00"
+            for d in days for i in range(per_day)]
+    return "MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate\n" + \
+        "\n".join(rows) + "\n"
+
+
+def test_days_without_a_record_of_a_daily_source_are_named_under_the_title(tmp_path,
+                                                                           params_dir):
+    """docs/metrics.md, "Coverage": seen on 21 Oct, the days that should be complete are
+    1-20 Oct. Bot messages on 1-4, 8-9 and 12-16 Oct, 20 a day: the runs of 3 days or more
+    without a record are 5-7 and 17-20 Oct (10-11 Oct, 2 days, is not one)."""
+    days = [1, 2, 3, 4, 8, 9, 12, 13, 14, 15, 16]
+    report = ChatbotsReport(acme_bundle(tmp_path, params_dir, {
+        "bot_messages/b.csv": _bot_messages(20, days)}, "2026-10", date(2026, 10, 21),
+        ("chatbots",)), "en")
+    (coverage,) = report.coverage()
+    assert coverage["rows"] == 220 and coverage["days_with_data"] == 11
+    assert coverage["missing_days"] == [["2026-10-05", "2026-10-07"],
+                                        ["2026-10-17", "2026-10-20"]]
+    (line,) = report.coverage_lines()
+    assert line.endswith("No records on 10/5/2026 – 10/7/2026 and 10/17/2026 – 10/20/2026."), \
+        line
+    assert ChatbotsReport(report.bundle, "pt-BR").coverage_lines()[0].endswith(
+        "Nenhum registro de 05/10/2026 a 07/10/2026 e 17/10/2026 a 20/10/2026.")
+    assert report.published_figures()["coverage"][0]["missing_days"] == \
+        coverage["missing_days"]
+
+
+def test_a_source_with_few_records_a_day_has_no_missing_days(tmp_path, params_dir):
+    """Under 20 records on its median day, a day without any is no sign of a missing file:
+    nothing is said (the same days as above, 19 a day)."""
+    days = [1, 2, 3, 4, 8, 9, 12, 13, 14, 15, 16]
+    report = ChatbotsReport(acme_bundle(tmp_path, params_dir, {
+        "bot_messages/b.csv": _bot_messages(19, days)}, "2026-10", date(2026, 10, 21),
+        ("chatbots",)), "en")
+    assert report.coverage()[0]["missing_days"] == []
+    assert report.coverage_lines() == []

@@ -4,6 +4,11 @@
 -- days of the period, `period_start_ts` to `period_end_ts`): not the tenant's whole history.
 -- Only the kinds the bundle's reports read (`in_coverage`): a chatbots bundle does not scan
 -- the webhooks.
+-- missing_days: the runs of 3 or more days without a record of a kind whose records flow every
+-- day (a median of 20 or more on its days with data; not campaigns, not Meta's analytics), on
+-- the days the period's data should be complete by as-of (period start to the day before
+-- as-of): a file that is missing, or an export that stopped, instead of a quiet stretch of
+-- zeros nobody is told about (docs/metrics.md, "Coverage").
 WITH stamped AS (
     SELECT 'notifications' AS kind, accepted_at AS ts, source_file, true AS counted
     FROM notifications
@@ -67,6 +72,29 @@ WITH stamped AS (
     WHERE day BETWEEN getvariable('period_start') AND getvariable('period_end')
 ), kinds AS (
     SELECT unnest(getvariable('coverage_kinds')) AS kind
+), per_day AS (
+    SELECT kind, day, count(*) AS n FROM in_period WHERE counted GROUP BY ALL
+), steady AS (
+    SELECT kind FROM per_day
+    WHERE kind NOT IN ('campaigns', 'pricing_analytics', 'conversation_analytics')
+    GROUP BY kind HAVING median(n) >= 20
+), expected AS (
+    SELECT unnest(generate_series(getvariable('period_start'),
+                                  least(getvariable('period_end'), getvariable('as_of') - 1),
+                                  INTERVAL 1 DAY))::DATE AS day
+), holes AS (
+    SELECT s.kind, e.day FROM steady s CROSS JOIN expected e
+    WHERE NOT EXISTS (SELECT 1 FROM per_day p WHERE p.kind = s.kind AND p.day = e.day)
+), runs AS (
+    -- consecutive days share day - (their rank): one group per run
+    SELECT kind, min(day) AS first, max(day) AS last
+    FROM (SELECT kind, day,
+              day - (row_number() OVER (PARTITION BY kind ORDER BY day))::INTEGER AS run
+          FROM holes)
+    GROUP BY kind, run HAVING count(*) >= 3
+), gaps AS (
+    SELECT kind, list({'first': first, 'last': last} ORDER BY first) AS missing_days
+    FROM runs GROUP BY kind
 ), rejected AS (
     SELECT r.source_kind AS kind, count(*) AS rejected
     FROM rejected_rows r
@@ -78,9 +106,11 @@ SELECT k.kind, count(p.day) FILTER (WHERE p.counted)::BIGINT AS rows,
     count(DISTINCT p.day) FILTER (WHERE p.counted)::BIGINT AS days_with_data,
     min(p.day) FILTER (WHERE p.counted) AS first_day,
     max(p.day) FILTER (WHERE p.counted) AS last_day,
-    COALESCE(any_value(r.rejected), 0)::BIGINT AS rejected
+    COALESCE(any_value(r.rejected), 0)::BIGINT AS rejected,
+    any_value(g.missing_days) AS missing_days
 FROM kinds k
 LEFT JOIN in_period p USING (kind)
 LEFT JOIN rejected r USING (kind)
+LEFT JOIN gaps g USING (kind)
 GROUP BY k.kind
 ORDER BY k.kind
