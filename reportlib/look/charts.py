@@ -130,15 +130,47 @@ def shade_provisional(ax, days: Sequence[date], first_day: date | None, fmt: For
     return True
 
 
-def _daily_legend(fig, ax, ncols: int, shaded: bool) -> None:
-    """The series' legend above the plot; with a provisional band, under the chart instead
-    (the band's entry beside the series)."""
-    if not shaded:
+MISSING_SHADE = "#f8f0e3"
+
+
+def shade_missing(ax, days: Sequence[date], runs: Sequence[tuple[date, date]],
+                  fmt: Formatter) -> bool:
+    """A band over each run of days a source has no record on (coverage's `missing_days`),
+    with one legend entry that says so: those days are not available, not zeros (their
+    values are left out of the lines and bars). False when no run falls on the days shown."""
+    from datetime import datetime, time, timedelta
+
+    from reportlib.reports import trust
+
+    half, labelled = timedelta(hours=12), False
+    for first, last in runs:
+        shown = [d for d in days if first <= d <= last]
+        if not shown:
+            continue
+        ax.axvspan(datetime.combine(shown[0], time()) - half,
+                   datetime.combine(shown[-1], time()) + half, facecolor=MISSING_SHADE,
+                   hatch="..", edgecolor="#d9c6a5", linewidth=0, zorder=0,
+                   label=None if labelled else trust.say("chart.missing", fmt.locale))
+        labelled = True
+    return labelled
+
+
+def _without_missing(days: Sequence[date], values: Sequence[float],
+                     runs: Sequence[tuple[date, date]]) -> list[float]:
+    """The values with those of missing days left out (NaN: no line, no bar)."""
+    return [float("nan") if any(a <= d <= b for a, b in runs) else v
+            for d, v in zip(days, values, strict=True)]
+
+
+def _daily_legend(fig, ax, ncols: int, bands: int) -> None:
+    """The series' legend above the plot; with a band (provisional days, days without
+    records), under the chart instead (the bands' entries beside the series)."""
+    if not bands:
         _legend_above(ax, ncols=ncols)
         return
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles[1:] + handles[:1], labels[1:] + labels[:1], frameon=False, fontsize=8,
-               loc="outside lower left", ncols=ncols + 1)
+    fig.legend(handles[bands:] + handles[:bands], labels[bands:] + labels[:bands],
+               frameon=False, fontsize=8, loc="outside lower left", ncols=ncols + bands)
 
 
 MAX_DAY_TICKS = 11  # "Nov 10" labels side by side: more than this and they touch
@@ -154,21 +186,23 @@ def _day_ticks(ax, days: Sequence[date], fmt: Formatter) -> None:
 
 def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
                   colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
-                  fmt: Formatter, provisional_from: date | None = None
-                  ) -> matplotlib.figure.Figure:
+                  fmt: Formatter, provisional_from: date | None = None,
+                  missing: Sequence[tuple[date, date]] = ()) -> matplotlib.figure.Figure:
     """Stacked daily bars (e.g. business- vs user-initiated); days from `provisional_from` on
-    shaded as provisional."""
+    shaded as provisional, the `missing` runs of days as without records (no bar)."""
     fig, ax = _figure()
-    shaded = shade_provisional(ax, days, provisional_from, fmt)
+    bands = shade_provisional(ax, days, provisional_from, fmt) + \
+        shade_missing(ax, days, missing, fmt)
     bottom = [0.0] * len(days)
     for key, values in series.items():
+        values = _without_missing(days, values, missing)
         ax.bar(days, values, bottom=bottom, color=colors[key], label=labels[key], width=0.8)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)
     _day_ticks(ax, days, fmt)
-    _daily_legend(fig, ax, len(series), shaded)
+    _daily_legend(fig, ax, len(series), bands)
     return fig
 
 
@@ -291,14 +325,18 @@ def funnel(steps: Sequence[str], values: Sequence[float], title: str,
 def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
                 colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
                 fmt: Formatter, provisional_from: date | None = None,
-                dashed: Sequence[str] = ()) -> matplotlib.figure.Figure:
+                dashed: Sequence[str] = (),
+                missing: Sequence[tuple[date, date]] = ()) -> matplotlib.figure.Figure:
     """One line per series over the days of a period; days from `provisional_from` on shaded
-    as provisional. The series named in `dashed` are drawn dashed over the others: where two
-    series run together (tickets closed the day they were opened), both stay in sight
-    instead of the last one drawn hiding the first."""
+    as provisional, the `missing` runs of days as without records (the line broken there).
+    The series named in `dashed` are drawn dashed over the others: where two series run
+    together (tickets closed the day they were opened), both stay in sight instead of the
+    last one drawn hiding the first."""
     fig, ax = _figure()
-    shaded = shade_provisional(ax, days, provisional_from, fmt)
+    bands = shade_provisional(ax, days, provisional_from, fmt) + \
+        shade_missing(ax, days, missing, fmt)
     for key, values in series.items():
+        values = _without_missing(days, values, missing)
         style = ({"linestyle": (0, (4, 2.5)), "linewidth": 1.6, "zorder": 3} if key in dashed
                  else {"linewidth": 2.6 if dashed else 1.8, "zorder": 2})
         ax.plot(days, values, color=colors.get(key, MUTED), label=labels.get(key, key),
@@ -307,5 +345,5 @@ def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
     ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)
     _day_ticks(ax, days, fmt)
-    _daily_legend(fig, ax, min(4, len(series)), shaded)
+    _daily_legend(fig, ax, min(4, len(series)), bands)
     return fig

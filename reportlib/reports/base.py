@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from reportlib import registry
 from reportlib.look import present
@@ -66,10 +66,10 @@ class BaseReport:
         def day(value) -> str | None:
             return None if pd.isna(value) else str(value)[:10]
 
-        def runs(value) -> list[list[str]]:
-            """The runs of days without a record, [[first, last], ...] (a bundle built before
-            the column, or a kind without one: none)."""
-            return [] if value is None or not hasattr(value, "__len__") else [
+        def runs(value) -> list[list[str]] | None:
+            """The runs of days without a record, [[first, last], ...]; None for a kind not
+            judged (its records need not come every day; a bundle built before the column)."""
+            return None if value is None or not hasattr(value, "__len__") else [
                 [day(run["first"]), day(run["last"])] for run in value]
 
         return [{"kind": kind, "rows": int(r["rows"]),
@@ -106,9 +106,11 @@ class BaseReport:
                                first=self.fmt.date(date.fromisoformat(c["first_day"]), "short"),
                                last=self.fmt.date(date.fromisoformat(c["last_day"]), "short"))
             if c["missing_days"]:
+                # a line may break after a range's dash, never before it
                 text += self._t("coverage.missing", runs=self.fmt.names([
                     self.fmt.date_range(date.fromisoformat(first), date.fromisoformat(last),
-                                        "short") for first, last in c["missing_days"]]))
+                                        "short").replace(" – ", "\u00a0– ")
+                    for first, last in c["missing_days"]]))
             if c["rejected"]:
                 text += self._t("coverage.rejected", rejected=self.fmt.number(c["rejected"]))
             lines.append(text)
@@ -141,6 +143,28 @@ class BaseReport:
     def provisional_chart_from(self):
         """The first provisional day a daily chart shades (None: nothing to shade)."""
         return self.provisional().first_day
+
+    def missing_chart_days(self, kinds: tuple[str, ...]) -> list[tuple[date, date]]:
+        """The runs of days that none of `kinds` (the sources a daily chart stands on) has a
+        record on, among those judged (coverage's `missing_days`): the chart shows them as not
+        available, never as zeros. A day one of them covers is a day of data (statuses come
+        from the webhooks and the platform's notifications alike)."""
+        judged = [c["missing_days"] for c in self.coverage()
+                  if c["kind"] in kinds and c["missing_days"] is not None]
+        if not judged:
+            return []
+        days = set.intersection(*({date.fromisoformat(a) + timedelta(days=i)
+                                   for a, b in runs
+                                   for i in range((date.fromisoformat(b)
+                                                   - date.fromisoformat(a)).days + 1)}
+                                  for runs in judged))
+        out: list[tuple[date, date]] = []
+        for day in sorted(days):
+            if out and out[-1][1] + timedelta(days=1) == day:
+                out[-1] = (out[-1][0], day)
+            else:
+                out.append((day, day))
+        return out
 
     def published_figures(self) -> dict:
         """The report's figures with what they stand on (the manifest's `coverage`), until

@@ -57,6 +57,8 @@ TEXT = {
     },
     "chart.provisional": {"pt-BR": "Provisório: ainda pode mudar",
                           "en": "Provisional: may still change"},
+    "chart.missing": {"pt-BR": "Sem registros na fonte: não disponível",
+                      "en": "No records in the source: not available"},
     "table.provisional": {
         "pt-BR": "† Provisório: os status ainda podem mudar até {until}.",
         "en": "† Provisional: statuses can still change until {until}.",

@@ -359,3 +359,26 @@ def test_a_phone_rendition_names_each_bin_with_its_unit_on_two_lines(monkeypatch
     present.figure_to_img(fig, "x")
     assert seen == [[label.replace(" ", "\n") for label in labels]]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == labels  # as it was
+
+
+def test_days_without_records_are_a_band_and_no_values_not_zeros():
+    """docs/metrics.md, "Coverage": the missing runs of a source are shaded with their own
+    legend entry, and the lines are broken and the bars left out there (not drawn at 0)."""
+    import math
+
+    days = [date(2026, 10, d) for d in range(1, 11)]
+    runs = [(date(2026, 10, 4), date(2026, 10, 6))]
+    fmt = Formatter("en", "USD")
+    lines = charts.daily_lines(days, {"a": [5.0] * 10}, {"a": charts.INK}, {"a": "A"}, "t",
+                               "u", fmt, missing=runs)
+    (line,) = lines.axes[0].get_lines()
+    assert [math.isnan(y) for y in line.get_ydata()] == [d in (4, 5, 6) for d in range(1, 11)]
+    labels = [t.get_text() for legend in lines.legends for t in legend.get_texts()]
+    assert labels == ["A", "No records in the source: not available"]
+    bars = charts.daily_stacked(days, {"a": [5.0] * 10}, {"a": "#000000"}, {"a": "A"}, "t",
+                                "u", Formatter("pt-BR", "BRL"), date(2026, 10, 9), runs)
+    heights = [p.get_height() for p in bars.axes[0].patches if p.get_width() < 1]
+    assert [math.isnan(h) for h in heights] == [d in (4, 5, 6) for d in range(1, 11)]
+    labels = [t.get_text() for legend in bars.legends for t in legend.get_texts()]
+    assert labels == ["A", "Provisório: ainda pode mudar",
+                      "Sem registros na fonte: não disponível"]

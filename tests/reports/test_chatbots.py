@@ -247,12 +247,28 @@ def test_days_without_a_record_of_a_daily_source_are_named_under_the_title(tmp_p
     assert coverage["missing_days"] == [["2026-10-05", "2026-10-07"],
                                         ["2026-10-17", "2026-10-20"]]
     (line,) = report.coverage_lines()
-    assert line.endswith("No records on 10/5/2026 – 10/7/2026 and 10/17/2026 – 10/20/2026."), \
-        line
+    assert line.endswith("No records on 10/5/2026\u00a0– 10/7/2026 and "
+                         "10/17/2026\u00a0– 10/20/2026."), line
     assert ChatbotsReport(report.bundle, "pt-BR").coverage_lines()[0].endswith(
         "Nenhum registro de 05/10/2026 a 07/10/2026 e 17/10/2026 a 20/10/2026.")
     assert report.published_figures()["coverage"][0]["missing_days"] == \
         coverage["missing_days"]
+    # A chart that stands on two sources misses only the days neither has (statuses come from
+    # the webhooks and the notifications alike); a kind not judged (None) says nothing.
+    report._coverage = [
+        {"kind": "notifications", "missing_days": [["2026-10-03", "2026-10-08"]]},
+        {"kind": "whatsapp_webhooks", "missing_days": [["2026-10-06", "2026-10-12"],
+                                                       ["2026-10-15", "2026-10-17"]]},
+        {"kind": "campaigns", "missing_days": None}]
+    both = ("notifications", "whatsapp_webhooks", "campaigns")
+    assert report.missing_chart_days(both) == [(date(2026, 10, 6), date(2026, 10, 8))]
+    assert report.missing_chart_days(("whatsapp_webhooks",)) == [
+        (date(2026, 10, 6), date(2026, 10, 12)), (date(2026, 10, 15), date(2026, 10, 17))]
+    assert report.missing_chart_days(("campaigns",)) == []
+    report._coverage = None
+    # The daily mean leaves the 7 missing days out (not available, not 0): 20 users on each of
+    # the 11 days with records, 0 on 10-11 Oct: 220 / 13 = 16.9 (220 / 20 = 11.0 with them).
+    assert "On average 16.9 active users a day" in report.daily().prose[0]
 
 
 def test_a_source_with_few_records_a_day_has_no_missing_days(tmp_path, params_dir):
@@ -262,5 +278,5 @@ def test_a_source_with_few_records_a_day_has_no_missing_days(tmp_path, params_di
     report = ChatbotsReport(acme_bundle(tmp_path, params_dir, {
         "bot_messages/b.csv": _bot_messages(19, days)}, "2026-10", date(2026, 10, 21),
         ("chatbots",)), "en")
-    assert report.coverage()[0]["missing_days"] == []
+    assert report.coverage()[0]["missing_days"] is None
     assert report.coverage_lines() == []

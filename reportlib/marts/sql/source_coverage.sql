@@ -93,8 +93,10 @@ WITH stamped AS (
           FROM holes)
     GROUP BY kind, run HAVING count(*) >= 3
 ), gaps AS (
-    SELECT kind, list({'first': first, 'last': last} ORDER BY first) AS missing_days
-    FROM runs GROUP BY kind
+    -- an empty list for a kind judged without a run, NULL for one not judged
+    SELECT s.kind, COALESCE(list({'first': r.first, 'last': r.last} ORDER BY r.first)
+                                FILTER (WHERE r.first IS NOT NULL), []) AS missing_days
+    FROM steady s LEFT JOIN runs r USING (kind) GROUP BY s.kind
 ), rejected AS (
     SELECT r.source_kind AS kind, count(*) AS rejected
     FROM rejected_rows r

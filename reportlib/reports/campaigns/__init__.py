@@ -715,7 +715,9 @@ class CampaignsReport(BaseReport):
         fig = charts.daily_lines(days, {k: [int(v.get(d, 0)) for d in days]
                                         for k, v in series.items()}, colors,
                                  {k: self._t(k) for k in series}, title, self._t("messages"),
-                                 self.fmt, provisional_from=self.provisional_chart_from())
+                                 self.fmt, provisional_from=self.provisional_chart_from(),
+                                 missing=self.missing_chart_days(
+                                     ("notifications", "whatsapp_webhooks")))
         return present.figure_to_img(fig, title)
 
     def failures(self) -> present.Section:

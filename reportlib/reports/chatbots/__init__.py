@@ -247,8 +247,11 @@ class ChatbotsReport(BaseReport):
         peak = df.loc[df["active_users"].idxmax()]
         # The mean over the days the chart draws (the period's complete days), a day without
         # an active user counted as 0 as it is drawn: over the days with users it came out
-        # larger than any reader's sum of the line divided by its days.
-        prose = [self._say("daily", mean=self.fmt.number(df["active_users"].mean(), 1),
+        # larger than any reader's sum of the line divided by its days. Days the bot messages
+        # have no record on (coverage's missing_days) are not available, not 0: left out.
+        missing = self.missing_chart_days(("bot_messages",))
+        drawn = df[[not any(a <= d <= b for a, b in missing) for d in days]]
+        prose = [self._say("daily", mean=self.fmt.number(drawn["active_users"].mean(), 1),
                            day=self.fmt.date(pd.Timestamp(peak.day).date()),
                            peak=self.fmt.number(peak.active_users)),
                  self._say("daily.detail" if self._bots() != 1 else "daily.detail.one",
@@ -264,6 +267,7 @@ class ChatbotsReport(BaseReport):
             self._say("chart.daily", peak=self.fmt.number(peak.active_users),
                       day=self.fmt.day_month(pd.Timestamp(peak.day).date())),
             self._say("chart.unit"), self.fmt,
-            provisional_from=self.provisional_chart_from())
+            provisional_from=self.provisional_chart_from(),
+            missing=self.missing_chart_days(("bot_messages",)))
         return present.Section(self._t("section.daily_users"), prose,
                                present.figure_to_img(fig, self._t("section.daily_users")))

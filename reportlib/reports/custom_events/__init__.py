@@ -164,7 +164,8 @@ class CustomEventsReport(BaseReport):
                                            day=self.fmt.day_month(totals.idxmax().date()),
                                            n=self.fmt.number(totals.max())),
                                  self._t("events"), self.fmt,
-                                 provisional_from=self.provisional_chart_from())
+                                 provisional_from=self.provisional_chart_from(),
+                                 missing=self.missing_chart_days(("event_tracks",)))
         return present.Section(self._t("section.event_trend"), prose,
                                present.figure_to_img(fig, self._t("section.event_trend")))
 
