@@ -71,11 +71,24 @@ def _error(code: int) -> str:
         "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}]})
 
 
+# What the tenant's customers write, in its language: the quick-reply button of campaign
+# templates (its text and payload) and the text of a reply and of a message that opens a
+# customer-service window. The reports quote the button: the English demo tenant's reader saw
+# "Quero saber mais". Same draws in every language.
+USER_WORDS = {
+    "pt-BR": {"button": "Quero saber mais", "payload": "SAIBA_MAIS",
+              "reply": "Oi, pode me ajudar?", "opener": "Olá, preciso de ajuda"},
+    "en": {"button": "Tell me more", "payload": "TELL_ME_MORE",
+           "reply": "Hi, can you help me?", "opener": "Hello, I need help"},
+}
+
+
 class Webhooks:
     """Builds the webhook lines of one tenant's messages."""
 
     def __init__(self, tenant: TenantParams) -> None:
         phones = tenant.phone_numbers
+        self.words = USER_WORDS.get(tenant.locale, USER_WORDS["pt-BR"])
         self.status_envelope = np.array([_envelope(p, "statuses") for p in phones], dtype=object)
         self.reply_envelope = np.array([_envelope(p, "messages") for p in phones], dtype=object)
         self.displays = np.array([_digits(p.display_phone_number) for p in phones],
@@ -143,7 +156,7 @@ class Webhooks:
         envelopes = self.reply_envelope[sends.phone[index]].tolist()
         stamps = np.floor(at).astype(np.int64).tolist()
         text = [f'{head}{{"from":"{recipients[i][1:]}","id":"wamid.OP{ids[i][8:]}",'
-                f'"timestamp":"{t}","type":"text","text":{{"body":"Olá, preciso de ajuda"}}}}'
+                f'"timestamp":"{t}","type":"text","text":{{"body":"{self.words["opener"]}"}}}}'
                 f'{tail}'
                 for (head, tail), i, t in zip(envelopes, index.tolist(), stamps, strict=True)]
         return at + REPLY_LAG_S, month(at), np.array(text, dtype=object)
@@ -156,9 +169,10 @@ class Webhooks:
         at = outcomes.replied[index]
         button = (sends.sender[index] == SENDERS.index("campaign")) & (
             rng.random(len(index)) < BUTTON_SHARE)
-        kinds = np.where(button, ',"type":"button","button":{"text":"Quero saber mais",'
-                                 '"payload":"SAIBA_MAIS"}',
-                         ',"type":"text","text":{"body":"Oi, pode me ajudar?"}').tolist()
+        words = self.words
+        kinds = np.where(button, f',"type":"button","button":{{"text":"{words["button"]}",'
+                                 f'"payload":"{words["payload"]}"}}',
+                         f',"type":"text","text":{{"body":"{words["reply"]}"}}').tolist()
         phone = sends.phone[index]
         envelopes = self.reply_envelope[phone].tolist()
         displays = self.displays[phone].tolist()

@@ -164,21 +164,23 @@ def test_demo_looks_like_real_traffic(tmp_path):
         "SELECT agent_identity FROM tickets WHERE agent_identity IS NOT NULL UNION "
         "SELECT created_by FROM campaigns WHERE created_by IS NOT NULL").fetchall()}
     # The English tenant's own names are English: its reader saw queues "Vendas", tags
-    # "boleto", campaigns "Limite pré-aprovado", a number "Faturas" and "agente1@".
+    # "boleto", campaigns "Limite pré-aprovado", a number "Faturas", "agente1@" and the
+    # button "Quero saber mais".
     words = {locale: {row[0] for row in con.execute(
         "SELECT DISTINCT w FROM (SELECT team AS w, t.tenant_id FROM tickets t UNION ALL "
         "SELECT unnest(string_split(tags, '|')), tenant_id FROM tickets UNION ALL "
         "SELECT pause_reason, tenant_id FROM agent_status UNION ALL "
         "SELECT campaign_name, tenant_id FROM campaigns UNION ALL "
-        "SELECT split_part(agent_identity, '@', 1), tenant_id FROM tickets) "
+        "SELECT split_part(agent_identity, '@', 1), tenant_id FROM tickets UNION ALL "
+        "SELECT button_text, tenant_id FROM inbound_messages) "
         "WHERE w <> '' AND tenant_id = ?", [tenant]).fetchall()}
         for locale, tenant in (("pt-BR", "varejo_sul"), ("en", "banco_aurora"))}
     con.close()
-    assert {"Sales", "invoice", "Lunch", "agent1"} <= words["en"]
+    assert {"Sales", "invoice", "Lunch", "agent1", "Tell me more"} <= words["en"]
     assert [w for w in words["en"] if w.startswith("Statement ready #")]
-    assert {"Vendas", "boleto", "Almoço", "agente1"} <= words["pt-BR"]
+    assert {"Vendas", "boleto", "Almoço", "agente1", "Quero saber mais"} <= words["pt-BR"]
     portuguese = {"Vendas", "Suporte", "Financeiro", "duvida", "pedido", "boleto", "troca",
-                  "entrega", "cadastro", "Almoço", "Café", "agente1"}
+                  "entrega", "cadastro", "Almoço", "Café", "agente1", "Quero saber mais"}
     assert not words["en"] & portuguese
     assert not [w for w in words["en"] if set(w) & set("ãõçáéíóúâêôà")]
     assert [p.label for p in params.load_tenant(tmp_path / "params", "banco_aurora")
