@@ -58,6 +58,16 @@ _ORIGIN_CATEGORY = f"CASE WHEN {_ORIGIN} IN {_ORIGINS} THEN {_ORIGIN} END"
 _BAD_ORIGIN = (f"CASE WHEN {_ORIGIN} NOT IN {_ORIGINS} "
                f"THEN {_metadata('#wa.conversation.origin.type')} END")
 
+# The events of a message's notifications that give its statuses (docs/sources.md, "Event log").
+STATUS_EVENTS = ("accepted", "dispatched", "received", "consumed", "failed")
+# The platform's protocol (LIME) has two more, which its servers raise between `accepted` and
+# `dispatched`: the message's format was `validated`, its dispatch `authorized` (the protocol's
+# libraries list them: Lime.Protocol's Event in C#, NotificationEvent in lime-js and
+# lime-python). They say nothing of WhatsApp's answer: read and counted in the file's line,
+# never stored, so no status or time of a message comes from them.
+INTERMEDIATE_EVENTS = ("validated", "authorized")
+_INTERMEDIATE = "(" + ", ".join(f"'{e}'" for e in INTERMEDIATE_EVENTS) + ")"
+
 NOTIFICATION_EVENTS = CsvSource(
     kind="notifications",
     table="notification_events",
@@ -68,7 +78,7 @@ NOTIFICATION_EVENTS = CsvSource(
         Field("FromIdentity"),
         Field("ToIdentity", required=True),
         Field("Event", "enum", required=True,
-              allowed=("accepted", "dispatched", "received", "consumed", "failed")),
+              allowed=(STATUS_EVENTS[0], *INTERMEDIATE_EVENTS, *STATUS_EVENTS[1:])),
         Field("StorageDate", "timestamp", required=True),
         Field("Metadata", "json_object", max_length=20_000, column="_metadata"),
         Field("ReasonCode", "integer", minimum=0),
@@ -84,10 +94,13 @@ NOTIFICATION_EVENTS = CsvSource(
     key=("platform_id", "event", "ts"),
     tenant_checks=(("bot_id", "bot"), ("phone_number_id", "phone"),
                    ("from_identity", "identity"), ("to_identity", "identity")),
+    # The recipient of every event that is stored (an intermediate one names none that is read).
     row_checks=(("ToIdentity",
-                 _whatsapp_side('"_typed_to_identity"', '"_typed_from_identity"') + " IS NULL",
+                 _whatsapp_side('"_typed_to_identity"', '"_typed_from_identity"') + " IS NULL"
+                 f' AND "_typed_event" NOT IN {_INTERMEDIATE}',
                  "neither FromIdentity nor ToIdentity is a WhatsApp user "
                  "(digits@wa.gw.msging.net)"),),
+    keep=f'"event" NOT IN {_INTERMEDIATE}',
     derived=(
         ("recipient", "'+' || regexp_extract("
          + _whatsapp_side('"to_identity"', '"from_identity"') + f", '{WHATSAPP_IDENTITY}', 1)"),
@@ -97,7 +110,10 @@ NOTIFICATION_EVENTS = CsvSource(
         ("origin_category", _ORIGIN_CATEGORY),
     ),
     warnings=(("Metadata #wa.conversation.origin.type is not a category, not used",
-               _BAD_ORIGIN),),
+               _BAD_ORIGIN),
+              ("events validated or authorized (the platform's steps before dispatch, no "
+               "status), read and not stored",
+               f'CASE WHEN "event" IN {_INTERMEDIATE} THEN "event" END')),
 )
 
 
