@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 TENANT_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,62}\Z")
 
 
+# A phone number's digits (ITU-T E.164): a country code, which never starts with 0, then the
+# national number, at most 15 digits in all (8 at least, here). A `+` before them is how the
+# number is written, not part of it: Meta's webhooks name a user by the digits alone (`wa_id`,
+# `recipient_id`, `from`), the platform's identities by the digits before the `@`
+# (`5511987654321@wa.gw.msging.net`), and a spreadsheet drops the `+`.
+E164 = r"[1-9][0-9]{7,14}"
+
+
 @functools.cache
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -21,9 +29,10 @@ def _snake(name: str) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """One source column. `kind` is text, timestamp, integer, number, enum, e164, json (an
-    object of strings), json_object (any object), bot (an id or a `name@msging.net` identity,
-    kept as the id) or base64_utf16 (the platform's encoded message content, kept as is)."""
+    """One source column. `kind` is text, timestamp, integer, number, enum, e164 (a phone
+    number, kept as + and its digits), json (an object of strings), json_object (any object),
+    bot (an id or a `name@msging.net` identity, kept as the id) or base64_utf16 (the
+    platform's encoded message content, kept as is)."""
 
     name: str
     kind: str = "text"

@@ -8,11 +8,18 @@ WhatsApp user) or `name@msging.net` (a bot).
 
 from __future__ import annotations
 
-from reportlib.sources import CATEGORY_VALUES, TICKET_STATUSES, AlsoInto, CsvSource, Field
+from reportlib.sources import (
+    CATEGORY_VALUES,
+    E164,
+    TICKET_STATUSES,
+    AlsoInto,
+    CsvSource,
+    Field,
+)
 
 # A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain
 # (in any case: `(?i)`).
-WHATSAPP_IDENTITY = r"(?i)^\+?([1-9][0-9]{7,14})@wa\."
+WHATSAPP_IDENTITY = rf"(?i)^\+?({E164})@wa\."
 
 
 def _whatsapp_side(a: str, b: str) -> str:
@@ -32,7 +39,7 @@ def _person(identity: str) -> str:
 def _closer(identity: str) -> str:
     """SQL: an identity comparable with another: a WhatsApp identity or a phone number
     (`+5521…`, `5521…`) as +E.164, anything else lower-case."""
-    return (f"CASE WHEN regexp_full_match({identity}, '\\+?[1-9][0-9]{{7,14}}') "
+    return (f"CASE WHEN regexp_full_match({identity}, '\\+?{E164}') "
             f"THEN '+' || ltrim({identity}, '+') ELSE lower({_person(identity)}) END")
 
 

@@ -78,6 +78,51 @@ def test_each_kind_of_bad_row_is_rejected_with_its_reason(tmp_path, params_dir):
     assert log == [(12, 1, 11)]
 
 
+def test_a_recipient_is_its_digits_and_what_cannot_be_a_number_says_why(tmp_path, params_dir):
+    """E.164 is the digits with their country code (ITU-T E.164: a country code never starts
+    with 0; at most 15 digits); the `+` is notation. A Recipient written as Meta writes
+    `wa_id` and `recipient_id` (`16505551234`, its webhooks reference) or as the platform's
+    identity has it before the `@` (`5511987654321@wa.gw.msging.net`) was rejected; it loads
+    now, stored `+` and digits like the others. What a spreadsheet made of a number stays
+    rejected, saying so: Excel's scientific notation (`5.51199E+12`, and `5,51199E+12` with a
+    Brazilian decimal comma: the last digits are gone), a decimal (`5511987654321.0`, as a
+    number column is written back), letters, too few or too many digits, a 00 prefix."""
+    def row(mid: str, recipient: str) -> str:
+        return (f'{mid},,api,,acme-bot,1001,"{recipient}",t,utility,'
+                f"2026-10-03T14:05:09-03:00,,,,,,\n")
+
+    good = [("g1", "16505551234", "+16505551234"), ("g2", "5511987654321", "+5511987654321"),
+            ("g3", "55 (11) 98765-4321", "+5511987654321"),
+            ("g4", "+5511987654321", "+5511987654321")]
+    spreadsheet = "as a spreadsheet writes"
+    bad = [("b1", "5.51199E+12", f"a phone number in scientific notation, {spreadsheet} a "
+                                 "long number: its last digits are lost"),
+           ("b2", "5,51199E+12", f"a phone number in scientific notation, {spreadsheet} a "
+                                 "long number: its last digits are lost"),
+           ("b3", "5511987654321.0", f"a phone number written as a decimal number, "
+                                     f"{spreadsheet} a number cell"),
+           ("b4", "55119876543ab", "not an E.164 phone number: only digits, a leading +, "
+                                   "blanks and ( ) . - may be written"),
+           ("b5", "5511987", "not an E.164 phone number: fewer than 8 digits with the country "
+                             "code"),
+           ("b6", "5511987654321000", "not an E.164 phone number: more than 15 digits with "
+                                      "the country code"),
+           ("b7", "005511987654321", "not an E.164 phone number: a country code never starts "
+                                     "with 0")]
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          HEADER + "".join(row(m, r) for m, r, _ in good + bad))
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (11, 4, 7)
+    assert rows(tmp_path, "SELECT message_id, recipient FROM notifications ORDER BY 1") == [
+        (m, stored) for m, _, stored in good]
+    assert rows(tmp_path, "SELECT line, field, value, reason FROM rejected_rows ORDER BY line"
+                ) == [(6 + i, "Recipient", value, reason)
+                      for i, (_, value, reason) in enumerate(bad)]
+    assert result.line() == (
+        "acme/notifications/n.csv: loaded, 4 loaded, 7 rejected (first: line 6 field "
+        f"Recipient: {bad[0][2]})")
+
+
 def test_timestamps_semicolons_bom_and_local_times(tmp_path, params_dir):
     text = HEADER.replace(",", ";") + (
         "m1;;agent;ana@acme;acme-bot;1001;+55 (11) 99999-0001;t;utility;"
