@@ -109,6 +109,12 @@ def field_checks(f: sources.Field, col: str, typed: str,
             (f"{bad} AND {digits} > 15", f"{not_e164}: more than 15 digits with the country code"),
             (bad, not_e164),
         ]
+    elif f.kind == "identity":
+        value = col
+        checks += [(f"{col} IS NOT NULL AND {condition}", reason)
+                   for condition, reason in spreadsheet_number_checks(col)]
+        checks.append((f"length({col}) > {f.max_length}",
+                       f"longer than {f.max_length} characters"))
     elif f.kind == "bot":
         # An id or an identity (`name@msging.net`): the id.
         value = f"NULLIF(split_part({col}, '@', 1), '')"

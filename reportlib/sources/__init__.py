@@ -30,9 +30,10 @@ def _snake(name: str) -> str:
 @dataclass(frozen=True)
 class Field:
     """One source column. `kind` is text, timestamp, integer, number, enum, e164 (a phone
-    number, kept as + and its digits), json (an object of strings), json_object (any object),
-    bot (an id or a `name@msging.net` identity, kept as the id) or base64_utf16 (the
-    platform's encoded message content, kept as is)."""
+    number, kept as + and its digits), identity (text naming a person: a phone number, a
+    channel identity, an e-mail), json (an object of strings), json_object (any object), bot
+    (an id or a `name@msging.net` identity, kept as the id) or base64_utf16 (the platform's
+    encoded message content, kept as is)."""
 
     name: str
     kind: str = "text"
@@ -171,7 +172,7 @@ TICKETS = CsvSource(
         Field("BotId", required=True),
         Field("Team"),
         Field("AgentIdentity"),
-        Field("CustomerIdentity", required=True),
+        Field("CustomerIdentity", "identity", required=True),
         Field("Status", "enum", required=True, allowed=TICKET_STATUSES),
         Field("StorageDate", "timestamp", required=True),
         Field("OpenDate", "timestamp"),
@@ -220,7 +221,7 @@ BOT_MESSAGES = CsvSource(
         Field("MessageId", required=True),
         Field("BotId", required=True),
         Field("RouterId"),
-        Field("UserIdentity", required=True),
+        Field("UserIdentity", "identity", required=True),
         Field("Direction", "enum", required=True, allowed=("sent", "received")),
         Field("Channel"),
         Field("StorageDate", "timestamp", required=True),
@@ -234,7 +235,7 @@ EVENT_TRACKS = CsvSource(
     table="event_tracks",
     fields=(
         Field("BotId", required=True),
-        Field("ContactIdentity"),
+        Field("ContactIdentity", "identity"),
         Field("Category", required=True),
         Field("Action", required=True),
         Field("Label"),
