@@ -17,7 +17,7 @@ from reportlib.ingest.ownership import Ownership
 ISO_TS = (r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
           r"( ?(Z|z|[+-]\d{2}(:?\d{2})?))?")
 DMY_TS = r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}(:\d{2})?"
-# How people write a phone number between its digits (docs/sources.md, the Recipient).
+# How people write a phone number between its digits (docs/sources.md, "Phone numbers").
 PHONE_SEPARATORS = r"[\s().-]"
 # A phone number a spreadsheet read as a number and wrote back as one: in scientific notation
 # (`5.51199E+12`, `5,51199E+12` in a Brazilian spreadsheet: its last digits are gone) or as a
