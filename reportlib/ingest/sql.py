@@ -17,7 +17,13 @@ from reportlib.ingest.ownership import Ownership
 ISO_TS = (r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
           r"( ?(Z|z|[+-]\d{2}(:?\d{2})?))?")
 DMY_TS = r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}(:\d{2})?"
-E164 = r"\+[1-9]\d{7,14}"
+# How people write a phone number between its digits (docs/sources.md, "Phone numbers").
+PHONE_SEPARATORS = r"[\s().-]"
+# A phone number a spreadsheet read as a number and wrote back as one: in scientific notation
+# (`5.51199E+12`, `5,51199E+12` in a Brazilian spreadsheet: its last digits are gone) or as a
+# decimal (`5511987654321.0`). No one's number or identity.
+SCIENTIFIC = r"[0-9]+([.,][0-9]*)?[eE][+-]?[0-9]+"
+DECIMAL = r"[0-9]+[.,][0-9]+"
 MAX_CELL = 10_000  # characters kept of a cell; longer ones are rejected by their max_length
 # Magnitudes beyond these cannot be true of any count, rating or price in these sources.
 MAX_NUMBER = 1e15
@@ -82,10 +88,33 @@ def field_checks(f: sources.Field, col: str, typed: str,
         checks.append((f"{col} IS NOT NULL AND {typed} NOT IN {sql_set(sources.CATEGORY_VALUES)}",
                        "unknown category (" + ", ".join(sources.CATEGORY_VALUES[:3]) + ", …)"))
     elif f.kind == "e164":
-        value = f"'+' || regexp_replace({col}, '[^0-9]', '', 'g')"
-        checks.append((f"{col} IS NOT NULL AND NOT regexp_full_match("
-                       f"regexp_replace({col}, '[\\s().-]', '', 'g'), '{E164}')",
-                       "not an E.164 phone number (+ and 8 to 15 digits)"))
+        # Stored as + and its digits, however it was written (`5511987654321`,
+        # `+55 (11) 98765-4321`): one number, one spelling, for every join on it. NULL when it
+        # is none: the reasons below, read only then, say why.
+        plain = f"regexp_replace({col}, '{PHONE_SEPARATORS}', '', 'g')"
+        value = (f"CASE WHEN regexp_full_match({plain}, '\\+?{sources.E164}') "
+                 f"AND NOT {spreadsheet_number(col, DECIMAL)} "
+                 f"THEN '+' || regexp_replace({col}, '[^0-9]', '', 'g') END")
+        bad = f"{col} IS NOT NULL AND {typed} IS NULL"
+        digits = f"length(ltrim({plain}, '+'))"
+        not_e164 = "not an E.164 phone number"
+        checks += [(f"{bad} AND {condition}", reason)
+                   for condition, reason in spreadsheet_number_checks(col)]
+        checks += [
+            (f"{bad} AND NOT regexp_full_match({plain}, '\\+?[0-9]+')",
+             f"{not_e164}: only digits, a leading +, blanks and ( ) . - may be written"),
+            (f"{bad} AND regexp_full_match({plain}, '\\+?0[0-9]*')",
+             f"{not_e164}: a country code never starts with 0"),
+            (f"{bad} AND {digits} < 8", f"{not_e164}: fewer than 8 digits with the country code"),
+            (f"{bad} AND {digits} > 15", f"{not_e164}: more than 15 digits with the country code"),
+            (bad, not_e164),
+        ]
+    elif f.kind == "identity":
+        value = col
+        checks += [(f"{col} IS NOT NULL AND {condition}", reason)
+                   for condition, reason in spreadsheet_number_checks(col)]
+        checks.append((f"length({col}) > {f.max_length}",
+                       f"longer than {f.max_length} characters"))
     elif f.kind == "bot":
         # An id or an identity (`name@msging.net`): the id.
         value = f"NULLIF(split_part({col}, '@', 1), '')"
@@ -110,6 +139,25 @@ def field_checks(f: sources.Field, col: str, typed: str,
         checks.append((f"length({col}) > {f.max_length}",
                        f"longer than {f.max_length} characters"))
     return checks, value
+
+
+def spreadsheet_number(col: str, pattern: str) -> str:
+    """SQL: the text is a number as a spreadsheet writes one (`SCIENTIFIC`, `DECIMAL`). A value
+    with a `+` in front or an `@` in it never is: only the others are matched."""
+    return (f"(NOT starts_with({col}, '+') AND NOT contains({col}, '@') "
+            f"AND regexp_full_match({col}, '{pattern}'))")
+
+
+def spreadsheet_number_checks(col: str) -> list[tuple[str, str]]:
+    """(bad-condition, reason) of a phone number or a person's identity that a spreadsheet
+    rewrote as a number: whose digits no one can trust."""
+    return [
+        (spreadsheet_number(col, SCIENTIFIC),
+         "a phone number in scientific notation, as a spreadsheet writes a long number: "
+         "its last digits are lost"),
+        (spreadsheet_number(col, DECIMAL),
+         "a phone number written as a decimal number, as a spreadsheet writes a number cell"),
+    ]
 
 
 def identity_bot(col: str) -> str:

@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 TENANT_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,62}\Z")
 
 
+# A phone number's digits (ITU-T E.164): a country code, which never starts with 0, then the
+# national number, at most 15 digits in all (8 at least, here). A `+` before them is how the
+# number is written, not part of it: Meta's webhooks name a user by the digits alone (`wa_id`,
+# `recipient_id`, `from`), the platform's identities by the digits before the `@`
+# (`5511987654321@wa.gw.msging.net`), and a spreadsheet drops the `+`.
+E164 = r"[1-9][0-9]{7,14}"
+
+
 @functools.cache
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -21,9 +29,11 @@ def _snake(name: str) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """One source column. `kind` is text, timestamp, integer, number, enum, e164, json (an
-    object of strings), json_object (any object), bot (an id or a `name@msging.net` identity,
-    kept as the id) or base64_utf16 (the platform's encoded message content, kept as is)."""
+    """One source column. `kind` is text, timestamp, integer, number, enum, e164 (a phone
+    number, kept as + and its digits), identity (text naming a person: a phone number, a
+    channel identity, an e-mail), json (an object of strings), json_object (any object), bot
+    (an id or a `name@msging.net` identity, kept as the id) or base64_utf16 (the platform's
+    encoded message content, kept as is)."""
 
     name: str
     kind: str = "text"
@@ -162,7 +172,7 @@ TICKETS = CsvSource(
         Field("BotId", required=True),
         Field("Team"),
         Field("AgentIdentity"),
-        Field("CustomerIdentity", required=True),
+        Field("CustomerIdentity", "identity", required=True),
         Field("Status", "enum", required=True, allowed=TICKET_STATUSES),
         Field("StorageDate", "timestamp", required=True),
         Field("OpenDate", "timestamp"),
@@ -211,7 +221,7 @@ BOT_MESSAGES = CsvSource(
         Field("MessageId", required=True),
         Field("BotId", required=True),
         Field("RouterId"),
-        Field("UserIdentity", required=True),
+        Field("UserIdentity", "identity", required=True),
         Field("Direction", "enum", required=True, allowed=("sent", "received")),
         Field("Channel"),
         Field("StorageDate", "timestamp", required=True),
@@ -225,7 +235,7 @@ EVENT_TRACKS = CsvSource(
     table="event_tracks",
     fields=(
         Field("BotId", required=True),
-        Field("ContactIdentity"),
+        Field("ContactIdentity", "identity"),
         Field("Category", required=True),
         Field("Action", required=True),
         Field("Label"),

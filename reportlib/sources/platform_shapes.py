@@ -8,11 +8,18 @@ WhatsApp user) or `name@msging.net` (a bot).
 
 from __future__ import annotations
 
-from reportlib.sources import CATEGORY_VALUES, TICKET_STATUSES, AlsoInto, CsvSource, Field
+from reportlib.sources import (
+    CATEGORY_VALUES,
+    E164,
+    TICKET_STATUSES,
+    AlsoInto,
+    CsvSource,
+    Field,
+)
 
 # A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain
 # (in any case: `(?i)`).
-WHATSAPP_IDENTITY = r"(?i)^\+?([1-9][0-9]{7,14})@wa\."
+WHATSAPP_IDENTITY = rf"(?i)^\+?({E164})@wa\."
 
 
 def _whatsapp_side(a: str, b: str) -> str:
@@ -32,7 +39,7 @@ def _person(identity: str) -> str:
 def _closer(identity: str) -> str:
     """SQL: an identity comparable with another: a WhatsApp identity or a phone number
     (`+5521…`, `5521…`) as +E.164, anything else lower-case."""
-    return (f"CASE WHEN regexp_full_match({identity}, '\\+?[1-9][0-9]{{7,14}}') "
+    return (f"CASE WHEN regexp_full_match({identity}, '\\+?{E164}') "
             f"THEN '+' || ltrim({identity}, '+') ELSE lower({_person(identity)}) END")
 
 
@@ -58,6 +65,16 @@ _ORIGIN_CATEGORY = f"CASE WHEN {_ORIGIN} IN {_ORIGINS} THEN {_ORIGIN} END"
 _BAD_ORIGIN = (f"CASE WHEN {_ORIGIN} NOT IN {_ORIGINS} "
                f"THEN {_metadata('#wa.conversation.origin.type')} END")
 
+# The events of a message's notifications that give its statuses (docs/sources.md, "Event log").
+STATUS_EVENTS = ("accepted", "dispatched", "received", "consumed", "failed")
+# The platform's protocol (LIME) has two more, which its servers raise between `accepted` and
+# `dispatched`: the message's format was `validated`, its dispatch `authorized` (the protocol's
+# libraries list them: Lime.Protocol's Event in C#, NotificationEvent in lime-js and
+# lime-python). They say nothing of WhatsApp's answer: read and counted in the file's line,
+# never stored, so no status or time of a message comes from them.
+INTERMEDIATE_EVENTS = ("validated", "authorized")
+_INTERMEDIATE = "(" + ", ".join(f"'{e}'" for e in INTERMEDIATE_EVENTS) + ")"
+
 NOTIFICATION_EVENTS = CsvSource(
     kind="notifications",
     table="notification_events",
@@ -65,10 +82,10 @@ NOTIFICATION_EVENTS = CsvSource(
     fields=(
         Field("Id", required=True, column="platform_id"),
         Field("OwnerIdentity", "bot", required=True, column="bot_id"),
-        Field("FromIdentity"),
-        Field("ToIdentity", required=True),
+        Field("FromIdentity", "identity"),
+        Field("ToIdentity", "identity", required=True),
         Field("Event", "enum", required=True,
-              allowed=("accepted", "dispatched", "received", "consumed", "failed")),
+              allowed=(STATUS_EVENTS[0], *INTERMEDIATE_EVENTS, *STATUS_EVENTS[1:])),
         Field("StorageDate", "timestamp", required=True),
         Field("Metadata", "json_object", max_length=20_000, column="_metadata"),
         Field("ReasonCode", "integer", minimum=0),
@@ -84,10 +101,13 @@ NOTIFICATION_EVENTS = CsvSource(
     key=("platform_id", "event", "ts"),
     tenant_checks=(("bot_id", "bot"), ("phone_number_id", "phone"),
                    ("from_identity", "identity"), ("to_identity", "identity")),
+    # The recipient of every event that is stored (an intermediate one names none that is read).
     row_checks=(("ToIdentity",
-                 _whatsapp_side('"_typed_to_identity"', '"_typed_from_identity"') + " IS NULL",
+                 _whatsapp_side('"_typed_to_identity"', '"_typed_from_identity"') + " IS NULL"
+                 f' AND "_typed_event" NOT IN {_INTERMEDIATE}',
                  "neither FromIdentity nor ToIdentity is a WhatsApp user "
                  "(digits@wa.gw.msging.net)"),),
+    keep=f'"event" NOT IN {_INTERMEDIATE}',
     derived=(
         ("recipient", "'+' || regexp_extract("
          + _whatsapp_side('"to_identity"', '"from_identity"') + f", '{WHATSAPP_IDENTITY}', 1)"),
@@ -97,7 +117,10 @@ NOTIFICATION_EVENTS = CsvSource(
         ("origin_category", _ORIGIN_CATEGORY),
     ),
     warnings=(("Metadata #wa.conversation.origin.type is not a category, not used",
-               _BAD_ORIGIN),),
+               _BAD_ORIGIN),
+              ("events validated or authorized (the platform's steps before dispatch, no "
+               "status), read and not stored",
+               f'CASE WHEN "event" IN {_INTERMEDIATE} THEN "event" END')),
 )
 
 
@@ -136,8 +159,8 @@ MESSAGES = CsvSource(
     fields=(
         Field("Id", required=True, column="message_id"),
         Field("OwnerIdentity", "bot", required=True, column="bot_id"),
-        Field("FromIdentity", required=True, column="_from"),
-        Field("ToIdentity", required=True, column="_to"),
+        Field("FromIdentity", "identity", required=True, column="_from"),
+        Field("ToIdentity", "identity", required=True, column="_to"),
         Field("ToDomain", column="_to_domain"),
         Field("StorageDate", "timestamp", required=True),
         Field("Type", column="_type"),
@@ -169,8 +192,9 @@ TICKET_EVENTS = CsvSource(
         Field("TicketId", required=True),
         Field("SequentialId", "integer"),
         Field("OwnerIdentity", "bot", required=True, column="bot_id"),
-        Field("CustomerIdentity", required=True, column="_customer_identity"),
-        Field("ContactIdentity", column="_contact_identity"),
+        Field("CustomerIdentity", "identity", required=True,
+              column="_customer_identity"),
+        Field("ContactIdentity", "identity", column="_contact_identity"),
         Field("StorageDate", "timestamp", required=True),
         Field("OpenDate", "timestamp"),
         Field("ClosedDate", "timestamp", column="close_date", aliases=("CloseDate",)),

@@ -212,6 +212,58 @@ def test_a_row_whose_recipient_is_no_whatsapp_user_is_rejected(tmp_path, utc_par
         (3, "ToIdentity")]
 
 
+def test_the_platforms_validated_and_authorized_events_are_read_and_change_nothing(
+        tmp_path, utc_params):
+    """The platform's protocol has seven notification events, not five: its C# library
+    (github.com/takenet/lime-csharp, src/Lime.Protocol/Notification.cs, enum Event) lists
+    `accepted`, `validated` ("the message format was validated by the server"), `authorized`
+    ("the dispatch of the message was authorized by the server"), `dispatched`, `received`,
+    `consumed` and `failed`, as do lime-js (src/Lime/Protocol/Notification.ts) and lime-python
+    (lime_python/base/notification.py); limeprotocol.org and Blip's docs print the other five.
+    An export of a live system's events holds them, and each was a rejected row ('not one of
+    accepted, dispatched, …'). They come between accepted and dispatched and say nothing of
+    WhatsApp's answer: the five messages keep the wide file's timeline exactly, whatever the
+    times of these events (p4's before its accepted event, p2's after its delivery). One comes
+    from the server, `postmaster@msging.net` (the sender of a server's notification in Blip's
+    docs, takenet/blip-docs, concepts2/notifications.md), with no WhatsApp user on either
+    side: still not a rejected row. A word of no platform event stays one (`delivered` is
+    Meta's)."""
+    server = ("p2,acme-bot@msging.net,postmaster@msging.net,acme-bot@msging.net,validated,"
+              "2026-10-05T12:02:00Z,,,")
+    extra = [
+        event("p1", None, "5511999990001", "validated", "2026-10-05T12:00:02Z"),
+        event("p1", None, "5511999990001", "authorized", "2026-10-05T12:00:02Z"),
+        event("p4", None, "5511999990004", "Authorized", "2026-10-05T12:00:01Z"),
+        server,
+        event("p5", "wamid.M5", "5511999990005", "delivered", "2026-10-12T12:00:09Z",
+              swap=True),
+    ]
+    root = tmp_path / "platform"
+    sources(root, "platform")
+    write(root / "sources/acme/notifications/log_3.csv", "\n".join([LOG_HEADER, *extra]) + "\n")
+    results = ingest.ingest(root / "sources", root / "wh.duckdb", utc_params)
+    lines = {r.file.split("/")[-1]: r for r in results}
+    log = lines["log_3.csv"]
+    # 5 rows: 4 intermediate events loaded (read, counted), the unknown word rejected.
+    assert (log.rows_read, log.rows_loaded, log.rows_rejected) == (5, 4, 1), log.line()
+    assert log.message == (
+        "first: line 6 field Event: not one of accepted, validated, authorized, dispatched, "
+        "received, consumed, failed; read as the platform's event log export; events "
+        "validated or authorized (the platform's steps before dispatch, no status), read and "
+        "not stored: 4 rows (first: validated)")
+    assert [r for r in results if r is not log and r.rows_rejected] == []
+    con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+    # Nothing of them is stored: the 16 events of log_1 and log_2 only.
+    assert con.execute("SELECT count(*), count(DISTINCT event) FROM notification_events"
+                       ).fetchone() == (16, 5)
+    with_them = con.execute(TIMELINE).fetchall()
+    con.close()
+    wide, _ = load(tmp_path, utc_params, "wide")
+    con = duckdb.connect(str(wide / "wh.duckdb"), read_only=True)
+    assert with_them == con.execute(TIMELINE).fetchall()
+    assert [row[-1] for row in with_them] == ["read", "delivered", "failed", "sent", "read"]
+
+
 def test_a_header_of_no_known_shape_names_the_missing_columns(tmp_path, utc_params):
     write(tmp_path / "sources/acme/notifications/n.csv", "Id,OwnerIdentity,Event\np1,b,x\n")
     [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", utc_params)

@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -76,6 +77,107 @@ def test_each_kind_of_bad_row_is_rejected_with_its_reason(tmp_path, params_dir):
     assert [r[0] for r in rejected] == list(range(3, 3 + len(BAD_ROWS)))  # header is line 1
     log = rows(tmp_path, "SELECT rows_read, rows_loaded, rows_rejected FROM ingest_log")
     assert log == [(12, 1, 11)]
+
+
+def test_a_recipient_is_its_digits_and_what_cannot_be_a_number_says_why(tmp_path, params_dir):
+    """E.164 is the digits with their country code (ITU-T E.164: a country code never starts
+    with 0; at most 15 digits); the `+` is notation. A Recipient written as Meta writes
+    `wa_id` and `recipient_id` (`16505551234`, its webhooks reference) or as the platform's
+    identity has it before the `@` (`5511987654321@wa.gw.msging.net`) was rejected; it loads
+    now, stored `+` and digits like the others. What a spreadsheet made of a number stays
+    rejected, saying so: Excel's scientific notation (`5.51199E+12`, and `5,51199E+12` with a
+    Brazilian decimal comma: the last digits are gone), a decimal (`5511987654321.0`, as a
+    number column is written back), letters, too few or too many digits, a 00 prefix."""
+    def row(mid: str, recipient: str) -> str:
+        return (f'{mid},,api,,acme-bot,1001,"{recipient}",t,utility,'
+                f"2026-10-03T14:05:09-03:00,,,,,,\n")
+
+    good = [("g1", "16505551234", "+16505551234"), ("g2", "5511987654321", "+5511987654321"),
+            ("g3", "55 (11) 98765-4321", "+5511987654321"),
+            ("g4", "+5511987654321", "+5511987654321")]
+    spreadsheet = "as a spreadsheet writes"
+    bad = [("b1", "5.51199E+12", f"a phone number in scientific notation, {spreadsheet} a "
+                                 "long number: its last digits are lost"),
+           ("b2", "5,51199E+12", f"a phone number in scientific notation, {spreadsheet} a "
+                                 "long number: its last digits are lost"),
+           ("b3", "5511987654321.0", f"a phone number written as a decimal number, "
+                                     f"{spreadsheet} a number cell"),
+           ("b4", "55119876543ab", "not an E.164 phone number: only digits, a leading +, "
+                                   "blanks and ( ) . - may be written"),
+           ("b5", "5511987", "not an E.164 phone number: fewer than 8 digits with the country "
+                             "code"),
+           ("b6", "5511987654321000", "not an E.164 phone number: more than 15 digits with "
+                                      "the country code"),
+           ("b7", "005511987654321", "not an E.164 phone number: a country code never starts "
+                                     "with 0")]
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          HEADER + "".join(row(m, r) for m, r, _ in good + bad))
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (11, 4, 7)
+    assert rows(tmp_path, "SELECT message_id, recipient FROM notifications ORDER BY 1") == [
+        (m, stored) for m, _, stored in good]
+    assert rows(tmp_path, "SELECT line, field, value, reason FROM rejected_rows ORDER BY line"
+                ) == [(6 + i, "Recipient", value, reason)
+                      for i, (_, value, reason) in enumerate(bad)]
+    assert result.line() == (
+        "acme/notifications/n.csv: loaded, 4 loaded, 7 rejected (first: line 6 field "
+        f"Recipient: {bad[0][2]})")
+
+
+def test_a_persons_identity_a_spreadsheet_made_a_number_is_rejected(tmp_path, params_dir):
+    """The columns that name a person by their number (tickets' CustomerIdentity,
+    bot_messages' UserIdentity, event_tracks' ContactIdentity, and the platform exports'
+    From/To and CustomerIdentity/ContactIdentity, as in the ticket events file here) follow
+    the Recipient's rule. Digits alone
+    are the person: the agent's active message to `5511987654321` opens the ticket of the
+    customer written `5511987654321`. What a spreadsheet made of a number (`5.51199E+12`,
+    `5511987654321.0`, `5,51199E+12`) names no one and was loaded as if it did (a customer,
+    a chatbot user, a contact of its own); it is a rejected row naming the field now."""
+    from dataclasses import replace
+
+    from reportlib import marts, warehouse
+    from reportlib.domain import calendar, pricing
+    from reportlib.marts import bundle as bundle_mod
+    from tests.conftest import ACME
+
+    acme = tmp_path / "sources/acme"
+    write(acme / "notifications/n.csv",
+          "MessageId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,TemplateName,Category,"
+          "AcceptedAt\n"
+          "wamid.A1,agent,ana@acme.com,acme-bot,1001,5511987654321,retorno,utility,"
+          "2026-10-05T12:00:00Z\n")
+    write(acme / "tickets/t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
+          "t1,acme-bot,5511987654321,Open,2026-10-05T12:10:00Z\n"
+          "t2,acme-bot,5.51199E+12,Open,2026-10-05T12:20:00Z\n")
+    write(acme / "tickets/u.csv", "TicketId,OwnerIdentity,CustomerIdentity,StorageDate\n"
+          "t3,acme-bot@msging.net,5.51199E+12,2026-10-05T12:30:00Z\n")
+    write(acme / "bot_messages/b.csv",
+          "MessageId,BotId,UserIdentity,Direction,StorageDate\n"
+          "b1,acme-bot,5511987654321,received,2026-10-05T12:10:00Z\n"
+          "b2,acme-bot,5511987654321.0,received,2026-10-05T12:11:00Z\n")
+    write(acme / "event_tracks/e.csv", "BotId,ContactIdentity,Category,Action,StorageDate\n"
+          'acme-bot,"5,51199E+12",menu,open,2026-10-05T12:12:00Z\n')
+    results = {r.file.split("/")[-1]: r for r in run_ingest(tmp_path, params_dir)}
+    assert {k: (r.rows_loaded, r.rows_rejected) for k, r in results.items()} == {
+        "n.csv": (1, 0), "t.csv": (1, 1), "u.csv": (0, 1), "b.csv": (1, 1), "e.csv": (0, 1)}
+    assert "ticket events" in results["u.csv"].message
+    scientific = ("a phone number in scientific notation, as a spreadsheet writes a long "
+                  "number: its last digits are lost")
+    assert rows(tmp_path, "SELECT source_kind, line, field, value, reason FROM rejected_rows "
+                "ORDER BY file") == [
+        ("bot_messages", 3, "UserIdentity", "5511987654321.0",
+         "a phone number written as a decimal number, as a spreadsheet writes a number cell"),
+        ("event_tracks", 2, "ContactIdentity", "5,51199E+12", scientific),
+        ("tickets", 3, "CustomerIdentity", "5.51199E+12", scientific),
+        ("tickets", 2, "CustomerIdentity", "5.51199E+12", scientific)]
+    tenant = replace(ACME, timezone="UTC")
+    con = warehouse.connect(":memory:")
+    bundle_mod.attach_scope(con, tmp_path / "wh.duckdb", tenant,
+                            calendar.parse_period("2026-10"), date(2026, 11, 20),
+                            pricing.load_rate_card())
+    assert con.execute(f"SELECT message_id, recipient, ticket_id, opened_ticket "
+                       f"FROM ({marts.sql('attendance_agent_tickets')})").fetchall() == [
+        ("wamid.A1", "+5511987654321", "t1", True)]
 
 
 def test_timestamps_semicolons_bom_and_local_times(tmp_path, params_dir):

@@ -651,6 +651,70 @@ def test_a_brazilian_or_mexican_mobile_meets_its_older_whatsapp_id(tmp_path, par
         (wa_id, "stop")]
 
 
+def test_a_recipient_written_without_plus_is_the_person_meta_names(tmp_path, params_dir):
+    """E.164 is the digits with their country code; the `+` is how they are written. Meta
+    names a user by the digits alone: the inbound text of its webhooks reference (messages >
+    text, developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/
+    reference/messages/text: `"from": "16505551234"`, `"wa_id": "16505551234"`, its id and
+    timestamp kept) and a status's `recipient_id` ("16505551234", as in the same reference's
+    status examples). The platform names a WhatsApp user `5511987654321@wa.gw.msging.net`
+    (docs/sources.md, "E.164 digits before the @"), and a spreadsheet drops the `+`: a
+    notifications file that writes the Recipient as those digits had every row rejected ('not
+    an E.164 phone number'). Now `16505551234` is the same person as `+16505551234`: the
+    webhook's status joins the message, the user's text opens the window that makes the
+    utility template sent an hour later free, the market comes from the calling code (+1 650:
+    the United States, North America; +55: Brazil) and an extract still masks the number."""
+    from reportlib.deliver.extract import extract
+    from reportlib.domain import pricing
+    from tests.conftest import ACME
+
+    text = {"object": "whatsapp_business_account", "entry": [{
+        "id": "102290129340398", "changes": [{"value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1001"},
+            "contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": "16505551234"}],
+            "messages": [{"from": "16505551234",
+                          "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+                          "timestamp": "1749416383", "type": "text",
+                          "text": {"body": "Does it come in another color?"}}]},
+            "field": "messages"}]}]}
+    sent = 1749416383 + 3600  # 2025-06-08 21:59:43 UTC, an hour after the user's text
+    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
+        json.dumps(text),
+        webhook("1001", statuses=[{"id": "wamid.T1", "status": "read",
+                                   "timestamp": str(sent + 60),
+                                   "recipient_id": "16505551234"}])]) + "\n")
+    at = datetime.fromtimestamp(sent, UTC).isoformat()
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          "MessageId,Sender,BotId,PhoneNumberId,Recipient,TemplateName,Category,AcceptedAt,"
+          "SentAt\n"
+          f"wamid.T1,api,acme-bot,1001,16505551234,order_update,utility,{at},{at}\n"
+          f"wamid.T2,api,acme-bot,1001,5511987654321,promo,marketing,{at},{at}\n")
+    con = ingested_whole(tmp_path, params_dir)
+    assert con.execute("SELECT message_id, recipient, final_status FROM message_timeline "
+                       "ORDER BY 1").fetchall() == [("wamid.T1", "+16505551234", "read"),
+                                                    ("wamid.T2", "+5511987654321", "sent")]
+    # The person's key: the digits, a Brazilian mobile's without its ninth digit (as its
+    # WhatsApp id may be: warehouse.PERSON_NUMBER).
+    assert dict(con.execute("SELECT message_id, person FROM message_people").fetchall()) == {
+        "wamid.T1": "16505551234", "wamid.T2": "551187654321"}
+    assert free_windows(con) == {"wamid.T1": "customer_service"}
+    con.close()
+    con = duckdb.connect()
+    pricing.install(con)
+    con.execute("ATTACH ? AS wh (READ_ONLY)", [str(tmp_path / "wh.duckdb")])
+    con.execute("SET search_path = 'memory.main,wh.main'")
+    assert con.execute("SELECT message_id, market_of_country(country_of_phone(recipient)) "
+                       "FROM message_timeline ORDER BY 1").fetchall() == [
+        ("wamid.T1", "North America"), ("wamid.T2", "Brazil")]
+    con.close()
+    out = tmp_path / "notifications.csv"
+    extract(tmp_path / "wh.duckdb", ACME, ["notifications"], datetime(2025, 6, 1).date(),
+            datetime(2025, 6, 30).date(), "csv", out, datetime(2025, 7, 1).date())
+    masked = [line.split(",")[9] for line in out.read_text(encoding="utf-8").splitlines()[1:]]
+    assert masked == ["'+1 ••• ••••-1234", "'+55 ••• ••••-4321"]
+
+
 def test_a_body_with_half_an_emoji_escaped_is_read(tmp_path, params_dir):
     """Meta's webhooks reference, messages > text (developers.facebook.com/documentation/
     business-messaging/whatsapp/webhooks/reference/messages/text), with the user's profile
