@@ -11,6 +11,7 @@ the same data draws the same PNG.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 
@@ -326,21 +327,30 @@ def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
                 colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
                 fmt: Formatter, provisional_from: date | None = None,
                 dashed: Sequence[str] = (),
-                missing: Sequence[tuple[date, date]] = ()) -> matplotlib.figure.Figure:
+                missing: Sequence[tuple[date, date]] = (),
+                blank: Sequence[str] | None = None) -> matplotlib.figure.Figure:
     """One line per series over the days of a period; days from `provisional_from` on shaded
-    as provisional, the `missing` runs of days as without records (the line broken there).
-    The series named in `dashed` are drawn dashed over the others: where two series run
-    together (tickets closed the day they were opened), both stay in sight instead of the
-    last one drawn hiding the first."""
+    as provisional, the `missing` runs of days as without records (the lines of the series
+    named in `blank`, every one by default, broken there; a day left alone between two breaks
+    is a dot). The series named in `dashed` are drawn dashed over the others: where two
+    series run together (tickets closed the day they were opened), both stay in sight
+    instead of the last one drawn hiding the first."""
     fig, ax = _figure()
     bands = shade_provisional(ax, days, provisional_from, fmt) + \
         shade_missing(ax, days, missing, fmt)
     for key, values in series.items():
-        values = _without_missing(days, values, missing)
+        if blank is None or key in blank:
+            values = _without_missing(days, values, missing)
         style = ({"linestyle": (0, (4, 2.5)), "linewidth": 1.6, "zorder": 3} if key in dashed
                  else {"linewidth": 2.6 if dashed else 1.8, "zorder": 2})
         ax.plot(days, values, color=colors.get(key, MUTED), label=labels.get(key, key),
                 **style)
+        alone = [i for i, v in enumerate(values) if not math.isnan(v) and all(
+            j < 0 or j >= len(values) or math.isnan(values[j]) for j in (i - 1, i + 1))]
+        if missing and alone:  # no line to draw through a day with no neighbour
+            ax.plot([days[i] for i in alone], [values[i] for i in alone], linestyle="none",
+                    marker="o", markersize=3.5, color=colors.get(key, MUTED),
+                    zorder=style["zorder"])
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)

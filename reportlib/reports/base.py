@@ -106,10 +106,10 @@ class BaseReport:
                                first=self.fmt.date(date.fromisoformat(c["first_day"]), "short"),
                                last=self.fmt.date(date.fromisoformat(c["last_day"]), "short"))
             if c["missing_days"]:
-                # a line may break after a range's dash, never before it
                 text += self._t("coverage.missing", runs=self.fmt.names([
-                    self.fmt.date_range(date.fromisoformat(first), date.fromisoformat(last),
-                                        "short").replace(" – ", "\u00a0– ")
+                    self._t("coverage.run", first=self.fmt.date(date.fromisoformat(first),
+                                                                "short"),
+                            last=self.fmt.date(date.fromisoformat(last), "short"))
                     for first, last in c["missing_days"]]))
             if c["rejected"]:
                 text += self._t("coverage.rejected", rejected=self.fmt.number(c["rejected"]))
@@ -146,12 +146,13 @@ class BaseReport:
 
     def missing_chart_days(self, kinds: tuple[str, ...]) -> list[tuple[date, date]]:
         """The runs of days that none of `kinds` (the sources a daily chart stands on) has a
-        record on, among those judged (coverage's `missing_days`): the chart shows them as not
-        available, never as zeros. A day one of them covers is a day of data (statuses come
-        from the webhooks and the platform's notifications alike)."""
-        judged = [c["missing_days"] for c in self.coverage()
-                  if c["kind"] in kinds and c["missing_days"] is not None]
-        if not judged:
+        record on (coverage's `missing_days`): the chart shows them as not available, never
+        as zeros. A day one of them covers is a day of data (statuses come from the webhooks
+        and the platform's notifications alike); a source with records that is not judged
+        (too few a day) may cover any day, so then no day is missing."""
+        coverage = [c for c in self.coverage() if c["kind"] in kinds and c["rows"]]
+        judged = [c["missing_days"] for c in coverage if c["missing_days"] is not None]
+        if not judged or len(judged) < len(coverage):
             return []
         days = set.intersection(*({date.fromisoformat(a) + timedelta(days=i)
                                    for a, b in runs

@@ -225,9 +225,11 @@ def test_an_open_month_on_its_first_day_has_no_mau_yet_not_zero(tmp_path, params
     assert report.daily().prose == ["No day of the period is complete yet."]
 
 
-def _bot_messages(per_day: int, days: list[int]) -> str:
-    """`per_day` messages a day on these days of October 2026 (noon, São Paulo)."""
-    rows = [f"m{d}-{i},acme-bot,,+55119999{i:05d},received,whatsapp,2026-10-{d:02d} 12:00:00"
+def _bot_messages(per_day: int, days: list) -> str:
+    """`per_day` messages a day on these days (a day of October 2026, or a date) at noon,
+    São Paulo."""
+    days = [d if isinstance(d, date) else date(2026, 10, d) for d in days]
+    rows = [f"m{d}-{i},acme-bot,,+55119999{i:05d},received,whatsapp,{d} 12:00:00"
             for d in days for i in range(per_day)]
     return "MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate\n" + \
         "\n".join(rows) + "\n"
@@ -247,24 +249,27 @@ def test_days_without_a_record_of_a_daily_source_are_named_under_the_title(tmp_p
     assert coverage["missing_days"] == [["2026-10-05", "2026-10-07"],
                                         ["2026-10-17", "2026-10-20"]]
     (line,) = report.coverage_lines()
-    assert line.endswith("No records on 10/5/2026\u00a0– 10/7/2026 and "
-                         "10/17/2026\u00a0– 10/20/2026."), line
+    assert line.endswith("(10/1/2026 to 10/16/2026). No records from 10/5/2026 to 10/7/2026 "
+                         "and 10/17/2026 to 10/20/2026."), line
     assert ChatbotsReport(report.bundle, "pt-BR").coverage_lines()[0].endswith(
         "Nenhum registro de 05/10/2026 a 07/10/2026 e 17/10/2026 a 20/10/2026.")
     assert report.published_figures()["coverage"][0]["missing_days"] == \
         coverage["missing_days"]
     # A chart that stands on two sources misses only the days neither has (statuses come from
     # the webhooks and the notifications alike); a kind not judged (None) says nothing.
+    # A source with records that is not judged (too few a day) may have any day: none missing.
     report._coverage = [
-        {"kind": "notifications", "missing_days": [["2026-10-03", "2026-10-08"]]},
-        {"kind": "whatsapp_webhooks", "missing_days": [["2026-10-06", "2026-10-12"],
-                                                       ["2026-10-15", "2026-10-17"]]},
-        {"kind": "campaigns", "missing_days": None}]
+        {"kind": "notifications", "rows": 900, "missing_days": [["2026-10-03", "2026-10-08"]]},
+        {"kind": "whatsapp_webhooks", "rows": 900,
+         "missing_days": [["2026-10-06", "2026-10-12"], ["2026-10-15", "2026-10-17"]]},
+        {"kind": "campaigns", "rows": 0, "missing_days": None},
+        {"kind": "tickets", "rows": 40, "missing_days": None}]
     both = ("notifications", "whatsapp_webhooks", "campaigns")
     assert report.missing_chart_days(both) == [(date(2026, 10, 6), date(2026, 10, 8))]
     assert report.missing_chart_days(("whatsapp_webhooks",)) == [
         (date(2026, 10, 6), date(2026, 10, 12)), (date(2026, 10, 15), date(2026, 10, 17))]
     assert report.missing_chart_days(("campaigns",)) == []
+    assert report.missing_chart_days(("whatsapp_webhooks", "tickets")) == []
     report._coverage = None
     # The daily mean leaves the 7 missing days out (not available, not 0): 20 users on each of
     # the 11 days with records, 0 on 10-11 Oct: 220 / 13 = 16.9 (220 / 20 = 11.0 with them).
@@ -280,3 +285,31 @@ def test_a_source_with_few_records_a_day_has_no_missing_days(tmp_path, params_di
         ("chatbots",)), "en")
     assert report.coverage()[0]["missing_days"] is None
     assert report.coverage_lines() == []
+
+
+def _missing_days(tmp_path, params_dir, days: list) -> list | None:
+    report = ChatbotsReport(acme_bundle(tmp_path, params_dir, {
+        "bot_messages/b.csv": _bot_messages(30, days)}, "2026-10", date(2026, 11, 1),
+        ("chatbots",)), "en")
+    return report.coverage()[0]["missing_days"]
+
+
+def test_a_source_of_weekdays_only_expects_no_weekend_and_a_lone_holiday_is_no_run(
+        tmp_path, params_dir):
+    """A desk's records Monday to Friday (1 Oct 2026 is a Thursday): no Saturday or Sunday is
+    expected (no other one has a record), the holiday of Monday 12 Oct is a run of one; the
+    expected days 19-23 and 26 Oct without a record are one run of six, named from its first
+    day to its last."""
+    october = [date(2026, 10, d) for d in range(1, 32)]
+    days = [d for d in october if d.isoweekday() <= 5
+            and d.day not in (12, 19, 20, 21, 22, 23, 26)]
+    assert _missing_days(tmp_path, params_dir, days) == [["2026-10-19", "2026-10-26"]]
+
+
+@pytest.mark.parametrize(("week_before", "expected"), [
+    ([], []),  # a source that begins on 10 Oct: nothing missing before it
+    ([date(2026, 9, 28)], [["2026-10-01", "2026-10-09"]]),  # it had records: 1-9 Oct missing
+])
+def test_a_source_that_begins_in_the_period_misses_nothing_before_it(tmp_path, params_dir,
+                                                                     week_before, expected):
+    assert _missing_days(tmp_path, params_dir, [*week_before, *range(10, 32)]) == expected

@@ -14,6 +14,12 @@ CREATE OR REPLACE TEMP MACRO desk_status(final_status, sent, replied, instant) A
 CREATE OR REPLACE TEMP MACRO in_period_ts(instant) AS
     instant >= getvariable('period_start_ts') AND instant < getvariable('period_end_ts');
 
+-- The same, from a week before the period: source coverage looks at the week before for
+-- whether a source had records as the period began (docs/metrics.md, "Coverage").
+CREATE OR REPLACE TEMP MACRO in_period_or_week_before_ts(instant) AS
+    instant >= getvariable('period_start_ts')::TIMESTAMPTZ - INTERVAL 7 DAY
+    AND instant < getvariable('period_end_ts');
+
 -- A source kind one of the bundle's reports reads (the `coverage_kinds` build_staging sets):
 -- the coverage of no other is computed.
 CREATE OR REPLACE TEMP MACRO in_coverage(kind) AS

@@ -1,54 +1,58 @@
 -- What the report stands on: per source kind, its rows on the tenant-local days of the period,
 -- how many days have any, the first and last of them, and how many rows of the files that
 -- gave them were rejected. Each source is read on the period's instants only (the tenant-local
--- days of the period, `period_start_ts` to `period_end_ts`): not the tenant's whole history.
+-- days of the period, `period_start_ts` to `period_end_ts`, and the week before it for
+-- missing_days): not the tenant's whole history.
 -- Only the kinds the bundle's reports read (`in_coverage`): a chatbots bundle does not scan
 -- the webhooks.
--- missing_days: the runs of 3 or more days without a record of a kind whose records flow every
--- day (a median of 20 or more on its days with data; not campaigns, not Meta's analytics), on
--- the days the period's data should be complete by as-of (period start to the day before
--- as-of): a file that is missing, or an export that stopped, instead of a quiet stretch of
--- zeros nobody is told about (docs/metrics.md, "Coverage").
+-- missing_days (docs/metrics.md, "Coverage"): a file that is missing or an export that
+-- stopped, instead of a quiet stretch of zeros nobody is told about. For a kind whose records
+-- flow every day (20 or more on its median day with data; never campaigns or Meta's
+-- analytics), the runs of 3 or more of its expected days in a row without a record. Its
+-- expected days: from the period's start (from its first record in the period when it had
+-- none in the week before: a source that begins then), to the day before as-of, each day
+-- whose weekday has a record on another day of that span or of the week before (a desk closed
+-- on weekends expects none then; a holiday on a Friday is a run of one).
 WITH stamped AS (
     SELECT 'notifications' AS kind, accepted_at AS ts, source_file, true AS counted
     FROM notifications
     WHERE in_coverage('notifications')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(accepted_at)
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(accepted_at)
     -- The platform's event log: a message on the day it was accepted, counted once; every
     -- event's file, for its rejected rows.
     UNION ALL SELECT 'notifications', accepted_at, NULL, true FROM notification_log l
     WHERE in_coverage('notifications')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(accepted_at) AND NOT EXISTS (
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(accepted_at) AND NOT EXISTS (
         SELECT 1 FROM notifications w
         WHERE w.tenant_id = l.tenant_id AND w.message_id = l.message_id)
     UNION ALL SELECT 'notifications', ts, source_file, false FROM notification_events
     WHERE in_coverage('notifications')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(ts)
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(ts)
     UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM message_status_events
     WHERE in_coverage('whatsapp_webhooks')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(ts)
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(ts)
     UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM inbound_messages
     WHERE in_coverage('whatsapp_webhooks')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(ts)
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(ts)
     UNION ALL SELECT 'campaigns', COALESCE(sent_at, scheduled_at), source_file, true
     FROM campaigns
     WHERE in_coverage('campaigns')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(COALESCE(sent_at, scheduled_at))
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(COALESCE(sent_at, scheduled_at))
     UNION ALL SELECT 'bot_messages', storage_date, source_file, true FROM bot_messages
     WHERE in_coverage('bot_messages')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(storage_date)
     UNION ALL SELECT 'event_tracks', storage_date, source_file, true FROM event_tracks
     WHERE in_coverage('event_tracks')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(storage_date)
     UNION ALL SELECT 'tickets', storage_date, source_file, true FROM tickets
     WHERE in_coverage('tickets')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(storage_date)
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(storage_date)
     UNION ALL SELECT 'ticket_messages', sent_at, source_file, true FROM ticket_messages
     WHERE in_coverage('ticket_messages')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(sent_at)
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(sent_at)
     UNION ALL SELECT 'agent_status', started_at, source_file, true FROM agent_status
     WHERE in_coverage('agent_status')
-      AND tenant_id = getvariable('tenant') AND in_period_ts(started_at)
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(started_at)
 ), days AS (
     SELECT kind, (ts AT TIME ZONE getvariable('tz'))::DATE AS day, source_file, counted
     FROM stamped
@@ -75,22 +79,37 @@ WITH stamped AS (
 ), per_day AS (
     SELECT kind, day, count(*) AS n FROM in_period WHERE counted GROUP BY ALL
 ), steady AS (
-    SELECT kind FROM per_day
+    SELECT kind, min(day) AS first_day FROM per_day
     WHERE kind NOT IN ('campaigns', 'pricing_analytics', 'conversation_analytics')
     GROUP BY kind HAVING median(n) >= 20
+), seen AS (
+    -- the days with a record, the week before the period's included
+    SELECT DISTINCT kind, day FROM days
+    WHERE counted AND day >= getvariable('period_start') - 7
+      AND day <= least(getvariable('period_end'), getvariable('as_of') - 1)
+), candidates AS (
+    SELECT s.kind, e.day
+    FROM steady s
+    CROSS JOIN (SELECT unnest(generate_series(
+                    getvariable('period_start'),
+                    least(getvariable('period_end'), getvariable('as_of') - 1),
+                    INTERVAL 1 DAY))::DATE AS day) e
+    WHERE e.day >= CASE WHEN EXISTS (SELECT 1 FROM seen w WHERE w.kind = s.kind
+                                       AND w.day < getvariable('period_start'))
+                        THEN getvariable('period_start') ELSE s.first_day END
 ), expected AS (
-    SELECT unnest(generate_series(getvariable('period_start'),
-                                  least(getvariable('period_end'), getvariable('as_of') - 1),
-                                  INTERVAL 1 DAY))::DATE AS day
-), holes AS (
-    SELECT s.kind, e.day FROM steady s CROSS JOIN expected e
-    WHERE NOT EXISTS (SELECT 1 FROM per_day p WHERE p.kind = s.kind AND p.day = e.day)
+    SELECT c.kind, c.day,
+        EXISTS (SELECT 1 FROM seen w WHERE w.kind = c.kind AND w.day = c.day) AS has_record,
+        row_number() OVER (PARTITION BY c.kind ORDER BY c.day) AS n
+    FROM candidates c
+    WHERE EXISTS (SELECT 1 FROM seen w WHERE w.kind = c.kind AND w.day <> c.day
+                    AND isodow(w.day) = isodow(c.day))
 ), runs AS (
-    -- consecutive days share day - (their rank): one group per run
+    -- expected days without a record one after another share n - (their rank among them)
     SELECT kind, min(day) AS first, max(day) AS last
     FROM (SELECT kind, day,
-              day - (row_number() OVER (PARTITION BY kind ORDER BY day))::INTEGER AS run
-          FROM holes)
+              n - row_number() OVER (PARTITION BY kind ORDER BY day) AS run
+          FROM expected WHERE NOT has_record)
     GROUP BY kind, run HAVING count(*) >= 3
 ), gaps AS (
     -- an empty list for a kind judged without a run, NULL for one not judged
