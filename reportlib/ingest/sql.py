@@ -109,8 +109,8 @@ def field_checks(f: sources.Field, col: str, typed: str,
             (f"{bad} AND {digits} > 15", f"{not_e164}: more than 15 digits with the country code"),
             (bad, not_e164),
         ]
-    elif f.kind == "identity":
-        value = col
+    elif f.kind in ("identity", "person"):
+        value = col if f.kind == "identity" else sources.person(col)
         checks += [(f"{col} IS NOT NULL AND {condition}", reason)
                    for condition, reason in spreadsheet_number_checks(col)]
         checks.append((f"length({col}) > {f.max_length}",

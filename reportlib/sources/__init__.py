@@ -20,6 +20,22 @@ TENANT_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,62}\Z")
 # `recipient_id`, `from`), the platform's identities by the digits before the `@`
 # (`5511987654321@wa.gw.msging.net`), and a spreadsheet drops the `+`.
 E164 = r"[1-9][0-9]{7,14}"
+# A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain
+# (in any case: `(?i)`).
+WHATSAPP_IDENTITY = rf"(?i)^\+?({E164})@wa\."
+
+
+def person(identity: str) -> str:
+    """SQL: a person's identity as one spelling, whichever file named them and however: a
+    WhatsApp user (`5511987654321@wa.gw.msging.net`) and a phone number written with or
+    without its `+` as +E.164 (`+5511987654321`, how Meta and the notifications name them);
+    any other identity (another channel's, an e-mail) as it is. The same person in a wide file
+    and in a platform export is one user, not two."""
+    return (f"CASE WHEN regexp_full_match({identity}, '\\+?{E164}') "
+            f"THEN '+' || ltrim({identity}, '+') "
+            f"WHEN regexp_matches({identity}, '{WHATSAPP_IDENTITY}') "
+            f"THEN '+' || regexp_extract({identity}, '{WHATSAPP_IDENTITY}', 1) "
+            f"ELSE {identity} END")
 
 
 @functools.cache
@@ -31,7 +47,8 @@ def _snake(name: str) -> str:
 class Field:
     """One source column. `kind` is text, timestamp, integer, number, enum, e164 (a phone
     number, kept as + and its digits), identity (text naming a person: a phone number, a
-    channel identity, an e-mail), json (an object of strings), json_object (any object), bot
+    channel identity, an e-mail; kept as written), person (an identity kept as `person` spells
+    it: one spelling of one person), json (an object of strings), json_object (any object), bot
     (an id or a `name@msging.net` identity, kept as the id) or base64_utf16 (the platform's
     encoded message content, kept as is)."""
 
@@ -172,7 +189,7 @@ TICKETS = CsvSource(
         Field("BotId", required=True),
         Field("Team"),
         Field("AgentIdentity"),
-        Field("CustomerIdentity", "identity", required=True),
+        Field("CustomerIdentity", "person", required=True),
         Field("Status", "enum", required=True, allowed=TICKET_STATUSES),
         Field("StorageDate", "timestamp", required=True),
         Field("OpenDate", "timestamp"),
@@ -221,7 +238,7 @@ BOT_MESSAGES = CsvSource(
         Field("MessageId", required=True),
         Field("BotId", required=True),
         Field("RouterId"),
-        Field("UserIdentity", "identity", required=True),
+        Field("UserIdentity", "person", required=True),
         Field("Direction", "enum", required=True, allowed=("sent", "received")),
         Field("Channel"),
         Field("StorageDate", "timestamp", required=True),
@@ -235,7 +252,7 @@ EVENT_TRACKS = CsvSource(
     table="event_tracks",
     fields=(
         Field("BotId", required=True),
-        Field("ContactIdentity", "identity"),
+        Field("ContactIdentity", "person"),
         Field("Category", required=True),
         Field("Action", required=True),
         Field("Label"),

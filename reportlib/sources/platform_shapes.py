@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from reportlib.sources import (
     CATEGORY_VALUES,
-    E164,
     TICKET_STATUSES,
+    WHATSAPP_IDENTITY,
     AlsoInto,
     CsvSource,
     Field,
+    person,
 )
-
-# A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain
-# (in any case: `(?i)`).
-WHATSAPP_IDENTITY = rf"(?i)^\+?({E164})@wa\."
 
 
 def _whatsapp_side(a: str, b: str) -> str:
@@ -28,19 +25,12 @@ def _whatsapp_side(a: str, b: str) -> str:
             f"WHEN regexp_matches({b}, '{WHATSAPP_IDENTITY}') THEN {b} END")
 
 
-def _person(identity: str) -> str:
-    """SQL: a WhatsApp user's identity as their E.164 number (how the wide files and Meta name
-    them, so that the shapes join); any other identity as it is."""
-    return (f"CASE WHEN regexp_matches({identity}, '{WHATSAPP_IDENTITY}') "
-            f"THEN '+' || regexp_extract({identity}, '{WHATSAPP_IDENTITY}', 1) "
-            f"ELSE {identity} END")
 
 
 def _closer(identity: str) -> str:
     """SQL: an identity comparable with another: a WhatsApp identity or a phone number
-    (`+5521…`, `5521…`) as +E.164, anything else lower-case."""
-    return (f"CASE WHEN regexp_full_match({identity}, '\\+?{E164}') "
-            f"THEN '+' || ltrim({identity}, '+') ELSE lower({_person(identity)}) END")
+    (`+5521…`, `5521…`) as +E.164 (`person`), anything else lower-case."""
+    return f"lower({person(identity)})"
 
 
 def _metadata(key: str) -> str:
@@ -176,7 +166,7 @@ MESSAGES = CsvSource(
     keep=f"NOT ({MESSAGE_TEMPLATES.when}) AND NOT {_BETWEEN_BOTS}",
     derived=(
         ("direction", f"CASE WHEN {_FROM_BOT} THEN 'sent' ELSE 'received' END"),
-        ("user_identity", _person(_USER)),
+        ("user_identity", person(_USER)),
         # The user's channel from their identity's domain (wa.gw.msging.net: whatsapp).
         ("channel", f"""COALESCE("_channel", CASE
             WHEN lower(split_part({_USER}, '@', 2)) LIKE 'wa.%' THEN 'whatsapp'
@@ -212,7 +202,7 @@ TICKET_EVENTS = CsvSource(
     tenant_checks=(("bot_id", "bot"), ("_customer_identity", "identity"),
                    ("_contact_identity", "identity")),
     derived=(
-        ("customer_identity", _person('"_customer_identity"')),
+        ("customer_identity", person('"_customer_identity"')),
         # Without a Status column: closed once it has a close date (by the customer when they
         # closed it), open once an agent answered or holds it, else waiting.
         ("status", f"""COALESCE("_status", CASE
