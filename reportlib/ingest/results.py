@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -64,6 +67,21 @@ class FileResult:
         return printable(text)
 
 
+@functools.cache
+def rules() -> str:
+    """The digest of the rules a file is read by: the code of `reportlib.sources` (the input
+    contract) and `reportlib.ingest`. A file last loaded under other rules (another version
+    of reportlib) is loaded again, not skipped as unchanged: what a newer version accepts,
+    rejects or spells otherwise reaches the warehouse without the operator touching a file."""
+    digest = hashlib.sha256()
+    root = resources.files("reportlib")
+    for package in ("sources", "ingest"):
+        for item in sorted((root / package).iterdir(), key=lambda i: i.name):
+            if item.name.endswith(".py"):
+                digest.update(item.name.encode() + b"\0" + item.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def log(con: duckdb.DuckDBPyConnection, result: FileResult, sha: str | None) -> None:
     try:
         result.file.encode("utf-8")
@@ -71,9 +89,11 @@ def log(con: duckdb.DuckDBPyConnection, result: FileResult, sha: str | None) -> 
     except UnicodeEncodeError:  # a name that is not UTF-8 is stored escaped
         file = printable(result.file)
     con.execute(
-        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ingest_log (tenant_id, source_kind, file, sha256, status, rows_read, "
+        "rows_loaded, rows_rejected, message, loaded_at, rules) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [result.tenant, result.kind, file, sha, result.status, result.rows_read,
-         result.rows_loaded, result.rows_rejected, result.message, datetime.now(UTC)],
+         result.rows_loaded, result.rows_rejected, result.message, datetime.now(UTC), rules()],
     )
 
 

@@ -20,7 +20,7 @@ from reportlib.ingest import files
 from reportlib.ingest.analytics import load_analytics
 from reportlib.ingest.ownership import Ownership, ownership
 from reportlib.ingest.platform_csv import load_csv
-from reportlib.ingest.results import FileResult, log, printable
+from reportlib.ingest.results import FileResult, log, printable, rules
 from reportlib.ingest.webhooks import load_webhooks, register_functions
 from reportlib.params import TenantParams
 
@@ -63,13 +63,22 @@ def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Owner
         return result
     seen = con.execute(
         "SELECT rows_read, rows_loaded, rows_rejected FROM ingest_log WHERE tenant_id = ? "
-        "AND source_kind = ? AND sha256 = ? AND status = 'loaded' LIMIT 1",
-        [tenant.tenant_id, kind, sha]).fetchall()
+        "AND source_kind = ? AND sha256 = ? AND status = 'loaded' AND rules = ? LIMIT 1",
+        [tenant.tenant_id, kind, sha, rules()]).fetchall()
     if seen:
         return FileResult(tenant.tenant_id, kind, str(path), "unchanged", *seen[0])
+    # The same bytes, loaded under another version's rules: by whatever name they had then.
+    earlier = [f for (f,) in con.execute(
+        "SELECT DISTINCT file FROM ingest_log WHERE tenant_id = ? AND source_kind = ? "
+        "AND sha256 = ? AND status = 'loaded'", [tenant.tenant_id, kind, sha]).fetchall()]
     con.execute("BEGIN TRANSACTION")
     try:
+        if earlier:
+            forget_file(con, tenant.tenant_id, [*earlier, str(path)], sha)
         result = _load(con, tenant, own, kind, entry, sha)
+        if earlier:
+            note = "read again: its last load was by another version's rules"
+            result.message = f"{result.message}; {note}" if result.message else note
         con.execute("COMMIT")
         con.execute("SET TimeZone = 'UTC'")
         return result
@@ -88,6 +97,23 @@ def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Owner
         result = FileResult(tenant.tenant_id, kind, str(path), "unreadable", message=message)
         log(con, result, sha)
         return result
+
+
+def forget_file(con: duckdb.DuckDBPyConnection, tenant_id: str, names: list[str],
+                sha: str) -> None:
+    """Take out what a load of this file left (its rows in the canonical tables, by the
+    names it was loaded under, and its rejected rows) before it is read again by other rules:
+    a row those rules reject, or spell otherwise (an event track's key is all its columns),
+    would stay beside the new one."""
+    for (table,) in con.execute(
+            "SELECT table_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
+            "WHERE t.table_type = 'BASE TABLE' AND c.table_schema = 'main' "
+            "AND c.column_name = 'source_file' ORDER BY 1").fetchall():
+        con.execute(f'DELETE FROM "{table}" WHERE tenant_id = ? AND source_file IN '
+                    "(SELECT unnest(?::VARCHAR[]))", [tenant_id, names])
+    con.execute("DELETE FROM rejected_rows WHERE tenant_id = ? AND sha256 = ? AND file IN "
+                "(SELECT unnest(?::VARCHAR[]))", [tenant_id, sha, names])
 
 
 def _register_tenant(con, tenant: TenantParams) -> None:

@@ -125,7 +125,7 @@ CREATE TABLE IF NOT EXISTS pricing_daily (
 CREATE TABLE IF NOT EXISTS ingest_log (
     tenant_id VARCHAR, source_kind VARCHAR, file VARCHAR, sha256 VARCHAR, status VARCHAR,
     rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR,
-    loaded_at TIMESTAMPTZ);
+    loaded_at TIMESTAMPTZ, rules VARCHAR);
 CREATE TABLE IF NOT EXISTS deliveries (
     tenant_id VARCHAR, period VARCHAR, report VARCHAR, output_hash VARCHAR,
     list_name VARCHAR, recipients VARCHAR, message_id VARCHAR, status VARCHAR,
@@ -507,6 +507,7 @@ ADDED_COLUMNS = {
     "event_tracks": ("message_id", "event_count BIGINT"),
     "tickets": ("event_date TIMESTAMPTZ",),
     "deliveries": ("sent_by", "figures_sha256"),
+    "ingest_log": ("rules",),
 }
 
 

@@ -48,3 +48,35 @@ def test_the_same_whatsapp_user_written_three_ways_is_one_user(tmp_path, params_
     assert con.execute("SELECT contact_identity FROM event_tracks").fetchall() == [
         ("+5511987654321",)]
     con.close()
+
+
+def test_a_file_loaded_by_an_older_version_is_read_again_by_this_ones_rules(tmp_path,
+                                                                            params_dir):
+    """A warehouse an older version filled: its log has no rules digest (the column came
+    later), the contact kept as `5511987654321` (as it was spelled then) and the row a
+    spreadsheet made of a number loaded. The same file, unchanged, is read again once: the
+    event is stored once, spelled as now, the bad row rejected once; then it is unchanged."""
+    acme = tmp_path / "sources/acme"
+    write(acme / "event_tracks/e.csv", "BotId,ContactIdentity,Category,Action,StorageDate\n"
+          "acme-bot,5511987654321,menu,open,2026-10-05T12:12:00Z\n"
+          "acme-bot,5.51199E+12,menu,open,2026-10-05T12:13:00Z\n")
+    wh = tmp_path / "wh.duckdb"
+    ingest.ingest(tmp_path / "sources", wh, params_dir)
+    con = duckdb.connect(str(wh))
+    con.execute("UPDATE ingest_log SET rules = NULL")
+    con.execute("UPDATE event_tracks SET contact_identity = '5511987654321'")
+    con.execute("INSERT INTO event_tracks (tenant_id, bot_id, contact_identity, category, "
+                "action, storage_date, source_file, source_line) SELECT tenant_id, bot_id, "
+                "'5.51199E+12', category, action, storage_date + INTERVAL 1 MINUTE, "
+                "source_file, 3 FROM event_tracks")
+    con.close()
+    (again,) = ingest.ingest(tmp_path / "sources", wh, params_dir)
+    assert (again.status, again.rows_loaded, again.rows_rejected) == ("loaded", 1, 1)
+    assert "read again: its last load was by another version's rules" in again.line()
+    con = duckdb.connect(str(wh), read_only=True)
+    assert con.execute("SELECT contact_identity FROM event_tracks").fetchall() == [
+        ("+5511987654321",)]
+    assert con.execute("SELECT count(*) FROM rejected_rows").fetchone() == (1,)
+    con.close()
+    (third,) = ingest.ingest(tmp_path / "sources", wh, params_dir)
+    assert (third.status, third.rows_loaded, third.rows_rejected) == ("unchanged", 1, 1)
