@@ -157,7 +157,8 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
 
     def get(name, kind, default):
         value = raw.get(name, default)
-        if not isinstance(value, kind):
+        # YAML reads yes/no/true/on as booleans, and Python's True is the int 1.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ReportError(f"{path}: field {name}: expected {kind.__name__}, got {value!r}")
         return value
 
