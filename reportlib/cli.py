@@ -341,7 +341,8 @@ def cmd_run(args) -> int:
         raise ReportError(next(iter(broken.values())))
     _check_reports(args.report)
     today = datetime.now(UTC).date()
-    as_of = calendar.parse_date(args.as_of, "--as-of") if args.as_of else today
+    # An empty one (`--as-of "$AS_OF"` with $AS_OF unset) is a mistake, not today.
+    as_of = calendar.parse_date(args.as_of, "--as-of") if args.as_of is not None else today
     for period in args.period:
         if calendar.parse_period(period).start >= as_of:
             raise ReportError(f"period {period} has no complete day before --as-of "
@@ -374,7 +375,7 @@ def cmd_extract(args) -> int:
     _existing_warehouse(wh)
     start = calendar.parse_date(args.start, "--from")
     end = calendar.parse_date(args.end, "--to")
-    today = (calendar.parse_date(args.today, "--today") if args.today
+    today = (calendar.parse_date(args.today, "--today") if args.today is not None
              else datetime.now(UTC).date())
     tables = list(extract_mod.TABLES) if args.all_tables else [args.table]
     default = (Path("extracts") / tenant.tenant_id /
@@ -389,7 +390,8 @@ def cmd_extract(args) -> int:
 
 
 def parse_now(text: str | None) -> datetime:
-    if not text:
+    """--now: now when not given; an empty one (`--now "$NOW"` unset) is a mistake."""
+    if text is None:
         return datetime.now(UTC)
     try:
         value = datetime.fromisoformat(text)
@@ -402,6 +404,7 @@ def cmd_email(args) -> int:
     from reportlib import deliver
     from reportlib.render import runner
 
+    now = parse_now(args.now)
     wh, params_dir = _paths(args)
     params.use_site_reports(params_dir)
     tenant = params.load_tenant(params_dir, args.tenant)
@@ -410,7 +413,7 @@ def cmd_email(args) -> int:
     _existing_warehouse(wh)
     settings = deliver.smtp_settings(params_dir, environment.command_settings().smtp)
     results = deliver.send_reports(tenant, period, runner.reports_of(tenant, args.report),
-                                   _outputs(args), wh, settings, parse_now(args.now))
+                                   _outputs(args), wh, settings, now)
     for result in results:
         print(result.line())
     from reportlib import render
@@ -462,18 +465,19 @@ def cmd_history(args) -> int:
 def cmd_schedule(args) -> int:
     from reportlib.deliver import schedule
 
+    now = parse_now(args.now)
     wh, params_dir = _paths(args)
     params.use_site_reports(params_dir)
     _existing_warehouse(wh)
     if args.action == "status":
-        rows = schedule.status(parse_now(args.now), wh, params_dir)
+        rows = schedule.status(now, wh, params_dir)
         for row in rows:
             print(row.line())
         return 1 if any(row.failed for row in rows) else 0
     defaults = environment.command_settings()
     if not args.dry_run:
         _folder_to_write(_outputs(args), "--outputs")
-    runs = schedule.run_due(parse_now(args.now), wh, params_dir, _outputs(args), args.jobs,
+    runs = schedule.run_due(now, wh, params_dir, _outputs(args), args.jobs,
                             dry_run=args.dry_run, smtp=defaults.smtp,
                             rate_card=defaults.rate_card)
     for run in runs:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reportlib import demo, ingest
+from reportlib import cli, demo, ingest
 from tests.conftest import REPO
 
 # End-to-end: `pytest -m 'not slow'` leaves this module out.
@@ -126,6 +126,32 @@ def test_an_empty_path_is_a_usage_line_not_the_working_folder(tmp_path, monkeypa
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         "reportlib run: error: argument --outputs: empty: give a path")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["run", "--tenant", "acme", "--period", "2026-10", "--as-of", ""],
+     "reportlib run: error: --as-of: '' is not a date (expected YYYY-MM-DD)"),
+    (["email", "--tenant", "acme", "--period", "2026-10", "--now", ""],
+     "reportlib email: error: --now: '' is not an ISO timestamp"),
+    (["schedule", "run-due", "--now", ""],
+     "reportlib schedule: error: --now: '' is not an ISO timestamp"),
+    (["schedule", "status", "--now", ""],
+     "reportlib schedule: error: --now: '' is not an ISO timestamp"),
+    (["extract", "--tenant", "acme", "--table", "notifications", "--from", "2026-10-01",
+      "--to", "2026-10-02", "--today", ""],
+     "reportlib extract: error: --today: '' is not a date (expected YYYY-MM-DD)"),
+])
+def test_an_empty_date_is_a_usage_line_not_today(tmp_path, params_dir, tiny_warehouse,
+                                                 monkeypatch, capsys, argv, says):
+    """`--as-of "$AS_OF"` with $AS_OF unset (a cron line, a script): the empty date was taken
+    as today's, and the run rendered the reports of another as-of without a word."""
+    monkeypatch.chdir(tmp_path)
+    before = hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest()
+    assert cli.main([*argv, "--params", str(params_dir), "--warehouse", str(tiny_warehouse)]
+                    ) == 2
+    assert capsys.readouterr().err.strip() == says
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params", "warehouse.duckdb"]
+    assert hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest() == before
 
 
 def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
