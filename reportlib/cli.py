@@ -313,11 +313,15 @@ def _check_reports(names: list[str] | None) -> None:
                               f"{', '.join(registry.names())}")
 
 
+def _check_jobs(jobs: int) -> None:
+    if jobs < 1:  # 0 would be the core count, a negative count one process
+        raise ReportError(f"--jobs must be at least 1, not {jobs}")
+
+
 def cmd_run(args) -> int:
     wh, params_dir = _paths(args)
     params.use_site_reports(params_dir)
-    if args.jobs < 1:
-        raise ReportError("--jobs must be at least 1")
+    _check_jobs(args.jobs)
     # A tenant, period or report given twice is one job, not two renders racing for its files.
     tenants = list(dict.fromkeys(params.list_tenants(params_dir) if args.all_tenants
                                  else args.tenant))
@@ -466,6 +470,7 @@ def cmd_schedule(args) -> int:
     from reportlib.deliver import schedule
 
     now = parse_now(args.now)
+    _check_jobs(args.jobs)
     wh, params_dir = _paths(args)
     params.use_site_reports(params_dir)
     _existing_warehouse(wh)

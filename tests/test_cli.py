@@ -154,6 +154,27 @@ def test_an_empty_date_is_a_usage_line_not_today(tmp_path, params_dir, tiny_ware
     assert hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest() == before
 
 
+@pytest.mark.parametrize("argv", [
+    ["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-20", "--jobs", "0"],
+    ["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-20", "--jobs", "-3"],
+    ["schedule", "run-due", "--now", "2026-11-20T10:00:00+00:00", "--jobs", "0"],
+    ["schedule", "run-due", "--dry-run", "--jobs", "-3"],
+])
+def test_jobs_below_one_is_a_usage_line(tmp_path, params_dir, tiny_warehouse, monkeypatch,
+                                        capsys, argv):
+    """`schedule run-due --jobs 0` was taken (0 meant the core count, a negative count one
+    process) where `run --jobs 0` was a usage line."""
+    monkeypatch.chdir(tmp_path)
+    (params_dir / "schedule.yaml").write_text("schedules: []\n")
+    before = hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest()
+    assert cli.main([*argv, "--params", str(params_dir), "--warehouse", str(tiny_warehouse)]
+                    ) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"reportlib {argv[0]}: error: --jobs must be at least 1, not {argv[-1]}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params", "warehouse.duckdb"]
+    assert hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest() == before
+
+
 def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
     """`extract --all-tables --out FILE` was "unexpected error (FileExistsError ...)", exit 1."""
     taken = tmp_path / "taken"
