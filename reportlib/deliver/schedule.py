@@ -517,12 +517,9 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
     if dry_run:
         return [_would(due) for due in plan(now, params_dir, _recorded_read_only(warehouse_path))]
     notify, notify_locale = notify_addresses(params_dir), notify_language(params_dir)
-    con = warehouse.create(warehouse_path)
-    try:
-        recorded = _recorded(con)
-    finally:
-        con.close()
-    dues = plan(now, params_dir, recorded)
+    # Read-only until every usage mistake has been looked for: one found stops the command
+    # with the warehouse as it was (the first write, `_record`, brings its schema up to date).
+    dues = plan(now, params_dir, _recorded_read_only(warehouse_path))
     if any(due.entry.email and due.reports and not due.unloaded for due in dues):
         # A setting missing, or a recipient that is no address, stops here, before any
         # rendering.

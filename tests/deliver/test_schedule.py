@@ -579,3 +579,29 @@ def test_a_tenant_whose_settings_do_not_load_fails_alone(
                              "reportlib: execução agendada falhou: consolidated beta 2026-10")]
     assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-10", "failed"),
                                              ("consolidated", "2026-10", "done")]
+
+
+@pytest.mark.parametrize(("mistake", "says"), [
+    ("cadence", "schedule.yaml: schedules[0]: field cadence: not one of first_day, "
+                "consolidation_day, daily, weekly"),
+    ("smtp", "SMTP is not configured: set REPORTLIB_SMTP_HOST and REPORTLIB_SMTP_FROM (or "
+             "params/smtp.yaml)"),
+])
+def test_a_usage_mistake_of_run_due_leaves_the_warehouse_as_it_was(
+        tmp_path, tiny_warehouse, acme_with_recipients, monkeypatch, capsys, mistake, says):
+    """run-due opened the warehouse for writing (its schema brought up to date) before it
+    read the schedule and the SMTP settings: a mistake in either, exit 2, had rewritten the
+    warehouse file all the same, on every call of the cron line until it was mended."""
+    text = EVERY_TENANT
+    if mistake == "cadence":
+        text = text.replace("cadence: consolidation_day", "cadence: 0 7 * * *")
+    for name in ("HOST", "PORT", "SECURITY", "FROM", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    (acme_with_recipients / "schedule.yaml").write_text(text)
+    before = file_hashes(tiny_warehouse.parent)
+    assert cli.main(["schedule", "run-due", "--now", SEVENTH_BUSINESS_DAY.isoformat(),
+                     "--jobs", "1", "--warehouse", str(tiny_warehouse),
+                     "--params", str(acme_with_recipients),
+                     "--outputs", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip().endswith(says)
+    assert file_hashes(tiny_warehouse.parent) == before
