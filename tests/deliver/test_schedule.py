@@ -478,21 +478,39 @@ def test_a_slot_without_data_stays_open_until_the_data_arrives(
     assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-11", "done")]
 
 
-def test_a_bad_recipient_stops_before_rendering(tmp_path, tiny_warehouse,
-                                                acme_with_recipients, smtp_port):
+def test_a_bad_recipient_fails_its_tenant_alone_before_rendering(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """A recipient that is no address in one tenant's file stopped run-due for every tenant
+    (exit 2, nothing rendered or sent, and `status` said nothing of it), on every call of the
+    cron line until the file was mended. Now that tenant's e-mailed slot fails before
+    rendering, named and notified, and the other tenants run."""
     from dataclasses import replace
 
-    from reportlib import params as params_mod
-    from tests.conftest import ACME
+    from tests.conftest import BETA
 
-    params_mod.dump_tenant(acme_with_recipients, replace(
-        ACME, reports=("consumption",), recipients={"consumption": ["cfo at acme"]}))
-    with pytest.raises(ReportError, match=r"acme\.yaml: recipients\.consumption: 'cfo at acme' "
-                       "is not an e-mail address"):
-        schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
-                         tmp_path / "out", 1, smtp=command_settings().smtp)
-    assert not (tmp_path / "out").exists()
-    assert recorded_runs(tiny_warehouse) == []
+    beta_file = params_mod.dump_tenant(acme_with_recipients, replace(
+        BETA, reports=("consumption",), recipients={"consumption": ["cfo at beta"]}))
+    (acme_with_recipients / "schedule.yaml").write_text(EVERY_TENANT)
+    why = f"{beta_file}: recipients.consumption: 'cfo at beta' is not an e-mail address"
+    argv = ["--now", SEVENTH_BUSINESS_DAY.isoformat(), "--warehouse", str(tiny_warehouse),
+            "--params", str(acme_with_recipients), "--outputs", str(tmp_path / "out")]
+    server = SmtpServer(smtp_port).start()
+    try:
+        assert cli.main(["schedule", "run-due", "--dry-run", *argv]) == 0
+        assert capsys.readouterr().out.splitlines()[1] == (
+            f"consolidated beta 2026-11-09T07:00:00+00:00 2026-10: would fail: {why}")
+        assert cli.main(["schedule", "run-due", "--jobs", "1", *argv]) == 1
+        out = capsys.readouterr().out.splitlines()
+    finally:
+        server.stop()
+    assert out == ["consolidated acme 2026-11-09T07:00:00-03:00 2026-10: done",
+                   f"consolidated beta 2026-11-09T07:00:00+00:00 2026-10: failed: {why}; "
+                   "operator notified (ops@reportlib.example)"]
+    assert not (tmp_path / "out" / "beta").exists()
+    assert [rcpt for rcpt, _ in server.inbox.messages] == [["cfo@acme.example"],
+                                                          ["ops@reportlib.example"]]
+    assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-10", "failed"),
+                                             ("consolidated", "2026-10", "done")]
 
 
 @pytest.mark.parametrize(("text", "says"), [
