@@ -60,6 +60,8 @@ def site(tmp_path_factory) -> Path:
     (("--report", "nope"), "--report 'nope' is not a report: one of consumption, campaigns"),
     (("--period", "2026-13"), "'2026-13' has no month 13"),
     (("--tenant", "nobody"), "unknown tenant 'nobody'"),
+    # A mistyped --params was "unknown tenant 'varejo_sul': no nope/tenants/varejo_sul.yaml".
+    (("--params", "nope"), "no params folder at nope: give the right --params"),
     # A period with no complete day before as-of (a typo of the year, a month not begun)
     # would publish reports of nothing.
     (("--period", "2027-01"), "period 2027-01 has no complete day before --as-of 2026-11-20"),

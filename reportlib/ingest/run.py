@@ -199,6 +199,10 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
                           "tenant, each a folder per kind of file (e.g. acme/notifications/"
                           "2026-10.csv)")
     known = {t: params_mod.load_tenant(params_dir, t) for t in params_mod.list_tenants(params_dir)}
+    if not known:  # every folder would be refused, into a warehouse made for nothing
+        raise ReportError(f"no tenants in {params_dir / 'tenants'}: a tenant's settings are "
+                          "its file there (<tenant>.yaml, README.md), or give the right "
+                          "--params")
     results: list[FileResult] = []
     session = Session(warehouse_path)
     try:
@@ -207,7 +211,7 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
                 results.append(FileResult("", "", str(folder), "skipped",
                                           message="not a tenant folder, not read"))
                 continue
-            problem = files.tenant_folder_problem(folder, sources_dir, set(known))
+            problem = files.tenant_folder_problem(folder, sources_dir, set(known), params_dir)
             if problem:
                 results.append(FileResult(folder.name, "", str(folder), "refused",
                                           message=problem))

@@ -193,6 +193,36 @@ def test_hostile_and_unknown_tenant_folders_are_refused(tmp_path, params_dir, ca
     assert all("\n" not in line for line in out.splitlines())
 
 
+@pytest.mark.parametrize(("folder", "says"), [
+    ("nope", "no params folder at {params}: give the right --params (or REPORTLIB_PARAMS)"),
+    ("empty", "no tenants in {params}/tenants: a tenant's settings are its file there "
+              "(<tenant>.yaml, README.md), or give the right --params"),
+])
+def test_a_params_folder_without_tenants_stops_before_a_warehouse_is_made(
+        tmp_path, capsys, folder, says):
+    """`ingest --params` mistyped (or a folder with no tenant): every tenant folder was
+    refused, 'unknown tenant ...: no params/tenants/<tenant>.yaml' naming a folder other than
+    the one given, an empty warehouse was made, and the exit status was 1."""
+    params = tmp_path / folder
+    if folder == "empty":
+        (params / "tenants").mkdir(parents=True)
+    write(tmp_path / "sources/acme/notifications/n.csv", HEADER + GOOD)
+    assert cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == "reportlib ingest: error: " + says.format(params=params)
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_an_unknown_tenant_folder_names_the_params_folder_given(tmp_path, params_dir, capsys):
+    write(tmp_path / "sources/ghost/notifications/n.csv", HEADER + GOOD)
+    assert cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params_dir)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{tmp_path}/sources/ghost: refused: unknown tenant 'ghost': no "
+        f"{params_dir}/tenants/ghost.yaml"]
+
+
 def test_unknown_columns_are_reported_once(tmp_path, params_dir):
     header = HEADER.rstrip("\n") + ",Extra\n"
     write(tmp_path / "sources/acme/notifications/n.csv", header + GOOD.rstrip("\n") + ",x\n")
