@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from reportlib import cli, demo, ingest
+from reportlib.render import SOCKETS_ROOT
 from tests.conftest import REPO
 
 # End-to-end: `pytest -m 'not slow'` leaves this module out.
@@ -461,6 +462,30 @@ def _as_from_a_shell() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def stopped_run_env(site: Path, name: str) -> tuple[dict[str, str], Path, set[str]]:
+    """A stopped run's environment: the slow notebooks, and a temporary folder of its own
+    (TMPDIR), with the kernels' socket folders there were before it (`left_behind`)."""
+    tmp = site.parent / f"{site.name}-tmp-{name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp),
+           "REPORTLIB_NOTEBOOKS": str(slow_notebooks(site))}
+    return env, tmp, set(os.listdir(SOCKETS_ROOT))
+
+
+def left_behind(tmp: Path, sockets_before: set[str]) -> list[str]:
+    """What a stopped run left of its own: its workers' folders and its kernels' connection
+    files in its TMPDIR, and socket folders of processes that are gone."""
+    import re
+
+    from reportlib.render import process_alive
+
+    gone = [name for name in set(os.listdir(SOCKETS_ROOT)) - sockets_before
+            if (found := re.fullmatch(r"rk-(\d+)-\w+", name))
+            and not process_alive(int(found.group(1)))]
+    return sorted(os.listdir(tmp)) + sorted(gone)
+
+
 def slow_notebooks(site: Path) -> Path:
     """The reports' notebooks (parameters cell, kernel) with one cell that sleeps two minutes,
     for `$REPORTLIB_NOTEBOOKS`: a run stopped a couple of seconds in is still rendering,
@@ -488,13 +513,12 @@ def slow_notebooks(site: Path) -> Path:
 def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
     # Ctrl-C reaches the whole process group: the pool's workers too, which printed their
     # tracebacks (nbclient's "Task exception was never retrieved") after the run's line.
+    env, tmp, sockets = stopped_run_env(site, f"ctrl-c-{delay}")
     process = subprocess.Popen(
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
          "--as-of", AS_OF, "--jobs", "2", "--force"],
-        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO),
-                       "REPORTLIB_NOTEBOOKS": str(slow_notebooks(site))},
-        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=_as_from_a_shell)
+        cwd=site, env=env, start_new_session=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_shell)
     staged = site / "outputs" / ".staging" / TENANT / PERIOD / "bundle.duckdb"
     deadline = time.monotonic() + 120
     while not staged.exists() and time.monotonic() < deadline:
@@ -511,6 +535,9 @@ def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
         for _ in range(100):
             os.killpg(process.pid, 0)
             time.sleep(0.1)
+    # Nor their files: each worker's folder (the executed notebook of a tenant's report), its
+    # kernel's connection file (its key) and socket folder were left in /tmp at every stop.
+    assert left_behind(tmp, sockets) == []
 
 
 def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
@@ -519,12 +546,12 @@ def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
     It now stops as on Ctrl-C."""
     out = site / "outputs"
     before = hashes(out)
+    env, tmp, sockets = stopped_run_env(site, "sigterm")
     process = subprocess.Popen(
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
          "--as-of", AS_OF, "--jobs", "2", "--force"],
-        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO),
-                       "REPORTLIB_NOTEBOOKS": str(slow_notebooks(site))},
-        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=site, env=env, start_new_session=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
     staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
     deadline = time.monotonic() + 120
     while not staged.exists() and time.monotonic() < deadline:
@@ -545,6 +572,7 @@ def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
              if line.strip() and not line.startswith("reports ")]  # the progress bar
     assert lines == ["reportlib run: terminated"], err
     assert not (out / ".staging").exists()
+    assert left_behind(tmp, sockets) == []  # as on Ctrl-C
     assert {k: v for k, v in hashes(out).items() if k != ".staging.lock"} == before
 
 

@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import queue as queue_mod
@@ -503,10 +504,19 @@ class _WorkerContext(multiprocessing.context.SpawnContext):
     Process = _WorkerProcess
 
     @staticmethod
-    def end_workers() -> None:
-        for process in multiprocessing.active_children():
-            if isinstance(process, _WorkerProcess):
-                process.terminate()
+    def end_workers(grace: float = 10.0) -> None:
+        """SIGTERM to every worker, which clears what it holds and exits (`WorkerStopped`),
+        waited for up to `grace` seconds: this process ending first would kill them outright
+        (PR_SET_PDEATHSIG) half-way through. One still there then is killed."""
+        workers = [p for p in multiprocessing.active_children()
+                   if isinstance(p, _WorkerProcess)]
+        for process in workers:
+            process.terminate()
+        deadline = time.monotonic() + grace
+        for process in workers:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
 
 
 def _worker_failed(error: BaseException) -> str:
@@ -545,6 +555,48 @@ def _share(jobs: list[Job], workers: int) -> list[list[Job]]:
 
 # -- in a worker of the pool
 _messages = None  # the run's queue (`_start_worker`)
+_stopping = False  # SIGTERM came: the run ends this worker (`WorkerStopped`)
+
+
+class WorkerStopped(SystemExit):
+    """SIGTERM in a worker of the pool: the run ends its workers (on Ctrl-C, SIGTERM, a busy
+    warehouse). Raised where the worker is, so that what it holds goes on the way out: its
+    report's folder (the executed notebook of a tenant's report), its kernel with the kernel's
+    connection file and socket folder, its kernel template. Left to SIGTERM's default action
+    the worker died at once, and every stopped run left them in /tmp."""
+
+
+def _stop_worker(signum, frame) -> None:
+    global _stopping
+    _stopping = True
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the way out is not cut short
+    if _messages is not None:  # what it has not sent yet would hold its exit: nobody reads
+        _messages.cancel_join_thread()
+    # Quiet from here: the run says it stopped. The report it was rendering is cut short, and
+    # what notices it on the way out (nbclient's "Kernel died while waiting for execute
+    # reply." as its kernel is shut down) would print after the run's one line. Its logging,
+    # and its standard error as Python and the process write it (`quiet_stderr`, where it
+    # was, puts the descriptor back: the logging is what holds).
+    logging.disable(logging.CRITICAL)
+    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - until it exits
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    raise WorkerStopped(128 + signum)
+
+
+def _exit_if_stopping() -> None:
+    """In a stopped worker, once its task's own clean-up has run (its `finally` clauses): what
+    is left of its kernels goes, and the worker exits (the pool would take the exception for
+    the task's result and wait for the next task). Any other error is the caller's."""
+    if not _stopping:
+        return
+    from reportlib.render import _at_exit
+
+    try:
+        _at_exit()
+    finally:
+        os._exit(128 + signal.SIGTERM)
 
 
 def _start_worker(messages) -> None:
@@ -562,11 +614,15 @@ def _start_worker(messages) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         if os.getppid() == 1:  # the run ended before this line
             os._exit(1)
+    signal.signal(signal.SIGTERM, _stop_worker)
     if command_settings().warm_kernels:
         try:  # the kernel template imports while this worker builds its first bundle
             prepare_kernels()
         except Exception:  # noqa: BLE001 - the first kernel's start will say what is wrong
             pass
+        except BaseException:
+            _exit_if_stopping()
+            raise
 
 
 def _send(*message) -> None:
@@ -578,32 +634,40 @@ def build_and_render(scope: Scope, build: Callable[[Scope], list[Job]],
     """In a worker: build the tenant-period's bundle and say so; then, with `render_here`,
     render its reports that changed, in turn."""
     try:
-        jobs, error = build(scope), None
-    except WarehouseBusy as exc:
-        _send("busy", _key(scope), exc)
-        return
-    except ReportError as exc:
-        jobs, error = [], exc
-    _send("built", _key(scope), jobs, error)
-    if render_here:
-        render_in_turn([job for job in jobs if not job.unchanged])
+        try:
+            jobs, error = build(scope), None
+        except WarehouseBusy as exc:
+            _send("busy", _key(scope), exc)
+            return
+        except ReportError as exc:
+            jobs, error = [], exc
+        _send("built", _key(scope), jobs, error)
+        if render_here:
+            render_in_turn([job for job in jobs if not job.unchanged])
+    except BaseException:
+        _exit_if_stopping()
+        raise
 
 
 def render_in_turn(jobs: list[Job]) -> None:
     """In a worker: render the jobs one after another (one tenant-period's: one warm kernel),
     sending each output; the kernel is shut down after the last."""
     try:
-        for job in jobs:
-            try:
-                output = render(job)
-            except Exception as exc:  # a bug, not the report's: name the job, go on
-                drop_warm_kernel()
-                output = RenderOutput(JobResult(
-                    job.tenant, job.period, job.report, "failed",
-                    error=_worker_failed(exc)))
-            _send("output", output)
-    finally:
-        drop_warm_kernel()
+        try:
+            for job in jobs:
+                try:
+                    output = render(job)
+                except Exception as exc:  # a bug, not the report's: name the job, go on
+                    drop_warm_kernel()
+                    output = RenderOutput(JobResult(
+                        job.tenant, job.period, job.report, "failed",
+                        error=_worker_failed(exc)))
+                _send("output", output)
+        finally:
+            drop_warm_kernel()
+    except BaseException:
+        _exit_if_stopping()
+        raise
 
 
 def _render_here_or_on_cluster(jobs: list[Job], done, dask_address: str | None) -> None:
