@@ -513,9 +513,12 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
         return f"operator notified at {known[0][0].isoformat(timespec='seconds')}"
     try:
         settings = deliver.smtp_settings(params_dir, smtp)
+    except ReportError as exc:
+        return "operator not notified: " + str(exc)[:200]
+    try:
         message_id = deliver.send_text(settings, list(addresses), *_notice(run, now, locale))
-    except (ReportError, OSError, smtplib.SMTPException) as exc:
-        return "operator not notified: " + " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    except (OSError, smtplib.SMTPException) as exc:
+        return "operator not notified: " + deliver.smtp_failure(settings, exc)[:200]
     con = warehouse.create(warehouse_path)
     try:
         con.execute("INSERT OR REPLACE INTO schedule_notices VALUES (?, ?, ?, ?, ?, ?)",
