@@ -313,6 +313,14 @@ def _check_reports(names: list[str] | None) -> None:
                               f"{', '.join(registry.names())}")
 
 
+def _check_rate_card(params_dir: Path, configured: Path | None) -> None:
+    """An edited rate card (params/rate_card.csv, REPORTLIB_RATE_CARD) with a mistake stops
+    the command with the other usage mistakes, before the outputs folder is made."""
+    from reportlib.domain import pricing
+
+    pricing.load_rate_card(pricing.rate_card_path(params_dir, configured))
+
+
 def _check_jobs(jobs: int) -> None:
     if jobs < 1:  # 0 would be the core count, a negative count one process
         raise ReportError(f"--jobs must be at least 1, not {jobs}")
@@ -354,8 +362,9 @@ def cmd_run(args) -> int:
                               "nothing to report yet")
     _existing_warehouse(wh)
     _check_as_of(as_of, today, wh)
-    outputs = _folder_to_write(_outputs(args), "--outputs")
     defaults = environment.command_settings()
+    _check_rate_card(params_dir, defaults.rate_card)
+    outputs = _folder_to_write(_outputs(args), "--outputs")
     if args.dask:
         _check_dask(args.dask)
     from reportlib.render import runner
@@ -481,6 +490,7 @@ def cmd_schedule(args) -> int:
         return 1 if any(row.failed for row in rows) else 0
     defaults = environment.command_settings()
     if not args.dry_run:
+        _check_rate_card(params_dir, defaults.rate_card)
         _folder_to_write(_outputs(args), "--outputs")
     runs = schedule.run_due(now, wh, params_dir, _outputs(args), args.jobs,
                             dry_run=args.dry_run, smtp=defaults.smtp,

@@ -178,6 +178,28 @@ def test_jobs_below_one_is_a_usage_line(tmp_path, params_dir, tiny_warehouse, mo
     assert hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest() == before
 
 
+@pytest.mark.parametrize("command", [
+    ["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-20"],
+    ["schedule", "run-due", "--now", "2026-11-20T10:00:00+00:00"],
+])
+def test_a_rate_card_mistake_stops_before_the_outputs_folder_is_made(
+        tmp_path, params_dir, tiny_warehouse, capsys, command):
+    """The edited rate card was read once the run held its outputs folder: the mistake's
+    line came with an empty outputs folder made (run), or after the first slot's checks."""
+    card = params_dir / "rate_card.csv"
+    card.write_text("market,category,effective_from,rate_usd,enabled\n"
+                    "Brazil,marketing,2025-07-01,0,0625,true\n")
+    (params_dir / "schedule.yaml").write_text(
+        "schedules:\n  - {name: x, reports: [consumption], period: month_to_date,\n"
+        "     cadence: daily, at: '06:30'}\n")
+    assert cli.main([*command, "--jobs", "1", "--params", str(params_dir), "--warehouse",
+                     str(tiny_warehouse), "--outputs", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"reportlib {command[0]}: error: {card}: line 2: more cells than the header has "
+        "columns (a rate written with a decimal comma? write 0.0625)")
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
     """`extract --all-tables --out FILE` was "unexpected error (FileExistsError ...)", exit 1."""
     taken = tmp_path / "taken"
