@@ -424,15 +424,18 @@ def cmd_email(args) -> int:
     period = calendar.parse_period(args.period).label
     _check_reports(args.report)
     _existing_warehouse(wh)
+    outputs = _outputs(args)
+    if not outputs.is_dir():  # a mistyped --outputs: not "no report rendered" per report
+        raise ReportError(f"no outputs folder at {outputs}: render the reports first "
+                          "(reportlib run), or give the right --outputs")
     settings = deliver.smtp_settings(params_dir, environment.command_settings().smtp)
     results = deliver.send_reports(tenant, period, runner.reports_of(tenant, args.report),
-                                   _outputs(args), wh, settings, now)
+                                   outputs, wh, settings, now)
     for result in results:
         print(result.line())
     from reportlib import render
     from reportlib.warehouse import history
 
-    outputs = _outputs(args)
     if (outputs / "index.html").exists():
         render.write_index(outputs, history.last_sent(wh), runner.display_names(params_dir),
                            history.sent_figures(wh))

@@ -200,6 +200,24 @@ def test_a_rate_card_mistake_stops_before_the_outputs_folder_is_made(
     assert not (tmp_path / "out").exists()
 
 
+def test_email_from_an_outputs_folder_that_is_not_there_is_a_usage_line(
+        tmp_path, params_dir, tiny_warehouse, monkeypatch, capsys):
+    """A mistyped --outputs was 'failed: not e-mailed: no report rendered' for each report
+    (exit 1), with a delivery attempt's warehouse opened for writing."""
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", "2525"), ("SECURITY", "none"),
+                        ("FROM", "reports@reportlib.example")):
+        monkeypatch.setenv(f"REPORTLIB_SMTP_{name}", value)
+    before = hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest()
+    assert cli.main(["email", "--tenant", "acme", "--period", "2026-10", "--params",
+                     str(params_dir), "--warehouse", str(tiny_warehouse),
+                     "--outputs", str(tmp_path / "outptus")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == (
+        f"reportlib email: error: no outputs folder at {tmp_path / 'outptus'}: render the "
+        "reports first (reportlib run), or give the right --outputs")
+    assert hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest() == before
+
+
 def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
     """`extract --all-tables --out FILE` was "unexpected error (FileExistsError ...)", exit 1."""
     taken = tmp_path / "taken"
