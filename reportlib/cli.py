@@ -23,10 +23,10 @@ from pathlib import Path
 
 import duckdb
 
-from reportlib import demo, environment, ingest, params, registry, warehouse
+from reportlib import demo, environment, errors, ingest, params, registry, warehouse
 from reportlib.deliver import extract as extract_mod
 from reportlib.domain import calendar
-from reportlib.errors import ReportError, disk_full
+from reportlib.errors import ReportError, Terminated, disk_full
 from reportlib.ingest.results import printable
 
 EXAMPLES = {
@@ -519,15 +519,14 @@ def _log_unexpected(command: str) -> Path:
     return path
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (`kill PID`, a service stopped, a scheduler's time limit): the command stops as
-    on Ctrl-C, ending its workers and their kernels and clearing what it staged. Left to the
-    default action, the command died at once and its pool's workers lived on, orphaned, each
-    with its kernel."""
-
-
 def _terminate(signum, frame) -> None:
+    errors.stop_requested(signum)
     raise Terminated
+
+
+def _interrupt(signum, frame) -> None:
+    errors.stop_requested(signum)
+    raise KeyboardInterrupt
 
 
 CUT_SHORT = re.compile(r'Could not read enough bytes from file "([^"]+)"')
@@ -542,7 +541,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         warehouse.LOCK_WAIT_SECONDS = args.wait
     in_charge = threading.current_thread() is threading.main_thread()
+    errors.clear_stop()
     before = signal.signal(signal.SIGTERM, _terminate) if in_charge else None
+    # Ctrl-C recorded as SIGTERM is (`errors.raise_if_stopping`); left ignored where it is (a
+    # command started in the background by a shell).
+    before_int = (signal.signal(signal.SIGINT, _interrupt)
+                  if in_charge and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+                  else None)
     try:
         return COMMANDS[args.command](args)
     except ReportError as exc:
@@ -555,6 +560,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reportlib {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - never a traceback for the operator: a log file
+        if stop := errors.stop_signal():  # DuckDB's 'Query interrupted', or what it caused
+            print(f"reportlib {args.command}: "
+                  f"{'terminated' if stop == signal.SIGTERM else 'interrupted'}",
+                  file=sys.stderr)
+            return 128 + stop
         if full := disk_full(exc):
             print(f"reportlib {args.command}: error: {full}", file=sys.stderr)
             return 1
@@ -571,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if in_charge and before is not None:
             signal.signal(signal.SIGTERM, before)
+        if before_int is not None:
+            signal.signal(signal.SIGINT, before_int)
 
 
 if __name__ == "__main__":

@@ -218,6 +218,41 @@ def test_email_from_an_outputs_folder_that_is_not_there_is_a_usage_line(
     assert hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest() == before
 
 
+@pytest.mark.parametrize(("stop", "code", "says"), [
+    (signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_while_a_bundle_is_built_here_is_the_runs_one_line(
+        tmp_path, params_dir, tiny_warehouse, monkeypatch, capsys, stop, code, says):
+    """DuckDB turns a signal that comes during a query into RuntimeError('Query
+    interrupted'): Ctrl-C or SIGTERM while `run --jobs 1` built a bundle was 'unexpected
+    error (RuntimeError: Query interrupted); the details are in <log>', exit 1."""
+    import threading
+
+    import duckdb
+
+    from reportlib.render import runner
+
+    prepare = runner.prepare
+
+    def slow_prepare(*args, **kwargs):
+        threading.Timer(0.3, os.kill, (os.getpid(), stop)).start()
+        # One thread: DuckDB looks at the signal at once (with more, when a task ends).
+        duckdb.connect(config={"threads": 1}).execute(
+            "SELECT count(*) FROM range(20000000000) t(i) WHERE i % 7 = 3").fetchall()
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "prepare", slow_prepare)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    assert cli.main(["run", "--tenant", "acme", "--period", "2026-10", "--as-of",
+                     "2026-11-20", "--jobs", "1", "--params", str(params_dir), "--warehouse",
+                     str(tiny_warehouse), "--outputs", str(tmp_path / "out")]) == code
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip().splitlines()[-1] == f"reportlib run: {says}"
+    assert [p.name for p in tmp_path.glob("reportlib-run-*.log")] == []
+    assert [p.relative_to(tmp_path / "out").as_posix()
+            for p in (tmp_path / "out").rglob("*")] == []
+
+
 def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
     """`extract --all-tables --out FILE` was "unexpected error (FileExistsError ...)", exit 1."""
     taken = tmp_path / "taken"

@@ -8,6 +8,7 @@ error in it is that file's one-line result: the run goes on with the next file.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import duckdb
 
 from reportlib import params as params_mod
 from reportlib import sources, warehouse
-from reportlib.errors import ReportError
+from reportlib.errors import ReportError, raise_if_stopping
 from reportlib.ingest import files
 from reportlib.ingest.analytics import load_analytics
 from reportlib.ingest.ownership import Ownership, ownership
@@ -74,10 +75,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Owner
         con.execute("SET TimeZone = 'UTC'")
         return result
     except (KeyboardInterrupt, SystemExit):
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.TransactionException):  # it came after the COMMIT
+            con.execute("ROLLBACK")
         raise
     except Exception as exc:  # noqa: BLE001 - any error of one file is that file's result
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("ROLLBACK")
+        raise_if_stopping(exc)  # Ctrl-C or SIGTERM inside a query: not this file's error
         con.execute("SET TimeZone = 'UTC'")
         if isinstance(exc, ReportError):
             message = _one_line(exc)

@@ -46,7 +46,7 @@ from reportlib import params as params_mod
 from reportlib import registry, warehouse
 from reportlib.domain import calendar, pricing
 from reportlib.environment import command_settings
-from reportlib.errors import ReportError, WarehouseBusy, disk_full
+from reportlib.errors import ReportError, WarehouseBusy, disk_full, raise_if_stopping
 from reportlib.look.i18n import report_title
 from reportlib.marts import bundle
 from reportlib.render import (
@@ -367,6 +367,7 @@ def execute(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], worker
             try:
                 output = get()
             except Exception as exc:  # a worker that died: name the job, go on
+                raise_if_stopping(exc)  # Ctrl-C inside a query rendering here: not the job's
                 output = RenderOutput(JobResult(
                     job.tenant, job.period, job.report, "failed",
                     error=_worker_failed(exc)))
@@ -658,6 +659,7 @@ def render_in_turn(jobs: list[Job]) -> None:
                 try:
                     output = render(job)
                 except Exception as exc:  # a bug, not the report's: name the job, go on
+                    _exit_if_stopping()  # DuckDB's 'Query interrupted': the run stops it
                     drop_warm_kernel()
                     output = RenderOutput(JobResult(
                         job.tenant, job.period, job.report, "failed",
