@@ -15,6 +15,7 @@ published file as it was. Two runs into one outputs folder take turns (`run_lock
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import hashlib
 import json
@@ -722,15 +723,28 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
     staged: dict[tuple[str, str], Path] = {}
     rendered: dict[tuple[str, str], bool] = {}
 
+    def unwritable(result: JobResult, out_dir: Path, error: OSError) -> JobResult:
+        """The result of a report whose tenant-period folder cannot be written (another
+        user's, a file in its place): failed, alone; the other tenants go on. A full disk is
+        the run's (`errors.disk_full`)."""
+        if error.errno == errno.ENOSPC:
+            raise error
+        return dataclasses.replace(result, status="failed", files={}, figures={}, error=(
+            f"cannot write in {out_dir} ({error.strerror or error}): nothing of it was "
+            "published"))
+
     def on_built(scope: Scope, jobs: list[Job], error: ReportError | None) -> list[Job]:
         key = (scope.tenant.tenant_id, scope.period.label)
         out_dir = Path(scope.out_dir)
         if error is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
             for report in scope.reports:
                 result = JobResult(*key, report, "failed", error=str(error))
+                try:
+                    out_dir.mkdir(parents=True, exist_ok=True)
+                    update_manifest(out_dir, result, as_of.isoformat())
+                except OSError as exc:
+                    unwritable(result, out_dir, exc)  # said by its error already
                 results.append(result)
-                update_manifest(out_dir, result, as_of.isoformat())
         todo = []
         for job in jobs:
             same = unchanged_result(out_dir, *key, job.report, "input_hash",
@@ -743,8 +757,11 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
             elif same is None:
                 todo.append(job)
             else:
-                remember_source_hash(out_dir, job.report, job.source_hash)
-                same.source_hash = job.source_hash
+                try:
+                    remember_source_hash(out_dir, job.report, job.source_hash)
+                    same.source_hash = job.source_hash
+                except OSError as exc:
+                    same = unwritable(same, out_dir, exc)
                 results.append(same)
         if not todo:  # nothing to publish
             shutil.rmtree(staging_dir(outputs, *key), ignore_errors=True)
@@ -754,11 +771,14 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
     def publish_output(output: RenderOutput) -> None:
         result = output.result
         out_dir = outputs / result.tenant / result.period
-        publish(out_dir, output)
-        if result.params:
-            result.params["bundle"] = str((out_dir / "bundle.duckdb").resolve())
+        try:
+            publish(out_dir, output)
+            if result.params:
+                result.params["bundle"] = str((out_dir / "bundle.duckdb").resolve())
+            update_manifest(out_dir, result, as_of.isoformat())
+        except OSError as exc:
+            result = unwritable(result, out_dir, exc)
         results.append(result)
-        update_manifest(out_dir, result, as_of.isoformat())
         key = (result.tenant, result.period)
         rendered[key] = rendered.get(key, False) or result.status != "failed"
         left = [j for j in pending[key] if j.report != result.report]
