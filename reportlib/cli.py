@@ -23,10 +23,10 @@ from pathlib import Path
 
 import duckdb
 
-from reportlib import demo, environment, ingest, params, registry, warehouse
+from reportlib import demo, environment, errors, ingest, params, registry, warehouse
 from reportlib.deliver import extract as extract_mod
 from reportlib.domain import calendar
-from reportlib.errors import ReportError, disk_full
+from reportlib.errors import ReportError, Terminated, disk_full
 from reportlib.ingest.results import printable
 
 EXAMPLES = {
@@ -313,11 +313,23 @@ def _check_reports(names: list[str] | None) -> None:
                               f"{', '.join(registry.names())}")
 
 
+def _check_rate_card(params_dir: Path, configured: Path | None) -> None:
+    """An edited rate card (params/rate_card.csv, REPORTLIB_RATE_CARD) with a mistake stops
+    the command with the other usage mistakes, before the outputs folder is made."""
+    from reportlib.domain import pricing
+
+    pricing.load_rate_card(pricing.rate_card_path(params_dir, configured))
+
+
+def _check_jobs(jobs: int) -> None:
+    if jobs < 1:  # 0 would be the core count, a negative count one process
+        raise ReportError(f"--jobs must be at least 1, not {jobs}")
+
+
 def cmd_run(args) -> int:
     wh, params_dir = _paths(args)
     params.use_site_reports(params_dir)
-    if args.jobs < 1:
-        raise ReportError("--jobs must be at least 1")
+    _check_jobs(args.jobs)
     # A tenant, period or report given twice is one job, not two renders racing for its files.
     tenants = list(dict.fromkeys(params.list_tenants(params_dir) if args.all_tenants
                                  else args.tenant))
@@ -341,7 +353,8 @@ def cmd_run(args) -> int:
         raise ReportError(next(iter(broken.values())))
     _check_reports(args.report)
     today = datetime.now(UTC).date()
-    as_of = calendar.parse_date(args.as_of, "--as-of") if args.as_of else today
+    # An empty one (`--as-of "$AS_OF"` with $AS_OF unset) is a mistake, not today.
+    as_of = calendar.parse_date(args.as_of, "--as-of") if args.as_of is not None else today
     for period in args.period:
         if calendar.parse_period(period).start >= as_of:
             raise ReportError(f"period {period} has no complete day before --as-of "
@@ -349,8 +362,9 @@ def cmd_run(args) -> int:
                               "nothing to report yet")
     _existing_warehouse(wh)
     _check_as_of(as_of, today, wh)
-    outputs = _folder_to_write(_outputs(args), "--outputs")
     defaults = environment.command_settings()
+    _check_rate_card(params_dir, defaults.rate_card)
+    outputs = _folder_to_write(_outputs(args), "--outputs")
     if args.dask:
         _check_dask(args.dask)
     from reportlib.render import runner
@@ -374,7 +388,7 @@ def cmd_extract(args) -> int:
     _existing_warehouse(wh)
     start = calendar.parse_date(args.start, "--from")
     end = calendar.parse_date(args.end, "--to")
-    today = (calendar.parse_date(args.today, "--today") if args.today
+    today = (calendar.parse_date(args.today, "--today") if args.today is not None
              else datetime.now(UTC).date())
     tables = list(extract_mod.TABLES) if args.all_tables else [args.table]
     default = (Path("extracts") / tenant.tenant_id /
@@ -389,7 +403,8 @@ def cmd_extract(args) -> int:
 
 
 def parse_now(text: str | None) -> datetime:
-    if not text:
+    """--now: now when not given; an empty one (`--now "$NOW"` unset) is a mistake."""
+    if text is None:
         return datetime.now(UTC)
     try:
         value = datetime.fromisoformat(text)
@@ -402,21 +417,25 @@ def cmd_email(args) -> int:
     from reportlib import deliver
     from reportlib.render import runner
 
+    now = parse_now(args.now)
     wh, params_dir = _paths(args)
     params.use_site_reports(params_dir)
     tenant = params.load_tenant(params_dir, args.tenant)
     period = calendar.parse_period(args.period).label
     _check_reports(args.report)
     _existing_warehouse(wh)
+    outputs = _outputs(args)
+    if not outputs.is_dir():  # a mistyped --outputs: not "no report rendered" per report
+        raise ReportError(f"no outputs folder at {outputs}: render the reports first "
+                          "(reportlib run), or give the right --outputs")
     settings = deliver.smtp_settings(params_dir, environment.command_settings().smtp)
     results = deliver.send_reports(tenant, period, runner.reports_of(tenant, args.report),
-                                   _outputs(args), wh, settings, parse_now(args.now))
+                                   outputs, wh, settings, now)
     for result in results:
         print(result.line())
     from reportlib import render
     from reportlib.warehouse import history
 
-    outputs = _outputs(args)
     if (outputs / "index.html").exists():
         render.write_index(outputs, history.last_sent(wh), runner.display_names(params_dir),
                            history.sent_figures(wh))
@@ -462,18 +481,21 @@ def cmd_history(args) -> int:
 def cmd_schedule(args) -> int:
     from reportlib.deliver import schedule
 
+    now = parse_now(args.now)
+    _check_jobs(args.jobs)
     wh, params_dir = _paths(args)
     params.use_site_reports(params_dir)
     _existing_warehouse(wh)
     if args.action == "status":
-        rows = schedule.status(parse_now(args.now), wh, params_dir)
+        rows = schedule.status(now, wh, params_dir)
         for row in rows:
             print(row.line())
         return 1 if any(row.failed for row in rows) else 0
     defaults = environment.command_settings()
     if not args.dry_run:
+        _check_rate_card(params_dir, defaults.rate_card)
         _folder_to_write(_outputs(args), "--outputs")
-    runs = schedule.run_due(parse_now(args.now), wh, params_dir, _outputs(args), args.jobs,
+    runs = schedule.run_due(now, wh, params_dir, _outputs(args), args.jobs,
                             dry_run=args.dry_run, smtp=defaults.smtp,
                             rate_card=defaults.rate_card)
     for run in runs:
@@ -497,15 +519,14 @@ def _log_unexpected(command: str) -> Path:
     return path
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (`kill PID`, a service stopped, a scheduler's time limit): the command stops as
-    on Ctrl-C, ending its workers and their kernels and clearing what it staged. Left to the
-    default action, the command died at once and its pool's workers lived on, orphaned, each
-    with its kernel."""
-
-
 def _terminate(signum, frame) -> None:
+    errors.stop_requested(signum)
     raise Terminated
+
+
+def _interrupt(signum, frame) -> None:
+    errors.stop_requested(signum)
+    raise KeyboardInterrupt
 
 
 CUT_SHORT = re.compile(r'Could not read enough bytes from file "([^"]+)"')
@@ -520,7 +541,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         warehouse.LOCK_WAIT_SECONDS = args.wait
     in_charge = threading.current_thread() is threading.main_thread()
+    errors.clear_stop()
     before = signal.signal(signal.SIGTERM, _terminate) if in_charge else None
+    # Ctrl-C recorded as SIGTERM is (`errors.raise_if_stopping`); left ignored where it is (a
+    # command started in the background by a shell).
+    before_int = (signal.signal(signal.SIGINT, _interrupt)
+                  if in_charge and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+                  else None)
     try:
         return COMMANDS[args.command](args)
     except ReportError as exc:
@@ -533,6 +560,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reportlib {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - never a traceback for the operator: a log file
+        if stop := errors.stop_signal():  # DuckDB's 'Query interrupted', or what it caused
+            print(f"reportlib {args.command}: "
+                  f"{'terminated' if stop == signal.SIGTERM else 'interrupted'}",
+                  file=sys.stderr)
+            return 128 + stop
         if full := disk_full(exc):
             print(f"reportlib {args.command}: error: {full}", file=sys.stderr)
             return 1
@@ -549,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if in_charge and before is not None:
             signal.signal(signal.SIGTERM, before)
+        if before_int is not None:
+            signal.signal(signal.SIGINT, before_int)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import re
+import signal
 
 
 class ReportError(Exception):
@@ -44,3 +45,38 @@ def disk_full(error: BaseException) -> str | None:
         place = f"could not write {where}" if where else "could not write a file"
         return f"the disk is full: {place}; free some space on that disk and run again"
     return None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill PID`, a service stopped, a scheduler's time limit): the command stops as
+    on Ctrl-C, ending its workers and their kernels and clearing what it staged. Left to the
+    default action, the command died at once and its pool's workers lived on, orphaned, each
+    with its kernel."""
+
+
+_stop_signals: list[int] = []  # the stop signals (SIGINT, SIGTERM) this command received
+
+
+def stop_requested(signum: int) -> None:
+    """Called by the command's handler of SIGINT or SIGTERM, which then raises its exception."""
+    _stop_signals.append(signum)
+
+
+def clear_stop() -> None:
+    _stop_signals.clear()
+
+
+def stop_signal() -> int | None:
+    """The stop signal the command received, if any."""
+    return _stop_signals[-1] if _stop_signals else None
+
+
+def raise_if_stopping(error: BaseException) -> None:
+    """Raise the command's stop again (KeyboardInterrupt, Terminated) when one came. DuckDB
+    turns a signal that comes while it runs a query into RuntimeError('Query interrupted'),
+    dropping the exception the signal's handler raised: caught as one file's or one report's
+    error, Ctrl-C or SIGTERM recorded that good file or report as failed and the command went
+    on with the others."""
+    if _stop_signals:
+        raise (Terminated() if _stop_signals[-1] == signal.SIGTERM
+               else KeyboardInterrupt()) from error

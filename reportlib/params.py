@@ -123,12 +123,23 @@ def tenant_file(params_dir: Path, tenant: str) -> Path:
     return yml_path if yml_path.exists() else yaml_path
 
 
+def check_params_folder(params_dir: Path) -> Path:
+    """The params folder, which must be one: a mistyped --params was 'unknown tenant' for
+    every tenant, or no tenant at all."""
+    folder = Path(params_dir)
+    if not folder.is_dir():
+        raise ReportError(f"no params folder at {folder}: give the right --params (or "
+                          "REPORTLIB_PARAMS)" if not folder.exists() else
+                          f"--params {folder} is a file: give the params folder")
+    return folder
+
+
 def list_tenants(params_dir: Path) -> list[str]:
     """Every tenant with a params file. A file whose name is not a tenant id (`Varejo
     Sul.yaml`) is refused, not skipped: skipped, `--all-tenants` left that tenant out without
     a word. `.yml` is read as `.yaml` is. Hidden files (an editor's `.#x.yaml`) are not
-    settings."""
-    folder = Path(params_dir) / "tenants"
+    settings. A params folder that is not there is a ReportError."""
+    folder = check_params_folder(params_dir) / "tenants"
     found = []
     for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
         if path.name.startswith(".") or path.stem in found:  # both: load_tenant says it
@@ -146,6 +157,7 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
     if path.exists() and not path.is_file():
         raise ReportError(f"{path}: not a file (a tenant's settings are a YAML file)")
     if not path.is_file():
+        check_params_folder(params_dir)
         raise ReportError(f"unknown tenant {tenant!r}: no {path}")
     raw = read_yaml(path) or {}
     if not isinstance(raw, dict):
@@ -157,7 +169,8 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
 
     def get(name, kind, default):
         value = raw.get(name, default)
-        if not isinstance(value, kind):
+        # YAML reads yes/no/true/on as booleans, and Python's True is the int 1.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ReportError(f"{path}: field {name}: expected {kind.__name__}, got {value!r}")
         return value
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reportlib import demo, ingest
+from reportlib import cli, demo, ingest
+from reportlib.render import SOCKETS_ROOT
 from tests.conftest import REPO
 
 # End-to-end: `pytest -m 'not slow'` leaves this module out.
@@ -60,6 +61,8 @@ def site(tmp_path_factory) -> Path:
     (("--report", "nope"), "--report 'nope' is not a report: one of consumption, campaigns"),
     (("--period", "2026-13"), "'2026-13' has no month 13"),
     (("--tenant", "nobody"), "unknown tenant 'nobody'"),
+    # A mistyped --params was "unknown tenant 'varejo_sul': no nope/tenants/varejo_sul.yaml".
+    (("--params", "nope"), "no params folder at nope: give the right --params"),
     # A period with no complete day before as-of (a typo of the year, a month not begun)
     # would publish reports of nothing.
     (("--period", "2027-01"), "period 2027-01 has no complete day before --as-of 2026-11-20"),
@@ -126,6 +129,128 @@ def test_an_empty_path_is_a_usage_line_not_the_working_folder(tmp_path, monkeypa
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         "reportlib run: error: argument --outputs: empty: give a path")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["run", "--tenant", "acme", "--period", "2026-10", "--as-of", ""],
+     "reportlib run: error: --as-of: '' is not a date (expected YYYY-MM-DD)"),
+    (["email", "--tenant", "acme", "--period", "2026-10", "--now", ""],
+     "reportlib email: error: --now: '' is not an ISO timestamp"),
+    (["schedule", "run-due", "--now", ""],
+     "reportlib schedule: error: --now: '' is not an ISO timestamp"),
+    (["schedule", "status", "--now", ""],
+     "reportlib schedule: error: --now: '' is not an ISO timestamp"),
+    (["extract", "--tenant", "acme", "--table", "notifications", "--from", "2026-10-01",
+      "--to", "2026-10-02", "--today", ""],
+     "reportlib extract: error: --today: '' is not a date (expected YYYY-MM-DD)"),
+])
+def test_an_empty_date_is_a_usage_line_not_today(tmp_path, params_dir, tiny_warehouse,
+                                                 monkeypatch, capsys, argv, says):
+    """`--as-of "$AS_OF"` with $AS_OF unset (a cron line, a script): the empty date was taken
+    as today's, and the run rendered the reports of another as-of without a word."""
+    monkeypatch.chdir(tmp_path)
+    before = hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest()
+    assert cli.main([*argv, "--params", str(params_dir), "--warehouse", str(tiny_warehouse)]
+                    ) == 2
+    assert capsys.readouterr().err.strip() == says
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params", "warehouse.duckdb"]
+    assert hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-20", "--jobs", "0"],
+    ["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-20", "--jobs", "-3"],
+    ["schedule", "run-due", "--now", "2026-11-20T10:00:00+00:00", "--jobs", "0"],
+    ["schedule", "run-due", "--dry-run", "--jobs", "-3"],
+])
+def test_jobs_below_one_is_a_usage_line(tmp_path, params_dir, tiny_warehouse, monkeypatch,
+                                        capsys, argv):
+    """`schedule run-due --jobs 0` was taken (0 meant the core count, a negative count one
+    process) where `run --jobs 0` was a usage line."""
+    monkeypatch.chdir(tmp_path)
+    (params_dir / "schedule.yaml").write_text("schedules: []\n")
+    before = hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest()
+    assert cli.main([*argv, "--params", str(params_dir), "--warehouse", str(tiny_warehouse)]
+                    ) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"reportlib {argv[0]}: error: --jobs must be at least 1, not {argv[-1]}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params", "warehouse.duckdb"]
+    assert hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--tenant", "acme", "--period", "2026-10", "--as-of", "2026-11-20"],
+    ["schedule", "run-due", "--now", "2026-11-20T10:00:00+00:00"],
+])
+def test_a_rate_card_mistake_stops_before_the_outputs_folder_is_made(
+        tmp_path, params_dir, tiny_warehouse, capsys, command):
+    """The edited rate card was read once the run held its outputs folder: the mistake's
+    line came with an empty outputs folder made (run), or after the first slot's checks."""
+    card = params_dir / "rate_card.csv"
+    card.write_text("market,category,effective_from,rate_usd,enabled\n"
+                    "Brazil,marketing,2025-07-01,0,0625,true\n")
+    (params_dir / "schedule.yaml").write_text(
+        "schedules:\n  - {name: x, reports: [consumption], period: month_to_date,\n"
+        "     cadence: daily, at: '06:30'}\n")
+    assert cli.main([*command, "--jobs", "1", "--params", str(params_dir), "--warehouse",
+                     str(tiny_warehouse), "--outputs", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"reportlib {command[0]}: error: {card}: line 2: more cells than the header has "
+        "columns (a rate written with a decimal comma? write 0.0625)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_email_from_an_outputs_folder_that_is_not_there_is_a_usage_line(
+        tmp_path, params_dir, tiny_warehouse, monkeypatch, capsys):
+    """A mistyped --outputs was 'failed: not e-mailed: no report rendered' for each report
+    (exit 1), with a delivery attempt's warehouse opened for writing."""
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", "2525"), ("SECURITY", "none"),
+                        ("FROM", "reports@reportlib.example")):
+        monkeypatch.setenv(f"REPORTLIB_SMTP_{name}", value)
+    before = hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest()
+    assert cli.main(["email", "--tenant", "acme", "--period", "2026-10", "--params",
+                     str(params_dir), "--warehouse", str(tiny_warehouse),
+                     "--outputs", str(tmp_path / "outptus")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == (
+        f"reportlib email: error: no outputs folder at {tmp_path / 'outptus'}: render the "
+        "reports first (reportlib run), or give the right --outputs")
+    assert hashlib.sha256(tiny_warehouse.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize(("stop", "code", "says"), [
+    (signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_while_a_bundle_is_built_here_is_the_runs_one_line(
+        tmp_path, params_dir, tiny_warehouse, monkeypatch, capsys, stop, code, says):
+    """DuckDB turns a signal that comes during a query into RuntimeError('Query
+    interrupted'): Ctrl-C or SIGTERM while `run --jobs 1` built a bundle was 'unexpected
+    error (RuntimeError: Query interrupted); the details are in <log>', exit 1."""
+    import threading
+
+    import duckdb
+
+    from reportlib.render import runner
+
+    prepare = runner.prepare
+
+    def slow_prepare(*args, **kwargs):
+        threading.Timer(0.3, os.kill, (os.getpid(), stop)).start()
+        # One thread: DuckDB looks at the signal at once (with more, when a task ends).
+        duckdb.connect(config={"threads": 1}).execute(
+            "SELECT count(*) FROM range(20000000000) t(i) WHERE i % 7 = 3").fetchall()
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "prepare", slow_prepare)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    assert cli.main(["run", "--tenant", "acme", "--period", "2026-10", "--as-of",
+                     "2026-11-20", "--jobs", "1", "--params", str(params_dir), "--warehouse",
+                     str(tiny_warehouse), "--outputs", str(tmp_path / "out")]) == code
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip().splitlines()[-1] == f"reportlib run: {says}"
+    assert [p.name for p in tmp_path.glob("reportlib-run-*.log")] == []
+    assert [p.relative_to(tmp_path / "out").as_posix()
+            for p in (tmp_path / "out").rglob("*")] == []
 
 
 def test_an_extract_into_a_file_is_a_usage_line(site, tmp_path):
@@ -412,6 +537,30 @@ def _as_from_a_shell() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def stopped_run_env(site: Path, name: str) -> tuple[dict[str, str], Path, set[str]]:
+    """A stopped run's environment: the slow notebooks, and a temporary folder of its own
+    (TMPDIR), with the kernels' socket folders there were before it (`left_behind`)."""
+    tmp = site.parent / f"{site.name}-tmp-{name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp),
+           "REPORTLIB_NOTEBOOKS": str(slow_notebooks(site))}
+    return env, tmp, set(os.listdir(SOCKETS_ROOT))
+
+
+def left_behind(tmp: Path, sockets_before: set[str]) -> list[str]:
+    """What a stopped run left of its own: its workers' folders and its kernels' connection
+    files in its TMPDIR, and socket folders of processes that are gone."""
+    import re
+
+    from reportlib.render import process_alive
+
+    gone = [name for name in set(os.listdir(SOCKETS_ROOT)) - sockets_before
+            if (found := re.fullmatch(r"rk-(\d+)-\w+", name))
+            and not process_alive(int(found.group(1)))]
+    return sorted(os.listdir(tmp)) + sorted(gone)
+
+
 def slow_notebooks(site: Path) -> Path:
     """The reports' notebooks (parameters cell, kernel) with one cell that sleeps two minutes,
     for `$REPORTLIB_NOTEBOOKS`: a run stopped a couple of seconds in is still rendering,
@@ -439,13 +588,12 @@ def slow_notebooks(site: Path) -> Path:
 def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
     # Ctrl-C reaches the whole process group: the pool's workers too, which printed their
     # tracebacks (nbclient's "Task exception was never retrieved") after the run's line.
+    env, tmp, sockets = stopped_run_env(site, f"ctrl-c-{delay}")
     process = subprocess.Popen(
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
          "--as-of", AS_OF, "--jobs", "2", "--force"],
-        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO),
-                       "REPORTLIB_NOTEBOOKS": str(slow_notebooks(site))},
-        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=_as_from_a_shell)
+        cwd=site, env=env, start_new_session=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_shell)
     staged = site / "outputs" / ".staging" / TENANT / PERIOD / "bundle.duckdb"
     deadline = time.monotonic() + 120
     while not staged.exists() and time.monotonic() < deadline:
@@ -462,6 +610,9 @@ def test_ctrl_c_mid_run_is_one_line_and_exit_130(site, delay):
         for _ in range(100):
             os.killpg(process.pid, 0)
             time.sleep(0.1)
+    # Nor their files: each worker's folder (the executed notebook of a tenant's report), its
+    # kernel's connection file (its key) and socket folder were left in /tmp at every stop.
+    assert left_behind(tmp, sockets) == []
 
 
 def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
@@ -470,12 +621,12 @@ def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
     It now stops as on Ctrl-C."""
     out = site / "outputs"
     before = hashes(out)
+    env, tmp, sockets = stopped_run_env(site, "sigterm")
     process = subprocess.Popen(
         [sys.executable, "-m", "reportlib.cli", "run", "--tenant", TENANT, "--period", PERIOD,
          "--as-of", AS_OF, "--jobs", "2", "--force"],
-        cwd=site, env={**os.environ, "PYTHONPATH": str(REPO),
-                       "REPORTLIB_NOTEBOOKS": str(slow_notebooks(site))},
-        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=site, env=env, start_new_session=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
     staged = out / ".staging" / TENANT / PERIOD / "bundle.duckdb"
     deadline = time.monotonic() + 120
     while not staged.exists() and time.monotonic() < deadline:
@@ -496,6 +647,7 @@ def test_sigterm_mid_run_ends_its_workers_and_is_one_line_exit_143(site):
              if line.strip() and not line.startswith("reports ")]  # the progress bar
     assert lines == ["reportlib run: terminated"], err
     assert not (out / ".staging").exists()
+    assert left_behind(tmp, sockets) == []  # as on Ctrl-C
     assert {k: v for k, v in hashes(out).items() if k != ".staging.lock"} == before
 
 

@@ -301,3 +301,14 @@ def test_currency_is_an_iso_code(tmp_path):
                                      f"{says} an ISO 4217 currency code (e.g. USD, BRL)")
     (tmp_path / "tenants" / "acme.yaml").write_text("currency: ' brl '\n")
     assert params.load_tenant(tmp_path, "acme").currency == "BRL"
+
+
+@pytest.mark.parametrize("written", ["true", "yes", "on"])
+def test_a_yes_or_no_is_not_a_number_of_minutes(tmp_path, written):
+    """`sla_target_minutes: yes` is a boolean to YAML, and Python's True is the int 1: it
+    loaded as a 1-minute target (True), and the attendance report then failed in its kernel
+    with 'InvalidOperation: [<class 'decimal.ConversionSyntax'>]' naming no file or field."""
+    (tmp_path / "tenants").mkdir()
+    path = tmp_path / "tenants" / "acme.yaml"
+    path.write_text(f"sla_target_minutes: {written}\n")
+    assert error_of(tmp_path) == f"{path}: field sla_target_minutes: expected int, got True"

@@ -666,7 +666,7 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
         refused = _send(settings, message, remaining)
     except (OSError, smtplib.SMTPException) as exc:
         accepted, failed_now = [], remaining
-        error = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        error = smtp_failure(settings, exc)
     else:
         accepted, failed_now = [a for a in remaining if a not in refused], list(refused)
         error = _refusal(refused) if refused else None
@@ -684,6 +684,14 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
         return Delivery(*key[:3], list_name, "sent", f"{len(accepted)} recipient(s)")
     return Delivery(*key[:3], list_name, "failed", error + (
         f"; sent to {len(accepted)} other recipient(s)" if accepted else ""))
+
+
+def smtp_failure(settings: SmtpSettings, error: BaseException) -> str:
+    """A send that failed as a whole, on one line naming the server: 'ConnectionRefusedError:
+    [Errno 111] Connection refused' alone did not say which server, nor that it was the mail
+    server (REPORTLIB_SMTP_HOST and _PORT, or params/smtp.yaml)."""
+    return " ".join(f"SMTP server {settings.host}:{settings.port}: {type(error).__name__}: "
+                    f"{error}".split())[:300]
 
 
 def _refusal(refused: dict[str, tuple[int, bytes]]) -> str:

@@ -287,6 +287,8 @@ class Due:
     duplicates: tuple[str, ...] = ()  # "report (entry)": claimed by another entry of this call
     superseded_by: str | None = None
     unloaded: tuple[str, str] | None = None  # (tenant id, why its settings do not load)
+    # Why its e-mail cannot go (a recipient that is no address): it fails before rendering.
+    unsendable: str | None = None
 
     @property
     def tenant_id(self) -> str:
@@ -299,7 +301,9 @@ def plan(now: datetime, params_dir: Path,
     file's order. A `first_day` slot is superseded by a `consolidation_day` slot of the same
     tenant and period due in the same call; a report of a tenant-period is claimed by one entry
     only (consolidated entries first, then in the file's order). A tenant whose settings do
-    not load has its slots (in UTC) due with the reason (`Due.unloaded`): they fail alone."""
+    not load has its slots (in UTC) due with the reason (`Due.unloaded`), and one whose
+    recipients of an e-mailed slot are no addresses has that slot due with the reason
+    (`Due.unsendable`): they fail alone."""
     entries = load(params_dir)
     all_tenants = params_mod.list_tenants(params_dir)
     tenants: dict[str, TenantParams | str] = {}  # its settings, or why they do not load
@@ -342,8 +346,21 @@ def plan(now: datetime, params_dir: Path,
         duplicates = tuple(f"{r} ({claimed[tenant.tenant_id, period, r]})" for r in mine
                            if r not in reports)
         claimed.update({(tenant.tenant_id, period, r): entry.name for r in reports})
-        dues[i] = Due(entry, tenant, slot, period, reports, duplicates)
+        dues[i] = Due(entry, tenant, slot, period, reports, duplicates,
+                      unsendable=_unsendable(tenant, reports) if entry.email else None)
     return [dues[i] for i in range(len(candidates))]
+
+
+def _unsendable(tenant: TenantParams, reports: tuple[str, ...]) -> str | None:
+    """Why the tenant's lists for these reports cannot be sent to (a recipient that is no
+    address), or None. Its slots fail alone, before rendering: a mistake in one tenant's
+    file stopped every tenant's run-due."""
+    try:
+        for report in reports:
+            deliver.recipient_lists(tenant, report)
+    except ReportError as exc:
+        return str(exc)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,8 +402,9 @@ def _superseded_note(due: Due) -> str:
 def _would(due: Due) -> SlotRun:
     """A dry run's line: what run-due would do with this slot."""
     base = (due.entry.name, due.tenant_id, due.slot, due.period)
-    if due.unloaded:
-        return SlotRun(*base, "would fail", due.unloaded[1], email=due.entry.email)
+    if due.unloaded or due.unsendable:
+        return SlotRun(*base, "would fail", due.unsendable or due.unloaded[1],
+                       email=due.entry.email)
     if due.superseded_by:
         return SlotRun(*base, "would be superseded", _superseded_note(due),
                        email=due.entry.email)
@@ -412,9 +430,10 @@ def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, output
     from reportlib.render import runner
 
     base = (due.entry.name, due.tenant_id, due.slot, due.period)
-    if due.unloaded:
-        return SlotRun(*base, "failed", due.unloaded[1], email=due.entry.email,
-                       failures=(f"{due.tenant_id}: {due.unloaded[1]}",))
+    if due.unloaded or due.unsendable:
+        why = due.unsendable or due.unloaded[1]
+        return SlotRun(*base, "failed", why, email=due.entry.email,
+                       failures=(f"{due.tenant_id}: {why}",))
     if due.superseded_by:
         return SlotRun(*base, "superseded", _superseded_note(due))
     if not due.reports:  # runner.run would take "no report" as "every report"
@@ -494,9 +513,12 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
         return f"operator notified at {known[0][0].isoformat(timespec='seconds')}"
     try:
         settings = deliver.smtp_settings(params_dir, smtp)
+    except ReportError as exc:
+        return "operator not notified: " + str(exc)[:200]
+    try:
         message_id = deliver.send_text(settings, list(addresses), *_notice(run, now, locale))
-    except (ReportError, OSError, smtplib.SMTPException) as exc:
-        return "operator not notified: " + " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    except (OSError, smtplib.SMTPException) as exc:
+        return "operator not notified: " + deliver.smtp_failure(settings, exc)[:200]
     con = warehouse.create(warehouse_path)
     try:
         con.execute("INSERT OR REPLACE INTO schedule_notices VALUES (?, ?, ?, ?, ?, ?)",
@@ -517,19 +539,14 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
     if dry_run:
         return [_would(due) for due in plan(now, params_dir, _recorded_read_only(warehouse_path))]
     notify, notify_locale = notify_addresses(params_dir), notify_language(params_dir)
-    con = warehouse.create(warehouse_path)
-    try:
-        recorded = _recorded(con)
-    finally:
-        con.close()
-    dues = plan(now, params_dir, recorded)
-    if any(due.entry.email and due.reports and not due.unloaded for due in dues):
-        # A setting missing, or a recipient that is no address, stops here, before any
-        # rendering.
+    # Read-only until every usage mistake has been looked for: one found stops the command
+    # with the warehouse as it was (the first write, `_record`, brings its schema up to date).
+    dues = plan(now, params_dir, _recorded_read_only(warehouse_path))
+    if any(due.entry.email and due.reports and not (due.unloaded or due.unsendable)
+           for due in dues):
+        # An SMTP setting missing stops here, before any rendering (a tenant's recipient
+        # that is no address fails that tenant's slot alone: `Due.unsendable`).
         deliver.smtp_settings(params_dir, smtp)
-        for due in dues:
-            for report in due.reports if due.entry.email and not due.unloaded else ():
-                deliver.recipient_lists(due.tenant, report)
     runs = []
     for due in dues:
         run = _run(due, now, warehouse_path, params_dir, outputs, workers, smtp, rate_card)

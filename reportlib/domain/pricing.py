@@ -17,6 +17,7 @@ Eras: conversation-based pricing (CBP) until 2025-06-30, per-message pricing (PM
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -101,35 +102,71 @@ def rate_card_path(params_dir: Path | None = None, configured: Path | None = Non
     return Path(str(resources.files("reportlib") / "domain" / "data" / "rate_card.csv"))
 
 
+RATE_CARD_COLUMNS = ("market", "category", "effective_from", "rate_usd", "enabled")
+YES, NO = ("true", "1", "yes"), ("false", "0", "no", "")
+
+
 def load_rate_card(path: Path | None = None) -> list[RateRow]:
-    """Read and validate the rate card; a bad row is a ReportError naming file, line and field."""
+    """Read and validate the rate card; a bad row is a ReportError naming file, line and field
+    (and what the field holds): an edited copy's mistake said 'bad rate card row (could not
+    convert string to float: ...)', naming no field, or was taken (`enabled: ture` as false,
+    a rate of `nan`)."""
     path = path or rate_card_path()
-    rows: list[RateRow] = []
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        for line, record in enumerate(csv.DictReader(handle), start=2):
-            try:
-                rows.append(
-                    RateRow(
-                        market=record["market"].strip(),
-                        category=record["category"].strip().lower(),
-                        effective_from=date.fromisoformat(record["effective_from"].strip()),
-                        rate_usd=float(record["rate_usd"]),
-                        enabled=record["enabled"].strip().lower() in ("true", "1", "yes"),
-                        source=(record.get("source") or "").strip(),
-                        confidence=(record.get("confidence") or "high").strip().lower(),
-                        currency=(record.get("currency") or "").strip().upper() or "USD",
-                    )
-                )
-            except (KeyError, ValueError, AttributeError) as exc:
-                raise ReportError(f"{path}: line {line}: bad rate card row ({exc})") from None
-            if not is_currency(rows[-1].currency):
-                raise ReportError(f"{path}: line {line}: field currency: "
-                                  f"{rows[-1].currency!r} is not an ISO 4217 currency code")
-            if rows[-1].confidence not in ("high", "low"):
-                raise ReportError(f"{path}: line {line}: field confidence is not high or low")
-            if rows[-1].category not in CATEGORIES or rows[-1].rate_usd < 0:
-                raise ReportError(f"{path}: line {line}: field category/rate_usd is invalid")
-    return rows
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            return _rate_rows(path, csv.DictReader(handle))
+    except UnicodeDecodeError:
+        raise ReportError(f"{path}: not UTF-8 text (save the rate card as CSV, UTF-8)") from None
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _rate_rows(path: Path, reader: csv.DictReader) -> list[RateRow]:
+    missing = [c for c in RATE_CARD_COLUMNS if c not in (reader.fieldnames or ())]
+    if missing:
+        raise ReportError(f"{path}: line 1: missing column {missing[0]} (the columns: "
+                          f"{', '.join(RATE_CARD_COLUMNS)}, and source, confidence, currency)")
+    return [_rate_row(path, line, record) for line, record in enumerate(reader, start=2)]
+
+
+def _rate_row(path: Path, line: int, record: dict) -> RateRow:
+    def value(name: str) -> str:
+        return (record.get(name) or "").strip()
+
+    def wrong(name: str, what: str) -> ReportError:
+        return ReportError(f"{path}: line {line}: field {name}: {value(name)!r} is {what}")
+
+    if record.get(None):  # DictReader's key for cells past the header's
+        raise ReportError(f"{path}: line {line}: more cells than the header has columns "
+                          "(a rate written with a decimal comma? write 0.0625)")
+    if not value("market"):
+        raise wrong("market", "empty: a market of the card (e.g. Brazil)")
+    category = value("category").lower()
+    if category not in CATEGORIES:
+        raise wrong("category", f"not one of {', '.join(CATEGORIES)}")
+    try:
+        effective_from = date.fromisoformat(value("effective_from"))
+    except ValueError:
+        raise wrong("effective_from", "not a date (YYYY-MM-DD)") from None
+    try:
+        rate = float(value("rate_usd"))
+    except ValueError:
+        rate = math.nan
+    if not math.isfinite(rate) or rate < 0:
+        raise wrong("rate_usd", "not a rate (a number, 0 or more)")
+    enabled = value("enabled").lower()
+    if enabled not in YES + NO:
+        raise wrong("enabled", "not true or false")
+    confidence = value("confidence").lower() or "high"
+    if confidence not in ("high", "low"):
+        raise wrong("confidence", "not high or low")
+    currency = value("currency").upper() or "USD"
+    if not is_currency(currency):
+        raise ReportError(f"{path}: line {line}: field currency: {currency!r} is not an ISO "
+                          "4217 currency code")
+    return RateRow(market=value("market"), category=category, effective_from=effective_from,
+                   rate_usd=rate, enabled=enabled in YES, source=value("source"),
+                   confidence=confidence, currency=currency)
 
 
 def rate_card_date(rows: list[RateRow], currency: str = "USD") -> date | None:

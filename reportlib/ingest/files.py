@@ -68,7 +68,8 @@ def kind_entries(kind: str, folder: Path, root: Path) -> list[Entry]:
     return entries
 
 
-def tenant_folder_problem(folder: Path, root: Path, known: set[str]) -> str | None:
+def tenant_folder_problem(folder: Path, root: Path, known: set[str],
+                          params_dir: Path) -> str | None:
     """Why a tenant folder is refused, or None when it is read."""
     name = folder.name
     if not sources.TENANT_ID.match(name):
@@ -76,7 +77,7 @@ def tenant_folder_problem(folder: Path, root: Path, known: set[str]) -> str | No
     if folder.is_symlink() and not inside(folder, root):
         return "symbolic link leading outside the sources folder: nothing of it was read"
     if name not in known:
-        return f"unknown tenant {name!r}: no params/tenants/{name}.yaml"
+        return f"unknown tenant {name!r}: no {Path(params_dir) / 'tenants' / name}.yaml"
     return None
 
 

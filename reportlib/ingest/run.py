@@ -8,6 +8,7 @@ error in it is that file's one-line result: the run goes on with the next file.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import duckdb
 
 from reportlib import params as params_mod
 from reportlib import sources, warehouse
-from reportlib.errors import ReportError
+from reportlib.errors import ReportError, raise_if_stopping
 from reportlib.ingest import files
 from reportlib.ingest.analytics import load_analytics
 from reportlib.ingest.ownership import Ownership, ownership
@@ -83,10 +84,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Owner
         con.execute("SET TimeZone = 'UTC'")
         return result
     except (KeyboardInterrupt, SystemExit):
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.TransactionException):  # it came after the COMMIT
+            con.execute("ROLLBACK")
         raise
     except Exception as exc:  # noqa: BLE001 - any error of one file is that file's result
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("ROLLBACK")
+        raise_if_stopping(exc)  # Ctrl-C or SIGTERM inside a query: not this file's error
         con.execute("SET TimeZone = 'UTC'")
         if isinstance(exc, ReportError):
             message = _one_line(exc)
@@ -225,6 +229,10 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
                           "tenant, each a folder per kind of file (e.g. acme/notifications/"
                           "2026-10.csv)")
     known = {t: params_mod.load_tenant(params_dir, t) for t in params_mod.list_tenants(params_dir)}
+    if not known:  # every folder would be refused, into a warehouse made for nothing
+        raise ReportError(f"no tenants in {params_dir / 'tenants'}: a tenant's settings are "
+                          "its file there (<tenant>.yaml, README.md), or give the right "
+                          "--params")
     results: list[FileResult] = []
     session = Session(warehouse_path)
     try:
@@ -233,7 +241,7 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
                 results.append(FileResult("", "", str(folder), "skipped",
                                           message="not a tenant folder, not read"))
                 continue
-            problem = files.tenant_folder_problem(folder, sources_dir, set(known))
+            problem = files.tenant_folder_problem(folder, sources_dir, set(known), params_dir)
             if problem:
                 results.append(FileResult(folder.name, "", str(folder), "refused",
                                           message=problem))

@@ -527,8 +527,12 @@ def new_kernel_manager():
         if "sockets" not in _warm:  # /tmp: a socket path has at most 107 bytes
             sweep_socket_folders()
             _warm["sockets"] = tempfile.mkdtemp(prefix=f"rk-{os.getpid()}-", dir=SOCKETS_ROOT)
+        # Its connection file (the kernel's key) beside its sockets, not in the temporary
+        # folder: the socket folder goes with this process, or with the next run's sweep.
+        name = uuid.uuid4().hex[:12]
         km = KernelManager(kernel_name=kernel_name(), transport="ipc",
-                           ip=os.path.join(_warm["sockets"], uuid.uuid4().hex[:12]))
+                           ip=os.path.join(_warm["sockets"], name),
+                           connection_file=os.path.join(_warm["sockets"], f"{name}.json"))
         if forking_kernels():
             from reportlib.render import kernel_fork
 

@@ -15,9 +15,11 @@ published file as it was. Two runs into one outputs folder take turns (`run_lock
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import queue as queue_mod
@@ -45,7 +47,7 @@ from reportlib import params as params_mod
 from reportlib import registry, warehouse
 from reportlib.domain import calendar, pricing
 from reportlib.environment import command_settings
-from reportlib.errors import ReportError, WarehouseBusy, disk_full
+from reportlib.errors import ReportError, WarehouseBusy, disk_full, raise_if_stopping
 from reportlib.look.i18n import report_title
 from reportlib.marts import bundle
 from reportlib.render import (
@@ -366,6 +368,7 @@ def execute(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], worker
             try:
                 output = get()
             except Exception as exc:  # a worker that died: name the job, go on
+                raise_if_stopping(exc)  # Ctrl-C inside a query rendering here: not the job's
                 output = RenderOutput(JobResult(
                     job.tenant, job.period, job.report, "failed",
                     error=_worker_failed(exc)))
@@ -503,10 +506,19 @@ class _WorkerContext(multiprocessing.context.SpawnContext):
     Process = _WorkerProcess
 
     @staticmethod
-    def end_workers() -> None:
-        for process in multiprocessing.active_children():
-            if isinstance(process, _WorkerProcess):
-                process.terminate()
+    def end_workers(grace: float = 10.0) -> None:
+        """SIGTERM to every worker, which clears what it holds and exits (`WorkerStopped`),
+        waited for up to `grace` seconds: this process ending first would kill them outright
+        (PR_SET_PDEATHSIG) half-way through. One still there then is killed."""
+        workers = [p for p in multiprocessing.active_children()
+                   if isinstance(p, _WorkerProcess)]
+        for process in workers:
+            process.terminate()
+        deadline = time.monotonic() + grace
+        for process in workers:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
 
 
 def _worker_failed(error: BaseException) -> str:
@@ -545,6 +557,48 @@ def _share(jobs: list[Job], workers: int) -> list[list[Job]]:
 
 # -- in a worker of the pool
 _messages = None  # the run's queue (`_start_worker`)
+_stopping = False  # SIGTERM came: the run ends this worker (`WorkerStopped`)
+
+
+class WorkerStopped(SystemExit):
+    """SIGTERM in a worker of the pool: the run ends its workers (on Ctrl-C, SIGTERM, a busy
+    warehouse). Raised where the worker is, so that what it holds goes on the way out: its
+    report's folder (the executed notebook of a tenant's report), its kernel with the kernel's
+    connection file and socket folder, its kernel template. Left to SIGTERM's default action
+    the worker died at once, and every stopped run left them in /tmp."""
+
+
+def _stop_worker(signum, frame) -> None:
+    global _stopping
+    _stopping = True
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the way out is not cut short
+    if _messages is not None:  # what it has not sent yet would hold its exit: nobody reads
+        _messages.cancel_join_thread()
+    # Quiet from here: the run says it stopped. The report it was rendering is cut short, and
+    # what notices it on the way out (nbclient's "Kernel died while waiting for execute
+    # reply." as its kernel is shut down) would print after the run's one line. Its logging,
+    # and its standard error as Python and the process write it (`quiet_stderr`, where it
+    # was, puts the descriptor back: the logging is what holds).
+    logging.disable(logging.CRITICAL)
+    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - until it exits
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    raise WorkerStopped(128 + signum)
+
+
+def _exit_if_stopping() -> None:
+    """In a stopped worker, once its task's own clean-up has run (its `finally` clauses): what
+    is left of its kernels goes, and the worker exits (the pool would take the exception for
+    the task's result and wait for the next task). Any other error is the caller's."""
+    if not _stopping:
+        return
+    from reportlib.render import _at_exit
+
+    try:
+        _at_exit()
+    finally:
+        os._exit(128 + signal.SIGTERM)
 
 
 def _start_worker(messages) -> None:
@@ -562,11 +616,15 @@ def _start_worker(messages) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         if os.getppid() == 1:  # the run ended before this line
             os._exit(1)
+    signal.signal(signal.SIGTERM, _stop_worker)
     if command_settings().warm_kernels:
         try:  # the kernel template imports while this worker builds its first bundle
             prepare_kernels()
         except Exception:  # noqa: BLE001 - the first kernel's start will say what is wrong
             pass
+        except BaseException:
+            _exit_if_stopping()
+            raise
 
 
 def _send(*message) -> None:
@@ -578,32 +636,41 @@ def build_and_render(scope: Scope, build: Callable[[Scope], list[Job]],
     """In a worker: build the tenant-period's bundle and say so; then, with `render_here`,
     render its reports that changed, in turn."""
     try:
-        jobs, error = build(scope), None
-    except WarehouseBusy as exc:
-        _send("busy", _key(scope), exc)
-        return
-    except ReportError as exc:
-        jobs, error = [], exc
-    _send("built", _key(scope), jobs, error)
-    if render_here:
-        render_in_turn([job for job in jobs if not job.unchanged])
+        try:
+            jobs, error = build(scope), None
+        except WarehouseBusy as exc:
+            _send("busy", _key(scope), exc)
+            return
+        except ReportError as exc:
+            jobs, error = [], exc
+        _send("built", _key(scope), jobs, error)
+        if render_here:
+            render_in_turn([job for job in jobs if not job.unchanged])
+    except BaseException:
+        _exit_if_stopping()
+        raise
 
 
 def render_in_turn(jobs: list[Job]) -> None:
     """In a worker: render the jobs one after another (one tenant-period's: one warm kernel),
     sending each output; the kernel is shut down after the last."""
     try:
-        for job in jobs:
-            try:
-                output = render(job)
-            except Exception as exc:  # a bug, not the report's: name the job, go on
-                drop_warm_kernel()
-                output = RenderOutput(JobResult(
-                    job.tenant, job.period, job.report, "failed",
-                    error=_worker_failed(exc)))
-            _send("output", output)
-    finally:
-        drop_warm_kernel()
+        try:
+            for job in jobs:
+                try:
+                    output = render(job)
+                except Exception as exc:  # a bug, not the report's: name the job, go on
+                    _exit_if_stopping()  # DuckDB's 'Query interrupted': the run stops it
+                    drop_warm_kernel()
+                    output = RenderOutput(JobResult(
+                        job.tenant, job.period, job.report, "failed",
+                        error=_worker_failed(exc)))
+                _send("output", output)
+        finally:
+            drop_warm_kernel()
+    except BaseException:
+        _exit_if_stopping()
+        raise
 
 
 def _render_here_or_on_cluster(jobs: list[Job], done, dask_address: str | None) -> None:
@@ -656,15 +723,28 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
     staged: dict[tuple[str, str], Path] = {}
     rendered: dict[tuple[str, str], bool] = {}
 
+    def unwritable(result: JobResult, out_dir: Path, error: OSError) -> JobResult:
+        """The result of a report whose tenant-period folder cannot be written (another
+        user's, a file in its place): failed, alone; the other tenants go on. A full disk is
+        the run's (`errors.disk_full`)."""
+        if error.errno == errno.ENOSPC:
+            raise error
+        return dataclasses.replace(result, status="failed", files={}, figures={}, error=(
+            f"cannot write in {out_dir} ({error.strerror or error}): nothing of it was "
+            "published"))
+
     def on_built(scope: Scope, jobs: list[Job], error: ReportError | None) -> list[Job]:
         key = (scope.tenant.tenant_id, scope.period.label)
         out_dir = Path(scope.out_dir)
         if error is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
             for report in scope.reports:
                 result = JobResult(*key, report, "failed", error=str(error))
+                try:
+                    out_dir.mkdir(parents=True, exist_ok=True)
+                    update_manifest(out_dir, result, as_of.isoformat())
+                except OSError as exc:
+                    unwritable(result, out_dir, exc)  # said by its error already
                 results.append(result)
-                update_manifest(out_dir, result, as_of.isoformat())
         todo = []
         for job in jobs:
             same = unchanged_result(out_dir, *key, job.report, "input_hash",
@@ -677,8 +757,11 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
             elif same is None:
                 todo.append(job)
             else:
-                remember_source_hash(out_dir, job.report, job.source_hash)
-                same.source_hash = job.source_hash
+                try:
+                    remember_source_hash(out_dir, job.report, job.source_hash)
+                    same.source_hash = job.source_hash
+                except OSError as exc:
+                    same = unwritable(same, out_dir, exc)
                 results.append(same)
         if not todo:  # nothing to publish
             shutil.rmtree(staging_dir(outputs, *key), ignore_errors=True)
@@ -688,11 +771,14 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
     def publish_output(output: RenderOutput) -> None:
         result = output.result
         out_dir = outputs / result.tenant / result.period
-        publish(out_dir, output)
-        if result.params:
-            result.params["bundle"] = str((out_dir / "bundle.duckdb").resolve())
+        try:
+            publish(out_dir, output)
+            if result.params:
+                result.params["bundle"] = str((out_dir / "bundle.duckdb").resolve())
+            update_manifest(out_dir, result, as_of.isoformat())
+        except OSError as exc:
+            result = unwritable(result, out_dir, exc)
         results.append(result)
-        update_manifest(out_dir, result, as_of.isoformat())
         key = (result.tenant, result.period)
         rendered[key] = rendered.get(key, False) or result.status != "failed"
         left = [j for j in pending[key] if j.report != result.report]

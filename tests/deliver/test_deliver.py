@@ -146,10 +146,12 @@ def test_email_mime_tree(rendered, tiny_warehouse, params_dir, smtp_env, capsys)
 
 def test_email_is_sent_once_and_failures_are_retried(rendered, tiny_warehouse, params_dir,
                                                       smtp_env, capsys):
-    # Server down: the attempt is recorded as failed and the command exits 1.
+    # Server down: the attempt is recorded as failed and the command exits 1. Its line names
+    # the server ('failed: ConnectionRefusedError: [Errno 111] Connection refused' did not).
     assert email(rendered, tiny_warehouse, params_dir) == 1
     out = capsys.readouterr().out
-    assert "acme 2026-10 consumption [consumption]: failed" in out
+    assert (f"acme 2026-10 consumption [consumption]: failed: SMTP server 127.0.0.1:{smtp_env}: "
+            "ConnectionRefusedError: [Errno 111] Connection refused") in out.splitlines()
     server = SmtpServer(smtp_env).start()
     try:
         assert email(rendered, tiny_warehouse, params_dir, "2026-11-20T10:01:00+00:00") == 0

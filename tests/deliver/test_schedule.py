@@ -361,9 +361,9 @@ def test_a_failed_run_notifies_the_operator_once(tmp_path, tiny_warehouse,
         controller.stop()
     assert [r.status for r in first + second + third] == ["failed"] * 3
     assert "SMTPRecipientsRefused" in first[0].detail
-    assert first[0].detail.endswith("operator not notified: SMTPRecipientsRefused: "
-                                    "{'ops@reportlib.example': (550, b'5.1.1 mailbox "
-                                    "unavailable')}")
+    assert first[0].detail.endswith(
+        f"operator not notified: SMTP server 127.0.0.1:{smtp_port}: SMTPRecipientsRefused: "
+        "{'ops@reportlib.example': (550, b'5.1.1 mailbox unavailable')}")
     assert second[0].detail.endswith("operator notified (ops@reportlib.example)")
     assert third[0].detail.endswith("operator notified at 2026-11-01T13:30:00+00:00")
     assert len(inbox.messages) == 1  # one notice for the slot, none of the report
@@ -372,7 +372,8 @@ def test_a_failed_run_notifies_the_operator_once(tmp_path, tiny_warehouse,
     assert notice["Subject"] == "reportlib: scheduled run failed: preliminary acme 2026-10"
     assert notice.get_content_type() == "text/plain"
     body = notice.get_content()
-    assert "- acme 2026-10 consumption [consumption]: failed: SMTPRecipientsRefused" in body
+    assert ("- acme 2026-10 consumption [consumption]: failed: SMTP server "
+            f"127.0.0.1:{smtp_port}: SMTPRecipientsRefused") in body
     assert "not notified again" in body
     assert recorded_runs(tiny_warehouse) == [("preliminary", "2026-10", "failed")]
 
@@ -478,21 +479,39 @@ def test_a_slot_without_data_stays_open_until_the_data_arrives(
     assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-11", "done")]
 
 
-def test_a_bad_recipient_stops_before_rendering(tmp_path, tiny_warehouse,
-                                                acme_with_recipients, smtp_port):
+def test_a_bad_recipient_fails_its_tenant_alone_before_rendering(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """A recipient that is no address in one tenant's file stopped run-due for every tenant
+    (exit 2, nothing rendered or sent, and `status` said nothing of it), on every call of the
+    cron line until the file was mended. Now that tenant's e-mailed slot fails before
+    rendering, named and notified, and the other tenants run."""
     from dataclasses import replace
 
-    from reportlib import params as params_mod
-    from tests.conftest import ACME
+    from tests.conftest import BETA
 
-    params_mod.dump_tenant(acme_with_recipients, replace(
-        ACME, reports=("consumption",), recipients={"consumption": ["cfo at acme"]}))
-    with pytest.raises(ReportError, match=r"acme\.yaml: recipients\.consumption: 'cfo at acme' "
-                       "is not an e-mail address"):
-        schedule.run_due(SEVENTH_BUSINESS_DAY, tiny_warehouse, acme_with_recipients,
-                         tmp_path / "out", 1, smtp=command_settings().smtp)
-    assert not (tmp_path / "out").exists()
-    assert recorded_runs(tiny_warehouse) == []
+    beta_file = params_mod.dump_tenant(acme_with_recipients, replace(
+        BETA, reports=("consumption",), recipients={"consumption": ["cfo at beta"]}))
+    (acme_with_recipients / "schedule.yaml").write_text(EVERY_TENANT)
+    why = f"{beta_file}: recipients.consumption: 'cfo at beta' is not an e-mail address"
+    argv = ["--now", SEVENTH_BUSINESS_DAY.isoformat(), "--warehouse", str(tiny_warehouse),
+            "--params", str(acme_with_recipients), "--outputs", str(tmp_path / "out")]
+    server = SmtpServer(smtp_port).start()
+    try:
+        assert cli.main(["schedule", "run-due", "--dry-run", *argv]) == 0
+        assert capsys.readouterr().out.splitlines()[1] == (
+            f"consolidated beta 2026-11-09T07:00:00+00:00 2026-10: would fail: {why}")
+        assert cli.main(["schedule", "run-due", "--jobs", "1", *argv]) == 1
+        out = capsys.readouterr().out.splitlines()
+    finally:
+        server.stop()
+    assert out == ["consolidated acme 2026-11-09T07:00:00-03:00 2026-10: done",
+                   f"consolidated beta 2026-11-09T07:00:00+00:00 2026-10: failed: {why}; "
+                   "operator notified (ops@reportlib.example)"]
+    assert not (tmp_path / "out" / "beta").exists()
+    assert [rcpt for rcpt, _ in server.inbox.messages] == [["cfo@acme.example"],
+                                                          ["ops@reportlib.example"]]
+    assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-10", "failed"),
+                                             ("consolidated", "2026-10", "done")]
 
 
 @pytest.mark.parametrize(("text", "says"), [
@@ -579,3 +598,29 @@ def test_a_tenant_whose_settings_do_not_load_fails_alone(
                              "reportlib: execução agendada falhou: consolidated beta 2026-10")]
     assert recorded_runs(tiny_warehouse) == [("consolidated", "2026-10", "failed"),
                                              ("consolidated", "2026-10", "done")]
+
+
+@pytest.mark.parametrize(("mistake", "says"), [
+    ("cadence", "schedule.yaml: schedules[0]: field cadence: not one of first_day, "
+                "consolidation_day, daily, weekly"),
+    ("smtp", "SMTP is not configured: set REPORTLIB_SMTP_HOST and REPORTLIB_SMTP_FROM (or "
+             "params/smtp.yaml)"),
+])
+def test_a_usage_mistake_of_run_due_leaves_the_warehouse_as_it_was(
+        tmp_path, tiny_warehouse, acme_with_recipients, monkeypatch, capsys, mistake, says):
+    """run-due opened the warehouse for writing (its schema brought up to date) before it
+    read the schedule and the SMTP settings: a mistake in either, exit 2, had rewritten the
+    warehouse file all the same, on every call of the cron line until it was mended."""
+    text = EVERY_TENANT
+    if mistake == "cadence":
+        text = text.replace("cadence: consolidation_day", "cadence: 0 7 * * *")
+    for name in ("HOST", "PORT", "SECURITY", "FROM", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    (acme_with_recipients / "schedule.yaml").write_text(text)
+    before = file_hashes(tiny_warehouse.parent)
+    assert cli.main(["schedule", "run-due", "--now", SEVENTH_BUSINESS_DAY.isoformat(),
+                     "--jobs", "1", "--warehouse", str(tiny_warehouse),
+                     "--params", str(acme_with_recipients),
+                     "--outputs", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip().endswith(says)
+    assert file_hashes(tiny_warehouse.parent) == before

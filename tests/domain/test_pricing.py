@@ -79,3 +79,53 @@ def test_a_rate_card_row_in_no_currency_is_refused_naming_line_and_field(tmp_pat
     with pytest.raises(ReportError, match=r"rate_card.csv: line 3: field currency: 'REAIS' "
                                           r"is not an ISO 4217 currency code"):
         pricing.load_rate_card(path)
+
+
+@pytest.mark.parametrize(("row", "says"), [
+    # Each said "bad rate card row (...)" naming no field, or was taken.
+    ("Brazil,marketing,2025-07-01,0,06,true,x,high",
+     "line 2: more cells than the header has columns (a rate written with a decimal comma? "
+     "write 0.0625)"),
+    ("Brazil,marketing,01/07/2025,0.0625,true,x,high",
+     "line 2: field effective_from: '01/07/2025' is not a date (YYYY-MM-DD)"),
+    ("Brazil,marketing,2025-07-01,US$ 0.0625,true,x,high",
+     "line 2: field rate_usd: 'US$ 0.0625' is not a rate (a number, 0 or more)"),
+    ("Brazil,marketing,2025-07-01,nan,true,x,high",  # taken: every estimate NaN
+     "line 2: field rate_usd: 'nan' is not a rate (a number, 0 or more)"),
+    ("Brazil,marketing,2025-07-01,-0.0625,true,x,high",
+     "line 2: field rate_usd: '-0.0625' is not a rate (a number, 0 or more)"),
+    ("Brazil,marketting,2025-07-01,0.0625,true,x,high",
+     "line 2: field category: 'marketting' is not one of marketing, utility, "
+     "authentication, service"),
+    ("Brazil,marketing,2025-07-01,0.0625,ture,x,high",  # taken as false: no estimate
+     "line 2: field enabled: 'ture' is not true or false"),
+    ("Brazil,marketing,2025-07-01,0.0625,true,x,medium",
+     "line 2: field confidence: 'medium' is not high or low"),
+    (",marketing,2025-07-01,0.0625,true,x,high",
+     "line 2: field market: '' is empty: a market of the card (e.g. Brazil)"),
+])
+def test_a_rate_card_mistake_is_one_line_naming_line_field_and_value(tmp_path, row, says):
+    from reportlib.domain import pricing
+    from reportlib.errors import ReportError
+
+    path = tmp_path / "rate_card.csv"
+    path.write_text("market,category,effective_from,rate_usd,enabled,source,confidence\n"
+                    f"{row}\n")
+    with pytest.raises(ReportError) as caught:
+        pricing.load_rate_card(path)
+    assert str(caught.value) == f"{path}: {says}"
+
+
+def test_a_rate_card_without_a_column_says_which(tmp_path):
+    """A copy saved without its rate column said "line 2: bad rate card row ('rate_usd')"."""
+    from reportlib.domain import pricing
+    from reportlib.errors import ReportError
+
+    path = tmp_path / "rate_card.csv"
+    path.write_text("market,category,effective_from,rate,enabled\n"
+                    "Brazil,marketing,2025-07-01,0.0625,true\n")
+    with pytest.raises(ReportError) as caught:
+        pricing.load_rate_card(path)
+    assert str(caught.value) == (
+        f"{path}: line 1: missing column rate_usd (the columns: market, category, "
+        "effective_from, rate_usd, enabled, and source, confidence, currency)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from datetime import date
@@ -293,6 +294,70 @@ def test_hostile_and_unknown_tenant_folders_are_refused(tmp_path, params_dir, ca
     assert "unknown sub-folder, not read" in out
     assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(0,)]
     assert all("\n" not in line for line in out.splitlines())
+
+
+@pytest.mark.parametrize(("folder", "says"), [
+    ("nope", "no params folder at {params}: give the right --params (or REPORTLIB_PARAMS)"),
+    ("empty", "no tenants in {params}/tenants: a tenant's settings are its file there "
+              "(<tenant>.yaml, README.md), or give the right --params"),
+])
+def test_a_params_folder_without_tenants_stops_before_a_warehouse_is_made(
+        tmp_path, capsys, folder, says):
+    """`ingest --params` mistyped (or a folder with no tenant): every tenant folder was
+    refused, 'unknown tenant ...: no params/tenants/<tenant>.yaml' naming a folder other than
+    the one given, an empty warehouse was made, and the exit status was 1."""
+    params = tmp_path / folder
+    if folder == "empty":
+        (params / "tenants").mkdir(parents=True)
+    write(tmp_path / "sources/acme/notifications/n.csv", HEADER + GOOD)
+    assert cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == "reportlib ingest: error: " + says.format(params=params)
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_an_unknown_tenant_folder_names_the_params_folder_given(tmp_path, params_dir, capsys):
+    write(tmp_path / "sources/ghost/notifications/n.csv", HEADER + GOOD)
+    assert cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params_dir)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{tmp_path}/sources/ghost: refused: unknown tenant 'ghost': no "
+        f"{params_dir}/tenants/ghost.yaml"]
+
+
+@pytest.mark.parametrize(("stop", "code", "says"), [
+    (signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_or_sigterm_during_a_query_stops_the_ingest(tmp_path, params_dir, monkeypatch,
+                                                           capsys, stop, code, says):
+    """DuckDB turns a signal that comes while it runs a query into RuntimeError('Query
+    interrupted'), dropping the KeyboardInterrupt its handler raised: Ctrl-C or `kill PID`
+    in the middle of a file recorded that good file 'unreadable: unexpected error
+    (RuntimeError: Query interrupted)' and the ingest went on with every other file, exit 1
+    (or, between two statements, 'unexpected error ... cannot rollback')."""
+    import threading
+
+    from reportlib.ingest import run as ingest_run
+
+    load = ingest_run._load
+
+    def slow_load(con, *args):
+        """The signal comes while DuckDB runs a long query, as in a large file."""
+        con.execute("SET threads = 1")  # DuckDB looks at the signal at once (with more
+        # threads, when a task ends)
+        threading.Timer(0.3, os.kill, (os.getpid(), stop)).start()
+        con.execute("SELECT count(*) FROM range(20000000000) t(i) WHERE i % 7 = 3").fetchall()
+        return load(con, *args)
+
+    monkeypatch.setattr(ingest_run, "_load", slow_load)
+    write(tmp_path / "sources/acme/notifications/a.csv", HEADER + GOOD)
+    write(tmp_path / "sources/acme/notifications/b.csv", HEADER + GOOD.replace("m1,", "m2,"))
+    assert cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params_dir)]) == code
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == f"reportlib ingest: {says}"
+    assert rows(tmp_path, "SELECT count(*) FROM ingest_log") == [(0,)]
+    assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(0,)]
 
 
 def test_unknown_columns_are_reported_once(tmp_path, params_dir):

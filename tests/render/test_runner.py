@@ -106,3 +106,30 @@ def test_bundles_are_built_in_the_pool_only_with_workers_and_no_dask_cluster():
     assert not runner.builds_in_the_pool(scopes, 1, None)
     one_report = runner.Scope(None, calendar.parse_period("2026-10"), ("consumption",), "", "")
     assert not runner.builds_in_the_pool([one_report], 2, None)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_tenant_whose_outputs_cannot_be_written_fails_alone(tmp_path, two_tenant_warehouse,
+                                                              params_dir, workers):
+    """A tenant's folder of the outputs that cannot be written (another user's, a file where
+    the folder should be) ended the whole run: 'unexpected error (NotADirectoryError ...)',
+    the other tenants' reports rendered for nothing or left out of the index, no history."""
+    from reportlib.warehouse import history
+
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    (outputs / "acme").write_text("not a folder")
+    results = runner.run(["acme", "beta"], ["2026-10"], ["consumption"], date(2026, 11, 20),
+                         two_tenant_warehouse, params_dir, outputs, workers=workers)
+    by_tenant = {r.tenant: r for r in results}
+    assert by_tenant["beta"].status == "ok"
+    assert (outputs / "beta" / "2026-10" / "consumption.pdf").read_bytes().startswith(b"%PDF")
+    assert by_tenant["acme"].status == "failed"
+    assert by_tenant["acme"].line() == (
+        f"acme 2026-10 consumption: FAILED: cannot write in {outputs / 'acme' / '2026-10'} "
+        "(Not a directory): nothing of it was published")
+    assert (outputs / "acme").read_text() == "not a folder"
+    assert "beta" in (outputs / "index.html").read_text()
+    assert not (outputs / ".staging").exists()
+    assert {(e.tenant, e.outcome) for e in history.events(two_tenant_warehouse)} == {
+        ("acme", "failed"), ("beta", "ok")}

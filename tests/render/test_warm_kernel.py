@@ -154,12 +154,18 @@ def test_a_kernel_talks_over_sockets_in_a_private_folder_not_tcp_ports(tmp_path)
     info = km.get_connection_info()
     assert info["transport"] == "ipc"
     folder = Path(info["ip"]).parent
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and folder.stat().st_uid == os.getuid()
+    # rwx for us alone (jupyter_client adds the sticky bit, writing the connection file in it)
+    assert stat.S_IMODE(folder.stat().st_mode) & 0o777 == 0o700
+    assert folder.stat().st_uid == os.getuid()
     sockets = [folder / f"{Path(info['ip']).name}-{info[port]}"
                for port in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
     assert all(stat.S_ISSOCK(s.stat().st_mode) for s in sockets)
+    # Its connection file (the kernel's key) is there too, not loose in the temporary folder,
+    # where a worker ended by a stopped run left it.
+    connection = Path(km.connection_file)
+    assert connection.parent == folder and connection.is_file()
     render.drop_warm_kernel()
-    assert not any(s.exists() for s in sockets)  # removed with the kernel
+    assert not any(s.exists() for s in [*sockets, connection])  # removed with the kernel
     render._at_exit()  # what the process does as it ends: the folder goes too
     assert not folder.exists()
 
