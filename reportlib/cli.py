@@ -26,8 +26,7 @@ import duckdb
 from reportlib import demo, environment, errors, ingest, params, registry, warehouse
 from reportlib.deliver import extract as extract_mod
 from reportlib.domain import calendar
-from reportlib.errors import ReportError, Terminated, disk_full
-from reportlib.ingest.results import printable
+from reportlib.errors import ReportError, Terminated, disk_full, printable
 
 EXAMPLES = {
     "demo": "reportlib demo --sources sources --as-of 2026-11-20 --tenants 3",

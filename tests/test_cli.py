@@ -829,3 +829,27 @@ def test_an_as_of_ahead_of_the_clock_is_taken_when_the_data_has_lived_those_days
     assert cli.main([*base, "--as-of", "2026-11-22", "--outputs", str(tmp_path / "b")]) == 2
     assert "--as-of 2026-11-22 is after today (2026-11-10)" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_an_error_quoting_data_stays_one_line_on_every_kind_of_line():
+    """A report's error (it may quote a cell or a traceback), an e-mail's detail (an SMTP
+    server's reply) and a schedule slot's detail are printed escaped: a newline or an escape
+    code in them can neither split the command's output nor forge a line of its own."""
+    from datetime import UTC, datetime
+
+    from reportlib.deliver import Delivery
+    from reportlib.deliver.schedule import SlotRun, UnloadedStatus
+    from reportlib.render import JobResult
+
+    forged = "bad\nacme 2026-10 consumption: ok\x1b[2K"
+    lines = [
+        JobResult("acme", "2026-10", "consumption", "failed", error=forged).line(),
+        Delivery("acme", "2026-10", "consumption", "ops", "failed", forged).line(),
+        Delivery("acme", "2026-10", "consumption", "ops", "no_recipients", forged).line(),
+        SlotRun("daily", "acme", datetime(2026, 11, 20, tzinfo=UTC), "2026-10", "failed",
+                   forged).line(),
+        UnloadedStatus("daily", "acme", forged).line(),
+    ]
+    for line in lines:
+        assert "\n" not in line and "\x1b" not in line, line
+        assert "bad\\nacme 2026-10 consumption: ok\\x1b[2K" in line, line

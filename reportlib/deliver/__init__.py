@@ -37,7 +37,7 @@ import css_inline
 from reportlib import registry, warehouse
 from reportlib.domain.calendar import parse_period
 from reportlib.environment import smtp_variable
-from reportlib.errors import ReportError
+from reportlib.errors import ReportError, printable
 from reportlib.look.i18n import Formatter, report_short_title, report_title
 from reportlib.params import ADDRESS, TenantParams, params_file, read_yaml
 from reportlib.reports import trust
@@ -523,10 +523,11 @@ class Delivery:
     retry_at: datetime | None = None  # a failed send held by its backoff until then
 
     def line(self) -> str:
+        # the detail may quote an SMTP server's reply: escaped, it stays one line
         if self.status == "no_recipients":  # the detail says it all, and what to do
-            return f"{self.tenant} {self.period} {self.report}: {self.detail}"
+            return f"{self.tenant} {self.period} {self.report}: {printable(self.detail)}"
         return f"{self.tenant} {self.period} {self.report} [{self.list_name}]: {self.status}" + (
-            f": {self.detail}" if self.detail else "")
+            f": {printable(self.detail)}" if self.detail else "")
 
 
 def no_recipients(tenant: TenantParams, period: str, report: str) -> Delivery:

@@ -35,7 +35,7 @@ from pathlib import Path
 from reportlib import deliver, registry, warehouse
 from reportlib import params as params_mod
 from reportlib.domain import calendar
-from reportlib.errors import ReportError
+from reportlib.errors import ReportError, printable
 from reportlib.params import TenantParams
 
 CADENCES = ("first_day", "consolidation_day", "daily", "weekly")
@@ -382,7 +382,7 @@ class SlotRun:
     def line(self) -> str:
         what = f"{self.entry} {self.tenant} {self.slot.isoformat()}"
         return f"{what} {self.period or ''}: {self.status}" + (
-            f": {self.detail}" if self.detail else "")
+            f": {printable(self.detail)}" if self.detail else "")
 
 
 def _clip(parts: list[str], limit: int = DETAIL_CHARS) -> str:
@@ -588,7 +588,7 @@ class EntryStatus:
                         if self.last_finished_at else "")
             last = (f"last {self.last_slot.isoformat()} {self.last_period or ''}: "
                     f"{self.last_status}{finished}" +
-                    (f" ({self.last_detail[:200]})" if self.last_detail else ""))
+                    (f" ({printable(self.last_detail[:200])})" if self.last_detail else ""))
         due = (f"; due now {self.due_slot.isoformat()} {self.due_period}: {self.due_action}"
                if self.due_slot else "")
         return (f"{self.entry} {self.tenant}: {last}{due}; "
@@ -605,7 +605,7 @@ class UnloadedStatus:
     failed = True
 
     def line(self) -> str:
-        return f"{self.entry} {self.tenant}: its settings do not load: {self.error}"
+        return f"{self.entry} {self.tenant}: its settings do not load: {printable(self.error)}"
 
 
 def status(now: datetime, warehouse_path: Path, params_dir: Path

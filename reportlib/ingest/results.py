@@ -11,23 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-
-def printable(text: str) -> str:
-    """`text` with every control or non-printable character escaped (\\n, \\x1b, \\u2028…), so
-    that a file name or a cell copied into a message can neither split nor forge a line."""
-    out = []
-    for ch in str(text):
-        if ch.isprintable():
-            out.append(ch)
-        elif ch in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
-        elif 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte of a name that is not UTF-8
-            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
-        elif ord(ch) < 0x100:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(f"\\u{ord(ch):04x}")
-    return "".join(out)
+from reportlib.errors import printable  # noqa: F401 - the ingest modules import it here
 
 
 @dataclass

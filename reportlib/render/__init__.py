@@ -31,7 +31,7 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from reportlib import environment, registry
 from reportlib.domain import calendar
-from reportlib.errors import ReportError
+from reportlib.errors import ReportError, printable
 from reportlib.look import pagefit
 from reportlib.look.i18n import report_title
 from reportlib.notebook import FIGURES_MIME  # the kernel side owns the name
@@ -86,7 +86,9 @@ class JobResult:
         if self.status == "unchanged":
             return (f"{where}: unchanged (its inputs are as when it was last rendered; "
                     "--force renders it again)")
-        return f"{where}: ok" if self.status == "ok" else f"{where}: FAILED: {self.error}"
+        # the error may quote a cell or a kernel's traceback: escaped, it stays one line
+        return f"{where}: ok" if self.status == "ok" else \
+            f"{where}: FAILED: {printable(self.error or '')}"
 
 
 def notebook_path(report: str) -> Path:
