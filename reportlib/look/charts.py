@@ -327,20 +327,17 @@ def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
                 colors: dict[str, str], labels: dict[str, str], title: str, unit_label: str,
                 fmt: Formatter, provisional_from: date | None = None,
                 dashed: Sequence[str] = (),
-                missing: Sequence[tuple[date, date]] = (),
-                blank: Sequence[str] | None = None) -> matplotlib.figure.Figure:
+                missing: Sequence[tuple[date, date]] = ()) -> matplotlib.figure.Figure:
     """One line per series over the days of a period; days from `provisional_from` on shaded
-    as provisional, the `missing` runs of days as without records (the lines of the series
-    named in `blank`, every one by default, broken there; a day left alone between two breaks
-    is a dot). The series named in `dashed` are drawn dashed over the others: where two
-    series run together (tickets closed the day they were opened), both stay in sight
-    instead of the last one drawn hiding the first."""
+    as provisional, the `missing` runs of days as without records (the lines broken there; a
+    day left alone between two breaks is a dot). The series named in `dashed` are drawn dashed
+    over the others: where two series run together (tickets closed the day they were opened),
+    both stay in sight instead of the last one drawn hiding the first."""
     fig, ax = _figure()
     bands = shade_provisional(ax, days, provisional_from, fmt) + \
         shade_missing(ax, days, missing, fmt)
     for key, values in series.items():
-        if blank is None or key in blank:
-            values = _without_missing(days, values, missing)
+        values = _without_missing(days, values, missing)
         style = ({"linestyle": (0, (4, 2.5)), "linewidth": 1.6, "zorder": 3} if key in dashed
                  else {"linewidth": 2.6 if dashed else 1.8, "zorder": 2})
         ax.plot(days, values, color=colors.get(key, MUTED), label=labels.get(key, key),

@@ -375,9 +375,7 @@ class AttendanceReport(BaseReport):
                                      pd.Timestamp(peak.day).date()),
                                      n=self.fmt.number(peak.opened)), "tickets", self.fmt,
                                  provisional_from=self.provisional_chart_from(),
-                                 # closings of earlier tickets have their own dates
                                  missing=self.missing_chart_days(("tickets",)),
-                                 blank=("opened",),
                                  dashed=("closed",))
         return present.Section(self._t("section.tickets_daily"), prose,
                                present.figure_to_img(fig, self._t("section.tickets_daily")))
