@@ -92,8 +92,11 @@ def field_checks(f: sources.Field, col: str, typed: str,
         # `+55 (11) 98765-4321`): one number, one spelling, for every join on it. NULL when it
         # is none: the reasons below, read only then, say why.
         plain = f"regexp_replace({col}, '{PHONE_SEPARATORS}', '', 'g')"
+        north_american = f"starts_with(ltrim({plain}, '+'), '1')"
         value = (f"CASE WHEN regexp_full_match({plain}, '\\+?{sources.E164}') "
                  f"AND NOT {spreadsheet_number(col, DECIMAL)} "
+                 f"AND (NOT {north_american} "
+                 f"OR regexp_full_match({plain}, '\\+?{sources.NANP}')) "
                  f"THEN '+' || regexp_replace({col}, '[^0-9]', '', 'g') END")
         bad = f"{col} IS NOT NULL AND {typed} IS NULL"
         digits = f"length(ltrim({plain}, '+'))"
@@ -107,6 +110,9 @@ def field_checks(f: sources.Field, col: str, typed: str,
              f"{not_e164}: a country code never starts with 0"),
             (f"{bad} AND {digits} < 8", f"{not_e164}: fewer than 8 digits with the country code"),
             (f"{bad} AND {digits} > 15", f"{not_e164}: more than 15 digits with the country code"),
+            (f"{bad} AND {north_american}",
+             f"{not_e164}: a +1 (North American) number is 1 and 10 digits, its area code "
+             "starting with 2 to 9 (a national number written without its country code?)"),
             (bad, not_e164),
         ]
     elif f.kind in ("identity", "person"):

@@ -20,6 +20,11 @@ TENANT_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,62}\Z")
 # `recipient_id`, `from`), the platform's identities by the digits before the `@`
 # (`5511987654321@wa.gw.msging.net`), and a spreadsheet drops the `+`.
 E164 = r"[1-9][0-9]{7,14}"
+# A number of the North American Numbering Plan (+1): 10 digits after the 1, its area code
+# starting with 2 to 9. A Brazilian number written without its country code (`11987654321`,
+# São Paulo's area code 11) reads as +1 and is none: it would have been priced as North
+# America.
+NANP = r"1[2-9][0-9]{9}"
 # A WhatsApp user's identity on the platform: E.164 digits, then the WhatsApp gateway's domain
 # (in any case: `(?i)`).
 WHATSAPP_IDENTITY = rf"(?i)^\+?({E164})@wa\."

@@ -544,3 +544,29 @@ def test_nul_bytes_utf16_without_a_mark_and_a_stray_nul_in_a_cell(tmp_path, para
     assert rows(tmp_path, "SELECT line, field, value, reason FROM rejected_rows") == [
         (3, "MessageId", "m\x002", "contains a NUL byte")]
     assert rows(tmp_path, "SELECT message_id FROM notifications") == [("m1",)]
+
+
+def test_a_brazilian_number_without_its_country_code_is_not_taken_for_north_america(
+        tmp_path, params_dir):
+    """A number of the North American Numbering Plan is +1 and 10 digits, its area code
+    starting with 2 to 9. `11987654321` (São Paulo's area code 11, the country code left out)
+    read as +1 198…, a number no one has, and was priced as North America; it is rejected,
+    saying why. Meta's examples stay numbers: `16505551234` (its webhooks reference),
+    `15550783881` (its test number, whose exchange starts with 0)."""
+    def row(mid: str, recipient: str) -> str:
+        return (f'{mid},,api,,acme-bot,1001,"{recipient}",t,utility,'
+                f"2026-10-03T14:05:09-03:00,,,,,,\n")
+
+    write(tmp_path / "sources/acme/notifications/n.csv", HEADER + "".join(
+        row(m, r) for m, r in (("g1", "16505551234"), ("g2", "+1 555 078 3881"),
+                               ("b1", "11987654321"), ("b2", "+1 198 765 4321"),
+                               ("b3", "1650555123"))))
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 3)
+    assert rows(tmp_path, "SELECT message_id, recipient FROM notifications ORDER BY 1") == [
+        ("g1", "+16505551234"), ("g2", "+15550783881")]
+    reason = ("not an E.164 phone number: a +1 (North American) number is 1 and 10 digits, "
+              "its area code starting with 2 to 9 (a national number written without its "
+              "country code?)")
+    assert rows(tmp_path, "SELECT value, reason FROM rejected_rows ORDER BY line") == [
+        ("11987654321", reason), ("+1 198 765 4321", reason), ("1650555123", reason)]
