@@ -125,3 +125,20 @@ def acme_bundle(tmp_path: Path, params_dir: Path, files: dict[str, str], period:
     bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
                  calendar.parse_period(period), as_of, out, reports)
     return bundle.Bundle.open(out)
+
+
+def scope_connection(warehouse_path: Path, tenant, period: str = "2026-10",
+                     as_of=None):
+    """An in-memory connection with one scope of the warehouse attached, as a bundle build
+    has it (`bundle.attach_scope`): a mart's SQL runs on it as it is (as-of 20 Nov 2026 by
+    default)."""
+    from datetime import date
+
+    from reportlib import warehouse
+    from reportlib.domain import calendar, pricing
+    from reportlib.marts import bundle
+
+    con = warehouse.connect(":memory:")
+    bundle.attach_scope(con, warehouse_path, tenant, calendar.parse_period(period),
+                        as_of or date(2026, 11, 20), pricing.load_rate_card())
+    return con

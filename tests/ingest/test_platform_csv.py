@@ -21,7 +21,7 @@ from reportlib import params as params_mod
 from reportlib.domain import calendar
 from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
-from tests.conftest import ACME, unix, write
+from tests.conftest import ACME, scope_connection, unix, write
 
 CAMPAIGNS = (
     "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
@@ -644,9 +644,7 @@ def test_a_referral_conversion_origin_is_a_free_entry_point_not_a_category(tmp_p
     that origin is billed (no free reason)."""
     from dataclasses import replace
 
-    from reportlib import marts, warehouse
-    from reportlib.domain import calendar, pricing
-    from reportlib.marts import bundle as bundle_mod
+    from reportlib import marts
 
     folder = tmp_path / "params"
     tenant = replace(ACME, timezone="UTC", templates={"aviso_boleto": "utility"})
@@ -669,10 +667,7 @@ def test_a_referral_conversion_origin_is_a_free_entry_point_not_a_category(tmp_p
     assert con.execute("SELECT message_id, category FROM message_timeline ORDER BY 1"
                        ).fetchall() == [("wamid.p1", "utility"), ("wamid.p2", "utility")]
     con.close()
-    con = warehouse.connect(":memory:")
-    bundle_mod.attach_scope(con, tmp_path / "wh.duckdb", tenant,
-                            calendar.parse_period("2026-10"), date(2026, 11, 20),
-                            pricing.load_rate_card())
+    con = scope_connection(tmp_path / "wh.duckdb", tenant)
     got = con.execute(f"SELECT message_id, free_reason FROM ({marts.sql('message_billing')}) "
                       "ORDER BY 1").fetchall()
     assert got == [("wamid.p1", "free_entry_point")]  # p2: no pricing, no window: no row
@@ -765,8 +760,6 @@ def test_an_agents_message_to_a_nine_digit_number_opens_the_ticket_of_its_whatsa
     from dataclasses import replace
 
     from reportlib import marts, warehouse
-    from reportlib.domain import calendar, pricing
-    from reportlib.marts import bundle as bundle_mod
 
     folder = tmp_path / "params"
     tenant = replace(ACME, timezone="UTC")
@@ -784,10 +777,7 @@ def test_an_agents_message_to_a_nine_digit_number_opens_the_ticket_of_its_whatsa
           "t2,acme-bot@msging.net,5531933334444@wa.gw.msging.net,2026-10-05T12:10:00Z\n")
     results = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", folder)
     assert [(r.rows_loaded, r.rows_rejected) for r in results] == [(2, 0), (2, 0)]
-    con = warehouse.connect(":memory:")
-    bundle_mod.attach_scope(con, tmp_path / "wh.duckdb", tenant,
-                            calendar.parse_period("2026-10"), date(2026, 11, 20),
-                            pricing.load_rate_card())
+    con = scope_connection(tmp_path / "wh.duckdb", tenant)
     assert con.execute(
         f"SELECT message_id, ticket_id, opened_ticket "
         f"FROM ({marts.sql('attendance_agent_tickets')}) ORDER BY 1").fetchall() == [

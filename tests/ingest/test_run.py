@@ -8,7 +8,6 @@ import shutil
 import signal
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -16,7 +15,7 @@ import pytest
 
 from reportlib import cli, ingest
 from reportlib.errors import ReportError
-from tests.conftest import write
+from tests.conftest import scope_connection, write
 
 HEADER = ("MessageId,CampaignId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,"
           "TemplateName,Category,AcceptedAt,SentAt,DeliveredAt,ReadAt,FailedAt,ErrorCode,"
@@ -136,9 +135,7 @@ def test_a_persons_identity_a_spreadsheet_made_a_number_is_rejected(tmp_path, pa
     a chatbot user, a contact of its own); it is a rejected row naming the field now."""
     from dataclasses import replace
 
-    from reportlib import marts, warehouse
-    from reportlib.domain import calendar, pricing
-    from reportlib.marts import bundle as bundle_mod
+    from reportlib import marts
     from tests.conftest import ACME
 
     acme = tmp_path / "sources/acme"
@@ -172,10 +169,7 @@ def test_a_persons_identity_a_spreadsheet_made_a_number_is_rejected(tmp_path, pa
         ("tickets", 3, "CustomerIdentity", "5.51199E+12", scientific),
         ("tickets", 2, "CustomerIdentity", "5.51199E+12", scientific)]
     tenant = replace(ACME, timezone="UTC")
-    con = warehouse.connect(":memory:")
-    bundle_mod.attach_scope(con, tmp_path / "wh.duckdb", tenant,
-                            calendar.parse_period("2026-10"), date(2026, 11, 20),
-                            pricing.load_rate_card())
+    con = scope_connection(tmp_path / "wh.duckdb", tenant)
     assert con.execute(f"SELECT message_id, recipient, ticket_id, opened_ticket "
                        f"FROM ({marts.sql('attendance_agent_tickets')})").fetchall() == [
         ("wamid.A1", "+5511987654321", "t1", True)]

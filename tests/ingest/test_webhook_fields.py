@@ -651,6 +651,22 @@ def test_a_brazilian_or_mexican_mobile_meets_its_older_whatsapp_id(tmp_path, par
         (wa_id, "stop")]
 
 
+def meta_text_message(name: str, text: str) -> dict:
+    """Meta's webhooks reference, messages > text (developers.facebook.com/documentation/
+    business-messaging/whatsapp/webhooks/reference/messages/text): the user's text, with this
+    profile name and body."""
+    return {"object": "whatsapp_business_account", "entry": [{
+        "id": "102290129340398", "changes": [{"value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1001"},
+            "contacts": [{"profile": {"name": name}, "wa_id": "16505551234"}],
+            "messages": [{"from": "16505551234",
+                          "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+                          "timestamp": "1749416383", "type": "text",
+                          "text": {"body": text}}]},
+            "field": "messages"}]}]}
+
+
 def test_a_recipient_written_without_plus_is_the_person_meta_names(tmp_path, params_dir):
     """E.164 is the digits with their country code; the `+` is how they are written. Meta
     names a user by the digits alone: the inbound text of its webhooks reference (messages >
@@ -668,16 +684,7 @@ def test_a_recipient_written_without_plus_is_the_person_meta_names(tmp_path, par
     from reportlib.domain import pricing
     from tests.conftest import ACME
 
-    text = {"object": "whatsapp_business_account", "entry": [{
-        "id": "102290129340398", "changes": [{"value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1001"},
-            "contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": "16505551234"}],
-            "messages": [{"from": "16505551234",
-                          "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
-                          "timestamp": "1749416383", "type": "text",
-                          "text": {"body": "Does it come in another color?"}}]},
-            "field": "messages"}]}]}
+    text = meta_text_message("Sheena Nelson", "Does it come in another color?")
     sent = 1749416383 + 3600  # 2025-06-08 21:59:43 UTC, an hour after the user's text
     write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join([
         json.dumps(text),
@@ -722,16 +729,7 @@ def test_a_body_with_half_an_emoji_escaped_is_read(tmp_path, params_dir):
     surrogate escape, which JSON's grammar allows (RFC 8259, section 8.2) and Python reads.
     DuckDB's parser refused the line: the whole body was a rejected row ("not valid JSON"),
     its message lost. Now the broken character is replaced and the message is read."""
-    body = {"object": "whatsapp_business_account", "entry": [{
-        "id": "102290129340398", "changes": [{"value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1001"},
-            "contacts": [{"profile": {"name": "Sheena \ud83d"}, "wa_id": "16505551234"}],
-            "messages": [{"from": "16505551234",
-                          "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
-                          "timestamp": "1749416383", "type": "text",
-                          "text": {"body": "Does it come in another color? \ud83d\ude00"}}]},
-            "field": "messages"}]}]}
+    body = meta_text_message("Sheena \ud83d", "Does it come in another color? \ud83d\ude00")
     line = json.dumps(body)
     assert "\\ud83d\"" in line  # the name's half emoji, escaped as Meta sends it
     result, con = run(tmp_path, params_dir, [line])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from reportlib import ingest
-from tests.conftest import write
+from tests.conftest import scope_connection, write
 
 WABA, PHONE = "102290129340398", "1001"
 HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
@@ -129,10 +129,8 @@ def test_a_cbp_free_entry_point_status_is_free_and_names_no_category(tmp_path):
     from dataclasses import replace
     from datetime import date
 
-    from reportlib import marts, warehouse
+    from reportlib import marts
     from reportlib import params as params_mod
-    from reportlib.domain import calendar, pricing
-    from reportlib.marts import bundle as bundle_mod
     from tests.conftest import ACME, webhook
 
     folder = tmp_path / "params"
@@ -157,10 +155,7 @@ def test_a_cbp_free_entry_point_status_is_free_and_names_no_category(tmp_path):
                        ).fetchall() == [("wamid.p1", "utility"), ("wamid.p2", "marketing"),
                                         ("wamid.p3", "utility")]
     con.close()
-    con = warehouse.connect(":memory:")
-    bundle_mod.attach_scope(con, tmp_path / "wh.duckdb", tenant,
-                            calendar.parse_period("2025-03"), date(2025, 4, 20),
-                            pricing.load_rate_card())
+    con = scope_connection(tmp_path / "wh.duckdb", tenant, "2025-03", date(2025, 4, 20))
     assert con.execute(f"SELECT message_id, free_reason, billed_category "
                        f"FROM ({marts.sql('message_billing')}) ORDER BY 1").fetchall() == [
         ("wamid.p1", "free_entry_point", None), ("wamid.p2", None, "marketing"),
