@@ -258,7 +258,7 @@ LABELS: dict[str, dict[str, str]] = {
     "section.by_team": {"pt-BR": "Por fila", "en": "By queue"},
     "section.by_agent": {"pt-BR": "Por agente", "en": "By agent"},
     "section.by_tag": {"pt-BR": "Por etiqueta", "en": "By tag"},
-    "section.tickets_daily": {"pt-BR": "Tickets abertos e fechados por dia",
+    "section.tickets_daily": {"pt-BR": "Tickets abertos e encerrados por dia",
                               "en": "Tickets opened and closed per day"},
     "section.agent_status": {"pt-BR": "Status dos agentes", "en": "Agent status"},
     "section.active_messages": {"pt-BR": "Tickets gerados por mensagens ativas",

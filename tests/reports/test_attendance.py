@@ -313,3 +313,16 @@ def test_an_open_period_on_its_first_day_does_not_say_it_has_no_ticket(tmp_path,
     report = AttendanceReport(report_bundle, "en")
     assert report.figures()["opened"] == 1
     assert report.daily().prose == ["No day of the period is complete yet."]
+
+
+def test_the_daily_sections_title_names_closed_tickets_as_its_chart_and_prose_do(desk_bundle):
+    """The pt-BR section read "Tickets abertos e fechados por dia" above a chart whose legend
+    says "Encerrados" and a sentence about "a linha de encerrados": one word for one thing."""
+    from reportlib.look.i18n import t
+
+    for locale in ("pt-BR", "en"):
+        section = AttendanceReport(desk_bundle, locale).daily()
+        closed = t("closed", locale).lower()
+        assert closed in section.title.lower()
+    assert AttendanceReport(desk_bundle, "pt-BR").daily().title == \
+        "Tickets abertos e encerrados por dia"
