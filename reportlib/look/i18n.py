@@ -294,6 +294,10 @@ LABELS: dict[str, dict[str, str]] = {
     "group.(none)": {"pt-BR": "(sem etiqueta)", "en": "(no tag)"},
     "group.none.agent": {"pt-BR": "(sem agente)", "en": "(no agent)"},
     "group.none.team": {"pt-BR": "(sem fila)", "en": "(no queue)"},
+    # The same groups as a sentence names them (attendance's "... concentra o maior volume").
+    "group.prose.(none)": {"pt-BR": "o grupo sem etiqueta", "en": "the group with no tag"},
+    "group.prose.none.agent": {"pt-BR": "o grupo sem agente", "en": "the group with no agent"},
+    "group.prose.none.team": {"pt-BR": "o grupo sem fila", "en": "the group with no queue"},
     "group.DIRECT_TRANSFER": {"pt-BR": "Transferência direta", "en": "Direct transfer"},
     "source.agent": {"pt-BR": "Mensagem ativa de agente", "en": "Agent active message"},
     "source.other": {"pt-BR": "Outros", "en": "Other"},
