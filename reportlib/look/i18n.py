@@ -324,10 +324,17 @@ LABELS: dict[str, dict[str, str]] = {
     "step": {"pt-BR": "Etapa", "en": "Step"},
     "conversion": {"pt-BR": "Conversão", "en": "Conversion"},
     "drop_off": {"pt-BR": "Perda", "en": "Drop-off"},
+    # The projection's rows: in the period's unit where it has one, else "units" (a period
+    # that straddles the change to per-message pricing counts both).
     "paid.metric": {"pt-BR": "Unidades pagas", "en": "Paid units"},
     "quantity.metric": {"pt-BR": "Unidades (todas)", "en": "All units"},
-    # the headline cost: Meta's where it reports one, else our estimate
-    "cost_usd.metric": {"pt-BR": "Custo ({currency})", "en": "Cost ({currency})"},
+    "paid.metric.message": {"pt-BR": "Mensagens pagas", "en": "Paid messages"},
+    "quantity.metric.message": {"pt-BR": "Mensagens (todas)", "en": "All messages"},
+    "paid.metric.conversation": {"pt-BR": "Conversas pagas", "en": "Paid conversations"},
+    "quantity.metric.conversation": {"pt-BR": "Conversas (todas)", "en": "All conversations"},
+    # the headline cost: Meta's where it reports one, else our estimate (its amounts carry
+    # the currency)
+    "cost_usd.metric": {"pt-BR": "Custo", "en": "Cost"},
 }
 
 
