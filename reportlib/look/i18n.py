@@ -258,7 +258,7 @@ LABELS: dict[str, dict[str, str]] = {
     "section.by_team": {"pt-BR": "Por fila", "en": "By queue"},
     "section.by_agent": {"pt-BR": "Por agente", "en": "By agent"},
     "section.by_tag": {"pt-BR": "Por etiqueta", "en": "By tag"},
-    "section.tickets_daily": {"pt-BR": "Tickets abertos e fechados por dia",
+    "section.tickets_daily": {"pt-BR": "Tickets abertos e encerrados por dia",
                               "en": "Tickets opened and closed per day"},
     "section.agent_status": {"pt-BR": "Status dos agentes", "en": "Agent status"},
     "section.active_messages": {"pt-BR": "Tickets gerados por mensagens ativas",
@@ -294,6 +294,10 @@ LABELS: dict[str, dict[str, str]] = {
     "group.(none)": {"pt-BR": "(sem etiqueta)", "en": "(no tag)"},
     "group.none.agent": {"pt-BR": "(sem agente)", "en": "(no agent)"},
     "group.none.team": {"pt-BR": "(sem fila)", "en": "(no queue)"},
+    # The same groups as a sentence names them (attendance's "... concentra o maior volume").
+    "group.prose.(none)": {"pt-BR": "o grupo sem etiqueta", "en": "the group with no tag"},
+    "group.prose.none.agent": {"pt-BR": "o grupo sem agente", "en": "the group with no agent"},
+    "group.prose.none.team": {"pt-BR": "o grupo sem fila", "en": "the group with no queue"},
     "group.DIRECT_TRANSFER": {"pt-BR": "Transferência direta", "en": "Direct transfer"},
     "source.agent": {"pt-BR": "Mensagem ativa de agente", "en": "Agent active message"},
     "source.other": {"pt-BR": "Outros", "en": "Other"},
@@ -320,10 +324,17 @@ LABELS: dict[str, dict[str, str]] = {
     "step": {"pt-BR": "Etapa", "en": "Step"},
     "conversion": {"pt-BR": "Conversão", "en": "Conversion"},
     "drop_off": {"pt-BR": "Perda", "en": "Drop-off"},
+    # The projection's rows: in the period's unit where it has one, else "units" (a period
+    # that straddles the change to per-message pricing counts both).
     "paid.metric": {"pt-BR": "Unidades pagas", "en": "Paid units"},
     "quantity.metric": {"pt-BR": "Unidades (todas)", "en": "All units"},
-    # the headline cost: Meta's where it reports one, else our estimate
-    "cost_usd.metric": {"pt-BR": "Custo ({currency})", "en": "Cost ({currency})"},
+    "paid.metric.message": {"pt-BR": "Mensagens pagas", "en": "Paid messages"},
+    "quantity.metric.message": {"pt-BR": "Mensagens (todas)", "en": "All messages"},
+    "paid.metric.conversation": {"pt-BR": "Conversas pagas", "en": "Paid conversations"},
+    "quantity.metric.conversation": {"pt-BR": "Conversas (todas)", "en": "All conversations"},
+    # the headline cost: Meta's where it reports one, else our estimate (its amounts carry
+    # the currency)
+    "cost_usd.metric": {"pt-BR": "Custo", "en": "Cost"},
 }
 
 

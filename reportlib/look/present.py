@@ -36,15 +36,26 @@ def unbroken_phones(text: str) -> str:
     return MASKED_PHONE.sub("\\1\u00a0\\2\u00a0\\3", text)
 
 
-# A figure and its unit ("15 min", "24 h", "3 d") are one token to a reader: a line ending
-# between them left "274" at the end of one line and "min" at the start of the next.
-FIGURE_AND_UNIT = re.compile(r"(\d) (min|h|d|s)\b")
+# A figure and its unit ("15 min", "24 h", "3 d", "3,2 pp") are one token to a reader: a
+# line ending between them left "274" at the end of one line and "min" at the start of the next.
+FIGURE_AND_UNIT = re.compile(r"(\d) (min|h|d|s|pp)\b")
+# A campaign's number ("Pedido enviado #24") stays with the word before it: a cell left "#4"
+# alone on its second line.
+NUMBER_SIGN = re.compile(r" #(?=\d)")
+# A spaced en dash ("Black Friday – aquecimento", "Clube VIP 10/2026 – A") never starts a
+# line, and a short marker after it (a variant's A or B, an hour's "10h") never starts one
+# alone either; a longer word after it may.
+DASH_AND_MARKER = re.compile(r" \u2013 (\S{1,3})(?=[\s,.;:)]|$)")
+DASH = re.compile(r" \u2013(?= )")
 
 
 def unbroken(text: str) -> str:
-    """`text` with masked phone numbers (`unbroken_phones`) and each figure with its unit
-    held on one line by no-break spaces."""
-    return FIGURE_AND_UNIT.sub("\\1\u00a0\\2", unbroken_phones(text))
+    """`text` with masked phone numbers (`unbroken_phones`), each figure with its unit, a
+    number sign with the word before it and a spaced dash with the word before it (and a
+    short marker after it) held on one line by no-break spaces."""
+    text = FIGURE_AND_UNIT.sub("\\1\u00a0\\2", unbroken_phones(text))
+    text = NUMBER_SIGN.sub("\u00a0#", text)
+    return DASH.sub("\u00a0\u2013", DASH_AND_MARKER.sub("\u00a0\u2013\u00a0\\1", text))
 
 
 def esc(value) -> str:

@@ -119,3 +119,29 @@ def test_a_figure_and_its_unit_are_never_split_across_lines():
     assert "27\u00a0min" in html and "274\u00a0min" in html
     assert "24\u00a0h" in html and "3\u00a0d." in html
     assert "1 de 3" in html and "10 dias" in html
+
+
+def test_a_difference_in_points_and_a_campaigns_marker_are_never_split_across_lines():
+    """A reading of the pt-BR campaigns PDF saw the variants' result end a line with "3,2" and
+    start the next with "pp)", a campaign's name leave "#4" alone on the second line of its
+    cell ("Pesquisa de satisfação" / "#4"), and on a phone a dash alone on a line ("Black
+    Friday" / "–" / "aquecimento #26") or a variant's letter ("Clube VIP 10/2026 –" / "A").
+    A figure stays with "pp", a number sign with the word before it, a dash with the word
+    before it and with a short marker after it (A, B, 10h); a longer word after a dash is
+    free to start the next line."""
+    html = present.Section("Comparação de variantes", [
+        "Detectável a partir de 3,2 pp (−1,2 pp). Pesquisa de satisfação #4, Clube VIP "
+        "10/2026 – A, Oferta relâmpago 10/2026 – 10h e Black Friday – aquecimento #26."
+    ])._repr_html_()
+    assert "3,2\u00a0pp" in html and "−1,2\u00a0pp" in html
+    assert "satisfação\u00a0#4" in html and "aquecimento\u00a0#26" in html
+    assert "10/2026\u00a0–\u00a0A," in html and "10/2026\u00a0–\u00a010h" in html
+    assert "Friday\u00a0– aquecimento" in html
+
+
+def test_a_campaigns_name_in_a_table_cell_keeps_its_marker_and_dash():
+    cells = present.table(["Campanha"], [["Pesquisa de satisfação #4"],
+                                         ["Black Friday – aquecimento #26"],
+                                         ["Clube VIP 10/2026 – B"]])
+    assert "satisfação\u00a0#4" in cells and "aquecimento\u00a0#26" in cells
+    assert "Friday\u00a0–" in cells and "–\u00a0B" in cells

@@ -313,3 +313,41 @@ def test_an_open_period_on_its_first_day_does_not_say_it_has_no_ticket(tmp_path,
     report = AttendanceReport(report_bundle, "en")
     assert report.figures()["opened"] == 1
     assert report.daily().prose == ["No day of the period is complete yet."]
+
+
+def test_the_daily_sections_title_names_closed_tickets_as_its_chart_and_prose_do(desk_bundle):
+    """The pt-BR section read "Tickets abertos e fechados por dia" above a chart whose legend
+    says "Encerrados" and a sentence about "a linha de encerrados": one word for one thing."""
+    from reportlib.look.i18n import t
+
+    for locale in ("pt-BR", "en"):
+        section = AttendanceReport(desk_bundle, locale).daily()
+        closed = t("closed", locale).lower()
+        assert closed in section.title.lower()
+    assert AttendanceReport(desk_bundle, "pt-BR").daily().title == \
+        "Tickets abertos e encerrados por dia"
+
+
+def test_a_group_without_a_tag_or_agent_is_named_in_words_in_a_sentence(desk_bundle,
+                                                                        monkeypatch):
+    """varejo_sul's October tags: the sentence began "(sem etiqueta) concentra o maior volume
+    (379 tickets)", the table's placeholder read as the subject of a sentence. The table keeps
+    it; the sentence names the group in words, capitalized where it begins."""
+    import pandas as pd
+
+    for locale, top, low in (
+            ("pt-BR", "O grupo sem etiqueta concentra o maior volume (5 tickets); pedido tem",
+             "Pedido concentra o maior volume (5 tickets); o grupo sem etiqueta tem"),
+            ("en", "The group with no tag has the most tickets (5); pedido has",
+             "Pedido has the most tickets (5); the group with no tag has")):
+        report = AttendanceReport(desk_bundle, locale)
+        counts = pd.DataFrame({"opened": [5, 3], "handled": [4, 2], "missed": [1, 1],
+                               "abandoned": [0, 0], "still_open": [0, 0],
+                               "sla_attainment": [0.95, 0.80]}, index=["(none)", "pedido"])
+        monkeypatch.setattr(report, "_counts", lambda dimension, c=counts: c)
+        section = report.by_tag()
+        assert section.prose[0].startswith(top)
+        assert report._group_label("tag", "(none)") in section.body  # the table as it was
+        swapped = counts.rename(index={"(none)": "Pedido", "pedido": "(none)"})
+        monkeypatch.setattr(report, "_counts", lambda dimension, c=swapped: c)
+        assert report.by_tag().prose[0].startswith(low)

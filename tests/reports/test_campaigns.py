@@ -705,8 +705,8 @@ def test_declared_pair_underpowered_says_not_enough_data(campaign_bundle):
     body = report.variants().body
     # The 95 % interval the section promises, unpooled: 0.15 -/+ 1.959964 * sqrt(0.5 * 0.5 / 40
     # + 0.65 * 0.35 / 40) = 0.15 -/+ 0.21414 -> -6.4 to 36.4 pp.
-    assert "not enough data yet (15.0 pp, 95% CI −6.4 to 36.4; detectable from 31.0 pp)" in \
-        re.sub("<[^>]+>", "", body)
+    assert "not enough data yet (15.0\u00a0pp, 95% CI −6.4 to 36.4; detectable from " \
+        "31.0\u00a0pp)" in re.sub("<[^>]+>", "", body)
     # z = 0.15 / 0.110538 = 1.3570, p = 2 * (1 - Phi(1.3570)) = 0.175, printed as it is.
     assert ">0.175<" in body
     # A p under 0.05 beside "not enough data yet" is explained where the rule is stated.
@@ -725,7 +725,7 @@ def test_large_pair_verdict_and_small_p_value(campaign_bundle):
     assert read["verdict"] == "more" and read["result"].p_value < 0.001
     body = report.variants().body
     assert "&lt; 0,001" in body and "0,000" not in body
-    assert "B é mais lida: +3,0 pp" in body
+    assert "B é mais lida: +3,0\u00a0pp" in body
     assert CampaignsReport(campaign_bundle, "en").p_value(0.0004) == "< 0.001"
 
 

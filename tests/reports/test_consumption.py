@@ -614,3 +614,21 @@ def test_the_estimate_is_set_against_metas_cost_of_the_same_rows_only(tmp_path,
     pt = " ".join(ConsumptionReport(b, "pt-BR").cost().prose)
     assert "Fora da comparação: 20 pagas sem custo estimado, pelas quais a Meta informou " \
            "US$\xa02,00." in pt
+
+
+def test_the_projection_table_names_its_rows_as_the_report_counts_them(tmp_path,
+                                                                      empty_warehouse):
+    """varejo_sul's November projection read "Custo (US$)" beside "US$ 362,43" and "Unidades
+    pagas" / "Unidades (todas)" where every other table and sentence of the report counts
+    "mensagens": a period priced per message names its rows in messages, and the cost row
+    does not repeat the currency its amounts carry."""
+    path, con = empty_warehouse
+    for day, n in zip(range(1, 7), (10, 20, 20, 20, 20, 30), strict=True):
+        priced(con, "acme", f"2026-11-{day:02d}T03:00:00+00:00", "MARKETING", "REGULAR", n)
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-11", date(2026, 11, 7))
+    for locale, labels in (("pt-BR", ["Custo", "Mensagens pagas", "Mensagens (todas)"]),
+                           ("en", ["Cost", "Paid messages", "All messages"])):
+        body = ConsumptionReport(b, locale).projection().body
+        rows = re.findall(r"<tr><td[^>]*>(.*?)</td>", body)
+        assert [re.sub(r"<[^>]+>", "", r) for r in rows] == labels

@@ -306,9 +306,10 @@ class AttendanceReport(BaseReport):
             key = ("groups.tied" if len(lows) > 1 else
                    "groups.same" if lows[0] == counts.index[0] else "groups")
             prose.append(self._say(key,
-                                   top=self._group_label(dimension, counts.index[0]),
+                                   top=self._group_named(dimension, counts.index[0],
+                                                         start=True),
                                    opened=self.fmt.number(counts["opened"].iloc[0]),
-                                   worst=self.fmt.names([self._group_label(dimension, g)
+                                   worst=self.fmt.names([self._group_named(dimension, g)
                                                          for g in lows]),
                                    sla=sla))
         if dimension == "tag":
@@ -334,6 +335,19 @@ class AttendanceReport(BaseReport):
                    self._t("waiting_minutes"), self._t("handling_minutes")]
         return present.Section(self._t(title_key), prose, present.table(
             columns, rows, [False] + [True] * (len(columns) - 1)))
+
+    def _group_named(self, dimension: str, group: str, start: bool = False) -> str:
+        """A group as a sentence names it: the table's placeholder for tickets with no tag,
+        agent or queue ("(sem etiqueta)") in words ("o grupo sem etiqueta"), capitalized
+        where it begins the sentence; any other group as the table names it."""
+        label = self._group_label(dimension, group)
+        key = ("group.prose.(none)" if group == "(none)" and dimension != "source" else
+               f"group.prose.none.{dimension}"
+               if group is None or group != group or group == "–" else None)
+        if key is None or key not in LABELS:
+            return label
+        named = self._t(key)
+        return named[:1].upper() + named[1:] if start else named
 
     def _group_label(self, dimension: str, group: str) -> str:
         """A group's name as the reader reads it: the sources and the platform's own words

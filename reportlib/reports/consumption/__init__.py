@@ -812,7 +812,7 @@ class ConsumptionReport(BaseReport):
                                           projected=self.fmt.money(row.projected)),
                                 self.fmt.currency_label(),
                                 self.fmt, (self._t("to_date"), self._t("projected")))
-        table_rows = [[self._t(f"{r.metric}.metric", currency=self.fmt.currency_label()),
+        table_rows = [[self._projection_label(r.metric),
                        self.fmt.money(r.to_date) if r.metric == "cost_usd"
                        else self.fmt.number(r.to_date),
                        self.fmt.money(r.projected) if r.metric == "cost_usd"
@@ -826,6 +826,13 @@ class ConsumptionReport(BaseReport):
             [self._t(k) for k in ("metric", "to_date", "projected", "band")], table_rows,
             [False, True, True, True])
         return present.Section(self._t("section.projection"), prose, body)
+
+    def _projection_label(self, metric: str) -> str:
+        """A projection row's name: in the period's one unit ("Mensagens pagas"), as every
+        other table of the report counts it, or in units where the period has two."""
+        units = set(self.summary_df["unit"]) if len(self.summary_df) else {"message"}
+        key = f"{metric}.metric.{next(iter(units))}" if len(units) == 1 else ""
+        return self._t(key if key in LABELS else f"{metric}.metric")
 
     def reconciliation(self) -> present.Section:
         """Our delivered templates and cost against Meta's, per category for the period, then
