@@ -282,6 +282,10 @@ def test_bundle_holds_only_its_tenant(tmp_path, empty_warehouse):
     b = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 20))
     assert b.table("consumption_by_phone")["phone_number"].unique().tolist() == ["551140000001"]
     assert ConsumptionReport(b, "en").figures()["total"] == 3
+    # One number carries the whole volume: named (its label, when the tenant gives one), not
+    # "Active numbers: 1; … carries 100.0% of the volume".
+    assert ConsumptionReport(b, "en").by_phone().prose[0].startswith("One active number: +55 ")
+    assert ConsumptionReport(b, "pt-BR").by_phone().prose[0].startswith("Um número ativo: +55 ")
     import duckdb
 
     bundle_con = duckdb.connect(str(b.path), read_only=True)

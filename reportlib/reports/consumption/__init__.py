@@ -77,6 +77,10 @@ PROSE = {
         "pt-BR": "Números ativos: {count}; {top} ({label}) concentra {share} do volume.",
         "en": "Active numbers: {count}; {top} ({label}) carries {share} of the volume.",
     },
+    "by_phone.one": {
+        "pt-BR": "Um número ativo: {top}{label}.",
+        "en": "One active number: {top}{label}.",
+    },
     "by_phone.not_broken_down": {
         "pt-BR": "Os dados da Meta não separam {quantity} {unit} deste período por número de "
                  "telefone: as análises foram obtidas sem essa dimensão, e a divisão por "
@@ -599,10 +603,13 @@ class ConsumptionReport(BaseReport):
         volume = df.groupby(["phone_number", "label"])["quantity"].sum().sort_values(
             ascending=False)
         (top_number, top_label), top_value = volume.index[0], volume.iloc[0]
-        prose = [self._say("by_phone", count=self.fmt.number(len(volume)),
+        # One number carries the whole volume: named, not "1 number … carries 100.0 %".
+        first = self._say("by_phone.one", top=mask_phone(top_number),
+                          label=f" ({top_label})" if top_label else "") if len(volume) == 1 \
+            else self._say("by_phone", count=self.fmt.number(len(volume)),
                            top=mask_phone(top_number), label=top_label or "–",
-                           share=self.fmt.percent(top_value / max(1, volume.sum()))),
-                 self._say("by_phone.detail"), *missing]
+                           share=self.fmt.percent(top_value / max(1, volume.sum())))
+        prose = [first, self._say("by_phone.detail"), *missing]
         rows = [[mask_phone(r.phone_number), r.label or "–", self._category(r.category),
                  self._t(r.unit), self.fmt.number(r.quantity), self.fmt.number(r.paid),
                  self.fmt.number(r.free), self.fmt.money(r.our_cost_usd)]
