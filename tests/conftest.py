@@ -109,15 +109,16 @@ def _bundle_cache(tmp_path_factory):
 
 
 def acme_bundle(tmp_path: Path, params_dir: Path, files: dict[str, str], period: str,
-                as_of, reports: tuple[str, ...]):
+                as_of, reports: tuple[str, ...], tenant: TenantParams = ACME):
     """The bundle of hand-made source files (`files`: path under sources/acme -> text), with
-    ACME's params: written, ingested and built as a run would, and opened."""
+    ACME's params (or `tenant`'s: ACME with other options): written, ingested and built as a
+    run would, and opened."""
     from reportlib import ingest
     from reportlib import params as params_mod
     from reportlib.domain import calendar
     from reportlib.marts import bundle
 
-    params_mod.dump_tenant(params_dir, ACME)
+    params_mod.dump_tenant(params_dir, tenant)
     for name, text in files.items():
         write(tmp_path / "sources" / "acme" / name, text)
     ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)

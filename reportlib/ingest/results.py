@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from reportlib.errors import printable  # noqa: F401 - the ingest modules import it here
+from reportlib.errors import printable
 
 
 @dataclass

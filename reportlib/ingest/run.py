@@ -16,12 +16,12 @@ import duckdb
 
 from reportlib import params as params_mod
 from reportlib import sources, warehouse
-from reportlib.errors import ReportError, raise_if_stopping
+from reportlib.errors import ReportError, printable, raise_if_stopping
 from reportlib.ingest import files
 from reportlib.ingest.analytics import load_analytics
 from reportlib.ingest.ownership import Ownership, ownership
 from reportlib.ingest.platform_csv import load_csv
-from reportlib.ingest.results import FileResult, log, printable, rules
+from reportlib.ingest.results import FileResult, log, rules
 from reportlib.ingest.webhooks import load_webhooks, register_functions
 from reportlib.params import TenantParams
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 
 from reportlib import sources
-from reportlib.errors import ReportError
+from reportlib.errors import ReportError, printable
 from reportlib.ingest import files
 from reportlib.ingest.ownership import Ownership
-from reportlib.ingest.results import FileResult, finish, printable
+from reportlib.ingest.results import FileResult, finish
 from reportlib.ingest.sql import quote, replace_rows, sql_set
 from reportlib.params import TenantParams
 

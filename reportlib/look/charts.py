@@ -156,7 +156,7 @@ def shade_missing(ax, days: Sequence[date], runs: Sequence[tuple[date, date]],
     return labelled
 
 
-def _without_missing(days: Sequence[date], values: Sequence[float],
+def without_missing(days: Sequence[date], values: Sequence[float],
                      runs: Sequence[tuple[date, date]]) -> list[float]:
     """The values with those of missing days left out (NaN: no line, no bar)."""
     return [float("nan") if any(a <= d <= b for a, b in runs) else v
@@ -196,7 +196,7 @@ def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
         shade_missing(ax, days, missing, fmt)
     bottom = [0.0] * len(days)
     for key, values in series.items():
-        values = _without_missing(days, values, missing)
+        values = without_missing(days, values, missing)
         ax.bar(days, values, bottom=bottom, color=colors[key], label=labels[key], width=0.8)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
@@ -337,7 +337,7 @@ def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
     bands = shade_provisional(ax, days, provisional_from, fmt) + \
         shade_missing(ax, days, missing, fmt)
     for key, values in series.items():
-        values = _without_missing(days, values, missing)
+        values = without_missing(days, values, missing)
         style = ({"linestyle": (0, (4, 2.5)), "linewidth": 1.6, "zorder": 3} if key in dashed
                  else {"linewidth": 2.6 if dashed else 1.8, "zorder": 2})
         ax.plot(days, values, color=colors.get(key, MUTED), label=labels.get(key, key),

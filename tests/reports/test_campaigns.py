@@ -205,17 +205,23 @@ def stop(user: dict, at: str, waba: str = "w-acme", phone_id: str = "1001") -> s
                                   "detail": "User requested to stop marketing messages"}]}}]}]})
 
 
+def promo_campaign(base, recipients: dict[str, str]) -> None:
+    """Campaign c1 "Promo" (marketing, sent at T0) with one notification per message id ->
+    recipient, written under the tenant's sources `base`."""
+    write(base / "campaigns" / "c.csv",
+          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
+          f"c1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
+    write(base / "notifications" / "n.csv", NOTIFICATIONS + "".join(
+        f"{mid},c1,campaign,,acme-bot,1001,{to},promo_a,marketing,{T0}\n"
+        for mid, to in recipients.items()))
+
+
 def test_opt_outs_by_business_scoped_user_id(tmp_path, params_dir):
     """A stop that names only the user id counts for the number its tenant's webhooks paired
     it with; an id no status or message of the tenant paired (beta's pair does not count for
     acme) matches no one."""
     base = tmp_path / "sources" / "acme"
-    write(base / "campaigns" / "c.csv",
-          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
-          f"c1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
-    write(base / "notifications" / "n.csv", NOTIFICATIONS + "\n".join(
-        f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{T0}"
-        for i in (2, 3, 4)) + "\n")
+    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (2, 3, 4)})
     delivered = "2026-10-05T13:00:09+00:00"
     day_after = "2026-10-06T13:00:00+00:00"
     write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join([
@@ -365,12 +371,7 @@ def test_a_number_sharing_plus_one_is_priced_in_its_own_countrys_market(tmp_path
     # New York (North America, US$ 0.0250). Both were priced as North America: the
     # recipient's market read +1 alone. Campaign cost 0.0740 + 0.0250 = 0.0990.
     base = tmp_path / "sources" / "acme"
-    write(base / "campaigns" / "c.csv",
-          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
-          f"c1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
-    write(base / "notifications" / "n.csv", NOTIFICATIONS +
-          f"do1,c1,campaign,,acme-bot,1001,+18095550100,promo_a,marketing,{T0}\n"
-          f"us1,c1,campaign,,acme-bot,1001,+12125550100,promo_a,marketing,{T0}\n")
+    promo_campaign(base, {"do1": "+18095550100", "us1": "+12125550100"})
     delivered = "2026-10-05T13:00:09+00:00"
     write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
         webhook("1001", [status(mid, "sent", T0), status(mid, "delivered", delivered)])
@@ -666,12 +667,7 @@ def test_with_no_message_sent_yet_the_delivery_rate_is_not_available(tmp_path, p
     # audience - pending = 0, so received / sent has no denominator. The funnel said
     # "0 arrived (0.0%)"; the rates table already said "–".
     base = tmp_path / "sources" / "acme"
-    write(base / "campaigns" / "c.csv",
-          "CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,SentAt\n"
-          f"c1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
-    write(base / "notifications" / "n.csv", NOTIFICATIONS + "".join(
-        f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{T0}\n"
-        for i in (1, 2)))
+    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2)})
     ingest_whole(tmp_path, params_dir)
     report = CampaignsReport(built_bundle(tmp_path, as_of=date(2026, 10, 6)), "en")
     assert report.funnel().prose[0] == ("None of the 2 messages has had an answer from "

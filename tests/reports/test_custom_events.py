@@ -127,28 +127,19 @@ def test_a_funnel_nobody_started_says_so_never_zero_percent(tmp_path, params_dir
     from dataclasses import replace
     from datetime import date
 
-    from reportlib import ingest
-    from reportlib import params as params_mod
-    from reportlib.domain import calendar
     from reportlib.look import charts
-    from reportlib.marts import bundle
-    from reportlib.marts.bundle import Bundle
-    from tests.conftest import ACME, write
+    from tests.conftest import ACME
 
-    params_mod.dump_tenant(params_dir, replace(ACME, options={"funnels": [
-        {"name": "Carrinho", "steps": [["carrinho", "open"], ["menu", "open"]]}]}))
-    write(tmp_path / "sources/acme/event_tracks/e.csv",
-          "BotId,ContactIdentity,Category,Action,StorageDate\n"
-          "acme-bot,u1,menu,open,2026-10-05 10:00:00\n")
-    ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
-    out = tmp_path / "bundle.duckdb"
-    bundle.build(tmp_path / "wh.duckdb", params_mod.load_tenant(params_dir, "acme"),
-                 calendar.parse_period("2026-10"), date(2026, 11, 20), out, ("custom_events",))
+    report_bundle = acme_bundle(tmp_path, params_dir, {"event_tracks/e.csv": (
+        "BotId,ContactIdentity,Category,Action,StorageDate\n"
+        "acme-bot,u1,menu,open,2026-10-05 10:00:00\n")}, "2026-10", date(2026, 11, 20),
+        ("custom_events",), replace(ACME, options={"funnels": [
+            {"name": "Carrinho", "steps": [["carrinho", "open"], ["menu", "open"]]}]}))
     titles = []
     real = charts.funnel
     monkeypatch.setattr(charts, "funnel", lambda labels, values, title, fmt: (
         titles.append(title), real(labels, values, title, fmt))[1])
-    section = CustomEventsReport(Bundle.open(out), "en").funnels()
+    section = CustomEventsReport(report_bundle, "en").funnels()
     assert section.prose[0] == "Funnel “Carrinho”: no user did its first step in the period."
     assert titles == ["Carrinho: no user at the first step"]
     assert "0.0%" not in section.body

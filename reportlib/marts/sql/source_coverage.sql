@@ -22,7 +22,8 @@ WITH stamped AS (
     -- event's file, for its rejected rows.
     UNION ALL SELECT 'notifications', accepted_at, NULL, true FROM notification_log l
     WHERE in_coverage('notifications')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(accepted_at) AND NOT EXISTS (
+      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(accepted_at)
+      AND NOT EXISTS (
         SELECT 1 FROM notifications w
         WHERE w.tenant_id = l.tenant_id AND w.message_id = l.message_id)
     UNION ALL SELECT 'notifications', ts, source_file, false FROM notification_events
@@ -37,7 +38,8 @@ WITH stamped AS (
     UNION ALL SELECT 'campaigns', COALESCE(sent_at, scheduled_at), source_file, true
     FROM campaigns
     WHERE in_coverage('campaigns')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(COALESCE(sent_at, scheduled_at))
+      AND tenant_id = getvariable('tenant')
+      AND in_period_or_week_before_ts(COALESCE(sent_at, scheduled_at))
     UNION ALL SELECT 'bot_messages', storage_date, source_file, true FROM bot_messages
     WHERE in_coverage('bot_messages')
       AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(storage_date)

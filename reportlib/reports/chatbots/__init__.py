@@ -250,8 +250,8 @@ class ChatbotsReport(BaseReport):
         # larger than any reader's sum of the line divided by its days. Days the bot messages
         # have no record on (coverage's missing_days) are not available, not 0: left out.
         missing = self.missing_chart_days(("bot_messages",))
-        drawn = df[[not any(a <= d <= b for a, b in missing) for d in days]]
-        prose = [self._say("daily", mean=self.fmt.number(drawn["active_users"].mean(), 1),
+        drawn = pd.Series(charts.without_missing(days, df["active_users"].tolist(), missing))
+        prose = [self._say("daily", mean=self.fmt.number(drawn.mean(), 1),
                            day=self.fmt.date(pd.Timestamp(peak.day).date()),
                            peak=self.fmt.number(peak.active_users)),
                  self._say("daily.detail" if self._bots() != 1 else "daily.detail.one",
@@ -268,6 +268,6 @@ class ChatbotsReport(BaseReport):
                       day=self.fmt.day_month(pd.Timestamp(peak.day).date())),
             self._say("chart.unit"), self.fmt,
             provisional_from=self.provisional_chart_from(),
-            missing=self.missing_chart_days(("bot_messages",)))
+            missing=missing)
         return present.Section(self._t("section.daily_users"), prose,
                                present.figure_to_img(fig, self._t("section.daily_users")))
