@@ -107,14 +107,20 @@ class BaseReport:
                                last=self.fmt.date(date.fromisoformat(c["last_day"]), "short"))
             if c["missing_days"]:
                 text += self._t("coverage.missing", runs=self.fmt.names([
-                    self._t("coverage.run", first=self.fmt.date(date.fromisoformat(first),
-                                                                "short"),
-                            last=self.fmt.date(date.fromisoformat(last), "short"))
+                    self._missing_run(date.fromisoformat(first), date.fromisoformat(last))
                     for first, last in c["missing_days"]]))
             if c["rejected"]:
                 text += self._t("coverage.rejected", rejected=self.fmt.number(c["rejected"]))
             lines.append(text)
         return lines
+
+    def _missing_run(self, first: date, last: date) -> str:
+        """A run of days without a record, as the coverage line names it: one day alone when
+        only one of its days is in the period (the rest across the period's end)."""
+        if first == last:
+            return self._t("coverage.day", day=self.fmt.date(first, "short"))
+        return self._t("coverage.run", first=self.fmt.date(first, "short"),
+                       last=self.fmt.date(last, "short"))
 
     # -- how far its figures can be trusted (docs/metrics.md) ------------------------------------
     def provisional(self) -> trust.Provisional:

@@ -250,9 +250,9 @@ def test_days_without_a_record_of_a_daily_source_are_named_under_the_title(tmp_p
                                         ["2026-10-17", "2026-10-20"]]
     (line,) = report.coverage_lines()
     assert line.endswith("(10/1/2026 to 10/16/2026). No records from 10/5/2026 to 10/7/2026 "
-                         "and 10/17/2026 to 10/20/2026."), line
+                         "and from 10/17/2026 to 10/20/2026."), line
     assert ChatbotsReport(report.bundle, "pt-BR").coverage_lines()[0].endswith(
-        "Nenhum registro de 05/10/2026 a 07/10/2026 e 17/10/2026 a 20/10/2026.")
+        "Nenhum registro de 05/10/2026 a 07/10/2026 e de 17/10/2026 a 20/10/2026.")
     assert report.published_figures()["coverage"][0]["missing_days"] == \
         coverage["missing_days"]
     # A chart that stands on two sources misses only the days neither has (statuses come from
@@ -313,3 +313,28 @@ def test_a_source_of_weekdays_only_expects_no_weekend_and_a_lone_holiday_is_no_r
 def test_a_source_that_begins_in_the_period_misses_nothing_before_it(tmp_path, params_dir,
                                                                      week_before, expected):
     assert _missing_days(tmp_path, params_dir, [*week_before, *range(10, 32)]) == expected
+
+
+def test_a_run_across_the_end_of_a_month_is_named_in_both_months(tmp_path, params_dir):
+    """An outage from Friday 30 Oct to Sunday 1 Nov 2026 (records every day of the week
+    before and after, 30 a day, seen on 10 Nov): a run of 3 expected days, named by its days
+    in each month: 30-31 Oct in October's report, 1 Nov alone in November's. Each month alone
+    holds 2 days and 1 day of it, under the 3 of a run: before, neither month named it."""
+    days = [date(2026, 10, d) for d in range(1, 30)] + [date(2026, 11, d) for d in range(2, 10)]
+    files = {"bot_messages/b.csv": _bot_messages(30, days)}
+    october = ChatbotsReport(acme_bundle(tmp_path / "october", params_dir, files, "2026-10",
+                                         date(2026, 11, 10), ("chatbots",)), "en")
+    assert october.coverage()[0]["missing_days"] == [["2026-10-30", "2026-10-31"]]
+    november = ChatbotsReport(acme_bundle(tmp_path / "november", params_dir, files, "2026-11",
+                                          date(2026, 11, 10), ("chatbots",)), "en")
+    assert november.coverage()[0]["missing_days"] == [["2026-11-01", "2026-11-01"]]
+    assert november.coverage_lines()[0].endswith(" No records on 11/1/2026."), \
+        november.coverage_lines()
+    assert ChatbotsReport(november.bundle, "pt-BR").coverage_lines()[0].endswith(
+        " Nenhum registro em 01/11/2026.")
+    # Two days without records at the end of October and records again from 1 Nov: no run.
+    days = [date(2026, 10, d) for d in range(1, 30)] + [date(2026, 11, d) for d in range(1, 10)]
+    files = {"bot_messages/b.csv": _bot_messages(30, days)}
+    assert ChatbotsReport(acme_bundle(tmp_path / "short", params_dir, files, "2026-10",
+                                      date(2026, 11, 10), ("chatbots",)), "en"
+                          ).coverage()[0]["missing_days"] == []

@@ -14,11 +14,12 @@ CREATE OR REPLACE TEMP MACRO desk_status(final_status, sent, replied, instant) A
 CREATE OR REPLACE TEMP MACRO in_period_ts(instant) AS
     instant >= getvariable('period_start_ts') AND instant < getvariable('period_end_ts');
 
--- The same, from a week before the period: source coverage looks at the week before for
--- whether a source had records as the period began (docs/metrics.md, "Coverage").
-CREATE OR REPLACE TEMP MACRO in_period_or_week_before_ts(instant) AS
+-- The same, from a week before the period to a week after it: source coverage looks there
+-- for whether a source had records as the period began, and for the ends of a run of days
+-- without a record that crosses the period's first or last day (docs/metrics.md, "Coverage").
+CREATE OR REPLACE TEMP MACRO in_period_and_week_around_ts(instant) AS
     instant >= getvariable('period_start_ts')::TIMESTAMPTZ - INTERVAL 7 DAY
-    AND instant < getvariable('period_end_ts');
+    AND instant < getvariable('period_end_ts')::TIMESTAMPTZ + INTERVAL 7 DAY;
 
 -- A source kind one of the bundle's reports reads (the `coverage_kinds` build_staging sets):
 -- the coverage of no other is computed.

@@ -1,60 +1,62 @@
 -- What the report stands on: per source kind, its rows on the tenant-local days of the period,
 -- how many days have any, the first and last of them, and how many rows of the files that
 -- gave them were rejected. Each source is read on the period's instants only (the tenant-local
--- days of the period, `period_start_ts` to `period_end_ts`, and the week before it for
--- missing_days): not the tenant's whole history.
+-- days of the period, `period_start_ts` to `period_end_ts`, and the weeks before and after it
+-- for missing_days): not the tenant's whole history.
 -- Only the kinds the bundle's reports read (`in_coverage`): a chatbots bundle does not scan
 -- the webhooks.
 -- missing_days (docs/metrics.md, "Coverage"): a file that is missing or an export that
 -- stopped, instead of a quiet stretch of zeros nobody is told about. For a kind whose records
 -- flow every day (20 or more on its median day with data; never campaigns or Meta's
--- analytics), the runs of 3 or more of its expected days in a row without a record. Its
--- expected days: from the period's start (from its first record in the period when it had
--- none in the week before: a source that begins then), to the day before as-of, each day
--- whose weekday has a record on another day of that span or of the week before (a desk closed
--- on weekends expects none then; a holiday on a Friday is a run of one).
+-- analytics), the runs of 3 or more of its expected days in a row without a record, named by
+-- their days within the period. Its expected days: from its first record in the week before
+-- the period or in the period (a source that begins then misses nothing before it) to the
+-- day before as-of or a week after the period, whichever comes first, each day whose weekday
+-- has a record on another day of that span (a desk closed on weekends expects none then; a
+-- holiday on a Friday is a run of one). A run is found across the period's first or last day
+-- (an outage from 30 Oct to 1 Nov is a run of 3 in both months' reports).
 WITH stamped AS (
     SELECT 'notifications' AS kind, accepted_at AS ts, source_file, true AS counted
     FROM notifications
     WHERE in_coverage('notifications')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(accepted_at)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(accepted_at)
     -- The platform's event log: a message on the day it was accepted, counted once; every
     -- event's file, for its rejected rows.
     UNION ALL SELECT 'notifications', accepted_at, NULL, true FROM notification_log l
     WHERE in_coverage('notifications')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(accepted_at)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(accepted_at)
       AND NOT EXISTS (
         SELECT 1 FROM notifications w
         WHERE w.tenant_id = l.tenant_id AND w.message_id = l.message_id)
     UNION ALL SELECT 'notifications', ts, source_file, false FROM notification_events
     WHERE in_coverage('notifications')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(ts)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(ts)
     UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM message_status_events
     WHERE in_coverage('whatsapp_webhooks')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(ts)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(ts)
     UNION ALL SELECT 'whatsapp_webhooks', ts, source_file, true FROM inbound_messages
     WHERE in_coverage('whatsapp_webhooks')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(ts)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(ts)
     UNION ALL SELECT 'campaigns', COALESCE(sent_at, scheduled_at), source_file, true
     FROM campaigns
     WHERE in_coverage('campaigns')
       AND tenant_id = getvariable('tenant')
-      AND in_period_or_week_before_ts(COALESCE(sent_at, scheduled_at))
+      AND in_period_and_week_around_ts(COALESCE(sent_at, scheduled_at))
     UNION ALL SELECT 'bot_messages', storage_date, source_file, true FROM bot_messages
     WHERE in_coverage('bot_messages')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(storage_date)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(storage_date)
     UNION ALL SELECT 'event_tracks', storage_date, source_file, true FROM event_tracks
     WHERE in_coverage('event_tracks')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(storage_date)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(storage_date)
     UNION ALL SELECT 'tickets', storage_date, source_file, true FROM tickets
     WHERE in_coverage('tickets')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(storage_date)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(storage_date)
     UNION ALL SELECT 'ticket_messages', sent_at, source_file, true FROM ticket_messages
     WHERE in_coverage('ticket_messages')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(sent_at)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(sent_at)
     UNION ALL SELECT 'agent_status', started_at, source_file, true FROM agent_status
     WHERE in_coverage('agent_status')
-      AND tenant_id = getvariable('tenant') AND in_period_or_week_before_ts(started_at)
+      AND tenant_id = getvariable('tenant') AND in_period_and_week_around_ts(started_at)
 ), days AS (
     SELECT kind, (ts AT TIME ZONE getvariable('tz'))::DATE AS day, source_file, counted
     FROM stamped
@@ -81,24 +83,22 @@ WITH stamped AS (
 ), per_day AS (
     SELECT kind, day, count(*) AS n FROM in_period WHERE counted GROUP BY ALL
 ), steady AS (
-    SELECT kind, min(day) AS first_day FROM per_day
+    SELECT kind FROM per_day
     WHERE kind NOT IN ('campaigns', 'pricing_analytics', 'conversation_analytics')
     GROUP BY kind HAVING median(n) >= 20
 ), seen AS (
-    -- the days with a record, the week before the period's included
+    -- the days with a record, the weeks before and after the period's included
     SELECT DISTINCT kind, day FROM days
     WHERE counted AND day >= getvariable('period_start') - 7
-      AND day <= least(getvariable('period_end'), getvariable('as_of') - 1)
+      AND day <= least(getvariable('period_end') + 7, getvariable('as_of') - 1)
 ), candidates AS (
     SELECT s.kind, e.day
     FROM steady s
     CROSS JOIN (SELECT unnest(generate_series(
-                    getvariable('period_start'),
-                    least(getvariable('period_end'), getvariable('as_of') - 1),
+                    getvariable('period_start') - 7,
+                    least(getvariable('period_end') + 7, getvariable('as_of') - 1),
                     INTERVAL 1 DAY))::DATE AS day) e
-    WHERE e.day >= CASE WHEN EXISTS (SELECT 1 FROM seen w WHERE w.kind = s.kind
-                                       AND w.day < getvariable('period_start'))
-                        THEN getvariable('period_start') ELSE s.first_day END
+    WHERE e.day >= (SELECT min(w.day) FROM seen w WHERE w.kind = s.kind)
 ), expected AS (
     SELECT c.kind, c.day,
         EXISTS (SELECT 1 FROM seen w WHERE w.kind = c.kind AND w.day = c.day) AS has_record,
@@ -107,8 +107,11 @@ WITH stamped AS (
     WHERE EXISTS (SELECT 1 FROM seen w WHERE w.kind = c.kind AND w.day <> c.day
                     AND isodow(w.day) = isodow(c.day))
 ), runs AS (
-    -- expected days without a record one after another share n - (their rank among them)
-    SELECT kind, min(day) AS first, max(day) AS last
+    -- expected days without a record one after another share n - (their rank among them);
+    -- a run is named by its days within the period
+    SELECT kind,
+        min(day) FILTER (WHERE day >= getvariable('period_start')) AS first,
+        max(day) FILTER (WHERE day <= getvariable('period_end')) AS last
     FROM (SELECT kind, day,
               n - row_number() OVER (PARTITION BY kind ORDER BY day) AS run
           FROM expected WHERE NOT has_record)
@@ -116,7 +119,7 @@ WITH stamped AS (
 ), gaps AS (
     -- an empty list for a kind judged without a run, NULL for one not judged
     SELECT s.kind, COALESCE(list({'first': r.first, 'last': r.last} ORDER BY r.first)
-                                FILTER (WHERE r.first IS NOT NULL), []) AS missing_days
+                                FILTER (WHERE r.first <= r.last), []) AS missing_days
     FROM steady s LEFT JOIN runs r USING (kind) GROUP BY s.kind
 ), rejected AS (
     SELECT r.source_kind AS kind, count(*) AS rejected
