@@ -100,6 +100,10 @@ class BaseReport:
             name = self._t(f"source.{c['kind']}")
             if c["rows"] == 0:
                 text = self._t("coverage.none", source=name)
+            elif c["days_with_data"] == 1:  # "1 record, on 10/5/2026", not "on 1 days"
+                text = self._t("coverage.rows.one" if c["rows"] == 1 else "coverage.rows.day",
+                               source=name, rows=self.fmt.number(c["rows"]),
+                               day=self.fmt.date(date.fromisoformat(c["first_day"]), "short"))
             else:
                 text = self._t("coverage.rows", source=name, rows=self.fmt.number(c["rows"]),
                                days=self.fmt.number(c["days_with_data"]),
@@ -110,7 +114,8 @@ class BaseReport:
                     self._missing_run(date.fromisoformat(first), date.fromisoformat(last))
                     for first, last in c["missing_days"]]))
             if c["rejected"]:
-                text += self._t("coverage.rejected", rejected=self.fmt.number(c["rejected"]))
+                text += self._t("coverage.rejected" + (".one" if c["rejected"] == 1 else ""),
+                                rejected=self.fmt.number(c["rejected"]))
             lines.append(text)
         return lines
 

@@ -338,3 +338,16 @@ def test_a_run_across_the_end_of_a_month_is_named_in_both_months(tmp_path, param
     assert ChatbotsReport(acme_bundle(tmp_path / "short", params_dir, files, "2026-10",
                                       date(2026, 11, 10), ("chatbots",)), "en"
                           ).coverage()[0]["missing_days"] == []
+
+
+def test_a_source_with_records_on_one_day_says_one_day_and_one_record(tmp_path, params_dir):
+    """The coverage line of a source with records on one day names that day, in the singular
+    where a count is 1: it read "1 records on 1 days (10/5/2026 to 10/5/2026)"."""
+    rows = _bot_messages(1, [5]) + "m-bad,acme-bot,,+5511999900001,received,whatsapp," \
+        "not a date\n"
+    report = ChatbotsReport(acme_bundle(tmp_path, params_dir, {"bot_messages/b.csv": rows},
+                                        "2026-10", date(2026, 11, 1), ("chatbots",)), "en")
+    assert report.coverage_lines() == [
+        "Bot messages: 1 record, on 10/5/2026. 1 row rejected at import."]
+    assert ChatbotsReport(report.bundle, "pt-BR").coverage_lines() == [
+        "Mensagens dos bots: 1 registro, em 05/10/2026. 1 linha rejeitada na importação."]
