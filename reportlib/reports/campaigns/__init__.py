@@ -333,32 +333,29 @@ PROSE = {
               "within 24 h of each other).",
     },
     "variants.detail": {
-        "pt-BR": "Diferença em pontos percentuais (B − A), intervalo de 95% e teste de duas "
-                 "proporções; ao lado, a menor diferença que o teste detecta com esses volumes "
-                 "(poder de 80%, 5% bilateral). Abaixo dela: “dados insuficientes”, mesmo com "
-                 "p abaixo de 0,05: com volumes assim, uma diferença pequena que o teste acusa "
-                 "costuma ser maior que a real, e a próxima campanha pode não repeti-la.",
-        "en": "Difference in percentage points (B − A), 95% interval and two-proportion test; "
-              "beside it, the smallest difference the test detects at these volumes (80% "
-              "power, 5% two-sided). Below it: “not enough data yet”, even with p under "
-              "0.05: at such volumes a small difference the test flags tends to overstate the "
-              "real one, and the next campaign may not repeat it.",
-    },
-    "verdict.underpowered": {
-        "pt-BR": "dados insuficientes ainda ({diff} pp, IC 95% {low} a {high}; detectável a "
-                 "partir de {mdd} pp)",
-        "en": "not enough data yet ({diff} pp, 95% CI {low} to {high}; detectable from {mdd} "
-              "pp)",
+        "pt-BR": "Diferença em pontos percentuais (B − A), seu intervalo de 95%, a menor "
+                 "diferença que o teste de duas proporções detecta com esses volumes (poder de "
+                 "80%, 5% bilateral) e o p do teste. Abaixo dessa menor diferença, o resultado "
+                 "é “dados insuficientes”, mesmo com p abaixo de 0,05: com volumes assim, uma "
+                 "diferença pequena que o teste acusa costuma ser maior que a real, e a "
+                 "próxima campanha pode não repeti-la.",
+        "en": "Difference in percentage points (B − A), its 95% interval, the smallest "
+              "difference the two-proportion test detects at these volumes (80% power, 5% "
+              "two-sided) and the test's p. Below that smallest difference, the result is "
+              "“not enough data yet”, even with p under 0.05: at such volumes a small "
+              "difference the test flags tends to overstate the real one, and the next "
+              "campaign may not repeat it.",
     },
     "variants.none": {"pt-BR": "Nenhum par de variantes no período.",
                       "en": "No variant pair in the period."},
-    "verdict.more": {"pt-BR": "B é mais {what}: {diff} pp, IC 95% {low} a {high}",
-                     "en": "B is {what} more: {diff} pp, 95% CI {low} to {high}"},
-    "verdict.less": {"pt-BR": "B é menos {what}: {diff} pp, IC 95% {low} a {high}",
-                     "en": "B is {what} less: {diff} pp, 95% CI {low} to {high}"},
-    "verdict.none": {"pt-BR": "sem diferença significativa ({diff} pp, IC 95% {low} a "
-                              "{high})",
-                     "en": "no significant difference ({diff} pp, 95% CI {low} to {high})"},
+    # The table's result cell: a few words, its figures in the columns beside it (a sentence
+    # repeating them wrapped into six lines of a narrow column).
+    "verdict.underpowered": {"pt-BR": "Dados insuficientes", "en": "Not enough data yet"},
+    "verdict.more": {"pt-BR": "B é mais {what}", "en": "B is {what} more"},
+    "verdict.less": {"pt-BR": "B é menos {what}", "en": "B is {what} less"},
+    "verdict.none": {"pt-BR": "Sem diferença significativa", "en": "No significant difference"},
+    "col.interval": {"pt-BR": "Intervalo de 95%", "en": "95% interval"},
+    "interval": {"pt-BR": "{low} a {high} pp", "en": "{low} to {high} pp"},
     "what.read": {"pt-BR": "lida", "en": "read"},
     "what.reply": {"pt-BR": "respondida", "en": "replied to"},
     "none": {"pt-BR": "Nenhuma campanha no período.", "en": "No campaign in the period."},
@@ -951,44 +948,59 @@ class CampaignsReport(BaseReport):
         """A p-value in the reader's locale, never "0,000": below 0.001 it reads "< 0,001"."""
         return f"< {self.fmt.number(0.001, 3)}" if p < 0.001 else self.fmt.number(p, 3)
 
-    def verdict(self, measure: str, result, verdict: str | None = None,
-                mdd: float | None = None) -> str:
-        values = {"what": self._say(f"what.{measure}"),
-                  "diff": self.fmt.number(result.difference * 100, 1),
-                  "low": self.fmt.number(result.ci_low * 100, 1),
-                  "high": self.fmt.number(result.ci_high * 100, 1)}
+    def verdict(self, measure: str, result, verdict: str | None = None) -> str:
+        """The comparison's result in a few words (its figures are the table's other
+        columns): "underpowered", "more", "less" or "none" (from the result when not given)."""
         if verdict is None:
             verdict = ("more" if result.difference > 0 else "less") if result.significant \
                 else "none"
-        if verdict == "underpowered":
-            return self._say("verdict.underpowered", diff=values["diff"], low=values["low"],
-                             high=values["high"], mdd=self.fmt.number((mdd or 0) * 100, 1))
-        if verdict == "more":
-            return self._say("verdict.more", **{**values, "diff": "+" + values["diff"]})
-        if verdict == "less":
-            return self._say("verdict.less", **values)
-        return self._say("verdict.none", **values)
+        return self._say(f"verdict.{verdict}", what=self._say(f"what.{measure}"))
+
+    def points(self, fraction: float) -> str:
+        """A difference of two rates in percentage points, signed: "+5,5 pp", "−1,2 pp"."""
+        text = self.fmt.number(fraction * 100, 1)
+        return ("+" if fraction > 0 and text.strip("0,.") else "") + text + " pp"
+
+    def interval(self, result) -> str:
+        """The 95% interval of B − A: "0,6 a 10,4 pp", "−3.9 to 1.5 pp"."""
+        return self._say("interval", low=self.fmt.number(result.ci_low * 100, 1),
+                         high=self.fmt.number(result.ci_high * 100, 1))
 
     def variants(self) -> present.Section:
+        """One table per pair, its measures as columns and A, B, the difference, its
+        interval, the smallest detectable difference, p and the result as rows: with the
+        names and figures as columns, the result had a column too narrow for its words."""
         comparisons = self.comparisons()
         if not comparisons:
             return present.Section(self._t("section.variants"), [self._say("variants.none")])
-        pairs = len({(c["a"], c["b"]) for c in comparisons})
-        rows = [[c["name_a"], c["name_b"], self._t("read_rate" if c["measure"] == "read"
-                                                    else "reply_rate"),
-                 self._pct(c["result"].successes_a, c["result"].total_a),
-                 self._pct(c["result"].successes_b, c["result"].total_b),
-                 self.fmt.number(c["result"].difference * 100, 1) + " pp",
-                 self.fmt.number(c["mdd"] * 100, 1) + " pp",
-                 self.verdict(c["measure"], c["result"], c["verdict"], c["mdd"]),
-                 self.p_value(c["result"].p_value)] for c in comparisons]
-        columns = [self._t("variant_a"), self._t("variant_b"), self._t("measure"), "A", "B",
-                   self._say("col.difference"), self._say("col.mdd"), self._t("result"), "p"]
+        pairs: dict[tuple[str, str], dict[str, dict]] = {}
+        for c in comparisons:
+            pairs.setdefault((c["a"], c["b"]), {})[c["measure"]] = c
+        measures = [m for m in ("read", "reply") if any(m in p for p in pairs.values())]
+        columns = ["", *(self._t(f"{m}_rate") for m in measures)]
+        body = ""
+        for by_measure in pairs.values():
+            first = next(iter(by_measure.values()))
+
+            def row(label: str, cell, by_measure=by_measure) -> list[str]:
+                return [label, *(cell(by_measure[m]) if m in by_measure else "–"
+                                 for m in measures)]
+
+            body += present.keep_together(present.table(columns, [
+                row(f"A: {first['name_a']}",
+                    lambda c: self._pct(c["result"].successes_a, c["result"].total_a)),
+                row(f"B: {first['name_b']}",
+                    lambda c: self._pct(c["result"].successes_b, c["result"].total_b)),
+                row(self._say("col.difference"), lambda c: self.points(c["result"].difference)),
+                row(self._say("col.interval"), lambda c: self.interval(c["result"])),
+                row(self._say("col.mdd"), lambda c: self.fmt.number(c["mdd"] * 100, 1) + " pp"),
+                row("p", lambda c: self.p_value(c["result"].p_value)),
+                row(self._t("result"),
+                    lambda c: self.verdict(c["measure"], c["result"], c["verdict"]))],
+                [False] + [True] * len(measures)))
         return present.Section(self._t("section.variants"),
-                               [self._say("variants", count=self.fmt.number(pairs)),
-                                self._say("variants.detail")],
-                               present.table(columns, rows, [False] * 3 + [True] * 4 + [
-                                   False, True]))
+                               [self._say("variants", count=self.fmt.number(len(pairs))),
+                                self._say("variants.detail")], body)
 
     def footnotes(self) -> present.Footnotes:
         # Which figures may still move and until when (trust.provisional_sentence), not a
