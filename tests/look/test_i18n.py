@@ -80,9 +80,10 @@ def test_a_pt_br_label_names_one_thing():
 
 
 # English words whose Portuguese differs by agreement (singular, plural, gender): a campaign
-# "Enviada", messages "Enviadas". "Sending" is not one of them: a campaign still sending read
-# "Em envio" beside the desk's "Enviando" (the platform's own word) for the same status.
-INFLECTED_EN = {"sent", "failed", "messages", "meta", "read"}
+# "Enviada", messages "Enviadas"; a message "Expirada", a count of them "Expiradas". "Sending"
+# is not one of them: a campaign still sending read "Em envio" beside the desk's "Enviando"
+# (the platform's own word) for the same status.
+INFLECTED_EN = {"sent", "failed", "messages", "meta", "read", "delivered", "expired"}
 
 
 def test_an_english_label_has_one_pt_br_name_in_every_report():
