@@ -1066,3 +1066,16 @@ def test_each_bin_of_the_time_to_read_chart_names_its_unit(campaign_bundle, monk
     (labels,) = drawn
     assert len(labels) == 8
     assert all(label.split()[-1] in ("min", "h", "d") for label in labels), labels
+
+
+def test_the_send_hours_and_weeks_name_the_time_zone(campaign_bundle):
+    # "(fuso do cliente)" / "(your account's time zone)": the reader is the client, and every
+    # other sentence names the zone ("fuso de São Paulo").
+    for locale, zone in (("pt-BR", "(fuso de São Paulo)"), ("en", "(Sao Paulo time zone)")):
+        report = CampaignsReport(campaign_bundle, locale)
+        report.messages_df = hour_messages([(10, 80, "read", False),
+                                            (10, 20, "delivered", False)])
+        assert zone in report.peaks().prose[-1]
+        weeks = CampaignsReport(campaign_bundle, locale).opt_out_trend().prose[-1]
+        assert zone.replace("(", "(segunda-feira, " if locale == "pt-BR" else "(Monday, ") \
+            in weeks, weeks

@@ -42,8 +42,8 @@ PROSE = {
               "{abandoned} abandoned; 1 is still open.",
     },
     "overview.sla": {
-        "pt-BR": "{sla} dos tickets respondidos tiveram espera de até {target} min (meta do "
-                 "cliente).",
+        "pt-BR": "{sla} dos tickets respondidos tiveram espera de até {target} min (sua "
+                 "meta).",
         "en": "{sla} of answered tickets waited at most {target} min (your target).",
     },
     "overview.sla_missed": {

@@ -185,10 +185,10 @@ PROSE = {
               "{failed} messages failed because the user had already asked (131050).",
     },
     "opt_out_trend.detail": {
-        "pt-BR": "Por modelo e semana do envio (segunda-feira, fuso do cliente); taxa de "
+        "pt-BR": "Por modelo e semana do envio (segunda-feira, fuso de {tz}); taxa de "
                  "descadastro = descadastros / recebidas.",
-        "en": "Per template and week of the send (Monday, your account's time zone); opt-out "
-              "rate = opt-outs / received.",
+        "en": "Per template and week of the send (Monday, {tz} time zone); opt-out rate = "
+              "opt-outs / received.",
     },
     "opt_out_trend.not_available": {
         "pt-BR": "Descadastros não disponíveis: os webhooks do WhatsApp desta conta não trazem "
@@ -200,9 +200,8 @@ PROSE = {
               "messages failed because the user had already asked to stop marketing (131050).",
     },
     "opt_out_trend.detail_failed": {
-        "pt-BR": "Falhas 131050 por modelo e semana do envio (segunda-feira, fuso do cliente).",
-        "en": "131050 failures per template and week of the send (Monday, your account's time "
-              "zone).",
+        "pt-BR": "Falhas 131050 por modelo e semana do envio (segunda-feira, fuso de {tz}).",
+        "en": "131050 failures per template and week of the send (Monday, {tz} time zone).",
     },
     "opt_out_trend.none": {"pt-BR": "Nenhum descadastro nem falha 131050 no período.",
                            "en": "No opt-out and no 131050 failure in the period."},
@@ -315,19 +314,20 @@ PROSE = {
     "chart.time_to_read": {"pt-BR": "Metade das leituras em até {median} do envio",
                            "en": "Half of the reads within {median} of the send"},
     "peaks.detail": {
-        "pt-BR": "Pela hora em que a mensagem foi enviada (fuso do cliente), dentro de cada "
+        "pt-BR": "Pela hora em que a mensagem foi enviada (fuso de {tz}), dentro de cada "
                  "categoria: uma hora só de utilidade não é comparada com horas de marketing. "
                  "Taxa de leitura e de resposta sobre as recebidas; horas com menos de {min} "
                  "recebidas aparecem como “poucas”.",
-        "en": "By the hour the message was sent (your account's time zone), within each "
+        "en": "By the hour the message was sent ({tz} time zone), within each "
               "category: an hour of utility messages is never ranked against hours of marketing "
               "ones. Read and reply rates over received; hours with fewer than {min} received "
               "show “too few”.",
     },
     "variants": {
-        "pt-BR": "Pares de variantes comparados: {count} (declarados nos parâmetros do "
-                 "cliente, ou nomes que diferem só por um marcador de variante — A/B, v1/v2, "
-                 "controle/teste — enviados com até 24 h de diferença).",
+        "pt-BR": "Pares de variantes comparados: {count} (declarados nas configurações de "
+                 "relatórios da sua conta, ou nomes que diferem só por um marcador de "
+                 "variante — A/B, v1/v2, controle/teste — enviados com até 24 h de "
+                 "diferença).",
         "en": "Variant pairs compared: {count} (declared in your account's report settings, or "
               "names that differ only by a variant marker — A/B, v1/v2, control/test — sent "
               "within 24 h of each other).",
@@ -815,7 +815,7 @@ class CampaignsReport(BaseReport):
                     for h in best_hours(group, "reply_rate")))]
         if not prose:
             prose = [self._say("peaks.too_few", min=minimum)]
-        prose.append(self._say("peaks.detail", min=minimum))
+        prose.append(self._say("peaks.detail", min=minimum, tz=tz))
         too_few = self._say("too_few")
         rows = [[self._t(r.category), self.fmt.hour(r.hour), self.fmt.number(r.received),
                  self._pct(r.read, r.received) if r.enough else too_few,
@@ -893,7 +893,8 @@ class CampaignsReport(BaseReport):
             prose = [self._say("opt_out_trend.not_available", failed=self.fmt.number(failed))]
             if trend.empty:
                 return present.Section(title, prose)
-            prose.append(self._say("opt_out_trend.detail_failed"))
+            prose.append(self._say("opt_out_trend.detail_failed",
+                                   tz=self.fmt.zone(self.info["timezone"])))
             rows = [[r.template_name or "–",
                      self.fmt.date(pd.Timestamp(r.week).date(), "short"),
                      self.fmt.number(r.received), self.fmt.number(r.failed_131050)]
@@ -906,7 +907,7 @@ class CampaignsReport(BaseReport):
             return present.Section(title, [self._say("opt_out_trend.none")])
         prose = [self._say("opt_out_trend", opted=self.fmt.number(int(trend["opted_out"].sum())),
                            failed=self.fmt.number(int(trend["failed_131050"].sum()))),
-                 self._say("opt_out_trend.detail")]
+                 self._say("opt_out_trend.detail", tz=self.fmt.zone(self.info["timezone"]))]
         rows = [[r.template_name or "–", self.fmt.date(pd.Timestamp(r.week).date(), "short"),
                  self.fmt.number(r.received), self.fmt.number(r.opted_out),
                  self._pct(r.opted_out, r.received), self.fmt.number(r.failed_131050)]

@@ -59,7 +59,8 @@ PROSE = {
               "in the events table); the Events column counts all of the step's events in the "
               "period.",
     },
-    "funnels.none": {"pt-BR": "Nenhum funil declarado nas configurações do cliente.",
+    "funnels.none": {"pt-BR": "Nenhum funil declarado nas configurações de relatórios da "
+                              "sua conta.",
                      "en": "No funnel declared in your account's report settings."},
     "col.label": {"pt-BR": "Rótulo", "en": "Label"},
     "none": {"pt-BR": "Nenhum evento no período.", "en": "No event in the period."},
