@@ -311,8 +311,9 @@ def histogram(values: Sequence[float], bins: Sequence[float], bin_labels: Sequen
 
 
 def funnel(steps: Sequence[str], values: Sequence[float], title: str,
-           fmt: Formatter) -> matplotlib.figure.Figure:
-    """Horizontal funnel: one bar per step, with the share of the first step."""
+           fmt: Formatter, unit_label: str = "") -> matplotlib.figure.Figure:
+    """Horizontal funnel: one bar per step, with the share of the first step; the value axis
+    names what its numbers count (`unit_label`: messages, users)."""
     fig, ax = _figure(height=0.6 + 0.42 * len(steps))
     ax.grid(axis="y", visible=False)
     positions = list(range(len(steps)))
@@ -326,6 +327,7 @@ def funnel(steps: Sequence[str], values: Sequence[float], title: str,
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
         lambda v, _p: fmt.number(v)))
     _counts(ax.xaxis)
+    ax.set_xlabel(caption(unit_label), fontsize=8, color=MUTED)
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.margins(x=0.2)
     return fig

@@ -1079,3 +1079,16 @@ def test_the_send_hours_and_weeks_name_the_time_zone(campaign_bundle):
         weeks = CampaignsReport(campaign_bundle, locale).opt_out_trend().prose[-1]
         assert zone.replace("(", "(segunda-feira, " if locale == "pt-BR" else "(Monday, ") \
             in weeks, weeks
+
+
+def test_the_funnel_chart_says_what_its_axis_counts(campaign_bundle, monkeypatch):
+    # The funnel's value axis read "0 2.000 4.000" with nothing to say of what (messages).
+    from reportlib.look import charts
+
+    drawn = []
+    real = charts.funnel
+    monkeypatch.setattr(charts, "funnel", lambda *a, **k: drawn.append(real(*a, **k))
+                        or drawn[-1])
+    for locale, messages in (("pt-BR", "Mensagens"), ("en", "Messages")):
+        CampaignsReport(campaign_bundle, locale).funnel()
+        assert drawn[-1].axes[0].get_xlabel() == messages

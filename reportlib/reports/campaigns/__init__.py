@@ -678,7 +678,8 @@ class CampaignsReport(BaseReport):
         values = [int(s["audience"].sum()), int(s["sent"].sum()), f["received"], f["read"],
                   f["replied"], f["tickets"]]
         fig = charts.funnel([self._t(k) for k in steps], values, self._say(
-            "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt)
+            "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt,
+            self._t("messages"))
         delivered = rate(values[2], values[1])  # received / sent: None when none was sent
         prose = [self._say("funnel", audience=self.fmt.number(values[0]),
                            received=self.fmt.number(values[2]),

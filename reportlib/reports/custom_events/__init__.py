@@ -203,7 +203,8 @@ class CustomEventsReport(BaseReport):
                       for r in table.itertuples()]
             title = self._say("chart.funnel", name=name, rate=self.fmt.percent(
                 rate(last, first))) if first else self._say("chart.funnel.none", name=name)
-            fig = charts.funnel(labels, table["users"].tolist(), title, self.fmt)
+            fig = charts.funnel(labels, table["users"].tolist(), title, self.fmt,
+                                self._t("users"))
             rows = [[int(r.step), self.event_name(r.category, r.action),
                      self.fmt.number(r.events),
                      self.fmt.number(r.users),
