@@ -1092,3 +1092,10 @@ def test_the_funnel_chart_says_what_its_axis_counts(campaign_bundle, monkeypatch
     for locale, messages in (("pt-BR", "Mensagens"), ("en", "Messages")):
         CampaignsReport(campaign_bundle, locale).funnel()
         assert drawn[-1].axes[0].get_xlabel() == messages
+
+
+def test_the_cost_method_reads_as_a_sentence(campaign_bundle):
+    # It read "Estimated the way the consumption report estimates cost (…)".
+    prose = CampaignsReport(campaign_bundle, "en").costs().prose[-1]
+    assert prose.startswith("Estimated as in the consumption report (no provider mark-up): "
+                            "each delivered message at the rate Meta applied"), prose

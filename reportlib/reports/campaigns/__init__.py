@@ -128,7 +128,7 @@ PROSE = {
                  "Meta no dia do envio. Gratuitas as que os webhooks dão como gratuitas (janela "
                  "de atendimento ou ponto de entrada gratuito). Custo por leitura e por resposta "
                  "só quando todas as mensagens cobradas têm preço.",
-        "en": "Estimated the way the consumption report estimates cost (no provider mark-up): each "
+        "en": "Estimated as in the consumption report (no provider mark-up): each "
               "delivered message at the rate Meta applied in the send month to the "
               "recipient's market and the category, where Meta's pricing analytics give one "
               "(utility and authentication, billed in volume tiers: Meta's cost / paid "
