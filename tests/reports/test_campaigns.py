@@ -474,7 +474,7 @@ def test_a_tenant_billed_in_reais_has_no_dollar_price_for_its_campaigns(cost_bun
     report = CampaignsReport(b, "pt-BR")
     assert report.figures()["cost_not_available"] == 4
     text = " ".join(report.costs().prose)
-    assert ("4 mensagens cobradas não têm preço (a tabela de preços não tem tarifas em real "
+    assert ("4 mensagens pagas não têm preço (a tabela de preços não tem tarifas em real "
             "brasileiro (R$), a moeda em que a Meta cobra esta conta") in text
     assert "US$" not in text + report.costs().body
 
@@ -1099,3 +1099,17 @@ def test_the_cost_method_reads_as_a_sentence(campaign_bundle):
     prose = CampaignsReport(campaign_bundle, "en").costs().prose[-1]
     assert prose.startswith("Estimated as in the consumption report (no provider mark-up): "
                             "each delivered message at the rate Meta applied"), prose
+
+
+def test_the_messages_meta_charges_for_have_the_consumption_reports_name(campaign_bundle):
+    # The consumption report calls them "Pagas" / "Paid" (its column, its summary); the
+    # campaigns' cost table and sentences called the same messages "Cobradas" / "Billed".
+    from reportlib.look.i18n import t
+
+    for locale, paid, other in (("pt-BR", "mensagens pagas", ("mensagens cobradas", "cobradas<")),
+                                ("en", "paid messages", ("billed message", "billed<"))):
+        section = CampaignsReport(campaign_bundle, locale).costs()
+        assert f">{t('paid', locale)}<" in section.body
+        assert paid in section.prose[0], section.prose[0]
+        text = (section.body + " ".join(section.prose)).lower()
+        assert not [words for words in other if words in text]

@@ -85,37 +85,37 @@ PROSE = {
               "received messages.",
     },
     "costs": {
-        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens cobradas; {free} "
+        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens pagas; {free} "
                  "mensagens entregues foram gratuitas.",
-        "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; {free} "
+        "en": "Estimated cost of the campaigns: {cost} for {billable} paid messages; {free} "
               "delivered messages were free.",
     },
     # None or one free message in words: "0 mensagens entregues foram gratuitas" read as a
     # count nobody made.
     "costs.no_free": {
-        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens cobradas; "
+        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens pagas; "
                  "nenhuma mensagem entregue foi gratuita.",
-        "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; no "
+        "en": "Estimated cost of the campaigns: {cost} for {billable} paid messages; no "
               "delivered message was free.",
     },
     "costs.one_free": {
-        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens cobradas; 1 "
+        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens pagas; 1 "
                  "mensagem entregue foi gratuita.",
-        "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; 1 "
+        "en": "Estimated cost of the campaigns: {cost} for {billable} paid messages; 1 "
               "delivered message was free.",
     },
     "costs.not_available": {
-        "pt-BR": "{count} mensagens cobradas não têm preço (mercado sem tarifa ou envio antes "
+        "pt-BR": "{count} mensagens pagas não têm preço (mercado sem tarifa ou envio antes "
                  "de {pmp_start}): custo não disponível, não somado como zero.",
-        "en": "{count} billed messages have no price (a market without a rate, or sent before "
+        "en": "{count} paid messages have no price (a market without a rate, or sent before "
               "{pmp_start}): cost not available, not added as zero.",
     },
     # The rate card has no rate in the tenant's currency (pricing: never converted).
     "costs.not_available.currency": {
-        "pt-BR": "{count} mensagens cobradas não têm preço (a tabela de preços não tem tarifas "
+        "pt-BR": "{count} mensagens pagas não têm preço (a tabela de preços não tem tarifas "
                  "em {currency}, a moeda em que a Meta cobra esta conta, e nenhum valor é "
                  "convertido): custo não disponível, não somado como zero.",
-        "en": "{count} billed messages have no price (the rate card has no rates in "
+        "en": "{count} paid messages have no price (the rate card has no rates in "
               "{currency}, the currency Meta bills this account in, and no amount is "
               "converted): cost not available, not added as zero.",
     },
@@ -127,20 +127,22 @@ PROSE = {
                  "mensagens pagas do mês, em todas as faixas); senão, pela tabela de preços da "
                  "Meta no dia do envio. Gratuitas as que os webhooks dão como gratuitas (janela "
                  "de atendimento ou ponto de entrada gratuito). Custo por leitura e por resposta "
-                 "só quando todas as mensagens cobradas têm preço.",
+                 "só quando todas as mensagens pagas têm preço.",
         "en": "Estimated as in the consumption report (no provider mark-up): each "
               "delivered message at the rate Meta applied in the send month to the "
               "recipient's market and the category, where Meta's pricing analytics give one "
               "(utility and authentication, billed in volume tiers: Meta's cost / paid "
               "messages of the month, across its tiers); else at Meta's rate card on the send "
               "day. Free: messages the webhooks mark as free (customer-service window or free "
-              "entry point). Cost per read and per reply only when every billed message has a "
+              "entry point). Cost per read and per reply only when every paid message has a "
               "price.",
     },
     "not_available": {"pt-BR": "não disponível", "en": "not available"},
     "plus_not_available": {"pt-BR": "{cost} + {count} sem preço",
                            "en": "{cost} + {count} without a price"},
-    "col.billable": {"pt-BR": "Cobradas", "en": "Billed"},
+    # The consumption report's word for the messages Meta charges for ("Pagas", "Paid"): the
+    # same messages were "Cobradas" / "Billed" here.
+    "col.billable": {"pt-BR": "Pagas", "en": "Paid"},
     "col.free": {"pt-BR": "Gratuitas", "en": "Free"},
     "col.cost": {"pt-BR": "Custo estimado", "en": "Estimated cost"},
     "col.cost_per_read": {"pt-BR": "Custo est. por leitura", "en": "Est. cost per read"},
