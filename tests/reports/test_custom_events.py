@@ -173,3 +173,10 @@ def test_the_funnel_chart_says_what_its_axis_counts(desk_bundle, monkeypatch):
     for locale, users in (("pt-BR", "Usuários"), ("en", "Users")):
         CustomEventsReport(desk_bundle, locale).funnels()
         assert drawn[-1].axes[0].get_xlabel() == users
+
+
+def test_the_funnel_tables_step_column_is_headed_as_its_cells_read(desk_bundle):
+    # The cells read "menu / open" and the heading "Categoria/Ação", two ways of one pair.
+    for locale, heading in (("pt-BR", ">Categoria / Ação<"), ("en", ">Category / Action<")):
+        body = CustomEventsReport(desk_bundle, locale).funnels().body
+        assert heading in body and " / " in table_cells(body)[0][1], body

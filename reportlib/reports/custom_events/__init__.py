@@ -212,7 +212,8 @@ class CustomEventsReport(BaseReport):
                      self.fmt.percent(r.drop_off) if r.drop_off is not None else "–"]
                     for r in table.itertuples()]
             body += present.figure_to_img(fig, str(name)) + present.table(
-                [self._t("step"), f"{self._t('category')}/{self._t('action_name')}",
+                # Headed as its cells read: "Menu principal / Abertura".
+                [self._t("step"), f"{self._t('category')} / {self._t('action_name')}",
                  self._t("events"), self._t("users"), self._t("conversion"),
                  self._t("drop_off")], rows, [True, False] + [True] * 4)
         prose.append(self._say("funnels.detail"))
