@@ -110,6 +110,14 @@ def _locale_axis(ax, fmt: Formatter, money: bool = False) -> None:
         _counts(ax.yaxis)
 
 
+def caption(text: str) -> str:
+    """An axis's caption as every chart writes it, in both languages: its first letter a
+    capital ("Mensagens", "Tickets", "Usuários e mensagens"), the rest as given (a currency's
+    "US$", a unit's "(%)"). Callers pass the words of a sentence ("mensagens"): one rule
+    here, not one per caller."""
+    return text[:1].upper() + text[1:]
+
+
 PROVISIONAL_SHADE = "#ced4da"
 
 
@@ -200,7 +208,7 @@ def daily_stacked(days: Sequence[date], series: dict[str, Sequence[float]],
         ax.bar(days, values, bottom=bottom, color=colors[key], label=labels[key], width=0.8)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
-    ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
+    ax.set_ylabel(caption(unit_label), fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)
     _day_ticks(ax, days, fmt)
     _daily_legend(fig, ax, len(series), bands)
@@ -221,7 +229,7 @@ def projection(days: Sequence[date], cumulative: Sequence[float], end_day: date,
         ax.annotate(fmt.money(projected), (end_day, projected), textcoords="offset points",
                     xytext=(-4, 6), ha="right", fontsize=8, color=INK)
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
-    ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
+    ax.set_ylabel(caption(unit_label), fontsize=8, color=MUTED)
     _locale_axis(ax, fmt, money=True)
     ticks = list(days)[:: max(1, len(days) // 8)] + [end_day]
     ax.set_xticks(ticks, [fmt.day(d) for d in ticks])
@@ -248,7 +256,7 @@ def category_bars(categories: Sequence[str], values: Sequence[float], labels: di
         lambda v, _p: fmt.money(v) if money else fmt.number(v)))
     if not money:
         _counts(ax.xaxis)
-    ax.set_xlabel(unit_label, fontsize=8, color=MUTED)
+    ax.set_xlabel(caption(unit_label), fontsize=8, color=MUTED)
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.margins(x=0.15)
     return fig
@@ -275,7 +283,7 @@ def heatmap(values, row_labels: Sequence[str], column_labels: Sequence[str], tit
     bar = fig.colorbar(mesh, ax=ax, shrink=0.9, pad=0.01)
     bar.outline.set_visible(False)
     bar.ax.tick_params(labelsize=7)
-    bar.set_label(colorbar_label, fontsize=8, color=MUTED)
+    bar.set_label(caption(colorbar_label), fontsize=8, color=MUTED)
     # As many decimals as the ticks' step needs: a narrow range (79.6 to 80.4) would otherwise
     # read "80 80 80".
     ticks = [float(t) for t in bar.get_ticks()]
@@ -297,14 +305,15 @@ def histogram(values: Sequence[float], bins: Sequence[float], bin_labels: Sequen
     ax.set_xticks(range(len(counts)), bin_labels, fontsize=8)
     ax.set_xlabel("")
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
-    ax.set_ylabel(ylabel, fontsize=8, color=MUTED)
+    ax.set_ylabel(caption(ylabel), fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)
     return fig
 
 
 def funnel(steps: Sequence[str], values: Sequence[float], title: str,
-           fmt: Formatter) -> matplotlib.figure.Figure:
-    """Horizontal funnel: one bar per step, with the share of the first step."""
+           fmt: Formatter, unit_label: str = "") -> matplotlib.figure.Figure:
+    """Horizontal funnel: one bar per step, with the share of the first step; the value axis
+    names what its numbers count (`unit_label`: messages, users)."""
     fig, ax = _figure(height=0.6 + 0.42 * len(steps))
     ax.grid(axis="y", visible=False)
     positions = list(range(len(steps)))
@@ -318,6 +327,7 @@ def funnel(steps: Sequence[str], values: Sequence[float], title: str,
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
         lambda v, _p: fmt.number(v)))
     _counts(ax.xaxis)
+    ax.set_xlabel(caption(unit_label), fontsize=8, color=MUTED)
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
     ax.margins(x=0.2)
     return fig
@@ -349,7 +359,7 @@ def daily_lines(days: Sequence[date], series: dict[str, Sequence[float]],
                     marker="o", markersize=3.5, color=colors.get(key, MUTED),
                     zorder=style["zorder"])
     ax.set_title(title, loc="left", fontsize=10, color=INK, fontfamily=FONT)
-    ax.set_ylabel(unit_label, fontsize=8, color=MUTED)
+    ax.set_ylabel(caption(unit_label), fontsize=8, color=MUTED)
     _locale_axis(ax, fmt)
     _day_ticks(ax, days, fmt)
     _daily_legend(fig, ax, min(4, len(series)), bands)

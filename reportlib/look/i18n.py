@@ -245,6 +245,13 @@ LABELS: dict[str, dict[str, str]] = {
     "desk.read": {"pt-BR": "Lida", "en": "Read"},
     "desk.failed": {"pt-BR": "Falha", "en": "Failed"},
     "desk.expired": {"pt-BR": "Expirada", "en": "Expired"},
+    # The same statuses heading a count (a card, a bar, a column): "48 Lidas", not "48 Lida".
+    "desk.count.sending": {"pt-BR": "Enviando", "en": "Sending"},
+    "desk.count.sent": {"pt-BR": "Enviadas", "en": "Sent"},
+    "desk.count.delivered": {"pt-BR": "Entregues", "en": "Delivered"},
+    "desk.count.read": {"pt-BR": "Lidas", "en": "Read"},
+    "desk.count.failed": {"pt-BR": "Falhas", "en": "Failed"},
+    "desk.count.expired": {"pt-BR": "Expiradas", "en": "Expired"},
     "weekday.1": {"pt-BR": "seg", "en": "Mon"}, "weekday.2": {"pt-BR": "ter", "en": "Tue"},
     "weekday.3": {"pt-BR": "qua", "en": "Wed"}, "weekday.4": {"pt-BR": "qui", "en": "Thu"},
     "weekday.5": {"pt-BR": "sex", "en": "Fri"}, "weekday.6": {"pt-BR": "sáb", "en": "Sat"},

@@ -432,6 +432,12 @@ def chart_block(heading: str, caption: str, chart: str) -> str:
             "</div>")
 
 
+def keep_together(body: str) -> str:
+    """A short table (or any block) that reads as one piece, never split across two pages
+    (report.css): a variant pair's result on one page and its rates on the other."""
+    return f'<div class="keep-together">{body}</div>'
+
+
 def cards(items: Sequence[tuple[str, str]]) -> str:
     """Headline numbers as KPI cards: (label, formatted value)."""
     inner = "".join(f'<div class="card"><div class="card-value">{esc(v)}</div>'

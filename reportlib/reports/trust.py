@@ -75,26 +75,29 @@ TEXT = {
               "consolidated on {consolidated}.",
     },
     "flags.title": {"pt-BR": "Alertas", "en": "Alerts"},
+    # Each flag says what happened as a sentence does, its value a figure of a verb: it read
+    # "taxa de falha pelo erro 131049 de 28,0%, contra 1,5%…", "failure rate with error 131049
+    # of 28.0%, against…".
     "flag.failure_rate": {
-        "pt-BR": "Alerta, {day}: taxa de falha pelo erro {code} de {value}, contra {baseline} "
-                 "no mesmo dia da semana das semanas anteriores ({volume} mensagens). Erro "
-                 "{code}: {meaning}.",
-        "en": "Alert, {day}: failure rate with error {code} of {value}, against {baseline} on "
-              "the same weekday of the previous weeks ({volume} messages). Error {code}: "
-              "{meaning}.",
+        "pt-BR": "Alerta, {day}: {value} das mensagens falharam com o erro {code}, contra "
+                 "{baseline} no mesmo dia da semana das semanas anteriores ({volume} "
+                 "mensagens). Erro {code}: {meaning}.",
+        "en": "Alert, {day}: {value} of the messages failed with error {code}, against "
+              "{baseline} on the same weekday of the previous weeks ({volume} messages). Error "
+              "{code}: {meaning}.",
     },
     "flag.read_rate": {
-        "pt-BR": "Alerta, {day}: taxa de leitura em 24 h de {category} de {value}, contra "
+        "pt-BR": "Alerta, {day}: a taxa de leitura em 24 h de {category} foi de {value}, contra "
                  "{baseline} no mesmo dia da semana das semanas anteriores ({volume} "
                  "mensagens recebidas).",
-        "en": "Alert, {day}: read rate within 24 h of {category} of {value}, against "
-              "{baseline} on the same weekday of the previous weeks ({volume} received "
+        "en": "Alert, {day}: the read rate within 24 h of {category} messages was {value}, "
+              "against {baseline} on the same weekday of the previous weeks ({volume} received "
               "messages).",
     },
     "flag.cost": {
-        "pt-BR": "Alerta, {day}: custo fora de campanhas (o custo do dia menos o custo "
-                 "estimado das suas campanhas) de {value}, contra {baseline} no mesmo dia da "
-                 "semana das semanas anteriores.",
+        "pt-BR": "Alerta, {day}: o custo fora de campanhas (o custo do dia menos o custo "
+                 "estimado das suas campanhas) foi de {value}, contra {baseline} no mesmo dia "
+                 "da semana das semanas anteriores.",
         "en": "Alert, {day}: the cost outside campaigns (the day's cost less the estimated "
               "cost of its campaigns) was {value}, against {baseline} on the same weekday of "
               "the previous weeks.",

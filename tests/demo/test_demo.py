@@ -113,8 +113,8 @@ def test_the_year_before_gives_the_chatbots_report_a_change_on_a_year(tmp_path):
     assert all(isinstance(f[f"{c}_change_year"], float) for c in ("mau", "meu", "msgs"))
     sentence = november.monthly().prose[2]
     assert re.fullmatch(
-        r"Contra os mesmos dias um ano antes \(1º a 19 de novembro de 2026 "
-        r"vs 1º a 19 de novembro de 2025\): MAU [+-]?\d+,\d%, "
+        r"Em comparação com os mesmos dias um ano antes \(1º a 19 de novembro de 2026 "
+        r"contra 1º a 19 de novembro de 2025\): MAU [+-]?\d+,\d%, "
         r"MEU [+-]?\d+,\d%, MSGs [+-]?\d+,\d%\.", sentence), sentence
     # October 2026 against the whole of September 2026, which the demo does not cover (the
     # months between the two spans): not available, never a change against 0.

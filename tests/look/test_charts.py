@@ -389,3 +389,29 @@ def test_days_without_records_are_a_band_and_no_values_not_zeros():
     labels = [t.get_text() for legend in bars.legends for t in legend.get_texts()]
     assert labels == ["A", "Provisório: ainda pode mudar",
                       "Sem registros na fonte: não disponível"]
+
+
+def test_every_axis_caption_starts_with_a_capital_in_both_languages():
+    # The reports passed their captions as their labels read: "mensagens" and "usuários e
+    # mensagens" (words of a sentence) beside "Mensagens", "Eventos" and "Tickets"; the daily
+    # charts of one report set read "messages" over one chart and "Messages" over the next.
+    # One rule, in the charts: the first letter a capital, the rest as given.
+    days = [date(2026, 10, d) for d in range(1, 6)]
+    for fmt, words in ((PT, ("mensagens", "usuários e mensagens", "US$")),
+                       (EN, ("messages", "users and messages", "USD"))):
+        count, both, currency = words
+        captions = [
+            charts.daily_stacked(days, {"business": [1] * 5}, charts.INITIATOR_COLORS,
+                                 {"business": "b"}, "t", count, fmt).axes[0].get_ylabel(),
+            charts.daily_lines(days, {"sent": [1] * 5}, {}, {"sent": "s"}, "t", both,
+                               fmt).axes[0].get_ylabel(),
+            charts.histogram([1, 2], [0, 1, 5], ["<1", "1–5"], "t", count,
+                             fmt).axes[0].get_ylabel(),
+            charts.category_bars(["marketing"], [2.0], {"marketing": "m"}, "t", fmt,
+                                 unit_label=count).axes[0].get_xlabel(),
+            charts.projection(days, [1, 2, 3, 4, 5], date(2026, 10, 31), 30.0, 25.0, 35.0,
+                              "t", currency, fmt, ("a", "b")).axes[0].get_ylabel(),
+            charts.heatmap(np.ones((2, 2)), ["a", "b"], ["c", "d"], "t", fmt,
+                           "taxa (%)").axes[-1].get_ylabel()]
+        assert captions == [count.capitalize(), both.capitalize(), count.capitalize(),
+                            count.capitalize(), currency, "Taxa (%)"], captions

@@ -80,9 +80,10 @@ def test_a_pt_br_label_names_one_thing():
 
 
 # English words whose Portuguese differs by agreement (singular, plural, gender): a campaign
-# "Enviada", messages "Enviadas". "Sending" is not one of them: a campaign still sending read
-# "Em envio" beside the desk's "Enviando" (the platform's own word) for the same status.
-INFLECTED_EN = {"sent", "failed", "messages", "meta", "read"}
+# "Enviada", messages "Enviadas"; a message "Expirada", a count of them "Expiradas". "Sending"
+# is not one of them: a campaign still sending read "Em envio" beside the desk's "Enviando"
+# (the platform's own word) for the same status.
+INFLECTED_EN = {"sent", "failed", "messages", "meta", "read", "delivered", "expired"}
 
 
 def test_an_english_label_has_one_pt_br_name_in_every_report():
@@ -139,3 +140,28 @@ def test_a_duration_is_said_in_the_unit_a_reader_counts_it_in():
         "1\u00a0min", "26\u00a0min", "89\u00a0min", "1.5\u00a0h", "4.6\u00a0h", "48.0\u00a0h",
         "2.0 days", "3.5 days", "–"]
     assert [pt.duration(m) for m in (26, 274, 5000)] == ["26\u00a0min", "4,6\u00a0h", "3,5 dias"]
+
+
+def test_the_reader_is_never_called_the_client_nor_their_time_zone_left_unnamed():
+    # pt-BR called the reader "o cliente" ("fuso do cliente", "meta do cliente", "parâmetros do
+    # cliente") where English says "your", and the attendance report's next sentence calls
+    # the person who gave up waiting "o cliente" too: two people under one word. The time zone
+    # is named, as in every other sentence ("fuso de São Paulo", "Sao Paulo time zone"),
+    # not "your account's time zone".
+    import importlib
+    import re
+
+    from reportlib import registry
+    from reportlib.look.i18n import LABELS
+
+    tables = [LABELS]
+    for name in registry.names():
+        module = importlib.import_module(f"reportlib.reports.{name}")
+        tables += [getattr(module, table) for table in ("PROSE", "NOTES")
+                   if hasattr(module, table)]
+    reader = re.compile(r"\b(fuso|meta|parâmetros|configurações) do cliente\b")
+    found = [(words.get("pt-BR"), words.get("en")) for table in tables
+             for words in table.values()
+             if reader.search(words.get("pt-BR", ""))
+             or "your account's time zone" in words.get("en", "")]
+    assert found == []

@@ -156,6 +156,21 @@ def test_a_table_of_two_or_three_rows_is_never_split_and_a_one_row_table_holds_n
     assert on[heading] == on[rows(document)[0]] == {0} and on[funnel] == {1}
 
 
+def test_a_table_kept_together_is_never_split_across_pages():
+    # The campaigns report's variant pair (A, B, the difference, its interval, the smallest
+    # detectable difference, p and the result): its first four rows ended a page and the
+    # result stood alone overleaf, away from the rates it judges.
+    section = present.Section("Variant comparison", ["Pairs compared: 1.", INTRO],
+                              body=present.keep_together(campaigns(7)))._repr_html_()
+    split = 0
+    for spacer, document, on in positions(section, start="Campaign row 0",
+                                           end="Campaign row 6"):
+        pages = {page for row in rows(document) for page in on[row]}
+        assert len(pages) == 1, spacer
+        split += len(document.pages) == 2
+    assert split  # the page's foot did cross the table
+
+
 CHART = ('<img class="chart" alt="heatmap" src="data:image/svg+xml;utf8,<svg xmlns='
          '%22http://www.w3.org/2000/svg%22 width=%22600%22 height=%22200%22/>"/>')
 

@@ -338,8 +338,8 @@ def test_a_cost_flag_in_words():
         "authentication messages sent through the API (integrations): 5,823, costing $39.60 "
         "(usually $0.30)."]
     assert trust.alert_lines([flag], Formatter("pt-BR")) == [
-        "Alerta, 10 de novembro de 2026: custo fora de campanhas (o custo do dia menos o "
-        "custo estimado das suas campanhas) de US$\xa040,12, contra US$\xa00,52 no mesmo dia "
+        "Alerta, 10 de novembro de 2026: o custo fora de campanhas (o custo do dia menos o "
+        "custo estimado das suas campanhas) foi de US$\xa040,12, contra US$\xa00,52 no mesmo dia "
         "da semana das semanas anteriores. Causa provável: mensagens de autenticação "
         "enviadas pela API (integrações): 5.823, que custaram US$\xa039,60 (normalmente "
         "US$\xa00,30)."]
@@ -355,9 +355,32 @@ def test_a_failure_flag_in_words():
             "baseline": 0.015, "robust_z": 26.5, "volume": 954, "baseline_days": 5,
             "cause": "marketing_limit", "cause_detail": None}
     (line,) = trust.alert_lines([flag], Formatter("pt-BR"))
-    assert line.startswith("Alerta, 10 de novembro de 2026: taxa de falha pelo erro 131049 de "
-                           "28,0%, contra 1,5% no mesmo dia da semana das semanas anteriores "
-                           "(954 mensagens). Erro 131049: ")
+    # It read "taxa de falha pelo erro 131049 de 28,0%, contra 1,5%".
+    assert line.startswith("Alerta, 10 de novembro de 2026: 28,0% das mensagens falharam com o "
+                           "erro 131049, contra 1,5% no mesmo dia da semana das semanas "
+                           "anteriores (954 mensagens). Erro 131049: ")
     assert line.endswith(". Causa provável: o limite da Meta de mensagens de marketing por "
                          "usuário.")
     assert line.count("(") == line.count(")") <= 2  # the meaning's own, and the volume's
+    (english,) = trust.alert_lines([flag], Formatter("en"))
+    assert english.startswith("Alert, November 10, 2026: 28.0% of the messages failed with "
+                              "error 131049, against 1.5% on the same weekday of the previous "
+                              "weeks (954 messages). Error 131049: ")
+
+
+def test_a_read_rate_flag_in_words():
+    # It read "taxa de leitura em 24 h de marketing de 40,0%, contra 55,0%" and "read rate
+    # within 24 h of marketing of 40.0%": the value hung on a second "de" / "of".
+    from reportlib.look.i18n import Formatter
+    from reportlib.reports import trust
+
+    flag = {"day": "2026-11-10", "metric": "read_rate", "subject": "marketing", "value": 0.4,
+            "baseline": 0.55, "robust_z": -6.0, "volume": 800, "baseline_days": 8,
+            "cause": None, "cause_detail": None}
+    assert trust.alert_lines([flag], Formatter("pt-BR")) == [
+        "Alerta, 10 de novembro de 2026: a taxa de leitura em 24 h de marketing foi de 40,0%, "
+        "contra 55,0% no mesmo dia da semana das semanas anteriores (800 mensagens "
+        "recebidas)."]
+    assert trust.alert_lines([flag], Formatter("en")) == [
+        "Alert, November 10, 2026: the read rate within 24 h of marketing messages was 40.0%, "
+        "against 55.0% on the same weekday of the previous weeks (800 received messages)."]

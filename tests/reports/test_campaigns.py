@@ -474,7 +474,7 @@ def test_a_tenant_billed_in_reais_has_no_dollar_price_for_its_campaigns(cost_bun
     report = CampaignsReport(b, "pt-BR")
     assert report.figures()["cost_not_available"] == 4
     text = " ".join(report.costs().prose)
-    assert ("4 mensagens cobradas não têm preço (a tabela de preços não tem tarifas em real "
+    assert ("4 mensagens pagas não têm preço (a tabela de preços não tem tarifas em real "
             "brasileiro (R$), a moeda em que a Meta cobra esta conta") in text
     assert "US$" not in text + report.costs().body
 
@@ -676,6 +676,19 @@ def test_with_no_message_sent_yet_the_delivery_rate_is_not_available(tmp_path, p
     assert ">–<" in report.rates().body
 
 
+def table_rows(body: str) -> dict[str, list[str]]:
+    """The rows of the HTML tables in `body` by their first cell's text (its no-break spaces
+    read as spaces): the other cells' text (tags and entities resolved)."""
+    import html
+
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", body):
+        cells = [html.unescape(re.sub("<[^>]+>", "", c))
+                 for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)]
+        rows[cells[0].replace("\u00a0", " ")] = cells[1:]
+    return rows
+
+
 def ab_summary(read_a, received_a, read_b, received_b, names=("Teste X", "Teste Y")):
     return pd.DataFrame({
         "campaign_id": ["x", "y"], "campaign_name": list(names),
@@ -701,10 +714,13 @@ def test_declared_pair_underpowered_says_not_enough_data(campaign_bundle):
     body = report.variants().body
     # The 95 % interval the section promises, unpooled: 0.15 -/+ 1.959964 * sqrt(0.5 * 0.5 / 40
     # + 0.65 * 0.35 / 40) = 0.15 -/+ 0.21414 -> -6.4 to 36.4 pp.
-    assert "not enough data yet (15.0\u00a0pp, 95% CI −6.4 to 36.4; detectable from " \
-        "31.0\u00a0pp)" in re.sub("<[^>]+>", "", body)
+    rows = table_rows(body)
+    assert rows["95% interval"][0] == "−6.4 to 36.4\u00a0pp"
+    assert rows["Difference (B − A)"][0] == "+15.0\u00a0pp"
+    assert rows["Minimum detectable difference"][0] == "31.0\u00a0pp"
+    assert rows["Result"][0] == "Not enough data yet"
     # z = 0.15 / 0.110538 = 1.3570, p = 2 * (1 - Phi(1.3570)) = 0.175, printed as it is.
-    assert ">0.175<" in body
+    assert rows["p"][0] == "0.175"
     # A p under 0.05 beside "not enough data yet" is explained where the rule is stated.
     assert "even with p under 0.05" in report.variants().prose[1]
 
@@ -721,9 +737,41 @@ def test_large_pair_verdict_and_small_p_value(campaign_bundle):
     assert read["verdict"] == "more" and read["result"].p_value < 0.001
     body = report.variants().body
     assert "&lt; 0,001" in body and "0,000" not in body
-    assert "B é mais lida: +3,0\u00a0pp" in body
+    rows = table_rows(body)
+    assert rows["Resultado"][0] == "B é mais lida"
+    assert rows["Diferença (B − A)"][0] == "+3,0\u00a0pp"
     assert CampaignsReport(campaign_bundle, "en").p_value(0.0004) == "< 0.001"
 
+
+
+def test_a_variant_pair_reads_as_one_table_with_a_result_of_a_few_words(campaign_bundle):
+    # The result column held a sentence repeating the difference, its interval and the
+    # minimum detectable difference ("dados insuficientes ainda (5,5 pp, IC 95% 0,6 a 10,4;
+    # detectável a partir de 7,0 pp)"): beside nine other columns it wrapped into six lines of
+    # two words. Now each pair is a table of its own, its measures as columns; each figure
+    # has its row, and the result is the verdict alone, in a column as wide as the others.
+    for locale, interval, result, words in (
+            ("pt-BR", "Intervalo de 95%", "Resultado",
+             {"Dados insuficientes", "B é mais lida", "B é menos lida",
+              "B é mais respondida", "B é menos respondida", "Sem diferença significativa"}),
+            ("en", "95% interval", "Result",
+             {"Not enough data yet", "B is read more", "B is read less",
+              "B is replied to more", "B is replied to less", "No significant difference"})):
+        report = CampaignsReport(campaign_bundle, locale)
+        summary = ab_summary(399, 688, 539, 849, ("Clube VIP – A", "Clube VIP – B"))
+        summary["replied"] = [56, 59]
+        summary["sent_at"] = pd.Timestamp("2026-10-05T13:00Z")
+        report.summary_df = summary
+        body = report.variants().body
+        rows = table_rows(body)
+        # One table for the pair, the names once each, as the rows of A and B.
+        assert body.count("<table") == 1
+        assert rows["A: Clube VIP – A"][0].startswith("58")
+        assert rows["B: Clube VIP – B"][0].startswith("63")
+        assert len(rows[result]) == 2 and set(rows[result]) <= words, rows[result]
+        # 95% CI of +5.5 pp: 0.6 to 10.4 pp, in its own row.
+        assert rows[interval][0] in ("0,6 a 10,4\u00a0pp", "0.6 to 10.4\u00a0pp")
+        assert not any(ch.isdigit() for cell in rows[result] for ch in cell)
 
 
 def test_opt_outs_per_template_and_week(campaign_bundle):
@@ -1018,3 +1066,50 @@ def test_each_bin_of_the_time_to_read_chart_names_its_unit(campaign_bundle, monk
     (labels,) = drawn
     assert len(labels) == 8
     assert all(label.split()[-1] in ("min", "h", "d") for label in labels), labels
+
+
+def test_the_send_hours_and_weeks_name_the_time_zone(campaign_bundle):
+    # "(fuso do cliente)" / "(your account's time zone)": the reader is the client, and every
+    # other sentence names the zone ("fuso de São Paulo").
+    for locale, zone in (("pt-BR", "(fuso de São Paulo)"), ("en", "(Sao Paulo time zone)")):
+        report = CampaignsReport(campaign_bundle, locale)
+        report.messages_df = hour_messages([(10, 80, "read", False),
+                                            (10, 20, "delivered", False)])
+        assert zone in report.peaks().prose[-1]
+        weeks = CampaignsReport(campaign_bundle, locale).opt_out_trend().prose[-1]
+        assert zone.replace("(", "(segunda-feira, " if locale == "pt-BR" else "(Monday, ") \
+            in weeks, weeks
+
+
+def test_the_funnel_chart_says_what_its_axis_counts(campaign_bundle, monkeypatch):
+    # The funnel's value axis read "0 2.000 4.000" with nothing to say of what (messages).
+    from reportlib.look import charts
+
+    drawn = []
+    real = charts.funnel
+    monkeypatch.setattr(charts, "funnel", lambda *a, **k: drawn.append(real(*a, **k))
+                        or drawn[-1])
+    for locale, messages in (("pt-BR", "Mensagens"), ("en", "Messages")):
+        CampaignsReport(campaign_bundle, locale).funnel()
+        assert drawn[-1].axes[0].get_xlabel() == messages
+
+
+def test_the_cost_method_reads_as_a_sentence(campaign_bundle):
+    # It read "Estimated the way the consumption report estimates cost (…)".
+    prose = CampaignsReport(campaign_bundle, "en").costs().prose[-1]
+    assert prose.startswith("Estimated as in the consumption report (no provider mark-up): "
+                            "each delivered message at the rate Meta applied"), prose
+
+
+def test_the_messages_meta_charges_for_have_the_consumption_reports_name(campaign_bundle):
+    # The consumption report calls them "Pagas" / "Paid" (its column, its summary); the
+    # campaigns' cost table and sentences called the same messages "Cobradas" / "Billed".
+    from reportlib.look.i18n import t
+
+    for locale, paid, other in (("pt-BR", "mensagens pagas", ("mensagens cobradas", "cobradas<")),
+                                ("en", "paid messages", ("billed message", "billed<"))):
+        section = CampaignsReport(campaign_bundle, locale).costs()
+        assert f">{t('paid', locale)}<" in section.body
+        assert paid in section.prose[0], section.prose[0]
+        text = (section.body + " ".join(section.prose)).lower()
+        assert not [words for words in other if words in text]

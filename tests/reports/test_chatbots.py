@@ -123,8 +123,11 @@ def test_open_month_compares_the_same_days_of_the_month_before_and_a_year_before
                         "October 1–19, 2026): MAU +33.3%, MEU +50.0%, MSGs 0.0%.")
     assert prose[2].startswith("Against the same days a year before (November 1–19, 2026 vs "
                                "November 1–19, 2025): MAU +100.0%")
-    pt = ChatbotsReport(like_for_like("2026-11"), "pt-BR").monthly().prose[1]
-    assert "1º a 19 de outubro de 2026" in pt
+    pt = ChatbotsReport(like_for_like("2026-11"), "pt-BR").monthly().prose
+    # Not "Contra os mesmos dias do mês anterior (… vs …)", English's "against" word for word.
+    assert pt[1] == ("Em comparação com os mesmos dias do mês anterior (1º a 19 de novembro de "
+                     "2026 contra 1º a 19 de outubro de 2026): MAU +33,3%, MEU +50,0%, "
+                     "MSGs 0,0%.")
     # An open month's table note keeps "the same days of the month before".
     assert "with the same days of the month before" in report.monthly().prose[-1]
 

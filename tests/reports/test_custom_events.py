@@ -137,8 +137,8 @@ def test_a_funnel_nobody_started_says_so_never_zero_percent(tmp_path, params_dir
             {"name": "Carrinho", "steps": [["carrinho", "open"], ["menu", "open"]]}]}))
     titles = []
     real = charts.funnel
-    monkeypatch.setattr(charts, "funnel", lambda labels, values, title, fmt: (
-        titles.append(title), real(labels, values, title, fmt))[1])
+    monkeypatch.setattr(charts, "funnel", lambda labels, values, title, *rest: (
+        titles.append(title), real(labels, values, title, *rest))[1])
     section = CustomEventsReport(report_bundle, "en").funnels()
     assert section.prose[0] == "Funnel “Carrinho”: no user did its first step in the period."
     assert titles == ["Carrinho: no user at the first step"]
@@ -159,3 +159,24 @@ def test_an_open_period_on_its_first_day_does_not_say_it_has_no_event(tmp_path, 
     report = CustomEventsReport(report_bundle, "en")
     assert report.figures()["events"] == 1
     assert report.trend().prose == ["No day of the period is complete yet."]
+
+
+
+def test_the_funnel_chart_says_what_its_axis_counts(desk_bundle, monkeypatch):
+    # The funnel's value axis read "0 1 2 3 4 5" with nothing to say of what (users).
+    from reportlib.look import charts
+
+    drawn = []
+    real = charts.funnel
+    monkeypatch.setattr(charts, "funnel", lambda *a, **k: drawn.append(real(*a, **k))
+                        or drawn[-1])
+    for locale, users in (("pt-BR", "Usuários"), ("en", "Users")):
+        CustomEventsReport(desk_bundle, locale).funnels()
+        assert drawn[-1].axes[0].get_xlabel() == users
+
+
+def test_the_funnel_tables_step_column_is_headed_as_its_cells_read(desk_bundle):
+    # The cells read "menu / open" and the heading "Categoria/Ação", two ways of one pair.
+    for locale, heading in (("pt-BR", ">Categoria / Ação<"), ("en", ">Category / Action<")):
+        body = CustomEventsReport(desk_bundle, locale).funnels().body
+        assert heading in body and " / " in table_cells(body)[0][1], body

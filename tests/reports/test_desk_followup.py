@@ -3,6 +3,8 @@ the report over them, on hand-made messages."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 import duckdb
@@ -151,3 +153,49 @@ def test_the_status_chart_names_its_unit_in_the_readers_language(desk_bundle, mo
         report.messages_df = pd.DataFrame({"desk_status": ["read"] * 3 + ["expired"] * 5})
         report.status()
         assert drawn[-1].axes[0].get_xlabel() == unit
+
+
+def test_a_count_of_a_status_is_headed_in_the_plural(desk_bundle):
+    # The cards, the bars and the agents' columns are counts: they read "48 Lida",
+    # "14 Falha" and "Expirada" over a column of numbers, the status of one message. A row of
+    # the actions table, one message, keeps "Lida".
+    import pandas as pd
+
+    report = DeskFollowupReport(desk_bundle, "pt-BR")
+    report.messages_df = pd.DataFrame({"desk_status": ["read"] * 3 + ["failed", "expired"]})
+    cards = report.status().body
+    for label in ("Enviando", "Enviadas", "Entregues", "Lidas", "Falhas", "Expiradas"):
+        assert f'<div class="card-label">{label}</div>' in cards, label
+    columns = re.findall(r"<th[^>]*>(.*?)</th>", DeskFollowupReport(desk_bundle, "pt-BR")
+                         .agents().body)
+    assert columns[2:8] == ["Enviando", "Enviadas", "Entregues", "Lidas", "Falhas",
+                            "Expiradas"], columns
+    english = DeskFollowupReport(desk_bundle, "en")
+    english.messages_df = report.messages_df
+    assert '<div class="card-label">Read</div>' in english.status().body
+
+
+def test_a_failed_message_says_what_to_do_and_its_error_is_explained_once(desk_bundle):
+    # Each failed row held the error's meaning and then the action ("131026: Não entregável:
+    # não usa WhatsApp, app antigo ou termos não aceitos → Confira o número; fale com o
+    # contato por outro canal"): five lines of a narrow column, the same on every row of the
+    # code. The row now says what to do and the code; the note under the table says each
+    # code's meaning once.
+
+    from reportlib.domain import error_codes
+
+    frame = DeskFollowupReport(desk_bundle, "pt-BR").messages_df
+    failed = frame.head(3).copy()
+    failed["desk_status"], failed["visible"], failed["ticket_opened"] = "failed", True, False
+    failed["error_code"] = [131026, 131026, 130429]
+    for locale, word in (("pt-BR", "erro"), ("en", "error")):
+        report = DeskFollowupReport(desk_bundle, locale)
+        report.messages_df = failed
+        body = report.actions().body
+        cells = [html.unescape(re.sub("<[^>]+>", "", cell))
+                 for cell in re.findall(r"<td[^>]*>(.*?)</td>", body)]
+        action = error_codes.action(131026, locale)
+        assert cells.count(f"{action} ({word}\u00a0131026)") == 2, cells
+        meaning = error_codes.meaning(131026, locale)
+        assert html.unescape(body).count(meaning) == 1
+        assert f"130429 — {error_codes.meaning(130429, locale)}" in html.unescape(body)

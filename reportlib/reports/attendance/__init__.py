@@ -42,8 +42,8 @@ PROSE = {
               "{abandoned} abandoned; 1 is still open.",
     },
     "overview.sla": {
-        "pt-BR": "{sla} dos tickets respondidos tiveram espera de até {target} min (meta do "
-                 "cliente).",
+        "pt-BR": "{sla} dos tickets respondidos tiveram espera de até {target} min (sua "
+                 "meta).",
         "en": "{sla} of answered tickets waited at most {target} min (your target).",
     },
     "overview.sla_missed": {
@@ -387,7 +387,7 @@ class AttendanceReport(BaseReport):
                                  {k: self._t(k) for k in ("opened", "closed")},
                                  self._say("chart.daily", day=self.fmt.day_month(
                                      pd.Timestamp(peak.day).date()),
-                                     n=self.fmt.number(peak.opened)), "tickets", self.fmt,
+                                     n=self.fmt.number(peak.opened)), self._t("ticket"), self.fmt,
                                  provisional_from=self.provisional_chart_from(),
                                  missing=self.missing_chart_days(("tickets",)),
                                  dashed=("closed",))

@@ -85,37 +85,37 @@ PROSE = {
               "received messages.",
     },
     "costs": {
-        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens cobradas; {free} "
+        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens pagas; {free} "
                  "mensagens entregues foram gratuitas.",
-        "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; {free} "
+        "en": "Estimated cost of the campaigns: {cost} for {billable} paid messages; {free} "
               "delivered messages were free.",
     },
     # None or one free message in words: "0 mensagens entregues foram gratuitas" read as a
     # count nobody made.
     "costs.no_free": {
-        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens cobradas; "
+        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens pagas; "
                  "nenhuma mensagem entregue foi gratuita.",
-        "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; no "
+        "en": "Estimated cost of the campaigns: {cost} for {billable} paid messages; no "
               "delivered message was free.",
     },
     "costs.one_free": {
-        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens cobradas; 1 "
+        "pt-BR": "Custo estimado das campanhas: {cost} por {billable} mensagens pagas; 1 "
                  "mensagem entregue foi gratuita.",
-        "en": "Estimated cost of the campaigns: {cost} for {billable} billed messages; 1 "
+        "en": "Estimated cost of the campaigns: {cost} for {billable} paid messages; 1 "
               "delivered message was free.",
     },
     "costs.not_available": {
-        "pt-BR": "{count} mensagens cobradas não têm preço (mercado sem tarifa ou envio antes "
+        "pt-BR": "{count} mensagens pagas não têm preço (mercado sem tarifa ou envio antes "
                  "de {pmp_start}): custo não disponível, não somado como zero.",
-        "en": "{count} billed messages have no price (a market without a rate, or sent before "
+        "en": "{count} paid messages have no price (a market without a rate, or sent before "
               "{pmp_start}): cost not available, not added as zero.",
     },
     # The rate card has no rate in the tenant's currency (pricing: never converted).
     "costs.not_available.currency": {
-        "pt-BR": "{count} mensagens cobradas não têm preço (a tabela de preços não tem tarifas "
+        "pt-BR": "{count} mensagens pagas não têm preço (a tabela de preços não tem tarifas "
                  "em {currency}, a moeda em que a Meta cobra esta conta, e nenhum valor é "
                  "convertido): custo não disponível, não somado como zero.",
-        "en": "{count} billed messages have no price (the rate card has no rates in "
+        "en": "{count} paid messages have no price (the rate card has no rates in "
               "{currency}, the currency Meta bills this account in, and no amount is "
               "converted): cost not available, not added as zero.",
     },
@@ -127,20 +127,22 @@ PROSE = {
                  "mensagens pagas do mês, em todas as faixas); senão, pela tabela de preços da "
                  "Meta no dia do envio. Gratuitas as que os webhooks dão como gratuitas (janela "
                  "de atendimento ou ponto de entrada gratuito). Custo por leitura e por resposta "
-                 "só quando todas as mensagens cobradas têm preço.",
-        "en": "Estimated the way the consumption report estimates cost (no provider mark-up): each "
+                 "só quando todas as mensagens pagas têm preço.",
+        "en": "Estimated as in the consumption report (no provider mark-up): each "
               "delivered message at the rate Meta applied in the send month to the "
               "recipient's market and the category, where Meta's pricing analytics give one "
               "(utility and authentication, billed in volume tiers: Meta's cost / paid "
               "messages of the month, across its tiers); else at Meta's rate card on the send "
               "day. Free: messages the webhooks mark as free (customer-service window or free "
-              "entry point). Cost per read and per reply only when every billed message has a "
+              "entry point). Cost per read and per reply only when every paid message has a "
               "price.",
     },
     "not_available": {"pt-BR": "não disponível", "en": "not available"},
     "plus_not_available": {"pt-BR": "{cost} + {count} sem preço",
                            "en": "{cost} + {count} without a price"},
-    "col.billable": {"pt-BR": "Cobradas", "en": "Billed"},
+    # The consumption report's word for the messages Meta charges for ("Pagas", "Paid"): the
+    # same messages were "Cobradas" / "Billed" here.
+    "col.billable": {"pt-BR": "Pagas", "en": "Paid"},
     "col.free": {"pt-BR": "Gratuitas", "en": "Free"},
     "col.cost": {"pt-BR": "Custo estimado", "en": "Estimated cost"},
     "col.cost_per_read": {"pt-BR": "Custo est. por leitura", "en": "Est. cost per read"},
@@ -185,10 +187,10 @@ PROSE = {
               "{failed} messages failed because the user had already asked (131050).",
     },
     "opt_out_trend.detail": {
-        "pt-BR": "Por modelo e semana do envio (segunda-feira, fuso do cliente); taxa de "
+        "pt-BR": "Por modelo e semana do envio (segunda-feira, fuso de {tz}); taxa de "
                  "descadastro = descadastros / recebidas.",
-        "en": "Per template and week of the send (Monday, your account's time zone); opt-out "
-              "rate = opt-outs / received.",
+        "en": "Per template and week of the send (Monday, {tz} time zone); opt-out rate = "
+              "opt-outs / received.",
     },
     "opt_out_trend.not_available": {
         "pt-BR": "Descadastros não disponíveis: os webhooks do WhatsApp desta conta não trazem "
@@ -200,9 +202,8 @@ PROSE = {
               "messages failed because the user had already asked to stop marketing (131050).",
     },
     "opt_out_trend.detail_failed": {
-        "pt-BR": "Falhas 131050 por modelo e semana do envio (segunda-feira, fuso do cliente).",
-        "en": "131050 failures per template and week of the send (Monday, your account's time "
-              "zone).",
+        "pt-BR": "Falhas 131050 por modelo e semana do envio (segunda-feira, fuso de {tz}).",
+        "en": "131050 failures per template and week of the send (Monday, {tz} time zone).",
     },
     "opt_out_trend.none": {"pt-BR": "Nenhum descadastro nem falha 131050 no período.",
                            "en": "No opt-out and no 131050 failure in the period."},
@@ -315,50 +316,48 @@ PROSE = {
     "chart.time_to_read": {"pt-BR": "Metade das leituras em até {median} do envio",
                            "en": "Half of the reads within {median} of the send"},
     "peaks.detail": {
-        "pt-BR": "Pela hora em que a mensagem foi enviada (fuso do cliente), dentro de cada "
+        "pt-BR": "Pela hora em que a mensagem foi enviada (fuso de {tz}), dentro de cada "
                  "categoria: uma hora só de utilidade não é comparada com horas de marketing. "
                  "Taxa de leitura e de resposta sobre as recebidas; horas com menos de {min} "
                  "recebidas aparecem como “poucas”.",
-        "en": "By the hour the message was sent (your account's time zone), within each "
+        "en": "By the hour the message was sent ({tz} time zone), within each "
               "category: an hour of utility messages is never ranked against hours of marketing "
               "ones. Read and reply rates over received; hours with fewer than {min} received "
               "show “too few”.",
     },
     "variants": {
-        "pt-BR": "Pares de variantes comparados: {count} (declarados nos parâmetros do "
-                 "cliente, ou nomes que diferem só por um marcador de variante — A/B, v1/v2, "
-                 "controle/teste — enviados com até 24 h de diferença).",
+        "pt-BR": "Pares de variantes comparados: {count} (declarados nas configurações de "
+                 "relatórios da sua conta, ou nomes que diferem só por um marcador de "
+                 "variante — A/B, v1/v2, controle/teste — enviados com até 24 h de "
+                 "diferença).",
         "en": "Variant pairs compared: {count} (declared in your account's report settings, or "
               "names that differ only by a variant marker — A/B, v1/v2, control/test — sent "
               "within 24 h of each other).",
     },
     "variants.detail": {
-        "pt-BR": "Diferença em pontos percentuais (B − A), intervalo de 95% e teste de duas "
-                 "proporções; ao lado, a menor diferença que o teste detecta com esses volumes "
-                 "(poder de 80%, 5% bilateral). Abaixo dela: “dados insuficientes”, mesmo com "
-                 "p abaixo de 0,05: com volumes assim, uma diferença pequena que o teste acusa "
-                 "costuma ser maior que a real, e a próxima campanha pode não repeti-la.",
-        "en": "Difference in percentage points (B − A), 95% interval and two-proportion test; "
-              "beside it, the smallest difference the test detects at these volumes (80% "
-              "power, 5% two-sided). Below it: “not enough data yet”, even with p under "
-              "0.05: at such volumes a small difference the test flags tends to overstate the "
-              "real one, and the next campaign may not repeat it.",
-    },
-    "verdict.underpowered": {
-        "pt-BR": "dados insuficientes ainda ({diff} pp, IC 95% {low} a {high}; detectável a "
-                 "partir de {mdd} pp)",
-        "en": "not enough data yet ({diff} pp, 95% CI {low} to {high}; detectable from {mdd} "
-              "pp)",
+        "pt-BR": "Diferença em pontos percentuais (B − A), seu intervalo de 95%, a menor "
+                 "diferença que o teste de duas proporções detecta com esses volumes (poder de "
+                 "80%, 5% bilateral) e o p do teste. Abaixo dessa menor diferença, o resultado "
+                 "é “dados insuficientes”, mesmo com p abaixo de 0,05: com volumes assim, uma "
+                 "diferença pequena que o teste acusa costuma ser maior que a real, e a "
+                 "próxima campanha pode não repeti-la.",
+        "en": "Difference in percentage points (B − A), its 95% interval, the smallest "
+              "difference the two-proportion test detects at these volumes (80% power, 5% "
+              "two-sided) and the test's p. Below that smallest difference, the result is "
+              "“not enough data yet”, even with p under 0.05: at such volumes a small "
+              "difference the test flags tends to overstate the real one, and the next "
+              "campaign may not repeat it.",
     },
     "variants.none": {"pt-BR": "Nenhum par de variantes no período.",
                       "en": "No variant pair in the period."},
-    "verdict.more": {"pt-BR": "B é mais {what}: {diff} pp, IC 95% {low} a {high}",
-                     "en": "B is {what} more: {diff} pp, 95% CI {low} to {high}"},
-    "verdict.less": {"pt-BR": "B é menos {what}: {diff} pp, IC 95% {low} a {high}",
-                     "en": "B is {what} less: {diff} pp, 95% CI {low} to {high}"},
-    "verdict.none": {"pt-BR": "sem diferença significativa ({diff} pp, IC 95% {low} a "
-                              "{high})",
-                     "en": "no significant difference ({diff} pp, 95% CI {low} to {high})"},
+    # The table's result cell: a few words, its figures in the columns beside it (a sentence
+    # repeating them wrapped into six lines of a narrow column).
+    "verdict.underpowered": {"pt-BR": "Dados insuficientes", "en": "Not enough data yet"},
+    "verdict.more": {"pt-BR": "B é mais {what}", "en": "B is {what} more"},
+    "verdict.less": {"pt-BR": "B é menos {what}", "en": "B is {what} less"},
+    "verdict.none": {"pt-BR": "Sem diferença significativa", "en": "No significant difference"},
+    "col.interval": {"pt-BR": "Intervalo de 95%", "en": "95% interval"},
+    "interval": {"pt-BR": "{low} a {high} pp", "en": "{low} to {high} pp"},
     "what.read": {"pt-BR": "lida", "en": "read"},
     "what.reply": {"pt-BR": "respondida", "en": "replied to"},
     "none": {"pt-BR": "Nenhuma campanha no período.", "en": "No campaign in the period."},
@@ -681,7 +680,8 @@ class CampaignsReport(BaseReport):
         values = [int(s["audience"].sum()), int(s["sent"].sum()), f["received"], f["read"],
                   f["replied"], f["tickets"]]
         fig = charts.funnel([self._t(k) for k in steps], values, self._say(
-            "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt)
+            "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt,
+            self._t("messages"))
         delivered = rate(values[2], values[1])  # received / sent: None when none was sent
         prose = [self._say("funnel", audience=self.fmt.number(values[0]),
                            received=self.fmt.number(values[2]),
@@ -818,7 +818,7 @@ class CampaignsReport(BaseReport):
                     for h in best_hours(group, "reply_rate")))]
         if not prose:
             prose = [self._say("peaks.too_few", min=minimum)]
-        prose.append(self._say("peaks.detail", min=minimum))
+        prose.append(self._say("peaks.detail", min=minimum, tz=tz))
         too_few = self._say("too_few")
         rows = [[self._t(r.category), self.fmt.hour(r.hour), self.fmt.number(r.received),
                  self._pct(r.read, r.received) if r.enough else too_few,
@@ -896,7 +896,8 @@ class CampaignsReport(BaseReport):
             prose = [self._say("opt_out_trend.not_available", failed=self.fmt.number(failed))]
             if trend.empty:
                 return present.Section(title, prose)
-            prose.append(self._say("opt_out_trend.detail_failed"))
+            prose.append(self._say("opt_out_trend.detail_failed",
+                                   tz=self.fmt.zone(self.info["timezone"])))
             rows = [[r.template_name or "–",
                      self.fmt.date(pd.Timestamp(r.week).date(), "short"),
                      self.fmt.number(r.received), self.fmt.number(r.failed_131050)]
@@ -909,7 +910,7 @@ class CampaignsReport(BaseReport):
             return present.Section(title, [self._say("opt_out_trend.none")])
         prose = [self._say("opt_out_trend", opted=self.fmt.number(int(trend["opted_out"].sum())),
                            failed=self.fmt.number(int(trend["failed_131050"].sum()))),
-                 self._say("opt_out_trend.detail")]
+                 self._say("opt_out_trend.detail", tz=self.fmt.zone(self.info["timezone"]))]
         rows = [[r.template_name or "–", self.fmt.date(pd.Timestamp(r.week).date(), "short"),
                  self.fmt.number(r.received), self.fmt.number(r.opted_out),
                  self._pct(r.opted_out, r.received), self.fmt.number(r.failed_131050)]
@@ -951,44 +952,59 @@ class CampaignsReport(BaseReport):
         """A p-value in the reader's locale, never "0,000": below 0.001 it reads "< 0,001"."""
         return f"< {self.fmt.number(0.001, 3)}" if p < 0.001 else self.fmt.number(p, 3)
 
-    def verdict(self, measure: str, result, verdict: str | None = None,
-                mdd: float | None = None) -> str:
-        values = {"what": self._say(f"what.{measure}"),
-                  "diff": self.fmt.number(result.difference * 100, 1),
-                  "low": self.fmt.number(result.ci_low * 100, 1),
-                  "high": self.fmt.number(result.ci_high * 100, 1)}
+    def verdict(self, measure: str, result, verdict: str | None = None) -> str:
+        """The comparison's result in a few words (its figures are the table's other
+        columns): "underpowered", "more", "less" or "none" (from the result when not given)."""
         if verdict is None:
             verdict = ("more" if result.difference > 0 else "less") if result.significant \
                 else "none"
-        if verdict == "underpowered":
-            return self._say("verdict.underpowered", diff=values["diff"], low=values["low"],
-                             high=values["high"], mdd=self.fmt.number((mdd or 0) * 100, 1))
-        if verdict == "more":
-            return self._say("verdict.more", **{**values, "diff": "+" + values["diff"]})
-        if verdict == "less":
-            return self._say("verdict.less", **values)
-        return self._say("verdict.none", **values)
+        return self._say(f"verdict.{verdict}", what=self._say(f"what.{measure}"))
+
+    def points(self, fraction: float) -> str:
+        """A difference of two rates in percentage points, signed: "+5,5 pp", "−1,2 pp"."""
+        text = self.fmt.number(fraction * 100, 1)
+        return ("+" if fraction > 0 and text.strip("0,.") else "") + text + " pp"
+
+    def interval(self, result) -> str:
+        """The 95% interval of B − A: "0,6 a 10,4 pp", "−3.9 to 1.5 pp"."""
+        return self._say("interval", low=self.fmt.number(result.ci_low * 100, 1),
+                         high=self.fmt.number(result.ci_high * 100, 1))
 
     def variants(self) -> present.Section:
+        """One table per pair, its measures as columns and A, B, the difference, its
+        interval, the smallest detectable difference, p and the result as rows: with the
+        names and figures as columns, the result had a column too narrow for its words."""
         comparisons = self.comparisons()
         if not comparisons:
             return present.Section(self._t("section.variants"), [self._say("variants.none")])
-        pairs = len({(c["a"], c["b"]) for c in comparisons})
-        rows = [[c["name_a"], c["name_b"], self._t("read_rate" if c["measure"] == "read"
-                                                    else "reply_rate"),
-                 self._pct(c["result"].successes_a, c["result"].total_a),
-                 self._pct(c["result"].successes_b, c["result"].total_b),
-                 self.fmt.number(c["result"].difference * 100, 1) + " pp",
-                 self.fmt.number(c["mdd"] * 100, 1) + " pp",
-                 self.verdict(c["measure"], c["result"], c["verdict"], c["mdd"]),
-                 self.p_value(c["result"].p_value)] for c in comparisons]
-        columns = [self._t("variant_a"), self._t("variant_b"), self._t("measure"), "A", "B",
-                   self._say("col.difference"), self._say("col.mdd"), self._t("result"), "p"]
+        pairs: dict[tuple[str, str], dict[str, dict]] = {}
+        for c in comparisons:
+            pairs.setdefault((c["a"], c["b"]), {})[c["measure"]] = c
+        measures = [m for m in ("read", "reply") if any(m in p for p in pairs.values())]
+        columns = ["", *(self._t(f"{m}_rate") for m in measures)]
+        body = ""
+        for by_measure in pairs.values():
+            first = next(iter(by_measure.values()))
+
+            def row(label: str, cell, by_measure=by_measure) -> list[str]:
+                return [label, *(cell(by_measure[m]) if m in by_measure else "–"
+                                 for m in measures)]
+
+            body += present.keep_together(present.table(columns, [
+                row(f"A: {first['name_a']}",
+                    lambda c: self._pct(c["result"].successes_a, c["result"].total_a)),
+                row(f"B: {first['name_b']}",
+                    lambda c: self._pct(c["result"].successes_b, c["result"].total_b)),
+                row(self._say("col.difference"), lambda c: self.points(c["result"].difference)),
+                row(self._say("col.interval"), lambda c: self.interval(c["result"])),
+                row(self._say("col.mdd"), lambda c: self.fmt.number(c["mdd"] * 100, 1) + " pp"),
+                row("p", lambda c: self.p_value(c["result"].p_value)),
+                row(self._t("result"),
+                    lambda c: self.verdict(c["measure"], c["result"], c["verdict"]))],
+                [False] + [True] * len(measures)))
         return present.Section(self._t("section.variants"),
-                               [self._say("variants", count=self.fmt.number(pairs)),
-                                self._say("variants.detail")],
-                               present.table(columns, rows, [False] * 3 + [True] * 4 + [
-                                   False, True]))
+                               [self._say("variants", count=self.fmt.number(len(pairs))),
+                                self._say("variants.detail")], body)
 
     def footnotes(self) -> present.Footnotes:
         # Which figures may still move and until when (trust.provisional_sentence), not a

@@ -24,12 +24,14 @@ PROSE = {
     },
     "monthly.span": {"pt-BR": " (até {end})", "en": " (through {end})"},
     "monthly.change": {
-        "pt-BR": "Contra {against} ({current} vs {previous}): MAU {mau}, MEU {meu}, MSGs {msgs}.",
+        # Not "Contra ... (... vs ...)": English's "against" word for word.
+        "pt-BR": "Em comparação com {against} ({current} contra {previous}): MAU {mau}, MEU "
+                 "{meu}, MSGs {msgs}.",
         "en": "Against {against} ({current} vs {previous}): MAU {mau}, MEU {meu}, MSGs {msgs}.",
     },
     "monthly.change.none": {
-        "pt-BR": "Contra {against} ({previous}): variação não disponível, os dados recebidos "
-                 "não cobrem esse intervalo inteiro.",
+        "pt-BR": "Em comparação com {against} ({previous}): variação não disponível, os dados "
+                 "recebidos não cobrem esse intervalo inteiro.",
         "en": "Against {against} ({previous}): change not available, the data received does "
               "not cover that whole range.",
     },

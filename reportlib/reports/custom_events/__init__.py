@@ -59,7 +59,8 @@ PROSE = {
               "in the events table); the Events column counts all of the step's events in the "
               "period.",
     },
-    "funnels.none": {"pt-BR": "Nenhum funil declarado nas configurações do cliente.",
+    "funnels.none": {"pt-BR": "Nenhum funil declarado nas configurações de relatórios da "
+                              "sua conta.",
                      "en": "No funnel declared in your account's report settings."},
     "col.label": {"pt-BR": "Rótulo", "en": "Label"},
     "none": {"pt-BR": "Nenhum evento no período.", "en": "No event in the period."},
@@ -202,7 +203,8 @@ class CustomEventsReport(BaseReport):
                       for r in table.itertuples()]
             title = self._say("chart.funnel", name=name, rate=self.fmt.percent(
                 rate(last, first))) if first else self._say("chart.funnel.none", name=name)
-            fig = charts.funnel(labels, table["users"].tolist(), title, self.fmt)
+            fig = charts.funnel(labels, table["users"].tolist(), title, self.fmt,
+                                self._t("users"))
             rows = [[int(r.step), self.event_name(r.category, r.action),
                      self.fmt.number(r.events),
                      self.fmt.number(r.users),
@@ -210,7 +212,8 @@ class CustomEventsReport(BaseReport):
                      self.fmt.percent(r.drop_off) if r.drop_off is not None else "–"]
                     for r in table.itertuples()]
             body += present.figure_to_img(fig, str(name)) + present.table(
-                [self._t("step"), f"{self._t('category')}/{self._t('action_name')}",
+                # Headed as its cells read: "Menu principal / Abertura".
+                [self._t("step"), f"{self._t('category')} / {self._t('action_name')}",
                  self._t("events"), self._t("users"), self._t("conversion"),
                  self._t("drop_off")], rows, [True, False] + [True] * 4)
         prose.append(self._say("funnels.detail"))

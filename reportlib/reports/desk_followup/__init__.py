@@ -59,6 +59,10 @@ PROSE = {
     },
     "actions.none": {"pt-BR": "Nada pendente: nenhuma mensagem visível pede ação.",
                      "en": "Nothing pending: no visible message needs action."},
+    # The code stays on the line of its word ("erro 131026").
+    "action.failed": {"pt-BR": "{action} (erro\u00a0{code})",
+                      "en": "{action} (error\u00a0{code})"},
+    "action.codes": {"pt-BR": "Erros: {codes}.", "en": "Errors: {codes}."},
     "followup": {"pt-BR": "Sem resposta: candidata a novo contato",
                  "en": "No reply yet: candidate for a follow-up"},
     "tickets": {
@@ -115,7 +119,7 @@ class DeskFollowupReport(BaseReport):
         total = sum(counts.values())
         if not total:
             return present.Section(self._t("section.desk_status"), [self._say("none")])
-        labels = [self._t(f"desk.{s}") for s in STATUSES]
+        labels = [self._t(f"desk.count.{s}") for s in STATUSES]
         # Every status that has messages, so that the parts add up to the total.
         parts = [self._say(f"status.{s}.one" if counts[s] == 1 and f"status.{s}.one" in PROSE
                            else f"status.{s}", n=self.fmt.number(counts[s]))
@@ -148,17 +152,25 @@ class DeskFollowupReport(BaseReport):
                            failed=self.fmt.number(len(failed)),
                            followup=self.fmt.number(len(followup))),
                  self._say("actions.detail")]
-        rows = []
+        rows, codes = [], {}
         for r in pd.concat([failed, followup]).itertuples():
-            what = (f"{int(r.error_code)}: {error_codes.meaning(r.error_code, self.locale)} → "
-                    f"{error_codes.action(r.error_code, self.locale)}"
-                    if r.desk_status == "failed" and pd.notna(r.error_code)
-                    else self._say("followup"))
+            if r.desk_status == "failed" and pd.notna(r.error_code):
+                code = int(r.error_code)
+                codes.setdefault(code, error_codes.meaning(code, self.locale))
+                what = self._say("action.failed", action=error_codes.action(code, self.locale),
+                                 code=code)
+            else:
+                what = self._say("followup")
             rows.append([self.when(r.accepted_at), r.agent_identity or "–",
                          mask_phone(r.recipient), r.template_name or "–",
                          self._t(f"desk.{r.desk_status}"), what])
         body = present.table([self._t(k) for k in ("sent_at", "agent", "recipient",
                                                    "template", "status", "action")], rows)
+        # Each error's meaning once, under the table: in the row it was a sentence before the
+        # action, the two wrapped into five lines of a narrow column, again on each row.
+        if codes:
+            body += present.note(self._say("action.codes", codes="; ".join(
+                f"{code} — {text}" for code, text in sorted(codes.items()))))
         return present.Section(self._t("section.actions"), prose, body)
 
     def tickets(self) -> present.Section:
@@ -193,7 +205,7 @@ class DeskFollowupReport(BaseReport):
                  self.fmt.number(tickets[agent]), self.fmt.percent(conversion[agent])]
                 for agent in table.index]
         columns = [self._t("agent"), self._t("messages"),
-                   *(self._t(f"desk.{s}") for s in STATUSES), self._t("ticket"),
+                   *(self._t(f"desk.count.{s}") for s in STATUSES), self._t("ticket"),
                    self._t("ticket_rate")]
         return present.Section(self._t("section.agents"), prose, present.table(
             columns, rows, [False] + [True] * 9))
