@@ -7,6 +7,7 @@ import csv
 import gzip
 import hashlib
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,31 @@ def check_gzip(entry: Entry) -> None:
         raise ReportError("named .gz but not gzip-compressed")
     if magic and not entry.compressed:
         raise ReportError("gzip-compressed but not named .gz")
+
+
+def gzip_problem(entry: Entry) -> str | None:
+    """Why a .gz file cannot be read whole (cut short in a copy or a download, or its bytes
+    damaged), naming the last whole line before the break; None when it decompresses to its
+    end. Called only after a read of it failed, so a good file is decompressed once here."""
+    lines, stream = 0, zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        with entry.path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                while chunk:
+                    lines += stream.decompress(chunk).count(b"\n")
+                    chunk = stream.unused_data if stream.eof else b""
+                    if chunk:  # another gzip member follows (files may be concatenated)
+                        stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    except zlib.error as exc:
+        return (f"gzip file damaged after line {lines} ({exc}): nothing of it was read; "
+                "copy the file again")
+    except OSError:
+        return None
+    if not stream.eof:
+        return (f"gzip file cut short: its data ends after line {lines}, before gzip's "
+                "end-of-stream marker (an interrupted copy or download): nothing of it was "
+                "read; copy the file again")
+    return None
 
 
 def open_bytes(entry: Entry):

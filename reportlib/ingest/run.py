@@ -92,7 +92,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Owner
             con.execute("ROLLBACK")
         raise_if_stopping(exc)  # Ctrl-C or SIGTERM inside a query: not this file's error
         con.execute("SET TimeZone = 'UTC'")
-        if isinstance(exc, ReportError):
+        # A .gz file cut short fails wherever it is first read to its end (Python's gzip,
+        # DuckDB's reader), each in its own words: one reason for all, naming where it ends.
+        cut = files.gzip_problem(entry) if entry.compressed else None
+        if cut:
+            message = cut
+        elif isinstance(exc, ReportError):
             message = _one_line(exc)
         elif isinstance(exc, duckdb.Error):
             message = f"cannot be read ({_one_line(exc)})"

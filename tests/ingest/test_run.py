@@ -274,6 +274,38 @@ def test_unreadable_files_are_recorded_whole(tmp_path, params_dir):
     assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(0,)]
 
 
+def test_a_gzip_cut_short_says_so_naming_its_last_line_and_the_others_load(tmp_path,
+                                                                             params_dir):
+    """A .gz copied or downloaded only in part failed in three ways, each in its reader's
+    words: 'unexpected error (EOFError: ...)' for a CSV, 'cannot be read (IO Error: Unexpected
+    end of GZIP stream ...)' for webhooks, 'cannot read file (Compressed file ended ...)' for
+    analytics. Now one reason, naming the last whole line the file still holds."""
+    import gzip
+
+    csv_text = HEADER + GOOD + GOOD.replace("m1,", "m2,")
+    hook = json.dumps({"entry": [{"id": "w-acme", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": "1001"},
+        "statuses": [{"id": "wamid.A", "status": "sent", "timestamp": "1790856000",
+                      "recipient_id": "5511999990001"}]}}]}]})
+    analytics = json.dumps({"pricing_analytics": {"data": [{"data_points": [
+        {"start": 1790812800, "end": 1790899200, "volume": 3}]}]}, "id": "w-acme"}, indent=1)
+    # Without its 8-byte trailer (CRC and size): every line is there, the stream is not ended.
+    for name, text in (("notifications/n.csv.gz", csv_text),
+                       ("whatsapp_webhooks/w.jsonl.gz", "\n".join([hook] * 5) + "\n"),
+                       ("pricing_analytics/p.json.gz", analytics)):
+        write(tmp_path / "sources/acme" / name, gzip.compress(text.encode())[:-8])
+    write(tmp_path / "sources/acme/notifications/whole.csv.gz", gzip.compress(csv_text.encode()))
+    results = {r.file.rsplit("/", 1)[1]: r for r in run_ingest(tmp_path, params_dir)}
+    lines = {"n.csv.gz": 3, "w.jsonl.gz": 5, "p.json.gz": analytics.count("\n")}
+    for name, count in lines.items():
+        assert results[name].status == "unreadable"
+        assert results[name].message.startswith(
+            f"gzip file cut short: its data ends after line {count}, before gzip's "
+            "end-of-stream marker"), results[name].message
+    assert results["whole.csv.gz"].status == "loaded"
+    assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(2,)]
+
+
 def test_hostile_and_unknown_tenant_folders_are_refused(tmp_path, params_dir, capsys):
     write(tmp_path / "sources/Evil Tenant;drop/notifications/n.csv", HEADER + GOOD)
     write(tmp_path / "sources/..hidden/notifications/n.csv", HEADER + GOOD)
