@@ -18,7 +18,7 @@ from reportlib import params as params_mod
 from reportlib import sources, warehouse
 from reportlib.errors import ReportError, printable, raise_if_stopping
 from reportlib.ingest import files
-from reportlib.ingest.analytics import load_analytics
+from reportlib.ingest.analytics import NOT_READ, load_analytics
 from reportlib.ingest.ownership import Ownership, ownership
 from reportlib.ingest.platform_csv import load_csv
 from reportlib.ingest.results import FileResult, log, rules
@@ -202,8 +202,10 @@ def _tenant_results(session: Session, folder: Path, root: Path, tenant: TenantPa
                                       tenant_entry=True))
             continue
         if kind not in sources.KNOWN_SOURCES:
+            what = (f"Meta's {NOT_READ[kind]}: no report reads it, not read"
+                    if kind in NOT_READ else "unknown sub-folder, not read")
             results.append(FileResult(name, printable(kind), str(sub), "skipped",
-                                      message="unknown sub-folder, not read", tenant_entry=True))
+                                      message=what, tenant_entry=True))
             continue
         try:
             entries = files.kind_entries(kind, sub, root)

@@ -734,3 +734,93 @@ def test_marketing_optimized_delivery_is_read_as_marketing_lite(tmp_path, params
     con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
     assert con.execute("SELECT category, conversations FROM conversations ORDER BY 1"
                        ).fetchall() == [("marketing", 10), ("marketing_lite", 40)]
+
+
+# Graph API reference, WhatsApp Business Account Analytics (developers.facebook.com/docs/
+# graph-api/reference/waba-analytics/), "Response": messaging analytics (field `analytics`),
+# its data points straight under the field, no `data[]`.
+META_MESSAGING_ANALYTICS = {
+    "analytics": {"phone_numbers": [PHONE], "granularity": "DAY", "data_points": [
+        {"start": 1647327600, "end": 1647414000, "sent": 1, "delivered": 1},
+        {"start": 1648710000, "end": 1648796400, "sent": 4, "delivered": 4}]},
+    "id": "w-acme"}
+# WhatsApp Business Platform, Analytics guide, template analytics "Example response"
+# (developers.facebook.com/documentation/business-messaging/whatsapp/analytics/): no wrapper.
+META_TEMPLATE_ANALYTICS = {
+    "data": [{"granularity": "DAILY", "product_type": "cloud_api", "data_points": [
+        {"template_id": "1924084211297547", "start": 1689379200, "end": 1689465600, "sent": 0,
+         "delivered": 0, "read": 0,
+         "clicked": [{"type": "quick_reply_button", "button_content": "Tell me more",
+                      "count": 3}],
+         "cost": [{"type": "amount_spent", "value": 0.00}, {"type": "cost_per_delivered"},
+                  {"type": "cost_per_url_button_click"}]}]}],
+    "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}}
+
+
+def table_rows(tmp_path, sql: str) -> list:
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_response_in_the_other_analytics_folder_is_read_as_what_it_is(tmp_path, params_dir):
+    """Meta's conversation_analytics saved in pricing_analytics/ was unreadable ("no
+    pricing_analytics.data[] list in the response body"), and a pricing_analytics response saved
+    without its wrapper in conversation_analytics/ had every point rejected ("conversation: not
+    a whole number"): the wrapper's key, else what the points count, says which it is."""
+    pricing = meta_example("pricing_daily_tier.json")
+    results = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/conversations.json": META_REFERENCE_DAILY,
+        "conversation_analytics/pricing.json": pricing["pricing_analytics"]})
+    by_file = {Path(r.file).name: r for r in results}
+    points = pricing["pricing_analytics"]["data"][0]["data_points"]
+    assert (by_file["conversations.json"].status, by_file["conversations.json"].rows_loaded,
+            by_file["conversations.json"].rows_rejected) == ("loaded", 2, 0)
+    assert "a conversation_analytics response, not pricing_analytics: read as " \
+           "conversation_analytics" in by_file["conversations.json"].message
+    assert (by_file["pricing.json"].rows_loaded, by_file["pricing.json"].rows_rejected) == (
+        len(points), 0)
+    assert table_rows(tmp_path, "SELECT sum(conversations) FROM conversations") == [(912,)]
+    assert table_rows(tmp_path, "SELECT sum(volume) FROM pricing_daily") == [
+        (sum(p["volume"] for p in points),)]
+
+
+def test_one_request_for_both_fields_reads_both(tmp_path, params_dir):
+    """`?fields=conversation_analytics...,pricing_analytics...` answers both in one body: the
+    folder's field alone was read and the other one dropped without a word."""
+    body = {**META_REFERENCE_DAILY, **meta_example("pricing_daily_tier.json")}
+    [result] = ingest_files(tmp_path, params_dir, {"pricing_analytics/both.json": body})
+    assert result.status == "loaded" and result.rows_rejected == 0
+    assert "both read" in result.message
+    assert table_rows(tmp_path, "SELECT sum(conversations) FROM conversations") == [(912,)]
+    assert table_rows(tmp_path, "SELECT count(*) > 0 FROM pricing_daily") == [(True,)]
+
+
+def test_metas_other_analytics_are_named_and_an_empty_answer_is_no_data(tmp_path, params_dir):
+    """Messaging and template analytics saved in an analytics folder were 'unreadable: no
+    pricing_analytics.data[] list' or a point rejected for its volume; in a folder of their
+    own, 'unknown sub-folder'. Each now says what it is, and that no report reads it (not a
+    failure). A response of only the account's id (Meta leaves a field without data out) was
+    unreadable; it is a response without points."""
+    results = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/messaging.json": META_MESSAGING_ANALYTICS,
+        "conversation_analytics/templates.json": META_TEMPLATE_ANALYTICS,
+        "template_analytics/templates.json": META_TEMPLATE_ANALYTICS,
+        "pricing_analytics/october.json": {"id": "w-acme"}})
+    lines = sorted(r.line() for r in results)
+    assert lines == [
+        "acme/conversation_analytics/templates.json: skipped: Meta's template analytics (field "
+        "template_analytics: each template's sent, delivered, read and clicks), not "
+        "conversation_analytics: no report reads it, not read",
+        "acme/pricing_analytics/messaging.json: skipped: Meta's messaging analytics (field "
+        "analytics: messages sent and delivered), not pricing_analytics: no report reads it, "
+        "not read",
+        "acme/pricing_analytics/october.json: loaded, 0 loaded, 0 rejected (the response holds "
+        "no pricing_analytics: Meta leaves it out when the period has no data)",
+        "acme/template_analytics: skipped: Meta's template analytics (field template_analytics: "
+        "each template's sent, delivered, read and clicks): no report reads it, not read"]
+    assert not any(r.failed for r in results)
+    assert table_rows(tmp_path, "SELECT count(*) FROM pricing_daily") == [(0,)]
+    assert table_rows(tmp_path, "SELECT count(*) FROM conversations") == [(0,)]
