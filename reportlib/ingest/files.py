@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
+import os
+import re
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,19 +166,74 @@ def is_empty(entry: Entry) -> bool:
 
 
 def header_record(entry: Entry, delimiter: str) -> list[str]:
-    """The first CSV record, read by Python's csv module (a quoted name may span lines)."""
+    """The first CSV record, read by Python's csv module (a quoted name may span lines).
+    Only the header's own lines are decoded: a byte that is not UTF-8 further down is that
+    row's problem (a rejected row), not the file's."""
+
+    def lines(handle):
+        number = 0
+        # A line ended by LF (one of an old Mac file holds its CRs), read 16 MiB at most.
+        for chunk in iter(lambda: handle.readline(16 * CHUNK), b""):
+            for raw in chunk.splitlines(keepends=True):
+                number += 1
+                try:
+                    yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ReportError(f"not UTF-8 (line {number}, byte {exc.start + 1} of "
+                                      "the line)") from None
+
     try:
         with open_bytes(entry) as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            return next(csv.reader(text, delimiter=delimiter, quotechar='"'))
+            return next(csv.reader(lines(raw), delimiter=delimiter, quotechar='"'))
     except csv.Error as exc:
         raise ReportError(f"line 1: header is not valid CSV ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise ReportError(f"not UTF-8 (byte {exc.start})") from None
     except (OSError, EOFError) as exc:
         raise ReportError(f"cannot read file ({exc})") from None
     except StopIteration:
         raise ReportError("empty file: no header row") from None
+
+
+# A character of UTF-8 written in more than one byte: a file holding one is UTF-8 (maybe with a
+# damaged byte), never Windows-1252 text, where such pairs would read as "Ã£" for "ã".
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                           rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def first_bytes(entry: Entry, size: int = 4) -> bytes:
+    try:
+        with open_bytes(entry) as handle:
+            return handle.read(size)
+    except (OSError, EOFError):
+        return b""
+
+
+def windows_1252(entry: Entry) -> bool:
+    """True when a file that is not UTF-8 is Windows-1252 text (Latin-1 with Windows'
+    punctuation), as Excel saves "CSV" on a Windows set to Portuguese: it holds no character
+    of UTF-8 and every byte is one of Windows-1252's. Called only for a file DuckDB or the
+    header found not UTF-8."""
+    if first_bytes(entry).startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    try:
+        with open_bytes(entry) as handle:
+            while chunk := handle.read(CHUNK):
+                # NUL bytes: UTF-16 or no text at all, whatever Windows-1252 makes of them.
+                if b"\x00" in chunk or UTF8_SEQUENCE.search(chunk):
+                    return False
+                chunk.decode("cp1252")
+    except (UnicodeDecodeError, OSError, EOFError):
+        return False
+    return True
+
+
+def utf8_copy(entry: Entry) -> Path:
+    """A temporary UTF-8 copy (uncompressed) of a Windows-1252 file: its lines and their
+    numbers are the file's (each byte is one character, and line ends stay as they are)."""
+    fd, name = tempfile.mkstemp(prefix=".utf8-", suffix=".csv")
+    with os.fdopen(fd, "wb") as out, open_bytes(entry) as source:
+        while chunk := source.read(CHUNK):
+            out.write(chunk.decode("cp1252").encode("utf-8"))
+    return Path(name)
 
 
 def duckdb_compression(entry: Entry) -> str:

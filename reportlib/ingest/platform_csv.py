@@ -244,8 +244,26 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
 
 def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
              kind: str, entry: files.Entry, sha: str) -> FileResult:
-    """Load one platform CSV into its canonical table; rejected rows into `rejected_rows`."""
-    src, unknown = _stage(con, entry, kind, tenant, own)
+    """Load one platform CSV into its canonical table; rejected rows into `rejected_rows`.
+
+    A file that is not UTF-8 but Windows-1252 text (a spreadsheet's "CSV" on a Windows in
+    Portuguese) is read from a UTF-8 copy; a UTF-8 file with a damaged byte keeps its other
+    rows (that row is rejected, `not UTF-8`)."""
+    try:
+        src, unknown = _stage(con, entry, kind, tenant, own)
+        legacy = bool(con.execute(
+            "SELECT 1 FROM csv_rejects WHERE error_type IN ('INVALID ENCODING', "
+            "'INVALID UNICODE') LIMIT 1").fetchall()) and files.windows_1252(entry)
+    except ReportError as exc:  # the header itself is not UTF-8
+        if not (str(exc).startswith("not UTF-8") and files.windows_1252(entry)):
+            raise
+        legacy = True
+    if legacy:
+        copy = files.utf8_copy(entry)
+        try:
+            src, unknown = _stage(con, files.Entry(copy, "read"), kind, tenant, own)
+        finally:
+            copy.unlink(missing_ok=True)
     _structural_rejects(con)
     path = str(entry.path)
     # Record numbers: a staged record follows every broken line whose number is below its own.
@@ -271,6 +289,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
     good = "FROM checked c WHERE c._reject IS NULL AND NOT c._skip"
     loaded = con.execute(f"SELECT count(*) {good}").fetchall()[0][0]
     notes = [] if src.shape == "wide" else [f"read as the platform's {src.shape} export"]
+    notes += ["read as Windows-1252 text: not UTF-8"] if legacy else []
     notes += [f"unknown columns ignored: {', '.join(unknown)}"] if unknown else []
     for what, value in src.warnings:
         count, first = con.execute(

@@ -220,7 +220,12 @@ CAMPAIGN_CASES = [
     Case("campaigns_gz_that_is_not_gzip", C, "plain.csv.gz", "unreadable"),
     Case("campaigns_gzip_truncated", C, "cut.csv.gz", "unreadable"),
     Case("campaigns_utf16", C, "utf16.csv", "unreadable"),
-    Case("campaigns_latin1", C, "latin1.csv", "unreadable"),
+    # Windows-1252 (Latin-1): what Excel's "CSV" is on a Windows in Portuguese; read so, its
+    # line saying it (it was unreadable, "not UTF-8").
+    Case("campaigns_latin1", C, "latin1.csv", "loaded", 3, 0, read=3,
+         message="read as Windows-1252 text",
+         check=("SELECT campaign_name FROM campaigns WHERE campaign_id = 'c3'",
+                [("Código OTP",)])),
     Case("campaigns_empty", C, "empty.csv", "unreadable", make=Literal(b"")),
     Case("campaigns_header_only", C, "header_only.csv", "loaded", 0, 0),
     Case("campaigns_binary", C, "binary.csv", "unreadable"),

@@ -306,6 +306,42 @@ def test_a_gzip_cut_short_says_so_naming_its_last_line_and_the_others_load(tmp_p
     assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(2,)]
 
 
+def test_a_windows_1252_export_is_read_and_a_damaged_byte_rejects_its_row_only(tmp_path,
+                                                                                params_dir):
+    """Excel's "CSV" on a Windows in Portuguese is Windows-1252: such a file was unreadable
+    ('not UTF-8 (byte 227)'), or, with a plain header, every row with an accent rejected. It
+    is read as Windows-1252 when it holds no UTF-8 character, its line saying so. A UTF-8 file
+    with one damaged byte in its first 8 KiB was unreadable whole, one further down lost only
+    that row: now that row alone, wherever it is."""
+    campaigns = ("CampaignId,CampaignName,BotId,TemplateName,TemplateLanguage,Category,Status,"
+                 "Observação\n"
+                 "c1,Promoção – outubro,acme-bot,promoção,pt_BR,MARKETING,Sent,“VIP”\n")
+    write(tmp_path / "sources/acme/campaigns/excel.csv", campaigns.encode("cp1252"))
+    plain_header = HEADER + GOOD.replace(",promo,", ",promoção,")
+    write(tmp_path / "sources/acme/notifications/excel.csv", plain_header.encode("cp1252"))
+    damaged = (HEADER + GOOD.replace("m1,", "m2,").replace(",promo,", ",promoção,")
+               + GOOD.replace("m1,", "m3,")).encode()
+    at = damaged.index("ç".encode())
+    write(tmp_path / "sources/acme/notifications/damaged.csv",
+          damaged[:at] + b"\xe7" + damaged[at + 2:])
+    results = {r.file.rsplit("/", 1)[1] + r.kind: r for r in run_ingest(tmp_path, params_dir)}
+    excel = results["excel.csvcampaigns"]
+    assert (excel.status, excel.rows_loaded, excel.rows_rejected) == ("loaded", 1, 0)
+    assert "read as Windows-1252 text" in excel.message
+    assert "unknown columns ignored: Observação" in excel.message
+    assert rows(tmp_path, "SELECT campaign_name, template_name FROM campaigns") == [
+        ("Promoção – outubro", "promoção")]
+    notifications = results["excel.csvnotifications"]
+    assert (notifications.rows_loaded, notifications.rows_rejected) == (1, 0)
+    assert results["damaged.csvnotifications"].status == "loaded"
+    assert (results["damaged.csvnotifications"].rows_loaded,
+            results["damaged.csvnotifications"].rows_rejected) == (1, 1)
+    assert rows(tmp_path, "SELECT line, field, reason FROM rejected_rows") == [
+        (2, "*", "not UTF-8")]
+    assert rows(tmp_path, "SELECT message_id, template_name FROM notifications ORDER BY 1") == [
+        ("m1", "promoção"), ("m3", "promo")]
+
+
 def test_hostile_and_unknown_tenant_folders_are_refused(tmp_path, params_dir, capsys):
     write(tmp_path / "sources/Evil Tenant;drop/notifications/n.csv", HEADER + GOOD)
     write(tmp_path / "sources/..hidden/notifications/n.csv", HEADER + GOOD)
