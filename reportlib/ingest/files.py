@@ -17,7 +17,7 @@ from reportlib import sources
 from reportlib.errors import ReportError
 
 # Accepted extensions per kind, compared case-insensitively; each may end in `.gz`.
-EXTENSIONS = {"whatsapp_webhooks": (".jsonl",), "conversation_analytics": (".json",),
+EXTENSIONS = {"whatsapp_webhooks": (".jsonl", ".json"), "conversation_analytics": (".json",),
               "pricing_analytics": (".json",)}
 CSV_EXTENSIONS = (".csv",)
 GZIP_MAGIC = b"\x1f\x8b"

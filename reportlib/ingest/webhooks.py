@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -458,13 +460,72 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                     "DROP TABLE wh_scans_again")
 
 
+MAX_DOCUMENT_BYTES = 256 << 20
+
+
+def _first_text_line(entry: files.Entry) -> bytes:
+    with files.open_bytes(entry) as handle:
+        for raw in iter(lambda: handle.readline(1 << 20), b""):
+            if raw.strip():
+                return raw.strip().removeprefix(b"\xef\xbb\xbf")
+    return b""
+
+
+def as_lines(entry: files.Entry) -> tuple[Path, int] | None:
+    """(a temporary copy of one body a line, the number of bodies) for a file that holds its
+    bodies as JSON documents over several lines: Meta's examples as its pages print them
+    (indented), several of them one after another, a JSON array of bodies, a `.json` file of
+    one body; None for a file of one body a line (or one that is not JSON at all: its lines are
+    rejected as they are)."""
+    first = _first_text_line(entry)
+    if not first.startswith((b"{", b"[")):
+        return None
+    try:
+        one = json.loads(first)
+    except (ValueError, RecursionError):
+        one = None
+    if isinstance(one, dict):  # the first line is a whole body: one body a line
+        return None
+    with files.open_bytes(entry) as handle:
+        data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    decoder, bodies, at = json.JSONDecoder(), [], 0
+    try:
+        while True:
+            while at < len(text) and text[at].isspace():
+                at += 1
+            if at >= len(text):
+                break
+            document, at = decoder.raw_decode(text, at)
+            bodies.extend(document if isinstance(document, list) else [document])
+    except (ValueError, RecursionError):
+        return None
+    fd, name = tempfile.mkstemp(prefix=".webhooks-", suffix=".jsonl")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        for body in bodies:
+            out.write(json.dumps(body) + "\n")
+    return Path(name), len(bodies)
+
+
 def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
                   entry: files.Entry, sha: str) -> FileResult:
     """Load one JSONL file of webhook bodies into `message_status_events`, `inbound_messages`,
     `user_preferences`, `volume_tier_updates` and `contact_user_ids`."""
     if not files.first_line(entry).strip() and files.is_empty(entry):
         raise ReportError("empty file: no webhook body")
-    _stage(con, entry, own)
+    documents = as_lines(entry)
+    if documents is None:
+        _stage(con, entry, own)
+    else:
+        try:
+            _stage(con, files.Entry(documents[0], "read"), own)
+        finally:
+            documents[0].unlink(missing_ok=True)
     path, tid = str(entry.path), quote(tenant.tenant_id)
     con.execute(f"""
         INSERT INTO rejected_rows
@@ -581,6 +642,11 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
                 "DROP TABLE IF EXISTS wh_rejects; DROP TABLE IF EXISTS wh_scans; "
                 "DROP TABLE IF EXISTS wh_marks")
     notes = []
+    if documents is not None:
+        count = documents[1]
+        notes.append(f"bodies written as JSON documents (indented, or in an array), not one a "
+                     f"line: {count} bod{'y' if count == 1 else 'ies'}, a row's line is its "
+                     "body's place")
     if others:
         notes.append("other webhook fields, counted and not read: "
                      + ", ".join(f"{printable(name)} ({count})" for name, count in others))
