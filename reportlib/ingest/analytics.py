@@ -40,7 +40,9 @@ def _parse_float(text: str) -> float:
     return value if math.isfinite(value) else _NotANumber(value)
 
 
-def _read(entry: files.Entry) -> object:
+def _read(entry: files.Entry) -> tuple[object, int]:
+    """The response body and the number of JSON documents the file holds (pages, when more
+    than one)."""
     opener = gzip.open if entry.compressed else open
     try:
         with opener(entry.path, "rb") as handle:
@@ -50,14 +52,50 @@ def _read(entry: files.Entry) -> object:
     if len(data) > MAX_BYTES:
         raise ReportError(f"larger than {MAX_BYTES >> 20} MiB: not an analytics response")
     try:
-        return json.loads(data.decode("utf-8-sig"), parse_constant=_parse_constant,
-                          parse_float=_parse_float)
+        text = data.decode("utf-8-sig")
+        decoder = json.JSONDecoder(parse_constant=_parse_constant, parse_float=_parse_float)
+        documents, at = [], 0
+        while True:
+            while at < len(text) and text[at].isspace():
+                at += 1
+            if at >= len(text) and documents:
+                break
+            document, at = decoder.raw_decode(text, at)
+            documents.append(document)
     except UnicodeDecodeError as exc:
         raise ReportError(f"not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
         raise ReportError("not valid JSON (nested too deep)") from None
+    return (documents[0] if len(documents) == 1 else _pages(documents)), len(documents)
+
+
+def _pages(documents: list) -> dict:
+    """One response of the pages of a request saved one after another in one file (a loop
+    that follows `paging.next` appending each answer, `>> file.json`): their `data[]` lists
+    together, under the first page's wrapper. Pages of different fields or accounts are not
+    one response."""
+    def shape(doc):
+        if not isinstance(doc, dict):
+            return None
+        fields = [f for f in (*ANALYTICS, *NOT_READ) if isinstance(doc.get(f), dict)]
+        inner = doc[fields[0]] if len(fields) == 1 else doc if not fields else None
+        if not isinstance(inner, dict) or not isinstance(inner.get("data"), list):
+            return None
+        return (fields[0] if fields else None, doc.get("id"), doc.get("currency")), inner
+
+    shapes = [shape(doc) for doc in documents]
+    if any(s is None for s in shapes) or len({s[0] for s in shapes}) > 1:
+        raise ReportError(f"{len(documents)} JSON documents one after another that are not "
+                          "pages of one response (the same field and account): save each "
+                          "response in a file of its own")
+    (field, waba, currency), _ = shapes[0]
+    data = [block for _, inner in shapes for block in inner["data"]]
+    if field is None:
+        return {"data": data}
+    return {field: {"data": data}, **({"id": waba} if waba is not None else {}),
+            **({"currency": currency} if currency is not None else {})}
 
 
 def _number_ok(value) -> bool:
@@ -241,8 +279,10 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
     days are kept apart and never added together (the consumption staging picks one view a day).
     """
     path = entry.path
-    body = _read(entry)
+    body, pages = _read(entry)
     answers, notes = response_field(body, kind), []
+    if pages > 1:
+        notes.append(f"{pages} pages of one response, one after another: read together")
     if answers in NOT_READ:
         result = FileResult(tenant.tenant_id, kind, str(path), "skipped", message=(
             f"Meta's {NOT_READ[answers]}, not {kind}: no report reads it, not read"))

@@ -824,3 +824,27 @@ def test_metas_other_analytics_are_named_and_an_empty_answer_is_no_data(tmp_path
     assert not any(r.failed for r in results)
     assert table_rows(tmp_path, "SELECT count(*) FROM pricing_daily") == [(0,)]
     assert table_rows(tmp_path, "SELECT count(*) FROM conversations") == [(0,)]
+
+
+def test_pages_appended_to_one_file_are_one_response(tmp_path, params_dir):
+    """A loop that follows `paging.next` appending each answer to one file (`>> file.json`)
+    left the file unreadable ('not valid JSON (Extra data ...)'): Meta's pricing example (with
+    TIER) so saved in two pages is read whole, 26 messages, 12 paid, Meta's 96.9. Two
+    documents that are not pages of one response (two accounts) stay one clear reason."""
+    first, second = pages(meta_example("pricing_daily_tier.json"))
+    first["id"] = second["id"] = "w-acme"
+    write(tmp_path / "sources/acme/pricing_analytics/june.json",
+          json.dumps(first, indent=2) + "\n" + json.dumps(second, indent=2) + "\n")
+    write(tmp_path / "sources/acme/pricing_analytics/mixed.json",
+          json.dumps(first) + json.dumps({**second, "id": "w-other"}))
+    results = {Path(r.file).name: r for r in ingest.ingest(
+        tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)}
+    june = results["june.json"]
+    assert (june.status, june.rows_rejected) == ("loaded", 0)
+    assert "2 pages of one response, one after another: read together" in june.message
+    got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
+    assert (got["total"], got["paid"], got["meta_cost"]) == (26, 12, 96.9)
+    assert results["mixed.json"].line() == (
+        "acme/pricing_analytics/mixed.json: unreadable: 2 JSON documents one after another "
+        "that are not pages of one response (the same field and account): save each response "
+        "in a file of its own")

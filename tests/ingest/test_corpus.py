@@ -412,7 +412,9 @@ ANALYTICS_CASES = [
     Case("pricing_gzip", PA, "good.json.gz", "loaded", 1, 0),
     Case("pricing_not_json", PA, "not_json.json", "unreadable"),
     Case("pricing_top_level_string", PA, "top_level_string.json", "unreadable"),
-    Case("pricing_two_bodies_in_one_file", PA, "concatenated.json", "unreadable"),
+    # Two pages of one response appended to one file: read together.
+    Case("pricing_two_bodies_in_one_file", PA, "concatenated.json", "loaded", 2, 0,
+         message="2 pages of one response"),
     Case("pricing_data_an_object", PA, "data_object.json", "unreadable"),
     Case("pricing_empty", PA, "empty.json", "unreadable", make=Literal(b"")),
 ]
