@@ -68,7 +68,16 @@ def _read(entry: files.Entry) -> tuple[object, int]:
         raise ReportError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
         raise ReportError("not valid JSON (nested too deep)") from None
+    if any(webhook_body(doc) for doc in documents):
+        raise ReportError("Meta webhook bodies, not an analytics response: they belong in "
+                          "whatsapp_webhooks/")
     return (documents[0] if len(documents) == 1 else _pages(documents)), len(documents)
+
+
+def webhook_body(doc) -> bool:
+    """True for a webhook body (`{"object": "whatsapp_business_account", "entry": [...]}`)."""
+    return isinstance(doc, dict) and (doc.get("object") == "whatsapp_business_account"
+                                      or isinstance(doc.get("entry"), list))
 
 
 def _pages(documents: list) -> dict:

@@ -21,6 +21,7 @@ import duckdb
 from reportlib import sources
 from reportlib.errors import ReportError, printable
 from reportlib.ingest import files
+from reportlib.ingest.analytics import ANALYTICS, NOT_READ, response_field
 from reportlib.ingest.ownership import Ownership
 from reportlib.ingest.results import FileResult, finish
 from reportlib.ingest.sql import quote, replace_rows, sql_set
@@ -471,6 +472,19 @@ def _first_text_line(entry: files.Entry) -> bytes:
     return b""
 
 
+def _not_analytics(body) -> None:
+    """An analytics response saved among the webhooks is the file's one reason, saying where
+    it belongs, not a rejected row 'entry: not a list'."""
+    if not isinstance(body, dict) or "entry" in body:
+        return
+    answers = response_field(body, "")
+    if answers in ANALYTICS:
+        raise ReportError(f"a {answers} response of Meta's analytics, not webhook bodies: it "
+                          f"belongs in {answers}/")
+    if answers in NOT_READ:
+        raise ReportError(f"Meta's {NOT_READ[answers]}, not webhook bodies: no report reads it")
+
+
 def as_lines(entry: files.Entry) -> tuple[Path, int] | None:
     """(a temporary copy of one body a line, the number of bodies) for a file that holds its
     bodies as JSON documents over several lines: Meta's examples as its pages print them
@@ -485,6 +499,7 @@ def as_lines(entry: files.Entry) -> tuple[Path, int] | None:
     except (ValueError, RecursionError):
         one = None
     if isinstance(one, dict):  # the first line is a whole body: one body a line
+        _not_analytics(one)
         return None
     with files.open_bytes(entry) as handle:
         data = handle.read(MAX_DOCUMENT_BYTES + 1)
@@ -505,6 +520,8 @@ def as_lines(entry: files.Entry) -> tuple[Path, int] | None:
             bodies.extend(document if isinstance(document, list) else [document])
     except (ValueError, RecursionError):
         return None
+    for body in bodies:
+        _not_analytics(body)
     fd, name = tempfile.mkstemp(prefix=".webhooks-", suffix=".jsonl")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         for body in bodies:

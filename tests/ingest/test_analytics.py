@@ -848,3 +848,30 @@ def test_pages_appended_to_one_file_are_one_response(tmp_path, params_dir):
         "acme/pricing_analytics/mixed.json: unreadable: 2 JSON documents one after another "
         "that are not pages of one response (the same field and account): save each response "
         "in a file of its own")
+
+
+def test_webhooks_and_analytics_in_each_others_folder_say_where_they_belong(tmp_path,
+                                                                            params_dir):
+    """Meta's conversation analytics example saved as whatsapp_webhooks/*.json was a rejected
+    row 'entry: not a list' (exit 0, nothing said of where it belongs); webhook bodies in
+    pricing_analytics/ were 'not valid JSON (Extra data ...)' or 'no pricing_analytics.data[]
+    list'. Each is now one reason naming the folder it belongs in; the other files load."""
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "w-acme", "changes": [
+        {"field": "messages", "value": {"metadata": {"phone_number_id": "1001"}, "statuses": [
+            {"id": "wamid.A", "status": "sent", "timestamp": "1790856000",
+             "recipient_id": "5511999990001"}]}}]}]}
+    write(tmp_path / "sources/acme/whatsapp_webhooks/analytics.json",
+          json.dumps(META_REFERENCE_DAILY, indent=2))
+    write(tmp_path / "sources/acme/whatsapp_webhooks/good.jsonl", json.dumps(body) + "\n")
+    write(tmp_path / "sources/acme/pricing_analytics/hooks.json",
+          json.dumps(body) + "\n" + json.dumps(body) + "\n")
+    results = {Path(r.file).name: r for r in ingest.ingest(
+        tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)}
+    assert results["analytics.json"].line() == (
+        "acme/whatsapp_webhooks/analytics.json: unreadable: a conversation_analytics response "
+        "of Meta's analytics, not webhook bodies: it belongs in conversation_analytics/")
+    assert results["hooks.json"].line() == (
+        "acme/pricing_analytics/hooks.json: unreadable: Meta webhook bodies, not an analytics "
+        "response: they belong in whatsapp_webhooks/")
+    assert (results["good.jsonl"].status, results["good.jsonl"].rows_loaded) == ("loaded", 1)
+    assert table_rows(tmp_path, "SELECT count(*) FROM rejected_rows") == [(0,)]
