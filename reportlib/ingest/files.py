@@ -20,6 +20,20 @@ from reportlib.errors import ReportError
 EXTENSIONS = {"whatsapp_webhooks": (".jsonl", ".json"), "conversation_analytics": (".json",),
               "pricing_analytics": (".json",)}
 CSV_EXTENSIONS = (".csv",)
+# What to do with a file of another extension that is most often an export's own form, or
+# another kind's file in the wrong folder.
+HINTS = (
+    ((".zip", ".7z", ".rar", ".tar", ".tgz", ".tar.gz", ".bz2", ".xz", ".zst"),
+     " (an archive or another compression: extract its files into this folder; gzip "
+     "(.gz) is read as it is)"),
+    ((".xlsx", ".xls", ".xlsm", ".ods", ".numbers"),
+     " (a spreadsheet: save it as CSV, UTF-8 or the spreadsheet's own CSV)"),
+    ((".jsonl", ".jsonl.gz"), " (Meta's webhook bodies belong in whatsapp_webhooks/)"),
+    ((".json", ".json.gz"), " (Meta's analytics belong in conversation_analytics/ or "
+     "pricing_analytics/, its webhooks in whatsapp_webhooks/)"),
+    ((".csv", ".csv.gz"), " (the platform's exports belong in the folder of their kind: "
+     "notifications/, tickets/, ...)"),
+)
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20
 
@@ -65,7 +79,8 @@ def kind_entries(kind: str, folder: Path, root: Path) -> list[Entry]:
             entries.append(Entry(path, "skipped", "not a regular file: not read"))
         elif not name.endswith(tuple(wanted) + tuple(e + ".gz" for e in wanted)):
             allowed = ", ".join(f"{e}, {e}.gz" for e in wanted)
-            entries.append(Entry(path, "skipped", f"not a {allowed} file: not read"))
+            hint = next((h for ends, h in HINTS if name.endswith(ends)), "")
+            entries.append(Entry(path, "skipped", f"not a {allowed} file: not read{hint}"))
         else:
             entries.append(Entry(path, "read"))
     return entries

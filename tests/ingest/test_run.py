@@ -342,6 +342,34 @@ def test_a_windows_1252_export_is_read_and_a_damaged_byte_rejects_its_row_only(t
         ("m1", "promoção"), ("m3", "promo")]
 
 
+def test_a_file_of_another_form_or_kind_says_what_to_do_with_it(tmp_path, params_dir):
+    """A spreadsheet, a ZIP of the export, webhook bodies among the notifications, a CSV among
+    the analytics: each was 'not a .csv, .csv.gz file: not read' (or .json), which does not
+    say what to do. The line now says it; the files beside them load."""
+    import zipfile
+
+    folder = tmp_path / "sources/acme"
+    write(folder / "notifications/good.csv", HEADER + GOOD)
+    write(folder / "notifications/export.xlsx", b"PK\x03\x04 a spreadsheet")
+    with zipfile.ZipFile(write(folder / "notifications/export.zip", b""), "w") as archive:
+        archive.writestr("export.csv", HEADER + GOOD)
+    write(folder / "notifications/hooks.jsonl", "{}\n")
+    write(folder / "pricing_analytics/export.csv", HEADER + GOOD)
+    lines = sorted(r.line() for r in run_ingest(tmp_path, params_dir))
+    assert lines == [
+        "acme/notifications/export.xlsx: skipped: not a .csv, .csv.gz file: not read (a "
+        "spreadsheet: save it as CSV, UTF-8 or the spreadsheet's own CSV)",
+        "acme/notifications/export.zip: skipped: not a .csv, .csv.gz file: not read (an "
+        "archive or another compression: extract its files into this folder; gzip (.gz) is "
+        "read as it is)",
+        "acme/notifications/good.csv: loaded, 1 loaded, 0 rejected",
+        "acme/notifications/hooks.jsonl: skipped: not a .csv, .csv.gz file: not read (Meta's "
+        "webhook bodies belong in whatsapp_webhooks/)",
+        "acme/pricing_analytics/export.csv: skipped: not a .json, .json.gz file: not read (the "
+        "platform's exports belong in the folder of their kind: notifications/, tickets/, "
+        "...)"]
+
+
 def test_hostile_and_unknown_tenant_folders_are_refused(tmp_path, params_dir, capsys):
     write(tmp_path / "sources/Evil Tenant;drop/notifications/n.csv", HEADER + GOOD)
     write(tmp_path / "sources/..hidden/notifications/n.csv", HEADER + GOOD)
