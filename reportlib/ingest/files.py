@@ -3,6 +3,7 @@ a file is opened (gzip or not), hashed and its first line read, all without hold
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
@@ -222,6 +223,15 @@ def first_bytes(entry: Entry, size: int = 4) -> bytes:
         return b""
 
 
+def other_encoding(entry: Entry) -> str | None:
+    """The encoding of a text file that is not UTF-8 and is read all the same: "UTF-16" when
+    it starts with UTF-16's byte order mark (a spreadsheet's "Unicode text"), "Windows-1252"
+    (see `windows_1252`), else None."""
+    if first_bytes(entry, 2) in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16"
+    return "Windows-1252" if windows_1252(entry) else None
+
+
 def windows_1252(entry: Entry) -> bool:
     """True when a file that is not UTF-8 is Windows-1252 text (Latin-1 with Windows'
     punctuation), as Excel saves "CSV" on a Windows set to Portuguese: it holds no character
@@ -241,13 +251,20 @@ def windows_1252(entry: Entry) -> bool:
     return True
 
 
-def utf8_copy(entry: Entry) -> Path:
-    """A temporary UTF-8 copy (uncompressed) of a Windows-1252 file: its lines and their
-    numbers are the file's (each byte is one character, and line ends stay as they are)."""
+def utf8_copy(entry: Entry, encoding: str) -> Path:
+    """A temporary UTF-8 copy (uncompressed) of a Windows-1252 or UTF-16 file (its byte order
+    mark dropped): its lines and their numbers are the file's (line ends stay as they are)."""
+    decoder = codecs.getincrementaldecoder(
+        "utf-16" if encoding == "UTF-16" else "cp1252")(errors="strict")
     fd, name = tempfile.mkstemp(prefix=".utf8-", suffix=".csv")
-    with os.fdopen(fd, "wb") as out, open_bytes(entry) as source:
-        while chunk := source.read(CHUNK):
-            out.write(chunk.decode("cp1252").encode("utf-8"))
+    try:
+        with os.fdopen(fd, "wb") as out, open_bytes(entry) as source:
+            while chunk := source.read(CHUNK):
+                out.write(decoder.decode(chunk).encode("utf-8", "replace"))
+            out.write(decoder.decode(b"", final=True).encode("utf-8", "replace"))
+    except UnicodeDecodeError as exc:
+        Path(name).unlink(missing_ok=True)
+        raise ReportError(f"not {encoding} text either ({exc.reason})") from None
     return Path(name)
 
 

@@ -49,7 +49,9 @@ def _cell_text(cell: str, max_length: int) -> str:
 
 
 def _delimiter(header: str) -> str:
-    return ";" if header.count(";") > header.count(",") else ","
+    """`,`, `;` or a tab (a spreadsheet's "text" or "Unicode text"): the one the header holds
+    most of, `,` on a tie."""
+    return max((",", ";", "\t"), key=header.count)
 
 
 def _positions(header: list[str], src: sources.CsvSource,
@@ -253,13 +255,13 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
         src, unknown = _stage(con, entry, kind, tenant, own)
         legacy = bool(con.execute(
             "SELECT 1 FROM csv_rejects WHERE error_type IN ('INVALID ENCODING', "
-            "'INVALID UNICODE') LIMIT 1").fetchall()) and files.windows_1252(entry)
+            "'INVALID UNICODE') LIMIT 1").fetchall()) and files.other_encoding(entry)
     except ReportError as exc:  # the header itself is not UTF-8
-        if not (str(exc).startswith("not UTF-8") and files.windows_1252(entry)):
+        legacy = str(exc).startswith("not UTF-8") and files.other_encoding(entry)
+        if not legacy:
             raise
-        legacy = True
     if legacy:
-        copy = files.utf8_copy(entry)
+        copy = files.utf8_copy(entry, legacy)
         try:
             src, unknown = _stage(con, files.Entry(copy, "read"), kind, tenant, own)
         finally:
@@ -289,7 +291,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
     good = "FROM checked c WHERE c._reject IS NULL AND NOT c._skip"
     loaded = con.execute(f"SELECT count(*) {good}").fetchall()[0][0]
     notes = [] if src.shape == "wide" else [f"read as the platform's {src.shape} export"]
-    notes += ["read as Windows-1252 text: not UTF-8"] if legacy else []
+    notes += [f"read as {legacy} text: not UTF-8"] if legacy else []
     notes += [f"unknown columns ignored: {', '.join(unknown)}"] if unknown else []
     for what, value in src.warnings:
         count, first = con.execute(

@@ -342,6 +342,28 @@ def test_a_windows_1252_export_is_read_and_a_damaged_byte_rejects_its_row_only(t
         ("m1", "promoção"), ("m3", "promo")]
 
 
+def test_a_spreadsheets_unicode_text_and_text_exports_are_read(tmp_path, params_dir):
+    """A spreadsheet saved as "Unicode text" (UTF-16 with its byte order mark, a tab between
+    columns, CRLF) or "text" (Windows-1252, tabs) was unreadable: 'not UTF-8 (UTF-16 byte
+    order mark)', or 'missing required column ...' for the tabs."""
+    def tabbed(text: str) -> str:
+        return text.replace(",", "\t").replace("\n", "\r\n")
+
+    unicode_text = tabbed(HEADER + GOOD.replace(",promo,", ",promoção,"))
+    write(tmp_path / "sources/acme/notifications/unicode.csv", unicode_text.encode("utf-16"))
+    text = tabbed(HEADER + GOOD.replace("m1,", "m2,").replace(",promo,", ",oferta–vip,"))
+    write(tmp_path / "sources/acme/notifications/text.csv", text.encode("cp1252"))
+    results = {r.file.rsplit("/", 1)[1]: r for r in run_ingest(tmp_path, params_dir)}
+    assert [(r.status, r.rows_loaded, r.rows_rejected) for r in results.values()] == [
+        ("loaded", 1, 0)] * 2
+    assert "read as UTF-16 text" in results["unicode.csv"].message
+    assert "read as Windows-1252 text" in results["text.csv"].message
+    assert rows(tmp_path, "SELECT message_id, template_name, accepted_at::VARCHAR "
+                          "FROM notifications ORDER BY 1") == [
+        ("m1", "promoção", "2026-10-03 17:05:09+00"),
+        ("m2", "oferta–vip", "2026-10-03 17:05:09+00")]
+
+
 def test_a_file_of_another_form_or_kind_says_what_to_do_with_it(tmp_path, params_dir):
     """A spreadsheet, a ZIP of the export, webhook bodies among the notifications, a CSV among
     the analytics: each was 'not a .csv, .csv.gz file: not read' (or .json), which does not
