@@ -264,7 +264,8 @@ def utf8_copy(entry: Entry, encoding: str) -> Path:
             out.write(decoder.decode(b"", final=True).encode("utf-8", "replace"))
     except UnicodeDecodeError as exc:
         Path(name).unlink(missing_ok=True)
-        raise ReportError(f"not {encoding} text either ({exc.reason})") from None
+        raise ReportError(f"not UTF-8, nor {encoding} text ({exc.reason}): nothing of it "
+                          "was read") from None
     return Path(name)
 
 
