@@ -52,6 +52,22 @@ class Entry:
         return self.path.name.lower().endswith(".gz")
 
 
+def kept_beside(name: str) -> str | None:
+    """What a file the system or an editor keeps beside the exports is, or None. A folder
+    copied from a Mac holds a `._<name>` (AppleDouble metadata, binary) for each file, which
+    ends in .csv like its twin; an open spreadsheet leaves a lock file."""
+    lower = name.lower()
+    if name.startswith("._"):
+        return f"macOS's metadata of {name[2:]} (a copy from a Mac), not an export"
+    if name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#")):
+        return "a spreadsheet's lock file (the export is open in it)"
+    if lower in (".ds_store", "thumbs.db", "desktop.ini"):
+        return "a file the operating system keeps"
+    if name.startswith("."):
+        return "a hidden file"
+    return None
+
+
 def extensions(kind: str) -> tuple[str, ...]:
     return EXTENSIONS.get(kind, CSV_EXTENSIONS)
 
@@ -78,6 +94,8 @@ def kind_entries(kind: str, folder: Path, root: Path) -> list[Entry]:
             entries.append(Entry(path, "skipped", "a folder inside a source folder: not read"))
         elif not path.is_file():
             entries.append(Entry(path, "skipped", "not a regular file: not read"))
+        elif kept := kept_beside(path.name):
+            entries.append(Entry(path, "skipped", f"{kept}, not read"))
         elif not name.endswith(tuple(wanted) + tuple(e + ".gz" for e in wanted)):
             allowed = ", ".join(f"{e}, {e}.gz" for e in wanted)
             hint = next((h for ends, h in HINTS if name.endswith(ends)), "")

@@ -364,6 +364,33 @@ def test_a_spreadsheets_unicode_text_and_text_exports_are_read(tmp_path, params_
         ("m2", "oferta–vip", "2026-10-03 17:05:09+00")]
 
 
+def test_files_a_mac_windows_or_a_spreadsheet_keeps_beside_an_export_are_not_read(
+        tmp_path, params_dir):
+    """A folder copied from a Mac holds `._export.csv` (AppleDouble metadata, binary) beside
+    `export.csv`: it was read as a CSV, 'unreadable: not UTF-8 text (line 1 is mostly NUL
+    bytes ...)', and the ingest exited 1. It, .DS_Store, Thumbs.db and a spreadsheet's lock
+    file are each one line saying what they are, not read, not a failure."""
+    folder = tmp_path / "sources/acme/notifications"
+    write(folder / "export.csv", HEADER + GOOD)
+    write(folder / "._export.csv", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        "
+          + b"\x00" * 40)
+    write(folder / ".DS_Store", b"\x00\x00\x00\x01Bud1" + b"\x00" * 40)
+    write(folder / "Thumbs.db", b"\xd0\xcf\x11\xe0")
+    write(folder / "~$export.csv", b"\x0bana\x00\x00")
+    results = run_ingest(tmp_path, params_dir)
+    assert not any(r.failed for r in results)
+    assert sorted(r.line() for r in results) == [
+        "acme/notifications/.DS_Store: skipped: a file the operating system keeps, not read",
+        "acme/notifications/._export.csv: skipped: macOS's metadata of export.csv (a copy "
+        "from a Mac), not an export, not read",
+        "acme/notifications/Thumbs.db: skipped: a file the operating system keeps, not read",
+        "acme/notifications/export.csv: loaded, 1 loaded, 0 rejected",
+        "acme/notifications/~$export.csv: skipped: a spreadsheet's lock file (the export is "
+        "open in it), not read"]
+    assert cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params_dir)]) == 0
+
+
 def test_a_file_of_another_form_or_kind_says_what_to_do_with_it(tmp_path, params_dir):
     """A spreadsheet, a ZIP of the export, webhook bodies among the notifications, a CSV among
     the analytics: each was 'not a .csv, .csv.gz file: not read' (or .json), which does not
