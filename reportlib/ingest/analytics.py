@@ -434,6 +434,11 @@ def _check_point(point, spec: dict, own: Ownership):
         return ("end", point.get("end"), "not after start")
     count_field = spec["count"][0]
     count = point.get(count_field)
+    if count_field not in point and "cost" in point:
+        metric = count_field.upper()
+        return (count_field, "", f"missing: a response requested with metric_types COST alone "
+                f"has Meta's cost without the count; request it with {metric} too "
+                f"(metric_types([\"COST\",\"{metric}\"]), or no metric_types)")
     if (isinstance(count, bool) or not isinstance(count, int) or count < 0
             or count > MAX_NUMBER):
         return (count_field, count, "not a whole number ≥ 0")

@@ -875,3 +875,19 @@ def test_webhooks_and_analytics_in_each_others_folder_say_where_they_belong(tmp_
         "response: they belong in whatsapp_webhooks/")
     assert (results["good.jsonl"].status, results["good.jsonl"].rows_loaded) == ("loaded", 1)
     assert table_rows(tmp_path, "SELECT count(*) FROM rejected_rows") == [(0,)]
+
+
+def test_a_cost_only_response_says_how_to_request_the_count(tmp_path, params_dir):
+    """`metric_types(["COST"])` (a common request for Meta's spend) answers points with `cost`
+    and no `volume` / `conversation`: each was rejected as 'not a whole number ≥ 0', which
+    reads as a broken number. The rejected row now says what was asked and what to ask."""
+    cost_only = {"pricing_analytics": {"data": [{"data_points": [
+        {"start": 1790812800, "end": 1790899200, "pricing_category": "MARKETING",
+         "cost": 12.5}]}]}, "id": "w-acme"}
+    [result] = ingest_files(tmp_path, params_dir, {"pricing_analytics/spend.json": cost_only})
+    assert (result.rows_loaded, result.rows_rejected) == (0, 1)
+    assert table_rows(tmp_path, "SELECT field, reason FROM rejected_rows") == [(
+        "data[0].data_points[0].volume",
+        "missing: a response requested with metric_types COST alone has Meta's cost without "
+        "the count; request it with VOLUME too (metric_types([\"COST\",\"VOLUME\"]), or no "
+        "metric_types)")]
