@@ -305,6 +305,10 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
         notes.append("holds conversation_analytics and pricing_analytics: both read")
     elif answers != kind:  # saved in the other analytics folder: read as what it is
         notes.append(f"a {answers} response, not {kind}: read as {answers}")
+    others = [f for f in NOT_READ if isinstance(body, dict) and isinstance(body.get(f), dict)]
+    if others:  # `?fields=analytics...,pricing_analytics...`: one request for several fields
+        notes.append("also holds " + ", ".join(NOT_READ[f] for f in others)
+                     + ": no report reads it, not read")
     if no_data(body, answers):
         notes.append(f"the response holds no {answers}: Meta leaves it out when the period has "
                      "no data")

@@ -790,10 +790,13 @@ def test_a_response_in_the_other_analytics_folder_is_read_as_what_it_is(tmp_path
 def test_one_request_for_both_fields_reads_both(tmp_path, params_dir):
     """`?fields=conversation_analytics...,pricing_analytics...` answers both in one body: the
     folder's field alone was read and the other one dropped without a word."""
-    body = {**META_REFERENCE_DAILY, **meta_example("pricing_daily_tier.json")}
+    body = {**META_REFERENCE_DAILY, **meta_example("pricing_daily_tier.json"),
+            "analytics": META_MESSAGING_ANALYTICS["analytics"]}
     [result] = ingest_files(tmp_path, params_dir, {"pricing_analytics/both.json": body})
     assert result.status == "loaded" and result.rows_rejected == 0
     assert "both read" in result.message
+    assert ("also holds messaging analytics (field analytics: messages sent and delivered): no "
+            "report reads it, not read") in result.message
     assert table_rows(tmp_path, "SELECT sum(conversations) FROM conversations") == [(912,)]
     assert table_rows(tmp_path, "SELECT count(*) > 0 FROM pricing_daily") == [(True,)]
 
