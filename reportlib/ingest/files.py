@@ -287,5 +287,30 @@ def utf8_copy(entry: Entry, encoding: str) -> Path:
     return Path(name)
 
 
+SEPARATOR_LINE = re.compile(rb"(?i)(?:\xef\xbb\xbf)?sep=(.)\r?\n?")
+
+
+def separator_line(entry: Entry) -> str | None:
+    """The line `sep=;` (or `sep=,`) some exports write first so that Excel splits the
+    columns: its text, or None when line 1 is something else (the header)."""
+    try:
+        with open_bytes(entry) as handle:
+            raw = handle.readline(64)
+    except (OSError, EOFError):
+        return None
+    return raw.rstrip(b"\r\n").decode("utf-8-sig", "replace") \
+        if SEPARATOR_LINE.fullmatch(raw) else None
+
+
+def without_first_line(entry: Entry) -> Path:
+    """A temporary copy (uncompressed) of the file from its second line on."""
+    fd, name = tempfile.mkstemp(prefix=".csv-", suffix=".csv")
+    with os.fdopen(fd, "wb") as out, open_bytes(entry) as source:
+        source.readline()
+        while chunk := source.read(CHUNK):
+            out.write(chunk)
+    return Path(name)
+
+
 def duckdb_compression(entry: Entry) -> str:
     return "gzip" if entry.compressed else "none"

@@ -391,6 +391,21 @@ def test_files_a_mac_windows_or_a_spreadsheet_keeps_beside_an_export_are_not_rea
                      str(tmp_path / "wh.duckdb"), "--params", str(params_dir)]) == 0
 
 
+def test_a_first_line_sep_for_excel_is_not_the_header(tmp_path, params_dir):
+    """Some exports write `sep=;` first so that Excel splits the columns: the file was
+    unreadable ('line 1: missing required column ...'). Line 1 is skipped, the lines of the
+    rejected and loaded rows are still the file's."""
+    semicolons = (HEADER + GOOD + "m2,c1\n" + GOOD.replace("m1,", "m3,")).replace(",", ";")
+    write(tmp_path / "sources/acme/notifications/excel.csv", "sep=;\r\n" + semicolons)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 1)
+    assert "line 1 is Excel's separator hint (sep=;): the header is line 2" in result.message
+    assert rows(tmp_path, "SELECT line, reason FROM rejected_rows") == [
+        (4, "expected 16 fields, found 2")]
+    assert rows(tmp_path, "SELECT message_id, source_line FROM notifications ORDER BY 1") == [
+        ("m1", 3), ("m3", 5)]
+
+
 def test_a_file_of_another_form_or_kind_says_what_to_do_with_it(tmp_path, params_dir):
     """A spreadsheet, a ZIP of the export, webhook bodies among the notifications, a CSV among
     the analytics: each was 'not a .csv, .csv.gz file: not read' (or .json), which does not
