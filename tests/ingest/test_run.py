@@ -190,6 +190,19 @@ def test_timestamps_semicolons_bom_and_local_times(tmp_path, params_dir):
                     "17:05:11")]
 
 
+def test_day_first_times_without_leading_zeros_are_read(tmp_path, params_dir):
+    """A spreadsheet's date format may leave the leading zeros out (`3/1/2026 9:05`, d/m/yyyy
+    h:mm): such a time was a rejected row 'not a timestamp'. Day first, as DD/MM/YYYY."""
+    write(tmp_path / "sources/acme/notifications/n.csv", HEADER
+          + GOOD.replace("2026-10-03T14:05:09-03:00", "3/1/2026 9:05")
+          + GOOD.replace("m1,", "m2,").replace("2026-10-03T14:05:09-03:00", "13/1/2026 9:05:07"))
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0), result.message
+    assert rows(tmp_path, "SELECT message_id, strftime(accepted_at AT TIME ZONE 'UTC', "
+                          "'%Y-%m-%d %H:%M:%S') FROM notifications ORDER BY 1") == [
+        ("m1", "2026-01-03 12:05:00"), ("m2", "2026-01-13 12:05:07")]
+
+
 def test_iso_timestamps_with_a_lower_case_t_or_z_are_read(tmp_path, params_dir):
     """RFC 3339, section 5.6 (www.rfc-editor.org/rfc/rfc3339#section-5.6): "the 'T' and 'Z'
     characters in this syntax may alternatively be lower case 't' or 'z'". The checks let a
