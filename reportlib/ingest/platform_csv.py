@@ -125,6 +125,13 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
             text_cols.append(f'NULL::VARCHAR AS "{f.target}"')
     owner = ownership_checks(src, own)
     reject_cases, typed_values, outputs = [], [], []
+    # The header again, inside the file (two exports joined with `cat`): not a row of data.
+    again = " AND ".join(
+        f"lower(replace(\"{f.target}\", chr(65279), '')) = "
+        f"{quote(header[positions[f.target][0]].strip().lower())}"
+        for f in src.fields if f.target in positions)
+    reject_cases.append(f"WHEN {again} THEN {{'field': '*', 'value': NULL, 'reason': "
+                        "'the header again, not a row (files joined one after another?)'}")
     for f in src.fields:
         col, typed = f'"{f.target}"', f'"_typed_{f.target}"'
         checks, value = field_checks(f, col, typed, decimal_comma=(delimiter == ";"))

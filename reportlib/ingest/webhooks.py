@@ -273,6 +273,15 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
               -- a blank line is no body; trimming only lines that start with a blank is
               -- twice as fast as trimming every line
               WHERE raw[1] NOT IN (' ', chr(9), chr(13)) OR trim(raw, ' \t\r') <> '')""")
+    # A line that starts with a byte order mark (files joined one after another, each with
+    # its own) is read again without it.
+    if con.execute("SELECT 1 FROM wh_bodies WHERE b IS NULL LIMIT 1").fetchall():
+        con.execute(f"""
+            UPDATE wh_bodies w SET b = f.b, bad_raw = NULL
+            FROM (SELECT line, TRY(json_transform(ltrim(bad_raw, chr(65279)),
+                                                  {quote(json.dumps(BODY_SHAPE))})) AS b
+                  FROM wh_bodies WHERE b IS NULL AND bad_raw[1] = chr(65279)) f
+            WHERE w.line = f.line AND f.b IS NOT NULL""")
     # A line DuckDB's parser refused for an unpaired surrogate escape is read again without it
     # (`_without_lone_surrogates`); a line over 1 MiB (`bad_raw` keeps no more) stays refused.
     if con.execute("SELECT 1 FROM wh_bodies WHERE b IS NULL LIMIT 1").fetchall():

@@ -419,6 +419,29 @@ def test_a_first_line_sep_for_excel_is_not_the_header(tmp_path, params_dir):
         ("m1", 3), ("m3", 5)]
 
 
+def test_files_joined_one_after_another_keep_every_row(tmp_path, params_dir):
+    """Two exports joined with `cat`, each with its byte order mark: the webhook line that
+    began with the second mark was a rejected row 'not valid JSON (Unexpected UTF-8 BOM)',
+    its statuses lost; in a CSV, the second header was a rejected row 'Sender: not one of
+    campaign, agent, api'. The body is read; the header again says what it is."""
+    body = json.dumps({"entry": [{"id": "w-acme", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": "1001"},
+        "statuses": [{"id": "wamid.{}", "status": "sent", "timestamp": "1790856000",
+                      "recipient_id": "5511999990001"}]}}]}]})
+    bom = "\ufeff"
+    write(tmp_path / "sources/acme/whatsapp_webhooks/joined.jsonl",
+          f"{bom}{body.replace('{}', 'A')}\n{bom}{body.replace('{}', 'B')}\n")
+    write(tmp_path / "sources/acme/notifications/joined.csv",
+          f"{bom}{HEADER}{GOOD}{bom}{HEADER}{GOOD.replace('m1,', 'm2,')}")
+    results = {r.file.rsplit("/", 1)[1]: r for r in run_ingest(tmp_path, params_dir)}
+    assert (results["joined.jsonl"].rows_loaded, results["joined.jsonl"].rows_rejected) == (2, 0)
+    assert (results["joined.csv"].rows_loaded, results["joined.csv"].rows_rejected) == (2, 1)
+    assert rows(tmp_path, "SELECT line, field, reason FROM rejected_rows") == [
+        (3, "*", "the header again, not a row (files joined one after another?)")]
+    assert rows(tmp_path, "SELECT message_id FROM message_status_events ORDER BY 1") == [
+        ("wamid.A",), ("wamid.B",)]
+
+
 def test_a_file_of_another_form_or_kind_says_what_to_do_with_it(tmp_path, params_dir):
     """A spreadsheet, a ZIP of the export, webhook bodies among the notifications, a CSV among
     the analytics: each was 'not a .csv, .csv.gz file: not read' (or .json), which does not
