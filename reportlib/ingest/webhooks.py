@@ -494,8 +494,9 @@ def _not_analytics(body) -> None:
         raise ReportError(f"Meta's {NOT_READ[answers]}, not webhook bodies: no report reads it")
 
 
-def as_lines(entry: files.Entry) -> tuple[Path, int] | None:
-    """(a temporary copy of one body a line, the number of bodies) for a file that holds its
+def as_lines(entry: files.Entry) -> tuple[Path, int, int | None] | None:
+    """(a temporary copy of one body a line, the number of bodies, the line from which the
+    rest is no JSON or None) for a file that holds its
     bodies as JSON documents over several lines: Meta's examples as its pages print them
     (indented), several of them one after another, a JSON array of bodies, a `.json` file of
     one body; None for a file of one body a line (or one that is not JSON at all: its lines are
@@ -527,15 +528,23 @@ def as_lines(entry: files.Entry) -> tuple[Path, int] | None:
                 break
             document, at = decoder.raw_decode(text, at)
             bodies.extend(document if isinstance(document, list) else [document])
+        rest = None
     except (ValueError, RecursionError):
-        return None
+        if not bodies:  # not JSON documents either: its lines are read (and rejected) as such
+            return None
+        # A body broken part way (a file cut short, a bad edit): the bodies before it are
+        # read, and what follows is one rejected row, from the line where it starts.
+        broken = text.count(chr(10), 0, at) + 1
+        rest = f"(from line {broken}) " + " ".join(text[at:].split())
     for body in bodies:
         _not_analytics(body)
     fd, name = tempfile.mkstemp(prefix=".webhooks-", suffix=".jsonl")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         for body in bodies:
             out.write(json.dumps(body) + "\n")
-    return Path(name), len(bodies)
+        if rest is not None:
+            out.write(rest[:MAX_LINE_BYTES // 4] + "\n")
+    return Path(name), len(bodies), (broken if rest is not None else None)
 
 
 def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
@@ -669,10 +678,11 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
                 "DROP TABLE IF EXISTS wh_marks")
     notes = []
     if documents is not None:
-        count = documents[1]
+        count, broken = documents[1], documents[2]
+        rest = f", then no JSON from line {broken} on (one rejected row)" if broken else ""
         notes.append(f"bodies written as JSON documents (indented, or in an array), not one a "
-                     f"line: {count} bod{'y' if count == 1 else 'ies'}, a row's line is its "
-                     "body's place")
+                     f"line: {count} bod{'y' if count == 1 else 'ies'}{rest}, a row's line is "
+                     "its body's place")
     if others:
         notes.append("other webhook fields, counted and not read: "
                      + ", ".join(f"{printable(name)} ({count})" for name, count in others))

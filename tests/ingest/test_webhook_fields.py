@@ -780,3 +780,23 @@ def test_bodies_written_as_indented_json_or_an_array_are_read(tmp_path, params_d
          True, "marketing", 1)]
     assert con.execute("SELECT wa_id, value FROM user_preferences").fetchall() == [
         ("16505551234", "resume")]
+
+
+def test_indented_bodies_cut_short_keep_the_bodies_before_the_cut(tmp_path, params_dir):
+    """Indented bodies whose last one is cut short (a copy stopped part way): every line of
+    the file was a rejected row 'not valid JSON', the whole bodies before the cut lost with
+    the broken one. They are read; what follows is one rejected row naming its line."""
+    whole = json.dumps(META_STATUS_SENT, indent=2)
+    cut = json.dumps(USER_PREFERENCES, indent=2)
+    text = whole + "\n" + cut[:len(cut) // 2]
+    write(tmp_path / "sources/acme/whatsapp_webhooks/cut.jsonl", text)
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 1)
+    broken = whole.count("\n") + 2
+    assert f"1 body, then no JSON from line {broken} on (one rejected row)" in result.message
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    [(line, field, value, reason)] = con.execute(
+        "SELECT line, field, value, reason FROM rejected_rows").fetchall()
+    assert (line, field) == (2, "*") and reason.startswith("not valid JSON")
+    assert value.startswith(f"(from line {broken}) {{ \"object\": \"whatsapp_business_account\"")
+    assert con.execute("SELECT status FROM message_status_events").fetchall() == [("sent",)]
