@@ -20,7 +20,7 @@ from reportlib import sources
 from reportlib.errors import ReportError
 from reportlib.ingest import files
 from reportlib.ingest.ownership import Ownership, digits
-from reportlib.ingest.results import FileResult, finish
+from reportlib.ingest.results import FileResult, finish, log
 from reportlib.ingest.sql import MAX_NUMBER, quote
 from reportlib.params import TenantParams
 
@@ -40,7 +40,9 @@ def _parse_float(text: str) -> float:
     return value if math.isfinite(value) else _NotANumber(value)
 
 
-def _read(entry: files.Entry) -> object:
+def _read(entry: files.Entry) -> tuple[object, int]:
+    """The response body and the number of JSON documents the file holds (pages, when more
+    than one)."""
     opener = gzip.open if entry.compressed else open
     try:
         with opener(entry.path, "rb") as handle:
@@ -50,14 +52,59 @@ def _read(entry: files.Entry) -> object:
     if len(data) > MAX_BYTES:
         raise ReportError(f"larger than {MAX_BYTES >> 20} MiB: not an analytics response")
     try:
-        return json.loads(data.decode("utf-8-sig"), parse_constant=_parse_constant,
-                          parse_float=_parse_float)
+        text = data.decode("utf-8-sig")
+        decoder = json.JSONDecoder(parse_constant=_parse_constant, parse_float=_parse_float)
+        documents, at = [], 0
+        while True:
+            while at < len(text) and text[at].isspace():
+                at += 1
+            if at >= len(text) and documents:
+                break
+            document, at = decoder.raw_decode(text, at)
+            documents.append(document)
     except UnicodeDecodeError as exc:
         raise ReportError(f"not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
         raise ReportError("not valid JSON (nested too deep)") from None
+    if any(webhook_body(doc) for doc in documents):
+        raise ReportError("Meta webhook bodies, not an analytics response: they belong in "
+                          "whatsapp_webhooks/")
+    return (documents[0] if len(documents) == 1 else _pages(documents)), len(documents)
+
+
+def webhook_body(doc) -> bool:
+    """True for a webhook body (`{"object": "whatsapp_business_account", "entry": [...]}`)."""
+    return isinstance(doc, dict) and (doc.get("object") == "whatsapp_business_account"
+                                      or isinstance(doc.get("entry"), list))
+
+
+def _pages(documents: list) -> dict:
+    """One response of the pages of a request saved one after another in one file (a loop
+    that follows `paging.next` appending each answer, `>> file.json`): their `data[]` lists
+    together, under the first page's wrapper. Pages of different fields or accounts are not
+    one response."""
+    def shape(doc):
+        if not isinstance(doc, dict):
+            return None
+        fields = [f for f in (*ANALYTICS, *NOT_READ) if isinstance(doc.get(f), dict)]
+        inner = doc[fields[0]] if len(fields) == 1 else doc if not fields else None
+        if not isinstance(inner, dict) or not isinstance(inner.get("data"), list):
+            return None
+        return (fields[0] if fields else None, doc.get("id"), doc.get("currency")), inner
+
+    shapes = [shape(doc) for doc in documents]
+    if any(s is None for s in shapes) or len({s[0] for s in shapes}) > 1:
+        raise ReportError(f"{len(documents)} JSON documents one after another that are not "
+                          "pages of one response (the same field and account): save each "
+                          "response in a file of its own")
+    (field, waba, currency), _ = shapes[0]
+    data = [block for _, inner in shapes for block in inner["data"]]
+    if field is None:
+        return {"data": data}
+    return {field: {"data": data}, **({"id": waba} if waba is not None else {}),
+            **({"currency": currency} if currency is not None else {})}
 
 
 def _number_ok(value) -> bool:
@@ -161,6 +208,47 @@ def view_dimensions(points: list[dict], names: tuple[str, ...]) -> str:
 
 _NOT_A_LIST = object()
 
+# The WABA's other analytics fields (Meta's "Analytics" guide): a response of one of them saved
+# in an analytics folder is named for what it is, not read as a broken response of the folder's.
+NOT_READ = {
+    "analytics": "messaging analytics (field analytics: messages sent and delivered)",
+    "template_analytics": "template analytics (field template_analytics: each template's "
+                          "sent, delivered, read and clicks)",
+    "template_group_analytics": "template group analytics (field template_group_analytics)",
+    "call_analytics": "call analytics (field call_analytics)",
+}
+# A data point's count names its field when the response has no wrapper.
+_COUNT_FIELDS = {"conversation": "conversation_analytics", "volume": "pricing_analytics"}
+
+
+def response_field(body, folder: str) -> str:
+    """Which of the WABA's analytics fields a saved response answers: the outer wrapper's key,
+    else what its points count (`conversation`, `volume`; `template_id` of template analytics;
+    messaging analytics' `data_points` straight under the body), else the folder's kind."""
+    if not isinstance(body, dict):
+        return folder
+    wrapped = [name for name in (*ANALYTICS, *NOT_READ) if isinstance(body.get(name), dict)]
+    if wrapped:
+        return folder if folder in wrapped else wrapped[0]
+    if isinstance(body.get("data_points"), list) and not isinstance(body.get("data"), list):
+        return "analytics"
+    points = [p for block in body.get("data") or [] if isinstance(block, dict)
+              and isinstance(block.get("data_points"), list) for p in block["data_points"]
+              if isinstance(p, dict)] if isinstance(body.get("data"), list) else []
+    found = {_COUNT_FIELDS[k] for p in points for k in _COUNT_FIELDS if k in p}
+    if len(found) == 1:
+        return found.pop()
+    if not found and any("template_id" in p for p in points):
+        return "template_analytics"
+    return folder
+
+
+def no_data(body, field: str) -> bool:
+    """True for a response without its field at all (`{"id": "<WABA>"}`, maybe with the
+    account's `currency`): the Graph API leaves a field out when the period has no data."""
+    return (isinstance(body, dict) and "id" in body and field not in body
+            and set(body) <= {"id", "currency"})
+
 
 def _data_points(body, field: str):
     """The data points of an analytics response, with or without the outer wrapper."""
@@ -199,11 +287,49 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
     earlier points of the days it spans in the same view; points of other views of the same
     days are kept apart and never added together (the consumption staging picks one view a day).
     """
-    spec = ANALYTICS[kind]
-    table = spec["table"]
     path = entry.path
-    body = _read(entry)
-    waba, points = _data_points(body, kind)
+    body, pages = _read(entry)
+    answers, notes = response_field(body, kind), []
+    if pages > 1:
+        notes.append(f"{pages} pages of one response, one after another: read together")
+    if answers in NOT_READ:
+        result = FileResult(tenant.tenant_id, kind, str(path), "skipped", message=(
+            f"Meta's {NOT_READ[answers]}, not {kind}: no report reads it, not read"))
+        log(con, result, sha)
+        return result
+    # One request may ask for both fields (`?fields=conversation_analytics...,
+    # pricing_analytics...`): each is read into its table; their points are numbered on.
+    both = [f for f in ANALYTICS if isinstance(body, dict) and isinstance(body.get(f), dict)]
+    fields = both if len(both) > 1 else [answers]
+    if len(fields) > 1:
+        notes.append("holds conversation_analytics and pricing_analytics: both read")
+    elif answers != kind:  # saved in the other analytics folder: read as what it is
+        notes.append(f"a {answers} response, not {kind}: read as {answers}")
+    others = [f for f in NOT_READ if isinstance(body, dict) and isinstance(body.get(f), dict)]
+    if others:  # `?fields=analytics...,pricing_analytics...`: one request for several fields
+        notes.append("also holds " + ", ".join(NOT_READ[f] for f in others)
+                     + ": no report reads it, not read")
+    if no_data(body, answers):
+        notes.append(f"the response holds no {answers}: Meta leaves it out when the period has "
+                     "no data")
+        return finish(con, tenant.tenant_id, kind, path, sha, 0, notes)
+    loaded = numbered = 0
+    for field in fields:
+        records, points = _load_points(con, tenant, own, kind, field, body, entry, sha,
+                                       numbered, len(fields) > 1)
+        loaded, numbered = loaded + records, numbered + points
+    return finish(con, tenant.tenant_id, kind, path, sha, loaded, notes)
+
+
+def _load_points(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
+                 kind: str, answers: str, body, entry: files.Entry, sha: str, before: int,
+                 named: bool) -> tuple[int, int]:
+    """One field's data points into its table and its rejected rows: (loaded, points).
+    Points are numbered after `before`; `named` puts the field before a rejected row's place."""
+    path = entry.path
+    spec = ANALYTICS[answers]
+    table = spec["table"]
+    waba, points = _data_points(body, answers)
     display_waba = {digits(p.display_phone_number): p.waba_id for p in tenant.phone_numbers}
     # Without the outer wrapper (which names the WABA) and without the phone dimension, the
     # account is the tenant's only one, if it has one; else it is not known.
@@ -216,9 +342,10 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
     # A response saved with the account's `currency` (`?fields=currency,<field>...`) says what
     # its costs are in: another currency than the tenant's would be shown as the tenant's.
     billed = body.get("currency") if isinstance(body, dict) and isinstance(
-        body.get(kind), dict) else None
+        body.get(answers), dict) else None
     billed = str(billed).strip().upper() if billed not in (None, "") else None
-    for n, (where, point) in enumerate(points, start=1):
+    for n, (where, point) in enumerate(points, start=before + 1):
+        where = f"{answers}.{where}" if named else where
         problem = _check_point(point, spec, own)
         if foreign and not problem:
             rejects.append((n, "id", waba, "WhatsApp Business Account belongs to another tenant"))
@@ -253,7 +380,7 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
             value = str(point[name]).upper() if _present(point, name) else None
             # FREE_ENTRY is how some responses spell FREE_ENTRY_POINT.
             record[name] = "FREE_ENTRY_POINT" if value == "FREE_ENTRY" else value
-        if kind == "pricing_analytics":
+        if answers == "pricing_analytics":
             record["tier"] = str(point["tier"]) if _present(point, "tier") else None
         records.append(record)
     if records:
@@ -291,7 +418,7 @@ def load_analytics(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ow
         con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [(tenant.tenant_id, kind, str(path), line, field, value, reason, sha)
                          for line, field, value, reason in rejects])
-    return finish(con, tenant.tenant_id, kind, path, sha, len(records))
+    return len(records), len(points)
 
 
 def _check_point(point, spec: dict, own: Ownership):
@@ -311,6 +438,11 @@ def _check_point(point, spec: dict, own: Ownership):
         return ("end", point.get("end"), "not after start")
     count_field = spec["count"][0]
     count = point.get(count_field)
+    if count_field not in point and "cost" in point:
+        metric = count_field.upper()
+        return (count_field, "", f"missing: a response requested with metric_types COST alone "
+                f"has Meta's cost without the count; request it with {metric} too "
+                f"(metric_types([\"COST\",\"{metric}\"]), or no metric_types)")
     if (isinstance(count, bool) or not isinstance(count, int) or count < 0
             or count > MAX_NUMBER):
         return (count_field, count, "not a whole number ≥ 0")

@@ -49,7 +49,9 @@ def _cell_text(cell: str, max_length: int) -> str:
 
 
 def _delimiter(header: str) -> str:
-    return ";" if header.count(";") > header.count(",") else ","
+    """`,`, `;` or a tab (a spreadsheet's "text" or "Unicode text"): the one the header holds
+    most of, `,` on a tie."""
+    return max((",", ";", "\t"), key=header.count)
 
 
 def _positions(header: list[str], src: sources.CsvSource,
@@ -123,6 +125,13 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
             text_cols.append(f'NULL::VARCHAR AS "{f.target}"')
     owner = ownership_checks(src, own)
     reject_cases, typed_values, outputs = [], [], []
+    # The header again, inside the file (two exports joined with `cat`): not a row of data.
+    again = " AND ".join(
+        f"lower(replace(\"{f.target}\", chr(65279), '')) = "
+        f"{quote(header[positions[f.target][0]].strip().lower())}"
+        for f in src.fields if f.target in positions)
+    reject_cases.append(f"WHEN {again} THEN {{'field': '*', 'value': NULL, 'reason': "
+                        "'the header again, not a row (files joined one after another?)'}")
     for f in src.fields:
         col, typed = f'"{f.target}"', f'"_typed_{f.target}"'
         checks, value = field_checks(f, col, typed, decimal_comma=(delimiter == ";"))
@@ -244,8 +253,37 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
 
 def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
              kind: str, entry: files.Entry, sha: str) -> FileResult:
-    """Load one platform CSV into its canonical table; rejected rows into `rejected_rows`."""
-    src, unknown = _stage(con, entry, kind, tenant, own)
+    """Load one platform CSV into its canonical table; rejected rows into `rejected_rows`.
+
+    A file that is not UTF-8 but Windows-1252 text (a spreadsheet's "CSV" on a Windows in
+    Portuguese) is read from a UTF-8 copy; a UTF-8 file with a damaged byte keeps its other
+    rows (that row is rejected, `not UTF-8`)."""
+    # A first line `sep=;` (a hint some exports give Excel) is not the header: the file is
+    # read from a copy without it, and every line number is the file's (one more).
+    skip = files.separator_line(entry)
+    source, copies, legacy = entry, [], None
+    try:
+        if skip:
+            source = files.Entry(files.without_first_line(entry), "read")
+            copies.append(source.path)
+        try:
+            src, unknown = _stage(con, source, kind, tenant, own)
+            legacy = bool(con.execute(
+                "SELECT 1 FROM csv_rejects WHERE error_type IN ('INVALID ENCODING', "
+                "'INVALID UNICODE') LIMIT 1").fetchall()) and files.other_encoding(source)
+        except ReportError as exc:  # the header itself is not UTF-8, or not a header
+            legacy = str(exc).startswith("not UTF-8") and files.other_encoding(source)
+            if not legacy:
+                if skip and str(exc).startswith("line 1:"):
+                    raise ReportError("line 2:" + str(exc)[len("line 1:"):]) from None
+                raise
+        if legacy:
+            copies.append(files.utf8_copy(source, legacy))
+            src, unknown = _stage(con, files.Entry(copies[-1], "read"), kind, tenant, own)
+    finally:
+        for copy in copies:
+            copy.unlink(missing_ok=True)
+    first = 2 if skip else 1  # the line of the first record before the header's
     _structural_rejects(con)
     path = str(entry.path)
     # Record numbers: a staged record follows every broken line whose number is below its own.
@@ -255,14 +293,15 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
         CREATE OR REPLACE TEMP TABLE broken_marks AS
         SELECT line - 1 - row_number() OVER (ORDER BY line) AS before FROM broken""")
     if con.execute("SELECT count(*) FROM broken_marks").fetchall()[0][0]:
-        line_sql = "1 + c._ord + (SELECT count(*) FROM broken_marks b WHERE b.before < c._ord)"
+        line_sql = (f"{first} + c._ord + (SELECT count(*) FROM broken_marks b "
+                    "WHERE b.before < c._ord)")
     else:
-        line_sql = "1 + c._ord"
+        line_sql = f"{first} + c._ord"
     con.execute(f"""
         INSERT INTO rejected_rows
         SELECT {quote(tenant.tenant_id)}, {quote(src.kind)}, {quote(path)}, line, field, value,
                reason, {quote(sha)}
-        FROM (SELECT line, field, value, reason FROM broken
+        FROM (SELECT line + {first - 1} AS line, field, value, reason FROM broken
               UNION ALL
               SELECT {line_sql}, c._reject.field, c._reject.value, c._reject.reason
               FROM checked c WHERE c._reject IS NOT NULL AND NOT c._skip)
@@ -271,6 +310,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
     good = "FROM checked c WHERE c._reject IS NULL AND NOT c._skip"
     loaded = con.execute(f"SELECT count(*) {good}").fetchall()[0][0]
     notes = [] if src.shape == "wide" else [f"read as the platform's {src.shape} export"]
+    notes += [f"read as {legacy} text: not UTF-8"] if legacy else []
+    notes += [f"line 1 is Excel's separator hint ({skip}): the header is line 2"] if skip else []
     notes += [f"unknown columns ignored: {', '.join(unknown)}"] if unknown else []
     for what, value in src.warnings:
         count, first = con.execute(

@@ -18,7 +18,7 @@ from reportlib import params as params_mod
 from reportlib import sources, warehouse
 from reportlib.errors import ReportError, printable, raise_if_stopping
 from reportlib.ingest import files
-from reportlib.ingest.analytics import load_analytics
+from reportlib.ingest.analytics import NOT_READ, load_analytics
 from reportlib.ingest.ownership import Ownership, ownership
 from reportlib.ingest.platform_csv import load_csv
 from reportlib.ingest.results import FileResult, log, rules
@@ -92,7 +92,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Owner
             con.execute("ROLLBACK")
         raise_if_stopping(exc)  # Ctrl-C or SIGTERM inside a query: not this file's error
         con.execute("SET TimeZone = 'UTC'")
-        if isinstance(exc, ReportError):
+        # A .gz file cut short fails wherever it is first read to its end (Python's gzip,
+        # DuckDB's reader), each in its own words: one reason for all, naming where it ends.
+        cut = files.gzip_problem(entry) if entry.compressed else None
+        if cut:
+            message = cut
+        elif isinstance(exc, ReportError):
             message = _one_line(exc)
         elif isinstance(exc, duckdb.Error):
             message = f"cannot be read ({_one_line(exc)})"
@@ -197,8 +202,10 @@ def _tenant_results(session: Session, folder: Path, root: Path, tenant: TenantPa
                                       tenant_entry=True))
             continue
         if kind not in sources.KNOWN_SOURCES:
+            what = (f"Meta's {NOT_READ[kind]}: no report reads it, not read"
+                    if kind in NOT_READ else "unknown sub-folder, not read")
             results.append(FileResult(name, printable(kind), str(sub), "skipped",
-                                      message="unknown sub-folder, not read", tenant_entry=True))
+                                      message=what, tenant_entry=True))
             continue
         try:
             entries = files.kind_entries(kind, sub, root)

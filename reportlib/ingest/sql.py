@@ -16,7 +16,9 @@ from reportlib.ingest.ownership import Ownership
 # (`2026-10-03 14:05:09.1230000 -03:00`, its default string format): read too.
 ISO_TS = (r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
           r"( ?(Z|z|[+-]\d{2}(:?\d{2})?))?")
-DMY_TS = r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}(:\d{2})?"
+# Day first; a spreadsheet's date and time formats may leave out the leading zeros
+# (`3/10/2026 9:05`).
+DMY_TS = r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}(:\d{2})?"
 # How people write a phone number between its digits (docs/sources.md, "Phone numbers").
 PHONE_SEPARATORS = r"[\s().-]"
 # A phone number a spreadsheet read as a number and wrote back as one: in scientific notation

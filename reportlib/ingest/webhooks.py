@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -19,6 +21,7 @@ import duckdb
 from reportlib import sources
 from reportlib.errors import ReportError, printable
 from reportlib.ingest import files
+from reportlib.ingest.analytics import ANALYTICS, NOT_READ, response_field
 from reportlib.ingest.ownership import Ownership
 from reportlib.ingest.results import FileResult, finish
 from reportlib.ingest.sql import quote, replace_rows, sql_set
@@ -270,6 +273,15 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
               -- a blank line is no body; trimming only lines that start with a blank is
               -- twice as fast as trimming every line
               WHERE raw[1] NOT IN (' ', chr(9), chr(13)) OR trim(raw, ' \t\r') <> '')""")
+    # A line that starts with a byte order mark (files joined one after another, each with
+    # its own) is read again without it.
+    if con.execute("SELECT 1 FROM wh_bodies WHERE b IS NULL LIMIT 1").fetchall():
+        con.execute(f"""
+            UPDATE wh_bodies w SET b = f.b, bad_raw = NULL
+            FROM (SELECT line, TRY(json_transform(ltrim(bad_raw, chr(65279)),
+                                                  {quote(json.dumps(BODY_SHAPE))})) AS b
+                  FROM wh_bodies WHERE b IS NULL AND bad_raw[1] = chr(65279)) f
+            WHERE w.line = f.line AND f.b IS NOT NULL""")
     # A line DuckDB's parser refused for an unpaired surrogate escape is read again without it
     # (`_without_lone_surrogates`); a line over 1 MiB (`bad_raw` keeps no more) stays refused.
     if con.execute("SELECT 1 FROM wh_bodies WHERE b IS NULL LIMIT 1").fetchall():
@@ -458,13 +470,97 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                     "DROP TABLE wh_scans_again")
 
 
+MAX_DOCUMENT_BYTES = 256 << 20
+
+
+def _first_text_line(entry: files.Entry) -> bytes:
+    with files.open_bytes(entry) as handle:
+        for raw in iter(lambda: handle.readline(1 << 20), b""):
+            if raw.strip():
+                return raw.strip().removeprefix(b"\xef\xbb\xbf")
+    return b""
+
+
+def _not_analytics(body) -> None:
+    """An analytics response saved among the webhooks is the file's one reason, saying where
+    it belongs, not a rejected row 'entry: not a list'."""
+    if not isinstance(body, dict) or "entry" in body:
+        return
+    answers = response_field(body, "")
+    if answers in ANALYTICS:
+        raise ReportError(f"a {answers} response of Meta's analytics, not webhook bodies: it "
+                          f"belongs in {answers}/")
+    if answers in NOT_READ:
+        raise ReportError(f"Meta's {NOT_READ[answers]}, not webhook bodies: no report reads it")
+
+
+def as_lines(entry: files.Entry) -> tuple[Path, int, int | None] | None:
+    """(a temporary copy of one body a line, the number of bodies, the line from which the
+    rest is no JSON or None) for a file that holds its
+    bodies as JSON documents over several lines: Meta's examples as its pages print them
+    (indented), several of them one after another, a JSON array of bodies, a `.json` file of
+    one body; None for a file of one body a line (or one that is not JSON at all: its lines are
+    rejected as they are)."""
+    first = _first_text_line(entry)
+    if not first.startswith((b"{", b"[")):
+        return None
+    try:
+        one = json.loads(first)
+    except (ValueError, RecursionError):
+        one = None
+    if isinstance(one, dict):  # the first line is a whole body: one body a line
+        _not_analytics(one)
+        return None
+    with files.open_bytes(entry) as handle:
+        data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    decoder, bodies, at = json.JSONDecoder(), [], 0
+    try:
+        while True:
+            while at < len(text) and text[at].isspace():
+                at += 1
+            if at >= len(text):
+                break
+            document, at = decoder.raw_decode(text, at)
+            bodies.extend(document if isinstance(document, list) else [document])
+        rest = None
+    except (ValueError, RecursionError):
+        if not bodies:  # not JSON documents either: its lines are read (and rejected) as such
+            return None
+        # A body broken part way (a file cut short, a bad edit): the bodies before it are
+        # read, and what follows is one rejected row, from the line where it starts.
+        broken = text.count(chr(10), 0, at) + 1
+        rest = f"(from line {broken}) " + " ".join(text[at:].split())
+    for body in bodies:
+        _not_analytics(body)
+    fd, name = tempfile.mkstemp(prefix=".webhooks-", suffix=".jsonl")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        for body in bodies:
+            out.write(json.dumps(body) + "\n")
+        if rest is not None:
+            out.write(rest[:MAX_LINE_BYTES // 4] + "\n")
+    return Path(name), len(bodies), (broken if rest is not None else None)
+
+
 def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
                   entry: files.Entry, sha: str) -> FileResult:
     """Load one JSONL file of webhook bodies into `message_status_events`, `inbound_messages`,
     `user_preferences`, `volume_tier_updates` and `contact_user_ids`."""
     if not files.first_line(entry).strip() and files.is_empty(entry):
         raise ReportError("empty file: no webhook body")
-    _stage(con, entry, own)
+    documents = as_lines(entry)
+    if documents is None:
+        _stage(con, entry, own)
+    else:
+        try:
+            _stage(con, files.Entry(documents[0], "read"), own)
+        finally:
+            documents[0].unlink(missing_ok=True)
     path, tid = str(entry.path), quote(tenant.tenant_id)
     con.execute(f"""
         INSERT INTO rejected_rows
@@ -581,6 +677,12 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
                 "DROP TABLE IF EXISTS wh_rejects; DROP TABLE IF EXISTS wh_scans; "
                 "DROP TABLE IF EXISTS wh_marks")
     notes = []
+    if documents is not None:
+        count, broken = documents[1], documents[2]
+        rest = f", then no JSON from line {broken} on (one rejected row)" if broken else ""
+        notes.append(f"bodies written as JSON documents (indented, or in an array), not one a "
+                     f"line: {count} bod{'y' if count == 1 else 'ies'}{rest}, a row's line is "
+                     "its body's place")
     if others:
         notes.append("other webhook fields, counted and not read: "
                      + ", ".join(f"{printable(name)} ({count})" for name, count in others))

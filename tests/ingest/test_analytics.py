@@ -734,3 +734,163 @@ def test_marketing_optimized_delivery_is_read_as_marketing_lite(tmp_path, params
     con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
     assert con.execute("SELECT category, conversations FROM conversations ORDER BY 1"
                        ).fetchall() == [("marketing", 10), ("marketing_lite", 40)]
+
+
+# Graph API reference, WhatsApp Business Account Analytics (developers.facebook.com/docs/
+# graph-api/reference/waba-analytics/), "Response": messaging analytics (field `analytics`),
+# its data points straight under the field, no `data[]`.
+META_MESSAGING_ANALYTICS = {
+    "analytics": {"phone_numbers": [PHONE], "granularity": "DAY", "data_points": [
+        {"start": 1647327600, "end": 1647414000, "sent": 1, "delivered": 1},
+        {"start": 1648710000, "end": 1648796400, "sent": 4, "delivered": 4}]},
+    "id": "w-acme"}
+# WhatsApp Business Platform, Analytics guide, template analytics "Example response"
+# (developers.facebook.com/documentation/business-messaging/whatsapp/analytics/): no wrapper.
+META_TEMPLATE_ANALYTICS = {
+    "data": [{"granularity": "DAILY", "product_type": "cloud_api", "data_points": [
+        {"template_id": "1924084211297547", "start": 1689379200, "end": 1689465600, "sent": 0,
+         "delivered": 0, "read": 0,
+         "clicked": [{"type": "quick_reply_button", "button_content": "Tell me more",
+                      "count": 3}],
+         "cost": [{"type": "amount_spent", "value": 0.00}, {"type": "cost_per_delivered"},
+                  {"type": "cost_per_url_button_click"}]}]}],
+    "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}}
+
+
+def table_rows(tmp_path, sql: str) -> list:
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_response_in_the_other_analytics_folder_is_read_as_what_it_is(tmp_path, params_dir):
+    """Meta's conversation_analytics saved in pricing_analytics/ was unreadable ("no
+    pricing_analytics.data[] list in the response body"), and a pricing_analytics response saved
+    without its wrapper in conversation_analytics/ had every point rejected ("conversation: not
+    a whole number"): the wrapper's key, else what the points count, says which it is."""
+    pricing = meta_example("pricing_daily_tier.json")
+    results = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/conversations.json": META_REFERENCE_DAILY,
+        "conversation_analytics/pricing.json": pricing["pricing_analytics"]})
+    by_file = {Path(r.file).name: r for r in results}
+    points = pricing["pricing_analytics"]["data"][0]["data_points"]
+    assert (by_file["conversations.json"].status, by_file["conversations.json"].rows_loaded,
+            by_file["conversations.json"].rows_rejected) == ("loaded", 2, 0)
+    assert "a conversation_analytics response, not pricing_analytics: read as " \
+           "conversation_analytics" in by_file["conversations.json"].message
+    assert (by_file["pricing.json"].rows_loaded, by_file["pricing.json"].rows_rejected) == (
+        len(points), 0)
+    assert table_rows(tmp_path, "SELECT sum(conversations) FROM conversations") == [(912,)]
+    assert table_rows(tmp_path, "SELECT sum(volume) FROM pricing_daily") == [
+        (sum(p["volume"] for p in points),)]
+
+
+def test_one_request_for_both_fields_reads_both(tmp_path, params_dir):
+    """`?fields=conversation_analytics...,pricing_analytics...` answers both in one body: the
+    folder's field alone was read and the other one dropped without a word."""
+    body = {**META_REFERENCE_DAILY, **meta_example("pricing_daily_tier.json"),
+            "analytics": META_MESSAGING_ANALYTICS["analytics"]}
+    [result] = ingest_files(tmp_path, params_dir, {"pricing_analytics/both.json": body})
+    assert result.status == "loaded" and result.rows_rejected == 0
+    assert "both read" in result.message
+    assert ("also holds messaging analytics (field analytics: messages sent and delivered): no "
+            "report reads it, not read") in result.message
+    assert table_rows(tmp_path, "SELECT sum(conversations) FROM conversations") == [(912,)]
+    assert table_rows(tmp_path, "SELECT count(*) > 0 FROM pricing_daily") == [(True,)]
+
+
+def test_metas_other_analytics_are_named_and_an_empty_answer_is_no_data(tmp_path, params_dir):
+    """Messaging and template analytics saved in an analytics folder were 'unreadable: no
+    pricing_analytics.data[] list' or a point rejected for its volume; in a folder of their
+    own, 'unknown sub-folder'. Each now says what it is, and that no report reads it (not a
+    failure). A response of only the account's id (Meta leaves a field without data out) was
+    unreadable; it is a response without points."""
+    results = ingest_files(tmp_path, params_dir, {
+        "pricing_analytics/messaging.json": META_MESSAGING_ANALYTICS,
+        "conversation_analytics/templates.json": META_TEMPLATE_ANALYTICS,
+        "template_analytics/templates.json": META_TEMPLATE_ANALYTICS,
+        "pricing_analytics/october.json": {"id": "w-acme"}})
+    lines = sorted(r.line() for r in results)
+    assert lines == [
+        "acme/conversation_analytics/templates.json: skipped: Meta's template analytics (field "
+        "template_analytics: each template's sent, delivered, read and clicks), not "
+        "conversation_analytics: no report reads it, not read",
+        "acme/pricing_analytics/messaging.json: skipped: Meta's messaging analytics (field "
+        "analytics: messages sent and delivered), not pricing_analytics: no report reads it, "
+        "not read",
+        "acme/pricing_analytics/october.json: loaded, 0 loaded, 0 rejected (the response holds "
+        "no pricing_analytics: Meta leaves it out when the period has no data)",
+        "acme/template_analytics: skipped: Meta's template analytics (field template_analytics: "
+        "each template's sent, delivered, read and clicks): no report reads it, not read"]
+    assert not any(r.failed for r in results)
+    assert table_rows(tmp_path, "SELECT count(*) FROM pricing_daily") == [(0,)]
+    assert table_rows(tmp_path, "SELECT count(*) FROM conversations") == [(0,)]
+
+
+def test_pages_appended_to_one_file_are_one_response(tmp_path, params_dir):
+    """A loop that follows `paging.next` appending each answer to one file (`>> file.json`)
+    left the file unreadable ('not valid JSON (Extra data ...)'): Meta's pricing example (with
+    TIER) so saved in two pages is read whole, 26 messages, 12 paid, Meta's 96.9. Two
+    documents that are not pages of one response (two accounts) stay one clear reason."""
+    first, second = pages(meta_example("pricing_daily_tier.json"))
+    first["id"] = second["id"] = "w-acme"
+    write(tmp_path / "sources/acme/pricing_analytics/june.json",
+          json.dumps(first, indent=2) + "\n" + json.dumps(second, indent=2) + "\n")
+    write(tmp_path / "sources/acme/pricing_analytics/mixed.json",
+          json.dumps(first) + json.dumps({**second, "id": "w-other"}))
+    results = {Path(r.file).name: r for r in ingest.ingest(
+        tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)}
+    june = results["june.json"]
+    assert (june.status, june.rows_rejected) == ("loaded", 0)
+    assert "2 pages of one response, one after another: read together" in june.message
+    got = consumption(tmp_path, "2025-06", date(2025, 7, 20))
+    assert (got["total"], got["paid"], got["meta_cost"]) == (26, 12, 96.9)
+    assert results["mixed.json"].line() == (
+        "acme/pricing_analytics/mixed.json: unreadable: 2 JSON documents one after another "
+        "that are not pages of one response (the same field and account): save each response "
+        "in a file of its own")
+
+
+def test_webhooks_and_analytics_in_each_others_folder_say_where_they_belong(tmp_path,
+                                                                            params_dir):
+    """Meta's conversation analytics example saved as whatsapp_webhooks/*.json was a rejected
+    row 'entry: not a list' (exit 0, nothing said of where it belongs); webhook bodies in
+    pricing_analytics/ were 'not valid JSON (Extra data ...)' or 'no pricing_analytics.data[]
+    list'. Each is now one reason naming the folder it belongs in; the other files load."""
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "w-acme", "changes": [
+        {"field": "messages", "value": {"metadata": {"phone_number_id": "1001"}, "statuses": [
+            {"id": "wamid.A", "status": "sent", "timestamp": "1790856000",
+             "recipient_id": "5511999990001"}]}}]}]}
+    write(tmp_path / "sources/acme/whatsapp_webhooks/analytics.json",
+          json.dumps(META_REFERENCE_DAILY, indent=2))
+    write(tmp_path / "sources/acme/whatsapp_webhooks/good.jsonl", json.dumps(body) + "\n")
+    write(tmp_path / "sources/acme/pricing_analytics/hooks.json",
+          json.dumps(body) + "\n" + json.dumps(body) + "\n")
+    results = {Path(r.file).name: r for r in ingest.ingest(
+        tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)}
+    assert results["analytics.json"].line() == (
+        "acme/whatsapp_webhooks/analytics.json: unreadable: a conversation_analytics response "
+        "of Meta's analytics, not webhook bodies: it belongs in conversation_analytics/")
+    assert results["hooks.json"].line() == (
+        "acme/pricing_analytics/hooks.json: unreadable: Meta webhook bodies, not an analytics "
+        "response: they belong in whatsapp_webhooks/")
+    assert (results["good.jsonl"].status, results["good.jsonl"].rows_loaded) == ("loaded", 1)
+    assert table_rows(tmp_path, "SELECT count(*) FROM rejected_rows") == [(0,)]
+
+
+def test_a_cost_only_response_says_how_to_request_the_count(tmp_path, params_dir):
+    """`metric_types(["COST"])` (a common request for Meta's spend) answers points with `cost`
+    and no `volume` / `conversation`: each was rejected as 'not a whole number ≥ 0', which
+    reads as a broken number. The rejected row now says what was asked and what to ask."""
+    cost_only = {"pricing_analytics": {"data": [{"data_points": [
+        {"start": 1790812800, "end": 1790899200, "pricing_category": "MARKETING",
+         "cost": 12.5}]}]}, "id": "w-acme"}
+    [result] = ingest_files(tmp_path, params_dir, {"pricing_analytics/spend.json": cost_only})
+    assert (result.rows_loaded, result.rows_rejected) == (0, 1)
+    assert table_rows(tmp_path, "SELECT field, reason FROM rejected_rows") == [(
+        "data[0].data_points[0].volume",
+        "missing: a response requested with metric_types COST alone has Meta's cost without "
+        "the count; request it with VOLUME too (metric_types([\"COST\",\"VOLUME\"]), or no "
+        "metric_types)")]

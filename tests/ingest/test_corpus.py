@@ -219,14 +219,24 @@ CAMPAIGN_CASES = [
     Case("campaigns_gzip", C, "good.csv.gz", "loaded", 3, 0),
     Case("campaigns_gz_that_is_not_gzip", C, "plain.csv.gz", "unreadable"),
     Case("campaigns_gzip_truncated", C, "cut.csv.gz", "unreadable"),
-    Case("campaigns_utf16", C, "utf16.csv", "unreadable"),
-    Case("campaigns_latin1", C, "latin1.csv", "unreadable"),
+    # UTF-16 with its byte order mark (a spreadsheet's "Unicode text"): read so, saying it.
+    Case("campaigns_utf16", C, "utf16.csv", "loaded", 3, 0, read=3,
+         message="read as UTF-16 text",
+         check=("SELECT campaign_name FROM campaigns WHERE campaign_id = 'c3'",
+                [("Código OTP",)])),
+    # Windows-1252 (Latin-1): what Excel's "CSV" is on a Windows in Portuguese; read so, its
+    # line saying it (it was unreadable, "not UTF-8").
+    Case("campaigns_latin1", C, "latin1.csv", "loaded", 3, 0, read=3,
+         message="read as Windows-1252 text",
+         check=("SELECT campaign_name FROM campaigns WHERE campaign_id = 'c3'",
+                [("Código OTP",)])),
     Case("campaigns_empty", C, "empty.csv", "unreadable", make=Literal(b"")),
     Case("campaigns_header_only", C, "header_only.csv", "loaded", 0, 0),
     Case("campaigns_binary", C, "binary.csv", "unreadable"),
     Case("campaigns_missing_required_column", C, "missing_column.csv", "unreadable",
          message="Status"),
-    Case("campaigns_tab_delimited", C, "tab.csv", "unreadable"),
+    # A tab between the columns (a spreadsheet's "text"): detected like `;`.
+    Case("campaigns_tab_delimited", C, "tab.csv", "loaded", 2, 0, read=2),
     Case("campaigns_duplicate_column", C, "duplicate_column.csv", "unreadable",
          message="CampaignId"),
     # An opening quote never closed: it may not swallow the rows after it in silence.
@@ -407,7 +417,9 @@ ANALYTICS_CASES = [
     Case("pricing_gzip", PA, "good.json.gz", "loaded", 1, 0),
     Case("pricing_not_json", PA, "not_json.json", "unreadable"),
     Case("pricing_top_level_string", PA, "top_level_string.json", "unreadable"),
-    Case("pricing_two_bodies_in_one_file", PA, "concatenated.json", "unreadable"),
+    # Two pages of one response appended to one file: read together.
+    Case("pricing_two_bodies_in_one_file", PA, "concatenated.json", "loaded", 2, 0,
+         message="2 pages of one response"),
     Case("pricing_data_an_object", PA, "data_object.json", "unreadable"),
     Case("pricing_empty", PA, "empty.json", "unreadable", make=Literal(b"")),
 ]

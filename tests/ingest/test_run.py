@@ -190,6 +190,19 @@ def test_timestamps_semicolons_bom_and_local_times(tmp_path, params_dir):
                     "17:05:11")]
 
 
+def test_day_first_times_without_leading_zeros_are_read(tmp_path, params_dir):
+    """A spreadsheet's date format may leave the leading zeros out (`3/1/2026 9:05`, d/m/yyyy
+    h:mm): such a time was a rejected row 'not a timestamp'. Day first, as DD/MM/YYYY."""
+    write(tmp_path / "sources/acme/notifications/n.csv", HEADER
+          + GOOD.replace("2026-10-03T14:05:09-03:00", "3/1/2026 9:05")
+          + GOOD.replace("m1,", "m2,").replace("2026-10-03T14:05:09-03:00", "13/1/2026 9:05:07"))
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0), result.message
+    assert rows(tmp_path, "SELECT message_id, strftime(accepted_at AT TIME ZONE 'UTC', "
+                          "'%Y-%m-%d %H:%M:%S') FROM notifications ORDER BY 1") == [
+        ("m1", "2026-01-03 12:05:00"), ("m2", "2026-01-13 12:05:07")]
+
+
 def test_iso_timestamps_with_a_lower_case_t_or_z_are_read(tmp_path, params_dir):
     """RFC 3339, section 5.6 (www.rfc-editor.org/rfc/rfc3339#section-5.6): "the 'T' and 'Z'
     characters in this syntax may alternatively be lower case 't' or 'z'". The checks let a
@@ -272,6 +285,189 @@ def test_unreadable_files_are_recorded_whole(tmp_path, params_dir):
     log = rows(tmp_path, "SELECT count(*) FROM ingest_log WHERE status = 'unreadable'")
     assert log == [(4,)]
     assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(0,)]
+
+
+def test_a_gzip_cut_short_says_so_naming_its_last_line_and_the_others_load(tmp_path,
+                                                                             params_dir):
+    """A .gz copied or downloaded only in part failed in three ways, each in its reader's
+    words: 'unexpected error (EOFError: ...)' for a CSV, 'cannot be read (IO Error: Unexpected
+    end of GZIP stream ...)' for webhooks, 'cannot read file (Compressed file ended ...)' for
+    analytics. Now one reason, naming the last whole line the file still holds."""
+    import gzip
+
+    csv_text = HEADER + GOOD + GOOD.replace("m1,", "m2,")
+    hook = json.dumps({"entry": [{"id": "w-acme", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": "1001"},
+        "statuses": [{"id": "wamid.A", "status": "sent", "timestamp": "1790856000",
+                      "recipient_id": "5511999990001"}]}}]}]})
+    analytics = json.dumps({"pricing_analytics": {"data": [{"data_points": [
+        {"start": 1790812800, "end": 1790899200, "volume": 3}]}]}, "id": "w-acme"}, indent=1)
+    # Without its 8-byte trailer (CRC and size): every line is there, the stream is not ended.
+    for name, text in (("notifications/n.csv.gz", csv_text),
+                       ("whatsapp_webhooks/w.jsonl.gz", "\n".join([hook] * 5) + "\n"),
+                       ("pricing_analytics/p.json.gz", analytics)):
+        write(tmp_path / "sources/acme" / name, gzip.compress(text.encode())[:-8])
+    write(tmp_path / "sources/acme/notifications/whole.csv.gz", gzip.compress(csv_text.encode()))
+    results = {r.file.rsplit("/", 1)[1]: r for r in run_ingest(tmp_path, params_dir)}
+    lines = {"n.csv.gz": 3, "w.jsonl.gz": 5, "p.json.gz": analytics.count("\n")}
+    for name, count in lines.items():
+        assert results[name].status == "unreadable"
+        assert results[name].message.startswith(
+            f"gzip file cut short: its data ends after line {count}, before gzip's "
+            "end-of-stream marker"), results[name].message
+    assert results["whole.csv.gz"].status == "loaded"
+    assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(2,)]
+
+
+def test_a_windows_1252_export_is_read_and_a_damaged_byte_rejects_its_row_only(tmp_path,
+                                                                                params_dir):
+    """Excel's "CSV" on a Windows in Portuguese is Windows-1252: such a file was unreadable
+    ('not UTF-8 (byte 227)'), or, with a plain header, every row with an accent rejected. It
+    is read as Windows-1252 when it holds no UTF-8 character, its line saying so. A UTF-8 file
+    with one damaged byte in its first 8 KiB was unreadable whole, one further down lost only
+    that row: now that row alone, wherever it is."""
+    campaigns = ("CampaignId,CampaignName,BotId,TemplateName,TemplateLanguage,Category,Status,"
+                 "Observação\n"
+                 "c1,Promoção – outubro,acme-bot,promoção,pt_BR,MARKETING,Sent,“VIP”\n")
+    write(tmp_path / "sources/acme/campaigns/excel.csv", campaigns.encode("cp1252"))
+    plain_header = HEADER + GOOD.replace(",promo,", ",promoção,")
+    write(tmp_path / "sources/acme/notifications/excel.csv", plain_header.encode("cp1252"))
+    damaged = (HEADER + GOOD.replace("m1,", "m2,").replace(",promo,", ",promoção,")
+               + GOOD.replace("m1,", "m3,")).encode()
+    at = damaged.index("ç".encode())
+    write(tmp_path / "sources/acme/notifications/damaged.csv",
+          damaged[:at] + b"\xe7" + damaged[at + 2:])
+    results = {r.file.rsplit("/", 1)[1] + r.kind: r for r in run_ingest(tmp_path, params_dir)}
+    excel = results["excel.csvcampaigns"]
+    assert (excel.status, excel.rows_loaded, excel.rows_rejected) == ("loaded", 1, 0)
+    assert "read as Windows-1252 text" in excel.message
+    assert "unknown columns ignored: Observação" in excel.message
+    assert rows(tmp_path, "SELECT campaign_name, template_name FROM campaigns") == [
+        ("Promoção – outubro", "promoção")]
+    notifications = results["excel.csvnotifications"]
+    assert (notifications.rows_loaded, notifications.rows_rejected) == (1, 0)
+    assert results["damaged.csvnotifications"].status == "loaded"
+    assert (results["damaged.csvnotifications"].rows_loaded,
+            results["damaged.csvnotifications"].rows_rejected) == (1, 1)
+    assert rows(tmp_path, "SELECT line, field, reason FROM rejected_rows") == [
+        (2, "*", "not UTF-8")]
+    assert rows(tmp_path, "SELECT message_id, template_name FROM notifications ORDER BY 1") == [
+        ("m1", "promoção"), ("m3", "promo")]
+
+
+def test_a_spreadsheets_unicode_text_and_text_exports_are_read(tmp_path, params_dir):
+    """A spreadsheet saved as "Unicode text" (UTF-16 with its byte order mark, a tab between
+    columns, CRLF) or "text" (Windows-1252, tabs) was unreadable: 'not UTF-8 (UTF-16 byte
+    order mark)', or 'missing required column ...' for the tabs."""
+    def tabbed(text: str) -> str:
+        return text.replace(",", "\t").replace("\n", "\r\n")
+
+    unicode_text = tabbed(HEADER + GOOD.replace(",promo,", ",promoção,"))
+    write(tmp_path / "sources/acme/notifications/unicode.csv", unicode_text.encode("utf-16"))
+    text = tabbed(HEADER + GOOD.replace("m1,", "m2,").replace(",promo,", ",oferta–vip,"))
+    write(tmp_path / "sources/acme/notifications/text.csv", text.encode("cp1252"))
+    results = {r.file.rsplit("/", 1)[1]: r for r in run_ingest(tmp_path, params_dir)}
+    assert [(r.status, r.rows_loaded, r.rows_rejected) for r in results.values()] == [
+        ("loaded", 1, 0)] * 2
+    assert "read as UTF-16 text" in results["unicode.csv"].message
+    assert "read as Windows-1252 text" in results["text.csv"].message
+    assert rows(tmp_path, "SELECT message_id, template_name, accepted_at::VARCHAR "
+                          "FROM notifications ORDER BY 1") == [
+        ("m1", "promoção", "2026-10-03 17:05:09+00"),
+        ("m2", "oferta–vip", "2026-10-03 17:05:09+00")]
+
+
+def test_files_a_mac_windows_or_a_spreadsheet_keeps_beside_an_export_are_not_read(
+        tmp_path, params_dir):
+    """A folder copied from a Mac holds `._export.csv` (AppleDouble metadata, binary) beside
+    `export.csv`: it was read as a CSV, 'unreadable: not UTF-8 text (line 1 is mostly NUL
+    bytes ...)', and the ingest exited 1. It, .DS_Store, Thumbs.db and a spreadsheet's lock
+    file are each one line saying what they are, not read, not a failure."""
+    folder = tmp_path / "sources/acme/notifications"
+    write(folder / "export.csv", HEADER + GOOD)
+    write(folder / "._export.csv", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        "
+          + b"\x00" * 40)
+    write(folder / ".DS_Store", b"\x00\x00\x00\x01Bud1" + b"\x00" * 40)
+    write(folder / "Thumbs.db", b"\xd0\xcf\x11\xe0")
+    write(folder / "~$export.csv", b"\x0bana\x00\x00")
+    results = run_ingest(tmp_path, params_dir)
+    assert not any(r.failed for r in results)
+    assert sorted(r.line() for r in results) == [
+        "acme/notifications/.DS_Store: skipped: a file the operating system keeps, not read",
+        "acme/notifications/._export.csv: skipped: macOS's metadata of export.csv (a copy "
+        "from a Mac), not an export, not read",
+        "acme/notifications/Thumbs.db: skipped: a file the operating system keeps, not read",
+        "acme/notifications/export.csv: loaded, 1 loaded, 0 rejected",
+        "acme/notifications/~$export.csv: skipped: a spreadsheet's lock file (the export is "
+        "open in it), not read"]
+    assert cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params_dir)]) == 0
+
+
+def test_a_first_line_sep_for_excel_is_not_the_header(tmp_path, params_dir):
+    """Some exports write `sep=;` first so that Excel splits the columns: the file was
+    unreadable ('line 1: missing required column ...'). Line 1 is skipped, the lines of the
+    rejected and loaded rows are still the file's."""
+    semicolons = (HEADER + GOOD + "m2,c1\n" + GOOD.replace("m1,", "m3,")).replace(",", ";")
+    write(tmp_path / "sources/acme/notifications/excel.csv", "sep=;\r\n" + semicolons)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 1)
+    assert "line 1 is Excel's separator hint (sep=;): the header is line 2" in result.message
+    assert rows(tmp_path, "SELECT line, reason FROM rejected_rows") == [
+        (4, "expected 16 fields, found 2")]
+    assert rows(tmp_path, "SELECT message_id, source_line FROM notifications ORDER BY 1") == [
+        ("m1", 3), ("m3", 5)]
+
+
+def test_files_joined_one_after_another_keep_every_row(tmp_path, params_dir):
+    """Two exports joined with `cat`, each with its byte order mark: the webhook line that
+    began with the second mark was a rejected row 'not valid JSON (Unexpected UTF-8 BOM)',
+    its statuses lost; in a CSV, the second header was a rejected row 'Sender: not one of
+    campaign, agent, api'. The body is read; the header again says what it is."""
+    body = json.dumps({"entry": [{"id": "w-acme", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": "1001"},
+        "statuses": [{"id": "wamid.{}", "status": "sent", "timestamp": "1790856000",
+                      "recipient_id": "5511999990001"}]}}]}]})
+    bom = "\ufeff"
+    write(tmp_path / "sources/acme/whatsapp_webhooks/joined.jsonl",
+          f"{bom}{body.replace('{}', 'A')}\n{bom}{body.replace('{}', 'B')}\n")
+    write(tmp_path / "sources/acme/notifications/joined.csv",
+          f"{bom}{HEADER}{GOOD}{bom}{HEADER}{GOOD.replace('m1,', 'm2,')}")
+    results = {r.file.rsplit("/", 1)[1]: r for r in run_ingest(tmp_path, params_dir)}
+    assert (results["joined.jsonl"].rows_loaded, results["joined.jsonl"].rows_rejected) == (2, 0)
+    assert (results["joined.csv"].rows_loaded, results["joined.csv"].rows_rejected) == (2, 1)
+    assert rows(tmp_path, "SELECT line, field, reason FROM rejected_rows") == [
+        (3, "*", "the header again, not a row (files joined one after another?)")]
+    assert rows(tmp_path, "SELECT message_id FROM message_status_events ORDER BY 1") == [
+        ("wamid.A",), ("wamid.B",)]
+
+
+def test_a_file_of_another_form_or_kind_says_what_to_do_with_it(tmp_path, params_dir):
+    """A spreadsheet, a ZIP of the export, webhook bodies among the notifications, a CSV among
+    the analytics: each was 'not a .csv, .csv.gz file: not read' (or .json), which does not
+    say what to do. The line now says it; the files beside them load."""
+    import zipfile
+
+    folder = tmp_path / "sources/acme"
+    write(folder / "notifications/good.csv", HEADER + GOOD)
+    write(folder / "notifications/export.xlsx", b"PK\x03\x04 a spreadsheet")
+    with zipfile.ZipFile(write(folder / "notifications/export.zip", b""), "w") as archive:
+        archive.writestr("export.csv", HEADER + GOOD)
+    write(folder / "notifications/hooks.jsonl", "{}\n")
+    write(folder / "pricing_analytics/export.csv", HEADER + GOOD)
+    lines = sorted(r.line() for r in run_ingest(tmp_path, params_dir))
+    assert lines == [
+        "acme/notifications/export.xlsx: skipped: not a .csv, .csv.gz file: not read (a "
+        "spreadsheet: save it as CSV, UTF-8 or the spreadsheet's own CSV)",
+        "acme/notifications/export.zip: skipped: not a .csv, .csv.gz file: not read (an "
+        "archive or another compression: extract its files into this folder; gzip (.gz) is "
+        "read as it is)",
+        "acme/notifications/good.csv: loaded, 1 loaded, 0 rejected",
+        "acme/notifications/hooks.jsonl: skipped: not a .csv, .csv.gz file: not read (Meta's "
+        "webhook bodies belong in whatsapp_webhooks/)",
+        "acme/pricing_analytics/export.csv: skipped: not a .json, .json.gz file: not read (the "
+        "platform's exports belong in the folder of their kind: notifications/, tickets/, "
+        "...)"]
 
 
 def test_hostile_and_unknown_tenant_folders_are_refused(tmp_path, params_dir, capsys):

@@ -737,3 +737,66 @@ def test_a_body_with_half_an_emoji_escaped_is_read(tmp_path, params_dir):
         result.line())
     assert con.execute("SELECT from_id, type, epoch(ts)::BIGINT FROM inbound_messages"
                        ).fetchall() == [("16505551234", "text", 1749416383)]
+
+
+# Webhooks reference, messages > status (developers.facebook.com/documentation/business-
+# messaging/whatsapp/webhooks/reference/messages/status), the shape of its "sent" example with
+# pricing (per-message pricing), indented as the page prints it.
+META_STATUS_SENT = {
+    "object": "whatsapp_business_account",
+    "entry": [{"id": "102290129340398", "changes": [{"value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1001"},
+        "statuses": [{"id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJDQjZCMzlEQUE4OTJBMTE4RTUA",
+                      "status": "sent", "timestamp": "1790856000",
+                      "recipient_id": "16505551234",
+                      "pricing": {"billable": True, "pricing_model": "PMP",
+                                  "category": "marketing", "type": "regular"}}]},
+        "field": "messages"}]}]}
+
+
+def test_bodies_written_as_indented_json_or_an_array_are_read(tmp_path, params_dir):
+    """Meta's pages print each webhook body indented: saved so (a .jsonl of one or several
+    such bodies), each of its lines was a rejected row 'not valid JSON' and nothing loaded
+    (exit 0); an array of bodies on one line was 'entry: not a list'; a .json file was
+    skipped. Each body is read, and the line says how the file was written."""
+    folder = tmp_path / "sources/acme/whatsapp_webhooks"
+    write(folder / "status.jsonl", json.dumps(META_STATUS_SENT, indent=2) + "\n")
+    write(folder / "two.jsonl", json.dumps(USER_PREFERENCES, indent=2) + "\n"
+          + json.dumps(SYSTEM_ERROR, indent=4) + "\n")
+    write(folder / "array.json", json.dumps([USER_PREFERENCES, META_STATUS_SENT]))
+    results = {Path(r.file).name: r for r in ingest.ingest(
+        tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)}
+    counts = {name: (r.status, r.rows_loaded, r.rows_rejected) for name, r in results.items()}
+    assert counts == {"status.jsonl": ("loaded", 1, 0), "two.jsonl": ("loaded", 1, 0),
+                      "array.json": ("loaded", 2, 0)}
+    assert "not one a line: 2 bodies" in results["two.jsonl"].message
+    assert "errors reported by Meta outside any message: 1" in results["two.jsonl"].message
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute(
+        "SELECT message_id, status, pricing_billable, pricing_category, source_line "
+        "FROM message_status_events").fetchall() == [
+        (META_STATUS_SENT["entry"][0]["changes"][0]["value"]["statuses"][0]["id"], "sent",
+         True, "marketing", 1)]
+    assert con.execute("SELECT wa_id, value FROM user_preferences").fetchall() == [
+        ("16505551234", "resume")]
+
+
+def test_indented_bodies_cut_short_keep_the_bodies_before_the_cut(tmp_path, params_dir):
+    """Indented bodies whose last one is cut short (a copy stopped part way): every line of
+    the file was a rejected row 'not valid JSON', the whole bodies before the cut lost with
+    the broken one. They are read; what follows is one rejected row naming its line."""
+    whole = json.dumps(META_STATUS_SENT, indent=2)
+    cut = json.dumps(USER_PREFERENCES, indent=2)
+    text = whole + "\n" + cut[:len(cut) // 2]
+    write(tmp_path / "sources/acme/whatsapp_webhooks/cut.jsonl", text)
+    [result] = ingest.ingest(tmp_path / "sources", tmp_path / "wh.duckdb", params_dir)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 1)
+    broken = whole.count("\n") + 2
+    assert f"1 body, then no JSON from line {broken} on (one rejected row)" in result.message
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    [(line, field, value, reason)] = con.execute(
+        "SELECT line, field, value, reason FROM rejected_rows").fetchall()
+    assert (line, field) == (2, "*") and reason.startswith("not valid JSON")
+    assert value.startswith(f"(from line {broken}) {{ \"object\": \"whatsapp_business_account\"")
+    assert con.execute("SELECT status FROM message_status_events").fetchall() == [("sent",)]
