@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="append", help="report (repeatable; default: the "
                    f"tenant's reports): {', '.join(registry.names())}")
     p.add_argument("--now", default=None, help="the instant recorded (ISO; default now)")
+    p.add_argument("--resend-unconfirmed", action="store_true",
+                   help="send again to the recipients of a send that was cut off after the "
+                        "server may have taken the message (said 'unconfirmed'): without it "
+                        "they are never sent it twice")
     _common(p, outputs=True)
 
     p = _sub(sub, "schedule", "run what params/schedule.yaml says is due")
@@ -429,7 +433,8 @@ def cmd_email(args) -> int:
                           "(reportlib run), or give the right --outputs")
     settings = deliver.smtp_settings(params_dir, environment.command_settings().smtp)
     results = deliver.send_reports(tenant, period, runner.reports_of(tenant, args.report),
-                                   outputs, wh, settings, now)
+                                   outputs, wh, settings, now,
+                                   resend_unconfirmed=args.resend_unconfirmed)
     for result in results:
         print(result.line())
     from reportlib import render
@@ -438,7 +443,7 @@ def cmd_email(args) -> int:
     if (outputs / "index.html").exists():
         render.write_index(outputs, history.last_sent(wh), runner.display_names(params_dir),
                            history.sent_figures(wh))
-    return 1 if any(r.status == "failed" for r in results) else 0
+    return 1 if any(r.status in ("failed", "unconfirmed") for r in results) else 0
 
 
 def cmd_preview(args) -> int:
@@ -520,12 +525,14 @@ def _log_unexpected(command: str) -> Path:
 
 def _terminate(signum, frame) -> None:
     errors.stop_requested(signum)
-    raise Terminated
+    if not errors.stop_is_held():  # else the stop comes at the held block's end
+        raise Terminated
 
 
 def _interrupt(signum, frame) -> None:
     errors.stop_requested(signum)
-    raise KeyboardInterrupt
+    if not errors.stop_is_held():
+        raise KeyboardInterrupt
 
 
 CUT_SHORT = re.compile(r'Could not read enough bytes from file "([^"]+)"')

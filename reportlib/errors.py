@@ -3,9 +3,11 @@ escaping that keeps a message to its one line."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import re
 import signal
+from collections.abc import Iterator
 
 
 def printable(text: str) -> str:
@@ -81,8 +83,32 @@ def stop_requested(signum: int) -> None:
     _stop_signals.append(signum)
 
 
+_held: list[int] = []  # one per `stop_held` block the command is in
+
+
 def clear_stop() -> None:
     _stop_signals.clear()
+    _held.clear()
+
+
+def stop_is_held() -> bool:
+    """Whether a stop signal must wait (the command is inside `stop_held`)."""
+    return bool(_held)
+
+
+@contextlib.contextmanager
+def stop_held() -> Iterator[None]:
+    """A block that a stop signal does not cut short: the signal is noted, the block ends,
+    and the stop comes right after it. For what must not be left half done: a message the
+    SMTP server may already have taken is recorded before the command stops (cut off there,
+    it was sent again by the next run)."""
+    _held.append(1)
+    try:
+        yield
+    finally:
+        _held.pop()
+    if not _held and _stop_signals:
+        raise (Terminated() if _stop_signals[-1] == signal.SIGTERM else KeyboardInterrupt())
 
 
 def stop_signal() -> int | None:

@@ -449,8 +449,12 @@ def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, output
         sent = deliver.send_reports(due.tenant, due.period, reports, outputs, warehouse_path,
                                     settings, now, respect_backoff=True)
         # A send held by its backoff is still a failure to retry, not a slot done.
-        failed += [d.line() for d in sent if d.status == "failed" or d.retry_at]
-        notes += [d.line() for d in sent if d.status == "no_recipients"]
+        # A send cut off after the server may have taken it fails the slot once, so the
+        # operator hears of it; the retry does not send it again, and is done.
+        failed += [d.line() for d in sent
+                   if d.status in ("failed", "unconfirmed") or d.retry_at]
+        notes += [d.line() for d in sent if d.status == "no_recipients" or (
+            d.status == "skipped" and "unconfirmed" in d.detail)]
     # A slot whose reports had no data yet (analytics often arrive late) stays open: the
     # next run-due renders and sends it once the data is there. A report found `unchanged`
     # is as it was published, so one published as no_data is still waiting.

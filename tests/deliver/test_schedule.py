@@ -624,3 +624,81 @@ def test_a_usage_mistake_of_run_due_leaves_the_warehouse_as_it_was(
                      "--outputs", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.strip().endswith(says)
     assert file_hashes(tiny_warehouse.parent) == before
+
+
+def test_run_due_stopped_while_sending_sends_the_rest_on_the_next_call(
+        tmp_path, tiny_warehouse, params_dir, smtp_port, capsys):
+    """SIGTERM (a service stopped, a time limit) while the server takes the first of a slot's
+    two messages: the command swallowed it as that send's failure ('SMTPResponseException:
+    (250, b'OK')', the answer read as QUIT's), went on, and the retry sent that list the
+    report again. Now the send is recorded, the command stops (143), and the next call sends
+    the other list alone and records the slot done."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import REPO
+    from tests.deliver.test_deliver import StoppingInbox
+
+    params_mod.dump_tenant(params_dir, replace(ACME, reports=("consumption",), recipients={
+        "consumption": ["cfo@acme.example", "ops@acme.example"],
+        "all": ["ceo@acme.example"]}))
+    (params_dir / "schedule.yaml").write_text(SCHEDULE)
+    inbox = StoppingInbox(signal.SIGTERM)
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    now = "2026-11-01T10:00:00-03:00"
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reportlib.cli", "schedule", "run-due", "--now", now,
+             "--warehouse", str(tiny_warehouse), "--params", str(params_dir), "--outputs",
+             str(tmp_path / "out"), "--jobs", "1"],
+            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        inbox.pid = process.pid
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 143, (out, err)
+        assert "reportlib schedule: terminated" in err.splitlines(), err
+        assert recorded_runs(tiny_warehouse) == []  # the slot is still to do
+        assert run_due(tmp_path, tiny_warehouse, params_dir, "2026-11-01T10:15:00-03:00") == 0
+    finally:
+        server.stop()
+    assert "preliminary acme 2026-11-01T07:00:00-03:00 2026-10: done" in capsys.readouterr().out
+    assert sorted(a for rcpt, _ in inbox.messages for a in rcpt) == [
+        "ceo@acme.example", "cfo@acme.example", "ops@acme.example"]
+    assert recorded_runs(tiny_warehouse) == [("preliminary", "2026-10", "done")]
+
+
+def test_an_unconfirmed_send_fails_its_slot_once_and_is_not_sent_again(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port):
+    """The connection lost once the whole message had gone: the slot fails and the operator
+    is told once; the next call does not send the report again and records the slot done,
+    saying the recipients are unconfirmed (a failed send was sent again by every retry)."""
+    from aiosmtpd.controller import Controller
+
+    from tests.deliver.test_deliver import CuttingInbox
+
+    (acme_with_recipients / "schedule.yaml").write_text(
+        GAP_SCHEDULE.split("  - name: weekly-again")[0])  # notify + the preliminary entry
+    inbox = CuttingInbox("connection")
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    day = "2026-11-01T{}:00-03:00"
+    try:
+        first, second = [schedule.run_due(datetime.fromisoformat(day.format(at)),
+                                          tiny_warehouse, acme_with_recipients,
+                                          tmp_path / "out", 1, smtp=command_settings().smtp)
+                         for at in ("10:00", "10:30")]
+    finally:
+        server.stop()
+    assert [r.status for r in first + second] == ["failed", "done"]
+    assert "consumption [consumption]: unconfirmed: not known whether 1 recipient(s)" in \
+        first[0].detail and first[0].detail.endswith("operator notified (ops@reportlib.example)")
+    assert second[0].detail == ("acme 2026-10 consumption [consumption]: skipped: already "
+                                "sent for this output (1 recipient(s) unconfirmed)")
+    assert [rcpt for rcpt, _ in inbox.messages] == [["cfo@acme.example"],
+                                                    ["ops@reportlib.example"]]
