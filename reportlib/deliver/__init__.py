@@ -26,7 +26,7 @@ import json
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.generator import BytesGenerator
@@ -608,14 +608,6 @@ def _connect(settings: SmtpSettings) -> _Plain | _Tls:
     return smtp
 
 
-def _send(settings: SmtpSettings, message: EmailMessage,
-          recipients: list[str] | None = None) -> dict[str, tuple[int, bytes]]:
-    """Send to `recipients` (default: the message's headers); returns the addresses the
-    server refused with its answer (smtplib raises only when it refuses them all)."""
-    with _connect(settings) as smtp:
-        return smtp.send_message(message, to_addrs=recipients)
-
-
 def _flat(smtp: smtplib.SMTP, message: EmailMessage, recipients: list[str]
           ) -> tuple[bytes, list[str]]:
     """The message's bytes and the MAIL options, as smtplib.send_message makes them (SMTPUTF8
@@ -664,9 +656,10 @@ def _quit(smtp: smtplib.SMTP) -> None:
 
 
 def send_text(settings: SmtpSettings, recipients: list[str], subject_line: str,
-              body: str) -> str:
+              body: str, on_sent: Callable[[str], None] | None = None) -> str:
     """A plain-text message (the operator's notices) through the same SMTP settings as the
-    reports; returns its Message-ID."""
+    reports; returns its Message-ID. `on_sent(message_id)` records it as soon as the server
+    has it, before a stop signal takes effect (else a stopped command notified twice)."""
     message = EmailMessage()
     message["Subject"] = " ".join(subject_line.split())  # no CR/LF can reach a header
     message["From"] = settings.sender
@@ -674,7 +667,18 @@ def send_text(settings: SmtpSettings, recipients: list[str], subject_line: str,
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="reportlib")
     message.set_content(body)
-    _send(settings, message)
+    smtp = _connect(settings)
+    try:
+        data, options = _flat(smtp, message, recipients)
+        _envelope(smtp, settings.sender, recipients, options)
+        with stop_held():
+            code, answer = smtp.data(data)
+            if code != 250:
+                raise smtplib.SMTPDataError(code, answer)
+            if on_sent is not None:
+                on_sent(message["Message-ID"])
+    finally:
+        _quit(smtp)
     return message["Message-ID"]
 
 

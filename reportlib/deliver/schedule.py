@@ -519,16 +519,19 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
         settings = deliver.smtp_settings(params_dir, smtp)
     except ReportError as exc:
         return "operator not notified: " + str(exc)[:200]
+
+    def sent(message_id: str) -> None:
+        con = warehouse.create(warehouse_path)
+        try:
+            con.execute("INSERT OR REPLACE INTO schedule_notices VALUES (?, ?, ?, ?, ?, ?)",
+                        [*key, ", ".join(addresses), message_id, now])
+        finally:
+            con.close()
+
     try:
-        message_id = deliver.send_text(settings, list(addresses), *_notice(run, now, locale))
+        deliver.send_text(settings, list(addresses), *_notice(run, now, locale), on_sent=sent)
     except (OSError, smtplib.SMTPException) as exc:
         return "operator not notified: " + deliver.smtp_failure(settings, exc)[:200]
-    con = warehouse.create(warehouse_path)
-    try:
-        con.execute("INSERT OR REPLACE INTO schedule_notices VALUES (?, ?, ?, ?, ?, ?)",
-                    [*key, ", ".join(addresses), message_id, now])
-    finally:
-        con.close()
     return f"operator notified ({', '.join(addresses)})"
 
 

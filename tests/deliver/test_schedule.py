@@ -702,3 +702,49 @@ def test_an_unconfirmed_send_fails_its_slot_once_and_is_not_sent_again(
                                 "sent for this output (1 recipient(s) unconfirmed)")
     assert [rcpt for rcpt, _ in inbox.messages] == [["cfo@acme.example"],
                                                     ["ops@reportlib.example"]]
+
+
+def test_run_due_stopped_while_notifying_never_notifies_twice(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port):
+    """SIGTERM while the server takes the operator's notice of a failed slot: the stop was
+    swallowed ('operator not notified: … SMTPResponseException: (250, b'OK')'), the notice
+    recorded nowhere, and the retry notified again. Now the notice is recorded, the command
+    stops (143), and the next call does not notify again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import REPO
+    from tests.deliver.test_deliver import StoppingInbox
+
+    class Inbox(StoppingInbox, RefusingInbox):  # the report refused, the notice stopped
+        def __init__(self) -> None:
+            StoppingInbox.__init__(self, signal.SIGTERM)
+            self.refused = {"acme.example"}
+
+    (acme_with_recipients / "schedule.yaml").write_text(
+        GAP_SCHEDULE.split("  - name: weekly-again")[0])  # notify + the preliminary entry
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reportlib.cli", "schedule", "run-due", "--now",
+             "2026-11-01T10:00:00-03:00", "--warehouse", str(tiny_warehouse), "--params",
+             str(acme_with_recipients), "--outputs", str(tmp_path / "out"), "--jobs", "1"],
+            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        inbox.pid = process.pid
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 143, (out, err)
+        again = schedule.run_due(datetime.fromisoformat("2026-11-01T10:30:00-03:00"),
+                                 tiny_warehouse, acme_with_recipients, tmp_path / "out", 1,
+                                 smtp=command_settings().smtp)
+    finally:
+        server.stop()
+    assert again[0].status == "failed"
+    assert again[0].detail.endswith("operator notified at 2026-11-01T13:00:00+00:00")
+    assert [rcpt for rcpt, _ in inbox.messages] == [["ops@reportlib.example"]]
