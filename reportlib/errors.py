@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import re
 import signal
 from collections.abc import Iterator
@@ -46,8 +47,13 @@ class OutputsBusy(ReportError):
 
 
 # What a full disk looks like from DuckDB ("Could not write file "<path>": No space left on
-# device", inside a failed CHECKPOINT or commit) and from the OS (ENOSPC).
-_NO_SPACE = re.compile(r'(?:file "(?P<path>[^"]+)": )?No space left on device')
+# device", inside a failed CHECKPOINT or commit; its COPY ... TO puts that in JSON, the quotes
+# escaped: 'Could not write file \"<path>\": No space left on device') and from the OS
+# (ENOSPC).
+_NO_SPACE = re.compile(r'(?:file \\?"(?P<path>[^"\\]+)\\?": )?No space left on device')
+# A file written under a temporary name beside its place (`.<name>.<8 hex>.tmp`), renamed
+# into place once whole: the operator knows it by its name.
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{8}\.tmp$")
 
 
 def disk_full(error: BaseException) -> str | None:
@@ -63,6 +69,8 @@ def disk_full(error: BaseException) -> str | None:
         else:
             error = error.__cause__ or error.__context__
             continue
+        if where and (temporary := _TEMPORARY.match(os.path.basename(where))):
+            where = os.path.join(os.path.dirname(where), temporary.group("name"))
         place = f"could not write {where}" if where else "could not write a file"
         return f"the disk is full: {place}; free some space on that disk and run again"
     return None
