@@ -301,9 +301,17 @@ def cmd_ingest(args) -> int:
         _existing_warehouse(wh)
     else:
         _folder_to_write(wh.parent, "--warehouse")
-    results = ingest.ingest(args.sources, wh, params_dir)
+    try:
+        results, full = ingest.ingest(args.sources, wh, params_dir), None
+    except ingest.DiskFull as exc:  # the files loaded before it are said, then the disk
+        results, full = exc.results, exc.reason
     for result in results:
         print(result.line())
+    if full:
+        print(f"reportlib ingest: error: {full}; the files above are as they say, each whole "
+              "(the one being loaded was rolled back); the next run reads the rest",
+              file=sys.stderr)
+        return 1
     if not results:  # tenant folders without files: nothing was read, and that is said
         print(f"{printable(args.sources)}: no source files in its tenant folders, nothing read")
     return 1 if any(r.failed for r in results) else 0
@@ -372,15 +380,23 @@ def cmd_run(args) -> int:
         _check_dask(args.dask)
     from reportlib.render import runner
 
-    results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir, outputs,
-                         args.jobs, dask_address=args.dask, force=args.force,
-                         rate_card=defaults.rate_card, bundle_memory=defaults.bundle_memory,
-                         warm_kernels=defaults.warm_kernels)
+    try:
+        results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir,
+                             outputs, args.jobs, dask_address=args.dask, force=args.force,
+                             rate_card=defaults.rate_card,
+                             bundle_memory=defaults.bundle_memory,
+                             warm_kernels=defaults.warm_kernels)
+        not_indexed = None
+    except runner.NotIndexed as exc:  # each report is said first, then the index
+        results, not_indexed = exc.results, exc.reason
     for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
         print(result.line())
     for tenant, error in broken.items():
         for period in args.period:
             print(f"{tenant} {period}: FAILED: its settings do not load: {error}")
+    if not_indexed:
+        print(f"reportlib run: error: index not updated: {not_indexed}", file=sys.stderr)
+        return 1
     print(f"index: {(outputs / 'index.html').resolve()}")
     return 1 if broken or any(r.status == "failed" for r in results) else 0
 
