@@ -220,3 +220,50 @@ def test_a_full_disk_fails_the_report_it_stops_and_the_others_are_published(
     runs = con.execute("SELECT tenant_id, status FROM run_history").fetchall()
     con.close()
     assert sorted(runs) == [("acme", "ok"), ("acme", "ok"), ("beta", "failed"), ("beta", "ok")]
+
+
+@needs_tmpfs
+def test_an_index_the_disk_has_no_room_for_is_said_after_every_report(
+        tmp_path, warehouse, params_dir):  # noqa: F811
+    """A site of 2,500 tenant-periods (a 4 MB index) whose disk has room for a report
+    rendered again but not for the new index: the run ended with 'the disk is full: could not
+    write a file', no report's line, and the half-written index behind. Now each report is
+    said, then the index ('index not updated: the disk is full: could not write
+    …/index.html'), exit 1; the old index stays whole, nothing temporary is left."""
+    import hashlib
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import REPO
+
+    entry = yaml.safe_load((REPO / "examples" / "reports.yaml").read_text("utf-8"))
+    entry["reports"]["message_digest"]["notebook"] = str(REPO / "examples" /
+                                                         "message_digest.ipynb")
+    (params_dir / "reports.yaml").write_text(yaml.safe_dump(entry), "utf-8")
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "reportlib.cli", "run", "--tenant", "acme", "--period",
+            "2026-10", "--as-of", "2026-11-20", "--report", "message_digest", "--warehouse",
+            str(warehouse), "--params", str(params_dir), "--outputs", str(out), "--jobs", "1",
+            "--force"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.run(argv, capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+    for n in range(2500):  # other tenants' periods, as the index lists them
+        folder = out / f"t{n:04d}" / "2026-10"
+        folder.mkdir(parents=True)
+        shutil.copy(out / "acme" / "2026-10" / "manifest.json", folder / "manifest.json")
+    index = hashlib.sha256((out / "index.html").read_bytes()).hexdigest()
+    used = sum(-(-p.stat().st_size // 4096) * 4 for p in out.rglob("*") if p.is_file())
+    bundle = (out / "acme" / "2026-10" / "bundle.duckdb").stat().st_size // 1024
+    done = on_small_disk(out, f"{used + bundle + 512}k", argv, env=env)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stdout.splitlines() == ["acme 2026-10 message_digest: ok"]
+    assert done.stderr.splitlines()[-1] == (
+        f"reportlib run: error: index not updated: the disk is full: could not write "
+        f"{out}/index.html; free some space on that disk and run again")
+    assert hashlib.sha256((out / "index.html").read_bytes()).hexdigest() == index
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp") or "staging" in p.name]
