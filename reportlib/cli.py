@@ -199,9 +199,14 @@ def _paths(args) -> tuple[Path, Path]:
 
 def _existing_warehouse(path: Path) -> Path:
     """The warehouse a command reads: it must exist and be a DuckDB file (usage errors)."""
+    if path.is_symlink() and not path.exists():  # its target moved: not a new warehouse
+        raise ReportError(f"{path} is a symbolic link to {os.readlink(path)}, which is not "
+                          "there (moved or removed?): point the link at the warehouse, or "
+                          "give the right --warehouse")
     if not path.exists():
         raise ReportError(f"no warehouse at {path}: load the sources first (reportlib ingest "
-                          f"SOURCES_DIR --warehouse {path}), or give the right --warehouse")
+                          f"SOURCES_DIR --warehouse {path}), or give the right --warehouse"
+                          + errors.looked_in(path))
     try:
         with open(path, "rb") as handle:
             magic = handle.read(12)[8:12]

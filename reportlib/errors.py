@@ -29,6 +29,17 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+def looked_in(path: os.PathLike | str) -> str:
+    """For a message about a relative path that is not there: the folder it was looked for
+    in. A cron line or a systemd unit runs in the home folder unless it says otherwise, and
+    'no warehouse at warehouse.duckdb' did not say where that was."""
+    if os.path.isabs(path):
+        return ""
+    return (f"; {printable(os.fspath(path))} is looked for in {printable(os.getcwd())}, the "
+            "folder the command runs in (a cron line runs in the home folder unless it does "
+            "`cd /path/to/site && …`; a systemd unit, unless it sets WorkingDirectory=)")
+
+
 class ReportError(Exception):
     """A user-facing error whose message is one line naming what is wrong and where."""
 
