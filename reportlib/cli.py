@@ -9,6 +9,7 @@ that holds its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -520,9 +521,20 @@ def cmd_schedule(args) -> int:
     if not args.dry_run:
         _check_rate_card(params_dir, defaults.rate_card)
         _folder_to_write(_outputs(args), "--outputs")
-    runs = schedule.run_due(now, wh, params_dir, _outputs(args), args.jobs,
-                            dry_run=args.dry_run, smtp=defaults.smtp,
-                            rate_card=defaults.rate_card)
+    from reportlib.render import run_lock
+
+    # A cron line that fires while the last call still runs (a long month's first day): that
+    # call does what is due. This one waited for its outputs folder or warehouse, then
+    # stopped with a usage error, exit 2, every quarter of an hour until the other was done.
+    lock = wh.with_name(f"{wh.name}.run-due.lock")
+    with contextlib.nullcontext() if args.dry_run else run_lock.alone(lock) as other:
+        if other:
+            print(f"another `reportlib schedule run-due` is running ({other}): it does what is "
+                  "due; nothing done by this call")
+            return 0
+        runs = schedule.run_due(now, wh, params_dir, _outputs(args), args.jobs,
+                                dry_run=args.dry_run, smtp=defaults.smtp,
+                                rate_card=defaults.rate_card)
     for run in runs:
         print(run.line())
     if not runs:

@@ -748,3 +748,61 @@ def test_run_due_stopped_while_notifying_never_notifies_twice(
     assert again[0].status == "failed"
     assert again[0].detail.endswith("operator notified at 2026-11-01T13:00:00+00:00")
     assert [rcpt for rcpt, _ in inbox.messages] == [["ops@reportlib.example"]]
+
+
+def test_a_run_due_that_fires_while_the_last_one_runs_does_nothing_and_says_so(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """A cron line firing while the last call still runs (here: still sending): the new call
+    waited for the warehouse, then stopped with 'the warehouse … is busy', exit 2, on every
+    call until the other was done. Now it says the other call does what is due and exits 0;
+    the report goes out once."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import REPO
+
+    class HoldingInbox(RefusingInbox):
+        """Takes a message, and answers once the test lets it."""
+
+        def __init__(self) -> None:
+            super().__init__(set())
+            self.arrived, self.release = threading.Event(), threading.Event()
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.arrived.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return await super().handle_DATA(server, session, envelope)
+
+    (acme_with_recipients / "schedule.yaml").write_text(
+        GAP_SCHEDULE.split("  - name: weekly-again")[0])  # the preliminary entry
+    inbox = HoldingInbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    argv = ["schedule", "run-due", "--now", "2026-11-01T10:00:00-03:00", "--warehouse",
+            str(tiny_warehouse), "--params", str(acme_with_recipients), "--outputs",
+            str(tmp_path / "out"), "--jobs", "1", "--wait", "2"]
+    try:
+        first = subprocess.Popen([sys.executable, "-m", "reportlib.cli", *argv],
+                                 env={**os.environ, "PYTHONPATH": str(REPO)},
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert inbox.arrived.wait(120)  # the first call is sending
+        assert cli.main(argv) == 0
+        out, err = capsys.readouterr()
+        inbox.release.set()
+        first_out, first_err = first.communicate(timeout=120)
+    finally:
+        inbox.release.set()
+        server.stop()
+    assert first.returncode == 0, first_err
+    assert out.startswith("another `reportlib schedule run-due` is running (`")
+    assert "schedule run-due --now 2026-11-01T10:00:00-03:00" in out
+    assert f"(PID {first.pid}, since " in out
+    assert out.endswith("): it does what is due; nothing done by this call\n") and err == ""
+    assert "preliminary acme 2026-11-01T07:00:00-03:00 2026-10: done" in first_out
+    assert [rcpt for rcpt, _ in inbox.messages] == [["cfo@acme.example"]]
