@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import smtplib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -120,7 +120,11 @@ def notify_language(params_dir: Path) -> str:
     return _notify_locale(*_read(params_dir))
 
 
-def load(params_dir: Path) -> list[Entry]:
+def load(params_dir: Path, ran_before: Collection[str] = ()) -> list[Entry]:
+    """The entries of params/schedule.yaml; a mistake is one line naming the field. A tenant
+    listed without a settings file is a mistake (a typo), unless it has run slots before
+    (`ran_before`): renamed or removed since, it fails its own slots (`plan`), where it
+    stopped every tenant's run-due with a usage error on each call of the cron line."""
     path, raw = _read(params_dir)
     _notify(path, raw)
     _notify_locale(path, raw)
@@ -157,7 +161,7 @@ def load(params_dir: Path) -> list[Entry]:
                                   f"ids, got {tenants!r}")
             for tenant in tenants:
                 params_mod.check_tenant_id(tenant)
-                if tenant not in known_tenants:
+                if tenant not in known_tenants and tenant not in ran_before:
                     raise ReportError(f"{where}: field tenants: unknown tenant {tenant!r} (no "
                                       f"{params_mod.tenant_file(params_dir, tenant)})")
         at_value = item.get("at", "06:00")
@@ -304,7 +308,7 @@ def plan(now: datetime, params_dir: Path,
     not load has its slots (in UTC) due with the reason (`Due.unloaded`), and one whose
     recipients of an e-mailed slot are no addresses has that slot due with the reason
     (`Due.unsendable`): they fail alone."""
-    entries = load(params_dir)
+    entries = load(params_dir, {tenant for _, tenant, _ in recorded})
     all_tenants = params_mod.list_tenants(params_dir)
     tenants: dict[str, TenantParams | str] = {}  # its settings, or why they do not load
     candidates: list[tuple[Entry, str, TenantParams | str, datetime, str]] = []
@@ -623,7 +627,7 @@ def status(now: datetime, warehouse_path: Path, params_dir: Path
     dues = {(d.entry.name, d.tenant_id): d for d in plan(now, params_dir, recorded)}
     all_tenants = params_mod.list_tenants(params_dir)
     rows: list[EntryStatus | UnloadedStatus] = []
-    for entry in load(params_dir):
+    for entry in load(params_dir, {tenant for _, tenant, _ in recorded}):
         for tenant_id in entry.tenants or all_tenants:
             try:
                 tenant = params_mod.load_tenant(params_dir, tenant_id)

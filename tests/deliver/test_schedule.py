@@ -806,3 +806,33 @@ def test_a_run_due_that_fires_while_the_last_one_runs_does_nothing_and_says_so(
     assert out.endswith("): it does what is due; nothing done by this call\n") and err == ""
     assert "preliminary acme 2026-11-01T07:00:00-03:00 2026-10: done" in first_out
     assert [rcpt for rcpt, _ in inbox.messages] == [["cfo@acme.example"]]
+
+
+def test_a_tenant_renamed_or_removed_since_it_ran_fails_alone(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """An entry lists a tenant whose settings file was renamed (or removed) after its slots
+    ran: run-due stopped for every tenant with 'field tenants: unknown tenant', exit 2, on
+    each call of the cron line, and nobody was notified. Now that tenant's slot fails alone,
+    named and notified; the others run. A tenant that never ran stays a typo (usage error)."""
+    (acme_with_recipients / "schedule.yaml").write_text(
+        "notify: ops@reportlib.example\nschedules:\n  - name: daily\n    reports: "
+        "[consumption]\n    tenants: [acme, beta]\n    period: month_to_date\n    cadence: "
+        "daily\n    at: '07:00'\n    email: true\n")
+    server = SmtpServer(smtp_port).start()
+    try:
+        assert run_due(tmp_path, tiny_warehouse, acme_with_recipients,
+                       "2026-10-10T10:00:00-03:00") == 0
+        capsys.readouterr()
+        beta = acme_with_recipients / "tenants" / "beta.yaml"
+        beta.rename(beta.with_name("beta-old.yaml.bak"))
+        assert run_due(tmp_path, tiny_warehouse, acme_with_recipients,
+                       "2026-10-11T10:00:00-03:00") == 1
+        out = capsys.readouterr().out.splitlines()
+    finally:
+        server.stop()
+    assert out == [
+        "daily acme 2026-10-11T07:00:00-03:00 2026-10: done",
+        f"daily beta 2026-10-11T07:00:00+00:00 2026-10: failed: unknown tenant 'beta': no "
+        f"{beta}; operator notified (ops@reportlib.example)"]
+    assert [m["Subject"] for _, m in server.inbox.messages][-1] == (
+        "reportlib: scheduled run failed: daily beta 2026-10")
