@@ -588,6 +588,10 @@ class EntryStatus:
     due_action: str | None  # would run | would be superseded
     next_slot: datetime  # the first slot strictly after now that runs something
     next_period: str
+    # Slots recorded for a time after now (slot, period, status): run by a clock that was
+    # ahead, or this one is behind. Taken for the last, the ahead one read as last for
+    # months, and the slots really run since were not said.
+    ahead: tuple[tuple[datetime, str | None, str], ...] = ()
 
     failed = False
 
@@ -602,8 +606,12 @@ class EntryStatus:
                     (f" ({printable(self.last_detail[:200])})" if self.last_detail else ""))
         due = (f"; due now {self.due_slot.isoformat()} {self.due_period}: {self.due_action}"
                if self.due_slot else "")
+        ahead = ("; recorded for a time after now: " + ", ".join(
+            f"{slot.isoformat()} {period or ''}: {status}" for slot, period, status in
+            self.ahead) + " (the clock was ahead when it ran, or is behind now)"
+            if self.ahead else "")
         return (f"{self.entry} {self.tenant}: {last}{due}; "
-                f"next {self.next_slot.isoformat()} {self.next_period}")
+                f"next {self.next_slot.isoformat()} {self.next_period}{ahead}")
 
 
 @dataclass(frozen=True)
@@ -637,7 +645,10 @@ def status(now: datetime, warehouse_path: Path, params_dir: Path
             zone = calendar.zone(tenant.timezone)
             mine = sorted(((slot, rec) for (job, t, slot), rec in recorded.items()
                            if job == entry.name and t == tenant_id), key=lambda item: item[0])
-            last_slot, last = mine[-1] if mine else (None, None)
+            past = [(slot, rec) for slot, rec in mine if slot <= now]
+            last_slot, last = past[-1] if past else (None, None)
+            ahead = tuple((slot.astimezone(zone), rec.period, rec.status)
+                          for slot, rec in mine if slot > now)
             due = dues.get((entry.name, tenant_id))
             next_at, next_period = next_due(entry, now.astimezone(zone))
             rows.append(EntryStatus(
@@ -645,5 +656,5 @@ def status(now: datetime, warehouse_path: Path, params_dir: Path
                 last.period if last else None, last.status if last else None,
                 last.detail if last else "", last.finished_at if last else None,
                 due.slot if due else None, due.period if due else None,
-                _would(due).status if due else None, next_at, next_period))
+                _would(due).status if due else None, next_at, next_period, ahead))
     return rows

@@ -836,3 +836,28 @@ def test_a_tenant_renamed_or_removed_since_it_ran_fails_alone(
         f"{beta}; operator notified (ops@reportlib.example)"]
     assert [m["Subject"] for _, m in server.inbox.messages][-1] == (
         "reportlib: scheduled run failed: daily beta 2026-10")
+
+
+def test_status_after_a_clock_that_was_ahead_says_the_last_slot_really_run(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """run-due once under a clock a year ahead (a slot of December 2027 recorded, waiting for
+    data), then on the right clock: `status` took the December 2027 slot for the last one
+    and never said the slot really run since. It now gives the last slot at or before now,
+    and the one recorded after now apart, saying the clock was ahead then or is behind now."""
+    (acme_with_recipients / "schedule.yaml").write_text(SCHEDULE)
+    server = SmtpServer(smtp_port).start()
+    try:
+        for now in ("2027-12-01T10:00:00-03:00", "2026-11-01T10:00:00-03:00"):
+            run_due(tmp_path, tiny_warehouse, acme_with_recipients, now)
+        capsys.readouterr()
+        assert cli.main(["schedule", "status", "--now", "2026-11-02T10:00:00-03:00",
+                         "--warehouse", str(tiny_warehouse), "--params",
+                         str(acme_with_recipients)]) == 0
+    finally:
+        server.stop()
+    [preliminary, _] = capsys.readouterr().out.splitlines()
+    assert preliminary.startswith(
+        "preliminary acme: last 2026-11-01T07:00:00-03:00 2026-10: done at 2026-11-01T13:00")
+    assert preliminary.endswith(
+        "; recorded for a time after now: 2027-12-01T07:00:00-03:00 2027-11: waiting (the "
+        "clock was ahead when it ran, or is behind now)")
