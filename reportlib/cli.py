@@ -9,6 +9,7 @@ that holds its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -159,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="append", help="report (repeatable; default: the "
                    f"tenant's reports): {', '.join(registry.names())}")
     p.add_argument("--now", default=None, help="the instant recorded (ISO; default now)")
+    p.add_argument("--resend-unconfirmed", action="store_true",
+                   help="send again to the recipients of a send that was cut off after the "
+                        "server may have taken the message (said 'unconfirmed'): without it "
+                        "they are never sent it twice")
     _common(p, outputs=True)
 
     p = _sub(sub, "schedule", "run what params/schedule.yaml says is due")
@@ -195,9 +200,14 @@ def _paths(args) -> tuple[Path, Path]:
 
 def _existing_warehouse(path: Path) -> Path:
     """The warehouse a command reads: it must exist and be a DuckDB file (usage errors)."""
+    if path.is_symlink() and not path.exists():  # its target moved: not a new warehouse
+        raise ReportError(f"{path} is a symbolic link to {os.readlink(path)}, which is not "
+                          "there (moved or removed?): point the link at the warehouse, or "
+                          "give the right --warehouse")
     if not path.exists():
         raise ReportError(f"no warehouse at {path}: load the sources first (reportlib ingest "
-                          f"SOURCES_DIR --warehouse {path}), or give the right --warehouse")
+                          f"SOURCES_DIR --warehouse {path}), or give the right --warehouse"
+                          + errors.looked_in(path))
     try:
         with open(path, "rb") as handle:
             magic = handle.read(12)[8:12]
@@ -297,9 +307,17 @@ def cmd_ingest(args) -> int:
         _existing_warehouse(wh)
     else:
         _folder_to_write(wh.parent, "--warehouse")
-    results = ingest.ingest(args.sources, wh, params_dir)
+    try:
+        results, full = ingest.ingest(args.sources, wh, params_dir), None
+    except ingest.DiskFull as exc:  # the files loaded before it are said, then the disk
+        results, full = exc.results, exc.reason
     for result in results:
         print(result.line())
+    if full:
+        print(f"reportlib ingest: error: {full}; the files above are as they say, each whole "
+              "(the one being loaded was rolled back); the next run reads the rest",
+              file=sys.stderr)
+        return 1
     if not results:  # tenant folders without files: nothing was read, and that is said
         print(f"{printable(args.sources)}: no source files in its tenant folders, nothing read")
     return 1 if any(r.failed for r in results) else 0
@@ -368,15 +386,23 @@ def cmd_run(args) -> int:
         _check_dask(args.dask)
     from reportlib.render import runner
 
-    results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir, outputs,
-                         args.jobs, dask_address=args.dask, force=args.force,
-                         rate_card=defaults.rate_card, bundle_memory=defaults.bundle_memory,
-                         warm_kernels=defaults.warm_kernels)
+    try:
+        results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir,
+                             outputs, args.jobs, dask_address=args.dask, force=args.force,
+                             rate_card=defaults.rate_card,
+                             bundle_memory=defaults.bundle_memory,
+                             warm_kernels=defaults.warm_kernels)
+        not_indexed = None
+    except runner.NotIndexed as exc:  # each report is said first, then the index
+        results, not_indexed = exc.results, exc.reason
     for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
         print(result.line())
     for tenant, error in broken.items():
         for period in args.period:
             print(f"{tenant} {period}: FAILED: its settings do not load: {error}")
+    if not_indexed:
+        print(f"reportlib run: error: index not updated: {not_indexed}", file=sys.stderr)
+        return 1
     print(f"index: {(outputs / 'index.html').resolve()}")
     return 1 if broken or any(r.status == "failed" for r in results) else 0
 
@@ -429,7 +455,8 @@ def cmd_email(args) -> int:
                           "(reportlib run), or give the right --outputs")
     settings = deliver.smtp_settings(params_dir, environment.command_settings().smtp)
     results = deliver.send_reports(tenant, period, runner.reports_of(tenant, args.report),
-                                   outputs, wh, settings, now)
+                                   outputs, wh, settings, now,
+                                   resend_unconfirmed=args.resend_unconfirmed)
     for result in results:
         print(result.line())
     from reportlib import render
@@ -438,7 +465,7 @@ def cmd_email(args) -> int:
     if (outputs / "index.html").exists():
         render.write_index(outputs, history.last_sent(wh), runner.display_names(params_dir),
                            history.sent_figures(wh))
-    return 1 if any(r.status == "failed" for r in results) else 0
+    return 1 if any(r.status in ("failed", "unconfirmed") for r in results) else 0
 
 
 def cmd_preview(args) -> int:
@@ -494,9 +521,20 @@ def cmd_schedule(args) -> int:
     if not args.dry_run:
         _check_rate_card(params_dir, defaults.rate_card)
         _folder_to_write(_outputs(args), "--outputs")
-    runs = schedule.run_due(now, wh, params_dir, _outputs(args), args.jobs,
-                            dry_run=args.dry_run, smtp=defaults.smtp,
-                            rate_card=defaults.rate_card)
+    from reportlib.render import run_lock
+
+    # A cron line that fires while the last call still runs (a long month's first day): that
+    # call does what is due. This one waited for its outputs folder or warehouse, then
+    # stopped with a usage error, exit 2, every quarter of an hour until the other was done.
+    lock = wh.with_name(f"{wh.name}.run-due.lock")
+    with contextlib.nullcontext() if args.dry_run else run_lock.alone(lock) as other:
+        if other:
+            print(f"another `reportlib schedule run-due` is running ({other}): it does what is "
+                  "due; nothing done by this call")
+            return 0
+        runs = schedule.run_due(now, wh, params_dir, _outputs(args), args.jobs,
+                                dry_run=args.dry_run, smtp=defaults.smtp,
+                                rate_card=defaults.rate_card)
     for run in runs:
         print(run.line())
     if not runs:
@@ -520,12 +558,14 @@ def _log_unexpected(command: str) -> Path:
 
 def _terminate(signum, frame) -> None:
     errors.stop_requested(signum)
-    raise Terminated
+    if not errors.stop_is_held():  # else the stop comes at the held block's end
+        raise Terminated
 
 
 def _interrupt(signum, frame) -> None:
     errors.stop_requested(signum)
-    raise KeyboardInterrupt
+    if not errors.stop_is_held():
+        raise KeyboardInterrupt
 
 
 CUT_SHORT = re.compile(r'Could not read enough bytes from file "([^"]+)"')

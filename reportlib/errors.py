@@ -3,9 +3,12 @@ escaping that keeps a message to its one line."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
 import re
 import signal
+from collections.abc import Iterator
 
 
 def printable(text: str) -> str:
@@ -26,6 +29,17 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+def looked_in(path: os.PathLike | str) -> str:
+    """For a message about a relative path that is not there: the folder it was looked for
+    in. A cron line or a systemd unit runs in the home folder unless it says otherwise, and
+    'no warehouse at warehouse.duckdb' did not say where that was."""
+    if os.path.isabs(path):
+        return ""
+    return (f"; {printable(os.fspath(path))} is looked for in {printable(os.getcwd())}, the "
+            "folder the command runs in (a cron line runs in the home folder unless it does "
+            "`cd /path/to/site && …`; a systemd unit, unless it sets WorkingDirectory=)")
+
+
 class ReportError(Exception):
     """A user-facing error whose message is one line naming what is wrong and where."""
 
@@ -44,8 +58,13 @@ class OutputsBusy(ReportError):
 
 
 # What a full disk looks like from DuckDB ("Could not write file "<path>": No space left on
-# device", inside a failed CHECKPOINT or commit) and from the OS (ENOSPC).
-_NO_SPACE = re.compile(r'(?:file "(?P<path>[^"]+)": )?No space left on device')
+# device", inside a failed CHECKPOINT or commit; its COPY ... TO puts that in JSON, the quotes
+# escaped: 'Could not write file \"<path>\": No space left on device') and from the OS
+# (ENOSPC).
+_NO_SPACE = re.compile(r'(?:file \\?"(?P<path>[^"\\]+)\\?": )?No space left on device')
+# A file written under a temporary name beside its place (`.<name>.<8 hex>.tmp`), renamed
+# into place once whole: the operator knows it by its name.
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{8}\.tmp$")
 
 
 def disk_full(error: BaseException) -> str | None:
@@ -61,6 +80,8 @@ def disk_full(error: BaseException) -> str | None:
         else:
             error = error.__cause__ or error.__context__
             continue
+        if where and (temporary := _TEMPORARY.match(os.path.basename(where))):
+            where = os.path.join(os.path.dirname(where), temporary.group("name"))
         place = f"could not write {where}" if where else "could not write a file"
         return f"the disk is full: {place}; free some space on that disk and run again"
     return None
@@ -81,8 +102,32 @@ def stop_requested(signum: int) -> None:
     _stop_signals.append(signum)
 
 
+_held: list[int] = []  # one per `stop_held` block the command is in
+
+
 def clear_stop() -> None:
     _stop_signals.clear()
+    _held.clear()
+
+
+def stop_is_held() -> bool:
+    """Whether a stop signal must wait (the command is inside `stop_held`)."""
+    return bool(_held)
+
+
+@contextlib.contextmanager
+def stop_held() -> Iterator[None]:
+    """A block that a stop signal does not cut short: the signal is noted, the block ends,
+    and the stop comes right after it. For what must not be left half done: a message the
+    SMTP server may already have taken is recorded before the command stops (cut off there,
+    it was sent again by the next run)."""
+    _held.append(1)
+    try:
+        yield
+    finally:
+        _held.pop()
+    if not _held and _stop_signals:
+        raise (Terminated() if _stop_signals[-1] == signal.SIGTERM else KeyboardInterrupt())
 
 
 def stop_signal() -> int | None:

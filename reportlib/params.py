@@ -14,7 +14,7 @@ from babel.numbers import is_currency
 from reportlib import registry
 from reportlib import sources as sources_mod
 from reportlib.domain.calendar import zone
-from reportlib.errors import ReportError
+from reportlib.errors import ReportError, looked_in
 from reportlib.sources import TENANT_ID
 
 LOCALES = ("pt-BR", "en")
@@ -129,7 +129,7 @@ def check_params_folder(params_dir: Path) -> Path:
     folder = Path(params_dir)
     if not folder.is_dir():
         raise ReportError(f"no params folder at {folder}: give the right --params (or "
-                          "REPORTLIB_PARAMS)" if not folder.exists() else
+                          f"REPORTLIB_PARAMS){looked_in(folder)}" if not folder.exists() else
                           f"--params {folder} is a file: give the params folder")
     return folder
 

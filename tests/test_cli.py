@@ -351,15 +351,47 @@ def test_a_warehouse_cut_short_is_a_usage_line_before_anything_is_written(site, 
 
 
 def test_run_before_ingest_says_to_ingest_and_writes_nothing(tmp_path):
+    """The default ./warehouse.duckdb is said with the folder it was looked for in: a cron
+    line without `cd` runs in the home folder, and 'no warehouse at warehouse.duckdb' did not
+    say where that was (nor 'no params folder at params')."""
     (tmp_path / "params" / "tenants").mkdir(parents=True)
     (tmp_path / "params" / "tenants" / "acme.yaml").write_text("display_name: Acme\n")
     result = reportlib("run", "--tenant", "acme", "--period", PERIOD, cwd=tmp_path)
     assert result.returncode == 2
+    where = (f"is looked for in {tmp_path}, the folder the command runs in (a cron line runs "
+             "in the home folder unless it does `cd /path/to/site && …`; a systemd unit, "
+             "unless it sets WorkingDirectory=)")
     assert result.stderr.strip() == (
         "reportlib run: error: no warehouse at warehouse.duckdb: load the sources first "
         "(reportlib ingest SOURCES_DIR --warehouse warehouse.duckdb), or give the right "
-        "--warehouse")
+        f"--warehouse; warehouse.duckdb {where}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params"]
+    home = tmp_path / "home"  # cron's working folder: no params there either
+    home.mkdir()
+    result = reportlib("run", "--all-tenants", "--period", PERIOD, cwd=home)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "reportlib run: error: no params folder at params: give the right --params (or "
+        f"REPORTLIB_PARAMS); params {where.replace(str(tmp_path), str(home))}")
+    assert list(home.iterdir()) == []
+
+
+def test_a_warehouse_link_whose_target_moved_is_said_as_such(tmp_path):
+    """--warehouse (or REPORTLIB_WAREHOUSE) a symbolic link left behind when the warehouse
+    moved: every command said 'no warehouse at wh.duckdb: load the sources first (reportlib
+    ingest SOURCES_DIR --warehouse wh.duckdb)', to ingest the very command that said it."""
+    (tmp_path / "params" / "tenants").mkdir(parents=True)
+    (tmp_path / "params" / "tenants" / "acme.yaml").write_text("display_name: Acme\n")
+    (tmp_path / "sources" / "acme").mkdir(parents=True)
+    (tmp_path / "wh.duckdb").symlink_to(tmp_path / "old-disk" / "warehouse.duckdb")
+    for command in (("ingest", "sources"), ("history",)):
+        result = reportlib(*command, "--warehouse", "wh.duckdb", cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            f"reportlib {command[0]}: error: wh.duckdb is a symbolic link to {tmp_path}/old-disk/"
+            "warehouse.duckdb, which is not there (moved or removed?): point the link at the "
+            "warehouse, or give the right --warehouse")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params", "sources", "wh.duckdb"]
 
 
 def test_help_lists_every_command_report_and_an_example(tmp_path):

@@ -38,3 +38,14 @@ def test_the_oss_full_disk_names_the_file_even_as_the_cause_of_another_error():
 def test_other_errors_are_not_a_full_disk():
     assert disk_full(OSError(errno.EACCES, "Permission denied", "/srv/x")) is None
     assert disk_full(duckdb.IOException('Could not read enough bytes from file "w"')) is None
+
+
+def test_duckdbs_copy_to_a_full_disk_names_the_file_it_was_writing():
+    """COPY ... TO (an extract) says it in JSON, its quotes escaped: the line said 'could not
+    write a file'. A temporary name is said as the file it was to become."""
+    copy = ('IO Error: Async write failed for range [offset=25, size=215977]: {"exception_type'
+            '":"IO","exception_message":"Could not write file \\"/srv/extracts/varejo_sul/'
+            '.tickets.csv.0a1b2c3d.tmp\\": No space left on device","errno":"28"}')
+    assert disk_full(duckdb.IOException(copy)) == (
+        "the disk is full: could not write /srv/extracts/varejo_sul/tickets.csv; free some "
+        "space on that disk and run again")

@@ -9,7 +9,9 @@ the PDF is the one attachment. Every attempt is a row of `deliveries` (two when 
 accepts some addresses and refuses others: those sent, and those failed with its answer); a
 message already sent for the same output and list is not sent again; a failed attempt is
 retried on the next run, to the addresses that do not have it yet (with a backoff when the
-scheduler runs it). SMTP settings come from the environment or
+scheduler runs it). A send cut off after the server may have taken the message (the command
+killed, the connection lost after the final dot) is `unconfirmed`: never sent again by itself,
+so that no one gets a report twice. SMTP settings come from the environment or
 `params/smtp.yaml`; the password only from the environment.
 """
 
@@ -19,13 +21,15 @@ import base64
 import difflib
 import hashlib
 import html
+import io
 import json
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from html.parser import HTMLParser
@@ -37,7 +41,7 @@ import css_inline
 from reportlib import registry, warehouse
 from reportlib.domain.calendar import parse_period
 from reportlib.environment import smtp_variable
-from reportlib.errors import ReportError, printable
+from reportlib.errors import ReportError, printable, stop_held
 from reportlib.look.i18n import Formatter, report_short_title, report_title
 from reportlib.params import ADDRESS, TenantParams, params_file, read_yaml
 from reportlib.reports import trust
@@ -518,7 +522,7 @@ class Delivery:
     period: str
     report: str
     list_name: str
-    status: str  # sent | failed | skipped | no_recipients
+    status: str  # sent | failed | unconfirmed (`UNCONFIRMED`) | skipped | no_recipients
     detail: str = ""
     retry_at: datetime | None = None  # a failed send held by its backoff until then
 
@@ -565,27 +569,97 @@ def output_hash(out_dir: Path, report: str) -> str:
     return digest.hexdigest()
 
 
-def _send(settings: SmtpSettings, message: EmailMessage,
-          recipients: list[str] | None = None) -> dict[str, tuple[int, bytes]]:
-    """Send to `recipients` (default: the message's headers); returns the addresses the
-    server refused with its answer (smtplib raises only when it refuses them all)."""
+class _Client:
+    """smtplib's client, knowing whether the whole message had gone when a connection broke:
+    the server discards a message cut short, but one whose final dot it read it may have
+    queued, and whether it did is unknown."""
+
+    whole_message_sent = False
+
+    def send(self, s):  # smtplib.SMTP.data sends the message and its final dot in one call
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.whole_message_sent = True
+
+
+class _Plain(_Client, smtplib.SMTP):
+    pass
+
+
+class _Tls(_Client, smtplib.SMTP_SSL):
+    pass
+
+
+def _connect(settings: SmtpSettings) -> _Plain | _Tls:
+    """A connection to the server, with TLS and login as the settings say (closed on error)."""
     if settings.security == "ssl":
-        smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=30,
-                                context=ssl.create_default_context())
+        smtp = _Tls(settings.host, settings.port, timeout=30,
+                    context=ssl.create_default_context())
     else:
-        smtp = smtplib.SMTP(settings.host, settings.port, timeout=30)
-    with smtp:
+        smtp = _Plain(settings.host, settings.port, timeout=30)
+    try:
         if settings.security == "starttls":
             smtp.starttls(context=ssl.create_default_context())
         if settings.user:
             smtp.login(settings.user, settings.password)
-        return smtp.send_message(message, to_addrs=recipients)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _flat(smtp: smtplib.SMTP, message: EmailMessage, recipients: list[str]
+          ) -> tuple[bytes, list[str]]:
+    """The message's bytes and the MAIL options, as smtplib.send_message makes them (SMTPUTF8
+    for an address beyond ASCII, when the server offers it)."""
+    smtp.ehlo_or_helo_if_needed()
+    options = []
+    policy = message.policy
+    if not "".join([parseaddr(message["From"])[1], *recipients]).isascii():
+        if not smtp.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError(
+                "an address is not ASCII and the server does not offer SMTPUTF8")
+        policy, options = policy.clone(utf8=True), ["SMTPUTF8", "BODY=8BITMIME"]
+    with io.BytesIO() as flat:
+        BytesGenerator(flat, policy=policy).flatten(message, linesep="\r\n")
+        data = flat.getvalue()
+    if smtp.does_esmtp and smtp.has_extn("size"):
+        options.append(f"size={len(data)}")
+    return data, options
+
+
+def _envelope(smtp: smtplib.SMTP, sender: str, recipients: list[str],
+              options: list[str]) -> dict[str, tuple[int, bytes]]:
+    """MAIL FROM and a RCPT TO per address; the addresses the server refused, with its answer
+    (every one refused raises, as smtplib.sendmail does)."""
+    code, answer = smtp.mail(parseaddr(sender)[1], options)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    refused = {}
+    for address in recipients:
+        code, answer = smtp.rcpt(address)
+        if code not in (250, 251):
+            refused[address] = (code, answer)
+        if code == 421:  # the server is closing the connection
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(recipients):
+        raise smtplib.SMTPRecipientsRefused(refused)
+    return refused
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye; what the server answers, or not, changes nothing sent."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def send_text(settings: SmtpSettings, recipients: list[str], subject_line: str,
-              body: str) -> str:
+              body: str, on_sent: Callable[[str], None] | None = None) -> str:
     """A plain-text message (the operator's notices) through the same SMTP settings as the
-    reports; returns its Message-ID."""
+    reports; returns its Message-ID. `on_sent(message_id)` records it as soon as the server
+    has it, before a stop signal takes effect (else a stopped command notified twice)."""
     message = EmailMessage()
     message["Subject"] = " ".join(subject_line.split())  # no CR/LF can reach a header
     message["From"] = settings.sender
@@ -593,14 +667,27 @@ def send_text(settings: SmtpSettings, recipients: list[str], subject_line: str,
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="reportlib")
     message.set_content(body)
-    _send(settings, message)
+    smtp = _connect(settings)
+    try:
+        data, options = _flat(smtp, message, recipients)
+        _envelope(smtp, settings.sender, recipients, options)
+        with stop_held():
+            code, answer = smtp.data(data)
+            if code != 250:
+                raise smtplib.SMTPDataError(code, answer)
+            if on_sent is not None:
+                on_sent(message["Message-ID"])
+    finally:
+        _quit(smtp)
     return message["Message-ID"]
 
 
 def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs: Path,
                  warehouse_path: Path, settings: SmtpSettings, now: datetime,
-                 respect_backoff: bool = False) -> list[Delivery]:
-    """E-mail each report of a tenant-period to each of its lists, at most once per output."""
+                 respect_backoff: bool = False,
+                 resend_unconfirmed: bool = False) -> list[Delivery]:
+    """E-mail each report of a tenant-period to each of its lists, at most once per output.
+    `resend_unconfirmed`: send again to the addresses whose send was cut off (`UNCONFIRMED`)."""
     out_dir = Path(outputs) / tenant.tenant_id / period
     manifest_path = out_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
@@ -630,30 +717,65 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
             for list_name, addresses in lists.items():
                 results.append(_deliver_once(con, tenant, period, report, list_name,
                                              addresses, digest, out_dir, settings, now,
-                                             respect_backoff, figures))
+                                             respect_backoff, figures, resend_unconfirmed))
     finally:
         con.close()
     return results
 
 
+# A send cut off after the server may have taken the message: by a command stopped outright
+# (SIGKILL, a crash, the machine off) after its `sending` row, or by a connection lost once
+# the whole message had gone. Whether it was delivered is unknown: it is not sent again
+# unless the operator asks (`reportlib email --resend-unconfirmed`), so that no one gets a
+# report twice.
+UNCONFIRMED = ("the send was cut off after the server may have taken the message (the "
+               "command stopped before the server's answer was recorded)")
+LOST = "the connection to SMTP server {server} was lost after the whole message had gone"
+
+
+def _cut_off(con, key: list[str]) -> int:
+    """Mark the sends of `key` a stopped command left `sending` as `unconfirmed` (no other
+    command sends meanwhile: the warehouse has one writer); how many addresses they name."""
+    rows = con.execute("SELECT recipients FROM deliveries WHERE tenant_id = ? AND period = ? "
+                       "AND report = ? AND output_hash = ? AND list_name = ? AND "
+                       "status = 'sending'", key).fetchall()
+    if rows:
+        con.execute("UPDATE deliveries SET status = 'unconfirmed', error = ? WHERE "
+                    "tenant_id = ? AND period = ? AND report = ? AND output_hash = ? AND "
+                    "list_name = ? AND status = 'sending'", [UNCONFIRMED, *key])
+    return sum(len((r or "").split(", ")) for (r,) in rows)
+
+
 def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out_dir,
-                  settings, now, respect_backoff, figures_sha256=None) -> Delivery:
+                  settings, now, respect_backoff, figures_sha256=None,
+                  resend_unconfirmed=False) -> Delivery:
     """Send one output to one list, once per address: after a send the server accepted only
     in part, the next attempt goes to the refused addresses alone (the message's To: still
-    names the whole list)."""
+    names the whole list). The addresses the server took are recorded `sending` before the
+    message goes, and a stop signal waits until the server's answer is recorded: cut off
+    there, the command left nothing recorded and the next run sent the message again."""
     key = [tenant.tenant_id, period, report, digest, list_name]
+    cut_off = _cut_off(con, key)
     history = con.execute(
         "SELECT status, recipients, attempt, next_attempt_at FROM deliveries WHERE "
         "tenant_id = ? AND period = ? AND report = ? AND output_hash = ? AND list_name = ?",
         key).fetchall()
-    sent = {a for status, recipients, *_ in history if status == "sent"
-            for a in (recipients or "").split(", ")}
-    failed = {a for status, recipients, *_ in history if status == "failed"
-              for a in (recipients or "").split(", ")}
+
+    def named(*statuses: str) -> set[str]:
+        return {a for status, recipients, *_ in history if status in statuses
+                for a in (recipients or "").split(", ")}
+
+    unconfirmed = named("unconfirmed") - named("sent")
+    sent = named("sent") if resend_unconfirmed else named("sent", "unconfirmed")
+    failed = named("failed") | (unconfirmed if resend_unconfirmed else set())
     # Nothing sent yet: the whole list; else only the addresses refused before.
     remaining = [a for a in addresses if a not in sent and (not sent or a in failed)]
     if not remaining:
-        return Delivery(*key[:3], list_name, "skipped", "already sent for this output")
+        if cut_off:  # found now: said once as such (exit 1; a scheduled slot is notified)
+            return Delivery(*key[:3], list_name, "unconfirmed",
+                            _unconfirmed_note(cut_off, UNCONFIRMED))
+        return Delivery(*key[:3], list_name, "skipped", "already sent for this output" + (
+            f" ({len(unconfirmed)} recipient(s) unconfirmed)" if unconfirmed else ""))
     last = max((attempt for *_, attempt, _ in history), default=0)
     held = max((at for *_, attempt, at in history if attempt == last and at is not None),
                default=None)
@@ -663,28 +785,81 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
     attempt = last + 1
     retry_at = now + timedelta(minutes=min(24 * 60, BACKOFF_MINUTES * 2 ** (attempt - 1)))
     message = build_message(tenant, period, report, out_dir, addresses, settings.sender)
-    try:
-        refused = _send(settings, message, remaining)
-    except (OSError, smtplib.SMTPException) as exc:
-        accepted, failed_now = [], remaining
-        error = smtp_failure(settings, exc)
-    else:
-        accepted, failed_now = [a for a in remaining if a not in refused], list(refused)
-        error = _refusal(refused) if refused else None
-    for status, recipients in (("sent", accepted), ("failed", failed_now)):
-        if not recipients:
-            continue
+
+    def record(status: str, recipients: list[str], error: str | None) -> None:
         con.execute("INSERT INTO deliveries (tenant_id, period, report, output_hash, "
                     "list_name, recipients, message_id, status, error, attempt, attempted_at, "
                     "next_attempt_at, sent_by, figures_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
                     "?, ?, ?, ?, ?, ?)",
-                    [*key, ", ".join(recipients), message["Message-ID"], status,
-                     error if status == "failed" else None, attempt, now,
-                     retry_at if status == "failed" else None, current_user(), figures_sha256])
-    if not failed_now:
-        return Delivery(*key[:3], list_name, "sent", f"{len(accepted)} recipient(s)")
-    return Delivery(*key[:3], list_name, "failed", error + (
-        f"; sent to {len(accepted)} other recipient(s)" if accepted else ""))
+                    [*key, ", ".join(recipients), message["Message-ID"], status, error,
+                     attempt, now, retry_at if status == "failed" else None, current_user(),
+                     figures_sha256])
+
+    sent_now: list[str] = []
+    failed_now: list[str] = []
+    reasons: list[str] = []
+    outcome = None
+    try:
+        smtp = _connect(settings)
+    except (OSError, smtplib.SMTPException) as exc:
+        smtp, failed_now, reasons = None, remaining, [smtp_failure(settings, exc)]
+    if smtp is not None:
+        try:
+            data, options = _flat(smtp, message, remaining)
+            refused = _envelope(smtp, settings.sender, remaining, options)
+        except (OSError, smtplib.SMTPException) as exc:
+            failed_now, reasons = remaining, [smtp_failure(settings, exc)]
+        else:
+            accepted = [a for a in remaining if a not in refused]
+            if refused:
+                failed_now, reasons = list(refused), [_refusal(refused)]
+                record("failed", failed_now, reasons[0])
+            with stop_held():  # the server may take it from here on: its answer recorded first
+                record("sending", accepted, None)
+                outcome, why = _data(smtp, data, settings)
+                con.execute("UPDATE deliveries SET status = ?, error = ?, next_attempt_at = ? "
+                            "WHERE message_id = ? AND status = 'sending'",
+                            [outcome, why, retry_at if outcome == "failed" else None,
+                             message["Message-ID"]])
+            if outcome == "sent":
+                sent_now = accepted
+            else:
+                reasons.append(why)
+                failed_now += accepted if outcome == "failed" else []
+        _quit(smtp)
+        if failed_now and outcome is None:
+            record("failed", failed_now, reasons[0])
+    elif failed_now:
+        record("failed", failed_now, reasons[0])
+    if failed_now:
+        return Delivery(*key[:3], list_name, "failed", "; ".join(reasons) + (
+            f"; sent to {len(sent_now)} other recipient(s)" if sent_now else ""))
+    if outcome == "unconfirmed":
+        return Delivery(*key[:3], list_name, "unconfirmed",
+                        _unconfirmed_note(len(remaining), reasons[-1]))
+    return Delivery(*key[:3], list_name, "sent", f"{len(sent_now)} recipient(s)")
+
+
+def _data(smtp: _Plain | _Tls, data: bytes, settings: SmtpSettings) -> tuple[str, str | None]:
+    """The message itself (DATA): sent, failed (refused, or cut short: the server discards
+    it) or unconfirmed (the connection lost once the whole message had gone), and why."""
+    try:
+        code, answer = smtp.data(data)
+    except (OSError, smtplib.SMTPException) as exc:
+        if not smtp.whole_message_sent:
+            return "failed", smtp_failure(settings, exc)
+        return "unconfirmed", " ".join(
+            f"{LOST.format(server=f'{settings.host}:{settings.port}')} before its answer "
+            f"({type(exc).__name__}: {exc})".split())[:300]
+    if code != 250:
+        text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+        return "failed", " ".join(f"the server refused the message: {code} {text}".split())[:300]
+    return "sent", None
+
+
+def _unconfirmed_note(count: int, why: str) -> str:
+    return (f"not known whether {count} recipient(s) have it: {why}; it is not sent to them "
+            "again unless `reportlib email --resend-unconfirmed` is run for this report")
 
 
 def smtp_failure(settings: SmtpSettings, error: BaseException) -> str:

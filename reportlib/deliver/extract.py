@@ -2,7 +2,8 @@
 
 Limits as the platform's (docs/metrics.md): end − start ≤ 90 days, start no more than 5 years before
 today; dates are the tenant's days, both inclusive. Each table is one SELECT streamed by
-DuckDB's `COPY … TO` into a temporary file renamed into place: nothing passes through pandas,
+DuckDB's `COPY … TO` into a temporary file, all renamed into place once every one is whole
+(a full disk leaves the folder as it was): nothing passes through pandas,
 so a 90-day extract of a large tenant never sits in memory. CSV cells that look like formulas
 are neutralised; Parquet keeps typed columns.
 """
@@ -210,7 +211,7 @@ def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start
                           f"{identities!r} is not one of {', '.join(IDENTITIES)}")
     warehouse.ensure_current(warehouse_path)
     con = warehouse.connect(":memory:")
-    written = []
+    written: list[tuple[Path, Path, int]] = []  # (temporary file, its place, rows)
     try:
         # Paths are bound, never spliced: a folder named d'Água is a path like any other.
         con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)])
@@ -233,13 +234,17 @@ def extract(warehouse_path: Path, tenant: TenantParams, tables: list[str], start
             options = "(FORMAT csv, HEADER true)" if fmt == "csv" else "(FORMAT parquet)"
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
             target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                rows = con.execute(f"COPY ({select}) TO ? {options}",
-                                   [str(tmp)]).fetchall()[0][0]
-                os.replace(tmp, target)
-            finally:
-                tmp.unlink(missing_ok=True)
-            written.append((target, int(rows)))
+            written.append((tmp, target, 0))
+            rows = con.execute(f"COPY ({select}) TO ? {options}", [str(tmp)]).fetchall()[0][0]
+            written[-1] = (tmp, target, int(rows))
+    except BaseException:
+        # Every table or none: a full disk at the fifth left four tables of this extract
+        # beside older ones of the same folder (and the fifth's temporary file).
+        for tmp, _, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise
     finally:
         con.close()
-    return written
+    for tmp, target, _ in written:
+        os.replace(tmp, target)
+    return [(target, rows) for _, target, rows in written]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import smtplib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -120,7 +120,11 @@ def notify_language(params_dir: Path) -> str:
     return _notify_locale(*_read(params_dir))
 
 
-def load(params_dir: Path) -> list[Entry]:
+def load(params_dir: Path, ran_before: Collection[str] = ()) -> list[Entry]:
+    """The entries of params/schedule.yaml; a mistake is one line naming the field. A tenant
+    listed without a settings file is a mistake (a typo), unless it has run slots before
+    (`ran_before`): renamed or removed since, it fails its own slots (`plan`), where it
+    stopped every tenant's run-due with a usage error on each call of the cron line."""
     path, raw = _read(params_dir)
     _notify(path, raw)
     _notify_locale(path, raw)
@@ -157,7 +161,7 @@ def load(params_dir: Path) -> list[Entry]:
                                   f"ids, got {tenants!r}")
             for tenant in tenants:
                 params_mod.check_tenant_id(tenant)
-                if tenant not in known_tenants:
+                if tenant not in known_tenants and tenant not in ran_before:
                     raise ReportError(f"{where}: field tenants: unknown tenant {tenant!r} (no "
                                       f"{params_mod.tenant_file(params_dir, tenant)})")
         at_value = item.get("at", "06:00")
@@ -304,7 +308,7 @@ def plan(now: datetime, params_dir: Path,
     not load has its slots (in UTC) due with the reason (`Due.unloaded`), and one whose
     recipients of an e-mailed slot are no addresses has that slot due with the reason
     (`Due.unsendable`): they fail alone."""
-    entries = load(params_dir)
+    entries = load(params_dir, {tenant for _, tenant, _ in recorded})
     all_tenants = params_mod.list_tenants(params_dir)
     tenants: dict[str, TenantParams | str] = {}  # its settings, or why they do not load
     candidates: list[tuple[Entry, str, TenantParams | str, datetime, str]] = []
@@ -449,8 +453,12 @@ def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, output
         sent = deliver.send_reports(due.tenant, due.period, reports, outputs, warehouse_path,
                                     settings, now, respect_backoff=True)
         # A send held by its backoff is still a failure to retry, not a slot done.
-        failed += [d.line() for d in sent if d.status == "failed" or d.retry_at]
-        notes += [d.line() for d in sent if d.status == "no_recipients"]
+        # A send cut off after the server may have taken it fails the slot once, so the
+        # operator hears of it; the retry does not send it again, and is done.
+        failed += [d.line() for d in sent
+                   if d.status in ("failed", "unconfirmed") or d.retry_at]
+        notes += [d.line() for d in sent if d.status == "no_recipients" or (
+            d.status == "skipped" and "unconfirmed" in d.detail)]
     # A slot whose reports had no data yet (analytics often arrive late) stays open: the
     # next run-due renders and sends it once the data is there. A report found `unchanged`
     # is as it was published, so one published as no_data is still waiting.
@@ -515,16 +523,19 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
         settings = deliver.smtp_settings(params_dir, smtp)
     except ReportError as exc:
         return "operator not notified: " + str(exc)[:200]
+
+    def sent(message_id: str) -> None:
+        con = warehouse.create(warehouse_path)
+        try:
+            con.execute("INSERT OR REPLACE INTO schedule_notices VALUES (?, ?, ?, ?, ?, ?)",
+                        [*key, ", ".join(addresses), message_id, now])
+        finally:
+            con.close()
+
     try:
-        message_id = deliver.send_text(settings, list(addresses), *_notice(run, now, locale))
+        deliver.send_text(settings, list(addresses), *_notice(run, now, locale), on_sent=sent)
     except (OSError, smtplib.SMTPException) as exc:
         return "operator not notified: " + deliver.smtp_failure(settings, exc)[:200]
-    con = warehouse.create(warehouse_path)
-    try:
-        con.execute("INSERT OR REPLACE INTO schedule_notices VALUES (?, ?, ?, ?, ?, ?)",
-                    [*key, ", ".join(addresses), message_id, now])
-    finally:
-        con.close()
     return f"operator notified ({', '.join(addresses)})"
 
 
@@ -577,6 +588,10 @@ class EntryStatus:
     due_action: str | None  # would run | would be superseded
     next_slot: datetime  # the first slot strictly after now that runs something
     next_period: str
+    # Slots recorded for a time after now (slot, period, status): run by a clock that was
+    # ahead, or this one is behind. Taken for the last, the ahead one read as last for
+    # months, and the slots really run since were not said.
+    ahead: tuple[tuple[datetime, str | None, str], ...] = ()
 
     failed = False
 
@@ -591,8 +606,12 @@ class EntryStatus:
                     (f" ({printable(self.last_detail[:200])})" if self.last_detail else ""))
         due = (f"; due now {self.due_slot.isoformat()} {self.due_period}: {self.due_action}"
                if self.due_slot else "")
+        ahead = ("; recorded for a time after now: " + ", ".join(
+            f"{slot.isoformat()} {period or ''}: {status}" for slot, period, status in
+            self.ahead) + " (the clock was ahead when it ran, or is behind now)"
+            if self.ahead else "")
         return (f"{self.entry} {self.tenant}: {last}{due}; "
-                f"next {self.next_slot.isoformat()} {self.next_period}")
+                f"next {self.next_slot.isoformat()} {self.next_period}{ahead}")
 
 
 @dataclass(frozen=True)
@@ -616,7 +635,7 @@ def status(now: datetime, warehouse_path: Path, params_dir: Path
     dues = {(d.entry.name, d.tenant_id): d for d in plan(now, params_dir, recorded)}
     all_tenants = params_mod.list_tenants(params_dir)
     rows: list[EntryStatus | UnloadedStatus] = []
-    for entry in load(params_dir):
+    for entry in load(params_dir, {tenant for _, tenant, _ in recorded}):
         for tenant_id in entry.tenants or all_tenants:
             try:
                 tenant = params_mod.load_tenant(params_dir, tenant_id)
@@ -626,7 +645,10 @@ def status(now: datetime, warehouse_path: Path, params_dir: Path
             zone = calendar.zone(tenant.timezone)
             mine = sorted(((slot, rec) for (job, t, slot), rec in recorded.items()
                            if job == entry.name and t == tenant_id), key=lambda item: item[0])
-            last_slot, last = mine[-1] if mine else (None, None)
+            past = [(slot, rec) for slot, rec in mine if slot <= now]
+            last_slot, last = past[-1] if past else (None, None)
+            ahead = tuple((slot.astimezone(zone), rec.period, rec.status)
+                          for slot, rec in mine if slot > now)
             due = dues.get((entry.name, tenant_id))
             next_at, next_period = next_due(entry, now.astimezone(zone))
             rows.append(EntryStatus(
@@ -634,5 +656,5 @@ def status(now: datetime, warehouse_path: Path, params_dir: Path
                 last.period if last else None, last.status if last else None,
                 last.detail if last else "", last.finished_at if last else None,
                 due.slot if due else None, due.period if due else None,
-                _would(due).status if due else None, next_at, next_period))
+                _would(due).status if due else None, next_at, next_period, ahead))
     return rows

@@ -9,6 +9,6 @@ exports), `webhooks` (Meta's webhook bodies), `analytics` (Meta's analytics resp
 
 from reportlib.ingest.ownership import Ownership, ownership
 from reportlib.ingest.results import FileResult
-from reportlib.ingest.run import ingest, ingest_file
+from reportlib.ingest.run import DiskFull, ingest, ingest_file
 
-__all__ = ["FileResult", "Ownership", "ingest", "ingest_file", "ownership"]
+__all__ = ["DiskFull", "FileResult", "Ownership", "ingest", "ingest_file", "ownership"]

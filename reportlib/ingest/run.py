@@ -16,7 +16,7 @@ import duckdb
 
 from reportlib import params as params_mod
 from reportlib import sources, warehouse
-from reportlib.errors import ReportError, printable, raise_if_stopping
+from reportlib.errors import ReportError, disk_full, printable, raise_if_stopping
 from reportlib.ingest import files
 from reportlib.ingest.analytics import NOT_READ, load_analytics
 from reportlib.ingest.ownership import Ownership, ownership
@@ -91,6 +91,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Owner
         with contextlib.suppress(duckdb.TransactionException):
             con.execute("ROLLBACK")
         raise_if_stopping(exc)  # Ctrl-C or SIGTERM inside a query: not this file's error
+        if disk_full(exc):  # nor is a full disk: it was recorded 'unreadable: cannot be read
+            raise  # (… No space left on device)' and the ingest went on with every file
         con.execute("SET TimeZone = 'UTC'")
         # A .gz file cut short fails wherever it is first read to its end (Python's gzip,
         # DuckDB's reader), each in its own words: one reason for all, naming where it ends.
@@ -181,14 +183,15 @@ def _folder_unreadable(exc: OSError) -> str:
 
 
 def _tenant_results(session: Session, folder: Path, root: Path, tenant: TenantParams,
-                    own: Ownership) -> list[FileResult]:
+                    own: Ownership, results: list[FileResult]) -> None:
+    """Each file of a tenant folder, its result appended to `results` once it is done."""
     name = folder.name
     try:
         subs = sorted(folder.iterdir(), key=lambda p: p.name)
     except OSError as exc:  # a tenant folder without read permission: its one line
-        return [FileResult(name, "", str(folder), "unreadable",
-                           message=_folder_unreadable(exc))]
-    results = []
+        results.append(FileResult(name, "", str(folder), "unreadable",
+                                  message=_folder_unreadable(exc)))
+        return
     for sub in subs:
         kind = sub.name
         if sub.is_symlink() and not files.inside(sub, root):
@@ -222,7 +225,6 @@ def _tenant_results(session: Session, folder: Path, root: Path, tenant: TenantPa
             else:
                 results.append(FileResult(name, kind, str(entry.path), entry.status,
                                           message=entry.message))
-    return results
 
 
 def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[FileResult]:
@@ -243,21 +245,47 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
     results: list[FileResult] = []
     session = Session(warehouse_path)
     try:
-        for folder in sorted(sources_dir.iterdir(), key=lambda p: p.name):
-            if not folder.is_dir():
-                results.append(FileResult("", "", str(folder), "skipped",
-                                          message="not a tenant folder, not read"))
-                continue
-            problem = files.tenant_folder_problem(folder, sources_dir, set(known), params_dir)
-            if problem:
-                results.append(FileResult(folder.name, "", str(folder), "refused",
-                                          message=problem))
-                continue
-            tenant = known[folder.name]
-            own = ownership(tenant, (t for k, t in known.items() if k != folder.name))
-            _register_tenant(session.between_files(), tenant)
-            results.extend(_tenant_results(session, folder, sources_dir, tenant, own))
+        _ingest_folders(session, sources_dir, params_dir, known, results)
         session.con.execute("CHECKPOINT")
-    finally:
         session.con.close()
+    except Exception as exc:
+        with contextlib.suppress(duckdb.Error):
+            session.con.close()
+        if full := disk_full(exc):
+            raise DiskFull(results, full) from exc
+        raise
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            session.con.close()
+        raise
     return results
+
+
+class DiskFull(Exception):
+    """The disk filled while a file was loaded: that file is rolled back, the files before it
+    are loaded (each whole, `results`), the ones after it not read. The command says each
+    file, then this, and stops (exit 1): a run that went on recorded every later file as
+    unreadable, and said none of the files it had loaded."""
+
+    def __init__(self, results: list[FileResult], reason: str) -> None:
+        super().__init__(reason)
+        self.results, self.reason = results, reason
+
+
+def _ingest_folders(session: Session, sources_dir: Path, params_dir: Path,
+                    known: dict[str, TenantParams], results: list[FileResult]) -> None:
+    """Every tenant folder, its results appended to `results` as they come."""
+    for folder in sorted(sources_dir.iterdir(), key=lambda p: p.name):
+        if not folder.is_dir():
+            results.append(FileResult("", "", str(folder), "skipped",
+                                      message="not a tenant folder, not read"))
+            continue
+        problem = files.tenant_folder_problem(folder, sources_dir, set(known), params_dir)
+        if problem:
+            results.append(FileResult(folder.name, "", str(folder), "refused",
+                                      message=problem))
+            continue
+        tenant = known[folder.name]
+        own = ownership(tenant, (t for k, t in known.items() if k != folder.name))
+        _register_tenant(session.between_files(), tenant)
+        _tenant_results(session, folder, sources_dir, tenant, own, results)

@@ -698,35 +698,71 @@ def write_extracts(job: Job, bundle_path: Path, out: Path) -> None:
         EXTRA_WRITERS[extra](bundle_path, out, job.locale or "pt-BR")
 
 
-def publish(out_dir: Path, output: RenderOutput) -> None:
-    """Write a worker's files into outputs/<tenant>/<period>/, each complete before it is
-    renamed into place; a failure adds only its `.failed.ipynb` beside the last good files."""
+def publish(out_dir: Path, output: RenderOutput, manifest: dict | None = None) -> None:
+    """Write a worker's files (and `manifest`, its tenant-period's manifest.json with this
+    report merged in) into outputs/<tenant>/<period>/: every one written whole under a
+    temporary name first, then all renamed into place. A write that fails (a full disk)
+    leaves the report's last good files, and its manifest, as they were: its HTML was left
+    old beside its new notebook and PDF, the manifest old beside new files, and the half
+    written file behind under its temporary name. A failure adds only its `.failed.ipynb`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = output.result.report
-    if output.result.status == "failed":
-        for name, data in output.files.items():
-            _write_file(out_dir / name, data)
-        return
+    failed = output.result.status == "failed"
+    # The page last: it is what readers open.
+    names = list(output.files) if failed else [f"{report}{suffix}"
+                                                for suffix in (".ipynb", ".pdf", ".html")]
     folders: dict[str, dict[str, bytes]] = {}
     for name, data in output.files.items():
-        if "/" in name:
+        if "/" in name and not failed:
             folder, rest = name.split("/", 1)
             folders.setdefault(folder, {})[rest] = data
-    for folder, files in folders.items():
-        staging = out_dir / f".staging-{folder}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
-        for rest, data in files.items():
-            (staging / rest).write_bytes(data)
-        publish_folder(staging, out_dir / folder)
-    for suffix in (".ipynb", ".pdf", ".html"):
-        _write_file(out_dir / f"{report}{suffix}", output.files[f"{report}{suffix}"])
-    (out_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
+    staged: list[tuple[Path, Path]] = []  # (written, its place)
+    try:
+        for folder, files in folders.items():
+            staging = out_dir / f".staging-{folder}-{uuid.uuid4().hex[:8]}"
+            staged.append((staging, out_dir / folder))
+            staging.mkdir()
+            for rest, data in files.items():
+                _write(staging / rest, data, out_dir / folder / rest)
+        for name in names:
+            staged.append((_staged_file(out_dir / name, output.files[name]), out_dir / name))
+        if manifest is not None:
+            path = out_dir / "manifest.json"
+            staged.append((_staged_file(path, _manifest_bytes(manifest)), path))
+    except BaseException:
+        for written, _ in staged:
+            if written.is_dir():
+                shutil.rmtree(written, ignore_errors=True)
+            else:
+                written.unlink(missing_ok=True)
+        raise
+    for written, place in staged:
+        if written.is_dir():
+            publish_folder(written, place)
+        else:
+            os.replace(written, place)
+    if not failed:
+        (out_dir / f"{report}.failed.ipynb").unlink(missing_ok=True)
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _staged_file(path: Path, data: bytes) -> Path:
+    """`data` written whole beside `path` under a temporary name (removed if it fails)."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        _write(tmp, data, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _write(path: Path, data: bytes, named: Path) -> None:
+    """Write `data` to `path`; an error names `named`, the file the operator knows (a failed
+    write() names no file: a full disk was 'could not write a file')."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(named)) from exc
 
 
 def publish_folder(new: Path, target: Path) -> None:
@@ -743,14 +779,24 @@ def publish_folder(new: Path, target: Path) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """`text` into `path`, whole or not at all (a full disk leaves the file as it was)."""
+    os.replace(_staged_file(path, text.encode("utf-8")), path)
+
+
+def _manifest_bytes(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n").encode()
 
 
 def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
     """Merge one job's result into outputs/<tenant>/<period>/manifest.json (main process only).
     A failed run keeps the last good files listed, marked failed."""
+    manifest = merged_manifest(out_dir, result, as_of)
+    write_atomic(out_dir / "manifest.json", _manifest_bytes(manifest).decode())
+    return manifest
+
+
+def merged_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
+    """outputs/<tenant>/<period>/manifest.json with one job's result merged in, not written."""
     path = out_dir / "manifest.json"
     manifest = json.loads(path.read_text("utf-8")) if path.is_file() else {}
     manifest.update({"tenant": result.tenant, "period": result.period, "as_of": as_of})
@@ -775,7 +821,6 @@ def update_manifest(out_dir: Path, result: JobResult, as_of: str) -> dict:
     entry["provisional_until"] = shown.get("provisional_until")
     entry["flags"] = list(shown.get("flags") or [])
     reports[result.report] = entry
-    write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
     return manifest
 
 

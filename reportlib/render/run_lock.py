@@ -75,3 +75,20 @@ def holding(outputs: Path, wait: float | None = None) -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)  # while still locked: a waiter that opened it opens again
         os.close(fd)
+
+
+@contextlib.contextmanager
+def alone(path: Path) -> Iterator[str | None]:
+    """Hold the lock at `path` unless another process does, without waiting: yields None
+    while this process holds it, else who holds it (`warehouse.process_description`)."""
+    fd = _locked(Path(path))
+    if fd is None:
+        yield _holder(Path(path))
+        return
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield None
+    finally:
+        Path(path).unlink(missing_ok=True)
+        os.close(fd)

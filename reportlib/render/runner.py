@@ -14,8 +14,8 @@ published file as it was. Two runs into one outputs folder take turns (`run_lock
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import errno
 import functools
 import hashlib
 import json
@@ -55,6 +55,7 @@ from reportlib.render import (
     JobResult,
     RenderOutput,
     drop_warm_kernel,
+    merged_manifest,
     notebook_path,
     prepare_kernels,
     publish,
@@ -358,6 +359,11 @@ def execute(scopes: Sequence[Scope], build: Callable[[Scope], list[Job]], worker
                 raise  # not this tenant's failure: the command stops, nothing recorded
             except ReportError as exc:
                 jobs, error = [], exc
+            except Exception as exc:  # a full disk fails this tenant-period, as in the pool
+                raise_if_stopping(exc)
+                if not (full := disk_full(exc)):
+                    raise
+                jobs, error = [], ReportError(full)
             todo = on_built(scope, jobs, error)
             failed += len(scope.reports) if error else 0
             progress.update(task, advance=len(scope.reports) - len(todo), failed=failed)
@@ -725,13 +731,13 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
 
     def unwritable(result: JobResult, out_dir: Path, error: OSError) -> JobResult:
         """The result of a report whose tenant-period folder cannot be written (another
-        user's, a file in its place): failed, alone; the other tenants go on. A full disk is
-        the run's (`errors.disk_full`)."""
-        if error.errno == errno.ENOSPC:
-            raise error
-        return dataclasses.replace(result, status="failed", files={}, figures={}, error=(
-            f"cannot write in {out_dir} ({error.strerror or error}): nothing of it was "
-            "published"))
+        user's, a file in its place, a full disk): failed, alone, its last good files as
+        they were; the other reports go on. A full disk stopped the whole run: the reports
+        rendered and published before it were left out of the index and the history."""
+        why = (f"nothing of it was published: {full}" if (full := disk_full(error)) else
+               f"cannot write in {out_dir} ({error.strerror or error}): nothing of it was "
+               "published")
+        return dataclasses.replace(result, status="failed", files={}, figures={}, error=why)
 
     def on_built(scope: Scope, jobs: list[Job], error: ReportError | None) -> list[Job]:
         key = (scope.tenant.tenant_id, scope.period.label)
@@ -772,12 +778,15 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
         result = output.result
         out_dir = outputs / result.tenant / result.period
         try:
-            publish(out_dir, output)
             if result.params:
                 result.params["bundle"] = str((out_dir / "bundle.duckdb").resolve())
-            update_manifest(out_dir, result, as_of.isoformat())
+            publish(out_dir, output, merged_manifest(out_dir, result, as_of.isoformat()))
         except OSError as exc:
             result = unwritable(result, out_dir, exc)
+            # Marked failed beside its last good files where the manifest can still be
+            # written (a full disk has the room its report's files took back).
+            with contextlib.suppress(OSError):
+                update_manifest(out_dir, result, as_of.isoformat())
         results.append(result)
         key = (result.tenant, result.period)
         rendered[key] = rendered.get(key, False) or result.status != "failed"
@@ -821,9 +830,26 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
         history.record_runs(warehouse_path, results)
         sent = history.last_sent(warehouse_path)
         sent_figures = history.sent_figures(warehouse_path)
-    except WarehouseBusy as exc:  # the reports are published; only their history is late
-        print(f"reportlib: warning: run history not recorded: {exc}", file=sys.stderr)
+    except Exception as exc:  # the reports are published; only their history is late
+        if not isinstance(exc, WarehouseBusy) and not disk_full(exc):
+            raise
+        print(f"reportlib: warning: run history not recorded: {disk_full(exc) or exc}",
+              file=sys.stderr)
         sent, sent_figures = {}, {}
     if any(r.status != "unchanged" for r in results) or not (outputs / "index.html").exists():
-        write_index(outputs, sent, display_names(params_dir), sent_figures)
+        try:
+            write_index(outputs, sent, display_names(params_dir), sent_figures)
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            raise NotIndexed(results, disk_full(exc)) from exc
     return results
+
+
+class NotIndexed(Exception):
+    """The run's reports are published (or failed, each said), but the index could not be
+    written (a full disk): the command says each report, then this, and exits 1."""
+
+    def __init__(self, results: list[JobResult], reason: str) -> None:
+        super().__init__(reason)
+        self.results, self.reason = results, reason

@@ -87,7 +87,9 @@ def events(warehouse_path: Path, tenant: str | None = None,
             args += [tenant, tenant, period, period]
         if "deliveries" in present:
             parts.append(f"""
-                SELECT attempted_at, 'sent', tenant_id, period, report, status,
+                SELECT attempted_at, 'sent', tenant_id, period, report,
+                    -- a send a stopped command left without its answer
+                    CASE status WHEN 'sending' THEN 'unconfirmed' ELSE status END,
                     concat_ws(', ', 'by ' || sent_by, list_name || ': ' || recipients, error)
                 FROM deliveries {where}""")
             args += [tenant, tenant, period, period]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import signal
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from reportlib import cli, deliver
 from reportlib import params as params_mod
 from reportlib.environment import command_settings
 from reportlib.errors import ReportError
+from reportlib.warehouse import history
 from tests.conftest import ACME
 from tests.render.test_render import run
 from tests.smtp import SmtpServer, free_port
@@ -631,3 +633,169 @@ def test_a_column_of_links_to_files_beside_the_report_is_not_in_the_email(tmp_pa
     mixed = ('<table><tr><th>A</th></tr><tr><td><a href="x.csv">CSV</a></td></tr>'
              "<tr><td>texto</td></tr></table>")
     assert deliver.without_file_columns(mixed) == mixed
+
+
+class StoppingInbox:
+    """An SMTP server's handler that takes a message whole (as an MTA queues it once the
+    final dot is in) and, before it answers 250, sends `signum` to the sending command: the
+    command is stopped after the server has the message and before it hears so."""
+
+    def __init__(self, signum: int) -> None:
+        self.messages: list = []
+        self.signum = signum
+        self.pid: int | None = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        import asyncio
+        import os
+        from email import message_from_bytes, policy
+
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
+                                                                    policy=policy.default)))
+        if self.pid is not None and len(self.messages) == 1:
+            os.kill(self.pid, self.signum)
+            await asyncio.sleep(0.5)  # the command gets the signal while it awaits the answer
+        return "250 OK"
+
+
+def email_process(tmp_path, warehouse, params_dir, now="2026-11-20T10:00:00+00:00"):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "reportlib.cli", "email", "--tenant", "acme", "--period",
+         "2026-10", "--report", "consumption", "--report", "campaigns", "--now", now,
+         "--warehouse", str(warehouse), "--params", str(params_dir), "--outputs",
+         str(tmp_path / "out")], env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize(("signum", "code", "word"), [
+    (signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
+def test_a_send_stopped_by_a_signal_is_recorded_and_never_sent_again(
+        tmp_path, tiny_warehouse, params_dir, smtp_env, signum, code, word):
+    """`kill PID` (or Ctrl-C) while the server takes a message: the server had it, the
+    command died before recording it, and the next `reportlib email` sent it again to every
+    address of the list. The send now ends and is recorded before the command stops (exit
+    143/130, one line); the rerun sends only what had not gone, each address once in all."""
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["cfo@acme.example", "ops@acme.example"],
+        "campaigns": ["mkt@acme.example"]}))
+    hand_made_reports(tmp_path / "out" / "acme" / "2026-10", ("consumption", "campaigns"))
+    inbox = StoppingInbox(signum)
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_env)
+    server.start()
+    try:
+        process = email_process(tmp_path, tiny_warehouse, params_dir)
+        inbox.pid = process.pid
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == code, (out, err)
+        assert err.splitlines() == [f"reportlib email: {word}"], err
+        assert email_process(tmp_path, tiny_warehouse, params_dir,
+                             "2026-11-20T10:05:00+00:00").wait(timeout=120) == 0
+    finally:
+        server.stop()
+    received = sorted(a for rcpt, _ in inbox.messages for a in rcpt)
+    assert received == ["cfo@acme.example", "mkt@acme.example", "ops@acme.example"]
+    events = history.events(tiny_warehouse)  # what `reportlib history` prints
+    assert sorted((e.report, e.outcome, e.detail.split(", ", 1)[1]) for e in events) == [
+        ("campaigns", "sent", "campaigns: mkt@acme.example"),
+        ("consumption", "sent", "consumption: cfo@acme.example, ops@acme.example")]
+
+
+class CuttingInbox(StoppingInbox):
+    """Takes the first message whole, then either kills the sending command outright
+    (SIGKILL: no handler runs) or drops the connection without answering."""
+
+    def __init__(self, cut: str) -> None:
+        super().__init__(signal.SIGKILL)
+        self.cut = cut
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        if self.cut == "kill" or self.messages:
+            return await super().handle_DATA(server, session, envelope)
+        from email import message_from_bytes, policy
+
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
+                                                                    policy=policy.default)))
+        server.transport.close()  # the message is queued; its answer never comes
+        return "250 OK"
+
+
+@pytest.mark.parametrize("cut", ["kill", "connection"])
+def test_a_send_cut_off_after_the_server_took_it_is_unconfirmed_and_not_sent_twice(
+        tmp_path, tiny_warehouse, params_dir, smtp_env, cut, capsys):
+    """The command killed outright (SIGKILL) while the server took a message, or the
+    connection lost once the whole message had gone: whether it was delivered is unknown.
+    The rerun sent it again to the whole list (recorded nowhere, or recorded failed). Now it
+    is recorded `unconfirmed`, said once (exit 1) naming what to run, never sent again by
+    itself; `--resend-unconfirmed` sends it to those recipients, once."""
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["cfo@acme.example", "ops@acme.example"],
+        "campaigns": ["mkt@acme.example"]}))
+    hand_made_reports(tmp_path / "out" / "acme" / "2026-10", ("consumption", "campaigns"))
+    inbox = CuttingInbox(cut)
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_env)
+    server.start()
+    argv = ["email", "--tenant", "acme", "--period", "2026-10", "--report", "consumption",
+            "--warehouse", str(tiny_warehouse), "--params", str(params_dir), "--outputs",
+            str(tmp_path / "out")]
+    try:
+        process = email_process(tmp_path, tiny_warehouse, params_dir)
+        inbox.pid = process.pid
+        out, err = process.communicate(timeout=120)
+        if cut == "kill":
+            assert process.returncode == -signal.SIGKILL, (out, err)
+        else:
+            assert process.returncode == 1, (out, err)
+            assert out.splitlines()[0].startswith(
+                "acme 2026-10 consumption [consumption]: unconfirmed: not known whether 2 "
+                "recipient(s) have it: the connection to SMTP server "
+                f"127.0.0.1:{smtp_env} was lost after the whole message had gone")
+        capsys.readouterr()
+        first = cli.main([*argv, "--report", "campaigns", "--now", "2026-11-20T10:05:00+00:00"])
+        lines = capsys.readouterr().out.splitlines()
+        assert len(inbox.messages) == 2  # campaigns' list; consumption's not again
+        assert sorted(a for rcpt, _ in inbox.messages for a in rcpt) == [
+            "cfo@acme.example", "mkt@acme.example", "ops@acme.example"]
+        if cut == "kill":  # found by this run: said once, as such
+            assert first == 1
+            assert lines[0] == (
+                "acme 2026-10 consumption [consumption]: unconfirmed: not known whether 2 "
+                "recipient(s) have it: the send was cut off after the server may have taken "
+                "the message (the command stopped before the server's answer was recorded); "
+                "it is not sent to them again unless `reportlib email --resend-unconfirmed` "
+                "is run for this report")
+        else:
+            assert first == 0
+            assert lines[0] == ("acme 2026-10 consumption [consumption]: skipped: already "
+                                "sent for this output (2 recipient(s) unconfirmed)")
+        assert cli.main([*argv, "--now", "2026-11-20T10:10:00+00:00"]) == 0
+        assert "(2 recipient(s) unconfirmed)" in capsys.readouterr().out
+        assert [e.outcome for e in history.events(tiny_warehouse)
+                if e.report == "consumption"] == ["unconfirmed"]
+        # The operator asked one of them: they do not have it.
+        assert cli.main([*argv, "--resend-unconfirmed", "--now",
+                         "2026-11-20T10:15:00+00:00"]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "acme 2026-10 consumption [consumption]: sent: 2 recipient(s)"]
+        assert cli.main([*argv, "--resend-unconfirmed", "--now",
+                         "2026-11-20T10:20:00+00:00"]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "acme 2026-10 consumption [consumption]: skipped: already sent for this output"]
+    finally:
+        server.stop()
+    assert [sorted(rcpt) for rcpt, _ in inbox.messages] == [
+        ["cfo@acme.example", "ops@acme.example"], ["mkt@acme.example"],
+        ["cfo@acme.example", "ops@acme.example"]]

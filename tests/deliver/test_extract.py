@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -14,6 +15,7 @@ from reportlib import params as params_mod
 from reportlib.deliver.extract import TABLES, check_range, extract
 from reportlib.errors import ReportError
 from tests.conftest import ACME, webhook, write
+from tests.full_disk import needs_tmpfs, on_small_disk
 
 TODAY = date(2026, 11, 25)
 
@@ -254,3 +256,43 @@ def test_a_quote_in_a_path_is_a_path_like_any_other(tmp_path, warehouse):
                              date(2026, 10, 31), "csv", folder / "it's.csv", TODAY)
     assert path == folder / "it's.csv" and rows == 2
     assert [r["message_id"] for r in csv.DictReader(path.open(encoding="utf-8"))] == ["m1", "m2"]
+
+
+@needs_tmpfs
+def test_a_full_disk_leaves_the_last_extract_whole_and_names_the_file(tmp_path, warehouse,
+                                                                      params_dir):
+    """Every table again into a folder on a disk with room for a few of them: the first
+    tables were written and the rest not (one extract of two runs), and the line said 'the
+    disk is full: could not write a file' (DuckDB's words in JSON, its quotes escaped). Now
+    the folder is as it was, nothing temporary is left, and the line names the table's file.
+    The disk is a real tmpfs (tests/full_disk.py)."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    folder = tmp_path / "extracts"
+    argv = [sys.executable, "-m", "reportlib.cli", "extract", "--tenant", "acme",
+            "--all-tables", "--from", "2026-10-01", "--to", "2026-10-31", "--today",
+            "2026-11-20", "--warehouse", str(warehouse), "--params", str(params_dir), "--out",
+            str(folder / "acme")]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    assert subprocess.run(argv, capture_output=True, text=True, env=env).returncode == 0
+    # The tables, now in Parquet beside the CSVs: each takes pages this disk does not have.
+    argv[argv.index("--out"):argv.index("--out")] = ["--format", "parquet"]
+
+    def files() -> dict[str, str]:
+        return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    before = files()
+    used = sum(-(-p.stat().st_size // 4096) * 4 for p in folder.rglob("*") if p.is_file())
+    done = on_small_disk(folder, f"{used + 20}k", argv, env=env)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stdout == ""
+    assert re.fullmatch(
+        rf"reportlib extract: error: the disk is full: could not write {folder}/acme/\w+"
+        r"\.parquet; free some space on that disk and run again\n", done.stderr), done.stderr
+    assert files() == before  # no table replaced, none added, no temporary file

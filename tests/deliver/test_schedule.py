@@ -624,3 +624,240 @@ def test_a_usage_mistake_of_run_due_leaves_the_warehouse_as_it_was(
                      "--outputs", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.strip().endswith(says)
     assert file_hashes(tiny_warehouse.parent) == before
+
+
+def test_run_due_stopped_while_sending_sends_the_rest_on_the_next_call(
+        tmp_path, tiny_warehouse, params_dir, smtp_port, capsys):
+    """SIGTERM (a service stopped, a time limit) while the server takes the first of a slot's
+    two messages: the command swallowed it as that send's failure ('SMTPResponseException:
+    (250, b'OK')', the answer read as QUIT's), went on, and the retry sent that list the
+    report again. Now the send is recorded, the command stops (143), and the next call sends
+    the other list alone and records the slot done."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import REPO
+    from tests.deliver.test_deliver import StoppingInbox
+
+    params_mod.dump_tenant(params_dir, replace(ACME, reports=("consumption",), recipients={
+        "consumption": ["cfo@acme.example", "ops@acme.example"],
+        "all": ["ceo@acme.example"]}))
+    (params_dir / "schedule.yaml").write_text(SCHEDULE)
+    inbox = StoppingInbox(signal.SIGTERM)
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    now = "2026-11-01T10:00:00-03:00"
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reportlib.cli", "schedule", "run-due", "--now", now,
+             "--warehouse", str(tiny_warehouse), "--params", str(params_dir), "--outputs",
+             str(tmp_path / "out"), "--jobs", "1"],
+            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        inbox.pid = process.pid
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 143, (out, err)
+        assert "reportlib schedule: terminated" in err.splitlines(), err
+        assert recorded_runs(tiny_warehouse) == []  # the slot is still to do
+        assert run_due(tmp_path, tiny_warehouse, params_dir, "2026-11-01T10:15:00-03:00") == 0
+    finally:
+        server.stop()
+    assert "preliminary acme 2026-11-01T07:00:00-03:00 2026-10: done" in capsys.readouterr().out
+    assert sorted(a for rcpt, _ in inbox.messages for a in rcpt) == [
+        "ceo@acme.example", "cfo@acme.example", "ops@acme.example"]
+    assert recorded_runs(tiny_warehouse) == [("preliminary", "2026-10", "done")]
+
+
+def test_an_unconfirmed_send_fails_its_slot_once_and_is_not_sent_again(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port):
+    """The connection lost once the whole message had gone: the slot fails and the operator
+    is told once; the next call does not send the report again and records the slot done,
+    saying the recipients are unconfirmed (a failed send was sent again by every retry)."""
+    from aiosmtpd.controller import Controller
+
+    from tests.deliver.test_deliver import CuttingInbox
+
+    (acme_with_recipients / "schedule.yaml").write_text(
+        GAP_SCHEDULE.split("  - name: weekly-again")[0])  # notify + the preliminary entry
+    inbox = CuttingInbox("connection")
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    day = "2026-11-01T{}:00-03:00"
+    try:
+        first, second = [schedule.run_due(datetime.fromisoformat(day.format(at)),
+                                          tiny_warehouse, acme_with_recipients,
+                                          tmp_path / "out", 1, smtp=command_settings().smtp)
+                         for at in ("10:00", "10:30")]
+    finally:
+        server.stop()
+    assert [r.status for r in first + second] == ["failed", "done"]
+    assert "consumption [consumption]: unconfirmed: not known whether 1 recipient(s)" in \
+        first[0].detail and first[0].detail.endswith("operator notified (ops@reportlib.example)")
+    assert second[0].detail == ("acme 2026-10 consumption [consumption]: skipped: already "
+                                "sent for this output (1 recipient(s) unconfirmed)")
+    assert [rcpt for rcpt, _ in inbox.messages] == [["cfo@acme.example"],
+                                                    ["ops@reportlib.example"]]
+
+
+def test_run_due_stopped_while_notifying_never_notifies_twice(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port):
+    """SIGTERM while the server takes the operator's notice of a failed slot: the stop was
+    swallowed ('operator not notified: … SMTPResponseException: (250, b'OK')'), the notice
+    recorded nowhere, and the retry notified again. Now the notice is recorded, the command
+    stops (143), and the next call does not notify again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import REPO
+    from tests.deliver.test_deliver import StoppingInbox
+
+    class Inbox(StoppingInbox, RefusingInbox):  # the report refused, the notice stopped
+        def __init__(self) -> None:
+            StoppingInbox.__init__(self, signal.SIGTERM)
+            self.refused = {"acme.example"}
+
+    (acme_with_recipients / "schedule.yaml").write_text(
+        GAP_SCHEDULE.split("  - name: weekly-again")[0])  # notify + the preliminary entry
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reportlib.cli", "schedule", "run-due", "--now",
+             "2026-11-01T10:00:00-03:00", "--warehouse", str(tiny_warehouse), "--params",
+             str(acme_with_recipients), "--outputs", str(tmp_path / "out"), "--jobs", "1"],
+            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        inbox.pid = process.pid
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 143, (out, err)
+        again = schedule.run_due(datetime.fromisoformat("2026-11-01T10:30:00-03:00"),
+                                 tiny_warehouse, acme_with_recipients, tmp_path / "out", 1,
+                                 smtp=command_settings().smtp)
+    finally:
+        server.stop()
+    assert again[0].status == "failed"
+    assert again[0].detail.endswith("operator notified at 2026-11-01T13:00:00+00:00")
+    assert [rcpt for rcpt, _ in inbox.messages] == [["ops@reportlib.example"]]
+
+
+def test_a_run_due_that_fires_while_the_last_one_runs_does_nothing_and_says_so(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """A cron line firing while the last call still runs (here: still sending): the new call
+    waited for the warehouse, then stopped with 'the warehouse … is busy', exit 2, on every
+    call until the other was done. Now it says the other call does what is due and exits 0;
+    the report goes out once."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import REPO
+
+    class HoldingInbox(RefusingInbox):
+        """Takes a message, and answers once the test lets it."""
+
+        def __init__(self) -> None:
+            super().__init__(set())
+            self.arrived, self.release = threading.Event(), threading.Event()
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.arrived.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return await super().handle_DATA(server, session, envelope)
+
+    (acme_with_recipients / "schedule.yaml").write_text(
+        GAP_SCHEDULE.split("  - name: weekly-again")[0])  # the preliminary entry
+    inbox = HoldingInbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    argv = ["schedule", "run-due", "--now", "2026-11-01T10:00:00-03:00", "--warehouse",
+            str(tiny_warehouse), "--params", str(acme_with_recipients), "--outputs",
+            str(tmp_path / "out"), "--jobs", "1", "--wait", "2"]
+    try:
+        first = subprocess.Popen([sys.executable, "-m", "reportlib.cli", *argv],
+                                 env={**os.environ, "PYTHONPATH": str(REPO)},
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert inbox.arrived.wait(120)  # the first call is sending
+        assert cli.main(argv) == 0
+        out, err = capsys.readouterr()
+        inbox.release.set()
+        first_out, first_err = first.communicate(timeout=120)
+    finally:
+        inbox.release.set()
+        server.stop()
+    assert first.returncode == 0, first_err
+    assert out.startswith("another `reportlib schedule run-due` is running (`")
+    assert "schedule run-due --now 2026-11-01T10:00:00-03:00" in out
+    assert f"(PID {first.pid}, since " in out
+    assert out.endswith("): it does what is due; nothing done by this call\n") and err == ""
+    assert "preliminary acme 2026-11-01T07:00:00-03:00 2026-10: done" in first_out
+    assert [rcpt for rcpt, _ in inbox.messages] == [["cfo@acme.example"]]
+
+
+def test_a_tenant_renamed_or_removed_since_it_ran_fails_alone(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """An entry lists a tenant whose settings file was renamed (or removed) after its slots
+    ran: run-due stopped for every tenant with 'field tenants: unknown tenant', exit 2, on
+    each call of the cron line, and nobody was notified. Now that tenant's slot fails alone,
+    named and notified; the others run. A tenant that never ran stays a typo (usage error)."""
+    (acme_with_recipients / "schedule.yaml").write_text(
+        "notify: ops@reportlib.example\nschedules:\n  - name: daily\n    reports: "
+        "[consumption]\n    tenants: [acme, beta]\n    period: month_to_date\n    cadence: "
+        "daily\n    at: '07:00'\n    email: true\n")
+    server = SmtpServer(smtp_port).start()
+    try:
+        assert run_due(tmp_path, tiny_warehouse, acme_with_recipients,
+                       "2026-10-10T10:00:00-03:00") == 0
+        capsys.readouterr()
+        beta = acme_with_recipients / "tenants" / "beta.yaml"
+        beta.rename(beta.with_name("beta-old.yaml.bak"))
+        assert run_due(tmp_path, tiny_warehouse, acme_with_recipients,
+                       "2026-10-11T10:00:00-03:00") == 1
+        out = capsys.readouterr().out.splitlines()
+    finally:
+        server.stop()
+    assert out == [
+        "daily acme 2026-10-11T07:00:00-03:00 2026-10: done",
+        f"daily beta 2026-10-11T07:00:00+00:00 2026-10: failed: unknown tenant 'beta': no "
+        f"{beta}; operator notified (ops@reportlib.example)"]
+    assert [m["Subject"] for _, m in server.inbox.messages][-1] == (
+        "reportlib: scheduled run failed: daily beta 2026-10")
+
+
+def test_status_after_a_clock_that_was_ahead_says_the_last_slot_really_run(
+        tmp_path, tiny_warehouse, acme_with_recipients, smtp_port, capsys):
+    """run-due once under a clock a year ahead (a slot of December 2027 recorded, waiting for
+    data), then on the right clock: `status` took the December 2027 slot for the last one
+    and never said the slot really run since. It now gives the last slot at or before now,
+    and the one recorded after now apart, saying the clock was ahead then or is behind now."""
+    (acme_with_recipients / "schedule.yaml").write_text(SCHEDULE)
+    server = SmtpServer(smtp_port).start()
+    try:
+        for now in ("2027-12-01T10:00:00-03:00", "2026-11-01T10:00:00-03:00"):
+            run_due(tmp_path, tiny_warehouse, acme_with_recipients, now)
+        capsys.readouterr()
+        assert cli.main(["schedule", "status", "--now", "2026-11-02T10:00:00-03:00",
+                         "--warehouse", str(tiny_warehouse), "--params",
+                         str(acme_with_recipients)]) == 0
+    finally:
+        server.stop()
+    [preliminary, _] = capsys.readouterr().out.splitlines()
+    assert preliminary.startswith(
+        "preliminary acme: last 2026-11-01T07:00:00-03:00 2026-10: done at 2026-11-01T13:00")
+    assert preliminary.endswith(
+        "; recorded for a time after now: 2027-12-01T07:00:00-03:00 2027-11: waiting (the "
+        "clock was ahead when it ran, or is behind now)")

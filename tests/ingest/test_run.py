@@ -16,6 +16,7 @@ import pytest
 from reportlib import cli, ingest
 from reportlib.errors import ReportError
 from tests.conftest import scope_connection, write
+from tests.full_disk import needs_tmpfs, on_small_disk
 
 HEADER = ("MessageId,CampaignId,Sender,AgentIdentity,BotId,PhoneNumberId,Recipient,"
           "TemplateName,Category,AcceptedAt,SentAt,DeliveredAt,ReadAt,FailedAt,ErrorCode,"
@@ -760,3 +761,47 @@ def test_a_brazilian_number_without_its_country_code_is_not_taken_for_north_amer
               "country code?)")
     assert rows(tmp_path, "SELECT value, reason FROM rejected_rows ORDER BY line") == [
         ("11987654321", reason), ("+1 198 765 4321", reason), ("1650555123", reason)]
+
+
+@needs_tmpfs
+def test_a_full_disk_stops_the_ingest_saying_what_was_loaded(tmp_path, params_dir):
+    """The warehouse's disk fills while a large file loads: the ingest recorded that good
+    file, and every later one, 'unreadable: cannot be read (… No space left on device)', went
+    on, and ended with one line that said none of the files it had loaded. Now that file is
+    rolled back and the ingest stops there: each file done before it is said, then the full
+    disk naming the file; exit 1; the next run (with room) loads the rest. The disk is a real
+    tmpfs (tests/full_disk.py)."""
+    import subprocess
+
+    from tests.conftest import REPO
+
+    write(tmp_path / "sources/acme/notifications/a.csv", HEADER + GOOD)
+    argv = [sys.executable, "-m", "reportlib.cli", "ingest", str(tmp_path / "sources"),
+            "--warehouse", str(tmp_path / "wh" / "wh.duckdb"), "--params", str(params_dir)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    assert subprocess.run(argv, capture_output=True, env=env).returncode == 0
+    write(tmp_path / "sources/acme/notifications/a2.csv", HEADER + GOOD.replace("m1,", "n1,"))
+    write(tmp_path / "sources/acme/notifications/b.csv", HEADER + "".join(
+        GOOD.replace("m1,", f"b{i},") for i in range(60_000)))  # about 6 MB
+    write(tmp_path / "sources/beta/notifications/c.csv", HEADER + GOOD.replace("m1,", "c1,"))
+    used = sum(-(-p.stat().st_size // 4096) * 4 for p in (tmp_path / "wh").iterdir())
+    done = on_small_disk(tmp_path / "wh", f"{used + 768}k", argv, env=env)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    sources = tmp_path / "sources"
+    assert done.stdout.splitlines() == [
+        "acme/notifications/a.csv: unchanged, 1 loaded, 0 rejected",
+        "acme/notifications/a2.csv: loaded, 1 loaded, 0 rejected"]
+    assert done.stderr.startswith(
+        f"reportlib ingest: error: the disk is full: could not write {tmp_path}/wh/wh.duckdb")
+    assert done.stderr.endswith("; free some space on that disk and run again; the files "
+                                "above are as they say, each whole (the one being loaded was "
+                                "rolled back); the next run reads the rest\n")
+    assert len(done.stderr.splitlines()) == 1
+    con = duckdb.connect(str(tmp_path / "wh" / "wh.duckdb"), read_only=True)
+    logged = con.execute("SELECT file, status FROM ingest_log ORDER BY file").fetchall()
+    con.close()
+    assert logged == [(f"{sources}/acme/notifications/a.csv", "loaded"),
+                      (f"{sources}/acme/notifications/a2.csv", "loaded")]
+    again = subprocess.run(argv, capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "b.csv: loaded, 60000 loaded" in again.stdout and "c.csv: loaded" in again.stdout

@@ -14,6 +14,7 @@ from reportlib import cli, registry
 from reportlib.look.i18n import Formatter
 from reportlib.render import runner
 from tests.conftest import REPO
+from tests.full_disk import needs_tmpfs, on_small_disk
 
 # End-to-end: `pytest -m 'not slow'` leaves this module out.
 pytestmark = pytest.mark.slow
@@ -224,3 +225,54 @@ def test_another_folder_of_notebooks_is_used_when_the_environment_names_it(tmp_p
     assert notebook_path("chatbots") == mine
     with pytest.raises(ReportError, match="no notebook"):
         notebook_path("consumption")
+
+
+PUBLISH_ON_A_FULL_DISK = """
+import sys
+from pathlib import Path
+from reportlib.errors import disk_full
+from reportlib.render import JobResult, RenderOutput, publish
+out_dir = Path(sys.argv[1])
+result = JobResult("acme", "2026-10", "campaigns", "ok")
+files = {"campaigns.ipynb": b"n" * 20_000, "campaigns.pdf": b"p" * 20_000,
+         "campaigns/c-1.csv": b"c" * 20_000, "campaigns.html": b"h" * 900_000}
+try:
+    publish(out_dir, RenderOutput(result, files))
+except OSError as exc:
+    print(disk_full(exc))
+    sys.exit(3)
+"""
+
+
+@needs_tmpfs
+def test_a_full_disk_while_publishing_leaves_the_last_good_report_whole(tmp_path):
+    """A report's new files, published on a disk with room for all but its page: its notebook,
+    PDF and CSV folder were replaced and its HTML was not (a report of two runs), and the
+    half-written page stayed as '.campaigns.html.<hex>.tmp'. Now nothing of it is replaced
+    and nothing is left behind. A real full disk: a 700 KB tmpfs."""
+    import hashlib
+    import os
+    import sys
+
+    out_dir = tmp_path / "out" / "acme" / "2026-10"
+    (out_dir / "campaigns").mkdir(parents=True)
+    for name, size in (("campaigns.ipynb", 9_000), ("campaigns.pdf", 9_000),
+                       ("campaigns.html", 9_000), ("campaigns/c-1.csv", 9_000),
+                       ("manifest.json", 900)):
+        (out_dir / name).write_bytes(name.encode() * (size // len(name)))
+
+    def files() -> dict[str, str]:
+        return {str(p.relative_to(tmp_path / "out")): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((tmp_path / "out").rglob("*")) if p.is_file()}
+
+    before = files()
+    done = on_small_disk(tmp_path / "out", "700k", [
+        sys.executable, "-c", PUBLISH_ON_A_FULL_DISK, str(out_dir)],
+        env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.strip() == (f"the disk is full: could not write {out_dir}/campaigns.html; "
+                                   "free some space on that disk and run again")
+    assert files() == before  # nothing replaced, no temporary file or staging folder left
+    assert sorted(os.listdir(out_dir)) == sorted(["campaigns", "campaigns.html",
+                                                  "campaigns.ipynb", "campaigns.pdf",
+                                                  "manifest.json"])

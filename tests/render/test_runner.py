@@ -10,6 +10,8 @@ import pytest
 
 from reportlib.render import runner
 from tests.conftest import utc
+from tests.deliver.test_extract import warehouse  # noqa: F401  (the fixture: acme and beta rows)
+from tests.full_disk import needs_tmpfs, on_small_disk
 
 # End-to-end: `pytest -m 'not slow'` leaves this module out.
 pytestmark = pytest.mark.slow
@@ -133,3 +135,135 @@ def test_a_tenant_whose_outputs_cannot_be_written_fails_alone(tmp_path, two_tena
     assert not (outputs / ".staging").exists()
     assert {(e.tenant, e.outcome) for e in history.events(two_tenant_warehouse)} == {
         ("acme", "failed"), ("beta", "ok")}
+
+
+BIG_OUTPUT = 'import os\nif os.environ.get("BIG_OUTPUT_FOR") == tenant:\n    print("x" * 3_000_000)'
+
+
+@needs_tmpfs
+@pytest.mark.parametrize("stops", ["bundle", "notebook"])
+def test_a_full_disk_fails_the_report_it_stops_and_the_others_are_published(
+        tmp_path, warehouse, params_dir, stops):  # noqa: F811
+    """Two tenants rendered again into an outputs folder on a disk with room for one of them,
+    full while publishing beta's 3 MB notebook, or while building beta's bundle (--jobs 1
+    builds them in the command): the run stopped at the first write that failed ('reportlib
+    run: error: the disk is full: could not write a file', or the bundle's file), saying
+    nothing of each report, leaving out of the history and the index what it had published,
+    and the half-written file behind. Now that report alone fails, its line naming the file,
+    its last good files and manifest as they were; the other is published, indexed and
+    recorded; nothing temporary is left; exit 1. The disk is a real tmpfs
+    (tests/full_disk.py)."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+    import nbformat
+    import yaml
+
+    from tests.conftest import REPO
+
+    notebook = nbformat.read(str(REPO / "examples" / "message_digest.ipynb"), as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(BIG_OUTPUT))
+    nbformat.write(notebook, str(tmp_path / "digest.ipynb"))
+    entry = yaml.safe_load((REPO / "examples" / "reports.yaml").read_text("utf-8"))
+    entry["reports"]["message_digest"]["notebook"] = str(tmp_path / "digest.ipynb")
+    (params_dir / "reports.yaml").write_text(yaml.safe_dump(entry), "utf-8")
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "reportlib.cli", "run", "--tenant", "acme", "--tenant",
+            "beta", "--period", "2026-10", "--as-of", "2026-11-20", "--report",
+            "message_digest", "--warehouse", str(warehouse), "--params", str(params_dir),
+            "--outputs", str(out), "--jobs", "1", "--force"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.run(argv, capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+
+    def files(folder) -> dict[str, str]:
+        return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    def kib(path) -> int:
+        return -(-path.stat().st_size // 4096) * 4
+
+    before = files(out)
+    first_manifest = (out / "beta" / "2026-10" / "manifest.json").read_text("utf-8")
+    used = sum(kib(p) for p in out.rglob("*") if p.is_file())
+    # Room for one bundle more (acme's, built first: it has more rows), or for both and
+    # acme's report, never for beta's 3 MB notebook.
+    bundles = sum(kib(p) for p in out.glob("*/2026-10/bundle.duckdb"))
+    room = bundles // 2 + 256 if stops == "bundle" else bundles + 1536
+    done = on_small_disk(out, f"{used + room}k", argv, env={**env, "BIG_OUTPUT_FOR": "beta"})
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "acme 2026-10 message_digest: ok"
+    if stops == "bundle":
+        assert lines[1].startswith(
+            "beta 2026-10 message_digest: FAILED: the disk is full: could not write "
+            f"{out}/.staging/beta/2026-10/.bundle-")
+    else:
+        assert lines[1] == (
+            "beta 2026-10 message_digest: FAILED: nothing of it was published: the disk is "
+            f"full: could not write {out}/beta/2026-10/message_digest.ipynb; free some space "
+            "on that disk and run again")
+    assert "Traceback" not in done.stderr and "error" not in done.stderr, done.stderr
+    after = files(out)
+    assert {k: v for k, v in after.items() if k.startswith("beta/") and "manifest" not in k} \
+        == {k: v for k, v in before.items() if k.startswith("beta/") and "manifest" not in k}
+    was, now = (json.loads(text)["reports"]["message_digest"] for text in (
+        first_manifest, (out / "beta" / "2026-10" / "manifest.json").read_text("utf-8")))
+    assert now["status"] == "failed" and now["last_good"]["files"] == was["files"]
+    assert after["acme/2026-10/manifest.json"] != before["acme/2026-10/manifest.json"]
+    assert after["index.html"] != before["index.html"]
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp") or "staging" in p.name]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    runs = con.execute("SELECT tenant_id, status FROM run_history").fetchall()
+    con.close()
+    assert sorted(runs) == [("acme", "ok"), ("acme", "ok"), ("beta", "failed"), ("beta", "ok")]
+
+
+@needs_tmpfs
+def test_an_index_the_disk_has_no_room_for_is_said_after_every_report(
+        tmp_path, warehouse, params_dir):  # noqa: F811
+    """A site of 2,500 tenant-periods (a 4 MB index) whose disk has room for a report
+    rendered again but not for the new index: the run ended with 'the disk is full: could not
+    write a file', no report's line, and the half-written index behind. Now each report is
+    said, then the index ('index not updated: the disk is full: could not write
+    …/index.html'), exit 1; the old index stays whole, nothing temporary is left."""
+    import hashlib
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import REPO
+
+    entry = yaml.safe_load((REPO / "examples" / "reports.yaml").read_text("utf-8"))
+    entry["reports"]["message_digest"]["notebook"] = str(REPO / "examples" /
+                                                         "message_digest.ipynb")
+    (params_dir / "reports.yaml").write_text(yaml.safe_dump(entry), "utf-8")
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "reportlib.cli", "run", "--tenant", "acme", "--period",
+            "2026-10", "--as-of", "2026-11-20", "--report", "message_digest", "--warehouse",
+            str(warehouse), "--params", str(params_dir), "--outputs", str(out), "--jobs", "1",
+            "--force"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.run(argv, capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+    for n in range(2500):  # other tenants' periods, as the index lists them
+        folder = out / f"t{n:04d}" / "2026-10"
+        folder.mkdir(parents=True)
+        shutil.copy(out / "acme" / "2026-10" / "manifest.json", folder / "manifest.json")
+    index = hashlib.sha256((out / "index.html").read_bytes()).hexdigest()
+    used = sum(-(-p.stat().st_size // 4096) * 4 for p in out.rglob("*") if p.is_file())
+    bundle = (out / "acme" / "2026-10" / "bundle.duckdb").stat().st_size // 1024
+    done = on_small_disk(out, f"{used + bundle + 512}k", argv, env=env)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stdout.splitlines() == ["acme 2026-10 message_digest: ok"]
+    assert done.stderr.splitlines()[-1] == (
+        f"reportlib run: error: index not updated: the disk is full: could not write "
+        f"{out}/index.html; free some space on that disk and run again")
+    assert hashlib.sha256((out / "index.html").read_bytes()).hexdigest() == index
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp") or "staging" in p.name]
