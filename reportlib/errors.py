@@ -98,7 +98,8 @@ _stop_signals: list[int] = []  # the stop signals (SIGINT, SIGTERM) this command
 
 
 def stop_requested(signum: int) -> None:
-    """Called by the command's handler of SIGINT or SIGTERM, which then raises its exception."""
+    """Called by the command's handler of SIGINT or SIGTERM, which then raises its exception
+    unless the command is inside `stop_held`."""
     _stop_signals.append(signum)
 
 
@@ -120,14 +121,15 @@ def stop_held() -> Iterator[None]:
     """A block that a stop signal does not cut short: the signal is noted, the block ends,
     and the stop comes right after it. For what must not be left half done: a message the
     SMTP server may already have taken is recorded before the command stops (cut off there,
-    it was sent again by the next run)."""
+    it was sent again by the next run). The stop comes after a block that ends in an error
+    too (the server refusing the message): caught as that error, the stop was lost."""
     _held.append(1)
     try:
         yield
     finally:
         _held.pop()
-    if not _held and _stop_signals:
-        raise (Terminated() if _stop_signals[-1] == signal.SIGTERM else KeyboardInterrupt())
+        if not _held and _stop_signals:
+            raise (Terminated() if _stop_signals[-1] == signal.SIGTERM else KeyboardInterrupt())
 
 
 def stop_signal() -> int | None:

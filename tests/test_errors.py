@@ -49,3 +49,30 @@ def test_duckdbs_copy_to_a_full_disk_names_the_file_it_was_writing():
     assert disk_full(duckdb.IOException(copy)) == (
         "the disk is full: could not write /srv/extracts/varejo_sul/tickets.csv; free some "
         "space on that disk and run again")
+
+
+def test_a_stop_held_through_a_block_that_ends_in_an_error_still_stops():
+    """SIGTERM while the server took the operator's notice, and the server then refused it
+    (451): the block ended in SMTPDataError, which the notice's caller catches as a failed
+    send, and the stop was lost (run-due went on to its next slots). The stop now comes out of
+    the block whatever it ends in, the error as its context; a nested block waits for the
+    outer one."""
+    import signal
+    import smtplib
+
+    import pytest
+
+    from reportlib import errors
+
+    errors.clear_stop()
+    try:
+        with pytest.raises(errors.Terminated) as stopped:
+            with errors.stop_held():
+                with errors.stop_held():
+                    errors.stop_requested(signal.SIGTERM)
+                assert errors.stop_is_held()  # the inner block ended: still held
+                raise smtplib.SMTPDataError(451, b"try again later")
+        assert isinstance(stopped.value.__context__, smtplib.SMTPDataError)
+        assert not errors.stop_is_held()
+    finally:
+        errors.clear_stop()

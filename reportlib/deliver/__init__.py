@@ -525,6 +525,7 @@ class Delivery:
     status: str  # sent | failed | unconfirmed (`UNCONFIRMED`) | skipped | no_recipients
     detail: str = ""
     retry_at: datetime | None = None  # a failed send held by its backoff until then
+    unconfirmed: int = 0  # recipients not known to have this output (`UNCONFIRMED`)
 
     def line(self) -> str:
         # the detail may quote an SMTP server's reply: escaped, it stays one line
@@ -718,6 +719,12 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
                 results.append(_deliver_once(con, tenant, period, report, list_name,
                                              addresses, digest, out_dir, settings, now,
                                              respect_backoff, figures, resend_unconfirmed))
+        # A send a stopped command left `sending` for an output since rendered again (or a
+        # list since renamed) is met by no send of this run: resolved here, not left
+        # `sending` for ever.
+        con.execute("UPDATE deliveries SET status = 'unconfirmed', error = ? WHERE "
+                    "tenant_id = ? AND period = ? AND list_contains(?, report) AND "
+                    "status = 'sending'", [UNCONFIRMED, tenant.tenant_id, period, reports])
     finally:
         con.close()
     return results
@@ -750,8 +757,8 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
                   settings, now, respect_backoff, figures_sha256=None,
                   resend_unconfirmed=False) -> Delivery:
     """Send one output to one list, once per address: after a send the server accepted only
-    in part, the next attempt goes to the refused addresses alone (the message's To: still
-    names the whole list). The addresses the server took are recorded `sending` before the
+    in part, the next attempt goes to the addresses that do not have it alone (those refused,
+    and one added to the list since; the message's To: still names the whole list). The addresses the server took are recorded `sending` before the
     message goes, and a stop signal waits until the server's answer is recorded: cut off
     there, the command left nothing recorded and the next run sent the message again."""
     key = [tenant.tenant_id, period, report, digest, list_name]
@@ -767,15 +774,18 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
 
     unconfirmed = named("unconfirmed") - named("sent")
     sent = named("sent") if resend_unconfirmed else named("sent", "unconfirmed")
-    failed = named("failed") | (unconfirmed if resend_unconfirmed else set())
-    # Nothing sent yet: the whole list; else only the addresses refused before.
-    remaining = [a for a in addresses if a not in sent and (not sent or a in failed)]
+    # Every address of the list that does not have this output yet: those refused before,
+    # and one added to the list since.
+    remaining = [a for a in addresses if a not in sent]
+    # A cut-off send found now is said once as such, whatever else this attempt does (exit 1;
+    # a scheduled slot is notified).
+    found = _unconfirmed_note(cut_off, UNCONFIRMED) if cut_off else ""
     if not remaining:
-        if cut_off:  # found now: said once as such (exit 1; a scheduled slot is notified)
-            return Delivery(*key[:3], list_name, "unconfirmed",
-                            _unconfirmed_note(cut_off, UNCONFIRMED))
+        if cut_off:
+            return Delivery(*key[:3], list_name, "unconfirmed", found, unconfirmed=cut_off)
         return Delivery(*key[:3], list_name, "skipped", "already sent for this output" + (
-            f" ({len(unconfirmed)} recipient(s) unconfirmed)" if unconfirmed else ""))
+            f" ({len(unconfirmed)} recipient(s) unconfirmed)" if unconfirmed else ""),
+            unconfirmed=len(unconfirmed))
     last = max((attempt for *_, attempt, _ in history), default=0)
     held = max((at for *_, attempt, at in history if attempt == last and at is not None),
                default=None)
@@ -831,12 +841,18 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
             record("failed", failed_now, reasons[0])
     elif failed_now:
         record("failed", failed_now, reasons[0])
+    lost = len(remaining) - len(failed_now) if outcome == "unconfirmed" else 0
+    notes = [found] if found else []
+    if lost:  # the connection lost after the whole message had gone
+        notes.append(_unconfirmed_note(lost, reasons.pop()))
     if failed_now:
-        return Delivery(*key[:3], list_name, "failed", "; ".join(reasons) + (
-            f"; sent to {len(sent_now)} other recipient(s)" if sent_now else ""))
-    if outcome == "unconfirmed":
-        return Delivery(*key[:3], list_name, "unconfirmed",
-                        _unconfirmed_note(len(remaining), reasons[-1]))
+        return Delivery(*key[:3], list_name, "failed", "; ".join([*reasons, *notes]) + (
+            f"; sent to {len(sent_now)} other recipient(s)" if sent_now else ""),
+            unconfirmed=cut_off + lost)
+    if notes:
+        return Delivery(*key[:3], list_name, "unconfirmed", "; ".join(
+            ([f"sent to {len(sent_now)} recipient(s)"] if sent_now else []) + notes),
+            unconfirmed=cut_off + lost)
     return Delivery(*key[:3], list_name, "sent", f"{len(sent_now)} recipient(s)")
 
 

@@ -458,7 +458,7 @@ def _run(due: Due, now: datetime, warehouse_path: Path, params_dir: Path, output
         failed += [d.line() for d in sent
                    if d.status in ("failed", "unconfirmed") or d.retry_at]
         notes += [d.line() for d in sent if d.status == "no_recipients" or (
-            d.status == "skipped" and "unconfirmed" in d.detail)]
+            d.status == "skipped" and d.unconfirmed)]
     # A slot whose reports had no data yet (analytics often arrive late) stays open: the
     # next run-due renders and sends it once the data is there. A report found `unchanged`
     # is as it was published, so one published as no_data is still waiting.

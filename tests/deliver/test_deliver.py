@@ -799,3 +799,112 @@ def test_a_send_cut_off_after_the_server_took_it_is_unconfirmed_and_not_sent_twi
     assert [sorted(rcpt) for rcpt, _ in inbox.messages] == [
         ["cfo@acme.example", "ops@acme.example"], ["mkt@acme.example"],
         ["cfo@acme.example", "ops@acme.example"]]
+
+
+class RefusingCuttingInbox(CuttingInbox):
+    """CuttingInbox (the command killed while the server takes the first message) whose
+    server answers 550 to an address starting with `zz` while `refusing`."""
+
+    refusing = True
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.refusing and address.startswith("zz"):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_cut_off_send_is_said_when_the_rerun_sends_to_others_of_the_list(
+        tmp_path, tiny_warehouse, params_dir, smtp_env, capsys):
+    """The list is cfo and zz: zz refused (550), the message to cfo killed while the server
+    took it. The rerun sends to zz (its mailbox back) and said only 'sent: 1 recipient(s)',
+    exit 0: that cfo may not have the report was never said. Now the line says both (exit 1,
+    so a scheduled slot is notified once), and the run after says nothing more of it."""
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["cfo@acme.example", "zz@acme.example"]}))
+    hand_made_reports(tmp_path / "out" / "acme" / "2026-10", ("consumption",))
+    inbox = RefusingCuttingInbox("kill")
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_env)
+    server.start()
+    try:
+        process = email_process(tmp_path, tiny_warehouse, params_dir)
+        inbox.pid = process.pid
+        process.communicate(timeout=120)
+        assert process.returncode == -signal.SIGKILL
+        capsys.readouterr()
+        inbox.refusing = False  # zz's mailbox exists again
+        assert email(tmp_path, tiny_warehouse, params_dir, "2026-11-20T10:05:00+00:00") == 1
+        (line,) = capsys.readouterr().out.splitlines()
+        assert line.startswith("acme 2026-10 consumption [consumption]: unconfirmed: sent to 1 "
+                               "recipient(s); not known whether 1 recipient(s) have it: the "
+                               "send was cut off"), line
+        assert email(tmp_path, tiny_warehouse, params_dir, "2026-11-20T10:10:00+00:00") == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "acme 2026-10 consumption [consumption]: skipped: already sent for this output "
+            "(1 recipient(s) unconfirmed)"]
+    finally:
+        server.stop()
+    assert [rcpt for rcpt, _ in inbox.messages] == [["cfo@acme.example"], ["zz@acme.example"]]
+
+
+def test_an_address_added_to_the_list_gets_the_report_already_sent_to_the_others(
+        tmp_path, tiny_warehouse, params_dir, smtp_env, capsys):
+    """The report went to cfo; ops is then added to the list. The next `reportlib email` sent
+    nothing ('already sent for this output'): a retry went only to addresses refused before,
+    so ops never had this report. Now ops gets it, alone, and cfo not again."""
+    from dataclasses import replace
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["cfo@acme.example"]}))
+    hand_made_reports(tmp_path / "out" / "acme" / "2026-10", ("consumption",))
+    server = SmtpServer(smtp_env).start()
+    try:
+        assert email(tmp_path, tiny_warehouse, params_dir) == 0
+        params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+            "consumption": ["cfo@acme.example", "ops@acme.example"]}))
+        capsys.readouterr()
+        assert email(tmp_path, tiny_warehouse, params_dir, "2026-11-20T10:05:00+00:00") == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "acme 2026-10 consumption [consumption]: sent: 1 recipient(s)"]
+    finally:
+        server.stop()
+    assert [rcpt for rcpt, _ in server.inbox.messages] == [
+        ["cfo@acme.example"], ["ops@acme.example"]]
+
+
+def test_a_cut_off_send_of_an_output_rendered_again_is_not_left_sending(
+        tmp_path, tiny_warehouse, params_dir, smtp_env, capsys):
+    """Killed while the server took the report, which is then rendered again (another
+    output): its `sending` row met no send of a later run and stayed 'sending' for ever,
+    shown by history without a reason. It is now `unconfirmed`, with the reason, once a run
+    e-mails that report; the new output goes to the whole list."""
+    from dataclasses import replace
+
+    import duckdb
+    from aiosmtpd.controller import Controller
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["cfo@acme.example", "ops@acme.example"]}))
+    folder = hand_made_reports(tmp_path / "out" / "acme" / "2026-10", ("consumption",))
+    inbox = CuttingInbox("kill")
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_env)
+    server.start()
+    try:
+        process = email_process(tmp_path, tiny_warehouse, params_dir)
+        inbox.pid = process.pid
+        process.communicate(timeout=120)
+        assert process.returncode == -signal.SIGKILL
+        (folder / "consumption.pdf").write_bytes(b"%PDF-1.4 rendered again")
+        assert email(tmp_path, tiny_warehouse, params_dir, "2026-11-20T10:05:00+00:00") == 0
+    finally:
+        server.stop()
+    con = duckdb.connect(str(tiny_warehouse), read_only=True)
+    rows = con.execute("SELECT status, error FROM deliveries ORDER BY attempted_at").fetchall()
+    con.close()
+    assert [status for status, _ in rows] == ["unconfirmed", "sent"]
+    assert rows[0][1].startswith("the send was cut off after the server may have taken")
+    assert len(inbox.messages) == 2
