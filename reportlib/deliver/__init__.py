@@ -758,9 +758,10 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
                   resend_unconfirmed=False) -> Delivery:
     """Send one output to one list, once per address: after a send the server accepted only
     in part, the next attempt goes to the addresses that do not have it alone (those refused,
-    and one added to the list since; the message's To: still names the whole list). The addresses the server took are recorded `sending` before the
-    message goes, and a stop signal waits until the server's answer is recorded: cut off
-    there, the command left nothing recorded and the next run sent the message again."""
+    and one added to the list since; the message's To: still names the whole list). The
+    addresses the server took are recorded `sending` before the message goes, and a stop
+    signal waits until the server's answer is recorded: cut off there, the command left
+    nothing recorded and the next run sent the message again."""
     key = [tenant.tenant_id, period, report, digest, list_name]
     cut_off = _cut_off(con, key)
     history = con.execute(
