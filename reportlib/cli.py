@@ -456,9 +456,8 @@ def cmd_email(args) -> int:
     settings = deliver.smtp_settings(params_dir, environment.command_settings().smtp)
     results = deliver.send_reports(tenant, period, runner.reports_of(tenant, args.report),
                                    outputs, wh, settings, now,
-                                   resend_unconfirmed=args.resend_unconfirmed)
-    for result in results:
-        print(result.line())
+                                   resend_unconfirmed=args.resend_unconfirmed,
+                                   on_result=lambda result: print(result.line(), flush=True))
     from reportlib import render
     from reportlib.warehouse import history
 
@@ -560,12 +559,24 @@ def _terminate(signum, frame) -> None:
     errors.stop_requested(signum)
     if not errors.stop_is_held():  # else the stop comes at the held block's end
         raise Terminated
+    _say_held()
 
 
 def _interrupt(signum, frame) -> None:
     errors.stop_requested(signum)
     if not errors.stop_is_held():
         raise KeyboardInterrupt
+    _say_held()
+
+
+_command = ""  # the command running, for a line its signal handlers say
+
+
+def _say_held() -> None:
+    """A stop that waits is said at once: Ctrl-C looked ignored while the SMTP server took
+    its time to answer (30 s at most)."""
+    print(f"reportlib {_command}: stopping once the message under way is recorded",
+          file=sys.stderr, flush=True)
 
 
 CUT_SHORT = re.compile(r'Could not read enough bytes from file "([^"]+)"')
@@ -581,6 +592,8 @@ def main(argv: list[str] | None = None) -> int:
         warehouse.LOCK_WAIT_SECONDS = args.wait
     in_charge = threading.current_thread() is threading.main_thread()
     errors.clear_stop()
+    global _command
+    _command = args.command
     before = signal.signal(signal.SIGTERM, _terminate) if in_charge else None
     # Ctrl-C recorded as SIGTERM is (`errors.raise_if_stopping`); left ignored where it is (a
     # command started in the background by a shell).

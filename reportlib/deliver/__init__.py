@@ -686,9 +686,12 @@ def send_text(settings: SmtpSettings, recipients: list[str], subject_line: str,
 def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs: Path,
                  warehouse_path: Path, settings: SmtpSettings, now: datetime,
                  respect_backoff: bool = False,
-                 resend_unconfirmed: bool = False) -> list[Delivery]:
+                 resend_unconfirmed: bool = False,
+                 on_result: Callable[[Delivery], None] | None = None) -> list[Delivery]:
     """E-mail each report of a tenant-period to each of its lists, at most once per output.
-    `resend_unconfirmed`: send again to the addresses whose send was cut off (`UNCONFIRMED`)."""
+    `resend_unconfirmed`: send again to the addresses whose send was cut off (`UNCONFIRMED`).
+    `on_result` is told each list's outcome as soon as it is known: a command stopped part
+    way has said what it sent before the stop."""
     out_dir = Path(outputs) / tenant.tenant_id / period
     manifest_path = out_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
@@ -696,27 +699,33 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
     for report in reports:
         recipient_lists(tenant, report)
     results: list[Delivery] = []
+
+    def done(result: Delivery) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
     con = warehouse.create(warehouse_path)
     try:
         for report in reports:
             entry = manifest.get("reports", {}).get(report)
             if entry is not None and entry.get("status") == "no_data":
-                results.append(Delivery(tenant.tenant_id, period, report, "-", "skipped",
+                done(Delivery(tenant.tenant_id, period, report, "-", "skipped",
                                         "not e-mailed: no data in the period"))
                 continue
             if entry is None or entry.get("status") != "ok":
                 why = "no report rendered" if entry is None else "its last run failed"
-                results.append(Delivery(tenant.tenant_id, period, report, "-", "failed",
+                done(Delivery(tenant.tenant_id, period, report, "-", "failed",
                                         f"not e-mailed: {why}"))
                 continue
             lists = recipient_lists(tenant, report)
             if not lists:
-                results.append(no_recipients(tenant, period, report))
+                done(no_recipients(tenant, period, report))
                 continue
             digest = output_hash(out_dir, report)
             figures = figures_hash(entry.get("figures") or {})
             for list_name, addresses in lists.items():
-                results.append(_deliver_once(con, tenant, period, report, list_name,
+                done(_deliver_once(con, tenant, period, report, list_name,
                                              addresses, digest, out_dir, settings, now,
                                              respect_backoff, figures, resend_unconfirmed))
         # A send a stopped command left `sending` for an output since rendered again (or a

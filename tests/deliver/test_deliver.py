@@ -640,9 +640,10 @@ class StoppingInbox:
     final dot is in) and, before it answers 250, sends `signum` to the sending command: the
     command is stopped after the server has the message and before it hears so."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, at: int = 1) -> None:
         self.messages: list = []
         self.signum = signum
+        self.at = at  # the message during which the signal comes
         self.pid: int | None = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
@@ -652,7 +653,7 @@ class StoppingInbox:
 
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
                                                                     policy=policy.default)))
-        if self.pid is not None and len(self.messages) == 1:
+        if self.pid is not None and len(self.messages) == self.at:
             os.kill(self.pid, self.signum)
             await asyncio.sleep(0.5)  # the command gets the signal while it awaits the answer
         return "250 OK"
@@ -697,7 +698,11 @@ def test_a_send_stopped_by_a_signal_is_recorded_and_never_sent_again(
         inbox.pid = process.pid
         out, err = process.communicate(timeout=120)
         assert process.returncode == code, (out, err)
-        assert err.splitlines() == [f"reportlib email: {word}"], err
+        # The stop is said when it comes, and the lists sent before it are said (none here:
+        # it came during the first).
+        assert err.splitlines() == [
+            "reportlib email: stopping once the message under way is recorded",
+            f"reportlib email: {word}"], err
         assert email_process(tmp_path, tiny_warehouse, params_dir,
                              "2026-11-20T10:05:00+00:00").wait(timeout=120) == 0
     finally:
@@ -708,6 +713,32 @@ def test_a_send_stopped_by_a_signal_is_recorded_and_never_sent_again(
     assert sorted((e.report, e.outcome, e.detail.split(", ", 1)[1]) for e in events) == [
         ("campaigns", "sent", "campaigns: mkt@acme.example"),
         ("consumption", "sent", "consumption: cfo@acme.example, ops@acme.example")]
+
+
+def test_a_command_stopped_part_way_has_said_what_it_sent_before(
+        tmp_path, tiny_warehouse, params_dir, smtp_env):
+    """SIGTERM while the server takes the second list's message: the first list's line was
+    never printed (the lines came after every send), so the operator saw 'terminated' alone.
+    Each list's line now comes as soon as it is sent."""
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["cfo@acme.example"], "campaigns": ["mkt@acme.example"]}))
+    hand_made_reports(tmp_path / "out" / "acme" / "2026-10", ("consumption", "campaigns"))
+    inbox = StoppingInbox(signal.SIGTERM, at=2)
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_env)
+    server.start()
+    try:
+        process = email_process(tmp_path, tiny_warehouse, params_dir)
+        inbox.pid = process.pid
+        out, err = process.communicate(timeout=120)
+    finally:
+        server.stop()
+    assert process.returncode == 143, (out, err)
+    assert out.splitlines() == ["acme 2026-10 consumption [consumption]: sent: 1 recipient(s)"]
+    assert err.splitlines()[-1] == "reportlib email: terminated"
 
 
 class CuttingInbox(StoppingInbox):
