@@ -674,10 +674,19 @@ def email_process(tmp_path, warehouse, params_dir, now="2026-11-20T10:00:00+00:0
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.parametrize(("signum", "code", "word"), [
+def email_stopped_by(inbox, tmp_path, warehouse, params_dir) -> tuple[int, str, str]:
+    """`reportlib email` as a process of its own, which `inbox` (a StoppingInbox) sends its
+    signal while it takes a message: the exit status, its output and its errors."""
+    process = email_process(tmp_path, warehouse, params_dir)
+    inbox.pid = process.pid
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+@pytest.mark.parametrize(("signum", "expected", "word"), [
     (signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
 def test_a_send_stopped_by_a_signal_is_recorded_and_never_sent_again(
-        tmp_path, tiny_warehouse, params_dir, smtp_env, signum, code, word):
+        tmp_path, tiny_warehouse, params_dir, smtp_env, signum, expected, word):
     """`kill PID` (or Ctrl-C) while the server takes a message: the server had it, the
     command died before recording it, and the next `reportlib email` sent it again to every
     address of the list. The send now ends and is recorded before the command stops (exit
@@ -694,10 +703,8 @@ def test_a_send_stopped_by_a_signal_is_recorded_and_never_sent_again(
     server = Controller(inbox, hostname="127.0.0.1", port=smtp_env)
     server.start()
     try:
-        process = email_process(tmp_path, tiny_warehouse, params_dir)
-        inbox.pid = process.pid
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == code, (out, err)
+        code, out, err = email_stopped_by(inbox, tmp_path, tiny_warehouse, params_dir)
+        assert code == expected, (out, err)
         # The stop is said when it comes, and the lists sent before it are said (none here:
         # it came during the first).
         assert err.splitlines() == [
@@ -731,12 +738,10 @@ def test_a_command_stopped_part_way_has_said_what_it_sent_before(
     server = Controller(inbox, hostname="127.0.0.1", port=smtp_env)
     server.start()
     try:
-        process = email_process(tmp_path, tiny_warehouse, params_dir)
-        inbox.pid = process.pid
-        out, err = process.communicate(timeout=120)
+        code, out, err = email_stopped_by(inbox, tmp_path, tiny_warehouse, params_dir)
     finally:
         server.stop()
-    assert process.returncode == 143, (out, err)
+    assert code == 143, (out, err)
     assert out.splitlines() == ["acme 2026-10 consumption [consumption]: sent: 1 recipient(s)"]
     assert err.splitlines()[-1] == "reportlib email: terminated"
 
@@ -783,13 +788,11 @@ def test_a_send_cut_off_after_the_server_took_it_is_unconfirmed_and_not_sent_twi
             "--warehouse", str(tiny_warehouse), "--params", str(params_dir), "--outputs",
             str(tmp_path / "out")]
     try:
-        process = email_process(tmp_path, tiny_warehouse, params_dir)
-        inbox.pid = process.pid
-        out, err = process.communicate(timeout=120)
+        code, out, err = email_stopped_by(inbox, tmp_path, tiny_warehouse, params_dir)
         if cut == "kill":
-            assert process.returncode == -signal.SIGKILL, (out, err)
+            assert code == -signal.SIGKILL, (out, err)
         else:
-            assert process.returncode == 1, (out, err)
+            assert code == 1, (out, err)
             assert out.splitlines()[0].startswith(
                 "acme 2026-10 consumption [consumption]: unconfirmed: not known whether 2 "
                 "recipient(s) have it: the connection to SMTP server "
@@ -862,10 +865,8 @@ def test_a_cut_off_send_is_said_when_the_rerun_sends_to_others_of_the_list(
     server = Controller(inbox, hostname="127.0.0.1", port=smtp_env)
     server.start()
     try:
-        process = email_process(tmp_path, tiny_warehouse, params_dir)
-        inbox.pid = process.pid
-        process.communicate(timeout=120)
-        assert process.returncode == -signal.SIGKILL
+        code, out, err = email_stopped_by(inbox, tmp_path, tiny_warehouse, params_dir)
+        assert code == -signal.SIGKILL
         capsys.readouterr()
         inbox.refusing = False  # zz's mailbox exists again
         assert email(tmp_path, tiny_warehouse, params_dir, "2026-11-20T10:05:00+00:00") == 1
@@ -925,10 +926,8 @@ def test_a_cut_off_send_of_an_output_rendered_again_is_not_left_sending(
     server = Controller(inbox, hostname="127.0.0.1", port=smtp_env)
     server.start()
     try:
-        process = email_process(tmp_path, tiny_warehouse, params_dir)
-        inbox.pid = process.pid
-        process.communicate(timeout=120)
-        assert process.returncode == -signal.SIGKILL
+        code, out, err = email_stopped_by(inbox, tmp_path, tiny_warehouse, params_dir)
+        assert code == -signal.SIGKILL
         (folder / "consumption.pdf").write_bytes(b"%PDF-1.4 rendered again")
         assert email(tmp_path, tiny_warehouse, params_dir, "2026-11-20T10:05:00+00:00") == 0
     finally:
