@@ -470,7 +470,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
                     "DROP TABLE wh_scans_again")
 
 
-MAX_DOCUMENT_BYTES = 256 << 20
+# Bodies written as JSON documents are parsed whole in Python, about five times their size
+# in memory: a file of them larger than this is refused (one body a line has no bound).
+MAX_DOCUMENT_BYTES = 64 << 20
 
 
 def _first_text_line(entry: files.Entry) -> bytes:
@@ -514,7 +516,11 @@ def as_lines(entry: files.Entry) -> tuple[Path, int, int | None] | None:
     with files.open_bytes(entry) as handle:
         data = handle.read(MAX_DOCUMENT_BYTES + 1)
     if len(data) > MAX_DOCUMENT_BYTES:
-        return None
+        raise ReportError(
+            f"webhook bodies written as JSON documents over several lines (indented, or in an "
+            f"array), more than {MAX_DOCUMENT_BYTES >> 20} MiB of them: nothing of it was "
+            "read; write one body a line (JSONL), as Meta sends them, and it is read whatever "
+            "its size")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
