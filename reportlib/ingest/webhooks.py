@@ -496,22 +496,26 @@ def _not_analytics(body) -> None:
         raise ReportError(f"Meta's {NOT_READ[answers]}, not webhook bodies: no report reads it")
 
 
-def as_lines(entry: files.Entry) -> tuple[Path, int, int | None] | None:
-    """(a temporary copy of one body a line, the number of bodies, the line from which the
-    rest is no JSON or None) for a file that holds its
-    bodies as JSON documents over several lines: Meta's examples as its pages print them
-    (indented), several of them one after another, a JSON array of bodies, a `.json` file of
-    one body; None for a file of one body a line (or one that is not JSON at all: its lines are
-    rejected as they are)."""
+def as_lines(entry: files.Entry) -> tuple[Path, int, list[int], bool] | None:
+    """(a temporary copy of one body a line, the number of bodies, the lines where a part
+    that is no JSON starts, whether the last of them runs to the file's end) for a file that
+    holds its bodies as JSON documents over several lines: Meta's examples as its pages print
+    them (indented: a first line `{` alone), several of them one after another, a JSON array
+    of bodies (`[`), a `.json` file of one body; None for a file of one body a line, whatever
+    its lines hold (a first line cut short or holding two bodies is that line's problem, read
+    line by line: taken for documents, every good line after it was lost)."""
     first = _first_text_line(entry)
-    if not first.startswith((b"{", b"[")):
-        return None
-    try:
-        one = json.loads(first)
-    except (ValueError, RecursionError):
-        one = None
-    if isinstance(one, dict):  # the first line is a whole body: one body a line
-        _not_analytics(one)
+    if first.startswith(b"{"):
+        try:
+            one = json.loads(first)
+        except (ValueError, RecursionError):
+            one = None
+        if isinstance(one, dict):  # the first line is a whole body: one body a line
+            _not_analytics(one)
+            return None
+        if first != b"{":
+            return None
+    elif not first.startswith(b"["):
         return None
     with files.open_bytes(entry) as handle:
         data = handle.read(MAX_DOCUMENT_BYTES + 1)
@@ -525,32 +529,39 @@ def as_lines(entry: files.Entry) -> tuple[Path, int, int | None] | None:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    decoder, bodies, at = json.JSONDecoder(), [], 0
-    try:
-        while True:
-            while at < len(text) and text[at].isspace():
-                at += 1
-            if at >= len(text):
-                break
+    decoder, lines, bodies, broken, at, end = json.JSONDecoder(), [], 0, [], 0, 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at >= len(text):
+            break
+        try:
             document, at = decoder.raw_decode(text, at)
-            bodies.extend(document if isinstance(document, list) else [document])
-        rest = None
-    except (ValueError, RecursionError):
-        if not bodies:  # not JSON documents either: its lines are read (and rejected) as such
-            return None
-        # A body broken part way (a file cut short, a bad edit): the bodies before it are
-        # read, and what follows is one rejected row, from the line where it starts.
-        broken = text.count(chr(10), 0, at) + 1
-        rest = f"(from line {broken}) " + " ".join(text[at:].split())
-    for body in bodies:
-        _not_analytics(body)
+        except (ValueError, RecursionError):
+            if not bodies and not broken:  # not JSON documents: its lines are read as such
+                return None
+            # A body broken part way (a bad edit, a file cut short): it is one rejected row,
+            # from the line where it starts to the next body's first line (`{` at a line's
+            # start), and the bodies after it are read.
+            after = text.find("\n{", at + 1)
+            end = len(text) if after < 0 else after + 1
+            broken.append(text.count("\n", 0, at) + 1)
+            lines.append((f"(from line {broken[-1]}) " + " ".join(text[at:end].split())
+                          )[:MAX_LINE_BYTES // 4])
+            at = end
+            continue
+        for body in document if isinstance(document, list) else [document]:
+            _not_analytics(body)
+            lines.append(json.dumps(body))
+            bodies += 1
     fd, name = tempfile.mkstemp(prefix=".webhooks-", suffix=".jsonl")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        for body in bodies:
-            out.write(json.dumps(body) + "\n")
-        if rest is not None:
-            out.write(rest[:MAX_LINE_BYTES // 4] + "\n")
-    return Path(name), len(bodies), (broken if rest is not None else None)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.writelines(line + "\n" for line in lines)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name), bodies, broken, bool(broken) and end == len(text)
 
 
 def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownership,
@@ -685,7 +696,12 @@ def load_webhooks(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Own
     notes = []
     if documents is not None:
         count, broken = documents[1], documents[2]
-        rest = f", then no JSON from line {broken} on (one rejected row)" if broken else ""
+        rest = (f", then no JSON from line {broken[0]} on (one rejected row)"
+                if len(broken) == 1 and documents[3] else
+                f", and 1 part that is no JSON, from line {broken[0]} (a rejected row)"
+                if len(broken) == 1 else
+                f", and {len(broken)} parts that are no JSON, from lines "
+                f"{', '.join(map(str, broken))} (a rejected row each)" if broken else "")
         notes.append(f"bodies written as JSON documents (indented, or in an array), not one a "
                      f"line: {count} bod{'y' if count == 1 else 'ies'}{rest}, a row's line is "
                      "its body's place")
