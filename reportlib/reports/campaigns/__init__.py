@@ -1070,7 +1070,10 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
             "COALESCE(list_extract($labels, list_position($statuses, final_status)), "
             "final_status)",
             local["accepted_at"], local["delivered_at"], local["read_at"], local["failed_at"],
-            local["replied_at"], "error_code::VARCHAR",
+            # a reply as the report counts one (`replied`: a received message answered
+            # within 24 h of its send); a later answer is no reply of the campaign's
+            f"CASE WHEN replied_24h THEN {local['replied_at']} ELSE '' END",
+            "error_code::VARCHAR",
             "list_extract($meanings, list_position($codes, error_code))"]
         # Each row as its CSV line, as Python's csv module writes it (a cell quoted when it
         # holds a comma, a quote or a line break; lines end in CRLF).
