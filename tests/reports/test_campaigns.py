@@ -676,6 +676,25 @@ def test_with_no_message_sent_yet_the_delivery_rate_is_not_available(tmp_path, p
     assert ">–<" in report.rates().body
 
 
+def test_a_period_whose_campaigns_have_no_message_has_no_funnel_of_zero_percent(tmp_path,
+                                                                                 params_dir):
+    """The export says campaign c1 was sent on Mon 5 Oct 2026 (status Canceled); no message of
+    it is in the sources. The period has 1 campaign and an audience of 0: read / audience has
+    no denominator. The funnel's chart was titled "0.0% of the audience read the message" over
+    six bars of "0 (0.0%)", and its sentence read "None of the 0 messages ..."."""
+    from tests.conftest import acme_bundle
+
+    campaigns = ("CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,"
+                 f"SentAt\nc1,Promo,acme-bot,promo_a,marketing,Canceled,{T0},{T0}\n")
+    report = CampaignsReport(acme_bundle(tmp_path, params_dir, {"campaigns/c.csv": campaigns},
+                                         "2026-10", date(2026, 11, 20), ("campaigns",)), "en")
+    assert report.figures()["campaigns"] == 1 and report.figures()["audience"] == 0
+    funnel = report.funnel()
+    assert funnel.prose == ["The period's campaigns have no messages: the funnel is not "
+                            "available."]
+    assert "0.0%" not in funnel.body and "<img" not in funnel.body
+
+
 def table_rows(body: str) -> dict[str, list[str]]:
     """The rows of the HTML tables in `body` by their first cell's text (its no-break spaces
     read as spaces): the other cells' text (tags and entities resolved)."""

@@ -244,6 +244,12 @@ PROSE = {
         "en": "None of the {audience} messages has had an answer from WhatsApp yet: the "
               "delivery rate is not available yet.",
     },
+    # The period's campaigns have no message at all (canceled, or their messages not in the
+    # sources): no audience, so no share of it read, never 0 %.
+    "funnel.no_messages": {
+        "pt-BR": "As campanhas do período não têm mensagens: o funil não está disponível.",
+        "en": "The period's campaigns have no messages: the funnel is not available.",
+    },
     "daily": {"pt-BR": "Mensagens por dia de envio", "en": "Messages per send day"},
     "funnel.detail": {
         "pt-BR": "Cada barra é uma etapa do funil, com a parcela do público; por campanha, as "
@@ -679,6 +685,8 @@ class CampaignsReport(BaseReport):
         steps = ["audience", "sent", "received", "read", "replied", "ticket"]
         values = [int(s["audience"].sum()), int(s["sent"].sum()), f["received"], f["read"],
                   f["replied"], f["tickets"]]
+        if not values[0]:  # read / audience has no denominator: not a chart of 0.0 %
+            return present.Section(self._t("section.funnel"), [self._say("funnel.no_messages")])
         fig = charts.funnel([self._t(k) for k in steps], values, self._say(
             "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt,
             self._t("messages"))
