@@ -695,6 +695,58 @@ def test_a_period_whose_campaigns_have_no_message_has_no_funnel_of_zero_percent(
     assert "0.0%" not in funnel.body and "<img" not in funnel.body
 
 
+def test_statuses_out_of_order_in_two_files_at_2330_on_the_last_day(tmp_path, params_dir):
+    """Campaign c1 (São Paulo, UTC−3) sends m1, m2, m3, accepted at 23:30 on Sat 31 Oct 2026
+    (02:30 UTC on 1 Nov). Two webhook files, in the order a receiver may get them:
+    - w1.jsonl: m1 read at 02:40; m2 failed (131049) at 02:45; m3 read at 02:50.
+    - w2.jsonl: m1 sent 02:30:05, delivered 02:30:09, read 02:40 again (a repeat); m2
+      delivered 02:30:09 before sent 02:30:05; m3 sent 02:30:05 (never a delivered).
+    Final statuses: m1 read; m2 delivered (its failure came after the delivery receipt: the
+    receipt outranks it); m3 read (read implies delivered). So October's campaign (its first
+    message on a local day of October; none in November): audience 3, failed 0, received 3,
+    read 2, read rate 2 / 3. Time to read (read − sent): m1 9 min 55 s, m3 19 min 55 s;
+    median 14 min 55 s = 14.9167 min. Cost: 3 billable marketing messages to Brazil at the
+    card's 0.0625 = 0.1875. The reconciliation counts the 3 delivered on Sat 31 Oct (local
+    day of delivery, else of reading), none on 1 Nov."""
+    from tests.conftest import acme_bundle
+
+    at = "2026-10-31T23:30:00-03:00"
+    notifications = NOTIFICATIONS + "".join(
+        f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{at}\n"
+        for i in (1, 2, 3))
+    campaigns = ("CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,"
+                 f"SentAt\nc1,Promo,acme-bot,promo_a,marketing,Sent,{at},{at}\n")
+    w1 = [webhook("1001", [status("m1", "read", "2026-11-01T02:40:00+00:00")]),
+          webhook("1001", [status("m2", "failed", "2026-11-01T02:45:00+00:00",
+                                  errors=[{"code": 131049}])]),
+          webhook("1001", [status("m3", "read", "2026-11-01T02:50:00+00:00")])]
+    w2 = [webhook("1001", [status("m1", "sent", "2026-11-01T02:30:05+00:00"),
+                           status("m1", "delivered", "2026-11-01T02:30:09+00:00")]),
+          webhook("1001", [status("m1", "read", "2026-11-01T02:40:00+00:00")]),
+          webhook("1001", [status("m2", "delivered", "2026-11-01T02:30:09+00:00"),
+                           status("m2", "sent", "2026-11-01T02:30:05+00:00")]),
+          webhook("1001", [status("m3", "sent", "2026-11-01T02:30:05+00:00")])]
+    files = {"campaigns/c.csv": campaigns, "notifications/n.csv": notifications,
+             "whatsapp_webhooks/w1.jsonl": "\n".join(w1) + "\n",
+             "whatsapp_webhooks/w2.jsonl": "\n".join(w2) + "\n"}
+    seen = {}
+    for period in ("2026-10", "2026-11"):
+        b = acme_bundle(tmp_path / period, params_dir, files, period, date(2026, 12, 20),
+                        ("campaigns", "consumption"))
+        seen[period] = (CampaignsReport(b, "en"), b.table("consumption_reconciliation"))
+    october, reconciliation = seen["2026-10"]
+    s = october.summary_df.set_index("campaign_id").loc["c1"]
+    assert (s.audience, s.pending, s.failed, s.received, s["read"]) == (3, 0, 0, 3, 2)
+    assert s.read_rate == pytest.approx(2 / 3) and s.failure_rate == 0
+    assert s.minutes_to_read_median == pytest.approx(14 + 55 / 60)
+    assert s.cost_usd == pytest.approx(3 * 0.0625)
+    assert october.failures_df.empty
+    assert [(str(r.day.date()), r.category, r.delivered)
+            for r in reconciliation.itertuples()] == [("2026-10-31", "marketing", 3)]
+    november, reconciliation = seen["2026-11"]
+    assert november.figures()["campaigns"] == 0 and reconciliation.empty
+
+
 def table_rows(body: str) -> dict[str, list[str]]:
     """The rows of the HTML tables in `body` by their first cell's text (its no-break spaces
     read as spaces): the other cells' text (tags and entities resolved)."""
