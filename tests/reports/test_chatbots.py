@@ -386,3 +386,40 @@ def test_mau_meu_and_msgs_in_a_zone_whose_summer_time_ends(tmp_path, params_dir)
         b.close()
     assert seen["2026-10"] == (1, 1, 2, False, None, {"2026-10-31": 1})
     assert seen["2026-11"] == (2, 1, 3, False, None, {"2026-11-01": 2})
+
+
+def test_a_month_before_with_days_the_export_missed_is_not_available(tmp_path, params_dir):
+    """The bot messages flow every day: users u0..u19 write once a day (20 messages a day),
+    from 1 Sep 2026 to 31 Oct, but the September export has nothing from Sat 5 to Mon 14
+    (10 days in a row, each weekday of which has records on other days of September).
+    October (closed, as of 20 Nov) has MAU 20 over 31 days. September's MAU is 20 too, but
+    over 20 days of data: its 10 missing days are no quiet days, and the change against it
+    is not available (it read "MAU +0.0%, MSGs +55.0%": 620 messages against 400). With
+    September whole, the same months compare: MSGs +3.3% (620 against 600)."""
+    from datetime import timedelta
+
+    def messages(skip):
+        lines = ["MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate"]
+        day = date(2026, 9, 1)
+        while day <= date(2026, 10, 31):
+            if day not in skip:
+                lines += [f"m{day:%m%d}{u},bot-a,,+55119999900{u:02d},received,whatsapp,"
+                          f"{day}T12:00:00-03:00" for u in range(20)]
+            day += timedelta(days=1)
+        return "\n".join(lines) + "\n"
+
+    gap = {date(2026, 9, 5) + timedelta(days=i) for i in range(10)}
+    seen = {}
+    for name, skip in (("gap", gap), ("whole", set())):
+        b = acme_bundle(tmp_path / name, params_dir, {"bot_messages/b.csv": messages(skip)},
+                        "2026-10", date(2026, 11, 20), ("chatbots",))
+        report = ChatbotsReport(b, "en")
+        f = report.figures()
+        seen[name] = (f["mau"], f["msgs"], f["previous_available"], f["msgs_change"],
+                      report.monthly().prose[1])
+        b.close()
+    assert seen["gap"][:4] == (20, 620, False, None)
+    assert seen["gap"][4] == ("Against the whole month before (September 1–30, 2026): change "
+                              "not available, the data received does not cover that whole "
+                              "range.")
+    assert seen["whole"][:4] == (20, 620, True, pytest.approx(620 / 600 - 1, abs=1e-4))
