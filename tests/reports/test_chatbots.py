@@ -395,7 +395,8 @@ def test_a_month_before_with_days_the_export_missed_is_not_available(tmp_path, p
     October (closed, as of 20 Nov) has MAU 20 over 31 days. September's MAU is 20 too, but
     over 20 days of data: its 10 missing days are no quiet days, and the change against it
     is not available (it read "MAU +0.0%, MSGs +55.0%": 620 messages against 400). With
-    September whole, the same months compare: MSGs +3.3% (620 against 600)."""
+    September whole, the same months compare: MSGs +3.3% (620 against 600). And an October
+    the export missed days of is compared with nothing either."""
     from datetime import timedelta
 
     def messages(skip):
@@ -409,8 +410,9 @@ def test_a_month_before_with_days_the_export_missed_is_not_available(tmp_path, p
         return "\n".join(lines) + "\n"
 
     gap = {date(2026, 9, 5) + timedelta(days=i) for i in range(10)}
+    october_gap = {date(2026, 10, 5) + timedelta(days=i) for i in range(10)}
     seen = {}
-    for name, skip in (("gap", gap), ("whole", set())):
+    for name, skip in (("gap", gap), ("whole", set()), ("october_gap", october_gap)):
         b = acme_bundle(tmp_path / name, params_dir, {"bot_messages/b.csv": messages(skip)},
                         "2026-10", date(2026, 11, 20), ("chatbots",))
         report = ChatbotsReport(b, "en")
@@ -423,3 +425,9 @@ def test_a_month_before_with_days_the_export_missed_is_not_available(tmp_path, p
                               "not available, the data received does not cover that whole "
                               "range.")
     assert seen["whole"][:4] == (20, 620, True, pytest.approx(620 / 600 - 1, abs=1e-4))
+    # October itself missing 5–14 October (its coverage block names the run): 420 messages
+    # over 21 days of data, compared with nothing (it read "MSGs −30.0%" against September).
+    assert seen["october_gap"][:4] == (20, 420, False, None)
+    assert seen["october_gap"][4] == (
+        "Against the whole month before (September 1–30, 2026): change not available, the "
+        "data received does not cover every day of October 1–31, 2026.")

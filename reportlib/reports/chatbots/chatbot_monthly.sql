@@ -10,7 +10,8 @@
 -- the span's median day with data; an expected day: its weekday has a record on another day
 -- of the span), as the coverage block judges the period's own days (source_coverage.sql): an
 -- export that began or stopped inside the span left days of zeros that are no quiet days.
--- Otherwise its figures are NULL (not available), never zero.
+-- Otherwise its figures are NULL (not available), never zero; and so are both changes of a
+-- month whose own span has such a run (span_complete false: the coverage block names it).
 WITH months AS (
     SELECT unnest(generate_series(date_trunc('month', getvariable('period_start')),
                                   date_trunc('month', getvariable('period_end')),
@@ -50,15 +51,15 @@ WITH months AS (
     FROM compared c JOIN levels l ON l.day BETWEEN c.cmp_start AND c.cmp_end
     GROUP BY ALL
 ), span_counts AS (
-    -- the bot messages of each comparison span, per day with a record
+    -- the bot messages of each span (the month's own and those it is compared with), per day
+    -- with a record
     SELECT c.month, c.kind, l.day, count(*) AS n
     FROM compared c JOIN scoped l ON l.day BETWEEN c.cmp_start AND c.cmp_end
-    WHERE c.kind <> 'current'
     GROUP BY ALL
 ), span_days AS (
     SELECT month, kind,
         unnest(generate_series(cmp_start, cmp_end, INTERVAL 1 DAY))::DATE AS day
-    FROM compared WHERE kind <> 'current'
+    FROM compared
 ), expected AS (
     SELECT s.month, s.kind, s.day, d.n IS NOT NULL AS has_record,
         row_number() OVER (PARTITION BY s.month, s.kind ORDER BY s.day) AS i
@@ -84,21 +85,24 @@ WITH months AS (
     FROM compared GROUP BY month
 ), covered AS (
     SELECT s.*,
+        NOT EXISTS (SELECT 1 FROM gapped g WHERE g.month = s.month AND g.kind = 'current')
+            AS span_complete,
         f.first_day <= s.previous_start AND EXISTS (
             SELECT 1 FROM measured c
             WHERE c.level = 'all' AND c.month = s.month AND c.kind = 'previous')
             AND NOT EXISTS (SELECT 1 FROM gapped g
-                            WHERE g.month = s.month AND g.kind = 'previous')
+                            WHERE g.month = s.month AND g.kind IN ('current', 'previous'))
             AS previous_available,
         f.first_day <= s.year_start AND EXISTS (
             SELECT 1 FROM measured c
             WHERE c.level = 'all' AND c.month = s.month AND c.kind = 'year')
-            AND NOT EXISTS (SELECT 1 FROM gapped g WHERE g.month = s.month AND g.kind = 'year')
+            AND NOT EXISTS (SELECT 1 FROM gapped g
+                            WHERE g.month = s.month AND g.kind IN ('current', 'year'))
             AS year_available
     FROM span_of s CROSS JOIN first_day f
 )
-SELECT m.level, m.name, m.month, s.span_start, s.span_end, m.mau, m.meu, m.msgs, m.sent,
-    m.received,
+SELECT m.level, m.name, m.month, s.span_start, s.span_end, s.span_complete, m.mau, m.meu,
+    m.msgs, m.sent, m.received,
     s.previous_start, s.previous_end, s.previous_available,
     CASE WHEN s.previous_available THEN COALESCE(p.mau, 0) END AS previous_mau,
     CASE WHEN s.previous_available THEN COALESCE(p.meu, 0) END AS previous_meu,
