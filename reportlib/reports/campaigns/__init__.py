@@ -1077,12 +1077,15 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
             "message_id", local["sent_at"], "COALESCE(mask_phone(recipient), '•••')",
             "COALESCE(list_extract($labels, list_position($statuses, final_status)), "
             "final_status)",
-            local["accepted_at"], local["delivered_at"], local["read_at"], local["failed_at"],
-            # a reply as the report counts one (`replied`: a received message answered
-            # within 24 h of its send); a later answer is no reply of the campaign's
+            local["accepted_at"], local["delivered_at"], local["read_at"],
+            # a failure and a reply as the report counts them: `failed` (final status failed;
+            # a failure webhook after the delivery receipt leaves the message delivered) and
+            # `replied` (a received message answered within 24 h of its send)
+            f"CASE WHEN final_status = 'failed' THEN {local['failed_at']} ELSE '' END",
             f"CASE WHEN replied_24h THEN {local['replied_at']} ELSE '' END",
-            "error_code::VARCHAR",
-            "list_extract($meanings, list_position($codes, error_code))"]
+            "CASE WHEN final_status = 'failed' THEN error_code::VARCHAR END",
+            "CASE WHEN final_status = 'failed' "
+            "THEN list_extract($meanings, list_position($codes, error_code)) END"]
         # Each row as its CSV line, as Python's csv module writes it (a cell quoted when it
         # holds a comma, a quote or a line break; lines end in CRLF).
         named = ", ".join(f"{c} AS c{i}" for i, c in enumerate(cells))
