@@ -747,6 +747,37 @@ def test_statuses_out_of_order_in_two_files_at_2330_on_the_last_day(tmp_path, pa
     assert november.figures()["campaigns"] == 0 and reconciliation.empty
 
 
+def test_the_opt_out_section_counts_the_131050_failures_the_failures_section_counts(
+        tmp_path, params_dir):
+    """Campaign c1 on Mon 5 Oct 2026: m1 delivered at 13:00:09 UTC, then a failure webhook
+    with 131050 at 13:00:30 (the receipt outranks it: m1 is delivered, not failed); m2 failed
+    with 131050 at 13:00:02. The failures section: 1 message failed, 131050 1. The opt-out
+    section said 2 messages failed with 131050 (it counted any message with the code)."""
+    from tests.conftest import acme_bundle
+
+    notifications = NOTIFICATIONS + "".join(
+        f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{T0}\n"
+        for i in (1, 2))
+    campaigns = ("CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,"
+                 f"SentAt\nc1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
+    hooks = [webhook("1001", [status("m1", "sent", "2026-10-05T13:00:05+00:00"),
+                              status("m1", "delivered", "2026-10-05T13:00:09+00:00")]),
+             webhook("1001", [status("m1", "failed", "2026-10-05T13:00:30+00:00",
+                                     errors=[{"code": 131050}])]),
+             webhook("1001", [status("m2", "failed", "2026-10-05T13:00:02+00:00",
+                                     errors=[{"code": 131050}])])]
+    report = CampaignsReport(acme_bundle(
+        tmp_path, params_dir, {"campaigns/c.csv": campaigns, "notifications/n.csv": notifications,
+                               "whatsapp_webhooks/w.jsonl": "\n".join(hooks) + "\n"},
+        "2026-10", date(2026, 11, 20), ("campaigns",)), "en")
+    assert report.figures()["failed"] == 1
+    assert report.failures_df.set_index("error_code")["messages"].to_dict() == {131050: 1}
+    trend = opt_out_trend(report.messages_df)
+    assert int(trend["failed_131050"].sum()) == 1
+    prose = " ".join(report.opt_out_trend().prose)
+    assert re.search(r"(\d+) messages? failed because", prose).group(1) == "1", prose
+
+
 def table_rows(body: str) -> dict[str, list[str]]:
     """The rows of the HTML tables in `body` by their first cell's text (its no-break spaces
     read as spaces): the other cells' text (tags and entities resolved)."""
