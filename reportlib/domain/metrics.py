@@ -177,7 +177,10 @@ def opt_out_trend(messages: pd.DataFrame) -> pd.DataFrame:
         opted = int(g.loc[flags, "recipient"].nunique()) if known.any() else None
         rows.append({"template_name": template, "week": week, "audience": len(g),
                      "received": received, "opted_out": opted,
-                     "failed_131050": int((g["error_code"] == 131050).sum()),
+                     # failed as the report counts failures (final status failed): a
+                     # failure webhook after the delivery receipt leaves a message delivered
+                     "failed_131050": int(((g["final_status"] == "failed")
+                                           & (g["error_code"] == 131050)).sum()),
                      "opt_out_rate": rate(opted, received) if opted is not None else None})
     return pd.DataFrame(rows, columns=["template_name", "week", "audience", "received",
                                        "opted_out", "failed_131050", "opt_out_rate"])

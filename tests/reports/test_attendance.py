@@ -13,7 +13,7 @@ from reportlib.marts import bundle
 from reportlib.marts.bundle import Bundle
 from reportlib.reports.attendance import AttendanceReport
 from reportlib.reports.chatbots import ChatbotsReport
-from tests.conftest import acme_bundle
+from tests.conftest import ACME, acme_bundle
 
 
 def test_attendance_counts_and_times(desk_bundle):
@@ -351,3 +351,80 @@ def test_a_group_without_a_tag_or_agent_is_named_in_words_in_a_sentence(desk_bun
         swapped = counts.rename(index={"(none)": "Pedido", "pedido": "(none)"})
         monkeypatch.setattr(report, "_counts", lambda dimension, c=swapped: c)
         assert report.by_tag().prose[0].startswith(low)
+
+
+def test_a_month_where_summer_time_ends_counts_its_25_hour_day(tmp_path, params_dir):
+    """A tenant in New York, where summer time ends on Sun 1 Nov 2026 (01:59 EDT is followed
+    by 01:00 EST): November has 30 x 24 + 1 = 721 hours, October 31 x 24 = 744.
+    - ana goes Online at 23:30 EDT on Sat 31 Oct and stays (no end): 0.5 h in October
+      (23:30 to midnight), all 721 h of November; her rows add up to the period: October
+      0.5 Online + 743.5 without a status = 744.
+    - T1 is created at 23:30 EDT on 31 Oct (03:30 UTC on 1 Nov) and closed at 00:10 EDT on
+      1 Nov: October's ticket, its closing counted on November's first day; T2 at 01:30 EST
+      (the second 01:30 of that night, 06:30 UTC) is November's too. October: 1 opened, 0
+      closed that day; November: 1 opened, 2 closed on 1 Nov."""
+    from dataclasses import replace
+
+    new_york = replace(ACME, timezone="America/New_York")
+    files = {
+        "agent_status/s.csv": "AgentIdentity,Status,StartedAt,EndedAt\n"
+                              "ana,Online,2026-10-31T23:30:00-04:00,\n",
+        "tickets/t.csv":
+            "TicketId,SequentialId,BotId,Team,AgentIdentity,CustomerIdentity,Status,"
+            "StorageDate,OpenDate,FirstResponseDate,CloseDate,Tags,CampaignId,"
+            "ParentSequentialId\n"
+            "T1,1,acme-bot,Vendas,ana,+5511999990001,ClosedAttendant,2026-10-31T23:30:00-04:00,"
+            "2026-10-31T23:31:00-04:00,2026-10-31T23:35:00-04:00,2026-11-01T00:10:00-04:00,,,\n"
+            "T2,2,acme-bot,Vendas,ana,+5511999990002,ClosedAttendant,2026-11-01T01:30:00-05:00,"
+            "2026-11-01T01:31:00-05:00,2026-11-01T01:35:00-05:00,2026-11-01T01:50:00-05:00,,,\n"}
+    seen = {}
+    for period in ("2026-10", "2026-11"):
+        folder = tmp_path / period
+        b = acme_bundle(folder, params_dir, files, period, date(2026, 12, 5),
+                        ("attendance",), tenant=new_york)
+        report = AttendanceReport(b, "en")
+        hours = report.status_df.set_index("status")["hours"].to_dict()
+        daily = report.daily_df.set_index("day")
+        seen[period] = (report.figures()["opened"], report.status_period_hours(), hours,
+                        {str(d.date()): (int(r.opened), int(r.closed))
+                         for d, r in daily.iterrows() if r.opened or r.closed},
+                        report.agent_status().prose[1])
+        b.close()
+    assert seen["2026-10"][:4] == (1, 744.0, {"Online": 0.5, "none": 743.5},
+                                   {"2026-10-31": (1, 0)})
+    assert seen["2026-11"][:4] == (1, 721.0, {"Online": 721.0, "none": 0.0},
+                                   {"2026-11-01": (1, 2)})
+    assert seen["2026-11"][4].endswith("each agent's row adds up to 721.0 hours.")
+
+
+def test_an_agents_message_at_2330_on_the_last_day_and_its_ticket_after_midnight(
+        tmp_path, params_dir):
+    """São Paulo (UTC−3). ana's active message a1 is accepted at 23:30 on Sat 31 Oct 2026
+    (02:30 UTC on 1 Nov) and delivered; the customer's ticket t1 is created at 00:10 on Sun
+    1 Nov, 40 minutes later (within 24 h, no CampaignId): a1 opened t1.
+    - The desk follow-up counts its messages by their send day: October has a1 and its ticket
+      (1 of 1), November has no message.
+    - Attendance counts tickets on the day they were created: t1 is November's ticket from an
+      agent's active message (1), October has none.
+    One ticket, counted once in each report, in the month each report's rule gives it."""
+    from reportlib.reports.desk_followup import DeskFollowupReport
+    from tests.conftest import webhook
+    from tests.reports.campaign_data import NOTIFICATIONS, status
+
+    files = {
+        "notifications/n.csv": NOTIFICATIONS + "a1,,agent,ana,acme-bot,1001,+5511999990001,"
+                                               "t,utility,2026-10-31T23:30:00-03:00\n",
+        "whatsapp_webhooks/w.jsonl": webhook("1001", [
+            status("a1", "delivered", "2026-11-01T02:31:00+00:00")]) + "\n",
+        "tickets/t.csv": "TicketId,BotId,CustomerIdentity,Status,StorageDate,CampaignId\n"
+                         "t1,acme-bot,+5511999990001,Open,2026-11-01T00:10:00-03:00,\n"}
+    seen = {}
+    for period in ("2026-10", "2026-11"):
+        b = acme_bundle(tmp_path / period, params_dir, files, period, date(2026, 12, 20),
+                        ("desk_followup", "attendance"))
+        desk = DeskFollowupReport(b, "en").figures()
+        attendance = AttendanceReport(b, "en").figures()
+        seen[period] = (desk["total"], desk["tickets"], attendance["opened"],
+                        attendance.get("tickets_from.agent", 0))
+        b.close()
+    assert seen == {"2026-10": (1, 1, 0, 0), "2026-11": (0, 0, 1, 1)}

@@ -86,6 +86,80 @@ def test_headers_in_the_tenant_language_and_times_in_its_zone(tmp_path, empty_wa
     assert "+5521988885678" not in written[0].read_text(encoding="utf-8")
 
 
+def test_a_csv_names_as_replied_the_messages_the_report_counts_replied(tmp_path,
+                                                                        empty_warehouse):
+    """Campaign c-1: m1 and m2 delivered at 13:00:04 UTC (sent 13:00). m1's recipient answered
+    at 15:00 (2 h later: a reply, counted); m2's the next day at 14:00 (25 h: past the 24 h,
+    no reply of the campaign). The report's replied: 1. The CSV listed a reply time for both,
+    so a reader counting its "Replied at" column found 2 replies of a campaign that has 1."""
+    from reportlib.reports.campaigns import CampaignsReport
+
+    path, con = empty_warehouse
+    tenant = replace(ACME, locale="en")
+    con.execute("INSERT INTO campaigns (tenant_id, campaign_id, campaign_name, bot_id, "
+                "template_name, category, status, sent_at) VALUES "
+                "('acme', 'c-1', 'Promo', 'bot', 'promo', 'marketing', 'Sent', ?)",
+                [utc("2026-10-07T13:00:00+00:00")])
+    sent = utc("2026-10-07T13:00:00+00:00")
+    for message, replied in (("m1", "2026-10-07T15:00:00+00:00"),
+                             ("m2", "2026-10-08T14:00:00+00:00")):
+        con.execute(
+            "INSERT INTO notifications (tenant_id, message_id, campaign_id, sender, "
+            "phone_number_id, recipient, template_name, category, accepted_at, sent_at, "
+            "delivered_at, replied_at) VALUES ('acme', ?, 'c-1', 'campaign', '1001', "
+            "'+5511999991234', 'promo', 'marketing', ?, ?, ?, ?)",
+            [message, sent, sent, utc("2026-10-07T13:00:04+00:00"), utc(replied)])
+    con.close()
+    out = tmp_path / "acme.duckdb"
+    bundle.build(path, tenant, calendar.parse_period("2026-10"), date(2026, 11, 20), out,
+                 ("campaigns",))
+    b = Bundle.open(out)
+    assert CampaignsReport(b, "en").figures()["campaign.c-1.replied"] == 1
+    rows = read_csv(write_campaign_csvs(b, tmp_path / "campaigns", "en")[0])
+    replied = {r[0]: r[rows[0].index("Replied at")] for r in rows[1:]}
+    assert replied == {"m1": "2026-10-07T12:00:00-03:00", "m2": ""}
+
+
+def test_a_csv_names_as_failed_the_messages_the_report_counts_failed(tmp_path, empty_warehouse):
+    """Campaign c-1: m1 delivered at 13:00:04 UTC, then a failure webhook (131049) at 13:00:30
+    (the receipt outranks it: m1 is delivered, as the campaign's table counts it); m2 failed
+    (131026) at 13:00:02. The report: failed 1, received 1. The CSV gave m1 a failure time,
+    an error code and its meaning beside "delivered", so a reader counting its failures (or
+    filtering by error code) found 2."""
+    from reportlib.reports.campaigns import CampaignsReport
+
+    path, con = empty_warehouse
+    tenant = replace(ACME, locale="en")
+    sent = utc("2026-10-07T13:00:00+00:00")
+    con.execute("INSERT INTO campaigns (tenant_id, campaign_id, campaign_name, bot_id, "
+                "template_name, category, status, sent_at) VALUES "
+                "('acme', 'c-1', 'Promo', 'bot', 'promo', 'marketing', 'Sent', ?)", [sent])
+    for message, delivered, failed, code in (
+            ("m1", utc("2026-10-07T13:00:04+00:00"), utc("2026-10-07T13:00:30+00:00"), 131049),
+            ("m2", None, utc("2026-10-07T13:00:02+00:00"), 131026)):
+        con.execute(
+            "INSERT INTO notifications (tenant_id, message_id, campaign_id, sender, "
+            "phone_number_id, recipient, template_name, category, accepted_at, sent_at, "
+            "delivered_at, failed_at, error_code) VALUES ('acme', ?, 'c-1', 'campaign', "
+            "'1001', '+5511999991234', 'promo', 'marketing', ?, ?, ?, ?, ?)",
+            [message, sent, sent, delivered, failed, code])
+    con.close()
+    out = tmp_path / "acme.duckdb"
+    bundle.build(path, tenant, calendar.parse_period("2026-10"), date(2026, 11, 20), out,
+                 ("campaigns",))
+    b = Bundle.open(out)
+    figures = CampaignsReport(b, "en").figures()
+    assert (figures["campaign.c-1.failed"], figures["campaign.c-1.received"]) == (1, 1)
+    rows = read_csv(write_campaign_csvs(b, tmp_path / "campaigns", "en")[0])
+    header = rows[0]
+    cells = {r[0]: {k: r[header.index(k)] for k in ("Final status", "Failed at", "Error code")}
+             for r in rows[1:]}
+    assert cells == {
+        "m1": {"Final status": "delivered", "Failed at": "", "Error code": ""},
+        "m2": {"Final status": "failed", "Failed at": "2026-10-07T10:00:02-03:00",
+               "Error code": "131026"}}
+
+
 def test_the_report_links_each_campaign_csv(tmp_path, empty_warehouse, params_dir):
     from reportlib.render import Job, notebook_path, publish, render
 

@@ -676,6 +676,108 @@ def test_with_no_message_sent_yet_the_delivery_rate_is_not_available(tmp_path, p
     assert ">–<" in report.rates().body
 
 
+def test_a_period_whose_campaigns_have_no_message_has_no_funnel_of_zero_percent(tmp_path,
+                                                                                 params_dir):
+    """The export says campaign c1 was sent on Mon 5 Oct 2026 (status Canceled); no message of
+    it is in the sources. The period has 1 campaign and an audience of 0: read / audience has
+    no denominator. The funnel's chart was titled "0.0% of the audience read the message" over
+    six bars of "0 (0.0%)", and its sentence read "None of the 0 messages ..."."""
+    from tests.conftest import acme_bundle
+
+    campaigns = ("CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,"
+                 f"SentAt\nc1,Promo,acme-bot,promo_a,marketing,Canceled,{T0},{T0}\n")
+    report = CampaignsReport(acme_bundle(tmp_path, params_dir, {"campaigns/c.csv": campaigns},
+                                         "2026-10", date(2026, 11, 20), ("campaigns",)), "en")
+    assert report.figures()["campaigns"] == 1 and report.figures()["audience"] == 0
+    funnel = report.funnel()
+    assert funnel.prose == ["The period's campaigns have no messages: the funnel is not "
+                            "available."]
+    assert "0.0%" not in funnel.body and "<img" not in funnel.body
+
+
+def test_statuses_out_of_order_in_two_files_at_2330_on_the_last_day(tmp_path, params_dir):
+    """Campaign c1 (São Paulo, UTC−3) sends m1, m2, m3, accepted at 23:30 on Sat 31 Oct 2026
+    (02:30 UTC on 1 Nov). Two webhook files, in the order a receiver may get them:
+    - w1.jsonl: m1 read at 02:40; m2 failed (131049) at 02:45; m3 read at 02:50.
+    - w2.jsonl: m1 sent 02:30:05, delivered 02:30:09, read 02:40 again (a repeat); m2
+      delivered 02:30:09 before sent 02:30:05; m3 sent 02:30:05 (never a delivered).
+    Final statuses: m1 read; m2 delivered (its failure came after the delivery receipt: the
+    receipt outranks it); m3 read (read implies delivered). So October's campaign (its first
+    message on a local day of October; none in November): audience 3, failed 0, received 3,
+    read 2, read rate 2 / 3. Time to read (read − sent): m1 9 min 55 s, m3 19 min 55 s;
+    median 14 min 55 s = 14.9167 min. Cost: 3 billable marketing messages to Brazil at the
+    card's 0.0625 = 0.1875. The reconciliation counts the 3 delivered on Sat 31 Oct (local
+    day of delivery, else of reading), none on 1 Nov."""
+    from tests.conftest import acme_bundle
+
+    at = "2026-10-31T23:30:00-03:00"
+    notifications = NOTIFICATIONS + "".join(
+        f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{at}\n"
+        for i in (1, 2, 3))
+    campaigns = ("CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,"
+                 f"SentAt\nc1,Promo,acme-bot,promo_a,marketing,Sent,{at},{at}\n")
+    w1 = [webhook("1001", [status("m1", "read", "2026-11-01T02:40:00+00:00")]),
+          webhook("1001", [status("m2", "failed", "2026-11-01T02:45:00+00:00",
+                                  errors=[{"code": 131049}])]),
+          webhook("1001", [status("m3", "read", "2026-11-01T02:50:00+00:00")])]
+    w2 = [webhook("1001", [status("m1", "sent", "2026-11-01T02:30:05+00:00"),
+                           status("m1", "delivered", "2026-11-01T02:30:09+00:00")]),
+          webhook("1001", [status("m1", "read", "2026-11-01T02:40:00+00:00")]),
+          webhook("1001", [status("m2", "delivered", "2026-11-01T02:30:09+00:00"),
+                           status("m2", "sent", "2026-11-01T02:30:05+00:00")]),
+          webhook("1001", [status("m3", "sent", "2026-11-01T02:30:05+00:00")])]
+    files = {"campaigns/c.csv": campaigns, "notifications/n.csv": notifications,
+             "whatsapp_webhooks/w1.jsonl": "\n".join(w1) + "\n",
+             "whatsapp_webhooks/w2.jsonl": "\n".join(w2) + "\n"}
+    seen = {}
+    for period in ("2026-10", "2026-11"):
+        b = acme_bundle(tmp_path / period, params_dir, files, period, date(2026, 12, 20),
+                        ("campaigns", "consumption"))
+        seen[period] = (CampaignsReport(b, "en"), b.table("consumption_reconciliation"))
+    october, reconciliation = seen["2026-10"]
+    s = october.summary_df.set_index("campaign_id").loc["c1"]
+    assert (s.audience, s.pending, s.failed, s.received, s["read"]) == (3, 0, 0, 3, 2)
+    assert s.read_rate == pytest.approx(2 / 3) and s.failure_rate == 0
+    assert s.minutes_to_read_median == pytest.approx(14 + 55 / 60)
+    assert s.cost_usd == pytest.approx(3 * 0.0625)
+    assert october.failures_df.empty
+    assert [(str(r.day.date()), r.category, r.delivered)
+            for r in reconciliation.itertuples()] == [("2026-10-31", "marketing", 3)]
+    november, reconciliation = seen["2026-11"]
+    assert november.figures()["campaigns"] == 0 and reconciliation.empty
+
+
+def test_the_opt_out_section_counts_the_131050_failures_the_failures_section_counts(
+        tmp_path, params_dir):
+    """Campaign c1 on Mon 5 Oct 2026: m1 delivered at 13:00:09 UTC, then a failure webhook
+    with 131050 at 13:00:30 (the receipt outranks it: m1 is delivered, not failed); m2 failed
+    with 131050 at 13:00:02. The failures section: 1 message failed, 131050 1. The opt-out
+    section said 2 messages failed with 131050 (it counted any message with the code)."""
+    from tests.conftest import acme_bundle
+
+    notifications = NOTIFICATIONS + "".join(
+        f"m{i},c1,campaign,,acme-bot,1001,+551199999000{i},promo_a,marketing,{T0}\n"
+        for i in (1, 2))
+    campaigns = ("CampaignId,CampaignName,BotId,TemplateName,Category,Status,ScheduledAt,"
+                 f"SentAt\nc1,Promo,acme-bot,promo_a,marketing,Sent,{T0},{T0}\n")
+    hooks = [webhook("1001", [status("m1", "sent", "2026-10-05T13:00:05+00:00"),
+                              status("m1", "delivered", "2026-10-05T13:00:09+00:00")]),
+             webhook("1001", [status("m1", "failed", "2026-10-05T13:00:30+00:00",
+                                     errors=[{"code": 131050}])]),
+             webhook("1001", [status("m2", "failed", "2026-10-05T13:00:02+00:00",
+                                     errors=[{"code": 131050}])])]
+    report = CampaignsReport(acme_bundle(
+        tmp_path, params_dir, {"campaigns/c.csv": campaigns, "notifications/n.csv": notifications,
+                               "whatsapp_webhooks/w.jsonl": "\n".join(hooks) + "\n"},
+        "2026-10", date(2026, 11, 20), ("campaigns",)), "en")
+    assert report.figures()["failed"] == 1
+    assert report.failures_df.set_index("error_code")["messages"].to_dict() == {131050: 1}
+    trend = opt_out_trend(report.messages_df)
+    assert int(trend["failed_131050"].sum()) == 1
+    prose = " ".join(report.opt_out_trend().prose)
+    assert re.search(r"(\d+) messages? failed because", prose).group(1) == "1", prose
+
+
 def table_rows(body: str) -> dict[str, list[str]]:
     """The rows of the HTML tables in `body` by their first cell's text (its no-break spaces
     read as spaces): the other cells' text (tags and entities resolved)."""

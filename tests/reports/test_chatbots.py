@@ -354,3 +354,80 @@ def test_a_source_with_records_on_one_day_says_one_day_and_one_record(tmp_path, 
         "Bot messages: 1 record, on 10/5/2026. 1 row rejected at import."]
     assert ChatbotsReport(report.bundle, "pt-BR").coverage_lines() == [
         "Mensagens dos bots: 1 registro, em 05/10/2026. 1 linha rejeitada na importação."]
+
+
+def test_mau_meu_and_msgs_in_a_zone_whose_summer_time_ends(tmp_path, params_dir):
+    """A tenant in New York: summer time ends on Sun 1 Nov 2026 (01:59 EDT, then 01:00 EST).
+    - u1 writes at 23:30 EDT on Sat 31 Oct (03:30 UTC on 1 Nov) and the bot answers at 23:59
+      EDT: October's, both.
+    - the bot writes to u3 at 00:30 EDT on 1 Nov; u2 writes at 01:30 EDT and again at 01:30
+      EST, an hour later (the night's second 01:30): November's, all three.
+    October: MAU 1 (u1), MEU 1, MSGs 2. November: MAU 2 (u2 and u3), MEU 1 (u2: u3 only
+    received), MSGs 3; its 1 Nov has 2 active users. November against the whole of October:
+    the bot messages start on 31 Oct, after October's first day, so the change is not
+    available (never a change against one day of data)."""
+    new_york = replace(ACME, timezone="America/New_York")
+    files = {"bot_messages/b.csv": (
+        "MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate\n"
+        "m1,bot-a,,+15550000001,received,whatsapp,2026-10-31T23:30:00-04:00\n"
+        "m2,bot-a,,+15550000001,sent,whatsapp,2026-10-31T23:59:00-04:00\n"
+        "m3,bot-a,,+15550000003,sent,whatsapp,2026-11-01T00:30:00-04:00\n"
+        "m4,bot-a,,+15550000002,received,whatsapp,2026-11-01T01:30:00-04:00\n"
+        "m5,bot-a,,+15550000002,received,whatsapp,2026-11-01T01:30:00-05:00\n")}
+    seen = {}
+    for period in ("2026-10", "2026-11"):
+        b = acme_bundle(tmp_path / period, params_dir, files, period, date(2026, 12, 5),
+                        ("chatbots",), tenant=new_york)
+        report = ChatbotsReport(b, "en")
+        f = report.figures()
+        daily = report.daily_df.set_index("day")["active_users"]
+        seen[period] = (f["mau"], f["meu"], f["msgs"], f["previous_available"],
+                        f["mau_change"], {str(d.date()): int(n) for d, n in daily.items() if n})
+        b.close()
+    assert seen["2026-10"] == (1, 1, 2, False, None, {"2026-10-31": 1})
+    assert seen["2026-11"] == (2, 1, 3, False, None, {"2026-11-01": 2})
+
+
+def test_a_month_before_with_days_the_export_missed_is_not_available(tmp_path, params_dir):
+    """The bot messages flow every day: users u0..u19 write once a day (20 messages a day),
+    from 1 Sep 2026 to 31 Oct, but the September export has nothing from Sat 5 to Mon 14
+    (10 days in a row, each weekday of which has records on other days of September).
+    October (closed, as of 20 Nov) has MAU 20 over 31 days. September's MAU is 20 too, but
+    over 20 days of data: its 10 missing days are no quiet days, and the change against it
+    is not available (it read "MAU +0.0%, MSGs +55.0%": 620 messages against 400). With
+    September whole, the same months compare: MSGs +3.3% (620 against 600). And an October
+    the export missed days of is compared with nothing either."""
+    from datetime import timedelta
+
+    def messages(skip):
+        lines = ["MessageId,BotId,RouterId,UserIdentity,Direction,Channel,StorageDate"]
+        day = date(2026, 9, 1)
+        while day <= date(2026, 10, 31):
+            if day not in skip:
+                lines += [f"m{day:%m%d}{u},bot-a,,+55119999900{u:02d},received,whatsapp,"
+                          f"{day}T12:00:00-03:00" for u in range(20)]
+            day += timedelta(days=1)
+        return "\n".join(lines) + "\n"
+
+    gap = {date(2026, 9, 5) + timedelta(days=i) for i in range(10)}
+    october_gap = {date(2026, 10, 5) + timedelta(days=i) for i in range(10)}
+    seen = {}
+    for name, skip in (("gap", gap), ("whole", set()), ("october_gap", october_gap)):
+        b = acme_bundle(tmp_path / name, params_dir, {"bot_messages/b.csv": messages(skip)},
+                        "2026-10", date(2026, 11, 20), ("chatbots",))
+        report = ChatbotsReport(b, "en")
+        f = report.figures()
+        seen[name] = (f["mau"], f["msgs"], f["previous_available"], f["msgs_change"],
+                      report.monthly().prose[1])
+        b.close()
+    assert seen["gap"][:4] == (20, 620, False, None)
+    assert seen["gap"][4] == ("Against the whole month before (September 1–30, 2026): change "
+                              "not available, the data received does not cover that whole "
+                              "range.")
+    assert seen["whole"][:4] == (20, 620, True, pytest.approx(620 / 600 - 1, abs=1e-4))
+    # October itself missing 5–14 October (its coverage block names the run): 420 messages
+    # over 21 days of data, compared with nothing (it read "MSGs −30.0%" against September).
+    assert seen["october_gap"][:4] == (20, 420, False, None)
+    assert seen["october_gap"][4] == (
+        "Against the whole month before (September 1–30, 2026): change not available, the "
+        "data received does not cover every day of October 1–31, 2026.")

@@ -199,3 +199,25 @@ def test_a_failed_message_says_what_to_do_and_its_error_is_explained_once(desk_b
         meaning = error_codes.meaning(131026, locale)
         assert html.unescape(body).count(meaning) == 1
         assert f"130429 — {error_codes.meaning(130429, locale)}" in html.unescape(body)
+
+
+def test_messages_without_an_agent_are_a_row_of_the_agents_table(tmp_path, params_dir):
+    """Two agents' active messages on Mon 5 Oct 2026, as of 20 Nov (both expired, no ticket):
+    a1 by ana, a2 with no AgentIdentity in the export. The status section counts 2 messages;
+    the agents table must add up to the same 2: ana 1, "(no agent)" 1. It showed ana alone,
+    a2 left out of every row, and the prose counts the agents named (1)."""
+    from tests.conftest import acme_bundle
+
+    notes = NOTIFICATIONS + (
+        "a1,,agent,ana,acme-bot,1001,+5511999990001,t,utility,2026-10-05T13:00:00Z\n"
+        "a2,,agent,,acme-bot,1001,+5511999990002,t,utility,2026-10-05T13:00:00Z\n")
+    report = DeskFollowupReport(acme_bundle(tmp_path, params_dir, {"notifications/n.csv": notes},
+                                            "2026-10", date(2026, 11, 20),
+                                            ("desk_followup",)), "en")
+    assert report.figures()["total"] == 2
+    section = report.agents()
+    rows = re.findall(r'<tr><td class="words">([^<]+)</td><td class="num">(\d+)</td>',
+                      section.body)
+    assert rows == [("(no agent)", "1"), ("ana", "1")]
+    assert sum(int(n) for _, n in rows) == report.figures()["total"]
+    assert section.prose[0].startswith("1 agents sent active messages; ana ")

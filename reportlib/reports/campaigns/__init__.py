@@ -244,6 +244,12 @@ PROSE = {
         "en": "None of the {audience} messages has had an answer from WhatsApp yet: the "
               "delivery rate is not available yet.",
     },
+    # The period's campaigns have no message at all (canceled, or their messages not in the
+    # sources): no audience, so no share of it read, never 0 %.
+    "funnel.no_messages": {
+        "pt-BR": "As campanhas do período não têm mensagens: o funil não está disponível.",
+        "en": "The period's campaigns have no messages: the funnel is not available.",
+    },
     "daily": {"pt-BR": "Mensagens por dia de envio", "en": "Messages per send day"},
     "funnel.detail": {
         "pt-BR": "Cada barra é uma etapa do funil, com a parcela do público; por campanha, as "
@@ -679,6 +685,8 @@ class CampaignsReport(BaseReport):
         steps = ["audience", "sent", "received", "read", "replied", "ticket"]
         values = [int(s["audience"].sum()), int(s["sent"].sum()), f["received"], f["read"],
                   f["replied"], f["tickets"]]
+        if not values[0]:  # read / audience has no denominator: not a chart of 0.0 %
+            return present.Section(self._t("section.funnel"), [self._say("funnel.no_messages")])
         fig = charts.funnel([self._t(k) for k in steps], values, self._say(
             "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt,
             self._t("messages"))
@@ -1069,9 +1077,15 @@ def write_campaign_csvs(bundle: Bundle, folder: Path, locale: str = "en") -> lis
             "message_id", local["sent_at"], "COALESCE(mask_phone(recipient), '•••')",
             "COALESCE(list_extract($labels, list_position($statuses, final_status)), "
             "final_status)",
-            local["accepted_at"], local["delivered_at"], local["read_at"], local["failed_at"],
-            local["replied_at"], "error_code::VARCHAR",
-            "list_extract($meanings, list_position($codes, error_code))"]
+            local["accepted_at"], local["delivered_at"], local["read_at"],
+            # a failure and a reply as the report counts them: `failed` (final status failed;
+            # a failure webhook after the delivery receipt leaves the message delivered) and
+            # `replied` (a received message answered within 24 h of its send)
+            f"CASE WHEN final_status = 'failed' THEN {local['failed_at']} ELSE '' END",
+            f"CASE WHEN replied_24h THEN {local['replied_at']} ELSE '' END",
+            "CASE WHEN final_status = 'failed' THEN error_code::VARCHAR END",
+            "CASE WHEN final_status = 'failed' "
+            "THEN list_extract($meanings, list_position($codes, error_code)) END"]
         # Each row as its CSV line, as Python's csv module writes it (a cell quoted when it
         # holds a comma, a quote or a line break; lines end in CRLF).
         named = ", ".join(f"{c} AS c{i}" for i, c in enumerate(cells))

@@ -29,6 +29,14 @@ PROSE = {
                  "{meu}, MSGs {msgs}.",
         "en": "Against {against} ({current} vs {previous}): MAU {mau}, MEU {meu}, MSGs {msgs}.",
     },
+    # The month's own span misses days of data (the coverage block names them): its figures
+    # are the data received, compared with nothing.
+    "monthly.change.partial": {
+        "pt-BR": "Em comparação com {against} ({previous}): variação não disponível, os dados "
+                 "recebidos não cobrem todos os dias de {current}.",
+        "en": "Against {against} ({previous}): change not available, the data received does "
+              "not cover every day of {current}.",
+    },
     "monthly.change.none": {
         "pt-BR": "Em comparação com {against} ({previous}): variação não disponível, os dados "
                  "recebidos não cobrem esse intervalo inteiro.",
@@ -179,8 +187,10 @@ class ChatbotsReport(BaseReport):
                                 "against.previous_month" if whole else "against.previous_days")
             previous = self._range(last[f"{kind}_start"], last[f"{kind}_end"])
             if not last[f"{kind}_available"]:
-                sentences.append(self._say("monthly.change.none", against=against,
-                                           previous=previous))
+                partial = "span_complete" in last and not last["span_complete"]
+                sentences.append(self._say(
+                    "monthly.change.partial" if partial else "monthly.change.none",
+                    against=against, previous=previous, current=current))
                 continue
             sentences.append(self._say(
                 "monthly.change", against=against, current=current, previous=previous,

@@ -191,14 +191,21 @@ class DeskFollowupReport(BaseReport):
         df = self.messages_df
         if df.empty:
             return present.Section(self._t("section.agents"), [self._say("none")])
+        # Messages the export names no agent for are a row of their own, as the attendance
+        # report's tickets without one: grouped by a missing name they were left out, and the
+        # rows no longer added up to the messages of the status section.
+        nobody = self._t("group.none.agent")
+        df = df.assign(agent_identity=df["agent_identity"].fillna(nobody))
         table = df.pivot_table(index="agent_identity", columns="desk_status",
                                values="message_id", aggfunc="count", fill_value=0)
         table = table.reindex(columns=list(STATUSES), fill_value=0)
         tickets = df.groupby("agent_identity")["ticket_opened"].sum()
         totals = table.sum(axis=1)
-        conversion = (tickets / totals).sort_values(ascending=False)
-        prose = [self._say("agents", count=self.fmt.number(len(table)),
-                           top=conversion.index[0], rate=self.fmt.percent(conversion.iloc[0])),
+        conversion = (tickets / totals).sort_values(ascending=False, kind="stable")
+        named = conversion.drop(nobody, errors="ignore")
+        best = named if len(named) else conversion
+        prose = [self._say("agents", count=self.fmt.number(len(named)),
+                           top=best.index[0], rate=self.fmt.percent(best.iloc[0])),
                  self._say("agents.detail")]
         rows = [[agent, self.fmt.number(totals[agent]),
                  *(self.fmt.number(table.loc[agent, s]) for s in STATUSES),
