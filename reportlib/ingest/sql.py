@@ -16,9 +16,10 @@ from reportlib.ingest.ownership import Ownership
 # (`2026-10-03 14:05:09.1230000 -03:00`, its default string format): read too.
 ISO_TS = (r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
           r"( ?(Z|z|[+-]\d{2}(:?\d{2})?))?")
-# Day first; a spreadsheet's date and time formats may leave out the leading zeros
-# (`3/10/2026 9:05`).
-DMY_TS = r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}(:\d{2})?"
+# Day first, day and month with two digits each: a date without its leading zeros
+# (`3/10/2026`) is what a US spreadsheet writes month first (M/D/YYYY), so it is not read
+# either way: taken day first, a US export loaded its 10 March as 3 October without a word.
+DMY_TS = r"\d{2}/\d{2}/\d{4} \d{1,2}:\d{2}(:\d{2})?"
 # How people write a phone number between its digits (docs/sources.md, "Phone numbers").
 PHONE_SEPARATORS = r"[\s().-]"
 # A phone number a spreadsheet read as a number and wrote back as one: in scientific notation
@@ -61,7 +62,8 @@ def field_checks(f: sources.Field, col: str, typed: str,
             f"THEN TRY_STRPTIME({col}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M'])::TIMESTAMPTZ END"
         )
         checks.append((f"{col} IS NOT NULL AND {typed} IS NULL",
-                       "not a timestamp (ISO 8601, or DD/MM/YYYY HH:MM:SS)"))
+                       "not a timestamp (ISO 8601, or DD/MM/YYYY HH:MM:SS day first, day "
+                       "and month with two digits each: 3/10/2026 may be 10 March)"))
         checks.append((f"year({typed} AT TIME ZONE 'UTC') NOT BETWEEN 2015 AND 2099",
                        "timestamp out of range (2015..2099)"))
     elif f.kind == "integer":

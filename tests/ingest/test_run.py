@@ -191,17 +191,22 @@ def test_timestamps_semicolons_bom_and_local_times(tmp_path, params_dir):
                     "17:05:11")]
 
 
-def test_day_first_times_without_leading_zeros_are_read(tmp_path, params_dir):
-    """A spreadsheet's date format may leave the leading zeros out (`3/1/2026 9:05`, d/m/yyyy
-    h:mm): such a time was a rejected row 'not a timestamp'. Day first, as DD/MM/YYYY."""
+def test_a_date_without_leading_zeros_is_rejected_not_read_day_first(tmp_path, params_dir):
+    """`3/10/2026 9:05` is how a US spreadsheet writes 10 March (M/D/YYYY): read day first, as
+    for a while, it loaded as 3 October without a word, while `3/25/2026` in the same file was
+    rejected. Day and month must have two digits each (DD/MM/YYYY, the platform's own form);
+    an hour without its leading zero is read (`03/10/2026 9:05`)."""
     write(tmp_path / "sources/acme/notifications/n.csv", HEADER
-          + GOOD.replace("2026-10-03T14:05:09-03:00", "3/1/2026 9:05")
-          + GOOD.replace("m1,", "m2,").replace("2026-10-03T14:05:09-03:00", "13/1/2026 9:05:07"))
+          + GOOD.replace("2026-10-03T14:05:09-03:00", "3/10/2026 9:05")
+          + GOOD.replace("m1,", "m2,").replace("2026-10-03T14:05:09-03:00", "03/10/2026 9:05:07"))
     [result] = run_ingest(tmp_path, params_dir)
-    assert (result.rows_loaded, result.rows_rejected) == (2, 0), result.message
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1), result.message
     assert rows(tmp_path, "SELECT message_id, strftime(accepted_at AT TIME ZONE 'UTC', "
                           "'%Y-%m-%d %H:%M:%S') FROM notifications ORDER BY 1") == [
-        ("m1", "2026-01-03 12:05:00"), ("m2", "2026-01-13 12:05:07")]
+        ("m2", "2026-10-03 12:05:07")]
+    assert rows(tmp_path, "SELECT line, value, reason FROM rejected_rows") == [
+        (2, "3/10/2026 9:05", "not a timestamp (ISO 8601, or DD/MM/YYYY HH:MM:SS day first, "
+         "day and month with two digits each: 3/10/2026 may be 10 March)")]
 
 
 def test_iso_timestamps_with_a_lower_case_t_or_z_are_read(tmp_path, params_dir):
