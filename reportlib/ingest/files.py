@@ -252,21 +252,28 @@ def other_encoding(entry: Entry) -> str | None:
 
 def windows_1252(entry: Entry) -> bool:
     """True when a file that is not UTF-8 is Windows-1252 text (Latin-1 with Windows'
-    punctuation), as Excel saves "CSV" on a Windows set to Portuguese: it holds no character
-    of UTF-8 and every byte is one of Windows-1252's. Called only for a file DuckDB or the
-    header found not UTF-8."""
+    punctuation), as Excel saves "CSV" on a Windows set to Portuguese: every byte is one of
+    Windows-1252's, and it holds more bytes that are no UTF-8 than characters of UTF-8. A
+    UTF-8 file with a damaged byte holds many of these and few of those (its damaged rows are
+    rejected); Windows-1252 text may hold a pair of bytes that happens to be a UTF-8
+    character (`É”` is C9 94), which alone made it UTF-8 and every accented row rejected.
+    Called only for a file DuckDB or the header found not UTF-8."""
     if first_bytes(entry).startswith((b"\xff\xfe", b"\xfe\xff")):
         return False
+    characters = not_utf8 = 0
     try:
         with open_bytes(entry) as handle:
             while chunk := handle.read(CHUNK):
                 # NUL bytes: UTF-16 or no text at all, whatever Windows-1252 makes of them.
-                if b"\x00" in chunk or UTF8_SEQUENCE.search(chunk):
+                if b"\x00" in chunk:
                     return False
                 chunk.decode("cp1252")
+                characters += len(UTF8_SEQUENCE.findall(chunk))
+                not_utf8 += (chunk.decode("utf-8", errors="replace").count("\ufffd")
+                             - chunk.count("\ufffd".encode()))
     except (UnicodeDecodeError, OSError, EOFError):
         return False
-    return True
+    return not_utf8 > characters
 
 
 def utf8_copy(entry: Entry, encoding: str) -> Path:

@@ -810,3 +810,21 @@ def test_a_full_disk_stops_the_ingest_saying_what_was_loaded(tmp_path, params_di
     again = subprocess.run(argv, capture_output=True, text=True, env=env)
     assert again.returncode == 0, again.stderr
     assert "b.csv: loaded, 60000 loaded" in again.stdout and "c.csv: loaded" in again.stdout
+
+
+def test_windows_1252_text_with_a_pair_of_bytes_that_looks_like_utf8_is_read(tmp_path,
+                                                                              params_dir):
+    """In Windows-1252, 'É”' is the bytes C9 94, which happen to make one UTF-8 character:
+    found anywhere in the file, it made the whole file UTF-8, and every row with an accent was
+    rejected 'not UTF-8' (a review's probe: 0 loaded, 3 rejected). The file holds more bytes
+    that are no UTF-8 than characters of UTF-8: it is Windows-1252, and its rows are read."""
+    text = HEADER + "".join(
+        GOOD.replace("m1,", f"m{n},").replace(",promo,", f",{name},")
+        for n, name in ((1, "promoção"), (2, "“CAFÉ”"), (3, "lançamento")))
+    write(tmp_path / "sources/acme/notifications/excel.csv", text.encode("cp1252"))
+    assert "É”".encode("cp1252") == b"\xc9\x94" and b"\xc9\x94".decode("utf-8") == "ɔ"
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (3, 0), result.message
+    assert "read as Windows-1252 text" in result.message
+    assert rows(tmp_path, "SELECT template_name FROM notifications ORDER BY message_id") == [
+        ("promoção",), ("“CAFÉ”",), ("lançamento",)]
