@@ -291,6 +291,9 @@ def utf8_copy(entry: Entry, encoding: str) -> Path:
         Path(name).unlink(missing_ok=True)
         raise ReportError(f"not UTF-8, nor {encoding} text ({exc.reason}): nothing of it "
                           "was read") from None
+    except BaseException:  # a gzip cut short, a full disk, a stop: no copy left behind
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
 
 
@@ -312,10 +315,14 @@ def separator_line(entry: Entry) -> str | None:
 def without_first_line(entry: Entry) -> Path:
     """A temporary copy (uncompressed) of the file from its second line on."""
     fd, name = tempfile.mkstemp(prefix=".csv-", suffix=".csv")
-    with os.fdopen(fd, "wb") as out, open_bytes(entry) as source:
-        source.readline()
-        while chunk := source.read(CHUNK):
-            out.write(chunk)
+    try:
+        with os.fdopen(fd, "wb") as out, open_bytes(entry) as source:
+            source.readline()
+            while chunk := source.read(CHUNK):
+                out.write(chunk)
+    except BaseException:  # a gzip cut short, a full disk, a stop: no copy left behind
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
 
 

@@ -828,3 +828,25 @@ def test_windows_1252_text_with_a_pair_of_bytes_that_looks_like_utf8_is_read(tmp
     assert "read as Windows-1252 text" in result.message
     assert rows(tmp_path, "SELECT template_name FROM notifications ORDER BY message_id") == [
         ("promoção",), ("“CAFÉ”",), ("lançamento",)]
+
+
+@pytest.mark.parametrize("form", ["sep line", "Windows-1252"])
+def test_a_gzip_cut_short_that_is_copied_first_leaves_no_copy_behind(tmp_path, params_dir,
+                                                                     monkeypatch, form):
+    """A .csv.gz whose first line is `sep=;`, or in Windows-1252, is read from a temporary
+    copy: cut short, the copy stopped with EOFError and was left in the temporary folder (4
+    MiB in a review's probe), at each ingest. The file is unreadable as before, and no copy
+    stays."""
+    import gzip
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    text = HEADER + GOOD + GOOD.replace("m1,", "m2,")
+    data = (("sep=,\n" + text).encode() if form == "sep line"
+            else text.replace(",promo,", ",promoção,").encode("cp1252"))
+    write(tmp_path / "sources/acme/notifications/n.csv.gz", gzip.compress(data)[:-8])
+    [result] = run_ingest(tmp_path, params_dir)
+    assert result.status == "unreadable", result.line()
+    assert list(scratch.iterdir()) == []
