@@ -134,7 +134,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, kind: str,
                         "'the header again, not a row (files joined one after another?)'}")
     for f in src.fields:
         col, typed = f'"{f.target}"', f'"_typed_{f.target}"'
-        checks, value = field_checks(f, col, typed, decimal_comma=(delimiter == ";"))
+        # A decimal comma where the comma is no delimiter (a spreadsheet in Portuguese: `;`
+        # in its CSV, a tab in its "text").
+        checks, value = field_checks(f, col, typed, decimal_comma=delimiter in (";", "\t"))
         for condition, reason in checks + owner.get(f.target, []):
             reject_cases.append(f"WHEN {condition} THEN {{'field': {quote(f.name)}, "
                                 f"'value': left({col}, 1000), 'reason': {quote(reason)}}}")

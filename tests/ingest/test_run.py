@@ -850,3 +850,15 @@ def test_a_gzip_cut_short_that_is_copied_first_leaves_no_copy_behind(tmp_path, p
     [result] = run_ingest(tmp_path, params_dir)
     assert result.status == "unreadable", result.line()
     assert list(scratch.iterdir()) == []
+
+
+def test_a_tab_separated_export_takes_a_decimal_comma(tmp_path, params_dir):
+    """A spreadsheet in Portuguese saved as "text" separates its columns with tabs and writes
+    a rating as 4,5: the row was rejected 'not a number', a decimal comma being accepted only
+    with `;` between columns. Where the comma is no delimiter (`;`, a tab), it is one."""
+    header = "TicketId\tBotId\tCustomerIdentity\tStatus\tStorageDate\tRating\n"
+    row = "t1\tacme-bot\t+5511999990001\tClosedClient\t2026-10-03T14:05:09-03:00\t4,5\n"
+    write(tmp_path / "sources/acme/tickets/t.csv", header + row)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0), result.message
+    assert rows(tmp_path, "SELECT rating FROM tickets") == [(4.5,)]
