@@ -281,7 +281,13 @@ def load_csv(con: duckdb.DuckDBPyConnection, tenant: TenantParams, own: Ownershi
                 raise
         if legacy:
             copies.append(files.utf8_copy(source, legacy))
-            src, unknown = _stage(con, files.Entry(copies[-1], "read"), kind, tenant, own)
+            try:
+                src, unknown = _stage(con, files.Entry(copies[-1], "read"), kind, tenant,
+                                      own)
+            except ReportError as exc:  # the header's line is the file's
+                if skip and str(exc).startswith("line 1:"):
+                    raise ReportError("line 2:" + str(exc)[len("line 1:"):]) from None
+                raise
     finally:
         for copy in copies:
             copy.unlink(missing_ok=True)

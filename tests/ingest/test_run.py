@@ -862,3 +862,16 @@ def test_a_tab_separated_export_takes_a_decimal_comma(tmp_path, params_dir):
     [result] = run_ingest(tmp_path, params_dir)
     assert (result.rows_loaded, result.rows_rejected) == (1, 0), result.message
     assert rows(tmp_path, "SELECT rating FROM tickets") == [(4.5,)]
+
+
+def test_a_header_after_a_sep_line_is_named_line_2_in_another_encoding_too(tmp_path,
+                                                                           params_dir):
+    """A Windows-1252 file whose first line is `sep=,` and whose header misses a column: the
+    reason said 'line 1: missing required column MessageId', the header being line 2 (it was
+    renumbered for a UTF-8 file only)."""
+    header = HEADER.replace("MessageId,", "Mensagem_Nº,")
+    write(tmp_path / "sources/acme/notifications/n.csv",
+          ("sep=,\n" + header + GOOD).encode("cp1252"))
+    [result] = run_ingest(tmp_path, params_dir)
+    assert result.status == "unreadable"
+    assert result.message.startswith("line 2: missing required column"), result.message
