@@ -885,7 +885,11 @@ def test_opt_outs_per_template_and_week(campaign_bundle):
     assert got[("promo_a", "2026-10-05")] == (6, 3, 1, 0)
     report = CampaignsReport(campaign_bundle, "en")
     section = report.opt_out_trend()
-    assert "1 recipients asked to stop marketing" in section.prose[0]
+    # One of each in the singular (it read "1 recipients asked"); no sentence for 0 failures.
+    assert section.prose[0] == ("1 recipient asked to stop marketing within 7 days of the "
+                                "message.")
+    assert CampaignsReport(campaign_bundle, "pt-BR").opt_out_trend().prose[0] == (
+        "1 destinatário pediu para não receber mais marketing em até 7 dias após a mensagem.")
     assert "33.3% (1/3)" in section.body
 
 

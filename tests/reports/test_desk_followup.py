@@ -220,4 +220,4 @@ def test_messages_without_an_agent_are_a_row_of_the_agents_table(tmp_path, param
                       section.body)
     assert rows == [("(no agent)", "1"), ("ana", "1")]
     assert sum(int(n) for _, n in rows) == report.figures()["total"]
-    assert section.prose[0].startswith("1 agents sent active messages; ana ")
+    assert section.prose[0].startswith("One agent sent active messages: ana, converting ")

@@ -181,10 +181,25 @@ PROSE = {
                      "en": "No quick-reply button click in the period."},
     "opt_out_trend": {
         "pt-BR": "{opted} destinatários pediram para não receber mais marketing em até 7 dias "
-                 "após a mensagem, e {failed} mensagens falharam porque o usuário já tinha "
-                 "pedido (131050).",
-        "en": "{opted} recipients asked to stop marketing within 7 days of the message, and "
-              "{failed} messages failed because the user had already asked (131050).",
+                 "após a mensagem.",
+        "en": "{opted} recipients asked to stop marketing within 7 days of the message.",
+    },
+    "opt_out_trend.one": {
+        "pt-BR": "1 destinatário pediu para não receber mais marketing em até 7 dias após a "
+                 "mensagem.",
+        "en": "1 recipient asked to stop marketing within 7 days of the message.",
+    },
+    "opt_out_trend.failed": {
+        "pt-BR": "{failed} mensagens falharam porque o usuário já tinha pedido para não receber "
+                 "marketing (131050).",
+        "en": "{failed} messages failed because the user had already asked to stop marketing "
+              "(131050).",
+    },
+    "opt_out_trend.failed.one": {
+        "pt-BR": "1 mensagem falhou porque o usuário já tinha pedido para não receber "
+                 "marketing (131050).",
+        "en": "1 message failed because the user had already asked to stop marketing "
+              "(131050).",
     },
     "opt_out_trend.detail": {
         "pt-BR": "Por modelo e semana do envio (segunda-feira, fuso de {tz}); taxa de "
@@ -194,12 +209,9 @@ PROSE = {
     },
     "opt_out_trend.not_available": {
         "pt-BR": "Descadastros não disponíveis: os webhooks do WhatsApp desta conta não trazem "
-                 "as preferências de marketing dos usuários (a conta não as assina). {failed} "
-                 "mensagens falharam porque o usuário já tinha pedido para não receber "
-                 "marketing (131050).",
+                 "as preferências de marketing dos usuários (a conta não as assina).",
         "en": "Opt-outs not available: this account's WhatsApp webhooks do not carry users' "
-              "marketing preferences (the account does not subscribe to them). {failed} "
-              "messages failed because the user had already asked to stop marketing (131050).",
+              "marketing preferences (the account does not subscribe to them).",
     },
     "opt_out_trend.detail_failed": {
         "pt-BR": "Falhas 131050 por modelo e semana do envio (segunda-feira, fuso de {tz}).",
@@ -889,6 +901,14 @@ class CampaignsReport(BaseReport):
         return present.Section(title, prose, present.table(columns, rows,
                                                            [False, False, True, True, True]))
 
+    def _failed_131050(self, failed: int) -> str:
+        """The messages that failed because the user had stopped marketing, as a sentence
+        after another (none: nothing; the table's column says 0)."""
+        if not failed:
+            return ""
+        return " " + self._say("opt_out_trend.failed" + (".one" if failed == 1 else ""),
+                               failed=self.fmt.number(failed))
+
     def opt_out_trend(self) -> present.Section:
         """Opt-outs (7 days) and 131050 failures per template and week of the send."""
         title = self._say("section.opt_outs")
@@ -901,7 +921,7 @@ class CampaignsReport(BaseReport):
             trend = trend[(trend["opted_out"].fillna(0) > 0) | (trend["failed_131050"] > 0)]
         if not known:
             failed = int(trend["failed_131050"].sum()) if not trend.empty else 0
-            prose = [self._say("opt_out_trend.not_available", failed=self.fmt.number(failed))]
+            prose = [self._say("opt_out_trend.not_available") + self._failed_131050(failed)]
             if trend.empty:
                 return present.Section(title, prose)
             prose.append(self._say("opt_out_trend.detail_failed",
@@ -916,8 +936,10 @@ class CampaignsReport(BaseReport):
                                                                [False] * 2 + [True] * 2))
         if trend.empty:
             return present.Section(title, [self._say("opt_out_trend.none")])
-        prose = [self._say("opt_out_trend", opted=self.fmt.number(int(trend["opted_out"].sum())),
-                           failed=self.fmt.number(int(trend["failed_131050"].sum()))),
+        opted = int(trend["opted_out"].sum())
+        prose = [self._say("opt_out_trend" + (".one" if opted == 1 else ""),
+                           opted=self.fmt.number(opted))
+                 + self._failed_131050(int(trend["failed_131050"].sum())),
                  self._say("opt_out_trend.detail", tz=self.fmt.zone(self.info["timezone"]))]
         rows = [[r.template_name or "–", self.fmt.date(pd.Timestamp(r.week).date(), "short"),
                  self.fmt.number(r.received), self.fmt.number(r.opted_out),

@@ -84,6 +84,10 @@ PROSE = {
                  "({rate}).",
         "en": "{count} agents sent active messages; {top} converted best ({rate}).",
     },
+    "agents.one": {
+        "pt-BR": "Um agente enviou mensagens ativas: {top}, com conversão de {rate}.",
+        "en": "One agent sent active messages: {top}, converting {rate}.",
+    },
     "agents.detail": {
         "pt-BR": "Por agente: mensagens por status e tickets abertos.",
         "en": "Per agent: messages by status and tickets opened.",
@@ -204,7 +208,8 @@ class DeskFollowupReport(BaseReport):
         conversion = (tickets / totals).sort_values(ascending=False, kind="stable")
         named = conversion.drop(nobody, errors="ignore")
         best = named if len(named) else conversion
-        prose = [self._say("agents", count=self.fmt.number(len(named)),
+        prose = [self._say("agents.one" if len(named) == 1 else "agents",
+                           count=self.fmt.number(len(named)),
                            top=best.index[0], rate=self.fmt.percent(best.iloc[0])),
                  self._say("agents.detail")]
         rows = [[agent, self.fmt.number(totals[agent]),
