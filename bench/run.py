@@ -182,6 +182,25 @@ def monthly_figures(rows, period: calendar.Period, as_of: date = AS_OF):
     def last_day(day: date) -> date:
         return day.replace(day=cal.monthrange(day.year, day.month)[1])
 
+    per_day = rows.groupby("day").size()
+
+    def gapped(lo: date, hi: date) -> bool:
+        """A steady source (20 or more messages on the span's median day with one) with a run
+        of 3 or more expected days (their weekday has a record on another day of the span)
+        without a record: the span is not complete (chatbot_monthly.sql's `gapped`)."""
+        counts = per_day[(per_day.index >= lo) & (per_day.index <= hi)]
+        if counts.empty or counts.median() < 20:
+            return False
+        seen = set(counts.index)
+        run = 0
+        for day in pd.date_range(lo, hi, freq="D").date:
+            if not any(d != day and d.isoweekday() == day.isoweekday() for d in seen):
+                continue  # not expected: it breaks no run
+            run = 0 if day in seen else run + 1
+            if run >= 3:
+                return True
+        return False
+
     first_day = rows["day"].min()
     levels = pd.concat([rows.assign(level="bot", name=rows["bot_id"]),
                         rows[rows["router_id"].notna()].assign(level="router",
@@ -209,12 +228,14 @@ def monthly_figures(rows, period: calendar.Period, as_of: date = AS_OF):
                         ["level", "name"]).size(),
                     "received": received.groupby(["level", "name"]).size(),
                 }).fillna(0).astype(int)
+            complete = not gapped(*spans["current"])
             available = {kind: bool(first_day <= spans[kind][0]
-                                    and ("all", "all") in measured[kind].index)
+                                    and ("all", "all") in measured[kind].index
+                                    and complete and not gapped(*spans[kind]))
                          for kind in ("previous", "year")}
             for (level, name), row in measured["current"].sort_index().iterrows():
-                line = [level, name, month, start, end, *row[["mau", "meu", "msgs", "sent",
-                                                              "received"]]]
+                line = [level, name, month, start, end, complete,
+                        *row[["mau", "meu", "msgs", "sent", "received"]]]
                 for kind in ("previous", "year"):
                     values = (measured[kind].loc[(level, name), ["mau", "meu", "msgs"]]
                               .tolist() if (level, name) in measured[kind].index else [0, 0, 0])
