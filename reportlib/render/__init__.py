@@ -841,12 +841,21 @@ _INDEX_UNITS = {"message": "Messages", "conversation": "Conversations"}
 _INDEX_CSVS_SHOWN = 3  # more CSV files than this fold under one "N CSV files"
 
 
-def _index_figures(report: str, figures: dict) -> list[dict]:
-    """Two or three headline figures of a report, formatted (English, thousands separators)."""
+def _index_figures(report: str, figures: dict, period: str = "") -> list[dict]:
+    """Two or three headline figures of a report, formatted (English, thousands separators).
+    A figure of one month of a period of days across months (the chatbots' MAU, MEU and
+    messages are the last month's: a month is what MAU counts) names its days."""
+    from datetime import date as date_type
+
     from reportlib.look.i18n import Formatter
 
     fmt = Formatter("en", figures.get("currency") or "USD")  # the tenant's (manifest)
     spec = list(_INDEX_HEADLINES.get(report, ()))
+    span = figures.get("span")
+    if isinstance(span, str) and ".." in span and ".." in period and span != period:
+        first, last = (date_type.fromisoformat(d) for d in span.split(".."))
+        spec = [(key, f"{label} ({fmt.date_range(first, last)})", kind)
+                for key, label, kind in spec]
     if report == "consumption":
         units = figures.get("units") or []
         label = _INDEX_UNITS.get(units[0], "Units") if len(units) == 1 else "Units"
@@ -956,7 +965,8 @@ def _index_row(tenant: str, period: dict, report: str, entry: dict,
         "title": title, "status": status,
         "status_label": _INDEX_STATUS.get(status, (status.replace("_", " "),))[0],
         "note": note, "error": (entry.get("error") or "") if failed else "",
-        "figures": [] if status == "no_data" else _index_figures(report, figures),
+        "figures": [] if status == "no_data" else _index_figures(report, figures,
+                                                                  period["label"]),
         "links": [link(files[kind], kind.upper()) for kind in ("html", "pdf") if kind in files],
         "csvs": csvs, "csv_folded": len(csvs) > _INDEX_CSVS_SHOWN,
         "produced": _index_time(good.get("ended_at")),

@@ -206,3 +206,21 @@ def test_index_in_a_browser_at_1280_px(outputs):
         assert lines and set(lines) == {1}
         browser.close()
     assert errors == [] and outside == []
+
+
+def test_a_chatbots_figure_of_one_month_of_a_longer_period_names_its_days(tmp_path):
+    """A period of days across two months: the chatbots' MAU, MEU and messages are its last
+    month's (a month is what MAU counts), and the index showed them as the period's ('MAU
+    790'). They name their days; a one-month period's figures are as before."""
+    out = tmp_path / "out"
+    figures = {"mau": 790, "meu": 673, "msgs": 4341, "sent": 9000, "received": 9500,
+               "span": "2026-11-01..2026-11-14", "partial": False}
+    manifest(out, "acme", "2026-10-15..2026-11-14", {"chatbots": {
+        "status": "ok", "files": {"html": "chatbots.html"}, "figures": figures}})
+    manifest(out, "acme", "2026-10", {"chatbots": {
+        "status": "ok", "files": {"html": "chatbots.html"},
+        "figures": {**figures, "span": "2026-10-01..2026-10-31"}}})
+    page = body(write_index(out).read_text("utf-8"))
+    assert page.count("MAU (November 1–14, 2026)") == 1, page
+    assert "Messages (November 1–14, 2026)" in page
+    assert re.search(r">MAU<", page)  # the month's own period: no days named
