@@ -874,13 +874,22 @@ def _data(smtp: _Plain | _Tls, data: bytes, settings: SmtpSettings) -> tuple[str
     except (OSError, smtplib.SMTPException) as exc:
         if not smtp.whole_message_sent:
             return "failed", smtp_failure(settings, exc)
-        return "unconfirmed", " ".join(
+        return "unconfirmed", _one_line(
             f"{LOST.format(server=f'{settings.host}:{settings.port}')} before its answer "
-            f"({type(exc).__name__}: {exc})".split())[:300]
+            f"({type(exc).__name__}: {exc})")
     if code != 250:
-        text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
-        return "failed", " ".join(f"the server refused the message: {code} {text}".split())[:300]
+        return "failed", _one_line(f"the server refused the message: {code} {_text(answer)}")
     return "sent", None
+
+
+def _one_line(text: str) -> str:
+    """A reason on one line, 300 characters at most: it may quote what a server answered."""
+    return " ".join(text.split())[:300]
+
+
+def _text(answer) -> str:
+    """An SMTP answer (bytes as smtplib gives them) as text."""
+    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
 
 
 def _unconfirmed_note(count: int, why: str) -> str:
@@ -892,17 +901,14 @@ def smtp_failure(settings: SmtpSettings, error: BaseException) -> str:
     """A send that failed as a whole, on one line naming the server: 'ConnectionRefusedError:
     [Errno 111] Connection refused' alone did not say which server, nor that it was the mail
     server (REPORTLIB_SMTP_HOST and _PORT, or params/smtp.yaml)."""
-    return " ".join(f"SMTP server {settings.host}:{settings.port}: {type(error).__name__}: "
-                    f"{error}".split())[:300]
+    return _one_line(f"SMTP server {settings.host}:{settings.port}: {type(error).__name__}: "
+                     f"{error}")
 
 
 def _refusal(refused: dict[str, tuple[int, bytes]]) -> str:
     """The server's answer to each refused address, on one line."""
-    answers = []
-    for address, (code, answer) in refused.items():
-        text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
-        answers.append(f"{address} ({code} {text})")
-    return " ".join(("refused by the server: " + "; ".join(answers)).split())[:300]
+    return _one_line("refused by the server: " + "; ".join(
+        f"{address} ({code} {_text(answer)})" for address, (code, answer) in refused.items()))
 
 
 def utc_now() -> datetime:
