@@ -79,8 +79,9 @@ REPORTS: tuple[Report, ...] = (
         title_key="consumption.title",
         marts=("consumption_summary", "consumption_by_phone", "consumption_daily",
                "consumption_cost", "consumption_tier_updates", "consumption_projection",
-               "consumption_reconciliation", "daily_anomalies"),
-        staging=("analytics_points", "meta_rates", "consumption_facts", "message_billing"),
+               "consumption_reconciliation", "consumption_unreported", "daily_anomalies"),
+        staging=("analytics_points", "meta_rates", "consumption_facts", "message_billing",
+                 "consumption_unreported"),
         sources=("pricing_analytics", "conversation_analytics"),
         # Meta's conversation analytics until 2025-06-30 (CBP), its pricing analytics after.
         alternatives=(("pricing_analytics", "conversation_analytics"),),

@@ -636,3 +636,72 @@ def test_the_projection_table_names_its_rows_as_the_report_counts_them(tmp_path,
         body = ConsumptionReport(b, locale).projection().body
         rows = re.findall(r"<tr><td[^>]*>(.*?)</td>", body)
         assert [re.sub(r"<[^>]+>", "", r) for r in rows] == labels
+
+
+def test_days_meta_has_not_reported_yet_are_not_zeros(tmp_path, empty_warehouse):
+    """Meta's pricing analytics reach Tue 10 November 2026 (10 paid marketing messages every
+    day from Sun 1); as of Fri 13, our own records hold 4 template messages delivered on Wed 11
+    and 3 on Thu 12, days Meta has no point for yet. Before, Wed 11 and Thu 12 counted as 0:
+    the daily mean (100 / 12 = 8) and the projection fell. Now they are not reported yet:
+    mean 100 / 10 = 10; projection: 10 observed days (to date 100), 20 remaining (11 .. 30,
+    of them 2 not reported yet) at each weekday's mean of 10 = 200: 300 paid messages,
+    300 x 0.0625 = US$ 18.75, with no band (every observed day is 10)."""
+    from tests.reports.test_reconciliation import delivered
+
+    path, con = empty_warehouse
+    for day in range(1, 11):
+        priced(con, "acme", f"2026-11-{day:02d}T03:00:00+00:00", "MARKETING", "REGULAR", 10,
+               cost=0.625)
+    delivered(con, "wed", 4, "marketing", "2026-11-11T15:00:00+00:00")
+    delivered(con, "thu", 3, "marketing", "2026-11-12T15:00:00+00:00")
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-11", date(2026, 11, 13))
+    p = b.table("consumption_projection").set_index("metric")
+    assert p.loc["paid", "days_observed"] == 10 and p.loc["paid", "days_remaining"] == 20
+    assert p.loc["paid", "days_unreported"] == 2 and p.loc["paid", "to_date"] == 100
+    assert p.loc["paid", "projected"] == pytest.approx(300)
+    assert p.loc["paid", "projected_low"] == p.loc["paid", "projected_high"] == pytest.approx(300)
+    report = ConsumptionReport(b, "en")
+    assert report.figures()["projection.cost_usd"] == pytest.approx(18.75)
+    daily = report.daily().prose
+    assert daily[0] == ("The busiest day was November 1, 2026, with 10 messages; the daily "
+                        "mean was 10."), daily
+    assert daily[1] == ("Meta's analytics have no figures yet from 11/11/2026 to 11/12/2026, "
+                        "while our records hold 7 template messages delivered then: those days "
+                        "do not count as zero, in the daily mean or in the projection.")
+    assert ("So far: $6.25 over 10 complete days Meta has reported; 20 days to go, 2 of them "
+            "not reported by Meta yet.") in report.projection().prose
+    # Named under the title and in the manifest, as days without a record of the source.
+    pricing = next(c for c in report.coverage() if c["kind"] == "pricing_analytics")
+    assert pricing["missing_days"] == [["2026-11-11", "2026-11-12"]]
+    assert report.coverage_lines() == [
+        "Meta's pricing analytics: 10 records on 10 days (11/1/2026 to 11/10/2026). No records "
+        "from 11/11/2026 to 11/12/2026."]
+    assert ConsumptionReport(b, "pt-BR").daily().prose[1].startswith(
+        "As análises da Meta ainda não têm números de 11/11/2026 a 12/11/2026, embora nossos "
+        "registros tenham 7 mensagens de modelo entregues")
+
+
+def test_a_quiet_day_after_meta_s_last_point_is_still_a_zero(tmp_path, empty_warehouse):
+    """The same analytics (10 a day, Sun 1 .. Tue 10 November) with no message of ours after
+    Tue 10: Wed 11 and Thu 12 are quiet days, counted as 0. Mean (10 x 10 + 0 + 0) / 12 = 8.33
+    (shown 8); the closed October beside it projects nothing even with days Meta lacks."""
+    path, con = empty_warehouse
+    for day in range(1, 11):
+        priced(con, "acme", f"2026-11-{day:02d}T03:00:00+00:00", "MARKETING", "REGULAR", 10)
+    priced(con, "acme", "2026-10-20T03:00:00+00:00", "MARKETING", "REGULAR", 10)
+    from tests.reports.test_reconciliation import delivered
+
+    delivered(con, "oct", 2, "marketing", "2026-10-28T15:00:00+00:00")
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-11", date(2026, 11, 13))
+    assert b.table("consumption_unreported").empty
+    p = b.table("consumption_projection").set_index("metric")
+    assert p.loc["paid", "days_observed"] == 12 and p.loc["paid", "days_unreported"] == 0
+    assert ConsumptionReport(b, "en").daily().prose[0].endswith("the daily mean was 8.")
+    october = build(tmp_path, path, ACME, "2026-10", date(2026, 11, 13))
+    # October: Meta's last point on the 20th, ours delivered on the 28th: 21 .. 31 not
+    # reported yet, and no projection for a closed month.
+    assert october.table("consumption_unreported")[["first", "last"]].astype(str).values.tolist() \
+        == [["2026-10-21", "2026-10-31"]]
+    assert october.table("consumption_projection").empty

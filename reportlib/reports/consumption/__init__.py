@@ -102,6 +102,24 @@ PROSE = {
         "pt-BR": "O dia de maior volume foi {day}, com {peak} {unit}; a média diária foi {mean}.",
         "en": "The busiest day was {day}, with {peak} {unit}; the daily mean was {mean}.",
     },
+    # The days Meta's analytics have not reported yet while our records have deliveries on
+    # them (mart consumption_unreported): not zeros.
+    "daily.unreported": {
+        "pt-BR": "As análises da Meta ainda não têm números {run}, embora nossos registros "
+                 "tenham {delivered} mensagens de modelo entregues nesses dias: eles não contam "
+                 "como zero, nem na média diária nem na projeção.",
+        "en": "Meta's analytics have no figures yet {run}, while our records hold {delivered} "
+              "template messages delivered then: those days do not count as zero, in the daily "
+              "mean or in the projection.",
+    },
+    "daily.unreported.one": {
+        "pt-BR": "As análises da Meta ainda não têm números {run}, embora nossos registros "
+                 "tenham 1 mensagem de modelo entregue nesses dias: eles não contam como zero, "
+                 "nem na média diária nem na projeção.",
+        "en": "Meta's analytics have no figures yet {run}, while our records hold 1 template "
+              "message delivered then: those days do not count as zero, in the daily mean or "
+              "in the projection.",
+    },
     "daily.no_complete_day": {
         "pt-BR": "Nenhum dia do período está completo ainda; {day} tem {peak} {unit} até agora.",
         "en": "No day of the period is complete yet; {day} has {peak} {unit} so far.",
@@ -185,6 +203,12 @@ PROSE = {
     "projection.detail": {
         "pt-BR": "Até agora: {to_date} em {days} dias completos; faltam {remaining} dias.",
         "en": "So far: {to_date} over {days} complete days; {remaining} days to go.",
+    },
+    "projection.detail.unreported": {
+        "pt-BR": "Até agora: {to_date} em {days} dias completos que a Meta já informou; faltam "
+                 "{remaining} dias, {unreported} deles ainda sem números da Meta.",
+        "en": "So far: {to_date} over {days} complete days Meta has reported; {remaining} days "
+              "to go, {unreported} of them not reported by Meta yet.",
     },
     "projection.closed": {
         "pt-BR": "O período está encerrado: não há projeção, os valores acima são os finais "
@@ -434,8 +458,32 @@ class ConsumptionReport(BaseReport):
         self.tier_updates_df = bundle.table("consumption_tier_updates")
         self.projection_df = bundle.table("consumption_projection")
         self.reconciliation_df = bundle.table("consumption_reconciliation")
+        self.unreported_df = bundle.table("consumption_unreported")
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _unreported_run(self) -> tuple[date, date] | None:
+        """The days Meta's analytics have not reported yet (mart consumption_unreported)."""
+        if self.unreported_df.empty:
+            return None
+        row = self.unreported_df.iloc[0]
+        return pd.Timestamp(row["first"]).date(), pd.Timestamp(row["last"]).date()
+
+    def coverage(self) -> list[dict]:
+        """The sources' coverage, with the days Meta's analytics have not reported yet named
+        as days without a record (`missing_days`): named under the title, shaded on the daily
+        chart, and in the manifest."""
+        coverage = super().coverage()
+        run = self._unreported_run()
+        if run is None:
+            return coverage
+        kind = self.unreported_df.iloc[0]["kind"]
+        for c in coverage:
+            if c["kind"] == kind:
+                c["missing_days"] = [[run[0].isoformat(), run[1].isoformat()]]
+            elif c["kind"] in ("pricing_analytics", "conversation_analytics") and c["rows"]:
+                c["missing_days"] = []
+        return coverage
 
     def _unit_label(self) -> str:
         units = sorted(set(self.summary_df["unit"])) if len(self.summary_df) else ["message"]
@@ -629,8 +677,9 @@ class ConsumptionReport(BaseReport):
         per_day = per_day.reindex(columns=keys, fill_value=0)
         days = [d.date() if hasattr(d, "date") else d for d in per_day.index]
         totals = per_day.sum(axis=1)
-        complete = df.groupby("day")["complete"].all()
-        observed = totals[complete.values]
+        # complete days Meta has reported: a day it has not reported yet is no zero
+        counted = df.groupby("day")["complete"].all() & df.groupby("day")["reported"].all()
+        observed = totals[counted.values]
         peak_index = observed.idxmax() if len(observed) else totals.idxmax()
         # the peak day's own count: a larger one on an incomplete day (the as-of day's
         # analytics) is no complete day's, and was said beside the complete peak's date
@@ -642,15 +691,26 @@ class ConsumptionReport(BaseReport):
                           unit=unit, mean=self.fmt.number(observed.mean())) if len(observed) \
             else self._say("daily.no_complete_day", day=self.fmt.date(peak_day),
                            peak=self.fmt.number(peak), unit=unit)
-        prose = [first, self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
+        prose = [first, *self._unreported_prose(),
+                 self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
+        run = self._unreported_run()
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
             self._say("chart.daily", day=self.fmt.day_month(peak_day),
                       peak=self.fmt.number(peak), unit=unit), unit, self.fmt,
-            provisional_from=self.provisional_chart_from())
+            provisional_from=self.provisional_chart_from(), missing=[run] if run else [])
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
+
+    def _unreported_prose(self) -> list[str]:
+        """The sentence that names the days Meta has not reported yet, if any."""
+        run = self._unreported_run()
+        if run is None:
+            return []
+        delivered = int(self.unreported_df.iloc[0]["delivered"])
+        return [self._say("daily.unreported" + (".one" if delivered == 1 else ""),
+                          run=self._missing_run(*run), delivered=self.fmt.number(delivered))]
 
     def _rate_origin(self, row) -> str:
         """Where a rate comes from: the rate card (since when; marked when the row comes from
@@ -804,13 +864,17 @@ class ConsumptionReport(BaseReport):
                                    [self._say("projection.closed"),
                                     self._say("projection.closed.detail")])
         row = p.set_index("metric").loc["cost_usd"]
+        unreported = int(row.days_unreported)
         prose = [self._say("projection", projected=self.fmt.money(row.projected),
                            low=self.fmt.money(row.projected_low),
                            high=self.fmt.money(row.projected_high)),
-                 self._say("projection.detail", to_date=self.fmt.money(row.to_date),
+                 self._say("projection.detail" + (".unreported" if unreported else ""),
+                           to_date=self.fmt.money(row.to_date),
                            days=self.fmt.number(row.days_observed),
-                           remaining=self.fmt.number(row.days_remaining))]
-        daily = self.daily_df[self.daily_df["complete"]].groupby("day")["cost_usd"].sum()
+                           remaining=self.fmt.number(row.days_remaining),
+                           unreported=self.fmt.number(unreported))]
+        shown = self.daily_df[self.daily_df["complete"] & self.daily_df["reported"]]
+        daily = shown.groupby("day")["cost_usd"].sum()
         days = [d.date() if hasattr(d, "date") else d for d in daily.index]
         fig = charts.projection(days, daily.cumsum().tolist(), self.bundle.period.end,
                                 float(row.projected), float(row.projected_low),
