@@ -355,3 +355,39 @@ def test_our_cost_without_a_rate_is_not_available_never_a_zero(reconciled, tmp_p
     assert ("100 das nossas mensagens pagas não têm tarifa na tabela de preços: os dias e "
             "categorias delas ficam fora da conciliação de custo.") in text
     assert "não disponível" in section.body
+
+
+def test_our_messages_of_unknown_category_are_compared_in_their_day_only(tmp_path,
+                                                                         empty_warehouse):
+    """Oct 12: 20 marketing messages of the wide export, and 10 of the platform's event log
+    that name no category (no template category in the export, no pricing in a webhook):
+    the timeline calls them unknown. Meta counts 30 marketing. Before, the day read as two
+    unexplained differences: marketing 30 - 20 = +10 and "unknown" 0 - 10 = -10, a category
+    Meta never has. Now both are explained by the 10 messages of unknown category: +10 of
+    marketing's (as many as Meta counts beyond ours), and the whole -10 of theirs."""
+    path, con = empty_warehouse
+    delivered(con, "mkt12", 20, "marketing", "2026-10-12T15:00:00+00:00")
+    for i in range(10):
+        for event, minute in (("accepted", 0), ("dispatched", 1), ("received", 2)):
+            con.execute(
+                "INSERT INTO notification_events (tenant_id, platform_id, bot_id, event, ts, "
+                "phone_number_id, recipient, template_name, source_file) VALUES "
+                "('acme', ?, 'acme-bot', ?, ?, '1001', ?, 'promo', 'events.csv')",
+                [f"log-{i}", event, utc(f"2026-10-12T16:0{minute}:00+00:00"),
+                 f"+55118{i:08d}"])
+    priced(con, "2026-10-12T03:00:00+00:00", "MARKETING", "REGULAR", 30, 1.875)
+    con.close()
+    out = tmp_path / "acme-2026-10.duckdb"
+    bundle.build(path, ACME, calendar.parse_period("2026-10"), AS_OF, out)
+    df = Bundle.open(out).table("consumption_reconciliation")
+    rows = {r.category: (r.delivered, r.meta_volume) for r in df.itertuples()}
+    assert rows == {"marketing": (20, 30), "unknown": (10, 0)}
+    volume = {d.category: d for d in reconciliation.volume_differences(df, AS_OF)}
+    assert volume["marketing"].causes == {"category_unknown": 10}
+    assert volume["marketing"].explained
+    assert volume["unknown"].causes == {"category_unknown": -10} and volume["unknown"].explained
+    report = ConsumptionReport(Bundle.open(out), "en")
+    text = " ".join(report.reconciliation().prose)
+    assert "2 day-and-category pairs go beyond the tolerance: 2 explained by a known cause, " \
+           "0 unexplained." in text, text
+    assert "10 messages of ours whose category no source names" in report.reconciliation().body

@@ -323,6 +323,10 @@ PROSE = {
         "pt-BR": "{n} mensagens cobradas pela Meta em outra categoria que a do modelo",
         "en": "{n} messages billed by Meta in another category than the template's",
     },
+    "cause.category_unknown": {
+        "pt-BR": "{n} mensagens nossas sem categoria conhecida (a fonte não a informa)",
+        "en": "{n} messages of ours whose category no source names",
+    },
     "cause.free_classification": {
         "pt-BR": "{n} mensagens gratuitas de um lado e pagas do outro (janelas gratuitas)",
         "en": "{n} messages free on one side and paid on the other (free windows)",

@@ -25,7 +25,11 @@ NOT_FINAL_DAYS = 3
 
 # Causes, in the order they are tried (each a part of Meta's figure minus ours).
 CAUSES = ("not_final", "day_boundary", "outside_coverage", "category_mismatch",
-          "free_classification", "meta_rates")
+          "category_unknown", "free_classification", "meta_rates")
+# Our messages whose category no source names (the platform's event log without one, and no
+# pricing in their webhooks): the timeline calls it `unknown`. Meta bills each in a category of
+# its own, so they are compared in their day's total only (cause `category_unknown`).
+UNKNOWN = "unknown"
 
 
 @dataclass
@@ -77,6 +81,9 @@ def volume_differences(df: pd.DataFrame, as_of: date) -> list[Difference]:
     see `not_available`)."""
     found = []
     not_final_from = final_before(as_of)
+    # a day's messages of unknown category, not yet given to one of its categories
+    unknown = {_day(r.day): float(r.delivered) for r in df.itertuples()
+               if r.category == UNKNOWN and pd.notna(r.meta_volume)}
     for row in df.itertuples():
         if pd.isna(row.meta_volume):
             continue
@@ -84,12 +91,21 @@ def volume_differences(df: pd.DataFrame, as_of: date) -> list[Difference]:
         allowed = tolerance(meta)
         if abs(meta - ours) <= allowed:
             continue
-        if _day(row.day) >= not_final_from:
+        if row.category == UNKNOWN:  # Meta has no such category: all of it is that cause
+            parts = {"category_unknown": meta - ours}
+        elif _day(row.day) >= not_final_from:
             parts = {"not_final": meta - ours}
         else:
             parts = {"day_boundary": float(row.delivered_on_meta_day - row.delivered),
                      "outside_coverage": float(row.outside_coverage),
                      "category_mismatch": float(row.billed_here - row.billed_away)}
+            # Meta counts more here than we do: our messages of unknown category that day
+            # may be those, as many as the rest of the difference and as are left.
+            rest = meta - ours - sum(parts.values())
+            take = min(max(rest, 0.0), unknown.get(_day(row.day), 0.0))
+            if take:
+                parts["category_unknown"] = take
+                unknown[_day(row.day)] -= take
         causes, unexplained = _explain(meta - ours, parts, allowed)
         found.append(Difference(_day(row.day), row.category, ours, meta, causes, unexplained))
     return found
