@@ -705,3 +705,41 @@ def test_a_quiet_day_after_meta_s_last_point_is_still_a_zero(tmp_path, empty_war
     assert october.table("consumption_unreported")[["first", "last"]].astype(str).values.tolist() \
         == [["2026-10-21", "2026-10-31"]]
     assert october.table("consumption_projection").empty
+
+
+def test_our_estimate_covers_the_days_meta_has_not_reported(tmp_path, empty_warehouse):
+    """Meta reaches Tue 10 November 2026: 10 marketing messages a day from Sun 1 at US$ 0.625
+    (Meta's cost), and on Tue 10, 20 utility messages in the tier 25,001-100,000 at US$ 0.10
+    (Meta's rate for that tier this month: 0.10 / 20 = 0.005, below the card's 0.0068). As of
+    Fri 13, our records hold 4 marketing messages delivered on Wed 11 and 6 utility on Thu 12
+    (to Brazil, no free window): our estimate for the days Meta has not reported is
+    4 x 0.0625 (the card: marketing has no tiers) + 6 x 0.005 (the tier in force) = 0.25 +
+    0.03 = 0.28. The headline: Meta's 10 x 0.625 + 0.10 = 6.35, plus 0.28 = 6.63, of which
+    0.28 estimated. Before, the headline was Meta's 6.35 alone, the days Meta lacked at 0."""
+    from tests.reports.test_reconciliation import delivered
+
+    path, con = empty_warehouse
+    for day in range(1, 11):
+        priced(con, "acme", f"2026-11-{day:02d}T03:00:00+00:00", "MARKETING", "REGULAR", 10,
+               cost=0.625)
+    priced(con, "acme", "2026-11-10T03:00:00+00:00", "UTILITY", "REGULAR", 20, cost=0.10,
+           tier="25001:100000")
+    delivered(con, "wed", 4, "marketing", "2026-11-11T15:00:00+00:00")
+    delivered(con, "thu", 6, "utility", "2026-11-12T15:00:00+00:00")
+    con.close()
+    b = build(tmp_path, path, ACME, "2026-11", date(2026, 11, 13))
+    report = ConsumptionReport(b, "en")
+    f = report.figures()
+    assert f["unreported.cost_usd"] == pytest.approx(0.28)
+    assert (f["unreported.delivered"], f["unreported.paid"]) == (10, 10)
+    assert f["cost_usd.headline"] == pytest.approx(6.63)
+    assert f["cost_usd.headline_estimated"] == pytest.approx(0.28)
+    assert f["cost_usd.headline_source"] == "mixed"
+    assert report.summary().prose[1:3] == [
+        "Cost: $6.63, of which $6.35 reported by Meta and $0.28 estimated by us for what Meta "
+        "has not reported yet.",
+        "Meta has not reported 11/11/2026 to 11/12/2026 yet: our records hold 10 template "
+        "messages delivered then, 10 of them paid, which we estimate at $0.28."]
+    assert ConsumptionReport(b, "pt-BR").summary().prose[2] == (
+        "A Meta ainda não informou os dias de 11/11/2026 a 12/11/2026: nossos registros têm 10 "
+        "mensagens de modelo entregues neles, 10 pagas, que estimamos em US$\xa00,28.")

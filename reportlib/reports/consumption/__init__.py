@@ -42,6 +42,24 @@ PROSE = {
         "en": "Cost: {headline}, of which {meta} reported by Meta and {estimated} estimated "
               "by us for what Meta has not reported yet.",
     },
+    "summary.unreported": {
+        "pt-BR": "A Meta ainda não informou os dias de {first} a {last}: nossos registros têm "
+                 "{delivered} mensagens de modelo entregues neles, {paid} pagas, que estimamos "
+                 "em {cost}.",
+        "en": "Meta has not reported {first} to {last} yet: our records hold {delivered} "
+              "template messages delivered then, {paid} of them paid, which we estimate at "
+              "{cost}.",
+    },
+    "summary.unreported.day": {
+        "pt-BR": "A Meta ainda não informou o dia {first}: nossos registros têm {delivered} "
+                 "mensagens de modelo entregues nele, {paid} pagas, que estimamos em {cost}.",
+        "en": "Meta has not reported {first} yet: our records hold {delivered} template "
+              "messages delivered then, {paid} of them paid, which we estimate at {cost}.",
+    },
+    "summary.unreported.without_rate": {
+        "pt-BR": " {count} mensagens pagas sem tarifa ficam fora da estimativa.",
+        "en": " {count} paid messages without a rate are left out of the estimate.",
+    },
     "summary.cost.estimate": {
         "pt-BR": "Custo estimado por nós: {cost} (a Meta não informou custo).",
         "en": "Cost estimated by us: {cost} (Meta reported no cost).",
@@ -519,6 +537,7 @@ class ConsumptionReport(BaseReport):
             if "paid_without_estimate" in s else 0,
             "paid_unknown": int(s["paid_unknown"].sum()) if "paid_unknown" in s else 0,
             **self._headline(s),
+            **self._unreported_figures(),
             "partial": bool(self.info["partial"]),
             "units": sorted(set(s["unit"])),
         }
@@ -543,7 +562,7 @@ class ConsumptionReport(BaseReport):
                 p.loc["cost_usd", "projected_high"]), 2)
             figures["projection.paid"] = round(float(p.loc["paid", "projected"]))
         figures.update(self._reconciliation_figures())
-        return figures
+        return self._with_unreported(figures)
 
     def _reconciliation_figures(self) -> dict:
         """Days x categories beyond the tolerance (messages, cost) and how many are unexplained;
@@ -577,6 +596,47 @@ class ConsumptionReport(BaseReport):
                 "cost_usd.headline_estimated": round(estimated, 4),
                 "cost_usd.headline_source": source}
 
+    def _unreported_figures(self) -> dict:
+        """The days Meta has not reported yet and our estimate of their cost (mart
+        consumption_unreported); empty when there are none."""
+        if self.unreported_df.empty:
+            return {}
+        row = self.unreported_df.iloc[0]
+        first, last = self._unreported_run()
+        return {"unreported.first": first.isoformat(), "unreported.last": last.isoformat(),
+                "unreported.delivered": int(row["delivered"]), "unreported.paid": int(row["paid"]),
+                "unreported.cost_usd": None if _missing(row["cost_usd"])
+                else round(float(row["cost_usd"]), 4),
+                "unreported.paid_without_rate": int(row["paid_without_rate"])}
+
+    def _with_unreported(self, figures: dict) -> dict:
+        """The headline cost with our estimate for the days Meta has not reported yet: Meta's
+        cost where Meta reports it, ours (labelled an estimate) for what it has not."""
+        cost = figures.get("unreported.cost_usd")
+        if not cost:
+            return figures
+        figures["cost_usd.headline"] = round((figures["cost_usd.headline"] or 0) + cost, 4)
+        figures["cost_usd.headline_estimated"] = round(
+            figures["cost_usd.headline_estimated"] + cost, 4)
+        if figures["cost_usd.headline_source"] == "meta":
+            figures["cost_usd.headline_source"] = "mixed"
+        return figures
+
+    def _unreported_summary(self, f: dict) -> list[str]:
+        """The sentence on the days Meta has not reported yet, if any."""
+        if "unreported.first" not in f:
+            return []
+        first, last = (date.fromisoformat(f[k]) for k in ("unreported.first", "unreported.last"))
+        text = self._say("summary.unreported" + (".day" if first == last else ""),
+                         first=self.fmt.date(first, "short"), last=self.fmt.date(last, "short"),
+                         delivered=self.fmt.number(f["unreported.delivered"]),
+                         paid=self.fmt.number(f["unreported.paid"]),
+                         cost=self._money(f["unreported.cost_usd"]))
+        if f["unreported.paid_without_rate"]:
+            text += self._say("summary.unreported.without_rate",
+                              count=self.fmt.number(f["unreported.paid_without_rate"]))
+        return [text]
+
     # -- sections ------------------------------------------------------------------------
     def summary(self) -> present.Section:
         if self.no_data:  # no analytics at all: said, never a month of zeros
@@ -589,9 +649,13 @@ class ConsumptionReport(BaseReport):
                                f["user_initiated"]), paid=self.fmt.number(f["paid"])),
                  self._say(f"summary.cost.{source}",
                            headline=self._money(f["cost_usd.headline"]),
-                           cost=self._money(f["cost_usd.total"]),
+                           # ours alone: with the days Meta has not reported, the headline
+                           cost=self._money(f["cost_usd.headline"] if source == "estimate"
+                                            and f.get("unreported.cost_usd")
+                                            else f["cost_usd.total"]),
                            meta=self.fmt.money(f["meta_cost_usd.total"]),
-                           estimated=self.fmt.money(f["cost_usd.headline_estimated"]))]
+                           estimated=self.fmt.money(f["cost_usd.headline_estimated"])),
+                 *self._unreported_summary(f)]
         if f["paid_unknown"]:
             prose.append(self._say("summary.paid_unknown",
                                    count=self.fmt.number(f["paid_unknown"])))
