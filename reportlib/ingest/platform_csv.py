@@ -21,9 +21,9 @@ from reportlib.ingest.results import FileResult, finish
 from reportlib.ingest.sql import MAX_CELL, field_checks, ownership_checks, quote, replace_rows
 from reportlib.params import TenantParams
 
-# A record longer than this is rejected whole: no real export row comes near it (a line of
-# very many fields is set aside before the read: csv_lines).
-MAX_LINE_BYTES = 1 << 20
+# A record longer than this is rejected whole (a line of very many fields, or longer than
+# this, is set aside before the read: csv_lines).
+MAX_LINE_BYTES = csv_lines.MAX_LINE_BYTES
 
 STRUCTURAL_REASONS = {
     "UNQUOTED VALUE": "not valid CSV (a quote opened and never closed)",
