@@ -4,7 +4,10 @@ rejected row with its reason, its other rows load, and memory stays bounded."""
 from __future__ import annotations
 
 import gzip
+import tracemalloc
+import zlib
 
+from reportlib.ingest import files
 from tests.conftest import write
 from tests.ingest.test_run import GOOD, HEADER, rows, run_ingest
 
@@ -36,3 +39,19 @@ def test_lines_ending_some_in_crlf_some_in_lf_load(tmp_path, params_dir):
     assert rows(tmp_path, "SELECT line, reason LIKE 'a carriage return inside a cell%' "
                 "FROM rejected_rows") == [(4, True)]
 
+
+def test_a_gzip_bomb_found_damaged_is_checked_in_bounded_memory(tmp_path):
+    """Why a .gz could not be read is found by decompressing it again: a megabyte read at
+    once came out as one piece of up to a gigabyte (a bomb refused as an analytics response
+    took 2.5 GB to say so)."""
+    payload = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    data = payload.compress(b"\0" * (256 << 20)) + payload.flush()
+    path = write(tmp_path / "p.json.gz", data[:-8])  # cut short: no trailer
+    tracemalloc.start()
+    try:
+        problem = files.gzip_problem(files.Entry(path, "read"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert problem is not None and problem.startswith("gzip file cut short")
+    assert peak < 32 << 20, f"{peak >> 20} MiB"
