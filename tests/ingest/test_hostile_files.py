@@ -55,3 +55,35 @@ def test_a_gzip_bomb_found_damaged_is_checked_in_bounded_memory(tmp_path):
         tracemalloc.stop()
     assert problem is not None and problem.startswith("gzip file cut short")
     assert peak < 32 << 20, f"{peak >> 20} MiB"
+
+
+def test_a_utc_offset_beyond_14_hours_is_a_rejected_row(tmp_path, params_dir):
+    """DuckDB reads any two digits as the offset's hours: `+99:00` loaded 10:00 on 5 October
+    as 07:00 UTC on 1 October, four days back without a word. Offsets up to 14 hours load."""
+    text = HEADER + "".join(
+        GOOD.replace("m1,", f"m{i},").replace("2026-10-03T14:05:09-03:00", at)
+        for i, at in enumerate(["2026-10-05T10:00:00+99:00", "2026-10-05T10:00:00-0375",
+                                "2026-10-05T10:00:00+14:00", "2026-10-05T10:00:00-12:00"]))
+    write(tmp_path / "sources/acme/notifications/offsets.csv", text)
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 2)
+    assert rows(tmp_path, "SELECT line, field, value, reason FROM rejected_rows ORDER BY 1") == [
+        (2, "AcceptedAt", "2026-10-05T10:00:00+99:00",
+         "UTC offset out of range (at most 14 hours, e.g. -03:00)"),
+        (3, "AcceptedAt", "2026-10-05T10:00:00-0375",
+         "UTC offset out of range (at most 14 hours, e.g. -03:00)")]
+    assert rows(tmp_path, "SELECT message_id, strftime(accepted_at AT TIME ZONE 'UTC', "
+                "'%d %H:%M') FROM notifications ORDER BY 1") == [
+        ("m2", "04 20:00"), ("m3", "05 22:00")]
+
+
+def test_a_byte_order_mark_starting_a_line_inside_the_file_is_not_kept_in_its_cell(
+        tmp_path, params_dir):
+    """A file joined after another holds the second one's byte order mark at the start of a
+    line: its first cell kept it ('\\ufeffm2'), a message id that matches no webhook."""
+    write(tmp_path / "sources/acme/notifications/joined.csv",
+          HEADER + GOOD + "\ufeff" + GOOD.replace("m1,", "m2,"))
+    [result] = run_ingest(tmp_path, params_dir)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    assert rows(tmp_path, "SELECT message_id FROM notifications ORDER BY 1") == [
+        ("m1",), ("m2",)]
