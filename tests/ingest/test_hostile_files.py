@@ -3,12 +3,18 @@ rejected row with its reason, its other rows load, and memory stays bounded."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import tracemalloc
 import zlib
 
+import pytest
+
+from reportlib import cli
+from reportlib import params as params_mod
 from reportlib.ingest import files
-from tests.conftest import write
+from reportlib.params import PhoneNumber
+from tests.conftest import ACME, BETA, webhook, write
 from tests.ingest.test_run import GOOD, HEADER, rows, run_ingest
 
 
@@ -87,3 +93,35 @@ def test_a_byte_order_mark_starting_a_line_inside_the_file_is_not_kept_in_its_ce
     assert (result.rows_loaded, result.rows_rejected) == (2, 0)
     assert rows(tmp_path, "SELECT message_id FROM notifications ORDER BY 1") == [
         ("m1",), ("m2",)]
+
+
+@pytest.mark.parametrize(("field", "says"), [
+    ("phone", "phone number 1001 is also declared by acme"),
+    ("display", "phone number +551140000001 is also declared by acme"),
+    ("bot", "bot acme-bot is also declared by acme")])
+def test_a_phone_number_or_bot_two_tenants_declare_stops_the_ingest(tmp_path, capsys, field,
+                                                                      says):
+    """Beta's settings declaring Acme's phone number 1001 (a copied file, a typo): each
+    tenant's folder loaded the other's rows of it (a webhook file of Acme's in both folders:
+    its statuses of 1001 counted for both tenants). A usage line naming both files, before a
+    warehouse is made."""
+    params = tmp_path / "params"
+    beta = {"phone": dataclasses.replace(BETA, phone_numbers=(
+                *BETA.phone_numbers, PhoneNumber("1001", "", "w-beta", "copied"))),
+            "display": dataclasses.replace(BETA, phone_numbers=(
+                PhoneNumber("2001", "+55 (11) 4000-0001", "w-beta", "Main"),)),
+            "bot": dataclasses.replace(BETA, bots=("beta-bot", "ACME-BOT"))}[field]
+    params_mod.dump_tenant(params, ACME)
+    params_mod.dump_tenant(params, beta)
+    hook = webhook("1001", statuses=[{"id": "wamid.A", "status": "sent",
+                                      "timestamp": "1790856000", "recipient_id": "5511999990001"}])
+    for tenant in ("acme", "beta"):
+        write(tmp_path / f"sources/{tenant}/whatsapp_webhooks/w.jsonl", hook + "\n")
+    assert cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == (
+        f"reportlib ingest: error: {params}/tenants/beta.yaml: {says} "
+        f"({params}/tenants/acme.yaml): a {says.split(' ')[0]}{' number' * (field != 'bot')} "
+        "belongs to one tenant; remove it from the one it is not")
+    assert not (tmp_path / "wh.duckdb").exists()
