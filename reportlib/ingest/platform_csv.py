@@ -42,10 +42,9 @@ WHITESPACE = "(' ', chr(9), chr(10), chr(13), chr(65279))"
 def _cell_text(cell: str, max_length: int) -> str:
     """A cell's text trimmed of blanks (and a byte order mark), NULL when empty, cut one
     character past its field's maximum (or MAX_CELL, if larger): a longer cell is then still
-    rejected by that maximum,
-    while a field that may hold more than MAX_CELL (JSON, message content) is read whole.
-    Trimming only where a cell starts or ends with a blank is three times cheaper than trimming
-    every cell."""
+    rejected by that maximum, while a field that may hold more than MAX_CELL (JSON, message
+    content) is read whole. Trimming only where a cell starts or ends with a blank is three
+    times cheaper than trimming every cell."""
     keep = max(MAX_CELL, max_length) + 1
     trimmed = (f"CASE WHEN {cell}[1] IN {WHITESPACE} OR {cell}[-1] IN {WHITESPACE} "
                f"THEN NULLIF(trim({cell}, ' \t\r\n\ufeff'), '') ELSE NULLIF({cell}, '') END")
