@@ -146,10 +146,11 @@ def gzip_problem(entry: Entry) -> str | None:
         with entry.path.open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 while chunk:
-                    lines += stream.decompress(chunk).count(b"\n")
-                    chunk = stream.unused_data if stream.eof else b""
-                    if chunk:  # another gzip member follows (files may be concatenated)
-                        stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    # CHUNK bytes out at most: a megabyte of a gzip bomb is a gigabyte.
+                    lines += stream.decompress(chunk, CHUNK).count(b"\n")
+                    chunk = stream.unused_data if stream.eof else stream.unconsumed_tail
+                    if stream.eof and chunk:  # another gzip member follows (files may be
+                        stream = zlib.decompressobj(16 + zlib.MAX_WBITS)  # concatenated)
     except zlib.error as exc:
         return (f"gzip file damaged after line {lines} ({exc}): nothing of it was read; "
                 "copy the file again")

@@ -44,3 +44,25 @@ def ownership(tenant: TenantParams, others: Iterable[TenantParams]) -> Ownership
         other_wabas=frozenset(p.waba_id for o in others for p in o.phone_numbers if p.waba_id)
         - frozenset(p.waba_id for p in tenant.phone_numbers),
     )
+
+
+def shared(tenants: Iterable[TenantParams]) -> str | None:
+    """The first phone number (its id, or its display number's digits) or bot two tenants
+    both declare, as one line naming both files; None when every one has a single owner.
+    Ownership keeps a tenant's rows out of the others' folders only for what the others alone
+    declare: one declared twice let each tenant load the other's rows of it, counted twice."""
+    from reportlib.params import params_file
+
+    owners: dict[tuple[str, str], TenantParams] = {}
+    for tenant in sorted(tenants, key=lambda t: t.tenant_id):
+        names = [("phone number", p.phone_number_id) for p in tenant.phone_numbers]
+        names += [("phone number", f"+{d}") for p in tenant.phone_numbers
+                  if (d := digits(p.display_phone_number))]
+        names += [("bot", b.lower()) for b in tenant.bots]
+        for what, name in dict.fromkeys(names):
+            first = owners.setdefault((what, name), tenant)
+            if first is not tenant:
+                return (f"{params_file(tenant)}: {what} {name} is also declared by "
+                        f"{first.tenant_id} ({params_file(first)}): a {what} belongs to one "
+                        "tenant; remove it from the one it is not")
+    return None

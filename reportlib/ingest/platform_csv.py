@@ -21,9 +21,9 @@ from reportlib.ingest.results import FileResult, finish
 from reportlib.ingest.sql import MAX_CELL, field_checks, ownership_checks, quote, replace_rows
 from reportlib.params import TenantParams
 
-# A record longer than this is rejected whole: no real export row comes near it (a line of
-# very many fields is set aside before the read: csv_lines).
-MAX_LINE_BYTES = 1 << 20
+# A record longer than this is rejected whole (a line of very many fields, or longer than
+# this, is set aside before the read: csv_lines).
+MAX_LINE_BYTES = csv_lines.MAX_LINE_BYTES
 
 STRUCTURAL_REASONS = {
     "UNQUOTED VALUE": "not valid CSV (a quote opened and never closed)",
@@ -33,18 +33,21 @@ STRUCTURAL_REASONS = {
 }
 
 
-WHITESPACE = "(' ', chr(9), chr(10), chr(13))"
+# Trimmed where a cell starts or ends: blanks, and a byte order mark (a line of a file joined
+# after another with `cat` starts with one: its first cell, a MessageId, kept it, an id that
+# joins nothing).
+WHITESPACE = "(' ', chr(9), chr(10), chr(13), chr(65279))"
 
 
 def _cell_text(cell: str, max_length: int) -> str:
-    """A cell's text trimmed of blanks, NULL when empty, cut one character past its field's
-    maximum (or MAX_CELL, if larger): a longer cell is then still rejected by that maximum,
-    while a field that may hold more than MAX_CELL (JSON, message content) is read whole.
-    Trimming only where a cell starts or ends with a blank is three times cheaper than trimming
-    every cell."""
+    """A cell's text trimmed of blanks (and a byte order mark), NULL when empty, cut one
+    character past its field's maximum (or MAX_CELL, if larger): a longer cell is then still
+    rejected by that maximum, while a field that may hold more than MAX_CELL (JSON, message
+    content) is read whole. Trimming only where a cell starts or ends with a blank is three
+    times cheaper than trimming every cell."""
     keep = max(MAX_CELL, max_length) + 1
     trimmed = (f"CASE WHEN {cell}[1] IN {WHITESPACE} OR {cell}[-1] IN {WHITESPACE} "
-               f"THEN NULLIF(trim({cell}, ' \t\r\n'), '') ELSE NULLIF({cell}, '') END")
+               f"THEN NULLIF(trim({cell}, ' \t\r\n\ufeff'), '') ELSE NULLIF({cell}, '') END")
     return f"CASE WHEN strlen({cell}) > {keep} THEN left({trimmed}, {keep}) ELSE {trimmed} END"
 
 

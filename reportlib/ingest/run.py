@@ -19,7 +19,7 @@ from reportlib import sources, warehouse
 from reportlib.errors import ReportError, disk_full, printable, raise_if_stopping
 from reportlib.ingest import files
 from reportlib.ingest.analytics import NOT_READ, load_analytics
-from reportlib.ingest.ownership import Ownership, ownership
+from reportlib.ingest.ownership import Ownership, ownership, shared
 from reportlib.ingest.platform_csv import load_csv
 from reportlib.ingest.results import FileResult, log, rules
 from reportlib.ingest.webhooks import load_webhooks, register_functions
@@ -242,6 +242,8 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
         raise ReportError(f"no tenants in {params_dir / 'tenants'}: a tenant's settings are "
                           "its file there (<tenant>.yaml, README.md), or give the right "
                           "--params")
+    if problem := shared(known.values()):  # rows of it would load for both tenants
+        raise ReportError(problem)
     results: list[FileResult] = []
     session = Session(warehouse_path)
     try:

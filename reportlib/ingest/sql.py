@@ -14,8 +14,11 @@ from reportlib.ingest.ownership import Ownership
 # RFC 3339 (5.6) lets `T` and `Z` be written lower case; DuckDB reads only the upper case.
 # SQL Server writes a datetimeoffset with a blank before the offset
 # (`2026-10-03 14:05:09.1230000 -03:00`, its default string format): read too.
-ISO_TS = (r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
-          r"( ?(Z|z|[+-]\d{2}(:?\d{2})?))?")
+# An offset is at most 14 hours (Kiribati's +14:00): DuckDB takes any two digits, and
+# `+99:00` moved the time four days back without a word.
+ISO_DAY_TIME = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
+ISO_TS = ISO_DAY_TIME + r"( ?(Z|z|[+-](0\d|1[0-4])(:?[0-5]\d)?))?"
+ISO_ANY_OFFSET = ISO_DAY_TIME + r" ?[+-]\d{2}(:?\d{2})?"
 # Day first, day and month with two digits each: a date without its leading zeros
 # (`3/10/2026`) is what a US spreadsheet writes month first (M/D/YYYY), so it is not read
 # either way: taken day first, a US export loaded its 10 March as 3 October without a word.
@@ -61,6 +64,9 @@ def field_checks(f: sources.Field, col: str, typed: str,
             f"WHEN regexp_full_match({col}, '{DMY_TS}') "
             f"THEN TRY_STRPTIME({col}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M'])::TIMESTAMPTZ END"
         )
+        checks.append((f"regexp_full_match({col}, '{ISO_ANY_OFFSET}') "
+                       f"AND NOT regexp_full_match({col}, '{ISO_TS}')",
+                       "UTC offset out of range (at most 14 hours, e.g. -03:00)"))
         checks.append((f"{col} IS NOT NULL AND {typed} IS NULL",
                        "not a timestamp (ISO 8601, or DD/MM/YYYY HH:MM:SS day first, day "
                        "and month with two digits each: 3/10/2026 may be 10 March)"))

@@ -1,7 +1,8 @@
 """HTML building blocks of a report section: headings, prose, tables, KPI cards, notes.
 
 Every piece of user text goes through `html.escape`, so a campaign or template name can never
-inject markup. A `Section` renders itself in JupyterLab and in nbconvert's HTML the same way.
+inject markup, nor turn a sentence round (`esc` drops direction controls). A `Section`
+renders itself in JupyterLab and in nbconvert's HTML the same way.
 """
 
 from __future__ import annotations
@@ -58,8 +59,16 @@ def unbroken(text: str) -> str:
     return DASH.sub("\u00a0\u2013", DASH_AND_MARKER.sub("\u00a0\u2013\u00a0\\1", text))
 
 
+# Unicode's explicit direction controls: embeddings, overrides (U+202A-U+202E) and isolates
+# (U+2066-U+2069). A name holding a right-to-left override ('abc\u202egpj.exe') turned round
+# the rest of its cell or sentence ('abcexe.jpg', '... (42 tickets)' read backwards); text of
+# a right-to-left script needs none of them to read right.
+DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def esc(value) -> str:
-    return html.escape(unbroken(str(value)), quote=True)
+    """User text as HTML: escaped (never markup), without direction controls."""
+    return html.escape(unbroken(DIRECTION_CONTROLS.sub("", str(value))), quote=True)
 
 
 class OpaqueCanvas(FigureCanvasAgg):

@@ -3,6 +3,7 @@ separator (real WeasyPrint layouts of the real stylesheet)."""
 
 from __future__ import annotations
 
+import pypdf
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
 
@@ -145,3 +146,22 @@ def test_a_campaigns_name_in_a_table_cell_keeps_its_marker_and_dash():
                                          ["Clube VIP 10/2026 – B"]])
     assert "satisfação\u00a0#4" in cells and "aquecimento\u00a0#26" in cells
     assert "Friday\u00a0–" in cells and "–\u00a0B" in cells
+
+
+def test_a_right_to_left_override_in_a_name_never_turns_the_text_round(tmp_path):
+    """A tag named 'abc\\u202egpj.exe' read 'abcexe.jpg' in its table cell, and in a sentence
+    the override turned the rest of it round too. Text in a right-to-left script reads as
+    before: it needs no control character."""
+    name = "abc\u202egpj.exe"
+    page = present.Section("Por etiqueta", [f"{name} concentra o maior volume (324 tickets)."],
+                           present.table(["Etiqueta", "Abertos"],
+                                         [[name, 3], ["\u05e9\u05dc\u05d5\u05dd \u2067x\u2069", 2]],
+                                         [False, True]))._repr_html_()
+    path = tmp_path / "p.pdf"
+    HTML(string=(f'<!DOCTYPE html>\n<html lang="pt-BR"><head><meta charset="utf-8">'
+                 f"<style>{render._stylesheet()}</style></head><body>{page}</body></html>")
+         ).write_pdf(path)
+    text = " ".join(pypdf.PdfReader(path).pages[0].extract_text().split())
+    assert "abcgpj.exe concentra o maior volume (324 tickets)." in text
+    assert "abcgpj.exe 3" in text
+    assert not any(c in page for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
