@@ -15,7 +15,7 @@ from reportlib import registry
 from reportlib import sources as sources_mod
 from reportlib.domain.calendar import zone
 from reportlib.errors import ReportError, looked_in
-from reportlib.sources import TENANT_ID
+from reportlib.sources import DIRECTION_CONTROLS, TENANT_ID
 
 LOCALES = ("pt-BR", "en")
 # An e-mail address as recipients and notify: accept it: no spaces, quotes or separators, so
@@ -225,9 +225,14 @@ def load_tenant(params_dir: Path, tenant: str) -> TenantParams:
             raise ReportError(f"{path}: field templates.{name}: {category!r} is not a category "
                               f"({', '.join(sources_mod.CATEGORY_VALUES)})")
         templates[str(name)] = value
+    display_name = get("display_name", str, tenant)
+    if control := DIRECTION_CONTROLS.search(display_name):
+        # it would turn the rest of a title, a footer or a subject round
+        raise ReportError(f"{path}: field display_name: holds the direction control "
+                          f"U+{ord(control.group()):04X}: remove it")
     return TenantParams(
         tenant_id=tenant,
-        display_name=get("display_name", str, tenant),
+        display_name=display_name,
         timezone=timezone,
         locale=locale,
         currency=currency,

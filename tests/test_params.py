@@ -312,3 +312,16 @@ def test_a_yes_or_no_is_not_a_number_of_minutes(tmp_path, written):
     path = tmp_path / "tenants" / "acme.yaml"
     path.write_text(f"sla_target_minutes: {written}\n")
     assert error_of(tmp_path) == f"{path}: field sla_target_minutes: expected int, got True"
+
+
+def test_a_direction_control_in_the_display_name_is_a_usage_error(tmp_path):
+    """The tenant's name reaches the index, every page's title and footer and the e-mail's
+    subject: a right-to-left override in it ('Acme\\u202e') turned the rest of each round.
+    Refused on one line naming the file, the field and the character."""
+    folder = tmp_path / "params" / "tenants"
+    folder.mkdir(parents=True)
+    (folder / "acme.yaml").write_text("display_name: \"Acme \\u202eLojas\"\n", encoding="utf-8")
+    with pytest.raises(ReportError) as err:
+        params.load_tenant(tmp_path / "params", "acme")
+    assert str(err.value) == (f"{folder / 'acme.yaml'}: field display_name: holds the direction "
+                              "control U+202E: remove it")

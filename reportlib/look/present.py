@@ -22,6 +22,8 @@ import matplotlib.ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
+from reportlib.sources import DIRECTION_CONTROLS
+
 # Figure geometry: wide and short charts read well on A4 and on screens.
 FIGURE_DPI = 144
 
@@ -59,15 +61,9 @@ def unbroken(text: str) -> str:
     return DASH.sub("\u00a0\u2013", DASH_AND_MARKER.sub("\u00a0\u2013\u00a0\\1", text))
 
 
-# Unicode's explicit direction controls: embeddings, overrides (U+202A-U+202E) and isolates
-# (U+2066-U+2069). A name holding a right-to-left override ('abc\u202egpj.exe') turned round
-# the rest of its cell or sentence ('abcexe.jpg', '... (42 tickets)' read backwards); text of
-# a right-to-left script needs none of them to read right.
-DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
 def esc(value) -> str:
-    """User text as HTML: escaped (never markup), without direction controls."""
+    """User text as HTML: escaped (never markup), without direction controls (a name holding
+    a right-to-left override turned round the rest of its cell or sentence)."""
     return html.escape(unbroken(DIRECTION_CONTROLS.sub("", str(value))), quote=True)
 
 

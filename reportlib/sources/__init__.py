@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 # \A…\Z, not ^…$: "$" also matches before a trailing newline, so "acme\n" would pass.
 TENANT_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,62}\Z")
+# Unicode's direction controls (embeddings, overrides, isolates): in user text they turn the
+# rest of a line round ('abc\u202egpj.exe' reads 'abcexe.jpg'); no script needs them.
+DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 # A phone number's digits (ITU-T E.164): a country code, which never starts with 0, then the
