@@ -357,14 +357,10 @@ def test_our_cost_without_a_rate_is_not_available_never_a_zero(reconciled, tmp_p
     assert "não disponível" in section.body
 
 
-def test_our_messages_of_unknown_category_are_compared_in_their_day_only(tmp_path,
-                                                                         empty_warehouse):
-    """Oct 12: 20 marketing messages of the wide export, and 10 of the platform's event log
-    that name no category (no template category in the export, no pricing in a webhook):
-    the timeline calls them unknown. Meta counts 30 marketing. Before, the day read as two
-    unexplained differences: marketing 30 - 20 = +10 and "unknown" 0 - 10 = -10, a category
-    Meta never has. Now both are explained by the 10 messages of unknown category: +10 of
-    marketing's (as many as Meta counts beyond ours), and the whole -10 of theirs."""
+def _unknown_day(tmp_path, empty_warehouse, meta_marketing: int):
+    """Oct 12: 20 marketing messages of the wide export and 10 of the platform's event log that
+    name no category (no template category, no pricing in a webhook: `unknown`); Meta counts
+    `meta_marketing` marketing messages at US$ 0.0625."""
     path, con = empty_warehouse
     delivered(con, "mkt12", 20, "marketing", "2026-10-12T15:00:00+00:00")
     for i in range(10):
@@ -375,19 +371,47 @@ def test_our_messages_of_unknown_category_are_compared_in_their_day_only(tmp_pat
                 "('acme', ?, 'acme-bot', ?, ?, '1001', ?, 'promo', 'events.csv')",
                 [f"log-{i}", event, utc(f"2026-10-12T16:0{minute}:00+00:00"),
                  f"+55118{i:08d}"])
-    priced(con, "2026-10-12T03:00:00+00:00", "MARKETING", "REGULAR", 30, 1.875)
+    priced(con, "2026-10-12T03:00:00+00:00", "MARKETING", "REGULAR", meta_marketing,
+           meta_marketing * 0.0625)
     con.close()
     out = tmp_path / "acme-2026-10.duckdb"
     bundle.build(path, ACME, calendar.parse_period("2026-10"), AS_OF, out)
-    df = Bundle.open(out).table("consumption_reconciliation")
+    return Bundle.open(out)
+
+
+def test_our_messages_of_unknown_category_are_compared_in_their_day_only(tmp_path,
+                                                                         empty_warehouse):
+    """Meta counts 30 marketing: the 10 of unknown category are those 10 more. Before, the day
+    read as two unexplained differences: marketing 30 - 20 = +10 and "unknown" 0 - 10 = -10, a
+    category Meta never has, and the cost of marketing (30 x 0.0625 - 20 x 0.0625 = 0.625)
+    unexplained too. Now the 10 explain +10 of marketing's count and its cost, and the whole
+    -10 of theirs."""
+    b = _unknown_day(tmp_path, empty_warehouse, 30)
+    df = b.table("consumption_reconciliation")
     rows = {r.category: (r.delivered, r.meta_volume) for r in df.itertuples()}
     assert rows == {"marketing": (20, 30), "unknown": (10, 0)}
     volume = {d.category: d for d in reconciliation.volume_differences(df, AS_OF)}
     assert volume["marketing"].causes == {"category_unknown": 10}
     assert volume["marketing"].explained
     assert volume["unknown"].causes == {"category_unknown": -10} and volume["unknown"].explained
-    report = ConsumptionReport(Bundle.open(out), "en")
+    cost = {d.category: d for d in reconciliation.cost_differences(df, AS_OF)}
+    assert cost["marketing"].causes == {"category_unknown": pytest.approx(0.625)}
+    assert cost["marketing"].explained
+    report = ConsumptionReport(b, "en")
     text = " ".join(report.reconciliation().prose)
     assert "2 day-and-category pairs go beyond the tolerance: 2 explained by a known cause, " \
            "0 unexplained." in text, text
+    assert "no rate" not in text
     assert "10 messages of ours whose category no source names" in report.reconciliation().body
+
+
+def test_messages_of_unknown_category_no_category_takes_stay_unexplained(tmp_path,
+                                                                         empty_warehouse):
+    """Meta counts 20 marketing, as we do: nothing on Meta's side is left for the 10 of unknown
+    category, so the day's total differs by 10 that no cause explains (their row: -10,
+    unexplained)."""
+    b = _unknown_day(tmp_path, empty_warehouse, 20)
+    df = b.table("consumption_reconciliation")
+    volume = {d.category: d for d in reconciliation.volume_differences(df, AS_OF)}
+    assert set(volume) == {"unknown"}
+    assert volume["unknown"].causes == {} and volume["unknown"].unexplained == -10

@@ -42,23 +42,39 @@ PROSE = {
         "en": "Cost: {headline}, of which {meta} reported by Meta and {estimated} estimated "
               "by us for what Meta has not reported yet.",
     },
+    # Our template messages Meta's analytics do not cover yet (mart consumption_unreported),
+    # delivered on the days named ("from X to Y" / "on X"), and our estimate of their cost.
     "summary.unreported": {
-        "pt-BR": "A Meta ainda não informou os dias de {first} a {last}: nossos registros têm "
-                 "{delivered} mensagens de modelo entregues neles, {paid} pagas, que estimamos "
-                 "em {cost}.",
-        "en": "Meta has not reported {first} to {last} yet: our records hold {delivered} "
-              "template messages delivered then, {paid} of them paid, which we estimate at "
-              "{cost}.",
+        "pt-BR": "As análises da Meta ainda não cobrem {delivered} mensagens de modelo nossas, "
+                 "entregues {when} ({paid} pagas): estimamos seu custo em {cost}.",
+        "en": "Meta's analytics do not cover {delivered} template messages of ours yet, "
+              "delivered {when} ({paid} paid): we estimate their cost at {cost}.",
     },
-    "summary.unreported.day": {
-        "pt-BR": "A Meta ainda não informou o dia {first}: nossos registros têm {delivered} "
-                 "mensagens de modelo entregues nele, {paid} pagas, que estimamos em {cost}.",
-        "en": "Meta has not reported {first} yet: our records hold {delivered} template "
-              "messages delivered then, {paid} of them paid, which we estimate at {cost}.",
+    "summary.unreported.one": {
+        "pt-BR": "As análises da Meta ainda não cobrem 1 mensagem de modelo nossa, entregue "
+                 "{when} ({paid} paga): estimamos seu custo em {cost}.",
+        "en": "Meta's analytics do not cover 1 template message of ours yet, delivered {when} "
+              "({paid} paid): we estimate its cost at {cost}.",
+    },
+    "summary.unreported.no_estimate": {
+        "pt-BR": "As análises da Meta ainda não cobrem {delivered} mensagens de modelo nossas, "
+                 "entregues {when}: sem estimativa de custo, pois a cobrança por conversa não "
+                 "é por mensagem.",
+        "en": "Meta's analytics do not cover {delivered} template messages of ours yet, "
+              "delivered {when}: no cost is estimated, as conversation-based pricing does not "
+              "bill messages.",
+    },
+    "summary.unreported.no_rate": {
+        "pt-BR": "As análises da Meta ainda não cobrem {delivered} mensagens de modelo nossas, "
+                 "entregues {when} ({paid} pagas): custo não disponível, pois nenhuma das pagas "
+                 "tem tarifa (mercado ou categoria sem tarifa).",
+        "en": "Meta's analytics do not cover {delivered} template messages of ours yet, "
+              "delivered {when} ({paid} paid): their cost is not available, as none of the "
+              "paid ones has a rate (a market or category without one).",
     },
     "summary.unreported.without_rate": {
-        "pt-BR": " {count} mensagens pagas sem tarifa ficam fora da estimativa.",
-        "en": " {count} paid messages without a rate are left out of the estimate.",
+        "pt-BR": " Ficam fora da estimativa {count} mensagens pagas sem tarifa.",
+        "en": " Paid messages without a rate, left out of the estimate: {count}.",
     },
     "summary.cost.estimate": {
         "pt-BR": "Custo estimado por nós: {cost} (a Meta não informou custo).",
@@ -123,20 +139,12 @@ PROSE = {
     # The days Meta's analytics have not reported yet while our records have deliveries on
     # them (mart consumption_unreported): not zeros.
     "daily.unreported": {
-        "pt-BR": "As análises da Meta ainda não têm números {run}, embora nossos registros "
-                 "tenham {delivered} mensagens de modelo entregues nesses dias: eles não contam "
-                 "como zero, nem na média diária nem na projeção.",
-        "en": "Meta's analytics have no figures yet {run}, while our records hold {delivered} "
-              "template messages delivered then: those days do not count as zero, in the daily "
-              "mean or in the projection.",
-    },
-    "daily.unreported.one": {
-        "pt-BR": "As análises da Meta ainda não têm números {run}, embora nossos registros "
-                 "tenham 1 mensagem de modelo entregue nesses dias: eles não contam como zero, "
-                 "nem na média diária nem na projeção.",
-        "en": "Meta's analytics have no figures yet {run}, while our records hold 1 template "
-              "message delivered then: those days do not count as zero, in the daily mean or "
-              "in the projection.",
+        "pt-BR": "As análises da Meta ainda não têm números {runs}, quando nossos registros têm "
+                 "mensagens de modelo entregues: esses dias ficam fora da média diária, não "
+                 "contam como zero.",
+        "en": "Meta's analytics have no figures yet {runs}, when our records hold template "
+              "messages delivered: those days are left out of the daily mean, not counted as "
+              "zero.",
     },
     "daily.no_complete_day": {
         "pt-BR": "Nenhum dia do período está completo ainda; {day} tem {peak} {unit} até agora.",
@@ -222,11 +230,17 @@ PROSE = {
         "pt-BR": "Até agora: {to_date} em {days} dias completos; faltam {remaining} dias.",
         "en": "So far: {to_date} over {days} complete days; {remaining} days to go.",
     },
-    "projection.detail.unreported": {
-        "pt-BR": "Até agora: {to_date} em {days} dias completos que a Meta já informou; faltam "
-                 "{remaining} dias, {unreported} deles ainda sem números da Meta.",
-        "en": "So far: {to_date} over {days} complete days Meta has reported; {remaining} days "
-              "to go, {unreported} of them not reported by Meta yet.",
+    "projection.detail.estimated": {
+        "pt-BR": "Até agora: {to_date} em {days} dias completos, com nossa estimativa onde a Meta "
+                 "ainda não informou ({estimated} deles); faltam {remaining} dias.",
+        "en": "So far: {to_date} over {days} complete days, with our estimate where Meta has "
+              "not reported yet ({estimated} of them); {remaining} days to go.",
+    },
+    "projection.closed.estimated": {
+        "pt-BR": "O período está encerrado: não há projeção. Parte do custo acima é nossa "
+                 "estimativa até que a Meta informe os últimos dias.",
+        "en": "The period is closed: there is no projection. Part of the cost above is our "
+              "estimate until Meta reports its last days.",
     },
     "projection.closed": {
         "pt-BR": "O período está encerrado: não há projeção, os valores acima são os finais "
@@ -454,6 +468,11 @@ def _true(value) -> bool:
     return not _missing(value) and bool(value)
 
 
+def _era_kind(era: str) -> str:
+    """The source kind of Meta's analytics of a pricing era."""
+    return "conversation_analytics" if era == "CBP" else "pricing_analytics"
+
+
 def _estimate(rows: pd.DataFrame) -> float | None:
     """Our estimated cost of summary or cost rows: None (not available) when there are paid
     units and none of them has an estimate (no rate, or no country to name the market);
@@ -480,31 +499,42 @@ class ConsumptionReport(BaseReport):
         self.tier_updates_df = bundle.table("consumption_tier_updates")
         self.projection_df = bundle.table("consumption_projection")
         self.reconciliation_df = bundle.table("consumption_reconciliation")
-        self.unreported_df = bundle.table("consumption_unreported")
+        # a bundle built before these marts: nothing Meta has not reported is known
+        self.unreported_df = bundle.table("consumption_unreported") \
+            if "consumption_unreported" in bundle.tables() else pd.DataFrame(
+                columns=["day", "era", "delivered", "paid", "cost_usd", "paid_without_rate",
+                         "reported"])
+        if "reported" not in self.daily_df:
+            self.daily_df["reported"] = True
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _unreported_run(self) -> tuple[date, date] | None:
-        """The days Meta's analytics have not reported yet (mart consumption_unreported)."""
-        if self.unreported_df.empty:
-            return None
-        row = self.unreported_df.iloc[0]
-        return pd.Timestamp(row["first"]).date(), pd.Timestamp(row["last"]).date()
+    def _unreported_runs(self, kind: str | None = None) -> list[tuple[date, date]]:
+        """The runs of days Meta's analytics have not reported yet while our records hold
+        messages delivered on them (mart consumption_unreported), of one source kind (the
+        pricing era of the day) or all."""
+        df = self.unreported_df
+        days = sorted(pd.Timestamp(r.day).date() for r in df.itertuples()
+                      if not _true(r.reported) and (kind is None or _era_kind(r.era) == kind))
+        runs: list[tuple[date, date]] = []
+        for day in days:
+            if runs and runs[-1][1] + timedelta(days=1) == day:
+                runs[-1] = (runs[-1][0], day)
+            else:
+                runs.append((day, day))
+        return runs
 
     def coverage(self) -> list[dict]:
         """The sources' coverage, with the days Meta's analytics have not reported yet named
         as days without a record (`missing_days`): named under the title, shaded on the daily
         chart, and in the manifest."""
         coverage = super().coverage()
-        run = self._unreported_run()
-        if run is None:
+        if not self._unreported_runs():
             return coverage
-        kind = self.unreported_df.iloc[0]["kind"]
         for c in coverage:
-            if c["kind"] == kind:
-                c["missing_days"] = [[run[0].isoformat(), run[1].isoformat()]]
-            elif c["kind"] in ("pricing_analytics", "conversation_analytics") and c["rows"]:
-                c["missing_days"] = []
+            if c["kind"] in ("pricing_analytics", "conversation_analytics") and c["rows"]:
+                c["missing_days"] = [[a.isoformat(), b.isoformat()]
+                                     for a, b in self._unreported_runs(c["kind"])]
         return coverage
 
     def _unit_label(self) -> str:
@@ -597,17 +627,20 @@ class ConsumptionReport(BaseReport):
                 "cost_usd.headline_source": source}
 
     def _unreported_figures(self) -> dict:
-        """The days Meta has not reported yet and our estimate of their cost (mart
-        consumption_unreported); empty when there are none."""
-        if self.unreported_df.empty:
+        """Our template messages Meta's analytics do not cover yet and our estimate of their
+        cost (mart consumption_unreported); empty when there are none."""
+        df = self.unreported_df
+        if df.empty:
             return {}
-        row = self.unreported_df.iloc[0]
-        first, last = self._unreported_run()
-        return {"unreported.first": first.isoformat(), "unreported.last": last.isoformat(),
-                "unreported.delivered": int(row["delivered"]), "unreported.paid": int(row["paid"]),
-                "unreported.cost_usd": None if _missing(row["cost_usd"])
-                else round(float(row["cost_usd"]), 4),
-                "unreported.paid_without_rate": int(row["paid_without_rate"])}
+        days = [pd.Timestamp(d).date() for d in df["day"]]
+        costs = df["cost_usd"].dropna()
+        return {"unreported.first": min(days).isoformat(), "unreported.last": max(days).isoformat(),
+                "unreported.days": [[a.isoformat(), b.isoformat()]
+                                    for a, b in self._unreported_runs()],
+                "unreported.delivered": int(df["delivered"].sum()),
+                "unreported.paid": int(df["paid"].sum()),
+                "unreported.cost_usd": None if costs.empty else round(float(costs.sum()), 4),
+                "unreported.paid_without_rate": int(df["paid_without_rate"].sum())}
 
     def _with_unreported(self, figures: dict) -> dict:
         """The headline cost with our estimate for the days Meta has not reported yet: Meta's
@@ -623,16 +656,20 @@ class ConsumptionReport(BaseReport):
         return figures
 
     def _unreported_summary(self, f: dict) -> list[str]:
-        """The sentence on the days Meta has not reported yet, if any."""
+        """The sentence on our messages Meta does not cover yet, if any."""
         if "unreported.first" not in f:
             return []
         first, last = (date.fromisoformat(f[k]) for k in ("unreported.first", "unreported.last"))
-        text = self._say("summary.unreported" + (".day" if first == last else ""),
-                         first=self.fmt.date(first, "short"), last=self.fmt.date(last, "short"),
+        if f["unreported.cost_usd"] is None:  # no rate at all, or conversations billed
+            key = "summary.unreported." + ("no_rate" if f["unreported.paid_without_rate"]
+                                           else "no_estimate")
+        else:
+            key = "summary.unreported" + (".one" if f["unreported.delivered"] == 1 else "")
+        text = self._say(key, when=self._missing_run(first, last),
                          delivered=self.fmt.number(f["unreported.delivered"]),
                          paid=self.fmt.number(f["unreported.paid"]),
                          cost=self._money(f["unreported.cost_usd"]))
-        if f["unreported.paid_without_rate"]:
+        if f["unreported.paid_without_rate"] and f["unreported.cost_usd"] is not None:
             text += self._say("summary.unreported.without_rate",
                               count=self.fmt.number(f["unreported.paid_without_rate"]))
         return [text]
@@ -759,26 +796,18 @@ class ConsumptionReport(BaseReport):
                           unit=unit, mean=self.fmt.number(observed.mean())) if len(observed) \
             else self._say("daily.no_complete_day", day=self.fmt.date(peak_day),
                            peak=self.fmt.number(peak), unit=unit)
-        prose = [first, *self._unreported_prose(),
+        runs = self._unreported_runs()
+        prose = [first, *([self._say("daily.unreported", runs=self.fmt.names(
+                     [self._missing_run(a, b) for a, b in runs]))] if runs else []),
                  self._say("daily.detail", tz=self.fmt.zone(self.info["timezone"]))]
-        run = self._unreported_run()
         fig = charts.daily_stacked(
             days, {k: per_day[k].tolist() for k in keys},
             charts.INITIATOR_COLORS, {k: self._t(k) for k in keys},
             self._say("chart.daily", day=self.fmt.day_month(peak_day),
                       peak=self.fmt.number(peak), unit=unit), unit, self.fmt,
-            provisional_from=self.provisional_chart_from(), missing=[run] if run else [])
+            provisional_from=self.provisional_chart_from(), missing=runs)
         return present.Section(self._t("section.daily"), prose,
                                present.figure_to_img(fig, self._t("section.daily")))
-
-    def _unreported_prose(self) -> list[str]:
-        """The sentence that names the days Meta has not reported yet, if any."""
-        run = self._unreported_run()
-        if run is None:
-            return []
-        delivered = int(self.unreported_df.iloc[0]["delivered"])
-        return [self._say("daily.unreported" + (".one" if delivered == 1 else ""),
-                          run=self._missing_run(*run), delivered=self.fmt.number(delivered))]
 
     def _rate_origin(self, row) -> str:
         """Where a rate comes from: the rate card (since when; marked when the row comes from
@@ -929,20 +958,21 @@ class ConsumptionReport(BaseReport):
             return present.Section(self._t("section.projection"), [self._say("projection.no_day")])
         if p.empty or not self.info["open"]:
             return present.Section(self._t("section.projection"),
+                                   [self._say("projection.closed.estimated")]
+                                   if self._unreported_figures().get("unreported.cost_usd") else
                                    [self._say("projection.closed"),
                                     self._say("projection.closed.detail")])
         row = p.set_index("metric").loc["cost_usd"]
-        unreported = int(row.days_unreported)
+        estimated = int(row.get("days_estimated", 0))
         prose = [self._say("projection", projected=self.fmt.money(row.projected),
                            low=self.fmt.money(row.projected_low),
                            high=self.fmt.money(row.projected_high)),
-                 self._say("projection.detail" + (".unreported" if unreported else ""),
+                 self._say("projection.detail" + (".estimated" if estimated else ""),
                            to_date=self.fmt.money(row.to_date),
                            days=self.fmt.number(row.days_observed),
                            remaining=self.fmt.number(row.days_remaining),
-                           unreported=self.fmt.number(unreported))]
-        shown = self.daily_df[self.daily_df["complete"] & self.daily_df["reported"]]
-        daily = shown.groupby("day")["cost_usd"].sum()
+                           estimated=self.fmt.number(estimated))]
+        daily = self._cost_so_far()
         days = [d.date() if hasattr(d, "date") else d for d in daily.index]
         fig = charts.projection(days, daily.cumsum().tolist(), self.bundle.period.end,
                                 float(row.projected), float(row.projected_low),
@@ -965,6 +995,18 @@ class ConsumptionReport(BaseReport):
             [self._t(k) for k in ("metric", "to_date", "projected", "band")], table_rows,
             [False, True, True, True])
         return present.Section(self._t("section.projection"), prose, body)
+
+    def _cost_so_far(self) -> pd.Series:
+        """The headline cost of each complete day, as the projection sums it: Meta's (or our
+        estimate of its points) and our estimate of the messages Meta does not cover yet."""
+        df = self.daily_df
+        cost = df[df["complete"]].groupby("day")["cost_usd"].sum()
+        extra = self.unreported_df.dropna(subset=["cost_usd"])
+        if len(extra):
+            by_day = pd.Series(extra["cost_usd"].astype(float).values,
+                               index=pd.to_datetime(extra["day"]))
+            cost = cost.add(by_day.reindex(pd.to_datetime(cost.index)).fillna(0).values)
+        return cost
 
     def _projection_label(self, metric: str) -> str:
         """A projection row's name: in the period's one unit ("Mensagens pagas"), as every
@@ -1016,7 +1058,10 @@ class ConsumptionReport(BaseReport):
                                    count=self.fmt.number(missing["delivered"].sum())))
         # Like for like: the days x categories where both costs are known; ours is not where
         # a paid message of ours has no rate (said apart, never priced at zero).
-        meta_costed = reported[reported["meta_cost_usd"].notna()]
+        # our messages of unknown category have no rate by their nature: compared in their
+        # day's total (cause category_unknown), not said to lack a rate
+        meta_costed = reported[reported["meta_cost_usd"].notna()
+                               & (reported["category"] != reconciliation.UNKNOWN)]
         costed = meta_costed[meta_costed["our_cost_usd"].notna()]
         if len(costed):
             our_cost, meta_cost = (float(costed["our_cost_usd"].sum()),

@@ -1,6 +1,6 @@
 -- Daily count: every day of the period (zero-filled), business- vs user-initiated, per unit.
--- `reported` is false on the days Meta's analytics have not reported yet
--- (consumption_unreported): their zeros are not counts.
+-- `reported` is false on the days Meta's analytics have not reported yet while our records hold
+-- messages delivered on them (consumption_unreported): their zeros are not counts.
 WITH days AS (
     SELECT unnest(generate_series(getvariable('period_start'), getvariable('period_end'),
                                   INTERVAL 1 DAY))::DATE AS day
@@ -20,7 +20,7 @@ SELECT g.day, g.unit, g.initiator,
     COALESCE(sum(f.headline_cost), 0)::DOUBLE AS cost_usd,
     g.day < getvariable('as_of') AS complete,
     NOT EXISTS (SELECT 1 FROM consumption_unreported u
-                WHERE g.day BETWEEN u.first AND u.last) AS reported
+                WHERE u.day = g.day AND NOT u.reported) AS reported
 FROM grid g
 LEFT JOIN consumption_facts f USING (day, unit, initiator)
 GROUP BY ALL

@@ -1,57 +1,71 @@
--- The days Meta's analytics have not reported yet (docs/metrics.md, "Days Meta has not reported
--- yet"), and our estimate of their cost. Meta's analytics catch up a day or more after the
--- messages, and a day without a data point reads like a quiet day: the daily mean, the busiest
--- day and the projection counted it as 0. Meta reaches the last day of the period, before
--- as-of, with a data point; the days after it, up to the period's last day or the day before
--- as-of, are not reported yet when our own records (the status timelines) hold template
--- messages delivered on one of them. Without such messages they stay quiet days, as before.
--- Not judged when a monthly point covers the period: it stands on its month's first day and
--- does not say how far it reaches.
--- Our estimate covers what Meta has not reported: those messages not free (`message_billing`)
--- at the rate in force, under per-message pricing the rate Meta applied this month to the
--- tier its last paid point of the market and category was in (the tier in force), else the
--- rate card's. A paid message without a rate (no market, no category) is counted apart
--- (`paid_without_rate`), never priced at zero. Under conversation-based pricing a message is
--- not what Meta bills: no estimate (cost_usd NULL).
--- One row (kind, first, last, delivered, paid, cost_usd, paid_without_rate), or none.
-WITH reach AS (
-    SELECT max(day) AS reach, arg_max(era, day) AS era FROM consumption_facts
-    WHERE day < getvariable('as_of')
+-- What Meta's analytics do not cover yet (docs/metrics.md, "Days Meta has not reported yet"),
+-- per tenant-local day: our template messages delivered after Meta's last data point, and our
+-- estimate of their cost. Meta's analytics catch up a day or more after the messages; a day
+-- without a data point read like a quiet day and the last messages cost nothing.
+-- How far Meta reaches is an instant per business account: the end of its last daily (or
+-- half-hour) point, whatever the day boundary its points use (UTC or the tenant's midnight).
+-- A message counts here when it was delivered (or read) at or after its account's reach, in
+-- the period and before as-of; a message of an account that has no point (or of no known
+-- account) goes by the farthest reach of the tenant's accounts. A local day holding such
+-- messages is `reported` when Meta has a point on it for each account they belong to (Meta
+-- lags by hours: its figure of the day stands, our estimate adds the rest); otherwise Meta
+-- has not reported it yet: not a quiet day. A day with none of our messages after the reach
+-- is a quiet day, as before. Nothing is judged when a monthly point stands in the period's
+-- months: it does not say how far it reaches.
+-- The estimate: each message not free (`message_billing`), in the category Meta bills it in
+-- (its webhooks' pricing.category, else its template's), at the rate in force: for a
+-- category in volume tiers, the rate Meta applied this month to the tier of its last paid
+-- point of that market and category (the tier in force), else the rate card's. Under
+-- conversation-based pricing a message is not what Meta bills: no estimate (cost_usd NULL).
+-- A paid message without a rate is counted apart (`paid_without_rate`); cost_usd is NULL
+-- when no paid message of the day has one, never a price of zero.
+WITH points AS (
+    SELECT waba_id, start_ts, end_ts, granularity FROM pricing_daily
+    WHERE tenant_id = getvariable('tenant')
+    UNION ALL
+    SELECT waba_id, start_ts, end_ts, granularity FROM conversations
+    WHERE tenant_id = getvariable('tenant')
+), reach AS (
+    SELECT waba_id, max(end_ts) AS reach FROM points
+    WHERE granularity <> 'MONTHLY' GROUP BY waba_id
 ), monthly AS (
-    SELECT count(*) > 0 AS any FROM (
-        SELECT 1 FROM pricing_daily
-        WHERE tenant_id = getvariable('tenant') AND granularity = 'MONTHLY'
-          AND start_ts < getvariable('period_end_ts') AND end_ts > getvariable('period_start_ts')
-        UNION ALL
-        SELECT 1 FROM conversations
-        WHERE tenant_id = getvariable('tenant') AND granularity = 'MONTHLY'
-          AND start_ts < getvariable('period_end_ts') AND end_ts > getvariable('period_start_ts'))
-), span AS (
-    SELECT r.era, r.reach + 1 AS first,
-        least(getvariable('period_end'), getvariable('as_of') - 1) AS last
-    FROM reach r, monthly m
-    WHERE r.reach IS NOT NULL AND NOT m.any
+    SELECT count(*) > 0 AS has_monthly FROM points
+    WHERE granularity = 'MONTHLY'
+      AND (to_timestamp((epoch(start_ts) + epoch(end_ts)) / 2) AT TIME ZONE getvariable('tz'))::DATE
+          BETWEEN date_trunc('month', getvariable('period_start'))::DATE
+              AND getvariable('period_end')
 ), messages AS (
-    -- per day, category, free or not and the recipient's first digits (calling codes have at
-    -- most 3): the market and the rate are looked up once per group, not per message
-    SELECT (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE getvariable('tz'))::DATE AS day,
-        normalize_category(t.category) AS category, b.free_reason IS NOT NULL AS free,
-        left(regexp_replace(COALESCE(t.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix,
-        count(*) AS n
+    SELECT COALESCE(t.delivered_at, t.read_at) AS delivered_at,
+        (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE getvariable('tz'))::DATE AS day,
+        -- the account, when Meta has points of it (else the tenant's farthest reach)
+        CASE WHEN r.reach IS NOT NULL THEN n.waba_id END AS waba_id,
+        COALESCE(r.reach, (SELECT max(reach) FROM reach)) AS reach,
+        COALESCE(b.billed_category, normalize_category(t.category)) AS category,
+        b.free_reason IS NOT NULL AS free,
+        -- the recipient's first digits (calling codes have at most 3): the market is looked
+        -- up once per group, not per message
+        left(regexp_replace(COALESCE(t.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix
     FROM message_timeline t
     LEFT JOIN message_billing b USING (message_id)
+    LEFT JOIN phone_numbers n
+      ON n.tenant_id = t.tenant_id AND n.phone_number_id = t.phone_number_id
+    LEFT JOIN reach r ON r.waba_id = n.waba_id
     WHERE t.tenant_id = getvariable('tenant') AND t.final_status IN ('delivered', 'read')
       AND COALESCE(normalize_category(t.category), 'service') <> 'service'
       AND COALESCE(t.delivered_at, t.read_at) >= getvariable('period_start_ts')
-      AND COALESCE(t.delivered_at, t.read_at) < getvariable('as_of_ts')
-      AND (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE getvariable('tz'))::DATE
-          BETWEEN (SELECT first FROM span) AND (SELECT last FROM span)
+      AND COALESCE(t.delivered_at, t.read_at) < least(getvariable('period_end_ts'),
+                                                      getvariable('as_of_ts'))
+), late AS (
+    SELECT day, waba_id, category, free, prefix, count(*) AS n
+    FROM messages
+    WHERE reach IS NOT NULL AND delivered_at >= reach AND NOT (SELECT has_monthly FROM monthly)
     GROUP BY ALL
-), marketed AS (
-    SELECT m.*, CASE WHEN m.prefix <> ''
-                     THEN COALESCE(market_of_country(country_of_phone(m.prefix)), 'Other')
-                     END AS market
-    FROM messages m
+), days_of_accounts AS (
+    -- Meta has a point on that day for that account
+    SELECT l.day, l.waba_id,
+        EXISTS (SELECT 1 FROM consumption_facts f
+                WHERE f.day = l.day AND (l.waba_id IS NULL OR f.waba_id = l.waba_id)) AS on_meta
+    FROM (SELECT DISTINCT day, waba_id FROM late) l
 ), tiers AS (
     -- the tier in force: that of the last paid point Meta gave per market and category
     SELECT market, category, arg_max(tier, day) AS tier
@@ -59,24 +73,29 @@ WITH reach AS (
     WHERE era = 'PMP' AND paid_quantity > 0 AND tier IS NOT NULL AND market IS NOT NULL
     GROUP BY ALL
 ), priced AS (
-    SELECT m.*, CASE WHEN NOT m.free
-                     THEN COALESCE(r.rate, rate_in_force(m.market, m.category, m.day)) END
-                    AS rate
-    FROM marketed m
-    LEFT JOIN tiers t ON t.market = m.market AND t.category = m.category
-    LEFT JOIN meta_rates r ON r.month = date_trunc('month', m.day)::DATE
+    SELECT l.*, pricing_era(l.day) AS era,
+        CASE WHEN NOT l.free AND pricing_era(l.day) = 'PMP'
+             THEN COALESCE(r.rate, rate_in_force(l.market, l.category, l.day)) END AS rate
+    FROM (SELECT *, CASE WHEN prefix <> ''
+                         THEN COALESCE(market_of_country(country_of_phone(prefix)), 'Other')
+                         END AS market
+          FROM late) l
+    LEFT JOIN tiers t ON t.market = l.market AND t.category = l.category
+    LEFT JOIN meta_rates r ON r.month = date_trunc('month', l.day)::DATE
      AND r.market = t.market AND r.category = t.category AND r.tier = t.tier
 )
-SELECT CASE s.era WHEN 'CBP' THEN 'conversation_analytics' ELSE 'pricing_analytics' END AS kind,
-    s.first, s.last, sum(p.n)::BIGINT AS delivered,
+SELECT p.day, any_value(p.era) AS era,
+    sum(p.n)::BIGINT AS delivered,
     COALESCE(sum(p.n) FILTER (WHERE NOT p.free), 0)::BIGINT AS paid,
-    -- per message under per-message pricing; a conversation is no message (CBP: none)
-    CASE WHEN s.era = 'PMP'
-         THEN round(COALESCE(sum(p.n * p.rate) FILTER (WHERE NOT p.free AND p.rate IS NOT NULL),
-                             0), 6) END::DOUBLE AS cost_usd,
-    COALESCE(sum(p.n) FILTER (WHERE NOT p.free AND p.rate IS NULL), 0)::BIGINT
-        AS paid_without_rate
-FROM span s, priced p
-WHERE s.first <= s.last
-GROUP BY s.era, s.first, s.last
-HAVING sum(p.n) > 0
+    CASE WHEN any_value(p.era) = 'PMP'
+          AND (COALESCE(sum(p.n) FILTER (WHERE NOT p.free), 0) = 0
+               OR count(*) FILTER (WHERE p.rate IS NOT NULL) > 0)
+         THEN round(COALESCE(sum(p.n * p.rate) FILTER (WHERE p.rate IS NOT NULL), 0), 6)
+         END::DOUBLE AS cost_usd,
+    CASE WHEN any_value(p.era) = 'PMP'
+         THEN COALESCE(sum(p.n) FILTER (WHERE NOT p.free AND p.rate IS NULL), 0) ELSE 0
+         END::BIGINT AS paid_without_rate,
+    bool_and(a.on_meta) AS reported
+FROM priced p JOIN days_of_accounts a ON a.day = p.day AND a.waba_id IS NOT DISTINCT FROM p.waba_id
+GROUP BY p.day
+ORDER BY p.day

@@ -75,15 +75,44 @@ def _explain(difference: float, parts: dict[str, float], allowed: float) -> tupl
     return causes, (0.0 if abs(rest) <= allowed else rest)
 
 
+def _volume_parts(row) -> dict[str, float]:
+    """The parts of a final day's message difference the causes account for (but the
+    messages of unknown category, `unknown_shares`)."""
+    return {"day_boundary": float(row.delivered_on_meta_day - row.delivered),
+            "outside_coverage": float(row.outside_coverage),
+            "category_mismatch": float(row.billed_here - row.billed_away)}
+
+
+def unknown_shares(df: pd.DataFrame, as_of: date) -> dict[tuple[date, str], float]:
+    """Our messages of unknown category on a final day, given to the day's categories in which
+    Meta counts more than we do (after the other causes), as many as that excess and as are
+    left; the unknown row's share is minus what was given, so that what no category took
+    stays unexplained there (a real gap in the day's total)."""
+    not_final_from = final_before(as_of)
+    pool = {_day(r.day): float(r.delivered) for r in df.itertuples()
+            if r.category == UNKNOWN and pd.notna(r.meta_volume)
+            and _day(r.day) < not_final_from}
+    shares: dict[tuple[date, str], float] = {}
+    for row in df.itertuples():
+        day = _day(row.day)
+        if row.category == UNKNOWN or day not in pool or pd.isna(row.meta_volume):
+            continue
+        rest = float(row.meta_volume) - float(row.delivered) - sum(_volume_parts(row).values())
+        take = min(max(rest, 0.0), pool[day])
+        if take:
+            shares[(day, row.category)] = take
+            pool[day] -= take
+            shares[(day, UNKNOWN)] = shares.get((day, UNKNOWN), 0.0) - take
+    return shares
+
+
 def volume_differences(df: pd.DataFrame, as_of: date) -> list[Difference]:
     """Days x categories whose delivered messages differ from Meta's volume beyond the
     tolerance, each with its causes. Rows without Meta's figure are left out (not available,
     see `not_available`)."""
     found = []
     not_final_from = final_before(as_of)
-    # a day's messages of unknown category, not yet given to one of its categories
-    unknown = {_day(r.day): float(r.delivered) for r in df.itertuples()
-               if r.category == UNKNOWN and pd.notna(r.meta_volume)}
+    shares = unknown_shares(df, as_of)
     for row in df.itertuples():
         if pd.isna(row.meta_volume):
             continue
@@ -91,21 +120,13 @@ def volume_differences(df: pd.DataFrame, as_of: date) -> list[Difference]:
         allowed = tolerance(meta)
         if abs(meta - ours) <= allowed:
             continue
-        if row.category == UNKNOWN:  # Meta has no such category: all of it is that cause
-            parts = {"category_unknown": meta - ours}
-        elif _day(row.day) >= not_final_from:
+        if _day(row.day) >= not_final_from:
             parts = {"not_final": meta - ours}
+        elif row.category == UNKNOWN:  # Meta has no such category: what other rows took
+            parts = {"category_unknown": shares.get((_day(row.day), UNKNOWN), 0.0)}
         else:
-            parts = {"day_boundary": float(row.delivered_on_meta_day - row.delivered),
-                     "outside_coverage": float(row.outside_coverage),
-                     "category_mismatch": float(row.billed_here - row.billed_away)}
-            # Meta counts more here than we do: our messages of unknown category that day
-            # may be those, as many as the rest of the difference and as are left.
-            rest = meta - ours - sum(parts.values())
-            take = min(max(rest, 0.0), unknown.get(_day(row.day), 0.0))
-            if take:
-                parts["category_unknown"] = take
-                unknown[_day(row.day)] -= take
+            parts = {**_volume_parts(row),
+                     "category_unknown": shares.get((_day(row.day), row.category), 0.0)}
         causes, unexplained = _explain(meta - ours, parts, allowed)
         found.append(Difference(_day(row.day), row.category, ours, meta, causes, unexplained))
     return found
@@ -120,6 +141,7 @@ def cost_differences(df: pd.DataFrame, as_of: date) -> list[Difference]:
     in the same proportion, is unexplained."""
     found = []
     not_final_from = final_before(as_of)
+    shares = unknown_shares(df, as_of)
     for row in df.itertuples():
         if pd.isna(row.meta_cost_usd) or bool(row.meta_cost_missing) \
                 or pd.isna(row.our_cost_usd):  # a message of ours has no rate
@@ -141,9 +163,8 @@ def cost_differences(df: pd.DataFrame, as_of: date) -> list[Difference]:
             # The paid count difference, by cause: the volume causes, and free vs paid (Meta
             # freed fewer than we did: more paid on its side).
             count_parts = {
-                "day_boundary": float(row.delivered_on_meta_day - row.delivered),
-                "outside_coverage": float(row.outside_coverage),
-                "category_mismatch": float(row.billed_here - row.billed_away),
+                **_volume_parts(row),
+                "category_unknown": shares.get((_day(row.day), row.category), 0.0),
                 "free_classification": float(row.our_free - row.meta_free)}
             per_message = counted / paid_difference if paid_difference else 0.0
             parts = {cause: round(n * per_message, 6) for cause, n in count_parts.items()}
