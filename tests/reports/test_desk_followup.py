@@ -220,4 +220,38 @@ def test_messages_without_an_agent_are_a_row_of_the_agents_table(tmp_path, param
                       section.body)
     assert rows == [("(no agent)", "1"), ("ana", "1")]
     assert sum(int(n) for _, n in rows) == report.figures()["total"]
-    assert section.prose[0].startswith("One agent sent active messages: ana, converting ")
+    # No tickets file and no reply recorded: the conversion is not known (not 0.0 %).
+    assert section.prose[0] == ("One agent sent active messages: ana; the conversion into "
+                                "tickets is not available.")
+
+
+def test_without_a_tickets_source_or_a_reply_the_tickets_are_not_available(tmp_path,
+                                                                          params_dir):
+    """Three agents' active messages in October 2026 (ana two, bia one), delivered, as of
+    20 Nov, and no tickets file at all: the tickets source has no record in the period and
+    no message has a reply recorded, so whether any became a ticket is not known. Counted, it
+    read '0 of 3 messages became tickets (0.0%)' and 0 in the index: an export not received
+    shown as customers who never answered. The messages themselves (3) stand."""
+    from tests.conftest import acme_bundle
+
+    notes = NOTIFICATIONS.rstrip("\n") + ",SentAt,DeliveredAt\n" + "".join(
+        f"a{i},,agent,{agent},acme-bot,1001,+551199999000{i},t,utility,"
+        f"2026-10-0{i + 4}T13:00:00Z,2026-10-0{i + 4}T13:00:01Z,2026-10-0{i + 4}T13:00:05Z\n"
+        for i, agent in ((1, "ana"), (2, "ana"), (3, "bia")))
+    report = DeskFollowupReport(acme_bundle(tmp_path, params_dir, {"notifications/n.csv": notes},
+                                            "2026-10", date(2026, 11, 20),
+                                            ("desk_followup",)), "en")
+    figures = report.figures()
+    assert (figures["total"], figures["tickets"]) == (3, None)
+    section = report.tickets()
+    assert section.prose == [
+        "Whether the 3 messages became tickets is not known: the tickets source has no "
+        "records in the period and no reply is recorded on the messages."]
+    assert "0.0%" not in section.body and "not available" in section.body
+    agents = report.agents()
+    assert agents.prose[0] == ("2 agents sent active messages; their conversion into tickets "
+                               "is not available.")
+    assert "0.0%" not in agents.body
+    pt = DeskFollowupReport(report.bundle, "pt-BR")
+    assert pt.tickets().prose[0].startswith("Não se sabe quantas das 3 mensagens viraram ticket")
+    assert "não disponível" in pt.agents().body

@@ -79,6 +79,29 @@ PROSE = {
               "for the agent's latest message to the customer in the 24 h before it, as in the "
               "attendance report (which counts it on the ticket's day).",
     },
+    # No tickets source in the period and no reply on the messages: whether a message opened
+    # a ticket is not known (a 0 there was an export not received, not customers who never
+    # answered).
+    "tickets.unknown": {
+        "pt-BR": "Não se sabe quantas das {total} mensagens viraram ticket: a fonte de tickets "
+                 "não tem registros no período e nenhuma resposta está registrada nas "
+                 "mensagens.",
+        "en": "Whether the {total} messages became tickets is not known: the tickets source "
+              "has no records in the period and no reply is recorded on the messages.",
+    },
+    "agents.unknown": {
+        "pt-BR": "{count} agentes enviaram mensagens ativas; a conversão em tickets não está "
+                 "disponível.",
+        "en": "{count} agents sent active messages; their conversion into tickets is not "
+              "available.",
+    },
+    "agents.unknown.one": {
+        "pt-BR": "Um agente enviou mensagens ativas: {top}; a conversão em tickets não está "
+                 "disponível.",
+        "en": "One agent sent active messages: {top}; the conversion into tickets is not "
+              "available.",
+    },
+    "not_available": {"pt-BR": "não disponível", "en": "not available"},
     "agents": {
         "pt-BR": "{count} agentes enviaram mensagens ativas; {top} teve a maior conversão "
                  "({rate}).",
@@ -110,10 +133,21 @@ class DeskFollowupReport(BaseReport):
         found = self.messages_df["desk_status"].value_counts()
         return {s: int(found.get(s, 0)) for s in STATUSES}
 
+    def tickets_known(self) -> bool:
+        """Whether the period's tickets can be counted: the tickets source has records in the
+        period, or replies are recorded on the messages (a reply within 24 h is the ticket).
+        Without either, a count of 0 would be an export not received, not customers who never
+        answered: not available."""
+        tickets = [c for c in self.coverage() if c["kind"] == "tickets"]
+        return not tickets or tickets[0]["rows"] > 0 \
+            or bool(self.messages_df["replied_at"].notna().any())
+
     def figures(self) -> dict:
         df = self.messages_df
         figures = {f"desk.{k}": v for k, v in self.counts().items()}
-        figures.update({"total": int(len(df)), "tickets": int(df["ticket_opened"].sum()),
+        figures.update({"total": int(len(df)),
+                        "tickets": int(df["ticket_opened"].sum()) if self.tickets_known()
+                        else None,
                         "visible": int(df["visible"].sum()),
                         "partial": bool(self.info["partial"])})
         return figures
@@ -182,6 +216,12 @@ class DeskFollowupReport(BaseReport):
         if df.empty:
             return present.Section(self._t("section.tickets"), [self._say("none")])
         tickets, total = int(df["ticket_opened"].sum()), len(df)
+        if not self.tickets_known():
+            return present.Section(self._t("section.tickets"), [
+                self._say("tickets.unknown", total=self.fmt.number(total))],
+                present.cards([(self._t("messages"), self.fmt.number(total)),
+                               (self._t("ticket"), self._say("not_available")),
+                               (self._t("ticket_rate"), self._say("not_available"))]))
         prose = [self._say("tickets", tickets=self.fmt.number(tickets),
                            total=self.fmt.number(total),
                            rate=self.fmt.percent(rate(tickets, total) or 0)),
@@ -208,13 +248,16 @@ class DeskFollowupReport(BaseReport):
         conversion = (tickets / totals).sort_values(ascending=False, kind="stable")
         named = conversion.drop(nobody, errors="ignore")
         best = named if len(named) else conversion
-        prose = [self._say("agents.one" if len(named) == 1 else "agents",
-                           count=self.fmt.number(len(named)),
+        known = self.tickets_known()
+        key = "agents" + ("" if known else ".unknown") + (".one" if len(named) == 1 else "")
+        prose = [self._say(key, count=self.fmt.number(len(named)),
                            top=best.index[0], rate=self.fmt.percent(best.iloc[0])),
                  self._say("agents.detail")]
+        missing = self._say("not_available")
         rows = [[agent, self.fmt.number(totals[agent]),
                  *(self.fmt.number(table.loc[agent, s]) for s in STATUSES),
-                 self.fmt.number(tickets[agent]), self.fmt.percent(conversion[agent])]
+                 self.fmt.number(tickets[agent]) if known else missing,
+                 self.fmt.percent(conversion[agent]) if known else missing]
                 for agent in table.index]
         columns = [self._t("agent"), self._t("messages"),
                    *(self._t(f"desk.count.{s}") for s in STATUSES), self._t("ticket"),
