@@ -248,6 +248,15 @@ PROSE = {
         "en": "Of {audience} messages, {received} arrived ({delivered}) and {read} were read; "
               "{tickets} became tickets.",
     },
+    # No tickets source in the period: whether a message became a ticket is not known.
+    "funnel.tickets_unknown": {
+        "pt-BR": "De {audience} mensagens, {received} chegaram ({delivered}) e {read} foram "
+                 "lidas; os tickets não estão disponíveis: a fonte de tickets não tem "
+                 "registros no período.",
+        "en": "Of {audience} messages, {received} arrived ({delivered}) and {read} were read; "
+              "the tickets are not available: the tickets source has no records in the "
+              "period.",
+    },
     # No message has an answer from WhatsApp yet (all pending): the delivery rate has no
     # denominator, and is not 0 %.
     "funnel.none_sent": {
@@ -491,7 +500,14 @@ class CampaignsReport(BaseReport):
         self.declared_pairs = bundle.info.get("options", {}).get("campaign_variants", [])
 
 
+    def _count(self, value) -> str:
+        """A count, or "not available" where it is not known (None), never "–" or 0."""
+        return self._say("not_available") if value is None or pd.isna(value) \
+            else self.fmt.number(value)
+
     def _pct(self, numerator, denominator) -> str:
+        if numerator is None or pd.isna(numerator):
+            return self._say("not_available")
         value = rate(numerator, denominator)
         return f"{self.fmt.percent(value)} ({self.fmt.number(numerator)}/" \
                f"{self.fmt.number(denominator)})" if value is not None else "–"
@@ -503,7 +519,9 @@ class CampaignsReport(BaseReport):
             "campaigns": int(len(s)), "scheduled_only": int(len(self.scheduled_df)),
             "audience": int(s["audience"].sum()), "failed": int(s["failed"].sum()),
             "received": int(s["received"].sum()), "read": int(s["read"].sum()),
-            "replied": int(s["replied"].sum()), "tickets": int(s["tickets"].sum()),
+            "replied": int(s["replied"].sum()),
+            # None: not available (no tickets source in the period)
+            "tickets": int(s["tickets"].sum()) if s["tickets"].notna().any() else None,
             # None: not available (the webhooks carry no marketing preferences)
             "opted_out": int(s["opted_out"].sum()) if s["opted_out"].notna().any() else None,
             "partial": bool(self.info["partial"]),
@@ -544,7 +562,7 @@ class CampaignsReport(BaseReport):
                      if r.campaign_id in with_csv else "–"] for r in s.itertuples()]
         counts = [[r.campaign_name, *(self.fmt.number(getattr(r, k)) for k in (
                    "audience", "invalid_contacts", "sent", "failed", "received", "read",
-                   "replied", "tickets"))] for r in s.itertuples()]
+                   "replied")), self._count(r.tickets)] for r in s.itertuples()]
         body = present.table([*(self._t(k) for k in ("campaign", "template", "category",
                                                      "scheduled_at", "sent_at")),
                               self._say("csv.column")], identity)
@@ -697,16 +715,20 @@ class CampaignsReport(BaseReport):
         steps = ["audience", "sent", "received", "read", "replied", "ticket"]
         values = [int(s["audience"].sum()), int(s["sent"].sum()), f["received"], f["read"],
                   f["replied"], f["tickets"]]
+        if f["tickets"] is None:  # no tickets source in the period: no step, not a bar of 0
+            steps, values = steps[:-1], values[:-1]
         if not values[0]:  # read / audience has no denominator: not a chart of 0.0 %
             return present.Section(self._t("section.funnel"), [self._say("funnel.no_messages")])
         fig = charts.funnel([self._t(k) for k in steps], values, self._say(
             "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt,
             self._t("messages"))
         delivered = rate(values[2], values[1])  # received / sent: None when none was sent
-        prose = [self._say("funnel", audience=self.fmt.number(values[0]),
+        prose = [self._say("funnel" if f["tickets"] is not None else "funnel.tickets_unknown",
+                           audience=self.fmt.number(values[0]),
                            received=self.fmt.number(values[2]),
                            delivered=self.fmt.percent(delivered),
-                           read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5]))
+                           read=self.fmt.number(values[3]),
+                           tickets=self.fmt.number(f["tickets"]))
                  if delivered is not None else
                  self._say("funnel.none_sent", audience=self.fmt.number(values[0])),
                  self._say("funnel.detail", section=self._t("section.campaigns"))]
