@@ -361,6 +361,14 @@ PROSE = {
               "names that differ only by a variant marker — A/B, v1/v2, control/test — sent "
               "within 24 h of each other).",
     },
+    # A pair whose later campaign has had less than the 30 days statuses change for: both
+    # are measured over the same time after each send (like for like).
+    "variants.window": {
+        "pt-BR": "Comparadas no mesmo tempo após cada envio, {window}: o que a campanha mais "
+                 "recente teve até {as_of}; leituras e respostas depois disso ficam de fora.",
+        "en": "Compared over the same time after each send, {window}: what the later "
+              "campaign had by {as_of}; reads and replies after that are left out.",
+    },
     "variants.detail": {
         "pt-BR": "Diferença em pontos percentuais (B − A), seu intervalo de 95%, a menor "
                  "diferença que o teste de duas proporções detecta com esses volumes (poder de "
@@ -980,10 +988,13 @@ class CampaignsReport(BaseReport):
         s = self.summary_df.set_index("campaign_id")
         out = []
         for a, b in variant_pairs(self.summary_df, self.declared_pairs):
+            window = self.pair_window(a, b)
+            counts = self._within(window, (a, b)) if window is not None else {
+                c: {"read": int(s.loc[c, "read"]), "replied": int(s.loc[c, "replied"])}
+                for c in (a, b)}
             for measure, column in (("read", "read"), ("reply", "replied")):
                 n_a, n_b = int(s.loc[a, "received"]), int(s.loc[b, "received"])
-                result = compare_proportions(int(s.loc[a, column]), n_a,
-                                             int(s.loc[b, column]), n_b)
+                result = compare_proportions(counts[a][column], n_a, counts[b][column], n_b)
                 if result is None:
                     continue
                 pooled = (result.successes_a + result.successes_b) / (n_a + n_b)
@@ -995,10 +1006,43 @@ class CampaignsReport(BaseReport):
                 else:
                     verdict = "none"
                 out.append({"a": a, "b": b, "measure": measure, "result": result,
-                            "mdd": mdd, "verdict": verdict,
+                            "mdd": mdd, "verdict": verdict, "window": window,
                             "name_a": s.loc[a, "campaign_name"],
                             "name_b": s.loc[b, "campaign_name"]})
         return out
+
+    def pair_window(self, a: str, b: str) -> pd.Timedelta | None:
+        """Like for like (docs/metrics.md, "Variant comparison"): the time after its send
+        that each message of a pair is measured over, the time the later campaign's last
+        message has had by as-of; None when both have had the 30 days statuses change for
+        (every read is in, the counts are the whole campaigns')."""
+        m = self.messages_df
+        send = self._send(m)
+        as_of = pd.Timestamp(self.bundle.as_of).tz_localize(self.info["timezone"])
+        last = [send[m["campaign_id"] == campaign].max() for campaign in (a, b)]
+        if any(pd.isna(t) for t in last):
+            return None
+        window = as_of - max(last)
+        return window if window < pd.Timedelta(days=trust.STATUS_DAYS) else None
+
+    @staticmethod
+    def _send(m: pd.DataFrame) -> pd.Series:
+        """Each message's send (else its acceptance by the platform), as an instant."""
+        return pd.to_datetime(m["sent_at"], utc=True).fillna(
+            pd.to_datetime(m["accepted_at"], utc=True))
+
+    def _within(self, window: pd.Timedelta, campaigns) -> dict[str, dict[str, int]]:
+        """Per campaign, its received messages read and replied to (within 24 h) within
+        `window` of their own send."""
+        m = self.messages_df[self.messages_df["campaign_id"].isin(campaigns)]
+        send = self._send(m)
+        received = m["final_status"].isin(["delivered", "read"])
+        read = received & (m["final_status"] == "read") \
+            & (pd.to_datetime(m["read_at"]) - send <= window)
+        replied = m["replied_24h"].fillna(False).astype(bool) \
+            & (pd.to_datetime(m["replied_at"]) - send <= window)
+        return {c: {"read": int(read[m["campaign_id"] == c].sum()),
+                    "replied": int(replied[m["campaign_id"] == c].sum())} for c in campaigns}
 
     def p_value(self, p: float) -> str:
         """A p-value in the reader's locale, never "0,000": below 0.001 it reads "< 0,001"."""
@@ -1054,6 +1098,10 @@ class CampaignsReport(BaseReport):
                 row(self._t("result"),
                     lambda c: self.verdict(c["measure"], c["result"], c["verdict"]))],
                 [False] + [True] * len(measures)))
+            if first["window"] is not None:
+                body += present.note(self._say(
+                    "variants.window", as_of=self.fmt.date(self.bundle.as_of),
+                    window=self.fmt.duration(first["window"].total_seconds() / 60)))
         return present.Section(self._t("section.variants"),
                                [self._say("variants", count=self.fmt.number(len(pairs))),
                                 self._say("variants.detail")], body)
