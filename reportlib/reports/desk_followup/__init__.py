@@ -180,7 +180,9 @@ class DeskFollowupReport(BaseReport):
         figures = {f"desk.{k}": v for k, v in self.counts().items()}
         known = self.ticket_known()
         figures.update({"total": int(len(df)),
-                        "tickets": int(df["ticket_opened"].sum()) if known.any() else None,
+                        # no message, no ticket from one: 0, known
+                        "tickets": int(df["ticket_opened"].sum()) if known.any() or df.empty
+                        else None,
                         "tickets_not_known": int((~known).sum()),
                         "visible": int(df["visible"].sum()),
                         "partial": bool(self.info["partial"])})
