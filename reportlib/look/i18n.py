@@ -127,6 +127,9 @@ LABELS: dict[str, dict[str, str]] = {
                       "en": "{source}: no records in the period."},
     "coverage.rows": {"pt-BR": "{source}: {rows} registros em {days} dias ({first} a {last}).",
                       "en": "{source}: {rows} records on {days} days ({first} to {last})."},
+    "coverage.begins": {"pt-BR": " Os registros começam em {day}: os dias anteriores não estão "
+                                 "disponíveis.",
+                        "en": " The records begin on {day}: the days before are not available."},
     "coverage.missing": {"pt-BR": " Nenhum registro {runs}.", "en": " No records {runs}."},
     "coverage.run": {"pt-BR": "de {first} a {last}", "en": "from {first} to {last}"},
     "coverage.day": {"pt-BR": "em {day}", "en": "on {day}"},

@@ -75,7 +75,8 @@ class BaseReport:
         return [{"kind": kind, "rows": int(r["rows"]),
                  "days_with_data": int(r["days_with_data"]), "first_day": day(r["first_day"]),
                  "last_day": day(r["last_day"]), "rejected": int(r["rejected"]),
-                 "missing_days": runs(r.get("missing_days"))}
+                 "missing_days": runs(r.get("missing_days")),
+                 "begins": day(r["begins"]) if "begins" in r else None}
                 for kind in kinds if kind in df.index for r in [df.loc[kind]]]
 
     @property
@@ -85,15 +86,17 @@ class BaseReport:
         return bool(coverage) and all(c["rows"] == 0 for c in coverage)
 
     def coverage_lines(self) -> list[str]:
-        """One line per source kind, shown when a source is missing, has days without a record
-        where its records flow every day (`missing_days`), or had rejected rows."""
+        """One line per source kind, shown when a source is missing, begins after the period's
+        first day (`begins`), has days without a record where its records flow every day
+        (`missing_days`), or had rejected rows."""
         coverage = self.coverage()
         rows = {c["kind"]: c["rows"] for c in coverage}
         # A source that has nothing while its alternative has rows (conversation analytics in
         # the per-message era) is not missing.
         coverage = [c for c in coverage if c["rows"] or not any(
             rows.get(k) for k in (self.spec.alternatives_of(c["kind"]) if self.spec else ()))]
-        if not any(c["rows"] == 0 or c["rejected"] or c["missing_days"] for c in coverage):
+        if not any(c["rows"] == 0 or c["rejected"] or c["missing_days"] or c.get("begins")
+                   for c in coverage):
             return []
         lines = []
         for c in coverage:
@@ -109,6 +112,9 @@ class BaseReport:
                                days=self.fmt.number(c["days_with_data"]),
                                first=self.fmt.date(date.fromisoformat(c["first_day"]), "short"),
                                last=self.fmt.date(date.fromisoformat(c["last_day"]), "short"))
+            if c.get("begins"):
+                text += self._t("coverage.begins", day=self.fmt.date(
+                    date.fromisoformat(c["begins"]), "short"))
             if c["missing_days"]:
                 text += self._t("coverage.missing", runs=self.fmt.names([
                     self._missing_run(date.fromisoformat(first), date.fromisoformat(last))
@@ -157,19 +163,24 @@ class BaseReport:
 
     def missing_chart_days(self, kinds: tuple[str, ...]) -> list[tuple[date, date]]:
         """The runs of days that none of `kinds` (the sources a daily chart stands on) has a
-        record on (coverage's `missing_days`): the chart shows them as not available, never
-        as zeros. A day one of them covers is a day of data (statuses come from the webhooks
-        and the platform's notifications alike); a source with records that is not judged
-        (too few a day) may cover any day, so then no day is missing."""
+        record on (coverage's `missing_days`) or had not begun by (the days before its
+        `begins`): the chart shows them as not available, never as zeros. A day one of them
+        covers is a day of data (statuses come from the webhooks and the platform's
+        notifications alike); a source with records that is not judged (too few a day) may
+        cover any day from its beginning on, so then no later day is missing."""
         coverage = [c for c in self.coverage() if c["kind"] in kinds and c["rows"]]
-        judged = [c["missing_days"] for c in coverage if c["missing_days"] is not None]
-        if not judged or len(judged) < len(coverage):
+        if not coverage:
             return []
-        days = set.intersection(*({date.fromisoformat(a) + timedelta(days=i)
-                                   for a, b in runs
-                                   for i in range((date.fromisoformat(b)
-                                                   - date.fromisoformat(a)).days + 1)}
-                                  for runs in judged))
+        start = self.bundle.period.start
+        unavailable = []
+        for c in coverage:
+            runs = [(date.fromisoformat(a), date.fromisoformat(b))
+                    for a, b in c["missing_days"] or []]
+            if c.get("begins"):
+                runs.append((start, date.fromisoformat(c["begins"]) - timedelta(days=1)))
+            unavailable.append({a + timedelta(days=i) for a, b in runs
+                                for i in range((b - a).days + 1)})
+        days = set.intersection(*unavailable)
         out: list[tuple[date, date]] = []
         for day in sorted(days):
             if out and out[-1][1] + timedelta(days=1) == day:

@@ -357,8 +357,9 @@ def test_a_month_where_summer_time_ends_counts_its_25_hour_day(tmp_path, params_
     """A tenant in New York, where summer time ends on Sun 1 Nov 2026 (01:59 EDT is followed
     by 01:00 EST): November has 30 x 24 + 1 = 721 hours, October 31 x 24 = 744.
     - ana goes Online at 23:30 EDT on Sat 31 Oct and stays (no end): 0.5 h in October
-      (23:30 to midnight), all 721 h of November; her rows add up to the period: October
-      0.5 Online + 743.5 without a status = 744.
+      (23:30 to midnight), all 721 h of November; her rows add up to the period: in
+      October from the day her statuses begin (31 Oct, none before: the days before are not
+      available), 0.5 Online + 23.5 without a status = 24.
     - T1 is created at 23:30 EDT on 31 Oct (03:30 UTC on 1 Nov) and closed at 00:10 EDT on
       1 Nov: October's ticket, its closing counted on November's first day; T2 at 01:30 EST
       (the second 01:30 of that night, 06:30 UTC) is November's too. October: 1 opened, 0
@@ -390,7 +391,9 @@ def test_a_month_where_summer_time_ends_counts_its_25_hour_day(tmp_path, params_
                          for d, r in daily.iterrows() if r.opened or r.closed},
                         report.agent_status().prose[1])
         b.close()
-    assert seen["2026-10"][:4] == (1, 744.0, {"Online": 0.5, "none": 743.5},
+    # Her statuses begin on 31 Oct (none before): October's rows are of that day alone, the
+    # days before not available (coverage `begins`).
+    assert seen["2026-10"][:4] == (1, 24.0, {"Online": 0.5, "none": 23.5},
                                    {"2026-10-31": (1, 0)})
     assert seen["2026-11"][:4] == (1, 721.0, {"Online": 721.0, "none": 0.0},
                                    {"2026-11-01": (1, 2)})
@@ -428,3 +431,27 @@ def test_an_agents_message_at_2330_on_the_last_day_and_its_ticket_after_midnight
                         attendance.get("tickets_from.agent", 0))
         b.close()
     assert seen == {"2026-10": (1, 1, 0, 0), "2026-11": (0, 0, 1, 1)}
+
+
+def test_hours_before_the_agent_statuses_begin_are_not_hours_without_a_status(tmp_path,
+                                                                              params_dir):
+    """October 2026 (São Paulo, no summer time), as of 20 Nov. The tenant's agent statuses
+    begin on 10 Oct: ana Online 09:00-17:00 that day, nothing before. The 9 days before are
+    not available: her row adds up to 22 days x 24 h = 528 h, 8 h Online and 520 h with no
+    status recorded. It said 736 h with no status of a 744 h month, 216 of them from before
+    the export had any status."""
+    rows = ("AgentIdentity,Status,StartedAt,EndedAt\n"
+            "ana,Online,2026-10-10 09:00:00,2026-10-10 17:00:00\n")
+    report = AttendanceReport(acme_bundle(tmp_path, params_dir, {"agent_status/s.csv": rows},
+                                          "2026-10", date(2026, 11, 20), ("attendance",)),
+                              "en")
+    hours = report.status_df.set_index(["agent_identity", "status"])["hours"]
+    assert hours[("ana", "none")] == pytest.approx(520)
+    assert hours[("ana", "Online")] == pytest.approx(8)
+    section = report.agent_status()
+    assert "each agent's row adds up to 528.0 hours." in section.prose[1], section.prose
+    assert section.prose[2] == ("The agents' statuses begin on October 10, 2026: the hours "
+                                "before it are not available and do not count as hours with "
+                                "no status.")
+    assert AttendanceReport(report.bundle, "pt-BR").agent_status().prose[2].startswith(
+        "Os status dos agentes começam em 10 de outubro de 2026")

@@ -30,6 +30,7 @@ from tests.reports.campaign_data import (
     make_sources,
     status,
 )
+from tests.reports.help_desk_data import table_cells
 
 
 def test_campaign_metrics_by_hand(campaign_bundle):
@@ -1219,3 +1220,90 @@ def test_the_messages_meta_charges_for_have_the_consumption_reports_name(campaig
         assert paid in section.prose[0], section.prose[0]
         text = (section.body + " ".join(section.prose)).lower()
         assert not [words for words in other if words in text]
+
+
+def test_without_a_tickets_source_a_campaigns_tickets_are_not_available(tmp_path, params_dir):
+    """Campaign c1 of 5 Oct 2026 to three recipients, each delivered (as of 20 Nov). With no
+    tickets file at all the tickets source has no record in October: whether a recipient
+    opened a ticket is not known. It read 'Of 3 messages, 3 arrived (100.0%) and 0 were read;
+    0 became tickets.', a ticket rate of 0.0% (0/3) and a funnel bar of 0. With a tickets
+    file that has one ticket in October (20 Oct, no campaign), c1 opened none: 0 tickets,
+    ticket rate 0 / 3 = 0 (the mart's ticket_rate was NULL for a campaign without a ticket
+    row, beside its 0 tickets)."""
+    base = tmp_path / "sources" / "acme"
+    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2, 3)})
+    delivered = "2026-10-05T13:00:09+00:00"
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
+        webhook("1001", [status(f"m{i}", "delivered", delivered,
+                                recipient_id=f"551199999000{i}")]) for i in (1, 2, 3)) + "\n")
+    ingest_whole(tmp_path, params_dir)
+    report = CampaignsReport(built_bundle(tmp_path), "en")
+    c1 = report.summary_df.set_index("campaign_id").loc["c1"]
+    assert c1.received == 3 and pd.isna(c1.tickets) and pd.isna(c1.ticket_rate)
+    assert report.figures()["tickets"] is None
+    funnel = report.funnel()
+    assert funnel.prose[0] == (
+        "Of 3 messages, 3 arrived (100.0%) and 0 were read; the tickets are not available: "
+        "the tickets source has no records in the period."), funnel.prose
+    assert table_cells(report.rates().body)[0][-1] == "not available"
+    assert table_cells(report.campaigns().body.split("</table>", 1)[1])[0][-1] == \
+        "not available"
+    pt = CampaignsReport(report.bundle, "pt-BR")
+    assert "os tickets não estão disponíveis" in pt.funnel().prose[0]
+
+    write(base / "tickets" / "t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
+          "t9,acme-bot,+5511999990009,Open,2026-10-20T15:00:00Z\n")
+    ingest_whole(tmp_path, params_dir)
+    report = CampaignsReport(built_bundle(tmp_path, name="with_tickets"), "en")
+    c1 = report.summary_df.set_index("campaign_id").loc["c1"]
+    assert (c1.tickets, c1.ticket_rate) == (0, 0)
+    assert report.figures()["tickets"] == 0
+    assert report.funnel().prose[0].endswith("0 were read; 0 became tickets.")
+    assert table_cells(report.rates().body)[0][-1] == "0.0% (0/3)"
+
+
+def test_a_variant_pair_is_compared_over_the_same_time_after_each_send(tmp_path, params_dir):
+    """A declared pair, c1 sent on 1 Oct 2026 and c2 on 19 Oct, both at 13:00 UTC (10:00 in
+    São Paulo), ten messages each, all delivered; seen as of 21 Oct (00:00 São Paulo, 03:00
+    UTC). c2 has had 38 h since its send: c1 is measured over the same 38 h after its own.
+    c1: 5 read within 30 min, 3 more on 4 Oct (three days later); c2: 5 read within 30 min.
+    Like for like: 5/10 against 5/10, a difference of 0. Over unequal spans it read 8/10
+    against 5/10, 'B is read less' by 30 points, from c1's three extra days alone."""
+    from dataclasses import replace
+
+    from tests.conftest import acme_bundle
+
+    def rows(campaign: str, day: str, reads: dict[int, str]) -> str:
+        sent = f"2026-10-{day}T13:00:00Z"
+        return "".join(
+            f"{campaign}-{i},{campaign},campaign,,acme-bot,1001,+5511999{campaign[1]}{i:05d},"
+            f"frete,marketing,{sent},{sent},2026-10-{day}T13:00:05Z,{reads.get(i, '')}\n"
+            for i in range(10))
+
+    soon = {i: "2026-10-01T13:30:00Z" for i in range(5)}
+    later = {i: "2026-10-04T13:00:00Z" for i in range(5, 8)}
+    notes = NOTIFICATIONS.rstrip("\n") + ",SentAt,DeliveredAt,ReadAt\n" + rows(
+        "c1", "01", soon | later) + rows("c2", "19", {i: "2026-10-19T13:30:00Z"
+                                                       for i in range(5)})
+    tenant = replace(ACME, options={"campaign_variants": [["c1", "c2"]]})
+    report = CampaignsReport(acme_bundle(tmp_path, params_dir, {"notifications/n.csv": notes},
+                                         "2026-10", date(2026, 10, 21), ("campaigns",),
+                                         tenant), "en")
+    (read,) = [c for c in report.comparisons() if c["measure"] == "read"]
+    assert (read["result"].successes_a, read["result"].total_a,
+            read["result"].successes_b, read["result"].total_b) == (5, 10, 5, 10)
+    assert read["result"].difference == 0
+    assert report.pair_window("c1", "c2") == pd.Timedelta(hours=38)
+    section = report.variants()
+    assert "Compared over the same time after each send, 38.0\u00a0h: what the later " \
+           "campaign had by October 21, 2026;" in html_text(section.body), section.body
+    # Seen once both have had their 30 days (as of 20 Nov), each campaign counts whole.
+    assert CampaignsReport(acme_bundle(tmp_path / "later", params_dir, {
+        "notifications/n.csv": notes}, "2026-10", date(2026, 11, 20), ("campaigns",), tenant),
+        "en").pair_window("c1", "c2") is None
+
+
+def html_text(body: str) -> str:
+    import html
+
+    return html.unescape(re.sub("<[^>]+>", "", body))

@@ -318,6 +318,47 @@ def test_a_source_that_begins_in_the_period_misses_nothing_before_it(tmp_path, p
     assert _missing_days(tmp_path, params_dir, [*week_before, *range(10, 32)]) == expected
 
 
+def test_days_before_a_source_begins_are_not_available_not_zeros(tmp_path, params_dir):
+    """docs/metrics.md, "Coverage", `begins`: October as of 1 Nov. The tenant's bot messages
+    begin on 10 Oct: two users a day on 10-31 Oct but 20 Oct (a quiet day once the bots
+    run), 42 daily users on 21 days. 1-9 Oct are not available, not 0: the mean is over the
+    22 days from 10 Oct, 42 / 22 = 1.909 -> 1.9 (over 31 days it read 42 / 31 = 1.4, pulled
+    down by nine days before the export had any record). Too few a day for missing days
+    (None): the beginning is what names them."""
+    days = [d for d in range(10, 32) if d != 20]
+    report = ChatbotsReport(acme_bundle(tmp_path, params_dir, {
+        "bot_messages/b.csv": _bot_messages(2, days)}, "2026-10", date(2026, 11, 1),
+        ("chatbots",)), "en")
+    assert report.daily().prose[0].startswith("On average 1.9 active users a day"), \
+        report.daily().prose
+    (coverage,) = report.coverage()
+    assert (coverage["begins"], coverage["missing_days"]) == ("2026-10-10", None)
+    assert report.missing_chart_days(("bot_messages",)) == [(date(2026, 10, 1),
+                                                            date(2026, 10, 9))]
+    assert report.coverage_lines() == [
+        "Bot messages: 42 records on 21 days (10/10/2026 to 10/31/2026). The records begin on "
+        "10/10/2026: the days before are not available."]
+    assert ChatbotsReport(report.bundle, "pt-BR").coverage_lines()[0].endswith(
+        " Os registros começam em 10/10/2026: os dias anteriores não estão disponíveis.")
+    assert report.published_figures()["coverage"][0]["begins"] == "2026-10-10"
+
+
+def test_a_source_with_a_record_before_the_period_has_begun(tmp_path, params_dir):
+    """The same bot messages with one more on 15 Sep (three weeks before the period, outside
+    the week coverage looks at for runs): the source had begun, 1-9 Oct are quiet days of 0
+    users, the mean is over all 31 days: 42 / 31 = 1.35 -> 1.4, and nothing is said."""
+    days = [date(2026, 9, 15), *(date(2026, 10, d) for d in range(10, 32) if d != 20)]
+    rows = _bot_messages(2, days).splitlines()
+    report = ChatbotsReport(acme_bundle(tmp_path, params_dir, {
+        "bot_messages/b.csv": "\n".join(rows[:2] + rows[3:]) + "\n"}, "2026-10",
+        date(2026, 11, 1), ("chatbots",)), "en")
+    assert report.coverage()[0]["begins"] is None
+    assert report.missing_chart_days(("bot_messages",)) == []
+    assert report.daily().prose[0].startswith("On average 1.4 active users a day"), \
+        report.daily().prose
+    assert report.coverage_lines() == []
+
+
 def test_a_run_across_the_end_of_a_month_is_named_in_both_months(tmp_path, params_dir):
     """An outage from Friday 30 Oct to Sunday 1 Nov 2026 (records every day of the week
     before and after, 30 a day, seen on 10 Nov): a run of 3 expected days, named by its days
@@ -350,10 +391,13 @@ def test_a_source_with_records_on_one_day_says_one_day_and_one_record(tmp_path, 
         "not a date\n"
     report = ChatbotsReport(acme_bundle(tmp_path, params_dir, {"bot_messages/b.csv": rows},
                                         "2026-10", date(2026, 11, 1), ("chatbots",)), "en")
+    # The tenant's first bot message: the days before it are not available (`begins`).
     assert report.coverage_lines() == [
-        "Bot messages: 1 record, on 10/5/2026. 1 row rejected at import."]
+        "Bot messages: 1 record, on 10/5/2026. The records begin on 10/5/2026: the days "
+        "before are not available. 1 row rejected at import."]
     assert ChatbotsReport(report.bundle, "pt-BR").coverage_lines() == [
-        "Mensagens dos bots: 1 registro, em 05/10/2026. 1 linha rejeitada na importação."]
+        "Mensagens dos bots: 1 registro, em 05/10/2026. Os registros começam em 05/10/2026: "
+        "os dias anteriores não estão disponíveis. 1 linha rejeitada na importação."]
 
 
 def test_mau_meu_and_msgs_in_a_zone_whose_summer_time_ends(tmp_path, params_dir):

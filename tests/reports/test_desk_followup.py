@@ -17,6 +17,7 @@ from reportlib.marts.bundle import Bundle
 from reportlib.reports.desk_followup import DeskFollowupReport
 from tests.conftest import ACME, write
 from tests.reports.campaign_data import NOTIFICATIONS
+from tests.reports.help_desk_data import table_cells
 
 
 @pytest.mark.parametrize("minutes, expected", [(24 * 60 - 1, "read"), (24 * 60, "expired")])
@@ -220,4 +221,74 @@ def test_messages_without_an_agent_are_a_row_of_the_agents_table(tmp_path, param
                       section.body)
     assert rows == [("(no agent)", "1"), ("ana", "1")]
     assert sum(int(n) for _, n in rows) == report.figures()["total"]
-    assert section.prose[0].startswith("One agent sent active messages: ana, converting ")
+    # No tickets file and no reply recorded: the conversion is not known (not 0.0 %).
+    assert section.prose[0] == ("One agent sent active messages: ana; the conversion into "
+                                "tickets is not available.")
+
+
+def test_without_a_tickets_source_or_a_reply_the_tickets_are_not_available(tmp_path,
+                                                                          params_dir):
+    """Three agents' active messages in October 2026 (ana two, bia one), delivered, as of
+    20 Nov, and no tickets file at all: the tickets source has no record in the period and
+    no message has a reply recorded, so whether any became a ticket is not known. Counted, it
+    read '0 of 3 messages became tickets (0.0%)' and 0 in the index: an export not received
+    shown as customers who never answered. The messages themselves (3) stand."""
+    from tests.conftest import acme_bundle
+
+    notes = NOTIFICATIONS.rstrip("\n") + ",SentAt,DeliveredAt\n" + "".join(
+        f"a{i},,agent,{agent},acme-bot,1001,+551199999000{i},t,utility,"
+        f"2026-10-0{i + 4}T13:00:00Z,2026-10-0{i + 4}T13:00:01Z,2026-10-0{i + 4}T13:00:05Z\n"
+        for i, agent in ((1, "ana"), (2, "ana"), (3, "bia")))
+    report = DeskFollowupReport(acme_bundle(tmp_path, params_dir, {"notifications/n.csv": notes},
+                                            "2026-10", date(2026, 11, 20),
+                                            ("desk_followup",)), "en")
+    figures = report.figures()
+    assert (figures["total"], figures["tickets"]) == (3, None)
+    section = report.tickets()
+    assert section.prose == [
+        "Whether the 3 messages became tickets is not known: the tickets source has no "
+        "records in the period and no reply is recorded on the messages."]
+    assert "0.0%" not in section.body and "not available" in section.body
+    agents = report.agents()
+    assert agents.prose[0] == ("2 agents sent active messages; their conversion into tickets "
+                               "is not available.")
+    assert "0.0%" not in agents.body
+    pt = DeskFollowupReport(report.bundle, "pt-BR")
+    assert pt.tickets().prose[0].startswith("Não se sabe quantas das 3 mensagens viraram ticket")
+    assert "não disponível" in pt.agents().body
+
+
+def test_messages_sent_before_the_tickets_source_begins_are_left_out_of_the_conversion(
+        tmp_path, params_dir):
+    """October 2026 as of 20 Nov. The tenant's tickets begin on 10 Oct (T1, its first
+    ticket ever): a message sent before then cannot be told to have become a ticket or not.
+    ana: a1 on 5 Oct (no ticket), a3 on 9 Oct at 20:00 answered by T1 on 10 Oct (found: it
+    counts), a4 on 20 Oct answered by T2; bia: a2 on 5 Oct, a5 on 20 Oct (no ticket). Known:
+    a3, a4, a5; tickets a3 and a4: 2 of 3 (66.7%), where it read 2 of 5 (40.0%) with a1 and
+    a2 counted as never answered. Per agent: ana 2 / 2 = 100.0%, bia 0 / 1 = 0.0%."""
+    from tests.conftest import acme_bundle
+
+    notes = NOTIFICATIONS + "".join(
+        f"{mid},,agent,{agent},acme-bot,1001,+55119999900{n},t,utility,{at}\n"
+        for mid, agent, n, at in (("a1", "ana", 11, "2026-10-05T13:00:00Z"),
+                                  ("a2", "bia", 12, "2026-10-05T13:00:00Z"),
+                                  ("a3", "ana", 13, "2026-10-09T23:00:00Z"),
+                                  ("a4", "ana", 14, "2026-10-20T13:00:00Z"),
+                                  ("a5", "bia", 15, "2026-10-20T13:00:00Z")))
+    tickets = ("TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
+               "T1,acme-bot,+5511999990013,Open,2026-10-10T12:00:00Z\n"
+               "T2,acme-bot,+5511999990014,Open,2026-10-20T14:00:00Z\n")
+    report = DeskFollowupReport(acme_bundle(
+        tmp_path, params_dir, {"notifications/n.csv": notes, "tickets/t.csv": tickets},
+        "2026-10", date(2026, 11, 20), ("desk_followup",)), "en")
+    section = report.tickets()
+    assert section.prose[:2] == [
+        "2 of 3 messages became tickets (66.7%): the customer replied within 24 h.",
+        "2 messages sent on days the tickets source does not cover (the day of the send or "
+        "the next) are left out: whether they became tickets is not known."], section.prose
+    figures = report.figures()
+    assert (figures["total"], figures["tickets"], figures["tickets_not_known"]) == (5, 2, 2)
+    rows = {r[0]: r for r in table_cells(report.agents().body)}
+    assert (rows["ana"][-2:], rows["bia"][-2:]) == (["2", "100.0%"], ["0", "0.0%"])
+    assert DeskFollowupReport(report.bundle, "pt-BR").tickets().prose[1].startswith(
+        "2 mensagens enviadas em dias que a fonte de tickets não cobre")

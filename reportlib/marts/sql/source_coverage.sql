@@ -15,6 +15,11 @@
 -- has a record on another day of that span (a desk closed on weekends expects none then; a
 -- holiday on a Friday is a run of one). A run is found across the period's first or last day
 -- (an outage from 30 Oct to 1 Nov is a run of 3 in both months' reports).
+-- begins (docs/metrics.md, "Coverage"): the first day of a source the tenant has no record of
+-- before the period, when that day is not the period's first. The days before it are not
+-- available (the source had not begun), not quiet days: a chart shows them so and no mean
+-- or change counts them. Not for campaigns or Meta's analytics, which need not have a
+-- record every day (their first one is no sign of a beginning).
 WITH stamped AS (
     SELECT 'notifications' AS kind, accepted_at AS ts, source_file, true AS counted
     FROM notifications
@@ -121,6 +126,35 @@ WITH stamped AS (
     SELECT s.kind, COALESCE(list({'first': r.first, 'last': r.last} ORDER BY r.first)
                                 FILTER (WHERE r.first <= r.last), []) AS missing_days
     FROM steady s LEFT JOIN runs r USING (kind) GROUP BY s.kind
+), earlier AS (
+    -- the kinds the tenant has a record of before the period's first day
+    SELECT kind FROM (
+        SELECT 'notifications' AS kind, EXISTS (
+            SELECT 1 FROM notifications WHERE tenant_id = getvariable('tenant')
+              AND accepted_at < getvariable('period_start_ts')) OR EXISTS (
+            SELECT 1 FROM notification_log WHERE tenant_id = getvariable('tenant')
+              AND accepted_at < getvariable('period_start_ts')) AS found
+        UNION ALL SELECT 'whatsapp_webhooks', EXISTS (
+            SELECT 1 FROM message_status_events WHERE tenant_id = getvariable('tenant')
+              AND ts < getvariable('period_start_ts')) OR EXISTS (
+            SELECT 1 FROM inbound_messages WHERE tenant_id = getvariable('tenant')
+              AND ts < getvariable('period_start_ts'))
+        UNION ALL SELECT 'bot_messages', EXISTS (
+            SELECT 1 FROM bot_messages WHERE tenant_id = getvariable('tenant')
+              AND storage_date < getvariable('period_start_ts'))
+        UNION ALL SELECT 'event_tracks', EXISTS (
+            SELECT 1 FROM event_tracks WHERE tenant_id = getvariable('tenant')
+              AND storage_date < getvariable('period_start_ts'))
+        UNION ALL SELECT 'tickets', EXISTS (
+            SELECT 1 FROM tickets WHERE tenant_id = getvariable('tenant')
+              AND storage_date < getvariable('period_start_ts'))
+        UNION ALL SELECT 'ticket_messages', EXISTS (
+            SELECT 1 FROM ticket_messages WHERE tenant_id = getvariable('tenant')
+              AND sent_at < getvariable('period_start_ts'))
+        UNION ALL SELECT 'agent_status', EXISTS (
+            SELECT 1 FROM agent_status WHERE tenant_id = getvariable('tenant')
+              AND started_at < getvariable('period_start_ts')))
+    WHERE in_coverage(kind) AND found
 ), rejected AS (
     SELECT r.source_kind AS kind, count(*) AS rejected
     FROM rejected_rows r
@@ -133,7 +167,11 @@ SELECT k.kind, count(p.day) FILTER (WHERE p.counted)::BIGINT AS rows,
     min(p.day) FILTER (WHERE p.counted) AS first_day,
     max(p.day) FILTER (WHERE p.counted) AS last_day,
     COALESCE(any_value(r.rejected), 0)::BIGINT AS rejected,
-    any_value(g.missing_days) AS missing_days
+    any_value(g.missing_days) AS missing_days,
+    CASE WHEN k.kind NOT IN ('campaigns', 'pricing_analytics', 'conversation_analytics')
+              AND k.kind NOT IN (SELECT kind FROM earlier)
+              AND min(p.day) FILTER (WHERE p.counted) > getvariable('period_start')
+         THEN min(p.day) FILTER (WHERE p.counted) END AS begins
 FROM kinds k
 LEFT JOIN in_period p USING (kind)
 LEFT JOIN rejected r USING (kind)

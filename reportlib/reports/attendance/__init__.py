@@ -5,7 +5,7 @@ this module.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -151,6 +151,12 @@ PROSE = {
                  "registrado, cada agente soma {hours} horas.",
         "en": "Status intervals are cut at the period's limits (and at {as_of}); counting "
               "the hours with no status recorded, each agent's row adds up to {hours} hours.",
+    },
+    "agents.began": {
+        "pt-BR": "Os status dos agentes começam em {day}: as horas antes disso não estão "
+                 "disponíveis e não contam como horas sem status.",
+        "en": "The agents' statuses begin on {day}: the hours before it are not available "
+              "and do not count as hours with no status.",
     },
     "groups.tags": {
         "pt-BR": "Um ticket com várias etiquetas conta em cada uma: a soma da coluna passa do "
@@ -411,6 +417,8 @@ class AttendanceReport(BaseReport):
                  self._say("agents.detail.open" if self.bundle.as_of <= self.bundle.period.end
                            else "agents.detail", as_of=self.fmt.date(self.bundle.as_of),
                            hours=self.fmt.number(period, 1))]
+        if self.status_began():
+            prose.append(self._say("agents.began", day=self.fmt.date(self.status_began())))
         rows = [[agent, *(self.fmt.number(table.loc[agent, s], 1) for s in columns),
                  self.fmt.number(table.loc[agent].sum(), 1)]
                 for agent in table.index]
@@ -420,13 +428,21 @@ class AttendanceReport(BaseReport):
                f"{self._t('total')} ({self._t('hours')})"],
             rows, [False] + [True] * 6))
 
+    def status_began(self) -> date | None:
+        """The day the tenant's agent statuses begin, when inside the period (coverage's
+        `begins`): the hours before it are not available."""
+        found = [c.get("begins") for c in self.coverage() if c["kind"] == "agent_status"]
+        return date.fromisoformat(found[0]) if found and found[0] else None
+
     def status_period_hours(self) -> float:
-        """The hours each agent's row adds up to: the period, up to as-of when it is open."""
+        """The hours each agent's row adds up to: the period (from the day the statuses
+        begin, when they begin inside it), up to as-of when it is open."""
         period = self.bundle.period
         tz = self.info["timezone"]
         end = min(period.end + timedelta(days=1), self.bundle.as_of)
-        return (local_day_start(end, tz) - local_day_start(period.start, tz)).total_seconds() \
-            / 3600
+        start = max(period.start, self.status_began() or period.start)
+        return max((local_day_start(end, tz) - local_day_start(start, tz)).total_seconds()
+                   / 3600, 0)
 
     def active_messages(self) -> present.Section:
         counts = self._counts("source")

@@ -3,8 +3,21 @@
 -- the period's end, whichever is first). An agent has one status at a time: an interval ends
 -- at its EndedAt, at the agent's next status, or (still open) at that bound, whichever is
 -- first; intervals are clipped to the period. Agents: those with any status in the period.
-WITH bounds AS (
-    SELECT getvariable('period_start_ts') AS lo,
+-- A tenant whose agent statuses begin inside the period (none before it: coverage `begins`)
+-- is measured from the start of that day: the hours before it are not available, not hours
+-- with no status recorded.
+WITH began AS (
+    SELECT CASE WHEN NOT EXISTS (
+                    SELECT 1 FROM agent_status WHERE tenant_id = getvariable('tenant')
+                      AND started_at < getvariable('period_start_ts'))
+                THEN ((min(started_at) AT TIME ZONE getvariable('tz'))::DATE::TIMESTAMP
+                      AT TIME ZONE getvariable('tz')) END AS first_day_ts
+    FROM agent_status
+    WHERE tenant_id = getvariable('tenant') AND started_at >= getvariable('period_start_ts')
+), bounds AS (
+    SELECT greatest(getvariable('period_start_ts'),
+                    COALESCE((SELECT first_day_ts FROM began), getvariable('period_start_ts')))
+            AS lo,
         least(getvariable('period_end_ts'), getvariable('as_of_ts')) AS hi
 ), ordered AS (
     SELECT agent_identity, status, started_at, ended_at,

@@ -248,6 +248,15 @@ PROSE = {
         "en": "Of {audience} messages, {received} arrived ({delivered}) and {read} were read; "
               "{tickets} became tickets.",
     },
+    # No tickets source in the period: whether a message became a ticket is not known.
+    "funnel.tickets_unknown": {
+        "pt-BR": "De {audience} mensagens, {received} chegaram ({delivered}) e {read} foram "
+                 "lidas; os tickets não estão disponíveis: a fonte de tickets não tem "
+                 "registros no período.",
+        "en": "Of {audience} messages, {received} arrived ({delivered}) and {read} were read; "
+              "the tickets are not available: the tickets source has no records in the "
+              "period.",
+    },
     # No message has an answer from WhatsApp yet (all pending): the delivery rate has no
     # denominator, and is not 0 %.
     "funnel.none_sent": {
@@ -351,6 +360,14 @@ PROSE = {
         "en": "Variant pairs compared: {count} (declared in your account's report settings, or "
               "names that differ only by a variant marker — A/B, v1/v2, control/test — sent "
               "within 24 h of each other).",
+    },
+    # A pair whose later campaign has had less than the 30 days statuses change for: both
+    # are measured over the same time after each send (like for like).
+    "variants.window": {
+        "pt-BR": "Comparadas no mesmo tempo após cada envio, {window}: o que a campanha mais "
+                 "recente teve até {as_of}; leituras e respostas depois disso ficam de fora.",
+        "en": "Compared over the same time after each send, {window}: what the later "
+              "campaign had by {as_of}; reads and replies after that are left out.",
     },
     "variants.detail": {
         "pt-BR": "Diferença em pontos percentuais (B − A), seu intervalo de 95%, a menor "
@@ -491,7 +508,14 @@ class CampaignsReport(BaseReport):
         self.declared_pairs = bundle.info.get("options", {}).get("campaign_variants", [])
 
 
+    def _count(self, value) -> str:
+        """A count, or "not available" where it is not known (None), never "–" or 0."""
+        return self._say("not_available") if value is None or pd.isna(value) \
+            else self.fmt.number(value)
+
     def _pct(self, numerator, denominator) -> str:
+        if numerator is None or pd.isna(numerator):
+            return self._say("not_available")
         value = rate(numerator, denominator)
         return f"{self.fmt.percent(value)} ({self.fmt.number(numerator)}/" \
                f"{self.fmt.number(denominator)})" if value is not None else "–"
@@ -503,7 +527,9 @@ class CampaignsReport(BaseReport):
             "campaigns": int(len(s)), "scheduled_only": int(len(self.scheduled_df)),
             "audience": int(s["audience"].sum()), "failed": int(s["failed"].sum()),
             "received": int(s["received"].sum()), "read": int(s["read"].sum()),
-            "replied": int(s["replied"].sum()), "tickets": int(s["tickets"].sum()),
+            "replied": int(s["replied"].sum()),
+            # None: not available (no tickets source in the period)
+            "tickets": int(s["tickets"].sum()) if s["tickets"].notna().any() else None,
             # None: not available (the webhooks carry no marketing preferences)
             "opted_out": int(s["opted_out"].sum()) if s["opted_out"].notna().any() else None,
             "partial": bool(self.info["partial"]),
@@ -544,7 +570,7 @@ class CampaignsReport(BaseReport):
                      if r.campaign_id in with_csv else "–"] for r in s.itertuples()]
         counts = [[r.campaign_name, *(self.fmt.number(getattr(r, k)) for k in (
                    "audience", "invalid_contacts", "sent", "failed", "received", "read",
-                   "replied", "tickets"))] for r in s.itertuples()]
+                   "replied")), self._count(r.tickets)] for r in s.itertuples()]
         body = present.table([*(self._t(k) for k in ("campaign", "template", "category",
                                                      "scheduled_at", "sent_at")),
                               self._say("csv.column")], identity)
@@ -697,16 +723,20 @@ class CampaignsReport(BaseReport):
         steps = ["audience", "sent", "received", "read", "replied", "ticket"]
         values = [int(s["audience"].sum()), int(s["sent"].sum()), f["received"], f["read"],
                   f["replied"], f["tickets"]]
+        if f["tickets"] is None:  # no tickets source in the period: no step, not a bar of 0
+            steps, values = steps[:-1], values[:-1]
         if not values[0]:  # read / audience has no denominator: not a chart of 0.0 %
             return present.Section(self._t("section.funnel"), [self._say("funnel.no_messages")])
         fig = charts.funnel([self._t(k) for k in steps], values, self._say(
             "chart.funnel", share=self.fmt.percent(rate(values[3], values[0]) or 0)), self.fmt,
             self._t("messages"))
         delivered = rate(values[2], values[1])  # received / sent: None when none was sent
-        prose = [self._say("funnel", audience=self.fmt.number(values[0]),
+        prose = [self._say("funnel" if f["tickets"] is not None else "funnel.tickets_unknown",
+                           audience=self.fmt.number(values[0]),
                            received=self.fmt.number(values[2]),
                            delivered=self.fmt.percent(delivered),
-                           read=self.fmt.number(values[3]), tickets=self.fmt.number(values[5]))
+                           read=self.fmt.number(values[3]),
+                           tickets=self.fmt.number(f["tickets"]))
                  if delivered is not None else
                  self._say("funnel.none_sent", audience=self.fmt.number(values[0])),
                  self._say("funnel.detail", section=self._t("section.campaigns"))]
@@ -958,10 +988,13 @@ class CampaignsReport(BaseReport):
         s = self.summary_df.set_index("campaign_id")
         out = []
         for a, b in variant_pairs(self.summary_df, self.declared_pairs):
+            window = self.pair_window(a, b)
+            counts = self._within(window, (a, b)) if window is not None else {
+                c: {"read": int(s.loc[c, "read"]), "replied": int(s.loc[c, "replied"])}
+                for c in (a, b)}
             for measure, column in (("read", "read"), ("reply", "replied")):
                 n_a, n_b = int(s.loc[a, "received"]), int(s.loc[b, "received"])
-                result = compare_proportions(int(s.loc[a, column]), n_a,
-                                             int(s.loc[b, column]), n_b)
+                result = compare_proportions(counts[a][column], n_a, counts[b][column], n_b)
                 if result is None:
                     continue
                 pooled = (result.successes_a + result.successes_b) / (n_a + n_b)
@@ -973,10 +1006,43 @@ class CampaignsReport(BaseReport):
                 else:
                     verdict = "none"
                 out.append({"a": a, "b": b, "measure": measure, "result": result,
-                            "mdd": mdd, "verdict": verdict,
+                            "mdd": mdd, "verdict": verdict, "window": window,
                             "name_a": s.loc[a, "campaign_name"],
                             "name_b": s.loc[b, "campaign_name"]})
         return out
+
+    def pair_window(self, a: str, b: str) -> pd.Timedelta | None:
+        """Like for like (docs/metrics.md, "Variant comparison"): the time after its send
+        that each message of a pair is measured over, the time the later campaign's last
+        message has had by as-of; None when both have had the 30 days statuses change for
+        (every read is in, the counts are the whole campaigns')."""
+        m = self.messages_df
+        send = self._send(m)
+        as_of = pd.Timestamp(self.bundle.as_of).tz_localize(self.info["timezone"])
+        last = [send[m["campaign_id"] == campaign].max() for campaign in (a, b)]
+        if any(pd.isna(t) for t in last):
+            return None
+        window = as_of - max(last)
+        return window if window < pd.Timedelta(days=trust.STATUS_DAYS) else None
+
+    @staticmethod
+    def _send(m: pd.DataFrame) -> pd.Series:
+        """Each message's send (else its acceptance by the platform), as an instant."""
+        return pd.to_datetime(m["sent_at"], utc=True).fillna(
+            pd.to_datetime(m["accepted_at"], utc=True))
+
+    def _within(self, window: pd.Timedelta, campaigns) -> dict[str, dict[str, int]]:
+        """Per campaign, its received messages read and replied to (within 24 h) within
+        `window` of their own send."""
+        m = self.messages_df[self.messages_df["campaign_id"].isin(campaigns)]
+        send = self._send(m)
+        received = m["final_status"].isin(["delivered", "read"])
+        read = received & (m["final_status"] == "read") \
+            & (pd.to_datetime(m["read_at"]) - send <= window)
+        replied = m["replied_24h"].fillna(False).astype(bool) \
+            & (pd.to_datetime(m["replied_at"]) - send <= window)
+        return {c: {"read": int(read[m["campaign_id"] == c].sum()),
+                    "replied": int(replied[m["campaign_id"] == c].sum())} for c in campaigns}
 
     def p_value(self, p: float) -> str:
         """A p-value in the reader's locale, never "0,000": below 0.001 it reads "< 0,001"."""
@@ -1032,6 +1098,10 @@ class CampaignsReport(BaseReport):
                 row(self._t("result"),
                     lambda c: self.verdict(c["measure"], c["result"], c["verdict"]))],
                 [False] + [True] * len(measures)))
+            if first["window"] is not None:
+                body += present.note(self._say(
+                    "variants.window", as_of=self.fmt.date(self.bundle.as_of),
+                    window=self.fmt.duration(first["window"].total_seconds() / 60)))
         return present.Section(self._t("section.variants"),
                                [self._say("variants", count=self.fmt.number(len(pairs))),
                                 self._say("variants.detail")], body)

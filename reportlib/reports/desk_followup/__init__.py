@@ -7,6 +7,8 @@ computed in SQL (`desk_messages` mart, macro `desk_status`).
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pandas as pd
 
 from reportlib.domain import error_codes
@@ -79,6 +81,41 @@ PROSE = {
               "for the agent's latest message to the customer in the 24 h before it, as in the "
               "attendance report (which counts it on the ticket's day).",
     },
+    # No tickets source in the period and no reply on the messages: whether a message opened
+    # a ticket is not known (a 0 there was an export not received, not customers who never
+    # answered).
+    "tickets.unknown": {
+        "pt-BR": "Não se sabe quantas das {total} mensagens viraram ticket: a fonte de tickets "
+                 "não tem registros no período e nenhuma resposta está registrada nas "
+                 "mensagens.",
+        "en": "Whether the {total} messages became tickets is not known: the tickets source "
+              "has no records in the period and no reply is recorded on the messages.",
+    },
+    "tickets.uncovered": {
+        "pt-BR": "{n} mensagens enviadas em dias que a fonte de tickets não cobre (o dia do "
+                 "envio ou o seguinte) ficam de fora: não se sabe se viraram ticket.",
+        "en": "{n} messages sent on days the tickets source does not cover (the day of the "
+              "send or the next) are left out: whether they became tickets is not known.",
+    },
+    "tickets.uncovered.one": {
+        "pt-BR": "1 mensagem enviada em um dia que a fonte de tickets não cobre (o dia do "
+                 "envio ou o seguinte) fica de fora: não se sabe se virou ticket.",
+        "en": "1 message sent on a day the tickets source does not cover (the day of the "
+              "send or the next) is left out: whether it became a ticket is not known.",
+    },
+    "agents.unknown": {
+        "pt-BR": "{count} agentes enviaram mensagens ativas; a conversão em tickets não está "
+                 "disponível.",
+        "en": "{count} agents sent active messages; their conversion into tickets is not "
+              "available.",
+    },
+    "agents.unknown.one": {
+        "pt-BR": "Um agente enviou mensagens ativas: {top}; a conversão em tickets não está "
+                 "disponível.",
+        "en": "One agent sent active messages: {top}; the conversion into tickets is not "
+              "available.",
+    },
+    "not_available": {"pt-BR": "não disponível", "en": "not available"},
     "agents": {
         "pt-BR": "{count} agentes enviaram mensagens ativas; {top} teve a maior conversão "
                  "({rate}).",
@@ -110,10 +147,43 @@ class DeskFollowupReport(BaseReport):
         found = self.messages_df["desk_status"].value_counts()
         return {s: int(found.get(s, 0)) for s in STATUSES}
 
+    def ticket_known(self) -> pd.Series:
+        """Per message, whether we can tell if it became a ticket: replies are recorded on the
+        messages (a reply within 24 h is the ticket), or the tickets source covers the day of
+        its send and the day after (not before the source `begins`, not in a run of its
+        `missing_days`: docs/metrics.md, "Coverage"); a message whose ticket was found is
+        known either way. Elsewhere a 0 would be an export not received, not a customer who
+        never answered: not known."""
+        df = self.messages_df
+        tickets = [c for c in self.coverage() if c["kind"] == "tickets"]
+        if not tickets or df["replied_at"].notna().any():
+            return pd.Series(True, index=df.index)
+        coverage = tickets[0]
+        runs = [(date.fromisoformat(a), date.fromisoformat(b))
+                for a, b in coverage["missing_days"] or []]
+        if coverage.get("begins"):
+            runs.append((self.bundle.period.start,
+                         date.fromisoformat(coverage["begins"]) - timedelta(days=1)))
+        uncovered = {a + timedelta(days=i) for a, b in runs for i in range((b - a).days + 1)}
+        sent = pd.to_datetime(df["accepted_at"], utc=True).fillna(
+            pd.to_datetime(df["sent_at"], utc=True)).dt.tz_convert(self.info["timezone"])
+        covered = [coverage["rows"] > 0 and not pd.isna(d) and d.date() not in uncovered
+                   and d.date() + timedelta(days=1) not in uncovered for d in sent]
+        return df["ticket_opened"].astype(bool) | pd.Series(covered, index=df.index)
+
+    def tickets_known(self) -> bool:
+        """Whether any message's ticket is known (else the tickets are not available)."""
+        return bool(self.ticket_known().any())
+
     def figures(self) -> dict:
         df = self.messages_df
         figures = {f"desk.{k}": v for k, v in self.counts().items()}
-        figures.update({"total": int(len(df)), "tickets": int(df["ticket_opened"].sum()),
+        known = self.ticket_known()
+        figures.update({"total": int(len(df)),
+                        # no message, no ticket from one: 0, known
+                        "tickets": int(df["ticket_opened"].sum()) if known.any() or df.empty
+                        else None,
+                        "tickets_not_known": int((~known).sum()),
                         "visible": int(df["visible"].sum()),
                         "partial": bool(self.info["partial"])})
         return figures
@@ -181,13 +251,24 @@ class DeskFollowupReport(BaseReport):
         df = self.messages_df
         if df.empty:
             return present.Section(self._t("section.tickets"), [self._say("none")])
-        tickets, total = int(df["ticket_opened"].sum()), len(df)
+        known = self.ticket_known()
+        tickets, total = int(df["ticket_opened"].sum()), int(known.sum())
+        if not total:
+            return present.Section(self._t("section.tickets"), [
+                self._say("tickets.unknown", total=self.fmt.number(len(df)))],
+                present.cards([(self._t("messages"), self.fmt.number(len(df))),
+                               (self._t("ticket"), self._say("not_available")),
+                               (self._t("ticket_rate"), self._say("not_available"))]))
         prose = [self._say("tickets", tickets=self.fmt.number(tickets),
                            total=self.fmt.number(total),
-                           rate=self.fmt.percent(rate(tickets, total) or 0)),
-                 self._say("tickets.detail")]
+                           rate=self.fmt.percent(rate(tickets, total) or 0))]
+        if total < len(df):
+            left = len(df) - total
+            prose.append(self._say("tickets.uncovered" + (".one" if left == 1 else ""),
+                                   n=self.fmt.number(left)))
+        prose.append(self._say("tickets.detail"))
         return present.Section(self._t("section.tickets"), prose, present.cards([
-            (self._t("messages"), self.fmt.number(total)),
+            (self._t("messages"), self.fmt.number(len(df))),
             (self._t("ticket"), self.fmt.number(tickets)),
             (self._t("ticket_rate"), self.fmt.percent(rate(tickets, total) or 0))]))
 
@@ -205,16 +286,22 @@ class DeskFollowupReport(BaseReport):
         table = table.reindex(columns=list(STATUSES), fill_value=0)
         tickets = df.groupby("agent_identity")["ticket_opened"].sum()
         totals = table.sum(axis=1)
-        conversion = (tickets / totals).sort_values(ascending=False, kind="stable")
+        # Each agent's conversion over the messages whose ticket is known (ticket_known).
+        over = self.ticket_known().groupby(df["agent_identity"]).sum()
+        conversion = (tickets / over.where(over > 0)).sort_values(
+            ascending=False, kind="stable", na_position="last")
         named = conversion.drop(nobody, errors="ignore")
         best = named if len(named) else conversion
-        prose = [self._say("agents.one" if len(named) == 1 else "agents",
-                           count=self.fmt.number(len(named)),
+        known = bool(over.sum())
+        key = "agents" + ("" if known else ".unknown") + (".one" if len(named) == 1 else "")
+        prose = [self._say(key, count=self.fmt.number(len(named)),
                            top=best.index[0], rate=self.fmt.percent(best.iloc[0])),
                  self._say("agents.detail")]
+        missing = self._say("not_available")
         rows = [[agent, self.fmt.number(totals[agent]),
                  *(self.fmt.number(table.loc[agent, s]) for s in STATUSES),
-                 self.fmt.number(tickets[agent]), self.fmt.percent(conversion[agent])]
+                 self.fmt.number(tickets[agent]) if known else missing,
+                 missing if pd.isna(conversion[agent]) else self.fmt.percent(conversion[agent])]
                 for agent in table.index]
         columns = [self._t("agent"), self._t("messages"),
                    *(self._t(f"desk.count.{s}") for s in STATUSES), self._t("ticket"),
