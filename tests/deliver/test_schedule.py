@@ -861,3 +861,83 @@ def test_status_after_a_clock_that_was_ahead_says_the_last_slot_really_run(
     assert preliminary.endswith(
         "; recorded for a time after now: 2027-12-01T07:00:00-03:00 2027-11: waiting (the "
         "clock was ahead when it ran, or is behind now)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Summer time: a slot's time is an instant of the tenant's zone
+
+
+@pytest.mark.parametrize("zone_name", ["America/New_York", "Europe/Lisbon", "Australia/Sydney"])
+@pytest.mark.parametrize("cadence", ["daily", "weekly"])
+def test_a_slot_is_never_after_now_across_summer_time(zone_name, cadence):
+    """Every 5 minutes of the days the clock jumps and repeats, with the entry's time in the
+    hour that jumps or repeats: the latest slot is an instant at or before now, the next one
+    after it. Compared as wall times, 02:30 on the day the clock skips from 02:00 to 03:00 was
+    'past' at 03:10 and ran 20 minutes before its instant (03:30)."""
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(zone_name)
+    changes = {"America/New_York": ("2026-03-08", "2026-11-01"),
+               "Europe/Lisbon": ("2026-03-29", "2026-10-25"),
+               "Australia/Sydney": ("2026-10-04", "2026-04-05")}[zone_name]
+    for change in changes:
+        day = datetime.fromisoformat(change).date()
+        for at in ("00:30", "01:30", "02:30", "03:30"):
+            entry = schedule.Entry("e", ("consumption",), None, "previous_month", cadence,
+                                   datetime.strptime(at, "%H:%M").time(), False)
+            now = datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+            for _ in range(12 * 24):
+                now_local = now.astimezone(zone)
+                slot = schedule.latest_slot(entry, now_local)
+                following = schedule.next_slot(entry, now_local)
+                assert slot.timestamp() <= now.timestamp(), (at, now_local, slot)
+                assert following.timestamp() > now.timestamp(), (at, now_local, following)
+                assert slot.utcoffset() == slot.astimezone(UTC).astimezone(zone).utcoffset()
+                now += timedelta(minutes=5)
+
+
+def test_run_due_on_the_days_the_clock_jumps_and_repeats(tmp_path, tiny_warehouse, params_dir,
+                                                       capsys):
+    """A New York tenant, a daily entry at 02:30 and one at 01:30. On 8 March 2026 the clock
+    skips from 02:00 to 03:00: at 03:10 the 02:30 slot (03:30, its instant) had not come, and
+    ran. On 1 November 01:00-02:00 comes twice: the 01:30 slot run at its first pass was not
+    found in the record (a time of that hour never equals itself in UTC) and ran at every call
+    of the day, and at 01:10 of the second pass the day before's slot ran, after today's."""
+    from dataclasses import replace
+
+    params_mod.dump_tenant(params_dir, replace(ACME, timezone="America/New_York",
+                                               reports=("consumption",)))
+    (params_dir / "schedule.yaml").write_text(
+        "schedules:\n"
+        "  - {name: night, reports: [consumption], tenants: [acme], period: previous_month,"
+        " cadence: daily, at: '02:30'}\n")
+
+    def call(now):
+        assert run_due(tmp_path, tiny_warehouse, params_dir, now) == 0
+        return capsys.readouterr().out.splitlines()
+
+    # 03:10, before 03:30: the slot of the day before (February has no data: it waits).
+    assert call("2026-03-08T07:10:00+00:00") == [
+        "night acme 2026-03-07T02:30:00-05:00 2026-02: waiting"]
+    assert call("2026-03-08T07:31:00+00:00") == [
+        "night acme 2026-03-08T03:30:00-04:00 2026-02: waiting"]
+    (params_dir / "schedule.yaml").write_text(
+        "schedules:\n"
+        "  - {name: fold, reports: [consumption], tenants: [acme], period: previous_month,"
+        " cadence: daily, at: '01:30'}\n")
+    assert call("2026-11-01T05:40:00+00:00")[0].startswith(  # 01:40, first pass
+        "fold acme 2026-11-01T01:30:00-04:00 2026-10: done")
+    assert call("2026-11-01T06:10:00+00:00") == ["nothing due"]  # 01:10, second pass
+    assert call("2026-11-01T06:40:00+00:00") == ["nothing due"]  # 01:40, second pass
+    assert call("2026-11-01T12:00:00+00:00") == ["nothing due"]
+    assert [(job, period) for job, period, _ in recorded_runs(tiny_warehouse)] == [
+        ("night", "2026-02"), ("night", "2026-02"), ("fold", "2026-10")]
+
+
+def test_an_at_with_a_time_zone_is_a_clear_error(tmp_path):
+    """`at: "07:00Z"` was read as 07:00 of the tenant's zone, its offset dropped."""
+    (tmp_path / "schedule.yaml").write_text(ENTRY + "    at: '07:00Z'\n")
+    with pytest.raises(ReportError, match=r"schedules\[0\]: field at: '07:00Z' names a time "
+                                          r"zone; the time is the tenant's own"):
+        schedule.load(tmp_path)
