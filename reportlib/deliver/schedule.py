@@ -153,6 +153,7 @@ def load(params_dir: Path, ran_before: Collection[str] = ()) -> list[Entry]:
         unknown = [r for r in reports if registry.find(r) is None]
         if unknown:
             raise ReportError(f"{where}: field reports: unknown report {unknown[0]!r}")
+        _listed_once(where, "reports", reports)
         tenants = item.get("tenants", "all")
         if tenants != "all":
             # A single id is not a list: iterated, its letters were taken for tenant ids.
@@ -160,10 +161,14 @@ def load(params_dir: Path, ran_before: Collection[str] = ()) -> list[Entry]:
                 raise ReportError(f"{where}: field tenants: expected all or a list of tenant "
                                   f"ids, got {tenants!r}")
             for tenant in tenants:
-                params_mod.check_tenant_id(tenant)
+                try:
+                    params_mod.check_tenant_id(tenant)
+                except ReportError as exc:
+                    raise ReportError(f"{where}: field tenants: {exc}") from None
                 if tenant not in known_tenants and tenant not in ran_before:
                     raise ReportError(f"{where}: field tenants: unknown tenant {tenant!r} (no "
                                       f"{params_mod.tenant_file(params_dir, tenant)})")
+            _listed_once(where, "tenants", tenants)
         at_value = item.get("at", "06:00")
         if isinstance(at_value, int):  # YAML 1.1 reads an unquoted 7:00 as 420 (base 60)
             raise ReportError(f"{where}: field at: write the time in quotes (at: \"07:00\")")
@@ -182,6 +187,17 @@ def load(params_dir: Path, ran_before: Collection[str] = ()) -> list[Entry]:
             None if tenants == "all" else tuple(tenants),
             item["period"], item["cadence"], at, email))
     return entries
+
+
+def _listed_once(where: str, field_name: str, items: list | tuple) -> None:
+    """A tenant (or report) listed twice in one entry is a mistake: its two slots shared one
+    record, and the second ('not run twice') replaced the first's, so a failed slot was
+    recorded done and never retried."""
+    seen = set()
+    for item in items:
+        if item in seen:
+            raise ReportError(f"{where}: field {field_name}: {item!r} is listed twice")
+        seen.add(item)
 
 
 def slot_at(day: date, at: time, zone: tzinfo) -> datetime:

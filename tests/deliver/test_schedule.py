@@ -533,6 +533,14 @@ def test_a_bad_recipient_fails_its_tenant_alone_before_rendering(
     (ENTRY + "    at: 7:00\n", r"schedules\[0\]: field at: write the time in quotes"),
     (ENTRY + ENTRY.replace("schedules:\n", ""),
      r"schedules\[1\]: field name: 'x' names another entry too$"),
+    # A tenant listed twice had two slots of one record: the second ('not run twice')
+    # replaced the first's, and a failed slot was recorded done, never retried.
+    (ENTRY + "    tenants: [acme, acme]\n",
+     r"schedules\[0\]: field tenants: 'acme' is listed twice$"),
+    (ENTRY + "    reports: [consumption, consumption]\n",
+     r"schedules\[0\]: field reports: 'consumption' is listed twice$"),
+    (ENTRY + "    tenants: [Acme]\n", r"schedules\[0\]: field tenants: tenant 'Acme' is not a "
+                                      r"valid tenant id"),
 ])
 def test_a_schedule_mistake_is_one_line_naming_the_field(tmp_path, text, says):
     params_mod.dump_tenant(tmp_path, ACME)
@@ -605,6 +613,7 @@ def test_a_tenant_whose_settings_do_not_load_fails_alone(
                 "consolidation_day, daily, weekly"),
     ("smtp", "SMTP is not configured: set REPORTLIB_SMTP_HOST and REPORTLIB_SMTP_FROM (or "
              "params/smtp.yaml)"),
+    ("twice", "schedule.yaml: schedules[0]: field tenants: 'acme' is listed twice"),
 ])
 def test_a_usage_mistake_of_run_due_leaves_the_warehouse_as_it_was(
         tmp_path, tiny_warehouse, acme_with_recipients, monkeypatch, capsys, mistake, says):
@@ -614,6 +623,8 @@ def test_a_usage_mistake_of_run_due_leaves_the_warehouse_as_it_was(
     text = EVERY_TENANT
     if mistake == "cadence":
         text = text.replace("cadence: consolidation_day", "cadence: 0 7 * * *")
+    if mistake == "twice":
+        text = text.replace("tenants: all", "tenants: [acme, acme]")
     for name in ("HOST", "PORT", "SECURITY", "FROM", "USER", "PASSWORD"):
         monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
     (acme_with_recipients / "schedule.yaml").write_text(text)
