@@ -22,6 +22,7 @@ import difflib
 import hashlib
 import html
 import io
+import ipaddress
 import json
 import re
 import smtplib
@@ -105,8 +106,25 @@ def smtp_settings(params_dir: Path, given: Mapping[str, str]) -> SmtpSettings:
     if not ADDRESS.match(parseaddr(sender)[1]):
         raise ReportError(f"{source('from')}: {sender!r} is not an e-mail address "
                           "(reports@example.com, or Reports <reports@example.com>)")
-    return SmtpSettings(host, port, security, get("user"),
-                        given.get("password", ""), sender)
+    user, password = get("user"), given.get("password", "")
+    if user and not password:  # an EnvironmentFile without its line: it logged in with ""
+        raise ReportError(f"{source('user')} is {user!r} but {smtp_variable('password')} is "
+                          "not set: set it in the environment (the systemd unit's "
+                          "EnvironmentFile, the cron line's), or leave the user unset for a "
+                          "server that takes mail without logging in")
+    if user and security == "none" and not _loopback(host):
+        raise ReportError(f"{source('security')}: none with {source('user')} set would send "
+                          f"the password to {host} in clear: use starttls or ssl, or leave "
+                          "the user and password unset for a relay that needs no login")
+    return SmtpSettings(host, port, security, user, password, sender)
+
+
+def _loopback(host: str) -> bool:
+    """The server is on this machine: a login without TLS crosses no network."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 def _smtp_file(path: Path) -> dict:
@@ -901,8 +919,46 @@ def smtp_failure(settings: SmtpSettings, error: BaseException) -> str:
     """A send that failed as a whole, on one line naming the server: 'ConnectionRefusedError:
     [Errno 111] Connection refused' alone did not say which server, nor that it was the mail
     server (REPORTLIB_SMTP_HOST and _PORT, or params/smtp.yaml)."""
-    return _one_line(f"SMTP server {settings.host}:{settings.port}: {type(error).__name__}: "
-                     f"{error}")
+    return _one_line(f"SMTP server {settings.host}:{settings.port}: "
+                     f"{_smtp_reason(settings, error)}")
+
+
+def _smtp_reason(settings: SmtpSettings, error: BaseException) -> str:
+    """What the server (or the TLS handshake) said, as the operator can act on it: the
+    exception's own text gave a tuple of bytes ("(530, b'5.7.0 Authentication required',
+    'reports@…')") or no hint of the setting to change."""
+    security, user = smtp_variable("security"), smtp_variable("user")
+    login = f"{user} and {smtp_variable('password')}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return _refusal(error.recipients)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return (f"login as {settings.user} refused: {error.smtp_code} "
+                f"{_text(error.smtp_error)} (check {login})")
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        hint = (f" (it asks to log in: set {login})"
+                if error.smtp_code == 530 and not settings.user else "")
+        return (f"sender {error.sender} refused: {error.smtp_code} {_text(error.smtp_error)}"
+                + hint)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the server answered {error.smtp_code} {_text(error.smtp_error)}"
+    if isinstance(error, smtplib.SMTPNotSupportedError) and "STARTTLS" in str(error):
+        return (f"it offers no STARTTLS ({security} is starttls): set it to none for a "
+                "server without TLS (with no login), or to ssl for TLS from the first byte")
+    if isinstance(error, smtplib.SMTPNotSupportedError) and "AUTH" in str(error):
+        return (f"it offers no login (AUTH) and {user} is set: leave {login} unset for a "
+                "server that takes mail without logging in")
+    if isinstance(error, ssl.SSLCertVerificationError):
+        hint = (f"{smtp_variable('host')} must be a name the certificate is for"
+                if "mismatch" in str(error.verify_message) else
+                "a private CA's: add it to this machine's CA certificates, or point "
+                "SSL_CERT_FILE at it")
+        return f"its TLS certificate is not trusted: {error.verify_message} ({hint})"
+    if (isinstance(error, ssl.SSLError) and error.reason == "WRONG_VERSION_NUMBER"
+            and settings.security == "ssl"):
+        return (f"it does not speak TLS from the first byte on port {settings.port} ({security} "
+                "is ssl): set it to starttls for a server that upgrades a plain connection "
+                "(port 587)")
+    return f"{type(error).__name__}: {error}"
 
 
 def _refusal(refused: dict[str, tuple[int, bytes]]) -> str:

@@ -360,10 +360,9 @@ def test_a_failed_run_notifies_the_operator_once(tmp_path, tiny_warehouse,
     finally:
         controller.stop()
     assert [r.status for r in first + second + third] == ["failed"] * 3
-    assert "SMTPRecipientsRefused" in first[0].detail
     assert first[0].detail.endswith(
-        f"operator not notified: SMTP server 127.0.0.1:{smtp_port}: SMTPRecipientsRefused: "
-        "{'ops@reportlib.example': (550, b'5.1.1 mailbox unavailable')}")
+        f"operator not notified: SMTP server 127.0.0.1:{smtp_port}: refused by the server: "
+        "ops@reportlib.example (550 5.1.1 mailbox unavailable)")
     assert second[0].detail.endswith("operator notified (ops@reportlib.example)")
     assert third[0].detail.endswith("operator notified at 2026-11-01T13:30:00+00:00")
     assert len(inbox.messages) == 1  # one notice for the slot, none of the report
@@ -373,7 +372,7 @@ def test_a_failed_run_notifies_the_operator_once(tmp_path, tiny_warehouse,
     assert notice.get_content_type() == "text/plain"
     body = notice.get_content()
     assert ("- acme 2026-10 consumption [consumption]: failed: SMTP server "
-            f"127.0.0.1:{smtp_port}: SMTPRecipientsRefused") in body
+            f"127.0.0.1:{smtp_port}: refused by the server: cfo@acme.example (550") in body
     assert "not notified again" in body
     assert recorded_runs(tiny_warehouse) == [("preliminary", "2026-10", "failed")]
 
