@@ -531,11 +531,12 @@ def cmd_schedule(args) -> int:
             print(f"another `reportlib schedule run-due` is running ({other}): it does what is "
                   "due; nothing done by this call")
             return 0
+        # Each slot's line as soon as it is recorded: stopped part way, the call said
+        # 'terminated' alone, though it had rendered and e-mailed the slots before the stop.
         runs = schedule.run_due(now, wh, params_dir, _outputs(args), args.jobs,
                                 dry_run=args.dry_run, smtp=defaults.smtp,
-                                rate_card=defaults.rate_card)
-    for run in runs:
-        print(run.line())
+                                rate_card=defaults.rate_card,
+                                on_run=lambda run: print(run.line(), flush=True))
     if not runs:
         print("nothing due")
     return 1 if any(r.status == "failed" for r in runs) else 0

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import smtplib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -575,14 +575,19 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
 
 def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path,
             workers: int | None = None, dry_run: bool = False,
-            smtp: Mapping[str, str] | None = None, rate_card: Path | None = None
-            ) -> list[SlotRun]:
+            smtp: Mapping[str, str] | None = None, rate_card: Path | None = None,
+            on_run: Callable[[SlotRun], None] | None = None) -> list[SlotRun]:
     """Run every due slot not yet done and record each in `schedule_runs`. With `dry_run`, say
     what would run and write nothing: no warehouse (read-only), no outputs, no e-mail. `smtp`
-    and `rate_card` are the command's settings (deliver.smtp_settings, pricing.rate_card_path)."""
+    and `rate_card` are the command's settings (deliver.smtp_settings, pricing.rate_card_path).
+    `on_run` is told each slot as soon as it is recorded: a call stopped part way (a service
+    stopped, Ctrl-C) has said the slots it rendered and e-mailed before the stop."""
     smtp = smtp or {}
     if dry_run:
-        return [_would(due) for due in plan(now, params_dir, _recorded_read_only(warehouse_path))]
+        runs = [_would(due) for due in plan(now, params_dir, _recorded_read_only(warehouse_path))]
+        for run in runs if on_run is not None else ():
+            on_run(run)
+        return runs
     notify, notify_locale = notify_addresses(params_dir), notify_language(params_dir)
     # Read-only until every usage mistake has been looked for: one found stops the command
     # with the warehouse as it was (the first write, `_record`, brings its schema up to date).
@@ -601,6 +606,8 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
             run.detail = _clip([_clip([run.detail], DETAIL_CHARS - len(note) - 2), note])
         _record(warehouse_path, run, now)
         runs.append(run)
+        if on_run is not None:
+            on_run(run)
     return runs
 
 

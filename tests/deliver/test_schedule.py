@@ -951,3 +951,49 @@ def test_an_at_with_a_time_zone_is_a_clear_error(tmp_path):
     with pytest.raises(ReportError, match=r"schedules\[0\]: field at: '07:00Z' names a time "
                                           r"zone; the time is the tenant's own"):
         schedule.load(tmp_path)
+
+
+def test_run_due_stopped_part_way_has_said_the_slots_done_before(
+        tmp_path, tiny_warehouse, params_dir, smtp_port):
+    """SIGTERM (a service stopped) while the server takes the second tenant's message: the
+    first tenant's slot was rendered, e-mailed and recorded done, but the slots' lines came
+    after the last one, so the log said 'terminated' alone. Each slot's line now comes as
+    soon as it is recorded."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import BETA, REPO
+    from tests.deliver.test_deliver import StoppingInbox
+
+    for tenant, address in ((ACME, "cfo@acme.example"), (BETA, "cfo@beta.example")):
+        params_mod.dump_tenant(params_dir, replace(tenant, reports=("consumption",),
+                                                   recipients={"consumption": [address]}))
+    con = duckdb.connect(str(tiny_warehouse))
+    con.execute("INSERT INTO pricing_daily SELECT * REPLACE ('beta' AS tenant_id, 'w-beta' AS "
+                "waba_id) FROM pricing_daily WHERE tenant_id = 'acme'")
+    con.close()
+    (params_dir / "schedule.yaml").write_text(SCHEDULE.replace("tenants: [acme]",
+                                                               "tenants: [acme, beta]"))
+    inbox = StoppingInbox(signal.SIGTERM, at=2)
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reportlib.cli", "schedule", "run-due", "--now",
+             "2026-11-01T12:00:00+00:00", "--warehouse", str(tiny_warehouse), "--params",
+             str(params_dir), "--outputs", str(tmp_path / "out"), "--jobs", "1"],
+            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        inbox.pid = process.pid
+        out, err = process.communicate(timeout=300)
+    finally:
+        server.stop()
+    assert process.returncode == 143, (out, err)
+    assert out.splitlines() == ["preliminary acme 2026-11-01T07:00:00-03:00 2026-10: done"]
+    assert err.splitlines()[-1] == "reportlib schedule: terminated"
+    assert recorded_runs(tiny_warehouse) == [("preliminary", "2026-10", "done")]
