@@ -717,6 +717,10 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
     for report in reports:
         recipient_lists(tenant, report)
     results: list[Delivery] = []
+    # Why the server could not be reached (or logged in to) for a list: the same for every
+    # other list of this call, which fails at once with it, where each waited its own 30 s
+    # for a host that does not answer.
+    unreachable: list[str] = []
 
     def done(result: Delivery) -> None:
         results.append(result)
@@ -745,7 +749,8 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
             for list_name, addresses in lists.items():
                 done(_deliver_once(con, tenant, period, report, list_name,
                                              addresses, digest, out_dir, settings, now,
-                                             respect_backoff, figures, resend_unconfirmed))
+                                             respect_backoff, figures, resend_unconfirmed,
+                                             unreachable))
         # A send a stopped command left `sending` for an output since rendered again (or a
         # list since renamed) is met by no send of this run: resolved here, not left
         # `sending` for ever.
@@ -782,7 +787,7 @@ def _cut_off(con, key: list[str]) -> int:
 
 def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out_dir,
                   settings, now, respect_backoff, figures_sha256=None,
-                  resend_unconfirmed=False) -> Delivery:
+                  resend_unconfirmed=False, unreachable: list[str] | None = None) -> Delivery:
     """Send one output to one list, once per address: after a send the server accepted only
     in part, the next attempt goes to the addresses that do not have it alone (those refused,
     and one added to the list since; the message's To: still names the whole list). The
@@ -837,10 +842,15 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
     failed_now: list[str] = []
     reasons: list[str] = []
     outcome = None
-    try:
-        smtp = _connect(settings)
-    except (OSError, smtplib.SMTPException) as exc:
-        smtp, failed_now, reasons = None, remaining, [smtp_failure(settings, exc)]
+    unreachable = [] if unreachable is None else unreachable
+    if unreachable:  # another list of this call found the server so: not tried again
+        smtp, failed_now, reasons = None, remaining, [unreachable[0]]
+    else:
+        try:
+            smtp = _connect(settings)
+        except (OSError, smtplib.SMTPException) as exc:
+            smtp, failed_now, reasons = None, remaining, [smtp_failure(settings, exc)]
+            unreachable.append(reasons[0])
     if smtp is not None:
         try:
             data, options = _flat(smtp, message, remaining)

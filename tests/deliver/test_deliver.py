@@ -1017,3 +1017,44 @@ def test_a_login_without_its_password_or_in_clear_is_a_usage_error(
     monkeypatch.setenv("REPORTLIB_SMTP_HOST", "localhost")
     monkeypatch.setenv("REPORTLIB_SMTP_PASSWORD", "s3cret")
     assert deliver.smtp_settings(params_dir, command_settings().smtp).user == "reports"
+
+
+def test_a_server_that_cannot_be_reached_is_tried_once_per_command(
+        tmp_path, tiny_warehouse, params_dir, smtp_env, capsys):
+    """A server that takes the connection and hangs up before its greeting (as one that does
+    not answer at all, each wait 30 s): every list of the command connected again and failed
+    alike, one wait each. The first failure now fails the other lists at once with the same
+    line, each recorded failed for the next run."""
+    import socket
+    import threading
+    from dataclasses import replace
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["cfo@acme.example"], "campaigns": ["mkt@acme.example"],
+        "all": ["ceo@acme.example"]}))
+    hand_made_reports(tmp_path / "out" / "acme" / "2026-10", ("consumption", "campaigns"))
+    listener = socket.create_server(("127.0.0.1", smtp_env))
+    accepted = []
+
+    def hang_up() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        assert email_process(tmp_path, tiny_warehouse, params_dir).wait(timeout=120) == 1
+    finally:
+        listener.close()
+    assert len(accepted) == 1
+    events = history.events(tiny_warehouse)
+    assert sorted((e.report, e.detail.split(", ")[1].split(":")[0], e.outcome)
+                  for e in events) == [("campaigns", "all", "failed"),
+                                       ("campaigns", "campaigns", "failed"),
+                                       ("consumption", "all", "failed"),
+                                       ("consumption", "consumption", "failed")]
+    assert len({e.detail.rsplit(", ", 1)[-1] for e in events}) == 1  # one reason for all
