@@ -386,15 +386,20 @@ def cmd_run(args) -> int:
         _check_dask(args.dask)
     from reportlib.render import runner
 
+    so_far: list = []  # filled as the reports are published
     try:
         results = runner.run(tenants, args.period, args.report, as_of, wh, params_dir,
                              outputs, args.jobs, dask_address=args.dask, force=args.force,
                              rate_card=defaults.rate_card,
                              bundle_memory=defaults.bundle_memory,
-                             warm_kernels=defaults.warm_kernels)
+                             warm_kernels=defaults.warm_kernels, results=so_far)
         not_indexed = None
     except runner.NotIndexed as exc:  # each report is said first, then the index
         results, not_indexed = exc.results, exc.reason
+    except BaseException:  # stopped part way: the reports published before it are said
+        for result in sorted(so_far, key=lambda r: (r.tenant, r.period, r.report)):
+            print(result.line(), flush=True)
+        raise
     for result in sorted(results, key=lambda r: (r.tenant, r.period, r.report)):
         print(result.line())
     for tenant, error in broken.items():
@@ -531,11 +536,12 @@ def cmd_schedule(args) -> int:
             print(f"another `reportlib schedule run-due` is running ({other}): it does what is "
                   "due; nothing done by this call")
             return 0
+        # Each slot's line as soon as it is recorded: stopped part way, the call said
+        # 'terminated' alone, though it had rendered and e-mailed the slots before the stop.
         runs = schedule.run_due(now, wh, params_dir, _outputs(args), args.jobs,
                                 dry_run=args.dry_run, smtp=defaults.smtp,
-                                rate_card=defaults.rate_card)
-    for run in runs:
-        print(run.line())
+                                rate_card=defaults.rate_card,
+                                on_run=lambda run: print(run.line(), flush=True))
     if not runs:
         print("nothing due")
     return 1 if any(r.status == "failed" for r in runs) else 0

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from email import message_from_bytes, policy
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 def free_port() -> int:
@@ -34,11 +37,33 @@ class Inbox:
         return "250 OK"
 
 
+# A self-signed certificate for localhost and 127.0.0.1 (valid to 2126) with its key: a server
+# that speaks TLS with a certificate this machine does not trust.
+CERTIFICATE = Path(__file__).with_name("smtp_localhost.pem")
+
+
+def tls_context() -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(CERTIFICATE)
+    return context
+
+
+def refuse_every_login(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    """An aiosmtpd authenticator for which every user and password is wrong (535)."""
+    return AuthResult(success=False, handled=False)
+
+
 class SmtpServer:
-    def __init__(self, port: int | None = None, refuse: tuple[str, ...] = ()) -> None:
+    """`options` go to aiosmtpd's Controller as they are: `tls_context=tls_context()` and
+    `require_starttls=True` for STARTTLS, `authenticator=` and `auth_required=True` for a
+    server that asks to log in."""
+
+    def __init__(self, port: int | None = None, refuse: tuple[str, ...] = (),
+                 **options) -> None:
         self.port = port or free_port()
         self.inbox = Inbox(refuse)
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port,
+                                     **options)
 
     def start(self) -> SmtpServer:
         self.controller.start()

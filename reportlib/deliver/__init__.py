@@ -22,6 +22,7 @@ import difflib
 import hashlib
 import html
 import io
+import ipaddress
 import json
 import re
 import smtplib
@@ -105,8 +106,25 @@ def smtp_settings(params_dir: Path, given: Mapping[str, str]) -> SmtpSettings:
     if not ADDRESS.match(parseaddr(sender)[1]):
         raise ReportError(f"{source('from')}: {sender!r} is not an e-mail address "
                           "(reports@example.com, or Reports <reports@example.com>)")
-    return SmtpSettings(host, port, security, get("user"),
-                        given.get("password", ""), sender)
+    user, password = get("user"), given.get("password", "")
+    if user and not password:  # an EnvironmentFile without its line: it logged in with ""
+        raise ReportError(f"{source('user')} is {user!r} but {smtp_variable('password')} is "
+                          "not set: set it in the environment (the systemd unit's "
+                          "EnvironmentFile, the cron line's), or leave the user unset for a "
+                          "server that takes mail without logging in")
+    if user and security == "none" and not _loopback(host):
+        raise ReportError(f"{source('security')}: none with {source('user')} set would send "
+                          f"the password to {host} in clear: use starttls or ssl, or leave "
+                          "the user and password unset for a relay that needs no login")
+    return SmtpSettings(host, port, security, user, password, sender)
+
+
+def _loopback(host: str) -> bool:
+    """The server is on this machine: a login without TLS crosses no network."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 def _smtp_file(path: Path) -> dict:
@@ -699,6 +717,10 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
     for report in reports:
         recipient_lists(tenant, report)
     results: list[Delivery] = []
+    # Why the server could not be reached (or logged in to) for a list: the same for every
+    # other list of this call, which fails at once with it, where each waited its own 30 s
+    # for a host that does not answer.
+    unreachable: list[str] = []
 
     def done(result: Delivery) -> None:
         results.append(result)
@@ -727,7 +749,8 @@ def send_reports(tenant: TenantParams, period: str, reports: list[str], outputs:
             for list_name, addresses in lists.items():
                 done(_deliver_once(con, tenant, period, report, list_name,
                                              addresses, digest, out_dir, settings, now,
-                                             respect_backoff, figures, resend_unconfirmed))
+                                             respect_backoff, figures, resend_unconfirmed,
+                                             unreachable))
         # A send a stopped command left `sending` for an output since rendered again (or a
         # list since renamed) is met by no send of this run: resolved here, not left
         # `sending` for ever.
@@ -764,7 +787,7 @@ def _cut_off(con, key: list[str]) -> int:
 
 def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out_dir,
                   settings, now, respect_backoff, figures_sha256=None,
-                  resend_unconfirmed=False) -> Delivery:
+                  resend_unconfirmed=False, unreachable: list[str] | None = None) -> Delivery:
     """Send one output to one list, once per address: after a send the server accepted only
     in part, the next attempt goes to the addresses that do not have it alone (those refused,
     and one added to the list since; the message's To: still names the whole list). The
@@ -819,10 +842,15 @@ def _deliver_once(con, tenant, period, report, list_name, addresses, digest, out
     failed_now: list[str] = []
     reasons: list[str] = []
     outcome = None
-    try:
-        smtp = _connect(settings)
-    except (OSError, smtplib.SMTPException) as exc:
-        smtp, failed_now, reasons = None, remaining, [smtp_failure(settings, exc)]
+    unreachable = [] if unreachable is None else unreachable
+    if unreachable:  # another list of this call found the server so: not tried again
+        smtp, failed_now, reasons = None, remaining, [unreachable[0]]
+    else:
+        try:
+            smtp = _connect(settings)
+        except (OSError, smtplib.SMTPException) as exc:
+            smtp, failed_now, reasons = None, remaining, [smtp_failure(settings, exc)]
+            unreachable.append(reasons[0])
     if smtp is not None:
         try:
             data, options = _flat(smtp, message, remaining)
@@ -901,8 +929,46 @@ def smtp_failure(settings: SmtpSettings, error: BaseException) -> str:
     """A send that failed as a whole, on one line naming the server: 'ConnectionRefusedError:
     [Errno 111] Connection refused' alone did not say which server, nor that it was the mail
     server (REPORTLIB_SMTP_HOST and _PORT, or params/smtp.yaml)."""
-    return _one_line(f"SMTP server {settings.host}:{settings.port}: {type(error).__name__}: "
-                     f"{error}")
+    return _one_line(f"SMTP server {settings.host}:{settings.port}: "
+                     f"{_smtp_reason(settings, error)}")
+
+
+def _smtp_reason(settings: SmtpSettings, error: BaseException) -> str:
+    """What the server (or the TLS handshake) said, as the operator can act on it: the
+    exception's own text gave a tuple of bytes ("(530, b'5.7.0 Authentication required',
+    'reports@…')") or no hint of the setting to change."""
+    security, user = smtp_variable("security"), smtp_variable("user")
+    login = f"{user} and {smtp_variable('password')}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return _refusal(error.recipients)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return (f"login as {settings.user} refused: {error.smtp_code} "
+                f"{_text(error.smtp_error)} (check {login})")
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        hint = (f" (it asks to log in: set {login})"
+                if error.smtp_code == 530 and not settings.user else "")
+        return (f"sender {error.sender} refused: {error.smtp_code} {_text(error.smtp_error)}"
+                + hint)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the server answered {error.smtp_code} {_text(error.smtp_error)}"
+    if isinstance(error, smtplib.SMTPNotSupportedError) and "STARTTLS" in str(error):
+        return (f"it offers no STARTTLS ({security} is starttls): set it to none for a "
+                "server without TLS (with no login), or to ssl for TLS from the first byte")
+    if isinstance(error, smtplib.SMTPNotSupportedError) and "AUTH" in str(error):
+        return (f"it offers no login (AUTH) and {user} is set: leave {login} unset for a "
+                "server that takes mail without logging in")
+    if isinstance(error, ssl.SSLCertVerificationError):
+        hint = (f"{smtp_variable('host')} must be a name the certificate is for"
+                if "mismatch" in str(error.verify_message) else
+                "a private CA's: add it to this machine's CA certificates, or point "
+                "SSL_CERT_FILE at it")
+        return f"its TLS certificate is not trusted: {error.verify_message} ({hint})"
+    if (isinstance(error, ssl.SSLError) and error.reason == "WRONG_VERSION_NUMBER"
+            and settings.security == "ssl"):
+        return (f"it does not speak TLS from the first byte on port {settings.port} ({security} "
+                "is ssl): set it to starttls for a server that upgrades a plain connection "
+                "(port 587)")
+    return f"{type(error).__name__}: {error}"
 
 
 def _refusal(refused: dict[str, tuple[int, bytes]]) -> str:

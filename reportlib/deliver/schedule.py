@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import json
 import smtplib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 from reportlib import deliver, registry, warehouse
@@ -153,6 +153,7 @@ def load(params_dir: Path, ran_before: Collection[str] = ()) -> list[Entry]:
         unknown = [r for r in reports if registry.find(r) is None]
         if unknown:
             raise ReportError(f"{where}: field reports: unknown report {unknown[0]!r}")
+        _listed_once(where, "reports", reports)
         tenants = item.get("tenants", "all")
         if tenants != "all":
             # A single id is not a list: iterated, its letters were taken for tenant ids.
@@ -160,10 +161,14 @@ def load(params_dir: Path, ran_before: Collection[str] = ()) -> list[Entry]:
                 raise ReportError(f"{where}: field tenants: expected all or a list of tenant "
                                   f"ids, got {tenants!r}")
             for tenant in tenants:
-                params_mod.check_tenant_id(tenant)
+                try:
+                    params_mod.check_tenant_id(tenant)
+                except ReportError as exc:
+                    raise ReportError(f"{where}: field tenants: {exc}") from None
                 if tenant not in known_tenants and tenant not in ran_before:
                     raise ReportError(f"{where}: field tenants: unknown tenant {tenant!r} (no "
                                       f"{params_mod.tenant_file(params_dir, tenant)})")
+            _listed_once(where, "tenants", tenants)
         at_value = item.get("at", "06:00")
         if isinstance(at_value, int):  # YAML 1.1 reads an unquoted 7:00 as 420 (base 60)
             raise ReportError(f"{where}: field at: write the time in quotes (at: \"07:00\")")
@@ -171,6 +176,9 @@ def load(params_dir: Path, ran_before: Collection[str] = ()) -> list[Entry]:
             at = time.fromisoformat(str(at_value))
         except ValueError:
             raise ReportError(f"{where}: field at: not HH:MM") from None
+        if at.tzinfo is not None:  # it was dropped: 07:00Z ran at 07:00 in the tenant's zone
+            raise ReportError(f"{where}: field at: {at_value!r} names a time zone; the time is "
+                              "the tenant's own (timezone: in its settings): write HH:MM")
         email = item.get("email", False)
         if not isinstance(email, bool):  # "false" in quotes would have been true
             raise ReportError(f"{where}: field email: expected true or false, got {email!r}")
@@ -181,27 +189,50 @@ def load(params_dir: Path, ran_before: Collection[str] = ()) -> list[Entry]:
     return entries
 
 
+def _listed_once(where: str, field_name: str, items: list | tuple) -> None:
+    """A tenant (or report) listed twice in one entry is a mistake: its two slots shared one
+    record, and the second ('not run twice') replaced the first's, so a failed slot was
+    recorded done and never retried."""
+    seen = set()
+    for item in items:
+        if item in seen:
+            raise ReportError(f"{where}: field {field_name}: {item!r} is listed twice")
+        seen.add(item)
+
+
+def slot_at(day: date, at: time, zone: tzinfo) -> datetime:
+    """The instant `at` on `day` in the tenant's zone, as the clock reaches it. A time the
+    clock skips (02:30 when summer time starts at 02:00) is the instant it stands for after
+    the jump (03:30); one the clock passes twice is the first pass. Compared as wall times,
+    02:30 was 'past' at 03:10, and the slot ran 20 minutes before its instant."""
+    wall = datetime.combine(day, at.replace(tzinfo=None), tzinfo=zone)
+    return wall.astimezone(UTC).astimezone(zone)
+
+
+def _not_after(slot: datetime, now: datetime) -> bool:
+    """`slot` has come by `now`, judged on instants: datetimes of one zone compare as wall
+    times, so a slot in the hour the clock repeats was taken for one still to come."""
+    return slot.timestamp() <= now.timestamp()
+
+
 def latest_slot(entry: Entry, now_local: datetime) -> datetime | None:
     """The latest instant at or before `now_local` at which the entry is due (tenant zone)."""
     today = now_local.date()
     if entry.cadence == "daily":
-        day = today
+        days = [today, today - timedelta(days=1)]
     elif entry.cadence == "weekly":
-        day = today - timedelta(days=today.weekday())
+        monday = today - timedelta(days=today.weekday())
+        days = [monday, monday - timedelta(days=7)]
     elif entry.cadence == "first_day":
-        day = today.replace(day=1)
+        days = [today.replace(day=1)]  # this month's slot still to come: none
     else:
-        day = calendar.nth_business_day(today.year, today.month,
-                                        calendar.CONSOLIDATION_BUSINESS_DAY)
-    slot = datetime.combine(day, entry.at, tzinfo=now_local.tzinfo)
-    if slot > now_local:
-        if entry.cadence == "daily":
-            slot -= timedelta(days=1)
-        elif entry.cadence == "weekly":
-            slot -= timedelta(days=7)
-        else:
-            return None  # this month's slot is still to come
-    return slot
+        days = [calendar.nth_business_day(today.year, today.month,
+                                          calendar.CONSOLIDATION_BUSINESS_DAY)]
+    for day in days:
+        slot = slot_at(day, entry.at, now_local.tzinfo)
+        if _not_after(slot, now_local):
+            return slot
+    return None
 
 
 def _cycle_days(entry: Entry, today: date) -> tuple[date, date]:
@@ -222,8 +253,8 @@ def _cycle_days(entry: Entry, today: date) -> tuple[date, date]:
 def next_slot(entry: Entry, now_local: datetime) -> datetime:
     """The first instant strictly after `now_local` at which the entry is due (tenant zone)."""
     for day in _cycle_days(entry, now_local.date()):
-        slot = datetime.combine(day, entry.at, tzinfo=now_local.tzinfo)
-        if slot > now_local:
+        slot = slot_at(day, entry.at, now_local.tzinfo)
+        if not _not_after(slot, now_local):
             return slot
     raise AssertionError("the next cycle's day is always after today")
 
@@ -263,7 +294,9 @@ def _recorded(con) -> dict[tuple[str, str, datetime], Recorded]:
         return {}
     rows = con.execute("SELECT job, tenant_id, slot, period, status, detail, finished_at "
                        "FROM schedule_runs").fetchall()
-    return {(job, tenant, slot): Recorded(period, status, detail or "", finished)
+    # Keyed by the instant in UTC: a slot in the hour the clock repeats never equals itself in
+    # another zone (PEP 495), so it was not found and ran again at every call of that day.
+    return {(job, tenant, slot.astimezone(UTC)): Recorded(period, status, detail or "", finished)
             for job, tenant, slot, period, status, detail, finished in rows}
 
 
@@ -325,7 +358,7 @@ def plan(now: datetime, params_dir: Path,
             period = period_for(entry, slot.date()) if slot else None
             if period is None:
                 continue
-            known = recorded.get((entry.name, tenant_id, slot))
+            known = recorded.get((entry.name, tenant_id, slot.astimezone(UTC)))
             if known is None or known.status not in SETTLED:
                 candidates.append((entry, tenant_id, tenant, slot, period))
     consolidating: dict[tuple[str, str], str] = {}
@@ -474,7 +507,8 @@ def _record(warehouse_path: Path, run: SlotRun, now: datetime) -> None:
     con = warehouse.create(warehouse_path)
     try:
         con.execute("INSERT OR REPLACE INTO schedule_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [run.entry, run.tenant, run.slot, run.period, run.status, run.detail, now])
+                    [run.entry, run.tenant, run.slot.astimezone(UTC), run.period, run.status,
+                     run.detail, now])
     finally:
         con.close()
 
@@ -509,7 +543,7 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
     """E-mail the operator about a failed slot, once per slot: a notice sent is recorded in
     `schedule_notices`, so the retries of later calls stay quiet. A notice that cannot be sent
     never stops run-due (it is tried again with the next retry). Returns a note for the detail."""
-    key = [run.entry, run.tenant, run.slot]
+    key = [run.entry, run.tenant, run.slot.astimezone(UTC)]
     con = warehouse.create(warehouse_path)
     try:
         con.execute(NOTICES_DDL)
@@ -541,14 +575,19 @@ def notify_failure(run: SlotRun, addresses: tuple[str, ...], now: datetime,
 
 def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path,
             workers: int | None = None, dry_run: bool = False,
-            smtp: Mapping[str, str] | None = None, rate_card: Path | None = None
-            ) -> list[SlotRun]:
+            smtp: Mapping[str, str] | None = None, rate_card: Path | None = None,
+            on_run: Callable[[SlotRun], None] | None = None) -> list[SlotRun]:
     """Run every due slot not yet done and record each in `schedule_runs`. With `dry_run`, say
     what would run and write nothing: no warehouse (read-only), no outputs, no e-mail. `smtp`
-    and `rate_card` are the command's settings (deliver.smtp_settings, pricing.rate_card_path)."""
+    and `rate_card` are the command's settings (deliver.smtp_settings, pricing.rate_card_path).
+    `on_run` is told each slot as soon as it is recorded: a call stopped part way (a service
+    stopped, Ctrl-C) has said the slots it rendered and e-mailed before the stop."""
     smtp = smtp or {}
     if dry_run:
-        return [_would(due) for due in plan(now, params_dir, _recorded_read_only(warehouse_path))]
+        runs = [_would(due) for due in plan(now, params_dir, _recorded_read_only(warehouse_path))]
+        for run in runs if on_run is not None else ():
+            on_run(run)
+        return runs
     notify, notify_locale = notify_addresses(params_dir), notify_language(params_dir)
     # Read-only until every usage mistake has been looked for: one found stops the command
     # with the warehouse as it was (the first write, `_record`, brings its schema up to date).
@@ -567,6 +606,8 @@ def run_due(now: datetime, warehouse_path: Path, params_dir: Path, outputs: Path
             run.detail = _clip([_clip([run.detail], DETAIL_CHARS - len(note) - 2), note])
         _record(warehouse_path, run, now)
         runs.append(run)
+        if on_run is not None:
+            on_run(run)
     return runs
 
 

@@ -699,24 +699,26 @@ def run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] |
         workers: int | None = None, console: Console | None = None,
         dask_address: str | None = None, force: bool = False,
         rate_card: Path | None = None, bundle_memory: str = bundle.MEMORY_LIMIT,
-        warm_kernels: bool = True) -> list[JobResult]:
+        warm_kernels: bool = True, results: list[JobResult] | None = None) -> list[JobResult]:
     """Plan, build bundles, render, and publish outputs, manifests and the index; returns
     every result. A report whose inputs are as when it was last rendered is not rendered
     again (its result is `unchanged` and its files and manifest stay as they are), unless
-    `force`. Another run into the same outputs folder is waited for first (`run_lock`)."""
+    `force`. Another run into the same outputs folder is waited for first (`run_lock`).
+    `results`, when given, is filled as the results come: a run stopped part way (Ctrl-C,
+    SIGTERM) raises, and the caller still knows what it published."""
     outputs = Path(outputs)
     outputs.mkdir(parents=True, exist_ok=True)
     with run_lock.holding(outputs):
         return _run(tenants, periods, reports, as_of, warehouse_path, params_dir, outputs,
                     workers, console, dask_address, force, rate_card, bundle_memory,
-                    warm_kernels)
+                    warm_kernels, [] if results is None else results)
 
 
 def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] | None,
          as_of: date, warehouse_path: Path, params_dir: Path, outputs: Path,
          workers: int | None, console: Console | None, dask_address: str | None,
          force: bool, rate_card: Path | None, bundle_memory: str,
-         warm_kernels: bool) -> list[JobResult]:
+         warm_kernels: bool, results: list[JobResult]) -> list[JobResult]:
     """`run`, with the outputs folder held."""
     try:
         scopes = plan(tenants, periods, reports, params_dir, outputs)
@@ -724,7 +726,6 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
     except BaseException:
         shutil.rmtree(outputs / ".staging", ignore_errors=True)
         raise
-    results: list[JobResult] = []
     pending: dict[tuple[str, str], list[Job]] = {}
     staged: dict[tuple[str, str], Path] = {}
     rendered: dict[tuple[str, str], bool] = {}
@@ -818,6 +819,9 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
                 lock.release)
     except BaseException:
         shutil.rmtree(outputs / ".staging", ignore_errors=True)
+        if lock is not None:
+            lock.release()
+        _record_stopped(warehouse_path, outputs, params_dir, results)
         raise
     finally:
         if lock is not None:
@@ -844,6 +848,30 @@ def _run(tenants: Sequence[str], periods: Sequence[str], reports: Sequence[str] 
                 raise
             raise NotIndexed(results, disk_full(exc)) from exc
     return results
+
+
+def _record_stopped(warehouse_path: Path, outputs: Path, params_dir: Path,
+                    results: list[JobResult]) -> None:
+    """A run stopped part way (Ctrl-C, SIGTERM, an error) has published the reports finished
+    before the stop: their history is recorded and the index rewritten, as a whole run does.
+    Left out, the index showed their last run's status and figures beside their new files,
+    and the next run, finding them unchanged, never rewrote it; `history` never said them.
+    Waits for the warehouse a few seconds at most: a stop does not hang on another command."""
+    if not any(r.status != "unchanged" for r in results):
+        return
+    from reportlib.warehouse import history
+
+    wait, warehouse.LOCK_WAIT_SECONDS = warehouse.LOCK_WAIT_SECONDS, 5
+    try:
+        history.record_runs(warehouse_path, results)
+        sent, sent_figures = history.last_sent(warehouse_path), \
+            history.sent_figures(warehouse_path)
+    except (WarehouseBusy, OSError):  # the reports are published; only their history is late
+        sent, sent_figures = {}, {}
+    finally:
+        warehouse.LOCK_WAIT_SECONDS = wait
+    with contextlib.suppress(OSError):  # a full disk: the next run writes it
+        write_index(outputs, sent, display_names(params_dir), sent_figures)
 
 
 class NotIndexed(Exception):

@@ -83,7 +83,7 @@ def events(warehouse_path: Path, tenant: str | None = None,
                     period, report, status AS outcome,
                     concat_ws(', ', 'by ' || run_by, 'figures ' || figures_sha256, error)
                         AS detail
-                FROM run_history {where}""")
+                FROM {_as_now(con, "run_history")} {where}""")
             args += [tenant, tenant, period, period]
         if "deliveries" in present:
             parts.append(f"""
@@ -91,7 +91,7 @@ def events(warehouse_path: Path, tenant: str | None = None,
                     -- a send a stopped command left without its answer
                     CASE status WHEN 'sending' THEN 'unconfirmed' ELSE status END,
                     concat_ws(', ', 'by ' || sent_by, list_name || ': ' || recipients, error)
-                FROM deliveries {where}""")
+                FROM {_as_now(con, "deliveries")} {where}""")
             args += [tenant, tenant, period, period]
         if not parts:
             return []
@@ -101,6 +101,20 @@ def events(warehouse_path: Path, tenant: str | None = None,
         con.close()
     return [Event(str(at)[:19].replace("T", " ") if at else "?", kind, t, p, r, o or "",
                   d or "") for at, kind, t, p, r, o, d in rows]
+
+
+def _as_now(con, table: str) -> str:
+    """The table as the current DDL has it: one of a warehouse from an older version lacks the
+    columns added since (`warehouse.ADDED_COLUMNS`), read here as empty. `history` is read-only
+    and brings nothing up to date: it stopped with 'unexpected error (BinderException:
+    Referenced column "sent_by" not found)'."""
+    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_name = ?", [table]).fetchall()}
+    missing = [c.split()[0] for c in warehouse.ADDED_COLUMNS.get(table, ())
+               if c.split()[0] not in have]
+    if not missing:
+        return table
+    return f"(SELECT *, {', '.join(f'NULL AS {c}' for c in missing)} FROM {table}) AS {table}"
 
 
 def last_sent(warehouse_path: Path) -> dict[tuple[str, str, str], str]:

@@ -18,7 +18,7 @@ from reportlib.errors import ReportError
 from reportlib.warehouse import history
 from tests.conftest import ACME
 from tests.render.test_render import run
-from tests.smtp import SmtpServer, free_port
+from tests.smtp import SmtpServer, free_port, refuse_every_login, tls_context
 
 # End-to-end: `pytest -m 'not slow'` leaves this module out.
 pytestmark = pytest.mark.slow
@@ -938,3 +938,123 @@ def test_a_cut_off_send_of_an_output_rendered_again_is_not_left_sending(
     assert [status for status, _ in rows] == ["unconfirmed", "sent"]
     assert rows[0][1].startswith("the send was cut off after the server may have taken")
     assert len(inbox.messages) == 2
+
+
+def test_an_smtp_server_that_refuses_says_which_setting_to_change(
+        rendered, tiny_warehouse, params_dir, monkeypatch, capsys):
+    """Six real servers on loopback that each refuse the send for a setting of ours: the line
+    said the exception as Python prints it ("SMTPSenderRefused: (530, b'5.7.0 Authentication
+    required', 'reports@…')", "SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] …",
+    "SMTPNotSupportedError: STARTTLS extension not supported by server.") with no word of the
+    setting to change. Now the server's answer as text, and the setting."""
+    monkeypatch.setenv("REPORTLIB_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("REPORTLIB_SMTP_FROM", "reports@reportlib.example")
+    for name in ("USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    no_tls_login = {"authenticator": refuse_every_login, "auth_require_tls": False}
+    cases = [  # (the server, our settings, what the line says after the server's address)
+        ({}, {"SECURITY": "starttls"},
+         "it offers no STARTTLS (REPORTLIB_SMTP_SECURITY is starttls): set it to none for a "
+         "server without TLS (with no login), or to ssl for TLS from the first byte"),
+        ({}, {"SECURITY": "ssl"},
+         "it does not speak TLS from the first byte on port {port} (REPORTLIB_SMTP_SECURITY is "
+         "ssl): set it to starttls for a server that upgrades a plain connection (port 587)"),
+        ({"tls_context": tls_context(), "require_starttls": True}, {"SECURITY": "starttls"},
+         "its TLS certificate is not trusted: "),
+        ({**no_tls_login, "auth_required": True}, {"SECURITY": "none"},
+         "sender reports@reportlib.example refused: 530 5.7.0 Authentication required (it asks "
+         "to log in: set REPORTLIB_SMTP_USER and REPORTLIB_SMTP_PASSWORD)"),
+        (no_tls_login, {"SECURITY": "none", "USER": "reports", "PASSWORD": "wrong"},
+         "login as reports refused: 535 5.7.8 Authentication credentials invalid (check "
+         "REPORTLIB_SMTP_USER and REPORTLIB_SMTP_PASSWORD)"),
+        ({}, {"SECURITY": "none", "USER": "reports", "PASSWORD": "s3cret"},
+         "it offers no login (AUTH) and REPORTLIB_SMTP_USER is set: leave REPORTLIB_SMTP_USER "
+         "and REPORTLIB_SMTP_PASSWORD unset for a server that takes mail without logging in"),
+    ]
+    for options, settings, says in cases:
+        server = SmtpServer(**options).start()
+        for name, value in {"PORT": str(server.port), **settings}.items():
+            monkeypatch.setenv(f"REPORTLIB_SMTP_{name}", value)
+        try:
+            assert email(rendered, tiny_warehouse, params_dir) == 1
+        finally:
+            server.stop()
+            for name in settings:
+                monkeypatch.delenv(f"REPORTLIB_SMTP_{name}")
+        lines = capsys.readouterr().out.splitlines()
+        prefix = (f"acme 2026-10 consumption [consumption]: failed: SMTP server "
+                  f"127.0.0.1:{server.port}: ")
+        assert lines[0].startswith(prefix + says.format(port=server.port)), lines[0]
+        if "certificate" in says:
+            assert lines[0].endswith("(a private CA's: add it to this machine's CA "
+                                     "certificates, or point SSL_CERT_FILE at it)")
+        assert server.inbox.messages == []
+
+
+@pytest.mark.parametrize(("settings", "says"), [
+    # An EnvironmentFile without its password line: it logged in with an empty password.
+    ({"USER": "reports"}, "REPORTLIB_SMTP_USER is 'reports' but REPORTLIB_SMTP_PASSWORD is "
+                          "not set: set it in the environment"),
+    # The README's plain-server lines, the user left set: the password crossed the network.
+    ({"SECURITY": "none", "USER": "reports", "PASSWORD": "s3cret"},
+     "REPORTLIB_SMTP_SECURITY: none with REPORTLIB_SMTP_USER set would send the password to "
+     "smtp.example in clear: use starttls or ssl"),
+])
+def test_a_login_without_its_password_or_in_clear_is_a_usage_error(
+        rendered, tiny_warehouse, params_dir, monkeypatch, capsys, settings, says):
+    for name in ("PORT", "SECURITY", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
+    monkeypatch.setenv("REPORTLIB_SMTP_HOST", "smtp.example")
+    monkeypatch.setenv("REPORTLIB_SMTP_FROM", "reports@reportlib.example")
+    for name, value in settings.items():
+        monkeypatch.setenv(f"REPORTLIB_SMTP_{name}", value)
+    before = history.events(tiny_warehouse, "acme", "2026-10")
+    assert email(rendered, tiny_warehouse, params_dir) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"reportlib email: error: {says}") and err.count("\n") == 1
+    assert history.events(tiny_warehouse, "acme", "2026-10") == before  # nothing recorded
+    # On this machine's own relay a login without TLS crosses no network: taken.
+    monkeypatch.setenv("REPORTLIB_SMTP_HOST", "localhost")
+    monkeypatch.setenv("REPORTLIB_SMTP_PASSWORD", "s3cret")
+    assert deliver.smtp_settings(params_dir, command_settings().smtp).user == "reports"
+
+
+def test_a_server_that_cannot_be_reached_is_tried_once_per_command(
+        tmp_path, tiny_warehouse, params_dir, smtp_env, capsys):
+    """A server that takes the connection and hangs up before its greeting (as one that does
+    not answer at all, each wait 30 s): every list of the command connected again and failed
+    alike, one wait each. The first failure now fails the other lists at once with the same
+    line, each recorded failed for the next run."""
+    import socket
+    import threading
+    from dataclasses import replace
+
+    params_mod.dump_tenant(params_dir, replace(ACME, recipients={
+        "consumption": ["cfo@acme.example"], "campaigns": ["mkt@acme.example"],
+        "all": ["ceo@acme.example"]}))
+    hand_made_reports(tmp_path / "out" / "acme" / "2026-10", ("consumption", "campaigns"))
+    listener = socket.create_server(("127.0.0.1", smtp_env))
+    accepted = []
+
+    def hang_up() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        assert email_process(tmp_path, tiny_warehouse, params_dir).wait(timeout=120) == 1
+    finally:
+        listener.close()
+    assert len(accepted) == 1
+    events = history.events(tiny_warehouse)
+    assert sorted((e.report, e.detail.split(", ")[1].split(":")[0], e.outcome)
+                  for e in events) == [("campaigns", "all", "failed"),
+                                       ("campaigns", "campaigns", "failed"),
+                                       ("consumption", "all", "failed"),
+                                       ("consumption", "consumption", "failed")]
+    assert len({e.detail.rsplit(", ", 1)[-1] for e in events}) == 1  # one reason for all

@@ -360,10 +360,9 @@ def test_a_failed_run_notifies_the_operator_once(tmp_path, tiny_warehouse,
     finally:
         controller.stop()
     assert [r.status for r in first + second + third] == ["failed"] * 3
-    assert "SMTPRecipientsRefused" in first[0].detail
     assert first[0].detail.endswith(
-        f"operator not notified: SMTP server 127.0.0.1:{smtp_port}: SMTPRecipientsRefused: "
-        "{'ops@reportlib.example': (550, b'5.1.1 mailbox unavailable')}")
+        f"operator not notified: SMTP server 127.0.0.1:{smtp_port}: refused by the server: "
+        "ops@reportlib.example (550 5.1.1 mailbox unavailable)")
     assert second[0].detail.endswith("operator notified (ops@reportlib.example)")
     assert third[0].detail.endswith("operator notified at 2026-11-01T13:30:00+00:00")
     assert len(inbox.messages) == 1  # one notice for the slot, none of the report
@@ -373,7 +372,7 @@ def test_a_failed_run_notifies_the_operator_once(tmp_path, tiny_warehouse,
     assert notice.get_content_type() == "text/plain"
     body = notice.get_content()
     assert ("- acme 2026-10 consumption [consumption]: failed: SMTP server "
-            f"127.0.0.1:{smtp_port}: SMTPRecipientsRefused") in body
+            f"127.0.0.1:{smtp_port}: refused by the server: cfo@acme.example (550") in body
     assert "not notified again" in body
     assert recorded_runs(tiny_warehouse) == [("preliminary", "2026-10", "failed")]
 
@@ -533,6 +532,14 @@ def test_a_bad_recipient_fails_its_tenant_alone_before_rendering(
     (ENTRY + "    at: 7:00\n", r"schedules\[0\]: field at: write the time in quotes"),
     (ENTRY + ENTRY.replace("schedules:\n", ""),
      r"schedules\[1\]: field name: 'x' names another entry too$"),
+    # A tenant listed twice had two slots of one record: the second ('not run twice')
+    # replaced the first's, and a failed slot was recorded done, never retried.
+    (ENTRY + "    tenants: [acme, acme]\n",
+     r"schedules\[0\]: field tenants: 'acme' is listed twice$"),
+    (ENTRY + "    reports: [consumption, consumption]\n",
+     r"schedules\[0\]: field reports: 'consumption' is listed twice$"),
+    (ENTRY + "    tenants: [Acme]\n", r"schedules\[0\]: field tenants: tenant 'Acme' is not a "
+                                      r"valid tenant id"),
 ])
 def test_a_schedule_mistake_is_one_line_naming_the_field(tmp_path, text, says):
     params_mod.dump_tenant(tmp_path, ACME)
@@ -605,6 +612,7 @@ def test_a_tenant_whose_settings_do_not_load_fails_alone(
                 "consolidation_day, daily, weekly"),
     ("smtp", "SMTP is not configured: set REPORTLIB_SMTP_HOST and REPORTLIB_SMTP_FROM (or "
              "params/smtp.yaml)"),
+    ("twice", "schedule.yaml: schedules[0]: field tenants: 'acme' is listed twice"),
 ])
 def test_a_usage_mistake_of_run_due_leaves_the_warehouse_as_it_was(
         tmp_path, tiny_warehouse, acme_with_recipients, monkeypatch, capsys, mistake, says):
@@ -614,6 +622,8 @@ def test_a_usage_mistake_of_run_due_leaves_the_warehouse_as_it_was(
     text = EVERY_TENANT
     if mistake == "cadence":
         text = text.replace("cadence: consolidation_day", "cadence: 0 7 * * *")
+    if mistake == "twice":
+        text = text.replace("tenants: all", "tenants: [acme, acme]")
     for name in ("HOST", "PORT", "SECURITY", "FROM", "USER", "PASSWORD"):
         monkeypatch.delenv(f"REPORTLIB_SMTP_{name}", raising=False)
     (acme_with_recipients / "schedule.yaml").write_text(text)
@@ -861,3 +871,129 @@ def test_status_after_a_clock_that_was_ahead_says_the_last_slot_really_run(
     assert preliminary.endswith(
         "; recorded for a time after now: 2027-12-01T07:00:00-03:00 2027-11: waiting (the "
         "clock was ahead when it ran, or is behind now)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Summer time: a slot's time is an instant of the tenant's zone
+
+
+@pytest.mark.parametrize("zone_name", ["America/New_York", "Europe/Lisbon", "Australia/Sydney"])
+@pytest.mark.parametrize("cadence", ["daily", "weekly"])
+def test_a_slot_is_never_after_now_across_summer_time(zone_name, cadence):
+    """Every 5 minutes of the days the clock jumps and repeats, with the entry's time in the
+    hour that jumps or repeats: the latest slot is an instant at or before now, the next one
+    after it. Compared as wall times, 02:30 on the day the clock skips from 02:00 to 03:00 was
+    'past' at 03:10 and ran 20 minutes before its instant (03:30)."""
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(zone_name)
+    changes = {"America/New_York": ("2026-03-08", "2026-11-01"),
+               "Europe/Lisbon": ("2026-03-29", "2026-10-25"),
+               "Australia/Sydney": ("2026-10-04", "2026-04-05")}[zone_name]
+    for change in changes:
+        day = datetime.fromisoformat(change).date()
+        for at in ("00:30", "01:30", "02:30", "03:30"):
+            entry = schedule.Entry("e", ("consumption",), None, "previous_month", cadence,
+                                   datetime.strptime(at, "%H:%M").time(), False)
+            now = datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+            for _ in range(12 * 24):
+                now_local = now.astimezone(zone)
+                slot = schedule.latest_slot(entry, now_local)
+                following = schedule.next_slot(entry, now_local)
+                assert slot.timestamp() <= now.timestamp(), (at, now_local, slot)
+                assert following.timestamp() > now.timestamp(), (at, now_local, following)
+                assert slot.utcoffset() == slot.astimezone(UTC).astimezone(zone).utcoffset()
+                now += timedelta(minutes=5)
+
+
+def test_run_due_on_the_days_the_clock_jumps_and_repeats(tmp_path, tiny_warehouse, params_dir,
+                                                       capsys):
+    """A New York tenant, a daily entry at 02:30 and one at 01:30. On 8 March 2026 the clock
+    skips from 02:00 to 03:00: at 03:10 the 02:30 slot (03:30, its instant) had not come, and
+    ran. On 1 November 01:00-02:00 comes twice: the 01:30 slot run at its first pass was not
+    found in the record (a time of that hour never equals itself in UTC) and ran at every call
+    of the day, and at 01:10 of the second pass the day before's slot ran, after today's."""
+    from dataclasses import replace
+
+    params_mod.dump_tenant(params_dir, replace(ACME, timezone="America/New_York",
+                                               reports=("consumption",)))
+    (params_dir / "schedule.yaml").write_text(
+        "schedules:\n"
+        "  - {name: night, reports: [consumption], tenants: [acme], period: previous_month,"
+        " cadence: daily, at: '02:30'}\n")
+
+    def call(now):
+        assert run_due(tmp_path, tiny_warehouse, params_dir, now) == 0
+        return capsys.readouterr().out.splitlines()
+
+    # 03:10, before 03:30: the slot of the day before (February has no data: it waits).
+    assert call("2026-03-08T07:10:00+00:00") == [
+        "night acme 2026-03-07T02:30:00-05:00 2026-02: waiting"]
+    assert call("2026-03-08T07:31:00+00:00") == [
+        "night acme 2026-03-08T03:30:00-04:00 2026-02: waiting"]
+    (params_dir / "schedule.yaml").write_text(
+        "schedules:\n"
+        "  - {name: fold, reports: [consumption], tenants: [acme], period: previous_month,"
+        " cadence: daily, at: '01:30'}\n")
+    assert call("2026-11-01T05:40:00+00:00")[0].startswith(  # 01:40, first pass
+        "fold acme 2026-11-01T01:30:00-04:00 2026-10: done")
+    assert call("2026-11-01T06:10:00+00:00") == ["nothing due"]  # 01:10, second pass
+    assert call("2026-11-01T06:40:00+00:00") == ["nothing due"]  # 01:40, second pass
+    assert call("2026-11-01T12:00:00+00:00") == ["nothing due"]
+    assert [(job, period) for job, period, _ in recorded_runs(tiny_warehouse)] == [
+        ("night", "2026-02"), ("night", "2026-02"), ("fold", "2026-10")]
+
+
+def test_an_at_with_a_time_zone_is_a_clear_error(tmp_path):
+    """`at: "07:00Z"` was read as 07:00 of the tenant's zone, its offset dropped."""
+    (tmp_path / "schedule.yaml").write_text(ENTRY + "    at: '07:00Z'\n")
+    with pytest.raises(ReportError, match=r"schedules\[0\]: field at: '07:00Z' names a time "
+                                          r"zone; the time is the tenant's own"):
+        schedule.load(tmp_path)
+
+
+def test_run_due_stopped_part_way_has_said_the_slots_done_before(
+        tmp_path, tiny_warehouse, params_dir, smtp_port):
+    """SIGTERM (a service stopped) while the server takes the second tenant's message: the
+    first tenant's slot was rendered, e-mailed and recorded done, but the slots' lines came
+    after the last one, so the log said 'terminated' alone. Each slot's line now comes as
+    soon as it is recorded."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import BETA, REPO
+    from tests.deliver.test_deliver import StoppingInbox
+
+    for tenant, address in ((ACME, "cfo@acme.example"), (BETA, "cfo@beta.example")):
+        params_mod.dump_tenant(params_dir, replace(tenant, reports=("consumption",),
+                                                   recipients={"consumption": [address]}))
+    con = duckdb.connect(str(tiny_warehouse))
+    con.execute("INSERT INTO pricing_daily SELECT * REPLACE ('beta' AS tenant_id, 'w-beta' AS "
+                "waba_id) FROM pricing_daily WHERE tenant_id = 'acme'")
+    con.close()
+    (params_dir / "schedule.yaml").write_text(SCHEDULE.replace("tenants: [acme]",
+                                                               "tenants: [acme, beta]"))
+    inbox = StoppingInbox(signal.SIGTERM, at=2)
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reportlib.cli", "schedule", "run-due", "--now",
+             "2026-11-01T12:00:00+00:00", "--warehouse", str(tiny_warehouse), "--params",
+             str(params_dir), "--outputs", str(tmp_path / "out"), "--jobs", "1"],
+            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        inbox.pid = process.pid
+        out, err = process.communicate(timeout=300)
+    finally:
+        server.stop()
+    assert process.returncode == 143, (out, err)
+    assert out.splitlines() == ["preliminary acme 2026-11-01T07:00:00-03:00 2026-10: done"]
+    assert err.splitlines()[-1] == "reportlib schedule: terminated"
+    assert recorded_runs(tiny_warehouse) == [("preliminary", "2026-10", "done")]

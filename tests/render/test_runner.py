@@ -267,3 +267,56 @@ def test_an_index_the_disk_has_no_room_for_is_said_after_every_report(
         f"{out}/index.html; free some space on that disk and run again")
     assert hashlib.sha256((out / "index.html").read_bytes()).hexdigest() == index
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp") or "staging" in p.name]
+
+
+SLOW = 'import os, time\nif os.environ.get("SLOW_FOR") == tenant:\n    time.sleep(120)'
+
+
+def test_a_run_stopped_part_way_says_indexes_and_records_what_it_published(
+        tmp_path, warehouse, params_dir):  # noqa: F811
+    """SIGTERM (a service stopped) while beta's report renders, acme's published: the command
+    said 'terminated' alone, wrote no index (the first run: none at all) and recorded no
+    history, though acme's files and manifest were published. Now acme's line comes before
+    the stop's, the index lists it and `history` says it; beta's folder holds nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import nbformat
+    import yaml
+
+    from reportlib.warehouse import history
+    from tests.conftest import REPO
+
+    notebook = nbformat.read(str(REPO / "examples" / "message_digest.ipynb"), as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(SLOW))
+    nbformat.write(notebook, str(tmp_path / "digest.ipynb"))
+    entry = yaml.safe_load((REPO / "examples" / "reports.yaml").read_text("utf-8"))
+    entry["reports"]["message_digest"]["notebook"] = str(tmp_path / "digest.ipynb")
+    (params_dir / "reports.yaml").write_text(yaml.safe_dump(entry), "utf-8")
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportlib.cli", "run", "--tenant", "acme", "--tenant", "beta",
+         "--period", "2026-10", "--as-of", "2026-11-20", "--report", "message_digest",
+         "--warehouse", str(warehouse), "--params", str(params_dir), "--outputs", str(out),
+         "--jobs", "1"],
+        env={**os.environ, "PYTHONPATH": str(REPO), "SLOW_FOR": "beta"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    manifest = out / "acme" / "2026-10" / "manifest.json"
+    deadline = time.monotonic() + 120
+    while not manifest.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    time.sleep(1)  # beta's bundle is built and its notebook sleeps
+    process.send_signal(signal.SIGTERM)
+    out_text, err = process.communicate(timeout=60)
+    assert process.returncode == 143, (out_text, err)
+    assert out_text.splitlines() == ["acme 2026-10 message_digest: ok"]
+    assert err.splitlines()[-1] == "reportlib run: terminated"
+    index = (out / "index.html").read_text("utf-8")
+    assert "acme/2026-10/message_digest.html" in index
+    assert "beta/2026-10/message_digest.html" not in index
+    assert not (out / "beta" / "2026-10" / "message_digest.html").exists()
+    assert [(e.tenant, e.report, e.outcome) for e in history.events(warehouse)] == [
+        ("acme", "message_digest", "ok")]
