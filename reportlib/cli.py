@@ -307,10 +307,18 @@ def cmd_ingest(args) -> int:
         _existing_warehouse(wh)
     else:
         _folder_to_write(wh.parent, "--warehouse")
+    results: list = []
     try:
-        results, full = ingest.ingest(args.sources, wh, params_dir), None
+        ingest.ingest(args.sources, wh, params_dir, results)
+        full = None
     except ingest.DiskFull as exc:  # the files loaded before it are said, then the disk
-        results, full = exc.results, exc.reason
+        full = exc.reason
+    except BaseException:
+        # Stopped part way (Ctrl-C, SIGTERM): the files done before it are said, each whole
+        # (the one being loaded was rolled back); the stop is said after them.
+        for result in results:
+            print(result.line(), flush=True)
+        raise
     for result in results:
         print(result.line())
     if full:

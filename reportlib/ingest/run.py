@@ -227,8 +227,10 @@ def _tenant_results(session: Session, folder: Path, root: Path, tenant: TenantPa
                                           message=entry.message))
 
 
-def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[FileResult]:
-    """Ingest every tenant folder of SOURCES_DIR into the warehouse; returns one result a file."""
+def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path,
+           results: list[FileResult] | None = None) -> list[FileResult]:
+    """Ingest every tenant folder of SOURCES_DIR into the warehouse; returns one result a file,
+    appended to `results` as they come (a caller stopped part way still has those done)."""
     sources_dir, params_dir = Path(sources_dir), Path(params_dir)
     if not sources_dir.is_dir():
         raise ReportError(f"sources: {printable(sources_dir)} is not a folder")
@@ -244,7 +246,7 @@ def ingest(sources_dir: Path, warehouse_path: Path, params_dir: Path) -> list[Fi
                           "--params")
     if problem := shared(known.values()):  # rows of it would load for both tenants
         raise ReportError(problem)
-    results: list[FileResult] = []
+    results = [] if results is None else results
     session = Session(warehouse_path)
     try:
         _ingest_folders(session, sources_dir, params_dir, known, results)

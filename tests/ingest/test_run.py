@@ -556,6 +556,39 @@ def test_ctrl_c_or_sigterm_during_a_query_stops_the_ingest(tmp_path, params_dir,
     assert rows(tmp_path, "SELECT count(*) FROM notifications") == [(0,)]
 
 
+@pytest.mark.parametrize(("stop", "code", "says"), [
+    (signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_an_ingest_stopped_part_way_says_the_files_it_loaded(tmp_path, params_dir, monkeypatch,
+                                                             capsys, stop, code, says):
+    """Ctrl-C or SIGTERM while the second file loads: the first is in the warehouse, whole,
+    and its line is said before the stop. Before, the only line was 'interrupted' (17 files
+    committed and nothing said of them)."""
+    import threading
+
+    from reportlib.ingest import run as ingest_run
+
+    load = ingest_run._load
+
+    def slow_second(con, *args):
+        if args[3].path.name == "b.csv":  # the signal comes while DuckDB reads it
+            con.execute("SET threads = 1")
+            threading.Timer(0.3, os.kill, (os.getpid(), stop)).start()
+            con.execute("SELECT count(*) FROM range(20000000000) t(i) WHERE i % 7 = 3"
+                        ).fetchall()
+        return load(con, *args)
+
+    monkeypatch.setattr(ingest_run, "_load", slow_second)
+    write(tmp_path / "sources/acme/notifications/a.csv", HEADER + GOOD)
+    write(tmp_path / "sources/acme/notifications/b.csv", HEADER + GOOD.replace("m1,", "m2,"))
+    assert cli.main(["ingest", str(tmp_path / "sources"), "--warehouse",
+                     str(tmp_path / "wh.duckdb"), "--params", str(params_dir)]) == code
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "acme/notifications/a.csv: loaded, 1 loaded, 0 rejected"], out
+    assert err.strip() == f"reportlib ingest: {says}"
+    assert rows(tmp_path, "SELECT message_id FROM notifications") == [("m1",)]
+
+
 def test_unknown_columns_are_reported_once(tmp_path, params_dir):
     header = HEADER.rstrip("\n") + ",Extra\n"
     write(tmp_path / "sources/acme/notifications/n.csv", header + GOOD.rstrip("\n") + ",x\n")
