@@ -225,7 +225,7 @@ class BaseReport:
         elif self.info["partial"]:
             lines.append(self._t("partial.note", date=self.fmt.date(consolidation)))
         else:
-            lines.append(self._t("consolidated", date=self.fmt.date(consolidation)))
+            lines.append(self.consolidated_line(consolidation))
         if self.no_data:
             lines.append(self._t("coverage.no_data"))
         lines.extend(self.coverage_lines())
@@ -234,6 +234,14 @@ class BaseReport:
             title=f"{self.title()} · {self.info['display_name']}",
             subtitle=subtitle, badge=self.badge(), lines=lines)
 
+    def awaiting_meta(self) -> bool:
+        """Part of the figures is our estimate of what Meta has not reported yet (consumption)."""
+        return False
+
+    def consolidated_line(self, consolidation: date) -> str:
+        """The header's line of a consolidated month (the consumption rule)."""
+        return self._t("consolidated", date=self.fmt.date(consolidation))
+
     def badge(self) -> str:
         """The word beside the period, true of it: partial while the period is open (its data
         runs up to as-of), provisional once it is over while its figures may still change
@@ -241,7 +249,8 @@ class BaseReport:
         platform's rule (docs/metrics.md, `partial`): "Consumo parcial" until the month is
         consolidated, open or not (Meta's analytics of its last days are still arriving)."""
         if self.report_name == "consumption":
-            return self._t("badge.partial.consumption") if self.info["partial"] else ""
+            return self._t("badge.partial.consumption") if self.info["partial"] \
+                or self.awaiting_meta() else ""
         if self.info["open"]:
             return self._t("badge.partial")
         return self._t("badge.provisional") if self.provisional().provisional else ""

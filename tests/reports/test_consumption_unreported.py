@@ -236,7 +236,8 @@ def test_days_across_the_end_of_conversation_based_pricing(tmp_path, empty_wareh
 def test_a_closed_month_says_part_of_its_cost_is_our_estimate(tmp_path, empty_warehouse):
     """October alone, Meta to the 20th; ours 4 messages on the 28th, as of 13 November: the
     28th is not reported (the 21st to the 27th are quiet days), estimate 0.25, no projection,
-    and the figures are not called final."""
+    and the figures are not called final: the header said 'Consolidated on November 9, 2026'
+    and the projection 'the figures above are the period's final figures'."""
     path, con = empty_warehouse
     for day in range(1, 21):
         priced(con, "acme", f"2026-10-{day:02d}T03:00:00+00:00", "MARKETING", "REGULAR", 10,
@@ -250,3 +251,8 @@ def test_a_closed_month_says_part_of_its_cost_is_our_estimate(tmp_path, empty_wa
     assert report.projection().prose == [
         "The period is closed: there is no projection. Part of the cost above is our estimate "
         "until Meta reports its last days."]
+    # October was consolidated on 9 November, but not with these messages: not called final.
+    header = report.header()
+    assert header.badge == "Partial consumption"
+    assert ("Consolidated on November 9, 2026, but Meta's analytics do not cover its last "
+            "messages yet: part of the cost is our estimate.") in header.lines

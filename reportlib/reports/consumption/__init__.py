@@ -236,6 +236,12 @@ PROSE = {
         "en": "So far: {to_date} over {days} complete days, with our estimate where Meta has "
               "not reported yet ({estimated} of them); {remaining} days to go.",
     },
+    "consolidated.awaiting": {
+        "pt-BR": "Consolidado em {date}, mas as análises da Meta ainda não cobrem suas últimas "
+                 "mensagens: parte do custo é nossa estimativa.",
+        "en": "Consolidated on {date}, but Meta's analytics do not cover its last messages "
+              "yet: part of the cost is our estimate.",
+    },
     "projection.closed.estimated": {
         "pt-BR": "O período está encerrado: não há projeção. Parte do custo acima é nossa "
                  "estimativa até que a Meta informe os últimos dias.",
@@ -536,6 +542,17 @@ class ConsumptionReport(BaseReport):
                 c["missing_days"] = [[a.isoformat(), b.isoformat()]
                                      for a, b in self._unreported_runs(c["kind"])]
         return coverage
+
+    def awaiting_meta(self) -> bool:
+        """Part of the headline cost is our estimate of messages Meta does not cover yet."""
+        return self._unreported_figures().get("unreported.cost_usd") is not None
+
+    def consolidated_line(self, consolidation: date) -> str:
+        """A consolidated month whose last messages Meta does not cover yet is not final: part
+        of its cost is our estimate (said, and the badge stays "partial")."""
+        if self.awaiting_meta():
+            return self._say("consolidated.awaiting", date=self.fmt.date(consolidation))
+        return super().consolidated_line(consolidation)
 
     def _unit_label(self) -> str:
         units = sorted(set(self.summary_df["unit"])) if len(self.summary_df) else ["message"]
