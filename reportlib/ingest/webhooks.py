@@ -82,8 +82,6 @@ def _reject_case(record: str, prefix: str, after_id: str = "", last: str = "") -
               'reason': 'not a Unix timestamp (2015..2099)'}}
     WHEN phone_problem IS NOT NULL
         THEN {{'field': 'metadata.phone_number_id', 'value': phone_id, 'reason': phone_problem}}
-    WHEN waba_problem IS NOT NULL
-        THEN {{'field': 'entry[].id', 'value': left(waba, 200), 'reason': waba_problem}}
     {last}
     END"""
 
@@ -229,14 +227,6 @@ def _phone_problem(own: Ownership) -> str:
                           own.own_phones, own.other_phones)
 
 
-def _foreign_waba(own: Ownership) -> str:
-    """SQL: why a message-level body's account (`entry[].id`) is not the tenant's, else
-    NULL: another tenant's (the body's phone number may be this tenant's: one of the two is
-    wrong, and the row counted for this tenant held the other's account)."""
-    return (f"CASE WHEN waba IN {sql_set(own.other_wabas)} "
-            "THEN 'WhatsApp Business Account belongs to another tenant' END")
-
-
 def _waba_problem(own: Ownership) -> str:
     """Of an account-level body (`account_update`): its WhatsApp Business Account."""
     return _owner_problem("waba", "required field is empty", "WhatsApp Business Account",
@@ -342,7 +332,6 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
         FROM wh_changes
         WHERE NOT changes_missing AND field = 'messages' AND value_missing""")
     phone_problem = _phone_problem(own)
-    problems = f"{phone_problem} AS phone_problem, {_foreign_waba(own)} AS waba_problem"
     statuses = " ".join(f"WHEN {quote(k)} THEN {quote(v)}"
                         for k, v in sources.WEBHOOK_STATUSES.items())
     # (line, e_i, c_i, i) is an item's place in the file: the last of duplicates wins.
@@ -355,15 +344,15 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
         CREATE OR REPLACE TEMP TABLE wh_statuses AS
         SELECT *, CASE WHEN NOT _payment THEN {STATUS_REJECT} END AS _reject FROM (
             SELECT *, {PAYMENT} AS _payment, CASE lower(s.status) {statuses} END AS status,
-                   {_unix("s.timestamp")} AS ts, {problems}
+                   {_unix("s.timestamp")} AS ts, {phone_problem} AS phone_problem
             FROM (SELECT line, e_i, c_i, waba, phone_id, unnest(value.statuses) AS s,
                          unnest(generate_series(1, len(value.statuses))) AS i
                   FROM ({messages})))""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_inbound AS
         SELECT *, {INBOUND_REJECT} AS _reject FROM (
-            SELECT *, {_unix("m.timestamp")} AS ts, {problems}
-            FROM (SELECT line, e_i, c_i, waba, phone_id, unnest(value.messages) AS m,
+            SELECT *, {_unix("m.timestamp")} AS ts, {phone_problem} AS phone_problem
+            FROM (SELECT line, e_i, c_i, phone_id, unnest(value.messages) AS m,
                          unnest(generate_series(1, len(value.messages))) AS i
                   FROM ({messages})))""")
     # Marketing opt-outs and opt-ins: kept per user, time and value.
@@ -382,12 +371,9 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
             WHEN phone_problem IS NOT NULL
                 THEN {{'field': 'metadata.phone_number_id', 'value': phone_id,
                       'reason': phone_problem}}
-            WHEN waba_problem IS NOT NULL
-                THEN {{'field': 'entry[].id', 'value': left(waba, 200),
-                      'reason': waba_problem}}
             END AS _reject FROM (
-            SELECT *, {_unix("u.timestamp")} AS ts, {problems}
-            FROM (SELECT line, e_i, c_i, waba, change.value.metadata.phone_number_id AS phone_id,
+            SELECT *, {_unix("u.timestamp")} AS ts, {phone_problem} AS phone_problem
+            FROM (SELECT line, e_i, c_i, change.value.metadata.phone_number_id AS phone_id,
                          unnest(change.value.user_preferences) AS u,
                          unnest(generate_series(1, len(change.value.user_preferences))) AS i
                   FROM ({changes})
@@ -448,13 +434,13 @@ def _stage(con: duckdb.DuckDBPyConnection, entry: files.Entry, own: Ownership) -
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_contacts AS
         SELECT line, e_i, c_i, phone_id, k.wa_id, k.user_id
-        FROM (SELECT line, e_i, c_i, waba, change.value.metadata.phone_number_id AS phone_id,
+        FROM (SELECT line, e_i, c_i, change.value.metadata.phone_number_id AS phone_id,
                      unnest(change.value.contacts) AS k
               FROM ({changes})
               WHERE coalesce(change.field, 'messages') IN ('messages', 'user_preferences')
                 AND change.value IS NOT NULL)
         WHERE NULLIF(k.wa_id, '') IS NOT NULL AND NULLIF(k.user_id, '') IS NOT NULL
-          AND {phone_problem} IS NULL AND {_foreign_waba(own)} IS NULL""")
+          AND {phone_problem} IS NULL""")
     # A readable body with nothing in it that ingest reads, and no other field, is a bad row.
     con.execute("""
         INSERT INTO wh_problems

@@ -125,24 +125,3 @@ def test_a_phone_number_or_bot_two_tenants_declare_stops_the_ingest(tmp_path, ca
         f"({params}/tenants/acme.yaml): a {says.split(' ')[0]}{' number' * (field != 'bot')} "
         "belongs to one tenant; remove it from the one it is not")
     assert not (tmp_path / "wh.duckdb").exists()
-
-
-def test_a_webhook_of_the_tenants_number_under_another_tenants_account_is_rejected(
-        tmp_path, params_dir):
-    """A body naming Acme's phone number 1001 under Beta's WhatsApp Business Account (one of
-    the two is not Acme's) loaded for Acme, its row holding Beta's account; the account was
-    checked only in account-level bodies."""
-    status = {"status": "sent", "timestamp": "1790856000", "recipient_id": "5511999990001"}
-    inbound = {"from": "5511999990001", "timestamp": "1790856000", "type": "text",
-               "text": {"body": "oi"}}
-    lines = [webhook("1001", statuses=[{**status, "id": "wamid.A"}], waba="w-beta"),
-             webhook("1001", messages=[{**inbound, "id": "wamid.IN"}], waba="w-beta"),
-             webhook("1001", statuses=[{**status, "id": "wamid.B"}])]
-    write(tmp_path / "sources/acme/whatsapp_webhooks/w.jsonl", "\n".join(lines) + "\n")
-    [result] = run_ingest(tmp_path, params_dir)
-    assert (result.rows_loaded, result.rows_rejected) == (1, 2)
-    assert rows(tmp_path, "SELECT line, field, value, reason FROM rejected_rows ORDER BY 1") == [
-        (1, "entry[].id", "w-beta", "WhatsApp Business Account belongs to another tenant"),
-        (2, "entry[].id", "w-beta", "WhatsApp Business Account belongs to another tenant")]
-    assert rows(tmp_path, "SELECT message_id FROM message_status_events") == [("wamid.B",)]
-    assert rows(tmp_path, "SELECT count(*) FROM inbound_messages") == [(0,)]
