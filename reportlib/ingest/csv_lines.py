@@ -145,8 +145,9 @@ def _reason(line: _Line, fields: int, lone_cr: bool, candidate: bool) -> str | N
     found = line.whole_fields() if candidate else None
     if found is not None and found > fields + EXTRA_FIELDS:
         return f"expected {fields} fields, found {found}"
-    if found is not None and line.length - line.trailing_cr > MAX_LINE_BYTES:
-        # DuckDB rejects such a line itself (LINE SIZE OVER MAXIMUM) only while it fits its
+    if candidate and line.length - line.trailing_cr > MAX_LINE_BYTES:
+        # with a quote left open too (a stray quote in it): the line goes, and its quote
+        # with it. DuckDB rejects such a line itself (LINE SIZE OVER MAXIMUM) only while it fits its
         # buffer: one of 100 MB was dropped without a reject, its row lost without a word.
         return TOO_LONG
     if lone_cr and line.inner_cr:

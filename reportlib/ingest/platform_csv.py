@@ -40,14 +40,20 @@ WHITESPACE = "(' ', chr(9), chr(10), chr(13), chr(65279))"
 
 
 def _cell_text(cell: str, max_length: int) -> str:
-    """A cell's text trimmed of blanks (and a byte order mark), NULL when empty, cut one
+    """A cell's text trimmed of blanks (and a byte order mark, and then of the quotes the
+    reader left on a quoted cell after one), NULL when empty, cut one
     character past its field's maximum (or MAX_CELL, if larger): a longer cell is then still
     rejected by that maximum, while a field that may hold more than MAX_CELL (JSON, message
     content) is read whole. Trimming only where a cell starts or ends with a blank is three
     times cheaper than trimming every cell."""
     keep = max(MAX_CELL, max_length) + 1
-    trimmed = (f"CASE WHEN {cell}[1] IN {WHITESPACE} OR {cell}[-1] IN {WHITESPACE} "
-               f"THEN NULLIF(trim({cell}, ' \t\r\n\ufeff'), '') ELSE NULLIF({cell}, '') END")
+    bare = f"trim({cell}, ' \t\r\n\ufeff')"
+    # A byte order mark before a quoted first cell: the reader took the quotes as text.
+    trimmed = (f"CASE WHEN {cell}[1] = chr(65279) AND strlen({bare}) > 1 "
+               f"AND {bare}[1] = '\"' AND {bare}[-1] = '\"' "
+               f"THEN NULLIF(replace({bare}[2:-2], '\"\"', '\"'), '') "
+               f"WHEN {cell}[1] IN {WHITESPACE} OR {cell}[-1] IN {WHITESPACE} "
+               f"THEN NULLIF({bare}, '') ELSE NULLIF({cell}, '') END")
     return f"CASE WHEN strlen({cell}) > {keep} THEN left({trimmed}, {keep}) ELSE {trimmed} END"
 
 
