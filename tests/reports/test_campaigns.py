@@ -1303,7 +1303,59 @@ def test_a_variant_pair_is_compared_over_the_same_time_after_each_send(tmp_path,
         "en").pair_window("c1", "c2") is None
 
 
+def test_a_variant_pair_counts_received_messages_over_the_same_time_too(tmp_path, params_dir):
+    """The pair above, as of 21 Oct (38 h after c2's send). c1: 5 delivered and read within
+    30 min, 5 delivered only on 4 Oct (three days after its send) and never read; c2: 5
+    delivered and read within 30 min, 5 still only sent. Over the same 38 h after each send
+    both have 5 received, 5 read: 5/5 against 5/5. The reads were cut at 38 h but not the
+    deliveries: 5/10 against 5/5, 'B is read more' by 50 points (found by a review). Seen as of
+    19 Oct (00:00 in São Paulo), c2 is sent after as-of: the pair is not compared yet (it
+    read 0/5 against 0/0 over a window of minus 13 hours)."""
+    from dataclasses import replace
+
+    from tests.conftest import acme_bundle
+
+    def row(campaign: str, i: int, sent: str, delivered: str, read: str) -> str:
+        return (f"{campaign}-{i},{campaign},campaign,,acme-bot,1001,+5511999{campaign[1]}{i:05d},"
+                f"frete,marketing,{sent},{sent},{delivered},{read}\n")
+
+    c1, c2 = "2026-10-01T13:00:00Z", "2026-10-19T13:00:00Z"
+    notes = NOTIFICATIONS.rstrip("\n") + ",SentAt,DeliveredAt,ReadAt\n" + "".join(
+        [row("c1", i, c1, "2026-10-01T13:00:05Z", "2026-10-01T13:30:00Z") for i in range(5)]
+        + [row("c1", i, c1, "2026-10-04T13:00:00Z", "") for i in range(5, 10)]
+        + [row("c2", i, c2, "2026-10-19T13:00:05Z", "2026-10-19T13:30:00Z") for i in range(5)]
+        + [row("c2", i, c2, "", "") for i in range(5, 10)])
+    tenant = replace(ACME, options={"campaign_variants": [["c1", "c2"]]})
+    report = CampaignsReport(acme_bundle(tmp_path, params_dir, {"notifications/n.csv": notes},
+                                         "2026-10", date(2026, 10, 21), ("campaigns",),
+                                         tenant), "en")
+    (read,) = [c for c in report.comparisons() if c["measure"] == "read"]
+    assert (read["result"].successes_a, read["result"].total_a,
+            read["result"].successes_b, read["result"].total_b) == (5, 5, 5, 5)
+    early = CampaignsReport(acme_bundle(tmp_path / "early", params_dir, {
+        "notifications/n.csv": notes}, "2026-10", date(2026, 10, 19), ("campaigns",), tenant),
+        "en")
+    assert early.comparisons() == []
+
+
 def html_text(body: str) -> str:
     import html
 
     return html.unescape(re.sub("<[^>]+>", "", body))
+
+
+def test_a_tenant_s_first_sends_are_no_beginning_of_its_exports(tmp_path, params_dir):
+    """Notifications and webhooks have records only when messages are sent: a tenant's first
+    campaign ever, on 5 Oct, said 'The records begin on 10/5/2026: the days before are not
+    available' and banded 1-4 Oct 'No records in the source: not available' on the daily
+    chart, days on which nothing was sent (found by a review)."""
+    from tests.conftest import acme_bundle
+
+    notes = NOTIFICATIONS + "m1,c1,campaign,,acme-bot,1001,+5511999990001,t,marketing," \
+                            "2026-10-05T13:00:00Z\n"
+    report = CampaignsReport(acme_bundle(tmp_path, params_dir, {"notifications/n.csv": notes},
+                                         "2026-10", date(2026, 11, 20), ("campaigns",)), "en")
+    notifications = next(c for c in report.coverage() if c["kind"] == "notifications")
+    assert notifications["begins"] is None
+    assert report.missing_chart_days(("notifications", "whatsapp_webhooks")) == []
+    assert not any("begin" in line for line in report.coverage_lines())

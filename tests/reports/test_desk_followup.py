@@ -262,10 +262,13 @@ def test_messages_sent_before_the_tickets_source_begins_are_left_out_of_the_conv
         tmp_path, params_dir):
     """October 2026 as of 20 Nov. The tenant's tickets begin on 10 Oct (T1, its first
     ticket ever): a message sent before then cannot be told to have become a ticket or not.
-    ana: a1 on 5 Oct (no ticket), a3 on 9 Oct at 20:00 answered by T1 on 10 Oct (found: it
-    counts), a4 on 20 Oct answered by T2; bia: a2 on 5 Oct, a5 on 20 Oct (no ticket). Known:
-    a3, a4, a5; tickets a3 and a4: 2 of 3 (66.7%), where it read 2 of 5 (40.0%) with a1 and
-    a2 counted as never answered. Per agent: ana 2 / 2 = 100.0%, bia 0 / 1 = 0.0%."""
+    ana: a1 on 5 Oct (no ticket), a3 on 9 Oct at 20:00 answered by T1 on 10 Oct, a4 on 20 Oct
+    answered by T2; bia: a2 on 5 Oct, a5 on 20 Oct (no ticket). Known: a4, a5 (a3 was sent on
+    a day the source does not cover: its ticket is left out with a1 and a2, whose tickets
+    could not have been found; counting it read 2 of 3, 66.7%, a rate raised by the days it
+    does not cover). Tickets a4: 1 of 2 (50.0%), where it read 2 of 5 (40.0%) with a1 and a2
+    counted as never answered. Per agent: ana 1 / 1 = 100.0%, bia 0 / 1 = 0.0%. The cards
+    show the rate's 2 messages."""
     from tests.conftest import acme_bundle
 
     notes = NOTIFICATIONS + "".join(
@@ -283,12 +286,15 @@ def test_messages_sent_before_the_tickets_source_begins_are_left_out_of_the_conv
         "2026-10", date(2026, 11, 20), ("desk_followup",)), "en")
     section = report.tickets()
     assert section.prose[:2] == [
-        "2 of 3 messages became tickets (66.7%): the customer replied within 24 h.",
-        "2 messages sent on days the tickets source does not cover (the day of the send or "
+        "1 of 2 messages became tickets (50.0%): the customer replied within 24 h.",
+        "3 messages sent on days the tickets source does not cover (the day of the send or "
         "the next) are left out: whether they became tickets is not known."], section.prose
+    assert re.findall(r'card-value">([^<]*)</div><div class="card-label">([^<]*)<',
+                      section.body) == [("2", "Messages"), ("1", "Tickets"),
+                                        ("50.0%", "Ticket rate")]
     figures = report.figures()
-    assert (figures["total"], figures["tickets"], figures["tickets_not_known"]) == (5, 2, 2)
+    assert (figures["total"], figures["tickets"], figures["tickets_not_known"]) == (5, 1, 3)
     rows = {r[0]: r for r in table_cells(report.agents().body)}
-    assert (rows["ana"][-2:], rows["bia"][-2:]) == (["2", "100.0%"], ["0", "0.0%"])
+    assert (rows["ana"][-2:], rows["bia"][-2:]) == (["1", "100.0%"], ["0", "0.0%"])
     assert DeskFollowupReport(report.bundle, "pt-BR").tickets().prose[1].startswith(
-        "2 mensagens enviadas em dias que a fonte de tickets não cobre")
+        "3 mensagens enviadas em dias que a fonte de tickets não cobre")

@@ -19,7 +19,9 @@
 -- before the period, when that day is not the period's first. The days before it are not
 -- available (the source had not begun), not quiet days: a chart shows them so and no mean
 -- or change counts them. Not for campaigns or Meta's analytics, which need not have a
--- record every day (their first one is no sign of a beginning).
+-- record every day (their first one is no sign of a beginning), nor for the notifications
+-- and the webhooks: they have records only when messages are sent (a tenant's first
+-- campaign is no export beginning).
 WITH stamped AS (
     SELECT 'notifications' AS kind, accepted_at AS ts, source_file, true AS counted
     FROM notifications
@@ -168,7 +170,8 @@ SELECT k.kind, count(p.day) FILTER (WHERE p.counted)::BIGINT AS rows,
     max(p.day) FILTER (WHERE p.counted) AS last_day,
     COALESCE(any_value(r.rejected), 0)::BIGINT AS rejected,
     any_value(g.missing_days) AS missing_days,
-    CASE WHEN k.kind NOT IN ('campaigns', 'pricing_analytics', 'conversation_analytics')
+    CASE WHEN k.kind NOT IN ('campaigns', 'pricing_analytics', 'conversation_analytics',
+                             'notifications', 'whatsapp_webhooks')
               AND k.kind NOT IN (SELECT kind FROM earlier)
               AND min(p.day) FILTER (WHERE p.counted) > getvariable('period_start')
          THEN min(p.day) FILTER (WHERE p.counted) END AS begins

@@ -989,11 +989,13 @@ class CampaignsReport(BaseReport):
         out = []
         for a, b in variant_pairs(self.summary_df, self.declared_pairs):
             window = self.pair_window(a, b)
+            if window is not None and window <= pd.Timedelta(0):
+                continue  # the later one is sent at as-of or after it: nothing to compare yet
             counts = self._within(window, (a, b)) if window is not None else {
-                c: {"read": int(s.loc[c, "read"]), "replied": int(s.loc[c, "replied"])}
-                for c in (a, b)}
+                c: {"read": int(s.loc[c, "read"]), "replied": int(s.loc[c, "replied"]),
+                    "received": int(s.loc[c, "received"])} for c in (a, b)}
             for measure, column in (("read", "read"), ("reply", "replied")):
-                n_a, n_b = int(s.loc[a, "received"]), int(s.loc[b, "received"])
+                n_a, n_b = counts[a]["received"], counts[b]["received"]
                 result = compare_proportions(counts[a][column], n_a, counts[b][column], n_b)
                 if result is None:
                     continue
@@ -1032,17 +1034,23 @@ class CampaignsReport(BaseReport):
             pd.to_datetime(m["accepted_at"], utc=True))
 
     def _within(self, window: pd.Timedelta, campaigns) -> dict[str, dict[str, int]]:
-        """Per campaign, its received messages read and replied to (within 24 h) within
-        `window` of their own send."""
+        """Per campaign, its messages received, read and replied to (within 24 h) within
+        `window` of their own send: the denominator too, or a campaign's late deliveries
+        would count against it while the other's have not happened yet."""
         m = self.messages_df[self.messages_df["campaign_id"].isin(campaigns)]
         send = self._send(m)
-        received = m["final_status"].isin(["delivered", "read"])
+        arrived = pd.to_datetime(m["delivered_at"], utc=True).fillna(
+            pd.to_datetime(m["read_at"], utc=True))
+        received = m["final_status"].isin(["delivered", "read"]) & (arrived - send <= window)
         read = received & (m["final_status"] == "read") \
             & (pd.to_datetime(m["read_at"]) - send <= window)
         replied = m["replied_24h"].fillna(False).astype(bool) \
             & (pd.to_datetime(m["replied_at"]) - send <= window)
+        replied &= received
         return {c: {"read": int(read[m["campaign_id"] == c].sum()),
-                    "replied": int(replied[m["campaign_id"] == c].sum())} for c in campaigns}
+                    "replied": int(replied[m["campaign_id"] == c].sum()),
+                    "received": int(received[m["campaign_id"] == c].sum())}
+                for c in campaigns}
 
     def p_value(self, p: float) -> str:
         """A p-value in the reader's locale, never "0,000": below 0.001 it reads "< 0,001"."""

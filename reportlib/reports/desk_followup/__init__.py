@@ -91,6 +91,12 @@ PROSE = {
         "en": "Whether the {total} messages became tickets is not known: the tickets source "
               "has no records in the period and no reply is recorded on the messages.",
     },
+    "tickets.unknown.uncovered": {
+        "pt-BR": "Não se sabe quantas das {total} mensagens viraram ticket: foram enviadas em "
+                 "dias que a fonte de tickets não cobre (o dia do envio ou o seguinte).",
+        "en": "Whether the {total} messages became tickets is not known: they were sent on "
+              "days the tickets source does not cover (the day of the send or the next).",
+    },
     "tickets.uncovered": {
         "pt-BR": "{n} mensagens enviadas em dias que a fonte de tickets não cobre (o dia do "
                  "envio ou o seguinte) ficam de fora: não se sabe se viraram ticket.",
@@ -152,8 +158,9 @@ class DeskFollowupReport(BaseReport):
         messages (a reply within 24 h is the ticket), or the tickets source covers the day of
         its send and the day after (not before the source `begins`, not in a run of its
         `missing_days`: docs/metrics.md, "Coverage"); a message whose ticket was found is
-        known either way. Elsewhere a 0 would be an export not received, not a customer who
-        never answered: not known."""
+        known, but not on such a day. Elsewhere a 0 would be an export not received, not a
+        customer who never answered: not known, and left out of the rate with the tickets
+        found on those days."""
         df = self.messages_df
         tickets = [c for c in self.coverage() if c["kind"] == "tickets"]
         if not tickets or df["replied_at"].notna().any():
@@ -167,9 +174,13 @@ class DeskFollowupReport(BaseReport):
         uncovered = {a + timedelta(days=i) for a, b in runs for i in range((b - a).days + 1)}
         sent = pd.to_datetime(df["accepted_at"], utc=True).fillna(
             pd.to_datetime(df["sent_at"], utc=True)).dt.tz_convert(self.info["timezone"])
-        covered = [coverage["rows"] > 0 and not pd.isna(d) and d.date() not in uncovered
-                   and d.date() + timedelta(days=1) not in uncovered for d in sent]
-        return df["ticket_opened"].astype(bool) | pd.Series(covered, index=df.index)
+        outside = pd.Series([pd.isna(d) or d.date() in uncovered
+                             or d.date() + timedelta(days=1) in uncovered for d in sent],
+                            index=df.index)
+        # A ticket found is known, but not on a day the source does not cover: counting it
+        # while the messages of that day without one are left out would raise the rate.
+        return (~outside & (coverage["rows"] > 0)) | (df["ticket_opened"].astype(bool)
+                                                     & ~outside)
 
     def tickets_known(self) -> bool:
         """Whether any message's ticket is known (else the tickets are not available)."""
@@ -181,8 +192,8 @@ class DeskFollowupReport(BaseReport):
         known = self.ticket_known()
         figures.update({"total": int(len(df)),
                         # no message, no ticket from one: 0, known
-                        "tickets": int(df["ticket_opened"].sum()) if known.any() or df.empty
-                        else None,
+                        "tickets": int((df["ticket_opened"].astype(bool) & known).sum())
+                        if known.any() or df.empty else None,
                         "tickets_not_known": int((~known).sum()),
                         "visible": int(df["visible"].sum()),
                         "partial": bool(self.info["partial"])})
@@ -252,10 +263,13 @@ class DeskFollowupReport(BaseReport):
         if df.empty:
             return present.Section(self._t("section.tickets"), [self._say("none")])
         known = self.ticket_known()
-        tickets, total = int(df["ticket_opened"].sum()), int(known.sum())
+        tickets = int((df["ticket_opened"].astype(bool) & known).sum())
+        total = int(known.sum())
         if not total:
+            covered = any(c["kind"] == "tickets" and c["rows"] for c in self.coverage())
             return present.Section(self._t("section.tickets"), [
-                self._say("tickets.unknown", total=self.fmt.number(len(df)))],
+                self._say("tickets.unknown" + (".uncovered" if covered else ""),
+                          total=self.fmt.number(len(df)))],
                 present.cards([(self._t("messages"), self.fmt.number(len(df))),
                                (self._t("ticket"), self._say("not_available")),
                                (self._t("ticket_rate"), self._say("not_available"))]))
@@ -267,8 +281,9 @@ class DeskFollowupReport(BaseReport):
             prose.append(self._say("tickets.uncovered" + (".one" if left == 1 else ""),
                                    n=self.fmt.number(left)))
         prose.append(self._say("tickets.detail"))
+        # the rate's own messages: those whose ticket is known (all, when every one is)
         return present.Section(self._t("section.tickets"), prose, present.cards([
-            (self._t("messages"), self.fmt.number(len(df))),
+            (self._t("messages"), self.fmt.number(total)),
             (self._t("ticket"), self.fmt.number(tickets)),
             (self._t("ticket_rate"), self.fmt.percent(rate(tickets, total) or 0))]))
 
@@ -284,16 +299,19 @@ class DeskFollowupReport(BaseReport):
         table = df.pivot_table(index="agent_identity", columns="desk_status",
                                values="message_id", aggfunc="count", fill_value=0)
         table = table.reindex(columns=list(STATUSES), fill_value=0)
-        tickets = df.groupby("agent_identity")["ticket_opened"].sum()
+        known_ticket = self.ticket_known()
+        tickets = (df["ticket_opened"].astype(bool) & known_ticket).groupby(
+            df["agent_identity"]).sum()
         totals = table.sum(axis=1)
         # Each agent's conversion over the messages whose ticket is known (ticket_known).
-        over = self.ticket_known().groupby(df["agent_identity"]).sum()
+        over = known_ticket.groupby(df["agent_identity"]).sum()
         conversion = (tickets / over.where(over > 0)).sort_values(
             ascending=False, kind="stable", na_position="last")
         named = conversion.drop(nobody, errors="ignore")
         best = named if len(named) else conversion
         known = bool(over.sum())
-        key = "agents" + ("" if known else ".unknown") + (".one" if len(named) == 1 else "")
+        key = "agents" + ("" if known and not pd.isna(best.iloc[0]) else ".unknown") + (
+            ".one" if len(named) == 1 else "")
         prose = [self._say(key, count=self.fmt.number(len(named)),
                            top=best.index[0], rate=self.fmt.percent(best.iloc[0])),
                  self._say("agents.detail")]
