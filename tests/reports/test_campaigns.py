@@ -1359,3 +1359,33 @@ def test_a_tenant_s_first_sends_are_no_beginning_of_its_exports(tmp_path, params
     assert notifications["begins"] is None
     assert report.missing_chart_days(("notifications", "whatsapp_webhooks")) == []
     assert not any("begin" in line for line in report.coverage_lines())
+
+
+def test_campaign_tickets_are_known_around_a_quiet_period_and_when_found(tmp_path, params_dir):
+    """Campaign c1 of 5 Oct 2026 to three recipients, delivered. Two misfires of 'no tickets
+    source in the period' (found by a review):
+    - the period 5..6 Oct has no ticket, but the tenant's tickets file has them on 4 and 8
+      Oct: a quiet stretch, not a missing export. c1 opened none: 0 tickets (0/3); it read
+      'not available';
+    - a ticket naming c1 (CampaignId) on 1 Nov is found though October has no ticket: c1
+      opened 1 (1/3); it read 'not available'."""
+    base = tmp_path / "sources" / "acme"
+    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2, 3)})
+    delivered = "2026-10-05T13:00:09+00:00"
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
+        webhook("1001", [status(f"m{i}", "delivered", delivered,
+                                recipient_id=f"551199999000{i}")]) for i in (1, 2, 3)) + "\n")
+    write(base / "tickets" / "t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
+          "t8,acme-bot,+5511999990008,Open,2026-10-04T15:00:00Z\n"
+          "t9,acme-bot,+5511999990009,Open,2026-10-08T15:00:00Z\n")
+    ingest_whole(tmp_path, params_dir)
+    c1 = CampaignsReport(built_bundle(tmp_path, period="2026-10-05..2026-10-06", name="days"),
+                         "en").summary_df.set_index("campaign_id").loc["c1"]
+    assert (c1.tickets, c1.ticket_rate) == (0, 0)
+
+    write(base / "tickets" / "t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate,"
+          "CampaignId\nt1,acme-bot,+5511999990001,Open,2026-11-01T15:00:00Z,c1\n")
+    ingest_whole(tmp_path, params_dir)
+    c1 = CampaignsReport(built_bundle(tmp_path, name="found"), "en").summary_df.set_index(
+        "campaign_id").loc["c1"]
+    assert c1.tickets == 1 and c1.ticket_rate == pytest.approx(1 / 3)

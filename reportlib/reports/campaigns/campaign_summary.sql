@@ -5,8 +5,8 @@
 -- NULL when no billable message has a price. Cost per read / per reply only when every
 -- billable message has a price.
 -- Tickets (and the ticket rate) are NULL, not available, when the tenant's tickets source has
--- no record on a day of the period: a count of 0 then would be an export not received, not
--- recipients who never opened a ticket.
+-- no record in the period or the week before or after it, and no ticket names the campaign: a
+-- count of 0 then would be an export not received, not recipients who never opened a ticket.
 -- The campaigns of the period are campaign_messages' (first message accepted in the period),
 -- and those with no message at all whose send (else schedule) falls in it: a campaign the
 -- export says was sent on Oct 31 whose messages were accepted from Nov 1 is November's only,
@@ -47,8 +47,9 @@ WITH scoped AS (
     SELECT campaign_id, count(*) AS tickets FROM tickets
     WHERE tenant_id = getvariable('tenant') AND campaign_id IS NOT NULL GROUP BY campaign_id
 ), tickets_source AS (
+    -- a record in the period or the weeks around it: a quiet few days are no missing export
     SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = getvariable('tenant')
-                   AND in_period_ts(storage_date)) AS known
+                   AND in_period_and_week_around_ts(storage_date)) AS known
 )
 SELECT s.campaign_id,
     COALESCE(c.campaign_name, s.campaign_id) AS campaign_name,
@@ -59,13 +60,14 @@ SELECT s.campaign_id,
     COALESCE(n.audience, 0) - COALESCE(n.pending, 0) AS sent,
     COALESCE(n.failed, 0) AS failed, COALESCE(n.received, 0) AS received,
     COALESCE(n.read, 0) AS read, COALESCE(n.replied, 0) AS replied,
-    CASE WHEN k.known THEN COALESCE(t.tickets, 0) END AS tickets, n.opted_out,
+    CASE WHEN k.known OR t.tickets > 0 THEN COALESCE(t.tickets, 0) END AS tickets, n.opted_out,
     n.opted_out / NULLIF(n.received, 0) AS opt_out_rate,
     n.received / NULLIF(n.audience - n.pending, 0) AS delivery_rate,
     n.read / NULLIF(n.received, 0) AS read_rate,
     n.failed / NULLIF(n.audience, 0) AS failure_rate,
     n.replied / NULLIF(n.received, 0) AS reply_rate,
-    CASE WHEN k.known THEN COALESCE(t.tickets, 0) END / NULLIF(n.received, 0) AS ticket_rate,
+    CASE WHEN k.known OR t.tickets > 0 THEN COALESCE(t.tickets, 0) END / NULLIF(n.received, 0)
+        AS ticket_rate,
     n.minutes_to_read_median, n.minutes_to_read_p90,
     COALESCE(n.billable, 0) AS billable, COALESCE(n.free_messages, 0) AS free_messages,
     COALESCE(n.cost_not_available, 0) AS cost_not_available,
