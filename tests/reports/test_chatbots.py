@@ -475,3 +475,23 @@ def test_a_month_before_with_days_the_export_missed_is_not_available(tmp_path, p
     assert seen["october_gap"][4] == (
         "Against the whole month before (September 1–30, 2026): change not available, the "
         "data received does not cover every day of October 1–31, 2026.")
+
+
+def test_an_export_that_stopped_before_the_period_and_resumed_in_it_is_named(tmp_path,
+                                                                             params_dir):
+    """Bot messages at 25 a day until 20 Sep 2026, then again from 10 Oct (the export stopped
+    and resumed). The source had begun (records before the period: no `begins`), and its
+    runs of missing days were only looked for from its first record in the week before the
+    period: 1-9 Oct were quiet days of 0, said nowhere (found by a review). They are a run of
+    missing days now, named under the title and banded on the chart."""
+    days = [*(date(2026, 9, d) for d in range(1, 21)),
+            *(date(2026, 10, d) for d in range(10, 32))]
+    report = ChatbotsReport(acme_bundle(tmp_path, params_dir, {
+        "bot_messages/b.csv": _bot_messages(25, days)}, "2026-10", date(2026, 11, 1),
+        ("chatbots",)), "en")
+    (coverage,) = report.coverage()
+    assert (coverage["begins"], coverage["missing_days"]) == (None, [["2026-10-01",
+                                                                      "2026-10-09"]])
+    assert report.missing_chart_days(("bot_messages",)) == [(date(2026, 10, 1),
+                                                            date(2026, 10, 9))]
+    assert report.coverage_lines()[0].endswith("No records from 10/1/2026 to 10/9/2026.")

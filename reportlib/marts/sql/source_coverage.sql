@@ -10,7 +10,8 @@
 -- flow every day (20 or more on its median day with data; never campaigns or Meta's
 -- analytics), the runs of 3 or more of its expected days in a row without a record, named by
 -- their days within the period. Its expected days: from its first record in the week before
--- the period or in the period (a source that begins then misses nothing before it) to the
+-- the period or in the period (a source that begins then misses nothing before it), or from
+-- the week before the period for a source with records before it (stopped and resumed), to the
 -- day before as-of or a week after the period, whichever comes first, each day whose weekday
 -- has a record on another day of that span (a desk closed on weekends expects none then; a
 -- holiday on a Friday is a run of one). A run is found across the period's first or last day
@@ -98,36 +99,6 @@ WITH stamped AS (
     SELECT DISTINCT kind, day FROM days
     WHERE counted AND day >= getvariable('period_start') - 7
       AND day <= least(getvariable('period_end') + 7, getvariable('as_of') - 1)
-), candidates AS (
-    SELECT s.kind, e.day
-    FROM steady s
-    CROSS JOIN (SELECT unnest(generate_series(
-                    getvariable('period_start') - 7,
-                    least(getvariable('period_end') + 7, getvariable('as_of') - 1),
-                    INTERVAL 1 DAY))::DATE AS day) e
-    WHERE e.day >= (SELECT min(w.day) FROM seen w WHERE w.kind = s.kind)
-), expected AS (
-    SELECT c.kind, c.day,
-        EXISTS (SELECT 1 FROM seen w WHERE w.kind = c.kind AND w.day = c.day) AS has_record,
-        row_number() OVER (PARTITION BY c.kind ORDER BY c.day) AS n
-    FROM candidates c
-    WHERE EXISTS (SELECT 1 FROM seen w WHERE w.kind = c.kind AND w.day <> c.day
-                    AND isodow(w.day) = isodow(c.day))
-), runs AS (
-    -- expected days without a record one after another share n - (their rank among them);
-    -- a run is named by its days within the period
-    SELECT kind,
-        min(day) FILTER (WHERE day >= getvariable('period_start')) AS first,
-        max(day) FILTER (WHERE day <= getvariable('period_end')) AS last
-    FROM (SELECT kind, day,
-              n - row_number() OVER (PARTITION BY kind ORDER BY day) AS run
-          FROM expected WHERE NOT has_record)
-    GROUP BY kind, run HAVING count(*) >= 3
-), gaps AS (
-    -- an empty list for a kind judged without a run, NULL for one not judged
-    SELECT s.kind, COALESCE(list({'first': r.first, 'last': r.last} ORDER BY r.first)
-                                FILTER (WHERE r.first <= r.last), []) AS missing_days
-    FROM steady s LEFT JOIN runs r USING (kind) GROUP BY s.kind
 ), earlier AS (
     -- the kinds the tenant has a record of before the period's first day
     SELECT kind FROM (
@@ -157,6 +128,40 @@ WITH stamped AS (
             SELECT 1 FROM agent_status WHERE tenant_id = getvariable('tenant')
               AND started_at < getvariable('period_start_ts')))
     WHERE in_coverage(kind) AND found
+), candidates AS (
+    SELECT s.kind, e.day
+    FROM steady s
+    CROSS JOIN (SELECT unnest(generate_series(
+                    getvariable('period_start') - 7,
+                    least(getvariable('period_end') + 7, getvariable('as_of') - 1),
+                    INTERVAL 1 DAY))::DATE AS day) e
+    -- from its first record, or from the week before the period when it has records before
+    -- it (an export that stopped before the period and resumed inside it missed those days)
+    WHERE e.day >= CASE WHEN s.kind IN (SELECT kind FROM earlier)
+                        THEN getvariable('period_start') - 7
+                        ELSE (SELECT min(w.day) FROM seen w WHERE w.kind = s.kind) END
+), expected AS (
+    SELECT c.kind, c.day,
+        EXISTS (SELECT 1 FROM seen w WHERE w.kind = c.kind AND w.day = c.day) AS has_record,
+        row_number() OVER (PARTITION BY c.kind ORDER BY c.day) AS n
+    FROM candidates c
+    WHERE EXISTS (SELECT 1 FROM seen w WHERE w.kind = c.kind AND w.day <> c.day
+                    AND isodow(w.day) = isodow(c.day))
+), runs AS (
+    -- expected days without a record one after another share n - (their rank among them);
+    -- a run is named by its days within the period
+    SELECT kind,
+        min(day) FILTER (WHERE day >= getvariable('period_start')) AS first,
+        max(day) FILTER (WHERE day <= getvariable('period_end')) AS last
+    FROM (SELECT kind, day,
+              n - row_number() OVER (PARTITION BY kind ORDER BY day) AS run
+          FROM expected WHERE NOT has_record)
+    GROUP BY kind, run HAVING count(*) >= 3
+), gaps AS (
+    -- an empty list for a kind judged without a run, NULL for one not judged
+    SELECT s.kind, COALESCE(list({'first': r.first, 'last': r.last} ORDER BY r.first)
+                                FILTER (WHERE r.first <= r.last), []) AS missing_days
+    FROM steady s LEFT JOIN runs r USING (kind) GROUP BY s.kind
 ), rejected AS (
     SELECT r.source_kind AS kind, count(*) AS rejected
     FROM rejected_rows r
