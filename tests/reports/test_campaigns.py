@@ -1227,7 +1227,7 @@ def test_without_a_tickets_source_a_campaigns_tickets_are_not_available(tmp_path
     tickets file at all the tickets source has no record in October: whether a recipient
     opened a ticket is not known. It read 'Of 3 messages, 3 arrived (100.0%) and 0 were read;
     0 became tickets.', a ticket rate of 0.0% (0/3) and a funnel bar of 0. With a tickets
-    file that has one ticket in October (20 Oct, no campaign), c1 opened none: 0 tickets,
+    file that has one ticket in October (1 Oct, no campaign), c1 opened none: 0 tickets,
     ticket rate 0 / 3 = 0 (the mart's ticket_rate was NULL for a campaign without a ticket
     row, beside its 0 tickets)."""
     base = tmp_path / "sources" / "acme"
@@ -1252,7 +1252,7 @@ def test_without_a_tickets_source_a_campaigns_tickets_are_not_available(tmp_path
     assert "os tickets não estão disponíveis" in pt.funnel().prose[0]
 
     write(base / "tickets" / "t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
-          "t9,acme-bot,+5511999990009,Open,2026-10-20T15:00:00Z\n")
+          "t9,acme-bot,+5511999990009,Open,2026-10-01T15:00:00Z\n")
     ingest_whole(tmp_path, params_dir)
     report = CampaignsReport(built_bundle(tmp_path, name="with_tickets"), "en")
     c1 = report.summary_df.set_index("campaign_id").loc["c1"]
@@ -1389,3 +1389,24 @@ def test_campaign_tickets_are_known_around_a_quiet_period_and_when_found(tmp_pat
     c1 = CampaignsReport(built_bundle(tmp_path, name="found"), "en").summary_df.set_index(
         "campaign_id").loc["c1"]
     assert c1.tickets == 1 and c1.ticket_rate == pytest.approx(1 / 3)
+
+
+def test_a_campaign_sent_before_the_tickets_source_begins_has_no_ticket_count(tmp_path,
+                                                                             params_dir):
+    """Campaign c1 of 5 Oct 2026 to three recipients, delivered; the tenant's tickets begin on
+    10 Oct (its first ticket ever, no campaign). Whether c1's recipients opened tickets on 5-6
+    Oct is not known: not available. It read 0 tickets, 'Ticket rate 0.0% (0/3)', while the
+    desk follow-up marked messages of the same days 'not known' (found by a review)."""
+    base = tmp_path / "sources" / "acme"
+    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2, 3)})
+    delivered = "2026-10-05T13:00:09+00:00"
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
+        webhook("1001", [status(f"m{i}", "delivered", delivered,
+                                recipient_id=f"551199999000{i}")]) for i in (1, 2, 3)) + "\n")
+    write(base / "tickets" / "t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
+          "t9,acme-bot,+5511999990009,Open,2026-10-10T15:00:00Z\n")
+    ingest_whole(tmp_path, params_dir)
+    report = CampaignsReport(built_bundle(tmp_path), "en")
+    c1 = report.summary_df.set_index("campaign_id").loc["c1"]
+    assert pd.isna(c1.tickets) and pd.isna(c1.ticket_rate)
+    assert report.figures()["tickets"] is None

@@ -5,7 +5,8 @@
 -- NULL when no billable message has a price. Cost per read / per reply only when every
 -- billable message has a price.
 -- Tickets (and the ticket rate) are NULL, not available, when the tenant's tickets source has
--- no record in the period or the week before or after it, and no ticket names the campaign: a
+-- no record in the period or the week before or after it, or the campaign was sent before the
+-- tenant's first ticket ever (the source had not begun), and no ticket names the campaign: a
 -- count of 0 then would be an export not received, not recipients who never opened a ticket.
 -- The campaigns of the period are campaign_messages' (first message accepted in the period),
 -- and those with no message at all whose send (else schedule) falls in it: a campaign the
@@ -49,7 +50,22 @@ WITH scoped AS (
 ), tickets_source AS (
     -- a record in the period or the weeks around it: a quiet few days are no missing export
     SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = getvariable('tenant')
-                   AND in_period_and_week_around_ts(storage_date)) AS known
+                   AND in_period_and_week_around_ts(storage_date)) AS known,
+        -- the local day of the tenant's first ticket ever: a campaign sent before it could
+        -- have opened tickets the source does not hold (it had not begun)
+        (SELECT (min(storage_date) AT TIME ZONE getvariable('tz'))::DATE FROM tickets
+         WHERE tenant_id = getvariable('tenant')) AS first_day
+), known AS (
+    SELECT s.campaign_id,
+        k.known AND COALESCE((COALESCE(c.sent_at, n.first_accepted)
+                              AT TIME ZONE getvariable('tz'))::DATE >= k.first_day, true)
+        OR COALESCE(t.tickets, 0) > 0 AS known
+    FROM scoped s
+    LEFT JOIN (SELECT * FROM campaigns WHERE tenant_id = getvariable('tenant')) c
+        USING (campaign_id)
+    LEFT JOIN counts n USING (campaign_id)
+    LEFT JOIN tickets_opened t USING (campaign_id)
+    CROSS JOIN tickets_source k
 )
 SELECT s.campaign_id,
     COALESCE(c.campaign_name, s.campaign_id) AS campaign_name,
@@ -60,14 +76,13 @@ SELECT s.campaign_id,
     COALESCE(n.audience, 0) - COALESCE(n.pending, 0) AS sent,
     COALESCE(n.failed, 0) AS failed, COALESCE(n.received, 0) AS received,
     COALESCE(n.read, 0) AS read, COALESCE(n.replied, 0) AS replied,
-    CASE WHEN k.known OR t.tickets > 0 THEN COALESCE(t.tickets, 0) END AS tickets, n.opted_out,
+    CASE WHEN k.known THEN COALESCE(t.tickets, 0) END AS tickets, n.opted_out,
     n.opted_out / NULLIF(n.received, 0) AS opt_out_rate,
     n.received / NULLIF(n.audience - n.pending, 0) AS delivery_rate,
     n.read / NULLIF(n.received, 0) AS read_rate,
     n.failed / NULLIF(n.audience, 0) AS failure_rate,
     n.replied / NULLIF(n.received, 0) AS reply_rate,
-    CASE WHEN k.known OR t.tickets > 0 THEN COALESCE(t.tickets, 0) END / NULLIF(n.received, 0)
-        AS ticket_rate,
+    CASE WHEN k.known THEN COALESCE(t.tickets, 0) END / NULLIF(n.received, 0) AS ticket_rate,
     n.minutes_to_read_median, n.minutes_to_read_p90,
     COALESCE(n.billable, 0) AS billable, COALESCE(n.free_messages, 0) AS free_messages,
     COALESCE(n.cost_not_available, 0) AS cost_not_available,
@@ -84,5 +99,5 @@ LEFT JOIN (SELECT * FROM campaigns WHERE tenant_id = getvariable('tenant')) c
     USING (campaign_id)
 LEFT JOIN counts n USING (campaign_id)
 LEFT JOIN tickets_opened t USING (campaign_id)
-CROSS JOIN tickets_source k
+JOIN known k USING (campaign_id)
 ORDER BY COALESCE(c.sent_at, n.first_accepted, c.scheduled_at), s.campaign_id
