@@ -1410,3 +1410,22 @@ def test_a_campaign_sent_before_the_tickets_source_begins_has_no_ticket_count(tm
     c1 = report.summary_df.set_index("campaign_id").loc["c1"]
     assert pd.isna(c1.tickets) and pd.isna(c1.ticket_rate)
     assert report.figures()["tickets"] is None
+
+
+def test_campaign_tickets_of_an_export_that_stopped_before_the_period_are_not_known(
+        tmp_path, params_dir):
+    """c1 of 5 Oct 2026, delivered to three; the tenant's tickets stop on 28 Sep (none in
+    October or after): an export that stopped, not a quiet stretch between records. c1's
+    tickets are not available; a review of the week-around rule found it read 0 (0/3)."""
+    base = tmp_path / "sources" / "acme"
+    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2, 3)})
+    delivered = "2026-10-05T13:00:09+00:00"
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
+        webhook("1001", [status(f"m{i}", "delivered", delivered,
+                                recipient_id=f"551199999000{i}")]) for i in (1, 2, 3)) + "\n")
+    write(base / "tickets" / "t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
+          "t8,acme-bot,+5511999990008,Open,2026-09-28T15:00:00Z\n")
+    ingest_whole(tmp_path, params_dir)
+    c1 = CampaignsReport(built_bundle(tmp_path), "en").summary_df.set_index(
+        "campaign_id").loc["c1"]
+    assert pd.isna(c1.tickets) and pd.isna(c1.ticket_rate)

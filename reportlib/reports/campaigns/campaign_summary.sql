@@ -5,7 +5,8 @@
 -- NULL when no billable message has a price. Cost per read / per reply only when every
 -- billable message has a price.
 -- Tickets (and the ticket rate) are NULL, not available, when the tenant's tickets source has
--- no record in the period or the week before or after it, or the campaign was sent before the
+-- no record in the period (nor in both the week before and the week after it: a quiet few
+-- days), or the campaign was sent before the
 -- tenant's first ticket ever (the source had not begun), and no ticket names the campaign: a
 -- count of 0 then would be an export not received, not recipients who never opened a ticket.
 -- The campaigns of the period are campaign_messages' (first message accepted in the period),
@@ -48,9 +49,17 @@ WITH scoped AS (
     SELECT campaign_id, count(*) AS tickets FROM tickets
     WHERE tenant_id = getvariable('tenant') AND campaign_id IS NOT NULL GROUP BY campaign_id
 ), tickets_source AS (
-    -- a record in the period or the weeks around it: a quiet few days are no missing export
+    -- a record in the period, or in the week before it and in the week after it: a quiet
+    -- few days between records are no missing export (one that stopped before is)
     SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = getvariable('tenant')
-                   AND in_period_and_week_around_ts(storage_date)) AS known,
+                   AND in_period_ts(storage_date))
+        OR (EXISTS (SELECT 1 FROM tickets WHERE tenant_id = getvariable('tenant')
+                    AND storage_date >= getvariable('period_start_ts') - INTERVAL 7 DAY
+                    AND storage_date < getvariable('period_start_ts'))
+            AND EXISTS (SELECT 1 FROM tickets WHERE tenant_id = getvariable('tenant')
+                        AND storage_date >= getvariable('period_end_ts')
+                        AND storage_date < getvariable('period_end_ts') + INTERVAL 7 DAY))
+        AS known,
         -- the local day of the tenant's first ticket ever: a campaign sent before it could
         -- have opened tickets the source does not hold (it had not begun)
         (SELECT (min(storage_date) AT TIME ZONE getvariable('tz'))::DATE FROM tickets
