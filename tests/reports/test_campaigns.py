@@ -1429,3 +1429,24 @@ def test_campaign_tickets_of_an_export_that_stopped_before_the_period_are_not_kn
     c1 = CampaignsReport(built_bundle(tmp_path), "en").summary_df.set_index(
         "campaign_id").loc["c1"]
     assert pd.isna(c1.tickets) and pd.isna(c1.ticket_rate)
+
+
+def test_webhooks_that_begin_while_campaigns_ran_are_said_to_begin(tmp_path, params_dir):
+    """Notifications every day of October 2026 from the 1st (and before: 28 Sep), statuses
+    from the webhooks only from 10 Oct (subscribed that day): the webhooks begin on 10 Oct,
+    the days before are not available. A tenant's first campaign is no beginning (the test
+    above), but statuses missing while messages were sent are (found by a review)."""
+    from tests.conftest import acme_bundle
+
+    days = ["2026-09-28", *(f"2026-10-{d:02d}" for d in range(1, 32))]
+    notes = NOTIFICATIONS + "".join(
+        f"m{i},,api,,acme-bot,1001,+55119999{i:05d},t,utility,{day}T13:00:00Z\n"
+        for i, day in enumerate(days))
+    hooks = "\n".join(webhook("1001", [status(f"m{i}", "delivered", f"{day}T13:00:09+00:00",
+                                              recipient_id=f"55119999{i:05d}")])
+                      for i, day in enumerate(days) if day >= "2026-10-10") + "\n"
+    report = CampaignsReport(acme_bundle(tmp_path, params_dir, {
+        "notifications/n.csv": notes, "whatsapp_webhooks/w.jsonl": hooks}, "2026-10",
+        date(2026, 11, 20), ("campaigns",)), "en")
+    by_kind = {c["kind"]: c["begins"] for c in report.coverage()}
+    assert by_kind["whatsapp_webhooks"] == "2026-10-10" and by_kind["notifications"] is None

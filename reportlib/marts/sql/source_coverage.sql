@@ -20,9 +20,9 @@
 -- before the period, when that day is not the period's first. The days before it are not
 -- available (the source had not begun), not quiet days: a chart shows them so and no mean
 -- or change counts them. Not for campaigns or Meta's analytics, which need not have a
--- record every day (their first one is no sign of a beginning), nor for the notifications
--- and the webhooks: they have records only when messages are sent (a tenant's first
--- campaign is no export beginning).
+-- record every day (their first one is no sign of a beginning); for the notifications and
+-- the webhooks, which have records only when messages are sent, only where the other shows
+-- messages sent before (a tenant's first campaign is no export beginning).
 WITH stamped AS (
     SELECT 'notifications' AS kind, accepted_at AS ts, source_file, true AS counted
     FROM notifications
@@ -162,6 +162,20 @@ WITH stamped AS (
     SELECT s.kind, COALESCE(list({'first': r.first, 'last': r.last} ORDER BY r.first)
                                 FILTER (WHERE r.first <= r.last), []) AS missing_days
     FROM steady s LEFT JOIN runs r USING (kind) GROUP BY s.kind
+), begun AS (
+    SELECT f.kind, f.first AS begins
+    FROM (SELECT kind, min(day) AS first FROM in_period WHERE counted GROUP BY kind) f
+    WHERE f.kind NOT IN ('campaigns', 'pricing_analytics', 'conversation_analytics')
+      AND f.kind NOT IN (SELECT kind FROM earlier)
+      AND f.first > getvariable('period_start')
+      -- the notifications and the webhooks have records only when messages are sent: one
+      -- begins only where the other shows messages sent before it (statuses subscribed
+      -- while campaigns ran), never at a tenant's first campaign
+      AND (f.kind NOT IN ('notifications', 'whatsapp_webhooks') OR EXISTS (
+          SELECT 1 FROM days d
+          WHERE d.counted AND d.day < f.first
+            AND d.kind = CASE f.kind WHEN 'notifications' THEN 'whatsapp_webhooks'
+                                     ELSE 'notifications' END))
 ), rejected AS (
     SELECT r.source_kind AS kind, count(*) AS rejected
     FROM rejected_rows r
@@ -175,14 +189,11 @@ SELECT k.kind, count(p.day) FILTER (WHERE p.counted)::BIGINT AS rows,
     max(p.day) FILTER (WHERE p.counted) AS last_day,
     COALESCE(any_value(r.rejected), 0)::BIGINT AS rejected,
     any_value(g.missing_days) AS missing_days,
-    CASE WHEN k.kind NOT IN ('campaigns', 'pricing_analytics', 'conversation_analytics',
-                             'notifications', 'whatsapp_webhooks')
-              AND k.kind NOT IN (SELECT kind FROM earlier)
-              AND min(p.day) FILTER (WHERE p.counted) > getvariable('period_start')
-         THEN min(p.day) FILTER (WHERE p.counted) END AS begins
+    any_value(b.begins) AS begins
 FROM kinds k
 LEFT JOIN in_period p USING (kind)
 LEFT JOIN rejected r USING (kind)
 LEFT JOIN gaps g USING (kind)
+LEFT JOIN begun b USING (kind)
 GROUP BY k.kind
 ORDER BY k.kind
