@@ -298,3 +298,24 @@ def test_messages_sent_before_the_tickets_source_begins_are_left_out_of_the_conv
     assert (rows["ana"][-2:], rows["bia"][-2:]) == (["1", "100.0%"], ["0", "0.0%"])
     assert DeskFollowupReport(report.bundle, "pt-BR").tickets().prose[1].startswith(
         "3 mensagens enviadas em dias que a fonte de tickets não cobre")
+
+
+def test_an_agent_whose_outcomes_are_all_unknown_has_no_ticket_count(tmp_path, params_dir):
+    """The case above with a3 (9 Oct at 20:00, answered by T1 on 10 Oct, the day the tickets
+    begin) sent by caio: his one message was sent on a day the source does not cover, so his
+    tickets are not available, not 0 beside a rate 'not available' (found by a review)."""
+    from tests.conftest import acme_bundle
+
+    notes = NOTIFICATIONS + "".join(
+        f"{mid},,agent,{agent},acme-bot,1001,+55119999900{n},t,utility,{at}\n"
+        for mid, agent, n, at in (("a3", "caio", 13, "2026-10-09T23:00:00Z"),
+                                  ("a4", "ana", 14, "2026-10-20T13:00:00Z")))
+    tickets = ("TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
+               "T1,acme-bot,+5511999990013,Open,2026-10-10T12:00:00Z\n"
+               "T2,acme-bot,+5511999990014,Open,2026-10-20T14:00:00Z\n")
+    report = DeskFollowupReport(acme_bundle(
+        tmp_path, params_dir, {"notifications/n.csv": notes, "tickets/t.csv": tickets},
+        "2026-10", date(2026, 11, 20), ("desk_followup",)), "en")
+    rows = {r[0]: r for r in table_cells(report.agents().body)}
+    assert rows["caio"][-2:] == ["not available", "not available"]
+    assert rows["ana"][-2:] == ["1", "100.0%"]

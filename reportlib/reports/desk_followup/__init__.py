@@ -74,10 +74,12 @@ PROSE = {
               "within 24 h.",
     },
     "tickets.detail": {
-        "pt-BR": "A taxa usa como denominador as mensagens enviadas pelos agentes. Um ticket "
+        "pt-BR": "A taxa usa como denominador as mensagens enviadas pelos agentes (as de "
+                 "resultado conhecido, quando algumas ficam de fora). Um ticket "
                  "conta uma vez, para a última mensagem de agente ao cliente nas 24 h antes "
                  "dele, como no relatório de atendimento (que o conta no dia do ticket).",
-        "en": "The rate's denominator is the messages the agents sent. A ticket counts once, "
+        "en": "The rate's denominator is the messages the agents sent (those whose outcome is "
+              "known, when some are left out). A ticket counts once, "
               "for the agent's latest message to the customer in the 24 h before it, as in the "
               "attendance report (which counts it on the ticket's day).",
     },
@@ -318,7 +320,8 @@ class DeskFollowupReport(BaseReport):
         missing = self._say("not_available")
         rows = [[agent, self.fmt.number(totals[agent]),
                  *(self.fmt.number(table.loc[agent, s]) for s in STATUSES),
-                 self.fmt.number(tickets[agent]) if known else missing,
+                 # an agent none of whose messages has a known outcome: not 0 tickets
+                 self.fmt.number(tickets[agent]) if known and over[agent] else missing,
                  missing if pd.isna(conversion[agent]) else self.fmt.percent(conversion[agent])]
                 for agent in table.index]
         columns = [self._t("agent"), self._t("messages"),
