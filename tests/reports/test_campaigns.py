@@ -1336,6 +1336,9 @@ def test_a_variant_pair_counts_received_messages_over_the_same_time_too(tmp_path
         "notifications/n.csv": notes}, "2026-10", date(2026, 10, 19), ("campaigns",), tenant),
         "en")
     assert early.comparisons() == []
+    assert early.variants().prose == [
+        "c1 / c2: the later campaign has had no time to be read yet; the comparison appears "
+        "after its send."], early.variants().prose
 
 
 def html_text(body: str) -> str:

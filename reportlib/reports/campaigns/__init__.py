@@ -365,9 +365,11 @@ PROSE = {
     # are measured over the same time after each send (like for like).
     "variants.window": {
         "pt-BR": "Comparadas no mesmo tempo após cada envio, {window}: o que a campanha mais "
-                 "recente teve até {as_of}; leituras e respostas depois disso ficam de fora.",
+                 "recente teve até {as_of}; entregas, leituras e respostas depois disso ficam "
+                 "de fora.",
         "en": "Compared over the same time after each send, {window}: what the later "
-              "campaign had by {as_of}; reads and replies after that are left out.",
+              "campaign had by {as_of}; deliveries, reads and replies after that are left "
+              "out.",
     },
     "variants.detail": {
         "pt-BR": "Diferença em pontos percentuais (B − A), seu intervalo de 95%, a menor "
@@ -385,6 +387,13 @@ PROSE = {
     },
     "variants.none": {"pt-BR": "Nenhum par de variantes no período.",
                       "en": "No variant pair in the period."},
+    # A pair whose later campaign is sent at as-of or after it: nothing to compare yet.
+    "variants.not_yet": {
+        "pt-BR": "{pairs}: a campanha mais recente ainda não teve tempo de ser lida; a "
+                 "comparação aparece depois do envio.",
+        "en": "{pairs}: the later campaign has had no time to be read yet; the comparison "
+              "appears after its send.",
+    },
     # The table's result cell: a few words, its figures in the columns beside it (a sentence
     # repeating them wrapped into six lines of a narrow column).
     "verdict.underpowered": {"pt-BR": "Dados insuficientes", "en": "Not enough data yet"},
@@ -1013,6 +1022,15 @@ class CampaignsReport(BaseReport):
                             "name_b": s.loc[b, "campaign_name"]})
         return out
 
+    def _not_yet(self) -> str | None:
+        """The pairs not compared yet (their later campaign sent at as-of or after), said."""
+        s = self.summary_df.set_index("campaign_id")
+        waiting = [f"{s.loc[a, 'campaign_name']} / {s.loc[b, 'campaign_name']}"
+                   for a, b in variant_pairs(self.summary_df, self.declared_pairs)
+                   if (w := self.pair_window(a, b)) is not None and w <= pd.Timedelta(0)]
+        return self._say("variants.not_yet", pairs=self.fmt.names(waiting)) if waiting \
+            else None
+
     def pair_window(self, a: str, b: str) -> pd.Timedelta | None:
         """Like for like (docs/metrics.md, "Variant comparison"): the time after its send
         that each message of a pair is measured over, the time the later campaign's last
@@ -1080,7 +1098,8 @@ class CampaignsReport(BaseReport):
         names and figures as columns, the result had a column too narrow for its words."""
         comparisons = self.comparisons()
         if not comparisons:
-            return present.Section(self._t("section.variants"), [self._say("variants.none")])
+            return present.Section(self._t("section.variants"), [self._not_yet() or
+                                                                 self._say("variants.none")])
         pairs: dict[tuple[str, str], dict[str, dict]] = {}
         for c in comparisons:
             pairs.setdefault((c["a"], c["b"]), {})[c["measure"]] = c
