@@ -1222,6 +1222,24 @@ def test_the_messages_meta_charges_for_have_the_consumption_reports_name(campaig
         assert not [words for words in other if words in text]
 
 
+TICKETS_HEADER = "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
+
+
+def delivered_promo(tmp_path, params_dir, tickets: str | None = None):
+    """Campaign c1 of 5 Oct 2026 to three recipients, each delivered (its webhooks), with the
+    tickets file `tickets` when given: written and ingested. Returns the tenant's sources."""
+    base = tmp_path / "sources" / "acme"
+    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2, 3)})
+    delivered = "2026-10-05T13:00:09+00:00"
+    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
+        webhook("1001", [status(f"m{i}", "delivered", delivered,
+                                recipient_id=f"551199999000{i}")]) for i in (1, 2, 3)) + "\n")
+    if tickets is not None:
+        write(base / "tickets" / "t.csv", tickets)
+    ingest_whole(tmp_path, params_dir)
+    return base
+
+
 def test_without_a_tickets_source_a_campaigns_tickets_are_not_available(tmp_path, params_dir):
     """Campaign c1 of 5 Oct 2026 to three recipients, each delivered (as of 20 Nov). With no
     tickets file at all the tickets source has no record in October: whether a recipient
@@ -1230,13 +1248,7 @@ def test_without_a_tickets_source_a_campaigns_tickets_are_not_available(tmp_path
     file that has one ticket in October (1 Oct, no campaign), c1 opened none: 0 tickets,
     ticket rate 0 / 3 = 0 (the mart's ticket_rate was NULL for a campaign without a ticket
     row, beside its 0 tickets)."""
-    base = tmp_path / "sources" / "acme"
-    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2, 3)})
-    delivered = "2026-10-05T13:00:09+00:00"
-    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
-        webhook("1001", [status(f"m{i}", "delivered", delivered,
-                                recipient_id=f"551199999000{i}")]) for i in (1, 2, 3)) + "\n")
-    ingest_whole(tmp_path, params_dir)
+    base = delivered_promo(tmp_path, params_dir)
     report = CampaignsReport(built_bundle(tmp_path), "en")
     c1 = report.summary_df.set_index("campaign_id").loc["c1"]
     assert c1.received == 3 and pd.isna(c1.tickets) and pd.isna(c1.ticket_rate)
@@ -1372,16 +1384,9 @@ def test_campaign_tickets_are_known_around_a_quiet_period_and_when_found(tmp_pat
       'not available';
     - a ticket naming c1 (CampaignId) on 1 Nov is found though October has no ticket: c1
       opened 1 (1/3); it read 'not available'."""
-    base = tmp_path / "sources" / "acme"
-    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2, 3)})
-    delivered = "2026-10-05T13:00:09+00:00"
-    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
-        webhook("1001", [status(f"m{i}", "delivered", delivered,
-                                recipient_id=f"551199999000{i}")]) for i in (1, 2, 3)) + "\n")
-    write(base / "tickets" / "t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
-          "t8,acme-bot,+5511999990008,Open,2026-10-04T15:00:00Z\n"
-          "t9,acme-bot,+5511999990009,Open,2026-10-08T15:00:00Z\n")
-    ingest_whole(tmp_path, params_dir)
+    base = delivered_promo(tmp_path, params_dir, TICKETS_HEADER
+                           + "t8,acme-bot,+5511999990008,Open,2026-10-04T15:00:00Z\n"
+                           "t9,acme-bot,+5511999990009,Open,2026-10-08T15:00:00Z\n")
     c1 = CampaignsReport(built_bundle(tmp_path, period="2026-10-05..2026-10-06", name="days"),
                          "en").summary_df.set_index("campaign_id").loc["c1"]
     assert (c1.tickets, c1.ticket_rate) == (0, 0)
@@ -1400,15 +1405,8 @@ def test_a_campaign_sent_before_the_tickets_source_begins_has_no_ticket_count(tm
     10 Oct (its first ticket ever, no campaign). Whether c1's recipients opened tickets on 5-6
     Oct is not known: not available. It read 0 tickets, 'Ticket rate 0.0% (0/3)', while the
     desk follow-up marked messages of the same days 'not known' (found by a review)."""
-    base = tmp_path / "sources" / "acme"
-    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2, 3)})
-    delivered = "2026-10-05T13:00:09+00:00"
-    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
-        webhook("1001", [status(f"m{i}", "delivered", delivered,
-                                recipient_id=f"551199999000{i}")]) for i in (1, 2, 3)) + "\n")
-    write(base / "tickets" / "t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
-          "t9,acme-bot,+5511999990009,Open,2026-10-10T15:00:00Z\n")
-    ingest_whole(tmp_path, params_dir)
+    delivered_promo(tmp_path, params_dir, TICKETS_HEADER
+                    + "t9,acme-bot,+5511999990009,Open,2026-10-10T15:00:00Z\n")
     report = CampaignsReport(built_bundle(tmp_path), "en")
     c1 = report.summary_df.set_index("campaign_id").loc["c1"]
     assert pd.isna(c1.tickets) and pd.isna(c1.ticket_rate)
@@ -1420,15 +1418,8 @@ def test_campaign_tickets_of_an_export_that_stopped_before_the_period_are_not_kn
     """c1 of 5 Oct 2026, delivered to three; the tenant's tickets stop on 28 Sep (none in
     October or after): an export that stopped, not a quiet stretch between records. c1's
     tickets are not available; a review of the week-around rule found it read 0 (0/3)."""
-    base = tmp_path / "sources" / "acme"
-    promo_campaign(base, {f"m{i}": f"+551199999000{i}" for i in (1, 2, 3)})
-    delivered = "2026-10-05T13:00:09+00:00"
-    write(base / "whatsapp_webhooks" / "w.jsonl", "\n".join(
-        webhook("1001", [status(f"m{i}", "delivered", delivered,
-                                recipient_id=f"551199999000{i}")]) for i in (1, 2, 3)) + "\n")
-    write(base / "tickets" / "t.csv", "TicketId,BotId,CustomerIdentity,Status,StorageDate\n"
-          "t8,acme-bot,+5511999990008,Open,2026-09-28T15:00:00Z\n")
-    ingest_whole(tmp_path, params_dir)
+    delivered_promo(tmp_path, params_dir, TICKETS_HEADER
+                    + "t8,acme-bot,+5511999990008,Open,2026-09-28T15:00:00Z\n")
     c1 = CampaignsReport(built_bundle(tmp_path), "en").summary_df.set_index(
         "campaign_id").loc["c1"]
     assert pd.isna(c1.tickets) and pd.isna(c1.ticket_rate)
