@@ -81,7 +81,7 @@ REPORTS: tuple[Report, ...] = (
                "consumption_cost", "consumption_tier_updates", "consumption_projection",
                "consumption_reconciliation", "consumption_unreported", "daily_anomalies"),
         staging=("analytics_points", "meta_rates", "consumption_facts", "message_billing",
-                 "consumption_unreported"),
+                 "consumption_messages", "consumption_unreported"),
         sources=("pricing_analytics", "conversation_analytics"),
         # Meta's conversation analytics until 2025-06-30 (CBP), its pricing analytics after.
         alternatives=(("pricing_analytics", "conversation_analytics"),),

@@ -26,26 +26,11 @@ WITH meta_alignment AS (
     WHERE tenant_id = getvariable('tenant') AND granularity = 'DAILY'
       AND start_ts >= getvariable('period_start_ts') - INTERVAL 1 DAY
       AND start_ts < getvariable('period_end_ts') + INTERVAL 1 DAY
-), messages AS MATERIALIZED (
-    SELECT t.message_id, COALESCE(t.delivered_at, t.read_at) AS delivered_at,
-        (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE getvariable('tz'))::DATE AS day,
-        (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE 'UTC')::DATE AS utc_day,
-        normalize_category(t.category) AS category,
-        COALESCE(b.billed_category, normalize_category(t.category)) AS billed_category,
-        regexp_replace(COALESCE(n.display_phone_number, ''), '[^0-9]', '', 'g') AS phone,
-        b.free_reason IS NOT NULL AS free,
-        -- the recipient's first digits (calling codes have at most 3): the market is looked
-        -- up once per prefix, not per message
-        left(regexp_replace(COALESCE(t.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix
-    FROM message_timeline t
-    LEFT JOIN message_billing b USING (message_id)
-    LEFT JOIN phone_numbers n
-      ON n.tenant_id = t.tenant_id AND n.phone_number_id = t.phone_number_id
-    WHERE t.tenant_id = getvariable('tenant') AND t.final_status IN ('delivered', 'read')
-      AND COALESCE(normalize_category(t.category), 'service') <> 'service'
-      -- a day away from the period at most (its UTC day may be Meta's): no other day counts
-      AND COALESCE(t.delivered_at, t.read_at) >= getvariable('period_start_ts') - INTERVAL 1 DAY
-      AND COALESCE(t.delivered_at, t.read_at) < getvariable('period_end_ts') + INTERVAL 1 DAY
+), messages AS (
+    -- a day away from the period at most (its UTC day may be Meta's): no other day counts
+    SELECT message_id, delivered_at, day, utc_day, category, billed_category, phone, free,
+        prefix
+    FROM consumption_messages
 ), ours AS (
     -- the rate looked up once per day x category x market, not per message
     SELECT day, category, sum(delivered) AS delivered, sum(our_free) AS our_free,

@@ -35,26 +35,15 @@ WITH points AS (
           BETWEEN date_trunc('month', getvariable('period_start'))::DATE
               AND getvariable('period_end')
 ), messages AS (
-    SELECT COALESCE(t.delivered_at, t.read_at) AS delivered_at,
-        (COALESCE(t.delivered_at, t.read_at) AT TIME ZONE getvariable('tz'))::DATE AS day,
+    SELECT m.delivered_at, m.day,
         -- the account, when Meta has points of it (else the tenant's farthest reach)
-        CASE WHEN r.reach IS NOT NULL THEN n.waba_id END AS waba_id,
+        CASE WHEN r.reach IS NOT NULL THEN m.waba_id END AS waba_id,
         COALESCE(r.reach, (SELECT max(reach) FROM reach)) AS reach,
-        COALESCE(b.billed_category, normalize_category(t.category)) AS category,
-        b.free_reason IS NOT NULL AS free,
-        -- the recipient's first digits (calling codes have at most 3): the market is looked
-        -- up once per group, not per message
-        left(regexp_replace(COALESCE(t.recipient, ''), '[^0-9]', '', 'g'), 4) AS prefix
-    FROM message_timeline t
-    LEFT JOIN message_billing b USING (message_id)
-    LEFT JOIN phone_numbers n
-      ON n.tenant_id = t.tenant_id AND n.phone_number_id = t.phone_number_id
-    LEFT JOIN reach r ON r.waba_id = n.waba_id
-    WHERE t.tenant_id = getvariable('tenant') AND t.final_status IN ('delivered', 'read')
-      AND COALESCE(normalize_category(t.category), 'service') <> 'service'
-      AND COALESCE(t.delivered_at, t.read_at) >= getvariable('period_start_ts')
-      AND COALESCE(t.delivered_at, t.read_at) < least(getvariable('period_end_ts'),
-                                                      getvariable('as_of_ts'))
+        m.billed_category AS category, m.free, m.prefix
+    FROM consumption_messages m
+    LEFT JOIN reach r ON r.waba_id = m.waba_id
+    WHERE m.delivered_at >= getvariable('period_start_ts')
+      AND m.delivered_at < least(getvariable('period_end_ts'), getvariable('as_of_ts'))
 ), late AS (
     SELECT day, waba_id, category, free, prefix, count(*) AS n
     FROM messages
